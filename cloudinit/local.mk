@@ -1,0 +1,1 @@
+# cloudinit/ sources and tests

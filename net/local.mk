@@ -1,0 +1,1 @@
+# net/ sources and tests

@@ -1,0 +1,1 @@
+# qmp/ sources and tests

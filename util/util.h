@@ -1,0 +1,374 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * util/: the bottom layer every other folder builds on.  Errors, cleanup
+ * helpers, memory and string helpers, child spawning, atomic file writes,
+ * locks, parsing of sizes and names, time, logging and JSON (the only place
+ * that knows yajl exists).
+ *
+ * Nothing here prints to stdout; messages travel in struct qc_error or go to
+ * the log callback the caller installed.
+ */
+#ifndef QC_UTIL_H
+#define QC_UTIL_H
+
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <sys/types.h>
+
+/* ------------------------------------------------------------------ errors */
+
+/*
+ * Error codes: an errno value, or one of these (kept above any errno).  A
+ * function that fails returns -code and fills the caller's optional error.
+ */
+enum {
+	QC_ERR_BASE = 4096,
+	QC_ERR_INVALID,     /* bad input from the user: name, size, spec, file */
+	QC_ERR_NOTFOUND,    /* no such VM, image, network, disk, snapshot */
+	QC_ERR_EXISTS,      /* already exists */
+	QC_ERR_STATE,       /* wrong state for the operation (running, stopped) */
+	QC_ERR_BUSY,        /* a lock is held by someone else */
+	QC_ERR_CHILD,       /* a child process failed (exit status, signal) */
+	QC_ERR_QMP,         /* QEMU answered a command with an error */
+	QC_ERR_PROTO,       /* protocol violation: malformed or oversized message */
+	QC_ERR_EOF,         /* the peer closed the connection (QEMU exited) */
+	QC_ERR_JSON,        /* malformed JSON or wrong type */
+	QC_ERR_XML,         /* malformed or invalid XML */
+	QC_ERR_NET,         /* netlink failure */
+	QC_ERR_HTTP,        /* download failed */
+	QC_ERR_CHECKSUM,    /* a checksum did not match */
+	QC_ERR_UNSUPPORTED, /* not supported on this host or arch */
+	QC_ERR_INTERNAL,    /* a bug */
+	QC_ERR_MAX,
+};
+
+struct qc_error {
+	int code; /* 0 = no error */
+	char msg[1024];
+};
+
+/* Set *err (when err is not NULL) and return -code. */
+int qc_error_set(struct qc_error *err, int code, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+int qc_error_setv(struct qc_error *err, int code, const char *fmt, va_list ap)
+	__attribute__((format(printf, 3, 0)));
+/* Like qc_error_set with code = e and ": strerror(e)" appended. */
+int qc_error_errno(struct qc_error *err, int e, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+/* Prepend "ctx: " to the message; returns -err->code (-QC_ERR_INTERNAL if err is NULL). */
+int qc_error_prefix(struct qc_error *err, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+void qc_error_clear(struct qc_error *err);
+/* A short stable name for a code: "invalid", "not-found", "ENOENT"... */
+const char *qc_error_code_name(int code);
+
+/* ----------------------------------------------------- memory and cleanup */
+
+/* Allocation failures abort: there is nothing sensible a CLI can do. */
+void *qc_xmalloc(size_t n);
+void *qc_xzalloc(size_t n);
+void *qc_xrealloc(void *p, size_t n);
+char *qc_xstrdup(const char *s);
+char *qc_xstrndup(const char *s, size_t n);
+char *qc_xasprintf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+char *qc_xvasprintf(const char *fmt, va_list ap) __attribute__((format(printf, 1, 0)));
+
+void qc_freep(void *p);     /* p is a pointer to a pointer */
+void qc_closep(int *fd);    /* closes when >= 0, keeps errno */
+void qc_fclosep(FILE **f);
+void qc_strv_freep(char ***v);
+void qc_strv_free(char **v); /* NULL-terminated */
+
+#define cleanup_free __attribute__((cleanup(qc_freep)))
+#define cleanup_close __attribute__((cleanup(qc_closep)))
+#define cleanup_fclose __attribute__((cleanup(qc_fclosep)))
+#define cleanup_strv __attribute__((cleanup(qc_strv_freep)))
+
+#define TAKE_PTR(p)                                                                                \
+	({                                                                                         \
+		__typeof__(p) _qc_p = (p);                                                         \
+		(p) = NULL;                                                                        \
+		_qc_p;                                                                             \
+	})
+#define TAKE_FD(fd)                                                                                \
+	({                                                                                         \
+		int _qc_fd = (fd);                                                                 \
+		(fd) = -1;                                                                         \
+		_qc_fd;                                                                            \
+	})
+
+#define QC_ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
+#define QC_PUBLIC __attribute__((visibility("default")))
+
+/* --------------------------------------------------------- strings, lists */
+
+/* A growable byte buffer, always NUL-terminated. */
+struct qc_buf {
+	char *data;
+	size_t len, cap;
+};
+void qc_buf_append(struct qc_buf *b, const void *p, size_t n);
+void qc_buf_puts(struct qc_buf *b, const char *s);
+void qc_buf_putc(struct qc_buf *b, char c);
+void qc_buf_printf(struct qc_buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+char *qc_buf_steal(struct qc_buf *b); /* returns data ("" when empty), resets b */
+void qc_buf_free(struct qc_buf *b);
+void qc_buf_freep(struct qc_buf *b);
+#define cleanup_buf __attribute__((cleanup(qc_buf_freep)))
+
+/* A growable NULL-terminated string vector (argv, envp). */
+struct qc_strv {
+	char **v; /* always NULL-terminated once anything was pushed */
+	size_t n, cap;
+};
+void qc_strv_push(struct qc_strv *s, const char *str);        /* copies */
+void qc_strv_push_take(struct qc_strv *s, char *str);         /* takes ownership */
+void qc_strv_pushf(struct qc_strv *s, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+char **qc_strv_steal(struct qc_strv *s);
+void qc_strv_clear(struct qc_strv *s);
+void qc_strv_clearp(struct qc_strv *s);
+#define cleanup_strvec __attribute__((cleanup(qc_strv_clearp)))
+/* Join with sep (for messages); a fresh string. */
+char *qc_strv_join(char *const *v, const char *sep);
+
+bool qc_str_has_prefix(const char *s, const char *prefix);
+bool qc_str_has_suffix(const char *s, const char *suffix);
+bool qc_streq_null(const char *a, const char *b); /* both NULL counts as equal */
+/* True when the bytes are valid UTF-8 without NUL. */
+bool qc_utf8_valid(const char *s, size_t len);
+
+/* ------------------------------------------------------------------- time */
+
+int64_t qc_now_ms(void);      /* CLOCK_MONOTONIC */
+int64_t qc_now_us(void);      /* CLOCK_MONOTONIC */
+int64_t qc_realtime_ms(void); /* CLOCK_REALTIME, ms since the epoch */
+/* timeout_ms < 0: no deadline (returns -1). */
+int64_t qc_deadline_ms(int timeout_ms);
+/* Time left before deadline, for poll(): -1 = infinite, 0 = expired. */
+int qc_time_left_ms(int64_t deadline);
+/* "2026-11-25T08:02:40.123Z" into buf (>= 32 bytes). */
+void qc_format_time_utc(int64_t realtime_ms, char *buf, size_t size);
+void qc_sleep_ms(int ms);
+
+/* ---------------------------------------------------------------- logging */
+
+enum { QC_LOG_ERROR, QC_LOG_WARNING, QC_LOG_INFO, QC_LOG_DEBUG };
+typedef void (*qc_log_fn)(int level, const char *msg, void *opaque);
+/* Default: nothing is logged.  The CLI installs a stderr handler. */
+void qc_log_set_handler(qc_log_fn fn, void *opaque, int max_level);
+void qc_log(int level, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+#define qc_debug(...) qc_log(QC_LOG_DEBUG, __VA_ARGS__)
+#define qc_info(...) qc_log(QC_LOG_INFO, __VA_ARGS__)
+#define qc_warn(...) qc_log(QC_LOG_WARNING, __VA_ARGS__)
+
+/* Progress of long work: done and total in bytes (total 0 = unknown). */
+typedef void (*qc_progress_fn)(uint64_t done, uint64_t total, void *opaque);
+
+/* ---------------------------------------------------------------- parsing */
+
+/*
+ * Sizes: "1073741824", "512M", "2G", "1.5T", "64k", "2GiB", "2GB" (all
+ * binary multiples: K=1024).  Rejects empty, negative, garbage, overflow,
+ * fractions of a byte.  "what" names the value in the message ("--memory").
+ */
+int qc_parse_size(const char *what, const char *s, uint64_t *ret, struct qc_error *err);
+/* "512 MiB", "2 GiB", "1.5 TiB", "0 B" into buf (>= 16 bytes). */
+void qc_format_size(uint64_t bytes, char *buf, size_t size);
+/* Decimal unsigned integer in [min, max]. */
+int qc_parse_uint(const char *what, const char *s, uint64_t min, uint64_t max, uint64_t *ret,
+	struct qc_error *err);
+/* Object names: [A-Za-z0-9][A-Za-z0-9._-]{0,62}.  what = "VM", "image"... */
+int qc_validate_name(const char *what, const char *name, struct qc_error *err);
+/* RFC 1123 host name (labels of [A-Za-z0-9-], 1..63, no leading/trailing '-', total <= 253). */
+int qc_validate_hostname(const char *name, struct qc_error *err);
+
+/* ---------------------------------------------------------------- file io */
+
+int qc_write_all(int fd, const void *buf, size_t len, struct qc_error *err);
+/*
+ * Atomically replace dirfd/name with buf: temp file in the same directory,
+ * write, fsync, renameat, fsync the directory.  dirfd may be AT_FDCWD.
+ * On failure nothing at name has changed and the temp file is gone.
+ */
+int qc_write_atomic(int dirfd, const char *name, const void *buf, size_t len, mode_t mode,
+	struct qc_error *err);
+/*
+ * Read a whole regular file (refuses directories, FIFOs, devices and files
+ * larger than max bytes, with a message naming the path).  The result is
+ * NUL-terminated; ret_len may be NULL.
+ */
+int qc_read_file(int dirfd, const char *name, size_t max, char **ret, size_t *ret_len,
+	struct qc_error *err);
+int qc_fsync_dir(int dirfd, struct qc_error *err);
+/* mkdir -p with mode for every directory created; existing ones are kept. */
+int qc_mkdir_p(const char *path, mode_t mode, struct qc_error *err);
+/* rm -rf of dirfd/name, never following symlinks; missing is not an error. */
+int qc_rm_rf_at(int dirfd, const char *name, struct qc_error *err);
+/* Copy a regular file (sparse-aware not required), atomically at the destination. */
+int qc_copy_file(const char *src, int dst_dirfd, const char *dst_name, mode_t mode,
+	struct qc_error *err);
+/* Absolute, normalised path (realpath of the parent dir + last component). */
+int qc_abspath(const char *path, char **ret, struct qc_error *err);
+/* Directory of the running executable (readlink /proc/self/exe). */
+int qc_self_dir(char **ret, struct qc_error *err);
+
+/* ------------------------------------------------------------------ locks */
+
+/*
+ * flock() with a timeout: timeout_ms < 0 waits forever, 0 tries once.
+ * op is LOCK_SH or LOCK_EX.  Fails with QC_ERR_BUSY when the time is up.
+ * what names the lock in the message ("VM 'web'").
+ */
+int qc_flock_timeout(int fd, int op, int timeout_ms, const char *what, struct qc_error *err);
+/* Open (creating, 0600, O_CLOEXEC|O_NOFOLLOW) dirfd/name and lock it. */
+int qc_lock_open(int dirfd, const char *name, int op, int timeout_ms, const char *what,
+	int *ret_fd, struct qc_error *err);
+/*
+ * 1 when some process holds a lock on dirfd/name (tested with a
+ * non-blocking LOCK_SH that is released at once), 0 when free or missing.
+ */
+int qc_lock_is_held(int dirfd, const char *name);
+
+/* -------------------------------------------------------------- processes */
+
+enum qc_stdio {
+	QC_STDIO_NULL = 0, /* /dev/null */
+	QC_STDIO_INHERIT,  /* the parent's fd */
+	QC_STDIO_CAPTURE,  /* captured into the result (bounded) */
+	QC_STDIO_FD,       /* a given fd */
+};
+
+struct qc_fdmap {
+	int src; /* fd in the parent */
+	int dst; /* fd number in the child */
+};
+
+struct qc_spawn_opts {
+	const char *const *argv; /* argv[0]: a path, or a name looked up in PATH */
+	const char *const *envp; /* NULL: inherit environ */
+	const char *cwd;         /* NULL: inherit */
+	const struct qc_fdmap *fds;
+	size_t n_fds;
+	enum qc_stdio in, out, errout;
+	int in_fd, out_fd, err_fd; /* for QC_STDIO_FD */
+	const void *input;         /* for in == QC_STDIO_CAPTURE: bytes fed to stdin */
+	size_t input_len;
+	size_t capture_max;        /* bytes kept per captured stream; 0 = 1 MiB */
+	int timeout_ms;            /* qc_spawn_run: <= 0 = no timeout */
+	bool new_session;          /* setsid() in the child */
+	int pdeathsig;             /* prctl(PR_SET_PDEATHSIG) in the child, 0 = none */
+};
+
+struct qc_spawn_result {
+	int status;       /* raw wait status */
+	int exit_code;    /* WEXITSTATUS, or 128 + signal */
+	int term_signal;  /* 0 unless killed by a signal */
+	bool timed_out;   /* we killed it at the deadline */
+	char *out, *err;  /* captured output, NUL-terminated (NULL if not captured) */
+	size_t out_len, err_len;
+};
+void qc_spawn_result_free(struct qc_spawn_result *r);
+
+/*
+ * Run a child to completion.  Returns 0 when it ran (whatever its exit
+ * status, see res), < 0 when it could not be started.  A timeout kills it
+ * with SIGKILL, reaps it and sets res->timed_out.
+ */
+int qc_spawn_run(const struct qc_spawn_opts *o, struct qc_spawn_result *res, struct qc_error *err);
+/*
+ * Run and require exit status 0.  On failure the error says
+ * "<argv0>: exit N: <stderr tail>" (or "killed by signal N", "timed out
+ * after S s"), code QC_ERR_CHILD.  res may be NULL.
+ */
+int qc_spawn_check(const struct qc_spawn_opts *o, struct qc_spawn_result *res,
+	struct qc_error *err);
+/* Start a child and return at once (no capture allowed). ret_pidfd may be NULL. */
+int qc_spawn_start(const struct qc_spawn_opts *o, pid_t *ret_pid, int *ret_pidfd,
+	struct qc_error *err);
+/* Find an executable in PATH; NULL when absent. */
+char *qc_find_program(const char *name);
+
+int qc_pidfd_open(pid_t pid, struct qc_error *err);
+int qc_pidfd_send_signal(int pidfd, int sig, struct qc_error *err);
+/* Wait (poll on the pidfd) until the process exits or timeout; 1 = exited, 0 = timeout. */
+int qc_pidfd_wait(int pidfd, int timeout_ms);
+/* "exit 3", "signal 9 (Killed)" */
+void qc_format_wait_status(int status, char *buf, size_t size);
+
+/* ------------------------------------------------------------------- JSON */
+
+/*
+ * A parsed JSON tree.  Opaque: only util/json.c knows it is a yajl_val, so
+ * yajl can be swapped without touching the rest.  Nodes returned by the
+ * getters are owned by the root.
+ */
+typedef struct qc_json qc_json;
+
+enum qc_json_type {
+	QC_JSON_NULL,
+	QC_JSON_BOOL,
+	QC_JSON_NUMBER,
+	QC_JSON_STRING,
+	QC_JSON_OBJECT,
+	QC_JSON_ARRAY,
+};
+
+/* Parse len bytes (need not be NUL-terminated). Error carries yajl's message. */
+int qc_json_parse(const char *text, size_t len, qc_json **ret, struct qc_error *err);
+void qc_json_free(qc_json *j);
+void qc_json_freep(qc_json **j);
+#define cleanup_json __attribute__((cleanup(qc_json_freep)))
+
+enum qc_json_type qc_json_type(const qc_json *j);
+/* Member of an object; NULL when j is not an object or has no such key. */
+const qc_json *qc_json_get(const qc_json *j, const char *key);
+/* Follow "a/b/c" through objects; NULL when any step is missing. */
+const qc_json *qc_json_path(const qc_json *j, const char *path);
+/* Arrays: element count and element.  Objects: member count, i-th key and value. */
+size_t qc_json_len(const qc_json *j);
+const qc_json *qc_json_at(const qc_json *j, size_t i);
+const char *qc_json_key_at(const qc_json *j, size_t i);
+/* Scalars: NULL / false when the type does not match. */
+const char *qc_json_string(const qc_json *j);
+bool qc_json_as_int(const qc_json *j, int64_t *ret);   /* integral numbers only */
+bool qc_json_as_uint(const qc_json *j, uint64_t *ret); /* also > INT64_MAX */
+bool qc_json_as_double(const qc_json *j, double *ret);
+bool qc_json_as_bool(const qc_json *j, bool *ret);
+/* Getters that name the missing or mistyped path in the error (QC_ERR_JSON). */
+int qc_json_get_string(const qc_json *j, const char *path, const char **ret, struct qc_error *err);
+int qc_json_get_int(const qc_json *j, const char *path, int64_t *ret, struct qc_error *err);
+int qc_json_get_uint(const qc_json *j, const char *path, uint64_t *ret, struct qc_error *err);
+int qc_json_get_bool(const qc_json *j, const char *path, bool *ret, struct qc_error *err);
+/* Serialise a (sub)tree back to compact JSON. */
+char *qc_json_dump(const qc_json *j);
+
+/* A JSON generator.  Errors are sticky and reported by qc_jgen_finish. */
+struct qc_jgen;
+struct qc_jgen *qc_jgen_new(bool pretty);
+void qc_jgen_free(struct qc_jgen *g);
+void qc_jgen_freep(struct qc_jgen **g);
+#define cleanup_jgen __attribute__((cleanup(qc_jgen_freep)))
+void qc_jgen_map_open(struct qc_jgen *g);
+void qc_jgen_map_close(struct qc_jgen *g);
+void qc_jgen_array_open(struct qc_jgen *g);
+void qc_jgen_array_close(struct qc_jgen *g);
+void qc_jgen_key(struct qc_jgen *g, const char *key);
+void qc_jgen_string(struct qc_jgen *g, const char *s); /* NULL writes null */
+void qc_jgen_string_len(struct qc_jgen *g, const char *s, size_t len);
+void qc_jgen_int(struct qc_jgen *g, int64_t v);
+void qc_jgen_uint(struct qc_jgen *g, uint64_t v);
+void qc_jgen_double(struct qc_jgen *g, double v);
+void qc_jgen_bool(struct qc_jgen *g, bool v);
+void qc_jgen_null(struct qc_jgen *g);
+void qc_jgen_value(struct qc_jgen *g, const qc_json *v); /* embed a parsed tree */
+/* Key + value shorthands. */
+void qc_jgen_kstring(struct qc_jgen *g, const char *key, const char *s);
+void qc_jgen_kint(struct qc_jgen *g, const char *key, int64_t v);
+void qc_jgen_kuint(struct qc_jgen *g, const char *key, uint64_t v);
+void qc_jgen_kbool(struct qc_jgen *g, const char *key, bool v);
+/* The document as a fresh NUL-terminated string (no trailing newline). */
+int qc_jgen_finish(struct qc_jgen *g, char **ret, size_t *ret_len, struct qc_error *err);
+
+#endif
