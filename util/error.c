@@ -61,7 +61,16 @@ int qc_error_prefix(struct qc_error *err, const char *fmt, ...)
 	vsnprintf(prefix, sizeof(prefix), fmt, ap);
 	va_end(ap);
 	memcpy(old, err->msg, sizeof(old));
-	snprintf(err->msg, sizeof(err->msg), "%s: %s", prefix, old);
+	/* Truncation is fine: the start of the message matters most. */
+	size_t n = strnlen(prefix, sizeof(err->msg) - 1);
+	memcpy(err->msg, prefix, n);
+	if (n + 2 < sizeof(err->msg)) {
+		memcpy(err->msg + n, ": ", 2);
+		n += 2;
+	}
+	size_t m = strnlen(old, sizeof(err->msg) - 1 - n);
+	memcpy(err->msg + n, old, m);
+	err->msg[n + m] = '\0';
 	return -err->code;
 }
 
