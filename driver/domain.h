@@ -1,0 +1,234 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * The domain model: what a VM is, independent of how it is stored
+ * (domain.xml, driver/xml.c) or run (qemu argv, driver/argv.c).
+ * Internal to driver/; the public header exposes only what it must.
+ */
+#ifndef QC_DOMAIN_H
+#define QC_DOMAIN_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "util/util.h"
+
+enum qc_arch {
+	QC_ARCH_X86_64,
+	QC_ARCH_AARCH64,
+	QC_ARCH_PPC64LE,
+	QC_ARCH_COUNT,
+	QC_ARCH_INVALID = -1,
+};
+
+enum qc_accel {
+	QC_ACCEL_AUTO, /* decided at start: KVM when really usable, else TCG */
+	QC_ACCEL_KVM,
+	QC_ACCEL_TCG,
+};
+
+enum qc_disk_device {
+	QC_DEVICE_DISK,
+	QC_DEVICE_CDROM,
+};
+
+enum qc_disk_bus {
+	QC_BUS_VIRTIO, /* virtio-blk-pci */
+	QC_BUS_SCSI,   /* virtio-scsi-pci + scsi-hd / scsi-cd */
+	QC_BUS_SATA,   /* ide-hd / ide-cd on q35's AHCI (x86_64 only) */
+};
+
+enum qc_disk_role {
+	QC_ROLE_ROOT,   /* the overlay made from --image / --disk-image */
+	QC_ROLE_DATA,   /* --disk SIZE (owned) or --disk FILE (not owned) */
+	QC_ROLE_SEED,   /* the NoCloud seed ISO */
+};
+
+struct qc_disk {
+	char *name;           /* "disk0", "disk1", "seed": unique in the domain */
+	enum qc_disk_role role;
+	enum qc_disk_device device;
+	enum qc_disk_bus bus;
+	char *path;           /* absolute path QEMU opens */
+	char *format;         /* "qcow2", "raw" */
+	char *backing;        /* backing file (absolute) of an overlay, else NULL */
+	char *backing_format; /* "qcow2", "raw"... */
+	char *backing_image;  /* catalog image name the backing came from, else NULL */
+	char *target;         /* guest device name hint: "vda", "sda" */
+	bool readonly;
+	bool owned;           /* lives in the VM's directory; removed by delete */
+};
+
+enum qc_nic_type {
+	QC_NIC_USER,    /* QEMU user-mode networking (slirp) */
+	QC_NIC_NETWORK, /* a qemuctl named network: bridge + static address */
+	QC_NIC_BRIDGE,  /* an existing host bridge, no addressing */
+};
+
+struct qc_hostfwd {
+	char proto[4];      /* "tcp" or "udp" */
+	char host_addr[64]; /* "" = 127.0.0.1 */
+	unsigned host_port; /* 0 = pick a free port at start */
+	unsigned guest_port;
+};
+
+struct qc_nic {
+	char *name;    /* "net0", "net1": unique in the domain */
+	enum qc_nic_type type;
+	char mac[18];  /* "52:54:00:xx:xx:xx" */
+	char *model;   /* "virtio-net-pci" */
+	char *network; /* QC_NIC_NETWORK: network name */
+	char *bridge;  /* QC_NIC_BRIDGE / QC_NIC_NETWORK: bridge name */
+	char *ip;      /* QC_NIC_NETWORK: address in CIDR form "10.0.0.5/24", else NULL */
+	struct qc_hostfwd *fwds; /* QC_NIC_USER */
+	size_t n_fwds;
+};
+
+struct qc_share {
+	char *tag;    /* mount_tag, also the default guest mount point /mnt/<tag> */
+	char *path;   /* host directory (absolute) */
+	bool readonly;
+	bool empty;   /* a scratch directory under the VM's directory, owned */
+	char *security_model; /* "mapped-xattr" (default) or "none" */
+};
+
+/* Options the NoCloud seed was built from, kept so a change can be detected. */
+struct qc_seed_opts {
+	bool enabled;       /* false: --no-seed */
+	char *hostname;
+	char **ssh_keys;    /* public key lines, NULL-terminated */
+	char *user_data;    /* path of a verbatim --user-data file, or NULL */
+	char *network_config; /* path of a verbatim --network-config file, or NULL */
+	char *user;         /* default user the seed creates ("qemuctl" unless given) */
+	unsigned generation; /* bumped whenever the seed content changes */
+	char *content_hash; /* sha256 of the content of the last build */
+};
+
+/* An XML element or attribute qemuctl does not understand, kept verbatim. */
+struct qc_xml_extra {
+	char *parent; /* "domain", "domain/os", "domain/devices", "domain/devices/disk[2]"... */
+	char *xml;    /* the serialised node */
+};
+
+struct qc_domain {
+	char *name;
+	uint8_t uuid[16];
+	char uuid_str[37];
+	char *title;            /* optional <title> */
+
+	enum qc_arch arch;
+	char *machine;          /* NULL: the arch's default */
+	enum qc_accel accel;    /* as requested; the choice made at start goes to state */
+	char *cpu_model;        /* NULL: the arch/accel default */
+	unsigned cpus;
+	uint64_t memory;        /* bytes */
+
+	/* direct kernel boot */
+	char *kernel, *initrd, *cmdline;
+	/* firmware (UEFI pflash) for disk boot; NULL = the arch's default when needed */
+	char *loader;           /* read-only code file */
+	char *nvram;            /* per-VM writable varstore copy */
+
+	struct qc_disk *disks;
+	size_t n_disks;
+	struct qc_nic *nics;
+	size_t n_nics;
+	struct qc_share *shares;
+	size_t n_shares;
+
+	bool serial_console;    /* a serial port copied into console.log (default true) */
+	struct qc_seed_opts seed;
+	bool autostart;
+	char *ready_marker;     /* console text that means "first boot done", or NULL */
+
+	struct qc_xml_extra *extras; /* unknown XML, re-emitted by dumpxml */
+	size_t n_extras;
+};
+
+/* ---- domain.c: model helpers */
+struct qc_domain *qc_domain_new(void);
+void qc_domain_free(struct qc_domain *d);
+void qc_domain_freep(struct qc_domain **d);
+#define cleanup_domain __attribute__((cleanup(qc_domain_freep)))
+struct qc_domain *qc_domain_copy(const struct qc_domain *d);
+/* Check invariants (name, memory > 0, cpus in range, unique disk/nic names...). */
+int qc_domain_validate(const struct qc_domain *d, struct qc_error *err);
+void qc_domain_gen_uuid(struct qc_domain *d);
+int qc_uuid_parse(const char *s, uint8_t out[16]);
+void qc_uuid_format(const uint8_t uuid[16], char out[37]);
+struct qc_disk *qc_domain_add_disk(struct qc_domain *d);   /* zeroed, appended */
+struct qc_nic *qc_domain_add_nic(struct qc_domain *d);
+struct qc_share *qc_domain_add_share(struct qc_domain *d);
+struct qc_disk *qc_domain_find_disk(const struct qc_domain *d, const char *name);
+struct qc_nic *qc_domain_find_nic(const struct qc_domain *d, const char *name);
+void qc_disk_clear(struct qc_disk *disk);
+void qc_nic_clear(struct qc_nic *nic);
+void qc_share_clear(struct qc_share *share);
+/* Deterministic MAC: 52:54:00 + bytes from the uuid and the NIC index. */
+void qc_domain_mac(const struct qc_domain *d, unsigned index, char out[18]);
+
+/* ---- arch.c: per-architecture knowledge, one table */
+struct qc_arch_info {
+	enum qc_arch arch;
+	const char *name;          /* "x86_64", "aarch64", "ppc64le" */
+	const char *const *aliases; /* "amd64", "arm64", "ppc64el"... NULL-terminated */
+	const char *qemu_binary;   /* "qemu-system-x86_64" */
+	const char *machine;       /* default machine: "q35", "virt", "pseries" */
+	const char *cpu_tcg;       /* default CPU under TCG */
+	const char *console;       /* guest console device: "ttyS0", "ttyAMA0", "hvc0" */
+	const char *debian_arch;   /* "amd64", "arm64", "ppc64el" */
+};
+const struct qc_arch_info *qc_arch_info(enum qc_arch arch);
+enum qc_arch qc_arch_from_name(const char *name); /* accepts aliases; QC_ARCH_INVALID */
+const char *qc_arch_name(enum qc_arch arch);
+enum qc_arch qc_arch_host(void);
+const char *qc_accel_name(enum qc_accel accel);   /* "auto", "kvm", "tcg" */
+int qc_accel_from_name(const char *name, enum qc_accel *ret);
+
+/*
+ * Is KVM really usable for guests of this arch?  Not only "/dev/kvm opens":
+ * the arch must match the host, the device must open read-write, answer
+ * KVM_GET_API_VERSION == 12 and KVM_CREATE_VM, and on x86 the CPU must
+ * advertise vmx or svm.  why (>= 256 bytes) says why not, or why yes.
+ */
+bool qc_kvm_usable(enum qc_arch arch, char *why, size_t why_size);
+/* Resolve AUTO; a requested KVM that is not usable is an error naming why. */
+int qc_accel_resolve(enum qc_arch arch, enum qc_accel requested, enum qc_accel *ret,
+	char *why, size_t why_size, struct qc_error *err);
+
+/* ---- argv.c: the pure domain -> qemu argv builder */
+struct qc_argv_ctx {
+	enum qc_accel accel;      /* resolved: KVM or TCG */
+	const char *qmp_path;     /* control QMP socket for clients */
+	const char *qmp_event_path; /* QMP socket the monitor holds for events */
+	const char *serial_path;  /* unix socket for the serial console */
+	const char *pidfile;      /* or NULL */
+	const char *qemu_binary;  /* override, or NULL for the arch's */
+	const char *runas;        /* -runas user, or NULL */
+	/* tap fds already open in the QEMU process, per NIC index (-1 = none) */
+	const int *tap_fds;
+	size_t n_tap_fds;
+	/* host ports chosen for user-mode forwards whose host_port is 0, per NIC/fwd */
+	const unsigned *const *fwd_ports;
+	bool sandbox;             /* -sandbox on,... (always true outside tests) */
+};
+/* Returns a NULL-terminated argv (free with qc_strv_free). */
+int qc_build_argv(const struct qc_domain *d, const struct qc_argv_ctx *ctx, char ***ret,
+	struct qc_error *err);
+
+/* ---- xml.c: domain.xml load/save (libvirt-compatible subset) */
+#define QC_XML_MAX_BYTES (4u << 20)
+/*
+ * Parse XML text.  file names the source in messages ("web.xml:12: ...").
+ * Unsupported elements/attributes are kept in d->extras and each one is
+ * reported through warn (may be NULL).
+ */
+typedef void (*qc_warn_fn)(const char *msg, void *opaque);
+int qc_domain_from_xml(const char *xml, size_t len, const char *file, qc_warn_fn warn,
+	void *opaque, struct qc_domain **ret, struct qc_error *err);
+int qc_domain_to_xml(const struct qc_domain *d, char **ret, struct qc_error *err);
+int qc_domain_load(const char *path, qc_warn_fn warn, void *opaque, struct qc_domain **ret,
+	struct qc_error *err);
+/* Atomic write of domain.xml. */
+int qc_domain_save(const struct qc_domain *d, int dirfd, const char *name, struct qc_error *err);
+
+#endif
