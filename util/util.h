@@ -45,10 +45,13 @@ enum {
 	QC_ERR_MAX,
 };
 
+#ifndef QC_ERROR_DEFINED /* the same definition as in driver/qemuctl.h */
+#define QC_ERROR_DEFINED
 struct qc_error {
-	int code; /* 0 = no error */
+	int code; /* errno value, or QC_ERR_* (> 4096); 0 = no error */
 	char msg[1024];
 };
+#endif
 
 /* Set *err (when err is not NULL) and return -code. */
 int qc_error_set(struct qc_error *err, int code, const char *fmt, ...)
@@ -100,7 +103,9 @@ void qc_strv_free(char **v); /* NULL-terminated */
 	})
 
 #define QC_ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
+#ifndef QC_PUBLIC
 #define QC_PUBLIC __attribute__((visibility("default")))
+#endif
 
 /* --------------------------------------------------------- strings, lists */
 

@@ -1,0 +1,37 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * The qemuctl command line.  main.c parses the global options and dispatches;
+ * each command group lives in its own file (cmd_vm.c, cmd_image.c, cmd_net.c,
+ * cmd_seed.c) and uses only the public API in driver/qemuctl.h.
+ */
+#ifndef QC_CLI_H
+#define QC_CLI_H
+
+#include <stdbool.h>
+
+#include "driver/qemuctl.h"
+
+/* Exit codes: 0 ok, 1 error, 2 usage. */
+enum { CLI_OK = 0, CLI_ERROR = 1, CLI_USAGE = 2 };
+
+struct cli {
+	const char *root; /* --root, or NULL */
+	bool json;        /* --json */
+	int verbosity;    /* -q: -1, default 0, -v: 1, -vv: 2 */
+	bool tty;         /* stdout is a terminal */
+	qc_ctx *ctx;      /* opened lazily by cli_ctx() */
+};
+
+/* Open the context on first use; prints the error and returns NULL on failure. */
+qc_ctx *cli_ctx(struct cli *c);
+/* "qemuctl: error: MSG" on stderr; returns CLI_ERROR. */
+int cli_error(const struct qc_error *err);
+/* "qemuctl: error: ..." + a usage hint; returns CLI_USAGE. */
+int cli_usage_error(const char *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/* Command groups implemented outside cmd_vm.c; argv[0] is the group name. */
+int cli_image_main(struct cli *c, int argc, char **argv); /* cmd_image.c: image sync|import|list|rm */
+int cli_net_main(struct cli *c, int argc, char **argv);   /* cmd_net.c: net create|list|rm */
+int cli_seed_main(struct cli *c, int argc, char **argv);  /* cmd_seed.c: seed build */
+
+#endif

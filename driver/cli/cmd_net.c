@@ -1,0 +1,19 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* qemuctl net ...: placeholder until the net work lands. */
+#include "config.h"
+
+#include <errno.h>
+#include <stdio.h>
+
+#include "driver/cli/cli.h"
+
+int cli_net_main(struct cli *c, int argc, char **argv)
+{
+	struct qc_error err = {.code = ENOSYS};
+
+	(void) c;
+	(void) argc;
+	(void) argv;
+	snprintf(err.msg, sizeof(err.msg), "'net' commands are not available in this build yet");
+	return cli_error(&err);
+}

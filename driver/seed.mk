@@ -1,0 +1,1 @@
+# driver/seed.mk
