@@ -11,3 +11,4 @@ qemuctl_LDADD = $(QC_LIBS)
 include driver/image.mk
 include driver/network.mk
 include driver/seed.mk
+include driver/domain.mk

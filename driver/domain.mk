@@ -1,0 +1,1 @@
+# driver/domain.mk: domain model, XML, argv, arch
