@@ -1,1 +1,12 @@
-# integration tests and guests
+# Shared test infrastructure: the integration-test shell library and the
+# test guest builder (tests/guest/).  Each folder's local.mk adds its own
+# unit and integration tests to TESTS.
+EXTRA_DIST += tests/integration/lib.sh
+
+.PHONY: print-tests guest
+print-tests:
+	@echo $(TESTS)
+
+# Build (or reuse) the cached tiny x86_64 test guest.
+guest:
+	$(top_srcdir)/tests/guest/build-guest --arch x86_64 --out $(abs_top_builddir)/tests/guest/cache/x86_64

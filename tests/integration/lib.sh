@@ -1,0 +1,149 @@
+# shellcheck shell=bash
+# Shared helpers for qemuctl integration tests.  Source it first thing:
+#   . "$QC_SRCDIR/tests/integration/lib.sh"
+# It sets `set -euo pipefail`, makes a private state root ($ROOT) and cleans
+# up on exit: every QEMU and monitor started under $ROOT is killed, every
+# temp dir removed.  Automake's exit codes: 0 pass, 1 fail, 77 skip, 99 hard error.
+
+set -euo pipefail
+
+: "${QC_SRCDIR:=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)}"
+: "${QC_BUILDDIR:=$PWD}"
+: "${QC_GUEST_CACHE:=$QC_BUILDDIR/tests/guest/cache}"
+export QC_SRCDIR QC_BUILDDIR QC_GUEST_CACHE
+: "${QEMUCTL_MONITOR:=$QC_BUILDDIR/qemuctl-monitor}"
+export QEMUCTL_MONITOR
+QC="${QC:-$QC_BUILDDIR/qemuctl}"
+TEST_NAME="$(basename "${0%.sh}")"
+_qc_checks=0
+
+log() { printf '[%s] %s\n' "$TEST_NAME" "$*"; }
+fail() {
+	printf '[%s] FAIL: %s\n' "$TEST_NAME" "$*" >&2
+	exit 1
+}
+ok() {
+	_qc_checks=$((_qc_checks + 1))
+	printf '[%s] ok %d - %s\n' "$TEST_NAME" "$_qc_checks" "$*"
+}
+
+# Make the private state root and the scratch dir; register cleanup.
+ROOT="$(mktemp -d "/tmp/qc-$TEST_NAME.XXXXXX")"
+chmod 0700 "$ROOT"
+SCRATCH="$(mktemp -d "/tmp/qc-$TEST_NAME-scratch.XXXXXX")"
+export QEMUCTL_ROOT="$ROOT"
+_qc_cleanup_hooks=()
+on_exit() { _qc_cleanup_hooks+=("$*"); }
+
+_qc_cleanup() {
+	local rc=$? h
+	for h in "${_qc_cleanup_hooks[@]}"; do
+		eval "$h" || true
+	done
+	# Kill everything that still runs under this state root (twice: a
+	# killed monitor's QEMU may only show up as using $ROOT afterwards).
+	local pids round
+	for round in 1 2; do
+		pids="$(procs_using "$ROOT")"
+		[ -n "$pids" ] || break
+		log "cleanup: killing leftover processes: $pids"
+		kill -9 $pids 2>/dev/null || true
+		sleep 0.3
+	done
+	if [ "$rc" -ne 0 ]; then
+		log "exit $rc; consoles under $ROOT:"
+		for f in "$ROOT"/vms/*/console.log; do
+			[ -f "$f" ] || continue
+			echo "---- $f (last 30 lines)"
+			tail -n 30 "$f" || true
+		done
+	fi
+	rm -rf "$ROOT" "$SCRATCH"
+	[ "$rc" -eq 0 ] && log "PASS ($_qc_checks checks)"
+	exit "$rc"
+}
+trap _qc_cleanup EXIT
+
+# procs_using DIR: pids whose command line, cwd or open files mention DIR.
+procs_using() {
+	local dir="$1" p pid
+	for p in /proc/[0-9]*; do
+		pid="${p#/proc/}"
+		[ "$pid" = "$$" ] && continue
+		[ "$pid" = "$BASHPID" ] && continue
+		if tr '\0' ' ' <"$p/cmdline" 2>/dev/null | grep -qF -- "$dir" ||
+			readlink "$p/cwd" 2>/dev/null | grep -qF -- "$dir" ||
+			ls -l "$p/fd" 2>/dev/null | grep -qF -- "$dir"; then
+			echo "$pid"
+		fi
+	done | tr '\n' ' '
+}
+
+# qc ARGS...: run the CLI on the private root.
+qc() { "$QC" --root "$ROOT" "$@"; }
+
+# expect_fail CODE PATTERN CMD...: CMD must exit CODE and print PATTERN (ERE) on stderr.
+expect_fail() {
+	local want="$1" pat="$2" rc=0
+	shift 2
+	"$@" >"$SCRATCH/out" 2>"$SCRATCH/err" || rc=$?
+	[ "$rc" -eq "$want" ] || fail "'$*' exited $rc, expected $want; stderr: $(cat "$SCRATCH/err")"
+	grep -Eq -- "$pat" "$SCRATCH/err" || fail "'$*': stderr does not match /$pat/: $(cat "$SCRATCH/err")"
+	ok "'$*' fails with $want: $(head -c 200 "$SCRATCH/err" | tr '\n' ' ')"
+}
+
+assert_eq() { [ "$1" = "$2" ] || fail "${3:-values differ}: got '$1', expected '$2'"; ok "${3:-equal}: $2"; }
+assert_match() { printf '%s' "$1" | grep -Eq -- "$2" || fail "${3:-no match}: '$1' !~ /$2/"; ok "${3:-matches} /$2/"; }
+assert_file() { [ -e "$1" ] || fail "missing file $1"; ok "exists: $1"; }
+assert_no_file() { [ ! -e "$1" ] || fail "file should not exist: $1"; ok "absent: $1"; }
+
+# wait_for_text FILE ERE TIMEOUT_S: wait until FILE contains a line matching ERE.
+wait_for_text() {
+	local file="$1" pat="$2" timeout="${3:-60}" end
+	end=$((SECONDS + timeout))
+	while [ "$SECONDS" -lt "$end" ]; do
+		if [ -f "$file" ] && grep -Eq -- "$pat" "$file"; then
+			return 0
+		fi
+		sleep 0.2
+	done
+	echo "---- $file (last 30 lines)" >&2
+	tail -n 30 "$file" >&2 2>/dev/null || true
+	fail "timed out after ${timeout}s waiting for /$pat/ in $file"
+}
+
+# wait_until TIMEOUT_S CMD...: poll CMD until it succeeds.
+wait_until() {
+	local timeout="$1" end
+	shift
+	end=$((SECONDS + timeout))
+	while [ "$SECONDS" -lt "$end" ]; do
+		"$@" >/dev/null 2>&1 && return 0
+		sleep 0.2
+	done
+	fail "timed out after ${timeout}s waiting for: $*"
+}
+
+# tree_digest DIR: a listing of every path with type, mode, size and content hash,
+# to compare a state root byte for byte before and after a refused operation.
+tree_digest() {
+	(cd "$1" && find . -printf '%y %m %s %p\n' | sort -k4 &&
+		find . -type f -print0 | sort -z | xargs -0r sha256sum)
+}
+
+# need_guest ARCH: build (or reuse) the tiny guest; sets GUEST_* from its env file.
+need_guest() {
+	local arch="${1:-x86_64}"
+	"$QC_SRCDIR/tests/guest/build-guest" --arch "$arch" --out "$QC_GUEST_CACHE/$arch" >/dev/null ||
+		fail "building the $arch test guest failed"
+	# shellcheck disable=SC1090
+	. "$QC_GUEST_CACHE/$arch/env"
+}
+
+# need_root_user: skip (77) unless root, for tests that need CAP_NET_ADMIN.
+need_root_user() {
+	if [ "$(id -u)" -ne 0 ]; then
+		log "SKIP: needs root"
+		exit 77
+	fi
+}
