@@ -1,1 +1,2 @@
-# qmp/ sources and tests
+# qmp/: the QMP client (qmp.h is the folder's one internal header)
+libqcqmp_a_SOURCES += qmp/qmp.h
