@@ -1,0 +1,290 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * storage/: disk images.  The qemu-img wrapper (img.c), the image catalog
+ * under <root>/images/ (catalog.c), downloads over libcurl (http.c), the pure
+ * simplestreams selection (simplestreams.c), streaming decompression
+ * (decompress.c), SHA-256 (sha256.c) and image sync (sync.c).
+ *
+ * Internal to qemuctl: driver/ builds the public API on top of this.  Never
+ * includes driver/ headers and never prints: errors travel in struct
+ * qc_error, progress through callbacks.
+ */
+#ifndef QC_STORAGE_H
+#define QC_STORAGE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "util/util.h"
+
+/* ================================================================ img.c */
+
+/*
+ * The qemu-img binary: $QEMUCTL_QEMU_IMG when set, else "qemu-img" from
+ * PATH.  A fresh string; fails with a message naming the fix when absent.
+ */
+int qc_img_program(char **ret, struct qc_error *err);
+
+/* One image of a backing chain, as `qemu-img info --output=json` says. */
+struct qc_img_layer {
+	char *filename; /* as qemu-img names it */
+	char *format; /* "qcow2", "raw", "vmdk"... */
+	uint64_t virtual_size; /* bytes the guest sees */
+	uint64_t actual_size; /* bytes allocated on the host (0 when unknown) */
+	uint64_t cluster_size; /* 0 when not applicable */
+	char *backing; /* full-backing-filename, or NULL */
+	char *backing_format; /* backing-filename-format, or NULL */
+	bool dirty; /* dirty-flag */
+	bool corrupt; /* qcow2 format-specific "corrupt" */
+};
+
+struct qc_img_info {
+	/* chain[0] is the image itself, chain[1] its backing file, ... */
+	struct qc_img_layer *chain;
+	size_t n_chain;
+};
+void qc_img_info_free(struct qc_img_info *info);
+void qc_img_info_freep(struct qc_img_info **info);
+#define cleanup_img_info __attribute__((cleanup(qc_img_info_freep)))
+
+/*
+ * `qemu-img info --output=json [--backing-chain] -U [-f fmt] path`.
+ * fmt NULL lets qemu-img probe the format (only for files the user gave
+ * us; never probe an overlay's backing, name its format instead).
+ */
+int qc_img_info(const char *path, const char *fmt, bool backing_chain, struct qc_img_info **ret,
+	struct qc_error *err);
+/* Parse the JSON qemu-img printed (an object, or an array with --backing-chain). Pure. */
+int qc_img_info_parse(const char *json, size_t len, struct qc_img_info **ret, struct qc_error *err);
+
+/* A fresh, sparse image: `qemu-img create -f fmt path size` (fmt NULL = qcow2). */
+int qc_img_create(const char *path, const char *fmt, uint64_t size, struct qc_error *err);
+/*
+ * A qcow2 overlay on backing: `qemu-img create -f qcow2 -F backing_fmt
+ * -b <absolute backing> path [size]`.  size 0 keeps the backing's virtual
+ * size; a size smaller than the backing's is refused.  The backing file is
+ * only read, never modified.
+ */
+int qc_img_create_overlay(const char *path, const char *backing, const char *backing_fmt,
+	uint64_t size, struct qc_error *err);
+/* Grow to size bytes (`qemu-img resize -f fmt path size`); shrinking is refused. */
+int qc_img_resize(const char *path, const char *fmt, uint64_t size, struct qc_error *err);
+/*
+ * `qemu-img convert -f src_fmt -O dst_fmt src dst` (src_fmt NULL = probe,
+ * dst_fmt NULL = qcow2).  dst is created or replaced.
+ */
+int qc_img_convert(const char *src, const char *src_fmt, const char *dst, const char *dst_fmt,
+	struct qc_error *err);
+
+struct qc_img_check {
+	uint64_t check_errors; /* corruptions */
+	uint64_t leaks;
+	uint64_t image_end_offset;
+};
+/*
+ * `qemu-img check --output=json -f fmt path`.  Fails with QC_ERR_INVALID
+ * when qemu-img finds corruption or cannot read the image; leaked clusters
+ * are reported in ret but are not an error.  ret may be NULL.
+ */
+int qc_img_check(const char *path, const char *fmt, struct qc_img_check *ret, struct qc_error *err);
+
+/* Formats `image import` accepts and converts to qcow2. */
+bool qc_img_format_importable(const char *fmt);
+
+/* ============================================================= sha256.c */
+
+#define QC_SHA256_HEX_LEN 64
+struct qc_sha256; /* EVP_MD_CTX behind it */
+struct qc_sha256 *qc_sha256_new(void);
+void qc_sha256_update(struct qc_sha256 *s, const void *p, size_t n);
+/* Writes 64 lowercase hex digits + NUL into hex (>= 65 bytes). */
+void qc_sha256_final(struct qc_sha256 *s, char hex[QC_SHA256_HEX_LEN + 1]);
+void qc_sha256_free(struct qc_sha256 *s);
+void qc_sha256_freep(struct qc_sha256 **s);
+#define cleanup_sha256 __attribute__((cleanup(qc_sha256_freep)))
+/* Hash the first len bytes of fd from offset 0 (len UINT64_MAX = to EOF) into s. */
+int qc_sha256_fd(struct qc_sha256 *s, int fd, uint64_t len, struct qc_error *err);
+/* True when s is 64 hex digits (either case). */
+bool qc_sha256_valid(const char *s);
+
+/* ========================================================= decompress.c */
+
+enum qc_compression { QC_COMP_NONE, QC_COMP_GZIP, QC_COMP_XZ };
+/* From the first bytes (magic numbers). */
+enum qc_compression qc_compression_detect(const void *head, size_t n);
+const char *qc_compression_name(enum qc_compression c);
+/*
+ * Stream-decompress src_fd into dst_fd (plain copy for QC_COMP_NONE),
+ * feeding the compressed bytes to sha (may be NULL).  what names the source
+ * in messages.  progress (may be NULL) gets compressed bytes read.
+ */
+int qc_decompress_fd(enum qc_compression c, int src_fd, int dst_fd, struct qc_sha256 *sha,
+	const char *what, qc_progress_fn progress, void *opaque, struct qc_error *err);
+
+/* =============================================================== http.c */
+
+/* Bytes done, total (0 = unknown) and the current rate in bytes/s. */
+typedef void (*qc_http_progress_fn)(uint64_t done, uint64_t total, double rate, void *opaque);
+
+struct qc_http_opts {
+	bool allow_http; /* plain http:// accepted (https and file always) */
+	int connect_timeout_s; /* 0: 30 */
+	int low_speed_time_s; /* abort when below low_speed_limit for this long; 0: 60 */
+	long low_speed_limit; /* bytes/s; 0: 1024 */
+	int retries; /* extra attempts on transient errors; < 0: none; 0: 4 */
+	int backoff_ms; /* first retry delay, doubled each time; 0: 500 */
+	qc_http_progress_fn progress;
+	void *opaque;
+};
+
+/* GET a small document (index, products) into memory, at most max bytes. */
+int qc_http_get(const char *url, const struct qc_http_opts *o, size_t max, char **ret,
+	size_t *ret_len, struct qc_error *err);
+/*
+ * Download url into dirfd/part_name, resuming an existing partial file with
+ * an HTTP Range request, hashing as the bytes arrive.  When expect_size is
+ * not 0 a longer part file is discarded and the final size is checked.  On
+ * success ret_hex (>= 65 bytes, may be NULL) holds the SHA-256 of the whole
+ * file.  On failure the part file is kept for the next attempt (unless its
+ * content was found to be wrong).
+ */
+int qc_http_download(const char *url, const struct qc_http_opts *o, int dirfd,
+	const char *part_name, uint64_t expect_size, char ret_hex[QC_SHA256_HEX_LEN + 1],
+	struct qc_error *err);
+/* Is url a scheme we accept with these options?  The message names the fix. */
+int qc_http_check_url(const char *url, bool allow_http, struct qc_error *err);
+
+/* ====================================================== simplestreams.c */
+
+/* Arch names: qemuctl's ("x86_64"), Debian/Ubuntu's ("amd64"), uname's. */
+const char *qc_storage_arch_canonical(const char *name); /* "amd64" -> "x86_64"; NULL unknown */
+const char *qc_storage_arch_debian(const char *name); /* "x86_64" -> "amd64"; NULL unknown */
+const char *qc_storage_arch_host(void); /* canonical */
+
+/* "ubuntu:24.04", "ubuntu:noble", "noble", "24.04". */
+struct qc_ss_ref {
+	char *distro; /* "ubuntu" */
+	char *release; /* "24.04" or "noble", as given */
+};
+int qc_ss_ref_parse(const char *ref, struct qc_ss_ref *ret, struct qc_error *err);
+void qc_ss_ref_clear(struct qc_ss_ref *r);
+
+/* The image a stream offers for a release and arch. */
+struct qc_ss_item {
+	char *product; /* "com.ubuntu.cloud:server:24.04:amd64" */
+	char *version; /* "20240423" (the products' version key) */
+	char *release; /* "noble" */
+	char *release_version; /* "24.04" */
+	char *codename; /* "Noble Numbat" or as the stream says */
+	char *arch; /* as the stream says: "amd64" */
+	char *path; /* relative to the stream's base URL */
+	char *sha256; /* lowercase hex */
+	uint64_t size;
+	char *ftype; /* "disk1.img" */
+};
+void qc_ss_item_clear(struct qc_ss_item *it);
+
+/*
+ * From index.json text: the path of the products file for content
+ * "download" whose products include the wanted ones ("products" of the
+ * index entry; datatype image-downloads).  Pure.
+ */
+int qc_ss_index_products_path(
+	const char *index, size_t len, const char *distro, char **ret_path, struct qc_error *err);
+/*
+ * From a products file: the newest version of the product matching
+ * release (name or version number) and arch (any accepted spelling) that
+ * has an item with ftype "disk1.img".  Pure.  Errors name what is missing:
+ * unknown release (listing known ones), no item for that arch (listing the
+ * arches there are), malformed JSON.
+ */
+int qc_ss_select(const char *products, size_t len, const char *release, const char *arch,
+	struct qc_ss_item *ret, struct qc_error *err);
+
+/* ============================================================ catalog.c */
+
+/* A catalog entry: <images>/<name>.qcow2 + <name>.json. */
+struct qc_image {
+	char *name;
+	char *path; /* absolute path of <name>.qcow2 */
+	char *format; /* always "qcow2" */
+	char *arch; /* canonical ("x86_64"), or NULL when unknown */
+	char *source; /* file path or URL it came from */
+	char *sha256; /* of what was downloaded/imported (before conversion) */
+	char *qcow2_sha256; /* of the stored qcow2 file */
+	uint64_t size; /* bytes on disk */
+	uint64_t virtual_size;
+	int64_t imported_at; /* ms since the epoch */
+	/* from a stream (NULL otherwise) */
+	char *distro, *release, *release_version, *version;
+};
+void qc_image_free(struct qc_image *img);
+void qc_image_freep(struct qc_image **img);
+#define cleanup_image __attribute__((cleanup(qc_image_freep)))
+void qc_image_list_free(struct qc_image **v, size_t n);
+
+/* Open (creating, 0700) <root>/images; returns an O_DIRECTORY fd. */
+int qc_catalog_open(const char *root, int *ret_dfd, struct qc_error *err);
+/* Load one entry; QC_ERR_NOTFOUND when absent (or only half there). */
+int qc_catalog_get(const char *root, const char *name, struct qc_image **ret, struct qc_error *err);
+/* Every complete entry, sorted by name. */
+int qc_catalog_list(const char *root, struct qc_image ***ret, size_t *ret_n, struct qc_error *err);
+
+struct qc_import_opts {
+	const char *sha256; /* expected SHA-256 of FILE/URL as given (compressed), or NULL */
+	const char *arch; /* any accepted spelling; NULL = host arch */
+	bool allow_http; /* for URLs */
+	qc_http_progress_fn progress;
+	void *opaque;
+};
+/*
+ * Import FILE or URL as image NAME: download/copy into a temp file under
+ * images/, decompress .xz/.gz (by magic), check the format with qemu-img,
+ * convert to qcow2 when needed, verify the SHA-256, qemu-img check, then
+ * rename into place (0444) and write <name>.json.  Nothing is visible
+ * under NAME on failure.  QC_ERR_EXISTS when NAME exists.
+ */
+int qc_catalog_import(const char *root, const char *name, const char *src,
+	const struct qc_import_opts *o, struct qc_image **ret, struct qc_error *err);
+/*
+ * Remove NAME (qcow2, json).  The caller checks that no VM uses it (only
+ * driver/ knows the VMs); this takes the image's lock so a concurrent sync
+ * or import is not cut.
+ */
+int qc_catalog_remove(const char *root, const char *name, struct qc_error *err);
+/* Lock the entry NAME (<images>/.<name>.lock, LOCK_EX) for an import/sync/rm. */
+int qc_catalog_lock(
+	int images_dfd, const char *name, int timeout_ms, int *ret_fd, struct qc_error *err);
+/*
+ * Put a finished file dfd/tmp_name (qcow2, verified) in the catalog as
+ * name with meta (name, path, size, virtual size are filled in here).
+ * Caller holds the lock.  Used by import and sync.
+ */
+int qc_catalog_commit(int images_dfd, const char *root, const char *tmp_name, struct qc_image *meta,
+	struct qc_error *err);
+
+/* =============================================================== sync.c */
+
+#define QC_SS_DEFAULT_STREAM "https://cloud-images.ubuntu.com/releases/"
+
+struct qc_sync_opts {
+	const char *ref; /* "ubuntu:24.04" */
+	const char *arch; /* NULL: host */
+	const char *stream; /* NULL: QC_SS_DEFAULT_STREAM; http:// only when given so */
+	const char *name; /* NULL: "<release codename>-<debian arch>", e.g. "noble-amd64" */
+	int lock_timeout_ms; /* waiting for a concurrent sync of the same image; < 0 forever */
+	qc_http_progress_fn progress;
+	void *opaque;
+	struct qc_http_opts http; /* timeouts/retries; progress filled from above */
+};
+/*
+ * Resolve REF in the stream, download the newest disk1.img for the arch
+ * (resuming <name>.part), verify size and SHA-256, and put it in the
+ * catalog.  A second sync of the same version is a no-op (*ret_fresh
+ * false).  ret/ret_fresh may be NULL.
+ */
+int qc_sync_image(const char *root, const struct qc_sync_opts *o, struct qc_image **ret,
+	bool *ret_fresh, struct qc_error *err);
+
+#endif
