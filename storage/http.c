@@ -1,0 +1,441 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * Downloads over libcurl: small documents into memory, images into a
+ * ".part" file with Range resume, SHA-256 while streaming, retries with
+ * backoff on transient failures, connect and low-speed timeouts, and a
+ * progress callback.  CURLcode never leaves this file (STYLE §7).
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <curl/curl.h>
+
+#include "storage/storage.h"
+
+#define XFER_BUFSIZE (512 * 1024)
+#define PROGRESS_EVERY_MS 200
+
+static pthread_once_t curl_once = PTHREAD_ONCE_INIT;
+static CURLcode curl_init_rc;
+
+static void curl_init(void)
+{
+	curl_init_rc = curl_global_init(CURL_GLOBAL_DEFAULT);
+}
+
+int qc_http_check_url(const char *url, bool allow_http, struct qc_error *err)
+{
+	if (qc_str_has_prefix(url, "https://") || qc_str_has_prefix(url, "file://"))
+		return 0;
+	if (qc_str_has_prefix(url, "http://")) {
+		if (allow_http)
+			return 0;
+		return qc_error_set(err, QC_ERR_INVALID,
+			"'%s': plain http is not allowed here; use https://", url);
+	}
+	return qc_error_set(err, QC_ERR_INVALID,
+		"'%s': unsupported URL scheme; use https://, http:// or file://", url);
+}
+
+struct xfer {
+	const char *url;
+	const struct qc_http_opts *o;
+	CURL *curl;
+	bool is_http;
+	/* memory mode */
+	struct qc_buf *mem;
+	size_t max;
+	bool too_big;
+	/* file mode */
+	int fd;
+	uint64_t offset; /* bytes in the file (start of this attempt + written) */
+	uint64_t start_offset; /* offset this attempt resumed from */
+	struct qc_sha256 *sha;
+	bool checked_status;
+	bool restarted; /* server ignored our Range: started from 0 */
+	int write_errno;
+	/* progress */
+	uint64_t total; /* expected size, 0 unknown */
+	int64_t t_start, t_last;
+	uint64_t bytes_at_start;
+};
+
+/* On the first body bytes of a resumed HTTP request: did the server honour Range? */
+static int check_resume(struct xfer *x)
+{
+	long code = 0;
+
+	x->checked_status = true;
+	if (!x->is_http || x->start_offset == 0)
+		return 0;
+	curl_easy_getinfo(x->curl, CURLINFO_RESPONSE_CODE, &code);
+	if (code == 206)
+		return 0;
+	/* 200: the whole file is coming; drop what we had. */
+	if (ftruncate(x->fd, 0) < 0) {
+		x->write_errno = errno;
+		return -1;
+	}
+	qc_sha256_free(x->sha);
+	x->sha = qc_sha256_new();
+	x->offset = 0;
+	x->start_offset = 0;
+	x->restarted = true;
+	return 0;
+}
+
+static size_t write_cb(char *ptr, size_t size, size_t nmemb, void *opaque)
+{
+	struct xfer *x = opaque;
+	size_t n = size * nmemb;
+
+	if (x->mem) {
+		if (x->mem->len + n > x->max) {
+			x->too_big = true;
+			return 0;
+		}
+		qc_buf_append(x->mem, ptr, n);
+		return n;
+	}
+	if (!x->checked_status && check_resume(x) < 0)
+		return 0;
+	for (size_t done = 0; done < n;) {
+		ssize_t w = pwrite(x->fd, ptr + done, n - done, (off_t) x->offset);
+
+		if (w < 0) {
+			if (errno == EINTR)
+				continue;
+			x->write_errno = errno;
+			return 0;
+		}
+		done += (size_t) w;
+		x->offset += (uint64_t) w;
+	}
+	qc_sha256_update(x->sha, ptr, n);
+	return n;
+}
+
+static int xferinfo_cb(
+	void *opaque, curl_off_t dltotal, curl_off_t dlnow, curl_off_t ultotal, curl_off_t ulnow)
+{
+	struct xfer *x = opaque;
+	int64_t now = qc_now_ms();
+	uint64_t done, total;
+	double rate = 0;
+
+	(void) ultotal;
+	(void) ulnow;
+	if (!x->o || !x->o->progress)
+		return 0;
+	if (now - x->t_last < PROGRESS_EVERY_MS)
+		return 0;
+	x->t_last = now;
+	done = x->mem ? (uint64_t) dlnow : x->offset;
+	total = x->total;
+	if (!total && dltotal > 0)
+		total = (uint64_t) dltotal + x->start_offset;
+	if (now > x->t_start)
+		rate = (double) (done - x->bytes_at_start) * 1000.0 / (double) (now - x->t_start);
+	x->o->progress(done, total, rate, x->o->opaque);
+	return 0;
+}
+
+static bool transient_curl(CURLcode c)
+{
+	switch (c) {
+	case CURLE_COULDNT_CONNECT:
+	case CURLE_OPERATION_TIMEDOUT:
+	case CURLE_PARTIAL_FILE:
+	case CURLE_RECV_ERROR:
+	case CURLE_SEND_ERROR:
+	case CURLE_GOT_NOTHING:
+	case CURLE_SSL_CONNECT_ERROR:
+	case CURLE_HTTP2:
+	case CURLE_HTTP2_STREAM:
+	case CURLE_COULDNT_RESOLVE_HOST: /* DNS hiccups are common on flaky links */
+		return true;
+	default:
+		return false;
+	}
+}
+
+static bool transient_http(long code)
+{
+	return code == 408 || code == 429 || (code >= 500 && code <= 599);
+}
+
+static const char *http_reason(long code)
+{
+	switch (code) {
+	case 400:
+		return "bad request";
+	case 401:
+		return "unauthorized";
+	case 403:
+		return "forbidden";
+	case 404:
+		return "not found";
+	case 408:
+		return "request timeout";
+	case 416:
+		return "range not satisfiable";
+	case 429:
+		return "too many requests";
+	case 500:
+		return "internal server error";
+	case 502:
+		return "bad gateway";
+	case 503:
+		return "service unavailable";
+	case 504:
+		return "gateway timeout";
+	default:
+		return code >= 500 ? "server error" : "client error";
+	}
+}
+
+static int setup(CURL *c, struct xfer *x, char *errbuf)
+{
+	const struct qc_http_opts *o = x->o;
+	const char *protos = o && o->allow_http ? "http,https,file" : "https,file";
+	const char *redir = o && o->allow_http ? "http,https" : "https";
+
+	curl_easy_setopt(c, CURLOPT_URL, x->url);
+	curl_easy_setopt(c, CURLOPT_ERRORBUFFER, errbuf);
+#if LIBCURL_VERSION_NUM >= 0x075500
+	curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, protos);
+	curl_easy_setopt(c, CURLOPT_REDIR_PROTOCOLS_STR, redir);
+#else
+	curl_easy_setopt(c, CURLOPT_PROTOCOLS,
+		(long) (CURLPROTO_HTTPS | CURLPROTO_FILE |
+			(o && o->allow_http ? CURLPROTO_HTTP : 0)));
+	curl_easy_setopt(c, CURLOPT_REDIR_PROTOCOLS,
+		(long) (CURLPROTO_HTTPS | (o && o->allow_http ? CURLPROTO_HTTP : 0)));
+	(void) protos;
+	(void) redir;
+#endif
+	curl_easy_setopt(c, CURLOPT_FOLLOWLOCATION, 1L);
+	curl_easy_setopt(c, CURLOPT_MAXREDIRS, 5L);
+	curl_easy_setopt(c, CURLOPT_FAILONERROR, 1L);
+	curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
+	curl_easy_setopt(c, CURLOPT_USERAGENT, "qemuctl/" PACKAGE_VERSION);
+	curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT,
+		(long) (o && o->connect_timeout_s > 0 ? o->connect_timeout_s : 30));
+	curl_easy_setopt(c, CURLOPT_LOW_SPEED_TIME,
+		(long) (o && o->low_speed_time_s > 0 ? o->low_speed_time_s : 60));
+	curl_easy_setopt(c, CURLOPT_LOW_SPEED_LIMIT,
+		(long) (o && o->low_speed_limit > 0 ? o->low_speed_limit : 1024));
+	curl_easy_setopt(c, CURLOPT_BUFFERSIZE, (long) XFER_BUFSIZE);
+	curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, write_cb);
+	curl_easy_setopt(c, CURLOPT_WRITEDATA, x);
+	curl_easy_setopt(c, CURLOPT_XFERINFOFUNCTION, xferinfo_cb);
+	curl_easy_setopt(c, CURLOPT_XFERINFODATA, x);
+	curl_easy_setopt(c, CURLOPT_NOPROGRESS, 0L);
+	/* Content we hash must be the bytes on the server, not a decoded form. */
+	curl_easy_setopt(c, CURLOPT_HTTP_CONTENT_DECODING, 0L);
+	return 0;
+}
+
+static int retries_of(const struct qc_http_opts *o)
+{
+	if (!o || o->retries == 0)
+		return 4;
+	return o->retries < 0 ? 0 : o->retries;
+}
+
+static int backoff_of(const struct qc_http_opts *o)
+{
+	return o && o->backoff_ms > 0 ? o->backoff_ms : 500;
+}
+
+/*
+ * One attempt.  Returns 0 on success, -code with err filled otherwise and
+ * *transient telling whether another attempt may help.
+ */
+static int perform(struct xfer *x, bool *transient, long *ret_code, struct qc_error *err)
+{
+	char errbuf[CURL_ERROR_SIZE] = "";
+	CURLcode rc;
+	long code = 0;
+
+	*transient = false;
+	curl_easy_reset(x->curl);
+	setup(x->curl, x, errbuf);
+	if (!x->mem && x->offset > 0)
+		curl_easy_setopt(x->curl, CURLOPT_RESUME_FROM_LARGE, (curl_off_t) x->offset);
+	x->start_offset = x->mem ? 0 : x->offset;
+	x->checked_status = false;
+	x->t_start = x->t_last = qc_now_ms();
+	x->bytes_at_start = x->start_offset;
+	x->t_last -= PROGRESS_EVERY_MS;
+	rc = curl_easy_perform(x->curl);
+	curl_easy_getinfo(x->curl, CURLINFO_RESPONSE_CODE, &code);
+	*ret_code = code;
+	if (rc == CURLE_OK)
+		return 0;
+	if (x->too_big)
+		return qc_error_set(
+			err, QC_ERR_HTTP, "download '%s': larger than %zu bytes", x->url, x->max);
+	if (x->write_errno)
+		return qc_error_errno(err, x->write_errno, "download '%s': write", x->url);
+	if (rc == CURLE_HTTP_RETURNED_ERROR) {
+		*transient = transient_http(code);
+		return qc_error_set(err, QC_ERR_HTTP, "download '%s': HTTP %ld (%s)", x->url, code,
+			http_reason(code));
+	}
+	if (rc == CURLE_UNSUPPORTED_PROTOCOL)
+		return qc_error_set(err, QC_ERR_HTTP,
+			"download '%s': %s (plain http needs an http:// stream URL)", x->url,
+			*errbuf ? errbuf : curl_easy_strerror(rc));
+	*transient = transient_curl(rc);
+	return qc_error_set(err, QC_ERR_HTTP, "download '%s': %s", x->url,
+		*errbuf ? errbuf : curl_easy_strerror(rc));
+}
+
+static int new_curl(CURL **ret, struct qc_error *err)
+{
+	pthread_once(&curl_once, curl_init);
+	if (curl_init_rc != CURLE_OK)
+		return qc_error_set(
+			err, QC_ERR_HTTP, "libcurl init: %s", curl_easy_strerror(curl_init_rc));
+	*ret = curl_easy_init();
+	if (!*ret)
+		return qc_error_set(err, QC_ERR_HTTP, "libcurl: cannot create a handle");
+	return 0;
+}
+
+int qc_http_get(const char *url, const struct qc_http_opts *o, size_t max, char **ret,
+	size_t *ret_len, struct qc_error *err)
+{
+	cleanup_buf struct qc_buf buf = {0};
+	struct xfer x = {.url = url, .o = o, .mem = &buf, .max = max, .fd = -1};
+	int tries = retries_of(o), delay = backoff_of(o);
+	int r;
+
+	if ((r = qc_http_check_url(url, o && o->allow_http, err)) < 0)
+		return r;
+	if ((r = new_curl(&x.curl, err)) < 0)
+		return r;
+	x.is_http = !qc_str_has_prefix(url, "file://");
+	for (int attempt = 0;; attempt++) {
+		bool transient;
+		long code;
+
+		buf.len = 0;
+		x.too_big = false;
+		r = perform(&x, &transient, &code, err);
+		if (r == 0 || !transient || attempt >= tries)
+			break;
+		qc_debug("%s; retrying in %d ms", err ? err->msg : "download failed", delay);
+		qc_sleep_ms(delay);
+		delay *= 2;
+	}
+	curl_easy_cleanup(x.curl);
+	if (r < 0)
+		return r;
+	if (ret_len)
+		*ret_len = buf.len;
+	*ret = qc_buf_steal(&buf);
+	return 0;
+}
+
+int qc_http_download(const char *url, const struct qc_http_opts *o, int dirfd,
+	const char *part_name, uint64_t expect_size, char ret_hex[QC_SHA256_HEX_LEN + 1],
+	struct qc_error *err)
+{
+	cleanup_close int fd = -1;
+	struct xfer x = {.url = url, .o = o, .total = expect_size};
+	int tries = retries_of(o), delay = backoff_of(o);
+	struct stat st;
+	int r;
+
+	if ((r = qc_http_check_url(url, o && o->allow_http, err)) < 0)
+		return r;
+	fd = openat(dirfd, part_name, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
+	if (fd < 0)
+		return qc_error_errno(err, errno, "download '%s': open '%s'", url, part_name);
+	if (fstat(fd, &st) < 0)
+		return qc_error_errno(err, errno, "download '%s': stat '%s'", url, part_name);
+	x.fd = fd;
+	x.offset = (uint64_t) st.st_size;
+	if (expect_size && x.offset > expect_size) {
+		qc_debug("'%s' is longer than the expected %llu bytes; starting over", part_name,
+			(unsigned long long) expect_size);
+		if (ftruncate(fd, 0) < 0)
+			return qc_error_errno(
+				err, errno, "download '%s': truncate '%s'", url, part_name);
+		x.offset = 0;
+	}
+	x.sha = qc_sha256_new();
+	/* Hash what an earlier attempt left, so the final digest covers the whole file. */
+	if (x.offset && (r = qc_sha256_fd(x.sha, fd, x.offset, err)) < 0) {
+		qc_sha256_free(x.sha);
+		return qc_error_prefix(err, "download '%s': '%s'", url, part_name);
+	}
+	if (expect_size && x.offset == expect_size)
+		goto done; /* finished earlier, e.g. killed before the rename */
+	if ((r = new_curl(&x.curl, err)) < 0) {
+		qc_sha256_free(x.sha);
+		return r;
+	}
+	x.is_http = !qc_str_has_prefix(url, "file://");
+	if (x.offset)
+		qc_info("resuming '%s' at byte %llu", url, (unsigned long long) x.offset);
+	for (int attempt = 0;; attempt++) {
+		bool transient;
+		long code;
+
+		r = perform(&x, &transient, &code, err);
+		if (r < 0 && code == 416 && x.offset > 0) {
+			/* Our part is not a prefix of what the server has now: start over. */
+			if (ftruncate(fd, 0) < 0) {
+				r = qc_error_errno(err, errno, "download '%s': truncate", url);
+				break;
+			}
+			qc_sha256_free(x.sha);
+			x.sha = qc_sha256_new();
+			x.offset = 0;
+			transient = true;
+		}
+		if (r == 0 || !transient || attempt >= tries)
+			break;
+		qc_info("%s; retrying in %d ms", err ? err->msg : "download failed", delay);
+		qc_sleep_ms(delay);
+		delay *= 2;
+	}
+	curl_easy_cleanup(x.curl);
+	if (r < 0) {
+		qc_sha256_free(x.sha);
+		return r;
+	}
+done:
+	if (fsync(fd) < 0) {
+		r = qc_error_errno(err, errno, "download '%s': fsync '%s'", url, part_name);
+		qc_sha256_free(x.sha);
+		return r;
+	}
+	if (o && o->progress)
+		o->progress(x.offset, expect_size ? expect_size : x.offset, 0, o->opaque);
+	if (expect_size && x.offset != expect_size) {
+		qc_sha256_free(x.sha);
+		return qc_error_set(err, QC_ERR_CHECKSUM,
+			"download '%s': got %llu bytes, the index says %llu", url,
+			(unsigned long long) x.offset, (unsigned long long) expect_size);
+	}
+	{
+		char hex[QC_SHA256_HEX_LEN + 1];
+
+		qc_sha256_final(x.sha, hex);
+		if (ret_hex)
+			memcpy(ret_hex, hex, sizeof(hex));
+	}
+	qc_sha256_free(x.sha);
+	return 0;
+}
