@@ -176,6 +176,15 @@ struct qc_arch_info {
 	const char *cpu_tcg;       /* default CPU under TCG */
 	const char *console;       /* guest console device: "ttyS0", "ttyAMA0", "hvc0" */
 	const char *debian_arch;   /* "amd64", "arm64", "ppc64el" */
+	/* added after the first version of this header: */
+	const char *qemu_arch;     /* QEMU's name (query-target): "x86_64", "aarch64", "ppc64" */
+	const char *firmware_code; /* UEFI code for disk boot (NULL: built in, SeaBIOS/SLOF) */
+	const char *firmware_vars; /* varstore template the per-VM nvram is copied from */
+	bool firmware_required;    /* disk boot needs firmware_code (aarch64: no built-in BIOS) */
+	/* how the NoCloud seed is attached: x86_64 ide-cd on q35's AHCI; virt and
+	 * pseries a read-only virtio-blk disk (see argv.c for why) */
+	enum qc_disk_device seed_device;
+	enum qc_disk_bus seed_bus;
 };
 const struct qc_arch_info *qc_arch_info(enum qc_arch arch);
 enum qc_arch qc_arch_from_name(const char *name); /* accepts aliases; QC_ARCH_INVALID */
@@ -191,6 +200,15 @@ int qc_accel_from_name(const char *name, enum qc_accel *ret);
  * advertise vmx or svm.  why (>= 256 bytes) says why not, or why yes.
  */
 bool qc_kvm_usable(enum qc_arch arch, char *why, size_t why_size);
+/* The facts qc_kvm_usable gathers, so the decision is a pure function a test can feed. */
+struct qc_kvm_facts {
+	enum qc_arch host;   /* qc_arch_host() */
+	int open_errno;      /* 0: /dev/kvm opened O_RDWR, else the errno of open() */
+	int api_version;     /* KVM_GET_API_VERSION result, or -errno */
+	int create_vm_errno; /* 0: KVM_CREATE_VM returned a VM fd, else errno */
+	const char *cpuinfo; /* /proc/cpuinfo text (x86 hosts only), NULL when unreadable */
+};
+bool qc_kvm_decide(enum qc_arch arch, const struct qc_kvm_facts *f, char *why, size_t why_size);
 /* Resolve AUTO; a requested KVM that is not usable is an error naming why. */
 int qc_accel_resolve(enum qc_arch arch, enum qc_accel requested, enum qc_accel *ret,
 	char *why, size_t why_size, struct qc_error *err);
@@ -214,6 +232,19 @@ struct qc_argv_ctx {
 /* Returns a NULL-terminated argv (free with qc_strv_free). */
 int qc_build_argv(const struct qc_domain *d, const struct qc_argv_ctx *ctx, char ***ret,
 	struct qc_error *err);
+/*
+ * QEMU object names argv uses for disk i of d (for QMP block operations,
+ * hot-unplug): format node "drive-NAME", file node "file-NAME", device id
+ * "disk-NAME" (NAME replaced by "-I" when it does not fit QEMU's 31-byte
+ * node names).  NICs: netdev "hostnet-NAME", device "nic-NAME".
+ */
+void qc_argv_disk_ids(const struct qc_domain *d, size_t i, char fmt_node[32], char file_node[32],
+	char dev_id[80]);
+void qc_argv_nic_ids(const struct qc_domain *d, size_t i, char netdev_id[80], char dev_id[80]);
+/* Copy s with every ',' doubled, as QEMU's option parser wants in values. */
+char *qc_argv_escape(const char *s);
+/* -cpu value for d under accel (KVM: host unless a model is named; TCG: the arch default). */
+char *qc_argv_cpu(const struct qc_domain *d, enum qc_accel accel);
 
 /* ---- xml.c: domain.xml load/save (libvirt-compatible subset) */
 #define QC_XML_MAX_BYTES (4u << 20)
@@ -230,5 +261,7 @@ int qc_domain_load(const char *path, qc_warn_fn warn, void *opaque, struct qc_do
 	struct qc_error *err);
 /* Atomic write of domain.xml. */
 int qc_domain_save(const struct qc_domain *d, int dirfd, const char *name, struct qc_error *err);
+/* Memory sizes as libvirt's unit attribute defines them ("KiB" when unit is NULL). */
+int qc_xml_parse_memory(const char *value, const char *unit, uint64_t *ret, struct qc_error *err);
 
 #endif
