@@ -181,4 +181,17 @@ uint64_t qc_qmp_events_dropped(const struct qc_qmp *q);
 int qc_qmp_fd(const struct qc_qmp *q);
 int qc_qmp_read_available(struct qc_qmp *q, struct qc_error *err);
 
+/* ------------------------------------------ internal to qmp/ (io.c, command.c) */
+
+/* A fresh command id for q (never reused on this connection). */
+uint64_t qc_qmp_new_id(struct qc_qmp *q);
+/*
+ * Send line (a complete command carrying "id": "qc-<id>", no newline),
+ * with fd attached when >= 0, and wait for the reply with that id.
+ * *ret_reply is the whole reply message ("return" or "error" inside).
+ * cmd names the command in error messages.
+ */
+int qc_qmp_transact(struct qc_qmp *q, const char *cmd, uint64_t id, const char *line, size_t len,
+	int fd, int timeout_ms, qc_json **ret_reply, struct qc_error *err);
+
 #endif
