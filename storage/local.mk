@@ -5,4 +5,7 @@ libqcstorage_a_SOURCES += \
 	storage/sha256.c \
 	storage/decompress.c \
 	storage/simplestreams.c \
-	storage/http.c
+	storage/http.c \
+	storage/catalog.c \
+	storage/import.c \
+	storage/sync.c

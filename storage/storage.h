@@ -264,6 +264,9 @@ int qc_catalog_lock(
 int qc_catalog_commit(int images_dfd, const char *root, const char *tmp_name, struct qc_image *meta,
 	struct qc_error *err);
 
+/* Remove ".<name>.tmp-*" left by a dead import or sync (caller holds the lock). */
+void qc_catalog_clean_temps(int images_dfd, const char *name);
+
 /* =============================================================== sync.c */
 
 #define QC_SS_DEFAULT_STREAM "https://cloud-images.ubuntu.com/releases/"
