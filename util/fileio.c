@@ -1,0 +1,463 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* File helpers: atomic replace, bounded reads, mkdir -p, rm -rf, paths. */
+#include "config.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/random.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "util/util.h"
+
+int qc_write_all(int fd, const void *buf, size_t len, struct qc_error *err)
+{
+	const char *p = buf;
+
+	while (len > 0) {
+		ssize_t n = write(fd, p, len);
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			return qc_error_errno(err, errno, "write");
+		}
+		if (n == 0)
+			return qc_error_errno(err, EIO, "write returned 0");
+		p += n;
+		len -= (size_t) n;
+	}
+	return 0;
+}
+
+/* Split "a/b/c" into a fresh "a/b" (NULL when there is no '/') and a pointer to "c". */
+static char *dir_part(const char *name, const char **ret_base)
+{
+	const char *slash = strrchr(name, '/');
+
+	if (!slash) {
+		*ret_base = name;
+		return NULL;
+	}
+	*ret_base = slash + 1;
+	if (slash == name)
+		return qc_xstrdup("/");
+	return qc_xstrndup(name, (size_t) (slash - name));
+}
+
+/*
+ * Create "<dir>/.<base>.XXXXXX" exclusively with a random suffix.  Not
+ * mkostemp(): that works on paths, and we need dirfd-relative names.
+ */
+static int create_temp(
+	int dirfd, const char *name, mode_t mode, char **ret_tmp, int *ret_fd, struct qc_error *err)
+{
+	static const char alnum[] =
+		"abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789";
+	const char *base;
+	cleanup_free char *dir = dir_part(name, &base);
+	static unsigned counter;
+
+	if (*base == '\0')
+		return qc_error_set(err, EISDIR, "'%s' names a directory, not a file", name);
+	for (int attempt = 0; attempt < 100; attempt++) {
+		unsigned char rnd[6];
+		char suffix[7];
+		cleanup_free char *tmp = NULL;
+		int fd;
+
+		if (getrandom(rnd, sizeof(rnd), GRND_NONBLOCK) != (ssize_t) sizeof(rnd)) {
+			uint64_t x =
+				(uint64_t) qc_now_us() ^ ((uint64_t) getpid() << 32) ^
+				(uint64_t) __atomic_add_fetch(&counter, 1, __ATOMIC_RELAXED) * 7919;
+			for (size_t i = 0; i < sizeof(rnd); i++, x >>= 8)
+				rnd[i] = (unsigned char) x;
+		}
+		for (size_t i = 0; i < 6; i++)
+			suffix[i] = alnum[rnd[i] % (sizeof(alnum) - 1)];
+		suffix[6] = '\0';
+		if (dir)
+			tmp = qc_xasprintf(
+				"%s%s.%s.%s", dir, strcmp(dir, "/") ? "/" : "", base, suffix);
+		else
+			tmp = qc_xasprintf(".%s.%s", base, suffix);
+		fd = openat(dirfd, tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, mode);
+		if (fd < 0) {
+			if (errno == EEXIST)
+				continue;
+			return qc_error_errno(
+				err, errno, "cannot create a temporary file for '%s'", name);
+		}
+		/* The umask must not weaken or change the requested mode. */
+		if (fchmod(fd, mode) < 0) {
+			int e = errno;
+			close(fd);
+			(void) unlinkat(dirfd, tmp, 0);
+			return qc_error_errno(err, e, "chmod temporary file for '%s'", name);
+		}
+		*ret_tmp = TAKE_PTR(tmp);
+		*ret_fd = fd;
+		return 0;
+	}
+	return qc_error_set(
+		err, EEXIST, "cannot create a temporary file for '%s': too many collisions", name);
+}
+
+/* fsync the directory that holds dirfd/name. */
+static int fsync_parent(int dirfd, const char *name, struct qc_error *err)
+{
+	const char *base;
+	cleanup_free char *dir = dir_part(name, &base);
+	cleanup_close int fd = -1;
+
+	fd = openat(dirfd, dir ? dir : ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (fd < 0)
+		return qc_error_errno(err, errno, "open directory of '%s'", name);
+	return qc_fsync_dir(fd, err);
+}
+
+/* fsync and close fd, rename tmp over name, fsync the directory. */
+static int commit_temp(int dirfd, const char *tmp, int fd, const char *name, struct qc_error *err)
+{
+	if (fsync(fd) < 0) {
+		int e = errno;
+		close(fd);
+		return qc_error_errno(err, e, "fsync '%s'", name);
+	}
+	if (close(fd) < 0 && errno != EINTR)
+		return qc_error_errno(err, errno, "close '%s'", name);
+	if (renameat(dirfd, tmp, dirfd, name) < 0)
+		return qc_error_errno(err, errno, "rename '%s' to '%s'", tmp, name);
+	return fsync_parent(dirfd, name, err);
+}
+
+int qc_write_atomic(
+	int dirfd, const char *name, const void *buf, size_t len, mode_t mode, struct qc_error *err)
+{
+	cleanup_free char *tmp = NULL;
+	int fd = -1, r;
+
+	if ((r = create_temp(dirfd, name, mode, &tmp, &fd, err)) < 0)
+		return r;
+	if ((r = qc_write_all(fd, buf, len, err)) < 0) {
+		close(fd);
+		qc_error_prefix(err, "'%s'", name);
+		goto fail;
+	}
+	/* commit_temp closes fd whatever happens. */
+	if ((r = commit_temp(dirfd, tmp, fd, name, err)) < 0)
+		goto fail;
+	return 0;
+fail:
+	(void) unlinkat(dirfd, tmp, 0);
+	return r;
+}
+
+static const char *file_type_name(mode_t m)
+{
+	if (S_ISFIFO(m))
+		return "FIFO";
+	if (S_ISSOCK(m))
+		return "socket";
+	if (S_ISCHR(m))
+		return "character device";
+	if (S_ISBLK(m))
+		return "block device";
+	if (S_ISLNK(m))
+		return "symbolic link";
+	return "special file";
+}
+
+int qc_read_file(
+	int dirfd, const char *name, size_t max, char **ret, size_t *ret_len, struct qc_error *err)
+{
+	cleanup_close int fd = -1;
+	cleanup_free char *data = NULL;
+	size_t len = 0, cap;
+	struct stat st;
+
+	/* O_NONBLOCK: opening a FIFO must not hang waiting for a writer. */
+	fd = openat(dirfd, name, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
+	if (fd < 0)
+		return qc_error_errno(err, errno, "open '%s'", name);
+	if (fstat(fd, &st) < 0)
+		return qc_error_errno(err, errno, "stat '%s'", name);
+	if (S_ISDIR(st.st_mode))
+		return qc_error_set(err, EISDIR, "'%s' is a directory", name);
+	if (!S_ISREG(st.st_mode))
+		return qc_error_set(err, QC_ERR_INVALID, "'%s' is not a regular file (%s)", name,
+			file_type_name(st.st_mode));
+	if ((uint64_t) st.st_size > max)
+		return qc_error_set(err, EFBIG, "'%s' is too large (%lld bytes, the limit is %zu)",
+			name, (long long) st.st_size, max);
+	if (fcntl(fd, F_SETFL, 0) < 0)
+		return qc_error_errno(err, errno, "fcntl '%s'", name);
+
+	/* st_size is a hint only (files in /proc say 0, files may grow). */
+	cap = (size_t) st.st_size + 1;
+	if (cap < 4096)
+		cap = 4096;
+	if (cap > max + 1)
+		cap = max + 1;
+	data = qc_xmalloc(cap + 1);
+	for (;;) {
+		ssize_t n;
+
+		if (len == cap) {
+			if (cap > max) /* read max + 1 bytes: too large */
+				return qc_error_set(err, EFBIG,
+					"'%s' is too large (more than %zu bytes, the limit is %zu)",
+					name, max, max);
+			cap = cap > max / 2 ? max + 1 : cap * 2;
+			data = qc_xrealloc(data, cap + 1);
+		}
+		n = read(fd, data + len, cap - len);
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			return qc_error_errno(err, errno, "read '%s'", name);
+		}
+		if (n == 0)
+			break;
+		len += (size_t) n;
+		if (len > max)
+			return qc_error_set(err, EFBIG,
+				"'%s' is too large (more than %zu bytes, the limit is %zu)", name,
+				max, max);
+	}
+	data[len] = '\0';
+	*ret = TAKE_PTR(data);
+	if (ret_len)
+		*ret_len = len;
+	return 0;
+}
+
+int qc_fsync_dir(int dirfd, struct qc_error *err)
+{
+	cleanup_close int own = -1;
+	int fd = dirfd;
+
+	if (dirfd == AT_FDCWD) {
+		own = open(".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+		if (own < 0)
+			return qc_error_errno(err, errno, "open current directory");
+		fd = own;
+	}
+	/* Some file systems cannot fsync a directory (EINVAL): nothing to do there. */
+	if (fsync(fd) < 0 && errno != EINVAL && errno != EROFS)
+		return qc_error_errno(err, errno, "fsync directory");
+	return 0;
+}
+
+int qc_mkdir_p(const char *path, mode_t mode, struct qc_error *err)
+{
+	cleanup_free char *p = NULL;
+	struct stat st;
+	char *s;
+
+	if (!path || *path == '\0')
+		return qc_error_set(err, EINVAL, "mkdir: empty path");
+	p = qc_xstrdup(path);
+	s = p;
+	for (;;) {
+		while (*s == '/')
+			s++;
+		s = strchr(s, '/');
+		if (s)
+			*s = '\0';
+		if (mkdir(p, mode) < 0) {
+			int e = errno;
+			/* An existing directory is fine (EACCES/EROFS too: "/" or "/home"). */
+			if (stat(p, &st) < 0 || (e != EEXIST && !S_ISDIR(st.st_mode)))
+				return qc_error_errno(err, e, "mkdir '%s'", p);
+			if (!S_ISDIR(st.st_mode))
+				return qc_error_set(err, ENOTDIR,
+					"mkdir '%s': '%s' exists and is not a directory", path, p);
+		}
+		if (!s)
+			break;
+		*s++ = '/';
+		if (*s == '\0')
+			break;
+	}
+	return 0;
+}
+
+static int rm_rf_children(int dfd, const char *path, struct qc_error *err);
+
+int qc_rm_rf_at(int dirfd, const char *name, struct qc_error *err)
+{
+	cleanup_close int fd = -1;
+	int r;
+
+	/* Plain files and symlinks (never followed) go away with unlinkat. */
+	if (unlinkat(dirfd, name, 0) == 0 || errno == ENOENT)
+		return 0;
+	if (errno != EISDIR && errno != EPERM)
+		return qc_error_errno(err, errno, "remove '%s'", name);
+	int unlink_errno = errno;
+	fd = openat(dirfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (fd < 0) {
+		if (errno == ENOENT)
+			return 0;
+		/* Not a directory after all: the unlink error is the real one. */
+		return qc_error_errno(err,
+			errno == ENOTDIR || errno == ELOOP ? unlink_errno : errno, "remove '%s'",
+			name);
+	}
+	if ((r = rm_rf_children(TAKE_FD(fd), name, err)) < 0)
+		return r;
+	if (unlinkat(dirfd, name, AT_REMOVEDIR) < 0 && errno != ENOENT)
+		return qc_error_errno(err, errno, "remove directory '%s'", name);
+	return 0;
+}
+
+/* Takes ownership of dfd. */
+static int rm_rf_children(int dfd, const char *path, struct qc_error *err)
+{
+	DIR *d = fdopendir(dfd);
+	struct dirent *de;
+	int r = 0;
+
+	if (!d) {
+		int e = errno;
+		close(dfd);
+		return qc_error_errno(err, e, "read directory '%s'", path);
+	}
+	for (;;) {
+		errno = 0;
+		de = readdir(d);
+		if (!de) {
+			if (errno)
+				r = qc_error_errno(err, errno, "read directory '%s'", path);
+			break;
+		}
+		if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)
+			continue;
+		if ((r = qc_rm_rf_at(dirfd(d), de->d_name, err)) < 0) {
+			qc_error_prefix(err, "in '%s'", path);
+			break;
+		}
+	}
+	closedir(d);
+	return r;
+}
+
+int qc_copy_file(
+	const char *src, int dst_dirfd, const char *dst_name, mode_t mode, struct qc_error *err)
+{
+	cleanup_close int in = -1;
+	cleanup_free char *tmp = NULL;
+	cleanup_free char *buf = NULL;
+	struct stat st;
+	int out = -1, r;
+
+	in = open(src, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
+	if (in < 0)
+		return qc_error_errno(err, errno, "open '%s'", src);
+	if (fstat(in, &st) < 0)
+		return qc_error_errno(err, errno, "stat '%s'", src);
+	if (S_ISDIR(st.st_mode))
+		return qc_error_set(err, EISDIR, "'%s' is a directory", src);
+	if (!S_ISREG(st.st_mode))
+		return qc_error_set(err, QC_ERR_INVALID, "'%s' is not a regular file (%s)", src,
+			file_type_name(st.st_mode));
+	if (fcntl(in, F_SETFL, 0) < 0)
+		return qc_error_errno(err, errno, "fcntl '%s'", src);
+	if ((r = create_temp(dst_dirfd, dst_name, mode, &tmp, &out, err)) < 0)
+		return r;
+
+	buf = qc_xmalloc(1 << 17);
+	for (;;) {
+		ssize_t n = read(in, buf, 1 << 17);
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			r = qc_error_errno(err, errno, "read '%s'", src);
+			close(out);
+			goto fail;
+		}
+		if (n == 0)
+			break;
+		if ((r = qc_write_all(out, buf, (size_t) n, err)) < 0) {
+			close(out);
+			qc_error_prefix(err, "copy '%s' to '%s'", src, dst_name);
+			goto fail;
+		}
+	}
+	if ((r = commit_temp(dst_dirfd, tmp, out, dst_name, err)) < 0)
+		goto fail;
+	return 0;
+fail:
+	(void) unlinkat(dst_dirfd, tmp, 0);
+	return r;
+}
+
+int qc_abspath(const char *path, char **ret, struct qc_error *err)
+{
+	cleanup_free char *copy = NULL;
+	cleanup_free char *parent = NULL;
+	char *base, *slash;
+	size_t n;
+
+	if (!path || *path == '\0')
+		return qc_error_set(err, EINVAL, "empty path");
+	copy = qc_xstrdup(path);
+	/* Drop trailing slashes (but keep "/"). */
+	n = strlen(copy);
+	while (n > 1 && copy[n - 1] == '/')
+		copy[--n] = '\0';
+	slash = strrchr(copy, '/');
+	if (!slash) {
+		base = copy;
+		parent = realpath(".", NULL);
+	} else if (slash == copy) {
+		base = slash + 1;
+		parent = qc_xstrdup("/");
+	} else {
+		*slash = '\0';
+		base = slash + 1;
+		parent = realpath(copy, NULL);
+	}
+	if (!parent)
+		return qc_error_errno(err, errno, "resolve the directory of '%s'", path);
+	if (*base == '\0') { /* path was "/" */
+		*ret = TAKE_PTR(parent);
+		return 0;
+	}
+	if (strcmp(base, ".") == 0 || strcmp(base, "..") == 0) {
+		cleanup_free char *joined = qc_xasprintf("%s/%s", parent, base);
+		char *res = realpath(joined, NULL);
+		if (!res)
+			return qc_error_errno(err, errno, "resolve '%s'", path);
+		*ret = res;
+		return 0;
+	}
+	*ret = qc_xasprintf("%s%s%s", parent, strcmp(parent, "/") ? "/" : "", base);
+	return 0;
+}
+
+int qc_self_dir(char **ret, struct qc_error *err)
+{
+	char buf[PATH_MAX + 1];
+	ssize_t n = readlink("/proc/self/exe", buf, sizeof(buf) - 1);
+	char *slash;
+
+	if (n < 0)
+		return qc_error_errno(err, errno, "readlink /proc/self/exe");
+	if ((size_t) n >= sizeof(buf) - 1)
+		return qc_error_set(err, ENAMETOOLONG, "readlink /proc/self/exe: path too long");
+	buf[n] = '\0';
+	slash = strrchr(buf, '/');
+	if (!slash)
+		return qc_error_set(
+			err, QC_ERR_INTERNAL, "/proc/self/exe is not absolute: '%s'", buf);
+	if (slash == buf)
+		slash++;
+	*slash = '\0';
+	*ret = qc_xstrdup(buf);
+	return 0;
+}
