@@ -291,3 +291,30 @@ int qc_net_bridge_delete(struct qc_net_nl *nl, const char *name, struct qc_error
 		return r;
 	return qc_net_link_delete(nl, name, err);
 }
+
+int qc_net_links_delete_group(struct qc_net_nl *nl, uint32_t group, struct qc_error *err)
+{
+	struct ifinfomsg ifi = {.ifi_family = AF_UNSPEC};
+	struct nl_msg *msg;
+	int r;
+
+	if (group == 0)
+		return qc_error_set(err, QC_ERR_INVALID,
+			"link group 0: refusing to delete the default group (every interface)");
+	/* libnl has no helper for this: ifi_index 0 + IFLA_GROUP = "the whole group". */
+	msg = nlmsg_alloc_simple(RTM_DELLINK, 0);
+	if (!msg)
+		abort();
+	if ((r = nlmsg_append(msg, &ifi, sizeof(ifi), NLMSG_ALIGNTO)) < 0 ||
+		(r = nla_put_u32(msg, IFLA_GROUP, group)) < 0) {
+		nlmsg_free(msg);
+		return qc_net_nl_error(err, r, "link group %u: build request", group);
+	}
+	r = nl_send_auto(nl->sk, msg);
+	nlmsg_free(msg);
+	if (r >= 0)
+		r = nl_wait_for_ack(nl->sk);
+	if (r < 0)
+		return qc_net_nl_error(err, r, "link group %u: delete", group);
+	return 0;
+}

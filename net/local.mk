@@ -20,3 +20,9 @@ TESTS += tests/unit/check_net_link
 tests_unit_check_net_link_SOURCES = tests/unit/check_net_link.c
 tests_unit_check_net_link_CFLAGS = $(UNIT_CFLAGS)
 tests_unit_check_net_link_LDADD = $(QC_NET_LIBS) $(CHECK_LIBS)
+
+# bench/net: 50 taps on one bridge, netlink vs ip(8) shell-outs, in a private
+# netns the program makes itself (root only; exits 77 otherwise).
+noinst_PROGRAMS += bench/net-bench
+bench_net_bench_SOURCES = bench/net-bench.c
+bench_net_bench_LDADD = $(QC_NET_LIBS)

@@ -28,6 +28,12 @@
 int qc_net_tap_open(struct qc_net_nl *nl, const char *name, const char *bridge, unsigned mtu,
 	char *ret_name, int *ret_fd, struct qc_error *err)
 {
+	return qc_net_tap_open_group(nl, name, bridge, mtu, 0, ret_name, ret_fd, err);
+}
+
+int qc_net_tap_open_group(struct qc_net_nl *nl, const char *name, const char *bridge, unsigned mtu,
+	uint32_t group, char *ret_name, int *ret_fd, struct qc_error *err)
+{
 	cleanup_close int fd = -1;
 	cleanup_rtnl_link struct rtnl_link *orig = NULL;
 	cleanup_rtnl_link struct rtnl_link *change = NULL;
@@ -86,6 +92,8 @@ int qc_net_tap_open(struct qc_net_nl *nl, const char *name, const char *bridge, 
 		rtnl_link_set_master(change, br.ifindex);
 	if (mtu)
 		rtnl_link_set_mtu(change, mtu);
+	if (group)
+		rtnl_link_set_group(change, group);
 	rtnl_link_set_flags(change, IFF_UP);
 	if ((r = rtnl_link_change(nl->sk, orig, change, 0)) < 0) {
 		if (bridge)
