@@ -2,9 +2,3 @@
 libqccloudinit_a_SOURCES += \
 	cloudinit/cloudinit.h \
 	cloudinit/iso.c
-
-check_PROGRAMS += tests/unit/check_iso
-TESTS += tests/unit/check_iso
-tests_unit_check_iso_SOURCES = tests/unit/check_iso.c
-tests_unit_check_iso_CFLAGS = $(UNIT_CFLAGS)
-tests_unit_check_iso_LDADD = $(QC_CLOUDINIT_LIBS) $(CHECK_LIBS)
