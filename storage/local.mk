@@ -9,3 +9,11 @@ libqcstorage_a_SOURCES += \
 	storage/catalog.c \
 	storage/import.c \
 	storage/sync.c
+
+# Pure: simplestreams selection, refs, arch names, qemu-img JSON, SHA-256,
+# xz/gz decompression.
+check_PROGRAMS += tests/unit/check_storage
+TESTS += tests/unit/check_storage
+tests_unit_check_storage_SOURCES = tests/unit/check_storage.c
+tests_unit_check_storage_CFLAGS = $(UNIT_CFLAGS)
+tests_unit_check_storage_LDADD = $(QC_STORAGE_LIBS) $(CHECK_LIBS)
