@@ -1,0 +1,96 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* qemuctl doctor [--arch A] [--accel A]: can this host run a VM, and if not, why. */
+#include "config.h"
+
+#include <getopt.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "driver/cli/cli.h"
+#include "util/util.h"
+
+static void doctor_usage(FILE *f)
+{
+	fputs("usage: qemuctl doctor [--arch x86_64|aarch64|ppc64le] [--accel auto|kvm|tcg]\n"
+	      "Check QEMU, qemu-img, KVM (and why not), firmware, /dev/net/tun, CAP_NET_ADMIN,\n"
+	      "9p and the state root.  Exit 0 only when a VM of the architecture can run.\n",
+		f);
+}
+
+static int print_json(const struct qc_doctor_report *r)
+{
+	struct qc_error err = {0};
+	cleanup_jgen struct qc_jgen *g = qc_jgen_new(true);
+	cleanup_free char *out = NULL;
+
+	qc_jgen_map_open(g);
+	qc_jgen_kstring(g, "arch", r->arch);
+	qc_jgen_kbool(g, "can_run", r->can_run);
+	qc_jgen_key(g, "checks");
+	qc_jgen_array_open(g);
+	for (size_t i = 0; i < r->n_checks; i++) {
+		qc_jgen_map_open(g);
+		qc_jgen_kstring(g, "name", r->checks[i].name);
+		qc_jgen_kstring(g, "status", qc_check_status_name(r->checks[i].status));
+		qc_jgen_kstring(g, "detail", r->checks[i].detail);
+		qc_jgen_map_close(g);
+	}
+	qc_jgen_array_close(g);
+	qc_jgen_map_close(g);
+	if (qc_jgen_finish(g, &out, NULL, &err) < 0)
+		return cli_error(&err);
+	puts(out);
+	return 0;
+}
+
+int cli_doctor_main(struct cli *c, int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{"arch", required_argument, NULL, 'a'},
+		{"accel", required_argument, NULL, 'A'},
+		{"help", no_argument, NULL, 'h'},
+		{0},
+	};
+	const char *arch = NULL, *accel = NULL;
+	struct qc_doctor_report *r = NULL;
+	struct qc_error err = {0};
+	qc_ctx *ctx;
+	int opt, rc;
+
+	optind = 1;
+	while ((opt = getopt_long(argc, argv, "+h", opts, NULL)) != -1) {
+		switch (opt) {
+		case 'a':
+			arch = optarg;
+			break;
+		case 'A':
+			accel = optarg;
+			break;
+		case 'h':
+			doctor_usage(stdout);
+			return CLI_OK;
+		default:
+			return cli_usage_error("doctor", "bad option for 'doctor'");
+		}
+	}
+	if (optind < argc)
+		return cli_usage_error("doctor", "unexpected argument '%s'", argv[optind]);
+
+	/* A root that cannot be opened is itself a finding, not a reason to stop. */
+	ctx = cli_ctx(c);
+	if (qc_doctor(ctx, arch, accel, &r, &err) < 0)
+		return cli_error(&err);
+	if (c->json) {
+		rc = print_json(r);
+	} else {
+		for (size_t i = 0; i < r->n_checks; i++)
+			printf("%-5s %-18s %s\n", qc_check_status_name(r->checks[i].status),
+				r->checks[i].name, r->checks[i].detail);
+		printf("\n%s VMs %s run on this host.\n", r->arch, r->can_run ? "can" : "can NOT");
+		rc = CLI_OK;
+	}
+	if (rc == CLI_OK && !r->can_run)
+		rc = CLI_ERROR;
+	qc_doctor_report_free(r);
+	return rc;
+}
