@@ -1,0 +1,890 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * qmp/: the QMP client against a scripted fake QEMU (check_qmp_fake.c).
+ * Every failure case must end in a clear error, never a crash or a hang;
+ * timeouts are asserted to be bounded.
+ */
+#include "config.h"
+
+#include <check.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "qmp/qmp.h"
+#include "tests/unit/check_qmp_fake.h"
+
+/* Slack for slow machines and valgrind on top of a timeout. */
+#define SLACK_MS 2000
+
+static struct fake f;
+
+static void teardown(void)
+{
+	fake_finish(&f);
+}
+
+static struct qc_qmp *open_ok(const struct fake_step *script)
+{
+	struct qc_error err = {0};
+	struct qc_qmp *q = NULL;
+
+	fake_start(&f, script);
+	ck_assert_msg(qc_qmp_open_fd(f.cfd, 5000, &q, &err) == 0, "open: %s", err.msg);
+	ck_assert_ptr_nonnull(q);
+	return q;
+}
+
+static void assert_err(int r, const struct qc_error *err, int code, const char *msg)
+{
+	ck_assert_int_eq(r, -code);
+	ck_assert_int_eq(err->code, code);
+	ck_assert_str_eq(err->msg, msg);
+}
+
+static void assert_err_prefix(int r, const struct qc_error *err, int code, const char *prefix)
+{
+	ck_assert_int_eq(r, -code);
+	ck_assert_int_eq(err->code, code);
+	ck_assert_msg(qc_str_has_prefix(err->msg, prefix), "'%s' does not start with '%s'",
+		err->msg, prefix);
+}
+
+/* ------------------------------------------------------ greeting, commands */
+
+START_TEST(greeting_and_negotiation)
+{
+	static const struct fake_step s[] = {
+		NEGOTIATE,
+		{F_EXPECT, "query-status", "none", 0},
+		{F_SEND,
+			"{\"return\": {\"status\": \"prelaunch\", \"running\": false}, \"id\": "
+			"$ID}",
+			NULL, 0},
+		{F_EXPECT, "query-cpus-fast", "{\"x\":[1,\"two\"]}", 0},
+		{F_SEND, "{\"return\": [], \"id\": $ID}\r", NULL, 0},
+		{F_WAIT_EOF},
+		{F_END},
+	};
+	cleanup_qmp struct qc_qmp *q = open_ok(s);
+	const struct qc_qmp_greeting *g = qc_qmp_get_greeting(q);
+	cleanup_json qc_json *rv = NULL, *rv2 = NULL;
+	struct qc_error err = {0};
+	const char *status;
+	bool running = true;
+
+	ck_assert_int_eq(g->major, 7);
+	ck_assert_int_eq(g->minor, 2);
+	ck_assert_int_eq(g->micro, 2);
+	ck_assert_str_eq(g->package, "Debian 1:7.2+dfsg-7");
+	ck_assert_str_eq(g->capabilities[0], "oob");
+	ck_assert_ptr_null(g->capabilities[1]);
+	ck_assert_int_ge(qc_qmp_fd(q), 0);
+	ck_assert_int_eq(qc_qmp_check_alive(q, &err), 0);
+
+	ck_assert_int_eq(qc_qmp_execute(q, "query-status", NULL, 2000, &rv, &err), 0);
+	ck_assert_int_eq(qc_json_get_string(rv, "status", &status, &err), 0);
+	ck_assert_str_eq(status, "prelaunch");
+	ck_assert_int_eq(qc_json_get_bool(rv, "running", &running, &err), 0);
+	ck_assert(!running);
+	/* JSON text arguments; a reply line ending in \r\n. */
+	ck_assert_msg(qc_qmp_execute_text(
+			      q, "query-cpus-fast", "{\"x\": [1, \"two\"]}", 2000, &rv2, &err) == 0,
+		"%s", err.msg);
+	ck_assert_int_eq(qc_json_type(rv2), QC_JSON_ARRAY);
+	ck_assert_int_eq(qc_json_len(rv2), 0);
+	qc_qmp_close(TAKE_PTR(q));
+}
+END_TEST
+
+START_TEST(error_reply)
+{
+	static const struct fake_step s[] = {
+		NEGOTIATE,
+		{F_EXPECT, "frobnicate", "none", 0},
+		{F_SEND,
+			"{\"id\": $ID, \"error\": {\"class\": \"CommandNotFound\", \"desc\": \"The "
+			"command frobnicate has not been found\"}}",
+			NULL, 0},
+		{F_EXPECT, "stop", "none", 0},
+		{F_SEND, "{\"return\": {}, \"id\": $ID}", NULL, 0},
+		{F_WAIT_EOF},
+		{F_END},
+	};
+	cleanup_qmp struct qc_qmp *q = open_ok(s);
+	struct qc_error err = {0};
+	qc_json *rv = NULL;
+	int r;
+
+	r = qc_qmp_execute(q, "frobnicate", NULL, 2000, &rv, &err);
+	assert_err(r, &err, QC_ERR_QMP,
+		"QMP 'frobnicate': CommandNotFound: The command frobnicate has not been found");
+	ck_assert_ptr_null(rv);
+	/* An error reply leaves the connection usable. */
+	ck_assert_int_eq(qc_qmp_check_alive(q, NULL), 0);
+	ck_assert_int_eq(qc_qmp_execute(q, "stop", NULL, 2000, NULL, &err), 0);
+	qc_qmp_close(TAKE_PTR(q));
+}
+END_TEST
+
+START_TEST(bad_arguments)
+{
+	static const struct fake_step s[] = {NEGOTIATE, {F_WAIT_EOF}, {F_END}};
+	cleanup_qmp struct qc_qmp *q = open_ok(s);
+	struct qc_error err = {0};
+	int r;
+
+	r = qc_qmp_execute_text(q, "cont", "{\"a\":", 1000, NULL, &err);
+	assert_err_prefix(r, &err, QC_ERR_INVALID, "QMP 'cont': arguments are not valid JSON: ");
+	r = qc_qmp_execute_text(q, "cont", "[1]", 1000, NULL, &err);
+	assert_err(r, &err, QC_ERR_INVALID, "QMP 'cont': arguments must be a JSON object");
+	r = qc_qmp_execute(q, "", NULL, 1000, NULL, &err);
+	assert_err(r, &err, QC_ERR_INVALID, "QMP: empty command name");
+	r = qc_qmp_execute_with_fd(q, "getfd", NULL, -1, 1000, NULL, &err);
+	assert_err(r, &err, EBADF, "QMP 'getfd': no fd to pass (fd -1)");
+	r = qc_qmp_getfd(q, 0, "", 1000, &err);
+	assert_err(r, &err, QC_ERR_INVALID, "QMP 'getfd': empty fd name");
+	r = qc_qmp_closefd(q, NULL, 1000, &err);
+	assert_err(r, &err, QC_ERR_INVALID, "QMP 'closefd': empty fd name");
+	r = qc_qmp_add_fd(q, -1, -1, NULL, 1000, NULL, NULL, &err);
+	assert_err(r, &err, EBADF, "QMP 'add-fd': no fd to pass (fd -1)");
+	ck_assert_int_eq(qc_qmp_check_alive(q, NULL), 0);
+	qc_qmp_close(TAKE_PTR(q));
+}
+END_TEST
+
+/* ----------------------------------------------------------------- events */
+
+START_TEST(events_interleaved)
+{
+	static const struct fake_step s[] = {
+		NEGOTIATE,
+		{F_SEND,
+			"{\"event\": \"A\", \"timestamp\": {\"seconds\": 12, \"microseconds\": "
+			"34}}",
+			NULL, 0},
+		{F_EXPECT, "cont", "none", 0},
+		{F_SEND, "{\"event\": \"B\", \"data\": {\"k\": \"v\"}}", NULL, 0},
+		{F_SEND, "{\"event\": \"C\"}", NULL, 0},
+		{F_SEND, "{\"return\": {}, \"id\": $ID}", NULL, 0},
+		{F_SLEEP, NULL, NULL, 100},
+		{F_SEND, "{\"event\": \"D\"}", NULL, 0},
+		{F_SEND, "{\"event\": \"E\"}", NULL, 0},
+		{F_WAIT_EOF},
+		{F_END},
+	};
+	cleanup_qmp struct qc_qmp *q = open_ok(s);
+	cleanup_qmp_event struct qc_qmp_event *a = NULL, *b = NULL, *c = NULL, *d = NULL, *e = NULL,
+					      *none = NULL;
+	struct qc_error err = {0};
+	const char *v;
+
+	ck_assert_int_eq(qc_qmp_execute(q, "cont", NULL, 2000, NULL, &err), 0);
+	/* A, B and C arrived before the reply and were queued in order. */
+	ck_assert_uint_eq(qc_qmp_events_pending(q), 3);
+	/* Waiting for D (after the reply) leaves the earlier ones queued. */
+	ck_assert_msg(qc_qmp_wait_event(q, "D", 2000, &d, &err) == 0, "%s", err.msg);
+	ck_assert_str_eq(d->name, "D");
+	ck_assert_str_eq(d->line, "{\"event\": \"D\"}");
+	ck_assert_ptr_null(d->data);
+	ck_assert_int_eq(d->seconds, -1);
+	ck_assert_int_eq(qc_qmp_pop_event(q, &a), 1);
+	ck_assert_str_eq(a->name, "A");
+	ck_assert_int_eq(a->seconds, 12);
+	ck_assert_int_eq(a->microseconds, 34);
+	ck_assert_int_eq(qc_qmp_pop_event(q, &b), 1);
+	ck_assert_str_eq(b->name, "B");
+	ck_assert_int_eq(qc_json_get_string(b->data, "k", &v, &err), 0);
+	ck_assert_str_eq(v, "v");
+	ck_assert_int_eq(qc_qmp_wait_event(q, NULL, 2000, &c, &err), 0);
+	ck_assert_str_eq(c->name, "C");
+	ck_assert_int_eq(qc_qmp_wait_event(q, NULL, 2000, &e, &err), 0);
+	ck_assert_str_eq(e->name, "E");
+	ck_assert_int_eq(qc_qmp_pop_event(q, &none), 0);
+	ck_assert_ptr_null(none);
+	ck_assert_uint_eq(qc_qmp_events_dropped(q), 0);
+	qc_qmp_close(TAKE_PTR(q));
+}
+END_TEST
+
+START_TEST(wait_event_timeout)
+{
+	static const struct fake_step s[] = {
+		NEGOTIATE, {F_SEND, "{\"event\": \"STOP\"}", NULL, 0}, {F_WAIT_EOF}, {F_END}};
+	cleanup_qmp struct qc_qmp *q = open_ok(s);
+	cleanup_qmp_event struct qc_qmp_event *ev = NULL;
+	struct qc_error err = {0};
+	int64_t t0 = qc_now_ms(), dt;
+	int r;
+
+	r = qc_qmp_wait_event(q, "SHUTDOWN", 300, &ev, &err);
+	dt = qc_now_ms() - t0;
+	assert_err(r, &err, ETIMEDOUT, "QMP: no 'SHUTDOWN' event within 300 ms");
+	ck_assert_ptr_null(ev);
+	ck_assert_int_ge(dt, 300);
+	ck_assert_int_lt(dt, 300 + SLACK_MS);
+	/* The STOP that came meanwhile is queued; a timeout is not fatal. */
+	ck_assert_uint_eq(qc_qmp_events_pending(q), 1);
+	ck_assert_int_eq(qc_qmp_check_alive(q, NULL), 0);
+	r = qc_qmp_wait_event(q, "RESUME", 0, &ev, &err);
+	assert_err(r, &err, ETIMEDOUT, "QMP: no 'RESUME' event within 0 ms");
+	ck_assert_int_eq(qc_qmp_wait_event(q, NULL, 0, &ev, &err), 0);
+	ck_assert_str_eq(ev->name, "STOP");
+	qc_qmp_event_free(TAKE_PTR(ev));
+	r = qc_qmp_wait_event(q, NULL, 50, &ev, &err);
+	assert_err(r, &err, ETIMEDOUT, "QMP: no event within 50 ms");
+	qc_qmp_close(TAKE_PTR(q));
+}
+END_TEST
+
+START_TEST(read_available_in_poll_loop)
+{
+	static const struct fake_step s[] = {NEGOTIATE, {F_SLEEP, NULL, NULL, 200},
+		{F_EVENTS, "RTC_CHANGE", NULL, 3}, {F_WAIT_EOF}, {F_END}};
+	cleanup_qmp struct qc_qmp *q = open_ok(s);
+	struct qc_error err = {0};
+	int64_t deadline = qc_deadline_ms(5000);
+	int total;
+
+	/* Nothing there yet (the fake sleeps): returns 0 at once. */
+	total = qc_qmp_read_available(q, &err);
+	ck_assert_int_eq(total, 0);
+	while (total < 3 && qc_time_left_ms(deadline) > 0) {
+		struct pollfd p = {.fd = qc_qmp_fd(q), .events = POLLIN};
+		int n;
+
+		ck_assert_int_ge(poll(&p, 1, qc_time_left_ms(deadline)), 0);
+		n = qc_qmp_read_available(q, &err);
+		ck_assert_msg(n >= 0, "%s", err.msg);
+		total += n;
+	}
+	ck_assert_int_eq(total, 3);
+	for (int i = 0; i < 3; i++) {
+		cleanup_qmp_event struct qc_qmp_event *ev = NULL;
+		int64_t k;
+
+		ck_assert_int_eq(qc_qmp_pop_event(q, &ev), 1);
+		ck_assert_str_eq(ev->name, "RTC_CHANGE");
+		ck_assert_int_eq(qc_json_get_int(ev->data, "i", &k, &err), 0);
+		ck_assert_int_eq(k, i);
+	}
+	/* Nothing there: returns 0 at once. */
+	ck_assert_int_eq(qc_qmp_read_available(q, &err), 0);
+	qc_qmp_close(TAKE_PTR(q));
+}
+END_TEST
+
+START_TEST(event_queue_bounded)
+{
+	static const struct fake_step s[] = {NEGOTIATE,
+		{F_EVENTS, "FLOOD", NULL, QC_QMP_MAX_EVENTS + 5},
+		{F_SEND, "{\"event\": \"LAST\"}", NULL, 0}, {F_WAIT_EOF}, {F_END}};
+	cleanup_qmp struct qc_qmp *q = open_ok(s);
+	cleanup_qmp_event struct qc_qmp_event *ev = NULL, *first = NULL;
+	struct qc_error err = {0};
+	int64_t k;
+
+	ck_assert_msg(qc_qmp_wait_event(q, "LAST", 10000, &ev, &err) == 0, "%s", err.msg);
+	/* 4101 FLOOD + LAST through a queue of 4096: the 6 oldest dropped, LAST taken. */
+	ck_assert_uint_eq(qc_qmp_events_pending(q), QC_QMP_MAX_EVENTS - 1);
+	ck_assert_uint_eq(qc_qmp_events_dropped(q), 6);
+	ck_assert_int_eq(qc_qmp_pop_event(q, &first), 1);
+	ck_assert_int_eq(qc_json_get_int(first->data, "i", &k, &err), 0);
+	ck_assert_int_eq(k, 6); /* the oldest were dropped */
+	qc_qmp_close(TAKE_PTR(q));
+}
+END_TEST
+
+/* ------------------------------------------------------------- id matching */
+
+START_TEST(id_mismatch)
+{
+	static const struct fake_step s[] = {
+		NEGOTIATE,
+		{F_EXPECT, "query-status", NULL, 0},
+		{F_SEND, "{\"return\": {}, \"id\": \"qc-99\"}", NULL, 0},
+		{F_WAIT_EOF},
+		{F_END},
+	};
+	cleanup_qmp struct qc_qmp *q = open_ok(s);
+	struct qc_error err = {0};
+	int r;
+
+	r = qc_qmp_execute(q, "query-status", NULL, 2000, NULL, &err);
+	assert_err(r, &err, QC_ERR_PROTO,
+		"QMP 'query-status': reply with an id we never sent: {\"return\": {}, \"id\": "
+		"\"qc-99\"}");
+	/* Sticky: every later call fails the same way at once. */
+	r = qc_qmp_execute(q, "cont", NULL, 2000, NULL, &err);
+	assert_err(r, &err, QC_ERR_PROTO,
+		"QMP 'cont': reply with an id we never sent: {\"return\": {}, \"id\": \"qc-99\"}");
+	r = qc_qmp_read_available(q, &err);
+	assert_err_prefix(r, &err, QC_ERR_PROTO, "QMP: reply with an id we never sent");
+	r = qc_qmp_check_alive(q, &err);
+	assert_err_prefix(r, &err, QC_ERR_PROTO, "QMP: reply with an id we never sent");
+	qc_qmp_close(TAKE_PTR(q));
+}
+END_TEST
+
+START_TEST(reply_without_id)
+{
+	static const struct fake_step s[] = {
+		NEGOTIATE,
+		{F_EXPECT, "query-status", NULL, 0},
+		{F_SEND,
+			"{\"error\": {\"class\": \"GenericError\", \"desc\": \"JSON parse "
+			"error\"}}",
+			NULL, 0},
+		{F_WAIT_EOF},
+		{F_END},
+	};
+	cleanup_qmp struct qc_qmp *q = open_ok(s);
+	struct qc_error err = {0};
+	int r;
+
+	r = qc_qmp_execute(q, "query-status", NULL, 2000, NULL, &err);
+	assert_err_prefix(r, &err, QC_ERR_PROTO, "QMP 'query-status': reply without an id: ");
+	qc_qmp_close(TAKE_PTR(q));
+}
+END_TEST
+
+START_TEST(late_reply_dropped)
+{
+	static const struct fake_step s[] = {
+		NEGOTIATE,
+		{F_EXPECT, "slow", NULL, 0},
+		{F_SLEEP, NULL, NULL, 400},
+		{F_SEND, "{\"return\": {\"late\": true}, \"id\": $ID}", NULL, 0},
+		{F_EXPECT, "fast", NULL, 0},
+		{F_SEND, "{\"return\": {\"late\": false}, \"id\": $ID}", NULL, 0},
+		{F_WAIT_EOF},
+		{F_END},
+	};
+	cleanup_qmp struct qc_qmp *q = open_ok(s);
+	cleanup_json qc_json *rv = NULL;
+	struct qc_error err = {0};
+	int64_t t0 = qc_now_ms(), dt;
+	bool late = true;
+	int r;
+
+	r = qc_qmp_execute(q, "slow", NULL, 150, NULL, &err);
+	dt = qc_now_ms() - t0;
+	assert_err(r, &err, ETIMEDOUT, "QMP 'slow': no reply within 150 ms");
+	ck_assert_int_ge(dt, 150);
+	ck_assert_int_lt(dt, 150 + SLACK_MS);
+	/* The connection survives; the late answer to 'slow' is not taken for 'fast'. */
+	ck_assert_msg(qc_qmp_execute(q, "fast", NULL, 3000, &rv, &err) == 0, "%s", err.msg);
+	ck_assert_int_eq(qc_json_get_bool(rv, "late", &late, &err), 0);
+	ck_assert(!late);
+	qc_qmp_close(TAKE_PTR(q));
+}
+END_TEST
+
+/* --------------------------------------------------------- EOF, bad input */
+
+START_TEST(eof_mid_line)
+{
+	static const struct fake_step s[] = {
+		NEGOTIATE,
+		{F_EXPECT, "query-status", NULL, 0},
+		{F_SEND_RAW, "{\"return\": {\"status\": \"runn", NULL, 0},
+		{F_CLOSE},
+		{F_END},
+	};
+	cleanup_qmp struct qc_qmp *q = open_ok(s);
+	struct qc_error err = {0};
+	int r;
+
+	r = qc_qmp_execute(q, "query-status", NULL, 3000, NULL, &err);
+	assert_err(r, &err, QC_ERR_EOF,
+		"QMP 'query-status': connection closed by QEMU (in the middle of a message, 27 "
+		"bytes dropped)");
+	r = qc_qmp_execute(q, "cont", NULL, 3000, NULL, &err);
+	assert_err_prefix(r, &err, QC_ERR_EOF, "QMP 'cont': connection closed by QEMU");
+	qc_qmp_close(TAKE_PTR(q));
+}
+END_TEST
+
+START_TEST(eof_while_waiting)
+{
+	static const struct fake_step s[] = {
+		NEGOTIATE,
+		{F_SEND, "{\"event\": \"SHUTDOWN\", \"data\": {\"guest\": true}}", NULL, 0},
+		{F_SLEEP, NULL, NULL, 200},
+		{F_CLOSE},
+		{F_END},
+	};
+	cleanup_qmp struct qc_qmp *q = open_ok(s);
+	cleanup_qmp_event struct qc_qmp_event *ev = NULL;
+	struct qc_error err = {0};
+	int64_t t0 = qc_now_ms(), dt;
+	int r;
+
+	r = qc_qmp_wait_event(q, "RESET", 5000, &ev, &err);
+	dt = qc_now_ms() - t0;
+	/* EOF is reported as EOF, at once, not as a timeout. */
+	assert_err(r, &err, QC_ERR_EOF, "QMP: connection closed by QEMU");
+	ck_assert_int_lt(dt, 4000);
+	/* What came before the EOF can still be had. */
+	ck_assert_int_eq(qc_qmp_wait_event(q, "SHUTDOWN", 1000, &ev, &err), 0);
+	qc_qmp_event_free(TAKE_PTR(ev));
+	r = qc_qmp_wait_event(q, NULL, 1000, &ev, &err);
+	assert_err(r, &err, QC_ERR_EOF, "QMP: connection closed by QEMU");
+	r = qc_qmp_execute(q, "cont", NULL, 1000, NULL, &err);
+	assert_err(r, &err, QC_ERR_EOF, "QMP 'cont': connection closed by QEMU");
+	qc_qmp_close(TAKE_PTR(q));
+}
+END_TEST
+
+START_TEST(reply_then_eof)
+{
+	/* quit: the reply, SHUTDOWN and EOF may arrive in one read. */
+	static const struct fake_step s[] = {
+		NEGOTIATE,
+		{F_EXPECT, "quit", NULL, 0},
+		{F_SEND_RAW,
+			"{\"return\": {}, \"id\": \"qc-2\"}\n{\"event\": \"SHUTDOWN\", \"data\": "
+			"{\"guest\": false, \"reason\": \"host-qmp-quit\"}}\n",
+			NULL, 0},
+		{F_CLOSE},
+		{F_END},
+	};
+	cleanup_qmp struct qc_qmp *q = open_ok(s);
+	cleanup_qmp_event struct qc_qmp_event *ev = NULL;
+	struct qc_error err = {0};
+	const char *reason;
+
+	ck_assert_msg(qc_qmp_execute(q, "quit", NULL, 3000, NULL, &err) == 0, "%s", err.msg);
+	ck_assert_int_eq(qc_qmp_wait_event(q, "SHUTDOWN", 3000, &ev, &err), 0);
+	ck_assert_int_eq(qc_json_get_string(ev->data, "reason", &reason, &err), 0);
+	ck_assert_str_eq(reason, "host-qmp-quit");
+	qc_qmp_event_free(TAKE_PTR(ev));
+	ck_assert_int_eq(qc_qmp_wait_event(q, NULL, 3000, &ev, &err), -QC_ERR_EOF);
+	qc_qmp_close(TAKE_PTR(q));
+}
+END_TEST
+
+START_TEST(huge_message)
+{
+	static const struct fake_step s[] = {
+		NEGOTIATE,
+		{F_SEND_BIG, NULL, NULL, 1024 * 1024}, /* 1 MiB: fine */
+		{F_EXPECT, "query-status", NULL, 0},
+		{F_SEND_BIG, NULL, NULL, 20 * 1024 * 1024},
+		{F_END},
+	};
+	cleanup_qmp struct qc_qmp *q = open_ok(s);
+	cleanup_qmp_event struct qc_qmp_event *ev = NULL;
+	struct qc_error err = {0};
+	const char *str;
+	int r;
+
+	ck_assert_msg(qc_qmp_wait_event(q, "BIG", 5000, &ev, &err) == 0, "%s", err.msg);
+	ck_assert_int_eq(qc_json_get_string(ev->data, "s", &str, &err), 0);
+	ck_assert_uint_eq(strlen(str), 1024 * 1024);
+	r = qc_qmp_execute(q, "query-status", NULL, 20000, NULL, &err);
+	assert_err(r, &err, QC_ERR_PROTO, "QMP 'query-status': message larger than 16 MiB");
+	r = qc_qmp_wait_event(q, NULL, 1000, &ev, &err);
+	assert_err(r, &err, QC_ERR_PROTO, "QMP: message larger than 16 MiB");
+	qc_qmp_close(TAKE_PTR(q)); /* lets the fake's blocked send fail */
+}
+END_TEST
+
+START_TEST(garbage)
+{
+	static const struct fake_step s[] = {
+		NEGOTIATE,
+		{F_EXPECT, "query-status", NULL, 0},
+		{F_SEND, "this is not JSON at all", NULL, 0},
+		{F_WAIT_EOF},
+		{F_END},
+	};
+	cleanup_qmp struct qc_qmp *q = open_ok(s);
+	struct qc_error err = {0};
+	int r;
+
+	r = qc_qmp_execute(q, "query-status", NULL, 2000, NULL, &err);
+	assert_err_prefix(r, &err, QC_ERR_PROTO, "QMP 'query-status': malformed message: ");
+	ck_assert_int_gt(strlen(err.msg), strlen("QMP 'query-status': malformed message: "));
+	r = qc_qmp_execute(q, "query-status", NULL, 2000, NULL, &err);
+	assert_err_prefix(r, &err, QC_ERR_PROTO, "QMP 'query-status': malformed message: ");
+	qc_qmp_close(TAKE_PTR(q));
+}
+END_TEST
+
+START_TEST(not_an_object_or_unknown)
+{
+	static const struct fake_step s1[] = {
+		NEGOTIATE, {F_SEND, "[1, 2]", NULL, 0}, {F_WAIT_EOF}, {F_END}};
+	static const struct fake_step s2[] = {
+		NEGOTIATE, {F_SEND, "{\"hello\": 1}", NULL, 0}, {F_WAIT_EOF}, {F_END}};
+	static const struct fake_step s3[] = {
+		NEGOTIATE, {F_SEND, "{\"event\": 7}", NULL, 0}, {F_WAIT_EOF}, {F_END}};
+	struct qc_qmp_event *ev = NULL;
+	struct qc_error err = {0};
+	struct qc_qmp *q;
+	int r;
+
+	q = open_ok(s1);
+	r = qc_qmp_wait_event(q, NULL, 2000, &ev, &err);
+	assert_err(r, &err, QC_ERR_PROTO, "QMP: message is not a JSON object: [1, 2]");
+	qc_qmp_close(q);
+	fake_finish(&f);
+
+	q = open_ok(s2);
+	r = qc_qmp_wait_event(q, NULL, 2000, &ev, &err);
+	assert_err(r, &err, QC_ERR_PROTO, "QMP: unexpected message: {\"hello\": 1}");
+	qc_qmp_close(q);
+	fake_finish(&f);
+
+	q = open_ok(s3);
+	r = qc_qmp_wait_event(q, NULL, 2000, &ev, &err);
+	assert_err(r, &err, QC_ERR_PROTO, "QMP: event without a name: {\"event\": 7}");
+	qc_qmp_close(q);
+}
+END_TEST
+
+START_TEST(not_a_greeting)
+{
+	static const struct fake_step s[] = {
+		{F_SEND, "{\"return\": {}}", NULL, 0}, {F_WAIT_EOF}, {F_END}};
+	struct qc_error err = {0};
+	struct qc_qmp *q = NULL;
+	int r;
+
+	fake_start(&f, s);
+	r = qc_qmp_open_fd(f.cfd, 2000, &q, &err);
+	assert_err(r, &err, QC_ERR_PROTO, "QMP: not a QMP greeting: {\"return\": {}}");
+	ck_assert_ptr_null(q);
+}
+END_TEST
+
+START_TEST(greeting_bad_version)
+{
+	static const struct fake_step s[] = {{F_SEND,
+						     "{\"QMP\": {\"version\": {\"qemu\": "
+						     "{\"major\": \"7\"}}, \"capabilities\": []}}",
+						     NULL, 0},
+		{F_WAIT_EOF}, {F_END}};
+	struct qc_error err = {0};
+	struct qc_qmp *q = NULL;
+	int r;
+
+	fake_start(&f, s);
+	r = qc_qmp_open_fd(f.cfd, 2000, &q, &err);
+	assert_err_prefix(r, &err, QC_ERR_PROTO, "QMP: not a QMP greeting: {\"QMP\"");
+}
+END_TEST
+
+START_TEST(greeting_timeout)
+{
+	static const struct fake_step s[] = {{F_WAIT_EOF}, {F_END}};
+	struct qc_error err = {0};
+	struct qc_qmp *q = NULL;
+	int64_t t0 = qc_now_ms(), dt;
+	int r;
+
+	fake_start(&f, s);
+	r = qc_qmp_open_fd(f.cfd, 250, &q, &err);
+	dt = qc_now_ms() - t0;
+	assert_err(r, &err, ETIMEDOUT, "QMP: no greeting within 250 ms");
+	ck_assert_int_ge(dt, 250);
+	ck_assert_int_lt(dt, 250 + SLACK_MS);
+}
+END_TEST
+
+START_TEST(negotiation_refused)
+{
+	static const struct fake_step s[] = {{F_SEND, GREETING, NULL, 0},
+		{F_EXPECT, "qmp_capabilities", "none", 0},
+		{F_SEND,
+			"{\"error\": {\"class\": \"CommandNotFound\", \"desc\": \"Capabilities "
+			"negotiation is already complete, command ignored\"}, \"id\": $ID}",
+			NULL, 0},
+		{F_WAIT_EOF}, {F_END}};
+	struct qc_error err = {0};
+	struct qc_qmp *q = NULL;
+	int r;
+
+	fake_start(&f, s);
+	r = qc_qmp_open_fd(f.cfd, 2000, &q, &err);
+	assert_err(r, &err, QC_ERR_QMP,
+		"QMP 'qmp_capabilities': CommandNotFound: Capabilities negotiation is already "
+		"complete, command ignored");
+	ck_assert_ptr_null(q);
+}
+END_TEST
+
+START_TEST(command_timeout_bounded)
+{
+	static const struct fake_step s[] = {
+		NEGOTIATE, {F_EXPECT, "query-status", NULL, 0}, {F_WAIT_EOF}, {F_END}};
+	cleanup_qmp struct qc_qmp *q = open_ok(s);
+	struct qc_error err = {0};
+	int64_t t0 = qc_now_ms(), dt;
+	int r;
+
+	r = qc_qmp_execute(q, "query-status", NULL, 300, NULL, &err);
+	dt = qc_now_ms() - t0;
+	assert_err(r, &err, ETIMEDOUT, "QMP 'query-status': no reply within 300 ms");
+	ck_assert_int_ge(dt, 300);
+	ck_assert_int_lt(dt, 300 + SLACK_MS);
+	ck_assert_int_eq(qc_qmp_check_alive(q, NULL), 0);
+	qc_qmp_close(TAKE_PTR(q));
+}
+END_TEST
+
+START_TEST(peer_gone_before_send)
+{
+	static const struct fake_step s[] = {NEGOTIATE, {F_CLOSE}, {F_END}};
+	cleanup_qmp struct qc_qmp *q = open_ok(s);
+	struct qc_error err = {0};
+	int r;
+
+	qc_sleep_ms(100);
+	r = qc_qmp_execute(q, "cont", NULL, 2000, NULL, &err);
+	assert_err_prefix(r, &err, QC_ERR_EOF, "QMP 'cont': connection closed by QEMU");
+	qc_qmp_close(TAKE_PTR(q));
+}
+END_TEST
+
+/* ------------------------------------------------------------- fd passing */
+
+static int hello_pipe(void)
+{
+	int p[2];
+
+	ck_assert_int_eq(pipe2(p, O_CLOEXEC), 0);
+	ck_assert_int_eq(write(p[1], "hello-fd", 8), 8);
+	close(p[1]);
+	return p[0];
+}
+
+START_TEST(fd_passing)
+{
+	static const struct fake_step s[] = {
+		NEGOTIATE,
+		{F_EXPECT_FD, "getfd", "{\"fdname\":\"tap \\\"0\\\"\"}", 0},
+		{F_SEND, "{\"return\": {}, \"id\": $ID}", NULL, 0},
+		{F_EXPECT, "closefd", "{\"fdname\":\"tap \\\"0\\\"\"}", 0},
+		{F_SEND, "{\"return\": {}, \"id\": $ID}", NULL, 0},
+		{F_EXPECT_FD, "add-fd", "{\"opaque\":\"disk0\"}", 0},
+		{F_SEND, "{\"return\": {\"fdset-id\": 0, \"fd\": 25}, \"id\": $ID}", NULL, 0},
+		{F_EXPECT_FD, "add-fd", "{\"fdset-id\":3}", 0},
+		{F_SEND, "{\"return\": {\"fdset-id\": 3, \"fd\": 26}, \"id\": $ID}", NULL, 0},
+		{F_EXPECT, "remove-fd", "{\"fdset-id\":3,\"fd\":26}", 0},
+		{F_SEND, "{\"return\": {}, \"id\": $ID}", NULL, 0},
+		{F_EXPECT_FD, "netdev_add", "{\"type\":\"tap\"}", 0},
+		{F_SEND, "{\"return\": {}, \"id\": $ID}", NULL, 0},
+		{F_EXPECT_FD, "add-fd", NULL, 0},
+		{F_SEND, "{\"return\": {\"fd\": 27}, \"id\": $ID}", NULL, 0},
+		{F_WAIT_EOF},
+		{F_END},
+	};
+	cleanup_qmp struct qc_qmp *q = open_ok(s);
+	struct qc_error err = {0};
+	int64_t set = -1, num = -1;
+	int fd, r;
+
+	fd = hello_pipe();
+	ck_assert_msg(qc_qmp_getfd(q, fd, "tap \"0\"", 2000, &err) == 0, "%s", err.msg);
+	close(fd);
+	ck_assert_msg(qc_qmp_closefd(q, "tap \"0\"", 2000, &err) == 0, "%s", err.msg);
+	fd = hello_pipe();
+	ck_assert_msg(
+		qc_qmp_add_fd(q, fd, -1, "disk0", 2000, &set, &num, &err) == 0, "%s", err.msg);
+	close(fd);
+	ck_assert_int_eq(set, 0);
+	ck_assert_int_eq(num, 25);
+	fd = hello_pipe();
+	ck_assert_int_eq(qc_qmp_add_fd(q, fd, 3, NULL, 2000, NULL, &num, &err), 0);
+	close(fd);
+	ck_assert_int_eq(num, 26);
+	ck_assert_int_eq(qc_qmp_remove_fd(q, 3, 26, 2000, &err), 0);
+	fd = hello_pipe();
+	ck_assert_msg(qc_qmp_execute_with_fd(
+			      q, "netdev_add", "{\"type\": \"tap\"}", fd, 2000, NULL, &err) == 0,
+		"%s", err.msg);
+	close(fd);
+	/* A reply without the fields we need. */
+	fd = hello_pipe();
+	r = qc_qmp_add_fd(q, fd, -1, NULL, 2000, &set, &num, &err);
+	close(fd);
+	assert_err_prefix(r, &err, QC_ERR_JSON, "QMP 'add-fd': unexpected reply: ");
+	qc_qmp_close(TAKE_PTR(q));
+}
+END_TEST
+
+/* -------------------------------------------------------------------- raw */
+
+START_TEST(raw_passthrough)
+{
+	static const struct fake_step s[] = {
+		NEGOTIATE,
+		{F_EXPECT, "query-status", "none", 0},
+		{F_SEND, "{\"return\": {\"status\": \"running\"}, \"id\": $ID}", NULL, 0},
+		{F_EXPECT, "human-monitor-command", "{\"command-line\":\"info version\"}", 0},
+		{F_SEND, "{\"id\": $ID, \"return\": \"7.2.2\\r\\n\"}", NULL, 0},
+		{F_EXPECT, "nope", NULL, 0},
+		{F_SEND,
+			"{\"error\": {\"class\": \"CommandNotFound\", \"desc\": \"The command nope "
+			"has not been found\"}, \"id\": $ID}",
+			NULL, 0},
+		{F_WAIT_EOF},
+		{F_END},
+	};
+	cleanup_qmp struct qc_qmp *q = open_ok(s);
+	cleanup_free char *r1 = NULL, *r2 = NULL, *r3 = NULL;
+	char *none = NULL;
+	struct qc_error err = {0};
+	int r;
+
+	ck_assert_msg(qc_qmp_raw(q, "{\"execute\": \"query-status\", \"id\": {\"mine\": 1}}", 2000,
+			      &r1, &err) == 0,
+		"%s", err.msg);
+	ck_assert_str_eq(r1, "{\"return\":{\"status\":\"running\"},\"id\":{\"mine\":1}}");
+	ck_assert_int_eq(qc_qmp_raw(q,
+				 "{\"arguments\": {\"command-line\": \"info version\"}, "
+				 "\"execute\": \"human-monitor-command\"}",
+				 2000, &r2, &err),
+		0);
+	ck_assert_str_eq(r2, "{\"return\":\"7.2.2\\r\\n\"}");
+	/* An error reply is QEMU's answer, not a failure of the call. */
+	ck_assert_int_eq(qc_qmp_raw(q, "{\"execute\": \"nope\", \"id\": 5}", 2000, &r3, &err), 0);
+	ck_assert_str_eq(r3,
+		"{\"error\":{\"class\":\"CommandNotFound\",\"desc\":\"The command nope "
+		"has not been found\"},\"id\":5}");
+
+	r = qc_qmp_raw(q, "{\"execute\": ", 2000, &none, &err);
+	assert_err_prefix(r, &err, QC_ERR_INVALID, "QMP: command is not valid JSON: ");
+	r = qc_qmp_raw(q, "[\"query-status\"]", 2000, &none, &err);
+	assert_err_prefix(r, &err, QC_ERR_INVALID, "QMP: a command must be a JSON object");
+	r = qc_qmp_raw(q, "{\"execute\": 3}", 2000, &none, &err);
+	assert_err_prefix(r, &err, QC_ERR_INVALID, "QMP: a command needs \"execute\"");
+	r = qc_qmp_raw(q, "{\"exec-oob\": \"migrate-pause\"}", 2000, &none, &err);
+	assert_err_prefix(r, &err, QC_ERR_INVALID, "QMP: \"exec-oob\" is not supported");
+	r = qc_qmp_raw(q, NULL, 2000, &none, &err);
+	assert_err(r, &err, QC_ERR_INVALID, "QMP: command is not valid JSON: (none)");
+	ck_assert_ptr_null(none);
+	ck_assert_int_eq(qc_qmp_check_alive(q, NULL), 0);
+	qc_qmp_close(TAKE_PTR(q));
+}
+END_TEST
+
+/* ------------------------------------------------------------------ connect */
+
+START_TEST(connect_retries_until_socket_exists)
+{
+	static const struct fake_step s[] = {NEGOTIATE, {F_EXPECT, "cont", NULL, 0},
+		{F_SEND, "{\"return\": {}, \"id\": $ID}", NULL, 0}, {F_WAIT_EOF}, {F_END}};
+	char dir[] = "/tmp/check_qmp.XXXXXX";
+	cleanup_free char *path = NULL;
+	cleanup_qmp struct qc_qmp *q = NULL;
+	struct qc_error err = {0};
+	int64_t t0;
+
+	ck_assert_ptr_nonnull(mkdtemp(dir));
+	path = qc_xasprintf("%s/qmp.sock", dir);
+	t0 = qc_now_ms();
+	fake_start_listen(&f, path, 300, s);
+	ck_assert_msg(qc_qmp_connect(path, 5000, &q, &err) == 0, "%s", err.msg);
+	ck_assert_int_ge(qc_now_ms() - t0, 300);
+	ck_assert_int_eq(qc_qmp_get_greeting(q)->major, 7);
+	ck_assert_int_eq(qc_qmp_execute(q, "cont", NULL, 2000, NULL, &err), 0);
+	qc_qmp_close(TAKE_PTR(q));
+	fake_finish(&f);
+	ck_assert_int_eq(rmdir(dir), 0);
+}
+END_TEST
+
+START_TEST(connect_errors)
+{
+	char dir[] = "/tmp/check_qmp.XXXXXX";
+	cleanup_free char *path = NULL, *longp = NULL, *expect = NULL;
+	struct qc_qmp *q = NULL;
+	struct qc_error err = {0};
+	int64_t t0, dt;
+	int r;
+
+	ck_assert_ptr_nonnull(mkdtemp(dir));
+	path = qc_xasprintf("%s/missing.sock", dir);
+	t0 = qc_now_ms();
+	r = qc_qmp_connect(path, 200, &q, &err);
+	dt = qc_now_ms() - t0;
+	expect = qc_xasprintf(
+		"QMP socket '%s': connect (gave up after 200 ms): No such file or directory", path);
+	assert_err(r, &err, ENOENT, expect);
+	ck_assert_int_ge(dt, 200);
+	ck_assert_int_lt(dt, 200 + SLACK_MS);
+	ck_assert_ptr_null(q);
+
+	/* Nobody listening (a stale file, as a dead QEMU leaves): retried until the deadline. */
+	ck_assert_int_eq(qc_write_atomic(AT_FDCWD, path, "x", 1, 0600, &err), 0);
+	t0 = qc_now_ms();
+	r = qc_qmp_connect(path, 200, &q, &err);
+	dt = qc_now_ms() - t0;
+	ck_assert_int_eq(r, -ECONNREFUSED);
+	ck_assert_int_ge(dt, 200);
+	ck_assert_int_lt(dt, 200 + SLACK_MS);
+	unlink(path);
+
+	longp = qc_xasprintf("/tmp/%0200d.sock", 0);
+	r = qc_qmp_connect(longp, 100, &q, &err);
+	assert_err_prefix(r, &err, ENAMETOOLONG, "QMP socket '/tmp/000");
+	ck_assert_int_eq(rmdir(dir), 0);
+
+	r = qc_qmp_open_fd(-1, 100, &q, &err);
+	assert_err(r, &err, EBADF, "QMP: no socket (fd -1)");
+}
+END_TEST
+
+static Suite *qmp_suite(void)
+{
+	Suite *s = suite_create("qmp");
+	TCase *tc = tcase_create("fake-qemu");
+
+	tcase_add_checked_fixture(tc, NULL, teardown);
+	tcase_set_timeout(tc, 60);
+	tcase_add_test(tc, greeting_and_negotiation);
+	tcase_add_test(tc, error_reply);
+	tcase_add_test(tc, bad_arguments);
+	tcase_add_test(tc, events_interleaved);
+	tcase_add_test(tc, wait_event_timeout);
+	tcase_add_test(tc, read_available_in_poll_loop);
+	tcase_add_test(tc, event_queue_bounded);
+	tcase_add_test(tc, id_mismatch);
+	tcase_add_test(tc, reply_without_id);
+	tcase_add_test(tc, late_reply_dropped);
+	tcase_add_test(tc, eof_mid_line);
+	tcase_add_test(tc, eof_while_waiting);
+	tcase_add_test(tc, reply_then_eof);
+	tcase_add_test(tc, huge_message);
+	tcase_add_test(tc, garbage);
+	tcase_add_test(tc, not_an_object_or_unknown);
+	tcase_add_test(tc, not_a_greeting);
+	tcase_add_test(tc, greeting_bad_version);
+	tcase_add_test(tc, greeting_timeout);
+	tcase_add_test(tc, negotiation_refused);
+	tcase_add_test(tc, command_timeout_bounded);
+	tcase_add_test(tc, peer_gone_before_send);
+	tcase_add_test(tc, fd_passing);
+	tcase_add_test(tc, raw_passthrough);
+	tcase_add_test(tc, connect_retries_until_socket_exists);
+	tcase_add_test(tc, connect_errors);
+	suite_add_tcase(s, tc);
+	return s;
+}
+
+int main(void)
+{
+	SRunner *sr = srunner_create(qmp_suite());
+	int failed;
+
+	srunner_run_all(sr, CK_NORMAL);
+	failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+}
