@@ -17,3 +17,10 @@ TESTS += tests/unit/check_storage
 tests_unit_check_storage_SOURCES = tests/unit/check_storage.c
 tests_unit_check_storage_CFLAGS = $(UNIT_CFLAGS)
 tests_unit_check_storage_LDADD = $(QC_STORAGE_LIBS) $(CHECK_LIBS)
+
+# qemu-img wrapper and the image catalog against the real qemu-img/qemu-io.
+check_PROGRAMS += tests/unit/check_storage_img
+TESTS += tests/unit/check_storage_img
+tests_unit_check_storage_img_SOURCES = tests/unit/check_storage_img.c tests/unit/unit.h
+tests_unit_check_storage_img_CFLAGS = $(UNIT_CFLAGS)
+tests_unit_check_storage_img_LDADD = $(QC_STORAGE_LIBS) $(CHECK_LIBS)

@@ -1,0 +1,444 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * storage/img.c, catalog.c, import.c against the real qemu-img and qemu-io:
+ * overlays, info, resize, convert, check, and the image catalog (import of
+ * raw/qcow2/.xz/.gz, SHA-256 checks, bad input, remove, list).
+ */
+#include "config.h"
+
+#include <dirent.h>
+#include <sys/stat.h>
+
+#include "storage/storage.h"
+#include "tests/unit/unit.h"
+
+static char *dir;
+
+static void setup(void)
+{
+	dir = unit_mkdtemp();
+}
+
+static void teardown(void)
+{
+	unit_rmdir(dir);
+	dir = NULL;
+}
+
+static char *P(const char *name)
+{
+	return qc_xasprintf("%s/%s", dir, name);
+}
+
+static void run(const char *const *argv)
+{
+	struct qc_spawn_opts o = {.argv = argv,
+		.out = QC_STDIO_CAPTURE,
+		.errout = QC_STDIO_CAPTURE,
+		.timeout_ms = 60000};
+	struct qc_error err = {0};
+
+	ck_assert_msg(qc_spawn_check(&o, NULL, &err) == 0, "%s: %s", argv[0], err.msg);
+}
+
+static char *file_sha(const char *path)
+{
+	struct qc_sha256 *s = qc_sha256_new();
+	char hex[65];
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+
+	ck_assert_int_ge(fd, 0);
+	ck_assert_int_eq(qc_sha256_fd(s, fd, UINT64_MAX, NULL), 0);
+	close(fd);
+	qc_sha256_final(s, hex);
+	qc_sha256_free(s);
+	return qc_xstrdup(hex);
+}
+
+/* qemu-io: write pattern at offset, or check that offset reads as pattern. */
+static void qio(const char *path, const char *cmd)
+{
+	const char *argv[] = {"qemu-io", "-f", "qcow2", "-c", cmd, path, NULL};
+	struct qc_spawn_opts o = {.argv = argv,
+		.out = QC_STDIO_CAPTURE,
+		.errout = QC_STDIO_CAPTURE,
+		.timeout_ms = 60000};
+	struct qc_spawn_result res = {0};
+	struct qc_error err = {0};
+
+	ck_assert_msg(qc_spawn_check(&o, &res, &err) == 0, "qemu-io %s: %s", cmd, err.msg);
+	/* qemu-io exits 0 even when a read -P finds other bytes; it says so. */
+	ck_assert_msg(!res.out || !strstr(res.out, "Pattern verification failed"),
+		"qemu-io '%s' on %s: %s", cmd, path, res.out);
+	qc_spawn_result_free(&res);
+}
+
+static bool qio_pattern(const char *path, const char *cmd)
+{
+	const char *argv[] = {"qemu-io", "-f", "qcow2", "-c", cmd, path, NULL};
+	struct qc_spawn_opts o = {.argv = argv,
+		.out = QC_STDIO_CAPTURE,
+		.errout = QC_STDIO_CAPTURE,
+		.timeout_ms = 60000};
+	struct qc_spawn_result res = {0};
+	bool ok;
+
+	ck_assert_int_eq(qc_spawn_run(&o, &res, NULL), 0);
+	ok = res.exit_code == 0 && (!res.out || !strstr(res.out, "Pattern verification failed"));
+	qc_spawn_result_free(&res);
+	return ok;
+}
+
+START_TEST(overlays_are_isolated)
+{
+	cleanup_free char *base = P("base.qcow2"), *ov1 = P("vm1.qcow2"), *ov2 = P("vm2.qcow2");
+	cleanup_free char *before = NULL, *after = NULL;
+	struct qc_img_info *info = NULL;
+	struct qc_error err = {0};
+
+	ck_assert_qc_ok(qc_img_create(base, "qcow2", 64 << 20, &err), &err);
+	qio(base, "write -P 0x11 0 1M");
+	ck_assert_int_eq(chmod(base, 0444), 0);
+	before = file_sha(base);
+
+	ck_assert_qc_ok(qc_img_create_overlay(ov1, base, "qcow2", 0, &err), &err);
+	ck_assert_qc_ok(qc_img_create_overlay(ov2, base, "qcow2", 128 << 20, &err), &err);
+
+	/* vm1 writes; vm2 and the backing still see the old bytes. */
+	qio(ov1, "write -P 0xab 0 64k");
+	qio(ov1, "read -P 0xab 0 64k");
+	qio(ov2, "read -P 0x11 0 64k");
+	ck_assert(!qio_pattern(ov2, "read -P 0xab 0 64k"));
+	after = file_sha(base);
+	ck_assert_str_eq(before, after);
+
+	ck_assert_qc_ok(qc_img_info(ov2, "qcow2", true, &info, &err), &err);
+	ck_assert_uint_eq(info->n_chain, 2);
+	ck_assert_str_eq(info->chain[0].format, "qcow2");
+	ck_assert_uint_eq(info->chain[0].virtual_size, 128 << 20);
+	ck_assert_str_eq(info->chain[0].backing, base);
+	ck_assert_str_eq(info->chain[0].backing_format, "qcow2");
+	ck_assert_uint_eq(info->chain[1].virtual_size, 64 << 20);
+	ck_assert(!info->chain[0].dirty && !info->chain[0].corrupt);
+	qc_img_info_free(info);
+}
+END_TEST
+
+START_TEST(overlay_relative_backing_is_made_absolute)
+{
+	cleanup_free char *base = P("base.qcow2"), *ov = P("ov.qcow2"), *cwd = getcwd(NULL, 0);
+	struct qc_img_info *info = NULL;
+	struct qc_error err = {0};
+
+	ck_assert_qc_ok(qc_img_create(base, NULL, 1 << 20, &err), &err);
+	ck_assert_int_eq(chdir(dir), 0);
+	ck_assert_qc_ok(qc_img_create_overlay(ov, "base.qcow2", "qcow2", 0, &err), &err);
+	ck_assert_int_eq(chdir(cwd), 0);
+	ck_assert_qc_ok(qc_img_info(ov, "qcow2", false, &info, &err), &err);
+	ck_assert_str_eq(info->chain[0].backing, base);
+	qc_img_info_free(info);
+}
+END_TEST
+
+START_TEST(overlay_errors)
+{
+	cleanup_free char *base = P("base.qcow2"), *ov = P("ov.qcow2"), *missing = P("nope.qcow2");
+	cleanup_free char *text = P("notes.txt");
+	struct qc_error err = {0};
+
+	ck_assert_qc_ok(qc_img_create(base, NULL, 64 << 20, &err), &err);
+	ck_assert_qc_fail(qc_img_create_overlay(ov, base, "qcow2", 1 << 20, &err), &err,
+		QC_ERR_INVALID, "disk size 1 MiB is smaller than the image's 64 MiB");
+	ck_assert_int_ne(access(ov, F_OK), 0);
+	ck_assert_qc_fail(qc_img_create_overlay(ov, missing, "qcow2", 0, &err), &err, QC_ERR_CHILD,
+		"qemu-img create: ");
+	ck_assert_ptr_nonnull(strstr(err.msg, "nope.qcow2"));
+	/* A text file named as a qcow2 backing: qemu-img's own words come back. */
+	ck_assert_int_eq(qc_write_atomic(AT_FDCWD, text, "hello\n", 6, 0644, NULL), 0);
+	ck_assert_qc_fail(qc_img_create_overlay(ov, text, "qcow2", 0, &err), &err, QC_ERR_CHILD,
+		"Image is not in qcow2 format");
+	ck_assert_qc_fail(
+		qc_img_create(ov, NULL, 0, &err), &err, QC_ERR_INVALID, "size must not be 0");
+}
+END_TEST
+
+START_TEST(resize_grows_only)
+{
+	cleanup_free char *img = P("d.qcow2");
+	struct qc_img_info *info = NULL;
+	struct qc_error err = {0};
+
+	ck_assert_qc_ok(qc_img_create(img, "qcow2", 1 << 20, &err), &err);
+	ck_assert_qc_ok(qc_img_resize(img, "qcow2", 8 << 20, &err), &err);
+	ck_assert_qc_ok(qc_img_info(img, "qcow2", false, &info, &err), &err);
+	ck_assert_uint_eq(info->chain[0].virtual_size, 8 << 20);
+	qc_img_info_free(info);
+	ck_assert_qc_fail(qc_img_resize(img, "qcow2", 4 << 20, &err), &err, QC_ERR_INVALID,
+		"cannot shrink from 8 MiB to 4 MiB");
+	ck_assert_qc_ok(qc_img_resize(img, "qcow2", 8 << 20, &err), &err);
+}
+END_TEST
+
+START_TEST(convert_and_check)
+{
+	cleanup_free char *raw = P("d.raw"), *q = P("d.qcow2"), *bad = P("bad.qcow2");
+	cleanup_free char *missing = P("missing.raw");
+	struct qc_img_info *info = NULL;
+	struct qc_img_check chk;
+	struct qc_error err = {0};
+
+	ck_assert_qc_ok(qc_img_create(raw, "raw", 2 << 20, &err), &err);
+	ck_assert_qc_ok(qc_img_convert(raw, "raw", q, NULL, &err), &err);
+	ck_assert_qc_ok(qc_img_info(q, NULL, false, &info, &err), &err);
+	ck_assert_str_eq(info->chain[0].format, "qcow2");
+	ck_assert_uint_eq(info->chain[0].virtual_size, 2 << 20);
+	qc_img_info_free(info);
+	ck_assert_qc_ok(qc_img_check(q, "qcow2", &chk, &err), &err);
+	ck_assert_uint_eq(chk.check_errors, 0);
+
+	/* Corrupt the L1 table entry's refcount: point the first L1 entry at garbage. */
+	{
+		const char *const cp[] = {"cp", q, bad, NULL};
+		int fd;
+		uint64_t l1_off_be = 0, l1_off = 0;
+		unsigned char junk[8] = {0x80, 0, 0, 0, 0, 0x7f, 0x00, 0x00};
+
+		run(cp);
+		qio(bad, "write -P 0x22 0 64k");
+		fd = open(bad, O_RDWR | O_CLOEXEC);
+		ck_assert_int_ge(fd, 0);
+		ck_assert_int_eq(pread(fd, &l1_off_be, 8, 40), 8); /* l1_table_offset */
+		l1_off = __builtin_bswap64(l1_off_be);
+		ck_assert_int_eq(pwrite(fd, junk, 8, (off_t) l1_off), 8);
+		close(fd);
+	}
+	ck_assert_qc_fail(
+		qc_img_check(bad, "qcow2", &chk, &err), &err, QC_ERR_INVALID, "is corrupt");
+	ck_assert_qc_fail(qc_img_convert(missing, "raw", q, NULL, &err), &err,
+		QC_ERR_CHILD, "qemu-img convert: ");
+}
+END_TEST
+
+START_TEST(program_override)
+{
+	struct qc_error err = {0};
+	struct qc_img_info *info = NULL;
+	cleanup_free char *img = P("x.qcow2");
+
+	setenv("QEMUCTL_QEMU_IMG", "/nonexistent/qemu-img", 1);
+	ck_assert_int_lt(qc_img_create(img, NULL, 1 << 20, &err), 0);
+	ck_assert_ptr_nonnull(strstr(err.msg, "qemu-img create"));
+	ck_assert_ptr_nonnull(strstr(err.msg, "/nonexistent/qemu-img"));
+	unsetenv("QEMUCTL_QEMU_IMG");
+	ck_assert_qc_ok(qc_img_create(img, NULL, 1 << 20, &err), &err);
+	ck_assert_qc_ok(qc_img_info(img, NULL, false, &info, &err), &err);
+	qc_img_info_free(info);
+}
+END_TEST
+
+/* ------------------------------------------------------------------ catalog */
+
+static void compress_with(const char *tool, const char *path)
+{
+	const char *const argv[] = {tool, "-k", "-f", path, NULL};
+
+	run(argv);
+}
+
+static int count_entries(const char *d)
+{
+	cleanup_free char *cmd = NULL;
+	int n = 0;
+	DIR *dd = opendir(d);
+	struct dirent *e;
+
+	ck_assert_ptr_nonnull(dd);
+	while ((e = readdir(dd)))
+		if (strcmp(e->d_name, ".") && strcmp(e->d_name, "..") &&
+			!qc_str_has_suffix(e->d_name, ".lock"))
+			n++;
+	closedir(dd);
+	return n;
+}
+
+START_TEST(import_formats)
+{
+	cleanup_free char *root = P("root"), *raw = P("disk.raw"), *q = P("disk.qcow2");
+	cleanup_free char *rawxz = P("disk.raw.xz"), *qgz = P("disk.qcow2.gz");
+	cleanup_free char *sha = NULL, *xzsha = NULL, *images = NULL;
+	struct qc_image *img = NULL, **v = NULL;
+	struct qc_import_opts o = {.arch = "arm64"};
+	struct qc_error err = {0};
+	struct stat st;
+	size_t n = 0;
+
+	ck_assert_qc_ok(qc_img_create(raw, "raw", 4 << 20, &err), &err);
+	ck_assert_qc_ok(qc_img_create(q, "qcow2", 8 << 20, &err), &err);
+	compress_with("xz", raw);
+	compress_with("gzip", q);
+	images = qc_xasprintf("%s/images", root);
+
+	/* raw -> converted to qcow2; arch recorded in canonical form. */
+	sha = file_sha(raw);
+	o.sha256 = sha;
+	ck_assert_qc_ok(qc_catalog_import(root, "plain", raw, &o, &img, &err), &err);
+	ck_assert_str_eq(img->format, "qcow2");
+	ck_assert_str_eq(img->arch, "aarch64");
+	ck_assert_str_eq(img->sha256, sha);
+	ck_assert_uint_eq(img->virtual_size, 4 << 20);
+	ck_assert_ptr_nonnull(strstr(img->path, "/images/plain.qcow2"));
+	ck_assert_int_eq(stat(img->path, &st), 0);
+	ck_assert_int_eq(st.st_mode & 07777, 0444);
+	qc_image_free(img);
+
+	/* .xz, hash over the compressed file as published */
+	xzsha = file_sha(rawxz);
+	o.sha256 = xzsha;
+	o.arch = NULL;
+	ck_assert_qc_ok(qc_catalog_import(root, "fromxz", rawxz, &o, &img, &err), &err);
+	ck_assert_str_eq(img->sha256, xzsha);
+	ck_assert_str_eq(img->arch, qc_storage_arch_host());
+	ck_assert_uint_eq(img->virtual_size, 4 << 20);
+	qc_image_free(img);
+
+	/* .gz of a qcow2, no hash given */
+	o.sha256 = NULL;
+	ck_assert_qc_ok(qc_catalog_import(root, "fromgz", qgz, &o, &img, &err), &err);
+	ck_assert_uint_eq(img->virtual_size, 8 << 20);
+	qc_image_free(img);
+
+	ck_assert_qc_ok(qc_catalog_list(root, &v, &n, &err), &err);
+	ck_assert_uint_eq(n, 3);
+	ck_assert_str_eq(v[0]->name, "fromgz");
+	ck_assert_str_eq(v[1]->name, "fromxz");
+	ck_assert_str_eq(v[2]->name, "plain");
+	ck_assert_ptr_nonnull(v[2]->source);
+	ck_assert_str_eq(v[2]->source, raw);
+	ck_assert_uint_gt(v[2]->size, 0);
+	qc_image_list_free(v, n);
+
+	/* only <name>.qcow2 + <name>.json (+ lock files) remain */
+	ck_assert_int_eq(count_entries(images), 6);
+
+	ck_assert_qc_fail(qc_catalog_import(root, "plain", raw, &o, NULL, &err), &err,
+		QC_ERR_EXISTS,
+		"image 'plain' already exists; remove it with 'qemuctl image rm plain'");
+
+	ck_assert_qc_ok(qc_catalog_remove(root, "plain", &err), &err);
+	ck_assert_qc_fail(qc_catalog_get(root, "plain", &img, &err), &err, QC_ERR_NOTFOUND,
+		"image 'plain' not found");
+	ck_assert_qc_fail(qc_catalog_remove(root, "plain", &err), &err, QC_ERR_NOTFOUND,
+		"image 'plain' not found");
+	ck_assert_int_eq(count_entries(images), 4);
+}
+END_TEST
+
+START_TEST(import_bad_input_leaves_nothing)
+{
+	cleanup_free char *root = P("root"), *raw = P("disk.raw"), *text = P("notes.txt");
+	cleanup_free char *q = P("disk.qcow2"), *bad = P("bad.qcow2"), *ov = P("ov.qcow2");
+	cleanup_free char *images = NULL, *trunc = P("t.raw.xz"), *rawxz = P("disk.raw.xz");
+	cleanup_free char *missing = P("missing");
+	struct qc_import_opts o = {0};
+	struct qc_error err = {0};
+	struct qc_image **v = NULL;
+	size_t n = 9;
+
+	images = qc_xasprintf("%s/images", root);
+	ck_assert_qc_ok(qc_img_create(raw, "raw", 1 << 20, &err), &err);
+	ck_assert_qc_ok(qc_img_create(q, "qcow2", 1 << 20, &err), &err);
+
+	o.sha256 = "0000000000000000000000000000000000000000000000000000000000000000";
+	ck_assert_qc_fail(qc_catalog_import(root, "img", raw, &o, NULL, &err), &err,
+		QC_ERR_CHECKSUM, "image 'img': SHA-256 mismatch for '");
+	o.sha256 = "abc";
+	ck_assert_qc_fail(qc_catalog_import(root, "img", raw, &o, NULL, &err), &err, QC_ERR_INVALID,
+		"--sha256 'abc' is not 64 hex digits");
+	o.sha256 = NULL;
+
+	ck_assert_int_eq(qc_write_atomic(AT_FDCWD, text, "hello\n", 6, 0644, NULL), 0);
+	ck_assert_qc_fail(qc_catalog_import(root, "img", text, &o, NULL, &err), &err,
+		QC_ERR_INVALID, "is not a disk image (6 bytes of raw data");
+
+	/* a qcow2 with a backing file: never a catalog image */
+	ck_assert_qc_ok(qc_img_create_overlay(ov, q, "qcow2", 0, &err), &err);
+	ck_assert_qc_fail(qc_catalog_import(root, "img", ov, &o, NULL, &err), &err, QC_ERR_INVALID,
+		"has a backing file");
+
+	/* corrupt qcow2: qemu-img check fails */
+	{
+		const char *const cp[] = {"cp", q, bad, NULL};
+		int fd;
+		uint64_t be = 0;
+		unsigned char junk[8] = {0x80, 0, 0, 0, 0, 0x7f, 0x00, 0x00};
+
+		run(cp);
+		qio(bad, "write -P 0x22 0 64k");
+		fd = open(bad, O_RDWR | O_CLOEXEC);
+		ck_assert_int_eq(pread(fd, &be, 8, 40), 8);
+		ck_assert_int_eq(pwrite(fd, junk, 8, (off_t) __builtin_bswap64(be)), 8);
+		close(fd);
+	}
+	ck_assert_qc_fail(qc_catalog_import(root, "img", bad, &o, NULL, &err), &err, QC_ERR_INVALID,
+		"is corrupt");
+
+	/* truncated .xz */
+	compress_with("xz", raw);
+	{
+		cleanup_free char *data = NULL;
+		size_t len = 0;
+
+		ck_assert_int_eq(qc_read_file(AT_FDCWD, rawxz, 1 << 24, &data, &len, NULL), 0);
+		ck_assert_int_eq(qc_write_atomic(AT_FDCWD, trunc, data, len / 2, 0644, NULL), 0);
+	}
+	ck_assert_qc_fail(qc_catalog_import(root, "img", trunc, &o, NULL, &err), &err,
+		QC_ERR_INVALID, "xz: compressed data is truncated");
+
+	ck_assert_qc_fail(qc_catalog_import(root, "img", missing, &o, NULL, &err), &err,
+		ENOENT, "open '");
+	ck_assert_qc_fail(qc_catalog_import(root, "img", dir, &o, NULL, &err), &err, QC_ERR_INVALID,
+		"is not a regular file");
+	ck_assert_qc_fail(
+		qc_catalog_import(root, "../x", raw, &o, NULL, &err), &err, QC_ERR_INVALID, "");
+	o.arch = "vax";
+	ck_assert_qc_fail(qc_catalog_import(root, "img", raw, &o, NULL, &err), &err, QC_ERR_INVALID,
+		"unknown arch 'vax'");
+	o.arch = NULL;
+
+	/* Nothing visible, nothing left over except the lock file. */
+	ck_assert_qc_ok(qc_catalog_list(root, &v, &n, &err), &err);
+	ck_assert_uint_eq(n, 0);
+	free(v);
+	ck_assert_int_eq(count_entries(images), 0);
+}
+END_TEST
+
+static Suite *suite(void)
+{
+	Suite *s = suite_create("storage_img");
+	TCase *tc = tcase_create("qemu-img");
+
+	tcase_add_checked_fixture(tc, setup, teardown);
+	tcase_set_timeout(tc, 120);
+	tcase_add_test(tc, overlays_are_isolated);
+	tcase_add_test(tc, overlay_relative_backing_is_made_absolute);
+	tcase_add_test(tc, overlay_errors);
+	tcase_add_test(tc, resize_grows_only);
+	tcase_add_test(tc, convert_and_check);
+	tcase_add_test(tc, program_override);
+	tcase_add_test(tc, import_formats);
+	tcase_add_test(tc, import_bad_input_leaves_nothing);
+	suite_add_tcase(s, tc);
+	return s;
+}
+
+int main(void)
+{
+	SRunner *sr = srunner_create(suite());
+	int failed;
+
+	srunner_run_all(sr, CK_NORMAL);
+	failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+}
