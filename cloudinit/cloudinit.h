@@ -69,6 +69,9 @@ int qc_cloudinit_iso_write(int dirfd, const char *name, const struct qc_iso_entr
 void qc_cloudinit_yaml_scalar(struct qc_buf *b, const char *s);
 /* Always double-quoted. */
 void qc_cloudinit_yaml_quoted(struct qc_buf *b, const char *s);
+/* Text at most max bytes, without NUL, valid UTF-8; what names it in messages. */
+int qc_cloudinit_check_text(
+	const char *what, const char *text, size_t len, size_t max, struct qc_error *err);
 
 /*
  * Light check that text is a YAML mapping document (what cloud-init wants

@@ -553,14 +553,15 @@ static uint16_t measure_rec(const struct iso *iso, struct node *n, int kind)
 	struct rec *r = &n->rec[kind];
 
 	base += base & 1; /* padding field after an even-length identifier */
-	if (base + total <= 255) {
+	/* 254: a record is at most 255 bytes and its length must be even */
+	if (base + total <= 254) {
 		r->su_len = (uint16_t) total;
 		r->ce_len = 0;
 	} else {
 		size_t keep = 0;
 
 		for (size_t i = 0; i < n_ends; i++)
-			if (base + ends[i] + 28 <= 255)
+			if (base + ends[i] + 28 <= 254)
 				keep = ends[i];
 		r->su_len = (uint16_t) (keep + 28);
 		r->ce_len = (uint16_t) (total - keep);

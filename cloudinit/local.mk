@@ -1,4 +1,12 @@
 # cloudinit/ sources and tests
 libqccloudinit_a_SOURCES += \
 	cloudinit/cloudinit.h \
-	cloudinit/iso.c
+	cloudinit/iso.c \
+	cloudinit/yaml.c \
+	cloudinit/seed.c
+
+check_PROGRAMS += tests/unit/check_iso
+TESTS += tests/unit/check_iso
+tests_unit_check_iso_SOURCES = tests/unit/check_iso.c
+tests_unit_check_iso_CFLAGS = $(UNIT_CFLAGS)
+tests_unit_check_iso_LDADD = $(QC_CLOUDINIT_LIBS) $(CHECK_LIBS)
