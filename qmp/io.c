@@ -308,9 +308,11 @@ static int read_some(struct qc_qmp *q, const char *cmd, struct qc_error *err)
 				continue;
 			if (e == EAGAIN || e == EWOULDBLOCK)
 				return 0;
-			if (e == ECONNRESET)
-				return die(q, QC_ERR_EOF, cmd, err,
-					"connection closed by QEMU (connection reset)");
+			/* QEMU exiting with unread input in its socket: still an EOF. */
+			if (e == ECONNRESET) {
+				qc_debug("QMP: connection reset");
+				return die(q, QC_ERR_EOF, cmd, err, "connection closed by QEMU");
+			}
 			return die(q, e, cmd, err, "read: %s", strerror(e));
 		}
 		if (n == 0) {

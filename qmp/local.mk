@@ -7,3 +7,10 @@ tests_unit_check_qmp_SOURCES = tests/unit/check_qmp.c tests/unit/check_qmp_fake.
 	tests/unit/check_qmp_fake.h
 tests_unit_check_qmp_CFLAGS = $(UNIT_CFLAGS) -pthread
 tests_unit_check_qmp_LDADD = $(QC_QMP_LIBS) $(CHECK_LIBS) -lpthread
+
+# Against a real qemu-system-x86_64 -S under TCG (no guest needed).
+check_PROGRAMS += tests/integration/qmp_qemu
+TESTS += tests/integration/qmp_qemu
+tests_integration_qmp_qemu_SOURCES = tests/integration/qmp_qemu.c
+tests_integration_qmp_qemu_CFLAGS = $(UNIT_CFLAGS)
+tests_integration_qmp_qemu_LDADD = $(QC_QMP_LIBS) $(CHECK_LIBS)
