@@ -24,3 +24,12 @@ TESTS += tests/unit/check_storage_img
 tests_unit_check_storage_img_SOURCES = tests/unit/check_storage_img.c tests/unit/unit.h
 tests_unit_check_storage_img_CFLAGS = $(UNIT_CFLAGS)
 tests_unit_check_storage_img_LDADD = $(QC_STORAGE_LIBS) $(CHECK_LIBS)
+
+# Image sync against tests/integration/httpd.py on 127.0.0.1 (Range resume,
+# cuts, 404/500, bad SHA-256, malformed index, file:// streams, concurrency).
+check_PROGRAMS += tests/unit/check_storage_sync
+TESTS += tests/unit/check_storage_sync
+tests_unit_check_storage_sync_SOURCES = tests/unit/check_storage_sync.c tests/unit/unit.h
+tests_unit_check_storage_sync_CFLAGS = $(UNIT_CFLAGS)
+tests_unit_check_storage_sync_LDADD = $(QC_STORAGE_LIBS) $(CHECK_LIBS)
+EXTRA_DIST += tests/integration/httpd.py tests/integration/mkstream.py

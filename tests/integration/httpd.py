@@ -149,6 +149,11 @@ class Handler(BaseHTTPRequestHandler):
             self.close_connection = True
 
 
+class Server(ThreadingHTTPServer):
+    def handle_error(self, request, client_address):
+        pass  # clients that hang up (curl after a cut) are expected
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--dir", required=True)
@@ -156,7 +161,7 @@ def main():
     ap.add_argument("--port-file")
     ap.add_argument("--log")
     a = ap.parse_args()
-    srv = ThreadingHTTPServer(("127.0.0.1", a.port), Handler)
+    srv = Server(("127.0.0.1", a.port), Handler)
     srv.daemon_threads = True
     srv.root = os.path.realpath(a.dir)
     srv.logfile = a.log
