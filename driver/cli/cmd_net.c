@@ -1,19 +1,278 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
-/* qemuctl net ...: placeholder until the net work lands. */
+/* qemuctl net create|list|rm, and qemuctl ssh. */
 #include "config.h"
 
 #include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
 
 #include "driver/cli/cli.h"
+#include "driver/cli/cmd_net.h"
+#include "util/util.h"
+
+static void net_usage(FILE *f)
+{
+	fputs("usage: qemuctl net create NAME --subnet CIDR [--bridge BR] [--mtu N]\n"
+	      "       qemuctl net list\n"
+	      "       qemuctl net rm NAME\n"
+	      "\n"
+	      "A named network is a host bridge holding the gateway (the first address of\n"
+	      "the subnet) and an allocator: each VM NIC attached with\n"
+	      "--net network=NAME[,ip=A] keeps one static address, given to the guest\n"
+	      "through its seed's network-config.  The bridge defaults to qc-NAME.\n",
+		f);
+}
+
+/* Value of an option given as "--opt VALUE" or "--opt=VALUE"; NULL when argv[*i] is not it. */
+static const char *opt_value(int argc, char **argv, int *i, const char *opt, bool *missing)
+{
+	size_t len = strlen(opt);
+
+	*missing = false;
+	if (strncmp(argv[*i], opt, len))
+		return NULL;
+	if (argv[*i][len] == '=')
+		return argv[*i] + len + 1;
+	if (argv[*i][len])
+		return NULL;
+	if (*i + 1 >= argc) {
+		*missing = true;
+		return NULL;
+	}
+	return argv[++*i];
+}
+
+static int net_create(struct cli *c, int argc, char **argv)
+{
+	struct qc_network_create_opts o = {0};
+	struct qc_error err = {0};
+	qc_ctx *ctx;
+
+	for (int i = 1; i < argc; i++) {
+		const char *v;
+		bool missing;
+
+		if ((v = opt_value(argc, argv, &i, "--subnet", &missing)))
+			o.subnet = v;
+		else if (!missing && (v = opt_value(argc, argv, &i, "--bridge", &missing)))
+			o.bridge = v;
+		else if (!missing && (v = opt_value(argc, argv, &i, "--mtu", &missing))) {
+			uint64_t mtu;
+
+			if (qc_parse_uint("--mtu", v, 68, 65535, &mtu, &err) < 0)
+				return cli_usage_error("net", "%s", err.msg);
+			o.mtu = (unsigned) mtu;
+		} else if (missing)
+			return cli_usage_error("net", "%s needs a value", argv[i]);
+		else if (argv[i][0] == '-')
+			return cli_usage_error("net", "net create: unknown option '%s'", argv[i]);
+		else if (!o.name)
+			o.name = argv[i];
+		else
+			return cli_usage_error(
+				"net", "net create: unexpected argument '%s'", argv[i]);
+	}
+	if (!o.name)
+		return cli_usage_error("net", "net create: missing NAME");
+	if (!o.subnet)
+		return cli_usage_error("net",
+			"net create %s: missing --subnet CIDR (e.g. --subnet 10.10.0.0/24)",
+			o.name);
+	if (!(ctx = cli_ctx(c)))
+		return CLI_ERROR;
+	if (qc_network_create(ctx, &o, &err) < 0)
+		return cli_error(&err);
+	if (c->json) {
+		struct qc_network_info *info = NULL;
+
+		if (qc_network_get(ctx, o.name, &info, &err) < 0)
+			return cli_error(&err);
+		printf("{\"name\":\"%s\",\"subnet\":\"%s\",\"gateway\":\"%s\",\"bridge\":\"%s\"}\n",
+			info->name, info->subnet, info->gateway, info->bridge);
+		qc_network_info_free(info);
+	} else if (c->verbosity >= 0) {
+		struct qc_network_info *info = NULL;
+
+		if (qc_network_get(ctx, o.name, &info, &err) == 0) {
+			printf("network '%s' created: subnet %s, gateway %s on bridge %s%s\n",
+				info->name, info->subnet, info->gateway, info->bridge,
+				info->bridge_created ? "" : " (existing bridge)");
+			qc_network_info_free(info);
+		}
+	}
+	return CLI_OK;
+}
+
+static void list_json(struct qc_network_info **v, size_t n)
+{
+	cleanup_jgen struct qc_jgen *g = qc_jgen_new(false);
+	cleanup_free char *out = NULL;
+	struct qc_error err = {0};
+	size_t len;
+
+	qc_jgen_array_open(g);
+	for (size_t i = 0; i < n; i++) {
+		qc_jgen_map_open(g);
+		qc_jgen_kstring(g, "name", v[i]->name);
+		qc_jgen_kstring(g, "subnet", v[i]->subnet);
+		qc_jgen_kstring(g, "gateway", v[i]->gateway);
+		qc_jgen_kstring(g, "bridge", v[i]->bridge);
+		qc_jgen_kbool(g, "bridge_created", v[i]->bridge_created);
+		qc_jgen_kbool(g, "bridge_present", v[i]->bridge_present);
+		qc_jgen_kuint(g, "mtu", v[i]->mtu);
+		qc_jgen_kuint(g, "used", v[i]->used);
+		qc_jgen_kuint(g, "capacity", v[i]->capacity);
+		qc_jgen_key(g, "vms");
+		qc_jgen_array_open(g);
+		for (char **p = v[i]->vms; p && *p; p++)
+			qc_jgen_string(g, *p);
+		qc_jgen_array_close(g);
+		qc_jgen_key(g, "leases");
+		qc_jgen_array_open(g);
+		for (size_t k = 0; k < v[i]->n_leases; k++) {
+			qc_jgen_map_open(g);
+			qc_jgen_kstring(g, "vm", v[i]->leases[k].vm);
+			qc_jgen_kstring(g, "nic", v[i]->leases[k].nic);
+			qc_jgen_kstring(g, "ip", v[i]->leases[k].ip);
+			qc_jgen_map_close(g);
+		}
+		qc_jgen_array_close(g);
+		qc_jgen_map_close(g);
+	}
+	qc_jgen_array_close(g);
+	if (qc_jgen_finish(g, &out, &len, &err) < 0) {
+		cli_error(&err);
+		return;
+	}
+	printf("%s\n", out);
+}
+
+static int net_list(struct cli *c, int argc, char **argv)
+{
+	struct qc_network_info **v = NULL;
+	struct qc_error err = {0};
+	size_t n = 0;
+	qc_ctx *ctx;
+
+	if (argc > 1)
+		return cli_usage_error("net", "net list: unexpected argument '%s'", argv[1]);
+	if (!(ctx = cli_ctx(c)))
+		return CLI_ERROR;
+	if (qc_network_list(ctx, &v, &n, &err) < 0)
+		return cli_error(&err);
+	if (c->json) {
+		list_json(v, n);
+	} else {
+		printf("%-16s %-15s %-18s %-15s %-9s %s\n", "NAME", "BRIDGE", "SUBNET", "GATEWAY",
+			"USED", "VMS");
+		for (size_t i = 0; i < n; i++) {
+			cleanup_free char *vms = qc_strv_join(v[i]->vms, ",");
+			char used[32];
+
+			snprintf(used, sizeof(used), "%u/%u", v[i]->used, v[i]->capacity);
+			printf("%-16s %-15s %-18s %-15s %-9s %s%s\n", v[i]->name, v[i]->bridge,
+				v[i]->subnet, v[i]->gateway, used, vms[0] ? vms : "-",
+				v[i]->bridge_present ? "" : "  (bridge down until a VM starts)");
+		}
+	}
+	qc_network_list_free(v, n);
+	return CLI_OK;
+}
+
+static int net_rm(struct cli *c, int argc, char **argv)
+{
+	struct qc_error err = {0};
+	qc_ctx *ctx;
+
+	if (argc != 2 || argv[1][0] == '-')
+		return cli_usage_error("net", "net rm: expected exactly one NAME");
+	if (!(ctx = cli_ctx(c)))
+		return CLI_ERROR;
+	if (qc_network_remove(ctx, argv[1], &err) < 0)
+		return cli_error(&err);
+	if (c->json)
+		printf("{\"removed\":\"%s\"}\n", argv[1]);
+	else if (c->verbosity >= 0)
+		printf("network '%s' removed\n", argv[1]);
+	return CLI_OK;
+}
 
 int cli_net_main(struct cli *c, int argc, char **argv)
 {
-	struct qc_error err = {.code = ENOSYS};
+	if (argc < 2)
+		return cli_usage_error("net", "net: missing subcommand (create, list, rm)");
+	argc--;
+	argv++;
+	if (!strcmp(argv[0], "--help") || !strcmp(argv[0], "-h") || !strcmp(argv[0], "help")) {
+		net_usage(stdout);
+		return CLI_OK;
+	}
+	if (!strcmp(argv[0], "create"))
+		return net_create(c, argc, argv);
+	if (!strcmp(argv[0], "list") || !strcmp(argv[0], "ls"))
+		return net_list(c, argc, argv);
+	if (!strcmp(argv[0], "rm") || !strcmp(argv[0], "remove"))
+		return net_rm(c, argc, argv);
+	return cli_usage_error("net", "net: unknown subcommand '%s' (create, list, rm)", argv[0]);
+}
 
-	(void) c;
-	(void) argc;
-	(void) argv;
-	snprintf(err.msg, sizeof(err.msg), "'net' commands are not available in this build yet");
+int cli_ssh_main(struct cli *c, int argc, char **argv)
+{
+	const char *name = NULL, *identity = NULL;
+	const char *const *cmd = NULL;
+	struct qc_error err = {0};
+	char **sargv = NULL;
+	qc_ctx *ctx;
+	int i;
+
+	for (i = 1; i < argc; i++) {
+		const char *v;
+		bool missing;
+
+		if (!strcmp(argv[i], "--")) {
+			cmd = (const char *const *) &argv[i + 1];
+			break;
+		}
+		if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
+			puts("usage: qemuctl ssh NAME [-i FILE] [-- CMD...]");
+			return CLI_OK;
+		}
+		if ((v = opt_value(argc, argv, &i, "-i", &missing)) ||
+			(!missing && (v = opt_value(argc, argv, &i, "--identity", &missing))))
+			identity = v;
+		else if (missing)
+			return cli_usage_error("ssh", "%s needs a key file", argv[i]);
+		else if (argv[i][0] == '-')
+			return cli_usage_error("ssh",
+				"ssh: unknown option '%s' (ssh options go "
+				"in ~/.ssh/config; a command goes after --)",
+				argv[i]);
+		else if (!name)
+			name = argv[i];
+		else {
+			/* `qemuctl ssh vm uname -a` works like ssh: the rest is the command */
+			cmd = (const char *const *) &argv[i];
+			break;
+		}
+	}
+	if (!name)
+		return cli_usage_error("ssh", "ssh: missing VM NAME");
+	if (!(ctx = cli_ctx(c)))
+		return CLI_ERROR;
+	if (qc_vm_ssh_argv(ctx, name, identity, cmd, &sargv, &err) < 0)
+		return cli_error(&err);
+	if (c->verbosity > 0) {
+		cleanup_free char *line = qc_strv_join(sargv, " ");
+
+		fprintf(stderr, "qemuctl: %s\n", line);
+	}
+	fflush(stdout);
+	fflush(stderr);
+	execvp(sargv[0], sargv);
+	qc_error_errno(&err, errno, "ssh: cannot run '%s'%s", sargv[0],
+		errno == ENOENT ? " (install openssh-client)" : "");
+	qc_strv_free(sargv);
 	return cli_error(&err);
 }

@@ -1,0 +1,120 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * driver/network.c: named networks and the NICs of a VM.  Internal to
+ * driver/; the public part (net create/list/rm, ssh argv) is in qemuctl.h.
+ *
+ * State (DESIGN.md "state root"):
+ *   <root>/networks/<name>.json         definition: subnet, gateway, bridge
+ *   <root>/networks/<name>.leases.json  {"leases":[{"key","vm","ip"}...]}
+ *   <root>/networks/lock                flock: every change to any network
+ * Lease key: "<vm uuid>/<nic name>", so an address is stable across
+ * restarts and redefinitions, and released by qc_network_domain_release().
+ *
+ * How the lifecycle uses this:
+ *   create: for each --net SPEC, qc_network_parse_spec() into a fresh NIC
+ *           (set nic->name "netN" and nic->mac with qc_domain_mac() when
+ *           empty; a VM with no --net gets qc_network_default_nic());
+ *           then, once d->uuid is set, qc_network_domain_create() (leases
+ *           addresses, fills nic->ip and nic->bridge) before domain.xml is
+ *           saved; if the create fails later, qc_network_domain_release().
+ *   start:  qc_network_domain_start() opens the taps (fds are ours until
+ *           mapped into QEMU: pass them through the spawn fd map and put the
+ *           child-side numbers in qc_argv_ctx.tap_fds) and picks host ports
+ *           (qc_argv_ctx.fwd_ports = st.fwd_ports; store st.ports, in
+ *           NIC/forward order, in state.json "ports": ssh and info read them
+ *           back with qc_network_fwd_port()).  qc_network_start_clear()
+ *           after QEMU was spawned (or on failure) closes our copies; the
+ *           taps live exactly as long as QEMU holds its copies.
+ *   delete: qc_network_domain_release().
+ */
+#ifndef QC_DRIVER_NETWORK_H
+#define QC_DRIVER_NETWORK_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "driver/domain.h"
+#include "driver/qemuctl.h"
+
+/*
+ * Parse one --net SPEC:
+ *   user[,hostfwd=tcp|udp:[ADDR]:HOSTPORT-:GUESTPORT]...[,mac=M]
+ *   network=NAME[,ip=A][,mac=M]
+ *   bridge=BR[,mac=M]
+ *   none                         (*ret_none = true, nic untouched)
+ * Fills nic->type, fwds (user NICs always get tcp ::0-:22 unless a forward
+ * to guest tcp port 22 was given), network, ip (as given, "10.0.0.5", until
+ * qc_network_domain_create), bridge, mac (only with mac=).  nic->name and
+ * nic->model are left alone.  Errors quote the spec and name the option.
+ */
+int qc_network_parse_spec(
+	const char *spec, struct qc_nic *nic, bool *ret_none, struct qc_error *err);
+/* The NIC of a VM with no --net: user-mode, guest port 22 from a free loopback port. */
+void qc_network_default_nic(struct qc_nic *nic);
+
+/*
+ * At create (d->uuid, d->name and NIC names set): lease an address for every
+ * network NIC (the requested ip= or the lowest free one), set nic->ip to
+ * "A/PREFIX" and nic->bridge to the network's bridge; check that bridge=
+ * NICs name an existing bridge.  On failure nothing stays leased.
+ */
+int qc_network_domain_create(qc_ctx *ctx, struct qc_domain *d, struct qc_error *err);
+/* At delete: release every lease of the VM (by uuid) in every network. */
+int qc_network_domain_release(qc_ctx *ctx, const struct qc_domain *d, struct qc_error *err);
+
+struct qc_network_start {
+	int *tap_fds; /* per NIC index, -1 for user NICs; owned (closed by clear) */
+	char (*tap_names)[16]; /* per NIC index, "" for user NICs */
+	size_t n_nics;
+	unsigned **fwd_ports; /* per NIC index: host port of each forward (NULL for taps) */
+	unsigned *ports; /* the same flattened in NIC/forward order (for state.json) */
+	size_t n_ports;
+};
+/*
+ * At start: open a tap for every network/bridge NIC (re-creating a named
+ * network's bridge and gateway address when missing, e.g. after a host
+ * reboot) and choose host ports for user-mode forwards: a fixed port must
+ * be free ("host port 8080 is in use"), port 0 gets a free loopback port.
+ * On failure every tap opened so far is closed (and so gone).
+ */
+int qc_network_domain_start(
+	qc_ctx *ctx, const struct qc_domain *d, struct qc_network_start *ret, struct qc_error *err);
+void qc_network_start_clear(struct qc_network_start *st);
+
+/*
+ * Host port of forward fwd of NIC nic (indexes into d->nics / nic->fwds)
+ * given the flattened ports recorded at start (may be NULL/0): the fixed
+ * port when there is one, else the recorded one, else 0.
+ */
+unsigned qc_network_fwd_port(
+	const struct qc_domain *d, size_t nic, size_t fwd, const unsigned *ports, size_t n_ports);
+
+/* Gateway ("10.0.0.1") and prefix of a named network, for the seed's network-config. */
+int qc_network_gateway(qc_ctx *ctx, const char *network, char gateway[16], unsigned *ret_prefix,
+	struct qc_error *err);
+
+/* Deterministic tap name of NIC index i of a VM: "qc" + 8 hex of the uuid + "n" + i. */
+void qc_network_tap_name(const struct qc_domain *d, size_t i, char out[16]);
+
+/* ---- internal to driver/network*.c */
+#include "net/net.h"
+
+struct qc_netdef {
+	char *name;
+	char *bridge;
+	bool bridge_created; /* net rm deletes only a bridge it made */
+	unsigned mtu;
+	struct qc_net_ipam ipam; /* subnet, gateway and (when loaded) leases */
+};
+void qc_netdef_clear(struct qc_netdef *n);
+/* <root>/networks as a dir fd (-1 when missing and !create), locked with lock_op when ret_lock. */
+int qc_netdir_open(
+	qc_ctx *ctx, bool create, int lock_op, int *ret_dfd, int *ret_lock, struct qc_error *err);
+int qc_netdir_names(int dfd, char ***ret, struct qc_error *err);
+/* QC_ERR_NOTFOUND with a hint when the network is not defined. */
+int qc_netdef_load(
+	int dfd, const char *name, bool leases, struct qc_netdef *ret, struct qc_error *err);
+int qc_netdef_save_leases(int dfd, const struct qc_netdef *n, struct qc_error *err);
+void qc_network_default_bridge(const char *name, char out[16]);
+
+#endif

@@ -1,0 +1,563 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * The NICs of a VM: --net SPEC parsing, leases at create, taps and host
+ * ports at start, release at delete.
+ */
+#include "config.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "driver/driver.h"
+#include "driver/network.h"
+#include "net/net.h"
+
+/* ------------------------------------------------------------ --net SPEC */
+
+static void add_fwd(struct qc_nic *nic, const struct qc_hostfwd *f)
+{
+	nic->fwds = qc_xrealloc(nic->fwds, (nic->n_fwds + 1) * sizeof(*nic->fwds));
+	nic->fwds[nic->n_fwds++] = *f;
+}
+
+static void add_ssh_fwd(struct qc_nic *nic)
+{
+	struct qc_hostfwd ssh = {.proto = "tcp", .host_port = 0, .guest_port = 22};
+
+	for (size_t i = 0; i < nic->n_fwds; i++)
+		if (nic->fwds[i].guest_port == 22 && !strcmp(nic->fwds[i].proto, "tcp"))
+			return;
+	add_fwd(nic, &ssh);
+}
+
+void qc_network_default_nic(struct qc_nic *nic)
+{
+	nic->type = QC_NIC_USER;
+	add_ssh_fwd(nic);
+}
+
+static int parse_port(const char *spec, const char *what, const char *s, unsigned min,
+	unsigned *ret, struct qc_error *err)
+{
+	uint64_t v;
+
+	if (!*s || strspn(s, "0123456789") != strlen(s) || strlen(s) > 5 ||
+		(v = strtoull(s, NULL, 10)) > 65535 || v < min)
+		return qc_error_set(err, QC_ERR_INVALID,
+			"--net '%s': bad %s '%s' (expected %u-65535)", spec, what, s, min);
+	*ret = (unsigned) v;
+	return 0;
+}
+
+/* hostfwd=tcp:[ADDR]:HOSTPORT-[:]GUESTPORT, also the short tcp:HOSTPORT-:GUESTPORT. */
+static int parse_hostfwd(
+	const char *spec, const char *val, struct qc_hostfwd *f, struct qc_error *err)
+{
+	cleanup_free char *s = qc_xstrdup(val);
+	char *colon, *dash, *host, *guest, *addr = NULL;
+	int r;
+
+	memset(f, 0, sizeof(*f));
+	colon = strchr(s, ':');
+	dash = strchr(s, '-');
+	if (!colon || !dash || dash < colon)
+		return qc_error_set(err, QC_ERR_INVALID,
+			"--net '%s': bad hostfwd '%s' (expected tcp:[ADDR]:HOSTPORT-:GUESTPORT, "
+			"e.g. tcp::8080-:80)",
+			spec, val);
+	*colon = 0;
+	*dash = 0;
+	if (strcmp(s, "tcp") && strcmp(s, "udp"))
+		return qc_error_set(err, QC_ERR_INVALID,
+			"--net '%s': hostfwd protocol '%s' is not tcp or udp", spec, s);
+	snprintf(f->proto, sizeof(f->proto), "%s", s);
+	host = colon + 1;
+	/* host part: "PORT" or "ADDR:PORT" or ":PORT" */
+	if ((colon = strrchr(host, ':'))) {
+		*colon = 0;
+		addr = host;
+		host = colon + 1;
+	}
+	if (addr && *addr) {
+		uint32_t a;
+
+		if ((r = qc_net_parse_ipv4("hostfwd address", addr, &a, err)) < 0)
+			return qc_error_prefix(err, "--net '%s'", spec);
+		snprintf(f->host_addr, sizeof(f->host_addr), "%s", addr);
+	}
+	if ((r = parse_port(spec, "hostfwd host port", host, 0, &f->host_port, err)) < 0)
+		return r;
+	guest = dash + 1;
+	if (*guest == ':')
+		guest++;
+	else if (strchr(guest, ':'))
+		return qc_error_set(err, QC_ERR_INVALID,
+			"--net '%s': hostfwd '%s': a guest address is not supported (use "
+			"-:GUESTPORT)",
+			spec, val);
+	return parse_port(spec, "hostfwd guest port", guest, 1, &f->guest_port, err);
+}
+
+int qc_network_parse_spec(
+	const char *spec, struct qc_nic *nic, bool *ret_none, struct qc_error *err)
+{
+	cleanup_free char *copy = NULL;
+	struct qc_nic n = {0};
+	char *save = NULL, *tok;
+	bool first = true, have_ip = false;
+	int r;
+
+	*ret_none = false;
+	if (!spec || !*spec)
+		return qc_error_set(err, QC_ERR_INVALID,
+			"--net: empty spec (expected user[,hostfwd=...], network=NAME, bridge=BR "
+			"or none)");
+	if (!strcmp(spec, "none")) {
+		*ret_none = true;
+		return 0;
+	}
+	copy = qc_xstrdup(spec);
+	for (tok = strtok_r(copy, ",", &save); tok;
+		tok = strtok_r(NULL, ",", &save), first = false) {
+		char *eq = strchr(tok, '=');
+		const char *key = tok, *val = eq ? eq + 1 : NULL;
+
+		if (eq)
+			*eq = 0;
+		if (first) {
+			if (!strcmp(key, "user") && !val) {
+				n.type = QC_NIC_USER;
+			} else if (!strcmp(key, "network") && val) {
+				n.type = QC_NIC_NETWORK;
+				if ((r = qc_validate_name("network", val, err)) < 0)
+					goto fail_prefix;
+				n.network = qc_xstrdup(val);
+			} else if (!strcmp(key, "bridge") && val) {
+				n.type = QC_NIC_BRIDGE;
+				if ((r = qc_net_validate_ifname("bridge", val, err)) < 0)
+					goto fail_prefix;
+				n.bridge = qc_xstrdup(val);
+			} else {
+				r = qc_error_set(err, QC_ERR_INVALID,
+					"--net '%s': unknown kind '%s%s%s' (expected user, "
+					"network=NAME, bridge=BR or none)",
+					spec, key, val ? "=" : "", val ? val : "");
+				goto fail;
+			}
+			continue;
+		}
+		if (!val) {
+			r = qc_error_set(err, QC_ERR_INVALID,
+				"--net '%s': option '%s' needs a value", spec, key);
+			goto fail;
+		}
+		if (!strcmp(key, "mac")) {
+			if ((r = qc_net_parse_mac("mac", val, n.mac, err)) < 0)
+				goto fail_prefix;
+		} else if (!strcmp(key, "hostfwd") && n.type == QC_NIC_USER) {
+			struct qc_hostfwd f;
+
+			if ((r = parse_hostfwd(spec, val, &f, err)) < 0)
+				goto fail;
+			for (size_t i = 0; i < n.n_fwds; i++) {
+				if (f.host_port && n.fwds[i].host_port == f.host_port &&
+					!strcmp(n.fwds[i].proto, f.proto)) {
+					r = qc_error_set(err, QC_ERR_INVALID,
+						"--net '%s': host port %s/%u is forwarded twice",
+						spec, f.proto, f.host_port);
+					goto fail;
+				}
+			}
+			add_fwd(&n, &f);
+		} else if (!strcmp(key, "ip") && n.type == QC_NIC_NETWORK && !have_ip) {
+			struct qc_net_cidr c;
+			uint32_t a;
+
+			if (strchr(val, '/')) {
+				if ((r = qc_net_parse_cidr("ip", val, false, &c, err)) < 0)
+					goto fail_prefix;
+			} else if ((r = qc_net_parse_ipv4("ip", val, &a, err)) < 0) {
+				goto fail_prefix;
+			}
+			n.ip = qc_xstrdup(val);
+			have_ip = true;
+		} else {
+			const char *allowed = n.type == QC_NIC_USER	 ? "hostfwd=, mac="
+					      : n.type == QC_NIC_NETWORK ? "ip=, mac="
+									 : "mac=";
+			r = qc_error_set(err, QC_ERR_INVALID,
+				"--net '%s': unknown or repeated option '%s' (this kind takes %s)",
+				spec, key, allowed);
+			goto fail;
+		}
+	}
+	if (n.type == QC_NIC_USER)
+		add_ssh_fwd(&n);
+	/* Hand over the parsed fields; name and model stay the caller's. */
+	nic->type = n.type;
+	if (n.mac[0])
+		memcpy(nic->mac, n.mac, sizeof(nic->mac));
+	free(nic->network);
+	nic->network = n.network;
+	free(nic->bridge);
+	nic->bridge = n.bridge;
+	free(nic->ip);
+	nic->ip = n.ip;
+	free(nic->fwds);
+	nic->fwds = n.fwds;
+	nic->n_fwds = n.n_fwds;
+	return 0;
+fail_prefix:
+	qc_error_prefix(err, "--net '%s'", spec);
+fail:
+	qc_nic_clear(&n);
+	return r;
+}
+
+/* ------------------------------------------------- leases (create/delete) */
+
+static char *lease_key(const struct qc_domain *d, const struct qc_nic *nic)
+{
+	return qc_xasprintf("%s/%s", d->uuid_str, nic->name);
+}
+
+/* Find netdefs[] entry for name, loading it (with leases) on first use. */
+static int cache_get(int dfd, struct qc_netdef **defs, size_t *n, const char *name,
+	struct qc_netdef **ret, struct qc_error *err)
+{
+	int r;
+
+	for (size_t i = 0; i < *n; i++)
+		if (!strcmp((*defs)[i].name, name)) {
+			*ret = &(*defs)[i];
+			return 0;
+		}
+	*defs = qc_xrealloc(*defs, (*n + 1) * sizeof(**defs));
+	memset(&(*defs)[*n], 0, sizeof(**defs));
+	if ((r = qc_netdef_load(dfd, name, true, &(*defs)[*n], err)) < 0)
+		return r;
+	*ret = &(*defs)[(*n)++];
+	return 0;
+}
+
+static void cache_free(struct qc_netdef *defs, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		qc_netdef_clear(&defs[i]);
+	free(defs);
+}
+
+int qc_network_domain_create(qc_ctx *ctx, struct qc_domain *d, struct qc_error *err)
+{
+	cleanup_close int dfd = -1;
+	cleanup_close int lock = -1;
+	cleanup_nl struct qc_net_nl *nl = NULL;
+	struct qc_netdef *defs = NULL;
+	size_t n_defs = 0;
+	bool any = false;
+	int r = 0;
+
+	for (size_t i = 0; i < d->n_nics; i++) {
+		struct qc_nic *nic = &d->nics[i];
+
+		if (nic->type == QC_NIC_BRIDGE) {
+			if (!nl && (r = qc_net_nl_open(&nl, err)) < 0)
+				return r;
+			if ((r = qc_net_bridge_get(nl, nic->bridge, NULL, err)) < 0)
+				return qc_error_prefix(err, "NIC '%s'", nic->name);
+		}
+		any |= nic->type == QC_NIC_NETWORK;
+	}
+	if (!any)
+		return 0;
+	if ((r = qc_netdir_open(ctx, false, LOCK_EX, &dfd, &lock, err)) < 0)
+		return r;
+
+	for (size_t i = 0; i < d->n_nics; i++) {
+		struct qc_nic *nic = &d->nics[i];
+		cleanup_free char *key = NULL;
+		struct qc_netdef *net;
+		uint32_t want = 0, got;
+		char ip[16];
+
+		if (nic->type != QC_NIC_NETWORK)
+			continue;
+		if ((r = cache_get(dfd, &defs, &n_defs, nic->network, &net, err)) < 0)
+			goto out_prefix;
+		if (nic->ip && *nic->ip) {
+			struct qc_net_cidr c = {0};
+
+			if (strchr(nic->ip, '/')) {
+				if ((r = qc_net_parse_cidr("ip", nic->ip, false, &c, err)) < 0)
+					goto out_prefix;
+				if (c.prefix != net->ipam.subnet.prefix) {
+					r = qc_error_set(err, QC_ERR_INVALID,
+						"ip=%s: prefix /%u does not match network '%s' "
+						"(/%u)",
+						nic->ip, c.prefix, net->name,
+						net->ipam.subnet.prefix);
+					goto out_prefix;
+				}
+				want = c.addr;
+			} else if ((r = qc_net_parse_ipv4("ip", nic->ip, &want, err)) < 0) {
+				goto out_prefix;
+			}
+		}
+		key = lease_key(d, nic);
+		if ((r = qc_net_ipam_alloc(&net->ipam, key, d->name, want, &got, err)) < 0) {
+			qc_error_prefix(err, "network '%s'", net->name);
+			goto out_prefix;
+		}
+		qc_net_format_ipv4(got, ip, sizeof(ip));
+		free(nic->ip);
+		nic->ip = qc_xasprintf("%s/%u", ip, net->ipam.subnet.prefix);
+		free(nic->bridge);
+		nic->bridge = qc_xstrdup(net->bridge);
+	}
+	/* All allocations succeeded in memory: now write them. */
+	for (size_t i = 0; i < n_defs; i++)
+		if ((r = qc_netdef_save_leases(dfd, &defs[i], err)) < 0)
+			goto out;
+	r = 0;
+	goto out;
+out_prefix:
+	/* Nothing was written yet: the leases taken in memory are simply dropped. */
+	qc_error_prefix(err, "VM '%s'", d->name);
+out:
+	cache_free(defs, n_defs);
+	return r;
+}
+
+int qc_network_domain_release(qc_ctx *ctx, const struct qc_domain *d, struct qc_error *err)
+{
+	cleanup_close int dfd = -1;
+	cleanup_close int lock = -1;
+	cleanup_strv char **names = NULL;
+	cleanup_free char *prefix = qc_xasprintf("%s/", d->uuid_str);
+	int r;
+
+	if ((r = qc_netdir_open(ctx, false, LOCK_EX, &dfd, &lock, err)) < 0)
+		return r;
+	if (dfd < 0)
+		return 0;
+	if ((r = qc_netdir_names(dfd, &names, err)) < 0)
+		return r;
+	/* Every network, not only the NICs' ones: a NIC edited out of domain.xml leaks nothing. */
+	for (char **p = names; *p; p++) {
+		struct qc_netdef n = {0};
+		struct qc_error scratch = {0};
+
+		if (qc_netdef_load(dfd, *p, true, &n, &scratch) < 0)
+			continue;
+		if (qc_net_ipam_release_prefix(&n.ipam, prefix) > 0 &&
+			(r = qc_netdef_save_leases(dfd, &n, err)) < 0) {
+			qc_netdef_clear(&n);
+			return qc_error_prefix(err, "VM '%s'", d->name);
+		}
+		qc_netdef_clear(&n);
+	}
+	return 0;
+}
+
+/* ------------------------------------------------------------------ start */
+
+void qc_network_tap_name(const struct qc_domain *d, size_t i, char out[16])
+{
+	snprintf(out, 16, "qc%.8sn%u", d->uuid_str, (unsigned) (i % 1000));
+}
+
+void qc_network_start_clear(struct qc_network_start *st)
+{
+	for (size_t i = 0; i < st->n_nics; i++) {
+		if (st->tap_fds && st->tap_fds[i] >= 0)
+			close(st->tap_fds[i]);
+		if (st->fwd_ports)
+			free(st->fwd_ports[i]);
+	}
+	free(st->tap_fds);
+	free(st->tap_names);
+	free(st->fwd_ports);
+	free(st->ports);
+	memset(st, 0, sizeof(*st));
+}
+
+/*
+ * Bind host_addr:port (0 = any free) like QEMU's slirp will (SO_REUSEADDR),
+ * and keep the socket open until every port is chosen, so two automatic
+ * ports cannot be the same and a fixed one cannot be handed out as free.
+ */
+static int reserve_port(const struct qc_nic *nic, const struct qc_hostfwd *f, int *ret_fd,
+	unsigned *ret_port, struct qc_error *err)
+{
+	struct sockaddr_in sa = {.sin_family = AF_INET};
+	socklen_t len = sizeof(sa);
+	const char *addr = f->host_addr[0] ? f->host_addr : "127.0.0.1";
+	int one = 1, fd;
+
+	if (inet_pton(AF_INET, addr, &sa.sin_addr) != 1)
+		return qc_error_set(err, QC_ERR_INVALID,
+			"NIC '%s': hostfwd address '%s' is not IPv4", nic->name, addr);
+	sa.sin_port = htons((uint16_t) f->host_port);
+	fd = socket(
+		AF_INET, (!strcmp(f->proto, "udp") ? SOCK_DGRAM : SOCK_STREAM) | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return qc_error_errno(err, errno, "NIC '%s': socket", nic->name);
+	(void) setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+	if (bind(fd, (struct sockaddr *) &sa, sizeof(sa)) < 0) {
+		int e = errno;
+
+		close(fd);
+		if (e == EADDRINUSE)
+			return qc_error_set(err, EADDRINUSE,
+				"NIC '%s': hostfwd %s:%s:%u-:%u: host port %u is in use; pick "
+				"another HOSTPORT (0 picks a free one)",
+				nic->name, f->proto, addr, f->host_port, f->guest_port,
+				f->host_port);
+		return qc_error_errno(err, e, "NIC '%s': hostfwd %s:%s:%u-:%u: bind", nic->name,
+			f->proto, addr, f->host_port, f->guest_port);
+	}
+	if (getsockname(fd, (struct sockaddr *) &sa, &len) < 0) {
+		int e = errno;
+
+		close(fd);
+		return qc_error_errno(err, e, "NIC '%s': getsockname", nic->name);
+	}
+	*ret_fd = fd;
+	*ret_port = ntohs(sa.sin_port);
+	return 0;
+}
+
+/* The bridge of a network NIC, re-created from the definition when missing (host reboot). */
+static int ensure_network_bridge(qc_ctx *ctx, struct qc_net_nl *nl, const struct qc_domain *d,
+	const struct qc_nic *nic, struct qc_error *err)
+{
+	cleanup_close int dfd = -1;
+	cleanup_close int lock = -1;
+	struct qc_netdef n = {0};
+	struct qc_net_cidr gw;
+	const struct qc_net_lease *l;
+	cleanup_free char *key = lease_key(d, nic);
+	int r;
+
+	if ((r = qc_netdir_open(ctx, false, LOCK_EX, &dfd, &lock, err)) < 0)
+		return r;
+	if ((r = qc_netdef_load(dfd, nic->network, true, &n, err)) < 0)
+		return r;
+	gw.addr = n.ipam.gateway;
+	gw.prefix = n.ipam.subnet.prefix;
+	/* The lease must still be ours; a lost one is re-taken if the address is free. */
+	l = qc_net_ipam_find(&n.ipam, key);
+	if (nic->ip && !l) {
+		struct qc_net_cidr c;
+		uint32_t got;
+
+		if ((r = qc_net_parse_cidr("ip", nic->ip, false, &c, err)) < 0 ||
+			(r = qc_net_ipam_alloc(&n.ipam, key, d->name, c.addr, &got, err)) < 0 ||
+			(r = qc_netdef_save_leases(dfd, &n, err)) < 0)
+			goto out;
+	}
+	r = qc_net_bridge_get(nl, n.bridge, NULL, err);
+	if (r == -QC_ERR_NOTFOUND) {
+		r = qc_net_bridge_create(nl, n.bridge, n.mtu, &gw, err);
+	} else if (r == 0) {
+		r = qc_net_link_ensure_addr_up(nl, n.bridge, &gw, err);
+	}
+	if (r < 0)
+		qc_error_prefix(err, "network '%s'", n.name);
+out:
+	qc_netdef_clear(&n);
+	return r;
+}
+
+int qc_network_domain_start(
+	qc_ctx *ctx, const struct qc_domain *d, struct qc_network_start *ret, struct qc_error *err)
+{
+	struct qc_network_start st = {0};
+	cleanup_nl struct qc_net_nl *nl = NULL;
+	int *socks = NULL;
+	size_t n_socks = 0, i = 0;
+	int r = 0;
+
+	st.n_nics = d->n_nics;
+	st.tap_fds = qc_xzalloc(sizeof(int) * (d->n_nics + 1));
+	st.tap_names = qc_xzalloc(sizeof(*st.tap_names) * (d->n_nics + 1));
+	st.fwd_ports = qc_xzalloc(sizeof(unsigned *) * (d->n_nics + 1));
+	for (i = 0; i < d->n_nics; i++)
+		st.tap_fds[i] = -1;
+
+	for (i = 0; i < d->n_nics; i++) {
+		const struct qc_nic *nic = &d->nics[i];
+
+		if (nic->type != QC_NIC_USER)
+			continue;
+		st.fwd_ports[i] = qc_xzalloc(sizeof(unsigned) * (nic->n_fwds + 1));
+		for (size_t f = 0; f < nic->n_fwds; f++) {
+			socks = qc_xrealloc(socks, sizeof(int) * (n_socks + 1));
+			if ((r = reserve_port(nic, &nic->fwds[f], &socks[n_socks],
+				     &st.fwd_ports[i][f], err)) < 0)
+				goto fail;
+			n_socks++;
+			st.ports = qc_xrealloc(st.ports, sizeof(unsigned) * (st.n_ports + 1));
+			st.ports[st.n_ports++] = st.fwd_ports[i][f];
+		}
+	}
+
+	for (i = 0; i < d->n_nics; i++) {
+		const struct qc_nic *nic = &d->nics[i];
+		const char *bridge = nic->bridge;
+
+		if (nic->type == QC_NIC_USER)
+			continue;
+		if (!nl && (r = qc_net_nl_open(&nl, err)) < 0)
+			goto fail;
+		if (nic->type == QC_NIC_NETWORK &&
+			(r = ensure_network_bridge(ctx, nl, d, nic, err)) < 0)
+			goto fail_nic;
+		if (!bridge) {
+			r = qc_error_set(
+				err, QC_ERR_INVALID, "no bridge recorded (recreate the VM)");
+			goto fail_nic;
+		}
+		qc_network_tap_name(d, i, st.tap_names[i]);
+		if ((r = qc_net_tap_open(
+			     nl, st.tap_names[i], bridge, 0, NULL, &st.tap_fds[i], err)) < 0)
+			goto fail_nic;
+	}
+	for (size_t k = 0; k < n_socks; k++)
+		close(socks[k]);
+	free(socks);
+	*ret = st;
+	return 0;
+
+fail_nic:
+	qc_error_prefix(err, "NIC '%s'", d->nics[i].name ? d->nics[i].name : "?");
+fail:
+	for (size_t k = 0; k < n_socks; k++)
+		close(socks[k]);
+	free(socks);
+	qc_network_start_clear(&st); /* closing the taps removes them */
+	return qc_error_prefix(err, "VM '%s'", d->name);
+}
+
+unsigned qc_network_fwd_port(
+	const struct qc_domain *d, size_t nic, size_t fwd, const unsigned *ports, size_t n_ports)
+{
+	size_t flat = 0;
+
+	if (nic >= d->n_nics || d->nics[nic].type != QC_NIC_USER || fwd >= d->nics[nic].n_fwds)
+		return 0;
+	if (d->nics[nic].fwds[fwd].host_port)
+		return d->nics[nic].fwds[fwd].host_port;
+	for (size_t i = 0; i < nic; i++)
+		if (d->nics[i].type == QC_NIC_USER)
+			flat += d->nics[i].n_fwds;
+	flat += fwd;
+	return ports && flat < n_ports ? ports[flat] : 0;
+}
