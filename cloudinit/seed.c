@@ -330,7 +330,7 @@ int qc_cloudinit_parse_ssh_keys(
 	const char *what, const char *text, size_t len, struct qc_strv *keys, struct qc_error *err)
 {
 	const char *p = text, *end = text + len;
-	size_t found = 0;
+	cleanup_strvec struct qc_strv found = {0}; /* all or nothing */
 	unsigned line = 0;
 	int r;
 
@@ -355,12 +355,13 @@ int qc_cloudinit_parse_ssh_keys(
 					"or "
 					"sk-* key type)",
 					what, line);
-			qc_strv_push_take(keys, qc_xstrndup(p, (size_t) (e - p)));
-			found++;
+			qc_strv_push_take(&found, qc_xstrndup(p, (size_t) (e - p)));
 		}
 		p = eol ? eol + 1 : end;
 	}
-	if (!found)
+	if (!found.n)
 		return qc_error_set(err, QC_ERR_INVALID, "%s: no ssh public key in the file", what);
+	for (size_t i = 0; i < found.n; i++)
+		qc_strv_push(keys, found.v[i]);
 	return 0;
 }

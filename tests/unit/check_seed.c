@@ -1,0 +1,458 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * cloudinit/seed.c and yaml.c: YAML quoting of hostile strings (checked by
+ * PyYAML, the parser cloud-init itself uses), meta-data, the #cloud-config
+ * document, the network-config v2 shape the test guest parses, the
+ * acceptance table for verbatim user-data, and the checks on verbatim
+ * network-config and ssh key files.
+ */
+#include "config.h"
+
+#include <check.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cloudinit/cloudinit.h"
+
+static char *scalar(const char *s)
+{
+	struct qc_buf b = {0};
+
+	qc_cloudinit_yaml_scalar(&b, s);
+	return qc_buf_steal(&b);
+}
+
+START_TEST(yaml_scalar_table)
+{
+	static const struct {
+		const char *in, *out;
+	} t[] = {
+		{"simple", "simple"},
+		{"web-1.example.com", "web-1.example.com"},
+		{"/mnt/data", "\"/mnt/data\""},
+		{"yes", "\"yes\""},
+		{"Off", "\"Off\""},
+		{"null", "\"null\""},
+		{"123", "\"123\""},
+		{"1e5", "\"1e5\""},
+		{"a:b", "\"a:b\""},
+		{"a b", "\"a b\""},
+		{"#x", "\"#x\""},
+		{"a\"b", "\"a\\\"b\""},
+		{"back\\slash", "\"back\\\\slash\""},
+		{"two\nlines", "\"two\\nlines\""},
+		{"tab\there", "\"tab\\there\""},
+		{"ctl\x01", "\"ctl\\x01\""},
+		{"del\x7f", "\"del\\x7f\""},
+		{"ls\xe2\x80\xa8", "\"ls\\L\""},
+		{"nel\xc2\x85", "\"nel\\N\""},
+		{"ünï", "\"ünï\""},
+		{"", "\"\""},
+		{"-dash", "\"-dash\""},
+	};
+
+	for (size_t i = 0; i < QC_ARRAY_SIZE(t); i++) {
+		cleanup_free char *s = scalar(t[i].in);
+
+		ck_assert_msg(
+			!strcmp(s, t[i].out), "scalar(%s) = %s, expected %s", t[i].in, s, t[i].out);
+	}
+}
+END_TEST
+
+/* Parse YAML with PyYAML (cloud-init's parser) and return it as JSON. */
+static qc_json *pyyaml(const char *doc)
+{
+	cleanup_free char *py = qc_find_program("python3");
+
+	ck_assert_msg(
+		py != NULL, "python3 is needed for the YAML checks (apt-get install python3-yaml)");
+	const char *argv[] = {py, "-c",
+		"import sys, json, yaml\n"
+		"print(json.dumps(yaml.safe_load(sys.stdin.read()), default=str))",
+		NULL};
+	struct qc_spawn_opts o = {.argv = argv,
+		.in = QC_STDIO_CAPTURE,
+		.input = doc,
+		.input_len = strlen(doc),
+		.out = QC_STDIO_CAPTURE,
+		.errout = QC_STDIO_CAPTURE,
+		.timeout_ms = 30000};
+	struct qc_spawn_result res = {0};
+	struct qc_error err = {0};
+	qc_json *j = NULL;
+
+	ck_assert_msg(
+		qc_spawn_check(&o, &res, &err) == 0, "PyYAML rejected:\n%s\n%s", doc, err.msg);
+	ck_assert_msg(qc_json_parse(res.out, res.out_len, &j, &err) == 0, "%s", err.msg);
+	qc_spawn_result_free(&res);
+	return j;
+}
+
+static const char *const hostile_keys[] = {
+	"ssh-ed25519 AAAAC3Nza \"quoted\" key: with colon # and hash",
+	"ssh-rsa AAAAB3 back\\slash 'single' {brace} [bracket] & * ! | > %",
+	"ssh-ed25519 AAAA\ttab ünïcödé 日本 \xe2\x80\xa8 line-sep",
+	"no-pty,command=\"echo hi\" ssh-ed25519 AAAA user@host",
+	NULL,
+};
+
+START_TEST(user_data_hostile_keys)
+{
+	struct qc_seed_share shares[] = {{"data", false}, {"ro-share", true}};
+	struct qc_seed_config c = {.instance_id = "iid-x",
+		.hostname = "h1",
+		.ssh_keys = hostile_keys,
+		.shares = shares,
+		.n_shares = 2};
+	struct qc_error err = {0};
+	cleanup_free char *ud = NULL;
+
+	ck_assert_msg(qc_cloudinit_user_data(&c, &ud, &err) == 0, "%s", err.msg);
+	ck_assert(qc_str_has_prefix(ud, "#cloud-config\n"));
+	cleanup_json qc_json *j = pyyaml(ud);
+	const char *s;
+
+	ck_assert_int_eq(qc_json_get_string(j, "hostname", &s, &err), 0);
+	ck_assert_str_eq(s, "h1");
+	const qc_json *users = qc_json_get(j, "users");
+
+	ck_assert_uint_eq(qc_json_len(users), 2);
+	ck_assert_str_eq(qc_json_string(qc_json_at(users, 0)), "default");
+	const qc_json *u = qc_json_at(users, 1);
+
+	ck_assert_int_eq(qc_json_get_string(u, "name", &s, &err), 0);
+	ck_assert_str_eq(s, "qemuctl");
+	ck_assert_int_eq(qc_json_get_string(u, "sudo", &s, &err), 0);
+	ck_assert_str_eq(s, "ALL=(ALL) NOPASSWD:ALL");
+	const qc_json *k = qc_json_get(u, "ssh_authorized_keys");
+	const qc_json *top = qc_json_get(j, "ssh_authorized_keys");
+
+	ck_assert_uint_eq(qc_json_len(k), 4);
+	ck_assert_uint_eq(qc_json_len(top), 4);
+	for (size_t i = 0; i < 4; i++) {
+		ck_assert_str_eq(qc_json_string(qc_json_at(k, i)), hostile_keys[i]);
+		ck_assert_str_eq(qc_json_string(qc_json_at(top, i)), hostile_keys[i]);
+	}
+	const qc_json *m = qc_json_get(j, "mounts");
+
+	ck_assert_uint_eq(qc_json_len(m), 2);
+	ck_assert_str_eq(qc_json_string(qc_json_at(qc_json_at(m, 0), 0)), "data");
+	ck_assert_str_eq(qc_json_string(qc_json_at(qc_json_at(m, 0), 1)), "/mnt/data");
+	ck_assert_str_eq(qc_json_string(qc_json_at(qc_json_at(m, 0), 2)), "9p");
+	ck_assert_str_eq(qc_json_string(qc_json_at(qc_json_at(m, 0), 3)),
+		"trans=virtio,version=9p2000.L,nofail");
+	ck_assert_str_eq(qc_json_string(qc_json_at(qc_json_at(m, 1), 3)),
+		"trans=virtio,version=9p2000.L,nofail,ro");
+	ck_assert_int_eq(qc_json_get_string(j, "growpart/mode", &s, &err), 0);
+	ck_assert_str_eq(s, "auto");
+}
+END_TEST
+
+START_TEST(user_data_bad_options)
+{
+	struct qc_error err = {0};
+	char *ud = NULL;
+	const char *nl_key[] = {"ssh-ed25519 AAAA\nruncmd: [reboot]", NULL};
+	struct qc_seed_config c = {.instance_id = "i", .ssh_keys = nl_key};
+
+	ck_assert_int_eq(qc_cloudinit_user_data(&c, &ud, &err), -QC_ERR_INVALID);
+	ck_assert_str_eq(err.msg, "ssh key 1: must be one line of UTF-8 text");
+	c.ssh_keys = NULL;
+	c.hostname = "bad_host\"name";
+	ck_assert_int_eq(qc_cloudinit_user_data(&c, &ud, &err), -QC_ERR_INVALID);
+	ck_assert_ptr_nonnull(strstr(err.msg, "bad_host\"name"));
+	ck_assert_int_eq(qc_cloudinit_meta_data(&c, &ud, &err), -QC_ERR_INVALID);
+	c.hostname = "ok";
+	c.user = "Root!";
+	ck_assert_int_eq(qc_cloudinit_user_data(&c, &ud, &err), -QC_ERR_INVALID);
+	ck_assert_str_eq(err.msg, "user name 'Root!': use 1..32 characters of [a-z0-9_-], starting "
+				  "with a letter or '_'");
+	c.user = NULL;
+	struct qc_seed_share sh = {"../etc", false};
+
+	c.shares = &sh;
+	c.n_shares = 1;
+	ck_assert_int_eq(qc_cloudinit_user_data(&c, &ud, &err), -QC_ERR_INVALID);
+	ck_assert_str_eq(err.msg, "share tag '../etc': use 1..31 characters of [A-Za-z0-9._-] (it "
+				  "becomes /mnt/<tag>)");
+	ck_assert_ptr_null(ud);
+}
+END_TEST
+
+START_TEST(meta_data_text)
+{
+	struct qc_seed_config c = {
+		.instance_id = "iid-6f1c2e1e-0000-4000-8000-000000000001-3", .hostname = "h1"};
+	struct qc_error err = {0};
+	cleanup_free char *md = NULL;
+	cleanup_free char *md2 = NULL;
+
+	ck_assert_int_eq(qc_cloudinit_meta_data(&c, &md, &err), 0);
+	ck_assert_str_eq(md, "instance-id: iid-6f1c2e1e-0000-4000-8000-000000000001-3\n"
+			     "local-hostname: h1\n");
+	/* an all-digit host name stays a string */
+	c.hostname = "123";
+	ck_assert_int_eq(qc_cloudinit_meta_data(&c, &md2, &err), 0);
+	cleanup_json qc_json *j = pyyaml(md2);
+
+	ck_assert_int_eq(qc_json_type(qc_json_get(j, "local-hostname")), QC_JSON_STRING);
+	c.instance_id = "has space";
+	ck_assert_int_eq(qc_cloudinit_meta_data(&c, &md2, &err), -QC_ERR_INVALID);
+	ck_assert_str_eq(
+		err.msg, "instance id 'has space': only printable ASCII without blanks is allowed");
+}
+END_TEST
+
+START_TEST(network_config_shape)
+{
+	struct qc_seed_nic nic = {"52:54:00:12:34:56", "10.77.0.5/24", "10.77.0.1", NULL};
+	struct qc_seed_config c = {.instance_id = "i", .nics = &nic, .n_nics = 1};
+	struct qc_error err = {0};
+	cleanup_free char *nc = NULL;
+
+	ck_assert_int_eq(qc_cloudinit_network_config(&c, &nc, &err), 0);
+	ck_assert_str_eq(nc, "version: 2\n"
+			     "ethernets:\n"
+			     "  net0:\n"
+			     "    match:\n"
+			     "      macaddress: \"52:54:00:12:34:56\"\n"
+			     "    set-name: eth0\n"
+			     "    addresses:\n"
+			     "      - 10.77.0.5/24\n"
+			     "    routes:\n"
+			     "      - to: default\n"
+			     "        via: 10.77.0.1\n");
+	cleanup_json qc_json *j = pyyaml(nc);
+	const char *s;
+
+	ck_assert_int_eq(qc_json_get_string(j, "ethernets/net0/match/macaddress", &s, &err), 0);
+	ck_assert_str_eq(s, "52:54:00:12:34:56");
+}
+END_TEST
+
+START_TEST(network_config_mixed)
+{
+	const char *dns[] = {"10.77.0.1", "fd00::1", NULL};
+	struct qc_seed_nic nics[] = {
+		{"52:54:00:00:00:01", NULL, NULL, NULL},
+		{"52:54:00:00:00:02", "fd00::5/64", "fd00::1", dns},
+	};
+	struct qc_seed_config c = {.instance_id = "i", .nics = nics, .n_nics = 2};
+	struct qc_error err = {0};
+	cleanup_free char *nc = NULL;
+	char *none = (char *) "x";
+
+	ck_assert_int_eq(qc_cloudinit_network_config(&c, &nc, &err), 0);
+	cleanup_json qc_json *j = pyyaml(nc);
+	bool dhcp;
+	const char *s;
+
+	ck_assert_int_eq(qc_json_get_bool(j, "ethernets/net0/dhcp4", &dhcp, &err), 0);
+	ck_assert(dhcp);
+	ck_assert_int_eq(qc_json_get_string(j, "ethernets/net1/set-name", &s, &err), 0);
+	ck_assert_str_eq(s, "eth1");
+	ck_assert_str_eq(qc_json_string(qc_json_at(
+				 qc_json_path(j, "ethernets/net1/nameservers/addresses"), 1)),
+		"fd00::1");
+	/* no static address: no network-config at all */
+	c.n_nics = 1;
+	ck_assert_int_eq(qc_cloudinit_network_config(&c, &none, &err), 0);
+	ck_assert_ptr_null(none);
+	/* bad values never reach the YAML */
+	struct qc_seed_nic bad[] = {{"52:54:00:00:00:0g", "10.0.0.5/24", NULL, NULL}};
+
+	c.nics = bad;
+	ck_assert_int_eq(qc_cloudinit_network_config(&c, &none, &err), -QC_ERR_INVALID);
+	ck_assert_str_eq(err.msg, "MAC address '52:54:00:00:00:0g': expected xx:xx:xx:xx:xx:xx");
+	bad[0].mac = "52:54:00:00:00:01";
+	bad[0].address = "10.0.0.5";
+	ck_assert_int_eq(qc_cloudinit_network_config(&c, &none, &err), -QC_ERR_INVALID);
+	ck_assert_str_eq(err.msg, "address '10.0.0.5': expected an IP address with a /prefix "
+				  "(10.0.0.5/24)");
+	bad[0].address = "10.0.0.5/24\nx: y";
+	ck_assert_int_eq(qc_cloudinit_network_config(&c, &none, &err), -QC_ERR_INVALID);
+	bad[0].address = "10.0.0.5/33";
+	ck_assert_int_eq(qc_cloudinit_network_config(&c, &none, &err), -QC_ERR_INVALID);
+	bad[0].address = "10.0.0.5/24";
+	bad[0].gateway = "10.0.0.1 # x";
+	ck_assert_int_eq(qc_cloudinit_network_config(&c, &none, &err), -QC_ERR_INVALID);
+	ck_assert_str_eq(err.msg, "gateway '10.0.0.1 # x': expected an IP address");
+}
+END_TEST
+
+START_TEST(user_data_acceptance)
+{
+	static const char *const good[] = {
+		"#cloud-config\nhostname: x\n",
+		"#Cloud-Config\n",
+		"#cloud-config-archive\n- type: text/x-shellscript\n",
+		"#!/bin/sh\necho hi\n",
+		"#include\nhttp://example.com/ud\n",
+		"#include-once\nhttp://example.com/ud\n",
+		"#cloud-boothook\n#!/bin/sh\n",
+		"## template: jinja\n#cloud-config\n",
+		"#part-handler\n",
+		"Content-Type: multipart/mixed; boundary=\"x\"\n",
+		"content-type: MULTIPART/mixed\n",
+	};
+	static const struct {
+		const char *text;
+		size_t len;
+		const char *msg;
+	} bad[] = {
+		{"hello: world\n", 13,
+			"user-data 'u': starts with 'hello: world', which cloud-init does not "
+			"recognise; the first line must be '#cloud-config', '#!<interpreter>', "
+			"'#include', '#cloud-boothook', '## template: jinja' or "
+			"'Content-Type: multipart/...'"},
+		{" #cloud-config\n", 15, NULL},
+		{"", 0, "user-data 'u': empty; start it with '#cloud-config' or '#!'"},
+		{"#cloud-config\n\0\1\2", 17,
+			"user-data 'u': binary data (a NUL byte at offset 14), expected text"},
+		{"#!/bin/sh\n\xff\xfe", 12, "user-data 'u': not valid UTF-8 text"},
+		{"\x7f"
+		 "ELF\x02\x01",
+			6, NULL},
+	};
+	struct qc_error err = {0};
+
+	for (size_t i = 0; i < QC_ARRAY_SIZE(good); i++)
+		ck_assert_msg(qc_cloudinit_check_user_data(
+				      "user-data 'u'", good[i], strlen(good[i]), &err) == 0,
+			"%s: %s", good[i], err.msg);
+	for (size_t i = 0; i < QC_ARRAY_SIZE(bad); i++) {
+		ck_assert_int_eq(qc_cloudinit_check_user_data(
+					 "user-data 'u'", bad[i].text, bad[i].len, &err),
+			-QC_ERR_INVALID);
+		if (bad[i].msg)
+			ck_assert_str_eq(err.msg, bad[i].msg);
+	}
+	/* over 16 MiB */
+	size_t big = QC_SEED_USER_DATA_MAX + 1;
+	char *text = qc_xmalloc(big);
+
+	memset(text, 'a', big);
+	memcpy(text, "#!/bin/sh\n", 10);
+	ck_assert_int_eq(
+		qc_cloudinit_check_user_data("user-data 'big'", text, big, &err), -QC_ERR_INVALID);
+	ck_assert_str_eq(err.msg, "user-data 'big': 16777217 bytes is over the 16384 KiB limit");
+	ck_assert_int_eq(qc_cloudinit_check_user_data("user-data 'big'", text, big - 1, &err), 0);
+	free(text);
+}
+END_TEST
+
+START_TEST(network_config_verbatim)
+{
+	static const char *const good[] = {
+		"version: 2\nethernets:\n  eth0:\n    dhcp4: true\n",
+		"# comment\n---\nnetwork:\n  version: 1\n  config: []\n",
+		"{version: 2, ethernets: {}}\n",
+		"\"version\": 2\r\n",
+	};
+	static const struct {
+		const char *text, *msg;
+	} bad[] = {
+		{"just some text\n",
+			"--network-config 'n': line 1: expected 'key: value' at the top "
+			"level, found 'just some text'"},
+		{"version: 2\nethernets:\n\teth0: {}\n",
+			"--network-config 'n': line 3: a tab in the indentation (YAML allows only "
+			"spaces there)"},
+		{"ethernets:\n  eth0: {}\n", "--network-config 'n': no top-level 'version' or "
+					     "'network' key"},
+		{"- version: 2\n", NULL},
+		{"", "--network-config 'n': no 'key: value' mapping found"},
+		{"# only a comment\n", NULL},
+	};
+	struct qc_error err = {0};
+
+	for (size_t i = 0; i < QC_ARRAY_SIZE(good); i++)
+		ck_assert_msg(qc_cloudinit_check_network_config(
+				      "--network-config 'n'", good[i], strlen(good[i]), &err) == 0,
+			"%s: %s", good[i], err.msg);
+	for (size_t i = 0; i < QC_ARRAY_SIZE(bad); i++) {
+		ck_assert_int_eq(qc_cloudinit_check_network_config("--network-config 'n'",
+					 bad[i].text, strlen(bad[i].text), &err),
+			-QC_ERR_INVALID);
+		if (bad[i].msg)
+			ck_assert_str_eq(err.msg, bad[i].msg);
+	}
+	ck_assert_int_eq(qc_cloudinit_check_network_config("n", "version: 2\n\0", 12, &err),
+		-QC_ERR_INVALID);
+	size_t big = QC_SEED_NETWORK_CONFIG_MAX + 1;
+	char *text = qc_xmalloc(big);
+
+	memset(text, '#', big);
+	ck_assert_int_eq(qc_cloudinit_check_network_config("n", text, big, &err), -QC_ERR_INVALID);
+	ck_assert_str_eq(err.msg, "n: 1048577 bytes is over the 1024 KiB limit");
+	free(text);
+	ck_assert_int_eq(qc_cloudinit_check_meta_data("m", "instance-id: x\n", 15, &err), 0);
+	ck_assert_int_eq(
+		qc_cloudinit_check_meta_data("m", "not yaml at all", 15, &err), -QC_ERR_INVALID);
+}
+END_TEST
+
+START_TEST(ssh_keys)
+{
+	static const char text[] = "# my keys\n"
+				   "\n"
+				   "  ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAA one@host  \n"
+				   "ecdsa-sha2-nistp256 AAAAE2Vj two@host\r\n"
+				   "from=\"10.0.0.0/8\" ssh-rsa AAAAB3 three\n";
+	struct qc_error err = {0};
+	cleanup_strvec struct qc_strv keys = {0};
+
+	ck_assert_int_eq(qc_cloudinit_parse_ssh_keys("k", text, sizeof(text) - 1, &keys, &err), 0);
+	ck_assert_uint_eq(keys.n, 3);
+	ck_assert_str_eq(keys.v[0], "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAA one@host");
+	ck_assert_str_eq(keys.v[1], "ecdsa-sha2-nistp256 AAAAE2Vj two@host");
+	ck_assert_str_eq(keys.v[2], "from=\"10.0.0.0/8\" ssh-rsa AAAAB3 three");
+	ck_assert_int_eq(qc_cloudinit_parse_ssh_keys("ssh key 'id'",
+				 "-----BEGIN OPENSSH PRIVATE KEY-----\nb3Bl\n", 41, &keys, &err),
+		-QC_ERR_INVALID);
+	ck_assert_str_eq(err.msg,
+		"ssh key 'id': this is a private key; pass the public key (the .pub file)");
+	ck_assert_int_eq(qc_cloudinit_parse_ssh_keys("ssh key 'e'", "# nothing\n", 10, &keys, &err),
+		-QC_ERR_INVALID);
+	ck_assert_str_eq(err.msg, "ssh key 'e': no ssh public key in the file");
+	ck_assert_int_eq(qc_cloudinit_parse_ssh_keys(
+				 "ssh key 'g'", "ssh-ed25519 A\ngarbage\n", 22, &keys, &err),
+		-QC_ERR_INVALID);
+	ck_assert_str_eq(err.msg, "ssh key 'g': line 2 is not an ssh public key (no ssh-*, ecdsa-* "
+				  "or sk-* key type)");
+	ck_assert_int_eq(
+		qc_cloudinit_parse_ssh_keys("ssh key 'b'", "ssh-rsa \xff\n", 10, &keys, &err),
+		-QC_ERR_INVALID);
+	ck_assert_uint_eq(keys.n, 3); /* a failed file adds nothing */
+}
+END_TEST
+
+static Suite *seed_suite(void)
+{
+	Suite *s = suite_create("seed");
+	TCase *t = tcase_create("content");
+
+	tcase_add_test(t, yaml_scalar_table);
+	tcase_add_test(t, user_data_hostile_keys);
+	tcase_add_test(t, user_data_bad_options);
+	tcase_add_test(t, meta_data_text);
+	tcase_add_test(t, network_config_shape);
+	tcase_add_test(t, network_config_mixed);
+	tcase_add_test(t, user_data_acceptance);
+	tcase_add_test(t, network_config_verbatim);
+	tcase_add_test(t, ssh_keys);
+	suite_add_tcase(s, t);
+	return s;
+}
+
+int main(void)
+{
+	SRunner *sr = srunner_create(seed_suite());
+	int failed;
+
+	srunner_run_all(sr, CK_NORMAL);
+	failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+}
