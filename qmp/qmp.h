@@ -176,7 +176,10 @@ uint64_t qc_qmp_events_dropped(const struct qc_qmp *q);
  * read it directly), and a call that reads whatever is there without
  * blocking and queues the events in it.  Returns the number of events
  * queued by this call (>= 0), or the (sticky) error: QC_ERR_EOF when QEMU
- * has gone away.
+ * has gone away (events that came before it stay queued: pop them).
+ * Events can also be queued by any other call (execute, wait_event), and
+ * then the socket is not readable any more: pop after every call, not only
+ * after POLLIN.
  */
 int qc_qmp_fd(const struct qc_qmp *q);
 int qc_qmp_read_available(struct qc_qmp *q, struct qc_error *err);

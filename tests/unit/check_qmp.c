@@ -651,6 +651,58 @@ START_TEST(peer_gone_before_send)
 }
 END_TEST
 
+/* ------------------------------------------------------------- big sends */
+
+static char *big_args(size_t n)
+{
+	char *a = qc_xmalloc(n + 16);
+
+	memcpy(a, "{\"s\": \"", 7);
+	memset(a + 7, 'x', n);
+	memcpy(a + 7 + n, "\"}", 3);
+	return a;
+}
+
+START_TEST(large_command_waits_for_room)
+{
+	static const struct fake_step s[] = {
+		NEGOTIATE,
+		{F_SLEEP, NULL, NULL, 200}, /* the socket buffer fills: EAGAIN, poll */
+		{F_EXPECT, "big", NULL, 0},
+		{F_SEND, "{\"return\": {}, \"id\": $ID}", NULL, 0},
+		{F_WAIT_EOF},
+		{F_END},
+	};
+	cleanup_qmp struct qc_qmp *q = open_ok(s);
+	cleanup_free char *args = big_args(240 * 1024);
+	struct qc_error err = {0};
+
+	ck_assert_msg(qc_qmp_execute_text(q, "big", args, 5000, NULL, &err) == 0, "%s", err.msg);
+	qc_qmp_close(TAKE_PTR(q));
+}
+END_TEST
+
+START_TEST(send_timeout_mid_command)
+{
+	static const struct fake_step s[] = {NEGOTIATE, {F_SLEEP, NULL, NULL, 1500}, {F_END}};
+	cleanup_qmp struct qc_qmp *q = open_ok(s);
+	cleanup_free char *args = big_args(4 * 1024 * 1024);
+	struct qc_error err = {0};
+	int64_t t0 = qc_now_ms(), dt;
+	int r;
+
+	r = qc_qmp_execute_text(q, "big", args, 300, NULL, &err);
+	dt = qc_now_ms() - t0;
+	/* Half a command is in QEMU's input: the connection cannot be used again. */
+	assert_err(r, &err, ETIMEDOUT, "QMP 'big': timed out in the middle of sending a command");
+	ck_assert_int_ge(dt, 300);
+	ck_assert_int_lt(dt, 300 + SLACK_MS);
+	r = qc_qmp_execute(q, "cont", NULL, 300, NULL, &err);
+	assert_err(r, &err, ETIMEDOUT, "QMP 'cont': timed out in the middle of sending a command");
+	qc_qmp_close(TAKE_PTR(q));
+}
+END_TEST
+
 /* ------------------------------------------------------------- fd passing */
 
 static int hello_pipe(void)
@@ -870,6 +922,8 @@ static Suite *qmp_suite(void)
 	tcase_add_test(tc, negotiation_refused);
 	tcase_add_test(tc, command_timeout_bounded);
 	tcase_add_test(tc, peer_gone_before_send);
+	tcase_add_test(tc, large_command_waits_for_room);
+	tcase_add_test(tc, send_timeout_mid_command);
 	tcase_add_test(tc, fd_passing);
 	tcase_add_test(tc, raw_passthrough);
 	tcase_add_test(tc, connect_retries_until_socket_exists);
