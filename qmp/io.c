@@ -297,7 +297,13 @@ static int read_some(struct qc_qmp *q, const char *cmd, struct qc_error *err)
 		int r;
 
 		if (q->rcap - q->rlen < READ_CHUNK) {
-			q->rcap = q->rcap ? q->rcap * 2 : 2 * READ_CHUNK;
+			/* rlen <= QC_QMP_MAX_MSG + 1 here (dispatch_buffer checks): the
+			 * buffer never needs more than that plus one chunk. */
+			size_t cap = q->rcap ? q->rcap * 2 : 2 * READ_CHUNK;
+
+			if (cap > QC_QMP_MAX_MSG + 1 + READ_CHUNK)
+				cap = QC_QMP_MAX_MSG + 1 + READ_CHUNK;
+			q->rcap = cap;
 			q->rbuf = qc_xrealloc(q->rbuf, q->rcap);
 		}
 		n = read(q->fd, q->rbuf + q->rlen, READ_CHUNK);
@@ -622,13 +628,34 @@ int qc_qmp_open_fd(int fd, int timeout_ms, struct qc_qmp **ret, struct qc_error 
 	return 0;
 }
 
+/* Sleep up to ms, or less when watch_fd says QEMU is gone: 1 = gone. */
+static int nap(int watch_fd, int ms)
+{
+	struct pollfd p = {.fd = watch_fd, .events = POLLIN};
+
+	if (watch_fd < 0) {
+		qc_sleep_ms(ms);
+		return 0;
+	}
+	/* EINTR: the caller's loop recomputes the time left. */
+	return poll(&p, 1, ms) > 0 && p.revents != 0;
+}
+
 int qc_qmp_connect(const char *path, int timeout_ms, struct qc_qmp **ret, struct qc_error *err)
+{
+	return qc_qmp_connect_watch(path, -1, timeout_ms, ret, err);
+}
+
+int qc_qmp_connect_watch(
+	const char *path, int watch_fd, int timeout_ms, struct qc_qmp **ret, struct qc_error *err)
 {
 	int64_t deadline = qc_deadline_ms(timeout_ms);
 	struct sockaddr_un sa = {.sun_family = AF_UNIX};
 	cleanup_close int fd = -1;
 	int left;
 
+	if (!path || !*path)
+		return qc_error_set(err, QC_ERR_INVALID, "QMP socket: no path");
 	if (strlen(path) >= sizeof(sa.sun_path))
 		return qc_error_set(err, ENAMETOOLONG,
 			"QMP socket '%s': path longer than %zu bytes; use a shorter runtime "
@@ -671,7 +698,9 @@ int qc_qmp_connect(const char *path, int timeout_ms, struct qc_qmp **ret, struct
 		if (left == 0)
 			return qc_error_errno(err, e,
 				"QMP socket '%s': connect (gave up after %d ms)", path, timeout_ms);
-		qc_sleep_ms(left < 0 || left > 10 ? 10 : left);
+		if (nap(watch_fd, left < 0 || left > 10 ? 10 : left))
+			return qc_error_set(err, QC_ERR_EOF,
+				"QMP socket '%s': QEMU exited before accepting connections", path);
 	}
 	left = qc_time_left_ms(deadline);
 	if (left == 0)

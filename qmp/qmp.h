@@ -88,6 +88,15 @@ void qc_qmp_event_freep(struct qc_qmp_event **ev);
  * exec); the error then says "QMP socket '<path>': ...".
  */
 int qc_qmp_connect(const char *path, int timeout_ms, struct qc_qmp **ret, struct qc_error *err);
+/*
+ * The same, giving up early (QC_ERR_EOF "QMP socket '<path>': QEMU exited
+ * before accepting connections") when watch_fd (>= 0) polls readable or
+ * hung up while we retry: a pidfd of QEMU, or the read end of a pipe whose
+ * write end only QEMU holds.  Saves waiting the whole timeout for a QEMU
+ * that died on a bad command line.
+ */
+int qc_qmp_connect_watch(
+	const char *path, int watch_fd, int timeout_ms, struct qc_qmp **ret, struct qc_error *err);
 
 /*
  * The same over an already-connected stream socket (tests use socketpair(),

@@ -32,10 +32,12 @@ static char sock[96];
 static pid_t qemu_pid = -1;
 static struct qc_qmp *q;
 
-static void start_qemu(void)
+/* Start QEMU; machine overrides the -machine value; hold (>= 0) is passed as fd 3. */
+static void start_qemu_with(const char *machine, int hold)
 {
-	const char *argv[] = {QEMU, "-S", "-machine", "q35,accel=tcg", "-nodefaults",
-		"-no-user-config", "-display", "none", "-qmp", NULL, NULL};
+	const char *argv[] = {QEMU, "-S", "-machine", machine, "-nodefaults", "-no-user-config",
+		"-display", "none", "-qmp", NULL, NULL};
+	struct qc_fdmap map[] = {{.src = hold, .dst = 3}};
 	cleanup_free char *qmparg = NULL;
 	struct qc_spawn_opts o = {0};
 	struct qc_error err = {0};
@@ -48,9 +50,18 @@ static void start_qemu(void)
 	o.argv = argv;
 	o.in = QC_STDIO_NULL;
 	o.out = QC_STDIO_NULL;
-	o.errout = QC_STDIO_INHERIT;
+	o.errout = hold >= 0 ? QC_STDIO_NULL : QC_STDIO_INHERIT;
 	o.pdeathsig = SIGKILL;
+	if (hold >= 0) {
+		o.fds = map;
+		o.n_fds = 1;
+	}
 	ck_assert_msg(qc_spawn_start(&o, &qemu_pid, NULL, &err) == 0, "%s", err.msg);
+}
+
+static void start_qemu(void)
+{
+	start_qemu_with("q35,accel=tcg", -1);
 }
 
 static void stop_qemu(void)
@@ -241,6 +252,26 @@ START_TEST(killed_is_eof)
 }
 END_TEST
 
+/* A QEMU that fails on its command line: connect_watch notices, no long wait. */
+START_TEST(qemu_dies_before_socket)
+{
+	struct qc_error err = {0};
+	int p[2], r;
+	int64_t t0;
+
+	ck_assert_int_eq(pipe2(p, O_CLOEXEC), 0);
+	t0 = qc_now_ms();
+	start_qemu_with("no-such-machine-type", p[1]);
+	close(p[1]); /* now only QEMU holds the write end */
+	r = qc_qmp_connect_watch(sock, p[0], T_MS, &q, &err);
+	close(p[0]);
+	ck_assert_int_eq(r, -QC_ERR_EOF);
+	ck_assert_msg(qc_str_has_suffix(err.msg, "QEMU exited before accepting connections"), "%s",
+		err.msg);
+	ck_assert_int_lt(qc_now_ms() - t0, T_MS / 2);
+}
+END_TEST
+
 /* Exec -> greeting line, by hand, on a fresh QEMU. */
 static int64_t time_to_greeting(void)
 {
@@ -305,7 +336,7 @@ static Suite *qmp_qemu_suite(void)
 {
 	Suite *s = suite_create("qmp-qemu");
 	TCase *tc = tcase_create("qemu");
-	TCase *tt = tcase_create("timing");
+	TCase *tt = tcase_create("own-qemu");
 
 	tcase_add_checked_fixture(tc, setup, stop_qemu);
 	tcase_set_timeout(tc, 120);
@@ -319,6 +350,7 @@ static Suite *qmp_qemu_suite(void)
 
 	tcase_add_checked_fixture(tt, NULL, stop_qemu);
 	tcase_set_timeout(tt, 240);
+	tcase_add_test(tt, qemu_dies_before_socket);
 	tcase_add_test(tt, timing);
 	suite_add_tcase(s, tt);
 	return s;

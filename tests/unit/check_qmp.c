@@ -890,6 +890,43 @@ START_TEST(connect_errors)
 
 	r = qc_qmp_open_fd(-1, 100, &q, &err);
 	assert_err(r, &err, EBADF, "QMP: no socket (fd -1)");
+	r = qc_qmp_connect("", 100, &q, &err);
+	assert_err(r, &err, QC_ERR_INVALID, "QMP socket: no path");
+}
+END_TEST
+
+START_TEST(connect_watch_gives_up_when_qemu_dies)
+{
+	static const struct fake_step s[] = {NEGOTIATE, {F_EXPECT, "cont", NULL, 0},
+		{F_SEND, "{\"return\": {}, \"id\": $ID}", NULL, 0}, {F_WAIT_EOF}, {F_END}};
+	char dir[] = "/tmp/check_qmp.XXXXXX";
+	cleanup_free char *path = NULL, *expect = NULL;
+	cleanup_qmp struct qc_qmp *q = NULL;
+	struct qc_error err = {0};
+	int64_t t0, dt;
+	int p[2], r;
+
+	ck_assert_ptr_nonnull(mkdtemp(dir));
+	path = qc_xasprintf("%s/qmp.sock", dir);
+	ck_assert_int_eq(pipe2(p, O_CLOEXEC), 0);
+
+	/* Alive (write end open): the watch does not disturb a normal connect. */
+	fake_start_listen(&f, path, 100, s);
+	ck_assert_msg(qc_qmp_connect_watch(path, p[0], 5000, &q, &err) == 0, "%s", err.msg);
+	ck_assert_int_eq(qc_qmp_execute(q, "cont", NULL, 2000, NULL, &err), 0);
+	qc_qmp_close(TAKE_PTR(q));
+	fake_finish(&f);
+
+	/* "QEMU" dies (the write end closes): no waiting for the whole timeout. */
+	close(p[1]);
+	t0 = qc_now_ms();
+	r = qc_qmp_connect_watch(path, p[0], 5000, &q, &err);
+	dt = qc_now_ms() - t0;
+	expect = qc_xasprintf("QMP socket '%s': QEMU exited before accepting connections", path);
+	assert_err(r, &err, QC_ERR_EOF, expect);
+	ck_assert_int_lt(dt, 1000);
+	close(p[0]);
+	ck_assert_int_eq(rmdir(dir), 0);
 }
 END_TEST
 
@@ -928,6 +965,7 @@ static Suite *qmp_suite(void)
 	tcase_add_test(tc, raw_passthrough);
 	tcase_add_test(tc, connect_retries_until_socket_exists);
 	tcase_add_test(tc, connect_errors);
+	tcase_add_test(tc, connect_watch_gives_up_when_qemu_dies);
 	suite_add_tcase(s, tc);
 	return s;
 }
