@@ -30,6 +30,37 @@ static inline const qc_json *J(yajl_val v)
 
 /* --------------------------------------------------------------- parsing */
 
+/*
+ * yajl's parser has no depth limit, but yajl_tree_free() recurses and the
+ * generator stops at 128 levels: a 16 MiB message of '[' would overflow the
+ * stack on free.  Refuse what the generator could not write back anyway.
+ */
+#define MAX_DEPTH 128
+
+static bool too_deep(const char *s, size_t len)
+{
+	bool in_str = false;
+	int depth = 0;
+
+	for (size_t i = 0; i < len; i++) {
+		char c = s[i];
+		if (in_str) {
+			if (c == '\\')
+				i++;
+			else if (c == '"')
+				in_str = false;
+		} else if (c == '"') {
+			in_str = true;
+		} else if (c == '[' || c == '{') {
+			if (++depth > MAX_DEPTH)
+				return true;
+		} else if (c == ']' || c == '}') {
+			depth--;
+		}
+	}
+	return false;
+}
+
 int qc_json_parse(const char *text, size_t len, qc_json **ret, struct qc_error *err)
 {
 	cleanup_free char *copy = NULL;
@@ -39,6 +70,9 @@ int qc_json_parse(const char *text, size_t len, qc_json **ret, struct qc_error *
 	if (memchr(text, '\0', len))
 		return qc_error_set(
 			err, QC_ERR_JSON, "JSON: invalid input: it contains a NUL byte");
+	if (too_deep(text, len))
+		return qc_error_set(
+			err, QC_ERR_JSON, "JSON: nested deeper than %d levels", MAX_DEPTH);
 	/* yajl_tree_parse() wants a C string. */
 	copy = qc_xmalloc(len + 1);
 	memcpy(copy, text, len);
@@ -214,9 +248,25 @@ bool qc_json_as_int(const qc_json *j, int64_t *ret)
 {
 	yajl_val v = V(j);
 
-	if (!YAJL_IS_INTEGER(v))
+	const char *r;
+	char *end;
+	long long x;
+
+	if (!YAJL_IS_NUMBER(v))
 		return false;
-	*ret = (int64_t) v->u.number.i;
+	if (YAJL_IS_INTEGER(v)) {
+		*ret = (int64_t) v->u.number.i;
+		return true;
+	}
+	/* yajl overflows on INT64_MIN (it parses the magnitude): try strtoll. */
+	r = v->u.number.r;
+	if (!r || *r != '-' || !r[1] || strspn(r + 1, "0123456789") != strlen(r + 1))
+		return false;
+	errno = 0;
+	x = strtoll(r, &end, 10);
+	if (errno || *end)
+		return false;
+	*ret = x;
 	return true;
 }
 
@@ -310,10 +360,14 @@ int qc_json_get_int(const qc_json *j, const char *path, int64_t *ret, struct qc_
 	if ((r = path_lookup(j, path, &v, err)) < 0)
 		return r;
 	if (!qc_json_as_int(v, ret)) {
-		if (qc_json_type(v) == QC_JSON_NUMBER)
+		const char *num = qc_json_type(v) == QC_JSON_NUMBER ? V(v)->u.number.r : NULL;
+		if (num && !strpbrk(num, ".eE"))
 			return qc_error_set(err, QC_ERR_JSON,
-				"JSON: '%s' is not an integer in the 64-bit range (it is %s)", path,
-				V(v)->u.number.r);
+				"JSON: '%s' is out of the 64-bit integer range (it is %s)", path,
+				num);
+		if (num)
+			return qc_error_set(err, QC_ERR_JSON,
+				"JSON: '%s' is not an integer (it is %s)", path, num);
 		return qc_error_set(err, QC_ERR_JSON, "JSON: '%s' is not an integer (it is %s)",
 			path, type_name(v));
 	}
@@ -328,10 +382,14 @@ int qc_json_get_uint(const qc_json *j, const char *path, uint64_t *ret, struct q
 	if ((r = path_lookup(j, path, &v, err)) < 0)
 		return r;
 	if (!qc_json_as_uint(v, ret)) {
-		if (qc_json_type(v) == QC_JSON_NUMBER)
+		const char *num = qc_json_type(v) == QC_JSON_NUMBER ? V(v)->u.number.r : NULL;
+		if (num && !strpbrk(num, ".eE-"))
 			return qc_error_set(err, QC_ERR_JSON,
-				"JSON: '%s' is not an unsigned 64-bit integer (it is %s)", path,
-				V(v)->u.number.r);
+				"JSON: '%s' is out of the 64-bit integer range (it is %s)", path,
+				num);
+		if (num)
+			return qc_error_set(err, QC_ERR_JSON,
+				"JSON: '%s' is not an unsigned integer (it is %s)", path, num);
 		return qc_error_set(err, QC_ERR_JSON,
 			"JSON: '%s' is not an unsigned integer (it is %s)", path, type_name(v));
 	}

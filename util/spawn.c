@@ -721,43 +721,45 @@ fail:
 	return r;
 }
 
-/* The last ~400 characters of stderr, on one line, for an error message. */
+/*
+ * The last ~400 characters of stderr on one line, for an error message:
+ * lines joined with "; ", runs of white space and control characters
+ * squeezed to one space.
+ */
 static void stderr_tail(const char *s, size_t len, char *buf, size_t size)
 {
-	size_t start = 0, n = 0;
-	bool space = false;
+	/* Each input byte yields at most 3 output bytes ("; x"). */
+	char tmp[6 * TAIL_CHARS + 8];
+	size_t start = len > 2 * TAIL_CHARS ? len - 2 * TAIL_CHARS : 0, n = 0, from = 0;
+	bool space = false, nl = false, cut = start > 0;
 
-	while (len > 0 && (s[len - 1] == '\n' || s[len - 1] == '\r' || s[len - 1] == ' ' ||
-				  s[len - 1] == '\t'))
-		len--;
-	if (len > TAIL_CHARS) {
-		start = len - TAIL_CHARS;
-		/* Do not start in the middle of a UTF-8 sequence. */
-		while (start < len && ((unsigned char) s[start] & 0xc0) == 0x80)
-			start++;
-		n = (size_t) snprintf(buf, size, "...");
-	}
-	while (start < len &&
-		(s[start] == ' ' || s[start] == '\n' || s[start] == '\t' || s[start] == '\r'))
-		start++;
-	for (size_t i = start; i < len && n + 3 < size; i++) {
+	for (size_t i = start; i < len; i++) {
 		unsigned char ch = (unsigned char) s[i];
 		if (ch == '\n') {
-			/* Lines of a multi-line message become "; "-separated. */
-			buf[n++] = ';';
+			nl = true;
+			continue;
+		}
+		if (ch <= 0x20 || ch == 0x7f) {
 			space = true;
 			continue;
 		}
-		if (ch < 0x20 || ch == 0x7f) {
-			space = true;
-			continue;
+		if (n > 0 && nl) {
+			tmp[n++] = ';';
+			tmp[n++] = ' ';
+		} else if (n > 0 && space) {
+			tmp[n++] = ' ';
 		}
-		if (space && n > 0 && buf[n - 1] != ' ')
-			buf[n++] = ' ';
-		space = false;
-		buf[n++] = (char) ch;
+		nl = space = false;
+		tmp[n++] = (char) ch;
 	}
-	buf[n] = '\0';
+	if (n > TAIL_CHARS) {
+		from = n - TAIL_CHARS;
+		/* Do not start in the middle of a UTF-8 sequence. */
+		while (from < n && ((unsigned char) tmp[from] & 0xc0) == 0x80)
+			from++;
+		cut = true;
+	}
+	snprintf(buf, size, "%s%.*s", cut && n > 0 ? "..." : "", (int) (n - from), tmp + from);
 }
 
 int qc_spawn_check(const struct qc_spawn_opts *o, struct qc_spawn_result *res, struct qc_error *err)
@@ -786,11 +788,7 @@ int qc_spawn_check(const struct qc_spawn_opts *o, struct qc_spawn_result *res, s
 	if (rr->err)
 		stderr_tail(rr->err, rr->err_len, tail, sizeof(tail));
 	if (rr->timed_out) {
-		int ms = o->timeout_ms;
-		if (ms % 1000)
-			snprintf(ws, sizeof(ws), "timed out after %d.%03d s", ms / 1000, ms % 1000);
-		else
-			snprintf(ws, sizeof(ws), "timed out after %d s", ms / 1000);
+		snprintf(ws, sizeof(ws), "timed out after %g s", o->timeout_ms / 1000.0);
 	} else if (WIFSIGNALED(rr->status)) {
 		char sig[64];
 		qc_format_wait_status(rr->status, sig, sizeof(sig));

@@ -1,0 +1,568 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* util/fileio.c and util/lock.c */
+#include "config.h"
+
+#include <dirent.h>
+#include <signal.h>
+#include <stdio.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+
+#include "tests/unit/unit.h"
+
+static char *tmp;
+static int tmpfd = -1;
+
+static void setup(void)
+{
+	tmp = unit_mkdtemp();
+	tmpfd = open(tmp, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	ck_assert_int_ge(tmpfd, 0);
+}
+
+static void teardown(void)
+{
+	qc_closep(&tmpfd);
+	unit_rmdir(tmp);
+	tmp = NULL;
+}
+
+/* Sorted, space-separated names in dir (relative to tmpfd), "" when empty. */
+static char *list_dir(const char *dir)
+{
+	int fd = openat(tmpfd, dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	struct dirent **names;
+	struct qc_buf b = {0};
+	int n;
+
+	ck_assert_int_ge(fd, 0);
+	cleanup_free char *path = qc_xasprintf("/proc/self/fd/%d", fd);
+	n = scandir(path, &names, NULL, alphasort);
+	ck_assert_int_ge(n, 0);
+	for (int i = 0; i < n; i++) {
+		if (strcmp(names[i]->d_name, ".") && strcmp(names[i]->d_name, "..")) {
+			if (b.len)
+				qc_buf_putc(&b, ' ');
+			qc_buf_puts(&b, names[i]->d_name);
+		}
+		free(names[i]);
+	}
+	free(names);
+	close(fd);
+	return qc_buf_steal(&b);
+}
+
+static void write_file(const char *name, const char *content)
+{
+	int fd = openat(tmpfd, name, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+	ck_assert_int_ge(fd, 0);
+	ck_assert_int_eq(write(fd, content, strlen(content)), (ssize_t) strlen(content));
+	close(fd);
+}
+
+static char *slurp(int dfd, const char *name)
+{
+	struct qc_error e = {0};
+	char *s = NULL;
+
+	ck_assert_qc_ok(qc_read_file(dfd, name, 1 << 20, &s, NULL, &e), &e);
+	return s;
+}
+
+/* ----------------------------------------------------------------- atomic */
+
+START_TEST(atomic_write)
+{
+	struct qc_error e = {0};
+	struct stat st;
+	mode_t old = umask(077);
+
+	ck_assert_qc_ok(qc_write_atomic(tmpfd, "state.json", "{\"a\":1}", 7, 0640, &e), &e);
+	umask(old);
+	cleanup_free char *c1 = slurp(tmpfd, "state.json");
+	ck_assert_str_eq(c1, "{\"a\":1}");
+	ck_assert_int_eq(fstatat(tmpfd, "state.json", &st, 0), 0);
+	/* the umask does not weaken or change the mode */
+	ck_assert_int_eq(st.st_mode & 07777, 0640);
+	cleanup_free char *l1 = list_dir(".");
+	ck_assert_str_eq(l1, "state.json");
+
+	/* replace: new content, new mode, still no temp files */
+	ck_assert_qc_ok(qc_write_atomic(tmpfd, "state.json", "x", 1, 0600, &e), &e);
+	cleanup_free char *c2 = slurp(tmpfd, "state.json");
+	ck_assert_str_eq(c2, "x");
+	ck_assert_int_eq(fstatat(tmpfd, "state.json", &st, 0), 0);
+	ck_assert_int_eq(st.st_mode & 07777, 0600);
+	cleanup_free char *l2 = list_dir(".");
+	ck_assert_str_eq(l2, "state.json");
+
+	/* empty content */
+	ck_assert_qc_ok(qc_write_atomic(tmpfd, "empty", "", 0, 0600, &e), &e);
+	ck_assert_int_eq(fstatat(tmpfd, "empty", &st, 0), 0);
+	ck_assert_int_eq(st.st_size, 0);
+}
+END_TEST
+
+START_TEST(atomic_paths)
+{
+	struct qc_error e = {0};
+	char big[200000];
+
+	ck_assert_int_eq(mkdirat(tmpfd, "sub", 0700), 0);
+	/* a name with '/' relative to dirfd: the temp file lives in sub/ */
+	memset(big, 'q', sizeof(big));
+	ck_assert_qc_ok(qc_write_atomic(tmpfd, "sub/domain.xml", big, sizeof(big), 0600, &e), &e);
+	cleanup_free char *l = list_dir("sub");
+	ck_assert_str_eq(l, "domain.xml");
+	cleanup_free char *top = list_dir(".");
+	ck_assert_str_eq(top, "sub");
+	char *s = NULL;
+	size_t len = 0;
+	ck_assert_qc_ok(qc_read_file(tmpfd, "sub/domain.xml", sizeof(big), &s, &len, &e), &e);
+	ck_assert_uint_eq(len, sizeof(big));
+	ck_assert_int_eq(memcmp(s, big, len), 0);
+	free(s);
+
+	/* AT_FDCWD with an absolute path */
+	cleanup_free char *abs = qc_xasprintf("%s/sub/abs.txt", tmp);
+	ck_assert_qc_ok(qc_write_atomic(AT_FDCWD, abs, "abs", 3, 0644, &e), &e);
+	cleanup_free char *c = slurp(tmpfd, "sub/abs.txt");
+	ck_assert_str_eq(c, "abs");
+
+	/* AT_FDCWD with a relative name */
+	ck_assert_int_eq(fchdir(tmpfd), 0);
+	ck_assert_qc_ok(qc_write_atomic(AT_FDCWD, "rel.txt", "rel", 3, 0644, &e), &e);
+	ck_assert_int_eq(chdir("/"), 0);
+	cleanup_free char *r = slurp(tmpfd, "rel.txt");
+	ck_assert_str_eq(r, "rel");
+	cleanup_free char *l2 = list_dir(".");
+	ck_assert_str_eq(l2, "rel.txt sub");
+}
+END_TEST
+
+START_TEST(atomic_failures)
+{
+	struct qc_error e = {0};
+
+	/* missing directory: an error naming the file, nothing created */
+	ck_assert_qc_fail(qc_write_atomic(tmpfd, "nodir/x.json", "x", 1, 0600, &e), &e, ENOENT,
+		"'nodir/x.json'");
+	cleanup_free char *l1 = list_dir(".");
+	ck_assert_str_eq(l1, "");
+
+	/* rename over a directory fails after the temp file was written: it is removed */
+	ck_assert_int_eq(mkdirat(tmpfd, "d", 0700), 0);
+	ck_assert_int_lt(qc_write_atomic(tmpfd, "d", "data", 4, 0600, &e), 0);
+	ck_assert_ptr_nonnull(strstr(e.msg, "'d'"));
+	cleanup_free char *l2 = list_dir(".");
+	ck_assert_str_eq(l2, "d");
+	cleanup_free char *l3 = list_dir("d");
+	ck_assert_str_eq(l3, "");
+
+	/* the old content survives a failed replace */
+	write_file("keep", "old");
+	ck_assert_int_eq(fchmod(tmpfd, 0500), 0);
+	if (geteuid() != 0) {
+		ck_assert_qc_fail(
+			qc_write_atomic(tmpfd, "keep", "new", 3, 0600, &e), &e, EACCES, "keep");
+		cleanup_free char *c = slurp(tmpfd, "keep");
+		ck_assert_str_eq(c, "old");
+	}
+	ck_assert_int_eq(fchmod(tmpfd, 0700), 0);
+
+	/* a directory name is refused before anything is created */
+	ck_assert_int_lt(qc_write_atomic(tmpfd, "d/", "x", 1, 0600, &e), 0);
+	cleanup_free char *l4 = list_dir("d");
+	ck_assert_str_eq(l4, "");
+
+	/* write errors are reported */
+	int full = open("/dev/full", O_WRONLY | O_CLOEXEC);
+	ck_assert_int_ge(full, 0);
+	ck_assert_qc_fail(qc_write_all(full, "x", 1, &e), &e, ENOSPC, "write");
+	close(full);
+}
+END_TEST
+
+/* ------------------------------------------------------------------- read */
+
+START_TEST(read_file)
+{
+	struct qc_error e = {0};
+	char *s = NULL;
+	size_t len = 99;
+
+	write_file("f", "hello");
+	ck_assert_qc_ok(qc_read_file(tmpfd, "f", 5, &s, &len, &e), &e);
+	ck_assert_uint_eq(len, 5);
+	ck_assert_str_eq(s, "hello");
+	free(s);
+	/* ret_len may be NULL */
+	ck_assert_qc_ok(qc_read_file(tmpfd, "f", 100, &s, NULL, &e), &e);
+	ck_assert_str_eq(s, "hello");
+	free(s);
+	/* empty file */
+	write_file("empty", "");
+	ck_assert_qc_ok(qc_read_file(tmpfd, "empty", 0, &s, &len, &e), &e);
+	ck_assert_uint_eq(len, 0);
+	ck_assert_str_eq(s, "");
+	free(s);
+	/* files in /proc say size 0 but have content */
+	ck_assert_qc_ok(qc_read_file(AT_FDCWD, "/proc/self/status", 1 << 20, &s, &len, &e), &e);
+	ck_assert(qc_str_has_prefix(s, "Name:"));
+	ck_assert_uint_eq(strlen(s), len);
+	free(s);
+}
+END_TEST
+
+START_TEST(read_refuses)
+{
+	struct qc_error e = {0};
+	char *s = (char *) "untouched";
+	size_t len = 99;
+
+	ck_assert_int_eq(mkdirat(tmpfd, "dir", 0700), 0);
+	ck_assert_qc_fail(qc_read_file(tmpfd, "dir", 100, &s, &len, &e), &e, EISDIR, NULL);
+	ck_assert_str_eq(e.msg, "'dir' is a directory");
+
+	/* a FIFO without a writer: refused at once, no hang */
+	ck_assert_int_eq(mkfifoat(tmpfd, "fifo", 0600), 0);
+	int64_t t0 = qc_now_ms();
+	ck_assert_qc_fail(qc_read_file(tmpfd, "fifo", 100, &s, &len, &e), &e, QC_ERR_INVALID, NULL);
+	ck_assert_str_eq(e.msg, "'fifo' is not a regular file (FIFO)");
+	ck_assert_int_lt(qc_now_ms() - t0, 1000);
+
+	ck_assert_qc_fail(qc_read_file(AT_FDCWD, "/dev/null", 100, &s, &len, &e), &e,
+		QC_ERR_INVALID, "'/dev/null' is not a regular file (character device)");
+
+	write_file("big", "0123456789");
+	ck_assert_qc_fail(qc_read_file(tmpfd, "big", 9, &s, &len, &e), &e, EFBIG, NULL);
+	ck_assert_str_eq(e.msg, "'big' is too large (10 bytes, the limit is 9)");
+
+	/* a /proc file larger than the limit (st_size says 0) */
+	ck_assert_qc_fail(qc_read_file(AT_FDCWD, "/proc/self/status", 16, &s, &len, &e), &e, EFBIG,
+		"the limit is 16");
+
+	ck_assert_qc_fail(qc_read_file(tmpfd, "missing", 100, &s, &len, &e), &e, ENOENT, NULL);
+	ck_assert_str_eq(e.msg, "open 'missing': No such file or directory");
+
+	/* nothing returned on failure */
+	ck_assert_str_eq(s, "untouched");
+	ck_assert_uint_eq(len, 99);
+}
+END_TEST
+
+/* --------------------------------------------------------- dirs and paths */
+
+START_TEST(fsync_dir)
+{
+	struct qc_error e = {0};
+
+	ck_assert_qc_ok(qc_fsync_dir(tmpfd, &e), &e);
+	ck_assert_qc_ok(qc_fsync_dir(AT_FDCWD, &e), &e);
+	ck_assert_qc_fail(qc_fsync_dir(9999, &e), &e, EBADF, "fsync directory");
+}
+END_TEST
+
+START_TEST(mkdir_p)
+{
+	struct qc_error e = {0};
+	struct stat st;
+	mode_t old = umask(022);
+
+	cleanup_free char *p = qc_xasprintf("%s/a/b//c/", tmp);
+	ck_assert_qc_ok(qc_mkdir_p(p, 0700, &e), &e);
+	umask(old);
+	ck_assert_int_eq(fstatat(tmpfd, "a/b/c", &st, 0), 0);
+	ck_assert(S_ISDIR(st.st_mode));
+	ck_assert_int_eq(st.st_mode & 0777, 0700);
+	ck_assert_int_eq(fstatat(tmpfd, "a", &st, 0), 0);
+	ck_assert_int_eq(st.st_mode & 0777, 0700);
+	/* existing: fine, and existing dirs keep their mode */
+	ck_assert_int_eq(fchmodat(tmpfd, "a", 0755, 0), 0);
+	ck_assert_qc_ok(qc_mkdir_p(p, 0700, &e), &e);
+	ck_assert_int_eq(fstatat(tmpfd, "a", &st, 0), 0);
+	ck_assert_int_eq(st.st_mode & 0777, 0755);
+	ck_assert_qc_ok(qc_mkdir_p("/", 0700, &e), &e);
+	ck_assert_qc_ok(qc_mkdir_p("/tmp", 0700, &e), &e);
+	/* a file in the way */
+	write_file("a/file", "x");
+	cleanup_free char *q = qc_xasprintf("%s/a/file/sub", tmp);
+	ck_assert_qc_fail(qc_mkdir_p(q, 0700, &e), &e, ENOTDIR, "exists and is not a directory");
+	cleanup_free char *q2 = qc_xasprintf("%s/a/file", tmp);
+	ck_assert_qc_fail(qc_mkdir_p(q2, 0700, &e), &e, ENOTDIR, "is not a directory");
+	ck_assert_qc_fail(qc_mkdir_p("", 0700, &e), &e, EINVAL, NULL);
+	/* relative */
+	ck_assert_int_eq(fchdir(tmpfd), 0);
+	ck_assert_qc_ok(qc_mkdir_p("rel/x", 0700, &e), &e);
+	ck_assert_int_eq(chdir("/"), 0);
+	ck_assert_int_eq(fstatat(tmpfd, "rel/x", &st, 0), 0);
+}
+END_TEST
+
+START_TEST(rm_rf)
+{
+	struct qc_error e = {0};
+	struct stat st;
+
+	/* an outside directory reached through symlinks must survive */
+	ck_assert_int_eq(mkdirat(tmpfd, "outside", 0700), 0);
+	write_file("outside/precious", "keep me");
+	ck_assert_int_eq(mkdirat(tmpfd, "victim", 0700), 0);
+	ck_assert_int_eq(mkdirat(tmpfd, "victim/d1", 0700), 0);
+	ck_assert_int_eq(mkdirat(tmpfd, "victim/d1/d2", 0000), 0);
+	ck_assert_int_eq(mkdirat(tmpfd, "victim/d1/d3", 0700), 0);
+	write_file("victim/f", "x");
+	write_file("victim/d1/d3/g", "y");
+	cleanup_free char *outside = qc_xasprintf("%s/outside", tmp);
+	ck_assert_int_eq(symlinkat(outside, tmpfd, "victim/link-abs"), 0);
+	ck_assert_int_eq(symlinkat("../../outside", tmpfd, "victim/d1/link-rel"), 0);
+	ck_assert_int_eq(symlinkat("dangling", tmpfd, "victim/dangling"), 0);
+	ck_assert_int_eq(mkfifoat(tmpfd, "victim/d1/fifo", 0600), 0);
+	if (geteuid() != 0)
+		ck_assert_int_eq(fchmodat(tmpfd, "victim/d1/d2", 0700, 0), 0);
+
+	ck_assert_qc_ok(qc_rm_rf_at(tmpfd, "victim", &e), &e);
+	ck_assert_int_lt(fstatat(tmpfd, "victim", &st, AT_SYMLINK_NOFOLLOW), 0);
+	cleanup_free char *c = slurp(tmpfd, "outside/precious");
+	ck_assert_str_eq(c, "keep me");
+
+	/* a symlink to a directory as the top: the link goes, the target stays */
+	ck_assert_int_eq(symlinkat("outside", tmpfd, "toplink"), 0);
+	ck_assert_qc_ok(qc_rm_rf_at(tmpfd, "toplink", &e), &e);
+	ck_assert_int_lt(fstatat(tmpfd, "toplink", &st, AT_SYMLINK_NOFOLLOW), 0);
+	ck_assert_int_eq(fstatat(tmpfd, "outside/precious", &st, 0), 0);
+
+	/* missing is not an error; a plain file is removed */
+	ck_assert_qc_ok(qc_rm_rf_at(tmpfd, "missing", &e), &e);
+	ck_assert_qc_ok(qc_rm_rf_at(tmpfd, "outside/precious", &e), &e);
+	cleanup_free char *l = list_dir("outside");
+	ck_assert_str_eq(l, "");
+
+	/* absolute path with AT_FDCWD */
+	ck_assert_qc_ok(qc_rm_rf_at(AT_FDCWD, outside, &e), &e);
+	cleanup_free char *l2 = list_dir(".");
+	ck_assert_str_eq(l2, "");
+}
+END_TEST
+
+START_TEST(copy_file)
+{
+	struct qc_error e = {0};
+	struct stat st;
+	char big[300000];
+
+	for (size_t i = 0; i < sizeof(big); i++)
+		big[i] = (char) (i * 7);
+	ck_assert_qc_ok(qc_write_atomic(tmpfd, "src", big, sizeof(big), 0644, &e), &e);
+	cleanup_free char *src = qc_xasprintf("%s/src", tmp);
+	ck_assert_qc_ok(qc_copy_file(src, tmpfd, "dst", 0600, &e), &e);
+	char *s;
+	size_t len;
+	ck_assert_qc_ok(qc_read_file(tmpfd, "dst", sizeof(big), &s, &len, &e), &e);
+	ck_assert_uint_eq(len, sizeof(big));
+	ck_assert_int_eq(memcmp(s, big, len), 0);
+	free(s);
+	ck_assert_int_eq(fstatat(tmpfd, "dst", &st, 0), 0);
+	ck_assert_int_eq(st.st_mode & 0777, 0600);
+
+	/* failures leave nothing at the destination */
+	ck_assert_qc_fail(qc_copy_file("/nonexistent/x", tmpfd, "dst2", 0600, &e), &e, ENOENT,
+		"'/nonexistent/x'");
+	ck_assert_qc_fail(qc_copy_file(tmp, tmpfd, "dst2", 0600, &e), &e, EISDIR, "is a directory");
+	ck_assert_qc_fail(qc_copy_file("/dev/null", tmpfd, "dst2", 0600, &e), &e, QC_ERR_INVALID,
+		"not a regular file");
+	ck_assert_qc_fail(qc_copy_file(src, tmpfd, "nodir/dst2", 0600, &e), &e, ENOENT, NULL);
+	cleanup_free char *l = list_dir(".");
+	ck_assert_str_eq(l, "dst src");
+}
+END_TEST
+
+START_TEST(abspath)
+{
+	struct qc_error e = {0};
+	char *p = NULL;
+	cleanup_free char *real = realpath(tmp, NULL);
+
+	ck_assert_int_eq(mkdirat(tmpfd, "d", 0700), 0);
+	ck_assert_int_eq(symlinkat("d", tmpfd, "ln"), 0);
+	ck_assert_int_eq(fchdir(tmpfd), 0);
+
+	static const struct {
+		const char *in, *want; /* want relative to the real tmp dir; "/" = exactly "/" */
+	} t[] = {
+		{".", ""}, {"new", "/new"}, {"d/new", "/d/new"}, {"d/", "/d"}, {"./d//x", "/d/x"},
+		{"ln/x", "/d/x"}, {"d/..", ""}, {"d/../d/./y", "/d/y"},
+		{"ln", "/ln"}, /* the last component is not resolved */
+	};
+	for (size_t i = 0; i < QC_ARRAY_SIZE(t); i++) {
+		cleanup_free char *want = qc_xasprintf("%s%s", real, t[i].want);
+		ck_assert_qc_ok(qc_abspath(t[i].in, &p, &e), &e);
+		ck_assert_msg(strcmp(p, want) == 0, "%s: got %s, want %s", t[i].in, p, want);
+		free(p);
+	}
+	ck_assert_qc_ok(qc_abspath("/", &p, &e), &e);
+	ck_assert_str_eq(p, "/");
+	free(p);
+	ck_assert_qc_ok(qc_abspath("/etc", &p, &e), &e);
+	ck_assert_str_eq(p, "/etc");
+	free(p);
+	ck_assert_qc_ok(qc_abspath("//etc//", &p, &e), &e);
+	ck_assert_str_eq(p, "/etc");
+	free(p);
+	p = NULL;
+	ck_assert_qc_fail(qc_abspath("missing/x", &p, &e), &e, ENOENT, "'missing/x'");
+	ck_assert_qc_fail(qc_abspath("", &p, &e), &e, EINVAL, NULL);
+	ck_assert_ptr_null(p);
+	ck_assert_int_eq(chdir("/"), 0);
+}
+END_TEST
+
+START_TEST(self_dir)
+{
+	struct qc_error e = {0};
+	cleanup_free char *d = NULL;
+	char exe[4096];
+	ssize_t n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
+
+	ck_assert_int_gt(n, 0);
+	exe[n] = '\0';
+	ck_assert_qc_ok(qc_self_dir(&d, &e), &e);
+	ck_assert_int_eq(d[0], '/');
+	ck_assert(qc_str_has_prefix(exe, d));
+	ck_assert_int_eq(exe[strlen(d)], '/');
+	ck_assert_ptr_null(strchr(exe + strlen(d) + 1, '/'));
+}
+END_TEST
+
+/* ------------------------------------------------------------------ locks */
+
+/* A child holding an exclusive lock on tmp/lock until its stdin pipe closes or hold_ms passes. */
+static pid_t hold_lock(int hold_ms)
+{
+	int ready[2];
+	char c;
+	pid_t pid;
+
+	ck_assert_int_eq(pipe2(ready, O_CLOEXEC), 0);
+	pid = fork();
+	ck_assert_int_ge(pid, 0);
+	if (pid == 0) {
+		int fd = -1;
+		if (qc_lock_open(tmpfd, "lock", LOCK_EX, 0, "test", &fd, NULL) < 0)
+			_exit(1);
+		if (write(ready[1], "r", 1) != 1)
+			_exit(2);
+		qc_sleep_ms(hold_ms);
+		_exit(0);
+	}
+	close(ready[1]);
+	ck_assert_int_eq(read(ready[0], &c, 1), 1);
+	close(ready[0]);
+	return pid;
+}
+
+START_TEST(lock_timeout)
+{
+	struct qc_error e = {0};
+	int fd = -1, status;
+	pid_t pid = hold_lock(10000);
+	int64_t t0;
+
+	ck_assert_int_eq(qc_lock_is_held(tmpfd, "lock"), 1);
+	t0 = qc_now_ms();
+	ck_assert_qc_fail(qc_lock_open(tmpfd, "lock", LOCK_EX, 300, "VM 'web'", &fd, &e), &e,
+		QC_ERR_BUSY, "VM 'web' is busy");
+	ck_assert_int_ge(qc_now_ms() - t0, 300);
+	ck_assert_int_lt(qc_now_ms() - t0, 1000);
+	ck_assert_int_eq(fd, -1);
+	/* shared is refused as well; timeout 0 tries exactly once */
+	t0 = qc_now_ms();
+	ck_assert_qc_fail(qc_lock_open(tmpfd, "lock", LOCK_SH, 0, "VM 'web'", &fd, &e), &e,
+		QC_ERR_BUSY, NULL);
+	ck_assert_int_lt(qc_now_ms() - t0, 100);
+
+	kill(pid, SIGKILL);
+	ck_assert_int_eq(waitpid(pid, &status, 0), pid);
+	ck_assert_int_eq(qc_lock_is_held(tmpfd, "lock"), 0);
+	ck_assert_qc_ok(qc_lock_open(tmpfd, "lock", LOCK_EX, 0, "VM 'web'", &fd, &e), &e);
+	ck_assert_int_ge(fd, 0);
+	ck_assert_int_ne(fcntl(fd, F_GETFD) & FD_CLOEXEC, 0);
+	/* our own lock counts as held for another open file description */
+	ck_assert_int_eq(qc_lock_is_held(tmpfd, "lock"), 1);
+	close(fd);
+	ck_assert_int_eq(qc_lock_is_held(tmpfd, "lock"), 0);
+}
+END_TEST
+
+START_TEST(lock_wait)
+{
+	struct qc_error e = {0};
+	int fd = -1, status;
+	pid_t pid = hold_lock(300);
+	int64_t t0 = qc_now_ms();
+
+	/* the holder goes away after 300 ms: a 5 s wait succeeds soon after */
+	ck_assert_qc_ok(qc_lock_open(tmpfd, "lock", LOCK_SH, 5000, "VM 'web'", &fd, &e), &e);
+	ck_assert_int_ge(qc_now_ms() - t0, 200);
+	ck_assert_int_lt(qc_now_ms() - t0, 2000);
+	ck_assert_int_eq(waitpid(pid, &status, 0), pid);
+	/* a second shared lock coexists; flock_timeout on an fd directly */
+	int fd2 = openat(tmpfd, "lock", O_RDONLY | O_CLOEXEC);
+	ck_assert_qc_ok(qc_flock_timeout(fd2, LOCK_SH, 0, "x", &e), &e);
+	ck_assert_qc_fail(qc_flock_timeout(fd2, LOCK_EX | LOCK_NB, 0, "x", &e), &e, EINVAL, NULL);
+	/* forever (-1) returns at once when free */
+	close(fd);
+	ck_assert_qc_ok(qc_flock_timeout(fd2, LOCK_EX, -1, "x", &e), &e);
+	close(fd2);
+}
+END_TEST
+
+START_TEST(lock_misc)
+{
+	struct qc_error e = {0};
+	int fd = -1;
+
+	ck_assert_int_eq(qc_lock_is_held(tmpfd, "missing"), 0);
+	ck_assert_qc_fail(
+		qc_flock_timeout(9999, LOCK_EX, 0, "VM 'x'", &e), &e, EBADF, "VM 'x': flock");
+	/* O_NOFOLLOW: a symlinked lock file is refused */
+	ck_assert_int_eq(symlinkat("target", tmpfd, "symlock"), 0);
+	ck_assert_qc_fail(qc_lock_open(tmpfd, "symlock", LOCK_EX, 0, "VM 'x'", &fd, &e), &e, ELOOP,
+		"open lock file 'symlock'");
+	struct stat st;
+	ck_assert_int_lt(fstatat(tmpfd, "target", &st, 0), 0);
+	ck_assert_qc_ok(qc_lock_open(tmpfd, "new", LOCK_EX, 0, NULL, &fd, &e), &e);
+	ck_assert_int_eq(fstatat(tmpfd, "new", &st, 0), 0);
+	ck_assert_int_eq(st.st_mode & 0777, 0600);
+	close(fd);
+}
+END_TEST
+
+Suite *util_file_suite(void)
+{
+	Suite *s = suite_create("util-file");
+	TCase *tc = tcase_create("file");
+
+	tcase_add_checked_fixture(tc, setup, teardown);
+	tcase_add_test(tc, atomic_write);
+	tcase_add_test(tc, atomic_paths);
+	tcase_add_test(tc, atomic_failures);
+	tcase_add_test(tc, read_file);
+	tcase_add_test(tc, read_refuses);
+	tcase_add_test(tc, fsync_dir);
+	tcase_add_test(tc, mkdir_p);
+	tcase_add_test(tc, rm_rf);
+	tcase_add_test(tc, copy_file);
+	tcase_add_test(tc, abspath);
+	tcase_add_test(tc, self_dir);
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("lock");
+	tcase_add_checked_fixture(tc, setup, teardown);
+	tcase_add_test(tc, lock_timeout);
+	tcase_add_test(tc, lock_wait);
+	tcase_add_test(tc, lock_misc);
+	suite_add_tcase(s, tc);
+	return s;
+}

@@ -1,0 +1,660 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* util/spawn.c: real children (sh, cat, sleep), no mocks. */
+#include "config.h"
+
+#include <signal.h>
+#include <stdio.h>
+#include <sys/prctl.h>
+#include <sys/wait.h>
+
+#include "tests/unit/unit.h"
+
+#define ARGV(...) ((const char *const[]){__VA_ARGS__, NULL})
+
+/* No child of ours may be left unreaped. */
+static void assert_no_children(void)
+{
+	ck_assert_int_eq(waitpid(-1, NULL, WNOHANG), -1);
+	ck_assert_int_eq(errno, ECHILD);
+}
+
+static int run(const char *const *argv, struct qc_spawn_result *res, struct qc_error *e)
+{
+	struct qc_spawn_opts o = {
+		.argv = argv, .out = QC_STDIO_CAPTURE, .errout = QC_STDIO_CAPTURE};
+	return qc_spawn_run(&o, res, e);
+}
+
+START_TEST(spawn_exit_codes)
+{
+	struct qc_spawn_result r;
+	struct qc_error e = {0};
+	int fds = unit_count_fds();
+
+	ck_assert_qc_ok(run(ARGV("sh", "-c", "echo out; echo err >&2; exit 3"), &r, &e), &e);
+	ck_assert_int_eq(r.exit_code, 3);
+	ck_assert(WIFEXITED(r.status) && WEXITSTATUS(r.status) == 3);
+	ck_assert_int_eq(r.term_signal, 0);
+	ck_assert(!r.timed_out);
+	ck_assert_str_eq(r.out, "out\n");
+	ck_assert_uint_eq(r.out_len, 4);
+	ck_assert_str_eq(r.err, "err\n");
+	ck_assert_uint_eq(r.err_len, 4);
+	qc_spawn_result_free(&r);
+	ck_assert_ptr_null(r.out);
+
+	ck_assert_qc_ok(run(ARGV("true"), &r, &e), &e);
+	ck_assert_int_eq(r.exit_code, 0);
+	ck_assert_str_eq(r.out, "");
+	ck_assert_str_eq(r.err, "");
+	qc_spawn_result_free(&r);
+
+	/* not captured: NULL */
+	struct qc_spawn_opts o = {.argv = ARGV("sh", "-c", "echo lost; exit 0")};
+	ck_assert_qc_ok(qc_spawn_run(&o, &r, &e), &e);
+	ck_assert_ptr_null(r.out);
+	ck_assert_ptr_null(r.err);
+	qc_spawn_result_free(&r);
+	/* res may be NULL */
+	ck_assert_qc_ok(qc_spawn_run(&o, NULL, &e), &e);
+
+	assert_no_children();
+	ck_assert_int_eq(unit_count_fds(), fds);
+}
+END_TEST
+
+START_TEST(spawn_signal)
+{
+	struct qc_spawn_result r;
+	struct qc_error e = {0};
+
+	ck_assert_qc_ok(run(ARGV("sh", "-c", "echo bye >&2; kill -TERM $$"), &r, &e), &e);
+	ck_assert_int_eq(r.term_signal, SIGTERM);
+	ck_assert_int_eq(r.exit_code, 128 + SIGTERM);
+	ck_assert(!r.timed_out);
+	qc_spawn_result_free(&r);
+
+	struct qc_spawn_opts o = {.argv = ARGV("sh", "-c", "echo bye >&2; kill -KILL $$")};
+	ck_assert_qc_fail(qc_spawn_check(&o, NULL, &e), &e, QC_ERR_CHILD, NULL);
+	ck_assert_str_eq(e.msg, "sh: killed by signal 9 (Killed): bye");
+	assert_no_children();
+}
+END_TEST
+
+START_TEST(spawn_timeout)
+{
+	struct qc_spawn_result r;
+	struct qc_error e = {0};
+	struct qc_spawn_opts o = {.argv = ARGV("sleep", "30"),
+		.timeout_ms = 300,
+		.out = QC_STDIO_CAPTURE,
+		.errout = QC_STDIO_CAPTURE};
+	int64_t t0 = qc_now_ms();
+
+	ck_assert_qc_ok(qc_spawn_run(&o, &r, &e), &e);
+	ck_assert_int_ge(qc_now_ms() - t0, 300);
+	ck_assert_int_lt(qc_now_ms() - t0, 2000);
+	ck_assert(r.timed_out);
+	ck_assert_int_eq(r.term_signal, SIGKILL);
+	ck_assert_int_eq(r.exit_code, 128 + SIGKILL);
+	qc_spawn_result_free(&r);
+	assert_no_children();
+
+	t0 = qc_now_ms();
+	ck_assert_qc_fail(qc_spawn_check(&o, NULL, &e), &e, QC_ERR_CHILD, NULL);
+	ck_assert_str_eq(e.msg, "sleep: timed out after 0.3 s");
+	ck_assert_int_lt(qc_now_ms() - t0, 2000);
+
+	/* a child that closes its stdio and keeps running is still bounded */
+	struct qc_spawn_opts o2 = {.argv = ARGV("sh", "-c", "exec >&- 2>&-; sleep 30"),
+		.timeout_ms = 300,
+		.out = QC_STDIO_CAPTURE,
+		.errout = QC_STDIO_CAPTURE};
+	t0 = qc_now_ms();
+	ck_assert_qc_ok(qc_spawn_run(&o2, &r, &e), &e);
+	ck_assert(r.timed_out);
+	ck_assert_int_lt(qc_now_ms() - t0, 2000);
+	qc_spawn_result_free(&r);
+	assert_no_children();
+}
+END_TEST
+
+START_TEST(spawn_grandchild_holds_pipe)
+{
+	struct qc_spawn_result r;
+	struct qc_error e = {0};
+	int64_t t0 = qc_now_ms();
+
+	/* the background sleep keeps stdout open: we must not wait for its EOF */
+	ck_assert_qc_ok(run(ARGV("sh", "-c", "sleep 3 & echo done"), &r, &e), &e);
+	ck_assert_int_lt(qc_now_ms() - t0, 2000);
+	ck_assert_str_eq(r.out, "done\n");
+	ck_assert_int_eq(r.exit_code, 0);
+	qc_spawn_result_free(&r);
+}
+END_TEST
+
+static bool all_bytes(const char *p, size_t n, char c)
+{
+	for (size_t i = 0; i < n; i++)
+		if (p[i] != c)
+			return false;
+	return true;
+}
+
+START_TEST(spawn_big_output)
+{
+	struct qc_spawn_result r;
+	struct qc_error e = {0};
+
+	/* 3 MB on each stream at the same time: one poll() loop, no deadlock */
+	ck_assert_qc_ok(run(ARGV("sh", "-c",
+				    "head -c 3000000 /dev/zero | tr '\\0' e >&2 & "
+				    "head -c 3000000 /dev/zero | tr '\\0' o; wait"),
+				&r, &e),
+		&e);
+	ck_assert_int_eq(r.exit_code, 0);
+	ck_assert_uint_eq(r.out_len, 1 << 20);
+	ck_assert_uint_eq(r.err_len, 1 << 20);
+	ck_assert(all_bytes(r.out, r.out_len, 'o'));
+	ck_assert(all_bytes(r.err, r.err_len, 'e'));
+	ck_assert_int_eq(r.out[r.out_len], '\0');
+	ck_assert_int_eq(r.err[r.err_len], '\0');
+	qc_spawn_result_free(&r);
+
+	/* exactly 1 MiB on both, sequentially, is kept whole */
+	ck_assert_qc_ok(run(ARGV("sh", "-c",
+				    "head -c 1048576 /dev/zero | tr '\\0' o; "
+				    "head -c 1048576 /dev/zero | tr '\\0' e >&2"),
+				&r, &e),
+		&e);
+	ck_assert_uint_eq(r.out_len, 1 << 20);
+	ck_assert_uint_eq(r.err_len, 1 << 20);
+	qc_spawn_result_free(&r);
+}
+END_TEST
+
+START_TEST(spawn_capture_bounds)
+{
+	struct qc_spawn_result r;
+	struct qc_error e = {0};
+	struct qc_spawn_opts o = {
+		.argv = ARGV("sh", "-c",
+			"echo HEAD; head -c 100000 /dev/zero | tr '\\0' x; echo TAIL; "
+			"echo START >&2; head -c 100000 /dev/zero | tr '\\0' y >&2; echo END >&2"),
+		.out = QC_STDIO_CAPTURE,
+		.errout = QC_STDIO_CAPTURE,
+		.capture_max = 1000,
+	};
+
+	ck_assert_qc_ok(qc_spawn_run(&o, &r, &e), &e);
+	/* stdout: the first bytes; stderr: the last ones (that is where the reason is) */
+	ck_assert_uint_eq(r.out_len, 1000);
+	ck_assert(qc_str_has_prefix(r.out, "HEAD\nxxx"));
+	ck_assert_uint_eq(r.err_len, 1000);
+	ck_assert(qc_str_has_suffix(r.err, "yyyEND\n"));
+	ck_assert_uint_eq(strlen(r.err), 1000);
+	qc_spawn_result_free(&r);
+}
+END_TEST
+
+START_TEST(spawn_stdin)
+{
+	struct qc_spawn_result r;
+	struct qc_error e = {0};
+	size_t n = 3 << 20;
+	char *in = qc_xmalloc(n);
+
+	for (size_t i = 0; i < n; i++)
+		in[i] = (char) ('a' + i % 26);
+	struct qc_spawn_opts o = {.argv = ARGV("cat"),
+		.in = QC_STDIO_CAPTURE,
+		.input = in,
+		.input_len = n,
+		.out = QC_STDIO_CAPTURE,
+		.capture_max = 4 << 20};
+	ck_assert_qc_ok(qc_spawn_run(&o, &r, &e), &e);
+	ck_assert_int_eq(r.exit_code, 0);
+	ck_assert_uint_eq(r.out_len, n);
+	ck_assert_int_eq(memcmp(r.out, in, n), 0);
+	qc_spawn_result_free(&r);
+
+	/* a child that never reads its input: no SIGPIPE for us, no hang */
+	struct qc_spawn_opts o2 = {.argv = ARGV("sh", "-c", "exec <&-; echo ok"),
+		.in = QC_STDIO_CAPTURE,
+		.input = in,
+		.input_len = n,
+		.out = QC_STDIO_CAPTURE};
+	ck_assert_qc_ok(qc_spawn_run(&o2, &r, &e), &e);
+	ck_assert_str_eq(r.out, "ok\n");
+	qc_spawn_result_free(&r);
+	struct qc_spawn_opts o3 = {
+		.argv = ARGV("true"), .in = QC_STDIO_CAPTURE, .input = in, .input_len = n};
+	ck_assert_qc_ok(qc_spawn_run(&o3, &r, &e), &e);
+	ck_assert_int_eq(r.exit_code, 0);
+	qc_spawn_result_free(&r);
+
+	/* capture without input: EOF at once */
+	struct qc_spawn_opts o4 = {.argv = ARGV("cat"),
+		.in = QC_STDIO_CAPTURE,
+		.out = QC_STDIO_CAPTURE,
+		.timeout_ms = 5000};
+	ck_assert_qc_ok(qc_spawn_run(&o4, &r, &e), &e);
+	ck_assert(!r.timed_out);
+	ck_assert_str_eq(r.out, "");
+	qc_spawn_result_free(&r);
+	/* default stdin is /dev/null */
+	ck_assert_qc_ok(run(ARGV("cat"), &r, &e), &e);
+	ck_assert_str_eq(r.out, "");
+	qc_spawn_result_free(&r);
+	free(in);
+}
+END_TEST
+
+/* The shell's open fds, one a line ("0\n1\n2\n"), listed by ls from outside. */
+#define LIST_FDS "ls /proc/$$/fd"
+
+START_TEST(spawn_fd_map)
+{
+	struct qc_spawn_result r;
+	struct qc_error e = {0};
+	int p[2];
+	char buf[64] = "";
+
+	ck_assert_int_eq(pipe2(p, O_CLOEXEC), 0);
+	struct qc_fdmap map[] = {{.src = p[1], .dst = 3}};
+	struct qc_spawn_opts o = {.argv = ARGV("sh", "-c", "echo via-fd3 >&3; " LIST_FDS),
+		.fds = map,
+		.n_fds = 1,
+		.out = QC_STDIO_CAPTURE};
+	ck_assert_qc_ok(qc_spawn_run(&o, &r, &e), &e);
+	close(p[1]);
+	ck_assert_int_eq(read(p[0], buf, sizeof(buf) - 1), 8);
+	ck_assert_str_eq(buf, "via-fd3\n");
+	close(p[0]);
+	ck_assert_str_eq(r.out, "0\n1\n2\n3\n");
+	qc_spawn_result_free(&r);
+}
+END_TEST
+
+START_TEST(spawn_fd_swap)
+{
+	struct qc_spawn_result r;
+	struct qc_error e = {0};
+	int a[2], b[2];
+	char buf[16] = "";
+
+	/* parent fds 7 and 8 swap places in the child: the moves must not clobber */
+	ck_assert_int_eq(pipe2(a, O_CLOEXEC), 0);
+	ck_assert_int_eq(pipe2(b, O_CLOEXEC), 0);
+	/* out of the way first, so that 7 and 8 are free */
+	int *all[] = {&a[0], &a[1], &b[0], &b[1]};
+	for (size_t i = 0; i < 4; i++) {
+		int high = fcntl(*all[i], F_DUPFD_CLOEXEC, 100);
+		ck_assert_int_ge(high, 100);
+		close(*all[i]);
+		*all[i] = high;
+	}
+	ck_assert_int_eq(dup3(a[1], 7, O_CLOEXEC), 7);
+	ck_assert_int_eq(dup3(b[1], 8, O_CLOEXEC), 8);
+	close(a[1]);
+	close(b[1]);
+	struct qc_fdmap map[] = {{.src = 7, .dst = 8}, {.src = 8, .dst = 7}, {.src = 7, .dst = 5}};
+	struct qc_spawn_opts o = {.argv = ARGV("sh", "-c", "echo A >&8; echo B >&7; echo C >&5"),
+		.fds = map,
+		.n_fds = 3};
+	ck_assert_qc_ok(qc_spawn_run(&o, &r, &e), &e);
+	ck_assert_int_eq(r.exit_code, 0);
+	close(7);
+	close(8);
+	ck_assert_int_eq(read(a[0], buf, sizeof(buf) - 1), 4);
+	ck_assert_str_eq(buf, "A\nC\n");
+	memset(buf, 0, sizeof(buf));
+	ck_assert_int_eq(read(b[0], buf, sizeof(buf) - 1), 2);
+	ck_assert_str_eq(buf, "B\n");
+	close(a[0]);
+	close(b[0]);
+
+	/* src == dst: the fd keeps its number and loses FD_CLOEXEC in the child only */
+	ck_assert_int_eq(pipe2(a, O_CLOEXEC), 0);
+	struct qc_fdmap same[] = {{.src = a[1], .dst = a[1]}};
+	char *script = qc_xasprintf("echo same >&%d", a[1]);
+	struct qc_spawn_opts o2 = {.argv = ARGV("sh", "-c", script), .fds = same, .n_fds = 1};
+	ck_assert_qc_ok(qc_spawn_run(&o2, &r, &e), &e);
+	ck_assert_int_eq(r.exit_code, 0);
+	ck_assert_int_ne(fcntl(a[1], F_GETFD) & FD_CLOEXEC, 0);
+	close(a[1]);
+	memset(buf, 0, sizeof(buf));
+	ck_assert_int_eq(read(a[0], buf, sizeof(buf) - 1), 5);
+	close(a[0]);
+	free(script);
+
+	/* bad maps are refused before fork */
+	struct qc_fdmap dup_dst[] = {{.src = 0, .dst = 3}, {.src = 1, .dst = 3}};
+	struct qc_spawn_opts o3 = {.argv = ARGV("true"), .fds = dup_dst, .n_fds = 2};
+	ck_assert_qc_fail(qc_spawn_run(&o3, &r, &e), &e, EINVAL, "destination 3 appears twice");
+	struct qc_fdmap stdio_dst[] = {{.src = 0, .dst = 1}};
+	o3.fds = stdio_dst;
+	o3.n_fds = 1;
+	ck_assert_qc_fail(qc_spawn_run(&o3, &r, &e), &e, EINVAL, "is stdio");
+	struct qc_fdmap closed_src[] = {{.src = 999, .dst = 3}};
+	o3.fds = closed_src;
+	ck_assert_qc_fail(qc_spawn_run(&o3, &r, &e), &e, EBADF, "fd 999 is not open");
+	assert_no_children();
+}
+END_TEST
+
+START_TEST(spawn_no_inherit)
+{
+	struct qc_spawn_result r;
+	struct qc_error e = {0};
+	/* a careless fd without O_CLOEXEC in the parent */
+	int leak = open("/dev/null", O_RDONLY);
+
+	ck_assert_int_ge(leak, 0);
+	ck_assert_int_eq(dup2(leak, 50), 50);
+	ck_assert_int_eq(fcntl(50, F_GETFD) & FD_CLOEXEC, 0);
+	ck_assert_qc_ok(run(ARGV("sh", "-c", LIST_FDS), &r, &e), &e);
+	ck_assert_str_eq(r.out, "0\n1\n2\n");
+	qc_spawn_result_free(&r);
+	/* still open and untouched in the parent */
+	ck_assert_int_eq(fcntl(50, F_GETFD) & FD_CLOEXEC, 0);
+	close(50);
+	close(leak);
+}
+END_TEST
+
+START_TEST(spawn_stdio_modes)
+{
+	struct qc_spawn_result r;
+	struct qc_error e = {0};
+	int p[2];
+	char buf[32] = "";
+
+	ck_assert_int_eq(pipe2(p, O_CLOEXEC), 0);
+	struct qc_spawn_opts o = {.argv = ARGV("sh", "-c", "echo to-fd; echo err-to-fd >&2"),
+		.out = QC_STDIO_FD,
+		.out_fd = p[1],
+		.errout = QC_STDIO_FD,
+		.err_fd = p[1]};
+	ck_assert_qc_ok(qc_spawn_run(&o, &r, &e), &e);
+	close(p[1]);
+	ck_assert_int_eq(read(p[0], buf, sizeof(buf) - 1), 16);
+	ck_assert_str_eq(buf, "to-fd\nerr-to-fd\n");
+	close(p[0]);
+	/* stdin from an fd */
+	ck_assert_int_eq(pipe2(p, O_CLOEXEC), 0);
+	ck_assert_int_eq(write(p[1], "piped", 5), 5);
+	close(p[1]);
+	struct qc_spawn_opts o2 = {
+		.argv = ARGV("cat"), .in = QC_STDIO_FD, .in_fd = p[0], .out = QC_STDIO_CAPTURE};
+	ck_assert_qc_ok(qc_spawn_run(&o2, &r, &e), &e);
+	ck_assert_str_eq(r.out, "piped");
+	qc_spawn_result_free(&r);
+	close(p[0]);
+	/* a closed fd */
+	o2.in_fd = 999;
+	ck_assert_qc_fail(qc_spawn_run(&o2, &r, &e), &e, EBADF, "stdin: fd 999 is not open");
+	/* inherit: the child writes to our stderr; just check it runs */
+	struct qc_spawn_opts o3 = {.argv = ARGV("true"),
+		.in = QC_STDIO_INHERIT,
+		.out = QC_STDIO_INHERIT,
+		.errout = QC_STDIO_INHERIT};
+	ck_assert_qc_ok(qc_spawn_run(&o3, &r, &e), &e);
+	ck_assert_int_eq(r.exit_code, 0);
+}
+END_TEST
+
+START_TEST(spawn_env_cwd)
+{
+	struct qc_spawn_result r;
+	struct qc_error e = {0};
+	struct qc_spawn_opts o = {
+		.argv = ARGV("/bin/sh", "-c", "echo \"$FOO|$HOME|$(pwd)\"; env | wc -l"),
+		.envp = ARGV("FOO=bar baz", "PATH=/usr/bin:/bin"),
+		.cwd = "/usr",
+		.out = QC_STDIO_CAPTURE};
+
+	ck_assert_qc_ok(qc_spawn_run(&o, &r, &e), &e);
+	/* dash adds PWD to the environment of its children: FOO, PATH, PWD */
+	ck_assert_str_eq(r.out, "bar baz||/usr\n3\n");
+	qc_spawn_result_free(&r);
+
+	/* NULL envp: inherited */
+	setenv("QC_SPAWN_TEST", "inherited", 1);
+	o.envp = NULL;
+	o.argv = ARGV("sh", "-c", "echo $QC_SPAWN_TEST");
+	ck_assert_qc_ok(qc_spawn_run(&o, &r, &e), &e);
+	ck_assert_str_eq(r.out, "inherited\n");
+	qc_spawn_result_free(&r);
+
+	o.cwd = "/nonexistent-dir";
+	ck_assert_qc_fail(qc_spawn_run(&o, &r, &e), &e, ENOENT, NULL);
+	ck_assert_str_eq(e.msg,
+		"sh: cannot change directory to '/nonexistent-dir': No such file or directory");
+	assert_no_children();
+}
+END_TEST
+
+START_TEST(spawn_missing_program)
+{
+	struct qc_spawn_result r;
+	struct qc_error e = {0};
+	int fds = unit_count_fds();
+
+	ck_assert_qc_fail(run(ARGV("/nonexistent/prog", "x"), &r, &e), &e, ENOENT, NULL);
+	ck_assert_str_eq(e.msg, "cannot execute '/nonexistent/prog': No such file or directory");
+	ck_assert_ptr_null(r.out);
+	ck_assert_qc_fail(run(ARGV("no-such-program-qc"), &r, &e), &e, ENOENT,
+		"cannot execute 'no-such-program-qc': No such file or directory");
+	/* not executable */
+	ck_assert_qc_fail(run(ARGV("/etc/passwd"), &r, &e), &e, EACCES, NULL);
+	ck_assert_str_eq(e.msg, "cannot execute '/etc/passwd': Permission denied");
+	/* empty argv */
+	ck_assert_qc_fail(run(ARGV(NULL), &r, &e), &e, EINVAL, "empty argv");
+	/* check() says the same */
+	struct qc_spawn_opts o = {.argv = ARGV("/nonexistent/prog")};
+	ck_assert_qc_fail(qc_spawn_check(&o, NULL, &e), &e, ENOENT, "cannot execute");
+	assert_no_children();
+	ck_assert_int_eq(unit_count_fds(), fds);
+}
+END_TEST
+
+START_TEST(spawn_check_messages)
+{
+	struct qc_spawn_result r;
+	struct qc_error e = {0};
+	struct qc_spawn_opts o = {
+		.argv = ARGV("sh", "-c",
+			"echo noise; echo first >&2; echo '  boom: disk full  ' >&2; exit 2")};
+
+	ck_assert_qc_fail(qc_spawn_check(&o, NULL, &e), &e, QC_ERR_CHILD, NULL);
+	ck_assert_str_eq(e.msg, "sh: exit 2: first; boom: disk full");
+	/* with res: filled, the caller frees; stderr not requested is not returned */
+	ck_assert_qc_fail(qc_spawn_check(&o, &r, &e), &e, QC_ERR_CHILD, NULL);
+	ck_assert_int_eq(r.exit_code, 2);
+	ck_assert_ptr_null(r.err);
+	qc_spawn_result_free(&r);
+
+	o.argv = ARGV("false");
+	ck_assert_qc_fail(qc_spawn_check(&o, NULL, &e), &e, QC_ERR_CHILD, NULL);
+	ck_assert_str_eq(e.msg, "false: exit 1");
+
+	/* a long stderr: only its tail, on one line */
+	o.argv = ARGV("sh", "-c",
+		"i=0; while [ $i -lt 300 ]; do echo line $i >&2; i=$((i+1)); done; "
+		"echo the-real-reason >&2; exit 1");
+	ck_assert_qc_fail(qc_spawn_check(&o, NULL, &e), &e, QC_ERR_CHILD, "the-real-reason");
+	ck_assert(qc_str_has_prefix(e.msg, "sh: exit 1: ..."));
+	ck_assert(qc_str_has_suffix(e.msg, "line 299; the-real-reason"));
+	ck_assert_int_lt(strlen(e.msg), 450);
+	ck_assert_ptr_null(strchr(e.msg, '\n'));
+
+	o.argv = ARGV("sh", "-c", "echo fine >&2");
+	o.errout = QC_STDIO_CAPTURE;
+	ck_assert_qc_ok(qc_spawn_check(&o, &r, &e), &e);
+	ck_assert_str_eq(r.err, "fine\n");
+	qc_spawn_result_free(&r);
+	assert_no_children();
+}
+END_TEST
+
+START_TEST(spawn_signals_reset)
+{
+	struct qc_spawn_result r;
+	struct qc_error e = {0};
+	sigset_t set;
+
+	/* the parent ignores SIGTERM and blocks SIGUSR1: the child must not inherit either */
+	signal(SIGTERM, SIG_IGN);
+	signal(SIGPIPE, SIG_IGN);
+	sigemptyset(&set);
+	sigaddset(&set, SIGUSR1);
+	sigprocmask(SIG_BLOCK, &set, NULL);
+	ck_assert_qc_ok(run(ARGV("grep", "-E", "^Sig(Blk|Ign)", "/proc/self/status"), &r, &e), &e);
+	ck_assert_str_eq(r.out, "SigBlk:\t0000000000000000\nSigIgn:\t0000000000000000\n");
+	qc_spawn_result_free(&r);
+	sigprocmask(SIG_UNBLOCK, &set, NULL);
+	signal(SIGTERM, SIG_DFL);
+	signal(SIGPIPE, SIG_DFL);
+}
+END_TEST
+
+START_TEST(spawn_start_daemon)
+{
+	struct qc_error e = {0};
+	pid_t pid = 0;
+	int pidfd = -1, status;
+
+	struct qc_spawn_opts o = {.argv = ARGV("sleep", "0.2"), .new_session = true};
+	ck_assert_qc_ok(qc_spawn_start(&o, &pid, &pidfd, &e), &e);
+	ck_assert_int_gt(pid, 0);
+	ck_assert_int_eq(getsid(pid), pid);
+	ck_assert_int_ne(fcntl(pidfd, F_GETFD) & FD_CLOEXEC, 0);
+	ck_assert_int_eq(qc_pidfd_wait(pidfd, 0), 0);
+	ck_assert_int_eq(qc_pidfd_wait(pidfd, 5000), 1);
+	ck_assert_int_eq(waitpid(pid, &status, 0), pid);
+	ck_assert(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+	close(pidfd);
+
+	/* signals through the pidfd */
+	o.argv = ARGV("sleep", "30");
+	o.new_session = false;
+	ck_assert_qc_ok(qc_spawn_start(&o, &pid, &pidfd, &e), &e);
+	ck_assert_qc_ok(qc_pidfd_send_signal(pidfd, SIGTERM, &e), &e);
+	ck_assert_int_eq(qc_pidfd_wait(pidfd, 5000), 1);
+	ck_assert_int_eq(waitpid(pid, &status, 0), pid);
+	ck_assert(WIFSIGNALED(status) && WTERMSIG(status) == SIGTERM);
+	/* after the reap the pidfd still works but the process is gone */
+	ck_assert_qc_fail(qc_pidfd_send_signal(pidfd, SIGTERM, &e), &e, ESRCH, "send signal 15");
+	close(pidfd);
+
+	/* ret_pidfd may be NULL */
+	o.argv = ARGV("true");
+	ck_assert_qc_ok(qc_spawn_start(&o, &pid, NULL, &e), &e);
+	ck_assert_int_eq(waitpid(pid, &status, 0), pid);
+
+	/* capture is refused */
+	o.out = QC_STDIO_CAPTURE;
+	ck_assert_qc_fail(qc_spawn_start(&o, &pid, NULL, &e), &e, EINVAL, "cannot capture");
+	o.out = QC_STDIO_NULL;
+	o.argv = ARGV("/nonexistent");
+	ck_assert_qc_fail(qc_spawn_start(&o, &pid, NULL, &e), &e, ENOENT, "cannot execute");
+	ck_assert_qc_fail(qc_pidfd_open(-5, &e), &e, EINVAL, "pidfd_open -5");
+	assert_no_children();
+}
+END_TEST
+
+START_TEST(spawn_pdeathsig)
+{
+	int p[2], status;
+	pid_t mid, daemon_pid = 0;
+
+	/* we adopt orphans, so the daemon comes back to us when its parent dies */
+	ck_assert_int_eq(prctl(PR_SET_CHILD_SUBREAPER, 1), 0);
+	ck_assert_int_eq(pipe2(p, O_CLOEXEC), 0);
+	mid = fork();
+	ck_assert_int_ge(mid, 0);
+	if (mid == 0) {
+		struct qc_spawn_opts o = {.argv = ARGV("sleep", "30"), .pdeathsig = SIGKILL};
+		pid_t d;
+		if (qc_spawn_start(&o, &d, NULL, NULL) < 0)
+			_exit(1);
+		if (write(p[1], &d, sizeof(d)) != sizeof(d))
+			_exit(2);
+		_exit(0);
+	}
+	close(p[1]);
+	ck_assert_int_eq(read(p[0], &daemon_pid, sizeof(daemon_pid)), sizeof(daemon_pid));
+	close(p[0]);
+	ck_assert_int_eq(waitpid(mid, &status, 0), mid);
+	ck_assert_int_eq(WEXITSTATUS(status), 0);
+	int64_t t0 = qc_now_ms();
+	ck_assert_int_eq(waitpid(daemon_pid, &status, 0), daemon_pid);
+	ck_assert(WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL);
+	ck_assert_int_lt(qc_now_ms() - t0, 5000);
+	ck_assert_int_eq(prctl(PR_SET_CHILD_SUBREAPER, 0), 0);
+}
+END_TEST
+
+START_TEST(spawn_helpers)
+{
+	char buf[64];
+	cleanup_free char *sh = qc_find_program("sh");
+	cleanup_free char *abs = qc_find_program("/bin/sh");
+
+	ck_assert_ptr_nonnull(sh);
+	ck_assert_int_eq(sh[0], '/');
+	ck_assert_str_eq(abs, "/bin/sh");
+	ck_assert_ptr_null(qc_find_program("no-such-program-qc"));
+	ck_assert_ptr_null(qc_find_program("/nonexistent/x"));
+	ck_assert_ptr_null(qc_find_program(""));
+	/* directories on PATH named like the program do not count */
+	cleanup_free char *saved_path = qc_xstrdup(getenv("PATH"));
+	setenv("PATH", "/:/usr/bin", 1);
+	cleanup_free char *etc = qc_find_program("etc");
+	ck_assert_ptr_null(etc);
+	cleanup_free char *ls = qc_find_program("ls");
+	ck_assert_str_eq(ls, "/usr/bin/ls");
+	if (saved_path)
+		setenv("PATH", saved_path, 1);
+	else
+		unsetenv("PATH");
+
+	qc_format_wait_status(3 << 8, buf, sizeof(buf));
+	ck_assert_str_eq(buf, "exit 3");
+	qc_format_wait_status(SIGKILL, buf, sizeof(buf));
+	ck_assert_str_eq(buf, "signal 9 (Killed)");
+	qc_format_wait_status(SIGSEGV | 0x80, buf, sizeof(buf));
+	ck_assert_str_eq(buf, "signal 11 (Segmentation fault), core dumped");
+	qc_spawn_result_free(NULL);
+}
+END_TEST
+
+Suite *util_spawn_suite(void)
+{
+	Suite *s = suite_create("util-spawn");
+	TCase *tc = tcase_create("spawn");
+
+	tcase_set_timeout(tc, 30);
+	tcase_add_test(tc, spawn_exit_codes);
+	tcase_add_test(tc, spawn_signal);
+	tcase_add_test(tc, spawn_timeout);
+	tcase_add_test(tc, spawn_grandchild_holds_pipe);
+	tcase_add_test(tc, spawn_big_output);
+	tcase_add_test(tc, spawn_capture_bounds);
+	tcase_add_test(tc, spawn_stdin);
+	tcase_add_test(tc, spawn_fd_map);
+	tcase_add_test(tc, spawn_fd_swap);
+	tcase_add_test(tc, spawn_no_inherit);
+	tcase_add_test(tc, spawn_stdio_modes);
+	tcase_add_test(tc, spawn_env_cwd);
+	tcase_add_test(tc, spawn_missing_program);
+	tcase_add_test(tc, spawn_check_messages);
+	tcase_add_test(tc, spawn_signals_reset);
+	tcase_add_test(tc, spawn_start_daemon);
+	tcase_add_test(tc, spawn_pdeathsig);
+	tcase_add_test(tc, spawn_helpers);
+	suite_add_tcase(s, tc);
+	return s;
+}
