@@ -42,7 +42,173 @@ QC_PUBLIC void qc_ctx_set_progress(qc_ctx *ctx, qc_ctx_progress_fn fn, void *opa
 
 /* ------------------------------------------------- VMs (driver/lifecycle.c) */
 
+/*
+ * Exit reasons and states use short stable names ("poweroff", "quit",
+ * "crashed"...).  Every VM operation takes the per-VM lifecycle lock
+ * (vms/<name>/lock), so two concurrent operations on one VM are serialised;
+ * a second `start` waits for the first and then finds the VM running.
+ */
+enum qc_vm_state {
+	QC_VM_STOPPED,
+	QC_VM_RUNNING,
+	QC_VM_PAUSED,
+	QC_VM_CRASHED, /* the last run ended by a signal, a non-zero exit or a dead monitor */
+};
+QC_PUBLIC const char *qc_vm_state_name(enum qc_vm_state s); /* "running"... */
+
+struct qc_vm_create_opts {
+	const char *name;
+	const char *image;      /* catalog image NAME (becomes the overlay's backing), or NULL */
+	const char *disk_image; /* a FILE that becomes the read-only backing of disk0, or NULL */
+	const char *kernel, *initrd, *append; /* direct kernel boot, or NULL */
+	const char *arch;       /* NULL: the host's */
+	const char *accel;      /* "auto" (NULL), "kvm", "tcg" */
+	unsigned cpus;          /* 0: 1 */
+	uint64_t memory;        /* bytes, 0: 512 MiB */
+	uint64_t disk_size;     /* grow disk0 to this (0: the backing's size) */
+	const char *const *disks; /* --disk SIZE|FILE, NULL-terminated, or NULL */
+	const char *const *nets;  /* --net SPEC, NULL-terminated, or NULL (none) */
+	/* NoCloud seed; ignored with no_seed */
+	bool no_seed;
+	const char *hostname;
+	const char *const *ssh_keys; /* files, NULL-terminated */
+	const char *user_data, *network_config;
+};
+/* Create NAME (dir, overlay, domain.xml).  Nothing is left behind on failure. */
+QC_PUBLIC int qc_vm_create(qc_ctx *ctx, const struct qc_vm_create_opts *o, struct qc_error *err);
+
+typedef void (*qc_vm_warn_fn)(const char *msg, void *opaque);
+/* Define (or redefine a stopped VM) from domain XML; *ret_name (may be NULL) gets its name. */
+QC_PUBLIC int qc_vm_define(qc_ctx *ctx, const char *xml_path, qc_vm_warn_fn warn, void *opaque,
+	char **ret_name, struct qc_error *err);
+QC_PUBLIC int qc_vm_dumpxml(qc_ctx *ctx, const char *name, char **ret_xml, struct qc_error *err);
+/* Remove a stopped VM's definition; refused when it owns disks (use delete). */
+QC_PUBLIC int qc_vm_undefine(qc_ctx *ctx, const char *name, struct qc_error *err);
+
+struct qc_vm_start_opts {
+	bool paused;     /* leave the CPUs stopped */
+	int timeout_ms;  /* until QMP answers; 0: 30 s */
+	int lock_timeout_ms; /* waiting for another operation on the VM; 0: 60 s, < 0: fail at once */
+};
+/* Returns when QMP answered and `cont` ran (or, paused, did not). opts may be NULL. */
+QC_PUBLIC int qc_vm_start(qc_ctx *ctx, const char *name, const struct qc_vm_start_opts *o,
+	struct qc_error *err);
+/*
+ * ACPI power button pressed every 1.5 s until the guest shuts down or
+ * timeout_ms (0: 60 s) passes, then `quit`, then SIGKILL.  force: skip
+ * the power button.  Fails with QC_ERR_STATE on a VM that is not running.
+ */
+QC_PUBLIC int qc_vm_stop(qc_ctx *ctx, const char *name, int timeout_ms, bool force,
+	struct qc_error *err);
+/* `quit`, then SIGKILL. */
+QC_PUBLIC int qc_vm_destroy(qc_ctx *ctx, const char *name, struct qc_error *err);
+QC_PUBLIC int qc_vm_reboot(qc_ctx *ctx, const char *name, struct qc_error *err);
+QC_PUBLIC int qc_vm_pause(qc_ctx *ctx, const char *name, struct qc_error *err);
+QC_PUBLIC int qc_vm_resume(qc_ctx *ctx, const char *name, struct qc_error *err);
+/* Remove the VM with its owned disks (overlay, seed); never backing or user files. */
+QC_PUBLIC int qc_vm_delete(qc_ctx *ctx, const char *name, bool force, struct qc_error *err);
+
+struct qc_vm_info {
+	char *name, *uuid, *arch, *machine;
+	char *accel_requested;  /* "auto", "kvm", "tcg" */
+	unsigned cpus;
+	uint64_t memory;
+	enum qc_vm_state state;
+	char *kernel;           /* or NULL */
+	char **disks;           /* "disk0 /path/disk0.qcow2 (qcow2, backing /img.raw)"..., NULL-terminated */
+	char *vm_dir, *console_log, *qmp_socket;
+	/* the current or last run */
+	pid_t qemu_pid, monitor_pid; /* 0 when not running */
+	int64_t started_at_ms, stopped_at_ms; /* ms since the epoch, 0 when unknown */
+	char *accel, *accel_why; /* chosen at the last start, or NULL */
+	char *exit_reason;       /* "poweroff", "quit", "crashed"..., NULL */
+	char *exit_detail;       /* "signal 9 (Killed)"..., NULL */
+};
+QC_PUBLIC void qc_vm_info_free(struct qc_vm_info *info);
+/* State from disk plus a live QMP query when running (paused or not). */
+QC_PUBLIC int qc_vm_info(qc_ctx *ctx, const char *name, struct qc_vm_info **ret,
+	struct qc_error *err);
+/* Every VM, sorted by name (disks not filled in). */
+QC_PUBLIC int qc_vm_list(qc_ctx *ctx, struct qc_vm_info ***ret, size_t *ret_n,
+	struct qc_error *err);
+QC_PUBLIC void qc_vm_list_free(struct qc_vm_info **v, size_t n);
+
+/* A connected socket to the VM's console (output of the guest, input to it). */
+QC_PUBLIC int qc_vm_console_open(qc_ctx *ctx, const char *name, int *ret_fd,
+	struct qc_error *err);
+enum qc_vm_file { QC_VM_FILE_CONSOLE_LOG, QC_VM_FILE_EVENTS };
+/* Path of a VM's log file (the file itself may not exist yet). */
+QC_PUBLIC int qc_vm_file_path(qc_ctx *ctx, const char *name, enum qc_vm_file which, char **ret,
+	struct qc_error *err);
+/* 1 when the VM's monitor lives, 0 when not, < 0 when the VM does not exist. */
+QC_PUBLIC int qc_vm_is_running(qc_ctx *ctx, const char *name, struct qc_error *err);
+/* Wait until the console log shows text (rotation-aware), or timeout (QC_ERR_STATE if it stops). */
+QC_PUBLIC int qc_vm_wait_console(qc_ctx *ctx, const char *name, const char *text, int timeout_ms,
+	struct qc_error *err);
+/* Send one raw QMP command (a JSON object) and return QEMU's reply line. */
+QC_PUBLIC int qc_vm_qmp(qc_ctx *ctx, const char *name, const char *json, char **ret_reply,
+	struct qc_error *err);
+
 /* ------------------------------------------------- images (driver/image.c) */
+
+/*
+ * Backing images under <root>/images/: <name>.qcow2 (read-only, never
+ * modified) + <name>.json.  Long work reports through the context's
+ * progress callback ("download NAME", "import NAME").
+ */
+struct qc_image_info {
+	char *name;
+	char *arch;            /* "x86_64", "aarch64", "ppc64le"; NULL when unknown */
+	char *format;          /* "qcow2" */
+	char *path;            /* absolute path of the qcow2 */
+	char *source;          /* the file or URL it came from */
+	char *sha256;          /* of the source as downloaded/given */
+	char *distro, *release, *release_version, *version; /* from a stream, else NULL */
+	uint64_t size;         /* bytes on disk */
+	uint64_t virtual_size; /* bytes the guest sees */
+	int64_t imported_at_ms; /* ms since the epoch */
+	char **users;          /* VMs whose disks use it, sorted, NULL-terminated */
+	size_t n_users;
+};
+QC_PUBLIC void qc_image_info_free(struct qc_image_info *info);
+QC_PUBLIC void qc_image_info_list_free(struct qc_image_info **v, size_t n);
+/* Every image, sorted by name, with its users. */
+QC_PUBLIC int qc_image_list(qc_ctx *ctx, struct qc_image_info ***ret, size_t *ret_n,
+	struct qc_error *err);
+QC_PUBLIC int qc_image_get(qc_ctx *ctx, const char *name, struct qc_image_info **ret,
+	struct qc_error *err);
+
+struct qc_image_import_opts {
+	const char *name;
+	const char *source; /* a file, or an https:// / http:// / file:// URL */
+	const char *sha256; /* expected SHA-256 of the source as given, or NULL */
+	const char *arch;   /* NULL: the host's */
+};
+/*
+ * Import a disk image (raw, qcow2, vmdk, vhdx; .xz/.gz decompressed while
+ * streaming) as NAME, converted to qcow2.  Nothing under NAME on failure.
+ * ret may be NULL.
+ */
+QC_PUBLIC int qc_image_import(qc_ctx *ctx, const struct qc_image_import_opts *o,
+	struct qc_image_info **ret, struct qc_error *err);
+
+struct qc_image_sync_opts {
+	const char *ref;    /* "ubuntu:24.04", "ubuntu:noble" */
+	const char *arch;   /* NULL: the host's */
+	const char *stream; /* NULL: https://cloud-images.ubuntu.com/releases/; http:// only if given */
+	const char *name;   /* NULL: "<codename>-<debian arch>", e.g. "noble-amd64" */
+};
+/*
+ * Download the newest disk1.img of REF for the arch from a simplestreams
+ * index (SHA-256 checked, resumable, retried) into the catalog.  Syncing
+ * what is there already is a no-op (*ret_fresh false); two concurrent
+ * syncs of one image download it once.  ret and ret_fresh may be NULL.
+ */
+QC_PUBLIC int qc_image_sync(qc_ctx *ctx, const struct qc_image_sync_opts *o,
+	struct qc_image_info **ret, bool *ret_fresh, struct qc_error *err);
+
+/* Remove an image; refused, naming them, while VMs use it. */
+QC_PUBLIC int qc_image_remove(qc_ctx *ctx, const char *name, struct qc_error *err);
 
 /* --------------------------------------------- networks (driver/network.c) */
 
@@ -103,6 +269,30 @@ QC_PUBLIC int qc_vm_ssh_argv(qc_ctx *ctx, const char *name, const char *identity
 	const char *const *cmd, char ***ret_argv, struct qc_error *err);
 
 /* ---------------------------------------------------- seeds (driver/seed.c) */
+
+/* ------------------------------------------------ doctor (driver/doctor.c) */
+
+enum qc_check_status { QC_CHECK_OK, QC_CHECK_WARN, QC_CHECK_FAIL };
+struct qc_check {
+	char name[48];    /* "qemu-x86_64", "accel-x86_64", "qemu-img", "tun", "state-root"... */
+	enum qc_check_status status;
+	char detail[512]; /* what was found, and the fix when not ok */
+};
+struct qc_doctor_report {
+	char arch[16];    /* the architecture judged */
+	bool can_run;     /* a VM of that arch can run with the chosen accelerator */
+	struct qc_check *checks;
+	size_t n_checks;
+};
+/*
+ * Check the host for VMs of arch (NULL: the host's) under accel ("auto",
+ * "kvm", "tcg"; NULL: auto).  ctx may be NULL (the state root is then not
+ * judged).  Fails only on bad arguments.
+ */
+QC_PUBLIC int qc_doctor(qc_ctx *ctx, const char *arch, const char *accel,
+	struct qc_doctor_report **ret, struct qc_error *err);
+QC_PUBLIC void qc_doctor_report_free(struct qc_doctor_report *r);
+QC_PUBLIC const char *qc_check_status_name(enum qc_check_status s);
 
 #ifdef __cplusplus
 }

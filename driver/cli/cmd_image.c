@@ -1,19 +1,392 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
-/* qemuctl image ...: placeholder until the image work lands. */
+/* qemuctl image sync|import|list|rm. */
 #include "config.h"
 
 #include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
 
 #include "driver/cli/cli.h"
+#include "util/util.h"
+
+static void image_usage(FILE *f)
+{
+	fputs("usage: qemuctl image sync REF [--arch A] [--stream URL] [--name NAME]\n"
+	      "       qemuctl image import NAME FILE|URL [--sha256 HEX] [--arch A]\n"
+	      "       qemuctl image list\n"
+	      "       qemuctl image rm NAME\n"
+	      "\n"
+	      "REF is DISTRO:RELEASE, e.g. ubuntu:24.04 or ubuntu:noble, looked up in a\n"
+	      "simplestreams index (default https://cloud-images.ubuntu.com/releases/;\n"
+	      "--stream takes https://, file:// or, when you say so, http://).  A synced\n"
+	      "image is named CODENAME-ARCH (noble-amd64) unless --name is given.\n"
+	      "import takes raw, qcow2, vmdk or vhdx, optionally .xz or .gz compressed.\n"
+	      "Images are read-only backing files; 'create --image NAME' makes an overlay.\n",
+		f);
+}
+
+static const char *opt_value(int argc, char **argv, int *i, const char *opt, bool *missing)
+{
+	size_t len = strlen(opt);
+
+	*missing = false;
+	if (strncmp(argv[*i], opt, len))
+		return NULL;
+	if (argv[*i][len] == '=')
+		return argv[*i] + len + 1;
+	if (argv[*i][len])
+		return NULL;
+	if (*i + 1 >= argc) {
+		*missing = true;
+		return NULL;
+	}
+	return argv[++*i];
+}
+
+/* ---------------------------------------------------------------- progress */
+
+struct progress {
+	bool bar; /* draw a bar on stderr (a terminal) */
+	bool json; /* JSON lines on stderr */
+	int64_t t0, last;
+	uint64_t last_done;
+	int64_t last_t;
+	double rate;
+	bool drawn;
+};
+
+static void progress_cb(const char *what, uint64_t done, uint64_t total, void *opaque)
+{
+	struct progress *p = opaque;
+	int64_t now = qc_now_ms();
+	char d[16], t[16], r[16];
+
+	if (!p->t0) {
+		p->t0 = p->last_t = now;
+		p->last_done = done;
+	}
+	/* Rate over the last second or so, smoothed. */
+	if (now - p->last_t >= 500) {
+		double inst = (double) (done - p->last_done) * 1000.0 / (double) (now - p->last_t);
+
+		p->rate = p->rate ? 0.7 * p->rate + 0.3 * inst : inst;
+		p->last_t = now;
+		p->last_done = done;
+	}
+	if (p->json) {
+		bool final = total && done >= total;
+
+		if (now - p->last < 1000 && !final)
+			return;
+		p->last = now;
+		fprintf(stderr,
+			"{\"progress\":{\"what\":\"%s\",\"done\":%llu,\"total\":%llu,\"rate\":%.0f}"
+			"}\n",
+			what, (unsigned long long) done, (unsigned long long) total, p->rate);
+		return;
+	}
+	if (!p->bar || (now - p->last < 100 && !(total && done >= total)))
+		return;
+	p->last = now;
+	qc_format_size(done, d, sizeof(d));
+	qc_format_size((uint64_t) p->rate, r, sizeof(r));
+	if (total) {
+		int width = 30, fill = (int) ((double) done / (double) total * width);
+		char bar[64];
+
+		if (fill > width)
+			fill = width;
+		memset(bar, '#', (size_t) fill);
+		memset(bar + fill, '-', (size_t) (width - fill));
+		bar[width] = '\0';
+		qc_format_size(total, t, sizeof(t));
+		fprintf(stderr, "\r%s [%s] %3d%% %s / %s  %s/s  ", what, bar,
+			(int) ((double) done * 100.0 / (double) total), d, t, r);
+	} else {
+		fprintf(stderr, "\r%s %s  %s/s  ", what, d, r);
+	}
+	p->drawn = true;
+}
+
+static void progress_end(struct progress *p)
+{
+	if (p->drawn)
+		fputc('\n', stderr);
+	p->drawn = false;
+}
+
+static void progress_setup(struct cli *c, qc_ctx *ctx, struct progress *p)
+{
+	memset(p, 0, sizeof(*p));
+	p->json = c->json;
+	p->bar = !c->json && c->verbosity >= 0 && isatty(STDERR_FILENO);
+	if (p->json || p->bar)
+		qc_ctx_set_progress(ctx, progress_cb, p);
+}
+
+/* ------------------------------------------------------------------ output */
+
+static void info_json(struct qc_jgen *g, const struct qc_image_info *i)
+{
+	char when[40];
+
+	qc_format_time_utc(i->imported_at_ms, when, sizeof(when));
+	qc_jgen_map_open(g);
+	qc_jgen_kstring(g, "name", i->name);
+	qc_jgen_kstring(g, "arch", i->arch);
+	qc_jgen_kstring(g, "format", i->format);
+	qc_jgen_kstring(g, "path", i->path);
+	qc_jgen_kstring(g, "source", i->source);
+	qc_jgen_kstring(g, "sha256", i->sha256);
+	qc_jgen_kuint(g, "size", i->size);
+	qc_jgen_kuint(g, "virtual_size", i->virtual_size);
+	qc_jgen_kstring(g, "imported_at", when);
+	if (i->distro)
+		qc_jgen_kstring(g, "distro", i->distro);
+	if (i->release)
+		qc_jgen_kstring(g, "release", i->release);
+	if (i->release_version)
+		qc_jgen_kstring(g, "release_version", i->release_version);
+	if (i->version)
+		qc_jgen_kstring(g, "version", i->version);
+	qc_jgen_key(g, "users");
+	qc_jgen_array_open(g);
+	for (size_t k = 0; k < i->n_users; k++)
+		qc_jgen_string(g, i->users[k]);
+	qc_jgen_array_close(g);
+	qc_jgen_map_close(g);
+}
+
+static int print_jgen(struct qc_jgen *g)
+{
+	cleanup_free char *out = NULL;
+	struct qc_error err = {0};
+
+	if (qc_jgen_finish(g, &out, NULL, &err) < 0)
+		return cli_error(&err);
+	printf("%s\n", out);
+	return CLI_OK;
+}
+
+static void describe(const struct qc_image_info *i, char *buf, size_t n)
+{
+	char v[16], s[16];
+
+	qc_format_size(i->virtual_size, v, sizeof(v));
+	qc_format_size(i->size, s, sizeof(s));
+	if (i->version)
+		snprintf(buf, n, "%s %s (%s), version %s, %s: %s virtual, %s on disk",
+			i->distro ? i->distro : "", i->release_version ? i->release_version : "",
+			i->release ? i->release : "", i->version, i->arch ? i->arch : "?", v, s);
+	else
+		snprintf(buf, n, "%s: %s virtual, %s on disk", i->arch ? i->arch : "?", v, s);
+}
+
+/* ---------------------------------------------------------------- commands */
+
+static int image_sync(struct cli *c, int argc, char **argv)
+{
+	struct qc_image_sync_opts o = {0};
+	struct qc_image_info *info = NULL;
+	struct qc_error err = {0};
+	struct progress p;
+	bool fresh = false;
+	qc_ctx *ctx;
+	int r;
+
+	for (int i = 1; i < argc; i++) {
+		const char *v;
+		bool missing;
+
+		if ((v = opt_value(argc, argv, &i, "--arch", &missing)))
+			o.arch = v;
+		else if (!missing && (v = opt_value(argc, argv, &i, "--stream", &missing)))
+			o.stream = v;
+		else if (!missing && (v = opt_value(argc, argv, &i, "--name", &missing)))
+			o.name = v;
+		else if (missing)
+			return cli_usage_error("image", "%s needs a value", argv[i]);
+		else if (argv[i][0] == '-')
+			return cli_usage_error("image", "image sync: unknown option '%s'", argv[i]);
+		else if (!o.ref)
+			o.ref = argv[i];
+		else
+			return cli_usage_error(
+				"image", "image sync: unexpected argument '%s'", argv[i]);
+	}
+	if (!o.ref)
+		return cli_usage_error("image", "image sync: missing REF (e.g. ubuntu:24.04)");
+	if (!(ctx = cli_ctx(c)))
+		return CLI_ERROR;
+	progress_setup(c, ctx, &p);
+	r = qc_image_sync(ctx, &o, &info, &fresh, &err);
+	progress_end(&p);
+	qc_ctx_set_progress(ctx, NULL, NULL);
+	if (r < 0)
+		return cli_error(&err);
+	if (c->json) {
+		cleanup_jgen struct qc_jgen *g = qc_jgen_new(false);
+
+		qc_jgen_map_open(g);
+		qc_jgen_kbool(g, "downloaded", fresh);
+		qc_jgen_key(g, "image");
+		info_json(g, info);
+		qc_jgen_map_close(g);
+		r = print_jgen(g);
+	} else {
+		char d[512];
+
+		describe(info, d, sizeof(d));
+		if (c->verbosity >= 0)
+			printf("image '%s' %s: %s\n", info->name,
+				fresh ? "synced" : "is up to date", d);
+		r = CLI_OK;
+	}
+	qc_image_info_free(info);
+	return r;
+}
+
+static int image_import(struct cli *c, int argc, char **argv)
+{
+	struct qc_image_import_opts o = {0};
+	struct qc_image_info *info = NULL;
+	struct qc_error err = {0};
+	struct progress p;
+	qc_ctx *ctx;
+	int r;
+
+	for (int i = 1; i < argc; i++) {
+		const char *v;
+		bool missing;
+
+		if ((v = opt_value(argc, argv, &i, "--arch", &missing)))
+			o.arch = v;
+		else if (!missing && (v = opt_value(argc, argv, &i, "--sha256", &missing)))
+			o.sha256 = v;
+		else if (missing)
+			return cli_usage_error("image", "%s needs a value", argv[i]);
+		else if (argv[i][0] == '-' && argv[i][1])
+			return cli_usage_error(
+				"image", "image import: unknown option '%s'", argv[i]);
+		else if (!o.name)
+			o.name = argv[i];
+		else if (!o.source)
+			o.source = argv[i];
+		else
+			return cli_usage_error(
+				"image", "image import: unexpected argument '%s'", argv[i]);
+	}
+	if (!o.name || !o.source)
+		return cli_usage_error("image", "image import: expected NAME and FILE|URL");
+	if (!(ctx = cli_ctx(c)))
+		return CLI_ERROR;
+	progress_setup(c, ctx, &p);
+	r = qc_image_import(ctx, &o, &info, &err);
+	progress_end(&p);
+	qc_ctx_set_progress(ctx, NULL, NULL);
+	if (r < 0)
+		return cli_error(&err);
+	if (c->json) {
+		cleanup_jgen struct qc_jgen *g = qc_jgen_new(false);
+
+		info_json(g, info);
+		r = print_jgen(g);
+	} else {
+		char d[512];
+
+		describe(info, d, sizeof(d));
+		if (c->verbosity >= 0)
+			printf("image '%s' imported: %s\n", info->name, d);
+		r = CLI_OK;
+	}
+	qc_image_info_free(info);
+	return r;
+}
+
+static int image_list(struct cli *c, int argc, char **argv)
+{
+	struct qc_image_info **v = NULL;
+	struct qc_error err = {0};
+	size_t n = 0;
+	qc_ctx *ctx;
+
+	if (argc > 1)
+		return cli_usage_error("image", "image list: unexpected argument '%s'", argv[1]);
+	if (!(ctx = cli_ctx(c)))
+		return CLI_ERROR;
+	if (qc_image_list(ctx, &v, &n, &err) < 0)
+		return cli_error(&err);
+	if (c->json) {
+		cleanup_jgen struct qc_jgen *g = qc_jgen_new(false);
+		int r;
+
+		qc_jgen_map_open(g);
+		qc_jgen_key(g, "images");
+		qc_jgen_array_open(g);
+		for (size_t i = 0; i < n; i++)
+			info_json(g, v[i]);
+		qc_jgen_array_close(g);
+		qc_jgen_map_close(g);
+		r = print_jgen(g);
+		qc_image_info_list_free(v, n);
+		return r;
+	}
+	printf("%-20s %-8s %10s %10s %4s  %s\n", "NAME", "ARCH", "DISK", "VIRTUAL", "VMS",
+		"SOURCE");
+	for (size_t i = 0; i < n; i++) {
+		char s[16], vs[16];
+
+		qc_format_size(v[i]->size, s, sizeof(s));
+		qc_format_size(v[i]->virtual_size, vs, sizeof(vs));
+		printf("%-20s %-8s %10s %10s %4zu  %s\n", v[i]->name, v[i]->arch ? v[i]->arch : "-",
+			s, vs, v[i]->n_users, v[i]->source ? v[i]->source : "-");
+	}
+	qc_image_info_list_free(v, n);
+	return CLI_OK;
+}
+
+static int image_rm(struct cli *c, int argc, char **argv)
+{
+	struct qc_error err = {0};
+	qc_ctx *ctx;
+
+	if (argc != 2 || argv[1][0] == '-')
+		return cli_usage_error("image", "image rm: expected exactly one NAME");
+	if (!(ctx = cli_ctx(c)))
+		return CLI_ERROR;
+	if (qc_image_remove(ctx, argv[1], &err) < 0)
+		return cli_error(&err);
+	if (c->json)
+		printf("{\"removed\":\"%s\"}\n", argv[1]);
+	else if (c->verbosity >= 0)
+		printf("image '%s' removed\n", argv[1]);
+	return CLI_OK;
+}
 
 int cli_image_main(struct cli *c, int argc, char **argv)
 {
-	struct qc_error err = {.code = ENOSYS};
-
-	(void) c;
-	(void) argc;
-	(void) argv;
-	snprintf(err.msg, sizeof(err.msg), "'image' commands are not available in this build yet");
-	return cli_error(&err);
+	if (argc < 2)
+		return cli_usage_error(
+			"image", "image: missing subcommand (sync, import, list, rm)");
+	if (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h") || !strcmp(argv[1], "help")) {
+		image_usage(stdout);
+		return CLI_OK;
+	}
+	for (int i = 2; i < argc; i++)
+		if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
+			image_usage(stdout);
+			return CLI_OK;
+		}
+	if (!strcmp(argv[1], "sync"))
+		return image_sync(c, argc - 1, argv + 1);
+	if (!strcmp(argv[1], "import"))
+		return image_import(c, argc - 1, argv + 1);
+	if (!strcmp(argv[1], "list") || !strcmp(argv[1], "ls"))
+		return image_list(c, argc - 1, argv + 1);
+	if (!strcmp(argv[1], "rm") || !strcmp(argv[1], "remove"))
+		return image_rm(c, argc - 1, argv + 1);
+	return cli_usage_error(
+		"image", "image: unknown subcommand '%s' (sync, import, list, rm)", argv[1]);
 }

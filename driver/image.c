@@ -1,0 +1,478 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * Images for VMs: resolving --image / --disk-image / --disk for create,
+ * counting which VMs use a catalog image, and the public image API on top
+ * of storage/ (import, sync, list, rm).
+ */
+#include "config.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "driver/domain.h"
+#include "driver/driver.h"
+#include "driver/image.h"
+#include "storage/storage.h"
+
+/* A concurrent sync of the same image may take this long to finish. */
+#define SYNC_LOCK_TIMEOUT_MS (3600 * 1000)
+
+/* ------------------------------------------------------------- for create */
+
+int qc_driver_image_resolve(qc_ctx *ctx, const char *name, enum qc_arch arch, char **ret_path,
+	char **ret_format, struct qc_error *err)
+{
+	cleanup_image struct qc_image *img = NULL;
+	int r;
+
+	if ((r = qc_validate_name("image", name, err)) < 0)
+		return r;
+	if ((r = qc_catalog_get(ctx->root, name, &img, err)) < 0)
+		return r;
+	if (img->arch && arch != QC_ARCH_INVALID) {
+		const char *want = qc_arch_name(arch);
+		const char *have = qc_storage_arch_canonical(img->arch);
+
+		if (have && strcmp(have, want) != 0) {
+			const char *deb = qc_storage_arch_debian(have);
+
+			return qc_error_set(err, QC_ERR_INVALID,
+				"image '%s' is %s (%s) but the VM is %s; use an %s image (image "
+				"sync "
+				"REF --arch %s) or create the VM with --arch %s",
+				name, deb ? deb : have, have, want, want, want, have);
+		}
+	}
+	*ret_path = TAKE_PTR(img->path);
+	*ret_format = qc_xstrdup(img->format ? img->format : "qcow2");
+	return 0;
+}
+
+/* Is abs inside <root>/images/? */
+static bool in_catalog(const char *root, const char *abs)
+{
+	cleanup_free char *images = qc_xasprintf("%s/images/", root);
+	cleanup_free char *real_images = NULL, *real_file = realpath(abs, NULL);
+
+	real_images = realpath(images, NULL);
+	if (real_images && real_file) {
+		size_t n = strlen(real_images);
+
+		if (strncmp(real_file, real_images, n) == 0 && real_file[n] == '/')
+			return true;
+	}
+	return qc_str_has_prefix(abs, images);
+}
+
+/* Shared by --disk-image and --disk FILE: a readable regular file holding a disk image. */
+static int check_image_file(const char *what, const char *file, char **ret_path, char **ret_format,
+	struct qc_error *err)
+{
+	cleanup_free char *abs = NULL;
+	cleanup_img_info struct qc_img_info *info = NULL;
+	cleanup_close int fd = -1;
+	struct stat st;
+	int r;
+
+	if (!file || !*file)
+		return qc_error_set(err, QC_ERR_INVALID, "%s: empty path", what);
+	if ((r = qc_abspath(file, &abs, err)) < 0)
+		return qc_error_prefix(err, "%s '%s'", what, file);
+	fd = open(abs, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
+	if (fd < 0)
+		return qc_error_errno(err, errno, "%s '%s': cannot read", what, file);
+	if (fstat(fd, &st) < 0)
+		return qc_error_errno(err, errno, "%s '%s'", what, file);
+	if (!S_ISREG(st.st_mode))
+		return qc_error_set(err, QC_ERR_INVALID, "%s '%s': not a regular file", what, file);
+	if ((r = qc_img_info(abs, NULL, true, &info, err)) < 0)
+		return qc_error_prefix(err, "%s '%s' is not a usable disk image", what, file);
+	if (!qc_img_format_importable(info->chain[0].format))
+		return qc_error_set(err, QC_ERR_INVALID,
+			"%s '%s' is in format '%s'; use a qcow2, raw, vmdk or vhdx disk image",
+			what, file, info->chain[0].format);
+	if (strcmp(info->chain[0].format, "raw") == 0 && (st.st_size == 0 || st.st_size % 512 != 0))
+		return qc_error_set(err, QC_ERR_INVALID,
+			"%s '%s' is not a disk image (%lld bytes of raw data, not a whole number "
+			"of "
+			"512-byte sectors)",
+			what, file, (long long) st.st_size);
+	if (info->chain[0].corrupt)
+		return qc_error_set(err, QC_ERR_INVALID,
+			"%s '%s' is marked corrupt; repair it with 'qemu-img check -r all'", what,
+			file);
+	if (strcmp(info->chain[0].format, "qcow2") == 0 &&
+		(r = qc_img_check(abs, "qcow2", NULL, err)) < 0)
+		return qc_error_prefix(err, "%s", what);
+	*ret_path = TAKE_PTR(abs);
+	*ret_format = qc_xstrdup(info->chain[0].format);
+	return 0;
+}
+
+int qc_driver_image_file(const char *file, char **ret_path, char **ret_format, struct qc_error *err)
+{
+	return check_image_file("--disk-image", file, ret_path, ret_format, err);
+}
+
+int qc_driver_image_overlay(const char *path, const char *backing, const char *backing_format,
+	uint64_t disk_size, struct qc_error *err)
+{
+	return qc_img_create_overlay(path, backing, backing_format, disk_size, err);
+}
+
+int qc_driver_disk_create(const char *path, uint64_t size, struct qc_error *err)
+{
+	return qc_img_create(path, "qcow2", size, err);
+}
+
+int qc_driver_disk_from_spec(qc_ctx *ctx, const char *spec, unsigned index, const char *vm_dir,
+	struct qc_disk *disk, uint64_t *ret_size, struct qc_error *err)
+{
+	cleanup_free char *path = NULL, *fmt = NULL;
+	uint64_t size = 0;
+	char target[8];
+	int r;
+
+	if (!spec || !*spec)
+		return qc_error_set(
+			err, QC_ERR_INVALID, "--disk: empty; give a SIZE (10G) or a FILE");
+	if (index < 1 || index > 25)
+		return qc_error_set(
+			err, QC_ERR_INVALID, "--disk '%s': too many disks (at most 25)", spec);
+	snprintf(target, sizeof(target), "vd%c", 'a' + index);
+	if (qc_parse_size("--disk", spec, &size, NULL) == 0) {
+		if (size < 1 << 20)
+			return qc_error_set(
+				err, QC_ERR_INVALID, "--disk '%s': too small, at least 1M", spec);
+		memset(disk, 0, sizeof(*disk));
+		disk->name = qc_xasprintf("disk%u", index);
+		disk->role = QC_ROLE_DATA;
+		disk->device = QC_DEVICE_DISK;
+		disk->bus = QC_BUS_VIRTIO;
+		disk->path = qc_xasprintf("%s/disk%u.qcow2", vm_dir, index);
+		disk->format = qc_xstrdup("qcow2");
+		disk->target = qc_xstrdup(target);
+		disk->owned = true;
+		*ret_size = size;
+		return 0;
+	}
+	if ((r = check_image_file("--disk", spec, &path, &fmt, err)) < 0)
+		return r;
+	if (in_catalog(ctx->root, path))
+		return qc_error_set(err, QC_ERR_INVALID,
+			"--disk '%s' is a catalog image, which must stay unmodified; use --image "
+			"for a VM's root disk, or copy it",
+			spec);
+	memset(disk, 0, sizeof(*disk));
+	disk->name = qc_xasprintf("disk%u", index);
+	disk->role = QC_ROLE_DATA;
+	disk->device = QC_DEVICE_DISK;
+	disk->bus = QC_BUS_VIRTIO;
+	disk->readonly = access(path, W_OK) != 0;
+	disk->path = TAKE_PTR(path);
+	disk->format = TAKE_PTR(fmt);
+	disk->target = qc_xstrdup(target);
+	disk->owned = false;
+	*ret_size = 0;
+	return 0;
+}
+
+/* ------------------------------------------------------------------- users */
+
+static int cmp_str(const void *a, const void *b)
+{
+	return strcmp(*(char *const *) a, *(char *const *) b);
+}
+
+/* Any *.qcow2 in the VM's directory whose backing chain names image_path? */
+static bool overlay_uses(int vms_dfd, const char *vm_dir, const char *vm, const char *image_path)
+{
+	int fd = openat(vms_dfd, vm, O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW);
+	DIR *d;
+	struct dirent *e;
+	bool used = false;
+
+	if (fd < 0)
+		return false;
+	d = fdopendir(fd);
+	if (!d) {
+		close(fd);
+		return false;
+	}
+	while (!used && (e = readdir(d))) {
+		cleanup_free char *p = NULL;
+		cleanup_img_info struct qc_img_info *info = NULL;
+
+		if (!qc_str_has_suffix(e->d_name, ".qcow2"))
+			continue;
+		p = qc_xasprintf("%s/%s", vm_dir, e->d_name);
+		if (qc_img_info(p, "qcow2", false, &info, NULL) < 0)
+			continue;
+		if (info->chain[0].backing && strcmp(info->chain[0].backing, image_path) == 0)
+			used = true;
+	}
+	closedir(d);
+	return used;
+}
+
+int qc_driver_image_users(qc_ctx *ctx, const char *name, char ***ret, struct qc_error *err)
+{
+	cleanup_free char *image_path = qc_xasprintf("%s/images/%s.qcow2", ctx->root, name);
+	cleanup_strvec struct qc_strv users = {0};
+	cleanup_close int vms_dfd = -1;
+	int r, fd;
+	DIR *d;
+	struct dirent *e;
+
+	r = qc_driver_vms_open(ctx, false, &vms_dfd, err);
+	if (r == -ENOENT || (r < 0 && err && err->code == ENOENT)) {
+		qc_error_clear(err);
+		*ret = qc_xzalloc(sizeof(char *));
+		return 0;
+	}
+	if (r < 0)
+		return r;
+	fd = fcntl(vms_dfd, F_DUPFD_CLOEXEC, 3);
+	if (fd < 0)
+		return qc_error_errno(err, errno, "list VMs");
+	d = fdopendir(fd);
+	if (!d) {
+		r = qc_error_errno(err, errno, "list VMs");
+		close(fd);
+		return r;
+	}
+	while ((e = readdir(d))) {
+		cleanup_free char *vm_dir = NULL, *xml = NULL;
+		cleanup_domain struct qc_domain *dom = NULL;
+		bool used = false;
+
+		/* ".create-*" dirs are VMs being assembled; they count too. */
+		if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, ".."))
+			continue;
+		vm_dir = qc_xasprintf("%s/vms/%s", ctx->root, e->d_name);
+		xml = qc_xasprintf("%s/%s", vm_dir, QC_VM_DOMAIN);
+		if (qc_domain_load(xml, NULL, NULL, &dom, NULL) == 0) {
+			for (size_t i = 0; i < dom->n_disks && !used; i++) {
+				const struct qc_disk *dk = &dom->disks[i];
+
+				used = (dk->backing_image &&
+					       strcmp(dk->backing_image, name) == 0) ||
+				       (dk->backing && strcmp(dk->backing, image_path) == 0);
+			}
+		} else {
+			used = overlay_uses(vms_dfd, vm_dir, e->d_name, image_path);
+		}
+		if (used)
+			qc_strv_push(&users, e->d_name);
+	}
+	closedir(d);
+	if (users.n)
+		qsort(users.v, users.n, sizeof(char *), cmp_str);
+	*ret = users.n ? qc_strv_steal(&users) : qc_xzalloc(sizeof(char *));
+	return 0;
+}
+
+/* ---------------------------------------------------------------- public API */
+
+QC_PUBLIC void qc_image_info_free(struct qc_image_info *info)
+{
+	if (!info)
+		return;
+	free(info->name);
+	free(info->arch);
+	free(info->format);
+	free(info->path);
+	free(info->source);
+	free(info->sha256);
+	free(info->distro);
+	free(info->release);
+	free(info->release_version);
+	free(info->version);
+	qc_strv_free(info->users);
+	free(info);
+}
+
+QC_PUBLIC void qc_image_info_list_free(struct qc_image_info **v, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		qc_image_info_free(v[i]);
+	free(v);
+}
+
+/* Takes the strings out of img. */
+static int to_info(
+	qc_ctx *ctx, struct qc_image *img, struct qc_image_info **ret, struct qc_error *err)
+{
+	struct qc_image_info *info = qc_xzalloc(sizeof(*info));
+	int r;
+
+	info->name = TAKE_PTR(img->name);
+	info->arch = TAKE_PTR(img->arch);
+	info->format = TAKE_PTR(img->format);
+	info->path = TAKE_PTR(img->path);
+	info->source = TAKE_PTR(img->source);
+	info->sha256 = TAKE_PTR(img->sha256);
+	info->distro = TAKE_PTR(img->distro);
+	info->release = TAKE_PTR(img->release);
+	info->release_version = TAKE_PTR(img->release_version);
+	info->version = TAKE_PTR(img->version);
+	info->size = img->size;
+	info->virtual_size = img->virtual_size;
+	info->imported_at_ms = img->imported_at;
+	if ((r = qc_driver_image_users(ctx, info->name, &info->users, err)) < 0) {
+		qc_image_info_free(info);
+		return r;
+	}
+	while (info->users[info->n_users])
+		info->n_users++;
+	*ret = info;
+	return 0;
+}
+
+QC_PUBLIC int qc_image_get(
+	qc_ctx *ctx, const char *name, struct qc_image_info **ret, struct qc_error *err)
+{
+	cleanup_image struct qc_image *img = NULL;
+	int r;
+
+	if ((r = qc_catalog_get(ctx->root, name, &img, err)) < 0)
+		return r;
+	return to_info(ctx, img, ret, err);
+}
+
+QC_PUBLIC int qc_image_list(
+	qc_ctx *ctx, struct qc_image_info ***ret, size_t *ret_n, struct qc_error *err)
+{
+	struct qc_image **v = NULL;
+	struct qc_image_info **out;
+	size_t n = 0;
+	int r;
+
+	if ((r = qc_catalog_list(ctx->root, &v, &n, err)) < 0)
+		return r;
+	out = qc_xzalloc((n ? n : 1) * sizeof(*out));
+	for (size_t i = 0; i < n; i++)
+		if ((r = to_info(ctx, v[i], &out[i], err)) < 0) {
+			qc_image_info_list_free(out, i);
+			qc_image_list_free(v, n);
+			return r;
+		}
+	qc_image_list_free(v, n);
+	*ret = out;
+	*ret_n = n;
+	return 0;
+}
+
+struct progress_bridge {
+	qc_ctx *ctx;
+	const char *what;
+};
+
+static void bridge_progress(uint64_t done, uint64_t total, double rate, void *opaque)
+{
+	struct progress_bridge *b = opaque;
+
+	(void) rate;
+	if (b->ctx->progress)
+		b->ctx->progress(b->what, done, total, b->ctx->progress_opaque);
+}
+
+/* $QEMUCTL_HTTP_RETRIES: the number of retries (tests set 0 to see a cut). */
+static int env_retries(void)
+{
+	const char *s = getenv("QEMUCTL_HTTP_RETRIES");
+	uint64_t v;
+
+	if (!s || qc_parse_uint("QEMUCTL_HTTP_RETRIES", s, 0, 100, &v, NULL) < 0)
+		return 0; /* the default */
+	return v == 0 ? -1 : (int) v;
+}
+
+QC_PUBLIC int qc_image_import(qc_ctx *ctx, const struct qc_image_import_opts *o,
+	struct qc_image_info **ret, struct qc_error *err)
+{
+	cleanup_image struct qc_image *img = NULL;
+	cleanup_free char *what = NULL;
+	struct progress_bridge b = {.ctx = ctx};
+	struct qc_import_opts io = {0};
+	int r;
+
+	if (!o->name || !o->source)
+		return qc_error_set(
+			err, QC_ERR_INVALID, "image import: NAME and FILE|URL are needed");
+	what = qc_xasprintf("import %s", o->name);
+	b.what = what;
+	io.sha256 = o->sha256;
+	io.arch = o->arch;
+	/* The user named the URL; http:// is their explicit choice. */
+	io.allow_http = qc_str_has_prefix(o->source, "http://");
+	io.progress = bridge_progress;
+	io.opaque = &b;
+	if ((r = qc_catalog_import(ctx->root, o->name, o->source, &io, &img, err)) < 0)
+		return r;
+	if (!ret)
+		return 0;
+	return to_info(ctx, img, ret, err);
+}
+
+QC_PUBLIC int qc_image_sync(qc_ctx *ctx, const struct qc_image_sync_opts *o,
+	struct qc_image_info **ret, bool *ret_fresh, struct qc_error *err)
+{
+	cleanup_image struct qc_image *img = NULL;
+	cleanup_free char *what = NULL;
+	struct progress_bridge b = {.ctx = ctx};
+	struct qc_sync_opts so = {0};
+	int r;
+
+	if (!o->ref)
+		return qc_error_set(
+			err, QC_ERR_INVALID, "image sync: REF is needed (e.g. ubuntu:24.04)");
+	if (o->name && (r = qc_validate_name("image", o->name, err)) < 0)
+		return r;
+	what = qc_xasprintf("download %s", o->name ? o->name : o->ref);
+	b.what = what;
+	so.ref = o->ref;
+	so.arch = o->arch;
+	so.stream = o->stream;
+	so.name = o->name;
+	so.lock_timeout_ms = SYNC_LOCK_TIMEOUT_MS;
+	so.progress = bridge_progress;
+	so.opaque = &b;
+	so.http.retries = env_retries();
+	if ((r = qc_sync_image(ctx->root, &so, &img, ret_fresh, err)) < 0)
+		return r;
+	if (!ret)
+		return 0;
+	return to_info(ctx, img, ret, err);
+}
+
+QC_PUBLIC int qc_image_remove(qc_ctx *ctx, const char *name, struct qc_error *err)
+{
+	cleanup_image struct qc_image *img = NULL;
+	char **users = NULL;
+	int r;
+
+	if ((r = qc_catalog_get(ctx->root, name, &img, err)) < 0)
+		return r;
+	if ((r = qc_driver_image_users(ctx, name, &users, err)) < 0)
+		return r;
+	if (users[0]) {
+		cleanup_free char *list = qc_strv_join(users, ", ");
+		size_t n = 0;
+
+		while (users[n])
+			n++;
+		r = qc_error_set(err, QC_ERR_BUSY,
+			"image '%s' is used by %zu VM%s: %s; delete %s first", name, n,
+			n == 1 ? "" : "s", list, n == 1 ? "it" : "them");
+		qc_strv_free(users);
+		return r;
+	}
+	qc_strv_free(users);
+	return qc_catalog_remove(ctx->root, name, err);
+}
