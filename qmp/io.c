@@ -652,7 +652,7 @@ int qc_qmp_connect_watch(
 	int64_t deadline = qc_deadline_ms(timeout_ms);
 	struct sockaddr_un sa = {.sun_family = AF_UNIX};
 	cleanup_close int fd = -1;
-	int left;
+	int left, pause = 1;
 
 	if (!path || !*path)
 		return qc_error_set(err, QC_ERR_INVALID, "QMP socket: no path");
@@ -698,9 +698,11 @@ int qc_qmp_connect_watch(
 		if (left == 0)
 			return qc_error_errno(err, e,
 				"QMP socket '%s': connect (gave up after %d ms)", path, timeout_ms);
-		if (nap(watch_fd, left < 0 || left > 10 ? 10 : left))
+		/* 1, 2, 4, 8, 10, 10... ms: QEMU is usually listening within ~20 ms. */
+		if (nap(watch_fd, left < 0 || left > pause ? pause : left))
 			return qc_error_set(err, QC_ERR_EOF,
 				"QMP socket '%s': QEMU exited before accepting connections", path);
+		pause = pause >= 5 ? 10 : pause * 2;
 	}
 	left = qc_time_left_ms(deadline);
 	if (left == 0)
