@@ -1,0 +1,360 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * The pure domain -> qemu-system-* argv builder.  No file system access,
+ * no processes: everything the result depends on is in the domain and the
+ * context, so golden files pin it down (tests/unit/golden/argv/).
+ *
+ * Facts this relies on (checked against QEMU 7.2 on Debian 12):
+ *  - -accel tcg,thread=multi: MTTCG is safe for every guest we run on an
+ *    x86_64 host.  QEMU enables it by default only when the target sets
+ *    TARGET_SUPPORTS_MTTCG (x86_64, aarch64 and ppc64 all do) and the guest
+ *    memory model is no stronger than the host's; x86 TSO is stronger than
+ *    Arm's and Power's weak ordering and equal to an x86 guest's, so QEMU
+ *    accepts thread=multi for all three without its "Guest expects a
+ *    stronger memory ordering" warning (verified: no warning is printed).
+ *  - -sandbox elevateprivileges=deny and -runas do not mix: QEMU installs
+ *    the seccomp filter before -runas calls setgid()/setuid(), so QEMU dies
+ *    of SIGSYS (verified with 7.2).  With ctx->runas the builder leaves
+ *    elevateprivileges out; dropping privileges before exec is better.
+ *  - -serial chardev:serial0 gives q35 an isa-serial (ttyS0), virt its
+ *    PL011 (ttyAMA0) and pseries an spapr-vty (hvc0); no device by hand.
+ *  - The NoCloud seed: ide-cd on q35's built-in AHCI (what cloud images and
+ *    libvirt do); on virt and pseries a read-only virtio-blk disk, because a
+ *    virtio-scsi cdrom needs virtio_scsi + sr_mod in the guest while
+ *    virtio_blk is needed for the root disk anyway, and cloud-init finds the
+ *    seed by its 'cidata' label on any block device.  (qc_arch_info's
+ *    seed_device/seed_bus say so; the disk's own bus decides here.)
+ *  - Option values are comma-separated lists: a ',' in a path is doubled.
+ */
+#include "config.h"
+
+#include <string.h>
+
+#include "driver/domain.h"
+
+#define MiB (UINT64_C(1) << 20)
+
+char *qc_argv_escape(const char *s)
+{
+	struct qc_buf b = {0};
+
+	for (; *s; s++) {
+		if (*s == ',')
+			qc_buf_putc(&b, ',');
+		qc_buf_putc(&b, *s);
+	}
+	return qc_buf_steal(&b);
+}
+
+void qc_argv_disk_ids(
+	const struct qc_domain *d, size_t i, char fmt_node[32], char file_node[32], char dev_id[80])
+{
+	const char *name = d->disks[i].name;
+
+	/* node names are at most 31 bytes; "--I" never collides with a valid name */
+	if (strlen(name) <= 25) {
+		snprintf(fmt_node, 32, "drive-%s", name);
+		snprintf(file_node, 32, "file-%s", name);
+	} else {
+		snprintf(fmt_node, 32, "drive--%zu", i);
+		snprintf(file_node, 32, "file--%zu", i);
+	}
+	snprintf(dev_id, 80, "disk-%s", name);
+}
+
+void qc_argv_nic_ids(const struct qc_domain *d, size_t i, char netdev_id[80], char dev_id[80])
+{
+	snprintf(netdev_id, 80, "hostnet-%s", d->nics[i].name);
+	snprintf(dev_id, 80, "nic-%s", d->nics[i].name);
+}
+
+static bool is_host_cpu(const char *m)
+{
+	return m && (strcmp(m, "host") == 0 || strcmp(m, "host-model") == 0);
+}
+
+char *qc_argv_cpu(const struct qc_domain *d, enum qc_accel accel)
+{
+	const struct qc_arch_info *ai = qc_arch_info(d->arch);
+	const char *m = d->cpu_model;
+
+	if (accel == QC_ACCEL_KVM)
+		return qc_xstrdup(m && !is_host_cpu(m) ? m : "host");
+	/* "host" means "the best there is": under TCG, the arch's default */
+	if (!m || is_host_cpu(m))
+		return qc_xstrdup(ai->cpu_tcg);
+	if (d->arch == QC_ARCH_AARCH64 && strcmp(m, "max") == 0)
+		return qc_xstrdup("max,pauth-impdef=on");
+	return qc_xstrdup(m);
+}
+
+static char *machine_opt(const struct qc_domain *d, enum qc_accel accel)
+{
+	const struct qc_arch_info *ai = qc_arch_info(d->arch);
+	const char *m = d->machine ? d->machine : ai->machine;
+	struct qc_buf b = {0};
+
+	qc_buf_puts(&b, m);
+	if (d->arch == QC_ARCH_AARCH64 && qc_str_has_prefix(m, "virt"))
+		/* KVM: the host's GIC; TCG emulates a GICv3 (cortex-a57 and max both use it) */
+		qc_buf_puts(&b, accel == QC_ACCEL_KVM ? ",gic-version=host" : ",gic-version=3");
+	if (d->arch == QC_ARCH_PPC64LE && qc_str_has_prefix(m, "pseries")) {
+		/* VOF boots a kernel ~3x faster than SLOF; SLOF is kept for disk boot */
+		if (d->kernel)
+			qc_buf_puts(&b, ",x-vof=on");
+		/* TCG cannot provide these spectre/meltdown mitigations and warns at start */
+		if (accel == QC_ACCEL_TCG)
+			qc_buf_puts(&b, ",cap-cfpc=broken,cap-sbbc=broken,cap-ibs=broken,"
+					"cap-ccf-assist=off");
+	}
+	return qc_buf_steal(&b);
+}
+
+/* The disk firmware boots from: the first root disk, else the first disk. */
+static ssize_t boot_disk(const struct qc_domain *d)
+{
+	if (d->kernel || d->n_disks == 0)
+		return -1;
+	for (size_t i = 0; i < d->n_disks; i++)
+		if (d->disks[i].role == QC_ROLE_ROOT)
+			return (ssize_t) i;
+	return 0;
+}
+
+static void add_firmware(struct qc_strv *a, const struct qc_domain *d)
+{
+	const struct qc_arch_info *ai = qc_arch_info(d->arch);
+	const char *code = d->loader;
+	cleanup_free char *c = NULL, *v = NULL;
+
+	if (d->kernel || !ai->firmware_code)
+		return;
+	if (!code && (d->nvram || ai->firmware_required))
+		code = ai->firmware_code;
+	if (!code)
+		return; /* x86_64 without a loader: SeaBIOS */
+	c = qc_argv_escape(code);
+	qc_strv_push(a, "-drive");
+	qc_strv_pushf(a, "if=pflash,format=raw,unit=0,readonly=on,file=%s", c);
+	if (d->nvram) {
+		v = qc_argv_escape(d->nvram);
+		qc_strv_push(a, "-drive");
+		qc_strv_pushf(a, "if=pflash,format=raw,unit=1,file=%s", v);
+	}
+}
+
+static void add_disks(struct qc_strv *a, const struct qc_domain *d)
+{
+	ssize_t boot = boot_disk(d);
+	unsigned sata = 0;
+	bool scsi = false;
+
+	for (size_t i = 0; i < d->n_disks; i++)
+		scsi |= d->disks[i].bus == QC_BUS_SCSI;
+	if (scsi) {
+		qc_strv_push(a, "-device");
+		qc_strv_push(a, "virtio-scsi-pci,id=scsi0");
+	}
+	for (size_t i = 0; i < d->n_disks; i++) {
+		const struct qc_disk *k = &d->disks[i];
+		bool ro = k->readonly || k->device == QC_DEVICE_CDROM;
+		const char *ros = ro ? ",read-only=on" : "";
+		char fmt[32], file[32], dev[80];
+		cleanup_free char *path = qc_argv_escape(k->path);
+		const char *model;
+		cleanup_free char *bus = NULL;
+
+		qc_argv_disk_ids(d, i, fmt, file, dev);
+		qc_strv_push(a, "-blockdev");
+		qc_strv_pushf(a, "driver=file,filename=%s,node-name=%s%s", path, file, ros);
+		qc_strv_push(a, "-blockdev");
+		qc_strv_pushf(a, "driver=%s,file=%s,node-name=%s%s", k->format, file, fmt, ros);
+		switch (k->bus) {
+		case QC_BUS_SCSI:
+			model = k->device == QC_DEVICE_CDROM ? "scsi-cd" : "scsi-hd";
+			bus = qc_xstrdup(",bus=scsi0.0");
+			break;
+		case QC_BUS_SATA:
+			model = k->device == QC_DEVICE_CDROM ? "ide-cd" : "ide-hd";
+			bus = qc_xasprintf(",bus=ide.%u", sata++);
+			break;
+		case QC_BUS_VIRTIO:
+		default:
+			model = "virtio-blk-pci";
+			bus = qc_xstrdup("");
+			break;
+		}
+		qc_strv_push(a, "-device");
+		qc_strv_pushf(a, "%s%s,drive=%s,id=%s%s", model, bus, fmt, dev,
+			(ssize_t) i == boot ? ",bootindex=1" : "");
+	}
+}
+
+static int add_nics(struct qc_strv *a, const struct qc_domain *d, const struct qc_argv_ctx *ctx,
+	struct qc_error *err)
+{
+	for (size_t i = 0; i < d->n_nics; i++) {
+		const struct qc_nic *n = &d->nics[i];
+		char netdev[80], dev[80];
+		struct qc_buf b = {0};
+
+		qc_argv_nic_ids(d, i, netdev, dev);
+		if (n->type == QC_NIC_USER) {
+			qc_buf_printf(&b, "user,id=%s", netdev);
+			for (size_t f = 0; f < n->n_fwds; f++) {
+				const struct qc_hostfwd *w = &n->fwds[f];
+				unsigned port = w->host_port;
+
+				if (!port && ctx->fwd_ports && ctx->fwd_ports[i])
+					port = ctx->fwd_ports[i][f];
+				if (!port) {
+					qc_buf_free(&b);
+					return qc_error_set(err, QC_ERR_INTERNAL,
+						"VM '%s': NIC '%s': no host port was chosen for "
+						"forward to guest port %u",
+						d->name, n->name, w->guest_port);
+				}
+				qc_buf_printf(&b, ",hostfwd=%s:%s:%u-:%u", w->proto,
+					w->host_addr[0] ? w->host_addr : "127.0.0.1", port,
+					w->guest_port);
+			}
+		} else {
+			int fd = i < ctx->n_tap_fds && ctx->tap_fds ? ctx->tap_fds[i] : -1;
+
+			if (fd < 0)
+				return qc_error_set(err, QC_ERR_INTERNAL,
+					"VM '%s': NIC '%s': no tap device was opened for it",
+					d->name, n->name);
+			/* vhost needs /dev/vhost-net, which an unprivileged QEMU cannot open */
+			qc_buf_printf(&b, "tap,id=%s,fd=%d,vhost=off", netdev, fd);
+		}
+		qc_strv_push(a, "-netdev");
+		qc_strv_push_take(a, qc_buf_steal(&b));
+		qc_strv_push(a, "-device");
+		qc_strv_pushf(a, "%s,netdev=%s,mac=%s,id=%s",
+			n->model ? n->model : "virtio-net-pci", netdev, n->mac, dev);
+	}
+	return 0;
+}
+
+static int add_shares(struct qc_strv *a, const struct qc_domain *d, struct qc_error *err)
+{
+	for (size_t i = 0; i < d->n_shares; i++) {
+		const struct qc_share *s = &d->shares[i];
+		cleanup_free char *path = NULL;
+
+		if (!s->path)
+			return qc_error_set(err, QC_ERR_INTERNAL,
+				"VM '%s': share '%s' has no host directory yet", d->name, s->tag);
+		path = qc_argv_escape(s->path);
+		qc_strv_push(a, "-fsdev");
+		qc_strv_pushf(a, "local,id=fsdev-%s,path=%s,security_model=%s%s", s->tag, path,
+			s->security_model ? s->security_model : "mapped-xattr",
+			s->readonly ? ",readonly=on" : "");
+		qc_strv_push(a, "-device");
+		qc_strv_pushf(a, "virtio-9p-pci,fsdev=fsdev-%s,mount_tag=%s,id=fs-%s", s->tag,
+			s->tag, s->tag);
+	}
+	return 0;
+}
+
+static void add_chardev_socket(struct qc_strv *a, const char *id, const char *path)
+{
+	cleanup_free char *p = qc_argv_escape(path);
+
+	qc_strv_push(a, "-chardev");
+	qc_strv_pushf(a, "socket,id=%s,path=%s,server=on,wait=off", id, p);
+}
+
+int qc_build_argv(
+	const struct qc_domain *d, const struct qc_argv_ctx *ctx, char ***ret, struct qc_error *err)
+{
+	cleanup_strvec struct qc_strv a = {0};
+	const struct qc_arch_info *ai;
+	int r;
+
+	r = qc_domain_validate(d, err);
+	if (r < 0)
+		return r;
+	ai = qc_arch_info(d->arch);
+	if (ctx->accel != QC_ACCEL_KVM && ctx->accel != QC_ACCEL_TCG)
+		return qc_error_set(err, QC_ERR_INTERNAL,
+			"VM '%s': argv needs a resolved accelerator (kvm or tcg), not '%s'",
+			d->name, qc_accel_name(ctx->accel));
+	if (!ctx->qmp_path)
+		return qc_error_set(
+			err, QC_ERR_INTERNAL, "VM '%s': argv needs a QMP socket path", d->name);
+	if (d->serial_console && !ctx->serial_path)
+		return qc_error_set(
+			err, QC_ERR_INTERNAL, "VM '%s': argv needs a serial socket path", d->name);
+
+	qc_strv_push(&a, ctx->qemu_binary ? ctx->qemu_binary : ai->qemu_binary);
+	qc_strv_push(&a, "-name");
+	qc_strv_pushf(&a, "guest=%s,debug-threads=on", d->name);
+	qc_strv_push(&a, "-uuid");
+	qc_strv_push(&a, d->uuid_str);
+	qc_strv_push(&a, "-machine");
+	qc_strv_push_take(&a, machine_opt(d, ctx->accel));
+	qc_strv_push(&a, "-accel");
+	qc_strv_push(&a, ctx->accel == QC_ACCEL_KVM ? "kvm" : "tcg,thread=multi");
+	qc_strv_push(&a, "-cpu");
+	qc_strv_push_take(&a, qc_argv_cpu(d, ctx->accel));
+	qc_strv_push(&a, "-smp");
+	qc_strv_pushf(&a, "%u", d->cpus);
+	qc_strv_push(&a, "-m");
+	qc_strv_pushf(&a, "%llu", (unsigned long long) ((d->memory + MiB - 1) / MiB));
+	qc_strv_push(&a, "-nodefaults");
+	qc_strv_push(&a, "-no-user-config");
+	qc_strv_push(&a, "-display");
+	qc_strv_push(&a, "none");
+	qc_strv_push(&a, "-S");
+	if (ctx->sandbox) {
+		qc_strv_push(&a, "-sandbox");
+		qc_strv_push(&a, ctx->runas ? "on,obsolete=deny,spawn=deny,resourcecontrol=deny"
+					    : "on,obsolete=deny,elevateprivileges=deny,spawn=deny,"
+					      "resourcecontrol=deny");
+	}
+	if (ctx->runas) {
+		qc_strv_push(&a, "-runas");
+		qc_strv_push(&a, ctx->runas);
+	}
+	if (ctx->pidfile) {
+		qc_strv_push(&a, "-pidfile");
+		qc_strv_push(&a, ctx->pidfile);
+	}
+	add_chardev_socket(&a, "qmp0", ctx->qmp_path);
+	qc_strv_push(&a, "-mon");
+	qc_strv_push(&a, "chardev=qmp0,mode=control");
+	if (ctx->qmp_event_path) {
+		add_chardev_socket(&a, "qmp1", ctx->qmp_event_path);
+		qc_strv_push(&a, "-mon");
+		qc_strv_push(&a, "chardev=qmp1,mode=control");
+	}
+	if (d->serial_console) {
+		add_chardev_socket(&a, "serial0", ctx->serial_path);
+		qc_strv_push(&a, "-serial");
+		qc_strv_push(&a, "chardev:serial0");
+	}
+	add_firmware(&a, d);
+	if (d->kernel) {
+		qc_strv_push(&a, "-kernel");
+		qc_strv_push(&a, d->kernel);
+		if (d->initrd) {
+			qc_strv_push(&a, "-initrd");
+			qc_strv_push(&a, d->initrd);
+		}
+		if (d->cmdline) {
+			qc_strv_push(&a, "-append");
+			qc_strv_push(&a, d->cmdline);
+		}
+	}
+	add_disks(&a, d);
+	r = add_nics(&a, d, ctx, err);
+	if (r < 0)
+		return r;
+	r = add_shares(&a, d, err);
+	if (r < 0)
+		return r;
+	*ret = qc_strv_steal(&a);
+	return 0;
+}

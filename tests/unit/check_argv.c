@@ -1,0 +1,541 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * driver/argv.c: golden argv per domain kind and arch x accel, error
+ * cases, and one real QEMU (x86_64, TCG, -S) that must accept a generated
+ * argv and answer QMP.
+ */
+#include "config.h"
+
+#include <poll.h>
+#include <signal.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <sys/wait.h>
+
+#include "driver/domain.h"
+#include "tests/unit/check_domain_golden.h"
+#include "tests/unit/unit.h"
+
+#define MiB (UINT64_C(1) << 20)
+
+static struct qc_domain *base(const char *name, enum qc_arch arch)
+{
+	struct qc_domain *d = qc_domain_new();
+
+	d->name = qc_xstrdup(name);
+	d->arch = arch;
+	ck_assert_int_eq(qc_uuid_parse("3f2a1c4e-8b7d-4e21-9c55-0a1b2c3d4e5f", d->uuid), 0);
+	qc_uuid_format(d->uuid, d->uuid_str);
+	d->cpus = 2;
+	d->memory = 1024 * MiB;
+	return d;
+}
+
+static struct qc_argv_ctx ctx_for(enum qc_accel accel)
+{
+	return (struct qc_argv_ctx){
+		.accel = accel,
+		.qmp_path = "/run/qemuctl/3f2a1c4e/qmp.sock",
+		.qmp_event_path = "/run/qemuctl/3f2a1c4e/events.sock",
+		.serial_path = "/run/qemuctl/3f2a1c4e/serial.sock",
+		.sandbox = true,
+	};
+}
+
+static void add_overlay(struct qc_domain *d)
+{
+	struct qc_disk *k = qc_domain_add_disk(d);
+
+	k->name = qc_xstrdup("disk0");
+	k->role = QC_ROLE_ROOT;
+	k->path = qc_xasprintf("/var/lib/qemuctl/vms/%s/disk0.qcow2", d->name);
+	k->format = qc_xstrdup("qcow2");
+	k->backing = qc_xstrdup("/var/lib/qemuctl/images/debian-12.qcow2");
+	k->backing_format = qc_xstrdup("qcow2");
+	k->backing_image = qc_xstrdup("debian-12");
+	k->target = qc_xstrdup("vda");
+	k->owned = true;
+}
+
+static void add_seed(struct qc_domain *d)
+{
+	const struct qc_arch_info *ai = qc_arch_info(d->arch);
+	struct qc_disk *k = qc_domain_add_disk(d);
+
+	k->name = qc_xstrdup("seed");
+	k->role = QC_ROLE_SEED;
+	k->device = ai->seed_device;
+	k->bus = ai->seed_bus;
+	k->path = qc_xasprintf("/var/lib/qemuctl/vms/%s/seed.iso", d->name);
+	k->format = qc_xstrdup("raw");
+	k->readonly = true;
+	k->owned = true;
+}
+
+static void add_kernel(struct qc_domain *d)
+{
+	d->kernel = qc_xstrdup("/var/lib/qemuctl/guest/vmlinuz");
+	d->initrd = qc_xstrdup("/var/lib/qemuctl/guest/initrd.img");
+	d->cmdline = qc_xasprintf("console=%s panic=-1 quiet", qc_arch_info(d->arch)->console);
+}
+
+static void add_user_nic(struct qc_domain *d)
+{
+	struct qc_nic *n = qc_domain_add_nic(d);
+
+	n->name = qc_xstrdup("net0");
+	n->type = QC_NIC_USER;
+	qc_domain_mac(d, 0, n->mac);
+	n->model = qc_xstrdup("virtio-net-pci");
+}
+
+static void golden_argv(const char *name, const struct qc_domain *d, const struct qc_argv_ctx *ctx)
+{
+	cleanup_strv char **argv = NULL;
+	cleanup_free char *text = NULL, *rel = qc_xasprintf("argv/%s.args", name);
+	struct qc_error err = {0};
+	char msg[2048];
+
+	ck_assert_qc_ok(qc_build_argv(d, ctx, &argv, &err), &err);
+	text = golden_join_argv(argv);
+	ck_assert_msg(golden_check(rel, text, msg, sizeof(msg)) == 0, "%s", msg);
+}
+
+START_TEST(argv_kernel_minimal)
+{
+	cleanup_domain struct qc_domain *d = base("tiny", QC_ARCH_X86_64);
+	struct qc_argv_ctx c = ctx_for(QC_ACCEL_TCG);
+
+	d->cpus = 1;
+	d->memory = 256 * MiB;
+	add_kernel(d);
+	golden_argv("kernel-minimal", d, &c);
+}
+END_TEST
+
+START_TEST(argv_overlay_seed)
+{
+	cleanup_domain struct qc_domain *d = base("web", QC_ARCH_X86_64);
+	struct qc_argv_ctx c = ctx_for(QC_ACCEL_TCG);
+
+	add_overlay(d);
+	add_seed(d);
+	add_user_nic(d);
+	golden_argv("overlay-seed", d, &c);
+}
+END_TEST
+
+START_TEST(argv_data_disks)
+{
+	cleanup_domain struct qc_domain *d = base("db", QC_ARCH_X86_64);
+	struct qc_argv_ctx c = ctx_for(QC_ACCEL_TCG);
+	struct qc_disk *k;
+
+	add_overlay(d);
+	k = qc_domain_add_disk(d);
+	k->name = qc_xstrdup("disk1");
+	k->path = qc_xstrdup("/var/lib/qemuctl/vms/db/disk1.qcow2");
+	k->format = qc_xstrdup("qcow2");
+	k->owned = true;
+	k = qc_domain_add_disk(d);
+	k->name = qc_xstrdup("scratch");
+	k->bus = QC_BUS_SCSI;
+	k->path = qc_xstrdup("/srv/data,2026/scratch.raw"); /* a comma QEMU must see doubled */
+	k->format = qc_xstrdup("raw");
+	k = qc_domain_add_disk(d);
+	k->name = qc_xstrdup("a-very-long-disk-name-for-node-names");
+	k->bus = QC_BUS_SATA;
+	k->path = qc_xstrdup("/srv/long.raw");
+	k->format = qc_xstrdup("raw");
+	k->readonly = true;
+	add_seed(d);
+	golden_argv("data-disks", d, &c);
+}
+END_TEST
+
+START_TEST(argv_user_net_forwards)
+{
+	cleanup_domain struct qc_domain *d = base("fwd", QC_ARCH_X86_64);
+	struct qc_argv_ctx c = ctx_for(QC_ACCEL_TCG);
+	static const unsigned ports0[] = {0, 40022};
+	const unsigned *ports[] = {ports0, NULL};
+	struct qc_nic *n;
+
+	add_kernel(d);
+	add_user_nic(d);
+	n = &d->nics[0];
+	n->fwds = qc_xzalloc(2 * sizeof(*n->fwds));
+	n->n_fwds = 2;
+	strcpy(n->fwds[0].proto, "tcp");
+	n->fwds[0].host_port = 8080;
+	n->fwds[0].guest_port = 80;
+	strcpy(n->fwds[1].proto, "tcp");
+	strcpy(n->fwds[1].host_addr, "0.0.0.0");
+	n->fwds[1].guest_port = 22; /* host port chosen at start: ctx */
+	c.fwd_ports = ports;
+	golden_argv("user-net-forwards", d, &c);
+}
+END_TEST
+
+START_TEST(argv_tap_net)
+{
+	cleanup_domain struct qc_domain *d = base("lan", QC_ARCH_X86_64);
+	struct qc_argv_ctx c = ctx_for(QC_ACCEL_TCG);
+	static const int fds[] = {3, 4};
+	struct qc_nic *n;
+
+	add_kernel(d);
+	n = qc_domain_add_nic(d);
+	n->name = qc_xstrdup("net0");
+	n->type = QC_NIC_NETWORK;
+	n->network = qc_xstrdup("lan");
+	n->bridge = qc_xstrdup("qc-lan");
+	n->ip = qc_xstrdup("10.77.0.5/24");
+	qc_domain_mac(d, 0, n->mac);
+	n = qc_domain_add_nic(d);
+	n->name = qc_xstrdup("uplink");
+	n->type = QC_NIC_BRIDGE;
+	n->bridge = qc_xstrdup("br0");
+	n->model = qc_xstrdup("e1000e");
+	qc_domain_mac(d, 1, n->mac);
+	c.tap_fds = fds;
+	c.n_tap_fds = 2;
+	golden_argv("tap-net", d, &c);
+}
+END_TEST
+
+START_TEST(argv_shares)
+{
+	cleanup_domain struct qc_domain *d = base("dev", QC_ARCH_X86_64);
+	struct qc_argv_ctx c = ctx_for(QC_ACCEL_TCG);
+	struct qc_share *s;
+
+	add_kernel(d);
+	s = qc_domain_add_share(d);
+	s->tag = qc_xstrdup("src");
+	s->path = qc_xstrdup("/home/me/src,v2");
+	s->readonly = true;
+	s = qc_domain_add_share(d);
+	s->tag = qc_xstrdup("scratch");
+	s->path = qc_xstrdup("/var/lib/qemuctl/vms/dev/share-scratch");
+	s->empty = true;
+	s->security_model = qc_xstrdup("none");
+	golden_argv("shares", d, &c);
+}
+END_TEST
+
+START_TEST(argv_runas_pidfile_nosandbox)
+{
+	cleanup_domain struct qc_domain *d = base("ru", QC_ARCH_X86_64);
+	struct qc_argv_ctx c = ctx_for(QC_ACCEL_TCG);
+
+	add_kernel(d);
+	d->serial_console = false;
+	c.runas = "qemuctl";
+	c.pidfile = "/run/qemuctl/3f2a1c4e/qemu.pid";
+	c.qmp_event_path = NULL;
+	c.qemu_binary = "/opt/qemu/bin/qemu-system-x86_64";
+	golden_argv("runas-pidfile", d, &c);
+	c.sandbox = false;
+	c.runas = NULL;
+	golden_argv("no-sandbox", d, &c);
+}
+END_TEST
+
+/* Each arch under each accelerator: disk boot with overlay + seed, and kernel boot. */
+static const enum qc_arch arches[] = {QC_ARCH_X86_64, QC_ARCH_AARCH64, QC_ARCH_PPC64LE};
+static const enum qc_accel accels[] = {QC_ACCEL_KVM, QC_ACCEL_TCG};
+
+START_TEST(argv_arch_accel)
+{
+	enum qc_arch arch = arches[_i / 2];
+	enum qc_accel accel = accels[_i % 2];
+	cleanup_domain struct qc_domain *d = base("vm", arch);
+	cleanup_domain struct qc_domain *k = base("vm", arch);
+	struct qc_argv_ctx c = ctx_for(accel);
+	cleanup_free char *n1 = NULL, *n2 = NULL;
+
+	add_overlay(d);
+	add_seed(d);
+	add_user_nic(d);
+	if (arch != QC_ARCH_PPC64LE)
+		d->nvram = qc_xasprintf("/var/lib/qemuctl/vms/vm/nvram.fd");
+	n1 = qc_xasprintf("%s-%s-disk", qc_arch_name(arch), qc_accel_name(accel));
+	golden_argv(n1, d, &c);
+
+	add_kernel(k);
+	add_user_nic(k);
+	n2 = qc_xasprintf("%s-%s-kernel", qc_arch_name(arch), qc_accel_name(accel));
+	golden_argv(n2, k, &c);
+}
+END_TEST
+
+START_TEST(argv_cpu_choice)
+{
+	cleanup_domain struct qc_domain *d = base("c", QC_ARCH_AARCH64);
+	cleanup_free char *a = NULL, *b = NULL, *e = NULL, *f = NULL, *g = NULL;
+
+	a = qc_argv_cpu(d, QC_ACCEL_KVM);
+	b = qc_argv_cpu(d, QC_ACCEL_TCG);
+	ck_assert_str_eq(a, "host");
+	ck_assert_str_eq(b, "cortex-a57");
+	d->cpu_model = qc_xstrdup("max");
+	e = qc_argv_cpu(d, QC_ACCEL_TCG);
+	ck_assert_str_eq(e, "max,pauth-impdef=on");
+	free(d->cpu_model);
+	d->cpu_model = qc_xstrdup("host");
+	f = qc_argv_cpu(d, QC_ACCEL_TCG); /* host under TCG: the arch default */
+	ck_assert_str_eq(f, "cortex-a57");
+	d->arch = QC_ARCH_PPC64LE;
+	g = qc_argv_cpu(d, QC_ACCEL_TCG);
+	ck_assert_str_eq(g, "POWER9");
+}
+END_TEST
+
+START_TEST(argv_escape)
+{
+	cleanup_free char *a = qc_argv_escape("/a,b,,c"), *b = qc_argv_escape("");
+
+	ck_assert_str_eq(a, "/a,,b,,,,c");
+	ck_assert_str_eq(b, "");
+}
+END_TEST
+
+START_TEST(argv_ids)
+{
+	cleanup_domain struct qc_domain *d = base("ids", QC_ARCH_X86_64);
+	char fmt[32], file[32], dev[80];
+	struct qc_disk *k = qc_domain_add_disk(d);
+
+	k->name = qc_xstrdup("abcdefghijklmnopqrstuvwxyz0123456789");
+	qc_argv_disk_ids(d, 0, fmt, file, dev);
+	ck_assert_str_eq(fmt, "drive--0");
+	ck_assert_str_eq(file, "file--0");
+	ck_assert_str_eq(dev, "disk-abcdefghijklmnopqrstuvwxyz0123456789");
+	free(k->name);
+	k->name = qc_xstrdup("disk0");
+	qc_argv_disk_ids(d, 0, fmt, file, dev);
+	ck_assert_str_eq(fmt, "drive-disk0");
+	ck_assert_str_eq(file, "file-disk0");
+}
+END_TEST
+
+START_TEST(argv_errors)
+{
+	cleanup_domain struct qc_domain *d = base("bad", QC_ARCH_X86_64);
+	struct qc_argv_ctx c = ctx_for(QC_ACCEL_AUTO);
+	struct qc_error err = {0};
+	char **argv = NULL;
+	struct qc_nic *n;
+
+	ck_assert_qc_fail(qc_build_argv(d, &c, &argv, &err), &err, QC_ERR_INTERNAL, NULL);
+	ck_assert_str_eq(
+		err.msg, "VM 'bad': argv needs a resolved accelerator (kvm or tcg), not 'auto'");
+	ck_assert_ptr_null(argv);
+
+	c.accel = QC_ACCEL_TCG;
+	n = qc_domain_add_nic(d);
+	n->name = qc_xstrdup("net0");
+	n->type = QC_NIC_BRIDGE;
+	n->bridge = qc_xstrdup("br0");
+	qc_domain_mac(d, 0, n->mac);
+	ck_assert_qc_fail(qc_build_argv(d, &c, &argv, &err), &err, QC_ERR_INTERNAL, NULL);
+	ck_assert_str_eq(err.msg, "VM 'bad': NIC 'net0': no tap device was opened for it");
+
+	n->type = QC_NIC_USER;
+	n->fwds = qc_xzalloc(sizeof(*n->fwds));
+	n->n_fwds = 1;
+	strcpy(n->fwds[0].proto, "tcp");
+	n->fwds[0].guest_port = 22;
+	ck_assert_qc_fail(qc_build_argv(d, &c, &argv, &err), &err, QC_ERR_INTERNAL, NULL);
+	ck_assert_str_eq(err.msg,
+		"VM 'bad': NIC 'net0': no host port was chosen for forward to guest port 22");
+
+	d->cpus = 0; /* invalid domains never reach QEMU */
+	ck_assert_qc_fail(qc_build_argv(d, &c, &argv, &err), &err, QC_ERR_INVALID, NULL);
+	ck_assert_str_eq(err.msg, "VM 'bad': cpus must be between 1 and 1024 (got 0)");
+	ck_assert_ptr_null(argv);
+}
+END_TEST
+
+/* ---------------------------------------------- QEMU accepts our argv */
+
+static int qmp_connect(const char *path, int timeout_ms)
+{
+	int64_t deadline = qc_deadline_ms(timeout_ms);
+	struct sockaddr_un sa = {.sun_family = AF_UNIX};
+
+	snprintf(sa.sun_path, sizeof(sa.sun_path), "%s", path);
+	for (;;) {
+		int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+
+		ck_assert_int_ge(fd, 0);
+		if (connect(fd, (struct sockaddr *) &sa, sizeof(sa)) == 0)
+			return fd;
+		close(fd);
+		if (qc_time_left_ms(deadline) == 0)
+			return -1;
+		qc_sleep_ms(20);
+	}
+}
+
+/* Read one QMP line (bounded, with a deadline) into buf. */
+static bool qmp_line(int fd, char *buf, size_t size, int timeout_ms)
+{
+	int64_t deadline = qc_deadline_ms(timeout_ms);
+	size_t n = 0;
+
+	while (n + 1 < size) {
+		struct pollfd p = {.fd = fd, .events = POLLIN};
+		ssize_t r;
+
+		if (poll(&p, 1, qc_time_left_ms(deadline)) <= 0)
+			return false;
+		r = read(fd, buf + n, 1);
+		if (r <= 0)
+			return false;
+		if (buf[n] == '\n') {
+			buf[n] = 0;
+			return true;
+		}
+		n++;
+	}
+	return false;
+}
+
+/* The reply to the last command, skipping events. */
+static bool qmp_cmd(int fd, const char *cmd, char *buf, size_t size)
+{
+	if (write(fd, cmd, strlen(cmd)) != (ssize_t) strlen(cmd))
+		return false;
+	while (qmp_line(fd, buf, size, 10000))
+		if (!strstr(buf, "\"event\""))
+			return true;
+	return false;
+}
+
+START_TEST(argv_qemu_accepts)
+{
+	char *dir = unit_mkdtemp();
+	cleanup_free char *sub = qc_xasprintf("%s/a,b", dir); /* commas reach QEMU escaped */
+	cleanup_free char *qmp = qc_xasprintf("%s/qmp.sock", sub);
+	cleanup_free char *ev = qc_xasprintf("%s/ev.sock", sub);
+	cleanup_free char *ser = qc_xasprintf("%s/serial.sock", sub);
+	cleanup_free char *disk = qc_xasprintf("%s/data.raw", sub);
+	cleanup_free char *share = qc_xasprintf("%s/share", sub);
+	cleanup_free char *errpath = qc_xasprintf("%s/stderr", dir);
+	cleanup_free char *qemu = qc_find_program("qemu-system-x86_64");
+	cleanup_domain struct qc_domain *d = base("accept", QC_ARCH_X86_64);
+	struct qc_argv_ctx c = ctx_for(QC_ACCEL_TCG);
+	cleanup_strv char **argv = NULL;
+	struct qc_error err = {0};
+	struct qc_spawn_opts o = {0};
+	cleanup_close int errfd = -1, pidfd = -1, fd = -1;
+	char buf[4096];
+	pid_t pid;
+	struct qc_disk *k;
+	struct qc_share *s;
+
+	ck_assert_msg(qemu != NULL,
+		"qemu-system-x86_64 is not installed (apt-get install qemu-system-x86)");
+	ck_assert_int_eq(mkdir(sub, 0700), 0);
+	ck_assert_int_eq(mkdir(share, 0700), 0);
+	fd = open(disk, O_CREAT | O_WRONLY | O_CLOEXEC, 0600);
+	ck_assert_int_ge(fd, 0);
+	ck_assert_int_eq(ftruncate(fd, 1 << 20), 0);
+	close(TAKE_FD(fd));
+
+	d->memory = 128 * MiB;
+	d->cpus = 1;
+	k = qc_domain_add_disk(d);
+	k->name = qc_xstrdup("data");
+	k->path = qc_xstrdup(disk);
+	k->format = qc_xstrdup("raw");
+	add_user_nic(d);
+	s = qc_domain_add_share(d);
+	s->tag = qc_xstrdup("share");
+	s->path = qc_xstrdup(share);
+	s->readonly = true;
+	c.qmp_path = qmp;
+	c.qmp_event_path = ev;
+	c.serial_path = ser;
+	ck_assert_qc_ok(qc_build_argv(d, &c, &argv, &err), &err);
+
+	errfd = open(errpath, O_CREAT | O_WRONLY | O_CLOEXEC, 0600);
+	ck_assert_int_ge(errfd, 0);
+	o.argv = (const char *const *) argv;
+	o.errout = QC_STDIO_FD;
+	o.err_fd = errfd;
+	o.pdeathsig = SIGKILL;
+	ck_assert_qc_ok(qc_spawn_start(&o, &pid, &pidfd, &err), &err);
+
+	fd = qmp_connect(qmp, 10000);
+	if (fd < 0) {
+		cleanup_free char *e = NULL;
+
+		kill(pid, SIGKILL);
+		waitpid(pid, NULL, 0);
+		qc_read_file(AT_FDCWD, errpath, 65536, &e, NULL, NULL);
+		unit_rmdir(dir);
+		ck_abort_msg("QEMU did not open its QMP socket: %s", e ? e : "");
+	}
+	ck_assert(qmp_line(fd, buf, sizeof(buf), 10000));
+	ck_assert_msg(strstr(buf, "\"QMP\""), "greeting: %s", buf);
+	ck_assert(qmp_cmd(fd, "{\"execute\":\"qmp_capabilities\"}\n", buf, sizeof(buf)));
+	ck_assert_msg(strstr(buf, "\"return\""), "%s", buf);
+	ck_assert(qmp_cmd(fd, "{\"execute\":\"query-status\"}\n", buf, sizeof(buf)));
+	ck_assert_msg(strstr(buf, "\"prelaunch\""), "-S: %s", buf);
+	ck_assert(qmp_cmd(fd, "{\"execute\":\"query-block\"}\n", buf, sizeof(buf)));
+	ck_assert_msg(strstr(buf, "a,b/data.raw"), "disk path: %s", buf);
+	ck_assert(qmp_cmd(fd, "{\"execute\":\"quit\"}\n", buf, sizeof(buf)));
+	if (qc_pidfd_wait(pidfd, 10000) != 1)
+		kill(pid, SIGKILL);
+	{
+		int status = 0;
+
+		ck_assert_int_eq(waitpid(pid, &status, 0), pid);
+		ck_assert_msg(
+			WIFEXITED(status) && WEXITSTATUS(status) == 0, "QEMU status %d", status);
+	}
+	unit_rmdir(dir);
+}
+END_TEST
+
+static Suite *argv_suite(void)
+{
+	Suite *s = suite_create("argv");
+	TCase *tc = tcase_create("golden");
+
+	tcase_add_test(tc, argv_kernel_minimal);
+	tcase_add_test(tc, argv_overlay_seed);
+	tcase_add_test(tc, argv_data_disks);
+	tcase_add_test(tc, argv_user_net_forwards);
+	tcase_add_test(tc, argv_tap_net);
+	tcase_add_test(tc, argv_shares);
+	tcase_add_test(tc, argv_runas_pidfile_nosandbox);
+	tcase_add_loop_test(tc, argv_arch_accel, 0, 6);
+	suite_add_tcase(s, tc);
+	tc = tcase_create("pure");
+	tcase_add_test(tc, argv_cpu_choice);
+	tcase_add_test(tc, argv_escape);
+	tcase_add_test(tc, argv_ids);
+	tcase_add_test(tc, argv_errors);
+	suite_add_tcase(s, tc);
+	tc = tcase_create("qemu");
+	tcase_set_timeout(tc, 60);
+	tcase_add_test(tc, argv_qemu_accepts);
+	suite_add_tcase(s, tc);
+	return s;
+}
+
+int main(void)
+{
+	SRunner *sr = srunner_create(argv_suite());
+	int failed;
+
+	srunner_run_all(sr, CK_NORMAL);
+	failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+}

@@ -1,0 +1,79 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * Golden files for the argv and XML tests: tests/unit/golden/<rel>.
+ * QC_REGENERATE=1 rewrites them from the current output (review the diff
+ * before committing).
+ */
+#include "config.h"
+
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "tests/unit/check_domain_golden.h"
+
+char *golden_path(const char *rel)
+{
+	const char *src = getenv("QC_SRCDIR");
+
+	return qc_xasprintf("%s/tests/unit/golden/%s", src && *src ? src : QC_TEST_SRCDIR, rel);
+}
+
+char *golden_read(const char *rel)
+{
+	cleanup_free char *path = golden_path(rel);
+	struct qc_error e = {0};
+	char *buf = NULL;
+
+	if (qc_read_file(AT_FDCWD, path, 16u << 20, &buf, NULL, &e) < 0)
+		return NULL;
+	return buf;
+}
+
+int golden_check(const char *rel, const char *text, char *msg, size_t size)
+{
+	cleanup_free char *path = golden_path(rel), *want = NULL;
+	const char *regen = getenv("QC_REGENERATE");
+	struct qc_error e = {0};
+	size_t line = 1;
+
+	if (regen && strcmp(regen, "1") == 0) {
+		if (qc_write_atomic(AT_FDCWD, path, text, strlen(text), 0644, &e) < 0) {
+			snprintf(msg, size, "regenerate %s: %s", path, e.msg);
+			return -1;
+		}
+		return 0;
+	}
+	if (qc_read_file(AT_FDCWD, path, 16u << 20, &want, NULL, &e) < 0) {
+		snprintf(msg, size, "%s (run with QC_REGENERATE=1 to create it)", e.msg);
+		return -1;
+	}
+	for (size_t i = 0;; i++) {
+		if (want[i] != text[i]) {
+			const char *a = want + i, *b = text + i;
+
+			while (a > want && a[-1] != '\n')
+				a--;
+			while (b > text && b[-1] != '\n')
+				b--;
+			snprintf(msg, size, "%s:%zu differs:\n  want: %.*s\n  got:  %.*s", path,
+				line, (int) strcspn(a, "\n"), a, (int) strcspn(b, "\n"), b);
+			return -1;
+		}
+		if (!want[i])
+			return 0;
+		line += want[i] == '\n';
+	}
+}
+
+char *golden_join_argv(char **argv)
+{
+	struct qc_buf b = {0};
+
+	for (char **a = argv; *a; a++) {
+		qc_buf_puts(&b, *a);
+		qc_buf_putc(&b, '\n');
+	}
+	return qc_buf_steal(&b);
+}
