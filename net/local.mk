@@ -21,6 +21,18 @@ tests_unit_check_net_link_SOURCES = tests/unit/check_net_link.c
 tests_unit_check_net_link_CFLAGS = $(UNIT_CFLAGS)
 tests_unit_check_net_link_LDADD = $(QC_NET_LIBS) $(CHECK_LIBS)
 
+# driver/network*.c: --net SPEC parsing (pure), then named networks, leases,
+# taps and host ports in a private netns and a temporary state root.
+check_PROGRAMS += tests/unit/check_net_driver
+TESTS += tests/unit/check_net_driver
+tests_unit_check_net_driver_SOURCES = tests/unit/check_net_driver.c
+tests_unit_check_net_driver_CFLAGS = $(UNIT_CFLAGS)
+tests_unit_check_net_driver_LDADD = $(QC_LIBS) $(CHECK_LIBS)
+
+# qemuctl net create/list/rm and their refusals, in a netns the script makes.
+dist_noinst_SCRIPTS += tests/integration/net-cli.sh
+TESTS += tests/integration/net-cli.sh
+
 # bench/net: 50 taps on one bridge, netlink vs ip(8) shell-outs, in a private
 # netns the program makes itself (root only; exits 77 otherwise).
 noinst_PROGRAMS += bench/net-bench
