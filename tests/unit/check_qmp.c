@@ -356,7 +356,7 @@ START_TEST(late_reply_dropped)
 	static const struct fake_step s[] = {
 		NEGOTIATE,
 		{F_EXPECT, "slow", NULL, 0},
-		{F_SLEEP, NULL, NULL, 400},
+		{F_SLEEP, NULL, NULL, 1000}, /* well after the client's 150 ms */
 		{F_SEND, "{\"return\": {\"late\": true}, \"id\": $ID}", NULL, 0},
 		{F_EXPECT, "fast", NULL, 0},
 		{F_SEND, "{\"return\": {\"late\": false}, \"id\": $ID}", NULL, 0},
