@@ -270,6 +270,28 @@ QC_PUBLIC int qc_vm_ssh_argv(qc_ctx *ctx, const char *name, const char *identity
 
 /* ---------------------------------------------------- seeds (driver/seed.c) */
 
+/*
+ * A standalone NoCloud seed (`qemuctl seed build`), usable with any
+ * hypervisor: an ISO 9660 image (Rock Ridge + Joliet, volume id "cidata")
+ * holding meta-data, user-data and optionally network-config.
+ */
+struct qc_seed_build_opts {
+	const char *hostname;       /* RFC 1123; NULL: none */
+	const char *user_data;      /* FILE used verbatim (checked), or NULL: a generated
+				     * #cloud-config (hostname, user with sudo and the keys) */
+	const char *meta_data;      /* FILE used verbatim (checked), or NULL: generated */
+	const char *network_config; /* FILE used verbatim (checked), or NULL: none */
+	const char *const *ssh_keys; /* public key FILES, NULL-terminated; none given:
+				      * ~/.ssh/id_*.pub when present */
+	const char *instance_id;    /* NULL: "iid-qemuctl-" + 16 hex of the content hash */
+	const char *user;           /* default user created; NULL: "qemuctl" */
+	bool no_default_keys;       /* do not fall back to ~/.ssh/id_*.pub */
+	bool no_own_key;            /* do not inject qemuctl's own key (ctx NULL: never) */
+};
+/* Write the seed to out_path atomically; ctx may be NULL.  Same options, same bytes. */
+QC_PUBLIC int qc_seed_build(qc_ctx *ctx, const struct qc_seed_build_opts *o, const char *out_path,
+	struct qc_error *err);
+
 /* ------------------------------------------------ doctor (driver/doctor.c) */
 
 enum qc_check_status { QC_CHECK_OK, QC_CHECK_WARN, QC_CHECK_FAIL };

@@ -1,0 +1,361 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * driver/seed.c: qemuctl's own key pair, reading key files, the per-VM seed
+ * (content hash, generation bump, rewrite only on change, nothing changed
+ * on failure) and the public qc_seed_build().  Seeds are read back with
+ * isoinfo through Rock Ridge.
+ */
+#include "config.h"
+
+#include <check.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "cloudinit/cloudinit.h"
+#include "driver/seed.h"
+
+static char tmp[64];
+static int tmp_dfd = -1;
+
+static void setup(void)
+{
+	strcpy(tmp, "/tmp/check_seed_driver.XXXXXX");
+	ck_assert_ptr_nonnull(mkdtemp(tmp));
+	tmp_dfd = open(tmp, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	ck_assert_int_ge(tmp_dfd, 0);
+}
+
+static void teardown(void)
+{
+	struct qc_error err = {0};
+
+	close(tmp_dfd);
+	qc_rm_rf_at(AT_FDCWD, tmp, &err);
+}
+
+static void put(const char *name, const char *text)
+{
+	struct qc_error err = {0};
+
+	ck_assert_msg(
+		qc_write_atomic(tmp_dfd, name, text, strlen(text), 0644, &err) == 0, "%s", err.msg);
+}
+
+static char *path(const char *name)
+{
+	return qc_xasprintf("%s/%s", tmp, name);
+}
+
+/* A file of the ISO, through Rock Ridge. */
+static char *iso_file(const char *iso, const char *file)
+{
+	cleanup_free char *isoinfo = qc_find_program("isoinfo");
+
+	ck_assert_msg(isoinfo != NULL, "isoinfo is needed (apt-get install genisoimage)");
+	const char *argv[] = {isoinfo, "-R", "-i", iso, "-x", file, NULL};
+	struct qc_spawn_opts o = {
+		.argv = argv, .out = QC_STDIO_CAPTURE, .errout = QC_STDIO_CAPTURE};
+	struct qc_spawn_result res = {0};
+	struct qc_error err = {0};
+
+	ck_assert_msg(qc_spawn_check(&o, &res, &err) == 0, "%s", err.msg);
+	char *out = TAKE_PTR(res.out);
+
+	qc_spawn_result_free(&res);
+	return out;
+}
+
+START_TEST(own_key_once)
+{
+	struct qc_error err = {0};
+	cleanup_free char *k1 = NULL, *k2 = NULL, *priv = path("ssh/id_ed25519");
+	struct stat st;
+
+	ck_assert_msg(qc_driver_seed_own_pubkey(tmp, &k1, &err) == 0, "%s", err.msg);
+	ck_assert(qc_str_has_prefix(k1, "ssh-ed25519 "));
+	ck_assert_ptr_null(strchr(k1, '\n'));
+	ck_assert_int_eq(qc_driver_seed_own_pubkey(tmp, &k2, &err), 0);
+	ck_assert_str_eq(k1, k2);
+	ck_assert_int_eq(stat(priv, &st), 0);
+	ck_assert_uint_eq(st.st_mode & 0777, 0600);
+	ck_assert_int_eq(fstatat(tmp_dfd, "ssh", &st, 0), 0);
+	ck_assert_uint_eq(st.st_mode & 0777, 0700);
+	/* no temp files left */
+	cleanup_free char *ls = NULL;
+	int dfd = openat(tmp_dfd, "ssh", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+
+	ck_assert_int_eq(faccessat(dfd, ".tmp-" QC_SEED_OWN_KEY, F_OK, 0), -1);
+	close(dfd);
+	/* a broken .pub is reported, not silently replaced */
+	put("ssh/id_ed25519.pub", "garbage\n");
+	ck_assert_int_lt(qc_driver_seed_own_pubkey(tmp, &ls, &err), 0);
+	ck_assert_ptr_nonnull(strstr(err.msg, "is not an ed25519 public key"));
+}
+END_TEST
+
+START_TEST(read_keys)
+{
+	struct qc_error err = {0};
+	cleanup_free char *a = path("a.pub"), *missing = path("missing.pub"), *home = path("home");
+	char **keys = NULL;
+
+	put("a.pub", "ssh-ed25519 AAAA one\nssh-rsa BBBB two\n");
+	const char *files[] = {a, NULL};
+
+	ck_assert_int_eq(qc_driver_seed_read_keys(files, true, &keys, &err), 0);
+	ck_assert_str_eq(keys[0], "ssh-ed25519 AAAA one");
+	ck_assert_str_eq(keys[1], "ssh-rsa BBBB two");
+	ck_assert_ptr_null(keys[2]);
+	qc_strv_free(keys);
+
+	const char *bad[] = {a, missing, NULL};
+
+	ck_assert_int_eq(qc_driver_seed_read_keys(bad, true, &keys, &err), -ENOENT);
+	cleanup_free char *want =
+		qc_xasprintf("ssh key: open '%s': No such file or directory", missing);
+
+	ck_assert_str_eq(err.msg, want);
+	const char *dir[] = {tmp, NULL};
+
+	ck_assert_int_lt(qc_driver_seed_read_keys(dir, true, &keys, &err), 0);
+	ck_assert_ptr_nonnull(strstr(err.msg, "is a directory"));
+
+	/* defaults: ~/.ssh/id_*.pub in name order, only when no file is given */
+	ck_assert_int_eq(mkdirat(tmp_dfd, "home", 0700), 0);
+	ck_assert_int_eq(mkdirat(tmp_dfd, "home/.ssh", 0700), 0);
+	put("home/.ssh/id_rsa.pub", "ssh-rsa RRRR rsa\n");
+	put("home/.ssh/id_ed25519.pub", "ssh-ed25519 EEEE ed\n");
+	put("home/.ssh/id_bad.pub", "not a key\n");
+	setenv("HOME", home, 1);
+	ck_assert_int_eq(qc_driver_seed_read_keys(NULL, true, &keys, &err), 0);
+	ck_assert_str_eq(keys[0], "ssh-ed25519 EEEE ed");
+	ck_assert_str_eq(keys[1], "ssh-rsa RRRR rsa");
+	ck_assert_ptr_null(keys[2]);
+	qc_strv_free(keys);
+	ck_assert_int_eq(qc_driver_seed_read_keys(NULL, false, &keys, &err), 0);
+	ck_assert_ptr_null(keys[0]);
+	qc_strv_free(keys);
+}
+END_TEST
+
+static struct qc_domain *test_domain(void)
+{
+	struct qc_domain *d = qc_domain_new();
+	static const char *const keys[] = {"ssh-ed25519 AAAA user@host", NULL};
+
+	d->name = qc_xstrdup("web1");
+	qc_domain_gen_uuid(d);
+	d->seed.enabled = true;
+	d->seed.ssh_keys = qc_xzalloc(2 * sizeof(char *));
+	d->seed.ssh_keys[0] = qc_xstrdup(keys[0]);
+	struct qc_nic *n = qc_domain_add_nic(d);
+
+	n->name = qc_xstrdup("net0");
+	n->type = QC_NIC_NETWORK;
+	strcpy(n->mac, "52:54:00:12:34:56");
+	n->ip = qc_xstrdup("10.77.0.5/24");
+	struct qc_share *s = qc_domain_add_share(d);
+
+	s->tag = qc_xstrdup("data");
+	s->path = qc_xstrdup("/srv/data");
+	return d;
+}
+
+START_TEST(vm_seed_generations)
+{
+	struct qc_error err = {0};
+	cleanup_domain struct qc_domain *d = test_domain();
+	cleanup_free char *iso = path("seed.iso");
+	bool changed;
+	struct stat st1, st2;
+
+	ck_assert_msg(qc_driver_seed_build(d, tmp_dfd, tmp, &changed, &err) == 0, "%s", err.msg);
+	ck_assert(changed);
+	ck_assert_uint_eq(d->seed.generation, 1);
+	ck_assert_uint_eq(strlen(d->seed.content_hash), 64);
+	{
+		cleanup_free char *md = iso_file(iso, "/meta-data");
+		cleanup_free char *want =
+			qc_xasprintf("instance-id: iid-%s-1\nlocal-hostname: web1\n", d->uuid_str);
+		cleanup_free char *ud = iso_file(iso, "/user-data");
+		cleanup_free char *nc = iso_file(iso, "/network-config");
+		cleanup_free char *own = NULL;
+
+		ck_assert_str_eq(md, want);
+		ck_assert(qc_str_has_prefix(ud, "#cloud-config\n"));
+		ck_assert_ptr_nonnull(strstr(ud, "\"ssh-ed25519 AAAA user@host\""));
+		ck_assert_int_eq(qc_driver_seed_own_pubkey(tmp, &own, &err), 0);
+		ck_assert_ptr_nonnull(strstr(ud, own));
+		ck_assert_ptr_nonnull(strstr(ud, "[\"data\", \"/mnt/data\", \"9p\""));
+		ck_assert_ptr_nonnull(strstr(nc, "      - 10.77.0.5/24\n"
+						 "    routes:\n"
+						 "      - to: default\n"
+						 "        via: 10.77.0.1\n"));
+	}
+	/* same content: nothing rewritten, same generation */
+	ck_assert_int_eq(stat(iso, &st1), 0);
+	ck_assert_int_eq(qc_driver_seed_build(d, tmp_dfd, tmp, &changed, &err), 0);
+	ck_assert(!changed);
+	ck_assert_uint_eq(d->seed.generation, 1);
+	ck_assert_int_eq(stat(iso, &st2), 0);
+	ck_assert_uint_eq(st1.st_ino, st2.st_ino);
+
+	/* a changed option: a new generation, so cloud-init runs again */
+	free(d->seed.hostname);
+	d->seed.hostname = qc_xstrdup("h2");
+	ck_assert_int_eq(qc_driver_seed_build(d, tmp_dfd, tmp, &changed, &err), 0);
+	ck_assert(changed);
+	ck_assert_uint_eq(d->seed.generation, 2);
+	{
+		cleanup_free char *md = iso_file(iso, "/meta-data");
+		cleanup_free char *want =
+			qc_xasprintf("instance-id: iid-%s-2\nlocal-hostname: h2\n", d->uuid_str);
+
+		ck_assert_str_eq(md, want);
+	}
+	/* a lost seed.iso is rebuilt without a new generation */
+	ck_assert_int_eq(unlinkat(tmp_dfd, "seed.iso", 0), 0);
+	ck_assert_int_eq(qc_driver_seed_build(d, tmp_dfd, tmp, &changed, &err), 0);
+	ck_assert(changed);
+	ck_assert_uint_eq(d->seed.generation, 2);
+	ck_assert_int_eq(access(iso, F_OK), 0);
+
+	/* a bad verbatim file: an error, and neither d nor seed.iso change */
+	cleanup_free char *ud = path("ud.bin");
+	cleanup_free char *hash = qc_xstrdup(d->seed.content_hash);
+
+	put("ud.bin", "hello: world\n");
+	d->seed.user_data = qc_xstrdup(ud);
+	ck_assert_int_eq(stat(iso, &st1), 0);
+	ck_assert_int_eq(qc_driver_seed_build(d, tmp_dfd, tmp, &changed, &err), -QC_ERR_INVALID);
+	cleanup_free char *want = qc_xasprintf(
+		"VM 'web1': seed: --user-data '%s': starts with "
+		"'hello: world', which cloud-init does not recognise; the first line must be "
+		"'#cloud-config', '#!<interpreter>', '#include', '#cloud-boothook', "
+		"'## template: jinja' or 'Content-Type: multipart/...'",
+		ud);
+
+	ck_assert_str_eq(err.msg, want);
+	ck_assert(!changed);
+	ck_assert_uint_eq(d->seed.generation, 2);
+	ck_assert_str_eq(d->seed.content_hash, hash);
+	ck_assert_int_eq(stat(iso, &st2), 0);
+	ck_assert_uint_eq(st1.st_ino, st2.st_ino);
+	/* a good one: verbatim */
+	put("ud.bin", "#!/bin/sh\necho hi\n");
+	ck_assert_int_eq(qc_driver_seed_build(d, tmp_dfd, tmp, &changed, &err), 0);
+	ck_assert(changed);
+	ck_assert_uint_eq(d->seed.generation, 3);
+	cleanup_free char *got = iso_file(iso, "/user-data");
+
+	ck_assert_str_eq(got, "#!/bin/sh\necho hi\n");
+
+	/* disabled: nothing */
+	d->seed.enabled = false;
+	ck_assert_int_eq(qc_driver_seed_build(d, tmp_dfd, tmp, &changed, &err), 0);
+	ck_assert(!changed);
+	/* the seed disk is added once */
+	qc_driver_seed_disk(d, tmp);
+	qc_driver_seed_disk(d, tmp);
+	ck_assert_uint_eq(d->n_disks, 1);
+	ck_assert_str_eq(d->disks[0].path, iso);
+	ck_assert(d->disks[0].readonly);
+}
+END_TEST
+
+START_TEST(standalone_build)
+{
+	struct qc_error err = {0};
+	cleanup_free char *ud = path("user-data"), *nc = path("net.yaml"), *md = path("md.yaml");
+	cleanup_free char *out = path("out.iso"), *out2 = path("out2.iso");
+	cleanup_free uint8_t *a = NULL, *b = NULL;
+	size_t la, lb;
+
+	put("user-data", "#cloud-config\nruncmd: [true]\n");
+	put("net.yaml", "version: 2\nethernets: {}\n");
+	put("md.yaml", "instance-id: mine\n");
+	struct qc_seed_build_opts o = {
+		.hostname = "h1", .user_data = ud, .network_config = nc, .instance_id = "iid-test"};
+
+	ck_assert_msg(qc_seed_build(NULL, &o, out, &err) == 0, "%s", err.msg);
+	ck_assert_int_eq(qc_seed_build(NULL, &o, out2, &err), 0);
+	ck_assert_int_eq(qc_read_file(AT_FDCWD, out, 1 << 20, (char **) &a, &la, &err), 0);
+	ck_assert_int_eq(qc_read_file(AT_FDCWD, out2, 1 << 20, (char **) &b, &lb, &err), 0);
+	ck_assert_uint_eq(la, lb);
+	ck_assert(!memcmp(a, b, la)); /* deterministic */
+	cleanup_free char *m = iso_file(out, "/meta-data"), *u = iso_file(out, "/user-data");
+	cleanup_free char *n = iso_file(out, "/network-config");
+
+	ck_assert_str_eq(m, "instance-id: iid-test\nlocal-hostname: h1\n");
+	ck_assert_str_eq(u, "#cloud-config\nruncmd: [true]\n");
+	ck_assert_str_eq(n, "version: 2\nethernets: {}\n");
+
+	/* verbatim meta-data, generated user-data with an explicit key, no defaults */
+	cleanup_free char *key = path("k.pub");
+
+	put("k.pub", "ssh-ed25519 KKKK k\n");
+	const char *keys[] = {key, NULL};
+	struct qc_seed_build_opts o2 = {.meta_data = md, .ssh_keys = keys};
+
+	ck_assert_msg(qc_seed_build(NULL, &o2, out, &err) == 0, "%s", err.msg);
+	cleanup_free char *m2 = iso_file(out, "/meta-data"), *u2 = iso_file(out, "/user-data");
+
+	ck_assert_str_eq(m2, "instance-id: mine\n");
+	ck_assert_ptr_nonnull(strstr(u2, "\"ssh-ed25519 KKKK k\""));
+
+	/* bad input: clear errors, no output file */
+	cleanup_free char *none = path("none.iso");
+	struct qc_seed_build_opts bad = {.meta_data = md, .instance_id = "x"};
+
+	ck_assert_int_eq(qc_seed_build(NULL, &bad, none, &err), -QC_ERR_INVALID);
+	ck_assert_str_eq(err.msg, "seed: --instance-id and --meta-data exclude each other (the "
+				  "meta-data file holds the instance id)");
+	bad = (struct qc_seed_build_opts){.hostname = "-bad-"};
+	ck_assert_int_eq(qc_seed_build(NULL, &bad, none, &err), -QC_ERR_INVALID);
+	ck_assert(qc_str_has_prefix(err.msg, "seed: --hostname: "));
+	put("bin", "#!/bin/sh\n\x01\x02\xff");
+	cleanup_free char *bin = path("bin");
+
+	bad = (struct qc_seed_build_opts){.user_data = bin};
+	ck_assert_int_eq(qc_seed_build(NULL, &bad, none, &err), -QC_ERR_INVALID);
+	cleanup_free char *want = qc_xasprintf("seed: --user-data '%s': not valid UTF-8 text", bin);
+
+	ck_assert_str_eq(err.msg, want);
+	bad = (struct qc_seed_build_opts){.network_config = ud};
+	ck_assert_int_eq(qc_seed_build(NULL, &bad, none, &err), -QC_ERR_INVALID);
+	ck_assert_int_eq(access(none, F_OK), -1);
+	cleanup_free char *nodir = path("nodir/x.iso");
+
+	ck_assert_int_lt(qc_seed_build(NULL, &o, nodir, &err), 0);
+	ck_assert_ptr_nonnull(strstr(err.msg, "No such file or directory"));
+}
+END_TEST
+
+static Suite *seed_driver_suite(void)
+{
+	Suite *s = suite_create("seed_driver");
+	TCase *t = tcase_create("driver");
+
+	tcase_add_checked_fixture(t, setup, teardown);
+	tcase_add_test(t, own_key_once);
+	tcase_add_test(t, read_keys);
+	tcase_add_test(t, vm_seed_generations);
+	tcase_add_test(t, standalone_build);
+	suite_add_tcase(s, t);
+	return s;
+}
+
+int main(void)
+{
+	SRunner *sr = srunner_create(seed_driver_suite());
+	int failed;
+
+	srunner_run_all(sr, CK_NORMAL);
+	failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+}
