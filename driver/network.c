@@ -85,6 +85,7 @@ static int parse_def(
 		return r;
 	(void) qc_json_as_int(qc_json_get(j, "mtu"), &mtu);
 	(void) qc_json_as_bool(qc_json_get(j, "bridge_created"), &created);
+	(void) qc_json_as_bool(qc_json_get(j, "gateway_added"), &n->gateway_added);
 	if (strcmp(fname, name))
 		return qc_error_set(err, QC_ERR_JSON, "file names network '%s'", fname);
 	if ((r = qc_net_parse_cidr("subnet", subnet, true, &c, err)) < 0 ||
@@ -175,6 +176,8 @@ static int save_def(int dfd, const struct qc_netdef *n, struct qc_error *err)
 	qc_jgen_kstring(g, "gateway", gw);
 	qc_jgen_kstring(g, "bridge", n->bridge);
 	qc_jgen_kbool(g, "bridge_created", n->bridge_created);
+	if (!n->bridge_created)
+		qc_jgen_kbool(g, "gateway_added", n->gateway_added);
 	qc_jgen_kint(g, "mtu", n->mtu);
 	qc_jgen_map_close(g);
 	if ((r = qc_jgen_finish(g, &text, &len, err)) < 0)
@@ -342,6 +345,7 @@ QC_PUBLIC int qc_network_create(
 		if ((r = qc_net_link_ensure_addr_up(nl, bridge, &gw, err)) < 0)
 			return qc_error_prefix(err, "network '%s'", o->name);
 		n.bridge_created = false;
+		n.gateway_added = r > 0;
 	} else {
 		if ((r = qc_net_bridge_create(nl, bridge, o->mtu, &gw, err)) < 0)
 			return qc_error_prefix(err, "network '%s'", o->name);
@@ -350,6 +354,8 @@ QC_PUBLIC int qc_network_create(
 	if ((r = save_def(dfd, &n, err)) < 0) {
 		if (n.bridge_created)
 			(void) qc_net_bridge_delete(nl, bridge, &scratch);
+		else if (n.gateway_added)
+			(void) qc_net_link_del_addr(nl, bridge, &gw, &scratch);
 		return qc_error_prefix(err, "network '%s'", o->name);
 	}
 	return 0;
@@ -400,12 +406,19 @@ QC_PUBLIC int qc_network_remove(qc_ctx *ctx, const char *name, struct qc_error *
 			"network '%s' is in use by VM%s %s; delete %s first (qemuctl delete NAME)",
 			name, vms.n > 1 ? "s" : "", list, vms.n > 1 ? "them" : "it");
 	}
-	if (n.bridge_created) {
+	if (n.bridge_created || n.gateway_added) {
 		if ((r = qc_net_nl_open(&nl, err)) < 0)
 			return qc_error_prefix(err, "network '%s'", name);
+	}
+	if (n.bridge_created) {
 		r = qc_net_bridge_delete(nl, n.bridge, err);
 		/* Already gone (host reboot): fine.  Replaced by a non-bridge: not ours. */
 		if (r < 0 && r != -QC_ERR_NOTFOUND && r != -QC_ERR_INVALID)
+			return qc_error_prefix(err, "network '%s'", name);
+	} else if (n.gateway_added) {
+		struct qc_net_cidr gw = {.addr = n.ipam.gateway, .prefix = n.ipam.subnet.prefix};
+
+		if ((r = qc_net_link_del_addr(nl, n.bridge, &gw, err)) < 0)
 			return qc_error_prefix(err, "network '%s'", name);
 	}
 	leases = qc_xasprintf("%s.leases.json", name);

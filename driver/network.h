@@ -103,6 +103,7 @@ struct qc_netdef {
 	char *name;
 	char *bridge;
 	bool bridge_created; /* net rm deletes only a bridge it made */
+	bool gateway_added; /* on an adopted bridge: net rm removes the address it added */
 	unsigned mtu;
 	struct qc_net_ipam ipam; /* subnet, gateway and (when loaded) leases */
 };

@@ -206,7 +206,7 @@ int qc_net_link_ensure_addr_up(struct qc_net_nl *nl, const char *name,
 {
 	cleanup_rtnl_link struct rtnl_link *l = NULL;
 	cleanup_rtnl_link struct rtnl_link *change = rtnl_link_alloc();
-	int r;
+	int r, added = 0;
 
 	if ((r = qc_net_link_fetch(nl, 0, name, &l, err)) < 0)
 		return r;
@@ -234,11 +234,44 @@ int qc_net_link_ensure_addr_up(struct qc_net_nl *nl, const char *name,
 			qc_net_format_cidr(addr, buf, sizeof(buf));
 			return qc_net_nl_error(err, r, "link '%s': add address %s", name, buf);
 		}
+		added = r >= 0;
 	}
 	if (!(rtnl_link_get_flags(l) & IFF_UP)) {
 		rtnl_link_set_flags(change, IFF_UP);
 		if ((r = rtnl_link_change(nl->sk, l, change, 0)) < 0)
 			return qc_net_nl_error(err, r, "link '%s': set up", name);
+	}
+	return added;
+}
+
+int qc_net_link_del_addr(struct qc_net_nl *nl, const char *name, const struct qc_net_cidr *addr,
+	struct qc_error *err)
+{
+	struct qc_net_link_info info;
+	struct rtnl_addr *a;
+	struct nl_addr *local;
+	uint32_t be = htonl(addr->addr);
+	char buf[24];
+	int r;
+
+	if ((r = qc_net_link_get(nl, name, &info, err)) <= 0)
+		return r;
+	a = rtnl_addr_alloc();
+	local = nl_addr_build(AF_INET, &be, sizeof(be));
+	if (!a || !local)
+		abort();
+	nl_addr_set_prefixlen(local, (int) addr->prefix);
+	rtnl_addr_set_ifindex(a, info.ifindex);
+	rtnl_addr_set_family(a, AF_INET);
+	r = rtnl_addr_set_local(a, local);
+	nl_addr_put(local);
+	if (r >= 0)
+		r = rtnl_addr_delete(nl->sk, a, 0);
+	rtnl_addr_put(a);
+	/* Already gone: EADDRNOTAVAIL from the kernel. */
+	if (r < 0 && r != -NLE_NOADDR) {
+		qc_net_format_cidr(addr, buf, sizeof(buf));
+		return qc_net_nl_error(err, r, "link '%s': delete address %s", name, buf);
 	}
 	return 0;
 }

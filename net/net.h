@@ -142,9 +142,15 @@ int qc_net_bridge_get(
 	struct qc_net_nl *nl, const char *name, struct qc_net_link_info *ret, struct qc_error *err);
 /* Delete a bridge (refuses other kinds of links).  Missing: QC_ERR_NOTFOUND. */
 int qc_net_bridge_delete(struct qc_net_nl *nl, const char *name, struct qc_error *err);
-/* Add addr to the link unless it is there already; bring the link up. */
+/*
+ * Add addr (may be NULL) to the link unless it is there already; bring the
+ * link up.  Returns 1 when the address was added, 0 when it was there.
+ */
 int qc_net_link_ensure_addr_up(struct qc_net_nl *nl, const char *name,
 	const struct qc_net_cidr *addr, struct qc_error *err);
+/* Remove addr from the link; a missing address or link is not an error. */
+int qc_net_link_del_addr(struct qc_net_nl *nl, const char *name, const struct qc_net_cidr *addr,
+	struct qc_error *err);
 
 /* For net/ only: libnl errors -> qc_error ("<object>: <libnl text>"). */
 int qc_net_nl_error(struct qc_error *err, int nlerr, const char *fmt, ...)

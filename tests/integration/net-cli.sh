@@ -77,6 +77,7 @@ qc net create ext --subnet 10.65.0.0/24 --bridge qcbr-ext >/dev/null
 assert_match "$(ip -j addr show dev qcbr-ext)" '"local":"10.65.0.1"' "gateway added to the adopted bridge"
 qc net rm ext >/dev/null
 assert_eq "$(link_kind qcbr-ext)" bridge "adopted bridge kept by net rm"
+assert_eq "$(ip -j addr show dev qcbr-ext | grep -c 10.65.0.1)" 0 "the gateway address it added is gone"
 
 # ---- rm
 qc net rm lan >/dev/null
