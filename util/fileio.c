@@ -288,7 +288,35 @@ int qc_mkdir_p(const char *path, mode_t mode, struct qc_error *err)
 
 static int rm_rf_children(int dfd, const char *path, struct qc_error *err);
 
+static int rm_rf(int dirfd, const char *name, struct qc_error *err);
+
 int qc_rm_rf_at(int dirfd, const char *name, struct qc_error *err)
+{
+	cleanup_free char *copy = NULL;
+	const char *base;
+	size_t n;
+
+	if (!name || !*name)
+		return qc_error_set(err, EINVAL, "remove: empty path");
+	/*
+	 * "link/" would make the kernel follow a symlink to a directory and we
+	 * would empty the target: drop trailing slashes.
+	 */
+	n = strlen(name);
+	if (name[n - 1] == '/') {
+		copy = qc_xstrdup(name);
+		while (n > 0 && copy[n - 1] == '/')
+			copy[--n] = '\0';
+		name = copy;
+	}
+	base = strrchr(name, '/');
+	base = base ? base + 1 : name;
+	if (!*name || strcmp(base, ".") == 0 || strcmp(base, "..") == 0)
+		return qc_error_set(err, EINVAL, "refusing to remove '%s'", name);
+	return rm_rf(dirfd, name, err);
+}
+
+static int rm_rf(int dirfd, const char *name, struct qc_error *err)
 {
 	cleanup_close int fd = -1;
 	int r;
@@ -337,7 +365,7 @@ static int rm_rf_children(int dfd, const char *path, struct qc_error *err)
 		}
 		if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)
 			continue;
-		if ((r = qc_rm_rf_at(dirfd(d), de->d_name, err)) < 0) {
+		if ((r = rm_rf(dirfd(d), de->d_name, err)) < 0) {
 			qc_error_prefix(err, "in '%s'", path);
 			break;
 		}
@@ -370,6 +398,23 @@ int qc_copy_file(
 	if ((r = create_temp(dst_dirfd, dst_name, mode, &tmp, &out, err)) < 0)
 		return r;
 
+	/* copy_file_range() first: in-kernel, and a reflink where the file system can. */
+	for (;;) {
+		ssize_t n = copy_file_range(in, NULL, out, NULL, 1 << 30, 0);
+		if (n > 0)
+			continue;
+		if (n == 0)
+			goto done;
+		if (errno == EINTR)
+			continue;
+		if (errno != EXDEV && errno != EINVAL && errno != ENOSYS && errno != EOPNOTSUPP &&
+			errno != EBADF && errno != EPERM) {
+			r = qc_error_errno(err, errno, "copy '%s' to '%s'", src, dst_name);
+			close(out);
+			goto fail;
+		}
+		break; /* not supported here: read and write (from where it stopped) */
+	}
 	buf = qc_xmalloc(1 << 17);
 	for (;;) {
 		ssize_t n = read(in, buf, 1 << 17);
@@ -388,6 +433,7 @@ int qc_copy_file(
 			goto fail;
 		}
 	}
+done:
 	if ((r = commit_temp(dst_dirfd, tmp, out, dst_name, err)) < 0)
 		goto fail;
 	return 0;

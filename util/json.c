@@ -67,6 +67,8 @@ int qc_json_parse(const char *text, size_t len, qc_json **ret, struct qc_error *
 	char ebuf[512] = "";
 	yajl_val v;
 
+	if (!text)
+		text = "";
 	if (memchr(text, '\0', len))
 		return qc_error_set(
 			err, QC_ERR_JSON, "JSON: invalid input: it contains a NUL byte");

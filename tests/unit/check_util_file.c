@@ -333,6 +333,18 @@ START_TEST(rm_rf)
 	ck_assert_int_lt(fstatat(tmpfd, "toplink", &st, AT_SYMLINK_NOFOLLOW), 0);
 	ck_assert_int_eq(fstatat(tmpfd, "outside/precious", &st, 0), 0);
 
+	/* "link/" must not make the kernel follow the link into the target */
+	ck_assert_int_eq(symlinkat("outside", tmpfd, "slashlink"), 0);
+	ck_assert_qc_ok(qc_rm_rf_at(tmpfd, "slashlink//", &e), &e);
+	ck_assert_int_lt(fstatat(tmpfd, "slashlink", &st, AT_SYMLINK_NOFOLLOW), 0);
+	ck_assert_int_eq(fstatat(tmpfd, "outside/precious", &st, 0), 0);
+	/* nonsense is refused */
+	ck_assert_qc_fail(qc_rm_rf_at(AT_FDCWD, "/", &e), &e, EINVAL, "refusing to remove");
+	ck_assert_qc_fail(qc_rm_rf_at(tmpfd, ".", &e), &e, EINVAL, "refusing to remove '.'");
+	ck_assert_qc_fail(qc_rm_rf_at(tmpfd, "outside/..", &e), &e, EINVAL, NULL);
+	ck_assert_qc_fail(qc_rm_rf_at(tmpfd, "", &e), &e, EINVAL, NULL);
+	ck_assert_int_eq(fstatat(tmpfd, "outside/precious", &st, 0), 0);
+
 	/* missing is not an error; a plain file is removed */
 	ck_assert_qc_ok(qc_rm_rf_at(tmpfd, "missing", &e), &e);
 	ck_assert_qc_ok(qc_rm_rf_at(tmpfd, "outside/precious", &e), &e);
