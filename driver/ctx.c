@@ -1,0 +1,173 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* The context: a handle on a state root, and the layout under it. */
+#include "config.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <pwd.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "driver/driver.h"
+
+int qc_driver_default_root(char **ret, struct qc_error *err)
+{
+	const char *xdg, *home;
+
+	if (geteuid() == 0) {
+		*ret = qc_xstrdup("/var/lib/qemuctl");
+		return 0;
+	}
+	xdg = getenv("XDG_DATA_HOME");
+	if (xdg && xdg[0] == '/') {
+		*ret = qc_xasprintf("%s/qemuctl", xdg);
+		return 0;
+	}
+	home = getenv("HOME");
+	if (!home || home[0] != '/') {
+		struct passwd *pw = getpwuid(geteuid());
+
+		home = pw ? pw->pw_dir : NULL;
+	}
+	if (!home || home[0] != '/')
+		return qc_error_set(err, QC_ERR_INVALID,
+			"cannot find a state root: HOME is not set; pass --root DIR or set "
+			"QEMUCTL_ROOT");
+	*ret = qc_xasprintf("%s/.local/share/qemuctl", home);
+	return 0;
+}
+
+static char *default_run_base(void)
+{
+	const char *xdg = getenv("XDG_RUNTIME_DIR");
+
+	if (geteuid() == 0)
+		return qc_xstrdup("/run/qemuctl");
+	if (xdg && xdg[0] == '/' && strlen(xdg) < 60)
+		return qc_xasprintf("%s/qemuctl", xdg);
+	return qc_xasprintf("/tmp/qemuctl-%u", (unsigned) geteuid());
+}
+
+QC_PUBLIC int qc_ctx_open(const char *root, qc_ctx **ret, struct qc_error *err)
+{
+	cleanup_free char *r = NULL, *abs = NULL;
+	const char *env = getenv("QEMUCTL_ROOT");
+	const char *run = getenv("QEMUCTL_RUNDIR");
+	qc_ctx *ctx;
+	int rc;
+
+	if (root && !root[0])
+		return qc_error_set(err, QC_ERR_INVALID, "state root: empty path");
+	if (root)
+		r = qc_xstrdup(root);
+	else if (env && env[0])
+		r = qc_xstrdup(env);
+	else if ((rc = qc_driver_default_root(&r, err)) < 0)
+		return rc;
+	/* The root need not exist yet: it is created by the first create/define. */
+	if (r[0] == '/') {
+		abs = qc_xstrdup(r);
+	} else {
+		cleanup_free char *cwd = getcwd(NULL, 0);
+
+		if (!cwd)
+			return qc_error_errno(err, errno, "state root '%s': getcwd", r);
+		abs = qc_xasprintf("%s/%s", cwd, r);
+	}
+	while (strlen(abs) > 1 && abs[strlen(abs) - 1] == '/')
+		abs[strlen(abs) - 1] = 0;
+	ctx = qc_xzalloc(sizeof(*ctx));
+	ctx->root = TAKE_PTR(abs);
+	ctx->run_base = run && run[0] == '/' ? qc_xstrdup(run) : default_run_base();
+	*ret = ctx;
+	return 0;
+}
+
+QC_PUBLIC void qc_ctx_close(qc_ctx *ctx)
+{
+	if (!ctx)
+		return;
+	free(ctx->root);
+	free(ctx->run_base);
+	free(ctx);
+}
+
+QC_PUBLIC const char *qc_ctx_root(const qc_ctx *ctx)
+{
+	return ctx->root;
+}
+
+QC_PUBLIC void qc_ctx_set_progress(qc_ctx *ctx, qc_ctx_progress_fn fn, void *opaque)
+{
+	ctx->progress = fn;
+	ctx->progress_opaque = opaque;
+}
+
+char *qc_driver_vm_dir(const qc_ctx *ctx, const char *name)
+{
+	return qc_xasprintf("%s/vms/%s", ctx->root, name);
+}
+
+int qc_driver_vms_open(const qc_ctx *ctx, bool create, int *ret_dfd, struct qc_error *err)
+{
+	cleanup_free char *vms = qc_xasprintf("%s/vms", ctx->root);
+	int fd, rc;
+
+	if (create && (rc = qc_mkdir_p(vms, 0700, err)) < 0)
+		return rc;
+	fd = open(vms, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (fd < 0)
+		return qc_error_errno(err, errno, "state root '%s': cannot open vms/", ctx->root);
+	*ret_dfd = fd;
+	return 0;
+}
+
+int qc_driver_vm_open(const qc_ctx *ctx, const char *name, int *ret_dfd, struct qc_error *err)
+{
+	cleanup_free char *dir = NULL;
+	int fd, rc;
+
+	if ((rc = qc_validate_name("VM", name, err)) < 0)
+		return rc;
+	dir = qc_driver_vm_dir(ctx, name);
+	fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW);
+	if (fd < 0 && (errno == ENOENT || errno == ENOTDIR))
+		return qc_error_set(
+			err, QC_ERR_NOTFOUND, "VM '%s' does not exist (see 'qemuctl list')", name);
+	if (fd < 0)
+		return qc_error_errno(err, errno, "VM '%s': open '%s'", name, dir);
+	if (faccessat(fd, QC_VM_DOMAIN, F_OK, 0) < 0) {
+		close(fd);
+		return qc_error_set(err, QC_ERR_NOTFOUND,
+			"VM '%s' does not exist (no domain.xml in '%s')", name, dir);
+	}
+	*ret_dfd = fd;
+	return 0;
+}
+
+char *qc_driver_run_dir(const qc_ctx *ctx, const char *name)
+{
+	cleanup_free char *dir = qc_driver_vm_dir(ctx, name);
+	char id[17];
+
+	qc_state_run_id(dir, id);
+	return qc_xasprintf("%s/%s", ctx->run_base, id);
+}
+
+int qc_driver_vm_lock(
+	int vm_dfd, const char *name, int timeout_ms, int *ret_fd, struct qc_error *err)
+{
+	cleanup_free char *what = qc_xasprintf("VM '%s'", name);
+	int rc;
+
+	rc = qc_lock_open(vm_dfd, QC_VM_LOCK, LOCK_EX, timeout_ms, what, ret_fd, err);
+	if (rc == -QC_ERR_BUSY)
+		return qc_error_set(err, QC_ERR_BUSY,
+			"VM '%s' is busy: another qemuctl operation holds its lock "
+			"(still held after %d s); retry when it finished",
+			name, timeout_ms / 1000);
+	return rc;
+}

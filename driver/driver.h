@@ -1,0 +1,123 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * driver/ internals shared by the lifecycle, the CLI-facing API and the
+ * per-VM monitor: struct qc_ctx, the state-root layout and state.json.
+ *
+ * State root (DESIGN.md):
+ *   <root>/vms/<name>/domain.xml    definition (atomic writes)
+ *   <root>/vms/<name>/disk0.qcow2   overlay (owned)
+ *   <root>/vms/<name>/seed.iso      NoCloud seed (owned)
+ *   <root>/vms/<name>/console.log   serial console, bounded, rotated to console.log.1
+ *   <root>/vms/<name>/events.jsonl  QMP events with timestamps
+ *   <root>/vms/<name>/state.json    see struct qc_state
+ *   <root>/vms/<name>/qemu.log      QEMU's stderr of the last start
+ *   <root>/vms/<name>/lock          flock: one lifecycle operation at a time
+ *   <root>/vms/<name>/monitor.lock  flock held by qemuctl-monitor for its whole life
+ * Runtime sockets (short paths): <rundir>/<id>/{qmp,events,serial,console}.sock
+ * with <rundir> = /run/qemuctl (root) or $XDG_RUNTIME_DIR/qemuctl, else
+ * /tmp/qemuctl-<uid>, and <id> a hash of the VM directory's path.
+ *
+ * state.json is written by qemuctl-monitor while it lives (at start and at
+ * exit, atomically) and by the library only when no monitor holds
+ * monitor.lock (to record that a monitor died), so there is one writer at a
+ * time.
+ */
+#ifndef QC_DRIVER_H
+#define QC_DRIVER_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "util/util.h"
+#include "driver/qemuctl.h"
+
+struct qc_ctx {
+	char *root; /* absolute */
+	char *run_base; /* directory holding per-VM runtime dirs */
+	qc_ctx_progress_fn progress;
+	void *progress_opaque;
+};
+
+#define QC_VM_LOCK "lock"
+#define QC_VM_MONITOR_LOCK "monitor.lock"
+#define QC_VM_STATE "state.json"
+#define QC_VM_DOMAIN "domain.xml"
+#define QC_VM_CONSOLE_LOG "console.log"
+#define QC_VM_EVENTS "events.jsonl"
+#define QC_VM_QEMU_LOG "qemu.log"
+#define QC_CONSOLE_LOG_MAX (2u << 20) /* rotated to console.log.1 past this */
+
+/* ---- ctx.c */
+/* Default state root for this user (no env lookup). */
+int qc_driver_default_root(char **ret, struct qc_error *err);
+/* <root>/vms/<name> (no checks). */
+char *qc_driver_vm_dir(const qc_ctx *ctx, const char *name);
+/* Open <root>/vms/<name> as an O_DIRECTORY fd; QC_ERR_NOTFOUND names the VM. */
+int qc_driver_vm_open(const qc_ctx *ctx, const char *name, int *ret_dfd, struct qc_error *err);
+/* Create <root> and <root>/vms (0700) when missing; returns an fd on vms/. */
+int qc_driver_vms_open(const qc_ctx *ctx, bool create, int *ret_dfd, struct qc_error *err);
+/* The runtime directory of a VM (not created). */
+char *qc_driver_run_dir(const qc_ctx *ctx, const char *name);
+/* Lifecycle lock of a VM (waits up to timeout_ms). */
+int qc_driver_vm_lock(
+	int vm_dfd, const char *name, int timeout_ms, int *ret_fd, struct qc_error *err);
+
+/* ---- state.c: state.json */
+enum qc_exit_reason {
+	QC_EXIT_NONE = 0, /* never ran, or still running */
+	QC_EXIT_POWEROFF, /* SHUTDOWN guest-shutdown, QEMU exited 0 */
+	QC_EXIT_QUIT, /* SHUTDOWN host-qmp-quit */
+	QC_EXIT_HOST_SIGNAL, /* SHUTDOWN host-signal (SIGTERM/SIGINT to QEMU) */
+	QC_EXIT_CRASHED, /* killed by a signal or a non-zero exit without SHUTDOWN */
+	QC_EXIT_KILLED, /* SIGKILL sent by qemuctl stop/destroy */
+	QC_EXIT_MONITOR_DIED, /* the monitor vanished; QEMU died with it (PDEATHSIG) */
+	QC_EXIT_START_FAILED, /* QEMU never became ready */
+	QC_EXIT_HOST_REBOOT, /* marked running in an earlier boot of the host */
+	QC_EXIT_EXITED, /* exit 0 without a SHUTDOWN event */
+};
+const char *qc_exit_reason_name(enum qc_exit_reason r);
+enum qc_exit_reason qc_exit_reason_from_name(const char *s);
+
+struct qc_state {
+	bool running; /* as written; liveness is monitor.lock */
+	char boot_id[40];
+	pid_t monitor_pid, qemu_pid;
+	int64_t started_at_ms, stopped_at_ms; /* realtime */
+	char *accel, *accel_why; /* chosen at start */
+	char *run_dir; /* runtime sockets of this run */
+	char *qemu_binary;
+	unsigned *ports; /* host ports chosen for forwards (informational) */
+	size_t n_ports;
+	enum qc_exit_reason exit_reason;
+	char *exit_detail; /* "signal 9 (Killed)", "exit 1: ...", "guest-shutdown" */
+	int exit_status; /* raw wait status, -1 when unknown */
+};
+void qc_state_clear(struct qc_state *s);
+void qc_state_clearp(struct qc_state *s);
+#define cleanup_state __attribute__((cleanup(qc_state_clearp)))
+/* Missing file: a zeroed state (never ran), 0. */
+int qc_state_load(int vm_dfd, struct qc_state *ret, struct qc_error *err);
+int qc_state_save(int vm_dfd, const struct qc_state *s, struct qc_error *err);
+int qc_state_to_json(const struct qc_state *s, char **ret, struct qc_error *err);
+int qc_state_from_json(const char *text, size_t len, struct qc_state *ret, struct qc_error *err);
+/* /proc/sys/kernel/random/boot_id into buf (>= 40 bytes); "" when unreadable. */
+void qc_state_boot_id(char *buf, size_t size);
+/* The runtime dir id: 16 hex digits of a hash of the VM directory path. */
+void qc_state_run_id(const char *vm_dir, char out[17]);
+
+/* ---- lifecycle_state.c: liveness and the effective state */
+struct qc_live {
+	bool monitor_alive; /* monitor.lock is held */
+	enum qc_vm_state state;
+	struct qc_state st; /* state.json, reconciled */
+};
+/* Read state.json and monitor.lock; reconcile boot id and a dead monitor (no writes). */
+int qc_driver_live(int vm_dfd, struct qc_live *ret, struct qc_error *err);
+void qc_live_clear(struct qc_live *l);
+
+/* ---- lifecycle_run.c */
+/* Stop whatever runs (quit, then SIGKILL) and wait for the monitor; caller holds the lock. */
+int qc_driver_kill_locked(int vm_dfd, const char *name, struct qc_error *err);
+
+#endif

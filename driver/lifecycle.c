@@ -1,0 +1,391 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * Defining VMs: create (overlay on a backing image, kernel boot), define
+ * from XML, dumpxml, undefine, delete.  A new VM is assembled in a hidden
+ * temp directory under vms/ and renamed into place (RENAME_NOREPLACE), so a
+ * failed or concurrent create leaves nothing behind.
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "driver/domain.h"
+#include "driver/driver.h"
+#include "storage/storage.h"
+
+#ifndef RENAME_NOREPLACE
+#define RENAME_NOREPLACE (1 << 0)
+#endif
+
+#define MiB (UINT64_C(1) << 20)
+
+/* The lock files exist from the start, so a refused operation changes nothing on disk. */
+static int make_lock_files(int dfd, struct qc_error *err)
+{
+	static const char *const names[] = {QC_VM_LOCK, QC_VM_MONITOR_LOCK};
+	size_t i;
+
+	for (i = 0; i < QC_ARRAY_SIZE(names); i++) {
+		int fd = openat(dfd, names[i], O_WRONLY | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
+
+		if (fd < 0)
+			return qc_error_errno(err, errno, "create %s", names[i]);
+		close(fd);
+	}
+	return 0;
+}
+
+/* A readable regular file, as an absolute path. */
+static int check_input_file(const char *what, const char *path, char **ret, struct qc_error *err)
+{
+	cleanup_free char *abs = NULL;
+	cleanup_close int fd = -1;
+	struct stat st;
+	int rc;
+
+	if (!path[0])
+		return qc_error_set(err, QC_ERR_INVALID, "%s: empty path", what);
+	if ((rc = qc_abspath(path, &abs, err)) < 0)
+		return qc_error_prefix(err, "%s '%s'", what, path);
+	fd = open(abs, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
+	if (fd < 0)
+		return qc_error_errno(err, errno, "%s '%s': cannot read", what, path);
+	if (fstat(fd, &st) < 0)
+		return qc_error_errno(err, errno, "%s '%s'", what, path);
+	if (!S_ISREG(st.st_mode))
+		return qc_error_set(err, QC_ERR_INVALID, "%s '%s': not a regular file", what, path);
+	*ret = TAKE_PTR(abs);
+	return 0;
+}
+
+static int vm_exists(qc_ctx *ctx, const char *name)
+{
+	cleanup_free char *dir = qc_driver_vm_dir(ctx, name);
+	struct stat st;
+
+	return lstat(dir, &st) == 0;
+}
+
+/* Fill d from the options; no side effects on disk. */
+static int build_domain(qc_ctx *ctx, const struct qc_vm_create_opts *o, const char *final_dir,
+	struct qc_domain *d, struct qc_error *err)
+{
+	int rc;
+
+	d->name = qc_xstrdup(o->name);
+	qc_domain_gen_uuid(d);
+	if (o->arch) {
+		d->arch = qc_arch_from_name(o->arch);
+		if (d->arch == QC_ARCH_INVALID)
+			return qc_error_set(err, QC_ERR_INVALID,
+				"--arch '%s': unknown architecture; use x86_64, aarch64 or ppc64le",
+				o->arch);
+	}
+	if (o->accel && (rc = qc_accel_from_name(o->accel, &d->accel)) < 0)
+		return qc_error_set(
+			err, QC_ERR_INVALID, "--accel '%s': use auto, kvm or tcg", o->accel);
+	if (o->cpus)
+		d->cpus = o->cpus;
+	if (o->memory) {
+		if (o->memory < 16 * MiB)
+			return qc_error_set(err, QC_ERR_INVALID,
+				"--memory %llu bytes: too small, at least 16M",
+				(unsigned long long) o->memory);
+		d->memory = o->memory;
+	}
+	if (o->initrd && !o->kernel)
+		return qc_error_set(err, QC_ERR_INVALID, "--initrd needs --kernel");
+	if (o->append && !o->kernel)
+		return qc_error_set(err, QC_ERR_INVALID, "--append needs --kernel");
+	if (o->kernel && (rc = check_input_file("--kernel", o->kernel, &d->kernel, err)) < 0)
+		return rc;
+	if (o->initrd && (rc = check_input_file("--initrd", o->initrd, &d->initrd, err)) < 0)
+		return rc;
+	if (o->append)
+		d->cmdline = qc_xstrdup(o->append);
+	if (o->image && o->disk_image)
+		return qc_error_set(
+			err, QC_ERR_INVALID, "--image and --disk-image exclude each other");
+	if (!o->kernel && !o->image && !o->disk_image)
+		return qc_error_set(err, QC_ERR_INVALID,
+			"VM '%s': nothing to boot; give --image NAME, --disk-image FILE or "
+			"--kernel FILE",
+			o->name);
+	if (o->image || o->disk_image) {
+		struct qc_disk *dk;
+		cleanup_free char *backing = NULL, *fmt = NULL, *img_name = NULL;
+
+		if (o->image) {
+			cleanup_image struct qc_image *img = NULL;
+
+			if ((rc = qc_validate_name("image", o->image, err)) < 0)
+				return rc;
+			if ((rc = qc_catalog_get(ctx->root, o->image, &img, err)) < 0)
+				return qc_error_prefix(err, "--image '%s'", o->image);
+			backing = qc_xstrdup(img->path);
+			fmt = qc_xstrdup(img->format ? img->format : "qcow2");
+			img_name = qc_xstrdup(o->image);
+		} else {
+			cleanup_img_info struct qc_img_info *info = NULL;
+
+			if ((rc = check_input_file("--disk-image", o->disk_image, &backing, err)) <
+				0)
+				return rc;
+			if ((rc = qc_img_info(backing, NULL, false, &info, err)) < 0)
+				return qc_error_prefix(err, "--disk-image '%s'", o->disk_image);
+			fmt = qc_xstrdup(info->chain[0].format);
+		}
+		dk = qc_domain_add_disk(d);
+		dk->name = qc_xstrdup("disk0");
+		dk->role = QC_ROLE_ROOT;
+		dk->device = QC_DEVICE_DISK;
+		dk->bus = QC_BUS_VIRTIO;
+		dk->path = qc_xasprintf("%s/disk0.qcow2", final_dir);
+		dk->format = qc_xstrdup("qcow2");
+		dk->backing = TAKE_PTR(backing);
+		dk->backing_format = TAKE_PTR(fmt);
+		dk->backing_image = TAKE_PTR(img_name);
+		dk->target = qc_xstrdup("vda");
+		dk->owned = true;
+	}
+	/* The NoCloud seed is built only when asked for (seed options). */
+	d->seed.enabled = !o->no_seed && (o->hostname || o->user_data || o->network_config ||
+						 (o->ssh_keys && o->ssh_keys[0]));
+	if (d->seed.enabled)
+		return qc_error_set(err, QC_ERR_UNSUPPORTED,
+			"seed options (--hostname, --ssh-key, --user-data, --network-config) are "
+			"not available in this build yet");
+	if (o->nets && o->nets[0] && strcmp(o->nets[0], "none") != 0)
+		return qc_error_set(err, QC_ERR_UNSUPPORTED,
+			"--net '%s': networks are not available in this build yet", o->nets[0]);
+	if (o->disks && o->disks[0])
+		return qc_error_set(
+			err, QC_ERR_UNSUPPORTED, "--disk: not available in this build yet");
+	if ((rc = qc_domain_validate(d, err)) < 0)
+		return rc;
+	return 0;
+}
+
+QC_PUBLIC int qc_vm_create(qc_ctx *ctx, const struct qc_vm_create_opts *o, struct qc_error *err)
+{
+	cleanup_domain struct qc_domain *d = qc_domain_new();
+	cleanup_free char *final_dir = NULL, *tmp_name = NULL, *tmp_dir = NULL;
+	cleanup_close int vms_dfd = -1, tmp_dfd = -1;
+	struct qc_error scratch = {0};
+	size_t i;
+	int rc;
+
+	if (!o->name)
+		return qc_error_set(err, QC_ERR_INVALID, "a VM name is required");
+	if ((rc = qc_validate_name("VM", o->name, err)) < 0)
+		return rc;
+	if (vm_exists(ctx, o->name))
+		return qc_error_set(err, QC_ERR_EXISTS,
+			"VM '%s' already exists; pick another name or 'qemuctl delete %s' first",
+			o->name, o->name);
+	final_dir = qc_driver_vm_dir(ctx, o->name);
+	if ((rc = build_domain(ctx, o, final_dir, d, err)) < 0)
+		return rc;
+
+	/* Only now touch the state root. */
+	if ((rc = qc_driver_vms_open(ctx, true, &vms_dfd, err)) < 0)
+		return rc;
+	tmp_name = qc_xasprintf(".create-%s.%d", o->name, (int) getpid());
+	tmp_dir = qc_xasprintf("%s/vms/%s", ctx->root, tmp_name);
+	if (mkdirat(vms_dfd, tmp_name, 0700) < 0)
+		return qc_error_errno(err, errno, "mkdir '%s'", tmp_dir);
+	tmp_dfd = openat(vms_dfd, tmp_name, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (tmp_dfd < 0) {
+		rc = qc_error_errno(err, errno, "open '%s'", tmp_dir);
+		goto fail;
+	}
+	for (i = 0; i < d->n_disks; i++) {
+		struct qc_disk *dk = &d->disks[i];
+		cleanup_free char *tmp_path = NULL;
+
+		if (dk->role != QC_ROLE_ROOT || !dk->backing)
+			continue;
+		tmp_path = qc_xasprintf("%s/%s", tmp_dir, strrchr(dk->path, '/') + 1);
+		rc = qc_img_create_overlay(
+			tmp_path, dk->backing, dk->backing_format, o->disk_size, err);
+		if (rc < 0) {
+			qc_error_prefix(err, "VM '%s': disk '%s'", o->name, dk->name);
+			goto fail;
+		}
+	}
+	if ((rc = make_lock_files(tmp_dfd, err)) < 0 ||
+		(rc = qc_domain_save(d, tmp_dfd, QC_VM_DOMAIN, err)) < 0) {
+		qc_error_prefix(err, "VM '%s'", o->name);
+		goto fail;
+	}
+	if (renameat2(vms_dfd, tmp_name, vms_dfd, o->name, RENAME_NOREPLACE) < 0) {
+		if (errno == EEXIST || errno == ENOTEMPTY)
+			rc = qc_error_set(err, QC_ERR_EXISTS, "VM '%s' already exists", o->name);
+		else
+			rc = qc_error_errno(err, errno, "rename '%s' to '%s'", tmp_dir, final_dir);
+		goto fail;
+	}
+	(void) qc_fsync_dir(vms_dfd, NULL);
+	return 0;
+fail:
+	(void) qc_rm_rf_at(vms_dfd, tmp_name, &scratch);
+	return rc;
+}
+
+QC_PUBLIC int qc_vm_define(qc_ctx *ctx, const char *xml_path, qc_vm_warn_fn warn, void *opaque,
+	char **ret_name, struct qc_error *err)
+{
+	cleanup_domain struct qc_domain *d = NULL;
+	cleanup_close int vms_dfd = -1, dfd = -1, lock_fd = -1;
+	cleanup_free char *tmp_name = NULL;
+	struct qc_error scratch = {0};
+	int rc;
+
+	if ((rc = qc_domain_load(xml_path, warn, opaque, &d, err)) < 0)
+		return rc;
+	if ((rc = qc_domain_validate(d, err)) < 0)
+		return qc_error_prefix(err, "%s", xml_path);
+	if ((rc = qc_validate_name("VM", d->name, err)) < 0)
+		return qc_error_prefix(err, "%s", xml_path);
+	if (vm_exists(ctx, d->name)) {
+		struct qc_live live;
+
+		/* Redefine: only while stopped, under the VM's lock. */
+		if ((rc = qc_driver_vm_open(ctx, d->name, &dfd, err)) < 0)
+			return rc;
+		if ((rc = qc_driver_vm_lock(dfd, d->name, 30000, &lock_fd, err)) < 0)
+			return rc;
+		if ((rc = qc_driver_live(dfd, &live, err)) < 0)
+			return rc;
+		rc = live.monitor_alive;
+		qc_live_clear(&live);
+		if (rc)
+			return qc_error_set(err, QC_ERR_STATE,
+				"VM '%s' is running; stop it before redefining it", d->name);
+		if ((rc = qc_domain_save(d, dfd, QC_VM_DOMAIN, err)) < 0)
+			return qc_error_prefix(err, "VM '%s'", d->name);
+	} else {
+		if ((rc = qc_driver_vms_open(ctx, true, &vms_dfd, err)) < 0)
+			return rc;
+		tmp_name = qc_xasprintf(".define-%s.%d", d->name, (int) getpid());
+		if (mkdirat(vms_dfd, tmp_name, 0700) < 0)
+			return qc_error_errno(err, errno, "mkdir vms/%s", tmp_name);
+		dfd = openat(vms_dfd, tmp_name, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+		if (dfd < 0)
+			rc = qc_error_errno(err, errno, "open vms/%s", tmp_name);
+		else if ((rc = make_lock_files(dfd, err)) == 0)
+			rc = qc_domain_save(d, dfd, QC_VM_DOMAIN, err);
+		if (rc == 0 && renameat2(vms_dfd, tmp_name, vms_dfd, d->name, RENAME_NOREPLACE) < 0)
+			rc = errno == EEXIST || errno == ENOTEMPTY
+				     ? qc_error_set(err, QC_ERR_EXISTS, "VM '%s' already exists",
+					       d->name)
+				     : qc_error_errno(err, errno, "rename vms/%s", tmp_name);
+		if (rc < 0) {
+			(void) qc_rm_rf_at(vms_dfd, tmp_name, &scratch);
+			return rc;
+		}
+	}
+	if (ret_name)
+		*ret_name = qc_xstrdup(d->name);
+	return 0;
+}
+
+QC_PUBLIC int qc_vm_dumpxml(qc_ctx *ctx, const char *name, char **ret_xml, struct qc_error *err)
+{
+	cleanup_close int dfd = -1;
+	int rc;
+
+	if ((rc = qc_driver_vm_open(ctx, name, &dfd, err)) < 0)
+		return rc;
+	if ((rc = qc_read_file(dfd, QC_VM_DOMAIN, QC_XML_MAX_BYTES, ret_xml, NULL, err)) < 0)
+		return qc_error_prefix(err, "VM '%s'", name);
+	return 0;
+}
+
+/* Lock a VM that must not run (delete --force stops it first). */
+static int lock_stopped(qc_ctx *ctx, const char *name, bool force, int *ret_dfd, int *ret_lock,
+	struct qc_error *err)
+{
+	cleanup_close int dfd = -1, lock_fd = -1;
+	struct qc_live live;
+	bool alive;
+	int rc;
+
+	if ((rc = qc_driver_vm_open(ctx, name, &dfd, err)) < 0)
+		return rc;
+	if ((rc = qc_driver_vm_lock(dfd, name, 30000, &lock_fd, err)) < 0)
+		return rc;
+	if ((rc = qc_driver_live(dfd, &live, err)) < 0)
+		return rc;
+	alive = live.monitor_alive;
+	qc_live_clear(&live);
+	if (alive && !force)
+		return qc_error_set(err, QC_ERR_STATE,
+			"VM '%s' is running; stop it first or use --force", name);
+	if (alive && (rc = qc_driver_kill_locked(dfd, name, err)) < 0)
+		return rc;
+	*ret_dfd = TAKE_FD(dfd);
+	*ret_lock = TAKE_FD(lock_fd);
+	return 0;
+}
+
+/* Move vms/<name> aside and remove it; never follows symlinks out of it. */
+static int remove_vm_dir(qc_ctx *ctx, const char *name, struct qc_error *err)
+{
+	cleanup_close int vms_dfd = -1;
+	cleanup_free char *tomb = qc_xasprintf(".delete-%s.%d", name, (int) getpid());
+	cleanup_free char *rdir = qc_driver_run_dir(ctx, name);
+	int rc;
+
+	if ((rc = qc_driver_vms_open(ctx, false, &vms_dfd, err)) < 0)
+		return rc;
+	if (renameat(vms_dfd, name, vms_dfd, tomb) < 0)
+		return qc_error_errno(err, errno, "VM '%s': rename for removal", name);
+	(void) rmdir(rdir);
+	if ((rc = qc_rm_rf_at(vms_dfd, tomb, err)) < 0)
+		return qc_error_prefix(err, "VM '%s'", name);
+	(void) qc_fsync_dir(vms_dfd, NULL);
+	return 0;
+}
+
+QC_PUBLIC int qc_vm_undefine(qc_ctx *ctx, const char *name, struct qc_error *err)
+{
+	cleanup_close int dfd = -1, lock_fd = -1;
+	cleanup_domain struct qc_domain *d = NULL;
+	cleanup_free char *xml = NULL;
+	size_t i;
+	int rc;
+
+	if ((rc = lock_stopped(ctx, name, false, &dfd, &lock_fd, err)) < 0)
+		return rc;
+	xml = qc_xasprintf("%s/vms/%s/%s", ctx->root, name, QC_VM_DOMAIN);
+	if ((rc = qc_domain_load(xml, NULL, NULL, &d, err)) < 0)
+		return qc_error_prefix(err, "VM '%s'", name);
+	for (i = 0; i < d->n_disks; i++)
+		if (d->disks[i].owned && access(d->disks[i].path, F_OK) == 0)
+			return qc_error_set(err, QC_ERR_STATE,
+				"VM '%s' owns disk '%s' (%s); 'qemuctl delete %s' removes the VM "
+				"with its disks",
+				name, d->disks[i].name, d->disks[i].path, name);
+	return remove_vm_dir(ctx, name, err);
+}
+
+QC_PUBLIC int qc_vm_delete(qc_ctx *ctx, const char *name, bool force, struct qc_error *err)
+{
+	cleanup_close int dfd = -1, lock_fd = -1;
+	int rc;
+
+	/*
+	 * Owned disks (overlay, seed, nvram) live in the VM's directory; backing
+	 * images and user files live elsewhere and are never touched.
+	 */
+	if ((rc = lock_stopped(ctx, name, force, &dfd, &lock_fd, err)) < 0)
+		return rc;
+	return remove_vm_dir(ctx, name, err);
+}

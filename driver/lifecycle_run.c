@@ -1,0 +1,527 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * Running VMs: start (forks qemuctl-monitor), stop, destroy, pause, resume,
+ * reboot, raw QMP.  Every operation holds the VM's lifecycle lock.
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "driver/domain.h"
+#include "driver/driver.h"
+#include "qmp/qmp.h"
+
+#define LOCK_TIMEOUT_MS 60000
+#define OP_LOCK_TIMEOUT_MS 30000
+#define START_TIMEOUT_MS 30000
+#define QMP_TIMEOUT_MS 5000
+#define POWERDOWN_EVERY_MS 1500
+#define STOP_TIMEOUT_MS 60000
+#define QUIT_WAIT_MS 5000
+#define KILL_WAIT_MS 5000
+
+/* An operation on one VM: its directory, its lock, what it is doing. */
+struct vm_op {
+	const char *name;
+	int dfd, lock_fd;
+	struct qc_live live;
+};
+
+static void vm_op_clear(struct vm_op *op)
+{
+	if (op->lock_fd >= 0)
+		close(op->lock_fd);
+	if (op->dfd >= 0)
+		close(op->dfd);
+	qc_live_clear(&op->live);
+	op->dfd = op->lock_fd = -1;
+}
+
+/* Open, lock and read the state; persist the end of a run whose monitor died. */
+static int vm_op_begin(
+	qc_ctx *ctx, const char *name, int lock_timeout_ms, struct vm_op *op, struct qc_error *err)
+{
+	int rc;
+
+	*op = (struct vm_op){.name = name, .dfd = -1, .lock_fd = -1};
+	if ((rc = qc_driver_vm_open(ctx, name, &op->dfd, err)) < 0)
+		return rc;
+	if ((rc = qc_driver_vm_lock(op->dfd, name, lock_timeout_ms, &op->lock_fd, err)) < 0)
+		return rc;
+	if ((rc = qc_driver_live(op->dfd, &op->live, err)) < 0)
+		return qc_error_prefix(err, "VM '%s'", name);
+	if (!op->live.monitor_alive && op->live.st.exit_reason != QC_EXIT_NONE) {
+		struct qc_state disk = {0};
+
+		/* Only when state.json still says running (reconciled in memory). */
+		if (qc_state_load(op->dfd, &disk, NULL) == 0 && disk.running) {
+			op->live.st.stopped_at_ms = qc_realtime_ms();
+			(void) qc_state_save(op->dfd, &op->live.st, NULL);
+		}
+		qc_state_clear(&disk);
+	}
+	return 0;
+}
+
+static int need_running(struct vm_op *op, struct qc_error *err)
+{
+	if (op->live.monitor_alive)
+		return 0;
+	return qc_error_set(err, QC_ERR_STATE, "VM '%s' is not running (state: %s)", op->name,
+		qc_vm_state_name(op->live.state));
+}
+
+static int vm_qmp(struct vm_op *op, struct qc_qmp **ret, struct qc_error *err)
+{
+	cleanup_free char *path = NULL;
+	int rc;
+
+	if (!op->live.st.run_dir)
+		return qc_error_set(
+			err, QC_ERR_STATE, "VM '%s': state.json names no runtime dir", op->name);
+	path = qc_xasprintf("%s/qmp.sock", op->live.st.run_dir);
+	if ((rc = qc_qmp_connect(path, QMP_TIMEOUT_MS, ret, err)) < 0)
+		return qc_error_prefix(err, "VM '%s'", op->name);
+	return 0;
+}
+
+/* ----------------------------------------------------------------- start */
+
+static char *monitor_program(void)
+{
+	const char *env = getenv("QEMUCTL_MONITOR");
+	cleanup_free char *self = NULL;
+
+	if (env && env[0])
+		return qc_xstrdup(env);
+	if (qc_self_dir(&self, NULL) == 0) {
+		char *p = qc_xasprintf("%s/qemuctl-monitor", self);
+
+		if (access(p, X_OK) == 0)
+			return p;
+		free(p);
+	}
+	return qc_xstrdup(QC_LIBEXECDIR "/qemuctl-monitor");
+}
+
+static int prepare_run_dir(qc_ctx *ctx, const char *rdir, struct qc_error *err)
+{
+	static const char *const socks[] = {
+		"qmp.sock", "events.sock", "serial.sock", "console.sock"};
+	struct sockaddr_un sa;
+	size_t i;
+	int rc;
+
+	if (strlen(rdir) + sizeof("/console.sock") > sizeof(sa.sun_path))
+		return qc_error_set(err, QC_ERR_INVALID,
+			"runtime dir '%s' is too long for unix sockets (max %zu bytes); "
+			"set QEMUCTL_RUNDIR to a short path",
+			rdir, sizeof(sa.sun_path) - sizeof("/console.sock"));
+	if ((rc = qc_mkdir_p(ctx->run_base, 0700, err)) < 0)
+		return rc;
+	if (mkdir(rdir, 0700) < 0 && errno != EEXIST)
+		return qc_error_errno(err, errno, "mkdir '%s'", rdir);
+	/* Stale sockets of a run whose monitor died. */
+	for (i = 0; i < QC_ARRAY_SIZE(socks); i++) {
+		cleanup_free char *p = qc_xasprintf("%s/%s", rdir, socks[i]);
+
+		(void) unlink(p);
+	}
+	return 0;
+}
+
+/* Read the monitor's one-line report ("OK pid" / "ERR msg") within the deadline. */
+static int read_notify(int fd, int64_t deadline, char *buf, size_t size)
+{
+	size_t len = 0;
+
+	for (;;) {
+		struct pollfd p = {.fd = fd, .events = POLLIN};
+		ssize_t n;
+		int r = poll(&p, 1, qc_time_left_ms(deadline));
+
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r <= 0)
+			return -ETIMEDOUT;
+		n = read(fd, buf + len, size - 1 - len);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			break;
+		len += (size_t) n;
+		if (memchr(buf, '\n', len) || len == size - 1)
+			break;
+	}
+	buf[len] = 0;
+	if (len && buf[len - 1] == '\n')
+		buf[len - 1] = 0;
+	return (int) len;
+}
+
+static int spawn_monitor(qc_ctx *ctx, struct vm_op *op, char **qemu_argv, const char *rdir,
+	const char *accel, const char *why, int timeout_ms, struct qc_error *err)
+{
+	cleanup_free char *mon = monitor_program();
+	cleanup_free char *dir = qc_driver_vm_dir(ctx, op->name);
+	cleanup_strvec struct qc_strv av = {0};
+	cleanup_close int rfd = -1, wfd = -1, pidfd = -1;
+	struct qc_spawn_opts so = {0};
+	struct qc_fdmap map[1];
+	char line[1100];
+	pid_t pid;
+	int p[2], rc, status;
+	size_t i;
+
+	if (pipe2(p, O_CLOEXEC) < 0)
+		return qc_error_errno(err, errno, "pipe");
+	rfd = p[0];
+	wfd = p[1];
+	qc_strv_push(&av, mon);
+	qc_strv_push(&av, "--vm-dir");
+	qc_strv_push(&av, dir);
+	qc_strv_push(&av, "--run-dir");
+	qc_strv_push(&av, rdir);
+	qc_strv_push(&av, "--notify-fd");
+	qc_strv_push(&av, "3");
+	qc_strv_push(&av, "--accel");
+	qc_strv_push(&av, accel);
+	qc_strv_push(&av, "--accel-why");
+	qc_strv_push(&av, why);
+	qc_strv_push(&av, "--");
+	for (i = 0; qemu_argv[i]; i++)
+		qc_strv_push(&av, qemu_argv[i]);
+	map[0] = (struct qc_fdmap){.src = wfd, .dst = 3};
+	so.argv = (const char *const *) av.v;
+	so.fds = map;
+	so.n_fds = 1;
+	so.in = so.out = so.errout = QC_STDIO_NULL;
+	if ((rc = qc_spawn_start(&so, &pid, &pidfd, err)) < 0)
+		return qc_error_prefix(err, "VM '%s': qemuctl-monitor '%s'", op->name, mon);
+	close(TAKE_FD(wfd));
+	/* The first monitor process forks the real one and exits at once. */
+	(void) qc_pidfd_wait(pidfd, 10000);
+	if (waitpid(pid, &status, 0) == pid && !(WIFEXITED(status) && WEXITSTATUS(status) == 0)) {
+		char st[64];
+
+		qc_format_wait_status(status, st, sizeof(st));
+		return qc_error_set(err, QC_ERR_CHILD, "VM '%s': qemuctl-monitor '%s' failed: %s",
+			op->name, mon, st);
+	}
+	rc = read_notify(rfd, qc_deadline_ms(timeout_ms), line, sizeof(line));
+	if (rc == -ETIMEDOUT)
+		return qc_error_set(err, ETIMEDOUT,
+			"VM '%s': qemuctl-monitor did not report within %d s", op->name,
+			timeout_ms / 1000);
+	if (strncmp(line, "OK ", 3) == 0)
+		return 0;
+	if (strncmp(line, "ERR ", 4) == 0)
+		return qc_error_set(
+			err, QC_ERR_CHILD, "VM '%s': start failed: %s", op->name, line + 4);
+	return qc_error_set(err, QC_ERR_CHILD,
+		"VM '%s': qemuctl-monitor exited without reporting (see %s/%s)", op->name, dir,
+		QC_VM_QEMU_LOG);
+}
+
+/* Kill a run that started but cannot be used (QMP did not answer). */
+static void abort_run(struct vm_op *op)
+{
+	struct qc_live l;
+	int pfd;
+
+	if (qc_driver_live(op->dfd, &l, NULL) < 0)
+		return;
+	if (l.monitor_alive && l.st.qemu_pid > 0) {
+		pfd = qc_pidfd_open(l.st.qemu_pid, NULL);
+		if (pfd >= 0) {
+			(void) qc_pidfd_send_signal(pfd, SIGKILL, NULL);
+			close(pfd);
+		}
+		if (l.st.monitor_pid > 0 && (pfd = qc_pidfd_open(l.st.monitor_pid, NULL)) >= 0) {
+			(void) qc_pidfd_wait(pfd, KILL_WAIT_MS);
+			close(pfd);
+		}
+	}
+	qc_live_clear(&l);
+}
+
+QC_PUBLIC int qc_vm_start(
+	qc_ctx *ctx, const char *name, const struct qc_vm_start_opts *o, struct qc_error *err)
+{
+	struct vm_op op __attribute__((cleanup(vm_op_clear))) = {.dfd = -1, .lock_fd = -1};
+	cleanup_domain struct qc_domain *d = NULL;
+	cleanup_free char *dir = NULL, *xml = NULL, *rdir = NULL;
+	cleanup_free char *qmp_path = NULL, *ev_path = NULL, *serial_path = NULL;
+	cleanup_strv char **argv = NULL;
+	struct qc_argv_ctx actx = {0};
+	cleanup_qmp struct qc_qmp *q = NULL;
+	enum qc_accel accel;
+	char why[512] = "";
+	int lock_ms = o && o->lock_timeout_ms ? o->lock_timeout_ms : LOCK_TIMEOUT_MS;
+	int timeout_ms = o && o->timeout_ms > 0 ? o->timeout_ms : START_TIMEOUT_MS;
+	int rc;
+
+	if ((rc = vm_op_begin(ctx, name, lock_ms < 0 ? 0 : lock_ms, &op, err)) < 0)
+		return rc;
+	if (op.live.monitor_alive)
+		return qc_error_set(err, QC_ERR_STATE, "VM '%s' is already running (qemu pid %d)",
+			name, (int) op.live.st.qemu_pid);
+	dir = qc_driver_vm_dir(ctx, name);
+	xml = qc_xasprintf("%s/%s", dir, QC_VM_DOMAIN);
+	if ((rc = qc_domain_load(xml, NULL, NULL, &d, err)) < 0)
+		return qc_error_prefix(err, "VM '%s'", name);
+	if ((rc = qc_accel_resolve(d->arch, d->accel, &accel, why, sizeof(why), err)) < 0)
+		return qc_error_prefix(err, "VM '%s'", name);
+	rdir = qc_driver_run_dir(ctx, name);
+	if ((rc = prepare_run_dir(ctx, rdir, err)) < 0)
+		return qc_error_prefix(err, "VM '%s'", name);
+	qmp_path = qc_xasprintf("%s/qmp.sock", rdir);
+	ev_path = qc_xasprintf("%s/events.sock", rdir);
+	serial_path = qc_xasprintf("%s/serial.sock", rdir);
+	actx.accel = accel;
+	actx.qmp_path = qmp_path;
+	actx.qmp_event_path = ev_path;
+	actx.serial_path = serial_path;
+	actx.qemu_binary = getenv("QEMUCTL_QEMU");
+	if (actx.qemu_binary && !actx.qemu_binary[0])
+		actx.qemu_binary = NULL;
+	/*
+	 * No -runas: a uid change clears PR_SET_PDEATHSIG, and that signal is
+	 * what guarantees QEMU never outlives its monitor.
+	 */
+	actx.sandbox = true;
+	if ((rc = qc_build_argv(d, &actx, &argv, err)) < 0)
+		return qc_error_prefix(err, "VM '%s'", name);
+	(void) unlinkat(op.dfd, "kill-requested", 0);
+	rc = spawn_monitor(ctx, &op, argv, rdir, qc_accel_name(accel), why, timeout_ms, err);
+	if (rc < 0)
+		return rc;
+	if ((rc = qc_qmp_connect(qmp_path, timeout_ms, &q, err)) < 0 ||
+		(!(o && o->paused) &&
+			(rc = qc_qmp_execute(q, "cont", NULL, QMP_TIMEOUT_MS, NULL, err)) < 0)) {
+		qc_error_prefix(err, "VM '%s'", name);
+		qc_qmp_close(TAKE_PTR(q));
+		abort_run(&op);
+		return rc;
+	}
+	return 0;
+}
+
+/* --------------------------------------------------------------- stopping */
+
+/* The monitor's pidfd, opened while its lock is held (so the pid is the monitor's). */
+static int monitor_pidfd(struct vm_op *op)
+{
+	int fd;
+
+	if (op->live.st.monitor_pid <= 0)
+		return -1;
+	fd = qc_pidfd_open(op->live.st.monitor_pid, NULL);
+	if (fd >= 0 && qc_lock_is_held(op->dfd, QC_VM_MONITOR_LOCK) != 1) {
+		close(fd);
+		return -1;
+	}
+	return fd;
+}
+
+/* 1 when the monitor (and so QEMU) is gone within timeout_ms. */
+static int wait_monitor(struct vm_op *op, int mfd, int timeout_ms)
+{
+	int64_t deadline = qc_deadline_ms(timeout_ms);
+
+	if (mfd >= 0 && qc_pidfd_wait(mfd, timeout_ms) == 1) {
+		/* Exited: its lock went with it. */
+		return 1;
+	}
+	/* No pidfd: poll the lock. */
+	while (qc_lock_is_held(op->dfd, QC_VM_MONITOR_LOCK) == 1) {
+		if (qc_time_left_ms(deadline) == 0)
+			return 0;
+		qc_sleep_ms(5);
+	}
+	return 1;
+}
+
+static int kill_qemu(struct vm_op *op, int mfd, struct qc_error *err)
+{
+	int pfd, fd;
+
+	/* Tell the monitor the signal is ours, so the exit is "killed", not "crashed". */
+	fd = openat(op->dfd, "kill-requested", O_WRONLY | O_CREAT | O_CLOEXEC, 0600);
+	if (fd >= 0)
+		close(fd);
+	pfd = qc_pidfd_open(op->live.st.qemu_pid, NULL);
+	if (pfd >= 0) {
+		(void) qc_pidfd_send_signal(pfd, SIGKILL, NULL);
+		close(pfd);
+	}
+	if (wait_monitor(op, mfd, KILL_WAIT_MS) == 1)
+		return 0;
+	return qc_error_set(err, QC_ERR_BUSY,
+		"VM '%s': QEMU (pid %d) or its monitor (pid %d) did not exit after SIGKILL",
+		op->name, (int) op->live.st.qemu_pid, (int) op->live.st.monitor_pid);
+}
+
+/* quit, then SIGKILL. */
+static int quit_or_kill(struct vm_op *op, struct qc_qmp *q, int mfd, struct qc_error *err)
+{
+	struct qc_qmp *own = NULL;
+
+	if (!q && vm_qmp(op, &own, NULL) == 0)
+		q = own;
+	if (q) {
+		(void) qc_qmp_execute(q, "quit", NULL, QMP_TIMEOUT_MS, NULL, NULL);
+		qc_qmp_close(own);
+		if (wait_monitor(op, mfd, QUIT_WAIT_MS) == 1)
+			return 0;
+	}
+	return kill_qemu(op, mfd, err);
+}
+
+static int powerdown(struct vm_op *op, struct qc_qmp *q, int mfd, int timeout_ms)
+{
+	int64_t deadline = qc_deadline_ms(timeout_ms);
+
+	/* A press before the guest's ACPI handler is loaded is lost: press again. */
+	while (qc_time_left_ms(deadline) != 0) {
+		struct qc_qmp_event *ev = NULL;
+		int left = qc_time_left_ms(deadline);
+		int rc;
+
+		if (qc_qmp_execute(q, "system_powerdown", NULL, QMP_TIMEOUT_MS, NULL, NULL) < 0 &&
+			qc_qmp_check_alive(q, NULL) < 0)
+			break; /* QEMU went away */
+		rc = qc_qmp_wait_event(q, "SHUTDOWN",
+			left < POWERDOWN_EVERY_MS ? left : POWERDOWN_EVERY_MS, &ev, NULL);
+		qc_qmp_event_free(ev);
+		if (rc == 0 || rc == -QC_ERR_EOF)
+			break;
+		if (rc != -ETIMEDOUT)
+			break;
+	}
+	return wait_monitor(
+		op, mfd, qc_time_left_ms(deadline) > 0 ? qc_time_left_ms(deadline) + 2000 : 2000);
+}
+
+QC_PUBLIC int qc_vm_stop(
+	qc_ctx *ctx, const char *name, int timeout_ms, bool force, struct qc_error *err)
+{
+	struct vm_op op __attribute__((cleanup(vm_op_clear))) = {.dfd = -1, .lock_fd = -1};
+	cleanup_qmp struct qc_qmp *q = NULL;
+	cleanup_close int mfd = -1;
+	int rc;
+
+	if ((rc = vm_op_begin(ctx, name, OP_LOCK_TIMEOUT_MS, &op, err)) < 0)
+		return rc;
+	if ((rc = need_running(&op, err)) < 0)
+		return rc;
+	mfd = monitor_pidfd(&op);
+	if (!force && vm_qmp(&op, &q, NULL) == 0 &&
+		powerdown(&op, q, mfd, timeout_ms > 0 ? timeout_ms : STOP_TIMEOUT_MS) == 1)
+		return 0;
+	qc_qmp_close(TAKE_PTR(q));
+	return quit_or_kill(&op, NULL, mfd, err);
+}
+
+QC_PUBLIC int qc_vm_destroy(qc_ctx *ctx, const char *name, struct qc_error *err)
+{
+	struct vm_op op __attribute__((cleanup(vm_op_clear))) = {.dfd = -1, .lock_fd = -1};
+	cleanup_close int mfd = -1;
+	int rc;
+
+	if ((rc = vm_op_begin(ctx, name, OP_LOCK_TIMEOUT_MS, &op, err)) < 0)
+		return rc;
+	if ((rc = need_running(&op, err)) < 0)
+		return rc;
+	mfd = monitor_pidfd(&op);
+	return quit_or_kill(&op, NULL, mfd, err);
+}
+
+/* For delete --force: stop whatever runs, quietly.  Caller holds the lock. */
+int qc_driver_kill_locked(int dfd, const char *name, struct qc_error *err)
+{
+	struct vm_op op = {.name = name, .dfd = dfd, .lock_fd = -1};
+	int mfd, rc;
+
+	if ((rc = qc_driver_live(dfd, &op.live, err)) < 0)
+		return rc;
+	if (!op.live.monitor_alive) {
+		qc_live_clear(&op.live);
+		return 0;
+	}
+	mfd = monitor_pidfd(&op);
+	rc = quit_or_kill(&op, NULL, mfd, err);
+	if (mfd >= 0)
+		close(mfd);
+	qc_live_clear(&op.live);
+	return rc;
+}
+
+/* ------------------------------------------------ pause, resume, reboot, qmp */
+
+static int simple_command(
+	qc_ctx *ctx, const char *name, const char *cmd, const char *what, struct qc_error *err)
+{
+	struct vm_op op __attribute__((cleanup(vm_op_clear))) = {.dfd = -1, .lock_fd = -1};
+	cleanup_qmp struct qc_qmp *q = NULL;
+	int rc;
+
+	if ((rc = vm_op_begin(ctx, name, OP_LOCK_TIMEOUT_MS, &op, err)) < 0)
+		return rc;
+	if ((rc = need_running(&op, err)) < 0)
+		return rc;
+	if ((rc = vm_qmp(&op, &q, err)) < 0)
+		return rc;
+	if ((rc = qc_qmp_execute(q, cmd, NULL, QMP_TIMEOUT_MS, NULL, err)) < 0)
+		return qc_error_prefix(err, "VM '%s': %s", name, what);
+	return 0;
+}
+
+QC_PUBLIC int qc_vm_pause(qc_ctx *ctx, const char *name, struct qc_error *err)
+{
+	return simple_command(ctx, name, "stop", "pause", err);
+}
+
+QC_PUBLIC int qc_vm_resume(qc_ctx *ctx, const char *name, struct qc_error *err)
+{
+	return simple_command(ctx, name, "cont", "resume", err);
+}
+
+QC_PUBLIC int qc_vm_reboot(qc_ctx *ctx, const char *name, struct qc_error *err)
+{
+	return simple_command(ctx, name, "system_reset", "reboot", err);
+}
+
+QC_PUBLIC int qc_vm_qmp(
+	qc_ctx *ctx, const char *name, const char *json, char **ret_reply, struct qc_error *err)
+{
+	cleanup_close int dfd = -1;
+	cleanup_qmp struct qc_qmp *q = NULL;
+	struct vm_op op = {.name = name, .dfd = -1, .lock_fd = -1};
+	int rc;
+
+	/* No lifecycle lock: a raw command must work while e.g. a stop waits. */
+	if ((rc = qc_driver_vm_open(ctx, name, &dfd, err)) < 0)
+		return rc;
+	op.dfd = dfd;
+	if ((rc = qc_driver_live(dfd, &op.live, err)) < 0)
+		return rc;
+	if ((rc = need_running(&op, err)) < 0 || (rc = vm_qmp(&op, &q, err)) < 0) {
+		qc_live_clear(&op.live);
+		return rc;
+	}
+	qc_live_clear(&op.live);
+	if ((rc = qc_qmp_raw(q, json, QC_QMP_TIMEOUT_MS, ret_reply, err)) < 0)
+		return qc_error_prefix(err, "VM '%s'", name);
+	return 0;
+}

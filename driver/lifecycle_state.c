@@ -1,0 +1,367 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * The state of VMs as the CLI reports it: state.json plus liveness (the
+ * monitor's lock) plus a live QMP query; list, info, console, log files.
+ */
+#include "config.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include "driver/domain.h"
+#include "driver/driver.h"
+#include "qmp/qmp.h"
+
+#define LIVE_QMP_TIMEOUT_MS 2000
+
+QC_PUBLIC const char *qc_vm_state_name(enum qc_vm_state s)
+{
+	switch (s) {
+	case QC_VM_STOPPED:
+		return "stopped";
+	case QC_VM_RUNNING:
+		return "running";
+	case QC_VM_PAUSED:
+		return "paused";
+	case QC_VM_CRASHED:
+		return "crashed";
+	}
+	return "unknown";
+}
+
+void qc_live_clear(struct qc_live *l)
+{
+	qc_state_clear(&l->st);
+}
+
+int qc_driver_live(int vm_dfd, struct qc_live *ret, struct qc_error *err)
+{
+	struct qc_live l = {0};
+	char boot[40];
+	int rc;
+
+	if ((rc = qc_state_load(vm_dfd, &l.st, err)) < 0)
+		return rc;
+	l.monitor_alive = qc_lock_is_held(vm_dfd, QC_VM_MONITOR_LOCK) == 1;
+	if (l.monitor_alive) {
+		l.state = QC_VM_RUNNING;
+		*ret = l;
+		return 0;
+	}
+	if (l.st.running) {
+		/* Marked running, but no monitor: the host rebooted, or the monitor died. */
+		qc_state_boot_id(boot, sizeof(boot));
+		l.st.running = false;
+		free(l.st.exit_detail);
+		if (l.st.boot_id[0] && boot[0] && strcmp(boot, l.st.boot_id) != 0) {
+			l.st.exit_reason = QC_EXIT_HOST_REBOOT;
+			l.st.exit_detail = qc_xstrdup("the host rebooted while the VM ran");
+		} else {
+			l.st.exit_reason = QC_EXIT_MONITOR_DIED;
+			l.st.exit_detail = qc_xstrdup(
+				"qemuctl-monitor died; QEMU was killed with it (PR_SET_PDEATHSIG)");
+		}
+	}
+	l.state = (l.st.exit_reason == QC_EXIT_CRASHED || l.st.exit_reason == QC_EXIT_MONITOR_DIED)
+			  ? QC_VM_CRASHED
+			  : QC_VM_STOPPED;
+	*ret = l;
+	return 0;
+}
+
+/* Paused or running?  A live QMP query; on any failure, "running". */
+static enum qc_vm_state query_running(const struct qc_state *st)
+{
+	cleanup_free char *path = NULL;
+	struct qc_qmp *q = NULL;
+	qc_json *r = NULL;
+	bool running = true;
+
+	if (!st->run_dir)
+		return QC_VM_RUNNING;
+	path = qc_xasprintf("%s/qmp.sock", st->run_dir);
+	if (qc_qmp_connect(path, LIVE_QMP_TIMEOUT_MS, &q, NULL) < 0)
+		return QC_VM_RUNNING;
+	if (qc_qmp_execute(q, "query-status", NULL, LIVE_QMP_TIMEOUT_MS, &r, NULL) == 0)
+		(void) qc_json_as_bool(qc_json_get(r, "running"), &running);
+	qc_json_free(r);
+	qc_qmp_close(q);
+	return running ? QC_VM_RUNNING : QC_VM_PAUSED;
+}
+
+QC_PUBLIC void qc_vm_info_free(struct qc_vm_info *i)
+{
+	if (!i)
+		return;
+	free(i->name);
+	free(i->uuid);
+	free(i->arch);
+	free(i->machine);
+	free(i->accel_requested);
+	free(i->kernel);
+	qc_strv_free(i->disks);
+	free(i->vm_dir);
+	free(i->console_log);
+	free(i->qmp_socket);
+	free(i->accel);
+	free(i->accel_why);
+	free(i->exit_reason);
+	free(i->exit_detail);
+	free(i);
+}
+
+QC_PUBLIC void qc_vm_list_free(struct qc_vm_info **v, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		qc_vm_info_free(v[i]);
+	free(v);
+}
+
+static char *dup_or_null(const char *s)
+{
+	return s ? qc_xstrdup(s) : NULL;
+}
+
+/* Fill info from an open VM dir.  with_disks: the detailed form for `info`. */
+static int fill_info(const qc_ctx *ctx, const char *name, int vm_dfd, bool with_disks,
+	struct qc_vm_info **ret, struct qc_error *err)
+{
+	cleanup_domain struct qc_domain *d = NULL;
+	cleanup_free char *dir = qc_driver_vm_dir(ctx, name);
+	cleanup_free char *xml_path = qc_xasprintf("%s/%s", dir, QC_VM_DOMAIN);
+	struct qc_live live;
+	struct qc_vm_info *i;
+	int rc;
+
+	if ((rc = qc_domain_load(xml_path, NULL, NULL, &d, err)) < 0)
+		return qc_error_prefix(err, "VM '%s'", name);
+	if ((rc = qc_driver_live(vm_dfd, &live, err)) < 0) {
+		return qc_error_prefix(err, "VM '%s'", name);
+	}
+	if (live.state == QC_VM_RUNNING)
+		live.state = query_running(&live.st);
+
+	i = qc_xzalloc(sizeof(*i));
+	i->name = qc_xstrdup(d->name);
+	i->uuid = qc_xstrdup(d->uuid_str);
+	i->arch = qc_xstrdup(qc_arch_name(d->arch));
+	i->machine =
+		d->machine ? qc_xstrdup(d->machine) : qc_xstrdup(qc_arch_info(d->arch)->machine);
+	i->accel_requested = qc_xstrdup(qc_accel_name(d->accel));
+	i->cpus = d->cpus;
+	i->memory = d->memory;
+	i->state = live.state;
+	i->kernel = dup_or_null(d->kernel);
+	i->vm_dir = qc_xstrdup(dir);
+	i->console_log = qc_xasprintf("%s/%s", dir, QC_VM_CONSOLE_LOG);
+	if (live.monitor_alive) {
+		i->qemu_pid = live.st.qemu_pid;
+		i->monitor_pid = live.st.monitor_pid;
+		if (live.st.run_dir)
+			i->qmp_socket = qc_xasprintf("%s/qmp.sock", live.st.run_dir);
+	}
+	i->started_at_ms = live.st.started_at_ms;
+	i->stopped_at_ms = live.monitor_alive ? 0 : live.st.stopped_at_ms;
+	i->accel = dup_or_null(live.st.accel);
+	i->accel_why = dup_or_null(live.st.accel_why);
+	if (!live.monitor_alive && live.st.exit_reason != QC_EXIT_NONE) {
+		i->exit_reason = qc_xstrdup(qc_exit_reason_name(live.st.exit_reason));
+		i->exit_detail = dup_or_null(live.st.exit_detail);
+	}
+	if (with_disks) {
+		struct qc_strv v = {0};
+		size_t k;
+
+		for (k = 0; k < d->n_disks; k++) {
+			const struct qc_disk *dk = &d->disks[k];
+
+			if (dk->backing)
+				qc_strv_pushf(&v, "%s %s (%s, backing %s %s)", dk->name, dk->path,
+					dk->format ? dk->format : "raw",
+					dk->backing_format ? dk->backing_format : "?", dk->backing);
+			else
+				qc_strv_pushf(&v, "%s %s (%s%s)", dk->name, dk->path,
+					dk->format ? dk->format : "raw",
+					dk->readonly ? ", read-only" : "");
+		}
+		if (!v.v)
+			qc_strv_push(&v, "(none)");
+		i->disks = qc_strv_steal(&v);
+	}
+	qc_live_clear(&live);
+	*ret = i;
+	return 0;
+}
+
+QC_PUBLIC int qc_vm_info(
+	qc_ctx *ctx, const char *name, struct qc_vm_info **ret, struct qc_error *err)
+{
+	cleanup_close int dfd = -1;
+	int rc;
+
+	if ((rc = qc_driver_vm_open(ctx, name, &dfd, err)) < 0)
+		return rc;
+	return fill_info(ctx, name, dfd, true, ret, err);
+}
+
+static int cmp_info(const void *a, const void *b)
+{
+	const struct qc_vm_info *x = *(struct qc_vm_info *const *) a;
+	const struct qc_vm_info *y = *(struct qc_vm_info *const *) b;
+
+	return strcmp(x->name, y->name);
+}
+
+QC_PUBLIC int qc_vm_list(qc_ctx *ctx, struct qc_vm_info ***ret, size_t *ret_n, struct qc_error *err)
+{
+	cleanup_free char *vms = qc_xasprintf("%s/vms", ctx->root);
+	struct qc_vm_info **v = NULL;
+	size_t n = 0, cap = 0;
+	struct dirent *de;
+	DIR *dir;
+
+	dir = opendir(vms);
+	if (!dir && errno == ENOENT) {
+		*ret = NULL;
+		*ret_n = 0;
+		return 0;
+	}
+	if (!dir)
+		return qc_error_errno(err, errno, "state root '%s': open vms/", ctx->root);
+	while ((de = readdir(dir))) {
+		struct qc_error e2 = {0};
+		struct qc_vm_info *i = NULL;
+		int dfd;
+
+		if (de->d_name[0] == '.' || qc_validate_name("VM", de->d_name, NULL) < 0)
+			continue;
+		dfd = openat(
+			dirfd(dir), de->d_name, O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW);
+		if (dfd < 0)
+			continue;
+		if (faccessat(dfd, QC_VM_DOMAIN, F_OK, 0) == 0 &&
+			fill_info(ctx, de->d_name, dfd, false, &i, &e2) == 0) {
+			if (n == cap) {
+				cap = cap ? cap * 2 : 16;
+				v = qc_xrealloc(v, cap * sizeof(*v));
+			}
+			v[n++] = i;
+		} else if (e2.code) {
+			qc_warn("%s", e2.msg);
+		}
+		close(dfd);
+	}
+	closedir(dir);
+	if (n)
+		qsort(v, n, sizeof(*v), cmp_info);
+	*ret = v;
+	*ret_n = n;
+	return 0;
+}
+
+QC_PUBLIC int qc_vm_file_path(
+	qc_ctx *ctx, const char *name, enum qc_vm_file which, char **ret, struct qc_error *err)
+{
+	cleanup_close int dfd = -1;
+	cleanup_free char *dir = NULL;
+	int rc;
+
+	if ((rc = qc_driver_vm_open(ctx, name, &dfd, err)) < 0)
+		return rc;
+	dir = qc_driver_vm_dir(ctx, name);
+	*ret = qc_xasprintf(
+		"%s/%s", dir, which == QC_VM_FILE_EVENTS ? QC_VM_EVENTS : QC_VM_CONSOLE_LOG);
+	return 0;
+}
+
+QC_PUBLIC int qc_vm_is_running(qc_ctx *ctx, const char *name, struct qc_error *err)
+{
+	cleanup_close int dfd = -1;
+	int rc;
+
+	if ((rc = qc_driver_vm_open(ctx, name, &dfd, err)) < 0)
+		return rc;
+	return qc_lock_is_held(dfd, QC_VM_MONITOR_LOCK) == 1 ? 1 : 0;
+}
+
+QC_PUBLIC int qc_vm_console_open(qc_ctx *ctx, const char *name, int *ret_fd, struct qc_error *err)
+{
+	struct sockaddr_un sa = {.sun_family = AF_UNIX};
+	cleanup_close int dfd = -1, fd = -1;
+	struct qc_live live;
+	int rc;
+
+	if ((rc = qc_driver_vm_open(ctx, name, &dfd, err)) < 0)
+		return rc;
+	if ((rc = qc_driver_live(dfd, &live, err)) < 0)
+		return rc;
+	if (!live.monitor_alive || !live.st.run_dir) {
+		qc_live_clear(&live);
+		return qc_error_set(err, QC_ERR_STATE,
+			"VM '%s' is not running; start it with 'qemuctl start %s' "
+			"(the last output is in 'qemuctl log %s')",
+			name, name, name);
+	}
+	snprintf(sa.sun_path, sizeof(sa.sun_path), "%s/console.sock", live.st.run_dir);
+	qc_live_clear(&live);
+	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return qc_error_errno(err, errno, "socket");
+	if (connect(fd, (struct sockaddr *) &sa, sizeof(sa)) < 0)
+		return qc_error_errno(
+			err, errno, "VM '%s': console socket '%s'", name, sa.sun_path);
+	*ret_fd = TAKE_FD(fd);
+	return 0;
+}
+
+/* Does the file (and its rotated predecessor) contain text? */
+static bool log_contains(int dfd, const char *text)
+{
+	static const char *const names[] = {QC_VM_CONSOLE_LOG ".1", QC_VM_CONSOLE_LOG};
+	size_t i;
+
+	for (i = 0; i < QC_ARRAY_SIZE(names); i++) {
+		cleanup_free char *buf = NULL;
+		size_t len;
+
+		if (qc_read_file(dfd, names[i], QC_CONSOLE_LOG_MAX * 2, &buf, &len, NULL) < 0)
+			continue;
+		if (memmem(buf, len, text, strlen(text)))
+			return true;
+	}
+	return false;
+}
+
+QC_PUBLIC int qc_vm_wait_console(
+	qc_ctx *ctx, const char *name, const char *text, int timeout_ms, struct qc_error *err)
+{
+	cleanup_close int dfd = -1;
+	int64_t deadline = qc_deadline_ms(timeout_ms);
+	int rc;
+
+	if ((rc = qc_driver_vm_open(ctx, name, &dfd, err)) < 0)
+		return rc;
+	for (;;) {
+		bool alive = qc_lock_is_held(dfd, QC_VM_MONITOR_LOCK) == 1;
+
+		if (log_contains(dfd, text))
+			return 0;
+		if (!alive)
+			return qc_error_set(err, QC_ERR_STATE,
+				"VM '%s' stopped before its console showed '%s'", name, text);
+		if (qc_time_left_ms(deadline) == 0)
+			return qc_error_set(err, ETIMEDOUT,
+				"VM '%s': console did not show '%s' within %d ms", name, text,
+				timeout_ms);
+		qc_sleep_ms(100);
+	}
+}

@@ -1,0 +1,223 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * state.json: what the last start of a VM did and how it ended.  Linked
+ * into qemuctl-monitor too, so this file depends on util/ only.
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "driver/driver.h"
+
+static const char *const reason_names[] = {
+	[QC_EXIT_NONE] = "none",
+	[QC_EXIT_POWEROFF] = "poweroff",
+	[QC_EXIT_QUIT] = "quit",
+	[QC_EXIT_HOST_SIGNAL] = "host-signal",
+	[QC_EXIT_CRASHED] = "crashed",
+	[QC_EXIT_KILLED] = "killed",
+	[QC_EXIT_MONITOR_DIED] = "monitor-died",
+	[QC_EXIT_START_FAILED] = "start-failed",
+	[QC_EXIT_HOST_REBOOT] = "host-reboot",
+	[QC_EXIT_EXITED] = "exited",
+};
+
+const char *qc_exit_reason_name(enum qc_exit_reason r)
+{
+	if ((size_t) r >= QC_ARRAY_SIZE(reason_names) || !reason_names[r])
+		return "unknown";
+	return reason_names[r];
+}
+
+enum qc_exit_reason qc_exit_reason_from_name(const char *s)
+{
+	size_t i;
+
+	for (i = 0; s && i < QC_ARRAY_SIZE(reason_names); i++)
+		if (reason_names[i] && strcmp(reason_names[i], s) == 0)
+			return (enum qc_exit_reason) i;
+	return QC_EXIT_NONE;
+}
+
+void qc_state_clear(struct qc_state *s)
+{
+	free(s->accel);
+	free(s->accel_why);
+	free(s->run_dir);
+	free(s->qemu_binary);
+	free(s->ports);
+	free(s->exit_detail);
+	memset(s, 0, sizeof(*s));
+	s->exit_status = -1;
+}
+
+void qc_state_clearp(struct qc_state *s)
+{
+	qc_state_clear(s);
+}
+
+void qc_state_boot_id(char *buf, size_t size)
+{
+	cleanup_free char *text = NULL;
+	size_t n;
+
+	buf[0] = 0;
+	if (qc_read_file(AT_FDCWD, "/proc/sys/kernel/random/boot_id", 4096, &text, &n, NULL) < 0)
+		return;
+	while (n > 0 && (text[n - 1] == '\n' || text[n - 1] == ' '))
+		text[--n] = 0;
+	snprintf(buf, size, "%s", text);
+}
+
+void qc_state_run_id(const char *vm_dir, char out[17])
+{
+	/* FNV-1a 64: only needs to spread paths, not resist attackers. */
+	uint64_t h = 0xcbf29ce484222325ull;
+	const unsigned char *p;
+
+	for (p = (const unsigned char *) vm_dir; *p; p++) {
+		h ^= *p;
+		h *= 0x100000001b3ull;
+	}
+	snprintf(out, 17, "%016llx", (unsigned long long) h);
+}
+
+static void kstr(struct qc_jgen *g, const char *key, const char *v)
+{
+	if (v)
+		qc_jgen_kstring(g, key, v);
+}
+
+int qc_state_to_json(const struct qc_state *s, char **ret, struct qc_error *err)
+{
+	cleanup_jgen struct qc_jgen *g = qc_jgen_new(true);
+	size_t i;
+
+	qc_jgen_map_open(g);
+	qc_jgen_kbool(g, "running", s->running);
+	qc_jgen_kstring(g, "boot_id", s->boot_id);
+	qc_jgen_kint(g, "monitor_pid", s->monitor_pid);
+	qc_jgen_kint(g, "qemu_pid", s->qemu_pid);
+	qc_jgen_kint(g, "started_at_ms", s->started_at_ms);
+	qc_jgen_kint(g, "stopped_at_ms", s->stopped_at_ms);
+	kstr(g, "accel", s->accel);
+	kstr(g, "accel_why", s->accel_why);
+	kstr(g, "run_dir", s->run_dir);
+	kstr(g, "qemu_binary", s->qemu_binary);
+	qc_jgen_key(g, "ports");
+	qc_jgen_array_open(g);
+	for (i = 0; i < s->n_ports; i++)
+		qc_jgen_uint(g, s->ports[i]);
+	qc_jgen_array_close(g);
+	qc_jgen_key(g, "last_exit");
+	if (s->exit_reason == QC_EXIT_NONE) {
+		qc_jgen_null(g);
+	} else {
+		qc_jgen_map_open(g);
+		qc_jgen_kstring(g, "reason", qc_exit_reason_name(s->exit_reason));
+		kstr(g, "detail", s->exit_detail);
+		qc_jgen_kint(g, "status", s->exit_status);
+		qc_jgen_map_close(g);
+	}
+	qc_jgen_map_close(g);
+	return qc_jgen_finish(g, ret, NULL, err);
+}
+
+static char *opt_string(const qc_json *j, const char *key)
+{
+	const char *s = qc_json_string(qc_json_get(j, key));
+
+	return s ? qc_xstrdup(s) : NULL;
+}
+
+static int64_t opt_int(const qc_json *j, const char *key, int64_t def)
+{
+	int64_t v;
+
+	return qc_json_as_int(qc_json_get(j, key), &v) ? v : def;
+}
+
+int qc_state_from_json(const char *text, size_t len, struct qc_state *ret, struct qc_error *err)
+{
+	cleanup_json qc_json *j = NULL;
+	struct qc_state s = {.exit_status = -1};
+	const qc_json *ports, *ex;
+	const char *bid;
+	bool b = false;
+	size_t i;
+	int rc;
+
+	if ((rc = qc_json_parse(text, len, &j, err)) < 0)
+		return rc;
+	if (qc_json_type(j) != QC_JSON_OBJECT)
+		return qc_error_set(err, QC_ERR_JSON, "not a JSON object");
+	if (qc_json_as_bool(qc_json_get(j, "running"), &b))
+		s.running = b;
+	bid = qc_json_string(qc_json_get(j, "boot_id"));
+	snprintf(s.boot_id, sizeof(s.boot_id), "%s", bid ? bid : "");
+	s.monitor_pid = (pid_t) opt_int(j, "monitor_pid", 0);
+	s.qemu_pid = (pid_t) opt_int(j, "qemu_pid", 0);
+	s.started_at_ms = opt_int(j, "started_at_ms", 0);
+	s.stopped_at_ms = opt_int(j, "stopped_at_ms", 0);
+	s.accel = opt_string(j, "accel");
+	s.accel_why = opt_string(j, "accel_why");
+	s.run_dir = opt_string(j, "run_dir");
+	s.qemu_binary = opt_string(j, "qemu_binary");
+	ports = qc_json_get(j, "ports");
+	if (ports && qc_json_type(ports) == QC_JSON_ARRAY && qc_json_len(ports) > 0) {
+		s.ports = qc_xzalloc(qc_json_len(ports) * sizeof(*s.ports));
+		for (i = 0; i < qc_json_len(ports); i++) {
+			uint64_t v;
+
+			if (qc_json_as_uint(qc_json_at(ports, i), &v) && v < 65536)
+				s.ports[s.n_ports++] = (unsigned) v;
+		}
+	}
+	ex = qc_json_get(j, "last_exit");
+	if (ex && qc_json_type(ex) == QC_JSON_OBJECT) {
+		s.exit_reason = qc_exit_reason_from_name(qc_json_string(qc_json_get(ex, "reason")));
+		s.exit_detail = opt_string(ex, "detail");
+		s.exit_status = (int) opt_int(ex, "status", -1);
+	}
+	*ret = s;
+	return 0;
+}
+
+int qc_state_load(int vm_dfd, struct qc_state *ret, struct qc_error *err)
+{
+	cleanup_free char *text = NULL;
+	size_t len;
+	int rc;
+
+	rc = qc_read_file(vm_dfd, QC_VM_STATE, 1 << 20, &text, &len, err);
+	if (rc == -ENOENT) {
+		qc_error_clear(err);
+		memset(ret, 0, sizeof(*ret));
+		ret->exit_status = -1;
+		return 0;
+	}
+	if (rc < 0)
+		return rc;
+	if ((rc = qc_state_from_json(text, len, ret, err)) < 0)
+		return qc_error_prefix(err, "state.json");
+	return 0;
+}
+
+int qc_state_save(int vm_dfd, const struct qc_state *s, struct qc_error *err)
+{
+	cleanup_free char *text = NULL;
+	size_t len;
+	int rc;
+
+	if ((rc = qc_state_to_json(s, &text, err)) < 0)
+		return rc;
+	len = strlen(text);
+	text = qc_xrealloc(text, len + 2);
+	text[len++] = '\n';
+	text[len] = 0;
+	return qc_write_atomic(vm_dfd, QC_VM_STATE, text, len, 0600, err);
+}

@@ -1,0 +1,67 @@
+#!/bin/bash
+# Failures of the processes under a VM, and concurrency:
+# - SIGKILL of QEMU: list/info say crashed (signal 9); start works again.
+# - SIGKILL of qemuctl-monitor: the rule is that QEMU dies with it
+#   (PR_SET_PDEATHSIG=SIGKILL); list/info say crashed (monitor-died), no
+#   process of the VM is left, start works again.
+# - two concurrent starts: exactly one QEMU, the other start fails clearly.
+. "${QC_SRCDIR:-$(dirname "$0")/../..}/tests/integration/lib.sh"
+need_guest x86_64
+
+vm="$ROOT/vms/c1"
+qc create c1 --kernel "$GUEST_KERNEL" --initrd "$GUEST_INITRD" --append "$GUEST_APPEND" \
+	--memory 256M >/dev/null
+
+json_field() { sed -n "s/.*\"$1\": *\([0-9]*\).*/\1/p"; }
+qemu_count() { pgrep -c -f "qemu-system-x86_64 .*$GUEST_KERNEL" || true; }
+
+# --- SIGKILL of QEMU
+qc start c1
+wait_for_text "$vm/console.log" '^GUEST-READY' 120
+qpid=$(qc --json info c1 | json_field qemu_pid)
+mpid=$(qc --json info c1 | json_field monitor_pid)
+kill -9 "$qpid"
+wait_until 10 sh -c "! kill -0 $mpid 2>/dev/null"
+ok "monitor exits when QEMU is killed"
+assert_match "$(qc list)" '^c1 .*crashed \(crashed: signal 9' "list: crashed (signal 9)"
+assert_match "$(qc info c1)" 'Last exit: +crashed: signal 9' "info: crashed: signal 9"
+assert_match "$(qc --json info c1)" '"state": "crashed"' "info --json: crashed"
+assert_match "$(qc events c1 | tail -1)" 'QEMUCTL_EXIT .*"reason":"crashed"' "events record the crash"
+
+qc start c1
+assert_match "$(qc info c1)" 'State: +running' "start works after a crash"
+wait_for_text "$vm/console.log" '^GUEST-READY' 120
+
+# --- SIGKILL of the monitor
+qpid=$(qc --json info c1 | json_field qemu_pid)
+mpid=$(qc --json info c1 | json_field monitor_pid)
+kill -9 "$mpid"
+wait_until 5 sh -c "! kill -0 $qpid 2>/dev/null"
+ok "QEMU $qpid died with its monitor $mpid"
+assert_eq "$(qemu_count)" 0 "no QEMU of the VM left running"
+assert_match "$(qc list)" '^c1 .*crashed \(monitor-died' "list: crashed (monitor-died)"
+assert_match "$(qc info c1)" 'Last exit: +monitor-died' "info: monitor-died"
+expect_fail 1 "VM 'c1' is not running" qc stop c1
+qc start c1
+assert_match "$(qc info c1)" 'State: +running' "start works after the monitor died"
+qc destroy c1
+
+# --- two concurrent starts
+rc1=0 rc2=0
+qc start c1 >"$SCRATCH/s1.out" 2>&1 &
+p1=$!
+qc start c1 >"$SCRATCH/s2.out" 2>&1 &
+p2=$!
+wait "$p1" || rc1=$?
+wait "$p2" || rc2=$?
+log "concurrent starts: rc $rc1 / $rc2: $(cat "$SCRATCH/s1.out" "$SCRATCH/s2.out" | tr '\n' ' ')"
+[ $((rc1 + rc2)) -eq 1 ] || fail "expected exactly one start to fail, got rc $rc1 and $rc2"
+cat "$SCRATCH/s1.out" "$SCRATCH/s2.out" | grep -q "VM 'c1' is already running" ||
+	fail "the losing start does not say the VM is already running"
+ok "one start won, the other says 'already running'"
+assert_eq "$(qemu_count)" 1 "exactly one QEMU"
+qc destroy c1
+assert_eq "$(qemu_count)" 0 "no QEMU after destroy"
+expect_fail 1 "VM 'c1' is not running" qc destroy c1
+qc delete c1
+assert_no_file "$vm"

@@ -1,0 +1,247 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* driver/state.c and the liveness rules of driver/lifecycle_state.c. */
+#include "config.h"
+
+#include <signal.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+
+#include "driver/driver.h"
+#include "tests/unit/unit.h"
+
+static struct qc_state sample(void)
+{
+	struct qc_state s = {0};
+
+	s.running = true;
+	snprintf(s.boot_id, sizeof(s.boot_id), "0ede6603-3baa-470e-9cf0-8435d8f5ea32");
+	s.monitor_pid = 100;
+	s.qemu_pid = 101;
+	s.started_at_ms = 1795594748311;
+	s.accel = qc_xstrdup("tcg");
+	s.accel_why = qc_xstrdup("KVM not usable: the CPU has no vmx/svm");
+	s.run_dir = qc_xstrdup("/run/qemuctl/0123456789abcdef");
+	s.qemu_binary = qc_xstrdup("qemu-system-x86_64");
+	s.ports = qc_xzalloc(2 * sizeof(unsigned));
+	s.ports[0] = 2222;
+	s.ports[1] = 8080;
+	s.n_ports = 2;
+	s.exit_status = -1;
+	return s;
+}
+
+START_TEST(state_roundtrip)
+{
+	struct qc_state s = sample(), t = {0};
+	struct qc_error err = {0};
+	cleanup_free char *text = NULL;
+
+	s.exit_reason = QC_EXIT_CRASHED;
+	s.exit_detail = qc_xstrdup("signal 9 (Killed)");
+	s.exit_status = 9;
+	ck_assert_qc_ok(qc_state_to_json(&s, &text, &err), &err);
+	ck_assert_qc_ok(qc_state_from_json(text, strlen(text), &t, &err), &err);
+	ck_assert(t.running);
+	ck_assert_str_eq(t.boot_id, s.boot_id);
+	ck_assert_int_eq(t.monitor_pid, 100);
+	ck_assert_int_eq(t.qemu_pid, 101);
+	ck_assert_int_eq(t.started_at_ms, 1795594748311);
+	ck_assert_str_eq(t.accel, "tcg");
+	ck_assert_str_eq(t.accel_why, s.accel_why);
+	ck_assert_str_eq(t.run_dir, s.run_dir);
+	ck_assert_int_eq(t.n_ports, 2);
+	ck_assert_uint_eq(t.ports[1], 8080);
+	ck_assert_int_eq(t.exit_reason, QC_EXIT_CRASHED);
+	ck_assert_str_eq(t.exit_detail, "signal 9 (Killed)");
+	ck_assert_int_eq(t.exit_status, 9);
+	qc_state_clear(&s);
+	qc_state_clear(&t);
+}
+END_TEST
+
+START_TEST(state_bad_json)
+{
+	struct qc_state t = {0};
+	struct qc_error err = {0};
+
+	ck_assert_qc_fail(
+		qc_state_from_json("{\"running\": tru", 15, &t, &err), &err, QC_ERR_JSON, NULL);
+	ck_assert_qc_fail(qc_state_from_json("[1]", 3, &t, &err), &err, QC_ERR_JSON, "object");
+}
+END_TEST
+
+START_TEST(state_reason_names)
+{
+	int r;
+
+	for (r = QC_EXIT_NONE; r <= QC_EXIT_EXITED; r++)
+		ck_assert_int_eq(qc_exit_reason_from_name(qc_exit_reason_name(r)), r);
+	ck_assert_str_eq(qc_exit_reason_name(QC_EXIT_POWEROFF), "poweroff");
+	ck_assert_str_eq(qc_exit_reason_name(QC_EXIT_MONITOR_DIED), "monitor-died");
+	ck_assert_int_eq(qc_exit_reason_from_name("bogus"), QC_EXIT_NONE);
+	ck_assert_int_eq(qc_exit_reason_from_name(NULL), QC_EXIT_NONE);
+}
+END_TEST
+
+START_TEST(state_file_atomic)
+{
+	char *dir = unit_mkdtemp();
+	struct qc_state s = sample(), t = {0};
+	struct qc_error err = {0};
+	int dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	struct stat st;
+
+	/* Missing file: never ran. */
+	ck_assert_qc_ok(qc_state_load(dfd, &t, &err), &err);
+	ck_assert(!t.running);
+	ck_assert_int_eq(t.exit_reason, QC_EXIT_NONE);
+	ck_assert_qc_ok(qc_state_save(dfd, &s, &err), &err);
+	ck_assert_int_eq(fstatat(dfd, QC_VM_STATE, &st, 0), 0);
+	ck_assert_int_eq(st.st_mode & 0777, 0600);
+	ck_assert_qc_ok(qc_state_load(dfd, &t, &err), &err);
+	ck_assert_int_eq(t.qemu_pid, 101);
+	qc_state_clear(&t);
+	/* A corrupt file is an error naming state.json, not a silent "stopped". */
+	ck_assert_int_eq(qc_write_atomic(dfd, QC_VM_STATE, "{", 1, 0600, &err), 0);
+	ck_assert_qc_fail(qc_state_load(dfd, &t, &err), &err, QC_ERR_JSON, "state.json");
+	qc_state_clear(&s);
+	close(dfd);
+	unit_rmdir(dir);
+}
+END_TEST
+
+START_TEST(state_run_id)
+{
+	char a[17], b[17], c[17];
+
+	qc_state_run_id("/var/lib/qemuctl/vms/web", a);
+	qc_state_run_id("/var/lib/qemuctl/vms/web", b);
+	qc_state_run_id("/var/lib/qemuctl/vms/web2", c);
+	ck_assert_str_eq(a, b);
+	ck_assert_str_ne(a, c);
+	ck_assert_int_eq(strlen(a), 16);
+}
+END_TEST
+
+/* Liveness: the monitor's lock, never the pid in state.json. */
+START_TEST(live_reconcile)
+{
+	char *dir = unit_mkdtemp();
+	struct qc_state s = sample();
+	struct qc_error err = {0};
+	struct qc_live l;
+	int dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	int p[2];
+	pid_t child;
+	char c;
+
+	/* Running in this boot, lock free: the monitor died. */
+	qc_state_boot_id(s.boot_id, sizeof(s.boot_id));
+	ck_assert(s.boot_id[0]);
+	s.monitor_pid = getpid(); /* a live pid must not fool it */
+	ck_assert_qc_ok(qc_state_save(dfd, &s, &err), &err);
+	ck_assert_qc_ok(qc_driver_live(dfd, &l, &err), &err);
+	ck_assert(!l.monitor_alive);
+	ck_assert_int_eq(l.state, QC_VM_CRASHED);
+	ck_assert_int_eq(l.st.exit_reason, QC_EXIT_MONITOR_DIED);
+	qc_live_clear(&l);
+
+	/* Running in an earlier boot: stopped by the host's reboot. */
+	snprintf(s.boot_id, sizeof(s.boot_id), "00000000-0000-0000-0000-000000000000");
+	ck_assert_qc_ok(qc_state_save(dfd, &s, &err), &err);
+	ck_assert_qc_ok(qc_driver_live(dfd, &l, &err), &err);
+	ck_assert_int_eq(l.state, QC_VM_STOPPED);
+	ck_assert_int_eq(l.st.exit_reason, QC_EXIT_HOST_REBOOT);
+	qc_live_clear(&l);
+
+	/* Another process holds monitor.lock: running, whatever the file says. */
+	s.running = false;
+	s.exit_reason = QC_EXIT_POWEROFF;
+	ck_assert_qc_ok(qc_state_save(dfd, &s, &err), &err);
+	ck_assert_int_eq(pipe(p), 0);
+	child = fork();
+	ck_assert_int_ge(child, 0);
+	if (child == 0) {
+		int fd = -1;
+
+		if (qc_lock_open(dfd, QC_VM_MONITOR_LOCK, LOCK_EX, 0, "m", &fd, NULL) < 0)
+			_exit(1);
+		(void) write(p[1], "x", 1);
+		pause();
+		_exit(0);
+	}
+	ck_assert_int_eq(read(p[0], &c, 1), 1);
+	ck_assert_qc_ok(qc_driver_live(dfd, &l, &err), &err);
+	ck_assert(l.monitor_alive);
+	ck_assert_int_eq(l.state, QC_VM_RUNNING);
+	qc_live_clear(&l);
+	kill(child, SIGKILL);
+	waitpid(child, NULL, 0);
+	ck_assert_qc_ok(qc_driver_live(dfd, &l, &err), &err);
+	ck_assert(!l.monitor_alive);
+	ck_assert_int_eq(l.state, QC_VM_STOPPED);
+	ck_assert_int_eq(l.st.exit_reason, QC_EXIT_POWEROFF);
+	qc_live_clear(&l);
+	close(p[0]);
+	close(p[1]);
+	qc_state_clear(&s);
+	close(dfd);
+	unit_rmdir(dir);
+}
+END_TEST
+
+/* The state root is not created by opening a context; paths follow the layout. */
+START_TEST(ctx_layout)
+{
+	char *dir = unit_mkdtemp();
+	cleanup_free char *root = qc_xasprintf("%s/not/yet", dir);
+	cleanup_free char *vmdir = NULL, *rdir = NULL;
+	struct qc_error err = {0};
+	qc_ctx *ctx = NULL;
+	int dfd = -1;
+
+	ck_assert_qc_ok(qc_ctx_open(root, &ctx, &err), &err);
+	ck_assert_str_eq(qc_ctx_root(ctx), root);
+	ck_assert_int_ne(access(root, F_OK), 0);
+	vmdir = qc_driver_vm_dir(ctx, "web");
+	ck_assert(qc_str_has_suffix(vmdir, "/not/yet/vms/web"));
+	rdir = qc_driver_run_dir(ctx, "web");
+	ck_assert_int_lt(strlen(rdir) + strlen("/console.sock"), 108);
+	ck_assert_qc_fail(qc_driver_vm_open(ctx, "web", &dfd, &err), &err, QC_ERR_NOTFOUND,
+		"VM 'web' does not exist");
+	ck_assert_qc_fail(
+		qc_driver_vm_open(ctx, "../x", &dfd, &err), &err, QC_ERR_INVALID, "VM name");
+	ck_assert_int_ne(access(root, F_OK), 0);
+	qc_ctx_close(ctx);
+	ck_assert_qc_fail(qc_ctx_open("", &ctx, &err), &err, QC_ERR_INVALID, "empty");
+	unit_rmdir(dir);
+}
+END_TEST
+
+static Suite *state_suite(void)
+{
+	Suite *s = suite_create("state");
+	TCase *tc = tcase_create("core");
+
+	tcase_add_test(tc, state_roundtrip);
+	tcase_add_test(tc, state_bad_json);
+	tcase_add_test(tc, state_reason_names);
+	tcase_add_test(tc, state_file_atomic);
+	tcase_add_test(tc, state_run_id);
+	tcase_add_test(tc, live_reconcile);
+	tcase_add_test(tc, ctx_layout);
+	suite_add_tcase(s, tc);
+	return s;
+}
+
+int main(void)
+{
+	SRunner *sr = srunner_create(state_suite());
+	int failed;
+
+	srunner_run_all(sr, CK_NORMAL);
+	failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+}
