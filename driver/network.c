@@ -335,6 +335,22 @@ QC_PUBLIC int qc_network_create(
 		return qc_error_prefix(err, "network '%s'", o->name);
 	if ((r = qc_net_link_get(nl, bridge, &info, err)) < 0)
 		return qc_error_prefix(err, "network '%s'", o->name);
+	{
+		/* A subnet the host already uses (its LAN, a VPN) would break its routing. */
+		char desc[128];
+		char a[24];
+		int c = qc_net_addr_conflict(
+			nl, &subnet, r > 0 ? bridge : NULL, desc, sizeof(desc), err);
+
+		if (c < 0)
+			return qc_error_prefix(err, "network '%s'", o->name);
+		if (c > 0) {
+			qc_net_format_cidr(&subnet, a, sizeof(a));
+			return qc_error_set(err, QC_ERR_INVALID,
+				"network '%s': subnet %s overlaps %s; pick a disjoint --subnet",
+				o->name, a, desc);
+		}
+	}
 	if (r > 0) {
 		/* An existing bridge is adopted (and left in place by net rm). */
 		if (strcmp(info.kind, "bridge"))

@@ -17,6 +17,7 @@
 #include <string.h>
 #include <sys/socket.h>
 
+#include <netlink/cache.h>
 #include <netlink/netlink.h>
 #include <netlink/route/addr.h>
 #include <netlink/route/link.h>
@@ -350,4 +351,49 @@ int qc_net_links_delete_group(struct qc_net_nl *nl, uint32_t group, struct qc_er
 	if (r < 0)
 		return qc_net_nl_error(err, r, "link group %u: delete", group);
 	return 0;
+}
+
+int qc_net_addr_conflict(struct qc_net_nl *nl, const struct qc_net_cidr *subnet,
+	const char *exclude, char *desc, size_t size, struct qc_error *err)
+{
+	struct nl_cache *cache = NULL;
+	struct nl_object *o;
+	int ex = 0, r, found = 0;
+
+	if (exclude) {
+		struct qc_net_link_info info;
+
+		if ((r = qc_net_link_get(nl, exclude, &info, err)) < 0)
+			return r;
+		ex = r > 0 ? info.ifindex : 0;
+	}
+	if ((r = rtnl_addr_alloc_cache(nl->sk, &cache)) < 0)
+		return qc_net_nl_error(err, r, "list host addresses");
+	for (o = nl_cache_get_first(cache); o && !found; o = nl_cache_get_next(o)) {
+		struct rtnl_addr *a = (struct rtnl_addr *) o;
+		struct nl_addr *local = rtnl_addr_get_local(a);
+		struct qc_net_cidr c;
+		uint32_t be;
+
+		if (rtnl_addr_get_family(a) != AF_INET || !local ||
+			nl_addr_get_len(local) != sizeof(be) || rtnl_addr_get_ifindex(a) == ex)
+			continue;
+		memcpy(&be, nl_addr_get_binary_addr(local), sizeof(be));
+		c.addr = ntohl(be);
+		c.prefix = (unsigned) rtnl_addr_get_prefixlen(a);
+		/* Loopback (127/8) never collides with a bridge subnet in practice. */
+		if ((c.addr >> 24) == 127)
+			continue;
+		if (qc_net_cidr_overlap(subnet, &c) || qc_net_cidr_contains(subnet, c.addr)) {
+			char ifname[16] = "?", buf[24];
+
+			(void) qc_net_link_name(
+				nl, rtnl_addr_get_ifindex(a), ifname, sizeof(ifname), NULL);
+			qc_net_format_cidr(&c, buf, sizeof(buf));
+			snprintf(desc, size, "address %s on host interface '%s'", buf, ifname);
+			found = 1;
+		}
+	}
+	nl_cache_free(cache);
+	return found;
 }

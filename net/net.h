@@ -148,6 +148,13 @@ int qc_net_bridge_delete(struct qc_net_nl *nl, const char *name, struct qc_error
  */
 int qc_net_link_ensure_addr_up(struct qc_net_nl *nl, const char *name,
 	const struct qc_net_cidr *addr, struct qc_error *err);
+/*
+ * Does a host IPv4 address (other than on link exclude, may be NULL; 127/8
+ * ignored) fall into or around subnet?  1 and desc ("address 10.0.0.5/24 on
+ * host interface 'eth0'") when one does, 0 when none.
+ */
+int qc_net_addr_conflict(struct qc_net_nl *nl, const struct qc_net_cidr *subnet,
+	const char *exclude, char *desc, size_t size, struct qc_error *err);
 /* Remove addr from the link; a missing address or link is not an error. */
 int qc_net_link_del_addr(struct qc_net_nl *nl, const char *name, const struct qc_net_cidr *addr,
 	struct qc_error *err);

@@ -67,6 +67,10 @@ expect_fail 1 "network name" qc net create 'bad/name' --subnet 10.63.0.0/24
 expect_fail 2 "missing --subnet CIDR" qc net create lan2
 expect_fail 2 "unknown option '--frob'" qc net create lan2 --subnet 10.63.0.0/24 --frob
 expect_fail 1 "network 'nope' does not exist" qc net rm nope
+# a subnet the host already has an address in (its LAN, here a veth end)
+ip addr add 10.66.3.4/24 dev qcnotbrp
+expect_fail 1 "network 'lan2': subnet 10.66.0.0/16 overlaps address 10.66.3.4/24 on host interface 'qcnotbrp'; pick a disjoint --subnet" \
+	qc net create lan2 --subnet 10.66.0.0/16
 no_link qc-lan2
 assert_eq "$(tree_digest "$ROOT")" "$before" "state root unchanged by the refusals"
 assert_eq "$(ip -br link | awk '{print $1}' | sort | tr '\n' ' ')" "$links_before" "links unchanged by the refusals"
