@@ -293,6 +293,16 @@ static void kill_and_reap(pid_t pid)
 	reap(pid, NULL);
 }
 
+void qc_pid_killp(pid_t *pid)
+{
+	if (*pid > 0) {
+		int saved = errno;
+		kill_and_reap(*pid);
+		errno = saved;
+		*pid = -1;
+	}
+}
+
 static const char *argv0(const struct qc_spawn_opts *o)
 {
 	return o->argv && o->argv[0] ? o->argv[0] : "(null)";

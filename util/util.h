@@ -376,4 +376,14 @@ void qc_jgen_kbool(struct qc_jgen *g, const char *key, bool v);
 /* The document as a fresh NUL-terminated string (no trailing newline). */
 int qc_jgen_finish(struct qc_jgen *g, char **ret, size_t *ret_len, struct qc_error *err);
 
+/* ------------------------------------------------- additions (appended) */
+
+/*
+ * A child pid that must not outlive an error path: SIGKILL and reap it
+ * when > 0 (keeps errno).  Hand it out with TAKE_PID.
+ */
+void qc_pid_killp(pid_t *pid);
+#define cleanup_pid __attribute__((cleanup(qc_pid_killp)))
+#define TAKE_PID(pid) TAKE_FD(pid)
+
 #endif

@@ -624,6 +624,34 @@ START_TEST(spawn_pdeathsig)
 }
 END_TEST
 
+START_TEST(spawn_cleanup_pid)
+{
+	struct qc_error e = {0};
+	struct qc_spawn_opts o = {.argv = ARGV("sleep", "30")};
+	pid_t kept;
+
+	{
+		cleanup_pid pid_t pid = -1;
+		ck_assert_qc_ok(qc_spawn_start(&o, &pid, NULL, &e), &e);
+		ck_assert_int_eq(kill(pid, 0), 0);
+	}
+	/* killed and reaped on scope exit */
+	assert_no_children();
+	{
+		cleanup_pid pid_t pid = -1;
+		ck_assert_qc_ok(qc_spawn_start(&o, &pid, NULL, &e), &e);
+		kept = TAKE_PID(pid);
+		ck_assert_int_eq(pid, -1);
+	}
+	ck_assert_int_eq(kill(kept, 0), 0);
+	errno = 4321;
+	qc_pid_killp(&kept);
+	ck_assert_int_eq(errno, 4321);
+	ck_assert_int_eq(kept, -1);
+	assert_no_children();
+}
+END_TEST
+
 START_TEST(spawn_helpers)
 {
 	char buf[64];
@@ -681,6 +709,7 @@ Suite *util_spawn_suite(void)
 	tcase_add_test(tc, spawn_signals_reset);
 	tcase_add_test(tc, spawn_start_daemon);
 	tcase_add_test(tc, spawn_pdeathsig);
+	tcase_add_test(tc, spawn_cleanup_pid);
 	tcase_add_test(tc, spawn_helpers);
 	suite_add_tcase(s, tc);
 	return s;
