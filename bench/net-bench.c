@@ -54,14 +54,14 @@ struct times {
 	int64_t setup, teardown;
 };
 
-static void check_gone(struct qc_net_nl *nl, const char *fmt, int n)
+static void check_gone(struct qc_net_nl *nl, const char *prefix, int n)
 {
 	struct qc_error err = {0};
 	struct qc_net_link_info info;
 	char name[16];
 
 	for (int i = 0; i < n; i++) {
-		snprintf(name, sizeof(name), fmt, i);
+		snprintf(name, sizeof(name), "%s%d", prefix, i);
 		if (qc_net_link_get(nl, name, &info, &err) != 0) {
 			fprintf(stderr, "net-bench: tap %s survived the teardown\n", name);
 			exit(1);
@@ -96,7 +96,7 @@ static struct times bench_netlink(struct qc_net_nl *nl, int n, bool batch)
 	for (int i = 0; i < n; i++)
 		close(fds[i]);
 	t.teardown = qc_now_us() - t0;
-	check_gone(nl, "qcn%d", n);
+	check_gone(nl, "qcn", n);
 	free(fds);
 	return t;
 }
@@ -121,7 +121,7 @@ static struct times bench_ip(struct qc_net_nl *nl, int n)
 		run((const char *const[]){"ip", "link", "del", name, NULL});
 	}
 	t.teardown = qc_now_us() - t0;
-	check_gone(nl, "qcs%d", n);
+	check_gone(nl, "qcs", n);
 	return t;
 }
 
