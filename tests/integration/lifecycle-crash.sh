@@ -13,7 +13,7 @@ qc create c1 --kernel "$GUEST_KERNEL" --initrd "$GUEST_INITRD" --append "$GUEST_
 	--memory 256M >/dev/null
 
 json_field() { sed -n "s/.*\"$1\": *\([0-9]*\).*/\1/p"; }
-qemu_count() { pgrep -c -f "qemu-system-x86_64 .*$GUEST_KERNEL" || true; }
+qemu_count() { pgrep -c -f "^qemu-system-x86_64 .*$GUEST_KERNEL" || true; }
 
 # --- SIGKILL of QEMU
 qc start c1
