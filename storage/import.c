@@ -208,8 +208,17 @@ int qc_catalog_import(const char *root, const char *name, const char *src,
 	{
 		cleanup_free char *final_path = qc_xasprintf("%s/images/%s", aroot, final);
 
-		if ((r = qc_img_check(final_path, "qcow2", NULL, err)) < 0) {
-			qc_error_prefix(err, "image '%s'", name);
+		struct qc_error e = {0};
+
+		if ((r = qc_img_check(final_path, "qcow2", NULL, &e)) < 0) {
+			/* Name the user's file, not our temp copy. */
+			const char *tail = strstr(e.msg, "is corrupt: ");
+
+			if (tail)
+				r = qc_error_set(
+					err, e.code, "image '%s': '%s' %s", name, src, tail);
+			else
+				r = qc_error_set(err, e.code, "image '%s': %s", name, e.msg);
 			goto fail;
 		}
 	}

@@ -33,3 +33,7 @@ tests_unit_check_storage_sync_SOURCES = tests/unit/check_storage_sync.c tests/un
 tests_unit_check_storage_sync_CFLAGS = $(UNIT_CFLAGS)
 tests_unit_check_storage_sync_LDADD = $(QC_STORAGE_LIBS) $(CHECK_LIBS)
 EXTRA_DIST += tests/integration/httpd.py tests/integration/mkstream.py
+
+# CLI-level: image sync against the loopback server, overlays and the catalog.
+TESTS += tests/integration/image-sync.sh tests/integration/image-overlay.sh
+dist_noinst_SCRIPTS += tests/integration/image-sync.sh tests/integration/image-overlay.sh

@@ -24,11 +24,28 @@ static char *P(const char *name)
 	return qc_xasprintf("%s/%s", dir, name);
 }
 
+/*
+ * $QC_SRCDIR, else automake's $srcdir (the serial harness exports only
+ * that), else the source tree this file was compiled from.
+ */
 static const char *srcdir(void)
 {
+	static char from_file[4096];
 	const char *s = getenv("QC_SRCDIR");
+	char *p;
 
-	return s && *s ? s : ".";
+	if (s && *s)
+		return s;
+	s = getenv("srcdir");
+	if (s && *s)
+		return s;
+	snprintf(from_file, sizeof(from_file), "%s", __FILE__);
+	p = strstr(from_file, "/tests/unit/");
+	if (p) {
+		*p = '\0';
+		return from_file;
+	}
+	return ".";
 }
 
 static void run(const char *const *argv)

@@ -1,0 +1,66 @@
+#!/usr/bin/env bash
+# Backing images and overlays through the CLI: import (.xz/.gz, raw -> qcow2),
+# two VMs on one image whose writes stay in their own overlay, image rm
+# refused while used, bad inputs.
+. "${QC_SRCDIR:-$(dirname "$0")/../..}/tests/integration/lib.sh"
+
+[ -x "$QC" ] || fail "qemuctl not built at $QC"
+
+# a raw disk with a known pattern, compressed both ways
+qemu-img create -q -f raw "$SCRATCH/disk.raw" 16M
+qemu-io -f raw -c "write -P 0x11 0 1M" "$SCRATCH/disk.raw" >/dev/null
+xz -k -T1 "$SCRATCH/disk.raw"
+qemu-img convert -f raw -O qcow2 "$SCRATCH/disk.raw" "$SCRATCH/disk.qcow2"
+gzip -k "$SCRATCH/disk.qcow2"
+
+sha="$(sha256sum "$SCRATCH/disk.raw.xz" | cut -d' ' -f1)"
+out="$(qc image import base "$SCRATCH/disk.raw.xz" --sha256 "$sha" --arch amd64)"
+assert_match "$out" "image 'base' imported: x86_64: 16 MiB virtual" "import .xz of raw"
+assert_eq "$(qemu-img info --output=json "$ROOT/images/base.qcow2" | python3 -c 'import json,sys; print(json.load(sys.stdin)["format"])')" qcow2 "stored as qcow2"
+assert_eq "$(stat -c %a "$ROOT/images/base.qcow2")" 444 "read-only"
+out="$(qc --json image import gz "$SCRATCH/disk.qcow2.gz")"
+assert_match "$out" '"virtual_size":16777216' "import .gz of qcow2"
+qc image rm gz >/dev/null
+
+base_sum="$(sha256sum "$ROOT/images/base.qcow2")"
+
+# two VMs on one backing image
+qc create vm1 --image base --arch x86_64 >/dev/null
+qc create vm2 --image base --arch x86_64 --disk-size 64M >/dev/null
+ov1="$ROOT/vms/vm1/disk0.qcow2"
+ov2="$ROOT/vms/vm2/disk0.qcow2"
+assert_file "$ov1"
+assert_match "$(qemu-img info --output=json "$ov1")" "\"full-backing-filename\": \"$ROOT/images/base.qcow2\"" "vm1 backs on the image"
+assert_match "$(qemu-img info --output=json "$ov2")" '"virtual-size": 67108864' "vm2 grown to --disk-size"
+
+qemu-io -f qcow2 -c "write -P 0xab 0 64k" "$ov1" >/dev/null
+qemu-io -f qcow2 -c "read -P 0xab 0 64k" "$ov1" | grep -q "read 65536" || fail "vm1 lost its write"
+qemu-io -f qcow2 -c "read -P 0x11 0 64k" "$ov2" >"$SCRATCH/r2" 2>&1 || fail "vm2 sees vm1's write: $(cat "$SCRATCH/r2")"
+! grep -q "Pattern verification failed" "$SCRATCH/r2" || fail "vm2 sees vm1's write"
+ok "vm1's write is not visible in vm2"
+assert_eq "$(sha256sum "$ROOT/images/base.qcow2")" "$base_sum" "backing image unchanged"
+
+assert_match "$(qc image list)" "base +x86_64 .* 2  $SCRATCH/disk.raw.xz" "list counts 2 users"
+expect_fail 1 "image 'base' is used by 2 VMs: vm1, vm2; delete them first" qc image rm base
+qc delete vm1 >/dev/null
+expect_fail 1 "image 'base' is used by 1 VM: vm2; delete it first" qc image rm base
+qc delete vm2 >/dev/null
+assert_match "$(qc image rm base)" "image 'base' removed" "rm after the VMs are gone"
+assert_no_file "$ROOT/images/base.qcow2"
+assert_no_file "$ROOT/images/base.json"
+
+# bad input: nothing half-written
+printf 'hello\n' >"$SCRATCH/notes.txt"
+expect_fail 1 "image 'x': .*notes.txt is not a disk image \(6 bytes of raw data" qc image import x "$SCRATCH/notes.txt"
+expect_fail 1 "SHA-256 mismatch" qc image import x "$SCRATCH/disk.raw" --sha256 "$(printf '0%.0s' {1..64})"
+cp "$SCRATCH/disk.qcow2" "$SCRATCH/bad.qcow2"
+l1="$(od -An -t u8 --endian=big -j 40 -N 8 "$SCRATCH/bad.qcow2" | tr -d ' ')"
+printf '\x80\x00\x00\x00\x00\x7f\x00\x00' | dd of="$SCRATCH/bad.qcow2" bs=1 seek="$l1" conv=notrunc status=none
+expect_fail 1 "image 'x': '$SCRATCH/bad.qcow2' is corrupt: qemu-img check found" qc image import x "$SCRATCH/bad.qcow2"
+expect_fail 1 "image 'nope' not found" qc image rm nope
+expect_fail 2 "expected NAME and FILE\|URL" qc image import x
+[ -z "$(ls "$ROOT/images" | grep -v '^\.x\.lock$' | grep -v '^\.gz\.lock$' | grep -v '^\.base\.lock$')" ] ||
+	fail "leftovers in images/: $(ls -a "$ROOT/images")"
+ok "images/ holds nothing but lock files"
+[ "$(qc image list | wc -l)" = 1 ] || fail "list not empty: $(qc image list)"
+ok "list is empty"

@@ -1,0 +1,102 @@
+#!/usr/bin/env bash
+# qemuctl image sync against a simplestreams tree served from 127.0.0.1 by
+# tests/integration/httpd.py (Range, injected cuts and errors, request log).
+. "${QC_SRCDIR:-$(dirname "$0")/../..}/tests/integration/lib.sh"
+
+[ -x "$QC" ] || fail "qemuctl not built at $QC"
+NEW=/server/releases/noble/release-20240423/ubuntu-noble-server-cloudimg-amd64.img
+
+qemu-img create -q -f qcow2 "$SCRATCH/old.qcow2" 1M
+qemu-img create -q -f qcow2 "$SCRATCH/new.qcow2" 8M
+qemu-io -f qcow2 -c "write -P 0x5a 0 4M" "$SCRATCH/new.qcow2" >/dev/null
+python3 "$QC_SRCDIR/tests/integration/mkstream.py" --out "$SCRATCH/tree" \
+	--old "$SCRATCH/old.qcow2" --new "$SCRATCH/new.qcow2"
+python3 "$QC_SRCDIR/tests/integration/mkstream.py" --out "$SCRATCH/badtree" \
+	--old "$SCRATCH/old.qcow2" --new "$SCRATCH/new.qcow2" --bad-sha
+
+python3 "$QC_SRCDIR/tests/integration/httpd.py" --dir "$SCRATCH/tree" \
+	--port-file "$SCRATCH/port" --log "$SCRATCH/requests.jsonl" &
+HTTPD=$!
+on_exit "kill $HTTPD; wait $HTTPD"
+wait_until 10 test -s "$SCRATCH/port"
+URL="http://127.0.0.1:$(cat "$SCRATCH/port")/"
+ctl() { curl -fsS "${URL}__ctl/$1" >/dev/null; }
+seen() { grep -c -- "$1" "$SCRATCH/requests.jsonl" || true; }
+
+# newest version for the arch; the second sync is a no-op
+out="$(qc image sync ubuntu:24.04 --arch amd64 --stream "$URL")"
+assert_match "$out" "image 'noble-amd64' synced: ubuntu 24.04 \(noble\), version 20240423, x86_64" "first sync"
+assert_eq "$(seen "\"path\": \"$NEW\"")" 1 "one download"
+out="$(qc image sync ubuntu:noble --arch x86_64 --stream "$URL")"
+assert_match "$out" "image 'noble-amd64' is up to date" "second sync"
+assert_eq "$(seen "\"path\": \"$NEW\"")" 1 "still one download"
+assert_eq "$(stat -c %a "$ROOT/images/noble-amd64.qcow2")" 444 "image mode"
+out="$(qc --json image sync noble --arch arm64 --stream "$URL" 2>/dev/null)"
+assert_match "$out" '"downloaded":true' "arm64 json"
+assert_match "$out" '"version":"20240601"' "arm64 has its own newest version"
+out="$(qc image list)"
+assert_match "$out" "noble-amd64 +x86_64 " "list shows amd64"
+assert_match "$out" "noble-arm64 +aarch64 " "list shows arm64"
+qc image rm noble-amd64 >/dev/null
+
+# cut mid-transfer with no retries: .part kept, not listed; the next sync resumes with Range
+ctl "cut?path=$NEW&after=1000000&count=1"
+QEMUCTL_HTTP_RETRIES=0 expect_fail 1 "image 'noble-amd64': download 'http://127.0.0.1:[0-9]+$NEW': " \
+	qc image sync noble --arch amd64 --stream "$URL"
+assert_eq "$(stat -c %s "$ROOT/images/noble-amd64.part")" 1000000 ".part kept"
+[ "$(qc image list | grep -c noble-amd64)" = 0 ] || fail "partial image listed"
+ok "list does not show the partial image"
+QEMUCTL_HTTP_RETRIES=0 qc image sync noble --arch amd64 --stream "$URL" >/dev/null
+assert_eq "$(seen '"range": "bytes=1000000-"')" 1 "server saw a Range request"
+assert_no_file "$ROOT/images/noble-amd64.part"
+cmp "$ROOT/images/noble-amd64.qcow2" "$SCRATCH/new.qcow2" || fail "resumed image differs from the source"
+ok "resumed image is byte-identical to the source"
+qc image rm noble-amd64 >/dev/null
+
+# HTTP errors
+ctl "status?path=$NEW&code=404&count=9"
+expect_fail 1 "HTTP 404 \(not found\)" qc image sync noble --arch amd64 --stream "$URL"
+assert_eq "$(seen '"status": 404')" 1 "404 is not retried"
+ctl reset
+ctl "status?path=/streams/v1/index.json&code=500&count=9"
+QEMUCTL_HTTP_RETRIES=2 expect_fail 1 "index.json': HTTP 500 \(internal server error\)" \
+	qc image sync noble --arch amd64 --stream "$URL"
+assert_eq "$(seen '"status": 500')" 3 "500 retried twice"
+ctl reset
+
+# bad input
+expect_fail 1 "release 'oracular' is not in the stream; known releases: noble, jammy" \
+	qc image sync ubuntu:oracular --stream "$URL"
+expect_fail 1 "release 'noble' has no disk1.img for arch ppc64el \(ppc64le\); arches offered: amd64, arm64" \
+	qc image sync ubuntu:noble --arch ppc64le --stream "$URL"
+expect_fail 1 "unknown arch 'vax'" qc image sync noble --arch vax --stream "$URL"
+expect_fail 2 "missing REF" qc image sync
+expect_fail 1 "'ftp://x/': unsupported URL scheme" qc image sync noble --stream ftp://x/
+
+# wrong SHA-256 (file:// stream): error, nothing in the catalog
+expect_fail 1 "SHA-256 mismatch for file://.*the index says 0000000000" \
+	qc image sync noble --arch amd64 --stream "file://$SCRATCH/badtree/"
+[ -z "$(ls "$ROOT/images" | grep -v '^\.' | grep noble-amd64)" ] || fail "leftovers: $(ls "$ROOT/images")"
+ok "nothing left after a bad checksum"
+
+# malformed index
+cp "$SCRATCH/tree/streams/v1/index.json" "$SCRATCH/index.good"
+printf '{"index": {' >"$SCRATCH/tree/streams/v1/index.json"
+expect_fail 1 "streams/v1/index.json: stream index: " qc image sync noble --stream "$URL"
+cp "$SCRATCH/index.good" "$SCRATCH/tree/streams/v1/index.json"
+
+# file:// works; --name
+out="$(qc image sync ubuntu:22.04 --arch amd64 --name jammy --stream "file://$SCRATCH/tree")"
+assert_match "$out" "image 'jammy' synced: ubuntu 22.04 \(jammy\), version 20230101" "file:// stream"
+
+# two concurrent syncs of one image: one download
+ctl "cut?path=$NEW&after=2000000&count=1"
+before="$(seen "\"path\": \"$NEW\"")"
+qc image sync noble --arch amd64 --stream "$URL" >"$SCRATCH/a.out" 2>&1 &
+A=$!
+qc image sync noble --arch amd64 --stream "$URL" >"$SCRATCH/b.out" 2>&1 &
+B=$!
+wait $A || fail "sync A: $(cat "$SCRATCH/a.out")"
+wait $B || fail "sync B: $(cat "$SCRATCH/b.out")"
+assert_eq "$(cat "$SCRATCH/a.out" "$SCRATCH/b.out" | grep -c "synced")" 1 "one of two syncs downloaded"
+assert_eq "$(($(seen "\"path\": \"$NEW\"") - before))" 2 "one download (cut + resume)"
