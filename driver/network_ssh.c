@@ -16,19 +16,20 @@
 
 #include "driver/driver.h"
 #include "driver/network.h"
+#include "driver/seed.h"
 
-/* qemuctl's own private key, made once by the seed code under <root>/ssh/. */
+/*
+ * qemuctl's own private key, made once by the seed code (driver/seed.c)
+ * under <root>/ssh/; NULL when no seed ever made it (then ssh falls back to
+ * the user's own keys and agent).
+ */
 static char *own_key(qc_ctx *ctx)
 {
-	static const char *const names[] = {"id_ed25519", "id_qemuctl", "id_rsa"};
+	char *p = qc_xasprintf("%s/%s/%s", qc_ctx_root(ctx), QC_SEED_OWN_KEY_DIR, QC_SEED_OWN_KEY);
 
-	for (size_t i = 0; i < QC_ARRAY_SIZE(names); i++) {
-		char *p = qc_xasprintf("%s/ssh/%s", qc_ctx_root(ctx), names[i]);
-
-		if (access(p, R_OK) == 0)
-			return p;
-		free(p);
-	}
+	if (access(p, R_OK) == 0)
+		return p;
+	free(p);
 	return NULL;
 }
 
