@@ -1223,9 +1223,14 @@ int qc_domain_from_xml(const char *xml, size_t len, const char *file, qc_warn_fn
 	}
 	xmlFreeParserCtxt(ctxt);
 	if (doc->intSubset && (doc->intSubset->entities || doc->intSubset->pentities)) {
+		/* libxml2 keeps no line for a DTD node: count up to "<!DOCTYPE" */
+		const char *dt = memmem(xml, len, "<!DOCTYPE", 9);
+		long line = 1;
+
+		for (const char *c = xml; dt && c < dt; c++)
+			line += *c == '\n';
 		r = qc_error_set(err, QC_ERR_XML,
-			"%s:%ld: a DOCTYPE that declares entities is not accepted", p.file,
-			line_of((xmlNodePtr) doc->intSubset));
+			"%s:%ld: a DOCTYPE that declares entities is not accepted", p.file, line);
 		xmlFreeDoc(doc);
 		return r;
 	}

@@ -20,6 +20,7 @@ struct frame {
 	bool open; /* "<name attrs" written, '>' not yet */
 	bool text;
 	bool kids;
+	bool extras_done; /* kept child elements already written (flush_extras) */
 };
 
 struct w {
@@ -135,23 +136,9 @@ static void text(struct w *w, const char *s)
 	t->text = true;
 }
 
-static void end(struct w *w)
+static void write_kid_extras(struct w *w, struct frame *t)
 {
-	struct frame *t = &w->st[w->n - 1];
-	bool kids = has_kid_extras(w, t->path);
-
-	if (t->open && !kids) {
-		close_tag(w, t);
-		/* close_tag wrote '>': turn it into "/>" */
-		w->b.data[w->b.len - 1] = '/';
-		qc_buf_puts(&w->b, ">\n");
-		goto pop;
-	}
-	if (t->open) {
-		close_tag(w, t);
-		qc_buf_putc(&w->b, '\n');
-	}
-	for (size_t i = 0; kids && i < w->d->n_extras; i++) {
+	for (size_t i = 0; i < w->d->n_extras; i++) {
 		const struct qc_xml_extra *x = &w->d->extras[i];
 
 		if (!extra_is_elem(x) || strcmp(x->parent, t->path) != 0)
@@ -162,6 +149,42 @@ static void end(struct w *w)
 		if (!t->text)
 			qc_buf_putc(&w->b, '\n');
 	}
+	t->extras_done = true;
+}
+
+/* Write the kept children of the open element now rather than at its end. */
+static void flush_extras(struct w *w)
+{
+	struct frame *t = &w->st[w->n - 1];
+
+	if (!has_kid_extras(w, t->path))
+		return;
+	if (t->open) {
+		close_tag(w, t);
+		qc_buf_putc(&w->b, '\n');
+	}
+	t->kids = true;
+	write_kid_extras(w, t);
+}
+
+static void end(struct w *w)
+{
+	struct frame *t = &w->st[w->n - 1];
+	bool kids = !t->extras_done && has_kid_extras(w, t->path);
+
+	if (t->open && !kids && !t->kids) {
+		close_tag(w, t);
+		/* close_tag wrote '>': turn it into "/>" */
+		w->b.data[w->b.len - 1] = '/';
+		qc_buf_puts(&w->b, ">\n");
+		goto pop;
+	}
+	if (t->open) {
+		close_tag(w, t);
+		qc_buf_putc(&w->b, '\n');
+	}
+	if (kids)
+		write_kid_extras(w, t);
 	if (!t->text)
 		indent(w, w->n - 1);
 	qc_buf_printf(&w->b, "</%s>\n", t->name);
@@ -479,6 +502,8 @@ int qc_domain_to_xml(const struct qc_domain *d, char **ret, struct qc_error *err
 		end(&w);
 	}
 
+	/* what libvirt has between <cpu> and <devices>: features, clock, on_*, pm... */
+	flush_extras(&w);
 	begin(&w, "devices", qc_xstrdup("domain/devices"));
 	for (size_t i = 0; i < d->n_disks; i++)
 		write_disk(&w, i);
