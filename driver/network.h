@@ -20,9 +20,10 @@
  *   start:  qc_network_domain_start() opens the taps (fds are ours until
  *           mapped into QEMU: pass them through the spawn fd map and put the
  *           child-side numbers in qc_argv_ctx.tap_fds) and picks host ports
- *           (qc_argv_ctx.fwd_ports = st.fwd_ports; store st.ports, in
- *           NIC/forward order, in state.json "ports": ssh and info read them
- *           back with qc_network_fwd_port()).  qc_network_start_clear()
+ *           (qc_argv_ctx.fwd_ports = st.fwd_ports; st.ports, in NIC/forward
+ *           order, are also saved in <vm>/network.json; info shows them with
+ *           qc_network_load_ports() + qc_network_fwd_port(); storing them in
+ *           state.json "ports" as well is fine, ssh reads either).  qc_network_start_clear()
  *           after QEMU was spawned (or on failure) closes our copies; the
  *           taps live exactly as long as QEMU holds its copies.
  *   delete: qc_network_domain_release().
@@ -80,6 +81,14 @@ struct qc_network_start {
 int qc_network_domain_start(
 	qc_ctx *ctx, const struct qc_domain *d, struct qc_network_start *ret, struct qc_error *err);
 void qc_network_start_clear(struct qc_network_start *st);
+
+/*
+ * qc_network_domain_start() also records the run's host ports and tap names
+ * in <vm>/network.json; this reads the ports back (none: *ret NULL, 0).
+ */
+#define QC_NETWORK_RUNTIME "network.json"
+int qc_network_load_ports(
+	qc_ctx *ctx, const char *vm, unsigned **ret, size_t *ret_n, struct qc_error *err);
 
 /*
  * Host port of forward fwd of NIC nic (indexes into d->nics / nic->fwds)

@@ -476,6 +476,73 @@ out:
 	return r;
 }
 
+/* <vm>/network.json: the host ports and tap names of the current run. */
+static int save_runtime(qc_ctx *ctx, const struct qc_domain *d, const struct qc_network_start *st,
+	struct qc_error *err)
+{
+	cleanup_jgen struct qc_jgen *g = qc_jgen_new(true);
+	cleanup_free char *dir = qc_driver_vm_dir(ctx, d->name);
+	cleanup_free char *text = NULL;
+	cleanup_close int dfd = -1;
+	size_t len;
+	int r;
+
+	qc_jgen_map_open(g);
+	qc_jgen_key(g, "ports");
+	qc_jgen_array_open(g);
+	for (size_t i = 0; i < st->n_ports; i++)
+		qc_jgen_uint(g, st->ports[i]);
+	qc_jgen_array_close(g);
+	qc_jgen_key(g, "taps");
+	qc_jgen_array_open(g);
+	for (size_t i = 0; i < st->n_nics; i++)
+		qc_jgen_string(g, st->tap_names[i]);
+	qc_jgen_array_close(g);
+	qc_jgen_map_close(g);
+	if ((r = qc_jgen_finish(g, &text, &len, err)) < 0)
+		return r;
+	dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (dfd < 0)
+		return qc_error_errno(err, errno, "open '%s'", dir);
+	return qc_write_atomic(dfd, QC_NETWORK_RUNTIME, text, len, 0600, err);
+}
+
+int qc_network_load_ports(
+	qc_ctx *ctx, const char *vm, unsigned **ret, size_t *ret_n, struct qc_error *err)
+{
+	cleanup_free char *dir = qc_driver_vm_dir(ctx, vm);
+	cleanup_free char *text = NULL;
+	cleanup_json qc_json *j = NULL;
+	cleanup_close int dfd = -1;
+	const qc_json *ports;
+	unsigned *v;
+	size_t len, n;
+	int r;
+
+	*ret = NULL;
+	*ret_n = 0;
+	dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (dfd < 0)
+		return qc_error_errno(err, errno, "VM '%s': open '%s'", vm, dir);
+	r = qc_read_file(dfd, QC_NETWORK_RUNTIME, 1u << 20, &text, &len, err);
+	if (r == -ENOENT)
+		return 0;
+	if (r < 0 || (r = qc_json_parse(text, len, &j, err)) < 0)
+		return qc_error_prefix(err, "VM '%s'", vm);
+	ports = qc_json_get(j, "ports");
+	n = qc_json_len(ports);
+	v = qc_xzalloc(sizeof(unsigned) * (n + 1));
+	for (size_t i = 0; i < n; i++) {
+		uint64_t p = 0;
+
+		(void) qc_json_as_uint(qc_json_at(ports, i), &p);
+		v[i] = p < 65536 ? (unsigned) p : 0;
+	}
+	*ret = v;
+	*ret_n = n;
+	return 0;
+}
+
 int qc_network_domain_start(
 	qc_ctx *ctx, const struct qc_domain *d, struct qc_network_start *ret, struct qc_error *err)
 {
@@ -533,6 +600,8 @@ int qc_network_domain_start(
 	for (size_t k = 0; k < n_socks; k++)
 		close(socks[k]);
 	free(socks);
+	/* Best effort: ssh and info fall back to state.json's ports. */
+	(void) save_runtime(ctx, d, &st, NULL);
 	*ret = st;
 	return 0;
 

@@ -41,6 +41,8 @@ QC_PUBLIC int qc_vm_ssh_argv(qc_ctx *ctx, const char *name, const char *identity
 	cleanup_domain struct qc_domain *d = NULL;
 	cleanup_strvec struct qc_strv a = {0};
 	struct qc_live live = {0};
+	cleanup_free unsigned *ports = NULL;
+	size_t n_ports = 0;
 	unsigned port = 0;
 	int r;
 
@@ -58,6 +60,16 @@ QC_PUBLIC int qc_vm_ssh_argv(qc_ctx *ctx, const char *name, const char *identity
 			"VM '%s' is not running; start it with 'qemuctl start %s'", name, name);
 	}
 
+	/* The ports of this run: state.json when the lifecycle records them, else network.json. */
+	if (live.st.n_ports) {
+		n_ports = live.st.n_ports;
+		ports = qc_xzalloc(sizeof(unsigned) * n_ports);
+		memcpy(ports, live.st.ports, sizeof(unsigned) * n_ports);
+	} else if ((r = qc_network_load_ports(ctx, name, &ports, &n_ports, err)) < 0) {
+		qc_live_clear(&live);
+		return r;
+	}
+
 	/* A user-mode forward of guest tcp/22 first: it works without routes. */
 	for (size_t i = 0; i < d->n_nics && !host; i++) {
 		const struct qc_nic *nic = &d->nics[i];
@@ -67,7 +79,7 @@ QC_PUBLIC int qc_vm_ssh_argv(qc_ctx *ctx, const char *name, const char *identity
 		for (size_t f = 0; f < nic->n_fwds; f++) {
 			if (nic->fwds[f].guest_port != 22 || strcmp(nic->fwds[f].proto, "tcp"))
 				continue;
-			port = qc_network_fwd_port(d, i, f, live.st.ports, live.st.n_ports);
+			port = qc_network_fwd_port(d, i, f, ports, n_ports);
 			if (!port)
 				continue;
 			host = qc_xstrdup(

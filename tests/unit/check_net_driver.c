@@ -425,6 +425,15 @@ START_TEST(start_taps_and_ports)
 	ck_assert_uint_ne(st.fwd_ports[1][1], 0);
 	ck_assert_uint_ne(st.fwd_ports[1][0], st.fwd_ports[1][1]);
 	ck_assert_uint_eq(qc_network_fwd_port(d, 1, 1, st.ports, st.n_ports), st.fwd_ports[1][1]);
+	{
+		unsigned *ports = NULL;
+		size_t n = 0;
+
+		ck_assert_int_eq(qc_network_load_ports(ctx, "st1", &ports, &n, &err), 0);
+		ck_assert_uint_eq(n, 2);
+		ck_assert_uint_eq(ports[1], st.fwd_ports[1][1]);
+		free(ports);
+	}
 	ck_assert_int_eq(link_master(tap), link_index("qc-st"));
 	/* Starting again while the taps are held: refused, the first run untouched. */
 	{
