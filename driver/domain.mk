@@ -5,8 +5,11 @@ libqcdriver_a_SOURCES += driver/domain.h driver/domain.c driver/arch.c driver/ar
 QC_DOMAIN_TEST_CFLAGS = $(UNIT_CFLAGS) -DQC_TEST_SRCDIR='"$(abs_top_srcdir)"'
 QC_DOMAIN_TEST_LIBS = libqcdriver.a $(QC_UTIL_LIBS) $(XML_LIBS) $(CHECK_LIBS)
 
-check_PROGRAMS += tests/unit/check_xml tests/unit/check_argv
-TESTS += tests/unit/check_xml tests/unit/check_argv
+check_PROGRAMS += tests/unit/check_domain tests/unit/check_xml tests/unit/check_argv
+TESTS += tests/unit/check_domain tests/unit/check_xml tests/unit/check_argv
+tests_unit_check_domain_SOURCES = tests/unit/check_domain.c
+tests_unit_check_domain_CFLAGS = $(QC_DOMAIN_TEST_CFLAGS)
+tests_unit_check_domain_LDADD = $(QC_DOMAIN_TEST_LIBS)
 tests_unit_check_xml_SOURCES = tests/unit/check_xml.c tests/unit/check_domain_golden.c tests/unit/check_domain_golden.h
 tests_unit_check_xml_CFLAGS = $(QC_DOMAIN_TEST_CFLAGS)
 tests_unit_check_xml_LDADD = $(QC_DOMAIN_TEST_LIBS)

@@ -1,0 +1,475 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * driver/domain.c and driver/arch.c: model helpers, validation messages,
+ * UUIDs and MACs, the arch table, and the KVM decision (pure, from
+ * injected facts, plus the real probe on this host).
+ */
+#include "config.h"
+
+#include <linux/kvm.h>
+#include <sys/utsname.h>
+
+#include "driver/domain.h"
+#include "tests/unit/unit.h"
+
+#define MiB (UINT64_C(1) << 20)
+
+static struct qc_domain *valid_domain(void)
+{
+	struct qc_domain *d = qc_domain_new();
+	struct qc_disk *k;
+	struct qc_nic *n;
+	struct qc_share *s;
+
+	d->name = qc_xstrdup("vm1");
+	d->arch = QC_ARCH_X86_64;
+	qc_domain_gen_uuid(d);
+	k = qc_domain_add_disk(d);
+	k->name = qc_xstrdup("disk0");
+	k->path = qc_xstrdup("/vms/vm1/disk0.qcow2");
+	k->format = qc_xstrdup("qcow2");
+	k->backing = qc_xstrdup("/images/base.qcow2");
+	k->backing_format = qc_xstrdup("qcow2");
+	k->target = qc_xstrdup("vda");
+	n = qc_domain_add_nic(d);
+	n->name = qc_xstrdup("net0");
+	qc_domain_mac(d, 0, n->mac);
+	n->fwds = qc_xzalloc(sizeof(*n->fwds));
+	n->n_fwds = 1;
+	strcpy(n->fwds[0].proto, "tcp");
+	n->fwds[0].host_port = 2222;
+	n->fwds[0].guest_port = 22;
+	s = qc_domain_add_share(d);
+	s->tag = qc_xstrdup("src");
+	s->path = qc_xstrdup("/home/me/src");
+	return d;
+}
+
+START_TEST(domain_new_defaults)
+{
+	cleanup_domain struct qc_domain *d = qc_domain_new();
+
+	ck_assert_int_eq(d->accel, QC_ACCEL_AUTO);
+	ck_assert_int_eq(d->cpus, 1);
+	ck_assert_int_eq(d->memory, 512 * MiB);
+	ck_assert(d->serial_console);
+	ck_assert(d->seed.enabled);
+	ck_assert_int_eq(
+		d->arch, qc_arch_host() == QC_ARCH_INVALID ? QC_ARCH_X86_64 : qc_arch_host());
+	ck_assert_int_eq(d->n_disks, 0);
+	ck_assert_ptr_null(qc_domain_find_disk(d, "disk0"));
+}
+END_TEST
+
+START_TEST(domain_add_find_copy)
+{
+	cleanup_domain struct qc_domain *d = valid_domain();
+	cleanup_domain struct qc_domain *c = NULL;
+	struct qc_error err = {0};
+
+	ck_assert_ptr_eq(qc_domain_find_disk(d, "disk0"), &d->disks[0]);
+	ck_assert_ptr_eq(qc_domain_find_nic(d, "net0"), &d->nics[0]);
+	ck_assert_ptr_null(qc_domain_find_nic(d, "net1"));
+	d->extras = qc_xzalloc(sizeof(*d->extras));
+	d->extras[0].parent = qc_xstrdup("domain");
+	d->extras[0].xml = qc_xstrdup("<clock offset=\"utc\"/>");
+	d->n_extras = 1;
+	d->seed.ssh_keys = qc_xzalloc(2 * sizeof(char *));
+	d->seed.ssh_keys[0] = qc_xstrdup("ssh-ed25519 AAAA");
+
+	c = qc_domain_copy(d);
+	ck_assert_qc_ok(qc_domain_validate(c, &err), &err);
+	/* deep: nothing is shared */
+	ck_assert_ptr_ne(c->name, d->name);
+	ck_assert_ptr_ne(c->disks, d->disks);
+	ck_assert_ptr_ne(c->disks[0].backing, d->disks[0].backing);
+	ck_assert_ptr_ne(c->nics[0].fwds, d->nics[0].fwds);
+	ck_assert_ptr_ne(c->extras[0].xml, d->extras[0].xml);
+	ck_assert_ptr_ne(c->seed.ssh_keys[0], d->seed.ssh_keys[0]);
+	ck_assert_str_eq(c->seed.ssh_keys[0], "ssh-ed25519 AAAA");
+	ck_assert_ptr_null(c->seed.ssh_keys[1]);
+	ck_assert_int_eq(c->nics[0].fwds[0].host_port, 2222);
+	c->nics[0].fwds[0].host_port = 1;
+	ck_assert_int_eq(d->nics[0].fwds[0].host_port, 2222);
+	ck_assert_str_eq(c->uuid_str, d->uuid_str);
+	ck_assert_str_eq(c->extras[0].xml, "<clock offset=\"utc\"/>");
+	qc_disk_clear(&c->disks[0]);
+	ck_assert_ptr_null(c->disks[0].path);
+}
+END_TEST
+
+START_TEST(domain_uuid)
+{
+	uint8_t u[16], v[16];
+	char s[37];
+	struct qc_domain a = {0}, b = {0};
+
+	ck_assert_int_eq(qc_uuid_parse("C7A5FDBD-cdaf-9455-926a-d65c16db1809", u), 0);
+	qc_uuid_format(u, s);
+	ck_assert_str_eq(s, "c7a5fdbd-cdaf-9455-926a-d65c16db1809");
+	ck_assert_int_eq(qc_uuid_parse("c7a5fdbdcdaf9455926ad65c16db1809", v), 0);
+	ck_assert_mem_eq(u, v, 16);
+	ck_assert_int_eq(qc_uuid_parse("c7a5fdbd-cdaf-9455-926a-d65c16db180", u), -QC_ERR_INVALID);
+	ck_assert_int_eq(
+		qc_uuid_parse("c7a5fdbd-cdaf-9455-926a-d65c16db18090", u), -QC_ERR_INVALID);
+	ck_assert_int_eq(qc_uuid_parse("c7a5fdbdxcdaf-9455-926a-d65c16db1809", u), -QC_ERR_INVALID);
+	ck_assert_int_eq(qc_uuid_parse("g7a5fdbd-cdaf-9455-926a-d65c16db1809", u), -QC_ERR_INVALID);
+	ck_assert_int_eq(qc_uuid_parse("c7a5fdb-dcdaf-9455-926a-d65c16db1809", u), -QC_ERR_INVALID);
+	ck_assert_int_eq(qc_uuid_parse("", u), -QC_ERR_INVALID);
+	ck_assert_int_eq(qc_uuid_parse(NULL, u), -QC_ERR_INVALID);
+
+	qc_domain_gen_uuid(&a);
+	qc_domain_gen_uuid(&b);
+	ck_assert_int_ne(memcmp(a.uuid, b.uuid, 16), 0);
+	ck_assert_int_eq(a.uuid[6] >> 4, 4); /* version 4 */
+	ck_assert_int_eq(a.uuid[8] & 0xc0, 0x80); /* RFC 4122 variant */
+	ck_assert_int_eq(qc_uuid_parse(a.uuid_str, u), 0);
+	ck_assert_mem_eq(u, a.uuid, 16);
+}
+END_TEST
+
+static int cmp_mac(const void *a, const void *b)
+{
+	return strcmp(a, b);
+}
+
+START_TEST(domain_mac)
+{
+	struct qc_domain a = {0}, b = {0};
+	static char macs[4096][18];
+	char m1[18], m2[18];
+
+	ck_assert_int_eq(qc_uuid_parse("c7a5fdbd-cdaf-9455-926a-d65c16db1809", a.uuid), 0);
+	ck_assert_int_eq(qc_uuid_parse("c7a5fdbd-cdaf-9455-926a-d65c16db180a", b.uuid), 0);
+	for (unsigned i = 0; i < 4096; i++) {
+		qc_domain_mac(&a, i, macs[i]);
+		ck_assert_msg(qc_str_has_prefix(macs[i], "52:54:00:"), "%s", macs[i]);
+		ck_assert_int_eq(strlen(macs[i]), 17);
+	}
+	/* unique per index (an odd step is invertible modulo 2^24) */
+	/* deterministic, and depends on the uuid */
+	qc_domain_mac(&a, 7, m1);
+	ck_assert_str_eq(m1, macs[7]);
+	qc_domain_mac(&b, 0, m2);
+	ck_assert_str_ne(m2, macs[0]);
+	qsort(macs, 4096, sizeof(macs[0]), cmp_mac);
+	for (unsigned i = 1; i < 4096; i++)
+		if (strcmp(macs[i - 1], macs[i]) == 0)
+			ck_abort_msg("two indices give MAC %s", macs[i]);
+}
+END_TEST
+
+/* Mutate a valid domain and expect exactly this message. */
+#define INVALID(code, mutate, want)                                     \
+	do {                                                            \
+		cleanup_domain struct qc_domain *d = valid_domain();    \
+		struct qc_error err = {0};                              \
+		mutate;                                                 \
+		ck_assert_int_eq(qc_domain_validate(d, &err), -(code)); \
+		ck_assert_str_eq(err.msg, want);                        \
+	} while (0)
+
+START_TEST(domain_validate_messages)
+{
+	cleanup_domain struct qc_domain *ok = valid_domain();
+	struct qc_error e0 = {0};
+
+	ck_assert_qc_ok(qc_domain_validate(ok, &e0), &e0);
+
+	INVALID(QC_ERR_INVALID, (free(d->name), d->name = NULL), "VM has no name");
+	INVALID(QC_ERR_INVALID, d->memory = 0,
+		"VM 'vm1': memory must be at least 1 MiB (got 0 bytes)");
+	INVALID(QC_ERR_INVALID, d->memory = UINT64_C(17) << 40,
+		"VM 'vm1': memory must be at most 16 TiB (got 18691697672192 bytes)");
+	INVALID(QC_ERR_INVALID, d->cpus = 0, "VM 'vm1': cpus must be between 1 and 1024 (got 0)");
+	INVALID(QC_ERR_INVALID, d->cpus = 1025,
+		"VM 'vm1': cpus must be between 1 and 1024 (got 1025)");
+	INVALID(QC_ERR_INVALID, d->arch = QC_ARCH_INVALID, "VM 'vm1': unknown arch");
+	INVALID(QC_ERR_INVALID, d->initrd = qc_xstrdup("/boot/initrd"),
+		"VM 'vm1': an initrd or kernel command line needs a kernel");
+	INVALID(QC_ERR_INVALID, d->kernel = qc_xstrdup("vmlinuz"),
+		"VM 'vm1': kernel path must be absolute, not 'vmlinuz'");
+	INVALID(QC_ERR_INVALID, d->cpu_model = qc_xstrdup("max;rm"),
+		"VM 'vm1': bad CPU model 'max;rm'");
+	INVALID(QC_ERR_INVALID, (d->arch = QC_ARCH_PPC64LE, d->loader = qc_xstrdup("/x.fd")),
+		"VM 'vm1': pseries boots with its built-in SLOF; a firmware loader or nvram is not "
+		"supported on ppc64le");
+	INVALID(QC_ERR_INVALID,
+		(free(d->disks[0].path), d->disks[0].path = qc_xstrdup("rel.qcow2")),
+		"VM 'vm1': disk 'disk0': path must be absolute, not 'rel.qcow2'");
+	INVALID(QC_ERR_INVALID, (free(d->disks[0].format), d->disks[0].format = qc_xstrdup("vmdk")),
+		"VM 'vm1': disk 'disk0': format 'vmdk' is not supported (qcow2 or raw)");
+	INVALID(QC_ERR_INVALID, d->disks[0].device = QC_DEVICE_CDROM,
+		"VM 'vm1': disk 'disk0': a cdrom needs bus scsi or sata, not virtio");
+	INVALID(QC_ERR_INVALID, (d->arch = QC_ARCH_AARCH64, d->disks[0].bus = QC_BUS_SATA),
+		"VM 'vm1': disk 'disk0': bus sata needs the q35 machine of x86_64; use virtio or "
+		"scsi on aarch64");
+	INVALID(QC_ERR_INVALID, ({
+		struct qc_disk *k = qc_domain_add_disk(d);
+		k->name = qc_xstrdup("disk0");
+		k->path = qc_xstrdup("/x.raw");
+		k->format = qc_xstrdup("raw");
+	}),
+		"VM 'vm1': two disks are named 'disk0'; disk names must be unique");
+	INVALID(QC_ERR_INVALID, ({
+		struct qc_disk *k = qc_domain_add_disk(d);
+		k->name = qc_xstrdup("disk1");
+		k->path = qc_xstrdup("/x.raw");
+		k->format = qc_xstrdup("raw");
+		k->target = qc_xstrdup("vda");
+	}),
+		"VM 'vm1': disks 'disk0' and 'disk1' both use target 'vda'");
+	INVALID(QC_ERR_INVALID, strcpy(d->nics[0].mac, "53:54:00:00:00:01"),
+		"VM 'vm1': NIC 'net0': bad MAC address '53:54:00:00:00:01' (want a unicast "
+		"xx:xx:xx:xx:xx:xx)");
+	INVALID(QC_ERR_INVALID, ({
+		struct qc_nic *n = qc_domain_add_nic(d);
+		n->name = qc_xstrdup("net1");
+		strcpy(n->mac, "52:54:00:00:00:01");
+		strcpy(d->nics[0].mac, "52:54:00:00:00:01");
+	}),
+		"VM 'vm1': NICs 'net0' and 'net1' have the same MAC 52:54:00:00:00:01");
+	INVALID(QC_ERR_INVALID, d->nics[0].type = QC_NIC_NETWORK,
+		"VM 'vm1': NIC 'net0': type network needs a network name");
+	INVALID(QC_ERR_INVALID, d->nics[0].fwds[0].guest_port = 0,
+		"VM 'vm1': NIC 'net0': forward 2222-:0: ports must be 1..65535");
+	INVALID(QC_ERR_INVALID, strcpy(d->nics[0].fwds[0].proto, "sctp"),
+		"VM 'vm1': NIC 'net0': forward protocol 'sctp' is not tcp or udp");
+	INVALID(QC_ERR_INVALID, (free(d->shares[0].tag), d->shares[0].tag = qc_xstrdup("a/b")),
+		"VM 'vm1': share tag 'a/b' is invalid (1-31 of A-Z a-z 0-9 . _ -)");
+	INVALID(QC_ERR_INVALID, (free(d->shares[0].path), d->shares[0].path = NULL),
+		"VM 'vm1': share 'src' has no host path");
+	INVALID(QC_ERR_INVALID, d->shares[0].security_model = qc_xstrdup("mapped-file"),
+		"VM 'vm1': share 'src': security model 'mapped-file' is not mapped-xattr, "
+		"passthrough or none");
+}
+END_TEST
+
+START_TEST(domain_validate_prefixed)
+{
+	cleanup_domain struct qc_domain *d = valid_domain();
+	struct qc_error err = {0};
+
+	free(d->name);
+	d->name = qc_xstrdup("../x");
+	ck_assert_int_eq(qc_domain_validate(d, &err), -QC_ERR_INVALID);
+	unit_assert_contains(err.msg, "VM name '../x' is invalid");
+	free(d->name);
+	d->name = qc_xstrdup("ok");
+	free(d->disks[0].name);
+	d->disks[0].name = qc_xstrdup("bad name");
+	ck_assert_int_eq(qc_domain_validate(d, &err), -QC_ERR_INVALID);
+	ck_assert(qc_str_has_prefix(err.msg, "VM 'ok': disk name 'bad name' is invalid"));
+}
+END_TEST
+
+/* ------------------------------------------------------------- arch */
+
+START_TEST(arch_table)
+{
+	static const struct {
+		const char *name;
+		enum qc_arch arch;
+	} names[] = {
+		{"x86_64", QC_ARCH_X86_64},
+		{"amd64", QC_ARCH_X86_64},
+		{"aarch64", QC_ARCH_AARCH64},
+		{"arm64", QC_ARCH_AARCH64},
+		{"ppc64le", QC_ARCH_PPC64LE},
+		{"ppc64el", QC_ARCH_PPC64LE},
+		{"ppc64", QC_ARCH_PPC64LE},
+		{"i386", QC_ARCH_INVALID},
+		{"", QC_ARCH_INVALID},
+		{"X86_64", QC_ARCH_INVALID},
+		{NULL, QC_ARCH_INVALID},
+	};
+	const struct qc_arch_info *x = qc_arch_info(QC_ARCH_X86_64);
+	const struct qc_arch_info *a = qc_arch_info(QC_ARCH_AARCH64);
+	const struct qc_arch_info *p = qc_arch_info(QC_ARCH_PPC64LE);
+	enum qc_accel acc;
+
+	for (size_t i = 0; i < QC_ARRAY_SIZE(names); i++)
+		ck_assert_msg(qc_arch_from_name(names[i].name) == names[i].arch, "%s",
+			names[i].name ? names[i].name : "NULL");
+	ck_assert_ptr_null(qc_arch_info(QC_ARCH_INVALID));
+	ck_assert_ptr_null(qc_arch_info(QC_ARCH_COUNT));
+	ck_assert_str_eq(qc_arch_name(QC_ARCH_INVALID), "unknown");
+	for (int i = 0; i < QC_ARCH_COUNT; i++) {
+		ck_assert_int_eq(qc_arch_info(i)->arch, i);
+		ck_assert_int_eq(qc_arch_from_name(qc_arch_info(i)->name), i);
+		ck_assert_int_eq(qc_arch_from_name(qc_arch_info(i)->debian_arch), i);
+	}
+	ck_assert_str_eq(x->qemu_binary, "qemu-system-x86_64");
+	ck_assert_str_eq(x->machine, "q35");
+	ck_assert_str_eq(x->console, "ttyS0");
+	ck_assert_int_eq(x->seed_bus, QC_BUS_SATA);
+	ck_assert_str_eq(a->qemu_binary, "qemu-system-aarch64");
+	ck_assert_str_eq(a->machine, "virt");
+	ck_assert_str_eq(a->cpu_tcg, "cortex-a57");
+	ck_assert_str_eq(a->console, "ttyAMA0");
+	ck_assert(a->firmware_required);
+	ck_assert_str_eq(p->qemu_binary, "qemu-system-ppc64");
+	ck_assert_str_eq(p->machine, "pseries");
+	ck_assert_str_eq(p->cpu_tcg, "POWER9");
+	ck_assert_str_eq(p->console, "hvc0");
+	ck_assert_ptr_null(p->firmware_code);
+
+	ck_assert_int_eq(qc_accel_from_name("kvm", &acc), 0);
+	ck_assert_int_eq(acc, QC_ACCEL_KVM);
+	ck_assert_int_eq(qc_accel_from_name("tcg", &acc), 0);
+	ck_assert_int_eq(acc, QC_ACCEL_TCG);
+	ck_assert_int_eq(qc_accel_from_name("auto", &acc), 0);
+	ck_assert_int_eq(acc, QC_ACCEL_AUTO);
+	ck_assert_int_eq(qc_accel_from_name("hvf", &acc), -QC_ERR_INVALID);
+	ck_assert_str_eq(qc_accel_name(QC_ACCEL_TCG), "tcg");
+}
+END_TEST
+
+START_TEST(arch_host)
+{
+	struct utsname u;
+
+	ck_assert_int_eq(uname(&u), 0);
+	ck_assert_int_eq(qc_arch_host(), qc_arch_from_name(u.machine));
+}
+END_TEST
+
+/* --------------------------------------------------- KVM decision (pure) */
+
+#define FLAGS_VMX "processor\t: 0\nflags\t\t: fpu vme de pse tsc msr vmx sse2\n\n"
+#define FLAGS_SVM "processor\t: 0\nflags\t\t: fpu svm lm\nbugs\t\t: vmx_x\n"
+#define FLAGS_NONE                                                                        \
+	"processor\t: 0\nmodel name\t: vmx svm in a name\nflags\t\t: fpu vme hypervisor " \
+	"vmxx xsvm\nvmx flags\t: vnmi\n"
+
+static void decide(enum qc_arch arch, struct qc_kvm_facts f, bool want, const char *why_want)
+{
+	char why[256];
+
+	ck_assert_int_eq(qc_kvm_decide(arch, &f, why, sizeof(why)), want);
+	ck_assert_str_eq(why, why_want);
+}
+
+START_TEST(kvm_decide_facts)
+{
+	const struct qc_kvm_facts good = {
+		.host = QC_ARCH_X86_64, .api_version = KVM_API_VERSION, .cpuinfo = FLAGS_VMX};
+	struct qc_kvm_facts f;
+
+	decide(QC_ARCH_X86_64, good, true,
+		"KVM usable: /dev/kvm answers (API 12, KVM_CREATE_VM) and the CPU advertises vmx");
+	f = good;
+	f.cpuinfo = FLAGS_SVM;
+	decide(QC_ARCH_X86_64, f, true,
+		"KVM usable: /dev/kvm answers (API 12, KVM_CREATE_VM) and the CPU advertises svm");
+	/* this machine: the device works, the CPU lacks the extensions */
+	f.cpuinfo = FLAGS_NONE;
+	decide(QC_ARCH_X86_64, f, false,
+		"KVM unusable: CPU advertises neither vmx nor svm (nested virtualisation off?)");
+	f.cpuinfo = NULL;
+	decide(QC_ARCH_X86_64, f, false,
+		"KVM unusable: cannot read /proc/cpuinfo to check for vmx/svm");
+	f = good;
+	decide(QC_ARCH_AARCH64, f, false,
+		"KVM unusable: guest arch aarch64 differs from host arch x86_64 (TCG emulates it)");
+	f.open_errno = ENOENT;
+	decide(QC_ARCH_X86_64, f, false,
+		"KVM unusable: /dev/kvm does not exist (kvm module not loaded, or no hardware "
+		"virtualisation)");
+	f.open_errno = EACCES;
+	decide(QC_ARCH_X86_64, f, false,
+		"KVM unusable: no permission to open /dev/kvm read-write (add the user to group "
+		"'kvm')");
+	f.open_errno = EBUSY;
+	decide(QC_ARCH_X86_64, f, false,
+		"KVM unusable: cannot open /dev/kvm: Device or resource busy");
+	f = good;
+	f.api_version = 11;
+	decide(QC_ARCH_X86_64, f, false, "KVM unusable: /dev/kvm speaks API version 11, not 12");
+	f.api_version = -ENOTTY;
+	decide(QC_ARCH_X86_64, f, false,
+		"KVM unusable: KVM_GET_API_VERSION failed: Inappropriate ioctl for device");
+	f = good;
+	f.create_vm_errno = EINVAL;
+	decide(QC_ARCH_X86_64, f, false, "KVM unusable: KVM_CREATE_VM failed: Invalid argument");
+	/* no cpuinfo flag check on other hosts */
+	f = (struct qc_kvm_facts){.host = QC_ARCH_AARCH64, .api_version = 12};
+	decide(QC_ARCH_AARCH64, f, true, "KVM usable: /dev/kvm answers (API 12, KVM_CREATE_VM)");
+}
+END_TEST
+
+/* The real probe on this host: TCG unless the CPU really has vmx/svm. */
+START_TEST(kvm_probe_this_host)
+{
+	cleanup_free char *info = NULL;
+	struct qc_error err = {0};
+	char why[256], why2[512];
+	bool ext, usable;
+	enum qc_accel acc;
+
+	ck_assert_qc_ok(
+		qc_read_file(AT_FDCWD, "/proc/cpuinfo", 16u << 20, &info, NULL, &err), &err);
+	ext = strstr(info, " vmx") || strstr(info, " svm");
+	usable = qc_kvm_usable(QC_ARCH_X86_64, why, sizeof(why));
+	if (qc_arch_host() == QC_ARCH_X86_64 && !ext) {
+		/* the CI machine: /dev/kvm opens, yet guests would hang */
+		ck_assert_msg(!usable, "KVM said usable without vmx/svm: %s", why);
+		ck_assert_str_eq(why, "KVM unusable: CPU advertises neither vmx nor svm (nested "
+				      "virtualisation off?)");
+		ck_assert_int_eq(qc_accel_resolve(QC_ARCH_X86_64, QC_ACCEL_AUTO, &acc, why2,
+					 sizeof(why2), &err),
+			0);
+		ck_assert_int_eq(acc, QC_ACCEL_TCG);
+		ck_assert_str_eq(why2, "TCG: KVM unusable: CPU advertises neither vmx nor svm "
+				       "(nested virtualisation off?)");
+		ck_assert_int_eq(qc_accel_resolve(QC_ARCH_X86_64, QC_ACCEL_KVM, &acc, why2,
+					 sizeof(why2), &err),
+			-QC_ERR_UNSUPPORTED);
+		ck_assert_str_eq(err.msg,
+			"--accel kvm: KVM unusable: CPU advertises neither vmx nor "
+			"svm (nested virtualisation off?); use --accel tcg or auto");
+	} else {
+		ck_assert_msg(
+			qc_str_has_prefix(why, usable ? "KVM usable" : "KVM unusable"), "%s", why);
+	}
+	/* a foreign arch never uses KVM, whatever the host */
+	ck_assert(!qc_kvm_usable(QC_ARCH_PPC64LE, why, sizeof(why)) ||
+		  qc_arch_host() == QC_ARCH_PPC64LE);
+	ck_assert_int_eq(
+		qc_accel_resolve(QC_ARCH_AARCH64, QC_ACCEL_TCG, &acc, why2, sizeof(why2), &err), 0);
+	ck_assert_int_eq(acc, QC_ACCEL_TCG);
+	ck_assert_str_eq(why2, "TCG requested");
+}
+END_TEST
+
+static Suite *domain_suite(void)
+{
+	Suite *s = suite_create("domain");
+	TCase *tc = tcase_create("model");
+
+	tcase_add_test(tc, domain_new_defaults);
+	tcase_add_test(tc, domain_add_find_copy);
+	tcase_add_test(tc, domain_uuid);
+	tcase_add_test(tc, domain_mac);
+	tcase_add_test(tc, domain_validate_messages);
+	tcase_add_test(tc, domain_validate_prefixed);
+	suite_add_tcase(s, tc);
+	tc = tcase_create("arch");
+	tcase_add_test(tc, arch_table);
+	tcase_add_test(tc, arch_host);
+	tcase_add_test(tc, kvm_decide_facts);
+	tcase_add_test(tc, kvm_probe_this_host);
+	suite_add_tcase(s, tc);
+	return s;
+}
+
+int main(void)
+{
+	SRunner *sr = srunner_create(domain_suite());
+	int failed;
+
+	srunner_run_all(sr, CK_NORMAL);
+	failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+}
