@@ -16,3 +16,9 @@ tests_unit_check_util_SOURCES = tests/unit/check_util.c tests/unit/check_util_sp
 	tests/unit/check_util_json.c tests/unit/check_util_file.c tests/unit/unit.h
 tests_unit_check_util_CFLAGS = $(UNIT_CFLAGS)
 tests_unit_check_util_LDADD = $(QC_UTIL_LIBS) $(CHECK_LIBS)
+
+# Leak check of the util tests (STYLE §17): no fork, so valgrind sees every test.
+.PHONY: check-valgrind-util
+check-valgrind-util: tests/unit/check_util
+	CK_FORK=no CK_DEFAULT_TIMEOUT=600 valgrind -q --leak-check=full --error-exitcode=1 \
+		./tests/unit/check_util

@@ -138,13 +138,22 @@ static void mark_cloexec_fallback(void)
 
 static void __attribute__((noreturn)) child_exec(struct plan *p)
 {
-	struct sigaction sa = {.sa_handler = SIG_DFL};
+	/*
+	 * All zeroes is SIG_DFL, no flags and an empty mask in the kernel's
+	 * struct sigaction of every architecture (whatever its field order).
+	 */
+	static const unsigned long dfl[16];
 	sigset_t none;
 	int rep;
 
-	/* Handlers and ignored signals of the parent must not leak into the program. */
+	/*
+	 * Handlers and ignored signals of the parent must not leak into the
+	 * program.  The raw syscall also resets 32 and 33, which glibc's
+	 * sigaction() refuses to touch (GNU make, for one, leaves them ignored).
+	 */
 	for (int sig = 1; sig < NSIG; sig++)
-		(void) sigaction(sig, &sa, NULL);
+		if (sig != SIGKILL && sig != SIGSTOP)
+			(void) syscall(SYS_rt_sigaction, sig, dfl, NULL, (size_t) (NSIG - 1) / 8);
 	sigemptyset(&none);
 	(void) sigprocmask(SIG_SETMASK, &none, NULL);
 
