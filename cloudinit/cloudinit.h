@@ -42,6 +42,8 @@ struct qc_iso_entry {
 
 /* The fixed time stamp of every record unless opts ask for another. */
 #define QC_ISO_DEFAULT_TIME INT64_C(946684800) /* 2000-01-01T00:00:00Z */
+/* Zero blocks at the end of every image (see iso.c for why). */
+#define QC_ISO_PAD_BLOCKS 150
 /* Refuse to build images larger than this in memory. */
 #define QC_ISO_MAX_BYTES (1024u * 1024u * 1024u)
 

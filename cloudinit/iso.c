@@ -14,6 +14,7 @@
  *           ISO directories (path table order), Joliet directories
  *           SUSP continuation areas (CE)
  *           file data, one extent per file, in sorted path order
+ *           QC_ISO_PAD_BLOCKS zero blocks
  *
  * Quirks this code respects:
  * - Linux isofs prefers Rock Ridge over Joliet only when it has seen an ER
@@ -377,39 +378,32 @@ static bool joliet_taken(struct node *d, size_t upto, const uint16_t *id, size_t
 
 static void joliet_names(struct node *d)
 {
+	/* No ";1" version suffix: genisoimage writes none either, and isoinfo -J -x wants none. */
 	for (size_t i = 0; i < d->n_kids; i++) {
 		struct node *k = d->kids[i];
-		size_t max = k->dir ? JOLIET_MAX_UNITS : JOLIET_MAX_UNITS - 2, n = 0;
+		size_t len = 0;
 		uint16_t name[JOLIET_MAX_UNITS];
 		const unsigned char *p = (const unsigned char *) k->name;
 
-		while (*p && n < max) {
+		while (*p && len < JOLIET_MAX_UNITS) {
 			uint32_t c = utf8_next(&p);
 
 			if (c > 0xffff || c < 0x20 || strchr("*/:;?\\", (int) c))
 				c = '_';
-			name[n++] = (uint16_t) c;
+			name[len++] = (uint16_t) c;
 		}
-		memcpy(k->jid, name, n * 2);
-		for (unsigned num = 1;; num++) {
-			size_t units = n;
-
-			if (!k->dir) {
-				k->jid[units++] = ';';
-				k->jid[units++] = '1';
-			}
-			if (!joliet_taken(d, i, k->jid, units)) {
-				k->jid_units = (uint8_t) units;
-				break;
-			}
+		memcpy(k->jid, name, len * 2);
+		k->jid_units = (uint8_t) len;
+		/* unique among the siblings named before: replace the tail with a number */
+		for (unsigned num = 1; joliet_taken(d, i, k->jid, k->jid_units); num++) {
 			char digits[12];
 			size_t nl = (size_t) snprintf(digits, sizeof(digits), "%u", num);
-			size_t keep = n < max - nl ? n : max - nl;
+			size_t keep = len < JOLIET_MAX_UNITS - nl ? len : JOLIET_MAX_UNITS - nl;
 
 			memcpy(k->jid, name, keep * 2);
 			for (size_t j = 0; j < nl; j++)
 				k->jid[keep + j] = (uint16_t) digits[j];
-			n = keep + nl;
+			k->jid_units = (uint8_t) (keep + nl);
 		}
 	}
 }
@@ -986,6 +980,14 @@ int qc_cloudinit_iso_build(const struct qc_iso_entry *entries, size_t n,
 		}
 	}
 
+	/*
+	 * Trailing zero blocks, counted in the volume size as genisoimage does
+	 * (its default -pad): busybox's volume_id (findfs LABEL=cidata in small
+	 * guests) reads 0x11000 bytes from the start of the device and finds no
+	 * label on anything shorter, and Linux's CD-ROM read-ahead runs past the
+	 * last data block of an sr device.
+	 */
+	next += QC_ISO_PAD_BLOCKS;
 	uint32_t total = (uint32_t) next;
 	size_t bytes = (size_t) total * BLK;
 

@@ -7,3 +7,7 @@ TESTS += tests/unit/check_seed_driver
 tests_unit_check_seed_driver_SOURCES = tests/unit/check_seed_driver.c
 tests_unit_check_seed_driver_CFLAGS = $(UNIT_CFLAGS)
 tests_unit_check_seed_driver_LDADD = $(QC_LIBS) $(CHECK_LIBS)
+
+# Integration: the CLI end to end, and seeds read by the tiny guest's kernel.
+dist_noinst_SCRIPTS += tests/integration/seed-cli.sh tests/integration/seed-guest.sh
+TESTS += tests/integration/seed-cli.sh tests/integration/seed-guest.sh

@@ -150,8 +150,8 @@ START_TEST(svd_joliet)
 	cleanup_free uint8_t *img = build_basic(&len);
 	const uint8_t *p = img + 17 * BLK;
 	static const uint8_t volid[] = {0, 'c', 0, 'i', 0, 'd', 0, 'a', 0, 't', 0, 'a', 0, ' '};
-	static const uint8_t meta[] = {0, 'm', 0, 'e', 0, 't', 0, 'a', 0, '-', 0, 'd', 0, 'a', 0,
-		't', 0, 'a', 0, ';', 0, '1'};
+	static const uint8_t meta[] = {
+		0, 'm', 0, 'e', 0, 't', 0, 'a', 0, '-', 0, 'd', 0, 'a', 0, 't', 0, 'a'};
 
 	ck_assert_uint_eq(p[0], 2);
 	ck_assert(!memcmp(p + 1, "CD001", 5));
@@ -317,6 +317,51 @@ START_TEST(name_collisions)
 			ck_assert_int_lt(strcmp(seen[n - 1], seen[n]), 0);
 	}
 	ck_assert_int_eq(n, 13); /* ".." + 12 */
+}
+END_TEST
+
+START_TEST(joliet_collisions)
+{
+	/* 70-character names equal in their first 64: Joliet keeps 64 units, made unique */
+	enum { N = 15 };
+	struct qc_iso_entry e[N];
+	char names[N][80];
+	struct qc_error err = {0};
+	cleanup_free uint8_t *img = NULL;
+	size_t len;
+
+	for (int i = 0; i < N; i++) {
+		memset(names[i], 'j', 68);
+		snprintf(names[i] + 68, 12, "%02d", i);
+		e[i] = (struct qc_iso_entry){.path = names[i], .data = "x", .len = 1};
+	}
+	ck_assert_int_eq(qc_cloudinit_iso_build(e, N, NULL, &img, &len, &err), 0);
+	const uint8_t *svd = img + 17 * BLK;
+	uint32_t root = both32(svd + 156 + 2), size = both32(svd + 156 + 10);
+	uint8_t seen[N + 2][130];
+	uint8_t seen_len[N + 2];
+	int n = 0;
+
+	for (uint32_t off = 0; off < size;) {
+		const uint8_t *r = img + (size_t) root * BLK + off;
+
+		if (!r[0]) {
+			off = (off / BLK + 1) * BLK;
+			continue;
+		}
+		off += r[0];
+		if (r[32] == 1)
+			continue; /* "." and ".." */
+		ck_assert_uint_le(r[32], 128);
+		ck_assert_uint_eq(r[32] % 2, 0);
+		memcpy(seen[n], r + 33, r[32]);
+		seen_len[n] = r[32];
+		for (int j = 0; j < n; j++)
+			ck_assert(seen_len[j] != seen_len[n] ||
+				  memcmp(seen[j], seen[n], seen_len[n]));
+		n++;
+	}
+	ck_assert_int_eq(n, N);
 }
 END_TEST
 
@@ -621,6 +666,7 @@ static Suite *iso_suite(void)
 	tcase_add_test(t, dir_records_rock_ridge);
 	tcase_add_test(t, deterministic);
 	tcase_add_test(t, name_collisions);
+	tcase_add_test(t, joliet_collisions);
 	tcase_add_test(t, bad_input);
 	suite_add_tcase(s, t);
 	t = tcase_create("roundtrip");

@@ -1,0 +1,81 @@
+#!/bin/bash
+# Seeds from `qemuctl seed build` read by a real Linux kernel: the tiny test
+# guest (tests/guest/) boots under TCG with the seed attached directly to
+# QEMU, mounts it by its 'cidata' label through the kernel's isofs driver,
+# and prints CIDATA/NET/USERDATA markers on its console.
+#   boot 1: virtio-blk seed, #! user-data script, static network-config
+#   boot 2: ide-cd seed on q35's AHCI (how qemuctl attaches seeds on x86_64),
+#           generated #cloud-config, hostname and instance id from meta-data
+. "$QC_SRCDIR/tests/integration/lib.sh"
+
+need_guest x86_64
+MAC=52:54:00:12:34:56
+
+has_line() { # has_line TEXT LINE WHAT: TEXT has exactly LINE as one of its lines
+	printf '%s\n' "$1" | grep -qxF -- "$2" || fail "$3: no line '$2' in: $1"
+	ok "$3: $2"
+}
+
+boot() { # boot NAME SEED DRIVE-ARGS...
+	local name="$1" seed="$2" pid
+	shift 2
+	qemu-system-x86_64 -M q35 -accel tcg -nodefaults -no-user-config -display none \
+		-no-reboot -m 256 -smp 1 \
+		-kernel "$GUEST_KERNEL" -initrd "$GUEST_INITRD" -append "$GUEST_APPEND" \
+		-serial "file:$SCRATCH/$name.con" \
+		-netdev user,id=n0 -device "virtio-net-pci,netdev=n0,mac=$MAC,romfile=" \
+		-drive "file=$seed,if=none,id=seed,format=raw,readonly=on" "$@" \
+		>"$SCRATCH/$name.qemu.log" 2>&1 &
+	pid=$!
+	on_exit "kill -9 $pid 2>/dev/null; wait $pid 2>/dev/null"
+	wait_for_text "$SCRATCH/$name.con" '^GUEST-READY' 180
+	kill -9 "$pid" 2>/dev/null || true
+	wait "$pid" 2>/dev/null || true
+}
+
+# --- boot 1 -------------------------------------------------------------------
+# The script also reports what the kernel made of the ISO: file modes from
+# Rock Ridge (0644 is not a mode isofs invents) and the ER it announced.
+cat >"$SCRATCH/script.sh" <<'SH'
+#!/bin/sh
+echo "USERDATA-RAN $(hostname)"
+echo "MODES $(stat -c '%a:%n' /run/cidata/* | tr '\n' ' ')"
+echo "RRIP $(dmesg | grep -o 'ISO 9660 Extensions: IEEE_P1282' | head -n1)"
+SH
+cat >"$SCRATCH/net.yaml" <<NET
+version: 2
+ethernets:
+  net0:
+    match:
+      macaddress: "$MAC"
+    set-name: eth0
+    addresses:
+      - 10.77.0.5/24
+    routes:
+      - to: default
+        via: 10.77.0.1
+NET
+qc seed build "$SCRATCH/seed1.iso" --hostname h1 --instance-id iid-seedtest-1 \
+	--user-data "$SCRATCH/script.sh" --network-config "$SCRATCH/net.yaml"
+assert_file "$SCRATCH/seed1.iso"
+boot one "$SCRATCH/seed1.iso" -device virtio-blk-pci,drive=seed
+con=$(tr -d '\r' <"$SCRATCH/one.con")
+has_line "$con" 'CIDATA hostname=h1 instance-id=iid-seedtest-1' "guest read the virtio-blk seed"
+has_line "$con" 'USERDATA-RAN h1' "guest ran the user-data script"
+has_line "$con" 'USERDATA exit=0' "user-data exit status"
+has_line "$con" 'NET static dev=eth0 addr=10.77.0.5/24 gw=10.77.0.1' "static network-config"
+has_line "$con" 'MODES 644:/run/cidata/meta-data 644:/run/cidata/network-config 644:/run/cidata/user-data ' \
+	"Rock Ridge names and modes through the kernel's isofs"
+has_line "$con" 'RRIP ISO 9660 Extensions: IEEE_P1282' "the kernel saw the RRIP 1.12 ER entry"
+
+# --- boot 2 -------------------------------------------------------------------
+qc seed build "$SCRATCH/seed2.iso" --hostname h2 --no-default-keys
+iid=$(isoinfo -R -i "$SCRATCH/seed2.iso" -x /meta-data | sed -n 's/^instance-id: //p')
+assert_match "$iid" '^iid-qemuctl-[0-9a-f]{16}$' "generated instance id"
+boot two "$SCRATCH/seed2.iso" -device ide-cd,drive=seed,bus=ide.0
+con=$(tr -d '\r' <"$SCRATCH/two.con")
+has_line "$con" "CIDATA hostname=h2 instance-id=$iid" "guest read the ide-cd seed"
+if printf '%s' "$con" | grep -q 'USERDATA exit'; then
+	fail "a #cloud-config user-data must not be run as a script"
+fi
+ok "generated #cloud-config was not executed"
