@@ -415,6 +415,29 @@ static bool qmp_cmd(int fd, const char *cmd, char *buf, size_t size)
 	return false;
 }
 
+/* Greeting, capabilities, -S state, the escaped disk path, quit.  NULL = all good. */
+static const char *qmp_session(const char *path, char *buf, size_t size)
+{
+	cleanup_close int fd = qmp_connect(path, 10000);
+
+	if (fd < 0)
+		return "QEMU did not open its QMP socket";
+	if (!qmp_line(fd, buf, size, 10000) || !strstr(buf, "\"QMP\""))
+		return "no QMP greeting";
+	if (!qmp_cmd(fd, "{\"execute\":\"qmp_capabilities\"}\n", buf, size) ||
+		!strstr(buf, "\"return\""))
+		return "qmp_capabilities failed";
+	if (!qmp_cmd(fd, "{\"execute\":\"query-status\"}\n", buf, size) ||
+		!strstr(buf, "\"prelaunch\""))
+		return "QEMU is not paused in prelaunch (-S)";
+	if (!qmp_cmd(fd, "{\"execute\":\"query-block\"}\n", buf, size) ||
+		!strstr(buf, "a,b/data.raw"))
+		return "the disk path with a comma did not reach QEMU intact";
+	if (!qmp_cmd(fd, "{\"execute\":\"quit\"}\n", buf, size) || !strstr(buf, "\"return\""))
+		return "quit failed";
+	return NULL;
+}
+
 START_TEST(argv_qemu_accepts)
 {
 	char *dir = unit_mkdtemp();
@@ -431,8 +454,11 @@ START_TEST(argv_qemu_accepts)
 	cleanup_strv char **argv = NULL;
 	struct qc_error err = {0};
 	struct qc_spawn_opts o = {0};
-	cleanup_close int errfd = -1, pidfd = -1, fd = -1;
-	char buf[4096];
+	cleanup_close int errfd = -1, fd = -1;
+	cleanup_free char *stderr_text = NULL;
+	const char *problem;
+	char buf[4096] = "";
+	int status = 0;
 	pid_t pid;
 	struct qc_disk *k;
 	struct qc_share *s;
@@ -467,38 +493,32 @@ START_TEST(argv_qemu_accepts)
 	o.argv = (const char *const *) argv;
 	o.errout = QC_STDIO_FD;
 	o.err_fd = errfd;
-	o.pdeathsig = SIGKILL;
-	ck_assert_qc_ok(qc_spawn_start(&o, &pid, &pidfd, &err), &err);
+	o.pdeathsig = SIGKILL; /* a crashed test never leaves QEMU behind */
+	ck_assert_qc_ok(qc_spawn_start(&o, &pid, NULL, &err), &err);
 
-	fd = qmp_connect(qmp, 10000);
-	if (fd < 0) {
-		cleanup_free char *e = NULL;
-
+	/* talk first, assert after QEMU is gone, so a failure never leaks the process */
+	problem = qmp_session(qmp, buf, sizeof(buf));
+	if (problem)
 		kill(pid, SIGKILL);
-		waitpid(pid, NULL, 0);
-		qc_read_file(AT_FDCWD, errpath, 65536, &e, NULL, NULL);
-		unit_rmdir(dir);
-		ck_abort_msg("QEMU did not open its QMP socket: %s", e ? e : "");
-	}
-	ck_assert(qmp_line(fd, buf, sizeof(buf), 10000));
-	ck_assert_msg(strstr(buf, "\"QMP\""), "greeting: %s", buf);
-	ck_assert(qmp_cmd(fd, "{\"execute\":\"qmp_capabilities\"}\n", buf, sizeof(buf)));
-	ck_assert_msg(strstr(buf, "\"return\""), "%s", buf);
-	ck_assert(qmp_cmd(fd, "{\"execute\":\"query-status\"}\n", buf, sizeof(buf)));
-	ck_assert_msg(strstr(buf, "\"prelaunch\""), "-S: %s", buf);
-	ck_assert(qmp_cmd(fd, "{\"execute\":\"query-block\"}\n", buf, sizeof(buf)));
-	ck_assert_msg(strstr(buf, "a,b/data.raw"), "disk path: %s", buf);
-	ck_assert(qmp_cmd(fd, "{\"execute\":\"quit\"}\n", buf, sizeof(buf)));
-	if (qc_pidfd_wait(pidfd, 10000) != 1)
-		kill(pid, SIGKILL);
-	{
-		int status = 0;
+	for (int64_t deadline = qc_deadline_ms(10000);;) {
+		pid_t r = waitpid(pid, &status, WNOHANG);
 
-		ck_assert_int_eq(waitpid(pid, &status, 0), pid);
-		ck_assert_msg(
-			WIFEXITED(status) && WEXITSTATUS(status) == 0, "QEMU status %d", status);
+		if (r == pid)
+			break;
+		if (qc_time_left_ms(deadline) == 0) {
+			kill(pid, SIGKILL);
+			waitpid(pid, &status, 0);
+			problem = problem ? problem : "QEMU did not exit after quit";
+			break;
+		}
+		qc_sleep_ms(10);
 	}
+	qc_read_file(AT_FDCWD, errpath, 65536, &stderr_text, NULL, NULL);
 	unit_rmdir(dir);
+	ck_assert_msg(!problem, "%s (last QMP line: %s; QEMU stderr: %s)", problem, buf,
+		stderr_text ? stderr_text : "");
+	ck_assert_msg(WIFEXITED(status) && WEXITSTATUS(status) == 0, "QEMU status %d, stderr: %s",
+		status, stderr_text ? stderr_text : "");
 }
 END_TEST
 

@@ -304,8 +304,9 @@ START_TEST(xml_libvirt_lossless)
 		"web.xml:57: <disk type='block'> is not supported (only type='file'); kept as is",
 		"web.xml:70: <address> is not supported; kept as is",
 		"web.xml:75: <target> is not supported; kept as is",
-		"web.xml:78: <interface type='direct'> is not supported (user, network or bridge); "
-		"kept as is",
+		("web.xml:78: <interface type='direct'> is not supported (user, network or "
+		 "bridge); "
+		 "kept as is"),
 		"web.xml:82: <driver> is not supported; kept as is",
 	};
 
