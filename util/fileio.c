@@ -398,13 +398,19 @@ int qc_copy_file(
 	if ((r = create_temp(dst_dirfd, dst_name, mode, &tmp, &out, err)) < 0)
 		return r;
 
-	/* copy_file_range() first: in-kernel, and a reflink where the file system can. */
-	for (;;) {
+	/*
+	 * copy_file_range() first: in-kernel, and a reflink where the file
+	 * system can.  Only for files that say how big they are: some kernels
+	 * return 0 at once for /proc-like files of size 0.  A 0 return (or an
+	 * unsupported pair of file systems) falls back to read/write from
+	 * where it stopped, which then reads to the real EOF.
+	 */
+	while (st.st_size > 0) {
 		ssize_t n = copy_file_range(in, NULL, out, NULL, 1 << 30, 0);
 		if (n > 0)
 			continue;
 		if (n == 0)
-			goto done;
+			break;
 		if (errno == EINTR)
 			continue;
 		if (errno != EXDEV && errno != EINVAL && errno != ENOSYS && errno != EOPNOTSUPP &&
@@ -413,7 +419,7 @@ int qc_copy_file(
 			close(out);
 			goto fail;
 		}
-		break; /* not supported here: read and write (from where it stopped) */
+		break;
 	}
 	buf = qc_xmalloc(1 << 17);
 	for (;;) {
@@ -433,7 +439,6 @@ int qc_copy_file(
 			goto fail;
 		}
 	}
-done:
 	if ((r = commit_temp(dst_dirfd, tmp, out, dst_name, err)) < 0)
 		goto fail;
 	return 0;

@@ -6,6 +6,7 @@
 #include <signal.h>
 #include <stdio.h>
 #include <sys/file.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 
@@ -184,6 +185,33 @@ START_TEST(atomic_failures)
 }
 END_TEST
 
+START_TEST(write_fails_midway)
+{
+	struct qc_error e = {0};
+	struct rlimit old, small = {.rlim_cur = 4096, .rlim_max = RLIM_INFINITY};
+	char big[10000];
+
+	/* a write that fails after 4 KiB (file size limit): nothing half-written stays */
+	memset(big, 'w', sizeof(big));
+	write_file("keep", "old content");
+	ck_assert_qc_ok(qc_write_atomic(tmpfd, "src", big, sizeof(big), 0600, &e), &e);
+	signal(SIGXFSZ, SIG_IGN);
+	ck_assert_int_eq(getrlimit(RLIMIT_FSIZE, &old), 0);
+	small.rlim_max = old.rlim_max;
+	ck_assert_int_eq(setrlimit(RLIMIT_FSIZE, &small), 0);
+	ck_assert_qc_fail(qc_write_atomic(tmpfd, "keep", big, sizeof(big), 0600, &e), &e, EFBIG,
+		"'keep': write");
+	cleanup_free char *src = qc_xasprintf("%s/src", tmp);
+	ck_assert_qc_fail(qc_copy_file(src, tmpfd, "copy", 0600, &e), &e, EFBIG, "'copy'");
+	ck_assert_int_eq(setrlimit(RLIMIT_FSIZE, &old), 0);
+	signal(SIGXFSZ, SIG_DFL);
+	cleanup_free char *l = list_dir(".");
+	ck_assert_str_eq(l, "keep src");
+	cleanup_free char *c = slurp(tmpfd, "keep");
+	ck_assert_str_eq(c, "old content");
+}
+END_TEST
+
 /* ------------------------------------------------------------------- read */
 
 START_TEST(read_file)
@@ -212,6 +240,13 @@ START_TEST(read_file)
 	ck_assert(qc_str_has_prefix(s, "Name:"));
 	ck_assert_uint_eq(strlen(s), len);
 	free(s);
+	/* and one bigger than the first read buffer */
+	ck_assert_qc_ok(qc_read_file(AT_FDCWD, "/proc/self/smaps", 16 << 20, &s, &len, &e), &e);
+	ck_assert_uint_gt(len, 8192);
+	ck_assert_uint_eq(strlen(s), len);
+	free(s);
+	ck_assert_qc_fail(qc_read_file(AT_FDCWD, "/proc/self/smaps", 6000, &s, &len, &e), &e, EFBIG,
+		"'/proc/self/smaps' is too large (more than 6000 bytes, the limit is 6000)");
 }
 END_TEST
 
@@ -377,6 +412,12 @@ START_TEST(copy_file)
 	free(s);
 	ck_assert_int_eq(fstatat(tmpfd, "dst", &st, 0), 0);
 	ck_assert_int_eq(st.st_mode & 0777, 0600);
+
+	/* a /proc file (size 0, real content): the read/write path */
+	ck_assert_qc_ok(qc_copy_file("/proc/self/status", tmpfd, "status", 0600, &e), &e);
+	cleanup_free char *status = slurp(tmpfd, "status");
+	ck_assert(qc_str_has_prefix(status, "Name:"));
+	ck_assert_int_eq(unlinkat(tmpfd, "status", 0), 0);
 
 	/* failures leave nothing at the destination */
 	ck_assert_qc_fail(qc_copy_file("/nonexistent/x", tmpfd, "dst2", 0600, &e), &e, ENOENT,
@@ -560,6 +601,7 @@ Suite *util_file_suite(void)
 	tcase_add_test(tc, atomic_write);
 	tcase_add_test(tc, atomic_paths);
 	tcase_add_test(tc, atomic_failures);
+	tcase_add_test(tc, write_fails_midway);
 	tcase_add_test(tc, read_file);
 	tcase_add_test(tc, read_refuses);
 	tcase_add_test(tc, fsync_dir);
