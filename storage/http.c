@@ -44,6 +44,116 @@ int qc_http_check_url(const char *url, bool allow_http, struct qc_error *err)
 		"'%s': unsupported URL scheme; use https://, http:// or file://", url);
 }
 
+/*
+ * SHA-256 in a second thread that follows the file as it grows: the
+ * transfer thread publishes how far the file is written, the hasher
+ * pread()s that range back from the page cache.  On two cores the hash
+ * then costs (almost) nothing on top of the transfer.
+ */
+struct hasher {
+	pthread_t th;
+	pthread_mutex_t mu;
+	pthread_cond_t cv;
+	int fd;
+	uint64_t avail; /* bytes written to the file (under mu) */
+	uint64_t done; /* bytes hashed (hasher thread only, read after join) */
+	bool finish, abort, running;
+	int err; /* errno of a failed read */
+	struct qc_sha256 *sha;
+};
+
+static void *hasher_main(void *opaque)
+{
+	struct hasher *h = opaque;
+	size_t bufsz = 1 << 20;
+	char *buf = qc_xmalloc(bufsz);
+
+	for (;;) {
+		uint64_t upto;
+
+		pthread_mutex_lock(&h->mu);
+		while (h->done == h->avail && !h->finish && !h->abort)
+			pthread_cond_wait(&h->cv, &h->mu);
+		upto = h->avail;
+		if (h->abort || (h->done == upto && h->finish)) {
+			pthread_mutex_unlock(&h->mu);
+			break;
+		}
+		pthread_mutex_unlock(&h->mu);
+		while (h->done < upto) {
+			size_t want = upto - h->done < bufsz ? (size_t) (upto - h->done) : bufsz;
+			ssize_t n = pread(h->fd, buf, want, (off_t) h->done);
+
+			if (n < 0 && errno == EINTR)
+				continue;
+			if (n <= 0) {
+				h->err = n < 0 ? errno : EIO;
+				free(buf);
+				return NULL;
+			}
+			qc_sha256_update(h->sha, buf, (size_t) n);
+			h->done += (uint64_t) n;
+		}
+	}
+	free(buf);
+	return NULL;
+}
+
+/* Start hashing fd from byte 0; avail bytes are there already. */
+static int hasher_start(struct hasher *h, int fd, uint64_t avail)
+{
+	memset(h, 0, sizeof(*h));
+	h->fd = fd;
+	h->avail = avail;
+	h->sha = qc_sha256_new();
+	pthread_mutex_init(&h->mu, NULL);
+	pthread_cond_init(&h->cv, NULL);
+	if (pthread_create(&h->th, NULL, hasher_main, h) != 0) {
+		qc_sha256_free(h->sha);
+		h->sha = NULL;
+		return -1;
+	}
+	h->running = true;
+	return 0;
+}
+
+static void hasher_publish(struct hasher *h, uint64_t avail)
+{
+	pthread_mutex_lock(&h->mu);
+	h->avail = avail;
+	pthread_cond_signal(&h->cv);
+	pthread_mutex_unlock(&h->mu);
+}
+
+/* Stop; with finish, hash everything published first.  Returns the thread's errno. */
+static int hasher_stop(struct hasher *h, bool finish)
+{
+	if (!h->running)
+		return 0;
+	pthread_mutex_lock(&h->mu);
+	if (finish)
+		h->finish = true;
+	else
+		h->abort = true;
+	pthread_cond_signal(&h->cv);
+	pthread_mutex_unlock(&h->mu);
+	pthread_join(h->th, NULL);
+	pthread_mutex_destroy(&h->mu);
+	pthread_cond_destroy(&h->cv);
+	h->running = false;
+	return h->err;
+}
+
+static void hasher_free(struct hasher *h)
+{
+	(void) hasher_stop(h, false);
+	qc_sha256_free(h->sha);
+	h->sha = NULL;
+}
+
+/* Start writeback every so often, so the final fsync() has little left to do. */
+#define WRITEBACK_EVERY (32u << 20)
+
 struct xfer {
 	const char *url;
 	const struct qc_http_opts *o;
@@ -57,7 +167,8 @@ struct xfer {
 	int fd;
 	uint64_t offset; /* bytes in the file (start of this attempt + written) */
 	uint64_t start_offset; /* offset this attempt resumed from */
-	struct qc_sha256 *sha;
+	struct hasher *h;
+	uint64_t writeback_from;
 	bool checked_status;
 	bool restarted; /* server ignored our Range: started from 0 */
 	int write_errno;
@@ -83,10 +194,14 @@ static int check_resume(struct xfer *x)
 		x->write_errno = errno;
 		return -1;
 	}
-	qc_sha256_free(x->sha);
-	x->sha = qc_sha256_new();
+	hasher_free(x->h);
+	if (hasher_start(x->h, x->fd, 0) < 0) {
+		x->write_errno = EAGAIN;
+		return -1;
+	}
 	x->offset = 0;
 	x->start_offset = 0;
+	x->writeback_from = 0;
 	x->restarted = true;
 	return 0;
 }
@@ -118,7 +233,12 @@ static size_t write_cb(char *ptr, size_t size, size_t nmemb, void *opaque)
 		done += (size_t) w;
 		x->offset += (uint64_t) w;
 	}
-	qc_sha256_update(x->sha, ptr, n);
+	hasher_publish(x->h, x->offset);
+	if (x->offset - x->writeback_from >= WRITEBACK_EVERY) {
+		(void) sync_file_range(x->fd, (off_t) x->writeback_from,
+			(off_t) (x->offset - x->writeback_from), SYNC_FILE_RANGE_WRITE);
+		x->writeback_from = x->offset;
+	}
 	return n;
 }
 
@@ -351,10 +471,11 @@ int qc_http_download(const char *url, const struct qc_http_opts *o, int dirfd,
 	struct qc_error *err)
 {
 	cleanup_close int fd = -1;
-	struct xfer x = {.url = url, .o = o, .total = expect_size};
+	struct hasher h = {0};
+	struct xfer x = {.url = url, .o = o, .total = expect_size, .h = &h};
 	int tries = retries_of(o), delay = backoff_of(o);
 	struct stat st;
-	int r;
+	int r, e;
 
 	if ((r = qc_http_check_url(url, o && o->allow_http, err)) < 0)
 		return r;
@@ -373,18 +494,14 @@ int qc_http_download(const char *url, const struct qc_http_opts *o, int dirfd,
 				err, errno, "download '%s': truncate '%s'", url, part_name);
 		x.offset = 0;
 	}
-	x.sha = qc_sha256_new();
-	/* Hash what an earlier attempt left, so the final digest covers the whole file. */
-	if (x.offset && (r = qc_sha256_fd(x.sha, fd, x.offset, err)) < 0) {
-		qc_sha256_free(x.sha);
-		return qc_error_prefix(err, "download '%s': '%s'", url, part_name);
-	}
+	x.writeback_from = x.offset;
+	/* What an earlier attempt left is hashed (in the background) first. */
+	if (hasher_start(&h, fd, x.offset) < 0)
+		return qc_error_set(err, EAGAIN, "download '%s': cannot start a thread", url);
 	if (expect_size && x.offset == expect_size)
 		goto done; /* finished earlier, e.g. killed before the rename */
-	if ((r = new_curl(&x.curl, err)) < 0) {
-		qc_sha256_free(x.sha);
-		return r;
-	}
+	if ((r = new_curl(&x.curl, err)) < 0)
+		goto fail;
 	x.is_http = !qc_str_has_prefix(url, "file://");
 	if (x.offset)
 		qc_info("resuming '%s' at byte %llu", url, (unsigned long long) x.offset);
@@ -395,13 +512,14 @@ int qc_http_download(const char *url, const struct qc_http_opts *o, int dirfd,
 		r = perform(&x, &transient, &code, err);
 		if (r < 0 && code == 416 && x.offset > 0) {
 			/* Our part is not a prefix of what the server has now: start over. */
-			if (ftruncate(fd, 0) < 0) {
-				r = qc_error_errno(err, errno, "download '%s': truncate", url);
+			hasher_free(&h);
+			if (ftruncate(fd, 0) < 0 || hasher_start(&h, fd, 0) < 0) {
+				r = qc_error_errno(err, errno ? errno : EAGAIN,
+					"download '%s': start over", url);
 				break;
 			}
-			qc_sha256_free(x.sha);
-			x.sha = qc_sha256_new();
 			x.offset = 0;
+			x.writeback_from = 0;
 			transient = true;
 		}
 		if (r == 0 || !transient || attempt >= tries)
@@ -411,31 +529,40 @@ int qc_http_download(const char *url, const struct qc_http_opts *o, int dirfd,
 		delay *= 2;
 	}
 	curl_easy_cleanup(x.curl);
-	if (r < 0) {
-		qc_sha256_free(x.sha);
-		return r;
-	}
+	if (r < 0)
+		goto fail;
 done:
 	if (fsync(fd) < 0) {
 		r = qc_error_errno(err, errno, "download '%s': fsync '%s'", url, part_name);
-		qc_sha256_free(x.sha);
-		return r;
+		goto fail;
 	}
 	if (o && o->progress)
 		o->progress(x.offset, expect_size ? expect_size : x.offset, 0, o->opaque);
 	if (expect_size && x.offset != expect_size) {
-		qc_sha256_free(x.sha);
-		return qc_error_set(err, QC_ERR_CHECKSUM,
+		r = qc_error_set(err, QC_ERR_CHECKSUM,
 			"download '%s': got %llu bytes, the index says %llu", url,
 			(unsigned long long) x.offset, (unsigned long long) expect_size);
+		goto fail;
+	}
+	if ((e = hasher_stop(&h, true)) != 0) {
+		r = qc_error_errno(err, e, "download '%s': read back '%s'", url, part_name);
+		goto fail;
+	}
+	if (h.done != x.offset) {
+		r = qc_error_set(err, QC_ERR_INTERNAL, "download '%s': hashed %llu of %llu bytes",
+			url, (unsigned long long) h.done, (unsigned long long) x.offset);
+		goto fail;
 	}
 	{
 		char hex[QC_SHA256_HEX_LEN + 1];
 
-		qc_sha256_final(x.sha, hex);
+		qc_sha256_final(h.sha, hex);
 		if (ret_hex)
 			memcpy(ret_hex, hex, sizeof(hex));
 	}
-	qc_sha256_free(x.sha);
+	hasher_free(&h);
 	return 0;
+fail:
+	hasher_free(&h);
+	return r;
 }

@@ -37,3 +37,10 @@ EXTRA_DIST += tests/integration/httpd.py tests/integration/mkstream.py
 # CLI-level: image sync against the loopback server, overlays and the catalog.
 TESTS += tests/integration/image-sync.sh tests/integration/image-overlay.sh
 dist_noinst_SCRIPTS += tests/integration/image-sync.sh tests/integration/image-overlay.sh
+
+# bench/sync: image sync vs curl -o, overlay creation vs raw qemu-img create
+# (bench/sync.sh BUILDDIR runs both).
+noinst_PROGRAMS += bench/sync-overlay
+bench_sync_overlay_SOURCES = bench/sync-overlay.c
+bench_sync_overlay_LDADD = $(QC_STORAGE_LIBS)
+dist_noinst_SCRIPTS += bench/sync.sh

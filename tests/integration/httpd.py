@@ -54,13 +54,13 @@ class Handler(BaseHTTPRequestHandler):
 
     def send_plain(self, code, text, rng=None):
         body = text.encode()
+        self.record(code, rng)  # before answering: the client may look at once
         self.send_response(code)
         self.send_header("Content-Type", "text/plain")
         self.send_header("Content-Length", str(len(body)))
         self.end_headers()
         if self.command != "HEAD":
             self.wfile.write(body)
-        self.record(code, rng)
 
     def control(self, url):
         q = {k: v[0] for k, v in urllib.parse.parse_qs(url.query).items()}
@@ -109,15 +109,16 @@ class Handler(BaseHTTPRequestHandler):
             except ValueError:
                 return self.send_plain(400, "bad range\n", rng)
             if start >= size or end < start:
+                self.record(416, rng)
                 self.send_response(416)
                 self.send_header("Content-Range", "bytes */%d" % size)
                 self.send_header("Content-Length", "0")
                 self.end_headers()
-                self.record(416, rng)
                 return
             end = min(end, size - 1)
             code = 206
         length = end - start + 1
+        self.record(code, rng)
         self.send_response(code)
         self.send_header("Content-Type", "application/octet-stream")
         self.send_header("Content-Length", str(length))
@@ -125,7 +126,6 @@ class Handler(BaseHTTPRequestHandler):
         if code == 206:
             self.send_header("Content-Range", "bytes %d-%d/%d" % (start, end, size))
         self.end_headers()
-        self.record(code, rng)
         if self.command == "HEAD":
             return
         cut = take_order("cut", url.path)

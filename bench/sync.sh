@@ -1,0 +1,74 @@
+#!/usr/bin/env bash
+# bench/sync: `qemuctl image sync` of a >= 512 MiB image from a loopback
+# HTTP server vs `curl -o` of the same file (goal: throughput ratio >= 0.9,
+# SHA-256, qemu-img check and the catalog commit included), and overlay
+# creation through the library vs a raw `qemu-img create` (goal <= 1.1).
+#
+# usage: bench/sync.sh [BUILDDIR]   (SIZE_MIB=600 RUNS=3 OVERLAYS=50)
+set -euo pipefail
+
+SRC="$(cd "$(dirname "$0")/.." && pwd)"
+BUILD="${1:-$PWD}"
+QC="$BUILD/qemuctl"
+OVB="$BUILD/bench/sync-overlay"
+SIZE_MIB="${SIZE_MIB:-600}"
+RUNS="${RUNS:-3}"
+OVERLAYS="${OVERLAYS:-50}"
+[ -x "$QC" ] || { echo "bench/sync: $QC not built" >&2; exit 1; }
+[ -x "$OVB" ] || { echo "bench/sync: $OVB not built (make bench/sync-overlay)" >&2; exit 1; }
+command -v curl >/dev/null || { echo "bench/sync: curl not installed" >&2; exit 1; }
+
+W="$(mktemp -d /tmp/qc-bench-sync.XXXXXX)"
+HTTPD=
+cleanup() {
+	[ -n "$HTTPD" ] && kill "$HTTPD" 2>/dev/null && wait "$HTTPD" 2>/dev/null
+	rm -rf "$W"
+}
+trap cleanup EXIT
+
+# A qcow2 holding SIZE_MIB of data (non-zero, so every byte is transferred).
+qemu-img create -q -f qcow2 "$W/small.qcow2" 1M
+qemu-img create -q -f qcow2 "$W/big.qcow2" "$((SIZE_MIB + 64))M"
+qemu-io -f qcow2 -c "write -P 0x5a 0 ${SIZE_MIB}M" "$W/big.qcow2" >/dev/null
+python3 "$SRC/tests/integration/mkstream.py" --out "$W/tree" --old "$W/small.qcow2" \
+	--new "$W/small.qcow2" --big "$W/big.qcow2"
+BIG_PATH="$(cd "$W/tree" && find . -name '*bench*' -type f | head -1)"
+BYTES="$(stat -L -c %s "$W/tree/$BIG_PATH")"
+
+python3 "$SRC/tests/integration/httpd.py" --dir "$W/tree" --port-file "$W/port" &
+HTTPD=$!
+for _ in $(seq 100); do [ -s "$W/port" ] && break; sleep 0.1; done
+URL="http://127.0.0.1:$(cat "$W/port")/"
+
+now() { date +%s.%N; }
+best() { sort -g | head -1; }
+
+# Warm the page cache of the source, so both sides read it from memory.
+cat "$W/big.qcow2" >/dev/null
+
+curl_times=()
+sync_times=()
+for i in $(seq "$RUNS"); do
+	rm -f "$W/curl.out"
+	t0="$(now)"
+	curl -fsS -o "$W/curl.out" "$URL${BIG_PATH#./}"
+	t1="$(now)"
+	curl_times+=("$(echo "$t1 - $t0" | bc -l)")
+	rm -f "$W/curl.out"
+
+	rm -rf "$W/root"
+	t0="$(now)"
+	"$QC" --root "$W/root" -q image sync ubuntu:bench --arch amd64 --stream "$URL" >/dev/null
+	t1="$(now)"
+	sync_times+=("$(echo "$t1 - $t0" | bc -l)")
+	sync
+done
+ct="$(printf '%s\n' "${curl_times[@]}" | best)"
+st="$(printf '%s\n' "${sync_times[@]}" | best)"
+mib="$(echo "$BYTES / 1048576" | bc -l)"
+printf 'sync: %.0f MiB file, best of %d runs\n' "$mib" "$RUNS"
+printf '  curl -o            %6.3f s  %7.1f MiB/s   (runs: %s)\n' "$ct" "$(echo "$mib / $ct" | bc -l)" "${curl_times[*]}"
+printf '  qemuctl image sync %6.3f s  %7.1f MiB/s   (runs: %s)\n' "$st" "$(echo "$mib / $st" | bc -l)" "${sync_times[*]}"
+printf '  throughput ratio sync/curl: %.2f (goal >= 0.9)\n' "$(echo "$ct / $st" | bc -l)"
+
+"$OVB" "$W" "$OVERLAYS"
