@@ -17,13 +17,16 @@
 
 #include "driver/domain.h"
 #include "driver/driver.h"
-#include "storage/storage.h"
+#include "driver/image.h"
+#include "driver/network.h"
+#include "driver/seed.h"
 
 #ifndef RENAME_NOREPLACE
 #define RENAME_NOREPLACE (1 << 0)
 #endif
 
 #define MiB (UINT64_C(1) << 20)
+#define QC_MAX_DATA_DISKS 24
 
 /* The lock files exist from the start, so a refused operation changes nothing on disk. */
 static int make_lock_files(int dfd, struct qc_error *err)
@@ -72,10 +75,47 @@ static int vm_exists(qc_ctx *ctx, const char *name)
 	return lstat(dir, &st) == 0;
 }
 
-/* Fill d from the options; no side effects on disk. */
-static int build_domain(qc_ctx *ctx, const struct qc_vm_create_opts *o, const char *final_dir,
-	struct qc_domain *d, struct qc_error *err)
+/* --share HOSTDIR:TAG[:ro] */
+static int parse_share(const char *spec, struct qc_share *sh, struct qc_error *err)
 {
+	cleanup_free char *s = qc_xstrdup(spec), *abs = NULL;
+	struct stat st;
+	char *colon;
+	int rc;
+
+	if (qc_str_has_suffix(s, ":ro")) {
+		sh->readonly = true;
+		s[strlen(s) - 3] = 0;
+	}
+	colon = strrchr(s, ':');
+	if (!colon || colon == s || !colon[1])
+		return qc_error_set(
+			err, QC_ERR_INVALID, "--share '%s': use HOSTDIR:TAG[:ro]", spec);
+	*colon = 0;
+	if (strlen(colon + 1) > 31 ||
+		strspn(colon + 1, "abcdefghijklmnopqrstuvwxyz"
+				  "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_-.") != strlen(colon + 1))
+		return qc_error_set(err, QC_ERR_INVALID,
+			"--share '%s': tag '%s' must be 1-31 letters, digits, '_', '-' or '.'",
+			spec, colon + 1);
+	if ((rc = qc_abspath(s, &abs, err)) < 0)
+		return qc_error_prefix(err, "--share '%s'", spec);
+	if (stat(abs, &st) < 0)
+		return qc_error_errno(err, errno, "--share '%s': directory '%s'", spec, s);
+	if (!S_ISDIR(st.st_mode))
+		return qc_error_set(
+			err, QC_ERR_INVALID, "--share '%s': '%s' is not a directory", spec, s);
+	sh->path = TAKE_PTR(abs);
+	sh->tag = qc_xstrdup(colon + 1);
+	return 0;
+}
+
+/* Fill d from the options; no side effects on disk.  sizes[i]: data disk i to create. */
+static int build_domain(qc_ctx *ctx, const struct qc_vm_create_opts *o, const char *final_dir,
+	struct qc_domain *d, uint64_t *sizes, struct qc_error *err)
+{
+	bool no_net = false;
+	size_t i;
 	int rc;
 
 	d->name = qc_xstrdup(o->name);
@@ -119,28 +159,14 @@ static int build_domain(qc_ctx *ctx, const struct qc_vm_create_opts *o, const ch
 			o->name);
 	if (o->image || o->disk_image) {
 		struct qc_disk *dk;
-		cleanup_free char *backing = NULL, *fmt = NULL, *img_name = NULL;
+		cleanup_free char *backing = NULL, *fmt = NULL;
 
-		if (o->image) {
-			cleanup_image struct qc_image *img = NULL;
-
-			if ((rc = qc_validate_name("image", o->image, err)) < 0)
-				return rc;
-			if ((rc = qc_catalog_get(ctx->root, o->image, &img, err)) < 0)
-				return qc_error_prefix(err, "--image '%s'", o->image);
-			backing = qc_xstrdup(img->path);
-			fmt = qc_xstrdup(img->format ? img->format : "qcow2");
-			img_name = qc_xstrdup(o->image);
-		} else {
-			cleanup_img_info struct qc_img_info *info = NULL;
-
-			if ((rc = check_input_file("--disk-image", o->disk_image, &backing, err)) <
-				0)
-				return rc;
-			if ((rc = qc_img_info(backing, NULL, false, &info, err)) < 0)
-				return qc_error_prefix(err, "--disk-image '%s'", o->disk_image);
-			fmt = qc_xstrdup(info->chain[0].format);
-		}
+		if (o->image)
+			rc = qc_driver_image_resolve(ctx, o->image, d->arch, &backing, &fmt, err);
+		else
+			rc = qc_driver_image_file(o->disk_image, &backing, &fmt, err);
+		if (rc < 0)
+			return rc;
 		dk = qc_domain_add_disk(d);
 		dk->name = qc_xstrdup("disk0");
 		dk->role = QC_ROLE_ROOT;
@@ -150,23 +176,76 @@ static int build_domain(qc_ctx *ctx, const struct qc_vm_create_opts *o, const ch
 		dk->format = qc_xstrdup("qcow2");
 		dk->backing = TAKE_PTR(backing);
 		dk->backing_format = TAKE_PTR(fmt);
-		dk->backing_image = TAKE_PTR(img_name);
+		dk->backing_image = o->image ? qc_xstrdup(o->image) : NULL;
 		dk->target = qc_xstrdup("vda");
 		dk->owned = true;
-	}
-	/* The NoCloud seed is built only when asked for (seed options). */
-	d->seed.enabled = !o->no_seed && (o->hostname || o->user_data || o->network_config ||
-						 (o->ssh_keys && o->ssh_keys[0]));
-	if (d->seed.enabled)
-		return qc_error_set(err, QC_ERR_UNSUPPORTED,
-			"seed options (--hostname, --ssh-key, --user-data, --network-config) are "
-			"not available in this build yet");
-	if (o->nets && o->nets[0] && strcmp(o->nets[0], "none") != 0)
-		return qc_error_set(err, QC_ERR_UNSUPPORTED,
-			"--net '%s': networks are not available in this build yet", o->nets[0]);
-	if (o->disks && o->disks[0])
+	} else if (o->disk_size) {
 		return qc_error_set(
-			err, QC_ERR_UNSUPPORTED, "--disk: not available in this build yet");
+			err, QC_ERR_INVALID, "--disk-size needs --image or --disk-image");
+	}
+	for (i = 0; o->disks && o->disks[i]; i++) {
+		struct qc_disk *dk = qc_domain_add_disk(d);
+
+		if (i >= QC_MAX_DATA_DISKS)
+			return qc_error_set(
+				err, QC_ERR_INVALID, "--disk: at most %d disks", QC_MAX_DATA_DISKS);
+		rc = qc_driver_disk_from_spec(
+			ctx, o->disks[i], (unsigned) i + 1, final_dir, dk, &sizes[i + 1], err);
+		if (rc < 0)
+			return rc;
+	}
+	for (i = 0; o->nets && o->nets[i]; i++) {
+		struct qc_nic nic = {0};
+		bool none = false;
+
+		if ((rc = qc_network_parse_spec(o->nets[i], &nic, &none, err)) < 0) {
+			qc_nic_clear(&nic);
+			return rc;
+		}
+		if (none) {
+			no_net = true;
+			continue;
+		}
+		*qc_domain_add_nic(d) = nic;
+	}
+	if (no_net && d->n_nics)
+		return qc_error_set(err, QC_ERR_INVALID, "--net none excludes other --net options");
+	if (!no_net && d->n_nics == 0)
+		qc_network_default_nic(qc_domain_add_nic(d));
+	for (i = 0; i < d->n_nics; i++) {
+		struct qc_nic *n = &d->nics[i];
+
+		if (!n->name)
+			n->name = qc_xasprintf("net%zu", i);
+		if (!n->mac[0])
+			qc_domain_mac(d, (unsigned) i, n->mac);
+	}
+	for (i = 0; o->shares && o->shares[i]; i++)
+		if ((rc = parse_share(o->shares[i], qc_domain_add_share(d), err)) < 0)
+			return rc;
+
+	/* The NoCloud seed, unless --no-seed. */
+	d->seed.enabled = !o->no_seed;
+	if (o->no_seed && (o->hostname || o->user_data || o->network_config ||
+				  (o->ssh_keys && o->ssh_keys[0])))
+		return qc_error_set(err, QC_ERR_INVALID,
+			"--no-seed excludes --hostname, --ssh-key, --user-data and "
+			"--network-config");
+	if (d->seed.enabled) {
+		if (o->hostname && (rc = qc_validate_hostname(o->hostname, err)) < 0)
+			return qc_error_prefix(err, "--hostname '%s'", o->hostname);
+		d->seed.hostname = o->hostname ? qc_xstrdup(o->hostname) : NULL;
+		if ((rc = qc_driver_seed_read_keys(o->ssh_keys, true, &d->seed.ssh_keys, err)) < 0)
+			return rc;
+		if (o->user_data && (rc = check_input_file("--user-data", o->user_data,
+					     &d->seed.user_data, err)) < 0)
+			return rc;
+		if (o->network_config &&
+			(rc = check_input_file("--network-config", o->network_config,
+				 &d->seed.network_config, err)) < 0)
+			return rc;
+		qc_driver_seed_disk(d, final_dir);
+	}
 	if ((rc = qc_domain_validate(d, err)) < 0)
 		return rc;
 	return 0;
@@ -178,6 +257,8 @@ QC_PUBLIC int qc_vm_create(qc_ctx *ctx, const struct qc_vm_create_opts *o, struc
 	cleanup_free char *final_dir = NULL, *tmp_name = NULL, *tmp_dir = NULL;
 	cleanup_close int vms_dfd = -1, tmp_dfd = -1;
 	struct qc_error scratch = {0};
+	uint64_t sizes[QC_MAX_DATA_DISKS + 2] = {0};
+	bool leased = false;
 	size_t i;
 	int rc;
 
@@ -190,7 +271,7 @@ QC_PUBLIC int qc_vm_create(qc_ctx *ctx, const struct qc_vm_create_opts *o, struc
 			"VM '%s' already exists; pick another name or 'qemuctl delete %s' first",
 			o->name, o->name);
 	final_dir = qc_driver_vm_dir(ctx, o->name);
-	if ((rc = build_domain(ctx, o, final_dir, d, err)) < 0)
+	if ((rc = build_domain(ctx, o, final_dir, d, sizes, err)) < 0)
 		return rc;
 
 	/* Only now touch the state root. */
@@ -209,15 +290,29 @@ QC_PUBLIC int qc_vm_create(qc_ctx *ctx, const struct qc_vm_create_opts *o, struc
 		struct qc_disk *dk = &d->disks[i];
 		cleanup_free char *tmp_path = NULL;
 
-		if (dk->role != QC_ROLE_ROOT || !dk->backing)
+		if (!dk->owned || dk->role == QC_ROLE_SEED)
 			continue;
 		tmp_path = qc_xasprintf("%s/%s", tmp_dir, strrchr(dk->path, '/') + 1);
-		rc = qc_img_create_overlay(
-			tmp_path, dk->backing, dk->backing_format, o->disk_size, err);
+		if (dk->role == QC_ROLE_ROOT && dk->backing)
+			rc = qc_driver_image_overlay(
+				tmp_path, dk->backing, dk->backing_format, o->disk_size, err);
+		else if (i < QC_ARRAY_SIZE(sizes) && sizes[i])
+			rc = qc_driver_disk_create(tmp_path, sizes[i], err);
+		else
+			continue;
 		if (rc < 0) {
 			qc_error_prefix(err, "VM '%s': disk '%s'", o->name, dk->name);
 			goto fail;
 		}
+	}
+	if ((rc = qc_network_domain_create(ctx, d, err)) < 0) {
+		qc_error_prefix(err, "VM '%s'", o->name);
+		goto fail;
+	}
+	leased = true;
+	if ((rc = qc_driver_seed_build(d, tmp_dfd, ctx->root, NULL, err)) < 0) {
+		qc_error_prefix(err, "VM '%s': seed", o->name);
+		goto fail;
 	}
 	if ((rc = make_lock_files(tmp_dfd, err)) < 0 ||
 		(rc = qc_domain_save(d, tmp_dfd, QC_VM_DOMAIN, err)) < 0) {
@@ -234,6 +329,8 @@ QC_PUBLIC int qc_vm_create(qc_ctx *ctx, const struct qc_vm_create_opts *o, struc
 	(void) qc_fsync_dir(vms_dfd, NULL);
 	return 0;
 fail:
+	if (leased)
+		(void) qc_network_domain_release(ctx, d, &scratch);
 	(void) qc_rm_rf_at(vms_dfd, tmp_name, &scratch);
 	return rc;
 }
@@ -368,7 +465,8 @@ QC_PUBLIC int qc_vm_undefine(qc_ctx *ctx, const char *name, struct qc_error *err
 	if ((rc = qc_domain_load(xml, NULL, NULL, &d, err)) < 0)
 		return qc_error_prefix(err, "VM '%s'", name);
 	for (i = 0; i < d->n_disks; i++)
-		if (d->disks[i].owned && access(d->disks[i].path, F_OK) == 0)
+		if (d->disks[i].owned && d->disks[i].role != QC_ROLE_SEED &&
+			access(d->disks[i].path, F_OK) == 0)
 			return qc_error_set(err, QC_ERR_STATE,
 				"VM '%s' owns disk '%s' (%s); 'qemuctl delete %s' removes the VM "
 				"with its disks",
@@ -385,7 +483,16 @@ QC_PUBLIC int qc_vm_delete(qc_ctx *ctx, const char *name, bool force, struct qc_
 	 * Owned disks (overlay, seed, nvram) live in the VM's directory; backing
 	 * images and user files live elsewhere and are never touched.
 	 */
+	cleanup_domain struct qc_domain *d = NULL;
+	cleanup_free char *xml = NULL;
+	struct qc_error e2 = {0};
+
 	if ((rc = lock_stopped(ctx, name, force, &dfd, &lock_fd, err)) < 0)
 		return rc;
+	/* Addresses leased in named networks go back; a broken domain.xml does not block delete. */
+	xml = qc_xasprintf("%s/vms/%s/%s", ctx->root, name, QC_VM_DOMAIN);
+	if (qc_domain_load(xml, NULL, NULL, &d, &e2) < 0 ||
+		qc_network_domain_release(ctx, d, &e2) < 0)
+		qc_warn("VM '%s': %s", name, e2.msg);
 	return remove_vm_dir(ctx, name, err);
 }

@@ -19,6 +19,8 @@
 
 #include "driver/domain.h"
 #include "driver/driver.h"
+#include "driver/network.h"
+#include "driver/seed.h"
 #include "qmp/qmp.h"
 
 #define LOCK_TIMEOUT_MS 60000
@@ -169,15 +171,19 @@ static int read_notify(int fd, int64_t deadline, char *buf, size_t size)
 	return (int) len;
 }
 
+#define TAP_FD_BASE 10 /* tap fds sit at 10, 11... in the monitor and in QEMU */
+
 static int spawn_monitor(qc_ctx *ctx, struct vm_op *op, char **qemu_argv, const char *rdir,
-	const char *accel, const char *why, int timeout_ms, struct qc_error *err)
+	const char *accel, const char *why, const struct qc_network_start *ns, int timeout_ms,
+	struct qc_error *err)
 {
 	cleanup_free char *mon = monitor_program();
 	cleanup_free char *dir = qc_driver_vm_dir(ctx, op->name);
 	cleanup_strvec struct qc_strv av = {0};
 	cleanup_close int rfd = -1, wfd = -1, pidfd = -1;
 	struct qc_spawn_opts so = {0};
-	struct qc_fdmap map[1];
+	cleanup_free struct qc_fdmap *map = qc_xzalloc((ns->n_nics + 1) * sizeof(*map));
+	size_t n_map = 0;
 	char line[1100];
 	pid_t pid;
 	int p[2], rc, status;
@@ -198,13 +204,25 @@ static int spawn_monitor(qc_ctx *ctx, struct vm_op *op, char **qemu_argv, const 
 	qc_strv_push(&av, accel);
 	qc_strv_push(&av, "--accel-why");
 	qc_strv_push(&av, why);
+	map[n_map++] = (struct qc_fdmap){.src = wfd, .dst = 3};
+	for (i = 0; i < ns->n_nics; i++) {
+		if (ns->tap_fds[i] < 0)
+			continue;
+		map[n_map++] =
+			(struct qc_fdmap){.src = ns->tap_fds[i], .dst = TAP_FD_BASE + (int) i};
+		qc_strv_push(&av, "--keep-fd");
+		qc_strv_pushf(&av, "%d", TAP_FD_BASE + (int) i);
+	}
+	for (i = 0; i < ns->n_ports; i++) {
+		qc_strv_push(&av, "--port");
+		qc_strv_pushf(&av, "%u", ns->ports[i]);
+	}
 	qc_strv_push(&av, "--");
 	for (i = 0; qemu_argv[i]; i++)
 		qc_strv_push(&av, qemu_argv[i]);
-	map[0] = (struct qc_fdmap){.src = wfd, .dst = 3};
 	so.argv = (const char *const *) av.v;
 	so.fds = map;
-	so.n_fds = 1;
+	so.n_fds = n_map;
 	so.in = so.out = so.errout = QC_STDIO_NULL;
 	if ((rc = qc_spawn_start(&so, &pid, &pidfd, err)) < 0)
 		return qc_error_prefix(err, "VM '%s': qemuctl-monitor '%s'", op->name, mon);
@@ -265,6 +283,9 @@ QC_PUBLIC int qc_vm_start(
 	cleanup_strv char **argv = NULL;
 	struct qc_argv_ctx actx = {0};
 	cleanup_qmp struct qc_qmp *q = NULL;
+	struct qc_network_start ns __attribute__((cleanup(qc_network_start_clear))) = {0};
+	cleanup_free int *child_taps = NULL;
+	bool changed = false;
 	enum qc_accel accel;
 	char why[512] = "";
 	int lock_ms = o && o->lock_timeout_ms ? o->lock_timeout_ms : LOCK_TIMEOUT_MS;
@@ -282,6 +303,17 @@ QC_PUBLIC int qc_vm_start(
 		return qc_error_prefix(err, "VM '%s'", name);
 	if ((rc = qc_accel_resolve(d->arch, d->accel, &accel, why, sizeof(why), err)) < 0)
 		return qc_error_prefix(err, "VM '%s'", name);
+	/* The seed follows the definition: rebuilt when its content changed. */
+	if ((rc = qc_driver_seed_build(d, op.dfd, ctx->root, &changed, err)) < 0)
+		return qc_error_prefix(err, "VM '%s': seed", name);
+	if (changed && (rc = qc_domain_save(d, op.dfd, QC_VM_DOMAIN, err)) < 0)
+		return qc_error_prefix(err, "VM '%s'", name);
+	/* Taps and host ports; our copies of the taps close when we return. */
+	if ((rc = qc_network_domain_start(ctx, d, &ns, err)) < 0)
+		return qc_error_prefix(err, "VM '%s'", name);
+	child_taps = qc_xzalloc((ns.n_nics + 1) * sizeof(int));
+	for (size_t i = 0; i < ns.n_nics; i++)
+		child_taps[i] = ns.tap_fds[i] >= 0 ? TAP_FD_BASE + (int) i : -1;
 	rdir = qc_driver_run_dir(ctx, name);
 	if ((rc = prepare_run_dir(ctx, rdir, err)) < 0)
 		return qc_error_prefix(err, "VM '%s'", name);
@@ -300,10 +332,13 @@ QC_PUBLIC int qc_vm_start(
 	 * what guarantees QEMU never outlives its monitor.
 	 */
 	actx.sandbox = true;
+	actx.tap_fds = child_taps;
+	actx.n_tap_fds = ns.n_nics;
+	actx.fwd_ports = (const unsigned *const *) ns.fwd_ports;
 	if ((rc = qc_build_argv(d, &actx, &argv, err)) < 0)
 		return qc_error_prefix(err, "VM '%s'", name);
 	(void) unlinkat(op.dfd, "kill-requested", 0);
-	rc = spawn_monitor(ctx, &op, argv, rdir, qc_accel_name(accel), why, timeout_ms, err);
+	rc = spawn_monitor(ctx, &op, argv, rdir, qc_accel_name(accel), why, &ns, timeout_ms, err);
 	if (rc < 0)
 		return rc;
 	if ((rc = qc_qmp_connect(qmp_path, timeout_ms, &q, err)) < 0 ||

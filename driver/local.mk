@@ -37,6 +37,12 @@ dist_noinst_SCRIPTS += tests/integration/lifecycle.sh tests/integration/lifecycl
 TESTS += tests/integration/lifecycle.sh tests/integration/lifecycle-crash.sh \
 	tests/integration/lifecycle-errors.sh tests/integration/lifecycle-example.sh
 
+# bench/start-stop (issue 4 item 7): the raw-QEMU baseline it compares against.
+noinst_PROGRAMS += bench/start-stop-raw
+bench_start_stop_raw_SOURCES = bench/start-stop-raw.c
+bench_start_stop_raw_LDADD = $(QC_QMP_LIBS)
+EXTRA_DIST += bench/start-stop
+
 include driver/image.mk
 include driver/network.mk
 include driver/seed.mk

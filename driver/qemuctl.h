@@ -67,7 +67,8 @@ struct qc_vm_create_opts {
 	uint64_t memory;        /* bytes, 0: 512 MiB */
 	uint64_t disk_size;     /* grow disk0 to this (0: the backing's size) */
 	const char *const *disks; /* --disk SIZE|FILE, NULL-terminated, or NULL */
-	const char *const *nets;  /* --net SPEC, NULL-terminated, or NULL (none) */
+	const char *const *nets;  /* --net SPEC, NULL-terminated; NULL: one user-mode NIC */
+	const char *const *shares; /* --share HOSTDIR:TAG[:ro], NULL-terminated, or NULL */
 	/* NoCloud seed; ignored with no_seed */
 	bool no_seed;
 	const char *hostname;

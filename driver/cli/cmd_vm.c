@@ -329,8 +329,7 @@ static int create_from_args(struct cli *c, const struct cmd *cmd, struct args *a
 		return cli_usage_error(cmd->name, "%s", err.msg);
 	o.disks = multi(a, O_DISK);
 	o.nets = multi(a, O_NET);
-	if (a->multi[O_SHARE].n)
-		return cli_usage_error(cmd->name, "--share is not available in this build yet");
+	o.shares = multi(a, O_SHARE);
 	o.hostname = a->val[O_HOSTNAME];
 	o.ssh_keys = multi(a, O_SSH_KEY);
 	o.user_data = a->val[O_USER_DATA];

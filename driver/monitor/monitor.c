@@ -3,7 +3,7 @@
  * qemuctl-monitor: the tiny per-VM supervisor (DESIGN.md, STYLE.md §12).
  *
  *   qemuctl-monitor --vm-dir DIR --run-dir DIR --notify-fd N [--keep-fd N]...
- *                   [--accel A] [--accel-why TEXT] -- QEMU-ARGV...
+ *                   [--port P]... [--accel A] [--accel-why TEXT] -- QEMU-ARGV...
  *
  * Started by `qemuctl start` (driver/lifecycle_run.c).  It forks once more
  * and the first process exits, so the monitor is reparented away from the
@@ -62,6 +62,8 @@ struct mon {
 	int keep_fds[MAX_KEEP_FDS];
 	size_t n_keep;
 	const char *accel, *accel_why;
+	unsigned ports[MAX_KEEP_FDS];
+	size_t n_ports;
 	char **qemu_argv;
 
 	int vm_dfd, lock_fd, sig_fd, serial_fd, listen_fd, log_fd, events_fd;
@@ -104,6 +106,8 @@ static int parse_args(struct mon *m, int argc, char **argv)
 			m->notify_fd = atoi(argv[++i]);
 		else if (strcmp(a, "--keep-fd") == 0 && m->n_keep < MAX_KEEP_FDS)
 			m->keep_fds[m->n_keep++] = atoi(argv[++i]);
+		else if (strcmp(a, "--port") == 0 && m->n_ports < MAX_KEEP_FDS)
+			m->ports[m->n_ports++] = (unsigned) atoi(argv[++i]);
 		else if (strcmp(a, "--accel") == 0)
 			m->accel = argv[++i];
 		else if (strcmp(a, "--accel-why") == 0)
@@ -600,6 +604,11 @@ static int setup(struct mon *m, struct qc_error *err)
 	m->st.accel_why = m->accel_why ? qc_xstrdup(m->accel_why) : NULL;
 	m->st.run_dir = qc_xstrdup(m->run_dir);
 	m->st.qemu_binary = qc_xstrdup(m->qemu_argv[0]);
+	if (m->n_ports) {
+		m->st.ports = qc_xzalloc(m->n_ports * sizeof(unsigned));
+		memcpy(m->st.ports, m->ports, m->n_ports * sizeof(unsigned));
+		m->st.n_ports = m->n_ports;
+	}
 	if ((rc = qc_state_save(m->vm_dfd, &m->st, err)) < 0)
 		return rc;
 

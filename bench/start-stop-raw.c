@@ -1,0 +1,97 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * The physical limit of `qemuctl start` and `qemuctl destroy`: QEMU run
+ * directly as a child with the same argv (-S, QMP socket), timed from fork
+ * until qmp_capabilities and cont are answered; then `quit` until reaped.
+ *
+ *   start-stop-raw --runs N --qmp PATH -- QEMU-ARGV...
+ *
+ * Prints "start_ms <median>" and "quit_ms <median>" (and every sample on stderr).
+ */
+#include "config.h"
+
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "qmp/qmp.h"
+#include "util/util.h"
+
+static int cmp_double(const void *a, const void *b)
+{
+	double x = *(const double *) a, y = *(const double *) b;
+
+	return x < y ? -1 : x > y;
+}
+
+static double median(double *v, int n)
+{
+	qsort(v, (size_t) n, sizeof(*v), cmp_double);
+	return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
+}
+
+int main(int argc, char **argv)
+{
+	const char *qmp_path = NULL;
+	char **qargv = NULL;
+	int runs = 10, i;
+	double *start_ms, *quit_ms;
+
+	for (i = 1; i < argc; i++) {
+		if (strcmp(argv[i], "--runs") == 0 && i + 1 < argc)
+			runs = atoi(argv[++i]);
+		else if (strcmp(argv[i], "--qmp") == 0 && i + 1 < argc)
+			qmp_path = argv[++i];
+		else if (strcmp(argv[i], "--") == 0) {
+			qargv = &argv[i + 1];
+			break;
+		}
+	}
+	if (!qmp_path || !qargv || !qargv[0] || runs < 1) {
+		fprintf(stderr, "usage: start-stop-raw --runs N --qmp PATH -- QEMU-ARGV...\n");
+		return 2;
+	}
+	start_ms = qc_xzalloc(sizeof(double) * (size_t) runs);
+	quit_ms = qc_xzalloc(sizeof(double) * (size_t) runs);
+	for (i = 0; i < runs; i++) {
+		struct qc_error err = {0};
+		struct qc_qmp *q = NULL;
+		int64_t t0, t1, t2;
+		pid_t pid;
+		int status;
+
+		unlink(qmp_path);
+		t0 = qc_now_us();
+		pid = fork();
+		if (pid < 0)
+			return 1;
+		if (pid == 0) {
+			execvp(qargv[0], qargv);
+			_exit(127);
+		}
+		if (qc_qmp_connect(qmp_path, 30000, &q, &err) < 0 ||
+			qc_qmp_execute(q, "cont", NULL, 10000, NULL, &err) < 0) {
+			fprintf(stderr, "start-stop-raw: %s\n", err.msg);
+			kill(pid, SIGKILL);
+			waitpid(pid, NULL, 0);
+			return 1;
+		}
+		t1 = qc_now_us();
+		(void) qc_qmp_execute(q, "quit", NULL, 10000, NULL, NULL);
+		waitpid(pid, &status, 0);
+		t2 = qc_now_us();
+		qc_qmp_close(q);
+		start_ms[i] = (double) (t1 - t0) / 1000.0;
+		quit_ms[i] = (double) (t2 - t1) / 1000.0;
+		fprintf(stderr, "run %d: start %.1f ms, quit %.1f ms\n", i + 1, start_ms[i],
+			quit_ms[i]);
+	}
+	printf("start_ms %.2f\n", median(start_ms, runs));
+	printf("quit_ms %.2f\n", median(quit_ms, runs));
+	free(start_ms);
+	free(quit_ms);
+	return 0;
+}
