@@ -67,6 +67,7 @@ struct plan {
 	int max_dst;
 	int report_fd; /* write end of the CLOEXEC error pipe */
 	bool new_session;
+	int fallback; /* tests: 1 = no close_range, 2 = neither close_range nor /proc */
 	int pdeathsig;
 	pid_t parent;
 };
@@ -93,7 +94,7 @@ static void __attribute__((noreturn)) child_fail(int fd, int stage, int e)
  * walk /proc/self/fd with raw getdents64 (opendir() may allocate), or
  * failing that, every number up to the fd limit.
  */
-static void mark_cloexec_fallback(void)
+static void mark_cloexec_fallback(bool use_proc)
 {
 	struct linux_dirent64 {
 		uint64_t d_ino;
@@ -103,7 +104,7 @@ static void mark_cloexec_fallback(void)
 		char d_name[];
 	};
 	char buf[4096] __attribute__((aligned(8)));
-	int dfd = open("/proc/self/fd", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	int dfd = use_proc ? open("/proc/self/fd", O_RDONLY | O_DIRECTORY | O_CLOEXEC) : -1;
 
 	if (dfd >= 0) {
 		for (;;) {
@@ -185,8 +186,8 @@ static void __attribute__((noreturn)) child_exec(struct plan *p)
 			child_fail(rep, STAGE_FDS, errno);
 	}
 	/* Anything inherited that nobody asked for is closed by execve(). */
-	if (syscall(SYS_close_range, 3U, ~0U, CLOSE_RANGE_CLOEXEC) < 0)
-		mark_cloexec_fallback();
+	if (p->fallback || syscall(SYS_close_range, 3U, ~0U, CLOSE_RANGE_CLOEXEC) < 0)
+		mark_cloexec_fallback(p->fallback < 2);
 	for (size_t i = 0; i < p->n; i++) {
 		if (dup2(p->tmp[i], p->dst[i]) < 0)
 			child_fail(rep, STAGE_FDS, errno);
@@ -196,6 +197,17 @@ static void __attribute__((noreturn)) child_exec(struct plan *p)
 }
 
 /* ----------------------------------------------------------------- parent */
+
+/*
+ * Tests only (not in util.h): exercise the pre-5.11 paths without
+ * close_range() on this kernel.
+ */
+static int test_fallback;
+void qc_spawn_test_set_fallback(int mode);
+void qc_spawn_test_set_fallback(int mode)
+{
+	test_fallback = mode;
+}
 
 char *qc_find_program(const char *name)
 {
@@ -412,6 +424,7 @@ static int spawn_common(const struct qc_spawn_opts *o, struct started *st, struc
 	p.n = 3 + o->n_fds;
 	p.new_session = o->new_session;
 	p.pdeathsig = o->pdeathsig;
+	p.fallback = test_fallback;
 	p.parent = getpid();
 	fdmem = qc_xzalloc(3 * p.n * sizeof(int));
 	p.src = fdmem;

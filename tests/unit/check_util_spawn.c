@@ -364,6 +364,41 @@ START_TEST(spawn_no_inherit)
 }
 END_TEST
 
+/* In util/spawn.c for tests only: 1 = no close_range(), 2 = no close_range() and no /proc. */
+void qc_spawn_test_set_fallback(int mode);
+
+START_TEST(spawn_no_inherit_fallback)
+{
+	struct qc_spawn_result r;
+	struct qc_error e = {0};
+	int p[2];
+	char buf[16] = "";
+
+	/* careless fds at both ends of the range the fallback loop walks */
+	ck_assert_int_eq(dup2(0, 50), 50);
+	ck_assert_int_eq(dup2(0, 1000), 1000);
+	ck_assert_int_eq(pipe2(p, O_CLOEXEC), 0);
+	struct qc_fdmap map[] = {{.src = p[1], .dst = 3}};
+	struct qc_spawn_opts o = {.argv = ARGV("sh", "-c", "echo x >&3; " LIST_FDS),
+		.fds = map,
+		.n_fds = 1,
+		.out = QC_STDIO_CAPTURE};
+	for (int mode = 1; mode <= 2; mode++) {
+		qc_spawn_test_set_fallback(mode);
+		ck_assert_qc_ok(qc_spawn_run(&o, &r, &e), &e);
+		ck_assert_msg(strcmp(r.out, "0\n1\n2\n3\n") == 0, "mode %d: %s", mode, r.out);
+		qc_spawn_result_free(&r);
+	}
+	qc_spawn_test_set_fallback(0);
+	close(p[1]);
+	ck_assert_int_eq(read(p[0], buf, sizeof(buf) - 1), 4);
+	ck_assert_str_eq(buf, "x\nx\n");
+	close(p[0]);
+	close(50);
+	close(1000);
+}
+END_TEST
+
 START_TEST(spawn_stdio_modes)
 {
 	struct qc_spawn_result r;
@@ -708,6 +743,7 @@ Suite *util_spawn_suite(void)
 	tcase_add_test(tc, spawn_fd_map);
 	tcase_add_test(tc, spawn_fd_swap);
 	tcase_add_test(tc, spawn_no_inherit);
+	tcase_add_test(tc, spawn_no_inherit_fallback);
 	tcase_add_test(tc, spawn_stdio_modes);
 	tcase_add_test(tc, spawn_env_cwd);
 	tcase_add_test(tc, spawn_missing_program);
