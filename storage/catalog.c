@@ -288,11 +288,14 @@ int qc_catalog_commit(int dfd, const char *root, const char *tmp_name, struct qc
 	if ((r = abs_root(root, &aroot, err)) < 0)
 		return r;
 	tmp_path = qc_xasprintf("%s/images/%s", aroot, tmp_name);
-	if ((r = qc_img_info(tmp_path, "qcow2", false, &info, err)) < 0)
-		return qc_error_prefix(err, "image '%s'", meta->name);
+	/* The caller may know it already (one qemu-img run less). */
+	if (!meta->virtual_size) {
+		if ((r = qc_img_info(tmp_path, "qcow2", false, &info, err)) < 0)
+			return qc_error_prefix(err, "image '%s'", meta->name);
+		meta->virtual_size = info->chain[0].virtual_size;
+	}
 	if (fstatat(dfd, tmp_name, &st, 0) < 0)
 		return qc_error_errno(err, errno, "image '%s': stat", meta->name);
-	meta->virtual_size = info->chain[0].virtual_size;
 	meta->size = (uint64_t) st.st_size;
 	if (!meta->imported_at)
 		meta->imported_at = qc_realtime_ms();

@@ -235,6 +235,8 @@ int qc_catalog_import(const char *root, const char *name, const char *src,
 	meta->sha256 = qc_xstrdup(hex);
 	if (comp == QC_COMP_NONE && final == data)
 		meta->qcow2_sha256 = qc_xstrdup(hex);
+	if (final == data)
+		meta->virtual_size = info->chain[0].virtual_size;
 	if ((r = qc_catalog_commit(dfd, aroot, final, meta, err)) < 0)
 		goto fail;
 	(void) unlinkat(dfd, dl, 0);

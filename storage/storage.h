@@ -258,7 +258,8 @@ int qc_catalog_lock(
 	int images_dfd, const char *name, int timeout_ms, int *ret_fd, struct qc_error *err);
 /*
  * Put a finished file dfd/tmp_name (qcow2, verified) in the catalog as
- * name with meta (name, path, size, virtual size are filled in here).
+ * name with meta (path and size are filled in here, virtual_size too
+ * when the caller left it 0).
  * Caller holds the lock.  Used by import and sync.
  */
 int qc_catalog_commit(int images_dfd, const char *root, const char *tmp_name, struct qc_image *meta,

@@ -197,8 +197,10 @@ int qc_sync_image(const char *root, const struct qc_sync_opts *o, struct qc_imag
 	meta->arch = qc_xstrdup(arch);
 	meta->source = qc_xstrdup(url);
 	meta->sha256 = qc_xstrdup(hex);
-	if (strcmp(info->chain[0].format, "qcow2") == 0)
+	if (strcmp(info->chain[0].format, "qcow2") == 0) {
 		meta->qcow2_sha256 = qc_xstrdup(hex);
+		meta->virtual_size = info->chain[0].virtual_size;
+	}
 	meta->distro = qc_xstrdup(ref.distro);
 	meta->release = qc_xstrdup(item.release);
 	if (item.release_version)
