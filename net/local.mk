@@ -33,6 +33,11 @@ tests_unit_check_net_driver_LDADD = $(QC_LIBS) $(CHECK_LIBS)
 dist_noinst_SCRIPTS += tests/integration/net-cli.sh
 TESTS += tests/integration/net-cli.sh
 
+# Guests under TCG on a named network (ping), kill -9 leaves no tap, user-mode
+# forwarded port, ssh argv, 9p share, and refusals (exhausted /30, port in use).
+dist_noinst_SCRIPTS += tests/integration/net-guests.sh
+TESTS += tests/integration/net-guests.sh
+
 # bench/net: 50 taps on one bridge, netlink vs ip(8) shell-outs, in a private
 # netns the program makes itself (root only; exits 77 otherwise).
 noinst_PROGRAMS += bench/net-bench
