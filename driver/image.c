@@ -222,13 +222,17 @@ static bool overlay_uses(int vms_dfd, const char *vm_dir, const char *vm, const 
 
 int qc_driver_image_users(qc_ctx *ctx, const char *name, char ***ret, struct qc_error *err)
 {
-	cleanup_free char *image_path = qc_xasprintf("%s/images/%s.qcow2", ctx->root, name);
+	cleanup_free char *aroot = NULL, *image_path = NULL;
 	cleanup_strvec struct qc_strv users = {0};
 	cleanup_close int vms_dfd = -1;
 	int r, fd;
 	DIR *d;
 	struct dirent *e;
 
+	/* The same spelling of the path as the catalog hands out (qc_abspath). */
+	if (qc_abspath(ctx->root, &aroot, NULL) < 0)
+		aroot = qc_xstrdup(ctx->root);
+	image_path = qc_xasprintf("%s/images/%s.qcow2", aroot, name);
 	r = qc_driver_vms_open(ctx, false, &vms_dfd, err);
 	if (r == -ENOENT || (r < 0 && err && err->code == ENOENT)) {
 		qc_error_clear(err);

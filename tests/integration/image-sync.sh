@@ -89,6 +89,15 @@ cp "$SCRATCH/index.good" "$SCRATCH/tree/streams/v1/index.json"
 out="$(qc image sync ubuntu:22.04 --arch amd64 --name jammy --stream "file://$SCRATCH/tree")"
 assert_match "$out" "image 'jammy' synced: ubuntu 22.04 \(jammy\), version 20230101" "file:// stream"
 
+# import from a URL (http:// is fine when the user names it), with and without errors
+sha_new="$(sha256sum "$SCRATCH/new.qcow2" | cut -d' ' -f1)"
+out="$(qc image import web "$URL${NEW#/}" --sha256 "$sha_new" --arch arm64)"
+assert_match "$out" "image 'web' imported: aarch64: 8 MiB virtual" "import from a URL"
+expect_fail 1 "image 'nf': download 'http://127.0.0.1:[0-9]+/nope.img': HTTP 404 \(not found\)" \
+	qc image import nf "${URL}nope.img"
+[ -z "$(ls -a "$ROOT/images" | grep '^\.nf\.tmp')" ] || fail "temp files left: $(ls -a "$ROOT/images")"
+ok "a failed URL import leaves no temp files"
+
 # two concurrent syncs of one image: one download
 ctl "cut?path=$NEW&after=2000000&count=1"
 before="$(seen "\"path\": \"$NEW\"")"
