@@ -3,6 +3,8 @@
 #ifndef QC_XML_INTERNAL_H
 #define QC_XML_INTERNAL_H
 
+#include <libxml/tree.h>
+
 #include "driver/domain.h"
 
 /* Namespace of qemuctl's own data inside <metadata>. */
@@ -19,5 +21,51 @@
  */
 const char *qc_xml_accessmode_to_model(const char *accessmode);
 const char *qc_xml_model_to_accessmode(const char *model);
+
+/* Parser state shared by driver/xml.c and driver/xml_devices.c. */
+struct qc_xml_parser {
+	const char *file;
+	qc_warn_fn warn;
+	void *opaque;
+	struct qc_domain *d;
+	struct qc_error *err;
+	xmlNodePtr meta; /* <qemuctl:domain>, or NULL */
+	xmlNodePtr *used; /* metadata entries applied to a device */
+	size_t n_used;
+};
+
+long qc_xml_line(xmlNodePtr n);
+/* "FILE:LINE: message", QC_ERR_XML; returns -QC_ERR_XML. */
+int qc_xml_err(struct qc_xml_parser *p, xmlNodePtr n, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+void qc_xml_warn(struct qc_xml_parser *p, xmlNodePtr n, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+/* An element without namespace / in qemuctl's namespace, named name. */
+bool qc_xml_is(xmlNodePtr n, const char *name);
+bool qc_xml_is_qc(xmlNodePtr n, const char *name);
+/* Fresh strings (free()), NULL when absent; text is trimmed. */
+char *qc_xml_prop(xmlNodePtr n, const char *name);
+char *qc_xml_text(xmlNodePtr n);
+xmlNodePtr qc_xml_child(xmlNodePtr n, const char *name);
+/* name in a NULL-terminated list; "x*" entries allow repeats (*multi). */
+bool qc_xml_in_list(const char *name, const char *const *list, bool *multi);
+/* Keep n verbatim in d->extras under path; warn unless quiet. */
+void qc_xml_keep_elem(struct qc_xml_parser *p, xmlNodePtr n, const char *path, bool quiet);
+/* Keep attributes not in attrs ("@name" in quiet: without a warning). */
+void qc_xml_walk_attrs(struct qc_xml_parser *p, xmlNodePtr n, const char *path,
+	const char *const *attrs, const char *const *quiet);
+/* Same plus child elements not in elems; a repeated singleton is an error. */
+int qc_xml_walk(struct qc_xml_parser *p, xmlNodePtr n, const char *path, const char *const *attrs,
+	const char *const *elems, const char *const *quiet);
+int qc_xml_yesno(struct qc_xml_parser *p, xmlNodePtr n, const char *attr, bool *ret);
+int qc_xml_uint_attr(
+	struct qc_xml_parser *p, xmlNodePtr n, const char *attr, unsigned max, unsigned *ret);
+/* The qemuctl metadata entry <qemuctl:KIND key='value'>, marked as used. */
+xmlNodePtr qc_xml_meta_find(
+	struct qc_xml_parser *p, const char *kind, const char *key, const char *value);
+/* Strict check of a qemuctl metadata element's attributes (and children unless kids). */
+int qc_xml_meta_check(struct qc_xml_parser *p, xmlNodePtr n, const char *const *attrs, bool kids);
+/* <devices>: disks, NICs, shares, serial/console, then their metadata. */
+int qc_xml_parse_devices(struct qc_xml_parser *p, xmlNodePtr devs);
 
 #endif
