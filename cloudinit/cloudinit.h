@@ -48,9 +48,16 @@ struct qc_iso_entry {
 #define QC_ISO_MAX_BYTES (1024u * 1024u * 1024u)
 
 struct qc_iso_opts {
-	const char *volume_id; /* NULL: "cidata"; 1..32 bytes of [A-Za-z0-9_] */
+	const char *volume_id; /* NULL: "cidata"; 1..16 bytes of [A-Za-z0-9_-] */
 	bool set_time; /* use time instead of QC_ISO_DEFAULT_TIME */
 	int64_t time; /* seconds since the epoch, UTC, >= 1970 and < 2100 */
+	/*
+	 * qc_cloudinit_iso_write only: temp file + rename (mode 0644 less the
+	 * umask), still atomic for readers, but without the two fsyncs (for files
+	 * a user asked for and can rebuild, as cp or genisoimage write them; a
+	 * VM's seed.iso keeps them).
+	 */
+	bool no_fsync;
 };
 
 /* Build the image in memory.  *ret is freed with free(). */

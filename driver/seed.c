@@ -302,9 +302,10 @@ static int generate_network_config(
 	return 0;
 }
 
-static int write_iso(
-	int dfd, const char *name, const char *instance_id, struct content *c, struct qc_error *err)
+static int write_iso(int dfd, const char *name, const char *instance_id, struct content *c,
+	bool durable, struct qc_error *err)
 {
+	struct qc_iso_opts opts = {.no_fsync = !durable};
 	cleanup_free char *md = NULL;
 	struct qc_seed_config cfg = {.instance_id = instance_id, .hostname = c->hostname};
 	struct qc_iso_entry e[3];
@@ -320,7 +321,7 @@ static int write_iso(
 	if (c->network_config)
 		e[n++] = (struct qc_iso_entry){
 			.path = "network-config", .data = c->network_config, .len = c->nc_len};
-	return qc_cloudinit_iso_write(dfd, name, e, n, NULL, err);
+	return qc_cloudinit_iso_write(dfd, name, e, n, &opts, err);
 }
 
 int qc_driver_seed_build(
@@ -376,7 +377,7 @@ int qc_driver_seed_build(
 	}
 	gen = changed ? d->seed.generation + 1 : d->seed.generation;
 	iid = qc_xasprintf("iid-%s-%u", d->uuid_str, gen);
-	r = write_iso(vm_dfd, "seed.iso", iid, &c, err);
+	r = write_iso(vm_dfd, "seed.iso", iid, &c, true, err);
 	if (r < 0) {
 		content_clear(&c);
 		return qc_error_prefix(err, "VM '%s'", d->name);
@@ -489,7 +490,8 @@ QC_PUBLIC int qc_seed_build(
 		content_clear(&c);
 		return r;
 	}
-	r = write_iso(dfd, base, iid, &c, err);
+	/* like cp or genisoimage: atomic for readers, no fsync (the user can rebuild it) */
+	r = write_iso(dfd, base, iid, &c, false, err);
 	content_clear(&c);
 	if (r < 0)
 		return qc_error_prefix(err, "seed '%s'", out_path);

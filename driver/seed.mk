@@ -11,3 +11,9 @@ tests_unit_check_seed_driver_LDADD = $(QC_LIBS) $(CHECK_LIBS)
 # Integration: the CLI end to end, and seeds read by the tiny guest's kernel.
 dist_noinst_SCRIPTS += tests/integration/seed-cli.sh tests/integration/seed-guest.sh
 TESTS += tests/integration/seed-cli.sh tests/integration/seed-guest.sh
+
+# bench/seed.sh: the seed writer alone, next to `qemuctl seed build`.
+noinst_PROGRAMS += bench/seed-build
+bench_seed_build_SOURCES = bench/seed-build.c
+bench_seed_build_LDADD = $(QC_CLOUDINIT_LIBS)
+EXTRA_DIST += bench/seed.sh

@@ -438,6 +438,44 @@ START_TEST(bad_input)
 }
 END_TEST
 
+START_TEST(write_modes)
+{
+	/* fsync'd (qc_write_atomic) and temp+rename write the same bytes; no temp file left */
+	char tmpl[] = "/tmp/check_iso.XXXXXX";
+	struct qc_iso_entry e = {.path = "meta-data", .data = META, .len = sizeof(META) - 1};
+	struct qc_iso_opts fast = {.no_fsync = true};
+	struct qc_error err = {0};
+	cleanup_free uint8_t *mem = NULL;
+	cleanup_free char *a = NULL, *b = NULL;
+	size_t lm, la, lb;
+
+	ck_assert_ptr_nonnull(mkdtemp(tmpl));
+	int dfd = open(tmpl, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+
+	ck_assert_int_eq(qc_cloudinit_iso_build(&e, 1, NULL, &mem, &lm, &err), 0);
+	ck_assert_int_eq(qc_cloudinit_iso_write(dfd, "a.iso", &e, 1, NULL, &err), 0);
+	ck_assert_int_eq(qc_cloudinit_iso_write(dfd, "b.iso", &e, 1, &fast, &err), 0);
+	ck_assert_int_eq(qc_cloudinit_iso_write(dfd, "b.iso", &e, 1, &fast, &err), 0); /* replace */
+	ck_assert_int_eq(qc_read_file(dfd, "a.iso", 1 << 20, &a, &la, &err), 0);
+	ck_assert_int_eq(qc_read_file(dfd, "b.iso", 1 << 20, &b, &lb, &err), 0);
+	ck_assert_uint_eq(la, lm);
+	ck_assert_uint_eq(lb, lm);
+	ck_assert(!memcmp(a, mem, lm) && !memcmp(b, mem, lm));
+	ck_assert_int_lt(qc_cloudinit_iso_write(dfd, "no/such/dir.iso", &e, 1, &fast, &err), 0);
+	ck_assert_ptr_nonnull(strstr(err.msg, "No such file or directory"));
+	DIR *d = opendir(tmpl);
+	struct dirent *de;
+	int n = 0;
+
+	while ((de = readdir(d)))
+		n += de->d_name[0] != '.' || (strcmp(de->d_name, ".") && strcmp(de->d_name, ".."));
+	closedir(d);
+	ck_assert_int_eq(n, 2);
+	close(dfd);
+	ck_assert_int_eq(qc_rm_rf_at(AT_FDCWD, tmpl, &err), 0);
+}
+END_TEST
+
 /* ------------------------------------------------------ property tests */
 
 static void need_tool(const char *name)
@@ -668,6 +706,7 @@ static Suite *iso_suite(void)
 	tcase_add_test(t, name_collisions);
 	tcase_add_test(t, joliet_collisions);
 	tcase_add_test(t, bad_input);
+	tcase_add_test(t, write_modes);
 	suite_add_tcase(s, t);
 	t = tcase_create("roundtrip");
 	tcase_set_timeout(t, 120);
