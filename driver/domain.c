@@ -474,10 +474,11 @@ static int validate_nic(const struct qc_domain *d, size_t i, struct qc_error *er
 			return qc_error_set(err, QC_ERR_INVALID,
 				"VM '%s': NIC '%s': forward %u-:%u: ports must be 1..65535", v,
 				n->name, w->host_port, w->guest_port);
-		if (w->host_addr[0] && !chars_ok(w->host_addr, ".:"))
+		/* QEMU 7.2's hostfwd= takes an IPv4 address only */
+		if (w->host_addr[0] && !chars_ok(w->host_addr, "."))
 			return qc_error_set(err, QC_ERR_INVALID,
-				"VM '%s': NIC '%s': bad forward address '%s'", v, n->name,
-				w->host_addr);
+				"VM '%s': NIC '%s': bad forward address '%s' (an IPv4 address)", v,
+				n->name, w->host_addr);
 		for (size_t g = 0; g < f && w->host_port; g++)
 			if (n->fwds[g].host_port == w->host_port &&
 				strcmp(n->fwds[g].proto, w->proto) == 0 &&

@@ -233,6 +233,8 @@ START_TEST(domain_validate_messages)
 		"VM 'vm1': NIC 'net0': type network needs a network name");
 	INVALID(QC_ERR_INVALID, d->nics[0].fwds[0].guest_port = 0,
 		"VM 'vm1': NIC 'net0': forward 2222-:0: ports must be 1..65535");
+	INVALID(QC_ERR_INVALID, strcpy(d->nics[0].fwds[0].host_addr, "::1"),
+		"VM 'vm1': NIC 'net0': bad forward address '::1' (an IPv4 address)");
 	INVALID(QC_ERR_INVALID, strcpy(d->nics[0].fwds[0].proto, "sctp"),
 		"VM 'vm1': NIC 'net0': forward protocol 'sctp' is not tcp or udp");
 	INVALID(QC_ERR_INVALID, (free(d->shares[0].tag), d->shares[0].tag = qc_xstrdup("a/b")),
