@@ -44,3 +44,10 @@ noinst_PROGRAMS += bench/sync-overlay
 bench_sync_overlay_SOURCES = bench/sync-overlay.c
 bench_sync_overlay_LDADD = $(QC_STORAGE_LIBS)
 dist_noinst_SCRIPTS += bench/sync.sh
+
+# driver/image.c: create's helpers (arch check, --disk), image users, image API.
+check_PROGRAMS += tests/unit/check_storage_driver
+TESTS += tests/unit/check_storage_driver
+tests_unit_check_storage_driver_SOURCES = tests/unit/check_storage_driver.c tests/unit/unit.h
+tests_unit_check_storage_driver_CFLAGS = $(UNIT_CFLAGS)
+tests_unit_check_storage_driver_LDADD = $(QC_LIBS) $(CHECK_LIBS)
