@@ -17,3 +17,8 @@ noinst_PROGRAMS += bench/seed-build
 bench_seed_build_SOURCES = bench/seed-build.c
 bench_seed_build_LDADD = $(QC_CLOUDINIT_LIBS)
 EXTRA_DIST += bench/seed.sh
+
+# seed-mkiso: an ISO of a whole tree, for seed-guest.sh's kernel round trip.
+check_PROGRAMS += tests/integration/seed-mkiso
+tests_integration_seed_mkiso_SOURCES = tests/integration/seed-mkiso.c
+tests_integration_seed_mkiso_LDADD = $(QC_CLOUDINIT_LIBS)
