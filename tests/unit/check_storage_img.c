@@ -247,7 +247,6 @@ static void compress_with(const char *tool, const char *path)
 
 static int count_entries(const char *d)
 {
-	cleanup_free char *cmd = NULL;
 	int n = 0;
 	DIR *dd = opendir(d);
 	struct dirent *e;
