@@ -57,7 +57,8 @@ void qc_network_default_nic(struct qc_nic *nic);
  * At create (d->uuid, d->name and NIC names set): lease an address for every
  * network NIC (the requested ip= or the lowest free one), set nic->ip to
  * "A/PREFIX" and nic->bridge to the network's bridge; check that bridge=
- * NICs name an existing bridge.  On failure nothing stays leased.
+ * NICs name an existing bridge.  On failure nothing stays leased.  Errors
+ * name the NIC or network, not the VM (the caller adds "VM 'x': ").
  */
 int qc_network_domain_create(qc_ctx *ctx, struct qc_domain *d, struct qc_error *err);
 /* At delete: release every lease of the VM (by uuid) in every network. */

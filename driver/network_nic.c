@@ -329,7 +329,6 @@ int qc_network_domain_create(qc_ctx *ctx, struct qc_domain *d, struct qc_error *
 	goto out;
 out_prefix:
 	/* Nothing was written yet: the leases taken in memory are simply dropped. */
-	qc_error_prefix(err, "VM '%s'", d->name);
 out:
 	cache_free(defs, n_defs);
 	return r;
@@ -359,7 +358,7 @@ int qc_network_domain_release(qc_ctx *ctx, const struct qc_domain *d, struct qc_
 		if (qc_net_ipam_release_prefix(&n.ipam, prefix) > 0 &&
 			(r = qc_netdef_save_leases(dfd, &n, err)) < 0) {
 			qc_netdef_clear(&n);
-			return qc_error_prefix(err, "VM '%s'", d->name);
+			return r;
 		}
 		qc_netdef_clear(&n);
 	}
@@ -612,7 +611,7 @@ fail:
 		close(socks[k]);
 	free(socks);
 	qc_network_start_clear(&st); /* closing the taps removes them */
-	return qc_error_prefix(err, "VM '%s'", d->name);
+	return r;
 }
 
 unsigned qc_network_fwd_port(

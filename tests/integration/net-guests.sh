@@ -90,13 +90,13 @@ assert_match "$(ip -j link show dev "$t1")" '"master":"qc-lan"' "g1's tap $t1 is
 assert_match "$(ip -j -d link show dev "$t1")" '"info_kind":"tun".*"vnet_hdr":true' "tap has IFF_VNET_HDR"
 wait_for_text "$ROOT/vms/g1/console.log" '^GUEST-READY' 180
 wait_for_text "$ROOT/vms/g2/console.log" '^GUEST-READY' 180
+# The seed's network-config (generated from the leases) configured the guests.
+wait_for_text "$ROOT/vms/g1/console.log" "^NET static dev=eth0 addr=$ip1/24 gw=10.70.0.1" 5
+ok "g1 applied network-config $ip1/24 via 10.70.0.1 from its seed"
+wait_for_text "$ROOT/vms/g2/console.log" "^NET static dev=eth0 addr=$ip2/24 gw=10.70.0.1" 5
+ok "g2 applied network-config $ip2/24 from its seed"
 console g1 7
 console g2 8
-# The address may come from the seed's network-config already; add it when not.
-for v in "7 $ip1" "8 $ip2"; do
-	set -- $v
-	send "$1" "ip link set eth0 up; ip addr show dev eth0 | grep -q 'inet $2/' || ip addr add $2/24 dev eth0"
-done
 send 7 "ping -c 3 -W 3 $ip2 >/dev/null && echo PING-G2-\$((40+2))"
 wait_for_text "$ROOT/vms/g1/console.log" 'PING-G2-42' 60
 ok "g1 pings g2 ($ip2) over qc-lan"

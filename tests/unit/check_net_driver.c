@@ -251,7 +251,7 @@ START_TEST(networks_and_leases)
 	b = vm("b", "network=tiny");
 	ck_assert_int_eq(qc_network_domain_create(ctx, b, &err), -ENOSPC);
 	ck_assert_str_eq(err.msg,
-		"VM 'b': network 'tiny': subnet 10.77.0.0/30 is exhausted: all 1 "
+		"network 'tiny': subnet 10.77.0.0/30 is exhausted: all 1 "
 		"guest addresses are leased; free one (delete a VM) or use a larger subnet");
 	ck_assert_int_eq(qc_network_get(ctx, "tiny", &info, &err), 0);
 	ck_assert_uint_eq(info->used, 1);
@@ -304,8 +304,7 @@ START_TEST(requested_ip)
 	ck_assert_str_eq(a->nics[0].ip, "10.78.0.50/24");
 	b = vm("rb", "network=req,ip=10.78.0.50");
 	ck_assert_int_eq(qc_network_domain_create(ctx, b, &err), -QC_ERR_EXISTS);
-	ck_assert_str_eq(
-		err.msg, "VM 'rb': network 'req': address 10.78.0.50 is already leased to ra");
+	ck_assert_str_eq(err.msg, "network 'req': address 10.78.0.50 is already leased to ra");
 	free(b->nics[0].ip);
 	b->nics[0].ip = qc_xstrdup("10.78.0.1");
 	ck_assert_int_eq(qc_network_domain_create(ctx, b, &err), -QC_ERR_INVALID);
@@ -457,7 +456,7 @@ START_TEST(start_taps_and_ports)
 	ck_assert_int_eq(qc_network_parse_spec(want, nic, &none, NULL), 0);
 	ck_assert_int_eq(qc_network_domain_start(ctx, d, &st, &err), -EADDRINUSE);
 	snprintf(want, sizeof(want),
-		"VM 'st1': NIC 'net2': hostfwd tcp:127.0.0.1:%u-:8080: host port %u is in use; "
+		"NIC 'net2': hostfwd tcp:127.0.0.1:%u-:8080: host port %u is in use; "
 		"pick another HOSTPORT (0 picks a free one)",
 		ntohs(sa.sin_port), ntohs(sa.sin_port));
 	ck_assert_str_eq(err.msg, want);
