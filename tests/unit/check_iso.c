@@ -617,8 +617,8 @@ START_TEST(roundtrip_random)
 		const char *argv[] = {
 			"xorriso", "-osirrox", "on", "-indev", iso, "-extract", "/", ex, NULL};
 		size_t len;
-		cleanup_free char *out = run(argv, &len);
 
+		free(run(argv, &len));
 		for (size_t i = 0; i < n; i++) {
 			cleanup_free char *p = qc_xasprintf("%s/%s", ex, f[i].path);
 			cleanup_free char *data = NULL;
