@@ -113,8 +113,11 @@ int qc_sync_image(const char *root, const struct qc_sync_opts *o, struct qc_imag
 		goto out;
 	if ((r = qc_catalog_open(aroot, &dfd, err)) < 0)
 		goto out;
-	if ((r = qc_catalog_lock(dfd, name, o->lock_timeout_ms, &lock, err)) < 0)
-		goto out;
+	if (qc_catalog_lock(dfd, name, 0, &lock, NULL) < 0) {
+		qc_info("image '%s': waiting for another import or sync of it to finish", name);
+		if ((r = qc_catalog_lock(dfd, name, o->lock_timeout_ms, &lock, err)) < 0)
+			goto out;
+	}
 	if (qc_catalog_get(aroot, name, &have, NULL) == 0) {
 		if (have->sha256 && strcmp(have->sha256, item.sha256) == 0) {
 			if (ret_fresh)
