@@ -135,3 +135,107 @@ QC_PUBLIC int qc_vm_ssh_argv(qc_ctx *ctx, const char *name, const char *identity
 	*ret_argv = qc_strv_steal(&a);
 	return 0;
 }
+
+/* ------------------------------------------------------------ NIC views */
+
+QC_PUBLIC void qc_vm_nics_free(struct qc_vm_nic_info *v, size_t n)
+{
+	for (size_t i = 0; v && i < n; i++) {
+		free(v[i].name);
+		free(v[i].type);
+		free(v[i].mac);
+		free(v[i].network);
+		free(v[i].bridge);
+		free(v[i].ip);
+		free(v[i].tap);
+		free(v[i].fwds);
+	}
+	free(v);
+}
+
+/* Tap names of the current run from <vm>/network.json (NULL-terminated, may be empty). */
+static char **load_taps(int vm_dfd)
+{
+	cleanup_free char *text = NULL;
+	cleanup_json qc_json *j = NULL;
+	struct qc_strv v = {0};
+	const qc_json *taps;
+	size_t len;
+
+	if (qc_read_file(vm_dfd, QC_NETWORK_RUNTIME, 1u << 20, &text, &len, NULL) < 0 ||
+		qc_json_parse(text, len, &j, NULL) < 0)
+		return qc_xzalloc(sizeof(char *));
+	taps = qc_json_get(j, "taps");
+	for (size_t i = 0; i < qc_json_len(taps); i++) {
+		const char *t = qc_json_string(qc_json_at(taps, i));
+
+		qc_strv_push(&v, t ? t : "");
+	}
+	return v.v ? qc_strv_steal(&v) : qc_xzalloc(sizeof(char *));
+}
+
+QC_PUBLIC int qc_vm_nics(qc_ctx *ctx, const char *name, struct qc_vm_nic_info **ret, size_t *ret_n,
+	struct qc_error *err)
+{
+	static const char *const types[] = {"user", "network", "bridge"};
+	cleanup_close int vm_dfd = -1;
+	cleanup_free char *dir = NULL, *xml = NULL;
+	cleanup_domain struct qc_domain *d = NULL;
+	cleanup_free unsigned *ports = NULL;
+	cleanup_strv char **taps = NULL;
+	struct qc_live live = {0};
+	struct qc_vm_nic_info *v;
+	size_t n_ports = 0, n_taps = 0;
+	bool running;
+	int r;
+
+	if ((r = qc_driver_vm_open(ctx, name, &vm_dfd, err)) < 0)
+		return r;
+	dir = qc_driver_vm_dir(ctx, name);
+	xml = qc_xasprintf("%s/%s", dir, QC_VM_DOMAIN);
+	if ((r = qc_domain_load(xml, NULL, NULL, &d, err)) < 0)
+		return qc_error_prefix(err, "VM '%s'", name);
+	if ((r = qc_driver_live(vm_dfd, &live, err)) < 0)
+		return qc_error_prefix(err, "VM '%s'", name);
+	running = live.state == QC_VM_RUNNING || live.state == QC_VM_PAUSED;
+	if (running && live.st.n_ports) {
+		n_ports = live.st.n_ports;
+		ports = qc_xzalloc(sizeof(unsigned) * n_ports);
+		memcpy(ports, live.st.ports, sizeof(unsigned) * n_ports);
+	} else if (running) {
+		(void) qc_network_load_ports(ctx, name, &ports, &n_ports, NULL);
+	}
+	qc_live_clear(&live);
+	taps = running ? load_taps(vm_dfd) : qc_xzalloc(sizeof(char *));
+	while (taps[n_taps])
+		n_taps++;
+
+	v = qc_xzalloc(sizeof(*v) * (d->n_nics + 1));
+	for (size_t i = 0; i < d->n_nics; i++) {
+		const struct qc_nic *nic = &d->nics[i];
+
+		v[i].name = qc_xstrdup(nic->name ? nic->name : "");
+		v[i].type = qc_xstrdup(types[nic->type]);
+		v[i].mac = qc_xstrdup(nic->mac);
+		v[i].network = nic->network ? qc_xstrdup(nic->network) : NULL;
+		v[i].bridge = nic->bridge ? qc_xstrdup(nic->bridge) : NULL;
+		v[i].ip = nic->ip ? qc_xstrdup(nic->ip) : NULL;
+		v[i].tap = i < n_taps && taps[i][0] ? qc_xstrdup(taps[i]) : NULL;
+		v[i].fwds = qc_xzalloc(sizeof(*v[i].fwds) * (nic->n_fwds + 1));
+		v[i].n_fwds = nic->n_fwds;
+		for (size_t f = 0; f < nic->n_fwds; f++) {
+			struct qc_vm_fwd_info *o = &v[i].fwds[f];
+
+			snprintf(o->proto, sizeof(o->proto), "%s", nic->fwds[f].proto);
+			snprintf(o->host_addr, sizeof(o->host_addr), "%s",
+				nic->fwds[f].host_addr[0] ? nic->fwds[f].host_addr : "127.0.0.1");
+			o->host_port = nic->fwds[f].host_port
+					       ? nic->fwds[f].host_port
+					       : qc_network_fwd_port(d, i, f, ports, n_ports);
+			o->guest_port = nic->fwds[f].guest_port;
+		}
+	}
+	*ret = v;
+	*ret_n = d->n_nics;
+	return 0;
+}

@@ -258,6 +258,26 @@ QC_PUBLIC int qc_network_get(qc_ctx *ctx, const char *name, struct qc_network_in
 QC_PUBLIC void qc_network_info_free(struct qc_network_info *info);
 QC_PUBLIC void qc_network_list_free(struct qc_network_info **v, size_t n);
 
+/* The NICs of a VM as `info` shows them. */
+struct qc_vm_fwd_info {
+	char proto[4];      /* "tcp", "udp" */
+	char host_addr[64]; /* "127.0.0.1" unless given */
+	unsigned host_port; /* fixed, or the one chosen for the current run; 0 when not running */
+	unsigned guest_port;
+};
+struct qc_vm_nic_info {
+	char *name, *type, *mac; /* "net0", "user"|"network"|"bridge", "52:54:00:..." */
+	char *network;           /* network NICs, else NULL */
+	char *bridge;            /* network and bridge NICs, else NULL */
+	char *ip;                /* network NICs: "10.70.0.11/24", else NULL */
+	char *tap;               /* the tap of the current run, else NULL */
+	struct qc_vm_fwd_info *fwds;
+	size_t n_fwds;
+};
+QC_PUBLIC int qc_vm_nics(qc_ctx *ctx, const char *name, struct qc_vm_nic_info **ret,
+	size_t *ret_n, struct qc_error *err);
+QC_PUBLIC void qc_vm_nics_free(struct qc_vm_nic_info *v, size_t n);
+
 /*
  * The ssh command line for `qemuctl ssh NAME [-- CMD...]`: to 127.0.0.1 and
  * the forwarded port of guest port 22 (user-mode), else to the address of

@@ -471,6 +471,64 @@ START_TEST(start_taps_and_ports)
 }
 END_TEST
 
+START_TEST(nic_views)
+{
+	qc_ctx *ctx;
+	struct qc_error err = {0};
+	struct qc_network_create_opts o = {.name = "nv", .subnet = "10.91.0.0/24"};
+	struct qc_vm_nic_info *v = NULL;
+	struct qc_domain *d;
+	struct qc_nic *nic;
+	char dir[256];
+	size_t n = 0;
+	bool none;
+	int dfd;
+
+	if (!in_netns)
+		return;
+	ctx = ctx_open();
+	ck_assert_msg(qc_network_create(ctx, &o, &err) == 0, "%s", err.msg);
+	d = vm("nv1", "network=nv,ip=10.91.0.9,mac=52:54:00:00:00:09");
+	nic = qc_domain_add_nic(d);
+	nic->name = qc_xstrdup("net1");
+	ck_assert_int_eq(qc_network_parse_spec(
+				 "user,hostfwd=tcp::2222-:22,hostfwd=udp::0-:53", nic, &none, NULL),
+		0);
+	qc_domain_mac(d, 1, nic->mac);
+	d->memory = 128 << 20;
+	d->cpus = 1;
+	ck_assert_int_eq(qc_network_domain_create(ctx, d, &err), 0);
+	snprintf(dir, sizeof(dir), "%s/vms/nv1", root);
+	dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	ck_assert_msg(qc_domain_save(d, dfd, "domain.xml", &err) == 0, "%s", err.msg);
+	close(dfd);
+
+	ck_assert_msg(qc_vm_nics(ctx, "nv1", &v, &n, &err) == 0, "%s", err.msg);
+	ck_assert_uint_eq(n, 2);
+	ck_assert_str_eq(v[0].name, "net0");
+	ck_assert_str_eq(v[0].type, "network");
+	ck_assert_str_eq(v[0].mac, "52:54:00:00:00:09");
+	ck_assert_str_eq(v[0].network, "nv");
+	ck_assert_str_eq(v[0].bridge, "qc-nv");
+	ck_assert_str_eq(v[0].ip, "10.91.0.9/24");
+	ck_assert_ptr_null(v[0].tap); /* not running */
+	ck_assert_str_eq(v[1].type, "user");
+	ck_assert_uint_eq(v[1].n_fwds, 2);
+	ck_assert_str_eq(v[1].fwds[0].host_addr, "127.0.0.1");
+	ck_assert_uint_eq(v[1].fwds[0].host_port, 2222);
+	ck_assert_uint_eq(v[1].fwds[0].guest_port, 22);
+	ck_assert_str_eq(v[1].fwds[1].proto, "udp");
+	ck_assert_uint_eq(v[1].fwds[1].host_port, 0); /* chosen at start */
+	qc_vm_nics_free(v, n);
+	ck_assert_int_eq(qc_vm_nics(ctx, "nope", &v, &n, &err), -QC_ERR_NOTFOUND);
+
+	ck_assert_int_eq(qc_network_domain_release(ctx, d, &err), 0);
+	ck_assert_int_eq(qc_network_remove(ctx, "nv", &err), 0);
+	qc_domain_free(d);
+	qc_ctx_close(ctx);
+}
+END_TEST
+
 static Suite *suite(void)
 {
 	Suite *s = suite_create("net_driver");
@@ -485,6 +543,7 @@ static Suite *suite(void)
 	tcase_add_test(ns, requested_ip);
 	tcase_add_test(ns, create_refusals_leave_nothing);
 	tcase_add_test(ns, start_taps_and_ports);
+	tcase_add_test(ns, nic_views);
 	suite_add_tcase(s, pure);
 	suite_add_tcase(s, ns);
 	return s;
