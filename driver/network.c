@@ -377,6 +377,11 @@ QC_PUBLIC int qc_network_create(
 	return 0;
 }
 
+static int cmp_str(const void *a, const void *b)
+{
+	return strcmp(*(char *const *) a, *(char *const *) b);
+}
+
 /* A lease whose VM directory is gone (deleted by hand) does not pin a network. */
 static bool lease_vm_exists(qc_ctx *ctx, const char *vm)
 {
@@ -416,7 +421,10 @@ QC_PUBLIC int qc_network_remove(qc_ctx *ctx, const char *name, struct qc_error *
 			qc_strv_push(&vms, vm ? vm : "?");
 	}
 	if (vms.n) {
-		cleanup_free char *list = qc_strv_join(vms.v, ", ");
+		cleanup_free char *list = NULL;
+
+		qsort(vms.v, vms.n, sizeof(char *), cmp_str);
+		list = qc_strv_join(vms.v, ", ");
 
 		return qc_error_set(err, QC_ERR_BUSY,
 			"network '%s' is in use by VM%s %s; delete %s first (qemuctl delete NAME)",
@@ -471,11 +479,6 @@ QC_PUBLIC void qc_network_list_free(struct qc_network_info **v, size_t n)
 	for (size_t i = 0; i < n; i++)
 		qc_network_info_free(v[i]);
 	free(v);
-}
-
-static int cmp_str(const void *a, const void *b)
-{
-	return strcmp(*(char *const *) a, *(char *const *) b);
 }
 
 static struct qc_network_info *make_info(const struct qc_netdef *n, struct qc_net_nl *nl)

@@ -83,6 +83,25 @@ qc net rm ext >/dev/null
 assert_eq "$(link_kind qcbr-ext)" bridge "adopted bridge kept by net rm"
 assert_eq "$(ip -j addr show dev qcbr-ext | grep -c 10.65.0.1)" 0 "the gateway address it added is gone"
 
+# ---- concurrent creates: the lock hands out distinct addresses, none lost
+: >"$SCRATCH/vmlinuz"
+qc net create par --subnet 10.69.0.0/24 >/dev/null
+pids=()
+for i in 1 2 3 4 5 6; do
+	qc create "p$i" --kernel "$SCRATCH/vmlinuz" --net network=par >"$SCRATCH/p$i.out" 2>&1 &
+	pids+=($!)
+done
+for p in "${pids[@]}"; do wait "$p" || fail "a concurrent create failed: $(cat "$SCRATCH"/p*.out)"; done
+ips=$(qc --json net list | python3 -c '
+import json, sys
+n = [x for x in json.load(sys.stdin) if x["name"] == "par"][0]
+print(" ".join(sorted((l["ip"] for l in n["leases"]), key=lambda a: int(a.split(".")[3]))))')
+assert_eq "$ips" "10.69.0.2 10.69.0.3 10.69.0.4 10.69.0.5 10.69.0.6 10.69.0.7" "6 concurrent creates, 6 distinct addresses"
+expect_fail 1 "network 'par' is in use by VMs p1, p2, p3, p4, p5, p6; delete them first" qc net rm par
+for i in 1 2 3 4 5 6; do qc delete "p$i"; done
+assert_match "$(qc --json net list)" '"name":"par".*"used":0' "deletes released every lease"
+qc net rm par >/dev/null
+
 # ---- rm
 qc net rm lan >/dev/null
 no_link qc-lan
