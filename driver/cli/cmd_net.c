@@ -165,15 +165,21 @@ static int net_list(struct cli *c, int argc, char **argv)
 	if (c->json) {
 		list_json(v, n);
 	} else {
-		printf("%-16s %-15s %-18s %-15s %-9s %s\n", "NAME", "BRIDGE", "SUBNET", "GATEWAY",
-			"USED", "VMS");
+		int wn = 4, wb = 6;
+
+		for (size_t i = 0; i < n; i++) {
+			wn = (int) strlen(v[i]->name) > wn ? (int) strlen(v[i]->name) : wn;
+			wb = (int) strlen(v[i]->bridge) > wb ? (int) strlen(v[i]->bridge) : wb;
+		}
+		printf("%-*s  %-*s  %-18s  %-15s  %-9s  %s\n", wn, "NAME", wb, "BRIDGE", "SUBNET",
+			"GATEWAY", "USED", "VMS");
 		for (size_t i = 0; i < n; i++) {
 			cleanup_free char *vms = qc_strv_join(v[i]->vms, ",");
 			char used[32];
 
 			snprintf(used, sizeof(used), "%u/%u", v[i]->used, v[i]->capacity);
-			printf("%-16s %-15s %-18s %-15s %-9s %s%s\n", v[i]->name, v[i]->bridge,
-				v[i]->subnet, v[i]->gateway, used, vms[0] ? vms : "-",
+			printf("%-*s  %-*s  %-18s  %-15s  %-9s  %s%s\n", wn, v[i]->name, wb,
+				v[i]->bridge, v[i]->subnet, v[i]->gateway, used, vms[0] ? vms : "-",
 				v[i]->bridge_present ? "" : "  (bridge down until a VM starts)");
 		}
 	}
