@@ -67,6 +67,54 @@ int qc_cloudinit_iso_build(const struct qc_iso_entry *entries, size_t n,
 int qc_cloudinit_iso_write(int dirfd, const char *name, const struct qc_iso_entry *entries,
 	size_t n, const struct qc_iso_opts *opts, struct qc_error *err);
 
+/*
+ * Internals shared by iso.c (layout, SUSP, writing) and iso_tree.c (paths,
+ * names, order): the tree of the image being built.
+ */
+#define QC_ISO_JOLIET_MAX 64 /* UCS-2 units in a Joliet name */
+
+enum { QC_ISO_REC_ENTRY, QC_ISO_REC_SELF, QC_ISO_REC_PARENT, QC_ISO_REC_N };
+
+struct qc_iso_rec {
+	uint16_t su_len; /* system use bytes kept in the record */
+	uint16_t ce_len; /* bytes in the continuation area (0: no CE) */
+	uint32_t ce_blk; /* relative, then absolute block of the CE area */
+	uint16_t ce_off;
+};
+
+struct qc_iso_node {
+	char *name; /* the POSIX name (Rock Ridge NM) */
+	bool dir;
+	mode_t mode;
+	const uint8_t *data;
+	size_t len;
+	struct qc_iso_node *parent;
+	struct qc_iso_node **kids; /* insertion order */
+	size_t n_kids;
+	struct qc_iso_node **iso_kids, **j_kids; /* sorted for each tree */
+	char iso_base[9], iso_ext[4];
+	uint8_t iso_id[16];
+	uint8_t iso_id_len;
+	uint16_t jid[QC_ISO_JOLIET_MAX];
+	uint8_t jid_units; /* UCS-2 units (no ";1": see iso_tree.c) */
+	uint32_t ino;
+	uint32_t nlink;
+	uint32_t extent; /* file data, or the ISO directory extent */
+	uint32_t size; /* ISO directory size */
+	uint32_t jextent, jsize;
+	uint16_t num, jnum; /* path table numbers (1 = root) */
+	struct qc_iso_rec rec[QC_ISO_REC_N];
+};
+
+struct qc_iso_node *qc_cloudinit_iso_node_new(
+	struct qc_iso_node *parent, const char *name, size_t len, bool dir);
+void qc_cloudinit_iso_node_free(struct qc_iso_node *n);
+/* Add one entry (and its implied parent directories) below root. */
+int qc_cloudinit_iso_add(
+	struct qc_iso_node *root, const struct qc_iso_entry *e, struct qc_error *err);
+/* Names, sorted children, serial numbers (from *ino up) and link counts, recursively. */
+void qc_cloudinit_iso_prepare(struct qc_iso_node *d, uint32_t *ino);
+
 /* --------------------------------------------------------------- yaml.c */
 
 /*

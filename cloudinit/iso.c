@@ -40,47 +40,12 @@
 #include "cloudinit/cloudinit.h"
 
 #define BLK 2048u
-#define MAX_DIR_LEVELS 7 /* below the root */
-#define JOLIET_MAX_UNITS 64
-
-enum { REC_ENTRY, REC_SELF, REC_PARENT, REC_N };
-
-struct rec {
-	uint16_t su_len; /* system use bytes kept in the record */
-	uint16_t ce_len; /* bytes in the continuation area (0: no CE) */
-	uint32_t ce_blk; /* relative, then absolute block of the CE area */
-	uint16_t ce_off;
-};
-
-struct node {
-	char *name; /* the POSIX name (Rock Ridge NM) */
-	bool dir;
-	mode_t mode;
-	const uint8_t *data;
-	size_t len;
-	struct node *parent;
-	struct node **kids; /* insertion order */
-	size_t n_kids;
-	struct node **iso_kids, **j_kids; /* sorted for each tree */
-	char iso_base[9], iso_ext[4];
-	uint8_t iso_id[16];
-	uint8_t iso_id_len;
-	uint16_t jid[JOLIET_MAX_UNITS];
-	uint8_t jid_units; /* UCS-2 units, ";1" included for files */
-	uint32_t ino;
-	uint32_t nlink;
-	uint32_t extent; /* file data, or the ISO directory extent */
-	uint32_t size; /* ISO directory size */
-	uint32_t jextent, jsize;
-	uint16_t num, jnum; /* path table numbers (1 = root) */
-	struct rec rec[REC_N];
-};
 
 struct iso {
-	struct node *root;
-	struct node **dirs, **jdirs; /* path table order */
+	struct qc_iso_node *root;
+	struct qc_iso_node **dirs, **jdirs; /* path table order */
 	size_t n_dirs;
-	struct node **files; /* data order */
+	struct qc_iso_node **files; /* data order */
 	size_t n_files;
 	uint8_t *img;
 	uint32_t ce_blocks;
@@ -131,313 +96,6 @@ static uint32_t blocks(uint64_t bytes)
 {
 	return (uint32_t) ((bytes + BLK - 1) / BLK);
 }
-
-/* ----------------------------------------------------------- the tree */
-
-static void node_free(struct node *n)
-{
-	if (!n)
-		return;
-	for (size_t i = 0; i < n->n_kids; i++)
-		node_free(n->kids[i]);
-	free(n->kids);
-	free(n->iso_kids);
-	free(n->j_kids);
-	free(n->name);
-	free(n);
-}
-
-static struct node *node_new(struct node *parent, const char *name, size_t len, bool dir)
-{
-	struct node *n = qc_xzalloc(sizeof(*n));
-
-	n->name = qc_xstrndup(name, len);
-	n->dir = dir;
-	n->mode = dir ? 0755 : 0644;
-	n->parent = parent;
-	if (parent) {
-		parent->kids =
-			qc_xrealloc(parent->kids, (parent->n_kids + 1) * sizeof(*parent->kids));
-		parent->kids[parent->n_kids++] = n;
-	}
-	return n;
-}
-
-static struct node *find_kid(struct node *d, const char *name, size_t len)
-{
-	for (size_t i = 0; i < d->n_kids; i++)
-		if (strlen(d->kids[i]->name) == len && !memcmp(d->kids[i]->name, name, len))
-			return d->kids[i];
-	return NULL;
-}
-
-static int check_component(const char *path, const char *c, size_t len, struct qc_error *err)
-{
-	if (len == 0)
-		return qc_error_set(
-			err, QC_ERR_INVALID, "ISO path '%s': empty name component", path);
-	if ((len == 1 && c[0] == '.') || (len == 2 && c[0] == '.' && c[1] == '.'))
-		return qc_error_set(
-			err, QC_ERR_INVALID, "ISO path '%s': '.' and '..' are not names", path);
-	if (len > 255)
-		return qc_error_set(err, QC_ERR_INVALID,
-			"ISO path '%s': a name is %zu bytes; Rock Ridge names are limited to 255",
-			path, len);
-	for (size_t i = 0; i < len; i++)
-		if ((unsigned char) c[i] < 0x20 || c[i] == 0x7f)
-			return qc_error_set(err, QC_ERR_INVALID,
-				"ISO path '%s': control character 0x%02x in a name", path,
-				(unsigned char) c[i]);
-	if (!qc_utf8_valid(c, len))
-		return qc_error_set(
-			err, QC_ERR_INVALID, "ISO path '%s': name is not valid UTF-8", path);
-	return 0;
-}
-
-static int add_entry(struct node *root, const struct qc_iso_entry *e, struct qc_error *err)
-{
-	const char *p = e->path, *slash;
-	struct node *cur = root;
-	unsigned level = 0;
-	int r;
-
-	if (!p || !*p || *p == '/')
-		return qc_error_set(err, QC_ERR_INVALID,
-			"ISO path '%s': must be a non-empty relative path", p ? p : "(null)");
-	if (e->len > UINT32_MAX - BLK)
-		return qc_error_set(err, QC_ERR_INVALID,
-			"ISO path '%s': %zu bytes is too large for one ISO 9660 extent", p, e->len);
-	for (;;) {
-		slash = strchr(p, '/');
-		size_t len = slash ? (size_t) (slash - p) : strlen(p);
-		bool last = !slash || slash[1] == '\0';
-
-		if ((r = check_component(e->path, p, len, err)) < 0)
-			return r;
-		struct node *k = find_kid(cur, p, len);
-		bool want_dir = !last || e->dir;
-
-		if (want_dir && ++level > MAX_DIR_LEVELS)
-			return qc_error_set(err, QC_ERR_INVALID,
-				"ISO path '%s': more than %d directory levels (ISO 9660 allows 8 "
-				"counting the root)",
-				e->path, MAX_DIR_LEVELS);
-		if (k && k->dir != want_dir)
-			return qc_error_set(err, QC_ERR_INVALID,
-				"ISO path '%s': '%.*s' is used both as a file and as a directory",
-				e->path, (int) len, p);
-		if (last) {
-			if (k && (!k->dir || k->data == (const void *) k))
-				return qc_error_set(
-					err, QC_ERR_EXISTS, "ISO path '%s': given twice", e->path);
-			if (!k)
-				k = node_new(cur, p, len, want_dir);
-			if (e->mode)
-				k->mode = e->mode & 07777;
-			if (want_dir)
-				k->data = (const void *) k; /* marks an explicit directory entry */
-			else {
-				k->data = e->data;
-				k->len = e->len;
-				if (e->len && !e->data)
-					return qc_error_set(err, QC_ERR_INVALID,
-						"ISO path '%s': no data for %zu bytes", e->path,
-						e->len);
-			}
-			return 0;
-		}
-		if (!k)
-			k = node_new(cur, p, len, true);
-		cur = k;
-		p = slash + 1;
-	}
-}
-
-/* ------------------------------------------------------------- names */
-
-static char d_char(unsigned char c)
-{
-	if (c >= 'a' && c <= 'z')
-		return (char) (c - 'a' + 'A');
-	if ((c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_')
-		return (char) c;
-	return '_';
-}
-
-/* Map [s, s+len) to at most max d-characters; one '_' per non-ASCII character. */
-static void map_dchars(const char *s, size_t len, char *out, size_t max)
-{
-	size_t o = 0;
-
-	for (size_t i = 0; i < len && o < max; i++) {
-		unsigned char c = (unsigned char) s[i];
-
-		if (c >= 0x80 && c < 0xc0)
-			continue; /* UTF-8 continuation byte */
-		out[o++] = d_char(c);
-	}
-	out[o] = '\0';
-}
-
-static int cmp_iso(const void *a, const void *b)
-{
-	const struct node *x = *(struct node *const *) a, *y = *(struct node *const *) b;
-	int c = strcmp(x->iso_base, y->iso_base);
-
-	/* 9.3: name parts first, then extensions; shorter = padded with 0x20, sorts first */
-	return c ? c : strcmp(x->iso_ext, y->iso_ext);
-}
-
-static int cmp_joliet(const void *a, const void *b)
-{
-	const struct node *x = *(struct node *const *) a, *y = *(struct node *const *) b;
-	size_t n = x->jid_units < y->jid_units ? x->jid_units : y->jid_units;
-
-	for (size_t i = 0; i < n; i++)
-		if (x->jid[i] != y->jid[i])
-			return x->jid[i] < y->jid[i] ? -1 : 1;
-	return (int) x->jid_units - (int) y->jid_units;
-}
-
-static int cmp_name(const void *a, const void *b)
-{
-	const struct node *x = *(struct node *const *) a, *y = *(struct node *const *) b;
-
-	return strcmp(x->name, y->name);
-}
-
-static bool iso_taken(struct node *d, size_t upto, const char *base, const char *ext)
-{
-	for (size_t i = 0; i < upto; i++)
-		if (!strcmp(d->kids[i]->iso_base, base) && !strcmp(d->kids[i]->iso_ext, ext))
-			return true;
-	return false;
-}
-
-static void iso_names(struct node *d)
-{
-	for (size_t i = 0; i < d->n_kids; i++) {
-		struct node *k = d->kids[i];
-		const char *dot = k->dir ? NULL : strrchr(k->name, '.');
-		char base[9], ext[4];
-
-		if (dot == k->name)
-			dot = NULL; /* ".profile": all name, no extension */
-		map_dchars(k->name, dot ? (size_t) (dot - k->name) : strlen(k->name), base, 8);
-		if (!base[0])
-			strcpy(base, "_");
-		if (dot)
-			map_dchars(dot + 1, strlen(dot + 1), ext, 3);
-		else
-			ext[0] = '\0';
-		/* Unique among the siblings named before (kids are in name order). */
-		strcpy(k->iso_base, base);
-		for (unsigned n = 1; iso_taken(d, i, k->iso_base, ext); n++) {
-			char num[12];
-			int nl = snprintf(num, sizeof(num), "%u", n);
-			size_t keep =
-				strlen(base) < (size_t) (8 - nl) ? strlen(base) : (size_t) (8 - nl);
-
-			memcpy(k->iso_base, base, keep);
-			memcpy(k->iso_base + keep, num, (size_t) nl + 1);
-		}
-		strcpy(k->iso_ext, ext);
-		if (k->dir)
-			k->iso_id_len = (uint8_t) snprintf(
-				(char *) k->iso_id, sizeof(k->iso_id), "%s", k->iso_base);
-		else
-			k->iso_id_len = (uint8_t) snprintf((char *) k->iso_id, sizeof(k->iso_id),
-				"%s.%s;1", k->iso_base, k->iso_ext);
-	}
-}
-
-static uint32_t utf8_next(const unsigned char **p)
-{
-	const unsigned char *s = *p;
-	uint32_t c = s[0];
-	int n = 0;
-
-	if (c >= 0xf0)
-		c &= 0x07, n = 3;
-	else if (c >= 0xe0)
-		c &= 0x0f, n = 2;
-	else if (c >= 0xc0)
-		c &= 0x1f, n = 1;
-	for (int i = 1; i <= n; i++)
-		c = (c << 6) | (s[i] & 0x3f);
-	*p = s + 1 + n;
-	return c;
-}
-
-static bool joliet_taken(struct node *d, size_t upto, const uint16_t *id, size_t units)
-{
-	for (size_t i = 0; i < upto; i++)
-		if (d->kids[i]->jid_units == units && !memcmp(d->kids[i]->jid, id, units * 2))
-			return true;
-	return false;
-}
-
-static void joliet_names(struct node *d)
-{
-	/* No ";1" version suffix: genisoimage writes none either, and isoinfo -J -x wants none. */
-	for (size_t i = 0; i < d->n_kids; i++) {
-		struct node *k = d->kids[i];
-		size_t len = 0;
-		uint16_t name[JOLIET_MAX_UNITS];
-		const unsigned char *p = (const unsigned char *) k->name;
-
-		while (*p && len < JOLIET_MAX_UNITS) {
-			uint32_t c = utf8_next(&p);
-
-			if (c > 0xffff || c < 0x20 || strchr("*/:;?\\", (int) c))
-				c = '_';
-			name[len++] = (uint16_t) c;
-		}
-		memcpy(k->jid, name, len * 2);
-		k->jid_units = (uint8_t) len;
-		/* unique among the siblings named before: replace the tail with a number */
-		for (unsigned num = 1; joliet_taken(d, i, k->jid, k->jid_units); num++) {
-			char digits[12];
-			size_t nl = (size_t) snprintf(digits, sizeof(digits), "%u", num);
-			size_t keep = len < JOLIET_MAX_UNITS - nl ? len : JOLIET_MAX_UNITS - nl;
-
-			memcpy(k->jid, name, keep * 2);
-			for (size_t j = 0; j < nl; j++)
-				k->jid[keep + j] = (uint16_t) digits[j];
-			k->jid_units = (uint8_t) (keep + nl);
-		}
-	}
-}
-
-/* Depth-first, name order: names, serial numbers, link counts, sorted children. */
-static void prepare(struct node *d, uint32_t *ino)
-{
-	qsort(d->kids, d->n_kids, sizeof(*d->kids), cmp_name);
-	iso_names(d);
-	joliet_names(d);
-	d->ino = (*ino)++;
-	d->nlink = 2;
-	for (size_t i = 0; i < d->n_kids; i++)
-		if (d->kids[i]->dir)
-			d->nlink++;
-	d->iso_kids = qc_xmalloc((d->n_kids + 1) * sizeof(*d->iso_kids));
-	d->j_kids = qc_xmalloc((d->n_kids + 1) * sizeof(*d->j_kids));
-	memcpy(d->iso_kids, d->kids, d->n_kids * sizeof(*d->kids));
-	memcpy(d->j_kids, d->kids, d->n_kids * sizeof(*d->kids));
-	qsort(d->iso_kids, d->n_kids, sizeof(*d->kids), cmp_iso);
-	qsort(d->j_kids, d->n_kids, sizeof(*d->kids), cmp_joliet);
-	for (size_t i = 0; i < d->n_kids; i++) {
-		struct node *k = d->kids[i];
-
-		if (k->dir)
-			prepare(k, ino);
-		else {
-			k->ino = (*ino)++;
-			k->nlink = 1;
-		}
-	}
-}
-
 /* ------------------------------------------------------ system use (SUSP) */
 
 static const char ER_ID[] = "IEEE_P1282";
@@ -454,13 +112,13 @@ enum { RR_PX = 0x01, RR_NM = 0x08, RR_TF = 0x80 };
  * room for 1024 bytes); ends[] receives the end offset of each entry so the
  * list can be split between the record and a continuation area.
  */
-static size_t build_su(const struct iso *iso, const struct node *n, int kind, uint8_t *out,
+static size_t build_su(const struct iso *iso, const struct qc_iso_node *n, int kind, uint8_t *out,
 	size_t *ends, size_t *n_ends)
 {
 	size_t o = 0, e = 0;
-	bool name = kind == REC_ENTRY;
+	bool name = kind == QC_ISO_REC_ENTRY;
 
-	if (kind == REC_SELF && n == iso->root) {
+	if (kind == QC_ISO_REC_SELF && n == iso->root) {
 		memcpy(out + o, (uint8_t[]){'S', 'P', 7, 1, 0xbe, 0xef, 0}, 7);
 		o += 7;
 		ends[e++] = o;
@@ -503,7 +161,7 @@ static size_t build_su(const struct iso *iso, const struct node *n, int kind, ui
 			ends[e++] = o;
 		}
 	}
-	if (kind == REC_SELF && n == iso->root) {
+	if (kind == QC_ISO_REC_SELF && n == iso->root) {
 		size_t li = strlen(ER_ID), ld = strlen(ER_DES), ls = strlen(ER_SRC);
 
 		out[o] = 'E';
@@ -525,27 +183,27 @@ static size_t build_su(const struct iso *iso, const struct node *n, int kind, ui
 }
 
 /* The node a record of the given kind in directory d describes. */
-static const struct node *rec_target(const struct node *n, int kind)
+static const struct qc_iso_node *rec_target(const struct qc_iso_node *n, int kind)
 {
-	if (kind == REC_PARENT)
+	if (kind == QC_ISO_REC_PARENT)
 		return n->parent ? n->parent : n;
 	return n;
 }
 
-static uint8_t id_len_of(const struct node *n, int kind)
+static uint8_t id_len_of(const struct qc_iso_node *n, int kind)
 {
-	return kind == REC_ENTRY ? n->iso_id_len : 1;
+	return kind == QC_ISO_REC_ENTRY ? n->iso_id_len : 1;
 }
 
 /* Record length and the split between record and continuation area. */
-static uint16_t measure_rec(const struct iso *iso, struct node *n, int kind)
+static uint16_t measure_rec(const struct iso *iso, struct qc_iso_node *n, int kind)
 {
 	uint8_t su[1024];
 	size_t ends[16], n_ends;
-	const struct node *t = rec_target(n, kind);
+	const struct qc_iso_node *t = rec_target(n, kind);
 	size_t total = build_su(iso, t, kind, su, ends, &n_ends);
 	size_t base = 33 + id_len_of(n, kind);
-	struct rec *r = &n->rec[kind];
+	struct qc_iso_rec *r = &n->rec[kind];
 
 	base += base & 1; /* padding field after an even-length identifier */
 	/* 254: a record is at most 255 bytes and its length must be even */
@@ -575,7 +233,7 @@ static uint32_t jrec_len(uint32_t id_len)
 	return len + (len & 1);
 }
 
-static uint32_t dir_size(struct iso *iso, struct node *d, bool joliet)
+static uint32_t dir_size(struct iso *iso, struct qc_iso_node *d, bool joliet)
 {
 	uint32_t off = 0;
 	size_t n = d->n_kids + 2;
@@ -586,9 +244,9 @@ static uint32_t dir_size(struct iso *iso, struct node *d, bool joliet)
 		if (joliet)
 			len = jrec_len(i < 2 ? 1 : 2u * d->j_kids[i - 2]->jid_units);
 		else if (i < 2)
-			len = measure_rec(iso, d, i == 0 ? REC_SELF : REC_PARENT);
+			len = measure_rec(iso, d, i == 0 ? QC_ISO_REC_SELF : QC_ISO_REC_PARENT);
 		else
-			len = measure_rec(iso, d->iso_kids[i - 2], REC_ENTRY);
+			len = measure_rec(iso, d->iso_kids[i - 2], QC_ISO_REC_ENTRY);
 		if (off % BLK + len > BLK)
 			off += BLK - off % BLK;
 		off += len;
@@ -604,14 +262,14 @@ static void collect_dirs(struct iso *iso)
 	iso->jdirs = qc_xmalloc(cap * sizeof(*iso->jdirs));
 	/* breadth first: level by level, parents in number order, children sorted */
 	for (int joliet = 0; joliet < 2; joliet++) {
-		struct node ***list = joliet ? &iso->jdirs : &iso->dirs;
+		struct qc_iso_node ***list = joliet ? &iso->jdirs : &iso->dirs;
 		size_t n = 0;
 
 		head = 0;
 		(*list)[n++] = iso->root;
 		while (head < n) {
-			struct node *d = (*list)[head++];
-			struct node **kids = joliet ? d->j_kids : d->iso_kids;
+			struct qc_iso_node *d = (*list)[head++];
+			struct qc_iso_node **kids = joliet ? d->j_kids : d->iso_kids;
 
 			if (joliet)
 				d->jnum = (uint16_t) head;
@@ -635,10 +293,10 @@ static void collect_dirs(struct iso *iso)
 	}
 }
 
-static void collect_files(struct iso *iso, struct node *d, size_t *cap)
+static void collect_files(struct iso *iso, struct qc_iso_node *d, size_t *cap)
 {
 	for (size_t i = 0; i < d->n_kids; i++) {
-		struct node *k = d->kids[i];
+		struct qc_iso_node *k = d->kids[i];
 
 		if (k->dir) {
 			collect_files(iso, k, cap);
@@ -657,7 +315,7 @@ static size_t path_table_size(struct iso *iso, bool joliet)
 	size_t size = 0;
 
 	for (size_t i = 0; i < iso->n_dirs; i++) {
-		struct node *d = joliet ? iso->jdirs[i] : iso->dirs[i];
+		struct qc_iso_node *d = joliet ? iso->jdirs[i] : iso->dirs[i];
 		size_t idl = d == iso->root ? 1 : joliet ? 2u * d->jid_units : d->iso_id_len;
 
 		size += 8 + idl + (idl & 1);
@@ -668,7 +326,7 @@ static size_t path_table_size(struct iso *iso, bool joliet)
 static void write_path_table(struct iso *iso, bool joliet, bool msb, uint8_t *p)
 {
 	for (size_t i = 0; i < iso->n_dirs; i++) {
-		struct node *d = joliet ? iso->jdirs[i] : iso->dirs[i];
+		struct qc_iso_node *d = joliet ? iso->jdirs[i] : iso->dirs[i];
 		size_t idl = d == iso->root ? 1 : joliet ? 2u * d->jid_units : d->iso_id_len;
 		uint32_t ext = joliet ? d->jextent : d->extent;
 		uint32_t parent = d == iso->root ? 1 : joliet ? d->parent->jnum : d->parent->num;
@@ -704,17 +362,17 @@ static void rec_head(const struct iso *iso, uint8_t *p, uint8_t len, uint32_t ex
 	p[32] = id_len;
 }
 
-static void write_iso_dir(struct iso *iso, struct node *d)
+static void write_iso_dir(struct iso *iso, struct qc_iso_node *d)
 {
 	uint8_t *base = iso->img + (size_t) d->extent * BLK;
 	uint32_t off = 0;
 
 	for (size_t i = 0; i < d->n_kids + 2; i++) {
-		struct node *n = i < 2 ? d : d->iso_kids[i - 2];
-		int kind = i == 0 ? REC_SELF : i == 1 ? REC_PARENT : REC_ENTRY;
-		const struct node *t = rec_target(n, kind);
+		struct qc_iso_node *n = i < 2 ? d : d->iso_kids[i - 2];
+		int kind = i == 0 ? QC_ISO_REC_SELF : i == 1 ? QC_ISO_REC_PARENT : QC_ISO_REC_ENTRY;
+		const struct qc_iso_node *t = rec_target(n, kind);
 		uint16_t len = measure_rec(iso, n, kind);
-		struct rec *r = &n->rec[kind];
+		struct qc_iso_rec *r = &n->rec[kind];
 		uint8_t su[1024], idl = id_len_of(n, kind);
 		size_t ends[16], n_ends, total;
 
@@ -724,10 +382,10 @@ static void write_iso_dir(struct iso *iso, struct node *d)
 
 		rec_head(iso, p, (uint8_t) len, t->extent, t->dir ? t->size : (uint32_t) t->len,
 			t->dir, idl);
-		if (kind == REC_ENTRY)
+		if (kind == QC_ISO_REC_ENTRY)
 			memcpy(p + 33, n->iso_id, idl);
 		else
-			p[33] = kind == REC_SELF ? 0 : 1;
+			p[33] = kind == QC_ISO_REC_SELF ? 0 : 1;
 		size_t so = 33 + idl + ((33 + idl) & 1);
 
 		total = build_su(iso, t, kind, su, ends, &n_ends);
@@ -749,13 +407,13 @@ static void write_iso_dir(struct iso *iso, struct node *d)
 	}
 }
 
-static void write_joliet_dir(struct iso *iso, struct node *d)
+static void write_joliet_dir(struct iso *iso, struct qc_iso_node *d)
 {
 	uint8_t *base = iso->img + (size_t) d->jextent * BLK;
 	uint32_t off = 0;
 
 	for (size_t i = 0; i < d->n_kids + 2; i++) {
-		struct node *n =
+		struct qc_iso_node *n =
 			i < 2 ? (i == 0 ? d : (d->parent ? d->parent : d)) : d->j_kids[i - 2];
 		uint8_t idl = i < 2 ? 1 : (uint8_t) (2 * n->jid_units);
 		uint32_t len = jrec_len(idl);
@@ -798,7 +456,7 @@ static void fill(uint8_t *p, size_t n, const char *s, bool ucs2)
 static void write_vd(struct iso *iso, uint8_t *p, bool joliet, uint32_t total, size_t pt_size,
 	uint32_t l_pt, uint32_t m_pt)
 {
-	struct node *root = iso->root;
+	struct qc_iso_node *root = iso->root;
 
 	p[0] = joliet ? 2 : 1;
 	memcpy(p + 1, "CD001", 5);
@@ -835,7 +493,7 @@ static void write_vd(struct iso *iso, uint8_t *p, bool joliet, uint32_t total, s
 
 static void iso_free(struct iso *iso)
 {
-	node_free(iso->root);
+	qc_cloudinit_iso_node_free(iso->root);
 	free(iso->dirs);
 	free(iso->jdirs);
 	free(iso->files);
@@ -896,13 +554,13 @@ int qc_cloudinit_iso_build(const struct qc_iso_entry *entries, size_t n,
 
 	if ((r = set_dates(&iso, opts, err)) < 0 || (r = set_volid(&iso, opts, err)) < 0)
 		return r;
-	iso.root = node_new(NULL, "", 0, true);
+	iso.root = qc_cloudinit_iso_node_new(NULL, "", 0, true);
 	for (size_t i = 0; i < n; i++)
-		if ((r = add_entry(iso.root, &entries[i], err)) < 0) {
+		if ((r = qc_cloudinit_iso_add(iso.root, &entries[i], err)) < 0) {
 			iso_free(&iso);
 			return r;
 		}
-	prepare(iso.root, &ino);
+	qc_cloudinit_iso_prepare(iso.root, &ino);
 	collect_dirs(&iso);
 	collect_files(&iso, iso.root, &fcap);
 
@@ -914,13 +572,13 @@ int qc_cloudinit_iso_build(const struct qc_iso_entry *entries, size_t n,
 	uint32_t ce_blk = 0, ce_off = 0;
 
 	for (size_t i = 0; i < iso.n_dirs; i++) {
-		struct node *d = iso.dirs[i];
+		struct qc_iso_node *d = iso.dirs[i];
 
 		for (size_t k = 0; k < d->n_kids + 2; k++) {
-			struct node *nd = k < 2 ? d : d->iso_kids[k - 2];
-			struct rec *rc = &nd->rec[k == 0   ? REC_SELF
-						  : k == 1 ? REC_PARENT
-							   : REC_ENTRY];
+			struct qc_iso_node *nd = k < 2 ? d : d->iso_kids[k - 2];
+			struct qc_iso_rec *rc = &nd->rec[k == 0	  ? QC_ISO_REC_SELF
+							 : k == 1 ? QC_ISO_REC_PARENT
+								  : QC_ISO_REC_ENTRY];
 
 			if (!rc->ce_len)
 				continue;
@@ -952,7 +610,7 @@ int qc_cloudinit_iso_build(const struct qc_iso_entry *entries, size_t n,
 
 	next += iso.ce_blocks;
 	for (size_t i = 0; i < iso.n_files; i++) {
-		struct node *f = iso.files[i];
+		struct qc_iso_node *f = iso.files[i];
 
 		f->extent = (uint32_t) next;
 		next += blocks(f->len);
@@ -968,13 +626,13 @@ int qc_cloudinit_iso_build(const struct qc_iso_entry *entries, size_t n,
 		if (!iso.files[i]->len)
 			iso.files[i]->extent = 0;
 	for (size_t i = 0; i < iso.n_dirs; i++) {
-		struct node *d = iso.dirs[i];
+		struct qc_iso_node *d = iso.dirs[i];
 
 		for (size_t k = 0; k < d->n_kids + 2; k++) {
-			struct node *nd = k < 2 ? d : d->iso_kids[k - 2];
-			struct rec *rc = &nd->rec[k == 0   ? REC_SELF
-						  : k == 1 ? REC_PARENT
-							   : REC_ENTRY];
+			struct qc_iso_node *nd = k < 2 ? d : d->iso_kids[k - 2];
+			struct qc_iso_rec *rc = &nd->rec[k == 0	  ? QC_ISO_REC_SELF
+							 : k == 1 ? QC_ISO_REC_PARENT
+								  : QC_ISO_REC_ENTRY];
 
 			if (rc->ce_len)
 				rc->ce_blk += ce_base;

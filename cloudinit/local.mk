@@ -2,6 +2,7 @@
 libqccloudinit_a_SOURCES += \
 	cloudinit/cloudinit.h \
 	cloudinit/iso.c \
+	cloudinit/iso_tree.c \
 	cloudinit/yaml.c \
 	cloudinit/seed.c
 
