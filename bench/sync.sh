@@ -40,7 +40,6 @@ HTTPD=$!
 for _ in $(seq 100); do [ -s "$W/port" ] && break; sleep 0.1; done
 URL="http://127.0.0.1:$(cat "$W/port")/"
 
-now() { date +%s.%N; }
 best() { sort -g | head -1; }
 
 # Warm the page cache of the source, so both sides read it from memory.
@@ -48,27 +47,37 @@ cat "$W/big.qcow2" >/dev/null
 
 curl_times=()
 sync_times=()
+curl_cpu=()
+sync_cpu=()
+# timed OUTVAR CPUVAR CMD...: wall seconds and user+sys CPU seconds of CMD
+timed() {
+	local -n _wall="$1" _cpu="$2"
+	shift 2
+	/usr/bin/time -f '%e %U %S' -o "$W/time" "$@"
+	read -r e u s <"$W/time"
+	_wall+=("$e")
+	_cpu+=("$(echo "$u + $s" | bc -l)")
+}
 for i in $(seq "$RUNS"); do
 	rm -f "$W/curl.out"
-	t0="$(now)"
-	curl -fsS -o "$W/curl.out" "$URL${BIG_PATH#./}"
-	t1="$(now)"
-	curl_times+=("$(echo "$t1 - $t0" | bc -l)")
+	timed curl_times curl_cpu curl -fsS -o "$W/curl.out" "$URL${BIG_PATH#./}"
 	rm -f "$W/curl.out"
-
 	rm -rf "$W/root"
-	t0="$(now)"
-	"$QC" --root "$W/root" -q image sync ubuntu:bench --arch amd64 --stream "$URL" >/dev/null
-	t1="$(now)"
-	sync_times+=("$(echo "$t1 - $t0" | bc -l)")
+	timed sync_times sync_cpu "$QC" --root "$W/root" -q image sync ubuntu:bench --arch amd64 \
+		--stream "$URL"
 	sync
 done
 ct="$(printf '%s\n' "${curl_times[@]}" | best)"
 st="$(printf '%s\n' "${sync_times[@]}" | best)"
+cc="$(printf '%s\n' "${curl_cpu[@]}" | best)"
+sc="$(printf '%s\n' "${sync_cpu[@]}" | best)"
 mib="$(echo "$BYTES / 1048576" | bc -l)"
-printf 'sync: %.0f MiB file, best of %d runs\n' "$mib" "$RUNS"
-printf '  curl -o            %6.3f s  %7.1f MiB/s   (runs: %s)\n' "$ct" "$(echo "$mib / $ct" | bc -l)" "${curl_times[*]}"
-printf '  qemuctl image sync %6.3f s  %7.1f MiB/s   (runs: %s)\n' "$st" "$(echo "$mib / $st" | bc -l)" "${sync_times[*]}"
+printf 'sync: %.0f MiB file, best of %d runs (load average %s)\n' "$mib" "$RUNS" \
+	"$(cut -d' ' -f1 /proc/loadavg)"
+printf '  curl -o            %6.3f s  %7.1f MiB/s  cpu %5.2f s  (runs: %s)\n' "$ct" \
+	"$(echo "$mib / $ct" | bc -l)" "$cc" "${curl_times[*]}"
+printf '  qemuctl image sync %6.3f s  %7.1f MiB/s  cpu %5.2f s  (runs: %s)\n' "$st" \
+	"$(echo "$mib / $st" | bc -l)" "$sc" "${sync_times[*]}"
 printf '  throughput ratio sync/curl: %.2f (goal >= 0.9)\n' "$(echo "$ct / $st" | bc -l)"
 
 "$OVB" "$W" "$OVERLAYS"
