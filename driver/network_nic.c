@@ -435,7 +435,7 @@ static int reserve_port(const struct qc_nic *nic, const struct qc_hostfwd *f, in
 
 /* The bridge of a network NIC, re-created from the definition when missing (host reboot). */
 static int ensure_network_bridge(qc_ctx *ctx, struct qc_net_nl *nl, const struct qc_domain *d,
-	const struct qc_nic *nic, struct qc_error *err)
+	const struct qc_nic *nic, char bridge[16], struct qc_error *err)
 {
 	cleanup_close int dfd = -1;
 	cleanup_close int lock = -1;
@@ -451,6 +451,8 @@ static int ensure_network_bridge(qc_ctx *ctx, struct qc_net_nl *nl, const struct
 		return r;
 	gw.addr = n.ipam.gateway;
 	gw.prefix = n.ipam.subnet.prefix;
+	/* The network's bridge now, not the one recorded at create (it may have been recreated). */
+	snprintf(bridge, 16, "%s", n.bridge);
 	/* The lease must still be ours; a lost one is re-taken if the address is free. */
 	l = qc_net_ipam_find(&n.ipam, key);
 	if (nic->ip && !l) {
@@ -577,16 +579,18 @@ int qc_network_domain_start(
 
 	for (i = 0; i < d->n_nics; i++) {
 		const struct qc_nic *nic = &d->nics[i];
-		const char *bridge = nic->bridge;
+		char bridge[16] = "";
 
 		if (nic->type == QC_NIC_USER)
 			continue;
 		if (!nl && (r = qc_net_nl_open(&nl, err)) < 0)
 			goto fail;
 		if (nic->type == QC_NIC_NETWORK &&
-			(r = ensure_network_bridge(ctx, nl, d, nic, err)) < 0)
+			(r = ensure_network_bridge(ctx, nl, d, nic, bridge, err)) < 0)
 			goto fail_nic;
-		if (!bridge) {
+		if (nic->type == QC_NIC_BRIDGE && nic->bridge)
+			snprintf(bridge, sizeof(bridge), "%s", nic->bridge);
+		if (!bridge[0]) {
 			r = qc_error_set(
 				err, QC_ERR_INVALID, "no bridge recorded (recreate the VM)");
 			goto fail_nic;
