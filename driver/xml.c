@@ -70,12 +70,13 @@ bool qc_xml_is_qc(xmlNodePtr n, const char *name)
 
 static char *strip(char *s)
 {
+	size_t lead;
 	char *e;
 
 	if (!s)
 		return NULL;
-	while (*s == ' ' || *s == '\t' || *s == '\n' || *s == '\r')
-		memmove(s, s + 1, strlen(s));
+	lead = strspn(s, " \t\n\r");
+	memmove(s, s + lead, strlen(s + lead) + 1);
 	e = s + strlen(s);
 	while (e > s && (e[-1] == ' ' || e[-1] == '\t' || e[-1] == '\n' || e[-1] == '\r'))
 		*--e = 0;
@@ -98,11 +99,13 @@ char *qc_xml_prop(xmlNodePtr n, const char *name)
 /* The element's text, trimmed. */
 char *qc_xml_text(xmlNodePtr n)
 {
-	xmlChar *v = xmlNodeGetContent(n);
-	char *r = qc_xstrdup(v ? (const char *) v : "");
+	struct qc_buf b = {0};
 
-	xmlFree(v);
-	return strip(r);
+	/* the element's own text: a kept child element keeps its text itself */
+	for (xmlNodePtr c = n->children; c; c = c->next)
+		if ((c->type == XML_TEXT_NODE || c->type == XML_CDATA_SECTION_NODE) && c->content)
+			qc_buf_puts(&b, (const char *) c->content);
+	return strip(qc_buf_steal(&b));
 }
 
 xmlNodePtr qc_xml_child(xmlNodePtr n, const char *name)
