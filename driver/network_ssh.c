@@ -82,8 +82,11 @@ QC_PUBLIC int qc_vm_ssh_argv(qc_ctx *ctx, const char *name, const char *identity
 			port = qc_network_fwd_port(d, i, f, ports, n_ports);
 			if (!port)
 				continue;
-			host = qc_xstrdup(
-				nic->fwds[f].host_addr[0] ? nic->fwds[f].host_addr : "127.0.0.1");
+			/* A forward bound on every address (0.0.0.0) answers on loopback too. */
+			host = qc_xstrdup(nic->fwds[f].host_addr[0] &&
+							  strcmp(nic->fwds[f].host_addr, "0.0.0.0")
+						  ? nic->fwds[f].host_addr
+						  : "127.0.0.1");
 			break;
 		}
 	}
