@@ -74,6 +74,9 @@ static void progress_cb(const char *what, uint64_t done, uint64_t total, void *o
 		p->rate = p->rate ? 0.7 * p->rate + 0.3 * inst : inst;
 		p->last_t = now;
 		p->last_done = done;
+	} else if (!p->rate && now > p->t0) {
+		/* Not half a second in yet: the average so far. */
+		p->rate = (double) done * 1000.0 / (double) (now - p->t0);
 	}
 	if (p->json) {
 		bool final = total && done >= total;

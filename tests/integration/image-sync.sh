@@ -24,14 +24,16 @@ ctl() { curl -fsS "${URL}__ctl/$1" >/dev/null; }
 seen() { grep -c -- "$1" "$SCRATCH/requests.jsonl" || true; }
 
 # newest version for the arch; the second sync is a no-op
-out="$(qc image sync ubuntu:24.04 --arch amd64 --stream "$URL")"
+out="$(qc image sync ubuntu:24.04 --arch amd64 --stream "$URL" 2>"$SCRATCH/sync.err")"
+assert_eq "$(cat "$SCRATCH/sync.err")" "" "no progress output when stderr is not a terminal"
 assert_match "$out" "image 'noble-amd64' synced: ubuntu 24.04 \(noble\), version 20240423, x86_64" "first sync"
 assert_eq "$(seen "\"path\": \"$NEW\"")" 1 "one download"
 out="$(qc image sync ubuntu:noble --arch x86_64 --stream "$URL")"
 assert_match "$out" "image 'noble-amd64' is up to date" "second sync"
 assert_eq "$(seen "\"path\": \"$NEW\"")" 1 "still one download"
 assert_eq "$(stat -c %a "$ROOT/images/noble-amd64.qcow2")" 444 "image mode"
-out="$(qc --json image sync noble --arch arm64 --stream "$URL" 2>/dev/null)"
+out="$(qc --json image sync noble --arch arm64 --stream "$URL" 2>"$SCRATCH/sync.err")"
+assert_match "$(tail -n1 "$SCRATCH/sync.err")" '^\{"progress":\{"what":"download noble","done":[0-9]+,"total":[0-9]+,"rate":[0-9]+\}\}$' "--json progress lines on stderr"
 assert_match "$out" '"downloaded":true' "arm64 json"
 assert_match "$out" '"version":"20240601"' "arm64 has its own newest version"
 out="$(qc image list)"
@@ -88,6 +90,14 @@ cp "$SCRATCH/index.good" "$SCRATCH/tree/streams/v1/index.json"
 # file:// works; --name
 out="$(qc image sync ubuntu:22.04 --arch amd64 --name jammy --stream "file://$SCRATCH/tree")"
 assert_match "$out" "image 'jammy' synced: ubuntu 22.04 \(jammy\), version 20230101" "file:// stream"
+
+# a terminal gets a progress bar (script(1) from bsdutils provides the pty)
+command -v script >/dev/null || fail "script(1) (bsdutils) is needed for the progress bar check"
+script -qec "$QC --root $ROOT image sync ubuntu:24.04 --arch amd64 --name ttyimg --stream $URL" \
+	/dev/null >"$SCRATCH/tty.out" </dev/null || fail "sync on a pty failed: $(cat "$SCRATCH/tty.out")"
+assert_match "$(tr '\r' '\n' <"$SCRATCH/tty.out" | grep 'download ttyimg' | tail -n1)" \
+	'download ttyimg \[#{30}\] 100% [0-9.]+ MiB / [0-9.]+ MiB +[0-9.]+ [KMG]iB/s' "progress bar on a terminal"
+qc image rm ttyimg >/dev/null
 
 # import from a URL (http:// is fine when the user names it), with and without errors
 sha_new="$(sha256sum "$SCRATCH/new.qcow2" | cut -d' ' -f1)"
