@@ -2,7 +2,7 @@
 # `qemuctl seed build`: what it writes (read back with isoinfo and xorriso),
 # qemuctl's own key, determinism, and bad input: exit codes, messages, and
 # no output file left behind.
-. "$QC_SRCDIR/tests/integration/lib.sh"
+. "${QC_SRCDIR:-$(dirname "$0")/../..}/tests/integration/lib.sh"
 
 S=$SCRATCH
 printf '#cloud-config\nwrite_files:\n  - path: /etc/x\n    content: "a: b # c"\n' >"$S/ud"

@@ -10,7 +10,7 @@
 #           spaces and UTF-8, empty and 200 KiB files, several modes) written
 #           by cloudinit/iso.c; the guest kernel lists every file with its
 #           md5 and mode, which must match the host's tree
-. "$QC_SRCDIR/tests/integration/lib.sh"
+. "${QC_SRCDIR:-$(dirname "$0")/../..}/tests/integration/lib.sh"
 
 need_guest x86_64
 MAC=52:54:00:12:34:56
