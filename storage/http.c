@@ -171,6 +171,7 @@ struct xfer {
 	uint64_t writeback_from;
 	bool checked_status;
 	bool restarted; /* server ignored our Range: started from 0 */
+	bool overflow; /* more bytes than expected */
 	int write_errno;
 	/* progress */
 	uint64_t total; /* expected size, 0 unknown */
@@ -221,6 +222,11 @@ static size_t write_cb(char *ptr, size_t size, size_t nmemb, void *opaque)
 	}
 	if (!x->checked_status && check_resume(x) < 0)
 		return 0;
+	/* Never more than announced: a runaway server must not fill the disk. */
+	if (x->total && x->offset + n > x->total) {
+		x->overflow = true;
+		return 0;
+	}
 	for (size_t done = 0; done < n;) {
 		ssize_t w = pwrite(x->fd, ptr + done, n - done, (off_t) x->offset);
 
@@ -405,6 +411,10 @@ static int perform(struct xfer *x, bool *transient, long *ret_code, struct qc_er
 			err, QC_ERR_HTTP, "download '%s': larger than %zu bytes", x->url, x->max);
 	if (x->write_errno)
 		return qc_error_errno(err, x->write_errno, "download '%s': write", x->url);
+	if (x->overflow)
+		return qc_error_set(err, QC_ERR_CHECKSUM,
+			"download '%s': more than the %llu bytes announced", x->url,
+			(unsigned long long) x->total);
 	if (rc == CURLE_HTTP_RETURNED_ERROR) {
 		*transient = transient_http(code);
 		return qc_error_set(err, QC_ERR_HTTP, "download '%s': HTTP %ld (%s)", x->url, code,

@@ -81,6 +81,21 @@ expect_fail 1 "SHA-256 mismatch for file://.*the index says 0000000000" \
 [ -z "$(ls "$ROOT/images" | grep -v '^\.' | grep noble-amd64)" ] || fail "leftovers: $(ls "$ROOT/images")"
 ok "nothing left after a bad checksum"
 
+# a server sending more than the index announced is cut off, and nothing stays
+python3 - "$SCRATCH/tree" <<'PY'
+import json, sys
+p = sys.argv[1] + "/streams/v1/com.ubuntu.cloud:released:download.json"
+d = json.load(open(p))
+d["products"]["com.ubuntu.cloud:server:24.04:amd64"]["versions"]["20240423"]["items"]["disk1.img"]["size"] = 100000
+json.dump(d, open(p, "w"))
+PY
+expect_fail 1 "image 'noble-amd64': download 'http://127.0.0.1:[0-9]+$NEW': more than the 100000 bytes announced" \
+	qc image sync noble --arch amd64 --stream "$URL"
+assert_no_file "$ROOT/images/noble-amd64.part"
+python3 "$QC_SRCDIR/tests/integration/mkstream.py" --out "$SCRATCH/tree" \
+	--old "$SCRATCH/old.qcow2" --new "$SCRATCH/new.qcow2" 2>/dev/null ||
+	fail "could not regenerate the stream"
+
 # malformed index
 cp "$SCRATCH/tree/streams/v1/index.json" "$SCRATCH/index.good"
 printf '{"index": {' >"$SCRATCH/tree/streams/v1/index.json"
