@@ -562,6 +562,14 @@ int qc_cloudinit_iso_build(const struct qc_iso_entry *entries, size_t n,
 		}
 	qc_cloudinit_iso_prepare(iso.root, &ino);
 	collect_dirs(&iso);
+	if (iso.n_dirs > UINT16_MAX) { /* path table parent numbers are 16 bits */
+		size_t nd = iso.n_dirs;
+
+		iso_free(&iso);
+		return qc_error_set(err, QC_ERR_INVALID,
+			"ISO image: %zu directories; ISO 9660 path tables hold at most %u", nd,
+			UINT16_MAX);
+	}
 	collect_files(&iso, iso.root, &fcap);
 
 	/* sizes first: records, directory extents, continuation areas */

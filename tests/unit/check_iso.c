@@ -407,6 +407,16 @@ START_TEST(bad_input)
 	longname[255] = 0;
 	ck_assert_int_eq(build_one(longname, false, &err), 0);
 
+	/* an empty image: just the root */
+	{
+		uint8_t *e0 = NULL;
+		size_t l0;
+
+		ck_assert_int_eq(qc_cloudinit_iso_build(NULL, 0, NULL, &e0, &l0, &err), 0);
+		ck_assert_uint_eq(both32(e0 + 16 * BLK + 80), l0 / BLK);
+		free(e0);
+	}
+
 	struct qc_iso_opts o = {.volume_id = "bad id"};
 	uint8_t *img = NULL;
 	size_t len;
