@@ -297,7 +297,7 @@ static int generate_network_config(
 	free(nics);
 	free(gws);
 	if (r < 0)
-		return qc_error_prefix(err, "VM '%s': network-config", d->name);
+		return qc_error_prefix(err, "network-config");
 	c->nc_len = c->network_config ? strlen(c->network_config) : 0;
 	return 0;
 }
@@ -366,7 +366,7 @@ int qc_driver_seed_build(
 	}
 	if (r < 0) {
 		content_clear(&c);
-		return qc_error_prefix(err, "VM '%s': seed", d->name);
+		return r;
 	}
 	content_hash(&c);
 
@@ -380,7 +380,7 @@ int qc_driver_seed_build(
 	r = write_iso(vm_dfd, "seed.iso", iid, &c, true, err);
 	if (r < 0) {
 		content_clear(&c);
-		return qc_error_prefix(err, "VM '%s'", d->name);
+		return r;
 	}
 	if (changed) {
 		d->seed.generation = gen;

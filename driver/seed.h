@@ -64,7 +64,8 @@ int qc_driver_seed_read_keys(
  * the seed again.  *ret_changed (may be NULL) says whether d changed and
  * seed.iso was rewritten; the caller saves domain.xml then.  A disabled
  * seed (d->seed.enabled false) does nothing.  On failure d and seed.iso
- * are unchanged.
+ * are unchanged; the message names the file or option at fault, not the
+ * VM (callers prefix "VM 'NAME': seed").
  */
 int qc_driver_seed_build(
 	struct qc_domain *d, int vm_dfd, const char *root, bool *ret_changed, struct qc_error *err);

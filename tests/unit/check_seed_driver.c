@@ -233,7 +233,7 @@ START_TEST(vm_seed_generations)
 	ck_assert_int_eq(stat(iso, &st1), 0);
 	ck_assert_int_eq(qc_driver_seed_build(d, tmp_dfd, tmp, &changed, &err), -QC_ERR_INVALID);
 	cleanup_free char *want = qc_xasprintf(
-		"VM 'web1': seed: --user-data '%s': starts with "
+		"--user-data '%s': starts with "
 		"'hello: world', which cloud-init does not recognise; the first line must be "
 		"'#cloud-config', '#!<interpreter>', '#include', '#cloud-boothook', "
 		"'## template: jinja' or 'Content-Type: multipart/...'",
