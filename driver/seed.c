@@ -424,6 +424,8 @@ QC_PUBLIC int qc_seed_build(
 	const char *base;
 	int r;
 
+	if (!o)
+		return qc_error_set(err, QC_ERR_INVALID, "seed: no options given (this is a bug)");
 	if (!out_path || !*out_path)
 		return qc_error_set(err, QC_ERR_INVALID, "seed: an output file is required");
 	if (o->meta_data && o->instance_id)
