@@ -424,6 +424,19 @@ QC_PUBLIC int qc_image_import(qc_ctx *ctx, const struct qc_image_import_opts *o,
 	return to_info(ctx, img, ret, err);
 }
 
+static int sync_users(const char *name, char **ret, void *opaque, struct qc_error *err)
+{
+	qc_ctx *ctx = opaque;
+	char **users = NULL;
+	int r;
+
+	if ((r = qc_driver_image_users(ctx, name, &users, err)) < 0)
+		return r;
+	*ret = users[0] ? qc_strv_join(users, ", ") : NULL;
+	qc_strv_free(users);
+	return 0;
+}
+
 QC_PUBLIC int qc_image_sync(qc_ctx *ctx, const struct qc_image_sync_opts *o,
 	struct qc_image_info **ret, bool *ret_fresh, struct qc_error *err)
 {
@@ -448,6 +461,8 @@ QC_PUBLIC int qc_image_sync(qc_ctx *ctx, const struct qc_image_sync_opts *o,
 	so.progress = bridge_progress;
 	so.opaque = &b;
 	so.http.retries = env_retries();
+	so.users = sync_users;
+	so.users_opaque = ctx;
 	if ((r = qc_sync_image(ctx->root, &so, &img, ret_fresh, err)) < 0)
 		return r;
 	if (!ret)

@@ -202,8 +202,10 @@ struct qc_image_sync_opts {
 /*
  * Download the newest disk1.img of REF for the arch from a simplestreams
  * index (SHA-256 checked, resumable, retried) into the catalog.  Syncing
- * what is there already is a no-op (*ret_fresh false); two concurrent
- * syncs of one image download it once.  ret and ret_fresh may be NULL.
+ * what is there already is a no-op (*ret_fresh false); a newer version
+ * replaces an image no VM uses (while VMs use it: an error naming them);
+ * two concurrent syncs of one image download it once.  ret and ret_fresh
+ * may be NULL.
  */
 QC_PUBLIC int qc_image_sync(qc_ctx *ctx, const struct qc_image_sync_opts *o,
 	struct qc_image_info **ret, bool *ret_fresh, struct qc_error *err);

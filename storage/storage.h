@@ -281,12 +281,20 @@ struct qc_sync_opts {
 	qc_http_progress_fn progress;
 	void *opaque;
 	struct qc_http_opts http; /* timeouts/retries; progress filled from above */
+	/*
+	 * Who uses image name: *ret a fresh "vm1, vm2" or NULL when nobody.
+	 * With it, an unused image is replaced by a newer version from the
+	 * stream; without it (or while used), a newer version is an error.
+	 */
+	int (*users)(const char *name, char **ret, void *opaque, struct qc_error *err);
+	void *users_opaque;
 };
 /*
  * Resolve REF in the stream, download the newest disk1.img for the arch
  * (resuming <name>.part), verify size and SHA-256, and put it in the
  * catalog.  A second sync of the same version is a no-op (*ret_fresh
- * false).  ret/ret_fresh may be NULL.
+ * false); a newer version replaces an image nobody uses (see users).
+ * ret/ret_fresh may be NULL.
  */
 int qc_sync_image(const char *root, const struct qc_sync_opts *o, struct qc_image **ret,
 	bool *ret_fresh, struct qc_error *err);

@@ -54,6 +54,32 @@ static void drop_part(int dfd, const char *name)
 	(void) unlinkat(dfd, tag, 0);
 }
 
+/*
+ * May an older version of name be replaced?  Only when the caller can tell
+ * who uses images (o->users) and nobody does.
+ */
+static int check_unused(const struct qc_sync_opts *o, const char *name, const struct qc_image *have,
+	const struct qc_ss_item *item, struct qc_error *err)
+{
+	cleanup_free char *users = NULL;
+	const char *hv = have->version ? have->version : "(unknown)";
+	int r;
+
+	if (!o->users)
+		return qc_error_set(err, QC_ERR_EXISTS,
+			"image '%s' holds version %s, the stream now has %s; sync it under "
+			"another --name, or remove it first with 'qemuctl image rm %s'",
+			name, hv, item->version, name);
+	if ((r = o->users(name, &users, o->users_opaque, err)) < 0)
+		return r;
+	if (users)
+		return qc_error_set(err, QC_ERR_BUSY,
+			"image '%s' holds version %s, the stream now has %s, but VMs use it (%s); "
+			"sync the new one under another --name, or delete those VMs first",
+			name, hv, item->version, users);
+	return 0;
+}
+
 int qc_sync_image(const char *root, const struct qc_sync_opts *o, struct qc_image **ret,
 	bool *ret_fresh, struct qc_error *err)
 {
@@ -71,6 +97,7 @@ int qc_sync_image(const char *root, const struct qc_sync_opts *o, struct qc_imag
 	cleanup_img_info struct qc_img_info *info = NULL;
 	const char *stream = o->stream ? o->stream : QC_SS_DEFAULT_STREAM;
 	const char *arch, *final;
+	bool replacing = false;
 	char hex[QC_SHA256_HEX_LEN + 1];
 	size_t ilen = 0, plen = 0;
 	int r;
@@ -128,11 +155,11 @@ int qc_sync_image(const char *root, const struct qc_sync_opts *o, struct qc_imag
 			goto out;
 		}
 		/* Never replace a backing file under the VMs that use it. */
-		r = qc_error_set(err, QC_ERR_EXISTS,
-			"image '%s' holds version %s, the stream now has %s; sync it under "
-			"another --name, or remove it first with 'qemuctl image rm %s'",
-			name, have->version ? have->version : "(unknown)", item.version, name);
-		goto out;
+		if ((r = check_unused(o, name, have, &item, err)) < 0)
+			goto out;
+		replacing = true;
+		qc_info("image '%s': replacing version %s with %s", name,
+			have->version ? have->version : "(unknown)", item.version);
 	}
 	qc_catalog_clean_temps(dfd, name);
 
@@ -171,7 +198,8 @@ int qc_sync_image(const char *root, const struct qc_sync_opts *o, struct qc_imag
 		goto out;
 	}
 	if (info->chain[0].corrupt) {
-		r = qc_error_set(err, QC_ERR_INVALID, "image '%s': %s is marked corrupt", name, url);
+		r = qc_error_set(
+			err, QC_ERR_INVALID, "image '%s': %s is marked corrupt", name, url);
 		goto out;
 	}
 	if (strcmp(info->chain[0].format, "qcow2") == 0) {
@@ -215,6 +243,9 @@ int qc_sync_image(const char *root, const struct qc_sync_opts *o, struct qc_imag
 	if (item.release_version)
 		meta->release_version = qc_xstrdup(item.release_version);
 	meta->version = qc_xstrdup(item.version);
+	/* A VM may have been created on the old version meanwhile. */
+	if (replacing && (r = check_unused(o, name, have, &item, err)) < 0)
+		goto out;
 	if ((r = qc_catalog_commit(dfd, aroot, final, meta, err)) < 0) {
 		(void) unlinkat(dfd, conv, 0);
 		goto out;

@@ -114,6 +114,23 @@ assert_match "$(tr '\r' '\n' <"$SCRATCH/tty.out" | grep 'download ttyimg' | tail
 	'download ttyimg \[#{30}\] 100% [0-9.]+ MiB / [0-9.]+ MiB +[0-9.]+ [KMG]iB/s' "progress bar on a terminal"
 qc image rm ttyimg >/dev/null
 
+# a newer version in the stream replaces an image no VM uses, never one in use
+python3 - "$SCRATCH/tree" <<'PY'
+import json, sys
+p = sys.argv[1] + "/streams/v1/com.ubuntu.cloud:released:download.json"
+d = json.load(open(p))
+noble = d["products"]["com.ubuntu.cloud:server:24.04:amd64"]["versions"]["20240423"]
+d["products"]["com.ubuntu.cloud:server:22.04:amd64"]["versions"]["20230201"] = noble
+json.dump(d, open(p, "w"))
+PY
+qc create onjammy --image jammy --arch x86_64 >/dev/null
+expect_fail 1 "image 'jammy' holds version 20230101, the stream now has 20230201, but VMs use it \(onjammy\)" \
+	qc image sync ubuntu:22.04 --arch amd64 --name jammy --stream "$URL"
+assert_match "$(qc --json image list)" '"name":"jammy"[^}]*"version":"20230101"' "the used image is kept"
+qc delete onjammy >/dev/null
+out="$(qc image sync ubuntu:22.04 --arch amd64 --name jammy --stream "$URL")"
+assert_match "$out" "image 'jammy' synced: ubuntu 22.04 \(jammy\), version 20230201" "an unused image is replaced"
+
 # import from a URL (http:// is fine when the user names it), with and without errors
 sha_new="$(sha256sum "$SCRATCH/new.qcow2" | cut -d' ' -f1)"
 out="$(qc image import web "$URL${NEW#/}" --sha256 "$sha_new" --arch arm64)"

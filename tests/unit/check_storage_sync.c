@@ -393,6 +393,61 @@ START_TEST(sync_concurrent_one_download)
 }
 END_TEST
 
+static int users_none(const char *name, char **ret, void *opaque, struct qc_error *err)
+{
+	(void) name;
+	(void) opaque;
+	(void) err;
+	*ret = NULL;
+	return 0;
+}
+
+static int users_vm1(const char *name, char **ret, void *opaque, struct qc_error *err)
+{
+	(void) name;
+	(void) opaque;
+	(void) err;
+	*ret = qc_xstrdup("vm1");
+	return 0;
+}
+
+START_TEST(sync_replaces_unused_only)
+{
+	struct qc_sync_opts o = {.ref = "noble",
+		.arch = "amd64",
+		.stream = stream,
+		.name = "img",
+		.lock_timeout_ms = 30000,
+		.http = fast_http(-1)};
+	struct qc_image *img = NULL;
+	struct qc_error err = {0};
+	bool fresh = false;
+
+	ck_assert_qc_ok(qc_sync_image(root, &o, NULL, NULL, &err), &err);
+	/* another version under the same name: no way to know the users -> refused */
+	o.ref = "jammy";
+	ck_assert_qc_fail(qc_sync_image(root, &o, NULL, NULL, &err), &err, QC_ERR_EXISTS,
+		"image 'img' holds version 20240423, the stream now has 20230101; sync it under "
+		"another --name");
+	o.users = users_vm1;
+	ck_assert_qc_fail(qc_sync_image(root, &o, NULL, NULL, &err), &err, QC_ERR_BUSY,
+		"image 'img' holds version 20240423, the stream now has 20230101, but VMs use it "
+		"(vm1)");
+	ck_assert_qc_ok(qc_catalog_get(root, "img", &img, &err), &err);
+	ck_assert_str_eq(img->version, "20240423");
+	qc_image_free(img);
+	o.users = users_none;
+	ck_assert_qc_ok(qc_sync_image(root, &o, &img, &fresh, &err), &err);
+	ck_assert(fresh);
+	ck_assert_str_eq(img->version, "20230101");
+	ck_assert_uint_eq(img->virtual_size, 1 << 20);
+	qc_image_free(img);
+	ck_assert_qc_ok(qc_catalog_get(root, "img", &img, &err), &err);
+	ck_assert_str_eq(img->version, "20230101");
+	qc_image_free(img);
+}
+END_TEST
+
 static Suite *suite(void)
 {
 	Suite *s = suite_create("storage_sync");
@@ -409,6 +464,7 @@ static Suite *suite(void)
 	tcase_add_test(tc, sync_http_errors);
 	tcase_add_test(tc, sync_malformed_index);
 	tcase_add_test(tc, sync_concurrent_one_download);
+	tcase_add_test(tc, sync_replaces_unused_only);
 	suite_add_tcase(s, tc);
 	return s;
 }
