@@ -84,6 +84,8 @@ static const struct qc_arch_info arch_table[QC_ARCH_COUNT] = {
 			.firmware_required = false,
 			.seed_device = QC_DEVICE_DISK,
 			.seed_bus = QC_BUS_VIRTIO,
+			/* QEMU: "Memory size 0x8000000 is not aligned to 256 MiB" (spapr LMB size) */
+			.memory_align = 256 << 20,
 		},
 };
 

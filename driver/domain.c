@@ -544,6 +544,12 @@ int qc_domain_validate(const struct qc_domain *d, struct qc_error *err)
 		return qc_error_set(err, QC_ERR_INVALID,
 			"VM '%s': memory must be at most 16 TiB (got %llu bytes)", v,
 			(unsigned long long) d->memory);
+	if (qc_arch_info(d->arch)->memory_align && d->memory % qc_arch_info(d->arch)->memory_align)
+		return qc_error_set(err, QC_ERR_INVALID,
+			"VM '%s': %s guests need memory in multiples of %llu MiB (got %llu bytes)",
+			v, qc_arch_name(d->arch),
+			(unsigned long long) (qc_arch_info(d->arch)->memory_align / MiB),
+			(unsigned long long) d->memory);
 	if (d->cpus < 1 || d->cpus > QC_MAX_CPUS)
 		return qc_error_set(err, QC_ERR_INVALID,
 			"VM '%s': cpus must be between 1 and %d (got %u)", v, QC_MAX_CPUS, d->cpus);

@@ -185,6 +185,7 @@ struct qc_arch_info {
 	 * pseries a read-only virtio-blk disk (see argv.c for why) */
 	enum qc_disk_device seed_device;
 	enum qc_disk_bus seed_bus;
+	uint64_t memory_align;     /* guest RAM must be a multiple of this (pseries: 256 MiB), or 0 */
 };
 const struct qc_arch_info *qc_arch_info(enum qc_arch arch);
 enum qc_arch qc_arch_from_name(const char *name); /* accepts aliases; QC_ARCH_INVALID */

@@ -181,6 +181,9 @@ START_TEST(domain_validate_messages)
 		"VM 'vm1': memory must be at least 1 MiB (got 0 bytes)");
 	INVALID(QC_ERR_INVALID, d->memory = UINT64_C(17) << 40,
 		"VM 'vm1': memory must be at most 16 TiB (got 18691697672192 bytes)");
+	INVALID(QC_ERR_INVALID, (d->arch = QC_ARCH_PPC64LE, d->memory = 384 * MiB),
+		"VM 'vm1': ppc64le guests need memory in multiples of 256 MiB (got 402653184 "
+		"bytes)");
 	INVALID(QC_ERR_INVALID, d->cpus = 0, "VM 'vm1': cpus must be between 1 and 1024 (got 0)");
 	INVALID(QC_ERR_INVALID, d->cpus = 1025,
 		"VM 'vm1': cpus must be between 1 and 1024 (got 1025)");

@@ -200,12 +200,12 @@ START_TEST(xml_golden_small)
 	d->name = qc_xstrdup("tiny");
 	ck_assert_int_eq(qc_uuid_parse("00112233445566778899aabbccddeeff", d->uuid), 0);
 	qc_uuid_format(d->uuid, d->uuid_str);
-	d->arch = QC_ARCH_PPC64LE;
+	d->arch = QC_ARCH_X86_64;
 	d->accel = QC_ACCEL_TCG;
 	d->memory = 256 * MiB + 512; /* not a KiB multiple: written in bytes */
 	d->serial_console = false;
 	d->seed.enabled = false;
-	golden_xml("tiny-ppc64le", d);
+	golden_xml("tiny-bytes", d);
 
 	a->name = qc_xstrdup("arm");
 	ck_assert_int_eq(qc_uuid_parse("6a1c9d2e-3b4f-4a5b-8c6d-7e8f9a0b1c2d", a->uuid), 0);
