@@ -468,6 +468,19 @@ START_TEST(xml_entities_refused)
 	bad("<!DOCTYPE domain [<!ENTITY x SYSTEM 'file:///etc/passwd'>]>\n"
 	    "<domain type='qemu'><name>&x;</name><memory>1</memory></domain>",
 		"t.xml:1: a DOCTYPE that declares entities is not accepted");
+	/* parameter entities count too (never loaded: no DTDLOAD) */
+	bad("<!DOCTYPE domain [<!ENTITY % p SYSTEM 'file:///etc/passwd'> %p;]>\n"
+	    "<domain type='qemu'><name>x</name><memory>1</memory></domain>",
+		"t.xml:1: a DOCTYPE that declares entities is not accepted");
+	/* an external DTD is neither fetched nor needed */
+	{
+		const char *x =
+			"<!DOCTYPE domain SYSTEM 'http://127.0.0.1:9/none.dtd'>\n"
+			"<domain type='qemu'><name>x</name><memory>1048576</memory></domain>";
+		cleanup_domain struct qc_domain *d = parse_ok(x, "t.xml", NULL);
+
+		ck_assert_str_eq(d->name, "x");
+	}
 	/* an undefined entity is a syntax error */
 	bad("<domain type='qemu'><name>&x;</name></domain>",
 		"t.xml:1: malformed XML: Entity 'x' not defined");
