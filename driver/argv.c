@@ -24,6 +24,11 @@
  *    virtio_blk is needed for the root disk anyway, and cloud-init finds the
  *    seed by its 'cidata' label on any block device.  (qc_arch_info's
  *    seed_device/seed_bus say so; the disk's own bus decides here.)
+ *    Checked with tests/guest's kernels: x86_64, aarch64 and ppc64le all
+ *    print "CIDATA hostname=..." and run the user-data with this argv.
+ *  - Devices are virtio-*-pci on every machine; nothing legacy is added
+ *    (-nodefaults: no PS/2, VGA, floppy or default NIC; virt has no i8042).
+ *  - pseries RAM must be a multiple of 256 MiB (qc_domain_validate checks).
  *  - Option values are comma-separated lists: a ',' in a path is doubled.
  */
 #include "config.h"
