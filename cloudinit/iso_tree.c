@@ -301,7 +301,8 @@ static void joliet_names(struct qc_iso_node *d)
 /* Depth-first, name order: names, serial numbers, link counts, sorted children. */
 void qc_cloudinit_iso_prepare(struct qc_iso_node *d, uint32_t *ino)
 {
-	qsort(d->kids, d->n_kids, sizeof(*d->kids), cmp_name);
+	if (d->n_kids) /* an empty directory has kids == NULL: not for qsort or memcpy */
+		qsort(d->kids, d->n_kids, sizeof(*d->kids), cmp_name);
 	iso_names(d);
 	joliet_names(d);
 	d->ino = (*ino)++;
@@ -311,10 +312,12 @@ void qc_cloudinit_iso_prepare(struct qc_iso_node *d, uint32_t *ino)
 			d->nlink++;
 	d->iso_kids = qc_xmalloc((d->n_kids + 1) * sizeof(*d->iso_kids));
 	d->j_kids = qc_xmalloc((d->n_kids + 1) * sizeof(*d->j_kids));
-	memcpy(d->iso_kids, d->kids, d->n_kids * sizeof(*d->kids));
-	memcpy(d->j_kids, d->kids, d->n_kids * sizeof(*d->kids));
-	qsort(d->iso_kids, d->n_kids, sizeof(*d->kids), cmp_iso);
-	qsort(d->j_kids, d->n_kids, sizeof(*d->kids), cmp_joliet);
+	if (d->n_kids) {
+		memcpy(d->iso_kids, d->kids, d->n_kids * sizeof(*d->kids));
+		memcpy(d->j_kids, d->kids, d->n_kids * sizeof(*d->kids));
+		qsort(d->iso_kids, d->n_kids, sizeof(*d->kids), cmp_iso);
+		qsort(d->j_kids, d->n_kids, sizeof(*d->kids), cmp_joliet);
+	}
 	for (size_t i = 0; i < d->n_kids; i++) {
 		struct qc_iso_node *k = d->kids[i];
 
