@@ -17,6 +17,14 @@ if [ -z "${QC_NET_IN_NETNS:-}" ]; then
 		echo "[net-guests] SKIP: needs root for a private network namespace and taps"
 		exit 77
 	fi
+	# The guest is built (apt-get download) before entering the namespace,
+	# which has no route to the outside; need_guest below then reuses it.
+	: "${QC_SRCDIR:=$(cd "$(dirname "$0")/../.." && pwd)}"
+	: "${QC_BUILDDIR:=$PWD}"
+	: "${QC_GUEST_CACHE:=$QC_BUILDDIR/tests/guest/cache}"
+	export QC_SRCDIR QC_BUILDDIR QC_GUEST_CACHE
+	"$QC_SRCDIR/tests/guest/build-guest" --arch x86_64 --out "$QC_GUEST_CACHE/x86_64" >/dev/null ||
+		{ echo "[net-guests] FAIL: building the x86_64 test guest failed"; exit 1; }
 	QC_NET_IN_NETNS=1 exec unshare -n "$BASH" "$0" "$@"
 fi
 
