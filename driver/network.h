@@ -84,6 +84,15 @@ int qc_network_domain_start(
 void qc_network_start_clear(struct qc_network_start *st);
 
 /*
+ * Hot-plug (attach-net): the tap of network/bridge NIC i alone, same rules
+ * as at start (name from qc_network_tap_name, bridge re-created when
+ * missing).  The caller passes the fd with QMP getfd + netdev_add
+ * {"type":"tap","fd":NAME,"vhost":false} + device_add, then closes it.
+ */
+int qc_network_nic_open_tap(qc_ctx *ctx, const struct qc_domain *d, size_t i, char name[16],
+	int *ret_fd, struct qc_error *err);
+
+/*
  * qc_network_domain_start() also records the run's host ports and tap names
  * in <vm>/network.json; this reads the ports back (none: *ret NULL, 0).
  */

@@ -477,6 +477,39 @@ out:
 	return r;
 }
 
+/* The tap of network/bridge NIC i, on the right bridge (re-created when missing). */
+static int open_tap(qc_ctx *ctx, struct qc_net_nl *nl, const struct qc_domain *d, size_t i,
+	char name[16], int *ret_fd, struct qc_error *err)
+{
+	const struct qc_nic *nic = &d->nics[i];
+	char bridge[16] = "";
+	int r;
+
+	if (nic->type == QC_NIC_NETWORK &&
+		(r = ensure_network_bridge(ctx, nl, d, nic, bridge, err)) < 0)
+		return r;
+	if (nic->type == QC_NIC_BRIDGE && nic->bridge)
+		snprintf(bridge, sizeof(bridge), "%s", nic->bridge);
+	if (!bridge[0])
+		return qc_error_set(err, QC_ERR_INVALID, "no bridge recorded (recreate the VM)");
+	qc_network_tap_name(d, i, name);
+	return qc_net_tap_open(nl, name, bridge, 0, NULL, ret_fd, err);
+}
+
+int qc_network_nic_open_tap(qc_ctx *ctx, const struct qc_domain *d, size_t i, char name[16],
+	int *ret_fd, struct qc_error *err)
+{
+	cleanup_nl struct qc_net_nl *nl = NULL;
+	int r;
+
+	if (i >= d->n_nics || d->nics[i].type == QC_NIC_USER)
+		return qc_error_set(err, QC_ERR_INVALID, "NIC #%zu has no tap", i);
+	if ((r = qc_net_nl_open(&nl, err)) < 0 ||
+		(r = open_tap(ctx, nl, d, i, name, ret_fd, err)) < 0)
+		return qc_error_prefix(err, "NIC '%s'", d->nics[i].name ? d->nics[i].name : "?");
+	return 0;
+}
+
 /* <vm>/network.json: the host ports and tap names of the current run. */
 static int save_runtime(qc_ctx *ctx, const struct qc_domain *d, const struct qc_network_start *st,
 	struct qc_error *err)
@@ -578,26 +611,11 @@ int qc_network_domain_start(
 	}
 
 	for (i = 0; i < d->n_nics; i++) {
-		const struct qc_nic *nic = &d->nics[i];
-		char bridge[16] = "";
-
-		if (nic->type == QC_NIC_USER)
+		if (d->nics[i].type == QC_NIC_USER)
 			continue;
 		if (!nl && (r = qc_net_nl_open(&nl, err)) < 0)
 			goto fail;
-		if (nic->type == QC_NIC_NETWORK &&
-			(r = ensure_network_bridge(ctx, nl, d, nic, bridge, err)) < 0)
-			goto fail_nic;
-		if (nic->type == QC_NIC_BRIDGE && nic->bridge)
-			snprintf(bridge, sizeof(bridge), "%s", nic->bridge);
-		if (!bridge[0]) {
-			r = qc_error_set(
-				err, QC_ERR_INVALID, "no bridge recorded (recreate the VM)");
-			goto fail_nic;
-		}
-		qc_network_tap_name(d, i, st.tap_names[i]);
-		if ((r = qc_net_tap_open(
-			     nl, st.tap_names[i], bridge, 0, NULL, &st.tap_fds[i], err)) < 0)
+		if ((r = open_tap(ctx, nl, d, i, st.tap_names[i], &st.tap_fds[i], err)) < 0)
 			goto fail_nic;
 	}
 	for (size_t k = 0; k < n_socks; k++)

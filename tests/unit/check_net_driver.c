@@ -445,6 +445,21 @@ START_TEST(start_taps_and_ports)
 	qc_network_start_clear(&st);
 	ck_assert(!link_exists(tap));
 
+	/* Hot-plug path: one NIC's tap alone; a user NIC has none. */
+	{
+		char name[16];
+		int fd = -1;
+
+		ck_assert_msg(
+			qc_network_nic_open_tap(ctx, d, 0, name, &fd, &err) == 0, "%s", err.msg);
+		ck_assert_str_eq(name, tap);
+		ck_assert_int_eq(link_master(tap), link_index("qc-st"));
+		close(fd);
+		ck_assert(!link_exists(tap));
+		ck_assert_int_eq(
+			qc_network_nic_open_tap(ctx, d, 1, name, &fd, &err), -QC_ERR_INVALID);
+	}
+
 	/* A fixed host port in use: a clear error, and no tap left behind. */
 	busy = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
 	ck_assert_int_eq(bind(busy, (struct sockaddr *) &sa, sizeof(sa)), 0);
