@@ -92,7 +92,8 @@ python3 - "$T" <<'PY'
 import os, random, sys
 random.seed(20261125)
 root = sys.argv[1]
-parts = ["a", "Z", "7", "-", "_", ".", " ", "é", "日本", "data", "conf", "LONG"]
+parts = ["a", "Z", "7", "-", "_", ".", " ", "é", "日本", "data", "conf", "LONG", ";", "*",
+         "?", ":", "\\", "\"", "'", "#", "&"]
 def name(maxlen):
     n = ""
     want = random.choice([random.randint(1, 20), random.randint(200, 250)])
