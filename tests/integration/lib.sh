@@ -71,7 +71,7 @@ procs_using() {
 		pid="${p#/proc/}"
 		[ "$pid" = "$$" ] && continue
 		[ "$pid" = "$BASHPID" ] && continue
-		if tr '\0' ' ' <"$p/cmdline" 2>/dev/null | grep -qF -- "$dir" ||
+		if { tr '\0' ' ' <"$p/cmdline"; } 2>/dev/null | grep -qF -- "$dir" ||
 			readlink "$p/cwd" 2>/dev/null | grep -qF -- "$dir" ||
 			ls -l "$p/fd" 2>/dev/null | grep -qF -- "$dir"; then
 			echo "$pid"
