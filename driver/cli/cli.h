@@ -33,5 +33,6 @@ int cli_usage_error(const char *cmd, const char *fmt, ...) __attribute__((format
 int cli_image_main(struct cli *c, int argc, char **argv); /* cmd_image.c: image sync|import|list|rm */
 int cli_net_main(struct cli *c, int argc, char **argv);   /* cmd_net.c: net create|list|rm */
 int cli_seed_main(struct cli *c, int argc, char **argv);  /* cmd_seed.c: seed build */
+int cli_doctor_main(struct cli *c, int argc, char **argv); /* cmd_doctor.c: doctor */
 
 #endif
