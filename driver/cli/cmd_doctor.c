@@ -89,8 +89,14 @@ int cli_doctor_main(struct cli *c, int argc, char **argv)
 		printf("\n%s VMs %s run on this host.\n", r->arch, r->can_run ? "can" : "can NOT");
 		rc = CLI_OK;
 	}
-	if (rc == CLI_OK && !r->can_run)
+	if (rc == CLI_OK && !r->can_run) {
+		/* Say on stderr what stands in the way, so scripts see it too. */
+		for (size_t i = 0; i < r->n_checks; i++)
+			if (r->checks[i].status == QC_CHECK_FAIL)
+				fprintf(stderr, "qemuctl: error: %s: %s\n", r->checks[i].name,
+					r->checks[i].detail);
 		rc = CLI_ERROR;
+	}
 	qc_doctor_report_free(r);
 	return rc;
 }

@@ -25,7 +25,7 @@ if grep -qwE 'vmx|svm' /proc/cpuinfo && [ -w /dev/kvm ]; then
 else
 	line="$(qc doctor | grep -E '^\S+ +accel-x86_64 ')"
 	assert_match "$line" '^warn +accel-x86_64 +TCG .*(vmx|svm|/dev/kvm)' "no-KVM host reported as TCG with the reason"
-	expect_fail 1 'accel-x86_64 +--accel kvm: ' qc doctor --accel kvm
+	expect_fail 1 'error: accel-x86_64: --accel kvm: KVM unusable' qc doctor --accel kvm
 fi
 
 expect_fail 1 "unknown architecture 'sparc'" qc doctor --arch sparc
