@@ -11,6 +11,8 @@ it saw, so this one:
       /__ctl/cut?path=/a/b&after=N&count=K    the next K GETs of path send
                                               N body bytes, then drop the connection
       /__ctl/status?path=/a/b&code=500&count=K the next K GETs of path answer code
+      /__ctl/stall?path=/a/b&after=N&seconds=S&count=K  the next K GETs send N
+                                              body bytes, then stall S seconds, then drop
       /__ctl/reset                            forget all orders
 Bodies go out with os.sendfile, so the benchmark measures qemuctl, not us.
 """
@@ -20,11 +22,12 @@ import os
 import socket
 import sys
 import threading
+import time
 import urllib.parse
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 LOCK = threading.Lock()
-ORDERS = {"cut": {}, "status": {}}
+ORDERS = {"cut": {}, "status": {}, "stall": {}}
 
 
 def take_order(kind, path):
@@ -72,9 +75,13 @@ class Handler(BaseHTTPRequestHandler):
             elif what == "status":
                 ORDERS["status"][q["path"]] = {"code": int(q["code"]),
                                                "count": int(q.get("count", 1))}
+            elif what == "stall":
+                ORDERS["stall"][q["path"]] = {"after": int(q["after"]),
+                                              "seconds": float(q["seconds"]),
+                                              "count": int(q.get("count", 1))}
             elif what == "reset":
-                ORDERS["cut"].clear()
-                ORDERS["status"].clear()
+                for o in ORDERS.values():
+                    o.clear()
             else:
                 return self.send_plain(400, "unknown control\n")
         return self.send_plain(200, "ok\n")
@@ -129,6 +136,9 @@ class Handler(BaseHTTPRequestHandler):
         if self.command == "HEAD":
             return
         cut = take_order("cut", url.path)
+        stall = None if cut else take_order("stall", url.path)
+        if stall:
+            cut = stall
         send = length if not cut else min(length, cut["after"])
         self.wfile.flush()
         with open(full, "rb") as f:
@@ -140,6 +150,8 @@ class Handler(BaseHTTPRequestHandler):
                     break
                 off += n
                 left -= n
+        if stall:
+            time.sleep(stall["seconds"])  # the client's low-speed timeout fires
         if cut:
             # Drop the connection mid-body: the client sees a short transfer.
             try:

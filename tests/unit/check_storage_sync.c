@@ -393,6 +393,33 @@ START_TEST(sync_concurrent_one_download)
 }
 END_TEST
 
+START_TEST(sync_low_speed_timeout_then_resume)
+{
+	struct qc_sync_opts o = {.ref = "noble",
+		.arch = "amd64",
+		.stream = stream,
+		.lock_timeout_ms = 30000,
+		.http = fast_http(2)};
+	struct qc_error err = {0};
+	int64_t t0 = qc_now_ms();
+
+	/* 150000 bytes, then nothing for 20 s: the low-speed limit gives up after ~2 s */
+	o.http.low_speed_time_s = 2;
+	o.http.low_speed_limit = 1000;
+	control("stall?path=" NEW_PATH "&after=150000&seconds=20&count=1");
+	ck_assert_qc_ok(qc_sync_image(root, &o, NULL, NULL, &err), &err);
+	ck_assert_int_lt(qc_now_ms() - t0, 15000);
+	ck_assert_int_eq(requests(NEW_PATH, "bytes=150000-"), 1);
+
+	/* and without retries the timeout is the error */
+	ck_assert_qc_ok(qc_catalog_remove(root, "noble-amd64", &err), &err);
+	o.http.retries = -1;
+	control("stall?path=" NEW_PATH "&after=150000&seconds=20&count=1");
+	ck_assert_qc_fail(
+		qc_sync_image(root, &o, NULL, NULL, &err), &err, QC_ERR_HTTP, "Operation too slow");
+}
+END_TEST
+
 static int users_none(const char *name, char **ret, void *opaque, struct qc_error *err)
 {
 	(void) name;
@@ -465,6 +492,7 @@ static Suite *suite(void)
 	tcase_add_test(tc, sync_malformed_index);
 	tcase_add_test(tc, sync_concurrent_one_download);
 	tcase_add_test(tc, sync_replaces_unused_only);
+	tcase_add_test(tc, sync_low_speed_timeout_then_resume);
 	suite_add_tcase(s, tc);
 	return s;
 }
