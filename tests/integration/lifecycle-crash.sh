@@ -46,6 +46,17 @@ qc start c1
 assert_match "$(qc info c1)" 'State: +running' "start works after the monitor died"
 qc destroy c1
 
+# --- stop escalates: a paused guest never sees the power button -> quit after --timeout
+qc start --paused c1
+assert_match "$(qc info c1)" 'State: +paused' "start --paused leaves the CPUs stopped"
+t0=$SECONDS
+qc stop c1 --timeout 2
+[ $((SECONDS - t0)) -ge 2 ] || fail "stop returned before its --timeout"
+assert_match "$(qc info c1)" 'Last exit: +quit' "stop escalated to quit after --timeout"
+assert_match "$(qc events c1)" 'POWERDOWN' "the power button was pressed"
+[ "$(qc events c1 | grep -c POWERDOWN)" -ge 2 ] || fail "power button pressed only once in 2 s"
+ok "power button pressed again while waiting"
+
 # --- two concurrent starts
 rc1=0 rc2=0
 qc start c1 >"$SCRATCH/s1.out" 2>&1 &

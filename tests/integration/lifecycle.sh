@@ -65,6 +65,18 @@ ok "log --follow sees the same output"
 
 reply=$(qc qmp t1 '{"execute":"query-status"}')
 assert_match "$reply" '"status": ?"running"' "qmp passthrough"
+rc=0
+reply=$(qc qmp t1 '{"execute":"no-such-command","id":"u1"}' 2>/dev/null) || rc=$?
+assert_eq "$rc" 1 "qmp: QEMU's error reply exits 1"
+assert_match "$reply" 'CommandNotFound' "qmp: QEMU's error reply printed"
+assert_match "$reply" '"id": ?"u1"' "qmp: the user's id comes back"
+expect_fail 2 "execute" qc qmp t1 '{"no":"execute"}'
+
+# reboot: the guest boots a second time (console shows the marker twice).
+qc reboot t1
+wait_until 120 sh -c "[ \$(grep -c '^GUEST-READY' '$vm/console.log') -ge 2 ]"
+ok "reboot: GUEST-READY a second time"
+assert_match "$(qc info t1)" 'State: +running' "info: running after reboot"
 
 qc stop t1 --timeout 60
 ok "stop t1"
