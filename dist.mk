@@ -1,0 +1,2 @@
+# dist.mk: installation, man pages, completions, systemd unit, packaging
+# (owned by the install/packaging work).
