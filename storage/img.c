@@ -99,6 +99,7 @@ static void layer_clear(struct qc_img_layer *l)
 	free(l->format);
 	free(l->backing);
 	free(l->backing_format);
+	free(l->external);
 	memset(l, 0, sizeof(*l));
 }
 
@@ -149,6 +150,20 @@ static int parse_layer(const qc_json *o, struct qc_img_layer *l, struct qc_error
 		l->dirty = b;
 	if (qc_json_as_bool(qc_json_path(o, "format-specific/data/corrupt"), &b))
 		l->corrupt = b;
+	/* Files an image pulls data from besides its backing (see the header). */
+	s = qc_json_string(qc_json_path(o, "format-specific/data/data-file"));
+	if (s)
+		l->external = qc_xstrdup(s);
+	{
+		const qc_json *ext = qc_json_path(o, "format-specific/data/extents");
+
+		for (size_t i = 0; !l->external && ext && i < qc_json_len(ext); i++) {
+			const char *f = qc_json_string(qc_json_get(qc_json_at(ext, i), "filename"));
+
+			if (f && (!l->filename || strcmp(f, l->filename) != 0))
+				l->external = qc_xstrdup(f);
+		}
+	}
 	return 0;
 }
 

@@ -59,6 +59,16 @@ static int check_source_image(const char *name, const char *what, const struct q
 			"image '%s': %s has a backing file '%s'; import a standalone image "
 			"(qemu-img convert -O qcow2 it first)",
 			name, what, l->backing);
+	/*
+	 * A vmdk descriptor naming other files as extents (or a qcow2 with an
+	 * external data file) would make qemu-img read those files into the
+	 * image: from a URL, any file on this host.
+	 */
+	if (l->external)
+		return qc_error_set(err, QC_ERR_INVALID,
+			"image '%s': %s reads data from another file '%s'; import a "
+			"self-contained image",
+			name, what, l->external);
 	/* Anything probes as "raw"; a disk is a whole number of sectors. */
 	if (strcmp(l->format, "raw") == 0 && (file_size == 0 || file_size % 512 != 0))
 		return qc_error_set(err, QC_ERR_INVALID,

@@ -37,6 +37,12 @@ struct qc_img_layer {
 	char *backing_format; /* backing-filename-format, or NULL */
 	bool dirty; /* dirty-flag */
 	bool corrupt; /* qcow2 format-specific "corrupt" */
+	/*
+	 * Another file this image reads its data from, not counting the
+	 * backing file: a qcow2 external data-file or a vmdk extent in a file
+	 * of its own.  NULL for a self-contained image.
+	 */
+	char *external;
 };
 
 struct qc_img_info {

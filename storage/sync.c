@@ -192,9 +192,10 @@ int qc_sync_image(const char *root, const struct qc_sync_opts *o, struct qc_imag
 		qc_error_prefix(err, "image '%s'", name);
 		goto out;
 	}
-	if (info->chain[0].backing) {
+	if (info->chain[0].backing || info->chain[0].external) {
 		r = qc_error_set(err, QC_ERR_INVALID,
-			"image '%s': %s has a backing file; refusing it", name, url);
+			"image '%s': %s refers to another file ('%s'); refusing it", name, url,
+			info->chain[0].backing ? info->chain[0].backing : info->chain[0].external);
 		goto out;
 	}
 	if (info->chain[0].corrupt) {

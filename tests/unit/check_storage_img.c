@@ -214,8 +214,8 @@ START_TEST(convert_and_check)
 	}
 	ck_assert_qc_fail(
 		qc_img_check(bad, "qcow2", &chk, &err), &err, QC_ERR_INVALID, "is corrupt");
-	ck_assert_qc_fail(qc_img_convert(missing, "raw", q, NULL, &err), &err,
-		QC_ERR_CHILD, "qemu-img convert: ");
+	ck_assert_qc_fail(qc_img_convert(missing, "raw", q, NULL, &err), &err, QC_ERR_CHILD,
+		"qemu-img convert: ");
 }
 END_TEST
 
@@ -364,6 +364,50 @@ START_TEST(import_bad_input_leaves_nothing)
 	ck_assert_qc_fail(qc_catalog_import(root, "img", ov, &o, NULL, &err), &err, QC_ERR_INVALID,
 		"has a backing file");
 
+	/* a vmdk descriptor whose extent is another file (could be any file on the host) */
+	{
+		cleanup_free char *flat = P("f.vmdk");
+		const char *const mk[] = {"qemu-img", "create", "-q", "-f", "vmdk", "-o",
+			"subformat=monolithicFlat", flat, "1M", NULL};
+		cleanup_img_info struct qc_img_info *fi = NULL;
+
+		cleanup_free char *desc = NULL, *abs_desc = NULL, *flatdata = P("f-flat.vmdk");
+		size_t len = 0;
+		char *at;
+
+		run(mk);
+		/* Point the extent at an absolute path, as a hostile descriptor would. */
+		ck_assert_int_eq(qc_read_file(AT_FDCWD, flat, 1 << 16, &desc, &len, NULL), 0);
+		at = strstr(desc, "\"f-flat.vmdk\"");
+		ck_assert_ptr_nonnull(at);
+		*at = '\0';
+		abs_desc =
+			qc_xasprintf("%s\"%s\"%s", desc, flatdata, at + strlen("\"f-flat.vmdk\""));
+		ck_assert_int_eq(
+			qc_write_atomic(AT_FDCWD, flat, abs_desc, strlen(abs_desc), 0644, NULL), 0);
+		ck_assert_qc_ok(qc_img_info(flat, "vmdk", false, &fi, &err), &err);
+		ck_assert(qc_str_has_suffix(fi->chain[0].external, "/f-flat.vmdk"));
+		ck_assert_qc_fail(qc_catalog_import(root, "img", flat, &o, NULL, &err), &err,
+			QC_ERR_INVALID, "reads data from another file '");
+		ck_assert_ptr_nonnull(
+			strstr(err.msg, "f-flat.vmdk'; import a self-contained image"));
+	}
+	/* a self-contained vmdk is fine, and converted */
+	{
+		cleanup_free char *sparse = P("s.vmdk");
+		cleanup_img_info struct qc_img_info *si = NULL;
+		struct qc_image *img = NULL;
+
+		ck_assert_qc_ok(qc_img_create(sparse, "vmdk", 2 << 20, &err), &err);
+		ck_assert_qc_ok(qc_img_info(sparse, "vmdk", false, &si, &err), &err);
+		ck_assert_ptr_null(si->chain[0].external);
+		ck_assert_qc_ok(qc_catalog_import(root, "vm", sparse, &o, &img, &err), &err);
+		ck_assert_str_eq(img->format, "qcow2");
+		ck_assert_uint_eq(img->virtual_size, 2 << 20);
+		qc_image_free(img);
+		ck_assert_qc_ok(qc_catalog_remove(root, "vm", &err), &err);
+	}
+
 	/* corrupt qcow2: qemu-img check fails */
 	{
 		const char *const cp[] = {"cp", q, bad, NULL};
@@ -393,8 +437,8 @@ START_TEST(import_bad_input_leaves_nothing)
 	ck_assert_qc_fail(qc_catalog_import(root, "img", trunc, &o, NULL, &err), &err,
 		QC_ERR_INVALID, "xz: compressed data is truncated");
 
-	ck_assert_qc_fail(qc_catalog_import(root, "img", missing, &o, NULL, &err), &err,
-		ENOENT, "open '");
+	ck_assert_qc_fail(
+		qc_catalog_import(root, "img", missing, &o, NULL, &err), &err, ENOENT, "open '");
 	ck_assert_qc_fail(qc_catalog_import(root, "img", dir, &o, NULL, &err), &err, QC_ERR_INVALID,
 		"is not a regular file");
 	ck_assert_qc_fail(
