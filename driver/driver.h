@@ -100,6 +100,8 @@ void qc_state_clearp(struct qc_state *s);
 int qc_state_load(int vm_dfd, struct qc_state *ret, struct qc_error *err);
 int qc_state_save(int vm_dfd, const struct qc_state *s, struct qc_error *err);
 /* Atomic (temp + rename) without fsync: the monitor's writes on the start/stop paths. */
+int qc_driver_write_nosync(
+	int dfd, const char *name, const char *text, size_t len, struct qc_error *err);
 int qc_state_save_nosync(int vm_dfd, const struct qc_state *s, struct qc_error *err);
 int qc_state_to_json(const struct qc_state *s, char **ret, struct qc_error *err);
 int qc_state_from_json(const char *text, size_t len, struct qc_state *ret, struct qc_error *err);
@@ -117,6 +119,14 @@ struct qc_live {
 /* Read state.json and monitor.lock; reconcile boot id and a dead monitor (no writes). */
 int qc_driver_live(int vm_dfd, struct qc_live *ret, struct qc_error *err);
 void qc_live_clear(struct qc_live *l);
+/*
+ * vms/<name>/summary.json: what `list` shows of domain.xml, stamped with
+ * domain.xml's inode, size and mtime, so list need not parse 100 XML files.
+ * Used only while the stamp matches (anyone may rewrite domain.xml);
+ * written after every save of domain.xml by the lifecycle (best effort).
+ */
+struct qc_domain;
+void qc_driver_summary_save(int vm_dfd, const struct qc_domain *d);
 
 /* ---- lifecycle_run.c */
 /* Stop whatever runs (quit, then SIGKILL) and wait for the monitor; caller holds the lock. */

@@ -319,6 +319,7 @@ QC_PUBLIC int qc_vm_create(qc_ctx *ctx, const struct qc_vm_create_opts *o, struc
 		qc_error_prefix(err, "VM '%s'", o->name);
 		goto fail;
 	}
+	qc_driver_summary_save(tmp_dfd, d);
 	if (renameat2(vms_dfd, tmp_name, vms_dfd, o->name, RENAME_NOREPLACE) < 0) {
 		if (errno == EEXIST || errno == ENOTEMPTY)
 			rc = qc_error_set(err, QC_ERR_EXISTS, "VM '%s' already exists", o->name);
@@ -367,6 +368,7 @@ QC_PUBLIC int qc_vm_define(qc_ctx *ctx, const char *xml_path, qc_vm_warn_fn warn
 				"VM '%s' is running; stop it before redefining it", d->name);
 		if ((rc = qc_domain_save(d, dfd, QC_VM_DOMAIN, err)) < 0)
 			return qc_error_prefix(err, "VM '%s'", d->name);
+		qc_driver_summary_save(dfd, d);
 	} else {
 		if ((rc = qc_driver_vms_open(ctx, true, &vms_dfd, err)) < 0)
 			return rc;
@@ -378,6 +380,8 @@ QC_PUBLIC int qc_vm_define(qc_ctx *ctx, const char *xml_path, qc_vm_warn_fn warn
 			rc = qc_error_errno(err, errno, "open vms/%s", tmp_name);
 		else if ((rc = make_lock_files(dfd, err)) == 0)
 			rc = qc_domain_save(d, dfd, QC_VM_DOMAIN, err);
+		if (rc == 0)
+			qc_driver_summary_save(dfd, d);
 		if (rc == 0 && renameat2(vms_dfd, tmp_name, vms_dfd, d->name, RENAME_NOREPLACE) < 0)
 			rc = errno == EEXIST || errno == ENOTEMPTY
 				     ? qc_error_set(err, QC_ERR_EXISTS, "VM '%s' already exists",

@@ -49,6 +49,23 @@ static void vm_op_clear(struct vm_op *op)
 	op->dfd = op->lock_fd = -1;
 }
 
+static const char *const run_socks[] = {"qmp.sock", "events.sock", "serial.sock", "console.sock"};
+
+/* The sockets a dead monitor left behind. */
+static void remove_stale_run_dir(const char *rdir)
+{
+	size_t i;
+
+	if (!rdir)
+		return;
+	for (i = 0; i < QC_ARRAY_SIZE(run_socks); i++) {
+		cleanup_free char *p = qc_xasprintf("%s/%s", rdir, run_socks[i]);
+
+		(void) unlink(p);
+	}
+	(void) rmdir(rdir);
+}
+
 /* Open, lock and read the state; persist the end of a run whose monitor died. */
 static int vm_op_begin(
 	qc_ctx *ctx, const char *name, int lock_timeout_ms, struct vm_op *op, struct qc_error *err)
@@ -69,6 +86,7 @@ static int vm_op_begin(
 		if (qc_state_load(op->dfd, &disk, NULL) == 0 && disk.running) {
 			op->live.st.stopped_at_ms = qc_realtime_ms();
 			(void) qc_state_save(op->dfd, &op->live.st, NULL);
+			remove_stale_run_dir(op->live.st.run_dir);
 		}
 		qc_state_clear(&disk);
 	}
@@ -308,6 +326,8 @@ QC_PUBLIC int qc_vm_start(
 		return qc_error_prefix(err, "VM '%s': seed", name);
 	if (changed && (rc = qc_domain_save(d, op.dfd, QC_VM_DOMAIN, err)) < 0)
 		return qc_error_prefix(err, "VM '%s'", name);
+	if (changed)
+		qc_driver_summary_save(op.dfd, d);
 	/* Taps and host ports; our copies of the taps close when we return. */
 	if ((rc = qc_network_domain_start(ctx, d, &ns, err)) < 0)
 		return qc_error_prefix(err, "VM '%s'", name);

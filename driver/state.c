@@ -213,28 +213,38 @@ int qc_state_load(int vm_dfd, struct qc_state *ret, struct qc_error *err)
  * boot id tells a stale "running" apart anyway, and a lost exit reason is
  * the worst case.
  */
+int qc_driver_write_nosync(
+	int dfd, const char *name, const char *text, size_t len, struct qc_error *err)
+{
+	char tmp[64];
+	int fd, rc;
+
+	snprintf(tmp, sizeof(tmp), ".%s.%d.tmp", name, (int) getpid());
+	fd = openat(dfd, tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0600);
+	if (fd < 0)
+		return qc_error_errno(err, errno, "create %s", tmp);
+	rc = qc_write_all(fd, text, len, err);
+	close(fd);
+	if (rc == 0 && renameat(dfd, tmp, dfd, name) < 0)
+		rc = qc_error_errno(err, errno, "rename %s to %s", tmp, name);
+	if (rc < 0)
+		(void) unlinkat(dfd, tmp, 0);
+	return rc;
+}
+
 int qc_state_save_nosync(int vm_dfd, const struct qc_state *s, struct qc_error *err)
 {
 	cleanup_free char *text = NULL;
-	char tmp[64];
 	size_t len;
-	int fd, rc;
+	int rc;
 
 	if ((rc = qc_state_to_json(s, &text, err)) < 0)
 		return rc;
 	len = strlen(text);
-	snprintf(tmp, sizeof(tmp), ".%s.%d.tmp", QC_VM_STATE, (int) getpid());
-	fd = openat(vm_dfd, tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0600);
-	if (fd < 0)
-		return qc_error_errno(err, errno, "create %s", tmp);
-	if ((rc = qc_write_all(fd, text, len, err)) == 0)
-		rc = qc_write_all(fd, "\n", 1, err);
-	close(fd);
-	if (rc == 0 && renameat(vm_dfd, tmp, vm_dfd, QC_VM_STATE) < 0)
-		rc = qc_error_errno(err, errno, "rename %s to %s", tmp, QC_VM_STATE);
-	if (rc < 0)
-		(void) unlinkat(vm_dfd, tmp, 0);
-	return rc;
+	text = qc_xrealloc(text, len + 2);
+	text[len++] = '\n';
+	text[len] = 0;
+	return qc_driver_write_nosync(vm_dfd, QC_VM_STATE, text, len, err);
 }
 
 int qc_state_save(int vm_dfd, const struct qc_state *s, struct qc_error *err)
