@@ -10,3 +10,4 @@ print-tests:
 # Build (or reuse) the cached tiny x86_64 test guest.
 guest:
 	$(top_srcdir)/tests/guest/build-guest --arch x86_64 --out $(abs_top_builddir)/tests/guest/cache/x86_64
+include tests/fuzz/local.mk

@@ -1,0 +1,73 @@
+# tests/fuzz/: libFuzzer harnesses for every parser (issue 9, item 5).
+#
+# Nothing here is built by `make`, `make check` or with gcc: the harnesses
+# need clang's libFuzzer, so they have their own configure-free targets that
+# work in any build directory (FUZZ_CC defaults to clang whatever CC is):
+#
+#   make fuzz                      build tests/fuzz/fuzz-* (ASan + UBSan + libFuzzer)
+#   make fuzz-smoke                run each harness for FUZZ_SECONDS (default 60)
+#   make fuzz-smoke FUZZ_SECONDS=10  what tools/test / CI can afford
+#   make fuzz-run-xml FUZZ_SECONDS=600  one harness, longer
+#
+# The library sources are compiled again into tests/fuzz/obj/ with coverage
+# instrumentation (-fsanitize=fuzzer-no-link), so the normal objects are
+# untouched.  Each run starts from the committed seeds in
+# $(srcdir)/tests/fuzz/corpus/NAME (read-only) and keeps what it finds in
+# tests/fuzz/work/NAME in the build directory; crashes land in
+# tests/fuzz/crash/NAME/ and fail the target.
+FUZZ_HARNESSES = qmp xml simplestreams seed size spec iso json
+FUZZ_CC = clang
+FUZZ_SECONDS = 60
+FUZZ_JOBS_FLAGS =
+FUZZ_FLAGS = -timeout=20 -rss_limit_mb=2560 -max_len=65536 -print_final_stats=1
+FUZZ_SAN = -fsanitize=address,undefined -fno-sanitize-recover=undefined -fno-omit-frame-pointer
+FUZZ_COMPILE = $(FUZZ_CC) -std=gnu11 -g -O1 -Wall $(FUZZ_SAN) $(DEFS) -I. -I$(top_builddir) \
+	-I$(top_srcdir) $(AM_CPPFLAGS) $(CPPFLAGS) $(QC_DEP_CFLAGS)
+FUZZ_LIB_SRCS = $(filter %.c,$(libqcutil_a_SOURCES) $(libqcqmp_a_SOURCES) \
+	$(libqcstorage_a_SOURCES) $(libqccloudinit_a_SOURCES) $(libqcnet_a_SOURCES) \
+	$(libqcdriver_a_SOURCES))
+FUZZ_LIB_OBJS = $(patsubst %.c,tests/fuzz/obj/%.o,$(FUZZ_LIB_SRCS))
+FUZZ_PROGS = $(patsubst %,tests/fuzz/fuzz-%,$(FUZZ_HARNESSES))
+
+EXTRA_DIST += tests/fuzz/fuzz.h $(patsubst %,tests/fuzz/fuzz-%.c,$(FUZZ_HARNESSES)) \
+	tests/fuzz/corpus
+
+.PHONY: fuzz fuzz-smoke fuzz-clean $(patsubst %,fuzz-run-%,$(FUZZ_HARNESSES))
+fuzz: $(FUZZ_PROGS)
+
+tests/fuzz/obj/%.o: $(top_srcdir)/%.c
+	@mkdir -p $(@D)
+	$(AM_V_CC)$(FUZZ_COMPILE) -fsanitize=fuzzer-no-link -c -o $@ $<
+
+tests/fuzz/libqcfuzz.a: $(FUZZ_LIB_OBJS)
+	$(AM_V_AR)rm -f $@ && $(AR) cr $@ $(FUZZ_LIB_OBJS) && $(RANLIB) $@
+
+tests/fuzz/fuzz-%: $(top_srcdir)/tests/fuzz/fuzz-%.c $(top_srcdir)/tests/fuzz/fuzz.h \
+		tests/fuzz/libqcfuzz.a
+	@mkdir -p $(@D)
+	$(AM_V_CCLD)$(FUZZ_COMPILE) -fsanitize=fuzzer -o $@ $< tests/fuzz/libqcfuzz.a \
+		$(QC_DEP_LIBS) -lpthread
+
+# fuzz-run-NAME: one harness for FUZZ_SECONDS; the summary line keeps the
+# number of executions for tests/README.md.
+$(patsubst %,fuzz-run-%,$(FUZZ_HARNESSES)): fuzz-run-%: tests/fuzz/fuzz-%
+	@mkdir -p tests/fuzz/work/$* tests/fuzz/crash/$*
+	@echo "fuzz-$*: $(FUZZ_SECONDS) s"
+	@cd tests/fuzz/crash/$* && \
+	ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1 \
+	$(abs_top_builddir)/tests/fuzz/fuzz-$* $(FUZZ_FLAGS) $(FUZZ_JOBS_FLAGS) \
+		-max_total_time=$(FUZZ_SECONDS) -artifact_prefix=$(abs_top_builddir)/tests/fuzz/crash/$*/ \
+		$(abs_top_builddir)/tests/fuzz/work/$* $(abs_top_srcdir)/tests/fuzz/corpus/$* \
+		>$(abs_top_builddir)/tests/fuzz/work/$*.log 2>&1 || \
+		{ tail -n 60 $(abs_top_builddir)/tests/fuzz/work/$*.log; exit 1; }
+	@grep -E '^stat::number_of_executed_units' tests/fuzz/work/$*.log | \
+		sed 's/^stat::number_of_executed_units: */fuzz-$*: executions: /'
+
+fuzz-smoke: $(FUZZ_PROGS)
+	@rc=0; for h in $(FUZZ_HARNESSES); do \
+		$(MAKE) --no-print-directory fuzz-run-$$h FUZZ_SECONDS=$(FUZZ_SECONDS) || rc=1; \
+	done; exit $$rc
+
+fuzz-clean:
+	rm -rf tests/fuzz/obj tests/fuzz/libqcfuzz.a tests/fuzz/work tests/fuzz/crash $(FUZZ_PROGS)
+clean-local: fuzz-clean
