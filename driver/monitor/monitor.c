@@ -668,7 +668,19 @@ int main(int argc, char **argv)
 	umask(0077);
 
 	if (setup(&m, &err) < 0) {
-		if (m.qemu_pid > 0 && !m.qemu_exited) {
+		int k;
+
+		/* QEMU failing on its own (a missing kernel...) says why in qemu.log. */
+		for (k = 0; k < 300 && m.qemu_pid > 0 && !reap(&m); k++)
+			qc_sleep_ms(1);
+		if (m.qemu_pid > 0 && m.qemu_exited && err.code != QC_ERR_CHILD) {
+			char st[64];
+			cleanup_free char *tail = qemu_log_tail(&m);
+
+			qc_format_wait_status(m.qemu_status, st, sizeof(st));
+			qc_error_set(
+				&err, QC_ERR_CHILD, "QEMU exited during start (%s): %s", st, tail);
+		} else if (m.qemu_pid > 0 && !m.qemu_exited) {
 			kill(m.qemu_pid, SIGKILL);
 			while (!reap(&m))
 				qc_sleep_ms(1);

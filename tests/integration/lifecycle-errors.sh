@@ -62,3 +62,14 @@ qc delete x1
 qc define "$SCRATCH/x1.xml" >/dev/null
 qc dumpxml x1 >"$SCRATCH/x1b.xml"
 assert_eq "$(cat "$SCRATCH/x1b.xml")" "$(cat "$SCRATCH/x1.xml")" "define(dumpxml) round trip"
+
+# QEMU failing at start says why (its own message), leaves nothing running.
+cp "$kernel" "$SCRATCH/k2"
+qc create f1 --kernel "$SCRATCH/k2" --net none >/dev/null
+rm "$SCRATCH/k2"
+expect_fail 1 "VM 'f1': start failed: QEMU exited during start \(exit 1\): .*could not open kernel file" \
+	qc start f1
+assert_match "$(qc list)" '^f1 .*stopped \(start-failed: ' "list: start-failed"
+[ -z "$(procs_using "$ROOT/vms/f1")" ] || fail "processes left after a failed start"
+ok "nothing left running after a failed start"
+qc delete f1
