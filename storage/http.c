@@ -186,6 +186,7 @@ static void hasher_free(struct hasher *h)
 
 /* Start writeback every so often, so the final fsync() has little left to do. */
 #define WRITEBACK_EVERY (32u << 20)
+#define PUBLISH_EVERY (4u << 20)
 
 struct xfer {
 	const char *url;
@@ -202,6 +203,7 @@ struct xfer {
 	uint64_t start_offset; /* offset this attempt resumed from */
 	struct hasher *h;
 	uint64_t writeback_from;
+	uint64_t published; /* offset last handed to the hasher */
 	bool checked_status;
 	bool restarted; /* server ignored our Range: started from 0 */
 	bool overflow; /* more bytes than expected */
@@ -236,6 +238,7 @@ static int check_resume(struct xfer *x)
 	x->offset = 0;
 	x->start_offset = 0;
 	x->writeback_from = 0;
+	x->published = 0;
 	x->restarted = true;
 	return 0;
 }
@@ -272,7 +275,11 @@ static size_t write_cb(char *ptr, size_t size, size_t nmemb, void *opaque)
 		done += (size_t) w;
 		x->offset += (uint64_t) w;
 	}
-	hasher_publish(x->h, x->offset);
+	/* Wake the hasher per few MiB, not per packet: fewer context switches. */
+	if (x->offset - x->published >= PUBLISH_EVERY) {
+		hasher_publish(x->h, x->offset);
+		x->published = x->offset;
+	}
 	if (x->offset - x->writeback_from >= WRITEBACK_EVERY) {
 		(void) sync_file_range(x->fd, (off_t) x->writeback_from,
 			(off_t) (x->offset - x->writeback_from), SYNC_FILE_RANGE_WRITE);
@@ -538,6 +545,7 @@ int qc_http_download(const char *url, const struct qc_http_opts *o, int dirfd,
 		x.offset = 0;
 	}
 	x.writeback_from = x.offset;
+	x.published = x.offset;
 	/* What an earlier attempt left is hashed (in the background) first. */
 	if (hasher_start(&h, fd, x.offset) < 0)
 		return qc_error_set(err, EAGAIN, "download '%s': cannot start a thread", url);
@@ -563,6 +571,7 @@ int qc_http_download(const char *url, const struct qc_http_opts *o, int dirfd,
 			}
 			x.offset = 0;
 			x.writeback_from = 0;
+			x.published = 0;
 			transient = true;
 		}
 		if (r == 0 || !transient || attempt >= tries)
@@ -587,6 +596,7 @@ done:
 			(unsigned long long) x.offset, (unsigned long long) expect_size);
 		goto fail;
 	}
+	hasher_publish(&h, x.offset);
 	if ((e = hasher_stop(&h, true)) != 0) {
 		r = qc_error_errno(err, e, "download '%s': read back '%s'", url, part_name);
 		goto fail;
