@@ -1,0 +1,270 @@
+# bash completion for qemuctl                                -*- shell-script -*-
+# SPDX-License-Identifier: LGPL-2.1-or-later
+#
+# Commands, options, and the names of VMs, images and networks read from the
+# state root (--root DIR, else $QEMUCTL_ROOT, else the default) without
+# running qemuctl: <root>/vms/*, <root>/images/*.qcow2, <root>/networks/*.json.
+# Installed as $(datadir)/bash-completion/completions/qemuctl.
+
+_qemuctl_root()
+{
+	local i
+	for ((i = 1; i < ${#COMP_WORDS[@]} - 1; i++)); do
+		case "${COMP_WORDS[i]}" in
+		--root)
+			printf '%s\n' "${COMP_WORDS[i + 1]/#\~/$HOME}"
+			return
+			;;
+		--root=*)
+			printf '%s\n' "${COMP_WORDS[i]#--root=}"
+			return
+			;;
+		esac
+	done
+	if [[ -n ${QEMUCTL_ROOT-} ]]; then
+		printf '%s\n' "$QEMUCTL_ROOT"
+	elif [[ $EUID -eq 0 ]]; then
+		printf '%s\n' /var/lib/qemuctl
+	else
+		printf '%s\n' "${XDG_DATA_HOME:-$HOME/.local/share}/qemuctl"
+	fi
+}
+
+# _qemuctl_names vms|images|networks: object names in the state root.
+_qemuctl_names()
+{
+	local root f n
+	root=$(_qemuctl_root)
+	case "$1" in
+	vms)
+		for f in "$root"/vms/*/; do
+			[[ -d $f ]] || continue
+			n=${f%/}
+			printf '%s\n' "${n##*/}"
+		done
+		;;
+	images)
+		for f in "$root"/images/*.qcow2; do
+			[[ -e $f ]] || continue
+			n=${f##*/}
+			printf '%s\n' "${n%.qcow2}"
+		done
+		;;
+	networks)
+		for f in "$root"/networks/*.json; do
+			[[ -e $f && $f != *.leases.json ]] || continue
+			n=${f##*/}
+			printf '%s\n' "${n%.json}"
+		done
+		;;
+	esac
+}
+
+# Words are split on blanks and newlines (names never contain either).
+_qemuctl_compgen()
+{
+	COMPREPLY=($(compgen -W "$1" -- "$2"))
+}
+
+_qemuctl_files()
+{
+	local IFS=$'\n'
+	if [[ -n $2 ]]; then
+		COMPREPLY=($(compgen -f -X "!*$2" -- "$1") $(compgen -d -- "$1"))
+	else
+		COMPREPLY=($(compgen -f -- "$1"))
+	fi
+	compopt -o filenames 2>/dev/null
+}
+
+_qemuctl()
+{
+	local cur prev cmd= sub= i nargs=0
+	local commands="create run define dumpxml undefine start stop destroy reboot pause
+		resume delete list info console log events qmp ssh image net seed doctor autostart"
+	local global_opts="--root --json -v -q --verbose --quiet --version --help"
+	local create_opts="--image --disk-image --kernel --initrd --append --arch --accel --cpus
+		--memory --disk-size --disk --net --share --hostname --ssh-key --user-data
+		--network-config --no-seed"
+	local vm_cmds=" dumpxml undefine start stop destroy reboot pause resume delete info console "
+	vm_cmds+="log events qmp ssh autostart "
+
+	COMPREPLY=()
+	cur=${COMP_WORDS[COMP_CWORD]}
+	prev=${COMP_WORDS[COMP_CWORD - 1]}
+
+	# Find the command (first word that is not a global option or its value).
+	for ((i = 1; i < COMP_CWORD; i++)); do
+		case "${COMP_WORDS[i]}" in
+		--root) ((i++)) ;;
+		-*) ;;
+		*)
+			cmd=${COMP_WORDS[i]}
+			break
+			;;
+		esac
+	done
+	if [[ -z $cmd ]]; then
+		case "$prev" in
+		--root)
+			COMPREPLY=($(compgen -d -- "$cur"))
+			compopt -o filenames 2>/dev/null
+			return
+			;;
+		esac
+		if [[ $cur == -* ]]; then
+			_qemuctl_compgen "$global_opts" "$cur"
+		else
+			_qemuctl_compgen "$commands" "$cur"
+		fi
+		return
+	fi
+	# Subcommand of a group, and the number of positional words so far.
+	local j
+	for ((j = i + 1; j < COMP_CWORD; j++)); do
+		case "${COMP_WORDS[j]}" in
+		--) break ;;
+		--image | --disk-image | --kernel | --initrd | --append | --arch | --accel | --cpus | \
+			--memory | --disk-size | --disk | --net | --share | --hostname | --ssh-key | \
+			--user-data | --network-config | --timeout | --stream | --name | --sha256 | \
+			--subnet | --bridge | --mtu | --meta-data | --instance-id | --user | -i | --identity)
+			((j++))
+			;;
+		-*) ;;
+		*)
+			[[ -z $sub && " image net seed " == *" $cmd "* ]] && sub=${COMP_WORDS[j]} && continue
+			((nargs++))
+			;;
+		esac
+	done
+
+	# Values of options.
+	case "$prev" in
+	--image)
+		_qemuctl_compgen "$(_qemuctl_names images)" "$cur"
+		return
+		;;
+	--arch)
+		_qemuctl_compgen "x86_64 aarch64 ppc64le" "$cur"
+		return
+		;;
+	--accel)
+		_qemuctl_compgen "auto kvm tcg" "$cur"
+		return
+		;;
+	--net)
+		if [[ $cur == network=* ]]; then
+			local n w=()
+			for n in $(_qemuctl_names networks); do w+=("network=$n"); done
+			_qemuctl_compgen "${w[*]}" "$cur"
+		else
+			_qemuctl_compgen "user user,hostfwd=tcp: network= bridge= none" "$cur"
+			compopt -o nospace 2>/dev/null
+		fi
+		return
+		;;
+	--disk-image | --kernel | --initrd | --user-data | --network-config | --disk | --meta-data)
+		_qemuctl_files "$cur"
+		return
+		;;
+	--ssh-key)
+		_qemuctl_files "$cur" .pub
+		return
+		;;
+	-i | --identity)
+		_qemuctl_files "$cur"
+		return
+		;;
+	--share)
+		COMPREPLY=($(compgen -d -- "$cur"))
+		compopt -o filenames -o nospace 2>/dev/null
+		return
+		;;
+	--append | --cpus | --memory | --disk-size | --hostname | --timeout | --stream | --name | \
+		--sha256 | --subnet | --bridge | --mtu | --instance-id | --user)
+		return
+		;;
+	esac
+
+	case "$cmd" in
+	create | run)
+		local o="$create_opts"
+		[[ $cmd == run ]] && o="$o --console --rm"
+		[[ $cur == -* ]] && _qemuctl_compgen "$o --help" "$cur"
+		return
+		;;
+	define)
+		if [[ $cur == -* ]]; then
+			_qemuctl_compgen "--help" "$cur"
+		elif ((nargs == 0)); then
+			_qemuctl_files "$cur" .xml
+		fi
+		return
+		;;
+	image)
+		if [[ -z $sub ]]; then
+			_qemuctl_compgen "sync import list rm" "$cur"
+			return
+		fi
+		case "$sub" in
+		sync) [[ $cur == -* ]] && _qemuctl_compgen "--arch --stream --name --help" "$cur" ;;
+		import)
+			if [[ $cur == -* ]]; then
+				_qemuctl_compgen "--sha256 --arch --help" "$cur"
+			elif ((nargs == 1)); then
+				_qemuctl_files "$cur"
+			fi
+			;;
+		rm) ((nargs == 0)) && _qemuctl_compgen "$(_qemuctl_names images)" "$cur" ;;
+		esac
+		return
+		;;
+	net)
+		if [[ -z $sub ]]; then
+			_qemuctl_compgen "create list rm" "$cur"
+			return
+		fi
+		case "$sub" in
+		create) [[ $cur == -* ]] && _qemuctl_compgen "--subnet --bridge --mtu --help" "$cur" ;;
+		rm) ((nargs == 0)) && _qemuctl_compgen "$(_qemuctl_names networks)" "$cur" ;;
+		esac
+		return
+		;;
+	seed)
+		if [[ -z $sub ]]; then
+			_qemuctl_compgen "build" "$cur"
+		elif [[ $cur == -* ]]; then
+			_qemuctl_compgen "--hostname --user-data --meta-data --network-config --ssh-key
+				--instance-id --user --no-default-keys --no-qemuctl-key --help" "$cur"
+		else
+			_qemuctl_files "$cur" .iso
+		fi
+		return
+		;;
+	doctor)
+		[[ $cur == -* ]] && _qemuctl_compgen "--arch --accel --help" "$cur"
+		return
+		;;
+	list)
+		[[ $cur == -* ]] && _qemuctl_compgen "--help" "$cur"
+		return
+		;;
+	esac
+	if [[ $vm_cmds == *" $cmd "* ]]; then
+		if [[ $cur == -* ]]; then
+			local o="--help"
+			case "$cmd" in
+			start) o="--paused --help" ;;
+			stop) o="--timeout --force --help" ;;
+			delete) o="--force --help" ;;
+			log | events) o="--follow --help" ;;
+			ssh) o="-i --identity --help" ;;
+			autostart) o="--disable --run --shutdown --help" ;;
+			esac
+			_qemuctl_compgen "$o" "$cur"
+		elif ((nargs == 0)); then
+			_qemuctl_compgen "$(_qemuctl_names vms)" "$cur"
+		fi
+	fi
+}
+complete -F _qemuctl qemuctl
