@@ -476,8 +476,12 @@ QC_PUBLIC int qc_image_remove(qc_ctx *ctx, const char *name, struct qc_error *er
 	char **users = NULL;
 	int r;
 
-	if ((r = qc_catalog_get(ctx->root, name, &img, err)) < 0)
+	if ((r = qc_catalog_get(ctx->root, name, &img, err)) < 0) {
+		/* Nothing complete: maybe a partial download to clean up. */
+		if (r == -QC_ERR_NOTFOUND)
+			return qc_catalog_remove(ctx->root, name, err);
 		return r;
+	}
 	if ((r = qc_driver_image_users(ctx, name, &users, err)) < 0)
 		return r;
 	if (users[0]) {

@@ -342,8 +342,18 @@ int qc_catalog_remove(const char *root, const char *name, struct qc_error *err)
 		return r;
 	if ((r = qc_catalog_lock(dfd, name, 0, &lock, err)) < 0)
 		return r;
-	if ((r = load(dfd, aroot, name, &img, err)) < 0)
+	if ((r = load(dfd, aroot, name, &img, err)) < 0) {
+		/* Only a half-finished download of it: that goes too. */
+		if (r == -QC_ERR_NOTFOUND && faccessat(dfd, part, F_OK, AT_SYMLINK_NOFOLLOW) == 0) {
+			qc_error_clear(err);
+			qc_info("image '%s': removing a partial download", name);
+			(void) unlinkat(dfd, part, 0);
+			(void) unlinkat(dfd, partsha, 0);
+			remove_stale_temps(dfd, name);
+			return qc_fsync_dir(dfd, err);
+		}
 		return r;
+	}
 	/* The json first: from then on the entry is gone for list and get. */
 	if (unlinkat(dfd, jname, 0) < 0)
 		return qc_error_errno(err, errno, "image '%s': remove %s", name, jname);

@@ -254,7 +254,8 @@ struct qc_import_opts {
 int qc_catalog_import(const char *root, const char *name, const char *src,
 	const struct qc_import_opts *o, struct qc_image **ret, struct qc_error *err);
 /*
- * Remove NAME (qcow2, json).  The caller checks that no VM uses it (only
+ * Remove NAME (qcow2, json), or only a partial download of it (which
+ * list never shows).  The caller checks that no VM uses it (only
  * driver/ knows the VMs); this takes the image's lock so a concurrent sync
  * or import is not cut.
  */

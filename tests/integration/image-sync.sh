@@ -55,6 +55,14 @@ cmp "$ROOT/images/noble-amd64.qcow2" "$SCRATCH/new.qcow2" || fail "resumed image
 ok "resumed image is byte-identical to the source"
 qc image rm noble-amd64 >/dev/null
 
+# image rm of a name that only has a partial download removes the .part
+ctl "cut?path=$NEW&after=500000&count=1"
+QEMUCTL_HTTP_RETRIES=0 expect_fail 1 "transfer closed" qc image sync noble --arch amd64 --name partial --stream "$URL"
+assert_file "$ROOT/images/partial.part"
+qc image rm partial >/dev/null
+assert_no_file "$ROOT/images/partial.part"
+expect_fail 1 "image 'partial' not found" qc image rm partial
+
 # HTTP errors
 ctl "status?path=$NEW&code=404&count=9"
 expect_fail 1 "HTTP 404 \(not found\)" qc image sync noble --arch amd64 --stream "$URL"
