@@ -63,6 +63,15 @@ ok "console forwards input and shows the guest's answer"
 wait_for_text "$SCRATCH/follow.out" 'CONSOLE-42' 10
 ok "log --follow sees the same output"
 
+# On a terminal: raw mode, input forwarded, Ctrl-] detaches, the VM keeps running.
+(sleep 1; printf 'echo TTY-$((2*21))\r'; sleep 3; printf '\035') |
+	script -qfc "$QC --root $ROOT console t1" "$SCRATCH/tty.out" >/dev/null 2>&1 ||
+	fail "console on a pty exited non-zero"
+grep -q 'TTY-42' "$SCRATCH/tty.out" || fail "console on a pty: no answer: $(cat -v "$SCRATCH/tty.out")"
+grep -q "Detached from VM 't1'" "$SCRATCH/tty.out" || fail "console on a pty: Ctrl-] did not detach"
+ok "console on a pty: answer seen, Ctrl-] detached"
+assert_match "$(qc info t1)" 'State: +running' "VM still running after detach"
+
 reply=$(qc qmp t1 '{"execute":"query-status"}')
 assert_match "$reply" '"status": ?"running"' "qmp passthrough"
 rc=0
