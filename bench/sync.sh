@@ -53,10 +53,11 @@ sync_cpu=()
 timed() {
 	local -n _wall="$1" _cpu="$2"
 	shift 2
-	/usr/bin/time -f '%e %U %S' -o "$W/time" "$@"
+	local TIMEFORMAT='%R %U %S' e u s
+	{ time "$@" 2>"$W/cmd.err"; } 2>"$W/time" || { cat "$W/cmd.err" >&2; exit 1; }
 	read -r e u s <"$W/time"
 	_wall+=("$e")
-	_cpu+=("$(echo "$u + $s" | bc -l)")
+	_cpu+=("$(awk -v u="$u" -v s="$s" 'BEGIN { print u + s }')")
 }
 for i in $(seq "$RUNS"); do
 	rm -f "$W/curl.out"
@@ -71,13 +72,14 @@ ct="$(printf '%s\n' "${curl_times[@]}" | best)"
 st="$(printf '%s\n' "${sync_times[@]}" | best)"
 cc="$(printf '%s\n' "${curl_cpu[@]}" | best)"
 sc="$(printf '%s\n' "${sync_cpu[@]}" | best)"
-mib="$(echo "$BYTES / 1048576" | bc -l)"
+mib="$(awk -v b="$BYTES" 'BEGIN { print b / 1048576 }')"
+div() { awk -v a="$1" -v b="$2" 'BEGIN { print a / b }'; }
 printf 'sync: %.0f MiB file, best of %d runs (load average %s)\n' "$mib" "$RUNS" \
 	"$(cut -d' ' -f1 /proc/loadavg)"
 printf '  curl -o            %6.3f s  %7.1f MiB/s  cpu %5.2f s  (runs: %s)\n' "$ct" \
-	"$(echo "$mib / $ct" | bc -l)" "$cc" "${curl_times[*]}"
+	"$(div "$mib" "$ct")" "$cc" "${curl_times[*]}"
 printf '  qemuctl image sync %6.3f s  %7.1f MiB/s  cpu %5.2f s  (runs: %s)\n' "$st" \
-	"$(echo "$mib / $st" | bc -l)" "$sc" "${sync_times[*]}"
-printf '  throughput ratio sync/curl: %.2f (goal >= 0.9)\n' "$(echo "$ct / $st" | bc -l)"
+	"$(div "$mib" "$st")" "$sc" "${sync_times[*]}"
+printf '  throughput ratio sync/curl: %.2f (goal >= 0.9)\n' "$(div "$ct" "$st")"
 
 "$OVB" "$W" "$OVERLAYS"
