@@ -17,6 +17,7 @@
 
 #include "driver/domain.h"
 #include "driver/driver.h"
+#include "driver/firmware.h"
 #include "driver/image.h"
 #include "driver/network.h"
 #include "driver/seed.h"
@@ -246,6 +247,13 @@ static int build_domain(qc_ctx *ctx, const struct qc_vm_create_opts *o, const ch
 			return rc;
 		qc_driver_seed_disk(d, final_dir);
 	}
+	/* --accel kvm on a host without usable KVM: refused now, not at the first start */
+	if (d->accel == QC_ACCEL_KVM &&
+		(rc = qc_accel_resolve(d->arch, d->accel, &(enum qc_accel){0}, NULL, 0, err)) < 0)
+		return qc_error_prefix(err, "VM '%s'", o->name);
+	/* disk boot through UEFI: <loader> and the per-VM varstore <nvram> */
+	if ((rc = qc_driver_firmware_plan(d, final_dir, err)) < 0)
+		return rc;
 	if ((rc = qc_domain_validate(d, err)) < 0)
 		return rc;
 	return 0;
@@ -305,6 +313,8 @@ QC_PUBLIC int qc_vm_create(qc_ctx *ctx, const struct qc_vm_create_opts *o, struc
 			goto fail;
 		}
 	}
+	if ((rc = qc_driver_firmware_copy(d, tmp_dfd, err)) < 0)
+		goto fail;
 	if ((rc = qc_network_domain_create(ctx, d, err)) < 0) {
 		qc_error_prefix(err, "VM '%s'", o->name);
 		goto fail;

@@ -48,3 +48,4 @@ include driver/network.mk
 include driver/seed.mk
 include driver/domain.mk
 include driver/doctor.mk
+include driver/arch.mk
