@@ -90,6 +90,18 @@ static int check_image_file(const char *what, const char *file, char **ret_path,
 		return qc_error_errno(err, errno, "%s '%s'", what, file);
 	if (!S_ISREG(st.st_mode))
 		return qc_error_set(err, QC_ERR_INVALID, "%s '%s': not a regular file", what, file);
+	{
+		unsigned char head[8];
+		ssize_t n = pread(fd, head, sizeof(head), 0);
+		enum qc_compression c = qc_compression_detect(head, n > 0 ? (size_t) n : 0);
+
+		if (c != QC_COMP_NONE)
+			return qc_error_set(err, QC_ERR_INVALID,
+				"%s '%s' is %s-compressed; import it with 'qemuctl image import "
+				"NAME "
+				"%s' (which decompresses it), or decompress it first",
+				what, file, qc_compression_name(c), file);
+	}
 	if ((r = qc_img_info(abs, NULL, true, &info, err)) < 0)
 		return qc_error_prefix(err, "%s '%s' is not a usable disk image", what, file);
 	if (!qc_img_format_importable(info->chain[0].format))

@@ -40,6 +40,20 @@ qemu-io -f qcow2 -c "read -P 0x11 0 64k" "$ov2" >"$SCRATCH/r2" 2>&1 || fail "vm2
 ok "vm1's write is not visible in vm2"
 assert_eq "$(sha256sum "$ROOT/images/base.qcow2")" "$base_sum" "backing image unchanged"
 
+# extra disks: --disk SIZE is the VM's own, --disk FILE is attached and never removed
+qemu-img create -q -f raw "$SCRATCH/data.raw" 4M
+data_sum="$(sha256sum <"$SCRATCH/data.raw")"
+qc create vm3 --image base --arch x86_64 --disk 64M --disk "$SCRATCH/data.raw" >/dev/null
+assert_match "$(qemu-img info --output=json "$ROOT/vms/vm3/disk1.qcow2")" '"virtual-size": 67108864' "--disk SIZE: a fresh qcow2"
+assert_match "$(qc info vm3)" "disk2 $SCRATCH/data.raw \(raw\)" "--disk FILE attached in place"
+expect_fail 1 "is a catalog image, which must stay unmodified" \
+	qc create vm4 --image base --arch x86_64 --disk "$ROOT/images/base.qcow2"
+expect_fail 1 "disk.raw.xz' is xz-compressed; import it with 'qemuctl image import NAME" \
+	qc create vm4 --image base --arch x86_64 --disk "$SCRATCH/disk.raw.xz"
+qc delete vm3 >/dev/null
+assert_no_file "$ROOT/vms/vm3"
+assert_eq "$(sha256sum <"$SCRATCH/data.raw")" "$data_sum" "delete leaves the user's --disk FILE alone"
+
 assert_match "$(qc image list)" "base +x86_64 .* 2  $SCRATCH/disk.raw.xz" "list counts 2 users"
 expect_fail 1 "image 'base' is used by 2 VMs: vm1, vm2; delete them first" qc image rm base
 qc delete vm1 >/dev/null
