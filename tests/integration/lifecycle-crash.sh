@@ -46,6 +46,14 @@ qc start c1
 assert_match "$(qc info c1)" 'State: +running' "start works after the monitor died"
 qc destroy c1
 
+# --- SIGTERM to the monitor: forwarded to QEMU, which shuts down cleanly
+qc start --paused c1
+mpid=$(qc --json info c1 | json_field monitor_pid)
+kill -TERM "$mpid"
+wait_until 10 sh -c "! kill -0 $mpid 2>/dev/null"
+assert_match "$(qc info c1)" 'Last exit: +host-signal' "SIGTERM to the monitor: QEMU shut down (host-signal)"
+assert_eq "$(qemu_count)" 0 "no QEMU after SIGTERM to the monitor"
+
 # --- stop escalates: a paused guest never sees the power button -> quit after --timeout
 qc start --paused c1
 assert_match "$(qc info c1)" 'State: +paused' "start --paused leaves the CPUs stopped"
