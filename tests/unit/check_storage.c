@@ -146,6 +146,35 @@ START_TEST(ss_select_rejects_bad_items)
 }
 END_TEST
 
+/* Every prefix and many one-byte mutations: an answer or an error, never a crash. */
+START_TEST(ss_select_survives_garbage)
+{
+	size_t n = strlen(products);
+	char *buf = qc_xmalloc(n + 1);
+	unsigned seed = 12345;
+	struct qc_ss_item it;
+	char *path = NULL;
+
+	for (size_t len = 0; len < n; len++) {
+		memcpy(buf, products, len);
+		ck_assert_int_lt(qc_ss_select(buf, len, "noble", "amd64", &it, NULL), 0);
+	}
+	for (int i = 0; i < 3000; i++) {
+		memcpy(buf, products, n);
+		seed = seed * 1103515245u + 12345u;
+		buf[(seed >> 8) % n] = (char) (seed >> 24);
+		if (qc_ss_select(buf, n, "noble", "amd64", &it, NULL) == 0) {
+			ck_assert_ptr_nonnull(it.path);
+			ck_assert(qc_sha256_valid(it.sha256));
+			qc_ss_item_clear(&it);
+		}
+		if (qc_ss_index_products_path(buf, n, "ubuntu", &path, NULL) == 0)
+			free(path);
+	}
+	free(buf);
+}
+END_TEST
+
 START_TEST(ss_index)
 {
 	struct qc_error err = {0};
@@ -266,7 +295,8 @@ START_TEST(sha256_vectors)
 		"BA7816BF8F01CFEA414140DE5DAE2223B00361A396177A9CB410FF61F20015AD"));
 	ck_assert(!qc_sha256_valid("abc"));
 	ck_assert(!qc_sha256_valid(SHA_A "0"));
-	ck_assert(!qc_sha256_valid("gaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"));
+	ck_assert(!qc_sha256_valid(
+		"gaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"));
 }
 END_TEST
 
@@ -427,6 +457,7 @@ static Suite *suite(void)
 	tcase_add_test(tc, ss_select_newest_for_arch);
 	tcase_add_test(tc, ss_select_errors);
 	tcase_add_test(tc, ss_select_rejects_bad_items);
+	tcase_add_test(tc, ss_select_survives_garbage);
 	tcase_add_test(tc, ss_index);
 	tcase_add_test(tc, ss_ref);
 	tcase_add_test(tc, arch_names);
