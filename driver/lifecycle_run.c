@@ -199,7 +199,7 @@ static int spawn_monitor(qc_ctx *ctx, struct vm_op *op, char **qemu_argv, const 
 	cleanup_free char *mon = monitor_program();
 	cleanup_free char *dir = qc_driver_vm_dir(ctx, op->name);
 	cleanup_strvec struct qc_strv av = {0};
-	cleanup_close int rfd = -1, wfd = -1, pidfd = -1;
+	cleanup_close int rfd = -1, wfd = -1;
 	struct qc_spawn_opts so = {0};
 	cleanup_free struct qc_fdmap *map = qc_xzalloc((ns->n_nics + 1) * sizeof(*map));
 	size_t n_map = 0;
@@ -243,12 +243,17 @@ static int spawn_monitor(qc_ctx *ctx, struct vm_op *op, char **qemu_argv, const 
 	so.fds = map;
 	so.n_fds = n_map;
 	so.in = so.out = so.errout = QC_STDIO_NULL;
-	if ((rc = qc_spawn_start(&so, &pid, &pidfd, err)) < 0)
+	if ((rc = qc_spawn_start(&so, &pid, NULL, err)) < 0)
 		return qc_error_prefix(err, "VM '%s': qemuctl-monitor '%s'", op->name, mon);
 	close(TAKE_FD(wfd));
 	/* The first monitor process forks the real one and exits at once. */
-	(void) qc_pidfd_wait(pidfd, 10000);
-	if (waitpid(pid, &status, 0) == pid && !(WIFEXITED(status) && WEXITSTATUS(status) == 0)) {
+	for (i = 0; i < 10000 && (rc = (int) waitpid(pid, &status, WNOHANG)) == 0; i++)
+		qc_sleep_ms(1);
+	if (rc == 0) {
+		kill(pid, SIGKILL);
+		waitpid(pid, &status, 0);
+	}
+	if (rc == pid && !(WIFEXITED(status) && WEXITSTATUS(status) == 0)) {
 		char st[64];
 
 		qc_format_wait_status(status, st, sizeof(st));
@@ -423,6 +428,10 @@ static int kill_qemu(struct vm_op *op, int mfd, struct qc_error *err)
 	if (pfd >= 0) {
 		(void) qc_pidfd_send_signal(pfd, SIGKILL, NULL);
 		close(pfd);
+	} else if (qc_lock_is_held(op->dfd, QC_VM_MONITOR_LOCK) == 1) {
+		/* No pidfds (old kernel, valgrind): while the monitor lives, QEMU is
+		 * its unreaped child, so the pid cannot have been reused. */
+		kill(op->live.st.qemu_pid, SIGKILL);
 	}
 	if (wait_monitor(op, mfd, KILL_WAIT_MS) == 1)
 		return 0;

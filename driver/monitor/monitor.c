@@ -695,6 +695,8 @@ int main(int argc, char **argv)
 			(void) qc_state_save_nosync(m.vm_dfd, &m.st, NULL);
 			remove_run_dir(&m);
 		}
+		qc_qmp_close(m.qmp);
+		qc_state_clear(&m.st);
 		return 1;
 	}
 	notify(&m, "OK %d", (int) m.qemu_pid);
@@ -706,5 +708,6 @@ int main(int argc, char **argv)
 			close(m.clients[i]);
 	qc_qmp_close(m.qmp);
 	remove_run_dir(&m);
+	qc_state_clear(&m.st);
 	return 0;
 }
