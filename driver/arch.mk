@@ -1,3 +1,9 @@
 # driver/arch.mk (issue 8): UEFI firmware for disk boot, the per-arch
 # integration tests and the boot benchmark.
 libqcdriver_a_SOURCES += driver/firmware.c driver/firmware.h
+
+ARCH_TESTS = tests/integration/arch-lifecycle-x86_64.sh \
+	tests/integration/arch-lifecycle-aarch64.sh \
+	tests/integration/arch-lifecycle-ppc64le.sh
+TESTS += $(ARCH_TESTS)
+dist_noinst_SCRIPTS += $(ARCH_TESTS) tests/integration/arch-lifecycle.sh
