@@ -246,10 +246,12 @@ struct qc_import_opts {
 };
 /*
  * Import FILE or URL as image NAME: download/copy into a temp file under
- * images/, decompress .xz/.gz (by magic), check the format with qemu-img,
- * convert to qcow2 when needed, verify the SHA-256, qemu-img check, then
- * rename into place (0444) and write <name>.json.  Nothing is visible
- * under NAME on failure.  QC_ERR_EXISTS when NAME exists.
+ * images/, decompressing .xz/.gz (by magic) and hashing on the way; verify
+ * the SHA-256 before qemu-img reads anything; check the format (refusing
+ * non-images, backing files and data in other files), convert to qcow2
+ * when needed, `qemu-img check`, then rename into place (0444) and write
+ * <name>.json.  Nothing is visible under NAME on failure.  QC_ERR_EXISTS
+ * when NAME exists.
  */
 int qc_catalog_import(const char *root, const char *name, const char *src,
 	const struct qc_import_opts *o, struct qc_image **ret, struct qc_error *err);
