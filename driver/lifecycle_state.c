@@ -17,6 +17,7 @@
 
 #include "driver/domain.h"
 #include "driver/driver.h"
+#include "driver/network.h"
 #include "qmp/qmp.h"
 
 #define LIVE_QMP_TIMEOUT_MS 2000
@@ -107,6 +108,7 @@ QC_PUBLIC void qc_vm_info_free(struct qc_vm_info *i)
 	free(i->accel_requested);
 	free(i->kernel);
 	qc_strv_free(i->disks);
+	qc_strv_free(i->nics);
 	free(i->vm_dir);
 	free(i->console_log);
 	free(i->qmp_socket);
@@ -273,6 +275,38 @@ static int fill_info(const qc_ctx *ctx, const char *name, int vm_dfd, bool with_
 		if (!v.v)
 			qc_strv_push(&v, "(none)");
 		i->disks = qc_strv_steal(&v);
+		for (k = 0; k < d->n_nics; k++) {
+			const struct qc_nic *n = &d->nics[k];
+			struct qc_buf b = {0};
+			size_t f;
+
+			qc_buf_printf(&b, "%s %s %s", n->name,
+				n->type == QC_NIC_USER	    ? "user"
+				: n->type == QC_NIC_NETWORK ? "network"
+							    : "bridge",
+				n->mac);
+			if (n->network)
+				qc_buf_printf(&b, " network=%s", n->network);
+			if (n->bridge)
+				qc_buf_printf(&b, " bridge=%s", n->bridge);
+			if (n->ip)
+				qc_buf_printf(&b, " ip=%s", n->ip);
+			for (f = 0; f < n->n_fwds; f++) {
+				unsigned port = qc_network_fwd_port(d, k, f, live.st.ports,
+					live.monitor_alive ? live.st.n_ports : 0);
+
+				if (port)
+					qc_buf_printf(&b, " %s %s:%u->%u", n->fwds[f].proto,
+						n->fwds[f].host_addr[0] ? n->fwds[f].host_addr
+									: "127.0.0.1",
+						port, n->fwds[f].guest_port);
+				else
+					qc_buf_printf(&b, " %s (port at start)->%u",
+						n->fwds[f].proto, n->fwds[f].guest_port);
+			}
+			qc_strv_push_take(&v, qc_buf_steal(&b));
+		}
+		i->nics = v.v ? qc_strv_steal(&v) : qc_xzalloc(sizeof(char *));
 	}
 	qc_live_clear(&live);
 	*ret = i;

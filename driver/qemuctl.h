@@ -124,6 +124,8 @@ struct qc_vm_info {
 	char *accel, *accel_why; /* chosen at the last start, or NULL */
 	char *exit_reason;       /* "poweroff", "quit", "crashed"..., NULL */
 	char *exit_detail;       /* "signal 9 (Killed)"..., NULL */
+	/* (info only) "net0 user 52:54:00:.. tcp 127.0.0.1:40123->22"..., NULL-terminated */
+	char **nics;
 };
 QC_PUBLIC void qc_vm_info_free(struct qc_vm_info *info);
 /* State from disk plus a live QMP query when running (paused or not). */

@@ -537,6 +537,13 @@ static void json_info(struct qc_jgen *g, const struct qc_vm_info *i)
 	qc_jgen_kstring(g, "vm_dir", i->vm_dir);
 	qc_jgen_kstring(g, "console_log", i->console_log);
 	qc_jgen_kstring(g, "qmp_socket", i->qmp_socket);
+	if (i->nics) {
+		qc_jgen_key(g, "nics");
+		qc_jgen_array_open(g);
+		for (k = 0; i->nics[k]; k++)
+			qc_jgen_string(g, i->nics[k]);
+		qc_jgen_array_close(g);
+	}
 	if (i->disks) {
 		qc_jgen_key(g, "disks");
 		qc_jgen_array_open(g);
@@ -646,6 +653,8 @@ static int cmd_info(struct cli *c, const struct cmd *cmd, struct args *a)
 		printf("Kernel:       %s\n", i->kernel);
 	for (k = 0; i->disks && i->disks[k]; k++)
 		printf("%s%s\n", k == 0 ? "Disks:        " : "              ", i->disks[k]);
+	for (k = 0; i->nics && i->nics[k]; k++)
+		printf("%s%s\n", k == 0 ? "NICs:         " : "              ", i->nics[k]);
 	printf("Directory:    %s\n", i->vm_dir);
 	printf("Console log:  %s\n", i->console_log);
 	if (i->qmp_socket)

@@ -32,6 +32,7 @@ ok "start t1 ($((($(date +%s%N) - t0) / 1000000)) ms)"
 info=$(qc info t1)
 assert_match "$info" 'State: +running' "info: running"
 assert_match "$info" 'Accel: +tcg \(requested auto\): .*' "info: accel tcg with a reason"
+assert_match "$info" 'NICs: +net0 user 52:54:00:[0-9a-f:]+ tcp 127\.0\.0\.1:[0-9]+->22' "info: default NIC with its ssh forward port"
 qemu_pid=$(qc --json info t1 | sed -n 's/.*"qemu_pid": *\([0-9]*\).*/\1/p')
 [ -n "$qemu_pid" ] && [ -d "/proc/$qemu_pid" ] || fail "qemu pid '$qemu_pid' not running"
 ok "qemu pid $qemu_pid runs"
