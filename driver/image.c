@@ -201,96 +201,126 @@ static int cmp_str(const void *a, const void *b)
 	return strcmp(*(char *const *) a, *(char *const *) b);
 }
 
-/* Any *.qcow2 in the VM's directory whose backing chain names image_path? */
-static bool overlay_uses(int vms_dfd, const char *vm_dir, const char *vm, const char *image_path)
+/* The backing files of the *.qcow2 files in a VM's directory (qemu-img info each). */
+static void overlay_backings(int vms_dfd, const char *vm_dir, const char *vm, struct qc_strv *out)
 {
 	int fd = openat(vms_dfd, vm, O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW);
 	DIR *d;
 	struct dirent *e;
-	bool used = false;
 
 	if (fd < 0)
-		return false;
+		return;
 	d = fdopendir(fd);
 	if (!d) {
 		close(fd);
-		return false;
+		return;
 	}
-	while (!used && (e = readdir(d))) {
+	while ((e = readdir(d))) {
 		cleanup_free char *p = NULL;
 		cleanup_img_info struct qc_img_info *info = NULL;
 
 		if (!qc_str_has_suffix(e->d_name, ".qcow2"))
 			continue;
 		p = qc_xasprintf("%s/%s", vm_dir, e->d_name);
-		if (qc_img_info(p, "qcow2", false, &info, NULL) < 0)
-			continue;
-		if (info->chain[0].backing && strcmp(info->chain[0].backing, image_path) == 0)
-			used = true;
+		if (qc_img_info(p, "qcow2", false, &info, NULL) == 0 && info->chain[0].backing)
+			qc_strv_push(out, info->chain[0].backing);
 	}
 	closedir(d);
-	return used;
 }
 
-int qc_driver_image_users(qc_ctx *ctx, const char *name, char ***ret, struct qc_error *err)
+static bool strv_has(const struct qc_strv *v, const char *s)
 {
-	cleanup_free char *aroot = NULL, *image_path = NULL;
-	cleanup_strvec struct qc_strv users = {0};
+	for (size_t i = 0; i < v->n; i++)
+		if (strcmp(v->v[i], s) == 0)
+			return true;
+	return false;
+}
+
+/*
+ * For n catalog images, the VMs using each (ret[i], sorted, NULL-terminated):
+ * one pass over the VMs, whatever n is (image list asks for all of them).
+ */
+static int collect_users(
+	qc_ctx *ctx, const char *const *names, size_t n, char ***ret, struct qc_error *err)
+{
+	cleanup_free char *aroot = NULL;
 	cleanup_close int vms_dfd = -1;
-	int r, fd;
-	DIR *d;
+	struct qc_strv *users = qc_xzalloc((n ? n : 1) * sizeof(*users));
+	char **paths = qc_xzalloc((n ? n : 1) * sizeof(*paths));
+	DIR *d = NULL;
 	struct dirent *e;
+	int r, fd;
 
 	/* The same spelling of the path as the catalog hands out (qc_abspath). */
 	if (qc_abspath(ctx->root, &aroot, NULL) < 0)
 		aroot = qc_xstrdup(ctx->root);
-	image_path = qc_xasprintf("%s/images/%s.qcow2", aroot, name);
+	for (size_t i = 0; i < n; i++)
+		paths[i] = qc_xasprintf("%s/images/%s.qcow2", aroot, names[i]);
 	r = qc_driver_vms_open(ctx, false, &vms_dfd, err);
-	if (r == -ENOENT || (r < 0 && err && err->code == ENOENT)) {
-		qc_error_clear(err);
-		*ret = qc_xzalloc(sizeof(char *));
-		return 0;
+	if (r == -ENOENT) {
+		qc_error_clear(err); /* no VMs yet */
+		r = 0;
+		goto done;
 	}
 	if (r < 0)
-		return r;
+		goto done;
 	fd = fcntl(vms_dfd, F_DUPFD_CLOEXEC, 3);
-	if (fd < 0)
-		return qc_error_errno(err, errno, "list VMs");
-	d = fdopendir(fd);
-	if (!d) {
+	if (fd < 0 || !(d = fdopendir(fd))) {
 		r = qc_error_errno(err, errno, "list VMs");
-		close(fd);
-		return r;
+		if (fd >= 0)
+			close(fd);
+		goto done;
 	}
 	while ((e = readdir(d))) {
 		cleanup_free char *vm_dir = NULL, *xml = NULL;
 		cleanup_domain struct qc_domain *dom = NULL;
-		bool used = false;
+		cleanup_strvec struct qc_strv backings = {0};
+		bool loaded;
 
 		/* ".create-*" dirs are VMs being assembled; they count too. */
 		if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, ".."))
 			continue;
 		vm_dir = qc_xasprintf("%s/vms/%s", ctx->root, e->d_name);
 		xml = qc_xasprintf("%s/%s", vm_dir, QC_VM_DOMAIN);
-		if (qc_domain_load(xml, NULL, NULL, &dom, NULL) == 0) {
-			for (size_t i = 0; i < dom->n_disks && !used; i++) {
-				const struct qc_disk *dk = &dom->disks[i];
+		loaded = qc_domain_load(xml, NULL, NULL, &dom, NULL) == 0;
+		if (!loaded) /* unreadable definition: ask the overlays themselves */
+			overlay_backings(vms_dfd, vm_dir, e->d_name, &backings);
+		for (size_t i = 0; i < n; i++) {
+			bool used = false;
+
+			for (size_t k = 0; loaded && k < dom->n_disks && !used; k++) {
+				const struct qc_disk *dk = &dom->disks[k];
 
 				used = (dk->backing_image &&
-					       strcmp(dk->backing_image, name) == 0) ||
-				       (dk->backing && strcmp(dk->backing, image_path) == 0);
+					       strcmp(dk->backing_image, names[i]) == 0) ||
+				       (dk->backing && strcmp(dk->backing, paths[i]) == 0);
 			}
-		} else {
-			used = overlay_uses(vms_dfd, vm_dir, e->d_name, image_path);
+			if (!loaded)
+				used = strv_has(&backings, paths[i]);
+			if (used)
+				qc_strv_push(&users[i], e->d_name);
 		}
-		if (used)
-			qc_strv_push(&users, e->d_name);
 	}
-	closedir(d);
-	if (users.n)
-		qsort(users.v, users.n, sizeof(char *), cmp_str);
-	*ret = users.n ? qc_strv_steal(&users) : qc_xzalloc(sizeof(char *));
-	return 0;
+done:
+	if (d)
+		closedir(d);
+	for (size_t i = 0; i < n; i++) {
+		if (r == 0) {
+			if (users[i].n)
+				qsort(users[i].v, users[i].n, sizeof(char *), cmp_str);
+			ret[i] = users[i].n ? qc_strv_steal(&users[i]) : qc_xzalloc(sizeof(char *));
+		}
+		qc_strv_clear(&users[i]);
+		free(paths[i]);
+	}
+	free(users);
+	free(paths);
+	return r;
+}
+
+int qc_driver_image_users(qc_ctx *ctx, const char *name, char ***ret, struct qc_error *err)
+{
+	return collect_users(ctx, &name, 1, ret, err);
 }
 
 /* ---------------------------------------------------------------- public API */
@@ -320,9 +350,9 @@ QC_PUBLIC void qc_image_info_list_free(struct qc_image_info **v, size_t n)
 	free(v);
 }
 
-/* Takes the strings out of img. */
-static int to_info(
-	qc_ctx *ctx, struct qc_image *img, struct qc_image_info **ret, struct qc_error *err)
+/* Takes the strings out of img; users (taken) NULL: look them up. */
+static int to_info(qc_ctx *ctx, struct qc_image *img, char **users, struct qc_image_info **ret,
+	struct qc_error *err)
 {
 	struct qc_image_info *info = qc_xzalloc(sizeof(*info));
 	int r;
@@ -340,7 +370,9 @@ static int to_info(
 	info->size = img->size;
 	info->virtual_size = img->virtual_size;
 	info->imported_at_ms = img->imported_at;
-	if ((r = qc_driver_image_users(ctx, info->name, &info->users, err)) < 0) {
+	if (users)
+		info->users = users;
+	else if ((r = qc_driver_image_users(ctx, info->name, &info->users, err)) < 0) {
 		qc_image_info_free(info);
 		return r;
 	}
@@ -358,7 +390,7 @@ QC_PUBLIC int qc_image_get(
 
 	if ((r = qc_catalog_get(ctx->root, name, &img, err)) < 0)
 		return r;
-	return to_info(ctx, img, ret, err);
+	return to_info(ctx, img, NULL, ret, err);
 }
 
 QC_PUBLIC int qc_image_list(
@@ -372,12 +404,24 @@ QC_PUBLIC int qc_image_list(
 	if ((r = qc_catalog_list(ctx->root, &v, &n, err)) < 0)
 		return r;
 	out = qc_xzalloc((n ? n : 1) * sizeof(*out));
-	for (size_t i = 0; i < n; i++)
-		if ((r = to_info(ctx, v[i], &out[i], err)) < 0) {
-			qc_image_info_list_free(out, i);
+	{
+		const char **names = qc_xzalloc((n ? n : 1) * sizeof(*names));
+		char ***users = qc_xzalloc((n ? n : 1) * sizeof(*users));
+
+		for (size_t i = 0; i < n; i++)
+			names[i] = v[i]->name;
+		/* One pass over the VMs for all images, not one per image. */
+		r = collect_users(ctx, names, n, users, err);
+		for (size_t i = 0; r == 0 && i < n; i++)
+			(void) to_info(ctx, v[i], users[i], &out[i], NULL);
+		free(names);
+		free(users);
+		if (r < 0) {
+			free(out);
 			qc_image_list_free(v, n);
 			return r;
 		}
+	}
 	qc_image_list_free(v, n);
 	*ret = out;
 	*ret_n = n;
@@ -433,7 +477,7 @@ QC_PUBLIC int qc_image_import(qc_ctx *ctx, const struct qc_image_import_opts *o,
 		return r;
 	if (!ret)
 		return 0;
-	return to_info(ctx, img, ret, err);
+	return to_info(ctx, img, NULL, ret, err);
 }
 
 static int sync_users(const char *name, char **ret, void *opaque, struct qc_error *err)
@@ -479,7 +523,7 @@ QC_PUBLIC int qc_image_sync(qc_ctx *ctx, const struct qc_image_sync_opts *o,
 		return r;
 	if (!ret)
 		return 0;
-	return to_info(ctx, img, ret, err);
+	return to_info(ctx, img, NULL, ret, err);
 }
 
 QC_PUBLIC int qc_image_remove(qc_ctx *ctx, const char *name, struct qc_error *err)
