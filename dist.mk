@@ -13,8 +13,6 @@ zshcompletiondir = $(datadir)/zsh/vendor-completions
 dist_zshcompletion_DATA = completion/_qemuctl
 # bash-completion looks the file up by the command's name: install as "qemuctl".
 EXTRA_DIST += completion/qemuctl.bash
-install-data-local: install-bashcompletion
-uninstall-local: uninstall-bashcompletion
 .PHONY: install-bashcompletion uninstall-bashcompletion
 install-bashcompletion:
 	$(MKDIR_P) '$(DESTDIR)$(bashcompletiondir)'
@@ -29,3 +27,36 @@ TESTS += tests/integration/completion.sh
 EXTRA_DIST += docs/json.md docs/schema/qemuctl-v1.json tests/integration/json_schema.py
 dist_noinst_SCRIPTS += tests/integration/json-schema.sh
 TESTS += tests/integration/json-schema.sh
+
+# ---- systemd unit and pkg-config file, generated with sed (configure.ac
+# need not know them).  The unit directory can be overridden on the make
+# command line (make install systemdsystemunitdir=/lib/systemd/system).
+systemdsystemunitdir = $(prefix)/lib/systemd/system
+nodist_systemdsystemunit_DATA = systemd/qemuctl-autostart.service
+pkgconfigdir = $(libdir)/pkgconfig
+nodist_pkgconfig_DATA = qemuctl.pc
+EXTRA_DIST += systemd/qemuctl-autostart.service.in qemuctl.pc.in
+CLEANFILES += systemd/qemuctl-autostart.service qemuctl.pc
+QC_DIST_SED = sed -e 's|@bindir[@]|$(bindir)|g' -e 's|@prefix[@]|$(prefix)|g' \
+	-e 's|@exec_prefix[@]|$(exec_prefix)|g' -e 's|@libdir[@]|$(libdir)|g' \
+	-e 's|@includedir[@]|$(includedir)|g' -e 's|@VERSION[@]|$(VERSION)|g'
+systemd/qemuctl-autostart.service: $(srcdir)/systemd/qemuctl-autostart.service.in Makefile
+	$(AM_V_GEN)$(MKDIR_P) systemd && $(QC_DIST_SED) $(srcdir)/systemd/qemuctl-autostart.service.in >$@.tmp && mv $@.tmp $@
+qemuctl.pc: $(srcdir)/qemuctl.pc.in Makefile
+	$(AM_V_GEN)$(QC_DIST_SED) $(srcdir)/qemuctl.pc.in >$@.tmp && mv $@.tmp $@
+
+# ---- the library: libqemuctl.a is noinst in Makefile.am (one place lists the
+# folder libraries); install it from here until it moves to lib_LIBRARIES.
+install-exec-local: install-libqemuctl
+install-data-local: install-bashcompletion
+uninstall-local: uninstall-bashcompletion uninstall-libqemuctl
+.PHONY: install-libqemuctl uninstall-libqemuctl
+install-libqemuctl: libqemuctl.a
+	$(MKDIR_P) '$(DESTDIR)$(libdir)'
+	$(INSTALL_DATA) libqemuctl.a '$(DESTDIR)$(libdir)/libqemuctl.a'
+	$(RANLIB) '$(DESTDIR)$(libdir)/libqemuctl.a'
+uninstall-libqemuctl:
+	rm -f '$(DESTDIR)$(libdir)/libqemuctl.a'
+
+dist_noinst_SCRIPTS += tests/integration/dist-install.sh
+TESTS += tests/integration/dist-install.sh

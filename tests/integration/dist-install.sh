@@ -1,0 +1,99 @@
+#!/bin/bash
+# make install into a DESTDIR with its own --prefix, then use the installed
+# tree: qemuctl --version and doctor, a VM run with the installed qemuctl
+# finding the installed qemuctl-monitor under libexecdir (QEMUCTL_MONITOR
+# unset), a program built against the installed header, library and
+# qemuctl.pc; make uninstall leaves no file behind.
+. "${QC_SRCDIR:-$(dirname "$0")/../..}/tests/integration/lib.sh"
+need_guest x86_64
+unset QEMUCTL_MONITOR
+
+T="$SCRATCH"
+prefix="$T/usr"
+dest="$T/dest"
+mkdir -p "$T/build"
+cd "$T/build"
+"$QC_SRCDIR/configure" -q --prefix="$prefix" >"$T/configure.log" 2>&1 ||
+	fail "configure: $(tail -5 "$T/configure.log")"
+ok "configure --prefix=$prefix"
+make -j2 install DESTDIR="$dest" >"$T/install.log" 2>&1 || fail "make install: $(tail -20 "$T/install.log")"
+ok "make install DESTDIR=$dest"
+
+d="$dest$prefix"
+for f in bin/qemuctl libexec/qemuctl-monitor include/qemuctl.h lib/libqemuctl.a \
+	lib/pkgconfig/qemuctl.pc lib/systemd/system/qemuctl-autostart.service \
+	share/man/man1/qemuctl.1 share/man/man5/qemuctl-domain.5 \
+	share/bash-completion/completions/qemuctl share/zsh/vendor-completions/_qemuctl; do
+	[ -f "$d/$f" ] || fail "not installed: $prefix/$f"
+done
+ok "installed: binaries, monitor, header, library, pkg-config, unit, man pages, completions"
+[ -x "$d/bin/qemuctl" ] && [ -x "$d/libexec/qemuctl-monitor" ] || fail "binaries not executable"
+grep -qx "ExecStart=$prefix/bin/qemuctl autostart --run" "$d/lib/systemd/system/qemuctl-autostart.service" ||
+	fail "unit's ExecStart does not name the installed qemuctl"
+grep -qx "ExecStop=$prefix/bin/qemuctl autostart --shutdown" "$d/lib/systemd/system/qemuctl-autostart.service" ||
+	fail "unit's ExecStop does not name the installed qemuctl"
+grep -qx "libdir=$prefix/lib" "$d/lib/pkgconfig/qemuctl.pc" || fail "qemuctl.pc libdir"
+ok "unit and qemuctl.pc name the prefix"
+man -l "$d/share/man/man1/qemuctl.1" >/dev/null 2>&1 || fail "man -l qemuctl.1"
+
+# The installed tree at its configured prefix (DESTDIR staged it elsewhere).
+ln -s "$d" "$prefix"
+Q="$prefix/bin/qemuctl"
+if command -v systemd-analyze >/dev/null; then
+	# (the man page is not in the system's MANPATH: that Documentation check is skipped)
+	systemd-analyze verify "$d/lib/systemd/system/qemuctl-autostart.service" >"$T/verify" 2>&1 || true
+	if grep -v "man qemuctl(1)" "$T/verify" | grep -q .; then
+		fail "systemd-analyze verify: $(cat "$T/verify")"
+	fi
+	ok "systemd-analyze verify qemuctl-autostart.service"
+fi
+assert_eq "$("$Q" --version)" "qemuctl $(sed -n 's/^PACKAGE_VERSION = //p' Makefile)" "installed --version"
+rc=0
+"$Q" --root "$ROOT" doctor --accel tcg >"$T/doctor.out" 2>&1 || rc=$?
+[ "$rc" -eq 0 ] || fail "installed doctor exited $rc: $(cat "$T/doctor.out")"
+ok "installed doctor: $(grep -c . "$T/doctor.out") lines, exit 0"
+
+"$Q" --root "$ROOT" run demo --kernel "$GUEST_KERNEL" --initrd "$GUEST_INITRD" \
+	--append "$GUEST_APPEND" --memory 256M --no-seed --net none --accel tcg >/dev/null
+on_exit "'$Q' --root '$ROOT' destroy demo >/dev/null 2>&1"
+mon=$("$Q" --root "$ROOT" --json info demo | sed -n 's/.*"monitor_pid": *\([0-9]*\).*/\1/p')
+assert_eq "$(readlink "/proc/$mon/exe")" "$d/libexec/qemuctl-monitor" "the installed monitor runs the VM"
+wait_for_text "$ROOT/vms/demo/console.log" '^GUEST-READY' 120
+"$Q" --root "$ROOT" stop demo --timeout 60
+assert_match "$("$Q" --root "$ROOT" info demo)" 'Last exit: +poweroff' "installed qemuctl stops it"
+
+# A program against the installed header and library, through pkg-config.
+cat >"$T/prog.c" <<'EOC'
+#include <stdio.h>
+#include <qemuctl.h>
+int main(int argc, char **argv)
+{
+	struct qc_error err = {0};
+	struct qc_vm_info **v;
+	size_t n;
+	qc_ctx *ctx;
+	if (qc_ctx_open(argv[1], &ctx, &err) < 0 || qc_vm_list(ctx, &v, &n, &err) < 0) {
+		fprintf(stderr, "%s\n", err.msg);
+		return 1;
+	}
+	for (size_t i = 0; i < n; i++)
+		printf("%s %s\n", v[i]->name, qc_vm_state_name(v[i]->state));
+	qc_vm_list_free(v, n);
+	qc_ctx_close(ctx);
+	return argc == 2 ? 0 : 1;
+}
+EOC
+export PKG_CONFIG_PATH="$prefix/lib/pkgconfig"
+# shellcheck disable=SC2046
+cc -o "$T/prog" "$T/prog.c" $(pkg-config --cflags --libs qemuctl) ||
+	fail "building against the installed libqemuctl failed"
+assert_eq "$("$T/prog" "$ROOT")" "demo stopped" "program linked with the installed libqemuctl"
+"$Q" --root "$ROOT" delete demo >/dev/null
+
+make uninstall DESTDIR="$dest" >"$T/uninstall.log" 2>&1 || fail "make uninstall: $(tail -5 "$T/uninstall.log")"
+left=$(find "$dest" -type f -o -type l)
+[ -z "$left" ] || fail "make uninstall left: $left"
+ok "make uninstall removes every file"
+rm -f "$prefix"
+cd /
+rm -rf "$T/build"
