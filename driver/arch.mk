@@ -5,6 +5,9 @@ libqcdriver_a_SOURCES += driver/firmware.c driver/firmware.h
 ARCH_TESTS = tests/integration/arch-lifecycle-x86_64.sh \
 	tests/integration/arch-lifecycle-aarch64.sh \
 	tests/integration/arch-lifecycle-ppc64le.sh \
-	tests/integration/arch-errors.sh
+	tests/integration/arch-errors.sh \
+	tests/integration/firmware-disk-boot-x86_64.sh \
+	tests/integration/firmware-disk-boot-aarch64.sh
 TESTS += $(ARCH_TESTS)
-dist_noinst_SCRIPTS += $(ARCH_TESTS) tests/integration/arch-lifecycle.sh
+dist_noinst_SCRIPTS += $(ARCH_TESTS) tests/integration/arch-lifecycle.sh \
+	tests/integration/firmware-disk-boot.sh tests/guest/build-disk-image
