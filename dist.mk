@@ -60,3 +60,17 @@ uninstall-libqemuctl:
 
 dist_noinst_SCRIPTS += tests/integration/dist-install.sh
 TESTS += tests/integration/dist-install.sh
+
+# ---- tarball completeness: files other folders need at test or build time
+# (directories are copied whole, so new golden files and guest files follow).
+EXTRA_DIST += tests/guest/README.md tests/guest/rootfs tests/unit/golden bench/README.md \
+	tools/install-deps tools/quickstart tools/test
+dist_noinst_SCRIPTS += tests/guest/build-guest tests/guest/selftest tests/guest/build-disk-image
+# Files of the git checkout that the tarball may leave out.
+QC_DIST_NOT_SHIPPED = .ci/run .gitignore tests/guest/.gitignore
+
+dist_noinst_SCRIPTS += tests/integration/dist-files.sh
+TESTS += tests/integration/dist-files.sh
+print-dist-not-shipped:
+	@echo $(QC_DIST_NOT_SHIPPED)
+.PHONY: print-dist-not-shipped
