@@ -74,3 +74,7 @@ TESTS += tests/integration/dist-files.sh
 print-dist-not-shipped:
 	@echo $(QC_DIST_NOT_SHIPPED)
 .PHONY: print-dist-not-shipped
+
+# ---- autostart: the flag, --run/--shutdown, qemuctl-autostart.service
+libqcdriver_a_SOURCES += driver/autostart.c driver/autostart.h
+qemuctl_SOURCES += driver/cli/cmd_autostart.c

@@ -34,5 +34,6 @@ int cli_image_main(struct cli *c, int argc, char **argv); /* cmd_image.c: image 
 int cli_net_main(struct cli *c, int argc, char **argv);   /* cmd_net.c: net create|list|rm */
 int cli_seed_main(struct cli *c, int argc, char **argv);  /* cmd_seed.c: seed build */
 int cli_doctor_main(struct cli *c, int argc, char **argv); /* cmd_doctor.c: doctor */
+int cli_autostart_main(struct cli *c, int argc, char **argv); /* cmd_autostart.c */
 
 #endif

@@ -85,6 +85,7 @@ static void usage(FILE *f)
 	      "  ssh NAME [-- CMD...]           ssh into a VM through its forwarded port\n"
 	      "  seed build ...                 NoCloud seed ISOs (see 'qemuctl seed --help')\n"
 	      "  doctor                         can this host run VMs, and if not, why\n"
+	      "  autostart NAME|--run|--shutdown  start VMs at boot, stop them at shutdown\n"
 	      "\n"
 	      "'qemuctl COMMAND --help' describes one command.\n",
 		f);
@@ -152,6 +153,8 @@ int main(int argc, char **argv)
 		rc = cli_ssh_main(&c, argc, argv);
 	else if (strcmp(argv[0], "doctor") == 0 && cli_doctor_main)
 		rc = cli_doctor_main(&c, argc, argv);
+	else if (strcmp(argv[0], "autostart") == 0)
+		rc = cli_autostart_main(&c, argc, argv);
 	else
 		rc = cli_vm_main(&c, argc, argv);
 	fflush(stdout);

@@ -1,0 +1,178 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * qemuctl autostart NAME [--disable]     mark a VM to start at boot (or not)
+ * qemuctl autostart --run                start every autostart VM (in parallel)
+ * qemuctl autostart --shutdown [--timeout S]   stop every running VM gracefully
+ * The last two are what qemuctl-autostart.service runs at boot and shutdown.
+ */
+#include "config.h"
+
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "driver/autostart.h"
+#include "driver/cli/cli.h"
+#include "util/util.h"
+
+static void autostart_usage(FILE *f)
+{
+	fputs("usage: qemuctl autostart NAME [--disable]\n"
+	      "       qemuctl autostart --run\n"
+	      "       qemuctl autostart --shutdown [--timeout S]\n"
+	      "\n"
+	      "NAME [--disable]  start the VM at boot (or no longer); stored in its domain.xml\n"
+	      "--run             start every stopped VM marked autostart, in parallel, and\n"
+	      "                  report VMs that ran when the host went down (host-reboot);\n"
+	      "                  those are only restarted when marked autostart\n"
+	      "--shutdown        stop every running VM gracefully, in parallel: ACPI power\n"
+	      "                  button until --timeout S (default 60), then quit, then SIGKILL\n"
+	      "Works without systemd; qemuctl-autostart.service runs --run and --shutdown.\n",
+		f);
+}
+
+static void json_names(
+	struct qc_jgen *g, const char *key, const struct qc_autostart_report *r, bool host_reboot)
+{
+	qc_jgen_key(g, key);
+	qc_jgen_array_open(g);
+	for (size_t i = 0; i < r->n; i++)
+		if (host_reboot ? r->vms[i].host_reboot : r->vms[i].acted)
+			qc_jgen_string(g, r->vms[i].name);
+	qc_jgen_array_close(g);
+}
+
+static int print_report(struct cli *c, const struct qc_autostart_report *r, bool run)
+{
+	struct qc_error err = {0};
+
+	if (c->json) {
+		cleanup_jgen struct qc_jgen *g = qc_jgen_new(false);
+		cleanup_free char *out = NULL;
+
+		qc_jgen_map_open(g);
+		json_names(g, run ? "started" : "stopped", r, false);
+		qc_jgen_key(g, "failed");
+		qc_jgen_array_open(g);
+		for (size_t i = 0; i < r->n; i++) {
+			if (r->vms[i].rc >= 0)
+				continue;
+			qc_jgen_map_open(g);
+			qc_jgen_kstring(g, "name", r->vms[i].name);
+			qc_jgen_kstring(g, "error", r->vms[i].error);
+			qc_jgen_map_close(g);
+		}
+		qc_jgen_array_close(g);
+		if (run)
+			json_names(g, "host_reboot", r, true);
+		qc_jgen_map_close(g);
+		if (qc_jgen_finish(g, &out, NULL, &err) < 0)
+			return cli_error(&err);
+		puts(out);
+	}
+	for (size_t i = 0; i < r->n; i++) {
+		const struct qc_autostart_vm *v = &r->vms[i];
+
+		if (v->rc < 0) {
+			fflush(stdout);
+			fprintf(stderr, "qemuctl: error: %s\n",
+				v->error ? v->error : "unknown error");
+			continue;
+		}
+		if (c->json || c->verbosity < 0)
+			continue;
+		if (v->host_reboot)
+			fprintf(stderr,
+				"qemuctl: warning: VM '%s' was running when the host went down; "
+				"%s\n",
+				v->name,
+				v->autostart ? "restarted (autostart is on)"
+					     : "not restarted: autostart is off "
+					       "('qemuctl start' it, or 'qemuctl autostart' it)");
+		if (v->acted)
+			printf("%s VM '%s'\n", run ? "started" : "stopped", v->name);
+	}
+	return r->n_failed ? CLI_ERROR : CLI_OK;
+}
+
+int cli_autostart_main(struct cli *c, int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{"disable", no_argument, NULL, 'd'},
+		{"run", no_argument, NULL, 'r'},
+		{"shutdown", no_argument, NULL, 's'},
+		{"timeout", required_argument, NULL, 't'},
+		{"json", no_argument, NULL, 'j'},
+		{"help", no_argument, NULL, 'h'},
+		{0},
+	};
+	bool disable = false, run = false, shutdown = false, timeout_set = false;
+	struct qc_autostart_report *r = NULL;
+	struct qc_error err = {0};
+	uint64_t timeout = 60;
+	qc_ctx *ctx;
+	int opt, rc;
+
+	optind = 1;
+	opterr = 0;
+	while ((opt = getopt_long(argc, argv, "+h", opts, NULL)) != -1) {
+		switch (opt) {
+		case 'd':
+			disable = true;
+			break;
+		case 'r':
+			run = true;
+			break;
+		case 's':
+			shutdown = true;
+			break;
+		case 't':
+			if (qc_parse_uint("--timeout", optarg, 0, 3600, &timeout, &err) < 0)
+				return cli_usage_error("autostart", "%s", err.msg);
+			timeout_set = true;
+			break;
+		case 'j':
+			c->json = true;
+			break;
+		case 'h':
+			autostart_usage(stdout);
+			return CLI_OK;
+		default:
+			return cli_usage_error(
+				"autostart", "bad option '%s' for 'autostart'", argv[optind - 1]);
+		}
+	}
+	if (run + shutdown + (optind < argc) != 1 || (run + shutdown && disable))
+		return cli_usage_error("autostart",
+			"autostart: give one VM NAME [--disable], or --run, or --shutdown");
+	if (timeout_set && !shutdown)
+		return cli_usage_error("autostart", "autostart: --timeout goes with --shutdown");
+	if (optind < argc - 1)
+		return cli_usage_error("autostart", "unexpected argument '%s'", argv[optind + 1]);
+	if (!(ctx = cli_ctx(c)))
+		return CLI_ERROR;
+
+	if (!run && !shutdown) {
+		const char *name = argv[optind];
+
+		if (qc_vm_set_autostart(ctx, name, !disable, &err) < 0)
+			return cli_error(&err);
+		if (c->json)
+			printf("{\"name\":\"%s\",\"autostart\":%s}\n", name,
+				disable ? "false" : "true");
+		else if (c->verbosity >= 0)
+			printf("VM '%s' %s\n", name,
+				disable ? "no longer starts at boot" : "starts at boot");
+		return CLI_OK;
+	}
+	if (run)
+		rc = qc_autostart_run(ctx, &r, &err);
+	else
+		rc = qc_autostart_shutdown(ctx, (int) timeout * 1000, &r, &err);
+	if (rc < 0)
+		return cli_error(&err);
+	rc = print_report(c, r, run);
+	qc_autostart_report_free(r);
+	return rc;
+}
