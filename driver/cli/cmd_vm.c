@@ -324,9 +324,17 @@ static int create_from_args(struct cli *c, const struct cmd *cmd, struct args *a
 	}
 	if (a->set[O_MEMORY] && qc_parse_size("--memory", a->val[O_MEMORY], &o.memory, &err) < 0)
 		return cli_usage_error(cmd->name, "%s", err.msg);
+	/* 0 means "the default" to the API; from the user it is a mistake. */
+	if (a->set[O_MEMORY] && o.memory == 0)
+		return cli_usage_error(cmd->name, "--memory '%s': too small, at least 16M",
+			a->val[O_MEMORY]);
 	if (a->set[O_DISK_SIZE] &&
 		qc_parse_size("--disk-size", a->val[O_DISK_SIZE], &o.disk_size, &err) < 0)
 		return cli_usage_error(cmd->name, "%s", err.msg);
+	if (a->set[O_DISK_SIZE] && o.disk_size == 0)
+		return cli_usage_error(cmd->name,
+			"--disk-size '%s': must be larger than 0 (leave it out to keep the image's size)",
+			a->val[O_DISK_SIZE]);
 	o.disks = multi(a, O_DISK);
 	o.nets = multi(a, O_NET);
 	o.shares = multi(a, O_SHARE);
