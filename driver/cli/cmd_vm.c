@@ -689,6 +689,24 @@ static int cmd_qmp(struct cli *c, const struct cmd *cmd, struct args *a)
 	qc_ctx *ctx = cli_ctx(c);
 
 	(void) cmd;
+	/*
+	 * Check the command's shape before looking at the VM: a typo is a usage
+	 * error whatever state the VM is in (qc_qmp_raw checks it again).
+	 */
+	{
+		cleanup_json qc_json *j = NULL;
+		const char *ex;
+
+		if (qc_json_parse(a->pos[1], strlen(a->pos[1]), &j, &err) < 0)
+			return cli_usage_error("qmp", "qmp: command '%s' is not valid JSON: %s", a->pos[1],
+				err.msg);
+		ex = qc_json_string(qc_json_get(j, "execute"));
+		if (qc_json_type(j) != QC_JSON_OBJECT || !ex || !*ex)
+			return cli_usage_error("qmp",
+				"qmp: command '%s': use a JSON object with \"execute\", like "
+				"'{\"execute\": \"query-status\"}'",
+				a->pos[1]);
+	}
 	if (!ctx)
 		return CLI_ERROR;
 	if (qc_vm_qmp(ctx, a->pos[0], a->pos[1], &reply, &err) < 0) {
