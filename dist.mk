@@ -78,3 +78,5 @@ print-dist-not-shipped:
 # ---- autostart: the flag, --run/--shutdown, qemuctl-autostart.service
 libqcdriver_a_SOURCES += driver/autostart.c driver/autostart.h
 qemuctl_SOURCES += driver/cli/cmd_autostart.c
+dist_noinst_SCRIPTS += tests/integration/autostart.sh
+TESTS += tests/integration/autostart.sh

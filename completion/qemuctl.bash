@@ -259,7 +259,7 @@ _qemuctl()
 			delete) o="--force --help" ;;
 			log | events) o="--follow --help" ;;
 			ssh) o="-i --identity --help" ;;
-			autostart) o="--disable --run --shutdown --help" ;;
+			autostart) o="--disable --run --shutdown --timeout --help" ;;
 			esac
 			_qemuctl_compgen "$o" "$cur"
 		elif ((nargs == 0)); then

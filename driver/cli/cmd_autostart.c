@@ -114,9 +114,9 @@ int cli_autostart_main(struct cli *c, int argc, char **argv)
 	qc_ctx *ctx;
 	int opt, rc;
 
-	optind = 1;
+	optind = 0; /* full re-initialisation: options may follow NAME */
 	opterr = 0;
-	while ((opt = getopt_long(argc, argv, "+h", opts, NULL)) != -1) {
+	while ((opt = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
 		switch (opt) {
 		case 'd':
 			disable = true;
