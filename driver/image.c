@@ -11,6 +11,7 @@
 #include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -131,9 +132,36 @@ int qc_driver_image_file(const char *file, char **ret_path, char **ret_format, s
 	return check_image_file("--disk-image", file, ret_path, ret_format, err);
 }
 
+/*
+ * While the overlay is made, a shared lock on a catalog backing image keeps
+ * `image rm` and a replacing `image sync` (exclusive) from slipping in
+ * between their check of the users and the change: they see this VM (its
+ * directory, even a ".create-*" one, holds the overlay once we are done), or
+ * we see no image.
+ */
 int qc_driver_image_overlay(const char *path, const char *backing, const char *backing_format,
 	uint64_t disk_size, struct qc_error *err)
 {
+	cleanup_free char *dir = qc_xstrdup(backing), *name = NULL, *json = NULL, *lockf = NULL;
+	cleanup_free char *what = NULL;
+	cleanup_close int dfd = -1;
+	cleanup_close int lock = -1;
+	char *slash = strrchr(dir, '/');
+	int r;
+
+	if (slash && qc_str_has_suffix(slash + 1, ".qcow2") && slash - dir >= 7 &&
+		strncmp(slash - 7, "/images", 7) == 0) {
+		*slash = '\0';
+		name = qc_xstrndup(slash + 1, strlen(slash + 1) - strlen(".qcow2"));
+		json = qc_xasprintf("%s.json", name);
+		dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+		if (dfd >= 0 && faccessat(dfd, json, F_OK, AT_SYMLINK_NOFOLLOW) == 0) {
+			lockf = qc_xasprintf(".%s.lock", name);
+			what = qc_xasprintf("image '%s' (being synced or removed)", name);
+			if ((r = qc_lock_open(dfd, lockf, LOCK_SH, 60000, what, &lock, err)) < 0)
+				return r;
+		}
+	}
 	return qc_img_create_overlay(path, backing, backing_format, disk_size, err);
 }
 
@@ -528,30 +556,6 @@ QC_PUBLIC int qc_image_sync(qc_ctx *ctx, const struct qc_image_sync_opts *o,
 
 QC_PUBLIC int qc_image_remove(qc_ctx *ctx, const char *name, struct qc_error *err)
 {
-	cleanup_image struct qc_image *img = NULL;
-	char **users = NULL;
-	int r;
-
-	if ((r = qc_catalog_get(ctx->root, name, &img, err)) < 0) {
-		/* Nothing complete: maybe a partial download to clean up. */
-		if (r == -QC_ERR_NOTFOUND)
-			return qc_catalog_remove(ctx->root, name, err);
-		return r;
-	}
-	if ((r = qc_driver_image_users(ctx, name, &users, err)) < 0)
-		return r;
-	if (users[0]) {
-		cleanup_free char *list = qc_strv_join(users, ", ");
-		size_t n = 0;
-
-		while (users[n])
-			n++;
-		r = qc_error_set(err, QC_ERR_BUSY,
-			"image '%s' is used by %zu VM%s: %s; delete %s first", name, n,
-			n == 1 ? "" : "s", list, n == 1 ? "it" : "them");
-		qc_strv_free(users);
-		return r;
-	}
-	qc_strv_free(users);
-	return qc_catalog_remove(ctx->root, name, err);
+	/* The users are looked up under the image's lock (see qc_driver_image_overlay). */
+	return qc_catalog_remove_checked(ctx->root, name, sync_users, ctx, err);
 }

@@ -324,6 +324,12 @@ int qc_catalog_commit(int dfd, const char *root, const char *tmp_name, struct qc
 
 int qc_catalog_remove(const char *root, const char *name, struct qc_error *err)
 {
+	return qc_catalog_remove_checked(root, name, NULL, NULL, err);
+}
+
+int qc_catalog_remove_checked(const char *root, const char *name, qc_image_users_fn users_fn,
+	void *opaque, struct qc_error *err)
+{
 	cleanup_free char *aroot = NULL;
 	cleanup_free char *qname = qc_xasprintf("%s.qcow2", name);
 	cleanup_free char *jname = qc_xasprintf("%s.json", name);
@@ -353,6 +359,20 @@ int qc_catalog_remove(const char *root, const char *name, struct qc_error *err)
 			return qc_fsync_dir(dfd, err);
 		}
 		return r;
+	}
+	if (users_fn) {
+		cleanup_free char *users = NULL;
+		size_t n = 1;
+
+		if ((r = users_fn(name, &users, opaque, err)) < 0)
+			return r;
+		if (users) {
+			for (const char *c = users; (c = strstr(c, ", ")); c += 2)
+				n++;
+			return qc_error_set(err, QC_ERR_BUSY,
+				"image '%s' is used by %zu VM%s: %s; delete %s first", name, n,
+				n == 1 ? "" : "s", users, n == 1 ? "it" : "them");
+		}
 	}
 	/* The json first: from then on the entry is gone for list and get. */
 	if (unlinkat(dfd, jname, 0) < 0)

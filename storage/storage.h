@@ -262,6 +262,15 @@ int qc_catalog_import(const char *root, const char *name, const char *src,
  * or import is not cut.
  */
 int qc_catalog_remove(const char *root, const char *name, struct qc_error *err);
+/* Who uses image name: *ret a fresh "vm1, vm2", or NULL when nobody. */
+typedef int (*qc_image_users_fn)(const char *name, char **ret, void *opaque, struct qc_error *err);
+/*
+ * qc_catalog_remove, refused (QC_ERR_BUSY, naming them) while users says
+ * VMs use the image; asked under the image's lock, which overlay creation
+ * takes too (shared), so no VM can start using it in between.
+ */
+int qc_catalog_remove_checked(const char *root, const char *name, qc_image_users_fn users,
+	void *opaque, struct qc_error *err);
 /* Lock the entry NAME (<images>/.<name>.lock, LOCK_EX) for an import/sync/rm. */
 int qc_catalog_lock(
 	int images_dfd, const char *name, int timeout_ms, int *ret_fd, struct qc_error *err);
@@ -295,7 +304,7 @@ struct qc_sync_opts {
 	 * With it, an unused image is replaced by a newer version from the
 	 * stream; without it (or while used), a newer version is an error.
 	 */
-	int (*users)(const char *name, char **ret, void *opaque, struct qc_error *err);
+	qc_image_users_fn users;
 	void *users_opaque;
 };
 /*

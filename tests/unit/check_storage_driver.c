@@ -7,6 +7,7 @@
 #include "config.h"
 
 #include <sys/stat.h>
+#include <sys/wait.h>
 
 #include "driver/domain.h"
 #include "driver/image.h"
@@ -206,6 +207,39 @@ START_TEST(users_and_rm)
 }
 END_TEST
 
+/* Overlay creation waits while an rm or a replacing sync holds the image. */
+START_TEST(overlay_waits_for_image_lock)
+{
+	struct qc_error err = {0};
+	cleanup_free char *images = qc_xasprintf("%s/images", root);
+	cleanup_free char *backing = qc_xasprintf("%s/images/img.qcow2", root);
+	cleanup_free char *ov = P("ov.qcow2");
+	int dfd = open(images, O_RDONLY | O_DIRECTORY | O_CLOEXEC), lock = -1, status;
+	pid_t kid;
+
+	ck_assert_int_ge(dfd, 0);
+	ck_assert_qc_ok(qc_catalog_lock(dfd, "img", 0, &lock, &err), &err);
+	kid = fork();
+	ck_assert_int_ge(kid, 0);
+	if (kid == 0) {
+		close(lock); /* our copy of the parent's lock (flock: per open file) */
+		if (qc_driver_image_overlay(ov, backing, "qcow2", 0, &err) < 0) {
+			fprintf(stderr, "%s\n", err.msg);
+			_exit(1);
+		}
+		_exit(0);
+	}
+	qc_sleep_ms(700);
+	ck_assert_int_eq(waitpid(kid, &status, WNOHANG), 0); /* still waiting */
+	ck_assert_int_ne(access(ov, F_OK), 0);
+	close(lock);
+	ck_assert_int_eq(waitpid(kid, &status, 0), kid);
+	ck_assert(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+	ck_assert_int_eq(access(ov, F_OK), 0);
+	close(dfd);
+}
+END_TEST
+
 static Suite *suite(void)
 {
 	Suite *s = suite_create("storage_driver");
@@ -217,6 +251,7 @@ static Suite *suite(void)
 	tcase_add_test(tc, disk_specs);
 	tcase_add_test(tc, disk_image_file);
 	tcase_add_test(tc, users_and_rm);
+	tcase_add_test(tc, overlay_waits_for_image_lock);
 	suite_add_tcase(s, tc);
 	return s;
 }
