@@ -46,7 +46,11 @@ int qc_driver_image_resolve(qc_ctx *ctx, const char *name, enum qc_arch arch, ch
 int qc_driver_image_file(
 	const char *file, char **ret_path, char **ret_format, struct qc_error *err);
 
-/* The VM's overlay at path on backing; disk_size 0 keeps the backing's size, else grows. */
+/*
+ * The VM's overlay at path on backing; disk_size 0 keeps the backing's size,
+ * else grows.  For a catalog image it holds the image's lock shared meanwhile
+ * (waiting up to 60 s for an `image rm` or a replacing sync to finish).
+ */
 int qc_driver_image_overlay(const char *path, const char *backing, const char *backing_format,
 	uint64_t disk_size, struct qc_error *err);
 
