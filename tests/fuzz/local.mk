@@ -71,3 +71,8 @@ fuzz-smoke: $(FUZZ_PROGS)
 fuzz-clean:
 	rm -rf tests/fuzz/obj tests/fuzz/libqcfuzz.a tests/fuzz/work tests/fuzz/crash $(FUZZ_PROGS)
 clean-local: fuzz-clean
+
+# The bad-input catalogue (issue 9, item 4): >= 60 bad inputs across the CLI,
+# exact exit codes and messages, state root unchanged byte for byte.
+TESTS += tests/integration/bad-inputs.sh
+dist_noinst_SCRIPTS += tests/integration/bad-inputs.sh
