@@ -21,7 +21,10 @@ command -v curl >/dev/null || { echo "bench/sync: curl not installed" >&2; exit 
 W="$(mktemp -d /tmp/qc-bench-sync.XXXXXX)"
 HTTPD=
 cleanup() {
-	[ -n "$HTTPD" ] && kill "$HTTPD" 2>/dev/null && wait "$HTTPD" 2>/dev/null
+	if [ -n "$HTTPD" ]; then
+		kill "$HTTPD" 2>/dev/null || true
+		wait "$HTTPD" 2>/dev/null || true
+	fi
 	rm -rf "$W"
 }
 trap cleanup EXIT
