@@ -80,3 +80,10 @@ libqcdriver_a_SOURCES += driver/autostart.c driver/autostart.h
 qemuctl_SOURCES += driver/cli/cmd_autostart.c
 dist_noinst_SCRIPTS += tests/integration/autostart.sh
 TESTS += tests/integration/autostart.sh
+
+# ---- Debian packaging (debian/); tests/integration/dist-deb.sh builds the
+# .debs from a copy of the release tree.  Not in TESTS: it takes minutes.
+EXTRA_DIST += debian/changelog debian/control debian/copyright debian/rules \
+	debian/source/format debian/qemuctl.install debian/libqemuctl-dev.install \
+	debian/qemuctl.lintian-overrides
+dist_noinst_SCRIPTS += tests/integration/dist-deb.sh
