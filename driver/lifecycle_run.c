@@ -232,6 +232,11 @@ static int spawn_monitor(qc_ctx *ctx, struct vm_op *op, char **qemu_argv, const 
 		qc_strv_push(&av, "--keep-fd");
 		qc_strv_pushf(&av, "%d", TAP_FD_BASE + (int) i);
 	}
+	/* Tests shrink the console log bound to see it rotate. */
+	if (getenv("QEMUCTL_CONSOLE_LOG_MAX")) {
+		qc_strv_push(&av, "--console-max");
+		qc_strv_push(&av, getenv("QEMUCTL_CONSOLE_LOG_MAX"));
+	}
 	for (i = 0; i < ns->n_ports; i++) {
 		qc_strv_push(&av, "--port");
 		qc_strv_pushf(&av, "%u", ns->ports[i]);

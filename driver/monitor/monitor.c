@@ -3,7 +3,8 @@
  * qemuctl-monitor: the tiny per-VM supervisor (DESIGN.md, STYLE.md §12).
  *
  *   qemuctl-monitor --vm-dir DIR --run-dir DIR --notify-fd N [--keep-fd N]...
- *                   [--port P]... [--accel A] [--accel-why TEXT] -- QEMU-ARGV...
+ *                   [--port P]... [--accel A] [--accel-why TEXT] [--console-max BYTES]
+ *                   -- QEMU-ARGV...
  *
  * Started by `qemuctl start` (driver/lifecycle_run.c).  It forks once more
  * and the first process exits, so the monitor is reparented away from the
@@ -62,6 +63,7 @@ struct mon {
 	int keep_fds[MAX_KEEP_FDS];
 	size_t n_keep;
 	const char *accel, *accel_why;
+	uint64_t log_max; /* console.log rotates past this */
 	unsigned ports[MAX_KEEP_FDS];
 	size_t n_ports;
 	char **qemu_argv;
@@ -106,6 +108,8 @@ static int parse_args(struct mon *m, int argc, char **argv)
 			m->notify_fd = atoi(argv[++i]);
 		else if (strcmp(a, "--keep-fd") == 0 && m->n_keep < MAX_KEEP_FDS)
 			m->keep_fds[m->n_keep++] = atoi(argv[++i]);
+		else if (strcmp(a, "--console-max") == 0)
+			m->log_max = strtoull(argv[++i], NULL, 10);
 		else if (strcmp(a, "--port") == 0 && m->n_ports < MAX_KEEP_FDS)
 			m->ports[m->n_ports++] = (unsigned) atoi(argv[++i]);
 		else if (strcmp(a, "--accel") == 0)
@@ -272,7 +276,7 @@ static void console_output(struct mon *m, const char *buf, size_t n)
 	size_t i;
 
 	if (m->log_fd >= 0) {
-		if (m->log_size + n > QC_CONSOLE_LOG_MAX)
+		if (m->log_size + n > m->log_max)
 			rotate_log(m);
 		if (m->log_fd >= 0 && qc_write_all(m->log_fd, buf, n, NULL) == 0)
 			m->log_size += n;
@@ -654,6 +658,8 @@ int main(int argc, char **argv)
 	qc_state_clear(&m.st);
 	if (parse_args(&m, argc, argv) < 0 || !m.vm_dir || !m.run_dir)
 		return usage();
+	if (m.log_max < 64)
+		m.log_max = QC_CONSOLE_LOG_MAX;
 
 	/* Detach: the CLI reaps the first process at once; the second lives on. */
 	pid = fork();

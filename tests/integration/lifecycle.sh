@@ -108,11 +108,28 @@ ok "QEMU gone after stop"
 [ ! -e "$rundir" ] || fail "runtime dir $rundir left behind"
 ok "runtime dir removed"
 
-qc start t1
-wait_for_text "$vm/console.log" '^GUEST-READY' 120
-ok "second boot reaches GUEST-READY"
-[ -f "$vm/console.log.1" ] || fail "previous console log not kept as console.log.1"
+grep -q 'Power down' "$vm/console.log" || fail "first run's console.log lacks the poweroff"
+# Second boot with a 2 KiB console log bound: the log rotates by rename.
+QEMUCTL_CONSOLE_LOG_MAX=2048 qc start t1
+grep -q 'Power down' "$vm/console.log.1" || fail "first run's console not moved to console.log.1"
 ok "previous run's console kept in console.log.1"
+# (console.log.1 holds the first run until this run's output rotates into it)
+second_ready() {
+	grep -q '^GUEST-READY' "$vm/console.log" ||
+		{ grep -q '^GUEST-READY' "$vm/console.log.1" && ! grep -q 'Power down' "$vm/console.log.1"; }
+}
+wait_until 120 second_ready
+ok "second boot reaches GUEST-READY"
+printf 'seq 1 3000; echo SEQ-DONE\n' | qc console t1 >/dev/null 2>&1 &
+seq_pid=$!
+wait_for_text "$vm/console.log" '^SEQ-DONE' 30
+kill "$seq_pid" 2>/dev/null || true
+wait "$seq_pid" 2>/dev/null || true
+size=$(stat -c %s "$vm/console.log")
+[ "$size" -le $((2048 + 16384)) ] || fail "console.log is $size bytes, bound 2048 (+ one read)"
+! grep -q 'Power down' "$vm/console.log.1" ||
+	fail "console.log did not rotate within the second run: $(ls -l "$vm")"
+ok "console.log rotated at its bound ($size bytes now)"
 t0=$(date +%s%N)
 qc destroy t1
 ok "destroy t1 ($((($(date +%s%N) - t0) / 1000000)) ms)"
