@@ -95,7 +95,8 @@ START_TEST(cli_errors_exit_1)
 	EXPECT(1, err, "qemuctl: error: VM name '../x' is invalid", "start", "../x", NULL, NULL);
 	EXPECT(1, err, "nothing to boot", "create", "a", NULL, NULL);
 	/* None of that created anything. */
-	ck_assert_int_ne(access(qc_xasprintf("%s/vms", root), F_OK), 0);
+	cleanup_free char *vms = qc_xasprintf("%s/vms", root);
+	ck_assert_int_ne(access(vms, F_OK), 0);
 }
 END_TEST
 
