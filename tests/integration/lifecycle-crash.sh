@@ -82,5 +82,17 @@ assert_eq "$(qemu_count)" 1 "exactly one QEMU"
 qc destroy c1
 assert_eq "$(qemu_count)" 0 "no QEMU after destroy"
 expect_fail 1 "VM 'c1' is not running" qc destroy c1
-qc delete c1
+
+# --- stop --force skips the power button; delete refuses a running VM unless --force
+qc start --paused c1
+t0=$SECONDS
+qc stop --force c1
+[ $((SECONDS - t0)) -lt 2 ] || fail "stop --force waited for the guest"
+assert_match "$(qc info c1)" 'Last exit: +quit' "stop --force: quit at once"
+! qc events c1 | tail -3 | grep -q POWERDOWN || fail "stop --force pressed the power button"
+ok "stop --force did not press the power button"
+qc start --paused c1
+expect_fail 1 "VM 'c1' is running; stop it first or use --force" qc delete c1
+qc delete --force c1
 assert_no_file "$vm"
+assert_eq "$(qemu_count)" 0 "delete --force left no QEMU"
