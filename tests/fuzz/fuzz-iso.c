@@ -98,8 +98,8 @@ static void susp(struct rd *r, const uint8_t *su, size_t su_len, char *name, siz
 	}
 }
 
-static void walk(struct rd *r, uint32_t extent, uint32_t size, const char *prefix, int depth,
-	bool joliet)
+static void walk(
+	struct rd *r, uint32_t extent, uint32_t size, const char *prefix, int depth, bool joliet)
 {
 	FUZZ_CHECK(depth <= 8, "directory tree deeper than 8 levels");
 	FUZZ_CHECK(size % BLK == 0 && size > 0, "directory size %u", size);
@@ -125,8 +125,8 @@ static void walk(struct rd *r, uint32_t extent, uint32_t size, const char *prefi
 
 		if (joliet) {
 			r->joliet_nodes++;
-			FUZZ_CHECK(nl % 2 == 0 && nl <= 2 * QC_ISO_JOLIET_MAX, "Joliet name length %u",
-				nl);
+			FUZZ_CHECK(nl % 2 == 0 && nl <= 2 * QC_ISO_JOLIET_MAX,
+				"Joliet name length %u", nl);
 			if (dir)
 				walk(r, kext, ksize, "", depth + 1, true);
 			else
@@ -150,8 +150,8 @@ static void walk(struct rd *r, uint32_t extent, uint32_t size, const char *prefi
 		cleanup_free char *path = qc_xasprintf("%s%s%s", prefix, *prefix ? "/" : "", name);
 		const struct qc_iso_entry *e = find_entry(r, path);
 
-		FUZZ_CHECK(S_ISDIR(mode) == dir, "'%s': PX mode %o against record flags", path,
-			mode);
+		FUZZ_CHECK(
+			S_ISDIR(mode) == dir, "'%s': PX mode %o against record flags", path, mode);
 		qc_strv_push_take(&r->paths, qc_xasprintf("%c:%s", dir ? 'd' : 'f', path));
 		if (e && e->mode)
 			FUZZ_CHECK((mode & 07777) == (e->mode & 07777), "'%s': mode %o, wanted %o",
@@ -166,7 +166,8 @@ static void walk(struct rd *r, uint32_t extent, uint32_t size, const char *prefi
 		FUZZ_CHECK(e != NULL, "'%s' is in the image but was never given", path);
 		FUZZ_CHECK(!e->dir, "'%s' given as a directory, read back as a file", path);
 		FUZZ_CHECK(ksize == e->len, "'%s': %u bytes, wanted %zu", path, ksize, e->len);
-		FUZZ_CHECK(ksize == 0 || !memcmp(at(r, (uint64_t) kext * BLK, ksize), e->data, ksize),
+		FUZZ_CHECK(
+			ksize == 0 || !memcmp(at(r, (uint64_t) kext * BLK, ksize), e->data, ksize),
 			"'%s': content differs", path);
 	}
 }
@@ -227,8 +228,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 		FUZZ_CHECK(len % BLK == 0 && pvd[0] == 1 && !memcmp(pvd + 1, "CD001", 5),
 			"no primary volume descriptor");
-		FUZZ_CHECK((uint64_t) vol_blocks * BLK == len, "volume is %u blocks, image %zu bytes",
-			vol_blocks, len);
+		FUZZ_CHECK((uint64_t) vol_blocks * BLK == len,
+			"volume is %u blocks, image %zu bytes", vol_blocks, len);
 		root = pvd + 156;
 		walk(&r, le32(root + 2), le32(root + 10), "", 0, false);
 
@@ -241,7 +242,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 				l--;
 			for (size_t k = 0; k < l; k++)
 				if (p[k] == '/')
-					FUZZ_CHECK(has_path(&r, 'd', p, k), "parent of '%s' missing", p);
+					FUZZ_CHECK(has_path(&r, 'd', p, k),
+						"parent of '%s' missing", p);
 			FUZZ_CHECK(has_path(&r, e[i].dir ? 'd' : 'f', p, l), "'%s' missing", p);
 		}
 

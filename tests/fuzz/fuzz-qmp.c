@@ -54,8 +54,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	fuzz_check_error(r, &err);
 	FUZZ_CHECK(r != -ETIMEDOUT, "query-status waited for its timeout: %s", err.msg);
 	qc_json_free(TAKE_PTR(ret));
-	r = qc_qmp_execute_text(q, "human-monitor-command", "{\"command-line\":\"info\"}", 2000,
-		&ret, &err);
+	r = qc_qmp_execute_text(
+		q, "human-monitor-command", "{\"command-line\":\"info\"}", 2000, &ret, &err);
 	fuzz_check_error(r, &err);
 	FUZZ_CHECK(r != -ETIMEDOUT, "second command waited for its timeout: %s", err.msg);
 	r = qc_qmp_raw(q, "{\"execute\":\"query-name\",\"id\":\"user-1\"}", 2000, &reply, &err);
@@ -69,8 +69,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	fuzz_check_error(r, &err);
 	FUZZ_CHECK(qc_qmp_execute(q, "stop", NULL, 2000, NULL, &err2) == r,
 		"error not sticky: %d then %s", r, err2.msg);
-	FUZZ_CHECK(strcmp(err.msg, err2.msg) == 0, "sticky message changed: '%s' then '%s'", err.msg,
-		err2.msg);
+	FUZZ_CHECK(strcmp(err.msg, err2.msg) == 0, "sticky message changed: '%s' then '%s'",
+		err.msg, err2.msg);
 
 	while (qc_qmp_pop_event(q, &ev) == 1) {
 		FUZZ_CHECK(ev->name && ev->json && ev->line, "event without name/json/line");

@@ -15,7 +15,8 @@
 
 static void check_path(const char *p)
 {
-	FUZZ_CHECK(p && *p && p[0] != '/' && !strstr(p, ".."), "unsafe path '%s'", p ? p : "(null)");
+	FUZZ_CHECK(
+		p && *p && p[0] != '/' && !strstr(p, ".."), "unsafe path '%s'", p ? p : "(null)");
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
@@ -38,8 +39,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	for (size_t i = 0; i < QC_ARRAY_SIZE(releases); i++) {
 		struct qc_ss_item it = {0};
 
-		r = qc_ss_select(prod, prod_len, releases[i], arches[i % QC_ARRAY_SIZE(arches)], &it,
-			&err);
+		r = qc_ss_select(
+			prod, prod_len, releases[i], arches[i % QC_ARRAY_SIZE(arches)], &it, &err);
 		fuzz_check_error(r, &err);
 		if (r < 0)
 			continue;

@@ -68,7 +68,7 @@ static void check_nic(const char *s, const struct qc_nic *n)
 			FUZZ_CHECK(!strcmp(f->proto, "tcp") || !strcmp(f->proto, "udp"),
 				"'%s': proto '%s'", s, f->proto);
 			FUZZ_CHECK(f->host_port <= 65535 && f->guest_port >= 1 &&
-					f->guest_port <= 65535,
+					   f->guest_port <= 65535,
 				"'%s': ports %u %u", s, f->host_port, f->guest_port);
 			FUZZ_CHECK(memchr(f->host_addr, 0, sizeof(f->host_addr)), "'%s'", s);
 		}
@@ -132,7 +132,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	fuzz_check_error(r, &err);
 	if (r == 0)
 		FUZZ_CHECK(cidr.prefix <= 32 &&
-				(cidr.prefix == 32 || (cidr.addr & (0xffffffffu >> cidr.prefix)) == 0),
+				   (cidr.prefix == 32 ||
+					   (cidr.addr & (0xffffffffu >> cidr.prefix)) == 0),
 			"'%s': %08x/%u has host bits", s, cidr.addr, cidr.prefix);
 	r = qc_net_parse_mac("mac", s, mac, &err);
 	fuzz_check_error(r, &err);
