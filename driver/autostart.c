@@ -27,6 +27,7 @@
 
 /* Beyond the operation's own timeouts: the lifecycle lock (60 s) and slack. */
 #define AUTOSTART_SLACK_MS (90 * 1000)
+#define PROGRESS_MS 200
 
 static int load_domain(qc_ctx *ctx, const char *name, struct qc_domain **ret, struct qc_error *err)
 {
@@ -110,6 +111,7 @@ static void child_main(qc_ctx *ctx, enum pass pass, const char *name, int timeou
 	struct child_result res = {0};
 	struct qc_error err = {0};
 
+	ctx->progress = NULL; /* the parent reports progress for all of them */
 	if (pass == PASS_START)
 		res.rc = qc_vm_start(ctx, name, NULL, &err);
 	else
@@ -133,6 +135,7 @@ static void run_parallel(qc_ctx *ctx, enum pass pass, struct job *jobs, size_t n
 {
 	int64_t deadline = qc_deadline_ms(timeout_ms + AUTOSTART_SLACK_MS);
 	cleanup_free struct pollfd *pfd = qc_xzalloc((n ? n : 1) * sizeof(*pfd));
+	const char *what = pass == PASS_START ? "starting VMs" : "stopping VMs";
 	size_t open_jobs = 0;
 
 	for (size_t i = 0; i < n; i++) {
@@ -167,6 +170,12 @@ static void run_parallel(qc_ctx *ctx, enum pass pass, struct job *jobs, size_t n
 
 		if (ms == 0)
 			break;
+		if (ctx->progress) {
+			/* every PROGRESS_MS while waiting, so a terminal spinner turns */
+			ctx->progress(what, n - open_jobs, n, ctx->progress_opaque);
+			if (ms > PROGRESS_MS)
+				ms = PROGRESS_MS;
+		}
 		for (size_t i = 0; i < n; i++)
 			if (jobs[i].fd >= 0)
 				pfd[k++] = (struct pollfd){.fd = jobs[i].fd, .events = POLLIN};
@@ -198,6 +207,8 @@ static void run_parallel(qc_ctx *ctx, enum pass pass, struct job *jobs, size_t n
 			open_jobs--;
 		}
 	}
+	if (ctx->progress && n)
+		ctx->progress(what, n - open_jobs, n, ctx->progress_opaque);
 	for (size_t i = 0; i < n; i++) {
 		if (jobs[i].fd >= 0) {
 			/* Past the deadline: the lifecycle's own timeouts should have ended it. */

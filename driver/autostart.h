@@ -42,6 +42,8 @@ QC_PUBLIC int qc_autostart_run(qc_ctx *ctx, struct qc_autostart_report **ret, st
 /*
  * Stop every running or paused VM gracefully, in parallel: ACPI power
  * button until timeout_ms (0: 60 s), then quit, then SIGKILL (qc_vm_stop).
+ * Both passes call the context's progress callback ("starting VMs" /
+ * "stopping VMs", VMs done, VMs in all) every 200 ms while they wait.
  */
 QC_PUBLIC int qc_autostart_shutdown(
 	qc_ctx *ctx, int timeout_ms, struct qc_autostart_report **ret, struct qc_error *err);

@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "driver/autostart.h"
 #include "driver/cli/cli.h"
@@ -30,6 +31,23 @@ static void autostart_usage(FILE *f)
 	      "                  button until --timeout S (default 60), then quit, then SIGKILL\n"
 	      "Works without systemd; qemuctl-autostart.service runs --run and --shutdown.\n",
 		f);
+}
+
+/* A spinner with a count on a terminal's stderr: "| starting VMs: 1/3". */
+static void spinner(const char *what, uint64_t done, uint64_t total, void *opaque)
+{
+	static const char frames[] = "|/-\\";
+	unsigned *turn = opaque;
+
+	fprintf(stderr, "\r%c %s: %llu/%llu ", frames[(*turn)++ % 4], what,
+		(unsigned long long) done, (unsigned long long) total);
+	fflush(stderr);
+}
+
+static void spinner_end(bool drawn)
+{
+	if (drawn)
+		fputs("\r\033[K", stderr);
 }
 
 static void json_names(
@@ -111,7 +129,9 @@ int cli_autostart_main(struct cli *c, int argc, char **argv)
 	struct qc_autostart_report *r = NULL;
 	struct qc_error err = {0};
 	uint64_t timeout = 60;
+	unsigned turn = 0;
 	qc_ctx *ctx;
+	bool spin;
 	int opt, rc;
 
 	optind = 0; /* full re-initialisation: options may follow NAME */
@@ -152,6 +172,7 @@ int cli_autostart_main(struct cli *c, int argc, char **argv)
 		return cli_usage_error("autostart", "unexpected argument '%s'", argv[optind + 1]);
 	if (!(ctx = cli_ctx(c)))
 		return CLI_ERROR;
+	spin = !c->json && c->verbosity >= 0 && isatty(STDERR_FILENO);
 
 	if (!run && !shutdown) {
 		const char *name = argv[optind];
@@ -166,10 +187,14 @@ int cli_autostart_main(struct cli *c, int argc, char **argv)
 				disable ? "no longer starts at boot" : "starts at boot");
 		return CLI_OK;
 	}
+	if (spin)
+		qc_ctx_set_progress(ctx, spinner, &turn);
 	if (run)
 		rc = qc_autostart_run(ctx, &r, &err);
 	else
 		rc = qc_autostart_shutdown(ctx, (int) timeout * 1000, &r, &err);
+	qc_ctx_set_progress(ctx, NULL, NULL);
+	spinner_end(spin && turn > 0);
 	if (rc < 0)
 		return cli_error(&err);
 	rc = print_report(c, r, run);

@@ -96,3 +96,30 @@ ok "--shutdown stopped a, b, d by ACPI in $ms ms"
 assert_eq "$(state a)$(state b)$(state c)$(state d)" "stoppedstoppedstoppedstopped" "all stopped"
 out=$(qc -q autostart --shutdown 2>&1)
 assert_eq "$out" "" "-q --shutdown with nothing running prints nothing"
+grep -q $'\r' "$SCRATCH/run.err" && fail "progress drawn on stderr that is not a terminal"
+ok "no spinner when stderr is not a terminal"
+
+# On a terminal: a spinner with a count, erased before the report.
+python3 - "$QC" "$ROOT" >"$SCRATCH/pty.out" <<'EOP'
+import os, pty, sys
+pid, fd = pty.fork()
+if pid == 0:
+    os.execv(sys.argv[1], [sys.argv[1], "--root", sys.argv[2], "autostart", "--run"])
+out = b""
+while True:
+    try:
+        d = os.read(fd, 4096)
+    except OSError:
+        break
+    if not d:
+        break
+    out += d
+_, status = os.waitpid(pid, 0)
+sys.stdout.write(repr(out) + "\n" + str(os.waitstatus_to_exitcode(status)) + "\n")
+EOP
+assert_match "$(head -n1 "$SCRATCH/pty.out")" '\\r[|/-\\\\] starting VMs: 0/2 .*starting VMs: 2/2 \\r\\x1b\[K' \
+	"terminal: spinner with a count, then erased"
+assert_match "$(head -n1 "$SCRATCH/pty.out")" "started VM 'a'" "terminal: the report follows"
+assert_eq "$(tail -n1 "$SCRATCH/pty.out")" 0 "terminal --run exit code"
+qc destroy a
+qc destroy d
