@@ -92,6 +92,10 @@ struct qc_state {
 	enum qc_exit_reason exit_reason;
 	char *exit_detail; /* "signal 9 (Killed)", "exit 1: ...", "guest-shutdown" */
 	int exit_status; /* raw wait status, -1 when unknown */
+	/* first boot done: the console showed a ready marker (driver/ready.h) */
+	bool ready;
+	int64_t ready_after_ms; /* since started_at_ms */
+	int64_t ready_at_ms; /* realtime, when the monitor saw the marker line */
 };
 void qc_state_clear(struct qc_state *s);
 void qc_state_clearp(struct qc_state *s);

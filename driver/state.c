@@ -123,6 +123,15 @@ int qc_state_to_json(const struct qc_state *s, char **ret, struct qc_error *err)
 		qc_jgen_kint(g, "status", s->exit_status);
 		qc_jgen_map_close(g);
 	}
+	qc_jgen_key(g, "ready");
+	if (!s->ready) {
+		qc_jgen_null(g);
+	} else {
+		qc_jgen_map_open(g);
+		qc_jgen_kint(g, "after_ms", s->ready_after_ms);
+		qc_jgen_kint(g, "at_ms", s->ready_at_ms);
+		qc_jgen_map_close(g);
+	}
 	qc_jgen_map_close(g);
 	return qc_jgen_finish(g, ret, NULL, err);
 }
@@ -182,6 +191,12 @@ int qc_state_from_json(const char *text, size_t len, struct qc_state *ret, struc
 		s.exit_reason = qc_exit_reason_from_name(qc_json_string(qc_json_get(ex, "reason")));
 		s.exit_detail = opt_string(ex, "detail");
 		s.exit_status = (int) opt_int(ex, "status", -1);
+	}
+	ex = qc_json_get(j, "ready");
+	if (ex && qc_json_type(ex) == QC_JSON_OBJECT) {
+		s.ready = true;
+		s.ready_after_ms = opt_int(ex, "after_ms", 0);
+		s.ready_at_ms = opt_int(ex, "at_ms", 0);
 	}
 	*ret = s;
 	return 0;
