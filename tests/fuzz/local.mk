@@ -14,7 +14,8 @@
 # untouched.  Each run starts from the committed seeds in
 # $(srcdir)/tests/fuzz/corpus/NAME (read-only) and keeps what it finds in
 # tests/fuzz/work/NAME in the build directory; crashes land in
-# tests/fuzz/crash/NAME/ and fail the target.
+# tests/fuzz/crash/NAME/ and fail the target.  tests/fuzz/NAME.dict, when there
+# is one, is passed as -dict (the XML and QMP/JSON vocabulary).
 FUZZ_HARNESSES = qmp xml simplestreams seed size spec iso json
 FUZZ_CC = clang
 FUZZ_SECONDS = 60
@@ -29,7 +30,7 @@ FUZZ_LIB_SRCS = $(filter %.c,$(libqcutil_a_SOURCES) $(libqcqmp_a_SOURCES) \
 FUZZ_LIB_OBJS = $(patsubst %.c,tests/fuzz/obj/%.o,$(FUZZ_LIB_SRCS))
 FUZZ_PROGS = $(patsubst %,tests/fuzz/fuzz-%,$(FUZZ_HARNESSES))
 
-EXTRA_DIST += tests/fuzz/fuzz.h $(patsubst %,tests/fuzz/fuzz-%.c,$(FUZZ_HARNESSES)) \
+EXTRA_DIST += tests/fuzz/fuzz.h tests/fuzz/xml.dict tests/fuzz/qmp.dict tests/fuzz/json.dict $(patsubst %,tests/fuzz/fuzz-%.c,$(FUZZ_HARNESSES)) \
 	tests/fuzz/corpus
 
 .PHONY: fuzz fuzz-smoke fuzz-clean $(patsubst %,fuzz-run-%,$(FUZZ_HARNESSES))
@@ -56,6 +57,7 @@ $(patsubst %,fuzz-run-%,$(FUZZ_HARNESSES)): fuzz-run-%: tests/fuzz/fuzz-%
 	@cd tests/fuzz/crash/$* && \
 	ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1 \
 	$(abs_top_builddir)/tests/fuzz/fuzz-$* $(FUZZ_FLAGS) $(FUZZ_JOBS_FLAGS) \
+		$$(test -f $(abs_top_srcdir)/tests/fuzz/$*.dict && echo -dict=$(abs_top_srcdir)/tests/fuzz/$*.dict) \
 		-max_total_time=$(FUZZ_SECONDS) -artifact_prefix=$(abs_top_builddir)/tests/fuzz/crash/$*/ \
 		$(abs_top_builddir)/tests/fuzz/work/$* $(abs_top_srcdir)/tests/fuzz/corpus/$* \
 		>$(abs_top_builddir)/tests/fuzz/work/$*.log 2>&1 || \
