@@ -51,11 +51,15 @@ install-exec-local: install-libqemuctl
 install-data-local: install-bashcompletion
 uninstall-local: uninstall-bashcompletion uninstall-libqemuctl
 .PHONY: install-libqemuctl uninstall-libqemuctl
+# (a no-op once Makefile.am lists it in lib_LIBRARIES)
 install-libqemuctl: libqemuctl.a
-	$(MKDIR_P) '$(DESTDIR)$(libdir)'
-	$(INSTALL_DATA) libqemuctl.a '$(DESTDIR)$(libdir)/libqemuctl.a'
+	@case ' $(lib_LIBRARIES) ' in *' libqemuctl.a '*) exit 0 ;; esac; \
+	echo " $(MKDIR_P) '$(DESTDIR)$(libdir)'"; $(MKDIR_P) '$(DESTDIR)$(libdir)' && \
+	echo " $(INSTALL_DATA) libqemuctl.a '$(DESTDIR)$(libdir)'"; \
+	$(INSTALL_DATA) libqemuctl.a '$(DESTDIR)$(libdir)/libqemuctl.a' && \
 	$(RANLIB) '$(DESTDIR)$(libdir)/libqemuctl.a'
 uninstall-libqemuctl:
+	@case ' $(lib_LIBRARIES) ' in *' libqemuctl.a '*) exit 0 ;; esac; \
 	rm -f '$(DESTDIR)$(libdir)/libqemuctl.a'
 
 dist_noinst_SCRIPTS += tests/integration/dist-install.sh
