@@ -78,3 +78,10 @@ clean-local: fuzz-clean
 # exact exit codes and messages, state root unchanged byte for byte.
 TESTS += tests/integration/bad-inputs.sh
 dist_noinst_SCRIPTS += tests/integration/bad-inputs.sh
+
+# Leak check of qemuctl itself on a kernel-boot VM's whole life (not in TESTS:
+# it needs valgrind and a gcc or -gdwarf-4 build).
+dist_noinst_SCRIPTS += tests/fuzz/valgrind-cli.sh
+.PHONY: check-valgrind-cli
+check-valgrind-cli: qemuctl qemuctl-monitor
+	$(TESTS_ENVIRONMENT) $(top_srcdir)/tests/fuzz/valgrind-cli.sh
