@@ -28,7 +28,7 @@ for f in bin/qemuctl libexec/qemuctl-monitor include/qemuctl.h lib/libqemuctl.a 
 done
 ok "installed: binaries, monitor, header, library, pkg-config, unit, man pages, completions"
 [ -x "$d/bin/qemuctl" ] && [ -x "$d/libexec/qemuctl-monitor" ] || fail "binaries not executable"
-grep -qx "ExecStart=$prefix/bin/qemuctl autostart --run" "$d/lib/systemd/system/qemuctl-autostart.service" ||
+grep -qx "ExecStart=-$prefix/bin/qemuctl autostart --run" "$d/lib/systemd/system/qemuctl-autostart.service" ||
 	fail "unit's ExecStart does not name the installed qemuctl"
 grep -qx "ExecStop=$prefix/bin/qemuctl autostart --shutdown" "$d/lib/systemd/system/qemuctl-autostart.service" ||
 	fail "unit's ExecStop does not name the installed qemuctl"
