@@ -38,6 +38,8 @@
 #include "driver/domain.h"
 
 #define MiB (UINT64_C(1) << 20)
+/* pcie-root-ports "qc-hp0".. kept free for hot-plug (driver/hotplug.c tries them in order) */
+#define QC_ARGV_HOTPLUG_PORTS 4
 
 char *qc_argv_escape(const char *s)
 {
@@ -242,6 +244,26 @@ static int add_nics(struct qc_strv *a, const struct qc_domain *d, const struct q
 	return 0;
 }
 
+/*
+ * Free PCIe root ports for hot-plug (qemuctl attach-disk/attach-net): q35's
+ * pcie.0 and virt's PCIe root bus take no hot-plugged device themselves;
+ * pseries' PHB and i440fx's pci.0 do.  Hot-plugged devices go on the first
+ * free port (driver/hotplug.c); after a restart they are cold-plugged on
+ * the root bus like the others, so every port is free again.
+ */
+static void add_hotplug_ports(struct qc_strv *a, const struct qc_domain *d)
+{
+	const char *m = d->machine ? d->machine : qc_arch_info(d->arch)->machine;
+
+	if (!qc_str_has_prefix(m, "q35") && !qc_str_has_prefix(m, "pc-q35") &&
+		!qc_str_has_prefix(m, "virt"))
+		return;
+	for (unsigned i = 0; i < QC_ARGV_HOTPLUG_PORTS; i++) {
+		qc_strv_push(a, "-device");
+		qc_strv_pushf(a, "pcie-root-port,id=qc-hp%u,chassis=%u", i, 200 + i);
+	}
+}
+
 static int add_shares(struct qc_strv *a, const struct qc_domain *d, struct qc_error *err)
 {
 	for (size_t i = 0; i < d->n_shares; i++) {
@@ -360,6 +382,7 @@ int qc_build_argv(
 	r = add_shares(&a, d, err);
 	if (r < 0)
 		return r;
+	add_hotplug_ports(&a, d);
 	*ret = qc_strv_steal(&a);
 	return 0;
 }
