@@ -158,7 +158,8 @@ int qc_driver_seed_read_keys(
 
 struct content {
 	char *user_data, *network_config, *meta_data; /* network_config may be NULL */
-	size_t ud_len, nc_len, md_len;
+	char *vendor_data; /* qemuctl's #cloud-config next to a user's --user-data, or NULL */
+	size_t ud_len, nc_len, md_len, vd_len;
 	char *hostname; /* for the generated meta-data */
 	char hash[65];
 };
@@ -168,6 +169,7 @@ static void content_clear(struct content *c)
 	free(c->user_data);
 	free(c->network_config);
 	free(c->meta_data);
+	free(c->vendor_data);
 	free(c->hostname);
 }
 
@@ -211,6 +213,8 @@ static void content_hash(struct content *c)
 	hash_part(h, "network-config", c->network_config, c->nc_len);
 	hash_part(h, "meta-data", c->meta_data, c->md_len);
 	hash_part(h, "hostname", c->hostname, c->hostname ? strlen(c->hostname) : 0);
+	if (c->vendor_data) /* absent: the same hash as before vendor-data existed */
+		hash_part(h, "vendor-data", c->vendor_data, c->vd_len);
 	if (!EVP_DigestFinal_ex(h, md, &n))
 		abort();
 	EVP_MD_CTX_free(h);
@@ -308,7 +312,7 @@ static int write_iso(int dfd, const char *name, const char *instance_id, struct 
 	struct qc_iso_opts opts = {.no_fsync = !durable};
 	cleanup_free char *md = NULL;
 	struct qc_seed_config cfg = {.instance_id = instance_id, .hostname = c->hostname};
-	struct qc_iso_entry e[3];
+	struct qc_iso_entry e[4];
 	size_t n = 0;
 	int r;
 
@@ -321,6 +325,9 @@ static int write_iso(int dfd, const char *name, const char *instance_id, struct 
 	if (c->network_config)
 		e[n++] = (struct qc_iso_entry){
 			.path = "network-config", .data = c->network_config, .len = c->nc_len};
+	if (c->vendor_data)
+		e[n++] = (struct qc_iso_entry){
+			.path = "vendor-data", .data = c->vendor_data, .len = c->vd_len};
 	return qc_cloudinit_iso_write(dfd, name, e, n, &opts, err);
 }
 
@@ -342,10 +349,13 @@ int qc_driver_seed_build(
 	else if (qc_validate_hostname(d->name, NULL) == 0)
 		c.hostname = qc_xstrdup(d->name);
 
-	if (d->seed.user_data)
-		r = read_checked("--user-data", d->seed.user_data, QC_SEED_USER_DATA_MAX,
-			qc_cloudinit_check_user_data, &c.user_data, &c.ud_len, err);
-	else {
+	{
+		/*
+		 * qemuctl's #cloud-config (hostname, the user with --ssh-key keys and
+		 * qemuctl's own key, growpart) is the user-data; next to a user's
+		 * --user-data it goes in as vendor-data, which cloud-init merges below
+		 * the user's (their keys win), so 'qemuctl ssh' works with both.
+		 */
 		struct gen_opts g = {.hostname = c.hostname,
 			.user = d->seed.user,
 			.keys = (const char *const *) d->seed.ssh_keys,
@@ -355,6 +365,12 @@ int qc_driver_seed_build(
 		g.own_key = own;
 		if (r >= 0)
 			r = generate_user_data(&g, &c, err);
+	}
+	if (r >= 0 && d->seed.user_data) {
+		c.vendor_data = TAKE_PTR(c.user_data);
+		c.vd_len = c.ud_len;
+		r = read_checked("--user-data", d->seed.user_data, QC_SEED_USER_DATA_MAX,
+			qc_cloudinit_check_user_data, &c.user_data, &c.ud_len, err);
 	}
 	if (r >= 0) {
 		if (d->seed.network_config)

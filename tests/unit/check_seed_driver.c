@@ -253,6 +253,13 @@ START_TEST(vm_seed_generations)
 	cleanup_free char *got = iso_file(iso, "/user-data");
 
 	ck_assert_str_eq(got, "#!/bin/sh\necho hi\n");
+	/* next to it qemuctl's own #cloud-config as vendor-data: its user and key */
+	cleanup_free char *vd = iso_file(iso, "/vendor-data");
+
+	ck_assert_ptr_nonnull(vd);
+	ck_assert_ptr_nonnull(strstr(vd, "#cloud-config\n"));
+	ck_assert_ptr_nonnull(strstr(vd, "  - name: qemuctl\n"));
+	ck_assert_ptr_nonnull(strstr(vd, "ssh_authorized_keys:\n"));
 
 	/* disabled: nothing */
 	d->seed.enabled = false;
