@@ -74,6 +74,7 @@ struct qc_vm_create_opts {
 	const char *hostname;
 	const char *const *ssh_keys; /* files, NULL-terminated */
 	const char *user_data, *network_config;
+	const char *seed_bus;   /* "cdrom" or "virtio"; NULL: the arch's default */
 };
 /* Create NAME (dir, overlay, domain.xml).  Nothing is left behind on failure. */
 QC_PUBLIC int qc_vm_create(qc_ctx *ctx, const struct qc_vm_create_opts *o, struct qc_error *err);
@@ -126,6 +127,9 @@ struct qc_vm_info {
 	char *exit_detail;       /* "signal 9 (Killed)"..., NULL */
 	/* (info only) "net0 user 52:54:00:.. tcp 127.0.0.1:40123->22"..., NULL-terminated */
 	char **nics;
+	/* running and the guest announced the end of first boot (qc_vm_wait) */
+	bool ready;
+	int64_t ready_after_ms; /* since started_at_ms */
 };
 QC_PUBLIC void qc_vm_info_free(struct qc_vm_info *info);
 /* State from disk plus a live QMP query when running (paused or not). */
@@ -148,8 +152,86 @@ QC_PUBLIC int qc_vm_is_running(qc_ctx *ctx, const char *name, struct qc_error *e
 /* Wait until the console log shows text (rotation-aware), or timeout (QC_ERR_STATE if it stops). */
 QC_PUBLIC int qc_vm_wait_console(qc_ctx *ctx, const char *name, const char *text, int timeout_ms,
 	struct qc_error *err);
+/*
+ * Wait until the running VM's guest has finished first boot: the console
+ * showed its ready marker ("QEMUCTL-READY <instance-id>", printed by the
+ * seed qemuctl generates, or the domain's <qemuctl:ready-marker>), which
+ * the monitor records in state.json.  timeout_ms 0: 300 s.  Progress goes
+ * to the context's callback as ("wait NAME", elapsed ms, timeout ms).
+ * Fails with ETIMEDOUT (the message names console.log), QC_ERR_STATE when
+ * the VM is not running or stops while waiting (with its exit reason),
+ * QC_ERR_UNSUPPORTED when the VM has no marker (--no-seed, no
+ * ready-marker).  *ret_after_ms (may be NULL): ready this long after start.
+ */
+QC_PUBLIC int qc_vm_wait(qc_ctx *ctx, const char *name, int timeout_ms, int64_t *ret_after_ms,
+	struct qc_error *err);
+/* The last n lines of the console log (control bytes dropped), NULL-terminated. */
+QC_PUBLIC int qc_vm_console_tail(
+	qc_ctx *ctx, const char *name, unsigned n, char ***ret, struct qc_error *err);
+/*
+ * Grow disk DISK ("disk0", "disk1"...) of NAME to size bytes (relative: by
+ * size bytes), rounded up to 512: `qemu-img resize` when stopped, QMP
+ * block_resize when running (the guest sees it at once).  Shrinking is
+ * refused (it would destroy data); the seed and read-only disks are
+ * refused.  *ret_old / *ret_new (may be NULL): the sizes before and after;
+ * *ret_online (may be NULL): done through QMP on the running VM.
+ */
+QC_PUBLIC int qc_vm_resize(qc_ctx *ctx, const char *name, const char *disk, uint64_t size,
+	bool relative, uint64_t *ret_old, uint64_t *ret_new, bool *ret_online,
+	struct qc_error *err);
 /* Send one raw QMP command (a JSON object) and return QEMU's reply line. */
 QC_PUBLIC int qc_vm_qmp(qc_ctx *ctx, const char *name, const char *json, char **ret_reply,
+	struct qc_error *err);
+
+/*
+ * Snapshots of disk state (driver/snapshot.c): external qcow2 overlays.
+ * Every qcow2 disk the VM owns is included; the chain is recorded in
+ * domain.xml.  create works live (QMP transaction of
+ * blockdev-snapshot-sync) or stopped (qemu-img).  revert needs a stopped
+ * VM (force: stop it first) and starts a fresh overlay on the snapshot's
+ * layer, so the snapshot stays revertable.  remove merges the snapshot's
+ * layer into the layers above it (qemu-img rebase, or block-stream into
+ * the running active layer); backing images are only ever read.
+ */
+struct qc_snapshot_disk_info {
+	char *disk;     /* "disk0" */
+	char *file;     /* the snapshot's frozen layer */
+	char *backing;  /* its backing file, or NULL */
+	uint64_t size;  /* bytes allocated by the layer on the host */
+};
+struct qc_snapshot_info {
+	char *name;
+	int64_t created_ms; /* ms since the epoch */
+	struct qc_snapshot_disk_info *disks;
+	size_t n_disks;
+};
+QC_PUBLIC int qc_vm_snapshot_create(qc_ctx *ctx, const char *name, const char *snap,
+	struct qc_error *err);
+/* Oldest first. */
+QC_PUBLIC int qc_vm_snapshot_list(qc_ctx *ctx, const char *name, struct qc_snapshot_info **ret,
+	size_t *ret_n, struct qc_error *err);
+QC_PUBLIC void qc_snapshot_list_free(struct qc_snapshot_info *v, size_t n);
+/* ret_stopped (may be NULL): force stopped a running VM. */
+QC_PUBLIC int qc_vm_snapshot_revert(qc_ctx *ctx, const char *name, const char *snap, bool force,
+	bool *ret_stopped, struct qc_error *err);
+QC_PUBLIC int qc_vm_snapshot_remove(qc_ctx *ctx, const char *name, const char *snap,
+	struct qc_error *err);
+
+/*
+ * Hot-plug (driver/hotplug.c): on a running VM through QMP, recorded in
+ * domain.xml so the device is there after a restart; on a stopped VM only
+ * recorded (*ret_live false): the VM gets it at its next start.
+ * attach-disk SPEC: SIZE (a fresh qcow2 owned by the VM) or FILE.
+ * attach-net SPEC: as --net.  *ret_dev (may be NULL): the new disk or NIC name.
+ * Detaching keeps the disk's file.
+ */
+QC_PUBLIC int qc_vm_attach_disk(qc_ctx *ctx, const char *name, const char *spec, char **ret_dev,
+	bool *ret_live, struct qc_error *err);
+QC_PUBLIC int qc_vm_detach_disk(qc_ctx *ctx, const char *name, const char *disk, bool *ret_live,
+	struct qc_error *err);
+QC_PUBLIC int qc_vm_attach_net(qc_ctx *ctx, const char *name, const char *spec, char **ret_dev,
+	bool *ret_live, struct qc_error *err);
+QC_PUBLIC int qc_vm_detach_net(qc_ctx *ctx, const char *name, const char *nic, bool *ret_live,
 	struct qc_error *err);
 
 /* ------------------------------------------------- images (driver/image.c) */
