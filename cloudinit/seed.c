@@ -192,6 +192,15 @@ int qc_cloudinit_user_data(const struct qc_seed_config *c, char **ret, struct qc
 		}
 	}
 	qc_buf_puts(&b, "growpart:\n  mode: auto\n  devices: [\"/\"]\n");
+	/*
+	 * The end of first boot, on the console, for `qemuctl wait` (issue 11):
+	 * runcmd runs in cloud-init's final stage.  The id is read in the guest,
+	 * so this text does not depend on it (the seed's content hash excludes
+	 * the instance id); final_message cannot carry the instance id.
+	 */
+	qc_buf_puts(&b, "runcmd:\n"
+			"  - [sh, -c, 'echo \"QEMUCTL-READY $(cat /run/cloud-init/.instance-id "
+			"2>/dev/null || cat /var/lib/cloud/data/instance-id)\" >/dev/console']\n");
 	*ret = qc_buf_steal(&b);
 	return 0;
 }

@@ -21,6 +21,7 @@
 #include "driver/image.h"
 #include "driver/network.h"
 #include "driver/seed.h"
+#include "driver/seed_bus.h"
 
 #ifndef RENAME_NOREPLACE
 #define RENAME_NOREPLACE (1 << 0)
@@ -246,6 +247,10 @@ static int build_domain(qc_ctx *ctx, const struct qc_vm_create_opts *o, const ch
 				 &d->seed.network_config, err)) < 0)
 			return rc;
 		qc_driver_seed_disk(d, final_dir);
+		if ((rc = qc_driver_seed_set_bus(d, o->seed_bus, err)) < 0)
+			return rc;
+	} else if (o->seed_bus) {
+		return qc_error_set(err, QC_ERR_INVALID, "--seed-bus has no effect with --no-seed");
 	}
 	/* --accel kvm on a host without usable KVM: refused now, not at the first start */
 	if (d->accel == QC_ACCEL_KVM &&

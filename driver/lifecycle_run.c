@@ -21,6 +21,7 @@
 #include "driver/driver.h"
 #include "driver/firmware.h"
 #include "driver/network.h"
+#include "driver/ready.h"
 #include "driver/seed.h"
 #include "qmp/qmp.h"
 
@@ -194,7 +195,7 @@ static int read_notify(int fd, int64_t deadline, char *buf, size_t size)
 
 static int spawn_monitor(qc_ctx *ctx, struct vm_op *op, char **qemu_argv, const char *rdir,
 	const char *accel, const char *why, const struct qc_network_start *ns, int timeout_ms,
-	struct qc_error *err)
+	const struct qc_domain *d, struct qc_error *err)
 {
 	cleanup_free char *mon = monitor_program();
 	cleanup_free char *dir = qc_driver_vm_dir(ctx, op->name);
@@ -240,6 +241,15 @@ static int spawn_monitor(qc_ctx *ctx, struct vm_op *op, char **qemu_argv, const 
 	for (i = 0; i < ns->n_ports; i++) {
 		qc_strv_push(&av, "--port");
 		qc_strv_pushf(&av, "%u", ns->ports[i]);
+	}
+	/* what the console shows when first boot is done (driver/ready.c) */
+	{
+		cleanup_strv char **markers = qc_driver_ready_markers(d);
+
+		for (i = 0; markers[i]; i++) {
+			qc_strv_push(&av, "--ready-marker");
+			qc_strv_push(&av, markers[i]);
+		}
 	}
 	qc_strv_push(&av, "--");
 	for (i = 0; qemu_argv[i]; i++)
@@ -372,7 +382,8 @@ QC_PUBLIC int qc_vm_start(
 	if ((rc = qc_build_argv(d, &actx, &argv, err)) < 0)
 		return qc_error_prefix(err, "VM '%s'", name);
 	(void) unlinkat(op.dfd, "kill-requested", 0);
-	rc = spawn_monitor(ctx, &op, argv, rdir, qc_accel_name(accel), why, &ns, timeout_ms, err);
+	rc = spawn_monitor(
+		ctx, &op, argv, rdir, qc_accel_name(accel), why, &ns, timeout_ms, d, err);
 	if (rc < 0)
 		return rc;
 	if ((rc = qc_qmp_connect(qmp_path, timeout_ms, &q, err)) < 0 ||

@@ -252,6 +252,8 @@ static int fill_info(const qc_ctx *ctx, const char *name, int vm_dfd, bool with_
 	i->stopped_at_ms = live.monitor_alive ? 0 : live.st.stopped_at_ms;
 	i->accel = dup_or_null(live.st.accel);
 	i->accel_why = dup_or_null(live.st.accel_why);
+	i->ready = live.monitor_alive && live.st.ready;
+	i->ready_after_ms = i->ready ? live.st.ready_after_ms : 0;
 	if (!live.monitor_alive && live.st.exit_reason != QC_EXIT_NONE) {
 		i->exit_reason = qc_xstrdup(qc_exit_reason_name(live.st.exit_reason));
 		i->exit_detail = dup_or_null(live.st.exit_detail);

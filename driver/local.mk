@@ -49,3 +49,4 @@ include driver/seed.mk
 include driver/domain.mk
 include driver/doctor.mk
 include driver/arch.mk
+include driver/day2.mk

@@ -35,5 +35,10 @@ int cli_net_main(struct cli *c, int argc, char **argv);   /* cmd_net.c: net crea
 int cli_seed_main(struct cli *c, int argc, char **argv);  /* cmd_seed.c: seed build */
 int cli_doctor_main(struct cli *c, int argc, char **argv); /* cmd_doctor.c: doctor */
 int cli_autostart_main(struct cli *c, int argc, char **argv); /* cmd_autostart.c */
+/* cmd_day2.c: wait, resize; start/run --wait call cli_wait_ready (timeout_ms 0: default) */
+int cli_wait_main(struct cli *c, int argc, char **argv);
+int cli_resize_main(struct cli *c, int argc, char **argv);
+int cli_wait_ready(struct cli *c, const char *name, int timeout_ms);
+int cli_parse_wait_timeout(const char *cmd, const char *val, int *ret_ms);
 
 #endif

@@ -42,6 +42,8 @@ enum opt_id {
 	O_FORCE,
 	O_FOLLOW,
 	O_JSON,
+	O_WAIT,
+	O_SEED_BUS,
 	O_COUNT
 };
 
@@ -74,6 +76,8 @@ static const struct {
 	[O_FORCE] = {"force", false, false},
 	[O_FOLLOW] = {"follow", false, false},
 	[O_JSON] = {"json", false, false}, /* also accepted after the command */
+	[O_WAIT] = {"wait", false, false},
+	[O_SEED_BUS] = {"seed-bus", true, false},
 };
 
 struct args {
@@ -107,7 +111,7 @@ struct cmd {
 	(B(O_IMAGE) | B(O_DISK_IMAGE) | B(O_KERNEL) | B(O_INITRD) | B(O_APPEND) | B(O_ARCH) |  \
 		B(O_ACCEL) | B(O_CPUS) | B(O_MEMORY) | B(O_DISK_SIZE) | B(O_DISK) | B(O_NET) | \
 		B(O_SHARE) | B(O_HOSTNAME) | B(O_SSH_KEY) | B(O_USER_DATA) | B(O_NETCFG) |     \
-		B(O_NO_SEED))
+		B(O_NO_SEED) | B(O_SEED_BUS))
 
 static const char create_help[] =
 	"  --image NAME         boot disk: an overlay on catalog image NAME\n"
@@ -119,7 +123,9 @@ static const char create_help[] =
 	"  --memory SIZE        RAM, e.g. 512M, 2G (default 512M)\n"
 	"  --disk-size SIZE     grow the boot disk to SIZE\n"
 	"  --disk SIZE|FILE, --net SPEC, --share HOSTDIR:TAG[:ro], --hostname H,\n"
-	"  --ssh-key FILE, --user-data FILE, --network-config FILE, --no-seed\n";
+	"  --ssh-key FILE, --user-data FILE, --network-config FILE, --no-seed\n"
+	"  --seed-bus B         cdrom or virtio: how the seed is attached (default: the\n"
+	"                       arch's: cdrom on x86_64, virtio on aarch64 and ppc64le)\n";
 
 static int cmd_create(struct cli *c, const struct cmd *cmd, struct args *a);
 static int cmd_run(struct cli *c, const struct cmd *cmd, struct args *a);
@@ -137,19 +143,24 @@ static int cmd_qmp(struct cli *c, const struct cmd *cmd, struct args *a);
 static const struct cmd cmds[] = {
 	{"create", "NAME [options]", "define a VM (boot disk overlay, kernel)", create_help,
 		CREATE_OPTS, 1, 1, cmd_create},
-	{"run", "NAME [create options] [--console] [--rm]", "create and start a VM",
+	{"run", "NAME [create options] [--console] [--rm] [--wait [--timeout S]]",
+		"create and start a VM",
 		"  create options (see 'qemuctl create --help'), and:\n"
 		"  --console            attach to the console (Ctrl-] detaches)\n"
-		"  --rm                 with --console: delete the VM when the console ends\n",
-		CREATE_OPTS | B(O_CONSOLE) | B(O_RM), 1, 1, cmd_run},
+		"  --rm                 with --console: delete the VM when the console ends\n"
+		"  --wait               return when the guest finished first boot\n"
+		"  --timeout S          with --wait: seconds to wait (default 300)\n",
+		CREATE_OPTS | B(O_CONSOLE) | B(O_RM) | B(O_WAIT) | B(O_TIMEOUT), 1, 1, cmd_run},
 	{"define", "FILE.xml", "define (or redefine) a VM from domain XML", NULL, 0, 1, 1,
 		cmd_define},
 	{"dumpxml", "NAME", "print a VM's domain XML", NULL, 0, 1, 1, cmd_dumpxml},
 	{"undefine", "NAME", "remove a stopped VM's definition (VMs with disks: delete)", NULL, 0,
 		1, 1, cmd_simple},
-	{"start", "NAME [--paused]", "start a VM",
-		"  --paused             leave the CPUs stopped ('qemuctl resume' starts them)\n",
-		B(O_PAUSED), 1, 1, cmd_start},
+	{"start", "NAME [--paused] [--wait [--timeout S]]", "start a VM",
+		"  --paused             leave the CPUs stopped ('qemuctl resume' starts them)\n"
+		"  --wait               return when the guest finished first boot\n"
+		"  --timeout S          with --wait: seconds to wait (default 300)\n",
+		B(O_PAUSED) | B(O_WAIT) | B(O_TIMEOUT), 1, 1, cmd_start},
 	{"stop", "NAME [--timeout S] [--force]", "shut a VM down (ACPI, then quit, then SIGKILL)",
 		"  --timeout S          seconds to wait for the guest (default 60)\n"
 		"  --force              skip the ACPI power button: quit, then SIGKILL\n",
@@ -343,6 +354,11 @@ static int create_from_args(struct cli *c, const struct cmd *cmd, struct args *a
 	o.user_data = a->val[O_USER_DATA];
 	o.network_config = a->val[O_NETCFG];
 	o.no_seed = a->set[O_NO_SEED];
+	o.seed_bus = a->val[O_SEED_BUS];
+	if (o.seed_bus && strcmp(o.seed_bus, "cdrom") != 0 && strcmp(o.seed_bus, "virtio") != 0)
+		return cli_usage_error(cmd->name, "--seed-bus '%s': use cdrom or virtio", o.seed_bus);
+	if (o.seed_bus && o.no_seed)
+		return cli_usage_error(cmd->name, "--seed-bus has no effect with --no-seed");
 	if (!(ctx = cli_ctx(c)))
 		return CLI_ERROR;
 	if (qc_vm_create(ctx, &o, &err) < 0)
@@ -364,8 +380,16 @@ static int cmd_run(struct cli *c, const struct cmd *cmd, struct args *a)
 	struct qc_error err = {0};
 	int rc;
 
+	int wait_ms = 0;
+
 	if (a->set[O_RM] && !a->set[O_CONSOLE])
 		return cli_usage_error(cmd->name, "run: --rm needs --console");
+	if (a->set[O_WAIT] && a->set[O_CONSOLE])
+		return cli_usage_error(cmd->name, "run: --wait and --console exclude each other");
+	if (a->set[O_TIMEOUT] && !a->set[O_WAIT])
+		return cli_usage_error(cmd->name, "run: --timeout needs --wait");
+	if (a->set[O_TIMEOUT] && cli_parse_wait_timeout(cmd->name, a->val[O_TIMEOUT], &wait_ms) < 0)
+		return CLI_USAGE;
 	if ((rc = create_from_args(c, cmd, a)) != CLI_OK)
 		return rc;
 	if (qc_vm_start(c->ctx, a->pos[0], NULL, &err) < 0) {
@@ -375,9 +399,9 @@ static int cmd_run(struct cli *c, const struct cmd *cmd, struct args *a)
 		return rc;
 	}
 	if (!a->set[O_CONSOLE]) {
-		if (c->verbosity >= 0)
+		if (c->verbosity >= 0 && !a->set[O_WAIT])
 			printf("started VM '%s'\n", a->pos[0]);
-		return CLI_OK;
+		return a->set[O_WAIT] ? cli_wait_ready(c, a->pos[0], wait_ms) : CLI_OK;
 	}
 	rc = cli_cmd_console(c, a->pos[0]);
 	if (a->set[O_RM] && qc_vm_delete(c->ctx, a->pos[0], true, &err) < 0)
@@ -454,14 +478,20 @@ static int cmd_start(struct cli *c, const struct cmd *cmd, struct args *a)
 {
 	struct qc_vm_start_opts o = {.paused = a->set[O_PAUSED]};
 	struct qc_error err = {0};
-	qc_ctx *ctx = cli_ctx(c);
+	qc_ctx *ctx;
+	int wait_ms = 0;
 
-	(void) cmd;
-	if (!ctx)
+	if (a->set[O_WAIT] && a->set[O_PAUSED])
+		return cli_usage_error(cmd->name, "start: --wait and --paused exclude each other");
+	if (a->set[O_TIMEOUT] && !a->set[O_WAIT])
+		return cli_usage_error(cmd->name, "start: --timeout needs --wait");
+	if (a->set[O_TIMEOUT] && cli_parse_wait_timeout(cmd->name, a->val[O_TIMEOUT], &wait_ms) < 0)
+		return CLI_USAGE;
+	if (!(ctx = cli_ctx(c)))
 		return CLI_ERROR;
 	if (qc_vm_start(ctx, a->pos[0], &o, &err) < 0)
 		return cli_error(&err);
-	return CLI_OK;
+	return a->set[O_WAIT] ? cli_wait_ready(c, a->pos[0], wait_ms) : CLI_OK;
 }
 
 static int cmd_stop(struct cli *c, const struct cmd *cmd, struct args *a)
@@ -508,6 +538,9 @@ static const char *state_text(const struct qc_vm_info *i, char *buf, size_t size
 	if ((i->state == QC_VM_STOPPED || i->state == QC_VM_CRASHED) && i->exit_reason)
 		snprintf(buf, size, "%s (%s%s%s)", qc_vm_state_name(i->state), i->exit_reason,
 			i->exit_detail ? ": " : "", i->exit_detail ? i->exit_detail : "");
+	else if (i->ready)
+		snprintf(buf, size, "%s (ready after %.1f s)", qc_vm_state_name(i->state),
+			(double) i->ready_after_ms / 1000.0);
 	else
 		snprintf(buf, size, "%s", qc_vm_state_name(i->state));
 	return buf;
@@ -532,6 +565,9 @@ static void json_info(struct qc_jgen *g, const struct qc_vm_info *i)
 	qc_jgen_kint(g, "monitor_pid", i->monitor_pid);
 	qc_jgen_kint(g, "started_at_ms", i->started_at_ms);
 	qc_jgen_kint(g, "stopped_at_ms", i->stopped_at_ms);
+	qc_jgen_kbool(g, "ready", i->ready);
+	if (i->ready)
+		qc_jgen_kint(g, "ready_after_ms", i->ready_after_ms);
 	qc_jgen_key(g, "last_exit");
 	if (i->exit_reason) {
 		qc_jgen_map_open(g);

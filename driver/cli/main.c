@@ -86,6 +86,8 @@ static void usage(FILE *f)
 	      "  seed build ...                 NoCloud seed ISOs (see 'qemuctl seed --help')\n"
 	      "  doctor                         can this host run VMs, and if not, why\n"
 	      "  autostart NAME|--run|--shutdown  start VMs at boot, stop them at shutdown\n"
+	      "  wait NAME [--timeout S]        wait until the guest finished first boot\n"
+	      "  resize NAME DISK SIZE|+SIZE    grow a disk (offline, or online while running)\n"
 	      "\n"
 	      "'qemuctl COMMAND --help' describes one command.\n",
 		f);
@@ -155,6 +157,10 @@ int main(int argc, char **argv)
 		rc = cli_doctor_main(&c, argc, argv);
 	else if (strcmp(argv[0], "autostart") == 0)
 		rc = cli_autostart_main(&c, argc, argv);
+	else if (strcmp(argv[0], "wait") == 0)
+		rc = cli_wait_main(&c, argc, argv);
+	else if (strcmp(argv[0], "resize") == 0)
+		rc = cli_resize_main(&c, argc, argv);
 	else
 		rc = cli_vm_main(&c, argc, argv);
 	fflush(stdout);

@@ -51,6 +51,7 @@
 #include <sys/syscall.h>
 
 #include "driver/driver.h"
+#include "driver/ready.h"
 #include "qmp/qmp.h"
 
 #define MAX_CLIENTS 16
@@ -77,6 +78,7 @@ struct mon {
 	uint64_t log_size;
 	char shutdown_reason[64]; /* from the SHUTDOWN event, "" when none */
 	struct qc_state st;
+	struct qc_ready_scan ready; /* --ready-marker: first boot done (driver/ready.h) */
 };
 
 static int usage(void)
@@ -116,6 +118,9 @@ static int parse_args(struct mon *m, int argc, char **argv)
 			m->accel = argv[++i];
 		else if (strcmp(a, "--accel-why") == 0)
 			m->accel_why = argv[++i];
+		else if (strcmp(a, "--ready-marker") == 0 &&
+			 m->ready.n_markers < QC_READY_MAX_MARKERS)
+			m->ready.markers[m->ready.n_markers++] = argv[++i];
 		else
 			return -1;
 	}
@@ -271,6 +276,24 @@ static void rotate_log(struct mon *m)
 	m->log_size = 0;
 }
 
+static void append_event(struct mon *m, const char *name, int64_t at_ms, const qc_json *data,
+	const char *k1, const char *v1, const char *k2, const char *v2);
+
+/* The guest announced the end of first boot: state.json says so (atomically). */
+static void record_ready(struct mon *m)
+{
+	struct qc_error err = {0};
+	char after[32];
+
+	m->st.ready = true;
+	m->st.ready_at_ms = qc_realtime_ms();
+	m->st.ready_after_ms = m->st.ready_at_ms - m->st.started_at_ms;
+	if (qc_state_save_nosync(m->vm_dfd, &m->st, &err) < 0)
+		fprintf(stderr, "qemuctl-monitor: %s\n", err.msg);
+	snprintf(after, sizeof(after), "%lld", (long long) m->st.ready_after_ms);
+	append_event(m, "QEMUCTL_READY", m->st.ready_at_ms, NULL, "after_ms", after, NULL, NULL);
+}
+
 static void console_output(struct mon *m, const char *buf, size_t n)
 {
 	size_t i;
@@ -281,6 +304,8 @@ static void console_output(struct mon *m, const char *buf, size_t n)
 		if (m->log_fd >= 0 && qc_write_all(m->log_fd, buf, n, NULL) == 0)
 			m->log_size += n;
 	}
+	if (qc_ready_scan_feed(&m->ready, buf, n))
+		record_ready(m);
 	for (i = 0; i < MAX_CLIENTS; i++) {
 		ssize_t w;
 

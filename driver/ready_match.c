@@ -1,0 +1,92 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * Ready-marker matching on console lines: pure, util only, because
+ * qemuctl-monitor links it (see driver/ready.h).
+ */
+#include "config.h"
+
+#include <string.h>
+
+#include "driver/ready.h"
+
+static bool word_byte(char c)
+{
+	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+	       c == '_' || c == '.' || c == '-';
+}
+
+/* Match the '*'-separated segments of pat in order at line[from...]. */
+static bool match_from(const char *line, size_t len, size_t from, const char *pat, bool anchored)
+{
+	const char *star = strchr(pat, '*');
+	size_t seg = star ? (size_t) (star - pat) : strlen(pat);
+	size_t i;
+
+	for (i = from; i + seg <= len; i++) {
+		if (memcmp(line + i, pat, seg) != 0) {
+			if (anchored)
+				return false;
+			continue;
+		}
+		if (star) {
+			if (match_from(line, len, i + seg, star + 1, false))
+				return true;
+		} else if (seg == 0 || !word_byte(pat[seg - 1]) || i + seg == len ||
+			   !word_byte(line[i + seg])) {
+			return true;
+		}
+		if (anchored)
+			return false;
+	}
+	/* an empty last segment ("...*") matches at the end too */
+	return !star && seg == 0 && from <= len;
+}
+
+bool qc_ready_line_matches(const char *line, size_t len, const char *marker)
+{
+	if (!marker || !*marker)
+		return false;
+	return match_from(line, len, 0, marker, false);
+}
+
+static bool scan_line(struct qc_ready_scan *s)
+{
+	size_t i;
+
+	for (i = 0; i < s->n_markers; i++)
+		if (qc_ready_line_matches(s->line, s->len, s->markers[i]))
+			return true;
+	return false;
+}
+
+bool qc_ready_scan_feed(struct qc_ready_scan *s, const char *buf, size_t n)
+{
+	size_t i;
+
+	if (s->matched || s->n_markers == 0)
+		return false;
+	for (i = 0; i < n; i++) {
+		char c = buf[i];
+
+		if (c == '\n' || c == '\r') {
+			if (s->len && scan_line(s)) {
+				s->matched = true;
+				return true;
+			}
+			s->len = 0;
+			continue;
+		}
+		if (s->len == sizeof(s->line)) {
+			/* an endless line: match what we have, keep a marker's worth */
+			if (scan_line(s)) {
+				s->matched = true;
+				return true;
+			}
+			memmove(s->line, s->line + s->len - QC_READY_MARKER_MAX,
+				QC_READY_MARKER_MAX);
+			s->len = QC_READY_MARKER_MAX;
+		}
+		s->line[s->len++] = c;
+	}
+	return false;
+}
