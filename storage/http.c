@@ -4,9 +4,17 @@
  * ".part" file with Range resume, SHA-256 while streaming, retries with
  * backoff on transient failures, connect and low-speed timeouts, and a
  * progress callback.  CURLcode never leaves this file (STYLE §7).
+ *
+ * libcurl is dlopen()ed on the first download, not linked: with its TLS,
+ * Kerberos, LDAP, SSH, IDN... dependencies it is 35 shared objects whose
+ * loading and constructors cost every qemuctl invocation 6-8 ms, more than
+ * list, destroy or seed build take for their own work (bench/README.md).
+ * The pointers are declared with the type of the real prototypes, so the
+ * compiler still checks every call against <curl/curl.h>.
  */
 #include "config.h"
 
+#include <dlfcn.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
@@ -23,12 +31,104 @@
 #define XFER_BUFSIZE (512 * 1024)
 #define PROGRESS_EVERY_MS 200
 
-static pthread_once_t curl_once = PTHREAD_ONCE_INIT;
-static CURLcode curl_init_rc;
+/* The soname of Debian's libcurl4 (OpenSSL flavour), which -dev we build against. */
+#define CURL_SONAME "libcurl.so.4"
+#define CURL_PACKAGE "libcurl4"
 
-static void curl_init(void)
+/* The few entry points this file uses, typed after <curl/curl.h>. */
+struct curl_fns {
+	__typeof__(curl_global_init) *global_init;
+	__typeof__(curl_easy_init) *easy_init;
+	__typeof__(curl_easy_cleanup) *easy_cleanup;
+	__typeof__(curl_easy_reset) *easy_reset;
+	__typeof__(curl_easy_setopt) *easy_setopt;
+	__typeof__(curl_easy_getinfo) *easy_getinfo;
+	__typeof__(curl_easy_perform) *easy_perform;
+	__typeof__(curl_easy_strerror) *easy_strerror;
+};
+
+static pthread_mutex_t curl_mu = PTHREAD_MUTEX_INITIALIZER;
+static struct curl_fns curl_fns; /* valid once curl_ready (under curl_mu) */
+static bool curl_ready;
+
+/* dlopen() soname and resolve the table; *ret_dl and *f are set only on success. */
+static int curl_open(const char *soname, void **ret_dl, struct curl_fns *f, struct qc_error *err)
 {
-	curl_init_rc = curl_global_init(CURL_GLOBAL_DEFAULT);
+	struct curl_fns t;
+	void *dl = dlopen(soname, RTLD_NOW | RTLD_LOCAL);
+
+	if (!dl)
+		return qc_error_set(err, QC_ERR_UNSUPPORTED,
+			"cannot load libcurl: %s; install the Debian package " CURL_PACKAGE
+			" (apt-get install " CURL_PACKAGE ")",
+			dlerror());
+#define CURL_SYM(member, name)                                                           \
+	do {                                                                             \
+		if (!(t.member = (__typeof__(t.member)) dlsym(dl, name))) {              \
+			int _r = qc_error_set(err, QC_ERR_UNSUPPORTED,                   \
+				"cannot load libcurl: %s has no %s; install the Debian " \
+				"package " CURL_PACKAGE " (>= 7.68)",                    \
+				soname, name);                                           \
+			dlclose(dl);                                                     \
+			return _r;                                                       \
+		}                                                                        \
+	} while (0)
+	CURL_SYM(global_init, "curl_global_init");
+	CURL_SYM(easy_init, "curl_easy_init");
+	CURL_SYM(easy_cleanup, "curl_easy_cleanup");
+	CURL_SYM(easy_reset, "curl_easy_reset");
+	CURL_SYM(easy_setopt, "curl_easy_setopt");
+	CURL_SYM(easy_getinfo, "curl_easy_getinfo");
+	CURL_SYM(easy_perform, "curl_easy_perform");
+	CURL_SYM(easy_strerror, "curl_easy_strerror");
+#undef CURL_SYM
+	*ret_dl = dl;
+	*f = t;
+	return 0;
+}
+
+int qc_http_curl_probe(const char *soname, struct qc_error *err)
+{
+	struct curl_fns f;
+	void *dl;
+	int r;
+
+	if ((r = curl_open(soname ? soname : CURL_SONAME, &dl, &f, err)) < 0)
+		return r;
+	dlclose(dl);
+	return 0;
+}
+
+/*
+ * Load libcurl and run curl_global_init() once per process, under a lock
+ * (curl_global_init() is not thread-safe before 7.84).  A failed load is
+ * retried by the next caller; the library is never unloaded.
+ */
+static int curl_load(const struct curl_fns **ret, struct qc_error *err)
+{
+	int r = 0;
+
+	pthread_mutex_lock(&curl_mu);
+	if (!curl_ready) {
+		struct curl_fns f;
+		void *dl;
+		CURLcode rc;
+
+		if ((r = curl_open(CURL_SONAME, &dl, &f, err)) == 0) {
+			if ((rc = f.global_init(CURL_GLOBAL_DEFAULT)) != CURLE_OK) {
+				/* not dlclose()d: a half-done init may have left threads or atexit hooks */
+				r = qc_error_set(
+					err, QC_ERR_HTTP, "libcurl init: %s", f.easy_strerror(rc));
+			} else {
+				curl_fns = f;
+				curl_ready = true;
+			}
+		}
+	}
+	pthread_mutex_unlock(&curl_mu);
+	if (r == 0)
+		*ret = &curl_fns;
+	return r;
 }
 
 int qc_http_check_url(const char *url, bool allow_http, struct qc_error *err)
@@ -191,6 +291,7 @@ static void hasher_free(struct hasher *h)
 struct xfer {
 	const char *url;
 	const struct qc_http_opts *o;
+	const struct curl_fns *f; /* libcurl, loaded */
 	CURL *curl;
 	bool is_http;
 	/* memory mode */
@@ -222,7 +323,7 @@ static int check_resume(struct xfer *x)
 	x->checked_status = true;
 	if (!x->is_http || x->start_offset == 0)
 		return 0;
-	curl_easy_getinfo(x->curl, CURLINFO_RESPONSE_CODE, &code);
+	x->f->easy_getinfo(x->curl, CURLINFO_RESPONSE_CODE, &code);
 	if (code == 206)
 		return 0;
 	/* 200: the whole file is coming; drop what we had (hasher first: it maps the file). */
@@ -369,43 +470,44 @@ static const char *http_reason(long code)
 
 static int setup(CURL *c, struct xfer *x, char *errbuf)
 {
+	const struct curl_fns *f = x->f;
 	const struct qc_http_opts *o = x->o;
 	const char *protos = o && o->allow_http ? "http,https,file" : "https,file";
 	const char *redir = o && o->allow_http ? "http,https" : "https";
 
-	curl_easy_setopt(c, CURLOPT_URL, x->url);
-	curl_easy_setopt(c, CURLOPT_ERRORBUFFER, errbuf);
+	f->easy_setopt(c, CURLOPT_URL, x->url);
+	f->easy_setopt(c, CURLOPT_ERRORBUFFER, errbuf);
 #if LIBCURL_VERSION_NUM >= 0x075500
-	curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, protos);
-	curl_easy_setopt(c, CURLOPT_REDIR_PROTOCOLS_STR, redir);
+	f->easy_setopt(c, CURLOPT_PROTOCOLS_STR, protos);
+	f->easy_setopt(c, CURLOPT_REDIR_PROTOCOLS_STR, redir);
 #else
-	curl_easy_setopt(c, CURLOPT_PROTOCOLS,
+	f->easy_setopt(c, CURLOPT_PROTOCOLS,
 		(long) (CURLPROTO_HTTPS | CURLPROTO_FILE |
 			(o && o->allow_http ? CURLPROTO_HTTP : 0)));
-	curl_easy_setopt(c, CURLOPT_REDIR_PROTOCOLS,
+	f->easy_setopt(c, CURLOPT_REDIR_PROTOCOLS,
 		(long) (CURLPROTO_HTTPS | (o && o->allow_http ? CURLPROTO_HTTP : 0)));
 	(void) protos;
 	(void) redir;
 #endif
-	curl_easy_setopt(c, CURLOPT_FOLLOWLOCATION, 1L);
-	curl_easy_setopt(c, CURLOPT_MAXREDIRS, 5L);
-	curl_easy_setopt(c, CURLOPT_FAILONERROR, 1L);
-	curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
-	curl_easy_setopt(c, CURLOPT_USERAGENT, "qemuctl/" PACKAGE_VERSION);
-	curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT,
+	f->easy_setopt(c, CURLOPT_FOLLOWLOCATION, 1L);
+	f->easy_setopt(c, CURLOPT_MAXREDIRS, 5L);
+	f->easy_setopt(c, CURLOPT_FAILONERROR, 1L);
+	f->easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
+	f->easy_setopt(c, CURLOPT_USERAGENT, "qemuctl/" PACKAGE_VERSION);
+	f->easy_setopt(c, CURLOPT_CONNECTTIMEOUT,
 		(long) (o && o->connect_timeout_s > 0 ? o->connect_timeout_s : 30));
-	curl_easy_setopt(c, CURLOPT_LOW_SPEED_TIME,
+	f->easy_setopt(c, CURLOPT_LOW_SPEED_TIME,
 		(long) (o && o->low_speed_time_s > 0 ? o->low_speed_time_s : 60));
-	curl_easy_setopt(c, CURLOPT_LOW_SPEED_LIMIT,
+	f->easy_setopt(c, CURLOPT_LOW_SPEED_LIMIT,
 		(long) (o && o->low_speed_limit > 0 ? o->low_speed_limit : 1024));
-	curl_easy_setopt(c, CURLOPT_BUFFERSIZE, (long) XFER_BUFSIZE);
-	curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, write_cb);
-	curl_easy_setopt(c, CURLOPT_WRITEDATA, x);
-	curl_easy_setopt(c, CURLOPT_XFERINFOFUNCTION, xferinfo_cb);
-	curl_easy_setopt(c, CURLOPT_XFERINFODATA, x);
-	curl_easy_setopt(c, CURLOPT_NOPROGRESS, 0L);
+	f->easy_setopt(c, CURLOPT_BUFFERSIZE, (long) XFER_BUFSIZE);
+	f->easy_setopt(c, CURLOPT_WRITEFUNCTION, write_cb);
+	f->easy_setopt(c, CURLOPT_WRITEDATA, x);
+	f->easy_setopt(c, CURLOPT_XFERINFOFUNCTION, xferinfo_cb);
+	f->easy_setopt(c, CURLOPT_XFERINFODATA, x);
+	f->easy_setopt(c, CURLOPT_NOPROGRESS, 0L);
 	/* Content we hash must be the bytes on the server, not a decoded form. */
-	curl_easy_setopt(c, CURLOPT_HTTP_CONTENT_DECODING, 0L);
+	f->easy_setopt(c, CURLOPT_HTTP_CONTENT_DECODING, 0L);
 	return 0;
 }
 
@@ -432,17 +534,17 @@ static int perform(struct xfer *x, bool *transient, long *ret_code, struct qc_er
 	long code = 0;
 
 	*transient = false;
-	curl_easy_reset(x->curl);
+	x->f->easy_reset(x->curl);
 	setup(x->curl, x, errbuf);
 	if (!x->mem && x->offset > 0)
-		curl_easy_setopt(x->curl, CURLOPT_RESUME_FROM_LARGE, (curl_off_t) x->offset);
+		x->f->easy_setopt(x->curl, CURLOPT_RESUME_FROM_LARGE, (curl_off_t) x->offset);
 	x->start_offset = x->mem ? 0 : x->offset;
 	x->checked_status = false;
 	x->t_start = x->t_last = qc_now_ms();
 	x->bytes_at_start = x->start_offset;
 	x->t_last -= PROGRESS_EVERY_MS;
-	rc = curl_easy_perform(x->curl);
-	curl_easy_getinfo(x->curl, CURLINFO_RESPONSE_CODE, &code);
+	rc = x->f->easy_perform(x->curl);
+	x->f->easy_getinfo(x->curl, CURLINFO_RESPONSE_CODE, &code);
 	*ret_code = code;
 	if (rc == CURLE_OK)
 		return 0;
@@ -463,20 +565,20 @@ static int perform(struct xfer *x, bool *transient, long *ret_code, struct qc_er
 	if (rc == CURLE_UNSUPPORTED_PROTOCOL)
 		return qc_error_set(err, QC_ERR_HTTP,
 			"download '%s': %s (plain http needs an http:// stream URL)", x->url,
-			*errbuf ? errbuf : curl_easy_strerror(rc));
+			*errbuf ? errbuf : x->f->easy_strerror(rc));
 	*transient = transient_curl(rc);
 	return qc_error_set(err, QC_ERR_HTTP, "download '%s': %s", x->url,
-		*errbuf ? errbuf : curl_easy_strerror(rc));
+		*errbuf ? errbuf : x->f->easy_strerror(rc));
 }
 
-static int new_curl(CURL **ret, struct qc_error *err)
+static int new_curl(struct xfer *x, struct qc_error *err)
 {
-	pthread_once(&curl_once, curl_init);
-	if (curl_init_rc != CURLE_OK)
-		return qc_error_set(
-			err, QC_ERR_HTTP, "libcurl init: %s", curl_easy_strerror(curl_init_rc));
-	*ret = curl_easy_init();
-	if (!*ret)
+	int r;
+
+	if ((r = curl_load(&x->f, err)) < 0)
+		return qc_error_prefix(err, "download '%s'", x->url);
+	x->curl = x->f->easy_init();
+	if (!x->curl)
 		return qc_error_set(err, QC_ERR_HTTP, "libcurl: cannot create a handle");
 	return 0;
 }
@@ -491,7 +593,7 @@ int qc_http_get(const char *url, const struct qc_http_opts *o, size_t max, char 
 
 	if ((r = qc_http_check_url(url, o && o->allow_http, err)) < 0)
 		return r;
-	if ((r = new_curl(&x.curl, err)) < 0)
+	if ((r = new_curl(&x, err)) < 0)
 		return r;
 	x.is_http = !qc_str_has_prefix(url, "file://");
 	for (int attempt = 0;; attempt++) {
@@ -507,7 +609,7 @@ int qc_http_get(const char *url, const struct qc_http_opts *o, size_t max, char 
 		qc_sleep_ms(delay);
 		delay *= 2;
 	}
-	curl_easy_cleanup(x.curl);
+	x.f->easy_cleanup(x.curl);
 	if (r < 0)
 		return r;
 	if (ret_len)
@@ -551,7 +653,7 @@ int qc_http_download(const char *url, const struct qc_http_opts *o, int dirfd,
 		return qc_error_set(err, EAGAIN, "download '%s': cannot start a thread", url);
 	if (expect_size && x.offset == expect_size)
 		goto done; /* finished earlier, e.g. killed before the rename */
-	if ((r = new_curl(&x.curl, err)) < 0)
+	if ((r = new_curl(&x, err)) < 0)
 		goto fail;
 	x.is_http = !qc_str_has_prefix(url, "file://");
 	if (x.offset)
@@ -580,7 +682,7 @@ int qc_http_download(const char *url, const struct qc_http_opts *o, int dirfd,
 		qc_sleep_ms(delay);
 		delay *= 2;
 	}
-	curl_easy_cleanup(x.curl);
+	x.f->easy_cleanup(x.curl);
 	if (r < 0)
 		goto fail;
 done:

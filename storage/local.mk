@@ -25,6 +25,13 @@ tests_unit_check_storage_img_SOURCES = tests/unit/check_storage_img.c tests/unit
 tests_unit_check_storage_img_CFLAGS = $(UNIT_CFLAGS)
 tests_unit_check_storage_img_LDADD = $(QC_STORAGE_LIBS) $(CHECK_LIBS)
 
+# libcurl is dlopen()ed by the first download: not loaded before, error text when missing.
+check_PROGRAMS += tests/unit/check_storage_http
+TESTS += tests/unit/check_storage_http
+tests_unit_check_storage_http_SOURCES = tests/unit/check_storage_http.c tests/unit/unit.h
+tests_unit_check_storage_http_CFLAGS = $(UNIT_CFLAGS)
+tests_unit_check_storage_http_LDADD = $(QC_STORAGE_LIBS) $(CHECK_LIBS)
+
 # Image sync against tests/integration/httpd.py on 127.0.0.1 (Range resume,
 # cuts, 404/500, bad SHA-256, malformed index, file:// streams, concurrency).
 check_PROGRAMS += tests/unit/check_storage_sync

@@ -160,6 +160,12 @@ int qc_http_download(const char *url, const struct qc_http_opts *o, int dirfd,
 	struct qc_error *err);
 /* Is url a scheme we accept with these options?  The message names the fix. */
 int qc_http_check_url(const char *url, bool allow_http, struct qc_error *err);
+/*
+ * libcurl is dlopen()ed on the first download.  Can soname (NULL: the one
+ * downloads use) be loaded with every function http.c needs?  For tests and
+ * `doctor`; the error names the Debian package to install.
+ */
+int qc_http_curl_probe(const char *soname, struct qc_error *err);
 
 /* ====================================================== simplestreams.c */
 
