@@ -19,6 +19,7 @@
 #include "driver/driver.h"
 #include "driver/network.h"
 #include "qmp/qmp.h"
+#include "storage/storage.h"
 
 #define LIVE_QMP_TIMEOUT_MS 2000
 
@@ -205,6 +206,20 @@ static bool summary_load(int dfd, struct qc_vm_info *i)
 	return true;
 }
 
+/* " virtual 10 GiB, allocated 196 KiB" of a boot or data disk (qemu-img info -U), else "". */
+static char *disk_sizes(const struct qc_disk *dk)
+{
+	cleanup_img_info struct qc_img_info *ii = NULL;
+	char v[32], a[32];
+
+	if (dk->role == QC_ROLE_SEED ||
+		qc_img_info(dk->path, dk->format ? dk->format : "raw", false, &ii, NULL) < 0)
+		return qc_xstrdup("");
+	qc_format_size(ii->chain[0].virtual_size, v, sizeof(v));
+	qc_format_size(ii->chain[0].actual_size, a, sizeof(a));
+	return qc_xasprintf(" virtual %s, allocated %s", v, a);
+}
+
 /* Fill info from an open VM dir.  with_disks: the detailed form for `info`. */
 static int fill_info(const qc_ctx *ctx, const char *name, int vm_dfd, bool with_disks,
 	struct qc_vm_info **ret, struct qc_error *err)
@@ -264,15 +279,17 @@ static int fill_info(const qc_ctx *ctx, const char *name, int vm_dfd, bool with_
 
 		for (k = 0; k < d->n_disks; k++) {
 			const struct qc_disk *dk = &d->disks[k];
+			cleanup_free char *sizes = disk_sizes(dk);
 
 			if (dk->backing)
-				qc_strv_pushf(&v, "%s %s (%s, backing %s %s)", dk->name, dk->path,
+				qc_strv_pushf(&v, "%s %s (%s, backing %s %s)%s", dk->name, dk->path,
 					dk->format ? dk->format : "raw",
-					dk->backing_format ? dk->backing_format : "?", dk->backing);
+					dk->backing_format ? dk->backing_format : "?", dk->backing,
+					sizes);
 			else
-				qc_strv_pushf(&v, "%s %s (%s%s)", dk->name, dk->path,
+				qc_strv_pushf(&v, "%s %s (%s%s)%s", dk->name, dk->path,
 					dk->format ? dk->format : "raw",
-					dk->readonly ? ", read-only" : "");
+					dk->readonly ? ", read-only" : "", sizes);
 		}
 		if (!v.v)
 			qc_strv_push(&v, "(none)");

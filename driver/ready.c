@@ -191,6 +191,12 @@ QC_PUBLIC int qc_vm_console_tail(
 				qc_strv_push_take(&lines, qc_buf_steal(&cur));
 				continue;
 			}
+			if (c == 0x1b && i + 1 < len && buf[i + 1] == '[') {
+				/* a CSI escape sequence (the shell's cursor queries) */
+				for (i += 2; i < len && !((buf[i] >= '@' && buf[i] <= '~')); i++)
+					;
+				continue;
+			}
 			if (c < 0x20 && c != '\t')
 				continue;
 			qc_buf_putc(&cur, (char) c);

@@ -87,7 +87,9 @@ int cli_wait_ready(struct cli *c, const char *name, int timeout_ms)
 		fputs("\r\033[K", stderr);
 	if (rc < 0) {
 		cli_error(&err);
-		if (err.code == ETIMEDOUT || err.code == QC_ERR_STATE)
+		/* a run that timed out or ended: what the guest said last */
+		if (err.code == ETIMEDOUT ||
+			(err.code == QC_ERR_STATE && strstr(err.msg, "before it was ready")))
 			print_tail(ctx, name);
 		return CLI_ERROR;
 	}
