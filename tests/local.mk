@@ -11,3 +11,4 @@ print-tests:
 guest:
 	$(top_srcdir)/tests/guest/build-guest --arch x86_64 --out $(abs_top_builddir)/tests/guest/cache/x86_64
 include tests/fuzz/local.mk
+include tests/slow.mk

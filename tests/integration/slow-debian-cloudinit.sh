@@ -1,0 +1,132 @@
+#!/bin/bash
+# slow-debian-cloudinit: a real Debian 12 cloud guest (tests/guest/build-debian:
+# debootstrap'd cloud-init, openssh-server, sudo, growpart) applies a qemuctl
+# seed with its own cloud-init:
+#   - create as an overlay with --hostname, --ssh-key (a key made here),
+#     --disk-size larger than the image and a #cloud-config --user-data with
+#     write_files and runcmd; start
+#   - runcmd's marker on the serial console (hostname and the written file)
+#   - `qemuctl ssh NAME -- ...` with qemuctl's own key, no setup: hostname,
+#     the written file, passwordless sudo, cloud-init finished without errors,
+#     the root file system grown to the disk
+#   - plain `ssh -i <test key>` to the forwarded port as the image's default
+#     user (debian) and as qemuctl's user
+#   - `qemuctl wait` / info ready when this qemuctl has them
+#   - graceful stop (ACPI poweroff through systemd), delete
+# Not in TESTS: `make check-slow` (tests/slow.mk).  Needs root the first time
+# (debootstrap); the image is cached under $QC_GUEST_CACHE/debian-amd64.
+# QC_SLOW_ACCEL=tcg|kvm|auto (default tcg: what CI has).
+. "$(dirname "$0")/lib.sh"
+
+t_start=$SECONDS
+accel=${QC_SLOW_ACCEL:-tcg}
+boot_timeout=${QC_SLOW_BOOT_TIMEOUT:-900}
+
+t0=$SECONDS
+if [ ! -s "$QC_GUEST_CACHE/debian-amd64/env" ] && [ "$(id -u)" -ne 0 ]; then
+	fail "no Debian guest in $QC_GUEST_CACHE/debian-amd64 and building one needs root (debootstrap): run tests/guest/build-debian as root once"
+fi
+"$QC_SRCDIR/tests/guest/build-debian" --out "$QC_GUEST_CACHE/debian-amd64" ||
+	fail "building the Debian guest failed (tests/guest/build-debian)"
+# shellcheck disable=SC1090,SC1091
+. "$QC_GUEST_CACHE/debian-amd64/env"
+log "Debian guest ready in $((SECONDS - t0)) s (kernel $GUEST_KERNEL_VERSION, root $GUEST_ROOT_MIB MiB)"
+command -v ssh >/dev/null || fail "ssh (openssh-client) is needed"
+command -v ssh-keygen >/dev/null || fail "ssh-keygen (openssh-client) is needed"
+
+name=deb1
+host=qc-deb-ci1
+mark="cloud-init-wrote-$$-$RANDOM"
+ssh-keygen -q -t ed25519 -N '' -C qc-slow-test -f "$SCRATCH/testkey"
+cat >"$SCRATCH/user-data" <<EOF
+#cloud-config
+write_files:
+  - path: /etc/qc-slow-test
+    permissions: '0644'
+    content: |
+      $mark
+runcmd:
+  - [ sh, -c, 'echo "QC-SLOW-RUNCMD host=\$(hostname) file=\$(cat /etc/qc-slow-test)" >/dev/console' ]
+EOF
+disk_mib=$((GUEST_ROOT_MIB + 1024))
+
+qc create "$name" --accel "$accel" --memory 1G --disk-image "$GUEST_ROOT" \
+	--disk-size "${disk_mib}M" --kernel "$GUEST_KERNEL" --initrd "$GUEST_INITRD" \
+	--append "$GUEST_APPEND" --hostname "$host" --ssh-key "$SCRATCH/testkey.pub" \
+	--user-data "$SCRATCH/user-data" >/dev/null
+ok "create $name from $GUEST_ROOT (overlay, disk ${disk_mib} MiB, accel $accel)"
+vm="$ROOT/vms/$name"
+assert_file "$vm/seed.iso"
+
+have_wait=0
+if "$QC" --help 2>&1 | grep -Eq '^ +wait '; then
+	have_wait=1
+fi
+
+t_boot=$SECONDS
+qc start "$name"
+ok "start $name"
+if [ "$have_wait" = 1 ]; then
+	qc wait "$name" --timeout "$boot_timeout" >/dev/null ||
+		fail "qemuctl wait $name failed"
+	ok "qemuctl wait: ready after $((SECONDS - t_boot)) s"
+	assert_match "$(qc info "$name")" 'ready' "info shows the VM ready"
+fi
+# cloud-init's runcmd (final stage) prints the marker on the serial console
+wait_for_text "$vm/console.log" "QC-SLOW-RUNCMD host=$host file=$mark" "$boot_timeout"
+t_ready=$((SECONDS - t_boot))
+ok "runcmd ran after write_files and set-hostname: marker on the console after $t_ready s"
+wait_for_text "$vm/console.log" 'Cloud-init v\. .* finished at' 120
+ok "cloud-init final message on the console"
+
+# qemuctl ssh with qemuctl's own key (sshd may still be settling)
+qssh() { qc ssh "$name" -- "$@" </dev/null 2>>"$SCRATCH/ssh.err"; }
+wait_until 120 qssh true
+out=$(qssh cat /etc/hostname)
+assert_eq "$out" "$host" "qemuctl ssh: /etc/hostname"
+out=$(qssh cat /etc/qc-slow-test)
+assert_eq "$out" "$mark" "qemuctl ssh: the write_files file"
+out=$(qssh sudo -n id -u)
+assert_eq "$out" "0" "qemuctl ssh: passwordless sudo"
+out=$(qssh sudo -n cloud-init status --wait)
+assert_match "$out" 'status: done' "cloud-init status: done"
+out=$(qssh sudo -n cat /run/cloud-init/result.json)
+assert_match "$(printf '%s' "$out" | tr -d ' \n')" '"errors":\[\]' "cloud-init result: no errors"
+out=$(qssh sudo -n cloud-init query ds)
+assert_match "$out" 'NoCloud|nocloud' "the datasource is NoCloud"
+# growpart/resizefs: the root file system fills the larger disk
+size=$(qssh df -m --output=size / | tail -n 1 | tr -d ' ')
+[ "$size" -gt $((GUEST_ROOT_MIB + 512)) ] ||
+	fail "root file system is $size MiB, not grown to the ${disk_mib} MiB disk (image $GUEST_ROOT_MIB MiB)"
+ok "root file system grew: $size MiB on a ${disk_mib} MiB disk (image $GUEST_ROOT_MIB MiB)"
+
+# plain ssh with the test's own key to the forwarded port
+port=$(qc --json info "$name" | python3 -c '
+import json, sys
+d = json.load(sys.stdin)
+def walk(o):
+    if isinstance(o, dict):
+        if o.get("guest_port") == 22 and "host_port" in o:
+            print(o["host_port"]); sys.exit(0)
+        for v in o.values(): walk(v)
+    elif isinstance(o, list):
+        for v in o: walk(v)
+walk(d)
+sys.exit(1)') || fail "no forwarded ssh port in 'qemuctl --json info $name': $(qc --json info "$name")"
+sshopts=(-F /dev/null -o BatchMode=yes -o IdentitiesOnly=yes -o StrictHostKeyChecking=no
+	-o UserKnownHostsFile=/dev/null -o LogLevel=ERROR -o ConnectTimeout=20
+	-i "$SCRATCH/testkey" -p "$port")
+for user in debian qemuctl; do
+	out=$(ssh "${sshopts[@]}" "$user@127.0.0.1" cat /etc/qc-slow-test </dev/null) ||
+		fail "ssh -i testkey $user@127.0.0.1:$port failed"
+	assert_eq "$out" "$mark" "ssh -i <test key> as $user (port $port)"
+done
+
+# a graceful stop: systemd powers off on the ACPI button
+t0=$SECONDS
+qc stop "$name" --timeout 180 >/dev/null
+assert_match "$(qc info "$name")" 'stopped|shut ?off' "stopped"
+ok "graceful stop in $((SECONDS - t0)) s"
+qc delete "$name" >/dev/null
+assert_no_file "$vm"
+log "timings: boot-to-runcmd ${t_ready} s, total $((SECONDS - t_start)) s (accel $accel)"

@@ -1,0 +1,14 @@
+# tests/slow.mk: `make check-slow`, the tests too slow for `make check` (not
+# in TESTS): a real Debian 12 cloud guest (tests/guest/build-debian, built
+# with debootstrap as root, cached under $QC_GUEST_CACHE/debian-amd64) that
+# applies a qemuctl seed with its own cloud-init under TCG.
+SLOW_TESTS = tests/integration/slow-debian-cloudinit.sh
+dist_noinst_SCRIPTS += $(SLOW_TESTS) tests/guest/build-debian
+
+.PHONY: check-slow
+check-slow: qemuctl qemuctl-monitor
+	@fail=0; for t in $(SLOW_TESTS); do \
+		start=$$(date +%s); \
+		if env $(TESTS_ENVIRONMENT) bash $(srcdir)/$$t; then r=PASS; else r=FAIL; fail=1; fi; \
+		echo "$$r: $$t ($$(( $$(date +%s) - start )) s)"; \
+	done; exit $$fail
