@@ -93,7 +93,7 @@ expect_fail() {
 }
 
 assert_eq() { [ "$1" = "$2" ] || fail "${3:-values differ}: got '$1', expected '$2'"; ok "${3:-equal}: $2"; }
-assert_match() { printf '%s' "$1" | grep -Eq -- "$2" || fail "${3:-no match}: '$1' !~ /$2/"; ok "${3:-matches} /$2/"; }
+assert_match() { grep -Eq -- "$2" <<<"$1" || fail "${3:-no match}: '$1' !~ /$2/"; ok "${3:-matches} /$2/"; }
 assert_file() { [ -e "$1" ] || fail "missing file $1"; ok "exists: $1"; }
 assert_no_file() { [ ! -e "$1" ] || fail "file should not exist: $1"; ok "absent: $1"; }
 
