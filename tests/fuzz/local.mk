@@ -30,7 +30,7 @@ FUZZ_LIB_SRCS = $(filter %.c,$(libqcutil_a_SOURCES) $(libqcqmp_a_SOURCES) \
 FUZZ_LIB_OBJS = $(patsubst %.c,tests/fuzz/obj/%.o,$(FUZZ_LIB_SRCS))
 FUZZ_PROGS = $(patsubst %,tests/fuzz/fuzz-%,$(FUZZ_HARNESSES))
 
-EXTRA_DIST += tests/fuzz/fuzz.h tests/fuzz/xml.dict tests/fuzz/qmp.dict tests/fuzz/json.dict $(patsubst %,tests/fuzz/fuzz-%.c,$(FUZZ_HARNESSES)) \
+EXTRA_DIST += tests/README.md tests/fuzz/fuzz.h tests/fuzz/xml.dict tests/fuzz/qmp.dict tests/fuzz/json.dict $(patsubst %,tests/fuzz/fuzz-%.c,$(FUZZ_HARNESSES)) \
 	tests/fuzz/corpus
 
 .PHONY: fuzz fuzz-smoke fuzz-clean $(patsubst %,fuzz-run-%,$(FUZZ_HARNESSES))
