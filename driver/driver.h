@@ -47,6 +47,7 @@ struct qc_ctx {
 #define QC_VM_EVENTS "events.jsonl"
 #define QC_VM_QEMU_LOG "qemu.log"
 #define QC_CONSOLE_LOG_MAX (2u << 20) /* rotated to console.log.1 past this */
+#define QC_EVENTS_MAX (1u << 20) /* rotated to events.jsonl.1 past this */
 
 /* ---- ctx.c */
 /* Default state root for this user (no env lookup). */

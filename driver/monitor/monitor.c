@@ -276,6 +276,19 @@ static void rotate_log(struct mon *m)
 	m->log_size = 0;
 }
 
+/* events.jsonl is bounded like console.log: past the bound it moves to events.jsonl.1. */
+static void rotate_events(struct mon *m)
+{
+	struct stat st;
+
+	if (fstat(m->events_fd, &st) < 0 || (uint64_t) st.st_size <= QC_EVENTS_MAX)
+		return;
+	(void) renameat(m->vm_dfd, QC_VM_EVENTS, m->vm_dfd, QC_VM_EVENTS ".1");
+	close(m->events_fd);
+	m->events_fd = openat(m->vm_dfd, QC_VM_EVENTS,
+		O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC | O_NOFOLLOW, 0600);
+}
+
 static void append_event(struct mon *m, const char *name, int64_t at_ms, const qc_json *data,
 	const char *k1, const char *v1, const char *k2, const char *v2);
 
@@ -429,6 +442,7 @@ static void append_event(struct mon *m, const char *name, int64_t at_ms, const q
 	line = qc_xrealloc(line, len + 2);
 	line[len++] = '\n';
 	(void) qc_write_all(m->events_fd, line, len, NULL);
+	rotate_events(m);
 }
 
 static void drain_events(struct mon *m)
