@@ -8,7 +8,9 @@
  *
  * The harness runs in an empty temp directory holding one directory "d",
  * so relative --share/--disk paths hit nothing else; absolute --disk paths
- * are skipped (they would run qemu-img on host files).
+ * are skipped (they would run qemu-img on host files).  Because of that
+ * chdir(), give the harness absolute corpus and -artifact_prefix paths (the
+ * make targets do).
  */
 #include "config.h"
 
