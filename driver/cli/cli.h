@@ -29,6 +29,13 @@ int cli_error(const struct qc_error *err);
 /* "qemuctl: error: ..." + a usage hint; returns CLI_USAGE. */
 int cli_usage_error(const char *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
+/*
+ * Value of "--opt VALUE" or "--opt=VALUE" at argv[*i] (advancing *i past a
+ * separate VALUE); NULL when argv[*i] is not opt, or when VALUE is missing,
+ * which *missing then says.
+ */
+const char *cli_opt_value(int argc, char **argv, int *i, const char *opt, bool *missing);
+
 /* Command groups implemented outside cmd_vm.c; argv[0] is the group name. */
 int cli_image_main(struct cli *c, int argc, char **argv); /* cmd_image.c: image sync|import|list|rm */
 int cli_net_main(struct cli *c, int argc, char **argv);   /* cmd_net.c: net create|list|rm */

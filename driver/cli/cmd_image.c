@@ -27,23 +27,6 @@ static void image_usage(FILE *f)
 		f);
 }
 
-static const char *opt_value(int argc, char **argv, int *i, const char *opt, bool *missing)
-{
-	size_t len = strlen(opt);
-
-	*missing = false;
-	if (strncmp(argv[*i], opt, len))
-		return NULL;
-	if (argv[*i][len] == '=')
-		return argv[*i] + len + 1;
-	if (argv[*i][len])
-		return NULL;
-	if (*i + 1 >= argc) {
-		*missing = true;
-		return NULL;
-	}
-	return argv[++*i];
-}
 
 /* ---------------------------------------------------------------- progress */
 
@@ -203,11 +186,11 @@ static int image_sync(struct cli *c, int argc, char **argv)
 		const char *v;
 		bool missing;
 
-		if ((v = opt_value(argc, argv, &i, "--arch", &missing)))
+		if ((v = cli_opt_value(argc, argv, &i, "--arch", &missing)))
 			o.arch = v;
-		else if (!missing && (v = opt_value(argc, argv, &i, "--stream", &missing)))
+		else if (!missing && (v = cli_opt_value(argc, argv, &i, "--stream", &missing)))
 			o.stream = v;
-		else if (!missing && (v = opt_value(argc, argv, &i, "--name", &missing)))
+		else if (!missing && (v = cli_opt_value(argc, argv, &i, "--name", &missing)))
 			o.name = v;
 		else if (missing)
 			return cli_usage_error("image", "%s needs a value", argv[i]);
@@ -264,9 +247,9 @@ static int image_import(struct cli *c, int argc, char **argv)
 		const char *v;
 		bool missing;
 
-		if ((v = opt_value(argc, argv, &i, "--arch", &missing)))
+		if ((v = cli_opt_value(argc, argv, &i, "--arch", &missing)))
 			o.arch = v;
-		else if (!missing && (v = opt_value(argc, argv, &i, "--sha256", &missing)))
+		else if (!missing && (v = cli_opt_value(argc, argv, &i, "--sha256", &missing)))
 			o.sha256 = v;
 		else if (missing)
 			return cli_usage_error("image", "%s needs a value", argv[i]);

@@ -25,24 +25,6 @@ static void net_usage(FILE *f)
 		f);
 }
 
-/* Value of an option given as "--opt VALUE" or "--opt=VALUE"; NULL when argv[*i] is not it. */
-static const char *opt_value(int argc, char **argv, int *i, const char *opt, bool *missing)
-{
-	size_t len = strlen(opt);
-
-	*missing = false;
-	if (strncmp(argv[*i], opt, len))
-		return NULL;
-	if (argv[*i][len] == '=')
-		return argv[*i] + len + 1;
-	if (argv[*i][len])
-		return NULL;
-	if (*i + 1 >= argc) {
-		*missing = true;
-		return NULL;
-	}
-	return argv[++*i];
-}
 
 static int net_create(struct cli *c, int argc, char **argv)
 {
@@ -54,11 +36,11 @@ static int net_create(struct cli *c, int argc, char **argv)
 		const char *v;
 		bool missing;
 
-		if ((v = opt_value(argc, argv, &i, "--subnet", &missing)))
+		if ((v = cli_opt_value(argc, argv, &i, "--subnet", &missing)))
 			o.subnet = v;
-		else if (!missing && (v = opt_value(argc, argv, &i, "--bridge", &missing)))
+		else if (!missing && (v = cli_opt_value(argc, argv, &i, "--bridge", &missing)))
 			o.bridge = v;
-		else if (!missing && (v = opt_value(argc, argv, &i, "--mtu", &missing))) {
+		else if (!missing && (v = cli_opt_value(argc, argv, &i, "--mtu", &missing))) {
 			uint64_t mtu;
 
 			if (qc_parse_uint("--mtu", v, 68, 65535, &mtu, &err) < 0)
@@ -245,8 +227,8 @@ int cli_ssh_main(struct cli *c, int argc, char **argv)
 			puts("usage: qemuctl ssh NAME [-i FILE] [-- CMD...]");
 			return CLI_OK;
 		}
-		if ((v = opt_value(argc, argv, &i, "-i", &missing)) ||
-			(!missing && (v = opt_value(argc, argv, &i, "--identity", &missing))))
+		if ((v = cli_opt_value(argc, argv, &i, "-i", &missing)) ||
+			(!missing && (v = cli_opt_value(argc, argv, &i, "--identity", &missing))))
 			identity = v;
 		else if (missing)
 			return cli_usage_error("ssh", "%s needs a key file", argv[i]);

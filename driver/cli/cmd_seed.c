@@ -24,24 +24,6 @@ static void seed_usage(FILE *f)
 		f);
 }
 
-/* Value of "--opt VALUE" or "--opt=VALUE"; NULL when argv[*i] is not it. */
-static const char *opt_value(int argc, char **argv, int *i, const char *opt, bool *missing)
-{
-	size_t len = strlen(opt);
-
-	*missing = false;
-	if (strncmp(argv[*i], opt, len))
-		return NULL;
-	if (argv[*i][len] == '=')
-		return argv[*i] + len + 1;
-	if (argv[*i][len])
-		return NULL;
-	if (*i + 1 >= argc) {
-		*missing = true;
-		return NULL;
-	}
-	return argv[++*i];
-}
 
 static int seed_build(struct cli *c, int argc, char **argv)
 {
@@ -71,7 +53,7 @@ static int seed_build(struct cli *c, int argc, char **argv)
 			continue;
 		}
 		for (k = 0; k < QC_ARRAY_SIZE(opts); k++)
-			if ((v = opt_value(argc, argv, &i, opts[k], &missing)) || missing)
+			if ((v = cli_opt_value(argc, argv, &i, opts[k], &missing)) || missing)
 				break;
 		if (missing)
 			return cli_usage_error("seed", "%s needs a value", argv[i]);

@@ -58,6 +58,24 @@ int cli_usage_error(const char *cmd, const char *fmt, ...)
 /* cmd_doctor.c (driver/doctor.mk); weak so a build without it still links. */
 int cli_doctor_main(struct cli *c, int argc, char **argv) __attribute__((weak));
 
+const char *cli_opt_value(int argc, char **argv, int *i, const char *opt, bool *missing)
+{
+	size_t len = strlen(opt);
+
+	*missing = false;
+	if (strncmp(argv[*i], opt, len))
+		return NULL;
+	if (argv[*i][len] == '=')
+		return argv[*i] + len + 1;
+	if (argv[*i][len])
+		return NULL;
+	if (*i + 1 >= argc) {
+		*missing = true;
+		return NULL;
+	}
+	return argv[++*i];
+}
+
 static void log_to_stderr(int level, const char *msg, void *opaque)
 {
 	static const char *const names[] = {"error", "warning", "info", "debug"};
