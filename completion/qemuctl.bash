@@ -81,13 +81,13 @@ _qemuctl()
 {
 	local cur prev cmd= sub= i nargs=0
 	local commands="create run define dumpxml undefine start stop destroy reboot pause
-		resume delete list info console log events qmp ssh image net seed doctor autostart"
+		resume delete list info console log events qmp ssh image net seed doctor autostart wait resize"
 	local global_opts="--root --json -v -q --verbose --quiet --version --help"
 	local create_opts="--image --disk-image --kernel --initrd --append --arch --accel --cpus
 		--memory --disk-size --disk --net --share --hostname --ssh-key --user-data
-		--network-config --no-seed"
+		--network-config --no-seed --seed-bus"
 	local vm_cmds=" dumpxml undefine start stop destroy reboot pause resume delete info console "
-	vm_cmds+="log events qmp ssh autostart "
+	vm_cmds+="log events qmp ssh autostart wait resize "
 
 	COMPREPLY=()
 	cur=${COMP_WORDS[COMP_CWORD]}
@@ -127,7 +127,8 @@ _qemuctl()
 		--image | --disk-image | --kernel | --initrd | --append | --arch | --accel | --cpus | \
 			--memory | --disk-size | --disk | --net | --share | --hostname | --ssh-key | \
 			--user-data | --network-config | --timeout | --stream | --name | --sha256 | \
-			--subnet | --bridge | --mtu | --meta-data | --instance-id | --user | -i | --identity)
+			--subnet | --bridge | --mtu | --meta-data | --instance-id | --user | -i | --identity | \
+			--seed-bus)
 			((j++))
 			;;
 		-*) ;;
@@ -150,6 +151,10 @@ _qemuctl()
 		;;
 	--accel)
 		_qemuctl_compgen "auto kvm tcg" "$cur"
+		return
+		;;
+	--seed-bus)
+		_qemuctl_compgen "cdrom virtio" "$cur"
 		return
 		;;
 	--net)
@@ -189,7 +194,7 @@ _qemuctl()
 	case "$cmd" in
 	create | run)
 		local o="$create_opts"
-		[[ $cmd == run ]] && o="$o --console --rm"
+		[[ $cmd == run ]] && o="$o --console --rm --wait --timeout"
 		[[ $cur == -* ]] && _qemuctl_compgen "$o --help" "$cur"
 		return
 		;;
@@ -254,7 +259,8 @@ _qemuctl()
 		if [[ $cur == -* ]]; then
 			local o="--help"
 			case "$cmd" in
-			start) o="--paused --help" ;;
+			start) o="--paused --wait --timeout --help" ;;
+			wait) o="--timeout --help" ;;
 			stop) o="--timeout --force --help" ;;
 			delete) o="--force --help" ;;
 			log | events) o="--follow --help" ;;

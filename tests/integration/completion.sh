@@ -61,7 +61,7 @@ cli=$("$QC" --help | awk '/^Commands:/ {on = 1; next} on && /^  [a-z]/ {print $1
 comp=$(complete_bash qemuctl "")
 assert_eq "$comp" "$cli" "bash completes exactly the CLI's commands"
 # Every option of each VM command's --help is completed.
-for c in create start stop delete log events doctor autostart; do
+for c in create run start stop delete log events doctor autostart wait; do
 	for o in $("$QC" "$c" --help | grep -Eo -- '--[a-z][a-z0-9-]*' | grep -vx -- '--help' | sort -u); do
 		[ "$o" = --json ] && continue
 		complete_bash qemuctl "$c" x "$o" | grep -qx -- "$o" || fail "bash: '$c $o' not completed"
