@@ -112,7 +112,7 @@ static int parse_share(const char *spec, struct qc_share *sh, struct qc_error *e
 	return 0;
 }
 
-/* Fill d from the options; no side effects on disk.  sizes[i]: data disk i to create. */
+/* Fill d from the options; no side effects on disk.  sizes[i]: size of d->disks[i] to create (0: none). */
 static int build_domain(qc_ctx *ctx, const struct qc_vm_create_opts *o, const char *final_dir,
 	struct qc_domain *d, uint64_t *sizes, struct qc_error *err)
 {
@@ -192,7 +192,7 @@ static int build_domain(qc_ctx *ctx, const struct qc_vm_create_opts *o, const ch
 			return qc_error_set(
 				err, QC_ERR_INVALID, "--disk: at most %d disks", QC_MAX_DATA_DISKS);
 		rc = qc_driver_disk_from_spec(
-			ctx, o->disks[i], (unsigned) i + 1, final_dir, dk, &sizes[i + 1], err);
+			ctx, o->disks[i], (unsigned) i + 1, final_dir, dk, &sizes[d->n_disks - 1], err);
 		if (rc < 0)
 			return rc;
 	}

@@ -73,3 +73,9 @@ assert_match "$(qc list)" '^f1 .*stopped \(start-failed: ' "list: start-failed"
 [ -z "$(procs_using "$ROOT/vms/f1")" ] || fail "processes left after a failed start"
 ok "nothing left running after a failed start"
 qc delete f1
+
+# --disk SIZE on a kernel-boot VM (no root disk) makes the data disk too.
+qc create kd1 --kernel "$kernel" --disk 16M --net none --no-seed >/dev/null
+assert_file "$ROOT/vms/kd1/disk1.qcow2"
+assert_match "$(qemu-img info --output=json "$ROOT/vms/kd1/disk1.qcow2")" '"virtual-size": 16777216' "data disk of a kernel-boot VM has its size"
+qc delete kd1
