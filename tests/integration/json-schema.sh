@@ -3,7 +3,7 @@
 # contract docs/json.md describes): list, info (stopped, running, after a
 # poweroff), events (array and --follow lines), doctor, image import/list/
 # sync/rm and their progress lines, net create/list/rm (in a private netns),
-# seed build, autostart.  A field the schema does not know fails the test.
+# seed build, wait, resize (autostart: autostart.sh).  A field the schema does not know fails the test.
 . "${QC_SRCDIR:-$(dirname "$0")/../..}/tests/integration/lib.sh"
 need_guest x86_64
 shopt -s lastpipe # check counts in the shell, not a pipeline subshell
@@ -33,6 +33,10 @@ check doctor <"$SCRATCH/doctor.json"
 qc --json list | check vm-list
 qc create a --kernel "$GUEST_KERNEL" --initrd "$GUEST_INITRD" --append "$GUEST_APPEND" \
 	--memory 256M --no-seed --net none --accel tcg >/dev/null
+# a ready marker, so `wait` knows when the seedless guest has booted
+qc dumpxml a | sed 's|</qemuctl:domain>|<qemuctl:ready-marker>GUEST-READY</qemuctl:ready-marker></qemuctl:domain>|' \
+	>"$SCRATCH/a.xml"
+qc define "$SCRATCH/a.xml" >/dev/null
 qc --json list | check vm-list
 qc --json info a | check vm-info
 qc info a --json | check vm-info
@@ -55,6 +59,7 @@ qc --json image sync ubuntu:24.04 --arch amd64 --stream "file://$SCRATCH/tree/" 
 	>"$SCRATCH/sync.json" 2>"$SCRATCH/sync.err"
 check image-sync <"$SCRATCH/sync.json"
 check progress --lines <"$SCRATCH/sync.err"
+qc --json resize u disk0 +1M | check resize
 qc delete u >/dev/null
 qc --json image rm base | check removed
 
@@ -77,7 +82,7 @@ fi
 # A running VM, its events, and the record of a poweroff.
 qc start a
 on_exit "'$QC' --root '$ROOT' destroy a >/dev/null 2>&1"
-wait_for_text "$ROOT/vms/a/console.log" '^GUEST-READY' 120
+qc --json wait a --timeout 120 | check wait
 qc --json info a | check vm-info
 qc --json list | check vm-list
 qc --json events a | check events
