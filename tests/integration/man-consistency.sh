@@ -22,17 +22,14 @@ else
 fi
 
 # Commands the CLI knows ("image sync", "net rm", "start", ...).
-groups=" image net seed "
+# A group (image, net, seed, ...) is a command whose --help shows
+# "qemuctl GROUP SUBCOMMAND" usage lines; its subcommands are the commands.
 cli_cmds() {
+	local c subs
 	"$QC" --help | awk '/^Commands:/ {on = 1; next} on && /^  [a-z]/ {print $1}' |
 		while read -r c; do
-			c=${c%%|*}
-			case "$groups" in
-			*" $c "*)
-				"$QC" "$c" --help | grep -Eo "qemuctl $c [a-z]+" | awk '{print $2 " " $3}'
-				;;
-			*) echo "$c" ;;
-			esac
+			subs=$("$QC" "$c" --help | grep -Eo "qemuctl $c [a-z][a-z-]*" | awk '{print $2 " " $3}' || true)
+			if [ -n "$subs" ]; then echo "$subs"; else echo "$c"; fi
 		done | sort -u
 }
 # The .SS headings of the COMMANDS section.
