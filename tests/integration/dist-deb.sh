@@ -3,15 +3,17 @@
 # `dpkg-buildpackage -us -uc -b` from a copy of the release tree (make
 # distdir: the checkout is never built in), run lintian on them (only the
 # overrides in debian/*.lintian-overrides allowed), check their contents and
-# run the packaged qemuctl from the unpacked tree.  Not in TESTS: it takes
-# minutes; run it by hand or in a separate CI job:
-#   QC_SRCDIR=... QC_BUILDDIR=<configured build dir> tests/integration/dist-deb.sh
-# Needs: debhelper (>= 13), dpkg-dev, lintian and the Build-Depends.
+# run the packaged qemuctl from the unpacked tree.  40 s on a quiet 2-core
+# machine (95 s under load ~6).  Skipped (77, said loudly) without
+# debhelper/lintian: apt-get install debhelper lintian (and the Build-Depends).
 . "${QC_SRCDIR:-$(dirname "$0")/../..}/tests/integration/lib.sh"
 unset QEMUCTL_MONITOR
 
 for t in dpkg-buildpackage dh lintian; do
-	command -v "$t" >/dev/null || fail "$t is not installed (apt-get install debhelper dpkg-dev lintian)"
+	if ! command -v "$t" >/dev/null; then
+		log "SKIP: $t is not installed: the .debs are NOT checked (apt-get install debhelper dpkg-dev lintian)"
+		exit 77
+	fi
 done
 dpkg-checkbuilddeps "$QC_SRCDIR/debian/control" 2>"$SCRATCH/bdeps" ||
 	fail "build dependencies missing: $(cat "$SCRATCH/bdeps")"
