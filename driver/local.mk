@@ -50,3 +50,4 @@ include driver/domain.mk
 include driver/doctor.mk
 include driver/arch.mk
 include driver/day2.mk
+include driver/snapshot.mk

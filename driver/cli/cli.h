@@ -42,6 +42,9 @@ int cli_net_main(struct cli *c, int argc, char **argv);   /* cmd_net.c: net crea
 int cli_seed_main(struct cli *c, int argc, char **argv);  /* cmd_seed.c: seed build */
 int cli_doctor_main(struct cli *c, int argc, char **argv); /* cmd_doctor.c: doctor */
 int cli_autostart_main(struct cli *c, int argc, char **argv); /* cmd_autostart.c */
+int cli_snapshot_main(struct cli *c, int argc, char **argv); /* cmd_snapshot.c */
+int cli_hotplug_main(struct cli *c, int argc, char **argv); /* cmd_hotplug.c: attach-/detach-disk|net */
+bool cli_is_hotplug(const char *cmd);
 /* cmd_day2.c: wait, resize; start/run --wait call cli_wait_ready (timeout_ms 0: default) */
 int cli_wait_main(struct cli *c, int argc, char **argv);
 int cli_resize_main(struct cli *c, int argc, char **argv);

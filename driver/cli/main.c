@@ -104,6 +104,8 @@ static void usage(FILE *f)
 	      "  seed build ...                 NoCloud seed ISOs (see 'qemuctl seed --help')\n"
 	      "  doctor                         can this host run VMs, and if not, why\n"
 	      "  autostart NAME|--run|--shutdown  start VMs at boot, stop them at shutdown\n"
+	      "  snapshot create|list|revert|rm NAME [SNAP]  disk snapshots (qcow2 overlays)\n"
+	      "  attach-disk|detach-disk|attach-net|detach-net NAME ARG  hot-plug devices\n"
 	      "  wait NAME [--timeout S]        wait until the guest finished first boot\n"
 	      "  resize NAME DISK SIZE|+SIZE    grow a disk (offline, or online while running)\n"
 	      "\n"
@@ -175,6 +177,10 @@ int main(int argc, char **argv)
 		rc = cli_doctor_main(&c, argc, argv);
 	else if (strcmp(argv[0], "autostart") == 0)
 		rc = cli_autostart_main(&c, argc, argv);
+	else if (strcmp(argv[0], "snapshot") == 0)
+		rc = cli_snapshot_main(&c, argc, argv);
+	else if (cli_is_hotplug(argv[0]))
+		rc = cli_hotplug_main(&c, argc, argv);
 	else if (strcmp(argv[0], "wait") == 0)
 		rc = cli_wait_main(&c, argc, argv);
 	else if (strcmp(argv[0], "resize") == 0)

@@ -1,0 +1,187 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * qemuctl snapshot create|list|revert|rm NAME [SNAP] [--force]
+ */
+#include "config.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "driver/cli/cli.h"
+#include "util/util.h"
+
+static void snapshot_usage(FILE *f)
+{
+	fputs("usage: qemuctl snapshot create NAME SNAP\n"
+	      "       qemuctl snapshot list NAME\n"
+	      "       qemuctl snapshot revert NAME SNAP [--force]\n"
+	      "       qemuctl snapshot rm NAME SNAP\n"
+	      "\n"
+	      "Snapshots of the disk state of every qcow2 disk the VM owns, as external\n"
+	      "qcow2 overlays recorded in domain.xml.  create works on a running VM (live)\n"
+	      "or a stopped one.  revert needs a stopped VM (--force stops it first) and\n"
+	      "keeps the snapshot, so it can be reverted to again.  rm merges the snapshot's\n"
+	      "layer into the layers above it; backing images are never written.\n",
+		f);
+}
+
+static int print_done(struct cli *c, const char *vm, const char *snap, const char *what, bool flag,
+	const char *flag_key, const char *human)
+{
+	if (c->json) {
+		cleanup_jgen struct qc_jgen *g = qc_jgen_new(true);
+		cleanup_free char *out = NULL;
+		struct qc_error err = {0};
+
+		qc_jgen_map_open(g);
+		qc_jgen_kstring(g, "vm", vm);
+		qc_jgen_kstring(g, "snapshot", snap);
+		qc_jgen_kstring(g, "action", what);
+		if (flag_key)
+			qc_jgen_kbool(g, flag_key, flag);
+		qc_jgen_map_close(g);
+		if (qc_jgen_finish(g, &out, NULL, &err) < 0)
+			return cli_error(&err);
+		printf("%s\n", out);
+	} else if (c->verbosity >= 0) {
+		printf("%s\n", human);
+	}
+	return CLI_OK;
+}
+
+static int do_list(struct cli *c, qc_ctx *ctx, const char *vm)
+{
+	struct qc_snapshot_info *v = NULL;
+	struct qc_error err = {0};
+	size_t n = 0;
+	int rc = CLI_OK;
+
+	if (qc_vm_snapshot_list(ctx, vm, &v, &n, &err) < 0)
+		return cli_error(&err);
+	if (c->json) {
+		cleanup_jgen struct qc_jgen *g = qc_jgen_new(true);
+		cleanup_free char *out = NULL;
+
+		qc_jgen_map_open(g);
+		qc_jgen_kstring(g, "vm", vm);
+		qc_jgen_key(g, "snapshots");
+		qc_jgen_array_open(g);
+		for (size_t i = 0; i < n; i++) {
+			char t[64];
+
+			qc_format_time_utc(v[i].created_ms, t, sizeof(t));
+			qc_jgen_map_open(g);
+			qc_jgen_kstring(g, "name", v[i].name);
+			qc_jgen_kint(g, "created_ms", v[i].created_ms);
+			qc_jgen_kstring(g, "created", t);
+			qc_jgen_key(g, "disks");
+			qc_jgen_array_open(g);
+			for (size_t k = 0; k < v[i].n_disks; k++) {
+				qc_jgen_map_open(g);
+				qc_jgen_kstring(g, "disk", v[i].disks[k].disk);
+				qc_jgen_kstring(g, "file", v[i].disks[k].file);
+				qc_jgen_kstring(g, "backing", v[i].disks[k].backing);
+				qc_jgen_kuint(g, "size", v[i].disks[k].size);
+				qc_jgen_map_close(g);
+			}
+			qc_jgen_array_close(g);
+			qc_jgen_map_close(g);
+		}
+		qc_jgen_array_close(g);
+		qc_jgen_map_close(g);
+		if (qc_jgen_finish(g, &out, NULL, &err) < 0)
+			rc = cli_error(&err);
+		else
+			printf("%s\n", out);
+	} else {
+		printf("%-20s %-24s %-16s %s\n", "NAME", "CREATED", "DISKS", "SIZE");
+		for (size_t i = 0; i < n; i++) {
+			cleanup_buf struct qc_buf disks = {0};
+			uint64_t total = 0;
+			char t[64], sz[32];
+
+			qc_format_time_utc(v[i].created_ms, t, sizeof(t));
+			for (size_t k = 0; k < v[i].n_disks; k++) {
+				qc_buf_printf(&disks, "%s%s", k ? "," : "", v[i].disks[k].disk);
+				total += v[i].disks[k].size;
+			}
+			qc_format_size(total, sz, sizeof(sz));
+			printf("%-20s %-24s %-16s %s\n", v[i].name, t,
+				disks.data ? disks.data : "-", sz);
+		}
+	}
+	qc_snapshot_list_free(v, n);
+	return rc;
+}
+
+int cli_snapshot_main(struct cli *c, int argc, char **argv)
+{
+	const char *pos[3] = {NULL};
+	size_t npos = 0;
+	bool force = false;
+	struct qc_error err = {0};
+	cleanup_free char *msg = NULL;
+	const char *sub, *vm, *snap;
+	qc_ctx *ctx;
+
+	for (int i = 1; i < argc; i++) {
+		if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
+			snapshot_usage(stdout);
+			return CLI_OK;
+		} else if (strcmp(argv[i], "--force") == 0) {
+			force = true;
+		} else if (argv[i][0] == '-' && argv[i][1]) {
+			return cli_usage_error(
+				"snapshot", "snapshot: unknown option '%s'", argv[i]);
+		} else if (npos < 3) {
+			pos[npos++] = argv[i];
+		} else {
+			return cli_usage_error("snapshot", "snapshot: too many arguments");
+		}
+	}
+	sub = pos[0];
+	vm = pos[1];
+	snap = pos[2];
+	if (!sub)
+		return cli_usage_error("snapshot", "snapshot: create, list, revert or rm?");
+	if (strcmp(sub, "list") == 0) {
+		if (!vm || snap)
+			return cli_usage_error("snapshot", "usage: qemuctl snapshot list NAME");
+	} else if (!strcmp(sub, "create") || !strcmp(sub, "revert") || !strcmp(sub, "rm")) {
+		if (!vm || !snap)
+			return cli_usage_error(
+				"snapshot", "usage: qemuctl snapshot %s NAME SNAP", sub);
+	} else {
+		return cli_usage_error("snapshot", "snapshot: unknown subcommand '%s'", sub);
+	}
+	if (force && strcmp(sub, "revert") != 0)
+		return cli_usage_error("snapshot", "snapshot %s: --force is for revert only", sub);
+	if (!(ctx = cli_ctx(c)))
+		return CLI_ERROR;
+	if (strcmp(sub, "list") == 0)
+		return do_list(c, ctx, vm);
+	if (strcmp(sub, "create") == 0) {
+		int running = qc_vm_is_running(ctx, vm, NULL);
+
+		if (qc_vm_snapshot_create(ctx, vm, snap, &err) < 0)
+			return cli_error(&err);
+		msg = qc_xasprintf("Snapshot '%s' of VM '%s' created (%s)", snap, vm,
+			running > 0 ? "live" : "VM stopped");
+		return print_done(c, vm, snap, "create", running > 0, "live", msg);
+	}
+	if (strcmp(sub, "revert") == 0) {
+		bool stopped = false;
+
+		if (qc_vm_snapshot_revert(ctx, vm, snap, force, &stopped, &err) < 0)
+			return cli_error(&err);
+		msg = qc_xasprintf("VM '%s' reverted to snapshot '%s'%s", vm, snap,
+			stopped ? " (the running VM was stopped first; start it again)" : "");
+		return print_done(c, vm, snap, "revert", stopped, "stopped", msg);
+	}
+	if (qc_vm_snapshot_remove(ctx, vm, snap, &err) < 0)
+		return cli_error(&err);
+	msg = qc_xasprintf(
+		"Snapshot '%s' of VM '%s' removed (merged into the layers above it)", snap, vm);
+	return print_done(c, vm, snap, "rm", false, NULL, msg);
+}

@@ -1,0 +1,447 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * Hot-plug of disks and NICs (qemuctl.h "Hot-plug").  A running VM gets
+ * the device through QMP (blockdev-add + device_add; getfd + netdev_add +
+ * device_add), then domain.xml records it so the next start has it too.
+ * A stopped VM's domain.xml is only updated.
+ *
+ * q35 and virt take hot-plugged PCI devices only on a pcie-root-port:
+ * argv.c adds free ports qc-hp0.. and we use the first that takes the
+ * device; machines without them (pseries, i440fx) hot-plug on the root bus.
+ */
+#include "config.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <netinet/in.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "driver/image.h"
+#include "driver/network.h"
+#include "driver/vmop.h"
+#include "storage/storage.h"
+
+#define UNPLUG_TIMEOUT_MS 30000
+#define MAX_PORTS 4 /* QC_ARGV_HOTPLUG_PORTS in argv.c */
+
+/* device_add on the first free hot-plug port (or the root bus when there are none). */
+static int device_add(struct qc_vmop *op, const char *driver, const char *extra_json,
+	const char *what, struct qc_error *err)
+{
+	struct qc_error e = {0};
+	bool busy = false;
+	int rc;
+
+	for (int port = 0; port <= MAX_PORTS; port++) {
+		cleanup_free char *bus = NULL, *args = NULL;
+
+		if (port < MAX_PORTS)
+			bus = qc_xasprintf(",\"bus\":\"qc-hp%d\"", port);
+		args = qc_xasprintf("{\"driver\":\"%s\"%s,%s}", driver, bus ? bus : "", extra_json);
+		rc = qc_qmp_execute_text(
+			op->q, "device_add", args, QC_VMOP_QMP_TIMEOUT_MS, NULL, &e);
+		if (rc == 0)
+			return 0;
+		if (rc != -QC_ERR_QMP)
+			return qc_error_set(err, e.code, "VM '%s': %s: %s", op->name, what, e.msg);
+		if (port < MAX_PORTS && strstr(e.msg, "not found"))
+			continue; /* no such port on this machine */
+		if (port < MAX_PORTS &&
+			(strstr(e.msg, "in use") || strstr(e.msg, "not available") ||
+				strstr(e.msg, "occupied"))) {
+			busy = true;
+			continue;
+		}
+		if (port < MAX_PORTS)
+			break;
+	}
+	if (busy)
+		return qc_error_set(err, QC_ERR_STATE,
+			"VM '%s': %s: every hot-plug port is in use (%d); restart the VM to "
+			"free them",
+			op->name, what, MAX_PORTS);
+	return qc_error_set(err, QC_ERR_QMP, "VM '%s': %s: %s", op->name, what, e.msg);
+}
+
+/* device_del and wait until the guest let it go. */
+static int device_del(struct qc_vmop *op, const char *id, struct qc_error *err)
+{
+	cleanup_free char *args = qc_xasprintf("{\"id\":\"%s\"}", id);
+	int64_t deadline = qc_deadline_ms(UNPLUG_TIMEOUT_MS);
+	int rc;
+
+	if ((rc = qc_qmp_execute_text(
+		     op->q, "device_del", args, QC_VMOP_QMP_TIMEOUT_MS, NULL, err)) < 0)
+		return qc_error_prefix(err, "VM '%s'", op->name);
+	for (;;) {
+		cleanup_qmp_event struct qc_qmp_event *ev = NULL;
+		const char *dev;
+
+		if ((rc = qc_qmp_wait_event(
+			     op->q, "DEVICE_DELETED", qc_time_left_ms(deadline), &ev, err)) < 0) {
+			if (rc == -ETIMEDOUT)
+				return qc_error_set(err, ETIMEDOUT,
+					"VM '%s': the guest did not release device '%s' within %d "
+					"s (does it handle PCIe hot-unplug?); the device stays "
+					"recorded",
+					op->name, id, UNPLUG_TIMEOUT_MS / 1000);
+			return qc_error_prefix(err, "VM '%s'", op->name);
+		}
+		dev = qc_json_string(qc_json_get(ev->data, "device"));
+		if (dev && strcmp(dev, id) == 0)
+			return 0;
+	}
+}
+
+static void blockdev_del(struct qc_vmop *op, const char *node)
+{
+	cleanup_free char *args = qc_xasprintf("{\"node-name\":\"%s\"}", node);
+	struct qc_error e = {0};
+
+	if (qc_qmp_execute_text(op->q, "blockdev-del", args, QC_VMOP_QMP_TIMEOUT_MS, NULL, &e) < 0)
+		qc_debug("VM '%s': blockdev-del %s: %s", op->name, node, e.msg);
+}
+
+static char *json_str(const char *s)
+{
+	cleanup_jgen struct qc_jgen *g = qc_jgen_new(false);
+	char *out = NULL;
+
+	qc_jgen_string(g, s);
+	if (qc_jgen_finish(g, &out, NULL, NULL) < 0)
+		return qc_xstrdup("\"\"");
+	return out;
+}
+
+/* ------------------------------------------------------------------ disks */
+
+static int plug_disk(struct qc_vmop *op, size_t i, struct qc_error *err)
+{
+	const struct qc_disk *k = &op->d->disks[i];
+	char fmt[32], file[32], dev[80];
+	cleanup_free char *path = json_str(k->path), *a1 = NULL, *a2 = NULL, *a3 = NULL;
+	const char *ro = k->readonly ? ",\"read-only\":true" : "";
+	int rc;
+
+	qc_argv_disk_ids(op->d, i, fmt, file, dev);
+	a1 = qc_xasprintf(
+		"{\"driver\":\"file\",\"filename\":%s,\"node-name\":\"%s\"%s}", path, file, ro);
+	a2 = qc_xasprintf("{\"driver\":\"%s\",\"file\":\"%s\",\"node-name\":\"%s\"%s}", k->format,
+		file, fmt, ro);
+	if ((rc = qc_qmp_execute_text(
+		     op->q, "blockdev-add", a1, QC_VMOP_QMP_TIMEOUT_MS, NULL, err)) < 0)
+		return qc_error_prefix(err, "VM '%s': disk '%s'", op->name, k->name);
+	if ((rc = qc_qmp_execute_text(
+		     op->q, "blockdev-add", a2, QC_VMOP_QMP_TIMEOUT_MS, NULL, err)) < 0) {
+		blockdev_del(op, file);
+		return qc_error_prefix(err, "VM '%s': disk '%s'", op->name, k->name);
+	}
+	a3 = qc_xasprintf("\"drive\":\"%s\",\"id\":\"%s\"", fmt, dev);
+	if ((rc = device_add(op, "virtio-blk-pci", a3, k->name, err)) < 0) {
+		blockdev_del(op, fmt);
+		blockdev_del(op, file);
+		return rc;
+	}
+	return 0;
+}
+
+static bool disk_uses(const struct qc_domain *d, const char *path)
+{
+	for (size_t i = 0; i < d->n_disks; i++)
+		if (qc_streq_null(d->disks[i].path, path) ||
+			qc_streq_null(d->disks[i].backing, path))
+			return true;
+	return false;
+}
+
+QC_PUBLIC int qc_vm_attach_disk(qc_ctx *ctx, const char *name, const char *spec, char **ret_dev,
+	bool *ret_live, struct qc_error *err)
+{
+	struct qc_vmop op __attribute__((cleanup(qc_vmop_end))) = {.dfd = -1, .lock_fd = -1};
+	struct qc_error scratch = {0};
+	struct qc_disk disk = {0};
+	uint64_t size = 0;
+	unsigned index;
+	bool made = false;
+	int rc;
+
+	if ((rc = qc_vmop_begin(ctx, name, &op, err)) < 0)
+		return rc;
+	for (index = 1; index <= 25; index++) {
+		cleanup_free char *dn = qc_xasprintf("disk%u", index);
+		cleanup_free char *p = qc_xasprintf("%s/%s.qcow2", op.vm_dir, dn);
+
+		if (!qc_domain_find_disk(op.d, dn) && access(p, F_OK) != 0)
+			break;
+	}
+	if (index > 25)
+		return qc_error_set(err, QC_ERR_INVALID, "VM '%s': at most 25 data disks", name);
+	if (spec && qc_parse_size("attach-disk", spec, &size, NULL) == 0 && size < (1u << 20))
+		return qc_error_set(err, QC_ERR_INVALID,
+			"attach-disk '%s': too small, at least 1M (or give an image FILE)", spec);
+	if ((rc = qc_driver_disk_from_spec(ctx, spec, index, op.vm_dir, &disk, &size, err)) < 0) {
+		qc_disk_clear(&disk);
+		return rc;
+	}
+	if (!disk.owned && disk_uses(op.d, disk.path)) {
+		rc = qc_error_set(err, QC_ERR_EXISTS, "VM '%s' uses '%s' already", name, disk.path);
+		qc_disk_clear(&disk);
+		return rc;
+	}
+	if (disk.owned) {
+		if ((rc = qc_driver_disk_create(disk.path, size, err)) < 0) {
+			qc_disk_clear(&disk);
+			return qc_error_prefix(err, "VM '%s'", name);
+		}
+		made = true;
+	}
+	*qc_domain_add_disk(op.d) = disk;
+	if (op.live.monitor_alive) {
+		if ((rc = qc_vmop_qmp(&op, err)) < 0 ||
+			(rc = plug_disk(&op, op.d->n_disks - 1, err)) < 0)
+			goto fail;
+	}
+	if ((rc = qc_vmop_save(&op, err)) < 0)
+		goto fail;
+	if (ret_dev)
+		*ret_dev = qc_xstrdup(op.d->disks[op.d->n_disks - 1].name);
+	if (ret_live)
+		*ret_live = op.live.monitor_alive;
+	return 0;
+fail:
+	if (made)
+		(void) unlink(op.d->disks[op.d->n_disks - 1].path);
+	(void) scratch;
+	return rc;
+}
+
+static int list_names(struct qc_error *err, int code, const char *what, const char *vm,
+	const char *name, char *const *names, size_t n)
+{
+	cleanup_buf struct qc_buf b = {0};
+
+	for (size_t i = 0; i < n; i++)
+		qc_buf_printf(&b, "%s%s", i ? ", " : "", names[i]);
+	return qc_error_set(err, code, "VM '%s' has no %s '%s' (%ss: %s)", vm, what, name, what,
+		n ? b.data : "none");
+}
+
+QC_PUBLIC int qc_vm_detach_disk(
+	qc_ctx *ctx, const char *name, const char *disk, bool *ret_live, struct qc_error *err)
+{
+	struct qc_vmop op __attribute__((cleanup(qc_vmop_end))) = {.dfd = -1, .lock_fd = -1};
+	struct qc_disk *k;
+	char fmt[32], file[32], dev[80];
+	size_t i;
+	int rc;
+
+	if ((rc = qc_vmop_begin(ctx, name, &op, err)) < 0)
+		return rc;
+	if (!(k = qc_domain_find_disk(op.d, disk))) {
+		cleanup_strvec struct qc_strv names = {0};
+
+		for (i = 0; i < op.d->n_disks; i++)
+			qc_strv_push(&names, op.d->disks[i].name);
+		return list_names(err, QC_ERR_NOTFOUND, "disk", name, disk, names.v, names.n);
+	}
+	i = (size_t) (k - op.d->disks);
+	if (k->role != QC_ROLE_DATA)
+		return qc_error_set(err, QC_ERR_INVALID,
+			"VM '%s': disk '%s' is the %s disk; only data disks can be detached", name,
+			disk, k->role == QC_ROLE_ROOT ? "root" : "seed");
+	for (size_t s = 0; s < op.snaps.n; s++)
+		for (size_t j = 0; j < op.snaps.v[s].n_disks; j++)
+			if (strcmp(op.snaps.v[s].disks[j].disk, disk) == 0)
+				return qc_error_set(err, QC_ERR_STATE,
+					"VM '%s': disk '%s' is in snapshot '%s'; remove the "
+					"snapshot first",
+					name, disk, op.snaps.v[s].name);
+	if (op.live.monitor_alive) {
+		qc_argv_disk_ids(op.d, i, fmt, file, dev);
+		if ((rc = qc_vmop_qmp(&op, err)) < 0 || (rc = device_del(&op, dev, err)) < 0)
+			return rc;
+		blockdev_del(&op, fmt);
+		blockdev_del(&op, file);
+	}
+	qc_disk_clear(k);
+	memmove(k, k + 1, (op.d->n_disks - i - 1) * sizeof(*k));
+	op.d->n_disks--;
+	if (ret_live)
+		*ret_live = op.live.monitor_alive;
+	return qc_vmop_save(&op, err);
+}
+
+/* ------------------------------------------------------------------- NICs */
+
+static unsigned free_port(void)
+{
+	struct sockaddr_in a = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+	socklen_t len = sizeof(a);
+	int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	unsigned port = 0;
+
+	if (fd < 0)
+		return 0;
+	if (bind(fd, (struct sockaddr *) &a, sizeof(a)) == 0 &&
+		getsockname(fd, (struct sockaddr *) &a, &len) == 0)
+		port = ntohs(a.sin_port);
+	close(fd);
+	return port;
+}
+
+static int plug_nic(struct qc_vmop *op, size_t i, struct qc_error *err)
+{
+	const struct qc_nic *n = &op->d->nics[i];
+	char netdev[80], dev[80];
+	cleanup_buf struct qc_buf b = {0};
+	cleanup_free char *extra = NULL, *fdname = NULL, *del = NULL;
+	int rc;
+
+	qc_argv_nic_ids(op->d, i, netdev, dev);
+	if (n->type == QC_NIC_USER) {
+		qc_buf_printf(&b, "{\"type\":\"user\",\"id\":\"%s\"", netdev);
+		if (n->n_fwds) {
+			qc_buf_puts(&b, ",\"hostfwd\":[");
+			for (size_t f = 0; f < n->n_fwds; f++) {
+				const struct qc_hostfwd *w = &n->fwds[f];
+				unsigned port = w->host_port ? w->host_port : free_port();
+
+				qc_buf_printf(&b, "%s{\"str\":\"%s:%s:%u-:%u\"}", f ? "," : "",
+					w->proto, w->host_addr[0] ? w->host_addr : "127.0.0.1",
+					port, w->guest_port);
+			}
+			qc_buf_puts(&b, "]");
+		}
+		qc_buf_puts(&b, "}");
+	} else {
+		cleanup_close int fd = -1;
+		char tap[16];
+
+		if ((rc = qc_network_nic_open_tap(op->ctx, op->d, i, tap, &fd, err)) < 0)
+			return qc_error_prefix(err, "VM '%s': NIC '%s'", op->name, n->name);
+		fdname = qc_xasprintf("fd-%s", netdev);
+		if ((rc = qc_qmp_getfd(op->q, fd, fdname, QC_VMOP_QMP_TIMEOUT_MS, err)) < 0)
+			return qc_error_prefix(err, "VM '%s': NIC '%s'", op->name, n->name);
+		qc_buf_printf(&b, "{\"type\":\"tap\",\"id\":\"%s\",\"fd\":\"%s\",\"vhost\":false}",
+			netdev, fdname);
+	}
+	if ((rc = qc_qmp_execute_text(
+		     op->q, "netdev_add", b.data, QC_VMOP_QMP_TIMEOUT_MS, NULL, err)) < 0) {
+		if (fdname)
+			(void) qc_qmp_closefd(op->q, fdname, QC_VMOP_QMP_TIMEOUT_MS, NULL);
+		return qc_error_prefix(err, "VM '%s': NIC '%s'", op->name, n->name);
+	}
+	extra = qc_xasprintf("\"netdev\":\"%s\",\"mac\":\"%s\",\"id\":\"%s\"", netdev, n->mac, dev);
+	if ((rc = device_add(op, n->model ? n->model : "virtio-net-pci", extra, n->name, err)) <
+		0) {
+		del = qc_xasprintf("{\"id\":\"%s\"}", netdev);
+		(void) qc_qmp_execute_text(
+			op->q, "netdev_del", del, QC_VMOP_QMP_TIMEOUT_MS, NULL, NULL);
+		return rc;
+	}
+	return 0;
+}
+
+QC_PUBLIC int qc_vm_attach_net(qc_ctx *ctx, const char *name, const char *spec, char **ret_dev,
+	bool *ret_live, struct qc_error *err)
+{
+	struct qc_vmop op __attribute__((cleanup(qc_vmop_end))) = {.dfd = -1, .lock_fd = -1};
+	struct qc_nic nic = {0};
+	bool none = false;
+	unsigned index;
+	struct qc_nic *n;
+	int rc;
+
+	if ((rc = qc_vmop_begin(ctx, name, &op, err)) < 0)
+		return rc;
+	if ((rc = qc_network_parse_spec(spec ? spec : "", &nic, &none, err)) < 0) {
+		qc_nic_clear(&nic);
+		return rc;
+	}
+	if (none)
+		return qc_error_set(err, QC_ERR_INVALID, "attach-net 'none': nothing to attach");
+	for (index = 0; index < 64; index++) {
+		cleanup_free char *nn = qc_xasprintf("net%u", index);
+
+		if (!qc_domain_find_nic(op.d, nn))
+			break;
+	}
+	nic.name = qc_xasprintf("net%u", index);
+	if (!nic.mac[0]) {
+		/* the deterministic MAC of this index, unless another NIC has it */
+		for (unsigned salt = index;; salt += 64) {
+			bool clash = false;
+
+			qc_domain_mac(op.d, salt, nic.mac);
+			for (size_t i = 0; i < op.d->n_nics; i++)
+				clash |= strcasecmp(op.d->nics[i].mac, nic.mac) == 0;
+			if (!clash)
+				break;
+		}
+	}
+	for (size_t i = 0; i < op.d->n_nics; i++)
+		if (strcasecmp(op.d->nics[i].mac, nic.mac) == 0) {
+			rc = qc_error_set(err, QC_ERR_EXISTS,
+				"VM '%s': NIC '%s' has MAC %s already", name, op.d->nics[i].name,
+				nic.mac);
+			qc_nic_clear(&nic);
+			return rc;
+		}
+	n = qc_domain_add_nic(op.d);
+	*n = nic;
+	if ((rc = qc_network_domain_create(ctx, op.d, err)) < 0)
+		return qc_error_prefix(err, "VM '%s'", name);
+	if (op.live.monitor_alive && ((rc = qc_vmop_qmp(&op, err)) < 0 ||
+					     (rc = plug_nic(&op, op.d->n_nics - 1, err)) < 0))
+		return rc;
+	if ((rc = qc_vmop_save(&op, err)) < 0)
+		return rc;
+	if (ret_dev)
+		*ret_dev = qc_xstrdup(op.d->nics[op.d->n_nics - 1].name);
+	if (ret_live)
+		*ret_live = op.live.monitor_alive;
+	return 0;
+}
+
+QC_PUBLIC int qc_vm_detach_net(
+	qc_ctx *ctx, const char *name, const char *nic, bool *ret_live, struct qc_error *err)
+{
+	struct qc_vmop op __attribute__((cleanup(qc_vmop_end))) = {.dfd = -1, .lock_fd = -1};
+	char netdev[80], dev[80];
+	struct qc_nic *n;
+	size_t i;
+	int rc;
+
+	if ((rc = qc_vmop_begin(ctx, name, &op, err)) < 0)
+		return rc;
+	if (!(n = qc_domain_find_nic(op.d, nic))) {
+		cleanup_strvec struct qc_strv names = {0};
+
+		for (i = 0; i < op.d->n_nics; i++)
+			qc_strv_push(&names, op.d->nics[i].name);
+		return list_names(err, QC_ERR_NOTFOUND, "NIC", name, nic, names.v, names.n);
+	}
+	i = (size_t) (n - op.d->nics);
+	if (op.live.monitor_alive) {
+		cleanup_free char *args = NULL;
+		struct qc_error e = {0};
+
+		qc_argv_nic_ids(op.d, i, netdev, dev);
+		if ((rc = qc_vmop_qmp(&op, err)) < 0 || (rc = device_del(&op, dev, err)) < 0)
+			return rc;
+		args = qc_xasprintf("{\"id\":\"%s\"}", netdev);
+		if (qc_qmp_execute_text(
+			    op.q, "netdev_del", args, QC_VMOP_QMP_TIMEOUT_MS, NULL, &e) < 0)
+			qc_debug("VM '%s': netdev_del %s: %s", name, netdev, e.msg);
+	}
+	qc_nic_clear(n);
+	memmove(n, n + 1, (op.d->n_nics - i - 1) * sizeof(*n));
+	op.d->n_nics--;
+	if (ret_live)
+		*ret_live = op.live.monitor_alive;
+	return qc_vmop_save(&op, err);
+}

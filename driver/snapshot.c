@@ -1,0 +1,657 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * Snapshots of disk state as external qcow2 overlays (qemuctl.h
+ * "Snapshots"; chain format in driver/vmop.h).
+ *
+ * Layers of one disk form a tree: the backing image (read-only, shared) <-
+ * disk0.qcow2 <- the layer frozen by snapshot A <- ... <- the active
+ * layer.  Only the active layer is ever written (by QEMU).  New layers are
+ * named <disk>.L<hex>.qcow2 in the VM's directory; a layer no longer
+ * referenced by the domain or a snapshot is removed by the next operation
+ * (an interrupted revert or rm leaves one behind).
+ *
+ * Removal merges downwards-only data upwards: each child of the removed
+ * layer is rebased onto the removed layer's backing (qemu-img rebase in
+ * safe mode copies what differs), or for the running active layer QEMU's
+ * block-stream does the same.  block-commit would write into the parent,
+ * which may be the shared image or another snapshot's frozen layer.
+ */
+#include "config.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "driver/vmop.h"
+#include "storage/storage.h"
+
+#define STREAM_TIMEOUT_MS (10 * 60 * 1000)
+#define REBASE_TIMEOUT_MS (10 * 60 * 1000)
+
+static bool snap_disk_ok(const struct qc_disk *k)
+{
+	return k->role != QC_ROLE_SEED && k->device == QC_DEVICE_DISK && !k->readonly && k->owned &&
+	       k->format && strcmp(k->format, "qcow2") == 0;
+}
+
+static ssize_t disk_index(const struct qc_domain *d, const char *name)
+{
+	for (size_t i = 0; i < d->n_disks; i++)
+		if (strcmp(d->disks[i].name, name) == 0)
+			return (ssize_t) i;
+	return -1;
+}
+
+static void set_str(char **dst, const char *v)
+{
+	free(*dst);
+	*dst = v ? qc_xstrdup(v) : NULL;
+}
+
+/* A fresh, unused layer name in the VM's directory. */
+static char *new_layer_path(struct qc_vmop *op, const char *disk)
+{
+	static unsigned seq;
+
+	for (;;) {
+		char *p = qc_xasprintf("%s/%s.L%llx%02x.qcow2", op->vm_dir, disk,
+			(unsigned long long) qc_realtime_ms(), seq++ & 0xff);
+
+		if (access(p, F_OK) != 0)
+			return p;
+		free(p);
+	}
+}
+
+static bool referenced(const struct qc_vmop *op, const char *path)
+{
+	for (size_t i = 0; i < op->d->n_disks; i++)
+		if (qc_streq_null(op->d->disks[i].path, path) ||
+			qc_streq_null(op->d->disks[i].backing, path))
+			return true;
+	for (size_t i = 0; i < op->snaps.n; i++)
+		for (size_t k = 0; k < op->snaps.v[i].n_disks; k++) {
+			const struct qc_snap_disk *dk = &op->snaps.v[i].disks[k];
+
+			if (qc_streq_null(dk->file, path) || qc_streq_null(dk->backing, path) ||
+				qc_streq_null(dk->new_file, path))
+				return true;
+		}
+	return false;
+}
+
+/* Remove a layer we made, only inside the VM's directory and only when unreferenced. */
+static void drop_layer(const struct qc_vmop *op, const char *path)
+{
+	size_t n = strlen(op->vm_dir);
+
+	if (!path || strncmp(path, op->vm_dir, n) != 0 || path[n] != '/' ||
+		strchr(path + n + 1, '/'))
+		return;
+	if (referenced(op, path))
+		return;
+	if (unlink(path) < 0 && errno != ENOENT)
+		qc_warn("VM '%s': removing layer '%s': %s", op->name, path, strerror(errno));
+}
+
+/* Is a pending snapshot's overlay in place (the VM writes to it, or it reads as made)? */
+static int pending_done(struct qc_vmop *op, size_t idx, const struct qc_snap_disk *dk, bool *ret,
+	struct qc_error *err)
+{
+	cleanup_img_info struct qc_img_info *info = NULL;
+	int rc;
+
+	*ret = false;
+	if (!dk->new_file)
+		return 0;
+	if (op->live.monitor_alive) {
+		cleanup_free char *node = NULL, *file = NULL;
+
+		if ((rc = qc_vmop_top_node(op, idx, &node, &file, err)) < 0)
+			return rc;
+		*ret = file && strcmp(file, dk->new_file) == 0;
+		return 0;
+	}
+	if (qc_img_info(dk->new_file, "qcow2", false, &info, NULL) == 0 && info->chain[0].backing &&
+		strcmp(info->chain[0].backing, dk->file) == 0)
+		*ret = true;
+	return 0;
+}
+
+static void sweep_layers(struct qc_vmop *op)
+{
+	int fd = openat(op->dfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	DIR *dir = fd >= 0 ? fdopendir(fd) : NULL;
+	struct dirent *e;
+
+	if (!dir) {
+		if (fd >= 0)
+			close(fd);
+		return;
+	}
+	while ((e = readdir(dir))) {
+		for (size_t i = 0; i < op->d->n_disks; i++) {
+			const char *dn = op->d->disks[i].name;
+			size_t n = strlen(dn);
+
+			if (strncmp(e->d_name, dn, n) == 0 &&
+				strncmp(e->d_name + n, ".L", 2) == 0 &&
+				qc_str_has_suffix(e->d_name, ".qcow2")) {
+				cleanup_free char *p = qc_xasprintf("%s/%s", op->vm_dir, e->d_name);
+
+				drop_layer(op, p);
+				break;
+			}
+		}
+	}
+	closedir(dir);
+}
+
+int qc_vmop_reconcile(struct qc_vmop *op, struct qc_error *err)
+{
+	bool changed = false;
+	int rc;
+
+	for (size_t i = op->snaps.n; i-- > 0;) {
+		struct qc_snap *s = &op->snaps.v[i];
+		size_t kept = 0;
+
+		if (!s->pending)
+			continue;
+		changed = true;
+		for (size_t k = 0; k < s->n_disks; k++) {
+			struct qc_snap_disk *dk = &s->disks[k];
+			ssize_t idx = disk_index(op->d, dk->disk);
+			bool done = false;
+
+			if (idx >= 0 && (rc = pending_done(op, (size_t) idx, dk, &done, err)) < 0)
+				return rc;
+			if (done) {
+				struct qc_disk *disk = &op->d->disks[idx];
+
+				set_str(&disk->path, dk->new_file);
+				set_str(&disk->backing, dk->file);
+				set_str(&disk->backing_format, "qcow2");
+				free(dk->new_file);
+				dk->new_file = NULL;
+				s->disks[kept++] = *dk;
+				qc_info("VM '%s': snapshot '%s': finished an interrupted create "
+					"(disk "
+					"'%s')",
+					op->name, s->name, dk->disk);
+			} else {
+				char *nf = dk->new_file;
+
+				dk->new_file = NULL;
+				if (nf && unlink(nf) < 0 && errno != ENOENT)
+					qc_warn("VM '%s': removing '%s': %s", op->name, nf,
+						strerror(errno));
+				free(nf);
+				free(dk->disk);
+				free(dk->file);
+				free(dk->backing);
+				free(dk->backing_format);
+			}
+		}
+		s->n_disks = kept;
+		s->pending = false;
+		if (kept == 0)
+			qc_snap_remove_at(&op->snaps, i);
+	}
+	if (changed && (rc = qc_vmop_save(op, err)) < 0)
+		return rc;
+	sweep_layers(op);
+	return 0;
+}
+
+/* ---------------------------------------------------------------- create */
+
+static int create_live(struct qc_vmop *op, struct qc_snap *s, struct qc_error *err)
+{
+	cleanup_jgen struct qc_jgen *g = qc_jgen_new(false);
+	cleanup_free char *args = NULL;
+	int rc;
+
+	qc_jgen_map_open(g);
+	qc_jgen_key(g, "actions");
+	qc_jgen_array_open(g);
+	for (size_t k = 0; k < s->n_disks; k++) {
+		cleanup_free char *node = NULL;
+		char nn[32];
+
+		if ((rc = qc_vmop_top_node(op, (size_t) disk_index(op->d, s->disks[k].disk), &node,
+			     NULL, err)) < 0)
+			return rc;
+		snprintf(nn, sizeof(nn), "qcs%llx-%zu", (unsigned long long) qc_realtime_ms(), k);
+		qc_jgen_map_open(g);
+		qc_jgen_kstring(g, "type", "blockdev-snapshot-sync");
+		qc_jgen_key(g, "data");
+		qc_jgen_map_open(g);
+		qc_jgen_kstring(g, "node-name", node);
+		qc_jgen_kstring(g, "snapshot-file", s->disks[k].new_file);
+		qc_jgen_kstring(g, "snapshot-node-name", nn);
+		qc_jgen_kstring(g, "format", "qcow2");
+		qc_jgen_kstring(g, "mode", "absolute-paths");
+		qc_jgen_map_close(g);
+		qc_jgen_map_close(g);
+	}
+	qc_jgen_array_close(g);
+	qc_jgen_map_close(g);
+	if ((rc = qc_jgen_finish(g, &args, NULL, err)) < 0)
+		return rc;
+	if ((rc = qc_qmp_execute_text(
+		     op->q, "transaction", args, QC_VMOP_QMP_TIMEOUT_MS, NULL, err)) < 0)
+		return qc_error_prefix(err, "VM '%s': snapshot '%s'", op->name, s->name);
+	return 0;
+}
+
+static int create_offline(struct qc_snap *s, struct qc_error *err)
+{
+	int rc;
+
+	for (size_t k = 0; k < s->n_disks; k++)
+		if ((rc = qc_img_create_overlay(
+			     s->disks[k].new_file, s->disks[k].file, "qcow2", 0, err)) < 0)
+			return qc_error_prefix(
+				err, "snapshot '%s': disk '%s'", s->name, s->disks[k].disk);
+	return 0;
+}
+
+QC_PUBLIC int qc_vm_snapshot_create(
+	qc_ctx *ctx, const char *name, const char *snap, struct qc_error *err)
+{
+	struct qc_vmop op __attribute__((cleanup(qc_vmop_end))) = {.dfd = -1, .lock_fd = -1};
+	struct qc_error scratch = {0};
+	struct qc_snap *s;
+	int rc;
+
+	if ((rc = qc_validate_name("snapshot", snap, err)) < 0)
+		return rc;
+	if ((rc = qc_vmop_begin(ctx, name, &op, err)) < 0 || (rc = qc_vmop_reconcile(&op, err)) < 0)
+		return rc;
+	if (qc_snaps_find(&op.snaps, snap))
+		return qc_error_set(err, QC_ERR_EXISTS,
+			"VM '%s': snapshot '%s' exists; pick another name or remove it first "
+			"(qemuctl snapshot rm %s %s)",
+			name, snap, name, snap);
+	op.snaps.v = qc_xrealloc(op.snaps.v, (op.snaps.n + 1) * sizeof(*op.snaps.v));
+	s = &op.snaps.v[op.snaps.n++];
+	memset(s, 0, sizeof(*s));
+	s->name = qc_xstrdup(snap);
+	s->created_ms = qc_realtime_ms();
+	s->pending = true;
+	for (size_t i = 0; i < op.d->n_disks; i++) {
+		const struct qc_disk *k = &op.d->disks[i];
+		struct qc_snap_disk *dk;
+
+		if (!snap_disk_ok(k))
+			continue;
+		s->disks = qc_xrealloc(s->disks, (s->n_disks + 1) * sizeof(*s->disks));
+		dk = &s->disks[s->n_disks++];
+		memset(dk, 0, sizeof(*dk));
+		dk->disk = qc_xstrdup(k->name);
+		dk->file = qc_xstrdup(k->path);
+		dk->backing = k->backing ? qc_xstrdup(k->backing) : NULL;
+		dk->backing_format = k->backing_format ? qc_xstrdup(k->backing_format) : NULL;
+		dk->new_file = new_layer_path(&op, k->name);
+	}
+	if (s->n_disks == 0) {
+		qc_snap_remove_at(&op.snaps, op.snaps.n - 1);
+		return qc_error_set(err, QC_ERR_UNSUPPORTED,
+			"VM '%s' has no writable qcow2 disk of its own to snapshot", name);
+	}
+	/* Recorded as pending first: a crash from here on is finished or undone later. */
+	if ((rc = qc_vmop_save(&op, err)) < 0)
+		return rc;
+	qc_vmop_test_hold(&op, "snapshot-create");
+	s = &op.snaps.v[op.snaps.n - 1];
+	if (op.live.monitor_alive)
+		rc = create_live(&op, s, err);
+	else
+		rc = create_offline(s, err);
+	if (rc < 0) {
+		for (size_t k = 0; k < s->n_disks; k++)
+			(void) unlink(s->disks[k].new_file);
+		qc_snap_remove_at(&op.snaps, op.snaps.n - 1);
+		(void) qc_vmop_save(&op, &scratch);
+		return rc;
+	}
+	for (size_t k = 0; k < s->n_disks; k++) {
+		struct qc_snap_disk *dk = &s->disks[k];
+		struct qc_disk *disk = &op.d->disks[disk_index(op.d, dk->disk)];
+
+		set_str(&disk->path, dk->new_file);
+		set_str(&disk->backing, dk->file);
+		set_str(&disk->backing_format, "qcow2");
+		free(dk->new_file);
+		dk->new_file = NULL;
+	}
+	s->pending = false;
+	return qc_vmop_save(&op, err);
+}
+
+/* ------------------------------------------------------------------ list */
+
+QC_PUBLIC void qc_snapshot_list_free(struct qc_snapshot_info *v, size_t n)
+{
+	for (size_t i = 0; v && i < n; i++) {
+		for (size_t k = 0; k < v[i].n_disks; k++) {
+			free(v[i].disks[k].disk);
+			free(v[i].disks[k].file);
+			free(v[i].disks[k].backing);
+		}
+		free(v[i].disks);
+		free(v[i].name);
+	}
+	free(v);
+}
+
+QC_PUBLIC int qc_vm_snapshot_list(qc_ctx *ctx, const char *name, struct qc_snapshot_info **ret,
+	size_t *ret_n, struct qc_error *err)
+{
+	struct qc_vmop op __attribute__((cleanup(qc_vmop_end))) = {.dfd = -1, .lock_fd = -1};
+	struct qc_snapshot_info *v;
+	int rc;
+
+	if ((rc = qc_vmop_begin(ctx, name, &op, err)) < 0 || (rc = qc_vmop_reconcile(&op, err)) < 0)
+		return rc;
+	v = qc_xzalloc((op.snaps.n + 1) * sizeof(*v));
+	for (size_t i = 0; i < op.snaps.n; i++) {
+		const struct qc_snap *s = &op.snaps.v[i];
+
+		v[i].name = qc_xstrdup(s->name);
+		v[i].created_ms = s->created_ms;
+		v[i].n_disks = s->n_disks;
+		v[i].disks = qc_xzalloc((s->n_disks + 1) * sizeof(*v[i].disks));
+		for (size_t k = 0; k < s->n_disks; k++) {
+			struct stat st;
+
+			v[i].disks[k].disk = qc_xstrdup(s->disks[k].disk);
+			v[i].disks[k].file = qc_xstrdup(s->disks[k].file);
+			v[i].disks[k].backing =
+				s->disks[k].backing ? qc_xstrdup(s->disks[k].backing) : NULL;
+			if (stat(s->disks[k].file, &st) == 0)
+				v[i].disks[k].size = (uint64_t) st.st_blocks * 512;
+		}
+	}
+	*ret = v;
+	*ret_n = op.snaps.n;
+	return 0;
+}
+
+/* ---------------------------------------------------------------- revert */
+
+static int not_found(struct qc_vmop *op, const char *snap, struct qc_error *err)
+{
+	cleanup_buf struct qc_buf b = {0};
+
+	for (size_t i = 0; i < op->snaps.n; i++)
+		qc_buf_printf(&b, "%s%s", i ? ", " : "", op->snaps.v[i].name);
+	if (op->snaps.n == 0)
+		return qc_error_set(err, QC_ERR_NOTFOUND,
+			"VM '%s' has no snapshot '%s' (it has none)", op->name, snap);
+	return qc_error_set(err, QC_ERR_NOTFOUND, "VM '%s' has no snapshot '%s' (snapshots: %s)",
+		op->name, snap, b.data);
+}
+
+QC_PUBLIC int qc_vm_snapshot_revert(qc_ctx *ctx, const char *name, const char *snap, bool force,
+	bool *ret_stopped, struct qc_error *err)
+{
+	struct qc_vmop op __attribute__((cleanup(qc_vmop_end))) = {.dfd = -1, .lock_fd = -1};
+	cleanup_strvec struct qc_strv made = {0}, old = {0};
+	struct qc_snap *s;
+	int rc;
+
+	if (ret_stopped)
+		*ret_stopped = false;
+	if ((rc = qc_validate_name("snapshot", snap, err)) < 0)
+		return rc;
+	if ((rc = qc_vmop_begin(ctx, name, &op, err)) < 0 || (rc = qc_vmop_reconcile(&op, err)) < 0)
+		return rc;
+	if (!(s = qc_snaps_find(&op.snaps, snap)))
+		return not_found(&op, snap, err);
+	for (size_t k = 0; k < s->n_disks; k++) {
+		if (disk_index(op.d, s->disks[k].disk) < 0)
+			return qc_error_set(err, QC_ERR_STATE,
+				"VM '%s': snapshot '%s' covers disk '%s', which the VM no longer "
+				"has",
+				name, snap, s->disks[k].disk);
+		if (access(s->disks[k].file, R_OK) != 0)
+			return qc_error_errno(err, errno, "VM '%s': snapshot '%s': layer '%s'",
+				name, snap, s->disks[k].file);
+	}
+	if (op.live.monitor_alive) {
+		if (!force)
+			return qc_error_set(err, QC_ERR_STATE,
+				"VM '%s' is running; stop it first, or use --force to stop it and "
+				"revert",
+				name);
+		if ((rc = qc_driver_kill_locked(op.dfd, name, err)) < 0)
+			return qc_error_prefix(err, "VM '%s': stopping for revert", name);
+		qc_live_clear(&op.live);
+		if ((rc = qc_driver_live(op.dfd, &op.live, err)) < 0)
+			return rc;
+		if (ret_stopped)
+			*ret_stopped = true;
+	}
+	for (size_t k = 0; k < s->n_disks; k++) {
+		const struct qc_snap_disk *dk = &s->disks[k];
+		char *p = new_layer_path(&op, dk->disk);
+
+		qc_strv_push_take(&made, p);
+		if ((rc = qc_img_create_overlay(p, dk->file, "qcow2", 0, err)) < 0) {
+			for (size_t j = 0; j < made.n; j++)
+				(void) unlink(made.v[j]);
+			return qc_error_prefix(err, "VM '%s': revert to '%s'", name, snap);
+		}
+	}
+	for (size_t k = 0; k < s->n_disks; k++) {
+		struct qc_disk *disk = &op.d->disks[disk_index(op.d, s->disks[k].disk)];
+
+		qc_strv_push(&old, disk->path);
+		set_str(&disk->path, made.v[k]);
+		set_str(&disk->backing, s->disks[k].file);
+		set_str(&disk->backing_format, "qcow2");
+	}
+	if ((rc = qc_vmop_save(&op, err)) < 0) {
+		for (size_t j = 0; j < made.n; j++)
+			(void) unlink(made.v[j]);
+		return rc;
+	}
+	qc_vmop_test_hold(&op, "snapshot-revert");
+	for (size_t j = 0; j < old.n; j++)
+		drop_layer(&op, old.v[j]);
+	return 0;
+}
+
+/* -------------------------------------------------------------------- rm */
+
+/* The parent of a layer of disk: from the domain (active layer) or a snapshot. */
+static bool parent_of(const struct qc_vmop *op, const char *disk, const char *file,
+	const char **ret, const char **ret_fmt)
+{
+	ssize_t idx = disk_index(op->d, disk);
+
+	if (idx >= 0 && strcmp(op->d->disks[idx].path, file) == 0) {
+		*ret = op->d->disks[idx].backing;
+		*ret_fmt = op->d->disks[idx].backing_format;
+		return true;
+	}
+	for (size_t i = 0; i < op->snaps.n; i++)
+		for (size_t k = 0; k < op->snaps.v[i].n_disks; k++) {
+			const struct qc_snap_disk *dk = &op->snaps.v[i].disks[k];
+
+			if (strcmp(dk->disk, disk) == 0 && strcmp(dk->file, file) == 0) {
+				*ret = dk->backing;
+				*ret_fmt = dk->backing_format;
+				return true;
+			}
+		}
+	return false;
+}
+
+/* Is file in the chain QEMU has open for disk (below the active layer)? */
+static bool in_running_chain(const struct qc_vmop *op, const char *disk, const char *file)
+{
+	ssize_t idx = disk_index(op->d, disk);
+	const char *cur, *fmt;
+	int guard = 0;
+
+	if (idx < 0)
+		return false;
+	cur = op->d->disks[idx].backing;
+	while (cur && guard++ < 1000) {
+		if (strcmp(cur, file) == 0)
+			return true;
+		if (!parent_of(op, disk, cur, &cur, &fmt))
+			break;
+	}
+	return false;
+}
+
+static int rebase(const char *child, const char *base, const char *base_fmt, struct qc_error *err)
+{
+	cleanup_free char *prog = NULL;
+	struct qc_spawn_opts o = {.errout = QC_STDIO_CAPTURE, .timeout_ms = REBASE_TIMEOUT_MS};
+	const char *argv[10];
+	size_t n = 0;
+	int rc;
+
+	if ((rc = qc_img_program(&prog, err)) < 0)
+		return rc;
+	argv[n++] = prog;
+	argv[n++] = "rebase";
+	argv[n++] = "-f";
+	argv[n++] = "qcow2";
+	if (base) {
+		argv[n++] = "-F";
+		argv[n++] = base_fmt;
+	}
+	argv[n++] = "-b";
+	argv[n++] = base ? base : "";
+	argv[n++] = child;
+	argv[n] = NULL;
+	o.argv = argv;
+	if ((rc = qc_spawn_check(&o, NULL, err)) < 0)
+		return qc_error_prefix(err, "rebase '%s'", child);
+	return 0;
+}
+
+static int stream_active(struct qc_vmop *op, size_t idx, const char *base, struct qc_error *err)
+{
+	cleanup_jgen struct qc_jgen *g = qc_jgen_new(false);
+	cleanup_free char *node = NULL, *args = NULL, *job = NULL;
+	int64_t deadline = qc_deadline_ms(STREAM_TIMEOUT_MS);
+	int rc;
+
+	if ((rc = qc_vmop_top_node(op, idx, &node, NULL, err)) < 0)
+		return rc;
+	job = qc_xasprintf("qcrm-%s", node);
+	qc_jgen_map_open(g);
+	qc_jgen_kstring(g, "job-id", job);
+	qc_jgen_kstring(g, "device", node);
+	if (base)
+		qc_jgen_kstring(g, "base", base);
+	qc_jgen_map_close(g);
+	if ((rc = qc_jgen_finish(g, &args, NULL, err)) < 0)
+		return rc;
+	if ((rc = qc_qmp_execute_text(
+		     op->q, "block-stream", args, QC_VMOP_QMP_TIMEOUT_MS, NULL, err)) < 0)
+		return rc;
+	for (;;) {
+		cleanup_qmp_event struct qc_qmp_event *ev = NULL;
+		const char *dev, *msg;
+
+		if ((rc = qc_qmp_wait_event(op->q, "BLOCK_JOB_COMPLETED", qc_time_left_ms(deadline),
+			     &ev, err)) < 0)
+			return rc;
+		dev = qc_json_string(qc_json_get(ev->data, "device"));
+		if (!dev || strcmp(dev, job) != 0)
+			continue;
+		if ((msg = qc_json_string(qc_json_get(ev->data, "error"))))
+			return qc_error_set(err, QC_ERR_QMP, "block-stream: %s", msg);
+		return 0;
+	}
+}
+
+QC_PUBLIC int qc_vm_snapshot_remove(
+	qc_ctx *ctx, const char *name, const char *snap, struct qc_error *err)
+{
+	struct qc_vmop op __attribute__((cleanup(qc_vmop_end))) = {.dfd = -1, .lock_fd = -1};
+	cleanup_strvec struct qc_strv files = {0};
+	struct qc_snap *s;
+	size_t si;
+	bool live;
+	int rc;
+
+	if ((rc = qc_validate_name("snapshot", snap, err)) < 0)
+		return rc;
+	if ((rc = qc_vmop_begin(ctx, name, &op, err)) < 0 || (rc = qc_vmop_reconcile(&op, err)) < 0)
+		return rc;
+	if (!(s = qc_snaps_find(&op.snaps, snap)))
+		return not_found(&op, snap, err);
+	si = (size_t) (s - op.snaps.v);
+	live = op.live.monitor_alive;
+	/* Check first: a running VM's intermediate layers cannot be rewritten under it. */
+	for (size_t k = 0; live && k < s->n_disks; k++) {
+		const struct qc_snap_disk *dk = &s->disks[k];
+
+		for (size_t i = 0; i < op.snaps.n; i++)
+			for (size_t j = 0; j < op.snaps.v[i].n_disks; j++) {
+				const struct qc_snap_disk *c = &op.snaps.v[i].disks[j];
+
+				if (i != si && strcmp(c->disk, dk->disk) == 0 &&
+					qc_streq_null(c->backing, dk->file) &&
+					in_running_chain(&op, dk->disk, c->file))
+					return qc_error_set(err, QC_ERR_STATE,
+						"VM '%s' is running and snapshot '%s' lies under "
+						"snapshot '%s' in the running chain of disk '%s'; "
+						"stop the VM to remove it",
+						name, snap, op.snaps.v[i].name, dk->disk);
+			}
+	}
+	for (size_t k = 0; k < s->n_disks; k++) {
+		const struct qc_snap_disk *dk = &s->disks[k];
+		ssize_t idx = disk_index(op.d, dk->disk);
+
+		/* children: other snapshots' layers on this one, then the active layer */
+		for (size_t i = 0; i < op.snaps.n; i++)
+			for (size_t j = 0; j < op.snaps.v[i].n_disks; j++) {
+				struct qc_snap_disk *c = &op.snaps.v[i].disks[j];
+
+				if (i == si || strcmp(c->disk, dk->disk) != 0 ||
+					!qc_streq_null(c->backing, dk->file))
+					continue;
+				if ((rc = rebase(c->file, dk->backing, dk->backing_format, err)) <
+					0)
+					return qc_error_prefix(
+						err, "VM '%s': removing snapshot '%s'", name, snap);
+				set_str(&c->backing, dk->backing);
+				set_str(&c->backing_format, dk->backing_format);
+			}
+		if (idx >= 0 && qc_streq_null(op.d->disks[idx].backing, dk->file)) {
+			struct qc_disk *disk = &op.d->disks[idx];
+
+			if (live)
+				rc = stream_active(&op, (size_t) idx, dk->backing, err);
+			else
+				rc = rebase(disk->path, dk->backing, dk->backing_format, err);
+			if (rc < 0)
+				return qc_error_prefix(
+					err, "VM '%s': removing snapshot '%s'", name, snap);
+			set_str(&disk->backing, dk->backing);
+			set_str(&disk->backing_format, dk->backing_format);
+		}
+		qc_strv_push(&files, dk->file);
+	}
+	qc_snap_remove_at(&op.snaps, si);
+	if ((rc = qc_vmop_save(&op, err)) < 0)
+		return rc;
+	for (size_t j = 0; j < files.n; j++)
+		drop_layer(&op, files.v[j]);
+	return 0;
+}

@@ -1,0 +1,130 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * The common frame of snapshot and hot-plug operations (driver/vmop.h):
+ * open + lock the VM, read state and domain, talk QMP, save the domain.
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "driver/vmop.h"
+
+int qc_vmop_begin(qc_ctx *ctx, const char *name, struct qc_vmop *op, struct qc_error *err)
+{
+	cleanup_free char *xml = NULL;
+	int rc;
+
+	*op = (struct qc_vmop){.ctx = ctx, .name = name, .dfd = -1, .lock_fd = -1};
+	if ((rc = qc_validate_name("VM", name, err)) < 0)
+		return rc;
+	if ((rc = qc_driver_vm_open(ctx, name, &op->dfd, err)) < 0)
+		return rc;
+	if ((rc = qc_driver_vm_lock(op->dfd, name, 30000, &op->lock_fd, err)) < 0)
+		return rc;
+	if ((rc = qc_driver_live(op->dfd, &op->live, err)) < 0)
+		return qc_error_prefix(err, "VM '%s'", name);
+	op->vm_dir = qc_driver_vm_dir(ctx, name);
+	xml = qc_xasprintf("%s/%s", op->vm_dir, QC_VM_DOMAIN);
+	if ((rc = qc_domain_load(xml, NULL, NULL, &op->d, err)) < 0)
+		return qc_error_prefix(err, "VM '%s'", name);
+	if ((rc = qc_snaps_load(op->d, &op->snaps, err)) < 0)
+		return qc_error_prefix(err, "VM '%s'", name);
+	return 0;
+}
+
+void qc_vmop_end(struct qc_vmop *op)
+{
+	qc_qmp_close(op->q);
+	op->q = NULL;
+	qc_snaps_clear(&op->snaps);
+	qc_domain_free(op->d);
+	op->d = NULL;
+	if (op->lock_fd >= 0)
+		close(op->lock_fd);
+	if (op->dfd >= 0)
+		close(op->dfd);
+	op->lock_fd = op->dfd = -1;
+	qc_live_clear(&op->live);
+	free(op->vm_dir);
+	op->vm_dir = NULL;
+}
+
+int qc_vmop_qmp(struct qc_vmop *op, struct qc_error *err)
+{
+	cleanup_free char *path = NULL;
+	int rc;
+
+	if (op->q)
+		return 0;
+	if (!op->live.monitor_alive)
+		return qc_error_set(err, QC_ERR_STATE, "VM '%s' is not running", op->name);
+	if (!op->live.st.run_dir)
+		return qc_error_set(
+			err, QC_ERR_STATE, "VM '%s': state.json names no runtime dir", op->name);
+	path = qc_xasprintf("%s/qmp.sock", op->live.st.run_dir);
+	if ((rc = qc_qmp_connect(path, QC_VMOP_QMP_TIMEOUT_MS, &op->q, err)) < 0)
+		return qc_error_prefix(err, "VM '%s'", op->name);
+	return 0;
+}
+
+int qc_vmop_save(struct qc_vmop *op, struct qc_error *err)
+{
+	int rc;
+
+	qc_snaps_store(op->d, &op->snaps);
+	if ((rc = qc_domain_validate(op->d, err)) < 0)
+		return qc_error_prefix(err, "VM '%s'", op->name);
+	if ((rc = qc_domain_save(op->d, op->dfd, QC_VM_DOMAIN, err)) < 0)
+		return qc_error_prefix(err, "VM '%s'", op->name);
+	qc_driver_summary_save(op->dfd, op->d);
+	return 0;
+}
+
+void qc_vmop_test_hold(struct qc_vmop *op, const char *point)
+{
+	const char *env = getenv("QEMUCTL_TEST_HOLD");
+	cleanup_free char *f = NULL;
+
+	if (!env || strcmp(env, point) != 0)
+		return;
+	f = qc_xasprintf(".hold-%s", point);
+	(void) qc_write_atomic(op->dfd, f, "", 0, 0600, NULL);
+	qc_sleep_ms(60000);
+}
+
+int qc_vmop_top_node(
+	struct qc_vmop *op, size_t i, char **ret_node, char **ret_file, struct qc_error *err)
+{
+	char fmt[32], file[32], dev[80];
+	cleanup_json qc_json *r = NULL;
+	cleanup_free char *suffix = NULL;
+	int rc;
+
+	qc_argv_disk_ids(op->d, i, fmt, file, dev);
+	if ((rc = qc_vmop_qmp(op, err)) < 0)
+		return rc;
+	if ((rc = qc_qmp_execute(op->q, "query-block", NULL, QC_VMOP_QMP_TIMEOUT_MS, &r, err)) < 0)
+		return qc_error_prefix(err, "VM '%s'", op->name);
+	suffix = qc_xasprintf("/%s/", dev);
+	for (size_t k = 0; k < qc_json_len(r); k++) {
+		const qc_json *b = qc_json_at(r, k);
+		const char *qdev = qc_json_string(qc_json_get(b, "qdev"));
+		const char *node = qc_json_string(qc_json_path(b, "inserted/node-name"));
+		const char *f = qc_json_string(qc_json_path(b, "inserted/file"));
+
+		if (!qdev || !node || (strcmp(qdev, dev) != 0 && !strstr(qdev, suffix)))
+			continue;
+		if (ret_node)
+			*ret_node = qc_xstrdup(node);
+		if (ret_file)
+			*ret_file = f ? qc_xstrdup(f) : NULL;
+		return 0;
+	}
+	return qc_error_set(err, QC_ERR_NOTFOUND,
+		"VM '%s': QEMU has no block device '%s' (disk '%s')", op->name, dev,
+		op->d->disks[i].name);
+}
