@@ -10,3 +10,6 @@ TESTS += tests/unit/check_day2
 tests_unit_check_day2_SOURCES = tests/unit/check_day2.c
 tests_unit_check_day2_CFLAGS = $(UNIT_CFLAGS)
 tests_unit_check_day2_LDADD = $(QC_LIBS) $(CHECK_LIBS)
+
+dist_noinst_SCRIPTS += tests/integration/day2-ready.sh tests/integration/day2-resize.sh
+TESTS += tests/integration/day2-ready.sh tests/integration/day2-resize.sh
