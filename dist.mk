@@ -92,3 +92,10 @@ EXTRA_DIST += debian/changelog debian/control debian/copyright debian/rules \
 	debian/qemuctl.lintian-overrides
 dist_noinst_SCRIPTS += tests/integration/dist-deb.sh
 TESTS += tests/integration/dist-deb.sh
+
+# The test guests are built into the build tree (tests/guest/cache); a
+# distclean removes them (make distcheck's distcleancheck requires it).
+distclean-local: distclean-guest-cache
+.PHONY: distclean-guest-cache
+distclean-guest-cache:
+	-rm -rf tests/guest/cache
