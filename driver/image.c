@@ -43,9 +43,8 @@ int qc_driver_image_resolve(qc_ctx *ctx, const char *name, enum qc_arch arch, ch
 			const char *deb = qc_storage_arch_debian(have);
 
 			return qc_error_set(err, QC_ERR_INVALID,
-				"image '%s' is %s (%s) but the VM is %s; use an %s image (image "
-				"sync "
-				"REF --arch %s) or create the VM with --arch %s",
+				"image '%s' is %s (%s) but the VM is %s; use an image for %s "
+				"(image sync REF --arch %s) or create the VM with --arch %s",
 				name, deb ? deb : have, have, want, want, want, have);
 		}
 	}

@@ -55,7 +55,7 @@ START_TEST(resolve_checks_arch)
 	ck_assert_qc_fail(qc_driver_image_resolve(ctx, "img", QC_ARCH_AARCH64, &path, &fmt, &err),
 		&err, QC_ERR_INVALID, "");
 	ck_assert_str_eq(err.msg, "image 'img' is amd64 (x86_64) but the VM is aarch64; use an "
-				  "aarch64 image (image sync REF --arch aarch64) or create the VM "
+				  "image for aarch64 (image sync REF --arch aarch64) or create the VM "
 				  "with --arch x86_64");
 	ck_assert_qc_ok(
 		qc_driver_image_resolve(ctx, "img", QC_ARCH_X86_64, &path, &fmt, &err), &err);
