@@ -13,3 +13,4 @@ tests_unit_check_day2_LDADD = $(QC_LIBS) $(CHECK_LIBS)
 
 dist_noinst_SCRIPTS += tests/integration/day2-ready.sh tests/integration/day2-resize.sh
 TESTS += tests/integration/day2-ready.sh tests/integration/day2-resize.sh
+EXTRA_DIST += bench/wait
