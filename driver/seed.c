@@ -456,13 +456,29 @@ QC_PUBLIC int qc_seed_build(
 		return qc_error_prefix(err, "seed: --hostname");
 	if (o->instance_id && (r = qc_cloudinit_validate_instance_id(o->instance_id, err)) < 0)
 		return qc_error_prefix(err, "seed");
+	{
+		struct stat st;
+
+		if (stat(out_path, &st) == 0 && S_ISDIR(st.st_mode))
+			return qc_error_set(err, QC_ERR_INVALID,
+				"seed: output '%s' is a directory; give a file name, e.g. %s/seed.iso",
+				out_path, out_path);
+	}
 	if (o->hostname)
 		c.hostname = qc_xstrdup(o->hostname);
 
-	if (o->user_data)
+	/* The user's files first: a bad one fails before qemuctl's own key is made. */
+	r = 0;
+	if (o->network_config)
+		r = read_checked("--network-config", o->network_config, QC_SEED_NETWORK_CONFIG_MAX,
+			qc_cloudinit_check_network_config, &c.network_config, &c.nc_len, err);
+	if (r >= 0 && o->meta_data)
+		r = read_checked("--meta-data", o->meta_data, QC_SEED_META_DATA_MAX,
+			qc_cloudinit_check_meta_data, &c.meta_data, &c.md_len, err);
+	if (r >= 0 && o->user_data)
 		r = read_checked("--user-data", o->user_data, QC_SEED_USER_DATA_MAX,
 			qc_cloudinit_check_user_data, &c.user_data, &c.ud_len, err);
-	else {
+	else if (r >= 0) {
 		r = qc_driver_seed_read_keys(o->ssh_keys, !o->no_default_keys, &keys, err);
 		if (r >= 0 && ctx && !o->no_own_key)
 			r = qc_driver_seed_own_pubkey(qc_ctx_root(ctx), &own, err);
@@ -475,12 +491,6 @@ QC_PUBLIC int qc_seed_build(
 			r = generate_user_data(&g, &c, err);
 		}
 	}
-	if (r >= 0 && o->network_config)
-		r = read_checked("--network-config", o->network_config, QC_SEED_NETWORK_CONFIG_MAX,
-			qc_cloudinit_check_network_config, &c.network_config, &c.nc_len, err);
-	if (r >= 0 && o->meta_data)
-		r = read_checked("--meta-data", o->meta_data, QC_SEED_META_DATA_MAX,
-			qc_cloudinit_check_meta_data, &c.meta_data, &c.md_len, err);
 	if (r < 0) {
 		content_clear(&c);
 		return qc_error_prefix(err, "seed");
