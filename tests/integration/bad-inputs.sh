@@ -12,7 +12,7 @@
 . "${QC_SRCDIR:-$(dirname "$0")/../..}/tests/integration/lib.sh"
 
 IN="$SCRATCH/in"  # input files (never modified)
-OUT="$SCRATCH/out" # where seeds/images would be written: must stay empty
+OUT="$SCRATCH/outdir" # where seeds/images would be written: must stay empty
 mkdir -p "$IN/dir" "$OUT"
 kernel="$IN/vmlinuz"
 head -c 4096 /dev/urandom >"$kernel"
@@ -50,6 +50,11 @@ printf '<network><name>n</name></network>\n' >"$IN/not-a-domain.xml"
 
 qc create vm1 --kernel "$kernel" --no-seed >/dev/null
 ok "defined VM 'vm1' (stopped) for the rows that need one"
+# A seed build refused for a bad input file must not make qemuctl's own ssh
+# key first (it did: the key was made before --network-config was read).
+expect_fail 1 "seed: --network-config '$IN/tab-network-config'" \
+	qc seed build "$OUT/s.iso" --network-config "$IN/tab-network-config"
+assert_no_file "$ROOT/ssh"
 # Made on first use and kept, not by a failure: qemuctl's own ssh key (the
 # first seed build makes it) and the image catalog directory.
 qc seed build "$SCRATCH/first.iso" --hostname first >/dev/null
@@ -267,7 +272,8 @@ row 1 "seed: --meta-data '$IN/binary': binary data" seed build "$OUT/s.iso" --me
 row 1 "seed: ssh key '$IN/bad-key\.pub'.*key" seed build "$OUT/s.iso" --ssh-key "$IN/bad-key.pub"
 row 1 "seed: output directory '/nonexistent/dir': No such file or directory" \
 	seed build /nonexistent/dir/s.iso --hostname h
-row 1 "seed '$OUT': .*(is a directory|Is a directory)" seed build "$OUT" --hostname h
+row 1 "seed: output '$OUT' is a directory; give a file name, e\.g\. $OUT/seed\.iso" \
+	seed build "$OUT" --hostname h
 
 # ---- unknown commands and options (exit 2)
 row 2 "unknown command 'bogus'" bogus
