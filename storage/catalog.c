@@ -346,6 +346,11 @@ int qc_catalog_remove_checked(const char *root, const char *name, qc_image_users
 		return r;
 	if ((r = qc_catalog_open(aroot, &dfd, err)) < 0)
 		return r;
+	/* Nothing by that name: refuse without leaving a lock file behind. */
+	if (faccessat(dfd, jname, F_OK, AT_SYMLINK_NOFOLLOW) < 0 &&
+		faccessat(dfd, qname, F_OK, AT_SYMLINK_NOFOLLOW) < 0 &&
+		faccessat(dfd, part, F_OK, AT_SYMLINK_NOFOLLOW) < 0)
+		return load(dfd, aroot, name, &img, err);
 	if ((r = qc_catalog_lock(dfd, name, 0, &lock, err)) < 0)
 		return r;
 	if ((r = load(dfd, aroot, name, &img, err)) < 0) {
