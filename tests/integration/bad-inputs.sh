@@ -224,6 +224,7 @@ row 1 "VM 'nosuch' does not exist" dumpxml nosuch
 row 1 "VM 'vm1' is not running \(state: stopped\)" pause vm1
 row 1 "VM 'vm1' is not running" reboot vm1
 row 1 "image 'nosuch' not found; see 'qemuctl image list'" image rm nosuch
+assert_no_file "$ROOT/images/.nosuch.lock" # rm of nothing takes no lock (it did)
 row 1 "network 'nosuch' does not exist \(create it with 'qemuctl net create nosuch" net rm nosuch
 
 # ---- URLs and image import
