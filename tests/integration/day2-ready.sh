@@ -3,8 +3,9 @@
 # when the guest printed "QEMUCTL-READY <instance-id>" (info: ready after N s,
 # state.json ready), the seed found on both buses (--seed-bus virtio and the
 # x86_64 default cdrom), `wait` timing out (last 20 console lines + the log's
-# path), `wait` on a VM killed while waiting, and bad input (exact exit
-# codes and messages, state root unchanged).  Two guests boot in parallel.
+# path), `wait` on a VM killed while waiting, a seedless VM ready by its
+# <qemuctl:ready-marker>, and bad input (exact exit codes and messages, state
+# root unchanged).  Three guests boot in parallel.
 . "${QC_SRCDIR:-$(dirname "$0")/../..}/tests/integration/lib.sh"
 need_guest x86_64
 
@@ -42,6 +43,13 @@ tr '\0' ' ' <"/proc/$qpid2/cmdline" | grep -Eq 'ide-cd,[^ ]*drive=drive-seed' ||
 	fail "r2: seed is not an ide-cd: $(tr '\0' ' ' <"/proc/$qpid2/cmdline")"
 ok "r2: default seed bus on x86_64 is ide-cd"
 
+# ---- quiet: no seed, but a <qemuctl:ready-marker> in its definition
+qc dumpxml quiet | sed 's|\(<qemuctl:domain [^>]*>\)|\1<qemuctl:ready-marker>GUEST-READY</qemuctl:ready-marker>|' \
+	>"$SCRATCH/quiet.xml"
+grep -q 'ready-marker>GUEST-READY<' "$SCRATCH/quiet.xml" || fail "no ready-marker in $(cat "$SCRATCH/quiet.xml")"
+qc define "$SCRATCH/quiet.xml" >/dev/null
+qc start quiet
+
 # ---- r1: --seed-bus virtio, run --wait (boots while r2 boots)
 t0=$(date +%s%3N)
 qc run r1 "${guest[@]}" --seed-bus virtio --wait --timeout 120 >"$SCRATCH/r1.out"
@@ -65,6 +73,12 @@ ok "state.json: ready at $at (run --wait took $((t1 - t0)) ms, returned $((t1 - 
 t0=$(date +%s%3N)
 assert_match "$(qc --json wait r1)" '"ready_after_ms": [0-9]+' "wait --json on a ready VM"
 ok "wait on a ready VM took $(($(date +%s%3N) - t0)) ms"
+
+assert_match "$(qc wait quiet --timeout 120)" "^VM 'quiet' is ready \(after [0-9]+\.[0-9] s\)$" \
+	"a seedless VM is ready by its <qemuctl:ready-marker>"
+grep -a -q 'QEMUCTL-READY' "$ROOT/vms/quiet/console.log" && fail "quiet: a marker without a seed"
+ok "quiet: the test guest prints no QEMUCTL-READY without a seed"
+qc destroy quiet
 
 # ---- r2: the seed on the cdrom ran the user-data; wait times out with the tail
 wait_for_text "$ROOT/vms/r2/console.log" 'LINE-25' 120
