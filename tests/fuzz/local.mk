@@ -38,7 +38,10 @@ fuzz: $(FUZZ_PROGS)
 
 tests/fuzz/obj/%.o: $(top_srcdir)/%.c
 	@mkdir -p $(@D)
-	$(AM_V_CC)$(FUZZ_COMPILE) -fsanitize=fuzzer-no-link -c -o $@ $<
+	$(AM_V_CC)$(FUZZ_COMPILE) -MMD -MP -fsanitize=fuzzer-no-link -c -o $@ $<
+
+# Header dependencies of the instrumented objects (a changed header rebuilds them).
+-include $(wildcard tests/fuzz/obj/*/*.d tests/fuzz/obj/*/*/*.d)
 
 tests/fuzz/libqcfuzz.a: $(FUZZ_LIB_OBJS)
 	$(AM_V_AR)rm -f $@ && $(AR) cr $@ $(FUZZ_LIB_OBJS) && $(RANLIB) $@
