@@ -81,13 +81,14 @@ _qemuctl()
 {
 	local cur prev cmd= sub= i nargs=0
 	local commands="create run define dumpxml undefine start stop destroy reboot pause
-		resume delete list info console log events qmp ssh image net seed doctor autostart wait resize"
+		resume delete list info console log events qmp ssh image net seed doctor autostart wait resize
+		snapshot attach-disk detach-disk attach-net detach-net"
 	local global_opts="--root --json -v -q --verbose --quiet --version --help"
 	local create_opts="--image --disk-image --kernel --initrd --append --arch --accel --cpus
 		--memory --disk-size --disk --net --share --hostname --ssh-key --user-data
 		--network-config --no-seed --seed-bus"
 	local vm_cmds=" dumpxml undefine start stop destroy reboot pause resume delete info console "
-	vm_cmds+="log events qmp ssh autostart wait resize "
+	vm_cmds+="log events qmp ssh autostart wait resize attach-disk detach-disk attach-net detach-net "
 
 	COMPREPLY=()
 	cur=${COMP_WORDS[COMP_CWORD]}
@@ -133,7 +134,7 @@ _qemuctl()
 			;;
 		-*) ;;
 		*)
-			[[ -z $sub && " image net seed " == *" $cmd "* ]] && sub=${COMP_WORDS[j]} && continue
+			[[ -z $sub && " image net seed snapshot " == *" $cmd "* ]] && sub=${COMP_WORDS[j]} && continue
 			((nargs++))
 			;;
 		esac
@@ -235,6 +236,16 @@ _qemuctl()
 		esac
 		return
 		;;
+	snapshot)
+		if [[ -z $sub ]]; then
+			_qemuctl_compgen "create list revert rm" "$cur"
+		elif [[ $cur == -* ]]; then
+			[[ $sub == revert ]] && _qemuctl_compgen "--force --help" "$cur"
+		elif ((nargs == 0)); then
+			_qemuctl_compgen "$(_qemuctl_names vms)" "$cur"
+		fi
+		return
+		;;
 	seed)
 		if [[ -z $sub ]]; then
 			_qemuctl_compgen "build" "$cur"
@@ -270,6 +281,17 @@ _qemuctl()
 			_qemuctl_compgen "$o" "$cur"
 		elif ((nargs == 0)); then
 			_qemuctl_compgen "$(_qemuctl_names vms)" "$cur"
+		elif ((nargs == 1)) && [[ $cmd == attach-net ]]; then
+			if [[ $cur == network=* ]]; then
+				local n w=()
+				for n in $(_qemuctl_names networks); do w+=("network=$n"); done
+				_qemuctl_compgen "${w[*]}" "$cur"
+			else
+				_qemuctl_compgen "user user,hostfwd=tcp: network= bridge=" "$cur"
+				compopt -o nospace 2>/dev/null
+			fi
+		elif ((nargs == 1)) && [[ $cmd == attach-disk ]]; then
+			_qemuctl_files "$cur"
 		fi
 	fi
 }

@@ -53,11 +53,13 @@ assert_eq "$(complete_bash qemuctl --root "$ROOT" create x --arch a)" "aarch64" 
 assert_eq "$(complete_bash qemuctl stop x --f)" "--force" "stop options"
 assert_match "$(complete_bash qemuctl create x --)" '--disk-image' "create options"
 assert_eq "$(complete_bash qemuctl image "")" $'import\nlist\nrm\nsync' "image subcommands"
+assert_eq "$(complete_bash qemuctl --root "$ROOT" snapshot list a)" "alpha" "snapshot: VM names"
+assert_eq "$(complete_bash qemuctl --root "$ROOT" attach-net b network=)" "network=lan" "attach-net SPEC"
 assert_eq "$(complete_bash qemuctl --ro)" "--root" "global options"
 
 # The command list is the CLI's.
 cli=$("$QC" --help | awk '/^Commands:/ {on = 1; next} on && /^  [a-z]/ {print $1}' |
-	sed 's/|.*//' | sort -u)
+	tr '|' '\n' | sort -u)
 comp=$(complete_bash qemuctl "")
 assert_eq "$comp" "$cli" "bash completes exactly the CLI's commands"
 # Every option of each VM command's --help is completed.
@@ -85,7 +87,7 @@ if command -v zsh >/dev/null; then
 	assert_eq "$(QEMUCTL_ROOT=$ROOT zname _qemuctl_images qemuctl create)" "noble-amd64" \
 		"zsh: image names from \$QEMUCTL_ROOT"
 	assert_eq "$(zname _qemuctl_networks qemuctl --root "$ROOT" net rm '')" "lan" "zsh: networks"
-	zcmds=$(sed -n '/^_qemuctl() {/,/^}/p' "$zshc" | grep -Eo "'[a-z]+:" | tr -d "':" | sort -u)
+	zcmds=$(sed -n '/^_qemuctl() {/,/^}/p' "$zshc" | grep -Eo "'[a-z-]+:" | tr -d "':" | sort -u)
 	assert_eq "$zcmds" "$cli" "zsh completes exactly the CLI's commands"
 else
 	fail "zsh is not installed: the zsh completion cannot be checked (apt-get install zsh)"
