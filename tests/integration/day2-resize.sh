@@ -41,6 +41,30 @@ expect_fail 2 "^qemuctl: error: resize: unknown option '--shrink'" qc resize v1 
 expect_fail 2 "^qemuctl: error: resize: unexpected argument 'x'" qc resize v1 disk0 1G x
 assert_eq "$(tree_digest "$ROOT" | sha256sum)" "$before" "state root unchanged by refused resizes"
 
+# ---- SIGKILL during an offline resize: the lock goes with the process, the
+# disk stays consistent, a retry completes
+cat >"$SCRATCH/qemu-img" <<EOS
+#!/bin/sh
+if [ "\$1" = resize ]; then
+	qemu-img "\$@" || exit 1
+	echo \$\$ >"$SCRATCH/resized"
+	exec sleep 30
+fi
+exec qemu-img "\$@"
+EOS
+chmod +x "$SCRATCH/qemu-img"
+QEMUCTL_QEMU_IMG="$SCRATCH/qemu-img" "$QC" --root "$ROOT" resize v1 disk1 112M >/dev/null 2>&1 &
+rpid=$!
+wait_until 20 test -s "$SCRATCH/resized"
+kill -9 "$rpid"
+wait "$rpid" 2>/dev/null || true
+# the wrapper (now a sleep) outlives qemuctl: it must not hold the VM lock
+on_exit 'kill -9 "$(cat "$SCRATCH/resized")" 2>/dev/null'
+qemu-img check -q "$vm/disk1.qcow2" || fail "qemu-img check after SIGKILL"
+assert_match "$(qc info v1)" "disk1 .* virtual 112 MiB" "info reads the disk after a killed resize"
+assert_eq "$(qc resize v1 disk1 112M)" "disk 'disk1' of VM 'v1' is 112 MiB already" "retry after SIGKILL completes (no stale lock)"
+kill -9 "$(cat "$SCRATCH/resized")" 2>/dev/null || true
+
 # ---- online: the guest sees the new sizes at once
 qc start v1 --wait --timeout 120 >/dev/null
 ok "v1 ready"
@@ -51,9 +75,9 @@ guest_sizes() { # types into the console; prints "vda vdb" sizes in sectors
 	wait_for_text "$vm/console.log" "^$tag [0-9]+ [0-9]+ END" 20
 	grep -a "^$tag [0-9]" "$vm/console.log" | tail -n1 | tr -d '\r' | cut -d' ' -f2,3
 }
-assert_eq "$(guest_sizes)" "$((128 * 2048)) $((96 * 2048))" "guest sees 128 MiB + 96 MiB"
+assert_eq "$(guest_sizes)" "$((128 * 2048)) $((112 * 2048))" "guest sees 128 MiB + 112 MiB"
 assert_eq "$(qc resize v1 disk0 +64M)" "disk 'disk0' of VM 'v1': 128 MiB -> 192 MiB (online, the guest sees it now)" "online grow of the boot overlay"
-assert_eq "$(qc resize v1 disk1 1G)" "disk 'disk1' of VM 'v1': 96 MiB -> 1 GiB (online, the guest sees it now)" "online grow of the data disk"
+assert_eq "$(qc resize v1 disk1 1G)" "disk 'disk1' of VM 'v1': 112 MiB -> 1 GiB (online, the guest sees it now)" "online grow of the data disk"
 assert_eq "$(guest_sizes)" "$((192 * 2048)) $((1024 * 2048))" "guest sees 192 MiB + 1 GiB without a restart"
 expect_fail 1 "^qemuctl: error: VM 'v1': disk 'disk1' is 1 GiB; shrinking to 512 MiB is refused: it would destroy data$" \
 	qc resize v1 disk1 512M
