@@ -3,7 +3,7 @@
 # contract docs/json.md describes): list, info (stopped, running, after a
 # poweroff), events (array and --follow lines), doctor, image import/list/
 # sync/rm and their progress lines, net create/list/rm (in a private netns),
-# seed build, wait, resize (autostart: autostart.sh).  A field the schema does not know fails the test.
+# seed build, wait, resize, snapshot, hot-plug (autostart: autostart.sh).  A field the schema does not know fails the test.
 . "${QC_SRCDIR:-$(dirname "$0")/../..}/tests/integration/lib.sh"
 need_guest x86_64
 shopt -s lastpipe # check counts in the shell, not a pipeline subshell
@@ -60,6 +60,15 @@ qc --json image sync ubuntu:24.04 --arch amd64 --stream "file://$SCRATCH/tree/" 
 check image-sync <"$SCRATCH/sync.json"
 check progress --lines <"$SCRATCH/sync.err"
 qc --json resize u disk0 +1M | check resize
+qc --json snapshot create u s1 | check snapshot
+qc --json snapshot list u | check snapshot-list
+qc --json snapshot list u | grep -q '"name": "s1"' || fail "snapshot list shows no s1"
+qc --json snapshot revert u s1 | check snapshot
+qc --json snapshot rm u s1 | check snapshot
+qc --json attach-disk u 1M | check hotplug
+qc --json detach-disk u disk1 | check hotplug
+qc --json attach-net u user | check hotplug
+qc --json detach-net u net0 | check hotplug
 qc delete u >/dev/null
 qc --json image rm base | check removed
 
