@@ -200,7 +200,7 @@ static int spawn_monitor(qc_ctx *ctx, struct vm_op *op, char **qemu_argv, const 
 	cleanup_free char *mon = monitor_program();
 	cleanup_free char *dir = qc_driver_vm_dir(ctx, op->name);
 	cleanup_strvec struct qc_strv av = {0};
-	cleanup_close int rfd = -1, wfd = -1;
+	cleanup_close int rfd = -1, wfd = -1, mon_pidfd = -1;
 	struct qc_spawn_opts so = {0};
 	cleanup_free struct qc_fdmap *map = qc_xzalloc((ns->n_nics + 1) * sizeof(*map));
 	size_t n_map = 0;
@@ -258,10 +258,13 @@ static int spawn_monitor(qc_ctx *ctx, struct vm_op *op, char **qemu_argv, const 
 	so.fds = map;
 	so.n_fds = n_map;
 	so.in = so.out = so.errout = QC_STDIO_NULL;
-	if ((rc = qc_spawn_start(&so, &pid, NULL, err)) < 0)
+	if ((rc = qc_spawn_start(&so, &pid, &mon_pidfd, err)) < 0)
 		return qc_error_prefix(err, "VM '%s': qemuctl-monitor '%s'", op->name, mon);
 	close(TAKE_FD(wfd));
-	/* The first monitor process forks the real one and exits at once. */
+	/* The first monitor process forks the real one and exits at once: wait
+	 * on its pidfd (no 1 ms polling on the start path), then reap it. */
+	if (mon_pidfd >= 0)
+		(void) qc_pidfd_wait(mon_pidfd, 10000);
 	for (i = 0; i < 10000 && (rc = (int) waitpid(pid, &status, WNOHANG)) == 0; i++)
 		qc_sleep_ms(1);
 	if (rc == 0) {
