@@ -40,7 +40,9 @@ static int device_add(struct qc_vmop *op, const char *driver, const char *extra_
 		cleanup_free char *bus = NULL, *args = NULL;
 
 		if (port < MAX_PORTS)
-			bus = qc_xasprintf(",\"bus\":\"qc-hp%d\"", port);
+			/* addr 0: a root port has one slot; QEMU would put a second
+			 * device at an address the guest never scans */
+			bus = qc_xasprintf(",\"bus\":\"qc-hp%d\",\"addr\":\"0\"", port);
 		args = qc_xasprintf("{\"driver\":\"%s\"%s,%s}", driver, bus ? bus : "", extra_json);
 		rc = qc_qmp_execute_text(
 			op->q, "device_add", args, QC_VMOP_QMP_TIMEOUT_MS, NULL, &e);
@@ -75,8 +77,15 @@ static int device_del(struct qc_vmop *op, const char *id, struct qc_error *err)
 	int rc;
 
 	if ((rc = qc_qmp_execute_text(
-		     op->q, "device_del", args, QC_VMOP_QMP_TIMEOUT_MS, NULL, err)) < 0)
+		     op->q, "device_del", args, QC_VMOP_QMP_TIMEOUT_MS, NULL, err)) < 0) {
+		if (rc == -QC_ERR_QMP && err && strstr(err->msg, "does not support hotplugging"))
+			return qc_error_set(err, QC_ERR_STATE,
+				"VM '%s': device '%s' was plugged in at start on the machine's "
+				"root bus, which cannot unplug it; detach it while the VM is "
+				"stopped (it is gone at the next start)",
+				op->name, id);
 		return qc_error_prefix(err, "VM '%s'", op->name);
+	}
 	for (;;) {
 		cleanup_qmp_event struct qc_qmp_event *ev = NULL;
 		const char *dev;

@@ -5,5 +5,5 @@ libqcdriver_a_SOURCES += driver/vmop.c driver/snapshot_meta.c driver/snapshot.c 
 qemuctl_SOURCES += driver/cli/cmd_snapshot.c driver/cli/cmd_hotplug.c
 
 
-dist_noinst_SCRIPTS += tests/integration/snapshot.sh
-TESTS += tests/integration/snapshot.sh
+dist_noinst_SCRIPTS += tests/integration/snapshot.sh tests/integration/hotplug.sh
+TESTS += tests/integration/snapshot.sh tests/integration/hotplug.sh

@@ -1,0 +1,135 @@
+#!/bin/bash
+# Hot-plug (issue 11 item 4) with the tiny guest: attach-disk/attach-net on a
+# stopped VM (recorded for the next start) and on a running one (QMP; the
+# guest sees vdb / eth1 in /sys/block and /sys/class/net, asked through the
+# console), both survive a restart; detach-disk/detach-net live (the guest
+# releases the device); bad input with exact messages and the state root
+# unchanged.
+. "${QC_SRCDIR:-$(dirname "$0")/../..}/tests/integration/lib.sh"
+need_guest x86_64
+
+img="$SCRATCH/root.img"
+cp "$GUEST_ROOT" "$img"
+vm="$ROOT/vms/h1"
+con_n=0
+console_start() {
+	con_n=$((con_n + 1))
+	rm -f "$SCRATCH/in"
+	mkfifo "$SCRATCH/in"
+	qc console h1 <"$SCRATCH/in" >"$SCRATCH/con$con_n.out" 2>&1 &
+	exec 7>"$SCRATCH/in"
+	sleep 0.5
+}
+say() { printf '%s\n' "$1" >&7; }
+boot() { # start begins a fresh console.log
+	qc start h1
+	wait_for_text "$vm/console.log" '^GUEST-READY' 90
+	console_start
+}
+# ask N MARK: the guest lists its block devices and NICs once /sys/block/... settles
+ask() {
+	say "sleep ${2:-0}; echo $1 BLK=\$(ls /sys/block | tr '\\n' ' ') NET=\$(ls /sys/class/net | tr '\\n' ' ')"
+	wait_for_text "$SCRATCH/con$con_n.out" "^$1 BLK=" 30
+	grep -a "^$1 BLK=" "$SCRATCH/con$con_n.out" | tail -1
+}
+# wait_dev PATH MARK: poll in the guest until PATH exists (or 20 s)
+wait_dev() {
+	say "i=0; while [ ! -e $1 ] && [ \$i -lt 40 ]; do sleep 0.5; i=\$((i+1)); done; echo $2 \$(ls -d $1 2>/dev/null || echo missing)"
+	wait_for_text "$SCRATCH/con$con_n.out" "^$2 " 30
+	grep -a "^$2 " "$SCRATCH/con$con_n.out" | tail -1
+}
+wait_gone() {
+	say "i=0; while [ -e $1 ] && [ \$i -lt 40 ]; do sleep 0.5; i=\$((i+1)); done; echo $2 \$(ls -d $1 2>/dev/null || echo gone)"
+	wait_for_text "$SCRATCH/con$con_n.out" "^$2 " 30
+	grep -a "^$2 " "$SCRATCH/con$con_n.out" | tail -1
+}
+
+qc create h1 --disk-image "$img" --kernel "$GUEST_KERNEL" --initrd "$GUEST_INITRD" \
+	--append "$GUEST_APPEND_ROOT" --memory 256M --cpus 1 >/dev/null
+ok "create h1"
+
+# ---- bad input: nothing changes
+before=$(tree_digest "$ROOT" | sha256sum)
+expect_fail 1 "VM 'h1' has no disk 'nope' \(disks: disk0, seed\)" qc detach-disk h1 nope
+expect_fail 1 "VM 'h1': disk 'disk0' is the root disk; only data disks can be detached" qc detach-disk h1 disk0
+expect_fail 1 "VM 'h1': disk 'seed' is the seed disk" qc detach-disk h1 seed
+expect_fail 1 "VM 'h1' has no NIC 'net7' \(NICs: net0\)" qc detach-net h1 net7
+expect_fail 1 "attach-disk '0': too small, at least 1M" qc attach-disk h1 0
+expect_fail 1 "$SCRATCH/missing.img" qc attach-disk h1 "$SCRATCH/missing.img"
+expect_fail 1 "VM 'h1' uses '$img' already" qc attach-disk h1 "$img"
+expect_fail 1 "attach-net 'none': nothing to attach" qc attach-net h1 none
+expect_fail 1 "bogus" qc attach-net h1 bogus=1
+expect_fail 1 "VM 'ghost' does not exist" qc attach-disk ghost 1G
+expect_fail 2 "usage: qemuctl attach-disk NAME SIZE\|FILE" qc attach-disk h1
+assert_eq "$(tree_digest "$ROOT" | sha256sum)" "$before" "state root unchanged by refused hot-plug commands"
+
+# ---- stopped VM: recorded for the next start
+out=$(qc attach-disk h1 8M)
+assert_match "$out" "Disk 'disk1' attached to VM 'h1' \(VM stopped: recorded, the VM gets it at its next start\)" "attach-disk on a stopped VM is recorded"
+assert_file "$vm/disk1.qcow2"
+assert_match "$(qc dumpxml h1)" "disk1\.qcow2" "domain.xml has disk1"
+
+boot
+line=$(ask COLD1)
+assert_match "$line" 'BLK=.*vdb' "guest sees the disk recorded while stopped"
+
+# ---- running VM: live attach seen by the guest
+out=$(qc attach-disk h1 16M)
+assert_match "$out" "Disk 'disk2' attached to VM 'h1' \(live\)" "live attach-disk"
+assert_match "$(wait_dev /sys/block/vdc HOT1)" 'HOT1 /sys/block/vdc' "guest sees the hot-plugged disk as vdc"
+say 'cat /sys/block/vdc/size'
+wait_for_text "$SCRATCH/con$con_n.out" '^32768' 20
+ok "hot-plugged disk has 16M (32768 sectors)"
+out=$(qc --json attach-net h1 user)
+assert_match "$out" '"nic": "net1"' "live attach-net (json)"
+assert_match "$out" '"live": true' "attach-net was live"
+assert_match "$(wait_dev /sys/class/net/eth1 HOT2)" 'HOT2 /sys/class/net/eth1' "guest sees the hot-plugged NIC as eth1"
+assert_match "$(qc dumpxml h1)" "nic-net1|net1" "domain.xml has net1"
+
+# ---- restart: both still there
+qc stop h1 --timeout 60
+exec 7>&-
+boot
+line=$(ask COLD2)
+assert_match "$line" 'BLK=.*vdb vdc' "after restart the guest has vdb and vdc"
+assert_match "$line" 'NET=.*eth0 eth1' "after restart the guest has eth0 and eth1"
+
+# ---- live detach of devices plugged live: the guest releases them
+out=$(qc attach-disk h1 8M)
+assert_match "$out" "Disk 'disk3' attached to VM 'h1' \(live\)" "live attach-disk disk3"
+assert_match "$(wait_dev /sys/block/vdd HOT3)" 'HOT3 /sys/block/vdd' "guest sees disk3 as vdd"
+out=$(qc detach-disk h1 disk3)
+assert_match "$out" "Disk 'disk3' detached from VM 'h1' \(live\)" "live detach-disk"
+assert_match "$(wait_gone /sys/block/vdd GONE1)" 'GONE1 gone' "guest no longer has vdd"
+assert_file "$vm/disk3.qcow2"
+expect_fail 1 "VM 'h1' has no disk 'disk3'" qc detach-disk h1 disk3
+qc attach-net h1 user >/dev/null
+assert_match "$(wait_dev /sys/class/net/eth2 HOT4)" 'HOT4 /sys/class/net/eth2' "guest sees net2 as eth2"
+out=$(qc detach-net h1 net2)
+assert_match "$out" "NIC 'net2' detached from VM 'h1' \(live\)" "live detach-net"
+assert_match "$(wait_gone /sys/class/net/eth2 GONE2)" 'GONE2 gone' "guest no longer has eth2"
+# devices plugged at start sit on q35's root bus: refused live, nothing changed
+before=$(tree_digest "$ROOT" | sha256sum)
+expect_fail 1 "VM 'h1': device 'disk-disk2' was plugged in at start on the machine's root bus, which cannot unplug it; detach it while the VM is stopped" qc detach-disk h1 disk2
+assert_eq "$(tree_digest "$ROOT" | sha256sum)" "$before" "state root unchanged by the refused live detach"
+# a file attached in place, live
+qemu-img create -q -f qcow2 "$SCRATCH/user.qcow2" 4M
+out=$(qc attach-disk h1 "$SCRATCH/user.qcow2")
+assert_match "$out" "attached to VM 'h1' \(live\)" "live attach of a user FILE"
+assert_match "$(wait_dev /sys/block/vdd HOT5)" 'HOT5 /sys/block/vdd' "guest sees the user file as vdd"
+qc stop h1 --timeout 60
+exec 7>&-
+
+# ---- stopped: detach is recorded, the next start lacks them
+out=$(qc detach-disk h1 disk2)
+assert_match "$out" "Disk 'disk2' detached from VM 'h1' \(VM stopped: removed from its definition\)" "detach-disk on a stopped VM"
+qc detach-net h1 net1 >/dev/null
+boot
+line=$(ask COLD3)
+assert_match "$line" 'BLK=sr0 vda vdb vdc NET=' "after restart: root, disk1 and the user file only"
+assert_match "$line" 'NET=eth0 lo' "after restart: one NIC"
+qc destroy h1
+exec 7>&-
+qc delete h1
+assert_file "$SCRATCH/user.qcow2"
+ok "delete keeps the user's attached file"
