@@ -59,12 +59,44 @@ static int disk_names(const struct qc_domain *d, char *buf, size_t size)
 	return 0;
 }
 
+/*
+ * The node a disk's device reads now: after a live snapshot the active
+ * layer is no longer the node argv named, so ask QEMU (query-block: the
+ * device's "inserted"."node-name"); argv's format node when QEMU does not say.
+ */
+static void active_node(struct qc_qmp *q, const char *dev_id, const char *fallback, char out[64])
+{
+	cleanup_json qc_json *r = NULL;
+	cleanup_free char *suffix = qc_xasprintf("/%s/virtio-backend", dev_id);
+	cleanup_free char *mid = qc_xasprintf("/%s/", dev_id);
+	size_t i;
+
+	snprintf(out, 64, "%s", fallback);
+	if (qc_qmp_execute_text(q, "query-block", NULL, QMP_TIMEOUT_MS, &r, NULL) < 0 ||
+		qc_json_type(r) != QC_JSON_ARRAY)
+		return;
+	for (i = 0; i < qc_json_len(r); i++) {
+		const qc_json *b = qc_json_at(r, i);
+		const char *qdev = qc_json_string(qc_json_get(b, "qdev"));
+		const char *node =
+			qc_json_string(qc_json_get(qc_json_get(b, "inserted"), "node-name"));
+
+		if (!qdev || !node || strlen(node) >= 64)
+			continue;
+		if (strcmp(qdev, dev_id) == 0 || strstr(qdev, mid) ||
+			qc_str_has_suffix(qdev, suffix)) {
+			snprintf(out, 64, "%s", node);
+			return;
+		}
+	}
+}
+
 static int resize_online(const char *name, const struct qc_domain *d, size_t idx,
 	const struct qc_live *l, uint64_t size, struct qc_error *err)
 {
 	cleanup_qmp struct qc_qmp *q = NULL;
 	cleanup_free char *path = NULL, *args = NULL;
-	char fmt_node[32], file_node[32], dev_id[80];
+	char fmt_node[32], file_node[32], dev_id[80], node[64];
 	int rc;
 
 	if (!l->st.run_dir)
@@ -72,10 +104,12 @@ static int resize_online(const char *name, const struct qc_domain *d, size_t idx
 			err, QC_ERR_STATE, "VM '%s': state.json names no runtime dir", name);
 	path = qc_xasprintf("%s/qmp.sock", l->st.run_dir);
 	qc_argv_disk_ids(d, idx, fmt_node, file_node, dev_id);
+	if ((rc = qc_qmp_connect(path, QMP_TIMEOUT_MS, &q, err)) < 0)
+		return qc_error_prefix(err, "VM '%s': disk '%s'", name, d->disks[idx].name);
+	active_node(q, dev_id, fmt_node, node);
 	args = qc_xasprintf(
-		"{\"node-name\": \"%s\", \"size\": %llu}", fmt_node, (unsigned long long) size);
-	if ((rc = qc_qmp_connect(path, QMP_TIMEOUT_MS, &q, err)) < 0 ||
-		(rc = qc_qmp_execute_text(q, "block_resize", args, QMP_TIMEOUT_MS, NULL, err)) < 0)
+		"{\"node-name\": \"%s\", \"size\": %llu}", node, (unsigned long long) size);
+	if ((rc = qc_qmp_execute_text(q, "block_resize", args, QMP_TIMEOUT_MS, NULL, err)) < 0)
 		return qc_error_prefix(err, "VM '%s': disk '%s'", name, d->disks[idx].name);
 	return 0;
 }

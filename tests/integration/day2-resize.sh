@@ -79,6 +79,10 @@ assert_eq "$(guest_sizes)" "$((128 * 2048)) $((112 * 2048))" "guest sees 128 MiB
 assert_eq "$(qc resize v1 disk0 +64M)" "disk 'disk0' of VM 'v1': 128 MiB -> 192 MiB (online, the guest sees it now)" "online grow of the boot overlay"
 assert_eq "$(qc resize v1 disk1 1G)" "disk 'disk1' of VM 'v1': 112 MiB -> 1 GiB (online, the guest sees it now)" "online grow of the data disk"
 assert_eq "$(guest_sizes)" "$((192 * 2048)) $((1024 * 2048))" "guest sees 192 MiB + 1 GiB without a restart"
+# resize finds the active node through query-block's qdev path (robust to live snapshots)
+qb=$(qc qmp v1 '{"execute": "query-block"}')
+assert_match "$qb" '"qdev": ?"/machine/peripheral/disk-disk1/virtio-backend"' "query-block names the device as resize expects"
+assert_match "$qb" '"node-name": ?"drive-disk1"' "query-block names the active node"
 expect_fail 1 "^qemuctl: error: VM 'v1': disk 'disk1' is 1 GiB; shrinking to 512 MiB is refused: it would destroy data$" \
 	qc resize v1 disk1 512M
 qc stop v1 --force
