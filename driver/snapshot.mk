@@ -7,3 +7,4 @@ qemuctl_SOURCES += driver/cli/cmd_snapshot.c driver/cli/cmd_hotplug.c
 
 dist_noinst_SCRIPTS += tests/integration/snapshot.sh tests/integration/hotplug.sh
 TESTS += tests/integration/snapshot.sh tests/integration/hotplug.sh
+EXTRA_DIST += bench/snapshot
