@@ -267,12 +267,20 @@ QC_PUBLIC int qc_vm_snapshot_create(
 	struct qc_vmop op __attribute__((cleanup(qc_vmop_end))) = {.dfd = -1, .lock_fd = -1};
 	struct qc_error scratch = {0};
 	struct qc_snap *s;
+	bool retry;
 	int rc;
 
 	if ((rc = qc_validate_name("snapshot", snap, err)) < 0)
 		return rc;
-	if ((rc = qc_vmop_begin(ctx, name, &op, err)) < 0 || (rc = qc_vmop_reconcile(&op, err)) < 0)
+	if ((rc = qc_vmop_begin(ctx, name, &op, err)) < 0)
 		return rc;
+	s = qc_snaps_find(&op.snaps, snap);
+	retry = s && s->pending;
+	if ((rc = qc_vmop_reconcile(&op, err)) < 0)
+		return rc;
+	/* a retry of an interrupted create that had got far enough is now done */
+	if (retry && qc_snaps_find(&op.snaps, snap))
+		return 0;
 	if (qc_snaps_find(&op.snaps, snap))
 		return qc_error_set(err, QC_ERR_EXISTS,
 			"VM '%s': snapshot '%s' exists; pick another name or remove it first "
@@ -320,6 +328,7 @@ QC_PUBLIC int qc_vm_snapshot_create(
 		(void) qc_vmop_save(&op, &scratch);
 		return rc;
 	}
+	qc_vmop_test_hold(&op, "snapshot-switched");
 	for (size_t k = 0; k < s->n_disks; k++) {
 		struct qc_snap_disk *dk = &s->disks[k];
 		struct qc_disk *disk = &op.d->disks[disk_index(op.d, dk->disk)];

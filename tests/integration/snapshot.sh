@@ -138,6 +138,19 @@ assert_match "$out" "Snapshot 'k1' of VM 's1' created" "retry completes"
 assert_match "$(qc snapshot list s1)" '^k1 ' "k1 listed once"
 assert_eq "$(qc --json snapshot list s1 | grep -c '"name"')" 1 "exactly one snapshot"
 check_chain "after the retry"
+# killed after the new overlays were made but before the domain said so: the retry finishes it
+QEMUCTL_TEST_HOLD=snapshot-switched "$QC" --root "$ROOT" snapshot create s1 k2 >/dev/null 2>&1 &
+kpid=$!
+wait_until 30 test -e "$vm/.hold-snapshot-switched"
+kill -9 "$kpid"
+wait "$kpid" 2>/dev/null || true
+rm -f "$vm/.hold-snapshot-switched"
+qc info s1 >/dev/null || fail "info after the second kill"
+check_chain "after a kill past the overlay creation"
+out=$(qc snapshot create s1 k2)
+assert_match "$out" "Snapshot 'k2' of VM 's1' created" "retry finishes the interrupted create"
+assert_eq "$(qc --json snapshot list s1 | grep -c '"name"')" 2 "k1 and k2, once each"
+check_chain "after the second retry"
 # no stray layers: every qcow2 in the VM dir is referenced
 for f in "$vm"/*.qcow2; do
 	grep -qF "$f" "$vm/domain.xml" || fail "stray layer $f"
