@@ -8,3 +8,9 @@ qemuctl_SOURCES += driver/cli/cmd_snapshot.c driver/cli/cmd_hotplug.c
 dist_noinst_SCRIPTS += tests/integration/snapshot.sh tests/integration/hotplug.sh
 TESTS += tests/integration/snapshot.sh tests/integration/hotplug.sh
 EXTRA_DIST += bench/snapshot
+
+check_PROGRAMS += tests/unit/check_snapshot
+TESTS += tests/unit/check_snapshot
+tests_unit_check_snapshot_SOURCES = tests/unit/check_snapshot.c
+tests_unit_check_snapshot_CFLAGS = $(QC_DOMAIN_TEST_CFLAGS)
+tests_unit_check_snapshot_LDADD = $(QC_DOMAIN_TEST_LIBS)

@@ -1,0 +1,156 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * driver/snapshot_meta.c: the snapshot chain kept in domain.xml's
+ * <metadata> survives a save + load of the domain, replaces itself, goes
+ * away when empty, leaves other metadata alone, and bad metadata is an
+ * error naming what is wrong.
+ */
+#include "config.h"
+
+#include "driver/domain.h"
+#include "driver/vmop.h"
+#include "tests/unit/unit.h"
+
+static const char base_xml[] =
+	"<domain type='kvm'><name>t</name><memory unit='MiB'>256</memory><vcpu>1</vcpu>"
+	"<metadata><lo:libosinfo xmlns:lo='http://libosinfo.org/xmlns/libvirt/domain/1.0'>"
+	"<lo:os id='http://debian.org/debian/12'/></lo:libosinfo></metadata>"
+	"<os><type arch='x86_64'>hvm</type></os></domain>";
+
+static struct qc_domain *parse(const char *xml)
+{
+	struct qc_domain *d = NULL;
+	struct qc_error err = {0};
+
+	ck_assert_qc_ok(qc_domain_from_xml(xml, strlen(xml), "t.xml", NULL, NULL, &d, &err), &err);
+	return d;
+}
+
+/* save + load through the XML text */
+static struct qc_domain *round_trip(const struct qc_domain *d)
+{
+	struct qc_error err = {0};
+	cleanup_free char *xml = NULL;
+
+	ck_assert_qc_ok(qc_domain_to_xml(d, &xml, &err), &err);
+	return parse(xml);
+}
+
+static void add_snap(struct qc_snaps *s, const char *name, int64_t t, bool pending,
+	const char *file, const char *backing, const char *new_file)
+{
+	struct qc_snap *p;
+
+	s->v = qc_xrealloc(s->v, (s->n + 1) * sizeof(*s->v));
+	p = &s->v[s->n++];
+	memset(p, 0, sizeof(*p));
+	p->name = qc_xstrdup(name);
+	p->created_ms = t;
+	p->pending = pending;
+	p->disks = qc_xzalloc(sizeof(*p->disks));
+	p->n_disks = 1;
+	p->disks[0].disk = qc_xstrdup("disk0");
+	p->disks[0].file = qc_xstrdup(file);
+	p->disks[0].backing = backing ? qc_xstrdup(backing) : NULL;
+	p->disks[0].backing_format = backing ? qc_xstrdup("raw") : NULL;
+	p->disks[0].new_file = new_file ? qc_xstrdup(new_file) : NULL;
+}
+
+START_TEST(chain_round_trip)
+{
+	struct qc_domain *d = parse(base_xml), *d2, *d3;
+	struct qc_snaps s = {0}, got = {0};
+	struct qc_error err = {0};
+	cleanup_free char *xml = NULL;
+
+	add_snap(&s, "before", 1764061200123, false, "/vms/t/disk0.qcow2", "/img/a&b.raw", NULL);
+	add_snap(&s, "mid", 1764061300000, true, "/vms/t/disk0.L1.qcow2", "/vms/t/disk0.qcow2",
+		"/vms/t/disk0.L2.qcow2");
+	qc_snaps_store(d, &s);
+	qc_snaps_store(d, &s); /* replaces, never duplicates */
+	d2 = round_trip(d);
+	ck_assert_qc_ok(qc_snaps_load(d2, &got, &err), &err);
+	ck_assert_uint_eq(got.n, 2);
+	ck_assert_str_eq(got.v[0].name, "before");
+	ck_assert_int_eq(got.v[0].created_ms, 1764061200123);
+	ck_assert(!got.v[0].pending);
+	ck_assert_str_eq(got.v[0].disks[0].backing, "/img/a&b.raw");
+	ck_assert_str_eq(got.v[0].disks[0].backing_format, "raw");
+	ck_assert_ptr_null(got.v[0].disks[0].new_file);
+	ck_assert(got.v[1].pending);
+	ck_assert_str_eq(got.v[1].disks[0].new_file, "/vms/t/disk0.L2.qcow2");
+	ck_assert_ptr_eq(qc_snaps_find(&got, "mid"), &got.v[1]);
+	ck_assert_ptr_null(qc_snaps_find(&got, "nope"));
+	/* the other application's metadata is still there */
+	ck_assert_qc_ok(qc_domain_to_xml(d2, &xml, &err), &err);
+	ck_assert_ptr_nonnull(strstr(xml, "libosinfo"));
+	ck_assert_ptr_nonnull(strstr(xml, "qcsnap:snapshot name=\"before\""));
+	/* removing every snapshot removes the element */
+	qc_snap_remove_at(&got, 0);
+	qc_snap_remove_at(&got, 0);
+	qc_snaps_store(d2, &got);
+	d3 = round_trip(d2);
+	free(xml);
+	xml = NULL;
+	ck_assert_qc_ok(qc_domain_to_xml(d3, &xml, &err), &err);
+	ck_assert_ptr_null(strstr(xml, "qcsnap"));
+	ck_assert_ptr_nonnull(strstr(xml, "libosinfo"));
+	qc_snaps_clear(&s);
+	qc_snaps_clear(&got);
+	qc_domain_free(d);
+	qc_domain_free(d2);
+	qc_domain_free(d3);
+}
+END_TEST
+
+static void bad_meta(const char *inner, const char *want)
+{
+	cleanup_free char *xml = qc_xasprintf(
+		"<domain type='kvm'><name>t</name><memory unit='MiB'>256</memory><vcpu>1</vcpu>"
+		"<metadata><qcsnap:snapshots xmlns:qcsnap='" QC_SNAP_NS "'>%s</qcsnap:snapshots>"
+		"</metadata><os><type arch='x86_64'>hvm</type></os></domain>",
+		inner);
+	struct qc_domain *d = parse(xml);
+	struct qc_snaps got = {0};
+	struct qc_error err = {0};
+
+	ck_assert_qc_fail(qc_snaps_load(d, &got, &err), &err, QC_ERR_XML, want);
+	ck_assert_uint_eq(got.n, 0);
+	qc_domain_free(d);
+}
+
+START_TEST(bad_metadata)
+{
+	bad_meta("<qcsnap:snapshot name='a' created='1'/><qcsnap:snapshot name='a' created='2'/>",
+		"snapshot metadata: 'a' appears twice");
+	bad_meta("<qcsnap:snapshot name='../x'/>", "snapshot metadata: bad or missing name");
+	bad_meta("<qcsnap:snapshot name='a'><qcsnap:disk name='disk0' file='rel.qcow2'/>"
+		 "</qcsnap:snapshot>",
+		"snapshot 'a' metadata: a <disk> lacks name, an absolute file or a backing format");
+	bad_meta("<qcsnap:snapshot name='a'><qcsnap:disk name='disk0' file='/a' backing='/b'/>"
+		 "</qcsnap:snapshot>",
+		"lacks name, an absolute file or a backing format");
+}
+END_TEST
+
+static Suite *suite(void)
+{
+	Suite *s = suite_create("snapshot_meta");
+	TCase *tc = tcase_create("core");
+
+	tcase_add_test(tc, chain_round_trip);
+	tcase_add_test(tc, bad_metadata);
+	suite_add_tcase(s, tc);
+	return s;
+}
+
+int main(void)
+{
+	SRunner *sr = srunner_create(suite());
+	int failed;
+
+	srunner_run_all(sr, CK_NORMAL);
+	failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	return failed ? 1 : 0;
+}
