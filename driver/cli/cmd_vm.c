@@ -388,6 +388,10 @@ static int cmd_run(struct cli *c, const struct cmd *cmd, struct args *a)
 		return cli_usage_error(cmd->name, "run: --wait and --console exclude each other");
 	if (a->set[O_TIMEOUT] && !a->set[O_WAIT])
 		return cli_usage_error(cmd->name, "run: --timeout needs --wait");
+	if (a->set[O_WAIT] && a->set[O_NO_SEED])
+		return cli_usage_error(cmd->name,
+			"run: --wait needs the seed's ready marker; a VM made with --no-seed has "
+			"none");
 	if (a->set[O_TIMEOUT] && cli_parse_wait_timeout(cmd->name, a->val[O_TIMEOUT], &wait_ms) < 0)
 		return CLI_USAGE;
 	if ((rc = create_from_args(c, cmd, a)) != CLI_OK)
@@ -489,6 +493,11 @@ static int cmd_start(struct cli *c, const struct cmd *cmd, struct args *a)
 		return CLI_USAGE;
 	if (!(ctx = cli_ctx(c)))
 		return CLI_ERROR;
+	/* a VM without a ready marker could be started but never waited for: refuse first */
+	if (a->set[O_WAIT] && qc_vm_wait(ctx, a->pos[0], 1, NULL, &err) < 0 &&
+		err.code == QC_ERR_UNSUPPORTED)
+		return cli_error(&err);
+	err = (struct qc_error){0};
 	if (qc_vm_start(ctx, a->pos[0], &o, &err) < 0)
 		return cli_error(&err);
 	return a->set[O_WAIT] ? cli_wait_ready(c, a->pos[0], wait_ms) : CLI_OK;

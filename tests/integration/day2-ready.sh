@@ -28,6 +28,9 @@ expect_fail 2 "--seed-bus 'usb': use cdrom or virtio" qc create x "${guest[@]}" 
 expect_fail 2 '--seed-bus has no effect with --no-seed' qc create x "${guest[@]}" --no-seed --seed-bus virtio
 expect_fail 1 "VM 'nope'" qc wait nope
 expect_fail 1 "VM 'quiet' has no ready marker: it has no seed \(--no-seed\)" qc wait quiet
+expect_fail 1 "VM 'quiet' has no ready marker" qc start quiet --wait
+expect_fail 2 "run: --wait needs the seed's ready marker; a VM made with --no-seed has none" \
+	qc run x "${guest[@]}" --no-seed --wait
 assert_eq "$(tree_digest "$ROOT" | sha256sum)" "$before" "state root unchanged by refused commands"
 
 # ---- r2: default seed bus (x86_64: ide-cd); user-data prints 25 lines and
