@@ -356,7 +356,8 @@ static int create_from_args(struct cli *c, const struct cmd *cmd, struct args *a
 	o.no_seed = a->set[O_NO_SEED];
 	o.seed_bus = a->val[O_SEED_BUS];
 	if (o.seed_bus && strcmp(o.seed_bus, "cdrom") != 0 && strcmp(o.seed_bus, "virtio") != 0)
-		return cli_usage_error(cmd->name, "--seed-bus '%s': use cdrom or virtio", o.seed_bus);
+		return cli_usage_error(
+			cmd->name, "--seed-bus '%s': use cdrom or virtio", o.seed_bus);
 	if (o.seed_bus && o.no_seed)
 		return cli_usage_error(cmd->name, "--seed-bus has no effect with --no-seed");
 	if (!(ctx = cli_ctx(c)))
