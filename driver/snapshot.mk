@@ -5,8 +5,10 @@ libqcdriver_a_SOURCES += driver/vmop.c driver/snapshot_meta.c driver/snapshot.c 
 qemuctl_SOURCES += driver/cli/cmd_snapshot.c driver/cli/cmd_hotplug.c
 
 
-dist_noinst_SCRIPTS += tests/integration/snapshot.sh tests/integration/hotplug.sh
-TESTS += tests/integration/snapshot.sh tests/integration/hotplug.sh
+dist_noinst_SCRIPTS += tests/integration/snapshot.sh tests/integration/hotplug.sh \
+	tests/integration/hotplug-net.sh
+TESTS += tests/integration/snapshot.sh tests/integration/hotplug.sh \
+	tests/integration/hotplug-net.sh
 EXTRA_DIST += bench/snapshot
 
 check_PROGRAMS += tests/unit/check_snapshot

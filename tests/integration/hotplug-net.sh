@@ -1,0 +1,60 @@
+#!/bin/bash
+# Hot-plug of a tap NIC (issue 11 item 4) in a private network namespace
+# (re-executed under `unshare -n`; the host's interfaces are never touched):
+# attach-net network=NAME on a running guest opens the tap in qemuctl and
+# passes it with getfd; the guest gets eth1, takes the leased address and
+# pings the network's gateway on the host's bridge; detach-net releases it
+# and the tap disappears with QEMU's copy of the fd.
+if [ -z "${QC_NET_IN_NETNS:-}" ]; then
+	if [ "$(id -u)" -ne 0 ]; then
+		echo "[hotplug-net] SKIP: needs root for a private network namespace and taps"
+		exit 77
+	fi
+	: "${QC_SRCDIR:=$(cd "$(dirname "$0")/../.." && pwd)}"
+	: "${QC_BUILDDIR:=$PWD}"
+	: "${QC_GUEST_CACHE:=$QC_BUILDDIR/tests/guest/cache}"
+	export QC_SRCDIR QC_BUILDDIR QC_GUEST_CACHE
+	"$QC_SRCDIR/tests/guest/build-guest" --arch x86_64 --out "$QC_GUEST_CACHE/x86_64" >/dev/null ||
+		{ echo "[hotplug-net] FAIL: building the x86_64 test guest failed"; exit 1; }
+	QC_NET_IN_NETNS=1 exec unshare -n "$BASH" "$0" "$@"
+fi
+# shellcheck source=tests/integration/lib.sh
+. "$(dirname "$0")/lib.sh"
+need_guest x86_64
+ip link set lo up
+
+img="$SCRATCH/root.img"
+cp "$GUEST_ROOT" "$img"
+vm="$ROOT/vms/n1"
+qc net create lan --subnet 10.77.0.0/24 >/dev/null
+qc create n1 --disk-image "$img" --kernel "$GUEST_KERNEL" --initrd "$GUEST_INITRD" \
+	--append "$GUEST_APPEND_ROOT" --memory 256M --cpus 1 --net user >/dev/null
+qc start n1
+wait_for_text "$vm/console.log" '^GUEST-READY' 90
+mkfifo "$SCRATCH/in"
+qc console n1 <"$SCRATCH/in" >"$SCRATCH/con.out" 2>&1 &
+exec 7>"$SCRATCH/in"
+sleep 0.5
+
+out=$(qc attach-net n1 network=lan)
+assert_match "$out" "NIC 'net1' attached to VM 'n1' \(live\)" "live attach-net network=lan"
+ipaddr=$(qc --json info n1 | grep -o '10\.77\.0\.[0-9]*/24' | head -1)
+[ -n "$ipaddr" ] || fail "no leased address for net1 in info"
+ok "net1 leased $ipaddr"
+tap=$(ip -br link | awk '/^qc[0-9a-f]+n1 /{print $1}')
+[ -n "$tap" ] || fail "no tap for net1 on the host: $(ip -br link)"
+ok "tap $tap exists on the host"
+printf '%s\n' "i=0; while [ ! -e /sys/class/net/eth1 ] && [ \$i -lt 40 ]; do sleep 0.5; i=\$((i+1)); done; ip addr add $ipaddr dev eth1; ip link set eth1 up; ping -c 2 -W 2 10.77.0.1 >/dev/null && echo PING-OK || echo PING-FAIL" >&7
+wait_for_text "$SCRATCH/con.out" '^PING-(OK|FAIL)' 40
+grep -q '^PING-OK' "$SCRATCH/con.out" || fail "guest could not ping the gateway over the hot-plugged NIC: $(tail -5 "$SCRATCH/con.out")"
+ok "guest pings the gateway 10.77.0.1 through the hot-plugged NIC"
+
+out=$(qc detach-net n1 net1)
+assert_match "$out" "NIC 'net1' detached from VM 'n1' \(live\)" "live detach-net"
+wait_until 10 sh -c "! ip link show '$tap' >/dev/null 2>&1"
+ok "tap $tap is gone after detach"
+expect_fail 1 "VM 'n1' has no NIC 'net1' \(NICs: net0\)" qc detach-net n1 net1
+qc destroy n1
+exec 7>&-
+qc delete n1
+qc net rm lan >/dev/null
