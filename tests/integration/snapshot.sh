@@ -119,6 +119,23 @@ say 'cat /keep1 /second'
 wait_for_text "$SCRATCH/con$con_n.out" '^SECOND' 30
 wait_for_text "$SCRATCH/con$con_n.out" '^KEEP-ME' 10
 ok "data survives removing every snapshot"
+# live create killed after QEMU switched to the new overlays: the retry finishes it
+QEMUCTL_TEST_HOLD=snapshot-switched "$QC" --root "$ROOT" snapshot create s1 lk >/dev/null 2>&1 &
+kpid=$!
+wait_until 30 test -e "$vm/.hold-snapshot-switched"
+kill -9 "$kpid"
+wait "$kpid" 2>/dev/null || true
+rm -f "$vm/.hold-snapshot-switched"
+qc info s1 >/dev/null || fail "info after a kill of a live create"
+check_chain "after a kill of a live create"
+out=$(qc snapshot create s1 lk)
+assert_match "$out" "Snapshot 'lk' of VM 's1' created" "retry finishes the live create"
+active=$(sed -n "s/.*<source file='\([^']*disk0\.L[^']*\)'.*/\1/p" "$vm/domain.xml" | head -1)
+assert_match "$(qc qmp s1 '{"execute":"query-block"}')" "\"file\": ?\"$active\"" "domain's active layer is the one QEMU writes"
+say 'echo AFTER-KILL >/ak; sync; cat /ak'
+wait_for_text "$SCRATCH/con$con_n.out" '^AFTER-KILL' 30
+qc snapshot rm s1 lk >/dev/null
+ok "guest writes after the recovered live snapshot; lk removed live"
 qc destroy s1
 exec 7>&-
 
