@@ -4,7 +4,8 @@
 # unchanged), live create, a file written after the snapshot is gone after
 # revert --force, live rm (block-stream) and refusal of an intermediate
 # layer, offline rm (rebase), qemu-img check of every chain, the backing
-# image's checksum unchanged, and a create interrupted by SIGKILL.
+# image's checksum unchanged, and creates interrupted by SIGKILL (offline
+# and live, before and after the overlays were made) that a retry finishes.
 . "${QC_SRCDIR:-$(dirname "$0")/../..}/tests/integration/lib.sh"
 need_guest x86_64
 
