@@ -16,6 +16,7 @@
 #include <netinet/in.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -416,12 +417,33 @@ QC_PUBLIC int qc_vm_attach_net(qc_ctx *ctx, const char *name, const char *spec, 
 	return 0;
 }
 
+/* Give a detached network NIC's address back (best effort: a failure is logged). */
+static void release_lease(struct qc_vmop *op, const struct qc_nic *n)
+{
+	cleanup_close int dfd = -1, lock = -1;
+	cleanup_free char *key = NULL;
+	struct qc_netdef def = {0};
+	struct qc_error e = {0};
+
+	if (n->type != QC_NIC_NETWORK || !n->network)
+		return;
+	key = qc_xasprintf("%s/%s", op->d->uuid_str, n->name);
+	if (qc_netdir_open(op->ctx, false, LOCK_EX, &dfd, &lock, &e) < 0 || dfd < 0 ||
+		qc_netdef_load(dfd, n->network, true, &def, &e) < 0) {
+		qc_warn("VM '%s': NIC '%s': address not released: %s", op->name, n->name, e.msg);
+		return;
+	}
+	if (qc_net_ipam_release(&def.ipam, key) > 0 && qc_netdef_save_leases(dfd, &def, &e) < 0)
+		qc_warn("VM '%s': NIC '%s': address not released: %s", op->name, n->name, e.msg);
+	qc_netdef_clear(&def);
+}
+
 QC_PUBLIC int qc_vm_detach_net(
 	qc_ctx *ctx, const char *name, const char *nic, bool *ret_live, struct qc_error *err)
 {
 	struct qc_vmop op __attribute__((cleanup(qc_vmop_end))) = {.dfd = -1, .lock_fd = -1};
 	char netdev[80], dev[80];
-	struct qc_nic *n;
+	struct qc_nic *n, removed;
 	size_t i;
 	int rc;
 
@@ -447,10 +469,14 @@ QC_PUBLIC int qc_vm_detach_net(
 			    op.q, "netdev_del", args, QC_VMOP_QMP_TIMEOUT_MS, NULL, &e) < 0)
 			qc_debug("VM '%s': netdev_del %s: %s", name, netdev, e.msg);
 	}
-	qc_nic_clear(n);
+	removed = *n;
 	memmove(n, n + 1, (op.d->n_nics - i - 1) * sizeof(*n));
 	op.d->n_nics--;
 	if (ret_live)
 		*ret_live = op.live.monitor_alive;
-	return qc_vmop_save(&op, err);
+	rc = qc_vmop_save(&op, err);
+	if (rc == 0)
+		release_lease(&op, &removed);
+	qc_nic_clear(&removed);
+	return rc;
 }

@@ -4,7 +4,7 @@
 # attach-net network=NAME on a running guest opens the tap in qemuctl and
 # passes it with getfd; the guest gets eth1, takes the leased address and
 # pings the network's gateway on the host's bridge; detach-net releases it
-# and the tap disappears with QEMU's copy of the fd.
+# and the tap disappears with QEMU's copy of the fd; the address is released.
 if [ -z "${QC_NET_IN_NETNS:-}" ]; then
 	if [ "$(id -u)" -ne 0 ]; then
 		echo "[hotplug-net] SKIP: needs root for a private network namespace and taps"
@@ -54,6 +54,7 @@ assert_match "$out" "NIC 'net1' detached from VM 'n1' \(live\)" "live detach-net
 wait_until 10 sh -c "! ip link show '$tap' >/dev/null 2>&1"
 ok "tap $tap is gone after detach"
 expect_fail 1 "VM 'n1' has no NIC 'net1' \(NICs: net0\)" qc detach-net n1 net1
+assert_match "$(qc net list)" 'lan +qc-lan +10\.77\.0\.0/24 +10\.77\.0\.1 +0/253' "the detached NIC's address went back to the network"
 qc destroy n1
 exec 7>&-
 qc delete n1
