@@ -356,6 +356,27 @@ static int plug_nic(struct qc_vmop *op, size_t i, struct qc_error *err)
 	return 0;
 }
 
+/* Give a detached network NIC's address back (best effort: a failure is logged). */
+static void release_lease(struct qc_vmop *op, const struct qc_nic *n)
+{
+	cleanup_close int dfd = -1, lock = -1;
+	cleanup_free char *key = NULL;
+	struct qc_netdef def = {0};
+	struct qc_error e = {0};
+
+	if (n->type != QC_NIC_NETWORK || !n->network)
+		return;
+	key = qc_xasprintf("%s/%s", op->d->uuid_str, n->name);
+	if (qc_netdir_open(op->ctx, false, LOCK_EX, &dfd, &lock, &e) < 0 || dfd < 0 ||
+		qc_netdef_load(dfd, n->network, true, &def, &e) < 0) {
+		qc_warn("VM '%s': NIC '%s': address not released: %s", op->name, n->name, e.msg);
+		return;
+	}
+	if (qc_net_ipam_release(&def.ipam, key) > 0 && qc_netdef_save_leases(dfd, &def, &e) < 0)
+		qc_warn("VM '%s': NIC '%s': address not released: %s", op->name, n->name, e.msg);
+	qc_netdef_clear(&def);
+}
+
 QC_PUBLIC int qc_vm_attach_net(qc_ctx *ctx, const char *name, const char *spec, char **ret_dev,
 	bool *ret_live, struct qc_error *err)
 {
@@ -405,37 +426,17 @@ QC_PUBLIC int qc_vm_attach_net(qc_ctx *ctx, const char *name, const char *spec, 
 	*n = nic;
 	if ((rc = qc_network_domain_create(ctx, op.d, err)) < 0)
 		return qc_error_prefix(err, "VM '%s'", name);
-	if (op.live.monitor_alive && ((rc = qc_vmop_qmp(&op, err)) < 0 ||
-					     (rc = plug_nic(&op, op.d->n_nics - 1, err)) < 0))
+	if ((op.live.monitor_alive && ((rc = qc_vmop_qmp(&op, err)) < 0 ||
+					      (rc = plug_nic(&op, op.d->n_nics - 1, err)) < 0)) ||
+		(rc = qc_vmop_save(&op, err)) < 0) {
+		release_lease(&op, &op.d->nics[op.d->n_nics - 1]);
 		return rc;
-	if ((rc = qc_vmop_save(&op, err)) < 0)
-		return rc;
+	}
 	if (ret_dev)
 		*ret_dev = qc_xstrdup(op.d->nics[op.d->n_nics - 1].name);
 	if (ret_live)
 		*ret_live = op.live.monitor_alive;
 	return 0;
-}
-
-/* Give a detached network NIC's address back (best effort: a failure is logged). */
-static void release_lease(struct qc_vmop *op, const struct qc_nic *n)
-{
-	cleanup_close int dfd = -1, lock = -1;
-	cleanup_free char *key = NULL;
-	struct qc_netdef def = {0};
-	struct qc_error e = {0};
-
-	if (n->type != QC_NIC_NETWORK || !n->network)
-		return;
-	key = qc_xasprintf("%s/%s", op->d->uuid_str, n->name);
-	if (qc_netdir_open(op->ctx, false, LOCK_EX, &dfd, &lock, &e) < 0 || dfd < 0 ||
-		qc_netdef_load(dfd, n->network, true, &def, &e) < 0) {
-		qc_warn("VM '%s': NIC '%s': address not released: %s", op->name, n->name, e.msg);
-		return;
-	}
-	if (qc_net_ipam_release(&def.ipam, key) > 0 && qc_netdef_save_leases(dfd, &def, &e) < 0)
-		qc_warn("VM '%s': NIC '%s': address not released: %s", op->name, n->name, e.msg);
-	qc_netdef_clear(&def);
 }
 
 QC_PUBLIC int qc_vm_detach_net(
