@@ -17,21 +17,18 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include <openssl/evp.h>
-
 #include "cloudinit/cloudinit.h"
 #include "driver/driver.h"
 #include "driver/seed.h"
+#include "storage/storage.h"
 
+/* storage/'s SHA-256: libcrypto is loaded on first use, not at every start-up. */
 void qc_driver_sha256_hex(const void *data, size_t len, char out[65])
 {
-	unsigned char md[EVP_MAX_MD_SIZE];
-	unsigned int n = 0;
+	cleanup_sha256 struct qc_sha256 *h = qc_sha256_new();
 
-	if (!EVP_Digest(data, len, md, &n, EVP_sha256(), NULL) || n != 32)
-		abort(); /* only on OOM inside libcrypto */
-	for (unsigned i = 0; i < 32; i++)
-		snprintf(out + 2 * i, 3, "%02x", md[i]);
+	qc_sha256_update(h, data, len);
+	qc_sha256_final(h, out);
 }
 
 /* ------------------------------------------------------ qemuctl's own key */
@@ -191,35 +188,28 @@ static int read_checked(const char *opt, const char *path, size_t max,
 	return 0;
 }
 
-static void hash_part(EVP_MD_CTX *h, const char *name, const char *data, size_t len)
+static void hash_part(struct qc_sha256 *h, const char *name, const char *data, size_t len)
 {
 	char head[64];
 	int n = snprintf(head, sizeof(head), "%s %zu%c", name, data ? len : (size_t) -1, '\0');
 
-	EVP_DigestUpdate(h, head, (size_t) n + 1);
+	qc_sha256_update(h, head, (size_t) n + 1);
 	if (data)
-		EVP_DigestUpdate(h, data, len);
+		qc_sha256_update(h, data, len);
 }
 
+/* Callers have run qc_sha256_load(): libcrypto is loaded on first use. */
 static void content_hash(struct content *c)
 {
-	EVP_MD_CTX *h = EVP_MD_CTX_new();
-	unsigned char md[EVP_MAX_MD_SIZE];
-	unsigned int n = 0;
+	cleanup_sha256 struct qc_sha256 *h = qc_sha256_new();
 
-	if (!h || !EVP_DigestInit_ex(h, EVP_sha256(), NULL))
-		abort();
 	hash_part(h, "user-data", c->user_data, c->ud_len);
 	hash_part(h, "network-config", c->network_config, c->nc_len);
 	hash_part(h, "meta-data", c->meta_data, c->md_len);
 	hash_part(h, "hostname", c->hostname, c->hostname ? strlen(c->hostname) : 0);
 	if (c->vendor_data) /* absent: the same hash as before vendor-data existed */
 		hash_part(h, "vendor-data", c->vendor_data, c->vd_len);
-	if (!EVP_DigestFinal_ex(h, md, &n))
-		abort();
-	EVP_MD_CTX_free(h);
-	for (unsigned i = 0; i < 32; i++)
-		snprintf(c->hash + 2 * i, 3, "%02x", md[i]);
+	qc_sha256_final(h, c->hash);
 }
 
 /* The subnet's first host address: the gateway net/'s IPAM gives every named network. */
@@ -380,6 +370,8 @@ int qc_driver_seed_build(
 		else
 			r = generate_network_config(d, &c, err);
 	}
+	if (r >= 0)
+		r = qc_sha256_load(err);
 	if (r < 0) {
 		content_clear(&c);
 		return r;
@@ -491,6 +483,8 @@ QC_PUBLIC int qc_seed_build(
 			r = generate_user_data(&g, &c, err);
 		}
 	}
+	if (r >= 0)
+		r = qc_sha256_load(err);
 	if (r < 0) {
 		content_clear(&c);
 		return qc_error_prefix(err, "seed");

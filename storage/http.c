@@ -648,6 +648,8 @@ int qc_http_download(const char *url, const struct qc_http_opts *o, int dirfd,
 	}
 	x.writeback_from = x.offset;
 	x.published = x.offset;
+	if ((r = qc_sha256_load(err)) < 0)
+		return qc_error_prefix(err, "download '%s'", url);
 	/* What an earlier attempt left is hashed (in the background) first. */
 	if (hasher_start(&h, fd, x.offset) < 0)
 		return qc_error_set(err, EAGAIN, "download '%s': cannot start a thread", url);

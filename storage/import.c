@@ -129,6 +129,8 @@ int qc_catalog_import(const char *root, const char *name, const char *src,
 			"another name",
 			name, name);
 	qc_catalog_clean_temps(dfd, name);
+	if ((r = qc_sha256_load(err)) < 0)
+		return qc_error_prefix(err, "image '%s'", name);
 
 	dl = qc_xasprintf(".%s.tmp-%d.download", name, (int) getpid());
 	data = qc_xasprintf(".%s.tmp-%d.data", name, (int) getpid());

@@ -102,6 +102,12 @@ bool qc_img_format_importable(const char *fmt);
 
 #define QC_SHA256_HEX_LEN 64
 struct qc_sha256; /* EVP_MD_CTX behind it */
+/*
+ * libcrypto is dlopen()ed on first use: 0, or an error naming the package.
+ * qc_sha256_new() aborts when it cannot load it, so callers with an error
+ * path call this first.
+ */
+int qc_sha256_load(struct qc_error *err);
 struct qc_sha256 *qc_sha256_new(void);
 void qc_sha256_update(struct qc_sha256 *s, const void *p, size_t n);
 /* Writes 64 lowercase hex digits + NUL into hex (>= 65 bytes). */

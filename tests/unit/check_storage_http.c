@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
  * storage/http.c's lazy libcurl: not linked, loaded by the first download,
- * and a clear error naming the Debian package when it cannot be loaded.
+ * and a clear error naming the Debian package when it cannot be loaded;
+ * sha256.c's lazy libcrypto likewise.
  */
 #include "config.h"
 
@@ -78,6 +79,27 @@ START_TEST(probe_missing_names_package)
 }
 END_TEST
 
+/* libcrypto too is loaded by the first hash, not at start-up. */
+START_TEST(crypto_loaded_by_first_hash)
+{
+	void *h = dlopen("libcrypto.so.3", RTLD_NOW | RTLD_NOLOAD);
+	struct qc_error err = {0};
+	struct qc_sha256 *s;
+	char hex[QC_SHA256_HEX_LEN + 1];
+
+	ck_assert_msg(h == NULL, "libcrypto.so.3 is mapped before any hash");
+	ck_assert_qc_ok(qc_sha256_load(&err), &err);
+	s = qc_sha256_new();
+	qc_sha256_update(s, "abc", 3);
+	qc_sha256_final(s, hex);
+	qc_sha256_free(s);
+	ck_assert_str_eq(hex, "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
+	h = dlopen("libcrypto.so.3", RTLD_NOW | RTLD_NOLOAD);
+	ck_assert_ptr_nonnull(h);
+	dlclose(h);
+}
+END_TEST
+
 /* A library that loads but is not libcurl: the missing function is named. */
 START_TEST(probe_wrong_library)
 {
@@ -95,6 +117,8 @@ static Suite *suite(void)
 	TCase *tc = tcase_create("dlopen");
 
 	tcase_add_test(tc, not_loaded_at_start);
+	/* before any libcurl load: libcurl4 itself links libcrypto (CK_FORK=no) */
+	tcase_add_test(tc, crypto_loaded_by_first_hash);
 	tcase_add_test(tc, loaded_by_first_download);
 	tcase_add_test(tc, probe_installed);
 	tcase_add_test(tc, probe_missing_names_package);
