@@ -30,8 +30,7 @@ TESTS += tests/integration/json-schema.sh
 
 # ---- systemd unit and pkg-config file, generated with sed (configure.ac
 # need not know them).  The unit directory can be overridden on the make
-# command line (make install systemdsystemunitdir=/lib/systemd/system).
-systemdsystemunitdir = $(prefix)/lib/systemd/system
+# command line or with configure --with-systemdsystemunitdir.
 nodist_systemdsystemunit_DATA = systemd/qemuctl-autostart.service
 pkgconfigdir = $(libdir)/pkgconfig
 nodist_pkgconfig_DATA = qemuctl.pc
@@ -45,22 +44,9 @@ systemd/qemuctl-autostart.service: $(srcdir)/systemd/qemuctl-autostart.service.i
 qemuctl.pc: $(srcdir)/qemuctl.pc.in Makefile
 	$(AM_V_GEN)$(QC_DIST_SED) $(srcdir)/qemuctl.pc.in >$@.tmp && mv $@.tmp $@
 
-# ---- the library: libqemuctl.a is noinst in Makefile.am (one place lists the
-# folder libraries); install it from here until it moves to lib_LIBRARIES.
-install-exec-local: install-libqemuctl
+# ---- completions install by hand (their directories are not automake's).
 install-data-local: install-bashcompletion
-uninstall-local: uninstall-bashcompletion uninstall-libqemuctl
-.PHONY: install-libqemuctl uninstall-libqemuctl
-# (a no-op once Makefile.am lists it in lib_LIBRARIES)
-install-libqemuctl: libqemuctl.a
-	@case ' $(lib_LIBRARIES) ' in *' libqemuctl.a '*) exit 0 ;; esac; \
-	echo " $(MKDIR_P) '$(DESTDIR)$(libdir)'"; $(MKDIR_P) '$(DESTDIR)$(libdir)' && \
-	echo " $(INSTALL_DATA) libqemuctl.a '$(DESTDIR)$(libdir)'"; \
-	$(INSTALL_DATA) libqemuctl.a '$(DESTDIR)$(libdir)/libqemuctl.a' && \
-	$(RANLIB) '$(DESTDIR)$(libdir)/libqemuctl.a'
-uninstall-libqemuctl:
-	@case ' $(lib_LIBRARIES) ' in *' libqemuctl.a '*) exit 0 ;; esac; \
-	rm -f '$(DESTDIR)$(libdir)/libqemuctl.a'
+uninstall-local: uninstall-bashcompletion
 
 dist_noinst_SCRIPTS += tests/integration/dist-install.sh
 TESTS += tests/integration/dist-install.sh

@@ -291,9 +291,7 @@ static int fill_info(const qc_ctx *ctx, const char *name, int vm_dfd, bool with_
 					dk->format ? dk->format : "raw",
 					dk->readonly ? ", read-only" : "", sizes);
 		}
-		if (!v.v)
-			qc_strv_push(&v, "(none)");
-		i->disks = qc_strv_steal(&v);
+		i->disks = qc_strv_steal(&v); /* empty, not NULL, when there are none */
 		for (k = 0; k < d->n_nics; k++) {
 			const struct qc_nic *n = &d->nics[k];
 			struct qc_buf b = {0};

@@ -707,6 +707,8 @@ static int cmd_info(struct cli *c, const struct cmd *cmd, struct args *a)
 		printf("Kernel:       %s\n", i->kernel);
 	for (k = 0; i->disks && i->disks[k]; k++)
 		printf("%s%s\n", k == 0 ? "Disks:        " : "              ", i->disks[k]);
+	if (i->disks && !i->disks[0])
+		printf("Disks:        (none)\n");
 	for (k = 0; i->nics && i->nics[k]; k++)
 		printf("%s%s\n", k == 0 ? "NICs:         " : "              ", i->nics[k]);
 	printf("Directory:    %s\n", i->vm_dir);

@@ -79,3 +79,9 @@ qc create kd1 --kernel "$kernel" --disk 16M --net none --no-seed >/dev/null
 assert_file "$ROOT/vms/kd1/disk1.qcow2"
 assert_match "$(qemu-img info --output=json "$ROOT/vms/kd1/disk1.qcow2")" '"virtual-size": 16777216' "data disk of a kernel-boot VM has its size"
 qc delete kd1
+
+# A VM without disks: info --json says [] (no placeholder text), info says (none).
+qc create nd1 --kernel "$kernel" --net none --no-seed >/dev/null
+assert_eq "$(qc --json info nd1 | python3 -c 'import json,sys; print(json.load(sys.stdin)["disks"])')" "[]" "info --json: no disks is []"
+assert_match "$(qc info nd1)" 'Disks: +\(none\)' "info: no disks is (none)"
+qc delete nd1
