@@ -475,9 +475,10 @@ static int quit_or_kill(struct vm_op *op, struct qc_qmp *q, int mfd, struct qc_e
 	return kill_qemu(op, mfd, err);
 }
 
-static int powerdown(struct vm_op *op, struct qc_qmp *q, int mfd, int timeout_ms)
+static int powerdown(qc_ctx *ctx, struct vm_op *op, struct qc_qmp *q, int mfd, int timeout_ms)
 {
-	int64_t deadline = qc_deadline_ms(timeout_ms);
+	int64_t start = qc_now_ms(), deadline = qc_deadline_ms(timeout_ms);
+	cleanup_free char *what = qc_xasprintf("waiting for VM '%s' to power off", op->name);
 
 	/* A press before the guest's ACPI handler is loaded is lost: press again. */
 	while (qc_time_left_ms(deadline) != 0) {
@@ -485,6 +486,9 @@ static int powerdown(struct vm_op *op, struct qc_qmp *q, int mfd, int timeout_ms
 		int left = qc_time_left_ms(deadline);
 		int rc;
 
+		if (ctx->progress)
+			ctx->progress(what, (uint64_t) (qc_now_ms() - start), (uint64_t) timeout_ms,
+				ctx->progress_opaque);
 		if (qc_qmp_execute(q, "system_powerdown", NULL, QMP_TIMEOUT_MS, NULL, NULL) < 0 &&
 			qc_qmp_check_alive(q, NULL) < 0)
 			break; /* QEMU went away */
@@ -514,7 +518,7 @@ QC_PUBLIC int qc_vm_stop(
 		return rc;
 	mfd = monitor_pidfd(&op);
 	if (!force && vm_qmp(&op, &q, NULL) == 0 &&
-		powerdown(&op, q, mfd, timeout_ms > 0 ? timeout_ms : STOP_TIMEOUT_MS) == 1)
+		powerdown(ctx, &op, q, mfd, timeout_ms > 0 ? timeout_ms : STOP_TIMEOUT_MS) == 1)
 		return 0;
 	qc_qmp_close(TAKE_PTR(q));
 	return quit_or_kill(&op, NULL, mfd, err);

@@ -89,7 +89,7 @@ QC_PUBLIC int qc_vm_wait(
 		return rc;
 	dir = qc_driver_vm_dir(ctx, name);
 	log = qc_xasprintf("%s/%s", dir, QC_VM_CONSOLE_LOG);
-	what = qc_xasprintf("wait %s", name);
+	what = qc_xasprintf("waiting for VM '%s' to be ready", name);
 	if ((rc = load_markers(ctx, name, &markers, err)) < 0)
 		return rc;
 	if (!markers[0])

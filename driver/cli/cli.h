@@ -8,6 +8,7 @@
 #define QC_CLI_H
 
 #include <stdbool.h>
+#include <stdint.h>
 
 #include "driver/qemuctl.h"
 
@@ -35,6 +36,22 @@ int cli_usage_error(const char *cmd, const char *fmt, ...) __attribute__((format
  * which *missing then says.
  */
 const char *cli_opt_value(int argc, char **argv, int *i, const char *opt, bool *missing);
+
+/*
+ * A spinner for waits on a terminal (stderr): the library's progress text,
+ * the elapsed time and the VM's last console line, redrawn in place.  Set it
+ * with qc_ctx_set_progress(ctx, cli_spin_progress, &spin); erase with
+ * "\r\033[K" when spin.drawn.
+ */
+struct cli_spin {
+	qc_ctx *ctx;
+	const char *name;
+	unsigned tick;
+	bool drawn;
+	int64_t last_tail_ms;
+	char last[96];
+};
+void cli_spin_progress(const char *what, uint64_t done, uint64_t total, void *opaque);
 
 /* Command groups implemented outside cmd_vm.c; argv[0] is the group name. */
 int cli_image_main(struct cli *c, int argc, char **argv); /* cmd_image.c: image sync|import|list|rm */

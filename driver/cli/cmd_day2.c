@@ -17,23 +17,12 @@
 
 #define WAIT_TAIL_LINES 20
 
-struct spin {
-	qc_ctx *ctx;
-	const char *name;
-	unsigned tick;
-	bool drawn;
-	int64_t last_tail_ms;
-	char last[96];
-};
-
-/* On a terminal: elapsed time and the last console line, redrawn in place. */
-static void spin_progress(const char *what, uint64_t done, uint64_t total, void *opaque)
+void cli_spin_progress(const char *what, uint64_t done, uint64_t total, void *opaque)
 {
 	static const char frames[] = "|/-\\";
-	struct spin *s = opaque;
+	struct cli_spin *s = opaque;
 	int64_t now = qc_now_ms();
 
-	(void) what;
 	(void) total;
 	if (now - s->last_tail_ms >= 250) {
 		cleanup_strv char **tail = NULL;
@@ -48,8 +37,8 @@ static void spin_progress(const char *what, uint64_t done, uint64_t total, void 
 					s->last[k] = '?';
 		}
 	}
-	fprintf(stderr, "\r\033[K%c waiting for VM '%s' to be ready: %.1f s  %s",
-		frames[s->tick++ % 4], s->name, (double) done / 1000.0, s->last);
+	fprintf(stderr, "\r\033[K%c %s: %.1f s  %s", frames[s->tick++ % 4], what,
+		(double) done / 1000.0, s->last);
 	fflush(stderr);
 	s->drawn = true;
 }
@@ -71,7 +60,7 @@ static void print_tail(qc_ctx *ctx, const char *name)
 int cli_wait_ready(struct cli *c, const char *name, int timeout_ms)
 {
 	struct qc_error err = {0};
-	struct spin s = {.name = name};
+	struct cli_spin s = {.name = name};
 	qc_ctx *ctx = cli_ctx(c);
 	int64_t after = 0;
 	int rc;
@@ -80,7 +69,7 @@ int cli_wait_ready(struct cli *c, const char *name, int timeout_ms)
 		return CLI_ERROR;
 	s.ctx = ctx;
 	if (isatty(STDERR_FILENO) && !c->json && c->verbosity >= 0)
-		qc_ctx_set_progress(ctx, spin_progress, &s);
+		qc_ctx_set_progress(ctx, cli_spin_progress, &s);
 	rc = qc_vm_wait(ctx, name, timeout_ms, &after, &err);
 	qc_ctx_set_progress(ctx, NULL, NULL);
 	if (s.drawn)

@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "driver/cli/cmd_vm.h"
 #include "util/util.h"
@@ -507,15 +508,24 @@ static int cmd_start(struct cli *c, const struct cmd *cmd, struct args *a)
 static int cmd_stop(struct cli *c, const struct cmd *cmd, struct args *a)
 {
 	struct qc_error err = {0};
+	struct cli_spin spin = {.name = a->pos[0]};
 	uint64_t secs = 0;
 	qc_ctx *ctx;
+	int rc;
 
 	if (a->set[O_TIMEOUT] &&
 		qc_parse_uint("--timeout", a->val[O_TIMEOUT], 1, 86400, &secs, &err) < 0)
 		return cli_usage_error(cmd->name, "%s", err.msg);
 	if (!(ctx = cli_ctx(c)))
 		return CLI_ERROR;
-	if (qc_vm_stop(ctx, a->pos[0], (int) secs * 1000, a->set[O_FORCE], &err) < 0)
+	spin.ctx = ctx;
+	if (isatty(STDERR_FILENO) && !c->json && c->verbosity >= 0)
+		qc_ctx_set_progress(ctx, cli_spin_progress, &spin);
+	rc = qc_vm_stop(ctx, a->pos[0], (int) secs * 1000, a->set[O_FORCE], &err);
+	qc_ctx_set_progress(ctx, NULL, NULL);
+	if (spin.drawn)
+		fputs("\r\033[K", stderr);
+	if (rc < 0)
 		return cli_error(&err);
 	return CLI_OK;
 }

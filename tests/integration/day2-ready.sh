@@ -131,7 +131,29 @@ assert_eq "$rc" 1 "wait on a VM killed meanwhile exits 1"
 assert_match "$(head -n1 "$SCRATCH/w.err")" "^qemuctl: error: VM 'r2' stopped before it was ready: crashed: signal 9 \(Killed\) \(console log: $ROOT/vms/r2/console.log\)$" \
 	"wait names the exit reason"
 
-qc destroy r1
+# stop on a terminal: a spinner while the guest powers off, erased at the end
+python3 - "$QC" "$ROOT" >"$SCRATCH/pty-stop.out" <<'EOP'
+import os, pty, sys
+pid, fd = pty.fork()
+if pid == 0:
+    os.execv(sys.argv[1], [sys.argv[1], "--root", sys.argv[2], "stop", "r1", "--timeout", "30"])
+out = b""
+while True:
+    try:
+        d = os.read(fd, 4096)
+    except OSError:
+        break
+    if not d:
+        break
+    out += d
+_, status = os.waitpid(pid, 0)
+text = out.decode(errors="replace").replace("\r", "<CR>").replace("\x1b", "<ESC>")
+sys.stdout.write(text.replace("\n", "<NL>") + "\n" + str(os.waitstatus_to_exitcode(status)) + "\n")
+EOP
+assert_match "$(head -n1 "$SCRATCH/pty-stop.out")" "^<CR><ESC>\\[K[|/\\-] waiting for VM 'r1' to power off: [0-9]+\\.[0-9] s .*<CR><ESC>\\[K" \
+	"terminal: stop shows a spinner, erased at the end"
+assert_eq "$(tail -n1 "$SCRATCH/pty-stop.out")" 0 "terminal: stop exits 0"
+assert_match "$(qc info r1)" 'State: +stopped \(poweroff' "stop on a terminal powered the guest off"
 qc delete r1
 qc delete r2
 qc delete quiet
