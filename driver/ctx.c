@@ -51,6 +51,26 @@ static char *default_run_base(void)
 	return qc_xasprintf("/tmp/qemuctl-%u", (unsigned) geteuid());
 }
 
+static int check_root_mode(const char *root, struct qc_error *err)
+{
+	struct stat st;
+
+	if (stat(root, &st) < 0) {
+		if (errno == ENOENT)
+			return 0; /* made 0700 by the first create/define */
+		return qc_error_errno(err, errno, "state root '%s'", root);
+	}
+	if (!S_ISDIR(st.st_mode))
+		return qc_error_set(err, ENOTDIR,
+			"state root '%s' is not a directory; move it away or pick another --root",
+			root);
+	if (st.st_mode & (S_IWGRP | S_IWOTH))
+		return qc_error_set(err, EPERM,
+			"state root '%s' is writable by group or others (mode %04o); run chmod 0700 %s",
+			root, (unsigned) (st.st_mode & 07777), root);
+	return 0;
+}
+
 QC_PUBLIC int qc_ctx_open(const char *root, qc_ctx **ret, struct qc_error *err)
 {
 	cleanup_free char *r = NULL, *abs = NULL;
@@ -79,6 +99,12 @@ QC_PUBLIC int qc_ctx_open(const char *root, qc_ctx **ret, struct qc_error *err)
 	}
 	while (strlen(abs) > 1 && abs[strlen(abs) - 1] == '/')
 		abs[strlen(abs) - 1] = 0;
+	/*
+	 * Anyone who can write the root can swap a VM's disk or definition
+	 * under us: refuse such a root rather than run VMs from it.
+	 */
+	if ((rc = check_root_mode(abs, err)) < 0)
+		return rc;
 	ctx = qc_xzalloc(sizeof(*ctx));
 	ctx->root = TAKE_PTR(abs);
 	ctx->run_base = run && run[0] == '/' ? qc_xstrdup(run) : default_run_base();

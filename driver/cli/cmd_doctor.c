@@ -89,6 +89,9 @@ int cli_doctor_main(struct cli *c, int argc, char **argv)
 		printf("\n%s VMs %s run on this host.\n", r->arch, r->can_run ? "can" : "can NOT");
 		rc = CLI_OK;
 	}
+	/* cli_ctx() already said why the root is unusable. */
+	if (rc == CLI_OK && !ctx)
+		rc = CLI_ERROR;
 	if (rc == CLI_OK && !r->can_run) {
 		/* Say on stderr what stands in the way, so scripts see it too. */
 		for (size_t i = 0; i < r->n_checks; i++)

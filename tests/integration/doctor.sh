@@ -41,3 +41,9 @@ rc=0
 grep -Eq "writable by (group or )?others.*chmod 0?700" "$SCRATCH/out" ||
 	fail "no chmod hint for a world-writable root: $(cat "$SCRATCH/out")"
 ok "world-writable root refused with the fix"
+expect_fail 1 "state root '$bad' is writable by group or others \(mode 0777\); run chmod 0700 $bad" \
+	"$QC" --root "$bad" list
+expect_fail 1 "state root '$bad' is writable by group or others" "$QC" --root "$bad" create x --kernel /etc/hostname
+assert_eq "$(ls -A "$bad")" "" "nothing written into a world-writable root"
+touch "$SCRATCH/afile"
+expect_fail 1 "state root '$SCRATCH/afile' is not a directory" "$QC" --root "$SCRATCH/afile" list
