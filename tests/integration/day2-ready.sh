@@ -96,24 +96,7 @@ assert_match "$(qc info r2)" 'State: +running$' "info: running, not ready"
 grep -q 'waiting for VM' "$SCRATCH/err" && fail "spinner without a terminal: $(cat "$SCRATCH/err")"
 ok "no spinner when stderr is not a terminal"
 # on a terminal: a spinner with the elapsed time and the last console line, erased at the end
-python3 - "$QC" "$ROOT" >"$SCRATCH/pty.out" <<'EOP'
-import os, pty, sys
-pid, fd = pty.fork()
-if pid == 0:
-    os.execv(sys.argv[1], [sys.argv[1], "--root", sys.argv[2], "wait", "r2", "--timeout", "1"])
-out = b""
-while True:
-    try:
-        d = os.read(fd, 4096)
-    except OSError:
-        break
-    if not d:
-        break
-    out += d
-_, status = os.waitpid(pid, 0)
-text = out.decode(errors="replace").replace("\r\n", "<NL>").replace("\r", "<CR>").replace("\x1b", "<ESC>")
-sys.stdout.write(text.replace("\n", "<NL>") + "\n" + str(os.waitstatus_to_exitcode(status)) + "\n")
-EOP
+on_pty "$SCRATCH/pty.out" "$QC" --root "$ROOT" wait r2 --timeout 1
 assert_match "$(head -n1 "$SCRATCH/pty.out")" "<CR><ESC>\\[K[|/\\-] waiting for VM 'r2' to be ready: 0\\.[0-9] s  LINE-25.*<CR><ESC>\\[Kqemuctl: error: VM 'r2' is running but not ready after 1 s" \
 	"terminal: spinner with elapsed time and the last console line, erased before the error"
 assert_eq "$(tail -n1 "$SCRATCH/pty.out")" 1 "terminal: exit code 1 on timeout"
@@ -132,24 +115,7 @@ assert_match "$(head -n1 "$SCRATCH/w.err")" "^qemuctl: error: VM 'r2' stopped be
 	"wait names the exit reason"
 
 # stop on a terminal: a spinner while the guest powers off, erased at the end
-python3 - "$QC" "$ROOT" >"$SCRATCH/pty-stop.out" <<'EOP'
-import os, pty, sys
-pid, fd = pty.fork()
-if pid == 0:
-    os.execv(sys.argv[1], [sys.argv[1], "--root", sys.argv[2], "stop", "r1", "--timeout", "30"])
-out = b""
-while True:
-    try:
-        d = os.read(fd, 4096)
-    except OSError:
-        break
-    if not d:
-        break
-    out += d
-_, status = os.waitpid(pid, 0)
-text = out.decode(errors="replace").replace("\r", "<CR>").replace("\x1b", "<ESC>")
-sys.stdout.write(text.replace("\n", "<NL>") + "\n" + str(os.waitstatus_to_exitcode(status)) + "\n")
-EOP
+on_pty "$SCRATCH/pty-stop.out" "$QC" --root "$ROOT" stop r1 --timeout 30
 assert_match "$(head -n1 "$SCRATCH/pty-stop.out")" "^<CR><ESC>\\[K[|/\\-] waiting for VM 'r1' to power off: [0-9]+\\.[0-9] s .*<CR><ESC>\\[K" \
 	"terminal: stop shows a spinner, erased at the end"
 assert_eq "$(tail -n1 "$SCRATCH/pty-stop.out")" 0 "terminal: stop exits 0"

@@ -97,6 +97,32 @@ assert_match() { grep -Eq -- "$2" <<<"$1" || fail "${3:-no match}: '$1' !~ /$2/"
 assert_file() { [ -e "$1" ] || fail "missing file $1"; ok "exists: $1"; }
 assert_no_file() { [ ! -e "$1" ] || fail "file should not exist: $1"; ok "absent: $1"; }
 
+# on_pty OUT CMD...: run CMD on a pseudo-terminal (for spinners and other
+# terminal-only output).  OUT gets two lines: everything CMD printed, with
+# CR, ESC and newlines shown as <CR>, <ESC> and <NL>; then its exit code.
+on_pty() {
+	local out="$1"
+	shift
+	python3 - "$@" >"$out" <<'EOP'
+import os, pty, sys
+pid, fd = pty.fork()
+if pid == 0:
+    os.execv(sys.argv[1], sys.argv[1:])
+out = b""
+while True:
+    try:
+        d = os.read(fd, 4096)
+    except OSError:
+        break
+    if not d:
+        break
+    out += d
+_, status = os.waitpid(pid, 0)
+text = out.decode(errors="replace").replace("\r\n", "<NL>").replace("\r", "<CR>").replace("\x1b", "<ESC>")
+sys.stdout.write(text.replace("\n", "<NL>") + "\n" + str(os.waitstatus_to_exitcode(status)) + "\n")
+EOP
+}
+
 # wait_for_text FILE ERE TIMEOUT_S: wait until FILE contains a line matching ERE.
 wait_for_text() {
 	local file="$1" pat="$2" timeout="${3:-60}" end
