@@ -164,6 +164,10 @@ static char *existing_ancestor(const char *path)
 	return p;
 }
 
+/*
+ * qc_ctx_open() already refused a root that is not a directory or that
+ * others can write, so what is left to judge is ownership and room.
+ */
 static void check_root(struct qc_doctor_report *r, const char *root, bool *can_run)
 {
 	cleanup_free char *base = existing_ancestor(root);
@@ -174,15 +178,10 @@ static void check_root(struct qc_doctor_report *r, const char *root, bool *can_r
 	if (strcmp(base, root) != 0) {
 		add(r, "state-root", QC_CHECK_OK,
 			"%s does not exist yet; it is made (mode 0700) on first use", root);
-	} else if (stat(root, &st) < 0 || !S_ISDIR(st.st_mode)) {
-		add(r, "state-root", QC_CHECK_FAIL, "%s is not a directory; move it away", root);
+	} else if (stat(root, &st) < 0) {
+		add(r, "state-root", QC_CHECK_FAIL, "%s: %s", root, strerror(errno));
 		*can_run = false;
 		return;
-	} else if (st.st_mode & (S_IWGRP | S_IWOTH)) {
-		add(r, "state-root", QC_CHECK_FAIL,
-			"%s is writable by group or others (mode %04o); run chmod 0700 %s", root,
-			(unsigned) (st.st_mode & 07777), root);
-		*can_run = false;
 	} else if (st.st_uid != geteuid()) {
 		add(r, "state-root", QC_CHECK_WARN, "%s is owned by uid %u, not by you (uid %u)",
 			root, (unsigned) st.st_uid, (unsigned) geteuid());
