@@ -27,6 +27,11 @@ struct cli {
 qc_ctx *cli_ctx(struct cli *c);
 /* "qemuctl: error: MSG" on stderr; returns CLI_ERROR. */
 int cli_error(const struct qc_error *err);
+/* Finish g and print it with a newline; CLI_OK, or the error and CLI_ERROR. */
+struct qc_jgen;
+int cli_print_json(struct qc_jgen *g);
+/* {"removed":NAME}: the --json answer of the rm commands. */
+int cli_print_removed(const char *name);
 /* "qemuctl: error: ..." + a usage hint; returns CLI_USAGE. */
 int cli_usage_error(const char *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 

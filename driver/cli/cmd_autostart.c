@@ -179,10 +179,16 @@ int cli_autostart_main(struct cli *c, int argc, char **argv)
 
 		if (qc_vm_set_autostart(ctx, name, !disable, &err) < 0)
 			return cli_error(&err);
-		if (c->json)
-			printf("{\"name\":\"%s\",\"autostart\":%s}\n", name,
-				disable ? "false" : "true");
-		else if (c->verbosity >= 0)
+		if (c->json) {
+			cleanup_jgen struct qc_jgen *g = qc_jgen_new(false);
+
+			qc_jgen_map_open(g);
+			qc_jgen_kstring(g, "name", name);
+			qc_jgen_kbool(g, "autostart", !disable);
+			qc_jgen_map_close(g);
+			return cli_print_json(g);
+		}
+		if (c->verbosity >= 0)
 			printf("VM '%s' %s\n", name,
 				disable ? "no longer starts at boot" : "starts at boot");
 		return CLI_OK;

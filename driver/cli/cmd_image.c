@@ -345,8 +345,8 @@ static int image_rm(struct cli *c, int argc, char **argv)
 	if (qc_image_remove(ctx, argv[1], &err) < 0)
 		return cli_error(&err);
 	if (c->json)
-		printf("{\"removed\":\"%s\"}\n", argv[1]);
-	else if (c->verbosity >= 0)
+		return cli_print_removed(argv[1]);
+	if (c->verbosity >= 0)
 		printf("image '%s' removed\n", argv[1]);
 	return CLI_OK;
 }

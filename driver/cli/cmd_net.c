@@ -67,13 +67,19 @@ static int net_create(struct cli *c, int argc, char **argv)
 	if (qc_network_create(ctx, &o, &err) < 0)
 		return cli_error(&err);
 	if (c->json) {
+		cleanup_jgen struct qc_jgen *g = qc_jgen_new(false);
 		struct qc_network_info *info = NULL;
 
 		if (qc_network_get(ctx, o.name, &info, &err) < 0)
 			return cli_error(&err);
-		printf("{\"name\":\"%s\",\"subnet\":\"%s\",\"gateway\":\"%s\",\"bridge\":\"%s\"}\n",
-			info->name, info->subnet, info->gateway, info->bridge);
+		qc_jgen_map_open(g);
+		qc_jgen_kstring(g, "name", info->name);
+		qc_jgen_kstring(g, "subnet", info->subnet);
+		qc_jgen_kstring(g, "gateway", info->gateway);
+		qc_jgen_kstring(g, "bridge", info->bridge);
+		qc_jgen_map_close(g);
 		qc_network_info_free(info);
+		return cli_print_json(g);
 	} else if (c->verbosity >= 0) {
 		struct qc_network_info *info = NULL;
 
@@ -181,8 +187,8 @@ static int net_rm(struct cli *c, int argc, char **argv)
 	if (qc_network_remove(ctx, argv[1], &err) < 0)
 		return cli_error(&err);
 	if (c->json)
-		printf("{\"removed\":\"%s\"}\n", argv[1]);
-	else if (c->verbosity >= 0)
+		return cli_print_removed(argv[1]);
+	if (c->verbosity >= 0)
 		printf("network '%s' removed\n", argv[1]);
 	return CLI_OK;
 }

@@ -39,6 +39,28 @@ int cli_error(const struct qc_error *err)
 	return CLI_ERROR;
 }
 
+int cli_print_json(struct qc_jgen *g)
+{
+	struct qc_error err = {0};
+	cleanup_free char *out = NULL;
+	size_t len;
+
+	if (qc_jgen_finish(g, &out, &len, &err) < 0)
+		return cli_error(&err);
+	printf("%s\n", out);
+	return CLI_OK;
+}
+
+int cli_print_removed(const char *name)
+{
+	cleanup_jgen struct qc_jgen *g = qc_jgen_new(false);
+
+	qc_jgen_map_open(g);
+	qc_jgen_kstring(g, "removed", name);
+	qc_jgen_map_close(g);
+	return cli_print_json(g);
+}
+
 int cli_usage_error(const char *cmd, const char *fmt, ...)
 {
 	va_list ap;
