@@ -247,6 +247,7 @@ static int fill_info(const qc_ctx *ctx, const char *name, int vm_dfd, bool with_
 		i->cpus = d->cpus;
 		i->memory = d->memory;
 		i->kernel = dup_or_null(d->kernel);
+		i->autostart = d->autostart;
 	}
 	if ((rc = qc_driver_live(vm_dfd, &live, err)) < 0) {
 		qc_vm_info_free(i);

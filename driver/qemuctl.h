@@ -130,6 +130,7 @@ struct qc_vm_info {
 	/* running and the guest announced the end of first boot (qc_vm_wait) */
 	bool ready;
 	int64_t ready_after_ms; /* since started_at_ms */
+	bool autostart;         /* (info only) started by `qemuctl autostart --run` at boot */
 };
 QC_PUBLIC void qc_vm_info_free(struct qc_vm_info *info);
 /* State from disk plus a live QMP query when running (paused or not). */

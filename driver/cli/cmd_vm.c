@@ -609,6 +609,7 @@ static void json_info(struct qc_jgen *g, const struct qc_vm_info *i)
 		qc_jgen_array_close(g);
 	}
 	if (i->disks) {
+		qc_jgen_kbool(g, "autostart", i->autostart);
 		qc_jgen_key(g, "disks");
 		qc_jgen_array_open(g);
 		for (k = 0; i->disks[k]; k++)
@@ -713,6 +714,7 @@ static int cmd_info(struct cli *c, const struct cmd *cmd, struct args *a)
 	if (i->exit_reason)
 		printf("Last exit:    %s%s%s\n", i->exit_reason, i->exit_detail ? ": " : "",
 			i->exit_detail ? i->exit_detail : "");
+	printf("Autostart:    %s\n", i->autostart ? "yes (started at boot)" : "no");
 	if (i->kernel)
 		printf("Kernel:       %s\n", i->kernel);
 	for (k = 0; i->disks && i->disks[k]; k++)
