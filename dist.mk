@@ -66,7 +66,7 @@ print-dist-not-shipped:
 .PHONY: print-dist-not-shipped
 
 # ---- autostart: the flag, --run/--shutdown, qemuctl-autostart.service
-libqcdriver_a_SOURCES += driver/autostart.c driver/autostart.h
+libqcdriver_a_SOURCES += driver/autostart.c
 qemuctl_SOURCES += driver/cli/cmd_autostart.c
 dist_noinst_SCRIPTS += tests/integration/autostart.sh
 TESTS += tests/integration/autostart.sh

@@ -21,7 +21,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "driver/autostart.h"
+#include "driver/qemuctl.h"
 #include "driver/domain.h"
 #include "driver/driver.h"
 

@@ -13,7 +13,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "driver/autostart.h"
+#include "driver/qemuctl.h"
 #include "driver/cli/cli.h"
 #include "util/util.h"
 
