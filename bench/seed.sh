@@ -71,13 +71,14 @@ B=(genisoimage -quiet -volid cidata -joliet -rock -o "$W/b.iso" "$W/in")
 C=("$SB" "$W/c.iso" "$W/in/meta-data" "$W/in/user-data" "$W/in/network-config")
 D=("$QC" --version)
 
-now_ns() { date +%s%N; }
+# $EPOCHREALTIME (bash 5, microseconds) reads the clock without forking:
+# a `date` fork on each side would add its own ~1 ms to every run and bias
+# the ratios toward 1.
 run_ns() { # run_ns CMD...: elapsed ns of one whole run
-	local t0 t1
-	t0=$(now_ns)
+	local t0=$EPOCHREALTIME t1
 	"$@" >/dev/null 2>&1 || { echo "bench/seed: failed: $*" >&2; exit 1; }
-	t1=$(now_ns)
-	echo $((t1 - t0))
+	t1=$EPOCHREALTIME
+	echo $(((10#${t1/./} - 10#${t0/./}) * 1000))
 }
 median() { sort -n | awk '{v[NR] = $1} END {print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2}'; }
 
