@@ -14,8 +14,9 @@
  *    share dirs) are <user>:<group> 0600, the read-only ones (frozen
  *    snapshot layers, seed.iso, read-only disks) root:<group> 0640;
  *  - vms/ and images/ are searchable by others (images are 0444);
- *  - the state root must be searchable (0711 or 0755; a 0700 root is
- *    refused with the chmod to run);
+ *  - the state root must be searchable: one of ours is made 0711 (it
+ *    may be 0700 from mktemp -d or an older qemuctl), another is refused
+ *    with the chmod to run;
  *  - kernel and initrd are opened here and inherited (-kernel /dev/fd/8),
  *    so the directories above them need not be searchable;
  *  - everything else (disks and backing files outside the root, shares,
@@ -378,6 +379,11 @@ int qc_driver_confine_prepare(const char *root, const struct qc_domain *d, int v
 	*ret_kernel_fd = *ret_initrd_fd = -1;
 	if (!c->active)
 		return 0;
+	if (stat(root, &st) < 0)
+		return qc_error_errno(err, errno, "state root '%s'", root);
+	/* A root of ours made 0700 (by an older qemuctl, mktemp -d) becomes 0711. */
+	if (!(st.st_mode & S_IXOTH) && st.st_uid == geteuid() && (rc = searchable(root, err)) < 0)
+		return rc;
 	if (stat(root, &st) < 0)
 		return qc_error_errno(err, errno, "state root '%s'", root);
 	if (!(st.st_mode & S_IXOTH) && !(st.st_gid == c->gid && (st.st_mode & S_IXGRP)))
