@@ -220,7 +220,7 @@ QC_PUBLIC int qc_vm_attach_disk(qc_ctx *ctx, const char *name, const char *spec,
 		if (qc_driver_confine_of_pid(op.live.st.qemu_pid, &cf) == 0 &&
 			(rc = k->owned ? qc_driver_confine_give(&cf, k->path, true, err)
 				       : qc_driver_confine_check(&cf, "disk", k->path,
-					       k->readonly ? O_RDONLY : O_RDWR, err)) < 0) {
+						 k->readonly ? O_RDONLY : O_RDWR, err)) < 0) {
 			qc_error_prefix(err, "VM '%s'", name);
 			goto fail;
 		}

@@ -226,8 +226,8 @@ static int create_live(struct qc_vmop *op, struct qc_snap *s, struct qc_error *e
 	if (qc_driver_confine_of_pid(op->live.st.qemu_pid, &cf) == 0)
 		for (size_t k = 0; k < s->n_disks; k++)
 			if ((rc = qc_driver_confine_precreate(&cf, s->disks[k].new_file, err)) < 0)
-				return qc_error_prefix(err, "VM '%s': snapshot '%s'", op->name,
-					s->name);
+				return qc_error_prefix(
+					err, "VM '%s': snapshot '%s'", op->name, s->name);
 	qc_jgen_map_open(g);
 	qc_jgen_key(g, "actions");
 	qc_jgen_array_open(g);

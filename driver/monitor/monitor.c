@@ -185,7 +185,8 @@ static int make_qemu_sockets(struct mon *m, struct qc_error *err)
 		int fd, hi;
 
 		if (strlen(path) >= sizeof(sa.sun_path))
-			return qc_error_set(err, QC_ERR_INVALID, "socket path too long: '%s'", path);
+			return qc_error_set(
+				err, QC_ERR_INVALID, "socket path too long: '%s'", path);
 		strcpy(sa.sun_path, path);
 		(void) unlink(path);
 		fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
