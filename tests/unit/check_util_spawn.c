@@ -768,7 +768,8 @@ START_TEST(access_as_user)
 		const char *paths3[] = {"/etc/passwd"};
 		int flags3[] = {O_RDWR};
 
-		ck_assert_int_eq(qc_access_as(65534, 65534, ok_paths, ok_flags, 2, &idx, &e, &err), 0);
+		ck_assert_int_eq(
+			qc_access_as(65534, 65534, ok_paths, ok_flags, 2, &idx, &e, &err), 0);
 		ck_assert_int_eq(qc_access_as(65534, 65534, paths, flags, 2, &idx, &e, &err), 1);
 		ck_assert_uint_eq(idx, 1);
 		ck_assert_int_eq(e, EACCES);
