@@ -34,6 +34,7 @@
 #include <pwd.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -70,6 +71,7 @@ static int create_user(const char *name, struct qc_error *err)
 	size_t n = 0;
 	struct qc_spawn_opts o = {.argv = argv, .timeout_ms = USERADD_TIMEOUT_MS};
 	cleanup_free char *prog = qc_find_program("useradd");
+	cleanup_close int run = -1, lock = -1;
 	int rc;
 
 	if (!prog)
@@ -98,9 +100,20 @@ static int create_user(const char *name, struct qc_error *err)
 	}
 	argv[n++] = name;
 	argv[n] = NULL;
+	/*
+	 * Parallel starts must not both run useradd: two of them at once can
+	 * both add the name (seen with shadow 4.13).  One at a time, and the
+	 * later ones find the user made.
+	 */
+	run = open("/run", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (run < 0)
+		return qc_error_errno(err, errno, "open /run");
+	if ((rc = qc_lock_open(run, "qemuctl-useradd.lock", LOCK_EX, USERADD_TIMEOUT_MS,
+		     "user creation", &lock, err)) < 0)
+		return rc;
+	if (getpwnam(name))
+		return 1;
 	rc = qc_spawn_check(&o, NULL, err);
-	if (rc < 0 && getpwnam(name))
-		return 0; /* another qemuctl created it at the same time */
 	if (rc < 0)
 		return qc_error_prefix(err,
 			"user '%s' that QEMU runs as does not exist and could not be created "
@@ -142,10 +155,11 @@ int qc_driver_confine_user(bool create, struct qc_confine *ret, struct qc_error 
 		if (!pw)
 			return qc_error_set(err, QC_ERR_INTERNAL,
 				"user '%s' was created but cannot be looked up", name);
-		ret->created = true;
-		qc_warn("created the system user '%s' (uid %u) that QEMU runs as (set "
-			"QEMUCTL_USER to pick another, root to run QEMU unconfined)",
-			name, (unsigned) pw->pw_uid);
+		ret->created = rc == 0; /* 1: another qemuctl made it meanwhile */
+		if (ret->created)
+			qc_warn("created the system user '%s' (uid %u) that QEMU runs as (set "
+				"QEMUCTL_USER to pick another, root to run QEMU unconfined)",
+				name, (unsigned) pw->pw_uid);
 	}
 	if (pw->pw_uid == 0)
 		return qc_error_set(err, QC_ERR_INVALID,
