@@ -28,7 +28,9 @@ qc create v1 --disk-image "$img" --kernel "$GUEST_KERNEL" --initrd "$GUEST_INITR
 # doctor before the user exists: it is made by the first start
 assert_match "$(qc doctor | grep qemu-user)" "QEMU runs as user '$tu', which does not exist yet: the first start creates it" "doctor: user not there yet"
 
+chmod 0700 "$ROOT" # like mktemp -d, or a root made by an older qemuctl
 qc start v1 2>"$SCRATCH/start.err"
+assert_eq "$(stat -c %a "$ROOT")" "711" "a 0700 state root of root's is made searchable"
 assert_match "$(cat "$SCRATCH/start.err")" "created the system user '$tu' \(uid [0-9]+\) that QEMU runs as" "start creates the missing user and says so"
 uid=$(id -u "$tu")
 gid=$(id -g "$tu")
@@ -118,6 +120,13 @@ qc destroy v2
 chmod 0600 "$SCRATCH/private/kernel"
 expect_fail 1 "^qemuctl: error: VM 'v2': kernel '$SCRATCH/private/kernel': user '$tu' \(uid $uid\) that QEMU runs as cannot read it; make the file readable by that user \(chmod o\+r $SCRATCH/private/kernel\), or set QEMUCTL_USER=root to run QEMU unconfined: Permission denied$" \
 	qc start v2
+# a 0700 root that is not root's is not changed: the error says what to run
+chown 65534 "$ROOT"
+chmod 0700 "$ROOT"
+expect_fail 1 "^qemuctl: error: VM 'v2': state root '$ROOT' \(mode 0700\) is not searchable by user '$tu' that QEMU runs as; run chmod 0711 $ROOT, or set QEMUCTL_USER=root to run QEMU unconfined$" \
+	qc start v2
+chown 0 "$ROOT"
+chmod 0711 "$ROOT"
 expect_fail 1 "QEMUCTL_USER 'Bad!' is not a valid user name" env QEMUCTL_USER='Bad!' "$QC" --root "$ROOT" start v2
 [ -z "$(pgrep -u "$uid")" ] || fail "processes of $tu left: $(pgrep -a -u "$uid")"
 ok "no process of $tu left"
