@@ -75,7 +75,7 @@ TESTS += tests/integration/autostart.sh
 # .debs from a copy of the release tree (~40 s; skipped without debhelper).
 EXTRA_DIST += debian/changelog debian/control debian/copyright debian/rules \
 	debian/source/format debian/qemuctl.install debian/libqemuctl-dev.install \
-	debian/qemuctl.lintian-overrides
+	debian/qemuctl.lintian-overrides debian/qemuctl.postinst
 dist_noinst_SCRIPTS += tests/integration/dist-deb.sh
 TESTS += tests/integration/dist-deb.sh
 

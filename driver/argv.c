@@ -14,8 +14,14 @@
  *    stronger memory ordering" warning (verified: no warning is printed).
  *  - -sandbox elevateprivileges=deny and -runas do not mix: QEMU installs
  *    the seccomp filter before -runas calls setgid()/setuid(), so QEMU dies
- *    of SIGSYS (verified with 7.2).  With ctx->runas the builder leaves
- *    elevateprivileges out; dropping privileges before exec is better.
+ *    of SIGSYS (verified with 7.2).  So there is no -runas: qemuctl-monitor
+ *    drops to the unprivileged user between fork and exec, and the sandbox
+ *    keeps elevateprivileges=deny.
+ *  - -chardev socket,fd=N,server=on takes a socket that already listens
+ *    (the monitor made it, root-owned 0600 in the 0700 runtime dir), so
+ *    QEMU needs no access to the runtime dir; -kernel /dev/fd/N reopens an
+ *    fd the CLI opened, so the kernel's directories need not be searchable
+ *    by that user (verified with 7.2: x86_64, aarch64, ppc64le).
  *  - -serial chardev:serial0 gives q35 an isa-serial (ttyS0), virt its
  *    PL011 (ttyAMA0) and pseries an spapr-vty (hvc0); no device by hand.
  *  - The NoCloud seed: ide-cd on q35's built-in AHCI (what cloud images and
@@ -285,11 +291,16 @@ static int add_shares(struct qc_strv *a, const struct qc_domain *d, struct qc_er
 	return 0;
 }
 
-static void add_chardev_socket(struct qc_strv *a, const char *id, const char *path)
+static void add_chardev_socket(struct qc_strv *a, const char *id, const char *path, int fd)
 {
-	cleanup_free char *p = qc_argv_escape(path);
+	cleanup_free char *p = NULL;
 
 	qc_strv_push(a, "-chardev");
+	if (fd > 2) {
+		qc_strv_pushf(a, "socket,id=%s,fd=%d,server=on,wait=off", id, fd);
+		return;
+	}
+	p = qc_argv_escape(path);
 	qc_strv_pushf(a, "socket,id=%s,path=%s,server=on,wait=off", id, p);
 }
 
@@ -308,10 +319,10 @@ int qc_build_argv(
 		return qc_error_set(err, QC_ERR_INTERNAL,
 			"VM '%s': argv needs a resolved accelerator (kvm or tcg), not '%s'",
 			d->name, qc_accel_name(ctx->accel));
-	if (!ctx->qmp_path)
+	if (!ctx->qmp_path && ctx->qmp_fd <= 2)
 		return qc_error_set(
 			err, QC_ERR_INTERNAL, "VM '%s': argv needs a QMP socket path", d->name);
-	if (d->serial_console && !ctx->serial_path)
+	if (d->serial_console && !ctx->serial_path && ctx->serial_fd <= 2)
 		return qc_error_set(
 			err, QC_ERR_INTERNAL, "VM '%s': argv needs a serial socket path", d->name);
 
@@ -337,38 +348,39 @@ int qc_build_argv(
 	qc_strv_push(&a, "-S");
 	if (ctx->sandbox) {
 		qc_strv_push(&a, "-sandbox");
-		qc_strv_push(&a, ctx->runas ? "on,obsolete=deny,spawn=deny,resourcecontrol=deny"
-					    : "on,obsolete=deny,elevateprivileges=deny,spawn=deny,"
-					      "resourcecontrol=deny");
-	}
-	if (ctx->runas) {
-		qc_strv_push(&a, "-runas");
-		qc_strv_push(&a, ctx->runas);
+		qc_strv_push(&a, "on,obsolete=deny,elevateprivileges=deny,spawn=deny,"
+				 "resourcecontrol=deny");
 	}
 	if (ctx->pidfile) {
 		qc_strv_push(&a, "-pidfile");
 		qc_strv_push(&a, ctx->pidfile);
 	}
-	add_chardev_socket(&a, "qmp0", ctx->qmp_path);
+	add_chardev_socket(&a, "qmp0", ctx->qmp_path, ctx->qmp_fd);
 	qc_strv_push(&a, "-mon");
 	qc_strv_push(&a, "chardev=qmp0,mode=control");
-	if (ctx->qmp_event_path) {
-		add_chardev_socket(&a, "qmp1", ctx->qmp_event_path);
+	if (ctx->qmp_event_path || ctx->qmp_event_fd > 2) {
+		add_chardev_socket(&a, "qmp1", ctx->qmp_event_path, ctx->qmp_event_fd);
 		qc_strv_push(&a, "-mon");
 		qc_strv_push(&a, "chardev=qmp1,mode=control");
 	}
 	if (d->serial_console) {
-		add_chardev_socket(&a, "serial0", ctx->serial_path);
+		add_chardev_socket(&a, "serial0", ctx->serial_path, ctx->serial_fd);
 		qc_strv_push(&a, "-serial");
 		qc_strv_push(&a, "chardev:serial0");
 	}
 	add_firmware(&a, d);
 	if (d->kernel) {
 		qc_strv_push(&a, "-kernel");
-		qc_strv_push(&a, d->kernel);
+		if (ctx->kernel_fd > 2)
+			qc_strv_pushf(&a, "/dev/fd/%d", ctx->kernel_fd);
+		else
+			qc_strv_push(&a, d->kernel);
 		if (d->initrd) {
 			qc_strv_push(&a, "-initrd");
-			qc_strv_push(&a, d->initrd);
+			if (ctx->initrd_fd > 2)
+				qc_strv_pushf(&a, "/dev/fd/%d", ctx->initrd_fd);
+			else
+				qc_strv_push(&a, d->initrd);
 		}
 		if (d->cmdline) {
 			qc_strv_push(&a, "-append");

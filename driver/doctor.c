@@ -16,6 +16,7 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#include "driver/confine.h"
 #include "driver/domain.h"
 #include "driver/qemuctl.h"
 #include "util/util.h"
@@ -201,6 +202,32 @@ static void check_root(struct qc_doctor_report *r, const char *root, bool *can_r
 	}
 }
 
+/* Who QEMU runs as (driver/confine.c); nothing is created here. */
+static void check_qemu_user(struct qc_doctor_report *r, bool *can_run)
+{
+	struct qc_error e = {0};
+	struct qc_confine c;
+	cleanup_free char *useradd = qc_find_program("useradd");
+
+	if (qc_driver_confine_user(false, &c, &e) < 0) {
+		add(r, "qemu-user", QC_CHECK_FAIL, "%s", e.msg);
+		*can_run = false;
+	} else if (c.active) {
+		add(r, "qemu-user", QC_CHECK_OK,
+			"QEMU runs as user '%s' (uid %u, gid %u), sandboxed (set QEMUCTL_USER to "
+			"change)",
+			c.name, (unsigned) c.uid, (unsigned) c.gid);
+	} else if (c.missing) {
+		add(r, "qemu-user", useradd ? QC_CHECK_OK : QC_CHECK_WARN,
+			"QEMU runs as user '%s', which does not exist yet: %s", c.name,
+			useradd ? "the first start creates it (useradd --system)"
+				: "useradd is missing; create it by hand");
+	} else {
+		add(r, "qemu-user", geteuid() == 0 ? QC_CHECK_WARN : QC_CHECK_OK,
+			"QEMU runs as uid %u (%s)", (unsigned) geteuid(), c.why);
+	}
+}
+
 int qc_doctor(qc_ctx *ctx, const char *arch_name, const char *accel_name,
 	struct qc_doctor_report **ret, struct qc_error *err)
 {
@@ -256,6 +283,7 @@ int qc_doctor(qc_ctx *ctx, const char *arch_name, const char *accel_name,
 		add(r, "net-admin", QC_CHECK_WARN,
 			"no CAP_NET_ADMIN: named networks need root; user-mode networking works");
 
+	check_qemu_user(r, &can_run);
 	if (ctx)
 		check_root(r, qc_ctx_root(ctx), &can_run);
 

@@ -222,7 +222,14 @@ struct qc_argv_ctx {
 	const char *serial_path;  /* unix socket for the serial console */
 	const char *pidfile;      /* or NULL */
 	const char *qemu_binary;  /* override, or NULL for the arch's */
-	const char *runas;        /* -runas user, or NULL */
+	/*
+	 * Listening sockets the monitor made (driver/monitor/monitor.c) and
+	 * kernel/initrd fds QEMU inherits: > 2 is used instead of the path
+	 * (chardev fd=N, /dev/fd/N), so a QEMU without access to the
+	 * runtime dir or the kernel's directories still gets them.
+	 */
+	int qmp_fd, qmp_event_fd, serial_fd;
+	int kernel_fd, initrd_fd;
 	/* tap fds already open in the QEMU process, per NIC index (-1 = none) */
 	const int *tap_fds;
 	size_t n_tap_fds;

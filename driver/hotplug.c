@@ -13,6 +13,7 @@
 
 #include <arpa/inet.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <netinet/in.h>
 #include <stdlib.h>
 #include <string.h>
@@ -23,6 +24,7 @@
 
 #include "driver/image.h"
 #include "driver/network.h"
+#include "driver/confine.h"
 #include "driver/vmop.h"
 #include "storage/storage.h"
 
@@ -211,6 +213,17 @@ QC_PUBLIC int qc_vm_attach_disk(qc_ctx *ctx, const char *name, const char *spec,
 	}
 	*qc_domain_add_disk(op.d) = disk;
 	if (op.live.monitor_alive) {
+		struct qc_confine cf;
+		const struct qc_disk *k = &op.d->disks[op.d->n_disks - 1];
+
+		/* QEMU may run as an unprivileged user (driver/confine.c). */
+		if (qc_driver_confine_of_pid(op.live.st.qemu_pid, &cf) == 0 &&
+			(rc = k->owned ? qc_driver_confine_give(&cf, k->path, true, err)
+				       : qc_driver_confine_check(&cf, "disk", k->path,
+						 k->readonly ? O_RDONLY : O_RDWR, err)) < 0) {
+			qc_error_prefix(err, "VM '%s'", name);
+			goto fail;
+		}
 		if ((rc = qc_vmop_qmp(&op, err)) < 0 ||
 			(rc = plug_disk(&op, op.d->n_disks - 1, err)) < 0)
 			goto fail;

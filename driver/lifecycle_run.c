@@ -17,6 +17,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "driver/confine.h"
 #include "driver/domain.h"
 #include "driver/driver.h"
 #include "driver/firmware.h"
@@ -193,16 +194,22 @@ static int read_notify(int fd, int64_t deadline, char *buf, size_t size)
 
 #define TAP_FD_BASE 10 /* tap fds sit at 10, 11... in the monitor and in QEMU */
 
+/* What QEMU inherits besides the taps, and who it runs as. */
+struct qemu_extra {
+	const struct qc_confine *cf;
+	int kernel_fd, initrd_fd;
+};
+
 static int spawn_monitor(qc_ctx *ctx, struct vm_op *op, char **qemu_argv, const char *rdir,
 	const char *accel, const char *why, const struct qc_network_start *ns, int timeout_ms,
-	const struct qc_domain *d, struct qc_error *err)
+	const struct qc_domain *d, const struct qemu_extra *x, struct qc_error *err)
 {
 	cleanup_free char *mon = monitor_program();
 	cleanup_free char *dir = qc_driver_vm_dir(ctx, op->name);
 	cleanup_strvec struct qc_strv av = {0};
 	cleanup_close int rfd = -1, wfd = -1, mon_pidfd = -1;
 	struct qc_spawn_opts so = {0};
-	cleanup_free struct qc_fdmap *map = qc_xzalloc((ns->n_nics + 1) * sizeof(*map));
+	cleanup_free struct qc_fdmap *map = qc_xzalloc((ns->n_nics + 3) * sizeof(*map));
 	size_t n_map = 0;
 	char line[1100];
 	pid_t pid;
@@ -225,6 +232,22 @@ static int spawn_monitor(qc_ctx *ctx, struct vm_op *op, char **qemu_argv, const 
 	qc_strv_push(&av, "--accel-why");
 	qc_strv_push(&av, why);
 	map[n_map++] = (struct qc_fdmap){.src = wfd, .dst = 3};
+	if (x->cf->active) {
+		qc_strv_push(&av, "--uid");
+		qc_strv_pushf(&av, "%u", (unsigned) x->cf->uid);
+		qc_strv_push(&av, "--gid");
+		qc_strv_pushf(&av, "%u", (unsigned) x->cf->gid);
+	}
+	if (x->kernel_fd >= 0) {
+		map[n_map++] = (struct qc_fdmap){.src = x->kernel_fd, .dst = QC_QEMU_FD_KERNEL};
+		qc_strv_push(&av, "--keep-fd");
+		qc_strv_pushf(&av, "%d", QC_QEMU_FD_KERNEL);
+	}
+	if (x->initrd_fd >= 0) {
+		map[n_map++] = (struct qc_fdmap){.src = x->initrd_fd, .dst = QC_QEMU_FD_INITRD};
+		qc_strv_push(&av, "--keep-fd");
+		qc_strv_pushf(&av, "%d", QC_QEMU_FD_INITRD);
+	}
 	for (i = 0; i < ns->n_nics; i++) {
 		if (ns->tap_fds[i] < 0)
 			continue;
@@ -321,12 +344,15 @@ QC_PUBLIC int qc_vm_start(
 	struct vm_op op __attribute__((cleanup(vm_op_clear))) = {.dfd = -1, .lock_fd = -1};
 	cleanup_domain struct qc_domain *d = NULL;
 	cleanup_free char *dir = NULL, *xml = NULL, *rdir = NULL;
-	cleanup_free char *qmp_path = NULL, *ev_path = NULL, *serial_path = NULL;
+	cleanup_free char *qmp_path = NULL;
 	cleanup_strv char **argv = NULL;
 	struct qc_argv_ctx actx = {0};
 	cleanup_qmp struct qc_qmp *q = NULL;
 	struct qc_network_start ns __attribute__((cleanup(qc_network_start_clear))) = {0};
 	cleanup_free int *child_taps = NULL;
+	cleanup_close int kernel_fd = -1, initrd_fd = -1;
+	struct qc_confine cf;
+	struct qemu_extra x = {.cf = &cf};
 	bool changed = false;
 	enum qc_accel accel;
 	char why[512] = "";
@@ -355,6 +381,12 @@ QC_PUBLIC int qc_vm_start(
 		return qc_error_prefix(err, "VM '%s'", name);
 	if (changed)
 		qc_driver_summary_save(op.dfd, d);
+	/* Who QEMU runs as, and everything it opens by path usable by that user. */
+	if ((rc = qc_driver_confine_user(true, &cf, err)) < 0)
+		return qc_error_prefix(err, "VM '%s'", name);
+	if ((rc = qc_driver_confine_prepare(
+		     ctx->root, d, op.dfd, dir, &cf, &kernel_fd, &initrd_fd, err)) < 0)
+		return qc_error_prefix(err, "VM '%s'", name);
 	/* Taps and host ports; our copies of the taps close when we return. */
 	if ((rc = qc_network_domain_start(ctx, d, &ns, err)) < 0)
 		return qc_error_prefix(err, "VM '%s'", name);
@@ -365,18 +397,21 @@ QC_PUBLIC int qc_vm_start(
 	if ((rc = prepare_run_dir(ctx, rdir, err)) < 0)
 		return qc_error_prefix(err, "VM '%s'", name);
 	qmp_path = qc_xasprintf("%s/qmp.sock", rdir);
-	ev_path = qc_xasprintf("%s/events.sock", rdir);
-	serial_path = qc_xasprintf("%s/serial.sock", rdir);
+	/* The monitor makes QEMU's listening sockets and hands them over as fds. */
 	actx.accel = accel;
-	actx.qmp_path = qmp_path;
-	actx.qmp_event_path = ev_path;
-	actx.serial_path = serial_path;
+	actx.qmp_fd = QC_QEMU_FD_QMP;
+	actx.qmp_event_fd = QC_QEMU_FD_QMP + 1;
+	actx.serial_fd = QC_QEMU_FD_QMP + 2;
+	actx.kernel_fd = kernel_fd >= 0 ? QC_QEMU_FD_KERNEL : -1;
+	actx.initrd_fd = initrd_fd >= 0 ? QC_QEMU_FD_INITRD : -1;
+	x.kernel_fd = kernel_fd;
+	x.initrd_fd = initrd_fd;
 	actx.qemu_binary = getenv("QEMUCTL_QEMU");
 	if (actx.qemu_binary && !actx.qemu_binary[0])
 		actx.qemu_binary = NULL;
 	/*
-	 * No -runas: a uid change clears PR_SET_PDEATHSIG, and that signal is
-	 * what guarantees QEMU never outlives its monitor.
+	 * No -runas (driver/argv.c): qemuctl-monitor drops QEMU to cf's user
+	 * itself, and sets PR_SET_PDEATHSIG after that (a uid change clears it).
 	 */
 	actx.sandbox = true;
 	actx.tap_fds = child_taps;
@@ -386,7 +421,7 @@ QC_PUBLIC int qc_vm_start(
 		return qc_error_prefix(err, "VM '%s'", name);
 	(void) unlinkat(op.dfd, "kill-requested", 0);
 	rc = spawn_monitor(
-		ctx, &op, argv, rdir, qc_accel_name(accel), why, &ns, timeout_ms, d, err);
+		ctx, &op, argv, rdir, qc_accel_name(accel), why, &ns, timeout_ms, d, &x, err);
 	if (rc < 0)
 		return rc;
 	if ((rc = qc_qmp_connect(qmp_path, timeout_ms, &q, err)) < 0 ||

@@ -5,7 +5,7 @@ include_HEADERS += driver/qemuctl.h
 noinst_HEADERS += driver/driver.h
 
 libqcdriver_a_SOURCES += driver/driver.h driver/ctx.c driver/state.c driver/lifecycle.c \
-	driver/lifecycle_run.c driver/lifecycle_state.c
+	driver/lifecycle_run.c driver/lifecycle_state.c driver/confine.h driver/confine.c
 
 bin_PROGRAMS += qemuctl
 qemuctl_SOURCES = driver/cli/cli.h driver/cli/main.c driver/cli/cmd_vm.c \

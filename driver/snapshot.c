@@ -26,6 +26,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "driver/confine.h"
 #include "driver/vmop.h"
 #include "storage/storage.h"
 
@@ -214,8 +215,19 @@ static int create_live(struct qc_vmop *op, struct qc_snap *s, struct qc_error *e
 {
 	cleanup_jgen struct qc_jgen *g = qc_jgen_new(false);
 	cleanup_free char *args = NULL;
+	struct qc_confine cf;
 	int rc;
 
+	/*
+	 * A QEMU running as an unprivileged user cannot create files in the
+	 * VM's directory: it gets empty ones it owns, which it formats (QEMU's
+	 * image creation opens without O_EXCL).
+	 */
+	if (qc_driver_confine_of_pid(op->live.st.qemu_pid, &cf) == 0)
+		for (size_t k = 0; k < s->n_disks; k++)
+			if ((rc = qc_driver_confine_precreate(&cf, s->disks[k].new_file, err)) < 0)
+				return qc_error_prefix(
+					err, "VM '%s': snapshot '%s'", op->name, s->name);
 	qc_jgen_map_open(g);
 	qc_jgen_key(g, "actions");
 	qc_jgen_array_open(g);

@@ -12,3 +12,7 @@ guest:
 	$(top_srcdir)/tests/guest/build-guest --arch x86_64 --out $(abs_top_builddir)/tests/guest/cache/x86_64
 include tests/fuzz/local.mk
 include tests/slow.mk
+
+# Confinement: QEMU as an unprivileged user (driver/confine.c); needs root.
+TESTS += tests/integration/confine.sh
+EXTRA_DIST += tests/integration/confine.sh

@@ -12,6 +12,7 @@
 #include "config.h"
 
 #include <dirent.h>
+#include <grp.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -860,5 +861,69 @@ int qc_spawn_start(
 		*ret_pidfd = pidfd;
 	}
 	*ret_pid = st.pid;
+	return 0;
+}
+
+int qc_access_as(uid_t uid, gid_t gid, const char *const *paths, const int *flags, size_t n,
+	size_t *ret_index, int *ret_errno, struct qc_error *err)
+{
+	struct {
+		int index, err;
+	} rep = {-1, 0};
+	sigset_t all, old;
+	int pipefd[2], status = 0;
+	ssize_t got;
+	pid_t pid;
+
+	if (pipe2(pipefd, O_CLOEXEC) < 0)
+		return qc_error_errno(err, errno, "access check: pipe");
+	sigfillset(&all);
+	pthread_sigmask(SIG_SETMASK, &all, &old);
+	pid = fork();
+	if (pid == 0) {
+		/* Only async-signal-safe calls: the parent may run threads. */
+		close(pipefd[0]);
+		if (setgroups(0, NULL) < 0 || setgid(gid) < 0 || setuid(uid) < 0) {
+			rep.index = -2;
+			rep.err = errno;
+		}
+		for (size_t i = 0; rep.index == -1 && i < n; i++) {
+			int fd = open(paths[i], flags[i] | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
+
+			if (fd < 0) {
+				rep.index = (int) i;
+				rep.err = errno;
+			} else {
+				close(fd);
+			}
+		}
+		if (write(pipefd[1], &rep, sizeof(rep)) != (ssize_t) sizeof(rep))
+			_exit(1);
+		_exit(0);
+	}
+	int e = errno;
+
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	close(pipefd[1]);
+	if (pid < 0) {
+		close(pipefd[0]);
+		return qc_error_errno(err, e, "access check: fork");
+	}
+	do
+		got = read(pipefd[0], &rep, sizeof(rep));
+	while (got < 0 && errno == EINTR);
+	close(pipefd[0]);
+	reap(pid, &status);
+	if (got != (ssize_t) sizeof(rep))
+		return qc_error_set(err, QC_ERR_CHILD, "access check as uid %u: the child died",
+			(unsigned) uid);
+	if (rep.index == -2)
+		return qc_error_errno(err, rep.err, "access check: cannot change to uid %u gid %u",
+			(unsigned) uid, (unsigned) gid);
+	if (rep.index >= 0) {
+		*ret_index = (size_t) rep.index;
+		*ret_errno = rep.err;
+		return 1;
+	}
 	return 0;
 }

@@ -294,6 +294,16 @@ int qc_spawn_start(const struct qc_spawn_opts *o, pid_t *ret_pid, int *ret_pidfd
 	struct qc_error *err);
 /* Find an executable in PATH; NULL when absent. */
 char *qc_find_program(const char *name);
+/*
+ * Can uid:gid (no supplementary groups) open these paths?  A forked child
+ * drops to those credentials and open()s each path with its flags (plus
+ * O_CLOEXEC | O_NOCTTY | O_NONBLOCK); "/proc/self/fd/N" checks an fd the
+ * caller holds (the inode's permissions without the directories on the way).
+ * Returns 0 when all open, 1 with *ret_index and *ret_errno of the first
+ * that does not, or -errno when the check itself failed.
+ */
+int qc_access_as(uid_t uid, gid_t gid, const char *const *paths, const int *flags, size_t n,
+	size_t *ret_index, int *ret_errno, struct qc_error *err);
 
 int qc_pidfd_open(pid_t pid, struct qc_error *err);
 int qc_pidfd_send_signal(int pidfd, int sig, struct qc_error *err);

@@ -4,13 +4,19 @@
  *
  *   qemuctl-monitor --vm-dir DIR --run-dir DIR --notify-fd N [--keep-fd N]...
  *                   [--port P]... [--accel A] [--accel-why TEXT] [--console-max BYTES]
- *                   -- QEMU-ARGV...
+ *                   [--uid U --gid G] -- QEMU-ARGV...
  *
  * Started by `qemuctl start` (driver/lifecycle_run.c).  It forks once more
  * and the first process exits, so the monitor is reparented away from the
  * CLI, then: setsid, takes vms/<name>/monitor.lock for its whole life (the
- * liveness lock: held = the VM runs), becomes a child subreaper, and forks
- * QEMU (argv as given; the --keep-fd fds stay open across exec, e.g. taps).
+ * liveness lock: held = the VM runs), becomes a child subreaper, makes
+ * QEMU's listening sockets (qmp.sock, events.sock, serial.sock: root-owned
+ * 0600 in the 0700 runtime dir; QEMU gets them as fds 5, 6 and 7, its argv
+ * says -chardev socket,fd=N) and forks QEMU (argv as given; the --keep-fd
+ * fds stay open across exec, e.g. taps).  With --uid/--gid the QEMU child
+ * drops to that user (no supplementary groups, no capabilities, no new
+ * privileges) after every fd is in place and before exec: -runas would do
+ * it after QEMU's seccomp filter is in, which kills QEMU (driver/argv.c).
  * It connects to QEMU's serial socket and event QMP socket, opens
  * console.sock for `qemuctl console`, reports "OK <qemu-pid>" (or "ERR
  * <message>") on the notify fd and then loops in one poll(): SIGCHLD and
@@ -32,6 +38,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <grp.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdlib.h>
@@ -68,6 +75,8 @@ struct mon {
 	unsigned ports[MAX_KEEP_FDS];
 	size_t n_ports;
 	char **qemu_argv;
+	long uid, gid; /* -1: QEMU keeps our credentials */
+	int qemu_socks[3]; /* listening: qmp.sock, events.sock, serial.sock */
 
 	int vm_dfd, lock_fd, sig_fd, serial_fd, listen_fd, log_fd, events_fd;
 	int clients[MAX_CLIENTS];
@@ -84,7 +93,8 @@ struct mon {
 static int usage(void)
 {
 	fprintf(stderr, "usage: qemuctl-monitor --vm-dir DIR --run-dir DIR --notify-fd N "
-			"[--keep-fd N]... [--accel A] [--accel-why T] -- QEMU-ARGV...\n"
+			"[--keep-fd N]... [--accel A] [--accel-why T] [--uid U --gid G] "
+			"-- QEMU-ARGV...\n"
 			"(started by 'qemuctl start'; not meant to be run by hand)\n");
 	return 2;
 }
@@ -114,6 +124,10 @@ static int parse_args(struct mon *m, int argc, char **argv)
 			m->log_max = strtoull(argv[++i], NULL, 10);
 		else if (strcmp(a, "--port") == 0 && m->n_ports < MAX_KEEP_FDS)
 			m->ports[m->n_ports++] = (unsigned) atoi(argv[++i]);
+		else if (strcmp(a, "--uid") == 0)
+			m->uid = strtol(argv[++i], NULL, 10);
+		else if (strcmp(a, "--gid") == 0)
+			m->gid = strtol(argv[++i], NULL, 10);
 		else if (strcmp(a, "--accel") == 0)
 			m->accel = argv[++i];
 		else if (strcmp(a, "--accel-why") == 0)
@@ -156,6 +170,66 @@ static char *run_path(const struct mon *m, const char *sock)
 
 /* ------------------------------------------------------------ QEMU child */
 
+static const char *const qemu_sock_names[3] = {"qmp.sock", "events.sock", "serial.sock"};
+
+/*
+ * QEMU's listening sockets, made here so that QEMU needs no access to the
+ * runtime dir, and so that they accept connections as soon as `start` has
+ * them.  Kept above every fd number QEMU gets (taps start at 10).
+ */
+static int make_qemu_sockets(struct mon *m, struct qc_error *err)
+{
+	for (size_t i = 0; i < 3; i++) {
+		cleanup_free char *path = run_path(m, qemu_sock_names[i]);
+		struct sockaddr_un sa = {.sun_family = AF_UNIX};
+		int fd, hi;
+
+		if (strlen(path) >= sizeof(sa.sun_path))
+			return qc_error_set(
+				err, QC_ERR_INVALID, "socket path too long: '%s'", path);
+		strcpy(sa.sun_path, path);
+		(void) unlink(path);
+		fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+		if (fd < 0)
+			return qc_error_errno(err, errno, "socket");
+		/* umask 0077: born 0700; 0600 before anyone can connect (listen). */
+		if (bind(fd, (struct sockaddr *) &sa, sizeof(sa)) < 0 || chmod(path, 0600) < 0 ||
+			listen(fd, 8) < 0) {
+			int e = errno;
+
+			close(fd);
+			return qc_error_errno(err, e, "listen on '%s'", path);
+		}
+		hi = fcntl(fd, F_DUPFD_CLOEXEC, 200);
+		close(fd);
+		if (hi < 0)
+			return qc_error_errno(err, errno, "fcntl");
+		m->qemu_socks[i] = hi;
+	}
+	return 0;
+}
+
+static void close_qemu_sockets(struct mon *m)
+{
+	for (size_t i = 0; i < 3; i++)
+		if (m->qemu_socks[i] >= 0) {
+			close(m->qemu_socks[i]);
+			m->qemu_socks[i] = -1;
+		}
+}
+
+/* Between fork and exec: a fixed message on QEMU's stderr (qemu.log), then exit. */
+static void __attribute__((noreturn)) child_die(const char *what)
+{
+	const char *pre = "qemuctl-monitor: cannot start QEMU: ";
+	ssize_t r = write(2, pre, strlen(pre));
+
+	r = write(2, what, strlen(what));
+	r = write(2, "\n", 1);
+	(void) r;
+	_exit(125);
+}
+
 static int spawn_qemu(struct mon *m, struct qc_error *err)
 {
 	sigset_t none;
@@ -163,6 +237,10 @@ static int spawn_qemu(struct mon *m, struct qc_error *err)
 	int null_fd, out_fd;
 	pid_t pid;
 	size_t i;
+	int rc;
+
+	if ((rc = make_qemu_sockets(m, err)) < 0)
+		return rc;
 
 	null_fd = open("/dev/null", O_RDWR | O_CLOEXEC);
 	out_fd = openat(m->vm_dfd, QC_VM_QEMU_LOG, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
@@ -170,12 +248,13 @@ static int spawn_qemu(struct mon *m, struct qc_error *err)
 		return qc_error_errno(err, errno, "open /dev/null or qemu.log");
 	sigemptyset(&none);
 	pid = fork();
-	if (pid < 0)
-		return qc_error_errno(err, errno, "fork QEMU");
+	if (pid < 0) {
+		rc = errno;
+		close(null_fd);
+		close(out_fd);
+		return qc_error_errno(err, rc, "fork QEMU");
+	}
 	if (pid == 0) {
-		/* The rule: QEMU never outlives its monitor. */
-		if (prctl(PR_SET_PDEATHSIG, SIGKILL) < 0 || getppid() != parent)
-			_exit(125);
 		sigprocmask(SIG_SETMASK, &none, NULL);
 		signal(SIGPIPE, SIG_DFL);
 		if (dup2(null_fd, 0) < 0 || dup2(out_fd, 1) < 0 || dup2(out_fd, 2) < 0)
@@ -183,11 +262,40 @@ static int spawn_qemu(struct mon *m, struct qc_error *err)
 		syscall(SYS_close_range, 3U, ~0U, CLOSE_RANGE_CLOEXEC);
 		for (i = 0; i < m->n_keep; i++)
 			fcntl(m->keep_fds[i], F_SETFD, 0);
+		/* dup2() leaves the copies open across exec */
+		for (i = 0; i < 3; i++)
+			if (dup2(m->qemu_socks[i], QC_QEMU_FD_QMP + (int) i) < 0)
+				child_die("dup2 of a listening socket failed");
+		/*
+		 * Every fd QEMU needs is open: now the drop.  Groups first (setgid
+		 * and setgroups need the privilege setuid gives up).
+		 */
+		if (m->uid >= 0) {
+			if (setgroups(0, NULL) < 0)
+				child_die("setgroups failed");
+			if (setgid((gid_t) m->gid) < 0)
+				child_die("setgid failed");
+			if (setuid((uid_t) m->uid) < 0)
+				child_die("setuid failed");
+			if (m->uid != 0 && setuid(0) == 0)
+				child_die("setuid(0) still works after the drop");
+		}
+		if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
+			child_die("PR_SET_NO_NEW_PRIVS failed");
+		/*
+		 * The rule: QEMU never outlives its monitor.  After the uid change,
+		 * which clears the parent-death signal; the parent may have died
+		 * before prctl(), and then nobody would signal us.
+		 */
+		if (prctl(PR_SET_PDEATHSIG, SIGKILL) < 0 || getppid() != parent)
+			_exit(125);
 		execvp(m->qemu_argv[0], m->qemu_argv);
 		_exit(errno == ENOENT ? 127 : 126);
 	}
 	close(null_fd);
 	close(out_fd);
+	/* Only QEMU holds them now: its death resets whoever waits in connect. */
+	close_qemu_sockets(m);
 	m->qemu_pid = pid;
 	return 0;
 }
@@ -665,14 +773,6 @@ static int setup(struct mon *m, struct qc_error *err)
 		return qc_error_prefix(err, "event QMP");
 	if ((rc = listen_console(m, err)) < 0)
 		return rc;
-	/* QEMU made its sockets 0700 under our umask; sockets are 0600 here. */
-	{
-		cleanup_free char *qmp = run_path(m, "qmp.sock");
-
-		(void) chmod(qmp, 0600);
-		(void) chmod(serial, 0600);
-		(void) chmod(events, 0600);
-	}
 	append_event(m, "QEMUCTL_START", m->st.started_at_ms, NULL, "accel", m->accel, "accel_why",
 		m->accel_why);
 	return 0;
@@ -687,7 +787,10 @@ int main(int argc, char **argv)
 		.serial_fd = -1,
 		.listen_fd = -1,
 		.log_fd = -1,
-		.events_fd = -1};
+		.events_fd = -1,
+		.uid = -1,
+		.gid = -1,
+		.qemu_socks = {-1, -1, -1}};
 	struct qc_error err = {0};
 	pid_t pid;
 	size_t i;
@@ -695,7 +798,7 @@ int main(int argc, char **argv)
 	for (i = 0; i < MAX_CLIENTS; i++)
 		m.clients[i] = -1;
 	qc_state_clear(&m.st);
-	if (parse_args(&m, argc, argv) < 0 || !m.vm_dir || !m.run_dir)
+	if (parse_args(&m, argc, argv) < 0 || !m.vm_dir || !m.run_dir || (m.uid < 0) != (m.gid < 0))
 		return usage();
 	if (m.log_max < 64)
 		m.log_max = QC_CONSOLE_LOG_MAX;

@@ -10,7 +10,7 @@ r = json.load(open(sys.argv[1]))
 assert r["arch"] == "x86_64", r
 assert r["can_run"] is True, r
 names = {c["name"]: c for c in r["checks"]}
-for n in ("qemu-x86_64", "accel-x86_64", "qemu-img", "tun", "state-root", "free-space", "9p"):
+for n in ("qemu-x86_64", "accel-x86_64", "qemu-img", "tun", "state-root", "free-space", "9p", "qemu-user"):
     assert n in names, n
 assert names["qemu-x86_64"]["status"] == "ok"
 assert names["qemu-img"]["status"] == "ok"

@@ -25,6 +25,10 @@ esac
 # shellcheck disable=SC1091
 . "$QC_GUEST_CACHE/$arch-efi/env"
 ok "UEFI disk image: $DISK_IMAGE"
+# A copy in $SCRATCH, like the other tests' images: as root, QEMU runs as the
+# qemuctl user, which cannot reach a guest cache under e.g. /root (0700).
+cp "$DISK_IMAGE" "$SCRATCH/disk.img"
+DISK_IMAGE="$SCRATCH/disk.img"
 vars_sum=$(sha256sum <"$vars")
 
 name="fw-$arch"

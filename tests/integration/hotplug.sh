@@ -114,6 +114,8 @@ expect_fail 1 "VM 'h1': device 'disk-disk2' was plugged in at start on the machi
 assert_eq "$(tree_digest "$ROOT" | sha256sum)" "$before" "state root unchanged by the refused live detach"
 # a file attached in place, live
 qemu-img create -q -f qcow2 "$SCRATCH/user.qcow2" 4M
+# as root, QEMU runs as the qemuctl user: the user's file must be writable by it
+[ "$(id -u)" -ne 0 ] || chmod 0666 "$SCRATCH/user.qcow2"
 out=$(qc attach-disk h1 "$SCRATCH/user.qcow2")
 assert_match "$out" "attached to VM 'h1' \(live\)" "live attach of a user FILE"
 assert_match "$(wait_dev /sys/block/vdd HOT5)" 'HOT5 /sys/block/vdd' "guest sees the user file as vdd"

@@ -28,9 +28,12 @@ ok() {
 }
 
 # Make the private state root and the scratch dir; register cleanup.
+# Searchable by others: as root, QEMU runs as the unprivileged qemuctl user
+# and opens the VMs' disks (and the tests' images in $SCRATCH) by path.
 ROOT="$(mktemp -d "/tmp/qc-$TEST_NAME.XXXXXX")"
-chmod 0700 "$ROOT"
+chmod 0711 "$ROOT"
 SCRATCH="$(mktemp -d "/tmp/qc-$TEST_NAME-scratch.XXXXXX")"
+chmod 0711 "$SCRATCH"
 export QEMUCTL_ROOT="$ROOT"
 _qc_cleanup_hooks=()
 on_exit() { _qc_cleanup_hooks+=("$*"); }

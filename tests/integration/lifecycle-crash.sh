@@ -13,7 +13,8 @@ qc create c1 --kernel "$GUEST_KERNEL" --initrd "$GUEST_INITRD" --append "$GUEST_
 	--memory 256M >/dev/null
 
 json_field() { sed -n "s/.*\"$1\": *\([0-9]*\).*/\1/p"; }
-qemu_count() { pgrep -c -f "^qemu-system-x86_64 .*$GUEST_KERNEL" || true; }
+# (the seed's path: as root, QEMU gets the kernel as /dev/fd/8, not by its path)
+qemu_count() { pgrep -c -f "^qemu-system-x86_64 .*$vm/" || true; }
 
 # --- SIGKILL of QEMU
 qc start c1

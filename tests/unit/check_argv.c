@@ -225,21 +225,36 @@ START_TEST(argv_shares)
 }
 END_TEST
 
-START_TEST(argv_runas_pidfile_nosandbox)
+START_TEST(argv_pidfile_nosandbox)
 {
 	cleanup_domain struct qc_domain *d = base("ru", QC_ARCH_X86_64);
 	struct qc_argv_ctx c = ctx_for(QC_ACCEL_TCG);
 
 	add_kernel(d);
 	d->serial_console = false;
-	c.runas = "qemuctl";
 	c.pidfile = "/run/qemuctl/3f2a1c4e/qemu.pid";
 	c.qmp_event_path = NULL;
 	c.qemu_binary = "/opt/qemu/bin/qemu-system-x86_64";
-	golden_argv("runas-pidfile", d, &c);
+	golden_argv("pidfile", d, &c);
 	c.sandbox = false;
-	c.runas = NULL;
 	golden_argv("no-sandbox", d, &c);
+}
+END_TEST
+
+/* What qemuctl start passes: sockets the monitor made, kernel and initrd as inherited fds. */
+START_TEST(argv_inherited_fds)
+{
+	cleanup_domain struct qc_domain *d = base("fds", QC_ARCH_X86_64);
+	struct qc_argv_ctx c = ctx_for(QC_ACCEL_TCG);
+
+	add_kernel(d);
+	c.qmp_path = c.qmp_event_path = c.serial_path = NULL;
+	c.qmp_fd = 5;
+	c.qmp_event_fd = 6;
+	c.serial_fd = 7;
+	c.kernel_fd = 8;
+	c.initrd_fd = 9;
+	golden_argv("inherited-fds", d, &c);
 }
 END_TEST
 
@@ -549,7 +564,8 @@ static Suite *argv_suite(void)
 	tcase_add_test(tc, argv_user_net_forwards);
 	tcase_add_test(tc, argv_tap_net);
 	tcase_add_test(tc, argv_shares);
-	tcase_add_test(tc, argv_runas_pidfile_nosandbox);
+	tcase_add_test(tc, argv_pidfile_nosandbox);
+	tcase_add_test(tc, argv_inherited_fds);
 	tcase_add_loop_test(tc, argv_arch_accel, 0, 6);
 	suite_add_tcase(s, tc);
 	tc = tcase_create("pure");

@@ -2,8 +2,11 @@
 /* util/spawn.c: real children (sh, cat, sleep), no mocks. */
 #include "config.h"
 
+#include <errno.h>
+#include <fcntl.h>
 #include <signal.h>
 #include <stdio.h>
+#include <sys/stat.h>
 #include <sys/prctl.h>
 #include <sys/wait.h>
 
@@ -727,6 +730,61 @@ START_TEST(spawn_helpers)
 }
 END_TEST
 
+/*
+ * qc_access_as (as root only): the child really runs as the other user, and
+ * /proc/self/fd/N checks the inode alone: a 0644 file in a 0700 directory
+ * opens through its fd but not by path; a 0600 file opens in neither way.
+ */
+START_TEST(access_as_user)
+{
+	char *dir;
+	cleanup_free char *priv = NULL, *pub = NULL, *secret = NULL, *pub_fd = NULL,
+			  *secret_fd = NULL;
+	struct qc_error err = {0};
+	size_t idx = 99;
+	int e = 0, fd_pub, fd_secret;
+
+	if (geteuid() != 0)
+		return; /* setgroups() needs root; tests/integration/confine.sh covers the rest */
+	dir = unit_mkdtemp();
+	ck_assert_int_eq(chmod(dir, 0711), 0);
+	priv = qc_xasprintf("%s/private", dir);
+	ck_assert_int_eq(mkdir(priv, 0700), 0);
+	pub = qc_xasprintf("%s/pub", priv);
+	secret = qc_xasprintf("%s/secret", dir);
+	fd_pub = open(pub, O_RDONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+	fd_secret = open(secret, O_RDONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+	ck_assert_int_ge(fd_pub, 0);
+	ck_assert_int_ge(fd_secret, 0);
+	ck_assert_int_eq(fchmod(fd_pub, 0644), 0); /* whatever the umask */
+	pub_fd = qc_xasprintf("/proc/self/fd/%d", fd_pub);
+	secret_fd = qc_xasprintf("/proc/self/fd/%d", fd_secret);
+	{
+		const char *ok_paths[] = {pub_fd, "/etc/passwd"};
+		int ok_flags[] = {O_RDONLY, O_RDONLY};
+		const char *paths[] = {pub_fd, pub};
+		int flags[] = {O_RDONLY, O_RDONLY};
+		const char *paths2[] = {secret_fd};
+		const char *paths3[] = {"/etc/passwd"};
+		int flags3[] = {O_RDWR};
+
+		ck_assert_int_eq(
+			qc_access_as(65534, 65534, ok_paths, ok_flags, 2, &idx, &e, &err), 0);
+		ck_assert_int_eq(qc_access_as(65534, 65534, paths, flags, 2, &idx, &e, &err), 1);
+		ck_assert_uint_eq(idx, 1);
+		ck_assert_int_eq(e, EACCES);
+		ck_assert_int_eq(qc_access_as(65534, 65534, paths2, flags, 1, &idx, &e, &err), 1);
+		ck_assert_uint_eq(idx, 0);
+		ck_assert_int_eq(e, EACCES);
+		ck_assert_int_eq(qc_access_as(65534, 65534, paths3, flags3, 1, &idx, &e, &err), 1);
+		ck_assert_int_eq(qc_access_as(0, 0, paths3, flags3, 1, &idx, &e, &err), 0);
+	}
+	close(fd_pub);
+	close(fd_secret);
+	unit_rmdir(dir);
+}
+END_TEST
+
 Suite *util_spawn_suite(void)
 {
 	Suite *s = suite_create("util-spawn");
@@ -747,6 +805,7 @@ Suite *util_spawn_suite(void)
 	tcase_add_test(tc, spawn_stdio_modes);
 	tcase_add_test(tc, spawn_env_cwd);
 	tcase_add_test(tc, spawn_missing_program);
+	tcase_add_test(tc, access_as_user);
 	tcase_add_test(tc, spawn_check_messages);
 	tcase_add_test(tc, spawn_signals_reset);
 	tcase_add_test(tc, spawn_start_daemon);

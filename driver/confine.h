@@ -1,0 +1,49 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* The unprivileged user QEMU runs as (driver/confine.c). */
+#ifndef QC_DRIVER_CONFINE_H
+#define QC_DRIVER_CONFINE_H
+
+#include <stdbool.h>
+#include <sys/types.h>
+
+#include "driver/domain.h"
+
+#define QC_CONFINE_DEFAULT_USER "qemuctl"
+
+struct qc_confine {
+	bool active; /* QEMU drops to uid:gid */
+	bool missing; /* the user does not exist (only when not asked to create it) */
+	bool created; /* qc_driver_confine_user made it now */
+	uid_t uid;
+	gid_t gid;
+	char name[64];
+	const char *why; /* when not active and not missing: why QEMU keeps our uid */
+};
+
+/* $QEMUCTL_USER, else "qemuctl". */
+const char *qc_driver_confine_user_name(void);
+/*
+ * Who QEMU runs as.  Not active when qemuctl is not root or the user is
+ * root/none.  create: a missing user is created (useradd --system).
+ */
+int qc_driver_confine_user(bool create, struct qc_confine *ret, struct qc_error *err);
+/* The credentials of a running QEMU (/proc/PID/status); not active when they are ours. */
+int qc_driver_confine_of_pid(pid_t pid, struct qc_confine *ret);
+/*
+ * Before start: make the VM's files usable by that user (ownership, modes,
+ * search bits), open kernel and initrd for QEMU to inherit (-1 when none),
+ * and check as that user that it can open everything else QEMU opens.
+ */
+int qc_driver_confine_prepare(const char *root, const struct qc_domain *d, int vm_dfd,
+	const char *vm_dir, const struct qc_confine *c, int *ret_kernel_fd, int *ret_initrd_fd,
+	struct qc_error *err);
+/* A file made for a running QEMU: writable by it (0600) or readable by its group (0640). */
+int qc_driver_confine_give(
+	const struct qc_confine *c, const char *path, bool writable, struct qc_error *err);
+/* Create an empty file owned by that user (0600) for QEMU to write (a live snapshot layer). */
+int qc_driver_confine_precreate(const struct qc_confine *c, const char *path, struct qc_error *err);
+/* Can that user open path with flags (O_RDONLY/O_RDWR)?  A clear error when not. */
+int qc_driver_confine_check(const struct qc_confine *c, const char *what, const char *path,
+	int flags, struct qc_error *err);
+
+#endif
