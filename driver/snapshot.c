@@ -326,7 +326,7 @@ QC_PUBLIC int qc_vm_snapshot_create(
 			(void) unlink(s->disks[k].new_file);
 		qc_snap_remove_at(&op.snaps, op.snaps.n - 1);
 		(void) qc_vmop_save(&op, &scratch);
-		return rc;
+		return qc_error_prefix(err, "VM '%s'", name);
 	}
 	qc_vmop_test_hold(&op, "snapshot-switched");
 	for (size_t k = 0; k < s->n_disks; k++) {

@@ -239,7 +239,9 @@ int qc_driver_write_nosync(
 	if (fd < 0)
 		return qc_error_errno(err, errno, "create %s", tmp);
 	rc = qc_write_all(fd, text, len, err);
-	close(fd);
+	/* NFS and some FUSE file systems report a failed write (ENOSPC) at close. */
+	if (close(fd) < 0 && errno != EINTR && rc == 0)
+		rc = qc_error_errno(err, errno, "close %s", tmp);
 	if (rc == 0 && renameat(dfd, tmp, dfd, name) < 0)
 		rc = qc_error_errno(err, errno, "rename %s to %s", tmp, name);
 	if (rc < 0)

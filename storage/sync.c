@@ -167,13 +167,16 @@ int qc_sync_image(const char *root, const struct qc_sync_opts *o, struct qc_imag
 	part_path = qc_xasprintf("%s/images/%s", aroot, part);
 	conv = qc_xasprintf(".%s.tmp-%d.qcow2", name, (int) getpid());
 	conv_path = qc_xasprintf("%s/images/%s", aroot, conv);
-	if ((r = prepare_part(dfd, name, item.sha256, err)) < 0)
+	if ((r = prepare_part(dfd, name, item.sha256, err)) < 0) {
+		qc_error_prefix(err, "image '%s'", name);
 		goto out;
+	}
 	url = join_url(stream, item.path);
 	ho.progress = o->progress;
 	ho.opaque = o->opaque;
 	if ((r = qc_http_download(url, &ho, dfd, part, item.size, hex, err)) < 0) {
-		if (r == -QC_ERR_CHECKSUM)
+		/* Kept for a resume, unless it is what filled the disk. */
+		if (r == -QC_ERR_CHECKSUM || r == -ENOSPC || r == -EDQUOT)
 			drop_part(dfd, name);
 		qc_error_prefix(err, "image '%s'", name);
 		goto out;
