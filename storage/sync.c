@@ -167,7 +167,8 @@ int qc_sync_image(const char *root, const struct qc_sync_opts *o, struct qc_imag
 	part_path = qc_xasprintf("%s/images/%s", aroot, part);
 	conv = qc_xasprintf(".%s.tmp-%d.qcow2", name, (int) getpid());
 	conv_path = qc_xasprintf("%s/images/%s", aroot, conv);
-	if ((r = prepare_part(dfd, name, item.sha256, err)) < 0) {
+	if ((r = prepare_part(dfd, name, item.sha256, err)) < 0 ||
+		(r = qc_refuse_symlink(dfd, part, part_path, err)) < 0) {
 		qc_error_prefix(err, "image '%s'", name);
 		goto out;
 	}

@@ -374,6 +374,63 @@ static int rm_rf_children(int dfd, const char *path, struct qc_error *err)
 	return r;
 }
 
+int qc_refuse_symlink(int dirfd, const char *name, const char *path, struct qc_error *err)
+{
+	char target[PATH_MAX];
+	struct stat st;
+	ssize_t n;
+
+	if (fstatat(dirfd, name, &st, AT_SYMLINK_NOFOLLOW) < 0 || !S_ISLNK(st.st_mode))
+		return 0;
+	n = readlinkat(dirfd, name, target, sizeof(target) - 1);
+	target[n < 0 ? 0 : n] = '\0';
+	return qc_error_set(err, ELOOP,
+		"'%s' is a symbolic link (to '%s'); qemuctl does not follow symbolic links in "
+		"its state root, so it neither writes nor deletes through one: remove the link "
+		"(rm '%s')",
+		path, target, path);
+}
+
+int qc_dir_find_symlink(int dfd, char **ret_name, struct qc_error *err)
+{
+	DIR *d;
+	struct dirent *de;
+	int fd, r = 0;
+
+	/* A fresh open of ".", not a dup: readdir must not move dfd's position. */
+	fd = openat(dfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (fd < 0)
+		return qc_error_errno(err, errno, "open directory");
+	d = fdopendir(fd);
+	if (!d) {
+		int e = errno;
+		close(fd);
+		return qc_error_errno(err, e, "read directory");
+	}
+	for (;;) {
+		struct stat st;
+
+		errno = 0;
+		de = readdir(d);
+		if (!de) {
+			if (errno)
+				r = qc_error_errno(err, errno, "read directory");
+			break;
+		}
+		if (de->d_type != DT_LNK && de->d_type != DT_UNKNOWN)
+			continue;
+		if (de->d_type == DT_UNKNOWN &&
+			(fstatat(dirfd(d), de->d_name, &st, AT_SYMLINK_NOFOLLOW) < 0 ||
+				!S_ISLNK(st.st_mode)))
+			continue;
+		*ret_name = qc_xstrdup(de->d_name);
+		r = 1;
+		break;
+	}
+	closedir(d);
+	return r;
+}
+
 int qc_copy_file(
 	const char *src, int dst_dirfd, const char *dst_name, mode_t mode, struct qc_error *err)
 {
