@@ -3,11 +3,12 @@
 # mount namespace (unshare -m, so nothing outlives the test), filled up with a
 # filler file to leave a chosen number of KiB free.  For create (overlay,
 # nvram, seed, domain.xml), domain.xml rewrites (autostart, define), snapshot
-# create, image import, image sync and seed build, with 0 KiB free and with
+# create, start, image import, image sync and seed build, with 0 KiB free and with
 # room for part of the work: exit 1, "No space left on device" with the file
 # and a hint, no temp or partial file left, the root byte-identical (except
 # the filler and the lock files that are there by design); then, with the
-# space back, the same operation succeeds.  No QEMU runs.
+# space back, the same operation succeeds.  start on a full disk fails before
+# QEMU runs; QEMU runs once (start with room, then destroy).
 if [ -z "${QC_FULLDISK_NS:-}" ]; then
 	if [ "$(id -u)" -ne 0 ] || ! unshare -m true 2>/dev/null; then
 		echo "[full-disk] SKIP: needs root and unshare -m for a private tmpfs"
@@ -129,6 +130,21 @@ sweep "snapshot create" 16 "" "VM 'keep'" qc snapshot create keep s1
 sweep "seed build" 64 "rm -f '$ROOT/out/seed.iso'" "seed.iso" \
 	qc seed build "$ROOT/out/seed.iso" --ssh-key "$SCRATCH/key.pub"
 sweep "image import" 512 "qc image rm big >/dev/null" "image 'big'" qc image import big "$SCRATCH/big.raw"
+# start: the monitor cannot write state.json (the run's logs are new by design)
+need_guest x86_64
+qc create run --kernel "$GUEST_KERNEL" --initrd "$GUEST_INITRD" --no-seed --memory 128M >/dev/null
+qc list >/dev/null
+digest() {
+	tree_digest "$ROOT" |
+		grep -vE '(\./filler|/lock|\.lock|/summary\.json|/run/(console\.log|qemu\.log|events\.jsonl))$' |
+		sed -E 's/^(d [0-7]+) [0-9]+ /\1 - /'
+}
+full_case 0 "VM 'run': start failed: 'state.json'" qc start run || fail "start succeeded on a full disk"
+ok "start on a full disk fails cleanly: $(head -n1 "$SCRATCH/err")"
+qc start run >/dev/null
+assert_match "$(qc list)" "run .* running" "start succeeds once there is room"
+qc destroy run >/dev/null
+
 QEMUCTL_HTTP_RETRIES=0 sweep "image sync" 1024 "" "image 'noble-amd64'" \
 	qc image sync ubuntu:24.04 --arch amd64 --stream "$URL"
 cmp "$ROOT/images/noble-amd64.qcow2" "$SCRATCH/new.qcow2" || fail "synced image differs"
