@@ -19,7 +19,7 @@ fi
 . "${QC_SRCDIR:-$(dirname "$0")/../..}/tests/integration/lib.sh"
 
 [ -x "$QC" ] || fail "qemuctl not built at $QC"
-FS_KIB=12288
+FS_KIB=16384
 mount -t tmpfs -o "size=${FS_KIB}k,mode=0700" qc-full-disk "$ROOT" || fail "mount tmpfs on $ROOT"
 on_exit "umount -l '$ROOT'"
 mkdir -m 0700 "$ROOT/out" # seed build output, on the same small file system
@@ -88,11 +88,13 @@ full_case() {
 	return 0
 }
 
-# sweep NAME STEP_KIB UNDO OBJ_ERE CMD...: CMD with 0, STEP, 2*STEP... KiB free until it
-# succeeds: every failure is clean, and there is at least one failure partway
-# (after something was written).  UNDO runs after the success.
+# sweep NAME STEP_KIB UNDO OBJ_ERE CMD...: CMD with 0, STEP, 2*STEP... KiB free
+# until it succeeds, then bisected down to 4 KiB (a page) between the last
+# failure and the first success, where only the operation's last writes fail.
+# Every failure must be clean (full_case), and at least two happen; UNDO takes
+# a success back.  At the end CMD runs once more with room, and its result stays.
 sweep() {
-	local name="$1" step="$2" undo="$3" obj="$4" free=0 fails=0 t0=$SECONDS
+	local name="$1" step="$2" undo="$3" obj="$4" free=0 fails=0 lo hi mid t0=$SECONDS
 	shift 4
 	qc list >/dev/null # refresh the summary.json caches while there is room
 	while full_case "$free" "$obj" "$@"; do
@@ -100,9 +102,22 @@ sweep() {
 		free=$((free + step))
 		[ "$free" -lt $((FS_KIB - 1024)) ] || fail "$name: still failing with ${free} KiB free"
 	done
-	[ "$fails" -ge 2 ] || fail "$name: only $fails failure(s) before it fit in ${free} KiB"
-	ok "$name: $fails clean failures ($((SECONDS - t0)) s) (0..$((free - step)) KiB free), then it succeeds with ${free} KiB free"
-	[ -z "$undo" ] || eval "$undo"
+	eval "$undo"
+	lo=$((free - step))
+	hi=$free
+	while [ $((hi - lo)) -gt 4 ]; do
+		mid=$(((lo + hi) / 8 * 4))
+		if full_case "$mid" "$obj" "$@"; then
+			fails=$((fails + 1))
+			lo=$mid
+		else
+			eval "$undo"
+			hi=$mid
+		fi
+	done
+	[ "$fails" -ge 2 ] || fail "$name: only $fails failure(s) before it fit in ${hi} KiB"
+	"$@" >/dev/null || fail "$name: fails with room"
+	ok "$name: $fails clean failures with 0..$lo KiB free, succeeds with $hi KiB ($((SECONDS - t0)) s)"
 }
 
 # A VM and an image that exist before the disk fills up.
@@ -126,7 +141,8 @@ sweep "create --image" 64 "qc delete new2 >/dev/null" "VM 'new2'" \
 sweep "autostart (domain.xml rewrite)" 1 "qc autostart keep --disable >/dev/null" "VM 'keep': 'domain.xml'" qc autostart keep
 sed 's|<memory unit=.KiB.>[0-9]*</memory>|<memory unit="KiB">262144</memory>|' "$SCRATCH/keep.xml" >"$SCRATCH/keep2.xml"
 sweep "define over an existing VM" 1 "" "VM 'keep': .*domain.xml" qc define "$SCRATCH/keep2.xml"
-sweep "snapshot create" 16 "" "VM 'keep'" qc snapshot create keep s1
+sweep "snapshot create" 16 "qc snapshot rm keep s1 >/dev/null" "VM 'keep'" qc snapshot create keep s1
+sweep "attach-disk (new qcow2 + domain.xml)" 16 "qc detach-disk keep disk1 >/dev/null; rm '$ROOT/vms/keep/disk1.qcow2'" "VM 'keep'" qc attach-disk keep 64M
 sweep "seed build" 64 "rm -f '$ROOT/out/seed.iso'" "seed.iso" \
 	qc seed build "$ROOT/out/seed.iso" --ssh-key "$SCRATCH/key.pub"
 sweep "image import" 512 "qc image rm big >/dev/null" "image 'big'" qc image import big "$SCRATCH/big.raw"
@@ -145,7 +161,7 @@ qc start run >/dev/null
 assert_match "$(qc list)" "run .* running" "start succeeds once there is room"
 qc destroy run >/dev/null
 
-QEMUCTL_HTTP_RETRIES=0 sweep "image sync" 1024 "" "image 'noble-amd64'" \
+QEMUCTL_HTTP_RETRIES=0 sweep "image sync" 1024 "qc image rm noble-amd64 >/dev/null" "image 'noble-amd64'" \
 	qc image sync ubuntu:24.04 --arch amd64 --stream "$URL"
 cmp "$ROOT/images/noble-amd64.qcow2" "$SCRATCH/new.qcow2" || fail "synced image differs"
 ok "synced image is byte-identical to the source"
