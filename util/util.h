@@ -209,7 +209,10 @@ int qc_read_file(int dirfd, const char *name, size_t max, char **ret, size_t *re
 int qc_fsync_dir(int dirfd, struct qc_error *err);
 /* mkdir -p with mode for every directory created; existing ones are kept. */
 int qc_mkdir_p(const char *path, mode_t mode, struct qc_error *err);
-/* rm -rf of dirfd/name, never following symlinks; missing is not an error. */
+/*
+ * rm -rf of dirfd/name, never following symlinks nor entering another file
+ * system mounted inside (EXDEV, naming it); missing is not an error.
+ */
 int qc_rm_rf_at(int dirfd, const char *name, struct qc_error *err);
 /*
  * A state root's entries are never followed: 0 when dirfd/name is not a

@@ -3,9 +3,11 @@
 #include "config.h"
 
 #include <dirent.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdio.h>
 #include <sys/file.h>
+#include <sys/mount.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
@@ -394,6 +396,39 @@ START_TEST(rm_rf)
 }
 END_TEST
 
+/* A file system mounted inside is neither entered nor emptied (root only: a mount). */
+START_TEST(rm_rf_mount)
+{
+	struct qc_error e = {0};
+	cleanup_free char *mnt = qc_xasprintf("%s/victim/d/mnt", tmp);
+	struct stat st;
+
+	if (geteuid() != 0 || unshare(CLONE_NEWNS) < 0 ||
+		mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0) {
+		fprintf(stderr, "rm_rf_mount: needs root and a mount namespace; not run\n");
+		return;
+	}
+	/* An fd from before unshare() walks the old namespace's mounts. */
+	close(tmpfd);
+	tmpfd = open(tmp, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	ck_assert_int_ge(tmpfd, 0);
+	ck_assert_int_eq(mkdirat(tmpfd, "victim", 0700), 0);
+	ck_assert_int_eq(mkdirat(tmpfd, "victim/d", 0700), 0);
+	ck_assert_int_eq(mkdirat(tmpfd, "victim/d/mnt", 0700), 0);
+	ck_assert_int_eq(mount("tmpfs", mnt, "tmpfs", 0, "size=64k"), 0);
+	write_file("victim/d/mnt/precious", "keep me");
+	write_file("victim/f", "x");
+	ck_assert_qc_fail(qc_rm_rf_at(tmpfd, "victim", &e), &e, EXDEV,
+		"in 'victim': in 'd': 'mnt' is a mount point (another file system); nothing "
+		"in it is removed");
+	cleanup_free char *c = slurp(tmpfd, "victim/d/mnt/precious");
+	ck_assert_str_eq(c, "keep me");
+	ck_assert_int_eq(umount(mnt), 0);
+	ck_assert_qc_ok(qc_rm_rf_at(tmpfd, "victim", &e), &e);
+	ck_assert_int_lt(fstatat(tmpfd, "victim", &st, AT_SYMLINK_NOFOLLOW), 0);
+}
+END_TEST
+
 START_TEST(symlink_checks)
 {
 	struct qc_error e = {0};
@@ -653,6 +688,7 @@ Suite *util_file_suite(void)
 	tcase_add_test(tc, fsync_dir);
 	tcase_add_test(tc, mkdir_p);
 	tcase_add_test(tc, rm_rf);
+	tcase_add_test(tc, rm_rf_mount);
 	tcase_add_test(tc, symlink_checks);
 	tcase_add_test(tc, copy_file);
 	tcase_add_test(tc, abspath);
