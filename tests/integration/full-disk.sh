@@ -106,7 +106,8 @@ sweep() {
 	lo=$((free - step))
 	hi=$free
 	while [ $((hi - lo)) -gt 4 ]; do
-		mid=$(((lo + hi) / 8 * 4))
+		mid=$(((lo + hi) / 2))
+		mid=$((mid - mid % 4)) # a page boundary
 		if full_case "$mid" "$obj" "$@"; then
 			fails=$((fails + 1))
 			lo=$mid
