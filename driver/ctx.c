@@ -53,6 +53,7 @@ static char *default_run_base(void)
 
 static int check_root_mode(const char *root, struct qc_error *err)
 {
+	static const char *const subdirs[] = {"vms", "images", "networks", "ssh"};
 	struct stat st;
 
 	if (stat(root, &st) < 0) {
@@ -68,6 +69,14 @@ static int check_root_mode(const char *root, struct qc_error *err)
 		return qc_error_set(err, EPERM,
 			"state root '%s' is writable by group or others (mode %04o); run chmod 0700 %s",
 			root, (unsigned) (st.st_mode & 07777), root);
+	/* A symlinked top-level directory would redirect every write under it. */
+	for (size_t i = 0; i < sizeof(subdirs) / sizeof(*subdirs); i++) {
+		cleanup_free char *p = qc_xasprintf("%s/%s", root, subdirs[i]);
+		int rc;
+
+		if ((rc = qc_refuse_symlink(AT_FDCWD, p, p, err)) < 0)
+			return qc_error_prefix(err, "state root '%s'", root);
+	}
 	return 0;
 }
 
@@ -160,11 +169,33 @@ int qc_driver_vm_open(const qc_ctx *ctx, const char *name, int *ret_dfd, struct 
 		return rc;
 	dir = qc_driver_vm_dir(ctx, name);
 	fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW);
-	if (fd < 0 && (errno == ENOENT || errno == ENOTDIR))
-		return qc_error_set(
-			err, QC_ERR_NOTFOUND, "VM '%s' does not exist (see 'qemuctl list')", name);
-	if (fd < 0)
-		return qc_error_errno(err, errno, "VM '%s': open '%s'", name, dir);
+	if (fd < 0) {
+		int e = errno;
+
+		if ((e == ENOTDIR || e == ELOOP) && qc_refuse_symlink(AT_FDCWD, dir, dir, err) < 0)
+			return qc_error_prefix(err, "VM '%s'", name);
+		if (e == ENOENT || e == ENOTDIR)
+			return qc_error_set(err, QC_ERR_NOTFOUND,
+				"VM '%s' does not exist (see 'qemuctl list')", name);
+		return qc_error_errno(err, e, "VM '%s': open '%s'", name, dir);
+	}
+	/*
+	 * Nothing in a VM's directory is a link: QEMU, qemu-img and the
+	 * readers of domain.xml would follow one out of the state root.
+	 */
+	{
+		cleanup_free char *link = NULL, *path = NULL;
+
+		rc = qc_dir_find_symlink(fd, &link, err);
+		if (rc > 0) {
+			path = qc_xasprintf("%s/%s", dir, link);
+			rc = qc_refuse_symlink(fd, link, path, err);
+		}
+		if (rc < 0) {
+			close(fd);
+			return qc_error_prefix(err, "VM '%s'", name);
+		}
+	}
 	if (faccessat(fd, QC_VM_DOMAIN, F_OK, 0) < 0) {
 		close(fd);
 		return qc_error_set(err, QC_ERR_NOTFOUND,

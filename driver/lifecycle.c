@@ -279,11 +279,13 @@ QC_PUBLIC int qc_vm_create(qc_ctx *ctx, const struct qc_vm_create_opts *o, struc
 		return qc_error_set(err, QC_ERR_INVALID, "a VM name is required");
 	if ((rc = qc_validate_name("VM", o->name, err)) < 0)
 		return rc;
+	final_dir = qc_driver_vm_dir(ctx, o->name);
+	if ((rc = qc_refuse_symlink(AT_FDCWD, final_dir, final_dir, err)) < 0)
+		return qc_error_prefix(err, "VM '%s'", o->name);
 	if (vm_exists(ctx, o->name))
 		return qc_error_set(err, QC_ERR_EXISTS,
 			"VM '%s' already exists; pick another name or 'qemuctl delete %s' first",
 			o->name, o->name);
-	final_dir = qc_driver_vm_dir(ctx, o->name);
 	if ((rc = build_domain(ctx, o, final_dir, d, sizes, err)) < 0)
 		return rc;
 

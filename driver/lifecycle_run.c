@@ -475,7 +475,7 @@ static int kill_qemu(struct vm_op *op, int mfd, struct qc_error *err)
 	int pfd, fd;
 
 	/* Tell the monitor the signal is ours, so the exit is "killed", not "crashed". */
-	fd = openat(op->dfd, "kill-requested", O_WRONLY | O_CREAT | O_CLOEXEC, 0600);
+	fd = openat(op->dfd, "kill-requested", O_WRONLY | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
 	if (fd >= 0)
 		close(fd);
 	pfd = qc_pidfd_open(op->live.st.qemu_pid, NULL);

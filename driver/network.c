@@ -102,6 +102,7 @@ static int parse_def(
 static int load_leases(int dfd, struct qc_netdef *n, struct qc_error *err)
 {
 	cleanup_free char *file = qc_xasprintf("%s.leases.json", n->name);
+	cleanup_free char *shown = qc_xasprintf("networks/%s", file);
 	cleanup_free char *text = NULL;
 	cleanup_json qc_json *j = NULL;
 	const qc_json *arr;
@@ -109,6 +110,8 @@ static int load_leases(int dfd, struct qc_netdef *n, struct qc_error *err)
 	int r;
 
 	r = qc_read_file(dfd, file, LEASES_MAX, &text, &len, err);
+	if (r != -ENOENT && qc_refuse_symlink(dfd, file, shown, err) < 0)
+		return -ELOOP;
 	if (r == -ENOENT)
 		return 0;
 	if (r < 0)
@@ -135,6 +138,7 @@ int qc_netdef_load(
 	int dfd, const char *name, bool leases, struct qc_netdef *ret, struct qc_error *err)
 {
 	cleanup_free char *file = qc_xasprintf("%s.json", name);
+	cleanup_free char *shown = qc_xasprintf("networks/%s", file);
 	cleanup_free char *text = NULL;
 	struct qc_netdef n = {0};
 	size_t len;
@@ -143,6 +147,9 @@ int qc_netdef_load(
 	if ((r = qc_validate_name("network", name, err)) < 0)
 		return r;
 	r = dfd < 0 ? -ENOENT : qc_read_file(dfd, file, NET_FILE_MAX, &text, &len, err);
+	/* A link would have us tear down whatever bridge the file it points to names. */
+	if (r != -ENOENT && qc_refuse_symlink(dfd, file, shown, err) < 0)
+		return qc_error_prefix(err, "network '%s'", name);
 	if (r == -ENOENT)
 		return qc_error_set(err, QC_ERR_NOTFOUND,
 			"network '%s' does not exist (create it with 'qemuctl net create %s "

@@ -338,7 +338,7 @@ QC_PUBLIC int qc_vm_snapshot_create(
 			(void) unlink(s->disks[k].new_file);
 		qc_snap_remove_at(&op.snaps, op.snaps.n - 1);
 		(void) qc_vmop_save(&op, &scratch);
-		return rc;
+		return qc_error_prefix(err, "VM '%s'", name);
 	}
 	qc_vmop_test_hold(&op, "snapshot-switched");
 	for (size_t k = 0; k < s->n_disks; k++) {
@@ -352,7 +352,26 @@ QC_PUBLIC int qc_vm_snapshot_create(
 		dk->new_file = NULL;
 	}
 	s->pending = false;
-	return qc_vmop_save(&op, err);
+	if ((rc = qc_vmop_save(&op, err)) < 0 && !op.live.monitor_alive) {
+		/*
+		 * No room for the final record (ENOSPC) of an offline create:
+		 * take the snapshot back rather than leave it pending, the new
+		 * layers' space first.  (A live one is in use by QEMU: the
+		 * pending record lets the next create finish it.)
+		 */
+		for (size_t k = 0; k < s->n_disks; k++) {
+			struct qc_snap_disk *dk = &s->disks[k];
+			struct qc_disk *disk = &op.d->disks[disk_index(op.d, dk->disk)];
+
+			(void) unlink(disk->path);
+			set_str(&disk->path, dk->file);
+			set_str(&disk->backing, dk->backing);
+			set_str(&disk->backing_format, dk->backing_format);
+		}
+		qc_snap_remove_at(&op.snaps, op.snaps.n - 1);
+		(void) qc_vmop_save(&op, &scratch);
+	}
+	return rc;
 }
 
 /* ------------------------------------------------------------------ list */

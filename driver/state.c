@@ -238,8 +238,11 @@ int qc_driver_write_nosync(
 	fd = openat(dfd, tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0600);
 	if (fd < 0)
 		return qc_error_errno(err, errno, "create %s", tmp);
-	rc = qc_write_all(fd, text, len, err);
-	close(fd);
+	if ((rc = qc_write_all(fd, text, len, err)) < 0)
+		qc_error_prefix(err, "'%s'", name);
+	/* NFS and some FUSE file systems report a failed write (ENOSPC) at close. */
+	if (close(fd) < 0 && errno != EINTR && rc == 0)
+		rc = qc_error_errno(err, errno, "close %s", tmp);
 	if (rc == 0 && renameat(dfd, tmp, dfd, name) < 0)
 		rc = qc_error_errno(err, errno, "rename %s to %s", tmp, name);
 	if (rc < 0)

@@ -126,6 +126,13 @@ static int load(
 	size_t len;
 	int r;
 
+	/* A link would make a file outside the root the backing of new VMs. */
+	for (int i = 0; i < 2; i++) {
+		cleanup_free char *shown = qc_xasprintf("%s/images/%s", root, i ? jname : qname);
+
+		if ((r = qc_refuse_symlink(dfd, i ? jname : qname, shown, err)) < 0)
+			return qc_error_prefix(err, "image '%s'", name);
+	}
 	if (fstatat(dfd, qname, &st, AT_SYMLINK_NOFOLLOW) < 0 || !S_ISREG(st.st_mode) ||
 		faccessat(dfd, jname, F_OK, AT_SYMLINK_NOFOLLOW) < 0)
 		return qc_error_set(err, QC_ERR_NOTFOUND,

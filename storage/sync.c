@@ -97,7 +97,7 @@ int qc_sync_image(const char *root, const struct qc_sync_opts *o, struct qc_imag
 	cleanup_img_info struct qc_img_info *info = NULL;
 	const char *stream = o->stream ? o->stream : QC_SS_DEFAULT_STREAM;
 	const char *arch, *final;
-	bool replacing = false;
+	bool replacing = false, part_moved = false;
 	char hex[QC_SHA256_HEX_LEN + 1];
 	size_t ilen = 0, plen = 0;
 	int r;
@@ -167,13 +167,17 @@ int qc_sync_image(const char *root, const struct qc_sync_opts *o, struct qc_imag
 	part_path = qc_xasprintf("%s/images/%s", aroot, part);
 	conv = qc_xasprintf(".%s.tmp-%d.qcow2", name, (int) getpid());
 	conv_path = qc_xasprintf("%s/images/%s", aroot, conv);
-	if ((r = prepare_part(dfd, name, item.sha256, err)) < 0)
+	if ((r = prepare_part(dfd, name, item.sha256, err)) < 0 ||
+		(r = qc_refuse_symlink(dfd, part, part_path, err)) < 0) {
+		qc_error_prefix(err, "image '%s'", name);
 		goto out;
+	}
 	url = join_url(stream, item.path);
 	ho.progress = o->progress;
 	ho.opaque = o->opaque;
 	if ((r = qc_http_download(url, &ho, dfd, part, item.size, hex, err)) < 0) {
-		if (r == -QC_ERR_CHECKSUM)
+		/* Kept for a resume, unless it is what filled the disk. */
+		if (r == -QC_ERR_CHECKSUM || r == -ENOSPC || r == -EDQUOT)
 			drop_part(dfd, name);
 		qc_error_prefix(err, "image '%s'", name);
 		goto out;
@@ -215,6 +219,7 @@ int qc_sync_image(const char *root, const struct qc_sync_opts *o, struct qc_imag
 			r = qc_error_errno(err, errno, "image '%s': rename", name);
 			goto out;
 		}
+		part_moved = true;
 		final = conv;
 	} else if (qc_img_format_importable(info->chain[0].format)) {
 		if ((r = qc_img_convert(
@@ -260,6 +265,9 @@ int qc_sync_image(const char *root, const struct qc_sync_opts *o, struct qc_imag
 out:
 	if (r < 0 && dfd >= 0 && conv)
 		(void) unlinkat(dfd, conv, 0);
+	/* The part became conv, now gone: its tag goes too (ENOSPC in the commit). */
+	if (r < 0 && dfd >= 0 && part_moved)
+		drop_part(dfd, name);
 	qc_ss_ref_clear(&ref);
 	qc_ss_item_clear(&item);
 	return r;

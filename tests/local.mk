@@ -3,6 +3,10 @@
 # unit and integration tests to TESTS.
 EXTRA_DIST += tests/integration/lib.sh
 
+# Issue 9, file system safety: a full disk, symlinks planted in the state root.
+TESTS += tests/integration/full-disk.sh tests/integration/symlinks.sh
+dist_noinst_SCRIPTS += tests/integration/full-disk.sh tests/integration/symlinks.sh
+
 .PHONY: print-tests guest
 print-tests:
 	@echo $(TESTS)

@@ -286,9 +286,9 @@ int qc_mkdir_p(const char *path, mode_t mode, struct qc_error *err)
 	return 0;
 }
 
-static int rm_rf_children(int dfd, const char *path, struct qc_error *err);
+static int rm_rf_children(int dfd, const char *path, dev_t *dev, struct qc_error *err);
 
-static int rm_rf(int dirfd, const char *name, struct qc_error *err);
+static int rm_rf(int dirfd, const char *name, dev_t *dev, struct qc_error *err);
 
 int qc_rm_rf_at(int dirfd, const char *name, struct qc_error *err)
 {
@@ -313,12 +313,15 @@ int qc_rm_rf_at(int dirfd, const char *name, struct qc_error *err)
 	base = base ? base + 1 : name;
 	if (!*name || strcmp(base, ".") == 0 || strcmp(base, "..") == 0)
 		return qc_error_set(err, EINVAL, "refusing to remove '%s'", name);
-	return rm_rf(dirfd, name, err);
+	return rm_rf(dirfd, name, NULL, err);
 }
 
-static int rm_rf(int dirfd, const char *name, struct qc_error *err)
+/* dev: the top directory's file system (NULL until it is opened). */
+static int rm_rf(int dirfd, const char *name, dev_t *dev, struct qc_error *err)
 {
 	cleanup_close int fd = -1;
+	struct stat st;
+	dev_t top;
 	int r;
 
 	/* Plain files and symlinks (never followed) go away with unlinkat. */
@@ -336,7 +339,19 @@ static int rm_rf(int dirfd, const char *name, struct qc_error *err)
 			errno == ENOTDIR || errno == ELOOP ? unlink_errno : errno, "remove '%s'",
 			name);
 	}
-	if ((r = rm_rf_children(TAKE_FD(fd), name, err)) < 0)
+	/* Like rm --one-file-system: what is mounted inside is not ours to empty. */
+	if (fstat(fd, &st) < 0)
+		return qc_error_errno(err, errno, "stat '%s'", name);
+	if (!dev) {
+		top = st.st_dev;
+		dev = &top;
+	} else if (st.st_dev != *dev) {
+		return qc_error_set(err, EXDEV,
+			"'%s' is a mount point (another file system); nothing in it is removed: "
+			"unmount it first",
+			name);
+	}
+	if ((r = rm_rf_children(TAKE_FD(fd), name, dev, err)) < 0)
 		return r;
 	if (unlinkat(dirfd, name, AT_REMOVEDIR) < 0 && errno != ENOENT)
 		return qc_error_errno(err, errno, "remove directory '%s'", name);
@@ -344,7 +359,7 @@ static int rm_rf(int dirfd, const char *name, struct qc_error *err)
 }
 
 /* Takes ownership of dfd. */
-static int rm_rf_children(int dfd, const char *path, struct qc_error *err)
+static int rm_rf_children(int dfd, const char *path, dev_t *dev, struct qc_error *err)
 {
 	DIR *d = fdopendir(dfd);
 	struct dirent *de;
@@ -365,10 +380,67 @@ static int rm_rf_children(int dfd, const char *path, struct qc_error *err)
 		}
 		if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)
 			continue;
-		if ((r = rm_rf(dirfd(d), de->d_name, err)) < 0) {
+		if ((r = rm_rf(dirfd(d), de->d_name, dev, err)) < 0) {
 			qc_error_prefix(err, "in '%s'", path);
 			break;
 		}
+	}
+	closedir(d);
+	return r;
+}
+
+int qc_refuse_symlink(int dirfd, const char *name, const char *path, struct qc_error *err)
+{
+	char target[PATH_MAX];
+	struct stat st;
+	ssize_t n;
+
+	if (fstatat(dirfd, name, &st, AT_SYMLINK_NOFOLLOW) < 0 || !S_ISLNK(st.st_mode))
+		return 0;
+	n = readlinkat(dirfd, name, target, sizeof(target) - 1);
+	target[n < 0 ? 0 : n] = '\0';
+	return qc_error_set(err, ELOOP,
+		"'%s' is a symbolic link (to '%s'); qemuctl does not follow symbolic links in "
+		"its state root, so it neither writes nor deletes through one: remove the link "
+		"(rm '%s')",
+		path, target, path);
+}
+
+int qc_dir_find_symlink(int dfd, char **ret_name, struct qc_error *err)
+{
+	DIR *d;
+	struct dirent *de;
+	int fd, r = 0;
+
+	/* A fresh open of ".", not a dup: readdir must not move dfd's position. */
+	fd = openat(dfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (fd < 0)
+		return qc_error_errno(err, errno, "open directory");
+	d = fdopendir(fd);
+	if (!d) {
+		int e = errno;
+		close(fd);
+		return qc_error_errno(err, e, "read directory");
+	}
+	for (;;) {
+		struct stat st;
+
+		errno = 0;
+		de = readdir(d);
+		if (!de) {
+			if (errno)
+				r = qc_error_errno(err, errno, "read directory");
+			break;
+		}
+		if (de->d_type != DT_LNK && de->d_type != DT_UNKNOWN)
+			continue;
+		if (de->d_type == DT_UNKNOWN &&
+			(fstatat(dirfd(d), de->d_name, &st, AT_SYMLINK_NOFOLLOW) < 0 ||
+				!S_ISLNK(st.st_mode)))
+			continue;
+		*ret_name = qc_xstrdup(de->d_name);
+		r = 1;
+		break;
 	}
 	closedir(d);
 	return r;

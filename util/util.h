@@ -209,8 +209,22 @@ int qc_read_file(int dirfd, const char *name, size_t max, char **ret, size_t *re
 int qc_fsync_dir(int dirfd, struct qc_error *err);
 /* mkdir -p with mode for every directory created; existing ones are kept. */
 int qc_mkdir_p(const char *path, mode_t mode, struct qc_error *err);
-/* rm -rf of dirfd/name, never following symlinks; missing is not an error. */
+/*
+ * rm -rf of dirfd/name, never following symlinks nor entering another file
+ * system mounted inside (EXDEV, naming it); missing is not an error.
+ */
 int qc_rm_rf_at(int dirfd, const char *name, struct qc_error *err);
+/*
+ * A state root's entries are never followed: 0 when dirfd/name is not a
+ * symbolic link (or does not exist), else -ELOOP and a message naming path
+ * (as the user should see it), the link's target and the fix.
+ */
+int qc_refuse_symlink(int dirfd, const char *name, const char *path, struct qc_error *err);
+/*
+ * The first symbolic link directly inside directory dfd (not recursive):
+ * 1 with *ret_name set, 0 when there is none.  dfd's position is untouched.
+ */
+int qc_dir_find_symlink(int dfd, char **ret_name, struct qc_error *err);
 /* Copy a regular file (sparse-aware not required), atomically at the destination. */
 int qc_copy_file(const char *src, int dst_dirfd, const char *dst_name, mode_t mode,
 	struct qc_error *err);

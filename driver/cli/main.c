@@ -36,6 +36,13 @@ int cli_error(const struct qc_error *err)
 	fflush(stdout);
 	fprintf(stderr, "qemuctl: error: %s\n",
 		err && err->msg[0] ? err->msg : "unknown error (this is a bug)");
+	/* Out of space: say what to do (qemu-img's message counts too). */
+	if (err &&
+		(err->code == ENOSPC || err->code == EDQUOT || strstr(err->msg, strerror(ENOSPC)) ||
+			strstr(err->msg, strerror(EDQUOT))))
+		fputs("qemuctl: hint: free space on that file system ('df -h' shows how much "
+		      "is left), then run the command again\n",
+			stderr);
 	return CLI_ERROR;
 }
 

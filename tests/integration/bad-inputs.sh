@@ -112,6 +112,15 @@ row 1 "VM 'vm1' already exists; pick another name" create vm1 "${K[@]}"
 row 1 "image name '\.\./img' is invalid" image import ../img "$IN/odd.raw"
 row 1 "network name '\.\./n' is invalid" net create ../n --subnet 10.9.0.0/24
 row 1 "VM name '\.\./x' is invalid" start ../x
+# every command that builds a path from a name checks it first
+row 1 "VM name '\.\./vm1' is invalid" delete ../vm1
+row 1 "VM name 'vms/vm1' is invalid" undefine vms/vm1
+row 1 "VM name '\.\./x' is invalid" log ../x
+row 1 "image name '\.\./x' is invalid" image rm ../x
+row 1 "image name 'a/b' is invalid" image sync noble --name a/b --stream "file://$IN/dir/"
+row 1 "network name '\.\./n' is invalid" net rm ../n
+row 1 "snapshot name '\.\./x' is invalid" snapshot rm vm1 ../x
+row 1 "snapshot name '\.\./\.\./x' is invalid" snapshot revert vm1 ../../x
 
 # ---- sizes and counts
 row 2 "--memory '0': too small, at least 16M" create m1 "${K[@]}" --memory 0

@@ -3,11 +3,14 @@
 #include "config.h"
 
 #include <dirent.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdio.h>
 #include <sys/file.h>
+#include <sys/mount.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 
 #include "tests/unit/unit.h"
@@ -393,6 +396,84 @@ START_TEST(rm_rf)
 }
 END_TEST
 
+/* A file system mounted inside is neither entered nor emptied (root only: a mount). */
+START_TEST(rm_rf_mount)
+{
+	struct qc_error e = {0};
+	cleanup_free char *mnt = qc_xasprintf("%s/victim/d/mnt", tmp);
+	struct stat st;
+
+	if (geteuid() != 0 || unshare(CLONE_NEWNS) < 0 ||
+		mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0) {
+		fprintf(stderr, "rm_rf_mount: needs root and a mount namespace; not run\n");
+		return;
+	}
+	/* An fd from before unshare() walks the old namespace's mounts. */
+	close(tmpfd);
+	tmpfd = open(tmp, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	ck_assert_int_ge(tmpfd, 0);
+	ck_assert_int_eq(mkdirat(tmpfd, "victim", 0700), 0);
+	ck_assert_int_eq(mkdirat(tmpfd, "victim/d", 0700), 0);
+	ck_assert_int_eq(mkdirat(tmpfd, "victim/d/mnt", 0700), 0);
+	ck_assert_int_eq(mount("tmpfs", mnt, "tmpfs", 0, "size=64k"), 0);
+	write_file("victim/d/mnt/precious", "keep me");
+	write_file("victim/f", "x");
+	ck_assert_qc_fail(qc_rm_rf_at(tmpfd, "victim", &e), &e, EXDEV,
+		"in 'victim': in 'd': 'mnt' is a mount point (another file system); nothing "
+		"in it is removed");
+	cleanup_free char *c = slurp(tmpfd, "victim/d/mnt/precious");
+	ck_assert_str_eq(c, "keep me");
+	ck_assert_int_eq(umount(mnt), 0);
+	ck_assert_qc_ok(qc_rm_rf_at(tmpfd, "victim", &e), &e);
+	ck_assert_int_lt(fstatat(tmpfd, "victim", &st, AT_SYMLINK_NOFOLLOW), 0);
+}
+END_TEST
+
+START_TEST(symlink_checks)
+{
+	struct qc_error e = {0};
+	cleanup_free char *name = NULL;
+	char buf[512];
+	int dfd;
+
+	/* a file, a directory, nothing: all fine */
+	write_file("f", "x");
+	ck_assert_int_eq(mkdirat(tmpfd, "d", 0700), 0);
+	ck_assert_qc_ok(qc_refuse_symlink(tmpfd, "f", "root/f", &e), &e);
+	ck_assert_qc_ok(qc_refuse_symlink(tmpfd, "d", "root/d", &e), &e);
+	ck_assert_qc_ok(qc_refuse_symlink(tmpfd, "missing", "root/missing", &e), &e);
+	/* a link, dangling or not, is named with its target and the fix */
+	ck_assert_int_eq(symlinkat("/etc/passwd", tmpfd, "d/ln"), 0);
+	ck_assert_qc_fail(qc_refuse_symlink(tmpfd, "d/ln", "root/d/ln", &e), &e, ELOOP,
+		"'root/d/ln' is a symbolic link (to '/etc/passwd'); qemuctl does not follow "
+		"symbolic links in its state root");
+	ck_assert_ptr_nonnull(strstr(e.msg, "remove the link (rm 'root/d/ln')"));
+	ck_assert_int_eq(symlinkat("nowhere", tmpfd, "dangling"), 0);
+	ck_assert_qc_fail(
+		qc_refuse_symlink(tmpfd, "dangling", "x", &e), &e, ELOOP, "(to 'nowhere')");
+	ck_assert_int_eq(qc_refuse_symlink(tmpfd, "dangling", "x", NULL), -ELOOP);
+
+	/* the first link directly in a directory; the fd's position is untouched */
+	dfd = openat(tmpfd, "d", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	ck_assert_int_ge(dfd, 0);
+	while (syscall(SYS_getdents64, dfd, buf, sizeof(buf)) > 0)
+		; /* dfd at the end of the directory: a dup() would see nothing */
+	ck_assert_int_eq(qc_dir_find_symlink(dfd, &name, &e), 1);
+	ck_assert_str_eq(name, "ln");
+	free(TAKE_PTR(name));
+	ck_assert_int_eq(syscall(SYS_getdents64, dfd, buf, sizeof(buf)), 0);
+	ck_assert_int_eq(unlinkat(dfd, "ln", 0), 0);
+	write_file("d/plain", "y");
+	ck_assert_int_eq(mkdirat(dfd, "sub", 0700), 0);
+	ck_assert_int_eq(symlinkat("/", dfd, "sub/deeper"), 0); /* not recursive */
+	ck_assert_int_eq(qc_dir_find_symlink(dfd, &name, &e), 0);
+	ck_assert_ptr_null(name);
+	close(dfd);
+	ck_assert_int_eq(qc_dir_find_symlink(tmpfd, &name, &e), 1);
+	ck_assert_str_eq(name, "dangling");
+}
+END_TEST
+
 START_TEST(copy_file)
 {
 	struct qc_error e = {0};
@@ -607,6 +688,8 @@ Suite *util_file_suite(void)
 	tcase_add_test(tc, fsync_dir);
 	tcase_add_test(tc, mkdir_p);
 	tcase_add_test(tc, rm_rf);
+	tcase_add_test(tc, rm_rf_mount);
+	tcase_add_test(tc, symlink_checks);
 	tcase_add_test(tc, copy_file);
 	tcase_add_test(tc, abspath);
 	tcase_add_test(tc, self_dir);
