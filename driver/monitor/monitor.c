@@ -243,7 +243,7 @@ static int spawn_qemu(struct mon *m, struct qc_error *err)
 		return rc;
 
 	null_fd = open("/dev/null", O_RDWR | O_CLOEXEC);
-	out_fd = openat(m->vm_dfd, QC_VM_QEMU_LOG, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+	out_fd = openat(m->vm_dfd, QC_VM_QEMU_LOG, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0600);
 	if (null_fd < 0 || out_fd < 0)
 		return qc_error_errno(err, errno, "open /dev/null or qemu.log");
 	sigemptyset(&none);
@@ -720,7 +720,7 @@ static int setup(struct mon *m, struct qc_error *err)
 	sigset_t set;
 	int rc, fd;
 
-	m->vm_dfd = open(m->vm_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	m->vm_dfd = open(m->vm_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW);
 	if (m->vm_dfd < 0)
 		return qc_error_errno(err, errno, "open '%s'", m->vm_dir);
 	rc = qc_lock_open(m->vm_dfd, QC_VM_MONITOR_LOCK, LOCK_EX, 0, "monitor", &m->lock_fd, err);

@@ -150,10 +150,15 @@ sweep "image import" 512 "qc image rm big >/dev/null" "image 'big'" qc image imp
 # start: the monitor cannot write state.json (the run's logs are new by design)
 need_guest x86_64
 qc create run --kernel "$GUEST_KERNEL" --initrd "$GUEST_INITRD" --no-seed --memory 128M >/dev/null
+# One run with room first: a start as root hands the VM's files to QEMU's
+# user and opens the directories' search bits (driver/confine.c), changes
+# that belong to the first start, not to the failure under test.
+qc start --paused run >/dev/null
+qc destroy run >/dev/null
 qc list >/dev/null
 digest() {
 	tree_digest "$ROOT" |
-		grep -vE '(\./filler|/lock|\.lock|/summary\.json|/run/(console\.log|qemu\.log|events\.jsonl))$' |
+		grep -vE '(\./filler|/lock|\.lock|/summary\.json|/run/(console\.log(\.1)?|qemu\.log|events\.jsonl(\.1)?))$' |
 		sed -E 's/^(d [0-7]+) [0-9]+ /\1 - /'
 }
 full_case 0 "VM 'run': start failed: 'state.json'" qc start run || fail "start succeeded on a full disk"
