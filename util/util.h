@@ -401,5 +401,13 @@ void qc_pid_killp(pid_t *pid);
 void qc_fault_step(const char *name);
 void qc_fault_stepf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 bool qc_fault_active(void); /* either variable was set */
+/*
+ * Remove what interrupted writes left in dirfd: qc_write_atomic's
+ * ".BASE.XXXXXX" temp files whose BASE is in bases (NULL: any; the caller
+ * must hold the lock every writer of those files holds), and temp files
+ * named after a process that no longer exists (".BASE.PID.tmp",
+ * ".BASE.tmp-PID...").  Returns how many were removed.
+ */
+int qc_sweep_temps(int dirfd, const char *const *bases);
 
 #endif
