@@ -318,6 +318,30 @@ static void abort_run(struct vm_op *op)
 	qc_live_clear(&l);
 }
 
+/*
+ * A VM whose CPUs never ran ("prelaunch": QEMU still waits at -S) was not
+ * started: its start was killed between spawning the monitor and "cont", or
+ * it was started with --paused.  start finishes it.  1 = done, 0 = it does
+ * run (or cannot be asked), < 0 = cont failed.
+ */
+static int finish_prelaunch(struct vm_op *op, struct qc_error *err)
+{
+	cleanup_qmp struct qc_qmp *q = NULL;
+	cleanup_json qc_json *r = NULL;
+	const char *status;
+	int rc;
+
+	if (vm_qmp(op, &q, NULL) < 0 ||
+		qc_qmp_execute(q, "query-status", NULL, QMP_TIMEOUT_MS, &r, NULL) < 0)
+		return 0;
+	status = qc_json_string(qc_json_get(r, "status"));
+	if (!status || strcmp(status, "prelaunch") != 0)
+		return 0;
+	if ((rc = qc_qmp_execute(q, "cont", NULL, QMP_TIMEOUT_MS, NULL, err)) < 0)
+		return qc_error_prefix(err, "VM '%s'", op->name);
+	return 1;
+}
+
 QC_PUBLIC int qc_vm_start(
 	qc_ctx *ctx, const char *name, const struct qc_vm_start_opts *o, struct qc_error *err)
 {
@@ -340,9 +364,12 @@ QC_PUBLIC int qc_vm_start(
 	if ((rc = vm_op_begin(ctx, name, lock_ms < 0 ? 0 : lock_ms, &op, err)) < 0)
 		return rc;
 	qc_fault_step("start:locked");
-	if (op.live.monitor_alive)
+	if (op.live.monitor_alive) {
+		if (!(o && o->paused) && (rc = finish_prelaunch(&op, err)) != 0)
+			return rc < 0 ? rc : 0;
 		return qc_error_set(err, QC_ERR_STATE, "VM '%s' is already running (qemu pid %d)",
 			name, (int) op.live.st.qemu_pid);
+	}
 	dir = qc_driver_vm_dir(ctx, name);
 	xml = qc_xasprintf("%s/%s", dir, QC_VM_DOMAIN);
 	if ((rc = qc_domain_load(xml, NULL, NULL, &d, err)) < 0)
