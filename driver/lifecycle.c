@@ -545,7 +545,11 @@ QC_PUBLIC int qc_vm_delete(qc_ctx *ctx, const char *name, bool force, struct qc_
 	cleanup_domain struct qc_domain *d = NULL;
 	cleanup_free char *xml = NULL;
 	struct qc_error e2 = {0};
+	cleanup_close int vms_dfd = -1;
 
+	/* A delete killed after its rename left a tomb: this retry removes it. */
+	if (qc_driver_vms_open(ctx, false, &vms_dfd, NULL) == 0 && vms_dfd >= 0)
+		sweep_dead_builds(vms_dfd);
 	if ((rc = lock_stopped(ctx, name, force, &dfd, &lock_fd, err)) < 0)
 		return rc;
 	qc_fault_step("delete:locked");
