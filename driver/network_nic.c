@@ -252,7 +252,8 @@ static int cache_get(int dfd, struct qc_netdef **defs, size_t *n, const char *na
  * A lease whose VM was never created: its create was killed after the
  * lease was written and before the VM's directory was renamed into place.
  * The owner has neither vms/OWNER nor a vms/.create-OWNER.* work directory
- * (the create that runs this removed those of dead processes).  Dropped so
+ * other than this process's own (the create that runs this removed those of
+ * dead processes; its own lease has another key, the new UUID).  Dropped so
  * the address (maybe a fixed ip=) is free for the retry.  Networks lock held.
  */
 static void drop_orphan_leases(qc_ctx *ctx, struct qc_netdef *net)
@@ -264,15 +265,17 @@ static void drop_orphan_leases(qc_ctx *ctx, struct qc_netdef *net)
 
 	for (size_t i = 0; n >= 0 && i < net->ipam.n_leases; i++) {
 		const char *owner = net->ipam.leases[i].owner;
-		cleanup_free char *pfx = NULL;
+		cleanup_free char *pfx = NULL, *self = NULL;
 		bool live = false;
 
 		if (!owner || qc_validate_name("VM", owner, NULL) < 0)
 			continue;
 		pfx = qc_xasprintf(".create-%s.", owner);
+		self = qc_xasprintf("%s%d", pfx, (int) getpid());
 		for (int k = 0; k < n && !live; k++)
 			live = !strcmp(ents[k]->d_name, owner) ||
-			       qc_str_has_prefix(ents[k]->d_name, pfx);
+			       (qc_str_has_prefix(ents[k]->d_name, pfx) &&
+				       strcmp(ents[k]->d_name, self) != 0);
 		if (!live)
 			qc_strv_push(&gone, net->ipam.leases[i].key);
 	}
