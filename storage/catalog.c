@@ -103,7 +103,7 @@ static void remove_stale_temps(int dfd, const char *name)
 	{
 		/* qc_write_atomic's temps of this name's files (a killed sync or import) */
 		cleanup_free char *json = qc_xasprintf("%s.json", name);
-		cleanup_free char *tag = qc_xasprintf("%s.part.sha256", name);
+		cleanup_free char *tag = qc_xasprintf(".%s.part.sha256", name);
 		const char *const bases[] = {json, tag, NULL};
 
 		(void) qc_sweep_temps(dfd, bases);

@@ -167,6 +167,8 @@ int qc_sweep_temps(int dirfd, const char *const *bases)
 		close(dfd2);
 		return 0;
 	}
+	/* The dup shares dirfd's offset: an earlier readdir may have left it at the end. */
+	rewinddir(d);
 	while ((e = readdir(d))) {
 		cleanup_free char *base = NULL;
 		bool drop = false;
