@@ -39,6 +39,30 @@ static void netdef_clearp(struct qc_netdef *n)
 }
 #define cleanup_netdef __attribute__((cleanup(netdef_clearp)))
 
+/*
+ * ".NAME.pending-bridge" of a net create killed after NAME.json was written
+ * (see pending_write): the definition has the bridge, the note can go.
+ */
+static void sweep_pending(int dfd)
+{
+	struct dirent **ents = NULL;
+	int n = scandirat(dfd, ".", &ents, NULL, NULL);
+
+	for (int i = 0; i < n; i++) {
+		const char *e = ents[i]->d_name;
+		size_t len = strlen(e), sfx = strlen(".pending-bridge");
+
+		if (e[0] == '.' && len > sfx + 1 && qc_str_has_suffix(e, ".pending-bridge")) {
+			cleanup_free char *def = qc_xasprintf("%.*s.json", (int) (len - sfx - 1), e + 1);
+
+			if (faccessat(dfd, def, F_OK, AT_SYMLINK_NOFOLLOW) == 0)
+				(void) unlinkat(dfd, e, 0);
+		}
+		free(ents[i]);
+	}
+	free(ents);
+}
+
 /* Open (creating when asked) <root>/networks and take its lock. */
 int qc_netdir_open(
 	qc_ctx *ctx, bool create, int lock_op, int *ret_dfd, int *ret_lock, struct qc_error *err)
@@ -63,8 +87,10 @@ int qc_netdir_open(
 				 dfd, "lock", lock_op, LOCK_TIMEOUT_MS, "networks", &lfd, err)) < 0)
 		return r;
 	/* Every write here holds the lock: temp files of a killed writer can go. */
-	if (ret_lock && lock_op == LOCK_EX)
+	if (ret_lock && lock_op == LOCK_EX) {
 		(void) qc_sweep_temps(dfd, NULL);
+		sweep_pending(dfd);
+	}
 	*ret_dfd = TAKE_FD(dfd);
 	if (ret_lock)
 		*ret_lock = TAKE_FD(lfd);
