@@ -12,3 +12,7 @@ guest:
 	$(top_srcdir)/tests/guest/build-guest --arch x86_64 --out $(abs_top_builddir)/tests/guest/cache/x86_64
 include tests/fuzz/local.mk
 include tests/slow.mk
+
+# SIGKILL of the CLI at every fault step (util/fault.c) of create, start, stop, ...
+dist_noinst_SCRIPTS += tests/integration/faults.sh
+TESTS += tests/integration/faults.sh

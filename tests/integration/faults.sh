@@ -1,0 +1,390 @@
+#!/bin/bash
+# Fault injection: SIGKILL of the CLI at every step of create, start, stop
+# (ACPI and --force), delete, image sync and net create (issue 9).
+#
+# Each operation is first run with QEMUCTL_FAULT_TRACE=1, which lists its
+# steps (util/fault.c); a step added to the code later is covered without
+# touching this file.  Then, for N in 1..count, the operation runs with
+# QEMUCTL_FAULT_AT=N and must die by SIGKILL (exit 137).  After each kill:
+#  - list --json and info --json succeed, and tell the truth: a VM reported
+#    running or paused has exactly its reported QEMU alive (found in /proc by
+#    its VM directory), a stopped or crashed one has no QEMU and no monitor,
+#    and no QEMU or monitor runs for a VM that is not listed;
+#  - every tap in the namespace is held open by a reported QEMU (fdinfo
+#    "iff:"), no lifecycle, network or image lock is held (flock -n), a
+#    monitor lock only by a running VM;
+#  - every domain.xml parses, every network's bridge exists, every catalog
+#    image matches its SHA-256 and `qemu-img check` is clean.
+# Then the retry of the operation succeeds (a retry that says "already
+# running", "already exists" or "does not exist" passes only when list says
+# the same), the result is usable (a started VM runs, not paused; a synced
+# image verifies; a network has exactly one bridge, and net rm removes it),
+# and no temp file of any writer is left in the state root: a SIGKILL
+# between a temp file's creation and its rename cannot clean up, so the
+# claim is that the next operation under the same lock removes it.
+# SIGKILL of QEMU and of the monitor: lifecycle-crash.sh.
+#
+# Runs in a private network namespace (re-executed under `unshare -n`).
+if [ -z "${QC_NET_IN_NETNS:-}" ]; then
+	if [ "$(id -u)" -ne 0 ]; then
+		echo "[faults] SKIP: needs root for a private network namespace"
+		exit 77
+	fi
+	QC_NET_IN_NETNS=1 exec unshare -n "$BASH" "$0" "$@"
+fi
+
+# shellcheck source=tests/integration/lib.sh
+. "$(dirname "$0")/lib.sh"
+need_guest x86_64
+command -v ip >/dev/null || fail "ip(8) is needed to check taps and bridges (iproute2)"
+ip link set lo up
+t_start=$SECONDS
+total_faults=0
+total_ops=0
+
+# The invariants, checked from /proc, flock and the files themselves.
+cat >"$SCRATCH/check.py" <<'EOP'
+import fcntl, hashlib, json, os, re, subprocess, sys
+import xml.etree.ElementTree as ET
+
+qc, root, strict, images = sys.argv[1], sys.argv[2], sys.argv[3] == "1", sys.argv[4] == "1"
+errors = []
+
+def run(*args):
+    p = subprocess.run([qc, "--root", root, "--json", *args], capture_output=True, text=True)
+    if p.returncode != 0:
+        errors.append("'%s' exited %d: %s" % (" ".join(args), p.returncode, p.stderr.strip()))
+        return None
+    return json.loads(p.stdout)
+
+def lock_free(path):
+    try:
+        fd = os.open(path, os.O_RDONLY | os.O_CLOEXEC)
+    except FileNotFoundError:
+        return True
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        return True
+    except BlockingIOError:
+        return False
+    finally:
+        os.close(fd)
+
+# QEMUs and monitors of this root, by VM name, from /proc.  Scanned before
+# and after qemuctl is asked: a claim is false only when both scans
+# contradict it (a guest that powers off meanwhile is not a lie).
+vmre = re.compile(re.escape(root) + r"/vms/([^/\s]+)")
+
+def scan():
+    procs = {}  # name -> {"qemu": [pids], "monitor": [pids]}
+    taps = {}  # tap -> qemu pid
+    for pid in filter(str.isdigit, os.listdir("/proc")):
+        try:
+            argv = open("/proc/%s/cmdline" % pid, "rb").read().split(b"\0")
+        except OSError:
+            continue
+        if not argv or not argv[0]:
+            continue
+        exe = os.path.basename(argv[0].decode(errors="replace"))
+        kind = "qemu" if exe.startswith("qemu-system") else "monitor" if exe == "qemuctl-monitor" else None
+        if not kind:
+            continue
+        m = vmre.search(b" ".join(argv).decode(errors="replace"))
+        if not m:
+            continue
+        procs.setdefault(m.group(1), {"qemu": [], "monitor": []})[kind].append(int(pid))
+        if kind == "qemu":
+            try:
+                for fd in os.listdir("/proc/%s/fdinfo" % pid):
+                    for line in open("/proc/%s/fdinfo/%s" % (pid, fd)):
+                        if line.startswith("iff:"):
+                            taps[line.split()[1]] = int(pid)
+            except OSError:
+                pass
+    return procs, taps
+
+NONE = {"qemu": [], "monitor": []}
+procs1, taps_held = scan()
+links = json.loads(subprocess.run(["ip", "-j", "-d", "link", "show"], capture_output=True, text=True, check=True).stdout)
+vms = run("list") or []
+infos = {}
+for v in vms:
+    info = run("info", v["name"])
+    if info is not None:
+        infos[v["name"]] = info
+procs2, _ = scan()
+names = {v["name"] for v in vms}
+running = set()
+for n, info in infos.items():
+    st = info["state"]
+    p1, p2 = procs1.get(n, NONE), procs2.get(n, NONE)
+    if st in ("running", "paused"):
+        running.add(n)
+        for p in (p1, p2):
+            if p["qemu"] == [info["qemu_pid"]] and info["monitor_pid"] in p["monitor"]:
+                break
+        else:
+            errors.append("VM %s is %s with QEMU %s, monitor %s; /proc has QEMU %s / %s, monitor %s / %s"
+                          % (n, st, info["qemu_pid"], info["monitor_pid"], p1["qemu"], p2["qemu"], p1["monitor"], p2["monitor"]))
+    else:
+        alive = [q for q in p1["qemu"] + p1["monitor"] if q in p2["qemu"] + p2["monitor"]]
+        if alive:
+            errors.append("VM %s is %s, but its QEMU/monitor %s run" % (n, st, alive))
+        if not alive and not lock_free("%s/vms/%s/monitor.lock" % (root, n)):
+            errors.append("VM %s is %s, but its monitor.lock is held" % (n, st))
+    if not lock_free("%s/vms/%s/lock" % (root, n)):
+        errors.append("VM %s: its lifecycle lock is held" % n)
+    try:
+        ET.parse("%s/vms/%s/domain.xml" % (root, n))
+    except Exception as e:
+        errors.append("VM %s: domain.xml does not parse: %s" % (n, e))
+for n, p in procs2.items():
+    if n not in names and (p["qemu"] or p["monitor"]):
+        errors.append("orphan: QEMU %s / monitor %s of unlisted VM %s" % (p["qemu"], p["monitor"], n))
+
+alive2 = {q for p in procs2.values() for q in p["qemu"]}
+for l in links:
+    kind = l.get("linkinfo", {}).get("info_kind")
+    if kind == "tun" and l["ifname"] not in taps_held:
+        errors.append("tap %s is held by no QEMU" % l["ifname"])
+for tap, pid in taps_held.items():
+    if pid in alive2 and not any(pid in procs2[n]["qemu"] for n in running):
+        errors.append("tap %s is held by QEMU %d of no running VM" % (tap, pid))
+
+nets = run("net", "list") or []
+bridges = {l["ifname"] for l in links if l.get("linkinfo", {}).get("info_kind") == "bridge"}
+for n in nets:
+    if not n.get("bridge_present"):
+        errors.append("network %s: bridge %s is missing" % (n["name"], n["bridge"]))
+    if strict:
+        for lease in n.get("leases", []):
+            if lease.get("vm") not in names:
+                errors.append("network %s: lease %s of VM %s that does not exist" % (n["name"], lease.get("ip"), lease.get("vm")))
+if strict:
+    for b in bridges - {n["bridge"] for n in nets}:
+        errors.append("bridge %s belongs to no network" % b)
+if not lock_free(root + "/networks/lock"):
+    errors.append("networks/lock is held")
+
+imgs = (run("image", "list") or {}).get("images", [])
+if os.path.isdir(root + "/images"):
+    for f in os.listdir(root + "/images"):
+        if f.endswith(".lock") and not lock_free(root + "/images/" + f):
+            errors.append("image lock %s is held" % f)
+if images:
+    for i in imgs:
+        h = hashlib.sha256(open(i["path"], "rb").read()).hexdigest()
+        if h != i["sha256"]:
+            errors.append("image %s: sha256 %s, catalog says %s" % (i["name"], h, i["sha256"]))
+        c = subprocess.run(["qemu-img", "check", "-q", i["path"]], capture_output=True, text=True)
+        if c.returncode != 0:
+            errors.append("image %s: qemu-img check: %s" % (i["name"], c.stdout + c.stderr))
+
+if strict:
+    tmp = re.compile(r"\.tmp|\.part(\.|$)|^\..+\.[A-Za-z0-9]{6}$|^\.(create|define|delete)-|pending")
+    for d, dirs, files in os.walk(root):
+        for f in files + dirs:
+            if tmp.search(f):
+                errors.append("left behind: %s/%s" % (d, f))
+
+for e in errors:
+    print(e)
+sys.exit(1 if errors else 0)
+EOP
+
+# check WHAT [strict] [images]: the invariants above; strict adds temp files,
+# orphan bridges and leases (what the retry must have cleaned).
+check() {
+	local what="$1" strict="${2:-0}" images="${3:-0}" out
+	if ! out="$(python3 "$SCRATCH/check.py" "$QC" "$ROOT" "$strict" "$images" 2>&1)"; then
+		ls -laR "$ROOT" >&2
+		fail "$what: $out"
+	fi
+}
+
+# steps_of OUTVAR CMD...: run CMD with the trace on; OUTVAR gets its step names.
+steps_of() {
+	local var="$1"
+	shift
+	QEMUCTL_FAULT_TRACE=1 "$@" >/dev/null 2>"$SCRATCH/trace" ||
+		fail "traced run of '$*' failed: $(cat "$SCRATCH/trace")"
+	mapfile -t "$var" < <(sed -n 's/^qemuctl: fault-step [0-9]* //p' "$SCRATCH/trace")
+}
+
+# kill_at N CMD...: CMD must die by SIGKILL at step N.
+kill_at() {
+	local n="$1" rc=0
+	shift
+	QEMUCTL_FAULT_AT="$n" "$@" >"$SCRATCH/out" 2>"$SCRATCH/err" || rc=$?
+	[ "$rc" -eq 137 ] || fail "'$*' with QEMUCTL_FAULT_AT=$n exited $rc, not 137 (SIGKILL): $(cat "$SCRATCH/err")"
+	total_faults=$((total_faults + 1))
+}
+
+# min_steps OP COUNT MIN
+min_steps() {
+	[ "$2" -ge "$3" ] || fail "$1: only $2 fault steps traced, expected at least $3"
+	ok "$1: $2 fault steps"
+	total_ops=$((total_ops + 1))
+}
+
+vm_state() { qc --json info "$1" | sed -n 's/^  "state": "\(.*\)",$/\1/p'; }
+
+# retry_ok WHAT ALLOWED_ERE CMD...: CMD succeeds, or fails with a message
+# matching ALLOWED_ERE (the caller then checks that list says the same).
+retry_ok() {
+	local what="$1" allowed="$2" rc=0
+	shift 2
+	"$@" >"$SCRATCH/out" 2>"$SCRATCH/err" || rc=$?
+	if [ "$rc" -ne 0 ]; then
+		[ -n "$allowed" ] && grep -Eq -- "$allowed" "$SCRATCH/err" ||
+			fail "$what: retry '$*' exited $rc: $(cat "$SCRATCH/err")"
+		return 1
+	fi
+	return 0
+}
+
+GUEST=(--kernel "$GUEST_KERNEL" --initrd "$GUEST_INITRD" --append "$GUEST_APPEND" --memory 256M)
+
+qc net create lan --subnet 10.71.0.0/24 >/dev/null
+
+# ---------------------------------------------------------------- create
+CREATE=(qc create fc "${GUEST[@]}" --disk 16M --net network=lan)
+steps_of steps "${CREATE[@]}"
+qc delete fc >/dev/null
+min_steps create "${#steps[@]}" 8
+for n in $(seq 1 "${#steps[@]}"); do
+	kill_at "$n" "${CREATE[@]}"
+	check "create killed at step $n (${steps[n - 1]})"
+	if ! retry_ok "create@$n" "VM 'fc' already exists" "${CREATE[@]}"; then
+		assert_match "$(qc list)" '^fc ' "create@$n: 'already exists' is true"
+	fi
+	qc --json info fc >/dev/null
+	check "create killed at step $n (${steps[n - 1]}), after the retry" 1
+	[ "$(qc --json net list | grep -o '"vm": *"fc"' | wc -l)" -eq 1 ] ||
+		fail "create@$n: VM fc does not hold exactly one lease: $(qc --json net list)"
+	qc delete fc >/dev/null
+done
+ok "create: ${#steps[@]} kills survived"
+
+# ---------------------------------------------------------------- delete
+DELETE=(qc delete fd)
+qc create fd "${GUEST[@]}" --net network=lan >/dev/null
+steps_of steps "${DELETE[@]}"
+min_steps delete "${#steps[@]}" 3
+for n in $(seq 1 "${#steps[@]}"); do
+	qc create fd "${GUEST[@]}" --net network=lan >/dev/null
+	kill_at "$n" "${DELETE[@]}"
+	check "delete killed at step $n (${steps[n - 1]})"
+	if ! retry_ok "delete@$n" "VM 'fd' does not exist|no VM named 'fd'|not found" "${DELETE[@]}"; then
+		if qc list | grep -q '^fd '; then fail "delete@$n: 'does not exist' but list shows fd"; fi
+	fi
+	check "delete killed at step $n (${steps[n - 1]}), after the retry" 1
+done
+ok "delete: ${#steps[@]} kills survived"
+
+# ---------------------------------------------------------------- start
+qc create fs "${GUEST[@]}" --net network=lan >/dev/null
+START=(qc start fs)
+steps_of steps "${START[@]}"
+qc destroy fs
+min_steps start "${#steps[@]}" 6
+for n in $(seq 1 "${#steps[@]}"); do
+	kill_at "$n" "${START[@]}"
+	check "start killed at step $n (${steps[n - 1]})"
+	if ! retry_ok "start@$n" "VM 'fs' is already running" "${START[@]}"; then
+		log "start@$n: retry says already running"
+	fi
+	assert_eq "$(vm_state fs)" running "start@$n: after the retry the VM runs"
+	check "start killed at step $n (${steps[n - 1]}), after the retry" 1
+	qc destroy fs
+done
+ok "start: ${#steps[@]} kills survived"
+
+# ------------------------------------------------------- stop --force
+qc start fs
+STOPF=(qc stop fs --force)
+steps_of steps "${STOPF[@]}"
+min_steps "stop --force" "${#steps[@]}" 2
+for n in $(seq 1 "${#steps[@]}"); do
+	qc start fs
+	kill_at "$n" "${STOPF[@]}"
+	check "stop --force killed at step $n (${steps[n - 1]})"
+	if ! retry_ok "stop-force@$n" "VM 'fs' is not running" "${STOPF[@]}"; then
+		log "stop --force@$n: retry says not running"
+	fi
+	assert_match "$(vm_state fs)" '^(stopped|crashed)$' "stop --force@$n: stopped after the retry"
+	check "stop --force killed at step $n (${steps[n - 1]}), after the retry" 1
+done
+ok "stop --force: ${#steps[@]} kills survived"
+
+# ------------------------------------------------------- stop (ACPI)
+# A booted guest powers off on the button: one boot per step.
+boot() {
+	: >"$ROOT/vms/fs/console.log"
+	qc start fs
+	wait_for_text "$ROOT/vms/fs/console.log" '^GUEST-READY' 120
+}
+STOP=(qc stop fs --timeout 30)
+boot
+steps_of steps "${STOP[@]}"
+min_steps stop "${#steps[@]}" 3
+for n in $(seq 1 "${#steps[@]}"); do
+	boot
+	kill_at "$n" "${STOP[@]}"
+	check "stop killed at step $n (${steps[n - 1]})"
+	if ! retry_ok "stop@$n" "VM 'fs' is not running" "${STOP[@]}"; then
+		log "stop@$n: retry says not running"
+	fi
+	assert_match "$(vm_state fs)" '^stopped$' "stop@$n: stopped after the retry"
+	assert_match "$(qc info fs)" 'Last exit: +(poweroff|guest)' "stop@$n: the guest powered off"
+	check "stop killed at step $n (${steps[n - 1]}), after the retry" 1
+done
+ok "stop: ${#steps[@]} kills survived"
+qc delete fs >/dev/null
+
+# ---------------------------------------------------------------- image sync
+qemu-img create -q -f qcow2 "$SCRATCH/old.qcow2" 1M
+qemu-img create -q -f qcow2 "$SCRATCH/new.qcow2" 8M
+qemu-io -f qcow2 -c "write -P 0x5a 0 4M" "$SCRATCH/new.qcow2" >/dev/null
+python3 "$QC_SRCDIR/tests/integration/mkstream.py" --out "$SCRATCH/tree" \
+	--old "$SCRATCH/old.qcow2" --new "$SCRATCH/new.qcow2"
+python3 "$QC_SRCDIR/tests/integration/httpd.py" --dir "$SCRATCH/tree" \
+	--port-file "$SCRATCH/port" --log "$SCRATCH/requests.jsonl" &
+HTTPD=$!
+on_exit "kill $HTTPD; wait $HTTPD"
+wait_until 10 test -s "$SCRATCH/port"
+URL="http://127.0.0.1:$(cat "$SCRATCH/port")/"
+SYNC=(qc image sync ubuntu:24.04 --arch amd64 --stream "$URL")
+steps_of steps "${SYNC[@]}"
+qc image rm noble-amd64 >/dev/null
+min_steps "image sync" "${#steps[@]}" 6
+for n in $(seq 1 "${#steps[@]}"); do
+	kill_at "$n" "${SYNC[@]}"
+	check "image sync killed at step $n (${steps[n - 1]})" 0 1
+	retry_ok "sync@$n" "" "${SYNC[@]}"
+	assert_match "$(qc image list)" '^noble-amd64 ' "sync@$n: the image is in the catalog"
+	check "image sync killed at step $n (${steps[n - 1]}), after the retry" 1 1
+	qc image rm noble-amd64 >/dev/null
+done
+ok "image sync: ${#steps[@]} kills survived"
+
+# ---------------------------------------------------------------- net create
+NET=(qc net create ln2 --subnet 10.72.0.0/24)
+steps_of steps "${NET[@]}"
+qc net rm ln2 >/dev/null
+min_steps "net create" "${#steps[@]}" 3
+for n in $(seq 1 "${#steps[@]}"); do
+	kill_at "$n" "${NET[@]}"
+	check "net create killed at step $n (${steps[n - 1]})"
+	if ! retry_ok "net@$n" "network 'ln2' already exists" "${NET[@]}"; then
+		assert_match "$(qc net list)" '^ln2 ' "net@$n: 'already exists' is true"
+	fi
+	assert_match "$(qc --json net list)" '"name": *"ln2".*"bridge_created": *true' "net@$n: the bridge is the network's own"
+	assert_eq "$(ip -o link show type bridge | grep -c ' qc-ln2:')" 1 "net@$n: exactly one bridge"
+	check "net create killed at step $n (${steps[n - 1]}), after the retry" 1
+	qc net rm ln2 >/dev/null
+	if ip link show dev qc-ln2 >/dev/null 2>&1; then fail "net@$n: net rm left bridge qc-ln2"; fi
+done
+ok "net create: ${#steps[@]} kills survived"
+
+log "figures: $total_ops operations, $total_faults SIGKILLs injected and survived, $((SECONDS - t_start)) s"
