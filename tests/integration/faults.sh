@@ -41,14 +41,17 @@ ip link set lo up
 t_start=$SECONDS
 total_faults=0
 total_ops=0
+check_us=0
+settled=0
 
 # The invariants, checked from /proc, flock and the files themselves.
 cat >"$SCRATCH/check.py" <<'EOP'
 import fcntl, hashlib, json, os, re, subprocess, sys
 import xml.etree.ElementTree as ET
 
-qc, root, strict, images = sys.argv[1], sys.argv[2], sys.argv[3] == "1", sys.argv[4] == "1"
+qc, root = sys.argv[1], sys.argv[2]
 errors = []
+
 
 def run(*args):
     p = subprocess.run([qc, "--root", root, "--json", *args], capture_output=True, text=True)
@@ -77,7 +80,7 @@ vmre = re.compile(re.escape(root) + r"/vms/([^/\s]+)")
 
 def scan():
     procs = {}  # name -> {"qemu": [pids], "monitor": [pids]}
-    taps = {}  # tap -> qemu pid
+    taps = {}  # tap -> pid of the QEMU or monitor holding it
     for pid in filter(str.isdigit, os.listdir("/proc")):
         try:
             argv = open("/proc/%s/cmdline" % pid, "rb").read().split(b"\0")
@@ -93,7 +96,7 @@ def scan():
         if not m:
             continue
         procs.setdefault(m.group(1), {"qemu": [], "monitor": []})[kind].append(int(pid))
-        if kind == "qemu":
+        if True:  # QEMU holds the taps; the monitor holds them until QEMU has them
             try:
                 for fd in os.listdir("/proc/%s/fdinfo" % pid):
                     for line in open("/proc/%s/fdinfo/%s" % (pid, fd)):
@@ -103,103 +106,133 @@ def scan():
                 pass
     return procs, taps
 
-NONE = {"qemu": [], "monitor": []}
-procs1, taps_held = scan()
-links = json.loads(subprocess.run(["ip", "-j", "-d", "link", "show"], capture_output=True, text=True, check=True).stdout)
-vms = run("list") or []
-infos = {}
-for v in vms:
-    info = run("info", v["name"])
-    if info is not None:
-        infos[v["name"]] = info
-procs2, _ = scan()
-names = {v["name"] for v in vms}
-running = set()
-for n, info in infos.items():
-    st = info["state"]
-    p1, p2 = procs1.get(n, NONE), procs2.get(n, NONE)
-    if st in ("running", "paused"):
-        running.add(n)
-        for p in (p1, p2):
-            if p["qemu"] == [info["qemu_pid"]] and info["monitor_pid"] in p["monitor"]:
-                break
+def check(strict, images):
+    NONE = {"qemu": [], "monitor": []}
+    procs1, taps_held = scan()
+    links = json.loads(subprocess.run(["ip", "-j", "-d", "link", "show"], capture_output=True, text=True, check=True).stdout)
+    vms = run("list") or []
+    infos = {}
+    for v in vms:
+        info = run("info", v["name"])
+        if info is not None:
+            infos[v["name"]] = info
+    procs2, _ = scan()
+    names = {v["name"] for v in vms}
+    running = set()
+    for n, info in infos.items():
+        st = info["state"]
+        p1, p2 = procs1.get(n, NONE), procs2.get(n, NONE)
+        if st in ("running", "paused"):
+            running.add(n)
+            for p in (p1, p2):
+                if p["qemu"] == [info["qemu_pid"]] and info["monitor_pid"] in p["monitor"]:
+                    break
+            else:
+                errors.append("VM %s is %s with QEMU %s, monitor %s; /proc has QEMU %s / %s, monitor %s / %s"
+                              % (n, st, info["qemu_pid"], info["monitor_pid"], p1["qemu"], p2["qemu"], p1["monitor"], p2["monitor"]))
         else:
-            errors.append("VM %s is %s with QEMU %s, monitor %s; /proc has QEMU %s / %s, monitor %s / %s"
-                          % (n, st, info["qemu_pid"], info["monitor_pid"], p1["qemu"], p2["qemu"], p1["monitor"], p2["monitor"]))
-    else:
-        alive = [q for q in p1["qemu"] + p1["monitor"] if q in p2["qemu"] + p2["monitor"]]
-        if alive:
-            errors.append("VM %s is %s, but its QEMU/monitor %s run" % (n, st, alive))
-        if not alive and not lock_free("%s/vms/%s/monitor.lock" % (root, n)):
-            errors.append("VM %s is %s, but its monitor.lock is held" % (n, st))
-    if not lock_free("%s/vms/%s/lock" % (root, n)):
-        errors.append("VM %s: its lifecycle lock is held" % n)
-    try:
-        ET.parse("%s/vms/%s/domain.xml" % (root, n))
-    except Exception as e:
-        errors.append("VM %s: domain.xml does not parse: %s" % (n, e))
-for n, p in procs2.items():
-    if n not in names and (p["qemu"] or p["monitor"]):
-        errors.append("orphan: QEMU %s / monitor %s of unlisted VM %s" % (p["qemu"], p["monitor"], n))
+            alive = [q for q in p1["qemu"] + p1["monitor"] if q in p2["qemu"] + p2["monitor"]]
+            if alive:
+                errors.append("VM %s is %s, but its QEMU/monitor %s run" % (n, st, alive))
+            if not alive and not lock_free("%s/vms/%s/monitor.lock" % (root, n)):
+                errors.append("VM %s is %s, but its monitor.lock is held" % (n, st))
+        if not lock_free("%s/vms/%s/lock" % (root, n)):
+            errors.append("VM %s: its lifecycle lock is held" % n)
+        try:
+            ET.parse("%s/vms/%s/domain.xml" % (root, n))
+        except Exception as e:
+            errors.append("VM %s: domain.xml does not parse: %s" % (n, e))
+    for n, p in procs2.items():
+        if n not in names and (p["qemu"] or p["monitor"]):
+            errors.append("orphan: QEMU %s / monitor %s of unlisted VM %s" % (p["qemu"], p["monitor"], n))
 
-alive2 = {q for p in procs2.values() for q in p["qemu"]}
-for l in links:
-    kind = l.get("linkinfo", {}).get("info_kind")
-    if kind == "tun" and l["ifname"] not in taps_held:
-        errors.append("tap %s is held by no QEMU" % l["ifname"])
-for tap, pid in taps_held.items():
-    if pid in alive2 and not any(pid in procs2[n]["qemu"] for n in running):
-        errors.append("tap %s is held by QEMU %d of no running VM" % (tap, pid))
+    alive2 = {q for p in procs2.values() for q in p["qemu"] + p["monitor"]}
+    for l in links:
+        kind = l.get("linkinfo", {}).get("info_kind")
+        if kind == "tun" and l["ifname"] not in taps_held:
+            errors.append("tap %s is held by no QEMU or monitor" % l["ifname"])
+    for tap, pid in taps_held.items():
+        if pid in alive2 and not any(pid in procs2[n]["qemu"] + procs2[n]["monitor"] for n in running):
+            errors.append("tap %s is held by process %d of no running VM" % (tap, pid))
 
-nets = run("net", "list") or []
-bridges = {l["ifname"] for l in links if l.get("linkinfo", {}).get("info_kind") == "bridge"}
-for n in nets:
-    if not n.get("bridge_present"):
-        errors.append("network %s: bridge %s is missing" % (n["name"], n["bridge"]))
+    nets = run("net", "list") or []
+    bridges = {l["ifname"] for l in links if l.get("linkinfo", {}).get("info_kind") == "bridge"}
+    for n in nets:
+        if not n.get("bridge_present"):
+            errors.append("network %s: bridge %s is missing" % (n["name"], n["bridge"]))
+        if strict:
+            for lease in n.get("leases", []):
+                if lease.get("vm") not in names:
+                    errors.append("network %s: lease %s of VM %s that does not exist" % (n["name"], lease.get("ip"), lease.get("vm")))
     if strict:
-        for lease in n.get("leases", []):
-            if lease.get("vm") not in names:
-                errors.append("network %s: lease %s of VM %s that does not exist" % (n["name"], lease.get("ip"), lease.get("vm")))
-if strict:
-    for b in bridges - {n["bridge"] for n in nets}:
-        errors.append("bridge %s belongs to no network" % b)
-if not lock_free(root + "/networks/lock"):
-    errors.append("networks/lock is held")
+        for b in bridges - {n["bridge"] for n in nets}:
+            errors.append("bridge %s belongs to no network" % b)
+    if not lock_free(root + "/networks/lock"):
+        errors.append("networks/lock is held")
 
-imgs = (run("image", "list") or {}).get("images", [])
-if os.path.isdir(root + "/images"):
-    for f in os.listdir(root + "/images"):
-        if f.endswith(".lock") and not lock_free(root + "/images/" + f):
-            errors.append("image lock %s is held" % f)
-if images:
-    for i in imgs:
-        h = hashlib.sha256(open(i["path"], "rb").read()).hexdigest()
-        if h != i["sha256"]:
-            errors.append("image %s: sha256 %s, catalog says %s" % (i["name"], h, i["sha256"]))
-        c = subprocess.run(["qemu-img", "check", "-q", i["path"]], capture_output=True, text=True)
-        if c.returncode != 0:
-            errors.append("image %s: qemu-img check: %s" % (i["name"], c.stdout + c.stderr))
+    imgs = (run("image", "list") or {}).get("images", [])
+    if os.path.isdir(root + "/images"):
+        for f in os.listdir(root + "/images"):
+            if f.endswith(".lock") and not lock_free(root + "/images/" + f):
+                errors.append("image lock %s is held" % f)
+    if images:
+        for i in imgs:
+            h = hashlib.sha256(open(i["path"], "rb").read()).hexdigest()
+            if h != i["sha256"]:
+                errors.append("image %s: sha256 %s, catalog says %s" % (i["name"], h, i["sha256"]))
+            c = subprocess.run(["qemu-img", "check", "-q", i["path"]], capture_output=True, text=True)
+            if c.returncode != 0:
+                errors.append("image %s: qemu-img check: %s" % (i["name"], c.stdout + c.stderr))
 
-if strict:
-    tmp = re.compile(r"\.tmp|\.part(\.|$)|^\..+\.[A-Za-z0-9]{6}$|^\.(create|define|delete)-|pending")
-    for d, dirs, files in os.walk(root):
-        for f in files + dirs:
-            if tmp.search(f):
-                errors.append("left behind: %s/%s" % (d, f))
+    if strict:
+        tmp = re.compile(r"\.tmp|\.part(\.|$)|^\..+\.[A-Za-z0-9]{6}$|^\.(create|define|delete)-|pending")
+        for d, dirs, files in os.walk(root):
+            for f in files + dirs:
+                if tmp.search(f):
+                    errors.append("left behind: %s/%s" % (d, f))
 
-for e in errors:
-    print(e)
-sys.exit(1 if errors else 0)
+
+# One request per line on stdin ("STRICT IMAGES"); the answer is the list of
+# problems, then "END".  One python for the whole test: its start-up costs
+# more than the checks.
+for line in sys.stdin:
+    strict, images = (w == "1" for w in line.split())
+    errors = []
+    try:
+        check(strict, images)
+    except Exception as e:
+        errors.append("checker: %r" % e)
+    for e in errors:
+        print(e)
+    print("END", flush=True)
 EOP
 
 # check WHAT [strict] [images]: the invariants above; strict adds temp files,
 # orphan bridges and leases (what the retry must have cleaned).
+coproc CHECKER { exec python3 "$SCRATCH/check.py" "$QC" "$ROOT"; }
+on_exit "kill ${CHECKER_PID}"
 check() {
-	local what="$1" strict="${2:-0}" images="${3:-0}" out
-	if ! out="$(python3 "$SCRATCH/check.py" "$QC" "$ROOT" "$strict" "$images" 2>&1)"; then
+	local what="$1" strict="${2:-0}" images="${3:-0}" line out try t0=$EPOCHREALTIME
+	# A process the killed CLI started (a monitor bringing QEMU up, a guest
+	# powering off) may still be on its way: what is wrong must stay wrong
+	# for 3 s to count.
+	for try in $(seq 1 10); do
+		out=""
+		echo "$strict $images" >&"${CHECKER[1]}"
+		while IFS= read -r line <&"${CHECKER[0]}"; do
+			[ "$line" = END ] && break
+			out+="$line"$'\n'
+		done
+		[ "$line" = END ] || fail "$what: the checker died"
+		[ -n "$out" ] || break
+		sleep 0.3
+	done
+	[ "$try" -eq 1 ] || { settled=$((settled + 1)); log "$what: settled after $try checks: $out"; }
+	if [ -n "$out" ]; then
 		ls -laR "$ROOT" >&2
 		fail "$what: $out"
 	fi
+	check_us=$((check_us + ${EPOCHREALTIME/./} - ${t0/./}))
 }
 
 # steps_of OUTVAR CMD...: run CMD with the trace on; OUTVAR gets its step names.
@@ -223,7 +256,7 @@ kill_at() {
 # min_steps OP COUNT MIN
 min_steps() {
 	[ "$2" -ge "$3" ] || fail "$1: only $2 fault steps traced, expected at least $3"
-	ok "$1: $2 fault steps"
+	ok "$1: $2 fault steps (at $((SECONDS - t_start)) s)"
 	total_ops=$((total_ops + 1))
 }
 
@@ -283,10 +316,26 @@ done
 ok "delete: ${#steps[@]} kills survived"
 
 # ---------------------------------------------------------------- start
+# Each start begins from a VM whose monitor was SIGKILLed (crashed,
+# state.json still says running), so it also records that end first.
+json_int() { qc --json info "$1" | sed -n "s/^  \"$2\": \([0-9]*\),\$/\1/p"; }
+crash() {
+	local q m
+	q=$(json_int "$1" qemu_pid)
+	m=$(json_int "$1" monitor_pid)
+	kill -9 "$m"
+	wait_until 10 gone "$m"
+	wait_until 10 gone "$q"
+}
+# gone PID: every thread exited, files and taps closed (a zombie leader
+# counts: its reaper may be slow)
+gone() { [ -z "$(ls "/proc/$1/task" 2>/dev/null | grep -vx "$1")" ] && [ -z "$(ls "/proc/$1/fd" 2>/dev/null)" ]; }
 qc create fs "${GUEST[@]}" --net network=lan >/dev/null
 START=(qc start fs)
+qc start fs
+crash fs
 steps_of steps "${START[@]}"
-qc destroy fs
+crash fs
 min_steps start "${#steps[@]}" 6
 for n in $(seq 1 "${#steps[@]}"); do
 	kill_at "$n" "${START[@]}"
@@ -296,7 +345,7 @@ for n in $(seq 1 "${#steps[@]}"); do
 	fi
 	assert_eq "$(vm_state fs)" running "start@$n: after the retry the VM runs"
 	check "start killed at step $n (${steps[n - 1]}), after the retry" 1
-	qc destroy fs
+	crash fs
 done
 ok "start: ${#steps[@]} kills survived"
 
@@ -325,19 +374,30 @@ boot() {
 	wait_for_text "$ROOT/vms/fs/console.log" '^GUEST-READY' 120
 }
 STOP=(qc stop fs --timeout 30)
-boot
-steps_of steps "${STOP[@]}"
-min_steps stop "${#steps[@]}" 3
-for n in $(seq 1 "${#steps[@]}"); do
-	boot
-	kill_at "$n" "${STOP[@]}"
-	check "stop killed at step $n (${steps[n - 1]})"
+stop_retry() {
+	local n="$1"
+	check "stop killed at step $n"
 	if ! retry_ok "stop@$n" "VM 'fs' is not running" "${STOP[@]}"; then
 		log "stop@$n: retry says not running"
 	fi
 	assert_match "$(vm_state fs)" '^stopped$' "stop@$n: stopped after the retry"
 	assert_match "$(qc info fs)" 'Last exit: +(poweroff|guest)' "stop@$n: the guest powered off"
-	check "stop killed at step $n (${steps[n - 1]}), after the retry" 1
+	check "stop killed at step $n, after the retry" 1
+}
+# One boot less: step 1 (the lock taken) changes nothing, so the retry of
+# that first kill is the traced run that lists the steps.
+boot
+kill_at 1 "${STOP[@]}"
+check "stop killed at step 1"
+steps_of steps "${STOP[@]}"
+min_steps stop "${#steps[@]}" 3
+assert_eq "${steps[0]}" stop:locked "the first step of stop changes nothing"
+assert_match "$(qc info fs)" 'Last exit: +(poweroff|guest)' "stop@1: the guest powered off"
+check "stop killed at step 1, after the retry" 1
+for n in $(seq 2 "${#steps[@]}"); do
+	boot
+	kill_at "$n" "${STOP[@]}"
+	stop_retry "$n"
 done
 ok "stop: ${#steps[@]} kills survived"
 qc delete fs >/dev/null
@@ -387,4 +447,4 @@ for n in $(seq 1 "${#steps[@]}"); do
 done
 ok "net create: ${#steps[@]} kills survived"
 
-log "figures: $total_ops operations, $total_faults SIGKILLs injected and survived, $((SECONDS - t_start)) s"
+log "figures: $total_ops operations, $total_faults SIGKILLs injected and survived, $((SECONDS - t_start)) s, $((check_us / 1000)) ms of it in the checks, $settled checks waited for a transition to end"
