@@ -140,8 +140,19 @@ def check(strict, images):
             errors.append("VM %s: its lifecycle lock is held" % n)
         try:
             ET.parse("%s/vms/%s/domain.xml" % (root, n))
+            xml = open("%s/vms/%s/domain.xml" % (root, n)).read()
         except Exception as e:
             errors.append("VM %s: domain.xml does not parse: %s" % (n, e))
+            xml = ""
+        # a snapshot layer nobody refers to is an orphan
+        for f in os.listdir("%s/vms/%s" % (root, n)):
+            if strict and re.search(r"\.L[0-9a-f]+\.qcow2$", f) and f not in xml:
+                errors.append("VM %s: layer %s is in no chain" % (n, f))
+    # a VM directory is a whole VM (listed, with a domain.xml) or absent
+    if os.path.isdir(root + "/vms"):
+        for d in os.listdir(root + "/vms"):
+            if not d.startswith(".") and (d not in names or not os.path.isfile("%s/vms/%s/domain.xml" % (root, d))):
+                errors.append("vms/%s is not a listed VM with a domain.xml" % d)
     for n, p in procs2.items():
         if n not in names and (p["qemu"] or p["monitor"]):
             errors.append("orphan: QEMU %s / monitor %s of unlisted VM %s" % (p["qemu"], p["monitor"], n))
@@ -401,6 +412,29 @@ for n in $(seq 2 "${#steps[@]}"); do
 done
 ok "stop: ${#steps[@]} kills survived"
 qc delete fs >/dev/null
+
+# ------------------------------------------------- snapshot create (live)
+qc create fp "${GUEST[@]}" --disk 16M --net none >/dev/null
+qc start fp
+SNAP=(qc snapshot create fp s1)
+steps_of steps "${SNAP[@]}"
+qc snapshot rm fp s1 >/dev/null
+min_steps "snapshot create" "${#steps[@]}" 3
+for n in $(seq 1 "${#steps[@]}"); do
+	kill_at "$n" "${SNAP[@]}"
+	check "snapshot create killed at step $n (${steps[n - 1]})"
+	if ! retry_ok "snapshot@$n" "snapshot 's1' exists" "${SNAP[@]}"; then
+		log "snapshot@$n: retry says it exists"
+	fi
+	assert_eq "$(qc snapshot list fp | grep -c '^s1 ')" 1 "snapshot@$n: s1 listed once"
+	active=$(sed -n "s/.*<source file='\([^']*disk1\.L[^']*\)'.*/\1/p" "$ROOT/vms/fp/domain.xml")
+	[ -n "$active" ] || fail "snapshot@$n: no new active layer in domain.xml"
+	assert_match "$(qc qmp fp '{"execute":"query-block"}')" "\"file\": ?\"$active\"" "snapshot@$n: QEMU writes the domain's active layer"
+	check "snapshot create killed at step $n (${steps[n - 1]}), after the retry" 1
+	qc snapshot rm fp s1 >/dev/null
+done
+qc delete --force fp >/dev/null
+ok "snapshot create: ${#steps[@]} kills survived"
 
 # ---------------------------------------------------------------- image sync
 qemu-img create -q -f qcow2 "$SCRATCH/old.qcow2" 1M
