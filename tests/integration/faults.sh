@@ -247,6 +247,7 @@ check() {
 }
 
 # steps_of OUTVAR CMD...: run CMD with the trace on; OUTVAR gets its step names.
+steps=()
 steps_of() {
 	local var="$1"
 	shift
@@ -280,8 +281,9 @@ retry_ok() {
 	shift 2
 	"$@" >"$SCRATCH/out" 2>"$SCRATCH/err" || rc=$?
 	if [ "$rc" -ne 0 ]; then
-		[ -n "$allowed" ] && grep -Eq -- "$allowed" "$SCRATCH/err" ||
+		if [ -z "$allowed" ] || ! grep -Eq -- "$allowed" "$SCRATCH/err"; then
 			fail "$what: retry '$*' exited $rc: $(cat "$SCRATCH/err")"
+		fi
 		return 1
 	fi
 	return 0
@@ -340,7 +342,13 @@ crash() {
 }
 # gone PID: every thread exited, files and taps closed (a zombie leader
 # counts: its reaper may be slow)
-gone() { [ -z "$(ls "/proc/$1/task" 2>/dev/null | grep -vx "$1")" ] && [ -z "$(ls "/proc/$1/fd" 2>/dev/null)" ]; }
+gone() {
+	local t
+	for t in "/proc/$1/task"/*; do
+		[ ! -e "$t" ] || [ "${t##*/}" = "$1" ] || return 1
+	done
+	[ -z "$(ls "/proc/$1/fd" 2>/dev/null)" ]
+}
 qc create fs "${GUEST[@]}" --net network=lan >/dev/null
 START=(qc start fs)
 qc start fs
