@@ -423,8 +423,8 @@ QC_PUBLIC int qc_vm_start(
 		ctx, &op, argv, rdir, qc_accel_name(accel), why, &ns, timeout_ms, d, err);
 	if (rc < 0)
 		return rc;
+	qc_fault_step("start:connect");
 	if ((rc = qc_qmp_connect(qmp_path, timeout_ms, &q, err)) < 0 ||
-		(qc_fault_step("start:qmp"), false) ||
 		(!(o && o->paused) &&
 			(rc = qc_qmp_execute(q, "cont", NULL, QMP_TIMEOUT_MS, NULL, err)) < 0)) {
 		qc_error_prefix(err, "VM '%s'", name);
