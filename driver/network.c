@@ -53,7 +53,8 @@ static void sweep_pending(int dfd)
 		size_t len = strlen(e), sfx = strlen(".pending-bridge");
 
 		if (e[0] == '.' && len > sfx + 1 && qc_str_has_suffix(e, ".pending-bridge")) {
-			cleanup_free char *def = qc_xasprintf("%.*s.json", (int) (len - sfx - 1), e + 1);
+			cleanup_free char *def =
+				qc_xasprintf("%.*s.json", (int) (len - sfx - 1), e + 1);
 
 			if (faccessat(dfd, def, F_OK, AT_SYMLINK_NOFOLLOW) == 0)
 				(void) unlinkat(dfd, e, 0);
