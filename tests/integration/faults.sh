@@ -179,14 +179,16 @@ def check(strict, images):
     if strict:
         for b in bridges - {n["bridge"] for n in nets}:
             errors.append("bridge %s belongs to no network" % b)
-    if not lock_free(root + "/networks/lock"):
-        errors.append("networks/lock is held")
+    # every lock file in the root is free, but the monitor.lock of a running VM
+    for d, dirs, files in os.walk(root):
+        for f in files:
+            path = os.path.join(d, f)
+            if (f == "lock" or f.endswith(".lock")) and not lock_free(path):
+                if f == "monitor.lock" and os.path.basename(d) in running:
+                    continue
+                errors.append("lock %s is held" % path)
 
     imgs = (run("image", "list") or {}).get("images", [])
-    if os.path.isdir(root + "/images"):
-        for f in os.listdir(root + "/images"):
-            if f.endswith(".lock") and not lock_free(root + "/images/" + f):
-                errors.append("image lock %s is held" % f)
     if images:
         for i in imgs:
             h = hashlib.sha256(open(i["path"], "rb").read()).hexdigest()
