@@ -56,6 +56,15 @@ static void fault_init(void)
 	}
 }
 
+void qc_fault_reset(void)
+{
+	free(fault_at_name);
+	fault_at_name = NULL;
+	fault_at = fault_count = 0;
+	fault_trace = false;
+	fault_mode = FAULT_UNREAD;
+}
+
 bool qc_fault_active(void)
 {
 	if (fault_mode == FAULT_UNREAD)

@@ -37,6 +37,7 @@ static int run_child(
 		else
 			unsetenv("QEMUCTL_FAULT_TRACE");
 		dup2(ep[1], STDERR_FILENO);
+		qc_fault_reset(); /* CK_FORK=no: an earlier test may have read the environment */
 		for (int i = 1; i <= steps; i++) {
 			qc_fault_stepf("s%d", i);
 			if (write(ok[1], "x", 1) != 1)
