@@ -401,7 +401,7 @@ void qc_pid_killp(pid_t *pid);
 void qc_fault_step(const char *name);
 void qc_fault_stepf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 bool qc_fault_active(void); /* either variable was set */
-void qc_fault_reset(void);  /* unit tests: the next step reads the environment again */
+void qc_fault_reset(void); /* unit tests: the next step reads the environment again */
 /*
  * Remove what interrupted writes left in dirfd: qc_write_atomic's
  * ".BASE.XXXXXX" temp files whose BASE is in bases (NULL: any; the caller
