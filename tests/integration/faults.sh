@@ -384,6 +384,17 @@ for n in $(seq 1 "${#steps[@]}"); do
 	crash fs
 done
 ok "start: ${#steps[@]} kills survived"
+# what finishes an interrupted start also starts a VM started --paused;
+# a VM whose CPUs ran once stays as it is
+qc start --paused fs
+assert_eq "$(vm_state fs)" paused "start --paused"
+expect_fail 1 "VM 'fs' is already running" qc start --paused fs
+qc start fs
+assert_eq "$(vm_state fs)" running "start of a VM whose CPUs never ran starts them"
+qc pause fs
+expect_fail 1 "VM 'fs' is already running" qc start fs
+assert_eq "$(vm_state fs)" paused "start of a paused VM that ran leaves it paused"
+crash fs
 
 # ------------------------------------------------------- stop --force
 qc start fs
