@@ -11,15 +11,21 @@
 #    running or paused has exactly its reported QEMU alive (found in /proc by
 #    its VM directory), a stopped or crashed one has no QEMU and no monitor,
 #    and no QEMU or monitor runs for a VM that is not listed;
-#  - every tap in the namespace is held open by a reported QEMU (fdinfo
-#    "iff:"), no lifecycle, network or image lock is held (flock -n), a
-#    monitor lock only by a running VM;
-#  - every domain.xml parses, every network's bridge exists, every catalog
-#    image matches its SHA-256 and `qemu-img check` is clean.
+#  - every tap in the namespace is held open (fdinfo "iff:") by the QEMU or
+#    the monitor of a VM reported running, no lock file under the root is
+#    held (flock -n) but a running VM's monitor.lock;
+#  - every directory under vms/ is a listed VM whose domain.xml parses,
+#    every network's bridge exists, every catalog image matches its SHA-256
+#    and `qemu-img check` is clean.
+# A claim counts as false only when /proc contradicts it both before and
+# after qemuctl was asked, and for 3 s (a process the killed CLI started,
+# a monitor bringing QEMU up or a guest powering off, may be on its way).
 # Then the retry of the operation succeeds (a retry that says "already
 # running", "already exists" or "does not exist" passes only when list says
-# the same), the result is usable (a started VM runs, not paused; a synced
-# image verifies; a network has exactly one bridge, and net rm removes it),
+# the same), the result is usable (a started VM runs, not paused; a VM
+# holds exactly one lease; a snapshot is listed once and QEMU writes the
+# domain's active layer, no layer is orphaned; a synced image verifies; a
+# network has exactly one bridge, its own, and net rm removes it),
 # and no temp file of any writer is left in the state root: a SIGKILL
 # between a temp file's creation and its rename cannot clean up, so the
 # claim is that the next operation under the same lock removes it.
