@@ -226,5 +226,8 @@ int qc_driver_vm_lock(
 			"VM '%s' is busy: another qemuctl operation holds its lock "
 			"(still held after %d s); retry when it finished",
 			name, timeout_ms / 1000);
+	/* Every writer of the VM's files holds this lock: a killed one's temps can go. */
+	if (rc == 0)
+		(void) qc_sweep_temps(vm_dfd, NULL);
 	return rc;
 }

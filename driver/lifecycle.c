@@ -7,7 +7,9 @@
  */
 #include "config.h"
 
+#include <dirent.h>
 #include <errno.h>
+#include <signal.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -67,6 +69,33 @@ static int check_input_file(const char *what, const char *path, char **ret, stru
 		return qc_error_set(err, QC_ERR_INVALID, "%s '%s': not a regular file", what, path);
 	*ret = TAKE_PTR(abs);
 	return 0;
+}
+
+/*
+ * ".create-NAME.PID", ".define-NAME.PID", ".delete-NAME.PID": the work
+ * directories of a create, define or delete whose process died (SIGKILL,
+ * power loss).  Never visible as VMs; removed by the next create.
+ */
+static void sweep_dead_builds(int vms_dfd)
+{
+	static const char *const kinds[] = {".create-", ".define-", ".delete-"};
+	struct qc_error scratch = {0};
+	struct dirent **ents = NULL;
+	int n = scandirat(vms_dfd, ".", &ents, NULL, NULL);
+
+	for (int i = 0; i < n; i++) {
+		const char *e = ents[i]->d_name, *dot = strrchr(e, '.');
+		long pid = dot && dot != e ? strtol(dot + 1, NULL, 10) : 0;
+		bool ours = false;
+
+		for (size_t k = 0; k < QC_ARRAY_SIZE(kinds); k++)
+			ours |= qc_str_has_prefix(e, kinds[k]);
+		if (ours && pid > 0 && dot[1 + strspn(dot + 1, "0123456789")] == 0 &&
+			kill((pid_t) pid, 0) < 0 && errno == ESRCH)
+			(void) qc_rm_rf_at(vms_dfd, e, &scratch);
+		free(ents[i]);
+	}
+	free(ents);
 }
 
 static int vm_exists(qc_ctx *ctx, const char *name)
@@ -288,10 +317,12 @@ QC_PUBLIC int qc_vm_create(qc_ctx *ctx, const struct qc_vm_create_opts *o, struc
 			o->name, o->name);
 	if ((rc = build_domain(ctx, o, final_dir, d, sizes, err)) < 0)
 		return rc;
+	qc_fault_step("create:validated");
 
 	/* Only now touch the state root. */
 	if ((rc = qc_driver_vms_open(ctx, true, &vms_dfd, err)) < 0)
 		return rc;
+	sweep_dead_builds(vms_dfd);
 	tmp_name = qc_xasprintf(".create-%s.%d", o->name, (int) getpid());
 	tmp_dir = qc_xasprintf("%s/vms/%s", ctx->root, tmp_name);
 	if (mkdirat(vms_dfd, tmp_name, 0700) < 0)
@@ -301,6 +332,7 @@ QC_PUBLIC int qc_vm_create(qc_ctx *ctx, const struct qc_vm_create_opts *o, struc
 		rc = qc_error_errno(err, errno, "open '%s'", tmp_dir);
 		goto fail;
 	}
+	qc_fault_step("create:dir");
 	for (i = 0; i < d->n_disks; i++) {
 		struct qc_disk *dk = &d->disks[i];
 		cleanup_free char *tmp_path = NULL;
@@ -319,6 +351,7 @@ QC_PUBLIC int qc_vm_create(qc_ctx *ctx, const struct qc_vm_create_opts *o, struc
 			qc_error_prefix(err, "VM '%s': disk '%s'", o->name, dk->name);
 			goto fail;
 		}
+		qc_fault_stepf("create:disk %s", dk->name);
 	}
 	if ((rc = qc_driver_firmware_copy(d, tmp_dfd, err)) < 0)
 		goto fail;
@@ -327,16 +360,20 @@ QC_PUBLIC int qc_vm_create(qc_ctx *ctx, const struct qc_vm_create_opts *o, struc
 		goto fail;
 	}
 	leased = true;
+	qc_fault_step("create:leased");
 	if ((rc = qc_driver_seed_build(d, tmp_dfd, ctx->root, NULL, err)) < 0) {
 		qc_error_prefix(err, "VM '%s': seed", o->name);
 		goto fail;
 	}
+	qc_fault_step("create:seed");
 	if ((rc = make_lock_files(tmp_dfd, err)) < 0 ||
 		(rc = qc_domain_save(d, tmp_dfd, QC_VM_DOMAIN, err)) < 0) {
 		qc_error_prefix(err, "VM '%s'", o->name);
 		goto fail;
 	}
+	qc_fault_step("create:domain-xml");
 	qc_driver_summary_save(tmp_dfd, d);
+	qc_fault_step("create:summary");
 	if (renameat2(vms_dfd, tmp_name, vms_dfd, o->name, RENAME_NOREPLACE) < 0) {
 		if (errno == EEXIST || errno == ENOTEMPTY)
 			rc = qc_error_set(err, QC_ERR_EXISTS, "VM '%s' already exists", o->name);
@@ -344,6 +381,7 @@ QC_PUBLIC int qc_vm_create(qc_ctx *ctx, const struct qc_vm_create_opts *o, struc
 			rc = qc_error_errno(err, errno, "rename '%s' to '%s'", tmp_dir, final_dir);
 		goto fail;
 	}
+	qc_fault_step("create:renamed");
 	(void) qc_fsync_dir(vms_dfd, NULL);
 	return 0;
 fail:
@@ -463,8 +501,10 @@ static int remove_vm_dir(qc_ctx *ctx, const char *name, struct qc_error *err)
 
 	if ((rc = qc_driver_vms_open(ctx, false, &vms_dfd, err)) < 0)
 		return rc;
+	sweep_dead_builds(vms_dfd);
 	if (renameat(vms_dfd, name, vms_dfd, tomb) < 0)
 		return qc_error_errno(err, errno, "VM '%s': rename for removal", name);
+	qc_fault_step("delete:renamed");
 	(void) rmdir(rdir);
 	if ((rc = qc_rm_rf_at(vms_dfd, tomb, err)) < 0)
 		return qc_error_prefix(err, "VM '%s'", name);
@@ -507,13 +547,19 @@ QC_PUBLIC int qc_vm_delete(qc_ctx *ctx, const char *name, bool force, struct qc_
 	cleanup_domain struct qc_domain *d = NULL;
 	cleanup_free char *xml = NULL;
 	struct qc_error e2 = {0};
+	cleanup_close int vms_dfd = -1;
 
+	/* A delete killed after its rename left a tomb: this retry removes it. */
+	if (qc_driver_vms_open(ctx, false, &vms_dfd, NULL) == 0 && vms_dfd >= 0)
+		sweep_dead_builds(vms_dfd);
 	if ((rc = lock_stopped(ctx, name, force, &dfd, &lock_fd, err)) < 0)
 		return rc;
+	qc_fault_step("delete:locked");
 	/* Addresses leased in named networks go back; a broken domain.xml does not block delete. */
 	xml = qc_xasprintf("%s/vms/%s/%s", ctx->root, name, QC_VM_DOMAIN);
 	if (qc_domain_load(xml, NULL, NULL, &d, &e2) < 0 ||
 		qc_network_domain_release(ctx, d, &e2) < 0)
 		qc_warn("VM '%s': %s", name, e2.msg);
+	qc_fault_step("delete:released");
 	return remove_vm_dir(ctx, name, err);
 }

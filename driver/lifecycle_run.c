@@ -284,6 +284,7 @@ static int spawn_monitor(qc_ctx *ctx, struct vm_op *op, char **qemu_argv, const 
 	if ((rc = qc_spawn_start(&so, &pid, &mon_pidfd, err)) < 0)
 		return qc_error_prefix(err, "VM '%s': qemuctl-monitor '%s'", op->name, mon);
 	close(TAKE_FD(wfd));
+	qc_fault_step("start:monitor-spawned");
 	/* The first monitor process forks the real one and exits at once: wait
 	 * on its pidfd (no 1 ms polling on the start path), then reap it. */
 	if (mon_pidfd >= 0)
@@ -306,8 +307,10 @@ static int spawn_monitor(qc_ctx *ctx, struct vm_op *op, char **qemu_argv, const 
 		return qc_error_set(err, ETIMEDOUT,
 			"VM '%s': qemuctl-monitor did not report within %d s", op->name,
 			timeout_ms / 1000);
-	if (strncmp(line, "OK ", 3) == 0)
+	if (strncmp(line, "OK ", 3) == 0) {
+		qc_fault_step("start:qemu-up");
 		return 0;
+	}
 	if (strncmp(line, "ERR ", 4) == 0)
 		return qc_error_set(
 			err, QC_ERR_CHILD, "VM '%s': start failed: %s", op->name, line + 4);
@@ -338,6 +341,30 @@ static void abort_run(struct vm_op *op)
 	qc_live_clear(&l);
 }
 
+/*
+ * A VM whose CPUs never ran ("prelaunch": QEMU still waits at -S) was not
+ * started: its start was killed between spawning the monitor and "cont", or
+ * it was started with --paused.  start finishes it.  1 = done, 0 = it does
+ * run (or cannot be asked), < 0 = cont failed.
+ */
+static int finish_prelaunch(struct vm_op *op, struct qc_error *err)
+{
+	cleanup_qmp struct qc_qmp *q = NULL;
+	cleanup_json qc_json *r = NULL;
+	const char *status;
+	int rc;
+
+	if (vm_qmp(op, &q, NULL) < 0 ||
+		qc_qmp_execute(q, "query-status", NULL, QMP_TIMEOUT_MS, &r, NULL) < 0)
+		return 0;
+	status = qc_json_string(qc_json_get(r, "status"));
+	if (!status || strcmp(status, "prelaunch") != 0)
+		return 0;
+	if ((rc = qc_qmp_execute(q, "cont", NULL, QMP_TIMEOUT_MS, NULL, err)) < 0)
+		return qc_error_prefix(err, "VM '%s'", op->name);
+	return 1;
+}
+
 QC_PUBLIC int qc_vm_start(
 	qc_ctx *ctx, const char *name, const struct qc_vm_start_opts *o, struct qc_error *err)
 {
@@ -362,9 +389,13 @@ QC_PUBLIC int qc_vm_start(
 
 	if ((rc = vm_op_begin(ctx, name, lock_ms < 0 ? 0 : lock_ms, &op, err)) < 0)
 		return rc;
-	if (op.live.monitor_alive)
+	qc_fault_step("start:locked");
+	if (op.live.monitor_alive) {
+		if (!(o && o->paused) && (rc = finish_prelaunch(&op, err)) != 0)
+			return rc < 0 ? rc : 0;
 		return qc_error_set(err, QC_ERR_STATE, "VM '%s' is already running (qemu pid %d)",
 			name, (int) op.live.st.qemu_pid);
+	}
 	dir = qc_driver_vm_dir(ctx, name);
 	xml = qc_xasprintf("%s/%s", dir, QC_VM_DOMAIN);
 	if ((rc = qc_domain_load(xml, NULL, NULL, &d, err)) < 0)
@@ -387,6 +418,7 @@ QC_PUBLIC int qc_vm_start(
 	if ((rc = qc_driver_confine_prepare(
 		     ctx->root, d, op.dfd, dir, &cf, &kernel_fd, &initrd_fd, err)) < 0)
 		return qc_error_prefix(err, "VM '%s'", name);
+	qc_fault_step("start:seed");
 	/* Taps and host ports; our copies of the taps close when we return. */
 	if ((rc = qc_network_domain_start(ctx, d, &ns, err)) < 0)
 		return qc_error_prefix(err, "VM '%s'", name);
@@ -396,6 +428,7 @@ QC_PUBLIC int qc_vm_start(
 	rdir = qc_driver_run_dir(ctx, name);
 	if ((rc = prepare_run_dir(ctx, rdir, err)) < 0)
 		return qc_error_prefix(err, "VM '%s'", name);
+	qc_fault_step("start:run-dir");
 	qmp_path = qc_xasprintf("%s/qmp.sock", rdir);
 	/* The monitor makes QEMU's listening sockets and hands them over as fds. */
 	actx.accel = accel;
@@ -420,10 +453,12 @@ QC_PUBLIC int qc_vm_start(
 	if ((rc = qc_build_argv(d, &actx, &argv, err)) < 0)
 		return qc_error_prefix(err, "VM '%s'", name);
 	(void) unlinkat(op.dfd, "kill-requested", 0);
+	qc_fault_step("start:spawn");
 	rc = spawn_monitor(
 		ctx, &op, argv, rdir, qc_accel_name(accel), why, &ns, timeout_ms, d, &x, err);
 	if (rc < 0)
 		return rc;
+	qc_fault_step("start:connect");
 	if ((rc = qc_qmp_connect(qmp_path, timeout_ms, &q, err)) < 0 ||
 		(!(o && o->paused) &&
 			(rc = qc_qmp_execute(q, "cont", NULL, QMP_TIMEOUT_MS, NULL, err)) < 0)) {
@@ -432,6 +467,7 @@ QC_PUBLIC int qc_vm_start(
 		abort_run(&op);
 		return rc;
 	}
+	qc_fault_step("start:cont");
 	return 0;
 }
 
@@ -478,6 +514,7 @@ static int kill_qemu(struct vm_op *op, int mfd, struct qc_error *err)
 	fd = openat(op->dfd, "kill-requested", O_WRONLY | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
 	if (fd >= 0)
 		close(fd);
+	qc_fault_step("stop:kill-requested");
 	pfd = qc_pidfd_open(op->live.st.qemu_pid, NULL);
 	if (pfd >= 0) {
 		(void) qc_pidfd_send_signal(pfd, SIGKILL, NULL);
@@ -503,6 +540,7 @@ static int quit_or_kill(struct vm_op *op, struct qc_qmp *q, int mfd, struct qc_e
 		q = own;
 	if (q) {
 		(void) qc_qmp_execute(q, "quit", NULL, QMP_TIMEOUT_MS, NULL, NULL);
+		qc_fault_step("stop:quit-sent");
 		qc_qmp_close(own);
 		if (wait_monitor(op, mfd, QUIT_WAIT_MS) == 1)
 			return 0;
@@ -514,6 +552,7 @@ static int powerdown(qc_ctx *ctx, struct vm_op *op, struct qc_qmp *q, int mfd, i
 {
 	int64_t start = qc_now_ms(), deadline = qc_deadline_ms(timeout_ms);
 	cleanup_free char *what = qc_xasprintf("waiting for VM '%s' to power off", op->name);
+	unsigned pressed = 0;
 
 	/* A press before the guest's ACPI handler is loaded is lost: press again. */
 	while (qc_time_left_ms(deadline) != 0) {
@@ -527,6 +566,8 @@ static int powerdown(qc_ctx *ctx, struct vm_op *op, struct qc_qmp *q, int mfd, i
 		if (qc_qmp_execute(q, "system_powerdown", NULL, QMP_TIMEOUT_MS, NULL, NULL) < 0 &&
 			qc_qmp_check_alive(q, NULL) < 0)
 			break; /* QEMU went away */
+		if (!pressed++)
+			qc_fault_step("stop:acpi-sent");
 		rc = qc_qmp_wait_event(q, "SHUTDOWN",
 			left < POWERDOWN_EVERY_MS ? left : POWERDOWN_EVERY_MS, &ev, NULL);
 		qc_qmp_event_free(ev);
@@ -535,6 +576,7 @@ static int powerdown(qc_ctx *ctx, struct vm_op *op, struct qc_qmp *q, int mfd, i
 		if (rc != -ETIMEDOUT)
 			break;
 	}
+	qc_fault_step("stop:waiting");
 	return wait_monitor(
 		op, mfd, qc_time_left_ms(deadline) > 0 ? qc_time_left_ms(deadline) + 2000 : 2000);
 }
@@ -551,6 +593,7 @@ QC_PUBLIC int qc_vm_stop(
 		return rc;
 	if ((rc = need_running(&op, err)) < 0)
 		return rc;
+	qc_fault_step("stop:locked");
 	mfd = monitor_pidfd(&op);
 	if (!force && vm_qmp(&op, &q, NULL) == 0 &&
 		powerdown(ctx, &op, q, mfd, timeout_ms > 0 ? timeout_ms : STOP_TIMEOUT_MS) == 1)

@@ -39,6 +39,31 @@ static void netdef_clearp(struct qc_netdef *n)
 }
 #define cleanup_netdef __attribute__((cleanup(netdef_clearp)))
 
+/*
+ * ".NAME.pending-bridge" of a net create killed after NAME.json was written
+ * (see pending_write): the definition has the bridge, the note can go.
+ */
+static void sweep_pending(int dfd)
+{
+	struct dirent **ents = NULL;
+	int n = scandirat(dfd, ".", &ents, NULL, NULL);
+
+	for (int i = 0; i < n; i++) {
+		const char *e = ents[i]->d_name;
+		size_t len = strlen(e), sfx = strlen(".pending-bridge");
+
+		if (e[0] == '.' && len > sfx + 1 && qc_str_has_suffix(e, ".pending-bridge")) {
+			cleanup_free char *def =
+				qc_xasprintf("%.*s.json", (int) (len - sfx - 1), e + 1);
+
+			if (faccessat(dfd, def, F_OK, AT_SYMLINK_NOFOLLOW) == 0)
+				(void) unlinkat(dfd, e, 0);
+		}
+		free(ents[i]);
+	}
+	free(ents);
+}
+
 /* Open (creating when asked) <root>/networks and take its lock. */
 int qc_netdir_open(
 	qc_ctx *ctx, bool create, int lock_op, int *ret_dfd, int *ret_lock, struct qc_error *err)
@@ -62,6 +87,11 @@ int qc_netdir_open(
 	if (ret_lock && (r = qc_lock_open(
 				 dfd, "lock", lock_op, LOCK_TIMEOUT_MS, "networks", &lfd, err)) < 0)
 		return r;
+	/* Every write here holds the lock: temp files of a killed writer can go. */
+	if (ret_lock && lock_op == LOCK_EX) {
+		(void) qc_sweep_temps(dfd, NULL);
+		sweep_pending(dfd);
+	}
 	*ret_dfd = TAKE_FD(dfd);
 	if (ret_lock)
 		*ret_lock = TAKE_FD(lfd);
@@ -271,6 +301,41 @@ void qc_network_default_bridge(const char *name, char out[16])
 
 /* ------------------------------------------------------- net create / rm */
 
+/*
+ * networks/.NAME.pending-bridge: "net create NAME" is making this bridge.  Written
+ * before the bridge, removed once NAME.json records it, so a create killed
+ * in between leaves a bridge that the retry recognises as its own (and
+ * 'net rm' then removes) instead of adopting it as a foreign one.
+ */
+static char *pending_file(const char *name)
+{
+	return qc_xasprintf(".%s.pending-bridge", name);
+}
+
+static int pending_write(int dfd, const char *name, const char *bridge, struct qc_error *err)
+{
+	cleanup_free char *f = pending_file(name);
+	cleanup_free char *line = qc_xasprintf("%s\n", bridge);
+
+	return qc_write_atomic(dfd, f, line, strlen(line), 0600, err);
+}
+
+static bool pending_is(int dfd, const char *name, const char *bridge)
+{
+	cleanup_free char *f = pending_file(name);
+	cleanup_free char *text = NULL;
+	cleanup_free char *line = qc_xasprintf("%s\n", bridge);
+
+	return qc_read_file(dfd, f, 4096, &text, NULL, NULL) == 0 && strcmp(text, line) == 0;
+}
+
+static void pending_drop(int dfd, const char *name)
+{
+	cleanup_free char *f = pending_file(name);
+
+	(void) unlinkat(dfd, f, 0);
+}
+
 QC_PUBLIC int qc_network_create(
 	qc_ctx *ctx, const struct qc_network_create_opts *o, struct qc_error *err)
 {
@@ -333,6 +398,7 @@ QC_PUBLIC int qc_network_create(
 		qc_netdef_clear(&other);
 	}
 
+	qc_fault_step("net:locked");
 	n.name = qc_xstrdup(o->name);
 	n.bridge = qc_xstrdup(bridge);
 	n.mtu = o->mtu;
@@ -367,20 +433,31 @@ QC_PUBLIC int qc_network_create(
 				o->name, bridge, info.kind[0] ? info.kind : "none");
 		if ((r = qc_net_link_ensure_addr_up(nl, bridge, &gw, err)) < 0)
 			return qc_error_prefix(err, "network '%s'", o->name);
-		n.bridge_created = false;
-		n.gateway_added = r > 0;
+		/* A bridge our own killed create made (its intent file says so) stays ours. */
+		n.bridge_created = pending_is(dfd, o->name, bridge);
+		n.gateway_added = r > 0 || n.bridge_created;
 	} else {
-		if ((r = qc_net_bridge_create(nl, bridge, o->mtu, &gw, err)) < 0)
+		/* Written first: a create killed after the bridge exists is known by it. */
+		if ((r = pending_write(dfd, o->name, bridge, err)) < 0)
 			return qc_error_prefix(err, "network '%s'", o->name);
+		qc_fault_step("net:intent-written");
+		if ((r = qc_net_bridge_create(nl, bridge, o->mtu, &gw, err)) < 0) {
+			pending_drop(dfd, o->name);
+			return qc_error_prefix(err, "network '%s'", o->name);
+		}
 		n.bridge_created = true;
+		qc_fault_step("net:bridge-created");
 	}
 	if ((r = save_def(dfd, &n, err)) < 0) {
 		if (n.bridge_created)
 			(void) qc_net_bridge_delete(nl, bridge, &scratch);
 		else if (n.gateway_added)
 			(void) qc_net_link_del_addr(nl, bridge, &gw, &scratch);
+		pending_drop(dfd, o->name);
 		return qc_error_prefix(err, "network '%s'", o->name);
 	}
+	qc_fault_step("net:defined");
+	pending_drop(dfd, o->name);
 	return 0;
 }
 

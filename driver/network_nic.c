@@ -6,6 +6,7 @@
 #include "config.h"
 
 #include <arpa/inet.h>
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <netinet/in.h>
@@ -247,6 +248,44 @@ static int cache_get(int dfd, struct qc_netdef **defs, size_t *n, const char *na
 	return 0;
 }
 
+/*
+ * A lease whose VM was never created: its create was killed after the
+ * lease was written and before the VM's directory was renamed into place.
+ * The owner has neither vms/OWNER nor a vms/.create-OWNER.* work directory
+ * other than this process's own (the create that runs this removed those of
+ * dead processes; its own lease has another key, the new UUID).  Dropped so
+ * the address (maybe a fixed ip=) is free for the retry.  Networks lock held.
+ */
+static void drop_orphan_leases(qc_ctx *ctx, struct qc_netdef *net)
+{
+	cleanup_free char *vms = qc_xasprintf("%s/vms", qc_ctx_root(ctx));
+	cleanup_strvec struct qc_strv gone = {0};
+	struct dirent **ents = NULL;
+	int n = scandir(vms, &ents, NULL, NULL);
+
+	for (size_t i = 0; n >= 0 && i < net->ipam.n_leases; i++) {
+		const char *owner = net->ipam.leases[i].owner;
+		cleanup_free char *pfx = NULL, *self = NULL;
+		bool live = false;
+
+		if (!owner || qc_validate_name("VM", owner, NULL) < 0)
+			continue;
+		pfx = qc_xasprintf(".create-%s.", owner);
+		self = qc_xasprintf("%s%d", pfx, (int) getpid());
+		for (int k = 0; k < n && !live; k++)
+			live = !strcmp(ents[k]->d_name, owner) ||
+			       (qc_str_has_prefix(ents[k]->d_name, pfx) &&
+				       strcmp(ents[k]->d_name, self) != 0);
+		if (!live)
+			qc_strv_push(&gone, net->ipam.leases[i].key);
+	}
+	for (size_t i = 0; i < gone.n; i++)
+		(void) qc_net_ipam_release(&net->ipam, gone.v[i]);
+	for (int k = 0; k < n; k++)
+		free(ents[k]);
+	free(ents);
+}
+
 static void cache_free(struct qc_netdef *defs, size_t n)
 {
 	for (size_t i = 0; i < n; i++)
@@ -291,6 +330,7 @@ int qc_network_domain_create(qc_ctx *ctx, struct qc_domain *d, struct qc_error *
 			continue;
 		if ((r = cache_get(dfd, &defs, &n_defs, nic->network, &net, err)) < 0)
 			goto out_prefix;
+		drop_orphan_leases(ctx, net);
 		if (nic->ip && *nic->ip) {
 			struct qc_net_cidr c = {0};
 
@@ -619,6 +659,7 @@ int qc_network_domain_start(
 			goto fail;
 		if ((r = open_tap(ctx, nl, d, i, st.tap_names[i], &st.tap_fds[i], err)) < 0)
 			goto fail_nic;
+		qc_fault_stepf("start:tap %s", st.tap_names[i]);
 	}
 	for (size_t k = 0; k < n_socks; k++)
 		close(socks[k]);

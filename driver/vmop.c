@@ -89,6 +89,7 @@ void qc_vmop_test_hold(struct qc_vmop *op, const char *point)
 	const char *env = getenv("QEMUCTL_TEST_HOLD");
 	cleanup_free char *f = NULL;
 
+	qc_fault_stepf("%s", point);
 	if (!env || strcmp(env, point) != 0)
 		return;
 	f = qc_xasprintf(".hold-%s", point);

@@ -310,6 +310,7 @@ int qc_net_bridge_create(struct qc_net_nl *nl, const char *name, unsigned mtu,
 	/* NLM_F_EXCL: a link made by someone else in between is not ours to adopt. */
 	if ((r = rtnl_link_add(nl->sk, br, NLM_F_CREATE | NLM_F_EXCL)) < 0)
 		return qc_net_nl_error(err, r, "bridge '%s': create", name);
+	qc_fault_step("net:bridge-added");
 	if ((r = qc_net_link_ensure_addr_up(nl, name, addr, err)) < 0) {
 		(void) qc_net_link_delete(nl, name, &scratch);
 		return qc_error_prefix(err, "bridge '%s'", name);

@@ -100,6 +100,14 @@ static void remove_stale_temps(int dfd, const char *name)
 		if (qc_str_has_prefix(e->d_name, prefix))
 			(void) unlinkat(dfd, e->d_name, 0);
 	closedir(d);
+	{
+		/* qc_write_atomic's temps of this name's files (a killed sync or import) */
+		cleanup_free char *json = qc_xasprintf("%s.json", name);
+		cleanup_free char *tag = qc_xasprintf(".%s.part.sha256", name);
+		const char *const bases[] = {json, tag, NULL};
+
+		(void) qc_sweep_temps(dfd, bases);
+	}
 }
 
 static const char *jstr(const qc_json *j, const char *key)
@@ -322,6 +330,7 @@ int qc_catalog_commit(int dfd, const char *root, const char *tmp_name, struct qc
 	if (renameat(dfd, tmp_name, dfd, qname) < 0)
 		return qc_error_errno(
 			err, errno, "image '%s': rename into the catalog", meta->name);
+	qc_fault_step("catalog:renamed");
 	if ((r = qc_write_atomic(dfd, jname, json, strlen(json), 0644, err)) < 0) {
 		(void) unlinkat(dfd, qname, 0);
 		return qc_error_prefix(err, "image '%s'", meta->name);

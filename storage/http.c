@@ -376,6 +376,8 @@ static size_t write_cb(char *ptr, size_t size, size_t nmemb, void *opaque)
 		done += (size_t) w;
 		x->offset += (uint64_t) w;
 	}
+	if (x->offset - n == x->start_offset) /* the first bytes of this attempt are on disk */
+		qc_fault_step("sync:part-written");
 	/* Wake the hasher per few MiB, not per packet: fewer context switches. */
 	if (x->offset - x->published >= PUBLISH_EVERY) {
 		hasher_publish(x->h, x->offset);

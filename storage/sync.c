@@ -130,6 +130,7 @@ int qc_sync_image(const char *root, const struct qc_sync_opts *o, struct qc_imag
 		qc_error_prefix(err, "%s:%s from %s", ref.distro, ref.release, stream);
 		goto out;
 	}
+	qc_fault_step("sync:index-fetched");
 	name = o->name ? qc_xstrdup(o->name)
 		       : qc_xasprintf("%s-%s", item.release, qc_storage_arch_debian(arch));
 	if ((r = qc_validate_name("image", name, err)) < 0)
@@ -145,8 +146,11 @@ int qc_sync_image(const char *root, const struct qc_sync_opts *o, struct qc_imag
 		if ((r = qc_catalog_lock(dfd, name, o->lock_timeout_ms, &lock, err)) < 0)
 			goto out;
 	}
+	/* What a sync or import of this name that was killed left (we hold the lock). */
+	qc_catalog_clean_temps(dfd, name);
 	if (qc_catalog_get(aroot, name, &have, NULL) == 0) {
 		if (have->sha256 && strcmp(have->sha256, item.sha256) == 0) {
+			drop_part(dfd, name); /* of a sync killed after its commit */
 			if (ret_fresh)
 				*ret_fresh = false;
 			if (ret)
@@ -161,7 +165,7 @@ int qc_sync_image(const char *root, const struct qc_sync_opts *o, struct qc_imag
 		qc_info("image '%s': replacing version %s with %s", name,
 			have->version ? have->version : "(unknown)", item.version);
 	}
-	qc_catalog_clean_temps(dfd, name);
+	qc_fault_step("sync:checked");
 
 	part = qc_xasprintf("%s.part", name);
 	part_path = qc_xasprintf("%s/images/%s", aroot, part);
@@ -172,6 +176,7 @@ int qc_sync_image(const char *root, const struct qc_sync_opts *o, struct qc_imag
 		qc_error_prefix(err, "image '%s'", name);
 		goto out;
 	}
+	qc_fault_step("sync:part-prepared");
 	url = join_url(stream, item.path);
 	ho.progress = o->progress;
 	ho.opaque = o->opaque;
@@ -190,6 +195,7 @@ int qc_sync_image(const char *root, const struct qc_sync_opts *o, struct qc_imag
 			name, url, hex, item.sha256);
 		goto out;
 	}
+	qc_fault_step("sync:verified");
 
 	/* Verified against the index: now qemu-img may look at it. */
 	if ((r = qc_img_info(part_path, NULL, false, &info, err)) < 0) {
@@ -220,6 +226,7 @@ int qc_sync_image(const char *root, const struct qc_sync_opts *o, struct qc_imag
 			goto out;
 		}
 		part_moved = true;
+		qc_fault_step("sync:part-renamed");
 		final = conv;
 	} else if (qc_img_format_importable(info->chain[0].format)) {
 		if ((r = qc_img_convert(
@@ -227,6 +234,7 @@ int qc_sync_image(const char *root, const struct qc_sync_opts *o, struct qc_imag
 			qc_error_prefix(err, "image '%s'", name);
 			goto out;
 		}
+		qc_fault_step("sync:converted");
 		final = conv;
 	} else {
 		r = qc_error_set(err, QC_ERR_INVALID,
@@ -256,6 +264,7 @@ int qc_sync_image(const char *root, const struct qc_sync_opts *o, struct qc_imag
 		(void) unlinkat(dfd, conv, 0);
 		goto out;
 	}
+	qc_fault_step("sync:committed");
 	drop_part(dfd, name);
 	if (ret_fresh)
 		*ret_fresh = true;

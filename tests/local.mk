@@ -20,3 +20,7 @@ include tests/slow.mk
 # Confinement: QEMU as an unprivileged user (driver/confine.c); needs root.
 TESTS += tests/integration/confine.sh
 EXTRA_DIST += tests/integration/confine.sh
+
+# SIGKILL of the CLI at every fault step (util/fault.c) of create, start, stop, ...
+dist_noinst_SCRIPTS += tests/integration/faults.sh
+TESTS += tests/integration/faults.sh

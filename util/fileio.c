@@ -147,6 +147,7 @@ int qc_write_atomic(
 		qc_error_prefix(err, "'%s'", name);
 		goto fail;
 	}
+	qc_fault_stepf("write-tmp %s", name);
 	/* commit_temp closes fd whatever happens. */
 	if ((r = commit_temp(dirfd, tmp, fd, name, err)) < 0)
 		goto fail;
@@ -511,6 +512,7 @@ int qc_copy_file(
 			goto fail;
 		}
 	}
+	qc_fault_stepf("copy-tmp %s", dst_name);
 	if ((r = commit_temp(dst_dirfd, tmp, out, dst_name, err)) < 0)
 		goto fail;
 	return 0;

@@ -410,4 +410,29 @@ void qc_pid_killp(pid_t *pid);
 #define cleanup_pid __attribute__((cleanup(qc_pid_killp)))
 #define TAKE_PID(pid) TAKE_FD(pid)
 
+/* ---------------------------------------------------------- fault steps */
+
+/*
+ * Fault injection (util/fault.c), for tests only.  Every state-changing
+ * point of an operation calls qc_fault_step("op:what").  With
+ * QEMUCTL_FAULT_AT=N in the environment the process SIGKILLs itself at the
+ * N-th step (QEMUCTL_FAULT_AT=NAME: at the first step of that name); with
+ * QEMUCTL_FAULT_TRACE=1 each step writes "qemuctl: fault-step N NAME" to
+ * stderr (the one exception to "nothing below the CLI prints").  The
+ * environment is read at the first step and both variables are then
+ * removed, so spawned children never inherit them.  Unset: one branch.
+ */
+void qc_fault_step(const char *name);
+void qc_fault_stepf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+bool qc_fault_active(void); /* either variable was set */
+void qc_fault_reset(void); /* unit tests: the next step reads the environment again */
+/*
+ * Remove what interrupted writes left in dirfd: qc_write_atomic's
+ * ".BASE.XXXXXX" temp files whose BASE is in bases (NULL: any; the caller
+ * must hold the lock every writer of those files holds), and temp files
+ * named after a process that no longer exists (".BASE.PID.tmp",
+ * ".BASE.tmp-PID...").  Returns how many were removed.
+ */
+int qc_sweep_temps(int dirfd, const char *const *bases);
+
 #endif

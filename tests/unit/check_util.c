@@ -616,6 +616,7 @@ int main(void)
 	srunner_add_suite(sr, util_file_suite());
 	srunner_add_suite(sr, util_spawn_suite());
 	srunner_add_suite(sr, util_json_suite());
+	srunner_add_suite(sr, util_fault_suite());
 	srunner_run_all(sr, CK_NORMAL);
 	failed = srunner_ntests_failed(sr);
 	srunner_free(sr);

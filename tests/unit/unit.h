@@ -72,5 +72,6 @@ Suite *util_suite(void);
 Suite *util_spawn_suite(void);
 Suite *util_json_suite(void);
 Suite *util_file_suite(void);
+Suite *util_fault_suite(void);
 
 #endif

@@ -1,0 +1,199 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * Fault injection for tests: named steps at every state-changing point of
+ * create, start, stop, image sync, net create...  A process-wide counter
+ * numbers them.  QEMUCTL_FAULT_AT=N makes the process SIGKILL itself at step
+ * N (QEMUCTL_FAULT_AT=NAME: at the first step of that name), so a test can
+ * kill the CLI at each step in turn and check that nothing is left half
+ * done.  QEMUCTL_FAULT_TRACE=1 writes "qemuctl: fault-step N NAME" to stderr
+ * at every step: the only output below driver/cli/, and only on request.
+ *
+ * The environment is read once, at the first step, and both variables are
+ * then removed from it, so the processes this one spawns (qemuctl-monitor,
+ * which links the same code) count nothing and are never killed by a fault
+ * meant for the CLI.  With neither variable set a step costs one branch.
+ */
+#include "config.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "util/util.h"
+
+static enum { FAULT_UNREAD, FAULT_OFF, FAULT_ON } fault_mode;
+static unsigned long fault_count, fault_at;
+static char *fault_at_name;
+static bool fault_trace;
+
+static void fault_init(void)
+{
+	const char *at = getenv("QEMUCTL_FAULT_AT");
+	const char *trace = getenv("QEMUCTL_FAULT_TRACE");
+
+	fault_mode = FAULT_OFF;
+	if (at && *at) {
+		char *end = NULL;
+		unsigned long n = strtoul(at, &end, 10);
+
+		if (end && *end == '\0' && at[0] >= '0' && at[0] <= '9')
+			fault_at = n; /* 0: never */
+		else
+			fault_at_name = qc_xstrdup(at);
+		fault_mode = FAULT_ON;
+	}
+	if (trace && *trace && strcmp(trace, "0") != 0) {
+		fault_trace = true;
+		fault_mode = FAULT_ON;
+	}
+	if (fault_mode == FAULT_ON) {
+		(void) unsetenv("QEMUCTL_FAULT_AT");
+		(void) unsetenv("QEMUCTL_FAULT_TRACE");
+	}
+}
+
+void qc_fault_reset(void)
+{
+	free(fault_at_name);
+	fault_at_name = NULL;
+	fault_at = fault_count = 0;
+	fault_trace = false;
+	fault_mode = FAULT_UNREAD;
+}
+
+bool qc_fault_active(void)
+{
+	if (fault_mode == FAULT_UNREAD)
+		fault_init();
+	return fault_mode == FAULT_ON;
+}
+
+void qc_fault_step(const char *name)
+{
+	unsigned long n;
+
+	if (!qc_fault_active())
+		return;
+	n = ++fault_count;
+	if (fault_trace) {
+		char line[256];
+		int len = snprintf(line, sizeof(line), "qemuctl: fault-step %lu %s\n", n, name);
+
+		if (len > (int) sizeof(line) - 1)
+			len = (int) sizeof(line) - 1;
+		if (len > 0)
+			(void) !write(STDERR_FILENO, line, (size_t) len);
+	}
+	if ((fault_at && n == fault_at) || (fault_at_name && strcmp(fault_at_name, name) == 0)) {
+		(void) kill(getpid(), SIGKILL);
+		for (;;)
+			pause(); /* SIGKILL is on its way */
+	}
+}
+
+void qc_fault_stepf(const char *fmt, ...)
+{
+	char name[160];
+	va_list ap;
+
+	if (!qc_fault_active())
+		return;
+	va_start(ap, fmt);
+	vsnprintf(name, sizeof(name), fmt, ap);
+	va_end(ap);
+	qc_fault_step(name);
+}
+
+/* ------------------------------------------ what a killed process left */
+
+static bool pid_gone(const char *digits, size_t n)
+{
+	char buf[16];
+	long pid;
+
+	if (n == 0 || n >= sizeof(buf))
+		return false;
+	memcpy(buf, digits, n);
+	buf[n] = 0;
+	pid = strtol(buf, NULL, 10);
+	return pid > 0 && kill((pid_t) pid, 0) < 0 && errno == ESRCH;
+}
+
+/*
+ * ".NAME.PID.tmp", ".NAME.tmp-PID...", ".tmp-PID-NAME": 1 when PID no longer
+ * exists, 0 when it does or the name carries no pid.
+ */
+static int pid_temp_dead(const char *e)
+{
+	size_t len = strlen(e), i;
+	const char *p;
+
+	if (len > 5 && strcmp(e + len - 4, ".tmp") == 0) {
+		i = len - 4;
+		while (i > 0 && e[i - 1] >= '0' && e[i - 1] <= '9')
+			i--;
+		if (i > 1 && e[i - 1] == '.' && i < len - 4)
+			return pid_gone(e + i, len - 4 - i);
+	}
+	for (p = strstr(e, "tmp-"); p; p = strstr(p + 1, "tmp-")) {
+		if (p[-1] != '.')
+			continue;
+		i = strspn(p + 4, "0123456789");
+		if (i)
+			return pid_gone(p + 4, i);
+	}
+	return 0;
+}
+
+/* ".BASE.XXXXXX" as qc_write_atomic names its temp files: the BASE, or NULL. */
+static char *atomic_temp_base(const char *e)
+{
+	size_t len = strlen(e);
+
+	if (len < 9 || e[0] != '.' || e[len - 7] != '.')
+		return NULL;
+	for (size_t i = len - 6; i < len; i++)
+		if (!((e[i] >= 'a' && e[i] <= 'z') || (e[i] >= 'A' && e[i] <= 'Z') ||
+			    (e[i] >= '0' && e[i] <= '9')))
+			return NULL;
+	return qc_xstrndup(e + 1, len - 8);
+}
+
+int qc_sweep_temps(int dirfd, const char *const *bases)
+{
+	int dfd2 = fcntl(dirfd, F_DUPFD_CLOEXEC, 3), n = 0;
+	struct dirent *e;
+	DIR *d;
+
+	if (dfd2 < 0)
+		return 0;
+	d = fdopendir(dfd2);
+	if (!d) {
+		close(dfd2);
+		return 0;
+	}
+	/* The dup shares dirfd's offset: an earlier readdir may have left it at the end. */
+	rewinddir(d);
+	while ((e = readdir(d))) {
+		cleanup_free char *base = NULL;
+		bool drop = false;
+
+		if (e->d_name[0] != '.' || e->d_type == DT_DIR)
+			continue;
+		if (pid_temp_dead(e->d_name) == 1) {
+			drop = true;
+		} else if ((base = atomic_temp_base(e->d_name))) {
+			drop = !bases;
+			for (size_t i = 0; bases && bases[i]; i++)
+				drop |= strcmp(bases[i], base) == 0;
+		}
+		if (drop && unlinkat(dirfd, e->d_name, 0) == 0)
+			n++;
+	}
+	closedir(d);
+	return n;
+}
