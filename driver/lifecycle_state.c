@@ -444,9 +444,23 @@ QC_PUBLIC int qc_vm_console_open(qc_ctx *ctx, const char *name, int *ret_fd, str
 	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
 	if (fd < 0)
 		return qc_error_errno(err, errno, "socket");
-	if (connect(fd, (struct sockaddr *) &sa, sizeof(sa)) < 0)
-		return qc_error_errno(
-			err, errno, "VM '%s': console socket '%s'", name, sa.sun_path);
+	if (connect(fd, (struct sockaddr *) &sa, sizeof(sa)) < 0) {
+		int e = errno;
+
+		/* Stopped between the liveness check and the connect: say so. */
+		if (qc_lock_is_held(dfd, QC_VM_MONITOR_LOCK) != 1)
+			return qc_error_set(err, QC_ERR_STATE,
+				"VM '%s' is not running (it stopped just now); the last output is "
+				"in 'qemuctl log %s'",
+				name, name);
+		/* Its monitor is alive but not (or no longer) serving the console. */
+		if (e == ENOENT || e == ECONNREFUSED)
+			return qc_error_set(err, QC_ERR_STATE,
+				"VM '%s' is starting or stopping: its console is not available; "
+				"try again in a moment",
+				name);
+		return qc_error_errno(err, e, "VM '%s': console socket '%s'", name, sa.sun_path);
+	}
 	*ret_fd = TAKE_FD(fd);
 	return 0;
 }
