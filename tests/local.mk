@@ -12,3 +12,7 @@ guest:
 	$(top_srcdir)/tests/guest/build-guest --arch x86_64 --out $(abs_top_builddir)/tests/guest/cache/x86_64
 include tests/fuzz/local.mk
 include tests/slow.mk
+
+# Issue 9 item 2: parallel CLI processes on shared VMs and a network (root, netns).
+dist_noinst_SCRIPTS += tests/integration/concurrency.sh
+TESTS += tests/integration/concurrency.sh

@@ -1,0 +1,409 @@
+#!/bin/bash
+# Concurrency (issue 9 item 2), as root in a private network namespace:
+#   1. soak: one named network and 8 tiny guests (some with an overlay on a
+#      catalog image and a data disk); 16 workers run random operations on
+#      random VMs for QC_SOAK_SECONDS (default 25): start, stop (ACPI and
+#      --force), destroy, info, list, dumpxml, define of an edited XML,
+#      snapshot create/rm, resize, attach/detach of disks and NICs,
+#      autostart on/off, net list, log, console, wait, delete + re-create.
+#      Every operation must exit 0 or 1 (never 2, a signal, a hang past its
+#      timeout, or a sanitizer report) and every exit 1 must carry a known,
+#      clean refusal.  Afterwards: list/info agree with the QEMU processes,
+#      one lease per defined NIC with no duplicate address, no tap of a
+#      stopped VM, no held lock, no temp file, every domain.xml parses, every
+#      qcow2 passes qemu-img check, every VM starts and stops again.
+#   2. 20 VMs started by 20 parallel `qemuctl start`: all exit 0 and run,
+#      then 20 parallel stops; no QEMU left.
+# The op counts (total, done, refused per kind) are printed at the end.
+if [ -z "${QC_NET_IN_NETNS:-}" ]; then
+	if [ "$(id -u)" -ne 0 ]; then
+		echo "[concurrency] SKIP: needs root for a private network namespace and taps"
+		exit 77
+	fi
+	: "${QC_SRCDIR:=$(cd "$(dirname "$0")/../.." && pwd)}"
+	: "${QC_BUILDDIR:=$PWD}"
+	: "${QC_GUEST_CACHE:=$QC_BUILDDIR/tests/guest/cache}"
+	export QC_SRCDIR QC_BUILDDIR QC_GUEST_CACHE
+	"$QC_SRCDIR/tests/guest/build-guest" --arch x86_64 --out "$QC_GUEST_CACHE/x86_64" >/dev/null ||
+		{ echo "[concurrency] FAIL: building the x86_64 test guest failed"; exit 1; }
+	QC_NET_IN_NETNS=1 exec unshare -n "$BASH" "$0" "$@"
+fi
+
+# shellcheck source=tests/integration/lib.sh
+. "$(dirname "$0")/lib.sh"
+need_guest x86_64
+ip link set lo up
+
+T0=$SECONDS
+at() { log "at $((SECONDS - T0))s: $*"; }
+SOAK=${QC_SOAK_SECONDS:-25}
+WORKERS=${QC_SOAK_WORKERS:-16}
+NVMS=8
+NPAR=${QC_PARALLEL_VMS:-20}
+G=(--kernel "$GUEST_KERNEL" --initrd "$GUEST_INITRD" --append "$GUEST_APPEND" --memory 128M --cpus 1)
+taps() { ip -br link | awk '{print $1}' | grep -E '^qc[0-9a-f]{8}n[0-9]+' || true; }
+# qemu_procs: "pid vmdir" of every QEMU whose monitor (its parent) runs a VM under $ROOT
+qemu_procs() {
+	local p pid ppid cmd pcmd
+	for p in /proc/[0-9]*; do
+		pid=${p#/proc/}
+		cmd=$(tr '\0' ' ' 2>/dev/null <"$p/cmdline") || continue
+		case "$cmd" in
+		qemu-system-* | */qemu-system-*) ;;
+		*) continue ;;
+		esac
+		ppid=$(awk '{print $4}' 2>/dev/null <"$p/stat") || continue
+		pcmd=$(tr '\0' ' ' 2>/dev/null <"/proc/$ppid/cmdline") || continue
+		grep -qF -- "--vm-dir $ROOT/vms/" <<<"$pcmd" || continue
+		echo "$pid $(grep -oE -- "--vm-dir $ROOT/vms/[^/ ]+" <<<"$pcmd" | cut -d' ' -f2)"
+	done
+}
+
+# ---- setup: catalog image, network, 8 VMs -----------------------------------
+qemu-img convert -O qcow2 "$GUEST_ROOT" "$SCRATCH/base.qcow2"
+qc image import base "$SCRATCH/base.qcow2" >/dev/null
+qc net create lan --subnet 10.77.0.0/24 >/dev/null
+mkargs() { # mkargs NAME: A=(create options): v0-v3 overlay on the catalog image (v0, v1 + a data disk)
+	case "$1" in
+	v0 | v1) A=("${G[@]}" --image base --disk 8M --net network=lan) ;;
+	v2 | v3) A=("${G[@]}" --image base --net network=lan) ;;
+	*) A=("${G[@]}" --net network=lan) ;;
+	esac
+}
+for i in $(seq 0 $((NVMS - 1))); do
+	mkargs "v$i"
+	qc create "v$i" "${A[@]}" >/dev/null
+done
+ok "network lan and $NVMS VMs created"
+
+at "setup done"
+# ---- 1. the soak ------------------------------------------------------------
+KINDS="start start destroy stopforce stop info info list dumpxml define snapcreate snaprm resize
+	attachdisk detachdisk attachnet detachnet autostart autostartoff netlist log console wait
+	recreate"
+read -r -a KINDV <<<"$(echo $KINDS)"
+end=$((SECONDS + SOAK))
+
+# op KIND TIMEOUT ARGS...: run qemuctl, log "KIND<TAB>rc<TAB>stderr" in $wlog
+op() {
+	local kind="$1" t="$2" rc=0
+	shift 2
+	timeout -k 5 "$t" "$QC" --root "$ROOT" "$@" >"$wdir/out" 2>"$wdir/err" </dev/null || rc=$?
+	printf '%s\t%d\t%s\t%s\n' "$kind" "$rc" "$*" "$(tr '\n\t' '  ' <"$wdir/err" | head -c 600)" >>"$wlog"
+	return "$rc"
+}
+
+worker() {
+	local w="$1" k vm x A
+	set +e +o pipefail # a refused op or an empty pick is part of the game
+	wdir="$SCRATCH/w$w"
+	wlog="$wdir/log"
+	mkdir -p "$wdir"
+	: >"$wlog"
+	RANDOM=$((w * 7919 + $$))
+	while [ "$SECONDS" -lt "$end" ]; do
+		k=${KINDV[RANDOM % ${#KINDV[@]}]}
+		vm="v$((RANDOM % NVMS))"
+		case "$k" in
+		start) op start 60 start "$vm" || true ;;
+		destroy) op destroy 30 destroy "$vm" || true ;;
+		stopforce) op stopforce 30 stop "$vm" --force || true ;;
+		stop) op stop 30 stop "$vm" --timeout 2 || true ;;
+		info) op info 20 info "$vm" || true ;;
+		list) op list 30 list || true ;;
+		dumpxml) op dumpxml 20 dumpxml "$vm" || true ;;
+		define) # only on the kernel-only VMs that no other op reshapes
+			vm="v$((6 + RANDOM % 2))"
+			op dumpxml 20 dumpxml "$vm" || continue
+			sed -E "s#<memory unit='([A-Za-z]+)'>[0-9]+<#<memory unit='KiB'>$(((64 + RANDOM % 4 * 8) * 1024))<#" \
+				"$wdir/out" >"$wdir/edit.xml"
+			op define 40 define "$wdir/edit.xml" || true
+			;;
+		snapcreate)
+			vm="v$((RANDOM % 4))"
+			op snapcreate 60 snapshot create "$vm" "s$RANDOM" || true
+			;;
+		snaprm)
+			vm="v$((RANDOM % 4))"
+			op snaplist 20 snapshot list "$vm" || continue
+			x=$(awk 'NR > 1 && $1 ~ /^s[0-9]+$/ {print $1}' "$wdir/out" | shuf -n 1)
+			[ -n "$x" ] && { op snaprm 60 snapshot rm "$vm" "$x" || true; }
+			;;
+		resize)
+			vm="v$((RANDOM % 4))"
+			op resize 60 resize "$vm" disk0 +1M || true
+			;;
+		attachdisk)
+			vm="v$((RANDOM % 6))"
+			op attachdisk 60 attach-disk "$vm" 4M || true
+			;;
+		detachdisk)
+			vm="v$((RANDOM % 6))"
+			op info 20 --json info "$vm" || continue
+			# only stopped: a guest still booting does not release a device (30 s wait)
+			grep -q '"state": "stopped"' "$wdir/out" || continue
+			x=$(grep -oE '"disk[1-9][0-9]* ' "$wdir/out" | tr -d '" ' | shuf -n 1)
+			[ -n "$x" ] && { op detachdisk 60 detach-disk "$vm" "$x" || true; }
+			;;
+		attachnet)
+			vm="v$((RANDOM % 6))"
+			op attachnet 60 attach-net "$vm" network=lan || true
+			;;
+		detachnet)
+			vm="v$((RANDOM % 6))"
+			op info 20 --json info "$vm" || continue
+			# only stopped: a guest still booting does not release a device (30 s wait)
+			grep -q '"state": "stopped"' "$wdir/out" || continue
+			x=$(grep -oE '"net[1-9][0-9]* ' "$wdir/out" | tr -d '" ' | shuf -n 1)
+			[ -n "$x" ] && { op detachnet 60 detach-net "$vm" "$x" || true; }
+			;;
+		autostart) op autostart 40 autostart "$vm" || true ;;
+		autostartoff) op autostartoff 40 autostart "$vm" --disable || true ;;
+		netlist) op netlist 20 net list || true ;;
+		log) op log 20 log "$vm" || true ;;
+		console) op console 2 console "$vm" || true ;;
+		wait) op wait 20 wait "$vm" --timeout 1 || true ;;
+		recreate) # rarely: delete --force and create again (not v6/v7, see define)
+			[ $((RANDOM % 3)) -eq 0 ] || continue
+			vm="v$((RANDOM % 6))"
+			op delete 60 delete "$vm" --force || true
+			mkargs "$vm"
+			op create 60 create "$vm" "${A[@]}" || true
+			;;
+		esac
+	done
+	return 0
+}
+
+log "soak: $WORKERS workers for ${SOAK}s on $NVMS VMs"
+t0=$SECONDS
+pids=()
+for w in $(seq 1 "$WORKERS"); do
+	worker "$w" &
+	pids+=($!)
+done
+on_exit 'kill "${pids[@]}" 2>/dev/null'
+for p in "${pids[@]}"; do
+	wait "$p" || fail "worker $p exited $?"
+done
+pids=()
+log "soak took $((SECONDS - t0))s"
+cat "$SCRATCH"/w*/log >"$SCRATCH/all.log"
+
+# Every operation exited 0 or 1; every refusal is one we know.
+KNOWN=(
+	"VM '[^']+' is busy: another qemuctl operation holds its lock"
+	"VM '[^']+' is running; stop it"
+	"VM '[^']+' is already running"
+	"VM '[^']+' is not running"
+	"VM '[^']+' stopped before its console showed"
+	"VM '[^']+': console did not show '[^']+' within"
+	"VM '[^']+' does not exist"
+	"VM '[^']+' already exists"
+	"VM '[^']+' has no ready marker"
+	"VM '[^']+' is running but not ready after 1 s"
+	"VM '[^']+' stopped before it was ready"
+	"VM '[^']+' has no snapshot '[^']+'"
+	"VM '[^']+': [a-z]+[0-9]+: every hot-plug port is in use \\([0-9]+\\); restart the VM to free them"
+	"VM '[^']+' is running and snapshot '[^']+' lies under snapshot '[^']+' in the running chain"
+	"VM '[^']+': disk '[^']+' is in snapshot '[^']+'; remove the snapshot first"
+	"VM '[^']+': device '[^']+' was plugged in at start on the machine's root bus, which cannot unplug it"
+	"VM '[^']+' is running: .*snapshot"
+	"VM '[^']+': snapshot '[^']+' exists"
+	"VM '[^']+': no snapshot '[^']+'"
+	"VM '[^']+': snapshot '[^']+' is not the newest"
+	"VM '[^']+' has no disk '[^']+'"
+	"VM '[^']+' has no NIC '[^']+'"
+	"VM '[^']+' is not running \(state"
+	"VM '[^']+' is not running; start it with"
+	"VM '[^']+' is not running \(it stopped just now\)"
+	"VM '[^']+' is starting or stopping: its console is not available"
+)
+bad=0
+while IFS=$'\t' read -r kind rc args err; do
+	case "$rc" in
+	0) ;;
+	1)
+		msg=$(grep -oE 'qemuctl: error: .*' <<<"$err" | head -1)
+		if [ -z "$msg" ]; then
+			log "exit 1 without an error line: $kind $args: $err"
+			bad=1
+			continue
+		fi
+		known=0
+		for re in "${KNOWN[@]}"; do
+			grep -Eq -- "$re" <<<"$msg" && { known=1; break; }
+		done
+		[ "$known" = 1 ] || { log "unknown refusal: $kind $args: $msg"; bad=1; }
+		;;
+	124) [ "$kind" = console ] || { log "hang: $kind $args timed out: $err"; bad=1; } ;;
+	*)
+		log "exit $rc: $kind $args: $err"
+		bad=1
+		;;
+	esac
+	if grep -Eq 'Sanitizer|runtime error:|LeakSanitizer' <<<"$err"; then
+		log "sanitizer report: $kind $args: $err"
+		bad=1
+	fi
+done <"$SCRATCH/all.log"
+[ "$bad" = 0 ] || fail "some operations failed uncleanly (see above)"
+log "distinct refusals (VM, snapshot, disk and NIC names, numbers and paths folded):"
+awk -F'\t' '$2 == 1 {print $4}' "$SCRATCH/all.log" | grep -oE 'qemuctl: error: [^|]*' |
+	sed -E "s/'[^']*'/'X'/g; s/[0-9]+/N/g; s/ qemuctl: last N console lines.*//; s/\(full console log: [^)]*\)//" |
+	sort | uniq -c | sort -rn | sed 's/^/[concurrency]   /'
+ok "every operation exited 0 or 1 with a known refusal"
+
+# The figures.
+total=$(wc -l <"$SCRATCH/all.log")
+log "ops: total $total, done $(awk -F'\t' '$2 == 0' "$SCRATCH/all.log" | wc -l), refused $(awk -F'\t' '$2 == 1' "$SCRATCH/all.log" | wc -l)"
+awk -F'\t' '{ n[$1]++; if ($2 == 0) d[$1]++; else r[$1]++ }
+	END { for (k in n) printf "[concurrency]   %-12s %4d ops %4d done %4d refused\n", k, n[k], d[k], r[k] }' \
+	"$SCRATCH/all.log" | sort
+[ "$total" -ge $((WORKERS * 3)) ] || fail "only $total operations ran"
+
+# list/info agree with the QEMU processes; no QEMU unknown to qemuctl.
+procs=$(qemu_procs)
+qc --json list | python3 -c 'import json, sys
+for v in json.load(sys.stdin): print(v["name"], v["state"])' >"$SCRATCH/list"
+running=0
+running_vms=()
+for i in $(seq 0 $((NVMS - 1))); do
+	vm=v$i
+	[ -d "$ROOT/vms/$vm" ] || fail "$vm is gone"
+	json=$(qc --json info "$vm")
+	state=$(python3 -c 'import json,sys; print(json.load(sys.stdin)["state"])' <<<"$json")
+	lstate=$(awk -v v="$vm" '$1 == v {print $2}' "$SCRATCH/list")
+	[ "$state" = "$lstate" ] || fail "$vm: info says $state, list says $lstate"
+	live=$(awk -v d="$ROOT/vms/$vm" '$2 == d' <<<"$procs" | wc -l)
+	case "$state" in
+	running | paused)
+		[ "$live" = 1 ] || fail "$vm is $state but $live QEMU processes run for it"
+		running=$((running + 1))
+		running_vms+=("$vm")
+		;;
+	*) [ "$live" = 0 ] || fail "$vm is $state but a QEMU runs for it" ;;
+	esac
+	flock -n "$ROOT/vms/$vm/lock" true || fail "$vm: its lock is still held"
+done
+[ "$(wc -l <<<"$procs" | tr -d ' ')" = "$(grep -c . <<<"$procs" || true)" ] || true
+[ "$(grep -c . <<<"$procs" || true)" = "$running" ] || fail "QEMU processes unknown to qemuctl: $procs"
+flock -n "$ROOT/networks/lock" true || fail "networks/lock is still held"
+ok "list and info agree with the $running QEMU processes; no lock held"
+
+# One lease per defined network NIC, no duplicate address; taps only of running VMs.
+python3 - "$ROOT" "$SCRATCH/want-taps" "${running_vms[@]}" <<'EOP' || fail "leases do not match the NICs"
+import json, os, sys, xml.etree.ElementTree as ET
+root = sys.argv[1]
+want = set()
+taps = 0
+for vm in sorted(os.listdir(root + "/vms")):
+    if vm.startswith("."):
+        continue
+    d = ET.parse("%s/vms/%s/domain.xml" % (root, vm)).getroot()
+    uuid = d.findtext("uuid")
+    for i in d.findall("devices/interface"):
+        src = i.find("source")
+        if src is not None and src.get("network") == "lan":
+            alias = i.find("alias")
+            want.add("%s/%s" % (uuid, alias.get("name").removeprefix("ua-") if alias is not None else "?"))
+            taps += vm in sys.argv[3:]
+open(sys.argv[2], "w").write("%d\n" % taps)
+leases = json.load(open(root + "/networks/lan.leases.json"))["leases"]
+keys = [l["key"] for l in leases]
+ips = [l["ip"] for l in leases]
+ok = True
+if len(set(ips)) != len(ips):
+    print("duplicate addresses:", sorted(ips)); ok = False
+if len(set(keys)) != len(keys):
+    print("duplicate keys:", sorted(keys)); ok = False
+if set(keys) != want:
+    print("leases without a NIC:", sorted(set(keys) - want)); print("NICs without a lease:", sorted(want - set(keys))); ok = False
+print("leases:", len(keys), "NICs:", len(want))
+sys.exit(0 if ok else 1)
+EOP
+ok "one lease per defined NIC, no duplicate address"
+ntaps=$(taps | grep -c . || true)
+[ "$ntaps" = "$(cat "$SCRATCH/want-taps")" ] ||
+	fail "$ntaps taps, but the $running running VMs have $(cat "$SCRATCH/want-taps") NICs on lan: $(taps)"
+ok "$ntaps taps: one per NIC of the $running running VMs"
+
+# No temp files; every domain.xml parses; every qcow2 passes qemu-img check.
+tmp=$(find "$ROOT" -name '.*' ! -path "$ROOT/images/.*.lock" -print)
+[ -z "$tmp" ] || fail "temp files left in the state root: $tmp"
+ok "no temp file in the state root"
+for f in "$ROOT"/vms/*/domain.xml; do
+	python3 -c 'import sys, xml.etree.ElementTree as ET; ET.parse(sys.argv[1])' "$f" || fail "$f does not parse"
+done
+nq=0
+for f in $(find "$ROOT/vms" -name '*.qcow2'); do
+	qemu-img check -q -U "$f" || fail "qemu-img check $f"
+	nq=$((nq + 1))
+done
+ok "every domain.xml parses; $nq qcow2 files pass qemu-img check"
+
+at "checks done"
+# Every VM still starts and stops (all stopped first, in parallel).
+for i in $(seq 0 $((NVMS - 1))); do
+	(qc destroy "v$i" >/dev/null 2>&1 || true) &
+done
+wait
+pids=()
+for i in $(seq 0 $((NVMS - 1))); do
+	qc start "v$i" >/dev/null 2>"$SCRATCH/v$i.err" &
+	pids+=($!)
+done
+for i in $(seq 0 $((NVMS - 1))); do
+	wait "${pids[i]}" || fail "v$i does not start: $(cat "$SCRATCH/v$i.err")"
+done
+for i in $(seq 0 $((NVMS - 1))); do
+	assert_match "$(qc info "v$i")" 'State: +running' "v$i runs after the soak"
+done
+pids=()
+for i in $(seq 0 $((NVMS - 1))); do
+	qc stop "v$i" --force &
+	pids+=($!)
+done
+for p in "${pids[@]}"; do wait "$p" || fail "a stop after the soak failed"; done
+[ -z "$(qemu_procs)" ] || fail "QEMU left after stopping all: $(qemu_procs)"
+[ -z "$(taps)" ] || fail "taps left after stopping all: $(taps)"
+ok "all $NVMS VMs start and stop again; no QEMU, no tap left"
+for i in $(seq 0 $((NVMS - 1))); do qc delete "v$i" >/dev/null; done
+
+at "restarts done"
+# ---- 2. 20 VMs started in parallel ------------------------------------------
+for i in $(seq 1 "$NPAR"); do
+	qc create "p$i" "${G[@]}" --net none --no-seed >/dev/null
+done
+t0=$SECONDS
+pids=()
+for i in $(seq 1 "$NPAR"); do
+	qc start "p$i" 2>"$SCRATCH/p$i.err" &
+	pids+=($!)
+done
+for i in $(seq 1 "$NPAR"); do
+	wait "${pids[i - 1]}" || fail "start p$i exited $?: $(cat "$SCRATCH/p$i.err")"
+done
+ok "$NPAR parallel starts all exit 0 ($((SECONDS - t0))s)"
+procs=$(qemu_procs)
+for i in $(seq 1 "$NPAR"); do
+	assert_match "$(qc info "p$i")" 'State: +running' "p$i runs" >/dev/null
+	grep -q " $ROOT/vms/p$i\$" <<<"$procs" || fail "p$i: no QEMU process"
+	reply=$(qc qmp "p$i" '{"execute":"query-status"}')
+	grep -q '"running": *true' <<<"$reply" || fail "p$i: query-status: $reply"
+done
+ok "all $NPAR run (QEMU alive, info running, query-status running)"
+pids=()
+for i in $(seq 1 "$NPAR"); do
+	qc stop "p$i" --force 2>"$SCRATCH/p$i.err" &
+	pids+=($!)
+done
+for i in $(seq 1 "$NPAR"); do
+	wait "${pids[i - 1]}" || fail "stop p$i exited $?: $(cat "$SCRATCH/p$i.err")"
+done
+[ -z "$(qemu_procs)" ] || fail "QEMU left after the parallel stops: $(qemu_procs)"
+for i in $(seq 1 "$NPAR"); do
+	assert_match "$(qc info "p$i")" 'State: +stopped' "p$i stopped" >/dev/null
+done
+ok "$NPAR parallel stops; none left running"
+at "end"
