@@ -183,12 +183,28 @@ char *qc_driver_run_dir(const qc_ctx *ctx, const char *name)
 	return qc_xasprintf("%s/%s", ctx->run_base, id);
 }
 
+/* The VM directory open as vm_dfd was removed (a delete ran meanwhile). */
+bool qc_driver_vm_gone(int vm_dfd)
+{
+	struct stat st;
+
+	return fstat(vm_dfd, &st) < 0 || st.st_nlink == 0 ||
+	       faccessat(vm_dfd, QC_VM_DOMAIN, F_OK, 0) < 0;
+}
+
+int qc_driver_vm_gone_error(const char *name, struct qc_error *err)
+{
+	return qc_error_set(err, QC_ERR_NOTFOUND,
+		"VM '%s' does not exist: it was deleted while this operation ran "
+		"(see 'qemuctl list')",
+		name);
+}
+
 int qc_driver_vm_lock(
 	int vm_dfd, const char *name, int timeout_ms, int *ret_fd, struct qc_error *err)
 {
 	cleanup_free char *what = qc_xasprintf("VM '%s'", name);
 	cleanup_close int fd = -1;
-	struct stat st;
 	int rc;
 
 	/*
@@ -212,14 +228,10 @@ int qc_driver_vm_lock(
 	if (rc < 0)
 		return rc;
 	/* A delete that held the lock meanwhile removed the directory we opened. */
-	if (fstat(vm_dfd, &st) < 0 || st.st_nlink == 0 ||
-		faccessat(vm_dfd, QC_VM_DOMAIN, F_OK, 0) < 0)
+	if (qc_driver_vm_gone(vm_dfd))
 		goto gone;
 	*ret_fd = TAKE_FD(fd);
 	return 0;
 gone:
-	return qc_error_set(err, QC_ERR_NOTFOUND,
-		"VM '%s' does not exist: it was deleted while this operation waited for it "
-		"(see 'qemuctl list')",
-		name);
+	return qc_driver_vm_gone_error(name, err);
 }

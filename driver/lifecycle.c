@@ -420,7 +420,8 @@ QC_PUBLIC int qc_vm_dumpxml(qc_ctx *ctx, const char *name, char **ret_xml, struc
 	if ((rc = qc_driver_vm_open(ctx, name, &dfd, err)) < 0)
 		return rc;
 	if ((rc = qc_read_file(dfd, QC_VM_DOMAIN, QC_XML_MAX_BYTES, ret_xml, NULL, err)) < 0)
-		return qc_error_prefix(err, "VM '%s'", name);
+		return qc_driver_vm_gone(dfd) ? qc_driver_vm_gone_error(name, err)
+					      : qc_error_prefix(err, "VM '%s'", name);
 	return 0;
 }
 

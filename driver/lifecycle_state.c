@@ -338,7 +338,9 @@ QC_PUBLIC int qc_vm_info(
 
 	if ((rc = qc_driver_vm_open(ctx, name, &dfd, err)) < 0)
 		return rc;
-	return fill_info(ctx, name, dfd, true, ret, err);
+	if ((rc = fill_info(ctx, name, dfd, true, ret, err)) < 0 && qc_driver_vm_gone(dfd))
+		return qc_driver_vm_gone_error(name, err);
+	return rc;
 }
 
 static int cmp_info(const void *a, const void *b)
