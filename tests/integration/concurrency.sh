@@ -44,19 +44,21 @@ G=(--kernel "$GUEST_KERNEL" --initrd "$GUEST_INITRD" --append "$GUEST_APPEND" --
 taps() { ip -br link | awk '{print $1}' | grep -E '^qc[0-9a-f]{8}n[0-9]+' || true; }
 # qemu_procs: "pid vmdir" of every QEMU whose monitor (its parent) runs a VM under $ROOT
 qemu_procs() {
-	local p pid ppid cmd pcmd
-	for p in /proc/[0-9]*; do
-		pid=${p#/proc/}
-		cmd=$(tr '\0' ' ' 2>/dev/null <"$p/cmdline") || continue
-		case "$cmd" in
-		qemu-system-* | */qemu-system-*) ;;
-		*) continue ;;
-		esac
-		ppid=$(awk '{print $4}' 2>/dev/null <"$p/stat") || continue
-		pcmd=$(tr '\0' ' ' 2>/dev/null <"/proc/$ppid/cmdline") || continue
-		grep -qF -- "--vm-dir $ROOT/vms/" <<<"$pcmd" || continue
-		echo "$pid $(grep -oE -- "--vm-dir $ROOT/vms/[^/ ]+" <<<"$pcmd" | cut -d' ' -f2)"
-	done
+	python3 - "$ROOT/vms/" <<'EOP'
+import os, sys
+for pid in filter(str.isdigit, os.listdir("/proc")):
+    try:
+        argv = open("/proc/%s/cmdline" % pid, "rb").read().decode(errors="replace").split("\0")
+        if not os.path.basename(argv[0]).startswith("qemu-system-"):
+            continue
+        ppid = open("/proc/%s/stat" % pid).read().rsplit(")", 1)[1].split()[1]
+        pargv = open("/proc/%s/cmdline" % ppid, "rb").read().decode(errors="replace").split("\0")
+    except (OSError, IndexError):
+        continue
+    for i, a in enumerate(pargv[:-1]):
+        if a == "--vm-dir" and pargv[i + 1].startswith(sys.argv[1]):
+            print(pid, pargv[i + 1])
+EOP
 }
 
 # ---- setup: catalog image, network, 8 VMs -----------------------------------
@@ -78,7 +80,7 @@ ok "network lan and $NVMS VMs created"
 
 at "setup done"
 # ---- 1. the soak ------------------------------------------------------------
-KINDS="start start destroy stopforce stop info info list dumpxml define snapcreate snaprm resize
+KINDS="start start destroy stopforce stop pause resume reboot info info list dumpxml define snapcreate snaprm resize
 	attachdisk detachdisk attachnet detachnet autostart autostartoff netlist log console wait
 	recreate"
 read -r -a KINDV <<<"$(echo $KINDS)"
@@ -109,6 +111,9 @@ worker() {
 		destroy) op destroy 30 destroy "$vm" || true ;;
 		stopforce) op stopforce 30 stop "$vm" --force || true ;;
 		stop) op stop 30 stop "$vm" --timeout 2 || true ;;
+		pause) op pause 20 pause "$vm" || true ;;
+		resume) op resume 20 resume "$vm" || true ;;
+		reboot) op reboot 20 reboot "$vm" || true ;;
 		info) op info 20 info "$vm" || true ;;
 		list) op list 30 list || true ;;
 		dumpxml) op dumpxml 20 dumpxml "$vm" || true ;;
@@ -219,39 +224,48 @@ KNOWN=(
 	"VM '[^']+' is not running \(it stopped just now\)"
 	"VM '[^']+' is starting or stopping: its console is not available"
 )
-bad=0
-while IFS=$'\t' read -r kind rc args err; do
-	case "$rc" in
-	0) ;;
-	1)
-		msg=$(grep -oE 'qemuctl: error: .*' <<<"$err" | head -1)
-		if [ -z "$msg" ]; then
-			log "exit 1 without an error line: $kind $args: $err"
-			bad=1
-			continue
-		fi
-		known=0
-		for re in "${KNOWN[@]}"; do
-			grep -Eq -- "$re" <<<"$msg" && { known=1; break; }
-		done
-		[ "$known" = 1 ] || { log "unknown refusal: $kind $args: $msg"; bad=1; }
-		;;
-	124) [ "$kind" = console ] || { log "hang: $kind $args timed out: $err"; bad=1; } ;;
-	*)
-		log "exit $rc: $kind $args: $err"
-		bad=1
-		;;
-	esac
-	if grep -Eq 'Sanitizer|runtime error:|LeakSanitizer' <<<"$err"; then
-		log "sanitizer report: $kind $args: $err"
-		bad=1
-	fi
-done <"$SCRATCH/all.log"
-[ "$bad" = 0 ] || fail "some operations failed uncleanly (see above)"
-log "distinct refusals (VM, snapshot, disk and NIC names, numbers and paths folded):"
-awk -F'\t' '$2 == 1 {print $4}' "$SCRATCH/all.log" | grep -oE 'qemuctl: error: [^|]*' |
-	sed -E "s/'[^']*'/'X'/g; s/[0-9]+/N/g; s/ qemuctl: last N console lines.*//; s/\(full console log: [^)]*\)//" |
-	sort | uniq -c | sort -rn | sed 's/^/[concurrency]   /'
+printf '%s\n' "${KNOWN[@]}" >"$SCRATCH/known"
+python3 - "$SCRATCH/all.log" "$SCRATCH/known" <<'EOP' || fail "some operations failed uncleanly (see above)"
+import collections, re, sys
+known = [re.compile(l.rstrip("\n")) for l in open(sys.argv[2]) if l.strip()]
+bad = False
+seen = collections.Counter()
+warned = collections.Counter()
+def say(*a):
+    print("[concurrency]", *a)
+for line in open(sys.argv[1], errors="replace"):
+    kind, rc, args, err = (line.rstrip("\n").split("\t") + [""] * 4)[:4]
+    rc = int(rc)
+    if re.search(r"Sanitizer|runtime error:", err):
+        say("sanitizer report:", kind, args, err); bad = True
+    if rc == 0:
+        if err.strip():
+            warned[re.sub(r"[0-9]+", "N", re.sub(r"'[^']*'", "'X'", err)).strip()[:300]] += 1
+        continue
+    if rc == 124 and kind == "console":
+        continue # an attached console runs until the VM stops
+    if rc != 1:
+        say("exit %d (124: hang, >128: signal):" % rc, kind, args, err); bad = True
+        continue
+    m = re.search(r"qemuctl: error: (.*?)(?: qemuctl: |$)", err)
+    if not m:
+        say("exit 1 without an error line:", kind, args, err); bad = True
+        continue
+    msg = m.group(1)
+    if not any(k.search(msg) for k in known):
+        say("unknown refusal:", kind, args, msg); bad = True
+        continue
+    folded = re.sub(r"\(full console log: [^)]*\)|\(console log: [^)]*\)", "", msg)
+    seen[re.sub(r"[0-9]+", "N", re.sub(r"'[^']*'", "'X'", folded)).strip()] += 1
+say("distinct refusals (names and numbers folded):")
+for m, n in seen.most_common():
+    say("  %5d %s" % (n, m))
+if warned:
+    say("stderr of operations that succeeded:")
+for m, n in warned.most_common():
+    say("  %5d %s" % (n, m))
+sys.exit(1 if bad else 0)
+EOP
 ok "every operation exited 0 or 1 with a known refusal"
 
 # The figures.
@@ -335,11 +349,10 @@ ok "no temp file in the state root"
 for f in "$ROOT"/vms/*/domain.xml; do
 	python3 -c 'import sys, xml.etree.ElementTree as ET; ET.parse(sys.argv[1])' "$f" || fail "$f does not parse"
 done
-nq=0
-for f in $(find "$ROOT/vms" -name '*.qcow2'); do
-	qemu-img check -q -U "$f" || fail "qemu-img check $f"
-	nq=$((nq + 1))
-done
+nq=$(find "$ROOT/vms" -name '*.qcow2' | wc -l)
+find "$ROOT/vms" -name '*.qcow2' -print0 | xargs -0r -n 8 -P 2 sh -c \
+	'for f; do qemu-img check -q -U "$f" || { echo "qemu-img check $f failed"; exit 255; }; done' sh ||
+	fail "a qcow2 file fails qemu-img check"
 ok "every domain.xml parses; $nq qcow2 files pass qemu-img check"
 
 at "checks done"
