@@ -84,7 +84,7 @@ at "setup done"
 KINDS="start start destroy stopforce stop pause resume reboot info info list dumpxml define snapcreate snaprm resize
 	attachdisk detachdisk attachnet detachnet autostart autostartoff netlist log console wait
 	recreate netcreate netrm attachside"
-read -r -a KINDV <<<"$(echo $KINDS)"
+read -r -d '' -a KINDV <<<"$KINDS" || true
 end=$((SECONDS + SOAK))
 
 # op KIND TIMEOUT ARGS...: run qemuctl, log "KIND<TAB>rc<TAB>stderr" in $wlog
@@ -197,6 +197,7 @@ for w in $(seq 1 "$WORKERS"); do
 	worker "$w" &
 	pids+=($!)
 done
+# shellcheck disable=SC2016 # expanded when the hook runs
 on_exit 'kill "${pids[@]}" 2>/dev/null'
 for p in "${pids[@]}"; do
 	wait "$p" || fail "worker $p exited $?"
@@ -373,6 +374,7 @@ for f in "$ROOT"/vms/*/domain.xml; do
 	python3 -c 'import sys, xml.etree.ElementTree as ET; ET.parse(sys.argv[1])' "$f" || fail "$f does not parse"
 done
 nq=$(find "$ROOT/vms" -name '*.qcow2' | wc -l)
+# shellcheck disable=SC2016 # the inner sh expands $f
 find "$ROOT/vms" -name '*.qcow2' -print0 | xargs -0r -n 8 -P 2 sh -c \
 	'for f; do qemu-img check -q -U "$f" || { echo "qemu-img check $f failed"; exit 255; }; done' sh ||
 	fail "a qcow2 file fails qemu-img check"
@@ -458,5 +460,4 @@ wait "$creator" 2>/dev/null || true
 qc net rm solo >/dev/null
 ok "net rm ignores the lease of a create that died"
 rm -rf "$ROOT/vms/.create-c1.$creator"
-at "end"
 at "end"
