@@ -15,6 +15,8 @@
 #   2. 20 VMs started by 20 parallel `qemuctl start`: all exit 0 and run,
 #      then 20 parallel stops; no QEMU left.
 #   3. net rm refuses a network a create in progress has leased from.
+#   4. parallel creates and deletes of one name: exactly one wins; 20
+#      parallel creates on one network lease distinct addresses.
 # The op counts (total, done, refused per kind) are printed at the end.
 if [ -z "${QC_NET_IN_NETNS:-}" ]; then
 	if [ "$(id -u)" -ne 0 ]; then
@@ -460,4 +462,45 @@ wait "$creator" 2>/dev/null || true
 qc net rm solo >/dev/null
 ok "net rm ignores the lease of a create that died"
 rm -rf "$ROOT/vms/.create-c1.$creator"
+
+# ---- 4. races without a guest: 6 creates of one name, 6 deletes of it, 20
+# creates leasing two addresses each from one network at once.
+qc net create many --subnet 10.80.0.0/24 >/dev/null
+race() { # race N CMD...: run CMD N times at once; print "rc stderr" lines
+	local k pids=()
+	for k in $(seq 1 "$1"); do
+		("${@:2}" >/dev/null 2>"$SCRATCH/race$k.err"; echo "$? $(cat "$SCRATCH/race$k.err")" >"$SCRATCH/race$k.out") &
+		pids+=($!)
+	done
+	wait "${pids[@]}"
+	cat "$SCRATCH"/race*.out
+	rm -f "$SCRATCH"/race*
+}
+out=$(race 6 qc create same "${G[@]}" --net network=many)
+assert_eq "$(grep -c '^0 ' <<<"$out")" 1 "one of 6 parallel creates of one name succeeds"
+assert_eq "$(grep -vc "^0 \|^1 qemuctl: error: VM 'same' already exists" <<<"$out")" 0 "the others: already exists"
+out=$(race 6 qc delete same)
+assert_eq "$(grep -c '^0 ' <<<"$out")" 1 "one of 6 parallel deletes succeeds"
+assert_eq "$(grep -vc "^0 \|^1 qemuctl: error: VM 'same' does not exist" <<<"$out")" 0 "the others: does not exist"
+pids=()
+for i in $(seq 1 20); do
+	qc create "n$i" "${G[@]}" --net network=many --net network=many >/dev/null &
+	pids+=($!)
+done
+for p in "${pids[@]}"; do wait "$p" || fail "a parallel create failed"; done
+python3 - "$ROOT/networks/many.leases.json" <<'EOP' || fail "parallel creates: leases"
+import json, sys
+ips = [l["ip"] for l in json.load(open(sys.argv[1]))["leases"]]
+print("[concurrency] %d leases, %d distinct addresses" % (len(ips), len(set(ips))))
+sys.exit(0 if len(ips) == 40 and len(set(ips)) == 40 else 1)
+EOP
+ok "20 parallel creates: 40 leases, no address twice"
+pids=()
+for i in $(seq 1 20); do
+	qc delete "n$i" >/dev/null &
+	pids+=($!)
+done
+for p in "${pids[@]}"; do wait "$p" || fail "a parallel delete failed"; done
+assert_eq "$(grep -c '"ip"' "$ROOT/networks/many.leases.json" || true)" 0 "20 parallel deletes give every address back"
+assert_eq "$(find "$ROOT/vms" -mindepth 1 -maxdepth 1 -name '.*' | wc -l)" 0 "no temp dir left in vms/"
 at "end"
