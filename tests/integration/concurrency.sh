@@ -17,6 +17,8 @@
 #   3. net rm refuses a network a create in progress has leased from.
 #   4. parallel creates and deletes of one name: exactly one wins; 20
 #      parallel creates on one network lease distinct addresses.
+#   5. a start that waited for the lock of a VM deleted and re-created
+#      meanwhile refuses instead of starting the new VM.
 # The op counts (total, done, refused per kind) are printed at the end.
 if [ -z "${QC_NET_IN_NETNS:-}" ]; then
 	if [ "$(id -u)" -ne 0 ]; then
@@ -503,4 +505,23 @@ done
 for p in "${pids[@]}"; do wait "$p" || fail "a parallel delete failed"; done
 assert_eq "$(grep -c '"ip"' "$ROOT/networks/many.leases.json" || true)" 0 "20 parallel deletes give every address back"
 assert_eq "$(find "$ROOT/vms" -mindepth 1 -maxdepth 1 -name '.*' | wc -l)" 0 "no temp dir left in vms/"
+
+# ---- 5. a start waiting for the lock of a VM that is deleted (and created
+# again under its name) meanwhile refuses; it does not start the new VM.
+qc create gone "${G[@]}" --net none --no-seed >/dev/null
+exec 8>"$ROOT/vms/gone/lock"
+flock 8
+"$QC" --root "$ROOT" start gone >/dev/null 2>"$SCRATCH/gone.err" 8>&- &
+starter=$!
+wait_until 20 sh -c "ls -l /proc/$starter/fd | grep -q 'vms/gone/lock'"
+mv "$ROOT/vms/gone" "$ROOT/vms/.delete-gone.test"
+rm -rf "$ROOT/vms/.delete-gone.test"
+qc create gone "${G[@]}" --net none --no-seed >/dev/null
+exec 8>&-
+rc=0
+wait "$starter" || rc=$?
+assert_eq "$rc" 1 "the waiting start exits 1"
+assert_match "$(cat "$SCRATCH/gone.err")" "VM 'gone' does not exist: it was deleted while this operation ran" "and says the VM it waited for was deleted"
+assert_match "$(qc info gone)" 'State: +stopped' "the new VM of that name was not started"
+qc delete gone >/dev/null
 at "end"
