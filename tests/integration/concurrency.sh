@@ -414,9 +414,12 @@ for i in $(seq 0 $((NVMS - 1))); do qc delete "v$i" >/dev/null; done
 
 at "restarts done"
 # ---- 2. 20 VMs started in parallel ------------------------------------------
+pids=()
 for i in $(seq 1 "$NPAR"); do
-	qc create "p$i" "${G[@]}" --net none --no-seed >/dev/null
+	qc create "p$i" "${G[@]}" --net none --no-seed >/dev/null &
+	pids+=($!)
 done
+for p in "${pids[@]}"; do wait "$p" || fail "a parallel create failed"; done
 t0=$SECONDS
 pids=()
 for i in $(seq 1 "$NPAR"); do
@@ -428,13 +431,18 @@ for i in $(seq 1 "$NPAR"); do
 done
 ok "$NPAR parallel starts all exit 0 ($((SECONDS - t0))s)"
 procs=$(qemu_procs)
+pstates() { qc --json list | python3 -c 'import json, sys
+print(" ".join(sorted(set(v["state"] for v in json.load(sys.stdin) if v["name"].startswith("p")))))'; }
+assert_eq "$(pstates)" running "list says all $NPAR run"
 for i in $(seq 1 "$NPAR"); do
-	assert_match "$(qc info "p$i")" 'State: +running' "p$i runs" >/dev/null
 	grep -q " $ROOT/vms/p$i\$" <<<"$procs" || fail "p$i: no QEMU process"
-	reply=$(qc qmp "p$i" '{"execute":"query-status"}')
-	grep -q '"running": *true' <<<"$reply" || fail "p$i: query-status: $reply"
+	qc qmp "p$i" '{"execute":"query-status"}' >"$SCRATCH/p$i.status" &
 done
-ok "all $NPAR run (QEMU alive, info running, query-status running)"
+wait
+for i in $(seq 1 "$NPAR"); do
+	grep -q '"running": *true' "$SCRATCH/p$i.status" || fail "p$i: query-status: $(cat "$SCRATCH/p$i.status")"
+done
+ok "all $NPAR run (QEMU alive, list says running, query-status running)"
 pids=()
 for i in $(seq 1 "$NPAR"); do
 	qc stop "p$i" --force 2>"$SCRATCH/p$i.err" &
@@ -444,9 +452,7 @@ for i in $(seq 1 "$NPAR"); do
 	wait "${pids[i - 1]}" || fail "stop p$i exited $?: $(cat "$SCRATCH/p$i.err")"
 done
 [ -z "$(qemu_procs)" ] || fail "QEMU left after the parallel stops: $(qemu_procs)"
-for i in $(seq 1 "$NPAR"); do
-	assert_match "$(qc info "p$i")" 'State: +stopped' "p$i stopped" >/dev/null
-done
+assert_eq "$(pstates)" stopped "list says all $NPAR stopped"
 ok "$NPAR parallel stops; none left running"
 
 # ---- 3. net rm while a create on the network is between leasing and renaming
