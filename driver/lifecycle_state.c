@@ -49,9 +49,14 @@ int qc_driver_live(int vm_dfd, struct qc_live *ret, struct qc_error *err)
 	char boot[40];
 	int rc;
 
+	/*
+	 * The lock first: a monitor writes its last state.json before its exit
+	 * drops the lock, so a released lock means state.json is final.  (Read
+	 * first, a run ending in between looked like a monitor that died.)
+	 */
+	l.monitor_alive = qc_lock_is_held(vm_dfd, QC_VM_MONITOR_LOCK) == 1;
 	if ((rc = qc_state_load(vm_dfd, &l.st, err)) < 0)
 		return rc;
-	l.monitor_alive = qc_lock_is_held(vm_dfd, QC_VM_MONITOR_LOCK) == 1;
 	if (l.monitor_alive) {
 		l.state = QC_VM_RUNNING;
 		*ret = l;
