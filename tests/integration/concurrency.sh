@@ -18,7 +18,8 @@
 #   4. parallel creates and deletes of one name: exactly one wins; 20
 #      parallel creates on one network lease distinct addresses.
 #   5. a start that waited for the lock of a VM deleted and re-created
-#      meanwhile refuses instead of starting the new VM.
+#      meanwhile refuses instead of starting the new VM; 6. a define in
+#      that place defines the VM anew.
 # The op counts (total, done, refused per kind) are printed at the end.
 if [ -z "${QC_NET_IN_NETNS:-}" ]; then
 	if [ "$(id -u)" -ne 0 ]; then
@@ -532,5 +533,18 @@ wait "$starter" || rc=$?
 assert_eq "$rc" 1 "the waiting start exits 1"
 assert_match "$(cat "$SCRATCH/gone.err")" "VM 'gone' does not exist: it was deleted while this operation ran" "and says the VM it waited for was deleted"
 assert_match "$(qc info gone)" 'State: +stopped' "the new VM of that name was not started"
+
+# ---- 6. the same for a define (redefine) of it: it defines the VM anew.
+qc dumpxml gone >"$SCRATCH/gone.xml"
+exec 8>"$ROOT/vms/gone/lock"
+flock 8
+"$QC" --root "$ROOT" define "$SCRATCH/gone.xml" >/dev/null 2>"$SCRATCH/gone.err" 8>&- &
+definer=$!
+wait_until 20 sh -c "ls -l /proc/$definer/fd | grep -q 'vms/gone/lock'"
+mv "$ROOT/vms/gone" "$ROOT/vms/.delete-gone.test"
+rm -rf "$ROOT/vms/.delete-gone.test"
+exec 8>&-
+wait "$definer" || fail "a define that waited for a VM deleted meanwhile failed: $(cat "$SCRATCH/gone.err")"
+assert_match "$(qc info gone)" 'State: +stopped' "that define defined the VM anew"
 qc delete gone >/dev/null
 at "end"
