@@ -214,20 +214,57 @@ char *qc_driver_run_dir(const qc_ctx *ctx, const char *name)
 	return qc_xasprintf("%s/%s", ctx->run_base, id);
 }
 
+/* The VM directory open as vm_dfd was removed (a delete ran meanwhile). */
+bool qc_driver_vm_gone(int vm_dfd)
+{
+	struct stat st;
+
+	return fstat(vm_dfd, &st) < 0 || st.st_nlink == 0 ||
+	       faccessat(vm_dfd, QC_VM_DOMAIN, F_OK, 0) < 0;
+}
+
+int qc_driver_vm_gone_error(const char *name, struct qc_error *err)
+{
+	return qc_error_set(err, QC_ERR_NOTFOUND,
+		"VM '%s' does not exist: it was deleted while this operation ran "
+		"(see 'qemuctl list')",
+		name);
+}
+
 int qc_driver_vm_lock(
 	int vm_dfd, const char *name, int timeout_ms, int *ret_fd, struct qc_error *err)
 {
 	cleanup_free char *what = qc_xasprintf("VM '%s'", name);
+	cleanup_close int fd = -1;
 	int rc;
 
-	rc = qc_lock_open(vm_dfd, QC_VM_LOCK, LOCK_EX, timeout_ms, what, ret_fd, err);
+	/*
+	 * The lock file exists from create on: never create it here, or a
+	 * waiter could put a file back into a directory a delete is removing.
+	 */
+	fd = openat(vm_dfd, QC_VM_LOCK, O_RDWR | O_CLOEXEC | O_NOFOLLOW | O_NOCTTY);
+	if (fd < 0 && errno == ENOENT && faccessat(vm_dfd, QC_VM_DOMAIN, F_OK, 0) == 0)
+		fd = openat(vm_dfd, QC_VM_LOCK,
+			O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW | O_NOCTTY, 0600);
+	if (fd < 0 && errno == ENOENT)
+		goto gone;
+	if (fd < 0)
+		return qc_error_errno(err, errno, "VM '%s': open lock file '%s'", name, QC_VM_LOCK);
+	rc = qc_flock_timeout(fd, LOCK_EX, timeout_ms, what, err);
 	if (rc == -QC_ERR_BUSY)
 		return qc_error_set(err, QC_ERR_BUSY,
 			"VM '%s' is busy: another qemuctl operation holds its lock "
 			"(still held after %d s); retry when it finished",
 			name, timeout_ms / 1000);
+	if (rc < 0)
+		return rc;
+	/* A delete that held the lock meanwhile removed the directory we opened. */
+	if (qc_driver_vm_gone(vm_dfd))
+		goto gone;
 	/* Every writer of the VM's files holds this lock: a killed one's temps can go. */
-	if (rc == 0)
-		(void) qc_sweep_temps(vm_dfd, NULL);
-	return rc;
+	(void) qc_sweep_temps(vm_dfd, NULL);
+	*ret_fd = TAKE_FD(fd);
+	return 0;
+gone:
+	return qc_driver_vm_gone_error(name, err);
 }

@@ -64,7 +64,11 @@ int qc_driver_vm_open(const qc_ctx *ctx, const char *name, int *ret_dfd, struct 
 int qc_driver_vms_open(const qc_ctx *ctx, bool create, int *ret_dfd, struct qc_error *err);
 /* The runtime directory of a VM (not created). */
 char *qc_driver_run_dir(const qc_ctx *ctx, const char *name);
-/* Lifecycle lock of a VM (waits up to timeout_ms). */
+/* The directory open as vm_dfd was deleted (or lost its domain.xml) meanwhile. */
+bool qc_driver_vm_gone(int vm_dfd);
+/* QC_ERR_NOTFOUND: "VM 'name' does not exist: it was deleted while ...". */
+int qc_driver_vm_gone_error(const char *name, struct qc_error *err);
+/* Lifecycle lock of a VM (waits up to timeout_ms); refuses a VM deleted meanwhile. */
 int qc_driver_vm_lock(
 	int vm_dfd, const char *name, int timeout_ms, int *ret_fd, struct qc_error *err);
 

@@ -410,9 +410,16 @@ QC_PUBLIC int qc_vm_define(qc_ctx *ctx, const char *xml_path, qc_vm_warn_fn warn
 		struct qc_live live;
 
 		/* Redefine: only while stopped, under the VM's lock. */
-		if ((rc = qc_driver_vm_open(ctx, d->name, &dfd, err)) < 0)
-			return rc;
-		if ((rc = qc_driver_vm_lock(dfd, d->name, 30000, &lock_fd, err)) < 0)
+		if ((rc = qc_driver_vm_open(ctx, d->name, &dfd, err)) == 0)
+			rc = qc_driver_vm_lock(dfd, d->name, 30000, &lock_fd, err);
+		if (rc == -QC_ERR_NOTFOUND) {
+			/* Deleted meanwhile: define it anew. */
+			qc_error_clear(err);
+			if (dfd >= 0)
+				close(TAKE_FD(dfd));
+			goto define_new;
+		}
+		if (rc < 0)
 			return rc;
 		if ((rc = qc_driver_live(dfd, &live, err)) < 0)
 			return rc;
@@ -425,6 +432,7 @@ QC_PUBLIC int qc_vm_define(qc_ctx *ctx, const char *xml_path, qc_vm_warn_fn warn
 			return qc_error_prefix(err, "VM '%s'", d->name);
 		qc_driver_summary_save(dfd, d);
 	} else {
+	define_new:
 		if ((rc = qc_driver_vms_open(ctx, true, &vms_dfd, err)) < 0)
 			return rc;
 		tmp_name = qc_xasprintf(".define-%s.%d", d->name, (int) getpid());
@@ -460,7 +468,8 @@ QC_PUBLIC int qc_vm_dumpxml(qc_ctx *ctx, const char *name, char **ret_xml, struc
 	if ((rc = qc_driver_vm_open(ctx, name, &dfd, err)) < 0)
 		return rc;
 	if ((rc = qc_read_file(dfd, QC_VM_DOMAIN, QC_XML_MAX_BYTES, ret_xml, NULL, err)) < 0)
-		return qc_error_prefix(err, "VM '%s'", name);
+		return qc_driver_vm_gone(dfd) ? qc_driver_vm_gone_error(name, err)
+					      : qc_error_prefix(err, "VM '%s'", name);
 	return 0;
 }
 

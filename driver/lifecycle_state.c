@@ -49,9 +49,14 @@ int qc_driver_live(int vm_dfd, struct qc_live *ret, struct qc_error *err)
 	char boot[40];
 	int rc;
 
+	/*
+	 * The lock first: a monitor writes its last state.json before its exit
+	 * drops the lock, so a released lock means state.json is final.  (Read
+	 * first, a run ending in between looked like a monitor that died.)
+	 */
+	l.monitor_alive = qc_lock_is_held(vm_dfd, QC_VM_MONITOR_LOCK) == 1;
 	if ((rc = qc_state_load(vm_dfd, &l.st, err)) < 0)
 		return rc;
-	l.monitor_alive = qc_lock_is_held(vm_dfd, QC_VM_MONITOR_LOCK) == 1;
 	if (l.monitor_alive) {
 		l.state = QC_VM_RUNNING;
 		*ret = l;
@@ -339,7 +344,9 @@ QC_PUBLIC int qc_vm_info(
 
 	if ((rc = qc_driver_vm_open(ctx, name, &dfd, err)) < 0)
 		return rc;
-	return fill_info(ctx, name, dfd, true, ret, err);
+	if ((rc = fill_info(ctx, name, dfd, true, ret, err)) < 0 && qc_driver_vm_gone(dfd))
+		return qc_driver_vm_gone_error(name, err);
+	return rc;
 }
 
 static int cmp_info(const void *a, const void *b)
@@ -445,9 +452,23 @@ QC_PUBLIC int qc_vm_console_open(qc_ctx *ctx, const char *name, int *ret_fd, str
 	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
 	if (fd < 0)
 		return qc_error_errno(err, errno, "socket");
-	if (connect(fd, (struct sockaddr *) &sa, sizeof(sa)) < 0)
-		return qc_error_errno(
-			err, errno, "VM '%s': console socket '%s'", name, sa.sun_path);
+	if (connect(fd, (struct sockaddr *) &sa, sizeof(sa)) < 0) {
+		int e = errno;
+
+		/* Stopped between the liveness check and the connect: say so. */
+		if (qc_lock_is_held(dfd, QC_VM_MONITOR_LOCK) != 1)
+			return qc_error_set(err, QC_ERR_STATE,
+				"VM '%s' is not running (it stopped just now); the last output is "
+				"in 'qemuctl log %s'",
+				name, name);
+		/* Its monitor is alive but not (or no longer) serving the console. */
+		if (e == ENOENT || e == ECONNREFUSED)
+			return qc_error_set(err, QC_ERR_STATE,
+				"VM '%s' is starting or stopping: its console is not available; "
+				"try again in a moment",
+				name);
+		return qc_error_errno(err, e, "VM '%s': console socket '%s'", name, sa.sun_path);
+	}
 	*ret_fd = TAKE_FD(fd);
 	return 0;
 }

@@ -11,6 +11,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/file.h>
@@ -466,6 +467,36 @@ static int cmp_str(const void *a, const void *b)
 	return strcmp(*(char *const *) a, *(char *const *) b);
 }
 
+/*
+ * A create still assembling vm: it leases (under networks/lock) after making
+ * vms/.create-<vm>.<pid> and renames that into place only later.
+ */
+static bool vm_being_created(qc_ctx *ctx, const char *vm)
+{
+	cleanup_free char *dir = qc_xasprintf("%s/vms", qc_ctx_root(ctx));
+	cleanup_free char *prefix = qc_xasprintf(".create-%s.", vm);
+	struct dirent *de;
+	bool found = false;
+	DIR *d = opendir(dir);
+
+	if (!d)
+		return false;
+	while (!found && (de = readdir(d))) {
+		char *end;
+		long pid;
+
+		if (strncmp(de->d_name, prefix, strlen(prefix)) != 0)
+			continue;
+		errno = 0;
+		pid = strtol(de->d_name + strlen(prefix), &end, 10);
+		if (errno || *end || pid <= 0)
+			continue;
+		found = kill((pid_t) pid, 0) == 0 || errno == EPERM;
+	}
+	closedir(d);
+	return found;
+}
+
 /* A lease whose VM directory is gone (deleted by hand) does not pin a network. */
 static bool lease_vm_exists(qc_ctx *ctx, const char *vm)
 {
@@ -474,7 +505,7 @@ static bool lease_vm_exists(qc_ctx *ctx, const char *vm)
 	if (!vm || !*vm || qc_validate_name("VM", vm, NULL) < 0)
 		return true; /* unknown owner: keep, be safe */
 	p = qc_xasprintf("%s/vms/%s/%s", qc_ctx_root(ctx), vm, QC_VM_DOMAIN);
-	return access(p, F_OK) == 0;
+	return access(p, F_OK) == 0 || vm_being_created(ctx, vm);
 }
 
 QC_PUBLIC int qc_network_remove(qc_ctx *ctx, const char *name, struct qc_error *err)

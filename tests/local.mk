@@ -24,3 +24,7 @@ EXTRA_DIST += tests/integration/confine.sh
 # SIGKILL of the CLI at every fault step (util/fault.c) of create, start, stop, ...
 dist_noinst_SCRIPTS += tests/integration/faults.sh
 TESTS += tests/integration/faults.sh
+
+# Issue 9 item 2: parallel CLI processes on shared VMs and a network (root, netns).
+dist_noinst_SCRIPTS += tests/integration/concurrency.sh
+TESTS += tests/integration/concurrency.sh
