@@ -256,8 +256,9 @@ static int cache_get(int dfd, struct qc_netdef **defs, size_t *n, const char *na
  * dead processes; its own lease has another key, the new UUID).  Dropped so
  * the address (maybe a fixed ip=) is free for the retry.  Networks lock held.
  */
-static void drop_orphan_leases(qc_ctx *ctx, struct qc_netdef *net)
+static void drop_orphan_leases(qc_ctx *ctx, const struct qc_domain *d, struct qc_netdef *net)
 {
+	cleanup_free char *mine = qc_xasprintf("%s/", d->uuid_str);
 	cleanup_free char *vms = qc_xasprintf("%s/vms", qc_ctx_root(ctx));
 	cleanup_strvec struct qc_strv gone = {0};
 	struct dirent **ents = NULL;
@@ -268,14 +269,25 @@ static void drop_orphan_leases(qc_ctx *ctx, struct qc_netdef *net)
 		cleanup_free char *pfx = NULL, *self = NULL;
 		bool live = false;
 
-		if (!owner || qc_validate_name("VM", owner, NULL) < 0)
+		/* The leases this create made for its earlier NICs are its own. */
+		if (!owner || qc_validate_name("VM", owner, NULL) < 0 ||
+			qc_str_has_prefix(net->ipam.leases[i].key, mine))
 			continue;
 		pfx = qc_xasprintf(".create-%s.", owner);
 		self = qc_xasprintf("%s%d", pfx, (int) getpid());
 		for (int k = 0; k < n && !live; k++)
-			live = !strcmp(ents[k]->d_name, owner) ||
-			       (qc_str_has_prefix(ents[k]->d_name, pfx) &&
-				       strcmp(ents[k]->d_name, self) != 0);
+			live = qc_str_has_prefix(ents[k]->d_name, pfx) &&
+			       strcmp(ents[k]->d_name, self) != 0;
+		/*
+		 * vms/OWNER is looked up after the scan, not in it: a create that
+		 * renames its work dir into place while scandir() runs may be in
+		 * neither form in the listing, but it is in place by now.
+		 */
+		if (!live) {
+			cleanup_free char *p = qc_xasprintf("%s/%s", vms, owner);
+
+			live = faccessat(AT_FDCWD, p, F_OK, AT_SYMLINK_NOFOLLOW) == 0;
+		}
 		if (!live)
 			qc_strv_push(&gone, net->ipam.leases[i].key);
 	}
@@ -330,7 +342,7 @@ int qc_network_domain_create(qc_ctx *ctx, struct qc_domain *d, struct qc_error *
 			continue;
 		if ((r = cache_get(dfd, &defs, &n_defs, nic->network, &net, err)) < 0)
 			goto out_prefix;
-		drop_orphan_leases(ctx, net);
+		drop_orphan_leases(ctx, d, net);
 		if (nic->ip && *nic->ip) {
 			struct qc_net_cidr c = {0};
 
