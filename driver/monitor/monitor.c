@@ -833,7 +833,11 @@ int main(int argc, char **argv)
 			while (!reap(&m))
 				qc_sleep_ms(1);
 		}
-		notify(&m, "ERR %s", err.msg);
+		/*
+		 * The record first, then the monitor's lock, then the CLI: a start or
+		 * list right after the failed start must find the VM stopped, not
+		 * "already running" on the lock of a monitor still on its way out.
+		 */
 		if (m.vm_dfd >= 0 && m.lock_fd >= 0) {
 			m.st.running = false;
 			m.st.exit_reason = QC_EXIT_START_FAILED;
@@ -843,6 +847,11 @@ int main(int argc, char **argv)
 			(void) qc_state_save_nosync(m.vm_dfd, &m.st, NULL);
 			remove_run_dir(&m);
 		}
+		if (m.lock_fd >= 0) {
+			close(m.lock_fd);
+			m.lock_fd = -1;
+		}
+		notify(&m, "ERR %s", err.msg);
 		qc_qmp_close(m.qmp);
 		qc_state_clear(&m.st);
 		return 1;
