@@ -281,8 +281,11 @@ static int spawn_monitor(qc_ctx *ctx, struct vm_op *op, char **qemu_argv, const 
 	so.fds = map;
 	so.n_fds = n_map;
 	so.in = so.out = so.errout = QC_STDIO_NULL;
-	if ((rc = qc_spawn_start(&so, &pid, &mon_pidfd, err)) < 0)
+	if ((rc = qc_spawn_start(&so, &pid, NULL, err)) < 0)
 		return qc_error_prefix(err, "VM '%s': qemuctl-monitor '%s'", op->name, mon);
+	/* Our unreaped child, so the pid is its own; no pidfd (valgrind, a
+	 * kernel before 5.3) falls back to polling below. */
+	mon_pidfd = qc_pidfd_open(pid, NULL);
 	close(TAKE_FD(wfd));
 	qc_fault_step("start:monitor-spawned");
 	/* The first monitor process forks the real one and exits at once: wait
