@@ -21,19 +21,9 @@
 #      meanwhile refuses instead of starting the new VM; 6. a define in
 #      that place defines the VM anew.
 # The op counts (total, done, refused per kind) are printed at the end.
-if [ -z "${QC_NET_IN_NETNS:-}" ]; then
-	if [ "$(id -u)" -ne 0 ]; then
-		echo "[concurrency] SKIP: needs root for a private network namespace and taps"
-		exit 77
-	fi
-	: "${QC_SRCDIR:=$(cd "$(dirname "$0")/../.." && pwd)}"
-	: "${QC_BUILDDIR:=$PWD}"
-	: "${QC_GUEST_CACHE:=$QC_BUILDDIR/tests/guest/cache}"
-	export QC_SRCDIR QC_BUILDDIR QC_GUEST_CACHE
-	"$QC_SRCDIR/tests/guest/build-guest" --arch x86_64 --out "$QC_GUEST_CACHE/x86_64" >/dev/null ||
-		{ echo "[concurrency] FAIL: building the x86_64 test guest failed"; exit 1; }
-	QC_NET_IN_NETNS=1 exec unshare -n "$BASH" "$0" "$@"
-fi
+# shellcheck source=tests/integration/netns.sh
+. "$(dirname "$0")/netns.sh"
+in_private_netns x86_64
 
 # shellcheck source=tests/integration/lib.sh
 . "$(dirname "$0")/lib.sh"

@@ -32,13 +32,9 @@
 # SIGKILL of QEMU and of the monitor: lifecycle-crash.sh.
 #
 # Runs in a private network namespace (re-executed under `unshare -n`).
-if [ -z "${QC_NET_IN_NETNS:-}" ]; then
-	if [ "$(id -u)" -ne 0 ]; then
-		echo "[faults] SKIP: needs root for a private network namespace"
-		exit 77
-	fi
-	QC_NET_IN_NETNS=1 exec unshare -n "$BASH" "$0" "$@"
-fi
+# shellcheck source=tests/integration/netns.sh
+. "$(dirname "$0")/netns.sh"
+in_private_netns x86_64
 
 # shellcheck source=tests/integration/lib.sh
 . "$(dirname "$0")/lib.sh"
@@ -302,17 +298,7 @@ GUEST=(--kernel "$GUEST_KERNEL" --initrd "$GUEST_INITRD" --append "$GUEST_APPEND
 
 qc net create lan --subnet 10.71.0.0/24 >/dev/null
 # the image server of image-sync.sh; create makes an overlay on its image
-qemu-img create -q -f qcow2 "$SCRATCH/old.qcow2" 1M
-qemu-img create -q -f qcow2 "$SCRATCH/new.qcow2" 8M
-qemu-io -f qcow2 -c "write -P 0x5a 0 4M" "$SCRATCH/new.qcow2" >/dev/null
-python3 "$QC_SRCDIR/tests/integration/mkstream.py" --out "$SCRATCH/tree" \
-	--old "$SCRATCH/old.qcow2" --new "$SCRATCH/new.qcow2"
-python3 "$QC_SRCDIR/tests/integration/httpd.py" --dir "$SCRATCH/tree" \
-	--port-file "$SCRATCH/port" --log "$SCRATCH/requests.jsonl" &
-HTTPD=$!
-on_exit "kill $HTTPD; wait $HTTPD"
-wait_until 10 test -s "$SCRATCH/port"
-URL="http://127.0.0.1:$(cat "$SCRATCH/port")/"
+serve_stream
 SYNC=(qc image sync ubuntu:24.04 --arch amd64 --stream "$URL")
 "${SYNC[@]}" >/dev/null
 

@@ -5,19 +5,9 @@
 # passes it with getfd; the guest gets eth1, takes the leased address and
 # pings the network's gateway on the host's bridge; detach-net releases it
 # and the tap disappears with QEMU's copy of the fd; the address is released.
-if [ -z "${QC_NET_IN_NETNS:-}" ]; then
-	if [ "$(id -u)" -ne 0 ]; then
-		echo "[hotplug-net] SKIP: needs root for a private network namespace and taps"
-		exit 77
-	fi
-	: "${QC_SRCDIR:=$(cd "$(dirname "$0")/../.." && pwd)}"
-	: "${QC_BUILDDIR:=$PWD}"
-	: "${QC_GUEST_CACHE:=$QC_BUILDDIR/tests/guest/cache}"
-	export QC_SRCDIR QC_BUILDDIR QC_GUEST_CACHE
-	"$QC_SRCDIR/tests/guest/build-guest" --arch x86_64 --out "$QC_GUEST_CACHE/x86_64" >/dev/null ||
-		{ echo "[hotplug-net] FAIL: building the x86_64 test guest failed"; exit 1; }
-	QC_NET_IN_NETNS=1 exec unshare -n "$BASH" "$0" "$@"
-fi
+# shellcheck source=tests/integration/netns.sh
+. "$(dirname "$0")/netns.sh"
+in_private_netns x86_64
 # shellcheck source=tests/integration/lib.sh
 . "$(dirname "$0")/lib.sh"
 need_guest x86_64

@@ -5,13 +5,9 @@
 # `ip -j`.  Runs in a private network namespace: the script re-executes
 # itself under `unshare -n`, so the host's interfaces are never touched and
 # whatever the test leaves dies with the namespace.
-if [ -z "${QC_NET_IN_NETNS:-}" ]; then
-	if [ "$(id -u)" -ne 0 ]; then
-		echo "[net-cli] SKIP: needs root for a private network namespace"
-		exit 77
-	fi
-	QC_NET_IN_NETNS=1 exec unshare -n "$BASH" "$0" "$@"
-fi
+# shellcheck source=tests/integration/netns.sh
+. "$(dirname "$0")/netns.sh"
+in_private_netns
 
 # shellcheck source=tests/integration/lib.sh
 . "$(dirname "$0")/lib.sh"

@@ -12,21 +12,9 @@
 #      net rm of a network in use - clear errors, nothing half-created.
 # Guest shells are driven through `qemuctl console` (works with or without a
 # seed); the guest's addresses are the ones qemuctl leased.
-if [ -z "${QC_NET_IN_NETNS:-}" ]; then
-	if [ "$(id -u)" -ne 0 ]; then
-		echo "[net-guests] SKIP: needs root for a private network namespace and taps"
-		exit 77
-	fi
-	# The guest is built (apt-get download) before entering the namespace,
-	# which has no route to the outside; need_guest below then reuses it.
-	: "${QC_SRCDIR:=$(cd "$(dirname "$0")/../.." && pwd)}"
-	: "${QC_BUILDDIR:=$PWD}"
-	: "${QC_GUEST_CACHE:=$QC_BUILDDIR/tests/guest/cache}"
-	export QC_SRCDIR QC_BUILDDIR QC_GUEST_CACHE
-	"$QC_SRCDIR/tests/guest/build-guest" --arch x86_64 --out "$QC_GUEST_CACHE/x86_64" >/dev/null ||
-		{ echo "[net-guests] FAIL: building the x86_64 test guest failed"; exit 1; }
-	QC_NET_IN_NETNS=1 exec unshare -n "$BASH" "$0" "$@"
-fi
+# shellcheck source=tests/integration/netns.sh
+. "$(dirname "$0")/netns.sh"
+in_private_netns x86_64
 
 # shellcheck source=tests/integration/lib.sh
 . "$(dirname "$0")/lib.sh"
