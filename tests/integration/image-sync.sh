@@ -6,20 +6,9 @@
 [ -x "$QC" ] || fail "qemuctl not built at $QC"
 NEW=/server/releases/noble/release-20240423/ubuntu-noble-server-cloudimg-amd64.img
 
-qemu-img create -q -f qcow2 "$SCRATCH/old.qcow2" 1M
-qemu-img create -q -f qcow2 "$SCRATCH/new.qcow2" 8M
-qemu-io -f qcow2 -c "write -P 0x5a 0 4M" "$SCRATCH/new.qcow2" >/dev/null
-python3 "$QC_SRCDIR/tests/integration/mkstream.py" --out "$SCRATCH/tree" \
-	--old "$SCRATCH/old.qcow2" --new "$SCRATCH/new.qcow2"
+serve_stream
 python3 "$QC_SRCDIR/tests/integration/mkstream.py" --out "$SCRATCH/badtree" \
 	--old "$SCRATCH/old.qcow2" --new "$SCRATCH/new.qcow2" --bad-sha
-
-python3 "$QC_SRCDIR/tests/integration/httpd.py" --dir "$SCRATCH/tree" \
-	--port-file "$SCRATCH/port" --log "$SCRATCH/requests.jsonl" &
-HTTPD=$!
-on_exit "kill $HTTPD; wait $HTTPD"
-wait_until 10 test -s "$SCRATCH/port"
-URL="http://127.0.0.1:$(cat "$SCRATCH/port")/"
 # orders for the server (python, so the test needs no curl binary)
 ctl() { python3 -c 'import sys, urllib.request; urllib.request.urlopen(sys.argv[1]).read()' "${URL}__ctl/$1"; }
 seen() { grep -c -- "$1" "$SCRATCH/requests.jsonl" || true; }

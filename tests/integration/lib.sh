@@ -176,3 +176,23 @@ need_root_user() {
 		exit 77
 	fi
 }
+
+# serve_stream: a simplestreams tree with two versions of ubuntu:24.04 amd64
+# ($SCRATCH/old.qcow2, 1 MiB; $SCRATCH/new.qcow2, 8 MiB with 4 MiB written)
+# made by mkstream.py in $SCRATCH/tree, served on 127.0.0.1 by httpd.py
+# (Range, injected cuts and errors, requests logged in
+# $SCRATCH/requests.jsonl) until the test ends; sets URL.
+serve_stream() {
+	local httpd
+	qemu-img create -q -f qcow2 "$SCRATCH/old.qcow2" 1M
+	qemu-img create -q -f qcow2 "$SCRATCH/new.qcow2" 8M
+	qemu-io -f qcow2 -c "write -P 0x5a 0 4M" "$SCRATCH/new.qcow2" >/dev/null
+	python3 "$QC_SRCDIR/tests/integration/mkstream.py" --out "$SCRATCH/tree" \
+		--old "$SCRATCH/old.qcow2" --new "$SCRATCH/new.qcow2"
+	python3 "$QC_SRCDIR/tests/integration/httpd.py" --dir "$SCRATCH/tree" \
+		--port-file "$SCRATCH/port" --log "$SCRATCH/requests.jsonl" &
+	httpd=$!
+	on_exit "kill $httpd; wait $httpd"
+	wait_until 10 test -s "$SCRATCH/port"
+	URL="http://127.0.0.1:$(cat "$SCRATCH/port")/"
+}
