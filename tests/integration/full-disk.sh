@@ -29,17 +29,7 @@ qemu-img create -q -f qcow2 "$SCRATCH/base.qcow2" 64M
 head -c $((3 * 1024 * 1024)) /dev/urandom >"$SCRATCH/big.raw"
 head -c $((64 * 1024)) /dev/urandom >"$SCRATCH/small.raw"
 ssh-keygen -q -t ed25519 -N '' -C test -f "$SCRATCH/key" >/dev/null
-qemu-img create -q -f qcow2 "$SCRATCH/old.qcow2" 1M
-qemu-img create -q -f qcow2 "$SCRATCH/new.qcow2" 8M
-qemu-io -f qcow2 -c "write -P 0x5a 0 4M" "$SCRATCH/new.qcow2" >/dev/null
-python3 "$QC_SRCDIR/tests/integration/mkstream.py" --out "$SCRATCH/tree" \
-	--old "$SCRATCH/old.qcow2" --new "$SCRATCH/new.qcow2"
-python3 "$QC_SRCDIR/tests/integration/httpd.py" --dir "$SCRATCH/tree" \
-	--port-file "$SCRATCH/port" --log "$SCRATCH/requests.jsonl" &
-HTTPD=$!
-on_exit "kill $HTTPD; wait $HTTPD"
-wait_until 10 test -s "$SCRATCH/port"
-URL="http://127.0.0.1:$(cat "$SCRATCH/port")/"
+serve_stream
 
 # fill_to KIB: leave about KIB KiB free on the small file system.
 fill_to() {
