@@ -104,24 +104,8 @@ grep -q $'\r' "$SCRATCH/run.err" && fail "progress drawn on stderr that is not a
 ok "no spinner when stderr is not a terminal"
 
 # On a terminal: a spinner with a count, erased before the report.
-python3 - "$QC" "$ROOT" >"$SCRATCH/pty.out" <<'EOP'
-import os, pty, sys
-pid, fd = pty.fork()
-if pid == 0:
-    os.execv(sys.argv[1], [sys.argv[1], "--root", sys.argv[2], "autostart", "--run"])
-out = b""
-while True:
-    try:
-        d = os.read(fd, 4096)
-    except OSError:
-        break
-    if not d:
-        break
-    out += d
-_, status = os.waitpid(pid, 0)
-sys.stdout.write(repr(out) + "\n" + str(os.waitstatus_to_exitcode(status)) + "\n")
-EOP
-assert_match "$(head -n1 "$SCRATCH/pty.out")" '\\r[|/-\\\\] starting VMs: 0/2 .*starting VMs: 2/2 \\r\\x1b\[K' \
+on_pty "$SCRATCH/pty.out" "$QC" --root "$ROOT" autostart --run
+assert_match "$(head -n1 "$SCRATCH/pty.out")" '<CR>[|/\\-] starting VMs: 0/2 .*starting VMs: 2/2 <CR><ESC>\[K' \
 	"terminal: spinner with a count, then erased"
 assert_match "$(head -n1 "$SCRATCH/pty.out")" "started VM 'a'" "terminal: the report follows"
 assert_eq "$(tail -n1 "$SCRATCH/pty.out")" 0 "terminal --run exit code"
