@@ -145,17 +145,6 @@ static void info_json(struct qc_jgen *g, const struct qc_image_info *i)
 	qc_jgen_map_close(g);
 }
 
-static int print_jgen(struct qc_jgen *g)
-{
-	cleanup_free char *out = NULL;
-	struct qc_error err = {0};
-
-	if (qc_jgen_finish(g, &out, NULL, &err) < 0)
-		return cli_error(&err);
-	printf("%s\n", out);
-	return CLI_OK;
-}
-
 static void describe(const struct qc_image_info *i, char *buf, size_t n)
 {
 	char v[16], s[16];
@@ -220,7 +209,7 @@ static int image_sync(struct cli *c, int argc, char **argv)
 		qc_jgen_key(g, "image");
 		info_json(g, info);
 		qc_jgen_map_close(g);
-		r = print_jgen(g);
+		r = cli_print_json(g);
 	} else {
 		char d[512];
 
@@ -278,7 +267,7 @@ static int image_import(struct cli *c, int argc, char **argv)
 		cleanup_jgen struct qc_jgen *g = qc_jgen_new(false);
 
 		info_json(g, info);
-		r = print_jgen(g);
+		r = cli_print_json(g);
 	} else {
 		char d[512];
 
@@ -315,7 +304,7 @@ static int image_list(struct cli *c, int argc, char **argv)
 			info_json(g, v[i]);
 		qc_jgen_array_close(g);
 		qc_jgen_map_close(g);
-		r = print_jgen(g);
+		r = cli_print_json(g);
 		qc_image_info_list_free(v, n);
 		return r;
 	}

@@ -619,17 +619,6 @@ static void json_info(struct qc_jgen *g, const struct qc_vm_info *i)
 	qc_jgen_map_close(g);
 }
 
-static int print_json(struct qc_jgen *g)
-{
-	struct qc_error err = {0};
-	cleanup_free char *out = NULL;
-
-	if (qc_jgen_finish(g, &out, NULL, &err) < 0)
-		return cli_error(&err);
-	puts(out);
-	return CLI_OK;
-}
-
 static int cmd_list(struct cli *c, const struct cmd *cmd, struct args *a)
 {
 	struct qc_error err = {0};
@@ -651,7 +640,7 @@ static int cmd_list(struct cli *c, const struct cmd *cmd, struct args *a)
 		for (k = 0; k < n; k++)
 			json_info(g, v[k]);
 		qc_jgen_array_close(g);
-		rc = print_json(g);
+		rc = cli_print_json(g);
 	} else {
 		printf("%-20s %-8s %-7s %4s %10s  %s\n", "NAME", "ARCH", "ACCEL", "CPUS", "MEMORY",
 			"STATE");
@@ -686,7 +675,7 @@ static int cmd_info(struct cli *c, const struct cmd *cmd, struct args *a)
 		cleanup_jgen struct qc_jgen *g = qc_jgen_new(true);
 
 		json_info(g, i);
-		rc = print_json(g);
+		rc = cli_print_json(g);
 		qc_vm_info_free(i);
 		return rc;
 	}

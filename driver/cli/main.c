@@ -50,9 +50,8 @@ int cli_print_json(struct qc_jgen *g)
 {
 	struct qc_error err = {0};
 	cleanup_free char *out = NULL;
-	size_t len;
 
-	if (qc_jgen_finish(g, &out, &len, &err) < 0)
+	if (qc_jgen_finish(g, &out, NULL, &err) < 0)
 		return cli_error(&err);
 	printf("%s\n", out);
 	return CLI_OK;
