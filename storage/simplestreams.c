@@ -124,6 +124,21 @@ int qc_ss_ref_parse(const char *ref, struct qc_ss_ref *ret, struct qc_error *err
 	return 0;
 }
 
+/*
+ * A path the stream gives us (products file, image file) is joined to the
+ * stream's URL, so it must stay below it: not empty, relative, no "..", not a
+ * URL of its own, no control characters.
+ */
+static bool stream_path_ok(const char *path)
+{
+	if (!path || !*path || path[0] == '/' || strstr(path, "..") || strstr(path, "://"))
+		return false;
+	for (const char *c = path; *c; c++)
+		if ((unsigned char) *c < 0x20 || *c == 0x7f)
+			return false;
+	return true;
+}
+
 /* ------------------------------------------------------------------- index */
 
 int qc_ss_index_products_path(
@@ -177,8 +192,10 @@ int qc_ss_index_products_path(
 		return qc_error_set(
 			err, QC_ERR_NOTFOUND, "stream index: no image-downloads content listed");
 	path = qc_json_string(qc_json_get(best, "path"));
-	if (strstr(path, "..") || path[0] == '/')
-		return qc_error_set(err, QC_ERR_JSON, "stream index: bad products path '%s'", path);
+	if (!stream_path_ok(path))
+		return qc_error_set(err, QC_ERR_JSON,
+			"stream index: bad products path '%s' (want a relative path below the stream)",
+			path);
 	*ret_path = qc_xstrdup(path);
 	return 0;
 }
@@ -361,9 +378,10 @@ int qc_ss_select(const char *products, size_t len, const char *release, const ch
 				pname, best_ver);
 		if (!qc_json_as_uint(qc_json_get(best_item, "size"), &size))
 			size = 0;
-		if (strstr(path, "..") || path[0] == '/' || strstr(path, "://"))
-			return qc_error_set(
-				err, QC_ERR_JSON, "stream products: bad item path '%s'", path);
+		if (!stream_path_ok(path))
+			return qc_error_set(err, QC_ERR_JSON,
+				"stream products: bad item path '%s' (want a relative path below the stream)",
+				path);
 		memset(ret, 0, sizeof(*ret));
 		ret->product = qc_xstrdup(pname);
 		ret->version = qc_xstrdup(best_ver);

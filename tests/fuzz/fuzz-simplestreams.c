@@ -17,6 +17,9 @@ static void check_path(const char *p)
 {
 	FUZZ_CHECK(
 		p && *p && p[0] != '/' && !strstr(p, ".."), "unsafe path '%s'", p ? p : "(null)");
+	FUZZ_CHECK(!strstr(p, "://"), "path is a URL: '%s'", p);
+	for (const char *c = p; *c; c++)
+		FUZZ_CHECK((unsigned char) *c >= 0x20 && *c != 0x7f, "control character in path");
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
@@ -45,7 +48,6 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		if (r < 0)
 			continue;
 		check_path(it.path);
-		FUZZ_CHECK(!strstr(it.path, "://"), "path is a URL: '%s'", it.path);
 		FUZZ_CHECK(it.sha256 && strlen(it.sha256) == 64, "sha256");
 		for (const char *c = it.sha256; *c; c++)
 			FUZZ_CHECK(isdigit((unsigned char) *c) || (*c >= 'a' && *c <= 'f'),

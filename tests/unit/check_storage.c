@@ -126,6 +126,11 @@ START_TEST(ss_select_errors)
 }
 END_TEST
 
+/* Paths a stream may not hand us (JSON-escaped). */
+static const char *const bad_paths[] = {
+	"", "/etc/passwd", "a/../../b", "http://evil.example/x.img", "a\\nb", "a\\u007fb",
+};
+
 START_TEST(ss_select_rejects_bad_items)
 {
 	const char *evil =
@@ -140,7 +145,19 @@ START_TEST(ss_select_rejects_bad_items)
 	struct qc_error err = {0};
 
 	ck_assert_int_eq(qc_ss_select(evil, strlen(evil), "x", "amd64", &it, &err), -QC_ERR_JSON);
-	ck_assert_str_eq(err.msg, "stream products: bad item path '../../etc/passwd'");
+	ck_assert_str_eq(err.msg, "stream products: bad item path '../../etc/passwd' (want a "
+				  "relative path below the stream)");
+	/* Empty, a URL of its own, a control character: refused the same way. */
+	for (size_t i = 0; i < QC_ARRAY_SIZE(bad_paths); i++) {
+		cleanup_free char *doc = qc_xasprintf(
+			"{\"products\":{\"p\":{\"arch\":\"amd64\",\"release\":\"x\",\"versions\":{"
+			"\"1\":{\"items\":{\"d\":{\"ftype\":\"disk1.img\",\"path\":\"%s\","
+			"\"sha256\":\"" SHA_A "\",\"size\":1}}}}}}}",
+			bad_paths[i]);
+
+		ck_assert_int_eq(qc_ss_select(doc, strlen(doc), "x", "amd64", &it, &err), -QC_ERR_JSON);
+		ck_assert_ptr_nonnull(strstr(err.msg, "stream products: bad item path"));
+	}
 	ck_assert_int_eq(qc_ss_select(nosha, strlen(nosha), "x", "amd64", &it, &err), -QC_ERR_JSON);
 	ck_assert_str_eq(err.msg, "stream products: p version 1: disk1.img has no valid sha256");
 }
@@ -198,6 +215,20 @@ START_TEST(ss_index)
 	ck_assert_str_eq(err.msg, "stream index: format 'index:2.0' is not supported (want "
 				  "index:1.0)");
 	ck_assert_int_eq(qc_ss_index_products_path("[1]", 3, "ubuntu", &path, &err), -QC_ERR_JSON);
+
+	/* The products path must stay below the stream (fuzz finding: an empty path). */
+	for (size_t i = 0; i < QC_ARRAY_SIZE(bad_paths); i++) {
+		cleanup_free char *doc = qc_xasprintf(
+			"{\"format\":\"index:1.0\",\"index\":{\"a:download\":{"
+			"\"datatype\":\"image-downloads\",\"path\":\"%s\"}}}",
+			bad_paths[i]);
+
+		path = NULL;
+		ck_assert_int_eq(qc_ss_index_products_path(doc, strlen(doc), "ubuntu", &path, &err),
+			-QC_ERR_JSON);
+		ck_assert_ptr_null(path);
+		ck_assert_ptr_nonnull(strstr(err.msg, "stream index: bad products path"));
+	}
 }
 END_TEST
 
