@@ -30,7 +30,7 @@ FUZZ_LIB_SRCS = $(filter %.c,$(libqcutil_a_SOURCES) $(libqcqmp_a_SOURCES) \
 FUZZ_LIB_OBJS = $(patsubst %.c,tests/fuzz/obj/%.o,$(FUZZ_LIB_SRCS))
 FUZZ_PROGS = $(patsubst %,tests/fuzz/fuzz-%,$(FUZZ_HARNESSES))
 
-EXTRA_DIST += tests/README.md tests/fuzz/fuzz.h tests/fuzz/xml.dict tests/fuzz/qmp.dict tests/fuzz/json.dict $(patsubst %,tests/fuzz/fuzz-%.c,$(FUZZ_HARNESSES)) \
+EXTRA_DIST += tests/README.md tests/fuzz/fuzz.h tests/fuzz/report-finding tests/fuzz/xml.dict tests/fuzz/qmp.dict tests/fuzz/json.dict $(patsubst %,tests/fuzz/fuzz-%.c,$(FUZZ_HARNESSES)) \
 	tests/fuzz/corpus
 
 .PHONY: fuzz fuzz-smoke fuzz-clean $(patsubst %,fuzz-run-%,$(FUZZ_HARNESSES))
@@ -64,7 +64,9 @@ $(patsubst %,fuzz-run-%,$(FUZZ_HARNESSES)): fuzz-run-%: tests/fuzz/fuzz-%
 		-max_total_time=$(FUZZ_SECONDS) -artifact_prefix=$(abs_top_builddir)/tests/fuzz/crash/$*/ \
 		$(abs_top_builddir)/tests/fuzz/work/$* $(abs_top_srcdir)/tests/fuzz/corpus/$* \
 		>$(abs_top_builddir)/tests/fuzz/work/$*.log 2>&1 || \
-		{ tail -n 60 $(abs_top_builddir)/tests/fuzz/work/$*.log; exit 1; }
+		{ $(SHELL) $(abs_top_srcdir)/tests/fuzz/report-finding $* \
+			$(abs_top_builddir)/tests/fuzz/work/$*.log \
+			$(abs_top_builddir)/tests/fuzz/crash/$*; exit 1; }
 	@grep -E '^stat::number_of_executed_units' tests/fuzz/work/$*.log | \
 		sed 's/^stat::number_of_executed_units: */fuzz-$*: executions: /'
 
