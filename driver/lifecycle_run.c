@@ -202,7 +202,7 @@ struct qemu_extra {
 
 static int spawn_monitor(qc_ctx *ctx, struct vm_op *op, char **qemu_argv, const char *rdir,
 	const char *accel, const char *why, const struct qc_network_start *ns, int timeout_ms,
-	const struct qc_domain *d, const struct qemu_extra *x, struct qc_error *err)
+	const struct qc_domain *d, const struct qemu_extra *x, bool cont, struct qc_error *err)
 {
 	cleanup_free char *mon = monitor_program();
 	cleanup_free char *dir = qc_driver_vm_dir(ctx, op->name);
@@ -274,6 +274,8 @@ static int spawn_monitor(qc_ctx *ctx, struct vm_op *op, char **qemu_argv, const 
 			qc_strv_push(&av, markers[i]);
 		}
 	}
+	if (cont)
+		qc_strv_push(&av, "--cont");
 	qc_strv_push(&av, "--");
 	for (i = 0; qemu_argv[i]; i++)
 		qc_strv_push(&av, qemu_argv[i]);
@@ -322,28 +324,6 @@ static int spawn_monitor(qc_ctx *ctx, struct vm_op *op, char **qemu_argv, const 
 		QC_VM_QEMU_LOG);
 }
 
-/* Kill a run that started but cannot be used (QMP did not answer). */
-static void abort_run(struct vm_op *op)
-{
-	struct qc_live l;
-	int pfd;
-
-	if (qc_driver_live(op->dfd, &l, NULL) < 0)
-		return;
-	if (l.monitor_alive && l.st.qemu_pid > 0) {
-		pfd = qc_pidfd_open(l.st.qemu_pid, NULL);
-		if (pfd >= 0) {
-			(void) qc_pidfd_send_signal(pfd, SIGKILL, NULL);
-			close(pfd);
-		}
-		if (l.st.monitor_pid > 0 && (pfd = qc_pidfd_open(l.st.monitor_pid, NULL)) >= 0) {
-			(void) qc_pidfd_wait(pfd, KILL_WAIT_MS);
-			close(pfd);
-		}
-	}
-	qc_live_clear(&l);
-}
-
 /*
  * A VM whose CPUs never ran ("prelaunch": QEMU still waits at -S) was not
  * started: its start was killed between spawning the monitor and "cont", or
@@ -374,10 +354,8 @@ QC_PUBLIC int qc_vm_start(
 	struct vm_op op __attribute__((cleanup(vm_op_clear))) = {.dfd = -1, .lock_fd = -1};
 	cleanup_domain struct qc_domain *d = NULL;
 	cleanup_free char *dir = NULL, *xml = NULL, *rdir = NULL;
-	cleanup_free char *qmp_path = NULL;
 	cleanup_strv char **argv = NULL;
 	struct qc_argv_ctx actx = {0};
-	cleanup_qmp struct qc_qmp *q = NULL;
 	struct qc_network_start ns __attribute__((cleanup(qc_network_start_clear))) = {0};
 	cleanup_free int *child_taps = NULL;
 	cleanup_close int kernel_fd = -1, initrd_fd = -1;
@@ -432,7 +410,6 @@ QC_PUBLIC int qc_vm_start(
 	if ((rc = prepare_run_dir(ctx, rdir, err)) < 0)
 		return qc_error_prefix(err, "VM '%s'", name);
 	qc_fault_step("start:run-dir");
-	qmp_path = qc_xasprintf("%s/qmp.sock", rdir);
 	/* The monitor makes QEMU's listening sockets and hands them over as fds. */
 	actx.accel = accel;
 	actx.qmp_fd = QC_QEMU_FD_QMP;
@@ -457,21 +434,10 @@ QC_PUBLIC int qc_vm_start(
 		return qc_error_prefix(err, "VM '%s'", name);
 	(void) unlinkat(op.dfd, "kill-requested", 0);
 	qc_fault_step("start:spawn");
-	rc = spawn_monitor(
-		ctx, &op, argv, rdir, qc_accel_name(accel), why, &ns, timeout_ms, d, &x, err);
-	if (rc < 0)
-		return rc;
-	qc_fault_step("start:connect");
-	if ((rc = qc_qmp_connect(qmp_path, timeout_ms, &q, err)) < 0 ||
-		(!(o && o->paused) &&
-			(rc = qc_qmp_execute(q, "cont", NULL, QMP_TIMEOUT_MS, NULL, err)) < 0)) {
-		qc_error_prefix(err, "VM '%s'", name);
-		qc_qmp_close(TAKE_PTR(q));
-		abort_run(&op);
-		return rc;
-	}
-	qc_fault_step("start:cont");
-	return 0;
+	/* The monitor sends "cont" itself, on the QMP connection it already has. */
+	rc = spawn_monitor(ctx, &op, argv, rdir, qc_accel_name(accel), why, &ns, timeout_ms, d,
+		&x, !(o && o->paused), err);
+	return rc < 0 ? rc : 0;
 }
 
 /* --------------------------------------------------------------- stopping */

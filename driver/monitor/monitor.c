@@ -4,7 +4,7 @@
  *
  *   qemuctl-monitor --vm-dir DIR --run-dir DIR --notify-fd N [--keep-fd N]...
  *                   [--port P]... [--accel A] [--accel-why TEXT] [--console-max BYTES]
- *                   [--uid U --gid G] -- QEMU-ARGV...
+ *                   [--uid U --gid G] [--cont] -- QEMU-ARGV...
  *
  * Started by `qemuctl start` (driver/lifecycle_run.c).  It forks once more
  * and the first process exits, so the monitor is reparented away from the
@@ -18,7 +18,8 @@
  * privileges) after every fd is in place and before exec: -runas would do
  * it after QEMU's seccomp filter is in, which kills QEMU (driver/argv.c).
  * It connects to QEMU's serial socket and event QMP socket, opens
- * console.sock for `qemuctl console`, reports "OK <qemu-pid>" (or "ERR
+ * console.sock for `qemuctl console`, with --cont lets the CPUs run (QEMU
+ * starts with -S; `start --paused` leaves them stopped), reports "OK <qemu-pid>" (or "ERR
  * <message>") on the notify fd and then loops in one poll(): SIGCHLD and
  * SIGTERM through a signalfd, serial output copied into console.log (capped,
  * rotated to console.log.1 by rename) and to every attached console client,
@@ -68,6 +69,7 @@
 struct mon {
 	const char *vm_dir, *run_dir;
 	int notify_fd;
+	bool cont; /* --cont: send "cont" once QMP is negotiated */
 	int keep_fds[MAX_KEEP_FDS];
 	size_t n_keep;
 	const char *accel, *accel_why;
@@ -109,6 +111,10 @@ static int parse_args(struct mon *m, int argc, char **argv)
 		if (strcmp(a, "--") == 0) {
 			m->qemu_argv = &argv[i + 1];
 			return argv[i + 1] ? 0 : -1;
+		}
+		if (strcmp(a, "--cont") == 0) {
+			m->cont = true;
+			continue;
 		}
 		if (i + 1 >= argc)
 			return -1;
@@ -771,6 +777,14 @@ static int setup(struct mon *m, struct qc_error *err)
 		return rc;
 	if ((rc = qc_qmp_open_fd(fd, qc_time_left_ms(deadline), &m->qmp, err)) < 0)
 		return qc_error_prefix(err, "event QMP");
+	/*
+	 * --cont: let the CPUs run from here, on the connection that is already
+	 * negotiated; the CLI would otherwise connect, read the greeting and
+	 * negotiate a second one only to send this (about 5 ms of start).
+	 */
+	if (m->cont && (rc = qc_qmp_execute(m->qmp, "cont", NULL, qc_time_left_ms(deadline),
+				NULL, err)) < 0)
+		return qc_error_prefix(err, "cont");
 	if ((rc = listen_console(m, err)) < 0)
 		return rc;
 	append_event(m, "QEMUCTL_START", m->st.started_at_ms, NULL, "accel", m->accel, "accel_why",
