@@ -22,6 +22,16 @@ check_chain() { # every layer of every qcow2 disk passes qemu-img check
 	done
 	ok "chain passes qemu-img check ($1)"
 }
+# killed_at STEP SNAP: `snapshot create s1 SNAP`, killed by SIGKILL while held at STEP
+killed_at() {
+	local kpid
+	QEMUCTL_TEST_HOLD=$1 "$QC" --root "$ROOT" snapshot create s1 "$2" >/dev/null 2>&1 &
+	kpid=$!
+	wait_until 30 test -e "$vm/.hold-$1"
+	kill -9 "$kpid"
+	wait "$kpid" 2>/dev/null || true
+	rm -f "$vm/.hold-$1"
+}
 
 qc create s1 --disk-image "$img" --kernel "$GUEST_KERNEL" --initrd "$GUEST_INITRD" \
 	--append "$GUEST_APPEND_ROOT" --memory 256M --cpus 1 --disk 16M >/dev/null
@@ -106,12 +116,7 @@ wait_for_text "$SCRATCH/con$con_n.out" '^SECOND' 30
 wait_for_text "$SCRATCH/con$con_n.out" '^KEEP-ME' 10
 ok "data survives removing every snapshot"
 # live create killed after QEMU switched to the new overlays: the retry finishes it
-QEMUCTL_TEST_HOLD=snapshot-switched "$QC" --root "$ROOT" snapshot create s1 lk >/dev/null 2>&1 &
-kpid=$!
-wait_until 30 test -e "$vm/.hold-snapshot-switched"
-kill -9 "$kpid"
-wait "$kpid" 2>/dev/null || true
-rm -f "$vm/.hold-snapshot-switched"
+killed_at snapshot-switched lk
 qc info s1 >/dev/null || fail "info after a kill of a live create"
 check_chain "after a kill of a live create"
 out=$(qc snapshot create s1 lk)
@@ -126,12 +131,7 @@ qc destroy s1
 exec 7>&-
 
 # ---- a create killed by SIGKILL mid-way leaves a readable chain; a retry completes
-QEMUCTL_TEST_HOLD=snapshot-create "$QC" --root "$ROOT" snapshot create s1 k1 >/dev/null 2>&1 &
-kpid=$!
-wait_until 30 test -e "$vm/.hold-snapshot-create"
-kill -9 "$kpid"
-wait "$kpid" 2>/dev/null || true
-rm -f "$vm/.hold-snapshot-create"
+killed_at snapshot-create k1
 ok "snapshot create killed with SIGKILL while pending"
 qc info s1 >/dev/null || fail "info after the kill"
 ok "info reads the VM after the kill"
@@ -142,12 +142,7 @@ assert_match "$(qc snapshot list s1)" '^k1 ' "k1 listed once"
 assert_eq "$(qc --json snapshot list s1 | grep -c '"name"')" 1 "exactly one snapshot"
 check_chain "after the retry"
 # killed after the new overlays were made but before the domain said so: the retry finishes it
-QEMUCTL_TEST_HOLD=snapshot-switched "$QC" --root "$ROOT" snapshot create s1 k2 >/dev/null 2>&1 &
-kpid=$!
-wait_until 30 test -e "$vm/.hold-snapshot-switched"
-kill -9 "$kpid"
-wait "$kpid" 2>/dev/null || true
-rm -f "$vm/.hold-snapshot-switched"
+killed_at snapshot-switched k2
 qc info s1 >/dev/null || fail "info after the second kill"
 check_chain "after a kill past the overlay creation"
 out=$(qc snapshot create s1 k2)
