@@ -233,6 +233,22 @@ static uint32_t jrec_len(uint32_t id_len)
 	return len + (len & 1);
 }
 
+/* A directory's records in order: k 0 is "." (SELF), 1 is ".." (PARENT), then its entries. */
+static struct qc_iso_node *rec_node(struct qc_iso_node *d, size_t k)
+{
+	return k < 2 ? d : d->iso_kids[k - 2];
+}
+
+static int rec_kind(size_t k)
+{
+	return k == 0 ? QC_ISO_REC_SELF : k == 1 ? QC_ISO_REC_PARENT : QC_ISO_REC_ENTRY;
+}
+
+static struct qc_iso_rec *dir_rec(struct qc_iso_node *d, size_t k)
+{
+	return &rec_node(d, k)->rec[rec_kind(k)];
+}
+
 static uint32_t dir_size(struct iso *iso, struct qc_iso_node *d, bool joliet)
 {
 	uint32_t off = 0;
@@ -243,10 +259,8 @@ static uint32_t dir_size(struct iso *iso, struct qc_iso_node *d, bool joliet)
 
 		if (joliet)
 			len = jrec_len(i < 2 ? 1 : 2u * d->j_kids[i - 2]->jid_units);
-		else if (i < 2)
-			len = measure_rec(iso, d, i == 0 ? QC_ISO_REC_SELF : QC_ISO_REC_PARENT);
 		else
-			len = measure_rec(iso, d->iso_kids[i - 2], QC_ISO_REC_ENTRY);
+			len = measure_rec(iso, rec_node(d, i), rec_kind(i));
 		if (off % BLK + len > BLK)
 			off += BLK - off % BLK;
 		off += len;
@@ -368,8 +382,8 @@ static void write_iso_dir(struct iso *iso, struct qc_iso_node *d)
 	uint32_t off = 0;
 
 	for (size_t i = 0; i < d->n_kids + 2; i++) {
-		struct qc_iso_node *n = i < 2 ? d : d->iso_kids[i - 2];
-		int kind = i == 0 ? QC_ISO_REC_SELF : i == 1 ? QC_ISO_REC_PARENT : QC_ISO_REC_ENTRY;
+		struct qc_iso_node *n = rec_node(d, i);
+		int kind = rec_kind(i);
 		const struct qc_iso_node *t = rec_target(n, kind);
 		uint16_t len = measure_rec(iso, n, kind);
 		struct qc_iso_rec *r = &n->rec[kind];
@@ -583,10 +597,7 @@ int qc_cloudinit_iso_build(const struct qc_iso_entry *entries, size_t n,
 		struct qc_iso_node *d = iso.dirs[i];
 
 		for (size_t k = 0; k < d->n_kids + 2; k++) {
-			struct qc_iso_node *nd = k < 2 ? d : d->iso_kids[k - 2];
-			struct qc_iso_rec *rc = &nd->rec[k == 0	  ? QC_ISO_REC_SELF
-							 : k == 1 ? QC_ISO_REC_PARENT
-								  : QC_ISO_REC_ENTRY];
+			struct qc_iso_rec *rc = dir_rec(d, k);
 
 			if (!rc->ce_len)
 				continue;
@@ -637,10 +648,7 @@ int qc_cloudinit_iso_build(const struct qc_iso_entry *entries, size_t n,
 		struct qc_iso_node *d = iso.dirs[i];
 
 		for (size_t k = 0; k < d->n_kids + 2; k++) {
-			struct qc_iso_node *nd = k < 2 ? d : d->iso_kids[k - 2];
-			struct qc_iso_rec *rc = &nd->rec[k == 0	  ? QC_ISO_REC_SELF
-							 : k == 1 ? QC_ISO_REC_PARENT
-								  : QC_ISO_REC_ENTRY];
+			struct qc_iso_rec *rc = dir_rec(d, k);
 
 			if (rc->ce_len)
 				rc->ce_blk += ce_base;

@@ -229,15 +229,19 @@ static char *lease_key(const struct qc_domain *d, const struct qc_nic *nic)
 	return qc_xasprintf("%s/%s", d->uuid_str, nic->name);
 }
 
-/* Find netdefs[] entry for name, loading it (with leases) on first use. */
+/*
+ * Find netdefs[] entry for name, loading it (with leases) on first use;
+ * *ret_loaded says it was loaded by this call (the first NIC on that network).
+ */
 static int cache_get(int dfd, struct qc_netdef **defs, size_t *n, const char *name,
-	struct qc_netdef **ret, struct qc_error *err)
+	struct qc_netdef **ret, bool *ret_loaded, struct qc_error *err)
 {
 	int r;
 
 	for (size_t i = 0; i < *n; i++)
 		if (!strcmp((*defs)[i].name, name)) {
 			*ret = &(*defs)[i];
+			*ret_loaded = false;
 			return 0;
 		}
 	*defs = qc_xrealloc(*defs, (*n + 1) * sizeof(**defs));
@@ -245,6 +249,7 @@ static int cache_get(int dfd, struct qc_netdef **defs, size_t *n, const char *na
 	if ((r = qc_netdef_load(dfd, name, true, &(*defs)[*n], err)) < 0)
 		return r;
 	*ret = &(*defs)[(*n)++];
+	*ret_loaded = true;
 	return 0;
 }
 
@@ -255,6 +260,8 @@ static int cache_get(int dfd, struct qc_netdef **defs, size_t *n, const char *na
  * other than this process's own (the create that runs this removed those of
  * dead processes; its own lease has another key, the new UUID).  Dropped so
  * the address (maybe a fixed ip=) is free for the retry.  Networks lock held.
+ * Called once per network and create, when the network is loaded: one scan
+ * of vms/ however many NICs the create puts on it.
  */
 static void drop_orphan_leases(qc_ctx *ctx, const struct qc_domain *d, struct qc_netdef *net)
 {
@@ -336,13 +343,15 @@ int qc_network_domain_create(qc_ctx *ctx, struct qc_domain *d, struct qc_error *
 		cleanup_free char *key = NULL;
 		struct qc_netdef *net;
 		uint32_t want = 0, got;
+		bool loaded;
 		char ip[16];
 
 		if (nic->type != QC_NIC_NETWORK)
 			continue;
-		if ((r = cache_get(dfd, &defs, &n_defs, nic->network, &net, err)) < 0)
+		if ((r = cache_get(dfd, &defs, &n_defs, nic->network, &net, &loaded, err)) < 0)
 			goto out_prefix;
-		drop_orphan_leases(ctx, d, net);
+		if (loaded)
+			drop_orphan_leases(ctx, d, net);
 		if (nic->ip && *nic->ip) {
 			struct qc_net_cidr c = {0};
 

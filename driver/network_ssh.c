@@ -33,11 +33,43 @@ static char *own_key(qc_ctx *ctx)
 	return NULL;
 }
 
+/*
+ * VM NAME's directory, definition and live state (the caller clears *live);
+ * the caller's cleanup attributes own *ret_dfd and *ret_d, also on failure.
+ */
+static int load_vm(qc_ctx *ctx, const char *name, int *ret_dfd, struct qc_domain **ret_d,
+	struct qc_live *live, struct qc_error *err)
+{
+	cleanup_free char *dir = NULL, *xml = NULL;
+	int r;
+
+	if ((r = qc_driver_vm_open(ctx, name, ret_dfd, err)) < 0)
+		return r;
+	dir = qc_driver_vm_dir(ctx, name);
+	xml = qc_xasprintf("%s/%s", dir, QC_VM_DOMAIN);
+	if (qc_domain_load(xml, NULL, NULL, ret_d, err) < 0 ||
+		qc_driver_live(*ret_dfd, live, err) < 0)
+		return qc_error_prefix(err, "VM '%s'", name);
+	return 0;
+}
+
+/* The ports of this run: state.json when the lifecycle records them, else network.json. */
+static int run_ports(qc_ctx *ctx, const char *name, const struct qc_live *live, unsigned **ret,
+	size_t *ret_n, struct qc_error *err)
+{
+	if (!live->st.n_ports)
+		return qc_network_load_ports(ctx, name, ret, ret_n, err);
+	*ret_n = live->st.n_ports;
+	*ret = qc_xzalloc(sizeof(unsigned) * *ret_n);
+	memcpy(*ret, live->st.ports, sizeof(unsigned) * *ret_n);
+	return 0;
+}
+
 QC_PUBLIC int qc_vm_ssh_argv(qc_ctx *ctx, const char *name, const char *identity,
 	const char *const *cmd, char ***ret_argv, struct qc_error *err)
 {
 	cleanup_close int vm_dfd = -1;
-	cleanup_free char *dir = NULL, *xml = NULL, *key = NULL, *host = NULL;
+	cleanup_free char *key = NULL, *host = NULL;
 	cleanup_domain struct qc_domain *d = NULL;
 	cleanup_strvec struct qc_strv a = {0};
 	struct qc_live live = {0};
@@ -46,26 +78,15 @@ QC_PUBLIC int qc_vm_ssh_argv(qc_ctx *ctx, const char *name, const char *identity
 	unsigned port = 0;
 	int r;
 
-	if ((r = qc_driver_vm_open(ctx, name, &vm_dfd, err)) < 0)
+	if ((r = load_vm(ctx, name, &vm_dfd, &d, &live, err)) < 0)
 		return r;
-	dir = qc_driver_vm_dir(ctx, name);
-	xml = qc_xasprintf("%s/%s", dir, QC_VM_DOMAIN);
-	if ((r = qc_domain_load(xml, NULL, NULL, &d, err)) < 0)
-		return qc_error_prefix(err, "VM '%s'", name);
-	if ((r = qc_driver_live(vm_dfd, &live, err)) < 0)
-		return qc_error_prefix(err, "VM '%s'", name);
 	if (live.state != QC_VM_RUNNING && live.state != QC_VM_PAUSED) {
 		qc_live_clear(&live);
 		return qc_error_set(err, QC_ERR_STATE,
 			"VM '%s' is not running; start it with 'qemuctl start %s'", name, name);
 	}
 
-	/* The ports of this run: state.json when the lifecycle records them, else network.json. */
-	if (live.st.n_ports) {
-		n_ports = live.st.n_ports;
-		ports = qc_xzalloc(sizeof(unsigned) * n_ports);
-		memcpy(ports, live.st.ports, sizeof(unsigned) * n_ports);
-	} else if ((r = qc_network_load_ports(ctx, name, &ports, &n_ports, err)) < 0) {
+	if ((r = run_ports(ctx, name, &live, &ports, &n_ports, err)) < 0) {
 		qc_live_clear(&live);
 		return r;
 	}
@@ -182,7 +203,6 @@ QC_PUBLIC int qc_vm_nics(qc_ctx *ctx, const char *name, struct qc_vm_nic_info **
 {
 	static const char *const types[] = {"user", "network", "bridge"};
 	cleanup_close int vm_dfd = -1;
-	cleanup_free char *dir = NULL, *xml = NULL;
 	cleanup_domain struct qc_domain *d = NULL;
 	cleanup_free unsigned *ports = NULL;
 	cleanup_strv char **taps = NULL;
@@ -192,22 +212,11 @@ QC_PUBLIC int qc_vm_nics(qc_ctx *ctx, const char *name, struct qc_vm_nic_info **
 	bool running;
 	int r;
 
-	if ((r = qc_driver_vm_open(ctx, name, &vm_dfd, err)) < 0)
+	if ((r = load_vm(ctx, name, &vm_dfd, &d, &live, err)) < 0)
 		return r;
-	dir = qc_driver_vm_dir(ctx, name);
-	xml = qc_xasprintf("%s/%s", dir, QC_VM_DOMAIN);
-	if ((r = qc_domain_load(xml, NULL, NULL, &d, err)) < 0)
-		return qc_error_prefix(err, "VM '%s'", name);
-	if ((r = qc_driver_live(vm_dfd, &live, err)) < 0)
-		return qc_error_prefix(err, "VM '%s'", name);
 	running = live.state == QC_VM_RUNNING || live.state == QC_VM_PAUSED;
-	if (running && live.st.n_ports) {
-		n_ports = live.st.n_ports;
-		ports = qc_xzalloc(sizeof(unsigned) * n_ports);
-		memcpy(ports, live.st.ports, sizeof(unsigned) * n_ports);
-	} else if (running) {
-		(void) qc_network_load_ports(ctx, name, &ports, &n_ports, NULL);
-	}
+	if (running)
+		(void) run_ports(ctx, name, &live, &ports, &n_ports, NULL);
 	qc_live_clear(&live);
 	taps = running ? load_taps(vm_dfd) : qc_xzalloc(sizeof(char *));
 	while (taps[n_taps])

@@ -438,6 +438,21 @@ static int not_found(struct qc_vmop *op, const char *snap, struct qc_error *err)
 		op->name, snap, b.data);
 }
 
+/* revert and rm: the operation begun on VM name (reconciled) and its snapshot snap. */
+static int begin_on_snap(qc_ctx *ctx, const char *name, const char *snap, struct qc_vmop *op,
+	struct qc_snap **ret, struct qc_error *err)
+{
+	int rc;
+
+	if ((rc = qc_validate_name("snapshot", snap, err)) < 0)
+		return rc;
+	if ((rc = qc_vmop_begin(ctx, name, op, err)) < 0 || (rc = qc_vmop_reconcile(op, err)) < 0)
+		return rc;
+	if (!(*ret = qc_snaps_find(&op->snaps, snap)))
+		return not_found(op, snap, err);
+	return 0;
+}
+
 QC_PUBLIC int qc_vm_snapshot_revert(qc_ctx *ctx, const char *name, const char *snap, bool force,
 	bool *ret_stopped, struct qc_error *err)
 {
@@ -448,12 +463,8 @@ QC_PUBLIC int qc_vm_snapshot_revert(qc_ctx *ctx, const char *name, const char *s
 
 	if (ret_stopped)
 		*ret_stopped = false;
-	if ((rc = qc_validate_name("snapshot", snap, err)) < 0)
+	if ((rc = begin_on_snap(ctx, name, snap, &op, &s, err)) < 0)
 		return rc;
-	if ((rc = qc_vmop_begin(ctx, name, &op, err)) < 0 || (rc = qc_vmop_reconcile(&op, err)) < 0)
-		return rc;
-	if (!(s = qc_snaps_find(&op.snaps, snap)))
-		return not_found(&op, snap, err);
 	for (size_t k = 0; k < s->n_disks; k++) {
 		if (disk_index(op.d, s->disks[k].disk) < 0)
 			return qc_error_set(err, QC_ERR_STATE,
@@ -628,12 +639,8 @@ QC_PUBLIC int qc_vm_snapshot_remove(
 	bool live;
 	int rc;
 
-	if ((rc = qc_validate_name("snapshot", snap, err)) < 0)
+	if ((rc = begin_on_snap(ctx, name, snap, &op, &s, err)) < 0)
 		return rc;
-	if ((rc = qc_vmop_begin(ctx, name, &op, err)) < 0 || (rc = qc_vmop_reconcile(&op, err)) < 0)
-		return rc;
-	if (!(s = qc_snaps_find(&op.snaps, snap)))
-		return not_found(&op, snap, err);
 	si = (size_t) (s - op.snaps.v);
 	live = op.live.monitor_alive;
 	/* Check first: a running VM's intermediate layers cannot be rewritten under it. */

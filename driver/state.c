@@ -250,7 +250,8 @@ int qc_driver_write_nosync(
 	return rc;
 }
 
-int qc_state_save_nosync(int vm_dfd, const struct qc_state *s, struct qc_error *err)
+/* s as JSON and a newline to <vm>/state.json; durable: fsync'd (qc_write_atomic). */
+static int state_write(int vm_dfd, const struct qc_state *s, bool durable, struct qc_error *err)
 {
 	cleanup_free char *text = NULL;
 	size_t len;
@@ -262,20 +263,17 @@ int qc_state_save_nosync(int vm_dfd, const struct qc_state *s, struct qc_error *
 	text = qc_xrealloc(text, len + 2);
 	text[len++] = '\n';
 	text[len] = 0;
+	if (durable)
+		return qc_write_atomic(vm_dfd, QC_VM_STATE, text, len, 0600, err);
 	return qc_driver_write_nosync(vm_dfd, QC_VM_STATE, text, len, err);
+}
+
+int qc_state_save_nosync(int vm_dfd, const struct qc_state *s, struct qc_error *err)
+{
+	return state_write(vm_dfd, s, false, err);
 }
 
 int qc_state_save(int vm_dfd, const struct qc_state *s, struct qc_error *err)
 {
-	cleanup_free char *text = NULL;
-	size_t len;
-	int rc;
-
-	if ((rc = qc_state_to_json(s, &text, err)) < 0)
-		return rc;
-	len = strlen(text);
-	text = qc_xrealloc(text, len + 2);
-	text[len++] = '\n';
-	text[len] = 0;
-	return qc_write_atomic(vm_dfd, QC_VM_STATE, text, len, 0600, err);
+	return state_write(vm_dfd, s, true, err);
 }

@@ -175,17 +175,29 @@ static int abs_root(const char *root, char **ret, struct qc_error *err)
 	return qc_abspath(root, ret, err);
 }
 
+/*
+ * The absolute state root and an fd of its image catalog, once name (when
+ * not NULL) is a valid image name; the caller's cleanups own both.
+ */
+static int open_root(
+	const char *root, const char *name, char **ret_root, int *ret_dfd, struct qc_error *err)
+{
+	int r;
+
+	if (name && (r = qc_validate_name("image", name, err)) < 0)
+		return r;
+	if ((r = abs_root(root, ret_root, err)) < 0)
+		return r;
+	return qc_catalog_open(*ret_root, ret_dfd, err);
+}
+
 int qc_catalog_get(const char *root, const char *name, struct qc_image **ret, struct qc_error *err)
 {
 	cleanup_free char *aroot = NULL;
 	cleanup_close int dfd = -1;
 	int r;
 
-	if ((r = qc_validate_name("image", name, err)) < 0)
-		return r;
-	if ((r = abs_root(root, &aroot, err)) < 0)
-		return r;
-	if ((r = qc_catalog_open(aroot, &dfd, err)) < 0)
+	if ((r = open_root(root, name, &aroot, &dfd, err)) < 0)
 		return r;
 	return load(dfd, aroot, name, ret, err);
 }
@@ -208,9 +220,7 @@ int qc_catalog_list(const char *root, struct qc_image ***ret, size_t *ret_n, str
 	struct dirent *e;
 	int r, dfd2;
 
-	if ((r = abs_root(root, &aroot, err)) < 0)
-		return r;
-	if ((r = qc_catalog_open(aroot, &dfd, err)) < 0)
+	if ((r = open_root(root, NULL, &aroot, &dfd, err)) < 0)
 		return r;
 	dfd2 = fcntl(dfd, F_DUPFD_CLOEXEC, 3);
 	if (dfd2 < 0)
@@ -356,11 +366,7 @@ int qc_catalog_remove_checked(const char *root, const char *name, qc_image_users
 	cleanup_image struct qc_image *img = NULL;
 	int r;
 
-	if ((r = qc_validate_name("image", name, err)) < 0)
-		return r;
-	if ((r = abs_root(root, &aroot, err)) < 0)
-		return r;
-	if ((r = qc_catalog_open(aroot, &dfd, err)) < 0)
+	if ((r = open_root(root, name, &aroot, &dfd, err)) < 0)
 		return r;
 	/* Nothing by that name: refuse without leaving a lock file behind. */
 	if (faccessat(dfd, jname, F_OK, AT_SYMLINK_NOFOLLOW) < 0 &&

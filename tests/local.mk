@@ -1,7 +1,7 @@
 # Shared test infrastructure: the integration-test shell library and the
 # test guest builder (tests/guest/).  Each folder's local.mk adds its own
 # unit and integration tests to TESTS.
-EXTRA_DIST += tests/integration/lib.sh tests/integration/netns.sh
+EXTRA_DIST += tests/integration/lib.sh tests/integration/netns.sh tests/unit/check_main.h
 
 # Issue 9, file system safety: a full disk, symlinks planted in the state root.
 TESTS += tests/integration/full-disk.sh tests/integration/symlinks.sh

@@ -63,11 +63,8 @@ static void json_names(
 
 static int print_report(struct cli *c, const struct qc_autostart_report *r, bool run)
 {
-	struct qc_error err = {0};
-
 	if (c->json) {
 		cleanup_jgen struct qc_jgen *g = qc_jgen_new(false);
-		cleanup_free char *out = NULL;
 
 		qc_jgen_map_open(g);
 		json_names(g, run ? "started" : "stopped", r, false);
@@ -85,9 +82,8 @@ static int print_report(struct cli *c, const struct qc_autostart_report *r, bool
 		if (run)
 			json_names(g, "host_reboot", r, true);
 		qc_jgen_map_close(g);
-		if (qc_jgen_finish(g, &out, NULL, &err) < 0)
-			return cli_error(&err);
-		puts(out);
+		if (cli_print_json(g) != CLI_OK)
+			return CLI_ERROR;
 	}
 	for (size_t i = 0; i < r->n; i++) {
 		const struct qc_autostart_vm *v = &r->vms[i];

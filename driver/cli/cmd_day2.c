@@ -84,16 +84,13 @@ int cli_wait_ready(struct cli *c, const char *name, int timeout_ms)
 	}
 	if (c->json) {
 		cleanup_jgen struct qc_jgen *g = qc_jgen_new(true);
-		cleanup_free char *out = NULL;
 
 		qc_jgen_map_open(g);
 		qc_jgen_kstring(g, "name", name);
 		qc_jgen_kbool(g, "ready", true);
 		qc_jgen_kint(g, "ready_after_ms", after);
 		qc_jgen_map_close(g);
-		if (qc_jgen_finish(g, &out, NULL, &err) < 0)
-			return cli_error(&err);
-		puts(out);
+		return cli_print_json(g);
 	} else if (c->verbosity >= 0) {
 		printf("VM '%s' is ready (after %.1f s)\n", name, (double) after / 1000.0);
 	}
@@ -209,7 +206,6 @@ int cli_resize_main(struct cli *c, int argc, char **argv)
 		return cli_error(&err);
 	if (c->json) {
 		cleanup_jgen struct qc_jgen *g = qc_jgen_new(true);
-		cleanup_free char *out = NULL;
 
 		qc_jgen_map_open(g);
 		qc_jgen_kstring(g, "name", pos[0]);
@@ -218,9 +214,7 @@ int cli_resize_main(struct cli *c, int argc, char **argv)
 		qc_jgen_kuint(g, "new_size", new_size);
 		qc_jgen_kbool(g, "online", online);
 		qc_jgen_map_close(g);
-		if (qc_jgen_finish(g, &out, NULL, &err) < 0)
-			return cli_error(&err);
-		puts(out);
+		return cli_print_json(g);
 	} else if (c->verbosity >= 0) {
 		char a[32], b[32];
 

@@ -19,9 +19,7 @@ static void doctor_usage(FILE *f)
 
 static int print_json(const struct qc_doctor_report *r)
 {
-	struct qc_error err = {0};
 	cleanup_jgen struct qc_jgen *g = qc_jgen_new(true);
-	cleanup_free char *out = NULL;
 
 	qc_jgen_map_open(g);
 	qc_jgen_kstring(g, "arch", r->arch);
@@ -37,10 +35,7 @@ static int print_json(const struct qc_doctor_report *r)
 	}
 	qc_jgen_array_close(g);
 	qc_jgen_map_close(g);
-	if (qc_jgen_finish(g, &out, NULL, &err) < 0)
-		return cli_error(&err);
-	puts(out);
-	return 0;
+	return cli_print_json(g);
 }
 
 int cli_doctor_main(struct cli *c, int argc, char **argv)

@@ -81,7 +81,6 @@ int cli_hotplug_main(struct cli *c, int argc, char **argv)
 		dev = qc_xstrdup(arg);
 	if (c->json) {
 		cleanup_jgen struct qc_jgen *g = qc_jgen_new(true);
-		cleanup_free char *out = NULL;
 
 		qc_jgen_map_open(g);
 		qc_jgen_kstring(g, "vm", vm);
@@ -89,9 +88,7 @@ int cli_hotplug_main(struct cli *c, int argc, char **argv)
 		qc_jgen_kstring(g, disk ? "disk" : "nic", dev);
 		qc_jgen_kbool(g, "live", live);
 		qc_jgen_map_close(g);
-		if (qc_jgen_finish(g, &out, NULL, &err) < 0)
-			return cli_error(&err);
-		printf("%s\n", out);
+		return cli_print_json(g);
 	} else if (c->verbosity >= 0) {
 		printf("%s '%s' %s VM '%s'%s\n", disk ? "Disk" : "NIC", dev,
 			attach ? "attached to" : "detached from", vm,

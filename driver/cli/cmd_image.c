@@ -96,8 +96,10 @@ static void progress_cb(const char *what, uint64_t done, uint64_t total, void *o
 	p->drawn = true;
 }
 
-static void progress_end(struct progress *p)
+/* After the operation: ends the bar's line and unhooks the callback from ctx. */
+static void progress_end(qc_ctx *ctx, struct progress *p)
 {
+	qc_ctx_set_progress(ctx, NULL, NULL);
 	if (p->drawn)
 		fputc('\n', stderr);
 	p->drawn = false;
@@ -197,8 +199,7 @@ static int image_sync(struct cli *c, int argc, char **argv)
 		return CLI_ERROR;
 	progress_setup(c, ctx, &p);
 	r = qc_image_sync(ctx, &o, &info, &fresh, &err);
-	progress_end(&p);
-	qc_ctx_set_progress(ctx, NULL, NULL);
+	progress_end(ctx, &p);
 	if (r < 0)
 		return cli_error(&err);
 	if (c->json) {
@@ -259,8 +260,7 @@ static int image_import(struct cli *c, int argc, char **argv)
 		return CLI_ERROR;
 	progress_setup(c, ctx, &p);
 	r = qc_image_import(ctx, &o, &info, &err);
-	progress_end(&p);
-	qc_ctx_set_progress(ctx, NULL, NULL);
+	progress_end(ctx, &p);
 	if (r < 0)
 		return cli_error(&err);
 	if (c->json) {

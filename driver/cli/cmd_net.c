@@ -93,12 +93,9 @@ static int net_create(struct cli *c, int argc, char **argv)
 	return CLI_OK;
 }
 
-static void list_json(struct qc_network_info **v, size_t n)
+static int list_json(struct qc_network_info **v, size_t n)
 {
 	cleanup_jgen struct qc_jgen *g = qc_jgen_new(false);
-	cleanup_free char *out = NULL;
-	struct qc_error err = {0};
-	size_t len;
 
 	qc_jgen_array_open(g);
 	for (size_t i = 0; i < n; i++) {
@@ -130,11 +127,7 @@ static void list_json(struct qc_network_info **v, size_t n)
 		qc_jgen_map_close(g);
 	}
 	qc_jgen_array_close(g);
-	if (qc_jgen_finish(g, &out, &len, &err) < 0) {
-		cli_error(&err);
-		return;
-	}
-	printf("%s\n", out);
+	return cli_print_json(g);
 }
 
 static int net_list(struct cli *c, int argc, char **argv)
@@ -142,6 +135,7 @@ static int net_list(struct cli *c, int argc, char **argv)
 	struct qc_network_info **v = NULL;
 	struct qc_error err = {0};
 	size_t n = 0;
+	int rc = CLI_OK;
 	qc_ctx *ctx;
 
 	if (argc > 1)
@@ -151,7 +145,7 @@ static int net_list(struct cli *c, int argc, char **argv)
 	if (qc_network_list(ctx, &v, &n, &err) < 0)
 		return cli_error(&err);
 	if (c->json) {
-		list_json(v, n);
+		rc = list_json(v, n);
 	} else {
 		int wn = 4, wb = 6;
 
@@ -172,7 +166,7 @@ static int net_list(struct cli *c, int argc, char **argv)
 		}
 	}
 	qc_network_list_free(v, n);
-	return CLI_OK;
+	return rc;
 }
 
 static int net_rm(struct cli *c, int argc, char **argv)

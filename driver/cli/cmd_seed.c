@@ -87,15 +87,11 @@ static int seed_build(struct cli *c, int argc, char **argv)
 		return cli_error(&err);
 	if (c->json) {
 		cleanup_jgen struct qc_jgen *g = qc_jgen_new(false);
-		cleanup_free char *doc = NULL;
-		size_t len;
 
 		qc_jgen_map_open(g);
 		qc_jgen_kstring(g, "seed", out);
 		qc_jgen_map_close(g);
-		if (qc_jgen_finish(g, &doc, &len, &err) < 0)
-			return cli_error(&err);
-		printf("%s\n", doc);
+		return cli_print_json(g);
 	} else if (c->verbosity > 0)
 		printf("seed written to %s\n", out);
 	return CLI_OK;

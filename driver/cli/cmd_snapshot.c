@@ -31,8 +31,6 @@ static int print_done(struct cli *c, const char *vm, const char *snap, const cha
 {
 	if (c->json) {
 		cleanup_jgen struct qc_jgen *g = qc_jgen_new(true);
-		cleanup_free char *out = NULL;
-		struct qc_error err = {0};
 
 		qc_jgen_map_open(g);
 		qc_jgen_kstring(g, "vm", vm);
@@ -41,9 +39,7 @@ static int print_done(struct cli *c, const char *vm, const char *snap, const cha
 		if (flag_key)
 			qc_jgen_kbool(g, flag_key, flag);
 		qc_jgen_map_close(g);
-		if (qc_jgen_finish(g, &out, NULL, &err) < 0)
-			return cli_error(&err);
-		printf("%s\n", out);
+		return cli_print_json(g);
 	} else if (c->verbosity >= 0) {
 		printf("%s\n", human);
 	}
@@ -61,7 +57,6 @@ static int do_list(struct cli *c, qc_ctx *ctx, const char *vm)
 		return cli_error(&err);
 	if (c->json) {
 		cleanup_jgen struct qc_jgen *g = qc_jgen_new(true);
-		cleanup_free char *out = NULL;
 
 		qc_jgen_map_open(g);
 		qc_jgen_kstring(g, "vm", vm);
@@ -90,10 +85,7 @@ static int do_list(struct cli *c, qc_ctx *ctx, const char *vm)
 		}
 		qc_jgen_array_close(g);
 		qc_jgen_map_close(g);
-		if (qc_jgen_finish(g, &out, NULL, &err) < 0)
-			rc = cli_error(&err);
-		else
-			printf("%s\n", out);
+		rc = cli_print_json(g);
 	} else {
 		printf("%-20s %-24s %-16s %s\n", "NAME", "CREATED", "DISKS", "SIZE");
 		for (size_t i = 0; i < n; i++) {

@@ -11,35 +11,20 @@ need_guest x86_64
 img="$SCRATCH/root.img"
 cp "$GUEST_ROOT" "$img"
 vm="$ROOT/vms/h1"
-con_n=0
-console_start() {
-	con_n=$((con_n + 1))
-	rm -f "$SCRATCH/in"
-	mkfifo "$SCRATCH/in"
-	qc console h1 <"$SCRATCH/in" >"$SCRATCH/con$con_n.out" 2>&1 &
-	exec 7>"$SCRATCH/in"
-	sleep 0.5
-}
-say() { printf '%s\n' "$1" >&7; }
-boot() { # start begins a fresh console.log
-	qc start h1
-	wait_for_text "$vm/console.log" '^GUEST-READY' 90
-	console_start
-}
 # ask N MARK: the guest lists its block devices and NICs once /sys/block/... settles
 ask() {
-	say "sleep ${2:-0}; echo $1 BLK=\$(ls /sys/block | tr '\\n' ' ') NET=\$(ls /sys/class/net | tr '\\n' ' ')"
+	guest_say "sleep ${2:-0}; echo $1 BLK=\$(ls /sys/block | tr '\\n' ' ') NET=\$(ls /sys/class/net | tr '\\n' ' ')"
 	wait_for_text "$SCRATCH/con$con_n.out" "^$1 BLK=" 30
 	grep -a "^$1 BLK=" "$SCRATCH/con$con_n.out" | tail -1
 }
 # wait_dev PATH MARK: poll in the guest until PATH exists (or 20 s)
 wait_dev() {
-	say "i=0; while [ ! -e $1 ] && [ \$i -lt 40 ]; do sleep 0.5; i=\$((i+1)); done; echo $2 \$(ls -d $1 2>/dev/null || echo missing)"
+	guest_say "i=0; while [ ! -e $1 ] && [ \$i -lt 40 ]; do sleep 0.5; i=\$((i+1)); done; echo $2 \$(ls -d $1 2>/dev/null || echo missing)"
 	wait_for_text "$SCRATCH/con$con_n.out" "^$2 " 30
 	grep -a "^$2 " "$SCRATCH/con$con_n.out" | tail -1
 }
 wait_gone() {
-	say "i=0; while [ -e $1 ] && [ \$i -lt 40 ]; do sleep 0.5; i=\$((i+1)); done; echo $2 \$(ls -d $1 2>/dev/null || echo gone)"
+	guest_say "i=0; while [ -e $1 ] && [ \$i -lt 40 ]; do sleep 0.5; i=\$((i+1)); done; echo $2 \$(ls -d $1 2>/dev/null || echo gone)"
 	wait_for_text "$SCRATCH/con$con_n.out" "^$2 " 30
 	grep -a "^$2 " "$SCRATCH/con$con_n.out" | tail -1
 }
@@ -69,7 +54,7 @@ assert_match "$out" "Disk 'disk1' attached to VM 'h1' \(VM stopped: recorded, th
 assert_file "$vm/disk1.qcow2"
 assert_match "$(qc dumpxml h1)" "disk1\.qcow2" "domain.xml has disk1"
 
-boot
+guest_boot h1
 line=$(ask COLD1)
 assert_match "$line" 'BLK=.*vdb' "guest sees the disk recorded while stopped"
 
@@ -77,7 +62,7 @@ assert_match "$line" 'BLK=.*vdb' "guest sees the disk recorded while stopped"
 out=$(qc attach-disk h1 16M)
 assert_match "$out" "Disk 'disk2' attached to VM 'h1' \(live\)" "live attach-disk"
 assert_match "$(wait_dev /sys/block/vdc HOT1)" 'HOT1 /sys/block/vdc' "guest sees the hot-plugged disk as vdc"
-say 'cat /sys/block/vdc/size'
+guest_say 'cat /sys/block/vdc/size'
 wait_for_text "$SCRATCH/con$con_n.out" '^32768' 20
 ok "hot-plugged disk has 16M (32768 sectors)"
 out=$(qc --json attach-net h1 user)
@@ -89,7 +74,7 @@ assert_match "$(qc dumpxml h1)" "nic-net1|net1" "domain.xml has net1"
 # ---- restart: both still there
 qc stop h1 --timeout 60
 exec 7>&-
-boot
+guest_boot h1
 line=$(ask COLD2)
 assert_match "$line" 'BLK=.*vdb vdc' "after restart the guest has vdb and vdc"
 assert_match "$line" 'NET=.*eth0 eth1' "after restart the guest has eth0 and eth1"
@@ -126,7 +111,7 @@ exec 7>&-
 out=$(qc detach-disk h1 disk2)
 assert_match "$out" "Disk 'disk2' detached from VM 'h1' \(VM stopped: removed from its definition\)" "detach-disk on a stopped VM"
 qc detach-net h1 net1 >/dev/null
-boot
+guest_boot h1
 line=$(ask COLD3)
 assert_match "$line" 'BLK=sr0 vda vdb vdc NET=' "after restart: root, disk1 and the user file only"
 assert_match "$line" 'NET=eth0 lo' "after restart: one NIC"

@@ -196,3 +196,24 @@ serve_stream() {
 	wait_until 10 test -s "$SCRATCH/port"
 	URL="http://127.0.0.1:$(cat "$SCRATCH/port")/"
 }
+
+# A guest's console on fd 7 (the tiny guest's root shell).  guest_boot NAME:
+# start NAME (a fresh console.log), wait for GUEST-READY, then guest_console
+# NAME: attach `qemuctl console` to a new fifo, its output in
+# $SCRATCH/con$con_n.out (con_n counts the consoles).  guest_say TEXT: type
+# a line into the current console.
+con_n=0
+guest_console() {
+	con_n=$((con_n + 1))
+	rm -f "$SCRATCH/in"
+	mkfifo "$SCRATCH/in"
+	qc console "$1" <"$SCRATCH/in" >"$SCRATCH/con$con_n.out" 2>&1 &
+	exec 7>"$SCRATCH/in"
+	sleep 0.5
+}
+guest_say() { printf '%s\n' "$1" >&7; }
+guest_boot() {
+	qc start "$1"
+	wait_for_text "$ROOT/vms/$1/console.log" '^GUEST-READY' 90
+	guest_console "$1"
+}

@@ -22,20 +22,15 @@ check_chain() { # every layer of every qcow2 disk passes qemu-img check
 	done
 	ok "chain passes qemu-img check ($1)"
 }
-con_n=0
-console_start() {
-	con_n=$((con_n + 1))
-	rm -f "$SCRATCH/in"
-	mkfifo "$SCRATCH/in"
-	qc console s1 <"$SCRATCH/in" >"$SCRATCH/con$con_n.out" 2>&1 &
-	exec 7>"$SCRATCH/in"
-	sleep 0.5
-}
-say() { printf '%s\n' "$1" >&7; }
-boot() { # start begins a fresh console.log
-	qc start s1
-	wait_for_text "$vm/console.log" '^GUEST-READY' 90
-	console_start
+# killed_at STEP SNAP: `snapshot create s1 SNAP`, killed by SIGKILL while held at STEP
+killed_at() {
+	local kpid
+	QEMUCTL_TEST_HOLD=$1 "$QC" --root "$ROOT" snapshot create s1 "$2" >/dev/null 2>&1 &
+	kpid=$!
+	wait_until 30 test -e "$vm/.hold-$1"
+	kill -9 "$kpid"
+	wait "$kpid" 2>/dev/null || true
+	rm -f "$vm/.hold-$1"
 }
 
 qc create s1 --disk-image "$img" --kernel "$GUEST_KERNEL" --initrd "$GUEST_INITRD" \
@@ -68,14 +63,14 @@ expect_fail 2 "--force is for revert only" qc snapshot rm s1 base --force
 assert_eq "$(tree_digest "$ROOT" | sha256sum)" "$before" "state root unchanged by refused snapshot commands"
 
 # ---- live: create, write after it, revert --force
-boot
-say 'echo KEEP-ME >/keep1; sync; echo WROTE-KEEP'
+guest_boot s1
+guest_say 'echo KEEP-ME >/keep1; sync; echo WROTE-KEEP'
 wait_for_text "$SCRATCH/con$con_n.out" '^WROTE-KEEP' 30
 t0=$(date +%s%N)
 out=$(qc snapshot create s1 live1)
 ok "live snapshot create took $((($(date +%s%N) - t0) / 1000000)) ms"
 assert_match "$out" "created \(live\)" "live create"
-say 'echo LATE >/after; sync; ls /after && echo HAVE-AFTER'
+guest_say 'echo LATE >/after; sync; ls /after && echo HAVE-AFTER'
 wait_for_text "$SCRATCH/con$con_n.out" '^HAVE-AFTER' 30
 ok "guest wrote /after after the snapshot"
 qemu-img check -q -U "$(sed -n "s/.*<source file='\([^']*disk0\.L[^']*\)'.*/\1/p" "$vm/domain.xml" | head -1)" || fail "live active layer check"
@@ -89,21 +84,21 @@ assert_match "$out" "reverted to snapshot 'live1' \(the running VM was stopped f
 exec 7>&-
 assert_match "$(qc info s1)" 'State: +stopped' "stopped after revert --force"
 check_chain "after revert"
-boot
-say 'ls /after 2>/dev/null || echo NO-AFTER; cat /keep1'
+guest_boot s1
+guest_say 'ls /after 2>/dev/null || echo NO-AFTER; cat /keep1'
 wait_for_text "$SCRATCH/con$con_n.out" '^NO-AFTER' 30
 wait_for_text "$SCRATCH/con$con_n.out" '^KEEP-ME' 10
 ok "after revert: /after is gone, /keep1 (before the snapshot) is there"
 
 # live rm of the newest snapshot: block-stream into the active layer
-say 'echo SECOND >/second; sync; echo WROTE-SECOND'
+guest_say 'echo SECOND >/second; sync; echo WROTE-SECOND'
 wait_for_text "$SCRATCH/con$con_n.out" '^WROTE-SECOND' 30
 live1_file=$(qc --json snapshot list s1 | sed -n 's/.*"file": "\([^"]*disk0\.L[^"]*\)".*/\1/p' | head -1)
 [ -n "$live1_file" ] && [ -f "$live1_file" ] || fail "live1's disk0 layer not found"
 out=$(qc snapshot rm s1 live1)
 assert_match "$out" "Snapshot 'live1' of VM 's1' removed" "live rm (block-stream)"
 assert_no_file "$live1_file"
-say 'cat /keep1 /second'
+guest_say 'cat /keep1 /second'
 wait_for_text "$SCRATCH/con$con_n.out" '^SECOND' 30
 ok "guest still reads data of the merged layer"
 qc stop s1 --timeout 60
@@ -115,25 +110,20 @@ qc snapshot rm s1 base >/dev/null
 assert_eq "$(qc --json snapshot list s1 | tr -d ' \n')" '{"vm":"s1","snapshots":[]}' "no snapshots left"
 assert_no_file "$vm/disk0.qcow2"
 check_chain "after offline rm"
-boot
-say 'cat /keep1 /second'
+guest_boot s1
+guest_say 'cat /keep1 /second'
 wait_for_text "$SCRATCH/con$con_n.out" '^SECOND' 30
 wait_for_text "$SCRATCH/con$con_n.out" '^KEEP-ME' 10
 ok "data survives removing every snapshot"
 # live create killed after QEMU switched to the new overlays: the retry finishes it
-QEMUCTL_TEST_HOLD=snapshot-switched "$QC" --root "$ROOT" snapshot create s1 lk >/dev/null 2>&1 &
-kpid=$!
-wait_until 30 test -e "$vm/.hold-snapshot-switched"
-kill -9 "$kpid"
-wait "$kpid" 2>/dev/null || true
-rm -f "$vm/.hold-snapshot-switched"
+killed_at snapshot-switched lk
 qc info s1 >/dev/null || fail "info after a kill of a live create"
 check_chain "after a kill of a live create"
 out=$(qc snapshot create s1 lk)
 assert_match "$out" "Snapshot 'lk' of VM 's1' created" "retry finishes the live create"
 active=$(sed -n "s/.*<source file='\([^']*disk0\.L[^']*\)'.*/\1/p" "$vm/domain.xml" | head -1)
 assert_match "$(qc qmp s1 '{"execute":"query-block"}')" "\"file\": ?\"$active\"" "domain's active layer is the one QEMU writes"
-say 'echo AFTER-KILL >/ak; sync; cat /ak'
+guest_say 'echo AFTER-KILL >/ak; sync; cat /ak'
 wait_for_text "$SCRATCH/con$con_n.out" '^AFTER-KILL' 30
 qc snapshot rm s1 lk >/dev/null
 ok "guest writes after the recovered live snapshot; lk removed live"
@@ -141,12 +131,7 @@ qc destroy s1
 exec 7>&-
 
 # ---- a create killed by SIGKILL mid-way leaves a readable chain; a retry completes
-QEMUCTL_TEST_HOLD=snapshot-create "$QC" --root "$ROOT" snapshot create s1 k1 >/dev/null 2>&1 &
-kpid=$!
-wait_until 30 test -e "$vm/.hold-snapshot-create"
-kill -9 "$kpid"
-wait "$kpid" 2>/dev/null || true
-rm -f "$vm/.hold-snapshot-create"
+killed_at snapshot-create k1
 ok "snapshot create killed with SIGKILL while pending"
 qc info s1 >/dev/null || fail "info after the kill"
 ok "info reads the VM after the kill"
@@ -157,12 +142,7 @@ assert_match "$(qc snapshot list s1)" '^k1 ' "k1 listed once"
 assert_eq "$(qc --json snapshot list s1 | grep -c '"name"')" 1 "exactly one snapshot"
 check_chain "after the retry"
 # killed after the new overlays were made but before the domain said so: the retry finishes it
-QEMUCTL_TEST_HOLD=snapshot-switched "$QC" --root "$ROOT" snapshot create s1 k2 >/dev/null 2>&1 &
-kpid=$!
-wait_until 30 test -e "$vm/.hold-snapshot-switched"
-kill -9 "$kpid"
-wait "$kpid" 2>/dev/null || true
-rm -f "$vm/.hold-snapshot-switched"
+killed_at snapshot-switched k2
 qc info s1 >/dev/null || fail "info after the second kill"
 check_chain "after a kill past the overlay creation"
 out=$(qc snapshot create s1 k2)

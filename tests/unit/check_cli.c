@@ -7,6 +7,7 @@
 #include "config.h"
 
 #include "tests/unit/unit.h"
+#include "tests/unit/check_main.h"
 
 static char *root;
 
@@ -122,8 +123,6 @@ int main(void)
 {
 	Suite *s = suite_create("cli");
 	TCase *tc = tcase_create("core");
-	SRunner *sr;
-	int failed;
 
 	tcase_add_checked_fixture(tc, setup, teardown);
 	tcase_add_test(tc, cli_global);
@@ -131,9 +130,5 @@ int main(void)
 	tcase_add_test(tc, cli_errors_exit_1);
 	tcase_add_test(tc, cli_list_empty);
 	suite_add_tcase(s, tc);
-	sr = srunner_create(s);
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+	return unit_run(s, NULL);
 }

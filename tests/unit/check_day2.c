@@ -13,6 +13,7 @@
 #include "driver/resize.h"
 #include "driver/seed_bus.h"
 #include "tests/unit/unit.h"
+#include "tests/unit/check_main.h"
 
 #define M(line, marker) qc_ready_line_matches(line, strlen(line), marker)
 
@@ -253,11 +254,5 @@ static Suite *day2_suite(void)
 
 int main(void)
 {
-	SRunner *sr = srunner_create(day2_suite());
-	int failed;
-
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+	return unit_run(day2_suite(), NULL);
 }

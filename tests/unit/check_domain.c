@@ -11,6 +11,7 @@
 
 #include "driver/domain.h"
 #include "tests/unit/unit.h"
+#include "tests/unit/check_main.h"
 
 #define MiB (UINT64_C(1) << 20)
 
@@ -470,11 +471,5 @@ static Suite *domain_suite(void)
 
 int main(void)
 {
-	SRunner *sr = srunner_create(domain_suite());
-	int failed;
-
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+	return unit_run(domain_suite(), NULL);
 }

@@ -11,6 +11,7 @@
 
 #include "driver/firmware.h"
 #include "tests/unit/unit.h"
+#include "tests/unit/check_main.h"
 
 static struct qc_domain *dom(enum qc_arch arch, const char *kernel)
 {
@@ -149,11 +150,5 @@ static Suite *firmware_suite(void)
 
 int main(void)
 {
-	SRunner *sr = srunner_create(firmware_suite());
-	int failed;
-
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+	return unit_run(firmware_suite(), NULL);
 }

@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "cloudinit/cloudinit.h"
+#include "tests/unit/check_main.h"
 
 #define BLK 2048
 
@@ -764,11 +765,5 @@ static Suite *iso_suite(void)
 
 int main(void)
 {
-	SRunner *sr = srunner_create(iso_suite());
-	int failed;
-
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+	return unit_run(iso_suite(), NULL);
 }

@@ -22,6 +22,7 @@
 #include "driver/domain.h"
 #include "driver/network.h"
 #include "driver/qemuctl.h"
+#include "tests/unit/check_main.h"
 
 static bool in_netns;
 static char root[64];
@@ -566,8 +567,7 @@ static Suite *suite(void)
 
 int main(void)
 {
-	SRunner *sr;
-	int failed;
+	int rc;
 	char cmd[128];
 
 	if (geteuid() == 0 && unshare(CLONE_NEWNET) == 0)
@@ -579,15 +579,12 @@ int main(void)
 	snprintf(root, sizeof(root), "/tmp/qc-check-net-XXXXXX");
 	if (!mkdtemp(root))
 		return 99;
-	sr = srunner_create(suite());
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
+	rc = unit_run(suite(), NULL);
 	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", root);
 	if (system(cmd) != 0)
 		fprintf(stderr, "check_net_driver: could not remove %s\n", root);
-	if (failed)
-		return EXIT_FAILURE;
+	if (rc != EXIT_SUCCESS)
+		return rc;
 	/* The netns half did not run: say so through the exit code (77 = skip). */
 	return in_netns ? EXIT_SUCCESS : 77;
 }

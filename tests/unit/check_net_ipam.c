@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "net/net.h"
+#include "tests/unit/check_main.h"
 
 static uint32_t ip(const char *s)
 {
@@ -287,11 +288,5 @@ static Suite *suite(void)
 
 int main(void)
 {
-	SRunner *sr = srunner_create(suite());
-	int failed;
-
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+	return unit_run(suite(), NULL);
 }

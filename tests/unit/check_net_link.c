@@ -18,6 +18,7 @@
 #include <unistd.h>
 
 #include "net/net.h"
+#include "tests/unit/check_main.h"
 
 static struct qc_net_nl *nl_open(void)
 {
@@ -279,9 +280,6 @@ static Suite *suite(void)
 
 int main(void)
 {
-	SRunner *sr;
-	int failed;
-
 	if (geteuid() != 0) {
 		fprintf(stderr,
 			"check_net_link: SKIP: needs root (CAP_NET_ADMIN) for a private netns\n");
@@ -296,9 +294,5 @@ int main(void)
 		fprintf(stderr, "check_net_link: FAIL: /dev/net/tun: %s\n", strerror(errno));
 		return 1;
 	}
-	sr = srunner_create(suite());
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+	return unit_run(suite(), NULL);
 }

@@ -16,6 +16,7 @@
 
 #include "qmp/qmp.h"
 #include "tests/unit/check_qmp_fake.h"
+#include "tests/unit/check_main.h"
 
 /* Slack for slow machines and valgrind on top of a timeout. */
 #define SLACK_MS 2000
@@ -972,11 +973,5 @@ static Suite *qmp_suite(void)
 
 int main(void)
 {
-	SRunner *sr = srunner_create(qmp_suite());
-	int failed;
-
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+	return unit_run(qmp_suite(), NULL);
 }

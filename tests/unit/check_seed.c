@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "cloudinit/cloudinit.h"
+#include "tests/unit/check_main.h"
 
 static char *scalar(const char *s)
 {
@@ -448,11 +449,5 @@ static Suite *seed_suite(void)
 
 int main(void)
 {
-	SRunner *sr = srunner_create(seed_suite());
-	int failed;
-
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+	return unit_run(seed_suite(), NULL);
 }

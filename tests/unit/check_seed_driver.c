@@ -17,6 +17,7 @@
 
 #include "cloudinit/cloudinit.h"
 #include "driver/seed.h"
+#include "tests/unit/check_main.h"
 
 static char tmp[64];
 static int tmp_dfd = -1;
@@ -358,11 +359,5 @@ static Suite *seed_driver_suite(void)
 
 int main(void)
 {
-	SRunner *sr = srunner_create(seed_driver_suite());
-	int failed;
-
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+	return unit_run(seed_driver_suite(), NULL);
 }

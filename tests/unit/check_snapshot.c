@@ -10,6 +10,7 @@
 #include "driver/domain.h"
 #include "driver/vmop.h"
 #include "tests/unit/unit.h"
+#include "tests/unit/check_main.h"
 
 static const char base_xml[] =
 	"<domain type='kvm'><name>t</name><memory unit='MiB'>256</memory><vcpu>1</vcpu>"
@@ -146,11 +147,5 @@ static Suite *suite(void)
 
 int main(void)
 {
-	SRunner *sr = srunner_create(suite());
-	int failed;
-
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? 1 : 0;
+	return unit_run(suite(), NULL);
 }

@@ -9,6 +9,7 @@
 
 #include "driver/driver.h"
 #include "tests/unit/unit.h"
+#include "tests/unit/check_main.h"
 
 static struct qc_state sample(void)
 {
@@ -237,11 +238,5 @@ static Suite *state_suite(void)
 
 int main(void)
 {
-	SRunner *sr = srunner_create(state_suite());
-	int failed;
-
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+	return unit_run(state_suite(), NULL);
 }

@@ -14,6 +14,7 @@
 #include "driver/qemuctl.h"
 #include "storage/storage.h"
 #include "tests/unit/unit.h"
+#include "tests/unit/check_main.h"
 
 static char *dir, *root;
 static qc_ctx *ctx;
@@ -258,11 +259,5 @@ static Suite *suite(void)
 
 int main(void)
 {
-	SRunner *sr = srunner_create(suite());
-	int failed;
-
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+	return unit_run(suite(), NULL);
 }

@@ -11,6 +11,7 @@
 
 #include "storage/storage.h"
 #include "tests/unit/unit.h"
+#include "tests/unit/check_main.h"
 
 static char *dir;
 
@@ -477,11 +478,5 @@ static Suite *suite(void)
 
 int main(void)
 {
-	SRunner *sr = srunner_create(suite());
-	int failed;
-
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+	return unit_run(suite(), NULL);
 }

@@ -6,6 +6,7 @@
 #include <stdio.h>
 
 #include "tests/unit/unit.h"
+#include "tests/unit/check_main.h"
 
 /* ------------------------------------------------------------------ sizes */
 
@@ -610,15 +611,6 @@ Suite *util_suite(void)
 
 int main(void)
 {
-	SRunner *sr = srunner_create(util_suite());
-	int failed;
-
-	srunner_add_suite(sr, util_file_suite());
-	srunner_add_suite(sr, util_spawn_suite());
-	srunner_add_suite(sr, util_json_suite());
-	srunner_add_suite(sr, util_fault_suite());
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+	return unit_run(util_suite(), util_file_suite(), util_spawn_suite(), util_json_suite(),
+		util_fault_suite(), NULL);
 }

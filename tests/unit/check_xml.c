@@ -13,6 +13,7 @@
 #include "driver/domain.h"
 #include "tests/unit/check_domain_golden.h"
 #include "tests/unit/unit.h"
+#include "tests/unit/check_main.h"
 
 #define MiB (UINT64_C(1) << 20)
 
@@ -634,11 +635,5 @@ static Suite *xml_suite(void)
 
 int main(void)
 {
-	SRunner *sr = srunner_create(xml_suite());
-	int failed;
-
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+	return unit_run(xml_suite(), NULL);
 }
