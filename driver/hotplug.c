@@ -456,7 +456,8 @@ QC_PUBLIC int qc_vm_attach_net(qc_ctx *ctx, const char *name, const char *spec, 
 	k = op.d->n_nics - 1;
 	at = qc_network_fwd_index(op.d, k);
 	if (op.live.monitor_alive) {
-		if ((rc = qc_vmop_qmp(&op, err)) < 0 || (rc = plug_nic(&op, k, &ports, tap, err)) < 0)
+		if ((rc = qc_vmop_qmp(&op, err)) < 0 ||
+			(rc = plug_nic(&op, k, &ports, tap, err)) < 0)
 			goto fail;
 		plugged = true;
 		/* The run's ports first, where ssh and info look for them (before
@@ -477,8 +478,8 @@ QC_PUBLIC int qc_vm_attach_net(qc_ctx *ctx, const char *name, const char *spec, 
 	return 0;
 fail:
 	/* Undo in QEMU what domain.xml will not have (the first error is the one reported). */
-	if (recorded && qc_network_runtime_nic(op.dfd, k, &op.d->nics[k], at, false, NULL, NULL,
-				&scratch) < 0)
+	if (recorded && qc_network_runtime_nic(
+				op.dfd, k, &op.d->nics[k], at, false, NULL, NULL, &scratch) < 0)
 		qc_warn("VM '%s': NIC '%s': %s", name, op.d->nics[k].name, scratch.msg);
 	if (plugged && unplug_nic(&op, k, &scratch) < 0)
 		qc_warn("VM '%s': NIC '%s' stays plugged in until the VM stops: %s", name,

@@ -763,8 +763,8 @@ int qc_network_runtime_nic(int vm_dfd, size_t i, const struct qc_nic *nic, size_
 	size_t len, n;
 	int r;
 
-	if (n_fwds && (r = qc_state_splice_ports(
-			       vm_dfd, at, add ? 0 : n_fwds, add ? ports : NULL, add ? n_fwds : 0, err)) < 0)
+	if (n_fwds && (r = qc_state_splice_ports(vm_dfd, at, add ? 0 : n_fwds, add ? ports : NULL,
+			       add ? n_fwds : 0, err)) < 0)
 		return qc_error_prefix(err, "NIC '%s': record its host ports", nic->name);
 
 	/* network.json, the fallback of ssh and info: the same change, and the tap. */
