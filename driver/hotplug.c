@@ -3,7 +3,9 @@
  * Hot-plug of disks and NICs (qemuctl.h "Hot-plug").  A running VM gets
  * the device through QMP (blockdev-add + device_add; getfd + netdev_add +
  * device_add), then domain.xml records it so the next start has it too.
- * A stopped VM's domain.xml is only updated.
+ * A stopped VM's domain.xml is only updated.  A user NIC's host ports
+ * (chosen here for a running VM) go into the run's state.json, where info
+ * and ssh find the ports chosen at start, and leave it with the NIC.
  *
  * q35 and virt take hot-plugged PCI devices only on a pcie-root-port:
  * argv.c adds free ports qc-hp0.. and we use the first that takes the

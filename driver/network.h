@@ -26,6 +26,10 @@
  *           state.json "ports" as well is fine, ssh reads either).  qc_network_start_clear()
  *           after QEMU was spawned (or on failure) closes our copies; the
  *           taps live exactly as long as QEMU holds its copies.
+ *   hot-plug (driver/hotplug.c, a running VM): qc_network_nic_ports()
+ *           chooses a user NIC's host ports, qc_network_runtime_nic() puts
+ *           them into (attach) or takes them out of (detach) the run's
+ *           records at qc_network_fwd_index(), so info and ssh see them.
  *   delete: qc_network_domain_release().
  */
 #ifndef QC_DRIVER_NETWORK_H
