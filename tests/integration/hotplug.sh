@@ -201,6 +201,8 @@ chmod +x "$SCRATCH/bin/ssh"
 PATH="$SCRATCH/bin:$PATH" qc ssh p1 -- true
 assert_match "$(tr '\n' ' ' <"$SCRATCH/ssh.args")" "^-p $pp .*@127\.0\.0\.1 -- true \$" "ssh goes to the hot-plugged NIC's port $pp"
 qc destroy p1
+# the monitor's own last write (exit) kept the port the hot-plug recorded
+assert_eq "$(python3 -c 'import json,sys; print(*json.load(open(sys.argv[1]))["ports"])' "$ROOT/vms/p1/state.json")" "$pp" "state.json after the exit still has the hot-plugged port"
 qc delete p1
 qc destroy h1
 exec 7>&-
