@@ -116,6 +116,22 @@ int qc_state_save(int vm_dfd, const struct qc_state *s, struct qc_error *err);
 int qc_driver_write_nosync(
 	int dfd, const char *name, const char *text, size_t len, struct qc_error *err);
 int qc_state_save_nosync(int vm_dfd, const struct qc_state *s, struct qc_error *err);
+/*
+ * The monitor's writes during a run: s's ports are replaced by those on
+ * disk when they are of the same run (a live hot-plug changed them), under
+ * the lock qc_state_splice_ports() takes.
+ */
+int qc_state_save_run(int vm_dfd, struct qc_state *s, struct qc_error *err);
+/* Pure: v[0..n) with n_del entries at index at replaced by ins[0..n_ins) (zeros pad up to at). */
+void qc_state_ports_splice(const unsigned *v, size_t n, size_t at, size_t n_del,
+	const unsigned *ins, size_t n_ins, unsigned **ret, size_t *ret_n);
+/*
+ * A live hot-plug: in the running VM's state.json ports, replace n_del
+ * entries at index at with ins[0..n_ins), atomically and under a lock the
+ * monitor's writes take too.  A VM that no longer runs: nothing, 0.
+ */
+int qc_state_splice_ports(int vm_dfd, size_t at, size_t n_del, const unsigned *ins, size_t n_ins,
+	struct qc_error *err);
 int qc_state_to_json(const struct qc_state *s, char **ret, struct qc_error *err);
 int qc_state_from_json(const char *text, size_t len, struct qc_state *ret, struct qc_error *err);
 /* /proc/sys/kernel/random/boot_id into buf (>= 40 bytes); "" when unreadable. */

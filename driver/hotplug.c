@@ -3,7 +3,9 @@
  * Hot-plug of disks and NICs (qemuctl.h "Hot-plug").  A running VM gets
  * the device through QMP (blockdev-add + device_add; getfd + netdev_add +
  * device_add), then domain.xml records it so the next start has it too.
- * A stopped VM's domain.xml is only updated.
+ * A stopped VM's domain.xml is only updated.  A user NIC's host ports
+ * (chosen here for a running VM) go into the run's state.json, where info
+ * and ssh find the ports chosen at start, and leave it with the NIC.
  *
  * q35 and virt take hot-plugged PCI devices only on a pcie-root-port:
  * argv.c adds free ports qc-hp0.. and we use the first that takes the
@@ -300,49 +302,41 @@ QC_PUBLIC int qc_vm_detach_disk(
 
 /* ------------------------------------------------------------------- NICs */
 
-static unsigned free_port(void)
-{
-	struct sockaddr_in a = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
-	socklen_t len = sizeof(a);
-	int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-	unsigned port = 0;
-
-	if (fd < 0)
-		return 0;
-	if (bind(fd, (struct sockaddr *) &a, sizeof(a)) == 0 &&
-		getsockname(fd, (struct sockaddr *) &a, &len) == 0)
-		port = ntohs(a.sin_port);
-	close(fd);
-	return port;
-}
-
-static int plug_nic(struct qc_vmop *op, size_t i, struct qc_error *err)
+/*
+ * netdev_add + device_add of NIC i.  A user NIC's host ports are chosen
+ * here (*ret_ports, one per forward, for the run's records); a tap NIC's
+ * tap name goes to tap ("" for a user NIC).
+ */
+static int plug_nic(
+	struct qc_vmop *op, size_t i, unsigned **ret_ports, char tap[16], struct qc_error *err)
 {
 	const struct qc_nic *n = &op->d->nics[i];
 	char netdev[80], dev[80];
 	cleanup_buf struct qc_buf b = {0};
 	cleanup_free char *extra = NULL, *fdname = NULL, *del = NULL;
+	cleanup_free unsigned *ports = NULL;
 	int rc;
 
+	tap[0] = 0;
 	qc_argv_nic_ids(op->d, i, netdev, dev);
 	if (n->type == QC_NIC_USER) {
+		if ((rc = qc_network_nic_ports(n, &ports, err)) < 0)
+			return qc_error_prefix(err, "VM '%s'", op->name);
 		qc_buf_printf(&b, "{\"type\":\"user\",\"id\":\"%s\"", netdev);
 		if (n->n_fwds) {
 			qc_buf_puts(&b, ",\"hostfwd\":[");
 			for (size_t f = 0; f < n->n_fwds; f++) {
 				const struct qc_hostfwd *w = &n->fwds[f];
-				unsigned port = w->host_port ? w->host_port : free_port();
 
 				qc_buf_printf(&b, "%s{\"str\":\"%s:%s:%u-:%u\"}", f ? "," : "",
 					w->proto, w->host_addr[0] ? w->host_addr : "127.0.0.1",
-					port, w->guest_port);
+					ports[f], w->guest_port);
 			}
 			qc_buf_puts(&b, "]");
 		}
 		qc_buf_puts(&b, "}");
 	} else {
 		cleanup_close int fd = -1;
-		char tap[16];
 
 		if ((rc = qc_network_nic_open_tap(op->ctx, op->d, i, tap, &fd, err)) < 0)
 			return qc_error_prefix(err, "VM '%s': NIC '%s'", op->name, n->name);
@@ -366,6 +360,24 @@ static int plug_nic(struct qc_vmop *op, size_t i, struct qc_error *err)
 			op->q, "netdev_del", del, QC_VMOP_QMP_TIMEOUT_MS, NULL, NULL);
 		return rc;
 	}
+	*ret_ports = TAKE_PTR(ports);
+	return 0;
+}
+
+/* device_del (the guest lets it go) + netdev_del of NIC i: QEMU closes its forwards or tap. */
+static int unplug_nic(struct qc_vmop *op, size_t i, struct qc_error *err)
+{
+	char netdev[80], dev[80];
+	cleanup_free char *args = NULL;
+	struct qc_error e = {0};
+	int rc;
+
+	qc_argv_nic_ids(op->d, i, netdev, dev);
+	if ((rc = qc_vmop_qmp(op, err)) < 0 || (rc = device_del(op, dev, err)) < 0)
+		return rc;
+	args = qc_xasprintf("{\"id\":\"%s\"}", netdev);
+	if (qc_qmp_execute_text(op->q, "netdev_del", args, QC_VMOP_QMP_TIMEOUT_MS, NULL, &e) < 0)
+		qc_debug("VM '%s': netdev_del %s: %s", op->name, netdev, e.msg);
 	return 0;
 }
 
@@ -394,10 +406,14 @@ QC_PUBLIC int qc_vm_attach_net(qc_ctx *ctx, const char *name, const char *spec, 
 	bool *ret_live, struct qc_error *err)
 {
 	struct qc_vmop op __attribute__((cleanup(qc_vmop_end))) = {.dfd = -1, .lock_fd = -1};
+	cleanup_free unsigned *ports = NULL;
+	struct qc_error scratch = {0};
 	struct qc_nic nic = {0};
-	bool none = false;
+	bool none = false, plugged = false, recorded = false;
 	unsigned index;
 	struct qc_nic *n;
+	size_t k, at;
+	char tap[16] = "";
 	int rc;
 
 	if ((rc = qc_vmop_begin(ctx, name, &op, err)) < 0)
@@ -439,26 +455,47 @@ QC_PUBLIC int qc_vm_attach_net(qc_ctx *ctx, const char *name, const char *spec, 
 	*n = nic;
 	if ((rc = qc_network_domain_create(ctx, op.d, err)) < 0)
 		return qc_error_prefix(err, "VM '%s'", name);
-	if ((op.live.monitor_alive && ((rc = qc_vmop_qmp(&op, err)) < 0 ||
-					      (rc = plug_nic(&op, op.d->n_nics - 1, err)) < 0)) ||
-		(rc = qc_vmop_save(&op, err)) < 0) {
-		release_lease(&op, &op.d->nics[op.d->n_nics - 1]);
-		return rc;
+	k = op.d->n_nics - 1;
+	at = qc_network_fwd_index(op.d, k);
+	if (op.live.monitor_alive) {
+		if ((rc = qc_vmop_qmp(&op, err)) < 0 ||
+			(rc = plug_nic(&op, k, &ports, tap, err)) < 0)
+			goto fail;
+		plugged = true;
+		/* The run's ports first, where ssh and info look for them (before
+		 * domain.xml: a record without its NIC is never looked up). */
+		if ((rc = qc_network_runtime_nic(
+			     op.dfd, k, &op.d->nics[k], at, true, ports, tap, err)) < 0) {
+			qc_error_prefix(err, "VM '%s'", name);
+			goto fail;
+		}
+		recorded = true;
 	}
+	if ((rc = qc_vmop_save(&op, err)) < 0)
+		goto fail;
 	if (ret_dev)
-		*ret_dev = qc_xstrdup(op.d->nics[op.d->n_nics - 1].name);
+		*ret_dev = qc_xstrdup(op.d->nics[k].name);
 	if (ret_live)
 		*ret_live = op.live.monitor_alive;
 	return 0;
+fail:
+	/* Undo in QEMU what domain.xml will not have (the first error is the one reported). */
+	if (recorded && qc_network_runtime_nic(
+				op.dfd, k, &op.d->nics[k], at, false, NULL, NULL, &scratch) < 0)
+		qc_warn("VM '%s': NIC '%s': %s", name, op.d->nics[k].name, scratch.msg);
+	if (plugged && unplug_nic(&op, k, &scratch) < 0)
+		qc_warn("VM '%s': NIC '%s' stays plugged in until the VM stops: %s", name,
+			op.d->nics[k].name, scratch.msg);
+	release_lease(&op, &op.d->nics[k]);
+	return rc;
 }
 
 QC_PUBLIC int qc_vm_detach_net(
 	qc_ctx *ctx, const char *name, const char *nic, bool *ret_live, struct qc_error *err)
 {
 	struct qc_vmop op __attribute__((cleanup(qc_vmop_end))) = {.dfd = -1, .lock_fd = -1};
-	char netdev[80], dev[80];
 	struct qc_nic *n, removed;
-	size_t i;
+	size_t i, at;
 	int rc;
 
 	if ((rc = qc_vmop_begin(ctx, name, &op, err)) < 0)
@@ -471,24 +508,23 @@ QC_PUBLIC int qc_vm_detach_net(
 		return list_names(err, QC_ERR_NOTFOUND, "NIC", name, nic, names.v, names.n);
 	}
 	i = (size_t) (n - op.d->nics);
-	if (op.live.monitor_alive) {
-		cleanup_free char *args = NULL;
-		struct qc_error e = {0};
-
-		qc_argv_nic_ids(op.d, i, netdev, dev);
-		if ((rc = qc_vmop_qmp(&op, err)) < 0 || (rc = device_del(&op, dev, err)) < 0)
-			return rc;
-		args = qc_xasprintf("{\"id\":\"%s\"}", netdev);
-		if (qc_qmp_execute_text(
-			    op.q, "netdev_del", args, QC_VMOP_QMP_TIMEOUT_MS, NULL, &e) < 0)
-			qc_debug("VM '%s': netdev_del %s: %s", name, netdev, e.msg);
-	}
+	at = qc_network_fwd_index(op.d, i);
+	if (op.live.monitor_alive && (rc = unplug_nic(&op, i, err)) < 0)
+		return rc;
 	removed = *n;
 	memmove(n, n + 1, (op.d->n_nics - i - 1) * sizeof(*n));
 	op.d->n_nics--;
 	if (ret_live)
 		*ret_live = op.live.monitor_alive;
 	rc = qc_vmop_save(&op, err);
+	if (rc == 0 && op.live.monitor_alive) {
+		struct qc_error e = {0};
+
+		/* QEMU closed the forwards: the run's records forget them. */
+		if (qc_network_runtime_nic(op.dfd, i, &removed, at, false, NULL, NULL, &e) < 0)
+			qc_warn("VM '%s': NIC '%s' detached, but its host ports stay listed: %s",
+				name, removed.name, e.msg);
+	}
 	if (rc == 0)
 		release_lease(&op, &removed);
 	qc_nic_clear(&removed);

@@ -26,6 +26,10 @@
  *           state.json "ports" as well is fine, ssh reads either).  qc_network_start_clear()
  *           after QEMU was spawned (or on failure) closes our copies; the
  *           taps live exactly as long as QEMU holds its copies.
+ *   hot-plug (driver/hotplug.c, a running VM): qc_network_nic_ports()
+ *           chooses a user NIC's host ports, qc_network_runtime_nic() puts
+ *           them into (attach) or takes them out of (detach) the run's
+ *           records at qc_network_fwd_index(), so info and ssh see them.
  *   delete: qc_network_domain_release().
  */
 #ifndef QC_DRIVER_NETWORK_H
@@ -107,6 +111,24 @@ int qc_network_load_ports(
  */
 unsigned qc_network_fwd_port(
 	const struct qc_domain *d, size_t nic, size_t fwd, const unsigned *ports, size_t n_ports);
+/* Index in that flat list of NIC nic's first forward (the forwards of the user NICs before it). */
+size_t qc_network_fwd_index(const struct qc_domain *d, size_t nic);
+
+/*
+ * Hot-plug (attach-net) of user NIC nic: choose the host port of each
+ * forward as start does, on the address it binds (host_addr, else
+ * 127.0.0.1): a fixed port must be free there, 0 gets a free one; every
+ * failure is an error naming the forward.  *ret has nic->n_fwds ports.
+ */
+int qc_network_nic_ports(const struct qc_nic *nic, unsigned **ret, struct qc_error *err);
+/*
+ * A live attach (add: its ports, or for a tap NIC its tap name) or detach
+ * of NIC i (nic), whose forwards are at flat index at
+ * (qc_network_fwd_index): the run's records follow, state.json's ports
+ * (atomically, see qc_state_splice_ports) and network.json's ports and taps.
+ */
+int qc_network_runtime_nic(int vm_dfd, size_t i, const struct qc_nic *nic, size_t at, bool add,
+	const unsigned *ports, const char *tap, struct qc_error *err);
 
 /* Gateway ("10.0.0.1") and prefix of a named network, for the seed's network-config. */
 int qc_network_gateway(qc_ctx *ctx, const char *network, char gateway[16], unsigned *ret_prefix,

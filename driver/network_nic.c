@@ -480,6 +480,11 @@ static int reserve_port(const struct qc_nic *nic, const struct qc_hostfwd *f, in
 				"another HOSTPORT (0 picks a free one)",
 				nic->name, f->proto, addr, f->host_port, f->guest_port,
 				f->host_port);
+		if (e == EADDRNOTAVAIL)
+			return qc_error_set(err, EADDRNOTAVAIL,
+				"NIC '%s': hostfwd %s:%s:%u-:%u: %s is not an address of this "
+				"host; forward from one it has (127.0.0.1, 0.0.0.0 for all)",
+				nic->name, f->proto, addr, f->host_port, f->guest_port, addr);
 		return qc_error_errno(err, e, "NIC '%s': hostfwd %s:%s:%u-:%u: bind", nic->name,
 			f->proto, addr, f->host_port, f->guest_port);
 	}
@@ -571,37 +576,48 @@ int qc_network_nic_open_tap(qc_ctx *ctx, const struct qc_domain *d, size_t i, ch
 	return 0;
 }
 
-/* <vm>/network.json: the host ports and tap names of the current run. */
-static int save_runtime(qc_ctx *ctx, const struct qc_domain *d, const struct qc_network_start *st,
-	struct qc_error *err)
+/* Write <vm>/network.json: the host ports and tap names (per NIC, "" for user NICs). */
+static int write_runtime(int dfd, const unsigned *ports, size_t n_ports, const char *const *taps,
+	size_t n_taps, struct qc_error *err)
 {
 	cleanup_jgen struct qc_jgen *g = qc_jgen_new(true);
-	cleanup_free char *dir = qc_driver_vm_dir(ctx, d->name);
 	cleanup_free char *text = NULL;
-	cleanup_close int dfd = -1;
 	size_t len;
 	int r;
 
 	qc_jgen_map_open(g);
 	qc_jgen_key(g, "ports");
 	qc_jgen_array_open(g);
-	for (size_t i = 0; i < st->n_ports; i++)
-		qc_jgen_uint(g, st->ports[i]);
+	for (size_t i = 0; i < n_ports; i++)
+		qc_jgen_uint(g, ports[i]);
 	qc_jgen_array_close(g);
 	qc_jgen_key(g, "taps");
 	qc_jgen_array_open(g);
-	for (size_t i = 0; i < st->n_nics; i++)
-		qc_jgen_string(g, st->tap_names[i]);
+	for (size_t i = 0; i < n_taps; i++)
+		qc_jgen_string(g, taps[i]);
 	qc_jgen_array_close(g);
 	qc_jgen_map_close(g);
 	if ((r = qc_jgen_finish(g, &text, &len, err)) < 0)
 		return r;
-	dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (dfd < 0)
-		return qc_error_errno(err, errno, "open '%s'", dir);
 	/* Atomic, not fsync()ed: it describes this run only, which a host crash ends
 	 * anyway; its two fsync()s cost `start` 2-10 ms on a busy disk. */
 	return qc_driver_write_nosync(dfd, QC_NETWORK_RUNTIME, text, len, err);
+}
+
+/* <vm>/network.json: the host ports and tap names of the current run. */
+static int save_runtime(qc_ctx *ctx, const struct qc_domain *d, const struct qc_network_start *st,
+	struct qc_error *err)
+{
+	cleanup_free char *dir = qc_driver_vm_dir(ctx, d->name);
+	cleanup_free const char **taps = qc_xzalloc(sizeof(*taps) * (st->n_nics + 1));
+	cleanup_close int dfd = -1;
+
+	for (size_t i = 0; i < st->n_nics; i++)
+		taps[i] = st->tap_names[i];
+	dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (dfd < 0)
+		return qc_error_errno(err, errno, "open '%s'", dir);
+	return write_runtime(dfd, st->ports, st->n_ports, taps, st->n_nics, err);
 }
 
 int qc_network_load_ports(
@@ -709,9 +725,90 @@ unsigned qc_network_fwd_port(
 		return 0;
 	if (d->nics[nic].fwds[fwd].host_port)
 		return d->nics[nic].fwds[fwd].host_port;
-	for (size_t i = 0; i < nic; i++)
+	flat = qc_network_fwd_index(d, nic) + fwd;
+	return ports && flat < n_ports ? ports[flat] : 0;
+}
+
+size_t qc_network_fwd_index(const struct qc_domain *d, size_t nic)
+{
+	size_t flat = 0;
+
+	for (size_t i = 0; i < nic && i < d->n_nics; i++)
 		if (d->nics[i].type == QC_NIC_USER)
 			flat += d->nics[i].n_fwds;
-	flat += fwd;
-	return ports && flat < n_ports ? ports[flat] : 0;
+	return flat;
+}
+
+/* ---------------------------------------------------------------- hot-plug */
+
+int qc_network_nic_ports(const struct qc_nic *nic, unsigned **ret, struct qc_error *err)
+{
+	cleanup_free unsigned *ports = qc_xzalloc(sizeof(unsigned) * (nic->n_fwds + 1));
+	cleanup_free int *fds = qc_xzalloc(sizeof(int) * (nic->n_fwds + 1));
+	size_t n = 0;
+	int r = 0;
+
+	/* All held at once, as at start: two automatic forwards never get one port. */
+	for (; n < nic->n_fwds; n++)
+		if ((r = reserve_port(nic, &nic->fwds[n], &fds[n], &ports[n], err)) < 0)
+			break;
+	for (size_t k = 0; k < n; k++)
+		close(fds[k]);
+	if (r < 0)
+		return r;
+	*ret = TAKE_PTR(ports);
+	return 0;
+}
+
+int qc_network_runtime_nic(int vm_dfd, size_t i, const struct qc_nic *nic, size_t at, bool add,
+	const unsigned *ports, const char *tap, struct qc_error *err)
+{
+	size_t n_fwds = nic->type == QC_NIC_USER ? nic->n_fwds : 0;
+	cleanup_free char *text = NULL;
+	cleanup_json qc_json *j = NULL;
+	cleanup_free unsigned *old = NULL, *pv = NULL;
+	cleanup_strvec struct qc_strv tv = {0};
+	const qc_json *a;
+	size_t len, n;
+	int r;
+
+	if (n_fwds && (r = qc_state_splice_ports(vm_dfd, at, add ? 0 : n_fwds, add ? ports : NULL,
+			       add ? n_fwds : 0, err)) < 0)
+		return qc_error_prefix(err, "NIC '%s': record its host ports", nic->name);
+
+	/* network.json, the fallback of ssh and info: the same change, and the tap. */
+	r = qc_read_file(vm_dfd, QC_NETWORK_RUNTIME, 1u << 20, &text, &len, err);
+	if (r == -ENOENT) {
+		qc_error_clear(err);
+		return 0;
+	}
+	if (r < 0 || (r = qc_json_parse(text, len, &j, err)) < 0)
+		return qc_error_prefix(err, "NIC '%s': %s", nic->name, QC_NETWORK_RUNTIME);
+	a = qc_json_get(j, "ports");
+	old = qc_xzalloc(sizeof(unsigned) * (qc_json_len(a) + 1));
+	for (size_t k = 0; k < qc_json_len(a); k++) {
+		uint64_t p = 0;
+
+		(void) qc_json_as_uint(qc_json_at(a, k), &p);
+		old[k] = p < 65536 ? (unsigned) p : 0;
+	}
+	qc_state_ports_splice(old, qc_json_len(a), at, add ? 0 : n_fwds, add ? ports : NULL,
+		add ? n_fwds : 0, &pv, &n);
+	a = qc_json_get(j, "taps");
+	for (size_t k = 0; k < qc_json_len(a); k++) {
+		const char *t = qc_json_string(qc_json_at(a, k));
+
+		if (!add && k == i)
+			continue;
+		if (add && k == i)
+			qc_strv_push(&tv, tap ? tap : "");
+		qc_strv_push(&tv, t ? t : "");
+	}
+	while (add && tv.n < i)
+		qc_strv_push(&tv, "");
+	if (add && tv.n == i)
+		qc_strv_push(&tv, tap ? tap : "");
+	if ((r = write_runtime(vm_dfd, pv, n, (const char *const *) tv.v, tv.n, err)) < 0)
+		return qc_error_prefix(err, "NIC '%s'", nic->name);
+	return 0;
 }

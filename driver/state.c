@@ -9,6 +9,7 @@
 #include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <unistd.h>
 
 #include "driver/driver.h"
@@ -276,4 +277,89 @@ int qc_state_save_nosync(int vm_dfd, const struct qc_state *s, struct qc_error *
 int qc_state_save(int vm_dfd, const struct qc_state *s, struct qc_error *err)
 {
 	return state_write(vm_dfd, s, true, err);
+}
+
+/*
+ * state.json has two writers while a VM runs: the monitor (first boot done,
+ * exit) and a live hot-plug (the run's host ports).  Each writes under an
+ * flock on the VM directory (its own open file description, so no file
+ * is added), held only for a read and a rename; a writer that cannot get
+ * it within STATE_LOCK_MS writes anyway, as before the lock existed.
+ */
+#define STATE_LOCK_MS 2000
+
+static int state_lock(int vm_dfd, struct qc_error *err)
+{
+	int fd = openat(vm_dfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	int r;
+
+	if (fd < 0)
+		return qc_error_errno(err, errno, "state.json: open the VM directory");
+	if ((r = qc_flock_timeout(fd, LOCK_EX, STATE_LOCK_MS, "state.json", err)) < 0) {
+		close(fd);
+		return r;
+	}
+	return fd;
+}
+
+int qc_state_save_run(int vm_dfd, struct qc_state *s, struct qc_error *err)
+{
+	cleanup_state struct qc_state disk = {0};
+	int lock = state_lock(vm_dfd, NULL), r;
+
+	/* The same run on disk: its ports may have changed by a hot-plug since. */
+	if (qc_state_load(vm_dfd, &disk, NULL) == 0 && disk.running &&
+		disk.monitor_pid == s->monitor_pid && disk.started_at_ms == s->started_at_ms) {
+		free(s->ports);
+		s->ports = TAKE_PTR(disk.ports);
+		s->n_ports = disk.n_ports;
+		disk.n_ports = 0;
+	}
+	r = qc_state_save_nosync(vm_dfd, s, err);
+	if (lock >= 0)
+		close(lock);
+	return r;
+}
+
+void qc_state_ports_splice(const unsigned *v, size_t n, size_t at, size_t n_del,
+	const unsigned *ins, size_t n_ins, unsigned **ret, size_t *ret_n)
+{
+	size_t len = at > n ? at : n, tail;
+	unsigned *o;
+
+	/* A shorter list (a run whose ports were not all known) is padded with zeros. */
+	if (n_del > len - at)
+		n_del = len - at;
+	tail = len - at - n_del;
+	o = qc_xzalloc(sizeof(*o) * (len - n_del + n_ins + 1));
+	if (n)
+		memcpy(o, v, sizeof(*o) * (at < n ? at : n));
+	if (n_ins)
+		memcpy(o + at, ins, sizeof(*o) * n_ins);
+	if (tail)
+		memcpy(o + at + n_ins, v + at + n_del, sizeof(*o) * tail);
+	*ret = o;
+	*ret_n = len - n_del + n_ins;
+}
+
+int qc_state_splice_ports(int vm_dfd, size_t at, size_t n_del, const unsigned *ins, size_t n_ins,
+	struct qc_error *err)
+{
+	cleanup_state struct qc_state st = {0};
+	unsigned *v;
+	size_t n;
+	int lock, r;
+
+	if ((lock = state_lock(vm_dfd, err)) < 0)
+		return lock;
+	if ((r = qc_state_load(vm_dfd, &st, err)) < 0 || !st.running)
+		goto out; /* not running: the ports of a run that ended are moot */
+	qc_state_ports_splice(st.ports, st.n_ports, at, n_del, ins, n_ins, &v, &n);
+	free(st.ports);
+	st.ports = v;
+	st.n_ports = n;
+	r = qc_state_save_nosync(vm_dfd, &st, err);
+out:
+	close(lock);
+	return r;
 }

@@ -415,7 +415,7 @@ static void record_ready(struct mon *m)
 	m->st.ready = true;
 	m->st.ready_at_ms = qc_realtime_ms();
 	m->st.ready_after_ms = m->st.ready_at_ms - m->st.started_at_ms;
-	if (qc_state_save_nosync(m->vm_dfd, &m->st, &err) < 0)
+	if (qc_state_save_run(m->vm_dfd, &m->st, &err) < 0)
 		fprintf(stderr, "qemuctl-monitor: %s\n", err.msg);
 	snprintf(after, sizeof(after), "%lld", (long long) m->st.ready_after_ms);
 	append_event(m, "QEMUCTL_READY", m->st.ready_at_ms, NULL, "after_ms", after, NULL, NULL);
@@ -626,7 +626,7 @@ static void record_exit(struct mon *m)
 	m->st.stopped_at_ms = qc_realtime_ms();
 	append_event(m, "QEMUCTL_EXIT", m->st.stopped_at_ms, NULL, "reason",
 		qc_exit_reason_name(m->st.exit_reason), "detail", m->st.exit_detail);
-	if (qc_state_save_nosync(m->vm_dfd, &m->st, &err) < 0)
+	if (qc_state_save_run(m->vm_dfd, &m->st, &err) < 0)
 		fprintf(stderr, "qemuctl-monitor: %s\n", err.msg);
 }
 

@@ -58,6 +58,27 @@ guest_boot h1
 line=$(ask COLD1)
 assert_match "$line" 'BLK=.*vdb' "guest sees the disk recorded while stopped"
 
+# fwd_port NIC [VM]: the host port info shows for NIC's forward of guest port 22
+fwd_port() { qc info "${2:-h1}" | grep -Eo "$1 user .*tcp 127\.0\.0\.1:[0-9]+->22" | sed -E 's/.*:([0-9]+)->22$/\1/'; }
+state_ports() { python3 -c 'import json,sys; print(*json.load(open(sys.argv[1]))["ports"])' "$vm/state.json"; }
+# usernet: QEMU's "info usernet", one line per netdev: "hostnet-NIC PORT..." (host ports forwarded)
+usernet() {
+	qc qmp h1 '{"execute":"human-monitor-command","arguments":{"command-line":"info usernet"}}' |
+		python3 -c 'import json,re,sys
+for hub in json.load(sys.stdin)["return"].split("Hub")[1:]:
+	m = re.search(r"\((hostnet-[^)]*)\)", hub)
+	print(m.group(1) if m else "?", *re.findall(r"HOST_FORWARD\]\s+\S+\s+\S+\s+(\d+)", hub))'
+}
+# assert_qemu_port PORT NIC: QEMU (state.json's qemu_pid) listens on 127.0.0.1:PORT for NIC's netdev
+assert_qemu_port() {
+	local qpid
+	qpid=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["qemu_pid"])' "$vm/state.json")
+	assert_match "$(ss -Hltnp "sport = :$1")" "127\.0\.0\.1:$1 .*pid=$qpid," "$2: QEMU (pid $qpid) listens on port $1"
+	assert_match "$(usernet)" "^hostnet-$2( [0-9]+)* $1( |\$)" "$2: QEMU's usernet forwards port $1"
+	(exec 3<>"/dev/tcp/127.0.0.1/$1") || fail "$2: host port $1 refuses a connection"
+	ok "$2: host port $1 accepts a connection"
+}
+
 # ---- running VM: live attach seen by the guest
 out=$(qc attach-disk h1 16M)
 assert_match "$out" "Disk 'disk2' attached to VM 'h1' \(live\)" "live attach-disk"
@@ -78,6 +99,9 @@ guest_boot h1
 line=$(ask COLD2)
 assert_match "$line" 'BLK=.*vdb vdc' "after restart the guest has vdb and vdc"
 assert_match "$line" 'NET=.*eth0 eth1' "after restart the guest has eth0 and eth1"
+# the restart chose fresh ports for net0 and net1 (the hot-plugged one now in the definition)
+assert_match "$(state_ports)" "^[0-9]+ $(fwd_port net1)\$" "after restart: state.json has net0's and net1's ports"
+assert_qemu_port "$(fwd_port net1)" net1
 
 # ---- live detach of devices plugged live: the guest releases them
 out=$(qc attach-disk h1 8M)
@@ -90,9 +114,35 @@ assert_file "$vm/disk3.qcow2"
 expect_fail 1 "VM 'h1' has no disk 'disk3'" qc detach-disk h1 disk3
 qc attach-net h1 user >/dev/null
 assert_match "$(wait_dev /sys/class/net/eth2 HOT4)" 'HOT4 /sys/class/net/eth2' "guest sees net2 as eth2"
+# The hot-plugged user NIC's automatic forward of guest port 22: recorded in
+# the run's state after the ports of net0 and net1, shown by info (text and
+# JSON), and QEMU's own listener (ss names the owner; a connection is accepted).
+p2=$(fwd_port net2)
+[ -n "$p2" ] || fail "info shows no host port for net2: $(qc info h1 | grep net2)"
+ok "info shows net2's host port $p2"
+assert_match "$(qc --json info h1)" "\"net2 user [0-9a-f:]+ tcp 127\.0\.0\.1:$p2->22\"" "info --json shows net2's port"
+assert_match "$(state_ports)" "^[0-9]+ [0-9]+ $p2\$" "state.json ports: net0, net1, then net2's"
+assert_qemu_port "$p2" net2
 out=$(qc detach-net h1 net2)
 assert_match "$out" "NIC 'net2' detached from VM 'h1' \(live\)" "live detach-net"
 assert_match "$(wait_gone /sys/class/net/eth2 GONE2)" 'GONE2 gone' "guest no longer has eth2"
+# detach forgets the port: info, state.json and QEMU
+info=$(qc info h1)
+! grep -q net2 <<<"$info" || fail "info still lists net2: $info"
+assert_match "$(state_ports)" "^[0-9]+ [0-9]+\$" "state.json ports: net2's dropped"
+! usernet | grep -q hostnet-net2 || fail "QEMU still forwards for net2: $(usernet)"
+! (exec 3<>"/dev/tcp/127.0.0.1/$p2") 2>/dev/null || fail "host port $p2 still accepts after detach"
+ok "QEMU closed host port $p2"
+# re-attach: a fresh record in net2's place, nothing stale; detach again
+qc attach-net h1 user,hostfwd=tcp::0-:80 >/dev/null
+p3=$(fwd_port net2)
+assert_match "$(qc info h1)" "net2 user [0-9a-f:]+ tcp 127\.0\.0\.1:[0-9]+->80 tcp 127\.0\.0\.1:$p3->22" "re-attached net2 with both forwards"
+assert_match "$(state_ports)" "^[0-9]+ [0-9]+ [0-9]+ $p3\$" "state.json ports: net2's two, no stale entry"
+assert_qemu_port "$p3" net2
+assert_match "$(wait_dev /sys/class/net/eth2 HOT6)" 'HOT6 /sys/class/net/eth2' "guest sees the re-attached net2"
+qc detach-net h1 net2 >/dev/null
+assert_match "$(state_ports)" "^[0-9]+ [0-9]+\$" "state.json ports: the re-attached net2's dropped"
+assert_match "$(wait_gone /sys/class/net/eth2 GONE3)" 'GONE3 gone' "guest no longer has eth2 (again)"
 # devices plugged at start sit on q35's root bus: refused live, nothing changed
 before=$(tree_digest "$ROOT" | sha256sum)
 expect_fail 1 "VM 'h1': device 'disk-disk2' was plugged in at start on the machine's root bus, which cannot unplug it; detach it while the VM is stopped" qc detach-disk h1 disk2
@@ -115,6 +165,31 @@ guest_boot h1
 line=$(ask COLD3)
 assert_match "$line" 'BLK=sr0 vda vdb vdc NET=' "after restart: root, disk1 and the user file only"
 assert_match "$line" 'NET=eth0 lo' "after restart: one NIC"
+
+# ---- ssh uses a hot-plugged NIC when it is the one forwarding guest port 22;
+# host ports are checked on the address the forward binds (p1 stays paused:
+# QEMU takes the NIC without a guest running)
+qc create p1 --kernel "$GUEST_KERNEL" --no-seed --net none --memory 128M --cpus 1 >/dev/null
+qc start p1 --paused
+expect_fail 1 "VM 'p1' has no address qemuctl knows" qc ssh p1
+p0=$(fwd_port net0)
+expect_fail 1 "^qemuctl: error: VM 'p1': NIC 'net0': hostfwd tcp:127\.0\.0\.1:$p0-:22: host port $p0 is in use; pick another HOSTPORT \(0 picks a free one\)\$" \
+	qc attach-net p1 "user,hostfwd=tcp::$p0-:22"
+expect_fail 1 "^qemuctl: error: VM 'p1': NIC 'net0': hostfwd tcp:192\.0\.2\.1:0-:22: 192\.0\.2\.1 is not an address of this host" \
+	qc attach-net p1 "user,hostfwd=tcp:192.0.2.1:0-:22"
+assert_eq "$(grep -c '<interface' "$ROOT/vms/p1/domain.xml")" 0 "refused attach-net: no NIC recorded"
+qc attach-net p1 user >/dev/null
+pp=$(fwd_port net0 p1)
+[ -n "$pp" ] || fail "info shows no host port for p1's net0: $(qc info p1)"
+mkdir -p "$SCRATCH/bin"
+printf '#!/bin/sh\nprintf "%%s\\n" "$@" >"%s/ssh.args"\n' "$SCRATCH" >"$SCRATCH/bin/ssh"
+chmod +x "$SCRATCH/bin/ssh"
+PATH="$SCRATCH/bin:$PATH" qc ssh p1 -- true
+assert_match "$(tr '\n' ' ' <"$SCRATCH/ssh.args")" "^-p $pp .*@127\.0\.0\.1 -- true \$" "ssh goes to the hot-plugged NIC's port $pp"
+qc destroy p1
+# the monitor's own last write (exit) kept the port the hot-plug recorded
+assert_eq "$(python3 -c 'import json,sys; print(*json.load(open(sys.argv[1]))["ports"])' "$ROOT/vms/p1/state.json")" "$pp" "state.json after the exit still has the hot-plugged port"
+qc delete p1
 qc destroy h1
 exec 7>&-
 qc delete h1

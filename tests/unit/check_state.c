@@ -112,6 +112,82 @@ START_TEST(state_file_atomic)
 }
 END_TEST
 
+static void ck_ports(const unsigned *v, size_t n, const unsigned *want, size_t n_want)
+{
+	ck_assert_uint_eq(n, n_want);
+	for (size_t i = 0; i < n; i++)
+		ck_assert_uint_eq(v[i], want[i]);
+}
+
+/* Hot-plug: a NIC's forwards go in and out of the flat port list at their index. */
+START_TEST(state_ports_splice)
+{
+	static const unsigned base[] = {2222, 8080, 9090}, ins[] = {5555, 6666};
+	unsigned *v;
+	size_t n;
+
+	qc_state_ports_splice(base, 3, 3, 0, ins, 2, &v, &n); /* appended */
+	ck_ports(v, n, (const unsigned[]){2222, 8080, 9090, 5555, 6666}, 5);
+	free(v);
+	qc_state_ports_splice(base, 3, 1, 0, ins, 1, &v, &n); /* in the middle */
+	ck_ports(v, n, (const unsigned[]){2222, 5555, 8080, 9090}, 4);
+	free(v);
+	qc_state_ports_splice(base, 3, 1, 1, NULL, 0, &v, &n); /* detached */
+	ck_ports(v, n, (const unsigned[]){2222, 9090}, 2);
+	free(v);
+	qc_state_ports_splice(base, 3, 2, 5, NULL, 0, &v, &n); /* clipped */
+	ck_ports(v, n, (const unsigned[]){2222, 8080}, 2);
+	free(v);
+	qc_state_ports_splice(NULL, 0, 2, 0, ins, 1, &v, &n); /* padded */
+	ck_ports(v, n, (const unsigned[]){0, 0, 5555}, 3);
+	free(v);
+	qc_state_ports_splice(base, 3, 0, 3, NULL, 0, &v, &n); /* the only NIC */
+	ck_assert_uint_eq(n, 0);
+	free(v);
+}
+END_TEST
+
+/* The monitor's later writes (ready, exit) keep the ports a hot-plug recorded. */
+START_TEST(state_splice_file)
+{
+	char *dir = unit_mkdtemp();
+	struct qc_state s = sample(), t = {0};
+	struct qc_error err = {0};
+	static const unsigned p[] = {5555};
+	int dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+
+	ck_assert_qc_ok(qc_state_save_nosync(dfd, &s, &err), &err);
+	ck_assert_qc_ok(qc_state_splice_ports(dfd, 2, 0, p, 1, &err), &err);
+	s.ready = true; /* the monitor's in-memory state still has 2 ports */
+	ck_assert_qc_ok(qc_state_save_run(dfd, &s, &err), &err);
+	ck_ports(s.ports, s.n_ports, (const unsigned[]){2222, 8080, 5555}, 3);
+	ck_assert_qc_ok(qc_state_load(dfd, &t, &err), &err);
+	ck_assert(t.ready);
+	ck_ports(t.ports, t.n_ports, (const unsigned[]){2222, 8080, 5555}, 3);
+	qc_state_clear(&t);
+	ck_assert_qc_ok(qc_state_splice_ports(dfd, 0, 2, NULL, 0, &err), &err);
+	ck_assert_qc_ok(qc_state_load(dfd, &t, &err), &err);
+	ck_ports(t.ports, t.n_ports, (const unsigned[]){5555}, 1);
+	qc_state_clear(&t);
+	/* Another run's state (a new start): the monitor's own ports win. */
+	s.started_at_ms++;
+	ck_assert_qc_ok(qc_state_save_run(dfd, &s, &err), &err);
+	ck_assert_qc_ok(qc_state_load(dfd, &t, &err), &err);
+	ck_assert_uint_eq(t.n_ports, 3);
+	qc_state_clear(&t);
+	/* A run that ended: nothing to record. */
+	s.running = false;
+	ck_assert_qc_ok(qc_state_save_nosync(dfd, &s, &err), &err);
+	ck_assert_qc_ok(qc_state_splice_ports(dfd, 0, 3, NULL, 0, &err), &err);
+	ck_assert_qc_ok(qc_state_load(dfd, &t, &err), &err);
+	ck_assert_uint_eq(t.n_ports, 3);
+	qc_state_clear(&t);
+	qc_state_clear(&s);
+	close(dfd);
+	unit_rmdir(dir);
+}
+END_TEST
+
 START_TEST(state_run_id)
 {
 	char a[17], b[17], c[17];
@@ -229,6 +305,8 @@ static Suite *state_suite(void)
 	tcase_add_test(tc, state_bad_json);
 	tcase_add_test(tc, state_reason_names);
 	tcase_add_test(tc, state_file_atomic);
+	tcase_add_test(tc, state_ports_splice);
+	tcase_add_test(tc, state_splice_file);
 	tcase_add_test(tc, state_run_id);
 	tcase_add_test(tc, live_reconcile);
 	tcase_add_test(tc, ctx_layout);
