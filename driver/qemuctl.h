@@ -92,7 +92,7 @@ struct qc_vm_start_opts {
 	int timeout_ms;  /* until QMP answers; 0: 30 s */
 	int lock_timeout_ms; /* waiting for another operation on the VM; 0: 60 s, < 0: fail at once */
 };
-/* Returns when QMP answered and `cont` ran (or, paused, did not). opts may be NULL. */
+/* Returns when QEMU's QMP answered and `cont` ran (or, paused, did not). opts may be NULL. */
 QC_PUBLIC int qc_vm_start(qc_ctx *ctx, const char *name, const struct qc_vm_start_opts *o,
 	struct qc_error *err);
 /*
