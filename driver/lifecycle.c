@@ -473,6 +473,27 @@ QC_PUBLIC int qc_vm_dumpxml(qc_ctx *ctx, const char *name, char **ret_xml, struc
 	return 0;
 }
 
+/*
+ * A file system mounted in a VM's directory is not the VM's to remove: the
+ * removal would stop at it half done (and a bind mount of a directory of the
+ * same file system would be emptied).  Refused before anything changes: the
+ * VM stays whole, running or not, with its leases.
+ */
+static int refuse_mounts(int dfd, const char *name, struct qc_error *err)
+{
+	cleanup_free char *mnt = NULL;
+	int rc = qc_dir_find_mount(dfd, &mnt, err);
+
+	if (rc < 0)
+		return qc_error_prefix(err, "VM '%s'", name);
+	if (rc == 0)
+		return 0;
+	return qc_error_set(err, QC_ERR_STATE,
+		"VM '%s': '%s' is a mount point in the VM's directory; nothing was removed: "
+		"unmount it (umount '%s'), then run the command again",
+		name, mnt, mnt);
+}
+
 /* Lock a VM that must not run (delete --force stops it first). */
 static int lock_stopped(qc_ctx *ctx, const char *name, bool force, int *ret_dfd, int *ret_lock,
 	struct qc_error *err)
@@ -485,6 +506,8 @@ static int lock_stopped(qc_ctx *ctx, const char *name, bool force, int *ret_dfd,
 	if ((rc = qc_driver_vm_open(ctx, name, &dfd, err)) < 0)
 		return rc;
 	if ((rc = qc_driver_vm_lock(dfd, name, 30000, &lock_fd, err)) < 0)
+		return rc;
+	if ((rc = refuse_mounts(dfd, name, err)) < 0)
 		return rc;
 	if ((rc = qc_driver_live(dfd, &live, err)) < 0)
 		return rc;
