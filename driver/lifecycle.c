@@ -498,11 +498,17 @@ static int refuse_mounts(int dfd, const char *name, struct qc_error *err)
 static int lock_stopped(qc_ctx *ctx, const char *name, bool force, int *ret_dfd, int *ret_lock,
 	struct qc_error *err)
 {
-	cleanup_close int dfd = -1, lock_fd = -1;
+	cleanup_close int dfd = -1, lock_fd = -1, vms_dfd = -1;
 	struct qc_live live;
 	bool alive;
 	int rc;
 
+	/*
+	 * A delete or undefine killed after its rename left a tomb: its retry
+	 * (which finds no VM of that name) removes it.
+	 */
+	if (qc_driver_vms_open(ctx, false, &vms_dfd, NULL) == 0 && vms_dfd >= 0)
+		sweep_dead_builds(vms_dfd);
 	if ((rc = qc_driver_vm_open(ctx, name, &dfd, err)) < 0)
 		return rc;
 	if ((rc = qc_driver_vm_lock(dfd, name, 30000, &lock_fd, err)) < 0)
@@ -549,11 +555,13 @@ QC_PUBLIC int qc_vm_undefine(qc_ctx *ctx, const char *name, struct qc_error *err
 	cleanup_close int dfd = -1, lock_fd = -1;
 	cleanup_domain struct qc_domain *d = NULL;
 	cleanup_free char *xml = NULL;
+	struct qc_error e2 = {0};
 	size_t i;
 	int rc;
 
 	if ((rc = lock_stopped(ctx, name, false, &dfd, &lock_fd, err)) < 0)
 		return rc;
+	qc_fault_step("undefine:locked");
 	xml = qc_xasprintf("%s/vms/%s/%s", ctx->root, name, QC_VM_DOMAIN);
 	if ((rc = qc_domain_load(xml, NULL, NULL, &d, err)) < 0)
 		return qc_error_prefix(err, "VM '%s'", name);
@@ -564,6 +572,10 @@ QC_PUBLIC int qc_vm_undefine(qc_ctx *ctx, const char *name, struct qc_error *err
 				"VM '%s' owns disk '%s' (%s); 'qemuctl delete %s' removes the VM "
 				"with its disks",
 				name, d->disks[i].name, d->disks[i].path, name);
+	/* Its addresses in named networks go back, as with delete (net list named it). */
+	if (qc_network_domain_release(ctx, d, &e2) < 0)
+		qc_warn("VM '%s': %s", name, e2.msg);
+	qc_fault_step("undefine:released");
 	return remove_vm_dir(ctx, name, err);
 }
 
@@ -579,11 +591,7 @@ QC_PUBLIC int qc_vm_delete(qc_ctx *ctx, const char *name, bool force, struct qc_
 	cleanup_domain struct qc_domain *d = NULL;
 	cleanup_free char *xml = NULL;
 	struct qc_error e2 = {0};
-	cleanup_close int vms_dfd = -1;
 
-	/* A delete killed after its rename left a tomb: this retry removes it. */
-	if (qc_driver_vms_open(ctx, false, &vms_dfd, NULL) == 0 && vms_dfd >= 0)
-		sweep_dead_builds(vms_dfd);
 	if ((rc = lock_stopped(ctx, name, force, &dfd, &lock_fd, err)) < 0)
 		return rc;
 	qc_fault_step("delete:locked");

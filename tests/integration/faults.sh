@@ -109,7 +109,7 @@ def scan():
                 pass
     return procs, taps
 
-def check(strict, images):
+def check(strict, images, nobridge):
     NONE = {"qemu": [], "monitor": []}
     procs1, taps_held = scan()
     links = json.loads(subprocess.run(["ip", "-j", "-d", "link", "show"], capture_output=True, text=True, check=True).stdout)
@@ -172,7 +172,11 @@ def check(strict, images):
     nets = run("net", "list") or []
     bridges = {l["ifname"] for l in links if l.get("linkinfo", {}).get("info_kind") == "bridge"}
     for n in nets:
-        if not n.get("bridge_present"):
+        present = n["bridge"] in {l["ifname"] for l in links}
+        if bool(n.get("bridge_present")) != present:
+            errors.append("network %s: net list says bridge_present %s, ip link says %s" % (n["name"], n.get("bridge_present"), present))
+        # a net rm killed after it deleted the bridge: listed without it, truly
+        if not present and not nobridge:
             errors.append("network %s: bridge %s is missing" % (n["name"], n["bridge"]))
         if strict:
             for lease in n.get("leases", []):
@@ -191,9 +195,17 @@ def check(strict, images):
                 errors.append("lock %s is held" % path)
 
     imgs = (run("image", "list") or {}).get("images", [])
+    # an image file is in the catalog (has its json) or is a temp file
+    if strict and os.path.isdir(root + "/images"):
+        for f in os.listdir(root + "/images"):
+            if f.endswith(".qcow2") and not f.startswith(".") and not os.path.exists("%s/images/%s.json" % (root, f[:-6])):
+                errors.append("images/%s is in no catalog entry (no %s.json)" % (f, f[:-6]))
     if images:
         for i in imgs:
-            h = hashlib.sha256(open(i["path"], "rb").read()).hexdigest()
+            # the catalog's sha256 is of the bytes as given: an imported
+            # raw file is hashed before its conversion to qcow2
+            src = i.get("source", "")
+            h = hashlib.sha256(open(src if src.startswith("/") else i["path"], "rb").read()).hexdigest()
             if h != i["sha256"]:
                 errors.append("image %s: sha256 %s, catalog says %s" % (i["name"], h, i["sha256"]))
             c = subprocess.run(["qemu-img", "check", "-q", i["path"]], capture_output=True, text=True)
@@ -208,14 +220,14 @@ def check(strict, images):
                     errors.append("left behind: %s/%s" % (d, f))
 
 
-# One request per line on stdin ("STRICT IMAGES"); the answer is the list of
+# One request per line on stdin ("STRICT IMAGES NOBRIDGE"); the answer is the list of
 # problems, then "END".  One python for the whole test: its start-up costs
 # more than the checks.
 for line in sys.stdin:
-    strict, images = (w == "1" for w in line.split())
+    strict, images, nobridge = (w == "1" for w in line.split())
     errors = []
     try:
-        check(strict, images)
+        check(strict, images, nobridge)
     except Exception as e:
         errors.append("checker: %r" % e)
     for e in errors:
@@ -223,18 +235,20 @@ for line in sys.stdin:
     print("END", flush=True)
 EOP
 
-# check WHAT [strict] [images]: the invariants above; strict adds temp files,
-# orphan bridges and leases (what the retry must have cleaned).
+# check WHAT [strict] [images] [nobridge]: the invariants above; strict adds
+# temp files, orphan bridges, leases and image files (what the retry must have
+# cleaned); nobridge lets a network be listed without its bridge (a killed
+# net rm), but net list must say so.
 coproc CHECKER { exec python3 "$SCRATCH/check.py" "$QC" "$ROOT"; }
 on_exit "kill ${CHECKER_PID}"
 check() {
-	local what="$1" strict="${2:-0}" images="${3:-0}" line out try t0=$EPOCHREALTIME
+	local what="$1" strict="${2:-0}" images="${3:-0}" nobridge="${4:-0}" line out try t0=$EPOCHREALTIME
 	# A process the killed CLI started (a monitor bringing QEMU up, a guest
 	# powering off) may still be on its way: what is wrong must stay wrong
 	# for 3 s to count.
 	for try in $(seq 1 10); do
 		out=""
-		echo "$strict $images" >&"${CHECKER[1]}"
+		echo "$strict $images $nobridge" >&"${CHECKER[1]}"
 		while IFS= read -r line <&"${CHECKER[0]}"; do
 			[ "$line" = END ] && break
 			out+="$line"$'\n'
@@ -336,6 +350,23 @@ for n in $(seq 1 "${#steps[@]}"); do
 	check "delete killed at step $n (${steps[n - 1]}), after the retry" 1
 done
 ok "delete: ${#steps[@]} kills survived"
+
+# ---------------------------------------------------------------- undefine
+# A VM without disks of its own (kernel boot, no seed): undefine removes it.
+UNDEF=(qc undefine fu)
+qc create fu "${GUEST[@]}" --no-seed --net network=lan >/dev/null
+steps_of steps "${UNDEF[@]}"
+min_steps undefine "${#steps[@]}" 2
+for n in $(seq 1 "${#steps[@]}"); do
+	qc create fu "${GUEST[@]}" --no-seed --net network=lan >/dev/null
+	kill_at "$n" "${UNDEF[@]}"
+	check "undefine killed at step $n (${steps[n - 1]})"
+	if ! retry_ok "undefine@$n" "VM 'fu' does not exist" "${UNDEF[@]}"; then
+		if qc list | grep -q '^fu '; then fail "undefine@$n: 'does not exist' but list shows fu"; fi
+	fi
+	check "undefine killed at step $n (${steps[n - 1]}), after the retry" 1
+done
+ok "undefine: ${#steps[@]} kills survived"
 
 # ---------------------------------------------------------------- start
 # Each start begins from a VM whose monitor was SIGKILLed (crashed,
