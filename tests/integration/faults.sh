@@ -510,6 +510,41 @@ for n in $(seq 1 "${#steps[@]}"); do
 done
 ok "image sync: ${#steps[@]} kills survived"
 
+# ---------------------------------------------------------------- image import
+# A raw file: copied, converted to qcow2, checked, committed.
+head -c $((256 * 1024)) /dev/urandom >"$SCRATCH/imp.raw"
+IMPORT=(qc image import imp "$SCRATCH/imp.raw")
+steps_of steps "${IMPORT[@]}"
+qc image rm imp >/dev/null
+min_steps "image import" "${#steps[@]}" 5
+for n in $(seq 1 "${#steps[@]}"); do
+	kill_at "$n" "${IMPORT[@]}"
+	check "image import killed at step $n (${steps[n - 1]})" 0 1
+	if ! retry_ok "import@$n" "image 'imp' already exists" "${IMPORT[@]}"; then
+		log "import@$n: retry says it exists"
+	fi
+	assert_match "$(qc image list)" '^imp ' "import@$n: the image is in the catalog"
+	check "image import killed at step $n (${steps[n - 1]}), after the retry" 1 1
+	qc image rm imp >/dev/null
+done
+ok "image import: ${#steps[@]} kills survived"
+
+# ---------------------------------------------------------------- image rm
+IMGRM=(qc image rm imp)
+qc image import imp "$SCRATCH/imp.raw" >/dev/null
+steps_of steps "${IMGRM[@]}"
+min_steps "image rm" "${#steps[@]}" 2
+for n in $(seq 1 "${#steps[@]}"); do
+	qc image import imp "$SCRATCH/imp.raw" >/dev/null
+	kill_at "$n" "${IMGRM[@]}"
+	check "image rm killed at step $n (${steps[n - 1]})" 0 1
+	if ! retry_ok "image-rm@$n" "image 'imp' not found" "${IMGRM[@]}"; then
+		if qc image list | grep -q '^imp '; then fail "image rm@$n: 'not found' but image list shows imp"; fi
+	fi
+	check "image rm killed at step $n (${steps[n - 1]}), after the retry" 1 1
+done
+ok "image rm: ${#steps[@]} kills survived"
+
 # ---------------------------------------------------------------- net create
 NET=(qc net create ln2 --subnet 10.72.0.0/24)
 steps_of steps "${NET[@]}"
