@@ -564,4 +564,27 @@ for n in $(seq 1 "${#steps[@]}"); do
 done
 ok "net create: ${#steps[@]} kills survived"
 
+# ---------------------------------------------------------------- net rm
+# A network a deleted VM used (its lease released).
+NETRM=(qc net rm ln3)
+mk_ln3() {
+	qc net create ln3 --subnet 10.73.0.0/24 >/dev/null
+	qc create fn "${GUEST[@]}" --no-seed --net network=ln3 >/dev/null
+	qc delete fn >/dev/null
+}
+mk_ln3
+steps_of steps "${NETRM[@]}"
+min_steps "net rm" "${#steps[@]}" 3
+for n in $(seq 1 "${#steps[@]}"); do
+	mk_ln3
+	kill_at "$n" "${NETRM[@]}"
+	check "net rm killed at step $n (${steps[n - 1]})" 0 0 1
+	if ! retry_ok "net-rm@$n" "network 'ln3' does not exist" "${NETRM[@]}"; then
+		if qc net list | grep -q '^ln3 '; then fail "net rm@$n: 'does not exist' but net list shows ln3"; fi
+	fi
+	if ip link show dev qc-ln3 >/dev/null 2>&1; then fail "net rm@$n: the retry left bridge qc-ln3"; fi
+	check "net rm killed at step $n (${steps[n - 1]}), after the retry" 1
+done
+ok "net rm: ${#steps[@]} kills survived"
+
 log "figures: $total_ops operations, $total_faults SIGKILLs injected and survived, $((SECONDS - t_start)) s, $((check_us / 1000)) ms of it in the checks, $settled checks waited for a transition to end"
