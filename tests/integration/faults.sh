@@ -1,7 +1,7 @@
 #!/bin/bash
 # Fault injection: SIGKILL of the CLI at every step of create, start, stop
-# (ACPI and --force), delete, live snapshot create, image sync and net
-# create (issue 9).
+# (ACPI and --force), delete, undefine, run, live snapshot create, image
+# sync, image import, image rm, net create and net rm (issue 9).
 #
 # Each operation is first run with QEMUCTL_FAULT_TRACE=1, which lists its
 # steps (util/fault.c); a step added to the code later is covered without
@@ -367,6 +367,28 @@ for n in $(seq 1 "${#steps[@]}"); do
 	check "undefine killed at step $n (${steps[n - 1]}), after the retry" 1
 done
 ok "undefine: ${#steps[@]} kills survived"
+
+# ---------------------------------------------------------------- run
+# create + start in one: the retry is run again, then start when run says
+# the VM exists (a run killed after its create).
+RUN=(qc run fr "${GUEST[@]}" --net network=lan)
+steps_of steps "${RUN[@]}"
+qc delete --force fr >/dev/null
+min_steps run "${#steps[@]}" 14
+for n in $(seq 1 "${#steps[@]}"); do
+	kill_at "$n" "${RUN[@]}"
+	check "run killed at step $n (${steps[n - 1]})"
+	if ! retry_ok "run@$n" "VM 'fr' already exists" "${RUN[@]}"; then
+		assert_match "$(qc list)" '^fr ' "run@$n: 'already exists' is true"
+		retry_ok "run@$n: start" "VM 'fr' is already running" qc start fr || log "run@$n: start says already running"
+	fi
+	assert_eq "$(vm_state fr)" running "run@$n: after the retry the VM runs"
+	check "run killed at step $n (${steps[n - 1]}), after the retry" 1
+	[ "$(qc --json net list | grep -o '"vm": *"fr"' | wc -l)" -eq 1 ] ||
+		fail "run@$n: VM fr does not hold exactly one lease: $(qc --json net list)"
+	qc delete --force fr >/dev/null
+done
+ok "run: ${#steps[@]} kills survived"
 
 # ---------------------------------------------------------------- start
 # Each start begins from a VM whose monitor was SIGKILLed (crashed,
