@@ -1,7 +1,8 @@
 #!/bin/bash
 # Fault injection: SIGKILL of the CLI at every step of create, start, stop
-# (ACPI and --force), delete, undefine, run, live snapshot create, image
-# sync, image import, image rm, net create and net rm (issue 9).
+# (ACPI and --force), delete, undefine, run, pause, resume, reboot, resize
+# (offline and online), live snapshot create, image sync, image import,
+# image rm, net create and net rm (issue 9).
 #
 # Each operation is first run with QEMUCTL_FAULT_TRACE=1, which lists its
 # steps (util/fault.c); a step added to the code later is covered without
@@ -439,6 +440,28 @@ assert_eq "$(vm_state fs)" running "start of a VM whose CPUs never ran starts th
 qc pause fs
 expect_fail 1 "VM 'fs' is already running" qc start fs
 assert_eq "$(vm_state fs)" paused "start of a paused VM that ran leaves it paused"
+
+# ------------------------------------------------- pause, resume, reboot
+# One QMP command each: killed before or after it, the retry ends in the
+# state asked for.
+qc resume fs
+for op in pause:paused resume:running reboot:running; do
+	cmd=${op%%:*}
+	steps_of steps qc "$cmd" fs
+	min_steps "$cmd" "${#steps[@]}" 2
+	[ "$cmd" != resume ] || qc pause fs
+	for n in $(seq 1 "${#steps[@]}"); do
+		kill_at "$n" qc "$cmd" fs
+		check "$cmd killed at step $n (${steps[n - 1]})"
+		retry_ok "$cmd@$n" "" qc "$cmd" fs
+		assert_eq "$(vm_state fs)" "${op#*:}" "$cmd@$n: ${op#*:} after the retry"
+		check "$cmd killed at step $n (${steps[n - 1]}), after the retry" 1
+		[ "$cmd" != pause ] || qc resume fs
+		[ "$cmd" != resume ] || qc pause fs
+	done
+	[ "$cmd" != resume ] || qc resume fs
+	ok "$cmd: ${#steps[@]} kills survived"
+done
 crash fs
 
 # ------------------------------------------------------- stop --force
@@ -494,9 +517,32 @@ done
 ok "stop: ${#steps[@]} kills survived"
 qc delete fs >/dev/null
 
-# ------------------------------------------------- snapshot create (live)
+# ------------------------------------------------- resize (offline, online)
+# An absolute size, so the retry is the same request.
 qc create fp "${GUEST[@]}" --disk 16M --net none >/dev/null
+vsize() { qemu-img info -U --output=json "$ROOT/vms/fp/disk1.qcow2" | sed -n 's/^ *"virtual-size": \([0-9]*\),$/\1/p'; }
+resize_case() {
+	local mode="$1" size="$2"
+	RESIZE=(qc resize fp disk1 "$size")
+	steps_of steps "${RESIZE[@]}"
+	min_steps "resize ($mode)" "${#steps[@]}" 2
+	for n in $(seq 1 "${#steps[@]}"); do
+		size="$(($3 + n))M"
+		RESIZE=(qc resize fp disk1 "$size")
+		kill_at "$n" "${RESIZE[@]}"
+		check "resize ($mode) killed at step $n (${steps[n - 1]})"
+		retry_ok "resize@$n" "" "${RESIZE[@]}"
+		assert_eq "$(vsize)" $((${size%M} * 1048576)) "resize ($mode)@$n: disk1 has the size asked for"
+		qemu-img check -U -q "$ROOT/vms/fp/disk1.qcow2" || fail "resize ($mode)@$n: qemu-img check"
+		check "resize ($mode) killed at step $n (${steps[n - 1]}), after the retry" 1
+	done
+	ok "resize ($mode): ${#steps[@]} kills survived"
+}
+resize_case offline 20M 20
 qc start fp
+resize_case online 30M 30
+
+# ------------------------------------------------- snapshot create (live)
 SNAP=(qc snapshot create fp s1)
 steps_of steps "${SNAP[@]}"
 qc snapshot rm fp s1 >/dev/null
