@@ -8,7 +8,9 @@
 # and a hint, no temp or partial file left, the root byte-identical (except
 # the filler and the lock files that are there by design); then, with the
 # space back, the same operation succeeds.  start on a full disk fails before
-# QEMU runs; QEMU runs once (start with room, then destroy).
+# QEMU runs; QEMU runs once (start with room, then destroy).  Last, delete and
+# undefine of a VM with a file system mounted in its directory (a tmpfs, a
+# bind mount) refuse before anything changes and succeed after umount.
 if [ -z "${QC_FULLDISK_NS:-}" ]; then
 	if [ "$(id -u)" -ne 0 ] || ! unshare -m true 2>/dev/null; then
 		echo "[full-disk] SKIP: needs root and unshare -m for a private tmpfs"
