@@ -435,9 +435,12 @@ QC_PUBLIC int qc_vm_define(qc_ctx *ctx, const char *xml_path, qc_vm_warn_fn warn
 	define_new:
 		if ((rc = qc_driver_vms_open(ctx, true, &vms_dfd, err)) < 0)
 			return rc;
+		/* A define killed before its rename left a .define-NAME.PID: gone now. */
+		sweep_dead_builds(vms_dfd);
 		tmp_name = qc_xasprintf(".define-%s.%d", d->name, (int) getpid());
 		if (mkdirat(vms_dfd, tmp_name, 0700) < 0)
 			return qc_error_errno(err, errno, "mkdir vms/%s", tmp_name);
+		qc_fault_step("define:dir");
 		dfd = openat(vms_dfd, tmp_name, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 		if (dfd < 0)
 			rc = qc_error_errno(err, errno, "open vms/%s", tmp_name);

@@ -369,6 +369,38 @@ for n in $(seq 1 "${#steps[@]}"); do
 done
 ok "undefine: ${#steps[@]} kills survived"
 
+# ---------------------------------------------------------------- define
+# A new VM from XML (the retry then redefines it, or defines it anew), and
+# autostart (one domain.xml rewrite).
+qc create fx "${GUEST[@]}" --no-seed --net none >/dev/null
+qc dumpxml fx >"$SCRATCH/fx.xml"
+qc undefine fx >/dev/null
+DEFINE=(qc define "$SCRATCH/fx.xml")
+steps_of steps "${DEFINE[@]}"
+min_steps define "${#steps[@]}" 2
+for n in $(seq 1 "${#steps[@]}"); do
+	qc undefine fx >/dev/null
+	kill_at "$n" "${DEFINE[@]}"
+	check "define killed at step $n (${steps[n - 1]})"
+	retry_ok "define@$n" "" "${DEFINE[@]}"
+	assert_match "$(qc list)" '^fx ' "define@$n: fx is listed"
+	check "define killed at step $n (${steps[n - 1]}), after the retry" 1
+done
+ok "define: ${#steps[@]} kills survived"
+steps_of steps qc autostart fx
+qc autostart fx --disable >/dev/null
+min_steps autostart "${#steps[@]}" 1
+for n in $(seq 1 "${#steps[@]}"); do
+	kill_at "$n" qc autostart fx
+	check "autostart killed at step $n (${steps[n - 1]})"
+	retry_ok "autostart@$n" "" qc autostart fx
+	assert_match "$(qc info fx)" '[Aa]utostart: +(yes|on|true)' "autostart@$n: on after the retry"
+	check "autostart killed at step $n (${steps[n - 1]}), after the retry" 1
+	qc autostart fx --disable >/dev/null
+done
+ok "autostart: ${#steps[@]} kills survived"
+qc undefine fx >/dev/null
+
 # ---------------------------------------------------------------- run
 # create + start in one: the retry is run again, then start when run says
 # the VM exists (a run killed after its create).
