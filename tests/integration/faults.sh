@@ -571,6 +571,27 @@ resize_case() {
 	ok "resize ($mode): ${#steps[@]} kills survived"
 }
 resize_case offline 20M 20
+
+# ------------------------------------------------- attach-disk (offline)
+# The retry attaches the disk once: domain.xml names disk2, and every
+# diskN.qcow2 in the VM's directory is one domain.xml names.
+ATTACH=(qc attach-disk fp 8M)
+detach2() { qc detach-disk fp disk2 >/dev/null && rm -f "$ROOT/vms/fp/disk2.qcow2"; }
+steps_of steps "${ATTACH[@]}"
+detach2
+min_steps "attach-disk" "${#steps[@]}" 2
+for n in $(seq 1 "${#steps[@]}"); do
+	kill_at "$n" "${ATTACH[@]}"
+	check "attach-disk killed at step $n (${steps[n - 1]})"
+	retry_ok "attach-disk@$n" "" "${ATTACH[@]}"
+	for f in "$ROOT"/vms/fp/disk*.qcow2; do
+		grep -q "/${f##*/}'" "$ROOT/vms/fp/domain.xml" || fail "attach-disk@$n: ${f##*/} is in no disk of domain.xml: $(ls "$ROOT/vms/fp")"
+	done
+	assert_match "$(qc info fp)" 'disk2' "attach-disk@$n: disk2 attached"
+	check "attach-disk killed at step $n (${steps[n - 1]}), after the retry" 1
+	detach2
+done
+ok "attach-disk: ${#steps[@]} kills survived"
 qc start fp
 resize_case online 30M 30
 
