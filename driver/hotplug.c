@@ -496,6 +496,7 @@ QC_PUBLIC int qc_vm_attach_net(qc_ctx *ctx, const char *name, const char *spec, 
 	*n = nic;
 	if ((rc = qc_network_domain_create(ctx, op.d, err)) < 0)
 		return qc_error_prefix(err, "VM '%s'", name);
+	qc_fault_step("attach-net:leased");
 	if ((op.live.monitor_alive && ((rc = qc_vmop_qmp(&op, err)) < 0 ||
 					      (rc = plug_nic(&op, op.d->n_nics - 1, err)) < 0)) ||
 		(rc = qc_vmop_save(&op, err)) < 0) {

@@ -1,8 +1,9 @@
 #!/bin/bash
 # Fault injection: SIGKILL of the CLI at every step of create, start, stop
-# (ACPI and --force), delete, undefine, run, pause, resume, reboot, resize
-# (offline and online), live snapshot create, image sync, image import,
-# image rm, net create and net rm (issue 9).
+# (ACPI and --force), delete, define, undefine, autostart, run, pause,
+# resume, reboot, resize (offline and online), attach-disk and attach-net
+# (offline), live snapshot create, image sync, image import, image rm, net
+# create and net rm (issue 9).
 #
 # Each operation is first run with QEMUCTL_FAULT_TRACE=1, which lists its
 # steps (util/fault.c); a step added to the code later is covered without
@@ -592,6 +593,24 @@ for n in $(seq 1 "${#steps[@]}"); do
 	detach2
 done
 ok "attach-disk: ${#steps[@]} kills survived"
+
+# ------------------------------------------------- attach-net (offline)
+# The retry leases the NIC's address once (the lease is keyed by the NIC).
+ATTACHN=(qc attach-net fp network=lan)
+steps_of steps "${ATTACHN[@]}"
+qc detach-net fp net0 >/dev/null
+min_steps "attach-net" "${#steps[@]}" 2
+for n in $(seq 1 "${#steps[@]}"); do
+	kill_at "$n" "${ATTACHN[@]}"
+	check "attach-net killed at step $n (${steps[n - 1]})"
+	retry_ok "attach-net@$n" "" "${ATTACHN[@]}"
+	assert_match "$(qc info fp)" 'net0 +network .*network=lan' "attach-net@$n: net0 attached"
+	[ "$(qc --json net list | grep -o '"vm": *"fp"' | wc -l)" -eq 1 ] ||
+		fail "attach-net@$n: VM fp does not hold exactly one lease: $(qc --json net list)"
+	check "attach-net killed at step $n (${steps[n - 1]}), after the retry" 1
+	qc detach-net fp net0 >/dev/null
+done
+ok "attach-net: ${#steps[@]} kills survived"
 qc start fp
 resize_case online 30M 30
 
