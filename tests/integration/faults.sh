@@ -2,8 +2,8 @@
 # Fault injection: SIGKILL of the CLI at every step of create, start, stop
 # (ACPI and --force), delete, define, undefine, autostart, run, pause,
 # resume, reboot, resize (offline and online), attach-disk and attach-net
-# (offline), live snapshot create, image sync, image import, image rm, net
-# create and net rm (issue 9).
+# (offline), snapshot rm and revert (offline), live snapshot create, image
+# sync, image import, image rm, net create and net rm (issue 9).
 #
 # Each operation is first run with QEMUCTL_FAULT_TRACE=1, which lists its
 # steps (util/fault.c); a step added to the code later is covered without
@@ -611,6 +611,66 @@ for n in $(seq 1 "${#steps[@]}"); do
 	qc detach-net fp net0 >/dev/null
 done
 ok "attach-net: ${#steps[@]} kills survived"
+
+# ------------------------------------------------- snapshot rm, revert (offline)
+# fq: 0x11 at 0 under s1, 0x22 at 1M under s2, 0x33 at 2M in the active
+# layer.  Removing s1 rebases s2's layer onto the base; reverting to s2
+# makes a new active layer on it.  After the retry every byte is where it
+# was (qemu-io reads the patterns through the chain), the snapshot is gone
+# or back, and no layer is outside the chains (the strict check).
+fq_disk() { sed -n "s/.*<source file='\([^']*disk1[^']*\)'.*/\1/p" "$ROOT/vms/fq/domain.xml" | head -n1; }
+mk_fq() {
+	qc delete fq >/dev/null 2>&1 || true
+	qc create fq "${GUEST[@]}" --no-seed --disk 16M --net none >/dev/null
+	qemu-io -f qcow2 -c "write -P 0x11 0 64k" "$(fq_disk)" >/dev/null
+	qc snapshot create fq s1 >/dev/null
+	qemu-io -f qcow2 -c "write -P 0x22 1M 64k" "$(fq_disk)" >/dev/null
+	qc snapshot create fq s2 >/dev/null
+	qemu-io -f qcow2 -c "write -P 0x33 2M 64k" "$(fq_disk)" >/dev/null
+}
+# pattern P OFFSET: the active layer reads P at OFFSET through its chain
+pattern() {
+	local out
+	out=$(qemu-io -f qcow2 -c "read -P $1 $2 64k" "$(fq_disk)" 2>&1) && ! grep -q 'verification failed' <<<"$out"
+}
+fq_data() {
+	local what="$1" top="${2:-1}"
+	qemu-img check -q "$(fq_disk)" || fail "$what: qemu-img check $(fq_disk)"
+	pattern 0x11 0 && pattern 0x22 1M || fail "$what: data lost"
+	[ "$top" = 0 ] || pattern 0x33 2M || fail "$what: the active layer's data lost"
+}
+mk_fq
+SNAPRM=(qc snapshot rm fq s1)
+steps_of steps "${SNAPRM[@]}"
+min_steps "snapshot rm" "${#steps[@]}" 2
+for n in $(seq 1 "${#steps[@]}"); do
+	mk_fq
+	kill_at "$n" "${SNAPRM[@]}"
+	check "snapshot rm killed at step $n (${steps[n - 1]})"
+	fq_data "snapshot rm@$n, killed"
+	if ! retry_ok "snapshot-rm@$n" "has no snapshot 's1'" "${SNAPRM[@]}"; then
+		log "snapshot rm@$n: retry says it is gone"
+	fi
+	assert_eq "$(qc snapshot list fq | awk 'NR > 1 {print $1}' | tr '\n' ' ')" "s2 " "snapshot rm@$n: s2 alone is left"
+	fq_data "snapshot rm@$n, after the retry"
+	check "snapshot rm killed at step $n (${steps[n - 1]}), after the retry" 1
+done
+ok "snapshot rm: ${#steps[@]} kills survived"
+mk_fq
+REVERT=(qc snapshot revert fq s2)
+steps_of steps "${REVERT[@]}"
+min_steps "snapshot revert" "${#steps[@]}" 2
+for n in $(seq 1 "${#steps[@]}"); do
+	mk_fq
+	kill_at "$n" "${REVERT[@]}"
+	check "snapshot revert killed at step $n (${steps[n - 1]})"
+	retry_ok "snapshot-revert@$n" "" "${REVERT[@]}"
+	fq_data "snapshot revert@$n, after the retry" 0
+	if pattern 0x33 2M; then fail "snapshot revert@$n: the data written after s2 is still there"; fi
+	check "snapshot revert killed at step $n (${steps[n - 1]}), after the retry" 1
+done
+ok "snapshot revert: ${#steps[@]} kills survived"
+qc delete fq >/dev/null
 qc start fp
 resize_case online 30M 30
 
