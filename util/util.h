@@ -218,7 +218,7 @@ int qc_rm_rf_at(int dirfd, const char *name, struct qc_error *err);
 /*
  * The first mount point at or below directory dfd, from /proc/self/mountinfo
  * (what qc_rm_rf_at would refuse to enter): 1 with *ret_path (absolute) set,
- * 0 when there is none.
+ * 0 when there is none or /proc is not mounted.
  */
 int qc_dir_find_mount(int dfd, char **ret_path, struct qc_error *err);
 /*
