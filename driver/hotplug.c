@@ -14,9 +14,11 @@
 #include "config.h"
 
 #include <arpa/inet.h>
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <netinet/in.h>
+#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/file.h>
@@ -172,12 +174,57 @@ static bool disk_uses(const struct qc_domain *d, const char *path)
 	return false;
 }
 
+/*
+ * ".attach-DISK.PID.pending", written before attach-disk creates DISK.qcow2
+ * and removed once domain.xml names it: an attach killed in between left a
+ * disk file no domain.xml names (a detached disk's file stays by design, so
+ * only this note tells the two apart).  Removed under the VM's lock.
+ */
+static void sweep_dead_attaches(struct qc_vmop *op)
+{
+	int fd = openat(op->dfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	struct dirent *de;
+	DIR *d;
+
+	if (fd < 0)
+		return;
+	d = fdopendir(fd);
+	if (!d) {
+		close(fd);
+		return;
+	}
+	while ((de = readdir(d))) {
+		cleanup_free char *disk = NULL, *file = NULL;
+		const char *e = de->d_name, *dot;
+		size_t len = strlen(e);
+		long pid;
+
+		if (!qc_str_has_prefix(e, ".attach-") || len < 17 ||
+			strcmp(e + len - 8, ".pending") != 0)
+			continue;
+		disk = qc_xstrndup(e + 8, len - 16);
+		dot = strrchr(disk, '.');
+		if (!dot || dot == disk || dot[1 + strspn(dot + 1, "0123456789")] != '\0')
+			continue;
+		pid = strtol(dot + 1, NULL, 10);
+		if (pid <= 0 || kill((pid_t) pid, 0) == 0 || errno != ESRCH)
+			continue;
+		disk[dot - disk] = '\0';
+		file = qc_xasprintf("%s.qcow2", disk);
+		if (!qc_domain_find_disk(op->d, disk))
+			(void) unlinkat(op->dfd, file, 0);
+		(void) unlinkat(op->dfd, e, 0);
+	}
+	closedir(d);
+}
+
 QC_PUBLIC int qc_vm_attach_disk(qc_ctx *ctx, const char *name, const char *spec, char **ret_dev,
 	bool *ret_live, struct qc_error *err)
 {
 	struct qc_vmop op __attribute__((cleanup(qc_vmop_end))) = {.dfd = -1, .lock_fd = -1};
 	struct qc_error scratch = {0};
 	struct qc_disk disk = {0};
+	cleanup_free char *intent = NULL;
 	uint64_t size = 0;
 	unsigned index;
 	bool made = false;
@@ -185,6 +232,7 @@ QC_PUBLIC int qc_vm_attach_disk(qc_ctx *ctx, const char *name, const char *spec,
 
 	if ((rc = qc_vmop_begin(ctx, name, &op, err)) < 0)
 		return rc;
+	sweep_dead_attaches(&op);
 	for (index = 1; index <= 25; index++) {
 		cleanup_free char *dn = qc_xasprintf("disk%u", index);
 		cleanup_free char *p = qc_xasprintf("%s/%s.qcow2", op.vm_dir, dn);
@@ -207,11 +255,15 @@ QC_PUBLIC int qc_vm_attach_disk(qc_ctx *ctx, const char *name, const char *spec,
 		return rc;
 	}
 	if (disk.owned) {
-		if ((rc = qc_driver_disk_create(disk.path, size, err)) < 0) {
+		intent = qc_xasprintf(".attach-%s.%d.pending", disk.name, (int) getpid());
+		if ((rc = qc_write_atomic(op.dfd, intent, "", 0, 0600, err)) < 0 ||
+			(rc = qc_driver_disk_create(disk.path, size, err)) < 0) {
+			(void) unlinkat(op.dfd, intent, 0);
 			qc_disk_clear(&disk);
 			return qc_error_prefix(err, "VM '%s'", name);
 		}
 		made = true;
+		qc_fault_step("attach-disk:created");
 	}
 	*qc_domain_add_disk(op.d) = disk;
 	if (op.live.monitor_alive) {
@@ -229,9 +281,12 @@ QC_PUBLIC int qc_vm_attach_disk(qc_ctx *ctx, const char *name, const char *spec,
 		if ((rc = qc_vmop_qmp(&op, err)) < 0 ||
 			(rc = plug_disk(&op, op.d->n_disks - 1, err)) < 0)
 			goto fail;
+		qc_fault_step("attach-disk:plugged");
 	}
 	if ((rc = qc_vmop_save(&op, err)) < 0)
 		goto fail;
+	if (intent)
+		(void) unlinkat(op.dfd, intent, 0);
 	if (ret_dev)
 		*ret_dev = qc_xstrdup(op.d->disks[op.d->n_disks - 1].name);
 	if (ret_live)
@@ -240,6 +295,8 @@ QC_PUBLIC int qc_vm_attach_disk(qc_ctx *ctx, const char *name, const char *spec,
 fail:
 	if (made)
 		(void) unlink(op.d->disks[op.d->n_disks - 1].path);
+	if (intent)
+		(void) unlinkat(op.dfd, intent, 0);
 	(void) scratch;
 	return rc;
 }
@@ -455,6 +512,7 @@ QC_PUBLIC int qc_vm_attach_net(qc_ctx *ctx, const char *name, const char *spec, 
 	*n = nic;
 	if ((rc = qc_network_domain_create(ctx, op.d, err)) < 0)
 		return qc_error_prefix(err, "VM '%s'", name);
+	qc_fault_step("attach-net:leased");
 	k = op.d->n_nics - 1;
 	at = qc_network_fwd_index(op.d, k);
 	if (op.live.monitor_alive) {

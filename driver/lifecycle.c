@@ -435,9 +435,12 @@ QC_PUBLIC int qc_vm_define(qc_ctx *ctx, const char *xml_path, qc_vm_warn_fn warn
 	define_new:
 		if ((rc = qc_driver_vms_open(ctx, true, &vms_dfd, err)) < 0)
 			return rc;
+		/* A define killed before its rename left a .define-NAME.PID: gone now. */
+		sweep_dead_builds(vms_dfd);
 		tmp_name = qc_xasprintf(".define-%s.%d", d->name, (int) getpid());
 		if (mkdirat(vms_dfd, tmp_name, 0700) < 0)
 			return qc_error_errno(err, errno, "mkdir vms/%s", tmp_name);
+		qc_fault_step("define:dir");
 		dfd = openat(vms_dfd, tmp_name, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 		if (dfd < 0)
 			rc = qc_error_errno(err, errno, "open vms/%s", tmp_name);
@@ -473,18 +476,47 @@ QC_PUBLIC int qc_vm_dumpxml(qc_ctx *ctx, const char *name, char **ret_xml, struc
 	return 0;
 }
 
+/*
+ * A file system mounted in a VM's directory is not the VM's to remove: the
+ * removal would stop at it half done (and a bind mount of a directory of the
+ * same file system would be emptied).  Refused before anything changes: the
+ * VM stays whole, running or not, with its leases.
+ */
+static int refuse_mounts(int dfd, const char *name, struct qc_error *err)
+{
+	cleanup_free char *mnt = NULL;
+	int rc = qc_dir_find_mount(dfd, &mnt, err);
+
+	if (rc < 0)
+		return qc_error_prefix(err, "VM '%s'", name);
+	if (rc == 0)
+		return 0;
+	return qc_error_set(err, QC_ERR_STATE,
+		"VM '%s': '%s' is a mount point in the VM's directory; nothing was removed: "
+		"unmount it (umount '%s'), then run the command again",
+		name, mnt, mnt);
+}
+
 /* Lock a VM that must not run (delete --force stops it first). */
 static int lock_stopped(qc_ctx *ctx, const char *name, bool force, int *ret_dfd, int *ret_lock,
 	struct qc_error *err)
 {
-	cleanup_close int dfd = -1, lock_fd = -1;
+	cleanup_close int dfd = -1, lock_fd = -1, vms_dfd = -1;
 	struct qc_live live;
 	bool alive;
 	int rc;
 
+	/*
+	 * A delete or undefine killed after its rename left a tomb: its retry
+	 * (which finds no VM of that name) removes it.
+	 */
+	if (qc_driver_vms_open(ctx, false, &vms_dfd, NULL) == 0 && vms_dfd >= 0)
+		sweep_dead_builds(vms_dfd);
 	if ((rc = qc_driver_vm_open(ctx, name, &dfd, err)) < 0)
 		return rc;
 	if ((rc = qc_driver_vm_lock(dfd, name, 30000, &lock_fd, err)) < 0)
+		return rc;
+	if ((rc = refuse_mounts(dfd, name, err)) < 0)
 		return rc;
 	if ((rc = qc_driver_live(dfd, &live, err)) < 0)
 		return rc;
@@ -526,11 +558,13 @@ QC_PUBLIC int qc_vm_undefine(qc_ctx *ctx, const char *name, struct qc_error *err
 	cleanup_close int dfd = -1, lock_fd = -1;
 	cleanup_domain struct qc_domain *d = NULL;
 	cleanup_free char *xml = NULL;
+	struct qc_error e2 = {0};
 	size_t i;
 	int rc;
 
 	if ((rc = lock_stopped(ctx, name, false, &dfd, &lock_fd, err)) < 0)
 		return rc;
+	qc_fault_step("undefine:locked");
 	xml = qc_xasprintf("%s/vms/%s/%s", ctx->root, name, QC_VM_DOMAIN);
 	if ((rc = qc_domain_load(xml, NULL, NULL, &d, err)) < 0)
 		return qc_error_prefix(err, "VM '%s'", name);
@@ -541,6 +575,10 @@ QC_PUBLIC int qc_vm_undefine(qc_ctx *ctx, const char *name, struct qc_error *err
 				"VM '%s' owns disk '%s' (%s); 'qemuctl delete %s' removes the VM "
 				"with its disks",
 				name, d->disks[i].name, d->disks[i].path, name);
+	/* Its addresses in named networks go back, as with delete (net list named it). */
+	if (qc_network_domain_release(ctx, d, &e2) < 0)
+		qc_warn("VM '%s': %s", name, e2.msg);
+	qc_fault_step("undefine:released");
 	return remove_vm_dir(ctx, name, err);
 }
 
@@ -556,11 +594,7 @@ QC_PUBLIC int qc_vm_delete(qc_ctx *ctx, const char *name, bool force, struct qc_
 	cleanup_domain struct qc_domain *d = NULL;
 	cleanup_free char *xml = NULL;
 	struct qc_error e2 = {0};
-	cleanup_close int vms_dfd = -1;
 
-	/* A delete killed after its rename left a tomb: this retry removes it. */
-	if (qc_driver_vms_open(ctx, false, &vms_dfd, NULL) == 0 && vms_dfd >= 0)
-		sweep_dead_builds(vms_dfd);
 	if ((rc = lock_stopped(ctx, name, force, &dfd, &lock_fd, err)) < 0)
 		return rc;
 	qc_fault_step("delete:locked");

@@ -618,10 +618,12 @@ static int simple_command(
 		return rc;
 	if ((rc = need_running(&op, err)) < 0)
 		return rc;
+	qc_fault_stepf("%s:locked", what);
 	if ((rc = vm_qmp(&op, &q, err)) < 0)
 		return rc;
 	if ((rc = qc_qmp_execute(q, cmd, NULL, QMP_TIMEOUT_MS, NULL, err)) < 0)
 		return qc_error_prefix(err, "VM '%s': %s", name, what);
+	qc_fault_stepf("%s:done", what);
 	return 0;
 }
 

@@ -524,6 +524,7 @@ QC_PUBLIC int qc_network_remove(qc_ctx *ctx, const char *name, struct qc_error *
 		return r;
 	if ((r = qc_netdef_load(dfd, name, true, &n, err)) < 0)
 		return r;
+	qc_fault_step("net-rm:locked");
 	for (size_t i = 0; i < n.ipam.n_leases; i++) {
 		const char *vm = n.ipam.leases[i].owner;
 		bool dup = false;
@@ -560,10 +561,13 @@ QC_PUBLIC int qc_network_remove(qc_ctx *ctx, const char *name, struct qc_error *
 		if ((r = qc_net_link_del_addr(nl, n.bridge, &gw, err)) < 0)
 			return qc_error_prefix(err, "network '%s'", name);
 	}
+	/* Killed from here on: the network is listed without its bridge; a retry ends it. */
+	qc_fault_step("net-rm:bridge-deleted");
 	leases = qc_xasprintf("%s.leases.json", name);
 	def = qc_xasprintf("%s.json", name);
 	if (unlinkat(dfd, leases, 0) < 0 && errno != ENOENT)
 		return qc_error_errno(err, errno, "network '%s': remove networks/%s", name, leases);
+	qc_fault_step("net-rm:leases-removed");
 	if (unlinkat(dfd, def, 0) < 0)
 		return qc_error_errno(err, errno, "network '%s': remove networks/%s", name, def);
 	return qc_fsync_dir(dfd, err);

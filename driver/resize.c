@@ -135,6 +135,7 @@ QC_PUBLIC int qc_vm_resize(qc_ctx *ctx, const char *name, const char *disk, uint
 		return rc;
 	if ((rc = qc_driver_live(dfd, &l, err)) < 0)
 		return qc_error_prefix(err, "VM '%s'", name);
+	qc_fault_step("resize:locked");
 	dir = qc_driver_vm_dir(ctx, name);
 	xml = qc_xasprintf("%s/%s", dir, QC_VM_DOMAIN);
 	if ((rc = qc_domain_load(xml, NULL, NULL, &d, err)) < 0)
@@ -170,6 +171,7 @@ QC_PUBLIC int qc_vm_resize(qc_ctx *ctx, const char *name, const char *disk, uint
 			qc_error_prefix(err, "VM '%s': disk '%s'", name, disk);
 		if (rc < 0)
 			return rc;
+		qc_fault_step("resize:resized");
 	}
 	if (ret_old)
 		*ret_old = cur;

@@ -679,6 +679,7 @@ QC_PUBLIC int qc_vm_snapshot_remove(
 						err, "VM '%s': removing snapshot '%s'", name, snap);
 				set_str(&c->backing, dk->backing);
 				set_str(&c->backing_format, dk->backing_format);
+				qc_fault_step("snapshot-rm:child-rebased");
 			}
 		if (idx >= 0 && qc_streq_null(op.d->disks[idx].backing, dk->file)) {
 			struct qc_disk *disk = &op.d->disks[idx];
@@ -692,12 +693,14 @@ QC_PUBLIC int qc_vm_snapshot_remove(
 					err, "VM '%s': removing snapshot '%s'", name, snap);
 			set_str(&disk->backing, dk->backing);
 			set_str(&disk->backing_format, dk->backing_format);
+			qc_fault_step("snapshot-rm:active-rebased");
 		}
 		qc_strv_push(&files, dk->file);
 	}
 	qc_snap_remove_at(&op.snaps, si);
 	if ((rc = qc_vmop_save(&op, err)) < 0)
 		return rc;
+	qc_fault_step("snapshot-rm:saved");
 	for (size_t j = 0; j < files.n; j++)
 		drop_layer(&op, files.v[j]);
 	return 0;

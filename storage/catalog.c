@@ -375,11 +375,21 @@ int qc_catalog_remove_checked(const char *root, const char *name, qc_image_users
 		return load(dfd, aroot, name, &img, err);
 	if ((r = qc_catalog_lock(dfd, name, 0, &lock, err)) < 0)
 		return r;
+	qc_fault_step("image-rm:locked");
 	if ((r = load(dfd, aroot, name, &img, err)) < 0) {
-		/* Only a half-finished download of it: that goes too. */
-		if (r == -QC_ERR_NOTFOUND && faccessat(dfd, part, F_OK, AT_SYMLINK_NOFOLLOW) == 0) {
+		/*
+		 * Only a half-finished download of it, or the image file without its
+		 * json (an rm killed between its two unlinks, an import or sync killed
+		 * between its rename and its json): that goes too.  Not in the
+		 * catalog, so no VM was made from it since.
+		 */
+		if (r == -QC_ERR_NOTFOUND && (faccessat(dfd, part, F_OK, AT_SYMLINK_NOFOLLOW) == 0 ||
+						     faccessat(dfd, qname, F_OK, AT_SYMLINK_NOFOLLOW) == 0)) {
 			qc_error_clear(err);
-			qc_info("image '%s': removing a partial download", name);
+			qc_info("image '%s': removing what an interrupted download, import or rm "
+				"left",
+				name);
+			(void) unlinkat(dfd, qname, 0);
 			(void) unlinkat(dfd, part, 0);
 			(void) unlinkat(dfd, partsha, 0);
 			remove_stale_temps(dfd, name);
@@ -404,6 +414,7 @@ int qc_catalog_remove_checked(const char *root, const char *name, qc_image_users
 	/* The json first: from then on the entry is gone for list and get. */
 	if (unlinkat(dfd, jname, 0) < 0)
 		return qc_error_errno(err, errno, "image '%s': remove %s", name, jname);
+	qc_fault_step("image-rm:json-removed");
 	if (unlinkat(dfd, qname, 0) < 0 && errno != ENOENT)
 		return qc_error_errno(err, errno, "image '%s': remove %s", name, qname);
 	(void) unlinkat(dfd, part, 0);

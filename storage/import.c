@@ -129,6 +129,7 @@ int qc_catalog_import(const char *root, const char *name, const char *src,
 			"another name",
 			name, name);
 	qc_catalog_clean_temps(dfd, name);
+	qc_fault_step("import:locked");
 	if ((r = qc_sha256_load(err)) < 0)
 		return qc_error_prefix(err, "image '%s'", name);
 
@@ -181,6 +182,7 @@ int qc_catalog_import(const char *root, const char *name, const char *src,
 		r = qc_error_errno(err, errno, "image '%s': fsync", name);
 		goto fail;
 	}
+	qc_fault_step("import:copied");
 	qc_sha256_final(sha, hex);
 	if (o && o->sha256) {
 		cleanup_free char *want = qc_xstrdup(o->sha256);
@@ -214,6 +216,7 @@ int qc_catalog_import(const char *root, const char *name, const char *src,
 				info->chain[0].format);
 			goto fail;
 		}
+		qc_fault_step("import:converted");
 		(void) unlinkat(dfd, data, 0);
 		final = conv;
 	}
@@ -249,8 +252,10 @@ int qc_catalog_import(const char *root, const char *name, const char *src,
 		meta->qcow2_sha256 = qc_xstrdup(hex);
 	if (final == data)
 		meta->virtual_size = info->chain[0].virtual_size;
+	qc_fault_step("import:checked");
 	if ((r = qc_catalog_commit(dfd, aroot, final, meta, err)) < 0)
 		goto fail;
+	qc_fault_step("import:committed");
 	(void) unlinkat(dfd, dl, 0);
 	if (ret)
 		*ret = TAKE_PTR(meta);

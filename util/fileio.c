@@ -6,6 +6,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/random.h>
@@ -317,6 +318,79 @@ int qc_rm_rf_at(int dirfd, const char *name, struct qc_error *err)
 	return rm_rf(dirfd, name, NULL, err);
 }
 
+/*
+ * A bind mount of a directory of the same file system has the same st_dev:
+ * only the kernel's mount-root attribute tells it (Linux 5.8; older kernels
+ * answer "unknown", and the st_dev check is all there is).
+ */
+static bool is_mount_root(int fd)
+{
+	struct statx stx;
+
+	if (statx(fd, "", AT_EMPTY_PATH | AT_SYMLINK_NOFOLLOW, 0, &stx) < 0)
+		return false;
+	return (stx.stx_attributes_mask & STATX_ATTR_MOUNT_ROOT) &&
+	       (stx.stx_attributes & STATX_ATTR_MOUNT_ROOT);
+}
+
+/* /proc/self/mountinfo escapes space, tab, newline and backslash as \ooo. */
+static void unescape_octal(char *s)
+{
+	char *w = s;
+
+	for (; *s; s++) {
+		if (s[0] == '\\' && s[1] >= '0' && s[1] <= '3' && s[2] >= '0' && s[2] <= '7' &&
+			s[3] >= '0' && s[3] <= '7') {
+			*w++ = (char) ((s[1] - '0') * 64 + (s[2] - '0') * 8 + (s[3] - '0'));
+			s += 3;
+		} else {
+			*w++ = *s;
+		}
+	}
+	*w = '\0';
+}
+
+int qc_dir_find_mount(int dfd, char **ret_path, struct qc_error *err)
+{
+	char link[64], dir[PATH_MAX];
+	cleanup_free char *line = NULL;
+	size_t cap = 0, dlen;
+	ssize_t n;
+	FILE *f;
+	int r = 0;
+
+	*ret_path = NULL;
+	(void) err;
+	/* Without /proc (a bare chroot) nothing is known: qc_rm_rf_at still stops at mounts. */
+	snprintf(link, sizeof(link), "/proc/self/fd/%d", dfd);
+	n = readlink(link, dir, sizeof(dir) - 1);
+	if (n < 0)
+		return 0;
+	dir[n] = '\0';
+	dlen = (size_t) n;
+	f = fopen("/proc/self/mountinfo", "re");
+	if (!f)
+		return 0;
+	/* "ID PARENT MAJ:MIN ROOT MOUNTPOINT ...": the fifth field. */
+	while (getline(&line, &cap, f) > 0) {
+		char *save = NULL, *mnt = strtok_r(line, " ", &save);
+
+		for (int i = 0; mnt && i < 4; i++)
+			mnt = strtok_r(NULL, " ", &save);
+		if (!mnt)
+			continue;
+		unescape_octal(mnt);
+		if (strncmp(mnt, dir, dlen) == 0 &&
+			(mnt[dlen] == '\0' || mnt[dlen] == '/' || dlen == 1)) {
+			*ret_path = qc_xstrdup(mnt);
+			r = 1;
+			break;
+		}
+	}
+	fclose(f);
+	return r;
+}
+
 /* dev: the top directory's file system (NULL until it is opened). */
 static int rm_rf(int dirfd, const char *name, dev_t *dev, struct qc_error *err)
 {
@@ -346,7 +420,7 @@ static int rm_rf(int dirfd, const char *name, dev_t *dev, struct qc_error *err)
 	if (!dev) {
 		top = st.st_dev;
 		dev = &top;
-	} else if (st.st_dev != *dev) {
+	} else if (st.st_dev != *dev || is_mount_root(fd)) {
 		return qc_error_set(err, EXDEV,
 			"'%s' is a mount point (another file system); nothing in it is removed: "
 			"unmount it first",

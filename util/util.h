@@ -211,9 +211,16 @@ int qc_fsync_dir(int dirfd, struct qc_error *err);
 int qc_mkdir_p(const char *path, mode_t mode, struct qc_error *err);
 /*
  * rm -rf of dirfd/name, never following symlinks nor entering another file
- * system mounted inside (EXDEV, naming it); missing is not an error.
+ * system mounted inside, a bind mount included (EXDEV, naming it); missing is
+ * not an error.
  */
 int qc_rm_rf_at(int dirfd, const char *name, struct qc_error *err);
+/*
+ * The first mount point at or below directory dfd, from /proc/self/mountinfo
+ * (what qc_rm_rf_at would refuse to enter): 1 with *ret_path (absolute) set,
+ * 0 when there is none or /proc is not mounted.
+ */
+int qc_dir_find_mount(int dfd, char **ret_path, struct qc_error *err);
 /*
  * A state root's entries are never followed: 0 when dirfd/name is not a
  * symbolic link (or does not exist), else -ELOOP and a message naming path

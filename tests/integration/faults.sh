@@ -1,7 +1,9 @@
 #!/bin/bash
 # Fault injection: SIGKILL of the CLI at every step of create, start, stop
-# (ACPI and --force), delete, live snapshot create, image sync and net
-# create (issue 9).
+# (ACPI and --force), delete, define, undefine, autostart, run, pause,
+# resume, reboot, resize (offline and online), attach-disk and attach-net
+# (offline), snapshot rm and revert (offline), live snapshot create, image
+# sync, image import, image rm, net create and net rm (issue 9).
 #
 # Each operation is first run with QEMUCTL_FAULT_TRACE=1, which lists its
 # steps (util/fault.c); a step added to the code later is covered without
@@ -109,7 +111,7 @@ def scan():
                 pass
     return procs, taps
 
-def check(strict, images):
+def check(strict, images, nobridge):
     NONE = {"qemu": [], "monitor": []}
     procs1, taps_held = scan()
     links = json.loads(subprocess.run(["ip", "-j", "-d", "link", "show"], capture_output=True, text=True, check=True).stdout)
@@ -172,7 +174,11 @@ def check(strict, images):
     nets = run("net", "list") or []
     bridges = {l["ifname"] for l in links if l.get("linkinfo", {}).get("info_kind") == "bridge"}
     for n in nets:
-        if not n.get("bridge_present"):
+        present = n["bridge"] in {l["ifname"] for l in links}
+        if bool(n.get("bridge_present")) != present:
+            errors.append("network %s: net list says bridge_present %s, ip link says %s" % (n["name"], n.get("bridge_present"), present))
+        # a net rm killed after it deleted the bridge: listed without it, truly
+        if not present and not nobridge:
             errors.append("network %s: bridge %s is missing" % (n["name"], n["bridge"]))
         if strict:
             for lease in n.get("leases", []):
@@ -191,9 +197,17 @@ def check(strict, images):
                 errors.append("lock %s is held" % path)
 
     imgs = (run("image", "list") or {}).get("images", [])
+    # an image file is in the catalog (has its json) or is a temp file
+    if strict and os.path.isdir(root + "/images"):
+        for f in os.listdir(root + "/images"):
+            if f.endswith(".qcow2") and not f.startswith(".") and not os.path.exists("%s/images/%s.json" % (root, f[:-6])):
+                errors.append("images/%s is in no catalog entry (no %s.json)" % (f, f[:-6]))
     if images:
         for i in imgs:
-            h = hashlib.sha256(open(i["path"], "rb").read()).hexdigest()
+            # the catalog's sha256 is of the bytes as given: an imported
+            # raw file is hashed before its conversion to qcow2
+            src = i.get("source", "")
+            h = hashlib.sha256(open(src if src.startswith("/") else i["path"], "rb").read()).hexdigest()
             if h != i["sha256"]:
                 errors.append("image %s: sha256 %s, catalog says %s" % (i["name"], h, i["sha256"]))
             c = subprocess.run(["qemu-img", "check", "-q", i["path"]], capture_output=True, text=True)
@@ -208,14 +222,14 @@ def check(strict, images):
                     errors.append("left behind: %s/%s" % (d, f))
 
 
-# One request per line on stdin ("STRICT IMAGES"); the answer is the list of
+# One request per line on stdin ("STRICT IMAGES NOBRIDGE"); the answer is the list of
 # problems, then "END".  One python for the whole test: its start-up costs
 # more than the checks.
 for line in sys.stdin:
-    strict, images = (w == "1" for w in line.split())
+    strict, images, nobridge = (w == "1" for w in line.split())
     errors = []
     try:
-        check(strict, images)
+        check(strict, images, nobridge)
     except Exception as e:
         errors.append("checker: %r" % e)
     for e in errors:
@@ -223,18 +237,20 @@ for line in sys.stdin:
     print("END", flush=True)
 EOP
 
-# check WHAT [strict] [images]: the invariants above; strict adds temp files,
-# orphan bridges and leases (what the retry must have cleaned).
+# check WHAT [strict] [images] [nobridge]: the invariants above; strict adds
+# temp files, orphan bridges, leases and image files (what the retry must have
+# cleaned); nobridge lets a network be listed without its bridge (a killed
+# net rm), but net list must say so.
 coproc CHECKER { exec python3 "$SCRATCH/check.py" "$QC" "$ROOT"; }
 on_exit "kill ${CHECKER_PID}"
 check() {
-	local what="$1" strict="${2:-0}" images="${3:-0}" line out try t0=$EPOCHREALTIME
+	local what="$1" strict="${2:-0}" images="${3:-0}" nobridge="${4:-0}" line out try t0=$EPOCHREALTIME
 	# A process the killed CLI started (a monitor bringing QEMU up, a guest
 	# powering off) may still be on its way: what is wrong must stay wrong
 	# for 3 s to count.
 	for try in $(seq 1 10); do
 		out=""
-		echo "$strict $images" >&"${CHECKER[1]}"
+		echo "$strict $images $nobridge" >&"${CHECKER[1]}"
 		while IFS= read -r line <&"${CHECKER[0]}"; do
 			[ "$line" = END ] && break
 			out+="$line"$'\n'
@@ -337,6 +353,77 @@ for n in $(seq 1 "${#steps[@]}"); do
 done
 ok "delete: ${#steps[@]} kills survived"
 
+# ---------------------------------------------------------------- undefine
+# A VM without disks of its own (kernel boot, no seed): undefine removes it.
+UNDEF=(qc undefine fu)
+qc create fu "${GUEST[@]}" --no-seed --net network=lan >/dev/null
+steps_of steps "${UNDEF[@]}"
+min_steps undefine "${#steps[@]}" 2
+for n in $(seq 1 "${#steps[@]}"); do
+	qc create fu "${GUEST[@]}" --no-seed --net network=lan >/dev/null
+	kill_at "$n" "${UNDEF[@]}"
+	check "undefine killed at step $n (${steps[n - 1]})"
+	if ! retry_ok "undefine@$n" "VM 'fu' does not exist" "${UNDEF[@]}"; then
+		if qc list | grep -q '^fu '; then fail "undefine@$n: 'does not exist' but list shows fu"; fi
+	fi
+	check "undefine killed at step $n (${steps[n - 1]}), after the retry" 1
+done
+ok "undefine: ${#steps[@]} kills survived"
+
+# ---------------------------------------------------------------- define
+# A new VM from XML (the retry then redefines it, or defines it anew), and
+# autostart (one domain.xml rewrite).
+qc create fx "${GUEST[@]}" --no-seed --net none >/dev/null
+qc dumpxml fx >"$SCRATCH/fx.xml"
+qc undefine fx >/dev/null
+DEFINE=(qc define "$SCRATCH/fx.xml")
+steps_of steps "${DEFINE[@]}"
+min_steps define "${#steps[@]}" 2
+for n in $(seq 1 "${#steps[@]}"); do
+	qc undefine fx >/dev/null
+	kill_at "$n" "${DEFINE[@]}"
+	check "define killed at step $n (${steps[n - 1]})"
+	retry_ok "define@$n" "" "${DEFINE[@]}"
+	assert_match "$(qc list)" '^fx ' "define@$n: fx is listed"
+	check "define killed at step $n (${steps[n - 1]}), after the retry" 1
+done
+ok "define: ${#steps[@]} kills survived"
+steps_of steps qc autostart fx
+qc autostart fx --disable >/dev/null
+min_steps autostart "${#steps[@]}" 1
+for n in $(seq 1 "${#steps[@]}"); do
+	kill_at "$n" qc autostart fx
+	check "autostart killed at step $n (${steps[n - 1]})"
+	retry_ok "autostart@$n" "" qc autostart fx
+	assert_match "$(qc info fx)" '[Aa]utostart: +(yes|on|true)' "autostart@$n: on after the retry"
+	check "autostart killed at step $n (${steps[n - 1]}), after the retry" 1
+	qc autostart fx --disable >/dev/null
+done
+ok "autostart: ${#steps[@]} kills survived"
+qc undefine fx >/dev/null
+
+# ---------------------------------------------------------------- run
+# create + start in one: the retry is run again, then start when run says
+# the VM exists (a run killed after its create).
+RUN=(qc run fr "${GUEST[@]}" --net network=lan)
+steps_of steps "${RUN[@]}"
+qc delete --force fr >/dev/null
+min_steps run "${#steps[@]}" 14
+for n in $(seq 1 "${#steps[@]}"); do
+	kill_at "$n" "${RUN[@]}"
+	check "run killed at step $n (${steps[n - 1]})"
+	if ! retry_ok "run@$n" "VM 'fr' already exists" "${RUN[@]}"; then
+		assert_match "$(qc list)" '^fr ' "run@$n: 'already exists' is true"
+		retry_ok "run@$n: start" "VM 'fr' is already running" qc start fr || log "run@$n: start says already running"
+	fi
+	assert_eq "$(vm_state fr)" running "run@$n: after the retry the VM runs"
+	check "run killed at step $n (${steps[n - 1]}), after the retry" 1
+	[ "$(qc --json net list | grep -o '"vm": *"fr"' | wc -l)" -eq 1 ] ||
+		fail "run@$n: VM fr does not hold exactly one lease: $(qc --json net list)"
+	qc delete --force fr >/dev/null
+done
+ok "run: ${#steps[@]} kills survived"
+
 # ---------------------------------------------------------------- start
 # Each start begins from a VM whose monitor was SIGKILLed (crashed,
 # state.json still says running), so it also records that end first.
@@ -386,6 +473,28 @@ assert_eq "$(vm_state fs)" running "start of a VM whose CPUs never ran starts th
 qc pause fs
 expect_fail 1 "VM 'fs' is already running" qc start fs
 assert_eq "$(vm_state fs)" paused "start of a paused VM that ran leaves it paused"
+
+# ------------------------------------------------- pause, resume, reboot
+# One QMP command each: killed before or after it, the retry ends in the
+# state asked for.
+qc resume fs
+for op in pause:paused resume:running reboot:running; do
+	cmd=${op%%:*}
+	steps_of steps qc "$cmd" fs
+	min_steps "$cmd" "${#steps[@]}" 2
+	[ "$cmd" != resume ] || qc pause fs
+	for n in $(seq 1 "${#steps[@]}"); do
+		kill_at "$n" qc "$cmd" fs
+		check "$cmd killed at step $n (${steps[n - 1]})"
+		retry_ok "$cmd@$n" "" qc "$cmd" fs
+		assert_eq "$(vm_state fs)" "${op#*:}" "$cmd@$n: ${op#*:} after the retry"
+		check "$cmd killed at step $n (${steps[n - 1]}), after the retry" 1
+		[ "$cmd" != pause ] || qc resume fs
+		[ "$cmd" != resume ] || qc pause fs
+	done
+	[ "$cmd" != resume ] || qc resume fs
+	ok "$cmd: ${#steps[@]} kills survived"
+done
 crash fs
 
 # ------------------------------------------------------- stop --force
@@ -441,9 +550,131 @@ done
 ok "stop: ${#steps[@]} kills survived"
 qc delete fs >/dev/null
 
-# ------------------------------------------------- snapshot create (live)
+# ------------------------------------------------- resize (offline, online)
+# An absolute size, so the retry is the same request.
 qc create fp "${GUEST[@]}" --disk 16M --net none >/dev/null
+vsize() { qemu-img info -U --output=json "$ROOT/vms/fp/disk1.qcow2" | sed -n 's/^ *"virtual-size": \([0-9]*\),$/\1/p'; }
+resize_case() {
+	local mode="$1" size="$2"
+	RESIZE=(qc resize fp disk1 "$size")
+	steps_of steps "${RESIZE[@]}"
+	min_steps "resize ($mode)" "${#steps[@]}" 2
+	for n in $(seq 1 "${#steps[@]}"); do
+		size="$(($3 + n))M"
+		RESIZE=(qc resize fp disk1 "$size")
+		kill_at "$n" "${RESIZE[@]}"
+		check "resize ($mode) killed at step $n (${steps[n - 1]})"
+		retry_ok "resize@$n" "" "${RESIZE[@]}"
+		assert_eq "$(vsize)" $((${size%M} * 1048576)) "resize ($mode)@$n: disk1 has the size asked for"
+		qemu-img check -U -q "$ROOT/vms/fp/disk1.qcow2" || fail "resize ($mode)@$n: qemu-img check"
+		check "resize ($mode) killed at step $n (${steps[n - 1]}), after the retry" 1
+	done
+	ok "resize ($mode): ${#steps[@]} kills survived"
+}
+resize_case offline 20M 20
+
+# ------------------------------------------------- attach-disk (offline)
+# The retry attaches the disk once: domain.xml names disk2, and every
+# diskN.qcow2 in the VM's directory is one domain.xml names.
+ATTACH=(qc attach-disk fp 8M)
+detach2() { qc detach-disk fp disk2 >/dev/null && rm -f "$ROOT/vms/fp/disk2.qcow2"; }
+steps_of steps "${ATTACH[@]}"
+detach2
+min_steps "attach-disk" "${#steps[@]}" 2
+for n in $(seq 1 "${#steps[@]}"); do
+	kill_at "$n" "${ATTACH[@]}"
+	check "attach-disk killed at step $n (${steps[n - 1]})"
+	retry_ok "attach-disk@$n" "" "${ATTACH[@]}"
+	for f in "$ROOT"/vms/fp/disk*.qcow2; do
+		grep -q "/${f##*/}'" "$ROOT/vms/fp/domain.xml" || fail "attach-disk@$n: ${f##*/} is in no disk of domain.xml: $(ls "$ROOT/vms/fp")"
+	done
+	assert_match "$(qc info fp)" 'disk2' "attach-disk@$n: disk2 attached"
+	check "attach-disk killed at step $n (${steps[n - 1]}), after the retry" 1
+	detach2
+done
+ok "attach-disk: ${#steps[@]} kills survived"
+
+# ------------------------------------------------- attach-net (offline)
+# The retry leases the NIC's address once (the lease is keyed by the NIC).
+ATTACHN=(qc attach-net fp network=lan)
+steps_of steps "${ATTACHN[@]}"
+qc detach-net fp net0 >/dev/null
+min_steps "attach-net" "${#steps[@]}" 2
+for n in $(seq 1 "${#steps[@]}"); do
+	kill_at "$n" "${ATTACHN[@]}"
+	check "attach-net killed at step $n (${steps[n - 1]})"
+	retry_ok "attach-net@$n" "" "${ATTACHN[@]}"
+	assert_match "$(qc info fp)" 'net0 +network .*network=lan' "attach-net@$n: net0 attached"
+	[ "$(qc --json net list | grep -o '"vm": *"fp"' | wc -l)" -eq 1 ] ||
+		fail "attach-net@$n: VM fp does not hold exactly one lease: $(qc --json net list)"
+	check "attach-net killed at step $n (${steps[n - 1]}), after the retry" 1
+	qc detach-net fp net0 >/dev/null
+done
+ok "attach-net: ${#steps[@]} kills survived"
+
+# ------------------------------------------------- snapshot rm, revert (offline)
+# fq: 0x11 at 0 under s1, 0x22 at 1M under s2, 0x33 at 2M in the active
+# layer.  Removing s1 rebases s2's layer onto the base; reverting to s2
+# makes a new active layer on it.  After the retry every byte is where it
+# was (qemu-io reads the patterns through the chain), the snapshot is gone
+# or back, and no layer is outside the chains (the strict check).
+fq_disk() { sed -n "s/.*<source file='\([^']*disk1[^']*\)'.*/\1/p" "$ROOT/vms/fq/domain.xml" | head -n1; }
+mk_fq() {
+	qc delete fq >/dev/null 2>&1 || true
+	qc create fq "${GUEST[@]}" --no-seed --disk 16M --net none >/dev/null
+	qemu-io -f qcow2 -c "write -P 0x11 0 64k" "$(fq_disk)" >/dev/null
+	qc snapshot create fq s1 >/dev/null
+	qemu-io -f qcow2 -c "write -P 0x22 1M 64k" "$(fq_disk)" >/dev/null
+	qc snapshot create fq s2 >/dev/null
+	qemu-io -f qcow2 -c "write -P 0x33 2M 64k" "$(fq_disk)" >/dev/null
+}
+# pattern P OFFSET: the active layer reads P at OFFSET through its chain
+pattern() {
+	local out
+	out=$(qemu-io -f qcow2 -c "read -P $1 $2 64k" "$(fq_disk)" 2>&1) && ! grep -q 'verification failed' <<<"$out"
+}
+fq_data() {
+	local what="$1" top="${2:-1}"
+	qemu-img check -q "$(fq_disk)" || fail "$what: qemu-img check $(fq_disk)"
+	pattern 0x11 0 && pattern 0x22 1M || fail "$what: data lost"
+	[ "$top" = 0 ] || pattern 0x33 2M || fail "$what: the active layer's data lost"
+}
+mk_fq
+SNAPRM=(qc snapshot rm fq s1)
+steps_of steps "${SNAPRM[@]}"
+min_steps "snapshot rm" "${#steps[@]}" 2
+for n in $(seq 1 "${#steps[@]}"); do
+	mk_fq
+	kill_at "$n" "${SNAPRM[@]}"
+	check "snapshot rm killed at step $n (${steps[n - 1]})"
+	fq_data "snapshot rm@$n, killed"
+	if ! retry_ok "snapshot-rm@$n" "has no snapshot 's1'" "${SNAPRM[@]}"; then
+		log "snapshot rm@$n: retry says it is gone"
+	fi
+	assert_eq "$(qc snapshot list fq | awk 'NR > 1 {print $1}' | tr '\n' ' ')" "s2 " "snapshot rm@$n: s2 alone is left"
+	fq_data "snapshot rm@$n, after the retry"
+	check "snapshot rm killed at step $n (${steps[n - 1]}), after the retry" 1
+done
+ok "snapshot rm: ${#steps[@]} kills survived"
+mk_fq
+REVERT=(qc snapshot revert fq s2)
+steps_of steps "${REVERT[@]}"
+min_steps "snapshot revert" "${#steps[@]}" 2
+for n in $(seq 1 "${#steps[@]}"); do
+	mk_fq
+	kill_at "$n" "${REVERT[@]}"
+	check "snapshot revert killed at step $n (${steps[n - 1]})"
+	retry_ok "snapshot-revert@$n" "" "${REVERT[@]}"
+	fq_data "snapshot revert@$n, after the retry" 0
+	if pattern 0x33 2M; then fail "snapshot revert@$n: the data written after s2 is still there"; fi
+	check "snapshot revert killed at step $n (${steps[n - 1]}), after the retry" 1
+done
+ok "snapshot revert: ${#steps[@]} kills survived"
+qc delete fq >/dev/null
 qc start fp
+resize_case online 30M 30
+
+# ------------------------------------------------- snapshot create (live)
 SNAP=(qc snapshot create fp s1)
 steps_of steps "${SNAP[@]}"
 qc snapshot rm fp s1 >/dev/null
@@ -479,6 +710,41 @@ for n in $(seq 1 "${#steps[@]}"); do
 done
 ok "image sync: ${#steps[@]} kills survived"
 
+# ---------------------------------------------------------------- image import
+# A raw file: copied, converted to qcow2, checked, committed.
+head -c $((256 * 1024)) /dev/urandom >"$SCRATCH/imp.raw"
+IMPORT=(qc image import imp "$SCRATCH/imp.raw")
+steps_of steps "${IMPORT[@]}"
+qc image rm imp >/dev/null
+min_steps "image import" "${#steps[@]}" 5
+for n in $(seq 1 "${#steps[@]}"); do
+	kill_at "$n" "${IMPORT[@]}"
+	check "image import killed at step $n (${steps[n - 1]})" 0 1
+	if ! retry_ok "import@$n" "image 'imp' already exists" "${IMPORT[@]}"; then
+		log "import@$n: retry says it exists"
+	fi
+	assert_match "$(qc image list)" '^imp ' "import@$n: the image is in the catalog"
+	check "image import killed at step $n (${steps[n - 1]}), after the retry" 1 1
+	qc image rm imp >/dev/null
+done
+ok "image import: ${#steps[@]} kills survived"
+
+# ---------------------------------------------------------------- image rm
+IMGRM=(qc image rm imp)
+qc image import imp "$SCRATCH/imp.raw" >/dev/null
+steps_of steps "${IMGRM[@]}"
+min_steps "image rm" "${#steps[@]}" 2
+for n in $(seq 1 "${#steps[@]}"); do
+	qc image import imp "$SCRATCH/imp.raw" >/dev/null
+	kill_at "$n" "${IMGRM[@]}"
+	check "image rm killed at step $n (${steps[n - 1]})" 0 1
+	if ! retry_ok "image-rm@$n" "image 'imp' not found" "${IMGRM[@]}"; then
+		if qc image list | grep -q '^imp '; then fail "image rm@$n: 'not found' but image list shows imp"; fi
+	fi
+	check "image rm killed at step $n (${steps[n - 1]}), after the retry" 1 1
+done
+ok "image rm: ${#steps[@]} kills survived"
+
 # ---------------------------------------------------------------- net create
 NET=(qc net create ln2 --subnet 10.72.0.0/24)
 steps_of steps "${NET[@]}"
@@ -497,5 +763,28 @@ for n in $(seq 1 "${#steps[@]}"); do
 	if ip link show dev qc-ln2 >/dev/null 2>&1; then fail "net@$n: net rm left bridge qc-ln2"; fi
 done
 ok "net create: ${#steps[@]} kills survived"
+
+# ---------------------------------------------------------------- net rm
+# A network a deleted VM used (its lease released).
+NETRM=(qc net rm ln3)
+mk_ln3() {
+	qc net create ln3 --subnet 10.73.0.0/24 >/dev/null
+	qc create fn "${GUEST[@]}" --no-seed --net network=ln3 >/dev/null
+	qc delete fn >/dev/null
+}
+mk_ln3
+steps_of steps "${NETRM[@]}"
+min_steps "net rm" "${#steps[@]}" 3
+for n in $(seq 1 "${#steps[@]}"); do
+	mk_ln3
+	kill_at "$n" "${NETRM[@]}"
+	check "net rm killed at step $n (${steps[n - 1]})" 0 0 1
+	if ! retry_ok "net-rm@$n" "network 'ln3' does not exist" "${NETRM[@]}"; then
+		if qc net list | grep -q '^ln3 '; then fail "net rm@$n: 'does not exist' but net list shows ln3"; fi
+	fi
+	if ip link show dev qc-ln3 >/dev/null 2>&1; then fail "net rm@$n: the retry left bridge qc-ln3"; fi
+	check "net rm killed at step $n (${steps[n - 1]}), after the retry" 1
+done
+ok "net rm: ${#steps[@]} kills survived"
 
 log "figures: $total_ops operations, $total_faults SIGKILLs injected and survived, $((SECONDS - t_start)) s, $((check_us / 1000)) ms of it in the checks, $settled checks waited for a transition to end"

@@ -8,7 +8,9 @@
 # and a hint, no temp or partial file left, the root byte-identical (except
 # the filler and the lock files that are there by design); then, with the
 # space back, the same operation succeeds.  start on a full disk fails before
-# QEMU runs; QEMU runs once (start with room, then destroy).
+# QEMU runs; QEMU runs once (start with room, then destroy).  Last, delete and
+# undefine of a VM with a file system mounted in its directory (a tmpfs, a
+# bind mount) refuse before anything changes and succeed after umount.
 if [ -z "${QC_FULLDISK_NS:-}" ]; then
 	if [ "$(id -u)" -ne 0 ] || ! unshare -m true 2>/dev/null; then
 		echo "[full-disk] SKIP: needs root and unshare -m for a private tmpfs"
@@ -161,4 +163,47 @@ QEMUCTL_HTTP_RETRIES=0 sweep "image sync" 1024 "qc image rm noble-amd64 >/dev/nu
 	qc image sync ubuntu:24.04 --arch amd64 --stream "$URL"
 cmp "$ROOT/images/noble-amd64.qcow2" "$SCRATCH/new.qcow2" || fail "synced image differs"
 ok "synced image is byte-identical to the source"
+
+# ------------------------------------------- a file system mounted in a VM
+# delete and undefine refuse before anything changes, naming the mount point
+# and the fix; the VM stays whole (listed, info works, no .delete-* left) and
+# after umount the delete succeeds.  A bind mount of a directory of the same
+# file system is refused too (st_dev alone does not tell it: the delete
+# emptied it), and the sweep of a dead delete's leftovers does not empty one.
+mounted_case() {
+	local vm="$1" mnt="$2" before
+	before="$(digest)"
+	for cmd in "delete $vm" "delete --force $vm" "undefine $vm"; do
+		# shellcheck disable=SC2086
+		expect_fail 1 "VM '$vm': '$mnt' is a mount point in the VM's directory; nothing was removed: unmount it \\(umount '$mnt'\\)" qc $cmd
+	done
+	assert_eq "$(digest)" "$before" "refused deletes of $vm changed nothing"
+	assert_match "$(qc list)" "^$vm " "$vm is still listed"
+	qc info "$vm" >/dev/null || fail "info $vm fails after the refused delete"
+	[ -z "$(ls -A "$ROOT/vms" | grep '^\.')" ] || fail "left in vms/: $(ls -A "$ROOT/vms")"
+	umount "$mnt"
+	qc delete "$vm" >/dev/null || fail "delete $vm after umount failed"
+	assert_no_file "$ROOT/vms/$vm"
+}
+mkdir -m 0700 "$ROOT/out/host"
+echo precious >"$ROOT/out/host/data"
+qc create mnt --disk-image "$SCRATCH/base.qcow2" --no-seed >/dev/null
+mkdir "$ROOT/vms/mnt/data"
+mount -t tmpfs -o size=64k qc-in-vm "$ROOT/vms/mnt/data"
+echo inside >"$ROOT/vms/mnt/data/f"
+mounted_case mnt "$ROOT/vms/mnt/data"
+qc create mnt2 --disk-image "$SCRATCH/base.qcow2" --no-seed >/dev/null
+mkdir "$ROOT/vms/mnt2/share"
+mount --bind "$ROOT/out/host" "$ROOT/vms/mnt2/share"
+mounted_case mnt2 "$ROOT/vms/mnt2/share"
+assert_eq "$(cat "$ROOT/out/host/data")" precious "the bind-mounted directory is intact"
+dead=$(sh -c 'echo $$')
+mkdir -p "$ROOT/vms/.delete-ghost.$dead/share"
+mount --bind "$ROOT/out/host" "$ROOT/vms/.delete-ghost.$dead/share"
+qc create mnt3 --disk-image "$SCRATCH/base.qcow2" --no-seed >/dev/null # sweeps dead builds
+assert_eq "$(cat "$ROOT/out/host/data")" precious "the sweep of a dead delete does not empty a bind mount in it"
+umount "$ROOT/vms/.delete-ghost.$dead/share"
+qc delete mnt3 >/dev/null
+assert_no_file "$ROOT/vms/.delete-ghost.$dead"
+
 log "$n_faults out-of-space failures checked"

@@ -429,6 +429,52 @@ START_TEST(rm_rf_mount)
 }
 END_TEST
 
+/* A bind mount of the same file system: same st_dev, still a mount. */
+START_TEST(rm_rf_bind_mount)
+{
+	struct qc_error e = {0};
+	cleanup_free char *bind = qc_xasprintf("%s/v2/d/bind", tmp);
+	cleanup_free char *spaced = qc_xasprintf("%s/v3/a b", tmp);
+	cleanup_free char *src = qc_xasprintf("%s/v1/src", tmp);
+	cleanup_free char *found = NULL;
+	cleanup_close int v1 = -1, v2 = -1, v3 = -1;
+
+	if (geteuid() != 0 || unshare(CLONE_NEWNS) < 0 ||
+		mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0) {
+		fprintf(stderr, "rm_rf_bind_mount: needs root and a mount namespace; not run\n");
+		return;
+	}
+	close(tmpfd);
+	tmpfd = open(tmp, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	ck_assert_int_ge(tmpfd, 0);
+	ck_assert_int_eq(qc_mkdir_p(src, 0700, &e), 0);
+	ck_assert_int_eq(qc_mkdir_p(bind, 0700, &e), 0);
+	ck_assert_int_eq(qc_mkdir_p(spaced, 0700, &e), 0);
+	write_file("v1/src/precious", "keep me");
+	ck_assert_int_eq(mount(src, bind, NULL, MS_BIND, NULL), 0);
+	ck_assert_int_eq(mount(src, spaced, NULL, MS_BIND, NULL), 0);
+	v1 = openat(tmpfd, "v1", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	v2 = openat(tmpfd, "v2", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	v3 = openat(tmpfd, "v3", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	/* the bind source holds no mount; the targets do (a space escaped as \\040) */
+	ck_assert_int_eq(qc_dir_find_mount(v1, &found, &e), 0);
+	ck_assert_ptr_null(found);
+	ck_assert_int_eq(qc_dir_find_mount(v2, &found, &e), 1);
+	ck_assert_str_eq(found, bind);
+	free(found);
+	ck_assert_int_eq(qc_dir_find_mount(v3, &found, &e), 1);
+	ck_assert_str_eq(found, spaced);
+	ck_assert_qc_fail(qc_rm_rf_at(tmpfd, "v2", &e), &e, EXDEV,
+		"in 'v2': in 'd': 'bind' is a mount point (another file system); nothing "
+		"in it is removed");
+	cleanup_free char *c = slurp(tmpfd, "v1/src/precious");
+	ck_assert_str_eq(c, "keep me");
+	ck_assert_int_eq(umount(bind), 0);
+	ck_assert_int_eq(umount(spaced), 0);
+	ck_assert_qc_ok(qc_rm_rf_at(tmpfd, "v2", &e), &e);
+}
+END_TEST
+
 START_TEST(symlink_checks)
 {
 	struct qc_error e = {0};
@@ -689,6 +735,7 @@ Suite *util_file_suite(void)
 	tcase_add_test(tc, mkdir_p);
 	tcase_add_test(tc, rm_rf);
 	tcase_add_test(tc, rm_rf_mount);
+	tcase_add_test(tc, rm_rf_bind_mount);
 	tcase_add_test(tc, symlink_checks);
 	tcase_add_test(tc, copy_file);
 	tcase_add_test(tc, abspath);
