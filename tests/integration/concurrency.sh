@@ -508,12 +508,21 @@ assert_eq "$(find "$ROOT/vms" -mindepth 1 -maxdepth 1 -name '.*' | wc -l)" 0 "no
 
 # ---- 5. a start waiting for the lock of a VM that is deleted (and created
 # again under its name) meanwhile refuses; it does not start the new VM.
+#
+# waits_on_lock PID: PID is qemuctl itself with vms/gone/lock open.  Between
+# the fork and the exec of `"$QC" ... 8>&- &` the child is still the shell,
+# with the shell's fd 8 on that lock: only after the exec is it the waiter.
+qc_exe=$(readlink -f "$QC")
+waits_on_lock() {
+	[ "$(readlink "/proc/$1/exe" 2>/dev/null)" = "$qc_exe" ] &&
+		ls -l "/proc/$1/fd" 2>/dev/null | grep -q 'vms/gone/lock'
+}
 qc create gone "${G[@]}" --net none --no-seed >/dev/null
 exec 8>"$ROOT/vms/gone/lock"
 flock 8
 "$QC" --root "$ROOT" start gone >/dev/null 2>"$SCRATCH/gone.err" 8>&- &
 starter=$!
-wait_until 20 sh -c "ls -l /proc/$starter/fd | grep -q 'vms/gone/lock'"
+wait_until 20 waits_on_lock "$starter"
 mv "$ROOT/vms/gone" "$ROOT/vms/.delete-gone.test"
 rm -rf "$ROOT/vms/.delete-gone.test"
 qc create gone "${G[@]}" --net none --no-seed >/dev/null
@@ -530,7 +539,7 @@ exec 8>"$ROOT/vms/gone/lock"
 flock 8
 "$QC" --root "$ROOT" define "$SCRATCH/gone.xml" >/dev/null 2>"$SCRATCH/gone.err" 8>&- &
 definer=$!
-wait_until 20 sh -c "ls -l /proc/$definer/fd | grep -q 'vms/gone/lock'"
+wait_until 20 waits_on_lock "$definer"
 mv "$ROOT/vms/gone" "$ROOT/vms/.delete-gone.test"
 rm -rf "$ROOT/vms/.delete-gone.test"
 exec 8>&-
