@@ -29,5 +29,16 @@ vg list
 vg info v1
 vg --json info v1
 vg dumpxml v1
+# the paths changed in stop 14: a live user NIC's ports recorded and dropped
+vg attach-net v1 user,hostfwd=tcp::0-:22
+vg --json info v1
+vg detach-net v1 net1
+vg --json net list
 vg stop v1 --timeout 60
+vg snapshot create v1 s1
+vg snapshot rm v1 s1
 vg delete v1
+# undefine keeps disks; a VM with only a kernel has none it owns
+vg create v2 --kernel "$GUEST_KERNEL" --initrd "$GUEST_INITRD" --append "$GUEST_APPEND" \
+	--memory 256M --accel tcg --net none --no-seed
+vg undefine v2
