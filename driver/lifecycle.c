@@ -546,6 +546,19 @@ static int remove_vm_dir(qc_ctx *ctx, const char *name, struct qc_error *err)
 	if (renameat(vms_dfd, name, vms_dfd, tomb) < 0)
 		return qc_error_errno(err, errno, "VM '%s': rename for removal", name);
 	qc_fault_step("delete:renamed");
+	/*
+	 * domain.xml before anything else: an operation that opened the VM
+	 * before the rename and waits for its lock re-creates a missing lock
+	 * file only while domain.xml exists (a VM from before lock files).  Were
+	 * the lock file removed first, it could put one back into the directory
+	 * being removed, and the removal would fail on a non-empty directory.
+	 */
+	{
+		cleanup_free char *xml = qc_xasprintf("%s/%s", tomb, QC_VM_DOMAIN);
+
+		if (unlinkat(vms_dfd, xml, 0) < 0 && errno != ENOENT)
+			return qc_error_errno(err, errno, "VM '%s': remove %s", name, QC_VM_DOMAIN);
+	}
 	(void) rmdir(rdir);
 	if ((rc = qc_rm_rf_at(vms_dfd, tomb, err)) < 0)
 		return qc_error_prefix(err, "VM '%s'", name);

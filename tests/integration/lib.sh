@@ -155,15 +155,19 @@ wait_until() {
 
 # tree_digest DIR [--running]: a listing of every path with type, mode, size and
 # content hash, to compare a state root byte for byte before and after a refused
-# operation.  --running leaves out the logs a running VM's monitor appends to on
-# its own (console.log*, events.jsonl: a late guest message or QMP event, e.g.
-# the DEVICE_DELETED of an earlier unplug, is not a change the command made).
+# operation.  --running is for a root with a running guest: what the guest, its
+# QEMU and its monitor write on their own is listed (type, mode) but its size
+# and content are left out: the logs (console.log*, events.jsonl, qemu.log: a
+# late guest message or QMP event) and the VMs' own disk layers (vms/*/*.qcow2:
+# the guest's file system writes back when it likes).
 tree_digest() {
 	local skip=()
 
 	[ "${2:-}" != --running ] ||
-		skip=(-not -name 'console.log*' -not -name events.jsonl)
-	(cd "$1" && find . "${skip[@]}" -printf '%y %m %s %p\n' | sort -k4 &&
+		skip=(-not -name 'console.log*' -not -name events.jsonl -not -name qemu.log
+			-not -path './vms/*/*.qcow2')
+	(cd "$1" && find . -printf '%y %m %p\n' | sort -k3 &&
+		find . -type f "${skip[@]}" -printf '%s %p\n' | sort -k2 &&
 		find . -type f "${skip[@]}" -print0 | sort -z | xargs -0r sha256sum)
 }
 
