@@ -78,7 +78,12 @@ static void check_nic(const char *s, const struct qc_nic *n)
 	case QC_NIC_NETWORK:
 		FUZZ_CHECK(n->network && qc_validate_name("network", n->network, NULL) == 0,
 			"'%s': network '%s'", s, n->network ? n->network : "(null)");
-		if (n->ip)
+		/* ip=ADDR or ip=ADDR/PREFIX (the prefix is checked against the network later) */
+		if (n->ip && strchr(n->ip, '/'))
+			FUZZ_CHECK(qc_net_parse_cidr("ip", n->ip, false, &(struct qc_net_cidr){0},
+					   NULL) == 0,
+				"'%s': ip '%s'", s, n->ip);
+		else if (n->ip)
 			FUZZ_CHECK(qc_net_parse_ipv4("ip", n->ip, &(uint32_t){0}, NULL) == 0,
 				"'%s': ip '%s'", s, n->ip);
 		break;
