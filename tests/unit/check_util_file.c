@@ -397,21 +397,32 @@ START_TEST(rm_rf)
 END_TEST
 
 /* A file system mounted inside is neither entered nor emptied (root only: a mount). */
+/*
+ * Root only: a private mount namespace for this test (each Check test runs in
+ * its own process), with tmpfd opened again in it (an fd from before
+ * unshare() walks the old namespace's mounts).  false: not run, and said why.
+ */
+static bool private_mount_ns(const char *test)
+{
+	if (geteuid() != 0 || unshare(CLONE_NEWNS) < 0 ||
+		mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0) {
+		fprintf(stderr, "%s: needs root and a mount namespace; not run\n", test);
+		return false;
+	}
+	close(tmpfd);
+	tmpfd = open(tmp, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	ck_assert_int_ge(tmpfd, 0);
+	return true;
+}
+
 START_TEST(rm_rf_mount)
 {
 	struct qc_error e = {0};
 	cleanup_free char *mnt = qc_xasprintf("%s/victim/d/mnt", tmp);
 	struct stat st;
 
-	if (geteuid() != 0 || unshare(CLONE_NEWNS) < 0 ||
-		mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0) {
-		fprintf(stderr, "rm_rf_mount: needs root and a mount namespace; not run\n");
+	if (!private_mount_ns("rm_rf_mount"))
 		return;
-	}
-	/* An fd from before unshare() walks the old namespace's mounts. */
-	close(tmpfd);
-	tmpfd = open(tmp, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	ck_assert_int_ge(tmpfd, 0);
 	ck_assert_int_eq(mkdirat(tmpfd, "victim", 0700), 0);
 	ck_assert_int_eq(mkdirat(tmpfd, "victim/d", 0700), 0);
 	ck_assert_int_eq(mkdirat(tmpfd, "victim/d/mnt", 0700), 0);
@@ -439,14 +450,8 @@ START_TEST(rm_rf_bind_mount)
 	cleanup_free char *found = NULL;
 	cleanup_close int v1 = -1, v2 = -1, v3 = -1;
 
-	if (geteuid() != 0 || unshare(CLONE_NEWNS) < 0 ||
-		mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0) {
-		fprintf(stderr, "rm_rf_bind_mount: needs root and a mount namespace; not run\n");
+	if (!private_mount_ns("rm_rf_bind_mount"))
 		return;
-	}
-	close(tmpfd);
-	tmpfd = open(tmp, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	ck_assert_int_ge(tmpfd, 0);
 	ck_assert_int_eq(qc_mkdir_p(src, 0700, &e), 0);
 	ck_assert_int_eq(qc_mkdir_p(bind, 0700, &e), 0);
 	ck_assert_int_eq(qc_mkdir_p(spaced, 0700, &e), 0);
