@@ -9,6 +9,7 @@ libqcutil_a_SOURCES += \
 	util/lock.c \
 	util/spawn.c \
 	util/json.c \
+	util/json_parse.c \
 	util/fault.c
 
 check_PROGRAMS += tests/unit/check_util

@@ -202,6 +202,107 @@ START_TEST(json_malformed)
 }
 END_TEST
 
+/* Text of n '[' ... ']' with pre inserted before the brackets. */
+static char *nest(const char *pre, size_t n, size_t *ret_len)
+{
+	size_t p = strlen(pre);
+	char *s = qc_xmalloc(p + 2 * n + 1);
+
+	memcpy(s, pre, p);
+	memset(s + p, '[', n);
+	memset(s + p + n, ']', n);
+	s[p + 2 * n] = '\0';
+	*ret_len = p + 2 * n;
+	return s;
+}
+
+START_TEST(json_comments_refused)
+{
+	static const char *const bad[] = {
+		"// comment\n{}",
+		"{} // comment",
+		"[1, /* two */ 2]",
+		"/* \" */ []",
+		"{\"a\": 1 /* } */}",
+		"[1,\n# hash\n2]",
+	};
+	struct qc_error e = {0};
+	qc_json *j = NULL;
+
+	for (size_t i = 0; i < QC_ARRAY_SIZE(bad); i++) {
+		ck_assert_qc_fail(qc_json_parse(bad[i], strlen(bad[i]), &j, &e), &e,
+			QC_ERR_JSON, "JSON: ");
+		ck_assert_ptr_null(j);
+	}
+	/* Comment-like text inside strings is data. */
+	cleanup_json qc_json *s = parse_ok("[\"/* \\\" */\", \"// x\"]");
+	ck_assert_str_eq(qc_json_string(qc_json_at(s, 0)), "/* \" */");
+	ck_assert_str_eq(qc_json_string(qc_json_at(s, 1)), "// x");
+}
+END_TEST
+
+/*
+ * A comment holding a '"' made a separate depth pre-scan think the rest
+ * was a string, so 100000 levels reached the parser and the recursive free.
+ */
+START_TEST(json_depth_cannot_be_bypassed)
+{
+	static const char *const pre[] = {"/* \" */", "\"", "[\"\\\"", "// \"\n", ""};
+	struct qc_error e = {0};
+	qc_json *j = NULL;
+	size_t len;
+
+	for (size_t i = 0; i < QC_ARRAY_SIZE(pre); i++) {
+		cleanup_free char *s = nest(pre[i], 100000, &len);
+
+		ck_assert_int_lt(qc_json_parse(s, len, &j, &e), 0);
+		ck_assert_int_eq(e.code, QC_ERR_JSON);
+		ck_assert_ptr_null(j);
+	}
+	/* Objects count like arrays, and mixed nesting too. */
+	{
+		cleanup_buf struct qc_buf b = {0};
+
+		for (int i = 0; i < 129; i++)
+			qc_buf_puts(&b, i % 2 ? "[" : "{\"k\":");
+		qc_buf_puts(&b, "1");
+		for (int i = 128; i >= 0; i--)
+			qc_buf_puts(&b, i % 2 ? "]" : "}");
+		ck_assert_qc_fail(qc_json_parse(b.data, b.len, &j, &e), &e, QC_ERR_JSON,
+			"nested deeper than 128 levels");
+	}
+	/* Exactly 128 levels parse; 129 do not. */
+	{
+		cleanup_free char *ok = nest("", 128, &len);
+		cleanup_free char *over = nest("", 129, &len);
+
+		ck_assert_qc_ok(qc_json_parse(ok, 256, &j, &e), &e);
+		qc_json_free(j);
+		j = NULL;
+		ck_assert_qc_fail(qc_json_parse(over, 258, &j, &e), &e, QC_ERR_JSON,
+			"nested deeper than 128 levels");
+		ck_assert_ptr_null(j);
+	}
+	/* Level 128 reached twice, one after the other, is still depth 128. */
+	{
+		cleanup_buf struct qc_buf b = {0};
+
+		qc_buf_puts(&b, "[");
+		for (int k = 0; k < 2; k++) {
+			for (int i = 0; i < 127; i++)
+				qc_buf_puts(&b, "[");
+			for (int i = 0; i < 127; i++)
+				qc_buf_puts(&b, "]");
+			qc_buf_puts(&b, k ? "" : ",");
+		}
+		qc_buf_puts(&b, "]");
+		ck_assert_qc_ok(qc_json_parse(b.data, b.len, &j, &e), &e);
+		ck_assert_uint_eq(qc_json_len(j), 2);
+		qc_json_free(j);
+	}
+}
+END_TEST
+
 START_TEST(json_dump_roundtrip)
 {
 	cleanup_json qc_json *j = parse_ok(doc);
@@ -435,6 +536,8 @@ Suite *util_json_suite(void)
 	tcase_add_test(tc, json_parse_getters);
 	tcase_add_test(tc, json_named_errors);
 	tcase_add_test(tc, json_malformed);
+	tcase_add_test(tc, json_comments_refused);
+	tcase_add_test(tc, json_depth_cannot_be_bypassed);
 	tcase_add_test(tc, json_dump_roundtrip);
 	tcase_add_test(tc, jgen_basic);
 	tcase_add_test(tc, jgen_escapes);

@@ -1,0 +1,304 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * qc_json_parse: strict JSON into a tree, with one depth bound that holds
+ * for every input.
+ *
+ * yajl_tree_parse() turns comments on and has no depth limit, and
+ * yajl_tree_free() recurses: a depth check done by a separate pre-scan of
+ * the text can be desynchronised by anything yajl reads differently (a
+ * comment holding a '"').  Here the tree is built by our own callbacks on
+ * yajl's event parser with comments off, and the depth is counted in those
+ * callbacks, on the very events the tree is made of: a container that would
+ * be level MAX_DEPTH + 1 stops the parse before it exists.  Every tree
+ * qc_json_free() sees is therefore at most MAX_DEPTH deep.
+ *
+ * The nodes are the same yajl_val structures yajl_tree builds (json.c reads
+ * them), allocated with malloc and freed here.
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <yajl/yajl_parse.h>
+#include <yajl/yajl_tree.h>
+
+#include "util/util.h"
+
+/* The generator stops at 128 levels too: refuse what could not be written back. */
+#define MAX_DEPTH 128
+
+struct builder {
+	yajl_val root;
+	yajl_val stack[MAX_DEPTH]; /* open containers, innermost last */
+	int depth;
+	char *key; /* pending key of the innermost object */
+	bool too_deep;
+};
+
+static void node_free(yajl_val v)
+{
+	if (!v)
+		return;
+	switch (v->type) {
+	case yajl_t_string:
+		free(v->u.string);
+		break;
+	case yajl_t_number:
+		free(v->u.number.r);
+		break;
+	case yajl_t_object:
+		for (size_t i = 0; i < v->u.object.len; i++) {
+			free((char *) v->u.object.keys[i]);
+			node_free(v->u.object.values[i]); /* depth <= MAX_DEPTH */
+		}
+		free(v->u.object.keys);
+		free(v->u.object.values);
+		break;
+	case yajl_t_array:
+		for (size_t i = 0; i < v->u.array.len; i++)
+			node_free(v->u.array.values[i]);
+		free(v->u.array.values);
+		break;
+	default:
+		break;
+	}
+	free(v);
+}
+
+static yajl_val node_new(yajl_type t)
+{
+	yajl_val v = qc_xzalloc(sizeof(*v));
+
+	v->type = t;
+	return v;
+}
+
+/*
+ * Room for one more element in an array of len: capacities are powers of
+ * two, so a long array costs O(n) copying, not O(n^2).
+ */
+static void *grow(void *p, size_t len, size_t size)
+{
+	if (len == 0 || (len & (len - 1)) == 0)
+		return qc_xrealloc(p, (len ? 2 * len : 1) * size);
+	return p;
+}
+
+/* Attach v to the innermost container (or make it the root); takes v. */
+static int add(struct builder *b, yajl_val v)
+{
+	yajl_val c;
+
+	if (b->depth == 0) {
+		if (b->root) { /* yajl allows no second top-level value; be sure */
+			node_free(v);
+			return 0;
+		}
+		b->root = v;
+		return 1;
+	}
+	c = b->stack[b->depth - 1];
+	if (c->type == yajl_t_array) {
+		c->u.array.values = grow(
+			c->u.array.values, c->u.array.len, sizeof(*c->u.array.values));
+		c->u.array.values[c->u.array.len++] = v;
+		return 1;
+	}
+	if (!b->key) {
+		node_free(v);
+		return 0;
+	}
+	c->u.object.keys = grow(
+		(void *) c->u.object.keys, c->u.object.len, sizeof(*c->u.object.keys));
+	c->u.object.values = grow(
+		c->u.object.values, c->u.object.len, sizeof(*c->u.object.values));
+	c->u.object.keys[c->u.object.len] = b->key;
+	c->u.object.values[c->u.object.len++] = v;
+	b->key = NULL;
+	return 1;
+}
+
+static int open_container(struct builder *b, yajl_type t)
+{
+	yajl_val v;
+
+	if (b->depth >= MAX_DEPTH) {
+		b->too_deep = true;
+		return 0; /* yajl_status_client_canceled */
+	}
+	v = node_new(t);
+	if (!add(b, v))
+		return 0;
+	b->stack[b->depth++] = v;
+	return 1;
+}
+
+static int close_container(struct builder *b)
+{
+	if (b->depth == 0)
+		return 0;
+	b->depth--;
+	return 1;
+}
+
+static int cb_null(void *ctx)
+{
+	return add(ctx, node_new(yajl_t_null));
+}
+
+static int cb_boolean(void *ctx, int val)
+{
+	return add(ctx, node_new(val ? yajl_t_true : yajl_t_false));
+}
+
+/* Like yajl_tree: the text always, the integer and double when they are exact. */
+static int cb_number(void *ctx, const char *s, size_t len)
+{
+	yajl_val v = node_new(yajl_t_number);
+	char *end;
+
+	v->u.number.r = qc_xstrndup(s, len);
+	errno = 0;
+	v->u.number.i = strtoll(v->u.number.r, &end, 10);
+	/* yajl_tree parses the magnitude, so INT64_MIN is not "integer" there either. */
+	if (errno == 0 && *end == '\0' && v->u.number.i != INT64_MIN)
+		v->u.number.flags |= YAJL_NUMBER_INT_VALID;
+	else
+		v->u.number.i = 0;
+	errno = 0;
+	v->u.number.d = strtod(v->u.number.r, &end);
+	if (errno == 0 && *end == '\0')
+		v->u.number.flags |= YAJL_NUMBER_DOUBLE_VALID;
+	return add(ctx, v);
+}
+
+static int cb_string(void *ctx, const unsigned char *s, size_t len)
+{
+	yajl_val v = node_new(yajl_t_string);
+
+	v->u.string = qc_xstrndup((const char *) s, len);
+	return add(ctx, v);
+}
+
+static int cb_start_map(void *ctx)
+{
+	return open_container(ctx, yajl_t_object);
+}
+
+static int cb_map_key(void *ctx, const unsigned char *s, size_t len)
+{
+	struct builder *b = ctx;
+
+	free(b->key);
+	b->key = qc_xstrndup((const char *) s, len);
+	return 1;
+}
+
+static int cb_end(void *ctx)
+{
+	return close_container(ctx);
+}
+
+static int cb_start_array(void *ctx)
+{
+	return open_container(ctx, yajl_t_array);
+}
+
+static const yajl_callbacks callbacks = {
+	.yajl_null = cb_null,
+	.yajl_boolean = cb_boolean,
+	.yajl_number = cb_number,
+	.yajl_string = cb_string,
+	.yajl_start_map = cb_start_map,
+	.yajl_map_key = cb_map_key,
+	.yajl_end_map = cb_end,
+	.yajl_start_array = cb_start_array,
+	.yajl_end_array = cb_end,
+};
+
+/*
+ * yajl's message is "parse error: <why>\n <context>\n (right here)
+ * ------^\n": keep the first line and the context on one line.
+ */
+static int syntax_error(yajl_handle h, const char *text, size_t len, struct qc_error *err)
+{
+	unsigned char *m = yajl_get_error(h, 1, (const unsigned char *) text, len);
+	cleanup_free char *ebuf = qc_xstrdup(m ? (const char *) m : "");
+	char *nl = strchr(ebuf, '\n');
+	char *ctx = NULL;
+	size_t n;
+
+	if (m)
+		yajl_free_error(h, m);
+	if (nl) {
+		*nl = '\0';
+		ctx = nl + 1;
+		while (*ctx == ' ')
+			ctx++;
+		nl = strchr(ctx, '\n');
+		if (nl)
+			*nl = '\0';
+		n = strlen(ctx);
+		while (n > 0 && ctx[n - 1] == ' ')
+			ctx[--n] = '\0';
+		if (strstr(ctx, "(right here)") || n == 0)
+			ctx = NULL;
+	}
+	n = strlen(ebuf);
+	while (n > 0 && (ebuf[n - 1] == ' ' || ebuf[n - 1] == '\n'))
+		ebuf[--n] = '\0';
+	if (!ebuf[0])
+		return qc_error_set(err, QC_ERR_JSON, "JSON: malformed input");
+	if (ctx)
+		return qc_error_set(err, QC_ERR_JSON, "JSON: %s near '%s'", ebuf, ctx);
+	return qc_error_set(err, QC_ERR_JSON, "JSON: %s", ebuf);
+}
+
+int qc_json_parse(const char *text, size_t len, qc_json **ret, struct qc_error *err)
+{
+	struct builder b = {0};
+	yajl_handle h;
+	yajl_status st;
+	int r = 0;
+
+	if (!text)
+		text = "";
+	if (memchr(text, '\0', len))
+		return qc_error_set(
+			err, QC_ERR_JSON, "JSON: invalid input: it contains a NUL byte");
+	h = yajl_alloc(&callbacks, NULL, &b);
+	if (!h)
+		return qc_error_set(err, ENOMEM, "JSON: cannot allocate a parser");
+	/* Strict JSON: no comments, one value, valid UTF-8 (yajl's default). */
+	yajl_config(h, yajl_allow_comments, 0);
+	st = yajl_parse(h, (const unsigned char *) text, len);
+	if (st == yajl_status_ok)
+		st = yajl_complete_parse(h);
+	if (b.too_deep)
+		r = qc_error_set(err, QC_ERR_JSON, "JSON: nested deeper than %d levels", MAX_DEPTH);
+	else if (st != yajl_status_ok)
+		r = syntax_error(h, text, len, err);
+	else if (!b.root || b.depth != 0)
+		r = qc_error_set(err, QC_ERR_JSON, "JSON: malformed input");
+	yajl_free(h);
+	free(b.key);
+	if (r < 0) {
+		node_free(b.root);
+		return r;
+	}
+	*ret = (qc_json *) b.root;
+	return 0;
+}
+
+void qc_json_free(qc_json *j)
+{
+	node_free((yajl_val) j);
+}
+
+void qc_json_freep(qc_json **j)
+{
+	qc_json_free(*j);
+	*j = NULL;
+}
