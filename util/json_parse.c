@@ -26,8 +26,11 @@
 
 #include "util/util.h"
 
-/* The generator stops at 128 levels too: refuse what could not be written back. */
-#define MAX_DEPTH 128
+/*
+ * yajl's generator refuses a 128th level (YAJL_MAX_DEPTH): refuse what
+ * qc_json_dump could not write back.
+ */
+#define MAX_DEPTH 127
 
 struct builder {
 	yajl_val root;

@@ -192,9 +192,9 @@ START_TEST(json_malformed)
 	memset(deep, '[', n);
 	memset(deep + n, ']', n);
 	ck_assert_qc_fail(qc_json_parse(deep, 2 * n, &j, &e), &e, QC_ERR_JSON,
-		"nested deeper than 128 levels");
-	/* 128 is fine, and brackets inside strings do not count */
-	ck_assert_qc_ok(qc_json_parse(deep + n - 128, 256, &j, &e), &e);
+		"nested deeper than 127 levels");
+	/* 127 is fine, and brackets inside strings do not count */
+	ck_assert_qc_ok(qc_json_parse(deep + n - 127, 254, &j, &e), &e);
 	qc_json_free(j);
 	free(deep);
 	cleanup_json qc_json *br = parse_ok("[\"[[[[\\\"[[[[\", {\"{{{\": \"}}}]]]\"}]");
@@ -263,35 +263,42 @@ START_TEST(json_depth_cannot_be_bypassed)
 	{
 		cleanup_buf struct qc_buf b = {0};
 
-		for (int i = 0; i < 129; i++)
+		for (int i = 0; i < 128; i++)
 			qc_buf_puts(&b, i % 2 ? "[" : "{\"k\":");
 		qc_buf_puts(&b, "1");
-		for (int i = 128; i >= 0; i--)
+		for (int i = 127; i >= 0; i--)
 			qc_buf_puts(&b, i % 2 ? "]" : "}");
 		ck_assert_qc_fail(qc_json_parse(b.data, b.len, &j, &e), &e, QC_ERR_JSON,
-			"nested deeper than 128 levels");
+			"nested deeper than 127 levels");
 	}
-	/* Exactly 128 levels parse; 129 do not. */
+	/*
+	 * Exactly 127 levels parse and can be written back (yajl's generator
+	 * stops at 128); 128 do not parse.
+	 */
 	{
-		cleanup_free char *ok = nest("", 128, &len);
-		cleanup_free char *over = nest("", 129, &len);
+		cleanup_free char *ok = nest("", 127, &len);
+		cleanup_free char *over = nest("", 128, &len);
+		cleanup_free char *dump = NULL;
 
-		ck_assert_qc_ok(qc_json_parse(ok, 256, &j, &e), &e);
+		ck_assert_qc_ok(qc_json_parse(ok, 254, &j, &e), &e);
+		dump = qc_json_dump(j);
+		ck_assert_ptr_nonnull(dump);
+		ck_assert_str_eq(dump, ok);
 		qc_json_free(j);
 		j = NULL;
-		ck_assert_qc_fail(qc_json_parse(over, 258, &j, &e), &e, QC_ERR_JSON,
-			"nested deeper than 128 levels");
+		ck_assert_qc_fail(qc_json_parse(over, 256, &j, &e), &e, QC_ERR_JSON,
+			"nested deeper than 127 levels");
 		ck_assert_ptr_null(j);
 	}
-	/* Level 128 reached twice, one after the other, is still depth 128. */
+	/* Level 127 reached twice, one after the other, is still depth 127. */
 	{
 		cleanup_buf struct qc_buf b = {0};
 
 		qc_buf_puts(&b, "[");
 		for (int k = 0; k < 2; k++) {
-			for (int i = 0; i < 127; i++)
+			for (int i = 0; i < 126; i++)
 				qc_buf_puts(&b, "[");
-			for (int i = 0; i < 127; i++)
+			for (int i = 0; i < 126; i++)
 				qc_buf_puts(&b, "]");
 			qc_buf_puts(&b, k ? "" : ",");
 		}
