@@ -2,8 +2,12 @@
 /*
  * image import NAME FILE|URL: everything happens in temp files under
  * images/ (".<name>.tmp-<pid>.*") that are removed on failure, and the
- * result enters the catalog through qc_catalog_commit's rename.  The
- * SHA-256 is checked before qemu-img ever reads the data.
+ * result enters the catalog through qc_catalog_commit's rename.
+ *
+ * The SHA-256 is of the file as given (compressed, as published) and is
+ * checked before anything decompresses or parses it; the bytes then
+ * decompressed are hashed again and must give the same sum, so a file
+ * changed in between is refused too.
  */
 #include "config.h"
 
@@ -90,12 +94,14 @@ int qc_catalog_import(const char *root, const char *name, const char *src,
 	cleanup_close int in = -1;
 	cleanup_close int out = -1;
 	cleanup_sha256 struct qc_sha256 *sha = NULL;
+	cleanup_sha256 struct qc_sha256 *sha2 = NULL;
 	cleanup_image struct qc_image *meta = NULL;
 	cleanup_img_info struct qc_img_info *info = NULL;
 	cleanup_free char *dl = NULL, *data = NULL, *conv = NULL;
 	cleanup_free char *data_path = NULL, *conv_path = NULL, *exist = NULL;
 	const char *arch;
-	char hex[QC_SHA256_HEX_LEN + 1];
+	char hex[QC_SHA256_HEX_LEN + 1], hex2[QC_SHA256_HEX_LEN + 1];
+	cleanup_free char *want = NULL;
 	unsigned char head[8];
 	enum qc_compression comp;
 	struct stat st;
@@ -114,6 +120,10 @@ int qc_catalog_import(const char *root, const char *name, const char *src,
 	if (o && o->sha256 && !qc_sha256_valid(o->sha256))
 		return qc_error_set(err, QC_ERR_INVALID,
 			"image '%s': --sha256 '%s' is not 64 hex digits", name, o->sha256);
+	if (o && o->sha256) {
+		want = qc_xstrdup(o->sha256);
+		lower(want);
+	}
 	if (is_url(src) && (r = qc_http_check_url(src, o && o->allow_http, err)) < 0)
 		return qc_error_prefix(err, "image '%s'", name);
 	if ((r = qc_abspath(root, &aroot, err)) < 0)
@@ -139,6 +149,7 @@ int qc_catalog_import(const char *root, const char *name, const char *src,
 	data_path = qc_xasprintf("%s/images/%s", aroot, data);
 	conv_path = qc_xasprintf("%s/images/%s", aroot, conv);
 	sha = qc_sha256_new();
+	sha2 = qc_sha256_new();
 
 	/* 1. The source as an fd: a local regular file or a finished download. */
 	if (is_url(src)) {
@@ -165,17 +176,44 @@ int qc_catalog_import(const char *root, const char *name, const char *src,
 		goto fail;
 	}
 	pw.total = (uint64_t) st.st_size;
+
+	/* 2. The file as given is what --sha256 names: check it before reading it as anything. */
+	if ((r = qc_sha256_fd(sha, in, UINT64_MAX, err)) < 0) {
+		qc_error_prefix(err, "image '%s': hash '%s'", name, src);
+		goto fail;
+	}
+	qc_sha256_final(sha, hex);
+	if (want && strcmp(want, hex) != 0) {
+		r = qc_error_set(err, QC_ERR_CHECKSUM,
+			"image '%s': SHA-256 mismatch for '%s': got %s, expected %s; nothing was "
+			"decompressed or imported",
+			name, src, hex, want);
+		goto fail;
+	}
+	qc_fault_step("import:hashed");
 	hn = pread(in, head, sizeof(head), 0);
 	comp = qc_compression_detect(head, hn > 0 ? (size_t) hn : 0);
 
-	/* 2. Decompress (or copy) into images/, hashing the bytes as given. */
+	/* 3. Decompress (or copy) into images/, hashing the input again. */
+	if (lseek(in, 0, SEEK_SET) < 0) {
+		r = qc_error_errno(err, errno, "image '%s': seek '%s'", name, src);
+		goto fail;
+	}
 	out = openat(dfd, data, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0600);
 	if (out < 0) {
 		r = qc_error_errno(err, errno, "image '%s': create temp file", name);
 		goto fail;
 	}
-	if ((r = qc_decompress_fd(comp, in, out, sha, src, copy_progress, &pw, err)) < 0) {
+	if ((r = qc_decompress_fd(comp, in, out, sha2, src, copy_progress, &pw, err)) < 0) {
 		qc_error_prefix(err, "image '%s'", name);
+		goto fail;
+	}
+	qc_sha256_final(sha2, hex2);
+	if (strcmp(hex, hex2) != 0) {
+		r = qc_error_set(err, QC_ERR_CHECKSUM,
+			"image '%s': '%s' changed while it was imported (SHA-256 %s, then %s); "
+			"nothing was imported",
+			name, src, hex, hex2);
 		goto fail;
 	}
 	if (fsync(out) < 0) {
@@ -183,24 +221,12 @@ int qc_catalog_import(const char *root, const char *name, const char *src,
 		goto fail;
 	}
 	qc_fault_step("import:copied");
-	qc_sha256_final(sha, hex);
-	if (o && o->sha256) {
-		cleanup_free char *want = qc_xstrdup(o->sha256);
-
-		lower(want);
-		if (strcmp(want, hex) != 0) {
-			r = qc_error_set(err, QC_ERR_CHECKSUM,
-				"image '%s': SHA-256 mismatch for '%s': got %s, expected %s", name,
-				src, hex, want);
-			goto fail;
-		}
-	}
 	if (fstat(out, &st) < 0) {
 		r = qc_error_errno(err, errno, "image '%s': stat", name);
 		goto fail;
 	}
 
-	/* 3. What is it?  Convert when it is not qcow2. */
+	/* 4. What is it?  Convert when it is not qcow2. */
 	if ((r = qc_img_info(data_path, NULL, false, &info, err)) < 0) {
 		qc_error_prefix(err, "image '%s': '%s' is not a usable disk image", name, src);
 		goto fail;
@@ -238,7 +264,7 @@ int qc_catalog_import(const char *root, const char *name, const char *src,
 		}
 	}
 
-	/* 4. Into the catalog. */
+	/* 5. Into the catalog. */
 	meta = qc_xzalloc(sizeof(*meta));
 	meta->name = qc_xstrdup(name);
 	meta->arch = qc_xstrdup(arch);

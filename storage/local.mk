@@ -42,8 +42,8 @@ tests_unit_check_storage_sync_LDADD = $(QC_STORAGE_LIBS) $(CHECK_LIBS)
 EXTRA_DIST += tests/integration/httpd.py tests/integration/mkstream.py
 
 # CLI-level: image sync against the loopback server, overlays and the catalog.
-TESTS += tests/integration/image-sync.sh tests/integration/image-overlay.sh
-dist_noinst_SCRIPTS += tests/integration/image-sync.sh tests/integration/image-overlay.sh
+TESTS += tests/integration/image-sync.sh tests/integration/image-overlay.sh tests/integration/trust-import.sh
+dist_noinst_SCRIPTS += tests/integration/image-sync.sh tests/integration/image-overlay.sh tests/integration/trust-import.sh
 
 # bench/sync: image sync vs curl -o, overlay creation vs raw qemu-img create
 # (bench/sync.sh BUILDDIR runs both).
