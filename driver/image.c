@@ -496,6 +496,7 @@ QC_PUBLIC int qc_image_import(qc_ctx *ctx, const struct qc_image_import_opts *o,
 	b.what = what;
 	io.sha256 = o->sha256;
 	io.arch = o->arch;
+	io.max_size = o->max_size;
 	/* The user named the URL; http:// is their explicit choice. */
 	io.allow_http = qc_str_has_prefix(o->source, "http://");
 	io.progress = bridge_progress;
@@ -540,6 +541,7 @@ QC_PUBLIC int qc_image_sync(qc_ctx *ctx, const struct qc_image_sync_opts *o,
 	so.arch = o->arch;
 	so.stream = o->stream;
 	so.name = o->name;
+	so.max_size = o->max_size;
 	so.lock_timeout_ms = SYNC_LOCK_TIMEOUT_MS;
 	so.progress = bridge_progress;
 	so.opaque = &b;

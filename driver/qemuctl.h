@@ -269,6 +269,12 @@ struct qc_image_import_opts {
 	const char *source; /* a file, or an https:// / http:// / file:// URL */
 	const char *sha256; /* expected SHA-256 of the source as given, or NULL */
 	const char *arch;   /* NULL: the host's */
+	/*
+	 * Most bytes the download and the decompressed image may take; 0: 64
+	 * GiB.  Never more than the free space of the images' file system
+	 * minus 256 MiB either.
+	 */
+	uint64_t max_size;
 };
 /*
  * Import a disk image (raw, qcow2, vmdk, vhdx; .xz/.gz decompressed while
@@ -283,6 +289,7 @@ struct qc_image_sync_opts {
 	const char *arch;   /* NULL: the host's */
 	const char *stream; /* NULL: https://cloud-images.ubuntu.com/releases/; http:// only if given */
 	const char *name;   /* NULL: "<codename>-<debian arch>", e.g. "noble-amd64" */
+	uint64_t max_size;  /* most bytes the download may take; 0: 64 GiB (and free space) */
 };
 /*
  * Download the newest disk1.img of REF for the arch from a simplestreams

@@ -48,6 +48,16 @@ static ssize_t read_some(int fd, void *buf, size_t n)
 	return r;
 }
 
+/* Write n more bytes of output, unless that takes it past the bound. */
+static int put(int out, const void *buf, size_t n, uint64_t *written, const struct qc_bound *b,
+	const char *what, struct qc_error *err)
+{
+	if (b && n > b->max - *written)
+		return qc_bound_error(b, what, "decompresses to", err);
+	*written += n;
+	return qc_write_all(out, buf, n, err);
+}
+
 static const char *lzma_msg(lzma_ret r)
 {
 	switch (r) {
@@ -72,17 +82,17 @@ static const char *lzma_msg(lzma_ret r)
  * bytes after the end of a gzip member start another member (like gzip -d).
  */
 static int decompress_xz(int in, int out, struct qc_sha256 *sha, const char *what,
-	qc_progress_fn progress, void *opaque, struct qc_error *err)
+	const struct qc_bound *b, qc_progress_fn progress, void *opaque, struct qc_error *err)
 {
 	cleanup_free uint8_t *ibuf = qc_xmalloc(CHUNK);
 	cleanup_free uint8_t *obuf = qc_xmalloc(CHUNK);
 	lzma_stream s = LZMA_STREAM_INIT;
 	lzma_action action = LZMA_RUN;
-	uint64_t done = 0;
+	uint64_t done = 0, written = 0;
 	lzma_ret lr;
 	int r = 0;
 
-	lr = lzma_stream_decoder(&s, UINT64_MAX, LZMA_CONCATENATED);
+	lr = lzma_stream_decoder(&s, QC_XZ_MEMLIMIT, LZMA_CONCATENATED);
 	if (lr != LZMA_OK)
 		return qc_error_set(err, QC_ERR_INVALID, "%s: xz: %s", what, lzma_msg(lr));
 	s.next_out = obuf;
@@ -107,13 +117,23 @@ static int decompress_xz(int in, int out, struct qc_sha256 *sha, const char *wha
 		}
 		lr = lzma_code(&s, action);
 		if (s.avail_out == 0 || lr == LZMA_STREAM_END) {
-			if ((r = qc_write_all(out, obuf, CHUNK - s.avail_out, err)) < 0)
+			if ((r = put(out, obuf, CHUNK - s.avail_out, &written, b, what, err)) < 0)
 				break;
 			s.next_out = obuf;
 			s.avail_out = CHUNK;
 		}
 		if (lr == LZMA_STREAM_END)
 			break;
+		if (lr == LZMA_MEMLIMIT_ERROR) {
+			/* A dictionary that large is no image made by xz -0 .. -9 (64 MiB). */
+			r = qc_error_set(err, QC_ERR_INVALID,
+				"%s: xz: decoding needs %llu MiB of memory, more than the %llu "
+				"MiB allowed (it was compressed with a huge dictionary); "
+				"recompress it with xz -9 or less",
+				what, (unsigned long long) (lzma_memusage(&s) >> 20),
+				(unsigned long long) (QC_XZ_MEMLIMIT >> 20));
+			break;
+		}
 		if (lr != LZMA_OK) {
 			r = qc_error_set(err, QC_ERR_INVALID, "%s: xz: %s", what, lzma_msg(lr));
 			break;
@@ -124,13 +144,13 @@ static int decompress_xz(int in, int out, struct qc_sha256 *sha, const char *wha
 }
 
 static int decompress_gz(int in, int out, struct qc_sha256 *sha, const char *what,
-	qc_progress_fn progress, void *opaque, struct qc_error *err)
+	const struct qc_bound *b, qc_progress_fn progress, void *opaque, struct qc_error *err)
 {
 	cleanup_free uint8_t *ibuf = qc_xmalloc(CHUNK);
 	cleanup_free uint8_t *obuf = qc_xmalloc(CHUNK);
 	z_stream z;
 	bool eof = false, ended = false, full = false;
-	uint64_t done = 0;
+	uint64_t done = 0, written = 0;
 	int zr, r = 0;
 
 	memset(&z, 0, sizeof(z));
@@ -171,7 +191,7 @@ static int decompress_gz(int in, int out, struct qc_sha256 *sha, const char *wha
 			break;
 		}
 		full = z.avail_out == 0; /* zlib may hold more output */
-		if ((r = qc_write_all(out, obuf, CHUNK - z.avail_out, err)) < 0)
+		if ((r = put(out, obuf, CHUNK - z.avail_out, &written, b, what, err)) < 0)
 			break;
 		if (zr == Z_BUF_ERROR && z.avail_in == 0 && eof) {
 			r = qc_error_set(err, QC_ERR_INVALID,
@@ -211,10 +231,10 @@ static int decompress_gz(int in, int out, struct qc_sha256 *sha, const char *wha
 }
 
 static int copy_plain(int in, int out, struct qc_sha256 *sha, const char *what,
-	qc_progress_fn progress, void *opaque, struct qc_error *err)
+	const struct qc_bound *b, qc_progress_fn progress, void *opaque, struct qc_error *err)
 {
 	cleanup_free uint8_t *buf = qc_xmalloc(CHUNK);
-	uint64_t done = 0;
+	uint64_t done = 0, written = 0;
 	int r;
 
 	for (;;) {
@@ -226,7 +246,7 @@ static int copy_plain(int in, int out, struct qc_sha256 *sha, const char *what,
 			return 0;
 		if (sha)
 			qc_sha256_update(sha, buf, (size_t) n);
-		if ((r = qc_write_all(out, buf, (size_t) n, err)) < 0)
+		if ((r = put(out, buf, (size_t) n, &written, b, what, err)) < 0)
 			return r;
 		done += (uint64_t) n;
 		if (progress)
@@ -235,14 +255,15 @@ static int copy_plain(int in, int out, struct qc_sha256 *sha, const char *what,
 }
 
 int qc_decompress_fd(enum qc_compression c, int src_fd, int dst_fd, struct qc_sha256 *sha,
-	const char *what, qc_progress_fn progress, void *opaque, struct qc_error *err)
+	const char *what, const struct qc_bound *bound, qc_progress_fn progress, void *opaque,
+	struct qc_error *err)
 {
 	switch (c) {
 	case QC_COMP_XZ:
-		return decompress_xz(src_fd, dst_fd, sha, what, progress, opaque, err);
+		return decompress_xz(src_fd, dst_fd, sha, what, bound, progress, opaque, err);
 	case QC_COMP_GZIP:
-		return decompress_gz(src_fd, dst_fd, sha, what, progress, opaque, err);
+		return decompress_gz(src_fd, dst_fd, sha, what, bound, progress, opaque, err);
 	default:
-		return copy_plain(src_fd, dst_fd, sha, what, progress, opaque, err);
+		return copy_plain(src_fd, dst_fd, sha, what, bound, progress, opaque, err);
 	}
 }

@@ -308,6 +308,8 @@ struct xfer {
 	bool checked_status;
 	bool restarted; /* server ignored our Range: started from 0 */
 	bool overflow; /* more bytes than expected */
+	struct qc_bound bound; /* the file may not grow past bound.max */
+	bool too_large; /* announced or sent more than bound.max */
 	int write_errno;
 	/* progress */
 	uint64_t total; /* expected size, 0 unknown */
@@ -357,11 +359,26 @@ static size_t write_cb(char *ptr, size_t size, size_t nmemb, void *opaque)
 		qc_buf_append(x->mem, ptr, n);
 		return n;
 	}
-	if (!x->checked_status && check_resume(x) < 0)
-		return 0;
+	if (!x->checked_status) {
+		curl_off_t cl = -1;
+
+		if (check_resume(x) < 0)
+			return 0;
+		/* A Content-Length over the bound is refused before a byte is written. */
+		x->f->easy_getinfo(x->curl, CURLINFO_CONTENT_LENGTH_DOWNLOAD_T, &cl);
+		if (cl > 0 && (uint64_t) cl > x->bound.max - x->offset) {
+			x->too_large = true;
+			return 0;
+		}
+	}
 	/* Never more than announced: a runaway server must not fill the disk. */
 	if (x->total && x->offset + n > x->total) {
 		x->overflow = true;
+		return 0;
+	}
+	/* Nor more than the bound, whatever it announced (or did not). */
+	if (n > x->bound.max - x->offset) {
+		x->too_large = true;
 		return 0;
 	}
 	for (size_t done = 0; done < n;) {
@@ -555,6 +572,11 @@ static int perform(struct xfer *x, bool *transient, long *ret_code, struct qc_er
 			err, QC_ERR_HTTP, "download '%s': larger than %zu bytes", x->url, x->max);
 	if (x->write_errno)
 		return qc_error_errno(err, x->write_errno, "download '%s': write", x->url);
+	if (x->too_large) {
+		cleanup_free char *what = qc_xasprintf("download '%s'", x->url);
+
+		return qc_bound_error(&x->bound, what, "is", err);
+	}
 	if (x->overflow)
 		return qc_error_set(err, QC_ERR_CHECKSUM,
 			"download '%s': more than the %llu bytes announced", x->url,
@@ -640,6 +662,21 @@ int qc_http_download(const char *url, const struct qc_http_opts *o, int dirfd,
 		return qc_error_errno(err, errno, "download '%s': stat '%s'", url, part_name);
 	x.fd = fd;
 	x.offset = (uint64_t) st.st_size;
+	if ((r = qc_bound_init(&x.bound, fd, o ? o->max_size : 0, err)) < 0)
+		return qc_error_prefix(err, "download '%s'", url);
+	/* What the part holds already is on the disk: the room is for the rest. */
+	if (x.bound.room > UINT64_MAX - x.offset)
+		x.bound.room = UINT64_MAX - x.offset;
+	x.bound.room += x.offset;
+	x.bound.max = x.bound.max_size < x.bound.room ? x.bound.max_size : x.bound.room;
+	if (x.offset > x.bound.max) {
+		qc_debug("'%s' is longer than the %llu bytes allowed; starting over", part_name,
+			(unsigned long long) x.bound.max);
+		if (ftruncate(fd, 0) < 0)
+			return qc_error_errno(
+				err, errno, "download '%s': truncate '%s'", url, part_name);
+		x.offset = 0;
+	}
 	if (expect_size && x.offset > expect_size) {
 		qc_debug("'%s' is longer than the expected %llu bytes; starting over", part_name,
 			(unsigned long long) expect_size);
@@ -647,6 +684,11 @@ int qc_http_download(const char *url, const struct qc_http_opts *o, int dirfd,
 			return qc_error_errno(
 				err, errno, "download '%s': truncate '%s'", url, part_name);
 		x.offset = 0;
+	}
+	if (expect_size > x.bound.max) {
+		cleanup_free char *what = qc_xasprintf("download '%s'", url);
+
+		return qc_bound_error(&x.bound, what, "is", err);
 	}
 	x.writeback_from = x.offset;
 	x.published = x.offset;

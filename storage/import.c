@@ -7,7 +7,8 @@
  * The SHA-256 is of the file as given (compressed, as published) and is
  * checked before anything decompresses or parses it; the bytes then
  * decompressed are hashed again and must give the same sum, so a file
- * changed in between is refused too.
+ * changed in between is refused too.  Download and decompressed output
+ * are bounded by --max-size and the free space of images/.
  */
 #include "config.h"
 
@@ -102,6 +103,7 @@ int qc_catalog_import(const char *root, const char *name, const char *src,
 	const char *arch;
 	char hex[QC_SHA256_HEX_LEN + 1], hex2[QC_SHA256_HEX_LEN + 1];
 	cleanup_free char *want = NULL;
+	struct qc_bound bound;
 	unsigned char head[8];
 	enum qc_compression comp;
 	struct stat st;
@@ -156,6 +158,7 @@ int qc_catalog_import(const char *root, const char *name, const char *src,
 		struct qc_http_opts ho = {0};
 
 		ho.allow_http = o && o->allow_http;
+		ho.max_size = o ? o->max_size : 0;
 		ho.progress = o ? o->progress : NULL;
 		ho.opaque = o ? o->opaque : NULL;
 		if ((r = qc_http_download(src, &ho, dfd, dl, 0, NULL, err)) < 0) {
@@ -194,7 +197,11 @@ int qc_catalog_import(const char *root, const char *name, const char *src,
 	hn = pread(in, head, sizeof(head), 0);
 	comp = qc_compression_detect(head, hn > 0 ? (size_t) hn : 0);
 
-	/* 3. Decompress (or copy) into images/, hashing the input again. */
+	/* 3. Decompress (or copy) into images/, within the bound, hashing the input again. */
+	if ((r = qc_bound_init(&bound, dfd, o ? o->max_size : 0, err)) < 0) {
+		qc_error_prefix(err, "image '%s'", name);
+		goto fail;
+	}
 	if (lseek(in, 0, SEEK_SET) < 0) {
 		r = qc_error_errno(err, errno, "image '%s': seek '%s'", name, src);
 		goto fail;
@@ -204,7 +211,8 @@ int qc_catalog_import(const char *root, const char *name, const char *src,
 		r = qc_error_errno(err, errno, "image '%s': create temp file", name);
 		goto fail;
 	}
-	if ((r = qc_decompress_fd(comp, in, out, sha2, src, copy_progress, &pw, err)) < 0) {
+	if ((r = qc_decompress_fd(comp, in, out, sha2, src, &bound, copy_progress, &pw, err)) <
+		0) {
 		qc_error_prefix(err, "image '%s'", name);
 		goto fail;
 	}

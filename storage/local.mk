@@ -3,6 +3,7 @@ libqcstorage_a_SOURCES += \
 	storage/storage.h \
 	storage/img.c \
 	storage/sha256.c \
+	storage/bounds.c \
 	storage/decompress.c \
 	storage/simplestreams.c \
 	storage/http.c \

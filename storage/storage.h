@@ -120,6 +120,40 @@ int qc_sha256_fd(struct qc_sha256 *s, int fd, uint64_t len, struct qc_error *err
 /* True when s is 64 hex digits (either case). */
 bool qc_sha256_valid(const char *s);
 
+/* ============================================================= bounds.c */
+
+/*
+ * What a download or decompression may write into images/.  The default
+ * --max-size is 64 GiB: larger than any cloud image published today (they
+ * are 0.3-3 GiB compressed, 2-10 GiB raw), small enough that a bomb stops
+ * long before it harms a typical host, and it never exceeds the free space
+ * check below, which holds whatever the limit.
+ */
+#define QC_IMAGE_MAX_SIZE_DEFAULT (64ull << 30)
+/*
+ * Free space left untouched on the file system of images/, for the
+ * conversion to qcow2, the catalog entry and everyone else: 256 MiB, or a
+ * 32nd of a smaller file system.
+ */
+#define QC_SPACE_MARGIN (256ull << 20)
+/* The memory liblzma may use to decode: xz -9 needs 65 MiB. */
+#define QC_XZ_MEMLIMIT (256ull << 20)
+
+struct qc_bound {
+	uint64_t max; /* bytes that may be written: the smaller of the two below */
+	uint64_t max_size; /* --max-size, or the default */
+	uint64_t room; /* free space (f_bavail) minus the margin */
+	uint64_t margin; /* QC_SPACE_MARGIN, or less on a small file system */
+};
+/* From the file system of fd and max_size (0: QC_IMAGE_MAX_SIZE_DEFAULT). */
+int qc_bound_init(struct qc_bound *b, int fd, uint64_t max_size, struct qc_error *err);
+/*
+ * "<what> <verb> more than ..." naming the limit that was hit: EFBIG for
+ * --max-size, ENOSPC for free space.
+ */
+int qc_bound_error(const struct qc_bound *b, const char *what, const char *verb,
+	struct qc_error *err);
+
 /* ========================================================= decompress.c */
 
 enum qc_compression { QC_COMP_NONE, QC_COMP_GZIP, QC_COMP_XZ };
@@ -129,10 +163,14 @@ const char *qc_compression_name(enum qc_compression c);
 /*
  * Stream-decompress src_fd into dst_fd (plain copy for QC_COMP_NONE),
  * feeding the compressed bytes to sha (may be NULL).  what names the source
- * in messages.  progress (may be NULL) gets compressed bytes read.
+ * in messages.  Output past bound->max (bound may be NULL: none) stops with
+ * qc_bound_error's message; xz decoding uses at most QC_XZ_MEMLIMIT of
+ * memory.  progress (may be NULL) gets compressed bytes read.  What was
+ * written to dst_fd before a failure is the caller's to remove.
  */
 int qc_decompress_fd(enum qc_compression c, int src_fd, int dst_fd, struct qc_sha256 *sha,
-	const char *what, qc_progress_fn progress, void *opaque, struct qc_error *err);
+	const char *what, const struct qc_bound *bound, qc_progress_fn progress, void *opaque,
+	struct qc_error *err);
 
 /* =============================================================== http.c */
 
@@ -146,6 +184,13 @@ struct qc_http_opts {
 	long low_speed_limit; /* bytes/s; 0: 1024 */
 	int retries; /* extra attempts on transient errors; < 0: none; 0: 4 */
 	int backoff_ms; /* first retry delay, doubled each time; 0: 500 */
+	/*
+	 * qc_http_download: the file may not grow past this (0: the default
+	 * QC_IMAGE_MAX_SIZE_DEFAULT), nor past the free space of its file
+	 * system minus QC_SPACE_MARGIN; a Content-Length over either is
+	 * refused before anything is written.
+	 */
+	uint64_t max_size;
 	qc_http_progress_fn progress;
 	void *opaque;
 };
@@ -253,6 +298,7 @@ struct qc_import_opts {
 	const char *sha256; /* expected SHA-256 of FILE/URL as given (compressed), or NULL */
 	const char *arch; /* any accepted spelling; NULL = host arch */
 	bool allow_http; /* for URLs */
+	uint64_t max_size; /* download and decompressed output; 0: QC_IMAGE_MAX_SIZE_DEFAULT */
 	qc_http_progress_fn progress;
 	void *opaque;
 };
@@ -308,6 +354,7 @@ struct qc_sync_opts {
 	const char *stream; /* NULL: QC_SS_DEFAULT_STREAM; http:// only when given so */
 	const char *name; /* NULL: "<release codename>-<debian arch>", e.g. "noble-amd64" */
 	int lock_timeout_ms; /* waiting for a concurrent sync of the same image; < 0 forever */
+	uint64_t max_size; /* of the download; 0: QC_IMAGE_MAX_SIZE_DEFAULT */
 	qc_http_progress_fn progress;
 	void *opaque;
 	struct qc_http_opts http; /* timeouts/retries; progress filled from above */

@@ -180,9 +180,10 @@ int qc_sync_image(const char *root, const struct qc_sync_opts *o, struct qc_imag
 	url = join_url(stream, item.path);
 	ho.progress = o->progress;
 	ho.opaque = o->opaque;
+	ho.max_size = o->max_size;
 	if ((r = qc_http_download(url, &ho, dfd, part, item.size, hex, err)) < 0) {
-		/* Kept for a resume, unless it is what filled the disk. */
-		if (r == -QC_ERR_CHECKSUM || r == -ENOSPC || r == -EDQUOT)
+		/* Kept for a resume, unless it is what filled the disk or is too big. */
+		if (r == -QC_ERR_CHECKSUM || r == -ENOSPC || r == -EDQUOT || r == -EFBIG)
 			drop_part(dfd, name);
 		qc_error_prefix(err, "image '%s'", name);
 		goto out;

@@ -14,7 +14,9 @@
 static void image_usage(FILE *f)
 {
 	fputs("usage: qemuctl image sync REF [--arch A] [--stream URL] [--name NAME]\n"
+	      "                              [--max-size SIZE]\n"
 	      "       qemuctl image import NAME FILE|URL [--sha256 HEX] [--arch A]\n"
+	      "                              [--max-size SIZE]\n"
 	      "       qemuctl image list\n"
 	      "       qemuctl image rm NAME\n"
 	      "\n"
@@ -22,11 +24,25 @@ static void image_usage(FILE *f)
 	      "simplestreams index (default https://cloud-images.ubuntu.com/releases/;\n"
 	      "--stream takes https://, file:// or, when you say so, http://).  A synced\n"
 	      "image is named CODENAME-ARCH (noble-amd64) unless --name is given.\n"
-	      "import takes raw, qcow2, vmdk or vhdx, optionally .xz or .gz compressed.\n"
+	      "import takes raw, qcow2, vmdk or vhdx, optionally .xz or .gz compressed;\n"
+	      "--sha256 is of FILE|URL as given, checked before it is decompressed.\n"
+	      "--max-size bounds the download and the decompressed image (default 64G;\n"
+	      "never more than the free space of the state root's file system).\n"
 	      "Images are read-only backing files; 'create --image NAME' makes an overlay.\n",
 		f);
 }
 
+/* --max-size SIZE: a size with a unit (1G, 512M), more than 0. */
+static int parse_max_size(const char *v, uint64_t *ret)
+{
+	struct qc_error err = {0};
+
+	if (qc_parse_size("--max-size", v, ret, &err) < 0)
+		return cli_usage_error("image", "%s", err.msg);
+	if (*ret == 0)
+		return cli_usage_error("image", "--max-size must be more than 0");
+	return 0;
+}
 
 /* ---------------------------------------------------------------- progress */
 
@@ -183,7 +199,11 @@ static int image_sync(struct cli *c, int argc, char **argv)
 			o.stream = v;
 		else if (!missing && (v = cli_opt_value(argc, argv, &i, "--name", &missing)))
 			o.name = v;
-		else if (missing)
+		else if (!missing &&
+			 (v = cli_opt_value(argc, argv, &i, "--max-size", &missing))) {
+			if (parse_max_size(v, &o.max_size) != 0)
+				return CLI_USAGE;
+		} else if (missing)
 			return cli_usage_error("image", "%s needs a value", argv[i]);
 		else if (argv[i][0] == '-')
 			return cli_usage_error("image", "image sync: unknown option '%s'", argv[i]);
@@ -241,7 +261,11 @@ static int image_import(struct cli *c, int argc, char **argv)
 			o.arch = v;
 		else if (!missing && (v = cli_opt_value(argc, argv, &i, "--sha256", &missing)))
 			o.sha256 = v;
-		else if (missing)
+		else if (!missing &&
+			 (v = cli_opt_value(argc, argv, &i, "--max-size", &missing))) {
+			if (parse_max_size(v, &o.max_size) != 0)
+				return CLI_USAGE;
+		} else if (missing)
 			return cli_usage_error("image", "%s needs a value", argv[i]);
 		else if (argv[i][0] == '-' && argv[i][1])
 			return cli_usage_error(

@@ -13,6 +13,9 @@ it saw, so this one:
       /__ctl/status?path=/a/b&code=500&count=K the next K GETs of path answer code
       /__ctl/stall?path=/a/b&after=N&seconds=S&count=K  the next K GETs send N
                                               body bytes, then stall S seconds, then drop
+      /__ctl/nolength?path=/a/b&repeat=R&count=K  the next K GETs of path send
+                                              the file R times over, with no
+                                              Content-Length, then close
       /__ctl/reset                            forget all orders
 Bodies go out with os.sendfile, so the benchmark measures qemuctl, not us.
 """
@@ -27,7 +30,7 @@ import urllib.parse
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 LOCK = threading.Lock()
-ORDERS = {"cut": {}, "status": {}, "stall": {}}
+ORDERS = {"cut": {}, "status": {}, "stall": {}, "nolength": {}}
 
 
 def take_order(kind, path):
@@ -79,6 +82,9 @@ class Handler(BaseHTTPRequestHandler):
                 ORDERS["stall"][q["path"]] = {"after": int(q["after"]),
                                               "seconds": float(q["seconds"]),
                                               "count": int(q.get("count", 1))}
+            elif what == "nolength":
+                ORDERS["nolength"][q["path"]] = {"repeat": int(q.get("repeat", 1)),
+                                                 "count": int(q.get("count", 1))}
             elif what == "reset":
                 for o in ORDERS.values():
                     o.clear()
@@ -103,6 +109,9 @@ class Handler(BaseHTTPRequestHandler):
                 or not os.path.isfile(full):
             return self.send_plain(404, "not found\n", rng)
         size = os.path.getsize(full)
+        nolen = take_order("nolength", url.path)
+        if nolen:
+            return self.send_unsized(full, size, nolen["repeat"], rng)
         start, end = 0, size - 1
         code = 200
         if rng:
@@ -159,6 +168,30 @@ class Handler(BaseHTTPRequestHandler):
             except OSError:
                 pass
             self.close_connection = True
+
+    def send_unsized(self, full, size, repeat, rng):
+        """The whole file, repeat times, with no length: the end is the close."""
+        self.record(200, rng)
+        self.send_response(200)
+        self.send_header("Content-Type", "application/octet-stream")
+        self.send_header("Connection", "close")
+        self.end_headers()
+        self.close_connection = True
+        if self.command == "HEAD":
+            return
+        self.wfile.flush()
+        try:
+            with open(full, "rb") as f:
+                for _ in range(repeat):
+                    off = 0
+                    while off < size:
+                        n = os.sendfile(self.connection.fileno(), f.fileno(), off,
+                                        min(size - off, 1 << 24))
+                        if n == 0:
+                            break
+                        off += n
+        except OSError:
+            pass  # the client hung up: what it was meant to do
 
 
 class Server(ThreadingHTTPServer):

@@ -373,6 +373,9 @@ static size_t gz_compress(const unsigned char *in, size_t n, unsigned char **out
 	return cap - z.avail_out;
 }
 
+/* The bound run_decompress applies (NULL: none). */
+static const struct qc_bound *test_bound;
+
 /* Decompress buf[0..n) through temp files; returns the result code, output in *ret. */
 static int run_decompress(const unsigned char *buf, size_t n, unsigned char **ret, size_t *ret_len,
 	char hex[65], struct qc_error *err)
@@ -389,7 +392,7 @@ static int run_decompress(const unsigned char *buf, size_t n, unsigned char **re
 	ck_assert_int_eq(qc_write_all(in, buf, n, NULL), 0);
 	lseek(in, 0, SEEK_SET);
 	r = qc_decompress_fd(
-		qc_compression_detect(buf, n), in, out, s, "test.img", NULL, NULL, err);
+		qc_compression_detect(buf, n), in, out, s, "test.img", test_bound, NULL, NULL, err);
 	qc_sha256_final(s, hex);
 	qc_sha256_free(s);
 	len = lseek(out, 0, SEEK_END);
@@ -466,6 +469,90 @@ START_TEST(decompress_plain)
 }
 END_TEST
 
+/* A bomb: small compressed, large output; it stops at the bound, whichever limit it is. */
+START_TEST(decompress_bounded)
+{
+	unsigned char *zero = qc_xzalloc(PLAIN_LEN), *comp = NULL, *back = NULL;
+	struct qc_bound b = {.max = 1u << 20, .max_size = 1u << 20, .room = 1ull << 40, .margin = 1u << 20};
+	struct qc_error err = {0};
+	size_t blen = 0;
+	char hex[65];
+
+	test_bound = &b;
+	for (int k = 0; k < 3; k++) {
+		size_t clen = k == 0 ? xz_compress(zero, PLAIN_LEN, &comp)
+				     : k == 1 ? gz_compress(zero, PLAIN_LEN, &comp)
+					      : (comp = qc_xmalloc(PLAIN_LEN),
+						memcpy(comp, zero, PLAIN_LEN), PLAIN_LEN);
+
+		b.max = b.max_size = 1u << 20;
+		b.room = 1ull << 40;
+		ck_assert_int_eq(run_decompress(comp, clen, &back, &blen, hex, &err), -EFBIG);
+		ck_assert_str_eq(err.msg, "test.img decompresses to more than 1 MiB (1048576 "
+					  "bytes), the --max-size limit; nothing was kept; give "
+					  "a larger --max-size if this image really is that big");
+		ck_assert_uint_le(blen, 1u << 20);
+		free(back);
+		/* Free space is the smaller limit: ENOSPC, naming it. */
+		b.room = b.max = 2u << 20;
+		b.max_size = 1ull << 30;
+		ck_assert_int_eq(run_decompress(comp, clen, &back, &blen, hex, &err), -ENOSPC);
+		ck_assert_ptr_nonnull(strstr(err.msg, "more than the 2 MiB (2097152 bytes) the "
+						      "file system of images/ has free (keeping 1 MiB spare); nothing was kept: No space left on device"));
+		free(back);
+		/* Exactly at the bound is fine. */
+		b.max = b.max_size = PLAIN_LEN;
+		ck_assert_msg(run_decompress(comp, clen, &back, &blen, hex, &err) == 0, "%s",
+			err.msg);
+		ck_assert_uint_eq(blen, PLAIN_LEN);
+		free(back);
+		free(comp);
+	}
+	test_bound = NULL;
+	free(zero);
+}
+END_TEST
+
+/*
+ * An .xz whose LZMA2 dictionary is 1.5 GiB: the decoder would allocate
+ * that much.  Made by patching the dictionary-size byte of a small
+ * stream's block header (and its CRC32): encoding with such a dictionary
+ * would itself need gigabytes.
+ */
+START_TEST(decompress_xz_memlimit)
+{
+	unsigned char *plain = plain_data(), *comp = NULL, *back = NULL;
+	size_t clen = xz_compress(plain, 4096, &comp), blen = 0, p = 2;
+	unsigned char *h = comp + 12; /* the block header, after the stream header */
+	size_t hsize = ((size_t) h[0] + 1) * 4;
+	struct qc_error err = {0};
+	uint32_t crc;
+	char hex[65];
+
+	ck_assert_uint_gt(clen, 12 + hsize);
+	if (h[1] & 0x40) /* compressed size */
+		while (h[p++] & 0x80)
+			;
+	if (h[1] & 0x80) /* uncompressed size */
+		while (h[p++] & 0x80)
+			;
+	ck_assert_uint_eq(h[p], 0x21); /* LZMA2 */
+	ck_assert_uint_eq(h[p + 1], 1); /* one byte of properties */
+	h[p + 2] = 37; /* (2 | 1) << (37 / 2 + 11) = 1.5 GiB */
+	crc = lzma_crc32(h, hsize - 4, 0);
+	for (int i = 0; i < 4; i++)
+		h[hsize - 4 + i] = (unsigned char) (crc >> (8 * i));
+	ck_assert_int_eq(run_decompress(comp, clen, &back, &blen, hex, &err), -QC_ERR_INVALID);
+	ck_assert_str_eq(err.msg, "test.img: xz: decoding needs 1536 MiB of memory, more than "
+				  "the 256 MiB allowed (it was compressed with a huge "
+				  "dictionary); recompress it with xz -9 or less");
+	ck_assert_uint_eq(blen, 0);
+	free(back);
+	free(comp);
+	free(plain);
+}
+END_TEST
+
 START_TEST(url_schemes)
 {
 	struct qc_error err = {0};
@@ -487,6 +574,8 @@ static Suite *suite(void)
 	TCase *tc = tcase_create("pure");
 
 	tcase_add_test(tc, ss_select_newest_for_arch);
+	tcase_add_test(tc, decompress_bounded);
+	tcase_add_test(tc, decompress_xz_memlimit);
 	tcase_add_test(tc, ss_select_errors);
 	tcase_add_test(tc, ss_select_rejects_bad_items);
 	tcase_add_test(tc, ss_select_survives_garbage);
