@@ -123,6 +123,20 @@ void qc_buf_free(struct qc_buf *b);
 void qc_buf_freep(struct qc_buf *b);
 #define cleanup_buf __attribute__((cleanup(qc_buf_freep)))
 
+/*
+ * Untrusted output (a guest's console) made safe to print on a terminal
+ * (util/term.c): control characters become visible (^[, \x9b, \u009b),
+ * valid UTF-8 text, LF, tab and CR before LF pass.  Streaming: state
+ * carries across calls; _end flushes what was held back.
+ */
+struct qc_term_escape {
+	bool cr; /* a CR waits for the next byte */
+	unsigned char lead; /* lead byte of the UTF-8 sequence in progress, when it matters */
+	int cont; /* continuation bytes still expected */
+};
+void qc_term_escape(struct qc_term_escape *st, const void *in, size_t n, struct qc_buf *out);
+void qc_term_escape_end(struct qc_term_escape *st, struct qc_buf *out);
+
 /* A growable NULL-terminated string vector (argv, envp). */
 struct qc_strv {
 	char **v; /* always NULL-terminated once anything was pushed */

@@ -73,5 +73,6 @@ Suite *util_spawn_suite(void);
 Suite *util_json_suite(void);
 Suite *util_file_suite(void);
 Suite *util_fault_suite(void);
+Suite *util_term_suite(void);
 
 #endif
