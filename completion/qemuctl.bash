@@ -127,7 +127,7 @@ _qemuctl()
 		--) break ;;
 		--image | --disk-image | --kernel | --initrd | --append | --arch | --accel | --cpus | \
 			--memory | --disk-size | --disk | --net | --share | --hostname | --ssh-key | \
-			--user-data | --network-config | --timeout | --stream | --name | --sha256 | \
+			--user-data | --network-config | --timeout | --stream | --name | --sha256 | --max-size | \
 			--subnet | --bridge | --mtu | --meta-data | --instance-id | --user | -i | --identity | \
 			--seed-bus)
 			((j++))
@@ -187,7 +187,7 @@ _qemuctl()
 		return
 		;;
 	--append | --cpus | --memory | --disk-size | --hostname | --timeout | --stream | --name | \
-		--sha256 | --subnet | --bridge | --mtu | --instance-id | --user)
+		--sha256 | --max-size | --subnet | --bridge | --mtu | --instance-id | --user)
 		return
 		;;
 	esac
@@ -213,10 +213,10 @@ _qemuctl()
 			return
 		fi
 		case "$sub" in
-		sync) [[ $cur == -* ]] && _qemuctl_compgen "--arch --stream --name --help" "$cur" ;;
+		sync) [[ $cur == -* ]] && _qemuctl_compgen "--arch --stream --name --max-size --help" "$cur" ;;
 		import)
 			if [[ $cur == -* ]]; then
-				_qemuctl_compgen "--sha256 --arch --help" "$cur"
+				_qemuctl_compgen "--sha256 --arch --max-size --help" "$cur"
 			elif ((nargs == 1)); then
 				_qemuctl_files "$cur"
 			fi
@@ -274,7 +274,8 @@ _qemuctl()
 			wait) o="--timeout --help" ;;
 			stop) o="--timeout --force --help" ;;
 			delete) o="--force --help" ;;
-			log | events) o="--follow --help" ;;
+			log) o="--follow --raw --help" ;;
+			events) o="--follow --help" ;;
 			ssh) o="-i --identity --help" ;;
 			autostart) o="--disable --run --shutdown --timeout --help" ;;
 			esac

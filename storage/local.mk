@@ -45,6 +45,9 @@ EXTRA_DIST += tests/integration/httpd.py tests/integration/mkstream.py
 # CLI-level: image sync against the loopback server, overlays and the catalog.
 TESTS += tests/integration/image-sync.sh tests/integration/image-overlay.sh tests/integration/trust-import.sh
 dist_noinst_SCRIPTS += tests/integration/image-sync.sh tests/integration/image-overlay.sh tests/integration/trust-import.sh
+# log/events on a terminal show the guest's control sequences (util/term.c).
+TESTS += tests/integration/trust-log.sh
+dist_noinst_SCRIPTS += tests/integration/trust-log.sh
 
 # bench/sync: image sync vs curl -o, overlay creation vs raw qemu-img create
 # (bench/sync.sh BUILDDIR runs both).

@@ -42,6 +42,7 @@ enum opt_id {
 	O_TIMEOUT,
 	O_FORCE,
 	O_FOLLOW,
+	O_RAW,
 	O_JSON,
 	O_WAIT,
 	O_SEED_BUS,
@@ -76,6 +77,7 @@ static const struct {
 	[O_TIMEOUT] = {"timeout", true, false},
 	[O_FORCE] = {"force", false, false},
 	[O_FOLLOW] = {"follow", false, false},
+	[O_RAW] = {"raw", false, false},
 	[O_JSON] = {"json", false, false}, /* also accepted after the command */
 	[O_WAIT] = {"wait", false, false},
 	[O_SEED_BUS] = {"seed-bus", true, false},
@@ -177,9 +179,11 @@ static const struct cmd cmds[] = {
 	{"info", "NAME", "show a VM's definition and state", NULL, 0, 1, 1, cmd_info},
 	{"console", "NAME", "attach to a running VM's serial console (Ctrl-] detaches)", NULL, 0, 1,
 		1, cmd_io},
-	{"log", "NAME [--follow]", "print the serial console log",
-		"  --follow             keep printing new output while the VM runs\n", B(O_FOLLOW),
-		1, 1, cmd_io},
+	{"log", "NAME [--follow] [--raw]", "print the serial console log",
+		"  --follow             keep printing new output while the VM runs\n"
+		"  --raw                print control sequences as they are, even to a terminal\n"
+		"                       (by default a terminal shows them: ^[]52;...)\n",
+		B(O_FOLLOW) | B(O_RAW), 1, 1, cmd_io},
 	{"events", "NAME [--follow]", "print the QMP events of a VM (JSON lines with --json)",
 		"  --follow             keep printing new events while the VM runs\n", B(O_FOLLOW),
 		1, 1, cmd_io},
@@ -727,7 +731,7 @@ static int cmd_io(struct cli *c, const struct cmd *cmd, struct args *a)
 	if (strcmp(cmd->name, "console") == 0)
 		return cli_cmd_console(c, a->pos[0]);
 	if (strcmp(cmd->name, "log") == 0)
-		return cli_cmd_log(c, a->pos[0], a->set[O_FOLLOW]);
+		return cli_cmd_log(c, a->pos[0], a->set[O_FOLLOW], a->set[O_RAW]);
 	return cli_cmd_events(c, a->pos[0], a->set[O_FOLLOW]);
 }
 

@@ -14,7 +14,7 @@ void cli_vm_list_commands(FILE *f);
 
 /* cmd_vm_io.c */
 int cli_cmd_console(struct cli *c, const char *name);
-int cli_cmd_log(struct cli *c, const char *name, bool follow);
+int cli_cmd_log(struct cli *c, const char *name, bool follow, bool raw);
 int cli_cmd_events(struct cli *c, const char *name, bool follow);
 
 #endif

@@ -1,8 +1,14 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
- * console (raw terminal, Ctrl-] detaches), log [--follow], events [--follow].
- * The monitor fans the console out to every attached client and writes
- * console.log, so `console` and `log --follow` work at the same time.
+ * console (raw terminal, Ctrl-] detaches), log [--follow] [--raw],
+ * events [--follow].  The monitor fans the console out to every attached
+ * client and writes console.log, so `console` and `log --follow` work at
+ * the same time.
+ *
+ * log and events print what the guest wrote: on a terminal, its control
+ * sequences (clipboard, title, DCS, cursor moves) are shown, not obeyed
+ * (qc_term_escape), unless log --raw asks for the bytes.  To a pipe or a
+ * file they go unchanged.  console stays raw: it is the guest's terminal.
  */
 #include "config.h"
 
@@ -10,6 +16,7 @@
 #include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -37,6 +44,27 @@ static void restore_tty(void)
 static int write_out(int fd, const char *buf, size_t n)
 {
 	return qc_write_all(fd, buf, n, NULL);
+}
+
+/* Guest output to stdout: through esc (the terminal's filter) unless it is NULL. */
+static int write_guest(struct qc_term_escape *esc, const char *buf, size_t n)
+{
+	cleanup_buf struct qc_buf b = {0};
+
+	if (!esc)
+		return write_out(STDOUT_FILENO, buf, n);
+	qc_term_escape(esc, buf, n, &b);
+	return write_out(STDOUT_FILENO, b.data, b.len);
+}
+
+static int write_guest_end(struct qc_term_escape *esc)
+{
+	cleanup_buf struct qc_buf b = {0};
+
+	if (!esc)
+		return 0;
+	qc_term_escape_end(esc, &b);
+	return write_out(STDOUT_FILENO, b.data, b.len);
 }
 
 int cli_cmd_console(struct cli *c, const char *name)
@@ -112,7 +140,8 @@ int cli_cmd_console(struct cli *c, const char *name)
  */
 typedef void (*line_fn)(struct cli *c, const char *line, size_t len);
 
-static int tail_file(struct cli *c, const char *name, const char *path, bool follow, line_fn fn)
+static int tail_file(struct cli *c, const char *name, const char *path, bool follow, line_fn fn,
+	struct qc_term_escape *esc)
 {
 	struct qc_buf pending = {0};
 	cleanup_close int fd = -1;
@@ -137,7 +166,7 @@ static int tail_file(struct cli *c, const char *name, const char *path, bool fol
 			continue;
 		if (n > 0) {
 			if (!fn) {
-				if (write_out(STDOUT_FILENO, buf, (size_t) n) < 0)
+				if (write_guest(esc, buf, (size_t) n) < 0)
 					break;
 			} else {
 				char *nl;
@@ -167,7 +196,7 @@ static int tail_file(struct cli *c, const char *name, const char *path, bool fol
 			/* One last read: the monitor may have written before exiting. */
 			if (fd >= 0 && (n = read(fd, buf, sizeof(buf))) > 0) {
 				if (!fn)
-					(void) write_out(STDOUT_FILENO, buf, (size_t) n);
+					(void) write_guest(esc, buf, (size_t) n);
 				else
 					qc_buf_append(&pending, buf, (size_t) n);
 				continue;
@@ -178,12 +207,14 @@ static int tail_file(struct cli *c, const char *name, const char *path, bool fol
 	}
 	if (fn && pending.len)
 		fn(c, pending.data, pending.len);
+	(void) write_guest_end(esc);
 	qc_buf_free(&pending);
 	return CLI_OK;
 }
 
-int cli_cmd_log(struct cli *c, const char *name, bool follow)
+int cli_cmd_log(struct cli *c, const char *name, bool follow, bool raw)
 {
+	struct qc_term_escape esc = {0};
 	struct qc_error err = {0};
 	cleanup_free char *path = NULL;
 	qc_ctx *ctx = cli_ctx(c);
@@ -192,10 +223,39 @@ int cli_cmd_log(struct cli *c, const char *name, bool follow)
 		return CLI_ERROR;
 	if (qc_vm_file_path(ctx, name, QC_VM_FILE_CONSOLE_LOG, &path, &err) < 0)
 		return cli_error(&err);
-	return tail_file(c, name, path, follow, NULL);
+	return tail_file(c, name, path, follow, NULL,
+		raw || !isatty(STDOUT_FILENO) ? NULL : &esc);
 }
 
 static bool events_first;
+static bool events_tty; /* stdout is a terminal: escape what is printed */
+
+/* One line of events output (a newline is added), escaped on a terminal. */
+static void event_print(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+static void event_print(const char *fmt, ...)
+{
+	cleanup_buf struct qc_buf line = {0};
+	cleanup_buf struct qc_buf safe = {0};
+	struct qc_term_escape esc = {0};
+	va_list ap;
+	char *s;
+
+	va_start(ap, fmt);
+	if (vasprintf(&s, fmt, ap) < 0)
+		s = NULL;
+	va_end(ap);
+	if (!s)
+		return;
+	qc_buf_puts(&line, s);
+	free(s);
+	if (events_tty) {
+		qc_term_escape(&esc, line.data, line.len, &safe);
+		qc_term_escape_end(&esc, &safe);
+		printf("%s\n", safe.len ? safe.data : "");
+	} else {
+		printf("%s\n", line.data);
+	}
+}
 
 static void event_line(struct cli *c, const char *line, size_t len)
 {
@@ -207,18 +267,18 @@ static void event_line(struct cli *c, const char *line, size_t len)
 		return;
 	if (c->json) {
 		/* Without --follow the lines become one array (one document). */
-		printf("%s%.*s\n", events_first ? "" : ",", (int) len, line);
+		event_print("%s%.*s", events_first ? "" : ",", (int) len, line);
 		events_first = false;
 		return;
 	}
 	if (qc_json_parse(line, len, &j, NULL) < 0) {
-		printf("%.*s\n", (int) len, line);
+		event_print("%.*s", (int) len, line);
 		return;
 	}
 	ts = qc_json_string(qc_json_get(j, "timestamp"));
 	ev = qc_json_string(qc_json_get(j, "event"));
 	data = qc_json_get(j, "data") ? qc_json_dump(qc_json_get(j, "data")) : NULL;
-	printf("%s %s%s%s\n", ts ? ts : "-", ev ? ev : "?", data && strcmp(data, "{}") ? " " : "",
+	event_print("%s %s%s%s", ts ? ts : "-", ev ? ev : "?", data && strcmp(data, "{}") ? " " : "",
 		data && strcmp(data, "{}") ? data : "");
 }
 
@@ -226,7 +286,7 @@ static void event_line_follow(struct cli *c, const char *line, size_t len)
 {
 	if (c->json) {
 		if (len)
-			printf("%.*s\n", (int) len, line);
+			event_print("%.*s", (int) len, line);
 		return;
 	}
 	event_line(c, line, len);
@@ -243,12 +303,13 @@ int cli_cmd_events(struct cli *c, const char *name, bool follow)
 		return CLI_ERROR;
 	if (qc_vm_file_path(ctx, name, QC_VM_FILE_EVENTS, &path, &err) < 0)
 		return cli_error(&err);
+	events_tty = isatty(STDOUT_FILENO);
 	if (follow)
-		return tail_file(c, name, path, true, event_line_follow);
+		return tail_file(c, name, path, true, event_line_follow, NULL);
 	events_first = true;
 	if (c->json)
 		puts("[");
-	rc = tail_file(c, name, path, false, event_line);
+	rc = tail_file(c, name, path, false, event_line, NULL);
 	if (c->json)
 		puts("]");
 	return rc;
