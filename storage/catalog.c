@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
- * The image catalog: <root>/images/<name>.qcow2 (0444, never modified once
- * there) + <name>.json.  An entry exists only when both are there; the
+ * The image catalog: <root>/images/<name>.qcow2 (QC_IMAGE_MODE, never
+ * modified once there) + <name>.json (QC_IMAGE_META_MODE).  An entry exists only when both are there; the
  * qcow2 is renamed into place first and the json written last, so a crash
  * or failure at any point leaves nothing `list` would show.  Temp files
  * start with "." and carry the image name; each name has a lock file
@@ -333,7 +333,7 @@ int qc_catalog_commit(int dfd, const char *root, const char *tmp_name, struct qc
 		return qc_error_set(
 			err, QC_ERR_INTERNAL, "image '%s': cannot write metadata", meta->name);
 	/* Read-only from now on: VMs use it as a backing file. */
-	if (fchmodat(dfd, tmp_name, 0444, 0) < 0)
+	if (fchmodat(dfd, tmp_name, QC_IMAGE_MODE, 0) < 0)
 		return qc_error_errno(err, errno, "image '%s': chmod", meta->name);
 	if (fsync_name(dfd, tmp_name) < 0)
 		return qc_error_errno(err, errno, "image '%s': fsync", meta->name);
@@ -341,7 +341,7 @@ int qc_catalog_commit(int dfd, const char *root, const char *tmp_name, struct qc
 		return qc_error_errno(
 			err, errno, "image '%s': rename into the catalog", meta->name);
 	qc_fault_step("catalog:renamed");
-	if ((r = qc_write_atomic(dfd, jname, json, strlen(json), 0644, err)) < 0) {
+	if ((r = qc_write_atomic(dfd, jname, json, strlen(json), QC_IMAGE_META_MODE, err)) < 0) {
 		(void) unlinkat(dfd, qname, 0);
 		return qc_error_prefix(err, "image '%s'", meta->name);
 	}

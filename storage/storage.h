@@ -287,6 +287,17 @@ void qc_image_freep(struct qc_image **img);
 #define cleanup_image __attribute__((cleanup(qc_image_freep)))
 void qc_image_list_free(struct qc_image **v, size_t n);
 
+/*
+ * Mode of a catalog image: read-only (never modified once there), owned by
+ * the caller.  Readable by others for now: a confined QEMU (driver/
+ * confine.c) opens backing images by path as its own user, through
+ * images/ made searchable (0711).  Once QEMU gets every disk as an fd
+ * from the caller, nobody else opens them: 0400, and images/ stays 0700.
+ * The metadata (<name>.json) is only ever read by the caller: 0600.
+ */
+#define QC_IMAGE_MODE 0444
+#define QC_IMAGE_META_MODE 0600
+
 /* Open (creating, 0700) <root>/images; returns an O_DIRECTORY fd. */
 int qc_catalog_open(const char *root, int *ret_dfd, struct qc_error *err);
 /* Load one entry; QC_ERR_NOTFOUND when absent (or only half there). */

@@ -26,6 +26,11 @@ refused() {
 qemu-img create -q -f raw "$SCRATCH/disk.raw" 4M
 qc image import keep "$SCRATCH/disk.raw" >/dev/null
 before="$(catalog)"
+# Modes: the image read-only (readable by a confined QEMU's user until it
+# gets its disks as fds), the metadata the caller's alone.
+assert_eq "$(stat -c '%a %u' "$ROOT/images/keep.qcow2")" "444 $(id -u)" "image mode and owner"
+assert_eq "$(stat -c '%a %u' "$ROOT/images/keep.json")" "600 $(id -u)" "metadata mode and owner"
+assert_eq "$(stat -c '%a' "$ROOT/images")" 700 "images/ mode before any start"
 
 # --- 1. decompression bombs: 256 MiB of zeros, a few hundred KiB compressed
 head -c 256M /dev/zero | xz -1 -T1 >"$SCRATCH/bomb.raw.xz"
