@@ -33,7 +33,7 @@ void cli_spin_progress(const char *what, uint64_t done, uint64_t total, void *op
 
 			snprintf(s->last, sizeof(s->last), "%s", tail[0]);
 			for (k = 0; s->last[k]; k++)
-				if ((unsigned char) s->last[k] >= 0x80)
+				if ((unsigned char) s->last[k] >= 0x7f)
 					s->last[k] = '?';
 		}
 	}
@@ -51,8 +51,15 @@ static void print_tail(qc_ctx *ctx, const char *name)
 	if (qc_vm_console_tail(ctx, name, WAIT_TAIL_LINES, &tail, NULL) < 0)
 		return;
 	fprintf(stderr, "qemuctl: last %d console lines of VM '%s':\n", WAIT_TAIL_LINES, name);
-	for (k = 0; tail[k]; k++)
-		fprintf(stderr, "  | %s\n", tail[k]);
+	for (k = 0; tail[k]; k++) {
+		/* The guest's text: C1 controls and DEL shown, not sent to the terminal. */
+		cleanup_buf struct qc_buf safe = {0};
+		struct qc_term_escape esc = {0};
+
+		qc_term_escape(&esc, tail[k], strlen(tail[k]), &safe);
+		qc_term_escape_end(&esc, &safe);
+		fprintf(stderr, "  | %s\n", safe.len ? safe.data : "");
+	}
 	if (!tail[0])
 		fputs("  | (the console printed nothing)\n", stderr);
 }

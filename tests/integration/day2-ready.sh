@@ -100,6 +100,12 @@ on_pty "$SCRATCH/pty.out" "$QC" --root "$ROOT" wait r2 --timeout 1
 assert_match "$(head -n1 "$SCRATCH/pty.out")" "<CR><ESC>\\[K[|/\\-] waiting for VM 'r2' to be ready: 0\\.[0-9] s  LINE-25.*<CR><ESC>\\[Kqemuctl: error: VM 'r2' is running but not ready after 1 s" \
 	"terminal: spinner with elapsed time and the last console line, erased before the error"
 assert_eq "$(tail -n1 "$SCRATCH/pty.out")" 1 "terminal: exit code 1 on timeout"
+# the tail is the guest's text: C1 controls (raw and in UTF-8) and DEL shown, not sent
+printf 'C1 \302\2332J raw \2332J del \177 end\n' >>"$ROOT/vms/r2/console.log"
+expect_fail 1 "VM 'r2' is running but not ready" qc wait r2 --timeout 1
+grep -qF '| C1 \u009b2J raw \x9b2J del ^? end' "$SCRATCH/err" || fail "tail not escaped: $(tail -n2 "$SCRATCH/err" | od -c | head)"
+LC_ALL=C grep -q $'[\x7f-\x9f]' "$SCRATCH/err" && fail "a raw C1 or DEL byte in the tail: $(tail -n2 "$SCRATCH/err" | od -c | head)"
+ok "the console tail shows C1 controls and DEL"
 
 # ---- r2 killed while waiting: an immediate, clear error
 qc wait r2 --timeout 60 >"$SCRATCH/w.out" 2>"$SCRATCH/w.err" &
