@@ -20,7 +20,6 @@
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -145,145 +144,6 @@ int qc_http_check_url(const char *url, bool allow_http, struct qc_error *err)
 		"'%s': unsupported URL scheme; use https://, http:// or file://", url);
 }
 
-/*
- * SHA-256 in a second thread that follows the file as it grows: the
- * transfer thread publishes how far the file is written, the hasher
- * pread()s that range back from the page cache.  On two cores the hash
- * then costs (almost) nothing on top of the transfer.
- */
-struct hasher {
-	pthread_t th;
-	pthread_mutex_t mu;
-	pthread_cond_t cv;
-	int fd;
-	uint64_t avail; /* bytes written to the file (under mu) */
-	uint64_t done; /* bytes hashed (hasher thread only, read after join) */
-	bool finish, abort, running;
-	int err; /* errno of a failed read */
-	struct qc_sha256 *sha;
-};
-
-/*
- * Hash [from, to) of the file.  mmap() saves the copy pread() makes (about
- * 15% of the hashing cost); the range is always below what was written, and
- * the file is only ever truncated after this thread was stopped, so the
- * mapping cannot fault (SIGBUS).
- */
-static int hash_range(struct hasher *h, uint64_t from, uint64_t to, char *buf, size_t bufsz)
-{
-	static long page;
-	const uint64_t chunk = 8u << 20;
-
-	if (!page)
-		page = sysconf(_SC_PAGESIZE);
-	while (from < to) {
-		uint64_t end = to - from > chunk ? from + chunk : to;
-		uint64_t moff = from & ~((uint64_t) page - 1);
-		size_t mlen = (size_t) (end - moff);
-		void *m =
-			mmap(NULL, mlen, PROT_READ, MAP_SHARED | MAP_POPULATE, h->fd, (off_t) moff);
-
-		if (m != MAP_FAILED) {
-			qc_sha256_update(h->sha, (char *) m + (from - moff), (size_t) (end - from));
-			munmap(m, mlen);
-			from = end;
-			h->done = from;
-			continue;
-		}
-		/* e.g. a file system without mmap: copy instead */
-		{
-			size_t want = end - from < bufsz ? (size_t) (end - from) : bufsz;
-			ssize_t n = pread(h->fd, buf, want, (off_t) from);
-
-			if (n < 0 && errno == EINTR)
-				continue;
-			if (n <= 0)
-				return n < 0 ? errno : EIO;
-			qc_sha256_update(h->sha, buf, (size_t) n);
-			from += (uint64_t) n;
-			h->done = from;
-		}
-	}
-	return 0;
-}
-
-static void *hasher_main(void *opaque)
-{
-	struct hasher *h = opaque;
-	size_t bufsz = 1 << 20;
-	char *buf = qc_xmalloc(bufsz);
-
-	for (;;) {
-		uint64_t upto;
-
-		pthread_mutex_lock(&h->mu);
-		while (h->done == h->avail && !h->finish && !h->abort)
-			pthread_cond_wait(&h->cv, &h->mu);
-		upto = h->avail;
-		if (h->abort || (h->done == upto && h->finish)) {
-			pthread_mutex_unlock(&h->mu);
-			break;
-		}
-		pthread_mutex_unlock(&h->mu);
-		if ((h->err = hash_range(h, h->done, upto, buf, bufsz)) != 0)
-			break;
-	}
-	free(buf);
-	return NULL;
-}
-
-/* Start hashing fd from byte 0; avail bytes are there already. */
-static int hasher_start(struct hasher *h, int fd, uint64_t avail)
-{
-	memset(h, 0, sizeof(*h));
-	h->fd = fd;
-	h->avail = avail;
-	h->sha = qc_sha256_new();
-	pthread_mutex_init(&h->mu, NULL);
-	pthread_cond_init(&h->cv, NULL);
-	if (pthread_create(&h->th, NULL, hasher_main, h) != 0) {
-		qc_sha256_free(h->sha);
-		h->sha = NULL;
-		return -1;
-	}
-	h->running = true;
-	return 0;
-}
-
-static void hasher_publish(struct hasher *h, uint64_t avail)
-{
-	pthread_mutex_lock(&h->mu);
-	h->avail = avail;
-	pthread_cond_signal(&h->cv);
-	pthread_mutex_unlock(&h->mu);
-}
-
-/* Stop; with finish, hash everything published first.  Returns the thread's errno. */
-static int hasher_stop(struct hasher *h, bool finish)
-{
-	if (!h->running)
-		return 0;
-	pthread_mutex_lock(&h->mu);
-	if (finish)
-		h->finish = true;
-	else
-		h->abort = true;
-	pthread_cond_signal(&h->cv);
-	pthread_mutex_unlock(&h->mu);
-	pthread_join(h->th, NULL);
-	pthread_mutex_destroy(&h->mu);
-	pthread_cond_destroy(&h->cv);
-	h->running = false;
-	return h->err;
-}
-
-static void hasher_free(struct hasher *h)
-{
-	(void) hasher_stop(h, false);
-	qc_sha256_free(h->sha);
-	h->sha = NULL;
-}
-
 /* Start writeback every so often, so the final fsync() has little left to do. */
 #define WRITEBACK_EVERY (32u << 20)
 #define PUBLISH_EVERY (4u << 20)
@@ -302,7 +162,7 @@ struct xfer {
 	int fd;
 	uint64_t offset; /* bytes in the file (start of this attempt + written) */
 	uint64_t start_offset; /* offset this attempt resumed from */
-	struct hasher *h;
+	struct qc_http_hasher *h;
 	uint64_t writeback_from;
 	uint64_t published; /* offset last handed to the hasher */
 	bool checked_status;
@@ -329,12 +189,12 @@ static int check_resume(struct xfer *x)
 	if (code == 206)
 		return 0;
 	/* 200: the whole file is coming; drop what we had (hasher first: it maps the file). */
-	hasher_free(x->h);
+	qc_http_hasher_free(x->h);
 	if (ftruncate(x->fd, 0) < 0) {
 		x->write_errno = errno;
 		return -1;
 	}
-	if (hasher_start(x->h, x->fd, 0) < 0) {
+	if (qc_http_hasher_start(x->h, x->fd, 0) < 0) {
 		x->write_errno = EAGAIN;
 		return -1;
 	}
@@ -397,7 +257,7 @@ static size_t write_cb(char *ptr, size_t size, size_t nmemb, void *opaque)
 		qc_fault_step("sync:part-written");
 	/* Wake the hasher per few MiB, not per packet: fewer context switches. */
 	if (x->offset - x->published >= PUBLISH_EVERY) {
-		hasher_publish(x->h, x->offset);
+		qc_http_hasher_publish(x->h, x->offset);
 		x->published = x->offset;
 	}
 	if (x->offset - x->writeback_from >= WRITEBACK_EVERY) {
@@ -647,7 +507,7 @@ int qc_http_download(const char *url, const struct qc_http_opts *o, int dirfd,
 	struct qc_error *err)
 {
 	cleanup_close int fd = -1;
-	struct hasher h = {0};
+	struct qc_http_hasher h = {0};
 	struct xfer x = {.url = url, .o = o, .total = expect_size, .h = &h};
 	int tries = retries_of(o), delay = backoff_of(o);
 	struct stat st;
@@ -695,7 +555,7 @@ int qc_http_download(const char *url, const struct qc_http_opts *o, int dirfd,
 	if ((r = qc_sha256_load(err)) < 0)
 		return qc_error_prefix(err, "download '%s'", url);
 	/* What an earlier attempt left is hashed (in the background) first. */
-	if (hasher_start(&h, fd, x.offset) < 0)
+	if (qc_http_hasher_start(&h, fd, x.offset) < 0)
 		return qc_error_set(err, EAGAIN, "download '%s': cannot start a thread", url);
 	if (expect_size && x.offset == expect_size)
 		goto done; /* finished earlier, e.g. killed before the rename */
@@ -711,8 +571,8 @@ int qc_http_download(const char *url, const struct qc_http_opts *o, int dirfd,
 		r = perform(&x, &transient, &code, err);
 		if (r < 0 && code == 416 && x.offset > 0) {
 			/* Our part is not a prefix of what the server has now: start over. */
-			hasher_free(&h);
-			if (ftruncate(fd, 0) < 0 || hasher_start(&h, fd, 0) < 0) {
+			qc_http_hasher_free(&h);
+			if (ftruncate(fd, 0) < 0 || qc_http_hasher_start(&h, fd, 0) < 0) {
 				r = qc_error_errno(err, errno ? errno : EAGAIN,
 					"download '%s': start over", url);
 				break;
@@ -744,8 +604,8 @@ done:
 			(unsigned long long) x.offset, (unsigned long long) expect_size);
 		goto fail;
 	}
-	hasher_publish(&h, x.offset);
-	if ((e = hasher_stop(&h, true)) != 0) {
+	qc_http_hasher_publish(&h, x.offset);
+	if ((e = qc_http_hasher_stop(&h, true)) != 0) {
 		r = qc_error_errno(err, e, "download '%s': read back '%s'", url, part_name);
 		goto fail;
 	}
@@ -761,9 +621,9 @@ done:
 		if (ret_hex)
 			memcpy(ret_hex, hex, sizeof(hex));
 	}
-	hasher_free(&h);
+	qc_http_hasher_free(&h);
 	return 0;
 fail:
-	hasher_free(&h);
+	qc_http_hasher_free(&h);
 	return r;
 }

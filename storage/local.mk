@@ -7,6 +7,7 @@ libqcstorage_a_SOURCES += \
 	storage/decompress.c \
 	storage/simplestreams.c \
 	storage/http.c \
+	storage/http_hash.c \
 	storage/catalog.c \
 	storage/import.c \
 	storage/sync.c

@@ -12,6 +12,7 @@
 #ifndef QC_STORAGE_H
 #define QC_STORAGE_H
 
+#include <pthread.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -194,6 +195,29 @@ struct qc_http_opts {
 	qc_http_progress_fn progress;
 	void *opaque;
 };
+
+/*
+ * SHA-256 of a download in a second thread that follows the file as it
+ * grows (http_hash.c): start hashing fd from byte 0 with avail bytes there
+ * already (-1: no thread), publish how far it is written, stop (with
+ * finish: after hashing all published bytes; returns the thread's errno),
+ * free (stops first).  After a stop with finish, done == bytes hashed.
+ */
+struct qc_http_hasher {
+	pthread_t th;
+	pthread_mutex_t mu;
+	pthread_cond_t cv;
+	int fd;
+	uint64_t avail; /* bytes written to the file (under mu) */
+	uint64_t done; /* bytes hashed (hasher thread only, read after join) */
+	bool finish, abort, running;
+	int err; /* errno of a failed read */
+	struct qc_sha256 *sha;
+};
+int qc_http_hasher_start(struct qc_http_hasher *h, int fd, uint64_t avail);
+void qc_http_hasher_publish(struct qc_http_hasher *h, uint64_t avail);
+int qc_http_hasher_stop(struct qc_http_hasher *h, bool finish);
+void qc_http_hasher_free(struct qc_http_hasher *h);
 
 /* GET a small document (index, products) into memory, at most max bytes. */
 int qc_http_get(const char *url, const struct qc_http_opts *o, size_t max, char **ret,
