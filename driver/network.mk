@@ -9,3 +9,5 @@ TESTS += tests/unit/check_ssh_argv
 tests_unit_check_ssh_argv_SOURCES = tests/unit/check_ssh_argv.c
 tests_unit_check_ssh_argv_CFLAGS = $(UNIT_CFLAGS)
 tests_unit_check_ssh_argv_LDADD = $(QC_LIBS) $(CHECK_LIBS)
+dist_noinst_SCRIPTS += tests/integration/ssh-hostkeys.sh
+TESTS += tests/integration/ssh-hostkeys.sh
