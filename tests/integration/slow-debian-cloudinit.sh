@@ -9,6 +9,11 @@
 #   - `qemuctl ssh NAME -- ...` with qemuctl's own key, no setup: hostname,
 #     the written file, passwordless sudo, cloud-init finished without errors,
 #     the root file system grown to the disk
+#   - the guest's sshd presents the host key qemuctl made for the VM and
+#     handed over in the seed's vendor-data (ssh-keyscan, fingerprints), and
+#     no other key; qemuctl ssh requires it (StrictHostKeyChecking=yes): with
+#     another key in the VM's known_hosts it fails with a host key error and
+#     the command does not run
 #   - plain `ssh -i <test key>` to the forwarded port as the image's default
 #     user (debian) and as qemuctl's user
 #   - `qemuctl wait` / info ready when this qemuctl has them
@@ -106,6 +111,36 @@ out=$(qrun 'sudo -n cat /run/cloud-init/result.json; sudo -n cloud-init status -
 assert_match "$(printf '%s' "$out" | tr -d ' \n')" '"errors":\[\]' "cloud-init result.json: no errors"
 assert_match "$out" 'status: done' "cloud-init status: done"
 assert_match "$out" 'NoCloud' "the datasource is NoCloud"
+
+# the host key: the one qemuctl made for the VM, handed over in vendor-data
+# next to the --user-data, and only that one
+vm_pub="$vm/ssh_host_ed25519_key.pub"
+assert_file "$vm/known_hosts"
+info=$(qc info "$name")
+port=$(printf '%s\n' "$info" | sed -n 's/.*127\.0\.0\.1:\([0-9][0-9]*\)->22\b.*/\1/p' | head -n 1)
+[ -n "$port" ] || fail "no forwarded ssh port in 'qemuctl info $name': $info"
+scan=$(ssh-keyscan -T 30 -p "$port" 127.0.0.1 2>/dev/null | grep -v '^#' | sort) ||
+	fail "ssh-keyscan 127.0.0.1:$port failed"
+assert_eq "$(printf '%s\n' "$scan" | cut -d' ' -f2,3)" "$(cut -d' ' -f1,2 "$vm_pub")" \
+	"the guest's sshd presents exactly the key in $vm_pub (ssh-keyscan, all types)"
+assert_eq "$(printf '%s\n' "$scan" | ssh-keygen -lf - | cut -d' ' -f2)" \
+	"$(ssh-keygen -lf "$vm_pub" | cut -d' ' -f2)" "host key fingerprints match"
+out=$(qrun 'ls /etc/ssh/ | grep "^ssh_host_" | tr "\n" " "')
+assert_eq "$out" "ssh_host_ed25519_key ssh_host_ed25519_key.pub " "the image's own host keys are gone"
+# another key in known_hosts: qemuctl ssh refuses the guest and runs nothing
+cp "$vm/known_hosts" "$SCRATCH/known_hosts.good"
+ssh-keygen -q -t ed25519 -N '' -C other -f "$SCRATCH/otherkey"
+printf 'qemuctl-%s %s\n' "$name" "$(cut -d' ' -f1,2 "$SCRATCH/otherkey.pub")" >"$vm/known_hosts"
+rc=0
+qc ssh "$name" -- touch /tmp/qc-slow-must-not-run </dev/null >/dev/null 2>"$SCRATCH/mismatch.err" || rc=$?
+cp "$SCRATCH/known_hosts.good" "$vm/known_hosts"
+[ "$rc" -ne 0 ] || fail "qemuctl ssh accepted a host key that known_hosts does not list"
+grep -q 'Host key verification failed' "$SCRATCH/mismatch.err" ||
+	fail "qemuctl ssh with a wrong known_hosts: no host key error: $(cat "$SCRATCH/mismatch.err")"
+ok "another key in known_hosts: qemuctl ssh fails (exit $rc): $(grep -m1 -E 'IDENTIFICATION|verification' "$SCRATCH/mismatch.err")"
+assert_eq "$(qrun 'test -e /tmp/qc-slow-must-not-run && echo ran || echo absent')" absent \
+	"the refused command did not run"
+
 # where the boot time goes (for the report; not asserted)
 qssh 'systemd-analyze; systemd-analyze blame | head -n 12' || true
 
