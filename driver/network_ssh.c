@@ -98,6 +98,9 @@ int qc_driver_ssh_argv(const struct qc_ssh_target *t, char ***ret, struct qc_err
 	qc_strv_push(&a, "CheckHostIP=no");
 	qc_strv_push(&a, "-o");
 	qc_strv_push(&a, "UpdateHostKeys=no");
+	/* the file is the VM's own: a key learned on first use stays readable */
+	qc_strv_push(&a, "-o");
+	qc_strv_push(&a, "HashKnownHosts=no");
 	qc_strv_push(&a, "-o");
 	qc_strv_push(&a, "LogLevel=ERROR");
 	if (t->identity) {

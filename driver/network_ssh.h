@@ -29,8 +29,9 @@ struct qc_ssh_target {
  * ssh (a user "-oProxyCommand=...", a host "-J..."), and the file names
  * hold nothing ssh expands or splits in them (% tokens, ${VAR}, ~, blanks,
  * quotes, '#').  The host key is checked against known_hosts only: the
- * system-wide file is not read, and ssh neither records the address nor
- * adds keys the server offers later.
+ * system-wide file is not read, ssh neither records the address nor adds
+ * keys the server offers later, and a key learned on first use is written
+ * in clear (HashKnownHosts=no).
  */
 int qc_driver_ssh_argv(const struct qc_ssh_target *t, char ***ret, struct qc_error *err);
 

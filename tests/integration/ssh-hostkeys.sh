@@ -85,7 +85,7 @@ ok "the rebuilt seed carries the same host key"
 # ---- qemuctl ssh requires that key ----------------------------------------------
 port=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["ports"][0])' "$vm/network.json")
 fake_ssh h1 -- uname -a
-assert_match "$args" "^-l qemuctl -p $port -o StrictHostKeyChecking=yes -o UserKnownHostsFile=$vm/known_hosts -o GlobalKnownHostsFile=/dev/null -o HostKeyAlias=qemuctl-h1 -o CheckHostIP=no -o UpdateHostKeys=no -o LogLevel=ERROR -i $ROOT/ssh/id_ed25519 -o IdentitiesOnly=yes -- 127\.0\.0\.1 uname -a \$" "qemuctl ssh: known key required, values after --"
+assert_match "$args" "^-l qemuctl -p $port -o StrictHostKeyChecking=yes -o UserKnownHostsFile=$vm/known_hosts -o GlobalKnownHostsFile=/dev/null -o HostKeyAlias=qemuctl-h1 -o CheckHostIP=no -o UpdateHostKeys=no -o HashKnownHosts=no -o LogLevel=ERROR -i $ROOT/ssh/id_ed25519 -o IdentitiesOnly=yes -- 127\.0\.0\.1 uname -a \$" "qemuctl ssh: known key required, values after --"
 assert_eq "$(cat "$SCRATCH/ssh.err")" "" "no warning for a key known in advance"
 
 # ---- a crafted user name in the definition runs nothing -------------------------

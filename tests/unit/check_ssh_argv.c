@@ -38,12 +38,13 @@ START_TEST(argv_exact)
 
 	ck_assert_qc_ok(qc_driver_ssh_argv(&t, &v, &err), &err);
 	line = qc_strv_join(v, " ");
-	ck_assert_str_eq(line, "ssh -l qemuctl -p 40022 -o StrictHostKeyChecking=yes "
-			       "-o UserKnownHostsFile=/var/lib/qemuctl/vms/web1/known_hosts "
-			       "-o GlobalKnownHostsFile=/dev/null -o HostKeyAlias=qemuctl-web1 "
-			       "-o CheckHostIP=no -o UpdateHostKeys=no -o LogLevel=ERROR "
-			       "-i /var/lib/qemuctl/ssh/id_ed25519 -o IdentitiesOnly=yes "
-			       "-- 127.0.0.1 uname -a");
+	ck_assert_str_eq(line,
+		"ssh -l qemuctl -p 40022 -o StrictHostKeyChecking=yes "
+		"-o UserKnownHostsFile=/var/lib/qemuctl/vms/web1/known_hosts "
+		"-o GlobalKnownHostsFile=/dev/null -o HostKeyAlias=qemuctl-web1 "
+		"-o CheckHostIP=no -o UpdateHostKeys=no -o HashKnownHosts=no -o LogLevel=ERROR "
+		"-i /var/lib/qemuctl/ssh/id_ed25519 -o IdentitiesOnly=yes "
+		"-- 127.0.0.1 uname -a");
 	/* first use, no key file, no command, IPv6 */
 	t.pinned = false;
 	t.identity = NULL;
@@ -59,7 +60,8 @@ START_TEST(argv_exact)
 		"ssh -l qemuctl -p 22 -o StrictHostKeyChecking=accept-new "
 		"-o UserKnownHostsFile=/r/vms/web1/known_hosts.tofu "
 		"-o GlobalKnownHostsFile=/dev/null -o HostKeyAlias=qemuctl-web1 "
-		"-o CheckHostIP=no -o UpdateHostKeys=no -o LogLevel=ERROR -- fd00::5");
+		"-o CheckHostIP=no -o UpdateHostKeys=no -o HashKnownHosts=no -o LogLevel=ERROR "
+		"-- fd00::5");
 }
 END_TEST
 
@@ -189,6 +191,7 @@ START_TEST(argv_as_ssh_reads_it)
 	has_line(cfg, "hostkeyalias qemuctl-web1");
 	has_line(cfg, "checkhostip no");
 	has_line(cfg, "updatehostkeys false");
+	has_line(cfg, "hashknownhosts no");
 	has_line(cfg, "identitiesonly yes");
 	ck_assert_ptr_null(strstr(cfg, "proxycommand"));
 	free(TAKE_PTR(cfg));
