@@ -103,11 +103,14 @@ if qc define "$SCRATCH/evil.xml" >/dev/null 2>"$SCRATCH/define.err"; then
 	rm -f "$SCRATCH/ssh.args"
 	expect_fail 1 "user name '-oProxyCommand=touch" env PATH="$SCRATCH/bin:$PATH" "$QC" --root "$ROOT" ssh h1 -- true
 	assert_no_file "$SCRATCH/ssh.args"
+	# the real ssh too (given 'user@host', it would run the ProxyCommand)
+	expect_fail 1 "user name '-oProxyCommand=touch" timeout 30 "$QC" --root "$ROOT" ssh h1 -- true
 	qc destroy h1 >/dev/null
 else
 	assert_match "$(cat "$SCRATCH/define.err")" "user" "define refuses the crafted user name"
 fi
-assert_no_file "$SCRATCH/pwned"
+[ -z "$(find "$SCRATCH" -name 'pwned*')" ] || fail "the crafted user name ran a command: $(find "$SCRATCH" -name 'pwned*')"
+ok "the crafted user name ran nothing"
 
 # ---- no seed: learned on first use ----------------------------------------------
 vm_create n1 --no-seed
