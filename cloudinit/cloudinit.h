@@ -161,6 +161,17 @@ struct qc_seed_share {
 	bool readonly;
 };
 
+/*
+ * A host key pair for the guest's sshd, through cloud-init's ssh_keys (with
+ * ssh_deletekeys, so the image's own host keys go, and ssh_genkeytypes
+ * naming only these types).
+ */
+struct qc_seed_host_key {
+	const char *type; /* "ed25519", "ecdsa" or "rsa" */
+	const char *private_key; /* OpenSSH format: "-----BEGIN OPENSSH PRIVATE KEY-----\n..." */
+	const char *public_key; /* one line: "ssh-ed25519 AAAA... comment" */
+};
+
 struct qc_seed_config {
 	const char *instance_id; /* required */
 	const char *hostname; /* NULL: none (cloud-init keeps the image's) */
@@ -170,6 +181,8 @@ struct qc_seed_config {
 	size_t n_shares;
 	const struct qc_seed_nic *nics;
 	size_t n_nics;
+	const struct qc_seed_host_key *host_keys; /* user-data only; may be NULL */
+	size_t n_host_keys;
 };
 
 /* "instance-id: ...\nlocal-hostname: ...\n" */
@@ -202,6 +215,26 @@ int qc_cloudinit_check_meta_data(
  */
 int qc_cloudinit_parse_ssh_keys(
 	const char *what, const char *text, size_t len, struct qc_strv *keys, struct qc_error *err);
+/* User names: 1..32 bytes of [a-z0-9_-], starting with a letter or '_'. */
+int qc_cloudinit_validate_user(const char *user, struct qc_error *err);
+/*
+ * A host key pair as qc_cloudinit_user_data takes it: a known type, a
+ * private key that is one OpenSSH PEM block of base64 lines (what
+ * `ssh-keygen` writes), a public key line of that type; what names it.
+ */
+int qc_cloudinit_check_host_key(
+	const char *what, const struct qc_seed_host_key *k, struct qc_error *err);
+/*
+ * Whether a verbatim user-data leaves the host keys given in vendor-data in
+ * place: true for a "#!" script (it runs beside vendor-data's cloud-config)
+ * and for a plain "#cloud-config" document that mentions none of ssh_keys,
+ * vendor_data, merge_how, merge_type and uses no YAML escapes (backslash
+ * x, u, U) that could spell them; false for every other kind (#include,
+ * multipart, boothooks, templates), which may bring keys of their own.
+ * Conservative: false only costs a key pinned on first use instead of one
+ * known in advance.
+ */
+bool qc_cloudinit_user_data_keeps_host_keys(const char *text, size_t len);
 /* Instance ids: 1..128 bytes of printable ASCII without blanks. */
 int qc_cloudinit_validate_instance_id(const char *id, struct qc_error *err);
 

@@ -31,7 +31,7 @@ int qc_cloudinit_validate_instance_id(const char *id, struct qc_error *err)
 	return 0;
 }
 
-static int validate_user(const char *u, struct qc_error *err)
+int qc_cloudinit_validate_user(const char *u, struct qc_error *err)
 {
 	size_t l = strlen(u);
 
@@ -137,6 +137,109 @@ static void key_list(struct qc_buf *b, const char *indent, const char *const *ke
 	}
 }
 
+static const char *const host_key_types[][2] = {
+	{"ed25519", "ssh-ed25519 "},
+	{"ecdsa", "ecdsa-sha2-nistp"},
+	{"rsa", "ssh-rsa "},
+};
+
+#define PRIVATE_BEGIN "-----BEGIN OPENSSH PRIVATE KEY-----\n"
+#define PRIVATE_END "-----END OPENSSH PRIVATE KEY-----\n"
+#define HOST_KEY_MAX (16u << 10)
+
+static bool is_base64(char ch)
+{
+	return isalnum((unsigned char) ch) || ch == '+' || ch == '/' || ch == '=';
+}
+
+int qc_cloudinit_check_host_key(
+	const char *what, const struct qc_seed_host_key *k, struct qc_error *err)
+{
+	const char *prefix = NULL, *p, *end;
+	size_t l;
+
+	for (size_t i = 0; k->type && i < QC_ARRAY_SIZE(host_key_types); i++)
+		if (!strcmp(k->type, host_key_types[i][0]))
+			prefix = host_key_types[i][1];
+	if (!prefix)
+		return qc_error_set(err, QC_ERR_INVALID,
+			"%s: type '%s' is not ed25519, ecdsa or rsa", what, k->type ? k->type : "");
+	/* The private key becomes a YAML block: only base64 lines between the markers. */
+	l = k->private_key ? strlen(k->private_key) : 0;
+	if (l > HOST_KEY_MAX ||
+		!qc_str_has_prefix(k->private_key ? k->private_key : "", PRIVATE_BEGIN) ||
+		l < strlen(PRIVATE_BEGIN) + strlen(PRIVATE_END) ||
+		strcmp(k->private_key + l - strlen(PRIVATE_END), PRIVATE_END))
+		return qc_error_set(err, QC_ERR_INVALID,
+			"%s: the private key is not one OpenSSH private key block "
+			"(as ssh-keygen writes it)",
+			what);
+	p = k->private_key + strlen(PRIVATE_BEGIN);
+	end = k->private_key + l - strlen(PRIVATE_END);
+	while (p < end) {
+		const char *eol = memchr(p, '\n', (size_t) (end - p));
+
+		if (!eol || eol == p)
+			goto bad_private;
+		for (const char *q = p; q < eol; q++)
+			if (!is_base64(*q))
+				goto bad_private;
+		p = eol + 1;
+	}
+	if (p == k->private_key + strlen(PRIVATE_BEGIN))
+		goto bad_private;
+	/* The public key: "<type> <base64>[ <comment>]", one line. */
+	l = k->public_key ? strlen(k->public_key) : 0;
+	if (!l || l > HOST_KEY_MAX || !qc_str_has_prefix(k->public_key, prefix) ||
+		!qc_utf8_valid(k->public_key, l))
+		goto bad_public;
+	for (size_t i = 0; i < l; i++)
+		if ((unsigned char) k->public_key[i] < 0x20 || k->public_key[i] == 0x7f)
+			goto bad_public;
+	p = strchr(k->public_key, ' ');
+	if (!p || !is_base64(p[1]))
+		goto bad_public;
+	for (p++; *p && *p != ' '; p++)
+		if (!is_base64(*p))
+			goto bad_public;
+	return 0;
+bad_private:
+	return qc_error_set(err, QC_ERR_INVALID,
+		"%s: the private key holds something other than base64 lines", what);
+bad_public:
+	return qc_error_set(err, QC_ERR_INVALID,
+		"%s: the public key is not one '%s<base64> [comment]' line", what, prefix);
+}
+
+/*
+ * cloud-init's cc_ssh (per instance): ssh_deletekeys removes the image's
+ * /etc/ssh/ssh_host_*key*, ssh_keys writes these, and with ssh_keys given it
+ * generates none; ssh_genkeytypes names the same types in case a later
+ * module or another config source asks for generation.
+ */
+static void host_keys(struct qc_buf *b, const struct qc_seed_host_key *k, size_t n)
+{
+	qc_buf_puts(b, "ssh_deletekeys: true\nssh_genkeytypes: [");
+	for (size_t i = 0; i < n; i++)
+		qc_buf_printf(b, "%s%s", i ? ", " : "", k[i].type);
+	qc_buf_puts(b, "]\nssh_keys:\n");
+	for (size_t i = 0; i < n; i++) {
+		const char *p = k[i].private_key;
+
+		/* checked: base64 lines between the markers, each ending in '\n' */
+		qc_buf_printf(b, "  %s_private: |\n", k[i].type);
+		while (*p) {
+			const char *eol = strchr(p, '\n');
+
+			qc_buf_printf(b, "    %.*s\n", (int) (eol - p), p);
+			p = eol + 1;
+		}
+		qc_buf_printf(b, "  %s_public: ", k[i].type);
+		qc_cloudinit_yaml_quoted(b, k[i].public_key);
+		qc_buf_putc(b, '\n');
+	}
+}
+
 int qc_cloudinit_user_data(const struct qc_seed_config *c, char **ret, struct qc_error *err)
 {
 	cleanup_buf struct qc_buf b = {0};
@@ -146,8 +249,14 @@ int qc_cloudinit_user_data(const struct qc_seed_config *c, char **ret, struct qc
 
 	if (c->hostname && (r = qc_validate_hostname(c->hostname, err)) < 0)
 		return r;
-	if ((r = validate_user(user, err)) < 0)
+	if ((r = qc_cloudinit_validate_user(user, err)) < 0)
 		return r;
+	for (size_t i = 0; i < c->n_host_keys; i++) {
+		cleanup_free char *what = qc_xasprintf("host key %zu", i + 1);
+
+		if ((r = qc_cloudinit_check_host_key(what, &c->host_keys[i], err)) < 0)
+			return r;
+	}
 	for (size_t i = 0; keys && c->ssh_keys[i]; i++)
 		if (!qc_utf8_valid(c->ssh_keys[i], strlen(c->ssh_keys[i])) ||
 			strchr(c->ssh_keys[i], '\n'))
@@ -175,6 +284,8 @@ int qc_cloudinit_user_data(const struct qc_seed_config *c, char **ret, struct qc
 		qc_buf_puts(&b, "ssh_authorized_keys:\n");
 		key_list(&b, "  ", c->ssh_keys);
 	}
+	if (c->n_host_keys)
+		host_keys(&b, c->host_keys, c->n_host_keys);
 	if (c->n_shares) {
 		qc_buf_puts(&b, "mounts:\n");
 		for (size_t i = 0; i < c->n_shares; i++) {
@@ -297,6 +408,24 @@ int qc_cloudinit_check_user_data(
 		"be '#cloud-config', '#!<interpreter>', '#include', '#cloud-boothook', "
 		"'## template: jinja' or 'Content-Type: multipart/...'",
 		what, ex);
+}
+
+bool qc_cloudinit_user_data_keeps_host_keys(const char *text, size_t len)
+{
+	static const char *const overrides[] = {
+		"ssh_keys", "vendor_data", "merge_how", "merge_type", "\\x", "\\u", "\\U"};
+
+	/* a script runs beside vendor-data's cloud-config; it cannot replace it */
+	if (len >= 2 && !memcmp(text, "#!", 2))
+		return true;
+	/* "#cloud-config" exactly: "#cloud-config-archive" is a list of parts */
+	if (!(len >= 14 && !memcmp(text, "#cloud-config", 13) &&
+		    (text[13] == '\n' || text[13] == '\r' || text[13] == ' ')))
+		return false;
+	for (size_t i = 0; i < QC_ARRAY_SIZE(overrides); i++)
+		if (memmem(text, len, overrides[i], strlen(overrides[i])))
+			return false;
+	return true;
 }
 
 int qc_cloudinit_check_network_config(

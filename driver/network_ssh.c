@@ -1,22 +1,123 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
- * `qemuctl ssh NAME`: the ssh command line to a running VM.  The guest's
- * host key is new on every VM (and every re-create at the same address or
- * port), so it is neither checked nor recorded: the connection goes to a
- * loopback port forward or a private bridge qemuctl made, and the key that
- * authenticates is qemuctl's own, which every seed injects.
+ * `qemuctl ssh NAME`: the ssh command line to a running VM.  The key that
+ * authenticates the user is qemuctl's own, which every seed injects.  The
+ * guest's host key is the one its seed gave it (driver/seed_hostkey.c),
+ * listed in the VM's known_hosts and required; a VM whose seed does not
+ * carry it has its key learned on the first connection and required from
+ * then on (known_hosts.tofu).  Both are listed under the alias qemuctl-NAME,
+ * so the address and port, which change between runs, do not matter.
  */
 #include "config.h"
 
+#include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
+#include "cloudinit/cloudinit.h"
 #include "driver/driver.h"
 #include "driver/network.h"
+#include "driver/network_ssh.h"
 #include "driver/seed.h"
+
+/*
+ * A file name ssh takes as it is: it expands %-tokens, ${VAR} and a leading
+ * ~ in IdentityFile and UserKnownHostsFile, and splits -o values on blanks
+ * and quotes.
+ */
+#define SAFE_PATH_HINT                                                                        \
+	"use a path of printable ASCII without blanks, %%, $, ~, quotes, backslashes or '#' " \
+	"(for the state root: --root or $QEMUCTL_ROOT)"
+
+static int check_ssh_path(const char *what, const char *p, bool absolute, struct qc_error *err)
+{
+	if (!p || !*p || (absolute && p[0] != '/'))
+		return qc_error_set(err, QC_ERR_INVALID, "ssh: %s '%s' is not an absolute path",
+			what, p ? p : "");
+	for (const char *c = p; *c; c++) {
+		unsigned char u = (unsigned char) *c;
+
+		if (u <= 0x20 || u >= 0x7f)
+			return qc_error_set(err, QC_ERR_INVALID,
+				"ssh: %s '%s' holds a blank, control or non-ASCII character, which "
+				"ssh's option parser would split or mangle; " SAFE_PATH_HINT,
+				what, p);
+		if (strchr("%$~\"'\\#", u))
+			return qc_error_set(err, QC_ERR_INVALID,
+				"ssh: %s '%s' holds '%c', which ssh would expand or "
+				"split; " SAFE_PATH_HINT,
+				what, p, u);
+	}
+	return 0;
+}
+
+int qc_driver_ssh_argv(const struct qc_ssh_target *t, char ***ret, struct qc_error *err)
+{
+	cleanup_strvec struct qc_strv a = {0};
+	unsigned char bin[16];
+	int r;
+
+	if ((r = qc_cloudinit_validate_user(t->user ? t->user : "", err)) < 0)
+		return qc_error_prefix(err, "ssh");
+	if (!t->host ||
+		(inet_pton(AF_INET, t->host, bin) != 1 && inet_pton(AF_INET6, t->host, bin) != 1))
+		return qc_error_set(err, QC_ERR_INVALID, "ssh: host '%s' is not an IP address",
+			t->host ? t->host : "");
+	if (t->port < 1 || t->port > 65535)
+		return qc_error_set(
+			err, QC_ERR_INVALID, "ssh: port %u is not in 1..65535", t->port);
+	if (!t->alias || !*t->alias ||
+		strspn(t->alias, "abcdefghijklmnopqrstuvwxyz"
+				 "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._-") != strlen(t->alias))
+		return qc_error_set(err, QC_ERR_INVALID,
+			"ssh: host key alias '%s' is not made of [A-Za-z0-9._-]",
+			t->alias ? t->alias : "");
+	if ((r = check_ssh_path("known_hosts file", t->known_hosts, true, err)) < 0 ||
+		(t->identity && (r = check_ssh_path("key file", t->identity, false, err)) < 0))
+		return r;
+
+	qc_strv_push(&a, "ssh");
+	qc_strv_push(&a, "-l");
+	qc_strv_push(&a, t->user);
+	qc_strv_push(&a, "-p");
+	qc_strv_pushf(&a, "%u", t->port);
+	qc_strv_push(&a, "-o");
+	qc_strv_push(
+		&a, t->pinned ? "StrictHostKeyChecking=yes" : "StrictHostKeyChecking=accept-new");
+	qc_strv_push(&a, "-o");
+	qc_strv_pushf(&a, "UserKnownHostsFile=%s", t->known_hosts);
+	qc_strv_push(&a, "-o");
+	qc_strv_push(&a, "GlobalKnownHostsFile=/dev/null");
+	qc_strv_push(&a, "-o");
+	qc_strv_pushf(&a, "HostKeyAlias=%s", t->alias);
+	qc_strv_push(&a, "-o");
+	qc_strv_push(&a, "CheckHostIP=no");
+	qc_strv_push(&a, "-o");
+	qc_strv_push(&a, "UpdateHostKeys=no");
+	/* the file is the VM's own: a key learned on first use stays readable */
+	qc_strv_push(&a, "-o");
+	qc_strv_push(&a, "HashKnownHosts=no");
+	qc_strv_push(&a, "-o");
+	qc_strv_push(&a, "LogLevel=ERROR");
+	if (t->identity) {
+		/* Only this key: many agent keys would exhaust MaxAuthTries first. */
+		qc_strv_push(&a, "-i");
+		qc_strv_push(&a, t->identity);
+		qc_strv_push(&a, "-o");
+		qc_strv_push(&a, "IdentitiesOnly=yes");
+	}
+	/* after "--" ssh parses no option: the host, then the remote command */
+	qc_strv_push(&a, "--");
+	qc_strv_push(&a, t->host);
+	for (size_t i = 0; t->cmd && t->cmd[i]; i++)
+		qc_strv_push(&a, t->cmd[i]);
+	*ret = qc_strv_steal(&a);
+	return 0;
+}
 
 /*
  * qemuctl's own private key, made once by the seed code (driver/seed.c)
@@ -69,10 +170,11 @@ QC_PUBLIC int qc_vm_ssh_argv(qc_ctx *ctx, const char *name, const char *identity
 	const char *const *cmd, char ***ret_argv, struct qc_error *err)
 {
 	cleanup_close int vm_dfd = -1;
-	cleanup_free char *key = NULL, *host = NULL;
+	cleanup_free char *key = NULL, *host = NULL, *dir = NULL, *kh = NULL, *alias = NULL;
 	cleanup_domain struct qc_domain *d = NULL;
-	cleanup_strvec struct qc_strv a = {0};
+	struct qc_ssh_target t = {0};
 	struct qc_live live = {0};
+	struct stat st;
 	cleanup_free unsigned *ports = NULL;
 	size_t n_ports = 0;
 	unsigned port = 0;
@@ -134,29 +236,30 @@ QC_PUBLIC int qc_vm_ssh_argv(qc_ctx *ctx, const char *name, const char *identity
 		key = own_key(ctx);
 	}
 
-	qc_strv_push(&a, "ssh");
-	qc_strv_push(&a, "-p");
-	qc_strv_pushf(&a, "%u", port);
-	qc_strv_push(&a, "-o");
-	qc_strv_push(&a, "StrictHostKeyChecking=no");
-	qc_strv_push(&a, "-o");
-	qc_strv_push(&a, "UserKnownHostsFile=/dev/null");
-	qc_strv_push(&a, "-o");
-	qc_strv_push(&a, "LogLevel=ERROR");
-	if (key) {
-		/* Only this key: many agent keys would exhaust MaxAuthTries first. */
-		qc_strv_push(&a, "-i");
-		qc_strv_push(&a, key);
-		qc_strv_push(&a, "-o");
-		qc_strv_push(&a, "IdentitiesOnly=yes");
-	}
-	qc_strv_pushf(&a, "%s@%s", d->seed.user && *d->seed.user ? d->seed.user : "qemuctl", host);
-	if (cmd && cmd[0]) {
-		qc_strv_push(&a, "--");
-		for (size_t i = 0; cmd[i]; i++)
-			qc_strv_push(&a, cmd[i]);
-	}
-	*ret_argv = qc_strv_steal(&a);
+	/*
+	 * known_hosts is the seed build's: present only while the VM's seed
+	 * carries the host key.  Anything else learns the key on first use.
+	 */
+	dir = qc_driver_vm_dir(ctx, name);
+	t.pinned = fstatat(vm_dfd, QC_SEED_KNOWN_HOSTS, &st, AT_SYMLINK_NOFOLLOW) == 0 &&
+		   S_ISREG(st.st_mode);
+	kh = qc_xasprintf("%s/%s", dir, t.pinned ? QC_SEED_KNOWN_HOSTS : QC_SEED_KNOWN_HOSTS_TOFU);
+	alias = qc_driver_ssh_host_alias(name);
+	t.user = d->seed.user && *d->seed.user ? d->seed.user : "qemuctl";
+	t.host = host;
+	t.port = port;
+	t.identity = key;
+	t.known_hosts = kh;
+	t.alias = alias;
+	t.cmd = cmd;
+	if ((r = qc_driver_ssh_argv(&t, ret_argv, err)) < 0)
+		return qc_error_prefix(err, "VM '%s'", name);
+	if (!t.pinned && (fstatat(vm_dfd, QC_SEED_KNOWN_HOSTS_TOFU, &st, AT_SYMLINK_NOFOLLOW) < 0 ||
+				 st.st_size == 0))
+		qc_warn("VM '%s': qemuctl did not give this guest its ssh host key (its seed does "
+			"not carry one); trusting the key it presents now and requiring it from "
+			"then on (%s)",
+			name, kh);
 	return 0;
 }
 

@@ -376,9 +376,13 @@ QC_PUBLIC void qc_vm_nics_free(struct qc_vm_nic_info *v, size_t n);
  * The ssh command line for `qemuctl ssh NAME [-- CMD...]`: to 127.0.0.1 and
  * the forwarded port of guest port 22 (user-mode), else to the address of
  * the first named-network NIC; as the seed's user; with qemuctl's own key
- * (or identity, when not NULL); host keys neither checked nor recorded.
- * cmd (NULL-terminated, may be NULL) is run remotely.  Refused when the VM
- * is not running or has no reachable address.
+ * (or identity, when not NULL); the host key must be the one the VM's seed
+ * gave it (<vm>/known_hosts), or, when the seed carries none, the one seen
+ * on the first connection (<vm>/known_hosts.tofu; a warning says so while
+ * none is recorded).  cmd (NULL-terminated, may be NULL) is run remotely,
+ * after "--".  Refused when the VM is not running or has no reachable
+ * address, and when the user name, the address or a file name could become
+ * an ssh option or be expanded by ssh.
  */
 QC_PUBLIC int qc_vm_ssh_argv(qc_ctx *ctx, const char *name, const char *identity,
 	const char *const *cmd, char ***ret_argv, struct qc_error *err);

@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
  * NoCloud seeds for VMs and standalone: gathers the content (files the user
- * named, generated documents, qemuctl's own ssh key), hashes it, bumps the
- * domain's seed generation when it changed and writes the ISO atomically.
+ * named, generated documents, qemuctl's own ssh key, the VM's sshd host
+ * key), hashes it, bumps the domain's seed generation when it changed and
+ * writes the ISO atomically, with the VM's known_hosts next to it.
  * The documents and the ISO come from cloudinit/, which stays pure.
  */
 #include "config.h"
@@ -108,6 +109,25 @@ fail:
 	(void) unlinkat(dfd, tmp, 0);
 	(void) unlinkat(dfd, tmp_pub, 0);
 	return qc_error_prefix(err, "qemuctl's ssh key");
+}
+
+/* vm_dfd/known_hosts: the host key's line when the seed carries it, else no file. */
+static int sync_known_hosts(int vm_dfd, const char *vm_name, const char *pub, struct qc_error *err)
+{
+	cleanup_free char *alias = qc_driver_ssh_host_alias(vm_name), *line = NULL, *old = NULL;
+	int r;
+
+	if (!pub) {
+		if (unlinkat(vm_dfd, QC_SEED_KNOWN_HOSTS, 0) < 0 && errno != ENOENT)
+			return qc_error_errno(err, errno, "remove '%s'", QC_SEED_KNOWN_HOSTS);
+		return 0;
+	}
+	if ((r = qc_driver_known_hosts_line(alias, pub, &line, err)) < 0)
+		return r;
+	if (qc_read_file(vm_dfd, QC_SEED_KNOWN_HOSTS, 1u << 16, &old, NULL, NULL) == 0 &&
+		!strcmp(old, line))
+		return 0;
+	return qc_write_atomic(vm_dfd, QC_SEED_KNOWN_HOSTS, line, strlen(line), 0600, err);
 }
 
 /* ------------------------------------------------------------- user keys */
@@ -241,6 +261,7 @@ struct gen_opts {
 	const char *const *keys; /* user's key lines */
 	const char *own_key; /* or NULL */
 	const struct qc_domain *d; /* shares and NICs, or NULL */
+	const struct qc_seed_host_key *host_key; /* the guest's sshd key, or NULL */
 };
 
 static int generate_user_data(const struct gen_opts *g, struct content *c, struct qc_error *err)
@@ -256,6 +277,10 @@ static int generate_user_data(const struct gen_opts *g, struct content *c, struc
 	if (g->own_key)
 		qc_strv_push(&keys, g->own_key);
 	cfg.ssh_keys = (const char *const *) keys.v;
+	if (g->host_key) {
+		cfg.host_keys = g->host_key;
+		cfg.n_host_keys = 1;
+	}
 	if (g->d && g->d->n_shares) {
 		shares = qc_xzalloc(g->d->n_shares * sizeof(*shares));
 		for (size_t i = 0; i < g->d->n_shares; i++) {
@@ -325,42 +350,54 @@ int qc_driver_seed_build(
 	struct qc_domain *d, int vm_dfd, const char *root, bool *ret_changed, struct qc_error *err)
 {
 	struct content c = {0};
-	cleanup_free char *own = NULL, *iid = NULL;
+	cleanup_free char *own = NULL, *iid = NULL, *ud = NULL, *hk_priv = NULL, *hk_pub = NULL;
+	size_t ud_len = 0;
 	unsigned gen;
-	bool changed;
+	bool changed, carry;
 	int r;
 
 	if (ret_changed)
 		*ret_changed = false;
 	if (!d->seed.enabled)
-		return 0;
+		return sync_known_hosts(vm_dfd, d->name, NULL, err);
 	if (d->seed.hostname)
 		c.hostname = qc_xstrdup(d->seed.hostname);
 	else if (qc_validate_hostname(d->name, NULL) == 0)
 		c.hostname = qc_xstrdup(d->name);
 
-	{
+	/* A verbatim user-data first: whether it leaves the host key in place. */
+	r = 0;
+	if (d->seed.user_data)
+		r = read_checked("--user-data", d->seed.user_data, QC_SEED_USER_DATA_MAX,
+			qc_cloudinit_check_user_data, &ud, &ud_len, err);
+	carry = r >= 0 && (!ud || qc_cloudinit_user_data_keeps_host_keys(ud, ud_len));
+	if (r >= 0 && carry)
+		r = qc_driver_seed_host_key(vm_dfd, d->name, &hk_priv, &hk_pub, err);
+	if (r >= 0) {
 		/*
 		 * qemuctl's #cloud-config (hostname, the user with --ssh-key keys and
-		 * qemuctl's own key, growpart) is the user-data; next to a user's
-		 * --user-data it goes in as vendor-data, which cloud-init merges below
-		 * the user's (their keys win), so 'qemuctl ssh' works with both.
+		 * qemuctl's own key, the host key, growpart) is the user-data; next
+		 * to a user's --user-data it goes in as vendor-data, which
+		 * cloud-init merges below the user's (their keys win), so 'qemuctl
+		 * ssh' works with both.
 		 */
+		struct qc_seed_host_key hk = {QC_SEED_HOST_KEY_TYPE, hk_priv, hk_pub};
 		struct gen_opts g = {.hostname = c.hostname,
 			.user = d->seed.user,
 			.keys = (const char *const *) d->seed.ssh_keys,
-			.d = d};
+			.d = d,
+			.host_key = hk_pub ? &hk : NULL};
 
 		r = root ? qc_driver_seed_own_pubkey(root, &own, err) : 0;
 		g.own_key = own;
 		if (r >= 0)
 			r = generate_user_data(&g, &c, err);
 	}
-	if (r >= 0 && d->seed.user_data) {
+	if (r >= 0 && ud) {
 		c.vendor_data = TAKE_PTR(c.user_data);
 		c.vd_len = c.ud_len;
-		r = read_checked("--user-data", d->seed.user_data, QC_SEED_USER_DATA_MAX,
-			qc_cloudinit_check_user_data, &c.user_data, &c.ud_len, err);
+		c.user_data = TAKE_PTR(ud);
+		c.ud_len = ud_len;
 	}
 	if (r >= 0) {
 		if (d->seed.network_config)
@@ -377,6 +414,11 @@ int qc_driver_seed_build(
 		return r;
 	}
 	content_hash(&c);
+	/* before the ISO: a seed with the key is never there without its known_hosts */
+	if ((r = sync_known_hosts(vm_dfd, d->name, hk_pub, err)) < 0) {
+		content_clear(&c);
+		return qc_error_prefix(err, "ssh host key");
+	}
 
 	changed = !d->seed.content_hash || strcmp(d->seed.content_hash, c.hash) != 0;
 	if (!changed && faccessat(vm_dfd, "seed.iso", F_OK, 0) == 0) {

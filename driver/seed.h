@@ -35,6 +35,45 @@
 int qc_driver_seed_own_pubkey(const char *root, char **ret, struct qc_error *err);
 
 /*
+ * The guest's own sshd host key, in the VM's directory: made once per VM
+ * with ssh-keygen -t ed25519 (private half 0600) and kept, so a rebuilt
+ * seed carries the same key; the seed hands it to cloud-init (ssh_keys).
+ */
+#define QC_SEED_HOST_KEY "ssh_host_ed25519_key"
+#define QC_SEED_HOST_KEY_TYPE "ed25519"
+/*
+ * <vm>/known_hosts: written by the seed build, from the .pub, whenever the
+ * seed carries the host key; `qemuctl ssh` then accepts only that key.
+ * <vm>/known_hosts.tofu: for a VM whose seed does not carry it (no seed,
+ * or a --user-data that may bring its own keys), filled by ssh itself on
+ * the first connection (StrictHostKeyChecking=accept-new).  Both list the
+ * key under the alias qc_driver_ssh_host_alias() gives (ssh's HostKeyAlias),
+ * so the address and the forwarded port, which change between runs, do not
+ * matter.
+ */
+#define QC_SEED_KNOWN_HOSTS "known_hosts"
+#define QC_SEED_KNOWN_HOSTS_TOFU "known_hosts.tofu"
+
+/* "qemuctl-<vm name>": the name the VM's host key is listed under. */
+char *qc_driver_ssh_host_alias(const char *vm_name);
+/*
+ * The known_hosts line "<alias> <type> <base64>\n" for a public key line
+ * ("<type> <base64> [comment]"; the comment is dropped).  Refused: an alias
+ * or key with characters known_hosts would read as separators, patterns or
+ * markers.
+ */
+int qc_driver_known_hosts_line(
+	const char *alias, const char *pubkey, char **ret, struct qc_error *err);
+/*
+ * The VM's host key pair from vm_dfd (made there when missing; vm_name is
+ * the key's comment): *ret_private (the OpenSSH private key text) and
+ * *ret_public (one line, no newline).  The private key must be a regular
+ * file of the caller's with no group or other access.
+ */
+int qc_driver_seed_host_key(int vm_dfd, const char *vm_name, char **ret_private, char **ret_public,
+	struct qc_error *err);
+
+/*
  * Key lines from --ssh-key files (each must be readable and hold at least
  * one public key).  With no files (files NULL or empty) and use_default,
  * the invoking user's ~/.ssh/id_*.pub, in name order, when present ($HOME;
@@ -53,7 +92,13 @@ int qc_driver_seed_read_keys(
  *   user-data       d->seed.user_data verbatim (checked), else #cloud-config
  *                   with the hostname, d->seed.user (default "qemuctl") with
  *                   sudo NOPASSWD, d->seed.ssh_keys plus qemuctl's own key
- *                   (when root is not NULL), 9p mounts of d->shares
+ *                   (when root is not NULL), the VM's sshd host key
+ *                   (qc_driver_seed_host_key), 9p mounts of d->shares
+ *   vendor-data     with a verbatim user-data: that #cloud-config; its host
+ *                   key only when qc_cloudinit_user_data_keeps_host_keys()
+ *                   says the user-data leaves it in place
+ * and vm_dfd/known_hosts lists the host key when the seed carries it and
+ * is removed when it does not (see QC_SEED_KNOWN_HOSTS).
  *   network-config  d->seed.network_config verbatim (checked), else v2 from
  *                   the NICs that have an ip (gateway: the subnet's first
  *                   host address, as net/'s IPAM assigns it); none when no
@@ -63,9 +108,9 @@ int qc_driver_seed_read_keys(
  * and content_hash replaced, so cloud-init sees a new instance and applies
  * the seed again.  *ret_changed (may be NULL) says whether d changed and
  * seed.iso was rewritten; the caller saves domain.xml then.  A disabled
- * seed (d->seed.enabled false) does nothing.  On failure d and seed.iso
- * are unchanged; the message names the file or option at fault, not the
- * VM (callers prefix "VM 'NAME': seed").
+ * seed (d->seed.enabled false) only removes known_hosts.  On failure d and
+ * seed.iso are unchanged; the message names the file or option at fault,
+ * not the VM (callers prefix "VM 'NAME': seed").
  */
 int qc_driver_seed_build(
 	struct qc_domain *d, int vm_dfd, const char *root, bool *ret_changed, struct qc_error *err);

@@ -1,6 +1,6 @@
 # driver/seed.mk: NoCloud seed glue (driver/seed.c) and its tests
 noinst_HEADERS += driver/seed.h
-libqcdriver_a_SOURCES += driver/seed.h driver/seed.c
+libqcdriver_a_SOURCES += driver/seed.h driver/seed.c driver/seed_hostkey.c
 
 check_PROGRAMS += tests/unit/check_seed_driver
 TESTS += tests/unit/check_seed_driver

@@ -185,7 +185,7 @@ mkdir -p "$SCRATCH/bin"
 printf '#!/bin/sh\nprintf "%%s\\n" "$@" >"%s/ssh.args"\n' "$SCRATCH" >"$SCRATCH/bin/ssh"
 chmod +x "$SCRATCH/bin/ssh"
 PATH="$SCRATCH/bin:$PATH" qc ssh p1 -- true
-assert_match "$(tr '\n' ' ' <"$SCRATCH/ssh.args")" "^-p $pp .*@127\.0\.0\.1 -- true \$" "ssh goes to the hot-plugged NIC's port $pp"
+assert_match "$(tr '\n' ' ' <"$SCRATCH/ssh.args")" "^-l [a-z_][a-z0-9_-]* -p $pp .* -- 127\.0\.0\.1 true \$" "ssh goes to the hot-plugged NIC's port $pp"
 qc destroy p1
 # the monitor's own last write (exit) kept the port the hot-plug recorded
 assert_eq "$(python3 -c 'import json,sys; print(*json.load(open(sys.argv[1]))["ports"])' "$ROOT/vms/p1/state.json")" "$pp" "state.json after the exit still has the hot-plugged port"

@@ -9,6 +9,14 @@
 #   - `qemuctl ssh NAME -- ...` with qemuctl's own key, no setup: hostname,
 #     the written file, passwordless sudo, cloud-init finished without errors,
 #     the root file system grown to the disk
+#   - the guest's sshd presents the host key qemuctl made for the VM and
+#     handed over in the seed's vendor-data (ssh-keyscan, fingerprints), and
+#     no other key; qemuctl ssh requires it (StrictHostKeyChecking=yes): with
+#     another key in the VM's known_hosts it fails with a host key error and
+#     the command does not run
+#   - a second VM whose --user-data sets its own ssh_keys: qemuctl ssh learns
+#     the key on the first connection (a warning), requires it afterwards,
+#     and refuses the guest once another key is recorded
 #   - plain `ssh -i <test key>` to the forwarded port as the image's default
 #     user (debian) and as qemuctl's user
 #   - `qemuctl wait` / info ready when this qemuctl has them
@@ -106,6 +114,40 @@ out=$(qrun 'sudo -n cat /run/cloud-init/result.json; sudo -n cloud-init status -
 assert_match "$(printf '%s' "$out" | tr -d ' \n')" '"errors":\[\]' "cloud-init result.json: no errors"
 assert_match "$out" 'status: done' "cloud-init status: done"
 assert_match "$out" 'NoCloud' "the datasource is NoCloud"
+
+# the host key: the one qemuctl made for the VM, handed over in vendor-data
+# next to the --user-data, and only that one
+vm_pub="$vm/ssh_host_ed25519_key.pub"
+assert_file "$vm/known_hosts"
+info=$(qc info "$name")
+port=$(printf '%s\n' "$info" | sed -n 's/.*127\.0\.0\.1:\([0-9][0-9]*\)->22\b.*/\1/p' | head -n 1)
+[ -n "$port" ] || fail "no forwarded ssh port in 'qemuctl info $name': $info"
+# (a few tries: under TCG on a busy host one scan can time out)
+for try in 1 2 3 4 5; do
+	scan=$(ssh-keyscan -T 60 -t ed25519 -p "$port" 127.0.0.1 2>>"$SCRATCH/keyscan.err" | grep -v '^#') && break
+	sleep 5
+done
+[ -n "$scan" ] || fail "ssh-keyscan 127.0.0.1:$port: no key after $try tries: $(tail -n 5 "$SCRATCH/keyscan.err")"
+assert_eq "$(printf '%s\n' "$scan" | cut -d' ' -f2,3)" "$(cut -d' ' -f1,2 "$vm_pub")" \
+	"the guest's sshd presents the key in $vm_pub (ssh-keyscan)"
+assert_eq "$(printf '%s\n' "$scan" | ssh-keygen -lf - | cut -d' ' -f2)" \
+	"$(ssh-keygen -lf "$vm_pub" | cut -d' ' -f2)" "host key fingerprints match"
+out=$(qrun 'ls /etc/ssh/ | grep "^ssh_host_" | tr "\n" " "')
+assert_eq "$out" "ssh_host_ed25519_key ssh_host_ed25519_key.pub " "the image's own host keys are gone"
+# another key in known_hosts: qemuctl ssh refuses the guest and runs nothing
+cp "$vm/known_hosts" "$SCRATCH/known_hosts.good"
+ssh-keygen -q -t ed25519 -N '' -C other -f "$SCRATCH/otherkey"
+printf 'qemuctl-%s %s\n' "$name" "$(cut -d' ' -f1,2 "$SCRATCH/otherkey.pub")" >"$vm/known_hosts"
+rc=0
+qc ssh "$name" -- touch /tmp/qc-slow-must-not-run </dev/null >/dev/null 2>"$SCRATCH/mismatch.err" || rc=$?
+cp "$SCRATCH/known_hosts.good" "$vm/known_hosts"
+[ "$rc" -ne 0 ] || fail "qemuctl ssh accepted a host key that known_hosts does not list"
+grep -q 'Host key verification failed' "$SCRATCH/mismatch.err" ||
+	fail "qemuctl ssh with a wrong known_hosts: no host key error: $(cat "$SCRATCH/mismatch.err")"
+ok "another key in known_hosts: qemuctl ssh fails (exit $rc): $(grep -m1 -E 'IDENTIFICATION|verification' "$SCRATCH/mismatch.err")"
+assert_eq "$(qrun 'test -e /tmp/qc-slow-must-not-run && echo ran || echo absent')" absent \
+	"the refused command did not run"
+
 # where the boot time goes (for the report; not asserted)
 qssh 'systemd-analyze; systemd-analyze blame | head -n 12' || true
 
@@ -131,4 +173,39 @@ assert_match "$info" 'Last exit: +poweroff: guest-shutdown' "stopped by the gues
 ok "graceful stop in $((SECONDS - t0)) s"
 qc delete "$name" >/dev/null
 assert_no_file "$vm"
+
+# a user-data with host keys of its own: learned on first use, then required
+name2=deb2
+vm2="$ROOT/vms/$name2"
+ssh-keygen -q -t ed25519 -N '' -C own-host-key -f "$SCRATCH/ownhost"
+{
+	printf '#cloud-config\nssh_keys:\n  ed25519_private: |\n'
+	sed 's/^/    /' "$SCRATCH/ownhost"
+	printf '  ed25519_public: %s\n' "$(cat "$SCRATCH/ownhost.pub")"
+} >"$SCRATCH/own-keys.yaml"
+qc create "$name2" --accel "$accel" --memory 1G --disk-image "$GUEST_ROOT" \
+	--kernel "$GUEST_KERNEL" --initrd "$GUEST_INITRD" --append "$GUEST_APPEND" \
+	--user-data "$SCRATCH/own-keys.yaml" >/dev/null
+assert_no_file "$vm2/known_hosts"
+t_boot=$SECONDS
+qc start "$name2"
+wait_for_text "$vm2/console.log" 'Cloud-init v\. .* finished at' "$boot_timeout"
+ok "$name2 booted in $((SECONDS - t_boot)) s"
+first() { qc ssh "$name2" -- true </dev/null 2>>"$SCRATCH/first.err"; }
+wait_until 120 first
+assert_match "$(cat "$SCRATCH/first.err")" "warning: VM '$name2': qemuctl did not give this guest its ssh host key" \
+	"first use: a warning"
+assert_eq "$(cat "$vm2/known_hosts.tofu")" "qemuctl-$name2 $(cut -d' ' -f1,2 "$SCRATCH/ownhost.pub")" \
+	"first use: the key the user-data set, recorded in clear under qemuctl-$name2"
+out=$(qc ssh "$name2" -- echo again </dev/null 2>"$SCRATCH/second.err") || fail "second qemuctl ssh $name2 failed: $(cat "$SCRATCH/second.err")"
+assert_eq "$out" again "second connection with the recorded key"
+assert_eq "$(cat "$SCRATCH/second.err")" "" "no warning once the key is recorded"
+printf 'qemuctl-%s %s\n' "$name2" "$(cut -d' ' -f1,2 "$SCRATCH/otherkey.pub")" >"$vm2/known_hosts.tofu"
+rc=0
+qc ssh "$name2" -- true </dev/null >/dev/null 2>"$SCRATCH/changed.err" || rc=$?
+[ "$rc" -ne 0 ] && grep -q 'Host key verification failed' "$SCRATCH/changed.err" ||
+	fail "qemuctl ssh accepted a changed key after first use (exit $rc): $(cat "$SCRATCH/changed.err")"
+ok "a changed key after first use is refused (exit $rc)"
+qc destroy "$name2" >/dev/null
+qc delete "$name2" >/dev/null
 log "timings: boot-to-runcmd ${t_ready} s, total $((SECONDS - t_start)) s (accel $accel)"

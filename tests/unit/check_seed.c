@@ -4,7 +4,8 @@
  * PyYAML, the parser cloud-init itself uses), meta-data, the #cloud-config
  * document, the network-config v2 shape the test guest parses, the
  * acceptance table for verbatim user-data, and the checks on verbatim
- * network-config and ssh key files.
+ * network-config and ssh key files; sshd host keys in the #cloud-config
+ * and which verbatim user-data leave them in place.
  */
 #include "config.h"
 
@@ -14,6 +15,7 @@
 
 #include "cloudinit/cloudinit.h"
 #include "tests/unit/check_main.h"
+#include "tests/unit/unit.h"
 
 static char *scalar(const char *s)
 {
@@ -429,6 +431,138 @@ START_TEST(ssh_keys)
 }
 END_TEST
 
+/* A real pair from `ssh-keygen -t ed25519 -N '' -C web1`, for tests only. */
+static const char test_private[] =
+	"-----BEGIN OPENSSH PRIVATE KEY-----\n"
+	"b3BlbnNzaC1rZXktdjEAAAAABG5vbmUAAAAEbm9uZQAAAAAAAAABAAAAMwAAAAtzc2gtZW\n"
+	"QyNTUxOQAAACBa9zaK+FhFIxXUOAbE9j+3mi8MHom/t1UaHmWhan2SugAAAIi2JNZdtiTW\n"
+	"XQAAAAtzc2gtZWQyNTUxOQAAACBa9zaK+FhFIxXUOAbE9j+3mi8MHom/t1UaHmWhan2Sug\n"
+	"AAAECQdHMt+UiF8/yqia37kiZGY6jDOOuNcE5bVbA1k9rDd1r3Nor4WEUjFdQ4BsT2P7ea\n"
+	"Lwweib+3VRoeZaFqfZK6AAAABHdlYjEB\n"
+	"-----END OPENSSH PRIVATE KEY-----\n";
+static const char test_public[] =
+	"ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIFr3Nor4WEUjFdQ4BsT2P7eaLwweib+3VRoeZaFqfZK6 web1";
+
+START_TEST(user_data_host_keys)
+{
+	struct qc_seed_host_key hk = {"ed25519", test_private, test_public};
+	struct qc_seed_config c = {.instance_id = "iid-x", .host_keys = &hk, .n_host_keys = 1};
+	struct qc_error err = {0};
+	cleanup_free char *ud = NULL;
+	const char *s;
+
+	ck_assert_qc_ok(qc_cloudinit_user_data(&c, &ud, &err), &err);
+	ck_assert_ptr_nonnull(strstr(ud,
+		"ssh_keys:\n  ed25519_private: |\n"
+		"    -----BEGIN OPENSSH PRIVATE KEY-----\n"
+		"    b3BlbnNzaC1rZXktdjEAAAAABG5vbmUAAAAEbm9uZQAAAAAAAAABAAAAMwAAAAtzc2gtZW\n"));
+	/* cloud-init's parser gives back the key files byte for byte */
+	cleanup_json qc_json *j = pyyaml(ud);
+
+	ck_assert_int_eq(qc_json_get_string(j, "ssh_keys/ed25519_private", &s, &err), 0);
+	ck_assert_str_eq(s, test_private);
+	ck_assert_int_eq(qc_json_get_string(j, "ssh_keys/ed25519_public", &s, &err), 0);
+	ck_assert_str_eq(s, test_public);
+	bool del = false;
+
+	ck_assert(qc_json_as_bool(qc_json_get(j, "ssh_deletekeys"), &del) && del);
+	ck_assert_uint_eq(qc_json_len(qc_json_get(j, "ssh_genkeytypes")), 1);
+	ck_assert_str_eq(
+		qc_json_string(qc_json_at(qc_json_get(j, "ssh_genkeytypes"), 0)), "ed25519");
+	/* no host keys: none of it */
+	c.n_host_keys = 0;
+	free(ud);
+	ud = NULL;
+	ck_assert_qc_ok(qc_cloudinit_user_data(&c, &ud, &err), &err);
+	ck_assert_ptr_null(strstr(ud, "ssh_keys"));
+	ck_assert_ptr_null(strstr(ud, "ssh_deletekeys"));
+}
+END_TEST
+
+/* Key texts that would break out of the YAML block or the quoted line are refused. */
+START_TEST(user_data_host_keys_hostile)
+{
+	static const struct {
+		const char *type, *priv, *pub, *msg;
+	} bad[] = {
+		{"dsa", NULL, NULL, "host key 1: type 'dsa' is not ed25519, ecdsa or rsa"},
+		{"ed25519: x\nevil", NULL, NULL, "is not ed25519, ecdsa or rsa"},
+		{"ed25519",
+			"-----BEGIN OPENSSH PRIVATE KEY-----\nb3Bl\nruncmd: [reboot]\n"
+			"-----END OPENSSH PRIVATE KEY-----\n",
+			NULL, "the private key holds something other than base64 lines"},
+		{"ed25519",
+			"-----BEGIN OPENSSH PRIVATE KEY-----\nb3Bl\n\n"
+			"-----END OPENSSH PRIVATE KEY-----\n",
+			NULL, "the private key holds something other than base64 lines"},
+		{"ed25519",
+			"-----BEGIN OPENSSH PRIVATE KEY-----\n"
+			"-----END OPENSSH PRIVATE KEY-----\n",
+			NULL, "the private key holds something other than base64 lines"},
+		{"ed25519",
+			"-----BEGIN OPENSSH PRIVATE KEY-----\nb3Bl\n"
+			"-----END OPENSSH PRIVATE KEY-----",
+			NULL, "is not one OpenSSH private key block"},
+		{"ed25519",
+			"-----BEGIN RSA PRIVATE KEY-----\nb3Bl\n"
+			"-----END RSA PRIVATE KEY-----\n",
+			NULL, "is not one OpenSSH private key block"},
+		{"ed25519", "", NULL, "is not one OpenSSH private key block"},
+		{"ed25519", test_private, "ssh-rsa AAAA x",
+			"the public key is not one 'ssh-ed25519 <base64> [comment]' line"},
+		{"ed25519", test_private, "ssh-ed25519 AAAA x\nruncmd: [reboot]", "the public key"},
+		{"ed25519", test_private, "ssh-ed25519 AA\"AA x", "the public key"},
+		{"ed25519", test_private, "ssh-ed25519  x", "the public key"},
+		{"ed25519", test_private, "ssh-ed25519 \xff", "the public key"},
+		{"ed25519", test_private, "", "the public key"},
+	};
+	struct qc_error err = {0};
+
+	for (size_t i = 0; i < QC_ARRAY_SIZE(bad); i++) {
+		struct qc_seed_host_key hk = {bad[i].type, bad[i].priv ? bad[i].priv : test_private,
+			bad[i].pub ? bad[i].pub : test_public};
+		struct qc_seed_config c = {
+			.instance_id = "iid-x", .host_keys = &hk, .n_host_keys = 1};
+		char *ud = NULL;
+
+		ck_assert_qc_fail(
+			qc_cloudinit_user_data(&c, &ud, &err), &err, QC_ERR_INVALID, bad[i].msg);
+		ck_assert_ptr_null(ud);
+	}
+}
+END_TEST
+
+START_TEST(user_data_keeps_host_keys)
+{
+	static const struct {
+		const char *text;
+		bool keeps;
+	} t[] = {
+		{"#cloud-config\nruncmd: [true]\n", true},
+		{"#cloud-config\r\npackages: [vim]\n", true},
+		{"#!/bin/sh\necho ssh_keys\n", true},
+		{"#cloud-config\nssh_keys:\n  ed25519_private: x\n", false},
+		{"#cloud-config\n\"ssh_keys\": {}\n", false},
+		{"#cloud-config\n\"ssh\\x5fkeys\": {}\n", false},
+		{"#cloud-config\n\"ssh\\u005fkeys\": {}\n", false},
+		{"#cloud-config\nvendor_data: {enabled: false}\n", false},
+		{"#cloud-config\nmerge_how: 'dict(replace)'\n", false},
+		{"#cloud-config-archive\n- type: text/cloud-config\n", false},
+		{"#include\nhttp://example.com/cfg\n", false},
+		{"#cloud-boothook\n#!/bin/sh\n", false},
+		{"Content-Type: multipart/mixed\n", false},
+		{"## template: jinja\n#cloud-config\n", false},
+		{"#cloud-config", false},
+		{"", false},
+	};
+
+	for (size_t i = 0; i < QC_ARRAY_SIZE(t); i++)
+		ck_assert_msg(qc_cloudinit_user_data_keeps_host_keys(
+				      t[i].text, strlen(t[i].text)) == t[i].keeps,
+			"'%s': expected %d", t[i].text, t[i].keeps);
+}
+END_TEST
+
 static Suite *seed_suite(void)
 {
 	Suite *s = suite_create("seed");
@@ -443,6 +577,9 @@ static Suite *seed_suite(void)
 	tcase_add_test(t, user_data_acceptance);
 	tcase_add_test(t, network_config_verbatim);
 	tcase_add_test(t, ssh_keys);
+	tcase_add_test(t, user_data_host_keys);
+	tcase_add_test(t, user_data_host_keys_hostile);
+	tcase_add_test(t, user_data_keeps_host_keys);
 	suite_add_tcase(s, t);
 	return s;
 }

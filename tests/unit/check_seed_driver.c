@@ -2,7 +2,8 @@
 /*
  * driver/seed.c: qemuctl's own key pair, reading key files, the per-VM seed
  * (content hash, generation bump, rewrite only on change, nothing changed
- * on failure) and the public qc_seed_build().  Seeds are read back with
+ * on failure), the VM's sshd host key (made once, carried by every seed,
+ * listed in known_hosts) and the public qc_seed_build().  Seeds are read back with
  * isoinfo through Rock Ridge.
  */
 #include "config.h"
@@ -18,6 +19,7 @@
 #include "cloudinit/cloudinit.h"
 #include "driver/seed.h"
 #include "tests/unit/check_main.h"
+#include "tests/unit/unit.h"
 
 static char tmp[64];
 static int tmp_dfd = -1;
@@ -275,6 +277,219 @@ START_TEST(vm_seed_generations)
 }
 END_TEST
 
+static char *read_text(const char *name)
+{
+	struct qc_error err = {0};
+	char *text = NULL;
+
+	ck_assert_msg(qc_read_file(tmp_dfd, name, 1 << 20, &text, NULL, &err) == 0, "%s", err.msg);
+	return text;
+}
+
+/* Every line of the private key file, indented as the YAML block holds it. */
+static void assert_carries_key(const char *doc, const char *priv, const char *pub)
+{
+	cleanup_free char *quoted = qc_xasprintf("  ed25519_public: \"%s\"\n", pub);
+	const char *p = priv;
+
+	ck_assert_ptr_nonnull(strstr(doc, "ssh_deletekeys: true\n"));
+	ck_assert_ptr_nonnull(strstr(doc, "ssh_keys:\n  ed25519_private: |\n"));
+	while (*p) {
+		const char *eol = strchr(p, '\n');
+		cleanup_free char *line = qc_xasprintf("    %.*s\n", (int) (eol - p), p);
+
+		ck_assert_msg(strstr(doc, line) != NULL, "no '%s' in:\n%s", line, doc);
+		p = eol + 1;
+	}
+	ck_assert_msg(strstr(doc, quoted) != NULL, "no '%s' in:\n%s", quoted, doc);
+}
+
+START_TEST(vm_seed_host_key)
+{
+	struct qc_error err = {0};
+	cleanup_domain struct qc_domain *d = test_domain();
+	cleanup_free char *iso = path("seed.iso"), *priv = NULL, *pub = NULL, *kh = NULL;
+	cleanup_free char *ud = NULL;
+	bool changed;
+	struct stat st;
+
+	ck_assert_msg(qc_driver_seed_build(d, tmp_dfd, tmp, &changed, &err) == 0, "%s", err.msg);
+	/* made once, private half 0600, comment: the VM */
+	ck_assert_int_eq(fstatat(tmp_dfd, QC_SEED_HOST_KEY, &st, AT_SYMLINK_NOFOLLOW), 0);
+	ck_assert(S_ISREG(st.st_mode));
+	ck_assert_uint_eq(st.st_mode & 0777, 0600);
+	priv = read_text(QC_SEED_HOST_KEY);
+	pub = read_text(QC_SEED_HOST_KEY ".pub");
+	pub[strcspn(pub, "\n")] = '\0';
+	ck_assert(qc_str_has_prefix(priv, "-----BEGIN OPENSSH PRIVATE KEY-----\n"));
+	ck_assert(qc_str_has_prefix(pub, "ssh-ed25519 "));
+	ck_assert(qc_str_has_suffix(pub, " web1"));
+	ud = iso_file(iso, "/user-data");
+	assert_carries_key(ud, priv, pub);
+	/* known_hosts: the key under the VM's alias, without the comment */
+	kh = read_text(QC_SEED_KNOWN_HOSTS);
+	{
+		cleanup_free char *want =
+			qc_xasprintf("qemuctl-web1 %.*s\n", (int) (strrchr(pub, ' ') - pub), pub);
+
+		ck_assert_str_eq(kh, want);
+	}
+
+	/* a rebuilt seed (new generation) carries the same key */
+	free(d->seed.hostname);
+	d->seed.hostname = qc_xstrdup("h2");
+	ck_assert_int_eq(qc_driver_seed_build(d, tmp_dfd, tmp, &changed, &err), 0);
+	ck_assert(changed);
+	ck_assert_uint_eq(d->seed.generation, 2);
+	{
+		cleanup_free char *priv2 = read_text(QC_SEED_HOST_KEY);
+		cleanup_free char *pub2 = read_text(QC_SEED_HOST_KEY ".pub");
+		cleanup_free char *ud2 = iso_file(iso, "/user-data");
+		cleanup_free char *kh2 = read_text(QC_SEED_KNOWN_HOSTS);
+
+		ck_assert_str_eq(priv2, priv);
+		ck_assert(qc_str_has_prefix(pub2, pub));
+		ck_assert_str_eq(kh2, kh);
+		assert_carries_key(ud2, priv, pub);
+	}
+	/* same content, known_hosts lost: written again, seed untouched */
+	ck_assert_int_eq(unlinkat(tmp_dfd, QC_SEED_KNOWN_HOSTS, 0), 0);
+	ck_assert_int_eq(qc_driver_seed_build(d, tmp_dfd, tmp, &changed, &err), 0);
+	ck_assert(!changed);
+	{
+		cleanup_free char *kh2 = read_text(QC_SEED_KNOWN_HOSTS);
+
+		ck_assert_str_eq(kh2, kh);
+	}
+
+	/* a verbatim script: the key goes in with vendor-data */
+	cleanup_free char *udp = path("ud");
+
+	put("ud", "#!/bin/sh\necho hi\n");
+	d->seed.user_data = qc_xstrdup(udp);
+	ck_assert_int_eq(qc_driver_seed_build(d, tmp_dfd, tmp, &changed, &err), 0);
+	{
+		cleanup_free char *vd = iso_file(iso, "/vendor-data");
+		cleanup_free char *u = iso_file(iso, "/user-data");
+
+		assert_carries_key(vd, priv, pub);
+		ck_assert_str_eq(u, "#!/bin/sh\necho hi\n");
+		ck_assert_int_eq(faccessat(tmp_dfd, QC_SEED_KNOWN_HOSTS, F_OK, 0), 0);
+	}
+	/* a #cloud-config with its own ssh_keys: no key of ours, no known_hosts */
+	put("ud", "#cloud-config\nssh_keys:\n  rsa_private: x\n");
+	ck_assert_int_eq(qc_driver_seed_build(d, tmp_dfd, tmp, &changed, &err), 0);
+	ck_assert(changed);
+	{
+		cleanup_free char *vd = iso_file(iso, "/vendor-data");
+
+		ck_assert_ptr_null(strstr(vd, "ssh_keys"));
+		ck_assert_ptr_null(strstr(vd, "BEGIN OPENSSH"));
+		ck_assert_int_eq(faccessat(tmp_dfd, QC_SEED_KNOWN_HOSTS, F_OK, 0), -1);
+	}
+	/* the key files stay for when the seed carries the key again */
+	put("ud", "#cloud-config\nruncmd: [true]\n");
+	ck_assert_int_eq(qc_driver_seed_build(d, tmp_dfd, tmp, &changed, &err), 0);
+	{
+		cleanup_free char *vd = iso_file(iso, "/vendor-data");
+		cleanup_free char *kh2 = read_text(QC_SEED_KNOWN_HOSTS);
+
+		assert_carries_key(vd, priv, pub);
+		ck_assert_str_eq(kh2, kh);
+	}
+	/* no seed: no known_hosts (ssh learns the key on first use) */
+	d->seed.enabled = false;
+	ck_assert_int_eq(qc_driver_seed_build(d, tmp_dfd, tmp, &changed, &err), 0);
+	ck_assert_int_eq(faccessat(tmp_dfd, QC_SEED_KNOWN_HOSTS, F_OK, 0), -1);
+}
+END_TEST
+
+/* A private key others can read, or a symlink in its place, fails the build. */
+START_TEST(vm_seed_host_key_refused)
+{
+	struct qc_error err = {0};
+	cleanup_domain struct qc_domain *d = test_domain();
+	cleanup_free char *iso = path("seed.iso");
+	bool changed;
+	struct stat st1, st2;
+
+	ck_assert_msg(qc_driver_seed_build(d, tmp_dfd, tmp, &changed, &err) == 0, "%s", err.msg);
+	ck_assert_int_eq(stat(iso, &st1), 0);
+	free(d->seed.hostname);
+	d->seed.hostname = qc_xstrdup("h2");
+
+	ck_assert_int_eq(fchmodat(tmp_dfd, QC_SEED_HOST_KEY, 0644, 0), 0);
+	ck_assert_int_lt(qc_driver_seed_build(d, tmp_dfd, tmp, &changed, &err), 0);
+	ck_assert_msg(strstr(err.msg, "ssh host key: '" QC_SEED_HOST_KEY
+				      "' must be a regular file of uid") != NULL,
+		"%s", err.msg);
+	ck_assert_ptr_nonnull(strstr(err.msg, "mode 0644"));
+	ck_assert(!changed);
+	ck_assert_uint_eq(d->seed.generation, 1);
+	ck_assert_int_eq(stat(iso, &st2), 0);
+	ck_assert_uint_eq(st1.st_ino, st2.st_ino);
+
+	ck_assert_int_eq(renameat(tmp_dfd, QC_SEED_HOST_KEY, tmp_dfd, "elsewhere"), 0);
+	ck_assert_int_eq(fchmodat(tmp_dfd, "elsewhere", 0600, 0), 0);
+	ck_assert_int_eq(symlinkat("elsewhere", tmp_dfd, QC_SEED_HOST_KEY), 0);
+	ck_assert_int_lt(qc_driver_seed_build(d, tmp_dfd, tmp, &changed, &err), 0);
+	ck_assert_msg(strstr(err.msg, "open '" QC_SEED_HOST_KEY "'") != NULL, "%s", err.msg);
+	ck_assert_uint_eq(d->seed.generation, 1);
+
+	/* a private key that is not one: refused, not carried into the YAML */
+	ck_assert_int_eq(unlinkat(tmp_dfd, QC_SEED_HOST_KEY, 0), 0);
+	ck_assert_int_eq(qc_write_atomic(tmp_dfd, QC_SEED_HOST_KEY,
+				 "-----BEGIN OPENSSH PRIVATE KEY-----\nruncmd: [x]\n"
+				 "-----END OPENSSH PRIVATE KEY-----\n",
+				 83, 0600, &err),
+		0);
+	ck_assert_int_lt(qc_driver_seed_build(d, tmp_dfd, tmp, &changed, &err), 0);
+	ck_assert_msg(strstr(err.msg, "other than base64 lines") != NULL, "%s", err.msg);
+	ck_assert_uint_eq(d->seed.generation, 1);
+}
+END_TEST
+
+START_TEST(known_hosts_line)
+{
+	struct qc_error err = {0};
+	cleanup_free char *line = NULL;
+	static const char *const bad_alias[] = {"", "*", "a,b", "!x", "@cert-authority", "a b",
+		"a\nb", "[127.0.0.1]:22", "|1|x", "a#b", NULL};
+	static const char *const bad_key[] = {"", "ssh-ed25519", "ssh-ed25519 ",
+		"ssh-ed25519 AA\nqemuctl-x ssh-rsa BB", "ssh-ed25519 AA,*", "x*y AAAA",
+		"ssh-ed25519  AAAA", NULL};
+
+	ck_assert_qc_ok(qc_driver_known_hosts_line("qemuctl-web1",
+				"ssh-ed25519 AAAAC3Nz+/= web1 comment", &line, &err),
+		&err);
+	ck_assert_str_eq(line, "qemuctl-web1 ssh-ed25519 AAAAC3Nz+/=\n");
+	free(line);
+	/* the comment is dropped, whatever it holds */
+	ck_assert_qc_ok(qc_driver_known_hosts_line("qemuctl-web1",
+				"ssh-ed25519 AAAA c\nqemuctl-web1 ssh-rsa BB", &line, &err),
+		&err);
+	ck_assert_str_eq(line, "qemuctl-web1 ssh-ed25519 AAAA\n");
+	for (size_t i = 0; bad_alias[i]; i++) {
+		char *l = NULL;
+
+		ck_assert_qc_fail(
+			qc_driver_known_hosts_line(bad_alias[i], "ssh-ed25519 AAAA", &l, &err),
+			&err, QC_ERR_INVALID, "is not made of [A-Za-z0-9._-]");
+		ck_assert_ptr_null(l);
+	}
+	for (size_t i = 0; bad_key[i]; i++) {
+		char *l = NULL;
+
+		ck_assert_qc_fail(qc_driver_known_hosts_line("qemuctl-web1", bad_key[i], &l, &err),
+			&err, QC_ERR_INVALID, "public key line");
+		ck_assert_ptr_null(l);
+	}
+	free(line);
+	line = qc_driver_ssh_host_alias("web1");
+	ck_assert_str_eq(line, "qemuctl-web1");
+}
+END_TEST
+
 START_TEST(standalone_build)
 {
 	struct qc_error err = {0};
@@ -352,6 +567,9 @@ static Suite *seed_driver_suite(void)
 	tcase_add_test(t, own_key_once);
 	tcase_add_test(t, read_keys);
 	tcase_add_test(t, vm_seed_generations);
+	tcase_add_test(t, vm_seed_host_key);
+	tcase_add_test(t, vm_seed_host_key_refused);
+	tcase_add_test(t, known_hosts_line);
 	tcase_add_test(t, standalone_build);
 	suite_add_tcase(s, t);
 	return s;

@@ -1,0 +1,222 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * driver/network_ssh.c's ssh command line: the exact argv, hostile user
+ * names, hosts and paths refused, and what the real ssh makes of the argv
+ * (`ssh -G` prints the configuration it would connect with and exits): no
+ * value from the definition or the state becomes an option.
+ */
+#include "config.h"
+
+#include <check.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "driver/network_ssh.h"
+#include "tests/unit/check_main.h"
+#include "tests/unit/unit.h"
+
+static struct qc_ssh_target good(void)
+{
+	static const char *const cmd[] = {"uname", "-a", NULL};
+
+	return (struct qc_ssh_target){.user = "qemuctl",
+		.host = "127.0.0.1",
+		.port = 40022,
+		.identity = "/var/lib/qemuctl/ssh/id_ed25519",
+		.known_hosts = "/var/lib/qemuctl/vms/web1/known_hosts",
+		.alias = "qemuctl-web1",
+		.pinned = true,
+		.cmd = cmd};
+}
+
+START_TEST(argv_exact)
+{
+	struct qc_ssh_target t = good();
+	struct qc_error err = {0};
+	cleanup_strv char **v = NULL;
+	cleanup_free char *line = NULL;
+
+	ck_assert_qc_ok(qc_driver_ssh_argv(&t, &v, &err), &err);
+	line = qc_strv_join(v, " ");
+	ck_assert_str_eq(line,
+		"ssh -l qemuctl -p 40022 -o StrictHostKeyChecking=yes "
+		"-o UserKnownHostsFile=/var/lib/qemuctl/vms/web1/known_hosts "
+		"-o GlobalKnownHostsFile=/dev/null -o HostKeyAlias=qemuctl-web1 "
+		"-o CheckHostIP=no -o UpdateHostKeys=no -o HashKnownHosts=no -o LogLevel=ERROR "
+		"-i /var/lib/qemuctl/ssh/id_ed25519 -o IdentitiesOnly=yes "
+		"-- 127.0.0.1 uname -a");
+	/* first use, no key file, no command, IPv6 */
+	t.pinned = false;
+	t.identity = NULL;
+	t.cmd = NULL;
+	t.host = "fd00::5";
+	t.port = 22;
+	t.known_hosts = "/r/vms/web1/known_hosts.tofu";
+	qc_strv_free(TAKE_PTR(v));
+	free(line);
+	ck_assert_qc_ok(qc_driver_ssh_argv(&t, &v, &err), &err);
+	line = qc_strv_join(v, " ");
+	ck_assert_str_eq(line,
+		"ssh -l qemuctl -p 22 -o StrictHostKeyChecking=accept-new "
+		"-o UserKnownHostsFile=/r/vms/web1/known_hosts.tofu "
+		"-o GlobalKnownHostsFile=/dev/null -o HostKeyAlias=qemuctl-web1 "
+		"-o CheckHostIP=no -o UpdateHostKeys=no -o HashKnownHosts=no -o LogLevel=ERROR "
+		"-- fd00::5");
+}
+END_TEST
+
+START_TEST(argv_hostile)
+{
+	static const char *const users[] = {"-oProxyCommand=touch /tmp/qc-pwned", "-l", "root@evil",
+		"a b", "", "Root", "a\nb", "a;id", "$(id)", "abcdefghijklmnopqrstuvwxyz0123456",
+		NULL};
+	static const char *const hosts[] = {"-oProxyCommand=touch /tmp/qc-pwned", "-J", "evil.com",
+		"127.0.0.1 -oX", "user@127.0.0.1", "[::1]", "ssh://127.0.0.1", "127.0.0.1\n", "",
+		"localhost", "127.1", NULL};
+	static const char *const paths[] = {"/r/%h/known_hosts", "/r/a b/known_hosts",
+		"/r/${HOME}/known_hosts", "~/known_hosts", "known_hosts", "/r/\"x", "/r/x#y",
+		"/r/'x", "/r/x\\y", "/r/\xc3\xa9", "/r/\tx", "", NULL};
+	struct qc_error err = {0};
+
+	for (size_t i = 0; users[i]; i++) {
+		struct qc_ssh_target t = good();
+		char **v = NULL;
+
+		t.user = users[i];
+		ck_assert_qc_fail(
+			qc_driver_ssh_argv(&t, &v, &err), &err, QC_ERR_INVALID, "ssh: user name '");
+		ck_assert_ptr_null(v);
+	}
+	for (size_t i = 0; hosts[i]; i++) {
+		struct qc_ssh_target t = good();
+		char **v = NULL;
+
+		t.host = hosts[i];
+		ck_assert_qc_fail(qc_driver_ssh_argv(&t, &v, &err), &err, QC_ERR_INVALID,
+			"is not an IP address");
+		ck_assert_ptr_null(v);
+	}
+	for (size_t i = 0; paths[i]; i++) {
+		struct qc_ssh_target t = good();
+		char **v = NULL;
+
+		t.known_hosts = paths[i];
+		ck_assert_qc_fail(qc_driver_ssh_argv(&t, &v, &err), &err, QC_ERR_INVALID,
+			"ssh: known_hosts file '");
+		ck_assert_ptr_null(v);
+		/* the key file may be relative, but nothing ssh expands either */
+		t = good();
+		t.identity = paths[i];
+		if (!strcmp(paths[i], "known_hosts")) {
+			ck_assert_qc_ok(qc_driver_ssh_argv(&t, &v, &err), &err);
+			qc_strv_free(v);
+			continue;
+		}
+		ck_assert_qc_fail(
+			qc_driver_ssh_argv(&t, &v, &err), &err, QC_ERR_INVALID, "ssh: key file '");
+		ck_assert_ptr_null(v);
+	}
+	{
+		struct qc_ssh_target t = good();
+		char **v = NULL;
+
+		t.alias = "*";
+		ck_assert_qc_fail(
+			qc_driver_ssh_argv(&t, &v, &err), &err, QC_ERR_INVALID, "host key alias");
+		t = good();
+		t.port = 0;
+		ck_assert_qc_fail(qc_driver_ssh_argv(&t, &v, &err), &err, QC_ERR_INVALID, "port 0");
+		t.port = 65536;
+		ck_assert_qc_fail(qc_driver_ssh_argv(&t, &v, &err), &err, QC_ERR_INVALID, "port");
+	}
+	ck_assert_str_eq(err.msg, "ssh: port 65536 is not in 1..65535");
+}
+END_TEST
+
+/* `ssh -G ARGS`: the configuration the real ssh would use, one "key value" a line. */
+static char *ssh_config(char **v)
+{
+	cleanup_free char *ssh = qc_find_program("ssh");
+	struct qc_strv a = {0};
+	struct qc_spawn_result res = {0};
+	struct qc_error err = {0};
+
+	ck_assert_msg(ssh != NULL, "ssh (openssh-client) is needed");
+	qc_strv_push(&a, ssh);
+	qc_strv_push(&a, "-G");
+	qc_strv_push(&a, "-F");
+	qc_strv_push(&a, "/dev/null");
+	for (size_t i = 1; v[i]; i++)
+		qc_strv_push(&a, v[i]);
+	struct qc_spawn_opts o = {.argv = (const char *const *) a.v,
+		.out = QC_STDIO_CAPTURE,
+		.errout = QC_STDIO_CAPTURE,
+		.timeout_ms = 30000};
+
+	ck_assert_msg(qc_spawn_check(&o, &res, &err) == 0, "%s", err.msg);
+	qc_strv_free(qc_strv_steal(&a));
+	char *out = TAKE_PTR(res.out);
+
+	qc_spawn_result_free(&res);
+	return out;
+}
+
+static void has_line(const char *cfg, const char *line)
+{
+	cleanup_free char *l = qc_xasprintf("\n%s\n", line);
+	cleanup_free char *c = qc_xasprintf("\n%s", cfg);
+
+	ck_assert_msg(strstr(c, l) != NULL, "ssh -G has no line '%s':\n%s", line, cfg);
+}
+
+START_TEST(argv_as_ssh_reads_it)
+{
+	static const char *const cmd[] = {
+		"-oProxyCommand=touch /tmp/qc-pwned", "-l", "root", "-p", "1", NULL};
+	struct qc_ssh_target t = good();
+	struct qc_error err = {0};
+	cleanup_strv char **v = NULL;
+	cleanup_free char *cfg = NULL;
+
+	/* a remote command that looks like options stays the remote command */
+	t.cmd = cmd;
+	ck_assert_qc_ok(qc_driver_ssh_argv(&t, &v, &err), &err);
+	cfg = ssh_config(v);
+	has_line(cfg, "user qemuctl");
+	has_line(cfg, "hostname 127.0.0.1");
+	has_line(cfg, "port 40022");
+	has_line(cfg, "stricthostkeychecking true");
+	has_line(cfg, "userknownhostsfile /var/lib/qemuctl/vms/web1/known_hosts");
+	has_line(cfg, "globalknownhostsfile /dev/null");
+	has_line(cfg, "hostkeyalias qemuctl-web1");
+	has_line(cfg, "checkhostip no");
+	has_line(cfg, "updatehostkeys false");
+	has_line(cfg, "hashknownhosts no");
+	has_line(cfg, "identitiesonly yes");
+	ck_assert_ptr_null(strstr(cfg, "proxycommand"));
+	free(TAKE_PTR(cfg));
+	qc_strv_free(TAKE_PTR(v));
+
+	t.pinned = false;
+	ck_assert_qc_ok(qc_driver_ssh_argv(&t, &v, &err), &err);
+	cfg = ssh_config(v);
+	has_line(cfg, "stricthostkeychecking accept-new");
+}
+END_TEST
+
+static Suite *ssh_argv_suite(void)
+{
+	Suite *s = suite_create("ssh_argv");
+	TCase *t = tcase_create("argv");
+
+	tcase_add_test(t, argv_exact);
+	tcase_add_test(t, argv_hostile);
+	tcase_add_test(t, argv_as_ssh_reads_it);
+	suite_add_tcase(s, t);
+	return s;
+}
+
+int main(void)
+{
+	return unit_run(ssh_argv_suite(), NULL);
+}
