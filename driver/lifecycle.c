@@ -400,8 +400,17 @@ QC_PUBLIC int qc_vm_define(qc_ctx *ctx, const char *xml_path, qc_vm_warn_fn warn
 	struct qc_error scratch = {0};
 	int rc;
 
-	if ((rc = qc_domain_load(xml_path, warn, opaque, &d, err)) < 0)
-		return rc;
+	{
+		cleanup_free char *buf = NULL;
+		size_t len;
+
+		if ((rc = qc_read_file(AT_FDCWD, xml_path, QC_XML_MAX_BYTES, &buf, &len, err)) < 0)
+			return rc;
+		/* records naming files are held to the VM's directory in this root */
+		if ((rc = qc_domain_from_xml_at(
+			     buf, len, xml_path, ctx->root, warn, opaque, &d, err)) < 0)
+			return rc;
+	}
 	if ((rc = qc_domain_validate(d, err)) < 0)
 		return qc_error_prefix(err, "%s", xml_path);
 	if ((rc = qc_validate_name("VM", d->name, err)) < 0)
@@ -532,6 +541,18 @@ static int lock_stopped(qc_ctx *ctx, const char *name, bool force, int *ret_dfd,
 	return 0;
 }
 
+/*
+ * A definition that does not load (malformed, or naming files that are not
+ * the VM's own) is not acted on: nothing is removed, the user decides.
+ */
+static int refuse_definition(const char *name, const struct qc_error *why, struct qc_error *err)
+{
+	return qc_error_set(err, why->code,
+		"VM '%s': %s; nothing was removed: fix the definition ('qemuctl define "
+		"FIXED.xml') or remove the VM's directory by hand",
+		name, why->msg);
+}
+
 /* Move vms/<name> aside and remove it; never follows symlinks out of it. */
 static int remove_vm_dir(qc_ctx *ctx, const char *name, struct qc_error *err)
 {
@@ -579,8 +600,8 @@ QC_PUBLIC int qc_vm_undefine(qc_ctx *ctx, const char *name, struct qc_error *err
 		return rc;
 	qc_fault_step("undefine:locked");
 	xml = qc_xasprintf("%s/vms/%s/%s", ctx->root, name, QC_VM_DOMAIN);
-	if ((rc = qc_domain_load(xml, NULL, NULL, &d, err)) < 0)
-		return qc_error_prefix(err, "VM '%s'", name);
+	if ((rc = qc_domain_load(xml, NULL, NULL, &d, &e2)) < 0)
+		return refuse_definition(name, &e2, err);
 	for (i = 0; i < d->n_disks; i++)
 		if (d->disks[i].owned && d->disks[i].role != QC_ROLE_SEED &&
 			access(d->disks[i].path, F_OK) == 0)
@@ -613,8 +634,9 @@ QC_PUBLIC int qc_vm_delete(qc_ctx *ctx, const char *name, bool force, struct qc_
 	qc_fault_step("delete:locked");
 	/* Addresses leased in named networks go back; a broken domain.xml does not block delete. */
 	xml = qc_xasprintf("%s/vms/%s/%s", ctx->root, name, QC_VM_DOMAIN);
-	if (qc_domain_load(xml, NULL, NULL, &d, &e2) < 0 ||
-		qc_network_domain_release(ctx, d, &e2) < 0)
+	if ((rc = qc_domain_load(xml, NULL, NULL, &d, &e2)) < 0 && rc != -ENOENT)
+		return refuse_definition(name, &e2, err);
+	if (d && qc_network_domain_release(ctx, d, &e2) < 0)
 		qc_warn("VM '%s': %s", name, e2.msg);
 	qc_fault_step("delete:released");
 	return remove_vm_dir(ctx, name, err);

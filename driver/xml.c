@@ -23,6 +23,7 @@
 #include <libxml/tree.h>
 
 #include "driver/domain.h"
+#include "driver/driver.h"
 #include "driver/xml_internal.h"
 
 long qc_xml_line(xmlNodePtr n)
@@ -39,6 +40,13 @@ int qc_xml_err(struct qc_xml_parser *p, xmlNodePtr n, const char *fmt, ...)
 	m = qc_xvasprintf(fmt, ap);
 	va_end(ap);
 	return qc_error_set(p->err, QC_ERR_XML, "%s:%ld: %s", p->file, qc_xml_line(n), m);
+}
+
+int qc_xml_at(struct qc_xml_parser *p, xmlNodePtr n, int r)
+{
+	if (r >= 0)
+		return r;
+	return qc_error_prefix(p->err, "%s:%ld", p->file, qc_xml_line(n));
 }
 
 void qc_xml_warn(struct qc_xml_parser *p, xmlNodePtr n, const char *fmt, ...)
@@ -133,13 +141,14 @@ bool qc_xml_in_list(const char *name, const char *const *list, bool *multi)
 	return false;
 }
 
-static void add_extra(struct qc_xml_parser *p, const char *path, char *xml)
+static void add_extra(struct qc_xml_parser *p, const char *path, char *xml, long line)
 {
 	struct qc_domain *d = p->d;
 
 	d->extras = qc_xrealloc(d->extras, (d->n_extras + 1) * sizeof(*d->extras));
 	d->extras[d->n_extras].parent = qc_xstrdup(path);
 	d->extras[d->n_extras].xml = xml;
+	d->extras[d->n_extras].line = line;
 	d->n_extras++;
 }
 
@@ -162,7 +171,7 @@ void qc_xml_keep_elem(struct qc_xml_parser *p, xmlNodePtr n, const char *path, b
 	xmlDocSetRootElement(tmp, copy);
 	xmlReconciliateNs(tmp, copy);
 	xmlNodeDump(buf, tmp, copy, depth_of(path), 1);
-	add_extra(p, path, qc_xstrdup((const char *) xmlBufferContent(buf)));
+	add_extra(p, path, qc_xstrdup((const char *) xmlBufferContent(buf)), qc_xml_line(n));
 	xmlBufferFree(buf);
 	xmlFreeDoc(tmp);
 	if (!quiet)
@@ -197,7 +206,7 @@ static void keep_attr(
 		}
 	}
 	qc_buf_putc(&b, '"');
-	add_extra(p, path, qc_buf_steal(&b));
+	add_extra(p, path, qc_buf_steal(&b), qc_xml_line(owner));
 	if (!quiet)
 		qc_xml_warn(p, owner, "attribute %s%s%s='%s' of <%s> is not supported; kept as is",
 			prefix ? prefix : "", prefix ? ":" : "", (const char *) a->name,
@@ -411,6 +420,11 @@ static int parse_seed(struct qc_xml_parser *p, xmlNodePtr n)
 			continue;
 		if (qc_xml_is_qc(c, "ssh-key")) {
 			qc_strv_push_take(&keys, qc_xml_text(c));
+			if ((r = qc_xml_at(p, c, qc_domain_check_ssh_key(keys.v[keys.n - 1], p->err))) <
+				0) {
+				qc_strv_clear(&keys);
+				return r;
+			}
 			continue;
 		}
 		if (qc_xml_is_qc(c, "hostname"))
@@ -429,8 +443,25 @@ static int parse_seed(struct qc_xml_parser *p, xmlNodePtr n)
 				c->name);
 		}
 		*slot = qc_xml_text(c);
+		if (slot == &s->hostname)
+			r = qc_validate_hostname(*slot, p->err);
+		else if (slot == &s->user)
+			r = qc_domain_check_user(*slot, p->err);
+		else
+			r = qc_domain_check_path((const char *) c->name, *slot, true, p->err);
+		if (r == 0 && p->vm_dir && (slot == &s->user_data || slot == &s->network_config))
+			r = qc_domain_home_file(p->vm_dir, (const char *) c->name, *slot, false,
+				p->err);
+		if ((r = qc_xml_at(p, c, r)) < 0) {
+			qc_strv_clear(&keys);
+			return qc_error_prefix(p->err, "qemuctl metadata <seed>");
+		}
 	}
 	s->ssh_keys = keys.n ? qc_strv_steal(&keys) : NULL;
+	if (s->content_hash && (strlen(s->content_hash) != 64 ||
+				       strspn(s->content_hash, "0123456789abcdef") != 64))
+		return qc_xml_err(p, n, "qemuctl metadata <seed hash='%s'>: not a sha256 in hex",
+			s->content_hash);
 	return 0;
 }
 
@@ -459,6 +490,9 @@ static int parse_meta_domain(struct qc_xml_parser *p)
 		} else if (qc_xml_is_qc(c, "ready-marker")) {
 			free(d->ready_marker);
 			d->ready_marker = qc_xml_text(c);
+			if ((r = qc_xml_at(p, c, qc_domain_check_ready_marker(d->ready_marker,
+						      p->err))) < 0)
+				return r;
 		} else if (qc_xml_is_qc(c, "seed")) {
 			if (seed)
 				return qc_xml_err(p, c, "duplicate <seed> in qemuctl metadata");
@@ -521,21 +555,30 @@ static int parse_os(struct qc_xml_parser *p, xmlNodePtr os)
 					"unknown arch '%s' (x86_64, aarch64 or ppc64le)", arch);
 		}
 		d->machine = qc_xml_prop(t, "machine");
+		if (d->machine && (r = qc_xml_at(p, t, qc_domain_check_machine(d->machine, p->err))) < 0)
+			return r;
 	}
 	if ((c = qc_xml_child(os, "kernel"))) {
 		if ((r = qc_xml_walk(p, c, "domain/os/kernel", NULL, NULL, NULL)) < 0)
 			return r;
 		d->kernel = qc_xml_text(c);
+		if ((r = qc_xml_at(p, c, qc_domain_check_path("kernel", d->kernel, false, p->err))) < 0)
+			return r;
 	}
 	if ((c = qc_xml_child(os, "initrd"))) {
 		if ((r = qc_xml_walk(p, c, "domain/os/initrd", NULL, NULL, NULL)) < 0)
 			return r;
 		d->initrd = qc_xml_text(c);
+		if ((r = qc_xml_at(p, c, qc_domain_check_path("initrd", d->initrd, false, p->err))) < 0)
+			return r;
 	}
 	if ((c = qc_xml_child(os, "cmdline"))) {
 		if ((r = qc_xml_walk(p, c, "domain/os/cmdline", NULL, NULL, NULL)) < 0)
 			return r;
 		d->cmdline = qc_xml_text(c);
+		if ((r = qc_xml_at(p, c, qc_domain_check_text("kernel command line", d->cmdline,
+					      4096, p->err))) < 0)
+			return r;
 	}
 	if ((c = qc_xml_child(os, "loader"))) {
 		static const char *const la[] = {"readonly", "type", NULL};
@@ -548,11 +591,18 @@ static int parse_os(struct qc_xml_parser *p, xmlNodePtr os)
 				"only a read-only pflash <loader> is supported (readonly='yes' "
 				"type='pflash')");
 		d->loader = qc_xml_text(c);
+		if ((r = qc_xml_at(p, c, qc_domain_check_path("firmware loader", d->loader, false, p->err))) < 0)
+			return r;
 	}
 	if ((c = qc_xml_child(os, "nvram"))) {
 		if ((r = qc_xml_walk(p, c, "domain/os/nvram", NULL, NULL, NULL)) < 0)
 			return r;
 		d->nvram = qc_xml_text(c);
+		if ((r = qc_xml_at(p, c, qc_domain_check_path("nvram", d->nvram, false, p->err))) < 0)
+			return r;
+		if (p->vm_dir &&
+			(r = qc_xml_at(p, c, qc_domain_home_nvram(p->vm_dir, d->nvram, p->err))) < 0)
+			return r;
 	}
 	return 0;
 }
@@ -570,9 +620,10 @@ static int parse_cpu(struct qc_xml_parser *p, xmlNodePtr cpu)
 	if (m && (r = qc_xml_walk(p, m, "domain/cpu/model", NULL, NULL, NULL)) < 0)
 		return r;
 	if (!mode || strcmp(mode, "custom") == 0) {
-		if (m)
+		if (m) {
 			p->d->cpu_model = qc_xml_text(m);
-		else if (mode)
+			return qc_xml_at(p, m, qc_domain_check_cpu(p->d->cpu_model, p->err));
+		} else if (mode)
 			return qc_xml_err(p, cpu, "<cpu mode='custom'> needs a <model>");
 		return 0;
 	}
@@ -623,6 +674,8 @@ static int parse_domain(struct qc_xml_parser *p, xmlNodePtr root)
 	d->name = qc_xml_text(n);
 	if (qc_validate_name("VM", d->name, p->err) < 0)
 		return qc_error_prefix(p->err, "%s:%ld", p->file, qc_xml_line(n));
+	if (p->root)
+		p->vm_dir = qc_domain_home_dir(p->root, d->name);
 
 	if ((n = qc_xml_child(root, "uuid"))) {
 		cleanup_free char *u = qc_xml_text(n);
@@ -694,12 +747,22 @@ static int parse_domain(struct qc_xml_parser *p, xmlNodePtr root)
 int qc_domain_from_xml(const char *xml, size_t len, const char *file, qc_warn_fn warn, void *opaque,
 	struct qc_domain **ret, struct qc_error *err)
 {
+	return qc_domain_from_xml_at(xml, len, file, NULL, warn, opaque, ret, err);
+}
+
+int qc_domain_from_xml_at(const char *xml, size_t len, const char *file, const char *root,
+	qc_warn_fn warn, void *opaque, struct qc_domain **ret, struct qc_error *err)
+{
 	cleanup_domain struct qc_domain *d = NULL;
-	struct qc_xml_parser p = {
-		.file = file ? file : "domain XML", .warn = warn, .opaque = opaque, .err = err};
+	struct qc_xml_parser p = {.file = file ? file : "domain XML",
+		.warn = warn,
+		.opaque = opaque,
+		.err = err,
+		.root = root};
+	long snap_line = 0;
 	xmlParserCtxtPtr ctxt;
 	xmlDocPtr doc;
-	xmlNodePtr root;
+	xmlNodePtr xroot;
 	int r;
 
 	if (len > QC_XML_MAX_BYTES)
@@ -737,35 +800,67 @@ int qc_domain_from_xml(const char *xml, size_t len, const char *file, qc_warn_fn
 		xmlFreeDoc(doc);
 		return r;
 	}
-	root = xmlDocGetRootElement(doc);
-	if (!qc_xml_is(root, "domain")) {
+	xroot = xmlDocGetRootElement(doc);
+	if (!qc_xml_is(xroot, "domain")) {
 		r = qc_error_set(err, QC_ERR_XML, "%s:%ld: root element is <%s>, expected <domain>",
-			p.file, qc_xml_line(root), root ? (const char *) root->name : "");
+			p.file, qc_xml_line(xroot), xroot ? (const char *) xroot->name : "");
 		xmlFreeDoc(doc);
 		return r;
 	}
 	d = p.d = qc_domain_new();
-	r = parse_domain(&p, root);
+	r = parse_domain(&p, xroot);
 	free(p.used);
+	free(p.vm_dir);
 	xmlFreeDoc(doc);
 	if (r < 0)
 		return r;
 	r = qc_domain_validate(d, err);
 	if (r < 0)
 		return qc_error_prefix(err, "%s", p.file);
+	/* what the parser checked record by record, plus the snapshot chain */
+	if (root && (r = qc_domain_check_snapshots(d, root, &snap_line, err)) < 0)
+		return qc_error_prefix(err, "%s:%ld", p.file, snap_line);
+	if (root && (r = qc_domain_check_owned(d, root, err)) < 0)
+		return qc_error_prefix(err, "%s", p.file);
 	*ret = TAKE_PTR(d);
 	return 0;
 }
 
+/*
+ * path is ROOT/vms/NAME/domain.xml: the definition of VM NAME in state root
+ * ROOT, held to what a VM's definition may name (driver/domain_home.c).
+ */
 int qc_domain_load(const char *path, qc_warn_fn warn, void *opaque, struct qc_domain **ret,
 	struct qc_error *err)
 {
-	cleanup_free char *buf = NULL;
-	size_t len;
+	static const char tail[] = "/" QC_VM_DOMAIN;
+	cleanup_domain struct qc_domain *d = NULL;
+	cleanup_free char *buf = NULL, *root = NULL, *name = NULL;
+	size_t len, n = strlen(path);
+	char *slash;
 	int r;
 
+	if (n <= strlen(tail) || strcmp(path + n - strlen(tail), tail) != 0)
+		return qc_error_set(err, QC_ERR_INTERNAL,
+			"'%s' is not a VM definition in a state root (ROOT/vms/NAME/%s)", path,
+			QC_VM_DOMAIN);
+	root = qc_xstrndup(path, n - strlen(tail));
+	slash = strrchr(root, '/');
+	if (!slash || slash - root < 4 || strncmp(slash - 4, "/vms", 4) != 0)
+		return qc_error_set(err, QC_ERR_INTERNAL,
+			"'%s' is not a VM definition in a state root (ROOT/vms/NAME/%s)", path,
+			QC_VM_DOMAIN);
+	name = qc_xstrdup(slash + 1);
+	slash[-4] = 0;
 	r = qc_read_file(AT_FDCWD, path, QC_XML_MAX_BYTES, &buf, &len, err);
 	if (r < 0)
 		return r;
-	return qc_domain_from_xml(buf, len, path, warn, opaque, ret, err);
+	if ((r = qc_domain_from_xml_at(buf, len, path, root, warn, opaque, &d, err)) < 0)
+		return r;
+	if (strcmp(d->name, name) != 0)
+		return qc_error_set(err, QC_ERR_INVALID,
+			"%s: defines VM '%s' but lies in the directory of VM '%s'", path, d->name,
+			name);
+	*ret = TAKE_PTR(d);
+	return 0;
 }

@@ -379,6 +379,12 @@ static int apply_disk_meta(struct qc_xml_parser *p, size_t i, xmlNodePtr node)
 		return qc_xml_err(
 			p, m, "disk '%s': unknown role '%s' (root, data or seed)", k->name, role);
 	k->backing_image = qc_xml_prop(m, "backing-image");
+	if (k->backing_image &&
+		(r = qc_xml_at(p, m, qc_validate_name("backing image", k->backing_image, p->err))) < 0)
+		return r;
+	if (p->vm_dir &&
+		(r = qc_xml_at(p, m, qc_domain_home_disk(p->root, p->vm_dir, k, p->err))) < 0)
+		return r;
 	return 0;
 }
 
@@ -512,6 +518,9 @@ int qc_xml_parse_devices(struct qc_xml_parser *p, xmlNodePtr devs)
 		if (!s->path && !s->empty)
 			return qc_xml_err(
 				p, shares[i], "<filesystem> '%s' has no <source dir>", s->tag);
+		if (p->vm_dir && (r = qc_xml_at(p, m ? m : shares[i],
+					  qc_domain_home_share(p->vm_dir, s, p->err))) < 0)
+			return r;
 	}
 	return 0;
 }

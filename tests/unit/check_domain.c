@@ -194,7 +194,7 @@ START_TEST(domain_validate_messages)
 	INVALID(QC_ERR_INVALID, d->kernel = qc_xstrdup("vmlinuz"),
 		"VM 'vm1': kernel path must be absolute, not 'vmlinuz'");
 	INVALID(QC_ERR_INVALID, d->cpu_model = qc_xstrdup("max;rm"),
-		"VM 'vm1': bad CPU model 'max;rm'");
+		"VM 'vm1': CPU model 'max;rm' is invalid: only letters, digits and '._-' are allowed");
 	INVALID(QC_ERR_INVALID, (d->arch = QC_ARCH_PPC64LE, d->loader = qc_xstrdup("/x.fd")),
 		"VM 'vm1': pseries boots with its built-in SLOF; a firmware loader or nvram is not "
 		"supported on ppc64le");

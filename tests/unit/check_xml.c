@@ -572,15 +572,40 @@ START_TEST(xml_warnings_and_defaults)
 }
 END_TEST
 
+/* Move full_domain's files from /var/lib/qemuctl into the state root root. */
+static void rehome(struct qc_domain *d, const char *root)
+{
+	static const char old[] = "/var/lib/qemuctl";
+	char **paths[] = {&d->disks[0].path, &d->disks[0].backing, &d->disks[2].path,
+		&d->shares[1].path};
+
+	for (size_t i = 0; i < QC_ARRAY_SIZE(paths); i++) {
+		char *p = *paths[i];
+
+		ck_assert(qc_str_has_prefix(p, old));
+		*paths[i] = qc_xasprintf("%s%s", root, p + strlen(old));
+		free(p);
+	}
+	free(d->seed.user_data);
+	d->seed.user_data = qc_xasprintf("%s/vms/full/user-data", root);
+}
+
 START_TEST(xml_save_load)
 {
-	char *dir = unit_mkdtemp();
+	char *root = unit_mkdtemp();
+	cleanup_free char *dir = qc_xasprintf("%s/vms/full", root);
 	cleanup_domain struct qc_domain *d = full_domain();
 	cleanup_domain struct qc_domain *back = NULL;
 	cleanup_free char *path = qc_xasprintf("%s/domain.xml", dir), *a = NULL, *b = NULL;
+	cleanup_free char *vms = qc_xasprintf("%s/vms", root);
 	struct qc_error err = {0};
 	struct stat st;
-	int dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	int dfd;
+
+	rehome(d, root);
+	ck_assert_int_eq(mkdir(vms, 0700), 0);
+	ck_assert_int_eq(mkdir(dir, 0700), 0);
+	dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 
 	ck_assert_int_ge(dfd, 0);
 	ck_assert_qc_ok(qc_domain_save(d, dfd, "domain.xml", &err), &err);
@@ -595,7 +620,7 @@ START_TEST(xml_save_load)
 	path = qc_xasprintf("%s/missing.xml", dir);
 	ck_assert_int_lt(qc_domain_load(path, NULL, NULL, &back, &err), 0);
 	unit_assert_contains(err.msg, "missing.xml");
-	unit_rmdir(dir);
+	unit_rmdir(root);
 }
 END_TEST
 

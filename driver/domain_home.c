@@ -1,0 +1,179 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * What a definition may name as qemuctl's own: the files qemuctl made for a
+ * VM live directly in its directory <root>/vms/<name>/ (a plain file name,
+ * a regular file or not there yet, never a symlink), and an overlay's
+ * backing is a layer there, the catalog image it was made from
+ * (<root>/images/<image>.qcow2) or, for --disk-image, a file outside the
+ * state root that qemuctl only reads.  Every record in <metadata> that makes
+ * qemuctl remove, rebase, write or create a file is held to this when the
+ * definition is loaded, so later commands act only on checked paths.
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "driver/domain.h"
+
+#define QC_HOME_NAME_MAX 255
+
+/* A file name qemuctl makes: [A-Za-z0-9][A-Za-z0-9._-]*, no "..", at most 255 bytes. */
+static bool plain_name(const char *s)
+{
+	size_t n = strlen(s);
+
+	if (n == 0 || n > QC_HOME_NAME_MAX || s[0] == '.' || s[0] == '-' || strstr(s, ".."))
+		return false;
+	return strspn(s, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._-") == n;
+}
+
+/* path's base name when path is vm_dir/NAME with a plain NAME, else NULL. */
+const char *qc_domain_home_base(const char *vm_dir, const char *path)
+{
+	size_t n = strlen(vm_dir);
+
+	if (!path || strncmp(path, vm_dir, n) != 0 || path[n] != '/' || !plain_name(path + n + 1))
+		return NULL;
+	return path + n + 1;
+}
+
+char *qc_domain_home_dir(const char *root, const char *name)
+{
+	return qc_xasprintf("%s/vms/%s", root, name);
+}
+
+int qc_domain_home_file(
+	const char *vm_dir, const char *what, const char *path, bool dir, struct qc_error *err)
+{
+	struct stat st;
+
+	if (!qc_domain_home_base(vm_dir, path))
+		return qc_error_set(err, QC_ERR_INVALID,
+			"%s '%s' is not a file of this VM: it must be a plain file name directly "
+			"in %s/",
+			what, path ? path : "", vm_dir);
+	if (lstat(path, &st) < 0) {
+		if (errno == ENOENT)
+			return 0; /* made later (the seed at start, a varstore from its template) */
+		return qc_error_errno(err, errno, "%s '%s'", what, path);
+	}
+	if (S_ISLNK(st.st_mode))
+		return qc_error_set(err, QC_ERR_INVALID,
+			"%s '%s' is a symbolic link; a VM's own files are never links", what,
+			path);
+	if (dir ? !S_ISDIR(st.st_mode) : !S_ISREG(st.st_mode))
+		return qc_error_set(err, QC_ERR_INVALID, "%s '%s' is not a %s", what, path,
+			dir ? "directory" : "regular file");
+	return 0;
+}
+
+int qc_domain_home_backing(const char *root, const char *vm_dir, const char *image,
+	const char *backing, struct qc_error *err)
+{
+	size_t n = strlen(root);
+	cleanup_free char *want = NULL;
+
+	if (qc_domain_home_base(vm_dir, backing))
+		return qc_domain_home_file(vm_dir, "backing file", backing, false, err);
+	if (image) {
+		if (qc_validate_name("backing image", image, err) < 0)
+			return -QC_ERR_INVALID;
+		want = qc_xasprintf("%s/images/%s.qcow2", root, image);
+		if (strcmp(backing, want) != 0)
+			return qc_error_set(err, QC_ERR_INVALID,
+				"backing file '%s' is not catalog image '%s' (%s) it was made "
+				"from",
+				backing, image, want);
+		return 0;
+	}
+	if (strncmp(backing, root, n) == 0 && (backing[n] == '/' || backing[n] == 0))
+		return qc_error_set(err, QC_ERR_INVALID,
+			"backing file '%s' lies in the state root but is neither a file of this "
+			"VM nor a catalog image",
+			backing);
+	return 0;
+}
+
+int qc_domain_home_disk(
+	const char *root, const char *vm_dir, const struct qc_disk *k, struct qc_error *err)
+{
+	int r;
+
+	/* the seed is written by qemuctl whatever the record says: it must be ours */
+	if (k->role == QC_ROLE_SEED && !k->owned)
+		return qc_error_set(err, QC_ERR_INVALID,
+			"disk '%s': the seed disk is always owned by the VM", k->name);
+	if (!k->owned) {
+		if (k->backing_image)
+			return qc_error_set(err, QC_ERR_INVALID,
+				"disk '%s': a backing image is recorded only for an owned disk",
+				k->name);
+		return 0;
+	}
+	if ((r = qc_domain_home_file(vm_dir, "owned disk", k->path, false, err)) < 0)
+		return qc_error_prefix(err, "disk '%s'", k->name);
+	if (k->backing && (r = qc_domain_home_backing(
+				   root, vm_dir, k->backing_image, k->backing, err)) < 0)
+		return qc_error_prefix(err, "disk '%s'", k->name);
+	if (!k->backing && k->backing_image)
+		return qc_error_set(err, QC_ERR_INVALID,
+			"disk '%s': backing image '%s' is recorded but the disk has no backing "
+			"file",
+			k->name, k->backing_image);
+	return 0;
+}
+
+int qc_domain_home_seed(const char *vm_dir, const struct qc_seed_opts *s, struct qc_error *err)
+{
+	int r;
+
+	if (s->user_data &&
+		(r = qc_domain_home_file(vm_dir, "seed user-data", s->user_data, false, err)) < 0)
+		return r;
+	if (s->network_config && (r = qc_domain_home_file(vm_dir, "seed network-config",
+					  s->network_config, false, err)) < 0)
+		return r;
+	return 0;
+}
+
+int qc_domain_home_share(const char *vm_dir, const struct qc_share *s, struct qc_error *err)
+{
+	int r;
+
+	if (s->empty && (r = qc_domain_home_file(vm_dir, "scratch directory", s->path, true, err)) < 0)
+		return qc_error_prefix(err, "share '%s'", s->tag);
+	return 0;
+}
+
+int qc_domain_home_nvram(const char *vm_dir, const char *nvram, struct qc_error *err)
+{
+	const char *slash = strrchr(nvram, '/');
+
+	/* in the VM's directory: ours, made from the template when missing */
+	if (slash && (size_t) (slash - nvram) == strlen(vm_dir) &&
+		strncmp(nvram, vm_dir, strlen(vm_dir)) == 0)
+		return qc_domain_home_file(vm_dir, "nvram", nvram, false, err);
+	/* elsewhere: an existing varstore of the user's, which qemuctl never creates */
+	return 0;
+}
+
+int qc_domain_check_owned(const struct qc_domain *d, const char *root, struct qc_error *err)
+{
+	cleanup_free char *vm_dir = qc_domain_home_dir(root, d->name);
+	int r;
+
+	for (size_t i = 0; i < d->n_disks; i++)
+		if ((r = qc_domain_home_disk(root, vm_dir, &d->disks[i], err)) < 0)
+			return qc_error_prefix(err, "VM '%s'", d->name);
+	for (size_t i = 0; i < d->n_shares; i++)
+		if ((r = qc_domain_home_share(vm_dir, &d->shares[i], err)) < 0)
+			return qc_error_prefix(err, "VM '%s'", d->name);
+	if ((r = qc_domain_home_seed(vm_dir, &d->seed, err)) < 0)
+		return qc_error_prefix(err, "VM '%s'", d->name);
+	if (d->nvram && (r = qc_domain_home_nvram(vm_dir, d->nvram, err)) < 0)
+		return qc_error_prefix(err, "VM '%s'", d->name);
+	return 0;
+}
