@@ -4,7 +4,7 @@
 include_HEADERS += driver/qemuctl.h
 noinst_HEADERS += driver/driver.h
 
-libqcdriver_a_SOURCES += driver/driver.h driver/ctx.c driver/state.c driver/lifecycle.c \
+libqcdriver_a_SOURCES += driver/driver.h driver/ctx.c driver/state.c driver/lifecycle.c driver/lifecycle_input.c \
 	driver/lifecycle_run.c driver/lifecycle_state.c driver/confine.h driver/confine.c
 
 bin_PROGRAMS += qemuctl
