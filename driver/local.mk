@@ -37,6 +37,10 @@ dist_noinst_SCRIPTS += tests/integration/lifecycle.sh tests/integration/lifecycl
 TESTS += tests/integration/lifecycle.sh tests/integration/lifecycle-crash.sh \
 	tests/integration/lifecycle-errors.sh tests/integration/lifecycle-example.sh
 
+# A definition makes qemuctl act only on the VM's own files (crafted domain.xml).
+dist_noinst_SCRIPTS += tests/integration/trust-define.sh
+TESTS += tests/integration/trust-define.sh
+
 # bench/start-stop (issue 4 item 7): the raw-QEMU baseline it compares against.
 noinst_PROGRAMS += bench/start-stop-raw
 bench_start_stop_raw_SOURCES = bench/start-stop-raw.c

@@ -452,9 +452,9 @@ static int parse_seed(struct qc_xml_parser *p, xmlNodePtr n)
 		if (r == 0 && p->vm_dir && (slot == &s->user_data || slot == &s->network_config))
 			r = qc_domain_home_file(p->vm_dir, (const char *) c->name, *slot, false,
 				p->err);
-		if ((r = qc_xml_at(p, c, r)) < 0) {
+		if (r < 0) {
 			qc_strv_clear(&keys);
-			return qc_error_prefix(p->err, "qemuctl metadata <seed>");
+			return qc_xml_at(p, c, qc_error_prefix(p->err, "qemuctl metadata <seed>"));
 		}
 	}
 	s->ssh_keys = keys.n ? qc_strv_steal(&keys) : NULL;
