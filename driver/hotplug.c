@@ -293,8 +293,8 @@ QC_PUBLIC int qc_vm_attach_disk(qc_ctx *ctx, const char *name, const char *spec,
 		*ret_live = op.live.monitor_alive;
 	return 0;
 fail:
-	if (made)
-		(void) unlink(op.d->disks[op.d->n_disks - 1].path);
+	if (made) /* the file just made, by its name in the VM's directory */
+		(void) unlinkat(op.dfd, strrchr(op.d->disks[op.d->n_disks - 1].path, '/') + 1, 0);
 	if (intent)
 		(void) unlinkat(op.dfd, intent, 0);
 	(void) scratch;
