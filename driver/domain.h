@@ -202,6 +202,9 @@ int qc_domain_home_backing(const char *root, const char *vm_dir, const char *ima
 	const char *backing, struct qc_error *err);
 int qc_domain_home_disk(
 	const char *root, const char *vm_dir, const struct qc_disk *k, struct qc_error *err);
+/* what: "user-data" or "network-config"; path must be vm_dir/what, the copy create makes */
+int qc_domain_home_seed_file(
+	const char *vm_dir, const char *what, const char *path, struct qc_error *err);
 int qc_domain_home_seed(const char *vm_dir, const struct qc_seed_opts *s, struct qc_error *err);
 int qc_domain_home_share(const char *vm_dir, const struct qc_share *s, struct qc_error *err);
 /* inside vm_dir: a file of the VM; elsewhere: the user's varstore, never created */

@@ -17,6 +17,7 @@
 #include <sys/stat.h>
 
 #include "driver/domain.h"
+#include "driver/driver.h"
 
 #define QC_HOME_NAME_MAX 255
 
@@ -45,16 +46,35 @@ char *qc_domain_home_dir(const char *root, const char *name)
 	return qc_xasprintf("%s/vms/%s", root, name);
 }
 
+/* qemuctl's own records in the VM's directory: never a disk, layer or seed file */
+static bool reserved(const char *base)
+{
+	static const char *const names[] = {QC_VM_LOCK, QC_VM_MONITOR_LOCK, QC_VM_STATE,
+		QC_VM_DOMAIN, QC_VM_EVENTS, QC_VM_QEMU_LOG, "summary.json", "kill-requested"};
+
+	for (size_t i = 0; i < QC_ARRAY_SIZE(names); i++)
+		if (strcmp(base, names[i]) == 0)
+			return true;
+	/* console.log and its rotations; events.jsonl.1 */
+	return qc_str_has_prefix(base, QC_VM_CONSOLE_LOG) || qc_str_has_prefix(base, QC_VM_EVENTS);
+}
+
 int qc_domain_home_file(
 	const char *vm_dir, const char *what, const char *path, bool dir, struct qc_error *err)
 {
+	const char *base = qc_domain_home_base(vm_dir, path);
 	struct stat st;
 
-	if (!qc_domain_home_base(vm_dir, path))
+	if (!base)
 		return qc_error_set(err, QC_ERR_INVALID,
 			"%s '%s' is not a file of this VM: it must be a plain file name directly "
 			"in %s/",
 			what, path ? path : "", vm_dir);
+	if (reserved(base))
+		return qc_error_set(err, QC_ERR_INVALID,
+			"%s '%s' is one of qemuctl's own records of the VM, not a file it may "
+			"name",
+			what, path);
 	if (lstat(path, &st) < 0) {
 		if (errno == ENOENT)
 			return 0; /* made later (the seed at start, a varstore from its template) */
@@ -126,16 +146,31 @@ int qc_domain_home_disk(
 	return 0;
 }
 
+int qc_domain_home_seed_file(
+	const char *vm_dir, const char *what, const char *path, struct qc_error *err)
+{
+	const char *want = strcmp(what, "user-data") == 0 ? QC_VM_USER_DATA : QC_VM_NETWORK_CONFIG;
+	int r;
+
+	if ((r = qc_domain_home_file(vm_dir, what, path, false, err)) < 0)
+		return r;
+	/* only the copy create makes: never a disk of the VM fed to cloud-init */
+	if (strcmp(qc_domain_home_base(vm_dir, path), want) != 0)
+		return qc_error_set(err, QC_ERR_INVALID, "%s '%s' must be %s/%s", what, path,
+			vm_dir, want);
+	return 0;
+}
+
 int qc_domain_home_seed(const char *vm_dir, const struct qc_seed_opts *s, struct qc_error *err)
 {
 	int r;
 
 	if (s->user_data &&
-		(r = qc_domain_home_file(vm_dir, "seed user-data", s->user_data, false, err)) < 0)
-		return r;
-	if (s->network_config && (r = qc_domain_home_file(vm_dir, "seed network-config",
-					  s->network_config, false, err)) < 0)
-		return r;
+		(r = qc_domain_home_seed_file(vm_dir, "user-data", s->user_data, err)) < 0)
+		return qc_error_prefix(err, "seed");
+	if (s->network_config &&
+		(r = qc_domain_home_seed_file(vm_dir, "network-config", s->network_config, err)) < 0)
+		return qc_error_prefix(err, "seed");
 	return 0;
 }
 

@@ -450,8 +450,7 @@ static int parse_seed(struct qc_xml_parser *p, xmlNodePtr n)
 		else
 			r = qc_domain_check_path((const char *) c->name, *slot, true, p->err);
 		if (r == 0 && p->vm_dir && (slot == &s->user_data || slot == &s->network_config))
-			r = qc_domain_home_file(p->vm_dir, (const char *) c->name, *slot, false,
-				p->err);
+			r = qc_domain_home_seed_file(p->vm_dir, (const char *) c->name, *slot, p->err);
 		if (r < 0) {
 			qc_strv_clear(&keys);
 			return qc_xml_at(p, c, qc_error_prefix(p->err, "qemuctl metadata <seed>"));

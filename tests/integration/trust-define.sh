@@ -78,6 +78,9 @@ ln -s "$V" "$A/disk9.qcow2"
 plant_refused symlink "s|<source file='$A/disk1[^']*'/>|<source file='$A/disk9.qcow2'/>|" \
 	"'$A/disk9.qcow2' is a symbolic link"
 rm "$A/disk9.qcow2"
+# ... or one of qemuctl's own records of the VM (QEMU would be given it to write)
+define_refused control "s|<source file='$ROOT/vms/x/disk1[^']*'/>|<source file='$ROOT/vms/x/domain.xml'/>|" \
+	"owned disk '$ROOT/vms/x/domain.xml' is one of qemuctl's own records of the VM"
 # ... or the seed claimed as not owned (qemuctl writes seed.iso whatever the record says)
 plant_refused seed "s|name='seed' role='seed' owned='yes'|name='seed' role='seed' owned='no'|" \
 	"the seed disk is always owned"
@@ -105,6 +108,8 @@ plant_refused snap-backing "s|backing=\"$ROOT/images/base.qcow2\"|backing=\"$V\"
 SEED="<qemuctl:seed enabled='yes' generation='1'><qemuctl:user-data>$V</qemuctl:user-data></qemuctl:seed>"
 define_refused seed-ud "s|<qemuctl:seed [^>]*/>|$SEED|" "qemuctl metadata <seed>: user-data '$V' $NOT_OURS"
 plant_refused seed-ud "s|<qemuctl:seed [^>]*/>|$SEED|" "user-data '$V' $NOT_OURS"
+SEED="<qemuctl:seed enabled='yes'><qemuctl:user-data>$A/disk1.qcow2</qemuctl:user-data></qemuctl:seed>"
+plant_refused seed-disk "s|<qemuctl:seed [^>]*/>|$SEED|" "user-data '$A/disk1.qcow2' must be $A/user-data"
 SEED="<qemuctl:seed enabled='yes'><qemuctl:network-config>$ROOT/vms/b/nc</qemuctl:network-config></qemuctl:seed>"
 define_refused seed-nc "s|<qemuctl:seed [^>]*/>|$SEED|" "network-config '$ROOT/vms/b/nc' $NOT_OURS"
 

@@ -404,9 +404,28 @@ START_TEST(domain_home_rules)
 	d->disks[0].role = QC_ROLE_DATA;
 	d->seed.user_data = qc_xstrdup("/etc/shadow");
 	ck_assert_qc_fail(qc_domain_check_owned(d, root, &err), &err, QC_ERR_INVALID,
-		"VM 'a': seed user-data '/etc/shadow' is not a file of this VM");
+		"VM 'a': seed: user-data '/etc/shadow' is not a file of this VM");
+	/* the seed reads only the copy create makes, not a disk of the VM */
+	free(d->seed.user_data);
+	d->seed.user_data = qc_xasprintf("%s/disk1.qcow2", vm);
+	ck_assert_qc_fail(qc_domain_check_owned(d, root, &err), &err, QC_ERR_INVALID,
+		"seed: user-data '");
+	unit_assert_contains(err.msg, "disk1.qcow2' must be ");
 	free(d->seed.user_data);
 	d->seed.user_data = qc_xasprintf("%s/user-data", vm);
+	/* qemuctl's own records are never a disk of the VM (QEMU would write them) */
+	{
+		static const char *const own[] = {"domain.xml", "state.json", "lock",
+			"monitor.lock", "summary.json", "console.log", "console.log.1",
+			"events.jsonl", "qemu.log"};
+
+		for (size_t i = 0; i < QC_ARRAY_SIZE(own); i++) {
+			free(p);
+			p = qc_xasprintf("%s/%s", vm, own[i]);
+			ck_assert_qc_fail(qc_domain_home_file(vm, "owned disk", p, false, &err),
+				&err, QC_ERR_INVALID, "is one of qemuctl's own records of the VM");
+		}
+	}
 	/* nvram in the VM's directory is ours (never a link); elsewhere the user's */
 	d->nvram = qc_xasprintf("%s/nvram.fd", vm);
 	ck_assert_int_eq(symlink("/etc/passwd", d->nvram), 0);
