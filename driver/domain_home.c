@@ -152,6 +152,13 @@ int qc_domain_home_seed_file(
 	const char *want = strcmp(what, "user-data") == 0 ? QC_VM_USER_DATA : QC_VM_NETWORK_CONFIG;
 	int r;
 
+	/* a definition from before create copied the file names the user's original */
+	if (!qc_domain_home_base(vm_dir, path))
+		return qc_error_set(err, QC_ERR_INVALID,
+			"%s '%s' is not a file of this VM: it must be a plain file name directly "
+			"in %s/; to keep it, copy it to %s/%s and name the copy in "
+			"<qemuctl:%s>",
+			what, path, vm_dir, vm_dir, want, what);
 	if ((r = qc_domain_home_file(vm_dir, what, path, false, err)) < 0)
 		return r;
 	/* only the copy create makes: never a disk of the VM fed to cloud-init */

@@ -525,7 +525,8 @@ START_TEST(xml_records_held_to_vm_dir)
 			  "      <qemuctl:user-data>/etc/shadow</qemuctl:user-data>\n"
 			  "    </qemuctl:seed>\n  </qemuctl:domain></metadata>\n" TAIL "</domain>\n",
 		"t.xml:5: qemuctl metadata <seed>: user-data '/etc/shadow' is not a file of this "
-		"VM: it must be a plain file name directly in /r/vms/t/");
+		"VM: it must be a plain file name directly in /r/vms/t/; to keep it, copy it to "
+		"/r/vms/t/user-data and name the copy in <qemuctl:user-data>");
 }
 END_TEST
 
