@@ -265,6 +265,12 @@ static int parse_nic(struct qc_xml_parser *p, xmlNodePtr n, xmlNodePtr **nodes)
 			return r;
 		k->network = t == QC_NIC_NETWORK ? qc_xml_prop(src, "network") : NULL;
 		k->bridge = qc_xml_prop(src, "bridge");
+		if ((k->network &&
+			    (r = qc_xml_at(p, src, qc_validate_name("network", k->network, p->err))) <
+				    0) ||
+			(k->bridge &&
+				(r = qc_xml_at(p, src, qc_domain_check_bridge(k->bridge, p->err))) < 0))
+			return r;
 	}
 	if (t == QC_NIC_NETWORK && !k->network)
 		return qc_xml_err(
@@ -401,6 +407,9 @@ static int apply_nic_meta(struct qc_xml_parser *p, size_t i)
 	if ((r = qc_xml_meta_check(p, m, attrs, true)) < 0)
 		return r;
 	k->ip = qc_xml_prop(m, "ip");
+	if (k->ip &&
+		(r = qc_xml_at(p, m, qc_domain_check_word("address", k->ip, "./:", 64, p->err))) < 0)
+		return r;
 	for (xmlNodePtr c = m->children; c; c = c->next) {
 		cleanup_free char *proto = NULL, *addr = NULL;
 		struct qc_hostfwd *f;

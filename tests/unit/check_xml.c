@@ -551,6 +551,16 @@ START_TEST(xml_fields_with_line)
 		 "</domain>\n",
 		"t.xml:6: initrd '/boot/i,if=none' holds a ',' (QEMU would read the rest as another "
 		"option); rename the file");
+	bad(HEAD "  <memory unit='MiB'>64</memory>\n  <os><type arch='x86_64'>hvm</type></os>\n"
+		 "  <devices><interface type='bridge'>\n"
+		 "    <source bridge='br0,x=y'/></interface></devices>\n</domain>\n",
+		"t.xml:6: bridge name 'br0,x=y' is invalid: only letters, digits and "
+		"'._-' are allowed");
+	bad(HEAD "  <memory unit='MiB'>64</memory>\n  <os><type arch='x86_64'>hvm</type></os>\n"
+		 "  <devices><interface type='network'>\n"
+		 "    <source network='../../etc/x'/></interface></devices>\n</domain>\n",
+		"t.xml:6: network name '../../etc/x' is invalid: only letters, digits, '.', '_' and "
+		"'-' are allowed, starting with a letter or digit, at most 63 characters");
 }
 END_TEST
 
