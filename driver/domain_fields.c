@@ -114,12 +114,23 @@ bad:
 
 int qc_domain_check_ssh_key(const char *v, struct qc_error *err)
 {
-	int r;
+	char b[80];
 
 	if (!v || !v[0])
 		return qc_error_set(err, QC_ERR_INVALID, "ssh key line is empty");
-	if ((r = qc_domain_check_text("ssh key line", v, 16384, err)) < 0)
-		return r;
+	/* one line: authorized_keys allows tabs between fields, nothing else below 0x20 */
+	for (const char *s = v; *s; s++)
+		if (((unsigned char) *s < 0x20 && *s != '\t') || *s == 0x7f)
+			return qc_error_set(err, QC_ERR_INVALID,
+				"ssh key line '%s' holds a control character (byte 0x%02x at "
+				"offset %zu)",
+				shown(v, b), (unsigned) (unsigned char) *s, (size_t) (s - v));
+	if (strlen(v) > 16384)
+		return qc_error_set(
+			err, QC_ERR_INVALID, "ssh key line is too long (at most 16384 bytes)");
+	if (!qc_utf8_valid(v, strlen(v)))
+		return qc_error_set(err, QC_ERR_INVALID, "ssh key line '%s' is not valid UTF-8",
+			shown(v, b));
 	if (v[0] == '-' || v[0] == ' ')
 		return qc_error_set(err, QC_ERR_INVALID,
 			"ssh key line must begin with its type or options, not '%c'", v[0]);

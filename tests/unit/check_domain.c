@@ -282,6 +282,12 @@ START_TEST(domain_validate_smuggling)
 	}),
 		"VM 'vm1': seed: ssh key line 'ssh-ed25519 AAAA x?runcmd: [x]' holds a control "
 		"character (byte 0x0a at offset 18)");
+	{
+		struct qc_error e = {0};
+
+		/* tabs separate authorized_keys fields: allowed */
+		ck_assert_qc_ok(qc_domain_check_ssh_key("ssh-ed25519\tAAAA\tme@host", &e), &e);
+	}
 	INVALID(QC_ERR_INVALID, d->seed.content_hash = qc_xstrdup("abc"),
 		"VM 'vm1': seed: content hash is not 64 lowercase hex digits (a sha256)");
 	INVALID(QC_ERR_INVALID,
