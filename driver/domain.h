@@ -200,15 +200,19 @@ int qc_domain_home_file(
 /* a file of the VM, catalog image <root>/images/<image>.qcow2, or (no image) outside root */
 int qc_domain_home_backing(const char *root, const char *vm_dir, const char *image,
 	const char *backing, struct qc_error *err);
+/* owned: a file of the VM with a checked backing; not owned: outside the state root */
 int qc_domain_home_disk(
 	const char *root, const char *vm_dir, const struct qc_disk *k, struct qc_error *err);
 /* what: "user-data" or "network-config"; path must be vm_dir/what, the copy create makes */
 int qc_domain_home_seed_file(
 	const char *vm_dir, const char *what, const char *path, struct qc_error *err);
 int qc_domain_home_seed(const char *vm_dir, const struct qc_seed_opts *s, struct qc_error *err);
-int qc_domain_home_share(const char *vm_dir, const struct qc_share *s, struct qc_error *err);
-/* inside vm_dir: a file of the VM; elsewhere: the user's varstore, never created */
-int qc_domain_home_nvram(const char *vm_dir, const char *nvram, struct qc_error *err);
+/* an empty (scratch) share in vm_dir; any other outside the state root */
+int qc_domain_home_share(
+	const char *root, const char *vm_dir, const struct qc_share *s, struct qc_error *err);
+/* inside vm_dir: a file of the VM; outside the state root: the user's, never created */
+int qc_domain_home_nvram(
+	const char *root, const char *vm_dir, const char *nvram, struct qc_error *err);
 /* All of the above over d (not its snapshot records) for a VM in state root root. */
 int qc_domain_check_owned(const struct qc_domain *d, const char *root, struct qc_error *err);
 /*

@@ -90,10 +90,16 @@ int qc_domain_home_file(
 	return 0;
 }
 
+static bool in_root(const char *root, const char *path)
+{
+	size_t n = strlen(root);
+
+	return path && strncmp(path, root, n) == 0 && (path[n] == '/' || path[n] == 0);
+}
+
 int qc_domain_home_backing(const char *root, const char *vm_dir, const char *image,
 	const char *backing, struct qc_error *err)
 {
-	size_t n = strlen(root);
 	cleanup_free char *want = NULL;
 
 	if (qc_domain_home_base(vm_dir, backing))
@@ -109,7 +115,7 @@ int qc_domain_home_backing(const char *root, const char *vm_dir, const char *ima
 				backing, image, want);
 		return 0;
 	}
-	if (strncmp(backing, root, n) == 0 && (backing[n] == '/' || backing[n] == 0))
+	if (in_root(root, backing))
 		return qc_error_set(err, QC_ERR_INVALID,
 			"backing file '%s' lies in the state root but is neither a file of this "
 			"VM nor a catalog image",
@@ -131,6 +137,12 @@ int qc_domain_home_disk(
 			return qc_error_set(err, QC_ERR_INVALID,
 				"disk '%s': a backing image is recorded only for an owned disk",
 				k->name);
+		/* QEMU may write a user's disk: never another VM's files or the catalog */
+		if (in_root(root, k->path))
+			return qc_error_set(err, QC_ERR_INVALID,
+				"disk '%s': '%s' lies in the state root %s but is not a disk this "
+				"VM owns; give a file outside it",
+				k->name, k->path, root);
 		return 0;
 	}
 	if ((r = qc_domain_home_file(vm_dir, "owned disk", k->path, false, err)) < 0)
@@ -181,16 +193,22 @@ int qc_domain_home_seed(const char *vm_dir, const struct qc_seed_opts *s, struct
 	return 0;
 }
 
-int qc_domain_home_share(const char *vm_dir, const struct qc_share *s, struct qc_error *err)
+int qc_domain_home_share(
+	const char *root, const char *vm_dir, const struct qc_share *s, struct qc_error *err)
 {
 	int r;
 
 	if (s->empty && (r = qc_domain_home_file(vm_dir, "scratch directory", s->path, true, err)) < 0)
 		return qc_error_prefix(err, "share '%s'", s->tag);
+	if (!s->empty && in_root(root, s->path))
+		return qc_error_set(err, QC_ERR_INVALID,
+			"share '%s': '%s' lies in the state root %s; share a directory outside it",
+			s->tag, s->path, root);
 	return 0;
 }
 
-int qc_domain_home_nvram(const char *vm_dir, const char *nvram, struct qc_error *err)
+int qc_domain_home_nvram(
+	const char *root, const char *vm_dir, const char *nvram, struct qc_error *err)
 {
 	const char *slash = strrchr(nvram, '/');
 
@@ -198,6 +216,10 @@ int qc_domain_home_nvram(const char *vm_dir, const char *nvram, struct qc_error 
 	if (slash && (size_t) (slash - nvram) == strlen(vm_dir) &&
 		strncmp(nvram, vm_dir, strlen(vm_dir)) == 0)
 		return qc_domain_home_file(vm_dir, "nvram", nvram, false, err);
+	if (in_root(root, nvram))
+		return qc_error_set(err, QC_ERR_INVALID,
+			"nvram '%s' lies in the state root %s but is not a file of this VM (%s/)",
+			nvram, root, vm_dir);
 	/* elsewhere: an existing varstore of the user's, which qemuctl never creates */
 	return 0;
 }
@@ -211,11 +233,11 @@ int qc_domain_check_owned(const struct qc_domain *d, const char *root, struct qc
 		if ((r = qc_domain_home_disk(root, vm_dir, &d->disks[i], err)) < 0)
 			return qc_error_prefix(err, "VM '%s'", d->name);
 	for (size_t i = 0; i < d->n_shares; i++)
-		if ((r = qc_domain_home_share(vm_dir, &d->shares[i], err)) < 0)
+		if ((r = qc_domain_home_share(root, vm_dir, &d->shares[i], err)) < 0)
 			return qc_error_prefix(err, "VM '%s'", d->name);
 	if ((r = qc_domain_home_seed(vm_dir, &d->seed, err)) < 0)
 		return qc_error_prefix(err, "VM '%s'", d->name);
-	if (d->nvram && (r = qc_domain_home_nvram(vm_dir, d->nvram, err)) < 0)
+	if (d->nvram && (r = qc_domain_home_nvram(root, vm_dir, d->nvram, err)) < 0)
 		return qc_error_prefix(err, "VM '%s'", d->name);
 	return 0;
 }

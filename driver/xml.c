@@ -600,7 +600,7 @@ static int parse_os(struct qc_xml_parser *p, xmlNodePtr os)
 		if ((r = qc_xml_at(p, c, qc_domain_check_path("nvram", d->nvram, false, p->err))) < 0)
 			return r;
 		if (p->vm_dir &&
-			(r = qc_xml_at(p, c, qc_domain_home_nvram(p->vm_dir, d->nvram, p->err))) < 0)
+			(r = qc_xml_at(p, c, qc_domain_home_nvram(p->root, p->vm_dir, d->nvram, p->err))) < 0)
 			return r;
 	}
 	return 0;

@@ -528,7 +528,7 @@ int qc_xml_parse_devices(struct qc_xml_parser *p, xmlNodePtr devs)
 			return qc_xml_err(
 				p, shares[i], "<filesystem> '%s' has no <source dir>", s->tag);
 		if (p->vm_dir && (r = qc_xml_at(p, m ? m : shares[i],
-					  qc_domain_home_share(p->vm_dir, s, p->err))) < 0)
+					  qc_domain_home_share(p->root, p->vm_dir, s, p->err))) < 0)
 			return r;
 	}
 	return 0;

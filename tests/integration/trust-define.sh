@@ -81,6 +81,9 @@ rm "$A/disk9.qcow2"
 # ... or one of qemuctl's own records of the VM (QEMU would be given it to write)
 define_refused control "s|<source file='$ROOT/vms/x/disk1[^']*'/>|<source file='$ROOT/vms/x/domain.xml'/>|" \
 	"owned disk '$ROOT/vms/x/domain.xml' is one of qemuctl's own records of the VM"
+# ... or a user disk (not owned, QEMU writes it) that is the catalog image or another VM's
+define_refused user-catalog "s|name='disk1' role='data' owned='yes'|name='disk1' role='data' owned='no'|; s|<source file='$ROOT/vms/x/disk1[^']*'/>|<source file='$ROOT/images/base.qcow2'/>|" \
+	"disk 'disk1': '$ROOT/images/base.qcow2' lies in the state root"
 # ... or the seed claimed as not owned (qemuctl writes seed.iso whatever the record says)
 plant_refused seed "s|name='seed' role='seed' owned='yes'|name='seed' role='seed' owned='no'|" \
 	"the seed disk is always owned"

@@ -400,6 +400,23 @@ START_TEST(domain_home_rules)
 	free(d->disks[0].backing_image);
 	d->disks[0].backing_image = NULL;
 	ck_assert_qc_ok(qc_domain_check_owned(d, root, &err), &err);
+	/* a user's disk QEMU may write: never the catalog or another VM's files */
+	free(d->disks[0].path);
+	d->disks[0].path = qc_xstrdup(img);
+	ck_assert_qc_fail(qc_domain_check_owned(d, root, &err), &err, QC_ERR_INVALID,
+		"lies in the state root");
+	free(d->disks[0].path);
+	d->disks[0].path = qc_xasprintf("%s/vms/b/disk0.qcow2", root);
+	ck_assert_qc_fail(qc_domain_check_owned(d, root, &err), &err, QC_ERR_INVALID,
+		"but is not a disk this VM owns");
+	free(d->disks[0].path);
+	d->disks[0].path = qc_xstrdup("/srv/data.raw");
+	free(d->shares[0].path);
+	d->shares[0].path = qc_xstrdup(root);
+	ck_assert_qc_fail(qc_domain_check_owned(d, root, &err), &err, QC_ERR_INVALID,
+		"VM 'a': share 'src': '");
+	free(d->shares[0].path);
+	d->shares[0].path = qc_xstrdup("/home/me/src");
 	d->disks[0].owned = true;
 	ck_assert_qc_fail(qc_domain_check_owned(d, root, &err), &err, QC_ERR_INVALID,
 		"VM 'a': disk 'disk0': owned disk '/srv/data.raw' is not a file of this VM");
@@ -437,6 +454,10 @@ START_TEST(domain_home_rules)
 	ck_assert_int_eq(symlink("/etc/passwd", d->nvram), 0);
 	ck_assert_qc_fail(qc_domain_check_owned(d, root, &err), &err, QC_ERR_INVALID,
 		"nvram.fd' is a symbolic link");
+	free(d->nvram);
+	d->nvram = qc_xasprintf("%s/vms/b/nvram.fd", root);
+	ck_assert_qc_fail(qc_domain_check_owned(d, root, &err), &err, QC_ERR_INVALID,
+		"lies in the state root");
 	free(d->nvram);
 	d->nvram = qc_xstrdup("/var/lib/libvirt/qemu/nvram/a_VARS.fd");
 	ck_assert_qc_ok(qc_domain_check_owned(d, root, &err), &err);
