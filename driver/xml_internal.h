@@ -74,6 +74,9 @@ xmlNodePtr qc_xml_meta_find(
 	struct qc_xml_parser *p, const char *kind, const char *key, const char *value);
 /* Strict check of a qemuctl metadata element's attributes (and children unless kids). */
 int qc_xml_meta_check(struct qc_xml_parser *p, xmlNodePtr n, const char *const *attrs, bool kids);
+/* xml_meta.c: <qemuctl:domain>'s own entries; then: a record no device used is an error. */
+int qc_xml_parse_meta(struct qc_xml_parser *p);
+int qc_xml_meta_unused(struct qc_xml_parser *p);
 /* <devices>: disks, NICs, shares, serial/console, then their metadata. */
 int qc_xml_parse_devices(struct qc_xml_parser *p, xmlNodePtr devs);
 
