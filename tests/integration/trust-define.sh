@@ -133,6 +133,13 @@ ok "crafted definitions: refused at define with FILE:LINE and refused by every c
 
 # the untouched definition still works
 qc snapshot rm a s1 >/dev/null
+# attach-disk of another VM's file: refused before anything is made or plugged
+qc create b --kernel "$kernel" --disk 8M --net none --no-seed >/dev/null
+before="$(tree_digest "$ROOT")"
+expect_fail 1 "VM 'a': disk 'disk2': '$ROOT/vms/b/disk1.qcow2' lies in the state root" \
+	qc attach-disk a "$ROOT/vms/b/disk1.qcow2"
+[ "$(tree_digest "$ROOT")" = "$before" ] || fail "a refused attach-disk changed the state root"
+qc delete b >/dev/null
 qc delete a >/dev/null
 [ ! -e "$A" ] || fail "delete of the clean VM left $A"
 victim_intact "clean delete"
