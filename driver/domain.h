@@ -96,8 +96,8 @@ struct qc_seed_opts {
 	bool enabled;       /* false: --no-seed */
 	char *hostname;
 	char **ssh_keys;    /* public key lines, NULL-terminated */
-	char *user_data;    /* path of a verbatim --user-data file, or NULL */
-	char *network_config; /* path of a verbatim --network-config file, or NULL */
+	char *user_data;    /* the VM's copy of --user-data (vm_dir/user-data), or NULL */
+	char *network_config; /* the VM's copy of --network-config, or NULL */
 	char *user;         /* default user the seed creates ("qemuctl" unless given) */
 	unsigned generation; /* bumped whenever the seed content changes */
 	char *content_hash; /* sha256 of the content of the last build */
