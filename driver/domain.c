@@ -197,6 +197,7 @@ struct qc_domain *qc_domain_copy(const struct qc_domain *s)
 	for (size_t i = 0; i < s->n_extras; i++) {
 		d->extras[i].parent = dup0(s->extras[i].parent);
 		d->extras[i].xml = dup0(s->extras[i].xml);
+		d->extras[i].line = s->extras[i].line;
 	}
 	return d;
 }
@@ -553,12 +554,6 @@ int qc_domain_validate(const struct qc_domain *d, struct qc_error *err)
 	if (d->cpus < 1 || d->cpus > QC_MAX_CPUS)
 		return qc_error_set(err, QC_ERR_INVALID,
 			"VM '%s': cpus must be between 1 and %d (got %u)", v, QC_MAX_CPUS, d->cpus);
-	if (d->machine && !chars_ok(d->machine, "._-,="))
-		return qc_error_set(
-			err, QC_ERR_INVALID, "VM '%s': bad machine type '%s'", v, d->machine);
-	if (d->cpu_model && !chars_ok(d->cpu_model, "._-,=+"))
-		return qc_error_set(
-			err, QC_ERR_INVALID, "VM '%s': bad CPU model '%s'", v, d->cpu_model);
 	if ((d->initrd || d->cmdline) && !d->kernel)
 		return qc_error_set(err, QC_ERR_INVALID,
 			"VM '%s': an initrd or kernel command line needs a kernel", v);
@@ -585,7 +580,5 @@ int qc_domain_validate(const struct qc_domain *d, struct qc_error *err)
 	for (size_t i = 0; i < d->n_shares; i++)
 		if ((r = validate_share(d, i, err)) < 0)
 			return r;
-	if (d->seed.hostname && qc_validate_hostname(d->seed.hostname, err) < 0)
-		return qc_error_prefix(err, "VM '%s': seed", v);
-	return 0;
+	return qc_domain_validate_fields(d, err);
 }

@@ -96,8 +96,8 @@ struct qc_seed_opts {
 	bool enabled;       /* false: --no-seed */
 	char *hostname;
 	char **ssh_keys;    /* public key lines, NULL-terminated */
-	char *user_data;    /* path of a verbatim --user-data file, or NULL */
-	char *network_config; /* path of a verbatim --network-config file, or NULL */
+	char *user_data;    /* the VM's copy of --user-data (vm_dir/user-data), or NULL */
+	char *network_config; /* the VM's copy of --network-config, or NULL */
 	char *user;         /* default user the seed creates ("qemuctl" unless given) */
 	unsigned generation; /* bumped whenever the seed content changes */
 	char *content_hash; /* sha256 of the content of the last build */
@@ -107,6 +107,7 @@ struct qc_seed_opts {
 struct qc_xml_extra {
 	char *parent; /* "domain", "domain/os", "domain/devices", "domain/devices/disk[2]"... */
 	char *xml;    /* the serialised node */
+	long line;    /* where it was read, 0 when made in code */
 };
 
 struct qc_domain {
@@ -153,6 +154,25 @@ struct qc_domain *qc_domain_copy(const struct qc_domain *d);
 /* Check invariants (name, memory > 0, cpus in range, unique disk/nic names...). */
 int qc_domain_validate(const struct qc_domain *d, struct qc_error *err);
 void qc_domain_gen_uuid(struct qc_domain *d);
+
+/*
+ * ---- domain_fields.c: values that reach QEMU's or a program's argv.
+ * All refuse control characters; words also ',' '=' and a leading '-'.
+ */
+int qc_domain_validate_fields(const struct qc_domain *d, struct qc_error *err);
+/* 1..max of letters, digits and extra, not beginning with '-' */
+int qc_domain_check_word(const char *what, const char *v, const char *extra, size_t max,
+	struct qc_error *err);
+/* at most max bytes of UTF-8 without control characters */
+int qc_domain_check_text(const char *what, const char *v, size_t max, struct qc_error *err);
+/* absolute, text; without ',' unless comma_ok (QEMU gets it escaped) */
+int qc_domain_check_path(const char *what, const char *p, bool comma_ok, struct qc_error *err);
+int qc_domain_check_user(const char *v, struct qc_error *err);
+int qc_domain_check_ssh_key(const char *v, struct qc_error *err);
+int qc_domain_check_machine(const char *v, struct qc_error *err);
+int qc_domain_check_cpu(const char *v, struct qc_error *err);
+int qc_domain_check_bridge(const char *v, struct qc_error *err);
+int qc_domain_check_ready_marker(const char *v, struct qc_error *err);
 int qc_uuid_parse(const char *s, uint8_t out[16]);
 void qc_uuid_format(const uint8_t uuid[16], char out[37]);
 struct qc_disk *qc_domain_add_disk(struct qc_domain *d);   /* zeroed, appended */
@@ -165,6 +185,42 @@ void qc_nic_clear(struct qc_nic *nic);
 void qc_share_clear(struct qc_share *share);
 /* Deterministic MAC: 52:54:00 + bytes from the uuid and the NIC index. */
 void qc_domain_mac(const struct qc_domain *d, unsigned index, char out[18]);
+
+/*
+ * ---- domain_home.c: files a definition may name as the VM's own
+ * (vm_dir = <root>/vms/<name>).  Each returns 0 or QC_ERR_INVALID naming
+ * the file and why.
+ */
+char *qc_domain_home_dir(const char *root, const char *name);
+/* path's base name when path is vm_dir/NAME with a plain file NAME, else NULL */
+const char *qc_domain_home_base(const char *vm_dir, const char *path);
+/* directly in vm_dir, a plain name, a regular file (dir: a directory) or missing, no symlink */
+int qc_domain_home_file(
+	const char *vm_dir, const char *what, const char *path, bool dir, struct qc_error *err);
+/* a file of the VM, catalog image <root>/images/<image>.qcow2, or (no image) outside root */
+int qc_domain_home_backing(const char *root, const char *vm_dir, const char *image,
+	const char *backing, struct qc_error *err);
+/* owned: a file of the VM with a checked backing; not owned: outside the state root */
+int qc_domain_home_disk(
+	const char *root, const char *vm_dir, const struct qc_disk *k, struct qc_error *err);
+/* what: "user-data" or "network-config"; path must be vm_dir/what, the copy create makes */
+int qc_domain_home_seed_file(
+	const char *vm_dir, const char *what, const char *path, struct qc_error *err);
+int qc_domain_home_seed(const char *vm_dir, const struct qc_seed_opts *s, struct qc_error *err);
+/* an empty (scratch) share in vm_dir; any other outside the state root */
+int qc_domain_home_share(
+	const char *root, const char *vm_dir, const struct qc_share *s, struct qc_error *err);
+/* inside vm_dir: a file of the VM; outside the state root: the user's, never created */
+int qc_domain_home_nvram(
+	const char *root, const char *vm_dir, const char *nvram, struct qc_error *err);
+/* All of the above over d (not its snapshot records) for a VM in state root root. */
+int qc_domain_check_owned(const struct qc_domain *d, const char *root, struct qc_error *err);
+/*
+ * snapshot_meta.c: the snapshot chain's records name only files of the VM
+ * and the owned disks' bases; *ret_line: where the chain was read.
+ */
+int qc_domain_check_snapshots(
+	const struct qc_domain *d, const char *root, long *ret_line, struct qc_error *err);
 
 /* ---- arch.c: per-architecture knowledge, one table */
 struct qc_arch_info {
@@ -264,7 +320,14 @@ char *qc_argv_cpu(const struct qc_domain *d, enum qc_accel accel);
 typedef void (*qc_warn_fn)(const char *msg, void *opaque);
 int qc_domain_from_xml(const char *xml, size_t len, const char *file, qc_warn_fn warn,
 	void *opaque, struct qc_domain **ret, struct qc_error *err);
+/*
+ * The same for a VM of state root root (NULL: no context): every record
+ * naming a file of the VM is checked (driver/domain_home.c) with its line.
+ */
+int qc_domain_from_xml_at(const char *xml, size_t len, const char *file, const char *root,
+	qc_warn_fn warn, void *opaque, struct qc_domain **ret, struct qc_error *err);
 int qc_domain_to_xml(const struct qc_domain *d, char **ret, struct qc_error *err);
+/* path is ROOT/vms/NAME/domain.xml; loaded as qc_domain_from_xml_at(ROOT), name NAME. */
 int qc_domain_load(const char *path, qc_warn_fn warn, void *opaque, struct qc_domain **ret,
 	struct qc_error *err);
 /* Atomic write of domain.xml. */

@@ -1,6 +1,6 @@
 # driver/domain.mk: domain model, XML, argv, arch
-libqcdriver_a_SOURCES += driver/domain.h driver/domain.c driver/arch.c driver/argv.c \
-	driver/xml_internal.h driver/xml.c driver/xml_devices.c driver/xml_save.c
+libqcdriver_a_SOURCES += driver/domain.h driver/domain.c driver/domain_fields.c driver/domain_home.c driver/arch.c driver/argv.c \
+	driver/xml_internal.h driver/xml.c driver/xml_meta.c driver/xml_devices.c driver/xml_save.c
 
 QC_DOMAIN_TEST_CFLAGS = $(UNIT_CFLAGS) -DQC_TEST_SRCDIR='"$(abs_top_srcdir)"'
 QC_DOMAIN_TEST_LIBS = libqcdriver.a $(QC_UTIL_LIBS) $(XML_LIBS) $(CHECK_LIBS)

@@ -157,6 +157,22 @@ void qc_live_clear(struct qc_live *l);
 struct qc_domain;
 void qc_driver_summary_save(int vm_dfd, const struct qc_domain *d);
 
+/* ---- lifecycle_input.c: files named at create/define */
+#define QC_VM_USER_DATA "user-data"
+#define QC_VM_NETWORK_CONFIG "network-config"
+/* As root: path is root's regular file and no one else can write it or a directory above. */
+int qc_driver_check_root_file(const char *what, const char *path, struct qc_error *err);
+/* --user-data / --network-config, read once and checked, to be copied into the VM. */
+struct qc_driver_captured {
+	char *user_data, *network_config;
+	size_t ud_len, nc_len;
+};
+void qc_driver_captured_clear(struct qc_driver_captured *c);
+int qc_driver_capture_seed_files(const char *user_data, const char *network_config,
+	struct qc_driver_captured *c, struct qc_error *err);
+/* Write them as dfd/user-data and dfd/network-config (0600, atomically). */
+int qc_driver_captured_write(const struct qc_driver_captured *c, int dfd, struct qc_error *err);
+
 /* ---- lifecycle_run.c */
 /* Stop whatever runs (quit, then SIGKILL) and wait for the monitor; caller holds the lock. */
 int qc_driver_kill_locked(int vm_dfd, const char *name, struct qc_error *err);

@@ -77,12 +77,12 @@ int qc_driver_firmware_copy(const struct qc_domain *d, int dfd, struct qc_error 
 	return 0;
 }
 
-int qc_driver_firmware_prepare(const struct qc_domain *d, struct qc_error *err)
+int qc_driver_firmware_prepare(
+	const struct qc_domain *d, int vm_dfd, const char *vm_dir, struct qc_error *err)
 {
 	const struct qc_arch_info *ai = qc_arch_info(d->arch);
-	const char *code = d->loader;
-	cleanup_free char *dir = NULL;
-	cleanup_close int dfd = -1;
+	const char *code = d->loader, *base;
+	struct stat st;
 	int rc;
 
 	/* the same choice as argv.c's add_firmware(): no firmware for a kernel boot */
@@ -94,8 +94,25 @@ int qc_driver_firmware_prepare(const struct qc_domain *d, struct qc_error *err)
 		return 0;
 	if ((rc = check_readable(d, "code", code, err)) < 0)
 		return rc;
-	if (!d->nvram || access(d->nvram, F_OK) == 0)
-		return d->nvram ? check_readable(d, "varstore", d->nvram, err) : 0;
+	if (!d->nvram)
+		return 0;
+	base = qc_domain_home_base(vm_dir, d->nvram);
+	if (!base) {
+		/* someone else's varstore: used as it is, never made by qemuctl */
+		if (access(d->nvram, F_OK) == 0 || errno != ENOENT)
+			return check_readable(d, "varstore", d->nvram, err);
+		return qc_error_set(err, QC_ERR_INVALID,
+			"%s firmware varstore '%s' is missing; qemuctl makes one only in the VM's "
+			"directory: point <nvram> at %s/%s or create the file",
+			ai->name, d->nvram, vm_dir, QC_VM_NVRAM);
+	}
+	if (fstatat(vm_dfd, base, &st, AT_SYMLINK_NOFOLLOW) == 0) {
+		if (!S_ISREG(st.st_mode))
+			return qc_error_set(err, QC_ERR_INVALID,
+				"%s firmware varstore '%s' is not a regular file", ai->name,
+				d->nvram);
+		return check_readable(d, "varstore", d->nvram, err);
+	}
 	if (errno != ENOENT)
 		return qc_error_errno(err, errno, "%s firmware varstore '%s'", ai->name, d->nvram);
 	if (!ai->firmware_vars)
@@ -104,12 +121,7 @@ int qc_driver_firmware_prepare(const struct qc_domain *d, struct qc_error *err)
 			ai->name, d->nvram, ai->name);
 	if ((rc = check_readable(d, "varstore template", ai->firmware_vars, err)) < 0)
 		return rc;
-	dir = qc_xstrdup(d->nvram);
-	*strrchr(dir, '/') = '\0';
-	dfd = open(dir[0] ? dir : "/", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (dfd < 0)
-		return qc_error_errno(err, errno, "varstore directory '%s'", dir);
-	if ((rc = qc_copy_file(ai->firmware_vars, dfd, strrchr(d->nvram, '/') + 1, 0600, err)) < 0)
+	if ((rc = qc_copy_file(ai->firmware_vars, vm_dfd, base, 0600, err)) < 0)
 		return qc_error_prefix(err, "%s firmware varstore '%s'", ai->name, d->nvram);
 	return 0;
 }

@@ -24,6 +24,8 @@ int qc_driver_firmware_copy(const struct qc_domain *d, int dfd, struct qc_error 
 /*
  * start: the loader QEMU will map must be a readable regular file (a clear
  * error instead of QEMU's), and a missing nvram is made again from the
- * arch's template (a defined domain's first start, or a deleted varstore).
+ * arch's template (a defined domain's first start, or a deleted varstore),
+ * only in the VM's directory vm_dir (open as vm_dfd), never elsewhere.
  */
-int qc_driver_firmware_prepare(const struct qc_domain *d, struct qc_error *err);
+int qc_driver_firmware_prepare(
+	const struct qc_domain *d, int vm_dfd, const char *vm_dir, struct qc_error *err);

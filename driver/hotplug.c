@@ -249,6 +249,11 @@ QC_PUBLIC int qc_vm_attach_disk(qc_ctx *ctx, const char *name, const char *spec,
 		qc_disk_clear(&disk);
 		return rc;
 	}
+	/* what the save below requires, checked before anything is made or plugged */
+	if ((rc = qc_domain_home_disk(qc_ctx_root(ctx), op.vm_dir, &disk, err)) < 0) {
+		qc_disk_clear(&disk);
+		return qc_error_prefix(err, "VM '%s'", name);
+	}
 	if (!disk.owned && disk_uses(op.d, disk.path)) {
 		rc = qc_error_set(err, QC_ERR_EXISTS, "VM '%s' uses '%s' already", name, disk.path);
 		qc_disk_clear(&disk);
@@ -293,8 +298,8 @@ QC_PUBLIC int qc_vm_attach_disk(qc_ctx *ctx, const char *name, const char *spec,
 		*ret_live = op.live.monitor_alive;
 	return 0;
 fail:
-	if (made)
-		(void) unlink(op.d->disks[op.d->n_disks - 1].path);
+	if (made) /* the file just made, by its name in the VM's directory */
+		(void) unlinkat(op.dfd, strrchr(op.d->disks[op.d->n_disks - 1].path, '/') + 1, 0);
 	if (intent)
 		(void) unlinkat(op.dfd, intent, 0);
 	(void) scratch;

@@ -143,7 +143,7 @@ static int parse_share(const char *spec, struct qc_share *sh, struct qc_error *e
 
 /* Fill d from the options; no side effects on disk.  sizes[i]: size of d->disks[i] to create (0: none). */
 static int build_domain(qc_ctx *ctx, const struct qc_vm_create_opts *o, const char *final_dir,
-	struct qc_domain *d, uint64_t *sizes, struct qc_error *err)
+	struct qc_domain *d, uint64_t *sizes, struct qc_driver_captured *cap, struct qc_error *err)
 {
 	bool no_net = false;
 	size_t i;
@@ -174,9 +174,11 @@ static int build_domain(qc_ctx *ctx, const struct qc_vm_create_opts *o, const ch
 		return qc_error_set(err, QC_ERR_INVALID, "--initrd needs --kernel");
 	if (o->append && !o->kernel)
 		return qc_error_set(err, QC_ERR_INVALID, "--append needs --kernel");
-	if (o->kernel && (rc = check_input_file("--kernel", o->kernel, &d->kernel, err)) < 0)
+	if (o->kernel && ((rc = check_input_file("--kernel", o->kernel, &d->kernel, err)) < 0 ||
+				 (rc = qc_driver_check_root_file("--kernel", d->kernel, err)) < 0))
 		return rc;
-	if (o->initrd && (rc = check_input_file("--initrd", o->initrd, &d->initrd, err)) < 0)
+	if (o->initrd && ((rc = check_input_file("--initrd", o->initrd, &d->initrd, err)) < 0 ||
+				 (rc = qc_driver_check_root_file("--initrd", d->initrd, err)) < 0))
 		return rc;
 	if (o->append)
 		d->cmdline = qc_xstrdup(o->append);
@@ -268,13 +270,15 @@ static int build_domain(qc_ctx *ctx, const struct qc_vm_create_opts *o, const ch
 		d->seed.hostname = o->hostname ? qc_xstrdup(o->hostname) : NULL;
 		if ((rc = qc_driver_seed_read_keys(o->ssh_keys, true, &d->seed.ssh_keys, err)) < 0)
 			return rc;
-		if (o->user_data && (rc = check_input_file("--user-data", o->user_data,
-					     &d->seed.user_data, err)) < 0)
+		/* read once now; the VM keeps its own copy (written with the VM's files) */
+		if ((rc = qc_driver_capture_seed_files(
+			     o->user_data, o->network_config, cap, err)) < 0)
 			return rc;
-		if (o->network_config &&
-			(rc = check_input_file("--network-config", o->network_config,
-				 &d->seed.network_config, err)) < 0)
-			return rc;
+		if (cap->user_data)
+			d->seed.user_data = qc_xasprintf("%s/%s", final_dir, QC_VM_USER_DATA);
+		if (cap->network_config)
+			d->seed.network_config =
+				qc_xasprintf("%s/%s", final_dir, QC_VM_NETWORK_CONFIG);
 		qc_driver_seed_disk(d, final_dir);
 		if ((rc = qc_driver_seed_set_bus(d, o->seed_bus, err)) < 0)
 			return rc;
@@ -293,11 +297,28 @@ static int build_domain(qc_ctx *ctx, const struct qc_vm_create_opts *o, const ch
 	return 0;
 }
 
+/* Point the seed's copied files from directory from to directory to. */
+static void swap_seed_dir(struct qc_domain *d, const char *from, const char *to)
+{
+	char **files[] = {&d->seed.user_data, &d->seed.network_config};
+	size_t n = strlen(from);
+
+	for (size_t i = 0; i < QC_ARRAY_SIZE(files); i++) {
+		char *p = *files[i];
+
+		if (!p || strncmp(p, from, n) != 0 || p[n] != '/')
+			continue;
+		*files[i] = qc_xasprintf("%s%s", to, p + n);
+		free(p);
+	}
+}
+
 QC_PUBLIC int qc_vm_create(qc_ctx *ctx, const struct qc_vm_create_opts *o, struct qc_error *err)
 {
 	cleanup_domain struct qc_domain *d = qc_domain_new();
 	cleanup_free char *final_dir = NULL, *tmp_name = NULL, *tmp_dir = NULL;
 	cleanup_close int vms_dfd = -1, tmp_dfd = -1;
+	struct qc_driver_captured cap __attribute__((cleanup(qc_driver_captured_clear))) = {0};
 	struct qc_error scratch = {0};
 	uint64_t sizes[QC_MAX_DATA_DISKS + 2] = {0};
 	bool leased = false;
@@ -315,7 +336,10 @@ QC_PUBLIC int qc_vm_create(qc_ctx *ctx, const struct qc_vm_create_opts *o, struc
 		return qc_error_set(err, QC_ERR_EXISTS,
 			"VM '%s' already exists; pick another name or 'qemuctl delete %s' first",
 			o->name, o->name);
-	if ((rc = build_domain(ctx, o, final_dir, d, sizes, err)) < 0)
+	if ((rc = build_domain(ctx, o, final_dir, d, sizes, &cap, err)) < 0)
+		return rc;
+	/* what every later load checks */
+	if ((rc = qc_domain_check_owned(d, ctx->root, err)) < 0)
 		return rc;
 	qc_fault_step("create:validated");
 
@@ -333,6 +357,10 @@ QC_PUBLIC int qc_vm_create(qc_ctx *ctx, const struct qc_vm_create_opts *o, struc
 		goto fail;
 	}
 	qc_fault_step("create:dir");
+	if ((rc = qc_driver_captured_write(&cap, tmp_dfd, err)) < 0) {
+		qc_error_prefix(err, "VM '%s'", o->name);
+		goto fail;
+	}
 	for (i = 0; i < d->n_disks; i++) {
 		struct qc_disk *dk = &d->disks[i];
 		cleanup_free char *tmp_path = NULL;
@@ -361,7 +389,11 @@ QC_PUBLIC int qc_vm_create(qc_ctx *ctx, const struct qc_vm_create_opts *o, struc
 	}
 	leased = true;
 	qc_fault_step("create:leased");
-	if ((rc = qc_driver_seed_build(d, tmp_dfd, ctx->root, NULL, err)) < 0) {
+	/* the seed reads the copies where they are now, before the rename */
+	swap_seed_dir(d, final_dir, tmp_dir);
+	rc = qc_driver_seed_build(d, tmp_dfd, ctx->root, NULL, err);
+	swap_seed_dir(d, tmp_dir, final_dir);
+	if (rc < 0) {
 		qc_error_prefix(err, "VM '%s': seed", o->name);
 		goto fail;
 	}
@@ -400,11 +432,23 @@ QC_PUBLIC int qc_vm_define(qc_ctx *ctx, const char *xml_path, qc_vm_warn_fn warn
 	struct qc_error scratch = {0};
 	int rc;
 
-	if ((rc = qc_domain_load(xml_path, warn, opaque, &d, err)) < 0)
-		return rc;
+	{
+		cleanup_free char *buf = NULL;
+		size_t len;
+
+		if ((rc = qc_read_file(AT_FDCWD, xml_path, QC_XML_MAX_BYTES, &buf, &len, err)) < 0)
+			return rc;
+		/* records naming files are held to the VM's directory in this root */
+		if ((rc = qc_domain_from_xml_at(
+			     buf, len, xml_path, ctx->root, warn, opaque, &d, err)) < 0)
+			return rc;
+	}
 	if ((rc = qc_domain_validate(d, err)) < 0)
 		return qc_error_prefix(err, "%s", xml_path);
 	if ((rc = qc_validate_name("VM", d->name, err)) < 0)
+		return qc_error_prefix(err, "%s", xml_path);
+	if ((d->kernel && (rc = qc_driver_check_root_file("<kernel>", d->kernel, err)) < 0) ||
+		(d->initrd && (rc = qc_driver_check_root_file("<initrd>", d->initrd, err)) < 0))
 		return qc_error_prefix(err, "%s", xml_path);
 	if (vm_exists(ctx, d->name)) {
 		struct qc_live live;
@@ -532,6 +576,18 @@ static int lock_stopped(qc_ctx *ctx, const char *name, bool force, int *ret_dfd,
 	return 0;
 }
 
+/*
+ * A definition that does not load (malformed, or naming files that are not
+ * the VM's own) is not acted on: nothing is removed, the user decides.
+ */
+static int refuse_definition(const char *name, const struct qc_error *why, struct qc_error *err)
+{
+	return qc_error_set(err, why->code,
+		"VM '%s': %s; nothing was removed: fix the definition ('qemuctl define "
+		"FIXED.xml') or remove the VM's directory by hand",
+		name, why->msg);
+}
+
 /* Move vms/<name> aside and remove it; never follows symlinks out of it. */
 static int remove_vm_dir(qc_ctx *ctx, const char *name, struct qc_error *err)
 {
@@ -579,8 +635,8 @@ QC_PUBLIC int qc_vm_undefine(qc_ctx *ctx, const char *name, struct qc_error *err
 		return rc;
 	qc_fault_step("undefine:locked");
 	xml = qc_xasprintf("%s/vms/%s/%s", ctx->root, name, QC_VM_DOMAIN);
-	if ((rc = qc_domain_load(xml, NULL, NULL, &d, err)) < 0)
-		return qc_error_prefix(err, "VM '%s'", name);
+	if ((rc = qc_domain_load(xml, NULL, NULL, &d, &e2)) < 0)
+		return refuse_definition(name, &e2, err);
 	for (i = 0; i < d->n_disks; i++)
 		if (d->disks[i].owned && d->disks[i].role != QC_ROLE_SEED &&
 			access(d->disks[i].path, F_OK) == 0)
@@ -613,8 +669,9 @@ QC_PUBLIC int qc_vm_delete(qc_ctx *ctx, const char *name, bool force, struct qc_
 	qc_fault_step("delete:locked");
 	/* Addresses leased in named networks go back; a broken domain.xml does not block delete. */
 	xml = qc_xasprintf("%s/vms/%s/%s", ctx->root, name, QC_VM_DOMAIN);
-	if (qc_domain_load(xml, NULL, NULL, &d, &e2) < 0 ||
-		qc_network_domain_release(ctx, d, &e2) < 0)
+	if ((rc = qc_domain_load(xml, NULL, NULL, &d, &e2)) < 0 && rc != -ENOENT)
+		return refuse_definition(name, &e2, err);
+	if (d && qc_network_domain_release(ctx, d, &e2) < 0)
 		qc_warn("VM '%s': %s", name, e2.msg);
 	qc_fault_step("delete:released");
 	return remove_vm_dir(ctx, name, err);

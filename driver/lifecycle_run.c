@@ -384,7 +384,7 @@ QC_PUBLIC int qc_vm_start(
 	if ((rc = qc_accel_resolve(d->arch, d->accel, &accel, why, sizeof(why), err)) < 0)
 		return qc_error_prefix(err, "VM '%s'", name);
 	/* UEFI code readable (a clear error, not QEMU's) and the varstore in place */
-	if ((rc = qc_driver_firmware_prepare(d, err)) < 0)
+	if ((rc = qc_driver_firmware_prepare(d, op.dfd, dir, err)) < 0)
 		return qc_error_prefix(err, "VM '%s'", name);
 	/* The seed follows the definition: rebuilt when its content changed. */
 	if ((rc = qc_driver_seed_build(d, op.dfd, ctx->root, &changed, err)) < 0)

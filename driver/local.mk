@@ -4,7 +4,7 @@
 include_HEADERS += driver/qemuctl.h
 noinst_HEADERS += driver/driver.h
 
-libqcdriver_a_SOURCES += driver/driver.h driver/ctx.c driver/state.c driver/lifecycle.c \
+libqcdriver_a_SOURCES += driver/driver.h driver/ctx.c driver/state.c driver/lifecycle.c driver/lifecycle_input.c \
 	driver/lifecycle_run.c driver/lifecycle_state.c driver/confine.h driver/confine.c
 
 bin_PROGRAMS += qemuctl
@@ -36,6 +36,10 @@ dist_noinst_SCRIPTS += tests/integration/lifecycle.sh tests/integration/lifecycl
 	tests/integration/lifecycle-errors.sh tests/integration/lifecycle-example.sh
 TESTS += tests/integration/lifecycle.sh tests/integration/lifecycle-crash.sh \
 	tests/integration/lifecycle-errors.sh tests/integration/lifecycle-example.sh
+
+# A definition makes qemuctl act only on the VM's own files (crafted domain.xml).
+dist_noinst_SCRIPTS += tests/integration/trust-define.sh
+TESTS += tests/integration/trust-define.sh
 
 # bench/start-stop (issue 4 item 7): the raw-QEMU baseline it compares against.
 noinst_PROGRAMS += bench/start-stop-raw

@@ -7,7 +7,8 @@
  *   1. at create, read the --ssh-key files once into key lines
  *      (qc_driver_seed_read_keys) and keep them in d->seed.ssh_keys, so the
  *      domain does not depend on the files later; --user-data and
- *      --network-config stay paths and are re-read at every build;
+ *      --network-config are copied into the VM's directory, which the
+ *      domain names, and those copies are read at every build;
  *   2. call qc_driver_seed_build(d, vm_dfd, root, &changed) at create and
  *      before every start; when it reports changed, save domain.xml (the
  *      generation and content hash moved);

@@ -110,6 +110,14 @@ static int parse_snap(xmlNodePtr n, struct qc_snap *s, struct qc_error *err)
 				"a "
 				"backing format",
 				s->name);
+		if (qc_validate_name("disk", k->disk, err) < 0)
+			return qc_error_prefix(err, "snapshot '%s' metadata", s->name);
+		if (k->backing_format && strcmp(k->backing_format, "qcow2") != 0 &&
+			strcmp(k->backing_format, "raw") != 0)
+			return qc_error_set(err, QC_ERR_XML,
+				"snapshot '%s' metadata: disk '%s': backing format '%s' is not "
+				"qcow2 or raw",
+				s->name, k->disk, k->backing_format);
 	}
 	return 0;
 }
@@ -211,4 +219,42 @@ void qc_snaps_store(struct qc_domain *d, const struct qc_snaps *s)
 	d->n_extras++;
 	xmlBufferFree(buf);
 	xmlFreeDoc(doc);
+}
+
+/* One record's files: layers of the VM, the base of an owned disk of the domain. */
+static int check_snap_disk(const struct qc_domain *d, const char *root, const char *vm_dir,
+	const struct qc_snap *s, const struct qc_snap_disk *k, struct qc_error *err)
+{
+	const struct qc_disk *disk = qc_domain_find_disk(d, k->disk);
+	int r;
+
+	if (!disk || !disk->owned)
+		return qc_error_set(err, QC_ERR_INVALID,
+			"snapshot '%s' names disk '%s', which is not an owned disk of VM '%s'",
+			s->name, k->disk, d->name);
+	if ((r = qc_domain_home_file(vm_dir, "layer", k->file, false, err)) < 0 ||
+		(k->new_file &&
+			(r = qc_domain_home_file(vm_dir, "new layer", k->new_file, false, err)) < 0) ||
+		(k->backing && (r = qc_domain_home_backing(
+					root, vm_dir, disk->backing_image, k->backing, err)) < 0))
+		return qc_error_prefix(err, "snapshot '%s': disk '%s'", s->name, k->disk);
+	return 0;
+}
+
+int qc_domain_check_snapshots(
+	const struct qc_domain *d, const char *root, long *ret_line, struct qc_error *err)
+{
+	cleanup_free char *vm_dir = qc_domain_home_dir(root, d->name);
+	struct qc_snaps snaps = {0};
+	ssize_t x = find_extra(d);
+	int r = 0;
+
+	*ret_line = x >= 0 ? d->extras[x].line : 0;
+	if ((r = qc_snaps_load(d, &snaps, err)) < 0)
+		return qc_error_prefix(err, "VM '%s'", d->name);
+	for (size_t i = 0; i < snaps.n && r == 0; i++)
+		for (size_t j = 0; j < snaps.v[i].n_disks && r == 0; j++)
+			r = check_snap_disk(d, root, vm_dir, &snaps.v[i], &snaps.v[i].disks[j], err);
+	qc_snaps_clear(&snaps);
+	return r < 0 ? qc_error_prefix(err, "VM '%s'", d->name) : 0;
 }

@@ -75,8 +75,13 @@ int qc_vmop_save(struct qc_vmop *op, struct qc_error *err)
 {
 	int rc;
 
+	long line;
+
 	qc_snaps_store(op->d, &op->snaps);
-	if ((rc = qc_domain_validate(op->d, err)) < 0)
+	/* what the next load checks: a definition it would refuse is never written */
+	if ((rc = qc_domain_validate(op->d, err)) < 0 ||
+		(rc = qc_domain_check_owned(op->d, qc_ctx_root(op->ctx), err)) < 0 ||
+		(rc = qc_domain_check_snapshots(op->d, qc_ctx_root(op->ctx), &line, err)) < 0)
 		return qc_error_prefix(err, "VM '%s'", op->name);
 	if ((rc = qc_domain_save(op->d, op->dfd, QC_VM_DOMAIN, err)) < 0)
 		return qc_error_prefix(err, "VM '%s'", op->name);

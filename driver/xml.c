@@ -41,6 +41,13 @@ int qc_xml_err(struct qc_xml_parser *p, xmlNodePtr n, const char *fmt, ...)
 	return qc_error_set(p->err, QC_ERR_XML, "%s:%ld: %s", p->file, qc_xml_line(n), m);
 }
 
+int qc_xml_at(struct qc_xml_parser *p, xmlNodePtr n, int r)
+{
+	if (r >= 0)
+		return r;
+	return qc_error_prefix(p->err, "%s:%ld", p->file, qc_xml_line(n));
+}
+
 void qc_xml_warn(struct qc_xml_parser *p, xmlNodePtr n, const char *fmt, ...)
 {
 	cleanup_free char *m = NULL, *full = NULL;
@@ -133,13 +140,14 @@ bool qc_xml_in_list(const char *name, const char *const *list, bool *multi)
 	return false;
 }
 
-static void add_extra(struct qc_xml_parser *p, const char *path, char *xml)
+static void add_extra(struct qc_xml_parser *p, const char *path, char *xml, long line)
 {
 	struct qc_domain *d = p->d;
 
 	d->extras = qc_xrealloc(d->extras, (d->n_extras + 1) * sizeof(*d->extras));
 	d->extras[d->n_extras].parent = qc_xstrdup(path);
 	d->extras[d->n_extras].xml = xml;
+	d->extras[d->n_extras].line = line;
 	d->n_extras++;
 }
 
@@ -162,7 +170,7 @@ void qc_xml_keep_elem(struct qc_xml_parser *p, xmlNodePtr n, const char *path, b
 	xmlDocSetRootElement(tmp, copy);
 	xmlReconciliateNs(tmp, copy);
 	xmlNodeDump(buf, tmp, copy, depth_of(path), 1);
-	add_extra(p, path, qc_xstrdup((const char *) xmlBufferContent(buf)));
+	add_extra(p, path, qc_xstrdup((const char *) xmlBufferContent(buf)), qc_xml_line(n));
 	xmlBufferFree(buf);
 	xmlFreeDoc(tmp);
 	if (!quiet)
@@ -197,7 +205,7 @@ static void keep_attr(
 		}
 	}
 	qc_buf_putc(&b, '"');
-	add_extra(p, path, qc_buf_steal(&b));
+	add_extra(p, path, qc_buf_steal(&b), qc_xml_line(owner));
 	if (!quiet)
 		qc_xml_warn(p, owner, "attribute %s%s%s='%s' of <%s> is not supported; kept as is",
 			prefix ? prefix : "", prefix ? ":" : "", (const char *) a->name,
@@ -358,142 +366,6 @@ int qc_xml_uint_attr(
 	return 0;
 }
 
-/* ------------------------------------------------------------- metadata */
-
-/* The metadata entry <qemuctl:KIND key='value'>, marked as used. */
-xmlNodePtr qc_xml_meta_find(
-	struct qc_xml_parser *p, const char *kind, const char *key, const char *value)
-{
-	for (xmlNodePtr c = p->meta ? p->meta->children : NULL; c; c = c->next) {
-		cleanup_free char *v = NULL;
-
-		if (!qc_xml_is_qc(c, kind))
-			continue;
-		v = qc_xml_prop(c, key);
-		if (v && strcmp(v, value) == 0) {
-			p->used = qc_xrealloc(p->used, (p->n_used + 1) * sizeof(*p->used));
-			p->used[p->n_used++] = c;
-			return c;
-		}
-	}
-	return NULL;
-}
-
-int qc_xml_meta_check(struct qc_xml_parser *p, xmlNodePtr n, const char *const *attrs, bool kids)
-{
-	for (xmlAttrPtr a = n->properties; a; a = a->next)
-		if (a->ns || !qc_xml_in_list((const char *) a->name, attrs, NULL))
-			return qc_xml_err(p, n, "unknown attribute '%s' in qemuctl metadata <%s>",
-				a->name, n->name);
-	for (xmlNodePtr c = n->children; c && !kids; c = c->next)
-		if (c->type == XML_ELEMENT_NODE)
-			return qc_xml_err(p, c, "unknown element <%s> in qemuctl metadata <%s>",
-				c->name, n->name);
-	return 0;
-}
-
-static int parse_seed(struct qc_xml_parser *p, xmlNodePtr n)
-{
-	static const char *const attrs[] = {"enabled", "generation", "hash", NULL};
-	struct qc_seed_opts *s = &p->d->seed;
-	struct qc_strv keys = {0};
-	int r;
-
-	if ((r = qc_xml_meta_check(p, n, attrs, true)) < 0 ||
-		(r = qc_xml_yesno(p, n, "enabled", &s->enabled)) < 0 ||
-		(r = qc_xml_uint_attr(p, n, "generation", UINT32_MAX, &s->generation)) < 0)
-		return r;
-	s->content_hash = qc_xml_prop(n, "hash");
-	for (xmlNodePtr c = n->children; c; c = c->next) {
-		char **slot = NULL;
-
-		if (c->type != XML_ELEMENT_NODE)
-			continue;
-		if (qc_xml_is_qc(c, "ssh-key")) {
-			qc_strv_push_take(&keys, qc_xml_text(c));
-			continue;
-		}
-		if (qc_xml_is_qc(c, "hostname"))
-			slot = &s->hostname;
-		else if (qc_xml_is_qc(c, "user"))
-			slot = &s->user;
-		else if (qc_xml_is_qc(c, "user-data"))
-			slot = &s->user_data;
-		else if (qc_xml_is_qc(c, "network-config"))
-			slot = &s->network_config;
-		if (!slot || *slot) {
-			qc_strv_clear(&keys);
-			return qc_xml_err(p, c,
-				slot ? "duplicate <%s> in qemuctl metadata <seed>"
-				     : "unknown element <%s> in qemuctl metadata <seed>",
-				c->name);
-		}
-		*slot = qc_xml_text(c);
-	}
-	s->ssh_keys = keys.n ? qc_strv_steal(&keys) : NULL;
-	return 0;
-}
-
-static int parse_meta_domain(struct qc_xml_parser *p)
-{
-	struct qc_domain *d = p->d;
-	bool seed = false;
-	int r;
-
-	d->seed.enabled = false; /* a libvirt XML has no seed */
-	for (xmlNodePtr c = p->meta ? p->meta->children : NULL; c; c = c->next) {
-		cleanup_free char *t = NULL;
-
-		if (c->type != XML_ELEMENT_NODE)
-			continue;
-		if (qc_xml_is_qc(c, "disk") || qc_xml_is_qc(c, "nic") || qc_xml_is_qc(c, "share"))
-			continue; /* applied with their device */
-		if (qc_xml_is_qc(c, "accel")) {
-			t = qc_xml_text(c);
-			if (qc_accel_from_name(t, &d->accel) < 0)
-				return qc_xml_err(
-					p, c, "unknown accelerator '%s' (auto, kvm or tcg)", t);
-		} else if (qc_xml_is_qc(c, "autostart")) {
-			t = qc_xml_text(c);
-			d->autostart = !t[0] || strcmp(t, "yes") == 0;
-		} else if (qc_xml_is_qc(c, "ready-marker")) {
-			free(d->ready_marker);
-			d->ready_marker = qc_xml_text(c);
-		} else if (qc_xml_is_qc(c, "seed")) {
-			if (seed)
-				return qc_xml_err(p, c, "duplicate <seed> in qemuctl metadata");
-			seed = true;
-			if ((r = parse_seed(p, c)) < 0)
-				return r;
-		} else {
-			return qc_xml_err(
-				p, c, "unknown element <%s> in qemuctl metadata", c->name);
-		}
-	}
-	return 0;
-}
-
-static int meta_unused(struct qc_xml_parser *p)
-{
-	for (xmlNodePtr c = p->meta ? p->meta->children : NULL; c; c = c->next) {
-		bool used = false;
-		cleanup_free char *name = NULL;
-
-		if (!qc_xml_is_qc(c, "disk") && !qc_xml_is_qc(c, "nic") &&
-			!qc_xml_is_qc(c, "share"))
-			continue;
-		for (size_t i = 0; i < p->n_used; i++)
-			used |= p->used[i] == c;
-		if (used)
-			continue;
-		name = qc_xml_prop(c, qc_xml_is_qc(c, "share") ? "tag" : "name");
-		return qc_xml_err(p, c,
-			"qemuctl metadata names %s '%s', which <devices> does not have", c->name,
-			name ? name : "");
-	}
-	return 0;
-}
-
 /* ------------------------------------------------------------- domain */
 
 static int parse_os(struct qc_xml_parser *p, xmlNodePtr os)
@@ -521,21 +393,30 @@ static int parse_os(struct qc_xml_parser *p, xmlNodePtr os)
 					"unknown arch '%s' (x86_64, aarch64 or ppc64le)", arch);
 		}
 		d->machine = qc_xml_prop(t, "machine");
+		if (d->machine && (r = qc_xml_at(p, t, qc_domain_check_machine(d->machine, p->err))) < 0)
+			return r;
 	}
 	if ((c = qc_xml_child(os, "kernel"))) {
 		if ((r = qc_xml_walk(p, c, "domain/os/kernel", NULL, NULL, NULL)) < 0)
 			return r;
 		d->kernel = qc_xml_text(c);
+		if ((r = qc_xml_at(p, c, qc_domain_check_path("kernel", d->kernel, false, p->err))) < 0)
+			return r;
 	}
 	if ((c = qc_xml_child(os, "initrd"))) {
 		if ((r = qc_xml_walk(p, c, "domain/os/initrd", NULL, NULL, NULL)) < 0)
 			return r;
 		d->initrd = qc_xml_text(c);
+		if ((r = qc_xml_at(p, c, qc_domain_check_path("initrd", d->initrd, false, p->err))) < 0)
+			return r;
 	}
 	if ((c = qc_xml_child(os, "cmdline"))) {
 		if ((r = qc_xml_walk(p, c, "domain/os/cmdline", NULL, NULL, NULL)) < 0)
 			return r;
 		d->cmdline = qc_xml_text(c);
+		if ((r = qc_xml_at(p, c, qc_domain_check_text("kernel command line", d->cmdline,
+					      4096, p->err))) < 0)
+			return r;
 	}
 	if ((c = qc_xml_child(os, "loader"))) {
 		static const char *const la[] = {"readonly", "type", NULL};
@@ -548,11 +429,18 @@ static int parse_os(struct qc_xml_parser *p, xmlNodePtr os)
 				"only a read-only pflash <loader> is supported (readonly='yes' "
 				"type='pflash')");
 		d->loader = qc_xml_text(c);
+		if ((r = qc_xml_at(p, c, qc_domain_check_path("firmware loader", d->loader, false, p->err))) < 0)
+			return r;
 	}
 	if ((c = qc_xml_child(os, "nvram"))) {
 		if ((r = qc_xml_walk(p, c, "domain/os/nvram", NULL, NULL, NULL)) < 0)
 			return r;
 		d->nvram = qc_xml_text(c);
+		if ((r = qc_xml_at(p, c, qc_domain_check_path("nvram", d->nvram, false, p->err))) < 0)
+			return r;
+		if (p->vm_dir &&
+			(r = qc_xml_at(p, c, qc_domain_home_nvram(p->root, p->vm_dir, d->nvram, p->err))) < 0)
+			return r;
 	}
 	return 0;
 }
@@ -570,9 +458,10 @@ static int parse_cpu(struct qc_xml_parser *p, xmlNodePtr cpu)
 	if (m && (r = qc_xml_walk(p, m, "domain/cpu/model", NULL, NULL, NULL)) < 0)
 		return r;
 	if (!mode || strcmp(mode, "custom") == 0) {
-		if (m)
+		if (m) {
 			p->d->cpu_model = qc_xml_text(m);
-		else if (mode)
+			return qc_xml_at(p, m, qc_domain_check_cpu(p->d->cpu_model, p->err));
+		} else if (mode)
 			return qc_xml_err(p, cpu, "<cpu mode='custom'> needs a <model>");
 		return 0;
 	}
@@ -623,6 +512,8 @@ static int parse_domain(struct qc_xml_parser *p, xmlNodePtr root)
 	d->name = qc_xml_text(n);
 	if (qc_validate_name("VM", d->name, p->err) < 0)
 		return qc_error_prefix(p->err, "%s:%ld", p->file, qc_xml_line(n));
+	if (p->root)
+		p->vm_dir = qc_domain_home_dir(p->root, d->name);
 
 	if ((n = qc_xml_child(root, "uuid"))) {
 		cleanup_free char *u = qc_xml_text(n);
@@ -683,23 +574,33 @@ static int parse_domain(struct qc_xml_parser *p, xmlNodePtr root)
 		}
 		qc_xml_walk_attrs(p, n, "domain/metadata", NULL, NULL);
 	}
-	if ((r = parse_meta_domain(p)) < 0)
+	if ((r = qc_xml_parse_meta(p)) < 0)
 		return r;
 	d->serial_console = false;
 	if ((n = qc_xml_child(root, "devices")) && (r = qc_xml_parse_devices(p, n)) < 0)
 		return r;
-	return meta_unused(p);
+	return qc_xml_meta_unused(p);
 }
 
 int qc_domain_from_xml(const char *xml, size_t len, const char *file, qc_warn_fn warn, void *opaque,
 	struct qc_domain **ret, struct qc_error *err)
 {
+	return qc_domain_from_xml_at(xml, len, file, NULL, warn, opaque, ret, err);
+}
+
+int qc_domain_from_xml_at(const char *xml, size_t len, const char *file, const char *root,
+	qc_warn_fn warn, void *opaque, struct qc_domain **ret, struct qc_error *err)
+{
 	cleanup_domain struct qc_domain *d = NULL;
-	struct qc_xml_parser p = {
-		.file = file ? file : "domain XML", .warn = warn, .opaque = opaque, .err = err};
+	struct qc_xml_parser p = {.file = file ? file : "domain XML",
+		.warn = warn,
+		.opaque = opaque,
+		.err = err,
+		.root = root};
+	long snap_line = 0;
 	xmlParserCtxtPtr ctxt;
 	xmlDocPtr doc;
-	xmlNodePtr root;
+	xmlNodePtr xroot;
 	int r;
 
 	if (len > QC_XML_MAX_BYTES)
@@ -737,35 +638,28 @@ int qc_domain_from_xml(const char *xml, size_t len, const char *file, qc_warn_fn
 		xmlFreeDoc(doc);
 		return r;
 	}
-	root = xmlDocGetRootElement(doc);
-	if (!qc_xml_is(root, "domain")) {
+	xroot = xmlDocGetRootElement(doc);
+	if (!qc_xml_is(xroot, "domain")) {
 		r = qc_error_set(err, QC_ERR_XML, "%s:%ld: root element is <%s>, expected <domain>",
-			p.file, qc_xml_line(root), root ? (const char *) root->name : "");
+			p.file, qc_xml_line(xroot), xroot ? (const char *) xroot->name : "");
 		xmlFreeDoc(doc);
 		return r;
 	}
 	d = p.d = qc_domain_new();
-	r = parse_domain(&p, root);
+	r = parse_domain(&p, xroot);
 	free(p.used);
+	free(p.vm_dir);
 	xmlFreeDoc(doc);
 	if (r < 0)
 		return r;
 	r = qc_domain_validate(d, err);
 	if (r < 0)
 		return qc_error_prefix(err, "%s", p.file);
+	/* what the parser checked record by record, plus the snapshot chain */
+	if (root && (r = qc_domain_check_snapshots(d, root, &snap_line, err)) < 0)
+		return qc_error_prefix(err, "%s:%ld", p.file, snap_line);
+	if (root && (r = qc_domain_check_owned(d, root, err)) < 0)
+		return qc_error_prefix(err, "%s", p.file);
 	*ret = TAKE_PTR(d);
 	return 0;
-}
-
-int qc_domain_load(const char *path, qc_warn_fn warn, void *opaque, struct qc_domain **ret,
-	struct qc_error *err)
-{
-	cleanup_free char *buf = NULL;
-	size_t len;
-	int r;
-
-	r = qc_read_file(AT_FDCWD, path, QC_XML_MAX_BYTES, &buf, &len, err);
-	if (r < 0)
-		return r;
-	return qc_domain_from_xml(buf, len, path, warn, opaque, ret, err);
 }

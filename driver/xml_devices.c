@@ -265,6 +265,12 @@ static int parse_nic(struct qc_xml_parser *p, xmlNodePtr n, xmlNodePtr **nodes)
 			return r;
 		k->network = t == QC_NIC_NETWORK ? qc_xml_prop(src, "network") : NULL;
 		k->bridge = qc_xml_prop(src, "bridge");
+		if ((k->network &&
+			    (r = qc_xml_at(p, src, qc_validate_name("network", k->network, p->err))) <
+				    0) ||
+			(k->bridge &&
+				(r = qc_xml_at(p, src, qc_domain_check_bridge(k->bridge, p->err))) < 0))
+			return r;
 	}
 	if (t == QC_NIC_NETWORK && !k->network)
 		return qc_xml_err(
@@ -379,6 +385,12 @@ static int apply_disk_meta(struct qc_xml_parser *p, size_t i, xmlNodePtr node)
 		return qc_xml_err(
 			p, m, "disk '%s': unknown role '%s' (root, data or seed)", k->name, role);
 	k->backing_image = qc_xml_prop(m, "backing-image");
+	if (k->backing_image &&
+		(r = qc_xml_at(p, m, qc_validate_name("backing image", k->backing_image, p->err))) < 0)
+		return r;
+	if (p->vm_dir &&
+		(r = qc_xml_at(p, m, qc_domain_home_disk(p->root, p->vm_dir, k, p->err))) < 0)
+		return r;
 	return 0;
 }
 
@@ -395,6 +407,9 @@ static int apply_nic_meta(struct qc_xml_parser *p, size_t i)
 	if ((r = qc_xml_meta_check(p, m, attrs, true)) < 0)
 		return r;
 	k->ip = qc_xml_prop(m, "ip");
+	if (k->ip &&
+		(r = qc_xml_at(p, m, qc_domain_check_word("address", k->ip, "./:", 64, p->err))) < 0)
+		return r;
 	for (xmlNodePtr c = m->children; c; c = c->next) {
 		cleanup_free char *proto = NULL, *addr = NULL;
 		struct qc_hostfwd *f;
@@ -512,6 +527,9 @@ int qc_xml_parse_devices(struct qc_xml_parser *p, xmlNodePtr devs)
 		if (!s->path && !s->empty)
 			return qc_xml_err(
 				p, shares[i], "<filesystem> '%s' has no <source dir>", s->tag);
+		if (p->vm_dir && (r = qc_xml_at(p, m ? m : shares[i],
+					  qc_domain_home_share(p->root, p->vm_dir, s, p->err))) < 0)
+			return r;
 	}
 	return 0;
 }

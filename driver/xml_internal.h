@@ -32,12 +32,21 @@ struct qc_xml_parser {
 	xmlNodePtr meta; /* <qemuctl:domain>, or NULL */
 	xmlNodePtr *used; /* metadata entries applied to a device */
 	size_t n_used;
+	/*
+	 * Loading from a state root (NULL: no context): records naming the VM's
+	 * own files are checked against vm_dir = <root>/vms/<name> as they are
+	 * read (driver/domain_home.c).
+	 */
+	const char *root;
+	char *vm_dir;
 };
 
 long qc_xml_line(xmlNodePtr n);
 /* "FILE:LINE: message", QC_ERR_XML; returns -QC_ERR_XML. */
 int qc_xml_err(struct qc_xml_parser *p, xmlNodePtr n, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
+/* r, or r with "FILE:LINE" of n put before the message when r < 0. */
+int qc_xml_at(struct qc_xml_parser *p, xmlNodePtr n, int r);
 void qc_xml_warn(struct qc_xml_parser *p, xmlNodePtr n, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 /* An element without namespace / in qemuctl's namespace, named name. */
@@ -65,6 +74,9 @@ xmlNodePtr qc_xml_meta_find(
 	struct qc_xml_parser *p, const char *kind, const char *key, const char *value);
 /* Strict check of a qemuctl metadata element's attributes (and children unless kids). */
 int qc_xml_meta_check(struct qc_xml_parser *p, xmlNodePtr n, const char *const *attrs, bool kids);
+/* xml_meta.c: <qemuctl:domain>'s own entries; then: a record no device used is an error. */
+int qc_xml_parse_meta(struct qc_xml_parser *p);
+int qc_xml_meta_unused(struct qc_xml_parser *p);
 /* <devices>: disks, NICs, shares, serial/console, then their metadata. */
 int qc_xml_parse_devices(struct qc_xml_parser *p, xmlNodePtr devs);
 

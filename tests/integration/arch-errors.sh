@@ -82,7 +82,7 @@ after=$(tree_digest "$ROOT")
 [ "$before" = "$after" ] || fail "state root changed: $(diff <(echo "$before") <(echo "$after"))"
 ok "state root unchanged by the refused start"
 # pseries has its own firmware: a loader is refused when the domain is defined
-sed -e "s|<type arch='x86_64'>|<type arch='ppc64le'>|" -e 's|<name>u1</name>|<name>p2</name>|' \
+sed -e "s|<type arch='x86_64'>|<type arch='ppc64le'>|" -e 's|<name>u1</name>|<name>p2</name>|' -e 's|/vms/u1/|/vms/p2/|g' \
 	-e '/<uuid>/d' "$SCRATCH/u1.xml" >"$SCRATCH/p2.xml"
 expect_fail 1 "pseries boots with its built-in SLOF; a firmware loader or nvram is not supported on ppc64le" \
 	qc define "$SCRATCH/p2.xml"

@@ -31,7 +31,7 @@ refused() {
 
 qc create b --disk-image "$SCRATCH/base.qcow2" --ssh-key "$SCRATCH/key.pub" >/dev/null
 qc image import img "$OUT/image.qcow2" >/dev/null
-sed 's|<name>b</name>|<name>evil</name>|' "$ROOT/vms/b/domain.xml" >"$OUT/vmdir/domain.xml"
+sed 's|<name>b</name>|<name>evil</name>|; s|/vms/b/|/vms/evil/|g' "$ROOT/vms/b/domain.xml" >"$OUT/vmdir/domain.xml"
 outside="$(tree_digest "$OUT")"
 
 # vms/NAME is a link to a directory outside (that even looks like a VM)

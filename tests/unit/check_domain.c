@@ -7,7 +7,9 @@
 #include "config.h"
 
 #include <linux/kvm.h>
+#include <sys/stat.h>
 #include <sys/utsname.h>
+#include <unistd.h>
 
 #include "driver/domain.h"
 #include "tests/unit/unit.h"
@@ -194,7 +196,7 @@ START_TEST(domain_validate_messages)
 	INVALID(QC_ERR_INVALID, d->kernel = qc_xstrdup("vmlinuz"),
 		"VM 'vm1': kernel path must be absolute, not 'vmlinuz'");
 	INVALID(QC_ERR_INVALID, d->cpu_model = qc_xstrdup("max;rm"),
-		"VM 'vm1': bad CPU model 'max;rm'");
+		"VM 'vm1': CPU model 'max;rm' is invalid: only letters, digits and '._-' are allowed");
 	INVALID(QC_ERR_INVALID, (d->arch = QC_ARCH_PPC64LE, d->loader = qc_xstrdup("/x.fd")),
 		"VM 'vm1': pseries boots with its built-in SLOF; a firmware loader or nvram is not "
 		"supported on ppc64le");
@@ -248,6 +250,218 @@ START_TEST(domain_validate_messages)
 	INVALID(QC_ERR_INVALID, d->shares[0].security_model = qc_xstrdup("mapped-file"),
 		"VM 'vm1': share 'src': security model 'mapped-file' is not mapped-xattr, "
 		"passthrough or none");
+}
+END_TEST
+
+/* Values that would reach QEMU's or ssh's argv as more than one option. */
+START_TEST(domain_validate_smuggling)
+{
+	INVALID(QC_ERR_INVALID, d->machine = qc_xstrdup("q35,accel=kvm"),
+		"VM 'vm1': machine type 'q35,accel=kvm' is invalid: only letters, digits and '._-' "
+		"are allowed");
+	INVALID(QC_ERR_INVALID, d->machine = qc_xstrdup("pc=1"),
+		"VM 'vm1': machine type 'pc=1' is invalid: only letters, digits and '._-' are "
+		"allowed");
+	INVALID(QC_ERR_INVALID, d->machine = qc_xstrdup("-bios"),
+		"VM 'vm1': machine type '-bios' must not begin with '-' (it would read as an "
+		"option)");
+	INVALID(QC_ERR_INVALID, d->cpu_model = qc_xstrdup("max,+vmx"),
+		"VM 'vm1': CPU model 'max,+vmx' is invalid: only letters, digits and '._-' are "
+		"allowed");
+	INVALID(QC_ERR_INVALID, d->seed.user = qc_xstrdup("-oProxyCommand=x"),
+		"VM 'vm1': seed: user name '-oProxyCommand=x' is invalid: 1-32 of a-z 0-9 '_' '-', "
+		"beginning with a-z or '_'");
+	INVALID(QC_ERR_INVALID, d->seed.user = qc_xstrdup("a b"),
+		"VM 'vm1': seed: user name 'a b' is invalid: 1-32 of a-z 0-9 '_' '-', beginning "
+		"with a-z or '_'");
+	INVALID(QC_ERR_INVALID, d->seed.hostname = qc_xstrdup("-o"),
+		"VM 'vm1': seed: host name '-o' is invalid: a label cannot start or end with '-'");
+	INVALID(QC_ERR_INVALID, ({
+		d->seed.ssh_keys = qc_xzalloc(2 * sizeof(char *));
+		d->seed.ssh_keys[0] = qc_xstrdup("ssh-ed25519 AAAA x\nruncmd: [x]");
+	}),
+		"VM 'vm1': seed: ssh key line 'ssh-ed25519 AAAA x?runcmd: [x]' holds a control "
+		"character (byte 0x0a at offset 18)");
+	{
+		struct qc_error e = {0};
+
+		/* tabs separate authorized_keys fields: allowed */
+		ck_assert_qc_ok(qc_domain_check_ssh_key("ssh-ed25519\tAAAA\tme@host", &e), &e);
+	}
+	INVALID(QC_ERR_INVALID, d->seed.content_hash = qc_xstrdup("abc"),
+		"VM 'vm1': seed: content hash is not 64 lowercase hex digits (a sha256)");
+	INVALID(QC_ERR_INVALID,
+		(d->kernel = qc_xstrdup("/boot/vmlinuz"),
+			d->initrd = qc_xstrdup("/boot/initrd,if=none")),
+		"VM 'vm1': initrd '/boot/initrd,if=none' holds a ',' (QEMU would read the rest as "
+		"another option); rename the file");
+	INVALID(QC_ERR_INVALID, d->loader = qc_xstrdup("/fw/CODE.fd,readonly=off"),
+		"VM 'vm1': firmware loader '/fw/CODE.fd,readonly=off' holds a ',' (QEMU would "
+		"read the rest as another option); rename the file");
+	INVALID(QC_ERR_INVALID, d->nvram = qc_xstrdup("/fw/VARS\x1b[2J.fd"),
+		"VM 'vm1': nvram '/fw/VARS?[2J.fd' holds a control character (byte 0x1b at "
+		"offset 8)");
+	INVALID(QC_ERR_INVALID, (d->kernel = qc_xstrdup("/k"), d->cmdline = qc_xstrdup("a\nb")),
+		"VM 'vm1': kernel command line 'a?b' holds a control character (byte 0x0a at "
+		"offset 1)");
+	INVALID(QC_ERR_INVALID, d->ready_marker = qc_xstrdup(""), "VM 'vm1': ready marker is empty");
+	INVALID(QC_ERR_INVALID, (free(d->nics[0].model), d->nics[0].model = qc_xstrdup("-x")),
+		"VM 'vm1': NIC 'net0': model '-x' must not begin with '-' (it would read as an "
+		"option)");
+	INVALID(QC_ERR_INVALID,
+		(d->nics[0].n_fwds = 0, d->nics[0].type = QC_NIC_NETWORK,
+			d->nics[0].network = qc_xstrdup("../n")),
+		"VM 'vm1': NIC 'net0': network name '../n' is invalid: only letters, digits, '.', "
+		"'_' and '-' are allowed, starting with a letter or digit, at most 63 characters");
+	INVALID(QC_ERR_INVALID,
+		(d->nics[0].n_fwds = 0, d->nics[0].type = QC_NIC_BRIDGE,
+			d->nics[0].bridge = qc_xstrdup("br0,script=/x")),
+		"VM 'vm1': NIC 'net0': bridge name 'br0,script=/x' is invalid: only letters, "
+		"digits and '._-' are allowed");
+	INVALID(QC_ERR_INVALID,
+		(free(d->disks[0].path), d->disks[0].path = qc_xstrdup("/vms/vm1/d\x01.qcow2")),
+		"VM 'vm1': disk 'disk0': path '/vms/vm1/d?.qcow2' holds a control character (byte "
+		"0x01 at offset 10)");
+	INVALID(QC_ERR_INVALID, d->disks[0].backing_image = qc_xstrdup("../x"),
+		"VM 'vm1': disk 'disk0': backing image name '../x' is invalid: only letters, digits, "
+		"'.', '_' and '-' are allowed, starting with a letter or digit, at most 63 "
+		"characters");
+}
+END_TEST
+
+/* Files a definition may name as the VM's own (driver/domain_home.c). */
+START_TEST(domain_home_rules)
+{
+	char *root = unit_mkdtemp();
+	cleanup_free char *vm = qc_xasprintf("%s/vms/a", root), *vms = qc_xasprintf("%s/vms", root);
+	cleanup_free char *p = NULL, *img = qc_xasprintf("%s/images/base.qcow2", root);
+	static const char *const bad[] = {"/vms/a/../b/disk0.qcow2", "/vms/a/", "/vms/a/.hidden",
+		"/vms/a/sub/x", "/vms/ab/x", "/vms/a//x", "/vms/a/-x", "/vms/a/..", "/tmp/victim",
+		"/vms/a/x..y"};
+	cleanup_domain struct qc_domain *d = valid_domain();
+	struct qc_error err = {0};
+
+	ck_assert_int_eq(mkdir(vms, 0700), 0);
+	ck_assert_int_eq(mkdir(vm, 0700), 0);
+	for (size_t i = 0; i < QC_ARRAY_SIZE(bad); i++) {
+		free(p);
+		p = bad[i][0] == '/' && bad[i][1] == 'v' ? qc_xasprintf("%s%s", root, bad[i])
+							  : qc_xstrdup(bad[i]);
+		ck_assert_msg(qc_domain_home_file(vm, "owned disk", p, false, &err) ==
+				      -QC_ERR_INVALID,
+			"%s accepted", p);
+		unit_assert_contains(err.msg, "is not a file of this VM");
+	}
+	/* missing or a regular file: fine; a symlink, a directory or a FIFO: refused */
+	free(p);
+	p = qc_xasprintf("%s/disk0.qcow2", vm);
+	ck_assert_qc_ok(qc_domain_home_file(vm, "owned disk", p, false, &err), &err);
+	ck_assert_qc_ok(qc_write_atomic(AT_FDCWD, p, "x", 1, 0600, &err), &err);
+	ck_assert_qc_ok(qc_domain_home_file(vm, "owned disk", p, false, &err), &err);
+	ck_assert_int_eq(unlink(p), 0);
+	ck_assert_int_eq(symlink("/etc/passwd", p), 0);
+	ck_assert_qc_fail(qc_domain_home_file(vm, "owned disk", p, false, &err), &err,
+		QC_ERR_INVALID, "is a symbolic link; a VM's own files are never links");
+	ck_assert_int_eq(unlink(p), 0);
+	ck_assert_int_eq(mkfifo(p, 0600), 0);
+	ck_assert_qc_fail(qc_domain_home_file(vm, "owned disk", p, false, &err), &err,
+		QC_ERR_INVALID, "is not a regular file");
+	ck_assert_int_eq(unlink(p), 0);
+	ck_assert_int_eq(mkdir(p, 0700), 0);
+	ck_assert_qc_fail(qc_domain_home_file(vm, "owned disk", p, false, &err), &err,
+		QC_ERR_INVALID, "is not a regular file");
+	ck_assert_qc_ok(qc_domain_home_file(vm, "scratch directory", p, true, &err), &err);
+
+	/* backings: a layer of the VM, the catalog image named, else outside the root */
+	ck_assert_qc_ok(qc_domain_home_backing(root, vm, "base", img, &err), &err);
+	ck_assert_qc_fail(qc_domain_home_backing(root, vm, "other", img, &err), &err,
+		QC_ERR_INVALID, "is not catalog image 'other'");
+	ck_assert_qc_fail(qc_domain_home_backing(root, vm, "base", "/etc/shadow", &err), &err,
+		QC_ERR_INVALID, "backing file '/etc/shadow' is not catalog image 'base'");
+	ck_assert_qc_fail(qc_domain_home_backing(root, vm, NULL, img, &err), &err, QC_ERR_INVALID,
+		"lies in the state root but is neither a file of this VM nor a catalog image");
+	ck_assert_qc_ok(qc_domain_home_backing(root, vm, NULL, "/srv/golden.qcow2", &err), &err);
+
+	/* the whole domain: owned disks and the seed inside, user disks anywhere */
+	free(d->name);
+	d->name = qc_xstrdup("a");
+	free(d->disks[0].path);
+	d->disks[0].path = qc_xasprintf("%s/disk1.qcow2", vm);
+	d->disks[0].owned = true;
+	free(d->disks[0].backing);
+	d->disks[0].backing = qc_xstrdup(img);
+	d->disks[0].backing_image = qc_xstrdup("base");
+	ck_assert_qc_ok(qc_domain_check_owned(d, root, &err), &err);
+	d->disks[0].owned = false;
+	free(d->disks[0].path);
+	d->disks[0].path = qc_xstrdup("/srv/data.raw");
+	ck_assert_qc_fail(qc_domain_check_owned(d, root, &err), &err, QC_ERR_INVALID,
+		"VM 'a': disk 'disk0': a backing image is recorded only for an owned disk");
+	free(d->disks[0].backing_image);
+	d->disks[0].backing_image = NULL;
+	ck_assert_qc_ok(qc_domain_check_owned(d, root, &err), &err);
+	/* a user's disk QEMU may write: never the catalog or another VM's files */
+	free(d->disks[0].path);
+	d->disks[0].path = qc_xstrdup(img);
+	ck_assert_qc_fail(qc_domain_check_owned(d, root, &err), &err, QC_ERR_INVALID,
+		"lies in the state root");
+	free(d->disks[0].path);
+	d->disks[0].path = qc_xasprintf("%s/vms/b/disk0.qcow2", root);
+	ck_assert_qc_fail(qc_domain_check_owned(d, root, &err), &err, QC_ERR_INVALID,
+		"but is not a disk this VM owns");
+	free(d->disks[0].path);
+	d->disks[0].path = qc_xstrdup("/srv/data.raw");
+	free(d->shares[0].path);
+	d->shares[0].path = qc_xstrdup(root);
+	ck_assert_qc_fail(qc_domain_check_owned(d, root, &err), &err, QC_ERR_INVALID,
+		"VM 'a': share 'src': '");
+	free(d->shares[0].path);
+	d->shares[0].path = qc_xstrdup("/home/me/src");
+	d->disks[0].owned = true;
+	ck_assert_qc_fail(qc_domain_check_owned(d, root, &err), &err, QC_ERR_INVALID,
+		"VM 'a': disk 'disk0': owned disk '/srv/data.raw' is not a file of this VM");
+	d->disks[0].owned = false;
+	d->disks[0].role = QC_ROLE_SEED;
+	ck_assert_qc_fail(qc_domain_check_owned(d, root, &err), &err, QC_ERR_INVALID,
+		"the seed disk is always owned by the VM");
+	d->disks[0].role = QC_ROLE_DATA;
+	d->seed.user_data = qc_xstrdup("/etc/shadow");
+	ck_assert_qc_fail(qc_domain_check_owned(d, root, &err), &err, QC_ERR_INVALID,
+		"VM 'a': seed: user-data '/etc/shadow' is not a file of this VM");
+	/* the seed reads only the copy create makes, not a disk of the VM */
+	free(d->seed.user_data);
+	d->seed.user_data = qc_xasprintf("%s/disk1.qcow2", vm);
+	ck_assert_qc_fail(qc_domain_check_owned(d, root, &err), &err, QC_ERR_INVALID,
+		"seed: user-data '");
+	unit_assert_contains(err.msg, "disk1.qcow2' must be ");
+	free(d->seed.user_data);
+	d->seed.user_data = qc_xasprintf("%s/user-data", vm);
+	/* qemuctl's own records are never a disk of the VM (QEMU would write them) */
+	{
+		static const char *const own[] = {"domain.xml", "state.json", "lock",
+			"monitor.lock", "summary.json", "console.log", "console.log.1",
+			"events.jsonl", "qemu.log"};
+
+		for (size_t i = 0; i < QC_ARRAY_SIZE(own); i++) {
+			free(p);
+			p = qc_xasprintf("%s/%s", vm, own[i]);
+			ck_assert_qc_fail(qc_domain_home_file(vm, "owned disk", p, false, &err),
+				&err, QC_ERR_INVALID, "is one of qemuctl's own records of the VM");
+		}
+	}
+	/* nvram in the VM's directory is ours (never a link); elsewhere the user's */
+	d->nvram = qc_xasprintf("%s/nvram.fd", vm);
+	ck_assert_int_eq(symlink("/etc/passwd", d->nvram), 0);
+	ck_assert_qc_fail(qc_domain_check_owned(d, root, &err), &err, QC_ERR_INVALID,
+		"nvram.fd' is a symbolic link");
+	free(d->nvram);
+	d->nvram = qc_xasprintf("%s/vms/b/nvram.fd", root);
+	ck_assert_qc_fail(qc_domain_check_owned(d, root, &err), &err, QC_ERR_INVALID,
+		"lies in the state root");
+	free(d->nvram);
+	d->nvram = qc_xstrdup("/var/lib/libvirt/qemu/nvram/a_VARS.fd");
+	ck_assert_qc_ok(qc_domain_check_owned(d, root, &err), &err);
+	unit_rmdir(root);
 }
 END_TEST
 
@@ -459,6 +673,8 @@ static Suite *domain_suite(void)
 	tcase_add_test(tc, domain_mac);
 	tcase_add_test(tc, domain_validate_messages);
 	tcase_add_test(tc, domain_validate_prefixed);
+	tcase_add_test(tc, domain_validate_smuggling);
+	tcase_add_test(tc, domain_home_rules);
 	suite_add_tcase(s, tc);
 	tc = tcase_create("arch");
 	tcase_add_test(tc, arch_table);

@@ -95,29 +95,58 @@ START_TEST(copy_and_prepare)
 
 	/* start: a deleted varstore is copied again from the template */
 	ck_assert_int_eq(unlink(nv), 0);
-	ck_assert_qc_ok(qc_driver_firmware_prepare(d, &e), &e);
+	ck_assert_qc_ok(qc_driver_firmware_prepare(d, dfd, dir, &e), &e);
 	ck_assert(same_file(nv, x86->firmware_vars));
 
 	/* a written varstore is kept as it is */
 	ck_assert_qc_ok(qc_write_atomic(dfd, "nvram.fd", "vars", 4, 0600, &e), &e);
-	ck_assert_qc_ok(qc_driver_firmware_prepare(d, &e), &e);
+	ck_assert_qc_ok(qc_driver_firmware_prepare(d, dfd, dir, &e), &e);
 	ck_assert_int_eq(stat(nv, &st), 0);
 	ck_assert_int_eq(st.st_size, 4);
+
+	/* a missing varstore outside the VM's directory is never created */
+	{
+		cleanup_free char *out = qc_xasprintf("%s-nvram.fd", dir);
+		cleanup_free char *in = TAKE_PTR(d->nvram);
+
+		d->nvram = qc_xstrdup(out);
+		ck_assert_qc_fail(qc_driver_firmware_prepare(d, dfd, dir, &e), &e, QC_ERR_INVALID,
+			"x86_64 firmware varstore '");
+		unit_assert_contains(e.msg, "qemuctl makes one only in the VM's directory");
+		ck_assert_int_eq(access(out, F_OK), -1);
+		/* one outside that exists is the user's, used as it is */
+		ck_assert_qc_ok(qc_write_atomic(AT_FDCWD, out, "vars", 4, 0600, &e), &e);
+		ck_assert_qc_ok(qc_driver_firmware_prepare(d, dfd, dir, &e), &e);
+		ck_assert_int_eq(unlink(out), 0);
+		free(d->nvram);
+		d->nvram = TAKE_PTR(in);
+	}
+	/* a symlink in the VM's directory is not a varstore */
+	{
+		cleanup_free char *victim = qc_xasprintf("%s-victim", dir);
+
+		ck_assert_int_eq(unlink(nv), 0);
+		ck_assert_int_eq(symlink(victim, nv), 0);
+		ck_assert_qc_fail(qc_driver_firmware_prepare(d, dfd, dir, &e), &e, QC_ERR_INVALID,
+			"is not a regular file");
+		ck_assert_int_eq(access(victim, F_OK), -1);
+		ck_assert_int_eq(unlink(nv), 0);
+	}
 
 	/* the loader missing, or a directory */
 	free(d->loader);
 	d->loader = qc_xasprintf("%s/no/CODE.fd", dir);
-	ck_assert_qc_fail(qc_driver_firmware_prepare(d, &e), &e, ENOENT, "x86_64 firmware code '");
+	ck_assert_qc_fail(qc_driver_firmware_prepare(d, dfd, dir, &e), &e, ENOENT, "x86_64 firmware code '");
 	unit_assert_contains(e.msg, "/no/CODE.fd': No such file or directory; install ovmf or "
 				    "point <loader> at an existing file");
 	free(d->loader);
 	d->loader = qc_xstrdup(dir);
 	ck_assert_qc_fail(
-		qc_driver_firmware_prepare(d, &e), &e, QC_ERR_INVALID, "is not a regular file");
+		qc_driver_firmware_prepare(d, dfd, dir, &e), &e, QC_ERR_INVALID, "is not a regular file");
 
 	/* kernel boot: firmware is not looked at */
 	d->kernel = qc_xstrdup("/k");
-	ck_assert_qc_ok(qc_driver_firmware_prepare(d, &e), &e);
+	ck_assert_qc_ok(qc_driver_firmware_prepare(d, dfd, dir, &e), &e);
 	unit_rmdir(TAKE_PTR(dir));
 }
 END_TEST
@@ -129,7 +158,7 @@ START_TEST(aarch64_needs_firmware)
 
 	/* no <loader>, no nvram: aarch64 still maps AAVMF, so a missing file is caught */
 	d->loader = qc_xstrdup("/nonexistent/AAVMF_CODE.fd");
-	ck_assert_qc_fail(qc_driver_firmware_prepare(d, &e), &e, ENOENT,
+	ck_assert_qc_fail(qc_driver_firmware_prepare(d, -1, "/r/vms/fw1", &e), &e, ENOENT,
 		"aarch64 firmware code '/nonexistent/AAVMF_CODE.fd': No such file or directory; "
 		"install qemu-efi-aarch64");
 }

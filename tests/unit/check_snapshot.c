@@ -134,6 +134,65 @@ START_TEST(bad_metadata)
 }
 END_TEST
 
+/* Every file a snapshot record names is a layer of the VM or an owned disk's base. */
+static void snap_check(const char *disk_meta, const char *inner, const char *want)
+{
+	cleanup_free char *xml = qc_xasprintf(
+		"<domain type='kvm'><name>t</name><memory unit='MiB'>256</memory>\n"
+		"<metadata><qemuctl:domain xmlns:qemuctl='https://qemuctl.dev/xmlns/domain/1'>%s"
+		"</qemuctl:domain>\n"
+		"<qcsnap:snapshots xmlns:qcsnap='" QC_SNAP_NS "'>%s</qcsnap:snapshots>"
+		"</metadata><os><type arch='x86_64'>hvm</type></os><devices>"
+		"<disk type='file' device='disk'><driver name='qemu' type='qcow2'/>"
+		"<source file='/r/vms/t/disk0.L1.qcow2'/><target dev='vda'/></disk></devices>"
+		"</domain>",
+		disk_meta, inner);
+	struct qc_domain *d = parse(xml);
+	struct qc_error err = {0};
+	long line = 0;
+
+	if (want) {
+		ck_assert_qc_fail(
+			qc_domain_check_snapshots(d, "/r", &line, &err), &err, QC_ERR_INVALID, want);
+		ck_assert_int_eq(line, 3); /* where <qcsnap:snapshots> begins */
+	} else {
+		ck_assert_qc_ok(qc_domain_check_snapshots(d, "/r", &line, &err), &err);
+	}
+	qc_domain_free(d);
+}
+
+START_TEST(snapshot_records_held_to_vm_dir)
+{
+	static const char owned[] = "<qemuctl:disk name='disk0' owned='yes' backing-image='img'/>";
+
+	snap_check(owned,
+		"<qcsnap:snapshot name='s'><qcsnap:disk name='disk0' file='/r/vms/t/disk0.qcow2' "
+		"backing='/r/images/img.qcow2' backing-format='qcow2'/></qcsnap:snapshot>",
+		NULL);
+	snap_check(owned,
+		"<qcsnap:snapshot name='s'><qcsnap:disk name='disk0' file='/etc/passwd'/>"
+		"</qcsnap:snapshot>",
+		"VM 't': snapshot 's': disk 'disk0': layer '/etc/passwd' is not a file of this VM");
+	snap_check(owned,
+		"<qcsnap:snapshot name='s' pending='yes'><qcsnap:disk name='disk0' "
+		"file='/r/vms/t/disk0.qcow2' new='/r/vms/t/../u/x.qcow2'/></qcsnap:snapshot>",
+		"new layer '/r/vms/t/../u/x.qcow2' is not a file of this VM");
+	snap_check(owned,
+		"<qcsnap:snapshot name='s'><qcsnap:disk name='disk0' file='/r/vms/t/disk0.qcow2' "
+		"backing='/r/images/other.qcow2' backing-format='qcow2'/></qcsnap:snapshot>",
+		"backing file '/r/images/other.qcow2' is not catalog image 'img'");
+	/* a disk that is not the VM's is never rebased or removed through a snapshot */
+	snap_check("<qemuctl:disk name='disk0' owned='no'/>",
+		"<qcsnap:snapshot name='s'><qcsnap:disk name='disk0' file='/r/vms/t/disk0.qcow2'/>"
+		"</qcsnap:snapshot>",
+		"snapshot 's' names disk 'disk0', which is not an owned disk of VM 't'");
+	snap_check(owned,
+		"<qcsnap:snapshot name='s'><qcsnap:disk name='disk7' file='/r/vms/t/disk7.qcow2'/>"
+		"</qcsnap:snapshot>",
+		"snapshot 's' names disk 'disk7', which is not an owned disk of VM 't'");
+}
+END_TEST
+
 static Suite *suite(void)
 {
 	Suite *s = suite_create("snapshot_meta");
@@ -141,6 +200,7 @@ static Suite *suite(void)
 
 	tcase_add_test(tc, chain_round_trip);
 	tcase_add_test(tc, bad_metadata);
+	tcase_add_test(tc, snapshot_records_held_to_vm_dir);
 	suite_add_tcase(s, tc);
 	return s;
 }

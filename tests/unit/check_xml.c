@@ -362,6 +362,7 @@ END_TEST
 
 /* ------------------------------------------------------------ bad input */
 
+
 static void bad(const char *xml, const char *want)
 {
 	struct qc_domain *d = NULL;
@@ -455,6 +456,111 @@ START_TEST(xml_bad_inputs)
 	bad(HEAD "  <memory unit='MiB'>64</memory>\n  <cpu mode='host-model'>\n"
 		 "    <model>qemu64</model>\n  </cpu>\n</domain>",
 		"t.xml:5: <model> is only allowed with <cpu mode='custom'>");
+}
+END_TEST
+
+/* With a state root, records naming files are held to vms/NAME/, each with its line. */
+static void bad_at(const char *xml, const char *want)
+{
+	struct qc_domain *d = NULL;
+	struct qc_error err = {0};
+	int r = qc_domain_from_xml_at(xml, strlen(xml), "t.xml", "/r", NULL, NULL, &d, &err);
+
+	ck_assert_msg(r < 0, "accepted: %s", xml);
+	ck_assert_ptr_null(d);
+	ck_assert_str_eq(err.msg, want);
+}
+
+#define QMETA "  <metadata><qemuctl:domain xmlns:qemuctl='https://qemuctl.dev/xmlns/domain/1'>\n"
+#define QDISK(file, backing)                                                                       \
+	"  <devices><disk type='file' device='disk'><driver name='qemu' type='qcow2'/>\n"          \
+	"    <source file='" file "'/>" backing "<target dev='vda'/></disk></devices>\n"
+#define TAIL "  <memory unit='MiB'>64</memory><os><type arch='x86_64'>hvm</type></os>\n"
+
+START_TEST(xml_records_held_to_vm_dir)
+{
+	struct qc_domain *d = NULL;
+	struct qc_error err = {0};
+	const char *good = HEAD QMETA "    <qemuctl:disk name='disk0' role='root' owned='yes' "
+				     "backing-image='img'/>\n  </qemuctl:domain></metadata>\n" TAIL
+		QDISK("/r/vms/t/disk0.qcow2", "<backingStore type='file'><format type='qcow2'/>"
+					       "<source file='/r/images/img.qcow2'/></backingStore>")
+			"</domain>\n";
+	const char *user = HEAD "  <devices><disk type='file' device='disk'><driver name='qemu' "
+				"type='raw'/>\n    <source file='/dev/sdb'/><target dev='vda'/></disk>"
+				"</devices>\n" TAIL "</domain>\n";
+
+	ck_assert_qc_ok(qc_domain_from_xml_at(good, strlen(good), "t.xml", "/r", NULL, NULL, &d,
+				&err),
+		&err);
+	qc_domain_free(d);
+	d = NULL;
+	/* a user's disk, not owned: anywhere */
+	ck_assert_qc_ok(qc_domain_from_xml_at(user, strlen(user), "t.xml", "/r", NULL, NULL, &d,
+				&err),
+		&err);
+	qc_domain_free(d);
+	/* without a root (pure parse) the records are not held to a directory */
+	d = NULL;
+	ck_assert_qc_ok(qc_domain_from_xml(good, strlen(good), "t.xml", NULL, NULL, &d, &err), &err);
+	qc_domain_free(d);
+
+	bad_at(HEAD QMETA "    <qemuctl:disk name='disk0' owned='yes'/>\n"
+			  "  </qemuctl:domain></metadata>\n" TAIL QDISK("/tmp/victim", "") "</domain>\n",
+		"t.xml:4: disk 'disk0': owned disk '/tmp/victim' is not a file of this VM: it "
+		"must be a plain file name directly in /r/vms/t/");
+	bad_at(HEAD QMETA "    <qemuctl:disk name='disk0' owned='yes'/>\n"
+			  "  </qemuctl:domain></metadata>\n" TAIL QDISK("/r/vms/t/../u/d.qcow2", "")
+			  "</domain>\n",
+		"t.xml:4: disk 'disk0': owned disk '/r/vms/t/../u/d.qcow2' is not a file of this "
+		"VM: it must be a plain file name directly in /r/vms/t/");
+	bad_at(HEAD QMETA "    <qemuctl:disk name='disk0' owned='yes' backing-image='img'/>\n"
+			  "  </qemuctl:domain></metadata>\n" TAIL
+				  QDISK("/r/vms/t/disk0.qcow2",
+					  "<backingStore type='file'><format type='qcow2'/>"
+					  "<source file='/etc/shadow'/></backingStore>") "</domain>\n",
+		"t.xml:4: disk 'disk0': backing file '/etc/shadow' is not catalog image 'img' "
+		"(/r/images/img.qcow2) it was made from");
+	bad_at(HEAD QMETA "    <qemuctl:seed enabled='yes'>\n"
+			  "      <qemuctl:user-data>/etc/shadow</qemuctl:user-data>\n"
+			  "    </qemuctl:seed>\n  </qemuctl:domain></metadata>\n" TAIL "</domain>\n",
+		"t.xml:5: qemuctl metadata <seed>: user-data '/etc/shadow' is not a file of this "
+		"VM: it must be a plain file name directly in /r/vms/t/; to keep it, copy it to "
+		"/r/vms/t/user-data and name the copy in <qemuctl:user-data>");
+}
+END_TEST
+
+/* Fields that would smuggle options are refused where they are read, with the line. */
+START_TEST(xml_fields_with_line)
+{
+	bad(HEAD "  <memory unit='MiB'>64</memory>\n"
+		 "  <os><type arch='x86_64' machine='q35,accel=kvm'>hvm</type></os>\n</domain>\n",
+		"t.xml:4: machine type 'q35,accel=kvm' is invalid: only letters, digits and '._-' "
+		"are allowed");
+	bad(HEAD "  <memory unit='MiB'>64</memory>\n  <os><type arch='x86_64'>hvm</type></os>\n"
+		 "  <cpu mode='custom'>\n    <model>max,+vmx</model>\n  </cpu>\n</domain>\n",
+		"t.xml:6: CPU model 'max,+vmx' is invalid: only letters, digits and '._-' are "
+		"allowed");
+	bad(HEAD QMETA "    <qemuctl:seed enabled='yes'>\n"
+		       "      <qemuctl:user>-oProxyCommand=x</qemuctl:user>\n"
+		       "    </qemuctl:seed>\n  </qemuctl:domain></metadata>\n" TAIL "</domain>\n",
+		"t.xml:5: qemuctl metadata <seed>: user name '-oProxyCommand=x' is invalid: 1-32 of "
+		"a-z 0-9 '_' '-', beginning with a-z or '_'");
+	bad(HEAD "  <memory unit='MiB'>64</memory>\n  <os><type arch='x86_64'>hvm</type>\n"
+		 "    <kernel>/boot/k</kernel>\n    <initrd>/boot/i,if=none</initrd>\n  </os>\n"
+		 "</domain>\n",
+		"t.xml:6: initrd '/boot/i,if=none' holds a ',' (QEMU would read the rest as another "
+		"option); rename the file");
+	bad(HEAD "  <memory unit='MiB'>64</memory>\n  <os><type arch='x86_64'>hvm</type></os>\n"
+		 "  <devices><interface type='bridge'>\n"
+		 "    <source bridge='br0,x=y'/></interface></devices>\n</domain>\n",
+		"t.xml:6: bridge name 'br0,x=y' is invalid: only letters, digits and "
+		"'._-' are allowed");
+	bad(HEAD "  <memory unit='MiB'>64</memory>\n  <os><type arch='x86_64'>hvm</type></os>\n"
+		 "  <devices><interface type='network'>\n"
+		 "    <source network='../../etc/x'/></interface></devices>\n</domain>\n",
+		"t.xml:6: network name '../../etc/x' is invalid: only letters, digits, '.', '_' and "
+		"'-' are allowed, starting with a letter or digit, at most 63 characters");
 }
 END_TEST
 
@@ -572,15 +678,40 @@ START_TEST(xml_warnings_and_defaults)
 }
 END_TEST
 
+/* Move full_domain's files from /var/lib/qemuctl into the state root root. */
+static void rehome(struct qc_domain *d, const char *root)
+{
+	static const char old[] = "/var/lib/qemuctl";
+	char **paths[] = {&d->disks[0].path, &d->disks[0].backing, &d->disks[2].path,
+		&d->shares[1].path};
+
+	for (size_t i = 0; i < QC_ARRAY_SIZE(paths); i++) {
+		char *p = *paths[i];
+
+		ck_assert(qc_str_has_prefix(p, old));
+		*paths[i] = qc_xasprintf("%s%s", root, p + strlen(old));
+		free(p);
+	}
+	free(d->seed.user_data);
+	d->seed.user_data = qc_xasprintf("%s/vms/full/user-data", root);
+}
+
 START_TEST(xml_save_load)
 {
-	char *dir = unit_mkdtemp();
+	char *root = unit_mkdtemp();
+	cleanup_free char *dir = qc_xasprintf("%s/vms/full", root);
 	cleanup_domain struct qc_domain *d = full_domain();
 	cleanup_domain struct qc_domain *back = NULL;
 	cleanup_free char *path = qc_xasprintf("%s/domain.xml", dir), *a = NULL, *b = NULL;
+	cleanup_free char *vms = qc_xasprintf("%s/vms", root);
 	struct qc_error err = {0};
 	struct stat st;
-	int dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	int dfd;
+
+	rehome(d, root);
+	ck_assert_int_eq(mkdir(vms, 0700), 0);
+	ck_assert_int_eq(mkdir(dir, 0700), 0);
+	dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 
 	ck_assert_int_ge(dfd, 0);
 	ck_assert_qc_ok(qc_domain_save(d, dfd, "domain.xml", &err), &err);
@@ -595,7 +726,7 @@ START_TEST(xml_save_load)
 	path = qc_xasprintf("%s/missing.xml", dir);
 	ck_assert_int_lt(qc_domain_load(path, NULL, NULL, &back, &err), 0);
 	unit_assert_contains(err.msg, "missing.xml");
-	unit_rmdir(dir);
+	unit_rmdir(root);
 }
 END_TEST
 
@@ -618,6 +749,8 @@ static Suite *xml_suite(void)
 	TCase *tc = tcase_create("golden");
 
 	tcase_add_test(tc, xml_golden_full);
+	tcase_add_test(tc, xml_records_held_to_vm_dir);
+	tcase_add_test(tc, xml_fields_with_line);
 	tcase_add_test(tc, xml_golden_small);
 	tcase_add_test(tc, xml_libvirt_lossless);
 	suite_add_tcase(s, tc);

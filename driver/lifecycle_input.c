@@ -1,0 +1,136 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * Files a user names when defining a VM.  --user-data and --network-config
+ * are read once at create and copied into the VM's directory, so what the
+ * guest gets never changes behind the definition's back.  A kernel or
+ * initrd QEMU boots as root must not be writable by anyone else: not the
+ * file, not a directory on its path (a sticky directory, like /tmp, lets
+ * nobody else replace a root file in it).
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "cloudinit/cloudinit.h"
+#include "driver/driver.h"
+
+static int writable_by_others(const struct stat *st, bool dir)
+{
+	if (st->st_uid != 0)
+		return 1;
+	if (dir && (st->st_mode & S_ISVTX))
+		return 0;
+	return (st->st_mode & 022) != 0;
+}
+
+int qc_driver_check_root_file(const char *what, const char *path, struct qc_error *err)
+{
+	cleanup_close int fd = -1;
+	cleanup_free char *dir = NULL;
+	struct stat st;
+
+	if (geteuid() != 0)
+		return 0; /* a user's QEMU runs with the user's own rights */
+	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
+	if (fd < 0)
+		return qc_error_errno(err, errno, "%s '%s'", what, path);
+	if (fstat(fd, &st) < 0)
+		return qc_error_errno(err, errno, "%s '%s'", what, path);
+	if (!S_ISREG(st.st_mode))
+		return qc_error_set(err, QC_ERR_INVALID, "%s '%s': not a regular file", what, path);
+	if (writable_by_others(&st, false))
+		return qc_error_set(err, QC_ERR_INVALID,
+			"%s '%s' can be written by another user (owner uid %u, mode %04o); QEMU "
+			"runs it as root: make it root's and not group/other-writable",
+			what, path, (unsigned) st.st_uid, (unsigned) (st.st_mode & 07777));
+	dir = qc_xstrdup(path);
+	for (char *slash = strrchr(dir, '/'); slash; slash = strrchr(dir, '/')) {
+		*slash = 0;
+		if (stat(dir[0] ? dir : "/", &st) < 0)
+			return qc_error_errno(err, errno, "%s '%s': directory '%s'", what, path,
+				dir[0] ? dir : "/");
+		if (writable_by_others(&st, true))
+			return qc_error_set(err, QC_ERR_INVALID,
+				"%s '%s': directory '%s' can be written by another user (owner "
+				"uid %u, mode %04o), who could replace the file; move it to a "
+				"directory only root can write",
+				what, path, dir[0] ? dir : "/", (unsigned) st.st_uid,
+				(unsigned) (st.st_mode & 07777));
+		if (!dir[0])
+			break;
+	}
+	return 0;
+}
+
+void qc_driver_captured_clear(struct qc_driver_captured *c)
+{
+	free(c->user_data);
+	free(c->network_config);
+	memset(c, 0, sizeof(*c));
+}
+
+static int capture(const char *opt, const char *path, size_t max,
+	int (*check)(const char *, const char *, size_t, struct qc_error *), char **ret,
+	size_t *ret_len, struct qc_error *err)
+{
+	cleanup_free char *text = NULL, *what = qc_xasprintf("%s '%s'", opt, path);
+	size_t len;
+	int r;
+
+	if (!path[0])
+		return qc_error_set(err, QC_ERR_INVALID, "%s: empty path", opt);
+	/* a regular file (no FIFO, device or directory): O_NONBLOCK, a FIFO never blocks */
+	{
+		cleanup_close int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
+		struct stat st;
+
+		if (fd < 0)
+			return qc_error_errno(err, errno, "%s: cannot read", what);
+		if (fstat(fd, &st) < 0)
+			return qc_error_errno(err, errno, "%s", what);
+		if (!S_ISREG(st.st_mode))
+			return qc_error_set(err, QC_ERR_INVALID, "%s: not a regular file", what);
+	}
+	/* at most max bytes; then cloud-init's checks (UTF-8 text, no NUL, its syntax) */
+	if ((r = qc_read_file(AT_FDCWD, path, max, &text, &len, err)) < 0)
+		return qc_error_prefix(err, "%s", opt);
+	if ((r = check(what, text, len, err)) < 0)
+		return r;
+	*ret = TAKE_PTR(text);
+	*ret_len = len;
+	return 0;
+}
+
+int qc_driver_capture_seed_files(const char *user_data, const char *network_config,
+	struct qc_driver_captured *c, struct qc_error *err)
+{
+	int r;
+
+	if (user_data && (r = capture("--user-data", user_data, QC_SEED_USER_DATA_MAX,
+				  qc_cloudinit_check_user_data, &c->user_data, &c->ud_len, err)) < 0)
+		return r;
+	if (network_config &&
+		(r = capture("--network-config", network_config, QC_SEED_NETWORK_CONFIG_MAX,
+			 qc_cloudinit_check_network_config, &c->network_config, &c->nc_len,
+			 err)) < 0)
+		return r;
+	return 0;
+}
+
+int qc_driver_captured_write(const struct qc_driver_captured *c, int dfd, struct qc_error *err)
+{
+	int r;
+
+	if (c->user_data && (r = qc_write_atomic(dfd, QC_VM_USER_DATA, c->user_data, c->ud_len,
+				     0600, err)) < 0)
+		return r;
+	if (c->network_config && (r = qc_write_atomic(dfd, QC_VM_NETWORK_CONFIG,
+					  c->network_config, c->nc_len, 0600, err)) < 0)
+		return r;
+	return 0;
+}
