@@ -271,6 +271,22 @@ int qc_accel_resolve(enum qc_arch arch, enum qc_accel requested, enum qc_accel *
 	char *why, size_t why_size, struct qc_error *err);
 
 /* ---- argv.c: the pure domain -> qemu argv builder */
+/* One descriptor QEMU inherits into an fd set. */
+struct qc_argv_fd {
+	int fd;             /* its number in QEMU */
+	int set;            /* fd set id (> 0) */
+	const char *opaque; /* a note QEMU shows in query-fdsets, or NULL */
+};
+/* One layer of a disk's chain: the file in fd set set, in format format. */
+struct qc_argv_layer {
+	int set;
+	const char *format;
+};
+/* A disk's chain: layers[0] is the disk's own file, then its backing files downwards. */
+struct qc_argv_disk {
+	const struct qc_argv_layer *layers;
+	size_t n_layers;
+};
 struct qc_argv_ctx {
 	enum qc_accel accel;      /* resolved: KVM or TCG */
 	const char *qmp_path;     /* control QMP socket for clients */
@@ -292,6 +308,19 @@ struct qc_argv_ctx {
 	/* host ports chosen for user-mode forwards whose host_port is 0, per NIC/fwd */
 	const unsigned *const *fwd_ports;
 	bool sandbox;             /* -sandbox on,... (always true outside tests) */
+	/*
+	 * Files QEMU gets as descriptors (driver/fdpass.c): each fds[i] becomes
+	 * -add-fd fd=FD,set=SET and the file is named /dev/fdset/SET.  With
+	 * disks set (one entry per disk of d), every disk and its whole backing
+	 * chain are -blockdev nodes on fd sets with explicit backing nodes, the
+	 * bottom layer with "backing": null, so QEMU opens no file by a path
+	 * read from an image header.  loader_set/nvram_set (> 0) do the same
+	 * for the UEFI code and varstore.  Without them files go by path.
+	 */
+	const struct qc_argv_fd *fds;
+	size_t n_fds;
+	const struct qc_argv_disk *disks;
+	int loader_set, nvram_set;
 };
 /* Returns a NULL-terminated argv (free with qc_strv_free). */
 int qc_build_argv(const struct qc_domain *d, const struct qc_argv_ctx *ctx, char ***ret,

@@ -259,6 +259,63 @@ START_TEST(argv_inherited_fds)
 }
 END_TEST
 
+/*
+ * What qemuctl start passes for files: every disk layer, the seed and the
+ * UEFI code and varstore in fd sets; the root disk's chain (active layer,
+ * a frozen snapshot layer, the catalog image) as nodes with explicit
+ * backing, the bottom one with "backing": null; no file path in argv.
+ */
+START_TEST(argv_fdsets)
+{
+	cleanup_domain struct qc_domain *d = base("fdset", QC_ARCH_X86_64);
+	struct qc_argv_ctx c = ctx_for(QC_ACCEL_TCG);
+	static const struct qc_argv_fd fds[] = {{100, 1, "disk0"}, {101, 2, "disk0.1"},
+		{102, 3, "disk0.2"}, {103, 4, "seed"}, {104, 5, "data,1"}, {105, 6, "loader"},
+		{106, 7, "nvram"}};
+	static const struct qc_argv_layer root[] = {{1, "qcow2"}, {2, "qcow2"}, {3, "qcow2"}};
+	static const struct qc_argv_layer seed[] = {{4, "raw"}};
+	static const struct qc_argv_layer data[] = {{5, "qcow2"}};
+	static const struct qc_argv_disk disks[] = {{root, 3}, {seed, 1}, {data, 1}};
+	cleanup_strv char **argv = NULL;
+	cleanup_free char *joined = NULL;
+	struct qc_error err = {0};
+	struct qc_disk *k;
+
+	add_overlay(d);
+	add_seed(d);
+	k = qc_domain_add_disk(d);
+	k->name = qc_xstrdup("data");
+	k->role = QC_ROLE_DATA;
+	k->path = qc_xstrdup("/srv/data.qcow2");
+	k->format = qc_xstrdup("qcow2");
+	d->loader = qc_xstrdup("/usr/share/OVMF/OVMF_CODE_4M.fd");
+	d->nvram = qc_xstrdup("/var/lib/qemuctl/vms/fdset/nvram.fd");
+	c.fds = fds;
+	c.n_fds = QC_ARRAY_SIZE(fds);
+	c.disks = disks;
+	c.loader_set = 6;
+	c.nvram_set = 7;
+	golden_argv("fdsets", d, &c);
+
+	/* no path of a file QEMU reads or writes is left in argv */
+	ck_assert_qc_ok(qc_build_argv(d, &c, &argv, &err), &err);
+	joined = golden_join_argv(argv);
+	ck_assert_ptr_null(strstr(joined, "/var/lib/qemuctl"));
+	ck_assert_ptr_null(strstr(joined, "/srv/"));
+	ck_assert_ptr_null(strstr(joined, "/usr/share/OVMF"));
+
+	/* a disk without a descriptor is a bug of the caller, not a path fallback */
+	qc_strv_free(TAKE_PTR(argv));
+	{
+		struct qc_argv_disk none[] = {{root, 3}, {seed, 1}, {data, 0}};
+
+		c.disks = none;
+		ck_assert_int_eq(qc_build_argv(d, &c, &argv, &err), -QC_ERR_INTERNAL);
+		ck_assert_ptr_nonnull(strstr(err.msg, "disk 'data' has no file descriptor"));
+	}
+}
+END_TEST
+
 /* Each arch under each accelerator: disk boot with overlay + seed, and kernel boot. */
 static const enum qc_arch arches[] = {QC_ARCH_X86_64, QC_ARCH_AARCH64, QC_ARCH_PPC64LE};
 static const enum qc_accel accels[] = {QC_ACCEL_KVM, QC_ACCEL_TCG};
@@ -567,6 +624,7 @@ static Suite *argv_suite(void)
 	tcase_add_test(tc, argv_shares);
 	tcase_add_test(tc, argv_pidfile_nosandbox);
 	tcase_add_test(tc, argv_inherited_fds);
+	tcase_add_test(tc, argv_fdsets);
 	tcase_add_loop_test(tc, argv_arch_accel, 0, 6);
 	suite_add_tcase(s, tc);
 	tc = tcase_create("pure");
