@@ -142,18 +142,26 @@ static ssize_t boot_disk(const struct qc_domain *d)
 	return 0;
 }
 
-static void add_firmware(struct qc_strv *a, const struct qc_domain *d, const struct qc_argv_ctx *ctx)
+const char *qc_argv_firmware_code(const struct qc_domain *d)
 {
 	const struct qc_arch_info *ai = qc_arch_info(d->arch);
-	const char *code = d->loader;
-	cleanup_free char *c = NULL, *v = NULL;
 
 	if (d->kernel || !ai->firmware_code)
-		return;
-	if (!code && (d->nvram || ai->firmware_required))
-		code = ai->firmware_code;
+		return NULL;
+	if (d->loader)
+		return d->loader;
+	if (d->nvram || ai->firmware_required)
+		return ai->firmware_code;
+	return NULL; /* x86_64 without a loader: SeaBIOS */
+}
+
+static void add_firmware(struct qc_strv *a, const struct qc_domain *d, const struct qc_argv_ctx *ctx)
+{
+	const char *code = qc_argv_firmware_code(d);
+	cleanup_free char *c = NULL, *v = NULL;
+
 	if (!code)
-		return; /* x86_64 without a loader: SeaBIOS */
+		return;
 	c = ctx->loader_set > 0 ? qc_xasprintf("/dev/fdset/%d", ctx->loader_set)
 				: qc_argv_escape(code);
 	qc_strv_push(a, "-drive");
@@ -166,11 +174,14 @@ static void add_firmware(struct qc_strv *a, const struct qc_domain *d, const str
 	}
 }
 
-/* Node names of layer k (> 0) of disk i's backing chain: short, never a disk's own. */
-static void layer_ids(size_t i, size_t k, char fmt_node[32], char file_node[32])
+void qc_argv_layer_ids(const char *path, char fmt_node[32], char file_node[32])
 {
-	snprintf(fmt_node, 32, "qcb-%u-%u", (unsigned) (i & 0xffff), (unsigned) (k & 0xffff));
-	snprintf(file_node, 32, "qcbf-%u-%u", (unsigned) (i & 0xffff), (unsigned) (k & 0xffff));
+	uint64_t h = UINT64_C(0xcbf29ce484222325); /* FNV-1a */
+
+	for (const unsigned char *p = (const unsigned char *) path; *p; p++)
+		h = (h ^ *p) * UINT64_C(0x100000001b3);
+	snprintf(fmt_node, 32, "qcn%016llx", (unsigned long long) h);
+	snprintf(file_node, 32, "qcf%016llx", (unsigned long long) h);
 }
 
 /* -blockdev JSON: a file node on /dev/fdset/set, or a format node on file over backing. */
@@ -205,8 +216,8 @@ static void push_blockdev(struct qc_strv *a, const char *driver, const char *nod
  * Disk i's chain from fd sets, bottom layer first (a backing node must
  * exist before the node naming it).  Only layer 0 may be writable.
  */
-static void add_disk_chain(struct qc_strv *a, const struct qc_argv_disk *c, size_t i,
-	const char *fmt0, const char *file0, bool ro0)
+static void add_disk_chain(struct qc_strv *a, const struct qc_argv_disk *c, const char *fmt0,
+	const char *file0, bool ro0)
 {
 	for (size_t k = c->n_layers; k-- > 0;) {
 		const struct qc_argv_layer *l = &c->layers[k];
@@ -219,10 +230,10 @@ static void add_disk_chain(struct qc_strv *a, const struct qc_argv_disk *c, size
 			snprintf(fmt, sizeof(fmt), "%s", fmt0);
 			snprintf(file, sizeof(file), "%s", file0);
 		} else {
-			layer_ids(i, k, fmt, file);
+			qc_argv_layer_ids(l->path, fmt, file);
 		}
 		if (k + 1 < c->n_layers)
-			layer_ids(i, k + 1, below, unused);
+			qc_argv_layer_ids(c->layers[k + 1].path, below, unused);
 		push_blockdev(a, "file", file, fname, NULL, false, NULL, ro);
 		push_blockdev(a, l->format, fmt, NULL, file, qcow2,
 			qcow2 && k + 1 < c->n_layers ? below : NULL, ro);
@@ -252,7 +263,7 @@ static void add_disks(struct qc_strv *a, const struct qc_domain *d, const struct
 
 		qc_argv_disk_ids(d, i, fmt, file, dev);
 		if (ctx->disks) {
-			add_disk_chain(a, &ctx->disks[i], i, fmt, file, ro);
+			add_disk_chain(a, &ctx->disks[i], fmt, file, ro);
 		} else {
 			qc_strv_push(a, "-blockdev");
 			qc_strv_pushf(a, "driver=file,filename=%s,node-name=%s%s", path, file, ros);

@@ -277,10 +277,14 @@ struct qc_argv_fd {
 	int set;            /* fd set id (> 0) */
 	const char *opaque; /* a note QEMU shows in query-fdsets, or NULL */
 };
-/* One layer of a disk's chain: the file in fd set set, in format format. */
+/*
+ * One layer of a disk's chain: the file in fd set set, in format format;
+ * path only names its nodes (qc_argv_layer_ids) and is not in argv.
+ */
 struct qc_argv_layer {
 	int set;
 	const char *format;
+	const char *path;
 };
 /* A disk's chain: layers[0] is the disk's own file, then its backing files downwards. */
 struct qc_argv_disk {
@@ -334,6 +338,15 @@ int qc_build_argv(const struct qc_domain *d, const struct qc_argv_ctx *ctx, char
 void qc_argv_disk_ids(const struct qc_domain *d, size_t i, char fmt_node[32], char file_node[32],
 	char dev_id[80]);
 void qc_argv_nic_ids(const struct qc_domain *d, size_t i, char netdev_id[80], char dev_id[80]);
+/*
+ * Node names of a backing layer (and of a live snapshot's overlay) at path:
+ * "qcn<hash>" (format) and "qcf<hash>" (file), the same in every run, so
+ * a block job can name a layer of the running chain by its file.  A disk's
+ * active layer at start keeps qc_argv_disk_ids' names.
+ */
+void qc_argv_layer_ids(const char *path, char fmt_node[32], char file_node[32]);
+/* The UEFI code file argv gives d (its loader or the arch's default), or NULL: none. */
+const char *qc_argv_firmware_code(const struct qc_domain *d);
 /* Copy s with every ',' doubled, as QEMU's option parser wants in values. */
 char *qc_argv_escape(const char *s);
 /* -cpu value for d under accel (KVM: host unless a model is named; TCG: the arch default). */

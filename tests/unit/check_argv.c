@@ -272,9 +272,12 @@ START_TEST(argv_fdsets)
 	static const struct qc_argv_fd fds[] = {{100, 1, "disk0"}, {101, 2, "disk0.1"},
 		{102, 3, "disk0.2"}, {103, 4, "seed"}, {104, 5, "data,1"}, {105, 6, "loader"},
 		{106, 7, "nvram"}};
-	static const struct qc_argv_layer root[] = {{1, "qcow2"}, {2, "qcow2"}, {3, "qcow2"}};
-	static const struct qc_argv_layer seed[] = {{4, "raw"}};
-	static const struct qc_argv_layer data[] = {{5, "qcow2"}};
+	static const struct qc_argv_layer root[] = {
+		{1, "qcow2", "/var/lib/qemuctl/vms/fdset/disk0.L19a4c0d1e2f00.qcow2"},
+		{2, "qcow2", "/var/lib/qemuctl/vms/fdset/disk0.qcow2"},
+		{3, "qcow2", "/var/lib/qemuctl/images/debian-12.qcow2"}};
+	static const struct qc_argv_layer seed[] = {{4, "raw", NULL}};
+	static const struct qc_argv_layer data[] = {{5, "qcow2", NULL}};
 	static const struct qc_argv_disk disks[] = {{root, 3}, {seed, 1}, {data, 1}};
 	cleanup_strv char **argv = NULL;
 	cleanup_free char *joined = NULL;
