@@ -6,6 +6,7 @@
 #include "config.h"
 
 #include <errno.h>
+#include <unistd.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -289,6 +290,20 @@ int qc_img_create_overlay(const char *path, const char *backing, const char *bac
 	return run_img(args, IMG_TIMEOUT_MS, NULL, err);
 }
 
+int qc_img_create_layer(const char *path, const char *backing, const char *backing_fmt,
+	uint64_t size, struct qc_error *err)
+{
+	char sz[32];
+	const char *args[] = {"create", "-q", "-f", "qcow2", "-u", "-F", backing_fmt, "-b", backing,
+		"--", path, sz, NULL};
+
+	if (!backing_fmt || !backing || backing[0] != '/' || size == 0)
+		return qc_error_set(err, QC_ERR_INTERNAL,
+			"layer '%s': needs an absolute backing path, its format and a size", path);
+	size_arg(size, sz, sizeof(sz));
+	return run_img(args, IMG_TIMEOUT_MS, NULL, err);
+}
+
 int qc_img_resize(const char *path, const char *fmt, uint64_t size, struct qc_error *err)
 {
 	cleanup_img_info struct qc_img_info *info = NULL;
@@ -395,4 +410,49 @@ int qc_img_check(const char *path, const char *fmt, struct qc_img_check *ret, st
 	if (r == 0 && ret)
 		*ret = c;
 	return r;
+}
+
+static uint64_t be64(const unsigned char *p)
+{
+	uint64_t v = 0;
+
+	for (int i = 0; i < 8; i++)
+		v = v << 8 | p[i];
+	return v;
+}
+
+static uint32_t be32(const unsigned char *p)
+{
+	return (uint32_t) p[0] << 24 | (uint32_t) p[1] << 16 | (uint32_t) p[2] << 8 | p[3];
+}
+
+/*
+ * The fixed part of a qcow2 header (QEMU docs/interop/qcow2.txt): magic
+ * "QFI\xfb", version, backing_file_offset (0: no backing), size at 24 and,
+ * in version 3, incompatible_features at 72 (bit 2: external data file).
+ */
+int qc_img_qcow2_header(int fd, const char *shown, struct qc_qcow2_header *ret, struct qc_error *err)
+{
+	unsigned char h[104];
+	ssize_t n = pread(fd, h, sizeof(h), 0);
+	struct qc_qcow2_header r = {0};
+
+	if (n < 0)
+		return qc_error_errno(err, errno, "read '%s'", shown);
+	if (n < 72 || memcmp(h, "QFI\xfb", 4) != 0)
+		return qc_error_set(err, QC_ERR_INVALID, "'%s' is not a qcow2 image", shown);
+	r.version = be32(h + 4);
+	if (r.version != 2 && r.version != 3)
+		return qc_error_set(err, QC_ERR_INVALID, "'%s': qcow2 version %u is not supported",
+			shown, (unsigned) r.version);
+	r.has_backing = be64(h + 8) != 0;
+	r.size = be64(h + 24);
+	if (r.version == 3) {
+		if (n < 80)
+			return qc_error_set(
+				err, QC_ERR_INVALID, "'%s': truncated qcow2 header", shown);
+		r.data_file = (be64(h + 72) & (UINT64_C(1) << 2)) != 0;
+	}
+	*ret = r;
+	return 0;
 }

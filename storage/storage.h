@@ -75,6 +75,14 @@ int qc_img_create(const char *path, const char *fmt, uint64_t size, struct qc_er
  */
 int qc_img_create_overlay(const char *path, const char *backing, const char *backing_fmt,
 	uint64_t size, struct qc_error *err);
+/*
+ * A qcow2 layer on backing without opening backing (qemu-img create -u):
+ * size is the backing's virtual size, which the caller read itself; the
+ * header records backing and backing_fmt for the next qemu-img or QEMU
+ * that is told the chain.
+ */
+int qc_img_create_layer(const char *path, const char *backing, const char *backing_fmt,
+	uint64_t size, struct qc_error *err);
 /* Grow to size bytes (`qemu-img resize -f fmt path size`); shrinking is refused. */
 int qc_img_resize(const char *path, const char *fmt, uint64_t size, struct qc_error *err);
 /*
@@ -98,6 +106,16 @@ int qc_img_check(const char *path, const char *fmt, struct qc_img_check *ret, st
 
 /* Formats `image import` accepts and converts to qcow2. */
 bool qc_img_format_importable(const char *fmt);
+
+/* What a qcow2 header says, read from an open file (no qemu-img, no path followed). */
+struct qc_qcow2_header {
+	uint32_t version;  /* 2 or 3 */
+	uint64_t size;     /* virtual size in bytes */
+	bool has_backing;  /* the header names a backing file */
+	bool data_file;    /* incompatible feature "external data file" (v3) */
+};
+/* QC_ERR_INVALID naming shown when fd does not hold a qcow2 image. */
+int qc_img_qcow2_header(int fd, const char *shown, struct qc_qcow2_header *ret, struct qc_error *err);
 
 /* ============================================================= sha256.c */
 

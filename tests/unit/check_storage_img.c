@@ -163,6 +163,49 @@ START_TEST(overlay_errors)
 }
 END_TEST
 
+/* A layer made without opening its backing; headers read without qemu-img. */
+START_TEST(layer_and_header)
+{
+	cleanup_free char *base = P("base.qcow2"), *ly = P("layer.qcow2"), *gone = P("gone.qcow2");
+	cleanup_free char *raw = P("d.raw"), *df = P("df.qcow2"), *dfdata = P("df.data");
+	struct qc_qcow2_header h;
+	struct qc_error err = {0};
+	int fd;
+
+	ck_assert_qc_ok(qc_img_create(base, NULL, 3 << 20, &err), &err);
+	fd = open(base, O_RDONLY | O_CLOEXEC);
+	ck_assert_qc_ok(qc_img_qcow2_header(fd, base, &h, &err), &err);
+	close(fd);
+	ck_assert_uint_eq(h.size, 3 << 20);
+	ck_assert(!h.has_backing && !h.data_file && h.version == 3);
+	/* the backing named need not exist: it is not opened */
+	ck_assert_qc_ok(qc_img_create_layer(ly, gone, "qcow2", 5 << 20, &err), &err);
+	fd = open(ly, O_RDONLY | O_CLOEXEC);
+	ck_assert_qc_ok(qc_img_qcow2_header(fd, ly, &h, &err), &err);
+	close(fd);
+	ck_assert(h.has_backing);
+	ck_assert_uint_eq(h.size, 5 << 20);
+	ck_assert_qc_fail(qc_img_create_layer(ly, "rel.qcow2", "qcow2", 1 << 20, &err), &err,
+		QC_ERR_INTERNAL, "absolute backing path");
+	/* an external data file is seen; raw is not qcow2 */
+	{
+		cleanup_free char *o = qc_xasprintf("data_file=%s", dfdata);
+		const char *argv[] = {"qemu-img", "create", "-q", "-f", "qcow2", "-o", o, df, "1M", NULL};
+
+		run(argv);
+	}
+	fd = open(df, O_RDONLY | O_CLOEXEC);
+	ck_assert_qc_ok(qc_img_qcow2_header(fd, df, &h, &err), &err);
+	close(fd);
+	ck_assert(h.data_file);
+	ck_assert_qc_ok(qc_img_create(raw, "raw", 1 << 20, &err), &err);
+	fd = open(raw, O_RDONLY | O_CLOEXEC);
+	ck_assert_qc_fail(qc_img_qcow2_header(fd, raw, &h, &err), &err, QC_ERR_INVALID,
+		"is not a qcow2 image");
+	close(fd);
+}
+END_TEST
+
 START_TEST(resize_grows_only)
 {
 	cleanup_free char *img = P("d.qcow2");
@@ -467,6 +510,7 @@ static Suite *suite(void)
 	tcase_add_test(tc, overlays_are_isolated);
 	tcase_add_test(tc, overlay_relative_backing_is_made_absolute);
 	tcase_add_test(tc, overlay_errors);
+	tcase_add_test(tc, layer_and_header);
 	tcase_add_test(tc, resize_grows_only);
 	tcase_add_test(tc, convert_and_check);
 	tcase_add_test(tc, program_override);
