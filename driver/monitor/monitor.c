@@ -63,7 +63,7 @@
 #include "qmp/qmp.h"
 
 #define MAX_CLIENTS 16
-#define MAX_KEEP_FDS 64
+#define MAX_KEEP_FDS 256 /* taps, disk layers, seed, firmware */
 #define START_TIMEOUT_MS 30000
 
 struct mon {
@@ -302,6 +302,11 @@ static int spawn_qemu(struct mon *m, struct qc_error *err)
 	close(out_fd);
 	/* Only QEMU holds them now: its death resets whoever waits in connect. */
 	close_qemu_sockets(m);
+	/* QEMU's files and taps too: a disk QEMU lets go of is not kept open here. */
+	for (i = 0; i < m->n_keep; i++)
+		if (m->keep_fds[i] > 2)
+			close(m->keep_fds[i]);
+	m->n_keep = 0;
 	m->qemu_pid = pid;
 	return 0;
 }
