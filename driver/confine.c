@@ -8,20 +8,17 @@
  * the invoking user.  qemuctl-monitor does the drop in the QEMU child after
  * every fd is open and before exec (driver/monitor/monitor.c).
  *
- * What QEMU opens by path must be usable by that user:
- *  - the VM's directory is root:<group> 0710 (searchable, not listable);
- *  - the writable files QEMU uses (active disk layers, nvram.fd, scratch
- *    share dirs) are <user>:<group> 0600, the read-only ones (frozen
- *    snapshot layers, seed.iso, read-only disks) root:<group> 0640;
- *  - vms/ and images/ are searchable by others (images are 0444);
- *  - the state root must be searchable: one of ours is made 0711 (it
- *    may be 0700 from mktemp -d or an older qemuctl), another is refused
- *    with the chmod to run;
- *  - kernel and initrd are opened here and inherited (-kernel /dev/fd/8),
- *    so the directories above them need not be searchable;
- *  - everything else (disks and backing files outside the root, shares,
- *    firmware) is opened as that user in a child first, so a file it
- *    cannot use is a clear error naming the file and the fix, not QEMU's.
+ * QEMU opens no file of the VM by path: disks, their backing chains, the
+ * seed and the UEFI files are opened by the caller and passed as fds
+ * (driver/fdpass.c), kernel and initrd as /dev/fd/N.  So the VM's
+ * directory stays the caller's 0700 and its files the caller's 0600; a
+ * file left to that user by an older qemuctl is taken back at start.
+ * What QEMU still opens by path is a share (virtio-9p's fsdev needs a
+ * directory path): for a scratch share under the VM's directory the state
+ * root, vms/ and the VM's directory become searchable (not listable) by
+ * the user's group and the scratch directory the user's; any share, the
+ * kernel and the initrd are opened as that user in a child first, so one
+ * it cannot use is a clear error naming the file and the fix.
  * One user serves every VM: a QEMU that escapes its sandbox could reach the
  * other VMs' disks, but not root's files or the definitions.
  */
@@ -220,34 +217,6 @@ static int give_at(const struct qc_confine *c, int dfd, const char *name, const 
 	return 0;
 }
 
-int qc_driver_confine_give(
-	const struct qc_confine *c, const char *path, bool writable, struct qc_error *err)
-{
-	if (!c->active)
-		return 0;
-	return give_at(c, AT_FDCWD, path, path, writable, false, err);
-}
-
-int qc_driver_confine_precreate(const struct qc_confine *c, const char *path, struct qc_error *err)
-{
-	int fd, e;
-
-	if (!c->active)
-		return 0;
-	fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0600);
-	if (fd < 0)
-		return qc_error_errno(err, errno, "create '%s'", path);
-	if (fchown(fd, c->uid, c->gid) < 0) {
-		e = errno;
-		close(fd);
-		(void) unlink(path);
-		return qc_error_errno(
-			err, e, "give '%s' to user '%s' that QEMU runs as", path, c->name);
-	}
-	close(fd);
-	return 0;
-}
-
 /* Is path directly in dir?  Returns the base name, else NULL. */
 static const char *in_dir(const char *path, const char *dir)
 {
@@ -258,40 +227,67 @@ static const char *in_dir(const char *path, const char *dir)
 	return path + n + 1;
 }
 
-/* What QEMU does with vm_dir/name: 0 nothing, 1 reads it, 2 writes it, 3 a scratch share dir. */
-static int role_of(const struct qc_domain *d, const char *vm_dir, const char *name)
+/* The writable scratch share of d named name in vm_dir, or NULL. */
+static const struct qc_share *scratch_share(
+	const struct qc_domain *d, const char *vm_dir, const char *name)
 {
 	const char *b;
 
-	for (size_t i = 0; i < d->n_disks; i++) {
-		const struct qc_disk *k = &d->disks[i];
-
-		if ((b = in_dir(k->path, vm_dir)) && strcmp(b, name) == 0)
-			return k->readonly || k->device == QC_DEVICE_CDROM ? 1 : 2;
-	}
-	if ((b = in_dir(d->nvram, vm_dir)) && strcmp(b, name) == 0)
-		return 2;
 	for (size_t i = 0; i < d->n_shares; i++)
-		if (d->shares[i].empty && (b = in_dir(d->shares[i].path, vm_dir)) &&
-			strcmp(b, name) == 0)
-			return d->shares[i].readonly ? 0 : 3;
-	/* frozen snapshot layers and other disks' backing files */
-	return qc_str_has_suffix(name, ".qcow2") ? 1 : 0;
+		if (d->shares[i].empty && !d->shares[i].readonly &&
+			(b = in_dir(d->shares[i].path, vm_dir)) && strcmp(b, name) == 0)
+			return &d->shares[i];
+	return NULL;
 }
 
-static int give_vm_dir(const struct qc_confine *c, const struct qc_domain *d, int vm_dfd,
+static bool has_scratch_share(const struct qc_domain *d, const char *vm_dir)
+{
+	for (size_t i = 0; i < d->n_shares; i++)
+		if (d->shares[i].empty && in_dir(d->shares[i].path, vm_dir))
+			return true;
+	return false;
+}
+
+/* A file of the VM that an older qemuctl gave to that user: the caller's again, 0600. */
+static int take_back(const struct qc_confine *c, int dfd, const char *name, const char *vm_dir,
+	struct qc_error *err)
+{
+	int fd = openat(dfd, name, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY);
+	struct stat st;
+	int rc = 0;
+
+	if (fd < 0)
+		return 0; /* a socket, a FIFO someone left: not ours to fix */
+	if (fstat(fd, &st) == 0 && S_ISREG(st.st_mode) &&
+		((c->active && (st.st_uid == c->uid || st.st_gid == c->gid)) ||
+			(st.st_mode & 0077)) &&
+		(fchown(fd, geteuid(), getegid()) < 0 || fchmod(fd, 0600) < 0))
+		rc = qc_error_errno(
+			err, errno, "take back '%s/%s' from user '%s'", vm_dir, name, c->name);
+	close(fd);
+	return rc;
+}
+
+/*
+ * The VM's directory: 0700 and every file the caller's 0600; with a scratch
+ * share 0710 for the user's group (QEMU opens that share by path) and the
+ * share directory the user's.
+ */
+static int settle_vm_dir(const struct qc_confine *c, const struct qc_domain *d, int vm_dfd,
 	const char *vm_dir, struct qc_error *err)
 {
 	int fd = openat(vm_dfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	bool scratch = has_scratch_share(d, vm_dir);
 	DIR *dir;
 	struct dirent *de;
 	int rc = 0;
 
 	if (fd < 0)
 		return qc_error_errno(err, errno, "open '%s'", vm_dir);
-	if (fchown(fd, (uid_t) -1, c->gid) < 0 || fchmod(fd, 0710) < 0) {
-		rc = qc_error_errno(err, errno, "'%s': give group '%u' search access", vm_dir,
-			(unsigned) c->gid);
+	scratch = scratch && c->active;
+	if (fchown(fd, (uid_t) -1, scratch ? c->gid : getegid()) < 0 ||
+		fchmod(fd, scratch ? 0710 : 0700) < 0) {
+		rc = qc_error_errno(err, errno, "'%s': set owner and mode", vm_dir);
 		close(fd);
 		return rc;
 	}
@@ -304,14 +300,18 @@ static int give_vm_dir(const struct qc_confine *c, const struct qc_domain *d, in
 	while (rc == 0 && (de = readdir(dir))) {
 		cleanup_free char *shown = NULL;
 		struct stat st;
-		int role = role_of(d, vm_dir, de->d_name);
 
-		if (role == 0 || fstatat(vm_dfd, de->d_name, &st, AT_SYMLINK_NOFOLLOW) < 0)
+		if (de->d_name[0] == '.' &&
+			(!de->d_name[1] || (de->d_name[1] == '.' && !de->d_name[2])))
 			continue;
-		if (role == 3 ? !S_ISDIR(st.st_mode) : !S_ISREG(st.st_mode))
+		if (fstatat(vm_dfd, de->d_name, &st, AT_SYMLINK_NOFOLLOW) < 0)
 			continue;
-		shown = qc_xasprintf("%s/%s", vm_dir, de->d_name);
-		rc = give_at(c, vm_dfd, de->d_name, shown, role >= 2, role == 3, err);
+		if (S_ISDIR(st.st_mode) && scratch && scratch_share(d, vm_dir, de->d_name)) {
+			shown = qc_xasprintf("%s/%s", vm_dir, de->d_name);
+			rc = give_at(c, vm_dfd, de->d_name, shown, true, true, err);
+		} else if (S_ISREG(st.st_mode)) {
+			rc = take_back(c, vm_dfd, de->d_name, vm_dir, err);
+		}
 	}
 	closedir(dir);
 	return rc;
@@ -363,25 +363,11 @@ static int denied(const struct qc_confine *c, const struct check *k, int e, stru
 		rw ? "writable" : "readable");
 }
 
-int qc_driver_confine_check(const struct qc_confine *c, const char *what, const char *path,
-	int flags, struct qc_error *err)
-{
-	struct check k = {path, path, what, flags, false};
-	size_t idx = 0;
-	int e = 0, rc;
-
-	if (!c->active)
-		return 0;
-	rc = qc_access_as(c->uid, c->gid, &path, &flags, 1, &idx, &e, err);
-	return rc <= 0 ? rc : denied(c, &k, e, err);
-}
-
 int qc_driver_confine_prepare(const char *root, const struct qc_domain *d, int vm_dfd,
 	const char *vm_dir, const struct qc_confine *c, int *ret_kernel_fd, int *ret_initrd_fd,
 	struct qc_error *err)
 {
 	cleanup_free char *vms = qc_xasprintf("%s/vms", root);
-	cleanup_free char *images = qc_xasprintf("%s/images", root);
 	cleanup_free struct check *v = NULL;
 	cleanup_strvec struct qc_strv paths = {0};
 	cleanup_free int *flags = NULL;
@@ -391,8 +377,12 @@ int qc_driver_confine_prepare(const char *root, const struct qc_domain *d, int v
 	int e = 0, rc;
 
 	*ret_kernel_fd = *ret_initrd_fd = -1;
+	if ((rc = settle_vm_dir(c, d, vm_dfd, vm_dir, err)) < 0)
+		return rc;
 	if (!c->active)
 		return 0;
+	if (!has_scratch_share(d, vm_dir))
+		goto opened_by_fd;
 	if (stat(root, &st) < 0)
 		return qc_error_errno(err, errno, "state root '%s'", root);
 	/* A root of ours made 0700 (by an older qemuctl, mktemp -d) becomes 0711. */
@@ -405,11 +395,10 @@ int qc_driver_confine_prepare(const char *root, const struct qc_domain *d, int v
 			"state root '%s' (mode %04o) is not searchable by user '%s' that QEMU runs "
 			"as; run chmod 0711 %s, " UNCONFINED_FIX,
 			root, (unsigned) (st.st_mode & 07777), c->name, root);
-	if ((rc = searchable(vms, err)) < 0 || (rc = searchable(images, err)) < 0)
-		return rc;
-	if ((rc = give_vm_dir(c, d, vm_dfd, vm_dir, err)) < 0)
+	if ((rc = searchable(vms, err)) < 0)
 		return rc;
 
+opened_by_fd:
 	if (d->kernel) {
 		kfd = open(d->kernel, O_RDONLY | O_CLOEXEC | O_NOCTTY);
 		if (kfd < 0)
@@ -421,19 +410,8 @@ int qc_driver_confine_prepare(const char *root, const struct qc_domain *d, int v
 			return qc_error_errno(err, errno, "initrd '%s'", d->initrd);
 	}
 
-	v = qc_xzalloc((2 * d->n_disks + d->n_shares + 4) * sizeof(*v));
-	for (size_t i = 0; i < d->n_disks; i++) {
-		const struct qc_disk *k = &d->disks[i];
-		bool ro = k->readonly || k->device == QC_DEVICE_CDROM;
-
-		add_check(v, &n, k->path, NULL, "disk", ro ? O_RDONLY : O_RDWR, false);
-		if (k->backing)
-			add_check(v, &n, k->backing, NULL, "backing file", O_RDONLY, false);
-	}
-	if (d->loader && !d->kernel)
-		add_check(v, &n, d->loader, NULL, "firmware", O_RDONLY, false);
-	if (d->nvram && !d->kernel)
-		add_check(v, &n, d->nvram, NULL, "nvram", O_RDWR, false);
+	/* disks, seed and firmware go by fd (driver/fdpass.c): no check needed */
+	v = qc_xzalloc((d->n_shares + 4) * sizeof(*v));
 	for (size_t i = 0; i < d->n_shares; i++)
 		if (d->shares[i].path)
 			add_check(v, &n, d->shares[i].path, NULL, "share", O_RDONLY | O_DIRECTORY,

@@ -30,20 +30,13 @@ int qc_driver_confine_user(bool create, struct qc_confine *ret, struct qc_error 
 /* The credentials of a running QEMU (/proc/PID/status); not active when they are ours. */
 int qc_driver_confine_of_pid(pid_t pid, struct qc_confine *ret);
 /*
- * Before start: make the VM's files usable by that user (ownership, modes,
- * search bits), open kernel and initrd for QEMU to inherit (-1 when none),
- * and check as that user that it can open everything else QEMU opens.
+ * Before start: the VM's directory 0700 and its files the caller's 0600
+ * (QEMU gets them as fds, driver/fdpass.c); kernel and initrd opened for
+ * QEMU to inherit (-1 when none); what QEMU still opens by path (shares)
+ * usable by that user, checked as that user, and so are kernel and initrd.
  */
 int qc_driver_confine_prepare(const char *root, const struct qc_domain *d, int vm_dfd,
 	const char *vm_dir, const struct qc_confine *c, int *ret_kernel_fd, int *ret_initrd_fd,
 	struct qc_error *err);
-/* A file made for a running QEMU: writable by it (0600) or readable by its group (0640). */
-int qc_driver_confine_give(
-	const struct qc_confine *c, const char *path, bool writable, struct qc_error *err);
-/* Create an empty file owned by that user (0600) for QEMU to write (a live snapshot layer). */
-int qc_driver_confine_precreate(const struct qc_confine *c, const char *path, struct qc_error *err);
-/* Can that user open path with flags (O_RDONLY/O_RDWR)?  A clear error when not. */
-int qc_driver_confine_check(const struct qc_confine *c, const char *what, const char *path,
-	int flags, struct qc_error *err);
 
 #endif

@@ -28,7 +28,7 @@
 
 #include "driver/image.h"
 #include "driver/network.h"
-#include "driver/confine.h"
+#include "driver/fdpass.h"
 #include "driver/vmop.h"
 #include "storage/storage.h"
 
@@ -122,40 +122,49 @@ static void blockdev_del(struct qc_vmop *op, const char *node)
 		qc_debug("VM '%s': blockdev-del %s: %s", op->name, node, e.msg);
 }
 
-static char *json_str(const char *s)
-{
-	cleanup_jgen struct qc_jgen *g = qc_jgen_new(false);
-	char *out = NULL;
-
-	qc_jgen_string(g, s);
-	if (qc_jgen_finish(g, &out, NULL, NULL) < 0)
-		return qc_xstrdup("\"\"");
-	return out;
-}
-
 /* ------------------------------------------------------------------ disks */
 
+/*
+ * blockdev-add of disk i on a file opened here and passed with add-fd
+ * (SCM_RIGHTS): QEMU opens no path, so the file needs no access for
+ * QEMU's user.  A qcow2 gets "backing": null (a hot-plugged disk has no
+ * chain; one its header names is refused).  The fd set goes once the node
+ * holds its own copy of the fd.
+ */
 static int plug_disk(struct qc_vmop *op, size_t i, struct qc_error *err)
 {
 	const struct qc_disk *k = &op->d->disks[i];
 	char fmt[32], file[32], dev[80];
-	cleanup_free char *path = json_str(k->path), *a1 = NULL, *a2 = NULL, *a3 = NULL;
+	cleanup_free char *a1 = NULL, *a2 = NULL, *a3 = NULL, *what = NULL;
 	const char *ro = k->readonly ? ",\"read-only\":true" : "";
+	bool qcow2 = strcmp(k->format, "qcow2") == 0;
+	cleanup_close int fd = -1;
+	int64_t set = -1;
 	int rc;
 
+	what = qc_xasprintf("VM '%s': disk '%s'", op->name, k->name);
+	if (k->backing)
+		return qc_error_set(err, QC_ERR_UNSUPPORTED,
+			"%s: a hot-plugged disk has no backing file", what);
+	if ((rc = qc_driver_fdpass_open_file(op->dfd, op->vm_dir, what, k->path, k->format,
+		     !k->readonly, true, &fd, err)) < 0)
+		return rc;
+	if ((rc = qc_qmp_add_fd(op->q, fd, -1, k->name, QC_VMOP_QMP_TIMEOUT_MS, &set, NULL, err)) <
+		0)
+		return qc_error_prefix(err, "%s", what);
 	qc_argv_disk_ids(op->d, i, fmt, file, dev);
-	a1 = qc_xasprintf(
-		"{\"driver\":\"file\",\"filename\":%s,\"node-name\":\"%s\"%s}", path, file, ro);
-	a2 = qc_xasprintf("{\"driver\":\"%s\",\"file\":\"%s\",\"node-name\":\"%s\"%s}", k->format,
-		file, fmt, ro);
-	if ((rc = qc_qmp_execute_text(
-		     op->q, "blockdev-add", a1, QC_VMOP_QMP_TIMEOUT_MS, NULL, err)) < 0)
-		return qc_error_prefix(err, "VM '%s': disk '%s'", op->name, k->name);
-	if ((rc = qc_qmp_execute_text(
-		     op->q, "blockdev-add", a2, QC_VMOP_QMP_TIMEOUT_MS, NULL, err)) < 0) {
+	a1 = qc_xasprintf("{\"driver\":\"file\",\"filename\":\"/dev/fdset/%lld\","
+			  "\"node-name\":\"%s\"%s}",
+		(long long) set, file, ro);
+	a2 = qc_xasprintf("{\"driver\":\"%s\",\"file\":\"%s\",\"node-name\":\"%s\"%s%s}", k->format,
+		file, fmt, ro, qcow2 ? ",\"backing\":null" : "");
+	rc = qc_qmp_execute_text(op->q, "blockdev-add", a1, QC_VMOP_QMP_TIMEOUT_MS, NULL, err);
+	if (rc == 0 && (rc = qc_qmp_execute_text(
+				op->q, "blockdev-add", a2, QC_VMOP_QMP_TIMEOUT_MS, NULL, err)) < 0)
 		blockdev_del(op, file);
-		return qc_error_prefix(err, "VM '%s': disk '%s'", op->name, k->name);
-	}
+	(void) qc_qmp_remove_fd(op->q, set, -1, QC_VMOP_QMP_TIMEOUT_MS, NULL);
+	if (rc < 0)
+		return qc_error_prefix(err, "%s", what);
 	a3 = qc_xasprintf("\"drive\":\"%s\",\"id\":\"%s\"", fmt, dev);
 	if ((rc = device_add(op, "virtio-blk-pci", a3, k->name, err)) < 0) {
 		blockdev_del(op, fmt);
@@ -268,21 +277,24 @@ QC_PUBLIC int qc_vm_attach_disk(qc_ctx *ctx, const char *name, const char *spec,
 			return qc_error_prefix(err, "VM '%s'", name);
 		}
 		made = true;
+		/* the caller's, like every file of the VM (QEMU gets an fd) */
+		{
+			cleanup_close int fd = open(disk.path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+
+			if (fd < 0 || fchmod(fd, 0600) < 0) {
+				rc = qc_error_errno(
+					err, errno, "VM '%s': chmod 0600 '%s'", name, disk.path);
+				(void) unlink(disk.path);
+				(void) unlinkat(op.dfd, intent, 0);
+				qc_disk_clear(&disk);
+				return rc;
+			}
+		}
 		qc_fault_step("attach-disk:created");
 	}
 	*qc_domain_add_disk(op.d) = disk;
 	if (op.live.monitor_alive) {
-		struct qc_confine cf;
-		const struct qc_disk *k = &op.d->disks[op.d->n_disks - 1];
-
-		/* QEMU may run as an unprivileged user (driver/confine.c). */
-		if (qc_driver_confine_of_pid(op.live.st.qemu_pid, &cf) == 0 &&
-			(rc = k->owned ? qc_driver_confine_give(&cf, k->path, true, err)
-				       : qc_driver_confine_check(&cf, "disk", k->path,
-						 k->readonly ? O_RDONLY : O_RDWR, err)) < 0) {
-			qc_error_prefix(err, "VM '%s'", name);
-			goto fail;
-		}
+		/* QEMU gets the file as an fd (plug_disk): it needs no access to it */
 		if ((rc = qc_vmop_qmp(&op, err)) < 0 ||
 			(rc = plug_disk(&op, op.d->n_disks - 1, err)) < 0)
 			goto fail;

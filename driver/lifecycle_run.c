@@ -20,6 +20,7 @@
 #include "driver/confine.h"
 #include "driver/domain.h"
 #include "driver/driver.h"
+#include "driver/fdpass.h"
 #include "driver/firmware.h"
 #include "driver/network.h"
 #include "driver/ready.h"
@@ -198,6 +199,7 @@ static int read_notify(int fd, int64_t deadline, char *buf, size_t size)
 struct qemu_extra {
 	const struct qc_confine *cf;
 	int kernel_fd, initrd_fd;
+	const struct qc_fdpass *files; /* disks, seed, firmware (driver/fdpass.c) */
 };
 
 static int spawn_monitor(qc_ctx *ctx, struct vm_op *op, char **qemu_argv, const char *rdir,
@@ -209,7 +211,8 @@ static int spawn_monitor(qc_ctx *ctx, struct vm_op *op, char **qemu_argv, const 
 	cleanup_strvec struct qc_strv av = {0};
 	cleanup_close int rfd = -1, wfd = -1, mon_pidfd = -1;
 	struct qc_spawn_opts so = {0};
-	cleanup_free struct qc_fdmap *map = qc_xzalloc((ns->n_nics + 3) * sizeof(*map));
+	cleanup_free struct qc_fdmap *map =
+		qc_xzalloc((ns->n_nics + x->files->n + 3) * sizeof(*map));
 	size_t n_map = 0;
 	char line[1100];
 	pid_t pid;
@@ -247,6 +250,12 @@ static int spawn_monitor(qc_ctx *ctx, struct vm_op *op, char **qemu_argv, const 
 		map[n_map++] = (struct qc_fdmap){.src = x->initrd_fd, .dst = QC_QEMU_FD_INITRD};
 		qc_strv_push(&av, "--keep-fd");
 		qc_strv_pushf(&av, "%d", QC_QEMU_FD_INITRD);
+	}
+	for (i = 0; i < x->files->n; i++) {
+		map[n_map++] =
+			(struct qc_fdmap){.src = x->files->fds[i], .dst = x->files->qfds[i].fd};
+		qc_strv_push(&av, "--keep-fd");
+		qc_strv_pushf(&av, "%d", x->files->qfds[i].fd);
 	}
 	for (i = 0; i < ns->n_nics; i++) {
 		if (ns->tap_fds[i] < 0)
@@ -359,8 +368,9 @@ QC_PUBLIC int qc_vm_start(
 	struct qc_network_start ns __attribute__((cleanup(qc_network_start_clear))) = {0};
 	cleanup_free int *child_taps = NULL;
 	cleanup_close int kernel_fd = -1, initrd_fd = -1;
+	struct qc_fdpass files __attribute__((cleanup(qc_driver_fdpass_clear))) = {0};
 	struct qc_confine cf;
-	struct qemu_extra x = {.cf = &cf};
+	struct qemu_extra x = {.cf = &cf, .files = &files};
 	bool changed = false;
 	enum qc_accel accel;
 	char why[512] = "";
@@ -393,11 +403,14 @@ QC_PUBLIC int qc_vm_start(
 		return qc_error_prefix(err, "VM '%s'", name);
 	if (changed)
 		qc_driver_summary_save(op.dfd, d);
-	/* Who QEMU runs as, and everything it opens by path usable by that user. */
+	/* Who QEMU runs as, and what it still opens by path usable by that user. */
 	if ((rc = qc_driver_confine_user(true, &cf, err)) < 0)
 		return qc_error_prefix(err, "VM '%s'", name);
 	if ((rc = qc_driver_confine_prepare(
 		     ctx->root, d, op.dfd, dir, &cf, &kernel_fd, &initrd_fd, err)) < 0)
+		return qc_error_prefix(err, "VM '%s'", name);
+	/* Every disk layer, the seed and the firmware: opened here, QEMU gets fds. */
+	if ((rc = qc_driver_fdpass_open(d, op.dfd, dir, &files, err)) < 0)
 		return qc_error_prefix(err, "VM '%s'", name);
 	qc_fault_step("start:seed");
 	/* Taps and host ports; our copies of the taps close when we return. */
@@ -430,6 +443,11 @@ QC_PUBLIC int qc_vm_start(
 	actx.tap_fds = child_taps;
 	actx.n_tap_fds = ns.n_nics;
 	actx.fwd_ports = (const unsigned *const *) ns.fwd_ports;
+	actx.fds = files.qfds;
+	actx.n_fds = files.n;
+	actx.disks = files.disks;
+	actx.loader_set = files.loader_set;
+	actx.nvram_set = files.nvram_set;
 	if ((rc = qc_build_argv(d, &actx, &argv, err)) < 0)
 		return qc_error_prefix(err, "VM '%s'", name);
 	(void) unlinkat(op.dfd, "kill-requested", 0);

@@ -5,7 +5,8 @@ include_HEADERS += driver/qemuctl.h
 noinst_HEADERS += driver/driver.h
 
 libqcdriver_a_SOURCES += driver/driver.h driver/ctx.c driver/state.c driver/lifecycle.c driver/lifecycle_input.c \
-	driver/lifecycle_run.c driver/lifecycle_state.c driver/confine.h driver/confine.c
+	driver/lifecycle_run.c driver/lifecycle_state.c driver/confine.h driver/confine.c \
+	driver/fdpass.h driver/fdpass.c
 
 bin_PROGRAMS += qemuctl
 qemuctl_SOURCES = driver/cli/cli.h driver/cli/main.c driver/cli/cmd_vm.c \

@@ -26,7 +26,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "driver/confine.h"
+#include "driver/fdpass.h"
 #include "driver/vmop.h"
 #include "storage/storage.h"
 
@@ -99,6 +99,50 @@ static void drop_layer(const struct qc_vmop *op, const char *path)
 		qc_warn("VM '%s': removing layer '%s': %s", op->name, path, strerror(errno));
 }
 
+/* The virtual size of a qcow2 layer from its header: no qemu-img, nothing it names opened. */
+static int layer_size(struct qc_vmop *op, const char *path, uint64_t *ret, struct qc_error *err)
+{
+	cleanup_close int fd = -1;
+	struct qc_qcow2_header h;
+	int rc;
+
+	if ((rc = qc_driver_fdpass_open_file(
+		     op->dfd, op->vm_dir, "layer", path, "qcow2", false, false, &fd, err)) < 0 ||
+		(rc = qc_img_qcow2_header(fd, path, &h, err)) < 0)
+		return rc;
+	*ret = h.size;
+	return 0;
+}
+
+/*
+ * A new layer at path on backing (a layer of ours): qemu-img create -u, so
+ * backing's own chain, which its header names, is never opened; the
+ * caller's, 0600.
+ */
+static int make_layer(
+	struct qc_vmop *op, const char *path, const char *backing, struct qc_error *err)
+{
+	cleanup_close int fd = -1;
+	uint64_t size;
+	int rc;
+
+	if ((rc = layer_size(op, backing, &size, err)) < 0 ||
+		(rc = qc_img_create_layer(path, backing, "qcow2", size, err)) < 0)
+		return rc;
+	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+	if (fd < 0 || fchmod(fd, 0600) < 0)
+		return qc_error_errno(err, errno, "chmod 0600 '%s'", path);
+	return 0;
+}
+
+/* A pending layer made offline: a qcow2 (its header's backing is ours to write, not read). */
+static bool layer_made(struct qc_vmop *op, const struct qc_snap_disk *dk)
+{
+	uint64_t size;
+
+	return layer_size(op, dk->new_file, &size, NULL) == 0 && size > 0;
+}
+
 /* Is a pending snapshot's overlay in place (the VM writes to it, or it reads as made)? */
 static int pending_done(struct qc_vmop *op, size_t idx, const struct qc_snap_disk *dk, bool *ret,
 	struct qc_error *err)
@@ -110,16 +154,18 @@ static int pending_done(struct qc_vmop *op, size_t idx, const struct qc_snap_dis
 	if (!dk->new_file)
 		return 0;
 	if (op->live.monitor_alive) {
-		cleanup_free char *node = NULL, *file = NULL;
+		cleanup_free char *node = NULL;
+		char want[32], unused[32];
 
-		if ((rc = qc_vmop_top_node(op, idx, &node, &file, err)) < 0)
+		/* the overlay's node is named after its file (qc_argv_layer_ids) */
+		if ((rc = qc_vmop_top_node(op, idx, &node, NULL, err)) < 0)
 			return rc;
-		*ret = file && strcmp(file, dk->new_file) == 0;
+		qc_argv_layer_ids(dk->new_file, want, unused);
+		*ret = node && strcmp(node, want) == 0;
 		return 0;
 	}
-	if (qc_img_info(dk->new_file, "qcow2", false, &info, NULL) == 0 && info->chain[0].backing &&
-		strcmp(info->chain[0].backing, dk->file) == 0)
-		*ret = true;
+	(void) info;
+	*ret = layer_made(op, dk);
 	return 0;
 }
 
@@ -211,63 +257,114 @@ int qc_vmop_reconcile(struct qc_vmop *op, struct qc_error *err)
 
 /* ---------------------------------------------------------------- create */
 
+/* Drop what add_overlay_nodes added for a layer that is not used. */
+static void drop_overlay_nodes(struct qc_vmop *op, const char *file)
+{
+	char fmt[32], fnode[32];
+
+	qc_argv_layer_ids(file, fmt, fnode);
+	for (int i = 0; i < 2; i++) {
+		cleanup_free char *a = qc_xasprintf("{\"node-name\":\"%s\"}", i ? fnode : fmt);
+
+		(void) qc_qmp_execute_text(
+			op->q, "blockdev-del", a, QC_VMOP_QMP_TIMEOUT_MS, NULL, NULL);
+	}
+}
+
+/*
+ * The new layer file as a node of the running QEMU: opened here, passed
+ * with add-fd (SCM_RIGHTS), blockdev-add'ed on /dev/fdset/N with
+ * "backing": null (blockdev-snapshot puts the old top under it).  The fd
+ * set is removed once the node holds its own copy of the fd.
+ */
+static int add_overlay_nodes(struct qc_vmop *op, const char *file, struct qc_error *err)
+{
+	cleanup_close int fd = -1;
+	cleanup_free char *a1 = NULL, *a2 = NULL;
+	char fmt[32], fnode[32];
+	int64_t set = -1;
+	int rc;
+
+	if ((rc = qc_driver_fdpass_open_file(
+		     op->dfd, op->vm_dir, "layer", file, "qcow2", true, false, &fd, err)) < 0)
+		return rc;
+	if ((rc = qc_qmp_add_fd(
+		     op->q, fd, -1, "snapshot layer", QC_VMOP_QMP_TIMEOUT_MS, &set, NULL, err)) < 0)
+		return rc;
+	qc_argv_layer_ids(file, fmt, fnode);
+	a1 = qc_xasprintf("{\"driver\":\"file\",\"filename\":\"/dev/fdset/%lld\","
+			  "\"node-name\":\"%s\"}",
+		(long long) set, fnode);
+	a2 = qc_xasprintf("{\"driver\":\"qcow2\",\"file\":\"%s\",\"node-name\":\"%s\","
+			  "\"backing\":null}",
+		fnode, fmt);
+	rc = qc_qmp_execute_text(op->q, "blockdev-add", a1, QC_VMOP_QMP_TIMEOUT_MS, NULL, err);
+	if (rc == 0)
+		rc = qc_qmp_execute_text(
+			op->q, "blockdev-add", a2, QC_VMOP_QMP_TIMEOUT_MS, NULL, err);
+	(void) qc_qmp_remove_fd(op->q, set, -1, QC_VMOP_QMP_TIMEOUT_MS, NULL);
+	if (rc < 0)
+		drop_overlay_nodes(op, file);
+	return rc;
+}
+
 static int create_live(struct qc_vmop *op, struct qc_snap *s, struct qc_error *err)
 {
 	cleanup_jgen struct qc_jgen *g = qc_jgen_new(false);
 	cleanup_free char *args = NULL;
-	struct qc_confine cf;
+	size_t added = 0;
 	int rc;
 
 	/*
-	 * A QEMU running as an unprivileged user cannot create files in the
-	 * VM's directory: it gets empty ones it owns, which it formats (QEMU's
-	 * image creation opens without O_EXCL).
+	 * The layers are made here, the caller's (QEMU could not create a file
+	 * in the VM's directory, nor should it open one by path), and QEMU
+	 * gets each as an fd.
 	 */
-	if (qc_driver_confine_of_pid(op->live.st.qemu_pid, &cf) == 0)
-		for (size_t k = 0; k < s->n_disks; k++)
-			if ((rc = qc_driver_confine_precreate(&cf, s->disks[k].new_file, err)) < 0)
-				return qc_error_prefix(
-					err, "VM '%s': snapshot '%s'", op->name, s->name);
+	if ((rc = qc_vmop_qmp(op, err)) < 0)
+		return rc;
 	qc_jgen_map_open(g);
 	qc_jgen_key(g, "actions");
 	qc_jgen_array_open(g);
 	for (size_t k = 0; k < s->n_disks; k++) {
 		cleanup_free char *node = NULL;
-		char nn[32];
+		char nn[32], unused[32];
 
 		if ((rc = qc_vmop_top_node(op, (size_t) disk_index(op->d, s->disks[k].disk), &node,
-			     NULL, err)) < 0)
-			return rc;
-		snprintf(nn, sizeof(nn), "qcs%llx-%zu", (unsigned long long) qc_realtime_ms(), k);
+			     NULL, err)) < 0 ||
+			(rc = make_layer(op, s->disks[k].new_file, s->disks[k].file, err)) < 0 ||
+			(rc = add_overlay_nodes(op, s->disks[k].new_file, err)) < 0)
+			goto fail;
+		added++;
+		qc_argv_layer_ids(s->disks[k].new_file, nn, unused);
 		qc_jgen_map_open(g);
-		qc_jgen_kstring(g, "type", "blockdev-snapshot-sync");
+		qc_jgen_kstring(g, "type", "blockdev-snapshot");
 		qc_jgen_key(g, "data");
 		qc_jgen_map_open(g);
-		qc_jgen_kstring(g, "node-name", node);
-		qc_jgen_kstring(g, "snapshot-file", s->disks[k].new_file);
-		qc_jgen_kstring(g, "snapshot-node-name", nn);
-		qc_jgen_kstring(g, "format", "qcow2");
-		qc_jgen_kstring(g, "mode", "absolute-paths");
+		qc_jgen_kstring(g, "node", node);
+		qc_jgen_kstring(g, "overlay", nn);
 		qc_jgen_map_close(g);
 		qc_jgen_map_close(g);
 	}
 	qc_jgen_array_close(g);
 	qc_jgen_map_close(g);
 	if ((rc = qc_jgen_finish(g, &args, NULL, err)) < 0)
-		return rc;
+		goto fail;
 	if ((rc = qc_qmp_execute_text(
 		     op->q, "transaction", args, QC_VMOP_QMP_TIMEOUT_MS, NULL, err)) < 0)
-		return qc_error_prefix(err, "VM '%s': snapshot '%s'", op->name, s->name);
+		goto fail;
 	return 0;
+fail:
+	for (size_t k = 0; k < added; k++)
+		drop_overlay_nodes(op, s->disks[k].new_file);
+	return qc_error_prefix(err, "VM '%s': snapshot '%s'", op->name, s->name);
 }
 
-static int create_offline(struct qc_snap *s, struct qc_error *err)
+static int create_offline(struct qc_vmop *op, struct qc_snap *s, struct qc_error *err)
 {
 	int rc;
 
 	for (size_t k = 0; k < s->n_disks; k++)
-		if ((rc = qc_img_create_overlay(
-			     s->disks[k].new_file, s->disks[k].file, "qcow2", 0, err)) < 0)
+		if ((rc = make_layer(op, s->disks[k].new_file, s->disks[k].file, err)) < 0)
 			return qc_error_prefix(
 				err, "snapshot '%s': disk '%s'", s->name, s->disks[k].disk);
 	return 0;
@@ -332,7 +429,7 @@ QC_PUBLIC int qc_vm_snapshot_create(
 	if (op.live.monitor_alive)
 		rc = create_live(&op, s, err);
 	else
-		rc = create_offline(s, err);
+		rc = create_offline(&op, s, err);
 	if (rc < 0) {
 		for (size_t k = 0; k < s->n_disks; k++)
 			(void) unlink(s->disks[k].new_file);
@@ -494,7 +591,7 @@ QC_PUBLIC int qc_vm_snapshot_revert(qc_ctx *ctx, const char *name, const char *s
 		char *p = new_layer_path(&op, dk->disk);
 
 		qc_strv_push_take(&made, p);
-		if ((rc = qc_img_create_overlay(p, dk->file, "qcow2", 0, err)) < 0) {
+		if ((rc = make_layer(&op, p, dk->file, err)) < 0) {
 			for (size_t j = 0; j < made.n; j++)
 				(void) unlink(made.v[j]);
 			return qc_error_prefix(err, "VM '%s': revert to '%s'", name, snap);
@@ -592,8 +689,38 @@ static int rebase(const char *child, const char *base, const char *base_fmt, str
 	return 0;
 }
 
+/*
+ * The running node of layer path of disk idx: a layer QEMU got after start
+ * or below the start's active layer is "qcn<hash>" (qc_argv_layer_ids);
+ * the active layer at start keeps the disk's own node name.
+ */
+static int layer_node(
+	struct qc_vmop *op, size_t idx, const char *path, char node[32], struct qc_error *err)
+{
+	cleanup_json qc_json *r = NULL;
+	char fmt[32], file[32], dev[80];
+	int rc;
+
+	qc_argv_layer_ids(path, fmt, file);
+	if ((rc = qc_qmp_execute_text(op->q, "query-named-block-nodes", "{\"flat\":true}",
+		     QC_VMOP_QMP_TIMEOUT_MS, &r, err)) < 0)
+		return rc;
+	for (size_t k = 0; k < qc_json_len(r); k++) {
+		const char *n = qc_json_string(qc_json_get(qc_json_at(r, k), "node-name"));
+
+		if (n && strcmp(n, fmt) == 0) {
+			snprintf(node, 32, "%s", fmt);
+			return 0;
+		}
+	}
+	qc_argv_disk_ids(op->d, idx, fmt, file, dev);
+	snprintf(node, 32, "%s", fmt);
+	return 0;
+}
+
 static int stream_active(struct qc_vmop *op, size_t idx, const char *base, struct qc_error *err)
 {
+	char base_node[32] = "";
 	cleanup_jgen struct qc_jgen *g = qc_jgen_new(false);
 	cleanup_free char *node = NULL, *args = NULL, *job = NULL;
 	int64_t deadline = qc_deadline_ms(STREAM_TIMEOUT_MS);
@@ -601,12 +728,17 @@ static int stream_active(struct qc_vmop *op, size_t idx, const char *base, struc
 
 	if ((rc = qc_vmop_top_node(op, idx, &node, NULL, err)) < 0)
 		return rc;
+	if (base && (rc = layer_node(op, idx, base, base_node, err)) < 0)
+		return rc;
 	job = qc_xasprintf("qcrm-%s", node);
 	qc_jgen_map_open(g);
 	qc_jgen_kstring(g, "job-id", job);
 	qc_jgen_kstring(g, "device", node);
-	if (base)
-		qc_jgen_kstring(g, "base", base);
+	/* by node: QEMU's file names are /dev/fdset/N; the header gets base's path */
+	if (base) {
+		qc_jgen_kstring(g, "base-node", base_node);
+		qc_jgen_kstring(g, "backing-file", base);
+	}
 	qc_jgen_map_close(g);
 	if ((rc = qc_jgen_finish(g, &args, NULL, err)) < 0)
 		return rc;

@@ -126,7 +126,13 @@ check_chain "after a kill of a live create"
 out=$(qc snapshot create s1 lk)
 assert_match "$out" "Snapshot 'lk' of VM 's1' created" "retry finishes the live create"
 active=$(sed -n "s/.*<source file='\([^']*disk0\.L[^']*\)'.*/\1/p" "$vm/domain.xml" | head -1)
-assert_match "$(qc qmp s1 '{"execute":"query-block"}')" "\"file\": ?\"$active\"" "domain's active layer is the one QEMU writes"
+# QEMU has its files as fds (/dev/fdset/N): the active layer is the one it holds open for writing
+qpid=$(qc --json info s1 | sed -n 's/.*"qemu_pid": *\([0-9]*\).*/\1/p' | head -1)
+rw=
+for f in /proc/"$qpid"/fd/*; do
+	[ "$(readlink "$f")" = "$active" ] && grep -q '^flags:.*2$' "/proc/$qpid/fdinfo/${f##*/}" && rw=yes
+done
+assert_eq "$rw" "yes" "domain's active layer is the one QEMU writes"
 guest_say 'echo AFTER-KILL >/ak; sync; cat /ak'
 wait_for_text "$SCRATCH/con$con_n.out" '^AFTER-KILL' 30
 qc snapshot rm s1 lk >/dev/null
