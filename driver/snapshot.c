@@ -27,6 +27,7 @@
 #include <unistd.h>
 
 #include "driver/fdpass.h"
+#include "driver/snapshot_layer.h"
 #include "driver/vmop.h"
 #include "storage/storage.h"
 
@@ -99,48 +100,12 @@ static void drop_layer(const struct qc_vmop *op, const char *path)
 		qc_warn("VM '%s': removing layer '%s': %s", op->name, path, strerror(errno));
 }
 
-/* The virtual size of a qcow2 layer from its header: no qemu-img, nothing it names opened. */
-static int layer_size(struct qc_vmop *op, const char *path, uint64_t *ret, struct qc_error *err)
-{
-	cleanup_close int fd = -1;
-	struct qc_qcow2_header h;
-	int rc;
-
-	if ((rc = qc_driver_fdpass_open_file(
-		     op->dfd, op->vm_dir, "layer", path, "qcow2", false, false, &fd, err)) < 0 ||
-		(rc = qc_img_qcow2_header(fd, path, &h, err)) < 0)
-		return rc;
-	*ret = h.size;
-	return 0;
-}
-
-/*
- * A new layer at path on backing (a layer of ours): qemu-img create -u, so
- * backing's own chain, which its header names, is never opened; the
- * caller's, 0600.
- */
-static int make_layer(
-	struct qc_vmop *op, const char *path, const char *backing, struct qc_error *err)
-{
-	cleanup_close int fd = -1;
-	uint64_t size;
-	int rc;
-
-	if ((rc = layer_size(op, backing, &size, err)) < 0 ||
-		(rc = qc_img_create_layer(path, backing, "qcow2", size, err)) < 0)
-		return rc;
-	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
-	if (fd < 0 || fchmod(fd, 0600) < 0)
-		return qc_error_errno(err, errno, "chmod 0600 '%s'", path);
-	return 0;
-}
-
 /* A pending layer made offline: a qcow2 (its header's backing is ours to write, not read). */
 static bool layer_made(struct qc_vmop *op, const struct qc_snap_disk *dk)
 {
 	uint64_t size;
 
-	return layer_size(op, dk->new_file, &size, NULL) == 0 && size > 0;
+	return qc_snap_layer_size(op, dk->new_file, &size, NULL) == 0 && size > 0;
 }
 
 /* Is a pending snapshot's overlay in place (the VM writes to it, or it reads as made)? */
@@ -257,57 +222,6 @@ int qc_vmop_reconcile(struct qc_vmop *op, struct qc_error *err)
 
 /* ---------------------------------------------------------------- create */
 
-/* Drop what add_overlay_nodes added for a layer that is not used. */
-static void drop_overlay_nodes(struct qc_vmop *op, const char *file)
-{
-	char fmt[32], fnode[32];
-
-	qc_argv_layer_ids(file, fmt, fnode);
-	for (int i = 0; i < 2; i++) {
-		cleanup_free char *a = qc_xasprintf("{\"node-name\":\"%s\"}", i ? fnode : fmt);
-
-		(void) qc_qmp_execute_text(
-			op->q, "blockdev-del", a, QC_VMOP_QMP_TIMEOUT_MS, NULL, NULL);
-	}
-}
-
-/*
- * The new layer file as a node of the running QEMU: opened here, passed
- * with add-fd (SCM_RIGHTS), blockdev-add'ed on /dev/fdset/N with
- * "backing": null (blockdev-snapshot puts the old top under it).  The fd
- * set is removed once the node holds its own copy of the fd.
- */
-static int add_overlay_nodes(struct qc_vmop *op, const char *file, struct qc_error *err)
-{
-	cleanup_close int fd = -1;
-	cleanup_free char *a1 = NULL, *a2 = NULL;
-	char fmt[32], fnode[32];
-	int64_t set = -1;
-	int rc;
-
-	if ((rc = qc_driver_fdpass_open_file(
-		     op->dfd, op->vm_dir, "layer", file, "qcow2", true, false, &fd, err)) < 0)
-		return rc;
-	if ((rc = qc_qmp_add_fd(
-		     op->q, fd, -1, "snapshot layer", QC_VMOP_QMP_TIMEOUT_MS, &set, NULL, err)) < 0)
-		return rc;
-	qc_argv_layer_ids(file, fmt, fnode);
-	a1 = qc_xasprintf("{\"driver\":\"file\",\"filename\":\"/dev/fdset/%lld\","
-			  "\"node-name\":\"%s\"}",
-		(long long) set, fnode);
-	a2 = qc_xasprintf("{\"driver\":\"qcow2\",\"file\":\"%s\",\"node-name\":\"%s\","
-			  "\"backing\":null}",
-		fnode, fmt);
-	rc = qc_qmp_execute_text(op->q, "blockdev-add", a1, QC_VMOP_QMP_TIMEOUT_MS, NULL, err);
-	if (rc == 0)
-		rc = qc_qmp_execute_text(
-			op->q, "blockdev-add", a2, QC_VMOP_QMP_TIMEOUT_MS, NULL, err);
-	(void) qc_qmp_remove_fd(op->q, set, -1, QC_VMOP_QMP_TIMEOUT_MS, NULL);
-	if (rc < 0)
-		drop_overlay_nodes(op, file);
-	return rc;
-}
-
 static int create_live(struct qc_vmop *op, struct qc_snap *s, struct qc_error *err)
 {
 	cleanup_jgen struct qc_jgen *g = qc_jgen_new(false);
@@ -331,8 +245,9 @@ static int create_live(struct qc_vmop *op, struct qc_snap *s, struct qc_error *e
 
 		if ((rc = qc_vmop_top_node(op, (size_t) disk_index(op->d, s->disks[k].disk), &node,
 			     NULL, err)) < 0 ||
-			(rc = make_layer(op, s->disks[k].new_file, s->disks[k].file, err)) < 0 ||
-			(rc = add_overlay_nodes(op, s->disks[k].new_file, err)) < 0)
+			(rc = qc_snap_make_layer(op, s->disks[k].new_file, s->disks[k].file, err)) <
+				0 ||
+			(rc = qc_snap_overlay_add(op, s->disks[k].new_file, err)) < 0)
 			goto fail;
 		added++;
 		qc_argv_layer_ids(s->disks[k].new_file, nn, unused);
@@ -355,7 +270,7 @@ static int create_live(struct qc_vmop *op, struct qc_snap *s, struct qc_error *e
 	return 0;
 fail:
 	for (size_t k = 0; k < added; k++)
-		drop_overlay_nodes(op, s->disks[k].new_file);
+		qc_snap_overlay_drop(op, s->disks[k].new_file);
 	return qc_error_prefix(err, "VM '%s': snapshot '%s'", op->name, s->name);
 }
 
@@ -364,7 +279,7 @@ static int create_offline(struct qc_vmop *op, struct qc_snap *s, struct qc_error
 	int rc;
 
 	for (size_t k = 0; k < s->n_disks; k++)
-		if ((rc = make_layer(op, s->disks[k].new_file, s->disks[k].file, err)) < 0)
+		if ((rc = qc_snap_make_layer(op, s->disks[k].new_file, s->disks[k].file, err)) < 0)
 			return qc_error_prefix(
 				err, "snapshot '%s': disk '%s'", s->name, s->disks[k].disk);
 	return 0;
@@ -591,7 +506,7 @@ QC_PUBLIC int qc_vm_snapshot_revert(qc_ctx *ctx, const char *name, const char *s
 		char *p = new_layer_path(&op, dk->disk);
 
 		qc_strv_push_take(&made, p);
-		if ((rc = make_layer(&op, p, dk->file, err)) < 0) {
+		if ((rc = qc_snap_make_layer(&op, p, dk->file, err)) < 0) {
 			for (size_t j = 0; j < made.n; j++)
 				(void) unlink(made.v[j]);
 			return qc_error_prefix(err, "VM '%s': revert to '%s'", name, snap);
@@ -618,30 +533,6 @@ QC_PUBLIC int qc_vm_snapshot_revert(qc_ctx *ctx, const char *name, const char *s
 
 /* -------------------------------------------------------------------- rm */
 
-/* The parent of a layer of disk: from the domain (active layer) or a snapshot. */
-static bool parent_of(const struct qc_vmop *op, const char *disk, const char *file,
-	const char **ret, const char **ret_fmt)
-{
-	ssize_t idx = disk_index(op->d, disk);
-
-	if (idx >= 0 && strcmp(op->d->disks[idx].path, file) == 0) {
-		*ret = op->d->disks[idx].backing;
-		*ret_fmt = op->d->disks[idx].backing_format;
-		return true;
-	}
-	for (size_t i = 0; i < op->snaps.n; i++)
-		for (size_t k = 0; k < op->snaps.v[i].n_disks; k++) {
-			const struct qc_snap_disk *dk = &op->snaps.v[i].disks[k];
-
-			if (strcmp(dk->disk, disk) == 0 && strcmp(dk->file, file) == 0) {
-				*ret = dk->backing;
-				*ret_fmt = dk->backing_format;
-				return true;
-			}
-		}
-	return false;
-}
-
 /* Is file in the chain QEMU has open for disk (below the active layer)? */
 static bool in_running_chain(const struct qc_vmop *op, const char *disk, const char *file)
 {
@@ -655,67 +546,10 @@ static bool in_running_chain(const struct qc_vmop *op, const char *disk, const c
 	while (cur && guard++ < 1000) {
 		if (strcmp(cur, file) == 0)
 			return true;
-		if (!parent_of(op, disk, cur, &cur, &fmt))
+		if (!qc_snap_parent_of(op, disk, cur, &cur, &fmt))
 			break;
 	}
 	return false;
-}
-
-static int rebase(const char *child, const char *base, const char *base_fmt, struct qc_error *err)
-{
-	cleanup_free char *prog = NULL;
-	struct qc_spawn_opts o = {.errout = QC_STDIO_CAPTURE, .timeout_ms = REBASE_TIMEOUT_MS};
-	const char *argv[10];
-	size_t n = 0;
-	int rc;
-
-	if ((rc = qc_img_program(&prog, err)) < 0)
-		return rc;
-	argv[n++] = prog;
-	argv[n++] = "rebase";
-	argv[n++] = "-f";
-	argv[n++] = "qcow2";
-	if (base) {
-		argv[n++] = "-F";
-		argv[n++] = base_fmt;
-	}
-	argv[n++] = "-b";
-	argv[n++] = base ? base : "";
-	argv[n++] = child;
-	argv[n] = NULL;
-	o.argv = argv;
-	if ((rc = qc_spawn_check(&o, NULL, err)) < 0)
-		return qc_error_prefix(err, "rebase '%s'", child);
-	return 0;
-}
-
-/*
- * The running node of layer path of disk idx: a layer QEMU got after start
- * or below the start's active layer is "qcn<hash>" (qc_argv_layer_ids);
- * the active layer at start keeps the disk's own node name.
- */
-static int layer_node(
-	struct qc_vmop *op, size_t idx, const char *path, char node[32], struct qc_error *err)
-{
-	cleanup_json qc_json *r = NULL;
-	char fmt[32], file[32], dev[80];
-	int rc;
-
-	qc_argv_layer_ids(path, fmt, file);
-	if ((rc = qc_qmp_execute_text(op->q, "query-named-block-nodes", "{\"flat\":true}",
-		     QC_VMOP_QMP_TIMEOUT_MS, &r, err)) < 0)
-		return rc;
-	for (size_t k = 0; k < qc_json_len(r); k++) {
-		const char *n = qc_json_string(qc_json_get(qc_json_at(r, k), "node-name"));
-
-		if (n && strcmp(n, fmt) == 0) {
-			snprintf(node, 32, "%s", fmt);
-			return 0;
-		}
-	}
-	qc_argv_disk_ids(op->d, idx, fmt, file, dev);
-	snprintf(node, 32, "%s", fmt);
-	return 0;
 }
 
 static int stream_active(struct qc_vmop *op, size_t idx, const char *base, struct qc_error *err)
@@ -728,7 +562,7 @@ static int stream_active(struct qc_vmop *op, size_t idx, const char *base, struc
 
 	if ((rc = qc_vmop_top_node(op, idx, &node, NULL, err)) < 0)
 		return rc;
-	if (base && (rc = layer_node(op, idx, base, base_node, err)) < 0)
+	if (base && (rc = qc_snap_layer_node(op, idx, base, base_node, err)) < 0)
 		return rc;
 	job = qc_xasprintf("qcrm-%s", node);
 	qc_jgen_map_open(g);
@@ -805,8 +639,8 @@ QC_PUBLIC int qc_vm_snapshot_remove(
 				if (i == si || strcmp(c->disk, dk->disk) != 0 ||
 					!qc_streq_null(c->backing, dk->file))
 					continue;
-				if ((rc = rebase(c->file, dk->backing, dk->backing_format, err)) <
-					0)
+				if ((rc = qc_snap_rebase(&op, dk->disk, c->file, dk->backing,
+					     dk->backing_format, err)) < 0)
 					return qc_error_prefix(
 						err, "VM '%s': removing snapshot '%s'", name, snap);
 				set_str(&c->backing, dk->backing);
@@ -819,7 +653,8 @@ QC_PUBLIC int qc_vm_snapshot_remove(
 			if (live)
 				rc = stream_active(&op, (size_t) idx, dk->backing, err);
 			else
-				rc = rebase(disk->path, dk->backing, dk->backing_format, err);
+				rc = qc_snap_rebase(&op, dk->disk, disk->path, dk->backing,
+					dk->backing_format, err);
 			if (rc < 0)
 				return qc_error_prefix(
 					err, "VM '%s': removing snapshot '%s'", name, snap);

@@ -1,6 +1,7 @@
 # driver/snapshot.mk: snapshots and hot-plug (issue 11 items 3 and 4)
 noinst_HEADERS += driver/vmop.h
 libqcdriver_a_SOURCES += driver/vmop.c driver/snapshot_meta.c driver/snapshot.c \
+	driver/snapshot_layer.h driver/snapshot_layer.c \
 	driver/hotplug.c
 qemuctl_SOURCES += driver/cli/cmd_snapshot.c driver/cli/cmd_hotplug.c
 

@@ -304,11 +304,85 @@ int qc_img_create_layer(const char *path, const char *backing, const char *backi
 	return run_img(args, IMG_TIMEOUT_MS, NULL, err);
 }
 
+static void chain_node(struct qc_jgen *g, const struct qc_img_ref *chain, size_t n)
+{
+	qc_jgen_map_open(g);
+	qc_jgen_kstring(g, "driver", chain[0].format);
+	qc_jgen_key(g, "file");
+	qc_jgen_map_open(g);
+	qc_jgen_kstring(g, "driver", "file");
+	qc_jgen_kstring(g, "filename", chain[0].path);
+	qc_jgen_map_close(g);
+	if (n > 1) {
+		qc_jgen_key(g, "backing");
+		chain_node(g, chain + 1, n - 1);
+	} else if (strcmp(chain[0].format, "qcow2") == 0) {
+		qc_jgen_key(g, "backing");
+		qc_jgen_null(g);
+	}
+	qc_jgen_map_close(g);
+}
+
+char *qc_img_chain_json(const struct qc_img_ref *chain, size_t n)
+{
+	cleanup_jgen struct qc_jgen *g = qc_jgen_new(false);
+	cleanup_free char *json = NULL;
+
+	chain_node(g, chain, n);
+	if (qc_jgen_finish(g, &json, NULL, NULL) < 0)
+		return qc_xstrdup("json:{}"); /* cannot happen: the nesting is balanced */
+	return qc_xasprintf("json:%s", json);
+}
+
+#define IMG_REBASE_TIMEOUT_MS (10 * 60 * 1000)
+
+int qc_img_rebase(const struct qc_img_ref *chain, size_t n, const struct qc_img_ref *base,
+	size_t n_base, struct qc_error *err)
+{
+	cleanup_free char *img = NULL, *nb = NULL, *top = NULL;
+	const char *args[12];
+	size_t k = 0;
+	int r;
+
+	if (n == 0 || strcmp(chain[0].format, "qcow2") != 0)
+		return qc_error_set(err, QC_ERR_INTERNAL, "rebase: needs a qcow2 image");
+	img = qc_img_chain_json(chain, n);
+	nb = n_base ? qc_img_chain_json(base, n_base) : qc_xstrdup("");
+	args[k++] = "rebase";
+	args[k++] = "-q";
+	if (n_base) {
+		args[k++] = "-F";
+		args[k++] = base[0].format;
+	}
+	args[k++] = "-b";
+	args[k++] = nb;
+	args[k++] = "--";
+	args[k++] = img;
+	args[k] = NULL;
+	if ((r = run_img(args, IMG_REBASE_TIMEOUT_MS, NULL, err)) < 0)
+		return qc_error_prefix(err, "'%s'", chain[0].path);
+	if (!n_base)
+		return 0;
+	/* the header got the json: name; it should name the file (nothing opened) */
+	top = qc_img_chain_json(chain, 1);
+	{
+		const char *fix[] = {"rebase", "-q", "-u", "-F", base[0].format, "-b", base[0].path,
+			"--", top, NULL};
+
+		if ((r = run_img(fix, IMG_TIMEOUT_MS, NULL, err)) < 0)
+			return qc_error_prefix(err, "'%s'", chain[0].path);
+	}
+	return 0;
+}
+
 int qc_img_resize(const char *path, const char *fmt, uint64_t size, struct qc_error *err)
 {
 	cleanup_img_info struct qc_img_info *info = NULL;
 	char sz[32];
-	const char *args[] = {"resize", "-q", "-f", fmt ? fmt : "qcow2", "--", path, sz, NULL};
+	/* a qcow2 alone, "backing": null: resizing needs no backing and opens none */
+	const struct qc_img_ref self = {path, fmt ? fmt : "qcow2"};
+	cleanup_free char *name = qc_img_chain_json(&self, 1);
+	const char *args[] = {"resize", "-q", "--", name, sz, NULL};
 	int r;
 
 	if ((r = qc_img_info(path, fmt ? fmt : "qcow2", false, &info, err)) < 0)
@@ -363,8 +437,10 @@ int qc_img_convert(const char *src, const char *src_fmt, const char *dst, const 
 int qc_img_check(const char *path, const char *fmt, struct qc_img_check *ret, struct qc_error *err)
 {
 	cleanup_free char *prog = NULL;
-	const char *argv[] = {
-		NULL, "check", "--output=json", "-U", "-f", fmt ? fmt : "qcow2", "--", path, NULL};
+	/* the image alone ("backing": null): checking it opens nothing its header names */
+	const struct qc_img_ref self = {path, fmt ? fmt : "qcow2"};
+	cleanup_free char *name = qc_img_chain_json(&self, 1);
+	const char *argv[] = {NULL, "check", "--output=json", "-U", "--", name, NULL};
 	struct qc_spawn_opts o = {0};
 	struct qc_spawn_result res = {0};
 	struct qc_img_check c = {0};

@@ -83,6 +83,25 @@ int qc_img_create_overlay(const char *path, const char *backing, const char *bac
  */
 int qc_img_create_layer(const char *path, const char *backing, const char *backing_fmt,
 	uint64_t size, struct qc_error *err);
+/* One image of an explicit chain handed to qemu-img. */
+struct qc_img_ref {
+	const char *path; /* absolute */
+	const char *format; /* "qcow2", "raw"... */
+};
+/*
+ * The chain as a json: file name for qemu-img: every node names its
+ * backing, the last one (a qcow2) "backing": null, so qemu-img opens only
+ * these files and never a backing path read from a header.
+ */
+char *qc_img_chain_json(const struct qc_img_ref *chain, size_t n);
+/*
+ * Safe rebase of chain[0] (its current backing chain chain[1..n-1], as
+ * the caller's records say) onto base[0..n_base-1] (n_base 0: no backing):
+ * what differs is copied into chain[0]; then its header names base[0]'s
+ * path and format.  Both chains are given explicitly.
+ */
+int qc_img_rebase(const struct qc_img_ref *chain, size_t n, const struct qc_img_ref *base,
+	size_t n_base, struct qc_error *err);
 /* Grow to size bytes (`qemu-img resize -f fmt path size`); shrinking is refused. */
 int qc_img_resize(const char *path, const char *fmt, uint64_t size, struct qc_error *err);
 /*

@@ -206,6 +206,51 @@ START_TEST(layer_and_header)
 }
 END_TEST
 
+/* Explicit chains for qemu-img: every node names its backing, the bottom qcow2 none. */
+START_TEST(chain_json_and_rebase)
+{
+	const struct qc_img_ref c3[] = {
+		{"/v/top.qcow2", "qcow2"}, {"/v/a\"b.qcow2", "qcow2"}, {"/i/base.raw", "raw"}};
+	const struct qc_img_ref c1[] = {{"/v/x.qcow2", "qcow2"}};
+	cleanup_free char *j3 = qc_img_chain_json(c3, 3), *j1 = qc_img_chain_json(c1, 1);
+	cleanup_free char *b0 = P("b0.qcow2"), *l1 = P("l1.qcow2"), *top = P("top.qcow2");
+	cleanup_free char *victim = P("victim.qcow2");
+	struct qc_img_info *info = NULL;
+	struct qc_error err = {0};
+
+	ck_assert_str_eq(j3, "json:{\"driver\":\"qcow2\",\"file\":{\"driver\":\"file\","
+			     "\"filename\":\"/v/top.qcow2\"},\"backing\":{\"driver\":\"qcow2\","
+			     "\"file\":{\"driver\":\"file\",\"filename\":\"/v/a\\\"b.qcow2\"},"
+			     "\"backing\":{\"driver\":\"raw\",\"file\":{\"driver\":\"file\","
+			     "\"filename\":\"/i/base.raw\"}}}}");
+	ck_assert_str_eq(j1, "json:{\"driver\":\"qcow2\",\"file\":{\"driver\":\"file\","
+			     "\"filename\":\"/v/x.qcow2\"},\"backing\":null}");
+
+	/* top's header names a FIFO: opening it would hang; the rebase never does */
+	ck_assert_qc_ok(qc_img_create(b0, NULL, 1 << 20, &err), &err);
+	qio(b0, "write -P 0x11 0 64k");
+	ck_assert_qc_ok(qc_img_create_layer(l1, b0, "qcow2", 1 << 20, &err), &err);
+	qio(l1, "write -P 0x22 64k 64k");
+	ck_assert_int_eq(mkfifo(victim, 0600), 0);
+	ck_assert_qc_ok(qc_img_create_layer(top, victim, "qcow2", 1 << 20, &err), &err);
+	{
+		const struct qc_img_ref chain[] = {{top, "qcow2"}, {l1, "qcow2"}, {b0, "qcow2"}};
+		const struct qc_img_ref base[] = {{b0, "qcow2"}};
+
+		ck_assert_qc_ok(qc_img_rebase(chain, 3, base, 1, &err), &err);
+	}
+	ck_assert_qc_ok(qc_img_info(top, "qcow2", false, &info, &err), &err);
+	ck_assert_str_eq(info->chain[0].backing, b0);
+	qc_img_info_free(info);
+	qio(top, "read -P 0x22 64k 64k");
+	qio(top, "read -P 0x11 0 64k");
+	/* resize and check open the image alone, not the FIFO its header names */
+	ck_assert_qc_ok(qc_img_create_layer(top, victim, "qcow2", 1 << 20, &err), &err);
+	ck_assert_qc_ok(qc_img_resize(top, "qcow2", 2 << 20, &err), &err);
+	ck_assert_qc_ok(qc_img_check(top, "qcow2", NULL, &err), &err);
+}
+END_TEST
+
 START_TEST(resize_grows_only)
 {
 	cleanup_free char *img = P("d.qcow2");
@@ -511,6 +556,7 @@ static Suite *suite(void)
 	tcase_add_test(tc, overlay_relative_backing_is_made_absolute);
 	tcase_add_test(tc, overlay_errors);
 	tcase_add_test(tc, layer_and_header);
+	tcase_add_test(tc, chain_json_and_rebase);
 	tcase_add_test(tc, resize_grows_only);
 	tcase_add_test(tc, convert_and_check);
 	tcase_add_test(tc, program_override);
