@@ -20,6 +20,9 @@ include tests/slow.mk
 # Confinement: QEMU as an unprivileged user (driver/confine.c); needs root.
 TESTS += tests/integration/confine.sh
 EXTRA_DIST += tests/integration/confine.sh
+# QEMU opens nothing by path: every VM file passed as an fd (driver/fdpass.c); needs root.
+TESTS += tests/integration/trust-fdpass.sh
+EXTRA_DIST += tests/integration/trust-fdpass.sh
 
 # SIGKILL of the CLI at every fault step (util/fault.c) of create, start, stop, ...
 dist_noinst_SCRIPTS += tests/integration/faults.sh
