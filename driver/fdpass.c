@@ -146,8 +146,8 @@ int qc_driver_fdpass_open_file(int vm_dfd, const char *vm_dir, const char *what,
 	return 0;
 }
 
-/* Take fd into the next fd set; returns the set's id (> 0). */
-static int add_fd(struct qc_fdpass *p, int fd, char *note, struct qc_error *err)
+/* Take fd into fd set set (0: the next new one); returns the set's id (> 0). */
+static int add_fd(struct qc_fdpass *p, int fd, char *note, int set, struct qc_error *err)
 {
 	size_t i = p->n;
 
@@ -162,9 +162,11 @@ static int add_fd(struct qc_fdpass *p, int fd, char *note, struct qc_error *err)
 	}
 	p->fds[i] = fd;
 	p->notes[i] = note;
-	p->qfds[i] = (struct qc_argv_fd){QC_QEMU_FD_FILES + (int) i, (int) i + 1, note};
+	if (!set)
+		set = ++p->n_sets;
+	p->qfds[i] = (struct qc_argv_fd){QC_QEMU_FD_FILES + (int) i, set, note};
 	p->n++;
-	return (int) i + 1;
+	return set;
 }
 
 static int open_add(struct qc_fdpass *p, int vm_dfd, const char *vm_dir, const char *what,
@@ -178,7 +180,21 @@ static int open_add(struct qc_fdpass *p, int vm_dfd, const char *vm_dir, const c
 		free(note);
 		return rc;
 	}
-	return add_fd(p, fd, note, err);
+	return add_fd(p, fd, note, 0, err);
+}
+
+/* A read-only fd of the file the last fd added holds, into the same set. */
+static int add_readonly(
+	struct qc_fdpass *p, int set, const char *what, const char *shown, struct qc_error *err)
+{
+	char self[64];
+	int fd;
+
+	snprintf(self, sizeof(self), "/proc/self/fd/%d", p->fds[p->n - 1]);
+	fd = open(self, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+	if (fd < 0)
+		return qc_error_errno(err, errno, "%s '%s': reopen read-only", what, shown);
+	return add_fd(p, fd, qc_xstrdup(p->notes[p->n - 1]), set, err);
 }
 
 /* The driver name of a format qemuctl runs disks in, as a static string; NULL: not one. */
@@ -223,8 +239,8 @@ static int open_disks(const struct qc_domain *d, const struct qc_snaps *snaps, i
 				j ? qc_xasprintf("%s.%zu", k->name, j) : qc_xstrdup(k->name), err);
 			if (rc < 0)
 				return rc;
-			p->paths[rc - 1] = qc_xstrdup(chain[j].path);
-			p->layers[used++] = (struct qc_argv_layer){rc, fmt, p->paths[rc - 1]};
+			p->paths[p->n - 1] = qc_xstrdup(chain[j].path);
+			p->layers[used++] = (struct qc_argv_layer){rc, fmt, p->paths[p->n - 1]};
 			p->disks[i].n_layers++;
 		}
 	}
@@ -256,6 +272,13 @@ int qc_driver_fdpass_open(const struct qc_domain *d, int vm_dfd, const char *vm_
 			qc_xstrdup("nvram"), err);
 		if (rc > 0)
 			ret->nvram_set = rc;
+		/*
+		 * -drive if=pflash opens its file read-only first (auto-read-only)
+		 * and reopens it read-write: the set needs a read-only fd of the
+		 * same file too, reopened through the fd we have.
+		 */
+		if (rc > 0)
+			rc = add_readonly(ret, ret->nvram_set, "UEFI varstore", d->nvram, err);
 	}
 	if (rc < 0) {
 		qc_driver_fdpass_clear(ret);

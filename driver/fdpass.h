@@ -42,13 +42,14 @@ int qc_driver_disk_chain(const struct qc_domain *d, const struct qc_snaps *snaps
 int qc_driver_fdpass_open_file(int vm_dfd, const char *vm_dir, const char *what, const char *path,
 	const char *format, bool writable, bool no_backing, int *ret_fd, struct qc_error *err);
 
-/* Everything a start hands QEMU; fds[i] becomes QEMU's QC_QEMU_FD_FILES + i, in set i + 1. */
+/* Everything a start hands QEMU; fds[i] becomes QEMU's QC_QEMU_FD_FILES + i, in qfds[i].set. */
 struct qc_fdpass {
 	int fds[QC_FDPASS_MAX];
 	struct qc_argv_fd qfds[QC_FDPASS_MAX];
 	char *notes[QC_FDPASS_MAX];
 	char *paths[QC_FDPASS_MAX]; /* a disk layer's file, else NULL */
 	size_t n;
+	int n_sets; /* sets are 1..n_sets */
 	struct qc_argv_disk *disks; /* one per disk of the domain */
 	struct qc_argv_layer *layers; /* what disks point into */
 	int loader_set, nvram_set; /* 0: none */
