@@ -66,8 +66,13 @@ qc start u1 --paused
 assert_file "$ROOT/vms/u1/nvram.fd"
 qemu_pid=$(qc --json info u1 | sed -n 's/.*"qemu_pid": *\([0-9]*\).*/\1/p')
 cmdline=$(tr '\0' ' ' <"/proc/$qemu_pid/cmdline")
-assert_match "$cmdline" "-drive if=pflash,format=raw,unit=0,readonly=on,file=/usr/share/OVMF/OVMF_CODE_4M.fd -drive if=pflash,format=raw,unit=1,file=$ROOT/vms/u1/nvram.fd " \
+# QEMU gets both as fds (fd sets): argv names the sets, QEMU holds the files
+assert_match "$cmdline" "-drive if=pflash,format=raw,unit=0,readonly=on,file=/dev/fdset/[0-9]+ -drive if=pflash,format=raw,unit=1,file=/dev/fdset/[0-9]+ " \
 	"QEMU maps the code read-only and the VM's varstore"
+held=$(for f in /proc/"$qemu_pid"/fd/*; do readlink "$f"; done)
+grep -qxF /usr/share/OVMF/OVMF_CODE_4M.fd <<<"$held" && grep -qxF "$ROOT/vms/u1/nvram.fd" <<<"$held" ||
+	fail "QEMU does not hold the UEFI code and the varstore: $held"
+ok "QEMU holds the UEFI code and the VM's varstore as fds"
 assert_match "$cmdline" "virtio-blk-pci,drive=drive-disk0,id=disk-disk0,bootindex=1" "the boot disk has bootindex 1"
 qc destroy u1
 

@@ -98,6 +98,12 @@ def scan():
         if not kind:
             continue
         m = vmre.search(b" ".join(argv).decode(errors="replace"))
+        if not m and kind == "qemu":
+            # QEMU's argv names no file (it gets fds): its stdout is vms/NAME/qemu.log
+            try:
+                m = vmre.search(os.readlink("/proc/%s/fd/1" % pid))
+            except OSError:
+                pass
         if not m:
             continue
         procs.setdefault(m.group(1), {"qemu": [], "monitor": []})[kind].append(int(pid))
