@@ -19,8 +19,10 @@
  * the user's group and the scratch directory the user's; any share, the
  * kernel and the initrd are opened as that user in a child first, so one
  * it cannot use is a clear error naming the file and the fix.
- * One user serves every VM: a QEMU that escapes its sandbox could reach the
- * other VMs' disks, but not root's files or the definitions.
+ * One user serves every VM, and no file of any VM belongs to it: a QEMU
+ * that escapes its sandbox holds its own VM's files only (as fds); it may
+ * still reach the other QEMU processes of that user, not their files, root's
+ * files or the definitions.
  */
 #include "config.h"
 

@@ -14,7 +14,14 @@ qc create c1 --kernel "$GUEST_KERNEL" --initrd "$GUEST_INITRD" --append "$GUEST_
 
 json_field() { sed -n "s/.*\"$1\": *\([0-9]*\).*/\1/p"; }
 # (the seed's path: as root, QEMU gets the kernel as /dev/fd/8, not by its path)
-qemu_count() { pgrep -c -f "^qemu-system-x86_64 .*$vm/" || true; }
+# QEMUs of the VM: argv names no file of it (QEMU gets fds); its stdout is $vm/qemu.log
+qemu_count() {
+	local n=0 p
+	for p in $(pgrep -f '^qemu-system-x86_64 ' || true); do
+		[ "$(readlink "/proc/$p/fd/1" 2>/dev/null)" != "$vm/qemu.log" ] || n=$((n + 1))
+	done
+	echo "$n"
+}
 
 # --- SIGKILL of QEMU
 qc start c1
