@@ -56,3 +56,10 @@ include driver/doctor.mk
 include driver/arch.mk
 include driver/day2.mk
 include driver/snapshot.mk
+
+# driver/fdpass.c: disk chains and the files QEMU gets as fds.
+check_PROGRAMS += tests/unit/check_fdpass
+TESTS += tests/unit/check_fdpass
+tests_unit_check_fdpass_SOURCES = tests/unit/check_fdpass.c
+tests_unit_check_fdpass_CFLAGS = $(UNIT_CFLAGS)
+tests_unit_check_fdpass_LDADD = libqcdriver.a $(QC_STORAGE_LIBS) $(XML_LIBS) $(CHECK_LIBS)
