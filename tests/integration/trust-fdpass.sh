@@ -7,7 +7,8 @@
 # to name another backing file (what a QEMU that escaped could write) still
 # boots on the chain the definition names, and neither QEMU nor any
 # qemu-img qemuctl runs (start, info, resize, snapshot create/rm offline)
-# opens the file the header names.
+# opens the file the header names; a bottom layer whose header names one is
+# refused at start; a file an older qemuctl gave to the user is taken back.
 . "${QC_SRCDIR:-$(dirname "$0")/../..}/tests/integration/lib.sh"
 need_root_user
 need_guest x86_64
@@ -122,7 +123,25 @@ done
 ok "QEMU and qemuctl's qemu-img calls never open the backing file a header names"
 [ -p "$victim" ] || fail "the victim is no longer a FIFO"
 assert_eq "$(sha256sum <"$base")" "$base_sum" "the base image is unchanged"
+
+# a bottom layer (the data disk) whose header was made to name a backing file:
+# refused at start with the file and the fix, nothing started
+d1=$(sed -n "s|.*<source file='\($vm/disk1[^']*\.qcow2\)'.*|\1|p" "$vm/domain.xml" | head -1)
+[ -n "$d1" ] || fail "no disk1 layer in domain.xml"
+assert_match "$(qemu-img info -U "$d1")" '^image:' "disk1's active layer is its bottom one (no snapshots left)"
+! qemu-img info -U "$d1" | grep -q '^backing file' || fail "disk1 has a backing file"
+qemu-img rebase -q -u -f qcow2 -F qcow2 -b "$victim" "$d1"
+before=$(tree_digest "$ROOT" | sha256sum)
+expect_fail 1 "VM 'f1': disk 'disk1' '$d1' names a backing file in its header that the definition does not; .*qemu-img convert -O qcow2 $d1 NEW" \
+	qc start f1
+[ -z "$(pgrep -u "$uid")" ] || fail "a QEMU was started: $(pgrep -a -u "$uid")"
+assert_eq "$(tree_digest "$ROOT" | sha256sum)" "$before" "the refused start left the state root unchanged"
+qemu-img rebase -q -u -f qcow2 -b "" "$d1"
+# a file an older qemuctl gave to the QEMU user is taken back at start
+chown "$tu:$tu" "$d1"
+chmod 0640 "$d1"
 guest_boot f1
+assert_eq "$(stat -c '%a %U %G' "$d1")" "600 root root" "a disk an older qemuctl gave to $tu is root's 0600 again"
 guest_say 'cat /one'
 wait_for_text "$SCRATCH/con$con_n.out" '^one' 30
 ok "the data written before is there after the offline operations"
