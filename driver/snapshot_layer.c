@@ -60,7 +60,7 @@ int qc_snap_make_layer(
 	return 0;
 }
 
-/* Drop what add_overlay_nodes added for a layer that is not used. */
+/* Drop the nodes qc_snap_overlay_add made for a layer that is not used. */
 void qc_snap_overlay_drop(struct qc_vmop *op, const char *file)
 {
 	char fmt[32], fnode[32];
