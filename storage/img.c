@@ -418,10 +418,16 @@ int qc_img_convert(const char *src, const char *src_fmt, const char *dst, const 
 {
 	const char *args[12];
 	size_t n = 0;
+	/* a qcow2 source alone ("backing": null): its data, never a file its header names */
+	const struct qc_img_ref self = {src, src_fmt};
+	cleanup_free char *alone =
+		src_fmt && strcmp(src_fmt, "qcow2") == 0 ? qc_img_chain_json(&self, 1) : NULL;
 
 	args[n++] = "convert";
 	args[n++] = "-q";
-	if (src_fmt) {
+	if (alone)
+		src = alone;
+	else if (src_fmt) {
 		args[n++] = "-f";
 		args[n++] = src_fmt;
 	}

@@ -248,6 +248,11 @@ START_TEST(chain_json_and_rebase)
 	ck_assert_qc_ok(qc_img_create_layer(top, victim, "qcow2", 1 << 20, &err), &err);
 	ck_assert_qc_ok(qc_img_resize(top, "qcow2", 2 << 20, &err), &err);
 	ck_assert_qc_ok(qc_img_check(top, "qcow2", NULL, &err), &err);
+	{
+		cleanup_free char *copy = P("copy.qcow2");
+
+		ck_assert_qc_ok(qc_img_convert(top, "qcow2", copy, "qcow2", &err), &err);
+	}
 }
 END_TEST
 
