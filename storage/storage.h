@@ -350,13 +350,11 @@ void qc_image_list_free(struct qc_image **v, size_t n);
 
 /*
  * Mode of a catalog image: read-only (never modified once there), owned by
- * the caller.  Readable by others for now: a confined QEMU (driver/
- * confine.c) opens backing images by path as its own user, through
- * images/ made searchable (0711).  Once QEMU gets every disk as an fd
- * from the caller, nobody else opens them: 0400, and images/ stays 0700.
- * The metadata (<name>.json) is only ever read by the caller: 0600.
+ * the caller, and readable by nobody else: QEMU gets every disk as an fd
+ * the caller opened (driver/fdpass.c), so no other user opens an image by
+ * path.  The metadata (<name>.json) is only ever read by the caller.
  */
-#define QC_IMAGE_MODE 0444
+#define QC_IMAGE_MODE 0400
 #define QC_IMAGE_META_MODE 0600
 
 /* Open (creating, 0700) <root>/images; returns an O_DIRECTORY fd. */
@@ -379,7 +377,7 @@ struct qc_import_opts {
  * images/, decompressing .xz/.gz (by magic) and hashing on the way; verify
  * the SHA-256 before qemu-img reads anything; check the format (refusing
  * non-images, backing files and data in other files), convert to qcow2
- * when needed, `qemu-img check`, then rename into place (0444) and write
+ * when needed, `qemu-img check`, then rename into place (QC_IMAGE_MODE) and write
  * <name>.json.  Nothing is visible under NAME on failure.  QC_ERR_EXISTS
  * when NAME exists.
  */

@@ -17,7 +17,7 @@ sha="$(sha256sum "$SCRATCH/disk.raw.xz" | cut -d' ' -f1)"
 out="$(qc image import base "$SCRATCH/disk.raw.xz" --sha256 "$sha" --arch amd64)"
 assert_match "$out" "image 'base' imported: x86_64: 16 MiB virtual" "import .xz of raw"
 assert_eq "$(qemu-img info --output=json "$ROOT/images/base.qcow2" | python3 -c 'import json,sys; print(json.load(sys.stdin)["format"])')" qcow2 "stored as qcow2"
-assert_eq "$(stat -c %a "$ROOT/images/base.qcow2")" 444 "read-only"
+assert_eq "$(stat -c %a "$ROOT/images/base.qcow2")" 400 "read-only"
 out="$(qc --json image import gz "$SCRATCH/disk.qcow2.gz")"
 assert_match "$out" '"virtual_size":16777216' "import .gz of qcow2"
 qc image rm gz >/dev/null

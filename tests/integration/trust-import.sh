@@ -28,7 +28,7 @@ qc image import keep "$SCRATCH/disk.raw" >/dev/null
 before="$(catalog)"
 # Modes: the image read-only (readable by a confined QEMU's user until it
 # gets its disks as fds), the metadata the caller's alone.
-assert_eq "$(stat -c '%a %u' "$ROOT/images/keep.qcow2")" "444 $(id -u)" "image mode and owner"
+assert_eq "$(stat -c '%a %u' "$ROOT/images/keep.qcow2")" "400 $(id -u)" "image mode and owner"
 assert_eq "$(stat -c '%a %u' "$ROOT/images/keep.json")" "600 $(id -u)" "metadata mode and owner"
 assert_eq "$(stat -c '%a' "$ROOT/images")" 700 "images/ mode before any start"
 
