@@ -11,6 +11,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "driver/confine.h"
 #include "driver/driver.h"
 
 int qc_driver_default_root(char **ret, struct qc_error *err)
@@ -114,6 +115,13 @@ QC_PUBLIC int qc_ctx_open(const char *root, qc_ctx **ret, struct qc_error *err)
 	 */
 	if ((rc = check_root_mode(abs, err)) < 0)
 		return rc;
+	/* Confined QEMUs listen on their monitor sockets as their own user. */
+	if (geteuid() == 0) {
+		struct qc_confine cf;
+
+		if (qc_driver_confine_user(false, &cf, NULL) == 0 && cf.active)
+			qc_unix_peer_allow(cf.uid);
+	}
 	ctx = qc_xzalloc(sizeof(*ctx));
 	ctx->root = TAKE_PTR(abs);
 	ctx->run_base = run && run[0] == '/' ? qc_xstrdup(run) : default_run_base();

@@ -10,6 +10,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -160,22 +161,34 @@ int qc_open_private_dir(int dirfd, const char *name, const char *path, bool crea
 	return 0;
 }
 
+/* The user confined QEMUs run as, when the caller is root (0 = none). */
+static uid_t qemu_peer_uid;
+
+void qc_unix_peer_allow(uid_t uid)
+{
+	qemu_peer_uid = uid;
+}
+
 int qc_unix_peer_check(int fd, const char *what, const char *path, struct qc_error *err)
 {
 	struct ucred uc;
 	socklen_t len = sizeof(uc);
+	char also[64] = "";
 
 	if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &uc, &len) < 0)
 		return qc_error_errno(err, errno, "%s '%s': SO_PEERCRED", what, path);
 	/*
-	 * The credentials of whoever called listen(): qemuctl-monitor, which
-	 * runs as the caller (QEMU only inherits its listening sockets).
+	 * The credentials of whoever last called listen(): qemuctl-monitor
+	 * makes the sockets as the caller, but QEMU, handed one as an fd,
+	 * calls listen() on it again, so its own user shows when confined.
 	 */
-	if (uc.uid != geteuid())
-		return qc_error_set(err, EPERM,
-			"%s '%s' is served by uid %u (pid %d), not by you (uid %u): refusing to "
-			"talk to it; another user took over the runtime directory: stop that "
-			"user's process and remove %s",
-			what, path, (unsigned) uc.uid, (int) uc.pid, (unsigned) geteuid(), path);
-	return 0;
+	if (uc.uid == geteuid() || (qemu_peer_uid != 0 && uc.uid == qemu_peer_uid))
+		return 0;
+	if (qemu_peer_uid != 0)
+		snprintf(also, sizeof(also), " nor QEMU's user (uid %u)", (unsigned) qemu_peer_uid);
+	return qc_error_set(err, EPERM,
+		"%s '%s' is served by uid %u (pid %d), not by you (uid %u)%s: refusing to talk "
+		"to it; another user took over the runtime directory: stop that user's process "
+		"and remove %s",
+		what, path, (unsigned) uc.uid, (int) uc.pid, (unsigned) geteuid(), also, path);
 }

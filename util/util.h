@@ -285,10 +285,13 @@ int qc_path_check_trusted(const char *path, uid_t uid, enum qc_dir_role role, co
 int qc_open_private_dir(int dirfd, const char *name, const char *path, bool create,
 	const char *what, const char *fix, int *ret_fd, struct qc_error *err);
 /*
- * 0 when the peer of connected unix socket fd (SO_PEERCRED: who called
- * listen()) is the effective uid; else -EPERM naming what, path and the uid.
+ * 0 when the peer of connected unix socket fd (SO_PEERCRED: who last called
+ * listen()) is the effective uid or the uid given to qc_unix_peer_allow;
+ * else -EPERM naming what, path and the uid.
  */
 int qc_unix_peer_check(int fd, const char *what, const char *path, struct qc_error *err);
+/* Also accept uid (not 0): the user confined QEMUs run as, when we are root. */
+void qc_unix_peer_allow(uid_t uid);
 
 /* ------------------------------------------------------------------ locks */
 
