@@ -52,28 +52,61 @@ static char *default_run_base(void)
 	return qc_xasprintf("/tmp/qemuctl-%u", (unsigned) geteuid());
 }
 
+#define ROOT_FIX "use a state root of your own (--root DIR or QEMUCTL_ROOT)"
+
+/* The deepest existing directory on the way to path (path itself when it exists). */
+static char *existing_ancestor(const char *path)
+{
+	char *p = qc_xstrdup(path);
+	struct stat st;
+
+	while (lstat(p, &st) < 0 && strcmp(p, "/") != 0) {
+		char *slash = strrchr(p, '/');
+
+		if (slash == p)
+			slash[1] = 0;
+		else
+			*slash = 0;
+	}
+	return p;
+}
+
 static int check_root_mode(const char *root, struct qc_error *err)
 {
 	static const char *const subdirs[] = {"vms", "images", "networks", "ssh"};
 	struct stat st;
+	int rc;
 
-	if (stat(root, &st) < 0) {
-		if (errno == ENOENT)
-			return 0; /* made 0700 by the first create/define */
+	if (lstat(root, &st) < 0 && errno != ENOENT)
 		return qc_error_errno(err, errno, "state root '%s'", root);
+	if (lstat(root, &st) < 0) {
+		/*
+		 * Made 0700 by the first create/define, unless someone else can
+		 * put a directory of theirs there first (a sticky /tmp): then now,
+		 * so that theirs is found and refused below.
+		 */
+		cleanup_free char *up = existing_ancestor(root);
+		cleanup_free char *what = qc_xasprintf("state root '%s'", root);
+
+		if ((rc = qc_path_check_trusted(
+			     up, geteuid(), QC_DIR_ANCESTOR, what, ROOT_FIX, err)) < 0)
+			return rc;
+		if (stat(up, &st) < 0 || !(st.st_mode & (S_IWGRP | S_IWOTH)))
+			return 0;
+		if ((rc = qc_mkdir_p(root, 0700, err)) < 0)
+			return qc_error_prefix(err, "state root '%s'", root);
 	}
-	if (!S_ISDIR(st.st_mode))
-		return qc_error_set(err, ENOTDIR,
-			"state root '%s' is not a directory; move it away or pick another --root",
-			root);
-	if (st.st_mode & (S_IWGRP | S_IWOTH))
-		return qc_error_set(err, EPERM,
-			"state root '%s' is writable by group or others (mode %04o); run chmod 0700 %s",
-			root, (unsigned) (st.st_mode & 07777), root);
+	/*
+	 * Anyone who can write the root or a directory above it can swap a
+	 * VM's disk or definition under us: refuse such a root rather than
+	 * run VMs from it, and another user's root (root included).
+	 */
+	if ((rc = qc_path_check_trusted(root, geteuid(), QC_DIR_OWN, "state root", ROOT_FIX, err)) <
+		0)
+		return rc;
 	/* A symlinked top-level directory would redirect every write under it. */
 	for (size_t i = 0; i < sizeof(subdirs) / sizeof(*subdirs); i++) {
 		cleanup_free char *p = qc_xasprintf("%s/%s", root, subdirs[i]);
-		int rc;
 
 		if ((rc = qc_refuse_symlink(AT_FDCWD, p, p, err)) < 0)
 			return qc_error_prefix(err, "state root '%s'", root);

@@ -120,10 +120,10 @@ qc destroy v2
 chmod 0600 "$SCRATCH/private/kernel"
 expect_fail 1 "^qemuctl: error: VM 'v2': kernel '$SCRATCH/private/kernel': user '$tu' \(uid $uid\) that QEMU runs as cannot read it; make the file readable by that user \(chmod o\+r $SCRATCH/private/kernel\), or set QEMUCTL_USER=root to run QEMU unconfined: Permission denied$" \
 	qc start v2
-# a 0700 root that is not root's is not changed: the error says what to run
+# a root that is not root's is not used at all (nor changed): the error says so
 chown 65534 "$ROOT"
 chmod 0700 "$ROOT"
-expect_fail 1 "^qemuctl: error: VM 'v2': state root '$ROOT' \(mode 0700\) is not searchable by user '$tu' that QEMU runs as; run chmod 0711 $ROOT, or set QEMUCTL_USER=root to run QEMU unconfined$" \
+expect_fail 1 "^qemuctl: error: state root '$ROOT' is owned by uid 65534, not you \(uid 0\): use a state root of your own" \
 	qc start v2
 chown 0 "$ROOT"
 chmod 0711 "$ROOT"
