@@ -255,6 +255,63 @@ char *qc_driver_run_dir(const qc_ctx *ctx, const char *name)
 	return qc_xasprintf("%s/%s", ctx->run_base, id);
 }
 
+/* How to get a runtime directory of one's own, for the messages. */
+static const char *run_fix(void)
+{
+	if (getenv("QEMUCTL_RUNDIR") && getenv("QEMUCTL_RUNDIR")[0] == '/')
+		return "remove it or set QEMUCTL_RUNDIR to a directory of your own";
+	if (geteuid() == 0)
+		return "remove it (or set QEMUCTL_RUNDIR)";
+	return "remove it or set XDG_RUNTIME_DIR";
+}
+
+/*
+ * The runtime directory ($XDG_RUNTIME_DIR/qemuctl, /run/qemuctl,
+ * /tmp/qemuctl-UID): ours and 0700, under directories only we or root
+ * can change, so nobody else can put a socket where we look for one.
+ */
+static int run_base_open(const qc_ctx *ctx, int *ret_fd, struct qc_error *err)
+{
+	cleanup_free char *parent = qc_xstrdup(ctx->run_base);
+	cleanup_free char *what = qc_xasprintf("runtime directory '%s'", ctx->run_base);
+	char *slash = strrchr(parent, '/');
+	int rc;
+
+	if (slash == parent)
+		slash[1] = 0;
+	else
+		*slash = 0;
+	if ((rc = qc_mkdir_p(parent, 0700, err)) < 0)
+		return qc_error_prefix(err, "runtime directory %s", ctx->run_base);
+	if ((rc = qc_path_check_trusted(parent, geteuid(), QC_DIR_ANCESTOR, what, run_fix(), err)) <
+		0)
+		return rc;
+	return qc_open_private_dir(AT_FDCWD, ctx->run_base, ctx->run_base, true,
+		"runtime directory", run_fix(), ret_fd, err);
+}
+
+int qc_driver_run_dir_prepare(const qc_ctx *ctx, const char *rdir, struct qc_error *err)
+{
+	cleanup_close int base = -1, fd = -1;
+	const char *id = strrchr(rdir, '/');
+	int rc;
+
+	if (!id || strncmp(rdir, ctx->run_base, (size_t) (id - rdir)) != 0 ||
+		strlen(ctx->run_base) != (size_t) (id - rdir))
+		return qc_error_set(err, QC_ERR_INVALID, "runtime directory %s is not in %s", rdir,
+			ctx->run_base);
+	if ((rc = run_base_open(ctx, &base, err)) < 0)
+		return rc;
+	return qc_open_private_dir(
+		base, id + 1, rdir, true, "runtime directory", run_fix(), &fd, err);
+}
+
+int qc_driver_run_dir_check(const char *rdir, struct qc_error *err)
+{
+	return qc_path_check_trusted(
+		rdir, geteuid(), QC_DIR_PRIVATE, "runtime directory", run_fix(), err);
+}
+
 /* The VM directory open as vm_dfd was removed (a delete ran meanwhile). */
 bool qc_driver_vm_gone(int vm_dfd)
 {

@@ -64,6 +64,15 @@ int qc_driver_vm_open(const qc_ctx *ctx, const char *name, int *ret_dfd, struct 
 int qc_driver_vms_open(const qc_ctx *ctx, bool create, int *ret_dfd, struct qc_error *err);
 /* The runtime directory of a VM (not created). */
 char *qc_driver_run_dir(const qc_ctx *ctx, const char *name);
+/*
+ * Create (0700) or reuse the runtime dir rdir (from qc_driver_run_dir) and
+ * the runtime directory above it: each must be a directory of the
+ * effective uid with no group/other bits, not a link, under directories
+ * only the user or root can change; else refused, saying how to fix it.
+ */
+int qc_driver_run_dir_prepare(const qc_ctx *ctx, const char *rdir, struct qc_error *err);
+/* The same checks on an existing runtime dir (state.json's run_dir) before connecting. */
+int qc_driver_run_dir_check(const char *rdir, struct qc_error *err);
 /* The directory open as vm_dfd was deleted (or lost its domain.xml) meanwhile. */
 bool qc_driver_vm_gone(int vm_dfd);
 /* QC_ERR_NOTFOUND: "VM 'name' does not exist: it was deleted while ...". */

@@ -113,6 +113,10 @@ static int vm_qmp(struct vm_op *op, struct qc_qmp **ret, struct qc_error *err)
 		return qc_error_set(
 			err, QC_ERR_STATE, "VM '%s': state.json names no runtime dir", op->name);
 	path = qc_xasprintf("%s/qmp.sock", op->live.st.run_dir);
+	/* A missing one (the VM is stopping) is left to the connect's retries. */
+	if ((rc = qc_driver_run_dir_check(op->live.st.run_dir, err)) < 0 && rc != -ENOENT)
+		return qc_error_prefix(err, "VM '%s'", op->name);
+	qc_error_clear(err);
 	if ((rc = qc_qmp_connect(path, QMP_TIMEOUT_MS, ret, err)) < 0)
 		return qc_error_prefix(err, "VM '%s'", op->name);
 	return 0;
@@ -150,10 +154,8 @@ static int prepare_run_dir(qc_ctx *ctx, const char *rdir, struct qc_error *err)
 			"runtime dir '%s' is too long for unix sockets (max %zu bytes); "
 			"set QEMUCTL_RUNDIR to a short path",
 			rdir, sizeof(sa.sun_path) - sizeof("/console.sock"));
-	if ((rc = qc_mkdir_p(ctx->run_base, 0700, err)) < 0)
+	if ((rc = qc_driver_run_dir_prepare(ctx, rdir, err)) < 0)
 		return rc;
-	if (mkdir(rdir, 0700) < 0 && errno != EEXIST)
-		return qc_error_errno(err, errno, "mkdir '%s'", rdir);
 	/* Stale sockets of a run whose monitor died. */
 	for (i = 0; i < QC_ARRAY_SIZE(socks); i++) {
 		cleanup_free char *p = qc_xasprintf("%s/%s", rdir, socks[i]);
@@ -377,6 +379,11 @@ QC_PUBLIC int qc_vm_start(
 		return qc_error_set(err, QC_ERR_STATE, "VM '%s' is already running (qemu pid %d)",
 			name, (int) op.live.st.qemu_pid);
 	}
+	/* First: a runtime dir that is not ours refuses the start before anything changes. */
+	rdir = qc_driver_run_dir(ctx, name);
+	if ((rc = prepare_run_dir(ctx, rdir, err)) < 0)
+		return qc_error_prefix(err, "VM '%s'", name);
+	qc_fault_step("start:run-dir");
 	dir = qc_driver_vm_dir(ctx, name);
 	xml = qc_xasprintf("%s/%s", dir, QC_VM_DOMAIN);
 	if ((rc = qc_domain_load(xml, NULL, NULL, &d, err)) < 0)
@@ -406,10 +413,6 @@ QC_PUBLIC int qc_vm_start(
 	child_taps = qc_xzalloc((ns.n_nics + 1) * sizeof(int));
 	for (size_t i = 0; i < ns.n_nics; i++)
 		child_taps[i] = ns.tap_fds[i] >= 0 ? TAP_FD_BASE + (int) i : -1;
-	rdir = qc_driver_run_dir(ctx, name);
-	if ((rc = prepare_run_dir(ctx, rdir, err)) < 0)
-		return qc_error_prefix(err, "VM '%s'", name);
-	qc_fault_step("start:run-dir");
 	/* The monitor makes QEMU's listening sockets and hands them over as fds. */
 	actx.accel = accel;
 	actx.qmp_fd = QC_QEMU_FD_QMP;

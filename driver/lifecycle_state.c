@@ -94,7 +94,8 @@ static enum qc_vm_state query_running(const struct qc_state *st)
 	if (!st->run_dir)
 		return QC_VM_RUNNING;
 	path = qc_xasprintf("%s/qmp.sock", st->run_dir);
-	if (qc_qmp_connect(path, LIVE_QMP_TIMEOUT_MS, &q, NULL) < 0)
+	if (qc_driver_run_dir_check(st->run_dir, NULL) < 0 ||
+		qc_qmp_connect(path, LIVE_QMP_TIMEOUT_MS, &q, NULL) < 0)
 		return QC_VM_RUNNING;
 	if (qc_qmp_execute(q, "query-status", NULL, LIVE_QMP_TIMEOUT_MS, &r, NULL) == 0)
 		(void) qc_json_as_bool(qc_json_get(r, "running"), &running);
@@ -448,7 +449,12 @@ QC_PUBLIC int qc_vm_console_open(qc_ctx *ctx, const char *name, int *ret_fd, str
 			name, name, name);
 	}
 	snprintf(sa.sun_path, sizeof(sa.sun_path), "%s/console.sock", live.st.run_dir);
+	/* Gone (the VM is stopping): the connect below says so. */
+	rc = qc_driver_run_dir_check(live.st.run_dir, err);
 	qc_live_clear(&live);
+	if (rc < 0 && rc != -ENOENT)
+		return qc_error_prefix(err, "VM '%s'", name);
+	qc_error_clear(err);
 	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
 	if (fd < 0)
 		return qc_error_errno(err, errno, "socket");
