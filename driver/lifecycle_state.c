@@ -475,6 +475,9 @@ QC_PUBLIC int qc_vm_console_open(qc_ctx *ctx, const char *name, int *ret_fd, str
 				name);
 		return qc_error_errno(err, e, "VM '%s': console socket '%s'", name, sa.sun_path);
 	}
+	/* Before a keystroke goes out: the console must be our monitor's. */
+	if ((rc = qc_unix_peer_check(fd, "console socket", sa.sun_path, err)) < 0)
+		return qc_error_prefix(err, "VM '%s'", name);
 	*ret_fd = TAKE_FD(fd);
 	return 0;
 }

@@ -103,3 +103,83 @@ expect_fail 1 "^qemuctl: error: VM 'u1': runtime directory '$planted' is owned b
 assert_eq "$(ls -A "$planted")" "" "nothing created in a planted /tmp/qemuctl-$tuid"
 [ -z "$(pgrep -u "$tuid" || true)" ] || fail "processes of $tu run: $(pgrep -a -u "$tuid")"
 ok "no process of $tu started"
+
+# --------------------------------------------------------- sockets and pids
+
+# t1 "runs": its monitor.lock is held (flock; its child sleep keeps the
+# lock file open, as a monitor does) and state.json names a run directory
+# of ours, where a fake server of uid $NOBODY listens on qmp.sock and
+# console.sock (bound as root, listening after the drop: SO_PEERCRED says
+# $NOBODY), greets like QEMU and records every byte it receives.
+FAKE="$SCRATCH/fake"
+mkdir -m 0700 "$FAKE"
+python3 - "$FAKE" "$SCRATCH/received" >"$SCRATCH/fake.out" 2>&1 <<'EOP' &
+import os, select, socket, sys
+d, log = sys.argv[1], sys.argv[2]
+rec = open(log, "ab", buffering=0)
+lst = {}
+for name in ("qmp.sock", "console.sock"):
+    s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    s.bind(os.path.join(d, name))
+    lst[s] = name
+os.setgroups([])
+os.setgid(65534)
+os.setuid(65534)
+for s in lst:
+    s.listen(8)
+print("ready", flush=True)
+conns = {}
+while True:
+    r, _, _ = select.select(list(lst) + list(conns), [], [])
+    for x in r:
+        if x in lst:
+            c, _ = x.accept()
+            conns[c] = lst[x]
+            if lst[x] == "qmp.sock":
+                try:  # a refusing client has hung up already
+                    c.sendall(b'{"QMP": {"version": {"qemu": {"micro": 0, "minor": 2, '
+                              b'"major": 7}, "package": ""}, "capabilities": []}}\r\n')
+                except OSError:
+                    pass
+            continue
+        try:
+            data = x.recv(4096)
+        except OSError:
+            data = b""
+        if data:
+            rec.write(conns[x].encode() + b": " + data)
+        else:
+            del conns[x]
+            x.close()
+EOP
+fake=$!
+on_exit "kill $fake 2>/dev/null"
+wait_for_text "$SCRATCH/fake.out" '^ready' 10
+flock -x "$ROOT/vms/t1/monitor.lock" sleep 600 &
+holder=$!
+on_exit "kill $holder 2>/dev/null"
+wait_until 10 pgrep -P "$holder" sleep
+lock_pid="$(pgrep -P "$holder" sleep)"
+sleep 600 &
+victim=$!
+on_exit "kill $victim 2>/dev/null"
+# state_json MONITOR_PID QEMU_PID: a running state.json with these pids
+state_json() {
+	printf '{"running": true, "boot_id": "%s", "monitor_pid": %d, "qemu_pid": %d, "started_at_ms": 1, "run_dir": "%s", "ports": [], "last_exit": null, "ready": null}\n' \
+		"$(cat /proc/sys/kernel/random/boot_id)" "$1" "$2" "$FAKE" >"$ROOT/vms/t1/state.json"
+}
+state_json "$lock_pid" "$victim"
+before="$(tree_digest "$ROOT")"
+SERVED="is served by uid $NOBODY \(pid [0-9]+\), not by you \(uid 0\)"
+expect_fail 1 "^qemuctl: error: VM 't1': QMP socket '$FAKE/qmp.sock' $SERVED" \
+	qc qmp t1 '{"execute": "query-status"}'
+expect_fail 1 "QMP socket '$FAKE/qmp.sock' $SERVED" qc pause t1
+expect_fail 1 "QMP socket '$FAKE/qmp.sock' $SERVED" qc reboot t1
+expect_fail 1 "^qemuctl: error: VM 't1': console socket '$FAKE/console.sock' $SERVED" \
+	sh -c "echo keystrokes | '$QC' --root '$ROOT' console t1"
+qc info t1 >/dev/null
+ok "info still answers (the live query is skipped)"
+assert_eq "$(cat "$SCRATCH/received")" "" "the fake server received nothing"
+[ "$(tree_digest "$ROOT")" = "$before" ] || fail "the state root changed"
+ok "state root unchanged by the refused socket operations"
+kill "$holder" "$lock_pid" 2>/dev/null || true
