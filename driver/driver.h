@@ -158,6 +158,17 @@ struct qc_live {
 int qc_driver_live(int vm_dfd, struct qc_live *ret, struct qc_error *err);
 void qc_live_clear(struct qc_live *l);
 /*
+ * 1 when st->monitor_pid is this VM's live qemuctl-monitor: the process has
+ * monitor.lock open and the lock is held, checked while a pidfd to it is
+ * open and after it (so a pid that was reused is not taken for it).
+ * *ret_pidfd is that pidfd (-1 when the kernel has no pidfds); 0 otherwise.
+ */
+int qc_driver_monitor_proven(int vm_dfd, const struct qc_state *st, int *ret_pidfd);
+/* The same for st->qemu_pid: a live child of the proven monitor. */
+int qc_driver_qemu_proven(int vm_dfd, const struct qc_state *st, int *ret_pidfd);
+/* The parent pid in the text of /proc/PID/stat; -EINVAL when malformed. */
+int qc_driver_proc_stat_ppid(const char *text, pid_t *ret);
+/*
  * vms/<name>/summary.json: what `list` shows of domain.xml, stamped with
  * domain.xml's inode, size and mtime, so list need not parse 100 XML files.
  * Used only while the stamp matches (anyone may rewrite domain.xml);

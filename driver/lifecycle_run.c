@@ -445,19 +445,12 @@ QC_PUBLIC int qc_vm_start(
 
 /* --------------------------------------------------------------- stopping */
 
-/* The monitor's pidfd, opened while its lock is held (so the pid is the monitor's). */
+/* The monitor's pidfd, once the pid is proven to be this VM's live monitor. */
 static int monitor_pidfd(struct vm_op *op)
 {
 	int fd;
 
-	if (op->live.st.monitor_pid <= 0)
-		return -1;
-	fd = qc_pidfd_open(op->live.st.monitor_pid, NULL);
-	if (fd >= 0 && qc_lock_is_held(op->dfd, QC_VM_MONITOR_LOCK) != 1) {
-		close(fd);
-		return -1;
-	}
-	return fd;
+	return qc_driver_monitor_proven(op->dfd, &op->live.st, &fd) == 1 ? fd : -1;
 }
 
 /* 1 when the monitor (and so QEMU) is gone within timeout_ms. */
@@ -480,24 +473,35 @@ static int wait_monitor(struct vm_op *op, int mfd, int timeout_ms)
 
 static int kill_qemu(struct vm_op *op, int mfd, struct qc_error *err)
 {
+	bool proven;
 	int pfd, fd;
 
+	/* Never a bare pid from state.json: only a live child of the VM's monitor. */
+	proven = qc_driver_qemu_proven(op->dfd, &op->live.st, &pfd) == 1;
 	/* Tell the monitor the signal is ours, so the exit is "killed", not "crashed". */
-	fd = openat(op->dfd, "kill-requested", O_WRONLY | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
+	fd = !proven ? -1
+		     : openat(op->dfd, "kill-requested",
+			       O_WRONLY | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
 	if (fd >= 0)
 		close(fd);
 	qc_fault_step("stop:kill-requested");
-	pfd = qc_pidfd_open(op->live.st.qemu_pid, NULL);
-	if (pfd >= 0) {
+	if (proven && pfd >= 0) {
 		(void) qc_pidfd_send_signal(pfd, SIGKILL, NULL);
 		close(pfd);
-	} else if (qc_lock_is_held(op->dfd, QC_VM_MONITOR_LOCK) == 1) {
-		/* No pidfds (old kernel, valgrind): while the monitor lives, QEMU is
-		 * its unreaped child, so the pid cannot have been reused. */
+	} else if (proven) {
+		/* No pidfds (old kernel, valgrind): proven just now, the window is tiny. */
 		kill(op->live.st.qemu_pid, SIGKILL);
 	}
+	/* Not proven: QEMU exited meanwhile (its monitor is on its way out), or
+	 * the pid is not QEMU's at all. */
 	if (wait_monitor(op, mfd, KILL_WAIT_MS) == 1)
 		return 0;
+	if (!proven)
+		return qc_error_set(err, QC_ERR_STATE,
+			"VM '%s': pid %d in state.json is not a QEMU started by this VM's "
+			"monitor (pid %d): not signalling it; find the process holding vms/%s/%s",
+			op->name, (int) op->live.st.qemu_pid, (int) op->live.st.monitor_pid,
+			op->name, QC_VM_MONITOR_LOCK);
 	return qc_error_set(err, QC_ERR_BUSY,
 		"VM '%s': QEMU (pid %d) or its monitor (pid %d) did not exit after SIGKILL",
 		op->name, (int) op->live.st.qemu_pid, (int) op->live.st.monitor_pid);

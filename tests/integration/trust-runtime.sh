@@ -179,7 +179,25 @@ expect_fail 1 "^qemuctl: error: VM 't1': console socket '$FAKE/console.sock' $SE
 	sh -c "echo keystrokes | '$QC' --root '$ROOT' console t1"
 qc info t1 >/dev/null
 ok "info still answers (the live query is skipped)"
+# stop and destroy fall back to SIGKILL: never to a pid that is not the
+# VM's QEMU (the victim is not a child of the process holding the lock)
+expect_fail 1 "^qemuctl: error: VM 't1': pid $victim in state.json is not a QEMU started by this VM's monitor \(pid $lock_pid\): not signalling it" \
+	qc destroy t1
+expect_fail 1 "pid $victim in state.json is not a QEMU started by this VM's monitor" qc stop t1
+kill -0 "$victim" || fail "destroy/stop signalled pid $victim, which is not QEMU"
+ok "the unrelated process $victim is alive"
+[ "$(tree_digest "$ROOT")" = "$before" ] || fail "the state root changed"
+ok "state root unchanged by the refused socket and pid operations"
+# neither pid is this VM's: the monitor pid does not hold monitor.lock
+state_json "$victim" "$victim"
+before="$(tree_digest "$ROOT")"
+expect_fail 1 "pid $victim in state.json is not a QEMU started by this VM's monitor \(pid $victim\)" \
+	qc destroy t1
+expect_fail 1 "pid $victim in state.json is not a QEMU" qc delete --force t1
+kill -0 "$victim" || fail "destroy/delete signalled pid $victim"
+kill -0 "$lock_pid" || fail "the lock holder was signalled"
+ok "neither the unrelated process nor the lock holder was signalled"
 assert_eq "$(cat "$SCRATCH/received")" "" "the fake server received nothing"
 [ "$(tree_digest "$ROOT")" = "$before" ] || fail "the state root changed"
-ok "state root unchanged by the refused socket operations"
+ok "state root unchanged by the refused pid operations"
 kill "$holder" "$lock_pid" 2>/dev/null || true
