@@ -104,6 +104,64 @@ assert_eq "$(ls -A "$planted")" "" "nothing created in a planted /tmp/qemuctl-$t
 [ -z "$(pgrep -u "$tuid" || true)" ] || fail "processes of $tu run: $(pgrep -a -u "$tuid")"
 ok "no process of $tu started"
 
+# ------------------------------------------------------------- state roots
+
+# another user's root (sudo qemuctl --root ~user/.local/share/qemuctl):
+# refused by every command, and left as it was
+OR="$SCRATCH/other-root"
+cp -a "$ROOT" "$OR"
+chown -R "$NOBODY" "$OR"
+ob="$(tree_digest "$OR")"
+for cmd in list "info t1" "start t1" "delete --force t1" "define $OR/vms/t1/domain.xml" \
+	"create x --kernel $GUEST_KERNEL --no-seed --net none"; do
+	# shellcheck disable=SC2086
+	expect_fail 1 "^qemuctl: error: state root '$OR' is owned by uid $NOBODY, not you \(uid 0\): use a state root of your own \(--root DIR or QEMUCTL_ROOT\)$" \
+		"$QC" --root "$OR" $cmd
+done
+[ "$(tree_digest "$OR")" = "$ob" ] || fail "another user's state root changed"
+ok "another user's state root unchanged"
+
+# a directory above the root that another user can write (not sticky), or owns
+mkdir -m 0777 "$SCRATCH/open"
+chmod 0777 "$SCRATCH/open"
+mkdir -m 0700 "$SCRATCH/open/root"
+expect_fail 1 "^qemuctl: error: state root '$SCRATCH/open/root': directory '$SCRATCH/open' on its path is writable by group or others \(mode 0777\), who could replace what is in it: run chmod go-w $SCRATCH/open, or use a state root of your own" \
+	"$QC" --root "$SCRATCH/open/root" create x --kernel "$GUEST_KERNEL" --no-seed --net none
+assert_eq "$(ls -A "$SCRATCH/open/root")" "" "nothing written below a writable parent"
+# ... also through a link and "..", and for a root not made yet
+ln -s "$SCRATCH/open" "$SCRATCH/openlink"
+expect_fail 1 "directory '$SCRATCH/open' on its path is writable by group or others" \
+	"$QC" --root "$SCRATCH/openlink/root" list
+expect_fail 1 "directory '$SCRATCH/open' on its path is writable by group or others" \
+	"$QC" --root "$SCRATCH/open/root/../root/" list
+expect_fail 1 "^qemuctl: error: state root '$SCRATCH/open/new': directory '$SCRATCH/open' on its path is writable" \
+	"$QC" --root "$SCRATCH/open/new" list
+assert_no_file "$SCRATCH/open/new"
+mkdir -m 0755 "$SCRATCH/theirs"
+chown "$NOBODY" "$SCRATCH/theirs"
+expect_fail 1 "^qemuctl: error: state root '$SCRATCH/theirs/new': directory '$SCRATCH/theirs' on its path is owned by uid $NOBODY, neither you \(uid 0\) nor root" \
+	"$QC" --root "$SCRATCH/theirs/new" create x --kernel "$GUEST_KERNEL" --no-seed --net none
+assert_no_file "$SCRATCH/theirs/new"
+
+# in a sticky directory (like /tmp): another user's directory there is
+# refused; a root not made yet is made at once (ours, 0700), so nobody can
+# slip one in before the first create
+mkdir -m 1777 "$SCRATCH/sticky"
+chmod 1777 "$SCRATCH/sticky"
+mkdir -m 0700 "$SCRATCH/sticky/r"
+chown "$NOBODY" "$SCRATCH/sticky/r"
+expect_fail 1 "state root '$SCRATCH/sticky/r' is owned by uid $NOBODY, not you" \
+	"$QC" --root "$SCRATCH/sticky/r" list
+"$QC" --root "$SCRATCH/sticky/mine" list >/dev/null
+assert_eq "$(stat -c '%u %a' "$SCRATCH/sticky/mine")" "0 700" "a new root in a sticky dir: made at once, ours, 0700"
+# the root itself a link: refused
+ln -s "$ROOT" "$SCRATCH/rootlink"
+expect_fail 1 "^qemuctl: error: state root '$SCRATCH/rootlink' is a symbolic link" \
+	"$QC" --root "$SCRATCH/rootlink" list
+# and the usual one: mktemp -d under /tmp (root-owned, sticky), 0711
+qc list >/dev/null
+ok "a mktemp -d root under /tmp is used"
+
 # --------------------------------------------------------- sockets and pids
 
 # t1 "runs": its monitor.lock is held (flock; its child sleep keeps the
