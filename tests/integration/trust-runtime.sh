@@ -6,7 +6,8 @@
 # it got: nothing); a state root another user owns or can change; and pids
 # in state.json that are not the VM's monitor and QEMU (never signalled).
 # Every refusal exits 1 with what is wrong and how to fix it, and leaves
-# the state root unchanged.  Needs root (other users).  No QEMU runs.
+# the state root unchanged.  Needs root (other users).  One QEMU runs: a
+# plain user's VM, once its runtime directory is its own.
 . "${QC_SRCDIR:-$(dirname "$0")/../..}/tests/integration/lib.sh"
 
 need_root_user
@@ -81,8 +82,8 @@ for _ in 1 2 3 4 5 6 7 8 9 10; do
 	useradd --system --no-create-home --shell /usr/sbin/nologin "$tu" 2>/dev/null && break
 	sleep 0.5 # another test's useradd holds /etc/passwd
 done
-on_exit "userdel $tu"
 tuid="$(id -u "$tu")" || fail "useradd $tu failed"
+on_exit "pgrep -u $tuid | xargs -r kill -9; sleep 0.3; userdel $tu"
 as_user() {
 	setpriv --reuid="$tuid" --regid="$(id -g "$tu")" --clear-groups \
 		env -u XDG_RUNTIME_DIR -u QEMUCTL_RUNDIR -u QEMUCTL_ROOT HOME=/nonexistent \
@@ -103,6 +104,15 @@ expect_fail 1 "^qemuctl: error: VM 'u1': runtime directory '$planted' is owned b
 assert_eq "$(ls -A "$planted")" "" "nothing created in a planted /tmp/qemuctl-$tuid"
 [ -z "$(pgrep -u "$tuid" || true)" ] || fail "processes of $tu run: $(pgrep -a -u "$tuid")"
 ok "no process of $tu started"
+# once it is gone, the user's start makes its own (0700) and the VM works
+rm -rf "$planted"
+as_user start u1
+assert_eq "$(stat -c '%u %a' "$planted")" "$tuid 700" "/tmp/qemuctl-$tuid made by its user, 0700"
+assert_match "$(as_user qmp u1 '{"execute": "query-status"}')" '"running": ?true' \
+	"QMP works through the user's own runtime directory"
+as_user destroy u1
+wait_until 10 sh -c "! pgrep -u $tuid"
+ok "destroyed, no process of $tu left"
 
 # ------------------------------------------------------------- state roots
 
