@@ -11,6 +11,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "driver/confine.h"
 #include "driver/driver.h"
 
 int qc_driver_default_root(char **ret, struct qc_error *err)
@@ -51,28 +52,61 @@ static char *default_run_base(void)
 	return qc_xasprintf("/tmp/qemuctl-%u", (unsigned) geteuid());
 }
 
+#define ROOT_FIX "use a state root of your own (--root DIR or QEMUCTL_ROOT)"
+
+/* The deepest existing directory on the way to path (path itself when it exists). */
+static char *existing_ancestor(const char *path)
+{
+	char *p = qc_xstrdup(path);
+	struct stat st;
+
+	while (lstat(p, &st) < 0 && strcmp(p, "/") != 0) {
+		char *slash = strrchr(p, '/');
+
+		if (slash == p)
+			slash[1] = 0;
+		else
+			*slash = 0;
+	}
+	return p;
+}
+
 static int check_root_mode(const char *root, struct qc_error *err)
 {
 	static const char *const subdirs[] = {"vms", "images", "networks", "ssh"};
 	struct stat st;
+	int rc;
 
-	if (stat(root, &st) < 0) {
-		if (errno == ENOENT)
-			return 0; /* made 0700 by the first create/define */
+	if (lstat(root, &st) < 0 && errno != ENOENT)
 		return qc_error_errno(err, errno, "state root '%s'", root);
+	if (lstat(root, &st) < 0) {
+		/*
+		 * Made 0700 by the first create/define, unless someone else can
+		 * put a directory of theirs there first (a sticky /tmp): then now,
+		 * so that theirs is found and refused below.
+		 */
+		cleanup_free char *up = existing_ancestor(root);
+		cleanup_free char *what = qc_xasprintf("state root '%s'", root);
+
+		if ((rc = qc_path_check_trusted(
+			     up, geteuid(), QC_DIR_ANCESTOR, what, ROOT_FIX, err)) < 0)
+			return rc;
+		if (stat(up, &st) < 0 || !(st.st_mode & (S_IWGRP | S_IWOTH)))
+			return 0;
+		if ((rc = qc_mkdir_p(root, 0700, err)) < 0)
+			return qc_error_prefix(err, "state root '%s'", root);
 	}
-	if (!S_ISDIR(st.st_mode))
-		return qc_error_set(err, ENOTDIR,
-			"state root '%s' is not a directory; move it away or pick another --root",
-			root);
-	if (st.st_mode & (S_IWGRP | S_IWOTH))
-		return qc_error_set(err, EPERM,
-			"state root '%s' is writable by group or others (mode %04o); run chmod 0700 %s",
-			root, (unsigned) (st.st_mode & 07777), root);
+	/*
+	 * Anyone who can write the root or a directory above it can swap a
+	 * VM's disk or definition under us: refuse such a root rather than
+	 * run VMs from it, and another user's root (root included).
+	 */
+	if ((rc = qc_path_check_trusted(root, geteuid(), QC_DIR_OWN, "state root", ROOT_FIX, err)) <
+		0)
+		return rc;
 	/* A symlinked top-level directory would redirect every write under it. */
 	for (size_t i = 0; i < sizeof(subdirs) / sizeof(*subdirs); i++) {
 		cleanup_free char *p = qc_xasprintf("%s/%s", root, subdirs[i]);
-		int rc;
 
 		if ((rc = qc_refuse_symlink(AT_FDCWD, p, p, err)) < 0)
 			return qc_error_prefix(err, "state root '%s'", root);
@@ -114,6 +148,13 @@ QC_PUBLIC int qc_ctx_open(const char *root, qc_ctx **ret, struct qc_error *err)
 	 */
 	if ((rc = check_root_mode(abs, err)) < 0)
 		return rc;
+	/* Confined QEMUs listen on their monitor sockets as their own user. */
+	if (geteuid() == 0) {
+		struct qc_confine cf;
+
+		if (qc_driver_confine_user(false, &cf, NULL) == 0 && cf.active)
+			qc_unix_peer_allow(cf.uid);
+	}
 	ctx = qc_xzalloc(sizeof(*ctx));
 	ctx->root = TAKE_PTR(abs);
 	ctx->run_base = run && run[0] == '/' ? qc_xstrdup(run) : default_run_base();
@@ -212,6 +253,63 @@ char *qc_driver_run_dir(const qc_ctx *ctx, const char *name)
 
 	qc_state_run_id(dir, id);
 	return qc_xasprintf("%s/%s", ctx->run_base, id);
+}
+
+/* How to get a runtime directory of one's own, for the messages. */
+static const char *run_fix(void)
+{
+	if (getenv("QEMUCTL_RUNDIR") && getenv("QEMUCTL_RUNDIR")[0] == '/')
+		return "remove it or set QEMUCTL_RUNDIR to a directory of your own";
+	if (geteuid() == 0)
+		return "remove it (or set QEMUCTL_RUNDIR)";
+	return "remove it or set XDG_RUNTIME_DIR";
+}
+
+/*
+ * The runtime directory ($XDG_RUNTIME_DIR/qemuctl, /run/qemuctl,
+ * /tmp/qemuctl-UID): ours and 0700, under directories only we or root
+ * can change, so nobody else can put a socket where we look for one.
+ */
+static int run_base_open(const qc_ctx *ctx, int *ret_fd, struct qc_error *err)
+{
+	cleanup_free char *parent = qc_xstrdup(ctx->run_base);
+	cleanup_free char *what = qc_xasprintf("runtime directory '%s'", ctx->run_base);
+	char *slash = strrchr(parent, '/');
+	int rc;
+
+	if (slash == parent)
+		slash[1] = 0;
+	else
+		*slash = 0;
+	if ((rc = qc_mkdir_p(parent, 0700, err)) < 0)
+		return qc_error_prefix(err, "runtime directory %s", ctx->run_base);
+	if ((rc = qc_path_check_trusted(parent, geteuid(), QC_DIR_ANCESTOR, what, run_fix(), err)) <
+		0)
+		return rc;
+	return qc_open_private_dir(AT_FDCWD, ctx->run_base, ctx->run_base, true,
+		"runtime directory", run_fix(), ret_fd, err);
+}
+
+int qc_driver_run_dir_prepare(const qc_ctx *ctx, const char *rdir, struct qc_error *err)
+{
+	cleanup_close int base = -1, fd = -1;
+	const char *id = strrchr(rdir, '/');
+	int rc;
+
+	if (!id || strncmp(rdir, ctx->run_base, (size_t) (id - rdir)) != 0 ||
+		strlen(ctx->run_base) != (size_t) (id - rdir))
+		return qc_error_set(err, QC_ERR_INVALID, "runtime directory %s is not in %s", rdir,
+			ctx->run_base);
+	if ((rc = run_base_open(ctx, &base, err)) < 0)
+		return rc;
+	return qc_open_private_dir(
+		base, id + 1, rdir, true, "runtime directory", run_fix(), &fd, err);
+}
+
+int qc_driver_run_dir_check(const char *rdir, struct qc_error *err)
+{
+	return qc_path_check_trusted(
+		rdir, geteuid(), QC_DIR_PRIVATE, "runtime directory", run_fix(), err);
 }
 
 /* The VM directory open as vm_dfd was removed (a delete ran meanwhile). */

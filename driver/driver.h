@@ -64,6 +64,15 @@ int qc_driver_vm_open(const qc_ctx *ctx, const char *name, int *ret_dfd, struct 
 int qc_driver_vms_open(const qc_ctx *ctx, bool create, int *ret_dfd, struct qc_error *err);
 /* The runtime directory of a VM (not created). */
 char *qc_driver_run_dir(const qc_ctx *ctx, const char *name);
+/*
+ * Create (0700) or reuse the runtime dir rdir (from qc_driver_run_dir) and
+ * the runtime directory above it: each must be a directory of the
+ * effective uid with no group/other bits, not a link, under directories
+ * only the user or root can change; else refused, saying how to fix it.
+ */
+int qc_driver_run_dir_prepare(const qc_ctx *ctx, const char *rdir, struct qc_error *err);
+/* The same checks on an existing runtime dir (state.json's run_dir) before connecting. */
+int qc_driver_run_dir_check(const char *rdir, struct qc_error *err);
 /* The directory open as vm_dfd was deleted (or lost its domain.xml) meanwhile. */
 bool qc_driver_vm_gone(int vm_dfd);
 /* QC_ERR_NOTFOUND: "VM 'name' does not exist: it was deleted while ...". */
@@ -148,6 +157,17 @@ struct qc_live {
 /* Read state.json and monitor.lock; reconcile boot id and a dead monitor (no writes). */
 int qc_driver_live(int vm_dfd, struct qc_live *ret, struct qc_error *err);
 void qc_live_clear(struct qc_live *l);
+/*
+ * 1 when st->monitor_pid is this VM's live qemuctl-monitor: the process has
+ * monitor.lock open and the lock is held, checked while a pidfd to it is
+ * open and after it (so a pid that was reused is not taken for it).
+ * *ret_pidfd is that pidfd (-1 when the kernel has no pidfds); 0 otherwise.
+ */
+int qc_driver_monitor_proven(int vm_dfd, const struct qc_state *st, int *ret_pidfd);
+/* The same for st->qemu_pid: a live child of the proven monitor. */
+int qc_driver_qemu_proven(int vm_dfd, const struct qc_state *st, int *ret_pidfd);
+/* The parent pid in the text of /proc/PID/stat; -EINVAL when malformed. */
+int qc_driver_proc_stat_ppid(const char *text, pid_t *ret);
 /*
  * vms/<name>/summary.json: what `list` shows of domain.xml, stamped with
  * domain.xml's inode, size and mtime, so list need not parse 100 XML files.

@@ -114,6 +114,10 @@ static int vm_qmp(struct vm_op *op, struct qc_qmp **ret, struct qc_error *err)
 		return qc_error_set(
 			err, QC_ERR_STATE, "VM '%s': state.json names no runtime dir", op->name);
 	path = qc_xasprintf("%s/qmp.sock", op->live.st.run_dir);
+	/* A missing one (the VM is stopping) is left to the connect's retries. */
+	if ((rc = qc_driver_run_dir_check(op->live.st.run_dir, err)) < 0 && rc != -ENOENT)
+		return qc_error_prefix(err, "VM '%s'", op->name);
+	qc_error_clear(err);
 	if ((rc = qc_qmp_connect(path, QMP_TIMEOUT_MS, ret, err)) < 0)
 		return qc_error_prefix(err, "VM '%s'", op->name);
 	return 0;
@@ -151,10 +155,8 @@ static int prepare_run_dir(qc_ctx *ctx, const char *rdir, struct qc_error *err)
 			"runtime dir '%s' is too long for unix sockets (max %zu bytes); "
 			"set QEMUCTL_RUNDIR to a short path",
 			rdir, sizeof(sa.sun_path) - sizeof("/console.sock"));
-	if ((rc = qc_mkdir_p(ctx->run_base, 0700, err)) < 0)
+	if ((rc = qc_driver_run_dir_prepare(ctx, rdir, err)) < 0)
 		return rc;
-	if (mkdir(rdir, 0700) < 0 && errno != EEXIST)
-		return qc_error_errno(err, errno, "mkdir '%s'", rdir);
 	/* Stale sockets of a run whose monitor died. */
 	for (i = 0; i < QC_ARRAY_SIZE(socks); i++) {
 		cleanup_free char *p = qc_xasprintf("%s/%s", rdir, socks[i]);
@@ -387,6 +389,11 @@ QC_PUBLIC int qc_vm_start(
 		return qc_error_set(err, QC_ERR_STATE, "VM '%s' is already running (qemu pid %d)",
 			name, (int) op.live.st.qemu_pid);
 	}
+	/* First: a runtime dir that is not ours refuses the start before anything changes. */
+	rdir = qc_driver_run_dir(ctx, name);
+	if ((rc = prepare_run_dir(ctx, rdir, err)) < 0)
+		return qc_error_prefix(err, "VM '%s'", name);
+	qc_fault_step("start:run-dir");
 	dir = qc_driver_vm_dir(ctx, name);
 	xml = qc_xasprintf("%s/%s", dir, QC_VM_DOMAIN);
 	if ((rc = qc_domain_load(xml, NULL, NULL, &d, err)) < 0)
@@ -419,10 +426,6 @@ QC_PUBLIC int qc_vm_start(
 	child_taps = qc_xzalloc((ns.n_nics + 1) * sizeof(int));
 	for (size_t i = 0; i < ns.n_nics; i++)
 		child_taps[i] = ns.tap_fds[i] >= 0 ? TAP_FD_BASE + (int) i : -1;
-	rdir = qc_driver_run_dir(ctx, name);
-	if ((rc = prepare_run_dir(ctx, rdir, err)) < 0)
-		return qc_error_prefix(err, "VM '%s'", name);
-	qc_fault_step("start:run-dir");
 	/* The monitor makes QEMU's listening sockets and hands them over as fds. */
 	actx.accel = accel;
 	actx.qmp_fd = QC_QEMU_FD_QMP;
@@ -460,19 +463,12 @@ QC_PUBLIC int qc_vm_start(
 
 /* --------------------------------------------------------------- stopping */
 
-/* The monitor's pidfd, opened while its lock is held (so the pid is the monitor's). */
+/* The monitor's pidfd, once the pid is proven to be this VM's live monitor. */
 static int monitor_pidfd(struct vm_op *op)
 {
 	int fd;
 
-	if (op->live.st.monitor_pid <= 0)
-		return -1;
-	fd = qc_pidfd_open(op->live.st.monitor_pid, NULL);
-	if (fd >= 0 && qc_lock_is_held(op->dfd, QC_VM_MONITOR_LOCK) != 1) {
-		close(fd);
-		return -1;
-	}
-	return fd;
+	return qc_driver_monitor_proven(op->dfd, &op->live.st, &fd) == 1 ? fd : -1;
 }
 
 /* 1 when the monitor (and so QEMU) is gone within timeout_ms. */
@@ -495,24 +491,35 @@ static int wait_monitor(struct vm_op *op, int mfd, int timeout_ms)
 
 static int kill_qemu(struct vm_op *op, int mfd, struct qc_error *err)
 {
+	bool proven;
 	int pfd, fd;
 
+	/* Never a bare pid from state.json: only a live child of the VM's monitor. */
+	proven = qc_driver_qemu_proven(op->dfd, &op->live.st, &pfd) == 1;
 	/* Tell the monitor the signal is ours, so the exit is "killed", not "crashed". */
-	fd = openat(op->dfd, "kill-requested", O_WRONLY | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
+	fd = !proven ? -1
+		     : openat(op->dfd, "kill-requested",
+			       O_WRONLY | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
 	if (fd >= 0)
 		close(fd);
 	qc_fault_step("stop:kill-requested");
-	pfd = qc_pidfd_open(op->live.st.qemu_pid, NULL);
-	if (pfd >= 0) {
+	if (proven && pfd >= 0) {
 		(void) qc_pidfd_send_signal(pfd, SIGKILL, NULL);
 		close(pfd);
-	} else if (qc_lock_is_held(op->dfd, QC_VM_MONITOR_LOCK) == 1) {
-		/* No pidfds (old kernel, valgrind): while the monitor lives, QEMU is
-		 * its unreaped child, so the pid cannot have been reused. */
+	} else if (proven) {
+		/* No pidfds (old kernel, valgrind): proven just now, the window is tiny. */
 		kill(op->live.st.qemu_pid, SIGKILL);
 	}
+	/* Not proven: QEMU exited meanwhile (its monitor is on its way out), or
+	 * the pid is not QEMU's at all. */
 	if (wait_monitor(op, mfd, KILL_WAIT_MS) == 1)
 		return 0;
+	if (!proven)
+		return qc_error_set(err, QC_ERR_STATE,
+			"VM '%s': pid %d in state.json is not a QEMU started by this VM's "
+			"monitor (pid %d): not signalling it; find the process holding vms/%s/%s",
+			op->name, (int) op->live.st.qemu_pid, (int) op->live.st.monitor_pid,
+			op->name, QC_VM_MONITOR_LOCK);
 	return qc_error_set(err, QC_ERR_BUSY,
 		"VM '%s': QEMU (pid %d) or its monitor (pid %d) did not exit after SIGKILL",
 		op->name, (int) op->live.st.qemu_pid, (int) op->live.st.monitor_pid);

@@ -8,6 +8,9 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
+#include <poll.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -83,6 +86,113 @@ int qc_driver_live(int vm_dfd, struct qc_live *ret, struct qc_error *err)
 	return 0;
 }
 
+/*
+ * Pids in state.json are only numbers: the process may have exited and its
+ * pid gone to another.  So a pidfd is taken first, then /proc/PID is
+ * checked to be the process meant, then the pidfd must still not poll
+ * readable: its process had not exited, so the pid named it during the
+ * checks, and the pidfd keeps naming it whatever happens to the pid.
+ */
+static bool pidfd_alive(int pidfd)
+{
+	struct pollfd p = {.fd = pidfd, .events = POLLIN};
+
+	return poll(&p, 1, 0) == 0;
+}
+
+int qc_driver_proc_stat_ppid(const char *text, pid_t *ret)
+{
+	const char *p = strrchr(text, ')'); /* comm may hold spaces and ')' */
+	char state;
+	int ppid;
+
+	if (!p || sscanf(p + 1, " %c %d", &state, &ppid) != 2 || ppid < 0)
+		return -EINVAL;
+	*ret = (pid_t) ppid;
+	return 0;
+}
+
+static pid_t proc_ppid(pid_t pid)
+{
+	cleanup_free char *path = qc_xasprintf("/proc/%d/stat", (int) pid);
+	cleanup_free char *text = NULL;
+	pid_t ppid;
+
+	if (qc_read_file(AT_FDCWD, path, 4096, &text, NULL, NULL) < 0 ||
+		qc_driver_proc_stat_ppid(text, &ppid) < 0)
+		return -1;
+	return ppid;
+}
+
+/* pid has the file want (dev and inode) open: qemuctl-monitor holds monitor.lock so. */
+static bool proc_has_open(pid_t pid, const struct stat *want)
+{
+	cleanup_free char *path = qc_xasprintf("/proc/%d/fd", (int) pid);
+	struct dirent *de;
+	bool found = false;
+	DIR *d = opendir(path);
+
+	if (!d)
+		return false;
+	while (!found && (de = readdir(d))) {
+		char link[PATH_MAX];
+		struct stat st;
+		ssize_t n;
+
+		if (de->d_name[0] == '.')
+			continue;
+		/* By name first: stat() through another process's fd may block (FUSE, NFS). */
+		n = readlinkat(dirfd(d), de->d_name, link, sizeof(link) - 1);
+		if (n <= 0)
+			continue;
+		link[n] = 0;
+		if (qc_str_has_suffix(link, "/" QC_VM_MONITOR_LOCK) &&
+			fstatat(dirfd(d), de->d_name, &st, 0) == 0)
+			found = st.st_dev == want->st_dev && st.st_ino == want->st_ino;
+	}
+	closedir(d);
+	return found;
+}
+
+int qc_driver_monitor_proven(int vm_dfd, const struct qc_state *st, int *ret_pidfd)
+{
+	cleanup_close int lock = -1, fd = -1;
+	struct stat want;
+
+	*ret_pidfd = -1;
+	if (st->monitor_pid <= 0)
+		return 0;
+	lock = openat(vm_dfd, QC_VM_MONITOR_LOCK, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NOCTTY);
+	if (lock < 0 || fstat(lock, &want) < 0)
+		return 0;
+	fd = qc_pidfd_open(st->monitor_pid, NULL);
+	if (fd < 0 && fd != -ENOSYS)
+		return 0; /* gone */
+	if (!proc_has_open(st->monitor_pid, &want) ||
+		qc_lock_is_held(vm_dfd, QC_VM_MONITOR_LOCK) != 1 || (fd >= 0 && !pidfd_alive(fd)))
+		return 0;
+	*ret_pidfd = fd >= 0 ? TAKE_FD(fd) : -1;
+	return 1;
+}
+
+int qc_driver_qemu_proven(int vm_dfd, const struct qc_state *st, int *ret_pidfd)
+{
+	cleanup_close int mfd = -1, fd = -1;
+
+	*ret_pidfd = -1;
+	if (st->qemu_pid <= 0 || qc_driver_monitor_proven(vm_dfd, st, &mfd) != 1)
+		return 0;
+	fd = qc_pidfd_open(st->qemu_pid, NULL);
+	if (fd < 0 && fd != -ENOSYS)
+		return 0;
+	/* QEMU is the monitor's own child; a reused pid is someone else's. */
+	if (proc_ppid(st->qemu_pid) != st->monitor_pid || (fd >= 0 && !pidfd_alive(fd)) ||
+		(mfd >= 0 && !pidfd_alive(mfd)))
+		return 0;
+	*ret_pidfd = fd >= 0 ? TAKE_FD(fd) : -1;
+	return 1;
+}
+
 /* Paused or running?  A live QMP query; on any failure, "running". */
 static enum qc_vm_state query_running(const struct qc_state *st)
 {
@@ -94,7 +204,8 @@ static enum qc_vm_state query_running(const struct qc_state *st)
 	if (!st->run_dir)
 		return QC_VM_RUNNING;
 	path = qc_xasprintf("%s/qmp.sock", st->run_dir);
-	if (qc_qmp_connect(path, LIVE_QMP_TIMEOUT_MS, &q, NULL) < 0)
+	if (qc_driver_run_dir_check(st->run_dir, NULL) < 0 ||
+		qc_qmp_connect(path, LIVE_QMP_TIMEOUT_MS, &q, NULL) < 0)
 		return QC_VM_RUNNING;
 	if (qc_qmp_execute(q, "query-status", NULL, LIVE_QMP_TIMEOUT_MS, &r, NULL) == 0)
 		(void) qc_json_as_bool(qc_json_get(r, "running"), &running);
@@ -448,7 +559,12 @@ QC_PUBLIC int qc_vm_console_open(qc_ctx *ctx, const char *name, int *ret_fd, str
 			name, name, name);
 	}
 	snprintf(sa.sun_path, sizeof(sa.sun_path), "%s/console.sock", live.st.run_dir);
+	/* Gone (the VM is stopping): the connect below says so. */
+	rc = qc_driver_run_dir_check(live.st.run_dir, err);
 	qc_live_clear(&live);
+	if (rc < 0 && rc != -ENOENT)
+		return qc_error_prefix(err, "VM '%s'", name);
+	qc_error_clear(err);
 	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
 	if (fd < 0)
 		return qc_error_errno(err, errno, "socket");
@@ -469,6 +585,9 @@ QC_PUBLIC int qc_vm_console_open(qc_ctx *ctx, const char *name, int *ret_fd, str
 				name);
 		return qc_error_errno(err, e, "VM '%s': console socket '%s'", name, sa.sun_path);
 	}
+	/* Before a keystroke goes out: the console must be our monitor's. */
+	if ((rc = qc_unix_peer_check(fd, "console socket", sa.sun_path, err)) < 0)
+		return qc_error_prefix(err, "VM '%s'", name);
 	*ret_fd = TAKE_FD(fd);
 	return 0;
 }

@@ -704,6 +704,9 @@ int qc_qmp_connect_watch(
 				"QMP socket '%s': QEMU exited before accepting connections", path);
 		pause = pause >= 5 ? 10 : pause * 2;
 	}
+	/* Before a byte either way: who listens there must be one of us. */
+	if ((left = qc_unix_peer_check(fd, "QMP socket", path, err)) < 0)
+		return left;
 	left = qc_time_left_ms(deadline);
 	if (left == 0)
 		return qc_error_set(err, ETIMEDOUT, "QMP socket '%s': no greeting within %d ms",

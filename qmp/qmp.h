@@ -85,7 +85,10 @@ void qc_qmp_event_freep(struct qc_qmp_event **ev);
  * Connect to the unix socket at path, read the greeting and negotiate
  * capabilities, all within timeout_ms.  ENOENT and ECONNREFUSED are retried
  * until the deadline (QEMU creates and listens on the socket a moment after
- * exec); the error then says "QMP socket '<path>': ...".
+ * exec); the error then says "QMP socket '<path>': ...".  A socket whose
+ * listener (SO_PEERCRED) is neither our uid nor the one given to
+ * qc_unix_peer_allow (confined QEMU's) is refused (-EPERM) before anything
+ * is read or sent.
  */
 int qc_qmp_connect(const char *path, int timeout_ms, struct qc_qmp **ret, struct qc_error *err);
 /*

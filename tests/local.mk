@@ -31,3 +31,7 @@ TESTS += tests/integration/faults.sh
 # Issue 9 item 2: parallel CLI processes on shared VMs and a network (root, netns).
 dist_noinst_SCRIPTS += tests/integration/concurrency.sh
 TESTS += tests/integration/concurrency.sh
+
+# Runtime directories, monitor sockets, state roots and pids of other users (root).
+dist_noinst_SCRIPTS += tests/integration/trust-runtime.sh
+TESTS += tests/integration/trust-runtime.sh

@@ -254,6 +254,45 @@ int qc_abspath(const char *path, char **ret, struct qc_error *err);
 /* Directory of the running executable (readlink /proc/self/exe). */
 int qc_self_dir(char **ret, struct qc_error *err);
 
+/* ------------------------------------------------------------------ trust */
+
+/* What a directory is to its user (util/trust.c). */
+enum qc_dir_role {
+	QC_DIR_ANCESTOR, /* above: owned by the user or root, not group/other-writable unless sticky */
+	QC_DIR_OWN, /* the user's own (a state root): owned by the user, not group/other-writable */
+	QC_DIR_PRIVATE, /* the user's only (runtime dirs): owned by the user, no group/other bits */
+};
+struct stat;
+/*
+ * st (from lstat or fstat) fits role for uid; else -EPERM (-ELOOP for a
+ * link, -ENOTDIR) and "<what> <path> is owned by uid N, not you (uid M): <fix>".
+ */
+int qc_dir_stat_check(const struct stat *st, uid_t uid, enum qc_dir_role role, const char *what,
+	const char *path, const char *fix, struct qc_error *err);
+/*
+ * StrictModes for an absolute path: every directory from / down is an
+ * ancestor, path itself has role; checked as written (lstat) and as
+ * resolved (realpath).  A missing path fails with -ENOENT.
+ */
+int qc_path_check_trusted(const char *path, uid_t uid, enum qc_dir_role role, const char *what,
+	const char *fix, struct qc_error *err);
+/*
+ * Open dirfd/name (path is for messages) as a QC_DIR_PRIVATE directory of
+ * the effective uid: created 0700 first when create, then opened with
+ * O_NOFOLLOW and checked with fstat on the fd.  A link, someone else's
+ * directory or one open to group/other is refused.
+ */
+int qc_open_private_dir(int dirfd, const char *name, const char *path, bool create,
+	const char *what, const char *fix, int *ret_fd, struct qc_error *err);
+/*
+ * 0 when the peer of connected unix socket fd (SO_PEERCRED: who last called
+ * listen()) is the effective uid or the uid given to qc_unix_peer_allow;
+ * else -EPERM naming what, path and the uid.
+ */
+int qc_unix_peer_check(int fd, const char *what, const char *path, struct qc_error *err);
+/* Also accept uid (not 0): the user confined QEMUs run as, when we are root. */
+void qc_unix_peer_allow(uid_t uid);
+
 /* ------------------------------------------------------------------ locks */
 
 /*

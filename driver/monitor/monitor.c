@@ -357,6 +357,10 @@ static int connect_retry(
 		if (fd < 0)
 			return qc_error_errno(err, errno, "socket");
 		if (connect(fd, (struct sockaddr *) &sa, sizeof(sa)) == 0) {
+			if (qc_unix_peer_check(fd, "QEMU socket", path, err) < 0) {
+				close(fd);
+				return -EPERM;
+			}
 			*ret_fd = fd;
 			return 0;
 		}
@@ -821,6 +825,8 @@ int main(int argc, char **argv)
 		return usage();
 	if (m.log_max < 64)
 		m.log_max = QC_CONSOLE_LOG_MAX;
+	if (m.uid > 0) /* QEMU calls listen() again on the sockets it gets */
+		qc_unix_peer_allow((uid_t) m.uid);
 
 	/* Detach: the CLI reaps the first process at once; the second lives on. */
 	pid = fork();

@@ -122,6 +122,13 @@ qc destroy v2
 chmod 0600 "$SCRATCH/private/kernel"
 expect_fail 1 "^qemuctl: error: VM 'v2': kernel '$SCRATCH/private/kernel': user '$tu' \(uid $uid\) that QEMU runs as cannot read it; make the file readable by that user \(chmod o\+r $SCRATCH/private/kernel\), or set QEMUCTL_USER=root to run QEMU unconfined: Permission denied$" \
 	qc start v2
+# a root that is not root's is not used at all (nor changed): the error says so
+chown 65534 "$ROOT"
+chmod 0700 "$ROOT"
+expect_fail 1 "^qemuctl: error: state root '$ROOT' is owned by uid 65534, not you \(uid 0\): use a state root of your own" \
+	qc start v2
+chown 0 "$ROOT"
+chmod 0711 "$ROOT"
 expect_fail 1 "QEMUCTL_USER 'Bad!' is not a valid user name" env QEMUCTL_USER='Bad!' "$QC" --root "$ROOT" start v2
 [ -z "$(pgrep -u "$uid")" ] || fail "processes of $tu left: $(pgrep -a -u "$uid")"
 ok "no process of $tu left"

@@ -10,9 +10,15 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
+#include <signal.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <sys/wait.h>
 
 #include "qmp/qmp.h"
 #include "tests/unit/check_qmp_fake.h"
@@ -931,6 +937,82 @@ START_TEST(connect_watch_gives_up_when_qemu_dies)
 }
 END_TEST
 
+/*
+ * Root only: a socket at the QMP path whose listener is another uid (nobody)
+ * is refused before a byte is sent; the fake server, which greets like QEMU,
+ * reports how many bytes it received: none.
+ */
+START_TEST(connect_refuses_other_uid)
+{
+	struct sockaddr_un sa = {.sun_family = AF_UNIX};
+	char dir[] = "/tmp/check_qmp.XXXXXX";
+	cleanup_free char *path = NULL, *expect = NULL;
+	struct qc_qmp *q = NULL;
+	struct qc_error err = {0};
+	int ready[2], report[2], status, r;
+	long got = -1;
+	char c;
+	pid_t pid;
+
+	if (geteuid() != 0) {
+		fprintf(stderr, "NOTE: connect_refuses_other_uid needs root; see "
+				"tests/integration/trust-runtime.sh\n");
+		return;
+	}
+	ck_assert_ptr_nonnull(mkdtemp(dir));
+	ck_assert_int_eq(chmod(dir, 0777), 0);
+	path = qc_xasprintf("%s/qmp.sock", dir);
+	snprintf(sa.sun_path, sizeof(sa.sun_path), "%s", path);
+	ck_assert_int_eq(pipe2(ready, O_CLOEXEC), 0);
+	ck_assert_int_eq(pipe2(report, O_CLOEXEC), 0);
+	pid = fork();
+	ck_assert_int_ge(pid, 0);
+	if (pid == 0) {
+		static const char greet[] =
+			"{\"QMP\": {\"version\": {\"qemu\": {\"micro\": 0, \"minor\": 2, "
+			"\"major\": 7}, \"package\": \"\"}, \"capabilities\": []}}\r\n";
+		int l, a;
+		long n = 0;
+		ssize_t k;
+		char buf[256];
+
+		signal(SIGPIPE, SIG_IGN); /* the client hangs up on the greeting */
+		if (setgid(65534) < 0 || setuid(65534) < 0)
+			_exit(2);
+		l = socket(AF_UNIX, SOCK_STREAM, 0);
+		if (l < 0 || bind(l, (struct sockaddr *) &sa, sizeof(sa)) < 0 || listen(l, 1) < 0)
+			_exit(3);
+		(void) !write(ready[1], "x", 1);
+		a = accept(l, NULL, NULL);
+		if (a < 0)
+			_exit(4);
+		(void) !write(a, greet, strlen(greet));
+		while ((k = read(a, buf, sizeof(buf))) > 0)
+			n += k;
+		(void) !write(report[1], &n, sizeof(n));
+		_exit(0);
+	}
+	close(ready[1]);
+	close(report[1]);
+	ck_assert_int_eq(read(ready[0], &c, 1), 1);
+	r = qc_qmp_connect(path, 2000, &q, &err);
+	expect = qc_xasprintf("QMP socket '%s' is served by uid 65534 (pid %d), not by you "
+			      "(uid 0): refusing to talk to it",
+		path, (int) pid);
+	ck_assert_int_eq(r, -EPERM);
+	ck_assert_msg(strstr(err.msg, expect), "%s", err.msg);
+	ck_assert_ptr_null(q);
+	ck_assert_int_eq(read(report[0], &got, sizeof(got)), (ssize_t) sizeof(got));
+	ck_assert_int_eq(got, 0);
+	ck_assert_int_eq(waitpid(pid, &status, 0), pid);
+	ck_assert_int_eq(status, 0);
+	close(ready[0]);
+	close(report[0]);
+	unlink(path);
+	ck_assert_int_eq(rmdir(dir), 0);
+}
+END_TEST
+
 static Suite *qmp_suite(void)
 {
 	Suite *s = suite_create("qmp");
@@ -967,6 +1049,7 @@ static Suite *qmp_suite(void)
 	tcase_add_test(tc, connect_retries_until_socket_exists);
 	tcase_add_test(tc, connect_errors);
 	tcase_add_test(tc, connect_watch_gives_up_when_qemu_dies);
+	tcase_add_test(tc, connect_refuses_other_uid);
 	suite_add_tcase(s, tc);
 	return s;
 }

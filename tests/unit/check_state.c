@@ -268,6 +268,96 @@ START_TEST(live_reconcile)
 }
 END_TEST
 
+/* /proc/PID/stat: the parent pid after the last ')' (comm may hold both). */
+START_TEST(proc_stat_ppid)
+{
+	pid_t pp = -1;
+
+	ck_assert_int_eq(qc_driver_proc_stat_ppid("123 (qemu) S 45 123 123 0 -1", &pp), 0);
+	ck_assert_int_eq(pp, 45);
+	ck_assert_int_eq(qc_driver_proc_stat_ppid("7 (a) b) 9 (c) R 1 7 7", &pp), 0);
+	ck_assert_int_eq(pp, 1);
+	ck_assert_int_eq(qc_driver_proc_stat_ppid("7 (x", &pp), -EINVAL);
+	ck_assert_int_eq(qc_driver_proc_stat_ppid("7 (x) S", &pp), -EINVAL);
+	ck_assert_int_eq(qc_driver_proc_stat_ppid("", &pp), -EINVAL);
+}
+END_TEST
+
+/*
+ * A pid from state.json is the monitor only while it holds monitor.lock
+ * open and the lock is held; QEMU only as that monitor's child.
+ */
+START_TEST(pid_proof)
+{
+	char *dir = unit_mkdtemp();
+	struct qc_state s = sample();
+	int dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	int p[2], fd = 7;
+	pid_t mon, kid = -1, other;
+
+	ck_assert_int_eq(pipe(p), 0);
+	mon = fork();
+	ck_assert_int_ge(mon, 0);
+	if (mon == 0) {
+		int lfd = -1;
+		pid_t k;
+
+		if (qc_lock_open(dfd, QC_VM_MONITOR_LOCK, LOCK_EX, 0, "m", &lfd, NULL) < 0)
+			_exit(1);
+		k = fork(); /* "QEMU" */
+		if (k == 0) {
+			close(lfd);
+			pause();
+			_exit(0);
+		}
+		(void) !write(p[1], &k, sizeof(k));
+		pause();
+		_exit(0);
+	}
+	ck_assert_int_eq(read(p[0], &kid, sizeof(kid)), (ssize_t) sizeof(kid));
+	other = fork(); /* an unrelated process */
+	ck_assert_int_ge(other, 0);
+	if (other == 0) {
+		pause();
+		_exit(0);
+	}
+	s.monitor_pid = mon;
+	s.qemu_pid = kid;
+	ck_assert_int_eq(qc_driver_monitor_proven(dfd, &s, &fd), 1);
+	if (fd >= 0)
+		close(fd);
+	ck_assert_int_eq(qc_driver_qemu_proven(dfd, &s, &fd), 1);
+	ck_assert_int_ge(fd, 0);
+	close(fd);
+	/* Not the monitor's child: refused, and nothing handed out. */
+	s.qemu_pid = other;
+	fd = 7;
+	ck_assert_int_eq(qc_driver_qemu_proven(dfd, &s, &fd), 0);
+	ck_assert_int_eq(fd, -1);
+	/* The lock is held, but not by that pid: neither is proven. */
+	s.monitor_pid = other;
+	s.qemu_pid = kid;
+	ck_assert_int_eq(qc_driver_monitor_proven(dfd, &s, &fd), 0);
+	ck_assert_int_eq(qc_driver_qemu_proven(dfd, &s, &fd), 0);
+	/* The monitor gone (and its QEMU reparented): nothing is proven. */
+	s.monitor_pid = mon;
+	kill(mon, SIGKILL);
+	waitpid(mon, NULL, 0);
+	ck_assert_int_eq(qc_driver_monitor_proven(dfd, &s, &fd), 0);
+	ck_assert_int_eq(qc_driver_qemu_proven(dfd, &s, &fd), 0);
+	s.monitor_pid = 0;
+	ck_assert_int_eq(qc_driver_monitor_proven(dfd, &s, &fd), 0);
+	kill(kid, SIGKILL);
+	kill(other, SIGKILL);
+	waitpid(other, NULL, 0);
+	close(p[0]);
+	close(p[1]);
+	qc_state_clear(&s);
+	close(dfd);
+	unit_rmdir(dir);
+}
+END_TEST
+
 /* The state root is not created by opening a context; paths follow the layout. */
 START_TEST(ctx_layout)
 {
@@ -310,6 +400,8 @@ static Suite *state_suite(void)
 	tcase_add_test(tc, state_run_id);
 	tcase_add_test(tc, live_reconcile);
 	tcase_add_test(tc, ctx_layout);
+	tcase_add_test(tc, proc_stat_ppid);
+	tcase_add_test(tc, pid_proof);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -74,5 +74,6 @@ Suite *util_json_suite(void);
 Suite *util_file_suite(void);
 Suite *util_fault_suite(void);
 Suite *util_term_suite(void);
+Suite *util_trust_suite(void);
 
 #endif
