@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "driver/confine.h"
+#include "qmp/qmp.h"
 #include "driver/driver.h"
 
 int qc_driver_default_root(char **ret, struct qc_error *err)
@@ -310,6 +311,17 @@ int qc_driver_run_dir_check(const char *rdir, struct qc_error *err)
 {
 	return qc_path_check_trusted(
 		rdir, geteuid(), QC_DIR_PRIVATE, "runtime directory", run_fix(), err);
+}
+
+int qc_driver_run_qmp(const char *rdir, int timeout_ms, struct qc_qmp **ret, struct qc_error *err)
+{
+	cleanup_free char *path = qc_xasprintf("%s/qmp.sock", rdir);
+	int rc;
+
+	if ((rc = qc_driver_run_dir_check(rdir, err)) < 0 && rc != -ENOENT)
+		return rc;
+	qc_error_clear(err);
+	return qc_qmp_connect(path, timeout_ms, ret, err);
 }
 
 /* The VM directory open as vm_dfd was removed (a delete ran meanwhile). */

@@ -73,6 +73,12 @@ char *qc_driver_run_dir(const qc_ctx *ctx, const char *name);
 int qc_driver_run_dir_prepare(const qc_ctx *ctx, const char *rdir, struct qc_error *err);
 /* The same checks on an existing runtime dir (state.json's run_dir) before connecting. */
 int qc_driver_run_dir_check(const char *rdir, struct qc_error *err);
+/*
+ * Connect to the QMP socket of the run dir rdir after qc_driver_run_dir_check
+ * (a missing dir, a VM that is stopping, is left to the connect's retries).
+ */
+struct qc_qmp;
+int qc_driver_run_qmp(const char *rdir, int timeout_ms, struct qc_qmp **ret, struct qc_error *err);
 /* The directory open as vm_dfd was deleted (or lost its domain.xml) meanwhile. */
 bool qc_driver_vm_gone(int vm_dfd);
 /* QC_ERR_NOTFOUND: "VM 'name' does not exist: it was deleted while ...". */

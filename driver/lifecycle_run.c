@@ -107,18 +107,12 @@ static int need_running(struct vm_op *op, struct qc_error *err)
 
 static int vm_qmp(struct vm_op *op, struct qc_qmp **ret, struct qc_error *err)
 {
-	cleanup_free char *path = NULL;
 	int rc;
 
 	if (!op->live.st.run_dir)
 		return qc_error_set(
 			err, QC_ERR_STATE, "VM '%s': state.json names no runtime dir", op->name);
-	path = qc_xasprintf("%s/qmp.sock", op->live.st.run_dir);
-	/* A missing one (the VM is stopping) is left to the connect's retries. */
-	if ((rc = qc_driver_run_dir_check(op->live.st.run_dir, err)) < 0 && rc != -ENOENT)
-		return qc_error_prefix(err, "VM '%s'", op->name);
-	qc_error_clear(err);
-	if ((rc = qc_qmp_connect(path, QMP_TIMEOUT_MS, ret, err)) < 0)
+	if ((rc = qc_driver_run_qmp(op->live.st.run_dir, QMP_TIMEOUT_MS, ret, err)) < 0)
 		return qc_error_prefix(err, "VM '%s'", op->name);
 	return 0;
 }

@@ -95,16 +95,15 @@ static int resize_online(const char *name, const struct qc_domain *d, size_t idx
 	const struct qc_live *l, uint64_t size, struct qc_error *err)
 {
 	cleanup_qmp struct qc_qmp *q = NULL;
-	cleanup_free char *path = NULL, *args = NULL;
+	cleanup_free char *args = NULL;
 	char fmt_node[32], file_node[32], dev_id[80], node[64];
 	int rc;
 
 	if (!l->st.run_dir)
 		return qc_error_set(
 			err, QC_ERR_STATE, "VM '%s': state.json names no runtime dir", name);
-	path = qc_xasprintf("%s/qmp.sock", l->st.run_dir);
 	qc_argv_disk_ids(d, idx, fmt_node, file_node, dev_id);
-	if ((rc = qc_qmp_connect(path, QMP_TIMEOUT_MS, &q, err)) < 0)
+	if ((rc = qc_driver_run_qmp(l->st.run_dir, QMP_TIMEOUT_MS, &q, err)) < 0)
 		return qc_error_prefix(err, "VM '%s': disk '%s'", name, d->disks[idx].name);
 	active_node(q, dev_id, fmt_node, node);
 	args = qc_xasprintf(

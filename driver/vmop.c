@@ -55,7 +55,6 @@ void qc_vmop_end(struct qc_vmop *op)
 
 int qc_vmop_qmp(struct qc_vmop *op, struct qc_error *err)
 {
-	cleanup_free char *path = NULL;
 	int rc;
 
 	if (op->q)
@@ -65,8 +64,7 @@ int qc_vmop_qmp(struct qc_vmop *op, struct qc_error *err)
 	if (!op->live.st.run_dir)
 		return qc_error_set(
 			err, QC_ERR_STATE, "VM '%s': state.json names no runtime dir", op->name);
-	path = qc_xasprintf("%s/qmp.sock", op->live.st.run_dir);
-	if ((rc = qc_qmp_connect(path, QC_VMOP_QMP_TIMEOUT_MS, &op->q, err)) < 0)
+	if ((rc = qc_driver_run_qmp(op->live.st.run_dir, QC_VMOP_QMP_TIMEOUT_MS, &op->q, err)) < 0)
 		return qc_error_prefix(err, "VM '%s'", op->name);
 	return 0;
 }
