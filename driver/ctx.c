@@ -149,6 +149,18 @@ QC_PUBLIC int qc_ctx_open(const char *root, qc_ctx **ret, struct qc_error *err)
 	 */
 	if ((rc = check_root_mode(abs, err)) < 0)
 		return rc;
+	/*
+	 * One spelling of the root (no "//", "..", or links above it): the
+	 * paths a definition records are checked against it as strings.
+	 */
+	{
+		char *real = realpath(abs, NULL);
+
+		if (real) {
+			free(abs);
+			abs = real;
+		}
+	}
 	/* Confined QEMUs listen on their monitor sockets as their own user. */
 	if (geteuid() == 0) {
 		struct qc_confine cf;

@@ -184,6 +184,11 @@ rm "$SCRATCH/ud"
 qc start u >/dev/null
 qc destroy u >/dev/null
 ok "start works with the original --user-data file gone"
+# The same root spelled another way (a "..", a doubled slash) loads the
+# same definitions: the root is resolved once, before any path is checked.
+other="$(dirname "$ROOT")/./$(basename "$ROOT")/../$(basename "$ROOT")/"
+"$QC" --root "$other" info u >/dev/null || fail "info through the root spelled as $other failed"
+ok "a VM loads through another spelling of its state root"
 qc delete u >/dev/null
 
 # ---- as root: a kernel another user can write, or in a directory others can write
