@@ -24,7 +24,7 @@ dist_noinst_SCRIPTS += tests/integration/completion.sh
 TESTS += tests/integration/completion.sh
 
 # ---- the --json contract (docs/json.md) and its test
-EXTRA_DIST += docs/json.md docs/schema/qemuctl-v1.json tests/integration/json_schema.py
+EXTRA_DIST += docs/json.md docs/security.md docs/schema/qemuctl-v1.json tests/integration/json_schema.py
 dist_noinst_SCRIPTS += tests/integration/json-schema.sh
 TESTS += tests/integration/json-schema.sh
 
