@@ -381,7 +381,7 @@ START_TEST(import_formats)
 	ck_assert_uint_eq(img->virtual_size, 4 << 20);
 	ck_assert_ptr_nonnull(strstr(img->path, "/images/plain.qcow2"));
 	ck_assert_int_eq(stat(img->path, &st), 0);
-	ck_assert_int_eq(st.st_mode & 07777, 0444);
+	ck_assert_int_eq(st.st_mode & 07777, QC_IMAGE_MODE);
 	qc_image_free(img);
 
 	/* .xz, hash over the compressed file as published */
