@@ -97,6 +97,48 @@ static bool in_root(const char *root, const char *path)
 	return path && strncmp(path, root, n) == 0 && (path[n] == '/' || path[n] == 0);
 }
 
+/*
+ * A file a definition names outside the state root, as it resolves now: a
+ * symlink (or /proc/self/root) leading into the root is refused like the
+ * path itself, and so are per-process names (/proc, /dev/fd) whose meaning
+ * changes with the process that opens them.  An existing file must be of
+ * the type named (a disk of type 'file' is never a device or a FIFO).
+ */
+static int outside_root(const char *root, const char *what, const char *path, mode_t type,
+	struct qc_error *err)
+{
+	cleanup_free char *real_root = realpath(root, NULL), *real = NULL, *dir = NULL;
+	struct stat st;
+
+	if (qc_str_has_prefix(path, "/proc/") || qc_str_has_prefix(path, "/dev/fd/") ||
+		qc_str_has_prefix(path, "/dev/std"))
+		return qc_error_set(err, QC_ERR_INVALID,
+			"%s '%s' names a file through a process's own view; name the file itself",
+			what, path);
+	if (stat(path, &st) == 0) {
+		if ((st.st_mode & S_IFMT) != type)
+			return qc_error_set(err, QC_ERR_INVALID, "%s '%s' is not a %s", what, path,
+				type == S_IFDIR ? "directory" : "regular file");
+		real = realpath(path, NULL);
+	} else if (errno == ENOENT && lstat(path, &st) == 0) {
+		return qc_error_set(err, QC_ERR_INVALID,
+			"%s '%s' is a symbolic link to a missing file", what, path);
+	} else if (errno == ENOENT) {
+		/* the nearest directory that exists: the file may appear there later */
+		dir = qc_xstrdup(path);
+		do
+			*strrchr(dir, '/') = 0;
+		while (!(real = realpath(dir[0] ? dir : "/", NULL)) && errno == ENOENT && dir[0]);
+	} else {
+		return qc_error_errno(err, errno, "%s '%s'", what, path);
+	}
+	if (real && real_root && in_root(real_root, real))
+		return qc_error_set(err, QC_ERR_INVALID,
+			"%s '%s' resolves to '%s' in the state root %s; give a file outside it",
+			what, path, real, root);
+	return 0;
+}
+
 int qc_domain_home_backing(const char *root, const char *vm_dir, const char *image,
 	const char *backing, struct qc_error *err)
 {
@@ -120,7 +162,7 @@ int qc_domain_home_backing(const char *root, const char *vm_dir, const char *ima
 			"backing file '%s' lies in the state root but is neither a file of this "
 			"VM nor a catalog image",
 			backing);
-	return 0;
+	return outside_root(root, "backing file", backing, S_IFREG, err);
 }
 
 int qc_domain_home_disk(
@@ -143,6 +185,8 @@ int qc_domain_home_disk(
 				"disk '%s': '%s' lies in the state root %s but is not a disk this "
 				"VM owns; give a file outside it",
 				k->name, k->path, root);
+		if (outside_root(root, "disk", k->path, S_IFREG, err) < 0)
+			return qc_error_prefix(err, "disk '%s'", k->name);
 		return 0;
 	}
 	if ((r = qc_domain_home_file(vm_dir, "owned disk", k->path, false, err)) < 0)
@@ -204,6 +248,8 @@ int qc_domain_home_share(
 		return qc_error_set(err, QC_ERR_INVALID,
 			"share '%s': '%s' lies in the state root %s; share a directory outside it",
 			s->tag, s->path, root);
+	if (!s->empty && outside_root(root, "shared directory", s->path, S_IFDIR, err) < 0)
+		return qc_error_prefix(err, "share '%s'", s->tag);
 	return 0;
 }
 
@@ -221,7 +267,7 @@ int qc_domain_home_nvram(
 			"nvram '%s' lies in the state root %s but is not a file of this VM (%s/)",
 			nvram, root, vm_dir);
 	/* elsewhere: an existing varstore of the user's, which qemuctl never creates */
-	return 0;
+	return outside_root(root, "nvram", nvram, S_IFREG, err);
 }
 
 int qc_domain_check_owned(const struct qc_domain *d, const char *root, struct qc_error *err)

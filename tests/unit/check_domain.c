@@ -465,6 +465,89 @@ START_TEST(domain_home_rules)
 }
 END_TEST
 
+/* Every path has one spelling; what it resolves to is checked against the root. */
+START_TEST(domain_home_resolved)
+{
+	char *root = unit_mkdtemp(), *out = unit_mkdtemp();
+	cleanup_free char *vms = qc_xasprintf("%s/vms", root), *b = qc_xasprintf("%s/vms/b", root);
+	cleanup_free char *link = qc_xasprintf("%s/link", out), *p = NULL;
+	cleanup_domain struct qc_domain *d = valid_domain();
+	static const char *const odd[] = {"//vms/b/disk0.qcow2", "/./vms/b/disk0.qcow2",
+		"/x/../vms/b/disk0.qcow2", "/vms/b/disk0.qcow2/", "/vms/b/.", "/vms/b/.."};
+	struct qc_error err = {0};
+
+	ck_assert_int_eq(mkdir(vms, 0700), 0);
+	ck_assert_int_eq(mkdir(b, 0700), 0);
+	ck_assert_int_eq(symlink(root, link), 0);
+	free(d->name);
+	d->name = qc_xstrdup("a");
+	d->disks[0].owned = false;
+	/* '//' '.' '..' and a trailing '/' would slip past the string check on the root */
+	for (size_t i = 0; i < QC_ARRAY_SIZE(odd); i++) {
+		free(d->disks[0].path);
+		d->disks[0].path = qc_xasprintf("%s%s", root, odd[i]);
+		ck_assert_qc_fail(qc_domain_validate_fields(d, &err), &err, QC_ERR_INVALID,
+			"is not in normal form");
+	}
+	ck_assert_qc_fail(qc_domain_check_path("kernel", "/boot/../etc/shadow", false, &err), &err,
+		QC_ERR_INVALID, "kernel '/boot/../etc/shadow' is not in normal form");
+	ck_assert_qc_fail(qc_domain_check_path("kernel", "/", false, &err), &err, QC_ERR_INVALID,
+		"is not in normal form");
+	ck_assert_qc_ok(qc_domain_check_path("kernel", "/boot/vmlinuz-6.1..x", false, &err), &err);
+
+	/* a symlink outside leading into the root: another VM's disk, now or later */
+	free(d->disks[0].path);
+	d->disks[0].path = qc_xasprintf("%s/vms/b/disk0.qcow2", link);
+	ck_assert_qc_ok(qc_write_atomic(AT_FDCWD, d->disks[0].path, "x", 1, 0600, &err), &err);
+	ck_assert_qc_fail(qc_domain_check_owned(d, root, &err), &err, QC_ERR_INVALID,
+		"disk 'disk0': disk '");
+	unit_assert_contains(err.msg, "in the state root");
+	free(d->disks[0].path);
+	d->disks[0].path = qc_xasprintf("%s/vms/c/disk0.qcow2", link);
+	ck_assert_qc_fail(qc_domain_check_owned(d, root, &err), &err, QC_ERR_INVALID,
+		"in the state root");
+	free(p);
+	p = qc_xasprintf("%s/dangling", out);
+	ck_assert_int_eq(symlink(d->disks[0].path, p), 0);
+	free(d->disks[0].path);
+	d->disks[0].path = qc_xstrdup(p);
+	ck_assert_qc_fail(qc_domain_check_owned(d, root, &err), &err, QC_ERR_INVALID,
+		"is a symbolic link to a missing file");
+	free(d->disks[0].path);
+	d->disks[0].path = qc_xasprintf("/proc/self/root%s/vms/b/disk0.qcow2", root);
+	ck_assert_qc_fail(qc_domain_check_owned(d, root, &err), &err, QC_ERR_INVALID,
+		"names a file through a process's own view");
+	free(d->disks[0].path);
+	d->disks[0].path = qc_xstrdup("/dev/fd/0");
+	ck_assert_qc_fail(qc_domain_check_owned(d, root, &err), &err, QC_ERR_INVALID,
+		"names a file through a process's own view");
+	/* a disk of type 'file' is a regular file: never a device */
+	free(d->disks[0].path);
+	d->disks[0].path = qc_xstrdup("/dev/null");
+	ck_assert_qc_fail(qc_domain_check_owned(d, root, &err), &err, QC_ERR_INVALID,
+		"disk '/dev/null' is not a regular file");
+	free(d->disks[0].path);
+	d->disks[0].path = qc_xasprintf("%s/missing/data.raw", out);
+	ck_assert_qc_ok(qc_domain_check_owned(d, root, &err), &err);
+	/* shares, nvram and backings the same */
+	free(d->shares[0].path);
+	d->shares[0].path = qc_xasprintf("%s/vms", link);
+	ck_assert_qc_fail(qc_domain_check_owned(d, root, &err), &err, QC_ERR_INVALID,
+		"VM 'a': share 'src': shared directory '");
+	free(d->shares[0].path);
+	d->shares[0].path = qc_xstrdup(out);
+	d->nvram = qc_xasprintf("%s/vms/b/disk0.qcow2", link);
+	ck_assert_qc_fail(qc_domain_check_owned(d, root, &err), &err, QC_ERR_INVALID,
+		"nvram '");
+	unit_assert_contains(err.msg, "in the state root");
+	ck_assert_qc_fail(qc_domain_home_backing(root, b, NULL, d->nvram, &err), &err,
+		QC_ERR_INVALID, "backing file '");
+	unit_assert_contains(err.msg, "in the state root");
+	unit_rmdir(root);
+	unit_rmdir(out);
+}
+END_TEST
+
 START_TEST(domain_validate_prefixed)
 {
 	cleanup_domain struct qc_domain *d = valid_domain();
@@ -675,6 +758,7 @@ static Suite *domain_suite(void)
 	tcase_add_test(tc, domain_validate_prefixed);
 	tcase_add_test(tc, domain_validate_smuggling);
 	tcase_add_test(tc, domain_home_rules);
+	tcase_add_test(tc, domain_home_resolved);
 	suite_add_tcase(s, tc);
 	tc = tcase_create("arch");
 	tcase_add_test(tc, arch_table);
