@@ -1,0 +1,101 @@
+#!/usr/bin/env bash
+# Ways around the definition checks, each of which must fail: a user disk,
+# share or nvram outside the VM's directory that reaches another VM's
+# files by another spelling ('//', '/./', '..', a trailing '/'), through a
+# symlink outside the state root (made before define or swapped in after:
+# every load checks again), through /proc/self/root or /dev/fd; a device
+# given as a disk of type 'file'; and, as root, a <kernel>/<initrd> that
+# the author of the definition could not read (qemuctl would load it into
+# the guest).  Each is refused with FILE:LINE or the VM's name, the state
+# root and the victim files do not change.
+. "${QC_SRCDIR:-$(dirname "$0")/../..}/tests/integration/lib.sh"
+
+[ -x "$QC" ] || fail "qemuctl not built at $QC"
+head -c 4096 /dev/urandom >"$SCRATCH/kernel"
+chmod 0644 "$SCRATCH/kernel"
+qc create b --kernel "$SCRATCH/kernel" --disk 8M --net none --no-seed >/dev/null
+VICTIM="$ROOT/vms/b/disk1.qcow2"
+[ -f "$VICTIM" ] || fail "no victim disk at $VICTIM"
+victim_sum="$(sha256sum <"$VICTIM")"
+mkdir "$SCRATCH/outside"
+ln -s "$ROOT" "$SCRATCH/into-root"
+ln -s "$SCRATCH/outside" "$SCRATCH/swap"
+
+# xml NAME DISK [OS_EXTRA]: a definition of VM NAME with one user disk DISK.
+xml() {
+	cat >"$SCRATCH/$1.xml" <<EOX
+<domain type='qemu'><name>$1</name><memory unit='MiB'>64</memory>
+  <os><type arch='x86_64'>hvm</type>${3:-}</os>
+  <devices><disk type='file' device='disk'><driver name='qemu' type='qcow2'/><source file='$2'/><target dev='vda' bus='virtio'/></disk></devices>
+</domain>
+EOX
+}
+
+# refused NAME DISK PATTERN [OS_EXTRA]: define fails with PATTERN, nothing changes.
+refused() {
+	local before
+	xml "$1" "$2" "${4:-}"
+	before="$(tree_digest "$ROOT")"
+	expect_fail 1 "$3" qc define "$SCRATCH/$1.xml"
+	[ "$(tree_digest "$ROOT")" = "$before" ] || fail "define of $1 changed the state root"
+	[ ! -e "$ROOT/vms/$1" ] || fail "define of $1 made vms/$1"
+	[ "$(sha256sum <"$VICTIM")" = "$victim_sum" ] || fail "define of $1 changed the victim"
+}
+
+NORMAL="is not in normal form: no empty, '.' or '..' component and no trailing '/'"
+D="${ROOT#/}"
+refused slashes "/${D//\//\/\/}/vms/b/disk1.qcow2" "$NORMAL"
+refused dot "/$D/./vms/b/disk1.qcow2" "$NORMAL"
+refused dotdot "$SCRATCH/outside/../../${ROOT##*/}/vms/b/disk1.qcow2" "$NORMAL"
+refused trailing "$SCRATCH/outside/data.raw/" "$NORMAL"
+refused link "$SCRATCH/into-root/vms/b/disk1.qcow2" \
+	"disk 'disk0': disk '$SCRATCH/into-root/vms/b/disk1.qcow2' resolves to '$VICTIM' in the state root"
+# a VM not made yet: its directory would appear behind the link later
+refused link-later "$SCRATCH/into-root/vms/later/disk0.qcow2" "in the state root $ROOT"
+refused proc "/proc/self/root$VICTIM" "names a file through a process's own view"
+refused devfd "/dev/fd/3" "names a file through a process's own view"
+refused device "/dev/null" "disk '/dev/null' is not a regular file"
+refused nvram "$SCRATCH/outside/data.raw" "nvram '$SCRATCH/into-root/vms/b/nvram.fd' resolves to" \
+	"<loader readonly='yes' type='pflash'>/usr/share/OVMF/OVMF_CODE.fd</loader><nvram>$SCRATCH/into-root/vms/b/nvram.fd</nvram>"
+ok "paths that reach into the state root by another spelling or a link: refused at define"
+
+# a link swapped after define: the next load refuses before anything runs
+qemu-img create -q -f raw "$SCRATCH/outside/data.raw" 1M
+xml swapped "$SCRATCH/swap/data.raw"
+qc define "$SCRATCH/swapped.xml" >/dev/null
+ln -sfn "$ROOT/vms/b" "$SCRATCH/swap"
+cp "$VICTIM" "$ROOT/vms/b/data.raw"
+before="$(tree_digest "$ROOT")"
+for cmd in "start swapped" "delete swapped" "attach-disk swapped 8M"; do
+	# shellcheck disable=SC2086
+	expect_fail 1 "VM 'swapped': .*domain.xml:[0-9]+: disk 'disk0': disk '$SCRATCH/swap/data.raw' resolves to '$ROOT/vms/b/data.raw' in the state root" \
+		qc $cmd
+	[ "$(tree_digest "$ROOT")" = "$before" ] || fail "'$cmd' changed the state root"
+done
+rm "$ROOT/vms/b/data.raw" "$SCRATCH/swap"
+ln -s "$SCRATCH/outside" "$SCRATCH/swap"
+qc undefine swapped >/dev/null
+ok "a link swapped into the state root after define: refused at every load"
+
+if [ "$(id -u)" -eq 0 ]; then
+	printf 'secret\n' >"$SCRATCH/secret"
+	chmod 0640 "$SCRATCH/secret"
+	refused initrd "$SCRATCH/outside/data.raw" \
+		"<initrd> '$SCRATCH/secret' is not readable by every user \(mode 0640\)" \
+		"<kernel>$SCRATCH/kernel</kernel><initrd>$SCRATCH/secret</initrd>"
+	refused shadow "$SCRATCH/outside/data.raw" "<initrd> '/etc/shadow' is not readable by every user" \
+		"<kernel>$SCRATCH/kernel</kernel><initrd>/etc/shadow</initrd>"
+	mkdir -m 0700 "$SCRATCH/private"
+	cp "$SCRATCH/kernel" "$SCRATCH/private/k"
+	refused kernel-dir "$SCRATCH/outside/data.raw" \
+		"<kernel> '$SCRATCH/private/k': directory '$SCRATCH/private' is not searchable by every user" \
+		"<kernel>$SCRATCH/private/k</kernel>"
+	# create's --kernel is the caller's own choice: a root-only file is fine there
+	qc create k --kernel "$SCRATCH/private/k" --net none --no-seed >/dev/null
+	qc delete k >/dev/null
+	ok "as root: a <kernel>/<initrd> the definition's author could not read is refused"
+else
+	log "not root: the <kernel>/<initrd> readability check applies only to root"
+fi
+qc delete b >/dev/null
+ok "trust-attacks: done"
