@@ -162,6 +162,8 @@ void qc_driver_summary_save(int vm_dfd, const struct qc_domain *d);
 #define QC_VM_NETWORK_CONFIG "network-config"
 /* As root: path is root's regular file and no one else can write it or a directory above. */
 int qc_driver_check_root_file(const char *what, const char *path, struct qc_error *err);
+/* As root: path and the directories above it are readable/searchable by others. */
+int qc_driver_check_public_file(const char *what, const char *path, struct qc_error *err);
 /* --user-data / --network-config, read once and checked, to be copied into the VM. */
 struct qc_driver_captured {
 	char *user_data, *network_config;

@@ -448,7 +448,9 @@ QC_PUBLIC int qc_vm_define(qc_ctx *ctx, const char *xml_path, qc_vm_warn_fn warn
 	if ((rc = qc_validate_name("VM", d->name, err)) < 0)
 		return qc_error_prefix(err, "%s", xml_path);
 	if ((d->kernel && (rc = qc_driver_check_root_file("<kernel>", d->kernel, err)) < 0) ||
-		(d->initrd && (rc = qc_driver_check_root_file("<initrd>", d->initrd, err)) < 0))
+		(d->initrd && (rc = qc_driver_check_root_file("<initrd>", d->initrd, err)) < 0) ||
+		(d->kernel && (rc = qc_driver_check_public_file("<kernel>", d->kernel, err)) < 0) ||
+		(d->initrd && (rc = qc_driver_check_public_file("<initrd>", d->initrd, err)) < 0))
 		return qc_error_prefix(err, "%s", xml_path);
 	if (vm_exists(ctx, d->name)) {
 		struct qc_live live;

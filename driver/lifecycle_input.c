@@ -67,6 +67,47 @@ int qc_driver_check_root_file(const char *what, const char *path, struct qc_erro
 	return 0;
 }
 
+/*
+ * A file a definition names that qemuctl opens as root and hands to the
+ * guest (kernel, initrd): whoever wrote the definition must have been able
+ * to read it, and qemuctl does not know who that was, so it must be one any
+ * user can read (others may read it and search every directory above it).
+ * Otherwise <initrd>/etc/shadow</initrd> would load root's secrets into a
+ * guest the definition's author controls.
+ */
+int qc_driver_check_public_file(const char *what, const char *path, struct qc_error *err)
+{
+	cleanup_close int fd = -1;
+	cleanup_free char *dir = NULL;
+	struct stat st;
+
+	if (geteuid() != 0)
+		return 0; /* read with the caller's own rights */
+	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
+	if (fd < 0)
+		return qc_error_errno(err, errno, "%s '%s'", what, path);
+	if (fstat(fd, &st) < 0)
+		return qc_error_errno(err, errno, "%s '%s'", what, path);
+	if (!(st.st_mode & S_IROTH))
+		return qc_error_set(err, QC_ERR_INVALID,
+			"%s '%s' is not readable by every user (mode %04o); a definition may "
+			"hand the guest only a file anyone may read: chmod o+r it or use "
+			"'qemuctl create --kernel/--initrd'",
+			what, path, (unsigned) (st.st_mode & 07777));
+	dir = qc_xstrdup(path);
+	for (char *slash = strrchr(dir, '/'); slash && slash != dir; slash = strrchr(dir, '/')) {
+		*slash = 0;
+		if (stat(dir, &st) < 0)
+			return qc_error_errno(err, errno, "%s '%s': directory '%s'", what, path, dir);
+		if (!(st.st_mode & S_IXOTH))
+			return qc_error_set(err, QC_ERR_INVALID,
+				"%s '%s': directory '%s' is not searchable by every user (mode "
+				"%04o); a definition may hand the guest only a file anyone may read",
+				what, path, dir, (unsigned) (st.st_mode & 07777));
+	}
+	return 0;
+}
+
 void qc_driver_captured_clear(struct qc_driver_captured *c)
 {
 	free(c->user_data);
