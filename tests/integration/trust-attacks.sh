@@ -6,7 +6,9 @@
 # every load checks again), through /proc/self/root or /dev/fd; a device
 # given as a disk of type 'file'; and, as root, a <kernel>/<initrd> that
 # the author of the definition could not read (qemuctl would load it into
-# the guest).  Each is refused with FILE:LINE or the VM's name, the state
+# the guest); a user image whose qcow2 header names a data file or a
+# backing in the state root (define, create --disk/--disk-image,
+# attach-disk).  Each is refused with FILE:LINE or the VM's name, the state
 # root and the victim files do not change.
 . "${QC_SRCDIR:-$(dirname "$0")/../..}/tests/integration/lib.sh"
 
@@ -62,6 +64,7 @@ ok "paths that reach into the state root by another spelling or a link: refused 
 # a link swapped after define: the next load refuses before anything runs
 qemu-img create -q -f raw "$SCRATCH/outside/data.raw" 1M
 xml swapped "$SCRATCH/swap/data.raw"
+sed -i "s|type='qcow2'|type='raw'|" "$SCRATCH/swapped.xml"
 qc define "$SCRATCH/swapped.xml" >/dev/null
 ln -sfn "$ROOT/vms/b" "$SCRATCH/swap"
 cp "$VICTIM" "$ROOT/vms/b/data.raw"
@@ -76,6 +79,38 @@ rm "$ROOT/vms/b/data.raw" "$SCRATCH/swap"
 ln -s "$SCRATCH/outside" "$SCRATCH/swap"
 qc undefine swapped >/dev/null
 ok "a link swapped into the state root after define: refused at every load"
+
+# ---- a user image whose own header names more files for QEMU to open:
+# a qcow2 data file (QEMU writes it) or a backing that is another VM's disk.
+# A guest can write such a header into its raw disk, which is then probed
+# as qcow2 when someone passes the file to --disk again.
+qemu-img create -q -f qcow2 -o data_file="$SCRATCH/outside/decoy" "$SCRATCH/datafile.qcow2" 8M
+qemu-img amend -f qcow2 -o data_file="$VICTIM" "$SCRATCH/datafile.qcow2"
+qemu-img create -q -f qcow2 -b "$VICTIM" -F qcow2 "$SCRATCH/onvictim.qcow2"
+DATAFILE="keeps its data in another file '$VICTIM' \(a qcow2 data file or vmdk extent\)"
+ONVICTIM="backing '$VICTIM' lies in the state root $ROOT but is no catalog image"
+refused datafile "$SCRATCH/datafile.qcow2" "VM 'datafile': disk 'disk0': disk '$SCRATCH/datafile.qcow2': .*$DATAFILE"
+refused onvictim "$SCRATCH/onvictim.qcow2" "disk '$SCRATCH/onvictim.qcow2': $ONVICTIM"
+before="$(tree_digest "$ROOT")"
+expect_fail 1 "--disk '$SCRATCH/datafile.qcow2': .*$DATAFILE" \
+	qc create c --kernel "$SCRATCH/kernel" --disk "$SCRATCH/datafile.qcow2" --net none --no-seed
+expect_fail 1 "--disk-image '$SCRATCH/onvictim.qcow2': $ONVICTIM" \
+	qc create c --kernel "$SCRATCH/kernel" --disk-image "$SCRATCH/onvictim.qcow2" --net none --no-seed
+expect_fail 1 "--disk '$SCRATCH/onvictim.qcow2': $ONVICTIM" qc attach-disk b "$SCRATCH/onvictim.qcow2"
+[ "$(tree_digest "$ROOT")" = "$before" ] || fail "a refused create or attach-disk changed the state root"
+[ "$(sha256sum <"$VICTIM")" = "$victim_sum" ] || fail "the victim changed"
+# the same file as a raw disk is its bytes only: QEMU opens nothing else
+xml rawdisk "$SCRATCH/datafile.qcow2"
+sed -i "s|type='qcow2'|type='raw'|" "$SCRATCH/rawdisk.xml"
+qc define "$SCRATCH/rawdisk.xml" >/dev/null
+qc undefine rawdisk >/dev/null
+# a backing on a catalog image stays fine
+qemu-img create -q -f qcow2 "$SCRATCH/cat.qcow2" 16M
+qc image import cat "$SCRATCH/cat.qcow2" >/dev/null
+qemu-img create -q -f qcow2 -b "$ROOT/images/cat.qcow2" -F qcow2 "$SCRATCH/oncat.qcow2"
+qc create c --kernel "$SCRATCH/kernel" --disk-image "$SCRATCH/oncat.qcow2" --net none --no-seed >/dev/null
+qc delete c >/dev/null
+ok "user images whose header names a data file or another VM's disk: refused"
 
 if [ "$(id -u)" -eq 0 ]; then
 	printf 'secret\n' >"$SCRATCH/secret"
