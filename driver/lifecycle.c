@@ -486,6 +486,8 @@ QC_PUBLIC int qc_vm_define(qc_ctx *ctx, const char *xml_path, qc_vm_warn_fn warn
 		if (rc)
 			return qc_error_set(err, QC_ERR_STATE,
 				"VM '%s' is running; stop it before redefining it", d->name);
+		if ((rc = qc_driver_check_same_vm(ctx, d, xml_path, err)) < 0)
+			return rc;
 		if ((rc = qc_domain_save(d, dfd, QC_VM_DOMAIN, err)) < 0)
 			return qc_error_prefix(err, "VM '%s'", d->name);
 		qc_driver_summary_save(dfd, d);

@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 #include "cloudinit/cloudinit.h"
+#include "driver/domain.h"
 #include "driver/driver.h"
 
 static int writable_by_others(const struct stat *st, bool dir)
@@ -106,6 +107,31 @@ int qc_driver_check_public_file(const char *what, const char *path, struct qc_er
 				what, path, dir, (unsigned) (st.st_mode & 07777));
 	}
 	return 0;
+}
+
+/*
+ * A definition replaces an existing VM's only when it is that VM's (same
+ * UUID, as dumpxml gives it): a definition of another VM that only shares
+ * the name would take over this VM's disks and files, its snapshots and
+ * directory.  libvirt refuses the same.  An existing definition that no
+ * longer loads may be replaced (that is how it is repaired).
+ */
+int qc_driver_check_same_vm(
+	qc_ctx *ctx, const struct qc_domain *d, const char *xml_path, struct qc_error *err)
+{
+	cleanup_free char *dir = qc_driver_vm_dir(ctx, d->name);
+	cleanup_free char *path = qc_xasprintf("%s/%s", dir, QC_VM_DOMAIN);
+	cleanup_domain struct qc_domain *old = NULL;
+
+	if (qc_domain_load(path, NULL, NULL, &old, NULL) < 0)
+		return 0;
+	if (memcmp(old->uuid, d->uuid, sizeof(d->uuid)) == 0)
+		return 0;
+	return qc_error_set(err, QC_ERR_EXISTS,
+		"%s: VM '%s' already exists with UUID %s, and this definition's is %s (a "
+		"definition without <uuid> gets a new one); pick another <name>, or edit "
+		"'qemuctl dumpxml %s' and define that",
+		xml_path, d->name, old->uuid_str, d->uuid_str, d->name);
 }
 
 void qc_driver_captured_clear(struct qc_driver_captured *c)

@@ -8,7 +8,7 @@
 # the author of the definition could not read (qemuctl would load it into
 # the guest); a user image whose qcow2 header names a data file or a
 # backing in the state root (define, create --disk/--disk-image,
-# attach-disk).  Each is refused with FILE:LINE or the VM's name, the state
+# attach-disk); a definition of another VM under an existing VM's name.  Each is refused with FILE:LINE or the VM's name, the state
 # root and the victim files do not change.
 . "${QC_SRCDIR:-$(dirname "$0")/../..}/tests/integration/lib.sh"
 
@@ -132,5 +132,23 @@ if [ "$(id -u)" -eq 0 ]; then
 else
 	log "not root: the <kernel>/<initrd> readability check applies only to root"
 fi
+# ---- a definition of another VM under an existing VM's name: it would take
+# over b's disks, snapshots and directory.  dumpxml, edit, define still works.
+cat >"$SCRATCH/takeover.xml" <<EOX
+<domain type='qemu'><name>b</name><memory unit='MiB'>64</memory>
+  <os><type arch='x86_64'>hvm</type><kernel>$SCRATCH/kernel</kernel><cmdline>init=/bin/sh</cmdline></os>
+  <devices><disk type='file' device='disk'><driver name='qemu' type='qcow2'/><source file='$VICTIM'/><target dev='vda' bus='virtio'/></disk></devices>
+  <metadata><qemuctl:domain xmlns:qemuctl='https://qemuctl.dev/xmlns/domain/1'><qemuctl:disk name='disk0' role='data' owned='yes'/></qemuctl:domain></metadata>
+</domain>
+EOX
+before="$(tree_digest "$ROOT")"
+expect_fail 1 "takeover.xml: VM 'b' already exists with UUID [0-9a-f-]+, and this definition's is" \
+	qc define "$SCRATCH/takeover.xml"
+[ "$(tree_digest "$ROOT")" = "$before" ] || fail "define of another VM named b changed the state root"
+qc dumpxml b | sed 's|<memory unit=.KiB.>[0-9]*</memory>|<memory unit="KiB">131072</memory>|' >"$SCRATCH/b2.xml"
+qc define "$SCRATCH/b2.xml" >/dev/null
+grep -q '131072' "$ROOT/vms/b/domain.xml" || fail "define of b's own edited dumpxml did not apply"
+ok "define over an existing VM: only that VM's own definition (same UUID)"
+
 qc delete b >/dev/null
 ok "trust-attacks: done"
