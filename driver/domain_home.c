@@ -274,6 +274,17 @@ int qc_domain_home_nvram(
 	return outside_root(root, "nvram", nvram, S_IFREG, err);
 }
 
+/* The guest reads its firmware flash: never a file in the state root. */
+static int home_loader(const char *root, const char *loader, struct qc_error *err)
+{
+	if (in_root(root, loader))
+		return qc_error_set(err, QC_ERR_INVALID,
+			"firmware loader '%s' lies in the state root %s; give a firmware file "
+			"outside it",
+			loader, root);
+	return outside_root(root, "firmware loader", loader, S_IFREG, err);
+}
+
 int qc_domain_check_owned(const struct qc_domain *d, const char *root, struct qc_error *err)
 {
 	cleanup_free char *vm_dir = qc_domain_home_dir(root, d->name);
@@ -288,6 +299,8 @@ int qc_domain_check_owned(const struct qc_domain *d, const char *root, struct qc
 	if ((r = qc_domain_home_seed(vm_dir, &d->seed, err)) < 0)
 		return qc_error_prefix(err, "VM '%s'", d->name);
 	if (d->nvram && (r = qc_domain_home_nvram(root, vm_dir, d->nvram, err)) < 0)
+		return qc_error_prefix(err, "VM '%s'", d->name);
+	if (d->loader && (r = home_loader(root, d->loader, err)) < 0)
 		return qc_error_prefix(err, "VM '%s'", d->name);
 	return 0;
 }

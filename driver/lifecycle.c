@@ -451,7 +451,8 @@ QC_PUBLIC int qc_vm_define(qc_ctx *ctx, const char *xml_path, qc_vm_warn_fn warn
 	if ((d->kernel && (rc = qc_driver_check_root_file("<kernel>", d->kernel, err)) < 0) ||
 		(d->initrd && (rc = qc_driver_check_root_file("<initrd>", d->initrd, err)) < 0) ||
 		(d->kernel && (rc = qc_driver_check_public_file("<kernel>", d->kernel, err)) < 0) ||
-		(d->initrd && (rc = qc_driver_check_public_file("<initrd>", d->initrd, err)) < 0))
+		(d->initrd && (rc = qc_driver_check_public_file("<initrd>", d->initrd, err)) < 0) ||
+		(d->loader && (rc = qc_driver_check_public_file("<loader>", d->loader, err)) < 0))
 		return qc_error_prefix(err, "%s", xml_path);
 	/* a user disk's own header may name more files for QEMU to open */
 	for (size_t i = 0; i < d->n_disks; i++) {

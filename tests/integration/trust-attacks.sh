@@ -1,15 +1,16 @@
 #!/usr/bin/env bash
-# Ways around the definition checks, each of which must fail: a user disk,
-# share or nvram outside the VM's directory that reaches another VM's
-# files by another spelling ('//', '/./', '..', a trailing '/'), through a
-# symlink outside the state root (made before define or swapped in after:
-# every load checks again), through /proc/self/root or /dev/fd; a device
-# given as a disk of type 'file'; and, as root, a <kernel>/<initrd> that
-# the author of the definition could not read (qemuctl would load it into
-# the guest); a user image whose qcow2 header names a data file or a
-# backing in the state root (define, create --disk/--disk-image,
-# attach-disk); a definition of another VM under an existing VM's name.  Each is refused with FILE:LINE or the VM's name, the state
-# root and the victim files do not change.
+# Ways around the definition checks, each of which must fail: a user
+# disk, share, nvram or firmware loader outside the VM's directory that
+# reaches another VM's files by another spelling ('//', '/./', '..', a
+# trailing '/'), through a symlink outside the state root (made before
+# define or swapped in after: every load checks again), through
+# /proc/self/root or /dev/fd; a device given as a disk of type 'file'; as
+# root, a <kernel>, <initrd> or <loader> that the author of the definition
+# could not read (qemuctl would load it into the guest); a user image whose
+# qcow2 header names a data file or a backing in the state root (define,
+# create --disk/--disk-image, attach-disk); a definition of another VM
+# under an existing VM's name.  Each is refused with FILE:LINE or the VM's name, and the
+# state root and the victim files do not change.
 . "${QC_SRCDIR:-$(dirname "$0")/../..}/tests/integration/lib.sh"
 
 [ -x "$QC" ] || fail "qemuctl not built at $QC"
@@ -57,6 +58,8 @@ refused link-later "$SCRATCH/into-root/vms/later/disk0.qcow2" "in the state root
 refused proc "/proc/self/root$VICTIM" "names a file through a process's own view"
 refused devfd "/dev/fd/3" "names a file through a process's own view"
 refused device "/dev/null" "disk '/dev/null' is not a regular file"
+refused loader-root "$SCRATCH/outside/data.raw" "firmware loader '$SCRATCH/into-root/vms/b/disk1.qcow2' resolves to '$VICTIM' in the state root" \
+	"<loader readonly='yes' type='pflash'>$SCRATCH/into-root/vms/b/disk1.qcow2</loader>"
 refused nvram "$SCRATCH/outside/data.raw" "nvram '$SCRATCH/into-root/vms/b/nvram.fd' resolves to" \
 	"<loader readonly='yes' type='pflash'>/usr/share/OVMF/OVMF_CODE.fd</loader><nvram>$SCRATCH/into-root/vms/b/nvram.fd</nvram>"
 ok "paths that reach into the state root by another spelling or a link: refused at define"
@@ -122,13 +125,15 @@ if [ "$(id -u)" -eq 0 ]; then
 		"<kernel>$SCRATCH/kernel</kernel><initrd>/etc/shadow</initrd>"
 	mkdir -m 0700 "$SCRATCH/private"
 	cp "$SCRATCH/kernel" "$SCRATCH/private/k"
+	refused loader "$SCRATCH/outside/data.raw" "<loader> '$SCRATCH/secret' is not readable by every user" \
+		"<loader readonly='yes' type='pflash'>$SCRATCH/secret</loader>"
 	refused kernel-dir "$SCRATCH/outside/data.raw" \
 		"<kernel> '$SCRATCH/private/k': directory '$SCRATCH/private' is not searchable by every user" \
 		"<kernel>$SCRATCH/private/k</kernel>"
 	# create's --kernel is the caller's own choice: a root-only file is fine there
 	qc create k --kernel "$SCRATCH/private/k" --net none --no-seed >/dev/null
 	qc delete k >/dev/null
-	ok "as root: a <kernel>/<initrd> the definition's author could not read is refused"
+	ok "as root: a <kernel>/<initrd>/<loader> the definition's author could not read is refused"
 else
 	log "not root: the <kernel>/<initrd> readability check applies only to root"
 fi

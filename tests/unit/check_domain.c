@@ -544,6 +544,20 @@ START_TEST(domain_home_resolved)
 	ck_assert_qc_fail(qc_domain_home_backing(root, b, NULL, d->nvram, &err), &err,
 		QC_ERR_INVALID, "backing file '");
 	unit_assert_contains(err.msg, "in the state root");
+	/* the firmware the guest reads: not another VM's file, by name or link */
+	free(d->nvram);
+	d->nvram = NULL;
+	d->loader = qc_xasprintf("%s/vms/b/disk0.qcow2", link);
+	ck_assert_qc_fail(qc_domain_check_owned(d, root, &err), &err, QC_ERR_INVALID,
+		"VM 'a': firmware loader '");
+	unit_assert_contains(err.msg, "in the state root");
+	free(d->loader);
+	d->loader = qc_xasprintf("%s/vms/b/disk0.qcow2", root);
+	ck_assert_qc_fail(qc_domain_check_owned(d, root, &err), &err, QC_ERR_INVALID,
+		"lies in the state root");
+	free(d->loader);
+	d->loader = qc_xstrdup("/usr/share/OVMF/OVMF_CODE.fd");
+	ck_assert_qc_ok(qc_domain_check_owned(d, root, &err), &err);
 	unit_rmdir(root);
 	unit_rmdir(out);
 }
