@@ -9,7 +9,8 @@
 # could not read (qemuctl would load it into the guest); a user image whose
 # qcow2 header names a data file or a backing in the state root (define,
 # create --disk/--disk-image, attach-disk); a definition of another VM
-# under an existing VM's name.  Each is refused with FILE:LINE or the VM's name, and the
+# under an existing VM's name; C1 controls in the definition's text echoed
+# by an error.  Each is refused with FILE:LINE or the VM's name, and the
 # state root and the victim files do not change.
 . "${QC_SRCDIR:-$(dirname "$0")/../..}/tests/integration/lib.sh"
 
@@ -154,6 +155,15 @@ qc dumpxml b | sed 's|<memory unit=.KiB.>[0-9]*</memory>|<memory unit="KiB">1310
 qc define "$SCRATCH/b2.xml" >/dev/null
 grep -q '131072' "$ROOT/vms/b/domain.xml" || fail "define of b's own edited dumpxml did not apply"
 ok "define over an existing VM: only that VM's own definition (same UUID)"
+
+# ---- an error quoting the definition's text shows its controls, not obeys them
+# (U+009B is a CSI in UTF-8 that XML 1.0 allows; ESC itself it refuses)
+printf '%s\n' "<domain type='qemu'><name>esc</name><memory unit='MiB'>64</memory><metadata><qemuctl:domain xmlns:qemuctl='https://qemuctl.dev/xmlns/domain/1'><qemuctl:accel>&#x9b;31mred&#x9d;0;title&#x9c;</qemuctl:accel></qemuctl:domain></metadata></domain>" >"$SCRATCH/esc.xml"
+expect_fail 1 "unknown accelerator '\\\\u009b31mred\\\\u009d0;title\\\\u009c'" qc define "$SCRATCH/esc.xml"
+if LC_ALL=C grep -q "$(printf '\302[\200-\237]')" "$SCRATCH/err"; then
+	fail "define's error carried a raw C1 control: $(od -c "$SCRATCH/err" | head -5)"
+fi
+ok "errors show the control characters of a definition's text"
 
 qc delete b >/dev/null
 ok "trust-attacks: done"
