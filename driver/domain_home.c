@@ -98,6 +98,8 @@ static bool in_root(const char *root, const char *path)
 {
 	size_t n = strlen(root);
 
+	if (n == 1 && root[0] == '/')
+		return path && path[0] == '/';
 	return path && strncmp(path, root, n) == 0 && (path[n] == '/' || path[n] == 0);
 }
 
@@ -254,6 +256,17 @@ int qc_domain_home_share(
 			s->tag, s->path, root);
 	if (!s->empty && outside_root(root, "shared directory", s->path, S_IFDIR, err) < 0)
 		return qc_error_prefix(err, "share '%s'", s->tag);
+	/* a directory above the root ("/", /var/lib) shares every VM's files too */
+	if (!s->empty) {
+		cleanup_free char *real_root = realpath(root, NULL);
+		cleanup_free char *real = realpath(s->path, NULL);
+
+		if ((real && real_root && in_root(real, real_root)) || in_root(s->path, root))
+			return qc_error_set(err, QC_ERR_INVALID,
+				"share '%s': '%s' holds the state root %s (every VM's disks); "
+				"share a directory beside it",
+				s->tag, s->path, root);
+	}
 	return 0;
 }
 

@@ -4,7 +4,8 @@
 # reaches another VM's files by another spelling ('//', '/./', '..', a
 # trailing '/'), through a symlink outside the state root (made before
 # define or swapped in after: every load checks again), through
-# /proc/self/root or /dev/fd; a device given as a disk of type 'file'; as
+# /proc/self/root or /dev/fd; a share of a directory above the state
+# root; a device given as a disk of type 'file'; as
 # root, a <kernel>, <initrd> or <loader> that the author of the definition
 # could not read (qemuctl would load it into the guest); a user image whose
 # qcow2 header names a data file or a backing in the state root (define,
@@ -63,6 +64,18 @@ refused loader-root "$SCRATCH/outside/data.raw" "firmware loader '$SCRATCH/into-
 	"<loader readonly='yes' type='pflash'>$SCRATCH/into-root/vms/b/disk1.qcow2</loader>"
 refused nvram "$SCRATCH/outside/data.raw" "nvram '$SCRATCH/into-root/vms/b/nvram.fd' resolves to" \
 	"<loader readonly='yes' type='pflash'>/usr/share/OVMF/OVMF_CODE.fd</loader><nvram>$SCRATCH/into-root/vms/b/nvram.fd</nvram>"
+# a share of a directory above the state root shares every VM's disks
+for dir in / "${ROOT%/*}"; do
+	cat >"$SCRATCH/share.xml" <<EOX
+<domain type='qemu'><name>share</name><memory unit='MiB'>64</memory>
+  <os><type arch='x86_64'>hvm</type></os>
+  <devices><filesystem type='mount' accessmode='mapped'><source dir='$dir'/><target dir='up'/></filesystem></devices>
+</domain>
+EOX
+	before="$(tree_digest "$ROOT")"
+	expect_fail 1 "share 'up': '$dir' holds the state root $ROOT" qc define "$SCRATCH/share.xml"
+	[ "$(tree_digest "$ROOT")" = "$before" ] || fail "define of a share of $dir changed the state root"
+done
 ok "paths that reach into the state root by another spelling or a link: refused at define"
 
 # a link swapped after define: the next load refuses before anything runs

@@ -535,6 +535,15 @@ START_TEST(domain_home_resolved)
 	d->shares[0].path = qc_xasprintf("%s/vms", link);
 	ck_assert_qc_fail(qc_domain_check_owned(d, root, &err), &err, QC_ERR_INVALID,
 		"VM 'a': share 'src': shared directory '");
+	/* a directory above the root shares the root too */
+	free(d->shares[0].path);
+	d->shares[0].path = qc_xstrdup("/");
+	ck_assert_qc_fail(qc_domain_check_owned(d, root, &err), &err, QC_ERR_INVALID,
+		"VM 'a': share 'src': '/' holds the state root");
+	free(d->shares[0].path);
+	d->shares[0].path = qc_xasprintf("%s/..", link);
+	ck_assert_qc_fail(qc_domain_check_owned(d, root, &err), &err, QC_ERR_INVALID,
+		"holds the state root");
 	free(d->shares[0].path);
 	d->shares[0].path = qc_xstrdup(out);
 	d->nvram = qc_xasprintf("%s/vms/b/disk0.qcow2", link);
