@@ -11,9 +11,11 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <linux/magic.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/statfs.h>
 #include <unistd.h>
 
 #include "cloudinit/cloudinit.h"
@@ -76,10 +78,22 @@ int qc_driver_check_root_file(const char *what, const char *path, struct qc_erro
  * Otherwise <initrd>/etc/shadow</initrd> would load root's secrets into a
  * guest the definition's author controls.
  */
+static bool pseudo_fs(unsigned long type)
+{
+	static const unsigned long types[] = {PROC_SUPER_MAGIC, SYSFS_MAGIC, DEBUGFS_MAGIC,
+		TRACEFS_MAGIC, SECURITYFS_MAGIC, EFIVARFS_MAGIC, BPF_FS_MAGIC};
+
+	for (size_t i = 0; i < QC_ARRAY_SIZE(types); i++)
+		if (type == types[i])
+			return true;
+	return false;
+}
+
 int qc_driver_check_public_file(const char *what, const char *path, struct qc_error *err)
 {
 	cleanup_close int fd = -1;
 	cleanup_free char *dir = NULL;
+	struct statfs fs;
 	struct stat st;
 
 	if (geteuid() != 0)
@@ -87,8 +101,14 @@ int qc_driver_check_public_file(const char *what, const char *path, struct qc_er
 	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
 	if (fd < 0)
 		return qc_error_errno(err, errno, "%s '%s'", what, path);
-	if (fstat(fd, &st) < 0)
+	if (fstat(fd, &st) < 0 || fstatfs(fd, &fs) < 0)
 		return qc_error_errno(err, errno, "%s '%s'", what, path);
+	/* what these give depends on who reads: /proc/kallsyms shows root the addresses */
+	if (pseudo_fs(fs.f_type))
+		return qc_error_set(err, QC_ERR_INVALID,
+			"%s '%s' is a file of a kernel pseudo file system (/proc, /sys...), "
+			"whose content depends on who reads it; give a kernel image file",
+			what, path);
 	if (!(st.st_mode & S_IROTH))
 		return qc_error_set(err, QC_ERR_INVALID,
 			"%s '%s' is not readable by every user (mode %04o); a definition may "

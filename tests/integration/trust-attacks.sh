@@ -137,6 +137,9 @@ if [ "$(id -u)" -eq 0 ]; then
 		"<kernel>$SCRATCH/kernel</kernel><initrd>$SCRATCH/secret</initrd>"
 	refused shadow "$SCRATCH/outside/data.raw" "<initrd> '/etc/shadow' is not readable by every user" \
 		"<kernel>$SCRATCH/kernel</kernel><initrd>/etc/shadow</initrd>"
+	# readable by all, but root reads more there (kallsyms shows root the addresses)
+	refused kallsyms "$SCRATCH/outside/data.raw" "<initrd> '/proc/kallsyms' is a file of a kernel pseudo file system" \
+		"<kernel>$SCRATCH/kernel</kernel><initrd>/proc/kallsyms</initrd>"
 	mkdir -m 0700 "$SCRATCH/private"
 	cp "$SCRATCH/kernel" "$SCRATCH/private/k"
 	refused loader "$SCRATCH/outside/data.raw" "<loader> '$SCRATCH/secret' is not readable by every user" \
