@@ -12,9 +12,11 @@
 #include "config.h"
 
 #include <errno.h>
+#include <linux/magic.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/statfs.h>
 
 #include "driver/domain.h"
 #include "driver/driver.h"
@@ -94,6 +96,17 @@ int qc_domain_home_file(
 	return 0;
 }
 
+bool qc_domain_pseudo_fs(unsigned long type)
+{
+	static const unsigned long types[] = {PROC_SUPER_MAGIC, SYSFS_MAGIC, DEBUGFS_MAGIC,
+		TRACEFS_MAGIC, SECURITYFS_MAGIC, EFIVARFS_MAGIC, BPF_FS_MAGIC};
+
+	for (size_t i = 0; i < QC_ARRAY_SIZE(types); i++)
+		if (type == types[i])
+			return true;
+	return false;
+}
+
 static bool in_root(const char *root, const char *path)
 {
 	size_t n = strlen(root);
@@ -122,6 +135,13 @@ static int outside_root(const char *root, const char *what, const char *path, mo
 			"%s '%s' names a file through a process's own view; name the file itself",
 			what, path);
 	if (stat(path, &st) == 0) {
+		struct statfs fs;
+
+		/* a symlink into /proc or /sys: a file whose meaning depends on the reader */
+		if (statfs(path, &fs) == 0 && qc_domain_pseudo_fs((unsigned long) fs.f_type))
+			return qc_error_set(err, QC_ERR_INVALID,
+				"%s '%s' is a file of a kernel pseudo file system (/proc, /sys...)",
+				what, path);
 		if ((st.st_mode & S_IFMT) != type)
 			return qc_error_set(err, QC_ERR_INVALID, "%s '%s' is not a %s", what, path,
 				type == S_IFDIR ? "directory" : "regular file");

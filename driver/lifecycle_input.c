@@ -11,7 +11,6 @@
 
 #include <errno.h>
 #include <fcntl.h>
-#include <linux/magic.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -78,17 +77,6 @@ int qc_driver_check_root_file(const char *what, const char *path, struct qc_erro
  * Otherwise <initrd>/etc/shadow</initrd> would load root's secrets into a
  * guest the definition's author controls.
  */
-static bool pseudo_fs(unsigned long type)
-{
-	static const unsigned long types[] = {PROC_SUPER_MAGIC, SYSFS_MAGIC, DEBUGFS_MAGIC,
-		TRACEFS_MAGIC, SECURITYFS_MAGIC, EFIVARFS_MAGIC, BPF_FS_MAGIC};
-
-	for (size_t i = 0; i < QC_ARRAY_SIZE(types); i++)
-		if (type == types[i])
-			return true;
-	return false;
-}
-
 int qc_driver_check_public_file(const char *what, const char *path, struct qc_error *err)
 {
 	cleanup_close int fd = -1;
@@ -104,7 +92,7 @@ int qc_driver_check_public_file(const char *what, const char *path, struct qc_er
 	if (fstat(fd, &st) < 0 || fstatfs(fd, &fs) < 0)
 		return qc_error_errno(err, errno, "%s '%s'", what, path);
 	/* what these give depends on who reads: /proc/kallsyms shows root the addresses */
-	if (pseudo_fs(fs.f_type))
+	if (qc_domain_pseudo_fs((unsigned long) fs.f_type))
 		return qc_error_set(err, QC_ERR_INVALID,
 			"%s '%s' is a file of a kernel pseudo file system (/proc, /sys...), "
 			"whose content depends on who reads it; give a kernel image file",

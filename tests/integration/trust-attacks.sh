@@ -60,6 +60,8 @@ refused link-later "$SCRATCH/into-root/vms/later/disk0.qcow2" "in the state root
 refused proc "/proc/self/root$VICTIM" "names a file through a process's own view"
 refused devfd "/dev/fd/3" "names a file through a process's own view"
 refused device "/dev/null" "disk '/dev/null' is not a regular file"
+ln -s /sys/kernel/mm/transparent_hugepage/enabled "$SCRATCH/outside/sysattr"
+refused sysfs "$SCRATCH/outside/sysattr" "disk '$SCRATCH/outside/sysattr' is a file of a kernel pseudo file system"
 refused loader-root "$SCRATCH/outside/data.raw" "firmware loader '$SCRATCH/into-root/vms/b/disk1.qcow2' resolves to '$VICTIM' in the state root" \
 	"<loader readonly='yes' type='pflash'>$SCRATCH/into-root/vms/b/disk1.qcow2</loader>"
 refused nvram "$SCRATCH/outside/data.raw" "nvram '$SCRATCH/into-root/vms/b/nvram.fd' resolves to" \

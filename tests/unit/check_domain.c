@@ -522,6 +522,11 @@ START_TEST(domain_home_resolved)
 	d->disks[0].path = qc_xstrdup("/dev/fd/0");
 	ck_assert_qc_fail(qc_domain_check_owned(d, root, &err), &err, QC_ERR_INVALID,
 		"names a file through a process's own view");
+	/* sysfs and procfs files are regular files, but not disks */
+	free(d->disks[0].path);
+	d->disks[0].path = qc_xstrdup("/sys/kernel/mm/transparent_hugepage/enabled");
+	ck_assert_qc_fail(qc_domain_check_owned(d, root, &err), &err, QC_ERR_INVALID,
+		"is a file of a kernel pseudo file system");
 	/* a disk of type 'file' is a regular file: never a device */
 	free(d->disks[0].path);
 	d->disks[0].path = qc_xstrdup("/dev/null");
