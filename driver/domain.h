@@ -191,6 +191,8 @@ void qc_domain_mac(const struct qc_domain *d, unsigned index, char out[18]);
  * (vm_dir = <root>/vms/<name>).  Each returns 0 or QC_ERR_INVALID naming
  * the file and why.
  */
+/* f_type (statfs) is a kernel pseudo file system: procfs, sysfs, debugfs... */
+bool qc_domain_pseudo_fs(unsigned long type);
 char *qc_domain_home_dir(const char *root, const char *name);
 /* path's base name when path is vm_dir/NAME with a plain file NAME, else NULL */
 const char *qc_domain_home_base(const char *vm_dir, const char *path);

@@ -76,6 +76,19 @@ int qc_domain_check_text(const char *what, const char *v, size_t max, struct qc_
 	return 0;
 }
 
+/* An absolute path whose components are neither empty, "." nor "..". */
+static bool normal_path(const char *p)
+{
+	for (const char *c = p + 1;; c = strchr(c, '/') + 1) {
+		size_t n = strcspn(c, "/");
+
+		if (n == 0 || (n == 1 && c[0] == '.') || (n == 2 && c[0] == '.' && c[1] == '.'))
+			return false;
+		if (!c[n])
+			return true;
+	}
+}
+
 int qc_domain_check_path(const char *what, const char *p, bool comma_ok, struct qc_error *err)
 {
 	char b[80];
@@ -86,6 +99,12 @@ int qc_domain_check_path(const char *what, const char *p, bool comma_ok, struct 
 			what, p ? shown(p, b) : "");
 	if ((r = qc_domain_check_text(what, p, QC_PATH_MAX, err)) < 0)
 		return r;
+	/* one spelling per file: the state root checks compare paths as strings */
+	if (!normal_path(p))
+		return qc_error_set(err, QC_ERR_INVALID,
+			"%s '%s' is not in normal form: no empty, '.' or '..' component and no "
+			"trailing '/'",
+			what, shown(p, b));
 	if (!comma_ok && strchr(p, ','))
 		return qc_error_set(err, QC_ERR_INVALID,
 			"%s '%s' holds a ',' (QEMU would read the rest as another option); "

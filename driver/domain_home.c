@@ -12,12 +12,16 @@
 #include "config.h"
 
 #include <errno.h>
+#include <linux/magic.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/statfs.h>
 
 #include "driver/domain.h"
 #include "driver/driver.h"
+#include "driver/network.h"
+#include "driver/seed.h"
 
 #define QC_HOME_NAME_MAX 255
 
@@ -50,7 +54,9 @@ char *qc_domain_home_dir(const char *root, const char *name)
 static bool reserved(const char *base)
 {
 	static const char *const names[] = {QC_VM_LOCK, QC_VM_MONITOR_LOCK, QC_VM_STATE,
-		QC_VM_DOMAIN, QC_VM_EVENTS, QC_VM_QEMU_LOG, "summary.json", "kill-requested"};
+		QC_VM_DOMAIN, QC_VM_EVENTS, QC_VM_QEMU_LOG, "summary.json", "kill-requested",
+		QC_NETWORK_RUNTIME, QC_SEED_KNOWN_HOSTS, QC_SEED_KNOWN_HOSTS_TOFU, QC_SEED_HOST_KEY,
+		QC_SEED_HOST_KEY ".pub"};
 
 	for (size_t i = 0; i < QC_ARRAY_SIZE(names); i++)
 		if (strcmp(base, names[i]) == 0)
@@ -90,11 +96,73 @@ int qc_domain_home_file(
 	return 0;
 }
 
+bool qc_domain_pseudo_fs(unsigned long type)
+{
+	static const unsigned long types[] = {PROC_SUPER_MAGIC, SYSFS_MAGIC, DEBUGFS_MAGIC,
+		TRACEFS_MAGIC, SECURITYFS_MAGIC, EFIVARFS_MAGIC, BPF_FS_MAGIC};
+
+	for (size_t i = 0; i < QC_ARRAY_SIZE(types); i++)
+		if (type == types[i])
+			return true;
+	return false;
+}
+
 static bool in_root(const char *root, const char *path)
 {
 	size_t n = strlen(root);
 
+	if (n == 1 && root[0] == '/')
+		return path && path[0] == '/';
 	return path && strncmp(path, root, n) == 0 && (path[n] == '/' || path[n] == 0);
+}
+
+/*
+ * A file a definition names outside the state root, as it resolves now: a
+ * symlink (or /proc/self/root) leading into the root is refused like the
+ * path itself, and so are per-process names (/proc, /dev/fd) whose meaning
+ * changes with the process that opens them.  An existing file must be of
+ * the type named (a disk of type 'file' is never a device or a FIFO).
+ */
+static int outside_root(const char *root, const char *what, const char *path, mode_t type,
+	struct qc_error *err)
+{
+	cleanup_free char *real_root = realpath(root, NULL), *real = NULL, *dir = NULL;
+	struct stat st;
+
+	if (qc_str_has_prefix(path, "/proc/") || qc_str_has_prefix(path, "/dev/fd/") ||
+		qc_str_has_prefix(path, "/dev/std"))
+		return qc_error_set(err, QC_ERR_INVALID,
+			"%s '%s' names a file through a process's own view; name the file itself",
+			what, path);
+	if (stat(path, &st) == 0) {
+		struct statfs fs;
+
+		/* a symlink into /proc or /sys: a file whose meaning depends on the reader */
+		if (statfs(path, &fs) == 0 && qc_domain_pseudo_fs((unsigned long) fs.f_type))
+			return qc_error_set(err, QC_ERR_INVALID,
+				"%s '%s' is a file of a kernel pseudo file system (/proc, /sys...)",
+				what, path);
+		if ((st.st_mode & S_IFMT) != type)
+			return qc_error_set(err, QC_ERR_INVALID, "%s '%s' is not a %s", what, path,
+				type == S_IFDIR ? "directory" : "regular file");
+		real = realpath(path, NULL);
+	} else if (errno == ENOENT && lstat(path, &st) == 0) {
+		return qc_error_set(err, QC_ERR_INVALID,
+			"%s '%s' is a symbolic link to a missing file", what, path);
+	} else if (errno == ENOENT) {
+		/* the nearest directory that exists: the file may appear there later */
+		dir = qc_xstrdup(path);
+		do
+			*strrchr(dir, '/') = 0;
+		while (!(real = realpath(dir[0] ? dir : "/", NULL)) && errno == ENOENT && dir[0]);
+	} else {
+		return qc_error_errno(err, errno, "%s '%s'", what, path);
+	}
+	if (real && real_root && in_root(real_root, real))
+		return qc_error_set(err, QC_ERR_INVALID,
+			"%s '%s' resolves to '%s' in the state root %s; give a file outside it",
+			what, path, real, root);
+	return 0;
 }
 
 int qc_domain_home_backing(const char *root, const char *vm_dir, const char *image,
@@ -120,7 +188,7 @@ int qc_domain_home_backing(const char *root, const char *vm_dir, const char *ima
 			"backing file '%s' lies in the state root but is neither a file of this "
 			"VM nor a catalog image",
 			backing);
-	return 0;
+	return outside_root(root, "backing file", backing, S_IFREG, err);
 }
 
 int qc_domain_home_disk(
@@ -143,6 +211,8 @@ int qc_domain_home_disk(
 				"disk '%s': '%s' lies in the state root %s but is not a disk this "
 				"VM owns; give a file outside it",
 				k->name, k->path, root);
+		if (outside_root(root, "disk", k->path, S_IFREG, err) < 0)
+			return qc_error_prefix(err, "disk '%s'", k->name);
 		return 0;
 	}
 	if ((r = qc_domain_home_file(vm_dir, "owned disk", k->path, false, err)) < 0)
@@ -204,6 +274,19 @@ int qc_domain_home_share(
 		return qc_error_set(err, QC_ERR_INVALID,
 			"share '%s': '%s' lies in the state root %s; share a directory outside it",
 			s->tag, s->path, root);
+	if (!s->empty && outside_root(root, "shared directory", s->path, S_IFDIR, err) < 0)
+		return qc_error_prefix(err, "share '%s'", s->tag);
+	/* a directory above the root ("/", /var/lib) shares every VM's files too */
+	if (!s->empty) {
+		cleanup_free char *real_root = realpath(root, NULL);
+		cleanup_free char *real = realpath(s->path, NULL);
+
+		if ((real && real_root && in_root(real, real_root)) || in_root(s->path, root))
+			return qc_error_set(err, QC_ERR_INVALID,
+				"share '%s': '%s' holds the state root %s (every VM's disks); "
+				"share a directory beside it",
+				s->tag, s->path, root);
+	}
 	return 0;
 }
 
@@ -221,7 +304,18 @@ int qc_domain_home_nvram(
 			"nvram '%s' lies in the state root %s but is not a file of this VM (%s/)",
 			nvram, root, vm_dir);
 	/* elsewhere: an existing varstore of the user's, which qemuctl never creates */
-	return 0;
+	return outside_root(root, "nvram", nvram, S_IFREG, err);
+}
+
+/* The guest reads its firmware flash: never a file in the state root. */
+static int home_loader(const char *root, const char *loader, struct qc_error *err)
+{
+	if (in_root(root, loader))
+		return qc_error_set(err, QC_ERR_INVALID,
+			"firmware loader '%s' lies in the state root %s; give a firmware file "
+			"outside it",
+			loader, root);
+	return outside_root(root, "firmware loader", loader, S_IFREG, err);
 }
 
 int qc_domain_check_owned(const struct qc_domain *d, const char *root, struct qc_error *err)
@@ -238,6 +332,8 @@ int qc_domain_check_owned(const struct qc_domain *d, const char *root, struct qc
 	if ((r = qc_domain_home_seed(vm_dir, &d->seed, err)) < 0)
 		return qc_error_prefix(err, "VM '%s'", d->name);
 	if (d->nvram && (r = qc_domain_home_nvram(root, vm_dir, d->nvram, err)) < 0)
+		return qc_error_prefix(err, "VM '%s'", d->name);
+	if (d->loader && (r = home_loader(root, d->loader, err)) < 0)
 		return qc_error_prefix(err, "VM '%s'", d->name);
 	return 0;
 }

@@ -188,6 +188,11 @@ void qc_driver_summary_save(int vm_dfd, const struct qc_domain *d);
 #define QC_VM_NETWORK_CONFIG "network-config"
 /* As root: path is root's regular file and no one else can write it or a directory above. */
 int qc_driver_check_root_file(const char *what, const char *path, struct qc_error *err);
+/* As root: path and the directories above it are readable/searchable by others. */
+int qc_driver_check_public_file(const char *what, const char *path, struct qc_error *err);
+/* define over VM d->name: only a definition of that VM (same UUID). */
+int qc_driver_check_same_vm(
+	qc_ctx *ctx, const struct qc_domain *d, const char *xml_path, struct qc_error *err);
 /* --user-data / --network-config, read once and checked, to be copied into the VM. */
 struct qc_driver_captured {
 	char *user_data, *network_config;

@@ -207,6 +207,8 @@ int qc_driver_disk_from_spec(qc_ctx *ctx, const char *spec, unsigned index, cons
 			"--disk '%s' is a catalog image, which must stay unmodified; use --image "
 			"for a VM's root disk, or copy it",
 			spec);
+	if ((r = qc_driver_image_chain_check(ctx->root, "--disk", path, fmt, err)) < 0)
+		return r;
 	memset(disk, 0, sizeof(*disk));
 	disk->name = qc_xasprintf("disk%u", index);
 	disk->role = QC_ROLE_DATA;
@@ -218,6 +220,67 @@ int qc_driver_disk_from_spec(qc_ctx *ctx, const char *spec, unsigned index, cons
 	disk->target = qc_xstrdup(target);
 	disk->owned = false;
 	*ret_size = 0;
+	return 0;
+}
+
+/* path lies in root, as spelled or as it resolves now */
+static bool resolves_in(const char *real_root, const char *root, const char *path)
+{
+	cleanup_free char *real = realpath(path, NULL);
+	size_t n = strlen(root);
+
+	if (strncmp(path, root, n) == 0 && (path[n] == '/' || !path[n]))
+		return true;
+	n = real_root ? strlen(real_root) : 0;
+	return real && real_root && strncmp(real, real_root, n) == 0 && (real[n] == '/' || !real[n]);
+}
+
+/* path resolves to a file directly in <root>/images/ */
+static bool in_images(const char *root, const char *path)
+{
+	cleanup_free char *images = qc_xasprintf("%s/images", root);
+	cleanup_free char *real_images = realpath(images, NULL), *real = realpath(path, NULL);
+	size_t n = real_images ? strlen(real_images) : 0;
+
+	return real && real_images && strncmp(real, real_images, n) == 0 && real[n] == '/' &&
+	       !strchr(real + n + 1, '/');
+}
+
+int qc_driver_image_chain_check(
+	const char *root, const char *what, const char *path, const char *fmt, struct qc_error *err)
+{
+	cleanup_img_info struct qc_img_info *info = NULL;
+	cleanup_free char *real_root = realpath(root, NULL);
+	int r;
+
+	if (fmt && strcmp(fmt, "raw") == 0)
+		return 0; /* no header: QEMU opens nothing else through it */
+	if ((r = qc_img_info(path, fmt, true, &info, err)) < 0)
+		return qc_error_prefix(err, "%s '%s'", what, path);
+	for (size_t i = 0; i < info->n_chain; i++) {
+		const struct qc_img_layer *l = &info->chain[i];
+
+		if (l->external)
+			return qc_error_set(err, QC_ERR_INVALID,
+				"%s '%s': %s keeps its data in another file '%s' (a qcow2 data "
+				"file or vmdk extent), which QEMU would write through this disk; "
+				"use a self-contained image (qemu-img convert -O qcow2)",
+				what, path, l->filename ? l->filename : path, l->external);
+		if (i == 0)
+			continue;
+		if (!l->filename || l->filename[0] != '/')
+			return qc_error_set(err, QC_ERR_INVALID,
+				"%s '%s': backing '%s' is not a file path (QEMU would open it as a "
+				"protocol or JSON description); rebase the image onto a file",
+				what, path, l->filename ? l->filename : "");
+		/* a catalog image is read-only for everyone; a VM's file is not */
+		if (resolves_in(real_root, root, l->filename) && !in_images(root, l->filename))
+			return qc_error_set(err, QC_ERR_INVALID,
+				"%s '%s': backing '%s' lies in the state root %s but is no catalog "
+				"image (another VM's disk or layer); rebase the image onto a file "
+				"outside it",
+				what, path, l->filename, root);
+	}
 	return 0;
 }
 

@@ -47,6 +47,16 @@ int qc_driver_image_file(
 	const char *file, char **ret_path, char **ret_format, struct qc_error *err);
 
 /*
+ * A user's image file (format fmt, NULL to probe) as QEMU will open it:
+ * its header is the file owner's (or, for a raw disk given a qcow2 header,
+ * a guest's) to write, so no layer of its backing chain may keep data in
+ * another file (qcow2 data file, vmdk extent), and every backing must be a
+ * file path outside the state root.  A raw image passes unread.
+ */
+int qc_driver_image_chain_check(
+	const char *root, const char *what, const char *path, const char *fmt, struct qc_error *err);
+
+/*
  * The VM's overlay at path on backing; disk_size 0 keeps the backing's size,
  * else grows.  For a catalog image it holds the image's lock shared meanwhile
  * (waiting up to 60 s for an `image rm` or a replacing sync to finish).

@@ -196,8 +196,9 @@ static int build_domain(qc_ctx *ctx, const struct qc_vm_create_opts *o, const ch
 
 		if (o->image)
 			rc = qc_driver_image_resolve(ctx, o->image, d->arch, &backing, &fmt, err);
-		else
-			rc = qc_driver_image_file(o->disk_image, &backing, &fmt, err);
+		else if ((rc = qc_driver_image_file(o->disk_image, &backing, &fmt, err)) == 0)
+			rc = qc_driver_image_chain_check(
+				ctx->root, "--disk-image", backing, fmt, err);
 		if (rc < 0)
 			return rc;
 		dk = qc_domain_add_disk(d);
@@ -448,8 +449,22 @@ QC_PUBLIC int qc_vm_define(qc_ctx *ctx, const char *xml_path, qc_vm_warn_fn warn
 	if ((rc = qc_validate_name("VM", d->name, err)) < 0)
 		return qc_error_prefix(err, "%s", xml_path);
 	if ((d->kernel && (rc = qc_driver_check_root_file("<kernel>", d->kernel, err)) < 0) ||
-		(d->initrd && (rc = qc_driver_check_root_file("<initrd>", d->initrd, err)) < 0))
+		(d->initrd && (rc = qc_driver_check_root_file("<initrd>", d->initrd, err)) < 0) ||
+		(d->kernel && (rc = qc_driver_check_public_file("<kernel>", d->kernel, err)) < 0) ||
+		(d->initrd && (rc = qc_driver_check_public_file("<initrd>", d->initrd, err)) < 0) ||
+		(d->loader && (rc = qc_driver_check_public_file("<loader>", d->loader, err)) < 0))
 		return qc_error_prefix(err, "%s", xml_path);
+	/* a user disk's own header may name more files for QEMU to open */
+	for (size_t i = 0; i < d->n_disks; i++) {
+		const struct qc_disk *k = &d->disks[i];
+
+		if (k->owned || access(k->path, F_OK) != 0)
+			continue;
+		if ((rc = qc_driver_image_chain_check(ctx->root, "disk", k->path,
+			     k->format ? k->format : "raw", err)) < 0)
+			return qc_error_prefix(err, "%s: VM '%s': disk '%s'", xml_path, d->name,
+				k->name);
+	}
 	if (vm_exists(ctx, d->name)) {
 		struct qc_live live;
 
@@ -472,6 +487,8 @@ QC_PUBLIC int qc_vm_define(qc_ctx *ctx, const char *xml_path, qc_vm_warn_fn warn
 		if (rc)
 			return qc_error_set(err, QC_ERR_STATE,
 				"VM '%s' is running; stop it before redefining it", d->name);
+		if ((rc = qc_driver_check_same_vm(ctx, d, xml_path, err)) < 0)
+			return rc;
 		if ((rc = qc_domain_save(d, dfd, QC_VM_DOMAIN, err)) < 0)
 			return qc_error_prefix(err, "VM '%s'", d->name);
 		qc_driver_summary_save(dfd, d);

@@ -14,9 +14,11 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/statfs.h>
 #include <unistd.h>
 
 #include "cloudinit/cloudinit.h"
+#include "driver/domain.h"
 #include "driver/driver.h"
 
 static int writable_by_others(const struct stat *st, bool dir)
@@ -65,6 +67,79 @@ int qc_driver_check_root_file(const char *what, const char *path, struct qc_erro
 			break;
 	}
 	return 0;
+}
+
+/*
+ * A file a definition names that qemuctl opens as root and hands to the
+ * guest (kernel, initrd): whoever wrote the definition must have been able
+ * to read it, and qemuctl does not know who that was, so it must be one any
+ * user can read (others may read it and search every directory above it).
+ * Otherwise <initrd>/etc/shadow</initrd> would load root's secrets into a
+ * guest the definition's author controls.
+ */
+int qc_driver_check_public_file(const char *what, const char *path, struct qc_error *err)
+{
+	cleanup_close int fd = -1;
+	cleanup_free char *dir = NULL;
+	struct statfs fs;
+	struct stat st;
+
+	if (geteuid() != 0)
+		return 0; /* read with the caller's own rights */
+	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
+	if (fd < 0)
+		return qc_error_errno(err, errno, "%s '%s'", what, path);
+	if (fstat(fd, &st) < 0 || fstatfs(fd, &fs) < 0)
+		return qc_error_errno(err, errno, "%s '%s'", what, path);
+	/* what these give depends on who reads: /proc/kallsyms shows root the addresses */
+	if (qc_domain_pseudo_fs((unsigned long) fs.f_type))
+		return qc_error_set(err, QC_ERR_INVALID,
+			"%s '%s' is a file of a kernel pseudo file system (/proc, /sys...), "
+			"whose content depends on who reads it; give a kernel image file",
+			what, path);
+	if (!(st.st_mode & S_IROTH))
+		return qc_error_set(err, QC_ERR_INVALID,
+			"%s '%s' is not readable by every user (mode %04o); a definition may "
+			"hand the guest only a file anyone may read: chmod o+r it or use "
+			"'qemuctl create --kernel/--initrd'",
+			what, path, (unsigned) (st.st_mode & 07777));
+	dir = qc_xstrdup(path);
+	for (char *slash = strrchr(dir, '/'); slash && slash != dir; slash = strrchr(dir, '/')) {
+		*slash = 0;
+		if (stat(dir, &st) < 0)
+			return qc_error_errno(err, errno, "%s '%s': directory '%s'", what, path, dir);
+		if (!(st.st_mode & S_IXOTH))
+			return qc_error_set(err, QC_ERR_INVALID,
+				"%s '%s': directory '%s' is not searchable by every user (mode "
+				"%04o); a definition may hand the guest only a file anyone may read",
+				what, path, dir, (unsigned) (st.st_mode & 07777));
+	}
+	return 0;
+}
+
+/*
+ * A definition replaces an existing VM's only when it is that VM's (same
+ * UUID, as dumpxml gives it): a definition of another VM that only shares
+ * the name would take over this VM's disks and files, its snapshots and
+ * directory.  libvirt refuses the same.  An existing definition that no
+ * longer loads may be replaced (that is how it is repaired).
+ */
+int qc_driver_check_same_vm(
+	qc_ctx *ctx, const struct qc_domain *d, const char *xml_path, struct qc_error *err)
+{
+	cleanup_free char *dir = qc_driver_vm_dir(ctx, d->name);
+	cleanup_free char *path = qc_xasprintf("%s/%s", dir, QC_VM_DOMAIN);
+	cleanup_domain struct qc_domain *old = NULL;
+
+	if (qc_domain_load(path, NULL, NULL, &old, NULL) < 0)
+		return 0;
+	if (memcmp(old->uuid, d->uuid, sizeof(d->uuid)) == 0)
+		return 0;
+	return qc_error_set(err, QC_ERR_EXISTS,
+		"%s: VM '%s' already exists with UUID %s, and this definition's is %s (a "
+		"definition without <uuid> gets a new one); pick another <name>, or edit "
+		"'qemuctl dumpxml %s' and define that",
+		xml_path, d->name, old->uuid_str, d->uuid_str, d->name);
 }
 
 void qc_driver_captured_clear(struct qc_driver_captured *c)

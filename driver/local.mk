@@ -41,6 +41,9 @@ TESTS += tests/integration/lifecycle.sh tests/integration/lifecycle-crash.sh \
 # A definition makes qemuctl act only on the VM's own files (crafted domain.xml).
 dist_noinst_SCRIPTS += tests/integration/trust-define.sh
 TESTS += tests/integration/trust-define.sh
+# Ways around those checks (other spellings, links, devices, unreadable kernels).
+dist_noinst_SCRIPTS += tests/integration/trust-attacks.sh
+TESTS += tests/integration/trust-attacks.sh
 
 # bench/start-stop (issue 4 item 7): the raw-QEMU baseline it compares against.
 noinst_PROGRAMS += bench/start-stop-raw

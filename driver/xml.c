@@ -569,6 +569,11 @@ static int parse_domain(struct qc_xml_parser *p, xmlNodePtr root)
 				p->meta = c;
 				continue;
 			}
+			/* kept verbatim it would hold records no check ever read */
+			if (qc_xml_is_qc(c, "domain"))
+				return qc_xml_err(p, c,
+					"duplicate <domain> in qemuctl's namespace in <metadata>; "
+					"merge its records into the first");
 			/* other applications' metadata (libosinfo...): theirs, kept quietly */
 			qc_xml_keep_elem(p, c, "domain/metadata", true);
 		}

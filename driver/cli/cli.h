@@ -26,6 +26,8 @@ struct cli {
 /* Open the context on first use; prints the error and returns NULL on failure. */
 qc_ctx *cli_ctx(struct cli *c);
 /* "qemuctl: error: MSG" on stderr; returns CLI_ERROR. */
+/* msg with its control characters shown, not obeyed (it may quote a file's text) */
+char *cli_shown(const char *msg);
 int cli_error(const struct qc_error *err);
 /* Finish g and print it with a newline; CLI_OK, or the error and CLI_ERROR. */
 struct qc_jgen;

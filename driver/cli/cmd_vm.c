@@ -423,8 +423,10 @@ static int cmd_run(struct cli *c, const struct cmd *cmd, struct args *a)
 
 static void print_warning(const char *msg, void *opaque)
 {
+	cleanup_free char *shown = cli_shown(msg);
+
 	(void) opaque;
-	fprintf(stderr, "qemuctl: warning: %s\n", msg);
+	fprintf(stderr, "qemuctl: warning: %s\n", shown);
 }
 
 static int cmd_define(struct cli *c, const struct cmd *cmd, struct args *a)

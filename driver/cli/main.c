@@ -31,11 +31,23 @@ qc_ctx *cli_ctx(struct cli *c)
 	return c->ctx;
 }
 
+char *cli_shown(const char *msg)
+{
+	struct qc_term_escape st = {0};
+	struct qc_buf b = {0};
+
+	qc_term_escape(&st, msg, strlen(msg), &b);
+	qc_term_escape_end(&st, &b);
+	return qc_buf_steal(&b);
+}
+
 int cli_error(const struct qc_error *err)
 {
+	cleanup_free char *msg =
+		cli_shown(err && err->msg[0] ? err->msg : "unknown error (this is a bug)");
+
 	fflush(stdout);
-	fprintf(stderr, "qemuctl: error: %s\n",
-		err && err->msg[0] ? err->msg : "unknown error (this is a bug)");
+	fprintf(stderr, "qemuctl: error: %s\n", msg);
 	/* Out of space: say what to do (qemu-img's message counts too). */
 	if (err &&
 		(err->code == ENOSPC || err->code == EDQUOT || strstr(err->msg, strerror(ENOSPC)) ||
@@ -107,9 +119,11 @@ const char *cli_opt_value(int argc, char **argv, int *i, const char *opt, bool *
 static void log_to_stderr(int level, const char *msg, void *opaque)
 {
 	static const char *const names[] = {"error", "warning", "info", "debug"};
+	cleanup_free char *shown = cli_shown(msg);
 
 	(void) opaque;
-	fprintf(stderr, "qemuctl: %s: %s\n", level >= 0 && level <= 3 ? names[level] : "log", msg);
+	fprintf(stderr, "qemuctl: %s: %s\n", level >= 0 && level <= 3 ? names[level] : "log",
+		shown);
 }
 
 static void usage(FILE *f)

@@ -440,7 +440,8 @@ START_TEST(domain_home_rules)
 	{
 		static const char *const own[] = {"domain.xml", "state.json", "lock",
 			"monitor.lock", "summary.json", "console.log", "console.log.1",
-			"events.jsonl", "qemu.log"};
+			"events.jsonl", "qemu.log", "network.json", "known_hosts",
+			"known_hosts.tofu", "ssh_host_ed25519_key", "ssh_host_ed25519_key.pub"};
 
 		for (size_t i = 0; i < QC_ARRAY_SIZE(own); i++) {
 			free(p);
@@ -462,6 +463,117 @@ START_TEST(domain_home_rules)
 	d->nvram = qc_xstrdup("/var/lib/libvirt/qemu/nvram/a_VARS.fd");
 	ck_assert_qc_ok(qc_domain_check_owned(d, root, &err), &err);
 	unit_rmdir(root);
+}
+END_TEST
+
+/* Every path has one spelling; what it resolves to is checked against the root. */
+START_TEST(domain_home_resolved)
+{
+	char *root = unit_mkdtemp(), *out = unit_mkdtemp();
+	cleanup_free char *vms = qc_xasprintf("%s/vms", root), *b = qc_xasprintf("%s/vms/b", root);
+	cleanup_free char *link = qc_xasprintf("%s/link", out), *p = NULL;
+	cleanup_domain struct qc_domain *d = valid_domain();
+	static const char *const odd[] = {"//vms/b/disk0.qcow2", "/./vms/b/disk0.qcow2",
+		"/x/../vms/b/disk0.qcow2", "/vms/b/disk0.qcow2/", "/vms/b/.", "/vms/b/.."};
+	struct qc_error err = {0};
+
+	ck_assert_int_eq(mkdir(vms, 0700), 0);
+	ck_assert_int_eq(mkdir(b, 0700), 0);
+	ck_assert_int_eq(symlink(root, link), 0);
+	free(d->name);
+	d->name = qc_xstrdup("a");
+	d->disks[0].owned = false;
+	/* '//' '.' '..' and a trailing '/' would slip past the string check on the root */
+	for (size_t i = 0; i < QC_ARRAY_SIZE(odd); i++) {
+		free(d->disks[0].path);
+		d->disks[0].path = qc_xasprintf("%s%s", root, odd[i]);
+		ck_assert_qc_fail(qc_domain_validate_fields(d, &err), &err, QC_ERR_INVALID,
+			"is not in normal form");
+	}
+	ck_assert_qc_fail(qc_domain_check_path("kernel", "/boot/../etc/shadow", false, &err), &err,
+		QC_ERR_INVALID, "kernel '/boot/../etc/shadow' is not in normal form");
+	ck_assert_qc_fail(qc_domain_check_path("kernel", "/", false, &err), &err, QC_ERR_INVALID,
+		"is not in normal form");
+	ck_assert_qc_ok(qc_domain_check_path("kernel", "/boot/vmlinuz-6.1..x", false, &err), &err);
+
+	/* a symlink outside leading into the root: another VM's disk, now or later */
+	free(d->disks[0].path);
+	d->disks[0].path = qc_xasprintf("%s/vms/b/disk0.qcow2", link);
+	ck_assert_qc_ok(qc_write_atomic(AT_FDCWD, d->disks[0].path, "x", 1, 0600, &err), &err);
+	ck_assert_qc_fail(qc_domain_check_owned(d, root, &err), &err, QC_ERR_INVALID,
+		"disk 'disk0': disk '");
+	unit_assert_contains(err.msg, "in the state root");
+	free(d->disks[0].path);
+	d->disks[0].path = qc_xasprintf("%s/vms/c/disk0.qcow2", link);
+	ck_assert_qc_fail(qc_domain_check_owned(d, root, &err), &err, QC_ERR_INVALID,
+		"in the state root");
+	free(p);
+	p = qc_xasprintf("%s/dangling", out);
+	ck_assert_int_eq(symlink(d->disks[0].path, p), 0);
+	free(d->disks[0].path);
+	d->disks[0].path = qc_xstrdup(p);
+	ck_assert_qc_fail(qc_domain_check_owned(d, root, &err), &err, QC_ERR_INVALID,
+		"is a symbolic link to a missing file");
+	free(d->disks[0].path);
+	d->disks[0].path = qc_xasprintf("/proc/self/root%s/vms/b/disk0.qcow2", root);
+	ck_assert_qc_fail(qc_domain_check_owned(d, root, &err), &err, QC_ERR_INVALID,
+		"names a file through a process's own view");
+	free(d->disks[0].path);
+	d->disks[0].path = qc_xstrdup("/dev/fd/0");
+	ck_assert_qc_fail(qc_domain_check_owned(d, root, &err), &err, QC_ERR_INVALID,
+		"names a file through a process's own view");
+	/* sysfs and procfs files are regular files, but not disks */
+	free(d->disks[0].path);
+	d->disks[0].path = qc_xstrdup("/sys/kernel/mm/transparent_hugepage/enabled");
+	ck_assert_qc_fail(qc_domain_check_owned(d, root, &err), &err, QC_ERR_INVALID,
+		"is a file of a kernel pseudo file system");
+	/* a disk of type 'file' is a regular file: never a device */
+	free(d->disks[0].path);
+	d->disks[0].path = qc_xstrdup("/dev/null");
+	ck_assert_qc_fail(qc_domain_check_owned(d, root, &err), &err, QC_ERR_INVALID,
+		"disk '/dev/null' is not a regular file");
+	free(d->disks[0].path);
+	d->disks[0].path = qc_xasprintf("%s/missing/data.raw", out);
+	ck_assert_qc_ok(qc_domain_check_owned(d, root, &err), &err);
+	/* shares, nvram and backings the same */
+	free(d->shares[0].path);
+	d->shares[0].path = qc_xasprintf("%s/vms", link);
+	ck_assert_qc_fail(qc_domain_check_owned(d, root, &err), &err, QC_ERR_INVALID,
+		"VM 'a': share 'src': shared directory '");
+	/* a directory above the root shares the root too */
+	free(d->shares[0].path);
+	d->shares[0].path = qc_xstrdup("/");
+	ck_assert_qc_fail(qc_domain_check_owned(d, root, &err), &err, QC_ERR_INVALID,
+		"VM 'a': share 'src': '/' holds the state root");
+	free(d->shares[0].path);
+	d->shares[0].path = qc_xasprintf("%s/..", link);
+	ck_assert_qc_fail(qc_domain_check_owned(d, root, &err), &err, QC_ERR_INVALID,
+		"holds the state root");
+	free(d->shares[0].path);
+	d->shares[0].path = qc_xstrdup(out);
+	d->nvram = qc_xasprintf("%s/vms/b/disk0.qcow2", link);
+	ck_assert_qc_fail(qc_domain_check_owned(d, root, &err), &err, QC_ERR_INVALID,
+		"nvram '");
+	unit_assert_contains(err.msg, "in the state root");
+	ck_assert_qc_fail(qc_domain_home_backing(root, b, NULL, d->nvram, &err), &err,
+		QC_ERR_INVALID, "backing file '");
+	unit_assert_contains(err.msg, "in the state root");
+	/* the firmware the guest reads: not another VM's file, by name or link */
+	free(d->nvram);
+	d->nvram = NULL;
+	d->loader = qc_xasprintf("%s/vms/b/disk0.qcow2", link);
+	ck_assert_qc_fail(qc_domain_check_owned(d, root, &err), &err, QC_ERR_INVALID,
+		"VM 'a': firmware loader '");
+	unit_assert_contains(err.msg, "in the state root");
+	free(d->loader);
+	d->loader = qc_xasprintf("%s/vms/b/disk0.qcow2", root);
+	ck_assert_qc_fail(qc_domain_check_owned(d, root, &err), &err, QC_ERR_INVALID,
+		"lies in the state root");
+	free(d->loader);
+	d->loader = qc_xstrdup("/usr/share/OVMF/OVMF_CODE.fd");
+	ck_assert_qc_ok(qc_domain_check_owned(d, root, &err), &err);
+	unit_rmdir(root);
+	unit_rmdir(out);
 }
 END_TEST
 
@@ -675,6 +787,7 @@ static Suite *domain_suite(void)
 	tcase_add_test(tc, domain_validate_prefixed);
 	tcase_add_test(tc, domain_validate_smuggling);
 	tcase_add_test(tc, domain_home_rules);
+	tcase_add_test(tc, domain_home_resolved);
 	suite_add_tcase(s, tc);
 	tc = tcase_create("arch");
 	tcase_add_test(tc, arch_table);

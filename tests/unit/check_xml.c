@@ -453,6 +453,14 @@ START_TEST(xml_bad_inputs)
 		 "      <qemuctl:disk name='disk7' role='data'/>\n    </qemuctl:domain>\n"
 		 "  </metadata>\n</domain>",
 		"t.xml:6: qemuctl metadata names disk 'disk7', which <devices> does not have");
+	/* a second block under another prefix would be kept, never checked */
+	bad(HEAD "  <memory unit='MiB'>64</memory>\n  <metadata>\n"
+		 "    <qemuctl:domain xmlns:qemuctl='https://qemuctl.dev/xmlns/domain/1'/>\n"
+		 "    <q:domain xmlns:q='https://qemuctl.dev/xmlns/domain/1'><q:seed enabled='yes'>"
+		 "<q:user-data>/etc/shadow</q:user-data></q:seed></q:domain>\n"
+		 "  </metadata>\n</domain>",
+		"t.xml:6: duplicate <domain> in qemuctl's namespace in <metadata>; merge its "
+		"records into the first");
 	bad(HEAD "  <memory unit='MiB'>64</memory>\n  <cpu mode='host-model'>\n"
 		 "    <model>qemu64</model>\n  </cpu>\n</domain>",
 		"t.xml:5: <model> is only allowed with <cpu mode='custom'>");
