@@ -87,6 +87,9 @@ int qc_driver_check_public_file(const char *what, const char *path, struct qc_er
 	if (geteuid() != 0)
 		return 0; /* read with the caller's own rights */
 	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
+	/* a missing file gives the guest nothing: start says it is missing */
+	if (fd < 0 && errno == ENOENT)
+		return 0;
 	if (fd < 0)
 		return qc_error_errno(err, errno, "%s '%s'", what, path);
 	if (fstat(fd, &st) < 0 || fstatfs(fd, &fs) < 0)
