@@ -444,3 +444,17 @@ opened_by_fd:
 	*ret_initrd_fd = TAKE_FD(ifd);
 	return 0;
 }
+
+bool qc_driver_confine_may(const struct stat *st, uid_t uid, gid_t gid, bool writable)
+{
+	mode_t r = S_IROTH, w = S_IWOTH;
+
+	if (st->st_uid == uid) {
+		r = S_IRUSR;
+		w = S_IWUSR;
+	} else if (st->st_gid == gid) {
+		r = S_IRGRP;
+		w = S_IWGRP;
+	}
+	return (st->st_mode & r) && (!writable || (st->st_mode & w));
+}

@@ -4,6 +4,7 @@
 #define QC_DRIVER_CONFINE_H
 
 #include <stdbool.h>
+#include <sys/stat.h>
 #include <sys/types.h>
 
 #include "driver/domain.h"
@@ -38,5 +39,12 @@ int qc_driver_confine_of_pid(pid_t pid, struct qc_confine *ret);
 int qc_driver_confine_prepare(const char *root, const struct qc_domain *d, int vm_dfd,
 	const char *vm_dir, const struct qc_confine *c, int *ret_kernel_fd, int *ret_initrd_fd,
 	struct qc_error *err);
+
+/*
+ * May a process of uid:gid with no other groups (QEMU's confined user)
+ * open the file st describes for reading, and for writing when writable?
+ * Judged on the file's own mode bits (ACLs aside), not its directories.
+ */
+bool qc_driver_confine_may(const struct stat *st, uid_t uid, gid_t gid, bool writable);
 
 #endif

@@ -190,6 +190,12 @@ void qc_driver_summary_save(int vm_dfd, const struct qc_domain *d);
 int qc_driver_check_root_file(const char *what, const char *path, struct qc_error *err);
 /* As root: path and the directories above it are readable/searchable by others. */
 int qc_driver_check_public_file(const char *what, const char *path, struct qc_error *err);
+/*
+ * As root with QEMU confined: every file d hands QEMU from outside the
+ * state root (user disks, a backing, an nvram) may be opened by QEMU's user
+ * itself (its mode bits), unless the VM d replaces names it already.
+ */
+int qc_driver_check_qemu_files(qc_ctx *ctx, const struct qc_domain *d, struct qc_error *err);
 /* define over VM d->name: only a definition of that VM (same UUID). */
 int qc_driver_check_same_vm(
 	qc_ctx *ctx, const struct qc_domain *d, const char *xml_path, struct qc_error *err);

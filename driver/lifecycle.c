@@ -465,6 +465,8 @@ QC_PUBLIC int qc_vm_define(qc_ctx *ctx, const char *xml_path, qc_vm_warn_fn warn
 			return qc_error_prefix(err, "%s: VM '%s': disk '%s'", xml_path, d->name,
 				k->name);
 	}
+	if ((rc = qc_driver_check_qemu_files(ctx, d, err)) < 0)
+		return qc_error_prefix(err, "%s", xml_path);
 	if (vm_exists(ctx, d->name)) {
 		struct qc_live live;
 

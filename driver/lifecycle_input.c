@@ -5,7 +5,10 @@
  * guest gets never changes behind the definition's back.  A kernel or
  * initrd QEMU boots as root must not be writable by anyone else: not the
  * file, not a directory on its path (a sticky directory, like /tmp, lets
- * nobody else replace a root file in it).
+ * nobody else replace a root file in it).  As root, the files a definition
+ * hands a confined QEMU from outside the state root must be files QEMU's
+ * user could open itself: root opens them, and a definition must not pass
+ * the guest a root-only file of the host.
  */
 #include "config.h"
 
@@ -18,6 +21,7 @@
 #include <unistd.h>
 
 #include "cloudinit/cloudinit.h"
+#include "driver/confine.h"
 #include "driver/domain.h"
 #include "driver/driver.h"
 
@@ -210,5 +214,73 @@ int qc_driver_captured_write(const struct qc_driver_captured *c, int dfd, struct
 	if (c->network_config && (r = qc_write_atomic(dfd, QC_VM_NETWORK_CONFIG,
 					  c->network_config, c->nc_len, 0600, err)) < 0)
 		return r;
+	return 0;
+}
+
+/* Does old (the VM a define replaces, or NULL) already hand QEMU path? */
+static bool kept_file(const struct qc_domain *old, const char *path)
+{
+	for (size_t i = 0; old && i < old->n_disks; i++)
+		if (strcmp(old->disks[i].path, path) == 0 ||
+			(old->disks[i].backing && strcmp(old->disks[i].backing, path) == 0))
+			return true;
+	return old && old->nvram && strcmp(old->nvram, path) == 0;
+}
+
+static int check_qemu_file(const struct qc_confine *cf, const struct qc_domain *old,
+	const char *root, const char *what, const char *path, bool writable, struct qc_error *err)
+{
+	size_t n = strlen(root);
+	struct stat st;
+
+	/* the state root's files are held to the VM's own (driver/domain_home.c) */
+	if ((strncmp(path, root, n) == 0 && path[n] == '/') || kept_file(old, path))
+		return 0;
+	if (stat(path, &st) < 0)
+		return errno == ENOENT ? 0 : qc_error_errno(err, errno, "%s '%s'", what, path);
+	if (qc_driver_confine_may(&st, cf->uid, cf->gid, writable))
+		return 0;
+	return qc_error_set(err, EACCES,
+		"%s '%s' (owner uid %u, gid %u, mode %04o): user '%s' that QEMU runs as may not %s "
+		"it; a definition may hand the guest only files QEMU's user could open itself: "
+		"chgrp %s and chmod g+%s the file, or use 'qemuctl create' (its files are the "
+		"caller's choice)",
+		what, path, (unsigned) st.st_uid, (unsigned) st.st_gid,
+		(unsigned) (st.st_mode & 07777), cf->name, writable ? "write" : "read", cf->name,
+		writable ? "rw" : "r");
+}
+
+int qc_driver_check_qemu_files(qc_ctx *ctx, const struct qc_domain *d, struct qc_error *err)
+{
+	cleanup_free char *dir = qc_driver_vm_dir(ctx, d->name);
+	cleanup_free char *path = qc_xasprintf("%s/%s", dir, QC_VM_DOMAIN);
+	cleanup_domain struct qc_domain *old = NULL;
+	const char *root = qc_ctx_root(ctx);
+	struct qc_confine cf;
+	int rc;
+
+	if (geteuid() != 0 || qc_driver_confine_user(false, &cf, NULL) < 0 ||
+		(!cf.active && !cf.missing))
+		return 0;
+	if (cf.missing) {
+		/* made at the first start, in no group of an existing file */
+		cf.uid = (uid_t) -1;
+		cf.gid = (gid_t) -1;
+	}
+	if (qc_domain_load(path, NULL, NULL, &old, NULL) == 0 &&
+		memcmp(old->uuid, d->uuid, sizeof(d->uuid)) != 0)
+		qc_domain_freep(&old);
+	for (size_t i = 0; i < d->n_disks; i++) {
+		const struct qc_disk *k = &d->disks[i];
+		cleanup_free char *what = qc_xasprintf("disk '%s'", k->name);
+		bool rw = !k->readonly && k->device != QC_DEVICE_CDROM;
+
+		if ((!k->owned && (rc = check_qemu_file(&cf, old, root, what, k->path, rw, err)) < 0) ||
+			(k->backing && (rc = check_qemu_file(&cf, old, root, "backing file",
+					       k->backing, false, err)) < 0))
+			return qc_error_prefix(err, "VM '%s'", d->name);
+	}
+	if (d->nvram && (rc = check_qemu_file(&cf, old, root, "<nvram>", d->nvram, true, err)) < 0)
+		return qc_error_prefix(err, "VM '%s'", d->name);
 	return 0;
 }

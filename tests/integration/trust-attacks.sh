@@ -82,6 +82,8 @@ ok "paths that reach into the state root by another spelling or a link: refused 
 
 # a link swapped after define: the next load refuses before anything runs
 qemu-img create -q -f raw "$SCRATCH/outside/data.raw" 1M
+# QEMU's user may write it: as root, a definition hands QEMU no other file
+chmod 0666 "$SCRATCH/outside/data.raw"
 xml swapped "$SCRATCH/swap/data.raw"
 sed -i "s|type='qcow2'|type='raw'|" "$SCRATCH/swapped.xml"
 qc define "$SCRATCH/swapped.xml" >/dev/null
@@ -104,6 +106,7 @@ ok "a link swapped into the state root after define: refused at every load"
 # A guest can write such a header into its raw disk, which is then probed
 # as qcow2 when someone passes the file to --disk again.
 qemu-img create -q -f qcow2 -o data_file="$SCRATCH/outside/decoy" "$SCRATCH/datafile.qcow2" 8M
+chmod 0666 "$SCRATCH/datafile.qcow2"
 qemu-img amend -f qcow2 -o data_file="$VICTIM" "$SCRATCH/datafile.qcow2"
 qemu-img create -q -f qcow2 -b "$VICTIM" -F qcow2 "$SCRATCH/onvictim.qcow2"
 DATAFILE="keeps its data in another file '$VICTIM' \(a qcow2 data file or vmdk extent\)"
@@ -153,6 +156,21 @@ if [ "$(id -u)" -eq 0 ]; then
 	qc create k --kernel "$SCRATCH/private/k" --net none --no-seed >/dev/null
 	qc delete k >/dev/null
 	ok "as root: a <kernel>/<initrd>/<loader> the definition's author could not read is refused"
+	# a user disk QEMU's user could not open itself: root would open it for QEMU
+	qemu-img create -q -f qcow2 "$SCRATCH/rootonly.qcow2" 1M
+	chmod 0600 "$SCRATCH/rootonly.qcow2"
+	ro_sum="$(sha256sum <"$SCRATCH/rootonly.qcow2")"
+	refused rootonly "$SCRATCH/rootonly.qcow2" \
+		"disk 'disk0' '$SCRATCH/rootonly.qcow2' \(owner uid 0, gid 0, mode 0600\): user '[a-z_0-9-]+' that QEMU runs as may not write it"
+	chmod 0644 "$SCRATCH/rootonly.qcow2"
+	expect_fail 1 "may not write it; a definition may hand the guest only files QEMU's user could open itself" \
+		qc define "$SCRATCH/rootonly.xml"
+	# read-only, a file every user may read is fine
+	sed -i "s|<target dev='vda' bus='virtio'/>|<target dev='vda' bus='virtio'/><readonly/>|" "$SCRATCH/rootonly.xml"
+	qc define "$SCRATCH/rootonly.xml" >/dev/null
+	qc undefine rootonly >/dev/null
+	[ "$(sha256sum <"$SCRATCH/rootonly.qcow2")" = "$ro_sum" ] || fail "the root-only file changed"
+	ok "as root: a user disk QEMU's user could not open itself is refused at define"
 else
 	log "not root: the <kernel>/<initrd> readability check applies only to root"
 fi

@@ -19,6 +19,7 @@ V="$SCRATCH/victim"
 printf 'precious\n' >"$V"
 victim_sum="$(sha256sum <"$V")"
 qemu-img create -q -f qcow2 "$SCRATCH/base.qcow2" 64M
+chmod 0666 "$SCRATCH/base.qcow2" # a user disk QEMU's user may write (nv.xml)
 kernel="$SCRATCH/kernel"
 head -c 4096 /dev/urandom >"$kernel"
 qc image import base "$SCRATCH/base.qcow2" >/dev/null

@@ -11,6 +11,7 @@
 #include <fcntl.h>
 #include <sys/stat.h>
 
+#include "driver/confine.h"
 #include "driver/fdpass.h"
 #include "storage/storage.h"
 #include "tests/unit/unit.h"
@@ -189,6 +190,35 @@ START_TEST(open_file_checks)
 }
 END_TEST
 
+/* What QEMU's confined user (uid 994, gid 993, no other groups) may open. */
+START_TEST(confine_may)
+{
+	struct stat st = {.st_uid = 0, .st_gid = 42};
+
+	st.st_mode = S_IFREG | 0640; /* /etc/shadow: root:shadow */
+	ck_assert(!qc_driver_confine_may(&st, 994, 993, false));
+	st.st_mode = S_IFREG | 0644;
+	ck_assert(qc_driver_confine_may(&st, 994, 993, false));
+	ck_assert(!qc_driver_confine_may(&st, 994, 993, true));
+	st.st_mode = S_IFREG | 0666;
+	ck_assert(qc_driver_confine_may(&st, 994, 993, true));
+	st.st_gid = 993;
+	st.st_mode = S_IFREG | 0660;
+	ck_assert(qc_driver_confine_may(&st, 994, 993, true));
+	/* the owner's bits decide for the owner, even when others may more */
+	st.st_uid = 994;
+	st.st_mode = S_IFREG | 0066;
+	ck_assert(!qc_driver_confine_may(&st, 994, 993, false));
+	st.st_mode = S_IFREG | 0400;
+	ck_assert(qc_driver_confine_may(&st, 994, 993, false));
+	ck_assert(!qc_driver_confine_may(&st, 994, 993, true));
+	/* the group's bits decide for a member that does not own it */
+	st.st_uid = 0;
+	st.st_mode = S_IFREG | 0604;
+	ck_assert(!qc_driver_confine_may(&st, 994, 993, false));
+}
+END_TEST
+
 static Suite *fdpass_suite(void)
 {
 	Suite *s = suite_create("fdpass");
@@ -196,6 +226,7 @@ static Suite *fdpass_suite(void)
 
 	tcase_add_test(tc, chain_from_records);
 	tcase_add_test(tc, chain_too_long);
+	tcase_add_test(tc, confine_may);
 	suite_add_tcase(s, tc);
 	tc = tcase_create("open");
 	tcase_set_timeout(tc, 60);
