@@ -1,6 +1,9 @@
 #!/bin/bash
 # Leak check of the CLI (issue 9, item 6): create, start, list, info, dumpxml,
-# stop, delete of a kernel-boot VM (the tiny test guest under TCG), each
+# stop, delete of a kernel-boot VM (the tiny test guest under TCG) with a
+# captured user-data and a seed host key, a live snapshot and hot-plugged
+# disk (files passed to QEMU over QMP), and refused inputs (a definition
+# naming a file outside the VM, a decompression bomb, a wrong checksum); each
 # qemuctl process under valgrind --leak-check=full; any error or leak fails.
 # Not in TESTS (≈40 s, needs valgrind): run it with `make check-valgrind-cli`.
 # Build with gcc, or clang with CFLAGS=-gdwarf-4: valgrind 3.19 cannot read
@@ -22,9 +25,27 @@ vg() {
 	ok "valgrind-clean: qemuctl $*"
 }
 
+# vg_refused ARGS...: a refused input exits 1, still without errors or leaks.
+vg_refused() {
+	local rc=0
+	valgrind -q --child-silent-after-fork=yes --leak-check=full --show-leak-kinds=definite,indirect,possible \
+		--errors-for-leak-kinds=definite,indirect,possible --error-exitcode=99 \
+		"$QC" --root "$ROOT" "$@" >"$SCRATCH/out" 2>"$SCRATCH/vg" || rc=$?
+	[ "$rc" -eq 1 ] || fail "qemuctl $* under valgrind: exit $rc, want 1: $(head -c 3000 "$SCRATCH/vg")"
+	! grep -q '^==[0-9]*==' "$SCRATCH/vg" || fail "qemuctl $*: valgrind: $(head -c 3000 "$SCRATCH/vg")"
+	ok "valgrind-clean refusal: qemuctl $*"
+}
+
+printf '#!/bin/sh\necho hello\n' >"$SCRATCH/user-data"
+ssh-keygen -q -t ed25519 -N '' -f "$SCRATCH/key" >/dev/null
 vg create v1 --kernel "$GUEST_KERNEL" --initrd "$GUEST_INITRD" --append "$GUEST_APPEND" \
-	--memory 256M --accel tcg --net user,hostfwd=tcp::0-:80 --disk 16M
+	--memory 256M --accel tcg --net user,hostfwd=tcp::0-:80 --disk 16M \
+	--user-data "$SCRATCH/user-data" --ssh-key "$SCRATCH/key.pub"
 vg start v1
+# files handed to QEMU over QMP: a live snapshot layer, a hot-plugged disk
+vg snapshot create v1 live1
+vg attach-disk v1 8M
+vg snapshot rm v1 live1
 vg list
 vg info v1
 vg --json info v1
@@ -38,6 +59,12 @@ vg stop v1 --timeout 60
 vg snapshot create v1 s1
 vg snapshot rm v1 s1
 vg delete v1
+# refused inputs: a definition naming a file outside the VM, a bomb, a checksum
+printf '<domain type="qemu"><name>bad</name><memory unit="MiB">64</memory><os><type arch="x86_64">hvm</type></os><metadata><qemuctl:domain xmlns:qemuctl="https://qemuctl.dev/xmlns/domain/1"><qemuctl:seed enabled="yes"><qemuctl:user-data>/etc/passwd</qemuctl:user-data></qemuctl:seed></qemuctl:domain></metadata></domain>\n' >"$SCRATCH/bad.xml"
+vg_refused define "$SCRATCH/bad.xml"
+head -c 64M /dev/zero | xz -1 >"$SCRATCH/bomb.xz"
+vg_refused image import bomb "$SCRATCH/bomb.xz" --max-size 1M
+vg_refused image import sum "$SCRATCH/bomb.xz" --sha256 "$(printf '0%.0s' $(seq 64))"
 # undefine keeps disks; a VM with only a kernel has none it owns
 vg create v2 --kernel "$GUEST_KERNEL" --initrd "$GUEST_INITRD" --append "$GUEST_APPEND" \
 	--memory 256M --accel tcg --net none --no-seed
