@@ -25,6 +25,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "driver/confine.h"
 #include "driver/fdpass.h"
 #include "storage/storage.h"
 
@@ -93,6 +94,46 @@ static const char *vm_dir_entry(const char *path, const char *vm_dir)
 	return path + n + 1;
 }
 
+/*
+ * A file outside the VM's directory that root opened for a confined QEMU
+ * (fd, st: what was opened).  Either QEMU's user could open it itself, or
+ * only root can have put it where the path leads: every directory on the
+ * path, as written and as resolved, is root's and not writable by others
+ * (sticky aside), and the resolved path is the file opened.  Otherwise a
+ * user who controls a directory on the path could swap the file for one of
+ * root's after the definition was checked.
+ */
+static int check_confined(int fd, const char *what, const char *path, const struct stat *st,
+	bool writable, struct qc_error *err)
+{
+	static const char fix[] = "make the file one QEMU's user may open (chgrp and chmod g+r, "
+				  "g+rw when written), or keep it in directories only root can change";
+	cleanup_free char *real = NULL, *dir = NULL, *rdir = NULL;
+	char self[64];
+	struct qc_confine cf;
+	struct stat rst;
+	int rc;
+
+	if (geteuid() != 0 || qc_driver_confine_user(false, &cf, NULL) < 0 || !cf.active ||
+		qc_driver_confine_may(st, cf.uid, cf.gid, writable))
+		return 0;
+	snprintf(self, sizeof(self), "/proc/self/fd/%d", fd);
+	real = realpath(self, NULL);
+	if (!real || stat(real, &rst) < 0 || rst.st_dev != st->st_dev || rst.st_ino != st->st_ino)
+		return qc_error_set(err, EACCES, "%s '%s': cannot tell where the file opened lies; %s",
+			what, path, fix);
+	dir = qc_xstrndup(path, (size_t) (strrchr(path, '/') - path));
+	rdir = qc_xstrndup(real, (size_t) (strrchr(real, '/') - real));
+	if ((rc = qc_path_check_trusted(dir[0] ? dir : "/", 0, QC_DIR_ANCESTOR, what, fix, err)) < 0 ||
+		(rc = qc_path_check_trusted(rdir[0] ? rdir : "/", 0, QC_DIR_ANCESTOR, what, fix, err)) < 0)
+		return qc_error_prefix(err,
+			"%s '%s' (mode %04o) is not one user '%s' that QEMU runs as may %s, and "
+			"another user could have put it there",
+			what, path, (unsigned) (st->st_mode & 07777), cf.name,
+			writable ? "write" : "read");
+	return 0;
+}
+
 int qc_driver_fdpass_open_file(int vm_dfd, const char *vm_dir, const char *what, const char *path,
 	const char *format, bool writable, bool no_backing, int *ret_fd, struct qc_error *err)
 {
@@ -118,6 +159,8 @@ int qc_driver_fdpass_open_file(int vm_dfd, const char *vm_dir, const char *what,
 	if (!S_ISREG(st.st_mode) && !S_ISBLK(st.st_mode))
 		return qc_error_set(err, QC_ERR_INVALID,
 			"%s '%s' is not a regular file or block device", what, path);
+	if (!entry && (rc = check_confined(fd, what, path, &st, writable, err)) < 0)
+		return rc;
 	/* O_NONBLOCK was only for the open (a FIFO in its place must not block) */
 	if ((fl = fcntl(fd, F_GETFL)) < 0 || fcntl(fd, F_SETFL, fl & ~O_NONBLOCK) < 0)
 		return qc_error_errno(err, errno, "%s '%s': fcntl", what, path);

@@ -37,7 +37,9 @@ int qc_driver_disk_chain(const struct qc_domain *d, const struct qc_snaps *snaps
  * O_CLOEXEC, a file in the VM's directory (vm_dir/NAME) through vm_dfd
  * with O_NOFOLLOW.  A qcow2 file is checked from its header: no external
  * data file (QEMU would open it by path) and, when no_backing, no backing
- * file named (the chain QEMU gets ends here).
+ * file named (the chain QEMU gets ends here).  As root with QEMU confined, a
+ * file outside the VM's directory that QEMU's user could not open itself
+ * must lie where only root can have put it (EACCES otherwise).
  */
 int qc_driver_fdpass_open_file(int vm_dfd, const char *vm_dir, const char *what, const char *path,
 	const char *format, bool writable, bool no_backing, int *ret_fd, struct qc_error *err);

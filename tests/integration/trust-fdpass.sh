@@ -150,5 +150,27 @@ wait_for_text "$SCRATCH/con$con_n.out" '^one' 30
 ok "the data written before is there after the offline operations"
 exec 7>&-
 qc destroy f1
+
+# A disk QEMU's user could not open itself, under a directory another user
+# controls: that user could have swapped it in for a file of root's after
+# the definition was checked, so root does not open it for QEMU.
+eve="$SCRATCH/eve"
+mkdir -m 0755 "$eve"
+qemu-img create -q -f qcow2 "$eve/d.qcow2" 8M
+chmod 0600 "$eve/d.qcow2"
+chown 65534 "$eve"
+qc create f3 --kernel "$GUEST_KERNEL" --initrd "$GUEST_INITRD" --append "$GUEST_APPEND" \
+	--memory 256M --cpus 1 --net none --no-seed --disk "$eve/d.qcow2" >/dev/null
+before=$(tree_digest "$ROOT" | sha256sum)
+expect_fail 1 "disk 'disk[0-9]' '$eve/d.qcow2' \(mode 0600\) is not one user '$tu' that QEMU runs as may write, and another user could have put it there" \
+	qc start f3
+[ -z "$(pgrep -u "$uid")" ] || fail "a QEMU was started: $(pgrep -a -u "$uid")"
+assert_eq "$(tree_digest "$ROOT" | sha256sum)" "$before" "the refused start left the state root unchanged"
+# the same file where only root can have put it is root's own choice
+chown 0 "$eve"
+qc start f3 --paused >/dev/null
+qc destroy f3 >/dev/null
+ok "a root-only disk starts only from directories only root can change"
+qc delete f3 >/dev/null
 [ -z "$(pgrep -u "$uid")" ] || fail "processes of $tu left: $(pgrep -a -u "$uid")"
 ok "no process of $tu left"
