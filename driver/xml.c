@@ -619,7 +619,12 @@ int qc_domain_from_xml_at(const char *xml, size_t len, const char *file, const c
 	doc = xmlCtxtReadMemory(ctxt, xml, (int) len, p.file, NULL,
 		XML_PARSE_NONET | XML_PARSE_NOERROR | XML_PARSE_NOWARNING | XML_PARSE_NOBLANKS |
 			XML_PARSE_BIG_LINES);
-	if (!doc || !ctxt->wellFormed) {
+	/*
+	 * A prefix bound to no namespace (<qemuctl:domain> without its xmlns)
+	 * is refused too: kept as an unknown element, it would gain qemuctl's
+	 * namespace once written next to qemuctl's own records.
+	 */
+	if (!doc || !ctxt->wellFormed || !ctxt->nsWellFormed) {
 		const xmlError *e = xmlCtxtGetLastError(ctxt);
 		cleanup_free char *m = qc_xstrdup(e && e->message ? e->message : "unknown error");
 

@@ -385,6 +385,9 @@ START_TEST(xml_bad_inputs)
 	bad("<domain type='qemu'>\n  <name>x<name>\n", "t.xml:3: malformed XML: Premature end of "
 						       "data in tag name line 2");
 	bad("<vm/>", "t.xml:1: root element is <vm>, expected <domain>");
+	bad("<domain type='qemu'>\n  <name>x</name>\n  <metadata>\n    <qemuctl:domain/>\n"
+	    "  </metadata>\n</domain>\n",
+		"t.xml:4: malformed XML: Namespace prefix qemuctl on domain is not defined");
 	bad("<domain type='xen'><name>x</name></domain>",
 		"t.xml:1: domain type 'xen' is not supported (kvm or qemu)");
 	bad("<domain>\n<name>x</name></domain>", "t.xml:1: <domain> has no type (kvm or qemu)");
