@@ -379,6 +379,20 @@ int qc_driver_confine_prepare(const char *root, const struct qc_domain *d, int v
 	int e = 0, rc;
 
 	*ret_kernel_fd = *ret_initrd_fd = -1;
+	/*
+	 * A QEMU running as root with a passthrough share stores the guest's
+	 * owners and modes as they are: a guest could leave a setuid-root
+	 * program in a host directory.
+	 */
+	for (size_t i = 0; geteuid() == 0 && !c->active && i < d->n_shares; i++)
+		if (d->shares[i].security_model &&
+			strcmp(d->shares[i].security_model, "passthrough") == 0)
+			return qc_error_set(err, QC_ERR_INVALID,
+				"share '%s': accessmode 'passthrough' with QEMU running as root "
+				"would let the guest create root's files (setuid programs "
+				"included) in '%s'; use accessmode 'mapped', or run QEMU "
+				"confined (QEMUCTL_USER unset or a system user)",
+				d->shares[i].tag, d->shares[i].path ? d->shares[i].path : "");
 	if ((rc = settle_vm_dir(c, d, vm_dfd, vm_dir, err)) < 0)
 		return rc;
 	if (!c->active)

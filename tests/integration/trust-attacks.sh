@@ -66,6 +66,25 @@ refused loader-root "$SCRATCH/outside/data.raw" "firmware loader '$SCRATCH/into-
 	"<loader readonly='yes' type='pflash'>$SCRATCH/into-root/vms/b/disk1.qcow2</loader>"
 refused nvram "$SCRATCH/outside/data.raw" "nvram '$SCRATCH/into-root/vms/b/nvram.fd' resolves to" \
 	"<loader readonly='yes' type='pflash'>/usr/share/OVMF/OVMF_CODE.fd</loader><nvram>$SCRATCH/into-root/vms/b/nvram.fd</nvram>"
+# QEMU as root (QEMUCTL_USER=root) with a passthrough share: the guest
+# could leave setuid-root programs in the host directory
+if [ "$(id -u)" -eq 0 ]; then
+	mkdir "$SCRATCH/pt"
+	cat >"$SCRATCH/pt.xml" <<EOX
+<domain type='qemu'><name>pt</name><memory unit='MiB'>64</memory>
+  <os><type arch='x86_64'>hvm</type><kernel>$SCRATCH/kernel</kernel></os>
+  <devices><filesystem type='mount' accessmode='passthrough'><source dir='$SCRATCH/pt'/><target dir='pt'/></filesystem></devices>
+</domain>
+EOX
+	qc define "$SCRATCH/pt.xml" >/dev/null
+	before="$(tree_digest "$ROOT")"
+	expect_fail 1 "share 'pt': accessmode 'passthrough' with QEMU running as root would let the guest create root's files" \
+		env QEMUCTL_USER=root "$QC" --root "$ROOT" start pt
+	[ "$(tree_digest "$ROOT")" = "$before" ] || fail "the refused start changed the state root"
+	[ -z "$(procs_using "$ROOT/vms/pt")" ] || fail "a QEMU was started for pt"
+	qc undefine pt >/dev/null
+	ok "as root, QEMU unconfined: a passthrough share is refused at start"
+fi
 # a share of a directory above the state root shares every VM's disks
 for dir in / "${ROOT%/*}"; do
 	cat >"$SCRATCH/share.xml" <<EOX
