@@ -74,9 +74,11 @@ procs_using() {
 		pid="${p#/proc/}"
 		[ "$pid" = "$$" ] && continue
 		[ "$pid" = "$BASHPID" ] && continue
-		if { tr '\0' ' ' <"$p/cmdline"; } 2>/dev/null | grep -qF -- "$dir" ||
-			readlink "$p/cwd" 2>/dev/null | grep -qF -- "$dir" ||
-			ls -l "$p/fd" 2>/dev/null | grep -qF -- "$dir"; then
+		# Not "cmd | grep -q" under pipefail: grep stops at the first match,
+		# and a writer with more to write then fails the pipeline (SIGPIPE).
+		if grep -qF -- "$dir" < <(tr '\0' ' ' 2>/dev/null <"$p/cmdline") ||
+			grep -qF -- "$dir" < <(readlink "$p/cwd" 2>/dev/null) ||
+			grep -qF -- "$dir" < <(ls -l "$p/fd" 2>/dev/null); then
 			echo "$pid"
 		fi
 	done | tr '\n' ' '

@@ -91,7 +91,7 @@ done <<<"$cli"
 # Global options.
 glob=$(awk '/^\.SH/ {on = ($2 == "GLOBAL")} on' "$page1" | sed 's/\\-/-/g')
 for o in $("$QC" --help | sed -n '1,/^Commands:/p' | grep -Eo -- '(^| |\[)-{1,2}[a-z][a-z0-9-]*' | tr -d ' [' | sort -u); do
-	printf '%s' "$glob" | grep -Eq -- "(^|[^a-z-])$o([^a-z0-9-]|$)" ||
+	grep -Eq -- "(^|[^a-z-])$o([^a-z0-9-]|$)" <<<"$glob" ||
 		fail "global option $o missing from GLOBAL OPTIONS"
 done
 ok "global options documented"

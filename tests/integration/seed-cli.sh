@@ -39,7 +39,7 @@ assert_file "$ROOT/ssh/id_ed25519.pub"
 ud=$(isoinfo -R -i "$S/c.iso" -x /user-data)
 assert_match "$ud" '"ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIK user@host"' "user key"
 own=$(cut -d' ' -f1-2 "$ROOT/ssh/id_ed25519.pub")
-printf '%s' "$ud" | grep -qF -- "\"$own qemuctl\"" || fail "qemuctl's own key missing: $ud"
+grep -qF -- "\"$own qemuctl\"" <<<"$ud" || fail "qemuctl's own key missing: $ud"
 ok "qemuctl's own key"
 python3 -c 'import sys, yaml; d = yaml.safe_load(sys.stdin); assert d["hostname"] == "h"' <<<"$ud" ||
 	fail "generated user-data is not the expected YAML: $ud"

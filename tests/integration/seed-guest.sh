@@ -16,7 +16,7 @@ need_guest x86_64
 MAC=52:54:00:12:34:56
 
 has_line() { # has_line TEXT LINE WHAT: TEXT has exactly LINE as one of its lines
-	printf '%s\n' "$1" | grep -qxF -- "$2" || fail "$3: no line '$2' in: $1"
+	grep -qxF -- "$2" <<<"$1" || fail "$3: no line '$2' in: $1"
 	ok "$3: $2"
 }
 
@@ -79,7 +79,7 @@ assert_match "$iid" '^iid-qemuctl-[0-9a-f]{16}$' "generated instance id"
 boot two "$SCRATCH/seed2.iso" -device ide-cd,drive=seed,bus=ide.0
 con=$(tr -d '\r' <"$SCRATCH/two.con")
 has_line "$con" "CIDATA hostname=h2 instance-id=$iid" "guest read the ide-cd seed"
-if printf '%s' "$con" | grep -q 'USERDATA exit'; then
+if grep -q 'USERDATA exit' <<<"$con"; then
 	fail "a #cloud-config user-data must not be run as a script"
 fi
 ok "generated #cloud-config was not executed"
