@@ -279,12 +279,15 @@ QC_PUBLIC int qc_vm_attach_disk(qc_ctx *ctx, const char *name, const char *spec,
 		made = true;
 		/* the caller's, like every file of the VM (QEMU gets an fd) */
 		{
-			cleanup_close int fd = open(disk.path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+			/* a file of the VM (qc_domain_home_disk above): by name in its directory */
+			const char *base = qc_domain_home_base(op.vm_dir, disk.path);
+			cleanup_close int fd =
+				openat(op.dfd, base, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
 
 			if (fd < 0 || fchmod(fd, 0600) < 0) {
 				rc = qc_error_errno(
 					err, errno, "VM '%s': chmod 0600 '%s'", name, disk.path);
-				(void) unlink(disk.path);
+				(void) unlinkat(op.dfd, base, 0);
 				(void) unlinkat(op.dfd, intent, 0);
 				qc_disk_clear(&disk);
 				return rc;
