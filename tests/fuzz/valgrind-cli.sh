@@ -12,29 +12,23 @@
 command -v valgrind >/dev/null || fail "valgrind is not installed (apt-get install valgrind)"
 need_guest x86_64
 
-vg() {
-	local rc=0
+# vg_exit RC ARGS...: qemuctl ARGS exits RC under valgrind, without errors or leaks.
+vg_exit() {
+	local want="$1" rc=0
+	shift
 	# --child-silent-after-fork: a child forked without exec (start's access
 	# check as QEMU's user, which ends in _exit) holds the parent's live heap,
 	# which valgrind would report at its exit as that child's leaks.
 	valgrind -q --child-silent-after-fork=yes --leak-check=full --show-leak-kinds=definite,indirect,possible \
 		--errors-for-leak-kinds=definite,indirect,possible --error-exitcode=99 \
 		"$QC" --root "$ROOT" "$@" >"$SCRATCH/out" 2>"$SCRATCH/vg" || rc=$?
-	[ "$rc" -eq 0 ] || fail "qemuctl $* under valgrind: exit $rc: $(head -c 3000 "$SCRATCH/vg")"
+	[ "$rc" -eq "$want" ] || fail "qemuctl $* under valgrind: exit $rc, want $want: $(head -c 3000 "$SCRATCH/vg")"
 	! grep -q '^==[0-9]*==' "$SCRATCH/vg" || fail "qemuctl $*: valgrind: $(head -c 3000 "$SCRATCH/vg")"
-	ok "valgrind-clean: qemuctl $*"
+	ok "valgrind-clean (exit $want): qemuctl $*"
 }
-
-# vg_refused ARGS...: a refused input exits 1, still without errors or leaks.
-vg_refused() {
-	local rc=0
-	valgrind -q --child-silent-after-fork=yes --leak-check=full --show-leak-kinds=definite,indirect,possible \
-		--errors-for-leak-kinds=definite,indirect,possible --error-exitcode=99 \
-		"$QC" --root "$ROOT" "$@" >"$SCRATCH/out" 2>"$SCRATCH/vg" || rc=$?
-	[ "$rc" -eq 1 ] || fail "qemuctl $* under valgrind: exit $rc, want 1: $(head -c 3000 "$SCRATCH/vg")"
-	! grep -q '^==[0-9]*==' "$SCRATCH/vg" || fail "qemuctl $*: valgrind: $(head -c 3000 "$SCRATCH/vg")"
-	ok "valgrind-clean refusal: qemuctl $*"
-}
+vg() { vg_exit 0 "$@"; }
+# a refused input exits 1, still without errors or leaks
+vg_refused() { vg_exit 1 "$@"; }
 
 printf '#!/bin/sh\necho hello\n' >"$SCRATCH/user-data"
 ssh-keygen -q -t ed25519 -N '' -f "$SCRATCH/key" >/dev/null
