@@ -65,12 +65,6 @@ print-dist-not-shipped:
 	@echo $(QC_DIST_NOT_SHIPPED)
 .PHONY: print-dist-not-shipped
 
-# ---- autostart: the flag, --run/--shutdown, qemuctl-autostart.service
-libqcdriver_a_SOURCES += driver/autostart.c
-qemuctl_SOURCES += driver/cli/cmd_autostart.c
-dist_noinst_SCRIPTS += tests/integration/autostart.sh
-TESTS += tests/integration/autostart.sh
-
 # ---- Debian packaging (debian/); tests/integration/dist-deb.sh builds the
 # .debs from a copy of the release tree (~40 s; skipped without debhelper).
 EXTRA_DIST += debian/changelog debian/control debian/copyright debian/rules \

@@ -1,68 +1,126 @@
-# driver/: domain model, XML, argv, state, lifecycle, public API, CLI, monitor.
-# driver/image.mk, network.mk and seed.mk belong to the storage, network and
-# cloud-init work; they add to libqcdriver_a_SOURCES and qemuctl_SOURCES.
+# driver/: domain model, XML, argv, state, lifecycle, public API.
+# The CLI and the per-VM monitor have fragments of their own
+# (driver/cli/local.mk, driver/monitor/local.mk).
 include_HEADERS += driver/qemuctl.h
-noinst_HEADERS += driver/driver.h
+noinst_HEADERS += driver/driver.h driver/ready.h driver/resize.h driver/seed_bus.h \
+	driver/seed.h driver/vmop.h
 
-libqcdriver_a_SOURCES += driver/driver.h driver/ctx.c driver/state.c driver/lifecycle.c driver/lifecycle_input.c \
-	driver/lifecycle_run.c driver/lifecycle_state.c driver/confine.h driver/confine.c \
-	driver/fdpass.h driver/fdpass.c
+# The domain model, its XML, QEMU's argv and the firmware it boots.
+libqcdriver_a_SOURCES += driver/domain.h driver/domain.c driver/domain_fields.c \
+	driver/domain_home.c driver/arch.c driver/argv.c driver/firmware.c driver/firmware.h \
+	driver/xml_internal.h driver/xml.c driver/xml_meta.c driver/xml_devices.c driver/xml_save.c
+# Context, state, lifecycle, confinement and the files QEMU gets as fds.
+libqcdriver_a_SOURCES += driver/driver.h driver/ctx.c driver/state.c driver/lifecycle.c \
+	driver/lifecycle_input.c driver/lifecycle_run.c driver/lifecycle_state.c \
+	driver/confine.h driver/confine.c driver/fdpass.h driver/fdpass.c driver/autostart.c \
+	driver/doctor.c
+# Images, networks and seeds as a VM uses them.
+libqcdriver_a_SOURCES += driver/image.h driver/image.c \
+	driver/network.h driver/network.c driver/network_nic.c \
+	driver/network_ssh.h driver/network_ssh.c \
+	driver/seed.h driver/seed.c driver/seed_hostkey.c
+# Operations on a defined VM: ready/wait, resize, snapshots, hot-plug.
+libqcdriver_a_SOURCES += driver/ready_match.c driver/ready.c driver/resize.c driver/seed_bus.c \
+	driver/vmop.c driver/snapshot_meta.c driver/snapshot.c \
+	driver/snapshot_layer.h driver/snapshot_layer.c driver/hotplug.c
 
-bin_PROGRAMS += qemuctl
-qemuctl_SOURCES = driver/cli/cli.h driver/cli/main.c driver/cli/cmd_vm.c \
-	driver/cli/cmd_vm.h driver/cli/cmd_vm_io.c driver/cli/cmd_image.c driver/cli/cmd_net.c \
-	driver/cli/cmd_seed.c
-qemuctl_LDADD = $(QC_LIBS)
-
-# The per-VM supervisor: util + qmp + state.c only, so it stays tiny.
-libexec_PROGRAMS += qemuctl-monitor
-qemuctl_monitor_SOURCES = driver/monitor/monitor.c
-qemuctl_monitor_LDADD = libqcdriver.a $(QC_QMP_LIBS)
+include driver/cli/local.mk
+include driver/monitor/local.mk
 
 # The example program of the public API, run by tests/integration/lifecycle-example.sh.
 check_PROGRAMS += examples/boot-and-stop
 examples_boot_and_stop_SOURCES = examples/boot-and-stop.c
 examples_boot_and_stop_LDADD = $(QC_LIBS)
 
-check_PROGRAMS += tests/unit/check_state tests/unit/check_cli
-TESTS += tests/unit/check_state tests/unit/check_cli
+# ---- unit tests
+QC_DOMAIN_TEST_CFLAGS = $(UNIT_CFLAGS) -DQC_TEST_SRCDIR='"$(abs_top_srcdir)"'
+QC_DOMAIN_TEST_LIBS = libqcdriver.a $(QC_UTIL_LIBS) $(XML_LIBS) $(CHECK_LIBS)
+
+check_PROGRAMS += tests/unit/check_domain tests/unit/check_xml tests/unit/check_argv
+TESTS += tests/unit/check_domain tests/unit/check_xml tests/unit/check_argv
+tests_unit_check_domain_SOURCES = tests/unit/check_domain.c
+tests_unit_check_domain_CFLAGS = $(QC_DOMAIN_TEST_CFLAGS)
+tests_unit_check_domain_LDADD = $(QC_DOMAIN_TEST_LIBS)
+tests_unit_check_xml_SOURCES = tests/unit/check_xml.c tests/unit/check_domain_golden.c tests/unit/check_domain_golden.h
+tests_unit_check_xml_CFLAGS = $(QC_DOMAIN_TEST_CFLAGS)
+tests_unit_check_xml_LDADD = $(QC_DOMAIN_TEST_LIBS)
+tests_unit_check_argv_SOURCES = tests/unit/check_argv.c tests/unit/check_domain_golden.c tests/unit/check_domain_golden.h
+tests_unit_check_argv_CFLAGS = $(QC_DOMAIN_TEST_CFLAGS)
+tests_unit_check_argv_LDADD = $(QC_DOMAIN_TEST_LIBS)
+
+check_PROGRAMS += tests/unit/check_state
+TESTS += tests/unit/check_state
 tests_unit_check_state_SOURCES = tests/unit/check_state.c
 tests_unit_check_state_CFLAGS = $(UNIT_CFLAGS)
 tests_unit_check_state_LDADD = $(QC_LIBS) $(CHECK_LIBS)
-tests_unit_check_cli_SOURCES = tests/unit/check_cli.c
-tests_unit_check_cli_CFLAGS = $(UNIT_CFLAGS)
-tests_unit_check_cli_LDADD = $(QC_UTIL_LIBS) $(CHECK_LIBS)
 
-dist_noinst_SCRIPTS += tests/integration/lifecycle.sh tests/integration/lifecycle-crash.sh \
-	tests/integration/lifecycle-errors.sh tests/integration/lifecycle-example.sh
-TESTS += tests/integration/lifecycle.sh tests/integration/lifecycle-crash.sh \
-	tests/integration/lifecycle-errors.sh tests/integration/lifecycle-example.sh
+check_PROGRAMS += tests/unit/check_firmware
+TESTS += tests/unit/check_firmware
+tests_unit_check_firmware_SOURCES = tests/unit/check_firmware.c
+tests_unit_check_firmware_CFLAGS = $(UNIT_CFLAGS)
+tests_unit_check_firmware_LDADD = libqcdriver.a $(QC_UTIL_LIBS) $(XML_LIBS) $(CHECK_LIBS)
 
-# A definition makes qemuctl act only on the VM's own files (crafted domain.xml).
-dist_noinst_SCRIPTS += tests/integration/trust-define.sh
-TESTS += tests/integration/trust-define.sh
-# Ways around those checks (other spellings, links, devices, unreadable kernels).
-dist_noinst_SCRIPTS += tests/integration/trust-attacks.sh
-TESTS += tests/integration/trust-attacks.sh
-
-# bench/start-stop (issue 4 item 7): the raw-QEMU baseline it compares against.
-noinst_PROGRAMS += bench/start-stop-raw
-bench_start_stop_raw_SOURCES = bench/start-stop-raw.c
-bench_start_stop_raw_LDADD = $(QC_QMP_LIBS)
-EXTRA_DIST += bench/start-stop
-
-include driver/image.mk
-include driver/network.mk
-include driver/seed.mk
-include driver/domain.mk
-include driver/doctor.mk
-include driver/arch.mk
-include driver/day2.mk
-include driver/snapshot.mk
-
-# driver/fdpass.c: disk chains and the files QEMU gets as fds.
+# Disk chains and the files QEMU gets as fds.
 check_PROGRAMS += tests/unit/check_fdpass
 TESTS += tests/unit/check_fdpass
 tests_unit_check_fdpass_SOURCES = tests/unit/check_fdpass.c
 tests_unit_check_fdpass_CFLAGS = $(UNIT_CFLAGS)
 tests_unit_check_fdpass_LDADD = libqcdriver.a $(QC_STORAGE_LIBS) $(XML_LIBS) $(CHECK_LIBS)
+
+# The ssh command line of `qemuctl ssh`, hostile values included.
+check_PROGRAMS += tests/unit/check_ssh_argv
+TESTS += tests/unit/check_ssh_argv
+tests_unit_check_ssh_argv_SOURCES = tests/unit/check_ssh_argv.c
+tests_unit_check_ssh_argv_CFLAGS = $(UNIT_CFLAGS)
+tests_unit_check_ssh_argv_LDADD = $(QC_LIBS) $(CHECK_LIBS)
+
+check_PROGRAMS += tests/unit/check_seed_driver
+TESTS += tests/unit/check_seed_driver
+tests_unit_check_seed_driver_SOURCES = tests/unit/check_seed_driver.c
+tests_unit_check_seed_driver_CFLAGS = $(UNIT_CFLAGS)
+tests_unit_check_seed_driver_LDADD = $(QC_LIBS) $(CHECK_LIBS)
+
+check_PROGRAMS += tests/unit/check_day2
+TESTS += tests/unit/check_day2
+tests_unit_check_day2_SOURCES = tests/unit/check_day2.c
+tests_unit_check_day2_CFLAGS = $(UNIT_CFLAGS)
+tests_unit_check_day2_LDADD = $(QC_LIBS) $(CHECK_LIBS)
+
+check_PROGRAMS += tests/unit/check_snapshot
+TESTS += tests/unit/check_snapshot
+tests_unit_check_snapshot_SOURCES = tests/unit/check_snapshot.c
+tests_unit_check_snapshot_CFLAGS = $(QC_DOMAIN_TEST_CFLAGS)
+tests_unit_check_snapshot_LDADD = $(QC_DOMAIN_TEST_LIBS)
+
+# ---- integration tests: real QEMU under TCG
+QC_DRIVER_TESTS = tests/integration/lifecycle.sh tests/integration/lifecycle-crash.sh \
+	tests/integration/lifecycle-errors.sh tests/integration/lifecycle-example.sh \
+	tests/integration/trust-define.sh tests/integration/trust-attacks.sh \
+	tests/integration/ssh-hostkeys.sh \
+	tests/integration/seed-cli.sh tests/integration/seed-guest.sh \
+	tests/integration/day2-ready.sh tests/integration/day2-resize.sh \
+	tests/integration/snapshot.sh tests/integration/hotplug.sh tests/integration/hotplug-net.sh \
+	tests/integration/doctor.sh tests/integration/autostart.sh \
+	tests/integration/arch-lifecycle-x86_64.sh tests/integration/arch-lifecycle-aarch64.sh \
+	tests/integration/arch-lifecycle-ppc64le.sh tests/integration/arch-errors.sh \
+	tests/integration/firmware-disk-boot-x86_64.sh tests/integration/firmware-disk-boot-aarch64.sh
+TESTS += $(QC_DRIVER_TESTS)
+dist_noinst_SCRIPTS += $(QC_DRIVER_TESTS) tests/integration/arch-lifecycle.sh \
+	tests/integration/firmware-disk-boot.sh tests/guest/build-disk-image
+
+# seed-mkiso: an ISO of a whole tree, for seed-guest.sh's kernel round trip.
+check_PROGRAMS += tests/integration/seed-mkiso
+tests_integration_seed_mkiso_SOURCES = tests/integration/seed-mkiso.c
+tests_integration_seed_mkiso_LDADD = $(QC_CLOUDINIT_LIBS)
+
+# ---- benchmarks (bench/README.md)
+# The raw-QEMU baseline that bench/start-stop compares against.
+noinst_PROGRAMS += bench/start-stop-raw
+bench_start_stop_raw_SOURCES = bench/start-stop-raw.c
+bench_start_stop_raw_LDADD = $(QC_QMP_LIBS)
+# The seed writer alone, next to `qemuctl seed build` (bench/seed.sh).
+noinst_PROGRAMS += bench/seed-build
+bench_seed_build_SOURCES = bench/seed-build.c
+bench_seed_build_LDADD = $(QC_CLOUDINIT_LIBS)
+EXTRA_DIST += bench/start-stop bench/seed.sh bench/wait bench/snapshot
+dist_noinst_SCRIPTS += bench/boot
