@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
-/* Shared between driver/xml.c (parser) and driver/xml_save.c (writer). */
+/* Shared by the parser (driver/xml*.c) and the writer (driver/xml_save.c). */
 #ifndef QC_XML_INTERNAL_H
 #define QC_XML_INTERNAL_H
 
@@ -52,6 +52,8 @@ void qc_xml_warn(struct qc_xml_parser *p, xmlNodePtr n, const char *fmt, ...)
 /* An element without namespace / in qemuctl's namespace, named name. */
 bool qc_xml_is(xmlNodePtr n, const char *name);
 bool qc_xml_is_qc(xmlNodePtr n, const char *name);
+/* s without leading and trailing white space, in place (NULL stays NULL). */
+char *qc_xml_strip(char *s);
 /* Fresh strings (free()), NULL when absent; text is trimmed. */
 char *qc_xml_prop(xmlNodePtr n, const char *name);
 char *qc_xml_text(xmlNodePtr n);
