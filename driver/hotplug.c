@@ -191,18 +191,12 @@ static bool disk_uses(const struct qc_domain *d, const char *path)
  */
 static void sweep_dead_attaches(struct qc_vmop *op)
 {
-	int fd = openat(op->dfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	cleanup_dir DIR *d = NULL;
 	struct dirent *de;
-	DIR *d;
 
-	if (fd < 0)
+	if (qc_opendir_at(op->dfd, NULL, 0, &d) < 0)
 		return;
-	d = fdopendir(fd);
-	if (!d) {
-		close(fd);
-		return;
-	}
-	while ((de = readdir(d))) {
+	while ((de = qc_readdir(d))) {
 		cleanup_free char *disk = NULL, *file = NULL;
 		const char *e = de->d_name, *dot;
 		size_t len = strlen(e);
@@ -224,7 +218,6 @@ static void sweep_dead_attaches(struct qc_vmop *op)
 			(void) unlinkat(op->dfd, file, 0);
 		(void) unlinkat(op->dfd, e, 0);
 	}
-	closedir(d);
 }
 
 QC_PUBLIC int qc_vm_attach_disk(qc_ctx *ctx, const char *name, const char *spec, char **ret_dev,

@@ -85,21 +85,14 @@ int qc_catalog_lock(
 static void remove_stale_temps(int dfd, const char *name)
 {
 	cleanup_free char *prefix = qc_xasprintf(".%s.tmp-", name);
-	int dfd2 = fcntl(dfd, F_DUPFD_CLOEXEC, 3);
-	DIR *d;
+	cleanup_dir DIR *d = NULL;
 	struct dirent *e;
 
-	if (dfd2 < 0)
+	if (qc_opendir_at(dfd, NULL, 0, &d) < 0)
 		return;
-	d = fdopendir(dfd2);
-	if (!d) {
-		close(dfd2);
-		return;
-	}
-	while ((e = readdir(d)))
+	while ((e = qc_readdir(d)))
 		if (qc_str_has_prefix(e->d_name, prefix))
 			(void) unlinkat(dfd, e->d_name, 0);
-	closedir(d);
 	{
 		/* qc_write_atomic's temps of this name's files (a killed sync or import) */
 		cleanup_free char *json = qc_xasprintf("%s.json", name);
@@ -216,22 +209,15 @@ int qc_catalog_list(const char *root, struct qc_image ***ret, size_t *ret_n, str
 	cleanup_close int dfd = -1;
 	struct qc_image **v = NULL;
 	size_t n = 0;
-	DIR *d;
+	cleanup_dir DIR *d = NULL;
 	struct dirent *e;
-	int r, dfd2;
+	int r;
 
 	if ((r = open_root(root, NULL, &aroot, &dfd, err)) < 0)
 		return r;
-	dfd2 = fcntl(dfd, F_DUPFD_CLOEXEC, 3);
-	if (dfd2 < 0)
-		return qc_error_errno(err, errno, "image catalog: dup");
-	d = fdopendir(dfd2);
-	if (!d) {
-		r = qc_error_errno(err, errno, "image catalog: opendir");
-		close(dfd2);
-		return r;
-	}
-	while ((e = readdir(d))) {
+	if ((r = qc_opendir_at(dfd, NULL, 0, &d)) < 0)
+		return qc_error_errno(err, -r, "image catalog: opendir");
+	while ((e = qc_readdir(d))) {
 		cleanup_free char *name = NULL;
 		struct qc_image *img = NULL;
 		struct qc_error scratch = {0};
@@ -248,7 +234,6 @@ int qc_catalog_list(const char *root, struct qc_image ***ret, size_t *ret_n, str
 		v = qc_xrealloc(v, (n + 1) * sizeof(*v));
 		v[n++] = img;
 	}
-	closedir(d);
 	if (n)
 		qsort(v, n, sizeof(*v), cmp_image);
 	*ret = v;
