@@ -28,7 +28,7 @@
 int qc_driver_image_resolve(qc_ctx *ctx, const char *name, enum qc_arch arch, char **ret_path,
 	char **ret_format, struct qc_error *err)
 {
-	cleanup_image struct qc_image *img = NULL;
+	cleanup_catalog_entry struct qc_catalog_entry *img = NULL;
 	int r;
 
 	if ((r = qc_validate_name("image", name, err)) < 0)
@@ -441,8 +441,8 @@ QC_PUBLIC void qc_image_info_list_free(struct qc_image_info **v, size_t n)
 }
 
 /* Takes the strings out of img; users (taken) NULL: look them up. */
-static int to_info(qc_ctx *ctx, struct qc_image *img, char **users, struct qc_image_info **ret,
-	struct qc_error *err)
+static int to_info(qc_ctx *ctx, struct qc_catalog_entry *img, char **users,
+	struct qc_image_info **ret, struct qc_error *err)
 {
 	struct qc_image_info *info = qc_xzalloc(sizeof(*info));
 	int r;
@@ -475,7 +475,7 @@ static int to_info(qc_ctx *ctx, struct qc_image *img, char **users, struct qc_im
 QC_PUBLIC int qc_image_get(
 	qc_ctx *ctx, const char *name, struct qc_image_info **ret, struct qc_error *err)
 {
-	cleanup_image struct qc_image *img = NULL;
+	cleanup_catalog_entry struct qc_catalog_entry *img = NULL;
 	int r;
 
 	if ((r = qc_catalog_get(ctx->root, name, &img, err)) < 0)
@@ -486,7 +486,7 @@ QC_PUBLIC int qc_image_get(
 QC_PUBLIC int qc_image_list(
 	qc_ctx *ctx, struct qc_image_info ***ret, size_t *ret_n, struct qc_error *err)
 {
-	struct qc_image **v = NULL;
+	struct qc_catalog_entry **v = NULL;
 	struct qc_image_info **out;
 	size_t n = 0;
 	int r;
@@ -508,11 +508,11 @@ QC_PUBLIC int qc_image_list(
 		free(users);
 		if (r < 0) {
 			free(out);
-			qc_image_list_free(v, n);
+			qc_catalog_list_free(v, n);
 			return r;
 		}
 	}
-	qc_image_list_free(v, n);
+	qc_catalog_list_free(v, n);
 	*ret = out;
 	*ret_n = n;
 	return 0;
@@ -546,7 +546,7 @@ static int env_retries(void)
 QC_PUBLIC int qc_image_import(qc_ctx *ctx, const struct qc_image_import_opts *o,
 	struct qc_image_info **ret, struct qc_error *err)
 {
-	cleanup_image struct qc_image *img = NULL;
+	cleanup_catalog_entry struct qc_catalog_entry *img = NULL;
 	cleanup_free char *what = NULL;
 	struct progress_bridge b = {.ctx = ctx};
 	struct qc_import_opts io = {0};
@@ -587,7 +587,7 @@ static int sync_users(const char *name, char **ret, void *opaque, struct qc_erro
 QC_PUBLIC int qc_image_sync(qc_ctx *ctx, const struct qc_image_sync_opts *o,
 	struct qc_image_info **ret, bool *ret_fresh, struct qc_error *err)
 {
-	cleanup_image struct qc_image *img = NULL;
+	cleanup_catalog_entry struct qc_catalog_entry *img = NULL;
 	cleanup_free char *what = NULL;
 	struct progress_bridge b = {.ctx = ctx};
 	struct qc_sync_opts so = {0};
