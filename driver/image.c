@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
  * Images for VMs: resolving --image / --disk-image / --disk for create,
- * counting which VMs use a catalog image, and the public image API on top
- * of storage/ (import, sync, list, rm).
+ * what each VM's disks rest on (storage/refs.c counts a catalog image's
+ * users from it), and the public image API on top of storage/ (import,
+ * sync, list, rm).
  */
 #include "config.h"
 
@@ -286,126 +287,43 @@ int qc_driver_image_chain_check(
 
 /* ------------------------------------------------------------------- users */
 
-static int cmp_str(const void *a, const void *b)
+/* What a VM's disks rest on, by its domain.xml, else by its overlays. */
+static void vm_backings(
+	int vms_dfd, const char *vm, struct qc_strv *images, struct qc_strv *paths, void *opaque)
 {
-	return strcmp(*(char *const *) a, *(char *const *) b);
-}
+	qc_ctx *ctx = opaque;
+	cleanup_free char *vm_dir = qc_xasprintf("%s/vms/%s", ctx->root, vm);
+	cleanup_free char *xml = qc_xasprintf("%s/%s", vm_dir, QC_VM_DOMAIN);
+	cleanup_domain struct qc_domain *dom = NULL;
 
-/* The backing files of the *.qcow2 files in a VM's directory (qemu-img info each). */
-static void overlay_backings(int vms_dfd, const char *vm_dir, const char *vm, struct qc_strv *out)
-{
-	int fd = openat(vms_dfd, vm, O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW);
-	DIR *d;
-	struct dirent *e;
-
-	if (fd < 0)
-		return;
-	d = fdopendir(fd);
-	if (!d) {
-		close(fd);
+	if (qc_domain_load(xml, NULL, NULL, &dom, NULL) < 0) {
+		/* unreadable definition: ask the overlays themselves */
+		qc_refs_overlay_backings(vms_dfd, vm_dir, vm, paths);
 		return;
 	}
-	while ((e = readdir(d))) {
-		cleanup_free char *p = NULL;
-		cleanup_img_info struct qc_img_info *info = NULL;
+	for (size_t k = 0; k < dom->n_disks; k++) {
+		const struct qc_disk *dk = &dom->disks[k];
 
-		if (!qc_str_has_suffix(e->d_name, ".qcow2"))
-			continue;
-		p = qc_xasprintf("%s/%s", vm_dir, e->d_name);
-		if (qc_img_info(p, "qcow2", false, &info, NULL) == 0 && info->chain[0].backing)
-			qc_strv_push(out, info->chain[0].backing);
+		if (dk->backing_image)
+			qc_strv_push(images, dk->backing_image);
+		if (dk->backing)
+			qc_strv_push(paths, dk->backing);
 	}
-	closedir(d);
 }
 
-static bool strv_has(const struct qc_strv *v, const char *s)
-{
-	for (size_t i = 0; i < v->n; i++)
-		if (strcmp(v->v[i], s) == 0)
-			return true;
-	return false;
-}
-
-/*
- * For n catalog images, the VMs using each (ret[i], sorted, NULL-terminated):
- * one pass over the VMs, whatever n is (image list asks for all of them).
- */
+/* For n catalog images, the VMs using each (storage/refs.c counts them). */
 static int collect_users(
 	qc_ctx *ctx, const char *const *names, size_t n, char ***ret, struct qc_error *err)
 {
-	cleanup_free char *aroot = NULL;
 	cleanup_close int vms_dfd = -1;
-	struct qc_strv *users = qc_xzalloc((n ? n : 1) * sizeof(*users));
-	char **paths = qc_xzalloc((n ? n : 1) * sizeof(*paths));
-	DIR *d = NULL;
-	struct dirent *e;
-	int r, fd;
+	int r;
 
-	/* The same spelling of the path as the catalog hands out (qc_abspath). */
-	if (qc_abspath(ctx->root, &aroot, NULL) < 0)
-		aroot = qc_xstrdup(ctx->root);
-	for (size_t i = 0; i < n; i++)
-		paths[i] = qc_xasprintf("%s/images/%s.qcow2", aroot, names[i]);
 	r = qc_driver_vms_open(ctx, false, &vms_dfd, err);
-	if (r == -ENOENT) {
+	if (r == -ENOENT)
 		qc_error_clear(err); /* no VMs yet */
-		r = 0;
-		goto done;
-	}
-	if (r < 0)
-		goto done;
-	fd = fcntl(vms_dfd, F_DUPFD_CLOEXEC, 3);
-	if (fd < 0 || !(d = fdopendir(fd))) {
-		r = qc_error_errno(err, errno, "list VMs");
-		if (fd >= 0)
-			close(fd);
-		goto done;
-	}
-	while ((e = readdir(d))) {
-		cleanup_free char *vm_dir = NULL, *xml = NULL;
-		cleanup_domain struct qc_domain *dom = NULL;
-		cleanup_strvec struct qc_strv backings = {0};
-		bool loaded;
-
-		/* ".create-*" dirs are VMs being assembled; they count too. */
-		if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, ".."))
-			continue;
-		vm_dir = qc_xasprintf("%s/vms/%s", ctx->root, e->d_name);
-		xml = qc_xasprintf("%s/%s", vm_dir, QC_VM_DOMAIN);
-		loaded = qc_domain_load(xml, NULL, NULL, &dom, NULL) == 0;
-		if (!loaded) /* unreadable definition: ask the overlays themselves */
-			overlay_backings(vms_dfd, vm_dir, e->d_name, &backings);
-		for (size_t i = 0; i < n; i++) {
-			bool used = false;
-
-			for (size_t k = 0; loaded && k < dom->n_disks && !used; k++) {
-				const struct qc_disk *dk = &dom->disks[k];
-
-				used = (dk->backing_image &&
-					       strcmp(dk->backing_image, names[i]) == 0) ||
-				       (dk->backing && strcmp(dk->backing, paths[i]) == 0);
-			}
-			if (!loaded)
-				used = strv_has(&backings, paths[i]);
-			if (used)
-				qc_strv_push(&users[i], e->d_name);
-		}
-	}
-done:
-	if (d)
-		closedir(d);
-	for (size_t i = 0; i < n; i++) {
-		if (r == 0) {
-			if (users[i].n)
-				qsort(users[i].v, users[i].n, sizeof(char *), cmp_str);
-			ret[i] = users[i].n ? qc_strv_steal(&users[i]) : qc_xzalloc(sizeof(char *));
-		}
-		qc_strv_clear(&users[i]);
-		free(paths[i]);
-	}
-	free(users);
-	free(paths);
-	return r;
+	else if (r < 0)
+		return r;
+	return qc_refs_users(ctx->root, vms_dfd, names, n, vm_backings, ctx, ret, err);
 }
 
 int qc_driver_image_users(qc_ctx *ctx, const char *name, char ***ret, struct qc_error *err)

@@ -3,7 +3,8 @@
  * storage/: disk images.  The qemu-img wrapper (img.c), the image catalog
  * under <root>/images/ (catalog.c), downloads over libcurl (http.c), the pure
  * simplestreams selection (simplestreams.c), streaming decompression
- * (decompress.c), SHA-256 (sha256.c) and image sync (sync.c).
+ * (decompress.c), SHA-256 (sha256.c), image sync (sync.c) and backing-image
+ * reference counting (refs.c).
  *
  * Internal to qemuctl: driver/ builds the public API on top of this.  Never
  * includes driver/ headers and never prints: errors travel in struct
@@ -416,6 +417,31 @@ int qc_catalog_commit(int images_dfd, const char *root, const char *tmp_name,
 
 /* Remove ".<name>.tmp-*" left by a dead import or sync (caller holds the lock). */
 void qc_catalog_clean_temps(int images_dfd, const char *name);
+
+/* =============================================================== refs.c */
+
+/*
+ * What VM vm (an entry of vms_dfd, "." and ".." excluded) rests on: push
+ * the catalog image names its disks name to images and their backing file
+ * paths to paths.
+ */
+typedef void (*qc_refs_vm_fn)(
+	int vms_dfd, const char *vm, struct qc_strv *images, struct qc_strv *paths, void *opaque);
+/*
+ * For n catalog images of the state root root, the VMs using each (ret[i],
+ * sorted, NULL-terminated; free with qc_strv_free): one pass over vms_dfd
+ * (-1: no VMs), whatever n is.  A VM uses image NAME when backings names
+ * NAME or the path <root>/images/NAME.qcow2 (root made absolute as the
+ * catalog spells it).  Error: the VMs could not be listed ("list VMs").
+ */
+int qc_refs_users(const char *root, int vms_dfd, const char *const *names, size_t n,
+	qc_refs_vm_fn backings, void *opaque, char ***ret, struct qc_error *err);
+/*
+ * The fallback of a VM whose definition cannot be read: the backing file
+ * of each *.qcow2 directly in vms_dfd/vm (not followed when a link), by
+ * qemu-img info on vm_dir/FILE.
+ */
+void qc_refs_overlay_backings(int vms_dfd, const char *vm_dir, const char *vm, struct qc_strv *out);
 
 /* =============================================================== sync.c */
 
