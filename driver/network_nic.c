@@ -233,8 +233,8 @@ static char *lease_key(const struct qc_domain *d, const struct qc_nic *nic)
  * Find netdefs[] entry for name, loading it (with leases) on first use;
  * *ret_loaded says it was loaded by this call (the first NIC on that network).
  */
-static int cache_get(int dfd, struct qc_netdef **defs, size_t *n, const char *name,
-	struct qc_netdef **ret, bool *ret_loaded, struct qc_error *err)
+static int cache_get(int dfd, struct qc_net_def **defs, size_t *n, const char *name,
+	struct qc_net_def **ret, bool *ret_loaded, struct qc_error *err)
 {
 	int r;
 
@@ -246,7 +246,7 @@ static int cache_get(int dfd, struct qc_netdef **defs, size_t *n, const char *na
 		}
 	*defs = qc_xrealloc(*defs, (*n + 1) * sizeof(**defs));
 	memset(&(*defs)[*n], 0, sizeof(**defs));
-	if ((r = qc_netdef_load(dfd, name, true, &(*defs)[*n], err)) < 0)
+	if ((r = qc_net_def_load(dfd, name, true, &(*defs)[*n], err)) < 0)
 		return r;
 	*ret = &(*defs)[(*n)++];
 	*ret_loaded = true;
@@ -263,7 +263,7 @@ static int cache_get(int dfd, struct qc_netdef **defs, size_t *n, const char *na
  * Called once per network and create, when the network is loaded: one scan
  * of vms/ however many NICs the create puts on it.
  */
-static void drop_orphan_leases(qc_ctx *ctx, const struct qc_domain *d, struct qc_netdef *net)
+static void drop_orphan_leases(qc_ctx *ctx, const struct qc_domain *d, struct qc_net_def *net)
 {
 	cleanup_free char *mine = qc_xasprintf("%s/", d->uuid_str);
 	cleanup_free char *vms = qc_xasprintf("%s/vms", qc_ctx_root(ctx));
@@ -305,10 +305,10 @@ static void drop_orphan_leases(qc_ctx *ctx, const struct qc_domain *d, struct qc
 	free(ents);
 }
 
-static void cache_free(struct qc_netdef *defs, size_t n)
+static void cache_free(struct qc_net_def *defs, size_t n)
 {
 	for (size_t i = 0; i < n; i++)
-		qc_netdef_clear(&defs[i]);
+		qc_net_def_clear(&defs[i]);
 	free(defs);
 }
 
@@ -317,7 +317,7 @@ int qc_network_domain_create(qc_ctx *ctx, struct qc_domain *d, struct qc_error *
 	cleanup_close int dfd = -1;
 	cleanup_close int lock = -1;
 	cleanup_nl struct qc_net_nl *nl = NULL;
-	struct qc_netdef *defs = NULL;
+	struct qc_net_def *defs = NULL;
 	size_t n_defs = 0;
 	bool any = false;
 	int r = 0;
@@ -335,13 +335,13 @@ int qc_network_domain_create(qc_ctx *ctx, struct qc_domain *d, struct qc_error *
 	}
 	if (!any)
 		return 0;
-	if ((r = qc_netdir_open(ctx, false, LOCK_EX, &dfd, &lock, err)) < 0)
+	if ((r = qc_net_dir_open(qc_ctx_root(ctx), false, LOCK_EX, &dfd, &lock, err)) < 0)
 		return r;
 
 	for (size_t i = 0; i < d->n_nics; i++) {
 		struct qc_nic *nic = &d->nics[i];
 		cleanup_free char *key = NULL;
-		struct qc_netdef *net;
+		struct qc_net_def *net;
 		uint32_t want = 0, got;
 		bool loaded;
 		char ip[16];
@@ -384,7 +384,7 @@ int qc_network_domain_create(qc_ctx *ctx, struct qc_domain *d, struct qc_error *
 	}
 	/* All allocations succeeded in memory: now write them. */
 	for (size_t i = 0; i < n_defs; i++)
-		if ((r = qc_netdef_save_leases(dfd, &defs[i], err)) < 0)
+		if ((r = qc_net_leases_save(dfd, &defs[i], err)) < 0)
 			goto out;
 	r = 0;
 	goto out;
@@ -403,25 +403,25 @@ int qc_network_domain_release(qc_ctx *ctx, const struct qc_domain *d, struct qc_
 	cleanup_free char *prefix = qc_xasprintf("%s/", d->uuid_str);
 	int r;
 
-	if ((r = qc_netdir_open(ctx, false, LOCK_EX, &dfd, &lock, err)) < 0)
+	if ((r = qc_net_dir_open(qc_ctx_root(ctx), false, LOCK_EX, &dfd, &lock, err)) < 0)
 		return r;
 	if (dfd < 0)
 		return 0;
-	if ((r = qc_netdir_names(dfd, &names, err)) < 0)
+	if ((r = qc_net_dir_names(dfd, &names, err)) < 0)
 		return r;
 	/* Every network, not only the NICs' ones: a NIC edited out of domain.xml leaks nothing. */
 	for (char **p = names; *p; p++) {
-		struct qc_netdef n = {0};
+		struct qc_net_def n = {0};
 		struct qc_error scratch = {0};
 
-		if (qc_netdef_load(dfd, *p, true, &n, &scratch) < 0)
+		if (qc_net_def_load(dfd, *p, true, &n, &scratch) < 0)
 			continue;
 		if (qc_net_ipam_release_prefix(&n.ipam, prefix) > 0 &&
-			(r = qc_netdef_save_leases(dfd, &n, err)) < 0) {
-			qc_netdef_clear(&n);
+			(r = qc_net_leases_save(dfd, &n, err)) < 0) {
+			qc_net_def_clear(&n);
 			return r;
 		}
-		qc_netdef_clear(&n);
+		qc_net_def_clear(&n);
 	}
 	return 0;
 }
@@ -505,15 +505,15 @@ static int ensure_network_bridge(qc_ctx *ctx, struct qc_net_nl *nl, const struct
 {
 	cleanup_close int dfd = -1;
 	cleanup_close int lock = -1;
-	struct qc_netdef n = {0};
+	struct qc_net_def n = {0};
 	struct qc_net_cidr gw;
 	const struct qc_net_lease *l;
 	cleanup_free char *key = lease_key(d, nic);
 	int r;
 
-	if ((r = qc_netdir_open(ctx, false, LOCK_EX, &dfd, &lock, err)) < 0)
+	if ((r = qc_net_dir_open(qc_ctx_root(ctx), false, LOCK_EX, &dfd, &lock, err)) < 0)
 		return r;
-	if ((r = qc_netdef_load(dfd, nic->network, true, &n, err)) < 0)
+	if ((r = qc_net_def_load(dfd, nic->network, true, &n, err)) < 0)
 		return r;
 	gw.addr = n.ipam.gateway;
 	gw.prefix = n.ipam.subnet.prefix;
@@ -527,7 +527,7 @@ static int ensure_network_bridge(qc_ctx *ctx, struct qc_net_nl *nl, const struct
 
 		if ((r = qc_net_parse_cidr("ip", nic->ip, false, &c, err)) < 0 ||
 			(r = qc_net_ipam_alloc(&n.ipam, key, d->name, c.addr, &got, err)) < 0 ||
-			(r = qc_netdef_save_leases(dfd, &n, err)) < 0)
+			(r = qc_net_leases_save(dfd, &n, err)) < 0)
 			goto out;
 	}
 	r = qc_net_bridge_get(nl, n.bridge, NULL, err);
@@ -539,7 +539,7 @@ static int ensure_network_bridge(qc_ctx *ctx, struct qc_net_nl *nl, const struct
 	if (r < 0)
 		qc_error_prefix(err, "network '%s'", n.name);
 out:
-	qc_netdef_clear(&n);
+	qc_net_def_clear(&n);
 	return r;
 }
 

@@ -4,7 +4,9 @@ libqcnet_a_SOURCES += \
 	net/addr.c \
 	net/ipam.c \
 	net/link.c \
-	net/tap.c
+	net/tap.c \
+	net/network.c \
+	net/lease.c
 
 # Pure: CIDR/MAC parsing and the address allocator.
 check_PROGRAMS += tests/unit/check_net_ipam
