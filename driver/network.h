@@ -1,12 +1,11 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
- * driver/network.c: named networks and the NICs of a VM.  Internal to
- * driver/; the public part (net create/list/rm, ssh argv) is in qemuctl.h.
+ * driver/network*.c: the NICs of a VM over net/.  Internal to driver/; the
+ * public part (net create/list/rm, ssh argv) is in qemuctl.h.
  *
- * State (DESIGN.md "state root"):
- *   <root>/networks/<name>.json         definition: subnet, gateway, bridge
- *   <root>/networks/<name>.leases.json  {"leases":[{"key","vm","ip"}...]}
- *   <root>/networks/lock                flock: every change to any network
+ * net/ keeps named networks on disk (net/network.c, see net/net.h for the
+ * files under <root>/networks/), their leases (net/lease.c) and host ports
+ * for forwards (net/portfwd.c).  Here: what a VM's NICs need from them.
  * Lease key: "<vm uuid>/<nic name>", so an address is stable across
  * restarts and redefinitions, and released by qc_network_domain_release().
  *

@@ -151,6 +151,16 @@ void qc_net_default_bridge(const char *name, char out[16]);
 int qc_net_pending_write(int dfd, const char *name, const char *bridge, struct qc_error *err);
 bool qc_net_pending_is(int dfd, const char *name, const char *bridge);
 void qc_net_pending_drop(int dfd, const char *name);
+/*
+ * At VM start, the bridge of network as its definition
+ * says now, in bridge: re-created with the gateway address when missing
+ * (host reboot), its address and link state ensured otherwise.  The lease
+ * of key must still exist; a lost one is taken again for ip ("A/PREFIX")
+ * when that is free.  Takes networks/lock.
+ */
+struct qc_net_nl;
+int qc_net_bridge_up(const char *root, struct qc_net_nl *nl, const char *network, const char *key,
+	const char *owner, const char *ip, char bridge[16], struct qc_error *err);
 
 /* ------------------------------------------------------------ lease.c */
 
@@ -158,6 +168,37 @@ void qc_net_pending_drop(int dfd, const char *name);
 int qc_net_leases_load(int dfd, struct qc_net_def *n, struct qc_error *err);
 /* Write n's leases to <name>.leases.json atomically. */
 int qc_net_leases_save(int dfd, const struct qc_net_def *n, struct qc_error *err);
+/*
+ * Lease an address of network n (leases loaded) for key (owner names it
+ * in messages): ip as asked ("A", or "A/PREFIX" whose prefix must be the
+ * network's), NULL or "" for the key's lease or the lowest free address.
+ * *ret_cidr: a fresh "A/PREFIX".  In memory only: save with
+ * qc_net_leases_save().
+ */
+int qc_net_lease_take(struct qc_net_def *n, const char *key, const char *owner, const char *ip,
+	char **ret_cidr, struct qc_error *err);
+/* Release every lease whose key starts with prefix, in every network of root. */
+int qc_net_leases_release(const char *root, const char *prefix, struct qc_error *err);
+
+/* ---------------------------------------------------------- portfwd.c */
+
+/* One user-mode forward: proto:host_addr:host_port-:guest_port. */
+struct qc_net_fwd {
+	const char *proto; /* "tcp" or "udp" */
+	const char *host_addr; /* NULL or "": 127.0.0.1 */
+	unsigned host_port; /* 0: any free port */
+	unsigned guest_port; /* for messages */
+};
+/*
+ * Choose the host ports of n forwards of NIC nic (named in messages), all
+ * held at once: each bound like QEMU's slirp will bind it (SO_REUSEADDR),
+ * fds[i] kept open (the caller closes them once every port of the VM is
+ * chosen) so two automatic ports are never the same, ports[i] the port.  A
+ * fixed port in use or an address the host lacks is an error naming the
+ * forward; on failure nothing stays open.
+ */
+int qc_net_ports_reserve(const char *nic, const struct qc_net_fwd *fwds, size_t n, int *fds,
+	unsigned *ports, struct qc_error *err);
 
 /* ------------------------------------------------------------- link.c */
 

@@ -263,3 +263,45 @@ void qc_net_pending_drop(int dfd, const char *name)
 
 	(void) unlinkat(dfd, f, 0);
 }
+
+int qc_net_bridge_up(const char *root, struct qc_net_nl *nl, const char *network, const char *key,
+	const char *owner, const char *ip, char bridge[16], struct qc_error *err)
+{
+	cleanup_close int dfd = -1;
+	cleanup_close int lock = -1;
+	struct qc_net_def n = {0};
+	struct qc_net_cidr gw;
+	const struct qc_net_lease *l;
+	int r;
+
+	if ((r = qc_net_dir_open(root, false, LOCK_EX, &dfd, &lock, err)) < 0)
+		return r;
+	if ((r = qc_net_def_load(dfd, network, true, &n, err)) < 0)
+		return r;
+	gw.addr = n.ipam.gateway;
+	gw.prefix = n.ipam.subnet.prefix;
+	/* The network's bridge now, not the one recorded at create (it may have been recreated). */
+	snprintf(bridge, 16, "%s", n.bridge);
+	/* The lease must still be ours; a lost one is re-taken if the address is free. */
+	l = qc_net_ipam_find(&n.ipam, key);
+	if (ip && !l) {
+		struct qc_net_cidr c;
+		uint32_t got;
+
+		if ((r = qc_net_parse_cidr("ip", ip, false, &c, err)) < 0 ||
+			(r = qc_net_ipam_alloc(&n.ipam, key, owner, c.addr, &got, err)) < 0 ||
+			(r = qc_net_leases_save(dfd, &n, err)) < 0)
+			goto out;
+	}
+	r = qc_net_bridge_get(nl, n.bridge, NULL, err);
+	if (r == -QC_ERR_NOTFOUND) {
+		r = qc_net_bridge_create(nl, n.bridge, n.mtu, &gw, err);
+	} else if (r == 0) {
+		r = qc_net_link_ensure_addr_up(nl, n.bridge, &gw, err);
+	}
+	if (r < 0)
+		qc_error_prefix(err, "network '%s'", n.name);
+out:
+	qc_net_def_clear(&n);
+	return r;
+}
