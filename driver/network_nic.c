@@ -1,19 +1,17 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
- * The NICs of a VM: --net SPEC parsing, leases at create, taps and host
- * ports at start, release at delete.
+ * The NICs of a VM: --net SPEC parsing, leases at create (net/lease.c),
+ * taps and host ports (net/portfwd.c) at start and the run's records of
+ * them, release at delete.
  */
 #include "config.h"
 
-#include <arpa/inet.h>
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <netinet/in.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/file.h>
-#include <sys/socket.h>
 #include <unistd.h>
 
 #include "driver/driver.h"
