@@ -37,7 +37,7 @@ void qc_net_def_clearp(struct qc_net_def *n)
 
 /*
  * ".NAME.pending-bridge" of a net create killed after NAME.json was written
- * (see pending_write): the definition has the bridge, the note can go.
+ * (see qc_net_pending_write): the definition has the bridge, the note can go.
  */
 static void sweep_pending(int dfd)
 {
