@@ -278,34 +278,22 @@ static int take_back(const struct qc_confine *c, int dfd, const char *name, cons
 static int settle_vm_dir(const struct qc_confine *c, const struct qc_domain *d, int vm_dfd,
 	const char *vm_dir, struct qc_error *err)
 {
-	int fd = openat(vm_dfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	cleanup_dir DIR *dir = NULL;
 	bool scratch = has_scratch_share(d, vm_dir);
-	DIR *dir;
 	struct dirent *de;
-	int rc = 0;
+	int rc;
 
-	if (fd < 0)
-		return qc_error_errno(err, errno, "open '%s'", vm_dir);
+	if ((rc = qc_opendir_at(vm_dfd, NULL, 0, &dir)) < 0)
+		return qc_error_errno(err, -rc, "open '%s'", vm_dir);
+	rc = 0;
 	scratch = scratch && c->active;
-	if (fchown(fd, (uid_t) -1, scratch ? c->gid : getegid()) < 0 ||
-		fchmod(fd, scratch ? 0710 : 0700) < 0) {
-		rc = qc_error_errno(err, errno, "'%s': set owner and mode", vm_dir);
-		close(fd);
-		return rc;
-	}
-	dir = fdopendir(fd);
-	if (!dir) {
-		rc = qc_error_errno(err, errno, "read '%s'", vm_dir);
-		close(fd);
-		return rc;
-	}
-	while (rc == 0 && (de = readdir(dir))) {
+	if (fchown(dirfd(dir), (uid_t) -1, scratch ? c->gid : getegid()) < 0 ||
+		fchmod(dirfd(dir), scratch ? 0710 : 0700) < 0)
+		return qc_error_errno(err, errno, "'%s': set owner and mode", vm_dir);
+	while (rc == 0 && (de = qc_readdir(dir))) {
 		cleanup_free char *shown = NULL;
 		struct stat st;
 
-		if (de->d_name[0] == '.' &&
-			(!de->d_name[1] || (de->d_name[1] == '.' && !de->d_name[2])))
-			continue;
 		if (fstatat(vm_dfd, de->d_name, &st, AT_SYMLINK_NOFOLLOW) < 0)
 			continue;
 		if (S_ISDIR(st.st_mode) && scratch && scratch_share(d, vm_dir, de->d_name)) {
@@ -315,7 +303,6 @@ static int settle_vm_dir(const struct qc_confine *c, const struct qc_domain *d, 
 			rc = take_back(c, vm_dfd, de->d_name, vm_dir, err);
 		}
 	}
-	closedir(dir);
 	return rc;
 }
 

@@ -191,18 +191,12 @@ static bool disk_uses(const struct qc_domain *d, const char *path)
  */
 static void sweep_dead_attaches(struct qc_vmop *op)
 {
-	int fd = openat(op->dfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	cleanup_dir DIR *d = NULL;
 	struct dirent *de;
-	DIR *d;
 
-	if (fd < 0)
+	if (qc_opendir_at(op->dfd, NULL, 0, &d) < 0)
 		return;
-	d = fdopendir(fd);
-	if (!d) {
-		close(fd);
-		return;
-	}
-	while ((de = readdir(d))) {
+	while ((de = qc_readdir(d))) {
 		cleanup_free char *disk = NULL, *file = NULL;
 		const char *e = de->d_name, *dot;
 		size_t len = strlen(e);
@@ -224,7 +218,6 @@ static void sweep_dead_attaches(struct qc_vmop *op)
 			(void) unlinkat(op->dfd, file, 0);
 		(void) unlinkat(op->dfd, e, 0);
 	}
-	closedir(d);
 }
 
 QC_PUBLIC int qc_vm_attach_disk(qc_ctx *ctx, const char *name, const char *spec, char **ret_dev,
@@ -463,20 +456,20 @@ static void release_lease(struct qc_vmop *op, const struct qc_nic *n)
 {
 	cleanup_close int dfd = -1, lock = -1;
 	cleanup_free char *key = NULL;
-	struct qc_netdef def = {0};
+	struct qc_net_def def = {0};
 	struct qc_error e = {0};
 
 	if (n->type != QC_NIC_NETWORK || !n->network)
 		return;
 	key = qc_xasprintf("%s/%s", op->d->uuid_str, n->name);
-	if (qc_netdir_open(op->ctx, false, LOCK_EX, &dfd, &lock, &e) < 0 || dfd < 0 ||
-		qc_netdef_load(dfd, n->network, true, &def, &e) < 0) {
+	if (qc_net_dir_open(qc_ctx_root(op->ctx), false, LOCK_EX, &dfd, &lock, &e) < 0 || dfd < 0 ||
+		qc_net_def_load(dfd, n->network, true, &def, &e) < 0) {
 		qc_warn("VM '%s': NIC '%s': address not released: %s", op->name, n->name, e.msg);
 		return;
 	}
-	if (qc_net_ipam_release(&def.ipam, key) > 0 && qc_netdef_save_leases(dfd, &def, &e) < 0)
+	if (qc_net_ipam_release(&def.ipam, key) > 0 && qc_net_leases_save(dfd, &def, &e) < 0)
 		qc_warn("VM '%s': NIC '%s': address not released: %s", op->name, n->name, e.msg);
-	qc_netdef_clear(&def);
+	qc_net_def_clear(&def);
 }
 
 QC_PUBLIC int qc_vm_attach_net(qc_ctx *ctx, const char *name, const char *spec, char **ret_dev,

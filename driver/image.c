@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
  * Images for VMs: resolving --image / --disk-image / --disk for create,
- * counting which VMs use a catalog image, and the public image API on top
- * of storage/ (import, sync, list, rm).
+ * what each VM's disks rest on (storage/refs.c counts a catalog image's
+ * users from it), and the public image API on top of storage/ (import,
+ * sync, list, rm).
  */
 #include "config.h"
 
@@ -28,7 +29,7 @@
 int qc_driver_image_resolve(qc_ctx *ctx, const char *name, enum qc_arch arch, char **ret_path,
 	char **ret_format, struct qc_error *err)
 {
-	cleanup_image struct qc_image *img = NULL;
+	cleanup_catalog_entry struct qc_catalog_entry *img = NULL;
 	int r;
 
 	if ((r = qc_validate_name("image", name, err)) < 0)
@@ -286,126 +287,43 @@ int qc_driver_image_chain_check(
 
 /* ------------------------------------------------------------------- users */
 
-static int cmp_str(const void *a, const void *b)
+/* What a VM's disks rest on, by its domain.xml, else by its overlays. */
+static void vm_backings(
+	int vms_dfd, const char *vm, struct qc_strv *images, struct qc_strv *paths, void *opaque)
 {
-	return strcmp(*(char *const *) a, *(char *const *) b);
-}
+	qc_ctx *ctx = opaque;
+	cleanup_free char *vm_dir = qc_xasprintf("%s/vms/%s", ctx->root, vm);
+	cleanup_free char *xml = qc_xasprintf("%s/%s", vm_dir, QC_VM_DOMAIN);
+	cleanup_domain struct qc_domain *dom = NULL;
 
-/* The backing files of the *.qcow2 files in a VM's directory (qemu-img info each). */
-static void overlay_backings(int vms_dfd, const char *vm_dir, const char *vm, struct qc_strv *out)
-{
-	int fd = openat(vms_dfd, vm, O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW);
-	DIR *d;
-	struct dirent *e;
-
-	if (fd < 0)
-		return;
-	d = fdopendir(fd);
-	if (!d) {
-		close(fd);
+	if (qc_domain_load(xml, NULL, NULL, &dom, NULL) < 0) {
+		/* unreadable definition: ask the overlays themselves */
+		qc_refs_overlay_backings(vms_dfd, vm_dir, vm, paths);
 		return;
 	}
-	while ((e = readdir(d))) {
-		cleanup_free char *p = NULL;
-		cleanup_img_info struct qc_img_info *info = NULL;
+	for (size_t k = 0; k < dom->n_disks; k++) {
+		const struct qc_disk *dk = &dom->disks[k];
 
-		if (!qc_str_has_suffix(e->d_name, ".qcow2"))
-			continue;
-		p = qc_xasprintf("%s/%s", vm_dir, e->d_name);
-		if (qc_img_info(p, "qcow2", false, &info, NULL) == 0 && info->chain[0].backing)
-			qc_strv_push(out, info->chain[0].backing);
+		if (dk->backing_image)
+			qc_strv_push(images, dk->backing_image);
+		if (dk->backing)
+			qc_strv_push(paths, dk->backing);
 	}
-	closedir(d);
 }
 
-static bool strv_has(const struct qc_strv *v, const char *s)
-{
-	for (size_t i = 0; i < v->n; i++)
-		if (strcmp(v->v[i], s) == 0)
-			return true;
-	return false;
-}
-
-/*
- * For n catalog images, the VMs using each (ret[i], sorted, NULL-terminated):
- * one pass over the VMs, whatever n is (image list asks for all of them).
- */
+/* For n catalog images, the VMs using each (storage/refs.c counts them). */
 static int collect_users(
 	qc_ctx *ctx, const char *const *names, size_t n, char ***ret, struct qc_error *err)
 {
-	cleanup_free char *aroot = NULL;
 	cleanup_close int vms_dfd = -1;
-	struct qc_strv *users = qc_xzalloc((n ? n : 1) * sizeof(*users));
-	char **paths = qc_xzalloc((n ? n : 1) * sizeof(*paths));
-	DIR *d = NULL;
-	struct dirent *e;
-	int r, fd;
+	int r;
 
-	/* The same spelling of the path as the catalog hands out (qc_abspath). */
-	if (qc_abspath(ctx->root, &aroot, NULL) < 0)
-		aroot = qc_xstrdup(ctx->root);
-	for (size_t i = 0; i < n; i++)
-		paths[i] = qc_xasprintf("%s/images/%s.qcow2", aroot, names[i]);
 	r = qc_driver_vms_open(ctx, false, &vms_dfd, err);
-	if (r == -ENOENT) {
+	if (r == -ENOENT)
 		qc_error_clear(err); /* no VMs yet */
-		r = 0;
-		goto done;
-	}
-	if (r < 0)
-		goto done;
-	fd = fcntl(vms_dfd, F_DUPFD_CLOEXEC, 3);
-	if (fd < 0 || !(d = fdopendir(fd))) {
-		r = qc_error_errno(err, errno, "list VMs");
-		if (fd >= 0)
-			close(fd);
-		goto done;
-	}
-	while ((e = readdir(d))) {
-		cleanup_free char *vm_dir = NULL, *xml = NULL;
-		cleanup_domain struct qc_domain *dom = NULL;
-		cleanup_strvec struct qc_strv backings = {0};
-		bool loaded;
-
-		/* ".create-*" dirs are VMs being assembled; they count too. */
-		if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, ".."))
-			continue;
-		vm_dir = qc_xasprintf("%s/vms/%s", ctx->root, e->d_name);
-		xml = qc_xasprintf("%s/%s", vm_dir, QC_VM_DOMAIN);
-		loaded = qc_domain_load(xml, NULL, NULL, &dom, NULL) == 0;
-		if (!loaded) /* unreadable definition: ask the overlays themselves */
-			overlay_backings(vms_dfd, vm_dir, e->d_name, &backings);
-		for (size_t i = 0; i < n; i++) {
-			bool used = false;
-
-			for (size_t k = 0; loaded && k < dom->n_disks && !used; k++) {
-				const struct qc_disk *dk = &dom->disks[k];
-
-				used = (dk->backing_image &&
-					       strcmp(dk->backing_image, names[i]) == 0) ||
-				       (dk->backing && strcmp(dk->backing, paths[i]) == 0);
-			}
-			if (!loaded)
-				used = strv_has(&backings, paths[i]);
-			if (used)
-				qc_strv_push(&users[i], e->d_name);
-		}
-	}
-done:
-	if (d)
-		closedir(d);
-	for (size_t i = 0; i < n; i++) {
-		if (r == 0) {
-			if (users[i].n)
-				qsort(users[i].v, users[i].n, sizeof(char *), cmp_str);
-			ret[i] = users[i].n ? qc_strv_steal(&users[i]) : qc_xzalloc(sizeof(char *));
-		}
-		qc_strv_clear(&users[i]);
-		free(paths[i]);
-	}
-	free(users);
-	free(paths);
-	return r;
+	else if (r < 0)
+		return r;
+	return qc_refs_users(ctx->root, vms_dfd, names, n, vm_backings, ctx, ret, err);
 }
 
 int qc_driver_image_users(qc_ctx *ctx, const char *name, char ***ret, struct qc_error *err)
@@ -441,8 +359,8 @@ QC_PUBLIC void qc_image_info_list_free(struct qc_image_info **v, size_t n)
 }
 
 /* Takes the strings out of img; users (taken) NULL: look them up. */
-static int to_info(qc_ctx *ctx, struct qc_image *img, char **users, struct qc_image_info **ret,
-	struct qc_error *err)
+static int to_info(qc_ctx *ctx, struct qc_catalog_entry *img, char **users,
+	struct qc_image_info **ret, struct qc_error *err)
 {
 	struct qc_image_info *info = qc_xzalloc(sizeof(*info));
 	int r;
@@ -475,7 +393,7 @@ static int to_info(qc_ctx *ctx, struct qc_image *img, char **users, struct qc_im
 QC_PUBLIC int qc_image_get(
 	qc_ctx *ctx, const char *name, struct qc_image_info **ret, struct qc_error *err)
 {
-	cleanup_image struct qc_image *img = NULL;
+	cleanup_catalog_entry struct qc_catalog_entry *img = NULL;
 	int r;
 
 	if ((r = qc_catalog_get(ctx->root, name, &img, err)) < 0)
@@ -486,7 +404,7 @@ QC_PUBLIC int qc_image_get(
 QC_PUBLIC int qc_image_list(
 	qc_ctx *ctx, struct qc_image_info ***ret, size_t *ret_n, struct qc_error *err)
 {
-	struct qc_image **v = NULL;
+	struct qc_catalog_entry **v = NULL;
 	struct qc_image_info **out;
 	size_t n = 0;
 	int r;
@@ -508,11 +426,11 @@ QC_PUBLIC int qc_image_list(
 		free(users);
 		if (r < 0) {
 			free(out);
-			qc_image_list_free(v, n);
+			qc_catalog_list_free(v, n);
 			return r;
 		}
 	}
-	qc_image_list_free(v, n);
+	qc_catalog_list_free(v, n);
 	*ret = out;
 	*ret_n = n;
 	return 0;
@@ -546,7 +464,7 @@ static int env_retries(void)
 QC_PUBLIC int qc_image_import(qc_ctx *ctx, const struct qc_image_import_opts *o,
 	struct qc_image_info **ret, struct qc_error *err)
 {
-	cleanup_image struct qc_image *img = NULL;
+	cleanup_catalog_entry struct qc_catalog_entry *img = NULL;
 	cleanup_free char *what = NULL;
 	struct progress_bridge b = {.ctx = ctx};
 	struct qc_import_opts io = {0};
@@ -587,7 +505,7 @@ static int sync_users(const char *name, char **ret, void *opaque, struct qc_erro
 QC_PUBLIC int qc_image_sync(qc_ctx *ctx, const struct qc_image_sync_opts *o,
 	struct qc_image_info **ret, bool *ret_fresh, struct qc_error *err)
 {
-	cleanup_image struct qc_image *img = NULL;
+	cleanup_catalog_entry struct qc_catalog_entry *img = NULL;
 	cleanup_free char *what = NULL;
 	struct progress_bridge b = {.ctx = ctx};
 	struct qc_sync_opts so = {0};

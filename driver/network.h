@@ -1,12 +1,11 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
- * driver/network.c: named networks and the NICs of a VM.  Internal to
- * driver/; the public part (net create/list/rm, ssh argv) is in qemuctl.h.
+ * driver/network*.c: the NICs of a VM over net/.  Internal to driver/; the
+ * public part (net create/list/rm, ssh argv) is in qemuctl.h.
  *
- * State (DESIGN.md "state root"):
- *   <root>/networks/<name>.json         definition: subnet, gateway, bridge
- *   <root>/networks/<name>.leases.json  {"leases":[{"key","vm","ip"}...]}
- *   <root>/networks/lock                flock: every change to any network
+ * net/ keeps named networks on disk (net/network.c, see net/net.h for the
+ * files under <root>/networks/), their leases (net/lease.c) and host ports
+ * for forwards (net/portfwd.c).  Here: what a VM's NICs need from them.
  * Lease key: "<vm uuid>/<nic name>", so an address is stable across
  * restarts and redefinitions, and released by qc_network_domain_release().
  *
@@ -137,26 +136,6 @@ int qc_network_gateway(qc_ctx *ctx, const char *network, char gateway[16], unsig
 /* Deterministic tap name of NIC index i of a VM: "qc" + 8 hex of the uuid + "n" + i. */
 void qc_network_tap_name(const struct qc_domain *d, size_t i, char out[16]);
 
-/* ---- internal to driver/network*.c */
 #include "net/net.h"
-
-struct qc_netdef {
-	char *name;
-	char *bridge;
-	bool bridge_created; /* net rm deletes only a bridge it made */
-	bool gateway_added; /* on an adopted bridge: net rm removes the address it added */
-	unsigned mtu;
-	struct qc_net_ipam ipam; /* subnet, gateway and (when loaded) leases */
-};
-void qc_netdef_clear(struct qc_netdef *n);
-/* <root>/networks as a dir fd (-1 when missing and !create), locked with lock_op when ret_lock. */
-int qc_netdir_open(
-	qc_ctx *ctx, bool create, int lock_op, int *ret_dfd, int *ret_lock, struct qc_error *err);
-int qc_netdir_names(int dfd, char ***ret, struct qc_error *err);
-/* QC_ERR_NOTFOUND with a hint when the network is not defined. */
-int qc_netdef_load(
-	int dfd, const char *name, bool leases, struct qc_netdef *ret, struct qc_error *err);
-int qc_netdef_save_leases(int dfd, const struct qc_netdef *n, struct qc_error *err);
-void qc_network_default_bridge(const char *name, char out[16]);
 
 #endif

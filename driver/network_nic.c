@@ -1,19 +1,17 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
- * The NICs of a VM: --net SPEC parsing, leases at create, taps and host
- * ports at start, release at delete.
+ * The NICs of a VM: --net SPEC parsing, leases at create (net/lease.c),
+ * taps and host ports (net/portfwd.c) at start and the run's records of
+ * them, release at delete.
  */
 #include "config.h"
 
-#include <arpa/inet.h>
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <netinet/in.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/file.h>
-#include <sys/socket.h>
 #include <unistd.h>
 
 #include "driver/driver.h"
@@ -233,8 +231,8 @@ static char *lease_key(const struct qc_domain *d, const struct qc_nic *nic)
  * Find netdefs[] entry for name, loading it (with leases) on first use;
  * *ret_loaded says it was loaded by this call (the first NIC on that network).
  */
-static int cache_get(int dfd, struct qc_netdef **defs, size_t *n, const char *name,
-	struct qc_netdef **ret, bool *ret_loaded, struct qc_error *err)
+static int cache_get(int dfd, struct qc_net_def **defs, size_t *n, const char *name,
+	struct qc_net_def **ret, bool *ret_loaded, struct qc_error *err)
 {
 	int r;
 
@@ -246,7 +244,7 @@ static int cache_get(int dfd, struct qc_netdef **defs, size_t *n, const char *na
 		}
 	*defs = qc_xrealloc(*defs, (*n + 1) * sizeof(**defs));
 	memset(&(*defs)[*n], 0, sizeof(**defs));
-	if ((r = qc_netdef_load(dfd, name, true, &(*defs)[*n], err)) < 0)
+	if ((r = qc_net_def_load(dfd, name, true, &(*defs)[*n], err)) < 0)
 		return r;
 	*ret = &(*defs)[(*n)++];
 	*ret_loaded = true;
@@ -263,7 +261,7 @@ static int cache_get(int dfd, struct qc_netdef **defs, size_t *n, const char *na
  * Called once per network and create, when the network is loaded: one scan
  * of vms/ however many NICs the create puts on it.
  */
-static void drop_orphan_leases(qc_ctx *ctx, const struct qc_domain *d, struct qc_netdef *net)
+static void drop_orphan_leases(qc_ctx *ctx, const struct qc_domain *d, struct qc_net_def *net)
 {
 	cleanup_free char *mine = qc_xasprintf("%s/", d->uuid_str);
 	cleanup_free char *vms = qc_xasprintf("%s/vms", qc_ctx_root(ctx));
@@ -305,10 +303,10 @@ static void drop_orphan_leases(qc_ctx *ctx, const struct qc_domain *d, struct qc
 	free(ents);
 }
 
-static void cache_free(struct qc_netdef *defs, size_t n)
+static void cache_free(struct qc_net_def *defs, size_t n)
 {
 	for (size_t i = 0; i < n; i++)
-		qc_netdef_clear(&defs[i]);
+		qc_net_def_clear(&defs[i]);
 	free(defs);
 }
 
@@ -317,7 +315,7 @@ int qc_network_domain_create(qc_ctx *ctx, struct qc_domain *d, struct qc_error *
 	cleanup_close int dfd = -1;
 	cleanup_close int lock = -1;
 	cleanup_nl struct qc_net_nl *nl = NULL;
-	struct qc_netdef *defs = NULL;
+	struct qc_net_def *defs = NULL;
 	size_t n_defs = 0;
 	bool any = false;
 	int r = 0;
@@ -335,16 +333,15 @@ int qc_network_domain_create(qc_ctx *ctx, struct qc_domain *d, struct qc_error *
 	}
 	if (!any)
 		return 0;
-	if ((r = qc_netdir_open(ctx, false, LOCK_EX, &dfd, &lock, err)) < 0)
+	if ((r = qc_net_dir_open(qc_ctx_root(ctx), false, LOCK_EX, &dfd, &lock, err)) < 0)
 		return r;
 
 	for (size_t i = 0; i < d->n_nics; i++) {
 		struct qc_nic *nic = &d->nics[i];
 		cleanup_free char *key = NULL;
-		struct qc_netdef *net;
-		uint32_t want = 0, got;
+		struct qc_net_def *net;
+		char *cidr;
 		bool loaded;
-		char ip[16];
 
 		if (nic->type != QC_NIC_NETWORK)
 			continue;
@@ -352,39 +349,17 @@ int qc_network_domain_create(qc_ctx *ctx, struct qc_domain *d, struct qc_error *
 			goto out_prefix;
 		if (loaded)
 			drop_orphan_leases(ctx, d, net);
-		if (nic->ip && *nic->ip) {
-			struct qc_net_cidr c = {0};
-
-			if (strchr(nic->ip, '/')) {
-				if ((r = qc_net_parse_cidr("ip", nic->ip, false, &c, err)) < 0)
-					goto out_prefix;
-				if (c.prefix != net->ipam.subnet.prefix) {
-					r = qc_error_set(err, QC_ERR_INVALID,
-						"ip=%s: prefix /%u does not match network '%s' "
-						"(/%u)",
-						nic->ip, c.prefix, net->name,
-						net->ipam.subnet.prefix);
-					goto out_prefix;
-				}
-				want = c.addr;
-			} else if ((r = qc_net_parse_ipv4("ip", nic->ip, &want, err)) < 0) {
-				goto out_prefix;
-			}
-		}
 		key = lease_key(d, nic);
-		if ((r = qc_net_ipam_alloc(&net->ipam, key, d->name, want, &got, err)) < 0) {
-			qc_error_prefix(err, "network '%s'", net->name);
+		if ((r = qc_net_lease_take(net, key, d->name, nic->ip, &cidr, err)) < 0)
 			goto out_prefix;
-		}
-		qc_net_format_ipv4(got, ip, sizeof(ip));
 		free(nic->ip);
-		nic->ip = qc_xasprintf("%s/%u", ip, net->ipam.subnet.prefix);
+		nic->ip = cidr;
 		free(nic->bridge);
 		nic->bridge = qc_xstrdup(net->bridge);
 	}
 	/* All allocations succeeded in memory: now write them. */
 	for (size_t i = 0; i < n_defs; i++)
-		if ((r = qc_netdef_save_leases(dfd, &defs[i], err)) < 0)
+		if ((r = qc_net_leases_save(dfd, &defs[i], err)) < 0)
 			goto out;
 	r = 0;
 	goto out;
@@ -397,33 +372,10 @@ out:
 
 int qc_network_domain_release(qc_ctx *ctx, const struct qc_domain *d, struct qc_error *err)
 {
-	cleanup_close int dfd = -1;
-	cleanup_close int lock = -1;
-	cleanup_strv char **names = NULL;
 	cleanup_free char *prefix = qc_xasprintf("%s/", d->uuid_str);
-	int r;
 
-	if ((r = qc_netdir_open(ctx, false, LOCK_EX, &dfd, &lock, err)) < 0)
-		return r;
-	if (dfd < 0)
-		return 0;
-	if ((r = qc_netdir_names(dfd, &names, err)) < 0)
-		return r;
 	/* Every network, not only the NICs' ones: a NIC edited out of domain.xml leaks nothing. */
-	for (char **p = names; *p; p++) {
-		struct qc_netdef n = {0};
-		struct qc_error scratch = {0};
-
-		if (qc_netdef_load(dfd, *p, true, &n, &scratch) < 0)
-			continue;
-		if (qc_net_ipam_release_prefix(&n.ipam, prefix) > 0 &&
-			(r = qc_netdef_save_leases(dfd, &n, err)) < 0) {
-			qc_netdef_clear(&n);
-			return r;
-		}
-		qc_netdef_clear(&n);
-	}
-	return 0;
+	return qc_net_leases_release(qc_ctx_root(ctx), prefix, err);
 }
 
 /* ------------------------------------------------------------------ start */
@@ -448,99 +400,18 @@ void qc_network_start_clear(struct qc_network_start *st)
 	memset(st, 0, sizeof(*st));
 }
 
-/*
- * Bind host_addr:port (0 = any free) like QEMU's slirp will (SO_REUSEADDR),
- * and keep the socket open until every port is chosen, so two automatic
- * ports cannot be the same and a fixed one cannot be handed out as free.
- */
-static int reserve_port(const struct qc_nic *nic, const struct qc_hostfwd *f, int *ret_fd,
-	unsigned *ret_port, struct qc_error *err)
+/* Host ports of user NIC nic's forwards, held open in fds[] (net/portfwd.c). */
+static int reserve_ports(const struct qc_nic *nic, int *fds, unsigned *ports, struct qc_error *err)
 {
-	struct sockaddr_in sa = {.sin_family = AF_INET};
-	socklen_t len = sizeof(sa);
-	const char *addr = f->host_addr[0] ? f->host_addr : "127.0.0.1";
-	int one = 1, fd;
+	cleanup_free struct qc_net_fwd *f = qc_xzalloc(sizeof(*f) * (nic->n_fwds + 1));
 
-	if (inet_pton(AF_INET, addr, &sa.sin_addr) != 1)
-		return qc_error_set(err, QC_ERR_INVALID,
-			"NIC '%s': hostfwd address '%s' is not IPv4", nic->name, addr);
-	sa.sin_port = htons((uint16_t) f->host_port);
-	fd = socket(
-		AF_INET, (!strcmp(f->proto, "udp") ? SOCK_DGRAM : SOCK_STREAM) | SOCK_CLOEXEC, 0);
-	if (fd < 0)
-		return qc_error_errno(err, errno, "NIC '%s': socket", nic->name);
-	(void) setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
-	if (bind(fd, (struct sockaddr *) &sa, sizeof(sa)) < 0) {
-		int e = errno;
-
-		close(fd);
-		if (e == EADDRINUSE)
-			return qc_error_set(err, EADDRINUSE,
-				"NIC '%s': hostfwd %s:%s:%u-:%u: host port %u is in use; pick "
-				"another HOSTPORT (0 picks a free one)",
-				nic->name, f->proto, addr, f->host_port, f->guest_port,
-				f->host_port);
-		if (e == EADDRNOTAVAIL)
-			return qc_error_set(err, EADDRNOTAVAIL,
-				"NIC '%s': hostfwd %s:%s:%u-:%u: %s is not an address of this "
-				"host; forward from one it has (127.0.0.1, 0.0.0.0 for all)",
-				nic->name, f->proto, addr, f->host_port, f->guest_port, addr);
-		return qc_error_errno(err, e, "NIC '%s': hostfwd %s:%s:%u-:%u: bind", nic->name,
-			f->proto, addr, f->host_port, f->guest_port);
+	for (size_t k = 0; k < nic->n_fwds; k++) {
+		f[k].proto = nic->fwds[k].proto;
+		f[k].host_addr = nic->fwds[k].host_addr;
+		f[k].host_port = nic->fwds[k].host_port;
+		f[k].guest_port = nic->fwds[k].guest_port;
 	}
-	if (getsockname(fd, (struct sockaddr *) &sa, &len) < 0) {
-		int e = errno;
-
-		close(fd);
-		return qc_error_errno(err, e, "NIC '%s': getsockname", nic->name);
-	}
-	*ret_fd = fd;
-	*ret_port = ntohs(sa.sin_port);
-	return 0;
-}
-
-/* The bridge of a network NIC, re-created from the definition when missing (host reboot). */
-static int ensure_network_bridge(qc_ctx *ctx, struct qc_net_nl *nl, const struct qc_domain *d,
-	const struct qc_nic *nic, char bridge[16], struct qc_error *err)
-{
-	cleanup_close int dfd = -1;
-	cleanup_close int lock = -1;
-	struct qc_netdef n = {0};
-	struct qc_net_cidr gw;
-	const struct qc_net_lease *l;
-	cleanup_free char *key = lease_key(d, nic);
-	int r;
-
-	if ((r = qc_netdir_open(ctx, false, LOCK_EX, &dfd, &lock, err)) < 0)
-		return r;
-	if ((r = qc_netdef_load(dfd, nic->network, true, &n, err)) < 0)
-		return r;
-	gw.addr = n.ipam.gateway;
-	gw.prefix = n.ipam.subnet.prefix;
-	/* The network's bridge now, not the one recorded at create (it may have been recreated). */
-	snprintf(bridge, 16, "%s", n.bridge);
-	/* The lease must still be ours; a lost one is re-taken if the address is free. */
-	l = qc_net_ipam_find(&n.ipam, key);
-	if (nic->ip && !l) {
-		struct qc_net_cidr c;
-		uint32_t got;
-
-		if ((r = qc_net_parse_cidr("ip", nic->ip, false, &c, err)) < 0 ||
-			(r = qc_net_ipam_alloc(&n.ipam, key, d->name, c.addr, &got, err)) < 0 ||
-			(r = qc_netdef_save_leases(dfd, &n, err)) < 0)
-			goto out;
-	}
-	r = qc_net_bridge_get(nl, n.bridge, NULL, err);
-	if (r == -QC_ERR_NOTFOUND) {
-		r = qc_net_bridge_create(nl, n.bridge, n.mtu, &gw, err);
-	} else if (r == 0) {
-		r = qc_net_link_ensure_addr_up(nl, n.bridge, &gw, err);
-	}
-	if (r < 0)
-		qc_error_prefix(err, "network '%s'", n.name);
-out:
-	qc_netdef_clear(&n);
-	return r;
+	return qc_net_ports_reserve(nic->name, f, nic->n_fwds, fds, ports, err);
 }
 
 /* The tap of network/bridge NIC i, on the right bridge (re-created when missing). */
@@ -551,9 +422,13 @@ static int open_tap(qc_ctx *ctx, struct qc_net_nl *nl, const struct qc_domain *d
 	char bridge[16] = "";
 	int r;
 
-	if (nic->type == QC_NIC_NETWORK &&
-		(r = ensure_network_bridge(ctx, nl, d, nic, bridge, err)) < 0)
-		return r;
+	if (nic->type == QC_NIC_NETWORK) {
+		cleanup_free char *key = lease_key(d, nic);
+
+		if ((r = qc_net_bridge_up(qc_ctx_root(ctx), nl, nic->network, key, d->name, nic->ip,
+			     bridge, err)) < 0)
+			return r;
+	}
 	if (nic->type == QC_NIC_BRIDGE && nic->bridge)
 		snprintf(bridge, sizeof(bridge), "%s", nic->bridge);
 	if (!bridge[0])
@@ -678,15 +553,13 @@ int qc_network_domain_start(
 		if (nic->type != QC_NIC_USER)
 			continue;
 		st.fwd_ports[i] = qc_xzalloc(sizeof(unsigned) * (nic->n_fwds + 1));
-		for (size_t f = 0; f < nic->n_fwds; f++) {
-			socks = qc_xrealloc(socks, sizeof(int) * (n_socks + 1));
-			if ((r = reserve_port(nic, &nic->fwds[f], &socks[n_socks],
-				     &st.fwd_ports[i][f], err)) < 0)
-				goto fail;
-			n_socks++;
-			st.ports = qc_xrealloc(st.ports, sizeof(unsigned) * (st.n_ports + 1));
+		socks = qc_xrealloc(socks, sizeof(int) * (n_socks + nic->n_fwds + 1));
+		if ((r = reserve_ports(nic, socks + n_socks, st.fwd_ports[i], err)) < 0)
+			goto fail;
+		n_socks += nic->n_fwds;
+		st.ports = qc_xrealloc(st.ports, sizeof(unsigned) * (st.n_ports + nic->n_fwds + 1));
+		for (size_t f = 0; f < nic->n_fwds; f++)
 			st.ports[st.n_ports++] = st.fwd_ports[i][f];
-		}
 	}
 
 	for (i = 0; i < d->n_nics; i++) {
@@ -745,17 +618,13 @@ int qc_network_nic_ports(const struct qc_nic *nic, unsigned **ret, struct qc_err
 {
 	cleanup_free unsigned *ports = qc_xzalloc(sizeof(unsigned) * (nic->n_fwds + 1));
 	cleanup_free int *fds = qc_xzalloc(sizeof(int) * (nic->n_fwds + 1));
-	size_t n = 0;
-	int r = 0;
+	int r;
 
 	/* All held at once, as at start: two automatic forwards never get one port. */
-	for (; n < nic->n_fwds; n++)
-		if ((r = reserve_port(nic, &nic->fwds[n], &fds[n], &ports[n], err)) < 0)
-			break;
-	for (size_t k = 0; k < n; k++)
-		close(fds[k]);
-	if (r < 0)
+	if ((r = reserve_ports(nic, fds, ports, err)) < 0)
 		return r;
+	for (size_t k = 0; k < nic->n_fwds; k++)
+		close(fds[k]);
 	*ret = TAKE_PTR(ports);
 	return 0;
 }

@@ -136,16 +136,12 @@ static int pending_done(struct qc_vmop *op, size_t idx, const struct qc_snap_dis
 
 static void sweep_layers(struct qc_vmop *op)
 {
-	int fd = openat(op->dfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	DIR *dir = fd >= 0 ? fdopendir(fd) : NULL;
+	cleanup_dir DIR *dir = NULL;
 	struct dirent *e;
 
-	if (!dir) {
-		if (fd >= 0)
-			close(fd);
+	if (qc_opendir_at(op->dfd, NULL, 0, &dir) < 0)
 		return;
-	}
-	while ((e = readdir(dir))) {
+	while ((e = qc_readdir(dir))) {
 		for (size_t i = 0; i < op->d->n_disks; i++) {
 			const char *dn = op->d->disks[i].name;
 			size_t n = strlen(dn);
@@ -160,7 +156,6 @@ static void sweep_layers(struct qc_vmop *op)
 			}
 		}
 	}
-	closedir(dir);
 }
 
 int qc_vmop_reconcile(struct qc_vmop *op, struct qc_error *err)

@@ -4,9 +4,12 @@ libqcnet_a_SOURCES += \
 	net/addr.c \
 	net/ipam.c \
 	net/link.c \
-	net/tap.c
+	net/tap.c \
+	net/network.c \
+	net/lease.c \
+	net/portfwd.c
 
-# Pure: CIDR/MAC parsing and the address allocator.
+# Pure: CIDR/MAC parsing, the address allocator and taking a lease (lease.c).
 check_PROGRAMS += tests/unit/check_net_ipam
 TESTS += tests/unit/check_net_ipam
 tests_unit_check_net_ipam_SOURCES = tests/unit/check_net_ipam.c
@@ -21,8 +24,9 @@ tests_unit_check_net_link_SOURCES = tests/unit/check_net_link.c
 tests_unit_check_net_link_CFLAGS = $(UNIT_CFLAGS)
 tests_unit_check_net_link_LDADD = $(QC_NET_LIBS) $(CHECK_LIBS)
 
-# driver/network*.c: --net SPEC parsing (pure), then named networks, leases,
-# taps and host ports in a private netns and a temporary state root.
+# driver/network*.c over net/network.c, lease.c, portfwd.c: --net SPEC parsing
+# (pure), then named networks, leases, taps and host ports in a private netns
+# and a temporary state root.
 check_PROGRAMS += tests/unit/check_net_driver
 TESTS += tests/unit/check_net_driver
 tests_unit_check_net_driver_SOURCES = tests/unit/check_net_driver.c

@@ -2,10 +2,13 @@
 /*
  * net/: host networking for qemuctl, without shell-outs.
  *
- *   addr.c   IPv4 / CIDR / MAC parsing and formatting (pure)
- *   ipam.c   the address allocator of a named network (pure)
- *   link.c   bridges, links and addresses over libnl-route-3
- *   tap.c    taps: /dev/net/tun + TUNSETIFF, then enslave, MTU, up
+ *   addr.c     IPv4 / CIDR / MAC parsing and formatting (pure)
+ *   ipam.c     the address allocator of a named network (pure)
+ *   network.c  named networks on disk: definitions, the lock, bridge names
+ *   lease.c    a network's leases on disk, taking and giving back addresses
+ *   portfwd.c  host ports for user-mode forwards
+ *   link.c     bridges, links and addresses over libnl-route-3
+ *   tap.c      taps: /dev/net/tun + TUNSETIFF, then enslave, MTU, up
  *
  * Taps are never persistent: the fd returned by qc_net_tap_open() is the
  * only thing that keeps the interface alive, so when QEMU (which inherits
@@ -95,6 +98,107 @@ int qc_net_ipam_release(struct qc_net_ipam *ipam, const char *key);
 /* Release every lease whose key starts with prefix; returns how many. */
 size_t qc_net_ipam_release_prefix(struct qc_net_ipam *ipam, const char *prefix);
 const struct qc_net_lease *qc_net_ipam_find(const struct qc_net_ipam *ipam, const char *key);
+
+/* ---------------------------------------------------------- network.c */
+
+/*
+ * <root>/networks/ (root: the caller's state root):
+ *   <name>.json             definition: name, subnet, gateway, bridge, mtu,
+ *                           bridge_created, gateway_added
+ *   <name>.leases.json      {"leases":[{"key","vm","ip"}...]} (lease.c)
+ *   .<name>.pending-bridge  a net create making that bridge (see below)
+ *   lock                    flock: every change to any network
+ */
+struct qc_net_def {
+	char *name;
+	char *bridge;
+	bool bridge_created; /* net rm deletes only a bridge it made */
+	bool gateway_added; /* on an adopted bridge: net rm removes the address it added */
+	unsigned mtu;
+	struct qc_net_ipam ipam; /* subnet, gateway and (when loaded) leases */
+};
+void qc_net_def_clear(struct qc_net_def *n);
+void qc_net_def_clearp(struct qc_net_def *n);
+#define cleanup_net_def __attribute__((cleanup(qc_net_def_clearp)))
+/*
+ * <root>/networks as a dir fd (-1 when missing and !create), locked with
+ * lock_op when ret_lock.  Under LOCK_EX the leftovers of a killed writer
+ * (temp files, a pending-bridge note whose definition exists) are removed.
+ */
+int qc_net_dir_open(const char *root, bool create, int lock_op, int *ret_dfd, int *ret_lock,
+	struct qc_error *err);
+/* Names of every defined network, sorted; NULL-terminated (dfd -1: none). */
+int qc_net_dir_names(int dfd, char ***ret, struct qc_error *err);
+/*
+ * Load network name (with its leases when leases); QC_ERR_NOTFOUND with a
+ * hint when it is not defined; a symlinked file is refused.
+ */
+int qc_net_def_load(
+	int dfd, const char *name, bool leases, struct qc_net_def *ret, struct qc_error *err);
+/* Write <name>.json atomically. */
+int qc_net_def_save(int dfd, const struct qc_net_def *n, struct qc_error *err);
+/*
+ * Default bridge of a network: "qc-<name>" when that fits in 15 bytes,
+ * else "qc-" + the first 7 bytes + "-" + 4 hex digits of a hash of the
+ * whole name.
+ */
+void qc_net_default_bridge(const char *name, char out[16]);
+/*
+ * .<name>.pending-bridge: written before net create makes the bridge,
+ * dropped once <name>.json records it, so a retry of a killed create
+ * knows the bridge as its own.
+ */
+int qc_net_pending_write(int dfd, const char *name, const char *bridge, struct qc_error *err);
+bool qc_net_pending_is(int dfd, const char *name, const char *bridge);
+void qc_net_pending_drop(int dfd, const char *name);
+/*
+ * At VM start, the bridge of network as its definition
+ * says now, in bridge: re-created with the gateway address when missing
+ * (host reboot), its address and link state ensured otherwise.  The lease
+ * of key must still exist; a lost one is taken again for ip ("A/PREFIX")
+ * when that is free.  Takes networks/lock.
+ */
+struct qc_net_nl;
+int qc_net_bridge_up(const char *root, struct qc_net_nl *nl, const char *network, const char *key,
+	const char *owner, const char *ip, char bridge[16], struct qc_error *err);
+
+/* ------------------------------------------------------------ lease.c */
+
+/* Read <name>.leases.json into n->ipam (missing: no leases). */
+int qc_net_leases_load(int dfd, struct qc_net_def *n, struct qc_error *err);
+/* Write n's leases to <name>.leases.json atomically. */
+int qc_net_leases_save(int dfd, const struct qc_net_def *n, struct qc_error *err);
+/*
+ * Lease an address of network n (leases loaded) for key (owner names it
+ * in messages): ip as asked ("A", or "A/PREFIX" whose prefix must be the
+ * network's), NULL or "" for the key's lease or the lowest free address.
+ * *ret_cidr: a fresh "A/PREFIX".  In memory only: save with
+ * qc_net_leases_save().
+ */
+int qc_net_lease_take(struct qc_net_def *n, const char *key, const char *owner, const char *ip,
+	char **ret_cidr, struct qc_error *err);
+/* Release every lease whose key starts with prefix, in every network of root. */
+int qc_net_leases_release(const char *root, const char *prefix, struct qc_error *err);
+
+/* ---------------------------------------------------------- portfwd.c */
+
+/* One user-mode forward: proto:host_addr:host_port-:guest_port. */
+struct qc_net_fwd {
+	const char *proto; /* "tcp" or "udp" */
+	const char *host_addr; /* NULL or "": 127.0.0.1 */
+	unsigned host_port; /* 0: any free port */
+	unsigned guest_port; /* for messages */
+};
+/*
+ * Choose the host ports of n forwards of NIC nic (named in messages), all
+ * held at once: each bound like QEMU's slirp will bind it (SO_REUSEADDR),
+ * fds[i] kept open (the caller closes them once every port of the VM is
+ * chosen) so two automatic ports are never the same, ports[i] the port.  A
+ * fixed port in use or an address the host lacks is an error naming the
+ * forward; on failure nothing stays open.
+ */
+int qc_net_ports_reserve(const char *nic, const struct qc_net_fwd *fwds, size_t n, int *fds,
+	unsigned *ports, struct qc_error *err);
 
 /* ------------------------------------------------------------- link.c */
 

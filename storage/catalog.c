@@ -22,7 +22,7 @@
 
 #define META_MAX (1u << 20)
 
-void qc_image_free(struct qc_image *img)
+void qc_catalog_entry_free(struct qc_catalog_entry *img)
 {
 	if (!img)
 		return;
@@ -40,16 +40,16 @@ void qc_image_free(struct qc_image *img)
 	free(img);
 }
 
-void qc_image_freep(struct qc_image **img)
+void qc_catalog_entry_freep(struct qc_catalog_entry **img)
 {
-	qc_image_free(*img);
+	qc_catalog_entry_free(*img);
 	*img = NULL;
 }
 
-void qc_image_list_free(struct qc_image **v, size_t n)
+void qc_catalog_list_free(struct qc_catalog_entry **v, size_t n)
 {
 	for (size_t i = 0; i < n; i++)
-		qc_image_free(v[i]);
+		qc_catalog_entry_free(v[i]);
 	free(v);
 }
 
@@ -85,21 +85,14 @@ int qc_catalog_lock(
 static void remove_stale_temps(int dfd, const char *name)
 {
 	cleanup_free char *prefix = qc_xasprintf(".%s.tmp-", name);
-	int dfd2 = fcntl(dfd, F_DUPFD_CLOEXEC, 3);
-	DIR *d;
+	cleanup_dir DIR *d = NULL;
 	struct dirent *e;
 
-	if (dfd2 < 0)
+	if (qc_opendir_at(dfd, NULL, 0, &d) < 0)
 		return;
-	d = fdopendir(dfd2);
-	if (!d) {
-		close(dfd2);
-		return;
-	}
-	while ((e = readdir(d)))
+	while ((e = qc_readdir(d)))
 		if (qc_str_has_prefix(e->d_name, prefix))
 			(void) unlinkat(dfd, e->d_name, 0);
-	closedir(d);
 	{
 		/* qc_write_atomic's temps of this name's files (a killed sync or import) */
 		cleanup_free char *json = qc_xasprintf("%s.json", name);
@@ -122,14 +115,14 @@ static char *jdup(const qc_json *j, const char *key)
 	return s ? qc_xstrdup(s) : NULL;
 }
 
-static int load(
-	int dfd, const char *root, const char *name, struct qc_image **ret, struct qc_error *err)
+static int load(int dfd, const char *root, const char *name, struct qc_catalog_entry **ret,
+	struct qc_error *err)
 {
 	cleanup_free char *jname = qc_xasprintf("%s.json", name);
 	cleanup_free char *qname = qc_xasprintf("%s.qcow2", name);
 	cleanup_free char *text = NULL;
 	cleanup_json qc_json *j = NULL;
-	cleanup_image struct qc_image *img = NULL;
+	cleanup_catalog_entry struct qc_catalog_entry *img = NULL;
 	struct stat st;
 	size_t len;
 	int r;
@@ -191,7 +184,8 @@ static int open_root(
 	return qc_catalog_open(*ret_root, ret_dfd, err);
 }
 
-int qc_catalog_get(const char *root, const char *name, struct qc_image **ret, struct qc_error *err)
+int qc_catalog_get(
+	const char *root, const char *name, struct qc_catalog_entry **ret, struct qc_error *err)
 {
 	cleanup_free char *aroot = NULL;
 	cleanup_close int dfd = -1;
@@ -204,36 +198,30 @@ int qc_catalog_get(const char *root, const char *name, struct qc_image **ret, st
 
 static int cmp_image(const void *a, const void *b)
 {
-	const struct qc_image *x = *(struct qc_image *const *) a;
-	const struct qc_image *y = *(struct qc_image *const *) b;
+	const struct qc_catalog_entry *x = *(struct qc_catalog_entry *const *) a;
+	const struct qc_catalog_entry *y = *(struct qc_catalog_entry *const *) b;
 
 	return strcmp(x->name, y->name);
 }
 
-int qc_catalog_list(const char *root, struct qc_image ***ret, size_t *ret_n, struct qc_error *err)
+int qc_catalog_list(
+	const char *root, struct qc_catalog_entry ***ret, size_t *ret_n, struct qc_error *err)
 {
 	cleanup_free char *aroot = NULL;
 	cleanup_close int dfd = -1;
-	struct qc_image **v = NULL;
+	struct qc_catalog_entry **v = NULL;
 	size_t n = 0;
-	DIR *d;
+	cleanup_dir DIR *d = NULL;
 	struct dirent *e;
-	int r, dfd2;
+	int r;
 
 	if ((r = open_root(root, NULL, &aroot, &dfd, err)) < 0)
 		return r;
-	dfd2 = fcntl(dfd, F_DUPFD_CLOEXEC, 3);
-	if (dfd2 < 0)
-		return qc_error_errno(err, errno, "image catalog: dup");
-	d = fdopendir(dfd2);
-	if (!d) {
-		r = qc_error_errno(err, errno, "image catalog: opendir");
-		close(dfd2);
-		return r;
-	}
-	while ((e = readdir(d))) {
+	if ((r = qc_opendir_at(dfd, NULL, 0, &d)) < 0)
+		return qc_error_errno(err, -r, "image catalog: opendir");
+	while ((e = qc_readdir(d))) {
 		cleanup_free char *name = NULL;
-		struct qc_image *img = NULL;
+		struct qc_catalog_entry *img = NULL;
 		struct qc_error scratch = {0};
 
 		if (e->d_name[0] == '.' || !qc_str_has_suffix(e->d_name, ".json"))
@@ -248,7 +236,6 @@ int qc_catalog_list(const char *root, struct qc_image ***ret, size_t *ret_n, str
 		v = qc_xrealloc(v, (n + 1) * sizeof(*v));
 		v[n++] = img;
 	}
-	closedir(d);
 	if (n)
 		qsort(v, n, sizeof(*v), cmp_image);
 	*ret = v;
@@ -256,7 +243,7 @@ int qc_catalog_list(const char *root, struct qc_image ***ret, size_t *ret_n, str
 	return 0;
 }
 
-static char *meta_json(const struct qc_image *m)
+static char *meta_json(const struct qc_catalog_entry *m)
 {
 	cleanup_jgen struct qc_jgen *g = qc_jgen_new(true);
 	char when[40];
@@ -298,8 +285,8 @@ static int fsync_name(int dfd, const char *name)
 	return fsync(fd);
 }
 
-int qc_catalog_commit(int dfd, const char *root, const char *tmp_name, struct qc_image *meta,
-	struct qc_error *err)
+int qc_catalog_commit(int dfd, const char *root, const char *tmp_name,
+	struct qc_catalog_entry *meta, struct qc_error *err)
 {
 	cleanup_free char *aroot = NULL;
 	cleanup_free char *tmp_path = NULL;
@@ -353,7 +340,7 @@ int qc_catalog_remove(const char *root, const char *name, struct qc_error *err)
 	return qc_catalog_remove_checked(root, name, NULL, NULL, err);
 }
 
-int qc_catalog_remove_checked(const char *root, const char *name, qc_image_users_fn users_fn,
+int qc_catalog_remove_checked(const char *root, const char *name, qc_catalog_users_fn users_fn,
 	void *opaque, struct qc_error *err)
 {
 	cleanup_free char *aroot = NULL;
@@ -363,7 +350,7 @@ int qc_catalog_remove_checked(const char *root, const char *name, qc_image_users
 	cleanup_free char *partsha = qc_xasprintf(".%s.part.sha256", name);
 	cleanup_close int dfd = -1;
 	cleanup_close int lock = -1;
-	cleanup_image struct qc_image *img = NULL;
+	cleanup_catalog_entry struct qc_catalog_entry *img = NULL;
 	int r;
 
 	if ((r = open_root(root, name, &aroot, &dfd, err)) < 0)

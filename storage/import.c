@@ -87,7 +87,7 @@ static int check_source_image(const char *name, const char *what, const struct q
 }
 
 int qc_catalog_import(const char *root, const char *name, const char *src,
-	const struct qc_import_opts *o, struct qc_image **ret, struct qc_error *err)
+	const struct qc_import_opts *o, struct qc_catalog_entry **ret, struct qc_error *err)
 {
 	cleanup_free char *aroot = NULL;
 	cleanup_close int dfd = -1;
@@ -96,7 +96,7 @@ int qc_catalog_import(const char *root, const char *name, const char *src,
 	cleanup_close int out = -1;
 	cleanup_sha256 struct qc_sha256 *sha = NULL;
 	cleanup_sha256 struct qc_sha256 *sha2 = NULL;
-	cleanup_image struct qc_image *meta = NULL;
+	cleanup_catalog_entry struct qc_catalog_entry *meta = NULL;
 	cleanup_img_info struct qc_img_info *info = NULL;
 	cleanup_free char *dl = NULL, *data = NULL, *conv = NULL;
 	cleanup_free char *data_path = NULL, *conv_path = NULL, *exist = NULL;

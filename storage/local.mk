@@ -10,9 +10,11 @@ libqcstorage_a_SOURCES += \
 	storage/http_hash.c \
 	storage/catalog.c \
 	storage/import.c \
-	storage/sync.c
+	storage/sync.c \
+	storage/refs.c
 
 # Pure: simplestreams selection, refs, arch names, qemu-img JSON, SHA-256,
+# the image-user count of refs.c over a fake VM list,
 # xz/gz decompression.
 check_PROGRAMS += tests/unit/check_storage
 TESTS += tests/unit/check_storage
@@ -57,7 +59,7 @@ bench_sync_overlay_SOURCES = bench/sync-overlay.c
 bench_sync_overlay_LDADD = $(QC_STORAGE_LIBS)
 dist_noinst_SCRIPTS += bench/sync.sh
 
-# driver/image.c: create's helpers (arch check, --disk), image users, image API.
+# driver/image.c: create's helpers (arch check, --disk), what VMs rest on, image API.
 check_PROGRAMS += tests/unit/check_storage_driver
 TESTS += tests/unit/check_storage_driver
 tests_unit_check_storage_driver_SOURCES = tests/unit/check_storage_driver.c tests/unit/unit.h

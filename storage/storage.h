@@ -3,7 +3,8 @@
  * storage/: disk images.  The qemu-img wrapper (img.c), the image catalog
  * under <root>/images/ (catalog.c), downloads over libcurl (http.c), the pure
  * simplestreams selection (simplestreams.c), streaming decompression
- * (decompress.c), SHA-256 (sha256.c) and image sync (sync.c).
+ * (decompress.c), SHA-256 (sha256.c), image sync (sync.c) and backing-image
+ * reference counting (refs.c).
  *
  * Internal to qemuctl: driver/ builds the public API on top of this.  Never
  * includes driver/ headers and never prints: errors travel in struct
@@ -329,7 +330,7 @@ int qc_ss_select(const char *products, size_t len, const char *release, const ch
 /* ============================================================ catalog.c */
 
 /* A catalog entry: <images>/<name>.qcow2 + <name>.json. */
-struct qc_image {
+struct qc_catalog_entry {
 	char *name;
 	char *path; /* absolute path of <name>.qcow2 */
 	char *format; /* always "qcow2" */
@@ -343,10 +344,10 @@ struct qc_image {
 	/* from a stream (NULL otherwise) */
 	char *distro, *release, *release_version, *version;
 };
-void qc_image_free(struct qc_image *img);
-void qc_image_freep(struct qc_image **img);
-#define cleanup_image __attribute__((cleanup(qc_image_freep)))
-void qc_image_list_free(struct qc_image **v, size_t n);
+void qc_catalog_entry_free(struct qc_catalog_entry *img);
+void qc_catalog_entry_freep(struct qc_catalog_entry **img);
+#define cleanup_catalog_entry __attribute__((cleanup(qc_catalog_entry_freep)))
+void qc_catalog_list_free(struct qc_catalog_entry **v, size_t n);
 
 /*
  * Mode of a catalog image: read-only (never modified once there), owned by
@@ -360,9 +361,11 @@ void qc_image_list_free(struct qc_image **v, size_t n);
 /* Open (creating, 0700) <root>/images; returns an O_DIRECTORY fd. */
 int qc_catalog_open(const char *root, int *ret_dfd, struct qc_error *err);
 /* Load one entry; QC_ERR_NOTFOUND when absent (or only half there). */
-int qc_catalog_get(const char *root, const char *name, struct qc_image **ret, struct qc_error *err);
+int qc_catalog_get(
+	const char *root, const char *name, struct qc_catalog_entry **ret, struct qc_error *err);
 /* Every complete entry, sorted by name. */
-int qc_catalog_list(const char *root, struct qc_image ***ret, size_t *ret_n, struct qc_error *err);
+int qc_catalog_list(
+	const char *root, struct qc_catalog_entry ***ret, size_t *ret_n, struct qc_error *err);
 
 struct qc_import_opts {
 	const char *sha256; /* expected SHA-256 of FILE/URL as given (compressed), or NULL */
@@ -382,7 +385,7 @@ struct qc_import_opts {
  * when NAME exists.
  */
 int qc_catalog_import(const char *root, const char *name, const char *src,
-	const struct qc_import_opts *o, struct qc_image **ret, struct qc_error *err);
+	const struct qc_import_opts *o, struct qc_catalog_entry **ret, struct qc_error *err);
 /*
  * Remove NAME (qcow2, json), or only a partial download of it (which
  * list never shows).  The caller checks that no VM uses it (only
@@ -391,13 +394,14 @@ int qc_catalog_import(const char *root, const char *name, const char *src,
  */
 int qc_catalog_remove(const char *root, const char *name, struct qc_error *err);
 /* Who uses image name: *ret a fresh "vm1, vm2", or NULL when nobody. */
-typedef int (*qc_image_users_fn)(const char *name, char **ret, void *opaque, struct qc_error *err);
+typedef int (*qc_catalog_users_fn)(
+	const char *name, char **ret, void *opaque, struct qc_error *err);
 /*
  * qc_catalog_remove, refused (QC_ERR_BUSY, naming them) while users says
  * VMs use the image; asked under the image's lock, which overlay creation
  * takes too (shared), so no VM can start using it in between.
  */
-int qc_catalog_remove_checked(const char *root, const char *name, qc_image_users_fn users,
+int qc_catalog_remove_checked(const char *root, const char *name, qc_catalog_users_fn users,
 	void *opaque, struct qc_error *err);
 /* Lock the entry NAME (<images>/.<name>.lock, LOCK_EX) for an import/sync/rm. */
 int qc_catalog_lock(
@@ -408,11 +412,36 @@ int qc_catalog_lock(
  * when the caller left it 0).
  * Caller holds the lock.  Used by import and sync.
  */
-int qc_catalog_commit(int images_dfd, const char *root, const char *tmp_name, struct qc_image *meta,
-	struct qc_error *err);
+int qc_catalog_commit(int images_dfd, const char *root, const char *tmp_name,
+	struct qc_catalog_entry *meta, struct qc_error *err);
 
 /* Remove ".<name>.tmp-*" left by a dead import or sync (caller holds the lock). */
 void qc_catalog_clean_temps(int images_dfd, const char *name);
+
+/* =============================================================== refs.c */
+
+/*
+ * What VM vm (an entry of vms_dfd, "." and ".." excluded) rests on: push
+ * the catalog image names its disks name to images and their backing file
+ * paths to paths.
+ */
+typedef void (*qc_refs_vm_fn)(
+	int vms_dfd, const char *vm, struct qc_strv *images, struct qc_strv *paths, void *opaque);
+/*
+ * For n catalog images of the state root root, the VMs using each (ret[i],
+ * sorted, NULL-terminated; free with qc_strv_free): one pass over vms_dfd
+ * (-1: no VMs), whatever n is.  A VM uses image NAME when backings names
+ * NAME or the path <root>/images/NAME.qcow2 (root made absolute as the
+ * catalog spells it).  Error: the VMs could not be listed ("list VMs").
+ */
+int qc_refs_users(const char *root, int vms_dfd, const char *const *names, size_t n,
+	qc_refs_vm_fn backings, void *opaque, char ***ret, struct qc_error *err);
+/*
+ * The fallback of a VM whose definition cannot be read: the backing file
+ * of each *.qcow2 directly in vms_dfd/vm (not followed when a link), by
+ * qemu-img info on vm_dir/FILE.
+ */
+void qc_refs_overlay_backings(int vms_dfd, const char *vm_dir, const char *vm, struct qc_strv *out);
 
 /* =============================================================== sync.c */
 
@@ -433,7 +462,7 @@ struct qc_sync_opts {
 	 * With it, an unused image is replaced by a newer version from the
 	 * stream; without it (or while used), a newer version is an error.
 	 */
-	qc_image_users_fn users;
+	qc_catalog_users_fn users;
 	void *users_opaque;
 };
 /*
@@ -443,7 +472,7 @@ struct qc_sync_opts {
  * false); a newer version replaces an image nobody uses (see users).
  * ret/ret_fresh may be NULL.
  */
-int qc_sync_image(const char *root, const struct qc_sync_opts *o, struct qc_image **ret,
+int qc_sync_image(const char *root, const struct qc_sync_opts *o, struct qc_catalog_entry **ret,
 	bool *ret_fresh, struct qc_error *err);
 
 #endif

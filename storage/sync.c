@@ -58,8 +58,8 @@ static void drop_part(int dfd, const char *name)
  * May an older version of name be replaced?  Only when the caller can tell
  * who uses images (o->users) and nobody does.
  */
-static int check_unused(const struct qc_sync_opts *o, const char *name, const struct qc_image *have,
-	const struct qc_ss_item *item, struct qc_error *err)
+static int check_unused(const struct qc_sync_opts *o, const char *name,
+	const struct qc_catalog_entry *have, const struct qc_ss_item *item, struct qc_error *err)
 {
 	cleanup_free char *users = NULL;
 	const char *hv = have->version ? have->version : "(unknown)";
@@ -80,7 +80,7 @@ static int check_unused(const struct qc_sync_opts *o, const char *name, const st
 	return 0;
 }
 
-int qc_sync_image(const char *root, const struct qc_sync_opts *o, struct qc_image **ret,
+int qc_sync_image(const char *root, const struct qc_sync_opts *o, struct qc_catalog_entry **ret,
 	bool *ret_fresh, struct qc_error *err)
 {
 	struct qc_ss_ref ref = {0};
@@ -92,8 +92,8 @@ int qc_sync_image(const char *root, const struct qc_sync_opts *o, struct qc_imag
 	cleanup_free char *conv = NULL, *conv_path = NULL;
 	cleanup_close int dfd = -1;
 	cleanup_close int lock = -1;
-	cleanup_image struct qc_image *have = NULL;
-	cleanup_image struct qc_image *meta = NULL;
+	cleanup_catalog_entry struct qc_catalog_entry *have = NULL;
+	cleanup_catalog_entry struct qc_catalog_entry *meta = NULL;
 	cleanup_img_info struct qc_img_info *info = NULL;
 	const char *stream = o->stream ? o->stream : QC_SS_DEFAULT_STREAM;
 	const char *arch, *final;

@@ -15,9 +15,7 @@
  */
 #include "config.h"
 
-#include <dirent.h>
 #include <errno.h>
-#include <fcntl.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
@@ -106,94 +104,4 @@ void qc_fault_stepf(const char *fmt, ...)
 	vsnprintf(name, sizeof(name), fmt, ap);
 	va_end(ap);
 	qc_fault_step(name);
-}
-
-/* ------------------------------------------ what a killed process left */
-
-static bool pid_gone(const char *digits, size_t n)
-{
-	char buf[16];
-	long pid;
-
-	if (n == 0 || n >= sizeof(buf))
-		return false;
-	memcpy(buf, digits, n);
-	buf[n] = 0;
-	pid = strtol(buf, NULL, 10);
-	return pid > 0 && kill((pid_t) pid, 0) < 0 && errno == ESRCH;
-}
-
-/*
- * ".NAME.PID.tmp", ".NAME.tmp-PID...", ".tmp-PID-NAME": 1 when PID no longer
- * exists, 0 when it does or the name carries no pid.
- */
-static int pid_temp_dead(const char *e)
-{
-	size_t len = strlen(e), i;
-	const char *p;
-
-	if (len > 5 && strcmp(e + len - 4, ".tmp") == 0) {
-		i = len - 4;
-		while (i > 0 && e[i - 1] >= '0' && e[i - 1] <= '9')
-			i--;
-		if (i > 1 && e[i - 1] == '.' && i < len - 4)
-			return pid_gone(e + i, len - 4 - i);
-	}
-	for (p = strstr(e, "tmp-"); p; p = strstr(p + 1, "tmp-")) {
-		if (p[-1] != '.')
-			continue;
-		i = strspn(p + 4, "0123456789");
-		if (i)
-			return pid_gone(p + 4, i);
-	}
-	return 0;
-}
-
-/* ".BASE.XXXXXX" as qc_write_atomic names its temp files: the BASE, or NULL. */
-static char *atomic_temp_base(const char *e)
-{
-	size_t len = strlen(e);
-
-	if (len < 9 || e[0] != '.' || e[len - 7] != '.')
-		return NULL;
-	for (size_t i = len - 6; i < len; i++)
-		if (!((e[i] >= 'a' && e[i] <= 'z') || (e[i] >= 'A' && e[i] <= 'Z') ||
-			    (e[i] >= '0' && e[i] <= '9')))
-			return NULL;
-	return qc_xstrndup(e + 1, len - 8);
-}
-
-int qc_sweep_temps(int dirfd, const char *const *bases)
-{
-	int dfd2 = fcntl(dirfd, F_DUPFD_CLOEXEC, 3), n = 0;
-	struct dirent *e;
-	DIR *d;
-
-	if (dfd2 < 0)
-		return 0;
-	d = fdopendir(dfd2);
-	if (!d) {
-		close(dfd2);
-		return 0;
-	}
-	/* The dup shares dirfd's offset: an earlier readdir may have left it at the end. */
-	rewinddir(d);
-	while ((e = readdir(d))) {
-		cleanup_free char *base = NULL;
-		bool drop = false;
-
-		if (e->d_name[0] != '.' || e->d_type == DT_DIR)
-			continue;
-		if (pid_temp_dead(e->d_name) == 1) {
-			drop = true;
-		} else if ((base = atomic_temp_base(e->d_name))) {
-			drop = !bases;
-			for (size_t i = 0; bases && bases[i]; i++)
-				drop |= strcmp(bases[i], base) == 0;
-		}
-		if (drop && unlinkat(dirfd, e->d_name, 0) == 0)
-			n++;
-	}
-	closedir(d);
-	return n;
 }

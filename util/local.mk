@@ -6,6 +6,7 @@ libqcutil_a_SOURCES += \
 	util/log.c \
 	util/parse.c \
 	util/fileio.c \
+	util/dirs.c \
 	util/trust.c \
 	util/lock.c \
 	util/spawn.c \

@@ -11,6 +11,7 @@
 #ifndef QC_UTIL_H
 #define QC_UTIL_H
 
+#include <dirent.h>
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stddef.h>
@@ -214,6 +215,14 @@ int qc_write_all(int fd, const void *buf, size_t len, struct qc_error *err);
 int qc_write_atomic(int dirfd, const char *name, const void *buf, size_t len, mode_t mode,
 	struct qc_error *err);
 /*
+ * Remove what interrupted writes left in dirfd: qc_write_atomic's
+ * ".BASE.XXXXXX" temp files whose BASE is in bases (NULL: any; the caller
+ * must hold the lock every writer of those files holds), and temp files
+ * named after a process that no longer exists (".BASE.PID.tmp",
+ * ".BASE.tmp-PID...").  Returns how many were removed.
+ */
+int qc_sweep_temps(int dirfd, const char *const *bases);
+/*
  * Read a whole regular file (refuses directories, FIFOs, devices and files
  * larger than max bytes, with a message naming the path).  The result is
  * NUL-terminated; ret_len may be NULL.
@@ -221,6 +230,28 @@ int qc_write_atomic(int dirfd, const char *name, const void *buf, size_t len, mo
 int qc_read_file(int dirfd, const char *name, size_t max, char **ret, size_t *ret_len,
 	struct qc_error *err);
 int qc_fsync_dir(int dirfd, struct qc_error *err);
+/* Copy a regular file (sparse-aware not required), atomically at the destination. */
+int qc_copy_file(const char *src, int dst_dirfd, const char *dst_name, mode_t mode,
+	struct qc_error *err);
+/* Absolute, normalised path (realpath of the parent dir + last component). */
+int qc_abspath(const char *path, char **ret, struct qc_error *err);
+/* Directory of the running executable (readlink /proc/self/exe). */
+int qc_self_dir(char **ret, struct qc_error *err);
+
+/* ---------------------------------------------------------- directories */
+
+/*
+ * A directory stream on dirfd/path (path NULL or "." : dirfd itself).  The
+ * directory is opened afresh (O_RDONLY | O_DIRECTORY | O_CLOEXEC | flags,
+ * e.g. O_NOFOLLOW), never a dup of dirfd, so reading it does not move
+ * dirfd's offset.  0 and *ret, or -errno (nothing allocated, errno kept):
+ * the caller words the error.
+ */
+int qc_opendir_at(int dirfd, const char *path, int flags, DIR **ret);
+/* readdir() without "." and ".."; NULL at the end (errno 0) or on error (errno set). */
+struct dirent *qc_readdir(DIR *d);
+void qc_closedirp(DIR **d);
+#define cleanup_dir __attribute__((cleanup(qc_closedirp)))
 /* mkdir -p with mode for every directory created; existing ones are kept. */
 int qc_mkdir_p(const char *path, mode_t mode, struct qc_error *err);
 /*
@@ -246,13 +277,6 @@ int qc_refuse_symlink(int dirfd, const char *name, const char *path, struct qc_e
  * 1 with *ret_name set, 0 when there is none.  dfd's position is untouched.
  */
 int qc_dir_find_symlink(int dfd, char **ret_name, struct qc_error *err);
-/* Copy a regular file (sparse-aware not required), atomically at the destination. */
-int qc_copy_file(const char *src, int dst_dirfd, const char *dst_name, mode_t mode,
-	struct qc_error *err);
-/* Absolute, normalised path (realpath of the parent dir + last component). */
-int qc_abspath(const char *path, char **ret, struct qc_error *err);
-/* Directory of the running executable (readlink /proc/self/exe). */
-int qc_self_dir(char **ret, struct qc_error *err);
 
 /* ------------------------------------------------------------------ trust */
 
@@ -486,13 +510,5 @@ void qc_fault_step(const char *name);
 void qc_fault_stepf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 bool qc_fault_active(void); /* either variable was set */
 void qc_fault_reset(void); /* unit tests: the next step reads the environment again */
-/*
- * Remove what interrupted writes left in dirfd: qc_write_atomic's
- * ".BASE.XXXXXX" temp files whose BASE is in bases (NULL: any; the caller
- * must hold the lock every writer of those files holds), and temp files
- * named after a process that no longer exists (".BASE.PID.tmp",
- * ".BASE.tmp-PID...").  Returns how many were removed.
- */
-int qc_sweep_temps(int dirfd, const char *const *bases);
 
 #endif

@@ -129,12 +129,12 @@ START_TEST(default_bridge_names)
 {
 	char a[16], b[16];
 
-	qc_network_default_bridge("lan", a);
+	qc_net_default_bridge("lan", a);
 	ck_assert_str_eq(a, "qc-lan");
-	qc_network_default_bridge("123456789012", a);
+	qc_net_default_bridge("123456789012", a);
 	ck_assert_str_eq(a, "qc-123456789012");
-	qc_network_default_bridge("project-alpha", a);
-	qc_network_default_bridge("project-beta", b);
+	qc_net_default_bridge("project-alpha", a);
+	qc_net_default_bridge("project-beta", b);
 	ck_assert_uint_eq(strlen(a), 15);
 	ck_assert(qc_str_has_prefix(a, "qc-project-"));
 	ck_assert_str_ne(a, b);

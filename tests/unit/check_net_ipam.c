@@ -211,6 +211,41 @@ START_TEST(ipam_requested)
 }
 END_TEST
 
+/* lease.c: a NIC's ip= as given ("A", "A/PREFIX", none) becomes "A/PREFIX". */
+START_TEST(lease_take)
+{
+	struct qc_net_cidr sub = cidr("10.9.0.0/24");
+	struct qc_net_def n = {.name = (char *) "lan"};
+	struct qc_error err = {0};
+	char *c = NULL;
+
+	ck_assert_int_eq(qc_net_ipam_init(&n.ipam, &sub, NULL), 0);
+	ck_assert_int_eq(qc_net_lease_take(&n, "u1/net0", "web", NULL, &c, &err), 0);
+	ck_assert_str_eq(c, "10.9.0.2/24");
+	free(c);
+	ck_assert_int_eq(qc_net_lease_take(&n, "u1/net0", "web", "", &c, &err), 0);
+	ck_assert_str_eq(c, "10.9.0.2/24"); /* the key's lease again */
+	free(c);
+	ck_assert_int_eq(qc_net_lease_take(&n, "u2/net0", "db", "10.9.0.7", &c, &err), 0);
+	ck_assert_str_eq(c, "10.9.0.7/24");
+	free(c);
+	ck_assert_int_eq(qc_net_lease_take(&n, "u3/net0", "x", "10.9.0.8/24", &c, &err), 0);
+	ck_assert_str_eq(c, "10.9.0.8/24");
+	free(c);
+	c = NULL;
+	ck_assert_int_eq(
+		qc_net_lease_take(&n, "u4/net0", "y", "10.9.0.9/16", &c, &err), -QC_ERR_INVALID);
+	ck_assert_str_eq(err.msg, "ip=10.9.0.9/16: prefix /16 does not match network 'lan' (/24)");
+	ck_assert_int_eq(
+		qc_net_lease_take(&n, "u4/net0", "y", "10.9.0.7", &c, &err), -QC_ERR_EXISTS);
+	ck_assert_str_eq(err.msg, "network 'lan': address 10.9.0.7 is already leased to db");
+	ck_assert_int_lt(qc_net_lease_take(&n, "u4/net0", "y", "10.9.0", &c, &err), 0);
+	ck_assert_ptr_null(c);
+	ck_assert_uint_eq(n.ipam.n_leases, 3);
+	qc_net_ipam_clear(&n.ipam);
+}
+END_TEST
+
 START_TEST(ipam_exhausted_slash30)
 {
 	struct qc_net_ipam ipam;
@@ -282,6 +317,7 @@ static Suite *suite(void)
 	tcase_add_test(tc, ipam_exhausted_slash30);
 	tcase_add_test(tc, ipam_bad_subnets);
 	tcase_add_test(tc, ipam_release_prefix_and_add);
+	tcase_add_test(tc, lease_take);
 	suite_add_tcase(s, tc);
 	return s;
 }

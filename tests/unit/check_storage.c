@@ -10,6 +10,7 @@
 #include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <lzma.h>
@@ -568,6 +569,69 @@ START_TEST(url_schemes)
 }
 END_TEST
 
+/* refs.c: one pass over the VMs, a VM counted by image name or by backing path. */
+struct refs_fake {
+	const char *root;
+	int calls;
+};
+
+static void fake_backings(
+	int vms_dfd, const char *vm, struct qc_strv *images, struct qc_strv *paths, void *opaque)
+{
+	struct refs_fake *f = opaque;
+
+	(void) vms_dfd;
+	f->calls++;
+	if (!strcmp(vm, "a") || qc_str_has_prefix(vm, ".create-"))
+		qc_strv_push(images, "noble");
+	if (!strcmp(vm, "b"))
+		qc_strv_push_take(paths, qc_xasprintf("%s/images/jammy.qcow2", f->root));
+	qc_strv_push(paths, "/elsewhere/noble.qcow2"); /* not the catalog's file */
+}
+
+START_TEST(refs_users)
+{
+	char tmpl[] = "/tmp/qc-refs-XXXXXX";
+	char *root = mkdtemp(tmpl);
+	const char *names[] = {"noble", "jammy", "none"};
+	struct refs_fake f = {.root = root};
+	struct qc_error err = {0};
+	cleanup_free char *vms = NULL;
+	char **users[3] = {0};
+	char *j;
+	int dfd;
+
+	ck_assert_ptr_nonnull(root);
+	vms = qc_xasprintf("%s/vms", root);
+	ck_assert_int_eq(mkdir(vms, 0700), 0);
+	dfd = open(vms, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	ck_assert_int_ge(dfd, 0);
+	ck_assert_int_eq(mkdirat(dfd, "a", 0700), 0);
+	ck_assert_int_eq(mkdirat(dfd, "b", 0700), 0);
+	ck_assert_int_eq(mkdirat(dfd, ".create-c.123", 0700), 0);
+	ck_assert_int_eq(qc_refs_users(root, dfd, names, 3, fake_backings, &f, users, &err), 0);
+	ck_assert_int_eq(f.calls, 3); /* each VM asked once for all images */
+	j = qc_strv_join(users[0], ",");
+	ck_assert_str_eq(j, ".create-c.123,a"); /* sorted */
+	free(j);
+	j = qc_strv_join(users[1], ",");
+	ck_assert_str_eq(j, "b");
+	free(j);
+	ck_assert_ptr_null(users[2][0]);
+	for (int i = 0; i < 3; i++)
+		qc_strv_free(users[i]);
+
+	/* no vms/ yet: nobody uses anything */
+	ck_assert_int_eq(qc_refs_users(root, -1, names, 3, fake_backings, &f, users, &err), 0);
+	ck_assert_int_eq(f.calls, 3);
+	ck_assert_ptr_null(users[0][0]);
+	for (int i = 0; i < 3; i++)
+		qc_strv_free(users[i]);
+	close(dfd);
+	ck_assert_int_eq(qc_rm_rf_at(AT_FDCWD, root, &err), 0);
+}
+END_TEST
+
 static Suite *suite(void)
 {
 	Suite *s = suite_create("storage");
@@ -588,6 +652,7 @@ static Suite *suite(void)
 	tcase_add_test(tc, decompress_gz);
 	tcase_add_test(tc, decompress_plain);
 	tcase_add_test(tc, url_schemes);
+	tcase_add_test(tc, refs_users);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -359,7 +359,7 @@ START_TEST(import_formats)
 	cleanup_free char *root = P("root"), *raw = P("disk.raw"), *q = P("disk.qcow2");
 	cleanup_free char *rawxz = P("disk.raw.xz"), *qgz = P("disk.qcow2.gz");
 	cleanup_free char *sha = NULL, *xzsha = NULL, *images = NULL;
-	struct qc_image *img = NULL, **v = NULL;
+	struct qc_catalog_entry *img = NULL, **v = NULL;
 	struct qc_import_opts o = {.arch = "arm64"};
 	struct qc_error err = {0};
 	struct stat st;
@@ -382,7 +382,7 @@ START_TEST(import_formats)
 	ck_assert_ptr_nonnull(strstr(img->path, "/images/plain.qcow2"));
 	ck_assert_int_eq(stat(img->path, &st), 0);
 	ck_assert_int_eq(st.st_mode & 07777, QC_IMAGE_MODE);
-	qc_image_free(img);
+	qc_catalog_entry_free(img);
 
 	/* .xz, hash over the compressed file as published */
 	xzsha = file_sha(rawxz);
@@ -392,13 +392,13 @@ START_TEST(import_formats)
 	ck_assert_str_eq(img->sha256, xzsha);
 	ck_assert_str_eq(img->arch, qc_storage_arch_host());
 	ck_assert_uint_eq(img->virtual_size, 4 << 20);
-	qc_image_free(img);
+	qc_catalog_entry_free(img);
 
 	/* .gz of a qcow2, no hash given */
 	o.sha256 = NULL;
 	ck_assert_qc_ok(qc_catalog_import(root, "fromgz", qgz, &o, &img, &err), &err);
 	ck_assert_uint_eq(img->virtual_size, 8 << 20);
-	qc_image_free(img);
+	qc_catalog_entry_free(img);
 
 	ck_assert_qc_ok(qc_catalog_list(root, &v, &n, &err), &err);
 	ck_assert_uint_eq(n, 3);
@@ -408,7 +408,7 @@ START_TEST(import_formats)
 	ck_assert_ptr_nonnull(v[2]->source);
 	ck_assert_str_eq(v[2]->source, raw);
 	ck_assert_uint_gt(v[2]->size, 0);
-	qc_image_list_free(v, n);
+	qc_catalog_list_free(v, n);
 
 	/* only <name>.qcow2 + <name>.json (+ lock files) remain */
 	ck_assert_int_eq(count_entries(images), 6);
@@ -434,7 +434,7 @@ START_TEST(import_bad_input_leaves_nothing)
 	cleanup_free char *missing = P("missing");
 	struct qc_import_opts o = {0};
 	struct qc_error err = {0};
-	struct qc_image **v = NULL;
+	struct qc_catalog_entry **v = NULL;
 	size_t n = 9;
 
 	images = qc_xasprintf("%s/images", root);
@@ -490,7 +490,7 @@ START_TEST(import_bad_input_leaves_nothing)
 	{
 		cleanup_free char *sparse = P("s.vmdk");
 		cleanup_img_info struct qc_img_info *si = NULL;
-		struct qc_image *img = NULL;
+		struct qc_catalog_entry *img = NULL;
 
 		ck_assert_qc_ok(qc_img_create(sparse, "vmdk", 2 << 20, &err), &err);
 		ck_assert_qc_ok(qc_img_info(sparse, "vmdk", false, &si, &err), &err);
@@ -498,7 +498,7 @@ START_TEST(import_bad_input_leaves_nothing)
 		ck_assert_qc_ok(qc_catalog_import(root, "vm", sparse, &o, &img, &err), &err);
 		ck_assert_str_eq(img->format, "qcow2");
 		ck_assert_uint_eq(img->virtual_size, 2 << 20);
-		qc_image_free(img);
+		qc_catalog_entry_free(img);
 		ck_assert_qc_ok(qc_catalog_remove(root, "vm", &err), &err);
 	}
 

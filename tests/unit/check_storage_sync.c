@@ -138,7 +138,7 @@ static struct qc_http_opts fast_http(int retries)
 	return h;
 }
 
-static int sync_ref(const char *ref, const char *arch, int retries, struct qc_image **ret,
+static int sync_ref(const char *ref, const char *arch, int retries, struct qc_catalog_entry **ret,
 	bool *fresh, struct qc_error *err)
 {
 	struct qc_sync_opts o = {.ref = ref,
@@ -185,7 +185,7 @@ static off_t size_of(const char *path)
 
 static void assert_catalog_empty(void)
 {
-	struct qc_image **v = NULL;
+	struct qc_catalog_entry **v = NULL;
 	size_t n = 99;
 	struct qc_error err = {0};
 
@@ -196,7 +196,7 @@ static void assert_catalog_empty(void)
 
 START_TEST(sync_newest_for_arch_then_noop)
 {
-	struct qc_image *img = NULL;
+	struct qc_catalog_entry *img = NULL;
 	struct qc_error err = {0};
 	cleanup_free char *want = NULL;
 	bool fresh = false;
@@ -210,14 +210,14 @@ START_TEST(sync_newest_for_arch_then_noop)
 	ck_assert_str_eq(img->release_version, "24.04");
 	ck_assert_uint_eq(img->virtual_size, 4 << 20);
 	ck_assert_ptr_nonnull(strstr(img->source, NEW_PATH));
-	qc_image_free(img);
+	qc_catalog_entry_free(img);
 	ck_assert_int_eq(requests(NEW_PATH, NULL), 1);
 
 	/* Same image again: no download. */
 	ck_assert_qc_ok(sync_ref("ubuntu:noble", "x86_64", -1, &img, &fresh, &err), &err);
 	ck_assert(!fresh);
 	ck_assert_str_eq(img->version, "20240423");
-	qc_image_free(img);
+	qc_catalog_entry_free(img);
 	ck_assert_int_eq(requests(NEW_PATH, NULL), 1);
 
 	/* arm64 has a newer version of its own */
@@ -225,7 +225,7 @@ START_TEST(sync_newest_for_arch_then_noop)
 	ck_assert_str_eq(img->name, "noble-arm64");
 	ck_assert_str_eq(img->version, "20240601");
 	ck_assert_str_eq(img->arch, "aarch64");
-	qc_image_free(img);
+	qc_catalog_entry_free(img);
 
 	/* nothing but the entries (and lock files) in images/ */
 	want = qc_xasprintf("%s/images/noble-amd64.part", root);
@@ -270,7 +270,7 @@ END_TEST
 
 START_TEST(sync_file_stream)
 {
-	struct qc_image *img = NULL;
+	struct qc_catalog_entry *img = NULL;
 	struct qc_error err = {0};
 
 	free(stream);
@@ -278,14 +278,14 @@ START_TEST(sync_file_stream)
 	ck_assert_qc_ok(sync_ref("ubuntu:24.04", "amd64", -1, &img, NULL, &err), &err);
 	ck_assert_str_eq(img->version, "20240423");
 	ck_assert(qc_str_has_prefix(img->source, "file://"));
-	qc_image_free(img);
+	qc_catalog_entry_free(img);
 }
 END_TEST
 
 START_TEST(sync_cut_then_resume)
 {
 	cleanup_free char *part = qc_xasprintf("%s/images/noble-amd64.part", root);
-	struct qc_image *img = NULL;
+	struct qc_catalog_entry *img = NULL;
 	struct qc_error err = {0};
 	bool fresh = false;
 
@@ -298,7 +298,7 @@ START_TEST(sync_cut_then_resume)
 
 	ck_assert_qc_ok(sync_ref("noble", "amd64", -1, &img, &fresh, &err), &err);
 	ck_assert(fresh);
-	qc_image_free(img);
+	qc_catalog_entry_free(img);
 	ck_assert_int_eq(requests(NEW_PATH, "bytes=300000-"), 1);
 	ck_assert_int_eq(requests(NEW_PATH, NULL), 2);
 	ck_assert_int_eq(size_of(part), -1);
@@ -447,7 +447,7 @@ START_TEST(sync_replaces_unused_only)
 		.name = "img",
 		.lock_timeout_ms = 30000,
 		.http = fast_http(-1)};
-	struct qc_image *img = NULL;
+	struct qc_catalog_entry *img = NULL;
 	struct qc_error err = {0};
 	bool fresh = false;
 
@@ -463,16 +463,16 @@ START_TEST(sync_replaces_unused_only)
 		"(vm1)");
 	ck_assert_qc_ok(qc_catalog_get(root, "img", &img, &err), &err);
 	ck_assert_str_eq(img->version, "20240423");
-	qc_image_free(img);
+	qc_catalog_entry_free(img);
 	o.users = users_none;
 	ck_assert_qc_ok(qc_sync_image(root, &o, &img, &fresh, &err), &err);
 	ck_assert(fresh);
 	ck_assert_str_eq(img->version, "20230101");
 	ck_assert_uint_eq(img->virtual_size, 1 << 20);
-	qc_image_free(img);
+	qc_catalog_entry_free(img);
 	ck_assert_qc_ok(qc_catalog_get(root, "img", &img, &err), &err);
 	ck_assert_str_eq(img->version, "20230101");
-	qc_image_free(img);
+	qc_catalog_entry_free(img);
 }
 END_TEST
 

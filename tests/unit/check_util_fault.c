@@ -138,50 +138,6 @@ START_TEST(fault_trace)
 }
 END_TEST
 
-/* qc_sweep_temps: which leftovers go, which files stay. */
-START_TEST(fault_sweep_temps)
-{
-	char *dir = unit_mkdtemp();
-	int dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	char dead_tmp[64], dead_iso[64], live_tmp[64];
-	pid_t pid = fork();
-	static const char *const keep[] = {"domain.xml", "lock", ".a.lock", ".a.json.Ab12C",
-		".a.json.Ab-12C", ".x.pending-bridge", "seed.iso"};
-	const char *const bases[] = {"a.json", NULL};
-
-	ck_assert_int_ge(dfd, 0);
-	ck_assert_int_ge(pid, 0);
-	if (pid == 0)
-		_exit(0);
-	ck_assert_int_eq(waitpid(pid, NULL, 0), pid); /* pid is now dead */
-	snprintf(dead_tmp, sizeof(dead_tmp), ".state.json.%d.tmp", (int) pid);
-	snprintf(dead_iso, sizeof(dead_iso), ".seed.iso.tmp-%d-0", (int) pid);
-	snprintf(live_tmp, sizeof(live_tmp), ".state.json.%d.tmp", (int) getpid());
-	for (size_t i = 0; i < QC_ARRAY_SIZE(keep); i++)
-		ck_assert_int_eq(qc_write_atomic(dfd, keep[i], "", 0, 0600, NULL), 0);
-	ck_assert_int_eq(qc_write_atomic(dfd, ".a.json.Xy12Zw", "", 0, 0600, NULL), 0);
-	ck_assert_int_eq(qc_write_atomic(dfd, ".b.json.Xy12Zw", "", 0, 0600, NULL), 0);
-	ck_assert_int_eq(qc_write_atomic(dfd, dead_tmp, "", 0, 0600, NULL), 0);
-	ck_assert_int_eq(qc_write_atomic(dfd, dead_iso, "", 0, 0600, NULL), 0);
-	ck_assert_int_eq(qc_write_atomic(dfd, live_tmp, "", 0, 0600, NULL), 0);
-
-	/* bases: only a.json's atomic temp, and whatever a dead pid left */
-	ck_assert_int_eq(qc_sweep_temps(dfd, bases), 3);
-	ck_assert_int_eq(faccessat(dfd, ".a.json.Xy12Zw", F_OK, 0), -1);
-	ck_assert_int_eq(faccessat(dfd, dead_tmp, F_OK, 0), -1);
-	ck_assert_int_eq(faccessat(dfd, dead_iso, F_OK, 0), -1);
-	ck_assert_int_eq(faccessat(dfd, ".b.json.Xy12Zw", F_OK, 0), 0);
-	/* no bases: every atomic temp; a live pid's file stays */
-	ck_assert_int_eq(qc_sweep_temps(dfd, NULL), 1);
-	ck_assert_int_eq(faccessat(dfd, ".b.json.Xy12Zw", F_OK, 0), -1);
-	ck_assert_int_eq(faccessat(dfd, live_tmp, F_OK, 0), 0);
-	for (size_t i = 0; i < QC_ARRAY_SIZE(keep); i++)
-		ck_assert_msg(faccessat(dfd, keep[i], F_OK, 0) == 0, "%s was removed", keep[i]);
-	close(dfd);
-	unit_rmdir(dir);
-}
-END_TEST
-
 Suite *util_fault_suite(void)
 {
 	Suite *s = suite_create("util_fault");
@@ -192,7 +148,6 @@ Suite *util_fault_suite(void)
 	tcase_add_test(tc, fault_past_end);
 	tcase_add_test(tc, fault_by_name);
 	tcase_add_test(tc, fault_trace);
-	tcase_add_test(tc, fault_sweep_temps);
 	suite_add_tcase(s, tc);
 	return s;
 }

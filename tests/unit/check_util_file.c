@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
-/* util/fileio.c and util/lock.c */
+/* util/fileio.c, util/dirs.c and util/lock.c */
 #include "config.h"
 
 #include <dirent.h>
@@ -216,6 +216,50 @@ START_TEST(write_fails_midway)
 END_TEST
 
 /* ------------------------------------------------------------------- read */
+
+/* qc_sweep_temps: which leftovers go, which files stay. */
+START_TEST(sweep_temps)
+{
+	char *dir = unit_mkdtemp();
+	int dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	char dead_tmp[64], dead_iso[64], live_tmp[64];
+	pid_t pid = fork();
+	static const char *const keep[] = {"domain.xml", "lock", ".a.lock", ".a.json.Ab12C",
+		".a.json.Ab-12C", ".x.pending-bridge", "seed.iso"};
+	const char *const bases[] = {"a.json", NULL};
+
+	ck_assert_int_ge(dfd, 0);
+	ck_assert_int_ge(pid, 0);
+	if (pid == 0)
+		_exit(0);
+	ck_assert_int_eq(waitpid(pid, NULL, 0), pid); /* pid is now dead */
+	snprintf(dead_tmp, sizeof(dead_tmp), ".state.json.%d.tmp", (int) pid);
+	snprintf(dead_iso, sizeof(dead_iso), ".seed.iso.tmp-%d-0", (int) pid);
+	snprintf(live_tmp, sizeof(live_tmp), ".state.json.%d.tmp", (int) getpid());
+	for (size_t i = 0; i < QC_ARRAY_SIZE(keep); i++)
+		ck_assert_int_eq(qc_write_atomic(dfd, keep[i], "", 0, 0600, NULL), 0);
+	ck_assert_int_eq(qc_write_atomic(dfd, ".a.json.Xy12Zw", "", 0, 0600, NULL), 0);
+	ck_assert_int_eq(qc_write_atomic(dfd, ".b.json.Xy12Zw", "", 0, 0600, NULL), 0);
+	ck_assert_int_eq(qc_write_atomic(dfd, dead_tmp, "", 0, 0600, NULL), 0);
+	ck_assert_int_eq(qc_write_atomic(dfd, dead_iso, "", 0, 0600, NULL), 0);
+	ck_assert_int_eq(qc_write_atomic(dfd, live_tmp, "", 0, 0600, NULL), 0);
+
+	/* bases: only a.json's atomic temp, and whatever a dead pid left */
+	ck_assert_int_eq(qc_sweep_temps(dfd, bases), 3);
+	ck_assert_int_eq(faccessat(dfd, ".a.json.Xy12Zw", F_OK, 0), -1);
+	ck_assert_int_eq(faccessat(dfd, dead_tmp, F_OK, 0), -1);
+	ck_assert_int_eq(faccessat(dfd, dead_iso, F_OK, 0), -1);
+	ck_assert_int_eq(faccessat(dfd, ".b.json.Xy12Zw", F_OK, 0), 0);
+	/* no bases: every atomic temp; a live pid's file stays */
+	ck_assert_int_eq(qc_sweep_temps(dfd, NULL), 1);
+	ck_assert_int_eq(faccessat(dfd, ".b.json.Xy12Zw", F_OK, 0), -1);
+	ck_assert_int_eq(faccessat(dfd, live_tmp, F_OK, 0), 0);
+	for (size_t i = 0; i < QC_ARRAY_SIZE(keep); i++)
+		ck_assert_msg(faccessat(dfd, keep[i], F_OK, 0) == 0, "%s was removed", keep[i]);
+	close(dfd);
+	unit_rmdir(dir);
+}
+END_TEST
 
 START_TEST(read_file)
 {
@@ -525,6 +569,63 @@ START_TEST(symlink_checks)
 }
 END_TEST
 
+static int cmp_str(const void *a, const void *b)
+{
+	return strcmp(*(char *const *) a, *(char *const *) b);
+}
+
+/* qc_opendir_at + qc_readdir: flags, errors as -errno, dirfd's offset kept. */
+START_TEST(opendir_at)
+{
+	cleanup_strvec struct qc_strv seen = {0};
+	struct dirent *de;
+	char buf[512];
+	DIR *d = NULL;
+	int dfd;
+
+	ck_assert_int_eq(mkdirat(tmpfd, "d", 0700), 0);
+	write_file("d/a", "1");
+	write_file("d/b", "2");
+	ck_assert_int_eq(mkdirat(tmpfd, "d/sub", 0700), 0);
+	ck_assert_int_eq(symlinkat("d", tmpfd, "ln"), 0);
+	write_file("f", "x");
+
+	ck_assert_int_eq(qc_opendir_at(tmpfd, "d", 0, &d), 0);
+	while ((de = qc_readdir(d)))
+		qc_strv_push(&seen, de->d_name);
+	ck_assert_int_eq(errno, 0);
+	qc_closedirp(&d);
+	ck_assert_uint_eq(seen.n, 3); /* no "." nor ".." */
+	qsort(seen.v, seen.n, sizeof(char *), cmp_str);
+	ck_assert_str_eq(seen.v[0], "a");
+	ck_assert_str_eq(seen.v[1], "b");
+	ck_assert_str_eq(seen.v[2], "sub");
+
+	/* a link is followed unless the caller says O_NOFOLLOW */
+	d = NULL;
+	ck_assert_int_eq(qc_opendir_at(tmpfd, "ln", 0, &d), 0);
+	qc_closedirp(&d);
+	d = NULL;
+	ck_assert_int_eq(qc_opendir_at(tmpfd, "ln", O_NOFOLLOW, &d), -ENOTDIR);
+	ck_assert_ptr_null(d);
+	ck_assert_int_eq(qc_opendir_at(tmpfd, "missing", 0, &d), -ENOENT);
+	ck_assert_int_eq(errno, ENOENT);
+	ck_assert_int_eq(qc_opendir_at(tmpfd, "f", 0, &d), -ENOTDIR);
+	ck_assert_ptr_null(d);
+
+	/* NULL reads dirfd itself from the start, wherever dirfd's offset is */
+	dfd = openat(tmpfd, "d", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	ck_assert_int_ge(dfd, 0);
+	while (syscall(SYS_getdents64, dfd, buf, sizeof(buf)) > 0)
+		;
+	ck_assert_int_eq(qc_opendir_at(dfd, NULL, 0, &d), 0);
+	ck_assert_ptr_nonnull(qc_readdir(d));
+	qc_closedirp(&d);
+	ck_assert_int_eq(syscall(SYS_getdents64, dfd, buf, sizeof(buf)), 0);
+	close(dfd);
+}
+END_TEST
+
 START_TEST(copy_file)
 {
 	struct qc_error e = {0};
@@ -734,6 +835,7 @@ Suite *util_file_suite(void)
 	tcase_add_test(tc, atomic_paths);
 	tcase_add_test(tc, atomic_failures);
 	tcase_add_test(tc, write_fails_midway);
+	tcase_add_test(tc, sweep_temps);
 	tcase_add_test(tc, read_file);
 	tcase_add_test(tc, read_refuses);
 	tcase_add_test(tc, fsync_dir);
@@ -742,6 +844,7 @@ Suite *util_file_suite(void)
 	tcase_add_test(tc, rm_rf_mount);
 	tcase_add_test(tc, rm_rf_bind_mount);
 	tcase_add_test(tc, symlink_checks);
+	tcase_add_test(tc, opendir_at);
 	tcase_add_test(tc, copy_file);
 	tcase_add_test(tc, abspath);
 	tcase_add_test(tc, self_dir);
