@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
- * The domain model: allocation, deep copy, validation, UUIDs and MACs.
+ * The domain model: allocation, deep copy, validation, UUIDs.
  */
 #include "config.h"
 
@@ -243,7 +243,7 @@ struct qc_nic *qc_domain_find_nic(const struct qc_domain *d, const char *name)
 	return NULL;
 }
 
-/* ------------------------------------------------------------- uuid, mac */
+/* ------------------------------------------------------------------ uuid */
 
 void qc_domain_gen_uuid(struct qc_domain *d)
 {
@@ -317,25 +317,6 @@ void qc_uuid_format(const uint8_t u[16], char out[37])
 	snprintf(out, 37, "%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-%02x%02x%02x%02x%02x%02x",
 		u[0], u[1], u[2], u[3], u[4], u[5], u[6], u[7], u[8], u[9], u[10], u[11], u[12],
 		u[13], u[14], u[15]);
-}
-
-/*
- * 52:54:00 (QEMU's OUI) + 24 bits: FNV-1a of the uuid, plus index times an
- * odd constant.  An odd multiplier is invertible modulo 2^24, so indices
- * 0..2^24-1 of one domain always give distinct MACs; different uuids spread
- * over the 2^24 space.
- */
-void qc_domain_mac(const struct qc_domain *d, unsigned index, char out[18])
-{
-	uint32_t h = 2166136261u;
-
-	for (size_t i = 0; i < sizeof(d->uuid); i++) {
-		h ^= d->uuid[i];
-		h *= 16777619u;
-	}
-	h ^= h >> 24;
-	h = (h + index * 0x9e3779u) & 0xffffff;
-	snprintf(out, 18, "52:54:00:%02x:%02x:%02x", (h >> 16) & 0xff, (h >> 8) & 0xff, h & 0xff);
 }
 
 /* ---------------------------------------------------------------- validate */

@@ -183,8 +183,6 @@ struct qc_nic *qc_domain_find_nic(const struct qc_domain *d, const char *name);
 void qc_disk_clear(struct qc_disk *disk);
 void qc_nic_clear(struct qc_nic *nic);
 void qc_share_clear(struct qc_share *share);
-/* Deterministic MAC: 52:54:00 + bytes from the uuid and the NIC index. */
-void qc_domain_mac(const struct qc_domain *d, unsigned index, char out[18]);
 
 /*
  * ---- domain_home.c: files a definition may name as the VM's own

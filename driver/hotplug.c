@@ -30,6 +30,7 @@
 #include "driver/network.h"
 #include "driver/fdpass.h"
 #include "driver/vmop.h"
+#include "net/net.h"
 #include "storage/storage.h"
 
 #define UNPLUG_TIMEOUT_MS 30000
@@ -506,7 +507,7 @@ QC_PUBLIC int qc_vm_attach_net(qc_ctx *ctx, const char *name, const char *spec, 
 		for (unsigned salt = index;; salt += 64) {
 			bool clash = false;
 
-			qc_domain_mac(op.d, salt, nic.mac);
+			qc_net_mac_gen(op.d->uuid, salt, nic.mac);
 			for (size_t i = 0; i < op.d->n_nics; i++)
 				clash |= strcasecmp(op.d->nics[i].mac, nic.mac) == 0;
 			if (!clash)

@@ -24,6 +24,7 @@
 #include "driver/network.h"
 #include "driver/seed.h"
 #include "driver/seed_bus.h"
+#include "net/net.h"
 
 #ifndef RENAME_NOREPLACE
 #define RENAME_NOREPLACE (1 << 0)
@@ -252,7 +253,7 @@ static int build_domain(qc_ctx *ctx, const struct qc_vm_create_opts *o, const ch
 		if (!n->name)
 			n->name = qc_xasprintf("net%zu", i);
 		if (!n->mac[0])
-			qc_domain_mac(d, (unsigned) i, n->mac);
+			qc_net_mac_gen(d->uuid, (unsigned) i, n->mac);
 	}
 	for (i = 0; o->shares && o->shares[i]; i++)
 		if ((rc = parse_share(o->shares[i], qc_domain_add_share(d), err)) < 0)

@@ -34,7 +34,7 @@ examples_boot_and_stop_LDADD = $(QC_LIBS)
 
 # ---- unit tests
 QC_DOMAIN_TEST_CFLAGS = $(UNIT_CFLAGS) -DQC_TEST_SRCDIR='"$(abs_top_srcdir)"'
-QC_DOMAIN_TEST_LIBS = libqcdriver.a $(QC_UTIL_LIBS) $(XML_LIBS) $(CHECK_LIBS)
+QC_DOMAIN_TEST_LIBS = libqcdriver.a libqcnet.a $(QC_UTIL_LIBS) $(XML_LIBS) $(CHECK_LIBS)
 
 check_PROGRAMS += tests/unit/check_domain tests/unit/check_xml tests/unit/check_argv
 TESTS += tests/unit/check_domain tests/unit/check_xml tests/unit/check_argv
@@ -58,14 +58,14 @@ check_PROGRAMS += tests/unit/check_firmware
 TESTS += tests/unit/check_firmware
 tests_unit_check_firmware_SOURCES = tests/unit/check_firmware.c
 tests_unit_check_firmware_CFLAGS = $(UNIT_CFLAGS)
-tests_unit_check_firmware_LDADD = libqcdriver.a $(QC_UTIL_LIBS) $(XML_LIBS) $(CHECK_LIBS)
+tests_unit_check_firmware_LDADD = libqcdriver.a libqcnet.a $(QC_UTIL_LIBS) $(XML_LIBS) $(CHECK_LIBS)
 
 # Disk chains and the files QEMU gets as fds.
 check_PROGRAMS += tests/unit/check_fdpass
 TESTS += tests/unit/check_fdpass
 tests_unit_check_fdpass_SOURCES = tests/unit/check_fdpass.c
 tests_unit_check_fdpass_CFLAGS = $(UNIT_CFLAGS)
-tests_unit_check_fdpass_LDADD = libqcdriver.a $(QC_STORAGE_LIBS) $(XML_LIBS) $(CHECK_LIBS)
+tests_unit_check_fdpass_LDADD = libqcdriver.a libqcnet.a $(QC_STORAGE_LIBS) $(XML_LIBS) $(CHECK_LIBS)
 
 # The ssh command line of `qemuctl ssh`, hostile values included.
 check_PROGRAMS += tests/unit/check_ssh_argv

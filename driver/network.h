@@ -11,7 +11,7 @@
  *
  * How the lifecycle uses this:
  *   create: for each --net SPEC, qc_network_parse_spec() into a fresh NIC
- *           (set nic->name "netN" and nic->mac with qc_domain_mac() when
+ *           (set nic->name "netN" and nic->mac with qc_net_mac_gen() when
  *           empty; a VM with no --net gets qc_network_default_nic());
  *           then, once d->uuid is set, qc_network_domain_create() (leases
  *           addresses, fills nic->ip and nic->bridge) before domain.xml is

@@ -12,6 +12,7 @@
 
 #include "driver/domain.h"
 #include "driver/xml_internal.h"
+#include "net/net.h"
 
 /* ------------------------------------------------------------- devices */
 
@@ -251,7 +252,7 @@ static int parse_nic(struct qc_xml_parser *p, xmlNodePtr n, xmlNodePtr **nodes)
 			*s = (char) (*s >= 'A' && *s <= 'F' ? *s - 'A' + 'a' : *s);
 		memcpy(k->mac, a, 18);
 	} else {
-		qc_domain_mac(d, (unsigned) idx, k->mac);
+		qc_net_mac_gen(d->uuid, (unsigned) idx, k->mac);
 	}
 	if (src && t == QC_NIC_USER) {
 		qc_xml_keep_elem(p, src, path, false);

@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
-/* IPv4, CIDR, MAC and interface-name parsing: pure, no syscalls. */
+/* IPv4, CIDR, MAC and interface-name parsing, MAC generation: pure, no syscalls. */
 #include "config.h"
 
 #include <ctype.h>
@@ -155,6 +155,25 @@ bad:
 	return qc_error_set(err, QC_ERR_INVALID,
 		"%s: '%s' is not a MAC address (expected six hex pairs like 52:54:00:12:34:56)",
 		what, s ? s : "");
+}
+
+/*
+ * 52:54:00 (QEMU's OUI) + 24 bits: FNV-1a of the seed (a VM's uuid), plus index times an
+ * odd constant.  An odd multiplier is invertible modulo 2^24, so indices
+ * 0..2^24-1 of one seed always give distinct MACs; different seeds spread
+ * over the 2^24 space.
+ */
+void qc_net_mac_gen(const uint8_t seed[16], unsigned index, char out[18])
+{
+	uint32_t h = 2166136261u;
+
+	for (size_t i = 0; i < 16; i++) {
+		h ^= seed[i];
+		h *= 16777619u;
+	}
+	h ^= h >> 24;
+	h = (h + index * 0x9e3779u) & 0xffffff;
+	snprintf(out, 18, "52:54:00:%02x:%02x:%02x", (h >> 16) & 0xff, (h >> 8) & 0xff, h & 0xff);
 }
 
 int qc_net_validate_ifname(const char *what, const char *name, struct qc_error *err)

@@ -2,7 +2,7 @@
 /*
  * net/: host networking for qemuctl, without shell-outs.
  *
- *   addr.c     IPv4 / CIDR / MAC parsing and formatting (pure)
+ *   addr.c     IPv4 / CIDR / MAC parsing and formatting, MAC generation (pure)
  *   ipam.c     the address allocator of a named network (pure)
  *   network.c  named networks on disk: definitions, the lock, bridge names
  *   lease.c    a network's leases on disk, taking and giving back addresses
@@ -48,6 +48,9 @@ bool qc_net_cidr_overlap(const struct qc_net_cidr *a, const struct qc_net_cidr *
 
 /* "52:54:00:AB:cd:01" -> "52:54:00:ab:cd:01"; unicast only. */
 int qc_net_parse_mac(const char *what, const char *s, char out[18], struct qc_error *err);
+/* A NIC's MAC, 52:54:00:xx:xx:xx, from a 16-byte seed (the VM's uuid) and the
+ * NIC's index: distinct for distinct indices of one seed. */
+void qc_net_mac_gen(const uint8_t seed[16], unsigned index, char out[18]);
 
 /* Interface names: 1..15 bytes, no '/', ':', whitespace, not "." / "..". */
 int qc_net_validate_ifname(const char *what, const char *name, struct qc_error *err);

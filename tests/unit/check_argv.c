@@ -14,6 +14,7 @@
 #include <sys/wait.h>
 
 #include "driver/domain.h"
+#include "net/net.h"
 #include "tests/unit/check_domain_golden.h"
 #include "tests/unit/unit.h"
 #include "tests/unit/check_main.h"
@@ -87,7 +88,7 @@ static void add_user_nic(struct qc_domain *d)
 
 	n->name = qc_xstrdup("net0");
 	n->type = QC_NIC_USER;
-	qc_domain_mac(d, 0, n->mac);
+	qc_net_mac_gen(d->uuid, 0, n->mac);
 	n->model = qc_xstrdup("virtio-net-pci");
 }
 
@@ -193,13 +194,13 @@ START_TEST(argv_tap_net)
 	n->network = qc_xstrdup("lan");
 	n->bridge = qc_xstrdup("qc-lan");
 	n->ip = qc_xstrdup("10.77.0.5/24");
-	qc_domain_mac(d, 0, n->mac);
+	qc_net_mac_gen(d->uuid, 0, n->mac);
 	n = qc_domain_add_nic(d);
 	n->name = qc_xstrdup("uplink");
 	n->type = QC_NIC_BRIDGE;
 	n->bridge = qc_xstrdup("br0");
 	n->model = qc_xstrdup("e1000e");
-	qc_domain_mac(d, 1, n->mac);
+	qc_net_mac_gen(d->uuid, 1, n->mac);
 	c.tap_fds = fds;
 	c.n_tap_fds = 2;
 	golden_argv("tap-net", d, &c);
@@ -415,7 +416,7 @@ START_TEST(argv_errors)
 	n->name = qc_xstrdup("net0");
 	n->type = QC_NIC_BRIDGE;
 	n->bridge = qc_xstrdup("br0");
-	qc_domain_mac(d, 0, n->mac);
+	qc_net_mac_gen(d->uuid, 0, n->mac);
 	ck_assert_qc_fail(qc_build_argv(d, &c, &argv, &err), &err, QC_ERR_INTERNAL, NULL);
 	ck_assert_str_eq(err.msg, "VM 'bad': NIC 'net0': no tap device was opened for it");
 

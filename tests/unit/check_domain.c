@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "driver/domain.h"
+#include "net/net.h"
 #include "tests/unit/unit.h"
 #include "tests/unit/check_main.h"
 
@@ -36,7 +37,7 @@ static struct qc_domain *valid_domain(void)
 	k->target = qc_xstrdup("vda");
 	n = qc_domain_add_nic(d);
 	n->name = qc_xstrdup("net0");
-	qc_domain_mac(d, 0, n->mac);
+	qc_net_mac_gen(d->uuid, 0, n->mac);
 	n->fwds = qc_xzalloc(sizeof(*n->fwds));
 	n->n_fwds = 1;
 	strcpy(n->fwds[0].proto, "tcp");
@@ -145,15 +146,15 @@ START_TEST(domain_mac)
 	ck_assert_int_eq(qc_uuid_parse("c7a5fdbd-cdaf-9455-926a-d65c16db1809", a.uuid), 0);
 	ck_assert_int_eq(qc_uuid_parse("c7a5fdbd-cdaf-9455-926a-d65c16db180a", b.uuid), 0);
 	for (unsigned i = 0; i < 4096; i++) {
-		qc_domain_mac(&a, i, macs[i]);
+		qc_net_mac_gen(a.uuid, i, macs[i]);
 		ck_assert_msg(qc_str_has_prefix(macs[i], "52:54:00:"), "%s", macs[i]);
 		ck_assert_int_eq(strlen(macs[i]), 17);
 	}
 	/* unique per index (an odd step is invertible modulo 2^24) */
 	/* deterministic, and depends on the uuid */
-	qc_domain_mac(&a, 7, m1);
+	qc_net_mac_gen(a.uuid, 7, m1);
 	ck_assert_str_eq(m1, macs[7]);
-	qc_domain_mac(&b, 0, m2);
+	qc_net_mac_gen(b.uuid, 0, m2);
 	ck_assert_str_ne(m2, macs[0]);
 	qsort(macs, 4096, sizeof(macs[0]), cmp_mac);
 	for (unsigned i = 1; i < 4096; i++)

@@ -22,6 +22,7 @@
 #include "driver/domain.h"
 #include "driver/network.h"
 #include "driver/qemuctl.h"
+#include "net/net.h"
 #include "tests/unit/check_main.h"
 
 static bool in_netns;
@@ -510,7 +511,7 @@ START_TEST(nic_views)
 	ck_assert_int_eq(qc_network_parse_spec(
 				 "user,hostfwd=tcp::2222-:22,hostfwd=udp::0-:53", nic, &none, NULL),
 		0);
-	qc_domain_mac(d, 1, nic->mac);
+	qc_net_mac_gen(d->uuid, 1, nic->mac);
 	d->memory = 128 << 20;
 	d->cpus = 1;
 	ck_assert_int_eq(qc_network_domain_create(ctx, d, &err), 0);

@@ -11,6 +11,7 @@
 #include <sys/stat.h>
 
 #include "driver/domain.h"
+#include "net/net.h"
 #include "tests/unit/check_domain_golden.h"
 #include "tests/unit/unit.h"
 #include "tests/unit/check_main.h"
@@ -115,7 +116,7 @@ static struct qc_domain *full_domain(void)
 	n->name = qc_xstrdup("net0");
 	n->type = QC_NIC_USER;
 	n->model = qc_xstrdup("virtio-net-pci");
-	qc_domain_mac(d, 0, n->mac);
+	qc_net_mac_gen(d->uuid, 0, n->mac);
 	n->fwds = qc_xzalloc(2 * sizeof(*n->fwds));
 	n->n_fwds = 2;
 	strcpy(n->fwds[0].proto, "tcp");
@@ -130,12 +131,12 @@ static struct qc_domain *full_domain(void)
 	n->network = qc_xstrdup("lan");
 	n->bridge = qc_xstrdup("qc-lan");
 	n->ip = qc_xstrdup("10.77.0.5/24");
-	qc_domain_mac(d, 1, n->mac);
+	qc_net_mac_gen(d->uuid, 1, n->mac);
 	n = qc_domain_add_nic(d);
 	n->name = qc_xstrdup("up");
 	n->type = QC_NIC_BRIDGE;
 	n->bridge = qc_xstrdup("br0");
-	qc_domain_mac(d, 2, n->mac);
+	qc_net_mac_gen(d->uuid, 2, n->mac);
 
 	s = qc_domain_add_share(d);
 	s->tag = qc_xstrdup("src");
@@ -681,7 +682,7 @@ START_TEST(xml_warnings_and_defaults)
 	{
 		char mac[18];
 
-		qc_domain_mac(d, 0, mac); /* no <mac>: derived from the uuid */
+		qc_net_mac_gen(d->uuid, 0, mac); /* no <mac>: derived from the uuid */
 		ck_assert_str_eq(d->nics[0].mac, mac);
 	}
 	ck_assert(!d->serial_console);
