@@ -31,17 +31,6 @@ static char *P(const char *name)
 	return qc_xasprintf("%s/%s", dir, name);
 }
 
-static void run(const char *const *argv)
-{
-	struct qc_spawn_opts o = {.argv = argv,
-		.out = QC_STDIO_CAPTURE,
-		.errout = QC_STDIO_CAPTURE,
-		.timeout_ms = 60000};
-	struct qc_error err = {0};
-
-	ck_assert_msg(qc_spawn_check(&o, NULL, &err) == 0, "%s: %s", argv[0], err.msg);
-}
-
 static char *file_sha(const char *path)
 {
 	struct qc_sha256 *s = qc_sha256_new();
@@ -192,7 +181,7 @@ START_TEST(layer_and_header)
 		cleanup_free char *o = qc_xasprintf("data_file=%s", dfdata);
 		const char *argv[] = {"qemu-img", "create", "-q", "-f", "qcow2", "-o", o, df, "1M", NULL};
 
-		run(argv);
+		unit_spawn_ok(argv);
 	}
 	fd = open(df, O_RDONLY | O_CLOEXEC);
 	ck_assert_qc_ok(qc_img_qcow2_header(fd, df, &h, &err), &err);
@@ -297,7 +286,7 @@ START_TEST(convert_and_check)
 		uint64_t l1_off_be = 0, l1_off = 0;
 		unsigned char junk[8] = {0x80, 0, 0, 0, 0, 0x7f, 0x00, 0x00};
 
-		run(cp);
+		unit_spawn_ok(cp);
 		qio(bad, "write -P 0x22 0 64k");
 		fd = open(bad, O_RDWR | O_CLOEXEC);
 		ck_assert_int_ge(fd, 0);
@@ -336,7 +325,7 @@ static void compress_with(const char *tool, const char *path)
 {
 	const char *const argv[] = {tool, "-k", "-f", path, NULL};
 
-	run(argv);
+	unit_spawn_ok(argv);
 }
 
 static int count_entries(const char *d)
@@ -469,7 +458,7 @@ START_TEST(import_bad_input_leaves_nothing)
 		size_t len = 0;
 		char *at;
 
-		run(mk);
+		unit_spawn_ok(mk);
 		/* Point the extent at an absolute path, as a hostile descriptor would. */
 		ck_assert_int_eq(qc_read_file(AT_FDCWD, flat, 1 << 16, &desc, &len, NULL), 0);
 		at = strstr(desc, "\"f-flat.vmdk\"");
@@ -509,7 +498,7 @@ START_TEST(import_bad_input_leaves_nothing)
 		uint64_t be = 0;
 		unsigned char junk[8] = {0x80, 0, 0, 0, 0, 0x7f, 0x00, 0x00};
 
-		run(cp);
+		unit_spawn_ok(cp);
 		qio(bad, "write -P 0x22 0 64k");
 		fd = open(bad, O_RDWR | O_CLOEXEC);
 		ck_assert_int_eq(pread(fd, &be, 8, 40), 8);

@@ -49,17 +49,6 @@ static const char *srcdir(void)
 	return ".";
 }
 
-static void run(const char *const *argv)
-{
-	struct qc_spawn_opts o = {.argv = argv,
-		.out = QC_STDIO_CAPTURE,
-		.errout = QC_STDIO_CAPTURE,
-		.timeout_ms = 60000};
-	struct qc_error err = {0};
-
-	ck_assert_msg(qc_spawn_check(&o, NULL, &err) == 0, "%s: %s", argv[0], err.msg);
-}
-
 static void make_tree(const char *out, bool bad_sha)
 {
 	cleanup_free char *gen = qc_xasprintf("%s/tests/integration/mkstream.py", srcdir());
@@ -67,7 +56,7 @@ static void make_tree(const char *out, bool bad_sha)
 	const char *argv[] = {"python3", gen, "--out", out, "--old", old, "--new", new,
 		bad_sha ? "--bad-sha" : NULL, NULL};
 
-	run(argv);
+	unit_spawn_ok(argv);
 }
 
 static void start_server(const char *docroot)
@@ -106,7 +95,7 @@ static void setup(void)
 		const char *const argv[] = {
 			"qemu-io", "-f", "qcow2", "-c", "write -P 0x5a 0 2M", new, NULL};
 
-		run(argv);
+		unit_spawn_ok(argv);
 	}
 	make_tree(tree, false);
 	start_server(tree);

@@ -57,6 +57,18 @@ static inline void unit_rmdir(char *p)
 	free(p);
 }
 
+/* Run argv, its output captured, for 60 s at most; fail the test unless it exits 0. */
+static inline void unit_spawn_ok(const char *const *argv)
+{
+	struct qc_spawn_opts o = {.argv = argv,
+		.out = QC_STDIO_CAPTURE,
+		.errout = QC_STDIO_CAPTURE,
+		.timeout_ms = 60000};
+	struct qc_error err = {0};
+
+	ck_assert_msg(qc_spawn_check(&o, NULL, &err) == 0, "%s: %s", argv[0], err.msg);
+}
+
 /* Number of open fds of this process (for leak checks). */
 static inline int unit_count_fds(void)
 {
