@@ -299,6 +299,29 @@ min_steps() {
 	total_ops=$((total_ops + 1))
 }
 
+# removal_survives_kills OP VM MIN GONE CREATE_ARGS...: `qc OP VM` (delete,
+# undefine) killed at each of its steps (MIN at least), VM created anew with
+# CREATE_ARGS before each; the retry removes it, or says it is gone (stderr
+# matching GONE) and list agrees
+removal_survives_kills() {
+	local op="$1" name="$2" min="$3" gone="$4" n
+	shift 4
+	local cmd=(qc "$op" "$name")
+	qc create "$name" "$@" >/dev/null
+	steps_of steps "${cmd[@]}"
+	min_steps "$op" "${#steps[@]}" "$min"
+	for n in $(seq 1 "${#steps[@]}"); do
+		qc create "$name" "$@" >/dev/null
+		kill_at "$n" "${cmd[@]}"
+		check "$op killed at step $n (${steps[n - 1]})"
+		if ! retry_ok "$op@$n" "$gone" "${cmd[@]}"; then
+			if qc list | grep -q "^$name "; then fail "$op@$n: 'does not exist' but list shows $name"; fi
+		fi
+		check "$op killed at step $n (${steps[n - 1]}), after the retry" 1
+	done
+	ok "$op: ${#steps[@]} kills survived"
+}
+
 vm_state() { qc --json info "$1" | sed -n 's/^  "state": "\(.*\)",$/\1/p'; }
 
 # retry_ok WHAT ALLOWED_ERE CMD...: CMD succeeds, or fails with a message
@@ -344,37 +367,12 @@ done
 ok "create: ${#steps[@]} kills survived"
 
 # ---------------------------------------------------------------- delete
-DELETE=(qc delete fd)
-qc create fd "${GUEST[@]}" --net network=lan >/dev/null
-steps_of steps "${DELETE[@]}"
-min_steps delete "${#steps[@]}" 3
-for n in $(seq 1 "${#steps[@]}"); do
-	qc create fd "${GUEST[@]}" --net network=lan >/dev/null
-	kill_at "$n" "${DELETE[@]}"
-	check "delete killed at step $n (${steps[n - 1]})"
-	if ! retry_ok "delete@$n" "VM 'fd' does not exist|no VM named 'fd'|not found" "${DELETE[@]}"; then
-		if qc list | grep -q '^fd '; then fail "delete@$n: 'does not exist' but list shows fd"; fi
-	fi
-	check "delete killed at step $n (${steps[n - 1]}), after the retry" 1
-done
-ok "delete: ${#steps[@]} kills survived"
+removal_survives_kills delete fd 3 "VM 'fd' does not exist|no VM named 'fd'|not found" \
+	"${GUEST[@]}" --net network=lan
 
 # ---------------------------------------------------------------- undefine
 # A VM without disks of its own (kernel boot, no seed): undefine removes it.
-UNDEF=(qc undefine fu)
-qc create fu "${GUEST[@]}" --no-seed --net network=lan >/dev/null
-steps_of steps "${UNDEF[@]}"
-min_steps undefine "${#steps[@]}" 2
-for n in $(seq 1 "${#steps[@]}"); do
-	qc create fu "${GUEST[@]}" --no-seed --net network=lan >/dev/null
-	kill_at "$n" "${UNDEF[@]}"
-	check "undefine killed at step $n (${steps[n - 1]})"
-	if ! retry_ok "undefine@$n" "VM 'fu' does not exist" "${UNDEF[@]}"; then
-		if qc list | grep -q '^fu '; then fail "undefine@$n: 'does not exist' but list shows fu"; fi
-	fi
-	check "undefine killed at step $n (${steps[n - 1]}), after the retry" 1
-done
-ok "undefine: ${#steps[@]} kills survived"
+removal_survives_kills undefine fu 2 "VM 'fu' does not exist" "${GUEST[@]}" --no-seed --net network=lan
 
 # ---------------------------------------------------------------- define
 # A new VM from XML (the retry then redefines it, or defines it anew), and
