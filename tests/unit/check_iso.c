@@ -17,6 +17,7 @@
 
 #include "cloudinit/cloudinit.h"
 #include "tests/unit/check_main.h"
+#include "tests/unit/unit.h"
 
 #define BLK 2048
 
@@ -497,24 +498,6 @@ static void need_tool(const char *name)
 		strcmp(name, "isoinfo") ? name : "genisoimage");
 }
 
-static char *run(const char *const *argv, size_t *out_len)
-{
-	struct qc_spawn_opts o = {.argv = argv,
-		.out = QC_STDIO_CAPTURE,
-		.errout = QC_STDIO_CAPTURE,
-		.capture_max = 4u << 20,
-		.timeout_ms = 60000};
-	struct qc_spawn_result res = {0};
-	struct qc_error err = {0};
-
-	ck_assert_msg(qc_spawn_check(&o, &res, &err) == 0, "%s", err.msg);
-	char *out = TAKE_PTR(res.out);
-
-	*out_len = res.out_len;
-	qc_spawn_result_free(&res);
-	return out;
-}
-
 static const char *const name_parts[] = {"a", "b", "Z", "0", "7", "-", "_", ".", " ", "é", "日本",
 	"user", "data", "config", "ünï", "LONG", ";", "*", "?", ":", "\\", "\"", "'", "#", "&", "~",
 	"%"};
@@ -601,7 +584,7 @@ START_TEST(roundtrip_random)
 		cleanup_free char *p = qc_xasprintf("/%s", f[i].path);
 		const char *argv[] = {"isoinfo", "-R", "-i", iso, "-x", p, NULL};
 		size_t len;
-		cleanup_free char *out = run(argv, &len);
+		cleanup_free char *out = unit_spawn_out(argv, &len);
 
 		ck_assert_msg(len == f[i].len, "isoinfo -R -x '%s': %zu bytes, expected %zu", p,
 			len, f[i].len);
@@ -613,7 +596,7 @@ START_TEST(roundtrip_random)
 		const char *argv[] = {
 			"xorriso", "-indev", iso, "-find", "/", "-type", "f", "--", NULL};
 		size_t len;
-		cleanup_free char *out = run(argv, &len);
+		cleanup_free char *out = unit_spawn_out(argv, &len);
 		size_t lines = 0;
 
 		for (size_t i = 0; i < len; i++)
@@ -642,7 +625,7 @@ START_TEST(roundtrip_random)
 			"xorriso", "-osirrox", "on", "-indev", iso, "-extract", "/", ex, NULL};
 		size_t len;
 
-		free(run(argv, &len));
+		free(unit_spawn_out(argv, &len));
 		for (size_t i = 0; i < n; i++) {
 			cleanup_free char *p = qc_xasprintf("%s/%s", ex, f[i].path);
 			cleanup_free char *data = NULL;
@@ -674,7 +657,7 @@ START_TEST(roundtrip_random)
 		cleanup_free char *p = qc_xasprintf("/%s", f[i].path);
 		const char *argv[] = {"isoinfo", "-J", "-i", iso, "-x", p, NULL};
 		size_t len;
-		cleanup_free char *out = run(argv, &len);
+		cleanup_free char *out = unit_spawn_out(argv, &len);
 
 		ck_assert_msg(len == f[i].len, "isoinfo -J -x '%s': %zu bytes, expected %zu", p,
 			len, f[i].len);
@@ -685,7 +668,7 @@ START_TEST(roundtrip_random)
 	{
 		const char *argv[] = {"isoinfo", "-J", "-l", "-i", iso, NULL};
 		size_t len;
-		cleanup_free char *out = run(argv, &len);
+		cleanup_free char *out = unit_spawn_out(argv, &len);
 		size_t files = 0;
 
 		for (char *l = out; l && *l; l = strchr(l, '\n') ? strchr(l, '\n') + 1 : NULL)
@@ -724,14 +707,14 @@ START_TEST(many_files_one_dir)
 		cleanup_free char *p = qc_xasprintf("/%s", names[i]);
 		const char *argv[] = {"isoinfo", "-R", "-i", iso, "-x", p, NULL};
 		size_t len;
-		cleanup_free char *out = run(argv, &len);
+		cleanup_free char *out = unit_spawn_out(argv, &len);
 
 		ck_assert_uint_eq(len, 244);
 		ck_assert(!memcmp(out, names[i], 244));
 	}
 	const char *argv[] = {"isoinfo", "-R", "-l", "-i", iso, NULL};
 	size_t len;
-	cleanup_free char *out = run(argv, &len);
+	cleanup_free char *out = unit_spawn_out(argv, &len);
 
 	ck_assert_ptr_nonnull(strstr(out, names[N - 1]));
 	ck_assert_int_eq(qc_rm_rf_at(AT_FDCWD, tmpl, &err), 0);

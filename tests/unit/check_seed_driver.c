@@ -60,16 +60,8 @@ static char *iso_file(const char *iso, const char *file)
 
 	ck_assert_msg(isoinfo != NULL, "isoinfo is needed (apt-get install genisoimage)");
 	const char *argv[] = {isoinfo, "-R", "-i", iso, "-x", file, NULL};
-	struct qc_spawn_opts o = {
-		.argv = argv, .out = QC_STDIO_CAPTURE, .errout = QC_STDIO_CAPTURE};
-	struct qc_spawn_result res = {0};
-	struct qc_error err = {0};
 
-	ck_assert_msg(qc_spawn_check(&o, &res, &err) == 0, "%s", err.msg);
-	char *out = TAKE_PTR(res.out);
-
-	qc_spawn_result_free(&res);
-	return out;
+	return unit_spawn_out(argv, NULL);
 }
 
 START_TEST(own_key_once)
