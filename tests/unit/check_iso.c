@@ -498,6 +498,19 @@ static void need_tool(const char *name)
 		strcmp(name, "isoinfo") ? name : "genisoimage");
 }
 
+/* The ISO's file path, read by isoinfo through Rock Ridge ("-R") or Joliet ("-J"), is data. */
+static void assert_iso_file(
+	const char *iso, const char *ext, const char *path, const void *data, size_t len)
+{
+	cleanup_free char *p = qc_xasprintf("/%s", path);
+	const char *argv[] = {"isoinfo", ext, "-i", iso, "-x", p, NULL};
+	size_t got;
+	cleanup_free char *out = unit_spawn_out(argv, &got);
+
+	ck_assert_msg(got == len, "isoinfo %s -x '%s': %zu bytes, expected %zu", ext, p, got, len);
+	ck_assert(!memcmp(out, data, len));
+}
+
 static const char *const name_parts[] = {"a", "b", "Z", "0", "7", "-", "_", ".", " ", "é", "日本",
 	"user", "data", "config", "ünï", "LONG", ";", "*", "?", ":", "\\", "\"", "'", "#", "&", "~",
 	"%"};
@@ -581,14 +594,7 @@ START_TEST(roundtrip_random)
 
 	/* isoinfo, through Rock Ridge: every file byte-exact */
 	for (size_t i = 0; i < n; i++) {
-		cleanup_free char *p = qc_xasprintf("/%s", f[i].path);
-		const char *argv[] = {"isoinfo", "-R", "-i", iso, "-x", p, NULL};
-		size_t len;
-		cleanup_free char *out = unit_spawn_out(argv, &len);
-
-		ck_assert_msg(len == f[i].len, "isoinfo -R -x '%s': %zu bytes, expected %zu", p,
-			len, f[i].len);
-		ck_assert(!memcmp(out, f[i].data, len));
+		assert_iso_file(iso, "-R", f[i].path, f[i].data, f[i].len);
 	}
 
 	/* xorriso -find lists exactly the files */
@@ -654,14 +660,7 @@ START_TEST(roundtrip_random)
 		}
 		if (!fits)
 			continue;
-		cleanup_free char *p = qc_xasprintf("/%s", f[i].path);
-		const char *argv[] = {"isoinfo", "-J", "-i", iso, "-x", p, NULL};
-		size_t len;
-		cleanup_free char *out = unit_spawn_out(argv, &len);
-
-		ck_assert_msg(len == f[i].len, "isoinfo -J -x '%s': %zu bytes, expected %zu", p,
-			len, f[i].len);
-		ck_assert(!memcmp(out, f[i].data, len));
+		assert_iso_file(iso, "-J", f[i].path, f[i].data, f[i].len);
 	}
 
 	/* Joliet: the tree reads with the same file count */
@@ -704,13 +703,7 @@ START_TEST(many_files_one_dir)
 
 	ck_assert_msg(qc_cloudinit_iso_write(AT_FDCWD, iso, e, N, NULL, &err) == 0, "%s", err.msg);
 	for (int i = 0; i < N; i += 37) {
-		cleanup_free char *p = qc_xasprintf("/%s", names[i]);
-		const char *argv[] = {"isoinfo", "-R", "-i", iso, "-x", p, NULL};
-		size_t len;
-		cleanup_free char *out = unit_spawn_out(argv, &len);
-
-		ck_assert_uint_eq(len, 244);
-		ck_assert(!memcmp(out, names[i], 244));
+		assert_iso_file(iso, "-R", names[i], names[i], 244);
 	}
 	const char *argv[] = {"isoinfo", "-R", "-l", "-i", iso, NULL};
 	size_t len;
