@@ -299,27 +299,42 @@ min_steps() {
 	total_ops=$((total_ops + 1))
 }
 
-# removal_survives_kills OP VM MIN GONE CREATE_ARGS...: `qc OP VM` (delete,
-# undefine) killed at each of its steps (MIN at least), VM created anew with
-# CREATE_ARGS before each; the retry removes it, or says it is gone (stderr
-# matching GONE) and list agrees
-removal_survives_kills() {
-	local op="$1" name="$2" min="$3" gone="$4" n
+# each_kill OP MIN PREPARE VERIFY CMD...: CMD killed at each of its steps (MIN
+# at least), PREPARE run before each kill; after it the root is checked, then
+# VERIFY N CMD... (the retry and what it must leave), then the root strictly
+each_kill() {
+	local op="$1" min="$2" prepare="$3" verify="$4" n
 	shift 4
-	local cmd=(qc "$op" "$name")
-	qc create "$name" "$@" >/dev/null
-	steps_of steps "${cmd[@]}"
+	steps_of steps "$@"
 	min_steps "$op" "${#steps[@]}" "$min"
 	for n in $(seq 1 "${#steps[@]}"); do
-		qc create "$name" "$@" >/dev/null
-		kill_at "$n" "${cmd[@]}"
+		"$prepare"
+		kill_at "$n" "$@"
 		check "$op killed at step $n (${steps[n - 1]})"
-		if ! retry_ok "$op@$n" "$gone" "${cmd[@]}"; then
-			if qc list | grep -q "^$name "; then fail "$op@$n: 'does not exist' but list shows $name"; fi
-		fi
+		"$verify" "$n" "$@"
 		check "$op killed at step $n (${steps[n - 1]}), after the retry" 1
 	done
 	ok "$op: ${#steps[@]} kills survived"
+}
+
+# removal_survives_kills OP VM MIN GONE CREATE_ARGS...: `qc OP VM` (delete,
+# undefine) killed at each of its steps, VM created anew with CREATE_ARGS
+# before each; the retry removes it, or says it is gone (stderr matching
+# GONE) and list agrees
+removal_survives_kills() {
+	local op="$1" name="$2" min="$3" gone="$4"
+	shift 4
+	local create=("$@")
+	removal_create
+	each_kill "$op" "$min" removal_create removal_retry qc "$op" "$name"
+}
+removal_create() { qc create "$name" "${create[@]}" >/dev/null; }
+removal_retry() {
+	local n="$1"
+	shift
+	if ! retry_ok "$op@$n" "$gone" "$@"; then
+		if qc list | grep -q "^$name "; then fail "$op@$n: 'does not exist' but list shows $name"; fi
+	fi
 }
 
 vm_state() { qc --json info "$1" | sed -n 's/^  "state": "\(.*\)",$/\1/p'; }
@@ -644,36 +659,26 @@ fq_data() {
 	[ "$top" = 0 ] || pattern 0x33 2M || fail "$what: the active layer's data lost"
 }
 mk_fq
-SNAPRM=(qc snapshot rm fq s1)
-steps_of steps "${SNAPRM[@]}"
-min_steps "snapshot rm" "${#steps[@]}" 2
-for n in $(seq 1 "${#steps[@]}"); do
-	mk_fq
-	kill_at "$n" "${SNAPRM[@]}"
-	check "snapshot rm killed at step $n (${steps[n - 1]})"
+snapshot_rm_retry() {
+	local n="$1"
+	shift
 	fq_data "snapshot rm@$n, killed"
-	if ! retry_ok "snapshot-rm@$n" "has no snapshot 's1'" "${SNAPRM[@]}"; then
+	if ! retry_ok "snapshot-rm@$n" "has no snapshot 's1'" "$@"; then
 		log "snapshot rm@$n: retry says it is gone"
 	fi
 	assert_eq "$(qc snapshot list fq | awk 'NR > 1 {print $1}' | tr '\n' ' ')" "s2 " "snapshot rm@$n: s2 alone is left"
 	fq_data "snapshot rm@$n, after the retry"
-	check "snapshot rm killed at step $n (${steps[n - 1]}), after the retry" 1
-done
-ok "snapshot rm: ${#steps[@]} kills survived"
+}
+each_kill "snapshot rm" 2 mk_fq snapshot_rm_retry qc snapshot rm fq s1
 mk_fq
-REVERT=(qc snapshot revert fq s2)
-steps_of steps "${REVERT[@]}"
-min_steps "snapshot revert" "${#steps[@]}" 2
-for n in $(seq 1 "${#steps[@]}"); do
-	mk_fq
-	kill_at "$n" "${REVERT[@]}"
-	check "snapshot revert killed at step $n (${steps[n - 1]})"
-	retry_ok "snapshot-revert@$n" "" "${REVERT[@]}"
+snapshot_revert_retry() {
+	local n="$1"
+	shift
+	retry_ok "snapshot-revert@$n" "" "$@"
 	fq_data "snapshot revert@$n, after the retry" 0
 	if pattern 0x33 2M; then fail "snapshot revert@$n: the data written after s2 is still there"; fi
-	check "snapshot revert killed at step $n (${steps[n - 1]}), after the retry" 1
-done
-ok "snapshot revert: ${#steps[@]} kills survived"
+}
+each_kill "snapshot revert" 2 mk_fq snapshot_revert_retry qc snapshot revert fq s2
 qc delete fq >/dev/null
 qc start fp
 resize_case online 30M 30
