@@ -44,32 +44,15 @@ static struct qc_argv_ctx ctx_for(enum qc_accel accel)
 	};
 }
 
-static void add_overlay(struct qc_domain *d)
-{
-	struct qc_disk *k = qc_domain_add_disk(d);
-
-	k->name = qc_xstrdup("disk0");
-	k->role = QC_ROLE_ROOT;
-	k->path = qc_xasprintf("/var/lib/qemuctl/vms/%s/disk0.qcow2", d->name);
-	k->format = qc_xstrdup("qcow2");
-	k->backing = qc_xstrdup("/var/lib/qemuctl/images/debian-12.qcow2");
-	k->backing_format = qc_xstrdup("qcow2");
-	k->backing_image = qc_xstrdup("debian-12");
-	k->target = qc_xstrdup("vda");
-	k->owned = true;
-}
-
 static void add_seed(struct qc_domain *d)
 {
 	const struct qc_arch_info *ai = qc_arch_info(d->arch);
-	struct qc_disk *k = qc_domain_add_disk(d);
+	cleanup_free char *path = qc_xasprintf("/var/lib/qemuctl/vms/%s/seed.iso", d->name);
+	struct qc_disk *k = golden_add_disk(d, "seed", path, "raw");
 
-	k->name = qc_xstrdup("seed");
 	k->role = QC_ROLE_SEED;
 	k->device = ai->seed_device;
 	k->bus = ai->seed_bus;
-	k->path = qc_xasprintf("/var/lib/qemuctl/vms/%s/seed.iso", d->name);
-	k->format = qc_xstrdup("raw");
 	k->readonly = true;
 	k->owned = true;
 }
@@ -83,11 +66,8 @@ static void add_kernel(struct qc_domain *d)
 
 static void add_user_nic(struct qc_domain *d)
 {
-	struct qc_nic *n = qc_domain_add_nic(d);
+	struct qc_nic *n = golden_add_nic(d, "net0", QC_NIC_USER, NULL, 0);
 
-	n->name = qc_xstrdup("net0");
-	n->type = QC_NIC_USER;
-	qc_domain_mac(d, 0, n->mac);
 	n->model = qc_xstrdup("virtio-net-pci");
 }
 
@@ -120,7 +100,7 @@ START_TEST(argv_overlay_seed)
 	cleanup_domain struct qc_domain *d = base("web", QC_ARCH_X86_64);
 	struct qc_argv_ctx c = ctx_for(QC_ACCEL_TCG);
 
-	add_overlay(d);
+	golden_add_overlay(d);
 	add_seed(d);
 	add_user_nic(d);
 	golden_argv("overlay-seed", d, &c);
@@ -133,22 +113,14 @@ START_TEST(argv_data_disks)
 	struct qc_argv_ctx c = ctx_for(QC_ACCEL_TCG);
 	struct qc_disk *k;
 
-	add_overlay(d);
-	k = qc_domain_add_disk(d);
-	k->name = qc_xstrdup("disk1");
-	k->path = qc_xstrdup("/var/lib/qemuctl/vms/db/disk1.qcow2");
-	k->format = qc_xstrdup("qcow2");
+	golden_add_overlay(d);
+	k = golden_add_disk(d, "disk1", "/var/lib/qemuctl/vms/db/disk1.qcow2", "qcow2");
 	k->owned = true;
-	k = qc_domain_add_disk(d);
-	k->name = qc_xstrdup("scratch");
+	/* a comma QEMU must see doubled */
+	k = golden_add_disk(d, "scratch", "/srv/data,2026/scratch.raw", "raw");
 	k->bus = QC_BUS_SCSI;
-	k->path = qc_xstrdup("/srv/data,2026/scratch.raw"); /* a comma QEMU must see doubled */
-	k->format = qc_xstrdup("raw");
-	k = qc_domain_add_disk(d);
-	k->name = qc_xstrdup("a-very-long-disk-name-for-node-names");
+	k = golden_add_disk(d, "a-very-long-disk-name-for-node-names", "/srv/long.raw", "raw");
 	k->bus = QC_BUS_SATA;
-	k->path = qc_xstrdup("/srv/long.raw");
-	k->format = qc_xstrdup("raw");
 	k->readonly = true;
 	add_seed(d);
 	golden_argv("data-disks", d, &c);
@@ -187,19 +159,9 @@ START_TEST(argv_tap_net)
 	struct qc_nic *n;
 
 	add_kernel(d);
-	n = qc_domain_add_nic(d);
-	n->name = qc_xstrdup("net0");
-	n->type = QC_NIC_NETWORK;
-	n->network = qc_xstrdup("lan");
-	n->bridge = qc_xstrdup("qc-lan");
-	n->ip = qc_xstrdup("10.77.0.5/24");
-	qc_domain_mac(d, 0, n->mac);
-	n = qc_domain_add_nic(d);
-	n->name = qc_xstrdup("uplink");
-	n->type = QC_NIC_BRIDGE;
-	n->bridge = qc_xstrdup("br0");
+	golden_add_lan_nic(d, "net0", 0);
+	n = golden_add_nic(d, "uplink", QC_NIC_BRIDGE, "br0", 1);
 	n->model = qc_xstrdup("e1000e");
-	qc_domain_mac(d, 1, n->mac);
 	c.tap_fds = fds;
 	c.n_tap_fds = 2;
 	golden_argv("tap-net", d, &c);
@@ -213,13 +175,9 @@ START_TEST(argv_shares)
 	struct qc_share *s;
 
 	add_kernel(d);
-	s = qc_domain_add_share(d);
-	s->tag = qc_xstrdup("src");
-	s->path = qc_xstrdup("/home/me/src,v2");
+	s = golden_add_share(d, "src", "/home/me/src,v2");
 	s->readonly = true;
-	s = qc_domain_add_share(d);
-	s->tag = qc_xstrdup("scratch");
-	s->path = qc_xstrdup("/var/lib/qemuctl/vms/dev/share-scratch");
+	s = golden_add_share(d, "scratch", "/var/lib/qemuctl/vms/dev/share-scratch");
 	s->empty = true;
 	s->security_model = qc_xstrdup("none");
 	golden_argv("shares", d, &c);
@@ -284,13 +242,10 @@ START_TEST(argv_fdsets)
 	struct qc_error err = {0};
 	struct qc_disk *k;
 
-	add_overlay(d);
+	golden_add_overlay(d);
 	add_seed(d);
-	k = qc_domain_add_disk(d);
-	k->name = qc_xstrdup("data");
+	k = golden_add_disk(d, "data", "/srv/data.qcow2", "qcow2");
 	k->role = QC_ROLE_DATA;
-	k->path = qc_xstrdup("/srv/data.qcow2");
-	k->format = qc_xstrdup("qcow2");
 	d->loader = qc_xstrdup("/usr/share/OVMF/OVMF_CODE_4M.fd");
 	d->nvram = qc_xstrdup("/var/lib/qemuctl/vms/fdset/nvram.fd");
 	c.fds = fds;
@@ -332,7 +287,7 @@ START_TEST(argv_arch_accel)
 	struct qc_argv_ctx c = ctx_for(accel);
 	cleanup_free char *n1 = NULL, *n2 = NULL;
 
-	add_overlay(d);
+	golden_add_overlay(d);
 	add_seed(d);
 	add_user_nic(d);
 	if (arch != QC_ARCH_PPC64LE)
@@ -411,11 +366,7 @@ START_TEST(argv_errors)
 	ck_assert_ptr_null(argv);
 
 	c.accel = QC_ACCEL_TCG;
-	n = qc_domain_add_nic(d);
-	n->name = qc_xstrdup("net0");
-	n->type = QC_NIC_BRIDGE;
-	n->bridge = qc_xstrdup("br0");
-	qc_domain_mac(d, 0, n->mac);
+	n = golden_add_nic(d, "net0", QC_NIC_BRIDGE, "br0", 0);
 	ck_assert_qc_fail(qc_build_argv(d, &c, &argv, &err), &err, QC_ERR_INTERNAL, NULL);
 	ck_assert_str_eq(err.msg, "VM 'bad': NIC 'net0': no tap device was opened for it");
 
@@ -557,23 +508,15 @@ START_TEST(argv_qemu_accepts)
 
 	d->memory = 256 * MiB;
 	d->cpus = 1;
-	k = qc_domain_add_disk(d);
-	k->name = qc_xstrdup("data");
-	k->path = qc_xstrdup(disk);
-	k->format = qc_xstrdup("raw");
+	k = golden_add_disk(d, "data", disk, "raw");
 	k->role = QC_ROLE_ROOT; /* disk boot: firmware where the arch needs it (AAVMF) */
-	k = qc_domain_add_disk(d);
-	k->name = qc_xstrdup("seed");
+	k = golden_add_disk(d, "seed", seed, "raw");
 	k->role = QC_ROLE_SEED;
 	k->device = ai->seed_device;
 	k->bus = ai->seed_bus;
-	k->path = qc_xstrdup(seed);
-	k->format = qc_xstrdup("raw");
 	k->readonly = true;
 	add_user_nic(d);
-	s = qc_domain_add_share(d);
-	s->tag = qc_xstrdup("share");
-	s->path = qc_xstrdup(share);
+	s = golden_add_share(d, "share", share);
 	s->readonly = true;
 	c.qmp_path = qmp;
 	c.qmp_event_path = ev;
