@@ -83,34 +83,31 @@ static void golden_argv(const char *name, const struct qc_domain *d, const struc
 	ck_assert_msg(golden_check(rel, text, msg, sizeof(msg)) == 0, "%s", msg);
 }
 
-START_TEST(argv_kernel_minimal)
-{
-	cleanup_domain struct qc_domain *d = base("tiny", QC_ARCH_X86_64);
-	struct qc_argv_ctx c = ctx_for(QC_ACCEL_TCG);
+/*
+ * A golden argv case: base(vm) for x86_64 under TCG, made into the VM
+ * by build(), must give tests/unit/golden/argv/<golden>.args.
+ */
+struct golden_case {
+	const char *golden, *vm;
+	void (*build)(struct qc_domain *d, struct qc_argv_ctx *c);
+};
 
+static void build_kernel_minimal(struct qc_domain *d, struct qc_argv_ctx *c)
+{
 	d->cpus = 1;
 	d->memory = 256 * MiB;
 	add_kernel(d);
-	golden_argv("kernel-minimal", d, &c);
 }
-END_TEST
 
-START_TEST(argv_overlay_seed)
+static void build_overlay_seed(struct qc_domain *d, struct qc_argv_ctx *c)
 {
-	cleanup_domain struct qc_domain *d = base("web", QC_ARCH_X86_64);
-	struct qc_argv_ctx c = ctx_for(QC_ACCEL_TCG);
-
 	golden_add_overlay(d);
 	add_seed(d);
 	add_user_nic(d);
-	golden_argv("overlay-seed", d, &c);
 }
-END_TEST
 
-START_TEST(argv_data_disks)
+static void build_data_disks(struct qc_domain *d, struct qc_argv_ctx *c)
 {
-	cleanup_domain struct qc_domain *d = base("db", QC_ARCH_X86_64);
-	struct qc_argv_ctx c = ctx_for(QC_ACCEL_TCG);
 	struct qc_disk *k;
 
 	golden_add_overlay(d);
@@ -123,16 +120,12 @@ START_TEST(argv_data_disks)
 	k->bus = QC_BUS_SATA;
 	k->readonly = true;
 	add_seed(d);
-	golden_argv("data-disks", d, &c);
 }
-END_TEST
 
-START_TEST(argv_user_net_forwards)
+static void build_user_net_forwards(struct qc_domain *d, struct qc_argv_ctx *c)
 {
-	cleanup_domain struct qc_domain *d = base("fwd", QC_ARCH_X86_64);
-	struct qc_argv_ctx c = ctx_for(QC_ACCEL_TCG);
 	static const unsigned ports0[] = {0, 40022};
-	const unsigned *ports[] = {ports0, NULL};
+	static const unsigned *const ports[] = {ports0, NULL};
 	struct qc_nic *n;
 
 	add_kernel(d);
@@ -146,15 +139,11 @@ START_TEST(argv_user_net_forwards)
 	strcpy(n->fwds[1].proto, "tcp");
 	strcpy(n->fwds[1].host_addr, "0.0.0.0");
 	n->fwds[1].guest_port = 22; /* host port chosen at start: ctx */
-	c.fwd_ports = ports;
-	golden_argv("user-net-forwards", d, &c);
+	c->fwd_ports = ports;
 }
-END_TEST
 
-START_TEST(argv_tap_net)
+static void build_tap_net(struct qc_domain *d, struct qc_argv_ctx *c)
 {
-	cleanup_domain struct qc_domain *d = base("lan", QC_ARCH_X86_64);
-	struct qc_argv_ctx c = ctx_for(QC_ACCEL_TCG);
 	static const int fds[] = {3, 4};
 	struct qc_nic *n;
 
@@ -162,16 +151,12 @@ START_TEST(argv_tap_net)
 	golden_add_lan_nic(d, "net0", 0);
 	n = golden_add_nic(d, "uplink", QC_NIC_BRIDGE, "br0", 1);
 	n->model = qc_xstrdup("e1000e");
-	c.tap_fds = fds;
-	c.n_tap_fds = 2;
-	golden_argv("tap-net", d, &c);
+	c->tap_fds = fds;
+	c->n_tap_fds = 2;
 }
-END_TEST
 
-START_TEST(argv_shares)
+static void build_shares(struct qc_domain *d, struct qc_argv_ctx *c)
 {
-	cleanup_domain struct qc_domain *d = base("dev", QC_ARCH_X86_64);
-	struct qc_argv_ctx c = ctx_for(QC_ACCEL_TCG);
 	struct qc_share *s;
 
 	add_kernel(d);
@@ -180,40 +165,55 @@ START_TEST(argv_shares)
 	s = golden_add_share(d, "scratch", "/var/lib/qemuctl/vms/dev/share-scratch");
 	s->empty = true;
 	s->security_model = qc_xstrdup("none");
-	golden_argv("shares", d, &c);
 }
-END_TEST
 
-START_TEST(argv_pidfile_nosandbox)
+static void build_pidfile(struct qc_domain *d, struct qc_argv_ctx *c)
 {
-	cleanup_domain struct qc_domain *d = base("ru", QC_ARCH_X86_64);
-	struct qc_argv_ctx c = ctx_for(QC_ACCEL_TCG);
-
 	add_kernel(d);
 	d->serial_console = false;
-	c.pidfile = "/run/qemuctl/3f2a1c4e/qemu.pid";
-	c.qmp_event_path = NULL;
-	c.qemu_binary = "/opt/qemu/bin/qemu-system-x86_64";
-	golden_argv("pidfile", d, &c);
-	c.sandbox = false;
-	golden_argv("no-sandbox", d, &c);
+	c->pidfile = "/run/qemuctl/3f2a1c4e/qemu.pid";
+	c->qmp_event_path = NULL;
+	c->qemu_binary = "/opt/qemu/bin/qemu-system-x86_64";
 }
-END_TEST
+
+static void build_no_sandbox(struct qc_domain *d, struct qc_argv_ctx *c)
+{
+	build_pidfile(d, c);
+	c->sandbox = false;
+}
 
 /* What qemuctl start passes: sockets the monitor made, kernel and initrd as inherited fds. */
-START_TEST(argv_inherited_fds)
+static void build_inherited_fds(struct qc_domain *d, struct qc_argv_ctx *c)
 {
-	cleanup_domain struct qc_domain *d = base("fds", QC_ARCH_X86_64);
+	add_kernel(d);
+	c->qmp_path = c->qmp_event_path = c->serial_path = NULL;
+	c->qmp_fd = 5;
+	c->qmp_event_fd = 6;
+	c->serial_fd = 7;
+	c->kernel_fd = 8;
+	c->initrd_fd = 9;
+}
+
+static const struct golden_case golden_cases[] = {
+	{"kernel-minimal", "tiny", build_kernel_minimal},
+	{"overlay-seed", "web", build_overlay_seed},
+	{"data-disks", "db", build_data_disks},
+	{"user-net-forwards", "fwd", build_user_net_forwards},
+	{"tap-net", "lan", build_tap_net},
+	{"shares", "dev", build_shares},
+	{"pidfile", "ru", build_pidfile},
+	{"no-sandbox", "ru", build_no_sandbox},
+	{"inherited-fds", "fds", build_inherited_fds},
+};
+
+START_TEST(argv_golden)
+{
+	const struct golden_case *g = &golden_cases[_i];
+	cleanup_domain struct qc_domain *d = base(g->vm, QC_ARCH_X86_64);
 	struct qc_argv_ctx c = ctx_for(QC_ACCEL_TCG);
 
-	add_kernel(d);
-	c.qmp_path = c.qmp_event_path = c.serial_path = NULL;
-	c.qmp_fd = 5;
-	c.qmp_event_fd = 6;
-	c.serial_fd = 7;
-	c.kernel_fd = 8;
-	c.initrd_fd = 9;
-	golden_argv("inherited-fds", d, &c);
+	g->build(d, &c);
+	golden_argv(g->golden, d, &c);
 }
 END_TEST
 
@@ -562,14 +562,7 @@ static Suite *argv_suite(void)
 	Suite *s = suite_create("argv");
 	TCase *tc = tcase_create("golden");
 
-	tcase_add_test(tc, argv_kernel_minimal);
-	tcase_add_test(tc, argv_overlay_seed);
-	tcase_add_test(tc, argv_data_disks);
-	tcase_add_test(tc, argv_user_net_forwards);
-	tcase_add_test(tc, argv_tap_net);
-	tcase_add_test(tc, argv_shares);
-	tcase_add_test(tc, argv_pidfile_nosandbox);
-	tcase_add_test(tc, argv_inherited_fds);
+	tcase_add_loop_test(tc, argv_golden, 0, QC_ARRAY_SIZE(golden_cases));
 	tcase_add_test(tc, argv_fdsets);
 	tcase_add_loop_test(tc, argv_arch_accel, 0, 6);
 	suite_add_tcase(s, tc);
