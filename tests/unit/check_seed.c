@@ -45,6 +45,7 @@ START_TEST(yaml_scalar_table)
 		{"back\\slash", "\"back\\\\slash\""},
 		{"two\nlines", "\"two\\nlines\""},
 		{"tab\there", "\"tab\\there\""},
+		{"cr\r", "\"cr\\r\""},
 		{"ctl\x01", "\"ctl\\x01\""},
 		{"del\x7f", "\"del\\x7f\""},
 		{"ls\xe2\x80\xa8", "\"ls\\L\""},
