@@ -148,36 +148,37 @@ static int gen_args(struct qc_jgen *g, const char *cmd, qc_json **ret, struct qc
 	return 0;
 }
 
-int qc_qmp_getfd(struct qc_qmp *q, int fd, const char *fdname, int timeout_ms, struct qc_error *err)
+/* The arguments {"fdname": fdname} of cmd (getfd, closefd). */
+static int fdname_args(const char *cmd, const char *fdname, qc_json **ret, struct qc_error *err)
 {
 	cleanup_jgen struct qc_jgen *g = qc_jgen_new(false);
+
+	if (!fdname || !*fdname)
+		return qc_error_set(err, QC_ERR_INVALID, "QMP '%s': empty fd name", cmd);
+	qc_jgen_map_open(g);
+	qc_jgen_kstring(g, "fdname", fdname);
+	qc_jgen_map_close(g);
+	return gen_args(g, cmd, ret, err);
+}
+
+int qc_qmp_getfd(struct qc_qmp *q, int fd, const char *fdname, int timeout_ms, struct qc_error *err)
+{
 	cleanup_json qc_json *args = NULL;
 	int r;
 
 	if (fd < 0)
 		return qc_error_set(err, EBADF, "QMP 'getfd': no fd to pass (fd %d)", fd);
-	if (!fdname || !*fdname)
-		return qc_error_set(err, QC_ERR_INVALID, "QMP 'getfd': empty fd name");
-	qc_jgen_map_open(g);
-	qc_jgen_kstring(g, "fdname", fdname);
-	qc_jgen_map_close(g);
-	if ((r = gen_args(g, "getfd", &args, err)) < 0)
+	if ((r = fdname_args("getfd", fdname, &args, err)) < 0)
 		return r;
 	return execute_fd(q, "getfd", args, fd, timeout_ms, NULL, err);
 }
 
 int qc_qmp_closefd(struct qc_qmp *q, const char *fdname, int timeout_ms, struct qc_error *err)
 {
-	cleanup_jgen struct qc_jgen *g = qc_jgen_new(false);
 	cleanup_json qc_json *args = NULL;
 	int r;
 
-	if (!fdname || !*fdname)
-		return qc_error_set(err, QC_ERR_INVALID, "QMP 'closefd': empty fd name");
-	qc_jgen_map_open(g);
-	qc_jgen_kstring(g, "fdname", fdname);
-	qc_jgen_map_close(g);
-	if ((r = gen_args(g, "closefd", &args, err)) < 0)
+	if ((r = fdname_args("closefd", fdname, &args, err)) < 0)
 		return r;
 	return execute_fd(q, "closefd", args, -1, timeout_ms, NULL, err);
 }
