@@ -76,6 +76,19 @@ static char *slurp(int dfd, const char *name)
 
 /* ----------------------------------------------------------------- atomic */
 
+/* The test dir holds state.json alone (no temp files), with content and mode. */
+static void assert_state_json(const char *content, mode_t mode)
+{
+	cleanup_free char *c = slurp(tmpfd, "state.json");
+	cleanup_free char *l = list_dir(".");
+	struct stat st;
+
+	ck_assert_str_eq(c, content);
+	ck_assert_int_eq(fstatat(tmpfd, "state.json", &st, 0), 0);
+	ck_assert_int_eq(st.st_mode & 07777, mode);
+	ck_assert_str_eq(l, "state.json");
+}
+
 START_TEST(atomic_write)
 {
 	struct qc_error e = {0};
@@ -84,22 +97,12 @@ START_TEST(atomic_write)
 
 	ck_assert_qc_ok(qc_write_atomic(tmpfd, "state.json", "{\"a\":1}", 7, 0640, &e), &e);
 	umask(old);
-	cleanup_free char *c1 = slurp(tmpfd, "state.json");
-	ck_assert_str_eq(c1, "{\"a\":1}");
-	ck_assert_int_eq(fstatat(tmpfd, "state.json", &st, 0), 0);
 	/* the umask does not weaken or change the mode */
-	ck_assert_int_eq(st.st_mode & 07777, 0640);
-	cleanup_free char *l1 = list_dir(".");
-	ck_assert_str_eq(l1, "state.json");
+	assert_state_json("{\"a\":1}", 0640);
 
 	/* replace: new content, new mode, still no temp files */
 	ck_assert_qc_ok(qc_write_atomic(tmpfd, "state.json", "x", 1, 0600, &e), &e);
-	cleanup_free char *c2 = slurp(tmpfd, "state.json");
-	ck_assert_str_eq(c2, "x");
-	ck_assert_int_eq(fstatat(tmpfd, "state.json", &st, 0), 0);
-	ck_assert_int_eq(st.st_mode & 07777, 0600);
-	cleanup_free char *l2 = list_dir(".");
-	ck_assert_str_eq(l2, "state.json");
+	assert_state_json("x", 0600);
 
 	/* empty content */
 	ck_assert_qc_ok(qc_write_atomic(tmpfd, "empty", "", 0, 0600, &e), &e);
