@@ -232,6 +232,21 @@ int qc_qmp_remove_fd(
 
 /* --------------------------------------------------------------------- raw */
 
+/* A generator in an open map that holds the members of obj but its "id". */
+static struct qc_jgen *gen_without_id(const qc_json *obj)
+{
+	struct qc_jgen *g = qc_jgen_new(false);
+
+	qc_jgen_map_open(g);
+	for (size_t i = 0; i < qc_json_len(obj); i++) {
+		if (strcmp(qc_json_key_at(obj, i), "id") == 0)
+			continue;
+		qc_jgen_key(g, qc_json_key_at(obj, i));
+		qc_jgen_value(g, qc_json_at(obj, i));
+	}
+	return g;
+}
+
 int qc_qmp_raw(
 	struct qc_qmp *q, const char *json, int timeout_ms, char **ret_reply, struct qc_error *err)
 {
@@ -241,7 +256,7 @@ int qc_qmp_raw(
 	struct qc_error perr = {0};
 	const qc_json *user_id;
 	const char *cmd;
-	size_t i, len = 0;
+	size_t len = 0;
 	uint64_t id;
 	int r;
 
@@ -264,14 +279,7 @@ int qc_qmp_raw(
 
 	/* The user's members, our id. */
 	id = qc_qmp_new_id(q);
-	g = qc_jgen_new(false);
-	qc_jgen_map_open(g);
-	for (i = 0; i < qc_json_len(cmdv); i++) {
-		if (strcmp(qc_json_key_at(cmdv, i), "id") == 0)
-			continue;
-		qc_jgen_key(g, qc_json_key_at(cmdv, i));
-		qc_jgen_value(g, qc_json_at(cmdv, i));
-	}
+	g = gen_without_id(cmdv);
 	put_id(g, id);
 	qc_jgen_map_close(g);
 	if ((r = qc_jgen_finish(g, &line, &len, err)) < 0)
@@ -283,14 +291,7 @@ int qc_qmp_raw(
 
 	/* QEMU's reply, with the user's id instead of ours. */
 	user_id = qc_json_get(cmdv, "id");
-	g = qc_jgen_new(false);
-	qc_jgen_map_open(g);
-	for (i = 0; i < qc_json_len(reply); i++) {
-		if (strcmp(qc_json_key_at(reply, i), "id") == 0)
-			continue;
-		qc_jgen_key(g, qc_json_key_at(reply, i));
-		qc_jgen_value(g, qc_json_at(reply, i));
-	}
+	g = gen_without_id(reply);
 	if (user_id) {
 		qc_jgen_key(g, "id");
 		qc_jgen_value(g, user_id);
