@@ -65,6 +65,16 @@ START_TEST(argv_exact)
 }
 END_TEST
 
+/* t is refused with QC_ERR_INVALID and a message holding msg; no argv is made. */
+static void assert_refused(const struct qc_ssh_target *t, const char *msg)
+{
+	struct qc_error err = {0};
+	char **v = NULL;
+
+	ck_assert_qc_fail(qc_driver_ssh_argv(t, &v, &err), &err, QC_ERR_INVALID, msg);
+	ck_assert_ptr_null(v);
+}
+
 START_TEST(argv_hostile)
 {
 	static const char *const users[] = {"-oProxyCommand=touch /tmp/qc-pwned", "-l", "root@evil",
@@ -80,30 +90,22 @@ START_TEST(argv_hostile)
 
 	for (size_t i = 0; users[i]; i++) {
 		struct qc_ssh_target t = good();
-		char **v = NULL;
 
 		t.user = users[i];
-		ck_assert_qc_fail(
-			qc_driver_ssh_argv(&t, &v, &err), &err, QC_ERR_INVALID, "ssh: user name '");
-		ck_assert_ptr_null(v);
+		assert_refused(&t, "ssh: user name '");
 	}
 	for (size_t i = 0; hosts[i]; i++) {
 		struct qc_ssh_target t = good();
-		char **v = NULL;
 
 		t.host = hosts[i];
-		ck_assert_qc_fail(qc_driver_ssh_argv(&t, &v, &err), &err, QC_ERR_INVALID,
-			"is not an IP address");
-		ck_assert_ptr_null(v);
+		assert_refused(&t, "is not an IP address");
 	}
 	for (size_t i = 0; paths[i]; i++) {
 		struct qc_ssh_target t = good();
 		char **v = NULL;
 
 		t.known_hosts = paths[i];
-		ck_assert_qc_fail(qc_driver_ssh_argv(&t, &v, &err), &err, QC_ERR_INVALID,
-			"ssh: known_hosts file '");
-		ck_assert_ptr_null(v);
+		assert_refused(&t, "ssh: known_hosts file '");
 		/* the key file may be relative, but nothing ssh expands either */
 		t = good();
 		t.identity = paths[i];
@@ -112,9 +114,7 @@ START_TEST(argv_hostile)
 			qc_strv_free(v);
 			continue;
 		}
-		ck_assert_qc_fail(
-			qc_driver_ssh_argv(&t, &v, &err), &err, QC_ERR_INVALID, "ssh: key file '");
-		ck_assert_ptr_null(v);
+		assert_refused(&t, "ssh: key file '");
 	}
 	{
 		struct qc_ssh_target t = good();
