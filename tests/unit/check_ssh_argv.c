@@ -138,8 +138,7 @@ static char *ssh_config(char **v)
 {
 	cleanup_free char *ssh = qc_find_program("ssh");
 	struct qc_strv a = {0};
-	struct qc_spawn_result res = {0};
-	struct qc_error err = {0};
+	char *out;
 
 	ck_assert_msg(ssh != NULL, "ssh (openssh-client) is needed");
 	qc_strv_push(&a, ssh);
@@ -148,16 +147,8 @@ static char *ssh_config(char **v)
 	qc_strv_push(&a, "/dev/null");
 	for (size_t i = 1; v[i]; i++)
 		qc_strv_push(&a, v[i]);
-	struct qc_spawn_opts o = {.argv = (const char *const *) a.v,
-		.out = QC_STDIO_CAPTURE,
-		.errout = QC_STDIO_CAPTURE,
-		.timeout_ms = 30000};
-
-	ck_assert_msg(qc_spawn_check(&o, &res, &err) == 0, "%s", err.msg);
+	out = unit_spawn_out((const char *const *) a.v, NULL);
 	qc_strv_free(qc_strv_steal(&a));
-	char *out = TAKE_PTR(res.out);
-
-	qc_spawn_result_free(&res);
 	return out;
 }
 
