@@ -560,23 +560,17 @@ END_TEST
 static Suite *argv_suite(void)
 {
 	Suite *s = suite_create("argv");
-	TCase *tc = tcase_create("golden");
+	TCase *tc;
 
+	tc = unit_tcase(s, "golden", NULL);
 	tcase_add_loop_test(tc, argv_golden, 0, QC_ARRAY_SIZE(golden_cases));
-	tcase_add_test(tc, argv_fdsets);
+	unit_add_tests(tc, argv_fdsets, NULL);
 	tcase_add_loop_test(tc, argv_arch_accel, 0, 6);
-	suite_add_tcase(s, tc);
-	tc = tcase_create("pure");
-	tcase_add_test(tc, argv_cpu_choice);
-	tcase_add_test(tc, argv_escape);
-	tcase_add_test(tc, argv_ids);
-	tcase_add_test(tc, argv_errors);
-	suite_add_tcase(s, tc);
-	tc = tcase_create("qemu");
+	unit_tcase(s, "pure", argv_cpu_choice, argv_escape, argv_ids, argv_errors, NULL);
+	tc = unit_tcase(s, "qemu", NULL);
 	tcase_set_timeout(tc, 60);
 	/* one QEMU per arch (TCG, -S, ~0.3 s each), killed and reaped before asserting */
 	tcase_add_loop_test(tc, argv_qemu_accepts, 0, QC_ARCH_COUNT);
-	suite_add_tcase(s, tc);
 	return s;
 }
 

@@ -760,24 +760,11 @@ END_TEST
 static Suite *domain_suite(void)
 {
 	Suite *s = suite_create("domain");
-	TCase *tc = tcase_create("model");
 
-	tcase_add_test(tc, domain_new_defaults);
-	tcase_add_test(tc, domain_add_find_copy);
-	tcase_add_test(tc, domain_uuid);
-	tcase_add_test(tc, domain_mac);
-	tcase_add_test(tc, domain_validate_messages);
-	tcase_add_test(tc, domain_validate_prefixed);
-	tcase_add_test(tc, domain_validate_smuggling);
-	tcase_add_test(tc, domain_home_rules);
-	tcase_add_test(tc, domain_home_resolved);
-	suite_add_tcase(s, tc);
-	tc = tcase_create("arch");
-	tcase_add_test(tc, arch_table);
-	tcase_add_test(tc, arch_host);
-	tcase_add_test(tc, kvm_decide_facts);
-	tcase_add_test(tc, kvm_probe_this_host);
-	suite_add_tcase(s, tc);
+	unit_tcase(s, "model", domain_new_defaults, domain_add_find_copy, domain_uuid, domain_mac,
+		domain_validate_messages, domain_validate_prefixed, domain_validate_smuggling,
+		domain_home_rules, domain_home_resolved, NULL);
+	unit_tcase(s, "arch", arch_table, arch_host, kvm_decide_facts, kvm_probe_this_host, NULL);
 	return s;
 }
 

@@ -211,16 +211,11 @@ END_TEST
 static Suite *fdpass_suite(void)
 {
 	Suite *s = suite_create("fdpass");
-	TCase *tc = tcase_create("chain");
+	TCase *tc;
 
-	tcase_add_test(tc, chain_from_records);
-	tcase_add_test(tc, chain_too_long);
-	tcase_add_test(tc, confine_may);
-	suite_add_tcase(s, tc);
-	tc = tcase_create("open");
+	unit_tcase(s, "chain", chain_from_records, chain_too_long, confine_may, NULL);
+	tc = unit_tcase(s, "open", open_file_checks, NULL);
 	tcase_set_timeout(tc, 60);
-	tcase_add_test(tc, open_file_checks);
-	suite_add_tcase(s, tc);
 	return s;
 }
 

@@ -719,23 +719,14 @@ END_TEST
 static Suite *iso_suite(void)
 {
 	Suite *s = suite_create("iso");
-	TCase *t = tcase_create("layout");
+	TCase *t;
 
-	tcase_add_test(t, pvd_fields);
-	tcase_add_test(t, svd_joliet);
-	tcase_add_test(t, path_tables);
-	tcase_add_test(t, dir_records_rock_ridge);
-	tcase_add_test(t, deterministic);
-	tcase_add_test(t, name_collisions);
-	tcase_add_test(t, joliet_collisions);
-	tcase_add_test(t, bad_input);
-	tcase_add_test(t, write_modes);
-	suite_add_tcase(s, t);
-	t = tcase_create("roundtrip");
+	unit_tcase(s, "layout", pvd_fields, svd_joliet, path_tables, dir_records_rock_ridge,
+		deterministic, name_collisions, joliet_collisions, bad_input, write_modes, NULL);
+	t = unit_tcase(s, "roundtrip", NULL);
 	tcase_set_timeout(t, 120);
 	tcase_add_loop_test(t, roundtrip_random, 0, 24);
-	tcase_add_test(t, many_files_one_dir);
-	suite_add_tcase(s, t);
+	unit_add_tests(t, many_files_one_dir, NULL);
 	return s;
 }
 

@@ -1018,31 +1018,18 @@ END_TEST
 static Suite *qmp_suite(void)
 {
 	Suite *s = suite_create("qmp");
-	TCase *tc = tcase_create("fake-qemu");
+	TCase *tc;
 
+	tc = unit_tcase(s, "fake-qemu", greeting_and_negotiation, error_reply, bad_arguments,
+		events_interleaved, wait_event_timeout, read_available_in_poll_loop,
+		event_queue_bounded, late_reply_dropped, eof_while_waiting, reply_then_eof,
+		huge_message, NULL);
 	tcase_add_checked_fixture(tc, NULL, teardown);
 	tcase_set_timeout(tc, 60);
-	tcase_add_test(tc, greeting_and_negotiation);
-	tcase_add_test(tc, error_reply);
-	tcase_add_test(tc, bad_arguments);
-	tcase_add_test(tc, events_interleaved);
-	tcase_add_test(tc, wait_event_timeout);
-	tcase_add_test(tc, read_available_in_poll_loop);
-	tcase_add_test(tc, event_queue_bounded);
-	tcase_add_test(tc, late_reply_dropped);
-	tcase_add_test(tc, eof_while_waiting);
-	tcase_add_test(tc, reply_then_eof);
-	tcase_add_test(tc, huge_message);
 	tcase_add_loop_test(tc, scripted_failures, 0, QC_ARRAY_SIZE(failure_cases));
-	tcase_add_test(tc, large_command_waits_for_room);
-	tcase_add_test(tc, send_timeout_mid_command);
-	tcase_add_test(tc, fd_passing);
-	tcase_add_test(tc, raw_passthrough);
-	tcase_add_test(tc, connect_retries_until_socket_exists);
-	tcase_add_test(tc, connect_errors);
-	tcase_add_test(tc, connect_watch_gives_up_when_qemu_dies);
-	tcase_add_test(tc, connect_refuses_other_uid);
-	suite_add_tcase(s, tc);
+	unit_add_tests(tc, large_command_waits_for_room, send_timeout_mid_command, fd_passing,
+		raw_passthrough, connect_retries_until_socket_exists, connect_errors,
+		connect_watch_gives_up_when_qemu_dies, connect_refuses_other_uid, NULL);
 	return s;
 }
 

@@ -569,21 +569,11 @@ END_TEST
 static Suite *seed_suite(void)
 {
 	Suite *s = suite_create("seed");
-	TCase *t = tcase_create("content");
 
-	tcase_add_test(t, yaml_scalar_table);
-	tcase_add_test(t, user_data_hostile_keys);
-	tcase_add_test(t, user_data_bad_options);
-	tcase_add_test(t, meta_data_text);
-	tcase_add_test(t, network_config_shape);
-	tcase_add_test(t, network_config_mixed);
-	tcase_add_test(t, user_data_acceptance);
-	tcase_add_test(t, network_config_verbatim);
-	tcase_add_test(t, ssh_keys);
-	tcase_add_test(t, user_data_host_keys);
-	tcase_add_test(t, user_data_host_keys_hostile);
-	tcase_add_test(t, user_data_keeps_host_keys);
-	suite_add_tcase(s, t);
+	unit_tcase(s, "content", yaml_scalar_table, user_data_hostile_keys, user_data_bad_options,
+		meta_data_text, network_config_shape, network_config_mixed, user_data_acceptance,
+		network_config_verbatim, ssh_keys, user_data_host_keys, user_data_host_keys_hostile,
+		user_data_keeps_host_keys, NULL);
 	return s;
 }
 

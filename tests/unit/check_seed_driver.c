@@ -553,17 +553,11 @@ END_TEST
 static Suite *seed_driver_suite(void)
 {
 	Suite *s = suite_create("seed_driver");
-	TCase *t = tcase_create("driver");
+	TCase *t;
 
+	t = unit_tcase(s, "driver", own_key_once, read_keys, vm_seed_generations, vm_seed_host_key,
+		vm_seed_host_key_refused, known_hosts_line, standalone_build, NULL);
 	tcase_add_checked_fixture(t, setup, teardown);
-	tcase_add_test(t, own_key_once);
-	tcase_add_test(t, read_keys);
-	tcase_add_test(t, vm_seed_generations);
-	tcase_add_test(t, vm_seed_host_key);
-	tcase_add_test(t, vm_seed_host_key_refused);
-	tcase_add_test(t, known_hosts_line);
-	tcase_add_test(t, standalone_build);
-	suite_add_tcase(s, t);
 	return s;
 }
 

@@ -198,12 +198,8 @@ END_TEST
 static Suite *ssh_argv_suite(void)
 {
 	Suite *s = suite_create("ssh_argv");
-	TCase *t = tcase_create("argv");
 
-	tcase_add_test(t, argv_exact);
-	tcase_add_test(t, argv_hostile);
-	tcase_add_test(t, argv_as_ssh_reads_it);
-	suite_add_tcase(s, t);
+	unit_tcase(s, "argv", argv_exact, argv_hostile, argv_as_ssh_reads_it, NULL);
 	return s;
 }
 

@@ -389,20 +389,10 @@ END_TEST
 static Suite *state_suite(void)
 {
 	Suite *s = suite_create("state");
-	TCase *tc = tcase_create("core");
 
-	tcase_add_test(tc, state_roundtrip);
-	tcase_add_test(tc, state_bad_json);
-	tcase_add_test(tc, state_reason_names);
-	tcase_add_test(tc, state_file_atomic);
-	tcase_add_test(tc, state_ports_splice);
-	tcase_add_test(tc, state_splice_file);
-	tcase_add_test(tc, state_run_id);
-	tcase_add_test(tc, live_reconcile);
-	tcase_add_test(tc, ctx_layout);
-	tcase_add_test(tc, proc_stat_ppid);
-	tcase_add_test(tc, pid_proof);
-	suite_add_tcase(s, tc);
+	unit_tcase(s, "core", state_roundtrip, state_bad_json, state_reason_names,
+		state_file_atomic, state_ports_splice, state_splice_file, state_run_id,
+		live_reconcile, ctx_layout, proc_stat_ppid, pid_proof, NULL);
 	return s;
 }
 

@@ -13,6 +13,7 @@
 #include <sys/syscall.h>
 #include <sys/wait.h>
 
+#include "tests/unit/check_main.h"
 #include "tests/unit/unit.h"
 
 static char *tmp;
@@ -739,31 +740,13 @@ END_TEST
 Suite *util_file_suite(void)
 {
 	Suite *s = suite_create("util-file");
-	TCase *tc = tcase_create("file");
+	TCase *tc;
 
+	tc = unit_tcase(s, "file", atomic_write, atomic_paths, atomic_failures, write_fails_midway,
+		read_file, read_refuses, fsync_dir, mkdir_p, rm_rf, rm_rf_mount, rm_rf_bind_mount,
+		symlink_checks, copy_file, abspath, self_dir, NULL);
 	tcase_add_checked_fixture(tc, setup, teardown);
-	tcase_add_test(tc, atomic_write);
-	tcase_add_test(tc, atomic_paths);
-	tcase_add_test(tc, atomic_failures);
-	tcase_add_test(tc, write_fails_midway);
-	tcase_add_test(tc, read_file);
-	tcase_add_test(tc, read_refuses);
-	tcase_add_test(tc, fsync_dir);
-	tcase_add_test(tc, mkdir_p);
-	tcase_add_test(tc, rm_rf);
-	tcase_add_test(tc, rm_rf_mount);
-	tcase_add_test(tc, rm_rf_bind_mount);
-	tcase_add_test(tc, symlink_checks);
-	tcase_add_test(tc, copy_file);
-	tcase_add_test(tc, abspath);
-	tcase_add_test(tc, self_dir);
-	suite_add_tcase(s, tc);
-
-	tc = tcase_create("lock");
+	tc = unit_tcase(s, "lock", lock_timeout, lock_wait, lock_misc, NULL);
 	tcase_add_checked_fixture(tc, setup, teardown);
-	tcase_add_test(tc, lock_timeout);
-	tcase_add_test(tc, lock_wait);
-	tcase_add_test(tc, lock_misc);
-	suite_add_tcase(s, tc);
 	return s;
 }

@@ -722,23 +722,11 @@ END_TEST
 static Suite *xml_suite(void)
 {
 	Suite *s = suite_create("xml");
-	TCase *tc = tcase_create("golden");
 
-	tcase_add_test(tc, xml_golden_full);
-	tcase_add_test(tc, xml_records_held_to_vm_dir);
-	tcase_add_test(tc, xml_fields_with_line);
-	tcase_add_test(tc, xml_golden_small);
-	tcase_add_test(tc, xml_libvirt_lossless);
-	suite_add_tcase(s, tc);
-	tc = tcase_create("input");
-	tcase_add_test(tc, xml_bad_inputs);
-	tcase_add_test(tc, xml_entities_refused);
-	tcase_add_test(tc, xml_too_big);
-	tcase_add_test(tc, xml_units);
-	tcase_add_test(tc, xml_warnings_and_defaults);
-	tcase_add_test(tc, xml_save_load);
-	tcase_add_test(tc, xml_invalid_domain_not_written);
-	suite_add_tcase(s, tc);
+	unit_tcase(s, "golden", xml_golden_full, xml_records_held_to_vm_dir, xml_fields_with_line,
+		xml_golden_small, xml_libvirt_lossless, NULL);
+	unit_tcase(s, "input", xml_bad_inputs, xml_entities_refused, xml_too_big, xml_units,
+		xml_warnings_and_defaults, xml_save_load, xml_invalid_domain_not_written, NULL);
 	return s;
 }
 
