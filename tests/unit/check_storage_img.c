@@ -543,21 +543,14 @@ END_TEST
 static Suite *suite(void)
 {
 	Suite *s = suite_create("storage_img");
-	TCase *tc = tcase_create("qemu-img");
+	TCase *tc;
 
+	tc = unit_tcase(s, "qemu-img", overlays_are_isolated,
+		overlay_relative_backing_is_made_absolute, overlay_errors, layer_and_header,
+		chain_json_and_rebase, resize_grows_only, convert_and_check, program_override,
+		import_formats, import_bad_input_leaves_nothing, NULL);
 	tcase_add_checked_fixture(tc, setup, teardown);
 	tcase_set_timeout(tc, 120);
-	tcase_add_test(tc, overlays_are_isolated);
-	tcase_add_test(tc, overlay_relative_backing_is_made_absolute);
-	tcase_add_test(tc, overlay_errors);
-	tcase_add_test(tc, layer_and_header);
-	tcase_add_test(tc, chain_json_and_rebase);
-	tcase_add_test(tc, resize_grows_only);
-	tcase_add_test(tc, convert_and_check);
-	tcase_add_test(tc, program_override);
-	tcase_add_test(tc, import_formats);
-	tcase_add_test(tc, import_bad_input_leaves_nothing);
-	suite_add_tcase(s, tc);
 	return s;
 }
 
