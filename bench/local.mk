@@ -1,1 +1,2 @@
 # benchmarks
+EXTRA_DIST += bench/lib.sh

@@ -13,15 +13,17 @@
 #
 # usage: bench/seed.sh [BUILDDIR]   (RUNS=25)
 set -euo pipefail
+BENCH=bench/seed
+. "$(dirname "$0")/lib.sh"
 
 BUILD="${1:-$PWD}"
 QC="$BUILD/qemuctl"
 RUNS="${RUNS:-25}"
 SB="$BUILD/bench/seed-build"
-[ -x "$QC" ] || { echo "bench/seed: $QC not built (make qemuctl)" >&2; exit 1; }
-[ -x "$SB" ] || { echo "bench/seed: $SB not built (make bench/seed-build)" >&2; exit 1; }
-command -v genisoimage >/dev/null || { echo "bench/seed: genisoimage not installed" >&2; exit 1; }
-[ "$RUNS" -ge 20 ] || { echo "bench/seed: RUNS must be >= 20" >&2; exit 1; }
+need_built "$QC" "make qemuctl"
+need_built "$SB" "make bench/seed-build"
+need_program genisoimage
+[ "$RUNS" -ge 20 ] || die "RUNS must be >= 20"
 
 W="$(mktemp -d /tmp/qc-bench-seed.XXXXXX)"
 trap 'rm -rf "$W"' EXIT
@@ -76,7 +78,7 @@ D=("$QC" --version)
 # the ratios toward 1.
 run_ns() { # run_ns CMD...: elapsed ns of one whole run
 	local t0=$EPOCHREALTIME t1
-	"$@" >/dev/null 2>&1 || { echo "bench/seed: failed: $*" >&2; exit 1; }
+	"$@" >/dev/null 2>&1 || die "failed: $*"
 	t1=$EPOCHREALTIME
 	echo $(((10#${t1/./} - 10#${t0/./}) * 1000))
 }
@@ -102,11 +104,11 @@ in_bytes=$(cat "$W/in/"* | wc -c)
 
 # the two images hold the same files
 for f in meta-data user-data network-config; do
-	cmp -s <(isoinfo -R -i "$W/a.iso" -x "/$f") "$W/in/$f" || { echo "bench/seed: qemuctl ISO: $f differs" >&2; exit 1; }
-	cmp -s <(isoinfo -R -i "$W/b.iso" -x "/$f") "$W/in/$f" || { echo "bench/seed: genisoimage ISO: $f differs" >&2; exit 1; }
+	cmp -s <(isoinfo -R -i "$W/a.iso" -x "/$f") "$W/in/$f" || die "qemuctl ISO: $f differs"
+	cmp -s <(isoinfo -R -i "$W/b.iso" -x "/$f") "$W/in/$f" || die "genisoimage ISO: $f differs"
 done
 
-cmp -s "$W/a.iso" "$W/c.iso" || { echo "bench/seed: seed-build and qemuctl differ" >&2; exit 1; }
+cmp -s "$W/a.iso" "$W/c.iso" || die "seed-build and qemuctl differ"
 
 awk -v ma="$ma" -v mb="$mb" -v mc="$mc" -v md="$md" -v sa="$sa" -v sb="$sb" -v runs="$RUNS" -v inb="$in_bytes" 'BEGIN {
 	printf "seed build, 3 files (%d bytes), median of %d runs, whole process:\n", inb, runs

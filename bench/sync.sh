@@ -6,6 +6,8 @@
 #
 # usage: bench/sync.sh [BUILDDIR]   (SIZE_MIB=600 RUNS=3 OVERLAYS=50)
 set -euo pipefail
+BENCH=bench/sync
+. "$(dirname "$0")/lib.sh"
 
 SRC="$(cd "$(dirname "$0")/.." && pwd)"
 BUILD="${1:-$PWD}"
@@ -14,9 +16,9 @@ OVB="$BUILD/bench/sync-overlay"
 SIZE_MIB="${SIZE_MIB:-600}"
 RUNS="${RUNS:-3}"
 OVERLAYS="${OVERLAYS:-50}"
-[ -x "$QC" ] || { echo "bench/sync: $QC not built" >&2; exit 1; }
-[ -x "$OVB" ] || { echo "bench/sync: $OVB not built (make bench/sync-overlay)" >&2; exit 1; }
-command -v curl >/dev/null || { echo "bench/sync: curl not installed" >&2; exit 1; }
+need_built "$QC"
+need_built "$OVB" "make bench/sync-overlay"
+need_program curl
 
 W="$(mktemp -d /tmp/qc-bench-sync.XXXXXX)"
 HTTPD=

@@ -7,6 +7,7 @@
  *   iso.c   a native ISO 9660 writer (level 1 names) with Rock Ridge
  *           (SUSP 1.12 / RRIP 1.12: SP, ER, CE, RR, PX, TF, NM) and Joliet
  *           (UCS-2 level 3); deterministic: same input, same bytes.
+ *           iso_write.c writes the image to its file.
  *   yaml.c  YAML scalar quoting and the light checks for user files.
  *   seed.c  meta-data, #cloud-config user-data, network-config v2, and the
  *           checks on verbatim --user-data / --network-config / --meta-data.

@@ -3,6 +3,7 @@ libqccloudinit_a_SOURCES += \
 	cloudinit/cloudinit.h \
 	cloudinit/iso.c \
 	cloudinit/iso_tree.c \
+	cloudinit/iso_write.c \
 	cloudinit/yaml.c \
 	cloudinit/seed.c
 

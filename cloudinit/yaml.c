@@ -30,6 +30,10 @@ static bool special_word(const char *s)
 	return false;
 }
 
+/* The characters a double-quoted scalar writes as a two-character escape. */
+static const char *const short_escapes[128] = {
+	['"'] = "\\\"", ['\\'] = "\\\\", ['\n'] = "\\n", ['\t'] = "\\t", ['\r'] = "\\r"};
+
 void qc_cloudinit_yaml_quoted(struct qc_buf *b, const char *s)
 {
 	const unsigned char *p = (const unsigned char *) s;
@@ -38,24 +42,9 @@ void qc_cloudinit_yaml_quoted(struct qc_buf *b, const char *s)
 	for (; *p; p++) {
 		unsigned char c = *p;
 
-		switch (c) {
-		case '"':
-			qc_buf_puts(b, "\\\"");
+		if (c < QC_ARRAY_SIZE(short_escapes) && short_escapes[c]) {
+			qc_buf_puts(b, short_escapes[c]);
 			continue;
-		case '\\':
-			qc_buf_puts(b, "\\\\");
-			continue;
-		case '\n':
-			qc_buf_puts(b, "\\n");
-			continue;
-		case '\t':
-			qc_buf_puts(b, "\\t");
-			continue;
-		case '\r':
-			qc_buf_puts(b, "\\r");
-			continue;
-		default:
-			break;
 		}
 		if (c < 0x20 || c == 0x7f) {
 			qc_buf_printf(b, "\\x%02x", c);

@@ -66,6 +66,20 @@ _qemuctl_compgen()
 	COMPREPLY=($(compgen -W "$1" -- "$2"))
 }
 
+# A NIC spec: after "network=" the networks by name, else the words in $2
+# (a spec goes on after them: no space).
+_qemuctl_net_spec()
+{
+	if [[ $1 == network=* ]]; then
+		local n w=()
+		for n in $(_qemuctl_names networks); do w+=("network=$n"); done
+		_qemuctl_compgen "${w[*]}" "$1"
+	else
+		_qemuctl_compgen "$2" "$1"
+		compopt -o nospace 2>/dev/null
+	fi
+}
+
 _qemuctl_files()
 {
 	local IFS=$'\n'
@@ -159,14 +173,7 @@ _qemuctl()
 		return
 		;;
 	--net)
-		if [[ $cur == network=* ]]; then
-			local n w=()
-			for n in $(_qemuctl_names networks); do w+=("network=$n"); done
-			_qemuctl_compgen "${w[*]}" "$cur"
-		else
-			_qemuctl_compgen "user user,hostfwd=tcp: network= bridge= none" "$cur"
-			compopt -o nospace 2>/dev/null
-		fi
+		_qemuctl_net_spec "$cur" "user user,hostfwd=tcp: network= bridge= none"
 		return
 		;;
 	--disk-image | --kernel | --initrd | --user-data | --network-config | --disk | --meta-data)
@@ -283,14 +290,7 @@ _qemuctl()
 		elif ((nargs == 0)); then
 			_qemuctl_compgen "$(_qemuctl_names vms)" "$cur"
 		elif ((nargs == 1)) && [[ $cmd == attach-net ]]; then
-			if [[ $cur == network=* ]]; then
-				local n w=()
-				for n in $(_qemuctl_names networks); do w+=("network=$n"); done
-				_qemuctl_compgen "${w[*]}" "$cur"
-			else
-				_qemuctl_compgen "user user,hostfwd=tcp: network= bridge=" "$cur"
-				compopt -o nospace 2>/dev/null
-			fi
+			_qemuctl_net_spec "$cur" "user user,hostfwd=tcp: network= bridge="
 		elif ((nargs == 1)) && [[ $cmd == attach-disk ]]; then
 			_qemuctl_files "$cur"
 		fi

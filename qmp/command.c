@@ -148,36 +148,37 @@ static int gen_args(struct qc_jgen *g, const char *cmd, qc_json **ret, struct qc
 	return 0;
 }
 
-int qc_qmp_getfd(struct qc_qmp *q, int fd, const char *fdname, int timeout_ms, struct qc_error *err)
+/* The arguments {"fdname": fdname} of cmd (getfd, closefd). */
+static int fdname_args(const char *cmd, const char *fdname, qc_json **ret, struct qc_error *err)
 {
 	cleanup_jgen struct qc_jgen *g = qc_jgen_new(false);
+
+	if (!fdname || !*fdname)
+		return qc_error_set(err, QC_ERR_INVALID, "QMP '%s': empty fd name", cmd);
+	qc_jgen_map_open(g);
+	qc_jgen_kstring(g, "fdname", fdname);
+	qc_jgen_map_close(g);
+	return gen_args(g, cmd, ret, err);
+}
+
+int qc_qmp_getfd(struct qc_qmp *q, int fd, const char *fdname, int timeout_ms, struct qc_error *err)
+{
 	cleanup_json qc_json *args = NULL;
 	int r;
 
 	if (fd < 0)
 		return qc_error_set(err, EBADF, "QMP 'getfd': no fd to pass (fd %d)", fd);
-	if (!fdname || !*fdname)
-		return qc_error_set(err, QC_ERR_INVALID, "QMP 'getfd': empty fd name");
-	qc_jgen_map_open(g);
-	qc_jgen_kstring(g, "fdname", fdname);
-	qc_jgen_map_close(g);
-	if ((r = gen_args(g, "getfd", &args, err)) < 0)
+	if ((r = fdname_args("getfd", fdname, &args, err)) < 0)
 		return r;
 	return execute_fd(q, "getfd", args, fd, timeout_ms, NULL, err);
 }
 
 int qc_qmp_closefd(struct qc_qmp *q, const char *fdname, int timeout_ms, struct qc_error *err)
 {
-	cleanup_jgen struct qc_jgen *g = qc_jgen_new(false);
 	cleanup_json qc_json *args = NULL;
 	int r;
 
-	if (!fdname || !*fdname)
-		return qc_error_set(err, QC_ERR_INVALID, "QMP 'closefd': empty fd name");
-	qc_jgen_map_open(g);
-	qc_jgen_kstring(g, "fdname", fdname);
-	qc_jgen_map_close(g);
-	if ((r = gen_args(g, "closefd", &args, err)) < 0)
+	if ((r = fdname_args("closefd", fdname, &args, err)) < 0)
 		return r;
 	return execute_fd(q, "closefd", args, -1, timeout_ms, NULL, err);
 }
@@ -231,6 +232,21 @@ int qc_qmp_remove_fd(
 
 /* --------------------------------------------------------------------- raw */
 
+/* A generator in an open map that holds the members of obj but its "id". */
+static struct qc_jgen *gen_without_id(const qc_json *obj)
+{
+	struct qc_jgen *g = qc_jgen_new(false);
+
+	qc_jgen_map_open(g);
+	for (size_t i = 0; i < qc_json_len(obj); i++) {
+		if (strcmp(qc_json_key_at(obj, i), "id") == 0)
+			continue;
+		qc_jgen_key(g, qc_json_key_at(obj, i));
+		qc_jgen_value(g, qc_json_at(obj, i));
+	}
+	return g;
+}
+
 int qc_qmp_raw(
 	struct qc_qmp *q, const char *json, int timeout_ms, char **ret_reply, struct qc_error *err)
 {
@@ -240,7 +256,7 @@ int qc_qmp_raw(
 	struct qc_error perr = {0};
 	const qc_json *user_id;
 	const char *cmd;
-	size_t i, len = 0;
+	size_t len = 0;
 	uint64_t id;
 	int r;
 
@@ -263,14 +279,7 @@ int qc_qmp_raw(
 
 	/* The user's members, our id. */
 	id = qc_qmp_new_id(q);
-	g = qc_jgen_new(false);
-	qc_jgen_map_open(g);
-	for (i = 0; i < qc_json_len(cmdv); i++) {
-		if (strcmp(qc_json_key_at(cmdv, i), "id") == 0)
-			continue;
-		qc_jgen_key(g, qc_json_key_at(cmdv, i));
-		qc_jgen_value(g, qc_json_at(cmdv, i));
-	}
+	g = gen_without_id(cmdv);
 	put_id(g, id);
 	qc_jgen_map_close(g);
 	if ((r = qc_jgen_finish(g, &line, &len, err)) < 0)
@@ -282,14 +291,7 @@ int qc_qmp_raw(
 
 	/* QEMU's reply, with the user's id instead of ours. */
 	user_id = qc_json_get(cmdv, "id");
-	g = qc_jgen_new(false);
-	qc_jgen_map_open(g);
-	for (i = 0; i < qc_json_len(reply); i++) {
-		if (strcmp(qc_json_key_at(reply, i), "id") == 0)
-			continue;
-		qc_jgen_key(g, qc_json_key_at(reply, i));
-		qc_jgen_value(g, qc_json_at(reply, i));
-	}
+	g = gen_without_id(reply);
 	if (user_id) {
 		qc_jgen_key(g, "id");
 		qc_jgen_value(g, user_id);

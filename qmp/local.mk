@@ -1,5 +1,6 @@
 # qmp/: the QMP client (qmp.h is the folder's one internal header)
 libqcqmp_a_SOURCES += qmp/qmp.h qmp/io.c qmp/command.c
+libqcqmp_a_SOURCES += qmp/connect.c
 
 check_PROGRAMS += tests/unit/check_qmp
 TESTS += tests/unit/check_qmp

@@ -93,6 +93,17 @@ op() {
 	return "$rc"
 }
 
+# detach_one disk|net: detach a random hot-plugged disk or NIC of a random VM
+detach_one() {
+	vm="v$((RANDOM % 6))"
+	op info 20 --json info "$vm" || return 0
+	# only stopped: a guest still booting does not release a device (30 s wait)
+	grep -q '"state": "stopped"' "$wdir/out" || return 0
+	x=$(grep -oE "\"$1[1-9][0-9]* " "$wdir/out" | tr -d '" ' | shuf -n 1)
+	[ -n "$x" ] && { op "detach$1" 60 "detach-$1" "$vm" "$x" || true; }
+	return 0
+}
+
 worker() {
 	local w="$1" k vm x A
 	set +e +o pipefail # a refused op or an empty pick is part of the game
@@ -140,26 +151,12 @@ worker() {
 			vm="v$((RANDOM % 6))"
 			op attachdisk 60 attach-disk "$vm" 4M || true
 			;;
-		detachdisk)
-			vm="v$((RANDOM % 6))"
-			op info 20 --json info "$vm" || continue
-			# only stopped: a guest still booting does not release a device (30 s wait)
-			grep -q '"state": "stopped"' "$wdir/out" || continue
-			x=$(grep -oE '"disk[1-9][0-9]* ' "$wdir/out" | tr -d '" ' | shuf -n 1)
-			[ -n "$x" ] && { op detachdisk 60 detach-disk "$vm" "$x" || true; }
-			;;
+		detachdisk) detach_one disk ;;
 		attachnet)
 			vm="v$((RANDOM % 6))"
 			op attachnet 60 attach-net "$vm" network=lan || true
 			;;
-		detachnet)
-			vm="v$((RANDOM % 6))"
-			op info 20 --json info "$vm" || continue
-			# only stopped: a guest still booting does not release a device (30 s wait)
-			grep -q '"state": "stopped"' "$wdir/out" || continue
-			x=$(grep -oE '"net[1-9][0-9]* ' "$wdir/out" | tr -d '" ' | shuf -n 1)
-			[ -n "$x" ] && { op detachnet 60 detach-net "$vm" "$x" || true; }
-			;;
+		detachnet) detach_one net ;;
 		autostart) op autostart 40 autostart "$vm" || true ;;
 		autostartoff) op autostartoff 40 autostart "$vm" --disable || true ;;
 		netlist) op netlist 20 net list || true ;;

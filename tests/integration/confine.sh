@@ -12,10 +12,7 @@
 need_root_user
 need_guest x86_64
 
-tu="qct$$"
-export QEMUCTL_USER="$tu"
-on_exit "userdel '$tu' 2>/dev/null; groupdel '$tu' 2>/dev/null"
-! id "$tu" >/dev/null 2>&1 || fail "test user $tu exists already"
+confine_to_test_user "qct$$"
 
 img="$SCRATCH/root.img"
 cp "$GUEST_ROOT" "$img"

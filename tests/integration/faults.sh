@@ -299,6 +299,44 @@ min_steps() {
 	total_ops=$((total_ops + 1))
 }
 
+# each_kill OP MIN PREPARE VERIFY CMD...: CMD killed at each of its steps (MIN
+# at least), PREPARE run before each kill; after it the root is checked, then
+# VERIFY N CMD... (the retry and what it must leave), then the root strictly
+each_kill() {
+	local op="$1" min="$2" prepare="$3" verify="$4" n
+	shift 4
+	steps_of steps "$@"
+	min_steps "$op" "${#steps[@]}" "$min"
+	for n in $(seq 1 "${#steps[@]}"); do
+		"$prepare"
+		kill_at "$n" "$@"
+		check "$op killed at step $n (${steps[n - 1]})"
+		"$verify" "$n" "$@"
+		check "$op killed at step $n (${steps[n - 1]}), after the retry" 1
+	done
+	ok "$op: ${#steps[@]} kills survived"
+}
+
+# removal_survives_kills OP VM MIN GONE CREATE_ARGS...: `qc OP VM` (delete,
+# undefine) killed at each of its steps, VM created anew with CREATE_ARGS
+# before each; the retry removes it, or says it is gone (stderr matching
+# GONE) and list agrees
+removal_survives_kills() {
+	local op="$1" name="$2" min="$3" gone="$4"
+	shift 4
+	local create=("$@")
+	removal_create
+	each_kill "$op" "$min" removal_create removal_retry qc "$op" "$name"
+}
+removal_create() { qc create "$name" "${create[@]}" >/dev/null; }
+removal_retry() {
+	local n="$1"
+	shift
+	if ! retry_ok "$op@$n" "$gone" "$@"; then
+		if qc list | grep -q "^$name "; then fail "$op@$n: 'does not exist' but list shows $name"; fi
+	fi
+}
+
 vm_state() { qc --json info "$1" | sed -n 's/^  "state": "\(.*\)",$/\1/p'; }
 
 # retry_ok WHAT ALLOWED_ERE CMD...: CMD succeeds, or fails with a message
@@ -344,37 +382,12 @@ done
 ok "create: ${#steps[@]} kills survived"
 
 # ---------------------------------------------------------------- delete
-DELETE=(qc delete fd)
-qc create fd "${GUEST[@]}" --net network=lan >/dev/null
-steps_of steps "${DELETE[@]}"
-min_steps delete "${#steps[@]}" 3
-for n in $(seq 1 "${#steps[@]}"); do
-	qc create fd "${GUEST[@]}" --net network=lan >/dev/null
-	kill_at "$n" "${DELETE[@]}"
-	check "delete killed at step $n (${steps[n - 1]})"
-	if ! retry_ok "delete@$n" "VM 'fd' does not exist|no VM named 'fd'|not found" "${DELETE[@]}"; then
-		if qc list | grep -q '^fd '; then fail "delete@$n: 'does not exist' but list shows fd"; fi
-	fi
-	check "delete killed at step $n (${steps[n - 1]}), after the retry" 1
-done
-ok "delete: ${#steps[@]} kills survived"
+removal_survives_kills delete fd 3 "VM 'fd' does not exist|no VM named 'fd'|not found" \
+	"${GUEST[@]}" --net network=lan
 
 # ---------------------------------------------------------------- undefine
 # A VM without disks of its own (kernel boot, no seed): undefine removes it.
-UNDEF=(qc undefine fu)
-qc create fu "${GUEST[@]}" --no-seed --net network=lan >/dev/null
-steps_of steps "${UNDEF[@]}"
-min_steps undefine "${#steps[@]}" 2
-for n in $(seq 1 "${#steps[@]}"); do
-	qc create fu "${GUEST[@]}" --no-seed --net network=lan >/dev/null
-	kill_at "$n" "${UNDEF[@]}"
-	check "undefine killed at step $n (${steps[n - 1]})"
-	if ! retry_ok "undefine@$n" "VM 'fu' does not exist" "${UNDEF[@]}"; then
-		if qc list | grep -q '^fu '; then fail "undefine@$n: 'does not exist' but list shows fu"; fi
-	fi
-	check "undefine killed at step $n (${steps[n - 1]}), after the retry" 1
-done
-ok "undefine: ${#steps[@]} kills survived"
+removal_survives_kills undefine fu 2 "VM 'fu' does not exist" "${GUEST[@]}" --no-seed --net network=lan
 
 # ---------------------------------------------------------------- define
 # A new VM from XML (the retry then redefines it, or defines it anew), and
@@ -646,36 +659,26 @@ fq_data() {
 	[ "$top" = 0 ] || pattern 0x33 2M || fail "$what: the active layer's data lost"
 }
 mk_fq
-SNAPRM=(qc snapshot rm fq s1)
-steps_of steps "${SNAPRM[@]}"
-min_steps "snapshot rm" "${#steps[@]}" 2
-for n in $(seq 1 "${#steps[@]}"); do
-	mk_fq
-	kill_at "$n" "${SNAPRM[@]}"
-	check "snapshot rm killed at step $n (${steps[n - 1]})"
+snapshot_rm_retry() {
+	local n="$1"
+	shift
 	fq_data "snapshot rm@$n, killed"
-	if ! retry_ok "snapshot-rm@$n" "has no snapshot 's1'" "${SNAPRM[@]}"; then
+	if ! retry_ok "snapshot-rm@$n" "has no snapshot 's1'" "$@"; then
 		log "snapshot rm@$n: retry says it is gone"
 	fi
 	assert_eq "$(qc snapshot list fq | awk 'NR > 1 {print $1}' | tr '\n' ' ')" "s2 " "snapshot rm@$n: s2 alone is left"
 	fq_data "snapshot rm@$n, after the retry"
-	check "snapshot rm killed at step $n (${steps[n - 1]}), after the retry" 1
-done
-ok "snapshot rm: ${#steps[@]} kills survived"
+}
+each_kill "snapshot rm" 2 mk_fq snapshot_rm_retry qc snapshot rm fq s1
 mk_fq
-REVERT=(qc snapshot revert fq s2)
-steps_of steps "${REVERT[@]}"
-min_steps "snapshot revert" "${#steps[@]}" 2
-for n in $(seq 1 "${#steps[@]}"); do
-	mk_fq
-	kill_at "$n" "${REVERT[@]}"
-	check "snapshot revert killed at step $n (${steps[n - 1]})"
-	retry_ok "snapshot-revert@$n" "" "${REVERT[@]}"
+snapshot_revert_retry() {
+	local n="$1"
+	shift
+	retry_ok "snapshot-revert@$n" "" "$@"
 	fq_data "snapshot revert@$n, after the retry" 0
 	if pattern 0x33 2M; then fail "snapshot revert@$n: the data written after s2 is still there"; fi
-	check "snapshot revert killed at step $n (${steps[n - 1]}), after the retry" 1
-done
-ok "snapshot revert: ${#steps[@]} kills survived"
+}
+each_kill "snapshot revert" 2 mk_fq snapshot_revert_retry qc snapshot revert fq s2
 qc delete fq >/dev/null
 qc start fp
 resize_case online 30M 30

@@ -190,6 +190,15 @@ need_root_user() {
 	fi
 }
 
+# confine_to_test_user NAME: QEMU runs as the system user NAME (sets tu),
+# which must not exist yet; the first start makes it, the test's end removes it.
+confine_to_test_user() {
+	tu="$1"
+	export QEMUCTL_USER="$tu"
+	on_exit "userdel '$tu' 2>/dev/null; groupdel '$tu' 2>/dev/null"
+	! id "$tu" >/dev/null 2>&1 || fail "test user $tu exists already"
+}
+
 # serve_stream: a simplestreams tree with two versions of ubuntu:24.04 amd64
 # ($SCRATCH/old.qcow2, 1 MiB; $SCRATCH/new.qcow2, 8 MiB with 4 MiB written)
 # made by mkstream.py in $SCRATCH/tree, served on 127.0.0.1 by httpd.py

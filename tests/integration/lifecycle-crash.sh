@@ -23,13 +23,22 @@ qemu_count() {
 	echo "$n"
 }
 
+# c1_pids: qpid and mpid, the pids of c1's QEMU and monitor
+c1_pids() {
+	qpid=$(qc --json info c1 | json_field qemu_pid)
+	mpid=$(qc --json info c1 | json_field monitor_pid)
+}
+# kill_then_wait_gone VICTIM OTHER SECONDS: SIGKILL VICTIM, wait for OTHER to exit
+kill_then_wait_gone() {
+	kill -9 "$1"
+	wait_until "$3" sh -c "! kill -0 $2 2>/dev/null"
+}
+
 # --- SIGKILL of QEMU
 qc start c1
 wait_for_text "$vm/console.log" '^GUEST-READY' 120
-qpid=$(qc --json info c1 | json_field qemu_pid)
-mpid=$(qc --json info c1 | json_field monitor_pid)
-kill -9 "$qpid"
-wait_until 10 sh -c "! kill -0 $mpid 2>/dev/null"
+c1_pids
+kill_then_wait_gone "$qpid" "$mpid" 10
 ok "monitor exits when QEMU is killed"
 assert_match "$(qc list)" '^c1 .*crashed \(crashed: signal 9' "list: crashed (signal 9)"
 assert_match "$(qc info c1)" 'Last exit: +crashed: signal 9' "info: crashed: signal 9"
@@ -41,10 +50,8 @@ assert_match "$(qc info c1)" 'State: +running' "start works after a crash"
 wait_for_text "$vm/console.log" '^GUEST-READY' 120
 
 # --- SIGKILL of the monitor
-qpid=$(qc --json info c1 | json_field qemu_pid)
-mpid=$(qc --json info c1 | json_field monitor_pid)
-kill -9 "$mpid"
-wait_until 5 sh -c "! kill -0 $qpid 2>/dev/null"
+c1_pids
+kill_then_wait_gone "$mpid" "$qpid" 5
 ok "QEMU $qpid died with its monitor $mpid"
 assert_eq "$(qemu_count)" 0 "no QEMU of the VM left running"
 assert_match "$(qc list)" '^c1 .*crashed \(monitor-died' "list: crashed (monitor-died)"

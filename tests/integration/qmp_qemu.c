@@ -23,6 +23,7 @@
 #include <unistd.h>
 
 #include "qmp/qmp.h"
+#include "tests/unit/check_main.h"
 
 #define QEMU "qemu-system-x86_64"
 #define T_MS 20000 /* per QMP step: generous, TCG on a loaded 2-core CI box */
@@ -335,24 +336,14 @@ END_TEST
 static Suite *qmp_qemu_suite(void)
 {
 	Suite *s = suite_create("qmp-qemu");
-	TCase *tc = tcase_create("qemu");
-	TCase *tt = tcase_create("own-qemu");
+	TCase *tc = unit_tcase(s, "qemu", greeting_matches_version, cont_stop_events, fd_passing,
+		unknown_command, quit_shutdown_then_eof, killed_is_eof, NULL);
+	TCase *tt = unit_tcase(s, "own-qemu", qemu_dies_before_socket, timing, NULL);
 
 	tcase_add_checked_fixture(tc, setup, stop_qemu);
 	tcase_set_timeout(tc, 120);
-	tcase_add_test(tc, greeting_matches_version);
-	tcase_add_test(tc, cont_stop_events);
-	tcase_add_test(tc, fd_passing);
-	tcase_add_test(tc, unknown_command);
-	tcase_add_test(tc, quit_shutdown_then_eof);
-	tcase_add_test(tc, killed_is_eof);
-	suite_add_tcase(s, tc);
-
 	tcase_add_checked_fixture(tt, NULL, stop_qemu);
 	tcase_set_timeout(tt, 240);
-	tcase_add_test(tt, qemu_dies_before_socket);
-	tcase_add_test(tt, timing);
-	suite_add_tcase(s, tt);
 	return s;
 }
 

@@ -32,6 +32,16 @@ killed_at() {
 	wait "$kpid" 2>/dev/null || true
 	rm -f "$vm/.hold-$1"
 }
+# kill_then_retry STEP SNAP WHAT MSG: `snapshot create s1 SNAP` killed at STEP
+# leaves the VM readable and its chain sound ("after WHAT"); the retry creates SNAP
+kill_then_retry() {
+	local out
+	killed_at "$1" "$2"
+	qc info s1 >/dev/null || fail "info after $3"
+	check_chain "after $3"
+	out=$(qc snapshot create s1 "$2")
+	assert_match "$out" "Snapshot '$2' of VM 's1' created" "$4"
+}
 
 qc create s1 --disk-image "$img" --kernel "$GUEST_KERNEL" --initrd "$GUEST_INITRD" \
 	--append "$GUEST_APPEND_ROOT" --memory 256M --cpus 1 --disk 16M >/dev/null
@@ -120,11 +130,7 @@ wait_for_text "$SCRATCH/con$con_n.out" '^SECOND' 30
 wait_for_text "$SCRATCH/con$con_n.out" '^KEEP-ME' 10
 ok "data survives removing every snapshot"
 # live create killed after QEMU switched to the new overlays: the retry finishes it
-killed_at snapshot-switched lk
-qc info s1 >/dev/null || fail "info after a kill of a live create"
-check_chain "after a kill of a live create"
-out=$(qc snapshot create s1 lk)
-assert_match "$out" "Snapshot 'lk' of VM 's1' created" "retry finishes the live create"
+kill_then_retry snapshot-switched lk "a kill of a live create" "retry finishes the live create"
 active=$(sed -n "s/.*<source file='\([^']*disk0\.L[^']*\)'.*/\1/p" "$vm/domain.xml" | head -1)
 # QEMU has its files as fds (/dev/fdset/N): the active layer is the one it holds open for writing
 qpid=$(qc --json info s1 | sed -n 's/.*"qemu_pid": *\([0-9]*\).*/\1/p' | head -1)
@@ -152,11 +158,8 @@ assert_match "$(qc snapshot list s1)" '^k1 ' "k1 listed once"
 assert_eq "$(qc --json snapshot list s1 | grep -c '"name"')" 1 "exactly one snapshot"
 check_chain "after the retry"
 # killed after the new overlays were made but before the domain said so: the retry finishes it
-killed_at snapshot-switched k2
-qc info s1 >/dev/null || fail "info after the second kill"
-check_chain "after a kill past the overlay creation"
-out=$(qc snapshot create s1 k2)
-assert_match "$out" "Snapshot 'k2' of VM 's1' created" "retry finishes the interrupted create"
+kill_then_retry snapshot-switched k2 "a kill past the overlay creation" \
+	"retry finishes the interrupted create"
 assert_eq "$(qc --json snapshot list s1 | grep -c '"name"')" 2 "k1 and k2, once each"
 check_chain "after the second retry"
 # no stray layers: every qcow2 in the VM dir is referenced

@@ -13,10 +13,7 @@
 need_root_user
 need_guest x86_64
 
-tu="qcf$$"
-export QEMUCTL_USER="$tu"
-on_exit "userdel '$tu' 2>/dev/null; groupdel '$tu' 2>/dev/null"
-! id "$tu" >/dev/null 2>&1 || fail "test user $tu exists already"
+confine_to_test_user "qcf$$"
 
 # the base image in a 0700 directory, like /root/images
 priv="$SCRATCH/root-images"

@@ -14,7 +14,6 @@
 #include <sys/wait.h>
 
 #include "driver/domain.h"
-#include "net/net.h"
 #include "tests/unit/check_domain_golden.h"
 #include "tests/unit/unit.h"
 #include "tests/unit/check_main.h"
@@ -45,32 +44,15 @@ static struct qc_argv_ctx ctx_for(enum qc_accel accel)
 	};
 }
 
-static void add_overlay(struct qc_domain *d)
-{
-	struct qc_disk *k = qc_domain_add_disk(d);
-
-	k->name = qc_xstrdup("disk0");
-	k->role = QC_ROLE_ROOT;
-	k->path = qc_xasprintf("/var/lib/qemuctl/vms/%s/disk0.qcow2", d->name);
-	k->format = qc_xstrdup("qcow2");
-	k->backing = qc_xstrdup("/var/lib/qemuctl/images/debian-12.qcow2");
-	k->backing_format = qc_xstrdup("qcow2");
-	k->backing_image = qc_xstrdup("debian-12");
-	k->target = qc_xstrdup("vda");
-	k->owned = true;
-}
-
 static void add_seed(struct qc_domain *d)
 {
 	const struct qc_arch_info *ai = qc_arch_info(d->arch);
-	struct qc_disk *k = qc_domain_add_disk(d);
+	cleanup_free char *path = qc_xasprintf("/var/lib/qemuctl/vms/%s/seed.iso", d->name);
+	struct qc_disk *k = golden_add_disk(d, "seed", path, "raw");
 
-	k->name = qc_xstrdup("seed");
 	k->role = QC_ROLE_SEED;
 	k->device = ai->seed_device;
 	k->bus = ai->seed_bus;
-	k->path = qc_xasprintf("/var/lib/qemuctl/vms/%s/seed.iso", d->name);
-	k->format = qc_xstrdup("raw");
 	k->readonly = true;
 	k->owned = true;
 }
@@ -84,11 +66,8 @@ static void add_kernel(struct qc_domain *d)
 
 static void add_user_nic(struct qc_domain *d)
 {
-	struct qc_nic *n = qc_domain_add_nic(d);
+	struct qc_nic *n = golden_add_nic(d, "net0", QC_NIC_USER, NULL, 0);
 
-	n->name = qc_xstrdup("net0");
-	n->type = QC_NIC_USER;
-	qc_net_mac_gen(d->uuid, 0, n->mac);
 	n->model = qc_xstrdup("virtio-net-pci");
 }
 
@@ -104,64 +83,49 @@ static void golden_argv(const char *name, const struct qc_domain *d, const struc
 	ck_assert_msg(golden_check(rel, text, msg, sizeof(msg)) == 0, "%s", msg);
 }
 
-START_TEST(argv_kernel_minimal)
-{
-	cleanup_domain struct qc_domain *d = base("tiny", QC_ARCH_X86_64);
-	struct qc_argv_ctx c = ctx_for(QC_ACCEL_TCG);
+/*
+ * A golden argv case: base(vm) for x86_64 under TCG, made into the VM
+ * by build(), must give tests/unit/golden/argv/<golden>.args.
+ */
+struct golden_case {
+	const char *golden, *vm;
+	void (*build)(struct qc_domain *d, struct qc_argv_ctx *c);
+};
 
+static void build_kernel_minimal(struct qc_domain *d, struct qc_argv_ctx *c)
+{
 	d->cpus = 1;
 	d->memory = 256 * MiB;
 	add_kernel(d);
-	golden_argv("kernel-minimal", d, &c);
 }
-END_TEST
 
-START_TEST(argv_overlay_seed)
+static void build_overlay_seed(struct qc_domain *d, struct qc_argv_ctx *c)
 {
-	cleanup_domain struct qc_domain *d = base("web", QC_ARCH_X86_64);
-	struct qc_argv_ctx c = ctx_for(QC_ACCEL_TCG);
-
-	add_overlay(d);
+	golden_add_overlay(d);
 	add_seed(d);
 	add_user_nic(d);
-	golden_argv("overlay-seed", d, &c);
 }
-END_TEST
 
-START_TEST(argv_data_disks)
+static void build_data_disks(struct qc_domain *d, struct qc_argv_ctx *c)
 {
-	cleanup_domain struct qc_domain *d = base("db", QC_ARCH_X86_64);
-	struct qc_argv_ctx c = ctx_for(QC_ACCEL_TCG);
 	struct qc_disk *k;
 
-	add_overlay(d);
-	k = qc_domain_add_disk(d);
-	k->name = qc_xstrdup("disk1");
-	k->path = qc_xstrdup("/var/lib/qemuctl/vms/db/disk1.qcow2");
-	k->format = qc_xstrdup("qcow2");
+	golden_add_overlay(d);
+	k = golden_add_disk(d, "disk1", "/var/lib/qemuctl/vms/db/disk1.qcow2", "qcow2");
 	k->owned = true;
-	k = qc_domain_add_disk(d);
-	k->name = qc_xstrdup("scratch");
+	/* a comma QEMU must see doubled */
+	k = golden_add_disk(d, "scratch", "/srv/data,2026/scratch.raw", "raw");
 	k->bus = QC_BUS_SCSI;
-	k->path = qc_xstrdup("/srv/data,2026/scratch.raw"); /* a comma QEMU must see doubled */
-	k->format = qc_xstrdup("raw");
-	k = qc_domain_add_disk(d);
-	k->name = qc_xstrdup("a-very-long-disk-name-for-node-names");
+	k = golden_add_disk(d, "a-very-long-disk-name-for-node-names", "/srv/long.raw", "raw");
 	k->bus = QC_BUS_SATA;
-	k->path = qc_xstrdup("/srv/long.raw");
-	k->format = qc_xstrdup("raw");
 	k->readonly = true;
 	add_seed(d);
-	golden_argv("data-disks", d, &c);
 }
-END_TEST
 
-START_TEST(argv_user_net_forwards)
+static void build_user_net_forwards(struct qc_domain *d, struct qc_argv_ctx *c)
 {
-	cleanup_domain struct qc_domain *d = base("fwd", QC_ARCH_X86_64);
-	struct qc_argv_ctx c = ctx_for(QC_ACCEL_TCG);
 	static const unsigned ports0[] = {0, 40022};
-	const unsigned *ports[] = {ports0, NULL};
+	static const unsigned *const ports[] = {ports0, NULL};
 	struct qc_nic *n;
 
 	add_kernel(d);
@@ -175,88 +139,81 @@ START_TEST(argv_user_net_forwards)
 	strcpy(n->fwds[1].proto, "tcp");
 	strcpy(n->fwds[1].host_addr, "0.0.0.0");
 	n->fwds[1].guest_port = 22; /* host port chosen at start: ctx */
-	c.fwd_ports = ports;
-	golden_argv("user-net-forwards", d, &c);
+	c->fwd_ports = ports;
 }
-END_TEST
 
-START_TEST(argv_tap_net)
+static void build_tap_net(struct qc_domain *d, struct qc_argv_ctx *c)
 {
-	cleanup_domain struct qc_domain *d = base("lan", QC_ARCH_X86_64);
-	struct qc_argv_ctx c = ctx_for(QC_ACCEL_TCG);
 	static const int fds[] = {3, 4};
 	struct qc_nic *n;
 
 	add_kernel(d);
-	n = qc_domain_add_nic(d);
-	n->name = qc_xstrdup("net0");
-	n->type = QC_NIC_NETWORK;
-	n->network = qc_xstrdup("lan");
-	n->bridge = qc_xstrdup("qc-lan");
-	n->ip = qc_xstrdup("10.77.0.5/24");
-	qc_net_mac_gen(d->uuid, 0, n->mac);
-	n = qc_domain_add_nic(d);
-	n->name = qc_xstrdup("uplink");
-	n->type = QC_NIC_BRIDGE;
-	n->bridge = qc_xstrdup("br0");
+	golden_add_lan_nic(d, "net0", 0);
+	n = golden_add_nic(d, "uplink", QC_NIC_BRIDGE, "br0", 1);
 	n->model = qc_xstrdup("e1000e");
-	qc_net_mac_gen(d->uuid, 1, n->mac);
-	c.tap_fds = fds;
-	c.n_tap_fds = 2;
-	golden_argv("tap-net", d, &c);
+	c->tap_fds = fds;
+	c->n_tap_fds = 2;
 }
-END_TEST
 
-START_TEST(argv_shares)
+static void build_shares(struct qc_domain *d, struct qc_argv_ctx *c)
 {
-	cleanup_domain struct qc_domain *d = base("dev", QC_ARCH_X86_64);
-	struct qc_argv_ctx c = ctx_for(QC_ACCEL_TCG);
 	struct qc_share *s;
 
 	add_kernel(d);
-	s = qc_domain_add_share(d);
-	s->tag = qc_xstrdup("src");
-	s->path = qc_xstrdup("/home/me/src,v2");
+	s = golden_add_share(d, "src", "/home/me/src,v2");
 	s->readonly = true;
-	s = qc_domain_add_share(d);
-	s->tag = qc_xstrdup("scratch");
-	s->path = qc_xstrdup("/var/lib/qemuctl/vms/dev/share-scratch");
+	s = golden_add_share(d, "scratch", "/var/lib/qemuctl/vms/dev/share-scratch");
 	s->empty = true;
 	s->security_model = qc_xstrdup("none");
-	golden_argv("shares", d, &c);
 }
-END_TEST
 
-START_TEST(argv_pidfile_nosandbox)
+static void build_pidfile(struct qc_domain *d, struct qc_argv_ctx *c)
 {
-	cleanup_domain struct qc_domain *d = base("ru", QC_ARCH_X86_64);
-	struct qc_argv_ctx c = ctx_for(QC_ACCEL_TCG);
-
 	add_kernel(d);
 	d->serial_console = false;
-	c.pidfile = "/run/qemuctl/3f2a1c4e/qemu.pid";
-	c.qmp_event_path = NULL;
-	c.qemu_binary = "/opt/qemu/bin/qemu-system-x86_64";
-	golden_argv("pidfile", d, &c);
-	c.sandbox = false;
-	golden_argv("no-sandbox", d, &c);
+	c->pidfile = "/run/qemuctl/3f2a1c4e/qemu.pid";
+	c->qmp_event_path = NULL;
+	c->qemu_binary = "/opt/qemu/bin/qemu-system-x86_64";
 }
-END_TEST
+
+static void build_no_sandbox(struct qc_domain *d, struct qc_argv_ctx *c)
+{
+	build_pidfile(d, c);
+	c->sandbox = false;
+}
 
 /* What qemuctl start passes: sockets the monitor made, kernel and initrd as inherited fds. */
-START_TEST(argv_inherited_fds)
+static void build_inherited_fds(struct qc_domain *d, struct qc_argv_ctx *c)
 {
-	cleanup_domain struct qc_domain *d = base("fds", QC_ARCH_X86_64);
+	add_kernel(d);
+	c->qmp_path = c->qmp_event_path = c->serial_path = NULL;
+	c->qmp_fd = 5;
+	c->qmp_event_fd = 6;
+	c->serial_fd = 7;
+	c->kernel_fd = 8;
+	c->initrd_fd = 9;
+}
+
+static const struct golden_case golden_cases[] = {
+	{"kernel-minimal", "tiny", build_kernel_minimal},
+	{"overlay-seed", "web", build_overlay_seed},
+	{"data-disks", "db", build_data_disks},
+	{"user-net-forwards", "fwd", build_user_net_forwards},
+	{"tap-net", "lan", build_tap_net},
+	{"shares", "dev", build_shares},
+	{"pidfile", "ru", build_pidfile},
+	{"no-sandbox", "ru", build_no_sandbox},
+	{"inherited-fds", "fds", build_inherited_fds},
+};
+
+START_TEST(argv_golden)
+{
+	const struct golden_case *g = &golden_cases[_i];
+	cleanup_domain struct qc_domain *d = base(g->vm, QC_ARCH_X86_64);
 	struct qc_argv_ctx c = ctx_for(QC_ACCEL_TCG);
 
-	add_kernel(d);
-	c.qmp_path = c.qmp_event_path = c.serial_path = NULL;
-	c.qmp_fd = 5;
-	c.qmp_event_fd = 6;
-	c.serial_fd = 7;
-	c.kernel_fd = 8;
-	c.initrd_fd = 9;
-	golden_argv("inherited-fds", d, &c);
+	g->build(d, &c);
+	golden_argv(g->golden, d, &c);
 }
 END_TEST
 
@@ -285,13 +242,10 @@ START_TEST(argv_fdsets)
 	struct qc_error err = {0};
 	struct qc_disk *k;
 
-	add_overlay(d);
+	golden_add_overlay(d);
 	add_seed(d);
-	k = qc_domain_add_disk(d);
-	k->name = qc_xstrdup("data");
+	k = golden_add_disk(d, "data", "/srv/data.qcow2", "qcow2");
 	k->role = QC_ROLE_DATA;
-	k->path = qc_xstrdup("/srv/data.qcow2");
-	k->format = qc_xstrdup("qcow2");
 	d->loader = qc_xstrdup("/usr/share/OVMF/OVMF_CODE_4M.fd");
 	d->nvram = qc_xstrdup("/var/lib/qemuctl/vms/fdset/nvram.fd");
 	c.fds = fds;
@@ -333,7 +287,7 @@ START_TEST(argv_arch_accel)
 	struct qc_argv_ctx c = ctx_for(accel);
 	cleanup_free char *n1 = NULL, *n2 = NULL;
 
-	add_overlay(d);
+	golden_add_overlay(d);
 	add_seed(d);
 	add_user_nic(d);
 	if (arch != QC_ARCH_PPC64LE)
@@ -412,11 +366,7 @@ START_TEST(argv_errors)
 	ck_assert_ptr_null(argv);
 
 	c.accel = QC_ACCEL_TCG;
-	n = qc_domain_add_nic(d);
-	n->name = qc_xstrdup("net0");
-	n->type = QC_NIC_BRIDGE;
-	n->bridge = qc_xstrdup("br0");
-	qc_net_mac_gen(d->uuid, 0, n->mac);
+	n = golden_add_nic(d, "net0", QC_NIC_BRIDGE, "br0", 0);
 	ck_assert_qc_fail(qc_build_argv(d, &c, &argv, &err), &err, QC_ERR_INTERNAL, NULL);
 	ck_assert_str_eq(err.msg, "VM 'bad': NIC 'net0': no tap device was opened for it");
 
@@ -558,23 +508,15 @@ START_TEST(argv_qemu_accepts)
 
 	d->memory = 256 * MiB;
 	d->cpus = 1;
-	k = qc_domain_add_disk(d);
-	k->name = qc_xstrdup("data");
-	k->path = qc_xstrdup(disk);
-	k->format = qc_xstrdup("raw");
+	k = golden_add_disk(d, "data", disk, "raw");
 	k->role = QC_ROLE_ROOT; /* disk boot: firmware where the arch needs it (AAVMF) */
-	k = qc_domain_add_disk(d);
-	k->name = qc_xstrdup("seed");
+	k = golden_add_disk(d, "seed", seed, "raw");
 	k->role = QC_ROLE_SEED;
 	k->device = ai->seed_device;
 	k->bus = ai->seed_bus;
-	k->path = qc_xstrdup(seed);
-	k->format = qc_xstrdup("raw");
 	k->readonly = true;
 	add_user_nic(d);
-	s = qc_domain_add_share(d);
-	s->tag = qc_xstrdup("share");
-	s->path = qc_xstrdup(share);
+	s = golden_add_share(d, "share", share);
 	s->readonly = true;
 	c.qmp_path = qmp;
 	c.qmp_event_path = ev;
@@ -618,30 +560,17 @@ END_TEST
 static Suite *argv_suite(void)
 {
 	Suite *s = suite_create("argv");
-	TCase *tc = tcase_create("golden");
+	TCase *tc;
 
-	tcase_add_test(tc, argv_kernel_minimal);
-	tcase_add_test(tc, argv_overlay_seed);
-	tcase_add_test(tc, argv_data_disks);
-	tcase_add_test(tc, argv_user_net_forwards);
-	tcase_add_test(tc, argv_tap_net);
-	tcase_add_test(tc, argv_shares);
-	tcase_add_test(tc, argv_pidfile_nosandbox);
-	tcase_add_test(tc, argv_inherited_fds);
-	tcase_add_test(tc, argv_fdsets);
+	tc = unit_tcase(s, "golden", NULL);
+	tcase_add_loop_test(tc, argv_golden, 0, QC_ARRAY_SIZE(golden_cases));
+	unit_add_tests(tc, argv_fdsets, NULL);
 	tcase_add_loop_test(tc, argv_arch_accel, 0, 6);
-	suite_add_tcase(s, tc);
-	tc = tcase_create("pure");
-	tcase_add_test(tc, argv_cpu_choice);
-	tcase_add_test(tc, argv_escape);
-	tcase_add_test(tc, argv_ids);
-	tcase_add_test(tc, argv_errors);
-	suite_add_tcase(s, tc);
-	tc = tcase_create("qemu");
+	unit_tcase(s, "pure", argv_cpu_choice, argv_escape, argv_ids, argv_errors, NULL);
+	tc = unit_tcase(s, "qemu", NULL);
 	tcase_set_timeout(tc, 60);
 	/* one QEMU per arch (TCG, -S, ~0.3 s each), killed and reaped before asserting */
 	tcase_add_loop_test(tc, argv_qemu_accepts, 0, QC_ARCH_COUNT);
-	suite_add_tcase(s, tc);
 	return s;
 }
 

@@ -236,19 +236,10 @@ END_TEST
 static Suite *day2_suite(void)
 {
 	Suite *s = suite_create("day2");
-	TCase *tc = tcase_create("core");
 
-	tcase_add_test(tc, match_substring_and_boundary);
-	tcase_add_test(tc, match_glob);
-	tcase_add_test(tc, scan_chunks);
-	tcase_add_test(tc, scan_no_cross_line_match);
-	tcase_add_test(tc, scan_long_line_bounded);
-	tcase_add_test(tc, scan_no_markers);
-	tcase_add_test(tc, domain_markers);
-	tcase_add_test(tc, state_ready_roundtrip);
-	tcase_add_test(tc, resize_plan);
-	tcase_add_test(tc, seed_bus);
-	suite_add_tcase(s, tc);
+	unit_tcase(s, "core", match_substring_and_boundary, match_glob, scan_chunks,
+		scan_no_cross_line_match, scan_long_line_bounded, scan_no_markers, domain_markers,
+		state_ready_roundtrip, resize_plan, seed_bus, NULL);
 	return s;
 }
 

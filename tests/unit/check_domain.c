@@ -330,6 +330,21 @@ START_TEST(domain_validate_smuggling)
 }
 END_TEST
 
+/*
+ * *slot (a path of d) becomes path (taken); qc_domain_check_owned() then
+ * fails with QC_ERR_INVALID and a message that holds msg and also (NULL: -).
+ */
+static void owned_refused(struct qc_domain *d, const char *root, char **slot, char *path,
+	const char *msg, const char *also)
+{
+	struct qc_error err = {0};
+
+	free(*slot);
+	*slot = path;
+	ck_assert_qc_fail(qc_domain_check_owned(d, root, &err), &err, QC_ERR_INVALID, msg);
+	unit_assert_contains(err.msg, also);
+}
+
 /* Files a definition may name as the VM's own (driver/domain_home.c). */
 START_TEST(domain_home_rules)
 {
@@ -394,28 +409,19 @@ START_TEST(domain_home_rules)
 	d->disks[0].backing_image = qc_xstrdup("base");
 	ck_assert_qc_ok(qc_domain_check_owned(d, root, &err), &err);
 	d->disks[0].owned = false;
-	free(d->disks[0].path);
-	d->disks[0].path = qc_xstrdup("/srv/data.raw");
-	ck_assert_qc_fail(qc_domain_check_owned(d, root, &err), &err, QC_ERR_INVALID,
-		"VM 'a': disk 'disk0': a backing image is recorded only for an owned disk");
+	owned_refused(d, root, &d->disks[0].path, qc_xstrdup("/srv/data.raw"),
+		"VM 'a': disk 'disk0': a backing image is recorded only for an owned disk", NULL);
 	free(d->disks[0].backing_image);
 	d->disks[0].backing_image = NULL;
 	ck_assert_qc_ok(qc_domain_check_owned(d, root, &err), &err);
 	/* a user's disk QEMU may write: never the catalog or another VM's files */
-	free(d->disks[0].path);
-	d->disks[0].path = qc_xstrdup(img);
-	ck_assert_qc_fail(qc_domain_check_owned(d, root, &err), &err, QC_ERR_INVALID,
-		"lies in the state root");
-	free(d->disks[0].path);
-	d->disks[0].path = qc_xasprintf("%s/vms/b/disk0.qcow2", root);
-	ck_assert_qc_fail(qc_domain_check_owned(d, root, &err), &err, QC_ERR_INVALID,
-		"but is not a disk this VM owns");
+	owned_refused(d, root, &d->disks[0].path, qc_xstrdup(img), "lies in the state root", NULL);
+	owned_refused(d, root, &d->disks[0].path, qc_xasprintf("%s/vms/b/disk0.qcow2", root),
+		"but is not a disk this VM owns", NULL);
 	free(d->disks[0].path);
 	d->disks[0].path = qc_xstrdup("/srv/data.raw");
-	free(d->shares[0].path);
-	d->shares[0].path = qc_xstrdup(root);
-	ck_assert_qc_fail(qc_domain_check_owned(d, root, &err), &err, QC_ERR_INVALID,
-		"VM 'a': share 'src': '");
+	owned_refused(
+		d, root, &d->shares[0].path, qc_xstrdup(root), "VM 'a': share 'src': '", NULL);
 	free(d->shares[0].path);
 	d->shares[0].path = qc_xstrdup("/home/me/src");
 	d->disks[0].owned = true;
@@ -430,11 +436,8 @@ START_TEST(domain_home_rules)
 	ck_assert_qc_fail(qc_domain_check_owned(d, root, &err), &err, QC_ERR_INVALID,
 		"VM 'a': seed: user-data '/etc/shadow' is not a file of this VM");
 	/* the seed reads only the copy create makes, not a disk of the VM */
-	free(d->seed.user_data);
-	d->seed.user_data = qc_xasprintf("%s/disk1.qcow2", vm);
-	ck_assert_qc_fail(qc_domain_check_owned(d, root, &err), &err, QC_ERR_INVALID,
-		"seed: user-data '");
-	unit_assert_contains(err.msg, "disk1.qcow2' must be ");
+	owned_refused(d, root, &d->seed.user_data, qc_xasprintf("%s/disk1.qcow2", vm),
+		"seed: user-data '", "disk1.qcow2' must be ");
 	free(d->seed.user_data);
 	d->seed.user_data = qc_xasprintf("%s/user-data", vm);
 	/* qemuctl's own records are never a disk of the VM (QEMU would write them) */
@@ -456,10 +459,8 @@ START_TEST(domain_home_rules)
 	ck_assert_int_eq(symlink("/etc/passwd", d->nvram), 0);
 	ck_assert_qc_fail(qc_domain_check_owned(d, root, &err), &err, QC_ERR_INVALID,
 		"nvram.fd' is a symbolic link");
-	free(d->nvram);
-	d->nvram = qc_xasprintf("%s/vms/b/nvram.fd", root);
-	ck_assert_qc_fail(qc_domain_check_owned(d, root, &err), &err, QC_ERR_INVALID,
-		"lies in the state root");
+	owned_refused(d, root, &d->nvram, qc_xasprintf("%s/vms/b/nvram.fd", root),
+		"lies in the state root", NULL);
 	free(d->nvram);
 	d->nvram = qc_xstrdup("/var/lib/libvirt/qemu/nvram/a_VARS.fd");
 	ck_assert_qc_ok(qc_domain_check_owned(d, root, &err), &err);
@@ -504,52 +505,36 @@ START_TEST(domain_home_resolved)
 	ck_assert_qc_fail(qc_domain_check_owned(d, root, &err), &err, QC_ERR_INVALID,
 		"disk 'disk0': disk '");
 	unit_assert_contains(err.msg, "in the state root");
-	free(d->disks[0].path);
-	d->disks[0].path = qc_xasprintf("%s/vms/c/disk0.qcow2", link);
-	ck_assert_qc_fail(qc_domain_check_owned(d, root, &err), &err, QC_ERR_INVALID,
-		"in the state root");
+	owned_refused(d, root, &d->disks[0].path, qc_xasprintf("%s/vms/c/disk0.qcow2", link),
+		"in the state root", NULL);
 	free(p);
 	p = qc_xasprintf("%s/dangling", out);
 	ck_assert_int_eq(symlink(d->disks[0].path, p), 0);
-	free(d->disks[0].path);
-	d->disks[0].path = qc_xstrdup(p);
-	ck_assert_qc_fail(qc_domain_check_owned(d, root, &err), &err, QC_ERR_INVALID,
-		"is a symbolic link to a missing file");
-	free(d->disks[0].path);
-	d->disks[0].path = qc_xasprintf("/proc/self/root%s/vms/b/disk0.qcow2", root);
-	ck_assert_qc_fail(qc_domain_check_owned(d, root, &err), &err, QC_ERR_INVALID,
-		"names a file through a process's own view");
-	free(d->disks[0].path);
-	d->disks[0].path = qc_xstrdup("/dev/fd/0");
-	ck_assert_qc_fail(qc_domain_check_owned(d, root, &err), &err, QC_ERR_INVALID,
-		"names a file through a process's own view");
+	owned_refused(d, root, &d->disks[0].path, qc_xstrdup(p),
+		"is a symbolic link to a missing file", NULL);
+	owned_refused(d, root, &d->disks[0].path,
+		qc_xasprintf("/proc/self/root%s/vms/b/disk0.qcow2", root),
+		"names a file through a process's own view", NULL);
+	owned_refused(d, root, &d->disks[0].path, qc_xstrdup("/dev/fd/0"),
+		"names a file through a process's own view", NULL);
 	/* sysfs and procfs files are regular files, but not disks */
-	free(d->disks[0].path);
-	d->disks[0].path = qc_xstrdup("/sys/kernel/mm/transparent_hugepage/enabled");
-	ck_assert_qc_fail(qc_domain_check_owned(d, root, &err), &err, QC_ERR_INVALID,
-		"is a file of a kernel pseudo file system");
+	owned_refused(d, root, &d->disks[0].path,
+		qc_xstrdup("/sys/kernel/mm/transparent_hugepage/enabled"),
+		"is a file of a kernel pseudo file system", NULL);
 	/* a disk of type 'file' is a regular file: never a device */
-	free(d->disks[0].path);
-	d->disks[0].path = qc_xstrdup("/dev/null");
-	ck_assert_qc_fail(qc_domain_check_owned(d, root, &err), &err, QC_ERR_INVALID,
-		"disk '/dev/null' is not a regular file");
+	owned_refused(d, root, &d->disks[0].path, qc_xstrdup("/dev/null"),
+		"disk '/dev/null' is not a regular file", NULL);
 	free(d->disks[0].path);
 	d->disks[0].path = qc_xasprintf("%s/missing/data.raw", out);
 	ck_assert_qc_ok(qc_domain_check_owned(d, root, &err), &err);
 	/* shares, nvram and backings the same */
-	free(d->shares[0].path);
-	d->shares[0].path = qc_xasprintf("%s/vms", link);
-	ck_assert_qc_fail(qc_domain_check_owned(d, root, &err), &err, QC_ERR_INVALID,
-		"VM 'a': share 'src': shared directory '");
+	owned_refused(d, root, &d->shares[0].path, qc_xasprintf("%s/vms", link),
+		"VM 'a': share 'src': shared directory '", NULL);
 	/* a directory above the root shares the root too */
-	free(d->shares[0].path);
-	d->shares[0].path = qc_xstrdup("/");
-	ck_assert_qc_fail(qc_domain_check_owned(d, root, &err), &err, QC_ERR_INVALID,
-		"VM 'a': share 'src': '/' holds the state root");
-	free(d->shares[0].path);
-	d->shares[0].path = qc_xasprintf("%s/..", link);
-	ck_assert_qc_fail(qc_domain_check_owned(d, root, &err), &err, QC_ERR_INVALID,
-		"holds the state root");
+	owned_refused(d, root, &d->shares[0].path, qc_xstrdup("/"),
+		"VM 'a': share 'src': '/' holds the state root", NULL);
+	owned_refused(d, root, &d->shares[0].path, qc_xasprintf("%s/..", link),
+		"holds the state root", NULL);
 	free(d->shares[0].path);
 	d->shares[0].path = qc_xstrdup(out);
 	d->nvram = qc_xasprintf("%s/vms/b/disk0.qcow2", link);
@@ -566,10 +551,8 @@ START_TEST(domain_home_resolved)
 	ck_assert_qc_fail(qc_domain_check_owned(d, root, &err), &err, QC_ERR_INVALID,
 		"VM 'a': firmware loader '");
 	unit_assert_contains(err.msg, "in the state root");
-	free(d->loader);
-	d->loader = qc_xasprintf("%s/vms/b/disk0.qcow2", root);
-	ck_assert_qc_fail(qc_domain_check_owned(d, root, &err), &err, QC_ERR_INVALID,
-		"lies in the state root");
+	owned_refused(d, root, &d->loader, qc_xasprintf("%s/vms/b/disk0.qcow2", root),
+		"lies in the state root", NULL);
 	free(d->loader);
 	d->loader = qc_xstrdup("/usr/share/OVMF/OVMF_CODE.fd");
 	ck_assert_qc_ok(qc_domain_check_owned(d, root, &err), &err);
@@ -778,24 +761,11 @@ END_TEST
 static Suite *domain_suite(void)
 {
 	Suite *s = suite_create("domain");
-	TCase *tc = tcase_create("model");
 
-	tcase_add_test(tc, domain_new_defaults);
-	tcase_add_test(tc, domain_add_find_copy);
-	tcase_add_test(tc, domain_uuid);
-	tcase_add_test(tc, domain_mac);
-	tcase_add_test(tc, domain_validate_messages);
-	tcase_add_test(tc, domain_validate_prefixed);
-	tcase_add_test(tc, domain_validate_smuggling);
-	tcase_add_test(tc, domain_home_rules);
-	tcase_add_test(tc, domain_home_resolved);
-	suite_add_tcase(s, tc);
-	tc = tcase_create("arch");
-	tcase_add_test(tc, arch_table);
-	tcase_add_test(tc, arch_host);
-	tcase_add_test(tc, kvm_decide_facts);
-	tcase_add_test(tc, kvm_probe_this_host);
-	suite_add_tcase(s, tc);
+	unit_tcase(s, "model", domain_new_defaults, domain_add_find_copy, domain_uuid, domain_mac,
+		domain_validate_messages, domain_validate_prefixed, domain_validate_smuggling,
+		domain_home_rules, domain_home_resolved, NULL);
+	unit_tcase(s, "arch", arch_table, arch_host, kvm_decide_facts, kvm_probe_this_host, NULL);
 	return s;
 }
 

@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "net/net.h"
 #include "tests/unit/check_domain_golden.h"
 
 char *golden_path(const char *rel)
@@ -76,4 +77,60 @@ char *golden_join_argv(char **argv)
 		qc_buf_putc(&b, '\n');
 	}
 	return qc_buf_steal(&b);
+}
+
+struct qc_disk *golden_add_disk(
+	struct qc_domain *d, const char *name, const char *path, const char *format)
+{
+	struct qc_disk *k = qc_domain_add_disk(d);
+
+	k->name = qc_xstrdup(name);
+	k->path = qc_xstrdup(path);
+	k->format = qc_xstrdup(format);
+	return k;
+}
+
+struct qc_nic *golden_add_nic(struct qc_domain *d, const char *name, enum qc_nic_type type,
+	const char *bridge, unsigned mac_index)
+{
+	struct qc_nic *n = qc_domain_add_nic(d);
+
+	n->name = qc_xstrdup(name);
+	n->type = type;
+	if (bridge)
+		n->bridge = qc_xstrdup(bridge);
+	qc_net_mac_gen(d->uuid, mac_index, n->mac);
+	return n;
+}
+
+struct qc_share *golden_add_share(struct qc_domain *d, const char *tag, const char *path)
+{
+	struct qc_share *s = qc_domain_add_share(d);
+
+	s->tag = qc_xstrdup(tag);
+	s->path = qc_xstrdup(path);
+	return s;
+}
+
+struct qc_disk *golden_add_overlay(struct qc_domain *d)
+{
+	cleanup_free char *path = qc_xasprintf("/var/lib/qemuctl/vms/%s/disk0.qcow2", d->name);
+	struct qc_disk *k = golden_add_disk(d, "disk0", path, "qcow2");
+
+	k->role = QC_ROLE_ROOT;
+	k->backing = qc_xstrdup("/var/lib/qemuctl/images/debian-12.qcow2");
+	k->backing_format = qc_xstrdup("qcow2");
+	k->backing_image = qc_xstrdup("debian-12");
+	k->target = qc_xstrdup("vda");
+	k->owned = true;
+	return k;
+}
+
+struct qc_nic *golden_add_lan_nic(struct qc_domain *d, const char *name, unsigned mac_index)
+{
+	struct qc_nic *n = golden_add_nic(d, name, QC_NIC_NETWORK, "qc-lan", mac_index);
+
+	n->network = qc_xstrdup("lan");
+	n->ip = qc_xstrdup("10.77.0.5/24");
+	return n;
 }

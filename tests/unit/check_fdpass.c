@@ -104,17 +104,6 @@ START_TEST(chain_too_long)
 }
 END_TEST
 
-static void run_img(const char *const *argv)
-{
-	struct qc_spawn_opts o = {.argv = argv,
-		.out = QC_STDIO_CAPTURE,
-		.errout = QC_STDIO_CAPTURE,
-		.timeout_ms = 60000};
-	struct qc_error err = {0};
-
-	ck_assert_msg(qc_spawn_check(&o, NULL, &err) == 0, "%s: %s", argv[0], err.msg);
-}
-
 START_TEST(open_file_checks)
 {
 	char *dir = unit_mkdtemp();
@@ -138,7 +127,7 @@ START_TEST(open_file_checks)
 		const char *argv[] = {"qemu-img", "create", "-q", "-f", "qcow2", "-o", dfo, df, "1M",
 			NULL};
 
-		run_img(argv);
+		unit_spawn_ok(argv);
 	}
 	ck_assert_int_eq(symlink(plain, link), 0);
 	ck_assert_int_eq(mkfifo(fifo, 0600), 0);
@@ -222,16 +211,11 @@ END_TEST
 static Suite *fdpass_suite(void)
 {
 	Suite *s = suite_create("fdpass");
-	TCase *tc = tcase_create("chain");
+	TCase *tc;
 
-	tcase_add_test(tc, chain_from_records);
-	tcase_add_test(tc, chain_too_long);
-	tcase_add_test(tc, confine_may);
-	suite_add_tcase(s, tc);
-	tc = tcase_create("open");
+	unit_tcase(s, "chain", chain_from_records, chain_too_long, confine_may, NULL);
+	tc = unit_tcase(s, "open", open_file_checks, NULL);
 	tcase_set_timeout(tc, 60);
-	tcase_add_test(tc, open_file_checks);
-	suite_add_tcase(s, tc);
 	return s;
 }
 

@@ -167,13 +167,11 @@ END_TEST
 static Suite *firmware_suite(void)
 {
 	Suite *s = suite_create("firmware");
-	TCase *tc = tcase_create("firmware");
+	TCase *tc;
 
+	tc = unit_tcase(s, "firmware", plan_who_gets_firmware, copy_and_prepare,
+		aarch64_needs_firmware, NULL);
 	tcase_set_timeout(tc, 30);
-	tcase_add_test(tc, plan_who_gets_firmware);
-	tcase_add_test(tc, copy_and_prepare);
-	tcase_add_test(tc, aarch64_needs_firmware);
-	suite_add_tcase(s, tc);
 	return s;
 }
 

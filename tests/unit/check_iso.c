@@ -17,6 +17,7 @@
 
 #include "cloudinit/cloudinit.h"
 #include "tests/unit/check_main.h"
+#include "tests/unit/unit.h"
 
 #define BLK 2048
 
@@ -497,22 +498,17 @@ static void need_tool(const char *name)
 		strcmp(name, "isoinfo") ? name : "genisoimage");
 }
 
-static char *run(const char *const *argv, size_t *out_len)
+/* The ISO's file path, read by isoinfo through Rock Ridge ("-R") or Joliet ("-J"), is data. */
+static void assert_iso_file(
+	const char *iso, const char *ext, const char *path, const void *data, size_t len)
 {
-	struct qc_spawn_opts o = {.argv = argv,
-		.out = QC_STDIO_CAPTURE,
-		.errout = QC_STDIO_CAPTURE,
-		.capture_max = 4u << 20,
-		.timeout_ms = 60000};
-	struct qc_spawn_result res = {0};
-	struct qc_error err = {0};
+	cleanup_free char *p = qc_xasprintf("/%s", path);
+	const char *argv[] = {"isoinfo", ext, "-i", iso, "-x", p, NULL};
+	size_t got;
+	cleanup_free char *out = unit_spawn_out(argv, &got);
 
-	ck_assert_msg(qc_spawn_check(&o, &res, &err) == 0, "%s", err.msg);
-	char *out = TAKE_PTR(res.out);
-
-	*out_len = res.out_len;
-	qc_spawn_result_free(&res);
-	return out;
+	ck_assert_msg(got == len, "isoinfo %s -x '%s': %zu bytes, expected %zu", ext, p, got, len);
+	ck_assert(!memcmp(out, data, len));
 }
 
 static const char *const name_parts[] = {"a", "b", "Z", "0", "7", "-", "_", ".", " ", "é", "日本",
@@ -598,14 +594,7 @@ START_TEST(roundtrip_random)
 
 	/* isoinfo, through Rock Ridge: every file byte-exact */
 	for (size_t i = 0; i < n; i++) {
-		cleanup_free char *p = qc_xasprintf("/%s", f[i].path);
-		const char *argv[] = {"isoinfo", "-R", "-i", iso, "-x", p, NULL};
-		size_t len;
-		cleanup_free char *out = run(argv, &len);
-
-		ck_assert_msg(len == f[i].len, "isoinfo -R -x '%s': %zu bytes, expected %zu", p,
-			len, f[i].len);
-		ck_assert(!memcmp(out, f[i].data, len));
+		assert_iso_file(iso, "-R", f[i].path, f[i].data, f[i].len);
 	}
 
 	/* xorriso -find lists exactly the files */
@@ -613,7 +602,7 @@ START_TEST(roundtrip_random)
 		const char *argv[] = {
 			"xorriso", "-indev", iso, "-find", "/", "-type", "f", "--", NULL};
 		size_t len;
-		cleanup_free char *out = run(argv, &len);
+		cleanup_free char *out = unit_spawn_out(argv, &len);
 		size_t lines = 0;
 
 		for (size_t i = 0; i < len; i++)
@@ -642,7 +631,7 @@ START_TEST(roundtrip_random)
 			"xorriso", "-osirrox", "on", "-indev", iso, "-extract", "/", ex, NULL};
 		size_t len;
 
-		free(run(argv, &len));
+		free(unit_spawn_out(argv, &len));
 		for (size_t i = 0; i < n; i++) {
 			cleanup_free char *p = qc_xasprintf("%s/%s", ex, f[i].path);
 			cleanup_free char *data = NULL;
@@ -671,21 +660,14 @@ START_TEST(roundtrip_random)
 		}
 		if (!fits)
 			continue;
-		cleanup_free char *p = qc_xasprintf("/%s", f[i].path);
-		const char *argv[] = {"isoinfo", "-J", "-i", iso, "-x", p, NULL};
-		size_t len;
-		cleanup_free char *out = run(argv, &len);
-
-		ck_assert_msg(len == f[i].len, "isoinfo -J -x '%s': %zu bytes, expected %zu", p,
-			len, f[i].len);
-		ck_assert(!memcmp(out, f[i].data, len));
+		assert_iso_file(iso, "-J", f[i].path, f[i].data, f[i].len);
 	}
 
 	/* Joliet: the tree reads with the same file count */
 	{
 		const char *argv[] = {"isoinfo", "-J", "-l", "-i", iso, NULL};
 		size_t len;
-		cleanup_free char *out = run(argv, &len);
+		cleanup_free char *out = unit_spawn_out(argv, &len);
 		size_t files = 0;
 
 		for (char *l = out; l && *l; l = strchr(l, '\n') ? strchr(l, '\n') + 1 : NULL)
@@ -721,17 +703,11 @@ START_TEST(many_files_one_dir)
 
 	ck_assert_msg(qc_cloudinit_iso_write(AT_FDCWD, iso, e, N, NULL, &err) == 0, "%s", err.msg);
 	for (int i = 0; i < N; i += 37) {
-		cleanup_free char *p = qc_xasprintf("/%s", names[i]);
-		const char *argv[] = {"isoinfo", "-R", "-i", iso, "-x", p, NULL};
-		size_t len;
-		cleanup_free char *out = run(argv, &len);
-
-		ck_assert_uint_eq(len, 244);
-		ck_assert(!memcmp(out, names[i], 244));
+		assert_iso_file(iso, "-R", names[i], names[i], 244);
 	}
 	const char *argv[] = {"isoinfo", "-R", "-l", "-i", iso, NULL};
 	size_t len;
-	cleanup_free char *out = run(argv, &len);
+	cleanup_free char *out = unit_spawn_out(argv, &len);
 
 	ck_assert_ptr_nonnull(strstr(out, names[N - 1]));
 	ck_assert_int_eq(qc_rm_rf_at(AT_FDCWD, tmpl, &err), 0);
@@ -743,23 +719,14 @@ END_TEST
 static Suite *iso_suite(void)
 {
 	Suite *s = suite_create("iso");
-	TCase *t = tcase_create("layout");
+	TCase *t;
 
-	tcase_add_test(t, pvd_fields);
-	tcase_add_test(t, svd_joliet);
-	tcase_add_test(t, path_tables);
-	tcase_add_test(t, dir_records_rock_ridge);
-	tcase_add_test(t, deterministic);
-	tcase_add_test(t, name_collisions);
-	tcase_add_test(t, joliet_collisions);
-	tcase_add_test(t, bad_input);
-	tcase_add_test(t, write_modes);
-	suite_add_tcase(s, t);
-	t = tcase_create("roundtrip");
+	unit_tcase(s, "layout", pvd_fields, svd_joliet, path_tables, dir_records_rock_ridge,
+		deterministic, name_collisions, joliet_collisions, bad_input, write_modes, NULL);
+	t = unit_tcase(s, "roundtrip", NULL);
 	tcase_set_timeout(t, 120);
 	tcase_add_loop_test(t, roundtrip_random, 0, 24);
-	tcase_add_test(t, many_files_one_dir);
-	suite_add_tcase(s, t);
+	unit_add_tests(t, many_files_one_dir, NULL);
 	return s;
 }
 

@@ -1,11 +1,46 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
-/* The runner every Check binary's main() shares. */
+/* What every Check binary shares: building its suites, and the runner of its main(). */
 #ifndef QC_CHECK_MAIN_H
 #define QC_CHECK_MAIN_H
 
 #include <check.h>
 #include <stdarg.h>
 #include <stdlib.h>
+
+/* Add the tests of ap, up to NULL, to tc. */
+static inline void unit_add_test_list(TCase *tc, va_list ap)
+{
+	const TTest *t;
+
+	while ((t = va_arg(ap, const TTest *)))
+		tcase_add_test(tc, t);
+}
+
+/* Add the tests up to NULL to tc, in that order. */
+__attribute__((sentinel)) static inline void unit_add_tests(TCase *tc, ...)
+{
+	va_list ap;
+
+	va_start(ap, tc);
+	unit_add_test_list(tc, ap);
+	va_end(ap);
+}
+
+/*
+ * A test case named name, added to s, holding the tests up to NULL in that
+ * order; returned for its loop tests, fixtures and timeout.
+ */
+__attribute__((sentinel)) static inline TCase *unit_tcase(Suite *s, const char *name, ...)
+{
+	TCase *tc = tcase_create(name);
+	va_list ap;
+
+	va_start(ap, name);
+	unit_add_test_list(tc, ap);
+	va_end(ap);
+	suite_add_tcase(s, tc);
+	return tc;
+}
 
 /*
  * Run s and the further suites up to NULL (CK_NORMAL: one line per failure

@@ -549,20 +549,11 @@ END_TEST
 static Suite *suite(void)
 {
 	Suite *s = suite_create("net_driver");
-	TCase *pure = tcase_create("spec");
-	TCase *ns = tcase_create("netns");
 
-	tcase_add_test(pure, spec_user);
-	tcase_add_test(pure, spec_network_bridge_none);
-	tcase_add_test(pure, spec_errors);
-	tcase_add_test(pure, default_bridge_names);
-	tcase_add_test(ns, networks_and_leases);
-	tcase_add_test(ns, requested_ip);
-	tcase_add_test(ns, create_refusals_leave_nothing);
-	tcase_add_test(ns, start_taps_and_ports);
-	tcase_add_test(ns, nic_views);
-	suite_add_tcase(s, pure);
-	suite_add_tcase(s, ns);
+	unit_tcase(s, "spec", spec_user, spec_network_bridge_none, spec_errors, default_bridge_names,
+		NULL);
+	unit_tcase(s, "netns", networks_and_leases, requested_ip, create_refusals_leave_nothing,
+		start_taps_and_ports, nic_views, NULL);
 	return s;
 }
 

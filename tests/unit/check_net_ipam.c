@@ -304,21 +304,10 @@ END_TEST
 static Suite *suite(void)
 {
 	Suite *s = suite_create("net_ipam");
-	TCase *tc = tcase_create("pure");
 
-	tcase_add_test(tc, ipv4_good);
-	tcase_add_test(tc, ipv4_bad);
-	tcase_add_test(tc, cidr_parse);
-	tcase_add_test(tc, cidr_overlap);
-	tcase_add_test(tc, mac_parse);
-	tcase_add_test(tc, ifname_validate);
-	tcase_add_test(tc, ipam_sequence);
-	tcase_add_test(tc, ipam_requested);
-	tcase_add_test(tc, ipam_exhausted_slash30);
-	tcase_add_test(tc, ipam_bad_subnets);
-	tcase_add_test(tc, ipam_release_prefix_and_add);
-	tcase_add_test(tc, lease_take);
-	suite_add_tcase(s, tc);
+	unit_tcase(s, "pure", ipv4_good, ipv4_bad, cidr_parse, cidr_overlap, mac_parse,
+		ifname_validate, ipam_sequence, ipam_requested, ipam_exhausted_slash30,
+		ipam_bad_subnets, ipam_release_prefix_and_add, lease_take, NULL);
 	return s;
 }
 

@@ -267,14 +267,9 @@ END_TEST
 static Suite *suite(void)
 {
 	Suite *s = suite_create("net_link");
-	TCase *tc = tcase_create("netns");
 
-	tcase_add_test(tc, bridge_lifecycle);
-	tcase_add_test(tc, bridge_bad_names);
-	tcase_add_test(tc, tap_on_bridge);
-	tcase_add_test(tc, tap_errors);
-	tcase_add_test(tc, tap_gone_after_sigkill);
-	suite_add_tcase(s, tc);
+	unit_tcase(s, "netns", bridge_lifecycle, bridge_bad_names, tap_on_bridge, tap_errors,
+		tap_gone_after_sigkill, NULL);
 	return s;
 }
 

@@ -307,56 +307,7 @@ END_TEST
 
 /* ------------------------------------------------------------- id matching */
 
-START_TEST(id_mismatch)
-{
-	static const struct fake_step s[] = {
-		NEGOTIATE,
-		{F_EXPECT, "query-status", NULL, 0},
-		{F_SEND, "{\"return\": {}, \"id\": \"qc-99\"}", NULL, 0},
-		{F_WAIT_EOF},
-		{F_END},
-	};
-	cleanup_qmp struct qc_qmp *q = open_ok(s);
-	struct qc_error err = {0};
-	int r;
 
-	r = qc_qmp_execute(q, "query-status", NULL, 2000, NULL, &err);
-	assert_err(r, &err, QC_ERR_PROTO,
-		"QMP 'query-status': reply with an id we never sent: {\"return\": {}, \"id\": "
-		"\"qc-99\"}");
-	/* Sticky: every later call fails the same way at once. */
-	r = qc_qmp_execute(q, "cont", NULL, 2000, NULL, &err);
-	assert_err(r, &err, QC_ERR_PROTO,
-		"QMP 'cont': reply with an id we never sent: {\"return\": {}, \"id\": \"qc-99\"}");
-	r = qc_qmp_read_available(q, &err);
-	assert_err_prefix(r, &err, QC_ERR_PROTO, "QMP: reply with an id we never sent");
-	r = qc_qmp_check_alive(q, &err);
-	assert_err_prefix(r, &err, QC_ERR_PROTO, "QMP: reply with an id we never sent");
-	qc_qmp_close(TAKE_PTR(q));
-}
-END_TEST
-
-START_TEST(reply_without_id)
-{
-	static const struct fake_step s[] = {
-		NEGOTIATE,
-		{F_EXPECT, "query-status", NULL, 0},
-		{F_SEND,
-			"{\"error\": {\"class\": \"GenericError\", \"desc\": \"JSON parse "
-			"error\"}}",
-			NULL, 0},
-		{F_WAIT_EOF},
-		{F_END},
-	};
-	cleanup_qmp struct qc_qmp *q = open_ok(s);
-	struct qc_error err = {0};
-	int r;
-
-	r = qc_qmp_execute(q, "query-status", NULL, 2000, NULL, &err);
-	assert_err_prefix(r, &err, QC_ERR_PROTO, "QMP 'query-status': reply without an id: ");
-	qc_qmp_close(TAKE_PTR(q));
-}
-END_TEST
 
 START_TEST(late_reply_dropped)
 {
@@ -392,28 +343,6 @@ END_TEST
 
 /* --------------------------------------------------------- EOF, bad input */
 
-START_TEST(eof_mid_line)
-{
-	static const struct fake_step s[] = {
-		NEGOTIATE,
-		{F_EXPECT, "query-status", NULL, 0},
-		{F_SEND_RAW, "{\"return\": {\"status\": \"runn", NULL, 0},
-		{F_CLOSE},
-		{F_END},
-	};
-	cleanup_qmp struct qc_qmp *q = open_ok(s);
-	struct qc_error err = {0};
-	int r;
-
-	r = qc_qmp_execute(q, "query-status", NULL, 3000, NULL, &err);
-	assert_err(r, &err, QC_ERR_EOF,
-		"QMP 'query-status': connection closed by QEMU (in the middle of a message, 27 "
-		"bytes dropped)");
-	r = qc_qmp_execute(q, "cont", NULL, 3000, NULL, &err);
-	assert_err_prefix(r, &err, QC_ERR_EOF, "QMP 'cont': connection closed by QEMU");
-	qc_qmp_close(TAKE_PTR(q));
-}
-END_TEST
 
 START_TEST(eof_while_waiting)
 {
@@ -500,161 +429,234 @@ START_TEST(huge_message)
 }
 END_TEST
 
-START_TEST(garbage)
-{
-	static const struct fake_step s[] = {
-		NEGOTIATE,
-		{F_EXPECT, "query-status", NULL, 0},
-		{F_SEND, "this is not JSON at all", NULL, 0},
-		{F_WAIT_EOF},
-		{F_END},
-	};
-	cleanup_qmp struct qc_qmp *q = open_ok(s);
-	struct qc_error err = {0};
-	int r;
 
-	r = qc_qmp_execute(q, "query-status", NULL, 2000, NULL, &err);
-	assert_err_prefix(r, &err, QC_ERR_PROTO, "QMP 'query-status': malformed message: ");
-	ck_assert_int_gt(strlen(err.msg), strlen("QMP 'query-status': malformed message: "));
-	r = qc_qmp_execute(q, "query-status", NULL, 2000, NULL, &err);
-	assert_err_prefix(r, &err, QC_ERR_PROTO, "QMP 'query-status': malformed message: ");
-	qc_qmp_close(TAKE_PTR(q));
+
+
+
+
+
+
+
+/* ------------------------------------------------------- scripted failures */
+
+/* What a step of a failure case calls on the connection. */
+enum call {
+	C_END = 0,
+	C_OPEN, /* qc_qmp_open_fd() on the fake's socket; must be the first call */
+	C_EXEC, /* qc_qmp_execute(name) */
+	C_WAIT_EVENT, /* qc_qmp_wait_event(name), NULL: any event */
+	C_READ_AVAILABLE, /* qc_qmp_read_available() */
+	C_CHECK_ALIVE, /* qc_qmp_check_alive() */
+};
+
+/* How err.msg is compared with the step's msg. */
+enum match {
+	M_EXACT = 0,
+	M_PREFIX,
+	M_PREFIX_AND_MORE, /* starts with msg and says more after it */
+};
+
+struct step {
+	enum call call;
+	const char *name;
+	int timeout_ms;
+	int code; /* 0: the call succeeds */
+	const char *msg;
+	enum match match;
+	bool timed; /* took at least timeout_ms, and at most SLACK_MS more */
+};
+
+struct failure_case {
+	const char *what;
+	const struct fake_step *script;
+	int sleep_ms; /* before the first step */
+	struct step steps[5];
+};
+
+static const struct fake_step id_mismatch_script[] = {
+	NEGOTIATE,
+	{F_EXPECT, "query-status", NULL, 0},
+	{F_SEND, "{\"return\": {}, \"id\": \"qc-99\"}", NULL, 0},
+	{F_WAIT_EOF},
+	{F_END},
+};
+
+static const struct fake_step reply_without_id_script[] = {
+	NEGOTIATE,
+	{F_EXPECT, "query-status", NULL, 0},
+	{F_SEND,
+		"{\"error\": {\"class\": \"GenericError\", \"desc\": \"JSON parse "
+		"error\"}}",
+		NULL, 0},
+	{F_WAIT_EOF},
+	{F_END},
+};
+
+static const struct fake_step eof_mid_line_script[] = {
+	NEGOTIATE,
+	{F_EXPECT, "query-status", NULL, 0},
+	{F_SEND_RAW, "{\"return\": {\"status\": \"runn", NULL, 0},
+	{F_CLOSE},
+	{F_END},
+};
+
+static const struct fake_step garbage_script[] = {
+	NEGOTIATE,
+	{F_EXPECT, "query-status", NULL, 0},
+	{F_SEND, "this is not JSON at all", NULL, 0},
+	{F_WAIT_EOF},
+	{F_END},
+};
+
+static const struct fake_step not_an_object_script[] = {
+	NEGOTIATE, {F_SEND, "[1, 2]", NULL, 0}, {F_WAIT_EOF}, {F_END}};
+static const struct fake_step unknown_message_script[] = {
+	NEGOTIATE, {F_SEND, "{\"hello\": 1}", NULL, 0}, {F_WAIT_EOF}, {F_END}};
+static const struct fake_step event_without_name_script[] = {
+	NEGOTIATE, {F_SEND, "{\"event\": 7}", NULL, 0}, {F_WAIT_EOF}, {F_END}};
+
+static const struct fake_step not_a_greeting_script[] = {
+	{F_SEND, "{\"return\": {}}", NULL, 0}, {F_WAIT_EOF}, {F_END}};
+
+static const struct fake_step greeting_bad_version_script[] = {
+	{F_SEND,
+		"{\"QMP\": {\"version\": {\"qemu\": "
+		"{\"major\": \"7\"}}, \"capabilities\": []}}",
+		NULL, 0},
+	{F_WAIT_EOF}, {F_END}};
+
+static const struct fake_step greeting_timeout_script[] = {{F_WAIT_EOF}, {F_END}};
+
+static const struct fake_step negotiation_refused_script[] = {{F_SEND, GREETING, NULL, 0},
+	{F_EXPECT, "qmp_capabilities", "none", 0},
+	{F_SEND,
+		"{\"error\": {\"class\": \"CommandNotFound\", \"desc\": \"Capabilities "
+		"negotiation is already complete, command ignored\"}, \"id\": $ID}",
+		NULL, 0},
+	{F_WAIT_EOF}, {F_END}};
+
+static const struct fake_step command_timeout_script[] = {
+	NEGOTIATE, {F_EXPECT, "query-status", NULL, 0}, {F_WAIT_EOF}, {F_END}};
+
+static const struct fake_step peer_gone_script[] = {NEGOTIATE, {F_CLOSE}, {F_END}};
+
+static const struct failure_case failure_cases[] = {
+	{"id mismatch: sticky, every later call fails the same way at once", id_mismatch_script,
+		0,
+		{{C_EXEC, "query-status", 2000, QC_ERR_PROTO,
+			 "QMP 'query-status': reply with an id we never sent: {\"return\": {}, "
+			 "\"id\": \"qc-99\"}"},
+			{C_EXEC, "cont", 2000, QC_ERR_PROTO,
+				"QMP 'cont': reply with an id we never sent: {\"return\": {}, "
+				"\"id\": \"qc-99\"}"},
+			{C_READ_AVAILABLE, NULL, 0, QC_ERR_PROTO,
+				"QMP: reply with an id we never sent", M_PREFIX},
+			{C_CHECK_ALIVE, NULL, 0, QC_ERR_PROTO,
+				"QMP: reply with an id we never sent", M_PREFIX}}},
+	{"reply without id", reply_without_id_script, 0,
+		{{C_EXEC, "query-status", 2000, QC_ERR_PROTO,
+			"QMP 'query-status': reply without an id: ", M_PREFIX}}},
+	{"EOF in the middle of a line", eof_mid_line_script, 0,
+		{{C_EXEC, "query-status", 3000, QC_ERR_EOF,
+			 "QMP 'query-status': connection closed by QEMU (in the middle of a "
+			 "message, 27 bytes dropped)"},
+			{C_EXEC, "cont", 3000, QC_ERR_EOF, "QMP 'cont': connection closed by QEMU",
+				M_PREFIX}}},
+	{"garbage", garbage_script, 0,
+		{{C_EXEC, "query-status", 2000, QC_ERR_PROTO,
+			 "QMP 'query-status': malformed message: ", M_PREFIX_AND_MORE},
+			{C_EXEC, "query-status", 2000, QC_ERR_PROTO,
+				"QMP 'query-status': malformed message: ", M_PREFIX}}},
+	{"not an object", not_an_object_script, 0,
+		{{C_WAIT_EVENT, NULL, 2000, QC_ERR_PROTO,
+			"QMP: message is not a JSON object: [1, 2]"}}},
+	{"unknown message", unknown_message_script, 0,
+		{{C_WAIT_EVENT, NULL, 2000, QC_ERR_PROTO,
+			"QMP: unexpected message: {\"hello\": 1}"}}},
+	{"event without a name", event_without_name_script, 0,
+		{{C_WAIT_EVENT, NULL, 2000, QC_ERR_PROTO,
+			"QMP: event without a name: {\"event\": 7}"}}},
+	{"not a greeting", not_a_greeting_script, 0,
+		{{C_OPEN, NULL, 2000, QC_ERR_PROTO,
+			"QMP: not a QMP greeting: {\"return\": {}}"}}},
+	{"greeting with a bad version", greeting_bad_version_script, 0,
+		{{C_OPEN, NULL, 2000, QC_ERR_PROTO, "QMP: not a QMP greeting: {\"QMP\"",
+			M_PREFIX}}},
+	{"no greeting", greeting_timeout_script, 0,
+		{{C_OPEN, NULL, 250, ETIMEDOUT, "QMP: no greeting within 250 ms", M_EXACT,
+			true}}},
+	{"negotiation refused", negotiation_refused_script, 0,
+		{{C_OPEN, NULL, 2000, QC_ERR_QMP,
+			"QMP 'qmp_capabilities': CommandNotFound: Capabilities negotiation is "
+			"already complete, command ignored"}}},
+	{"command timeout is bounded and not fatal", command_timeout_script, 0,
+		{{C_EXEC, "query-status", 300, ETIMEDOUT,
+			 "QMP 'query-status': no reply within 300 ms", M_EXACT, true},
+			{C_CHECK_ALIVE}}},
+	{"peer gone before the send", peer_gone_script, 100,
+		{{C_EXEC, "cont", 2000, QC_ERR_EOF, "QMP 'cont': connection closed by QEMU",
+			M_PREFIX}}},
+};
+
+static int run_step(struct qc_qmp **q, const struct step *st, struct qc_error *err)
+{
+	cleanup_qmp_event struct qc_qmp_event *ev = NULL;
+
+	switch (st->call) {
+	case C_OPEN: {
+		int r = qc_qmp_open_fd(f.cfd, st->timeout_ms, q, err);
+
+		if (r < 0)
+			ck_assert_ptr_null(*q);
+		return r;
+	}
+	case C_EXEC:
+		return qc_qmp_execute(*q, st->name, NULL, st->timeout_ms, NULL, err);
+	case C_WAIT_EVENT:
+		return qc_qmp_wait_event(*q, st->name, st->timeout_ms, &ev, err);
+	case C_READ_AVAILABLE:
+		return qc_qmp_read_available(*q, err);
+	case C_CHECK_ALIVE:
+		return qc_qmp_check_alive(*q, err);
+	case C_END:
+		break;
+	}
+	ck_abort_msg("bad step");
+	return -1;
 }
-END_TEST
 
-START_TEST(not_an_object_or_unknown)
+/* Each case's calls end in the error it expects, never a crash or a hang. */
+START_TEST(scripted_failures)
 {
-	static const struct fake_step s1[] = {
-		NEGOTIATE, {F_SEND, "[1, 2]", NULL, 0}, {F_WAIT_EOF}, {F_END}};
-	static const struct fake_step s2[] = {
-		NEGOTIATE, {F_SEND, "{\"hello\": 1}", NULL, 0}, {F_WAIT_EOF}, {F_END}};
-	static const struct fake_step s3[] = {
-		NEGOTIATE, {F_SEND, "{\"event\": 7}", NULL, 0}, {F_WAIT_EOF}, {F_END}};
-	struct qc_qmp_event *ev = NULL;
+	const struct failure_case *c = &failure_cases[_i];
+	struct qc_qmp *q = NULL;
 	struct qc_error err = {0};
-	struct qc_qmp *q;
-	int r;
 
-	q = open_ok(s1);
-	r = qc_qmp_wait_event(q, NULL, 2000, &ev, &err);
-	assert_err(r, &err, QC_ERR_PROTO, "QMP: message is not a JSON object: [1, 2]");
+	fake_start(&f, c->script);
+	if (c->steps[0].call != C_OPEN) {
+		ck_assert_msg(qc_qmp_open_fd(f.cfd, 5000, &q, &err) == 0, "open: %s", err.msg);
+		ck_assert_ptr_nonnull(q);
+	}
+	qc_sleep_ms(c->sleep_ms);
+	for (const struct step *st = c->steps; st->call != C_END; st++) {
+		int64_t t0 = qc_now_ms(), dt;
+		int r = run_step(&q, st, &err);
+
+		dt = qc_now_ms() - t0;
+		if (st->code == 0)
+			ck_assert_msg(r == 0, "%s: %s", c->what, err.msg);
+		else if (st->match == M_EXACT)
+			assert_err(r, &err, st->code, st->msg);
+		else
+			assert_err_prefix(r, &err, st->code, st->msg);
+		if (st->match == M_PREFIX_AND_MORE)
+			ck_assert_int_gt(strlen(err.msg), strlen(st->msg));
+		if (st->timed) {
+			ck_assert_int_ge(dt, st->timeout_ms);
+			ck_assert_int_lt(dt, st->timeout_ms + SLACK_MS);
+		}
+	}
 	qc_qmp_close(q);
-	fake_finish(&f);
-
-	q = open_ok(s2);
-	r = qc_qmp_wait_event(q, NULL, 2000, &ev, &err);
-	assert_err(r, &err, QC_ERR_PROTO, "QMP: unexpected message: {\"hello\": 1}");
-	qc_qmp_close(q);
-	fake_finish(&f);
-
-	q = open_ok(s3);
-	r = qc_qmp_wait_event(q, NULL, 2000, &ev, &err);
-	assert_err(r, &err, QC_ERR_PROTO, "QMP: event without a name: {\"event\": 7}");
-	qc_qmp_close(q);
-}
-END_TEST
-
-START_TEST(not_a_greeting)
-{
-	static const struct fake_step s[] = {
-		{F_SEND, "{\"return\": {}}", NULL, 0}, {F_WAIT_EOF}, {F_END}};
-	struct qc_error err = {0};
-	struct qc_qmp *q = NULL;
-	int r;
-
-	fake_start(&f, s);
-	r = qc_qmp_open_fd(f.cfd, 2000, &q, &err);
-	assert_err(r, &err, QC_ERR_PROTO, "QMP: not a QMP greeting: {\"return\": {}}");
-	ck_assert_ptr_null(q);
-}
-END_TEST
-
-START_TEST(greeting_bad_version)
-{
-	static const struct fake_step s[] = {{F_SEND,
-						     "{\"QMP\": {\"version\": {\"qemu\": "
-						     "{\"major\": \"7\"}}, \"capabilities\": []}}",
-						     NULL, 0},
-		{F_WAIT_EOF}, {F_END}};
-	struct qc_error err = {0};
-	struct qc_qmp *q = NULL;
-	int r;
-
-	fake_start(&f, s);
-	r = qc_qmp_open_fd(f.cfd, 2000, &q, &err);
-	assert_err_prefix(r, &err, QC_ERR_PROTO, "QMP: not a QMP greeting: {\"QMP\"");
-}
-END_TEST
-
-START_TEST(greeting_timeout)
-{
-	static const struct fake_step s[] = {{F_WAIT_EOF}, {F_END}};
-	struct qc_error err = {0};
-	struct qc_qmp *q = NULL;
-	int64_t t0 = qc_now_ms(), dt;
-	int r;
-
-	fake_start(&f, s);
-	r = qc_qmp_open_fd(f.cfd, 250, &q, &err);
-	dt = qc_now_ms() - t0;
-	assert_err(r, &err, ETIMEDOUT, "QMP: no greeting within 250 ms");
-	ck_assert_int_ge(dt, 250);
-	ck_assert_int_lt(dt, 250 + SLACK_MS);
-}
-END_TEST
-
-START_TEST(negotiation_refused)
-{
-	static const struct fake_step s[] = {{F_SEND, GREETING, NULL, 0},
-		{F_EXPECT, "qmp_capabilities", "none", 0},
-		{F_SEND,
-			"{\"error\": {\"class\": \"CommandNotFound\", \"desc\": \"Capabilities "
-			"negotiation is already complete, command ignored\"}, \"id\": $ID}",
-			NULL, 0},
-		{F_WAIT_EOF}, {F_END}};
-	struct qc_error err = {0};
-	struct qc_qmp *q = NULL;
-	int r;
-
-	fake_start(&f, s);
-	r = qc_qmp_open_fd(f.cfd, 2000, &q, &err);
-	assert_err(r, &err, QC_ERR_QMP,
-		"QMP 'qmp_capabilities': CommandNotFound: Capabilities negotiation is already "
-		"complete, command ignored");
-	ck_assert_ptr_null(q);
-}
-END_TEST
-
-START_TEST(command_timeout_bounded)
-{
-	static const struct fake_step s[] = {
-		NEGOTIATE, {F_EXPECT, "query-status", NULL, 0}, {F_WAIT_EOF}, {F_END}};
-	cleanup_qmp struct qc_qmp *q = open_ok(s);
-	struct qc_error err = {0};
-	int64_t t0 = qc_now_ms(), dt;
-	int r;
-
-	r = qc_qmp_execute(q, "query-status", NULL, 300, NULL, &err);
-	dt = qc_now_ms() - t0;
-	assert_err(r, &err, ETIMEDOUT, "QMP 'query-status': no reply within 300 ms");
-	ck_assert_int_ge(dt, 300);
-	ck_assert_int_lt(dt, 300 + SLACK_MS);
-	ck_assert_int_eq(qc_qmp_check_alive(q, NULL), 0);
-	qc_qmp_close(TAKE_PTR(q));
-}
-END_TEST
-
-START_TEST(peer_gone_before_send)
-{
-	static const struct fake_step s[] = {NEGOTIATE, {F_CLOSE}, {F_END}};
-	cleanup_qmp struct qc_qmp *q = open_ok(s);
-	struct qc_error err = {0};
-	int r;
-
-	qc_sleep_ms(100);
-	r = qc_qmp_execute(q, "cont", NULL, 2000, NULL, &err);
-	assert_err_prefix(r, &err, QC_ERR_EOF, "QMP 'cont': connection closed by QEMU");
-	qc_qmp_close(TAKE_PTR(q));
 }
 END_TEST
 
@@ -1016,41 +1018,18 @@ END_TEST
 static Suite *qmp_suite(void)
 {
 	Suite *s = suite_create("qmp");
-	TCase *tc = tcase_create("fake-qemu");
+	TCase *tc;
 
+	tc = unit_tcase(s, "fake-qemu", greeting_and_negotiation, error_reply, bad_arguments,
+		events_interleaved, wait_event_timeout, read_available_in_poll_loop,
+		event_queue_bounded, late_reply_dropped, eof_while_waiting, reply_then_eof,
+		huge_message, NULL);
 	tcase_add_checked_fixture(tc, NULL, teardown);
 	tcase_set_timeout(tc, 60);
-	tcase_add_test(tc, greeting_and_negotiation);
-	tcase_add_test(tc, error_reply);
-	tcase_add_test(tc, bad_arguments);
-	tcase_add_test(tc, events_interleaved);
-	tcase_add_test(tc, wait_event_timeout);
-	tcase_add_test(tc, read_available_in_poll_loop);
-	tcase_add_test(tc, event_queue_bounded);
-	tcase_add_test(tc, id_mismatch);
-	tcase_add_test(tc, reply_without_id);
-	tcase_add_test(tc, late_reply_dropped);
-	tcase_add_test(tc, eof_mid_line);
-	tcase_add_test(tc, eof_while_waiting);
-	tcase_add_test(tc, reply_then_eof);
-	tcase_add_test(tc, huge_message);
-	tcase_add_test(tc, garbage);
-	tcase_add_test(tc, not_an_object_or_unknown);
-	tcase_add_test(tc, not_a_greeting);
-	tcase_add_test(tc, greeting_bad_version);
-	tcase_add_test(tc, greeting_timeout);
-	tcase_add_test(tc, negotiation_refused);
-	tcase_add_test(tc, command_timeout_bounded);
-	tcase_add_test(tc, peer_gone_before_send);
-	tcase_add_test(tc, large_command_waits_for_room);
-	tcase_add_test(tc, send_timeout_mid_command);
-	tcase_add_test(tc, fd_passing);
-	tcase_add_test(tc, raw_passthrough);
-	tcase_add_test(tc, connect_retries_until_socket_exists);
-	tcase_add_test(tc, connect_errors);
-	tcase_add_test(tc, connect_watch_gives_up_when_qemu_dies);
-	tcase_add_test(tc, connect_refuses_other_uid);
-	suite_add_tcase(s, tc);
+	tcase_add_loop_test(tc, scripted_failures, 0, QC_ARRAY_SIZE(failure_cases));
+	unit_add_tests(tc, large_command_waits_for_room, send_timeout_mid_command, fd_passing,
+		raw_passthrough, connect_retries_until_socket_exists, connect_errors,
+		connect_watch_gives_up_when_qemu_dies, connect_refuses_other_uid, NULL);
 	return s;
 }
 

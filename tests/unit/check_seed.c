@@ -45,6 +45,7 @@ START_TEST(yaml_scalar_table)
 		{"back\\slash", "\"back\\\\slash\""},
 		{"two\nlines", "\"two\\nlines\""},
 		{"tab\there", "\"tab\\there\""},
+		{"cr\r", "\"cr\\r\""},
 		{"ctl\x01", "\"ctl\\x01\""},
 		{"del\x7f", "\"del\\x7f\""},
 		{"ls\xe2\x80\xa8", "\"ls\\L\""},
@@ -284,6 +285,31 @@ START_TEST(network_config_mixed)
 }
 END_TEST
 
+/* An input a seed file check refuses: len bytes (0: strlen) and the whole message (NULL: any). */
+struct bad_input {
+	const char *text, *msg;
+	size_t len;
+};
+
+/* check (what) accepts every good text and refuses every bad one with QC_ERR_INVALID. */
+static void assert_checker(int (*check)(const char *, const char *, size_t, struct qc_error *),
+	const char *what, const char *const *good, size_t n_good, const struct bad_input *bad,
+	size_t n_bad)
+{
+	struct qc_error err = {0};
+
+	for (size_t i = 0; i < n_good; i++)
+		ck_assert_msg(check(what, good[i], strlen(good[i]), &err) == 0, "%s: %s", good[i],
+			err.msg);
+	for (size_t i = 0; i < n_bad; i++) {
+		size_t len = bad[i].len ? bad[i].len : strlen(bad[i].text);
+
+		ck_assert_int_eq(check(what, bad[i].text, len, &err), -QC_ERR_INVALID);
+		if (bad[i].msg)
+			ck_assert_str_eq(err.msg, bad[i].msg);
+	}
+}
+
 START_TEST(user_data_acceptance)
 {
 	static const char *const good[] = {
@@ -299,38 +325,26 @@ START_TEST(user_data_acceptance)
 		"Content-Type: multipart/mixed; boundary=\"x\"\n",
 		"content-type: MULTIPART/mixed\n",
 	};
-	static const struct {
-		const char *text;
-		size_t len;
-		const char *msg;
-	} bad[] = {
-		{"hello: world\n", 13,
+	static const struct bad_input bad[] = {
+		{"hello: world\n",
 			"user-data 'u': starts with 'hello: world', which cloud-init does not "
 			"recognise; the first line must be '#cloud-config', '#!<interpreter>', "
 			"'#include', '#cloud-boothook', '## template: jinja' or "
-			"'Content-Type: multipart/...'"},
-		{" #cloud-config\n", 15, NULL},
-		{"", 0, "user-data 'u': empty; start it with '#cloud-config' or '#!'"},
-		{"#cloud-config\n\0\1\2", 17,
-			"user-data 'u': binary data (a NUL byte at offset 14), expected text"},
-		{"#!/bin/sh\n\xff\xfe", 12, "user-data 'u': not valid UTF-8 text"},
+			"'Content-Type: multipart/...'",
+			13},
+		{" #cloud-config\n", NULL, 15},
+		{"", "user-data 'u': empty; start it with '#cloud-config' or '#!'", 0},
+		{"#cloud-config\n\0\1\2",
+			"user-data 'u': binary data (a NUL byte at offset 14), expected text", 17},
+		{"#!/bin/sh\n\xff\xfe", "user-data 'u': not valid UTF-8 text", 12},
 		{"\x7f"
 		 "ELF\x02\x01",
-			6, NULL},
+			NULL, 6},
 	};
 	struct qc_error err = {0};
 
-	for (size_t i = 0; i < QC_ARRAY_SIZE(good); i++)
-		ck_assert_msg(qc_cloudinit_check_user_data(
-				      "user-data 'u'", good[i], strlen(good[i]), &err) == 0,
-			"%s: %s", good[i], err.msg);
-	for (size_t i = 0; i < QC_ARRAY_SIZE(bad); i++) {
-		ck_assert_int_eq(qc_cloudinit_check_user_data(
-					 "user-data 'u'", bad[i].text, bad[i].len, &err),
-			-QC_ERR_INVALID);
-		if (bad[i].msg)
-			ck_assert_str_eq(err.msg, bad[i].msg);
-	}
+	assert_checker(qc_cloudinit_check_user_data, "user-data 'u'", good, QC_ARRAY_SIZE(good),
+		bad, QC_ARRAY_SIZE(bad));
 	/* over 16 MiB */
 	size_t big = QC_SEED_USER_DATA_MAX + 1;
 	char *text = qc_xmalloc(big);
@@ -353,9 +367,7 @@ START_TEST(network_config_verbatim)
 		"{version: 2, ethernets: {}}\n",
 		"\"version\": 2\r\n",
 	};
-	static const struct {
-		const char *text, *msg;
-	} bad[] = {
+	static const struct bad_input bad[] = {
 		{"just some text\n",
 			"--network-config 'n': line 1: expected 'key: value' at the top "
 			"level, found 'just some text'"},
@@ -370,17 +382,8 @@ START_TEST(network_config_verbatim)
 	};
 	struct qc_error err = {0};
 
-	for (size_t i = 0; i < QC_ARRAY_SIZE(good); i++)
-		ck_assert_msg(qc_cloudinit_check_network_config(
-				      "--network-config 'n'", good[i], strlen(good[i]), &err) == 0,
-			"%s: %s", good[i], err.msg);
-	for (size_t i = 0; i < QC_ARRAY_SIZE(bad); i++) {
-		ck_assert_int_eq(qc_cloudinit_check_network_config("--network-config 'n'",
-					 bad[i].text, strlen(bad[i].text), &err),
-			-QC_ERR_INVALID);
-		if (bad[i].msg)
-			ck_assert_str_eq(err.msg, bad[i].msg);
-	}
+	assert_checker(qc_cloudinit_check_network_config, "--network-config 'n'", good,
+		QC_ARRAY_SIZE(good), bad, QC_ARRAY_SIZE(bad));
 	ck_assert_int_eq(qc_cloudinit_check_network_config("n", "version: 2\n\0", 12, &err),
 		-QC_ERR_INVALID);
 	size_t big = QC_SEED_NETWORK_CONFIG_MAX + 1;
@@ -566,21 +569,11 @@ END_TEST
 static Suite *seed_suite(void)
 {
 	Suite *s = suite_create("seed");
-	TCase *t = tcase_create("content");
 
-	tcase_add_test(t, yaml_scalar_table);
-	tcase_add_test(t, user_data_hostile_keys);
-	tcase_add_test(t, user_data_bad_options);
-	tcase_add_test(t, meta_data_text);
-	tcase_add_test(t, network_config_shape);
-	tcase_add_test(t, network_config_mixed);
-	tcase_add_test(t, user_data_acceptance);
-	tcase_add_test(t, network_config_verbatim);
-	tcase_add_test(t, ssh_keys);
-	tcase_add_test(t, user_data_host_keys);
-	tcase_add_test(t, user_data_host_keys_hostile);
-	tcase_add_test(t, user_data_keeps_host_keys);
-	suite_add_tcase(s, t);
+	unit_tcase(s, "content", yaml_scalar_table, user_data_hostile_keys, user_data_bad_options,
+		meta_data_text, network_config_shape, network_config_mixed, user_data_acceptance,
+		network_config_verbatim, ssh_keys, user_data_host_keys, user_data_host_keys_hostile,
+		user_data_keeps_host_keys, NULL);
 	return s;
 }
 

@@ -60,16 +60,8 @@ static char *iso_file(const char *iso, const char *file)
 
 	ck_assert_msg(isoinfo != NULL, "isoinfo is needed (apt-get install genisoimage)");
 	const char *argv[] = {isoinfo, "-R", "-i", iso, "-x", file, NULL};
-	struct qc_spawn_opts o = {
-		.argv = argv, .out = QC_STDIO_CAPTURE, .errout = QC_STDIO_CAPTURE};
-	struct qc_spawn_result res = {0};
-	struct qc_error err = {0};
 
-	ck_assert_msg(qc_spawn_check(&o, &res, &err) == 0, "%s", err.msg);
-	char *out = TAKE_PTR(res.out);
-
-	qc_spawn_result_free(&res);
-	return out;
+	return unit_spawn_out(argv, NULL);
 }
 
 START_TEST(own_key_once)
@@ -561,17 +553,11 @@ END_TEST
 static Suite *seed_driver_suite(void)
 {
 	Suite *s = suite_create("seed_driver");
-	TCase *t = tcase_create("driver");
+	TCase *t;
 
+	t = unit_tcase(s, "driver", own_key_once, read_keys, vm_seed_generations, vm_seed_host_key,
+		vm_seed_host_key_refused, known_hosts_line, standalone_build, NULL);
 	tcase_add_checked_fixture(t, setup, teardown);
-	tcase_add_test(t, own_key_once);
-	tcase_add_test(t, read_keys);
-	tcase_add_test(t, vm_seed_generations);
-	tcase_add_test(t, vm_seed_host_key);
-	tcase_add_test(t, vm_seed_host_key_refused);
-	tcase_add_test(t, known_hosts_line);
-	tcase_add_test(t, standalone_build);
-	suite_add_tcase(s, t);
 	return s;
 }
 

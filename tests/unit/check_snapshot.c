@@ -196,12 +196,9 @@ END_TEST
 static Suite *suite(void)
 {
 	Suite *s = suite_create("snapshot_meta");
-	TCase *tc = tcase_create("core");
 
-	tcase_add_test(tc, chain_round_trip);
-	tcase_add_test(tc, bad_metadata);
-	tcase_add_test(tc, snapshot_records_held_to_vm_dir);
-	suite_add_tcase(s, tc);
+	unit_tcase(
+		s, "core", chain_round_trip, bad_metadata, snapshot_records_held_to_vm_dir, NULL);
 	return s;
 }
 

@@ -65,6 +65,16 @@ START_TEST(argv_exact)
 }
 END_TEST
 
+/* t is refused with QC_ERR_INVALID and a message holding msg; no argv is made. */
+static void assert_refused(const struct qc_ssh_target *t, const char *msg)
+{
+	struct qc_error err = {0};
+	char **v = NULL;
+
+	ck_assert_qc_fail(qc_driver_ssh_argv(t, &v, &err), &err, QC_ERR_INVALID, msg);
+	ck_assert_ptr_null(v);
+}
+
 START_TEST(argv_hostile)
 {
 	static const char *const users[] = {"-oProxyCommand=touch /tmp/qc-pwned", "-l", "root@evil",
@@ -80,30 +90,22 @@ START_TEST(argv_hostile)
 
 	for (size_t i = 0; users[i]; i++) {
 		struct qc_ssh_target t = good();
-		char **v = NULL;
 
 		t.user = users[i];
-		ck_assert_qc_fail(
-			qc_driver_ssh_argv(&t, &v, &err), &err, QC_ERR_INVALID, "ssh: user name '");
-		ck_assert_ptr_null(v);
+		assert_refused(&t, "ssh: user name '");
 	}
 	for (size_t i = 0; hosts[i]; i++) {
 		struct qc_ssh_target t = good();
-		char **v = NULL;
 
 		t.host = hosts[i];
-		ck_assert_qc_fail(qc_driver_ssh_argv(&t, &v, &err), &err, QC_ERR_INVALID,
-			"is not an IP address");
-		ck_assert_ptr_null(v);
+		assert_refused(&t, "is not an IP address");
 	}
 	for (size_t i = 0; paths[i]; i++) {
 		struct qc_ssh_target t = good();
 		char **v = NULL;
 
 		t.known_hosts = paths[i];
-		ck_assert_qc_fail(qc_driver_ssh_argv(&t, &v, &err), &err, QC_ERR_INVALID,
-			"ssh: known_hosts file '");
-		ck_assert_ptr_null(v);
+		assert_refused(&t, "ssh: known_hosts file '");
 		/* the key file may be relative, but nothing ssh expands either */
 		t = good();
 		t.identity = paths[i];
@@ -112,9 +114,7 @@ START_TEST(argv_hostile)
 			qc_strv_free(v);
 			continue;
 		}
-		ck_assert_qc_fail(
-			qc_driver_ssh_argv(&t, &v, &err), &err, QC_ERR_INVALID, "ssh: key file '");
-		ck_assert_ptr_null(v);
+		assert_refused(&t, "ssh: key file '");
 	}
 	{
 		struct qc_ssh_target t = good();
@@ -138,8 +138,7 @@ static char *ssh_config(char **v)
 {
 	cleanup_free char *ssh = qc_find_program("ssh");
 	struct qc_strv a = {0};
-	struct qc_spawn_result res = {0};
-	struct qc_error err = {0};
+	char *out;
 
 	ck_assert_msg(ssh != NULL, "ssh (openssh-client) is needed");
 	qc_strv_push(&a, ssh);
@@ -148,16 +147,8 @@ static char *ssh_config(char **v)
 	qc_strv_push(&a, "/dev/null");
 	for (size_t i = 1; v[i]; i++)
 		qc_strv_push(&a, v[i]);
-	struct qc_spawn_opts o = {.argv = (const char *const *) a.v,
-		.out = QC_STDIO_CAPTURE,
-		.errout = QC_STDIO_CAPTURE,
-		.timeout_ms = 30000};
-
-	ck_assert_msg(qc_spawn_check(&o, &res, &err) == 0, "%s", err.msg);
+	out = unit_spawn_out((const char *const *) a.v, NULL);
 	qc_strv_free(qc_strv_steal(&a));
-	char *out = TAKE_PTR(res.out);
-
-	qc_spawn_result_free(&res);
 	return out;
 }
 
@@ -207,12 +198,8 @@ END_TEST
 static Suite *ssh_argv_suite(void)
 {
 	Suite *s = suite_create("ssh_argv");
-	TCase *t = tcase_create("argv");
 
-	tcase_add_test(t, argv_exact);
-	tcase_add_test(t, argv_hostile);
-	tcase_add_test(t, argv_as_ssh_reads_it);
-	suite_add_tcase(s, t);
+	unit_tcase(s, "argv", argv_exact, argv_hostile, argv_as_ssh_reads_it, NULL);
 	return s;
 }
 

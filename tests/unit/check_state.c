@@ -32,6 +32,14 @@ static struct qc_state sample(void)
 	return s;
 }
 
+/* The end of a test in a VM directory: clear its state, close and remove the dir. */
+static void state_dir_done(struct qc_state *s, int dfd, char *dir)
+{
+	qc_state_clear(s);
+	close(dfd);
+	unit_rmdir(dir);
+}
+
 START_TEST(state_roundtrip)
 {
 	struct qc_state s = sample(), t = {0};
@@ -106,9 +114,7 @@ START_TEST(state_file_atomic)
 	/* A corrupt file is an error naming state.json, not a silent "stopped". */
 	ck_assert_int_eq(qc_write_atomic(dfd, QC_VM_STATE, "{", 1, 0600, &err), 0);
 	ck_assert_qc_fail(qc_state_load(dfd, &t, &err), &err, QC_ERR_JSON, "state.json");
-	qc_state_clear(&s);
-	close(dfd);
-	unit_rmdir(dir);
+	state_dir_done(&s, dfd, dir);
 }
 END_TEST
 
@@ -182,9 +188,7 @@ START_TEST(state_splice_file)
 	ck_assert_qc_ok(qc_state_load(dfd, &t, &err), &err);
 	ck_assert_uint_eq(t.n_ports, 3);
 	qc_state_clear(&t);
-	qc_state_clear(&s);
-	close(dfd);
-	unit_rmdir(dir);
+	state_dir_done(&s, dfd, dir);
 }
 END_TEST
 
@@ -262,9 +266,7 @@ START_TEST(live_reconcile)
 	qc_live_clear(&l);
 	close(p[0]);
 	close(p[1]);
-	qc_state_clear(&s);
-	close(dfd);
-	unit_rmdir(dir);
+	state_dir_done(&s, dfd, dir);
 }
 END_TEST
 
@@ -352,9 +354,7 @@ START_TEST(pid_proof)
 	waitpid(other, NULL, 0);
 	close(p[0]);
 	close(p[1]);
-	qc_state_clear(&s);
-	close(dfd);
-	unit_rmdir(dir);
+	state_dir_done(&s, dfd, dir);
 }
 END_TEST
 
@@ -389,20 +389,10 @@ END_TEST
 static Suite *state_suite(void)
 {
 	Suite *s = suite_create("state");
-	TCase *tc = tcase_create("core");
 
-	tcase_add_test(tc, state_roundtrip);
-	tcase_add_test(tc, state_bad_json);
-	tcase_add_test(tc, state_reason_names);
-	tcase_add_test(tc, state_file_atomic);
-	tcase_add_test(tc, state_ports_splice);
-	tcase_add_test(tc, state_splice_file);
-	tcase_add_test(tc, state_run_id);
-	tcase_add_test(tc, live_reconcile);
-	tcase_add_test(tc, ctx_layout);
-	tcase_add_test(tc, proc_stat_ppid);
-	tcase_add_test(tc, pid_proof);
-	suite_add_tcase(s, tc);
+	unit_tcase(s, "core", state_roundtrip, state_bad_json, state_reason_names,
+		state_file_atomic, state_ports_splice, state_splice_file, state_run_id,
+		live_reconcile, ctx_layout, proc_stat_ppid, pid_proof, NULL);
 	return s;
 }
 

@@ -635,25 +635,11 @@ END_TEST
 static Suite *suite(void)
 {
 	Suite *s = suite_create("storage");
-	TCase *tc = tcase_create("pure");
 
-	tcase_add_test(tc, ss_select_newest_for_arch);
-	tcase_add_test(tc, decompress_bounded);
-	tcase_add_test(tc, decompress_xz_memlimit);
-	tcase_add_test(tc, ss_select_errors);
-	tcase_add_test(tc, ss_select_rejects_bad_items);
-	tcase_add_test(tc, ss_select_survives_garbage);
-	tcase_add_test(tc, ss_index);
-	tcase_add_test(tc, ss_ref);
-	tcase_add_test(tc, arch_names);
-	tcase_add_test(tc, img_info_parse);
-	tcase_add_test(tc, sha256_vectors);
-	tcase_add_test(tc, decompress_xz);
-	tcase_add_test(tc, decompress_gz);
-	tcase_add_test(tc, decompress_plain);
-	tcase_add_test(tc, url_schemes);
-	tcase_add_test(tc, refs_users);
-	suite_add_tcase(s, tc);
+	unit_tcase(s, "pure", ss_select_newest_for_arch, decompress_bounded, decompress_xz_memlimit,
+		ss_select_errors, ss_select_rejects_bad_items, ss_select_survives_garbage, ss_index,
+		ss_ref, arch_names, img_info_parse, sha256_vectors, decompress_xz, decompress_gz,
+		decompress_plain, url_schemes, refs_users, NULL);
 	return s;
 }
 

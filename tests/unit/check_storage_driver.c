@@ -244,16 +244,12 @@ END_TEST
 static Suite *suite(void)
 {
 	Suite *s = suite_create("storage_driver");
-	TCase *tc = tcase_create("image");
+	TCase *tc;
 
+	tc = unit_tcase(s, "image", resolve_checks_arch, disk_specs, disk_image_file, users_and_rm,
+		overlay_waits_for_image_lock, NULL);
 	tcase_add_checked_fixture(tc, setup, teardown);
 	tcase_set_timeout(tc, 120);
-	tcase_add_test(tc, resolve_checks_arch);
-	tcase_add_test(tc, disk_specs);
-	tcase_add_test(tc, disk_image_file);
-	tcase_add_test(tc, users_and_rm);
-	tcase_add_test(tc, overlay_waits_for_image_lock);
-	suite_add_tcase(s, tc);
 	return s;
 }
 

@@ -115,16 +115,12 @@ END_TEST
 static Suite *suite(void)
 {
 	Suite *s = suite_create("storage_http");
-	TCase *tc = tcase_create("dlopen");
 
-	tcase_add_test(tc, not_loaded_at_start);
-	/* before any libcurl load: libcurl4 itself links libcrypto (CK_FORK=no) */
-	tcase_add_test(tc, crypto_loaded_by_first_hash);
-	tcase_add_test(tc, loaded_by_first_download);
-	tcase_add_test(tc, probe_installed);
-	tcase_add_test(tc, probe_missing_names_package);
-	tcase_add_test(tc, probe_wrong_library);
-	suite_add_tcase(s, tc);
+	/* crypto_loaded_by_first_hash before any libcurl load: libcurl4 itself links
+	 * libcrypto (CK_FORK=no) */
+	unit_tcase(s, "dlopen", not_loaded_at_start, crypto_loaded_by_first_hash,
+		loaded_by_first_download, probe_installed, probe_missing_names_package,
+		probe_wrong_library, NULL);
 	return s;
 }
 

@@ -31,17 +31,6 @@ static char *P(const char *name)
 	return qc_xasprintf("%s/%s", dir, name);
 }
 
-static void run(const char *const *argv)
-{
-	struct qc_spawn_opts o = {.argv = argv,
-		.out = QC_STDIO_CAPTURE,
-		.errout = QC_STDIO_CAPTURE,
-		.timeout_ms = 60000};
-	struct qc_error err = {0};
-
-	ck_assert_msg(qc_spawn_check(&o, NULL, &err) == 0, "%s: %s", argv[0], err.msg);
-}
-
 static char *file_sha(const char *path)
 {
 	struct qc_sha256 *s = qc_sha256_new();
@@ -56,8 +45,11 @@ static char *file_sha(const char *path)
 	return qc_xstrdup(hex);
 }
 
-/* qemu-io: write pattern at offset, or check that offset reads as pattern. */
-static void qio(const char *path, const char *cmd)
+/*
+ * Run qemu-io -c cmd on path: true when it exited 0 and, for a read -P, found
+ * the pattern; must_pass fails the test otherwise.
+ */
+static bool qio_run(const char *path, const char *cmd, bool must_pass)
 {
 	const char *argv[] = {"qemu-io", "-f", "qcow2", "-c", cmd, path, NULL};
 	struct qc_spawn_opts o = {.argv = argv,
@@ -66,28 +58,26 @@ static void qio(const char *path, const char *cmd)
 		.timeout_ms = 60000};
 	struct qc_spawn_result res = {0};
 	struct qc_error err = {0};
+	bool ok;
 
-	ck_assert_msg(qc_spawn_check(&o, &res, &err) == 0, "qemu-io %s: %s", cmd, err.msg);
+	ck_assert_msg(qc_spawn_run(&o, &res, &err) == 0, "qemu-io %s: %s", cmd, err.msg);
 	/* qemu-io exits 0 even when a read -P finds other bytes; it says so. */
-	ck_assert_msg(!res.out || !strstr(res.out, "Pattern verification failed"),
-		"qemu-io '%s' on %s: %s", cmd, path, res.out);
+	ok = res.exit_code == 0 && (!res.out || !strstr(res.out, "Pattern verification failed"));
+	ck_assert_msg(ok || !must_pass, "qemu-io '%s' on %s: exit %d: %s%s", cmd, path,
+		res.exit_code, res.out ? res.out : "", res.err ? res.err : "");
 	qc_spawn_result_free(&res);
+	return ok;
+}
+
+/* qemu-io: write pattern at offset, or check that offset reads as pattern. */
+static void qio(const char *path, const char *cmd)
+{
+	qio_run(path, cmd, true);
 }
 
 static bool qio_pattern(const char *path, const char *cmd)
 {
-	const char *argv[] = {"qemu-io", "-f", "qcow2", "-c", cmd, path, NULL};
-	struct qc_spawn_opts o = {.argv = argv,
-		.out = QC_STDIO_CAPTURE,
-		.errout = QC_STDIO_CAPTURE,
-		.timeout_ms = 60000};
-	struct qc_spawn_result res = {0};
-	bool ok;
-
-	ck_assert_int_eq(qc_spawn_run(&o, &res, NULL), 0);
-	ok = res.exit_code == 0 && (!res.out || !strstr(res.out, "Pattern verification failed"));
-	qc_spawn_result_free(&res);
-	return ok;
+	return qio_run(path, cmd, false);
 }
 
 START_TEST(overlays_are_isolated)
@@ -192,7 +182,7 @@ START_TEST(layer_and_header)
 		cleanup_free char *o = qc_xasprintf("data_file=%s", dfdata);
 		const char *argv[] = {"qemu-img", "create", "-q", "-f", "qcow2", "-o", o, df, "1M", NULL};
 
-		run(argv);
+		unit_spawn_ok(argv);
 	}
 	fd = open(df, O_RDONLY | O_CLOEXEC);
 	ck_assert_qc_ok(qc_img_qcow2_header(fd, df, &h, &err), &err);
@@ -297,7 +287,7 @@ START_TEST(convert_and_check)
 		uint64_t l1_off_be = 0, l1_off = 0;
 		unsigned char junk[8] = {0x80, 0, 0, 0, 0, 0x7f, 0x00, 0x00};
 
-		run(cp);
+		unit_spawn_ok(cp);
 		qio(bad, "write -P 0x22 0 64k");
 		fd = open(bad, O_RDWR | O_CLOEXEC);
 		ck_assert_int_ge(fd, 0);
@@ -336,7 +326,7 @@ static void compress_with(const char *tool, const char *path)
 {
 	const char *const argv[] = {tool, "-k", "-f", path, NULL};
 
-	run(argv);
+	unit_spawn_ok(argv);
 }
 
 static int count_entries(const char *d)
@@ -469,7 +459,7 @@ START_TEST(import_bad_input_leaves_nothing)
 		size_t len = 0;
 		char *at;
 
-		run(mk);
+		unit_spawn_ok(mk);
 		/* Point the extent at an absolute path, as a hostile descriptor would. */
 		ck_assert_int_eq(qc_read_file(AT_FDCWD, flat, 1 << 16, &desc, &len, NULL), 0);
 		at = strstr(desc, "\"f-flat.vmdk\"");
@@ -509,7 +499,7 @@ START_TEST(import_bad_input_leaves_nothing)
 		uint64_t be = 0;
 		unsigned char junk[8] = {0x80, 0, 0, 0, 0, 0x7f, 0x00, 0x00};
 
-		run(cp);
+		unit_spawn_ok(cp);
 		qio(bad, "write -P 0x22 0 64k");
 		fd = open(bad, O_RDWR | O_CLOEXEC);
 		ck_assert_int_eq(pread(fd, &be, 8, 40), 8);
@@ -553,21 +543,14 @@ END_TEST
 static Suite *suite(void)
 {
 	Suite *s = suite_create("storage_img");
-	TCase *tc = tcase_create("qemu-img");
+	TCase *tc;
 
+	tc = unit_tcase(s, "qemu-img", overlays_are_isolated,
+		overlay_relative_backing_is_made_absolute, overlay_errors, layer_and_header,
+		chain_json_and_rebase, resize_grows_only, convert_and_check, program_override,
+		import_formats, import_bad_input_leaves_nothing, NULL);
 	tcase_add_checked_fixture(tc, setup, teardown);
 	tcase_set_timeout(tc, 120);
-	tcase_add_test(tc, overlays_are_isolated);
-	tcase_add_test(tc, overlay_relative_backing_is_made_absolute);
-	tcase_add_test(tc, overlay_errors);
-	tcase_add_test(tc, layer_and_header);
-	tcase_add_test(tc, chain_json_and_rebase);
-	tcase_add_test(tc, resize_grows_only);
-	tcase_add_test(tc, convert_and_check);
-	tcase_add_test(tc, program_override);
-	tcase_add_test(tc, import_formats);
-	tcase_add_test(tc, import_bad_input_leaves_nothing);
-	suite_add_tcase(s, tc);
 	return s;
 }
 

@@ -49,17 +49,6 @@ static const char *srcdir(void)
 	return ".";
 }
 
-static void run(const char *const *argv)
-{
-	struct qc_spawn_opts o = {.argv = argv,
-		.out = QC_STDIO_CAPTURE,
-		.errout = QC_STDIO_CAPTURE,
-		.timeout_ms = 60000};
-	struct qc_error err = {0};
-
-	ck_assert_msg(qc_spawn_check(&o, NULL, &err) == 0, "%s: %s", argv[0], err.msg);
-}
-
 static void make_tree(const char *out, bool bad_sha)
 {
 	cleanup_free char *gen = qc_xasprintf("%s/tests/integration/mkstream.py", srcdir());
@@ -67,7 +56,7 @@ static void make_tree(const char *out, bool bad_sha)
 	const char *argv[] = {"python3", gen, "--out", out, "--old", old, "--new", new,
 		bad_sha ? "--bad-sha" : NULL, NULL};
 
-	run(argv);
+	unit_spawn_ok(argv);
 }
 
 static void start_server(const char *docroot)
@@ -106,7 +95,7 @@ static void setup(void)
 		const char *const argv[] = {
 			"qemu-io", "-f", "qcow2", "-c", "write -P 0x5a 0 2M", new, NULL};
 
-		run(argv);
+		unit_spawn_ok(argv);
 	}
 	make_tree(tree, false);
 	start_server(tree);
@@ -479,22 +468,15 @@ END_TEST
 static Suite *suite(void)
 {
 	Suite *s = suite_create("storage_sync");
-	TCase *tc = tcase_create("http");
+	TCase *tc;
 
+	tc = unit_tcase(s, "http", sync_newest_for_arch_then_noop, sync_bad_input,
+		sync_wrong_sha_leaves_nothing, sync_file_stream, sync_cut_then_resume,
+		sync_cut_retried_within_one_sync, sync_http_errors, sync_malformed_index,
+		sync_concurrent_one_download, sync_replaces_unused_only,
+		sync_low_speed_timeout_then_resume, NULL);
 	tcase_add_checked_fixture(tc, setup, teardown);
 	tcase_set_timeout(tc, 120);
-	tcase_add_test(tc, sync_newest_for_arch_then_noop);
-	tcase_add_test(tc, sync_bad_input);
-	tcase_add_test(tc, sync_wrong_sha_leaves_nothing);
-	tcase_add_test(tc, sync_file_stream);
-	tcase_add_test(tc, sync_cut_then_resume);
-	tcase_add_test(tc, sync_cut_retried_within_one_sync);
-	tcase_add_test(tc, sync_http_errors);
-	tcase_add_test(tc, sync_malformed_index);
-	tcase_add_test(tc, sync_concurrent_one_download);
-	tcase_add_test(tc, sync_replaces_unused_only);
-	tcase_add_test(tc, sync_low_speed_timeout_then_resume);
-	suite_add_tcase(s, tc);
 	return s;
 }
 

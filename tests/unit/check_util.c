@@ -574,38 +574,14 @@ Suite *util_suite(void)
 	Suite *s = suite_create("util");
 	TCase *tc;
 
-	tc = tcase_create("size");
+	tc = unit_tcase(s, "size", NULL);
 	tcase_add_loop_test(tc, size_good, 0, QC_ARRAY_SIZE(good_sizes));
 	tcase_add_loop_test(tc, size_bad, 0, QC_ARRAY_SIZE(bad_sizes));
-	tcase_add_test(tc, size_messages);
-	tcase_add_test(tc, size_format);
-	tcase_add_test(tc, uint_parse);
-	suite_add_tcase(s, tc);
-
-	tc = tcase_create("name");
-	tcase_add_test(tc, name_valid);
-	tcase_add_test(tc, name_invalid);
-	tcase_add_test(tc, hostname);
-	tcase_add_test(tc, utf8);
-	suite_add_tcase(s, tc);
-
-	tc = tcase_create("error");
-	tcase_add_test(tc, error_basic);
-	tcase_add_test(tc, error_long);
-	tcase_add_test(tc, error_names);
-	suite_add_tcase(s, tc);
-
-	tc = tcase_create("mem");
-	tcase_add_test(tc, mem_buf);
-	tcase_add_test(tc, mem_strv);
-	tcase_add_test(tc, mem_strings);
-	tcase_add_test(tc, mem_cleanup);
-	suite_add_tcase(s, tc);
-
-	tc = tcase_create("time");
-	tcase_add_test(tc, time_basic);
-	tcase_add_test(tc, log_basic);
-	suite_add_tcase(s, tc);
+	unit_add_tests(tc, size_messages, size_format, uint_parse, NULL);
+	unit_tcase(s, "name", name_valid, name_invalid, hostname, utf8, NULL);
+	unit_tcase(s, "error", error_basic, error_long, error_names, NULL);
+	unit_tcase(s, "mem", mem_buf, mem_strv, mem_strings, mem_cleanup, NULL);
+	unit_tcase(s, "time", time_basic, log_basic, NULL);
 	return s;
 }
 

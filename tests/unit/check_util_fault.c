@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <sys/wait.h>
 
+#include "tests/unit/check_main.h"
 #include "tests/unit/unit.h"
 
 /*
@@ -141,13 +142,10 @@ END_TEST
 Suite *util_fault_suite(void)
 {
 	Suite *s = suite_create("util_fault");
-	TCase *tc = tcase_create("fault");
+	TCase *tc;
 
-	tcase_add_test(tc, fault_unset);
+	tc = unit_tcase(s, "fault", fault_unset, NULL);
 	tcase_add_loop_test(tc, fault_at_n, 0, 4);
-	tcase_add_test(tc, fault_past_end);
-	tcase_add_test(tc, fault_by_name);
-	tcase_add_test(tc, fault_trace);
-	suite_add_tcase(s, tc);
+	unit_add_tests(tc, fault_past_end, fault_by_name, fault_trace, NULL);
 	return s;
 }

@@ -13,6 +13,7 @@
 #include <sys/syscall.h>
 #include <sys/wait.h>
 
+#include "tests/unit/check_main.h"
 #include "tests/unit/unit.h"
 
 static char *tmp;
@@ -76,6 +77,19 @@ static char *slurp(int dfd, const char *name)
 
 /* ----------------------------------------------------------------- atomic */
 
+/* The test dir holds state.json alone (no temp files), with content and mode. */
+static void assert_state_json(const char *content, mode_t mode)
+{
+	cleanup_free char *c = slurp(tmpfd, "state.json");
+	cleanup_free char *l = list_dir(".");
+	struct stat st;
+
+	ck_assert_str_eq(c, content);
+	ck_assert_int_eq(fstatat(tmpfd, "state.json", &st, 0), 0);
+	ck_assert_int_eq(st.st_mode & 07777, mode);
+	ck_assert_str_eq(l, "state.json");
+}
+
 START_TEST(atomic_write)
 {
 	struct qc_error e = {0};
@@ -84,22 +98,12 @@ START_TEST(atomic_write)
 
 	ck_assert_qc_ok(qc_write_atomic(tmpfd, "state.json", "{\"a\":1}", 7, 0640, &e), &e);
 	umask(old);
-	cleanup_free char *c1 = slurp(tmpfd, "state.json");
-	ck_assert_str_eq(c1, "{\"a\":1}");
-	ck_assert_int_eq(fstatat(tmpfd, "state.json", &st, 0), 0);
 	/* the umask does not weaken or change the mode */
-	ck_assert_int_eq(st.st_mode & 07777, 0640);
-	cleanup_free char *l1 = list_dir(".");
-	ck_assert_str_eq(l1, "state.json");
+	assert_state_json("{\"a\":1}", 0640);
 
 	/* replace: new content, new mode, still no temp files */
 	ck_assert_qc_ok(qc_write_atomic(tmpfd, "state.json", "x", 1, 0600, &e), &e);
-	cleanup_free char *c2 = slurp(tmpfd, "state.json");
-	ck_assert_str_eq(c2, "x");
-	ck_assert_int_eq(fstatat(tmpfd, "state.json", &st, 0), 0);
-	ck_assert_int_eq(st.st_mode & 07777, 0600);
-	cleanup_free char *l2 = list_dir(".");
-	ck_assert_str_eq(l2, "state.json");
+	assert_state_json("x", 0600);
 
 	/* empty content */
 	ck_assert_qc_ok(qc_write_atomic(tmpfd, "empty", "", 0, 0600, &e), &e);
@@ -459,6 +463,25 @@ static bool private_mount_ns(const char *test)
 	return true;
 }
 
+/*
+ * Removing dir (below tmp) stops at the mount point mnt, dir/d/<name>, with
+ * EXDEV; precious (in the mounted tree) still reads "keep me"; then mnt is
+ * unmounted.
+ */
+static void assert_rm_rf_stops_at(const char *mnt, const char *dir, const char *precious)
+{
+	struct qc_error e = {0};
+	cleanup_free char *want = qc_xasprintf("in '%s': in 'd': '%s' is a mount point (another "
+					       "file system); nothing in it is removed",
+		dir, strrchr(mnt, '/') + 1);
+	cleanup_free char *c = NULL;
+
+	ck_assert_qc_fail(qc_rm_rf_at(tmpfd, dir, &e), &e, EXDEV, want);
+	c = slurp(tmpfd, precious);
+	ck_assert_str_eq(c, "keep me");
+	ck_assert_int_eq(umount(mnt), 0);
+}
+
 START_TEST(rm_rf_mount)
 {
 	struct qc_error e = {0};
@@ -473,12 +496,7 @@ START_TEST(rm_rf_mount)
 	ck_assert_int_eq(mount("tmpfs", mnt, "tmpfs", 0, "size=64k"), 0);
 	write_file("victim/d/mnt/precious", "keep me");
 	write_file("victim/f", "x");
-	ck_assert_qc_fail(qc_rm_rf_at(tmpfd, "victim", &e), &e, EXDEV,
-		"in 'victim': in 'd': 'mnt' is a mount point (another file system); nothing "
-		"in it is removed");
-	cleanup_free char *c = slurp(tmpfd, "victim/d/mnt/precious");
-	ck_assert_str_eq(c, "keep me");
-	ck_assert_int_eq(umount(mnt), 0);
+	assert_rm_rf_stops_at(mnt, "victim", "victim/d/mnt/precious");
 	ck_assert_qc_ok(qc_rm_rf_at(tmpfd, "victim", &e), &e);
 	ck_assert_int_lt(fstatat(tmpfd, "victim", &st, AT_SYMLINK_NOFOLLOW), 0);
 }
@@ -513,12 +531,7 @@ START_TEST(rm_rf_bind_mount)
 	free(found);
 	ck_assert_int_eq(qc_dir_find_mount(v3, &found, &e), 1);
 	ck_assert_str_eq(found, spaced);
-	ck_assert_qc_fail(qc_rm_rf_at(tmpfd, "v2", &e), &e, EXDEV,
-		"in 'v2': in 'd': 'bind' is a mount point (another file system); nothing "
-		"in it is removed");
-	cleanup_free char *c = slurp(tmpfd, "v1/src/precious");
-	ck_assert_str_eq(c, "keep me");
-	ck_assert_int_eq(umount(bind), 0);
+	assert_rm_rf_stops_at(bind, "v2", "v1/src/precious");
 	ck_assert_int_eq(umount(spaced), 0);
 	ck_assert_qc_ok(qc_rm_rf_at(tmpfd, "v2", &e), &e);
 }
@@ -828,33 +841,13 @@ END_TEST
 Suite *util_file_suite(void)
 {
 	Suite *s = suite_create("util-file");
-	TCase *tc = tcase_create("file");
+	TCase *tc;
 
+	tc = unit_tcase(s, "file", atomic_write, atomic_paths, atomic_failures, write_fails_midway,
+		sweep_temps, read_file, read_refuses, fsync_dir, mkdir_p, rm_rf, rm_rf_mount, rm_rf_bind_mount,
+		symlink_checks, opendir_at, copy_file, abspath, self_dir, NULL);
 	tcase_add_checked_fixture(tc, setup, teardown);
-	tcase_add_test(tc, atomic_write);
-	tcase_add_test(tc, atomic_paths);
-	tcase_add_test(tc, atomic_failures);
-	tcase_add_test(tc, write_fails_midway);
-	tcase_add_test(tc, sweep_temps);
-	tcase_add_test(tc, read_file);
-	tcase_add_test(tc, read_refuses);
-	tcase_add_test(tc, fsync_dir);
-	tcase_add_test(tc, mkdir_p);
-	tcase_add_test(tc, rm_rf);
-	tcase_add_test(tc, rm_rf_mount);
-	tcase_add_test(tc, rm_rf_bind_mount);
-	tcase_add_test(tc, symlink_checks);
-	tcase_add_test(tc, opendir_at);
-	tcase_add_test(tc, copy_file);
-	tcase_add_test(tc, abspath);
-	tcase_add_test(tc, self_dir);
-	suite_add_tcase(s, tc);
-
-	tc = tcase_create("lock");
+	tc = unit_tcase(s, "lock", lock_timeout, lock_wait, lock_misc, NULL);
 	tcase_add_checked_fixture(tc, setup, teardown);
-	tcase_add_test(tc, lock_timeout);
-	tcase_add_test(tc, lock_wait);
-	tcase_add_test(tc, lock_misc);
-	suite_add_tcase(s, tc);
 	return s;
 }

@@ -6,6 +6,7 @@
 #include <math.h>
 #include <stdio.h>
 
+#include "tests/unit/check_main.h"
 #include "tests/unit/unit.h"
 
 static qc_json *parse_ok(const char *s)
@@ -538,19 +539,9 @@ END_TEST
 Suite *util_json_suite(void)
 {
 	Suite *s = suite_create("util-json");
-	TCase *tc = tcase_create("json");
 
-	tcase_add_test(tc, json_parse_getters);
-	tcase_add_test(tc, json_named_errors);
-	tcase_add_test(tc, json_malformed);
-	tcase_add_test(tc, json_comments_refused);
-	tcase_add_test(tc, json_depth_cannot_be_bypassed);
-	tcase_add_test(tc, json_dump_roundtrip);
-	tcase_add_test(tc, jgen_basic);
-	tcase_add_test(tc, jgen_escapes);
-	tcase_add_test(tc, jgen_pretty);
-	tcase_add_test(tc, jgen_embed);
-	tcase_add_test(tc, jgen_errors);
-	suite_add_tcase(s, tc);
+	unit_tcase(s, "json", json_parse_getters, json_named_errors, json_malformed,
+		json_comments_refused, json_depth_cannot_be_bypassed, json_dump_roundtrip,
+		jgen_basic, jgen_escapes, jgen_pretty, jgen_embed, jgen_errors, NULL);
 	return s;
 }

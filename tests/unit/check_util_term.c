@@ -2,6 +2,7 @@
 /* util/term.c */
 #include "config.h"
 
+#include "tests/unit/check_main.h"
 #include "tests/unit/unit.h"
 
 /* in, escaped in one call and byte by byte: both must give want. */
@@ -75,11 +76,8 @@ END_TEST
 Suite *util_term_suite(void)
 {
 	Suite *s = suite_create("util-term");
-	TCase *tc = tcase_create("escape");
 
-	tcase_add_test(tc, term_escape_sequences_are_shown);
-	tcase_add_test(tc, term_text_passes);
-	tcase_add_test(tc, term_bad_utf8_is_shown);
-	suite_add_tcase(s, tc);
+	unit_tcase(s, "escape", term_escape_sequences_are_shown, term_text_passes,
+		term_bad_utf8_is_shown, NULL);
 	return s;
 }

@@ -9,6 +9,7 @@
 #include <sys/un.h>
 #include <sys/wait.h>
 
+#include "tests/unit/check_main.h"
 #include "tests/unit/unit.h"
 
 #define ME 1000
@@ -288,20 +289,13 @@ END_TEST
 Suite *util_trust_suite(void)
 {
 	Suite *s = suite_create("util_trust");
-	TCase *tc = tcase_create("stat");
+	TCase *tc;
 
+	tc = unit_tcase(s, "stat", NULL);
 	tcase_add_loop_test(tc, stat_check, 0, QC_ARRAY_SIZE(stat_cases));
-	suite_add_tcase(s, tc);
-	tc = tcase_create("disk");
+	tc = unit_tcase(s, "disk", private_dir_create, private_dir_refused, private_dir_other_owner,
+		path_trusted, NULL);
 	tcase_add_checked_fixture(tc, setup, teardown);
-	tcase_add_test(tc, private_dir_create);
-	tcase_add_test(tc, private_dir_refused);
-	tcase_add_test(tc, private_dir_other_owner);
-	tcase_add_test(tc, path_trusted);
-	suite_add_tcase(s, tc);
-	tc = tcase_create("peer");
-	tcase_add_test(tc, peer_self);
-	tcase_add_test(tc, peer_other_uid);
-	suite_add_tcase(s, tc);
+	unit_tcase(s, "peer", peer_self, peer_other_uid, NULL);
 	return s;
 }

@@ -86,37 +86,19 @@ static struct qc_domain *full_domain(void)
 	d->autostart = true;
 	d->ready_marker = qc_xstrdup("QEMUCTL-READY");
 
-	k = qc_domain_add_disk(d);
-	k->name = qc_xstrdup("disk0");
-	k->role = QC_ROLE_ROOT;
-	k->path = qc_xstrdup("/var/lib/qemuctl/vms/full/disk0.qcow2");
-	k->format = qc_xstrdup("qcow2");
-	k->backing = qc_xstrdup("/var/lib/qemuctl/images/debian-12.qcow2");
-	k->backing_format = qc_xstrdup("qcow2");
-	k->backing_image = qc_xstrdup("debian-12");
-	k->target = qc_xstrdup("vda");
-	k->owned = true;
-	k = qc_domain_add_disk(d);
-	k->name = qc_xstrdup("disk1");
+	golden_add_overlay(d);
+	k = golden_add_disk(d, "disk1", "/srv/data.raw", "raw");
 	k->role = QC_ROLE_DATA;
-	k->path = qc_xstrdup("/srv/data.raw");
-	k->format = qc_xstrdup("raw");
 	k->bus = QC_BUS_SCSI;
-	k = qc_domain_add_disk(d);
-	k->name = qc_xstrdup("seed");
+	k = golden_add_disk(d, "seed", "/var/lib/qemuctl/vms/full/seed.iso", "raw");
 	k->role = QC_ROLE_SEED;
 	k->device = QC_DEVICE_CDROM;
 	k->bus = QC_BUS_SATA;
-	k->path = qc_xstrdup("/var/lib/qemuctl/vms/full/seed.iso");
-	k->format = qc_xstrdup("raw");
 	k->readonly = true;
 	k->owned = true;
 
-	n = qc_domain_add_nic(d);
-	n->name = qc_xstrdup("net0");
-	n->type = QC_NIC_USER;
+	n = golden_add_nic(d, "net0", QC_NIC_USER, NULL, 0);
 	n->model = qc_xstrdup("virtio-net-pci");
-	qc_net_mac_gen(d->uuid, 0, n->mac);
 	n->fwds = qc_xzalloc(2 * sizeof(*n->fwds));
 	n->n_fwds = 2;
 	strcpy(n->fwds[0].proto, "tcp");
@@ -125,27 +107,13 @@ static struct qc_domain *full_domain(void)
 	strcpy(n->fwds[1].host_addr, "0.0.0.0");
 	n->fwds[1].host_port = 5353;
 	n->fwds[1].guest_port = 53;
-	n = qc_domain_add_nic(d);
-	n->name = qc_xstrdup("lan");
-	n->type = QC_NIC_NETWORK;
-	n->network = qc_xstrdup("lan");
-	n->bridge = qc_xstrdup("qc-lan");
-	n->ip = qc_xstrdup("10.77.0.5/24");
-	qc_net_mac_gen(d->uuid, 1, n->mac);
-	n = qc_domain_add_nic(d);
-	n->name = qc_xstrdup("up");
-	n->type = QC_NIC_BRIDGE;
-	n->bridge = qc_xstrdup("br0");
-	qc_net_mac_gen(d->uuid, 2, n->mac);
+	golden_add_lan_nic(d, "lan", 1);
+	golden_add_nic(d, "up", QC_NIC_BRIDGE, "br0", 2);
 
-	s = qc_domain_add_share(d);
-	s->tag = qc_xstrdup("src");
-	s->path = qc_xstrdup("/home/me/src");
+	s = golden_add_share(d, "src", "/home/me/src");
 	s->readonly = true;
 	s->security_model = qc_xstrdup("mapped-xattr");
-	s = qc_domain_add_share(d);
-	s->tag = qc_xstrdup("scratch");
-	s->path = qc_xstrdup("/var/lib/qemuctl/vms/full/share-scratch");
+	s = golden_add_share(d, "scratch", "/var/lib/qemuctl/vms/full/share-scratch");
 	s->empty = true;
 	s->security_model = qc_xstrdup("none");
 
@@ -218,11 +186,8 @@ START_TEST(xml_golden_small)
 	a->cpu_model = qc_xstrdup("host");
 	a->loader = qc_xstrdup("/usr/share/AAVMF/AAVMF_CODE.fd");
 	a->nvram = qc_xstrdup("/var/lib/qemuctl/vms/arm/nvram.fd");
-	k = qc_domain_add_disk(a);
-	k->name = qc_xstrdup("disk0");
+	k = golden_add_disk(a, "disk0", "/var/lib/qemuctl/vms/arm/disk0.qcow2", "qcow2");
 	k->role = QC_ROLE_ROOT;
-	k->path = qc_xstrdup("/var/lib/qemuctl/vms/arm/disk0.qcow2");
-	k->format = qc_xstrdup("qcow2");
 	k->owned = true; /* no target: the writer picks vda */
 	golden_xml("aarch64-uefi", a);
 }
@@ -758,23 +723,11 @@ END_TEST
 static Suite *xml_suite(void)
 {
 	Suite *s = suite_create("xml");
-	TCase *tc = tcase_create("golden");
 
-	tcase_add_test(tc, xml_golden_full);
-	tcase_add_test(tc, xml_records_held_to_vm_dir);
-	tcase_add_test(tc, xml_fields_with_line);
-	tcase_add_test(tc, xml_golden_small);
-	tcase_add_test(tc, xml_libvirt_lossless);
-	suite_add_tcase(s, tc);
-	tc = tcase_create("input");
-	tcase_add_test(tc, xml_bad_inputs);
-	tcase_add_test(tc, xml_entities_refused);
-	tcase_add_test(tc, xml_too_big);
-	tcase_add_test(tc, xml_units);
-	tcase_add_test(tc, xml_warnings_and_defaults);
-	tcase_add_test(tc, xml_save_load);
-	tcase_add_test(tc, xml_invalid_domain_not_written);
-	suite_add_tcase(s, tc);
+	unit_tcase(s, "golden", xml_golden_full, xml_records_held_to_vm_dir, xml_fields_with_line,
+		xml_golden_small, xml_libvirt_lossless, NULL);
+	unit_tcase(s, "input", xml_bad_inputs, xml_entities_refused, xml_too_big, xml_units,
+		xml_warnings_and_defaults, xml_save_load, xml_invalid_domain_not_written, NULL);
 	return s;
 }
 

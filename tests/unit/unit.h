@@ -57,6 +57,35 @@ static inline void unit_rmdir(char *p)
 	free(p);
 }
 
+/*
+ * Run argv (60 s at most) and fail the test unless it exits 0; its stdout
+ * (up to 4 MiB), and its length in *out_len unless out_len is NULL.
+ */
+static inline char *unit_spawn_out(const char *const *argv, size_t *out_len)
+{
+	struct qc_spawn_opts o = {.argv = argv,
+		.out = QC_STDIO_CAPTURE,
+		.errout = QC_STDIO_CAPTURE,
+		.capture_max = 4u << 20,
+		.timeout_ms = 60000};
+	struct qc_spawn_result res = {0};
+	struct qc_error err = {0};
+	char *out;
+
+	ck_assert_msg(qc_spawn_check(&o, &res, &err) == 0, "%s: %s", argv[0], err.msg);
+	out = TAKE_PTR(res.out);
+	if (out_len)
+		*out_len = res.out_len;
+	qc_spawn_result_free(&res);
+	return out;
+}
+
+/* Run argv like unit_spawn_out(), its output dropped. */
+static inline void unit_spawn_ok(const char *const *argv)
+{
+	free(unit_spawn_out(argv, NULL));
+}
+
 /* Number of open fds of this process (for leak checks). */
 static inline int unit_count_fds(void)
 {
