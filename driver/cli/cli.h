@@ -25,9 +25,9 @@ struct cli {
 
 /* Open the context on first use; prints the error and returns NULL on failure. */
 qc_ctx *cli_ctx(struct cli *c);
-/* "qemuctl: error: MSG" on stderr; returns CLI_ERROR. */
 /* msg with its control characters shown, not obeyed (it may quote a file's text) */
 char *cli_shown(const char *msg);
+/* "qemuctl: error: MSG" on stderr; returns CLI_ERROR. */
 int cli_error(const struct qc_error *err);
 /* Finish g and print it with a newline; CLI_OK, or the error and CLI_ERROR. */
 struct qc_jgen;
@@ -36,6 +36,9 @@ int cli_print_json(struct qc_jgen *g);
 int cli_print_removed(const char *name);
 /* "qemuctl: error: ..." + a usage hint; returns CLI_USAGE. */
 int cli_usage_error(const char *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/* The library's log messages on stderr: "qemuctl: LEVEL: MSG". */
+void cli_log_to_stderr(int level, const char *msg, void *opaque);
 
 /*
  * Value of "--opt VALUE" or "--opt=VALUE" at argv[*i] (advancing *i past a
