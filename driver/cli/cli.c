@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "driver/cli/cli.h"
 #include "util/util.h"
@@ -117,4 +118,109 @@ void cli_log_to_stderr(int level, const char *msg, void *opaque)
 	(void) opaque;
 	fprintf(stderr, "qemuctl: %s: %s\n", level >= 0 && level <= 3 ? names[level] : "log",
 		shown);
+}
+
+/* ------------------------------------------------- spinner, waiting for ready */
+
+#define WAIT_TAIL_LINES 20
+
+void cli_spin_progress(const char *what, uint64_t done, uint64_t total, void *opaque)
+{
+	static const char frames[] = "|/-\\";
+	struct cli_spin *s = opaque;
+	int64_t now = qc_now_ms();
+
+	(void) total;
+	if (now - s->last_tail_ms >= 250) {
+		cleanup_strv char **tail = NULL;
+
+		s->last_tail_ms = now;
+		if (qc_vm_console_tail(s->ctx, s->name, 1, &tail, NULL) == 0 && tail[0]) {
+			size_t k;
+
+			snprintf(s->last, sizeof(s->last), "%s", tail[0]);
+			for (k = 0; s->last[k]; k++)
+				if ((unsigned char) s->last[k] >= 0x7f)
+					s->last[k] = '?';
+		}
+	}
+	fprintf(stderr, "\r\033[K%c %s: %.1f s  %s", frames[s->tick++ % 4], what,
+		(double) done / 1000.0, s->last);
+	fflush(stderr);
+	s->drawn = true;
+}
+
+static void print_tail(qc_ctx *ctx, const char *name)
+{
+	cleanup_strv char **tail = NULL;
+	size_t k;
+
+	if (qc_vm_console_tail(ctx, name, WAIT_TAIL_LINES, &tail, NULL) < 0)
+		return;
+	fprintf(stderr, "qemuctl: last %d console lines of VM '%s':\n", WAIT_TAIL_LINES, name);
+	for (k = 0; tail[k]; k++) {
+		/* The guest's text: C1 controls and DEL shown, not sent to the terminal. */
+		cleanup_buf struct qc_buf safe = {0};
+		struct qc_term_escape esc = {0};
+
+		qc_term_escape(&esc, tail[k], strlen(tail[k]), &safe);
+		qc_term_escape_end(&esc, &safe);
+		fprintf(stderr, "  | %s\n", safe.len ? safe.data : "");
+	}
+	if (!tail[0])
+		fputs("  | (the console printed nothing)\n", stderr);
+}
+
+int cli_wait_ready(struct cli *c, const char *name, int timeout_ms)
+{
+	struct qc_error err = {0};
+	struct cli_spin s = {.name = name};
+	qc_ctx *ctx = cli_ctx(c);
+	int64_t after = 0;
+	int rc;
+
+	if (!ctx)
+		return CLI_ERROR;
+	s.ctx = ctx;
+	if (isatty(STDERR_FILENO) && !c->json && c->verbosity >= 0)
+		qc_ctx_set_progress(ctx, cli_spin_progress, &s);
+	rc = qc_vm_wait(ctx, name, timeout_ms, &after, &err);
+	qc_ctx_set_progress(ctx, NULL, NULL);
+	if (s.drawn)
+		fputs("\r\033[K", stderr);
+	if (rc < 0) {
+		cli_error(&err);
+		/* a run that timed out or ended: what the guest said last */
+		if (err.code == ETIMEDOUT ||
+			(err.code == QC_ERR_STATE && strstr(err.msg, "before it was ready")))
+			print_tail(ctx, name);
+		return CLI_ERROR;
+	}
+	if (c->json) {
+		cleanup_jgen struct qc_jgen *g = qc_jgen_new(true);
+
+		qc_jgen_map_open(g);
+		qc_jgen_kstring(g, "name", name);
+		qc_jgen_kbool(g, "ready", true);
+		qc_jgen_kint(g, "ready_after_ms", after);
+		qc_jgen_map_close(g);
+		return cli_print_json(g);
+	} else if (c->verbosity >= 0) {
+		printf("VM '%s' is ready (after %.1f s)\n", name, (double) after / 1000.0);
+	}
+	return CLI_OK;
+}
+
+/* --timeout S as milliseconds; a usage error is printed and -1 returned. */
+int cli_parse_wait_timeout(const char *cmd, const char *val, int *ret_ms)
+{
+	struct qc_error err = {0};
+	uint64_t secs;
+
+	if (qc_parse_uint("--timeout", val, 1, 86400, &secs, &err) < 0) {
+		cli_usage_error(cmd, "%s", err.msg);
+		return -1;
+	}
+	*ret_ms = (int) secs * 1000;
+	return 0;
 }

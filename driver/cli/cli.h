@@ -72,9 +72,9 @@ int cli_autostart_main(struct cli *c, int argc, char **argv); /* cmd_autostart.c
 int cli_snapshot_main(struct cli *c, int argc, char **argv); /* cmd_snapshot.c */
 int cli_hotplug_main(struct cli *c, int argc, char **argv); /* cmd_hotplug.c: attach-/detach-disk|net */
 bool cli_is_hotplug(const char *cmd);
-/* cmd_day2.c: wait, resize; start/run --wait call cli_wait_ready (timeout_ms 0: default) */
-int cli_wait_main(struct cli *c, int argc, char **argv);
-int cli_resize_main(struct cli *c, int argc, char **argv);
+int cli_wait_main(struct cli *c, int argc, char **argv);   /* cmd_wait.c */
+int cli_resize_main(struct cli *c, int argc, char **argv); /* cmd_resize.c */
+/* Wait for NAME's ready marker and say so (timeout_ms 0: the default). */
 int cli_wait_ready(struct cli *c, const char *name, int timeout_ms);
 int cli_parse_wait_timeout(const char *cmd, const char *val, int *ret_ms);
 
