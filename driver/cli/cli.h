@@ -66,6 +66,7 @@ void cli_spin_progress(const char *what, uint64_t done, uint64_t total, void *op
 /* Command groups implemented outside cmd_vm.c; argv[0] is the group name. */
 int cli_image_main(struct cli *c, int argc, char **argv); /* cmd_image.c: image sync|import|list|rm */
 int cli_net_main(struct cli *c, int argc, char **argv);   /* cmd_net.c: net create|list|rm */
+int cli_ssh_main(struct cli *c, int argc, char **argv);   /* cmd_ssh.c: execs ssh */
 int cli_seed_main(struct cli *c, int argc, char **argv);  /* cmd_seed.c: seed build */
 int cli_doctor_main(struct cli *c, int argc, char **argv); /* cmd_doctor.c: doctor */
 int cli_autostart_main(struct cli *c, int argc, char **argv); /* cmd_autostart.c */

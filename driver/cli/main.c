@@ -13,7 +13,6 @@
 #include <unistd.h>
 
 #include "driver/cli/cli.h"
-#include "driver/cli/cmd_net.h"
 #include "driver/cli/cmd_vm.h"
 #include "util/util.h"
 
