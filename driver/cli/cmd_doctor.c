@@ -2,15 +2,15 @@
 /* qemuctl doctor [--arch A] [--accel A]: can this host run a VM, and if not, why. */
 #include "config.h"
 
-#include <getopt.h>
 #include <stdio.h>
 #include <string.h>
 
 #include "driver/cli/cli.h"
 #include "util/util.h"
 
-static void doctor_usage(FILE *f)
+void cli_doctor_usage(FILE *f, const char *name)
 {
+	(void) name;
 	fputs("usage: qemuctl doctor [--arch x86_64|aarch64|ppc64le] [--accel auto|kvm|tcg]\n"
 	      "Check QEMU, qemu-img, KVM (and why not), firmware, /dev/net/tun, CAP_NET_ADMIN,\n"
 	      "9p and the state root.  Exit 0 only when a VM of the architecture can run.\n",
@@ -38,39 +38,15 @@ static int print_json(const struct qc_doctor_report *r)
 	return cli_print_json(g);
 }
 
-int cli_doctor_main(struct cli *c, int argc, char **argv)
+int cli_doctor(struct cli *c, const struct cli_cmd *cmd, struct cli_args *a)
 {
-	static const struct option opts[] = {
-		{"arch", required_argument, NULL, 'a'},
-		{"accel", required_argument, NULL, 'A'},
-		{"help", no_argument, NULL, 'h'},
-		{0},
-	};
-	const char *arch = NULL, *accel = NULL;
+	const char *arch = a->val[OPT_ARCH], *accel = a->val[OPT_ACCEL];
 	struct qc_doctor_report *r = NULL;
 	struct qc_error err = {0};
 	qc_ctx *ctx;
-	int opt, rc;
+	int rc;
 
-	optind = 1;
-	while ((opt = getopt_long(argc, argv, "+h", opts, NULL)) != -1) {
-		switch (opt) {
-		case 'a':
-			arch = optarg;
-			break;
-		case 'A':
-			accel = optarg;
-			break;
-		case 'h':
-			doctor_usage(stdout);
-			return CLI_OK;
-		default:
-			return cli_usage_error("doctor", "bad option for 'doctor'");
-		}
-	}
-	if (optind < argc)
-		return cli_usage_error("doctor", "unexpected argument '%s'", argv[optind]);
-
+	(void) cmd;
 	/* A root that cannot be opened is itself a finding, not a reason to stop. */
 	ctx = cli_ctx(c);
 	if (qc_doctor(ctx, arch, accel, &r, &err) < 0)

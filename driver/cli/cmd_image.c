@@ -11,8 +11,9 @@
 #include "driver/cli/cli.h"
 #include "util/util.h"
 
-static void image_usage(FILE *f)
+void cli_image_usage(FILE *f, const char *name)
 {
+	(void) name;
 	fputs("usage: qemuctl image sync REF [--arch A] [--stream URL] [--name NAME]\n"
 	      "                              [--max-size SIZE]\n"
 	      "       qemuctl image import NAME FILE|URL [--sha256 HEX] [--arch A]\n"
@@ -179,9 +180,9 @@ static void describe(const struct qc_image_info *i, char *buf, size_t n)
 
 /* ---------------------------------------------------------------- commands */
 
-static int image_sync(struct cli *c, int argc, char **argv)
+static int image_sync(struct cli *c, const struct cli_cmd *cmd, struct cli_args *a)
 {
-	struct qc_image_sync_opts o = {0};
+	struct qc_image_sync_opts o = {.ref = a->pos[0]};
 	struct qc_image_info *info = NULL;
 	struct qc_error err = {0};
 	struct progress p;
@@ -189,30 +190,14 @@ static int image_sync(struct cli *c, int argc, char **argv)
 	qc_ctx *ctx;
 	int r;
 
-	for (int i = 1; i < argc; i++) {
-		const char *v;
-		bool missing;
-
-		if ((v = cli_opt_value(argc, argv, &i, "--arch", &missing)))
-			o.arch = v;
-		else if (!missing && (v = cli_opt_value(argc, argv, &i, "--stream", &missing)))
-			o.stream = v;
-		else if (!missing && (v = cli_opt_value(argc, argv, &i, "--name", &missing)))
-			o.name = v;
-		else if (!missing &&
-			 (v = cli_opt_value(argc, argv, &i, "--max-size", &missing))) {
-			if (parse_max_size(v, &o.max_size) != 0)
-				return CLI_USAGE;
-		} else if (missing)
-			return cli_usage_error("image", "%s needs a value", argv[i]);
-		else if (argv[i][0] == '-')
-			return cli_usage_error("image", "image sync: unknown option '%s'", argv[i]);
-		else if (!o.ref)
-			o.ref = argv[i];
-		else
-			return cli_usage_error(
-				"image", "image sync: unexpected argument '%s'", argv[i]);
-	}
+	(void) cmd;
+	if (o.ref && o.ref[0] == '-')
+		return cli_usage_error("image", "image sync: unknown option '%s'", o.ref);
+	o.arch = a->val[OPT_ARCH];
+	o.stream = a->val[OPT_STREAM];
+	o.name = a->val[OPT_NAME];
+	if (a->set[OPT_MAX_SIZE] && parse_max_size(a->val[OPT_MAX_SIZE], &o.max_size) != 0)
+		return CLI_USAGE;
 	if (!o.ref)
 		return cli_usage_error("image", "image sync: missing REF (e.g. ubuntu:24.04)");
 	if (!(ctx = cli_ctx(c)))
@@ -244,40 +229,20 @@ static int image_sync(struct cli *c, int argc, char **argv)
 	return r;
 }
 
-static int image_import(struct cli *c, int argc, char **argv)
+static int image_import(struct cli *c, const struct cli_cmd *cmd, struct cli_args *a)
 {
-	struct qc_image_import_opts o = {0};
+	struct qc_image_import_opts o = {.name = a->pos[0], .source = a->pos[1]};
 	struct qc_image_info *info = NULL;
 	struct qc_error err = {0};
 	struct progress p;
 	qc_ctx *ctx;
 	int r;
 
-	for (int i = 1; i < argc; i++) {
-		const char *v;
-		bool missing;
-
-		if ((v = cli_opt_value(argc, argv, &i, "--arch", &missing)))
-			o.arch = v;
-		else if (!missing && (v = cli_opt_value(argc, argv, &i, "--sha256", &missing)))
-			o.sha256 = v;
-		else if (!missing &&
-			 (v = cli_opt_value(argc, argv, &i, "--max-size", &missing))) {
-			if (parse_max_size(v, &o.max_size) != 0)
-				return CLI_USAGE;
-		} else if (missing)
-			return cli_usage_error("image", "%s needs a value", argv[i]);
-		else if (argv[i][0] == '-' && argv[i][1])
-			return cli_usage_error(
-				"image", "image import: unknown option '%s'", argv[i]);
-		else if (!o.name)
-			o.name = argv[i];
-		else if (!o.source)
-			o.source = argv[i];
-		else
-			return cli_usage_error(
-				"image", "image import: unexpected argument '%s'", argv[i]);
-	}
+	(void) cmd;
+	o.arch = a->val[OPT_ARCH];
+	o.sha256 = a->val[OPT_SHA256];
+	if (a->set[OPT_MAX_SIZE] && parse_max_size(a->val[OPT_MAX_SIZE], &o.max_size) != 0)
+		return CLI_USAGE;
 	if (!o.name || !o.source)
 		return cli_usage_error("image", "image import: expected NAME and FILE|URL");
 	if (!(ctx = cli_ctx(c)))
@@ -304,15 +269,16 @@ static int image_import(struct cli *c, int argc, char **argv)
 	return r;
 }
 
-static int image_list(struct cli *c, int argc, char **argv)
+static int image_list(struct cli *c, const struct cli_cmd *cmd, struct cli_args *a)
 {
 	struct qc_image_info **v = NULL;
 	struct qc_error err = {0};
 	size_t n = 0;
 	qc_ctx *ctx;
 
-	if (argc > 1)
-		return cli_usage_error("image", "image list: unexpected argument '%s'", argv[1]);
+	(void) cmd;
+	if (a->n_pos > 0)
+		return cli_usage_error("image", "image list: unexpected argument '%s'", a->pos[0]);
 	if (!(ctx = cli_ctx(c)))
 		return CLI_ERROR;
 	if (qc_image_list(ctx, &v, &n, &err) < 0)
@@ -346,46 +312,36 @@ static int image_list(struct cli *c, int argc, char **argv)
 	return CLI_OK;
 }
 
-static int image_rm(struct cli *c, int argc, char **argv)
+static int image_rm(struct cli *c, const struct cli_cmd *cmd, struct cli_args *a)
 {
 	struct qc_error err = {0};
 	qc_ctx *ctx;
 
-	if (argc != 2 || argv[1][0] == '-')
+	(void) cmd;
+	if (a->n_pos != 1 || a->pos[0][0] == '-')
 		return cli_usage_error("image", "image rm: expected exactly one NAME");
 	if (!(ctx = cli_ctx(c)))
 		return CLI_ERROR;
-	if (qc_image_remove(ctx, argv[1], &err) < 0)
+	if (qc_image_remove(ctx, a->pos[0], &err) < 0)
 		return cli_error(&err);
 	if (c->json)
-		return cli_print_removed(argv[1]);
+		return cli_print_removed(a->pos[0]);
 	if (c->verbosity >= 0)
-		printf("image '%s' removed\n", argv[1]);
+		printf("image '%s' removed\n", a->pos[0]);
 	return CLI_OK;
 }
 
-int cli_image_main(struct cli *c, int argc, char **argv)
-{
-	if (argc < 2)
-		return cli_usage_error(
-			"image", "image: missing subcommand (sync, import, list, rm)");
-	if (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h") || !strcmp(argv[1], "help")) {
-		image_usage(stdout);
-		return CLI_OK;
-	}
-	for (int i = 2; i < argc; i++)
-		if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
-			image_usage(stdout);
-			return CLI_OK;
-		}
-	if (!strcmp(argv[1], "sync"))
-		return image_sync(c, argc - 1, argv + 1);
-	if (!strcmp(argv[1], "import"))
-		return image_import(c, argc - 1, argv + 1);
-	if (!strcmp(argv[1], "list") || !strcmp(argv[1], "ls"))
-		return image_list(c, argc - 1, argv + 1);
-	if (!strcmp(argv[1], "rm") || !strcmp(argv[1], "remove"))
-		return image_rm(c, argc - 1, argv + 1);
-	return cli_usage_error(
-		"image", "image: unknown subcommand '%s' (sync, import, list, rm)", argv[1]);
-}
+/* image sync|import|list|rm: the group's table */
+const struct cli_cmd cli_image_cmds[] = {
+	{.name = "sync", .usage = cli_image_usage, .style = CLI_STYLE_BARE, .flags = CLI_LAST_WINS,
+		.opts = CLI_OPT(OPT_ARCH) | CLI_OPT(OPT_STREAM) | CLI_OPT(OPT_NAME) | CLI_OPT(OPT_MAX_SIZE),
+		.max_pos = 1, .fn = image_sync},
+	{.name = "import", .usage = cli_image_usage, .style = CLI_STYLE_BARE,
+		.flags = CLI_LAST_WINS, .opts = CLI_OPT(OPT_ARCH) | CLI_OPT(OPT_SHA256) | CLI_OPT(OPT_MAX_SIZE),
+		.max_pos = 2, .fn = image_import},
+	{.name = "list", .alias = "ls", .usage = cli_image_usage, .style = CLI_STYLE_BARE,
+		.max_pos = CLI_MAX_POS, .fn = image_list},
+	{.name = "rm", .alias = "remove", .usage = cli_image_usage, .style = CLI_STYLE_BARE,
+		.max_pos = CLI_MAX_POS, .fn = image_rm},
+	{0},
+};

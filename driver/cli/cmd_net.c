@@ -9,8 +9,9 @@
 #include "driver/cli/cli.h"
 #include "util/util.h"
 
-static void net_usage(FILE *f)
+void cli_net_usage(FILE *f, const char *name)
 {
+	(void) name;
 	fputs("usage: qemuctl net create NAME --subnet CIDR [--bridge BR] [--mtu N]\n"
 	      "       qemuctl net list\n"
 	      "       qemuctl net rm NAME\n"
@@ -22,35 +23,23 @@ static void net_usage(FILE *f)
 		f);
 }
 
-static int net_create(struct cli *c, int argc, char **argv)
+static int net_create(struct cli *c, const struct cli_cmd *cmd, struct cli_args *a)
 {
-	struct qc_network_create_opts o = {0};
+	struct qc_network_create_opts o = {.name = a->pos[0]};
 	struct qc_error err = {0};
 	qc_ctx *ctx;
 
-	for (int i = 1; i < argc; i++) {
-		const char *v;
-		bool missing;
+	(void) cmd;
+	if (o.name && o.name[0] == '-')
+		return cli_usage_error("net", "net create: unknown option '%s'", o.name);
+	o.subnet = a->val[OPT_SUBNET];
+	o.bridge = a->val[OPT_BRIDGE];
+	if (a->set[OPT_MTU]) {
+		uint64_t mtu;
 
-		if ((v = cli_opt_value(argc, argv, &i, "--subnet", &missing)))
-			o.subnet = v;
-		else if (!missing && (v = cli_opt_value(argc, argv, &i, "--bridge", &missing)))
-			o.bridge = v;
-		else if (!missing && (v = cli_opt_value(argc, argv, &i, "--mtu", &missing))) {
-			uint64_t mtu;
-
-			if (qc_parse_uint("--mtu", v, 68, 65535, &mtu, &err) < 0)
-				return cli_usage_error("net", "%s", err.msg);
-			o.mtu = (unsigned) mtu;
-		} else if (missing)
-			return cli_usage_error("net", "%s needs a value", argv[i]);
-		else if (argv[i][0] == '-')
-			return cli_usage_error("net", "net create: unknown option '%s'", argv[i]);
-		else if (!o.name)
-			o.name = argv[i];
-		else
-			return cli_usage_error(
-				"net", "net create: unexpected argument '%s'", argv[i]);
+		if (qc_parse_uint("--mtu", a->val[OPT_MTU], 68, 65535, &mtu, &err) < 0)
+			return cli_usage_error("net", "%s", err.msg);
+		o.mtu = (unsigned) mtu;
 	}
 	if (!o.name)
 		return cli_usage_error("net", "net create: missing NAME");
@@ -126,7 +115,7 @@ static int list_json(struct qc_network_info **v, size_t n)
 	return cli_print_json(g);
 }
 
-static int net_list(struct cli *c, int argc, char **argv)
+static int net_list(struct cli *c, const struct cli_cmd *cmd, struct cli_args *a)
 {
 	struct qc_network_info **v = NULL;
 	struct qc_error err = {0};
@@ -134,8 +123,9 @@ static int net_list(struct cli *c, int argc, char **argv)
 	int rc = CLI_OK;
 	qc_ctx *ctx;
 
-	if (argc > 1)
-		return cli_usage_error("net", "net list: unexpected argument '%s'", argv[1]);
+	(void) cmd;
+	if (a->n_pos > 0)
+		return cli_usage_error("net", "net list: unexpected argument '%s'", a->pos[0]);
 	if (!(ctx = cli_ctx(c)))
 		return CLI_ERROR;
 	if (qc_network_list(ctx, &v, &n, &err) < 0)
@@ -165,39 +155,33 @@ static int net_list(struct cli *c, int argc, char **argv)
 	return rc;
 }
 
-static int net_rm(struct cli *c, int argc, char **argv)
+static int net_rm(struct cli *c, const struct cli_cmd *cmd, struct cli_args *a)
 {
 	struct qc_error err = {0};
 	qc_ctx *ctx;
 
-	if (argc != 2 || argv[1][0] == '-')
+	(void) cmd;
+	if (a->n_pos != 1 || a->pos[0][0] == '-')
 		return cli_usage_error("net", "net rm: expected exactly one NAME");
 	if (!(ctx = cli_ctx(c)))
 		return CLI_ERROR;
-	if (qc_network_remove(ctx, argv[1], &err) < 0)
+	if (qc_network_remove(ctx, a->pos[0], &err) < 0)
 		return cli_error(&err);
 	if (c->json)
-		return cli_print_removed(argv[1]);
+		return cli_print_removed(a->pos[0]);
 	if (c->verbosity >= 0)
-		printf("network '%s' removed\n", argv[1]);
+		printf("network '%s' removed\n", a->pos[0]);
 	return CLI_OK;
 }
 
-int cli_net_main(struct cli *c, int argc, char **argv)
-{
-	if (argc < 2)
-		return cli_usage_error("net", "net: missing subcommand (create, list, rm)");
-	argc--;
-	argv++;
-	if (!strcmp(argv[0], "--help") || !strcmp(argv[0], "-h") || !strcmp(argv[0], "help")) {
-		net_usage(stdout);
-		return CLI_OK;
-	}
-	if (!strcmp(argv[0], "create"))
-		return net_create(c, argc, argv);
-	if (!strcmp(argv[0], "list") || !strcmp(argv[0], "ls"))
-		return net_list(c, argc, argv);
-	if (!strcmp(argv[0], "rm") || !strcmp(argv[0], "remove"))
-		return net_rm(c, argc, argv);
-	return cli_usage_error("net", "net: unknown subcommand '%s' (create, list, rm)", argv[0]);
-}
+/* net create|list|rm: the group's table */
+const struct cli_cmd cli_net_cmds[] = {
+	{.name = "create", .usage = cli_net_usage, .style = CLI_STYLE_BARE, .flags = CLI_LAST_WINS,
+		.opts = CLI_OPT(OPT_SUBNET) | CLI_OPT(OPT_BRIDGE) | CLI_OPT(OPT_MTU), .max_pos = 1,
+		.fn = net_create},
+	{.name = "list", .alias = "ls", .usage = cli_net_usage, .style = CLI_STYLE_BARE,
+		.max_pos = CLI_MAX_POS, .fn = net_list},
+	{.name = "rm", .alias = "remove", .usage = cli_net_usage, .style = CLI_STYLE_BARE,
+		.max_pos = CLI_MAX_POS, .fn = net_rm},
+	{0},
+};

@@ -3,52 +3,32 @@
 #include "config.h"
 
 #include <stdio.h>
-#include <string.h>
 
 #include "driver/cli/cli.h"
 #include "util/util.h"
 
-static void resize_help(void)
+void cli_resize_usage(FILE *f, const char *name)
 {
-	puts("usage: qemuctl resize NAME DISK SIZE|+SIZE\n\n"
-	     "Grow disk DISK (disk0, disk1...; see 'qemuctl info NAME') to SIZE, or by\n"
-	     "+SIZE: qemu-img resize when the VM is stopped, QMP block_resize while it\n"
-	     "runs (the guest sees the new size at once).  Shrinking is refused.\n"
-	     "The file system inside is not grown: cloud images grow the root partition\n"
-	     "at first boot (cloud-init growpart); otherwise use growpart/resize2fs.");
+	(void) name;
+	fputs("usage: qemuctl resize NAME DISK SIZE|+SIZE\n\n"
+	      "Grow disk DISK (disk0, disk1...; see 'qemuctl info NAME') to SIZE, or by\n"
+	      "+SIZE: qemu-img resize when the VM is stopped, QMP block_resize while it\n"
+	      "runs (the guest sees the new size at once).  Shrinking is refused.\n"
+	      "The file system inside is not grown: cloud images grow the root partition\n"
+	      "at first boot (cloud-init growpart); otherwise use growpart/resize2fs.\n",
+		f);
 }
 
-int cli_resize_main(struct cli *c, int argc, char **argv)
+int cli_resize(struct cli *c, const struct cli_cmd *cmd, struct cli_args *a)
 {
 	struct qc_error err = {0};
-	const char *pos[3];
-	int i, n = 0;
+	const char *const *pos = a->pos;
 	uint64_t size, old_size = 0, new_size = 0;
 	bool relative, online = false;
 	const char *spec;
 	qc_ctx *ctx;
 
-	for (i = 1; i < argc; i++) {
-		const char *a = argv[i];
-
-		if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0) {
-			resize_help();
-			return CLI_OK;
-		} else if (strcmp(a, "--json") == 0) {
-			c->json = true;
-		} else if (a[0] == '-' && a[1] == '-') {
-			return cli_usage_error("resize", "resize: unknown option '%s'", a);
-		} else if (n < 3) {
-			pos[n++] = a;
-		} else {
-			return cli_usage_error("resize", "resize: unexpected argument '%s'", a);
-		}
-	}
-	if (n < 3)
-		return cli_usage_error("resize", "resize: missing %s",
-			n == 0	 ? "NAME"
-			: n == 1 ? "DISK"
-				 : "SIZE");
+	(void) cmd;
 	spec = pos[2];
 	relative = spec[0] == '+';
 	if (qc_parse_size("SIZE", relative ? spec + 1 : spec, &size, &err) < 0)
@@ -70,14 +50,14 @@ int cli_resize_main(struct cli *c, int argc, char **argv)
 		qc_jgen_map_close(g);
 		return cli_print_json(g);
 	} else if (c->verbosity >= 0) {
-		char a[32], b[32];
+		char from[32], to[32];
 
-		qc_format_size(old_size, a, sizeof(a));
-		qc_format_size(new_size, b, sizeof(b));
+		qc_format_size(old_size, from, sizeof(from));
+		qc_format_size(new_size, to, sizeof(to));
 		if (old_size == new_size)
-			printf("disk '%s' of VM '%s' is %s already\n", pos[1], pos[0], a);
+			printf("disk '%s' of VM '%s' is %s already\n", pos[1], pos[0], from);
 		else
-			printf("disk '%s' of VM '%s': %s -> %s (%s)\n", pos[1], pos[0], a, b,
+			printf("disk '%s' of VM '%s': %s -> %s (%s)\n", pos[1], pos[0], from, to,
 				online ? "online, the guest sees it now" : "offline");
 	}
 	return CLI_OK;

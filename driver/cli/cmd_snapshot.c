@@ -11,8 +11,9 @@
 #include "driver/cli/cli.h"
 #include "util/util.h"
 
-static void snapshot_usage(FILE *f)
+void cli_snapshot_usage(FILE *f, const char *name)
 {
+	(void) name;
 	fputs("usage: qemuctl snapshot create NAME SNAP\n"
 	      "       qemuctl snapshot list NAME\n"
 	      "       qemuctl snapshot revert NAME SNAP [--force]\n"
@@ -107,31 +108,18 @@ static int do_list(struct cli *c, qc_ctx *ctx, const char *vm)
 	return rc;
 }
 
-int cli_snapshot_main(struct cli *c, int argc, char **argv)
+int cli_snapshot(struct cli *c, const struct cli_cmd *cmd, struct cli_args *a)
 {
-	const char *pos[3] = {NULL};
-	size_t npos = 0;
-	bool force = false;
+	const char *const *pos = a->pos;
+	bool force = a->set[OPT_FORCE];
 	struct qc_error err = {0};
 	cleanup_free char *msg = NULL;
 	const char *sub, *vm, *snap;
 	qc_ctx *ctx;
 
-	for (int i = 1; i < argc; i++) {
-		if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
-			snapshot_usage(stdout);
-			return CLI_OK;
-		} else if (strcmp(argv[i], "--force") == 0) {
-			force = true;
-		} else if (argv[i][0] == '-' && argv[i][1]) {
-			return cli_usage_error(
-				"snapshot", "snapshot: unknown option '%s'", argv[i]);
-		} else if (npos < 3) {
-			pos[npos++] = argv[i];
-		} else {
-			return cli_usage_error("snapshot", "snapshot: too many arguments");
-		}
-	}
+	(void) cmd;
+	if (a->n_pos > 3)
+		return cli_usage_error("snapshot", "snapshot: too many arguments");
 	sub = pos[0];
 	vm = pos[1];
 	snap = pos[2];

@@ -14,50 +14,32 @@
 #include "driver/cli/cli.h"
 #include "util/util.h"
 
-int cli_ssh_main(struct cli *c, int argc, char **argv)
+void cli_ssh_usage(FILE *f, const char *name)
 {
-	const char *name = NULL, *identity = NULL;
-	const char *const *cmd = NULL;
+	(void) name;
+	fputs("usage: qemuctl ssh NAME [-i FILE] [-- CMD...]\n", f);
+}
+
+int cli_ssh(struct cli *c, const struct cli_cmd *cmd, struct cli_args *a)
+{
+	const char *name = a->pos[0], *identity = a->val[OPT_IDENTITY];
+	/* `qemuctl ssh vm uname -a` works like ssh: the words after NAME are the command */
+	const char *const *rest = (const char *const *) a->rest;
 	struct qc_error err = {0};
 	char **sargv = NULL;
 	qc_ctx *ctx;
-	int i;
 
-	for (i = 1; i < argc; i++) {
-		const char *v;
-		bool missing;
-
-		if (!strcmp(argv[i], "--")) {
-			cmd = (const char *const *) &argv[i + 1];
-			break;
-		}
-		if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
-			puts("usage: qemuctl ssh NAME [-i FILE] [-- CMD...]");
-			return CLI_OK;
-		}
-		if ((v = cli_opt_value(argc, argv, &i, "-i", &missing)) ||
-			(!missing && (v = cli_opt_value(argc, argv, &i, "--identity", &missing))))
-			identity = v;
-		else if (missing)
-			return cli_usage_error("ssh", "%s needs a key file", argv[i]);
-		else if (argv[i][0] == '-')
-			return cli_usage_error("ssh",
-				"ssh: unknown option '%s' (ssh options go "
-				"in ~/.ssh/config; a command goes after --)",
-				argv[i]);
-		else if (!name)
-			name = argv[i];
-		else {
-			/* `qemuctl ssh vm uname -a` works like ssh: the rest is the command */
-			cmd = (const char *const *) &argv[i];
-			break;
-		}
-	}
+	(void) cmd;
+	if (name && name[0] == '-')
+		return cli_usage_error("ssh",
+			"ssh: unknown option '%s' (ssh options go in ~/.ssh/config; a command goes "
+			"after --)",
+			name);
 	if (!name)
 		return cli_usage_error("ssh", "ssh: missing VM NAME");
 	if (!(ctx = cli_ctx(c)))
 		return CLI_ERROR;
-	if (qc_vm_ssh_argv(ctx, name, identity, cmd, &sargv, &err) < 0)
+	if (qc_vm_ssh_argv(ctx, name, identity, rest, &sargv, &err) < 0)
 		return cli_error(&err);
 	if (c->verbosity > 0) {
 		cleanup_free char *line = qc_strv_join(sargv, " ");

@@ -25,7 +25,7 @@
 #include <termios.h>
 #include <unistd.h>
 
-#include "driver/cli/cmd_vm.h"
+#include "driver/cli/cli.h"
 #include "util/util.h"
 
 #define DETACH_KEY 0x1d /* Ctrl-] */
@@ -67,7 +67,7 @@ static int write_guest_end(struct qc_term_escape *esc)
 	return write_out(STDOUT_FILENO, b.data, b.len);
 }
 
-int cli_cmd_console(struct cli *c, const char *name)
+int cli_console_attach(struct cli *c, const char *name)
 {
 	struct qc_error err = {0};
 	cleanup_close int fd = -1;
@@ -212,7 +212,7 @@ static int tail_file(struct cli *c, const char *name, const char *path, bool fol
 	return CLI_OK;
 }
 
-int cli_cmd_log(struct cli *c, const char *name, bool follow, bool raw)
+static int cmd_log(struct cli *c, const char *name, bool follow, bool raw)
 {
 	struct qc_term_escape esc = {0};
 	struct qc_error err = {0};
@@ -292,7 +292,7 @@ static void event_line_follow(struct cli *c, const char *line, size_t len)
 	event_line(c, line, len);
 }
 
-int cli_cmd_events(struct cli *c, const char *name, bool follow)
+static int cmd_events(struct cli *c, const char *name, bool follow)
 {
 	struct qc_error err = {0};
 	cleanup_free char *path = NULL;
@@ -313,4 +313,22 @@ int cli_cmd_events(struct cli *c, const char *name, bool follow)
 	if (c->json)
 		puts("]");
 	return rc;
+}
+
+int cli_vm_console(struct cli *c, const struct cli_cmd *cmd, struct cli_args *a)
+{
+	(void) cmd;
+	return cli_console_attach(c, a->pos[0]);
+}
+
+int cli_vm_log(struct cli *c, const struct cli_cmd *cmd, struct cli_args *a)
+{
+	(void) cmd;
+	return cmd_log(c, a->pos[0], a->set[OPT_FOLLOW], a->set[OPT_RAW]);
+}
+
+int cli_vm_events(struct cli *c, const struct cli_cmd *cmd, struct cli_args *a)
+{
+	(void) cmd;
+	return cmd_events(c, a->pos[0], a->set[OPT_FOLLOW]);
 }
