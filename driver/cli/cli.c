@@ -55,24 +55,13 @@ int cli_error(const struct qc_error *err)
 	return CLI_ERROR;
 }
 
-int cli_print_json(struct qc_jgen *g)
-{
-	struct qc_error err = {0};
-	cleanup_free char *out = NULL;
-
-	if (qc_jgen_finish(g, &out, NULL, &err) < 0)
-		return cli_error(&err);
-	printf("%s\n", out);
-	return CLI_OK;
-}
-
 int cli_print_removed(const char *name)
 {
-	cleanup_jgen struct qc_jgen *g = qc_jgen_new(false);
+	cleanup_cli_json struct cli_json *g = cli_json_new(false);
 
-	qc_jgen_map_open(g);
-	qc_jgen_kstring(g, "removed", name);
-	qc_jgen_map_close(g);
+	cli_json_map_open(g);
+	cli_json_kstring(g, "removed", name);
+	cli_json_map_close(g);
 	return cli_print_json(g);
 }
 
@@ -552,13 +541,13 @@ int cli_wait_ready(struct cli *c, const char *name, int timeout_ms)
 		return CLI_ERROR;
 	}
 	if (c->json) {
-		cleanup_jgen struct qc_jgen *g = qc_jgen_new(true);
+		cleanup_cli_json struct cli_json *g = cli_json_new(true);
 
-		qc_jgen_map_open(g);
-		qc_jgen_kstring(g, "name", name);
-		qc_jgen_kbool(g, "ready", true);
-		qc_jgen_kint(g, "ready_after_ms", after);
-		qc_jgen_map_close(g);
+		cli_json_map_open(g);
+		cli_json_kstring(g, "name", name);
+		cli_json_kbool(g, "ready", true);
+		cli_json_kint(g, "ready_after_ms", after);
+		cli_json_map_close(g);
 		return cli_print_json(g);
 	} else if (c->verbosity >= 0) {
 		printf("VM '%s' is ready (after %.1f s)\n", name, (double) after / 1000.0);

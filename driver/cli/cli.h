@@ -12,6 +12,8 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include <yajl/yajl_tree.h>
+
 #include "driver/qemuctl.h"
 
 /* Exit codes: 0 ok, 1 error, 2 usage. */
@@ -31,9 +33,26 @@ qc_ctx *cli_ctx(struct cli *c);
 char *cli_shown(const char *msg);
 /* "qemuctl: error: MSG" on stderr; returns CLI_ERROR. */
 int cli_error(const struct qc_error *err);
-/* Finish g and print it with a newline; CLI_OK, or the error and CLI_ERROR. */
-struct qc_jgen;
-int cli_print_json(struct qc_jgen *g);
+/* JSON output (json.c): yajl_gen; a NULL string is null. */
+struct cli_json;
+struct cli_json *cli_json_new(bool pretty);
+void cli_json_freep(struct cli_json **j);
+#define cleanup_cli_json __attribute__((cleanup(cli_json_freep)))
+void cli_json_map_open(struct cli_json *j);
+void cli_json_map_close(struct cli_json *j);
+void cli_json_array_open(struct cli_json *j);
+void cli_json_array_close(struct cli_json *j);
+void cli_json_key(struct cli_json *j, const char *key);
+void cli_json_string(struct cli_json *j, const char *s);
+void cli_json_null(struct cli_json *j);
+void cli_json_kstring(struct cli_json *j, const char *key, const char *s);
+void cli_json_kint(struct cli_json *j, const char *key, int64_t v);
+void cli_json_kuint(struct cli_json *j, const char *key, uint64_t v);
+void cli_json_kbool(struct cli_json *j, const char *key, bool v);
+/* Finish j and print it with a newline; CLI_OK, or the error and CLI_ERROR. */
+int cli_print_json(struct cli_json *j);
+/* v as compact JSON (a fresh string), or NULL. */
+char *cli_json_dump(yajl_val v);
 /* {"removed":NAME}: the --json answer of the rm commands. */
 int cli_print_removed(const char *name);
 /* "qemuctl: error: ..." + a usage hint; returns CLI_USAGE. */

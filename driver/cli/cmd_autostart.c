@@ -50,37 +50,37 @@ static void spinner_end(bool drawn)
 }
 
 static void json_names(
-	struct qc_jgen *g, const char *key, const struct qc_autostart_report *r, bool host_reboot)
+	struct cli_json *g, const char *key, const struct qc_autostart_report *r, bool host_reboot)
 {
-	qc_jgen_key(g, key);
-	qc_jgen_array_open(g);
+	cli_json_key(g, key);
+	cli_json_array_open(g);
 	for (size_t i = 0; i < r->n; i++)
 		if (host_reboot ? r->vms[i].host_reboot : r->vms[i].acted)
-			qc_jgen_string(g, r->vms[i].name);
-	qc_jgen_array_close(g);
+			cli_json_string(g, r->vms[i].name);
+	cli_json_array_close(g);
 }
 
 static int print_report(struct cli *c, const struct qc_autostart_report *r, bool run)
 {
 	if (c->json) {
-		cleanup_jgen struct qc_jgen *g = qc_jgen_new(false);
+		cleanup_cli_json struct cli_json *g = cli_json_new(false);
 
-		qc_jgen_map_open(g);
+		cli_json_map_open(g);
 		json_names(g, run ? "started" : "stopped", r, false);
-		qc_jgen_key(g, "failed");
-		qc_jgen_array_open(g);
+		cli_json_key(g, "failed");
+		cli_json_array_open(g);
 		for (size_t i = 0; i < r->n; i++) {
 			if (r->vms[i].rc >= 0)
 				continue;
-			qc_jgen_map_open(g);
-			qc_jgen_kstring(g, "name", r->vms[i].name);
-			qc_jgen_kstring(g, "error", r->vms[i].error);
-			qc_jgen_map_close(g);
+			cli_json_map_open(g);
+			cli_json_kstring(g, "name", r->vms[i].name);
+			cli_json_kstring(g, "error", r->vms[i].error);
+			cli_json_map_close(g);
 		}
-		qc_jgen_array_close(g);
+		cli_json_array_close(g);
 		if (run)
 			json_names(g, "host_reboot", r, true);
-		qc_jgen_map_close(g);
+		cli_json_map_close(g);
 		if (cli_print_json(g) != CLI_OK)
 			return CLI_ERROR;
 	}
@@ -141,12 +141,12 @@ int cli_autostart(struct cli *c, const struct cli_cmd *cmd, struct cli_args *a)
 		if (qc_vm_set_autostart(ctx, name, !disable, &err) < 0)
 			return cli_error(&err);
 		if (c->json) {
-			cleanup_jgen struct qc_jgen *g = qc_jgen_new(false);
+			cleanup_cli_json struct cli_json *g = cli_json_new(false);
 
-			qc_jgen_map_open(g);
-			qc_jgen_kstring(g, "name", name);
-			qc_jgen_kbool(g, "autostart", !disable);
-			qc_jgen_map_close(g);
+			cli_json_map_open(g);
+			cli_json_kstring(g, "name", name);
+			cli_json_kbool(g, "autostart", !disable);
+			cli_json_map_close(g);
 			return cli_print_json(g);
 		}
 		if (c->verbosity >= 0)

@@ -19,22 +19,22 @@ void cli_doctor_usage(FILE *f, const char *name)
 
 static int print_json(const struct qc_doctor_report *r)
 {
-	cleanup_jgen struct qc_jgen *g = qc_jgen_new(true);
+	cleanup_cli_json struct cli_json *g = cli_json_new(true);
 
-	qc_jgen_map_open(g);
-	qc_jgen_kstring(g, "arch", r->arch);
-	qc_jgen_kbool(g, "can_run", r->can_run);
-	qc_jgen_key(g, "checks");
-	qc_jgen_array_open(g);
+	cli_json_map_open(g);
+	cli_json_kstring(g, "arch", r->arch);
+	cli_json_kbool(g, "can_run", r->can_run);
+	cli_json_key(g, "checks");
+	cli_json_array_open(g);
 	for (size_t i = 0; i < r->n_checks; i++) {
-		qc_jgen_map_open(g);
-		qc_jgen_kstring(g, "name", r->checks[i].name);
-		qc_jgen_kstring(g, "status", qc_check_status_name(r->checks[i].status));
-		qc_jgen_kstring(g, "detail", r->checks[i].detail);
-		qc_jgen_map_close(g);
+		cli_json_map_open(g);
+		cli_json_kstring(g, "name", r->checks[i].name);
+		cli_json_kstring(g, "status", qc_check_status_name(r->checks[i].status));
+		cli_json_kstring(g, "detail", r->checks[i].detail);
+		cli_json_map_close(g);
 	}
-	qc_jgen_array_close(g);
-	qc_jgen_map_close(g);
+	cli_json_array_close(g);
+	cli_json_map_close(g);
 	return cli_print_json(g);
 }
 

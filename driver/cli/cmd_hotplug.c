@@ -58,14 +58,14 @@ int cli_hotplug(struct cli *c, const struct cli_cmd *cmd, struct cli_args *a)
 	if (!dev)
 		dev = qc_xstrdup(arg);
 	if (c->json) {
-		cleanup_jgen struct qc_jgen *g = qc_jgen_new(true);
+		cleanup_cli_json struct cli_json *g = cli_json_new(true);
 
-		qc_jgen_map_open(g);
-		qc_jgen_kstring(g, "vm", vm);
-		qc_jgen_kstring(g, "action", name);
-		qc_jgen_kstring(g, disk ? "disk" : "nic", dev);
-		qc_jgen_kbool(g, "live", live);
-		qc_jgen_map_close(g);
+		cli_json_map_open(g);
+		cli_json_kstring(g, "vm", vm);
+		cli_json_kstring(g, "action", name);
+		cli_json_kstring(g, disk ? "disk" : "nic", dev);
+		cli_json_kbool(g, "live", live);
+		cli_json_map_close(g);
 		return cli_print_json(g);
 	} else if (c->verbosity >= 0) {
 		printf("%s '%s' %s VM '%s'%s\n", disk ? "Disk" : "NIC", dev,

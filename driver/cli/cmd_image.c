@@ -133,35 +133,35 @@ static void progress_setup(struct cli *c, qc_ctx *ctx, struct progress *p)
 
 /* ------------------------------------------------------------------ output */
 
-static void info_json(struct qc_jgen *g, const struct qc_image_info *i)
+static void info_json(struct cli_json *g, const struct qc_image_info *i)
 {
 	char when[40];
 
 	qc_format_time_utc(i->imported_at_ms, when, sizeof(when));
-	qc_jgen_map_open(g);
-	qc_jgen_kstring(g, "name", i->name);
-	qc_jgen_kstring(g, "arch", i->arch);
-	qc_jgen_kstring(g, "format", i->format);
-	qc_jgen_kstring(g, "path", i->path);
-	qc_jgen_kstring(g, "source", i->source);
-	qc_jgen_kstring(g, "sha256", i->sha256);
-	qc_jgen_kuint(g, "size", i->size);
-	qc_jgen_kuint(g, "virtual_size", i->virtual_size);
-	qc_jgen_kstring(g, "imported_at", when);
+	cli_json_map_open(g);
+	cli_json_kstring(g, "name", i->name);
+	cli_json_kstring(g, "arch", i->arch);
+	cli_json_kstring(g, "format", i->format);
+	cli_json_kstring(g, "path", i->path);
+	cli_json_kstring(g, "source", i->source);
+	cli_json_kstring(g, "sha256", i->sha256);
+	cli_json_kuint(g, "size", i->size);
+	cli_json_kuint(g, "virtual_size", i->virtual_size);
+	cli_json_kstring(g, "imported_at", when);
 	if (i->distro)
-		qc_jgen_kstring(g, "distro", i->distro);
+		cli_json_kstring(g, "distro", i->distro);
 	if (i->release)
-		qc_jgen_kstring(g, "release", i->release);
+		cli_json_kstring(g, "release", i->release);
 	if (i->release_version)
-		qc_jgen_kstring(g, "release_version", i->release_version);
+		cli_json_kstring(g, "release_version", i->release_version);
 	if (i->version)
-		qc_jgen_kstring(g, "version", i->version);
-	qc_jgen_key(g, "users");
-	qc_jgen_array_open(g);
+		cli_json_kstring(g, "version", i->version);
+	cli_json_key(g, "users");
+	cli_json_array_open(g);
 	for (size_t k = 0; k < i->n_users; k++)
-		qc_jgen_string(g, i->users[k]);
-	qc_jgen_array_close(g);
-	qc_jgen_map_close(g);
+		cli_json_string(g, i->users[k]);
+	cli_json_array_close(g);
+	cli_json_map_close(g);
 }
 
 static void describe(const struct qc_image_info *i, char *buf, size_t n)
@@ -208,13 +208,13 @@ static int image_sync(struct cli *c, const struct cli_cmd *cmd, struct cli_args 
 	if (r < 0)
 		return cli_error(&err);
 	if (c->json) {
-		cleanup_jgen struct qc_jgen *g = qc_jgen_new(false);
+		cleanup_cli_json struct cli_json *g = cli_json_new(false);
 
-		qc_jgen_map_open(g);
-		qc_jgen_kbool(g, "downloaded", fresh);
-		qc_jgen_key(g, "image");
+		cli_json_map_open(g);
+		cli_json_kbool(g, "downloaded", fresh);
+		cli_json_key(g, "image");
 		info_json(g, info);
-		qc_jgen_map_close(g);
+		cli_json_map_close(g);
 		r = cli_print_json(g);
 	} else {
 		char d[512];
@@ -253,7 +253,7 @@ static int image_import(struct cli *c, const struct cli_cmd *cmd, struct cli_arg
 	if (r < 0)
 		return cli_error(&err);
 	if (c->json) {
-		cleanup_jgen struct qc_jgen *g = qc_jgen_new(false);
+		cleanup_cli_json struct cli_json *g = cli_json_new(false);
 
 		info_json(g, info);
 		r = cli_print_json(g);
@@ -284,16 +284,16 @@ static int image_list(struct cli *c, const struct cli_cmd *cmd, struct cli_args 
 	if (qc_image_list(ctx, &v, &n, &err) < 0)
 		return cli_error(&err);
 	if (c->json) {
-		cleanup_jgen struct qc_jgen *g = qc_jgen_new(false);
+		cleanup_cli_json struct cli_json *g = cli_json_new(false);
 		int r;
 
-		qc_jgen_map_open(g);
-		qc_jgen_key(g, "images");
-		qc_jgen_array_open(g);
+		cli_json_map_open(g);
+		cli_json_key(g, "images");
+		cli_json_array_open(g);
 		for (size_t i = 0; i < n; i++)
 			info_json(g, v[i]);
-		qc_jgen_array_close(g);
-		qc_jgen_map_close(g);
+		cli_json_array_close(g);
+		cli_json_map_close(g);
 		r = cli_print_json(g);
 		qc_image_info_list_free(v, n);
 		return r;

@@ -52,17 +52,17 @@ static int net_create(struct cli *c, const struct cli_cmd *cmd, struct cli_args 
 	if (qc_network_create(ctx, &o, &err) < 0)
 		return cli_error(&err);
 	if (c->json) {
-		cleanup_jgen struct qc_jgen *g = qc_jgen_new(false);
+		cleanup_cli_json struct cli_json *g = cli_json_new(false);
 		struct qc_network_info *info = NULL;
 
 		if (qc_network_get(ctx, o.name, &info, &err) < 0)
 			return cli_error(&err);
-		qc_jgen_map_open(g);
-		qc_jgen_kstring(g, "name", info->name);
-		qc_jgen_kstring(g, "subnet", info->subnet);
-		qc_jgen_kstring(g, "gateway", info->gateway);
-		qc_jgen_kstring(g, "bridge", info->bridge);
-		qc_jgen_map_close(g);
+		cli_json_map_open(g);
+		cli_json_kstring(g, "name", info->name);
+		cli_json_kstring(g, "subnet", info->subnet);
+		cli_json_kstring(g, "gateway", info->gateway);
+		cli_json_kstring(g, "bridge", info->bridge);
+		cli_json_map_close(g);
 		qc_network_info_free(info);
 		return cli_print_json(g);
 	} else if (c->verbosity >= 0) {
@@ -80,38 +80,38 @@ static int net_create(struct cli *c, const struct cli_cmd *cmd, struct cli_args 
 
 static int list_json(struct qc_network_info **v, size_t n)
 {
-	cleanup_jgen struct qc_jgen *g = qc_jgen_new(false);
+	cleanup_cli_json struct cli_json *g = cli_json_new(false);
 
-	qc_jgen_array_open(g);
+	cli_json_array_open(g);
 	for (size_t i = 0; i < n; i++) {
-		qc_jgen_map_open(g);
-		qc_jgen_kstring(g, "name", v[i]->name);
-		qc_jgen_kstring(g, "subnet", v[i]->subnet);
-		qc_jgen_kstring(g, "gateway", v[i]->gateway);
-		qc_jgen_kstring(g, "bridge", v[i]->bridge);
-		qc_jgen_kbool(g, "bridge_created", v[i]->bridge_created);
-		qc_jgen_kbool(g, "bridge_present", v[i]->bridge_present);
-		qc_jgen_kuint(g, "mtu", v[i]->mtu);
-		qc_jgen_kuint(g, "used", v[i]->used);
-		qc_jgen_kuint(g, "capacity", v[i]->capacity);
-		qc_jgen_key(g, "vms");
-		qc_jgen_array_open(g);
+		cli_json_map_open(g);
+		cli_json_kstring(g, "name", v[i]->name);
+		cli_json_kstring(g, "subnet", v[i]->subnet);
+		cli_json_kstring(g, "gateway", v[i]->gateway);
+		cli_json_kstring(g, "bridge", v[i]->bridge);
+		cli_json_kbool(g, "bridge_created", v[i]->bridge_created);
+		cli_json_kbool(g, "bridge_present", v[i]->bridge_present);
+		cli_json_kuint(g, "mtu", v[i]->mtu);
+		cli_json_kuint(g, "used", v[i]->used);
+		cli_json_kuint(g, "capacity", v[i]->capacity);
+		cli_json_key(g, "vms");
+		cli_json_array_open(g);
 		for (char **p = v[i]->vms; p && *p; p++)
-			qc_jgen_string(g, *p);
-		qc_jgen_array_close(g);
-		qc_jgen_key(g, "leases");
-		qc_jgen_array_open(g);
+			cli_json_string(g, *p);
+		cli_json_array_close(g);
+		cli_json_key(g, "leases");
+		cli_json_array_open(g);
 		for (size_t k = 0; k < v[i]->n_leases; k++) {
-			qc_jgen_map_open(g);
-			qc_jgen_kstring(g, "vm", v[i]->leases[k].vm);
-			qc_jgen_kstring(g, "nic", v[i]->leases[k].nic);
-			qc_jgen_kstring(g, "ip", v[i]->leases[k].ip);
-			qc_jgen_map_close(g);
+			cli_json_map_open(g);
+			cli_json_kstring(g, "vm", v[i]->leases[k].vm);
+			cli_json_kstring(g, "nic", v[i]->leases[k].nic);
+			cli_json_kstring(g, "ip", v[i]->leases[k].ip);
+			cli_json_map_close(g);
 		}
-		qc_jgen_array_close(g);
-		qc_jgen_map_close(g);
+		cli_json_array_close(g);
+		cli_json_map_close(g);
 	}
-	qc_jgen_array_close(g);
+	cli_json_array_close(g);
 	return cli_print_json(g);
 }
 

@@ -39,15 +39,15 @@ int cli_resize(struct cli *c, const struct cli_cmd *cmd, struct cli_args *a)
 		0)
 		return cli_error(&err);
 	if (c->json) {
-		cleanup_jgen struct qc_jgen *g = qc_jgen_new(true);
+		cleanup_cli_json struct cli_json *g = cli_json_new(true);
 
-		qc_jgen_map_open(g);
-		qc_jgen_kstring(g, "name", pos[0]);
-		qc_jgen_kstring(g, "disk", pos[1]);
-		qc_jgen_kuint(g, "old_size", old_size);
-		qc_jgen_kuint(g, "new_size", new_size);
-		qc_jgen_kbool(g, "online", online);
-		qc_jgen_map_close(g);
+		cli_json_map_open(g);
+		cli_json_kstring(g, "name", pos[0]);
+		cli_json_kstring(g, "disk", pos[1]);
+		cli_json_kuint(g, "old_size", old_size);
+		cli_json_kuint(g, "new_size", new_size);
+		cli_json_kbool(g, "online", online);
+		cli_json_map_close(g);
 		return cli_print_json(g);
 	} else if (c->verbosity >= 0) {
 		char from[32], to[32];

@@ -49,11 +49,11 @@ static int seed_build(struct cli *c, const struct cli_cmd *cmd, struct cli_args 
 	if (qc_seed_build(ctx, &o, out, &err) < 0)
 		return cli_error(&err);
 	if (c->json) {
-		cleanup_jgen struct qc_jgen *g = qc_jgen_new(false);
+		cleanup_cli_json struct cli_json *g = cli_json_new(false);
 
-		qc_jgen_map_open(g);
-		qc_jgen_kstring(g, "seed", out);
-		qc_jgen_map_close(g);
+		cli_json_map_open(g);
+		cli_json_kstring(g, "seed", out);
+		cli_json_map_close(g);
 		return cli_print_json(g);
 	} else if (c->verbosity > 0)
 		printf("seed written to %s\n", out);

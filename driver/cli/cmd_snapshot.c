@@ -31,15 +31,15 @@ static int print_done(struct cli *c, const char *vm, const char *snap, const cha
 	const char *flag_key, const char *human)
 {
 	if (c->json) {
-		cleanup_jgen struct qc_jgen *g = qc_jgen_new(true);
+		cleanup_cli_json struct cli_json *g = cli_json_new(true);
 
-		qc_jgen_map_open(g);
-		qc_jgen_kstring(g, "vm", vm);
-		qc_jgen_kstring(g, "snapshot", snap);
-		qc_jgen_kstring(g, "action", what);
+		cli_json_map_open(g);
+		cli_json_kstring(g, "vm", vm);
+		cli_json_kstring(g, "snapshot", snap);
+		cli_json_kstring(g, "action", what);
 		if (flag_key)
-			qc_jgen_kbool(g, flag_key, flag);
-		qc_jgen_map_close(g);
+			cli_json_kbool(g, flag_key, flag);
+		cli_json_map_close(g);
 		return cli_print_json(g);
 	} else if (c->verbosity >= 0) {
 		printf("%s\n", human);
@@ -57,35 +57,35 @@ static int do_list(struct cli *c, qc_ctx *ctx, const char *vm)
 	if (qc_vm_snapshot_list(ctx, vm, &v, &n, &err) < 0)
 		return cli_error(&err);
 	if (c->json) {
-		cleanup_jgen struct qc_jgen *g = qc_jgen_new(true);
+		cleanup_cli_json struct cli_json *g = cli_json_new(true);
 
-		qc_jgen_map_open(g);
-		qc_jgen_kstring(g, "vm", vm);
-		qc_jgen_key(g, "snapshots");
-		qc_jgen_array_open(g);
+		cli_json_map_open(g);
+		cli_json_kstring(g, "vm", vm);
+		cli_json_key(g, "snapshots");
+		cli_json_array_open(g);
 		for (size_t i = 0; i < n; i++) {
 			char t[64];
 
 			qc_format_time_utc(v[i].created_ms, t, sizeof(t));
-			qc_jgen_map_open(g);
-			qc_jgen_kstring(g, "name", v[i].name);
-			qc_jgen_kint(g, "created_ms", v[i].created_ms);
-			qc_jgen_kstring(g, "created", t);
-			qc_jgen_key(g, "disks");
-			qc_jgen_array_open(g);
+			cli_json_map_open(g);
+			cli_json_kstring(g, "name", v[i].name);
+			cli_json_kint(g, "created_ms", v[i].created_ms);
+			cli_json_kstring(g, "created", t);
+			cli_json_key(g, "disks");
+			cli_json_array_open(g);
 			for (size_t k = 0; k < v[i].n_disks; k++) {
-				qc_jgen_map_open(g);
-				qc_jgen_kstring(g, "disk", v[i].disks[k].disk);
-				qc_jgen_kstring(g, "file", v[i].disks[k].file);
-				qc_jgen_kstring(g, "backing", v[i].disks[k].backing);
-				qc_jgen_kuint(g, "size", v[i].disks[k].size);
-				qc_jgen_map_close(g);
+				cli_json_map_open(g);
+				cli_json_kstring(g, "disk", v[i].disks[k].disk);
+				cli_json_kstring(g, "file", v[i].disks[k].file);
+				cli_json_kstring(g, "backing", v[i].disks[k].backing);
+				cli_json_kuint(g, "size", v[i].disks[k].size);
+				cli_json_map_close(g);
 			}
-			qc_jgen_array_close(g);
-			qc_jgen_map_close(g);
+			cli_json_array_close(g);
+			cli_json_map_close(g);
 		}
-		qc_jgen_array_close(g);
-		qc_jgen_map_close(g);
+		cli_json_array_close(g);
+		cli_json_map_close(g);
 		rc = cli_print_json(g);
 	} else {
 		printf("%-20s %-24s %-16s %s\n", "NAME", "CREATED", "DISKS", "SIZE");

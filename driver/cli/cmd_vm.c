@@ -277,57 +277,57 @@ static const char *state_text(const struct qc_vm_info *i, char *buf, size_t size
 	return buf;
 }
 
-static void json_info(struct qc_jgen *g, const struct qc_vm_info *i)
+static void json_info(struct cli_json *g, const struct qc_vm_info *i)
 {
 	size_t k;
 
-	qc_jgen_map_open(g);
-	qc_jgen_kstring(g, "name", i->name);
-	qc_jgen_kstring(g, "uuid", i->uuid);
-	qc_jgen_kstring(g, "state", qc_vm_state_name(i->state));
-	qc_jgen_kstring(g, "arch", i->arch);
-	qc_jgen_kstring(g, "machine", i->machine);
-	qc_jgen_kuint(g, "cpus", i->cpus);
-	qc_jgen_kuint(g, "memory", i->memory);
-	qc_jgen_kstring(g, "accel_requested", i->accel_requested);
-	qc_jgen_kstring(g, "accel", i->accel);
-	qc_jgen_kstring(g, "accel_why", i->accel_why);
-	qc_jgen_kint(g, "qemu_pid", i->qemu_pid);
-	qc_jgen_kint(g, "monitor_pid", i->monitor_pid);
-	qc_jgen_kint(g, "started_at_ms", i->started_at_ms);
-	qc_jgen_kint(g, "stopped_at_ms", i->stopped_at_ms);
-	qc_jgen_kbool(g, "ready", i->ready);
+	cli_json_map_open(g);
+	cli_json_kstring(g, "name", i->name);
+	cli_json_kstring(g, "uuid", i->uuid);
+	cli_json_kstring(g, "state", qc_vm_state_name(i->state));
+	cli_json_kstring(g, "arch", i->arch);
+	cli_json_kstring(g, "machine", i->machine);
+	cli_json_kuint(g, "cpus", i->cpus);
+	cli_json_kuint(g, "memory", i->memory);
+	cli_json_kstring(g, "accel_requested", i->accel_requested);
+	cli_json_kstring(g, "accel", i->accel);
+	cli_json_kstring(g, "accel_why", i->accel_why);
+	cli_json_kint(g, "qemu_pid", i->qemu_pid);
+	cli_json_kint(g, "monitor_pid", i->monitor_pid);
+	cli_json_kint(g, "started_at_ms", i->started_at_ms);
+	cli_json_kint(g, "stopped_at_ms", i->stopped_at_ms);
+	cli_json_kbool(g, "ready", i->ready);
 	if (i->ready)
-		qc_jgen_kint(g, "ready_after_ms", i->ready_after_ms);
-	qc_jgen_key(g, "last_exit");
+		cli_json_kint(g, "ready_after_ms", i->ready_after_ms);
+	cli_json_key(g, "last_exit");
 	if (i->exit_reason) {
-		qc_jgen_map_open(g);
-		qc_jgen_kstring(g, "reason", i->exit_reason);
-		qc_jgen_kstring(g, "detail", i->exit_detail);
-		qc_jgen_map_close(g);
+		cli_json_map_open(g);
+		cli_json_kstring(g, "reason", i->exit_reason);
+		cli_json_kstring(g, "detail", i->exit_detail);
+		cli_json_map_close(g);
 	} else {
-		qc_jgen_null(g);
+		cli_json_null(g);
 	}
-	qc_jgen_kstring(g, "kernel", i->kernel);
-	qc_jgen_kstring(g, "vm_dir", i->vm_dir);
-	qc_jgen_kstring(g, "console_log", i->console_log);
-	qc_jgen_kstring(g, "qmp_socket", i->qmp_socket);
+	cli_json_kstring(g, "kernel", i->kernel);
+	cli_json_kstring(g, "vm_dir", i->vm_dir);
+	cli_json_kstring(g, "console_log", i->console_log);
+	cli_json_kstring(g, "qmp_socket", i->qmp_socket);
 	if (i->nics) {
-		qc_jgen_key(g, "nics");
-		qc_jgen_array_open(g);
+		cli_json_key(g, "nics");
+		cli_json_array_open(g);
 		for (k = 0; i->nics[k]; k++)
-			qc_jgen_string(g, i->nics[k]);
-		qc_jgen_array_close(g);
+			cli_json_string(g, i->nics[k]);
+		cli_json_array_close(g);
 	}
 	if (i->disks) {
-		qc_jgen_kbool(g, "autostart", i->autostart);
-		qc_jgen_key(g, "disks");
-		qc_jgen_array_open(g);
+		cli_json_kbool(g, "autostart", i->autostart);
+		cli_json_key(g, "disks");
+		cli_json_array_open(g);
 		for (k = 0; i->disks[k]; k++)
-			qc_jgen_string(g, i->disks[k]);
-		qc_jgen_array_close(g);
+			cli_json_string(g, i->disks[k]);
+		cli_json_array_close(g);
 	}
-	qc_jgen_map_close(g);
+	cli_json_map_close(g);
 }
 
 int cli_vm_list(struct cli *c, const struct cli_cmd *cmd, struct cli_args *a)
@@ -345,12 +345,12 @@ int cli_vm_list(struct cli *c, const struct cli_cmd *cmd, struct cli_args *a)
 	if (qc_vm_list(ctx, &v, &n, &err) < 0)
 		return cli_error(&err);
 	if (c->json) {
-		cleanup_jgen struct qc_jgen *g = qc_jgen_new(true);
+		cleanup_cli_json struct cli_json *g = cli_json_new(true);
 
-		qc_jgen_array_open(g);
+		cli_json_array_open(g);
 		for (k = 0; k < n; k++)
 			json_info(g, v[k]);
-		qc_jgen_array_close(g);
+		cli_json_array_close(g);
 		rc = cli_print_json(g);
 	} else {
 		printf("%-20s %-8s %-7s %4s %10s  %s\n", "NAME", "ARCH", "ACCEL", "CPUS", "MEMORY",
@@ -383,7 +383,7 @@ int cli_vm_info(struct cli *c, const struct cli_cmd *cmd, struct cli_args *a)
 	if (qc_vm_info(ctx, a->pos[0], &i, &err) < 0)
 		return cli_error(&err);
 	if (c->json) {
-		cleanup_jgen struct qc_jgen *g = qc_jgen_new(true);
+		cleanup_cli_json struct cli_json *g = cli_json_new(true);
 
 		json_info(g, i);
 		rc = cli_print_json(g);
