@@ -10,10 +10,101 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "driver/cli/cli.h"
-#include "util/util.h"
+
+/* ---------------------------------------------------- memory, strings, time */
+
+void cli_freep(void *p)
+{
+	free(*(void **) p);
+}
+
+void cli_closep(int *fd)
+{
+	int e = errno;
+
+	if (*fd >= 0)
+		close(*fd);
+	errno = e;
+}
+
+void cli_strv_free(char **v)
+{
+	for (size_t i = 0; v && v[i]; i++)
+		free(v[i]);
+	free(v);
+}
+
+void cli_strv_freep(char ***v)
+{
+	cli_strv_free(*v);
+	*v = NULL;
+}
+
+char *cli_asprintf(const char *fmt, ...)
+{
+	va_list ap;
+	char *s;
+	int n;
+
+	va_start(ap, fmt);
+	n = vasprintf(&s, fmt, ap);
+	va_end(ap);
+	if (n < 0)
+		abort();
+	return s;
+}
+
+char *cli_strdup(const char *s)
+{
+	char *d = strdup(s);
+
+	if (!d)
+		abort();
+	return d;
+}
+
+char *cli_strv_join(char *const *v, const char *sep)
+{
+	size_t len = 1, i;
+	char *out;
+
+	for (i = 0; v && v[i]; i++)
+		len += strlen(v[i]) + strlen(sep);
+	if (!(out = malloc(len)))
+		abort();
+	out[0] = 0;
+	for (i = 0; v && v[i]; i++) {
+		if (i)
+			strcat(out, sep);
+		strcat(out, v[i]);
+	}
+	return out;
+}
+
+int64_t cli_now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t) ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+void cli_format_time_utc(int64_t realtime_ms, char *buf, size_t size)
+{
+	time_t t = (time_t) (realtime_ms / 1000);
+	struct tm tm;
+
+	gmtime_r(&t, &tm);
+	snprintf(buf, size, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", tm.tm_year + 1900,
+		tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec,
+		(int) (realtime_ms % 1000));
+}
+
+/* ------------------------------------------------------ context and messages */
 
 qc_ctx *cli_ctx(struct cli *c)
 {
@@ -30,17 +121,16 @@ qc_ctx *cli_ctx(struct cli *c)
 
 char *cli_shown(const char *msg)
 {
-	struct qc_term_escape st = {0};
-	struct qc_buf b = {0};
+	struct qc_term_filter st = {0};
+	autofree char *body = qc_term_filter(&st, msg, strlen(msg), NULL);
+	autofree char *end = qc_term_filter_end(&st, NULL);
 
-	qc_term_escape(&st, msg, strlen(msg), &b);
-	qc_term_escape_end(&st, &b);
-	return qc_buf_steal(&b);
+	return cli_asprintf("%s%s", body, end);
 }
 
 int cli_error(const struct qc_error *err)
 {
-	cleanup_free char *msg =
+	autofree char *msg =
 		cli_shown(err && err->msg[0] ? err->msg : "unknown error (this is a bug)");
 
 	fflush(stdout);
@@ -55,9 +145,23 @@ int cli_error(const struct qc_error *err)
 	return CLI_ERROR;
 }
 
+int cli_error_errno(int e, const char *fmt, ...)
+{
+	struct qc_error err = {.code = e};
+	va_list ap;
+	size_t n;
+
+	va_start(ap, fmt);
+	vsnprintf(err.msg, sizeof(err.msg), fmt, ap);
+	va_end(ap);
+	n = strlen(err.msg);
+	snprintf(err.msg + n, sizeof(err.msg) - n, ": %s", strerror(e));
+	return cli_error(&err);
+}
+
 int cli_print_removed(const char *name)
 {
-	cleanup_cli_json struct cli_json *g = cli_json_new(false);
+	autojson struct cli_json *g = cli_json_new(false);
 
 	cli_json_map_open(g);
 	cli_json_kstring(g, "removed", name);
@@ -457,7 +561,7 @@ void cli_list_commands(FILE *f, const struct cli_cmd *table)
 void cli_log_to_stderr(int level, const char *msg, void *opaque)
 {
 	static const char *const names[] = {"error", "warning", "info", "debug"};
-	cleanup_free char *shown = cli_shown(msg);
+	autofree char *shown = cli_shown(msg);
 
 	(void) opaque;
 	fprintf(stderr, "qemuctl: %s: %s\n", level >= 0 && level <= 3 ? names[level] : "log",
@@ -472,11 +576,11 @@ void cli_spin_progress(const char *what, uint64_t done, uint64_t total, void *op
 {
 	static const char frames[] = "|/-\\";
 	struct cli_spin *s = opaque;
-	int64_t now = qc_now_ms();
+	int64_t now = cli_now_ms();
 
 	(void) total;
 	if (now - s->last_tail_ms >= 250) {
-		cleanup_strv char **tail = NULL;
+		autostrv char **tail = NULL;
 
 		s->last_tail_ms = now;
 		if (qc_vm_console_tail(s->ctx, s->name, 1, &tail, NULL) == 0 && tail[0]) {
@@ -496,7 +600,7 @@ void cli_spin_progress(const char *what, uint64_t done, uint64_t total, void *op
 
 static void print_tail(qc_ctx *ctx, const char *name)
 {
-	cleanup_strv char **tail = NULL;
+	autostrv char **tail = NULL;
 	size_t k;
 
 	if (qc_vm_console_tail(ctx, name, WAIT_TAIL_LINES, &tail, NULL) < 0)
@@ -504,12 +608,9 @@ static void print_tail(qc_ctx *ctx, const char *name)
 	fprintf(stderr, "qemuctl: last %d console lines of VM '%s':\n", WAIT_TAIL_LINES, name);
 	for (k = 0; tail[k]; k++) {
 		/* The guest's text: C1 controls and DEL shown, not sent to the terminal. */
-		cleanup_buf struct qc_buf safe = {0};
-		struct qc_term_escape esc = {0};
+		autofree char *safe = cli_shown(tail[k]);
 
-		qc_term_escape(&esc, tail[k], strlen(tail[k]), &safe);
-		qc_term_escape_end(&esc, &safe);
-		fprintf(stderr, "  | %s\n", safe.len ? safe.data : "");
+		fprintf(stderr, "  | %s\n", safe);
 	}
 	if (!tail[0])
 		fputs("  | (the console printed nothing)\n", stderr);
@@ -541,7 +642,7 @@ int cli_wait_ready(struct cli *c, const char *name, int timeout_ms)
 		return CLI_ERROR;
 	}
 	if (c->json) {
-		cleanup_cli_json struct cli_json *g = cli_json_new(true);
+		autojson struct cli_json *g = cli_json_new(true);
 
 		cli_json_map_open(g);
 		cli_json_kstring(g, "name", name);
@@ -561,7 +662,7 @@ int cli_parse_wait_timeout(const char *cmd, const char *val, int *ret_ms)
 	struct qc_error err = {0};
 	uint64_t secs;
 
-	if (qc_parse_uint("--timeout", val, 1, 86400, &secs, &err) < 0) {
+	if (qc_uint_parse("--timeout", val, 1, 86400, &secs, &err) < 0) {
 		cli_usage_error(cmd, "%s", err.msg);
 		return -1;
 	}

@@ -15,6 +15,30 @@
 #include <yajl/yajl_tree.h>
 
 #include "driver/qemuctl.h"
+/*
+ * The QC_ERR_* codes only: they move into qemuctl.h with the rest of the
+ * public error contract, and then this include goes.
+ */
+#include "util/util.h"
+
+/* Owned resources freed when they go out of scope. */
+void cli_freep(void *p); /* p points to a pointer */
+void cli_closep(int *fd);
+void cli_strv_freep(char ***v);
+#define autofree __attribute__((cleanup(cli_freep)))
+#define autoclose __attribute__((cleanup(cli_closep)))
+#define autostrv __attribute__((cleanup(cli_strv_freep)))
+#define CLI_ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
+
+/* Strings: these abort when memory runs out. */
+char *cli_asprintf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+char *cli_strdup(const char *s);
+/* v (NULL-terminated, may be NULL) joined with sep. */
+char *cli_strv_join(char *const *v, const char *sep);
+void cli_strv_free(char **v);
+/* Times: CLOCK_MONOTONIC in ms; "2026-11-25T08:02:40.123Z" into buf (>= 32 bytes). */
+int64_t cli_now_ms(void);
+void cli_format_time_utc(int64_t realtime_ms, char *buf, size_t size);
 
 /* Exit codes: 0 ok, 1 error, 2 usage. */
 enum { CLI_OK = 0, CLI_ERROR = 1, CLI_USAGE = 2 };
@@ -33,11 +57,13 @@ qc_ctx *cli_ctx(struct cli *c);
 char *cli_shown(const char *msg);
 /* "qemuctl: error: MSG" on stderr; returns CLI_ERROR. */
 int cli_error(const struct qc_error *err);
+/* cli_error() of "MSG: strerror(e)". */
+int cli_error_errno(int e, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 /* JSON output (json.c): yajl_gen; a NULL string is null. */
 struct cli_json;
 struct cli_json *cli_json_new(bool pretty);
 void cli_json_freep(struct cli_json **j);
-#define cleanup_cli_json __attribute__((cleanup(cli_json_freep)))
+#define autojson __attribute__((cleanup(cli_json_freep)))
 void cli_json_map_open(struct cli_json *j);
 void cli_json_map_close(struct cli_json *j);
 void cli_json_array_open(struct cli_json *j);

@@ -13,7 +13,6 @@
 #include <unistd.h>
 
 #include "driver/cli/cli.h"
-#include "util/util.h"
 
 void cli_autostart_usage(FILE *f, const char *name)
 {
@@ -63,7 +62,7 @@ static void json_names(
 static int print_report(struct cli *c, const struct qc_autostart_report *r, bool run)
 {
 	if (c->json) {
-		cleanup_cli_json struct cli_json *g = cli_json_new(false);
+		autojson struct cli_json *g = cli_json_new(false);
 
 		cli_json_map_open(g);
 		json_names(g, run ? "started" : "stopped", r, false);
@@ -122,7 +121,7 @@ int cli_autostart(struct cli *c, const struct cli_cmd *cmd, struct cli_args *a)
 
 	(void) cmd;
 	if (a->set[OPT_TIMEOUT] &&
-		qc_parse_uint("--timeout", a->val[OPT_TIMEOUT], 0, 3600, &timeout, &err) < 0)
+		qc_uint_parse("--timeout", a->val[OPT_TIMEOUT], 0, 3600, &timeout, &err) < 0)
 		return cli_usage_error("autostart", "%s", err.msg);
 	if (run + shutdown + (a->n_pos > 0) != 1 || (run + shutdown && disable))
 		return cli_usage_error("autostart",
@@ -141,7 +140,7 @@ int cli_autostart(struct cli *c, const struct cli_cmd *cmd, struct cli_args *a)
 		if (qc_vm_set_autostart(ctx, name, !disable, &err) < 0)
 			return cli_error(&err);
 		if (c->json) {
-			cleanup_cli_json struct cli_json *g = cli_json_new(false);
+			autojson struct cli_json *g = cli_json_new(false);
 
 			cli_json_map_open(g);
 			cli_json_kstring(g, "name", name);

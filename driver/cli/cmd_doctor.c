@@ -6,7 +6,6 @@
 #include <string.h>
 
 #include "driver/cli/cli.h"
-#include "util/util.h"
 
 void cli_doctor_usage(FILE *f, const char *name)
 {
@@ -19,7 +18,7 @@ void cli_doctor_usage(FILE *f, const char *name)
 
 static int print_json(const struct qc_doctor_report *r)
 {
-	cleanup_cli_json struct cli_json *g = cli_json_new(true);
+	autojson struct cli_json *g = cli_json_new(true);
 
 	cli_json_map_open(g);
 	cli_json_kstring(g, "arch", r->arch);

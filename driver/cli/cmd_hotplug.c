@@ -10,7 +10,6 @@
 #include <string.h>
 
 #include "driver/cli/cli.h"
-#include "util/util.h"
 
 void cli_hotplug_usage(FILE *f, const char *cmd)
 {
@@ -33,7 +32,7 @@ int cli_hotplug(struct cli *c, const struct cli_cmd *cmd, struct cli_args *a)
 {
 	const char *name = cmd->name, *vm = a->pos[0], *arg = a->pos[1];
 	struct qc_error err = {0};
-	cleanup_free char *dev = NULL;
+	autofree char *dev = NULL;
 	bool live = false, attach = strncmp(name, "attach", 6) == 0, disk = strstr(name, "disk");
 	qc_ctx *ctx;
 	int rc;
@@ -56,9 +55,9 @@ int cli_hotplug(struct cli *c, const struct cli_cmd *cmd, struct cli_args *a)
 	if (rc < 0)
 		return cli_error(&err);
 	if (!dev)
-		dev = qc_xstrdup(arg);
+		dev = cli_strdup(arg);
 	if (c->json) {
-		cleanup_cli_json struct cli_json *g = cli_json_new(true);
+		autojson struct cli_json *g = cli_json_new(true);
 
 		cli_json_map_open(g);
 		cli_json_kstring(g, "vm", vm);

@@ -9,7 +9,6 @@
 #include <unistd.h>
 
 #include "driver/cli/cli.h"
-#include "util/util.h"
 
 void cli_image_usage(FILE *f, const char *name)
 {
@@ -38,7 +37,7 @@ static int parse_max_size(const char *v, uint64_t *ret)
 {
 	struct qc_error err = {0};
 
-	if (qc_parse_size("--max-size", v, ret, &err) < 0)
+	if (qc_size_parse("--max-size", v, ret, &err) < 0)
 		return cli_usage_error("image", "%s", err.msg);
 	if (*ret == 0)
 		return cli_usage_error("image", "--max-size must be more than 0");
@@ -60,7 +59,7 @@ struct progress {
 static void progress_cb(const char *what, uint64_t done, uint64_t total, void *opaque)
 {
 	struct progress *p = opaque;
-	int64_t now = qc_now_ms();
+	int64_t now = cli_now_ms();
 	char d[16], t[16], r[16];
 
 	if (!p->t0) {
@@ -93,8 +92,8 @@ static void progress_cb(const char *what, uint64_t done, uint64_t total, void *o
 	if (!p->bar || (now - p->last < 100 && !(total && done >= total)))
 		return;
 	p->last = now;
-	qc_format_size(done, d, sizeof(d));
-	qc_format_size((uint64_t) p->rate, r, sizeof(r));
+	qc_size_format(done, d, sizeof(d));
+	qc_size_format((uint64_t) p->rate, r, sizeof(r));
 	if (total) {
 		int width = 30, fill = (int) ((double) done / (double) total * width);
 		char bar[64];
@@ -104,7 +103,7 @@ static void progress_cb(const char *what, uint64_t done, uint64_t total, void *o
 		memset(bar, '#', (size_t) fill);
 		memset(bar + fill, '-', (size_t) (width - fill));
 		bar[width] = '\0';
-		qc_format_size(total, t, sizeof(t));
+		qc_size_format(total, t, sizeof(t));
 		fprintf(stderr, "\r%s [%s] %3d%% %s / %s  %s/s  ", what, bar,
 			(int) ((double) done * 100.0 / (double) total), d, t, r);
 	} else {
@@ -137,7 +136,7 @@ static void info_json(struct cli_json *g, const struct qc_image_info *i)
 {
 	char when[40];
 
-	qc_format_time_utc(i->imported_at_ms, when, sizeof(when));
+	cli_format_time_utc(i->imported_at_ms, when, sizeof(when));
 	cli_json_map_open(g);
 	cli_json_kstring(g, "name", i->name);
 	cli_json_kstring(g, "arch", i->arch);
@@ -168,8 +167,8 @@ static void describe(const struct qc_image_info *i, char *buf, size_t n)
 {
 	char v[16], s[16];
 
-	qc_format_size(i->virtual_size, v, sizeof(v));
-	qc_format_size(i->size, s, sizeof(s));
+	qc_size_format(i->virtual_size, v, sizeof(v));
+	qc_size_format(i->size, s, sizeof(s));
 	if (i->version)
 		snprintf(buf, n, "%s %s (%s), version %s, %s: %s virtual, %s on disk",
 			i->distro ? i->distro : "", i->release_version ? i->release_version : "",
@@ -208,7 +207,7 @@ static int image_sync(struct cli *c, const struct cli_cmd *cmd, struct cli_args 
 	if (r < 0)
 		return cli_error(&err);
 	if (c->json) {
-		cleanup_cli_json struct cli_json *g = cli_json_new(false);
+		autojson struct cli_json *g = cli_json_new(false);
 
 		cli_json_map_open(g);
 		cli_json_kbool(g, "downloaded", fresh);
@@ -253,7 +252,7 @@ static int image_import(struct cli *c, const struct cli_cmd *cmd, struct cli_arg
 	if (r < 0)
 		return cli_error(&err);
 	if (c->json) {
-		cleanup_cli_json struct cli_json *g = cli_json_new(false);
+		autojson struct cli_json *g = cli_json_new(false);
 
 		info_json(g, info);
 		r = cli_print_json(g);
@@ -284,7 +283,7 @@ static int image_list(struct cli *c, const struct cli_cmd *cmd, struct cli_args 
 	if (qc_image_list(ctx, &v, &n, &err) < 0)
 		return cli_error(&err);
 	if (c->json) {
-		cleanup_cli_json struct cli_json *g = cli_json_new(false);
+		autojson struct cli_json *g = cli_json_new(false);
 		int r;
 
 		cli_json_map_open(g);
@@ -303,8 +302,8 @@ static int image_list(struct cli *c, const struct cli_cmd *cmd, struct cli_args 
 	for (size_t i = 0; i < n; i++) {
 		char s[16], vs[16];
 
-		qc_format_size(v[i]->size, s, sizeof(s));
-		qc_format_size(v[i]->virtual_size, vs, sizeof(vs));
+		qc_size_format(v[i]->size, s, sizeof(s));
+		qc_size_format(v[i]->virtual_size, vs, sizeof(vs));
 		printf("%-20s %-8s %10s %10s %4zu  %s\n", v[i]->name, v[i]->arch ? v[i]->arch : "-",
 			s, vs, v[i]->n_users, v[i]->source ? v[i]->source : "-");
 	}

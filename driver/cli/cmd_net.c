@@ -7,7 +7,6 @@
 #include <string.h>
 
 #include "driver/cli/cli.h"
-#include "util/util.h"
 
 void cli_net_usage(FILE *f, const char *name)
 {
@@ -37,7 +36,7 @@ static int net_create(struct cli *c, const struct cli_cmd *cmd, struct cli_args 
 	if (a->set[OPT_MTU]) {
 		uint64_t mtu;
 
-		if (qc_parse_uint("--mtu", a->val[OPT_MTU], 68, 65535, &mtu, &err) < 0)
+		if (qc_uint_parse("--mtu", a->val[OPT_MTU], 68, 65535, &mtu, &err) < 0)
 			return cli_usage_error("net", "%s", err.msg);
 		o.mtu = (unsigned) mtu;
 	}
@@ -52,7 +51,7 @@ static int net_create(struct cli *c, const struct cli_cmd *cmd, struct cli_args 
 	if (qc_network_create(ctx, &o, &err) < 0)
 		return cli_error(&err);
 	if (c->json) {
-		cleanup_cli_json struct cli_json *g = cli_json_new(false);
+		autojson struct cli_json *g = cli_json_new(false);
 		struct qc_network_info *info = NULL;
 
 		if (qc_network_get(ctx, o.name, &info, &err) < 0)
@@ -80,7 +79,7 @@ static int net_create(struct cli *c, const struct cli_cmd *cmd, struct cli_args 
 
 static int list_json(struct qc_network_info **v, size_t n)
 {
-	cleanup_cli_json struct cli_json *g = cli_json_new(false);
+	autojson struct cli_json *g = cli_json_new(false);
 
 	cli_json_array_open(g);
 	for (size_t i = 0; i < n; i++) {
@@ -142,7 +141,7 @@ static int net_list(struct cli *c, const struct cli_cmd *cmd, struct cli_args *a
 		printf("%-*s  %-*s  %-18s  %-15s  %-9s  %s\n", wn, "NAME", wb, "BRIDGE", "SUBNET",
 			"GATEWAY", "USED", "VMS");
 		for (size_t i = 0; i < n; i++) {
-			cleanup_free char *vms = qc_strv_join(v[i]->vms, ",");
+			autofree char *vms = cli_strv_join(v[i]->vms, ",");
 			char used[32];
 
 			snprintf(used, sizeof(used), "%u/%u", v[i]->used, v[i]->capacity);

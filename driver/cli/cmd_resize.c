@@ -5,7 +5,6 @@
 #include <stdio.h>
 
 #include "driver/cli/cli.h"
-#include "util/util.h"
 
 void cli_resize_usage(FILE *f, const char *name)
 {
@@ -31,7 +30,7 @@ int cli_resize(struct cli *c, const struct cli_cmd *cmd, struct cli_args *a)
 	(void) cmd;
 	spec = pos[2];
 	relative = spec[0] == '+';
-	if (qc_parse_size("SIZE", relative ? spec + 1 : spec, &size, &err) < 0)
+	if (qc_size_parse("SIZE", relative ? spec + 1 : spec, &size, &err) < 0)
 		return cli_usage_error("resize", "resize: %s", err.msg);
 	if (!(ctx = cli_ctx(c)))
 		return CLI_ERROR;
@@ -39,7 +38,7 @@ int cli_resize(struct cli *c, const struct cli_cmd *cmd, struct cli_args *a)
 		0)
 		return cli_error(&err);
 	if (c->json) {
-		cleanup_cli_json struct cli_json *g = cli_json_new(true);
+		autojson struct cli_json *g = cli_json_new(true);
 
 		cli_json_map_open(g);
 		cli_json_kstring(g, "name", pos[0]);
@@ -52,8 +51,8 @@ int cli_resize(struct cli *c, const struct cli_cmd *cmd, struct cli_args *a)
 	} else if (c->verbosity >= 0) {
 		char from[32], to[32];
 
-		qc_format_size(old_size, from, sizeof(from));
-		qc_format_size(new_size, to, sizeof(to));
+		qc_size_format(old_size, from, sizeof(from));
+		qc_size_format(new_size, to, sizeof(to));
 		if (old_size == new_size)
 			printf("disk '%s' of VM '%s' is %s already\n", pos[1], pos[0], from);
 		else

@@ -7,7 +7,6 @@
 #include <string.h>
 
 #include "driver/cli/cli.h"
-#include "util/util.h"
 
 void cli_seed_usage(FILE *f, const char *name)
 {
@@ -49,7 +48,7 @@ static int seed_build(struct cli *c, const struct cli_cmd *cmd, struct cli_args 
 	if (qc_seed_build(ctx, &o, out, &err) < 0)
 		return cli_error(&err);
 	if (c->json) {
-		cleanup_cli_json struct cli_json *g = cli_json_new(false);
+		autojson struct cli_json *g = cli_json_new(false);
 
 		cli_json_map_open(g);
 		cli_json_kstring(g, "seed", out);

@@ -9,7 +9,6 @@
 #include <string.h>
 
 #include "driver/cli/cli.h"
-#include "util/util.h"
 
 void cli_snapshot_usage(FILE *f, const char *name)
 {
@@ -31,7 +30,7 @@ static int print_done(struct cli *c, const char *vm, const char *snap, const cha
 	const char *flag_key, const char *human)
 {
 	if (c->json) {
-		cleanup_cli_json struct cli_json *g = cli_json_new(true);
+		autojson struct cli_json *g = cli_json_new(true);
 
 		cli_json_map_open(g);
 		cli_json_kstring(g, "vm", vm);
@@ -57,7 +56,7 @@ static int do_list(struct cli *c, qc_ctx *ctx, const char *vm)
 	if (qc_vm_snapshot_list(ctx, vm, &v, &n, &err) < 0)
 		return cli_error(&err);
 	if (c->json) {
-		cleanup_cli_json struct cli_json *g = cli_json_new(true);
+		autojson struct cli_json *g = cli_json_new(true);
 
 		cli_json_map_open(g);
 		cli_json_kstring(g, "vm", vm);
@@ -66,7 +65,7 @@ static int do_list(struct cli *c, qc_ctx *ctx, const char *vm)
 		for (size_t i = 0; i < n; i++) {
 			char t[64];
 
-			qc_format_time_utc(v[i].created_ms, t, sizeof(t));
+			cli_format_time_utc(v[i].created_ms, t, sizeof(t));
 			cli_json_map_open(g);
 			cli_json_kstring(g, "name", v[i].name);
 			cli_json_kint(g, "created_ms", v[i].created_ms);
@@ -90,18 +89,21 @@ static int do_list(struct cli *c, qc_ctx *ctx, const char *vm)
 	} else {
 		printf("%-20s %-24s %-16s %s\n", "NAME", "CREATED", "DISKS", "SIZE");
 		for (size_t i = 0; i < n; i++) {
-			cleanup_buf struct qc_buf disks = {0};
+			autostrv char **names = calloc(v[i].n_disks + 1, sizeof(*names));
+			autofree char *disks = NULL;
 			uint64_t total = 0;
 			char t[64], sz[32];
 
-			qc_format_time_utc(v[i].created_ms, t, sizeof(t));
+			if (!names)
+				abort();
+			cli_format_time_utc(v[i].created_ms, t, sizeof(t));
 			for (size_t k = 0; k < v[i].n_disks; k++) {
-				qc_buf_printf(&disks, "%s%s", k ? "," : "", v[i].disks[k].disk);
+				names[k] = cli_strdup(v[i].disks[k].disk);
 				total += v[i].disks[k].size;
 			}
-			qc_format_size(total, sz, sizeof(sz));
-			printf("%-20s %-24s %-16s %s\n", v[i].name, t,
-				disks.data ? disks.data : "-", sz);
+			disks = cli_strv_join(names, ",");
+			qc_size_format(total, sz, sizeof(sz));
+			printf("%-20s %-24s %-16s %s\n", v[i].name, t, disks[0] ? disks : "-", sz);
 		}
 	}
 	qc_snapshot_list_free(v, n);
@@ -113,7 +115,7 @@ int cli_snapshot(struct cli *c, const struct cli_cmd *cmd, struct cli_args *a)
 	const char *const *pos = a->pos;
 	bool force = a->set[OPT_FORCE];
 	struct qc_error err = {0};
-	cleanup_free char *msg = NULL;
+	autofree char *msg = NULL;
 	const char *sub, *vm, *snap;
 	qc_ctx *ctx;
 
@@ -146,7 +148,7 @@ int cli_snapshot(struct cli *c, const struct cli_cmd *cmd, struct cli_args *a)
 
 		if (qc_vm_snapshot_create(ctx, vm, snap, &err) < 0)
 			return cli_error(&err);
-		msg = qc_xasprintf("Snapshot '%s' of VM '%s' created (%s)", snap, vm,
+		msg = cli_asprintf("Snapshot '%s' of VM '%s' created (%s)", snap, vm,
 			running > 0 ? "live" : "VM stopped");
 		return print_done(c, vm, snap, "create", running > 0, "live", msg);
 	}
@@ -155,13 +157,13 @@ int cli_snapshot(struct cli *c, const struct cli_cmd *cmd, struct cli_args *a)
 
 		if (qc_vm_snapshot_revert(ctx, vm, snap, force, &stopped, &err) < 0)
 			return cli_error(&err);
-		msg = qc_xasprintf("VM '%s' reverted to snapshot '%s'%s", vm, snap,
+		msg = cli_asprintf("VM '%s' reverted to snapshot '%s'%s", vm, snap,
 			stopped ? " (the running VM was stopped first; start it again)" : "");
 		return print_done(c, vm, snap, "revert", stopped, "stopped", msg);
 	}
 	if (qc_vm_snapshot_remove(ctx, vm, snap, &err) < 0)
 		return cli_error(&err);
-	msg = qc_xasprintf(
+	msg = cli_asprintf(
 		"Snapshot '%s' of VM '%s' removed (merged into the layers above it)", snap, vm);
 	return print_done(c, vm, snap, "rm", false, NULL, msg);
 }

@@ -12,7 +12,6 @@
 #include <unistd.h>
 
 #include "driver/cli/cli.h"
-#include "util/util.h"
 
 void cli_ssh_usage(FILE *f, const char *name)
 {
@@ -28,6 +27,7 @@ int cli_ssh(struct cli *c, const struct cli_cmd *cmd, struct cli_args *a)
 	struct qc_error err = {0};
 	char **sargv = NULL;
 	qc_ctx *ctx;
+	int e, rc;
 
 	(void) cmd;
 	if (name && name[0] == '-')
@@ -42,15 +42,16 @@ int cli_ssh(struct cli *c, const struct cli_cmd *cmd, struct cli_args *a)
 	if (qc_vm_ssh_argv(ctx, name, identity, rest, &sargv, &err) < 0)
 		return cli_error(&err);
 	if (c->verbosity > 0) {
-		cleanup_free char *line = qc_strv_join(sargv, " ");
+		autofree char *line = cli_strv_join(sargv, " ");
 
 		fprintf(stderr, "qemuctl: %s\n", line);
 	}
 	fflush(stdout);
 	fflush(stderr);
 	execvp(sargv[0], sargv);
-	qc_error_errno(&err, errno, "ssh: cannot run '%s'%s", sargv[0],
-		errno == ENOENT ? " (install openssh-client)" : "");
-	qc_strv_free(sargv);
-	return cli_error(&err);
+	e = errno;
+	rc = cli_error_errno(e, "ssh: cannot run '%s'%s", sargv[0],
+		e == ENOENT ? " (install openssh-client)" : "");
+	cli_strv_free(sargv);
+	return rc;
 }

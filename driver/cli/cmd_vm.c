@@ -14,7 +14,6 @@
 #include <unistd.h>
 
 #include "driver/cli/cli.h"
-#include "util/util.h"
 
 /* ------------------------------------------------------------- create */
 
@@ -39,18 +38,18 @@ static int create_from_args(struct cli *c, const struct cli_cmd *cmd, struct cli
 	o.arch = a->val[OPT_ARCH];
 	o.accel = a->val[OPT_ACCEL];
 	if (a->set[OPT_CPUS]) {
-		if (qc_parse_uint("--cpus", a->val[OPT_CPUS], 1, 1024, &v, &err) < 0)
+		if (qc_uint_parse("--cpus", a->val[OPT_CPUS], 1, 1024, &v, &err) < 0)
 			return cli_usage_error(cmd->name, "%s", err.msg);
 		o.cpus = (unsigned) v;
 	}
-	if (a->set[OPT_MEMORY] && qc_parse_size("--memory", a->val[OPT_MEMORY], &o.memory, &err) < 0)
+	if (a->set[OPT_MEMORY] && qc_size_parse("--memory", a->val[OPT_MEMORY], &o.memory, &err) < 0)
 		return cli_usage_error(cmd->name, "%s", err.msg);
 	/* 0 means "the default" to the API; from the user it is a mistake. */
 	if (a->set[OPT_MEMORY] && o.memory == 0)
 		return cli_usage_error(cmd->name, "--memory '%s': too small, at least 16M",
 			a->val[OPT_MEMORY]);
 	if (a->set[OPT_DISK_SIZE] &&
-		qc_parse_size("--disk-size", a->val[OPT_DISK_SIZE], &o.disk_size, &err) < 0)
+		qc_size_parse("--disk-size", a->val[OPT_DISK_SIZE], &o.disk_size, &err) < 0)
 		return cli_usage_error(cmd->name, "%s", err.msg);
 	if (a->set[OPT_DISK_SIZE] && o.disk_size == 0)
 		return cli_usage_error(cmd->name,
@@ -128,7 +127,7 @@ int cli_vm_run(struct cli *c, const struct cli_cmd *cmd, struct cli_args *a)
 
 static void print_warning(const char *msg, void *opaque)
 {
-	cleanup_free char *shown = cli_shown(msg);
+	autofree char *shown = cli_shown(msg);
 
 	(void) opaque;
 	fprintf(stderr, "qemuctl: warning: %s\n", shown);
@@ -137,7 +136,7 @@ static void print_warning(const char *msg, void *opaque)
 int cli_vm_define(struct cli *c, const struct cli_cmd *cmd, struct cli_args *a)
 {
 	struct qc_error err = {0};
-	cleanup_free char *name = NULL;
+	autofree char *name = NULL;
 	qc_ctx *ctx = cli_ctx(c);
 
 	(void) cmd;
@@ -153,7 +152,7 @@ int cli_vm_define(struct cli *c, const struct cli_cmd *cmd, struct cli_args *a)
 int cli_vm_dumpxml(struct cli *c, const struct cli_cmd *cmd, struct cli_args *a)
 {
 	struct qc_error err = {0};
-	cleanup_free char *xml = NULL;
+	autofree char *xml = NULL;
 	qc_ctx *ctx = cli_ctx(c);
 
 	(void) cmd;
@@ -225,7 +224,7 @@ int cli_vm_stop(struct cli *c, const struct cli_cmd *cmd, struct cli_args *a)
 	int rc;
 
 	if (a->set[OPT_TIMEOUT] &&
-		qc_parse_uint("--timeout", a->val[OPT_TIMEOUT], 1, 86400, &secs, &err) < 0)
+		qc_uint_parse("--timeout", a->val[OPT_TIMEOUT], 1, 86400, &secs, &err) < 0)
 		return cli_usage_error(cmd->name, "%s", err.msg);
 	if (!(ctx = cli_ctx(c)))
 		return CLI_ERROR;
@@ -261,7 +260,7 @@ static void fmt_time(int64_t ms, char *buf, size_t size)
 	if (ms <= 0)
 		snprintf(buf, size, "-");
 	else
-		qc_format_time_utc(ms, buf, size);
+		cli_format_time_utc(ms, buf, size);
 }
 
 static const char *state_text(const struct qc_vm_info *i, char *buf, size_t size)
@@ -345,7 +344,7 @@ int cli_vm_list(struct cli *c, const struct cli_cmd *cmd, struct cli_args *a)
 	if (qc_vm_list(ctx, &v, &n, &err) < 0)
 		return cli_error(&err);
 	if (c->json) {
-		cleanup_cli_json struct cli_json *g = cli_json_new(true);
+		autojson struct cli_json *g = cli_json_new(true);
 
 		cli_json_array_open(g);
 		for (k = 0; k < n; k++)
@@ -358,7 +357,7 @@ int cli_vm_list(struct cli *c, const struct cli_cmd *cmd, struct cli_args *a)
 		for (k = 0; k < n; k++) {
 			char mem[32], st[512];
 
-			qc_format_size(v[k]->memory, mem, sizeof(mem));
+			qc_size_format(v[k]->memory, mem, sizeof(mem));
 			printf("%-20s %-8s %-7s %4u %10s  %s\n", v[k]->name, v[k]->arch,
 				v[k]->accel ? v[k]->accel : v[k]->accel_requested, v[k]->cpus, mem,
 				state_text(v[k], st, sizeof(st)));
@@ -383,7 +382,7 @@ int cli_vm_info(struct cli *c, const struct cli_cmd *cmd, struct cli_args *a)
 	if (qc_vm_info(ctx, a->pos[0], &i, &err) < 0)
 		return cli_error(&err);
 	if (c->json) {
-		cleanup_cli_json struct cli_json *g = cli_json_new(true);
+		autojson struct cli_json *g = cli_json_new(true);
 
 		json_info(g, i);
 		rc = cli_print_json(g);
@@ -395,7 +394,7 @@ int cli_vm_info(struct cli *c, const struct cli_cmd *cmd, struct cli_args *a)
 	printf("State:        %s\n", state_text(i, st, sizeof(st)));
 	printf("Arch:         %s (machine %s)\n", i->arch, i->machine);
 	printf("CPUs:         %u\n", i->cpus);
-	qc_format_size(i->memory, buf, sizeof(buf));
+	qc_size_format(i->memory, buf, sizeof(buf));
 	printf("Memory:       %s\n", buf);
 	if (i->accel)
 		printf("Accel:        %s (requested %s): %s\n", i->accel, i->accel_requested,
@@ -436,28 +435,24 @@ int cli_vm_info(struct cli *c, const struct cli_cmd *cmd, struct cli_args *a)
 int cli_vm_qmp(struct cli *c, const struct cli_cmd *cmd, struct cli_args *a)
 {
 	struct qc_error err = {0};
-	cleanup_free char *reply = NULL;
+	autofree char *reply = NULL;
 	qc_ctx *ctx = cli_ctx(c);
+	int r;
 
 	(void) cmd;
 	/*
 	 * Check the command's shape before looking at the VM: a typo is a usage
-	 * error whatever state the VM is in (qc_qmp_raw checks it again).
+	 * error whatever state the VM is in (qc_vm_qmp checks it again).
 	 */
-	{
-		cleanup_json qc_json *j = NULL;
-		const char *ex;
-
-		if (qc_json_parse(a->pos[1], strlen(a->pos[1]), &j, &err) < 0)
-			return cli_usage_error("qmp", "qmp: command '%s' is not valid JSON: %s", a->pos[1],
-				err.msg);
-		ex = qc_json_string(qc_json_get(j, "execute"));
-		if (qc_json_type(j) != QC_JSON_OBJECT || !ex || !*ex)
-			return cli_usage_error("qmp",
-				"qmp: command '%s': use a JSON object with \"execute\", like "
-				"'{\"execute\": \"query-status\"}'",
-				a->pos[1]);
-	}
+	if ((r = qc_qmp_command_check(a->pos[1], &err)) == -QC_ERR_JSON)
+		return cli_usage_error(
+			"qmp", "qmp: command '%s' is not valid JSON: %s", a->pos[1], err.msg);
+	if (r < 0)
+		return cli_usage_error("qmp",
+			"qmp: command '%s': use a JSON object with \"execute\", like "
+			"'{\"execute\": \"query-status\"}'",
+			a->pos[1]);
+	err = (struct qc_error){0};
 	if (!ctx)
 		return CLI_ERROR;
 	if (qc_vm_qmp(ctx, a->pos[0], a->pos[1], &reply, &err) < 0) {

@@ -8,7 +8,6 @@
 #include <stdio.h>
 
 #include "driver/cli/cli.h"
-#include "util/util.h"
 
 void cli_wait_usage(FILE *f, const char *name)
 {

@@ -12,7 +12,6 @@
 #include <unistd.h>
 
 #include "driver/cli/cli.h"
-#include "util/util.h"
 
 #define CREATE_OPTS                                                                        \
 	(CLI_OPT(OPT_IMAGE) | CLI_OPT(OPT_DISK_IMAGE) | CLI_OPT(OPT_KERNEL) | CLI_OPT(OPT_INITRD) |  \
@@ -186,11 +185,11 @@ int main(int argc, char **argv)
 		usage(stderr, NULL);
 		return CLI_USAGE;
 	}
-	qc_log_set_handler(cli_log_to_stderr, NULL,
-		c.verbosity < 0	   ? QC_LOG_ERROR
-		: c.verbosity == 0 ? QC_LOG_WARNING
-		: c.verbosity == 1 ? QC_LOG_INFO
-				   : QC_LOG_DEBUG);
+	qc_log_handler_set(cli_log_to_stderr, NULL,
+		c.verbosity < 0	   ? QC_LOG_LEVEL_ERROR
+		: c.verbosity == 0 ? QC_LOG_LEVEL_WARNING
+		: c.verbosity == 1 ? QC_LOG_LEVEL_INFO
+				   : QC_LOG_LEVEL_DEBUG);
 	rc = cli_dispatch(&c, commands, g.n_rest, g.rest);
 	fflush(stdout);
 	if (ferror(stdout) && rc == CLI_OK) {
