@@ -1,9 +1,9 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
  * The qemuctl command line.  main.c holds the table of every command (its
- * options, positionals, handler); cli.c parses argv against it and holds
- * the helpers every command uses; each cmd_*.c holds one command group and
- * uses only the public API in driver/qemuctl.h.
+ * options, positionals, handler); parse.c parses argv against it; cli.c
+ * and json.c hold the helpers every command uses; each cmd_*.c holds one
+ * command group.  Only the public API in driver/qemuctl.h is used.
  */
 #ifndef QC_CLI_H
 #define QC_CLI_H
@@ -45,10 +45,10 @@ enum { CLI_OK = 0, CLI_ERROR = 1, CLI_USAGE = 2 };
 
 struct cli {
 	const char *root; /* --root, or NULL */
-	bool json;        /* --json */
-	int verbosity;    /* -q: -1, default 0, -v: 1, -vv: 2 */
-	bool tty;         /* stdout is a terminal */
-	qc_ctx *ctx;      /* opened lazily by cli_ctx() */
+	bool json; /* --json */
+	int verbosity; /* -q: -1, default 0, -v: 1, -vv: 2 */
+	bool tty; /* stdout is a terminal */
+	qc_ctx *ctx; /* opened lazily by cli_ctx() */
 };
 
 /* Open the context on first use; prints the error and returns NULL on failure. */
@@ -79,28 +79,71 @@ void cli_json_kbool(struct cli_json *j, const char *key, bool v);
 int cli_print_json(struct cli_json *j);
 /* v as compact JSON (a fresh string), or NULL. */
 char *cli_json_dump(yajl_val v);
-/* {"removed":NAME}: the --json answer of the rm commands. */
-int cli_print_removed(const char *name);
+/*
+ * GROUP rm NAME: rm(), then "NOUN 'NAME' removed" or {"removed":NAME}.
+ * a has the one positional; group names the help to try.
+ */
+struct cli_args;
+int cli_remove(struct cli *c, const struct cli_args *a, const char *group, const char *noun,
+	int (*rm)(qc_ctx *ctx, const char *name, struct qc_error *err));
 /* "qemuctl: error: ..." + a usage hint; returns CLI_USAGE. */
 int cli_usage_error(const char *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
 /* The library's log messages on stderr: "qemuctl: LEVEL: MSG". */
 void cli_log_to_stderr(int level, const char *msg, void *opaque);
 
-/* ------------------------------------------------------------ the parser */
+/* ------------------------------------------------------- the parser (parse.c) */
 
 /* Every option any command knows; each command lists those it takes. */
 enum cli_opt {
-	OPT_IMAGE, OPT_DISK_IMAGE, OPT_KERNEL, OPT_INITRD, OPT_APPEND, OPT_ARCH, OPT_ACCEL, OPT_CPUS, OPT_MEMORY,
-	OPT_DISK_SIZE, OPT_DISK, OPT_NET, OPT_SHARE, OPT_HOSTNAME, OPT_SSH_KEY, OPT_USER_DATA, OPT_NETCFG,
-	OPT_NO_SEED, OPT_SEED_BUS, OPT_CONSOLE, OPT_RM, OPT_PAUSED, OPT_TIMEOUT, OPT_FORCE, OPT_FOLLOW, OPT_RAW,
-	OPT_JSON, OPT_WAIT,
-	OPT_STREAM, OPT_NAME, OPT_MAX_SIZE, OPT_SHA256,                             /* image */
-	OPT_SUBNET, OPT_BRIDGE, OPT_MTU,                                          /* net */
-	OPT_META_DATA, OPT_INSTANCE_ID, OPT_USER, OPT_NO_DEFAULT_KEYS, OPT_NO_QEMUCTL_KEY, /* seed */
-	OPT_IDENTITY,                                                         /* ssh */
-	OPT_DISABLE, OPT_RUN, OPT_SHUTDOWN,                                       /* autostart */
-	OPT_ROOT, OPT_QUIET, OPT_VERBOSE, OPT_VERSION,                              /* global */
+	OPT_IMAGE,
+	OPT_DISK_IMAGE,
+	OPT_KERNEL,
+	OPT_INITRD,
+	OPT_APPEND,
+	OPT_ARCH,
+	OPT_ACCEL,
+	OPT_CPUS,
+	OPT_MEMORY,
+	OPT_DISK_SIZE,
+	OPT_DISK,
+	OPT_NET,
+	OPT_SHARE,
+	OPT_HOSTNAME,
+	OPT_SSH_KEY,
+	OPT_USER_DATA,
+	OPT_NETCFG,
+	OPT_NO_SEED,
+	OPT_SEED_BUS,
+	OPT_CONSOLE,
+	OPT_RM,
+	OPT_PAUSED,
+	OPT_TIMEOUT,
+	OPT_FORCE,
+	OPT_FOLLOW,
+	OPT_RAW,
+	OPT_JSON,
+	OPT_WAIT,
+	OPT_STREAM,
+	OPT_NAME,
+	OPT_MAX_SIZE,
+	OPT_SHA256, /* image */
+	OPT_SUBNET,
+	OPT_BRIDGE,
+	OPT_MTU, /* net */
+	OPT_META_DATA,
+	OPT_INSTANCE_ID,
+	OPT_USER,
+	OPT_NO_DEFAULT_KEYS,
+	OPT_NO_QEMUCTL_KEY, /* seed */
+	OPT_IDENTITY, /* ssh */
+	OPT_DISABLE,
+	OPT_RUN,
+	OPT_SHUTDOWN, /* autostart */
+	OPT_ROOT,
+	OPT_QUIET,
+	OPT_VERBOSE,
+	OPT_VERSION, /* global */
 	OPT_COUNT
 };
 #define CLI_OPT(x) (1ULL << (x))
@@ -109,10 +152,10 @@ enum cli_opt {
 
 /* What the parser found; cli_args_clear() frees it. */
 struct cli_args {
-	const char *val[OPT_COUNT];     /* the value given last */
+	const char *val[OPT_COUNT]; /* the value given last */
 	bool set[OPT_COUNT];
-	unsigned count[OPT_COUNT];      /* times given */
-	const char **multi[OPT_COUNT];  /* every value of a repeatable option, NULL-terminated */
+	unsigned count[OPT_COUNT]; /* times given */
+	const char **multi[OPT_COUNT]; /* every value of a repeatable option, NULL-terminated */
 	const char *pos[CLI_MAX_POS];
 	int n_pos;
 	char **rest; /* CLI_REST: the words after the positionals or after "--" */
@@ -123,9 +166,9 @@ void cli_args_clear(struct cli_args *a);
 
 /* How usage errors are worded; each group keeps the wording its users know. */
 enum cli_style {
-	CLI_STYLE_VM,     /* "create: unknown option '--x'", "create: --x needs a value" */
+	CLI_STYLE_VM, /* "create: unknown option '--x'", "create: --x needs a value" */
 	CLI_STYLE_PREFIX, /* like VM, the option shown as typed, "--flag=V" unknown */
-	CLI_STYLE_BARE,   /* like PREFIX, "--x needs a value", "--x given twice" */
+	CLI_STYLE_BARE, /* like PREFIX, "--x needs a value", "--x given twice" */
 	CLI_STYLE_GETOPT, /* "bad option '--x' for 'doctor'", "unexpected argument 'x'" */
 	CLI_STYLE_GLOBAL, /* "unknown global option '--x'", "--root needs a directory" */
 };
@@ -133,8 +176,8 @@ enum cli_style {
 enum {
 	CLI_LAST_WINS = 1 << 0, /* an option given twice keeps the last value */
 	CLI_DASH_ARGS = 1 << 1, /* "-x" is a positional ("-1G", JSON) */
-	CLI_REST = 1 << 2,      /* after max_pos positionals (or "--") the rest is not parsed */
-	CLI_ABBREV = 1 << 3,    /* a unique prefix names a long option ("--shut") */
+	CLI_REST = 1 << 2, /* after max_pos positionals (or "--") the rest is not parsed */
+	CLI_ABBREV = 1 << 3, /* a unique prefix names a long option ("--shut") */
 	/* a group of one subcommand: alone it prints its help (exit 2); an unknown one is
 	 * "unknown seed command 'x' (expected: build)" */
 	CLI_ONE_SUBCMD = 1 << 4,
@@ -148,15 +191,15 @@ struct cli_cmd {
 	const char *help; /* the generated help's option lines, or NULL */
 	void (*usage)(FILE *f, const char *name); /* a written help instead */
 	const char *line; /* its line in `qemuctl --help`; NULL: synopsis and summary, "": none */
-	uint64_t opts;    /* CLI_OPT(O_...) of the options it takes */
+	uint64_t opts; /* CLI_OPT(O_...) of the options it takes */
 	int min_pos, max_pos;
 	const char *pos_names; /* "NAME DISK SIZE": "missing DISK" names the first one absent */
-	const char *hint;      /* the end of its "unknown option" message */
+	const char *hint; /* the end of its "unknown option" message */
 	enum cli_style style;
 	unsigned flags;
 	int (*fn)(struct cli *c, const struct cli_cmd *cmd, struct cli_args *a);
 	const struct cli_cmd *subs; /* a group: its subcommands, ended by a NULL name */
-	const char *subs_list;      /* "sync, import, list, rm" */
+	const char *subs_list; /* "sync, import, list, rm" */
 };
 
 /*
@@ -164,8 +207,8 @@ struct cli_cmd {
  * printed; 0: parsed; -1: a usage error was printed (exit CLI_USAGE).
  * try names the command of the "Try 'qemuctl TRY --help'" hint.
  */
-int cli_parse(const struct cli_cmd *cmd, const char *try, int argc, char **argv,
-	struct cli_args *a);
+int cli_parse(
+	const struct cli_cmd *cmd, const char *try, int argc, char **argv, struct cli_args *a);
 /* Find argv[0] in table (ended by a NULL name), parse, run; an exit code. */
 int cli_dispatch(struct cli *c, const struct cli_cmd *table, int argc, char **argv);
 /* The "Commands:" lines of `qemuctl --help`. */

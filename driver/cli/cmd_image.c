@@ -313,34 +313,38 @@ static int image_list(struct cli *c, const struct cli_cmd *cmd, struct cli_args 
 
 static int image_rm(struct cli *c, const struct cli_cmd *cmd, struct cli_args *a)
 {
-	struct qc_error err = {0};
-	qc_ctx *ctx;
-
 	(void) cmd;
-	if (a->n_pos != 1 || a->pos[0][0] == '-')
-		return cli_usage_error("image", "image rm: expected exactly one NAME");
-	if (!(ctx = cli_ctx(c)))
-		return CLI_ERROR;
-	if (qc_image_remove(ctx, a->pos[0], &err) < 0)
-		return cli_error(&err);
-	if (c->json)
-		return cli_print_removed(a->pos[0]);
-	if (c->verbosity >= 0)
-		printf("image '%s' removed\n", a->pos[0]);
-	return CLI_OK;
+	return cli_remove(c, a, "image", "image", qc_image_remove);
 }
 
 /* image sync|import|list|rm: the group's table */
 const struct cli_cmd cli_image_cmds[] = {
-	{.name = "sync", .usage = cli_image_usage, .style = CLI_STYLE_BARE, .flags = CLI_LAST_WINS,
-		.opts = CLI_OPT(OPT_ARCH) | CLI_OPT(OPT_STREAM) | CLI_OPT(OPT_NAME) | CLI_OPT(OPT_MAX_SIZE),
-		.max_pos = 1, .fn = image_sync},
-	{.name = "import", .usage = cli_image_usage, .style = CLI_STYLE_BARE,
-		.flags = CLI_LAST_WINS, .opts = CLI_OPT(OPT_ARCH) | CLI_OPT(OPT_SHA256) | CLI_OPT(OPT_MAX_SIZE),
-		.max_pos = 2, .fn = image_import},
-	{.name = "list", .alias = "ls", .usage = cli_image_usage, .style = CLI_STYLE_BARE,
-		.max_pos = CLI_MAX_POS, .fn = image_list},
-	{.name = "rm", .alias = "remove", .usage = cli_image_usage, .style = CLI_STYLE_BARE,
-		.max_pos = CLI_MAX_POS, .fn = image_rm},
+	{.name = "sync",
+		.usage = cli_image_usage,
+		.style = CLI_STYLE_BARE,
+		.flags = CLI_LAST_WINS,
+		.opts = CLI_OPT(OPT_ARCH) | CLI_OPT(OPT_STREAM) | CLI_OPT(OPT_NAME) |
+			CLI_OPT(OPT_MAX_SIZE),
+		.max_pos = 1,
+		.fn = image_sync},
+	{.name = "import",
+		.usage = cli_image_usage,
+		.style = CLI_STYLE_BARE,
+		.flags = CLI_LAST_WINS,
+		.opts = CLI_OPT(OPT_ARCH) | CLI_OPT(OPT_SHA256) | CLI_OPT(OPT_MAX_SIZE),
+		.max_pos = 2,
+		.fn = image_import},
+	{.name = "list",
+		.alias = "ls",
+		.usage = cli_image_usage,
+		.style = CLI_STYLE_BARE,
+		.max_pos = CLI_MAX_POS,
+		.fn = image_list},
+	{.name = "rm",
+		.alias = "remove",
+		.usage = cli_image_usage,
+		.style = CLI_STYLE_BARE,
+		.max_pos = CLI_MAX_POS,
+		.fn = image_rm},
 	{0},
 };

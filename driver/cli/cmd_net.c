@@ -156,31 +156,30 @@ static int net_list(struct cli *c, const struct cli_cmd *cmd, struct cli_args *a
 
 static int net_rm(struct cli *c, const struct cli_cmd *cmd, struct cli_args *a)
 {
-	struct qc_error err = {0};
-	qc_ctx *ctx;
-
 	(void) cmd;
-	if (a->n_pos != 1 || a->pos[0][0] == '-')
-		return cli_usage_error("net", "net rm: expected exactly one NAME");
-	if (!(ctx = cli_ctx(c)))
-		return CLI_ERROR;
-	if (qc_network_remove(ctx, a->pos[0], &err) < 0)
-		return cli_error(&err);
-	if (c->json)
-		return cli_print_removed(a->pos[0]);
-	if (c->verbosity >= 0)
-		printf("network '%s' removed\n", a->pos[0]);
-	return CLI_OK;
+	return cli_remove(c, a, "net", "network", qc_network_remove);
 }
 
 /* net create|list|rm: the group's table */
 const struct cli_cmd cli_net_cmds[] = {
-	{.name = "create", .usage = cli_net_usage, .style = CLI_STYLE_BARE, .flags = CLI_LAST_WINS,
-		.opts = CLI_OPT(OPT_SUBNET) | CLI_OPT(OPT_BRIDGE) | CLI_OPT(OPT_MTU), .max_pos = 1,
+	{.name = "create",
+		.usage = cli_net_usage,
+		.style = CLI_STYLE_BARE,
+		.flags = CLI_LAST_WINS,
+		.opts = CLI_OPT(OPT_SUBNET) | CLI_OPT(OPT_BRIDGE) | CLI_OPT(OPT_MTU),
+		.max_pos = 1,
 		.fn = net_create},
-	{.name = "list", .alias = "ls", .usage = cli_net_usage, .style = CLI_STYLE_BARE,
-		.max_pos = CLI_MAX_POS, .fn = net_list},
-	{.name = "rm", .alias = "remove", .usage = cli_net_usage, .style = CLI_STYLE_BARE,
-		.max_pos = CLI_MAX_POS, .fn = net_rm},
+	{.name = "list",
+		.alias = "ls",
+		.usage = cli_net_usage,
+		.style = CLI_STYLE_BARE,
+		.max_pos = CLI_MAX_POS,
+		.fn = net_list},
+	{.name = "rm",
+		.alias = "remove",
+		.usage = cli_net_usage,
+		.style = CLI_STYLE_BARE,
+		.max_pos = CLI_MAX_POS,
+		.fn = net_rm},
 	{0},
 };

@@ -24,7 +24,6 @@ void cli_seed_usage(FILE *f, const char *name)
 		f);
 }
 
-
 static int seed_build(struct cli *c, const struct cli_cmd *cmd, struct cli_args *a)
 {
 	struct qc_seed_build_opts o = {0};
@@ -61,10 +60,16 @@ static int seed_build(struct cli *c, const struct cli_cmd *cmd, struct cli_args 
 
 /* seed build: the group's table */
 const struct cli_cmd cli_seed_cmds[] = {
-	{.name = "build", .usage = cli_seed_usage, .style = CLI_STYLE_BARE,
+	{.name = "build",
+		.usage = cli_seed_usage,
+		.style = CLI_STYLE_BARE,
 		.opts = CLI_OPT(OPT_HOSTNAME) | CLI_OPT(OPT_USER_DATA) | CLI_OPT(OPT_META_DATA) |
 			CLI_OPT(OPT_NETCFG) | CLI_OPT(OPT_SSH_KEY) | CLI_OPT(OPT_INSTANCE_ID) |
-			CLI_OPT(OPT_USER) | CLI_OPT(OPT_NO_DEFAULT_KEYS) | CLI_OPT(OPT_NO_QEMUCTL_KEY),
-		.min_pos = 1, .max_pos = 1, .pos_names = "OUT.iso", .fn = seed_build},
+			CLI_OPT(OPT_USER) | CLI_OPT(OPT_NO_DEFAULT_KEYS) |
+			CLI_OPT(OPT_NO_QEMUCTL_KEY),
+		.min_pos = 1,
+		.max_pos = 1,
+		.pos_names = "OUT.iso",
+		.fn = seed_build},
 	{0},
 };

@@ -42,18 +42,20 @@ static int create_from_args(struct cli *c, const struct cli_cmd *cmd, struct cli
 			return cli_usage_error(cmd->name, "%s", err.msg);
 		o.cpus = (unsigned) v;
 	}
-	if (a->set[OPT_MEMORY] && qc_size_parse("--memory", a->val[OPT_MEMORY], &o.memory, &err) < 0)
+	if (a->set[OPT_MEMORY] &&
+		qc_size_parse("--memory", a->val[OPT_MEMORY], &o.memory, &err) < 0)
 		return cli_usage_error(cmd->name, "%s", err.msg);
 	/* 0 means "the default" to the API; from the user it is a mistake. */
 	if (a->set[OPT_MEMORY] && o.memory == 0)
-		return cli_usage_error(cmd->name, "--memory '%s': too small, at least 16M",
-			a->val[OPT_MEMORY]);
+		return cli_usage_error(
+			cmd->name, "--memory '%s': too small, at least 16M", a->val[OPT_MEMORY]);
 	if (a->set[OPT_DISK_SIZE] &&
 		qc_size_parse("--disk-size", a->val[OPT_DISK_SIZE], &o.disk_size, &err) < 0)
 		return cli_usage_error(cmd->name, "%s", err.msg);
 	if (a->set[OPT_DISK_SIZE] && o.disk_size == 0)
 		return cli_usage_error(cmd->name,
-			"--disk-size '%s': must be larger than 0 (leave it out to keep the image's size)",
+			"--disk-size '%s': must be larger than 0 (leave it out to keep the image's "
+			"size)",
 			a->val[OPT_DISK_SIZE]);
 	o.disks = multi(a, OPT_DISK);
 	o.nets = multi(a, OPT_NET);
@@ -102,7 +104,8 @@ int cli_vm_run(struct cli *c, const struct cli_cmd *cmd, struct cli_args *a)
 		return cli_usage_error(cmd->name,
 			"run: --wait needs the seed's ready marker; a VM made with --no-seed has "
 			"none");
-	if (a->set[OPT_TIMEOUT] && cli_parse_wait_timeout(cmd->name, a->val[OPT_TIMEOUT], &wait_ms) < 0)
+	if (a->set[OPT_TIMEOUT] &&
+		cli_parse_wait_timeout(cmd->name, a->val[OPT_TIMEOUT], &wait_ms) < 0)
 		return CLI_USAGE;
 	if ((rc = create_from_args(c, cmd, a)) != CLI_OK)
 		return rc;
@@ -201,7 +204,8 @@ int cli_vm_start(struct cli *c, const struct cli_cmd *cmd, struct cli_args *a)
 		return cli_usage_error(cmd->name, "start: --wait and --paused exclude each other");
 	if (a->set[OPT_TIMEOUT] && !a->set[OPT_WAIT])
 		return cli_usage_error(cmd->name, "start: --timeout needs --wait");
-	if (a->set[OPT_TIMEOUT] && cli_parse_wait_timeout(cmd->name, a->val[OPT_TIMEOUT], &wait_ms) < 0)
+	if (a->set[OPT_TIMEOUT] &&
+		cli_parse_wait_timeout(cmd->name, a->val[OPT_TIMEOUT], &wait_ms) < 0)
 		return CLI_USAGE;
 	if (!(ctx = cli_ctx(c)))
 		return CLI_ERROR;

@@ -265,8 +265,7 @@ static int cmd_log(struct cli *c, const char *name, bool follow, bool raw)
 		return CLI_ERROR;
 	if (qc_vm_file_path(ctx, name, QC_VM_FILE_CONSOLE_LOG, &path, &err) < 0)
 		return cli_error(&err);
-	return tail_file(c, name, path, follow, NULL,
-		raw || !isatty(STDOUT_FILENO) ? NULL : &esc);
+	return tail_file(c, name, path, follow, NULL, raw || !isatty(STDOUT_FILENO) ? NULL : &esc);
 }
 
 static bool events_first;
@@ -296,7 +295,8 @@ static void event_print(const char *fmt, ...)
 
 static void event_line(struct cli *c, const char *line, size_t len)
 {
-	static const char *const ts_path[] = {"timestamp", NULL}, *const ev_path[] = {"event", NULL},
+	static const char *const ts_path[] = {"timestamp", NULL},
+				 *const ev_path[] = {"event", NULL},
 				 *const data_path[] = {"data", NULL};
 	autofree char *text = NULL, *data = NULL;
 	yajl_val j, ts, ev, d;

@@ -46,37 +46,40 @@ void cli_json_freep(struct cli_json **j)
 }
 
 /* Run one generator call unless an earlier one failed; keep the first failure. */
-#define GEN(j, call)                                                                               \
-	do {                                                                                       \
-		yajl_gen_status st_;                                                               \
-		if ((j)->status != yajl_gen_status_ok)                                             \
-			break;                                                                     \
-		if ((st_ = (call)) != yajl_gen_status_ok)                                          \
-			(j)->status = st_;                                                         \
+#define GEN(j, call)                                      \
+	do {                                              \
+		yajl_gen_status st_;                      \
+		if ((j)->status != yajl_gen_status_ok)    \
+			break;                            \
+		if ((st_ = (call)) != yajl_gen_status_ok) \
+			(j)->status = st_;                \
 	} while (0)
+
+/* Open (d 1) or close (d -1) an object or array. */
+static void nest(struct cli_json *j, yajl_gen_status (*fn)(yajl_gen g), int d)
+{
+	GEN(j, fn(j->g));
+	j->depth += d;
+}
 
 void cli_json_map_open(struct cli_json *j)
 {
-	GEN(j, yajl_gen_map_open(j->g));
-	j->depth++;
+	nest(j, yajl_gen_map_open, 1);
 }
 
 void cli_json_map_close(struct cli_json *j)
 {
-	GEN(j, yajl_gen_map_close(j->g));
-	j->depth--;
+	nest(j, yajl_gen_map_close, -1);
 }
 
 void cli_json_array_open(struct cli_json *j)
 {
-	GEN(j, yajl_gen_array_open(j->g));
-	j->depth++;
+	nest(j, yajl_gen_array_open, 1);
 }
 
 void cli_json_array_close(struct cli_json *j)
 {
-	GEN(j, yajl_gen_array_close(j->g));
-	j->depth--;
+	nest(j, yajl_gen_array_close, -1);
 }
 
 void cli_json_string(struct cli_json *j, const char *s)
@@ -173,11 +176,10 @@ static char *finish(struct cli_json *j, struct qc_error *err)
 	char *out;
 
 	if (j->status != yajl_gen_status_ok) {
-		const char *why = j->status == yajl_gen_invalid_string
-					  ? "a string is not valid UTF-8"
-				  : j->status == yajl_gen_invalid_number
-					  ? "invalid number (NaN or infinity)"
-					  : "unknown generator error";
+		const char *why =
+			j->status == yajl_gen_invalid_string   ? "a string is not valid UTF-8"
+			: j->status == yajl_gen_invalid_number ? "invalid number (NaN or infinity)"
+							       : "unknown generator error";
 
 		snprintf(err->msg, sizeof(err->msg), "JSON generator: %s%s%s%s", why,
 			j->last_key[0] ? " (after key '" : "", j->last_key,

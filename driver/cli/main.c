@@ -13,12 +13,13 @@
 
 #include "driver/cli/cli.h"
 
-#define CREATE_OPTS                                                                        \
-	(CLI_OPT(OPT_IMAGE) | CLI_OPT(OPT_DISK_IMAGE) | CLI_OPT(OPT_KERNEL) | CLI_OPT(OPT_INITRD) |  \
-		CLI_OPT(OPT_APPEND) | CLI_OPT(OPT_ARCH) | CLI_OPT(OPT_ACCEL) | CLI_OPT(OPT_CPUS) |  \
-		CLI_OPT(OPT_MEMORY) | CLI_OPT(OPT_DISK_SIZE) | CLI_OPT(OPT_DISK) | CLI_OPT(OPT_NET) | \
-		CLI_OPT(OPT_SHARE) | CLI_OPT(OPT_HOSTNAME) | CLI_OPT(OPT_SSH_KEY) |                \
-		CLI_OPT(OPT_USER_DATA) | CLI_OPT(OPT_NETCFG) | CLI_OPT(OPT_NO_SEED) |              \
+#define CREATE_OPTS                                                                   \
+	(CLI_OPT(OPT_IMAGE) | CLI_OPT(OPT_DISK_IMAGE) | CLI_OPT(OPT_KERNEL) |         \
+		CLI_OPT(OPT_INITRD) | CLI_OPT(OPT_APPEND) | CLI_OPT(OPT_ARCH) |       \
+		CLI_OPT(OPT_ACCEL) | CLI_OPT(OPT_CPUS) | CLI_OPT(OPT_MEMORY) |        \
+		CLI_OPT(OPT_DISK_SIZE) | CLI_OPT(OPT_DISK) | CLI_OPT(OPT_NET) |       \
+		CLI_OPT(OPT_SHARE) | CLI_OPT(OPT_HOSTNAME) | CLI_OPT(OPT_SSH_KEY) |   \
+		CLI_OPT(OPT_USER_DATA) | CLI_OPT(OPT_NETCFG) | CLI_OPT(OPT_NO_SEED) | \
 		CLI_OPT(OPT_SEED_BUS))
 
 static const char create_help[] =
@@ -36,13 +37,18 @@ static const char create_help[] =
 	"                       arch's: cdrom on x86_64, virtio on aarch64 and ppc64le)\n";
 
 /* A VM command: its help is made from synopsis, summary and option lines; --json also after it. */
-#define VM(n, syn, sum, hlp, o, min, max, f, ...)                                           \
-	{.name = n, .synopsis = syn, .summary = sum, .help = hlp, .opts = (o) | CLI_OPT(OPT_JSON), \
-		.min_pos = min, .max_pos = max, .fn = f, __VA_ARGS__}
+#define VM(n, syn, sum, hlp, o, min, max, f, ...)                                         \
+	{                                                                                 \
+		.name = n, .synopsis = syn, .summary = sum, .help = hlp,                  \
+		.opts = (o) | CLI_OPT(OPT_JSON), .min_pos = min, .max_pos = max, .fn = f, \
+		__VA_ARGS__                                                               \
+	}
 
-#define HOTPLUG(n, l)                                                                        \
-	{.name = n, .usage = cli_hotplug_usage, .line = l, .max_pos = CLI_MAX_POS,            \
-		.style = CLI_STYLE_PREFIX, .fn = cli_hotplug}
+#define HOTPLUG(n, l)                                                                     \
+	{                                                                                 \
+		.name = n, .usage = cli_hotplug_usage, .line = l, .max_pos = CLI_MAX_POS, \
+		.style = CLI_STYLE_PREFIX, .fn = cli_hotplug                              \
+	}
 
 /* Every command, in the order of `qemuctl --help`. */
 static const struct cli_cmd commands[] = {
@@ -55,7 +61,9 @@ static const struct cli_cmd commands[] = {
 		"  --rm                 with --console: delete the VM when the console ends\n"
 		"  --wait               return when the guest finished first boot\n"
 		"  --timeout S          with --wait: seconds to wait (default 300)\n",
-		CREATE_OPTS | CLI_OPT(OPT_CONSOLE) | CLI_OPT(OPT_RM) | CLI_OPT(OPT_WAIT) | CLI_OPT(OPT_TIMEOUT), 1, 1, cli_vm_run),
+		CREATE_OPTS | CLI_OPT(OPT_CONSOLE) | CLI_OPT(OPT_RM) | CLI_OPT(OPT_WAIT) |
+			CLI_OPT(OPT_TIMEOUT),
+		1, 1, cli_vm_run),
 	VM("define", "FILE.xml", "define (or redefine) a VM from domain XML", NULL, 0, 1, 1,
 		cli_vm_define, .pos_names = "FILE"),
 	VM("dumpxml", "NAME", "print a VM's domain XML", NULL, 0, 1, 1, cli_vm_dumpxml),
@@ -70,64 +78,107 @@ static const struct cli_cmd commands[] = {
 		"  --timeout S          seconds to wait for the guest (default 60)\n"
 		"  --force              skip the ACPI power button: quit, then SIGKILL\n",
 		CLI_OPT(OPT_TIMEOUT) | CLI_OPT(OPT_FORCE), 1, 1, cli_vm_stop),
-	VM("destroy", "NAME", "stop a VM at once (quit, then SIGKILL)", NULL, 0, 1, 1, cli_vm_simple),
+	VM("destroy", "NAME", "stop a VM at once (quit, then SIGKILL)", NULL, 0, 1, 1,
+		cli_vm_simple),
 	VM("reboot", "NAME", "reset a running VM", NULL, 0, 1, 1, cli_vm_simple),
 	VM("pause", "NAME", "stop a running VM's CPUs", NULL, 0, 1, 1, cli_vm_simple),
 	VM("resume", "NAME", "restart a paused VM's CPUs", NULL, 0, 1, 1, cli_vm_simple),
 	VM("delete", "NAME [--force]", "remove a VM with its overlay and seed (never the backing)",
-		"  --force              destroy the VM first when it runs\n", CLI_OPT(OPT_FORCE), 1, 1,
-		cli_vm_delete),
+		"  --force              destroy the VM first when it runs\n", CLI_OPT(OPT_FORCE), 1,
+		1, cli_vm_delete),
 	VM("list", "", "list VMs and their state", NULL, 0, 0, 0, cli_vm_list),
 	VM("info", "NAME", "show a VM's definition and state", NULL, 0, 1, 1, cli_vm_info),
-	VM("console", "NAME", "attach to a running VM's serial console (Ctrl-] detaches)", NULL, 0, 1,
-		1, cli_vm_console),
+	VM("console", "NAME", "attach to a running VM's serial console (Ctrl-] detaches)", NULL, 0,
+		1, 1, cli_vm_console),
 	VM("log", "NAME [--follow] [--raw]", "print the serial console log",
 		"  --follow             keep printing new output while the VM runs\n"
 		"  --raw                print control sequences as they are, even to a terminal\n"
 		"                       (by default a terminal shows them: ^[]52;...)\n",
 		CLI_OPT(OPT_FOLLOW) | CLI_OPT(OPT_RAW), 1, 1, cli_vm_log),
 	VM("events", "NAME [--follow]", "print the QMP events of a VM (JSON lines with --json)",
-		"  --follow             keep printing new events while the VM runs\n", CLI_OPT(OPT_FOLLOW),
-		1, 1, cli_vm_events),
+		"  --follow             keep printing new events while the VM runs\n",
+		CLI_OPT(OPT_FOLLOW), 1, 1, cli_vm_events),
 	VM("qmp", "NAME JSON", "send one raw QMP command, print QEMU's reply", NULL, 0, 2, 2,
 		cli_vm_qmp, .pos_names = "NAME JSON", .flags = CLI_DASH_ARGS),
-	{.name = "image", .usage = cli_image_usage, .subs = cli_image_cmds,
+	{.name = "image",
+		.usage = cli_image_usage,
+		.subs = cli_image_cmds,
 		.subs_list = "sync, import, list, rm",
 		.line = "  image sync|import|list|rm ...  images (see 'qemuctl image --help')\n"},
-	{.name = "net", .usage = cli_net_usage, .subs = cli_net_cmds, .subs_list = "create, list, rm",
+	{.name = "net",
+		.usage = cli_net_usage,
+		.subs = cli_net_cmds,
+		.subs_list = "create, list, rm",
 		.line = "  net create|list|rm ...         networks (see 'qemuctl net --help')\n"},
-	{.name = "ssh", .usage = cli_ssh_usage, .opts = CLI_OPT(OPT_IDENTITY), .max_pos = 1,
-		.style = CLI_STYLE_BARE, .flags = CLI_REST | CLI_LAST_WINS, .fn = cli_ssh,
+	{.name = "ssh",
+		.usage = cli_ssh_usage,
+		.opts = CLI_OPT(OPT_IDENTITY),
+		.max_pos = 1,
+		.style = CLI_STYLE_BARE,
+		.flags = CLI_REST | CLI_LAST_WINS,
+		.fn = cli_ssh,
 		.hint = " (ssh options go in ~/.ssh/config; a command goes after --)",
-		.line = "  ssh NAME [-- CMD...]           ssh into a VM through its forwarded port\n"},
-	{.name = "seed", .usage = cli_seed_usage, .subs = cli_seed_cmds, .subs_list = "build",
+		.line = "  ssh NAME [-- CMD...]           ssh into a VM through its forwarded "
+			"port\n"},
+	{.name = "seed",
+		.usage = cli_seed_usage,
+		.subs = cli_seed_cmds,
+		.subs_list = "build",
 		.flags = CLI_ONE_SUBCMD,
-		.line = "  seed build ...                 NoCloud seed ISOs (see 'qemuctl seed --help')\n"},
-	{.name = "doctor", .usage = cli_doctor_usage, .opts = CLI_OPT(OPT_ARCH) | CLI_OPT(OPT_ACCEL),
-		.style = CLI_STYLE_GETOPT, .flags = CLI_LAST_WINS | CLI_ABBREV, .fn = cli_doctor,
-		.line = "  doctor                         can this host run VMs, and if not, why\n"},
-	{.name = "autostart", .usage = cli_autostart_usage,
+		.line = "  seed build ...                 NoCloud seed ISOs (see 'qemuctl seed "
+			"--help')\n"},
+	{.name = "doctor",
+		.usage = cli_doctor_usage,
+		.opts = CLI_OPT(OPT_ARCH) | CLI_OPT(OPT_ACCEL),
+		.style = CLI_STYLE_GETOPT,
+		.flags = CLI_LAST_WINS | CLI_ABBREV,
+		.fn = cli_doctor,
+		.line = "  doctor                         can this host run VMs, and if not, "
+			"why\n"},
+	{.name = "autostart",
+		.usage = cli_autostart_usage,
 		.opts = CLI_OPT(OPT_DISABLE) | CLI_OPT(OPT_RUN) | CLI_OPT(OPT_SHUTDOWN) |
 			CLI_OPT(OPT_TIMEOUT) | CLI_OPT(OPT_JSON),
-		.max_pos = CLI_MAX_POS, .style = CLI_STYLE_GETOPT,
-		.flags = CLI_LAST_WINS | CLI_ABBREV, .fn = cli_autostart,
-		.line = "  autostart NAME|--run|--shutdown  start VMs at boot, stop them at shutdown\n"},
-	{.name = "snapshot", .usage = cli_snapshot_usage, .opts = CLI_OPT(OPT_FORCE),
-		.max_pos = CLI_MAX_POS, .style = CLI_STYLE_PREFIX, .fn = cli_snapshot,
-		.line = "  snapshot create|list|revert|rm NAME [SNAP]  disk snapshots (qcow2 overlays)\n"},
+		.max_pos = CLI_MAX_POS,
+		.style = CLI_STYLE_GETOPT,
+		.flags = CLI_LAST_WINS | CLI_ABBREV,
+		.fn = cli_autostart,
+		.line = "  autostart NAME|--run|--shutdown  start VMs at boot, stop them at "
+			"shutdown\n"},
+	{.name = "snapshot",
+		.usage = cli_snapshot_usage,
+		.opts = CLI_OPT(OPT_FORCE),
+		.max_pos = CLI_MAX_POS,
+		.style = CLI_STYLE_PREFIX,
+		.fn = cli_snapshot,
+		.line = "  snapshot create|list|revert|rm NAME [SNAP]  disk snapshots (qcow2 "
+			"overlays)\n"},
 	HOTPLUG("attach-disk",
 		"  attach-disk|detach-disk|attach-net|detach-net NAME ARG  hot-plug devices\n"),
 	HOTPLUG("detach-disk", ""),
 	HOTPLUG("attach-net", ""),
 	HOTPLUG("detach-net", ""),
-	{.name = "wait", .usage = cli_wait_usage, .opts = CLI_OPT(OPT_TIMEOUT) | CLI_OPT(OPT_JSON),
-		.min_pos = 1, .max_pos = 1, .style = CLI_STYLE_PREFIX, .flags = CLI_LAST_WINS,
+	{.name = "wait",
+		.usage = cli_wait_usage,
+		.opts = CLI_OPT(OPT_TIMEOUT) | CLI_OPT(OPT_JSON),
+		.min_pos = 1,
+		.max_pos = 1,
+		.style = CLI_STYLE_PREFIX,
+		.flags = CLI_LAST_WINS,
 		.fn = cli_wait,
-		.line = "  wait NAME [--timeout S]        wait until the guest finished first boot\n"},
-	{.name = "resize", .usage = cli_resize_usage, .opts = CLI_OPT(OPT_JSON), .min_pos = 3,
-		.max_pos = 3, .pos_names = "NAME DISK SIZE", .style = CLI_STYLE_PREFIX,
-		.flags = CLI_DASH_ARGS | CLI_LAST_WINS, .fn = cli_resize,
-		.line = "  resize NAME DISK SIZE|+SIZE    grow a disk (offline, or online while running)\n"},
+		.line = "  wait NAME [--timeout S]        wait until the guest finished first "
+			"boot\n"},
+	{.name = "resize",
+		.usage = cli_resize_usage,
+		.opts = CLI_OPT(OPT_JSON),
+		.min_pos = 3,
+		.max_pos = 3,
+		.pos_names = "NAME DISK SIZE",
+		.style = CLI_STYLE_PREFIX,
+		.flags = CLI_DASH_ARGS | CLI_LAST_WINS,
+		.fn = cli_resize,
+		.line = "  resize NAME DISK SIZE|+SIZE    grow a disk (offline, or online while "
+			"running)\n"},
 	{0},
 };
 
