@@ -202,6 +202,13 @@ struct cli_cmd {
 	const char *subs_list; /* "sync, import, list, rm" */
 };
 
+/* A group's subcommand: its help is the group's; options as BARE words them. */
+#define CLI_SUBCMD(n, a, grp_usage, o, max, f)                                        \
+	{                                                                             \
+		.name = n, .alias = a, .usage = grp_usage, .opts = o, .max_pos = max, \
+		.style = CLI_STYLE_BARE, .flags = CLI_LAST_WINS, .fn = f              \
+	}
+
 /*
  * Parse argv[1..] for cmd into a (argv[0] is the command).  1: --help was
  * printed; 0: parsed; -1: a usage error was printed (exit CLI_USAGE).

@@ -162,24 +162,9 @@ static int net_rm(struct cli *c, const struct cli_cmd *cmd, struct cli_args *a)
 
 /* net create|list|rm: the group's table */
 const struct cli_cmd cli_net_cmds[] = {
-	{.name = "create",
-		.usage = cli_net_usage,
-		.style = CLI_STYLE_BARE,
-		.flags = CLI_LAST_WINS,
-		.opts = CLI_OPT(OPT_SUBNET) | CLI_OPT(OPT_BRIDGE) | CLI_OPT(OPT_MTU),
-		.max_pos = 1,
-		.fn = net_create},
-	{.name = "list",
-		.alias = "ls",
-		.usage = cli_net_usage,
-		.style = CLI_STYLE_BARE,
-		.max_pos = CLI_MAX_POS,
-		.fn = net_list},
-	{.name = "rm",
-		.alias = "remove",
-		.usage = cli_net_usage,
-		.style = CLI_STYLE_BARE,
-		.max_pos = CLI_MAX_POS,
-		.fn = net_rm},
+	CLI_SUBCMD("create", NULL, cli_net_usage,
+		CLI_OPT(OPT_SUBNET) | CLI_OPT(OPT_BRIDGE) | CLI_OPT(OPT_MTU), 1, net_create),
+	CLI_SUBCMD("list", "ls", cli_net_usage, 0, CLI_MAX_POS, net_list),
+	CLI_SUBCMD("rm", "remove", cli_net_usage, 0, CLI_MAX_POS, net_rm),
 	{0},
 };

@@ -26,21 +26,22 @@ void cli_seed_usage(FILE *f, const char *name)
 
 static int seed_build(struct cli *c, const struct cli_cmd *cmd, struct cli_args *a)
 {
-	struct qc_seed_build_opts o = {0};
+	struct qc_seed_build_opts o = {
+		.hostname = a->val[OPT_HOSTNAME],
+		.user_data = a->val[OPT_USER_DATA],
+		.meta_data = a->val[OPT_META_DATA],
+		.network_config = a->val[OPT_NETCFG],
+		.ssh_keys = (const char *const *) a->multi[OPT_SSH_KEY],
+		.instance_id = a->val[OPT_INSTANCE_ID],
+		.user = a->val[OPT_USER],
+		.no_default_keys = a->set[OPT_NO_DEFAULT_KEYS],
+		.no_own_key = a->set[OPT_NO_QEMUCTL_KEY],
+	};
 	struct qc_error err = {0};
 	const char *out = a->pos[0];
 	qc_ctx *ctx = NULL;
 
 	(void) cmd;
-	o.hostname = a->val[OPT_HOSTNAME];
-	o.user_data = a->val[OPT_USER_DATA];
-	o.meta_data = a->val[OPT_META_DATA];
-	o.network_config = a->val[OPT_NETCFG];
-	o.instance_id = a->val[OPT_INSTANCE_ID];
-	o.user = a->val[OPT_USER];
-	o.no_default_keys = a->set[OPT_NO_DEFAULT_KEYS];
-	o.no_own_key = a->set[OPT_NO_QEMUCTL_KEY];
-	o.ssh_keys = (const char *const *) a->multi[OPT_SSH_KEY];
 	/* qemuctl's own key lives in the state root; without it the seed is still usable */
 	if (!o.user_data && !o.no_own_key && !(ctx = cli_ctx(c)))
 		return CLI_ERROR;
