@@ -13,7 +13,7 @@ libqcdriver_a_SOURCES += driver/domain.h driver/domain.c driver/domain_fields.c 
 libqcdriver_a_SOURCES += driver/driver.h driver/ctx.c driver/state.c driver/lifecycle.c \
 	driver/lifecycle_input.c driver/lifecycle_run.c driver/lifecycle_state.c \
 	driver/confine.h driver/confine.c driver/fdpass.h driver/fdpass.c driver/autostart.c \
-	driver/doctor.c
+	driver/doctor.c driver/public_util.c
 # Images, networks and seeds as a VM uses them.
 libqcdriver_a_SOURCES += driver/image.h driver/image.c \
 	driver/network.h driver/network.c driver/network_nic.c \

@@ -477,6 +477,55 @@ QC_PUBLIC int qc_autostart_run(qc_ctx *ctx, struct qc_autostart_report **ret, st
 QC_PUBLIC int qc_autostart_shutdown(
 	qc_ctx *ctx, int timeout_ms, struct qc_autostart_report **ret, struct qc_error *err);
 
+/* ------------------------------------- helpers for programs built on the library */
+
+/*
+ * A size: "1073741824", "512M", "2G", "1.5T", "64k", "2GiB" (binary
+ * multiples, K = 1024).  Empty, negative, fractions of a byte and overflow
+ * are QC_ERR_INVALID; what names the value in the message ("--memory").
+ */
+QC_PUBLIC int qc_size_parse(const char *what, const char *text, uint64_t *ret,
+	struct qc_error *err);
+/* bytes for people ("512.0 MiB") into buf (16 bytes are enough). */
+QC_PUBLIC void qc_size_format(uint64_t bytes, char *buf, size_t size);
+/* A whole number from min to max, else QC_ERR_INVALID naming what. */
+QC_PUBLIC int qc_uint_parse(const char *what, const char *text, uint64_t min, uint64_t max,
+	uint64_t *ret, struct qc_error *err);
+
+/* The library's log messages (nothing is logged until a handler is set). */
+enum qc_log_level {
+	QC_LOG_LEVEL_ERROR,
+	QC_LOG_LEVEL_WARNING,
+	QC_LOG_LEVEL_INFO,
+	QC_LOG_LEVEL_DEBUG,
+};
+typedef void (*qc_log_handler_fn)(int level, const char *msg, void *opaque);
+/* fn gets every message up to max_level; fn NULL: nothing is logged. */
+QC_PUBLIC void qc_log_handler_set(qc_log_handler_fn fn, void *opaque, enum qc_log_level max_level);
+
+/*
+ * A guest's output (console log, console tail) made safe to print on a
+ * terminal: control characters and sequences are shown (^[, \x9b), not
+ * obeyed; valid UTF-8, LF, tab and CR before LF pass.  Streaming: start with
+ * a zeroed struct, call qc_term_filter per chunk and qc_term_filter_end
+ * once; each returns the text to print (free it), its length in *ret_len.
+ */
+struct qc_term_filter {
+	bool cr;            /* a CR waits for the next byte */
+	unsigned char lead; /* lead byte of the UTF-8 sequence in progress */
+	int cont;           /* continuation bytes still expected */
+};
+QC_PUBLIC char *qc_term_filter(struct qc_term_filter *st, const void *in, size_t n,
+	size_t *ret_len);
+QC_PUBLIC char *qc_term_filter_end(struct qc_term_filter *st, size_t *ret_len);
+
+/*
+ * Check a raw QMP command as qc_vm_qmp takes it, without sending it:
+ * QC_ERR_JSON when it is not JSON (err says where), QC_ERR_INVALID when it
+ * is not an object with a non-empty "execute".
+ */
+QC_PUBLIC int qc_qmp_command_check(const char *json, struct qc_error *err);
+
 #ifdef __cplusplus
 }
 #endif

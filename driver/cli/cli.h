@@ -1,48 +1,225 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
- * The qemuctl command line.  main.c parses the global options and dispatches;
- * each command group lives in its own file (cmd_vm.c, cmd_image.c, cmd_net.c,
- * cmd_seed.c) and uses only the public API in driver/qemuctl.h.
+ * The qemuctl command line.  main.c holds the table of every command (its
+ * options, positionals, handler); parse.c parses argv against it; cli.c
+ * and json.c hold the helpers every command uses; each cmd_*.c holds one
+ * command group.  Only the public API in driver/qemuctl.h is used.
  */
 #ifndef QC_CLI_H
 #define QC_CLI_H
 
 #include <stdbool.h>
 #include <stdint.h>
+#include <stdio.h>
+
+#include <yajl/yajl_tree.h>
 
 #include "driver/qemuctl.h"
+/*
+ * The QC_ERR_* codes only: they move into qemuctl.h with the rest of the
+ * public error contract, and then this include goes.
+ */
+#include "util/util.h"
+
+/* Owned resources freed when they go out of scope. */
+void cli_freep(void *p); /* p points to a pointer */
+void cli_closep(int *fd);
+void cli_strv_freep(char ***v);
+#define autofree __attribute__((cleanup(cli_freep)))
+#define autoclose __attribute__((cleanup(cli_closep)))
+#define autostrv __attribute__((cleanup(cli_strv_freep)))
+#define CLI_ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
+
+/* Strings: these abort when memory runs out. */
+char *cli_asprintf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+char *cli_strdup(const char *s);
+/* v (NULL-terminated, may be NULL) joined with sep. */
+char *cli_strv_join(char *const *v, const char *sep);
+void cli_strv_free(char **v);
+/* Times: CLOCK_MONOTONIC in ms; "2026-11-25T08:02:40.123Z" into buf (>= 32 bytes). */
+int64_t cli_now_ms(void);
+void cli_format_time_utc(int64_t realtime_ms, char *buf, size_t size);
 
 /* Exit codes: 0 ok, 1 error, 2 usage. */
 enum { CLI_OK = 0, CLI_ERROR = 1, CLI_USAGE = 2 };
 
 struct cli {
 	const char *root; /* --root, or NULL */
-	bool json;        /* --json */
-	int verbosity;    /* -q: -1, default 0, -v: 1, -vv: 2 */
-	bool tty;         /* stdout is a terminal */
-	qc_ctx *ctx;      /* opened lazily by cli_ctx() */
+	bool json; /* --json */
+	int verbosity; /* -q: -1, default 0, -v: 1, -vv: 2 */
+	bool tty; /* stdout is a terminal */
+	qc_ctx *ctx; /* opened lazily by cli_ctx() */
 };
 
 /* Open the context on first use; prints the error and returns NULL on failure. */
 qc_ctx *cli_ctx(struct cli *c);
-/* "qemuctl: error: MSG" on stderr; returns CLI_ERROR. */
 /* msg with its control characters shown, not obeyed (it may quote a file's text) */
 char *cli_shown(const char *msg);
+/* "qemuctl: error: MSG" on stderr; returns CLI_ERROR. */
 int cli_error(const struct qc_error *err);
-/* Finish g and print it with a newline; CLI_OK, or the error and CLI_ERROR. */
-struct qc_jgen;
-int cli_print_json(struct qc_jgen *g);
-/* {"removed":NAME}: the --json answer of the rm commands. */
-int cli_print_removed(const char *name);
+/* cli_error() of "MSG: strerror(e)". */
+int cli_error_errno(int e, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* JSON output (json.c): yajl_gen; a NULL string is null. */
+struct cli_json;
+struct cli_json *cli_json_new(bool pretty);
+void cli_json_freep(struct cli_json **j);
+#define autojson __attribute__((cleanup(cli_json_freep)))
+void cli_json_map_open(struct cli_json *j);
+void cli_json_map_close(struct cli_json *j);
+void cli_json_array_open(struct cli_json *j);
+void cli_json_array_close(struct cli_json *j);
+void cli_json_key(struct cli_json *j, const char *key);
+void cli_json_string(struct cli_json *j, const char *s);
+void cli_json_null(struct cli_json *j);
+void cli_json_kstring(struct cli_json *j, const char *key, const char *s);
+void cli_json_kint(struct cli_json *j, const char *key, int64_t v);
+void cli_json_kuint(struct cli_json *j, const char *key, uint64_t v);
+void cli_json_kbool(struct cli_json *j, const char *key, bool v);
+/* Finish j and print it with a newline; CLI_OK, or the error and CLI_ERROR. */
+int cli_print_json(struct cli_json *j);
+/* v as compact JSON (a fresh string), or NULL. */
+char *cli_json_dump(yajl_val v);
+/*
+ * GROUP rm NAME: rm(), then "NOUN 'NAME' removed" or {"removed":NAME}.
+ * a has the one positional; group names the help to try.
+ */
+struct cli_args;
+int cli_remove(struct cli *c, const struct cli_args *a, const char *group, const char *noun,
+	int (*rm)(qc_ctx *ctx, const char *name, struct qc_error *err));
 /* "qemuctl: error: ..." + a usage hint; returns CLI_USAGE. */
 int cli_usage_error(const char *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
+/* The library's log messages on stderr: "qemuctl: LEVEL: MSG". */
+void cli_log_to_stderr(int level, const char *msg, void *opaque);
+
+/* ------------------------------------------------------- the parser (parse.c) */
+
+/* Every option any command knows; each command lists those it takes. */
+enum cli_opt {
+	OPT_IMAGE,
+	OPT_DISK_IMAGE,
+	OPT_KERNEL,
+	OPT_INITRD,
+	OPT_APPEND,
+	OPT_ARCH,
+	OPT_ACCEL,
+	OPT_CPUS,
+	OPT_MEMORY,
+	OPT_DISK_SIZE,
+	OPT_DISK,
+	OPT_NET,
+	OPT_SHARE,
+	OPT_HOSTNAME,
+	OPT_SSH_KEY,
+	OPT_USER_DATA,
+	OPT_NETCFG,
+	OPT_NO_SEED,
+	OPT_SEED_BUS,
+	OPT_CONSOLE,
+	OPT_RM,
+	OPT_PAUSED,
+	OPT_TIMEOUT,
+	OPT_FORCE,
+	OPT_FOLLOW,
+	OPT_RAW,
+	OPT_JSON,
+	OPT_WAIT,
+	OPT_STREAM,
+	OPT_NAME,
+	OPT_MAX_SIZE,
+	OPT_SHA256, /* image */
+	OPT_SUBNET,
+	OPT_BRIDGE,
+	OPT_MTU, /* net */
+	OPT_META_DATA,
+	OPT_INSTANCE_ID,
+	OPT_USER,
+	OPT_NO_DEFAULT_KEYS,
+	OPT_NO_QEMUCTL_KEY, /* seed */
+	OPT_IDENTITY, /* ssh */
+	OPT_DISABLE,
+	OPT_RUN,
+	OPT_SHUTDOWN, /* autostart */
+	OPT_ROOT,
+	OPT_QUIET,
+	OPT_VERBOSE,
+	OPT_VERSION, /* global */
+	OPT_COUNT
+};
+#define CLI_OPT(x) (1ULL << (x))
+
+#define CLI_MAX_POS 8
+
+/* What the parser found; cli_args_clear() frees it. */
+struct cli_args {
+	const char *val[OPT_COUNT]; /* the value given last */
+	bool set[OPT_COUNT];
+	unsigned count[OPT_COUNT]; /* times given */
+	const char **multi[OPT_COUNT]; /* every value of a repeatable option, NULL-terminated */
+	const char *pos[CLI_MAX_POS];
+	int n_pos;
+	char **rest; /* CLI_REST: the words after the positionals or after "--" */
+	int n_rest;
+	char prefix[64]; /* "create", "image sync": how messages name the command */
+};
+void cli_args_clear(struct cli_args *a);
+
+/* How usage errors are worded; each group keeps the wording its users know. */
+enum cli_style {
+	CLI_STYLE_VM, /* "create: unknown option '--x'", "create: --x needs a value" */
+	CLI_STYLE_PREFIX, /* like VM, the option shown as typed, "--flag=V" unknown */
+	CLI_STYLE_BARE, /* like PREFIX, "--x needs a value", "--x given twice" */
+	CLI_STYLE_GETOPT, /* "bad option '--x' for 'doctor'", "unexpected argument 'x'" */
+	CLI_STYLE_GLOBAL, /* "unknown global option '--x'", "--root needs a directory" */
+};
+
+enum {
+	CLI_LAST_WINS = 1 << 0, /* an option given twice keeps the last value */
+	CLI_DASH_ARGS = 1 << 1, /* "-x" is a positional ("-1G", JSON) */
+	CLI_REST = 1 << 2, /* after max_pos positionals (or "--") the rest is not parsed */
+	CLI_ABBREV = 1 << 3, /* a unique prefix names a long option ("--shut") */
+	/* a group of one subcommand: alone it prints its help (exit 2); an unknown one is
+	 * "unknown seed command 'x' (expected: build)" */
+	CLI_ONE_SUBCMD = 1 << 4,
+};
+
+struct cli;
+struct cli_cmd {
+	const char *name, *alias;
+	const char *synopsis; /* after the name, for the generated help */
+	const char *summary;
+	const char *help; /* the generated help's option lines, or NULL */
+	void (*usage)(FILE *f, const char *name); /* a written help instead */
+	const char *line; /* its line in `qemuctl --help`; NULL: synopsis and summary, "": none */
+	uint64_t opts; /* CLI_OPT(O_...) of the options it takes */
+	int min_pos, max_pos;
+	const char *pos_names; /* "NAME DISK SIZE": "missing DISK" names the first one absent */
+	const char *hint; /* the end of its "unknown option" message */
+	enum cli_style style;
+	unsigned flags;
+	int (*fn)(struct cli *c, const struct cli_cmd *cmd, struct cli_args *a);
+	const struct cli_cmd *subs; /* a group: its subcommands, ended by a NULL name */
+	const char *subs_list; /* "sync, import, list, rm" */
+};
+
+/* A group's subcommand: its help is the group's; options as BARE words them. */
+#define CLI_SUBCMD(n, a, grp_usage, o, max, f)                                        \
+	{                                                                             \
+		.name = n, .alias = a, .usage = grp_usage, .opts = o, .max_pos = max, \
+		.style = CLI_STYLE_BARE, .flags = CLI_LAST_WINS, .fn = f              \
+	}
+
 /*
- * Value of "--opt VALUE" or "--opt=VALUE" at argv[*i] (advancing *i past a
- * separate VALUE); NULL when argv[*i] is not opt, or when VALUE is missing,
- * which *missing then says.
+ * Parse argv[1..] for cmd into a (argv[0] is the command).  1: --help was
+ * printed; 0: parsed; -1: a usage error was printed (exit CLI_USAGE).
+ * try names the command of the "Try 'qemuctl TRY --help'" hint.
  */
-const char *cli_opt_value(int argc, char **argv, int *i, const char *opt, bool *missing);
+int cli_parse(
+	const struct cli_cmd *cmd, const char *try, int argc, char **argv, struct cli_args *a);
+/* Find argv[0] in table (ended by a NULL name), parse, run; an exit code. */
+int cli_dispatch(struct cli *c, const struct cli_cmd *table, int argc, char **argv);
+/* The "Commands:" lines of `qemuctl --help`. */
+void cli_list_commands(FILE *f, const struct cli_cmd *table);
 
 /*
  * A spinner for waits on a terminal (stderr): the library's progress text,
@@ -60,18 +237,51 @@ struct cli_spin {
 };
 void cli_spin_progress(const char *what, uint64_t done, uint64_t total, void *opaque);
 
-/* Command groups implemented outside cmd_vm.c; argv[0] is the group name. */
-int cli_image_main(struct cli *c, int argc, char **argv); /* cmd_image.c: image sync|import|list|rm */
-int cli_net_main(struct cli *c, int argc, char **argv);   /* cmd_net.c: net create|list|rm */
-int cli_seed_main(struct cli *c, int argc, char **argv);  /* cmd_seed.c: seed build */
-int cli_doctor_main(struct cli *c, int argc, char **argv); /* cmd_doctor.c: doctor */
-int cli_autostart_main(struct cli *c, int argc, char **argv); /* cmd_autostart.c */
-int cli_snapshot_main(struct cli *c, int argc, char **argv); /* cmd_snapshot.c */
-int cli_hotplug_main(struct cli *c, int argc, char **argv); /* cmd_hotplug.c: attach-/detach-disk|net */
-bool cli_is_hotplug(const char *cmd);
-/* cmd_day2.c: wait, resize; start/run --wait call cli_wait_ready (timeout_ms 0: default) */
-int cli_wait_main(struct cli *c, int argc, char **argv);
-int cli_resize_main(struct cli *c, int argc, char **argv);
+/* ------------------------------------------------- the commands (main.c's table) */
+
+#define CLI_HANDLER(fn) int fn(struct cli *c, const struct cli_cmd *cmd, struct cli_args *a)
+/* cmd_vm.c */
+CLI_HANDLER(cli_vm_create);
+CLI_HANDLER(cli_vm_run);
+CLI_HANDLER(cli_vm_define);
+CLI_HANDLER(cli_vm_dumpxml);
+CLI_HANDLER(cli_vm_simple); /* undefine, destroy, reboot, pause, resume */
+CLI_HANDLER(cli_vm_start);
+CLI_HANDLER(cli_vm_stop);
+CLI_HANDLER(cli_vm_delete);
+CLI_HANDLER(cli_vm_list);
+CLI_HANDLER(cli_vm_info);
+CLI_HANDLER(cli_vm_qmp);
+/* cmd_vm_io.c */
+CLI_HANDLER(cli_vm_console);
+CLI_HANDLER(cli_vm_log);
+CLI_HANDLER(cli_vm_events);
+/* Attach the terminal to NAME's console until Ctrl-] or the VM stops (run --console too). */
+int cli_console_attach(struct cli *c, const char *name);
+/* the groups: their subcommands and help */
+extern const struct cli_cmd cli_image_cmds[]; /* cmd_image.c */
+void cli_image_usage(FILE *f, const char *name);
+extern const struct cli_cmd cli_net_cmds[]; /* cmd_net.c */
+void cli_net_usage(FILE *f, const char *name);
+extern const struct cli_cmd cli_seed_cmds[]; /* cmd_seed.c */
+void cli_seed_usage(FILE *f, const char *name);
+/* the other commands, one file each */
+CLI_HANDLER(cli_ssh);
+void cli_ssh_usage(FILE *f, const char *name);
+CLI_HANDLER(cli_doctor);
+void cli_doctor_usage(FILE *f, const char *name);
+CLI_HANDLER(cli_autostart);
+void cli_autostart_usage(FILE *f, const char *name);
+CLI_HANDLER(cli_snapshot);
+void cli_snapshot_usage(FILE *f, const char *name);
+CLI_HANDLER(cli_hotplug); /* attach-disk, detach-disk, attach-net, detach-net */
+void cli_hotplug_usage(FILE *f, const char *name);
+CLI_HANDLER(cli_wait);
+void cli_wait_usage(FILE *f, const char *name);
+CLI_HANDLER(cli_resize);
+void cli_resize_usage(FILE *f, const char *name);
+
+/* Wait for NAME's ready marker and say so (timeout_ms 0: the default). */
 int cli_wait_ready(struct cli *c, const char *name, int timeout_ms);
 int cli_parse_wait_timeout(const char *cmd, const char *val, int *ret_ms);
 

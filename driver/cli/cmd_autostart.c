@@ -7,18 +7,16 @@
  */
 #include "config.h"
 
-#include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
-#include "driver/qemuctl.h"
 #include "driver/cli/cli.h"
-#include "util/util.h"
 
-static void autostart_usage(FILE *f)
+void cli_autostart_usage(FILE *f, const char *name)
 {
+	(void) name;
 	fputs("usage: qemuctl autostart NAME [--disable]\n"
 	      "       qemuctl autostart --run\n"
 	      "       qemuctl autostart --shutdown [--timeout S]\n"
@@ -51,37 +49,37 @@ static void spinner_end(bool drawn)
 }
 
 static void json_names(
-	struct qc_jgen *g, const char *key, const struct qc_autostart_report *r, bool host_reboot)
+	struct cli_json *g, const char *key, const struct qc_autostart_report *r, bool host_reboot)
 {
-	qc_jgen_key(g, key);
-	qc_jgen_array_open(g);
+	cli_json_key(g, key);
+	cli_json_array_open(g);
 	for (size_t i = 0; i < r->n; i++)
 		if (host_reboot ? r->vms[i].host_reboot : r->vms[i].acted)
-			qc_jgen_string(g, r->vms[i].name);
-	qc_jgen_array_close(g);
+			cli_json_string(g, r->vms[i].name);
+	cli_json_array_close(g);
 }
 
 static int print_report(struct cli *c, const struct qc_autostart_report *r, bool run)
 {
 	if (c->json) {
-		cleanup_jgen struct qc_jgen *g = qc_jgen_new(false);
+		autojson struct cli_json *g = cli_json_new(false);
 
-		qc_jgen_map_open(g);
+		cli_json_map_open(g);
 		json_names(g, run ? "started" : "stopped", r, false);
-		qc_jgen_key(g, "failed");
-		qc_jgen_array_open(g);
+		cli_json_key(g, "failed");
+		cli_json_array_open(g);
 		for (size_t i = 0; i < r->n; i++) {
 			if (r->vms[i].rc >= 0)
 				continue;
-			qc_jgen_map_open(g);
-			qc_jgen_kstring(g, "name", r->vms[i].name);
-			qc_jgen_kstring(g, "error", r->vms[i].error);
-			qc_jgen_map_close(g);
+			cli_json_map_open(g);
+			cli_json_kstring(g, "name", r->vms[i].name);
+			cli_json_kstring(g, "error", r->vms[i].error);
+			cli_json_map_close(g);
 		}
-		qc_jgen_array_close(g);
+		cli_json_array_close(g);
 		if (run)
 			json_names(g, "host_reboot", r, true);
-		qc_jgen_map_close(g);
+		cli_json_map_close(g);
 		if (cli_print_json(g) != CLI_OK)
 			return CLI_ERROR;
 	}
@@ -110,78 +108,44 @@ static int print_report(struct cli *c, const struct qc_autostart_report *r, bool
 	return r->n_failed ? CLI_ERROR : CLI_OK;
 }
 
-int cli_autostart_main(struct cli *c, int argc, char **argv)
+int cli_autostart(struct cli *c, const struct cli_cmd *cmd, struct cli_args *a)
 {
-	static const struct option opts[] = {
-		{"disable", no_argument, NULL, 'd'},
-		{"run", no_argument, NULL, 'r'},
-		{"shutdown", no_argument, NULL, 's'},
-		{"timeout", required_argument, NULL, 't'},
-		{"json", no_argument, NULL, 'j'},
-		{"help", no_argument, NULL, 'h'},
-		{0},
-	};
-	bool disable = false, run = false, shutdown = false, timeout_set = false;
+	bool disable = a->set[OPT_DISABLE], run = a->set[OPT_RUN], shutdown = a->set[OPT_SHUTDOWN];
 	struct qc_autostart_report *r = NULL;
 	struct qc_error err = {0};
 	uint64_t timeout = 60;
 	unsigned turn = 0;
 	qc_ctx *ctx;
 	bool spin;
-	int opt, rc;
+	int rc;
 
-	optind = 0; /* full re-initialisation: options may follow NAME */
-	opterr = 0;
-	while ((opt = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
-		switch (opt) {
-		case 'd':
-			disable = true;
-			break;
-		case 'r':
-			run = true;
-			break;
-		case 's':
-			shutdown = true;
-			break;
-		case 't':
-			if (qc_parse_uint("--timeout", optarg, 0, 3600, &timeout, &err) < 0)
-				return cli_usage_error("autostart", "%s", err.msg);
-			timeout_set = true;
-			break;
-		case 'j':
-			c->json = true;
-			break;
-		case 'h':
-			autostart_usage(stdout);
-			return CLI_OK;
-		default:
-			return cli_usage_error(
-				"autostart", "bad option '%s' for 'autostart'", argv[optind - 1]);
-		}
-	}
-	if (run + shutdown + (optind < argc) != 1 || (run + shutdown && disable))
+	(void) cmd;
+	if (a->set[OPT_TIMEOUT] &&
+		qc_uint_parse("--timeout", a->val[OPT_TIMEOUT], 0, 3600, &timeout, &err) < 0)
+		return cli_usage_error("autostart", "%s", err.msg);
+	if (run + shutdown + (a->n_pos > 0) != 1 || (run + shutdown && disable))
 		return cli_usage_error("autostart",
 			"autostart: give one VM NAME [--disable], or --run, or --shutdown");
-	if (timeout_set && !shutdown)
+	if (a->set[OPT_TIMEOUT] && !shutdown)
 		return cli_usage_error("autostart", "autostart: --timeout goes with --shutdown");
-	if (optind < argc - 1)
-		return cli_usage_error("autostart", "unexpected argument '%s'", argv[optind + 1]);
+	if (a->n_pos > 1)
+		return cli_usage_error("autostart", "unexpected argument '%s'", a->pos[1]);
 	if (!(ctx = cli_ctx(c)))
 		return CLI_ERROR;
 	spin = !c->json && c->verbosity >= 0 && isatty(STDERR_FILENO);
 
 	if (!run && !shutdown) {
-		const char *name = argv[optind];
+		const char *name = a->pos[0];
 
 		if (qc_vm_set_autostart(ctx, name, !disable, &err) < 0)
 			return cli_error(&err);
 		if (c->json) {
-			cleanup_jgen struct qc_jgen *g = qc_jgen_new(false);
+			autojson struct cli_json *g = cli_json_new(false);
 
-			qc_jgen_map_open(g);
-			qc_jgen_kstring(g, "name", name);
-			qc_jgen_kbool(g, "autostart", !disable);
-			qc_jgen_map_close(g);
+			cli_json_map_open(g);
+			cli_json_kstring(g, "name", name);
+			cli_json_kbool(g, "autostart", !disable);
+			cli_json_map_close(g);
 			return cli_print_json(g);
 		}
 		if (c->verbosity >= 0)

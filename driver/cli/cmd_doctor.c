@@ -2,15 +2,14 @@
 /* qemuctl doctor [--arch A] [--accel A]: can this host run a VM, and if not, why. */
 #include "config.h"
 
-#include <getopt.h>
 #include <stdio.h>
 #include <string.h>
 
 #include "driver/cli/cli.h"
-#include "util/util.h"
 
-static void doctor_usage(FILE *f)
+void cli_doctor_usage(FILE *f, const char *name)
 {
+	(void) name;
 	fputs("usage: qemuctl doctor [--arch x86_64|aarch64|ppc64le] [--accel auto|kvm|tcg]\n"
 	      "Check QEMU, qemu-img, KVM (and why not), firmware, /dev/net/tun, CAP_NET_ADMIN,\n"
 	      "9p and the state root.  Exit 0 only when a VM of the architecture can run.\n",
@@ -19,58 +18,34 @@ static void doctor_usage(FILE *f)
 
 static int print_json(const struct qc_doctor_report *r)
 {
-	cleanup_jgen struct qc_jgen *g = qc_jgen_new(true);
+	autojson struct cli_json *g = cli_json_new(true);
 
-	qc_jgen_map_open(g);
-	qc_jgen_kstring(g, "arch", r->arch);
-	qc_jgen_kbool(g, "can_run", r->can_run);
-	qc_jgen_key(g, "checks");
-	qc_jgen_array_open(g);
+	cli_json_map_open(g);
+	cli_json_kstring(g, "arch", r->arch);
+	cli_json_kbool(g, "can_run", r->can_run);
+	cli_json_key(g, "checks");
+	cli_json_array_open(g);
 	for (size_t i = 0; i < r->n_checks; i++) {
-		qc_jgen_map_open(g);
-		qc_jgen_kstring(g, "name", r->checks[i].name);
-		qc_jgen_kstring(g, "status", qc_check_status_name(r->checks[i].status));
-		qc_jgen_kstring(g, "detail", r->checks[i].detail);
-		qc_jgen_map_close(g);
+		cli_json_map_open(g);
+		cli_json_kstring(g, "name", r->checks[i].name);
+		cli_json_kstring(g, "status", qc_check_status_name(r->checks[i].status));
+		cli_json_kstring(g, "detail", r->checks[i].detail);
+		cli_json_map_close(g);
 	}
-	qc_jgen_array_close(g);
-	qc_jgen_map_close(g);
+	cli_json_array_close(g);
+	cli_json_map_close(g);
 	return cli_print_json(g);
 }
 
-int cli_doctor_main(struct cli *c, int argc, char **argv)
+int cli_doctor(struct cli *c, const struct cli_cmd *cmd, struct cli_args *a)
 {
-	static const struct option opts[] = {
-		{"arch", required_argument, NULL, 'a'},
-		{"accel", required_argument, NULL, 'A'},
-		{"help", no_argument, NULL, 'h'},
-		{0},
-	};
-	const char *arch = NULL, *accel = NULL;
+	const char *arch = a->val[OPT_ARCH], *accel = a->val[OPT_ACCEL];
 	struct qc_doctor_report *r = NULL;
 	struct qc_error err = {0};
 	qc_ctx *ctx;
-	int opt, rc;
+	int rc;
 
-	optind = 1;
-	while ((opt = getopt_long(argc, argv, "+h", opts, NULL)) != -1) {
-		switch (opt) {
-		case 'a':
-			arch = optarg;
-			break;
-		case 'A':
-			accel = optarg;
-			break;
-		case 'h':
-			doctor_usage(stdout);
-			return CLI_OK;
-		default:
-			return cli_usage_error("doctor", "bad option for 'doctor'");
-		}
-	}
-	if (optind < argc)
-		return cli_usage_error("doctor", "unexpected argument '%s'", argv[optind]);
-
+	(void) cmd;
 	/* A root that cannot be opened is itself a finding, not a reason to stop. */
 	ctx = cli_ctx(c);
 	if (qc_doctor(ctx, arch, accel, &r, &err) < 0)

@@ -10,19 +10,8 @@
 #include <string.h>
 
 #include "driver/cli/cli.h"
-#include "util/util.h"
 
-static const char *const hp_cmds[] = {"attach-disk", "detach-disk", "attach-net", "detach-net"};
-
-bool cli_is_hotplug(const char *cmd)
-{
-	for (size_t i = 0; i < QC_ARRAY_SIZE(hp_cmds); i++)
-		if (strcmp(cmd, hp_cmds[i]) == 0)
-			return true;
-	return false;
-}
-
-static void hotplug_usage(FILE *f, const char *cmd)
+void cli_hotplug_usage(FILE *f, const char *cmd)
 {
 	fprintf(f,
 		"usage: qemuctl attach-disk NAME SIZE|FILE\n"
@@ -39,31 +28,19 @@ static void hotplug_usage(FILE *f, const char *cmd)
 		cmd);
 }
 
-int cli_hotplug_main(struct cli *c, int argc, char **argv)
+int cli_hotplug(struct cli *c, const struct cli_cmd *cmd, struct cli_args *a)
 {
-	const char *cmd = argv[0], *vm = NULL, *arg = NULL;
+	const char *name = cmd->name, *vm = a->pos[0], *arg = a->pos[1];
 	struct qc_error err = {0};
-	cleanup_free char *dev = NULL;
-	bool live = false, attach = strncmp(cmd, "attach", 6) == 0, disk = strstr(cmd, "disk");
+	autofree char *dev = NULL;
+	bool live = false, attach = strncmp(name, "attach", 6) == 0, disk = strstr(name, "disk");
 	qc_ctx *ctx;
 	int rc;
 
-	for (int i = 1; i < argc; i++) {
-		if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
-			hotplug_usage(stdout, cmd);
-			return CLI_OK;
-		} else if (argv[i][0] == '-' && argv[i][1]) {
-			return cli_usage_error(cmd, "%s: unknown option '%s'", cmd, argv[i]);
-		} else if (!vm) {
-			vm = argv[i];
-		} else if (!arg) {
-			arg = argv[i];
-		} else {
-			return cli_usage_error(cmd, "%s: too many arguments", cmd);
-		}
-	}
+	if (a->n_pos > 2)
+		return cli_usage_error(name, "%s: too many arguments", name);
 	if (!vm || !arg)
-		return cli_usage_error(cmd, "usage: qemuctl %s NAME %s", cmd,
+		return cli_usage_error(name, "usage: qemuctl %s NAME %s", name,
 			attach ? (disk ? "SIZE|FILE" : "SPEC") : (disk ? "DISK" : "NIC"));
 	if (!(ctx = cli_ctx(c)))
 		return CLI_ERROR;
@@ -78,16 +55,16 @@ int cli_hotplug_main(struct cli *c, int argc, char **argv)
 	if (rc < 0)
 		return cli_error(&err);
 	if (!dev)
-		dev = qc_xstrdup(arg);
+		dev = cli_strdup(arg);
 	if (c->json) {
-		cleanup_jgen struct qc_jgen *g = qc_jgen_new(true);
+		autojson struct cli_json *g = cli_json_new(true);
 
-		qc_jgen_map_open(g);
-		qc_jgen_kstring(g, "vm", vm);
-		qc_jgen_kstring(g, "action", cmd);
-		qc_jgen_kstring(g, disk ? "disk" : "nic", dev);
-		qc_jgen_kbool(g, "live", live);
-		qc_jgen_map_close(g);
+		cli_json_map_open(g);
+		cli_json_kstring(g, "vm", vm);
+		cli_json_kstring(g, "action", name);
+		cli_json_kstring(g, disk ? "disk" : "nic", dev);
+		cli_json_kbool(g, "live", live);
+		cli_json_map_close(g);
 		return cli_print_json(g);
 	} else if (c->verbosity >= 0) {
 		printf("%s '%s' %s VM '%s'%s\n", disk ? "Disk" : "NIC", dev,

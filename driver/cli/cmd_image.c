@@ -9,10 +9,10 @@
 #include <unistd.h>
 
 #include "driver/cli/cli.h"
-#include "util/util.h"
 
-static void image_usage(FILE *f)
+void cli_image_usage(FILE *f, const char *name)
 {
+	(void) name;
 	fputs("usage: qemuctl image sync REF [--arch A] [--stream URL] [--name NAME]\n"
 	      "                              [--max-size SIZE]\n"
 	      "       qemuctl image import NAME FILE|URL [--sha256 HEX] [--arch A]\n"
@@ -37,7 +37,7 @@ static int parse_max_size(const char *v, uint64_t *ret)
 {
 	struct qc_error err = {0};
 
-	if (qc_parse_size("--max-size", v, ret, &err) < 0)
+	if (qc_size_parse("--max-size", v, ret, &err) < 0)
 		return cli_usage_error("image", "%s", err.msg);
 	if (*ret == 0)
 		return cli_usage_error("image", "--max-size must be more than 0");
@@ -59,7 +59,7 @@ struct progress {
 static void progress_cb(const char *what, uint64_t done, uint64_t total, void *opaque)
 {
 	struct progress *p = opaque;
-	int64_t now = qc_now_ms();
+	int64_t now = cli_now_ms();
 	char d[16], t[16], r[16];
 
 	if (!p->t0) {
@@ -92,8 +92,8 @@ static void progress_cb(const char *what, uint64_t done, uint64_t total, void *o
 	if (!p->bar || (now - p->last < 100 && !(total && done >= total)))
 		return;
 	p->last = now;
-	qc_format_size(done, d, sizeof(d));
-	qc_format_size((uint64_t) p->rate, r, sizeof(r));
+	qc_size_format(done, d, sizeof(d));
+	qc_size_format((uint64_t) p->rate, r, sizeof(r));
 	if (total) {
 		int width = 30, fill = (int) ((double) done / (double) total * width);
 		char bar[64];
@@ -103,7 +103,7 @@ static void progress_cb(const char *what, uint64_t done, uint64_t total, void *o
 		memset(bar, '#', (size_t) fill);
 		memset(bar + fill, '-', (size_t) (width - fill));
 		bar[width] = '\0';
-		qc_format_size(total, t, sizeof(t));
+		qc_size_format(total, t, sizeof(t));
 		fprintf(stderr, "\r%s [%s] %3d%% %s / %s  %s/s  ", what, bar,
 			(int) ((double) done * 100.0 / (double) total), d, t, r);
 	} else {
@@ -132,43 +132,43 @@ static void progress_setup(struct cli *c, qc_ctx *ctx, struct progress *p)
 
 /* ------------------------------------------------------------------ output */
 
-static void info_json(struct qc_jgen *g, const struct qc_image_info *i)
+static void info_json(struct cli_json *g, const struct qc_image_info *i)
 {
 	char when[40];
 
-	qc_format_time_utc(i->imported_at_ms, when, sizeof(when));
-	qc_jgen_map_open(g);
-	qc_jgen_kstring(g, "name", i->name);
-	qc_jgen_kstring(g, "arch", i->arch);
-	qc_jgen_kstring(g, "format", i->format);
-	qc_jgen_kstring(g, "path", i->path);
-	qc_jgen_kstring(g, "source", i->source);
-	qc_jgen_kstring(g, "sha256", i->sha256);
-	qc_jgen_kuint(g, "size", i->size);
-	qc_jgen_kuint(g, "virtual_size", i->virtual_size);
-	qc_jgen_kstring(g, "imported_at", when);
+	cli_format_time_utc(i->imported_at_ms, when, sizeof(when));
+	cli_json_map_open(g);
+	cli_json_kstring(g, "name", i->name);
+	cli_json_kstring(g, "arch", i->arch);
+	cli_json_kstring(g, "format", i->format);
+	cli_json_kstring(g, "path", i->path);
+	cli_json_kstring(g, "source", i->source);
+	cli_json_kstring(g, "sha256", i->sha256);
+	cli_json_kuint(g, "size", i->size);
+	cli_json_kuint(g, "virtual_size", i->virtual_size);
+	cli_json_kstring(g, "imported_at", when);
 	if (i->distro)
-		qc_jgen_kstring(g, "distro", i->distro);
+		cli_json_kstring(g, "distro", i->distro);
 	if (i->release)
-		qc_jgen_kstring(g, "release", i->release);
+		cli_json_kstring(g, "release", i->release);
 	if (i->release_version)
-		qc_jgen_kstring(g, "release_version", i->release_version);
+		cli_json_kstring(g, "release_version", i->release_version);
 	if (i->version)
-		qc_jgen_kstring(g, "version", i->version);
-	qc_jgen_key(g, "users");
-	qc_jgen_array_open(g);
+		cli_json_kstring(g, "version", i->version);
+	cli_json_key(g, "users");
+	cli_json_array_open(g);
 	for (size_t k = 0; k < i->n_users; k++)
-		qc_jgen_string(g, i->users[k]);
-	qc_jgen_array_close(g);
-	qc_jgen_map_close(g);
+		cli_json_string(g, i->users[k]);
+	cli_json_array_close(g);
+	cli_json_map_close(g);
 }
 
 static void describe(const struct qc_image_info *i, char *buf, size_t n)
 {
 	char v[16], s[16];
 
-	qc_format_size(i->virtual_size, v, sizeof(v));
-	qc_format_size(i->size, s, sizeof(s));
+	qc_size_format(i->virtual_size, v, sizeof(v));
+	qc_size_format(i->size, s, sizeof(s));
 	if (i->version)
 		snprintf(buf, n, "%s %s (%s), version %s, %s: %s virtual, %s on disk",
 			i->distro ? i->distro : "", i->release_version ? i->release_version : "",
@@ -179,9 +179,9 @@ static void describe(const struct qc_image_info *i, char *buf, size_t n)
 
 /* ---------------------------------------------------------------- commands */
 
-static int image_sync(struct cli *c, int argc, char **argv)
+static int image_sync(struct cli *c, const struct cli_cmd *cmd, struct cli_args *a)
 {
-	struct qc_image_sync_opts o = {0};
+	struct qc_image_sync_opts o = {.ref = a->pos[0]};
 	struct qc_image_info *info = NULL;
 	struct qc_error err = {0};
 	struct progress p;
@@ -189,30 +189,14 @@ static int image_sync(struct cli *c, int argc, char **argv)
 	qc_ctx *ctx;
 	int r;
 
-	for (int i = 1; i < argc; i++) {
-		const char *v;
-		bool missing;
-
-		if ((v = cli_opt_value(argc, argv, &i, "--arch", &missing)))
-			o.arch = v;
-		else if (!missing && (v = cli_opt_value(argc, argv, &i, "--stream", &missing)))
-			o.stream = v;
-		else if (!missing && (v = cli_opt_value(argc, argv, &i, "--name", &missing)))
-			o.name = v;
-		else if (!missing &&
-			 (v = cli_opt_value(argc, argv, &i, "--max-size", &missing))) {
-			if (parse_max_size(v, &o.max_size) != 0)
-				return CLI_USAGE;
-		} else if (missing)
-			return cli_usage_error("image", "%s needs a value", argv[i]);
-		else if (argv[i][0] == '-')
-			return cli_usage_error("image", "image sync: unknown option '%s'", argv[i]);
-		else if (!o.ref)
-			o.ref = argv[i];
-		else
-			return cli_usage_error(
-				"image", "image sync: unexpected argument '%s'", argv[i]);
-	}
+	(void) cmd;
+	if (o.ref && o.ref[0] == '-')
+		return cli_usage_error("image", "image sync: unknown option '%s'", o.ref);
+	o.arch = a->val[OPT_ARCH];
+	o.stream = a->val[OPT_STREAM];
+	o.name = a->val[OPT_NAME];
+	if (a->set[OPT_MAX_SIZE] && parse_max_size(a->val[OPT_MAX_SIZE], &o.max_size) != 0)
+		return CLI_USAGE;
 	if (!o.ref)
 		return cli_usage_error("image", "image sync: missing REF (e.g. ubuntu:24.04)");
 	if (!(ctx = cli_ctx(c)))
@@ -223,13 +207,13 @@ static int image_sync(struct cli *c, int argc, char **argv)
 	if (r < 0)
 		return cli_error(&err);
 	if (c->json) {
-		cleanup_jgen struct qc_jgen *g = qc_jgen_new(false);
+		autojson struct cli_json *g = cli_json_new(false);
 
-		qc_jgen_map_open(g);
-		qc_jgen_kbool(g, "downloaded", fresh);
-		qc_jgen_key(g, "image");
+		cli_json_map_open(g);
+		cli_json_kbool(g, "downloaded", fresh);
+		cli_json_key(g, "image");
 		info_json(g, info);
-		qc_jgen_map_close(g);
+		cli_json_map_close(g);
 		r = cli_print_json(g);
 	} else {
 		char d[512];
@@ -244,40 +228,20 @@ static int image_sync(struct cli *c, int argc, char **argv)
 	return r;
 }
 
-static int image_import(struct cli *c, int argc, char **argv)
+static int image_import(struct cli *c, const struct cli_cmd *cmd, struct cli_args *a)
 {
-	struct qc_image_import_opts o = {0};
+	struct qc_image_import_opts o = {.name = a->pos[0], .source = a->pos[1]};
 	struct qc_image_info *info = NULL;
 	struct qc_error err = {0};
 	struct progress p;
 	qc_ctx *ctx;
 	int r;
 
-	for (int i = 1; i < argc; i++) {
-		const char *v;
-		bool missing;
-
-		if ((v = cli_opt_value(argc, argv, &i, "--arch", &missing)))
-			o.arch = v;
-		else if (!missing && (v = cli_opt_value(argc, argv, &i, "--sha256", &missing)))
-			o.sha256 = v;
-		else if (!missing &&
-			 (v = cli_opt_value(argc, argv, &i, "--max-size", &missing))) {
-			if (parse_max_size(v, &o.max_size) != 0)
-				return CLI_USAGE;
-		} else if (missing)
-			return cli_usage_error("image", "%s needs a value", argv[i]);
-		else if (argv[i][0] == '-' && argv[i][1])
-			return cli_usage_error(
-				"image", "image import: unknown option '%s'", argv[i]);
-		else if (!o.name)
-			o.name = argv[i];
-		else if (!o.source)
-			o.source = argv[i];
-		else
-			return cli_usage_error(
-				"image", "image import: unexpected argument '%s'", argv[i]);
-	}
+	(void) cmd;
+	o.arch = a->val[OPT_ARCH];
+	o.sha256 = a->val[OPT_SHA256];
+	if (a->set[OPT_MAX_SIZE] && parse_max_size(a->val[OPT_MAX_SIZE], &o.max_size) != 0)
+		return CLI_USAGE;
 	if (!o.name || !o.source)
 		return cli_usage_error("image", "image import: expected NAME and FILE|URL");
 	if (!(ctx = cli_ctx(c)))
@@ -288,7 +252,7 @@ static int image_import(struct cli *c, int argc, char **argv)
 	if (r < 0)
 		return cli_error(&err);
 	if (c->json) {
-		cleanup_jgen struct qc_jgen *g = qc_jgen_new(false);
+		autojson struct cli_json *g = cli_json_new(false);
 
 		info_json(g, info);
 		r = cli_print_json(g);
@@ -304,30 +268,31 @@ static int image_import(struct cli *c, int argc, char **argv)
 	return r;
 }
 
-static int image_list(struct cli *c, int argc, char **argv)
+static int image_list(struct cli *c, const struct cli_cmd *cmd, struct cli_args *a)
 {
 	struct qc_image_info **v = NULL;
 	struct qc_error err = {0};
 	size_t n = 0;
 	qc_ctx *ctx;
 
-	if (argc > 1)
-		return cli_usage_error("image", "image list: unexpected argument '%s'", argv[1]);
+	(void) cmd;
+	if (a->n_pos > 0)
+		return cli_usage_error("image", "image list: unexpected argument '%s'", a->pos[0]);
 	if (!(ctx = cli_ctx(c)))
 		return CLI_ERROR;
 	if (qc_image_list(ctx, &v, &n, &err) < 0)
 		return cli_error(&err);
 	if (c->json) {
-		cleanup_jgen struct qc_jgen *g = qc_jgen_new(false);
+		autojson struct cli_json *g = cli_json_new(false);
 		int r;
 
-		qc_jgen_map_open(g);
-		qc_jgen_key(g, "images");
-		qc_jgen_array_open(g);
+		cli_json_map_open(g);
+		cli_json_key(g, "images");
+		cli_json_array_open(g);
 		for (size_t i = 0; i < n; i++)
 			info_json(g, v[i]);
-		qc_jgen_array_close(g);
-		qc_jgen_map_close(g);
+		cli_json_array_close(g);
+		cli_json_map_close(g);
 		r = cli_print_json(g);
 		qc_image_info_list_free(v, n);
 		return r;
@@ -337,8 +302,8 @@ static int image_list(struct cli *c, int argc, char **argv)
 	for (size_t i = 0; i < n; i++) {
 		char s[16], vs[16];
 
-		qc_format_size(v[i]->size, s, sizeof(s));
-		qc_format_size(v[i]->virtual_size, vs, sizeof(vs));
+		qc_size_format(v[i]->size, s, sizeof(s));
+		qc_size_format(v[i]->virtual_size, vs, sizeof(vs));
 		printf("%-20s %-8s %10s %10s %4zu  %s\n", v[i]->name, v[i]->arch ? v[i]->arch : "-",
 			s, vs, v[i]->n_users, v[i]->source ? v[i]->source : "-");
 	}
@@ -346,46 +311,20 @@ static int image_list(struct cli *c, int argc, char **argv)
 	return CLI_OK;
 }
 
-static int image_rm(struct cli *c, int argc, char **argv)
+static int image_rm(struct cli *c, const struct cli_cmd *cmd, struct cli_args *a)
 {
-	struct qc_error err = {0};
-	qc_ctx *ctx;
-
-	if (argc != 2 || argv[1][0] == '-')
-		return cli_usage_error("image", "image rm: expected exactly one NAME");
-	if (!(ctx = cli_ctx(c)))
-		return CLI_ERROR;
-	if (qc_image_remove(ctx, argv[1], &err) < 0)
-		return cli_error(&err);
-	if (c->json)
-		return cli_print_removed(argv[1]);
-	if (c->verbosity >= 0)
-		printf("image '%s' removed\n", argv[1]);
-	return CLI_OK;
+	(void) cmd;
+	return cli_remove(c, a, "image", "image", qc_image_remove);
 }
 
-int cli_image_main(struct cli *c, int argc, char **argv)
-{
-	if (argc < 2)
-		return cli_usage_error(
-			"image", "image: missing subcommand (sync, import, list, rm)");
-	if (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h") || !strcmp(argv[1], "help")) {
-		image_usage(stdout);
-		return CLI_OK;
-	}
-	for (int i = 2; i < argc; i++)
-		if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
-			image_usage(stdout);
-			return CLI_OK;
-		}
-	if (!strcmp(argv[1], "sync"))
-		return image_sync(c, argc - 1, argv + 1);
-	if (!strcmp(argv[1], "import"))
-		return image_import(c, argc - 1, argv + 1);
-	if (!strcmp(argv[1], "list") || !strcmp(argv[1], "ls"))
-		return image_list(c, argc - 1, argv + 1);
-	if (!strcmp(argv[1], "rm") || !strcmp(argv[1], "remove"))
-		return image_rm(c, argc - 1, argv + 1);
-	return cli_usage_error(
-		"image", "image: unknown subcommand '%s' (sync, import, list, rm)", argv[1]);
-}
+/* image sync|import|list|rm: the group's table */
+const struct cli_cmd cli_image_cmds[] = {
+	CLI_SUBCMD("sync", NULL, cli_image_usage,
+		CLI_OPT(OPT_ARCH) | CLI_OPT(OPT_STREAM) | CLI_OPT(OPT_NAME) | CLI_OPT(OPT_MAX_SIZE),
+		1, image_sync),
+	CLI_SUBCMD("import", NULL, cli_image_usage,
+		CLI_OPT(OPT_ARCH) | CLI_OPT(OPT_SHA256) | CLI_OPT(OPT_MAX_SIZE), 2, image_import),
+	CLI_SUBCMD("list", "ls", cli_image_usage, 0, CLI_MAX_POS, image_list),
+	CLI_SUBCMD("rm", "remove", cli_image_usage, 0, CLI_MAX_POS, image_rm),
+	{0},
+};

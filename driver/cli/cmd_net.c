@@ -1,19 +1,16 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
-/* qemuctl net create|list|rm, and qemuctl ssh. */
+/* qemuctl net create|list|rm. */
 #include "config.h"
 
-#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 #include "driver/cli/cli.h"
-#include "driver/cli/cmd_net.h"
-#include "util/util.h"
 
-static void net_usage(FILE *f)
+void cli_net_usage(FILE *f, const char *name)
 {
+	(void) name;
 	fputs("usage: qemuctl net create NAME --subnet CIDR [--bridge BR] [--mtu N]\n"
 	      "       qemuctl net list\n"
 	      "       qemuctl net rm NAME\n"
@@ -25,36 +22,23 @@ static void net_usage(FILE *f)
 		f);
 }
 
-
-static int net_create(struct cli *c, int argc, char **argv)
+static int net_create(struct cli *c, const struct cli_cmd *cmd, struct cli_args *a)
 {
-	struct qc_network_create_opts o = {0};
+	struct qc_network_create_opts o = {.name = a->pos[0]};
 	struct qc_error err = {0};
 	qc_ctx *ctx;
 
-	for (int i = 1; i < argc; i++) {
-		const char *v;
-		bool missing;
+	(void) cmd;
+	if (o.name && o.name[0] == '-')
+		return cli_usage_error("net", "net create: unknown option '%s'", o.name);
+	o.subnet = a->val[OPT_SUBNET];
+	o.bridge = a->val[OPT_BRIDGE];
+	if (a->set[OPT_MTU]) {
+		uint64_t mtu;
 
-		if ((v = cli_opt_value(argc, argv, &i, "--subnet", &missing)))
-			o.subnet = v;
-		else if (!missing && (v = cli_opt_value(argc, argv, &i, "--bridge", &missing)))
-			o.bridge = v;
-		else if (!missing && (v = cli_opt_value(argc, argv, &i, "--mtu", &missing))) {
-			uint64_t mtu;
-
-			if (qc_parse_uint("--mtu", v, 68, 65535, &mtu, &err) < 0)
-				return cli_usage_error("net", "%s", err.msg);
-			o.mtu = (unsigned) mtu;
-		} else if (missing)
-			return cli_usage_error("net", "%s needs a value", argv[i]);
-		else if (argv[i][0] == '-')
-			return cli_usage_error("net", "net create: unknown option '%s'", argv[i]);
-		else if (!o.name)
-			o.name = argv[i];
-		else
-			return cli_usage_error(
-				"net", "net create: unexpected argument '%s'", argv[i]);
+		if (qc_uint_parse("--mtu", a->val[OPT_MTU], 68, 65535, &mtu, &err) < 0)
+			return cli_usage_error("net", "%s", err.msg);
+		o.mtu = (unsigned) mtu;
 	}
 	if (!o.name)
 		return cli_usage_error("net", "net create: missing NAME");
@@ -67,17 +51,17 @@ static int net_create(struct cli *c, int argc, char **argv)
 	if (qc_network_create(ctx, &o, &err) < 0)
 		return cli_error(&err);
 	if (c->json) {
-		cleanup_jgen struct qc_jgen *g = qc_jgen_new(false);
+		autojson struct cli_json *g = cli_json_new(false);
 		struct qc_network_info *info = NULL;
 
 		if (qc_network_get(ctx, o.name, &info, &err) < 0)
 			return cli_error(&err);
-		qc_jgen_map_open(g);
-		qc_jgen_kstring(g, "name", info->name);
-		qc_jgen_kstring(g, "subnet", info->subnet);
-		qc_jgen_kstring(g, "gateway", info->gateway);
-		qc_jgen_kstring(g, "bridge", info->bridge);
-		qc_jgen_map_close(g);
+		cli_json_map_open(g);
+		cli_json_kstring(g, "name", info->name);
+		cli_json_kstring(g, "subnet", info->subnet);
+		cli_json_kstring(g, "gateway", info->gateway);
+		cli_json_kstring(g, "bridge", info->bridge);
+		cli_json_map_close(g);
 		qc_network_info_free(info);
 		return cli_print_json(g);
 	} else if (c->verbosity >= 0) {
@@ -95,42 +79,42 @@ static int net_create(struct cli *c, int argc, char **argv)
 
 static int list_json(struct qc_network_info **v, size_t n)
 {
-	cleanup_jgen struct qc_jgen *g = qc_jgen_new(false);
+	autojson struct cli_json *g = cli_json_new(false);
 
-	qc_jgen_array_open(g);
+	cli_json_array_open(g);
 	for (size_t i = 0; i < n; i++) {
-		qc_jgen_map_open(g);
-		qc_jgen_kstring(g, "name", v[i]->name);
-		qc_jgen_kstring(g, "subnet", v[i]->subnet);
-		qc_jgen_kstring(g, "gateway", v[i]->gateway);
-		qc_jgen_kstring(g, "bridge", v[i]->bridge);
-		qc_jgen_kbool(g, "bridge_created", v[i]->bridge_created);
-		qc_jgen_kbool(g, "bridge_present", v[i]->bridge_present);
-		qc_jgen_kuint(g, "mtu", v[i]->mtu);
-		qc_jgen_kuint(g, "used", v[i]->used);
-		qc_jgen_kuint(g, "capacity", v[i]->capacity);
-		qc_jgen_key(g, "vms");
-		qc_jgen_array_open(g);
+		cli_json_map_open(g);
+		cli_json_kstring(g, "name", v[i]->name);
+		cli_json_kstring(g, "subnet", v[i]->subnet);
+		cli_json_kstring(g, "gateway", v[i]->gateway);
+		cli_json_kstring(g, "bridge", v[i]->bridge);
+		cli_json_kbool(g, "bridge_created", v[i]->bridge_created);
+		cli_json_kbool(g, "bridge_present", v[i]->bridge_present);
+		cli_json_kuint(g, "mtu", v[i]->mtu);
+		cli_json_kuint(g, "used", v[i]->used);
+		cli_json_kuint(g, "capacity", v[i]->capacity);
+		cli_json_key(g, "vms");
+		cli_json_array_open(g);
 		for (char **p = v[i]->vms; p && *p; p++)
-			qc_jgen_string(g, *p);
-		qc_jgen_array_close(g);
-		qc_jgen_key(g, "leases");
-		qc_jgen_array_open(g);
+			cli_json_string(g, *p);
+		cli_json_array_close(g);
+		cli_json_key(g, "leases");
+		cli_json_array_open(g);
 		for (size_t k = 0; k < v[i]->n_leases; k++) {
-			qc_jgen_map_open(g);
-			qc_jgen_kstring(g, "vm", v[i]->leases[k].vm);
-			qc_jgen_kstring(g, "nic", v[i]->leases[k].nic);
-			qc_jgen_kstring(g, "ip", v[i]->leases[k].ip);
-			qc_jgen_map_close(g);
+			cli_json_map_open(g);
+			cli_json_kstring(g, "vm", v[i]->leases[k].vm);
+			cli_json_kstring(g, "nic", v[i]->leases[k].nic);
+			cli_json_kstring(g, "ip", v[i]->leases[k].ip);
+			cli_json_map_close(g);
 		}
-		qc_jgen_array_close(g);
-		qc_jgen_map_close(g);
+		cli_json_array_close(g);
+		cli_json_map_close(g);
 	}
-	qc_jgen_array_close(g);
+	cli_json_array_close(g);
 	return cli_print_json(g);
 }
 
-static int net_list(struct cli *c, int argc, char **argv)
+static int net_list(struct cli *c, const struct cli_cmd *cmd, struct cli_args *a)
 {
 	struct qc_network_info **v = NULL;
 	struct qc_error err = {0};
@@ -138,8 +122,9 @@ static int net_list(struct cli *c, int argc, char **argv)
 	int rc = CLI_OK;
 	qc_ctx *ctx;
 
-	if (argc > 1)
-		return cli_usage_error("net", "net list: unexpected argument '%s'", argv[1]);
+	(void) cmd;
+	if (a->n_pos > 0)
+		return cli_usage_error("net", "net list: unexpected argument '%s'", a->pos[0]);
 	if (!(ctx = cli_ctx(c)))
 		return CLI_ERROR;
 	if (qc_network_list(ctx, &v, &n, &err) < 0)
@@ -156,7 +141,7 @@ static int net_list(struct cli *c, int argc, char **argv)
 		printf("%-*s  %-*s  %-18s  %-15s  %-9s  %s\n", wn, "NAME", wb, "BRIDGE", "SUBNET",
 			"GATEWAY", "USED", "VMS");
 		for (size_t i = 0; i < n; i++) {
-			cleanup_free char *vms = qc_strv_join(v[i]->vms, ",");
+			autofree char *vms = cli_strv_join(v[i]->vms, ",");
 			char used[32];
 
 			snprintf(used, sizeof(used), "%u/%u", v[i]->used, v[i]->capacity);
@@ -169,98 +154,17 @@ static int net_list(struct cli *c, int argc, char **argv)
 	return rc;
 }
 
-static int net_rm(struct cli *c, int argc, char **argv)
+static int net_rm(struct cli *c, const struct cli_cmd *cmd, struct cli_args *a)
 {
-	struct qc_error err = {0};
-	qc_ctx *ctx;
-
-	if (argc != 2 || argv[1][0] == '-')
-		return cli_usage_error("net", "net rm: expected exactly one NAME");
-	if (!(ctx = cli_ctx(c)))
-		return CLI_ERROR;
-	if (qc_network_remove(ctx, argv[1], &err) < 0)
-		return cli_error(&err);
-	if (c->json)
-		return cli_print_removed(argv[1]);
-	if (c->verbosity >= 0)
-		printf("network '%s' removed\n", argv[1]);
-	return CLI_OK;
+	(void) cmd;
+	return cli_remove(c, a, "net", "network", qc_network_remove);
 }
 
-int cli_net_main(struct cli *c, int argc, char **argv)
-{
-	if (argc < 2)
-		return cli_usage_error("net", "net: missing subcommand (create, list, rm)");
-	argc--;
-	argv++;
-	if (!strcmp(argv[0], "--help") || !strcmp(argv[0], "-h") || !strcmp(argv[0], "help")) {
-		net_usage(stdout);
-		return CLI_OK;
-	}
-	if (!strcmp(argv[0], "create"))
-		return net_create(c, argc, argv);
-	if (!strcmp(argv[0], "list") || !strcmp(argv[0], "ls"))
-		return net_list(c, argc, argv);
-	if (!strcmp(argv[0], "rm") || !strcmp(argv[0], "remove"))
-		return net_rm(c, argc, argv);
-	return cli_usage_error("net", "net: unknown subcommand '%s' (create, list, rm)", argv[0]);
-}
-
-int cli_ssh_main(struct cli *c, int argc, char **argv)
-{
-	const char *name = NULL, *identity = NULL;
-	const char *const *cmd = NULL;
-	struct qc_error err = {0};
-	char **sargv = NULL;
-	qc_ctx *ctx;
-	int i;
-
-	for (i = 1; i < argc; i++) {
-		const char *v;
-		bool missing;
-
-		if (!strcmp(argv[i], "--")) {
-			cmd = (const char *const *) &argv[i + 1];
-			break;
-		}
-		if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
-			puts("usage: qemuctl ssh NAME [-i FILE] [-- CMD...]");
-			return CLI_OK;
-		}
-		if ((v = cli_opt_value(argc, argv, &i, "-i", &missing)) ||
-			(!missing && (v = cli_opt_value(argc, argv, &i, "--identity", &missing))))
-			identity = v;
-		else if (missing)
-			return cli_usage_error("ssh", "%s needs a key file", argv[i]);
-		else if (argv[i][0] == '-')
-			return cli_usage_error("ssh",
-				"ssh: unknown option '%s' (ssh options go "
-				"in ~/.ssh/config; a command goes after --)",
-				argv[i]);
-		else if (!name)
-			name = argv[i];
-		else {
-			/* `qemuctl ssh vm uname -a` works like ssh: the rest is the command */
-			cmd = (const char *const *) &argv[i];
-			break;
-		}
-	}
-	if (!name)
-		return cli_usage_error("ssh", "ssh: missing VM NAME");
-	if (!(ctx = cli_ctx(c)))
-		return CLI_ERROR;
-	if (qc_vm_ssh_argv(ctx, name, identity, cmd, &sargv, &err) < 0)
-		return cli_error(&err);
-	if (c->verbosity > 0) {
-		cleanup_free char *line = qc_strv_join(sargv, " ");
-
-		fprintf(stderr, "qemuctl: %s\n", line);
-	}
-	fflush(stdout);
-	fflush(stderr);
-	execvp(sargv[0], sargv);
-	qc_error_errno(&err, errno, "ssh: cannot run '%s'%s", sargv[0],
-		errno == ENOENT ? " (install openssh-client)" : "");
-	qc_strv_free(sargv);
-	return cli_error(&err);
-}
+/* net create|list|rm: the group's table */
+const struct cli_cmd cli_net_cmds[] = {
+	CLI_SUBCMD("create", NULL, cli_net_usage,
+		CLI_OPT(OPT_SUBNET) | CLI_OPT(OPT_BRIDGE) | CLI_OPT(OPT_MTU), 1, net_create),
+	CLI_SUBCMD("list", "ls", cli_net_usage, 0, CLI_MAX_POS, net_list),
+	CLI_SUBCMD("rm", "remove", cli_net_usage, 0, CLI_MAX_POS, net_rm),
+	{0},
+};

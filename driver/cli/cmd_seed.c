@@ -7,10 +7,10 @@
 #include <string.h>
 
 #include "driver/cli/cli.h"
-#include "util/util.h"
 
-static void seed_usage(FILE *f)
+void cli_seed_usage(FILE *f, const char *name)
 {
+	(void) name;
 	fputs("usage: qemuctl seed build OUT.iso [--hostname H] [--user-data FILE]\n"
 	      "                [--meta-data FILE] [--network-config FILE] [--ssh-key FILE]...\n"
 	      "                [--instance-id ID] [--user NAME] [--no-default-keys]\n"
@@ -24,86 +24,53 @@ static void seed_usage(FILE *f)
 		f);
 }
 
-
-static int seed_build(struct cli *c, int argc, char **argv)
+static int seed_build(struct cli *c, const struct cli_cmd *cmd, struct cli_args *a)
 {
-	static const char *const opts[] = {"--hostname", "--user-data", "--meta-data",
-		"--network-config", "--ssh-key", "--instance-id", "--user"};
-	struct qc_seed_build_opts o = {0};
-	cleanup_strvec struct qc_strv keys = {0};
+	struct qc_seed_build_opts o = {
+		.hostname = a->val[OPT_HOSTNAME],
+		.user_data = a->val[OPT_USER_DATA],
+		.meta_data = a->val[OPT_META_DATA],
+		.network_config = a->val[OPT_NETCFG],
+		.ssh_keys = (const char *const *) a->multi[OPT_SSH_KEY],
+		.instance_id = a->val[OPT_INSTANCE_ID],
+		.user = a->val[OPT_USER],
+		.no_default_keys = a->set[OPT_NO_DEFAULT_KEYS],
+		.no_own_key = a->set[OPT_NO_QEMUCTL_KEY],
+	};
 	struct qc_error err = {0};
-	const char *out = NULL;
+	const char *out = a->pos[0];
 	qc_ctx *ctx = NULL;
 
-	for (int i = 1; i < argc; i++) {
-		const char *v = NULL;
-		bool missing = false;
-		size_t k;
-
-		if (!strcmp(argv[i], "-h") || !strcmp(argv[i], "--help")) {
-			seed_usage(stdout);
-			return CLI_OK;
-		}
-		if (!strcmp(argv[i], "--no-default-keys")) {
-			o.no_default_keys = true;
-			continue;
-		}
-		if (!strcmp(argv[i], "--no-qemuctl-key")) {
-			o.no_own_key = true;
-			continue;
-		}
-		for (k = 0; k < QC_ARRAY_SIZE(opts); k++)
-			if ((v = cli_opt_value(argc, argv, &i, opts[k], &missing)) || missing)
-				break;
-		if (missing)
-			return cli_usage_error("seed", "%s needs a value", argv[i]);
-		if (v) {
-			const char **slot[] = {&o.hostname, &o.user_data, &o.meta_data,
-				&o.network_config, NULL, &o.instance_id, &o.user};
-
-			if (!slot[k]) {
-				qc_strv_push(&keys, v);
-				continue;
-			}
-			if (*slot[k])
-				return cli_usage_error("seed", "%s given twice", opts[k]);
-			*slot[k] = v;
-			continue;
-		}
-		if (argv[i][0] == '-' && argv[i][1])
-			return cli_usage_error("seed", "seed build: unknown option '%s'", argv[i]);
-		if (out)
-			return cli_usage_error(
-				"seed", "seed build: unexpected argument '%s'", argv[i]);
-		out = argv[i];
-	}
-	if (!out)
-		return cli_usage_error("seed", "seed build: missing OUT.iso");
-	o.ssh_keys = (const char *const *) keys.v;
+	(void) cmd;
 	/* qemuctl's own key lives in the state root; without it the seed is still usable */
 	if (!o.user_data && !o.no_own_key && !(ctx = cli_ctx(c)))
 		return CLI_ERROR;
 	if (qc_seed_build(ctx, &o, out, &err) < 0)
 		return cli_error(&err);
 	if (c->json) {
-		cleanup_jgen struct qc_jgen *g = qc_jgen_new(false);
+		autojson struct cli_json *g = cli_json_new(false);
 
-		qc_jgen_map_open(g);
-		qc_jgen_kstring(g, "seed", out);
-		qc_jgen_map_close(g);
+		cli_json_map_open(g);
+		cli_json_kstring(g, "seed", out);
+		cli_json_map_close(g);
 		return cli_print_json(g);
 	} else if (c->verbosity > 0)
 		printf("seed written to %s\n", out);
 	return CLI_OK;
 }
 
-int cli_seed_main(struct cli *c, int argc, char **argv)
-{
-	if (argc < 2 || !strcmp(argv[1], "-h") || !strcmp(argv[1], "--help")) {
-		seed_usage(argc < 2 ? stderr : stdout);
-		return argc < 2 ? CLI_USAGE : CLI_OK;
-	}
-	if (!strcmp(argv[1], "build"))
-		return seed_build(c, argc - 1, argv + 1);
-	return cli_usage_error("seed", "unknown seed command '%s' (expected: build)", argv[1]);
-}
+/* seed build: the group's table */
+const struct cli_cmd cli_seed_cmds[] = {
+	{.name = "build",
+		.usage = cli_seed_usage,
+		.style = CLI_STYLE_BARE,
+		.opts = CLI_OPT(OPT_HOSTNAME) | CLI_OPT(OPT_USER_DATA) | CLI_OPT(OPT_META_DATA) |
+			CLI_OPT(OPT_NETCFG) | CLI_OPT(OPT_SSH_KEY) | CLI_OPT(OPT_INSTANCE_ID) |
+			CLI_OPT(OPT_USER) | CLI_OPT(OPT_NO_DEFAULT_KEYS) |
+			CLI_OPT(OPT_NO_QEMUCTL_KEY),
+		.min_pos = 1,
+		.max_pos = 1,
+		.pos_names = "OUT.iso",
+		.fn = seed_build},
+	{0},
+};

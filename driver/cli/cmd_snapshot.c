@@ -9,10 +9,10 @@
 #include <string.h>
 
 #include "driver/cli/cli.h"
-#include "util/util.h"
 
-static void snapshot_usage(FILE *f)
+void cli_snapshot_usage(FILE *f, const char *name)
 {
+	(void) name;
 	fputs("usage: qemuctl snapshot create NAME SNAP\n"
 	      "       qemuctl snapshot list NAME\n"
 	      "       qemuctl snapshot revert NAME SNAP [--force]\n"
@@ -30,15 +30,15 @@ static int print_done(struct cli *c, const char *vm, const char *snap, const cha
 	const char *flag_key, const char *human)
 {
 	if (c->json) {
-		cleanup_jgen struct qc_jgen *g = qc_jgen_new(true);
+		autojson struct cli_json *g = cli_json_new(true);
 
-		qc_jgen_map_open(g);
-		qc_jgen_kstring(g, "vm", vm);
-		qc_jgen_kstring(g, "snapshot", snap);
-		qc_jgen_kstring(g, "action", what);
+		cli_json_map_open(g);
+		cli_json_kstring(g, "vm", vm);
+		cli_json_kstring(g, "snapshot", snap);
+		cli_json_kstring(g, "action", what);
 		if (flag_key)
-			qc_jgen_kbool(g, flag_key, flag);
-		qc_jgen_map_close(g);
+			cli_json_kbool(g, flag_key, flag);
+		cli_json_map_close(g);
 		return cli_print_json(g);
 	} else if (c->verbosity >= 0) {
 		printf("%s\n", human);
@@ -56,82 +56,72 @@ static int do_list(struct cli *c, qc_ctx *ctx, const char *vm)
 	if (qc_vm_snapshot_list(ctx, vm, &v, &n, &err) < 0)
 		return cli_error(&err);
 	if (c->json) {
-		cleanup_jgen struct qc_jgen *g = qc_jgen_new(true);
+		autojson struct cli_json *g = cli_json_new(true);
 
-		qc_jgen_map_open(g);
-		qc_jgen_kstring(g, "vm", vm);
-		qc_jgen_key(g, "snapshots");
-		qc_jgen_array_open(g);
+		cli_json_map_open(g);
+		cli_json_kstring(g, "vm", vm);
+		cli_json_key(g, "snapshots");
+		cli_json_array_open(g);
 		for (size_t i = 0; i < n; i++) {
 			char t[64];
 
-			qc_format_time_utc(v[i].created_ms, t, sizeof(t));
-			qc_jgen_map_open(g);
-			qc_jgen_kstring(g, "name", v[i].name);
-			qc_jgen_kint(g, "created_ms", v[i].created_ms);
-			qc_jgen_kstring(g, "created", t);
-			qc_jgen_key(g, "disks");
-			qc_jgen_array_open(g);
+			cli_format_time_utc(v[i].created_ms, t, sizeof(t));
+			cli_json_map_open(g);
+			cli_json_kstring(g, "name", v[i].name);
+			cli_json_kint(g, "created_ms", v[i].created_ms);
+			cli_json_kstring(g, "created", t);
+			cli_json_key(g, "disks");
+			cli_json_array_open(g);
 			for (size_t k = 0; k < v[i].n_disks; k++) {
-				qc_jgen_map_open(g);
-				qc_jgen_kstring(g, "disk", v[i].disks[k].disk);
-				qc_jgen_kstring(g, "file", v[i].disks[k].file);
-				qc_jgen_kstring(g, "backing", v[i].disks[k].backing);
-				qc_jgen_kuint(g, "size", v[i].disks[k].size);
-				qc_jgen_map_close(g);
+				cli_json_map_open(g);
+				cli_json_kstring(g, "disk", v[i].disks[k].disk);
+				cli_json_kstring(g, "file", v[i].disks[k].file);
+				cli_json_kstring(g, "backing", v[i].disks[k].backing);
+				cli_json_kuint(g, "size", v[i].disks[k].size);
+				cli_json_map_close(g);
 			}
-			qc_jgen_array_close(g);
-			qc_jgen_map_close(g);
+			cli_json_array_close(g);
+			cli_json_map_close(g);
 		}
-		qc_jgen_array_close(g);
-		qc_jgen_map_close(g);
+		cli_json_array_close(g);
+		cli_json_map_close(g);
 		rc = cli_print_json(g);
 	} else {
 		printf("%-20s %-24s %-16s %s\n", "NAME", "CREATED", "DISKS", "SIZE");
 		for (size_t i = 0; i < n; i++) {
-			cleanup_buf struct qc_buf disks = {0};
+			autostrv char **names = calloc(v[i].n_disks + 1, sizeof(*names));
+			autofree char *disks = NULL;
 			uint64_t total = 0;
 			char t[64], sz[32];
 
-			qc_format_time_utc(v[i].created_ms, t, sizeof(t));
+			if (!names)
+				abort();
+			cli_format_time_utc(v[i].created_ms, t, sizeof(t));
 			for (size_t k = 0; k < v[i].n_disks; k++) {
-				qc_buf_printf(&disks, "%s%s", k ? "," : "", v[i].disks[k].disk);
+				names[k] = cli_strdup(v[i].disks[k].disk);
 				total += v[i].disks[k].size;
 			}
-			qc_format_size(total, sz, sizeof(sz));
-			printf("%-20s %-24s %-16s %s\n", v[i].name, t,
-				disks.data ? disks.data : "-", sz);
+			disks = cli_strv_join(names, ",");
+			qc_size_format(total, sz, sizeof(sz));
+			printf("%-20s %-24s %-16s %s\n", v[i].name, t, disks[0] ? disks : "-", sz);
 		}
 	}
 	qc_snapshot_list_free(v, n);
 	return rc;
 }
 
-int cli_snapshot_main(struct cli *c, int argc, char **argv)
+int cli_snapshot(struct cli *c, const struct cli_cmd *cmd, struct cli_args *a)
 {
-	const char *pos[3] = {NULL};
-	size_t npos = 0;
-	bool force = false;
+	const char *const *pos = a->pos;
+	bool force = a->set[OPT_FORCE];
 	struct qc_error err = {0};
-	cleanup_free char *msg = NULL;
+	autofree char *msg = NULL;
 	const char *sub, *vm, *snap;
 	qc_ctx *ctx;
 
-	for (int i = 1; i < argc; i++) {
-		if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
-			snapshot_usage(stdout);
-			return CLI_OK;
-		} else if (strcmp(argv[i], "--force") == 0) {
-			force = true;
-		} else if (argv[i][0] == '-' && argv[i][1]) {
-			return cli_usage_error(
-				"snapshot", "snapshot: unknown option '%s'", argv[i]);
-		} else if (npos < 3) {
-			pos[npos++] = argv[i];
-		} else {
-			return cli_usage_error("snapshot", "snapshot: too many arguments");
-		}
-	}
+	(void) cmd;
+	if (a->n_pos > 3)
+		return cli_usage_error("snapshot", "snapshot: too many arguments");
 	sub = pos[0];
 	vm = pos[1];
 	snap = pos[2];
@@ -158,7 +148,7 @@ int cli_snapshot_main(struct cli *c, int argc, char **argv)
 
 		if (qc_vm_snapshot_create(ctx, vm, snap, &err) < 0)
 			return cli_error(&err);
-		msg = qc_xasprintf("Snapshot '%s' of VM '%s' created (%s)", snap, vm,
+		msg = cli_asprintf("Snapshot '%s' of VM '%s' created (%s)", snap, vm,
 			running > 0 ? "live" : "VM stopped");
 		return print_done(c, vm, snap, "create", running > 0, "live", msg);
 	}
@@ -167,13 +157,13 @@ int cli_snapshot_main(struct cli *c, int argc, char **argv)
 
 		if (qc_vm_snapshot_revert(ctx, vm, snap, force, &stopped, &err) < 0)
 			return cli_error(&err);
-		msg = qc_xasprintf("VM '%s' reverted to snapshot '%s'%s", vm, snap,
+		msg = cli_asprintf("VM '%s' reverted to snapshot '%s'%s", vm, snap,
 			stopped ? " (the running VM was stopped first; start it again)" : "");
 		return print_done(c, vm, snap, "revert", stopped, "stopped", msg);
 	}
 	if (qc_vm_snapshot_remove(ctx, vm, snap, &err) < 0)
 		return cli_error(&err);
-	msg = qc_xasprintf(
+	msg = cli_asprintf(
 		"Snapshot '%s' of VM '%s' removed (merged into the layers above it)", snap, vm);
 	return print_done(c, vm, snap, "rm", false, NULL, msg);
 }

@@ -7,7 +7,7 @@
  *
  * log and events print what the guest wrote: on a terminal, its control
  * sequences (clipboard, title, DCS, cursor moves) are shown, not obeyed
- * (qc_term_escape), unless log --raw asks for the bytes.  To a pipe or a
+ * (qc_term_filter), unless log --raw asks for the bytes.  To a pipe or a
  * file they go unchanged.  console stays raw: it is the guest's terminal.
  */
 #include "config.h"
@@ -23,10 +23,10 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <termios.h>
+#include <time.h>
 #include <unistd.h>
 
-#include "driver/cli/cmd_vm.h"
-#include "util/util.h"
+#include "driver/cli/cli.h"
 
 #define DETACH_KEY 0x1d /* Ctrl-] */
 #define FOLLOW_POLL_MS 100
@@ -43,34 +43,76 @@ static void restore_tty(void)
 
 static int write_out(int fd, const char *buf, size_t n)
 {
-	return qc_write_all(fd, buf, n, NULL);
+	while (n > 0) {
+		ssize_t w = write(fd, buf, n);
+
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w <= 0)
+			return -1;
+		buf += w;
+		n -= (size_t) w;
+	}
+	return 0;
 }
 
 /* Guest output to stdout: through esc (the terminal's filter) unless it is NULL. */
-static int write_guest(struct qc_term_escape *esc, const char *buf, size_t n)
+static int write_guest(struct qc_term_filter *esc, const char *buf, size_t n)
 {
-	cleanup_buf struct qc_buf b = {0};
+	autofree char *safe = NULL;
+	size_t len;
 
 	if (!esc)
 		return write_out(STDOUT_FILENO, buf, n);
-	qc_term_escape(esc, buf, n, &b);
-	return write_out(STDOUT_FILENO, b.data, b.len);
+	safe = qc_term_filter(esc, buf, n, &len);
+	return write_out(STDOUT_FILENO, safe, len);
 }
 
-static int write_guest_end(struct qc_term_escape *esc)
+static int write_guest_end(struct qc_term_filter *esc)
 {
-	cleanup_buf struct qc_buf b = {0};
+	autofree char *safe = NULL;
+	size_t len;
 
 	if (!esc)
 		return 0;
-	qc_term_escape_end(esc, &b);
-	return write_out(STDOUT_FILENO, b.data, b.len);
+	safe = qc_term_filter_end(esc, &len);
+	return write_out(STDOUT_FILENO, safe, len);
 }
 
-int cli_cmd_console(struct cli *c, const char *name)
+static void sleep_ms(int ms)
+{
+	struct timespec ts = {.tv_sec = ms / 1000, .tv_nsec = (long) (ms % 1000) * 1000000};
+
+	while (nanosleep(&ts, &ts) < 0 && errno == EINTR)
+		;
+}
+
+/* Bytes read but not yet a whole line. */
+struct pending {
+	char *data;
+	size_t len, cap;
+};
+
+static void pending_append(struct pending *p, const char *buf, size_t n)
+{
+	if (p->len + n + 1 > p->cap) {
+		size_t cap = p->cap ? p->cap : 4096;
+
+		while (cap < p->len + n + 1)
+			cap *= 2;
+		if (!(p->data = realloc(p->data, cap)))
+			abort();
+		p->cap = cap;
+	}
+	memcpy(p->data + p->len, buf, n);
+	p->len += n;
+	p->data[p->len] = 0;
+}
+
+int cli_console_attach(struct cli *c, const char *name)
 {
 	struct qc_error err = {0};
-	cleanup_close int fd = -1;
+	autoclose int fd = -1;
 	qc_ctx *ctx = cli_ctx(c);
 	bool tty = isatty(STDIN_FILENO), in_open = true;
 	char buf[8192];
@@ -141,10 +183,10 @@ int cli_cmd_console(struct cli *c, const char *name)
 typedef void (*line_fn)(struct cli *c, const char *line, size_t len);
 
 static int tail_file(struct cli *c, const char *name, const char *path, bool follow, line_fn fn,
-	struct qc_term_escape *esc)
+	struct qc_term_filter *esc)
 {
-	struct qc_buf pending = {0};
-	cleanup_close int fd = -1;
+	struct pending pending = {0};
+	autoclose int fd = -1;
 	char buf[65536];
 	struct stat a, b;
 
@@ -154,11 +196,10 @@ static int tail_file(struct cli *c, const char *name, const char *path, bool fol
 		if (fd < 0) {
 			fd = open(path, O_RDONLY | O_CLOEXEC);
 			if (fd < 0 && errno != ENOENT) {
-				struct qc_error err = {0};
+				int e = errno;
 
-				qc_error_errno(&err, errno, "open '%s'", path);
-				qc_buf_free(&pending);
-				return cli_error(&err);
+				free(pending.data);
+				return cli_error_errno(e, "open '%s'", path);
 			}
 		}
 		n = fd >= 0 ? read(fd, buf, sizeof(buf)) : 0;
@@ -171,7 +212,7 @@ static int tail_file(struct cli *c, const char *name, const char *path, bool fol
 			} else {
 				char *nl;
 
-				qc_buf_append(&pending, buf, (size_t) n);
+				pending_append(&pending, buf, (size_t) n);
 				while ((nl = memchr(pending.data, '\n', pending.len))) {
 					size_t len = (size_t) (nl - pending.data);
 
@@ -189,7 +230,8 @@ static int tail_file(struct cli *c, const char *name, const char *path, bool fol
 		/* At the end: rotated?  Still running? */
 		if (fd >= 0 && stat(path, &a) == 0 && fstat(fd, &b) == 0 &&
 			(a.st_ino != b.st_ino || a.st_dev != b.st_dev)) {
-			close(TAKE_FD(fd));
+			close(fd);
+			fd = -1;
 			continue;
 		}
 		if (qc_vm_is_running(c->ctx, name, NULL) != 1) {
@@ -198,33 +240,32 @@ static int tail_file(struct cli *c, const char *name, const char *path, bool fol
 				if (!fn)
 					(void) write_guest(esc, buf, (size_t) n);
 				else
-					qc_buf_append(&pending, buf, (size_t) n);
+					pending_append(&pending, buf, (size_t) n);
 				continue;
 			}
 			break;
 		}
-		qc_sleep_ms(FOLLOW_POLL_MS);
+		sleep_ms(FOLLOW_POLL_MS);
 	}
 	if (fn && pending.len)
 		fn(c, pending.data, pending.len);
 	(void) write_guest_end(esc);
-	qc_buf_free(&pending);
+	free(pending.data);
 	return CLI_OK;
 }
 
-int cli_cmd_log(struct cli *c, const char *name, bool follow, bool raw)
+static int cmd_log(struct cli *c, const char *name, bool follow, bool raw)
 {
-	struct qc_term_escape esc = {0};
+	struct qc_term_filter esc = {0};
 	struct qc_error err = {0};
-	cleanup_free char *path = NULL;
+	autofree char *path = NULL;
 	qc_ctx *ctx = cli_ctx(c);
 
 	if (!ctx)
 		return CLI_ERROR;
 	if (qc_vm_file_path(ctx, name, QC_VM_FILE_CONSOLE_LOG, &path, &err) < 0)
 		return cli_error(&err);
-	return tail_file(c, name, path, follow, NULL,
-		raw || !isatty(STDOUT_FILENO) ? NULL : &esc);
+	return tail_file(c, name, path, follow, NULL, raw || !isatty(STDOUT_FILENO) ? NULL : &esc);
 }
 
 static bool events_first;
@@ -234,34 +275,31 @@ static bool events_tty; /* stdout is a terminal: escape what is printed */
 static void event_print(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 static void event_print(const char *fmt, ...)
 {
-	cleanup_buf struct qc_buf line = {0};
-	cleanup_buf struct qc_buf safe = {0};
-	struct qc_term_escape esc = {0};
+	autofree char *line = NULL;
 	va_list ap;
-	char *s;
 
 	va_start(ap, fmt);
-	if (vasprintf(&s, fmt, ap) < 0)
-		s = NULL;
+	if (vasprintf(&line, fmt, ap) < 0)
+		line = NULL;
 	va_end(ap);
-	if (!s)
+	if (!line)
 		return;
-	qc_buf_puts(&line, s);
-	free(s);
 	if (events_tty) {
-		qc_term_escape(&esc, line.data, line.len, &safe);
-		qc_term_escape_end(&esc, &safe);
-		printf("%s\n", safe.len ? safe.data : "");
+		autofree char *safe = cli_shown(line);
+
+		printf("%s\n", safe);
 	} else {
-		printf("%s\n", line.data);
+		printf("%s\n", line);
 	}
 }
 
 static void event_line(struct cli *c, const char *line, size_t len)
 {
-	cleanup_json qc_json *j = NULL;
-	cleanup_free char *data = NULL;
-	const char *ts, *ev;
+	static const char *const ts_path[] = {"timestamp", NULL},
+				 *const ev_path[] = {"event", NULL},
+				 *const data_path[] = {"data", NULL};
+	autofree char *text = NULL, *data = NULL;
+	yajl_val j, ts, ev, d;
 
 	if (len == 0)
 		return;
@@ -271,15 +309,18 @@ static void event_line(struct cli *c, const char *line, size_t len)
 		events_first = false;
 		return;
 	}
-	if (qc_json_parse(line, len, &j, NULL) < 0) {
+	text = strndup(line, len);
+	if (!text || !(j = yajl_tree_parse(text, NULL, 0))) {
 		event_print("%.*s", (int) len, line);
 		return;
 	}
-	ts = qc_json_string(qc_json_get(j, "timestamp"));
-	ev = qc_json_string(qc_json_get(j, "event"));
-	data = qc_json_get(j, "data") ? qc_json_dump(qc_json_get(j, "data")) : NULL;
-	event_print("%s %s%s%s", ts ? ts : "-", ev ? ev : "?", data && strcmp(data, "{}") ? " " : "",
-		data && strcmp(data, "{}") ? data : "");
+	ts = yajl_tree_get(j, (const char **) ts_path, yajl_t_string);
+	ev = yajl_tree_get(j, (const char **) ev_path, yajl_t_string);
+	d = yajl_tree_get(j, (const char **) data_path, yajl_t_any);
+	data = d ? cli_json_dump(d) : NULL;
+	event_print("%s %s%s%s", ts ? YAJL_GET_STRING(ts) : "-", ev ? YAJL_GET_STRING(ev) : "?",
+		data && strcmp(data, "{}") ? " " : "", data && strcmp(data, "{}") ? data : "");
+	yajl_tree_free(j);
 }
 
 static void event_line_follow(struct cli *c, const char *line, size_t len)
@@ -292,10 +333,10 @@ static void event_line_follow(struct cli *c, const char *line, size_t len)
 	event_line(c, line, len);
 }
 
-int cli_cmd_events(struct cli *c, const char *name, bool follow)
+static int cmd_events(struct cli *c, const char *name, bool follow)
 {
 	struct qc_error err = {0};
-	cleanup_free char *path = NULL;
+	autofree char *path = NULL;
 	qc_ctx *ctx = cli_ctx(c);
 	int rc;
 
@@ -313,4 +354,22 @@ int cli_cmd_events(struct cli *c, const char *name, bool follow)
 	if (c->json)
 		puts("]");
 	return rc;
+}
+
+int cli_vm_console(struct cli *c, const struct cli_cmd *cmd, struct cli_args *a)
+{
+	(void) cmd;
+	return cli_console_attach(c, a->pos[0]);
+}
+
+int cli_vm_log(struct cli *c, const struct cli_cmd *cmd, struct cli_args *a)
+{
+	(void) cmd;
+	return cmd_log(c, a->pos[0], a->set[OPT_FOLLOW], a->set[OPT_RAW]);
+}
+
+int cli_vm_events(struct cli *c, const struct cli_cmd *cmd, struct cli_args *a)
+{
+	(void) cmd;
+	return cmd_events(c, a->pos[0], a->set[OPT_FOLLOW]);
 }

@@ -1,13 +1,15 @@
 # driver/cli/: the qemuctl command.
 bin_PROGRAMS += qemuctl
-qemuctl_SOURCES = driver/cli/cli.h driver/cli/main.c driver/cli/cmd_vm.c \
-	driver/cli/cmd_vm.h driver/cli/cmd_vm_io.c driver/cli/cmd_image.c driver/cli/cmd_net.c \
-	driver/cli/cmd_net.h driver/cli/cmd_seed.c driver/cli/cmd_day2.c driver/cli/cmd_doctor.c \
-	driver/cli/cmd_snapshot.c driver/cli/cmd_hotplug.c driver/cli/cmd_autostart.c
+qemuctl_SOURCES = driver/cli/cli.h driver/cli/cli.c driver/cli/json.c driver/cli/parse.c \
+	driver/cli/main.c driver/cli/cmd_vm.c driver/cli/cmd_vm_io.c driver/cli/cmd_image.c \
+	driver/cli/cmd_net.c driver/cli/cmd_ssh.c driver/cli/cmd_seed.c driver/cli/cmd_doctor.c \
+	driver/cli/cmd_autostart.c driver/cli/cmd_snapshot.c driver/cli/cmd_hotplug.c \
+	driver/cli/cmd_wait.c driver/cli/cmd_resize.c
 qemuctl_LDADD = $(QC_LIBS)
 
 check_PROGRAMS += tests/unit/check_cli
 TESTS += tests/unit/check_cli
-tests_unit_check_cli_SOURCES = tests/unit/check_cli.c
+tests_unit_check_cli_SOURCES = tests/unit/check_cli.c driver/cli/cli.c driver/cli/json.c \
+	driver/cli/parse.c
 tests_unit_check_cli_CFLAGS = $(UNIT_CFLAGS)
-tests_unit_check_cli_LDADD = $(QC_UTIL_LIBS) $(CHECK_LIBS)
+tests_unit_check_cli_LDADD = $(QC_LIBS) $(CHECK_LIBS)

@@ -1,133 +1,190 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
- * qemuctl: global options, dispatch to the command groups, error printing.
+ * qemuctl: the table of every command, and main.
  *   qemuctl [--root DIR] [--json] [-v|-q] [--version] [--help] COMMAND ...
  * Exit codes: 0 ok, 1 error ("qemuctl: error: ..."), 2 usage.
  */
 #include "config.h"
 
 #include <errno.h>
-#include <stdarg.h>
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
 #include "driver/cli/cli.h"
-#include "driver/cli/cmd_net.h"
-#include "driver/cli/cmd_vm.h"
-#include "util/util.h"
 
-qc_ctx *cli_ctx(struct cli *c)
-{
-	struct qc_error err = {0};
+#define CREATE_OPTS                                                                   \
+	(CLI_OPT(OPT_IMAGE) | CLI_OPT(OPT_DISK_IMAGE) | CLI_OPT(OPT_KERNEL) |         \
+		CLI_OPT(OPT_INITRD) | CLI_OPT(OPT_APPEND) | CLI_OPT(OPT_ARCH) |       \
+		CLI_OPT(OPT_ACCEL) | CLI_OPT(OPT_CPUS) | CLI_OPT(OPT_MEMORY) |        \
+		CLI_OPT(OPT_DISK_SIZE) | CLI_OPT(OPT_DISK) | CLI_OPT(OPT_NET) |       \
+		CLI_OPT(OPT_SHARE) | CLI_OPT(OPT_HOSTNAME) | CLI_OPT(OPT_SSH_KEY) |   \
+		CLI_OPT(OPT_USER_DATA) | CLI_OPT(OPT_NETCFG) | CLI_OPT(OPT_NO_SEED) | \
+		CLI_OPT(OPT_SEED_BUS))
 
-	if (c->ctx)
-		return c->ctx;
-	if (qc_ctx_open(c->root, &c->ctx, &err) < 0) {
-		cli_error(&err);
-		return NULL;
+static const char create_help[] =
+	"  --image NAME         boot disk: an overlay on catalog image NAME\n"
+	"  --disk-image FILE    boot disk: a qcow2 overlay whose read-only backing is FILE\n"
+	"  --kernel F [--initrd F] [--append S]   direct kernel boot\n"
+	"  --arch A             x86_64 (default: the host's), aarch64, ppc64le\n"
+	"  --accel A            auto (default: KVM when usable, else TCG), kvm, tcg\n"
+	"  --cpus N             virtual CPUs (default 1)\n"
+	"  --memory SIZE        RAM, e.g. 512M, 2G (default 512M)\n"
+	"  --disk-size SIZE     grow the boot disk to SIZE\n"
+	"  --disk SIZE|FILE, --net SPEC, --share HOSTDIR:TAG[:ro], --hostname H,\n"
+	"  --ssh-key FILE, --user-data FILE, --network-config FILE, --no-seed\n"
+	"  --seed-bus B         cdrom or virtio: how the seed is attached (default: the\n"
+	"                       arch's: cdrom on x86_64, virtio on aarch64 and ppc64le)\n";
+
+/* A VM command: its help is made from synopsis, summary and option lines; --json also after it. */
+#define VM(n, syn, sum, hlp, o, min, max, f, ...)                                         \
+	{                                                                                 \
+		.name = n, .synopsis = syn, .summary = sum, .help = hlp,                  \
+		.opts = (o) | CLI_OPT(OPT_JSON), .min_pos = min, .max_pos = max, .fn = f, \
+		__VA_ARGS__                                                               \
 	}
-	return c->ctx;
-}
 
-char *cli_shown(const char *msg)
-{
-	struct qc_term_escape st = {0};
-	struct qc_buf b = {0};
-
-	qc_term_escape(&st, msg, strlen(msg), &b);
-	qc_term_escape_end(&st, &b);
-	return qc_buf_steal(&b);
-}
-
-int cli_error(const struct qc_error *err)
-{
-	cleanup_free char *msg =
-		cli_shown(err && err->msg[0] ? err->msg : "unknown error (this is a bug)");
-
-	fflush(stdout);
-	fprintf(stderr, "qemuctl: error: %s\n", msg);
-	/* Out of space: say what to do (qemu-img's message counts too). */
-	if (err &&
-		(err->code == ENOSPC || err->code == EDQUOT || strstr(err->msg, strerror(ENOSPC)) ||
-			strstr(err->msg, strerror(EDQUOT))))
-		fputs("qemuctl: hint: free space on that file system ('df -h' shows how much "
-		      "is left), then run the command again\n",
-			stderr);
-	return CLI_ERROR;
-}
-
-int cli_print_json(struct qc_jgen *g)
-{
-	struct qc_error err = {0};
-	cleanup_free char *out = NULL;
-
-	if (qc_jgen_finish(g, &out, NULL, &err) < 0)
-		return cli_error(&err);
-	printf("%s\n", out);
-	return CLI_OK;
-}
-
-int cli_print_removed(const char *name)
-{
-	cleanup_jgen struct qc_jgen *g = qc_jgen_new(false);
-
-	qc_jgen_map_open(g);
-	qc_jgen_kstring(g, "removed", name);
-	qc_jgen_map_close(g);
-	return cli_print_json(g);
-}
-
-int cli_usage_error(const char *cmd, const char *fmt, ...)
-{
-	va_list ap;
-
-	fflush(stdout);
-	fputs("qemuctl: error: ", stderr);
-	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
-	va_end(ap);
-	if (cmd)
-		fprintf(stderr, "\nTry 'qemuctl %s --help'.\n", cmd);
-	else
-		fputs("\nTry 'qemuctl --help'.\n", stderr);
-	return CLI_USAGE;
-}
-
-/* cmd_doctor.c (driver/doctor.mk); weak so a build without it still links. */
-int cli_doctor_main(struct cli *c, int argc, char **argv) __attribute__((weak));
-
-const char *cli_opt_value(int argc, char **argv, int *i, const char *opt, bool *missing)
-{
-	size_t len = strlen(opt);
-
-	*missing = false;
-	if (strncmp(argv[*i], opt, len))
-		return NULL;
-	if (argv[*i][len] == '=')
-		return argv[*i] + len + 1;
-	if (argv[*i][len])
-		return NULL;
-	if (*i + 1 >= argc) {
-		*missing = true;
-		return NULL;
+#define HOTPLUG(n, l)                                                                     \
+	{                                                                                 \
+		.name = n, .usage = cli_hotplug_usage, .line = l, .max_pos = CLI_MAX_POS, \
+		.style = CLI_STYLE_PREFIX, .fn = cli_hotplug                              \
 	}
-	return argv[++*i];
-}
 
-static void log_to_stderr(int level, const char *msg, void *opaque)
+/* Every command, in the order of `qemuctl --help`. */
+static const struct cli_cmd commands[] = {
+	VM("create", "NAME [options]", "define a VM (boot disk overlay, kernel)", create_help,
+		CREATE_OPTS, 1, 1, cli_vm_create),
+	VM("run", "NAME [create options] [--console] [--rm] [--wait [--timeout S]]",
+		"create and start a VM",
+		"  create options (see 'qemuctl create --help'), and:\n"
+		"  --console            attach to the console (Ctrl-] detaches)\n"
+		"  --rm                 with --console: delete the VM when the console ends\n"
+		"  --wait               return when the guest finished first boot\n"
+		"  --timeout S          with --wait: seconds to wait (default 300)\n",
+		CREATE_OPTS | CLI_OPT(OPT_CONSOLE) | CLI_OPT(OPT_RM) | CLI_OPT(OPT_WAIT) |
+			CLI_OPT(OPT_TIMEOUT),
+		1, 1, cli_vm_run),
+	VM("define", "FILE.xml", "define (or redefine) a VM from domain XML", NULL, 0, 1, 1,
+		cli_vm_define, .pos_names = "FILE"),
+	VM("dumpxml", "NAME", "print a VM's domain XML", NULL, 0, 1, 1, cli_vm_dumpxml),
+	VM("undefine", "NAME", "remove a stopped VM's definition (VMs with disks: delete)", NULL, 0,
+		1, 1, cli_vm_simple),
+	VM("start", "NAME [--paused] [--wait [--timeout S]]", "start a VM",
+		"  --paused             leave the CPUs stopped ('qemuctl resume' starts them)\n"
+		"  --wait               return when the guest finished first boot\n"
+		"  --timeout S          with --wait: seconds to wait (default 300)\n",
+		CLI_OPT(OPT_PAUSED) | CLI_OPT(OPT_WAIT) | CLI_OPT(OPT_TIMEOUT), 1, 1, cli_vm_start),
+	VM("stop", "NAME [--timeout S] [--force]", "shut a VM down (ACPI, then quit, then SIGKILL)",
+		"  --timeout S          seconds to wait for the guest (default 60)\n"
+		"  --force              skip the ACPI power button: quit, then SIGKILL\n",
+		CLI_OPT(OPT_TIMEOUT) | CLI_OPT(OPT_FORCE), 1, 1, cli_vm_stop),
+	VM("destroy", "NAME", "stop a VM at once (quit, then SIGKILL)", NULL, 0, 1, 1,
+		cli_vm_simple),
+	VM("reboot", "NAME", "reset a running VM", NULL, 0, 1, 1, cli_vm_simple),
+	VM("pause", "NAME", "stop a running VM's CPUs", NULL, 0, 1, 1, cli_vm_simple),
+	VM("resume", "NAME", "restart a paused VM's CPUs", NULL, 0, 1, 1, cli_vm_simple),
+	VM("delete", "NAME [--force]", "remove a VM with its overlay and seed (never the backing)",
+		"  --force              destroy the VM first when it runs\n", CLI_OPT(OPT_FORCE), 1,
+		1, cli_vm_delete),
+	VM("list", "", "list VMs and their state", NULL, 0, 0, 0, cli_vm_list),
+	VM("info", "NAME", "show a VM's definition and state", NULL, 0, 1, 1, cli_vm_info),
+	VM("console", "NAME", "attach to a running VM's serial console (Ctrl-] detaches)", NULL, 0,
+		1, 1, cli_vm_console),
+	VM("log", "NAME [--follow] [--raw]", "print the serial console log",
+		"  --follow             keep printing new output while the VM runs\n"
+		"  --raw                print control sequences as they are, even to a terminal\n"
+		"                       (by default a terminal shows them: ^[]52;...)\n",
+		CLI_OPT(OPT_FOLLOW) | CLI_OPT(OPT_RAW), 1, 1, cli_vm_log),
+	VM("events", "NAME [--follow]", "print the QMP events of a VM (JSON lines with --json)",
+		"  --follow             keep printing new events while the VM runs\n",
+		CLI_OPT(OPT_FOLLOW), 1, 1, cli_vm_events),
+	VM("qmp", "NAME JSON", "send one raw QMP command, print QEMU's reply", NULL, 0, 2, 2,
+		cli_vm_qmp, .pos_names = "NAME JSON", .flags = CLI_DASH_ARGS),
+	{.name = "image",
+		.usage = cli_image_usage,
+		.subs = cli_image_cmds,
+		.subs_list = "sync, import, list, rm",
+		.line = "  image sync|import|list|rm ...  images (see 'qemuctl image --help')\n"},
+	{.name = "net",
+		.usage = cli_net_usage,
+		.subs = cli_net_cmds,
+		.subs_list = "create, list, rm",
+		.line = "  net create|list|rm ...         networks (see 'qemuctl net --help')\n"},
+	{.name = "ssh",
+		.usage = cli_ssh_usage,
+		.opts = CLI_OPT(OPT_IDENTITY),
+		.max_pos = 1,
+		.style = CLI_STYLE_BARE,
+		.flags = CLI_REST | CLI_LAST_WINS,
+		.fn = cli_ssh,
+		.hint = " (ssh options go in ~/.ssh/config; a command goes after --)",
+		.line = "  ssh NAME [-- CMD...]           ssh into a VM through its forwarded "
+			"port\n"},
+	{.name = "seed",
+		.usage = cli_seed_usage,
+		.subs = cli_seed_cmds,
+		.subs_list = "build",
+		.flags = CLI_ONE_SUBCMD,
+		.line = "  seed build ...                 NoCloud seed ISOs (see 'qemuctl seed "
+			"--help')\n"},
+	{.name = "doctor",
+		.usage = cli_doctor_usage,
+		.opts = CLI_OPT(OPT_ARCH) | CLI_OPT(OPT_ACCEL),
+		.style = CLI_STYLE_GETOPT,
+		.flags = CLI_LAST_WINS | CLI_ABBREV,
+		.fn = cli_doctor,
+		.line = "  doctor                         can this host run VMs, and if not, "
+			"why\n"},
+	{.name = "autostart",
+		.usage = cli_autostart_usage,
+		.opts = CLI_OPT(OPT_DISABLE) | CLI_OPT(OPT_RUN) | CLI_OPT(OPT_SHUTDOWN) |
+			CLI_OPT(OPT_TIMEOUT) | CLI_OPT(OPT_JSON),
+		.max_pos = CLI_MAX_POS,
+		.style = CLI_STYLE_GETOPT,
+		.flags = CLI_LAST_WINS | CLI_ABBREV,
+		.fn = cli_autostart,
+		.line = "  autostart NAME|--run|--shutdown  start VMs at boot, stop them at "
+			"shutdown\n"},
+	{.name = "snapshot",
+		.usage = cli_snapshot_usage,
+		.opts = CLI_OPT(OPT_FORCE),
+		.max_pos = CLI_MAX_POS,
+		.style = CLI_STYLE_PREFIX,
+		.fn = cli_snapshot,
+		.line = "  snapshot create|list|revert|rm NAME [SNAP]  disk snapshots (qcow2 "
+			"overlays)\n"},
+	HOTPLUG("attach-disk",
+		"  attach-disk|detach-disk|attach-net|detach-net NAME ARG  hot-plug devices\n"),
+	HOTPLUG("detach-disk", ""),
+	HOTPLUG("attach-net", ""),
+	HOTPLUG("detach-net", ""),
+	{.name = "wait",
+		.usage = cli_wait_usage,
+		.opts = CLI_OPT(OPT_TIMEOUT) | CLI_OPT(OPT_JSON),
+		.min_pos = 1,
+		.max_pos = 1,
+		.style = CLI_STYLE_PREFIX,
+		.flags = CLI_LAST_WINS,
+		.fn = cli_wait,
+		.line = "  wait NAME [--timeout S]        wait until the guest finished first "
+			"boot\n"},
+	{.name = "resize",
+		.usage = cli_resize_usage,
+		.opts = CLI_OPT(OPT_JSON),
+		.min_pos = 3,
+		.max_pos = 3,
+		.pos_names = "NAME DISK SIZE",
+		.style = CLI_STYLE_PREFIX,
+		.flags = CLI_DASH_ARGS | CLI_LAST_WINS,
+		.fn = cli_resize,
+		.line = "  resize NAME DISK SIZE|+SIZE    grow a disk (offline, or online while "
+			"running)\n"},
+	{0},
+};
+
+static void usage(FILE *f, const char *name)
 {
-	static const char *const names[] = {"error", "warning", "info", "debug"};
-	cleanup_free char *shown = cli_shown(msg);
-
-	(void) opaque;
-	fprintf(stderr, "qemuctl: %s: %s\n", level >= 0 && level <= 3 ? names[level] : "log",
-		shown);
-}
-
-static void usage(FILE *f)
-{
+	(void) name;
 	fputs("usage: qemuctl [--root DIR] [--json] [-v|-q] COMMAND [ARGS...]\n"
 	      "\n"
 	      "A QEMU driver without a daemon.  Global options:\n"
@@ -139,96 +196,52 @@ static void usage(FILE *f)
 	      "\n"
 	      "Commands:\n",
 		f);
-	cli_vm_list_commands(f);
-	fputs("  image sync|import|list|rm ...  images (see 'qemuctl image --help')\n"
-	      "  net create|list|rm ...         networks (see 'qemuctl net --help')\n"
-	      "  ssh NAME [-- CMD...]           ssh into a VM through its forwarded port\n"
-	      "  seed build ...                 NoCloud seed ISOs (see 'qemuctl seed --help')\n"
-	      "  doctor                         can this host run VMs, and if not, why\n"
-	      "  autostart NAME|--run|--shutdown  start VMs at boot, stop them at shutdown\n"
-	      "  snapshot create|list|revert|rm NAME [SNAP]  disk snapshots (qcow2 overlays)\n"
-	      "  attach-disk|detach-disk|attach-net|detach-net NAME ARG  hot-plug devices\n"
-	      "  wait NAME [--timeout S]        wait until the guest finished first boot\n"
-	      "  resize NAME DISK SIZE|+SIZE    grow a disk (offline, or online while running)\n"
-	      "\n"
-	      "'qemuctl COMMAND --help' describes one command.\n",
-		f);
+	cli_list_commands(f, commands);
+	fputs("\n'qemuctl COMMAND --help' describes one command.\n", f);
 }
+
+/* The global options before the command: up to the first word that is not one. */
+static const struct cli_cmd global = {
+	.name = "qemuctl",
+	.usage = usage,
+	.opts = CLI_OPT(OPT_ROOT) | CLI_OPT(OPT_JSON) | CLI_OPT(OPT_QUIET) | CLI_OPT(OPT_VERBOSE) |
+		CLI_OPT(OPT_VERSION),
+	.style = CLI_STYLE_GLOBAL,
+	.flags = CLI_REST | CLI_LAST_WINS,
+};
 
 int main(int argc, char **argv)
 {
+	struct cli_args g = {0};
 	struct cli c = {0};
-	int i, rc;
+	int rc;
 
 	c.tty = isatty(STDOUT_FILENO);
-	for (i = 1; i < argc; i++) {
-		const char *a = argv[i];
-
-		if (a[0] != '-' || !a[1])
-			break;
-		if (strcmp(a, "--") == 0) {
-			i++;
-			break;
-		}
-		if (strcmp(a, "--root") == 0) {
-			if (++i >= argc)
-				return cli_usage_error(NULL, "--root needs a directory");
-			c.root = argv[i];
-		} else if (qc_str_has_prefix(a, "--root=")) {
-			c.root = a + 7;
-		} else if (strcmp(a, "--json") == 0) {
-			c.json = true;
-		} else if (strcmp(a, "-q") == 0 || strcmp(a, "--quiet") == 0) {
-			c.verbosity = -1;
-		} else if (strcmp(a, "-v") == 0 || strcmp(a, "--verbose") == 0) {
-			c.verbosity++;
-		} else if (strcmp(a, "-vv") == 0) {
-			c.verbosity += 2;
-		} else if (strcmp(a, "--version") == 0) {
-			printf("qemuctl %s\n", PACKAGE_VERSION);
-			return CLI_OK;
-		} else if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0) {
-			usage(stdout);
-			return CLI_OK;
-		} else {
-			return cli_usage_error(NULL, "unknown global option '%s'", a);
-		}
+	rc = cli_parse(&global, NULL, argc, argv, &g);
+	if (rc != 0) {
+		cli_args_clear(&g);
+		return rc > 0 ? CLI_OK : CLI_USAGE;
 	}
+	if (g.set[OPT_VERSION]) {
+		printf("qemuctl %s\n", PACKAGE_VERSION);
+		return CLI_OK;
+	}
+	c.root = g.val[OPT_ROOT];
+	c.json = g.set[OPT_JSON];
+	c.verbosity = (g.set[OPT_QUIET] ? -1 : 0) + (int) g.count[OPT_VERBOSE];
+	cli_args_clear(&g);
 	if (c.root && !c.root[0])
 		return cli_usage_error(NULL, "--root: empty directory name");
-	if (i >= argc) {
-		usage(stderr);
+	if (g.n_rest == 0) {
+		usage(stderr, NULL);
 		return CLI_USAGE;
 	}
-	qc_log_set_handler(log_to_stderr, NULL,
-		c.verbosity < 0	   ? QC_LOG_ERROR
-		: c.verbosity == 0 ? QC_LOG_WARNING
-		: c.verbosity == 1 ? QC_LOG_INFO
-				   : QC_LOG_DEBUG);
-	argc -= i;
-	argv += i;
-	if (strcmp(argv[0], "image") == 0)
-		rc = cli_image_main(&c, argc, argv);
-	else if (strcmp(argv[0], "net") == 0)
-		rc = cli_net_main(&c, argc, argv);
-	else if (strcmp(argv[0], "seed") == 0)
-		rc = cli_seed_main(&c, argc, argv);
-	else if (strcmp(argv[0], "ssh") == 0)
-		rc = cli_ssh_main(&c, argc, argv);
-	else if (strcmp(argv[0], "doctor") == 0 && cli_doctor_main)
-		rc = cli_doctor_main(&c, argc, argv);
-	else if (strcmp(argv[0], "autostart") == 0)
-		rc = cli_autostart_main(&c, argc, argv);
-	else if (strcmp(argv[0], "snapshot") == 0)
-		rc = cli_snapshot_main(&c, argc, argv);
-	else if (cli_is_hotplug(argv[0]))
-		rc = cli_hotplug_main(&c, argc, argv);
-	else if (strcmp(argv[0], "wait") == 0)
-		rc = cli_wait_main(&c, argc, argv);
-	else if (strcmp(argv[0], "resize") == 0)
-		rc = cli_resize_main(&c, argc, argv);
-	else
-		rc = cli_vm_main(&c, argc, argv);
+	qc_log_handler_set(cli_log_to_stderr, NULL,
+		c.verbosity < 0	   ? QC_LOG_LEVEL_ERROR
+		: c.verbosity == 0 ? QC_LOG_LEVEL_WARNING
+		: c.verbosity == 1 ? QC_LOG_LEVEL_INFO
+				   : QC_LOG_LEVEL_DEBUG);
+	rc = cli_dispatch(&c, commands, g.n_rest, g.rest);
 	fflush(stdout);
 	if (ferror(stdout) && rc == CLI_OK) {
 		fprintf(stderr, "qemuctl: error: writing to stdout: %s\n", strerror(errno));

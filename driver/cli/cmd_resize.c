@@ -1,0 +1,63 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* qemuctl resize NAME DISK SIZE|+SIZE: grow a disk, offline or online. */
+#include "config.h"
+
+#include <stdio.h>
+
+#include "driver/cli/cli.h"
+
+void cli_resize_usage(FILE *f, const char *name)
+{
+	(void) name;
+	fputs("usage: qemuctl resize NAME DISK SIZE|+SIZE\n\n"
+	      "Grow disk DISK (disk0, disk1...; see 'qemuctl info NAME') to SIZE, or by\n"
+	      "+SIZE: qemu-img resize when the VM is stopped, QMP block_resize while it\n"
+	      "runs (the guest sees the new size at once).  Shrinking is refused.\n"
+	      "The file system inside is not grown: cloud images grow the root partition\n"
+	      "at first boot (cloud-init growpart); otherwise use growpart/resize2fs.\n",
+		f);
+}
+
+int cli_resize(struct cli *c, const struct cli_cmd *cmd, struct cli_args *a)
+{
+	struct qc_error err = {0};
+	const char *const *pos = a->pos;
+	uint64_t size, old_size = 0, new_size = 0;
+	bool relative, online = false;
+	const char *spec;
+	qc_ctx *ctx;
+
+	(void) cmd;
+	spec = pos[2];
+	relative = spec[0] == '+';
+	if (qc_size_parse("SIZE", relative ? spec + 1 : spec, &size, &err) < 0)
+		return cli_usage_error("resize", "resize: %s", err.msg);
+	if (!(ctx = cli_ctx(c)))
+		return CLI_ERROR;
+	if (qc_vm_resize(ctx, pos[0], pos[1], size, relative, &old_size, &new_size, &online, &err) <
+		0)
+		return cli_error(&err);
+	if (c->json) {
+		autojson struct cli_json *g = cli_json_new(true);
+
+		cli_json_map_open(g);
+		cli_json_kstring(g, "name", pos[0]);
+		cli_json_kstring(g, "disk", pos[1]);
+		cli_json_kuint(g, "old_size", old_size);
+		cli_json_kuint(g, "new_size", new_size);
+		cli_json_kbool(g, "online", online);
+		cli_json_map_close(g);
+		return cli_print_json(g);
+	} else if (c->verbosity >= 0) {
+		char from[32], to[32];
+
+		qc_size_format(old_size, from, sizeof(from));
+		qc_size_format(new_size, to, sizeof(to));
+		if (old_size == new_size)
+			printf("disk '%s' of VM '%s' is %s already\n", pos[1], pos[0], from);
+		else
+			printf("disk '%s' of VM '%s': %s -> %s (%s)\n", pos[1], pos[0], from, to,
+				online ? "online, the guest sees it now" : "offline");
+	}
+	return CLI_OK;
+}
