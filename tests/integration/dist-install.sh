@@ -87,7 +87,8 @@ export PKG_CONFIG_PATH="$prefix/lib/pkgconfig"
 # shellcheck disable=SC2046
 cc -o "$T/prog" "$T/prog.c" $(pkg-config --cflags --libs qemuctl) ||
 	fail "building against the installed libqemuctl failed"
-assert_eq "$("$T/prog" "$ROOT")" "demo stopped" "program linked with the installed libqemuctl"
+assert_eq "$(LD_LIBRARY_PATH="$prefix/lib" "$T/prog" "$ROOT")" "demo stopped" \
+	"program linked with the installed libqemuctl"
 "$Q" --root "$ROOT" delete demo >/dev/null
 
 make uninstall DESTDIR="$dest" >"$T/uninstall.log" 2>&1 || fail "make uninstall: $(tail -5 "$T/uninstall.log")"
