@@ -69,7 +69,8 @@ print-dist-not-shipped:
 # .debs from a copy of the release tree (~40 s; skipped without debhelper).
 EXTRA_DIST += debian/changelog debian/control debian/copyright debian/rules \
 	debian/source/format debian/qemuctl.install debian/libqemuctl-dev.install \
-	debian/qemuctl.lintian-overrides debian/qemuctl.postinst
+	debian/qemuctl.lintian-overrides debian/qemuctl.postinst \
+	debian/libqemuctl0.install debian/libqemuctl0.symbols debian/not-installed
 dist_noinst_SCRIPTS += tests/integration/dist-deb.sh
 TESTS += tests/integration/dist-deb.sh
 

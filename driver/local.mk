@@ -27,11 +27,6 @@ libqcdriver_a_SOURCES += driver/ready_match.c driver/ready.c driver/resize.c dri
 include driver/cli/local.mk
 include driver/monitor/local.mk
 
-# The example program of the public API, run by tests/integration/lifecycle-example.sh.
-check_PROGRAMS += examples/boot-and-stop
-examples_boot_and_stop_SOURCES = examples/boot-and-stop.c
-examples_boot_and_stop_LDADD = $(QC_LIBS)
-
 # ---- unit tests
 QC_DOMAIN_TEST_CFLAGS = $(UNIT_CFLAGS) -DQC_TEST_SRCDIR='"$(abs_top_srcdir)"'
 QC_DOMAIN_TEST_LIBS = libqcdriver.a libqcnet.a $(QC_UTIL_LIBS) $(XML_LIBS) $(CHECK_LIBS)

@@ -2,7 +2,8 @@
 /*
  * libqemuctl: the public C API of qemuctl.  The qemuctl CLI uses only what
  * is declared here.  Every function returns 0 (or a count) on success and a
- * negative code on failure, filling the optional struct qc_error.
+ * negative code on failure, filling the optional struct qc_error
+ * (<qemuctl/error.h>: an errno value or a QC_ERR_* code, and a message).
  */
 #ifndef QEMUCTL_H
 #define QEMUCTL_H
@@ -12,21 +13,17 @@
 #include <stdint.h>
 #include <sys/types.h>
 
+#include <qemuctl/error.h> /* QC_ERR_*, struct qc_error */
+
 #ifdef __cplusplus
 extern "C" {
 #endif
 
-#ifndef QC_PUBLIC
+/*
+ * Marks the functions libqemuctl.so exports (it is built with
+ * -fvisibility=hidden and the version script driver/libqemuctl.sym).
+ */
 #define QC_PUBLIC __attribute__((visibility("default")))
-#endif
-
-#ifndef QC_ERROR_DEFINED
-#define QC_ERROR_DEFINED
-struct qc_error {
-	int code; /* errno value, or QC_ERR_* (> 4096); 0 = no error */
-	char msg[1024];
-};
-#endif
 
 /* ------------------------------------------------------------ the context */
 

@@ -7,12 +7,14 @@
  *   boot-and-stop [--root DIR] NAME KERNEL INITRD APPEND [MARKER]
  *
  * MARKER defaults to "GUEST-READY".  Exit 0 when every step worked.
+ *
+ *   cc -o boot-and-stop boot-and-stop.c $(pkg-config --cflags --libs qemuctl)
  */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "driver/qemuctl.h"
+#include <qemuctl.h>
 
 static int fail(const char *step, const struct qc_error *err)
 {

@@ -19,40 +19,9 @@
 #include <stdio.h>
 #include <sys/types.h>
 
+#include <qemuctl/error.h> /* QC_ERR_*, struct qc_error: shared with the public API */
+
 /* ------------------------------------------------------------------ errors */
-
-/*
- * Error codes: an errno value, or one of these (kept above any errno).  A
- * function that fails returns -code and fills the caller's optional error.
- */
-enum {
-	QC_ERR_BASE = 4096,
-	QC_ERR_INVALID,     /* bad input from the user: name, size, spec, file */
-	QC_ERR_NOTFOUND,    /* no such VM, image, network, disk, snapshot */
-	QC_ERR_EXISTS,      /* already exists */
-	QC_ERR_STATE,       /* wrong state for the operation (running, stopped) */
-	QC_ERR_BUSY,        /* a lock is held by someone else */
-	QC_ERR_CHILD,       /* a child process failed (exit status, signal) */
-	QC_ERR_QMP,         /* QEMU answered a command with an error */
-	QC_ERR_PROTO,       /* protocol violation: malformed or oversized message */
-	QC_ERR_EOF,         /* the peer closed the connection (QEMU exited) */
-	QC_ERR_JSON,        /* malformed JSON or wrong type */
-	QC_ERR_XML,         /* malformed or invalid XML */
-	QC_ERR_NET,         /* netlink failure */
-	QC_ERR_HTTP,        /* download failed */
-	QC_ERR_CHECKSUM,    /* a checksum did not match */
-	QC_ERR_UNSUPPORTED, /* not supported on this host or arch */
-	QC_ERR_INTERNAL,    /* a bug */
-	QC_ERR_MAX,
-};
-
-#ifndef QC_ERROR_DEFINED /* the same definition as in driver/qemuctl.h */
-#define QC_ERROR_DEFINED
-struct qc_error {
-	int code; /* errno value, or QC_ERR_* (> 4096); 0 = no error */
-	char msg[1024];
-};
-#endif
 
 /* Set *err (when err is not NULL) and return -code. */
 int qc_error_set(struct qc_error *err, int code, const char *fmt, ...)
@@ -104,9 +73,6 @@ void qc_strv_free(char **v); /* NULL-terminated */
 	})
 
 #define QC_ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
-#ifndef QC_PUBLIC
-#define QC_PUBLIC __attribute__((visibility("default")))
-#endif
 
 /* --------------------------------------------------------- strings, lists */
 

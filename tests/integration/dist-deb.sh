@@ -1,5 +1,5 @@
 #!/bin/bash
-# Build the Debian packages (qemuctl, libqemuctl-dev) with
+# Build the Debian packages (qemuctl, libqemuctl0, libqemuctl-dev) with
 # `dpkg-buildpackage -us -uc -b` from a copy of the release tree (make
 # distdir: the checkout is never built in), run lintian on them (only the
 # overrides in debian/*.lintian-overrides allowed), check their contents and
@@ -32,8 +32,16 @@ multi=$(dpkg-architecture -qDEB_HOST_MULTIARCH)
 ver=$(dpkg-parsechangelog -S Version)
 deb="$SCRATCH/qemuctl_${ver}_${arch}.deb"
 dev="$SCRATCH/libqemuctl-dev_${ver}_${arch}.deb"
+lib="$SCRATCH/libqemuctl0_${ver}_${arch}.deb"
 assert_file "$deb"
 assert_file "$dev"
+assert_file "$lib"
+# dh_makeshlibs runs dpkg-gensymbols -c4 (debian/rules): a symbol missing
+# from or added to debian/libqemuctl0.symbols fails the build; no warning either.
+if grep -q 'dpkg-gensymbols: warning' "$SCRATCH/build.log"; then
+	fail "dpkg-gensymbols: $(grep -A20 'dpkg-gensymbols: warning' "$SCRATCH/build.log")"
+fi
+ok "dpkg-gensymbols: libqemuctl.so.0 matches debian/libqemuctl0.symbols"
 
 lintian --fail-on error,warning --info \
 	"$SCRATCH/qemuctl_${ver}_${arch}.changes" >"$SCRATCH/lintian.out" 2>&1 ||
@@ -48,10 +56,26 @@ for f in ./usr/bin/qemuctl ./usr/libexec/qemuctl-monitor ./usr/share/man/man1/qe
 done
 ok "qemuctl.deb: binaries, monitor, man pages, completions, unit"
 dpkg-deb -c "$dev" | awk '{print $6}' >"$SCRATCH/dev.list"
-for f in ./usr/include/qemuctl.h "./usr/lib/$multi/libqemuctl.a" "./usr/lib/$multi/pkgconfig/qemuctl.pc"; do
+for f in ./usr/include/qemuctl.h ./usr/include/qemuctl/error.h "./usr/lib/$multi/libqemuctl.a" \
+	"./usr/lib/$multi/libqemuctl.so" "./usr/lib/$multi/pkgconfig/qemuctl.pc"; do
 	grep -qx -- "$f" "$SCRATCH/dev.list" || fail "libqemuctl-dev.deb lacks $f"
 done
-ok "libqemuctl-dev.deb: header, static library, qemuctl.pc"
+ok "libqemuctl-dev.deb: headers, link to the shared library, static library, qemuctl.pc"
+assert_match "$(dpkg-deb -f "$dev" Depends)" "^libqemuctl0 \\(= $ver\\)" "libqemuctl-dev Depends: libqemuctl0 (= $ver)"
+grep -q '\.so' <(grep -v '/libqemuctl.so$' "$SCRATCH/dev.list") &&
+	fail "libqemuctl-dev.deb holds the shared library itself: $(grep '\.so' "$SCRATCH/dev.list")"
+dpkg-deb -c "$lib" | awk '{print $6}' >"$SCRATCH/lib.list"
+for f in "./usr/lib/$multi/libqemuctl.so.0" "./usr/lib/$multi/libqemuctl.so.0.0.0"; do
+	grep -qx -- "$f" "$SCRATCH/lib.list" || fail "libqemuctl0.deb lacks $f"
+done
+others=$(grep -v -e '/$' -e '^\./usr/share/doc/' -e "^\./usr/lib/$multi/libqemuctl\.so\.0" "$SCRATCH/lib.list") || true
+[ -z "$others" ] || fail "libqemuctl0.deb holds more than the library: $others"
+ok "libqemuctl0.deb: libqemuctl.so.0 only"
+dpkg-deb --ctrl-tarfile "$lib" | tar -xO ./symbols >"$SCRATCH/symbols" 2>/dev/null ||
+	fail "libqemuctl0.deb has no symbols control file"
+assert_match "$(head -1 "$SCRATCH/symbols")" '^libqemuctl\.so\.0 libqemuctl0 ' "libqemuctl0 symbols file"
+assert_eq "$(grep -c '@QEMUCTL_0 ' "$SCRATCH/symbols")" "$(grep -c '@QEMUCTL_0 ' "$QC_SRCDIR/debian/libqemuctl0.symbols")" \
+	"symbols shipped: those of debian/libqemuctl0.symbols"
 depends=$(dpkg-deb -f "$deb" Depends)
 assert_match "$depends" 'qemu-system-(x86|arm|ppc) \| qemu-system-' "Depends: QEMU alternatives"
 assert_match "$depends" 'qemu-utils' "Depends: qemu-utils"

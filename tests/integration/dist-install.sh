@@ -2,8 +2,11 @@
 # make install into a DESTDIR with its own --prefix, then use the installed
 # tree: qemuctl --version and doctor, a VM run with the installed qemuctl
 # finding the installed qemuctl-monitor under libexecdir (QEMUCTL_MONITOR
-# unset), a program built against the installed header, library and
-# qemuctl.pc; make uninstall leaves no file behind.
+# unset); programs built against the installed headers and library through
+# qemuctl.pc: examples/boot-and-stop with libqemuctl.so.0 boots and stops
+# the test guest, a program with --static links libqemuctl.a; make
+# uninstall leaves no file behind.  It builds from a copy of the release
+# tree (make distdir), so the checkout may be configured in-tree or not.
 . "${QC_SRCDIR:-$(dirname "$0")/../..}/tests/integration/lib.sh"
 need_guest x86_64
 unset QEMUCTL_MONITOR
@@ -11,22 +14,24 @@ unset QEMUCTL_MONITOR
 T="$SCRATCH"
 prefix="$T/usr"
 dest="$T/dest"
+cd "$QC_BUILDDIR"
+make -s distdir distdir="$T/src" >"$T/distdir.log" 2>&1 || fail "make distdir: $(tail -10 "$T/distdir.log")"
 mkdir -p "$T/build"
 cd "$T/build"
-"$QC_SRCDIR/configure" -q --prefix="$prefix" >"$T/configure.log" 2>&1 ||
+"$T/src/configure" -q --prefix="$prefix" >"$T/configure.log" 2>&1 ||
 	fail "configure: $(tail -5 "$T/configure.log")"
 ok "configure --prefix=$prefix"
 make -j2 install DESTDIR="$dest" >"$T/install.log" 2>&1 || fail "make install: $(tail -20 "$T/install.log")"
 ok "make install DESTDIR=$dest"
 
 d="$dest$prefix"
-for f in bin/qemuctl libexec/qemuctl-monitor include/qemuctl.h lib/libqemuctl.a \
-	lib/pkgconfig/qemuctl.pc lib/systemd/system/qemuctl-autostart.service \
+for f in bin/qemuctl libexec/qemuctl-monitor include/qemuctl.h include/qemuctl/error.h \
+	lib/libqemuctl.so.0 lib/libqemuctl.so lib/libqemuctl.a lib/pkgconfig/qemuctl.pc lib/systemd/system/qemuctl-autostart.service \
 	share/man/man1/qemuctl.1 share/man/man5/qemuctl-domain.5 \
 	share/bash-completion/completions/qemuctl share/zsh/vendor-completions/_qemuctl; do
 	[ -f "$d/$f" ] || fail "not installed: $prefix/$f"
 done
-ok "installed: binaries, monitor, header, library, pkg-config, unit, man pages, completions"
+ok "installed: binaries, monitor, headers, libraries, pkg-config, unit, man pages, completions"
 [ -x "$d/bin/qemuctl" ] && [ -x "$d/libexec/qemuctl-monitor" ] || fail "binaries not executable"
 grep -qx "ExecStart=-$prefix/bin/qemuctl autostart --run" "$d/lib/systemd/system/qemuctl-autostart.service" ||
 	fail "unit's ExecStart does not name the installed qemuctl"
@@ -62,7 +67,26 @@ wait_for_text "$ROOT/vms/demo/console.log" '^GUEST-READY' 120
 "$Q" --root "$ROOT" stop demo --timeout 60
 assert_match "$("$Q" --root "$ROOT" info demo)" 'Last exit: +poweroff' "installed qemuctl stops it"
 
-# A program against the installed header and library, through pkg-config.
+# Programs against the installed headers and library, through pkg-config
+# (the headers of the source tree are not on the compiler's path).
+export PKG_CONFIG_PATH="$prefix/lib/pkgconfig"
+cflags=$(pkg-config --cflags qemuctl) || fail "pkg-config --cflags qemuctl"
+libs=$(pkg-config --libs qemuctl)
+libs=${libs% } # (pkg-config ends it with a space)
+assert_eq "$libs" "-L$prefix/lib -lqemuctl" "pkg-config --libs qemuctl"
+# shellcheck disable=SC2086
+cc -Wall -Werror -o "$T/boot-and-stop" "$T/src/examples/boot-and-stop.c" $cflags $libs \
+	>"$T/cc.log" 2>&1 || fail "examples/boot-and-stop.c against the installed libqemuctl: $(cat "$T/cc.log")"
+readelf -d "$T/boot-and-stop" >"$T/dynamic"
+grep -q 'NEEDED.*\[libqemuctl\.so\.0\]' "$T/dynamic" ||
+	fail "boot-and-stop does not link libqemuctl.so.0: $(grep NEEDED "$T/dynamic")"
+ok "examples/boot-and-stop.c built with <qemuctl.h> and libqemuctl.so.0"
+out=$(LD_LIBRARY_PATH="$prefix/lib" "$T/boot-and-stop" --root "$ROOT" ex1 "$GUEST_KERNEL" \
+	"$GUEST_INITRD" "$GUEST_APPEND" GUEST-READY) || fail "installed boot-and-stop failed: $out"
+assert_match "$out" "console shows 'GUEST-READY'" "installed libqemuctl.so.0 boots the guest"
+assert_match "$out" "stopped: state stopped, last exit poweroff" "and stops it"
+assert_no_file "$ROOT/vms/ex1"
+
 cat >"$T/prog.c" <<'EOC'
 #include <stdio.h>
 #include <qemuctl.h>
@@ -80,14 +104,19 @@ int main(int argc, char **argv)
 		printf("%s %s\n", v[i]->name, qc_vm_state_name(v[i]->state));
 	qc_vm_list_free(v, n);
 	qc_ctx_close(ctx);
+	/* The error codes are the installed header's too. */
+	if (qc_ctx_open("", &ctx, &err) != -QC_ERR_INVALID || err.code != QC_ERR_INVALID)
+		return 1;
 	return argc == 2 ? 0 : 1;
 }
 EOC
-export PKG_CONFIG_PATH="$prefix/lib/pkgconfig"
-# shellcheck disable=SC2046
-cc -o "$T/prog" "$T/prog.c" $(pkg-config --cflags --libs qemuctl) ||
-	fail "building against the installed libqemuctl failed"
-assert_eq "$("$T/prog" "$ROOT")" "demo stopped" "program linked with the installed libqemuctl"
+# Static: libqemuctl.a with what pkg-config --static adds (Libs.private, Requires.private).
+static_libs=$(pkg-config --static --libs qemuctl)
+# shellcheck disable=SC2086
+cc -Wall -Werror -o "$T/prog" "$T/prog.c" $cflags "$prefix/lib/libqemuctl.a" ${static_libs/-lqemuctl/} \
+	>"$T/cc.log" 2>&1 || fail "linking libqemuctl.a with pkg-config --static --libs: $(cat "$T/cc.log")"
+readelf -d "$T/prog" | grep -q 'libqemuctl' && fail "the --static program needs libqemuctl.so"
+assert_eq "$("$T/prog" "$ROOT")" "demo stopped" "program linked with the installed libqemuctl.a"
 "$Q" --root "$ROOT" delete demo >/dev/null
 
 make uninstall DESTDIR="$dest" >"$T/uninstall.log" 2>&1 || fail "make uninstall: $(tail -5 "$T/uninstall.log")"
