@@ -15,11 +15,6 @@
 #include <yajl/yajl_tree.h>
 
 #include "driver/qemuctl.h"
-/*
- * The QC_ERR_* codes only: they move into qemuctl.h with the rest of the
- * public error contract, and then this include goes.
- */
-#include "util/util.h"
 
 /* Owned resources freed when they go out of scope. */
 void cli_freep(void *p); /* p points to a pointer */
