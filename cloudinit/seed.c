@@ -304,7 +304,7 @@ int qc_cloudinit_user_data(const struct qc_seed_config *c, char **ret, struct qc
 	}
 	qc_buf_puts(&b, "growpart:\n  mode: auto\n  devices: [\"/\"]\n");
 	/*
-	 * The end of first boot, on the console, for `qemuctl wait` (issue 11):
+	 * The end of first boot, on the console, for `qemuctl wait`:
 	 * runcmd runs in cloud-init's final stage.  The id is read in the guest,
 	 * so this text does not depend on it (the seed's content hash excludes
 	 * the instance id); final_message cannot carry the instance id.

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
- * First-boot readiness (issue 11 item 1).  The seed qemuctl generates makes
+ * First-boot readiness.  The seed qemuctl generates makes
  * the guest print "QEMUCTL-READY <instance-id>" on the serial console at the
  * end of first boot (cloud-init: a last runcmd; the test guest: its agent).
  * qemuctl-monitor scans the console output for the domain's markers and

@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
-/* Growing disks (driver/resize.c, issue 11 item 2); the public call is qc_vm_resize(). */
+/* Growing disks (driver/resize.c); the public call is qc_vm_resize(). */
 #ifndef QC_DRIVER_RESIZE_H
 #define QC_DRIVER_RESIZE_H
 

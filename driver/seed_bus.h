@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
-/* --seed-bus cdrom|virtio (issue 11 item 5): how the NoCloud seed is attached. */
+/* --seed-bus cdrom|virtio: how the NoCloud seed is attached. */
 #ifndef QC_DRIVER_SEED_BUS_H
 #define QC_DRIVER_SEED_BUS_H
 

@@ -3,7 +3,7 @@
 # unit and integration tests to TESTS.
 EXTRA_DIST += tests/integration/lib.sh tests/integration/netns.sh tests/unit/check_main.h
 
-# Issue 9, file system safety: a full disk, symlinks planted in the state root.
+# File system safety: a full disk, symlinks planted in the state root.
 TESTS += tests/integration/full-disk.sh tests/integration/symlinks.sh
 dist_noinst_SCRIPTS += tests/integration/full-disk.sh tests/integration/symlinks.sh
 
@@ -28,7 +28,7 @@ EXTRA_DIST += tests/integration/trust-fdpass.sh
 dist_noinst_SCRIPTS += tests/integration/faults.sh
 TESTS += tests/integration/faults.sh
 
-# Issue 9 item 2: parallel CLI processes on shared VMs and a network (root, netns).
+# Parallel CLI processes on shared VMs and a network (root, netns).
 dist_noinst_SCRIPTS += tests/integration/concurrency.sh
 TESTS += tests/integration/concurrency.sh
 

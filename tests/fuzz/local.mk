@@ -1,4 +1,4 @@
-# tests/fuzz/: libFuzzer harnesses for every parser (issue 9, item 5).
+# tests/fuzz/: libFuzzer harnesses for every parser.
 #
 # Nothing here is built by `make`, `make check` or with gcc: the harnesses
 # need clang's libFuzzer, so they have their own configure-free targets that
@@ -78,7 +78,7 @@ fuzz-clean:
 	rm -rf tests/fuzz/obj tests/fuzz/libqcfuzz.a tests/fuzz/work tests/fuzz/crash $(FUZZ_PROGS)
 clean-local: fuzz-clean
 
-# The bad-input catalogue (issue 9, item 4): >= 60 bad inputs across the CLI,
+# The bad-input catalogue: >= 60 bad inputs across the CLI,
 # exact exit codes and messages, state root unchanged byte for byte.
 TESTS += tests/integration/bad-inputs.sh
 dist_noinst_SCRIPTS += tests/integration/bad-inputs.sh

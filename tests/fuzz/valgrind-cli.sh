@@ -1,5 +1,5 @@
 #!/bin/bash
-# Leak check of the CLI (issue 9, item 6): create, start, list, info, dumpxml,
+# Leak check of the CLI: create, start, list, info, dumpxml,
 # stop, delete of a kernel-boot VM (the tiny test guest under TCG) with a
 # captured user-data and a seed host key, a live snapshot and hot-plugged
 # disk (files passed to QEMU over QMP), and refused inputs (a definition
@@ -44,7 +44,7 @@ vg list
 vg info v1
 vg --json info v1
 vg dumpxml v1
-# the paths changed in stop 14: a live user NIC's ports recorded and dropped
+# a live user NIC's ports recorded and dropped
 vg attach-net v1 user,hostfwd=tcp::0-:22
 vg --json info v1
 vg detach-net v1 net1

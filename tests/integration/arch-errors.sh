@@ -1,5 +1,5 @@
 #!/bin/bash
-# Architecture, accelerator and firmware errors (issue 8), no guest boot:
+# Architecture, accelerator and firmware errors, no guest boot:
 # unknown arch, image/VM arch mismatch, --accel kvm without usable KVM,
 # a <loader> pointing at a missing file; each refused with a message naming
 # the cause and the state root left byte-identical.  Also the UEFI varstore:

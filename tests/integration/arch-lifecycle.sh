@@ -1,5 +1,5 @@
 #!/bin/bash
-# One guest architecture through the VM lifecycle under TCG (issue 8):
+# One guest architecture through the VM lifecycle under TCG:
 # create --arch A (root disk overlay on the guest's root.img, its kernel and
 # initrd, --hostname) -> start -> console GUEST-ROOT, CIDATA hostname=<h>,
 # GUEST-READY -> info: arch, machine, accel tcg and why -> QEMU runs the

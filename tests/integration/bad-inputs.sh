@@ -1,5 +1,5 @@
 #!/bin/bash
-# The bad-input catalogue (issue 9, item 4): a table of bad inputs across the
+# The bad-input catalogue: a table of bad inputs across the
 # whole CLI.  Every row names the exit code it must give (1: refused, 2:
 # usage), an ERE its stderr must match (one that names the object and the
 # cause, not just "error"), and the command.  After every row the state root

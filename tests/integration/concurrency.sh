@@ -1,5 +1,5 @@
 #!/bin/bash
-# Concurrency (issue 9 item 2), as root in a private network namespace:
+# Concurrency, as root in a private network namespace:
 #   1. soak: one named network and 8 tiny guests (some with an overlay on a
 #      catalog image and a data disk); 16 workers run random operations on
 #      random VMs for QC_SOAK_SECONDS (default 25): start, stop (ACPI and

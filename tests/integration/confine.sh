@@ -1,5 +1,5 @@
 #!/bin/bash
-# Confinement (issue 9 part 3), as root: QEMU runs as an unprivileged user
+# Confinement, as root: QEMU runs as an unprivileged user
 # (made on demand: a test-specific one here, removed afterwards) with no
 # supplementary groups, no capabilities, no new privileges and a seccomp
 # filter; the guest boots and writes its disk; the sockets are 0600 in a

@@ -1,5 +1,5 @@
 #!/bin/bash
-# Issue 11 items 1 and 5 with the tiny guest under TCG: `run --wait` returns
+# Readiness and the seed bus with the tiny guest under TCG: `run --wait` returns
 # when the guest printed "QEMUCTL-READY <instance-id>" (info: ready after N s,
 # state.json ready), the seed found on both buses (--seed-bus virtio and the
 # x86_64 default cdrom), `wait` timing out (last 20 console lines + the log's

@@ -1,5 +1,5 @@
 #!/bin/bash
-# Issue 11 item 2 with the tiny guest under TCG: `resize NAME DISK SIZE|+SIZE`
+# Growing disks with the tiny guest under TCG: `resize NAME DISK SIZE|+SIZE`
 # grows the boot overlay and a data disk offline (qemu-img) and online (QMP
 # block_resize: the guest's /sys/block/vdX/size follows at once); info shows
 # virtual and allocated sizes; shrinking, a missing disk, the seed, bad sizes

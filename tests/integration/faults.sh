@@ -3,7 +3,7 @@
 # (ACPI and --force), delete, define, undefine, autostart, run, pause,
 # resume, reboot, resize (offline and online), attach-disk and attach-net
 # (offline), snapshot rm and revert (offline), live snapshot create, image
-# sync, image import, image rm, net create and net rm (issue 9).
+# sync, image import, image rm, net create and net rm.
 #
 # Each operation is first run with QEMUCTL_FAULT_TRACE=1, which lists its
 # steps (util/fault.c); a step added to the code later is covered without

@@ -1,5 +1,5 @@
 #!/bin/bash
-# Disk boot through UEFI firmware (issue 8), no --kernel: a GPT disk whose
+# Disk boot through UEFI firmware, no --kernel: a GPT disk whose
 # EFI system partition holds systemd-boot and the tiny guest (made by
 # tests/guest/build-disk-image with sfdisk + mtools, no root or mounts) is
 # the VM's --disk-image.  create gives the VM the arch's firmware code as

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# A full file system (issue 9): the state root is a small tmpfs in a private
+# A full file system: the state root is a small tmpfs in a private
 # mount namespace (unshare -m, so nothing outlives the test), filled up with a
 # filler file to leave a chosen number of KiB free.  For create (overlay,
 # nvram, seed, domain.xml), domain.xml rewrites (autostart, define), snapshot

@@ -1,5 +1,5 @@
 #!/bin/bash
-# Hot-plug of a tap NIC (issue 11 item 4) in a private network namespace
+# Hot-plug of a tap NIC in a private network namespace
 # (re-executed under `unshare -n`; the host's interfaces are never touched):
 # attach-net network=NAME on a running guest opens the tap in qemuctl and
 # passes it with getfd; the guest gets eth1, takes the leased address and

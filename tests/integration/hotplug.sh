@@ -1,5 +1,5 @@
 #!/bin/bash
-# Hot-plug (issue 11 item 4) with the tiny guest: attach-disk/attach-net on a
+# Hot-plug with the tiny guest: attach-disk/attach-net on a
 # stopped VM (recorded for the next start) and on a running one (QMP; the
 # guest sees vdb / eth1 in /sys/block and /sys/class/net, asked through the
 # console), both survive a restart; detach-disk/detach-net live (the guest

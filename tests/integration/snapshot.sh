@@ -1,5 +1,5 @@
 #!/bin/bash
-# Snapshots (issue 11 item 3) with the tiny guest booting its ext4 root from
+# Snapshots with the tiny guest booting its ext4 root from
 # a qcow2 overlay on root.img: offline create/list, bad input (state root
 # unchanged), live create, a file written after the snapshot is gone after
 # revert --force, live rm (block-stream) and refusal of an intermediate

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Symbolic links planted in the state root (issue 9) never redirect a write,
+# Symbolic links planted in the state root never redirect a write,
 # a read of a definition or a delete outside it: a VM directory that is a
 # link, a link in place of a VM's disk, domain.xml or seed.iso, catalog
 # entries and a resumable .part that are links, a network definition that is

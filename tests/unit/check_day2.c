@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
- * The pure parts of issue 11 items 1, 2 and 5: ready-marker matching
+ * The pure parts of readiness, resize and the seed bus: ready-marker matching
  * (driver/ready_match.c), the markers of a domain and the ready fields of
  * state.json (driver/ready.c, state.c), the resize size decision
  * (driver/resize.c) and --seed-bus (driver/seed_bus.c).
