@@ -16,22 +16,80 @@
 #include "qmp/qmp.h"
 
 #define QC_VMOP_QMP_TIMEOUT_MS 10000
+/* How long an operation waits for the VM's lifecycle lock held by another. */
+#define QC_VMOP_LOCK_MS 30000
+/*
+ * start and resize wait longer: a stop ahead of them may take its whole
+ * 60 s power-off timeout (qemuctl.h: qc_vm_start_opts.lock_timeout_ms).
+ */
+#define QC_VMOP_LONG_LOCK_MS 60000
 
+/* What qc_vmop_begin() does besides opening the VM and reading its state. */
+enum {
+	/* no lifecycle lock: a query, or a raw QMP command that must work
+	 * while e.g. a stop holds the lock */
+	QC_VMOP_NO_LOCK = 1u << 0,
+	/* wait QC_VMOP_LONG_LOCK_MS for the lock, not QC_VMOP_LOCK_MS */
+	QC_VMOP_LONG_LOCK = 1u << 1,
+	/* load domain.xml into op->d */
+	QC_VMOP_DOMAIN = 1u << 2,
+	/* load domain.xml and its snapshot chain into op->snaps */
+	QC_VMOP_SNAPS = 1u << 3,
+	/* refuse a VM that does not run: QC_ERR_STATE "VM 'x' is not running (state: s)" */
+	QC_VMOP_RUNNING = 1u << 4,
+	/* a run whose monitor died while state.json still says running:
+	 * write its end to state.json and remove its stale sockets */
+	QC_VMOP_RECORD_END = 1u << 5,
+};
+
+/*
+ * One operation on one VM.  Declare it with QC_VMOP_INIT and cleanup_vmop,
+ * so every return releases what qc_vmop_begin() took:
+ *
+ *     cleanup_vmop struct qc_vmop op = QC_VMOP_INIT;
+ *
+ *     if ((rc = qc_vmop_begin(ctx, name, QC_VMOP_DOMAIN, &op, err)) < 0)
+ *             return rc;
+ */
 struct qc_vmop {
 	qc_ctx *ctx;
 	const char *name;
-	char *vm_dir;
-	int dfd, lock_fd;
-	struct qc_live live;
-	struct qc_domain *d;
-	struct qc_snaps snaps;
+	char *vm_dir; /* <root>/vms/<name> */
+	int dfd, lock_fd; /* lock_fd -1 with QC_VMOP_NO_LOCK */
+	struct qc_live live; /* state.json and liveness, reconciled */
+	struct qc_domain *d; /* QC_VMOP_DOMAIN, QC_VMOP_SNAPS or qc_vmop_domain() */
+	struct qc_snaps snaps; /* QC_VMOP_SNAPS */
 	struct qc_qmp *q; /* connected by qc_vmop_qmp() */
 };
-/* Open, lock, read state and domain.xml (and the snapshot chain). */
-int qc_vmop_begin(qc_ctx *ctx, const char *name, struct qc_vmop *op, struct qc_error *err);
+#define QC_VMOP_INIT ((struct qc_vmop){.dfd = -1, .lock_fd = -1})
+#define cleanup_vmop __attribute__((cleanup(qc_vmop_end)))
+
+/*
+ * Open VM name's directory, take its lifecycle lock (QC_VMOP_LOCK_MS, or
+ * QC_VMOP_LONG_LOCK_MS), read its state and liveness, then what flags ask.
+ * Errors name the VM.
+ */
+int qc_vmop_begin(
+	qc_ctx *ctx, const char *name, unsigned flags, struct qc_vmop *op, struct qc_error *err);
+/* The same with the caller's lock timeout (ms; 0: do not wait). */
+int qc_vmop_begin_wait(qc_ctx *ctx, const char *name, unsigned flags, int lock_timeout_ms,
+	struct qc_vmop *op, struct qc_error *err);
+/* Release everything: QMP, domain, chain, lock, directory. */
 void qc_vmop_end(struct qc_vmop *op);
-/* Connect to QMP (once); QC_ERR_STATE when the VM does not run. */
+/* Load domain.xml into op->d (when a begin without QC_VMOP_DOMAIN needs it later). */
+int qc_vmop_domain(struct qc_vmop *op, struct qc_error *err);
+/* QC_ERR_STATE "VM 'x' is running; <how>" while the VM runs. */
+int qc_vmop_need_stopped(const struct qc_vmop *op, const char *how, struct qc_error *err);
+/* Connect to QMP (once) as op->q; QC_ERR_STATE when the VM does not run. */
 int qc_vmop_qmp(struct qc_vmop *op, struct qc_error *err);
+/* A QMP connection of the caller's own to the VM's run dir. */
+int qc_vmop_qmp_connect(
+	struct qc_vmop *op, int timeout_ms, struct qc_qmp **ret, struct qc_error *err);
+/*
+ * Stop whatever runs (quit, then SIGKILL), wait for its monitor, read
+ * op->live anew (driver/run.c).  The caller holds the lock.
+ */
+int qc_vmop_kill(struct qc_vmop *op, struct qc_error *err);
 /* Store the chain into the domain, validate, save domain.xml (+ summary). */
 int qc_vmop_save(struct qc_vmop *op, struct qc_error *err);
 /* Test hook: with $QEMUCTL_TEST_HOLD == point, create <vm>/.hold-<point> and sleep 60 s. */
