@@ -210,8 +210,4 @@ int qc_driver_capture_seed_files(const char *user_data, const char *network_conf
 /* Write them as dfd/user-data and dfd/network-config (0600, atomically). */
 int qc_driver_captured_write(const struct qc_driver_captured *c, int dfd, struct qc_error *err);
 
-/* ---- lifecycle_run.c */
-/* Stop whatever runs (quit, then SIGKILL) and wait for the monitor; caller holds the lock. */
-int qc_driver_kill_locked(int vm_dfd, const char *name, struct qc_error *err);
-
 #endif

@@ -485,16 +485,12 @@ QC_PUBLIC int qc_vm_snapshot_revert(qc_ctx *ctx, const char *name, const char *s
 				name, snap, s->disks[k].file);
 	}
 	if (op.live.monitor_alive) {
-		if (!force)
-			return qc_error_set(err, QC_ERR_STATE,
-				"VM '%s' is running; stop it first, or use --force to stop it and "
-				"revert",
-				name);
-		if ((rc = qc_driver_kill_locked(op.dfd, name, err)) < 0)
-			return qc_error_prefix(err, "VM '%s': stopping for revert", name);
-		qc_live_clear(&op.live);
-		if ((rc = qc_driver_live(op.dfd, &op.live, err)) < 0)
+		if (!force &&
+			(rc = qc_vmop_need_stopped(&op,
+				 "stop it first, or use --force to stop it and revert", err)) < 0)
 			return rc;
+		if ((rc = qc_vmop_kill(&op, err)) < 0)
+			return qc_error_prefix(err, "VM '%s': stopping for revert", name);
 		if (ret_stopped)
 			*ret_stopped = true;
 	}
