@@ -527,14 +527,14 @@ QC_PUBLIC int qc_vm_define(qc_ctx *ctx, const char *xml_path, qc_vm_warn_fn warn
 
 QC_PUBLIC int qc_vm_dumpxml(qc_ctx *ctx, const char *name, char **ret_xml, struct qc_error *err)
 {
-	cleanup_close int dfd = -1;
+	cleanup_vmop struct qc_vmop op = QC_VMOP_INIT;
 	int rc;
 
-	if ((rc = qc_driver_vm_open(ctx, name, &dfd, err)) < 0)
+	if ((rc = qc_vmop_begin(ctx, name, QC_VMOP_NO_LOCK | QC_VMOP_NO_STATE, &op, err)) < 0)
 		return rc;
-	if ((rc = qc_read_file(dfd, QC_VM_DOMAIN, QC_XML_MAX_BYTES, ret_xml, NULL, err)) < 0)
-		return qc_driver_vm_gone(dfd) ? qc_driver_vm_gone_error(name, err)
-					      : qc_error_prefix(err, "VM '%s'", name);
+	if ((rc = qc_read_file(op.dfd, QC_VM_DOMAIN, QC_XML_MAX_BYTES, ret_xml, NULL, err)) < 0)
+		return qc_driver_vm_gone(op.dfd) ? qc_driver_vm_gone_error(name, err)
+						 : qc_error_prefix(err, "VM '%s'", name);
 	return 0;
 }
 

@@ -56,7 +56,7 @@ int qc_vmop_begin_wait(qc_ctx *ctx, const char *name, unsigned flags, int lock_t
 		(rc = qc_driver_vm_lock(op->dfd, name, lock_timeout_ms, &op->lock_fd, err)) < 0)
 		return rc;
 	op->vm_dir = qc_driver_vm_dir(ctx, name);
-	if ((rc = qc_driver_live(op->dfd, &op->live, err)) < 0)
+	if (!(flags & QC_VMOP_NO_STATE) && (rc = qc_driver_live(op->dfd, &op->live, err)) < 0)
 		return qc_error_prefix(err, "VM '%s'", name);
 	if (flags & QC_VMOP_RECORD_END)
 		record_end(op);

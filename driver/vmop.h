@@ -24,7 +24,7 @@
  */
 #define QC_VMOP_LONG_LOCK_MS 60000
 
-/* What qc_vmop_begin() does besides opening the VM and reading its state. */
+/* What qc_vmop_begin() does besides opening the VM, locking it and reading its state. */
 enum {
 	/* no lifecycle lock: a query, or a raw QMP command that must work
 	 * while e.g. a stop holds the lock */
@@ -40,6 +40,8 @@ enum {
 	/* a run whose monitor died while state.json still says running:
 	 * write its end to state.json and remove its stale sockets */
 	QC_VMOP_RECORD_END = 1u << 5,
+	/* do not read state.json and liveness: an operation on the VM's files only */
+	QC_VMOP_NO_STATE = 1u << 6,
 };
 
 /*
@@ -56,7 +58,7 @@ struct qc_vmop {
 	const char *name;
 	char *vm_dir; /* <root>/vms/<name> */
 	int dfd, lock_fd; /* lock_fd -1 with QC_VMOP_NO_LOCK */
-	struct qc_live live; /* state.json and liveness, reconciled */
+	struct qc_live live; /* state.json and liveness (none with QC_VMOP_NO_STATE) */
 	struct qc_domain *d; /* QC_VMOP_DOMAIN, QC_VMOP_SNAPS or qc_vmop_domain() */
 	struct qc_snaps snaps; /* QC_VMOP_SNAPS */
 	struct qc_qmp *q; /* connected by qc_vmop_qmp() */
