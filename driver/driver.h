@@ -154,7 +154,7 @@ void qc_state_boot_id(char *buf, size_t size);
 /* The runtime dir id: 16 hex digits of a hash of the VM directory path. */
 void qc_state_run_id(const char *vm_dir, char out[17]);
 
-/* ---- lifecycle_state.c: liveness and the effective state */
+/* ---- query.c: liveness and the effective state */
 struct qc_live {
 	bool monitor_alive; /* monitor.lock is held */
 	enum qc_vm_state state;
@@ -183,7 +183,7 @@ int qc_driver_proc_stat_ppid(const char *text, pid_t *ret);
 struct qc_domain;
 void qc_driver_summary_save(int vm_dfd, const struct qc_domain *d);
 
-/* ---- lifecycle_input.c: files named at create/define */
+/* ---- define_input.c: files named at create/define */
 #define QC_VM_USER_DATA "user-data"
 #define QC_VM_NETWORK_CONFIG "network-config"
 /* As root: path is root's regular file and no one else can write it or a directory above. */

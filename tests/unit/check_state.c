@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
-/* driver/state.c and the liveness rules of driver/lifecycle_state.c. */
+/* driver/state.c and the liveness rules of driver/query.c. */
 #include "config.h"
 
 #include <signal.h>
