@@ -19,8 +19,9 @@
 /* How long an operation waits for the VM's lifecycle lock held by another. */
 #define QC_VMOP_LOCK_MS 30000
 /*
- * start and resize wait longer: a stop ahead of them may take its whole
- * 60 s power-off timeout (qemuctl.h: qc_vm_start_opts.lock_timeout_ms).
+ * start (qemuctl.h: qc_vm_start_opts.lock_timeout_ms) and resize wait
+ * longer: long enough for a stop ahead of them to use its whole 60 s
+ * power-off timeout.
  */
 #define QC_VMOP_LONG_LOCK_MS 60000
 
