@@ -24,6 +24,7 @@
 #include "driver/qemuctl.h"
 #include "driver/domain.h"
 #include "driver/driver.h"
+#include "driver/vmop.h"
 
 /* Beyond the operation's own timeouts: the lifecycle lock (60 s) and slack. */
 #define AUTOSTART_SLACK_MS (90 * 1000)
@@ -58,25 +59,18 @@ QC_PUBLIC int qc_vm_get_autostart(qc_ctx *ctx, const char *name, bool *ret, stru
 
 QC_PUBLIC int qc_vm_set_autostart(qc_ctx *ctx, const char *name, bool on, struct qc_error *err)
 {
-	cleanup_domain struct qc_domain *d = NULL;
-	cleanup_close int dfd = -1, lock_fd = -1;
+	cleanup_vmop struct qc_vmop op = QC_VMOP_INIT;
 	int rc;
 
-	if ((rc = qc_validate_name("VM", name, err)) < 0)
-		return rc;
-	if ((rc = qc_driver_vm_open(ctx, name, &dfd, err)) < 0)
-		return rc;
 	/* The flag does not touch a running QEMU; the lock orders it with define/start. */
-	if ((rc = qc_driver_vm_lock(dfd, name, 30000, &lock_fd, err)) < 0)
+	if ((rc = qc_vmop_begin(ctx, name, QC_VMOP_NO_STATE | QC_VMOP_DOMAIN, &op, err)) < 0)
 		return rc;
-	if ((rc = load_domain(ctx, name, &d, err)) < 0)
-		return rc;
-	if (d->autostart == on)
+	if (op.d->autostart == on)
 		return 0;
-	d->autostart = on;
-	if ((rc = qc_domain_save(d, dfd, QC_VM_DOMAIN, err)) < 0)
+	op.d->autostart = on;
+	if ((rc = qc_domain_save(op.d, op.dfd, QC_VM_DOMAIN, err)) < 0)
 		return qc_error_prefix(err, "VM '%s'", name);
-	qc_driver_summary_save(dfd, d);
+	qc_driver_summary_save(op.dfd, op.d);
 	return 0;
 }
 

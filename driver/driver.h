@@ -154,7 +154,7 @@ void qc_state_boot_id(char *buf, size_t size);
 /* The runtime dir id: 16 hex digits of a hash of the VM directory path. */
 void qc_state_run_id(const char *vm_dir, char out[17]);
 
-/* ---- lifecycle_state.c: liveness and the effective state */
+/* ---- query.c: liveness and the effective state */
 struct qc_live {
 	bool monitor_alive; /* monitor.lock is held */
 	enum qc_vm_state state;
@@ -183,7 +183,7 @@ int qc_driver_proc_stat_ppid(const char *text, pid_t *ret);
 struct qc_domain;
 void qc_driver_summary_save(int vm_dfd, const struct qc_domain *d);
 
-/* ---- lifecycle_input.c: files named at create/define */
+/* ---- define_input.c: files named at create/define */
 #define QC_VM_USER_DATA "user-data"
 #define QC_VM_NETWORK_CONFIG "network-config"
 /* As root: path is root's regular file and no one else can write it or a directory above. */
@@ -209,9 +209,5 @@ int qc_driver_capture_seed_files(const char *user_data, const char *network_conf
 	struct qc_driver_captured *c, struct qc_error *err);
 /* Write them as dfd/user-data and dfd/network-config (0600, atomically). */
 int qc_driver_captured_write(const struct qc_driver_captured *c, int dfd, struct qc_error *err);
-
-/* ---- lifecycle_run.c */
-/* Stop whatever runs (quit, then SIGKILL) and wait for the monitor; caller holds the lock. */
-int qc_driver_kill_locked(int vm_dfd, const char *name, struct qc_error *err);
 
 #endif

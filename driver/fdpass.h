@@ -10,7 +10,7 @@
 #include <stddef.h>
 
 #include "driver/domain.h"
-#include "driver/vmop.h"
+#include "driver/snapshot.h"
 
 /* QEMU's fd numbers for files: QC_QEMU_FD_FILES, +1... (taps sit at 10..) */
 #define QC_QEMU_FD_FILES 100

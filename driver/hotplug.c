@@ -224,7 +224,7 @@ static void sweep_dead_attaches(struct qc_vmop *op)
 QC_PUBLIC int qc_vm_attach_disk(qc_ctx *ctx, const char *name, const char *spec, char **ret_dev,
 	bool *ret_live, struct qc_error *err)
 {
-	struct qc_vmop op __attribute__((cleanup(qc_vmop_end))) = {.dfd = -1, .lock_fd = -1};
+	cleanup_vmop struct qc_vmop op = QC_VMOP_INIT;
 	struct qc_error scratch = {0};
 	struct qc_disk disk = {0};
 	cleanup_free char *intent = NULL;
@@ -233,7 +233,7 @@ QC_PUBLIC int qc_vm_attach_disk(qc_ctx *ctx, const char *name, const char *spec,
 	bool made = false;
 	int rc;
 
-	if ((rc = qc_vmop_begin(ctx, name, &op, err)) < 0)
+	if ((rc = qc_vmop_begin(ctx, name, QC_VMOP_SNAPS, &op, err)) < 0)
 		return rc;
 	sweep_dead_attaches(&op);
 	for (index = 1; index <= 25; index++) {
@@ -329,13 +329,13 @@ static int list_names(struct qc_error *err, int code, const char *what, const ch
 QC_PUBLIC int qc_vm_detach_disk(
 	qc_ctx *ctx, const char *name, const char *disk, bool *ret_live, struct qc_error *err)
 {
-	struct qc_vmop op __attribute__((cleanup(qc_vmop_end))) = {.dfd = -1, .lock_fd = -1};
+	cleanup_vmop struct qc_vmop op = QC_VMOP_INIT;
 	struct qc_disk *k;
 	char fmt[32], file[32], dev[80];
 	size_t i;
 	int rc;
 
-	if ((rc = qc_vmop_begin(ctx, name, &op, err)) < 0)
+	if ((rc = qc_vmop_begin(ctx, name, QC_VMOP_SNAPS, &op, err)) < 0)
 		return rc;
 	if (!(k = qc_domain_find_disk(op.d, disk))) {
 		cleanup_strvec struct qc_strv names = {0};
@@ -476,7 +476,7 @@ static void release_lease(struct qc_vmop *op, const struct qc_nic *n)
 QC_PUBLIC int qc_vm_attach_net(qc_ctx *ctx, const char *name, const char *spec, char **ret_dev,
 	bool *ret_live, struct qc_error *err)
 {
-	struct qc_vmop op __attribute__((cleanup(qc_vmop_end))) = {.dfd = -1, .lock_fd = -1};
+	cleanup_vmop struct qc_vmop op = QC_VMOP_INIT;
 	cleanup_free unsigned *ports = NULL;
 	struct qc_error scratch = {0};
 	struct qc_nic nic = {0};
@@ -487,7 +487,7 @@ QC_PUBLIC int qc_vm_attach_net(qc_ctx *ctx, const char *name, const char *spec, 
 	char tap[16] = "";
 	int rc;
 
-	if ((rc = qc_vmop_begin(ctx, name, &op, err)) < 0)
+	if ((rc = qc_vmop_begin(ctx, name, QC_VMOP_SNAPS, &op, err)) < 0)
 		return rc;
 	if ((rc = qc_network_parse_spec(spec ? spec : "", &nic, &none, err)) < 0) {
 		qc_nic_clear(&nic);
@@ -565,12 +565,12 @@ fail:
 QC_PUBLIC int qc_vm_detach_net(
 	qc_ctx *ctx, const char *name, const char *nic, bool *ret_live, struct qc_error *err)
 {
-	struct qc_vmop op __attribute__((cleanup(qc_vmop_end))) = {.dfd = -1, .lock_fd = -1};
+	cleanup_vmop struct qc_vmop op = QC_VMOP_INIT;
 	struct qc_nic *n, removed;
 	size_t i, at;
 	int rc;
 
-	if ((rc = qc_vmop_begin(ctx, name, &op, err)) < 0)
+	if ((rc = qc_vmop_begin(ctx, name, QC_VMOP_SNAPS, &op, err)) < 0)
 		return rc;
 	if (!(n = qc_domain_find_nic(op.d, nic))) {
 		cleanup_strvec struct qc_strv names = {0};

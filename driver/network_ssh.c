@@ -23,6 +23,7 @@
 #include "driver/network.h"
 #include "driver/network_ssh.h"
 #include "driver/seed.h"
+#include "driver/vmop.h"
 
 /*
  * A file name ssh takes as it is: it expands %-tokens, ${VAR} and a leading
@@ -134,26 +135,6 @@ static char *own_key(qc_ctx *ctx)
 	return NULL;
 }
 
-/*
- * VM NAME's directory, definition and live state (the caller clears *live);
- * the caller's cleanup attributes own *ret_dfd and *ret_d, also on failure.
- */
-static int load_vm(qc_ctx *ctx, const char *name, int *ret_dfd, struct qc_domain **ret_d,
-	struct qc_live *live, struct qc_error *err)
-{
-	cleanup_free char *dir = NULL, *xml = NULL;
-	int r;
-
-	if ((r = qc_driver_vm_open(ctx, name, ret_dfd, err)) < 0)
-		return r;
-	dir = qc_driver_vm_dir(ctx, name);
-	xml = qc_xasprintf("%s/%s", dir, QC_VM_DOMAIN);
-	if (qc_domain_load(xml, NULL, NULL, ret_d, err) < 0 ||
-		qc_driver_live(*ret_dfd, live, err) < 0)
-		return qc_error_prefix(err, "VM '%s'", name);
-	return 0;
-}
-
 /* The ports of this run: state.json when the lifecycle records them, else network.json. */
 static int run_ports(qc_ctx *ctx, const char *name, const struct qc_live *live, unsigned **ret,
 	size_t *ret_n, struct qc_error *err)
@@ -169,29 +150,25 @@ static int run_ports(qc_ctx *ctx, const char *name, const struct qc_live *live, 
 QC_PUBLIC int qc_vm_ssh_argv(qc_ctx *ctx, const char *name, const char *identity,
 	const char *const *cmd, char ***ret_argv, struct qc_error *err)
 {
-	cleanup_close int vm_dfd = -1;
-	cleanup_free char *key = NULL, *host = NULL, *dir = NULL, *kh = NULL, *alias = NULL;
-	cleanup_domain struct qc_domain *d = NULL;
+	cleanup_vmop struct qc_vmop op = QC_VMOP_INIT;
+	cleanup_free char *key = NULL, *host = NULL, *kh = NULL, *alias = NULL;
+	const struct qc_domain *d;
 	struct qc_ssh_target t = {0};
-	struct qc_live live = {0};
 	struct stat st;
 	cleanup_free unsigned *ports = NULL;
 	size_t n_ports = 0;
 	unsigned port = 0;
 	int r;
 
-	if ((r = load_vm(ctx, name, &vm_dfd, &d, &live, err)) < 0)
+	if ((r = qc_vmop_begin(ctx, name, QC_VMOP_NO_LOCK | QC_VMOP_DOMAIN, &op, err)) < 0)
 		return r;
-	if (live.state != QC_VM_RUNNING && live.state != QC_VM_PAUSED) {
-		qc_live_clear(&live);
+	d = op.d;
+	if (op.live.state != QC_VM_RUNNING && op.live.state != QC_VM_PAUSED)
 		return qc_error_set(err, QC_ERR_STATE,
 			"VM '%s' is not running; start it with 'qemuctl start %s'", name, name);
-	}
 
-	if ((r = run_ports(ctx, name, &live, &ports, &n_ports, err)) < 0) {
-		qc_live_clear(&live);
+	if ((r = run_ports(ctx, name, &op.live, &ports, &n_ports, err)) < 0)
 		return r;
-	}
 
 	/* A user-mode forward of guest tcp/22 first: it works without routes. */
 	for (size_t i = 0; i < d->n_nics && !host; i++) {
@@ -221,7 +198,6 @@ QC_PUBLIC int qc_vm_ssh_argv(qc_ctx *ctx, const char *name, const char *identity
 			port = 22;
 		}
 	}
-	qc_live_clear(&live);
 	if (!host)
 		return qc_error_set(err, QC_ERR_STATE,
 			"VM '%s' has no address qemuctl knows: it needs a user-mode NIC forwarding "
@@ -240,10 +216,10 @@ QC_PUBLIC int qc_vm_ssh_argv(qc_ctx *ctx, const char *name, const char *identity
 	 * known_hosts is the seed build's: present only while the VM's seed
 	 * carries the host key.  Anything else learns the key on first use.
 	 */
-	dir = qc_driver_vm_dir(ctx, name);
-	t.pinned = fstatat(vm_dfd, QC_SEED_KNOWN_HOSTS, &st, AT_SYMLINK_NOFOLLOW) == 0 &&
+	t.pinned = fstatat(op.dfd, QC_SEED_KNOWN_HOSTS, &st, AT_SYMLINK_NOFOLLOW) == 0 &&
 		   S_ISREG(st.st_mode);
-	kh = qc_xasprintf("%s/%s", dir, t.pinned ? QC_SEED_KNOWN_HOSTS : QC_SEED_KNOWN_HOSTS_TOFU);
+	kh = qc_xasprintf(
+		"%s/%s", op.vm_dir, t.pinned ? QC_SEED_KNOWN_HOSTS : QC_SEED_KNOWN_HOSTS_TOFU);
 	alias = qc_driver_ssh_host_alias(name);
 	t.user = d->seed.user && *d->seed.user ? d->seed.user : "qemuctl";
 	t.host = host;
@@ -254,7 +230,7 @@ QC_PUBLIC int qc_vm_ssh_argv(qc_ctx *ctx, const char *name, const char *identity
 	t.cmd = cmd;
 	if ((r = qc_driver_ssh_argv(&t, ret_argv, err)) < 0)
 		return qc_error_prefix(err, "VM '%s'", name);
-	if (!t.pinned && (fstatat(vm_dfd, QC_SEED_KNOWN_HOSTS_TOFU, &st, AT_SYMLINK_NOFOLLOW) < 0 ||
+	if (!t.pinned && (fstatat(op.dfd, QC_SEED_KNOWN_HOSTS_TOFU, &st, AT_SYMLINK_NOFOLLOW) < 0 ||
 				 st.st_size == 0))
 		qc_warn("VM '%s': qemuctl did not give this guest its ssh host key (its seed does "
 			"not carry one); trusting the key it presents now and requiring it from "
@@ -305,23 +281,22 @@ QC_PUBLIC int qc_vm_nics(qc_ctx *ctx, const char *name, struct qc_vm_nic_info **
 	struct qc_error *err)
 {
 	static const char *const types[] = {"user", "network", "bridge"};
-	cleanup_close int vm_dfd = -1;
-	cleanup_domain struct qc_domain *d = NULL;
+	cleanup_vmop struct qc_vmop op = QC_VMOP_INIT;
 	cleanup_free unsigned *ports = NULL;
 	cleanup_strv char **taps = NULL;
-	struct qc_live live = {0};
+	const struct qc_domain *d;
 	struct qc_vm_nic_info *v;
 	size_t n_ports = 0, n_taps = 0;
 	bool running;
 	int r;
 
-	if ((r = load_vm(ctx, name, &vm_dfd, &d, &live, err)) < 0)
+	if ((r = qc_vmop_begin(ctx, name, QC_VMOP_NO_LOCK | QC_VMOP_DOMAIN, &op, err)) < 0)
 		return r;
-	running = live.state == QC_VM_RUNNING || live.state == QC_VM_PAUSED;
+	d = op.d;
+	running = op.live.state == QC_VM_RUNNING || op.live.state == QC_VM_PAUSED;
 	if (running)
-		(void) run_ports(ctx, name, &live, &ports, &n_ports, NULL);
-	qc_live_clear(&live);
-	taps = running ? load_taps(vm_dfd) : qc_xzalloc(sizeof(char *));
+		(void) run_ports(ctx, name, &op.live, &ports, &n_ports, NULL);
+	taps = running ? load_taps(op.dfd) : qc_xzalloc(sizeof(char *));
 	while (taps[n_taps])
 		n_taps++;
 

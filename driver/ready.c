@@ -22,6 +22,7 @@
 #include "driver/domain.h"
 #include "driver/driver.h"
 #include "driver/ready.h"
+#include "driver/vmop.h"
 
 #define WAIT_DEFAULT_MS (300 * 1000)
 #define WAIT_POLL_MS 100
@@ -39,19 +40,6 @@ char **qc_driver_ready_markers(const struct qc_domain *d)
 	if (d->ready_marker && *d->ready_marker && strlen(d->ready_marker) < QC_READY_MARKER_MAX)
 		qc_strv_push(&v, d->ready_marker);
 	return v.v ? qc_strv_steal(&v) : qc_xzalloc(sizeof(char *));
-}
-
-static int load_markers(qc_ctx *ctx, const char *name, char ***ret, struct qc_error *err)
-{
-	cleanup_domain struct qc_domain *d = NULL;
-	cleanup_free char *dir = qc_driver_vm_dir(ctx, name);
-	cleanup_free char *xml = qc_xasprintf("%s/%s", dir, QC_VM_DOMAIN);
-	int rc;
-
-	if ((rc = qc_domain_load(xml, NULL, NULL, &d, err)) < 0)
-		return qc_error_prefix(err, "VM '%s'", name);
-	*ret = qc_driver_ready_markers(d);
-	return 0;
 }
 
 static int stopped_error(const char *name, const struct qc_live *l, bool seen_running,
@@ -74,9 +62,10 @@ static int stopped_error(const char *name, const struct qc_live *l, bool seen_ru
 QC_PUBLIC int qc_vm_wait(
 	qc_ctx *ctx, const char *name, int timeout_ms, int64_t *ret_after_ms, struct qc_error *err)
 {
-	cleanup_close int dfd = -1, ino = -1;
+	cleanup_vmop struct qc_vmop op = QC_VMOP_INIT;
+	cleanup_close int ino = -1;
 	cleanup_strv char **markers = NULL;
-	cleanup_free char *dir = NULL, *log = NULL, *what = NULL;
+	cleanup_free char *log = NULL, *what = NULL;
 	int64_t start = qc_now_ms(), deadline, last_progress = -1;
 	int64_t started_at = -1;
 	bool seen_running = false;
@@ -85,13 +74,13 @@ QC_PUBLIC int qc_vm_wait(
 	if (timeout_ms <= 0)
 		timeout_ms = WAIT_DEFAULT_MS;
 	deadline = qc_deadline_ms(timeout_ms);
-	if ((rc = qc_driver_vm_open(ctx, name, &dfd, err)) < 0)
+	/* No lock: the wait only reads, and must not hold up a start or stop. */
+	if ((rc = qc_vmop_begin(
+		     ctx, name, QC_VMOP_NO_LOCK | QC_VMOP_NO_STATE | QC_VMOP_DOMAIN, &op, err)) < 0)
 		return rc;
-	dir = qc_driver_vm_dir(ctx, name);
-	log = qc_xasprintf("%s/%s", dir, QC_VM_CONSOLE_LOG);
+	log = qc_xasprintf("%s/%s", op.vm_dir, QC_VM_CONSOLE_LOG);
 	what = qc_xasprintf("waiting for VM '%s' to be ready", name);
-	if ((rc = load_markers(ctx, name, &markers, err)) < 0)
-		return rc;
+	markers = qc_driver_ready_markers(op.d);
 	if (!markers[0])
 		return qc_error_set(err, QC_ERR_UNSUPPORTED,
 			"VM '%s' has no ready marker: it has no seed (--no-seed) and no "
@@ -99,7 +88,7 @@ QC_PUBLIC int qc_vm_wait(
 			"console prints when booted (qemuctl dumpxml/define)",
 			name);
 	ino = inotify_init1(IN_CLOEXEC | IN_NONBLOCK);
-	if (ino >= 0 && inotify_add_watch(ino, dir, IN_MOVED_TO | IN_CLOSE_WRITE) < 0) {
+	if (ino >= 0 && inotify_add_watch(ino, op.vm_dir, IN_MOVED_TO | IN_CLOSE_WRITE) < 0) {
 		close(ino);
 		ino = -1;
 	}
@@ -107,7 +96,7 @@ QC_PUBLIC int qc_vm_wait(
 		struct qc_live l;
 		int left, wait_ms;
 
-		if ((rc = qc_driver_live(dfd, &l, err)) < 0)
+		if ((rc = qc_driver_live(op.dfd, &l, err)) < 0)
 			return qc_error_prefix(err, "VM '%s'", name);
 		if (l.monitor_alive && (started_at < 0 || started_at == l.st.started_at_ms)) {
 			seen_running = true;
@@ -155,7 +144,8 @@ QC_PUBLIC int qc_vm_wait(
 QC_PUBLIC int qc_vm_console_tail(
 	qc_ctx *ctx, const char *name, unsigned n, char ***ret, struct qc_error *err)
 {
-	cleanup_close int dfd = -1, fd = -1;
+	cleanup_vmop struct qc_vmop op = QC_VMOP_INIT;
+	cleanup_close int fd = -1;
 	cleanup_free char *buf = qc_xmalloc(TAIL_BYTES + 1);
 	struct qc_strv lines = {0};
 	char **v;
@@ -164,9 +154,9 @@ QC_PUBLIC int qc_vm_console_tail(
 	size_t i, len, cnt, first;
 	int rc;
 
-	if ((rc = qc_driver_vm_open(ctx, name, &dfd, err)) < 0)
+	if ((rc = qc_vmop_begin(ctx, name, QC_VMOP_NO_LOCK | QC_VMOP_NO_STATE, &op, err)) < 0)
 		return rc;
-	fd = openat(dfd, QC_VM_CONSOLE_LOG, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+	fd = openat(op.dfd, QC_VM_CONSOLE_LOG, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
 	if (fd < 0 && errno != ENOENT)
 		return qc_error_errno(err, errno, "VM '%s': open %s", name, QC_VM_CONSOLE_LOG);
 	if (fd < 0) {

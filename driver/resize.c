@@ -16,10 +16,10 @@
 #include "driver/domain.h"
 #include "driver/driver.h"
 #include "driver/resize.h"
+#include "driver/vmop.h"
 #include "qmp/qmp.h"
 #include "storage/storage.h"
 
-#define LOCK_TIMEOUT_MS 60000
 #define QMP_TIMEOUT_MS 30000
 
 int qc_driver_resize_plan(const char *disk, uint64_t cur, uint64_t size, bool relative,
@@ -116,11 +116,10 @@ static int resize_online(const char *name, const struct qc_domain *d, size_t idx
 QC_PUBLIC int qc_vm_resize(qc_ctx *ctx, const char *name, const char *disk, uint64_t size,
 	bool relative, uint64_t *ret_old, uint64_t *ret_new, bool *ret_online, struct qc_error *err)
 {
-	cleanup_close int dfd = -1, lock = -1;
-	cleanup_domain struct qc_domain *d = NULL;
+	cleanup_vmop struct qc_vmop op = QC_VMOP_INIT;
 	cleanup_img_info struct qc_img_info *info = NULL;
-	cleanup_free char *dir = NULL, *xml = NULL;
-	struct qc_live l __attribute__((cleanup(qc_live_clear))) = {0};
+	const struct qc_domain *d;
+	const struct qc_live *l = &op.live;
 	const struct qc_disk *dk;
 	uint64_t cur, want;
 	size_t idx;
@@ -128,17 +127,12 @@ QC_PUBLIC int qc_vm_resize(qc_ctx *ctx, const char *name, const char *disk, uint
 
 	if (!disk || !*disk)
 		return qc_error_set(err, QC_ERR_INVALID, "resize: no disk named");
-	if ((rc = qc_driver_vm_open(ctx, name, &dfd, err)) < 0)
+	if ((rc = qc_vmop_begin(ctx, name, QC_VMOP_LONG_LOCK, &op, err)) < 0)
 		return rc;
-	if ((rc = qc_driver_vm_lock(dfd, name, LOCK_TIMEOUT_MS, &lock, err)) < 0)
-		return rc;
-	if ((rc = qc_driver_live(dfd, &l, err)) < 0)
-		return qc_error_prefix(err, "VM '%s'", name);
 	qc_fault_step("resize:locked");
-	dir = qc_driver_vm_dir(ctx, name);
-	xml = qc_xasprintf("%s/%s", dir, QC_VM_DOMAIN);
-	if ((rc = qc_domain_load(xml, NULL, NULL, &d, err)) < 0)
-		return qc_error_prefix(err, "VM '%s'", name);
+	if ((rc = qc_vmop_domain(&op, err)) < 0)
+		return rc;
+	d = op.d;
 	for (idx = 0; idx < d->n_disks; idx++)
 		if (strcmp(d->disks[idx].name, disk) == 0)
 			break;
@@ -163,8 +157,8 @@ QC_PUBLIC int qc_vm_resize(qc_ctx *ctx, const char *name, const char *disk, uint
 	if ((rc = qc_driver_resize_plan(disk, cur, size, relative, &want, err)) < 0)
 		return qc_error_prefix(err, "VM '%s'", name);
 	if (want != cur) {
-		if (l.monitor_alive)
-			rc = resize_online(name, d, idx, &l, want, err);
+		if (l->monitor_alive)
+			rc = resize_online(name, d, idx, l, want, err);
 		else if ((rc = qc_img_resize(
 				  dk->path, dk->format ? dk->format : "raw", want, err)) < 0)
 			qc_error_prefix(err, "VM '%s': disk '%s'", name, disk);
@@ -177,6 +171,6 @@ QC_PUBLIC int qc_vm_resize(qc_ctx *ctx, const char *name, const char *disk, uint
 	if (ret_new)
 		*ret_new = want;
 	if (ret_online)
-		*ret_online = l.monitor_alive;
+		*ret_online = l->monitor_alive;
 	return 0;
 }

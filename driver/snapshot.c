@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
  * Snapshots of disk state as external qcow2 overlays (qemuctl.h
- * "Snapshots"; chain format in driver/vmop.h).
+ * "Snapshots"; chain format in driver/snapshot.h).
  *
  * Layers of one disk form a tree: the backing image (read-only, shared) <-
  * disk0.qcow2 <- the layer frozen by snapshot A <- ... <- the active
@@ -158,7 +158,7 @@ static void sweep_layers(struct qc_vmop *op)
 	}
 }
 
-int qc_vmop_reconcile(struct qc_vmop *op, struct qc_error *err)
+int qc_snap_reconcile(struct qc_vmop *op, struct qc_error *err)
 {
 	bool changed = false;
 	int rc;
@@ -283,7 +283,7 @@ static int create_offline(struct qc_vmop *op, struct qc_snap *s, struct qc_error
 QC_PUBLIC int qc_vm_snapshot_create(
 	qc_ctx *ctx, const char *name, const char *snap, struct qc_error *err)
 {
-	struct qc_vmop op __attribute__((cleanup(qc_vmop_end))) = {.dfd = -1, .lock_fd = -1};
+	cleanup_vmop struct qc_vmop op = QC_VMOP_INIT;
 	struct qc_error scratch = {0};
 	struct qc_snap *s;
 	bool retry;
@@ -291,11 +291,11 @@ QC_PUBLIC int qc_vm_snapshot_create(
 
 	if ((rc = qc_validate_name("snapshot", snap, err)) < 0)
 		return rc;
-	if ((rc = qc_vmop_begin(ctx, name, &op, err)) < 0)
+	if ((rc = qc_vmop_begin(ctx, name, QC_VMOP_SNAPS, &op, err)) < 0)
 		return rc;
 	s = qc_snaps_find(&op.snaps, snap);
 	retry = s && s->pending;
-	if ((rc = qc_vmop_reconcile(&op, err)) < 0)
+	if ((rc = qc_snap_reconcile(&op, err)) < 0)
 		return rc;
 	/* a retry of an interrupted create that had got far enough is now done */
 	if (retry && qc_snaps_find(&op.snaps, snap))
@@ -400,11 +400,12 @@ QC_PUBLIC void qc_snapshot_list_free(struct qc_snapshot_info *v, size_t n)
 QC_PUBLIC int qc_vm_snapshot_list(qc_ctx *ctx, const char *name, struct qc_snapshot_info **ret,
 	size_t *ret_n, struct qc_error *err)
 {
-	struct qc_vmop op __attribute__((cleanup(qc_vmop_end))) = {.dfd = -1, .lock_fd = -1};
+	cleanup_vmop struct qc_vmop op = QC_VMOP_INIT;
 	struct qc_snapshot_info *v;
 	int rc;
 
-	if ((rc = qc_vmop_begin(ctx, name, &op, err)) < 0 || (rc = qc_vmop_reconcile(&op, err)) < 0)
+	if ((rc = qc_vmop_begin(ctx, name, QC_VMOP_SNAPS, &op, err)) < 0 ||
+		(rc = qc_snap_reconcile(&op, err)) < 0)
 		return rc;
 	v = qc_xzalloc((op.snaps.n + 1) * sizeof(*v));
 	for (size_t i = 0; i < op.snaps.n; i++) {
@@ -453,7 +454,8 @@ static int begin_on_snap(qc_ctx *ctx, const char *name, const char *snap, struct
 
 	if ((rc = qc_validate_name("snapshot", snap, err)) < 0)
 		return rc;
-	if ((rc = qc_vmop_begin(ctx, name, op, err)) < 0 || (rc = qc_vmop_reconcile(op, err)) < 0)
+	if ((rc = qc_vmop_begin(ctx, name, QC_VMOP_SNAPS, op, err)) < 0 ||
+		(rc = qc_snap_reconcile(op, err)) < 0)
 		return rc;
 	if (!(*ret = qc_snaps_find(&op->snaps, snap)))
 		return not_found(op, snap, err);
@@ -463,7 +465,7 @@ static int begin_on_snap(qc_ctx *ctx, const char *name, const char *snap, struct
 QC_PUBLIC int qc_vm_snapshot_revert(qc_ctx *ctx, const char *name, const char *snap, bool force,
 	bool *ret_stopped, struct qc_error *err)
 {
-	struct qc_vmop op __attribute__((cleanup(qc_vmop_end))) = {.dfd = -1, .lock_fd = -1};
+	cleanup_vmop struct qc_vmop op = QC_VMOP_INIT;
 	cleanup_strvec struct qc_strv made = {0}, old = {0};
 	struct qc_snap *s;
 	int rc;
@@ -483,16 +485,12 @@ QC_PUBLIC int qc_vm_snapshot_revert(qc_ctx *ctx, const char *name, const char *s
 				name, snap, s->disks[k].file);
 	}
 	if (op.live.monitor_alive) {
-		if (!force)
-			return qc_error_set(err, QC_ERR_STATE,
-				"VM '%s' is running; stop it first, or use --force to stop it and "
-				"revert",
-				name);
-		if ((rc = qc_driver_kill_locked(op.dfd, name, err)) < 0)
-			return qc_error_prefix(err, "VM '%s': stopping for revert", name);
-		qc_live_clear(&op.live);
-		if ((rc = qc_driver_live(op.dfd, &op.live, err)) < 0)
+		if (!force &&
+			(rc = qc_vmop_need_stopped(&op,
+				 "stop it first, or use --force to stop it and revert", err)) < 0)
 			return rc;
+		if ((rc = qc_vmop_kill(&op, err)) < 0)
+			return qc_error_prefix(err, "VM '%s': stopping for revert", name);
 		if (ret_stopped)
 			*ret_stopped = true;
 	}
@@ -593,7 +591,7 @@ static int stream_active(struct qc_vmop *op, size_t idx, const char *base, struc
 QC_PUBLIC int qc_vm_snapshot_remove(
 	qc_ctx *ctx, const char *name, const char *snap, struct qc_error *err)
 {
-	struct qc_vmop op __attribute__((cleanup(qc_vmop_end))) = {.dfd = -1, .lock_fd = -1};
+	cleanup_vmop struct qc_vmop op = QC_VMOP_INIT;
 	cleanup_strvec struct qc_strv files = {0};
 	struct qc_snap *s;
 	size_t si;

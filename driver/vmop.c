@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
- * The common frame of snapshot and hot-plug operations (driver/vmop.h):
- * open + lock the VM, read state and domain, talk QMP, save the domain.
+ * The frame of every operation on one VM (driver/vmop.h): open + lock the
+ * VM, read its state and domain, talk QMP, save the domain.
  */
 #include "config.h"
 
@@ -13,27 +13,68 @@
 
 #include "driver/vmop.h"
 
-int qc_vmop_begin(qc_ctx *ctx, const char *name, struct qc_vmop *op, struct qc_error *err)
+static const char *const run_socks[] = {"qmp.sock", "events.sock", "serial.sock", "console.sock"};
+
+/* The sockets a dead monitor left behind. */
+static void remove_stale_run_dir(const char *rdir)
 {
-	cleanup_free char *xml = NULL;
+	if (!rdir)
+		return;
+	for (size_t i = 0; i < QC_ARRAY_SIZE(run_socks); i++) {
+		cleanup_free char *p = qc_xasprintf("%s/%s", rdir, run_socks[i]);
+
+		(void) unlink(p);
+	}
+	(void) rmdir(rdir);
+}
+
+/* Persist the end of a run whose monitor died (op->live has it reconciled). */
+static void record_end(struct qc_vmop *op)
+{
+	struct qc_state disk = {0};
+
+	if (op->live.monitor_alive || op->live.st.exit_reason == QC_EXIT_NONE)
+		return;
+	/* Only when state.json still says running (reconciled in memory). */
+	if (qc_state_load(op->dfd, &disk, NULL) == 0 && disk.running) {
+		op->live.st.stopped_at_ms = qc_realtime_ms();
+		(void) qc_state_save(op->dfd, &op->live.st, NULL);
+		remove_stale_run_dir(op->live.st.run_dir);
+	}
+	qc_state_clear(&disk);
+}
+
+int qc_vmop_begin_wait(qc_ctx *ctx, const char *name, unsigned flags, int lock_timeout_ms,
+	struct qc_vmop *op, struct qc_error *err)
+{
 	int rc;
 
 	*op = (struct qc_vmop){.ctx = ctx, .name = name, .dfd = -1, .lock_fd = -1};
-	if ((rc = qc_validate_name("VM", name, err)) < 0)
-		return rc;
 	if ((rc = qc_driver_vm_open(ctx, name, &op->dfd, err)) < 0)
 		return rc;
-	if ((rc = qc_driver_vm_lock(op->dfd, name, 30000, &op->lock_fd, err)) < 0)
+	if (!(flags & QC_VMOP_NO_LOCK) &&
+		(rc = qc_driver_vm_lock(op->dfd, name, lock_timeout_ms, &op->lock_fd, err)) < 0)
 		return rc;
-	if ((rc = qc_driver_live(op->dfd, &op->live, err)) < 0)
-		return qc_error_prefix(err, "VM '%s'", name);
 	op->vm_dir = qc_driver_vm_dir(ctx, name);
-	xml = qc_xasprintf("%s/%s", op->vm_dir, QC_VM_DOMAIN);
-	if ((rc = qc_domain_load(xml, NULL, NULL, &op->d, err)) < 0)
+	if (!(flags & QC_VMOP_NO_STATE) && (rc = qc_driver_live(op->dfd, &op->live, err)) < 0)
 		return qc_error_prefix(err, "VM '%s'", name);
-	if ((rc = qc_snaps_load(op->d, &op->snaps, err)) < 0)
+	if (flags & QC_VMOP_RECORD_END)
+		record_end(op);
+	if ((flags & QC_VMOP_RUNNING) && !op->live.monitor_alive)
+		return qc_error_set(err, QC_ERR_STATE, "VM '%s' is not running (state: %s)", name,
+			qc_vm_state_name(op->live.state));
+	if ((flags & (QC_VMOP_DOMAIN | QC_VMOP_SNAPS)) && (rc = qc_vmop_domain(op, err)) < 0)
+		return rc;
+	if ((flags & QC_VMOP_SNAPS) && (rc = qc_snaps_load(op->d, &op->snaps, err)) < 0)
 		return qc_error_prefix(err, "VM '%s'", name);
 	return 0;
+}
+
+int qc_vmop_begin(
+	qc_ctx *ctx, const char *name, unsigned flags, struct qc_vmop *op, struct qc_error *err)
+{
+	return qc_vmop_begin_wait(ctx, name, flags,
+		flags & QC_VMOP_LONG_LOCK ? QC_VMOP_LONG_LOCK_MS : QC_VMOP_LOCK_MS, op, err);
 }
 
 void qc_vmop_end(struct qc_vmop *op)
@@ -53,20 +94,45 @@ void qc_vmop_end(struct qc_vmop *op)
 	op->vm_dir = NULL;
 }
 
-int qc_vmop_qmp(struct qc_vmop *op, struct qc_error *err)
+int qc_vmop_domain(struct qc_vmop *op, struct qc_error *err)
+{
+	cleanup_free char *xml = qc_xasprintf("%s/%s", op->vm_dir, QC_VM_DOMAIN);
+	int rc;
+
+	if (op->d)
+		return 0;
+	if ((rc = qc_domain_load(xml, NULL, NULL, &op->d, err)) < 0)
+		return qc_error_prefix(err, "VM '%s'", op->name);
+	return 0;
+}
+
+int qc_vmop_need_stopped(const struct qc_vmop *op, const char *how, struct qc_error *err)
+{
+	if (!op->live.monitor_alive)
+		return 0;
+	return qc_error_set(err, QC_ERR_STATE, "VM '%s' is running; %s", op->name, how);
+}
+
+int qc_vmop_qmp_connect(
+	struct qc_vmop *op, int timeout_ms, struct qc_qmp **ret, struct qc_error *err)
 {
 	int rc;
 
+	if (!op->live.st.run_dir)
+		return qc_error_set(
+			err, QC_ERR_STATE, "VM '%s': state.json names no runtime dir", op->name);
+	if ((rc = qc_driver_run_qmp(op->live.st.run_dir, timeout_ms, ret, err)) < 0)
+		return qc_error_prefix(err, "VM '%s'", op->name);
+	return 0;
+}
+
+int qc_vmop_qmp(struct qc_vmop *op, struct qc_error *err)
+{
 	if (op->q)
 		return 0;
 	if (!op->live.monitor_alive)
 		return qc_error_set(err, QC_ERR_STATE, "VM '%s' is not running", op->name);
-	if (!op->live.st.run_dir)
-		return qc_error_set(
-			err, QC_ERR_STATE, "VM '%s': state.json names no runtime dir", op->name);
-	if ((rc = qc_driver_run_qmp(op->live.st.run_dir, QC_VMOP_QMP_TIMEOUT_MS, &op->q, err)) < 0)
-		return qc_error_prefix(err, "VM '%s'", op->name);
-	return 0;
+	return qc_vmop_qmp_connect(op, QC_VMOP_QMP_TIMEOUT_MS, &op->q, err);
 }
 
 int qc_vmop_save(struct qc_vmop *op, struct qc_error *err)

@@ -1,27 +1,8 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
- * Day-2 operations on one VM (driver/snapshot*.c, driver/hotplug.c): the
- * VM's directory and lifecycle lock, its state, its domain and, while it
- * runs, a QMP connection; plus the snapshot chain kept in domain.xml.
- * Internal to driver/.
- *
- * The snapshot chain lives in domain.xml as other-application metadata,
- * which the XML layer keeps verbatim (d->extras, parent "domain/metadata"):
- *
- *   <metadata>
- *     <qcsnap:snapshots xmlns:qcsnap="https://qemuctl.dev/xmlns/snapshots/1">
- *       <qcsnap:snapshot name="before" created="1764061200123">
- *         <qcsnap:disk name="disk0" file="/vms/a/disk0.qcow2"
- *                      backing="/images/x.qcow2" backing-format="qcow2"/>
- *       </qcsnap:snapshot>
- *     </qcsnap:snapshots>
- *   </metadata>
- *
- * A snapshot's file is the layer that was active when it was taken; it is
- * never written again (a fresh overlay on it becomes the active layer, the
- * disk's <source file>).  A snapshot being taken carries pending="yes" and,
- * per disk, new="<the overlay being made>", so an interrupted operation is
- * finished or rolled back by the next one (qc_vmop_reconcile).
+ * The frame of an operation on one VM (driver/vmop.c): the VM's directory
+ * and lifecycle lock, its state, its domain and, while it runs, a QMP
+ * connection.  Internal to driver/.
  */
 #ifndef QC_DRIVER_VMOP_H
 #define QC_DRIVER_VMOP_H
@@ -31,58 +12,89 @@
 
 #include "driver/domain.h"
 #include "driver/driver.h"
+#include "driver/snapshot.h"
 #include "qmp/qmp.h"
 
-#define QC_SNAP_NS "https://qemuctl.dev/xmlns/snapshots/1"
 #define QC_VMOP_QMP_TIMEOUT_MS 10000
+/* How long an operation waits for the VM's lifecycle lock held by another. */
+#define QC_VMOP_LOCK_MS 30000
+/*
+ * start (qemuctl.h: qc_vm_start_opts.lock_timeout_ms) and resize wait
+ * longer: long enough for a stop ahead of them to use its whole 60 s
+ * power-off timeout.
+ */
+#define QC_VMOP_LONG_LOCK_MS 60000
 
-struct qc_snap_disk {
-	char *disk; /* disk name in the domain */
-	char *file; /* the frozen layer */
-	char *backing; /* its backing file, or NULL (a data disk's first layer) */
-	char *backing_format;
-	char *new_file; /* pending only: the overlay being made on file */
+/* What qc_vmop_begin() does besides opening the VM, locking it and reading its state. */
+enum {
+	/* no lifecycle lock: a query, or a raw QMP command that must work
+	 * while e.g. a stop holds the lock */
+	QC_VMOP_NO_LOCK = 1u << 0,
+	/* wait QC_VMOP_LONG_LOCK_MS for the lock, not QC_VMOP_LOCK_MS */
+	QC_VMOP_LONG_LOCK = 1u << 1,
+	/* load domain.xml into op->d */
+	QC_VMOP_DOMAIN = 1u << 2,
+	/* load domain.xml and its snapshot chain into op->snaps */
+	QC_VMOP_SNAPS = 1u << 3,
+	/* refuse a VM that does not run: QC_ERR_STATE "VM 'x' is not running (state: s)" */
+	QC_VMOP_RUNNING = 1u << 4,
+	/* a run whose monitor died while state.json still says running:
+	 * write its end to state.json and remove its stale sockets */
+	QC_VMOP_RECORD_END = 1u << 5,
+	/* do not read state.json and liveness: an operation on the VM's files only */
+	QC_VMOP_NO_STATE = 1u << 6,
 };
 
-struct qc_snap {
-	char *name;
-	int64_t created_ms;
-	bool pending;
-	struct qc_snap_disk *disks;
-	size_t n_disks;
-};
-
-struct qc_snaps {
-	struct qc_snap *v;
-	size_t n;
-};
-void qc_snaps_clear(struct qc_snaps *s);
-struct qc_snap *qc_snaps_find(const struct qc_snaps *s, const char *name);
-/* Parse the chain from d's metadata (none: empty). Pure. */
-int qc_snaps_load(const struct qc_domain *d, struct qc_snaps *ret, struct qc_error *err);
-/* Replace the chain in d's metadata (an empty chain removes the element). Pure. */
-void qc_snaps_store(struct qc_domain *d, const struct qc_snaps *s);
-void qc_snap_remove_at(struct qc_snaps *s, size_t i);
-
+/*
+ * One operation on one VM.  Declare it with QC_VMOP_INIT and cleanup_vmop,
+ * so every return releases what qc_vmop_begin() took:
+ *
+ *     cleanup_vmop struct qc_vmop op = QC_VMOP_INIT;
+ *
+ *     if ((rc = qc_vmop_begin(ctx, name, QC_VMOP_DOMAIN, &op, err)) < 0)
+ *             return rc;
+ */
 struct qc_vmop {
 	qc_ctx *ctx;
 	const char *name;
-	char *vm_dir;
-	int dfd, lock_fd;
-	struct qc_live live;
-	struct qc_domain *d;
-	struct qc_snaps snaps;
+	char *vm_dir; /* <root>/vms/<name> */
+	int dfd, lock_fd; /* lock_fd -1 with QC_VMOP_NO_LOCK */
+	struct qc_live live; /* state.json and liveness (none with QC_VMOP_NO_STATE) */
+	struct qc_domain *d; /* QC_VMOP_DOMAIN, QC_VMOP_SNAPS or qc_vmop_domain() */
+	struct qc_snaps snaps; /* QC_VMOP_SNAPS */
 	struct qc_qmp *q; /* connected by qc_vmop_qmp() */
 };
-/* Open, lock, read state and domain.xml (and the snapshot chain). */
-int qc_vmop_begin(qc_ctx *ctx, const char *name, struct qc_vmop *op, struct qc_error *err);
+#define QC_VMOP_INIT ((struct qc_vmop){.dfd = -1, .lock_fd = -1})
+#define cleanup_vmop __attribute__((cleanup(qc_vmop_end)))
+
+/*
+ * Open VM name's directory, take its lifecycle lock (QC_VMOP_LOCK_MS, or
+ * QC_VMOP_LONG_LOCK_MS), read its state and liveness, then what flags ask.
+ * Errors name the VM.
+ */
+int qc_vmop_begin(
+	qc_ctx *ctx, const char *name, unsigned flags, struct qc_vmop *op, struct qc_error *err);
+/* The same with the caller's lock timeout (ms; 0: do not wait). */
+int qc_vmop_begin_wait(qc_ctx *ctx, const char *name, unsigned flags, int lock_timeout_ms,
+	struct qc_vmop *op, struct qc_error *err);
+/* Release everything: QMP, domain, chain, lock, directory. */
 void qc_vmop_end(struct qc_vmop *op);
-/* Connect to QMP (once); QC_ERR_STATE when the VM does not run. */
+/* Load domain.xml into op->d (when a begin without QC_VMOP_DOMAIN needs it later). */
+int qc_vmop_domain(struct qc_vmop *op, struct qc_error *err);
+/* QC_ERR_STATE "VM 'x' is running; <how>" while the VM runs. */
+int qc_vmop_need_stopped(const struct qc_vmop *op, const char *how, struct qc_error *err);
+/* Connect to QMP (once) as op->q; QC_ERR_STATE when the VM does not run. */
 int qc_vmop_qmp(struct qc_vmop *op, struct qc_error *err);
+/* A QMP connection of the caller's own to the VM's run dir. */
+int qc_vmop_qmp_connect(
+	struct qc_vmop *op, int timeout_ms, struct qc_qmp **ret, struct qc_error *err);
+/*
+ * Stop whatever runs (quit, then SIGKILL), wait for its monitor, read
+ * op->live anew (driver/run.c).  The caller holds the lock.
+ */
+int qc_vmop_kill(struct qc_vmop *op, struct qc_error *err);
 /* Store the chain into the domain, validate, save domain.xml (+ summary). */
 int qc_vmop_save(struct qc_vmop *op, struct qc_error *err);
-/* Finish or roll back an interrupted snapshot; remove unreferenced layers. */
-int qc_vmop_reconcile(struct qc_vmop *op, struct qc_error *err);
 /* Test hook: with $QEMUCTL_TEST_HOLD == point, create <vm>/.hold-<point> and sleep 60 s. */
 void qc_vmop_test_hold(struct qc_vmop *op, const char *point);
 /* The current top block node of disk i in the running QEMU (query-block). */

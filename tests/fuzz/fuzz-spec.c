@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
  * Command-line specs: --net SPEC (qc_network_parse_spec), --share
- * HOSTDIR:TAG[:ro] (lifecycle.c's static parse_share, reached by including
+ * HOSTDIR:TAG[:ro] (define.c's static parse_share, reached by including
  * the file), --disk SIZE|FILE (qc_driver_disk_from_spec), CIDR, MAC, IPv4,
  * interface names, image refs and URL schemes.  What a parser accepts must
  * be usable: valid names, ports in range, MACs that parse again.
@@ -18,8 +18,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-/* For the static parse_share; the archive's lifecycle.o is then never pulled in. */
-#include "driver/lifecycle.c"
+/* For the static parse_share; the archive's define.o is then never pulled in. */
+#include "driver/define.c"
 
 #include "driver/image.h"
 #include "driver/network.h"

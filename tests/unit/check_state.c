@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
-/* driver/state.c and the liveness rules of driver/lifecycle_state.c. */
+/* driver/state.c and the liveness rules of driver/query.c. */
 #include "config.h"
 
 #include <signal.h>
@@ -8,6 +8,7 @@
 #include <sys/wait.h>
 
 #include "driver/driver.h"
+#include "driver/vmop.h"
 #include "tests/unit/unit.h"
 #include "tests/unit/check_main.h"
 
@@ -386,13 +387,92 @@ START_TEST(ctx_layout)
 }
 END_TEST
 
+/* The frame of a VM operation: what each flag takes and checks. */
+START_TEST(vmop_frame)
+{
+	char *dir = unit_mkdtemp();
+	cleanup_free char *vms = qc_xasprintf("%s/vms/web", dir);
+	cleanup_free char *rdir = qc_xasprintf("%s/run", dir);
+	cleanup_free char *sock = qc_xasprintf("%s/qmp.sock", rdir);
+	struct qc_state s = sample(), disk = {0};
+	struct qc_error err = {0};
+	qc_ctx *ctx = NULL;
+	int vdfd;
+
+	ck_assert_qc_ok(qc_ctx_open(dir, &ctx, &err), &err);
+	{
+		cleanup_vmop struct qc_vmop op = QC_VMOP_INIT;
+
+		ck_assert_qc_fail(qc_vmop_begin(ctx, "web", 0, &op, &err), &err, QC_ERR_NOTFOUND,
+			"VM 'web' does not exist");
+	}
+	ck_assert_int_eq(qc_mkdir_p(vms, 0700, NULL), 0);
+	vdfd = open(vms, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	ck_assert_int_ge(vdfd, 0);
+	ck_assert_qc_ok(qc_write_atomic(vdfd, QC_VM_DOMAIN, "<domain/>", 9, 0600, &err), &err);
+	{
+		cleanup_vmop struct qc_vmop op = QC_VMOP_INIT, other = QC_VMOP_INIT;
+
+		/* a query: no lock, no state */
+		ck_assert_qc_ok(
+			qc_vmop_begin(ctx, "web", QC_VMOP_NO_LOCK | QC_VMOP_NO_STATE, &op, &err),
+			&err);
+		ck_assert_int_ge(op.dfd, 0);
+		ck_assert_int_eq(op.lock_fd, -1);
+		ck_assert_str_eq(op.vm_dir, vms);
+		qc_vmop_end(&op);
+		qc_vmop_end(&op);
+		/* the lock: a second operation waits for it, then gives up */
+		ck_assert_qc_ok(qc_vmop_begin(ctx, "web", 0, &op, &err), &err);
+		ck_assert_int_ge(op.lock_fd, 0);
+		ck_assert(!op.live.monitor_alive);
+		ck_assert_int_eq(op.live.state, QC_VM_STOPPED);
+		ck_assert_qc_ok(qc_vmop_need_stopped(&op, "stop it first", &err), &err);
+		ck_assert_qc_fail(qc_vmop_begin_wait(ctx, "web", 0, 0, &other, &err), &err,
+			QC_ERR_BUSY, "VM 'web' is busy");
+		qc_vmop_end(&other);
+		ck_assert_qc_ok(qc_vmop_begin(ctx, "web", QC_VMOP_NO_LOCK, &other, &err), &err);
+		qc_vmop_end(&op);
+		ck_assert_qc_fail(qc_vmop_begin(ctx, "web", QC_VMOP_RUNNING, &op, &err), &err,
+			QC_ERR_STATE, "VM 'web' is not running (state: stopped)");
+	}
+	/* A run whose monitor died: recorded on disk only when asked for. */
+	qc_state_boot_id(s.boot_id, sizeof(s.boot_id));
+	free(s.run_dir);
+	s.run_dir = qc_xstrdup(rdir);
+	ck_assert_qc_ok(qc_state_save(vdfd, &s, &err), &err);
+	ck_assert_int_eq(mkdir(rdir, 0700), 0);
+	ck_assert_int_eq(close(open(sock, O_WRONLY | O_CREAT | O_CLOEXEC, 0600)), 0);
+	{
+		cleanup_vmop struct qc_vmop op = QC_VMOP_INIT;
+
+		ck_assert_qc_ok(qc_vmop_begin(ctx, "web", 0, &op, &err), &err);
+		ck_assert_int_eq(op.live.state, QC_VM_CRASHED);
+		ck_assert_qc_ok(qc_state_load(vdfd, &disk, &err), &err);
+		ck_assert(disk.running);
+		qc_state_clear(&disk);
+		qc_vmop_end(&op);
+		ck_assert_qc_ok(qc_vmop_begin(ctx, "web", QC_VMOP_RECORD_END, &op, &err), &err);
+		ck_assert_qc_ok(qc_state_load(vdfd, &disk, &err), &err);
+		ck_assert(!disk.running);
+		ck_assert_int_eq(disk.exit_reason, QC_EXIT_MONITOR_DIED);
+		ck_assert_int_gt(disk.stopped_at_ms, 0);
+		ck_assert_int_ne(access(sock, F_OK), 0);
+		ck_assert_int_ne(access(rdir, F_OK), 0);
+		qc_state_clear(&disk);
+	}
+	qc_ctx_close(ctx);
+	state_dir_done(&s, vdfd, dir);
+}
+END_TEST
+
 static Suite *state_suite(void)
 {
 	Suite *s = suite_create("state");
 
 	unit_tcase(s, "core", state_roundtrip, state_bad_json, state_reason_names,
 		state_file_atomic, state_ports_splice, state_splice_file, state_run_id,
-		live_reconcile, ctx_layout, proc_stat_ppid, pid_proof, NULL);
+		live_reconcile, ctx_layout, vmop_frame, proc_stat_ppid, pid_proof, NULL);
 	return s;
 }
 

@@ -25,97 +25,15 @@
 #include "driver/network.h"
 #include "driver/ready.h"
 #include "driver/seed.h"
+#include "driver/vmop.h"
 #include "qmp/qmp.h"
 
-#define LOCK_TIMEOUT_MS 60000
-#define OP_LOCK_TIMEOUT_MS 30000
 #define START_TIMEOUT_MS 30000
 #define QMP_TIMEOUT_MS 5000
 #define POWERDOWN_EVERY_MS 1500
 #define STOP_TIMEOUT_MS 60000
 #define QUIT_WAIT_MS 5000
 #define KILL_WAIT_MS 5000
-
-/* An operation on one VM: its directory, its lock, what it is doing. */
-struct vm_op {
-	const char *name;
-	int dfd, lock_fd;
-	struct qc_live live;
-};
-
-static void vm_op_clear(struct vm_op *op)
-{
-	if (op->lock_fd >= 0)
-		close(op->lock_fd);
-	if (op->dfd >= 0)
-		close(op->dfd);
-	qc_live_clear(&op->live);
-	op->dfd = op->lock_fd = -1;
-}
-
-static const char *const run_socks[] = {"qmp.sock", "events.sock", "serial.sock", "console.sock"};
-
-/* The sockets a dead monitor left behind. */
-static void remove_stale_run_dir(const char *rdir)
-{
-	size_t i;
-
-	if (!rdir)
-		return;
-	for (i = 0; i < QC_ARRAY_SIZE(run_socks); i++) {
-		cleanup_free char *p = qc_xasprintf("%s/%s", rdir, run_socks[i]);
-
-		(void) unlink(p);
-	}
-	(void) rmdir(rdir);
-}
-
-/* Open, lock and read the state; persist the end of a run whose monitor died. */
-static int vm_op_begin(
-	qc_ctx *ctx, const char *name, int lock_timeout_ms, struct vm_op *op, struct qc_error *err)
-{
-	int rc;
-
-	*op = (struct vm_op){.name = name, .dfd = -1, .lock_fd = -1};
-	if ((rc = qc_driver_vm_open(ctx, name, &op->dfd, err)) < 0)
-		return rc;
-	if ((rc = qc_driver_vm_lock(op->dfd, name, lock_timeout_ms, &op->lock_fd, err)) < 0)
-		return rc;
-	if ((rc = qc_driver_live(op->dfd, &op->live, err)) < 0)
-		return qc_error_prefix(err, "VM '%s'", name);
-	if (!op->live.monitor_alive && op->live.st.exit_reason != QC_EXIT_NONE) {
-		struct qc_state disk = {0};
-
-		/* Only when state.json still says running (reconciled in memory). */
-		if (qc_state_load(op->dfd, &disk, NULL) == 0 && disk.running) {
-			op->live.st.stopped_at_ms = qc_realtime_ms();
-			(void) qc_state_save(op->dfd, &op->live.st, NULL);
-			remove_stale_run_dir(op->live.st.run_dir);
-		}
-		qc_state_clear(&disk);
-	}
-	return 0;
-}
-
-static int need_running(struct vm_op *op, struct qc_error *err)
-{
-	if (op->live.monitor_alive)
-		return 0;
-	return qc_error_set(err, QC_ERR_STATE, "VM '%s' is not running (state: %s)", op->name,
-		qc_vm_state_name(op->live.state));
-}
-
-static int vm_qmp(struct vm_op *op, struct qc_qmp **ret, struct qc_error *err)
-{
-	int rc;
-
-	if (!op->live.st.run_dir)
-		return qc_error_set(
-			err, QC_ERR_STATE, "VM '%s': state.json names no runtime dir", op->name);
-	if ((rc = qc_driver_run_qmp(op->live.st.run_dir, QMP_TIMEOUT_MS, ret, err)) < 0)
-		return qc_error_prefix(err, "VM '%s'", op->name);
-	return 0;
-}
 
 /* ----------------------------------------------------------------- start */
 
@@ -198,7 +116,7 @@ struct qemu_extra {
 	const struct qc_fdpass *files; /* disks, seed, firmware (driver/fdpass.c) */
 };
 
-static int spawn_monitor(qc_ctx *ctx, struct vm_op *op, char **qemu_argv, const char *rdir,
+static int spawn_monitor(qc_ctx *ctx, struct qc_vmop *op, char **qemu_argv, const char *rdir,
 	const char *accel, const char *why, const struct qc_network_start *ns, int timeout_ms,
 	const struct qc_domain *d, const struct qemu_extra *x, bool cont, struct qc_error *err)
 {
@@ -335,14 +253,14 @@ static int spawn_monitor(qc_ctx *ctx, struct vm_op *op, char **qemu_argv, const 
  * it was started with --paused.  start finishes it.  1 = done, 0 = it does
  * run (or cannot be asked), < 0 = cont failed.
  */
-static int finish_prelaunch(struct vm_op *op, struct qc_error *err)
+static int finish_prelaunch(struct qc_vmop *op, struct qc_error *err)
 {
 	cleanup_qmp struct qc_qmp *q = NULL;
 	cleanup_json qc_json *r = NULL;
 	const char *status;
 	int rc;
 
-	if (vm_qmp(op, &q, NULL) < 0 ||
+	if (qc_vmop_qmp_connect(op, QMP_TIMEOUT_MS, &q, NULL) < 0 ||
 		qc_qmp_execute(q, "query-status", NULL, QMP_TIMEOUT_MS, &r, NULL) < 0)
 		return 0;
 	status = qc_json_string(qc_json_get(r, "status"));
@@ -356,25 +274,27 @@ static int finish_prelaunch(struct vm_op *op, struct qc_error *err)
 QC_PUBLIC int qc_vm_start(
 	qc_ctx *ctx, const char *name, const struct qc_vm_start_opts *o, struct qc_error *err)
 {
-	struct vm_op op __attribute__((cleanup(vm_op_clear))) = {.dfd = -1, .lock_fd = -1};
-	cleanup_domain struct qc_domain *d = NULL;
-	cleanup_free char *dir = NULL, *xml = NULL, *rdir = NULL;
+	cleanup_vmop struct qc_vmop op = QC_VMOP_INIT;
+	cleanup_free char *rdir = NULL;
 	cleanup_strv char **argv = NULL;
 	struct qc_argv_ctx actx = {0};
 	struct qc_network_start ns __attribute__((cleanup(qc_network_start_clear))) = {0};
 	cleanup_free int *child_taps = NULL;
 	cleanup_close int kernel_fd = -1, initrd_fd = -1;
 	struct qc_fdpass files __attribute__((cleanup(qc_driver_fdpass_clear))) = {0};
+	struct qc_domain *d;
+	const char *dir;
 	struct qc_confine cf;
 	struct qemu_extra x = {.cf = &cf, .files = &files};
 	bool changed = false;
 	enum qc_accel accel;
 	char why[512] = "";
-	int lock_ms = o && o->lock_timeout_ms ? o->lock_timeout_ms : LOCK_TIMEOUT_MS;
+	int lock_ms = o && o->lock_timeout_ms ? o->lock_timeout_ms : QC_VMOP_LONG_LOCK_MS;
 	int timeout_ms = o && o->timeout_ms > 0 ? o->timeout_ms : START_TIMEOUT_MS;
 	int rc;
 
-	if ((rc = vm_op_begin(ctx, name, lock_ms < 0 ? 0 : lock_ms, &op, err)) < 0)
+	if ((rc = qc_vmop_begin_wait(
+		     ctx, name, QC_VMOP_RECORD_END, lock_ms < 0 ? 0 : lock_ms, &op, err)) < 0)
 		return rc;
 	qc_fault_step("start:locked");
 	if (op.live.monitor_alive) {
@@ -388,10 +308,10 @@ QC_PUBLIC int qc_vm_start(
 	if ((rc = prepare_run_dir(ctx, rdir, err)) < 0)
 		return qc_error_prefix(err, "VM '%s'", name);
 	qc_fault_step("start:run-dir");
-	dir = qc_driver_vm_dir(ctx, name);
-	xml = qc_xasprintf("%s/%s", dir, QC_VM_DOMAIN);
-	if ((rc = qc_domain_load(xml, NULL, NULL, &d, err)) < 0)
-		return qc_error_prefix(err, "VM '%s'", name);
+	if ((rc = qc_vmop_domain(&op, err)) < 0)
+		return rc;
+	d = op.d;
+	dir = op.vm_dir;
 	if ((rc = qc_accel_resolve(d->arch, d->accel, &accel, why, sizeof(why), err)) < 0)
 		return qc_error_prefix(err, "VM '%s'", name);
 	/* UEFI code readable (a clear error, not QEMU's) and the varstore in place */
@@ -458,7 +378,7 @@ QC_PUBLIC int qc_vm_start(
 /* --------------------------------------------------------------- stopping */
 
 /* The monitor's pidfd, once the pid is proven to be this VM's live monitor. */
-static int monitor_pidfd(struct vm_op *op)
+static int monitor_pidfd(struct qc_vmop *op)
 {
 	int fd;
 
@@ -466,7 +386,7 @@ static int monitor_pidfd(struct vm_op *op)
 }
 
 /* 1 when the monitor (and so QEMU) is gone within timeout_ms. */
-static int wait_monitor(struct vm_op *op, int mfd, int timeout_ms)
+static int wait_monitor(struct qc_vmop *op, int mfd, int timeout_ms)
 {
 	int64_t deadline = qc_deadline_ms(timeout_ms);
 
@@ -483,7 +403,7 @@ static int wait_monitor(struct vm_op *op, int mfd, int timeout_ms)
 	return 1;
 }
 
-static int kill_qemu(struct vm_op *op, int mfd, struct qc_error *err)
+static int kill_qemu(struct qc_vmop *op, int mfd, struct qc_error *err)
 {
 	bool proven;
 	int pfd, fd;
@@ -520,11 +440,11 @@ static int kill_qemu(struct vm_op *op, int mfd, struct qc_error *err)
 }
 
 /* quit, then SIGKILL. */
-static int quit_or_kill(struct vm_op *op, struct qc_qmp *q, int mfd, struct qc_error *err)
+static int quit_or_kill(struct qc_vmop *op, struct qc_qmp *q, int mfd, struct qc_error *err)
 {
 	struct qc_qmp *own = NULL;
 
-	if (!q && vm_qmp(op, &own, NULL) == 0)
+	if (!q && qc_vmop_qmp_connect(op, QMP_TIMEOUT_MS, &own, NULL) == 0)
 		q = own;
 	if (q) {
 		(void) qc_qmp_execute(q, "quit", NULL, QMP_TIMEOUT_MS, NULL, NULL);
@@ -536,7 +456,7 @@ static int quit_or_kill(struct vm_op *op, struct qc_qmp *q, int mfd, struct qc_e
 	return kill_qemu(op, mfd, err);
 }
 
-static int powerdown(qc_ctx *ctx, struct vm_op *op, struct qc_qmp *q, int mfd, int timeout_ms)
+static int powerdown(qc_ctx *ctx, struct qc_vmop *op, struct qc_qmp *q, int mfd, int timeout_ms)
 {
 	int64_t start = qc_now_ms(), deadline = qc_deadline_ms(timeout_ms);
 	cleanup_free char *what = qc_xasprintf("waiting for VM '%s' to power off", op->name);
@@ -572,18 +492,16 @@ static int powerdown(qc_ctx *ctx, struct vm_op *op, struct qc_qmp *q, int mfd, i
 QC_PUBLIC int qc_vm_stop(
 	qc_ctx *ctx, const char *name, int timeout_ms, bool force, struct qc_error *err)
 {
-	struct vm_op op __attribute__((cleanup(vm_op_clear))) = {.dfd = -1, .lock_fd = -1};
+	cleanup_vmop struct qc_vmop op = QC_VMOP_INIT;
 	cleanup_qmp struct qc_qmp *q = NULL;
 	cleanup_close int mfd = -1;
 	int rc;
 
-	if ((rc = vm_op_begin(ctx, name, OP_LOCK_TIMEOUT_MS, &op, err)) < 0)
-		return rc;
-	if ((rc = need_running(&op, err)) < 0)
+	if ((rc = qc_vmop_begin(ctx, name, QC_VMOP_RECORD_END | QC_VMOP_RUNNING, &op, err)) < 0)
 		return rc;
 	qc_fault_step("stop:locked");
 	mfd = monitor_pidfd(&op);
-	if (!force && vm_qmp(&op, &q, NULL) == 0 &&
+	if (!force && qc_vmop_qmp_connect(&op, QMP_TIMEOUT_MS, &q, NULL) == 0 &&
 		powerdown(ctx, &op, q, mfd, timeout_ms > 0 ? timeout_ms : STOP_TIMEOUT_MS) == 1)
 		return 0;
 	qc_qmp_close(TAKE_PTR(q));
@@ -592,36 +510,31 @@ QC_PUBLIC int qc_vm_stop(
 
 QC_PUBLIC int qc_vm_destroy(qc_ctx *ctx, const char *name, struct qc_error *err)
 {
-	struct vm_op op __attribute__((cleanup(vm_op_clear))) = {.dfd = -1, .lock_fd = -1};
+	cleanup_vmop struct qc_vmop op = QC_VMOP_INIT;
 	cleanup_close int mfd = -1;
 	int rc;
 
-	if ((rc = vm_op_begin(ctx, name, OP_LOCK_TIMEOUT_MS, &op, err)) < 0)
-		return rc;
-	if ((rc = need_running(&op, err)) < 0)
+	if ((rc = qc_vmop_begin(ctx, name, QC_VMOP_RECORD_END | QC_VMOP_RUNNING, &op, err)) < 0)
 		return rc;
 	mfd = monitor_pidfd(&op);
 	return quit_or_kill(&op, NULL, mfd, err);
 }
 
-/* For delete --force: stop whatever runs, quietly.  Caller holds the lock. */
-int qc_driver_kill_locked(int dfd, const char *name, struct qc_error *err)
+int qc_vmop_kill(struct qc_vmop *op, struct qc_error *err)
 {
-	struct vm_op op = {.name = name, .dfd = dfd, .lock_fd = -1};
-	int mfd, rc;
+	cleanup_close int mfd = -1;
+	int rc;
 
-	if ((rc = qc_driver_live(dfd, &op.live, err)) < 0)
+	qc_live_clear(&op->live);
+	if ((rc = qc_driver_live(op->dfd, &op->live, err)) < 0)
 		return rc;
-	if (!op.live.monitor_alive) {
-		qc_live_clear(&op.live);
+	if (!op->live.monitor_alive)
 		return 0;
-	}
-	mfd = monitor_pidfd(&op);
-	rc = quit_or_kill(&op, NULL, mfd, err);
-	if (mfd >= 0)
-		close(mfd);
-	qc_live_clear(&op.live);
-	return rc;
+	mfd = monitor_pidfd(op);
+	if ((rc = quit_or_kill(op, NULL, mfd, err)) < 0)
+		return rc;
+	qc_live_clear(&op->live);
+	return qc_driver_live(op->dfd, &op->live, err);
 }
 
 /* ------------------------------------------------ pause, resume, reboot, qmp */
@@ -629,16 +542,14 @@ int qc_driver_kill_locked(int dfd, const char *name, struct qc_error *err)
 static int simple_command(
 	qc_ctx *ctx, const char *name, const char *cmd, const char *what, struct qc_error *err)
 {
-	struct vm_op op __attribute__((cleanup(vm_op_clear))) = {.dfd = -1, .lock_fd = -1};
+	cleanup_vmop struct qc_vmop op = QC_VMOP_INIT;
 	cleanup_qmp struct qc_qmp *q = NULL;
 	int rc;
 
-	if ((rc = vm_op_begin(ctx, name, OP_LOCK_TIMEOUT_MS, &op, err)) < 0)
-		return rc;
-	if ((rc = need_running(&op, err)) < 0)
+	if ((rc = qc_vmop_begin(ctx, name, QC_VMOP_RECORD_END | QC_VMOP_RUNNING, &op, err)) < 0)
 		return rc;
 	qc_fault_stepf("%s:locked", what);
-	if ((rc = vm_qmp(&op, &q, err)) < 0)
+	if ((rc = qc_vmop_qmp_connect(&op, QMP_TIMEOUT_MS, &q, err)) < 0)
 		return rc;
 	if ((rc = qc_qmp_execute(q, cmd, NULL, QMP_TIMEOUT_MS, NULL, err)) < 0)
 		return qc_error_prefix(err, "VM '%s': %s", name, what);
@@ -664,22 +575,14 @@ QC_PUBLIC int qc_vm_reboot(qc_ctx *ctx, const char *name, struct qc_error *err)
 QC_PUBLIC int qc_vm_qmp(
 	qc_ctx *ctx, const char *name, const char *json, char **ret_reply, struct qc_error *err)
 {
-	cleanup_close int dfd = -1;
+	cleanup_vmop struct qc_vmop op = QC_VMOP_INIT;
 	cleanup_qmp struct qc_qmp *q = NULL;
-	struct vm_op op = {.name = name, .dfd = -1, .lock_fd = -1};
 	int rc;
 
 	/* No lifecycle lock: a raw command must work while e.g. a stop waits. */
-	if ((rc = qc_driver_vm_open(ctx, name, &dfd, err)) < 0)
+	if ((rc = qc_vmop_begin(ctx, name, QC_VMOP_NO_LOCK | QC_VMOP_RUNNING, &op, err)) < 0 ||
+		(rc = qc_vmop_qmp_connect(&op, QMP_TIMEOUT_MS, &q, err)) < 0)
 		return rc;
-	op.dfd = dfd;
-	if ((rc = qc_driver_live(dfd, &op.live, err)) < 0)
-		return rc;
-	if ((rc = need_running(&op, err)) < 0 || (rc = vm_qmp(&op, &q, err)) < 0) {
-		qc_live_clear(&op.live);
-		return rc;
-	}
-	qc_live_clear(&op.live);
 	if ((rc = qc_qmp_raw(q, json, QC_QMP_TIMEOUT_MS, ret_reply, err)) < 0)
 		return qc_error_prefix(err, "VM '%s'", name);
 	return 0;

@@ -21,6 +21,7 @@
 #include "driver/domain.h"
 #include "driver/driver.h"
 #include "driver/network.h"
+#include "driver/vmop.h"
 #include "qmp/qmp.h"
 #include "storage/storage.h"
 
@@ -450,12 +451,12 @@ static int fill_info(const qc_ctx *ctx, const char *name, int vm_dfd, bool with_
 QC_PUBLIC int qc_vm_info(
 	qc_ctx *ctx, const char *name, struct qc_vm_info **ret, struct qc_error *err)
 {
-	cleanup_close int dfd = -1;
+	cleanup_vmop struct qc_vmop op = QC_VMOP_INIT;
 	int rc;
 
-	if ((rc = qc_driver_vm_open(ctx, name, &dfd, err)) < 0)
+	if ((rc = qc_vmop_begin(ctx, name, QC_VMOP_NO_LOCK | QC_VMOP_NO_STATE, &op, err)) < 0)
 		return rc;
-	if ((rc = fill_info(ctx, name, dfd, true, ret, err)) < 0 && qc_driver_vm_gone(dfd))
+	if ((rc = fill_info(ctx, name, op.dfd, true, ret, err)) < 0 && qc_driver_vm_gone(op.dfd))
 		return qc_driver_vm_gone_error(name, err);
 	return rc;
 }
@@ -518,50 +519,43 @@ QC_PUBLIC int qc_vm_list(qc_ctx *ctx, struct qc_vm_info ***ret, size_t *ret_n, s
 QC_PUBLIC int qc_vm_file_path(
 	qc_ctx *ctx, const char *name, enum qc_vm_file which, char **ret, struct qc_error *err)
 {
-	cleanup_close int dfd = -1;
-	cleanup_free char *dir = NULL;
+	cleanup_vmop struct qc_vmop op = QC_VMOP_INIT;
 	int rc;
 
-	if ((rc = qc_driver_vm_open(ctx, name, &dfd, err)) < 0)
+	if ((rc = qc_vmop_begin(ctx, name, QC_VMOP_NO_LOCK | QC_VMOP_NO_STATE, &op, err)) < 0)
 		return rc;
-	dir = qc_driver_vm_dir(ctx, name);
 	*ret = qc_xasprintf(
-		"%s/%s", dir, which == QC_VM_FILE_EVENTS ? QC_VM_EVENTS : QC_VM_CONSOLE_LOG);
+		"%s/%s", op.vm_dir, which == QC_VM_FILE_EVENTS ? QC_VM_EVENTS : QC_VM_CONSOLE_LOG);
 	return 0;
 }
 
 QC_PUBLIC int qc_vm_is_running(qc_ctx *ctx, const char *name, struct qc_error *err)
 {
-	cleanup_close int dfd = -1;
+	cleanup_vmop struct qc_vmop op = QC_VMOP_INIT;
 	int rc;
 
-	if ((rc = qc_driver_vm_open(ctx, name, &dfd, err)) < 0)
+	if ((rc = qc_vmop_begin(ctx, name, QC_VMOP_NO_LOCK | QC_VMOP_NO_STATE, &op, err)) < 0)
 		return rc;
-	return qc_lock_is_held(dfd, QC_VM_MONITOR_LOCK) == 1 ? 1 : 0;
+	return qc_lock_is_held(op.dfd, QC_VM_MONITOR_LOCK) == 1 ? 1 : 0;
 }
 
 QC_PUBLIC int qc_vm_console_open(qc_ctx *ctx, const char *name, int *ret_fd, struct qc_error *err)
 {
 	struct sockaddr_un sa = {.sun_family = AF_UNIX};
-	cleanup_close int dfd = -1, fd = -1;
-	struct qc_live live;
+	cleanup_vmop struct qc_vmop op = QC_VMOP_INIT;
+	cleanup_close int fd = -1;
 	int rc;
 
-	if ((rc = qc_driver_vm_open(ctx, name, &dfd, err)) < 0)
+	if ((rc = qc_vmop_begin(ctx, name, QC_VMOP_NO_LOCK, &op, err)) < 0)
 		return rc;
-	if ((rc = qc_driver_live(dfd, &live, err)) < 0)
-		return rc;
-	if (!live.monitor_alive || !live.st.run_dir) {
-		qc_live_clear(&live);
+	if (!op.live.monitor_alive || !op.live.st.run_dir)
 		return qc_error_set(err, QC_ERR_STATE,
 			"VM '%s' is not running; start it with 'qemuctl start %s' "
 			"(the last output is in 'qemuctl log %s')",
 			name, name, name);
-	}
-	snprintf(sa.sun_path, sizeof(sa.sun_path), "%s/console.sock", live.st.run_dir);
+	snprintf(sa.sun_path, sizeof(sa.sun_path), "%s/console.sock", op.live.st.run_dir);
 	/* Gone (the VM is stopping): the connect below says so. */
-	rc = qc_driver_run_dir_check(live.st.run_dir, err);
-	qc_live_clear(&live);
+	rc = qc_driver_run_dir_check(op.live.st.run_dir, err);
 	if (rc < 0 && rc != -ENOENT)
 		return qc_error_prefix(err, "VM '%s'", name);
 	qc_error_clear(err);
@@ -572,7 +566,7 @@ QC_PUBLIC int qc_vm_console_open(qc_ctx *ctx, const char *name, int *ret_fd, str
 		int e = errno;
 
 		/* Stopped between the liveness check and the connect: say so. */
-		if (qc_lock_is_held(dfd, QC_VM_MONITOR_LOCK) != 1)
+		if (qc_lock_is_held(op.dfd, QC_VM_MONITOR_LOCK) != 1)
 			return qc_error_set(err, QC_ERR_STATE,
 				"VM '%s' is not running (it stopped just now); the last output is "
 				"in 'qemuctl log %s'",
@@ -613,16 +607,16 @@ static bool log_contains(int dfd, const char *text)
 QC_PUBLIC int qc_vm_wait_console(
 	qc_ctx *ctx, const char *name, const char *text, int timeout_ms, struct qc_error *err)
 {
-	cleanup_close int dfd = -1;
+	cleanup_vmop struct qc_vmop op = QC_VMOP_INIT;
 	int64_t deadline = qc_deadline_ms(timeout_ms);
 	int rc;
 
-	if ((rc = qc_driver_vm_open(ctx, name, &dfd, err)) < 0)
+	if ((rc = qc_vmop_begin(ctx, name, QC_VMOP_NO_LOCK | QC_VMOP_NO_STATE, &op, err)) < 0)
 		return rc;
 	for (;;) {
-		bool alive = qc_lock_is_held(dfd, QC_VM_MONITOR_LOCK) == 1;
+		bool alive = qc_lock_is_held(op.dfd, QC_VM_MONITOR_LOCK) == 1;
 
-		if (log_contains(dfd, text))
+		if (log_contains(op.dfd, text))
 			return 0;
 		if (!alive)
 			return qc_error_set(err, QC_ERR_STATE,

@@ -24,6 +24,7 @@
 #include "driver/network.h"
 #include "driver/seed.h"
 #include "driver/seed_bus.h"
+#include "driver/vmop.h"
 #include "net/net.h"
 
 #ifndef RENAME_NOREPLACE
@@ -425,11 +426,32 @@ fail:
 	return rc;
 }
 
+/* Redefine VM d->name: only while stopped, under its lock.  1: it was deleted meanwhile. */
+static int redefine(
+	qc_ctx *ctx, const struct qc_domain *d, const char *xml_path, struct qc_error *err)
+{
+	cleanup_vmop struct qc_vmop op = QC_VMOP_INIT;
+	int rc;
+
+	rc = qc_vmop_begin(ctx, d->name, 0, &op, err);
+	if (rc == -QC_ERR_NOTFOUND) {
+		qc_error_clear(err);
+		return 1;
+	}
+	if (rc < 0 || (rc = qc_vmop_need_stopped(&op, "stop it before redefining it", err)) < 0 ||
+		(rc = qc_driver_check_same_vm(ctx, d, xml_path, err)) < 0)
+		return rc;
+	if ((rc = qc_domain_save(d, op.dfd, QC_VM_DOMAIN, err)) < 0)
+		return qc_error_prefix(err, "VM '%s'", d->name);
+	qc_driver_summary_save(op.dfd, d);
+	return 0;
+}
+
 QC_PUBLIC int qc_vm_define(qc_ctx *ctx, const char *xml_path, qc_vm_warn_fn warn, void *opaque,
 	char **ret_name, struct qc_error *err)
 {
 	cleanup_domain struct qc_domain *d = NULL;
-	cleanup_close int vms_dfd = -1, dfd = -1, lock_fd = -1;
+	cleanup_close int vms_dfd = -1, dfd = -1;
 	cleanup_free char *tmp_name = NULL;
 	struct qc_error scratch = {0};
 	int rc;
@@ -468,35 +490,11 @@ QC_PUBLIC int qc_vm_define(qc_ctx *ctx, const char *xml_path, qc_vm_warn_fn warn
 	}
 	if ((rc = qc_driver_check_qemu_files(ctx, d, err)) < 0)
 		return qc_error_prefix(err, "%s", xml_path);
-	if (vm_exists(ctx, d->name)) {
-		struct qc_live live;
-
-		/* Redefine: only while stopped, under the VM's lock. */
-		if ((rc = qc_driver_vm_open(ctx, d->name, &dfd, err)) == 0)
-			rc = qc_driver_vm_lock(dfd, d->name, 30000, &lock_fd, err);
-		if (rc == -QC_ERR_NOTFOUND) {
-			/* Deleted meanwhile: define it anew. */
-			qc_error_clear(err);
-			if (dfd >= 0)
-				close(TAKE_FD(dfd));
-			goto define_new;
-		}
-		if (rc < 0)
-			return rc;
-		if ((rc = qc_driver_live(dfd, &live, err)) < 0)
-			return rc;
-		rc = live.monitor_alive;
-		qc_live_clear(&live);
-		if (rc)
-			return qc_error_set(err, QC_ERR_STATE,
-				"VM '%s' is running; stop it before redefining it", d->name);
-		if ((rc = qc_driver_check_same_vm(ctx, d, xml_path, err)) < 0)
-			return rc;
-		if ((rc = qc_domain_save(d, dfd, QC_VM_DOMAIN, err)) < 0)
-			return qc_error_prefix(err, "VM '%s'", d->name);
-		qc_driver_summary_save(dfd, d);
-	} else {
-	define_new:
+	/* a VM deleted while its redefinition waited for the lock is defined anew */
+	rc = vm_exists(ctx, d->name) ? redefine(ctx, d, xml_path, err) : 1;
+	if (rc < 0)
+		return rc;
+	if (rc == 1) {
 		if ((rc = qc_driver_vms_open(ctx, true, &vms_dfd, err)) < 0)
 			return rc;
 		/* A define killed before its rename left a .define-NAME.PID: gone now. */
@@ -529,14 +527,14 @@ QC_PUBLIC int qc_vm_define(qc_ctx *ctx, const char *xml_path, qc_vm_warn_fn warn
 
 QC_PUBLIC int qc_vm_dumpxml(qc_ctx *ctx, const char *name, char **ret_xml, struct qc_error *err)
 {
-	cleanup_close int dfd = -1;
+	cleanup_vmop struct qc_vmop op = QC_VMOP_INIT;
 	int rc;
 
-	if ((rc = qc_driver_vm_open(ctx, name, &dfd, err)) < 0)
+	if ((rc = qc_vmop_begin(ctx, name, QC_VMOP_NO_LOCK | QC_VMOP_NO_STATE, &op, err)) < 0)
 		return rc;
-	if ((rc = qc_read_file(dfd, QC_VM_DOMAIN, QC_XML_MAX_BYTES, ret_xml, NULL, err)) < 0)
-		return qc_driver_vm_gone(dfd) ? qc_driver_vm_gone_error(name, err)
-					      : qc_error_prefix(err, "VM '%s'", name);
+	if ((rc = qc_read_file(op.dfd, QC_VM_DOMAIN, QC_XML_MAX_BYTES, ret_xml, NULL, err)) < 0)
+		return qc_driver_vm_gone(op.dfd) ? qc_driver_vm_gone_error(name, err)
+						 : qc_error_prefix(err, "VM '%s'", name);
 	return 0;
 }
 
@@ -561,13 +559,11 @@ static int refuse_mounts(int dfd, const char *name, struct qc_error *err)
 		name, mnt, mnt);
 }
 
-/* Lock a VM that must not run (delete --force stops it first). */
-static int lock_stopped(qc_ctx *ctx, const char *name, bool force, int *ret_dfd, int *ret_lock,
-	struct qc_error *err)
+/* Begin an operation on a VM that must not run (delete --force stops it first). */
+static int begin_stopped(
+	qc_ctx *ctx, const char *name, bool force, struct qc_vmop *op, struct qc_error *err)
 {
-	cleanup_close int dfd = -1, lock_fd = -1, vms_dfd = -1;
-	struct qc_live live;
-	bool alive;
+	cleanup_close int vms_dfd = -1;
 	int rc;
 
 	/*
@@ -576,24 +572,12 @@ static int lock_stopped(qc_ctx *ctx, const char *name, bool force, int *ret_dfd,
 	 */
 	if (qc_driver_vms_open(ctx, false, &vms_dfd, NULL) == 0 && vms_dfd >= 0)
 		sweep_dead_builds(vms_dfd);
-	if ((rc = qc_driver_vm_open(ctx, name, &dfd, err)) < 0)
+	if ((rc = qc_vmop_begin(ctx, name, 0, op, err)) < 0 ||
+		(rc = refuse_mounts(op->dfd, name, err)) < 0)
 		return rc;
-	if ((rc = qc_driver_vm_lock(dfd, name, 30000, &lock_fd, err)) < 0)
+	if (!force && (rc = qc_vmop_need_stopped(op, "stop it first or use --force", err)) < 0)
 		return rc;
-	if ((rc = refuse_mounts(dfd, name, err)) < 0)
-		return rc;
-	if ((rc = qc_driver_live(dfd, &live, err)) < 0)
-		return rc;
-	alive = live.monitor_alive;
-	qc_live_clear(&live);
-	if (alive && !force)
-		return qc_error_set(err, QC_ERR_STATE,
-			"VM '%s' is running; stop it first or use --force", name);
-	if (alive && (rc = qc_driver_kill_locked(dfd, name, err)) < 0)
-		return rc;
-	*ret_dfd = TAKE_FD(dfd);
-	*ret_lock = TAKE_FD(lock_fd);
-	return 0;
+	return op->live.monitor_alive ? qc_vmop_kill(op, err) : 0;
 }
 
 /*
@@ -644,17 +628,17 @@ static int remove_vm_dir(qc_ctx *ctx, const char *name, struct qc_error *err)
 
 QC_PUBLIC int qc_vm_undefine(qc_ctx *ctx, const char *name, struct qc_error *err)
 {
-	cleanup_close int dfd = -1, lock_fd = -1;
+	cleanup_vmop struct qc_vmop op = QC_VMOP_INIT;
 	cleanup_domain struct qc_domain *d = NULL;
 	cleanup_free char *xml = NULL;
 	struct qc_error e2 = {0};
 	size_t i;
 	int rc;
 
-	if ((rc = lock_stopped(ctx, name, false, &dfd, &lock_fd, err)) < 0)
+	if ((rc = begin_stopped(ctx, name, false, &op, err)) < 0)
 		return rc;
 	qc_fault_step("undefine:locked");
-	xml = qc_xasprintf("%s/vms/%s/%s", ctx->root, name, QC_VM_DOMAIN);
+	xml = qc_xasprintf("%s/%s", op.vm_dir, QC_VM_DOMAIN);
 	if ((rc = qc_domain_load(xml, NULL, NULL, &d, &e2)) < 0)
 		return refuse_definition(name, &e2, err);
 	for (i = 0; i < d->n_disks; i++)
@@ -673,7 +657,7 @@ QC_PUBLIC int qc_vm_undefine(qc_ctx *ctx, const char *name, struct qc_error *err
 
 QC_PUBLIC int qc_vm_delete(qc_ctx *ctx, const char *name, bool force, struct qc_error *err)
 {
-	cleanup_close int dfd = -1, lock_fd = -1;
+	cleanup_vmop struct qc_vmop op = QC_VMOP_INIT;
 	int rc;
 
 	/*
@@ -684,11 +668,11 @@ QC_PUBLIC int qc_vm_delete(qc_ctx *ctx, const char *name, bool force, struct qc_
 	cleanup_free char *xml = NULL;
 	struct qc_error e2 = {0};
 
-	if ((rc = lock_stopped(ctx, name, force, &dfd, &lock_fd, err)) < 0)
+	if ((rc = begin_stopped(ctx, name, force, &op, err)) < 0)
 		return rc;
 	qc_fault_step("delete:locked");
 	/* Addresses leased in named networks go back; a broken domain.xml does not block delete. */
-	xml = qc_xasprintf("%s/vms/%s/%s", ctx->root, name, QC_VM_DOMAIN);
+	xml = qc_xasprintf("%s/%s", op.vm_dir, QC_VM_DOMAIN);
 	if ((rc = qc_domain_load(xml, NULL, NULL, &d, &e2)) < 0 && rc != -ENOENT)
 		return refuse_definition(name, &e2, err);
 	if (d && qc_network_domain_release(ctx, d, &e2) < 0)
