@@ -37,7 +37,7 @@ typedef void (*qc_ctx_progress_fn)(const char *what, uint64_t done, uint64_t tot
 	void *opaque);
 QC_PUBLIC void qc_ctx_set_progress(qc_ctx *ctx, qc_ctx_progress_fn fn, void *opaque);
 
-/* ------------------------------------------------- VMs (driver/lifecycle.c) */
+/* ------------------------- VMs (driver/define.c, run.c, query.c and others) */
 
 /*
  * Exit reasons and states use short stable names ("poweroff", "quit",
