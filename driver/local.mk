@@ -31,61 +31,61 @@ include driver/monitor/local.mk
 QC_DOMAIN_TEST_CFLAGS = $(UNIT_CFLAGS) -DQC_TEST_SRCDIR='"$(abs_top_srcdir)"'
 QC_DOMAIN_TEST_LIBS = libqcdriver.a libqcnet.a $(QC_UTIL_LIBS) $(XML_LIBS) $(CHECK_LIBS)
 
-check_PROGRAMS += tests/unit/check_domain tests/unit/check_xml tests/unit/check_argv
-TESTS += tests/unit/check_domain tests/unit/check_xml tests/unit/check_argv
-tests_unit_check_domain_SOURCES = tests/unit/check_domain.c
-tests_unit_check_domain_CFLAGS = $(QC_DOMAIN_TEST_CFLAGS)
-tests_unit_check_domain_LDADD = $(QC_DOMAIN_TEST_LIBS)
-tests_unit_check_xml_SOURCES = tests/unit/check_xml.c tests/unit/check_domain_golden.c tests/unit/check_domain_golden.h
-tests_unit_check_xml_CFLAGS = $(QC_DOMAIN_TEST_CFLAGS)
-tests_unit_check_xml_LDADD = $(QC_DOMAIN_TEST_LIBS)
-tests_unit_check_argv_SOURCES = tests/unit/check_argv.c tests/unit/check_domain_golden.c tests/unit/check_domain_golden.h
-tests_unit_check_argv_CFLAGS = $(QC_DOMAIN_TEST_CFLAGS)
-tests_unit_check_argv_LDADD = $(QC_DOMAIN_TEST_LIBS)
+check_PROGRAMS += tests/unit/check_driver_domain tests/unit/check_driver_xml tests/unit/check_driver_argv
+TESTS += tests/unit/check_driver_domain tests/unit/check_driver_xml tests/unit/check_driver_argv
+tests_unit_check_driver_domain_SOURCES = tests/unit/check_driver_domain.c
+tests_unit_check_driver_domain_CFLAGS = $(QC_DOMAIN_TEST_CFLAGS)
+tests_unit_check_driver_domain_LDADD = $(QC_DOMAIN_TEST_LIBS)
+tests_unit_check_driver_xml_SOURCES = tests/unit/check_driver_xml.c tests/unit/domain_golden.c tests/unit/domain_golden.h
+tests_unit_check_driver_xml_CFLAGS = $(QC_DOMAIN_TEST_CFLAGS)
+tests_unit_check_driver_xml_LDADD = $(QC_DOMAIN_TEST_LIBS)
+tests_unit_check_driver_argv_SOURCES = tests/unit/check_driver_argv.c tests/unit/domain_golden.c tests/unit/domain_golden.h
+tests_unit_check_driver_argv_CFLAGS = $(QC_DOMAIN_TEST_CFLAGS)
+tests_unit_check_driver_argv_LDADD = $(QC_DOMAIN_TEST_LIBS)
 
-check_PROGRAMS += tests/unit/check_state
-TESTS += tests/unit/check_state
-tests_unit_check_state_SOURCES = tests/unit/check_state.c
-tests_unit_check_state_CFLAGS = $(UNIT_CFLAGS)
-tests_unit_check_state_LDADD = $(QC_LIBS) $(CHECK_LIBS)
+check_PROGRAMS += tests/unit/check_driver_state
+TESTS += tests/unit/check_driver_state
+tests_unit_check_driver_state_SOURCES = tests/unit/check_driver_state.c
+tests_unit_check_driver_state_CFLAGS = $(UNIT_CFLAGS)
+tests_unit_check_driver_state_LDADD = $(QC_LIBS) $(CHECK_LIBS)
 
-check_PROGRAMS += tests/unit/check_firmware
-TESTS += tests/unit/check_firmware
-tests_unit_check_firmware_SOURCES = tests/unit/check_firmware.c
-tests_unit_check_firmware_CFLAGS = $(UNIT_CFLAGS)
-tests_unit_check_firmware_LDADD = libqcdriver.a libqcnet.a $(QC_UTIL_LIBS) $(XML_LIBS) $(CHECK_LIBS)
+check_PROGRAMS += tests/unit/check_driver_firmware
+TESTS += tests/unit/check_driver_firmware
+tests_unit_check_driver_firmware_SOURCES = tests/unit/check_driver_firmware.c
+tests_unit_check_driver_firmware_CFLAGS = $(UNIT_CFLAGS)
+tests_unit_check_driver_firmware_LDADD = libqcdriver.a libqcnet.a $(QC_UTIL_LIBS) $(XML_LIBS) $(CHECK_LIBS)
 
 # Disk chains and the files QEMU gets as fds.
-check_PROGRAMS += tests/unit/check_fdpass
-TESTS += tests/unit/check_fdpass
-tests_unit_check_fdpass_SOURCES = tests/unit/check_fdpass.c
-tests_unit_check_fdpass_CFLAGS = $(UNIT_CFLAGS)
-tests_unit_check_fdpass_LDADD = libqcdriver.a libqcnet.a $(QC_STORAGE_LIBS) $(XML_LIBS) $(CHECK_LIBS)
+check_PROGRAMS += tests/unit/check_driver_fdpass
+TESTS += tests/unit/check_driver_fdpass
+tests_unit_check_driver_fdpass_SOURCES = tests/unit/check_driver_fdpass.c
+tests_unit_check_driver_fdpass_CFLAGS = $(UNIT_CFLAGS)
+tests_unit_check_driver_fdpass_LDADD = libqcdriver.a libqcnet.a $(QC_STORAGE_LIBS) $(XML_LIBS) $(CHECK_LIBS)
 
 # The ssh command line of `qemuctl ssh`, hostile values included.
-check_PROGRAMS += tests/unit/check_ssh_argv
-TESTS += tests/unit/check_ssh_argv
-tests_unit_check_ssh_argv_SOURCES = tests/unit/check_ssh_argv.c
-tests_unit_check_ssh_argv_CFLAGS = $(UNIT_CFLAGS)
-tests_unit_check_ssh_argv_LDADD = $(QC_LIBS) $(CHECK_LIBS)
+check_PROGRAMS += tests/unit/check_driver_network_ssh
+TESTS += tests/unit/check_driver_network_ssh
+tests_unit_check_driver_network_ssh_SOURCES = tests/unit/check_driver_network_ssh.c
+tests_unit_check_driver_network_ssh_CFLAGS = $(UNIT_CFLAGS)
+tests_unit_check_driver_network_ssh_LDADD = $(QC_LIBS) $(CHECK_LIBS)
 
-check_PROGRAMS += tests/unit/check_seed_driver
-TESTS += tests/unit/check_seed_driver
-tests_unit_check_seed_driver_SOURCES = tests/unit/check_seed_driver.c
-tests_unit_check_seed_driver_CFLAGS = $(UNIT_CFLAGS)
-tests_unit_check_seed_driver_LDADD = $(QC_LIBS) $(CHECK_LIBS)
+check_PROGRAMS += tests/unit/check_driver_seed
+TESTS += tests/unit/check_driver_seed
+tests_unit_check_driver_seed_SOURCES = tests/unit/check_driver_seed.c
+tests_unit_check_driver_seed_CFLAGS = $(UNIT_CFLAGS)
+tests_unit_check_driver_seed_LDADD = $(QC_LIBS) $(CHECK_LIBS)
 
-check_PROGRAMS += tests/unit/check_day2
-TESTS += tests/unit/check_day2
-tests_unit_check_day2_SOURCES = tests/unit/check_day2.c
-tests_unit_check_day2_CFLAGS = $(UNIT_CFLAGS)
-tests_unit_check_day2_LDADD = $(QC_LIBS) $(CHECK_LIBS)
+check_PROGRAMS += tests/unit/check_driver_ready
+TESTS += tests/unit/check_driver_ready
+tests_unit_check_driver_ready_SOURCES = tests/unit/check_driver_ready.c
+tests_unit_check_driver_ready_CFLAGS = $(UNIT_CFLAGS)
+tests_unit_check_driver_ready_LDADD = $(QC_LIBS) $(CHECK_LIBS)
 
-check_PROGRAMS += tests/unit/check_snapshot
-TESTS += tests/unit/check_snapshot
-tests_unit_check_snapshot_SOURCES = tests/unit/check_snapshot.c
-tests_unit_check_snapshot_CFLAGS = $(QC_DOMAIN_TEST_CFLAGS)
-tests_unit_check_snapshot_LDADD = $(QC_DOMAIN_TEST_LIBS)
+check_PROGRAMS += tests/unit/check_driver_snapshot
+TESTS += tests/unit/check_driver_snapshot
+tests_unit_check_driver_snapshot_SOURCES = tests/unit/check_driver_snapshot.c
+tests_unit_check_driver_snapshot_CFLAGS = $(QC_DOMAIN_TEST_CFLAGS)
+tests_unit_check_driver_snapshot_LDADD = $(QC_DOMAIN_TEST_LIBS)
 
 # ---- integration tests: real QEMU under TCG
 QC_DRIVER_TESTS = tests/integration/lifecycle.sh tests/integration/lifecycle-crash.sh \
@@ -93,7 +93,7 @@ QC_DRIVER_TESTS = tests/integration/lifecycle.sh tests/integration/lifecycle-cra
 	tests/integration/trust-define.sh tests/integration/trust-attacks.sh \
 	tests/integration/ssh-hostkeys.sh \
 	tests/integration/seed-cli.sh tests/integration/seed-guest.sh \
-	tests/integration/day2-ready.sh tests/integration/day2-resize.sh \
+	tests/integration/ready.sh tests/integration/resize.sh \
 	tests/integration/snapshot.sh tests/integration/hotplug.sh tests/integration/hotplug-net.sh \
 	tests/integration/doctor.sh tests/integration/autostart.sh \
 	tests/integration/arch-lifecycle-x86_64.sh tests/integration/arch-lifecycle-aarch64.sh \

@@ -27,11 +27,11 @@ tests_unit_check_net_link_LDADD = $(QC_NET_LIBS) $(CHECK_LIBS)
 # driver/network*.c over net/network.c, lease.c, portfwd.c: --net SPEC parsing
 # (pure), then named networks, leases, taps and host ports in a private netns
 # and a temporary state root.
-check_PROGRAMS += tests/unit/check_net_driver
-TESTS += tests/unit/check_net_driver
-tests_unit_check_net_driver_SOURCES = tests/unit/check_net_driver.c
-tests_unit_check_net_driver_CFLAGS = $(UNIT_CFLAGS)
-tests_unit_check_net_driver_LDADD = $(QC_LIBS) $(CHECK_LIBS)
+check_PROGRAMS += tests/unit/check_driver_network
+TESTS += tests/unit/check_driver_network
+tests_unit_check_driver_network_SOURCES = tests/unit/check_driver_network.c
+tests_unit_check_driver_network_CFLAGS = $(UNIT_CFLAGS)
+tests_unit_check_driver_network_LDADD = $(QC_LIBS) $(CHECK_LIBS)
 
 # qemuctl net create/list/rm and their refusals, in a netns the script makes.
 dist_noinst_SCRIPTS += tests/integration/net-cli.sh

@@ -2,12 +2,12 @@
 libqcqmp_a_SOURCES += qmp/qmp.h qmp/io.c qmp/command.c
 libqcqmp_a_SOURCES += qmp/connect.c
 
-check_PROGRAMS += tests/unit/check_qmp
-TESTS += tests/unit/check_qmp
-tests_unit_check_qmp_SOURCES = tests/unit/check_qmp.c tests/unit/check_qmp_fake.c \
-	tests/unit/check_qmp_fake.h
-tests_unit_check_qmp_CFLAGS = $(UNIT_CFLAGS) -pthread
-tests_unit_check_qmp_LDADD = $(QC_QMP_LIBS) $(CHECK_LIBS) -lpthread
+check_PROGRAMS += tests/unit/check_qmp_client
+TESTS += tests/unit/check_qmp_client
+tests_unit_check_qmp_client_SOURCES = tests/unit/check_qmp_client.c tests/unit/qmp_fake.c \
+	tests/unit/qmp_fake.h
+tests_unit_check_qmp_client_CFLAGS = $(UNIT_CFLAGS) -pthread
+tests_unit_check_qmp_client_LDADD = $(QC_QMP_LIBS) $(CHECK_LIBS) -lpthread
 
 # Against a real qemu-system-x86_64 -S under TCG (no guest needed).
 check_PROGRAMS += tests/integration/qmp_qemu

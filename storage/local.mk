@@ -60,8 +60,8 @@ bench_sync_overlay_LDADD = $(QC_STORAGE_LIBS)
 dist_noinst_SCRIPTS += bench/sync.sh
 
 # driver/image.c: create's helpers (arch check, --disk), what VMs rest on, image API.
-check_PROGRAMS += tests/unit/check_storage_driver
-TESTS += tests/unit/check_storage_driver
-tests_unit_check_storage_driver_SOURCES = tests/unit/check_storage_driver.c tests/unit/unit.h
-tests_unit_check_storage_driver_CFLAGS = $(UNIT_CFLAGS)
-tests_unit_check_storage_driver_LDADD = $(QC_LIBS) $(CHECK_LIBS)
+check_PROGRAMS += tests/unit/check_driver_image
+TESTS += tests/unit/check_driver_image
+tests_unit_check_driver_image_SOURCES = tests/unit/check_driver_image.c tests/unit/unit.h
+tests_unit_check_driver_image_CFLAGS = $(UNIT_CFLAGS)
+tests_unit_check_driver_image_LDADD = $(QC_LIBS) $(CHECK_LIBS)

@@ -18,7 +18,7 @@ libqcutil_a_SOURCES += \
 check_PROGRAMS += tests/unit/check_util
 TESTS += tests/unit/check_util
 tests_unit_check_util_SOURCES = tests/unit/check_util.c tests/unit/check_util_spawn.c \
-	tests/unit/check_util_json.c tests/unit/check_util_file.c tests/unit/check_util_fault.c tests/unit/check_util_term.c tests/unit/unit.h \
+	tests/unit/check_util_json.c tests/unit/check_util_fileio.c tests/unit/check_util_fault.c tests/unit/check_util_term.c tests/unit/unit.h \
 	tests/unit/check_util_trust.c
 tests_unit_check_util_CFLAGS = $(UNIT_CFLAGS)
 tests_unit_check_util_LDADD = $(QC_UTIL_LIBS) $(CHECK_LIBS)

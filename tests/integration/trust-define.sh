@@ -164,7 +164,7 @@ if [ -r /usr/share/OVMF/OVMF_CODE.fd ]; then
 	ok "start refuses to make a varstore outside the VM's directory"
 	qc undefine nv >/dev/null
 else
-	log "no OVMF: the <nvram> case is covered by tests/unit/check_firmware only"
+	log "no OVMF: the <nvram> case is covered by tests/unit/check_driver_firmware only"
 fi
 
 # ---- --user-data is captured at create: editing the original changes nothing

@@ -12,7 +12,7 @@
 
 #include "driver/domain.h"
 #include "net/net.h"
-#include "tests/unit/check_domain_golden.h"
+#include "tests/unit/domain_golden.h"
 #include "tests/unit/unit.h"
 #include "tests/unit/check_main.h"
 

@@ -428,7 +428,7 @@ START_TEST(bad_input)
 		err.msg, "ISO volume id 'bad id': only letters, digits, '_' and '-' are allowed");
 
 	/* nothing is written into a directory that fails; nothing at all into a missing one */
-	char tmpl[] = "/tmp/check_iso.XXXXXX";
+	char tmpl[] = "/tmp/check_cloudinit_iso.XXXXXX";
 
 	ck_assert_ptr_nonnull(mkdtemp(tmpl));
 	int dfd = open(tmpl, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
@@ -453,7 +453,7 @@ END_TEST
 START_TEST(write_modes)
 {
 	/* fsync'd (qc_write_atomic) and temp+rename write the same bytes; no temp file left */
-	char tmpl[] = "/tmp/check_iso.XXXXXX";
+	char tmpl[] = "/tmp/check_cloudinit_iso.XXXXXX";
 	struct qc_iso_entry e = {.path = "meta-data", .data = META, .len = sizeof(META) - 1};
 	struct qc_iso_opts fast = {.no_fsync = true};
 	struct qc_error err = {0};
@@ -583,7 +583,7 @@ START_TEST(roundtrip_random)
 		e[i] = (struct qc_iso_entry){f[i].path, f[i].data, f[i].len, f[i].mode, false};
 	}
 
-	char tmpl[] = "/tmp/check_iso.XXXXXX";
+	char tmpl[] = "/tmp/check_cloudinit_iso.XXXXXX";
 	struct qc_error err = {0};
 
 	ck_assert_ptr_nonnull(mkdtemp(tmpl));
@@ -690,7 +690,7 @@ START_TEST(many_files_one_dir)
 	enum { N = 300 };
 	struct qc_iso_entry *e = qc_xzalloc(N * sizeof(*e));
 	char(*names)[300] = qc_xzalloc(N * sizeof(*names));
-	char tmpl[] = "/tmp/check_iso.XXXXXX";
+	char tmpl[] = "/tmp/check_cloudinit_iso.XXXXXX";
 	struct qc_error err = {0};
 
 	for (int i = 0; i < N; i++) {

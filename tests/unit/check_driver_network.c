@@ -566,7 +566,7 @@ int main(void)
 		in_netns = true;
 	else
 		fprintf(stderr,
-			"check_net_driver: netns tests need root and unshare(CLONE_NEWNET); "
+			"check_driver_network: netns tests need root and unshare(CLONE_NEWNET); "
 			"only the pure tests run\n");
 	snprintf(root, sizeof(root), "/tmp/qc-check-net-XXXXXX");
 	if (!mkdtemp(root))
@@ -574,7 +574,7 @@ int main(void)
 	rc = unit_run(suite(), NULL);
 	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", root);
 	if (system(cmd) != 0)
-		fprintf(stderr, "check_net_driver: could not remove %s\n", root);
+		fprintf(stderr, "check_driver_network: could not remove %s\n", root);
 	if (rc != EXIT_SUCCESS)
 		return rc;
 	/* The netns half did not run: say so through the exit code (77 = skip). */

@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
-/* The scripted fake QEMU (see check_qmp_fake.h). */
+/* The scripted fake QEMU (see qmp_fake.h). */
 #include "config.h"
 
 #include <check.h>
@@ -15,7 +15,7 @@
 #include <unistd.h>
 
 #include "util/util.h"
-#include "tests/unit/check_qmp_fake.h"
+#include "tests/unit/qmp_fake.h"
 
 __attribute__((format(printf, 2, 3))) static void *fail_with(struct fake *f, const char *fmt, ...)
 {

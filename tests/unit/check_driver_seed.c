@@ -26,7 +26,7 @@ static int tmp_dfd = -1;
 
 static void setup(void)
 {
-	strcpy(tmp, "/tmp/check_seed_driver.XXXXXX");
+	strcpy(tmp, "/tmp/check_driver_seed.XXXXXX");
 	ck_assert_ptr_nonnull(mkdtemp(tmp));
 	tmp_dfd = open(tmp, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	ck_assert_int_ge(tmp_dfd, 0);

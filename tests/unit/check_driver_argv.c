@@ -14,7 +14,7 @@
 #include <sys/wait.h>
 
 #include "driver/domain.h"
-#include "tests/unit/check_domain_golden.h"
+#include "tests/unit/domain_golden.h"
 #include "tests/unit/unit.h"
 #include "tests/unit/check_main.h"
 

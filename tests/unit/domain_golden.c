@@ -12,7 +12,7 @@
 #include <string.h>
 
 #include "net/net.h"
-#include "tests/unit/check_domain_golden.h"
+#include "tests/unit/domain_golden.h"
 
 char *golden_path(const char *rel)
 {

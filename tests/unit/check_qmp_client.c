@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
- * qmp/: the QMP client against a scripted fake QEMU (check_qmp_fake.c).
+ * qmp/: the QMP client against a scripted fake QEMU (qmp_fake.c).
  * Every failure case must end in a clear error, never a crash or a hang;
  * timeouts are asserted to be bounded.
  */
@@ -21,7 +21,7 @@
 #include <sys/wait.h>
 
 #include "qmp/qmp.h"
-#include "tests/unit/check_qmp_fake.h"
+#include "tests/unit/qmp_fake.h"
 #include "tests/unit/check_main.h"
 
 /* Slack for slow machines and valgrind on top of a timeout. */
@@ -841,7 +841,7 @@ START_TEST(connect_retries_until_socket_exists)
 {
 	static const struct fake_step s[] = {NEGOTIATE, {F_EXPECT, "cont", NULL, 0},
 		{F_SEND, "{\"return\": {}, \"id\": $ID}", NULL, 0}, {F_WAIT_EOF}, {F_END}};
-	char dir[] = "/tmp/check_qmp.XXXXXX";
+	char dir[] = "/tmp/check_qmp_client.XXXXXX";
 	cleanup_free char *path = NULL;
 	cleanup_qmp struct qc_qmp *q = NULL;
 	struct qc_error err = {0};
@@ -863,7 +863,7 @@ END_TEST
 
 START_TEST(connect_errors)
 {
-	char dir[] = "/tmp/check_qmp.XXXXXX";
+	char dir[] = "/tmp/check_qmp_client.XXXXXX";
 	cleanup_free char *path = NULL, *longp = NULL, *expect = NULL;
 	struct qc_qmp *q = NULL;
 	struct qc_error err = {0};
@@ -908,7 +908,7 @@ START_TEST(connect_watch_gives_up_when_qemu_dies)
 {
 	static const struct fake_step s[] = {NEGOTIATE, {F_EXPECT, "cont", NULL, 0},
 		{F_SEND, "{\"return\": {}, \"id\": $ID}", NULL, 0}, {F_WAIT_EOF}, {F_END}};
-	char dir[] = "/tmp/check_qmp.XXXXXX";
+	char dir[] = "/tmp/check_qmp_client.XXXXXX";
 	cleanup_free char *path = NULL, *expect = NULL;
 	cleanup_qmp struct qc_qmp *q = NULL;
 	struct qc_error err = {0};
@@ -947,7 +947,7 @@ END_TEST
 START_TEST(connect_refuses_other_uid)
 {
 	struct sockaddr_un sa = {.sun_family = AF_UNIX};
-	char dir[] = "/tmp/check_qmp.XXXXXX";
+	char dir[] = "/tmp/check_qmp_client.XXXXXX";
 	cleanup_free char *path = NULL, *expect = NULL;
 	struct qc_qmp *q = NULL;
 	struct qc_error err = {0};

@@ -233,9 +233,9 @@ START_TEST(seed_bus)
 }
 END_TEST
 
-static Suite *day2_suite(void)
+static Suite *ready_suite(void)
 {
-	Suite *s = suite_create("day2");
+	Suite *s = suite_create("driver_ready");
 
 	unit_tcase(s, "core", match_substring_and_boundary, match_glob, scan_chunks,
 		scan_no_cross_line_match, scan_long_line_bounded, scan_no_markers, domain_markers,
@@ -245,5 +245,5 @@ static Suite *day2_suite(void)
 
 int main(void)
 {
-	return unit_run(day2_suite(), NULL);
+	return unit_run(ready_suite(), NULL);
 }
