@@ -387,6 +387,14 @@ int qc_spawn_run(const struct qc_spawn_opts *o, struct qc_spawn_result *res, str
  */
 int qc_spawn_check(const struct qc_spawn_opts *o, struct qc_spawn_result *res,
 	struct qc_error *err);
+/*
+ * The fork and exec under qc_spawn_run and qc_spawn_start: on success the
+ * child has exec'd and ret_stdio holds the parent ends of the captured
+ * stdin, stdout and stderr (-1 where not captured); on failure nothing is
+ * left behind and err says why, a failure of the child before exec included.
+ */
+int qc_spawn_fork(const struct qc_spawn_opts *o, pid_t *ret_pid, int ret_stdio[3],
+	struct qc_error *err);
 /* Start a child and return at once (no capture allowed). ret_pidfd may be NULL. */
 int qc_spawn_start(const struct qc_spawn_opts *o, pid_t *ret_pid, int *ret_pidfd,
 	struct qc_error *err);
@@ -409,6 +417,8 @@ int qc_pidfd_send_signal(int pidfd, int sig, struct qc_error *err);
 int qc_pidfd_wait(int pidfd, int timeout_ms);
 /* "exit 3", "signal 9 (Killed)" */
 void qc_format_wait_status(int status, char *buf, size_t size);
+/* waitpid() for pid, retried on EINTR; ret_status may be NULL. */
+void qc_pid_reap(pid_t pid, int *ret_status);
 
 /* ------------------------------------------------------------------- JSON */
 
