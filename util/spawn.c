@@ -41,7 +41,7 @@
 extern char **environ;
 
 /* What the child reports through the error pipe when it cannot exec. */
-enum { STAGE_SETUP = 1, STAGE_CHDIR, STAGE_FDS, STAGE_EXEC };
+enum { STAGE_SETUP = 1, STAGE_CHDIR, STAGE_FDS, STAGE_USER, STAGE_ROOT_BACK, STAGE_EXEC };
 struct child_report {
 	int stage;
 	int err;
@@ -60,6 +60,11 @@ struct plan {
 	int max_dst;
 	int report_fd; /* write end of the CLOEXEC error pipe */
 	bool new_session;
+	bool set_user, no_new_privs;
+	uid_t uid;
+	gid_t gid;
+	const gid_t *groups;
+	size_t n_groups;
 	int fallback; /* tests: 1 = no close_range, 2 = neither close_range nor /proc */
 	int pdeathsig;
 	pid_t parent;
@@ -152,13 +157,6 @@ static void __attribute__((noreturn)) child_exec(struct plan *p)
 
 	if (p->new_session && setsid() < 0)
 		child_fail(rep, STAGE_SETUP, errno);
-	if (p->pdeathsig) {
-		if (prctl(PR_SET_PDEATHSIG, p->pdeathsig) < 0)
-			child_fail(rep, STAGE_SETUP, errno);
-		/* The parent may have died before prctl(): nobody would signal us. */
-		if (getppid() != p->parent)
-			_exit(126);
-	}
 	if (p->cwd && chdir(p->cwd) < 0)
 		child_fail(rep, STAGE_CHDIR, errno);
 
@@ -178,6 +176,27 @@ static void __attribute__((noreturn)) child_exec(struct plan *p)
 	for (size_t i = 0; i < p->n; i++) {
 		if (dup2(p->tmp[i], p->dst[i]) < 0)
 			child_fail(rep, STAGE_FDS, errno);
+	}
+	/*
+	 * Every fd is in place: now the drop.  Groups first (setgroups and
+	 * setgid need the privilege setuid gives up).
+	 */
+	if (p->set_user) {
+		if (setgroups(p->n_groups, p->groups) < 0 || setgid(p->gid) < 0 ||
+			setuid(p->uid) < 0)
+			child_fail(rep, STAGE_USER, errno);
+		if (p->uid != 0 && setuid(0) == 0)
+			child_fail(rep, STAGE_ROOT_BACK, EPERM);
+	}
+	if (p->no_new_privs && prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
+		child_fail(rep, STAGE_SETUP, errno);
+	/* After the uid change, which clears the parent-death signal. */
+	if (p->pdeathsig) {
+		if (prctl(PR_SET_PDEATHSIG, p->pdeathsig) < 0)
+			child_fail(rep, STAGE_SETUP, errno);
+		/* The parent may have died before prctl(): nobody would signal us. */
+		if (getppid() != p->parent)
+			_exit(126);
 	}
 	execve(p->path, p->argv, p->envp);
 	child_fail(rep, STAGE_EXEC, errno);
@@ -302,6 +321,12 @@ int qc_spawn_fork(
 	p.n = 3 + o->n_fds;
 	p.new_session = o->new_session;
 	p.pdeathsig = o->pdeathsig;
+	p.set_user = o->set_user;
+	p.uid = o->uid;
+	p.gid = o->gid;
+	p.groups = o->groups;
+	p.n_groups = o->n_groups;
+	p.no_new_privs = o->no_new_privs;
 	p.fallback = test_fallback;
 	p.parent = getpid();
 	fdmem = qc_xzalloc(3 * p.n * sizeof(int));
@@ -376,6 +401,15 @@ int qc_spawn_fork(
 		case STAGE_FDS:
 			r = qc_error_errno(
 				err, rep.err, "%s: cannot set up file descriptors", o->argv[0]);
+			break;
+		case STAGE_USER:
+			r = qc_error_errno(err, rep.err, "%s: cannot change to uid %u gid %u",
+				o->argv[0], (unsigned) o->uid, (unsigned) o->gid);
+			break;
+		case STAGE_ROOT_BACK:
+			r = qc_error_set(err, EPERM,
+				"%s: uid %u can become root again after the drop", o->argv[0],
+				(unsigned) o->uid);
 			break;
 		default:
 			r = qc_error_errno(

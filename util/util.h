@@ -361,7 +361,17 @@ struct qc_spawn_opts {
 	size_t capture_max;        /* bytes kept per captured stream; 0 = 1 MiB */
 	int timeout_ms;            /* qc_spawn_run: <= 0 = no timeout */
 	bool new_session;          /* setsid() in the child */
-	int pdeathsig;             /* prctl(PR_SET_PDEATHSIG) in the child, 0 = none */
+	/*
+	 * set_user: after the fd map, the child takes groups (none when
+	 * n_groups is 0), gid and uid, and fails unless root is out of reach.
+	 */
+	bool set_user;
+	uid_t uid;
+	gid_t gid;
+	const gid_t *groups;
+	size_t n_groups;
+	bool no_new_privs;         /* prctl(PR_SET_NO_NEW_PRIVS) in the child */
+	int pdeathsig;             /* prctl(PR_SET_PDEATHSIG) in the child after set_user, 0 = none */
 };
 
 struct qc_spawn_result {
