@@ -59,25 +59,15 @@
 #include <sys/syscall.h>
 
 #include "driver/driver.h"
+#include "driver/monitor/contract.h"
 #include "driver/ready.h"
 #include "qmp/qmp.h"
 
 #define MAX_CLIENTS 16
-#define MAX_KEEP_FDS 256 /* taps, disk layers, seed, firmware */
 #define START_TIMEOUT_MS 30000
 
 struct mon {
-	const char *vm_dir, *run_dir;
-	int notify_fd;
-	bool cont; /* --cont: send "cont" once QMP is negotiated */
-	int keep_fds[MAX_KEEP_FDS];
-	size_t n_keep;
-	const char *accel, *accel_why;
-	uint64_t log_max; /* console.log rotates past this */
-	unsigned ports[MAX_KEEP_FDS];
-	size_t n_ports;
-	char **qemu_argv;
-	long uid, gid; /* -1: QEMU keeps our credentials */
+	struct qc_monitor_args a; /* what `qemuctl start` asked for (driver/monitor/contract.h) */
 	int qemu_socks[3]; /* listening: qmp.sock, events.sock, serial.sock */
 
 	int vm_dfd, lock_fd, sig_fd, serial_fd, listen_fd, log_fd, events_fd;
@@ -92,59 +82,15 @@ struct mon {
 	struct qc_ready_scan ready; /* --ready-marker: first boot done (driver/ready.h) */
 };
 
-static int usage(void)
+static int usage(const struct qc_error *err)
 {
-	fprintf(stderr, "usage: qemuctl-monitor --vm-dir DIR --run-dir DIR --notify-fd N "
+	fprintf(stderr, "qemuctl-monitor: %s\n"
+			"usage: qemuctl-monitor --vm-dir DIR --run-dir DIR --notify-fd N "
 			"[--keep-fd N]... [--accel A] [--accel-why T] [--uid U --gid G] "
 			"-- QEMU-ARGV...\n"
-			"(started by 'qemuctl start'; not meant to be run by hand)\n");
+			"(started by 'qemuctl start'; not meant to be run by hand)\n",
+		err->msg);
 	return 2;
-}
-
-static int parse_args(struct mon *m, int argc, char **argv)
-{
-	int i;
-
-	for (i = 1; i < argc; i++) {
-		const char *a = argv[i];
-
-		if (strcmp(a, "--") == 0) {
-			m->qemu_argv = &argv[i + 1];
-			return argv[i + 1] ? 0 : -1;
-		}
-		if (strcmp(a, "--cont") == 0) {
-			m->cont = true;
-			continue;
-		}
-		if (i + 1 >= argc)
-			return -1;
-		if (strcmp(a, "--vm-dir") == 0)
-			m->vm_dir = argv[++i];
-		else if (strcmp(a, "--run-dir") == 0)
-			m->run_dir = argv[++i];
-		else if (strcmp(a, "--notify-fd") == 0)
-			m->notify_fd = atoi(argv[++i]);
-		else if (strcmp(a, "--keep-fd") == 0 && m->n_keep < MAX_KEEP_FDS)
-			m->keep_fds[m->n_keep++] = atoi(argv[++i]);
-		else if (strcmp(a, "--console-max") == 0)
-			m->log_max = strtoull(argv[++i], NULL, 10);
-		else if (strcmp(a, "--port") == 0 && m->n_ports < MAX_KEEP_FDS)
-			m->ports[m->n_ports++] = (unsigned) atoi(argv[++i]);
-		else if (strcmp(a, "--uid") == 0)
-			m->uid = strtol(argv[++i], NULL, 10);
-		else if (strcmp(a, "--gid") == 0)
-			m->gid = strtol(argv[++i], NULL, 10);
-		else if (strcmp(a, "--accel") == 0)
-			m->accel = argv[++i];
-		else if (strcmp(a, "--accel-why") == 0)
-			m->accel_why = argv[++i];
-		else if (strcmp(a, "--ready-marker") == 0 &&
-			 m->ready.n_markers < QC_READY_MAX_MARKERS)
-			m->ready.markers[m->ready.n_markers++] = argv[++i];
-		else
-			return -1;
-	}
-	return -1;
 }
 
 static void notify(struct mon *m, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
@@ -154,7 +100,7 @@ static void notify(struct mon *m, const char *fmt, ...)
 	va_list ap;
 	int n;
 
-	if (m->notify_fd < 0)
+	if (m->a.notify_fd < 0)
 		return;
 	va_start(ap, fmt);
 	n = vsnprintf(buf, sizeof(buf) - 1, fmt, ap);
@@ -164,14 +110,14 @@ static void notify(struct mon *m, const char *fmt, ...)
 	if ((size_t) n > sizeof(buf) - 2)
 		n = sizeof(buf) - 2;
 	buf[n++] = '\n';
-	(void) qc_write_all(m->notify_fd, buf, (size_t) n, NULL);
-	close(m->notify_fd);
-	m->notify_fd = -1;
+	(void) qc_write_all(m->a.notify_fd, buf, (size_t) n, NULL);
+	close(m->a.notify_fd);
+	m->a.notify_fd = -1;
 }
 
 static char *run_path(const struct mon *m, const char *sock)
 {
-	return qc_xasprintf("%s/%s", m->run_dir, sock);
+	return qc_xasprintf("%s/%s", m->a.run_dir, sock);
 }
 
 /* ------------------------------------------------------------ QEMU child */
@@ -266,8 +212,8 @@ static int spawn_qemu(struct mon *m, struct qc_error *err)
 		if (dup2(null_fd, 0) < 0 || dup2(out_fd, 1) < 0 || dup2(out_fd, 2) < 0)
 			_exit(125);
 		syscall(SYS_close_range, 3U, ~0U, CLOSE_RANGE_CLOEXEC);
-		for (i = 0; i < m->n_keep; i++)
-			fcntl(m->keep_fds[i], F_SETFD, 0);
+		for (i = 0; i < m->a.n_keep_fds; i++)
+			fcntl(m->a.keep_fds[i], F_SETFD, 0);
 		/* dup2() leaves the copies open across exec */
 		for (i = 0; i < 3; i++)
 			if (dup2(m->qemu_socks[i], QC_QEMU_FD_QMP + (int) i) < 0)
@@ -276,14 +222,14 @@ static int spawn_qemu(struct mon *m, struct qc_error *err)
 		 * Every fd QEMU needs is open: now the drop.  Groups first (setgid
 		 * and setgroups need the privilege setuid gives up).
 		 */
-		if (m->uid >= 0) {
+		if (m->a.set_user) {
 			if (setgroups(0, NULL) < 0)
 				child_die("setgroups failed");
-			if (setgid((gid_t) m->gid) < 0)
+			if (setgid(m->a.gid) < 0)
 				child_die("setgid failed");
-			if (setuid((uid_t) m->uid) < 0)
+			if (setuid(m->a.uid) < 0)
 				child_die("setuid failed");
-			if (m->uid != 0 && setuid(0) == 0)
+			if (m->a.uid != 0 && setuid(0) == 0)
 				child_die("setuid(0) still works after the drop");
 		}
 		if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
@@ -295,7 +241,7 @@ static int spawn_qemu(struct mon *m, struct qc_error *err)
 		 */
 		if (prctl(PR_SET_PDEATHSIG, SIGKILL) < 0 || getppid() != parent)
 			_exit(125);
-		execvp(m->qemu_argv[0], m->qemu_argv);
+		execvp(m->a.qemu_argv[0], (char *const *) m->a.qemu_argv);
 		_exit(errno == ENOENT ? 127 : 126);
 	}
 	close(null_fd);
@@ -303,10 +249,10 @@ static int spawn_qemu(struct mon *m, struct qc_error *err)
 	/* Only QEMU holds them now: its death resets whoever waits in connect. */
 	close_qemu_sockets(m);
 	/* QEMU's files and taps too: a disk QEMU lets go of is not kept open here. */
-	for (i = 0; i < m->n_keep; i++)
-		if (m->keep_fds[i] > 2)
-			close(m->keep_fds[i]);
-	m->n_keep = 0;
+	for (i = 0; i < m->a.n_keep_fds; i++)
+		if (m->a.keep_fds[i] > 2)
+			close(m->a.keep_fds[i]);
+	m->a.n_keep_fds = 0;
 	m->qemu_pid = pid;
 	return 0;
 }
@@ -435,7 +381,7 @@ static void console_output(struct mon *m, const char *buf, size_t n)
 	size_t i;
 
 	if (m->log_fd >= 0) {
-		if (m->log_size + n > m->log_max)
+		if (m->log_size + n > m->a.console_max)
 			rotate_log(m);
 		if (m->log_fd >= 0 && qc_write_all(m->log_fd, buf, n, NULL) == 0)
 			m->log_size += n;
@@ -650,7 +596,7 @@ static void remove_run_dir(struct mon *m)
 
 		(void) unlink(p);
 	}
-	(void) rmdir(m->run_dir);
+	(void) rmdir(m->a.run_dir);
 }
 
 /* Read what is left after QEMU exited: the SHUTDOWN event, the last output. */
@@ -735,9 +681,9 @@ static int setup(struct mon *m, struct qc_error *err)
 	sigset_t set;
 	int rc, fd;
 
-	m->vm_dfd = open(m->vm_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW);
+	m->vm_dfd = open(m->a.vm_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW);
 	if (m->vm_dfd < 0)
-		return qc_error_errno(err, errno, "open '%s'", m->vm_dir);
+		return qc_error_errno(err, errno, "open '%s'", m->a.vm_dir);
 	rc = qc_lock_open(m->vm_dfd, QC_VM_MONITOR_LOCK, LOCK_EX, 0, "monitor", &m->lock_fd, err);
 	if (rc < 0)
 		return qc_error_set(err, QC_ERR_BUSY, "another qemuctl-monitor runs this VM");
@@ -767,14 +713,14 @@ static int setup(struct mon *m, struct qc_error *err)
 	m->st.monitor_pid = getpid();
 	m->st.qemu_pid = m->qemu_pid;
 	m->st.started_at_ms = qc_realtime_ms();
-	m->st.accel = m->accel ? qc_xstrdup(m->accel) : NULL;
-	m->st.accel_why = m->accel_why ? qc_xstrdup(m->accel_why) : NULL;
-	m->st.run_dir = qc_xstrdup(m->run_dir);
-	m->st.qemu_binary = qc_xstrdup(m->qemu_argv[0]);
-	if (m->n_ports) {
-		m->st.ports = qc_xzalloc(m->n_ports * sizeof(unsigned));
-		memcpy(m->st.ports, m->ports, m->n_ports * sizeof(unsigned));
-		m->st.n_ports = m->n_ports;
+	m->st.accel = m->a.accel ? qc_xstrdup(m->a.accel) : NULL;
+	m->st.accel_why = m->a.accel_why ? qc_xstrdup(m->a.accel_why) : NULL;
+	m->st.run_dir = qc_xstrdup(m->a.run_dir);
+	m->st.qemu_binary = qc_xstrdup(m->a.qemu_argv[0]);
+	if (m->a.n_ports) {
+		m->st.ports = qc_xzalloc(m->a.n_ports * sizeof(unsigned));
+		memcpy(m->st.ports, m->a.ports, m->a.n_ports * sizeof(unsigned));
+		m->st.n_ports = m->a.n_ports;
 	}
 	if ((rc = qc_state_save_nosync(m->vm_dfd, &m->st, err)) < 0)
 		return rc;
@@ -791,28 +737,25 @@ static int setup(struct mon *m, struct qc_error *err)
 	 * negotiated; the CLI would otherwise connect, read the greeting and
 	 * negotiate a second one only to send this (about 5 ms of start).
 	 */
-	if (m->cont && (rc = qc_qmp_execute(m->qmp, "cont", NULL, qc_time_left_ms(deadline),
+	if (m->a.cont && (rc = qc_qmp_execute(m->qmp, "cont", NULL, qc_time_left_ms(deadline),
 				NULL, err)) < 0)
 		return qc_error_prefix(err, "cont");
 	if ((rc = listen_console(m, err)) < 0)
 		return rc;
-	append_event(m, "QEMUCTL_START", m->st.started_at_ms, NULL, "accel", m->accel, "accel_why",
-		m->accel_why);
+	append_event(m, "QEMUCTL_START", m->st.started_at_ms, NULL, "accel", m->a.accel, "accel_why",
+		m->a.accel_why);
 	return 0;
 }
 
 int main(int argc, char **argv)
 {
-	struct mon m = {.notify_fd = -1,
-		.vm_dfd = -1,
+	struct mon m = {.vm_dfd = -1,
 		.lock_fd = -1,
 		.sig_fd = -1,
 		.serial_fd = -1,
 		.listen_fd = -1,
 		.log_fd = -1,
 		.events_fd = -1,
-		.uid = -1,
-		.gid = -1,
 		.qemu_socks = {-1, -1, -1}};
 	struct qc_error err = {0};
 	pid_t pid;
@@ -821,12 +764,14 @@ int main(int argc, char **argv)
 	for (i = 0; i < MAX_CLIENTS; i++)
 		m.clients[i] = -1;
 	qc_state_clear(&m.st);
-	if (parse_args(&m, argc, argv) < 0 || !m.vm_dir || !m.run_dir || (m.uid < 0) != (m.gid < 0))
-		return usage();
-	if (m.log_max < 64)
-		m.log_max = QC_CONSOLE_LOG_MAX;
-	if (m.uid > 0) /* QEMU calls listen() again on the sockets it gets */
-		qc_unix_peer_allow((uid_t) m.uid);
+	if (qc_monitor_args_from_argv(argc, argv, &m.a, &err) < 0)
+		return usage(&err);
+	for (i = 0; i < m.a.n_ready_markers; i++)
+		m.ready.markers[m.ready.n_markers++] = m.a.ready_markers[i];
+	if (m.a.console_max < 64)
+		m.a.console_max = QC_CONSOLE_LOG_MAX;
+	if (m.a.set_user && m.a.uid > 0) /* QEMU calls listen() again on the sockets it gets */
+		qc_unix_peer_allow(m.a.uid);
 
 	/* Detach: the CLI reaps the first process at once; the second lives on. */
 	pid = fork();
