@@ -20,11 +20,13 @@ void qc_monitor_args_init(struct qc_monitor_args *a)
 
 int qc_monitor_args_keep_fd(struct qc_monitor_args *a, int fd, struct qc_error *err)
 {
-	if (fd < 0)
-		return qc_error_set(err, QC_ERR_INVALID, "--keep-fd: bad fd %d", fd);
+	/* Clear of stdio, the notify pipe, QEMU's sockets and the monitor's own fds. */
+	if (fd < QC_QEMU_FD_KERNEL || fd >= QC_MONITOR_FD_OWN)
+		return qc_error_set(err, QC_ERR_INVALID, "--keep-fd: fd %d is outside %d..%d", fd,
+			QC_QEMU_FD_KERNEL, QC_MONITOR_FD_OWN - 1);
 	if (a->n_keep_fds == QC_MONITOR_MAX_FDS)
-		return qc_error_set(err, QC_ERR_INVALID, "--keep-fd: more than %d fds",
-			QC_MONITOR_MAX_FDS);
+		return qc_error_set(
+			err, QC_ERR_INVALID, "--keep-fd: more than %d fds", QC_MONITOR_MAX_FDS);
 	a->keep_fds[a->n_keep_fds++] = fd;
 	return 0;
 }
@@ -34,8 +36,8 @@ int qc_monitor_args_port(struct qc_monitor_args *a, unsigned port, struct qc_err
 	if (port > 65535)
 		return qc_error_set(err, QC_ERR_INVALID, "--port: bad port %u", port);
 	if (a->n_ports == QC_MONITOR_MAX_PORTS)
-		return qc_error_set(err, QC_ERR_INVALID, "--port: more than %d ports",
-			QC_MONITOR_MAX_PORTS);
+		return qc_error_set(
+			err, QC_ERR_INVALID, "--port: more than %d ports", QC_MONITOR_MAX_PORTS);
 	a->ports[a->n_ports++] = port;
 	return 0;
 }
@@ -107,16 +109,16 @@ int qc_monitor_args_to_argv(const struct qc_monitor_args *a, const char *program
 }
 
 /* One option and its value. */
-static int parse_opt(struct qc_monitor_args *a, const char *opt, const char *val,
-	struct qc_error *err)
+static int parse_opt(
+	struct qc_monitor_args *a, const char *opt, const char *val, struct qc_error *err)
 {
 	uint64_t n;
 	int rc;
 
-#define NUMBER(min, max)                                                            \
-	do {                                                                        \
+#define NUMBER(min, max)                                                       \
+	do {                                                                   \
 		if ((rc = qc_parse_uint(opt, val, (min), (max), &n, err)) < 0) \
-			return rc;                                                  \
+			return rc;                                             \
 	} while (0)
 	if (strcmp(opt, "--vm-dir") == 0) {
 		a->vm_dir = val;

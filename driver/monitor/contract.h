@@ -45,7 +45,7 @@ struct qc_monitor_args {
 	uid_t uid;
 	gid_t gid;
 	uint64_t console_max; /* console.log rotates past this; 0: QC_CONSOLE_LOG_MAX */
-	int keep_fds[QC_MONITOR_MAX_FDS]; /* QEMU inherits these at the same numbers */
+	int keep_fds[QC_MONITOR_MAX_FDS]; /* QEMU inherits these at the same numbers, 8..199 */
 	size_t n_keep_fds;
 	unsigned ports[QC_MONITOR_MAX_PORTS];
 	size_t n_ports;
