@@ -1,38 +1,33 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
  * QEMU as the monitor's child: its listening sockets (made here, handed
- * over as fds, so QEMU needs no access to the runtime dir), its start as
- * another user with every fd in place, reaping it, the tail of its log,
- * and connecting to the sockets it listens on.
+ * over as fds, so QEMU needs no access to the runtime dir), its start
+ * through qc_spawn (util/spawn.c) as another user with every fd in place,
+ * reaping it, the tail of its log, and connecting to the sockets it
+ * listens on.
  */
 #include "config.h"
 
 #include <errno.h>
 #include <fcntl.h>
-#include <grp.h>
 #include <signal.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
-#include <sys/syscall.h>
 #include <sys/un.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include "driver/monitor/monitor.h"
 
-#ifndef CLOSE_RANGE_CLOEXEC
-#define CLOSE_RANGE_CLOEXEC (1U << 2)
-#endif
-
 static const char *const qemu_sock_names[3] = {"qmp.sock", "events.sock", "serial.sock"};
 
 /*
  * QEMU's listening sockets, made here so that QEMU needs no access to the
  * runtime dir, and so that they accept connections as soon as `start` has
- * them.  Kept above every fd number QEMU gets (taps start at 10).
+ * them.  Kept at QC_MONITOR_FD_OWN and up, above every fd number QEMU gets.
  */
 static int make_qemu_sockets(struct qc_monitor *m, struct qc_error *err)
 {
@@ -57,7 +52,7 @@ static int make_qemu_sockets(struct qc_monitor *m, struct qc_error *err)
 			close(fd);
 			return qc_error_errno(err, e, "listen on '%s'", path);
 		}
-		hi = fcntl(fd, F_DUPFD_CLOEXEC, 200);
+		hi = fcntl(fd, F_DUPFD_CLOEXEC, QC_MONITOR_FD_OWN);
 		close(fd);
 		if (hi < 0)
 			return qc_error_errno(err, errno, "fcntl");
@@ -75,88 +70,55 @@ static void close_qemu_sockets(struct qc_monitor *m)
 		}
 }
 
-/* Between fork and exec: a fixed message on QEMU's stderr (qemu.log), then exit. */
-static void __attribute__((noreturn)) child_die(const char *what)
-{
-	const char *pre = "qemuctl-monitor: cannot start QEMU: ";
-	ssize_t r = write(2, pre, strlen(pre));
-
-	r = write(2, what, strlen(what));
-	r = write(2, "\n", 1);
-	(void) r;
-	_exit(125);
-}
-
+/*
+ * QEMU gets /dev/null as stdin, qemu.log as stdout and stderr, its three
+ * listening sockets at QC_QEMU_FD_QMP.., the kept fds at their numbers
+ * and nothing else.  With --uid/--gid it drops to that user (no
+ * supplementary groups) once every fd is in place, then no new privileges
+ * and the rule that QEMU never outlives its monitor: SIGKILL when the
+ * monitor dies (set after the uid change, which clears it).
+ */
 int qc_monitor_spawn_qemu(struct qc_monitor *m, struct qc_error *err)
 {
-	sigset_t none;
-	pid_t parent = getpid();
-	int null_fd, out_fd;
+	struct qc_fdmap map[3 + QC_MONITOR_MAX_FDS];
+	struct qc_spawn_opts so = {0};
+	cleanup_close int out_fd = -1;
+	size_t n_map = 0, i;
 	pid_t pid;
-	size_t i;
 	int rc;
 
 	if ((rc = make_qemu_sockets(m, err)) < 0)
 		return rc;
-
-	null_fd = open("/dev/null", O_RDWR | O_CLOEXEC);
-	out_fd = openat(m->vm_dfd, QC_VM_QEMU_LOG, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0600);
-	if (null_fd < 0 || out_fd < 0)
-		return qc_error_errno(err, errno, "open /dev/null or qemu.log");
-	sigemptyset(&none);
-	pid = fork();
-	if (pid < 0) {
-		rc = errno;
-		close(null_fd);
-		close(out_fd);
-		return qc_error_errno(err, rc, "fork QEMU");
+	out_fd = openat(m->vm_dfd, QC_VM_QEMU_LOG,
+		O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0600);
+	if (out_fd < 0)
+		return qc_error_errno(err, errno, "open %s", QC_VM_QEMU_LOG);
+	for (i = 0; i < 3; i++)
+		map[n_map++] =
+			(struct qc_fdmap){.src = m->qemu_socks[i], .dst = QC_QEMU_FD_QMP + (int) i};
+	for (i = 0; i < m->a.n_keep_fds; i++)
+		map[n_map++] = (struct qc_fdmap){.src = m->a.keep_fds[i], .dst = m->a.keep_fds[i]};
+	so.argv = m->a.qemu_argv;
+	so.fds = map;
+	so.n_fds = n_map;
+	so.in = QC_STDIO_NULL;
+	so.out = so.errout = QC_STDIO_FD;
+	so.out_fd = so.err_fd = out_fd;
+	so.set_user = m->a.set_user;
+	so.uid = m->a.uid;
+	so.gid = m->a.gid;
+	so.no_new_privs = true;
+	so.pdeathsig = SIGKILL;
+	if ((rc = qc_spawn_start(&so, &pid, NULL, err)) < 0) {
+		/* qemu.log says why, as it does when QEMU itself fails. */
+		(void) dprintf(out_fd, "qemuctl-monitor: cannot start QEMU: %s\n", err->msg);
+		return qc_error_prefix(err, "cannot start QEMU");
 	}
-	if (pid == 0) {
-		sigprocmask(SIG_SETMASK, &none, NULL);
-		signal(SIGPIPE, SIG_DFL);
-		if (dup2(null_fd, 0) < 0 || dup2(out_fd, 1) < 0 || dup2(out_fd, 2) < 0)
-			_exit(125);
-		syscall(SYS_close_range, 3U, ~0U, CLOSE_RANGE_CLOEXEC);
-		for (i = 0; i < m->a.n_keep_fds; i++)
-			fcntl(m->a.keep_fds[i], F_SETFD, 0);
-		/* dup2() leaves the copies open across exec */
-		for (i = 0; i < 3; i++)
-			if (dup2(m->qemu_socks[i], QC_QEMU_FD_QMP + (int) i) < 0)
-				child_die("dup2 of a listening socket failed");
-		/*
-		 * Every fd QEMU needs is open: now the drop.  Groups first (setgid
-		 * and setgroups need the privilege setuid gives up).
-		 */
-		if (m->a.set_user) {
-			if (setgroups(0, NULL) < 0)
-				child_die("setgroups failed");
-			if (setgid(m->a.gid) < 0)
-				child_die("setgid failed");
-			if (setuid(m->a.uid) < 0)
-				child_die("setuid failed");
-			if (m->a.uid != 0 && setuid(0) == 0)
-				child_die("setuid(0) still works after the drop");
-		}
-		if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
-			child_die("PR_SET_NO_NEW_PRIVS failed");
-		/*
-		 * The rule: QEMU never outlives its monitor.  After the uid change,
-		 * which clears the parent-death signal; the parent may have died
-		 * before prctl(), and then nobody would signal us.
-		 */
-		if (prctl(PR_SET_PDEATHSIG, SIGKILL) < 0 || getppid() != parent)
-			_exit(125);
-		execvp(m->a.qemu_argv[0], (char *const *) m->a.qemu_argv);
-		_exit(errno == ENOENT ? 127 : 126);
-	}
-	close(null_fd);
-	close(out_fd);
 	/* Only QEMU holds them now: its death resets whoever waits in connect. */
 	close_qemu_sockets(m);
 	/* QEMU's files and taps too: a disk QEMU lets go of is not kept open here. */
 	for (i = 0; i < m->a.n_keep_fds; i++)
-		if (m->a.keep_fds[i] > 2)
-			close(m->a.keep_fds[i]);
+		close(m->a.keep_fds[i]);
 	m->a.n_keep_fds = 0;
 	m->qemu_pid = pid;
 	return 0;
