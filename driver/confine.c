@@ -6,7 +6,7 @@
  * created on the first start that needs it); "root" or "none" runs QEMU
  * unconfined as root.  Without root there is nothing to drop: QEMU runs as
  * the invoking user.  qemuctl-monitor does the drop in the QEMU child after
- * every fd is open and before exec (driver/monitor/monitor.c).
+ * every fd is open and before exec (driver/monitor/qemu.c).
  *
  * QEMU opens no file of the VM by path: disks, their backing chains, the
  * seed and the UEFI files are opened by the caller and passed as fds

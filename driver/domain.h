@@ -299,7 +299,7 @@ struct qc_argv_ctx {
 	const char *pidfile;      /* or NULL */
 	const char *qemu_binary;  /* override, or NULL for the arch's */
 	/*
-	 * Listening sockets the monitor made (driver/monitor/monitor.c) and
+	 * Listening sockets the monitor made (driver/monitor/qemu.c) and
 	 * kernel/initrd fds QEMU inherits: > 2 is used instead of the path
 	 * (chardev fd=N, /dev/fd/N), so a QEMU without access to the
 	 * runtime dir or the kernel's directories still gets them.

@@ -31,6 +31,7 @@
 
 #include "util/util.h"
 #include "driver/qemuctl.h"
+#include "driver/monitor/contract.h" /* the fd numbers QEMU inherits */
 
 struct qc_ctx {
 	char *root; /* absolute */
@@ -46,10 +47,6 @@ struct qc_ctx {
 #define QC_VM_CONSOLE_LOG "console.log"
 #define QC_VM_EVENTS "events.jsonl"
 #define QC_VM_QEMU_LOG "qemu.log"
-/* fds QEMU inherits from qemuctl-monitor (taps follow from 10 on) */
-#define QC_QEMU_FD_QMP 5 /* listening qmp.sock; events.sock 6, serial.sock 7 */
-#define QC_QEMU_FD_KERNEL 8 /* -kernel /dev/fd/8 when QEMU runs as another user */
-#define QC_QEMU_FD_INITRD 9
 #define QC_CONSOLE_LOG_MAX (2u << 20) /* rotated to console.log.1 past this */
 #define QC_EVENTS_MAX (1u << 20) /* rotated to events.jsonl.1 past this */
 

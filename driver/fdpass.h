@@ -12,9 +12,8 @@
 #include "driver/domain.h"
 #include "driver/snapshot.h"
 
-/* QEMU's fd numbers for files: QC_QEMU_FD_FILES, +1... (taps sit at 10..) */
-#define QC_QEMU_FD_FILES 100
-#define QC_FDPASS_MAX 96 /* files one VM can pass at start (below the monitor's 200+) */
+/* QEMU gets the files as QC_QEMU_FD_FILES, +1... (driver/monitor/contract.h) */
+#define QC_FDPASS_MAX 96 /* files one VM can pass at start (below QC_MONITOR_FD_OWN) */
 #define QC_CHAIN_MAX 64 /* layers in one disk's chain */
 
 /* One layer of a disk's chain as the definition and the snapshot records say. */

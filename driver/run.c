@@ -107,7 +107,17 @@ static int read_notify(int fd, int64_t deadline, char *buf, size_t size)
 	return (int) len;
 }
 
-#define TAP_FD_BASE 10 /* tap fds sit at 10, 11... in the monitor and in QEMU */
+/* Our fd src becomes dst in the monitor, which keeps it there for QEMU. */
+static int hand_over_fd(struct qc_fdmap *map, size_t *n_map, struct qc_monitor_args *a, int src,
+	int dst, struct qc_error *err)
+{
+	int rc;
+
+	if ((rc = qc_monitor_args_keep_fd(a, dst, err)) < 0)
+		return rc;
+	map[(*n_map)++] = (struct qc_fdmap){.src = src, .dst = dst};
+	return 0;
+}
 
 /* What QEMU inherits besides the taps, and who it runs as. */
 struct qemu_extra {
@@ -122,12 +132,16 @@ static int spawn_monitor(qc_ctx *ctx, struct qc_vmop *op, char **qemu_argv, cons
 {
 	cleanup_free char *mon = monitor_program();
 	cleanup_free char *dir = qc_driver_vm_dir(ctx, op->name);
+	cleanup_strv char **markers = qc_driver_ready_markers(d);
 	cleanup_strvec struct qc_strv av = {0};
 	cleanup_close int rfd = -1, wfd = -1, mon_pidfd = -1;
 	struct qc_spawn_opts so = {0};
+	struct qc_monitor_args ma;
 	cleanup_free struct qc_fdmap *map =
 		qc_xzalloc((ns->n_nics + x->files->n + 3) * sizeof(*map));
 	size_t n_map = 0;
+	const char *console_max = getenv("QEMUCTL_CONSOLE_LOG_MAX");
+	uint64_t bound = 0;
 	char line[1100];
 	pid_t pid;
 	int p[2], rc, status;
@@ -137,71 +151,46 @@ static int spawn_monitor(qc_ctx *ctx, struct qc_vmop *op, char **qemu_argv, cons
 		return qc_error_errno(err, errno, "pipe");
 	rfd = p[0];
 	wfd = p[1];
-	qc_strv_push(&av, mon);
-	qc_strv_push(&av, "--vm-dir");
-	qc_strv_push(&av, dir);
-	qc_strv_push(&av, "--run-dir");
-	qc_strv_push(&av, rdir);
-	qc_strv_push(&av, "--notify-fd");
-	qc_strv_push(&av, "3");
-	qc_strv_push(&av, "--accel");
-	qc_strv_push(&av, accel);
-	qc_strv_push(&av, "--accel-why");
-	qc_strv_push(&av, why);
-	map[n_map++] = (struct qc_fdmap){.src = wfd, .dst = 3};
+	qc_monitor_args_init(&ma);
+	ma.vm_dir = dir;
+	ma.run_dir = rdir;
+	ma.notify_fd = QC_MONITOR_FD_NOTIFY;
+	ma.accel = accel;
+	ma.accel_why = why;
+	map[n_map++] = (struct qc_fdmap){.src = wfd, .dst = QC_MONITOR_FD_NOTIFY};
 	if (x->cf->active) {
-		qc_strv_push(&av, "--uid");
-		qc_strv_pushf(&av, "%u", (unsigned) x->cf->uid);
-		qc_strv_push(&av, "--gid");
-		qc_strv_pushf(&av, "%u", (unsigned) x->cf->gid);
+		ma.set_user = true;
+		ma.uid = x->cf->uid;
+		ma.gid = x->cf->gid;
 	}
-	if (x->kernel_fd >= 0) {
-		map[n_map++] = (struct qc_fdmap){.src = x->kernel_fd, .dst = QC_QEMU_FD_KERNEL};
-		qc_strv_push(&av, "--keep-fd");
-		qc_strv_pushf(&av, "%d", QC_QEMU_FD_KERNEL);
-	}
-	if (x->initrd_fd >= 0) {
-		map[n_map++] = (struct qc_fdmap){.src = x->initrd_fd, .dst = QC_QEMU_FD_INITRD};
-		qc_strv_push(&av, "--keep-fd");
-		qc_strv_pushf(&av, "%d", QC_QEMU_FD_INITRD);
-	}
-	for (i = 0; i < x->files->n; i++) {
-		map[n_map++] =
-			(struct qc_fdmap){.src = x->files->fds[i], .dst = x->files->qfds[i].fd};
-		qc_strv_push(&av, "--keep-fd");
-		qc_strv_pushf(&av, "%d", x->files->qfds[i].fd);
-	}
-	for (i = 0; i < ns->n_nics; i++) {
-		if (ns->tap_fds[i] < 0)
-			continue;
-		map[n_map++] =
-			(struct qc_fdmap){.src = ns->tap_fds[i], .dst = TAP_FD_BASE + (int) i};
-		qc_strv_push(&av, "--keep-fd");
-		qc_strv_pushf(&av, "%d", TAP_FD_BASE + (int) i);
-	}
-	/* Tests shrink the console log bound to see it rotate. */
-	if (getenv("QEMUCTL_CONSOLE_LOG_MAX")) {
-		qc_strv_push(&av, "--console-max");
-		qc_strv_push(&av, getenv("QEMUCTL_CONSOLE_LOG_MAX"));
-	}
-	for (i = 0; i < ns->n_ports; i++) {
-		qc_strv_push(&av, "--port");
-		qc_strv_pushf(&av, "%u", ns->ports[i]);
-	}
+	if (x->kernel_fd >= 0 &&
+		(rc = hand_over_fd(map, &n_map, &ma, x->kernel_fd, QC_QEMU_FD_KERNEL, err)) < 0)
+		return rc;
+	if (x->initrd_fd >= 0 &&
+		(rc = hand_over_fd(map, &n_map, &ma, x->initrd_fd, QC_QEMU_FD_INITRD, err)) < 0)
+		return rc;
+	for (i = 0; i < x->files->n; i++)
+		if ((rc = hand_over_fd(map, &n_map, &ma, x->files->fds[i], x->files->qfds[i].fd,
+			     err)) < 0)
+			return rc;
+	for (i = 0; i < ns->n_nics; i++)
+		if (ns->tap_fds[i] >= 0 && (rc = hand_over_fd(map, &n_map, &ma, ns->tap_fds[i],
+						    QC_QEMU_FD_TAP + (int) i, err)) < 0)
+			return rc;
+	/* Tests shrink the console log bound to see it rotate; not a number: the default. */
+	if (console_max && qc_parse_uint(NULL, console_max, 0, UINT64_MAX, &bound, NULL) == 0)
+		ma.console_max = bound;
+	for (i = 0; i < ns->n_ports; i++)
+		if ((rc = qc_monitor_args_port(&ma, ns->ports[i], err)) < 0)
+			return rc;
 	/* what the console shows when first boot is done (driver/ready.c) */
-	{
-		cleanup_strv char **markers = qc_driver_ready_markers(d);
-
-		for (i = 0; markers[i]; i++) {
-			qc_strv_push(&av, "--ready-marker");
-			qc_strv_push(&av, markers[i]);
-		}
-	}
-	if (cont)
-		qc_strv_push(&av, "--cont");
-	qc_strv_push(&av, "--");
-	for (i = 0; qemu_argv[i]; i++)
-		qc_strv_push(&av, qemu_argv[i]);
+	for (i = 0; markers[i]; i++)
+		if ((rc = qc_monitor_args_ready_marker(&ma, markers[i], err)) < 0)
+			return rc;
+	ma.cont = cont;
+	ma.qemu_argv = (const char *const *) qemu_argv;
+	if ((rc = qc_monitor_args_to_argv(&ma, mon, &av, err)) < 0)
+		return qc_error_prefix(err, "VM '%s'", op->name);
 	so.argv = (const char *const *) av.v;
 	so.fds = map;
 	so.n_fds = n_map;
@@ -339,12 +328,12 @@ QC_PUBLIC int qc_vm_start(
 		return qc_error_prefix(err, "VM '%s'", name);
 	child_taps = qc_xzalloc((ns.n_nics + 1) * sizeof(int));
 	for (size_t i = 0; i < ns.n_nics; i++)
-		child_taps[i] = ns.tap_fds[i] >= 0 ? TAP_FD_BASE + (int) i : -1;
+		child_taps[i] = ns.tap_fds[i] >= 0 ? QC_QEMU_FD_TAP + (int) i : -1;
 	/* The monitor makes QEMU's listening sockets and hands them over as fds. */
 	actx.accel = accel;
 	actx.qmp_fd = QC_QEMU_FD_QMP;
-	actx.qmp_event_fd = QC_QEMU_FD_QMP + 1;
-	actx.serial_fd = QC_QEMU_FD_QMP + 2;
+	actx.qmp_event_fd = QC_QEMU_FD_EVENTS;
+	actx.serial_fd = QC_QEMU_FD_SERIAL;
 	actx.kernel_fd = kernel_fd >= 0 ? QC_QEMU_FD_KERNEL : -1;
 	actx.initrd_fd = initrd_fd >= 0 ? QC_QEMU_FD_INITRD : -1;
 	x.kernel_fd = kernel_fd;

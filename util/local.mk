@@ -10,6 +10,8 @@ libqcutil_a_SOURCES += \
 	util/trust.c \
 	util/lock.c \
 	util/spawn.c \
+	util/spawn_run.c \
+	util/process.c \
 	util/json.c \
 	util/json_parse.c \
 	util/term.c \

@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
- * Child processes: argv arrays (never a shell), an explicit fd map, every
- * other fd closed on exec, stdout/stderr captured in one poll() loop with a
- * pidfd and a monotonic deadline.
+ * Starting child processes: argv arrays (never a shell), an explicit fd
+ * map, every other fd closed on exec, a failure before exec reported to the
+ * parent through a close-on-exec pipe.  Running one to completion with its
+ * output captured is util/spawn_run.c; pidfds and reaping util/process.c.
  *
  * Everything the child needs (exec path, argv, envp, fd map, scratch
  * arrays) is computed before fork(): between fork() and execve() only
@@ -30,12 +31,6 @@
 
 #include "util/util.h"
 
-#ifndef SYS_pidfd_open
-#define SYS_pidfd_open 434
-#endif
-#ifndef SYS_pidfd_send_signal
-#define SYS_pidfd_send_signal 424
-#endif
 #ifndef SYS_close_range
 #define SYS_close_range 436
 #endif
@@ -43,13 +38,10 @@
 #define CLOSE_RANGE_CLOEXEC (1U << 2)
 #endif
 
-#define DEFAULT_CAPTURE_MAX (1024 * 1024)
-#define TAIL_CHARS 400
-
 extern char **environ;
 
 /* What the child reports through the error pipe when it cannot exec. */
-enum { STAGE_SETUP = 1, STAGE_CHDIR, STAGE_FDS, STAGE_EXEC };
+enum { STAGE_SETUP = 1, STAGE_CHDIR, STAGE_FDS, STAGE_USER, STAGE_ROOT_BACK, STAGE_EXEC };
 struct child_report {
 	int stage;
 	int err;
@@ -68,15 +60,14 @@ struct plan {
 	int max_dst;
 	int report_fd; /* write end of the CLOEXEC error pipe */
 	bool new_session;
+	bool set_user, no_new_privs;
+	uid_t uid;
+	gid_t gid;
+	const gid_t *groups;
+	size_t n_groups;
 	int fallback; /* tests: 1 = no close_range, 2 = neither close_range nor /proc */
 	int pdeathsig;
 	pid_t parent;
-};
-
-/* A started child seen from the parent. */
-struct started {
-	pid_t pid;
-	int in_w, out_r, err_r; /* parent ends of captured stdio, -1 when absent */
 };
 
 /* ------------------------------------------------------------------ child */
@@ -166,13 +157,6 @@ static void __attribute__((noreturn)) child_exec(struct plan *p)
 
 	if (p->new_session && setsid() < 0)
 		child_fail(rep, STAGE_SETUP, errno);
-	if (p->pdeathsig) {
-		if (prctl(PR_SET_PDEATHSIG, p->pdeathsig) < 0)
-			child_fail(rep, STAGE_SETUP, errno);
-		/* The parent may have died before prctl(): nobody would signal us. */
-		if (getppid() != p->parent)
-			_exit(126);
-	}
 	if (p->cwd && chdir(p->cwd) < 0)
 		child_fail(rep, STAGE_CHDIR, errno);
 
@@ -193,6 +177,27 @@ static void __attribute__((noreturn)) child_exec(struct plan *p)
 		if (dup2(p->tmp[i], p->dst[i]) < 0)
 			child_fail(rep, STAGE_FDS, errno);
 	}
+	/*
+	 * Every fd is in place: now the drop.  Groups first (setgroups and
+	 * setgid need the privilege setuid gives up).
+	 */
+	if (p->set_user) {
+		if (setgroups(p->n_groups, p->groups) < 0 || setgid(p->gid) < 0 ||
+			setuid(p->uid) < 0)
+			child_fail(rep, STAGE_USER, errno);
+		if (p->uid != 0 && setuid(0) == 0)
+			child_fail(rep, STAGE_ROOT_BACK, EPERM);
+	}
+	if (p->no_new_privs && prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
+		child_fail(rep, STAGE_SETUP, errno);
+	/* After the uid change, which clears the parent-death signal. */
+	if (p->pdeathsig) {
+		if (prctl(PR_SET_PDEATHSIG, p->pdeathsig) < 0)
+			child_fail(rep, STAGE_SETUP, errno);
+		/* The parent may have died before prctl(): nobody would signal us. */
+		if (getppid() != p->parent)
+			_exit(126);
+	}
 	execve(p->path, p->argv, p->envp);
 	child_fail(rep, STAGE_EXEC, errno);
 }
@@ -209,120 +214,9 @@ void qc_spawn_test_set_fallback(int mode)
 {
 	test_fallback = mode;
 }
-
-char *qc_find_program(const char *name)
-{
-	const char *path = getenv("PATH");
-	const char *p, *end;
-
-	if (!name || !*name)
-		return NULL;
-	if (strchr(name, '/'))
-		return access(name, X_OK) == 0 ? qc_xstrdup(name) : NULL;
-	if (!path || !*path)
-		path = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
-	for (p = path;; p = end + 1) {
-		struct stat st;
-		cleanup_free char *cand = NULL;
-
-		end = strchr(p, ':');
-		if (!end)
-			end = p + strlen(p);
-		if (end == p) /* an empty entry means the current directory */
-			cand = qc_xasprintf("./%s", name);
-		else
-			cand = qc_xasprintf("%.*s/%s", (int) (end - p), p, name);
-		if (stat(cand, &st) == 0 && S_ISREG(st.st_mode) && access(cand, X_OK) == 0)
-			return TAKE_PTR(cand);
-		if (*end == '\0')
-			break;
-	}
-	return NULL;
-}
-
-int qc_pidfd_open(pid_t pid, struct qc_error *err)
-{
-	long fd = syscall(SYS_pidfd_open, pid, 0);
-
-	if (fd < 0)
-		return qc_error_errno(err, errno, "pidfd_open %d", (int) pid);
-	/* pidfds are close-on-exec from birth. */
-	return (int) fd;
-}
-
-int qc_pidfd_send_signal(int pidfd, int sig, struct qc_error *err)
-{
-	if (syscall(SYS_pidfd_send_signal, pidfd, sig, NULL, 0) < 0)
-		return qc_error_errno(err, errno, "send signal %d", sig);
-	return 0;
-}
-
-int qc_pidfd_wait(int pidfd, int timeout_ms)
-{
-	int64_t deadline = qc_deadline_ms(timeout_ms);
-
-	for (;;) {
-		struct pollfd pfd = {.fd = pidfd, .events = POLLIN};
-		int r = poll(&pfd, 1, qc_time_left_ms(deadline));
-		if (r > 0)
-			return 1;
-		if (r == 0)
-			return 0;
-		if (errno != EINTR)
-			return -errno;
-	}
-}
-
-void qc_format_wait_status(int status, char *buf, size_t size)
-{
-	if (WIFEXITED(status))
-		snprintf(buf, size, "exit %d", WEXITSTATUS(status));
-	else if (WIFSIGNALED(status))
-		snprintf(buf, size, "signal %d (%s)%s", WTERMSIG(status),
-			strsignal(WTERMSIG(status)), WCOREDUMP(status) ? ", core dumped" : "");
-	else
-		snprintf(buf, size, "wait status 0x%x", (unsigned) status);
-}
-
-void qc_spawn_result_free(struct qc_spawn_result *r)
-{
-	if (!r)
-		return;
-	free(r->out);
-	free(r->err);
-	r->out = r->err = NULL;
-	r->out_len = r->err_len = 0;
-}
-
 static void close_fd(int *fd)
 {
 	qc_closep(fd);
-}
-
-static void reap(pid_t pid, int *ret_status)
-{
-	int status = 0;
-
-	while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
-		;
-	if (ret_status)
-		*ret_status = status;
-}
-
-static void kill_and_reap(pid_t pid)
-{
-	(void) kill(pid, SIGKILL);
-	reap(pid, NULL);
-}
-
-void qc_pid_killp(pid_t *pid)
-{
-	if (*pid > 0) {
-		int saved = errno;
-		kill_and_reap(*pid);
-		errno = saved;
-		*pid = -1;
-	}
 }
 
 static const char *argv0(const struct qc_spawn_opts *o)
@@ -388,11 +282,13 @@ static int stdio_source(const struct qc_spawn_opts *o, int i, struct child_fds *
 }
 
 /*
- * Fork and exec.  On success *st holds the pid and the parent ends of the
- * capture pipes; on failure nothing is left behind (child reaped, fds
- * closed) and err says why, including exec failures reported by the child.
+ * Fork and exec.  On success *ret_pid is the child and ret_stdio the parent
+ * ends of the capture pipes; on failure nothing is left behind (child
+ * reaped, fds closed) and err says why, including exec failures reported
+ * by the child through the error pipe.
  */
-static int spawn_common(const struct qc_spawn_opts *o, struct started *st, struct qc_error *err)
+int qc_spawn_fork(
+	const struct qc_spawn_opts *o, pid_t *ret_pid, int ret_stdio[3], struct qc_error *err)
 {
 	struct child_fds c = {.devnull = -1, .ours = {-1, -1, -1}, .theirs = {-1, -1, -1}};
 	cleanup_free char *path = NULL;
@@ -425,6 +321,12 @@ static int spawn_common(const struct qc_spawn_opts *o, struct started *st, struc
 	p.n = 3 + o->n_fds;
 	p.new_session = o->new_session;
 	p.pdeathsig = o->pdeathsig;
+	p.set_user = o->set_user;
+	p.uid = o->uid;
+	p.gid = o->gid;
+	p.groups = o->groups;
+	p.n_groups = o->n_groups;
+	p.no_new_privs = o->no_new_privs;
 	p.fallback = test_fallback;
 	p.parent = getpid();
 	fdmem = qc_xzalloc(3 * p.n * sizeof(int));
@@ -487,7 +389,7 @@ static int spawn_common(const struct qc_spawn_opts *o, struct started *st, struc
 	while (n < 0 && errno == EINTR);
 	close_fd(&pipefd[0]);
 	if (n == (ssize_t) sizeof(rep)) {
-		reap(pid, NULL);
+		qc_pid_reap(pid, NULL);
 		switch (rep.stage) {
 		case STAGE_EXEC:
 			r = qc_error_errno(err, rep.err, "cannot execute '%s'", o->argv[0]);
@@ -500,6 +402,15 @@ static int spawn_common(const struct qc_spawn_opts *o, struct started *st, struc
 			r = qc_error_errno(
 				err, rep.err, "%s: cannot set up file descriptors", o->argv[0]);
 			break;
+		case STAGE_USER:
+			r = qc_error_errno(err, rep.err, "%s: cannot change to uid %u gid %u",
+				o->argv[0], (unsigned) o->uid, (unsigned) o->gid);
+			break;
+		case STAGE_ROOT_BACK:
+			r = qc_error_set(err, EPERM,
+				"%s: uid %u can become root again after the drop", o->argv[0],
+				(unsigned) o->uid);
+			break;
 		default:
 			r = qc_error_errno(
 				err, rep.err, "%s: cannot set up the child process", o->argv[0]);
@@ -511,16 +422,15 @@ static int spawn_common(const struct qc_spawn_opts *o, struct started *st, struc
 		/* Died before reporting (e.g. out of memory): still tell the caller. */
 		int status = 0;
 		char ws[64];
-		reap(pid, &status);
+		qc_pid_reap(pid, &status);
 		qc_format_wait_status(status, ws, sizeof(ws));
 		r = qc_error_set(
 			err, QC_ERR_CHILD, "%s: the child failed before exec (%s)", o->argv[0], ws);
 		goto fail;
 	}
-	st->pid = pid;
-	st->in_w = c.ours[0];
-	st->out_r = c.ours[1];
-	st->err_r = c.ours[2];
+	*ret_pid = pid;
+	for (int i = 0; i < 3; i++)
+		ret_stdio[i] = c.ours[i];
 	return 0;
 fail:
 	close_fd(&pipefd[0]);
@@ -528,402 +438,26 @@ fail:
 	child_fds_close(&c);
 	return r;
 }
-
-/* write() that turns SIGPIPE into EPIPE without touching the process-wide disposition. */
-static ssize_t write_nosigpipe(int fd, const void *buf, size_t len)
-{
-	sigset_t pipe_set, old, pending;
-	bool was_pending;
-	ssize_t n;
-	int e;
-
-	sigemptyset(&pipe_set);
-	sigaddset(&pipe_set, SIGPIPE);
-	sigpending(&pending);
-	was_pending = sigismember(&pending, SIGPIPE);
-	pthread_sigmask(SIG_BLOCK, &pipe_set, &old);
-	n = write(fd, buf, len);
-	e = errno;
-	if (n < 0 && e == EPIPE && !was_pending) {
-		struct timespec zero = {0, 0};
-		while (sigtimedwait(&pipe_set, NULL, &zero) < 0 && errno == EINTR)
-			;
-	}
-	pthread_sigmask(SIG_SETMASK, &old, NULL);
-	errno = e;
-	return n;
-}
-
-/* Capture state of one output stream. */
-struct capture {
-	int fd;
-	struct qc_buf buf;
-	size_t max;
-	bool keep_tail; /* stderr: the last bytes say why it failed */
-};
-
-static void capture_add(struct capture *c, const char *p, size_t n)
-{
-	if (!c->keep_tail) {
-		if (c->buf.len < c->max)
-			qc_buf_append(
-				&c->buf, p, n < c->max - c->buf.len ? n : c->max - c->buf.len);
-		return;
-	}
-	qc_buf_append(&c->buf, p, n);
-	/* Trim only now and then, so a chatty child costs O(n), not O(n * max). */
-	if (c->buf.len > 2 * c->max) {
-		memmove(c->buf.data, c->buf.data + c->buf.len - c->max, c->max);
-		c->buf.len = c->max;
-		c->buf.data[c->buf.len] = '\0';
-	}
-}
-
-static void capture_finish(struct capture *c)
-{
-	if (c->keep_tail && c->buf.len > c->max) {
-		memmove(c->buf.data, c->buf.data + c->buf.len - c->max, c->max);
-		c->buf.len = c->max;
-		c->buf.data[c->buf.len] = '\0';
-	}
-}
-
-/* Read what is there: 0 = more may come, 1 = EOF or error (fd closed). */
-static int capture_read(struct capture *c)
-{
-	char chunk[65536];
-
-	for (int rounds = 0; rounds < 16; rounds++) {
-		ssize_t n = read(c->fd, chunk, sizeof(chunk));
-		if (n > 0) {
-			capture_add(c, chunk, (size_t) n);
-			continue;
-		}
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0 && errno == EAGAIN)
-			return 0;
-		close_fd(&c->fd);
-		return 1;
-	}
-	return 0;
-}
-
-static int set_nonblock(int fd)
-{
-	int fl = fcntl(fd, F_GETFL);
-	return fl < 0 ? -1 : fcntl(fd, F_SETFL, fl | O_NONBLOCK);
-}
-
-int qc_spawn_run(const struct qc_spawn_opts *o, struct qc_spawn_result *res, struct qc_error *err)
-{
-	struct qc_spawn_result local;
-	struct started st;
-	size_t max = o->capture_max ? o->capture_max : DEFAULT_CAPTURE_MAX;
-	struct capture out = {.fd = -1, .max = max},
-		       errc = {.fd = -1, .max = max, .keep_tail = true};
-	int64_t deadline = qc_deadline_ms(o->timeout_ms > 0 ? o->timeout_ms : -1);
-	const char *input = o->input;
-	size_t input_left = o->input_len;
-	bool exited = false, timed_out = false;
-	int in_w, pidfd = -1, status = 0, r;
-
-	if (!res)
-		res = &local;
-	memset(res, 0, sizeof(*res));
-	if ((r = spawn_common(o, &st, err)) < 0)
-		return r;
-	in_w = st.in_w;
-	out.fd = st.out_r;
-	errc.fd = st.err_r;
-	if ((in_w >= 0 && set_nonblock(in_w) < 0) || (out.fd >= 0 && set_nonblock(out.fd) < 0) ||
-		(errc.fd >= 0 && set_nonblock(errc.fd) < 0)) {
-		r = qc_error_errno(err, errno, "%s: fcntl", argv0(o));
-		goto fail;
-	}
-	if (in_w >= 0 && (!input || input_left == 0))
-		close_fd(&in_w);
-	/* Without pidfds (kernel < 5.3) fall back to polling waitpid() every 20 ms. */
-	pidfd = (int) syscall(SYS_pidfd_open, st.pid, 0);
-
-	while (!exited) {
-		struct pollfd pfd[4];
-		int np = 0, i_out = -1, i_err = -1, i_in = -1, i_pid = -1, timeout, pr;
-
-		if (out.fd >= 0) {
-			i_out = np;
-			pfd[np++] = (struct pollfd){.fd = out.fd, .events = POLLIN};
-		}
-		if (errc.fd >= 0) {
-			i_err = np;
-			pfd[np++] = (struct pollfd){.fd = errc.fd, .events = POLLIN};
-		}
-		if (in_w >= 0) {
-			i_in = np;
-			pfd[np++] = (struct pollfd){.fd = in_w, .events = POLLOUT};
-		}
-		if (pidfd >= 0) {
-			i_pid = np;
-			pfd[np++] = (struct pollfd){.fd = pidfd, .events = POLLIN};
-		}
-		timeout = qc_time_left_ms(deadline);
-		if (timeout == 0) {
-			(void) kill(st.pid, SIGKILL);
-			reap(st.pid, &status);
-			timed_out = true;
-			break;
-		}
-		if (pidfd < 0 && (timeout < 0 || timeout > 20))
-			timeout = 20;
-		pr = poll(pfd, (nfds_t) np, timeout);
-		if (pr < 0) {
-			if (errno == EINTR)
-				continue;
-			r = qc_error_errno(err, errno, "%s: poll", argv0(o));
-			goto fail;
-		}
-		if (i_out >= 0 && pfd[i_out].revents)
-			capture_read(&out);
-		if (i_err >= 0 && pfd[i_err].revents)
-			capture_read(&errc);
-		if (i_in >= 0 && pfd[i_in].revents) {
-			size_t chunk = input_left < 65536 ? input_left : 65536;
-			ssize_t n = write_nosigpipe(in_w, input, chunk);
-			if (n > 0) {
-				input += n;
-				input_left -= (size_t) n;
-				if (input_left == 0)
-					close_fd(&in_w);
-			} else if (n < 0 && errno != EAGAIN && errno != EINTR) {
-				/* EPIPE: the child does not want the rest; that is its business. */
-				close_fd(&in_w);
-			}
-		}
-		if (i_pid >= 0 && pfd[i_pid].revents) {
-			reap(st.pid, &status);
-			exited = true;
-		} else if (pidfd < 0) {
-			pid_t w = waitpid(st.pid, &status, WNOHANG);
-			if (w == st.pid)
-				exited = true;
-		}
-	}
-	/*
-	 * The child is gone; what it wrote is in the pipes.  Read it without
-	 * waiting for EOF: a grandchild may still hold the write ends.
-	 */
-	close_fd(&in_w);
-	if (out.fd >= 0)
-		capture_read(&out);
-	if (errc.fd >= 0)
-		capture_read(&errc);
-	close_fd(&out.fd);
-	close_fd(&errc.fd);
-	close_fd(&pidfd);
-	capture_finish(&errc);
-
-	res->status = status;
-	res->timed_out = timed_out;
-	if (WIFSIGNALED(status)) {
-		res->term_signal = WTERMSIG(status);
-		res->exit_code = 128 + res->term_signal;
-	} else {
-		res->exit_code = WEXITSTATUS(status);
-	}
-	if (o->out == QC_STDIO_CAPTURE) {
-		res->out_len = out.buf.len;
-		res->out = qc_buf_steal(&out.buf);
-	}
-	if (o->errout == QC_STDIO_CAPTURE) {
-		res->err_len = errc.buf.len;
-		res->err = qc_buf_steal(&errc.buf);
-	}
-	qc_buf_free(&out.buf);
-	qc_buf_free(&errc.buf);
-	if (res == &local)
-		qc_spawn_result_free(&local);
-	return 0;
-fail:
-	kill_and_reap(st.pid);
-	close_fd(&in_w);
-	close_fd(&out.fd);
-	close_fd(&errc.fd);
-	close_fd(&pidfd);
-	qc_buf_free(&out.buf);
-	qc_buf_free(&errc.buf);
-	return r;
-}
-
-/*
- * The last ~400 characters of stderr on one line, for an error message:
- * lines joined with "; ", runs of white space and control characters
- * squeezed to one space.
- */
-static void stderr_tail(const char *s, size_t len, char *buf, size_t size)
-{
-	/* Each input byte yields at most 3 output bytes ("; x"). */
-	char tmp[6 * TAIL_CHARS + 8];
-	size_t start = len > 2 * TAIL_CHARS ? len - 2 * TAIL_CHARS : 0, n = 0, from = 0;
-	bool space = false, nl = false, cut = start > 0;
-
-	for (size_t i = start; i < len; i++) {
-		unsigned char ch = (unsigned char) s[i];
-		if (ch == '\n') {
-			nl = true;
-			continue;
-		}
-		if (ch <= 0x20 || ch == 0x7f) {
-			space = true;
-			continue;
-		}
-		if (n > 0 && nl) {
-			tmp[n++] = ';';
-			tmp[n++] = ' ';
-		} else if (n > 0 && space) {
-			tmp[n++] = ' ';
-		}
-		nl = space = false;
-		tmp[n++] = (char) ch;
-	}
-	if (n > TAIL_CHARS) {
-		from = n - TAIL_CHARS;
-		/* Do not start in the middle of a UTF-8 sequence. */
-		while (from < n && ((unsigned char) tmp[from] & 0xc0) == 0x80)
-			from++;
-		cut = true;
-	}
-	snprintf(buf, size, "%s%.*s", cut && n > 0 ? "..." : "", (int) (n - from), tmp + from);
-}
-
-int qc_spawn_check(const struct qc_spawn_opts *o, struct qc_spawn_result *res, struct qc_error *err)
-{
-	struct qc_spawn_result local = {0};
-	struct qc_spawn_result *rr = res ? res : &local;
-	struct qc_spawn_opts copy = *o;
-	char tail[TAIL_CHARS + 16] = "";
-	char ws[96];
-	int r;
-
-	/* The error promises a stderr tail: capture it unless the caller routed it elsewhere. */
-	if (copy.errout == QC_STDIO_NULL)
-		copy.errout = QC_STDIO_CAPTURE;
-	if ((r = qc_spawn_run(&copy, rr, err)) < 0)
-		return r;
-	if (!rr->timed_out && WIFEXITED(rr->status) && WEXITSTATUS(rr->status) == 0) {
-		if (o->errout != QC_STDIO_CAPTURE) {
-			free(rr->err);
-			rr->err = NULL;
-			rr->err_len = 0;
-		}
-		qc_spawn_result_free(&local);
-		return 0;
-	}
-	if (rr->err)
-		stderr_tail(rr->err, rr->err_len, tail, sizeof(tail));
-	if (rr->timed_out) {
-		snprintf(ws, sizeof(ws), "timed out after %g s", o->timeout_ms / 1000.0);
-	} else if (WIFSIGNALED(rr->status)) {
-		char sig[64];
-		qc_format_wait_status(rr->status, sig, sizeof(sig));
-		snprintf(ws, sizeof(ws), "killed by %s", sig);
-	} else {
-		qc_format_wait_status(rr->status, ws, sizeof(ws));
-	}
-	r = qc_error_set(
-		err, QC_ERR_CHILD, "%s: %s%s%s", o->argv[0], ws, tail[0] ? ": " : "", tail);
-	if (o->errout != QC_STDIO_CAPTURE) {
-		free(rr->err);
-		rr->err = NULL;
-		rr->err_len = 0;
-	}
-	qc_spawn_result_free(&local);
-	return r;
-}
-
 int qc_spawn_start(
 	const struct qc_spawn_opts *o, pid_t *ret_pid, int *ret_pidfd, struct qc_error *err)
 {
-	struct started st;
-	int r, pidfd = -1;
+	int r, pidfd = -1, stdio[3];
+	pid_t pid;
 
 	if (o->in == QC_STDIO_CAPTURE || o->out == QC_STDIO_CAPTURE ||
 		o->errout == QC_STDIO_CAPTURE)
 		return qc_error_set(err, EINVAL,
 			"%s: qc_spawn_start cannot capture stdio; pass an fd or a file", argv0(o));
-	if ((r = spawn_common(o, &st, err)) < 0)
+	if ((r = qc_spawn_fork(o, &pid, stdio, err)) < 0)
 		return r;
 	if (ret_pidfd) {
-		pidfd = qc_pidfd_open(st.pid, err);
+		pidfd = qc_pidfd_open(pid, err);
 		if (pidfd < 0) {
-			kill_and_reap(st.pid);
+			qc_pid_killp(&pid);
 			return pidfd;
 		}
 		*ret_pidfd = pidfd;
 	}
-	*ret_pid = st.pid;
-	return 0;
-}
-
-int qc_access_as(uid_t uid, gid_t gid, const char *const *paths, const int *flags, size_t n,
-	size_t *ret_index, int *ret_errno, struct qc_error *err)
-{
-	struct {
-		int index, err;
-	} rep = {-1, 0};
-	sigset_t all, old;
-	int pipefd[2], status = 0;
-	ssize_t got;
-	pid_t pid;
-
-	if (pipe2(pipefd, O_CLOEXEC) < 0)
-		return qc_error_errno(err, errno, "access check: pipe");
-	sigfillset(&all);
-	pthread_sigmask(SIG_SETMASK, &all, &old);
-	pid = fork();
-	if (pid == 0) {
-		/* Only async-signal-safe calls: the parent may run threads. */
-		close(pipefd[0]);
-		if (setgroups(0, NULL) < 0 || setgid(gid) < 0 || setuid(uid) < 0) {
-			rep.index = -2;
-			rep.err = errno;
-		}
-		for (size_t i = 0; rep.index == -1 && i < n; i++) {
-			int fd = open(paths[i], flags[i] | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
-
-			if (fd < 0) {
-				rep.index = (int) i;
-				rep.err = errno;
-			} else {
-				close(fd);
-			}
-		}
-		if (write(pipefd[1], &rep, sizeof(rep)) != (ssize_t) sizeof(rep))
-			_exit(1);
-		_exit(0);
-	}
-	int e = errno;
-
-	pthread_sigmask(SIG_SETMASK, &old, NULL);
-	close(pipefd[1]);
-	if (pid < 0) {
-		close(pipefd[0]);
-		return qc_error_errno(err, e, "access check: fork");
-	}
-	do
-		got = read(pipefd[0], &rep, sizeof(rep));
-	while (got < 0 && errno == EINTR);
-	close(pipefd[0]);
-	reap(pid, &status);
-	if (got != (ssize_t) sizeof(rep))
-		return qc_error_set(err, QC_ERR_CHILD, "access check as uid %u: the child died",
-			(unsigned) uid);
-	if (rep.index == -2)
-		return qc_error_errno(err, rep.err, "access check: cannot change to uid %u gid %u",
-			(unsigned) uid, (unsigned) gid);
-	if (rep.index >= 0) {
-		*ret_index = (size_t) rep.index;
-		*ret_errno = rep.err;
-		return 1;
-	}
+	*ret_pid = pid;
 	return 0;
 }

@@ -327,7 +327,17 @@ struct qc_spawn_opts {
 	size_t capture_max;        /* bytes kept per captured stream; 0 = 1 MiB */
 	int timeout_ms;            /* qc_spawn_run: <= 0 = no timeout */
 	bool new_session;          /* setsid() in the child */
-	int pdeathsig;             /* prctl(PR_SET_PDEATHSIG) in the child, 0 = none */
+	/*
+	 * set_user: after the fd map, the child takes groups (none when
+	 * n_groups is 0), gid and uid, and fails unless root is out of reach.
+	 */
+	bool set_user;
+	uid_t uid;
+	gid_t gid;
+	const gid_t *groups;
+	size_t n_groups;
+	bool no_new_privs;         /* prctl(PR_SET_NO_NEW_PRIVS) in the child */
+	int pdeathsig;             /* prctl(PR_SET_PDEATHSIG) in the child after set_user, 0 = none */
 };
 
 struct qc_spawn_result {
@@ -353,6 +363,14 @@ int qc_spawn_run(const struct qc_spawn_opts *o, struct qc_spawn_result *res, str
  */
 int qc_spawn_check(const struct qc_spawn_opts *o, struct qc_spawn_result *res,
 	struct qc_error *err);
+/*
+ * The fork and exec under qc_spawn_run and qc_spawn_start: on success the
+ * child has exec'd and ret_stdio holds the parent ends of the captured
+ * stdin, stdout and stderr (-1 where not captured); on failure nothing is
+ * left behind and err says why, a failure of the child before exec included.
+ */
+int qc_spawn_fork(const struct qc_spawn_opts *o, pid_t *ret_pid, int ret_stdio[3],
+	struct qc_error *err);
 /* Start a child and return at once (no capture allowed). ret_pidfd may be NULL. */
 int qc_spawn_start(const struct qc_spawn_opts *o, pid_t *ret_pid, int *ret_pidfd,
 	struct qc_error *err);
@@ -375,6 +393,8 @@ int qc_pidfd_send_signal(int pidfd, int sig, struct qc_error *err);
 int qc_pidfd_wait(int pidfd, int timeout_ms);
 /* "exit 3", "signal 9 (Killed)" */
 void qc_format_wait_status(int status, char *buf, size_t size);
+/* waitpid() for pid, retried on EINTR; ret_status may be NULL. */
+void qc_pid_reap(pid_t pid, int *ret_status);
 
 /* ------------------------------------------------------------------- JSON */
 

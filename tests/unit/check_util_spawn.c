@@ -1,9 +1,10 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
-/* util/spawn.c: real children (sh, cat, sleep), no mocks. */
+/* util/spawn.c, util/spawn_run.c, util/process.c: real children (sh, cat, sleep), no mocks. */
 #include "config.h"
 
 #include <errno.h>
 #include <fcntl.h>
+#include <grp.h>
 #include <signal.h>
 #include <stdio.h>
 #include <sys/stat.h>
@@ -633,7 +634,8 @@ START_TEST(spawn_start_daemon)
 }
 END_TEST
 
-START_TEST(spawn_pdeathsig)
+/* A child with a parent-death signal dies with its parent, after a uid drop too. */
+static void check_pdeathsig(bool as_nobody)
 {
 	int p[2], status;
 	pid_t mid, daemon_pid = 0;
@@ -644,7 +646,11 @@ START_TEST(spawn_pdeathsig)
 	mid = fork();
 	ck_assert_int_ge(mid, 0);
 	if (mid == 0) {
-		struct qc_spawn_opts o = {.argv = ARGV("sleep", "30"), .pdeathsig = SIGKILL};
+		struct qc_spawn_opts o = {.argv = ARGV("sleep", "30"),
+			.pdeathsig = SIGKILL,
+			.set_user = as_nobody,
+			.uid = 65534,
+			.gid = 65534};
 		pid_t d;
 		struct qc_error e = {0};
 		if (qc_spawn_start(&o, &d, NULL, &e) < 0) {
@@ -665,6 +671,14 @@ START_TEST(spawn_pdeathsig)
 	ck_assert(WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL);
 	ck_assert_int_lt(qc_now_ms() - t0, 5000);
 	ck_assert_int_eq(prctl(PR_SET_CHILD_SUBREAPER, 0), 0);
+}
+
+START_TEST(spawn_pdeathsig)
+{
+	check_pdeathsig(false);
+	/* setuid() clears the parent-death signal: it must be set after the drop */
+	if (geteuid() == 0)
+		check_pdeathsig(true);
 }
 END_TEST
 
@@ -735,6 +749,98 @@ END_TEST
  * /proc/self/fd/N checks the inode alone: a 0644 file in a 0700 directory
  * opens through its fd but not by path; a 0600 file opens in neither way.
  */
+/* One "Key:\tvalue" line of the child's /proc/self/status, read by the child itself. */
+static char *child_status_line(struct qc_spawn_opts *o, const char *key)
+{
+	cleanup_free char *script = qc_xasprintf("grep '^%s:' /proc/self/status", key);
+	struct qc_spawn_result res = {0};
+	struct qc_error e = {0};
+	char *line;
+
+	o->argv = ARGV("sh", "-c", script);
+	o->out = QC_STDIO_CAPTURE;
+	o->errout = QC_STDIO_CAPTURE;
+	ck_assert_qc_ok(qc_spawn_check(o, &res, &e), &e);
+	line = qc_xstrdup(res.out ? res.out : "");
+	qc_spawn_result_free(&res);
+	line[strcspn(line, "\n")] = '\0';
+	return line;
+}
+
+START_TEST(spawn_no_new_privs)
+{
+	struct qc_spawn_opts o = {0};
+	cleanup_free char *off = NULL, *on = NULL;
+
+	if (prctl(PR_GET_NO_NEW_PRIVS, 0, 0, 0, 0) == 1)
+		return; /* already set for this test run: the off case cannot be seen */
+	off = child_status_line(&o, "NoNewPrivs");
+	ck_assert_str_eq(off, "NoNewPrivs:\t0");
+	o = (struct qc_spawn_opts){.no_new_privs = true};
+	on = child_status_line(&o, "NoNewPrivs");
+	ck_assert_str_eq(on, "NoNewPrivs:\t1");
+	/* and the parent is untouched */
+	ck_assert_int_eq(prctl(PR_GET_NO_NEW_PRIVS, 0, 0, 0, 0), 0);
+	assert_no_children();
+}
+END_TEST
+
+START_TEST(spawn_set_user)
+{
+	static const gid_t groups[] = {65534, 4};
+	struct qc_spawn_opts o;
+	struct qc_error e = {0};
+	cleanup_free char *uid = NULL, *gid = NULL, *none = NULL, *some = NULL, *kept = NULL;
+	int p[2], status;
+	pid_t pid;
+
+	if (geteuid() != 0)
+		return; /* setgroups() needs root */
+	o = (struct qc_spawn_opts){.set_user = true, .uid = 65534, .gid = 65534};
+	uid = child_status_line(&o, "Uid");
+	ck_assert_str_eq(uid, "Uid:\t65534\t65534\t65534\t65534");
+	gid = child_status_line(&o, "Gid");
+	ck_assert_str_eq(gid, "Gid:\t65534\t65534\t65534\t65534");
+	/* no supplementary groups unless asked for */
+	none = child_status_line(&o, "Groups");
+	ck_assert_str_eq(none, "Groups:\t ");
+	o = (struct qc_spawn_opts){
+		.set_user = true, .uid = 65534, .gid = 65534, .groups = groups, .n_groups = 2};
+	some = child_status_line(&o, "Groups");
+	ck_assert_str_eq(some, "Groups:\t4 65534 ");
+	/* without set_user the child keeps ours */
+	o = (struct qc_spawn_opts){0};
+	kept = child_status_line(&o, "Uid");
+	ck_assert_str_eq(kept, "Uid:\t0\t0\t0\t0");
+
+	/* the drop failing is reported by the child, before exec */
+	ck_assert_int_eq(pipe2(p, O_CLOEXEC), 0);
+	pid = fork();
+	ck_assert_int_ge(pid, 0);
+	if (pid == 0) {
+		struct qc_spawn_opts up = {.argv = ARGV("true"), .set_user = true};
+
+		if (setgroups(0, NULL) < 0 || setgid(65534) < 0 || setuid(65534) < 0)
+			_exit(2);
+		if (qc_spawn_run(&up, NULL, &e) == 0)
+			_exit(3);
+		if (write(p[1], e.msg, strlen(e.msg) + 1) < 0)
+			_exit(4);
+		_exit(e.code == EPERM ? 0 : 5);
+	}
+	close(p[1]);
+	{
+		char msg[1024] = "";
+		ck_assert_int_gt(read(p[0], msg, sizeof(msg) - 1), 0);
+		ck_assert_str_eq(msg, "true: cannot change to uid 0 gid 0: Operation not permitted");
+	}
+	close(p[0]);
+	ck_assert_int_eq(waitpid(pid, &status, 0), pid);
+	ck_assert_int_eq(WEXITSTATUS(status), 0);
+	assert_no_children();
+}
+END_TEST
+
 START_TEST(access_as_user)
 {
 	char *dir;
@@ -810,6 +916,8 @@ Suite *util_spawn_suite(void)
 	tcase_add_test(tc, spawn_signals_reset);
 	tcase_add_test(tc, spawn_start_daemon);
 	tcase_add_test(tc, spawn_pdeathsig);
+	tcase_add_test(tc, spawn_no_new_privs);
+	tcase_add_test(tc, spawn_set_user);
 	tcase_add_test(tc, spawn_cleanup_pid);
 	tcase_add_test(tc, spawn_helpers);
 	suite_add_tcase(s, tc);

@@ -1,0 +1,80 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * What `qemuctl start` hands qemuctl-monitor: one struct, its argv form
+ * both ways (driver/monitor/contract.c, linked into qemuctl and into the
+ * monitor), and the fd numbers the CLI, the monitor and QEMU agree on.
+ *
+ *   qemuctl-monitor --vm-dir DIR --run-dir DIR --notify-fd N [--keep-fd N]...
+ *                   [--port P]... [--accel A] [--accel-why TEXT] [--console-max BYTES]
+ *                   [--uid U --gid G] [--ready-marker TEXT]... [--cont] -- QEMU-ARGV...
+ */
+#ifndef QC_DRIVER_MONITOR_CONTRACT_H
+#define QC_DRIVER_MONITOR_CONTRACT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "util/util.h"
+#include "driver/ready.h"
+
+/* The monitor's report pipe ("OK <qemu-pid>" / "ERR <message>"), mapped by the CLI. */
+#define QC_MONITOR_FD_NOTIFY 3
+
+/* fds QEMU inherits from qemuctl-monitor; its argv names them (-chardev socket,fd=N ...). */
+#define QC_QEMU_FD_QMP 5 /* listening qmp.sock */
+#define QC_QEMU_FD_EVENTS 6 /* listening events.sock, the monitor's QMP */
+#define QC_QEMU_FD_SERIAL 7 /* listening serial.sock */
+#define QC_QEMU_FD_KERNEL 8 /* -kernel /dev/fd/8 when QEMU runs as another user */
+#define QC_QEMU_FD_INITRD 9
+#define QC_QEMU_FD_TAP 10 /* taps: 10, 11... by NIC index */
+#define QC_QEMU_FD_FILES 100 /* disk layers, seed, firmware: 100, 101... (driver/fdpass.c) */
+/* The monitor's own descriptors sit above every number QEMU gets. */
+#define QC_MONITOR_FD_OWN 200
+
+#define QC_MONITOR_MAX_FDS 256 /* --keep-fd: taps, disk layers, seed, firmware */
+#define QC_MONITOR_MAX_PORTS 256 /* --port: host ports recorded in state.json */
+
+struct qc_monitor_args {
+	const char *vm_dir; /* vms/<name> */
+	const char *run_dir; /* the runtime dir the sockets go into */
+	int notify_fd; /* -1: nobody waits for the report */
+	const char *accel, *accel_why; /* recorded in state.json; NULL: none */
+	bool set_user; /* QEMU runs as uid:gid, no supplementary groups */
+	uid_t uid;
+	gid_t gid;
+	uint64_t console_max; /* console.log rotates past this; 0: QC_CONSOLE_LOG_MAX */
+	int keep_fds[QC_MONITOR_MAX_FDS]; /* QEMU inherits these at the same numbers, 8..199 */
+	size_t n_keep_fds;
+	unsigned ports[QC_MONITOR_MAX_PORTS];
+	size_t n_ports;
+	const char *ready_markers[QC_READY_MAX_MARKERS]; /* console lines that mean "ready" */
+	size_t n_ready_markers;
+	bool cont; /* let the CPUs run once QMP is up (QEMU starts with -S) */
+	const char *const *qemu_argv; /* NULL-terminated, not empty */
+};
+
+/* An empty set of arguments: no notify fd, no user, nothing kept. */
+void qc_monitor_args_init(struct qc_monitor_args *a);
+/* Append to the lists; QC_ERR_INVALID when a list is full. */
+int qc_monitor_args_keep_fd(struct qc_monitor_args *a, int fd, struct qc_error *err);
+int qc_monitor_args_port(struct qc_monitor_args *a, unsigned port, struct qc_error *err);
+int qc_monitor_args_ready_marker(
+	struct qc_monitor_args *a, const char *marker, struct qc_error *err);
+/*
+ * The monitor's argv: program, the options, "--", QEMU's argv.  Refuses
+ * arguments the monitor would refuse (no directory, no QEMU argv).
+ */
+int qc_monitor_args_to_argv(const struct qc_monitor_args *a, const char *program,
+	struct qc_strv *ret_argv, struct qc_error *err);
+/*
+ * Read argv back (argv[0] is the program).  Every number is checked
+ * (decimal, in range); an unknown option, a missing value, a list over its
+ * bound, --uid without --gid or no "--" QEMU-ARGV is an error.  The
+ * strings point into argv.
+ */
+int qc_monitor_args_from_argv(
+	int argc, char *const *argv, struct qc_monitor_args *a, struct qc_error *err);
+
+#endif

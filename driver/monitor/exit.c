@@ -1,0 +1,100 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * The end of a run: why QEMU exited (guest poweroff, quit, host signal,
+ * killed, crashed, or a start that failed), recorded atomically in
+ * state.json and as a QEMUCTL_EXIT event; the runtime dir removed.
+ */
+#include "config.h"
+
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "driver/monitor/monitor.h"
+
+void qc_monitor_record_exit(struct qc_monitor *m)
+{
+	struct qc_error err = {0};
+	char st[64];
+	int s = m->qemu_status;
+	bool killed = faccessat(m->vm_dfd, "kill-requested", F_OK, 0) == 0;
+
+	qc_format_wait_status(s, st, sizeof(st));
+	free(m->st.exit_detail);
+	m->st.exit_detail = NULL;
+	m->st.exit_status = s;
+	if (WIFSIGNALED(s)) {
+		m->st.exit_reason = killed ? QC_EXIT_KILLED : QC_EXIT_CRASHED;
+		m->st.exit_detail = qc_xstrdup(st);
+	} else if (WIFEXITED(s) && WEXITSTATUS(s) != 0) {
+		cleanup_free char *tail = qc_monitor_qemu_log_tail(m);
+
+		m->st.exit_reason = QC_EXIT_CRASHED;
+		m->st.exit_detail = qc_xasprintf("%s: %s", st, tail);
+	} else if (strcmp(m->shutdown_reason, "guest-shutdown") == 0) {
+		m->st.exit_reason = QC_EXIT_POWEROFF;
+	} else if (strcmp(m->shutdown_reason, "host-qmp-quit") == 0) {
+		m->st.exit_reason = QC_EXIT_QUIT;
+	} else if (strcmp(m->shutdown_reason, "host-signal") == 0) {
+		m->st.exit_reason = QC_EXIT_HOST_SIGNAL;
+	} else if (m->shutdown_reason[0]) {
+		m->st.exit_reason = QC_EXIT_POWEROFF;
+	} else {
+		m->st.exit_reason = QC_EXIT_EXITED;
+	}
+	if (!m->st.exit_detail)
+		m->st.exit_detail = qc_xstrdup(m->shutdown_reason[0] ? m->shutdown_reason : st);
+	(void) unlinkat(m->vm_dfd, "kill-requested", 0);
+	m->st.running = false;
+	m->st.stopped_at_ms = qc_realtime_ms();
+	qc_monitor_append_event(m, "QEMUCTL_EXIT", m->st.stopped_at_ms, NULL, "reason",
+		qc_exit_reason_name(m->st.exit_reason), "detail", m->st.exit_detail);
+	if (qc_state_save_run(m->vm_dfd, &m->st, &err) < 0)
+		fprintf(stderr, "qemuctl-monitor: %s\n", err.msg);
+}
+
+void qc_monitor_remove_run_dir(struct qc_monitor *m)
+{
+	static const char *const socks[] = {
+		"qmp.sock", "events.sock", "serial.sock", "console.sock"};
+	size_t i;
+
+	for (i = 0; i < QC_ARRAY_SIZE(socks); i++) {
+		cleanup_free char *p = qc_monitor_run_path(m, socks[i]);
+
+		(void) unlink(p);
+	}
+	(void) rmdir(m->a.run_dir);
+}
+
+void qc_monitor_record_start_failed(struct qc_monitor *m, struct qc_error *err)
+{
+	int k;
+
+	/* QEMU failing on its own (a missing kernel...) says why in qemu.log. */
+	for (k = 0; k < 300 && m->qemu_pid > 0 && !qc_monitor_reap(m); k++)
+		qc_sleep_ms(1);
+	if (m->qemu_pid > 0 && m->qemu_exited && err->code != QC_ERR_CHILD) {
+		char st[64];
+		cleanup_free char *tail = qc_monitor_qemu_log_tail(m);
+
+		qc_format_wait_status(m->qemu_status, st, sizeof(st));
+		qc_error_set(err, QC_ERR_CHILD, "QEMU exited during start (%s): %s", st, tail);
+	} else if (m->qemu_pid > 0 && !m->qemu_exited) {
+		kill(m->qemu_pid, SIGKILL);
+		while (!qc_monitor_reap(m))
+			qc_sleep_ms(1);
+	}
+	if (m->vm_dfd >= 0 && m->lock_fd >= 0) {
+		m->st.running = false;
+		m->st.exit_reason = QC_EXIT_START_FAILED;
+		free(m->st.exit_detail);
+		m->st.exit_detail = qc_xstrdup(err->msg);
+		m->st.stopped_at_ms = qc_realtime_ms();
+		(void) qc_state_save_nosync(m->vm_dfd, &m->st, NULL);
+		qc_monitor_remove_run_dir(m);
+	}
+}

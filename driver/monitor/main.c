@@ -1,0 +1,233 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * qemuctl-monitor: the tiny per-VM supervisor (DESIGN.md, STYLE.md §12).
+ * Its arguments are struct qc_monitor_args (driver/monitor/contract.h);
+ * its jobs are the files listed in driver/monitor/monitor.h.
+ *
+ * Started by `qemuctl start` (driver/lifecycle_run.c).  It forks once more
+ * and the first process exits, so the monitor is reparented away from the
+ * CLI, then: setsid, takes vms/<name>/monitor.lock for its whole life (the
+ * liveness lock: held = the VM runs), becomes a child subreaper, makes
+ * QEMU's listening sockets (qmp.sock, events.sock, serial.sock: root-owned
+ * 0600 in the 0700 runtime dir; QEMU gets them as fds 5, 6 and 7, its argv
+ * says -chardev socket,fd=N) and forks QEMU (argv as given; the --keep-fd
+ * fds stay open across exec, e.g. taps).  With --uid/--gid the QEMU child
+ * drops to that user (no supplementary groups, no capabilities, no new
+ * privileges) after every fd is in place and before exec: -runas would do
+ * it after QEMU's seccomp filter is in, which kills QEMU (driver/argv.c).
+ * It connects to QEMU's serial socket and event QMP socket, opens
+ * console.sock for `qemuctl console`, with --cont lets the CPUs run (QEMU
+ * starts with -S; `start --paused` leaves them stopped), reports "OK <qemu-pid>" (or "ERR
+ * <message>") on the notify fd and then loops in one poll() (loop.c).
+ * When QEMU exits, it records why into state.json (atomically), removes
+ * the runtime dir and exits.
+ *
+ * The rule when the monitor dies: QEMU is started with PR_SET_PDEATHSIG =
+ * SIGKILL, so a monitor that vanishes (SIGKILL, OOM, crash) takes its QEMU
+ * with it; nothing keeps running unaccounted.  The CLI sees monitor.lock
+ * free while state.json still says running and reports the run as ended
+ * with reason "monitor-died" (driver/lifecycle_state.c).  SIGTERM to the
+ * monitor is forwarded to QEMU, which shuts down cleanly (reason
+ * host-signal).
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/prctl.h>
+#include <sys/signalfd.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "driver/monitor/monitor.h"
+
+static int usage(const struct qc_error *err)
+{
+	fprintf(stderr,
+		"qemuctl-monitor: %s\n"
+		"usage: qemuctl-monitor --vm-dir DIR --run-dir DIR --notify-fd N "
+		"[--keep-fd N]... [--accel A] [--accel-why T] [--uid U --gid G] "
+		"-- QEMU-ARGV...\n"
+		"(started by 'qemuctl start'; not meant to be run by hand)\n",
+		err->msg);
+	return 2;
+}
+
+static void notify(struct qc_monitor *m, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+static void notify(struct qc_monitor *m, const char *fmt, ...)
+{
+	char buf[1200];
+	va_list ap;
+	int n;
+
+	if (m->a.notify_fd < 0)
+		return;
+	va_start(ap, fmt);
+	n = vsnprintf(buf, sizeof(buf) - 1, fmt, ap);
+	va_end(ap);
+	if (n < 0)
+		n = 0;
+	if ((size_t) n > sizeof(buf) - 2)
+		n = sizeof(buf) - 2;
+	buf[n++] = '\n';
+	(void) qc_write_all(m->a.notify_fd, buf, (size_t) n, NULL);
+	close(m->a.notify_fd);
+	m->a.notify_fd = -1;
+}
+
+/*
+ * Everything up to a running QEMU: the liveness lock, the signalfd, fresh
+ * console.log and events.jsonl, QEMU, state.json saying it runs, the
+ * serial and event QMP connections, "cont", console.sock.
+ */
+static int setup(struct qc_monitor *m, struct qc_error *err)
+{
+	cleanup_free char *serial = qc_monitor_run_path(m, "serial.sock");
+	cleanup_free char *events = qc_monitor_run_path(m, "events.sock");
+	int64_t deadline = qc_deadline_ms(QC_MONITOR_START_TIMEOUT_MS);
+	sigset_t set;
+	int rc, fd;
+
+	m->vm_dfd = open(m->a.vm_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW);
+	if (m->vm_dfd < 0)
+		return qc_error_errno(err, errno, "open '%s'", m->a.vm_dir);
+	rc = qc_lock_open(m->vm_dfd, QC_VM_MONITOR_LOCK, LOCK_EX, 0, "monitor", &m->lock_fd, err);
+	if (rc < 0)
+		return qc_error_set(err, QC_ERR_BUSY, "another qemuctl-monitor runs this VM");
+	if (prctl(PR_SET_CHILD_SUBREAPER, 1) < 0)
+		return qc_error_errno(err, errno, "PR_SET_CHILD_SUBREAPER");
+	sigemptyset(&set);
+	sigaddset(&set, SIGCHLD);
+	sigaddset(&set, SIGTERM);
+	sigaddset(&set, SIGINT);
+	sigaddset(&set, SIGHUP);
+	sigprocmask(SIG_BLOCK, &set, NULL);
+	signal(SIGPIPE, SIG_IGN);
+	sigdelset(&set, SIGHUP);
+	m->sig_fd = signalfd(-1, &set, SFD_CLOEXEC | SFD_NONBLOCK);
+	if (m->sig_fd < 0)
+		return qc_error_errno(err, errno, "signalfd");
+
+	/* console.log holds this run; the previous one moves to console.log.1. */
+	qc_monitor_rotate_log(m);
+	qc_monitor_open_events(m);
+
+	if ((rc = qc_monitor_spawn_qemu(m, err)) < 0)
+		return rc;
+	m->st.running = true;
+	qc_state_boot_id(m->st.boot_id, sizeof(m->st.boot_id));
+	m->st.monitor_pid = getpid();
+	m->st.qemu_pid = m->qemu_pid;
+	m->st.started_at_ms = qc_realtime_ms();
+	m->st.accel = m->a.accel ? qc_xstrdup(m->a.accel) : NULL;
+	m->st.accel_why = m->a.accel_why ? qc_xstrdup(m->a.accel_why) : NULL;
+	m->st.run_dir = qc_xstrdup(m->a.run_dir);
+	m->st.qemu_binary = qc_xstrdup(m->a.qemu_argv[0]);
+	if (m->a.n_ports) {
+		m->st.ports = qc_xzalloc(m->a.n_ports * sizeof(unsigned));
+		memcpy(m->st.ports, m->a.ports, m->a.n_ports * sizeof(unsigned));
+		m->st.n_ports = m->a.n_ports;
+	}
+	if ((rc = qc_state_save_nosync(m->vm_dfd, &m->st, err)) < 0)
+		return rc;
+
+	if ((rc = qc_monitor_connect_qemu(m, serial, deadline, &m->serial_fd, err)) < 0)
+		return rc;
+	fcntl(m->serial_fd, F_SETFL, O_NONBLOCK);
+	if ((rc = qc_monitor_connect_qemu(m, events, deadline, &fd, err)) < 0)
+		return rc;
+	if ((rc = qc_qmp_open_fd(fd, qc_time_left_ms(deadline), &m->qmp, err)) < 0)
+		return qc_error_prefix(err, "event QMP");
+	/*
+	 * --cont: let the CPUs run from here, on the connection that is already
+	 * negotiated; the CLI would otherwise connect, read the greeting and
+	 * negotiate a second one only to send this (about 5 ms of start).
+	 */
+	if (m->a.cont && (rc = qc_qmp_execute(
+				  m->qmp, "cont", NULL, qc_time_left_ms(deadline), NULL, err)) < 0)
+		return qc_error_prefix(err, "cont");
+	if ((rc = qc_monitor_listen_console(m, err)) < 0)
+		return rc;
+	qc_monitor_append_event(m, "QEMUCTL_START", m->st.started_at_ms, NULL, "accel", m->a.accel,
+		"accel_why", m->a.accel_why);
+	return 0;
+}
+
+int main(int argc, char **argv)
+{
+	struct qc_monitor m = {.vm_dfd = -1,
+		.lock_fd = -1,
+		.sig_fd = -1,
+		.serial_fd = -1,
+		.listen_fd = -1,
+		.log_fd = -1,
+		.events_fd = -1,
+		.qemu_socks = {-1, -1, -1}};
+	struct qc_error err = {0};
+	pid_t pid;
+	size_t i;
+
+	for (i = 0; i < QC_MONITOR_MAX_CLIENTS; i++)
+		m.clients[i] = -1;
+	qc_state_clear(&m.st);
+	if (qc_monitor_args_from_argv(argc, argv, &m.a, &err) < 0)
+		return usage(&err);
+	for (i = 0; i < m.a.n_ready_markers; i++)
+		m.ready.markers[m.ready.n_markers++] = m.a.ready_markers[i];
+	if (m.a.console_max < 64)
+		m.a.console_max = QC_CONSOLE_LOG_MAX;
+	if (m.a.set_user && m.a.uid > 0) /* QEMU calls listen() again on the sockets it gets */
+		qc_unix_peer_allow(m.a.uid);
+
+	/* Detach: the CLI reaps the first process at once; the second lives on. */
+	pid = fork();
+	if (pid < 0) {
+		notify(&m, "ERR fork: %s", strerror(errno));
+		return 1;
+	}
+	if (pid > 0)
+		_exit(0);
+	setsid();
+	/* QEMU's sockets and every file we create: owner only. */
+	umask(0077);
+
+	if (setup(&m, &err) < 0) {
+		/*
+		 * The record first, then the monitor's lock, then the CLI: a start or
+		 * list right after the failed start must find the VM stopped, not
+		 * "already running" on the lock of a monitor still on its way out.
+		 */
+		qc_monitor_record_start_failed(&m, &err);
+		if (m.lock_fd >= 0) {
+			close(m.lock_fd);
+			m.lock_fd = -1;
+		}
+		notify(&m, "ERR %s", err.msg);
+		qc_qmp_close(m.qmp);
+		qc_state_clear(&m.st);
+		return 1;
+	}
+	notify(&m, "OK %d", (int) m.qemu_pid);
+	qc_monitor_loop(&m);
+	qc_monitor_drain(&m);
+	qc_monitor_record_exit(&m);
+	for (i = 0; i < QC_MONITOR_MAX_CLIENTS; i++)
+		if (m.clients[i] >= 0)
+			close(m.clients[i]);
+	qc_qmp_close(m.qmp);
+	qc_monitor_remove_run_dir(&m);
+	qc_state_clear(&m.st);
+	return 0;
+}
+
+char *qc_monitor_run_path(const struct qc_monitor *m, const char *sock)
+{
+	return qc_xasprintf("%s/%s", m->a.run_dir, sock);
+}

@@ -1,0 +1,91 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * qemuctl-monitor, the per-VM supervisor: its state and its jobs, one file
+ * each (STYLE.md §12, like conmon):
+ *
+ *   main.c     arguments, detaching, setup until QEMU answers, the report to the CLI
+ *   loop.c     the one poll() loop: signals, serial, QMP, console clients
+ *   qemu.c     QEMU's listening sockets, spawning it, reaping it, connecting to it
+ *   console.c  serial output into console.log (rotated) and to console clients
+ *   events.c   QMP events into events.jsonl (rotated)
+ *   exit.c     why QEMU exited (or never started), recorded in state.json
+ *
+ * Its arguments are driver/monitor/contract.h.
+ */
+#ifndef QC_DRIVER_MONITOR_MONITOR_H
+#define QC_DRIVER_MONITOR_MONITOR_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "driver/driver.h"
+#include "driver/monitor/contract.h"
+#include "driver/ready.h"
+#include "qmp/qmp.h"
+
+#define QC_MONITOR_MAX_CLIENTS 16 /* `qemuctl console` sessions at once */
+#define QC_MONITOR_START_TIMEOUT_MS 30000
+
+struct qc_monitor {
+	struct qc_monitor_args a; /* what `qemuctl start` asked for */
+	int qemu_socks[3]; /* listening: qmp.sock, events.sock, serial.sock */
+
+	int vm_dfd, lock_fd, sig_fd, serial_fd, listen_fd, log_fd, events_fd;
+	int clients[QC_MONITOR_MAX_CLIENTS];
+	struct qc_qmp *qmp;
+	pid_t qemu_pid;
+	int qemu_status;
+	bool qemu_exited;
+	uint64_t log_size;
+	char shutdown_reason[64]; /* from the SHUTDOWN event, "" when none */
+	struct qc_state st;
+	struct qc_ready_scan ready; /* --ready-marker: first boot done (driver/ready.h) */
+};
+
+/* run_dir/sock, a fresh string. */
+char *qc_monitor_run_path(const struct qc_monitor *m, const char *sock);
+
+/* ---- qemu.c */
+/* Make QEMU's listening sockets and start it with its fds; sets m->qemu_pid. */
+int qc_monitor_spawn_qemu(struct qc_monitor *m, struct qc_error *err);
+/* Reap every exited child (a subreaper inherits QEMU's own); true once QEMU is gone. */
+bool qc_monitor_reap(struct qc_monitor *m);
+/* The last ~400 characters of qemu.log on one line, a fresh string. */
+char *qc_monitor_qemu_log_tail(struct qc_monitor *m);
+/* Connect to a socket QEMU listens on, retrying until it does or exits or the deadline. */
+int qc_monitor_connect_qemu(struct qc_monitor *m, const char *path, int64_t deadline, int *ret_fd,
+	struct qc_error *err);
+
+/* ---- console.c */
+/* Start a fresh console.log; the previous one moves to console.log.1. */
+void qc_monitor_rotate_log(struct qc_monitor *m);
+/* Read what the serial socket has; false at EOF. */
+bool qc_monitor_serial_readable(struct qc_monitor *m);
+int qc_monitor_listen_console(struct qc_monitor *m, struct qc_error *err);
+void qc_monitor_accept_client(struct qc_monitor *m);
+void qc_monitor_client_readable(struct qc_monitor *m, size_t i);
+
+/* ---- events.c */
+/* Open events.jsonl for appending (m->events_fd stays -1 when it cannot be). */
+void qc_monitor_open_events(struct qc_monitor *m);
+/* One line of events.jsonl: data, or else {k1: v1, k2: v2} (NULL pairs left out). */
+void qc_monitor_append_event(struct qc_monitor *m, const char *name, int64_t at_ms,
+	const qc_json *data, const char *k1, const char *v1, const char *k2, const char *v2);
+/* Read QMP and record its events; false once the connection is gone. */
+bool qc_monitor_qmp_readable(struct qc_monitor *m);
+
+/* ---- exit.c */
+/* QEMU exited: why, into state.json and events.jsonl. */
+void qc_monitor_record_exit(struct qc_monitor *m);
+/* The start failed with err (QEMU killed and reaped first): start-failed into state.json. */
+void qc_monitor_record_start_failed(struct qc_monitor *m, struct qc_error *err);
+void qc_monitor_remove_run_dir(struct qc_monitor *m);
+
+/* ---- loop.c */
+/* Serve until QEMU exits. */
+void qc_monitor_loop(struct qc_monitor *m);
+/* Read what is left after QEMU exited: the SHUTDOWN event, the last output. */
+void qc_monitor_drain(struct qc_monitor *m);
+
+#endif
