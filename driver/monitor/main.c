@@ -4,7 +4,7 @@
  * Its arguments are struct qc_monitor_args (driver/monitor/contract.h);
  * its jobs are the files listed in driver/monitor/monitor.h.
  *
- * Started by `qemuctl start` (driver/lifecycle_run.c).  It forks once more
+ * Started by `qemuctl start` (driver/run.c).  It forks once more
  * and the first process exits, so the monitor is reparented away from the
  * CLI, then: setsid, takes vms/<name>/monitor.lock for its whole life (the
  * liveness lock: held = the VM runs), becomes a child subreaper, makes
@@ -26,7 +26,7 @@
  * SIGKILL, so a monitor that vanishes (SIGKILL, OOM, crash) takes its QEMU
  * with it; nothing keeps running unaccounted.  The CLI sees monitor.lock
  * free while state.json still says running and reports the run as ended
- * with reason "monitor-died" (driver/lifecycle_state.c).  SIGTERM to the
+ * with reason "monitor-died" (driver/query.c).  SIGTERM to the
  * monitor is forwarded to QEMU, which shuts down cleanly (reason
  * host-signal).
  */
