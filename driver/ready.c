@@ -59,10 +59,37 @@ static int stopped_error(const char *name, const struct qc_live *l, bool seen_ru
 		detail && strcmp(detail, why) != 0 ? detail : "", log);
 }
 
+int qc_driver_ready_check(const struct qc_domain *d, struct qc_error *err)
+{
+	cleanup_strv char **markers = qc_driver_ready_markers(d);
+
+	if (!markers[0])
+		return qc_error_set(err, QC_ERR_UNSUPPORTED,
+			"VM '%s' has no ready marker: it has no seed (--no-seed) and no "
+			"<qemuctl:ready-marker> in its definition; add one with the text its "
+			"console prints when booted (qemuctl dumpxml/define)",
+			d->name);
+	return 0;
+}
+
 QC_PUBLIC int qc_vm_wait(
 	qc_ctx *ctx, const char *name, int timeout_ms, int64_t *ret_after_ms, struct qc_error *err)
 {
 	cleanup_vmop struct qc_vmop op = QC_VMOP_INIT;
+	int rc;
+
+	/* No lock: the wait only reads, and must not hold up a start or stop. */
+	if ((rc = qc_vmop_begin(
+		     ctx, name, QC_VMOP_NO_LOCK | QC_VMOP_NO_STATE | QC_VMOP_DOMAIN, &op, err)) < 0)
+		return rc;
+	return qc_driver_wait_ready(&op, timeout_ms, ret_after_ms, err);
+}
+
+int qc_driver_wait_ready(
+	struct qc_vmop *op, int timeout_ms, int64_t *ret_after_ms, struct qc_error *err)
+{
+	qc_ctx *ctx = op->ctx;
+	const char *name = op->name;
 	cleanup_close int ino = -1;
 	cleanup_strv char **markers = NULL;
 	cleanup_free char *log = NULL, *what = NULL;
@@ -74,21 +101,13 @@ QC_PUBLIC int qc_vm_wait(
 	if (timeout_ms <= 0)
 		timeout_ms = WAIT_DEFAULT_MS;
 	deadline = qc_deadline_ms(timeout_ms);
-	/* No lock: the wait only reads, and must not hold up a start or stop. */
-	if ((rc = qc_vmop_begin(
-		     ctx, name, QC_VMOP_NO_LOCK | QC_VMOP_NO_STATE | QC_VMOP_DOMAIN, &op, err)) < 0)
+	if ((rc = qc_vmop_domain(op, err)) < 0 || (rc = qc_driver_ready_check(op->d, err)) < 0)
 		return rc;
-	log = qc_xasprintf("%s/%s", op.vm_dir, QC_VM_CONSOLE_LOG);
+	log = qc_xasprintf("%s/%s", op->vm_dir, QC_VM_CONSOLE_LOG);
 	what = qc_xasprintf("waiting for VM '%s' to be ready", name);
-	markers = qc_driver_ready_markers(op.d);
-	if (!markers[0])
-		return qc_error_set(err, QC_ERR_UNSUPPORTED,
-			"VM '%s' has no ready marker: it has no seed (--no-seed) and no "
-			"<qemuctl:ready-marker> in its definition; add one with the text its "
-			"console prints when booted (qemuctl dumpxml/define)",
-			name);
+	markers = qc_driver_ready_markers(op->d);
 	ino = inotify_init1(IN_CLOEXEC | IN_NONBLOCK);
-	if (ino >= 0 && inotify_add_watch(ino, op.vm_dir, IN_MOVED_TO | IN_CLOSE_WRITE) < 0) {
+	if (ino >= 0 && inotify_add_watch(ino, op->vm_dir, IN_MOVED_TO | IN_CLOSE_WRITE) < 0) {
 		close(ino);
 		ino = -1;
 	}
@@ -96,7 +115,7 @@ QC_PUBLIC int qc_vm_wait(
 		struct qc_live l;
 		int left, wait_ms;
 
-		if ((rc = qc_driver_live(op.dfd, &l, err)) < 0)
+		if ((rc = qc_driver_live(op->dfd, &l, err)) < 0)
 			return qc_error_prefix(err, "VM '%s'", name);
 		if (l.monitor_alive && (started_at < 0 || started_at == l.st.started_at_ms)) {
 			seen_running = true;

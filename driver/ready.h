@@ -52,5 +52,14 @@ struct qc_domain;
  * which qemuctl cannot extend), and d->ready_marker when set.
  */
 char **qc_driver_ready_markers(const struct qc_domain *d);
+/* QC_ERR_UNSUPPORTED when d has no ready marker (it could never be waited for). */
+int qc_driver_ready_check(const struct qc_domain *d, struct qc_error *err);
+struct qc_vmop;
+/*
+ * qc_vm_wait on a VM operation already begun (its domain is loaded when it
+ * is not yet): until the run's ready marker, its end, or timeout_ms.
+ */
+int qc_driver_wait_ready(
+	struct qc_vmop *op, int timeout_ms, int64_t *ret_after_ms, struct qc_error *err);
 
 #endif
