@@ -93,6 +93,13 @@ struct qc_vm_start_opts {
 QC_PUBLIC int qc_vm_start(qc_ctx *ctx, const char *name, const struct qc_vm_start_opts *o,
 	struct qc_error *err);
 /*
+ * qc_vm_start, then qc_vm_wait, in one operation on the VM: a VM without a
+ * ready marker is refused before it starts (QC_ERR_UNSUPPORTED), and the
+ * wait holds no lock.  *ret_after_ms (may be NULL) as qc_vm_wait's.
+ */
+QC_PUBLIC int qc_vm_start_ready(qc_ctx *ctx, const char *name, const struct qc_vm_start_opts *o,
+	int wait_timeout_ms, int64_t *ret_after_ms, struct qc_error *err);
+/*
  * ACPI power button pressed every 1.5 s until the guest shuts down or
  * timeout_ms (0: 60 s) passes, then `quit`, then SIGKILL.  force: skip
  * the power button.  Fails with QC_ERR_STATE on a VM that is not running.

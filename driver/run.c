@@ -260,10 +260,13 @@ static int finish_prelaunch(struct qc_vmop *op, struct qc_error *err)
 	return 1;
 }
 
-QC_PUBLIC int qc_vm_start(
-	qc_ctx *ctx, const char *name, const struct qc_vm_start_opts *o, struct qc_error *err)
+/*
+ * Start NAME in op (begun here; the caller ends it).  ready: refuse, before
+ * anything changes, a VM whose run could never be waited for.
+ */
+static int start_op(qc_ctx *ctx, const char *name, const struct qc_vm_start_opts *o, bool ready,
+	struct qc_vmop *op, struct qc_error *err)
 {
-	cleanup_vmop struct qc_vmop op = QC_VMOP_INIT;
 	cleanup_free char *rdir = NULL;
 	cleanup_strv char **argv = NULL;
 	struct qc_argv_ctx actx = {0};
@@ -283,44 +286,47 @@ QC_PUBLIC int qc_vm_start(
 	int rc;
 
 	if ((rc = qc_vmop_begin_wait(
-		     ctx, name, QC_VMOP_RECORD_END, lock_ms < 0 ? 0 : lock_ms, &op, err)) < 0)
+		     ctx, name, QC_VMOP_RECORD_END, lock_ms < 0 ? 0 : lock_ms, op, err)) < 0)
+		return rc;
+	if (ready && ((rc = qc_vmop_domain(op, err)) < 0 ||
+			     (rc = qc_driver_ready_check(op->d, err)) < 0))
 		return rc;
 	qc_fault_step("start:locked");
-	if (op.live.monitor_alive) {
-		if (!(o && o->paused) && (rc = finish_prelaunch(&op, err)) != 0)
+	if (op->live.monitor_alive) {
+		if (!(o && o->paused) && (rc = finish_prelaunch(op, err)) != 0)
 			return rc < 0 ? rc : 0;
 		return qc_error_set(err, QC_ERR_STATE, "VM '%s' is already running (qemu pid %d)",
-			name, (int) op.live.st.qemu_pid);
+			name, (int) op->live.st.qemu_pid);
 	}
 	/* First: a runtime dir that is not ours refuses the start before anything changes. */
 	rdir = qc_driver_run_dir(ctx, name);
 	if ((rc = prepare_run_dir(ctx, rdir, err)) < 0)
 		return qc_error_prefix(err, "VM '%s'", name);
 	qc_fault_step("start:run-dir");
-	if ((rc = qc_vmop_domain(&op, err)) < 0)
+	if ((rc = qc_vmop_domain(op, err)) < 0)
 		return rc;
-	d = op.d;
-	dir = op.vm_dir;
+	d = op->d;
+	dir = op->vm_dir;
 	if ((rc = qc_accel_resolve(d->arch, d->accel, &accel, why, sizeof(why), err)) < 0)
 		return qc_error_prefix(err, "VM '%s'", name);
 	/* UEFI code readable (a clear error, not QEMU's) and the varstore in place */
-	if ((rc = qc_driver_firmware_prepare(d, op.dfd, dir, err)) < 0)
+	if ((rc = qc_driver_firmware_prepare(d, op->dfd, dir, err)) < 0)
 		return qc_error_prefix(err, "VM '%s'", name);
 	/* The seed follows the definition: rebuilt when its content changed. */
-	if ((rc = qc_driver_seed_build(d, op.dfd, ctx->root, &changed, err)) < 0)
+	if ((rc = qc_driver_seed_build(d, op->dfd, ctx->root, &changed, err)) < 0)
 		return qc_error_prefix(err, "VM '%s': seed", name);
-	if (changed && (rc = qc_domain_save(d, op.dfd, QC_VM_DOMAIN, err)) < 0)
+	if (changed && (rc = qc_domain_save(d, op->dfd, QC_VM_DOMAIN, err)) < 0)
 		return qc_error_prefix(err, "VM '%s'", name);
 	if (changed)
-		qc_driver_summary_save(op.dfd, d);
+		qc_driver_summary_save(op->dfd, d);
 	/* Who QEMU runs as, and what it still opens by path usable by that user. */
 	if ((rc = qc_driver_confine_user(true, &cf, err)) < 0)
 		return qc_error_prefix(err, "VM '%s'", name);
 	if ((rc = qc_driver_confine_prepare(
-		     ctx->root, d, op.dfd, dir, &cf, &kernel_fd, &initrd_fd, err)) < 0)
+		     ctx->root, d, op->dfd, dir, &cf, &kernel_fd, &initrd_fd, err)) < 0)
 		return qc_error_prefix(err, "VM '%s'", name);
 	/* Every disk layer, the seed and the firmware: opened here, QEMU gets fds. */
-	if ((rc = qc_driver_fdpass_open(d, op.dfd, dir, &files, err)) < 0)
+	if ((rc = qc_driver_fdpass_open(d, op->dfd, dir, &files, err)) < 0)
 		return qc_error_prefix(err, "VM '%s'", name);
 	qc_fault_step("start:seed");
 	/* Taps and host ports; our copies of the taps close when we return. */
@@ -356,12 +362,36 @@ QC_PUBLIC int qc_vm_start(
 	actx.nvram_set = files.nvram_set;
 	if ((rc = qc_build_argv(d, &actx, &argv, err)) < 0)
 		return qc_error_prefix(err, "VM '%s'", name);
-	(void) unlinkat(op.dfd, "kill-requested", 0);
+	(void) unlinkat(op->dfd, "kill-requested", 0);
 	qc_fault_step("start:spawn");
 	/* The monitor sends "cont" itself, on the QMP connection it already has. */
-	rc = spawn_monitor(ctx, &op, argv, rdir, qc_accel_name(accel), why, &ns, timeout_ms, d,
+	rc = spawn_monitor(ctx, op, argv, rdir, qc_accel_name(accel), why, &ns, timeout_ms, d,
 		&x, !(o && o->paused), err);
 	return rc < 0 ? rc : 0;
+}
+
+QC_PUBLIC int qc_vm_start(
+	qc_ctx *ctx, const char *name, const struct qc_vm_start_opts *o, struct qc_error *err)
+{
+	cleanup_vmop struct qc_vmop op = QC_VMOP_INIT;
+
+	return start_op(ctx, name, o, false, &op, err);
+}
+
+QC_PUBLIC int qc_vm_start_ready(qc_ctx *ctx, const char *name, const struct qc_vm_start_opts *o,
+	int wait_timeout_ms, int64_t *ret_after_ms, struct qc_error *err)
+{
+	cleanup_vmop struct qc_vmop op = QC_VMOP_INIT;
+	int rc;
+
+	if (o && o->paused)
+		return qc_error_set(err, QC_ERR_INVALID,
+			"VM '%s': a paused start never becomes ready; start it unpaused", name);
+	if ((rc = start_op(ctx, name, o, true, &op, err)) < 0)
+		return rc;
+	/* The same directory and domain; the wait only reads and holds up no stop. */
+	qc_vmop_unlock(&op);
+	return qc_driver_wait_ready(&op, wait_timeout_ms, ret_after_ms, err);
 }
 
 /* --------------------------------------------------------------- stopping */

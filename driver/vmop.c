@@ -94,6 +94,13 @@ void qc_vmop_end(struct qc_vmop *op)
 	op->vm_dir = NULL;
 }
 
+void qc_vmop_unlock(struct qc_vmop *op)
+{
+	if (op->lock_fd >= 0)
+		close(op->lock_fd);
+	op->lock_fd = -1;
+}
+
 int qc_vmop_domain(struct qc_vmop *op, struct qc_error *err)
 {
 	cleanup_free char *xml = qc_xasprintf("%s/%s", op->vm_dir, QC_VM_DOMAIN);

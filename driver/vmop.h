@@ -79,6 +79,8 @@ int qc_vmop_begin_wait(qc_ctx *ctx, const char *name, unsigned flags, int lock_t
 	struct qc_vmop *op, struct qc_error *err);
 /* Release everything: QMP, domain, chain, lock, directory. */
 void qc_vmop_end(struct qc_vmop *op);
+/* Release the lifecycle lock early; the directory and what was read stay. */
+void qc_vmop_unlock(struct qc_vmop *op);
 /* Load domain.xml into op->d (when a begin without QC_VMOP_DOMAIN needs it later). */
 int qc_vmop_domain(struct qc_vmop *op, struct qc_error *err);
 /* QC_ERR_STATE "VM 'x' is running; <how>" while the VM runs. */

@@ -257,7 +257,8 @@ static void print_tail(qc_ctx *ctx, const char *name)
 		fputs("  | (the console printed nothing)\n", stderr);
 }
 
-int cli_wait_ready(struct cli *c, const char *name, int timeout_ms)
+int cli_wait_ready(
+	struct cli *c, const char *name, int timeout_ms, const struct qc_vm_start_opts *start)
 {
 	struct qc_error err = {0};
 	struct cli_spin s = {.name = name};
@@ -270,7 +271,8 @@ int cli_wait_ready(struct cli *c, const char *name, int timeout_ms)
 	s.ctx = ctx;
 	if (isatty(STDERR_FILENO) && !c->json && c->verbosity >= 0)
 		qc_ctx_set_progress(ctx, cli_spin_progress, &s);
-	rc = qc_vm_wait(ctx, name, timeout_ms, &after, &err);
+	rc = start ? qc_vm_start_ready(ctx, name, start, timeout_ms, &after, &err)
+		   : qc_vm_wait(ctx, name, timeout_ms, &after, &err);
 	qc_ctx_set_progress(ctx, NULL, NULL);
 	if (s.drawn)
 		fputs("\r\033[K", stderr);

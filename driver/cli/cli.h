@@ -276,8 +276,12 @@ void cli_wait_usage(FILE *f, const char *name);
 CLI_HANDLER(cli_resize);
 void cli_resize_usage(FILE *f, const char *name);
 
-/* Wait for NAME's ready marker and say so (timeout_ms 0: the default). */
-int cli_wait_ready(struct cli *c, const char *name, int timeout_ms);
+/*
+ * Wait for NAME's ready marker and say so (timeout_ms 0: the default);
+ * start: start it first, in the same operation (qc_vm_start_ready).
+ */
+int cli_wait_ready(
+	struct cli *c, const char *name, int timeout_ms, const struct qc_vm_start_opts *start);
 int cli_parse_wait_timeout(const char *cmd, const char *val, int *ret_ms);
 
 #endif

@@ -118,7 +118,7 @@ int cli_vm_run(struct cli *c, const struct cli_cmd *cmd, struct cli_args *a)
 	if (!a->set[OPT_CONSOLE]) {
 		if (c->verbosity >= 0 && !a->set[OPT_WAIT])
 			printf("started VM '%s'\n", a->pos[0]);
-		return a->set[OPT_WAIT] ? cli_wait_ready(c, a->pos[0], wait_ms) : CLI_OK;
+		return a->set[OPT_WAIT] ? cli_wait_ready(c, a->pos[0], wait_ms, NULL) : CLI_OK;
 	}
 	rc = cli_console_attach(c, a->pos[0]);
 	if (a->set[OPT_RM] && qc_vm_delete(c->ctx, a->pos[0], true, &err) < 0)
@@ -209,14 +209,12 @@ int cli_vm_start(struct cli *c, const struct cli_cmd *cmd, struct cli_args *a)
 		return CLI_USAGE;
 	if (!(ctx = cli_ctx(c)))
 		return CLI_ERROR;
-	/* a VM without a ready marker could be started but never waited for: refuse first */
-	if (a->set[OPT_WAIT] && qc_vm_wait(ctx, a->pos[0], 1, NULL, &err) < 0 &&
-		err.code == QC_ERR_UNSUPPORTED)
-		return cli_error(&err);
-	err = (struct qc_error){0};
+	/* with --wait: a VM without a ready marker is refused before it starts */
+	if (a->set[OPT_WAIT])
+		return cli_wait_ready(c, a->pos[0], wait_ms, &o);
 	if (qc_vm_start(ctx, a->pos[0], &o, &err) < 0)
 		return cli_error(&err);
-	return a->set[OPT_WAIT] ? cli_wait_ready(c, a->pos[0], wait_ms) : CLI_OK;
+	return CLI_OK;
 }
 
 int cli_vm_stop(struct cli *c, const struct cli_cmd *cmd, struct cli_args *a)

@@ -27,5 +27,5 @@ int cli_wait(struct cli *c, const struct cli_cmd *cmd, struct cli_args *a)
 	(void) cmd;
 	if (a->set[OPT_TIMEOUT] && cli_parse_wait_timeout("wait", a->val[OPT_TIMEOUT], &ms) < 0)
 		return CLI_USAGE;
-	return cli_wait_ready(c, a->pos[0], ms);
+	return cli_wait_ready(c, a->pos[0], ms, NULL);
 }

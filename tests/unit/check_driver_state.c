@@ -432,7 +432,18 @@ START_TEST(vmop_frame)
 			QC_ERR_BUSY, "VM 'web' is busy");
 		qc_vmop_end(&other);
 		ck_assert_qc_ok(qc_vmop_begin(ctx, "web", QC_VMOP_NO_LOCK, &other, &err), &err);
+		qc_vmop_end(&other);
+		/* unlocked early: another operation gets the lock, the directory stays */
+		qc_vmop_unlock(&op);
+		ck_assert_int_eq(op.lock_fd, -1);
+		ck_assert_int_ge(op.dfd, 0);
+		ck_assert_qc_ok(qc_vmop_begin_wait(ctx, "web", 0, 0, &other, &err), &err);
+		qc_vmop_end(&other);
 		qc_vmop_end(&op);
+		/* a paused start could never become ready: refused before the VM is touched */
+		ck_assert_qc_fail(qc_vm_start_ready(ctx, "web", &(struct qc_vm_start_opts){.paused = true},
+					  0, NULL, &err),
+			&err, QC_ERR_INVALID, "a paused start never becomes ready");
 		ck_assert_qc_fail(qc_vmop_begin(ctx, "web", QC_VMOP_RUNNING, &op, &err), &err,
 			QC_ERR_STATE, "VM 'web' is not running (state: stopped)");
 	}
