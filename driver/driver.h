@@ -55,8 +55,6 @@ struct qc_ctx {
 int qc_driver_default_root(char **ret, struct qc_error *err);
 /* <root>/vms/<name> (no checks). */
 char *qc_driver_vm_dir(const qc_ctx *ctx, const char *name);
-/* Open <root>/vms/<name> as an O_DIRECTORY fd; QC_ERR_NOTFOUND names the VM. */
-int qc_driver_vm_open(const qc_ctx *ctx, const char *name, int *ret_dfd, struct qc_error *err);
 /* Create <root> and <root>/vms (0700) when missing; returns an fd on vms/. */
 int qc_driver_vms_open(const qc_ctx *ctx, bool create, int *ret_dfd, struct qc_error *err);
 /* The runtime directory of a VM (not created). */
@@ -80,9 +78,6 @@ int qc_driver_run_qmp(const char *rdir, int timeout_ms, struct qc_qmp **ret, str
 bool qc_driver_vm_gone(int vm_dfd);
 /* QC_ERR_NOTFOUND: "VM 'name' does not exist: it was deleted while ...". */
 int qc_driver_vm_gone_error(const char *name, struct qc_error *err);
-/* Lifecycle lock of a VM (waits up to timeout_ms); refuses a VM deleted meanwhile. */
-int qc_driver_vm_lock(
-	int vm_dfd, const char *name, int timeout_ms, int *ret_fd, struct qc_error *err);
 
 /* ---- state.c: state.json */
 enum qc_exit_reason {
@@ -151,7 +146,7 @@ void qc_state_boot_id(char *buf, size_t size);
 /* The runtime dir id: 16 hex digits of a hash of the VM directory path. */
 void qc_state_run_id(const char *vm_dir, char out[17]);
 
-/* ---- query.c: liveness and the effective state */
+/* ---- state.c: liveness and the effective state */
 struct qc_live {
 	bool monitor_alive; /* monitor.lock is held */
 	enum qc_vm_state state;

@@ -27,66 +27,6 @@
 
 #define LIVE_QMP_TIMEOUT_MS 2000
 
-QC_PUBLIC const char *qc_vm_state_name(enum qc_vm_state s)
-{
-	switch (s) {
-	case QC_VM_STOPPED:
-		return "stopped";
-	case QC_VM_RUNNING:
-		return "running";
-	case QC_VM_PAUSED:
-		return "paused";
-	case QC_VM_CRASHED:
-		return "crashed";
-	}
-	return "unknown";
-}
-
-void qc_live_clear(struct qc_live *l)
-{
-	qc_state_clear(&l->st);
-}
-
-int qc_driver_live(int vm_dfd, struct qc_live *ret, struct qc_error *err)
-{
-	struct qc_live l = {0};
-	char boot[40];
-	int rc;
-
-	/*
-	 * The lock first: a monitor writes its last state.json before its exit
-	 * drops the lock, so a released lock means state.json is final.  (Read
-	 * first, a run ending in between looked like a monitor that died.)
-	 */
-	l.monitor_alive = qc_lock_is_held(vm_dfd, QC_VM_MONITOR_LOCK) == 1;
-	if ((rc = qc_state_load(vm_dfd, &l.st, err)) < 0)
-		return rc;
-	if (l.monitor_alive) {
-		l.state = QC_VM_RUNNING;
-		*ret = l;
-		return 0;
-	}
-	if (l.st.running) {
-		/* Marked running, but no monitor: the host rebooted, or the monitor died. */
-		qc_state_boot_id(boot, sizeof(boot));
-		l.st.running = false;
-		free(l.st.exit_detail);
-		if (l.st.boot_id[0] && boot[0] && strcmp(boot, l.st.boot_id) != 0) {
-			l.st.exit_reason = QC_EXIT_HOST_REBOOT;
-			l.st.exit_detail = qc_xstrdup("the host rebooted while the VM ran");
-		} else {
-			l.st.exit_reason = QC_EXIT_MONITOR_DIED;
-			l.st.exit_detail = qc_xstrdup(
-				"qemuctl-monitor died; QEMU was killed with it (PR_SET_PDEATHSIG)");
-		}
-	}
-	l.state = (l.st.exit_reason == QC_EXIT_CRASHED || l.st.exit_reason == QC_EXIT_MONITOR_DIED)
-			  ? QC_VM_CRASHED
-			  : QC_VM_STOPPED;
-	*ret = l;
-	return 0;
-}
-
 /*
  * Pids in state.json are only numbers: the process may have exited and its
  * pid gone to another.  So a pidfd is taken first, then /proc/PID is
