@@ -6,8 +6,10 @@
 #include "config.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -42,6 +44,89 @@ static void record_end(struct qc_vmop *op)
 		remove_stale_run_dir(op->live.st.run_dir);
 	}
 	qc_state_clear(&disk);
+}
+
+int qc_driver_vm_open(const qc_ctx *ctx, const char *name, int *ret_dfd, struct qc_error *err)
+{
+	cleanup_free char *dir = NULL;
+	int fd, rc;
+
+	if ((rc = qc_validate_name("VM", name, err)) < 0)
+		return rc;
+	dir = qc_driver_vm_dir(ctx, name);
+	fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW);
+	if (fd < 0) {
+		int e = errno;
+
+		if ((e == ENOTDIR || e == ELOOP) && qc_refuse_symlink(AT_FDCWD, dir, dir, err) < 0)
+			return qc_error_prefix(err, "VM '%s'", name);
+		if (e == ENOENT || e == ENOTDIR)
+			return qc_error_set(err, QC_ERR_NOTFOUND,
+				"VM '%s' does not exist (see 'qemuctl list')", name);
+		return qc_error_errno(err, e, "VM '%s': open '%s'", name, dir);
+	}
+	/*
+	 * Nothing in a VM's directory is a link: QEMU, qemu-img and the
+	 * readers of domain.xml would follow one out of the state root.
+	 */
+	{
+		cleanup_free char *link = NULL, *path = NULL;
+
+		rc = qc_dir_find_symlink(fd, &link, err);
+		if (rc > 0) {
+			path = qc_xasprintf("%s/%s", dir, link);
+			rc = qc_refuse_symlink(fd, link, path, err);
+		}
+		if (rc < 0) {
+			close(fd);
+			return qc_error_prefix(err, "VM '%s'", name);
+		}
+	}
+	if (faccessat(fd, QC_VM_DOMAIN, F_OK, 0) < 0) {
+		close(fd);
+		return qc_error_set(err, QC_ERR_NOTFOUND,
+			"VM '%s' does not exist (no domain.xml in '%s')", name, dir);
+	}
+	*ret_dfd = fd;
+	return 0;
+}
+
+int qc_driver_vm_lock(
+	int vm_dfd, const char *name, int timeout_ms, int *ret_fd, struct qc_error *err)
+{
+	cleanup_free char *what = qc_xasprintf("VM '%s'", name);
+	cleanup_close int fd = -1;
+	int rc;
+
+	/*
+	 * The lock file exists from create on: never create it here, or a
+	 * waiter could put a file back into a directory a delete is removing.
+	 */
+	fd = openat(vm_dfd, QC_VM_LOCK, O_RDWR | O_CLOEXEC | O_NOFOLLOW | O_NOCTTY);
+	if (fd < 0 && errno == ENOENT && faccessat(vm_dfd, QC_VM_DOMAIN, F_OK, 0) == 0)
+		fd = openat(vm_dfd, QC_VM_LOCK,
+			O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW | O_NOCTTY, 0600);
+	if (fd < 0 && errno == ENOENT)
+		goto gone;
+	if (fd < 0)
+		return qc_error_errno(err, errno, "VM '%s': open lock file '%s'", name, QC_VM_LOCK);
+	rc = qc_flock_timeout(fd, LOCK_EX, timeout_ms, what, err);
+	if (rc == -QC_ERR_BUSY)
+		return qc_error_set(err, QC_ERR_BUSY,
+			"VM '%s' is busy: another qemuctl operation holds its lock "
+			"(still held after %d s); retry when it finished",
+			name, timeout_ms / 1000);
+	if (rc < 0)
+		return rc;
+	/* A delete that held the lock meanwhile removed the directory we opened. */
+	if (qc_driver_vm_gone(vm_dfd))
+		goto gone;
+	/* Every writer of the VM's files holds this lock: a killed one's temps can go. */
+	(void) qc_sweep_temps(vm_dfd, NULL);
+	*ret_fd = TAKE_FD(fd);
+	return 0;
+gone:
+	return qc_driver_vm_gone_error(name, err);
 }
 
 int qc_vmop_begin_wait(qc_ctx *ctx, const char *name, unsigned flags, int lock_timeout_ms,

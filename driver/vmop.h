@@ -77,6 +77,11 @@ int qc_vmop_begin(
 /* The same with the caller's lock timeout (ms; 0: do not wait). */
 int qc_vmop_begin_wait(qc_ctx *ctx, const char *name, unsigned flags, int lock_timeout_ms,
 	struct qc_vmop *op, struct qc_error *err);
+/* The frame's steps: open <root>/vms/<name> as an O_DIRECTORY fd (QC_ERR_NOTFOUND names the VM). */
+int qc_driver_vm_open(const qc_ctx *ctx, const char *name, int *ret_dfd, struct qc_error *err);
+/* Lifecycle lock of a VM (waits up to timeout_ms); refuses a VM deleted meanwhile. */
+int qc_driver_vm_lock(
+	int vm_dfd, const char *name, int timeout_ms, int *ret_fd, struct qc_error *err);
 /* Release everything: QMP, domain, chain, lock, directory. */
 void qc_vmop_end(struct qc_vmop *op);
 /* Release the lifecycle lock early; the directory and what was read stay. */
