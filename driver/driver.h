@@ -174,6 +174,9 @@ int qc_driver_proc_stat_ppid(const char *text, pid_t *ret);
  */
 struct qc_domain;
 void qc_driver_summary_save(int vm_dfd, const struct qc_domain *d);
+/* Fill i's list fields from summary.json when its stamp matches domain.xml. */
+struct qc_vm_info;
+bool qc_driver_summary_load(int vm_dfd, struct qc_vm_info *i);
 
 /* ---- define_input.c: files named at create/define */
 #define QC_VM_USER_DATA "user-data"
