@@ -312,3 +312,15 @@ int cli_parse_wait_timeout(const char *cmd, const char *val, int *ret_ms)
 	*ret_ms = (int) secs * 1000;
 	return 0;
 }
+
+int cli_print_json(struct cli_json *j)
+{
+	struct qc_error err = {0};
+	char *out = cli_json_finish(j, &err);
+
+	if (!out)
+		return cli_error(&err);
+	printf("%s\n", out);
+	free(out);
+	return CLI_OK;
+}

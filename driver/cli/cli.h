@@ -72,6 +72,8 @@ void cli_json_kuint(struct cli_json *j, const char *key, uint64_t v);
 void cli_json_kbool(struct cli_json *j, const char *key, bool v);
 /* Finish j and print it with a newline; CLI_OK, or the error and CLI_ERROR. */
 int cli_print_json(struct cli_json *j);
+/* The finished document without its trailing newline (free()), or NULL with err set. */
+char *cli_json_finish(struct cli_json *j, struct qc_error *err);
 /* v as compact JSON (a fresh string), or NULL. */
 char *cli_json_dump(yajl_val v);
 /*

@@ -169,7 +169,7 @@ static void gen_tree(struct cli_json *j, yajl_val v)
 }
 
 /* The finished document without its trailing newline, or NULL with err set. */
-static char *finish(struct cli_json *j, struct qc_error *err)
+char *cli_json_finish(struct cli_json *j, struct qc_error *err)
 {
 	const unsigned char *buf;
 	size_t len;
@@ -199,18 +199,6 @@ static char *finish(struct cli_json *j, struct qc_error *err)
 	return out;
 }
 
-int cli_print_json(struct cli_json *j)
-{
-	struct qc_error err = {0};
-	char *out = finish(j, &err);
-
-	if (!out)
-		return cli_error(&err);
-	printf("%s\n", out);
-	free(out);
-	return CLI_OK;
-}
-
 char *cli_json_dump(yajl_val v)
 {
 	struct cli_json *j = cli_json_new(false);
@@ -218,7 +206,7 @@ char *cli_json_dump(yajl_val v)
 	char *out;
 
 	gen_tree(j, v);
-	out = finish(j, &err);
+	out = cli_json_finish(j, &err);
 	cli_json_freep(&j);
 	return out;
 }
