@@ -227,7 +227,3 @@ int main(int argc, char **argv)
 	return 0;
 }
 
-char *qc_monitor_run_path(const struct qc_monitor *m, const char *sock)
-{
-	return qc_xasprintf("%s/%s", m->a.run_dir, sock);
-}

@@ -44,7 +44,10 @@ struct qc_monitor {
 };
 
 /* run_dir/sock, a fresh string. */
-char *qc_monitor_run_path(const struct qc_monitor *m, const char *sock);
+static inline char *qc_monitor_run_path(const struct qc_monitor *m, const char *sock)
+{
+	return qc_xasprintf("%s/%s", m->a.run_dir, sock);
+}
 
 /* ---- qemu.c */
 /* Make QEMU's listening sockets and start it with its fds; sets m->qemu_pid. */
