@@ -4,8 +4,8 @@
  *
  *   addr.c     IPv4 / CIDR / MAC parsing and formatting, MAC generation (pure)
  *   ipam.c     the address allocator of a named network (pure)
- *   network.c  named networks on disk: definitions, the lock, bridge names
- *   lease.c    a network's leases on disk, taking and giving back addresses
+ *   network.c  named networks on disk: definitions, leases, the lock, bridge names
+ *   lease.c    taking and giving back a network's addresses
  *   portfwd.c  host ports for user-mode forwards
  *   link.c     bridges, links and addresses over libnl-route-3
  *   tap.c      taps: /dev/net/tun + TUNSETIFF, then enslave, MTU, up
@@ -108,7 +108,7 @@ const struct qc_net_lease *qc_net_ipam_find(const struct qc_net_ipam *ipam, cons
  * <root>/networks/ (root: the caller's state root):
  *   <name>.json             definition: name, subnet, gateway, bridge, mtu,
  *                           bridge_created, gateway_added
- *   <name>.leases.json      {"leases":[{"key","vm","ip"}...]} (lease.c)
+ *   <name>.leases.json      {"leases":[{"key","vm","ip"}...]}
  *   .<name>.pending-bridge  a net create making that bridge (see below)
  *   lock                    flock: every change to any network
  */
@@ -165,12 +165,13 @@ struct qc_net_nl;
 int qc_net_bridge_up(const char *root, struct qc_net_nl *nl, const char *network, const char *key,
 	const char *owner, const char *ip, char bridge[16], struct qc_error *err);
 
-/* ------------------------------------------------------------ lease.c */
-
 /* Read <name>.leases.json into n->ipam (missing: no leases). */
 int qc_net_leases_load(int dfd, struct qc_net_def *n, struct qc_error *err);
 /* Write n's leases to <name>.leases.json atomically. */
 int qc_net_leases_save(int dfd, const struct qc_net_def *n, struct qc_error *err);
+
+/* ------------------------------------------------------------ lease.c */
+
 /*
  * Lease an address of network n (leases loaded) for key (owner names it
  * in messages): ip as asked ("A", or "A/PREFIX" whose prefix must be the
