@@ -70,6 +70,8 @@ QC_DRIVER_TESTS = tests/integration/lifecycle.sh tests/integration/lifecycle-cra
 TESTS += $(QC_DRIVER_TESTS)
 dist_noinst_SCRIPTS += $(QC_DRIVER_TESTS) tests/integration/arch-lifecycle.sh \
 	tests/integration/firmware-disk-boot.sh tests/guest/build-disk-image
+# The static network-config of seed-guest.sh, timed by bench/seed.sh too.
+EXTRA_DIST += tests/integration/seed-net.yaml
 
 # seed-mkiso: an ISO of a whole tree, for seed-guest.sh's kernel round trip.
 check_PROGRAMS += tests/integration/seed-mkiso
