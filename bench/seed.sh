@@ -53,19 +53,7 @@ MD
 	echo 'runcmd:'
 	echo '  - [systemctl, restart, app]'
 } >"$W/in/user-data"
-cat >"$W/in/network-config" <<'NC'
-version: 2
-ethernets:
-  net0:
-    match:
-      macaddress: "52:54:00:12:34:56"
-    set-name: eth0
-    addresses:
-      - 10.77.0.5/24
-    routes:
-      - to: default
-        via: 10.77.0.1
-NC
+cp "$(dirname "$0")/../tests/integration/seed-net.yaml" "$W/in/network-config"
 
 A=("$QC" --root "$W/root" seed build "$W/a.iso" --meta-data "$W/in/meta-data"
 	--user-data "$W/in/user-data" --network-config "$W/in/network-config")

@@ -28,64 +28,32 @@ include driver/cli/local.mk
 include driver/monitor/local.mk
 
 # ---- unit tests
-QC_DOMAIN_TEST_CFLAGS = $(UNIT_CFLAGS) -DQC_TEST_SRCDIR='"$(abs_top_srcdir)"'
+# domain_golden.c reads tests/unit/golden/ from the source tree.
+QC_DOMAIN_TEST_CFLAGS = $(AM_CFLAGS) -DQC_TEST_SRCDIR='"$(abs_top_srcdir)"'
 QC_DOMAIN_TEST_LIBS = libqcdriver.a libqcnet.a $(QC_UTIL_LIBS) $(XML_LIBS) $(CHECK_LIBS)
 
-check_PROGRAMS += tests/unit/check_driver_domain tests/unit/check_driver_xml tests/unit/check_driver_argv
-TESTS += tests/unit/check_driver_domain tests/unit/check_driver_xml tests/unit/check_driver_argv
-tests_unit_check_driver_domain_SOURCES = tests/unit/check_driver_domain.c
-tests_unit_check_driver_domain_CFLAGS = $(QC_DOMAIN_TEST_CFLAGS)
-tests_unit_check_driver_domain_LDADD = $(QC_DOMAIN_TEST_LIBS)
+QC_CHECK_TESTS += tests/unit/check_driver_domain tests/unit/check_driver_xml tests/unit/check_driver_argv \
+	tests/unit/check_driver_snapshot
 tests_unit_check_driver_xml_SOURCES = tests/unit/check_driver_xml.c tests/unit/domain_golden.c tests/unit/domain_golden.h
-tests_unit_check_driver_xml_CFLAGS = $(QC_DOMAIN_TEST_CFLAGS)
-tests_unit_check_driver_xml_LDADD = $(QC_DOMAIN_TEST_LIBS)
 tests_unit_check_driver_argv_SOURCES = tests/unit/check_driver_argv.c tests/unit/domain_golden.c tests/unit/domain_golden.h
+tests_unit_check_driver_xml_CFLAGS = $(QC_DOMAIN_TEST_CFLAGS)
 tests_unit_check_driver_argv_CFLAGS = $(QC_DOMAIN_TEST_CFLAGS)
+tests_unit_check_driver_domain_LDADD = $(QC_DOMAIN_TEST_LIBS)
+tests_unit_check_driver_xml_LDADD = $(QC_DOMAIN_TEST_LIBS)
 tests_unit_check_driver_argv_LDADD = $(QC_DOMAIN_TEST_LIBS)
-
-check_PROGRAMS += tests/unit/check_driver_state
-TESTS += tests/unit/check_driver_state
-tests_unit_check_driver_state_SOURCES = tests/unit/check_driver_state.c
-tests_unit_check_driver_state_CFLAGS = $(UNIT_CFLAGS)
-tests_unit_check_driver_state_LDADD = $(QC_LIBS) $(CHECK_LIBS)
-
-check_PROGRAMS += tests/unit/check_driver_firmware
-TESTS += tests/unit/check_driver_firmware
-tests_unit_check_driver_firmware_SOURCES = tests/unit/check_driver_firmware.c
-tests_unit_check_driver_firmware_CFLAGS = $(UNIT_CFLAGS)
-tests_unit_check_driver_firmware_LDADD = libqcdriver.a libqcnet.a $(QC_UTIL_LIBS) $(XML_LIBS) $(CHECK_LIBS)
-
-# Disk chains and the files QEMU gets as fds.
-check_PROGRAMS += tests/unit/check_driver_fdpass
-TESTS += tests/unit/check_driver_fdpass
-tests_unit_check_driver_fdpass_SOURCES = tests/unit/check_driver_fdpass.c
-tests_unit_check_driver_fdpass_CFLAGS = $(UNIT_CFLAGS)
-tests_unit_check_driver_fdpass_LDADD = libqcdriver.a libqcnet.a $(QC_STORAGE_LIBS) $(XML_LIBS) $(CHECK_LIBS)
-
-# The ssh command line of `qemuctl ssh`, hostile values included.
-check_PROGRAMS += tests/unit/check_driver_network_ssh
-TESTS += tests/unit/check_driver_network_ssh
-tests_unit_check_driver_network_ssh_SOURCES = tests/unit/check_driver_network_ssh.c
-tests_unit_check_driver_network_ssh_CFLAGS = $(UNIT_CFLAGS)
-tests_unit_check_driver_network_ssh_LDADD = $(QC_LIBS) $(CHECK_LIBS)
-
-check_PROGRAMS += tests/unit/check_driver_seed
-TESTS += tests/unit/check_driver_seed
-tests_unit_check_driver_seed_SOURCES = tests/unit/check_driver_seed.c
-tests_unit_check_driver_seed_CFLAGS = $(UNIT_CFLAGS)
-tests_unit_check_driver_seed_LDADD = $(QC_LIBS) $(CHECK_LIBS)
-
-check_PROGRAMS += tests/unit/check_driver_ready
-TESTS += tests/unit/check_driver_ready
-tests_unit_check_driver_ready_SOURCES = tests/unit/check_driver_ready.c
-tests_unit_check_driver_ready_CFLAGS = $(UNIT_CFLAGS)
-tests_unit_check_driver_ready_LDADD = $(QC_LIBS) $(CHECK_LIBS)
-
-check_PROGRAMS += tests/unit/check_driver_snapshot
-TESTS += tests/unit/check_driver_snapshot
-tests_unit_check_driver_snapshot_SOURCES = tests/unit/check_driver_snapshot.c
-tests_unit_check_driver_snapshot_CFLAGS = $(QC_DOMAIN_TEST_CFLAGS)
 tests_unit_check_driver_snapshot_LDADD = $(QC_DOMAIN_TEST_LIBS)
+tests_unit_check_driver_firmware_LDADD = $(QC_DOMAIN_TEST_LIBS)
+
+# check_driver_fdpass: disk chains and the files QEMU gets as fds;
+# check_driver_network_ssh: the ssh command line of `qemuctl ssh`, hostile values included.
+QC_CHECK_TESTS += tests/unit/check_driver_state tests/unit/check_driver_firmware \
+	tests/unit/check_driver_fdpass tests/unit/check_driver_network_ssh \
+	tests/unit/check_driver_seed tests/unit/check_driver_ready
+tests_unit_check_driver_fdpass_LDADD = libqcdriver.a libqcnet.a $(QC_STORAGE_LIBS) $(XML_LIBS) $(CHECK_LIBS)
+tests_unit_check_driver_state_LDADD = $(QC_LIBS) $(CHECK_LIBS)
+tests_unit_check_driver_network_ssh_LDADD = $(QC_LIBS) $(CHECK_LIBS)
+tests_unit_check_driver_seed_LDADD = $(QC_LIBS) $(CHECK_LIBS)
+tests_unit_check_driver_ready_LDADD = $(QC_LIBS) $(CHECK_LIBS)
 
 # ---- integration tests: real QEMU under TCG
 QC_DRIVER_TESTS = tests/integration/lifecycle.sh tests/integration/lifecycle-crash.sh \
@@ -102,6 +70,8 @@ QC_DRIVER_TESTS = tests/integration/lifecycle.sh tests/integration/lifecycle-cra
 TESTS += $(QC_DRIVER_TESTS)
 dist_noinst_SCRIPTS += $(QC_DRIVER_TESTS) tests/integration/arch-lifecycle.sh \
 	tests/integration/firmware-disk-boot.sh tests/guest/build-disk-image
+# The static network-config of seed-guest.sh, timed by bench/seed.sh too.
+EXTRA_DIST += tests/integration/seed-net.yaml
 
 # seed-mkiso: an ISO of a whole tree, for seed-guest.sh's kernel round trip.
 check_PROGRAMS += tests/integration/seed-mkiso

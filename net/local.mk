@@ -10,27 +10,17 @@ libqcnet_a_SOURCES += \
 	net/portfwd.c
 
 # Pure: CIDR/MAC parsing, the address allocator and taking a lease (lease.c).
-check_PROGRAMS += tests/unit/check_net_ipam
-TESTS += tests/unit/check_net_ipam
-tests_unit_check_net_ipam_SOURCES = tests/unit/check_net_ipam.c
-tests_unit_check_net_ipam_CFLAGS = $(UNIT_CFLAGS)
-tests_unit_check_net_ipam_LDADD = $(QC_NET_LIBS) $(CHECK_LIBS)
-
+QC_CHECK_TESTS += tests/unit/check_net_ipam
 # Bridges and taps through netlink, inside a private network namespace the
 # test makes for itself with unshare(CLONE_NEWNET); skipped (77) unless root.
-check_PROGRAMS += tests/unit/check_net_link
-TESTS += tests/unit/check_net_link
-tests_unit_check_net_link_SOURCES = tests/unit/check_net_link.c
-tests_unit_check_net_link_CFLAGS = $(UNIT_CFLAGS)
+QC_CHECK_TESTS += tests/unit/check_net_link
+tests_unit_check_net_ipam_LDADD = $(QC_NET_LIBS) $(CHECK_LIBS)
 tests_unit_check_net_link_LDADD = $(QC_NET_LIBS) $(CHECK_LIBS)
 
 # driver/network*.c over net/network.c, lease.c, portfwd.c: --net SPEC parsing
 # (pure), then named networks, leases, taps and host ports in a private netns
 # and a temporary state root.
-check_PROGRAMS += tests/unit/check_driver_network
-TESTS += tests/unit/check_driver_network
-tests_unit_check_driver_network_SOURCES = tests/unit/check_driver_network.c
-tests_unit_check_driver_network_CFLAGS = $(UNIT_CFLAGS)
+QC_CHECK_TESTS += tests/unit/check_driver_network
 tests_unit_check_driver_network_LDADD = $(QC_LIBS) $(CHECK_LIBS)
 
 # qemuctl net create/list/rm and their refusals, in a netns the script makes.

@@ -16,32 +16,17 @@ libqcstorage_a_SOURCES += \
 # Pure: simplestreams selection, refs, arch names, qemu-img JSON, SHA-256,
 # the image-user count of refs.c over a fake VM list,
 # xz/gz decompression.
-check_PROGRAMS += tests/unit/check_storage
-TESTS += tests/unit/check_storage
-tests_unit_check_storage_SOURCES = tests/unit/check_storage.c
-tests_unit_check_storage_CFLAGS = $(UNIT_CFLAGS)
-tests_unit_check_storage_LDADD = $(QC_STORAGE_LIBS) $(CHECK_LIBS)
-
+QC_CHECK_TESTS += tests/unit/check_storage
 # qemu-img wrapper and the image catalog against the real qemu-img/qemu-io.
-check_PROGRAMS += tests/unit/check_storage_img
-TESTS += tests/unit/check_storage_img
-tests_unit_check_storage_img_SOURCES = tests/unit/check_storage_img.c tests/unit/unit.h
-tests_unit_check_storage_img_CFLAGS = $(UNIT_CFLAGS)
-tests_unit_check_storage_img_LDADD = $(QC_STORAGE_LIBS) $(CHECK_LIBS)
-
+QC_CHECK_TESTS += tests/unit/check_storage_img
 # libcurl is dlopen()ed by the first download: not loaded before, error text when missing.
-check_PROGRAMS += tests/unit/check_storage_http
-TESTS += tests/unit/check_storage_http
-tests_unit_check_storage_http_SOURCES = tests/unit/check_storage_http.c tests/unit/unit.h
-tests_unit_check_storage_http_CFLAGS = $(UNIT_CFLAGS)
-tests_unit_check_storage_http_LDADD = $(QC_STORAGE_LIBS) $(CHECK_LIBS)
-
+QC_CHECK_TESTS += tests/unit/check_storage_http
 # Image sync against tests/integration/httpd.py on 127.0.0.1 (Range resume,
 # cuts, 404/500, bad SHA-256, malformed index, file:// streams, concurrency).
-check_PROGRAMS += tests/unit/check_storage_sync
-TESTS += tests/unit/check_storage_sync
-tests_unit_check_storage_sync_SOURCES = tests/unit/check_storage_sync.c tests/unit/unit.h
-tests_unit_check_storage_sync_CFLAGS = $(UNIT_CFLAGS)
+QC_CHECK_TESTS += tests/unit/check_storage_sync
+tests_unit_check_storage_LDADD = $(QC_STORAGE_LIBS) $(CHECK_LIBS)
+tests_unit_check_storage_img_LDADD = $(QC_STORAGE_LIBS) $(CHECK_LIBS)
+tests_unit_check_storage_http_LDADD = $(QC_STORAGE_LIBS) $(CHECK_LIBS)
 tests_unit_check_storage_sync_LDADD = $(QC_STORAGE_LIBS) $(CHECK_LIBS)
 EXTRA_DIST += tests/integration/httpd.py tests/integration/mkstream.py
 
@@ -60,8 +45,5 @@ bench_sync_overlay_LDADD = $(QC_STORAGE_LIBS)
 dist_noinst_SCRIPTS += bench/sync.sh
 
 # driver/image.c: create's helpers (arch check, --disk), what VMs rest on, image API.
-check_PROGRAMS += tests/unit/check_driver_image
-TESTS += tests/unit/check_driver_image
-tests_unit_check_driver_image_SOURCES = tests/unit/check_driver_image.c tests/unit/unit.h
-tests_unit_check_driver_image_CFLAGS = $(UNIT_CFLAGS)
+QC_CHECK_TESTS += tests/unit/check_driver_image
 tests_unit_check_driver_image_LDADD = $(QC_LIBS) $(CHECK_LIBS)

@@ -7,9 +7,7 @@ qemuctl_SOURCES = driver/cli/cli.h driver/cli/cli.c driver/cli/json.c driver/cli
 	driver/cli/cmd_wait.c driver/cli/cmd_resize.c
 qemuctl_LDADD = $(QC_LIBS)
 
-check_PROGRAMS += tests/unit/check_cli_parse
-TESTS += tests/unit/check_cli_parse
+QC_CHECK_TESTS += tests/unit/check_cli_parse
 tests_unit_check_cli_parse_SOURCES = tests/unit/check_cli_parse.c driver/cli/cli.c driver/cli/json.c \
 	driver/cli/parse.c
-tests_unit_check_cli_parse_CFLAGS = $(UNIT_CFLAGS)
 tests_unit_check_cli_parse_LDADD = $(QC_LIBS) $(CHECK_LIBS)

@@ -7,8 +7,5 @@ qemuctl_monitor_SOURCES = driver/monitor/monitor.h driver/monitor/main.c \
 	driver/monitor/events.c driver/monitor/exit.c
 qemuctl_monitor_LDADD = libqcdriver.a $(QC_QMP_LIBS)
 
-check_PROGRAMS += tests/unit/check_monitor_contract
-TESTS += tests/unit/check_monitor_contract
-tests_unit_check_monitor_contract_SOURCES = tests/unit/check_monitor_contract.c
-tests_unit_check_monitor_contract_CFLAGS = $(UNIT_CFLAGS)
+QC_CHECK_TESTS += tests/unit/check_monitor_contract
 tests_unit_check_monitor_contract_LDADD = libqcdriver.a $(QC_UTIL_LIBS) $(CHECK_LIBS)

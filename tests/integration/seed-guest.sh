@@ -13,6 +13,7 @@
 . "${QC_SRCDIR:-$(dirname "$0")/../..}/tests/integration/lib.sh"
 
 need_guest x86_64
+# The MAC seed-net.yaml matches (its static network-config).
 MAC=52:54:00:12:34:56
 
 has_line() { # has_line TEXT LINE WHAT: TEXT has exactly LINE as one of its lines
@@ -46,21 +47,8 @@ echo "USERDATA-RAN $(hostname)"
 echo "MODES $(stat -c '%a:%n' /run/cidata/* | tr '\n' ' ')"
 echo "RRIP $(dmesg | grep -o 'ISO 9660 Extensions: IEEE_P1282' | head -n1)"
 SH
-cat >"$SCRATCH/net.yaml" <<NET
-version: 2
-ethernets:
-  net0:
-    match:
-      macaddress: "$MAC"
-    set-name: eth0
-    addresses:
-      - 10.77.0.5/24
-    routes:
-      - to: default
-        via: 10.77.0.1
-NET
 qc seed build "$SCRATCH/seed1.iso" --hostname h1 --instance-id iid-seedtest-1 \
-	--user-data "$SCRATCH/script.sh" --network-config "$SCRATCH/net.yaml"
+	--user-data "$SCRATCH/script.sh" --network-config "$QC_SRCDIR/tests/integration/seed-net.yaml"
 assert_file "$SCRATCH/seed1.iso"
 boot one "$SCRATCH/seed1.iso" -device virtio-blk-pci,drive=seed
 con=$(tr -d '\r' <"$SCRATCH/one.con")

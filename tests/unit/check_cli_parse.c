@@ -13,18 +13,7 @@
 #include "tests/unit/check_main.h"
 #include "driver/cli/cli.h"
 
-static char *root;
-
-static void setup(void)
-{
-	root = unit_mkdtemp();
-}
-
-static void teardown(void)
-{
-	unit_rmdir(root);
-	root = NULL;
-}
+UNIT_TMPDIR_FIXTURE(root)
 
 /* ------------------------------------------------------ cli_parse, cli_dispatch */
 
@@ -376,7 +365,7 @@ int main(void)
 	tcase_add_test(tp, dispatch_table);
 	suite_add_tcase(s, tp);
 
-	tcase_add_checked_fixture(tc, setup, teardown);
+	tcase_add_checked_fixture(tc, root_setup, root_teardown);
 	tcase_add_test(tc, cli_global);
 	tcase_add_test(tc, cli_command_usage);
 	tcase_add_test(tc, cli_groups);

@@ -161,39 +161,35 @@ static bool exists(const char *rel)
 	return access(p, F_OK) == 0;
 }
 
-/* Through netlink: /sys/class/net shows the namespace sysfs was mounted in. */
-static bool link_exists(const char *name)
+/*
+ * Through netlink: /sys/class/net shows the namespace sysfs was mounted in.
+ * 1 with *info filled when link NAME exists, 0 when not.
+ */
+static int link_get(const char *name, struct qc_net_link_info *info)
 {
 	struct qc_net_nl *nl = NULL;
-	struct qc_net_link_info info;
 	int r;
 
 	ck_assert_int_eq(qc_net_nl_open(&nl, NULL), 0);
-	r = qc_net_link_get(nl, name, &info, NULL);
+	r = qc_net_link_get(nl, name, info, NULL);
 	qc_net_nl_close(nl);
-	return r == 1;
+	return r;
 }
 
-static int link_master(const char *name)
+static bool link_exists(const char *name)
 {
-	struct qc_net_nl *nl = NULL;
-	struct qc_net_link_info info = {0};
+	struct qc_net_link_info info;
 
-	ck_assert_int_eq(qc_net_nl_open(&nl, NULL), 0);
-	ck_assert_int_eq(qc_net_link_get(nl, name, &info, NULL), 1);
-	qc_net_nl_close(nl);
-	return info.master;
+	return link_get(name, &info) == 1;
 }
 
-static int link_index(const char *name)
+/* The link NAME, which must exist. */
+static struct qc_net_link_info link_info(const char *name)
 {
-	struct qc_net_nl *nl = NULL;
 	struct qc_net_link_info info = {0};
 
-	ck_assert_int_eq(qc_net_nl_open(&nl, NULL), 0);
-	ck_assert_int_eq(qc_net_link_get(nl, name, &info, NULL), 1);
-	qc_net_nl_close(nl);
-	return info.ifindex;
+	ck_assert_int_eq(link_get(name, &info), 1);
+	return info;
 }
 
 /* A VM skeleton: the directory (so leases count as live) and a domain. */
@@ -435,7 +431,7 @@ START_TEST(start_taps_and_ports)
 		ck_assert_uint_eq(ports[1], st.fwd_ports[1][1]);
 		free(ports);
 	}
-	ck_assert_int_eq(link_master(tap), link_index("qc-st"));
+	ck_assert_int_eq(link_info(tap).master, link_info("qc-st").ifindex);
 	/* Starting again while the taps are held: refused, the first run untouched. */
 	{
 		struct qc_network_start st2 = {0};
@@ -455,7 +451,7 @@ START_TEST(start_taps_and_ports)
 		ck_assert_msg(
 			qc_network_nic_open_tap(ctx, d, 0, name, &fd, &err) == 0, "%s", err.msg);
 		ck_assert_str_eq(name, tap);
-		ck_assert_int_eq(link_master(tap), link_index("qc-st"));
+		ck_assert_int_eq(link_info(tap).master, link_info("qc-st").ifindex);
 		close(fd);
 		ck_assert(!link_exists(tap));
 		ck_assert_int_eq(

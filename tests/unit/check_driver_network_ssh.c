@@ -29,16 +29,23 @@ static struct qc_ssh_target good(void)
 		.cmd = cmd};
 }
 
-START_TEST(argv_exact)
+/* t makes an argv that, joined with spaces, is exactly want. */
+static void assert_argv_line(const struct qc_ssh_target *t, const char *want)
 {
-	struct qc_ssh_target t = good();
 	struct qc_error err = {0};
 	cleanup_strv char **v = NULL;
 	cleanup_free char *line = NULL;
 
-	ck_assert_qc_ok(qc_driver_ssh_argv(&t, &v, &err), &err);
+	ck_assert_qc_ok(qc_driver_ssh_argv(t, &v, &err), &err);
 	line = qc_strv_join(v, " ");
-	ck_assert_str_eq(line,
+	ck_assert_str_eq(line, want);
+}
+
+START_TEST(argv_exact)
+{
+	struct qc_ssh_target t = good();
+
+	assert_argv_line(&t,
 		"ssh -l qemuctl -p 40022 -o StrictHostKeyChecking=yes "
 		"-o UserKnownHostsFile=/var/lib/qemuctl/vms/web1/known_hosts "
 		"-o GlobalKnownHostsFile=/dev/null -o HostKeyAlias=qemuctl-web1 "
@@ -52,11 +59,7 @@ START_TEST(argv_exact)
 	t.host = "fd00::5";
 	t.port = 22;
 	t.known_hosts = "/r/vms/web1/known_hosts.tofu";
-	qc_strv_free(TAKE_PTR(v));
-	free(line);
-	ck_assert_qc_ok(qc_driver_ssh_argv(&t, &v, &err), &err);
-	line = qc_strv_join(v, " ");
-	ck_assert_str_eq(line,
+	assert_argv_line(&t,
 		"ssh -l qemuctl -p 22 -o StrictHostKeyChecking=accept-new "
 		"-o UserKnownHostsFile=/r/vms/web1/known_hosts.tofu "
 		"-o GlobalKnownHostsFile=/dev/null -o HostKeyAlias=qemuctl-web1 "

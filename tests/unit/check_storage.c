@@ -94,26 +94,30 @@ START_TEST(ss_select_newest_for_arch)
 }
 END_TEST
 
+/* qc_ss_select() of RELEASE/ARCH in products fails with code and exactly msg. */
+static void ss_select_fails(const char *release, const char *arch, int code, const char *msg)
+{
+	struct qc_ss_item it;
+	struct qc_error err = {0};
+
+	ck_assert_int_eq(qc_ss_select(products, strlen(products), release, arch, &it, &err), -code);
+	ck_assert_str_eq(err.msg, msg);
+}
+
 START_TEST(ss_select_errors)
 {
 	struct qc_ss_item it;
 	struct qc_error err = {0};
 
-	ck_assert_int_eq(qc_ss_select(products, strlen(products), "oracular", "amd64", &it, &err),
-		-QC_ERR_NOTFOUND);
-	ck_assert_str_eq(err.msg, "release 'oracular' is not in the stream; known releases: "
-				  "noble, jammy");
-
-	ck_assert_int_eq(qc_ss_select(products, strlen(products), "noble", "ppc64le", &it, &err),
-		-QC_ERR_NOTFOUND);
-	ck_assert_str_eq(err.msg, "release 'noble' has no disk1.img for arch ppc64el (ppc64le); "
-				  "arches offered: amd64, arm64");
-
+	ss_select_fails("oracular", "amd64", QC_ERR_NOTFOUND,
+		"release 'oracular' is not in the stream; known releases: noble, jammy");
+	ss_select_fails("noble", "ppc64le", QC_ERR_NOTFOUND,
+		"release 'noble' has no disk1.img for arch ppc64el (ppc64le); arches offered: "
+		"amd64, arm64");
 	/* jammy exists for ppc64el, but without a disk1.img item. */
-	ck_assert_int_eq(qc_ss_select(products, strlen(products), "jammy", "ppc64el", &it, &err),
-		-QC_ERR_NOTFOUND);
-	ck_assert_str_eq(err.msg, "release 'jammy' has no disk1.img for arch ppc64el (ppc64le); "
-				  "arches offered: none");
+	ss_select_fails("jammy", "ppc64el", QC_ERR_NOTFOUND,
+		"release 'jammy' has no disk1.img for arch ppc64el (ppc64le); arches offered: "
+		"none");
 
 	ck_assert_int_eq(qc_ss_select(products, strlen(products), "noble", "sparc", &it, &err),
 		-QC_ERR_INVALID);

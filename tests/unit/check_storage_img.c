@@ -13,18 +13,7 @@
 #include "tests/unit/unit.h"
 #include "tests/unit/check_main.h"
 
-static char *dir;
-
-static void setup(void)
-{
-	dir = unit_mkdtemp();
-}
-
-static void teardown(void)
-{
-	unit_rmdir(dir);
-	dir = NULL;
-}
+UNIT_TMPDIR_FIXTURE(dir)
 
 static char *P(const char *name)
 {
@@ -549,7 +538,7 @@ static Suite *suite(void)
 		overlay_relative_backing_is_made_absolute, overlay_errors, layer_and_header,
 		chain_json_and_rebase, resize_grows_only, convert_and_check, program_override,
 		import_formats, import_bad_input_leaves_nothing, NULL);
-	tcase_add_checked_fixture(tc, setup, teardown);
+	tcase_add_checked_fixture(tc, dir_setup, dir_teardown);
 	tcase_set_timeout(tc, 120);
 	return s;
 }

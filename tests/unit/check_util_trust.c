@@ -75,18 +75,7 @@ END_TEST
 
 /* ------------------------------------------------------------ on disk */
 
-static char *tmp;
-
-static void setup(void)
-{
-	tmp = unit_mkdtemp();
-}
-
-static void teardown(void)
-{
-	unit_rmdir(tmp);
-	tmp = NULL;
-}
+UNIT_TMPDIR_FIXTURE(tmp)
 
 START_TEST(private_dir_create)
 {
@@ -295,7 +284,7 @@ Suite *util_trust_suite(void)
 	tcase_add_loop_test(tc, stat_check, 0, QC_ARRAY_SIZE(stat_cases));
 	tc = unit_tcase(s, "disk", private_dir_create, private_dir_refused, private_dir_other_owner,
 		path_trusted, NULL);
-	tcase_add_checked_fixture(tc, setup, teardown);
+	tcase_add_checked_fixture(tc, tmp_setup, tmp_teardown);
 	unit_tcase(s, "peer", peer_self, peer_other_uid, NULL);
 	return s;
 }

@@ -58,6 +58,23 @@ static inline void unit_rmdir(char *p)
 }
 
 /*
+ * A checked fixture that gives each test a fresh private directory:
+ * UNIT_TMPDIR_FIXTURE(dir) declares static char *dir and dir_setup() and
+ * dir_teardown() for tcase_add_checked_fixture().
+ */
+#define UNIT_TMPDIR_FIXTURE(var)         \
+	static char *var;                \
+	static void var##_setup(void)    \
+	{                                \
+		var = unit_mkdtemp();    \
+	}                                \
+	static void var##_teardown(void) \
+	{                                \
+		unit_rmdir(var);         \
+		var = NULL;              \
+	}
+
+/*
  * Run argv (60 s at most) and fail the test unless it exits 0; its stdout
  * (up to 4 MiB), and its length in *out_len unless out_len is NULL.
  */
