@@ -605,6 +605,18 @@ int qc_jgen_finish(struct qc_jgen *g, char **ret, size_t *ret_len, struct qc_err
 	return 0;
 }
 
+int qc_jgen_write_atomic(
+	struct qc_jgen *g, int dirfd, const char *name, mode_t mode, struct qc_error *err)
+{
+	cleanup_free char *text = NULL;
+	size_t len;
+	int r;
+
+	if ((r = qc_jgen_finish(g, &text, &len, err)) < 0)
+		return r;
+	return qc_write_atomic(dirfd, name, text, len, mode, err);
+}
+
 char *qc_json_dump(const qc_json *j)
 {
 	cleanup_jgen struct qc_jgen *g = qc_jgen_new(false);
