@@ -34,6 +34,33 @@ static int writable_by_others(const struct stat *st, bool dir)
 	return (st->st_mode & 022) != 0;
 }
 
+int qc_driver_open_input(const char *what, const char *path, char **ret, int *ret_fd,
+	struct stat *ret_st, struct qc_error *err)
+{
+	cleanup_free char *abs = NULL;
+	cleanup_close int fd = -1;
+	struct stat st;
+	int r;
+
+	if (!path || !path[0])
+		return qc_error_set(err, QC_ERR_INVALID, "%s: empty path", what);
+	if ((r = qc_abspath(path, &abs, err)) < 0)
+		return qc_error_prefix(err, "%s '%s'", what, path);
+	fd = open(abs, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
+	if (fd < 0)
+		return qc_error_errno(err, errno, "%s '%s': cannot read", what, path);
+	if (fstat(fd, &st) < 0)
+		return qc_error_errno(err, errno, "%s '%s'", what, path);
+	if (!S_ISREG(st.st_mode))
+		return qc_error_set(err, QC_ERR_INVALID, "%s '%s': not a regular file", what, path);
+	*ret = TAKE_PTR(abs);
+	if (ret_fd)
+		*ret_fd = TAKE_FD(fd);
+	if (ret_st)
+		*ret_st = st;
+	return 0;
+}
+
 int qc_driver_check_root_file(const char *what, const char *path, struct qc_error *err)
 {
 	cleanup_close int fd = -1;
