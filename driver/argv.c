@@ -379,6 +379,16 @@ static int add_shares(struct qc_strv *a, const struct qc_domain *d, struct qc_er
 	return 0;
 }
 
+/* opt and its file: the fd opened for QEMU when there is one (> 2), else path. */
+static void push_boot_file(struct qc_strv *a, const char *opt, int fd, const char *path)
+{
+	qc_strv_push(a, opt);
+	if (fd > 2)
+		qc_strv_pushf(a, "/dev/fd/%d", fd);
+	else
+		qc_strv_push(a, path);
+}
+
 static void add_chardev_socket(struct qc_strv *a, const char *id, const char *path, int fd)
 {
 	cleanup_free char *p = NULL;
@@ -471,18 +481,9 @@ int qc_build_argv(
 	}
 	add_firmware(&a, d, ctx);
 	if (d->kernel) {
-		qc_strv_push(&a, "-kernel");
-		if (ctx->kernel_fd > 2)
-			qc_strv_pushf(&a, "/dev/fd/%d", ctx->kernel_fd);
-		else
-			qc_strv_push(&a, d->kernel);
-		if (d->initrd) {
-			qc_strv_push(&a, "-initrd");
-			if (ctx->initrd_fd > 2)
-				qc_strv_pushf(&a, "/dev/fd/%d", ctx->initrd_fd);
-			else
-				qc_strv_push(&a, d->initrd);
-		}
+		push_boot_file(&a, "-kernel", ctx->kernel_fd, d->kernel);
+		if (d->initrd)
+			push_boot_file(&a, "-initrd", ctx->initrd_fd, d->initrd);
 		if (d->cmdline) {
 			qc_strv_push(&a, "-append");
 			qc_strv_push(&a, d->cmdline);

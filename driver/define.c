@@ -50,29 +50,6 @@ static int make_lock_files(int dfd, struct qc_error *err)
 	return 0;
 }
 
-/* A readable regular file, as an absolute path. */
-static int check_input_file(const char *what, const char *path, char **ret, struct qc_error *err)
-{
-	cleanup_free char *abs = NULL;
-	cleanup_close int fd = -1;
-	struct stat st;
-	int rc;
-
-	if (!path[0])
-		return qc_error_set(err, QC_ERR_INVALID, "%s: empty path", what);
-	if ((rc = qc_abspath(path, &abs, err)) < 0)
-		return qc_error_prefix(err, "%s '%s'", what, path);
-	fd = open(abs, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
-	if (fd < 0)
-		return qc_error_errno(err, errno, "%s '%s': cannot read", what, path);
-	if (fstat(fd, &st) < 0)
-		return qc_error_errno(err, errno, "%s '%s'", what, path);
-	if (!S_ISREG(st.st_mode))
-		return qc_error_set(err, QC_ERR_INVALID, "%s '%s': not a regular file", what, path);
-	*ret = TAKE_PTR(abs);
-	return 0;
-}
-
 /*
  * ".create-NAME.PID", ".define-NAME.PID", ".delete-NAME.PID": the work
  * directories of a create, define or delete whose process died (SIGKILL,
@@ -176,10 +153,12 @@ static int build_domain(qc_ctx *ctx, const struct qc_vm_create_opts *o, const ch
 		return qc_error_set(err, QC_ERR_INVALID, "--initrd needs --kernel");
 	if (o->append && !o->kernel)
 		return qc_error_set(err, QC_ERR_INVALID, "--append needs --kernel");
-	if (o->kernel && ((rc = check_input_file("--kernel", o->kernel, &d->kernel, err)) < 0 ||
+	if (o->kernel && ((rc = qc_driver_open_input(
+				   "--kernel", o->kernel, &d->kernel, NULL, NULL, err)) < 0 ||
 				 (rc = qc_driver_check_root_file("--kernel", d->kernel, err)) < 0))
 		return rc;
-	if (o->initrd && ((rc = check_input_file("--initrd", o->initrd, &d->initrd, err)) < 0 ||
+	if (o->initrd && ((rc = qc_driver_open_input(
+				   "--initrd", o->initrd, &d->initrd, NULL, NULL, err)) < 0 ||
 				 (rc = qc_driver_check_root_file("--initrd", d->initrd, err)) < 0))
 		return rc;
 	if (o->append)

@@ -34,21 +34,58 @@ static int writable_by_others(const struct stat *st, bool dir)
 	return (st->st_mode & 022) != 0;
 }
 
+/*
+ * abs, a regular file, opened read-only: *ret_fd and *st.  Errors name it
+ * "WHAT 'PATH'", with open_note after it when it cannot be opened.
+ */
+static int open_regular(const char *what, const char *path, const char *abs, const char *open_note,
+	int *ret_fd, struct stat *st, struct qc_error *err)
+{
+	cleanup_close int fd = open(abs, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
+
+	if (fd < 0)
+		return qc_error_errno(err, errno, "%s '%s'%s", what, path, open_note);
+	if (fstat(fd, st) < 0)
+		return qc_error_errno(err, errno, "%s '%s'", what, path);
+	if (!S_ISREG(st->st_mode))
+		return qc_error_set(err, QC_ERR_INVALID, "%s '%s': not a regular file", what, path);
+	*ret_fd = TAKE_FD(fd);
+	return 0;
+}
+
+int qc_driver_open_input(const char *what, const char *path, char **ret, int *ret_fd,
+	struct stat *ret_st, struct qc_error *err)
+{
+	cleanup_free char *abs = NULL;
+	cleanup_close int fd = -1;
+	struct stat st;
+	int r;
+
+	if (!path || !path[0])
+		return qc_error_set(err, QC_ERR_INVALID, "%s: empty path", what);
+	if ((r = qc_abspath(path, &abs, err)) < 0)
+		return qc_error_prefix(err, "%s '%s'", what, path);
+	if ((r = open_regular(what, path, abs, ": cannot read", &fd, &st, err)) < 0)
+		return r;
+	*ret = TAKE_PTR(abs);
+	if (ret_fd)
+		*ret_fd = TAKE_FD(fd);
+	if (ret_st)
+		*ret_st = st;
+	return 0;
+}
+
 int qc_driver_check_root_file(const char *what, const char *path, struct qc_error *err)
 {
 	cleanup_close int fd = -1;
 	cleanup_free char *dir = NULL;
 	struct stat st;
+	int r;
 
 	if (geteuid() != 0)
 		return 0; /* a user's QEMU runs with the user's own rights */
-	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
-	if (fd < 0)
-		return qc_error_errno(err, errno, "%s '%s'", what, path);
-	if (fstat(fd, &st) < 0)
-		return qc_error_errno(err, errno, "%s '%s'", what, path);
-	if (!S_ISREG(st.st_mode))
-		return qc_error_set(err, QC_ERR_INVALID, "%s '%s': not a regular file", what, path);
+	if ((r = open_regular(what, path, path, "", &fd, &st, err)) < 0)
+		return r;
 	if (writable_by_others(&st, false))
 		return qc_error_set(err, QC_ERR_INVALID,
 			"%s '%s' can be written by another user (owner uid %u, mode %04o); QEMU "

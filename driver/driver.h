@@ -181,6 +181,13 @@ bool qc_driver_summary_load(int vm_dfd, struct qc_vm_info *i);
 /* ---- define_input.c: files named at create/define */
 #define QC_VM_USER_DATA "user-data"
 #define QC_VM_NETWORK_CONFIG "network-config"
+/*
+ * path, a readable regular file: *ret its absolute path and, when asked,
+ * *ret_fd open on it and *ret_st its stat.  Errors say "WHAT 'PATH': ...".
+ */
+struct stat;
+int qc_driver_open_input(const char *what, const char *path, char **ret, int *ret_fd,
+	struct stat *ret_st, struct qc_error *err);
 /* As root: path is root's regular file and no one else can write it or a directory above. */
 int qc_driver_check_root_file(const char *what, const char *path, struct qc_error *err);
 /* As root: path and the directories above it are readable/searchable by others. */

@@ -315,15 +315,18 @@ fail:
 	return rc;
 }
 
-static int list_names(struct qc_error *err, int code, const char *what, const char *vm,
-	const char *name, char *const *names, size_t n)
+/* "VM 'vm' has no disk 'name' (disks: a, b)", or of its NICs. */
+static int no_such(
+	struct qc_error *err, const struct qc_domain *d, bool nic, const char *vm, const char *name)
 {
 	cleanup_buf struct qc_buf b = {0};
+	const char *what = nic ? "NIC" : "disk";
+	size_t n = nic ? d->n_nics : d->n_disks;
 
 	for (size_t i = 0; i < n; i++)
-		qc_buf_printf(&b, "%s%s", i ? ", " : "", names[i]);
-	return qc_error_set(err, code, "VM '%s' has no %s '%s' (%ss: %s)", vm, what, name, what,
-		n ? b.data : "none");
+		qc_buf_printf(&b, "%s%s", i ? ", " : "", nic ? d->nics[i].name : d->disks[i].name);
+	return qc_error_set(err, QC_ERR_NOTFOUND, "VM '%s' has no %s '%s' (%ss: %s)", vm, what,
+		name, what, n ? b.data : "none");
 }
 
 QC_PUBLIC int qc_vm_detach_disk(
@@ -337,13 +340,8 @@ QC_PUBLIC int qc_vm_detach_disk(
 
 	if ((rc = qc_vmop_begin(ctx, name, QC_VMOP_SNAPS, &op, err)) < 0)
 		return rc;
-	if (!(k = qc_domain_find_disk(op.d, disk))) {
-		cleanup_strvec struct qc_strv names = {0};
-
-		for (i = 0; i < op.d->n_disks; i++)
-			qc_strv_push(&names, op.d->disks[i].name);
-		return list_names(err, QC_ERR_NOTFOUND, "disk", name, disk, names.v, names.n);
-	}
+	if (!(k = qc_domain_find_disk(op.d, disk)))
+		return no_such(err, op.d, false, name, disk);
 	i = (size_t) (k - op.d->disks);
 	if (k->role != QC_ROLE_DATA)
 		return qc_error_set(err, QC_ERR_INVALID,
@@ -572,13 +570,8 @@ QC_PUBLIC int qc_vm_detach_net(
 
 	if ((rc = qc_vmop_begin(ctx, name, QC_VMOP_SNAPS, &op, err)) < 0)
 		return rc;
-	if (!(n = qc_domain_find_nic(op.d, nic))) {
-		cleanup_strvec struct qc_strv names = {0};
-
-		for (i = 0; i < op.d->n_nics; i++)
-			qc_strv_push(&names, op.d->nics[i].name);
-		return list_names(err, QC_ERR_NOTFOUND, "NIC", name, nic, names.v, names.n);
-	}
+	if (!(n = qc_domain_find_nic(op.d, nic)))
+		return no_such(err, op.d, true, name, nic);
 	i = (size_t) (n - op.d->nics);
 	at = qc_network_fwd_index(op.d, i);
 	if (op.live.monitor_alive && (rc = unplug_nic(&op, i, err)) < 0)

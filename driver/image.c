@@ -80,17 +80,8 @@ static int check_image_file(const char *what, const char *file, char **ret_path,
 	struct stat st;
 	int r;
 
-	if (!file || !*file)
-		return qc_error_set(err, QC_ERR_INVALID, "%s: empty path", what);
-	if ((r = qc_abspath(file, &abs, err)) < 0)
-		return qc_error_prefix(err, "%s '%s'", what, file);
-	fd = open(abs, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
-	if (fd < 0)
-		return qc_error_errno(err, errno, "%s '%s': cannot read", what, file);
-	if (fstat(fd, &st) < 0)
-		return qc_error_errno(err, errno, "%s '%s'", what, file);
-	if (!S_ISREG(st.st_mode))
-		return qc_error_set(err, QC_ERR_INVALID, "%s '%s': not a regular file", what, file);
+	if ((r = qc_driver_open_input(what, file, &abs, &fd, &st, err)) < 0)
+		return r;
 	{
 		unsigned char head[8];
 		ssize_t n = pread(fd, head, sizeof(head), 0);

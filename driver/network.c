@@ -194,6 +194,19 @@ static bool lease_vm_exists(qc_ctx *ctx, const char *vm)
 	return access(p, F_OK) == 0 || vm_being_created(ctx, vm);
 }
 
+/* Network name's definition and leases, with its directory as *dfd, locked (lock_op). */
+static int load_network(qc_ctx *ctx, const char *name, int lock_op, int *dfd, int *lock,
+	struct qc_net_def *n, struct qc_error *err)
+{
+	int r;
+
+	if ((r = qc_validate_name("network", name, err)) < 0)
+		return r;
+	if ((r = qc_net_dir_open(qc_ctx_root(ctx), false, lock_op, dfd, lock, err)) < 0)
+		return r;
+	return qc_net_def_load(*dfd, name, true, n, err);
+}
+
 QC_PUBLIC int qc_network_remove(qc_ctx *ctx, const char *name, struct qc_error *err)
 {
 	cleanup_close int dfd = -1;
@@ -204,11 +217,7 @@ QC_PUBLIC int qc_network_remove(qc_ctx *ctx, const char *name, struct qc_error *
 	cleanup_free char *leases = NULL, *def = NULL;
 	int r;
 
-	if ((r = qc_validate_name("network", name, err)) < 0)
-		return r;
-	if ((r = qc_net_dir_open(qc_ctx_root(ctx), false, LOCK_EX, &dfd, &lock, err)) < 0)
-		return r;
-	if ((r = qc_net_def_load(dfd, name, true, &n, err)) < 0)
+	if ((r = load_network(ctx, name, LOCK_EX, &dfd, &lock, &n, err)) < 0)
 		return r;
 	qc_fault_step("net-rm:locked");
 	for (size_t i = 0; i < n.ipam.n_leases; i++) {
@@ -334,11 +343,7 @@ QC_PUBLIC int qc_network_get(
 	cleanup_nl struct qc_net_nl *nl = NULL;
 	int r;
 
-	if ((r = qc_validate_name("network", name, err)) < 0)
-		return r;
-	if ((r = qc_net_dir_open(qc_ctx_root(ctx), false, LOCK_SH, &dfd, &lock, err)) < 0)
-		return r;
-	if ((r = qc_net_def_load(dfd, name, true, &n, err)) < 0)
+	if ((r = load_network(ctx, name, LOCK_SH, &dfd, &lock, &n, err)) < 0)
 		return r;
 	(void) qc_net_nl_open(&nl, NULL);
 	*ret = make_info(&n, nl);

@@ -56,7 +56,6 @@ static int read_pubkey(int dfd, const char *name, char **ret, struct qc_error *e
 int qc_driver_seed_own_pubkey(const char *root, char **ret, struct qc_error *err)
 {
 	cleanup_free char *dir = qc_xasprintf("%s/" QC_SEED_OWN_KEY_DIR, root);
-	cleanup_free char *keygen = NULL, *tmp = NULL, *tmp_pub = NULL, *tmp_path = NULL;
 	cleanup_close int dfd = -1, lock = -1;
 	int r;
 
@@ -75,40 +74,11 @@ int qc_driver_seed_own_pubkey(const char *root, char **ret, struct qc_error *err
 		return 0;
 	}
 
-	if (!(keygen = qc_find_program("ssh-keygen")))
-		return qc_error_set(err, QC_ERR_UNSUPPORTED,
-			"qemuctl's ssh key: ssh-keygen not found in PATH; install openssh-client");
-	tmp = qc_xasprintf(".tmp-%ld-" QC_SEED_OWN_KEY, (long) getpid());
-	tmp_pub = qc_xasprintf("%s.pub", tmp);
-	tmp_path = qc_xasprintf("%s/%s", dir, tmp);
-	(void) unlinkat(dfd, tmp, 0);
-	(void) unlinkat(dfd, tmp_pub, 0);
-	{
-		const char *argv[] = {keygen, "-q", "-t", "ed25519", "-N", "", "-C", "qemuctl",
-			"-f", tmp_path, NULL};
-		struct qc_spawn_opts o = {.argv = argv,
-			.out = QC_STDIO_CAPTURE,
-			.errout = QC_STDIO_CAPTURE,
-			.timeout_ms = 30000};
-
-		if ((r = qc_spawn_check(&o, NULL, err)) < 0)
-			goto fail;
-	}
-	/* the public half first: a private key without its .pub is never visible */
-	if (renameat(dfd, tmp_pub, dfd, QC_SEED_OWN_KEY ".pub") < 0 ||
-		renameat(dfd, tmp, dfd, QC_SEED_OWN_KEY) < 0) {
-		r = qc_error_errno(err, errno, "rename in '%s'", dir);
-		goto fail;
-	}
-	if ((r = qc_fsync_dir(dfd, err)) < 0)
+	if ((r = qc_driver_ssh_keygen(dfd, QC_SEED_OWN_KEY, "ed25519", "qemuctl", err)) < 0)
 		return qc_error_prefix(err, "qemuctl's ssh key");
 	if ((r = read_pubkey(dfd, QC_SEED_OWN_KEY ".pub", ret, err)) < 0)
 		return qc_error_prefix(err, "qemuctl's ssh key in '%s'", dir);
 	return 0;
-fail:
-	(void) unlinkat(dfd, tmp, 0);
-	(void) unlinkat(dfd, tmp_pub, 0);
-	return qc_error_prefix(err, "qemuctl's ssh key");
 }
 
 /* vm_dfd/known_hosts: the host key's line when the seed carries it, else no file. */

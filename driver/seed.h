@@ -66,6 +66,12 @@ char *qc_driver_ssh_host_alias(const char *vm_name);
 int qc_driver_known_hosts_line(
 	const char *alias, const char *pubkey, char **ret, struct qc_error *err);
 /*
+ * A new ssh key pair dfd/name and dfd/name.pub (ssh-keygen -t type -C
+ * comment, writing through dfd), the public half renamed into place first.
+ */
+int qc_driver_ssh_keygen(
+	int dfd, const char *name, const char *type, const char *comment, struct qc_error *err);
+/*
  * The VM's host key pair from vm_dfd (made there when missing; vm_name is
  * the key's comment): *ret_private (the OpenSSH private key text) and
  * *ret_public (one line, no newline).  The private key must be a regular

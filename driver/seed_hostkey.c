@@ -80,24 +80,25 @@ static int read_private(int dfd, const char *name, char **ret, struct qc_error *
 	return qc_read_file(AT_FDCWD, proc, QC_SEED_SSH_KEY_FILE_MAX, ret, NULL, err);
 }
 
-/* A new pair into dfd: ssh-keygen writes through the directory fd it is handed. */
-static int make_host_key(int dfd, const char *vm_name, struct qc_error *err)
+int qc_driver_ssh_keygen(
+	int dfd, const char *name, const char *type, const char *comment, struct qc_error *err)
 {
 	cleanup_free char *keygen = NULL, *tmp = NULL, *tmp_pub = NULL, *tmp_path = NULL;
+	cleanup_free char *name_pub = qc_xasprintf("%s.pub", name);
 	const struct qc_fdmap map[] = {{dfd, 3}};
 	int r;
 
 	if (!(keygen = qc_find_program("ssh-keygen")))
 		return qc_error_set(err, QC_ERR_UNSUPPORTED,
 			"ssh-keygen not found in PATH; install openssh-client");
-	tmp = qc_xasprintf(".tmp-%ld-" QC_SEED_HOST_KEY, (long) getpid());
+	tmp = qc_xasprintf(".tmp-%ld-%s", (long) getpid(), name);
 	tmp_pub = qc_xasprintf("%s.pub", tmp);
 	tmp_path = qc_xasprintf("/proc/self/fd/3/%s", tmp);
 	(void) unlinkat(dfd, tmp, 0);
 	(void) unlinkat(dfd, tmp_pub, 0);
 	{
-		const char *argv[] = {keygen, "-q", "-t", QC_SEED_HOST_KEY_TYPE, "-N", "", "-C",
-			vm_name, "-f", tmp_path, NULL};
+		const char *argv[] = {
+			keygen, "-q", "-t", type, "-N", "", "-C", comment, "-f", tmp_path, NULL};
 		struct qc_spawn_opts o = {.argv = argv,
 			.fds = map,
 			.n_fds = 1,
@@ -110,8 +111,7 @@ static int make_host_key(int dfd, const char *vm_name, struct qc_error *err)
 			goto fail;
 	}
 	/* the public half first: a private key without its .pub is never visible */
-	if (renameat(dfd, tmp_pub, dfd, QC_SEED_HOST_KEY ".pub") < 0 ||
-		renameat(dfd, tmp, dfd, QC_SEED_HOST_KEY) < 0) {
+	if (renameat(dfd, tmp_pub, dfd, name_pub) < 0 || renameat(dfd, tmp, dfd, name) < 0) {
 		r = qc_error_errno(err, errno, "rename '%s'", tmp);
 		goto fail;
 	}
@@ -131,7 +131,8 @@ int qc_driver_seed_host_key(int vm_dfd, const char *vm_name, char **ret_private,
 	int r;
 
 	if (faccessat(vm_dfd, QC_SEED_HOST_KEY, F_OK, AT_SYMLINK_NOFOLLOW) < 0 &&
-		(r = make_host_key(vm_dfd, vm_name, err)) < 0)
+		(r = qc_driver_ssh_keygen(
+			 vm_dfd, QC_SEED_HOST_KEY, QC_SEED_HOST_KEY_TYPE, vm_name, err)) < 0)
 		return qc_error_prefix(err, "ssh host key");
 	if ((r = read_private(vm_dfd, QC_SEED_HOST_KEY, &priv, err)) < 0 ||
 		(r = qc_read_file(vm_dfd, QC_SEED_HOST_KEY ".pub", QC_SEED_SSH_KEY_FILE_MAX, &pub,

@@ -220,7 +220,6 @@ int qc_snap_reconcile(struct qc_vmop *op, struct qc_error *err)
 static int create_live(struct qc_vmop *op, struct qc_snap *s, struct qc_error *err)
 {
 	cleanup_jgen struct qc_jgen *g = qc_jgen_new(false);
-	cleanup_free char *args = NULL;
 	size_t added = 0;
 	int rc;
 
@@ -257,10 +256,7 @@ static int create_live(struct qc_vmop *op, struct qc_snap *s, struct qc_error *e
 	}
 	qc_jgen_array_close(g);
 	qc_jgen_map_close(g);
-	if ((rc = qc_jgen_finish(g, &args, NULL, err)) < 0)
-		goto fail;
-	if ((rc = qc_qmp_execute_text(
-		     op->q, "transaction", args, QC_VMOP_QMP_TIMEOUT_MS, NULL, err)) < 0)
+	if ((rc = qc_vmop_execute(op, "transaction", g, err)) < 0)
 		goto fail;
 	return 0;
 fail:
@@ -549,7 +545,7 @@ static int stream_active(struct qc_vmop *op, size_t idx, const char *base, struc
 {
 	char base_node[32] = "";
 	cleanup_jgen struct qc_jgen *g = qc_jgen_new(false);
-	cleanup_free char *node = NULL, *args = NULL, *job = NULL;
+	cleanup_free char *node = NULL, *job = NULL;
 	int64_t deadline = qc_deadline_ms(STREAM_TIMEOUT_MS);
 	int rc;
 
@@ -567,10 +563,7 @@ static int stream_active(struct qc_vmop *op, size_t idx, const char *base, struc
 		qc_jgen_kstring(g, "backing-file", base);
 	}
 	qc_jgen_map_close(g);
-	if ((rc = qc_jgen_finish(g, &args, NULL, err)) < 0)
-		return rc;
-	if ((rc = qc_qmp_execute_text(
-		     op->q, "block-stream", args, QC_VMOP_QMP_TIMEOUT_MS, NULL, err)) < 0)
+	if ((rc = qc_vmop_execute(op, "block-stream", g, err)) < 0)
 		return rc;
 	for (;;) {
 		cleanup_qmp_event struct qc_qmp_event *ev = NULL;

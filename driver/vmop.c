@@ -227,6 +227,16 @@ int qc_vmop_qmp(struct qc_vmop *op, struct qc_error *err)
 	return qc_vmop_qmp_connect(op, QC_VMOP_QMP_TIMEOUT_MS, &op->q, err);
 }
 
+int qc_vmop_execute(struct qc_vmop *op, const char *cmd, struct qc_jgen *g, struct qc_error *err)
+{
+	cleanup_free char *args = NULL;
+	int rc;
+
+	if ((rc = qc_jgen_finish(g, &args, NULL, err)) < 0)
+		return rc;
+	return qc_qmp_execute_text(op->q, cmd, args, QC_VMOP_QMP_TIMEOUT_MS, NULL, err);
+}
+
 int qc_vmop_save(struct qc_vmop *op, struct qc_error *err)
 {
 	int rc;

@@ -92,6 +92,8 @@ int qc_vmop_domain(struct qc_vmop *op, struct qc_error *err);
 int qc_vmop_need_stopped(const struct qc_vmop *op, const char *how, struct qc_error *err);
 /* Connect to QMP (once) as op->q; QC_ERR_STATE when the VM does not run. */
 int qc_vmop_qmp(struct qc_vmop *op, struct qc_error *err);
+/* QMP cmd on op->q with the arguments g generated; no reply kept. */
+int qc_vmop_execute(struct qc_vmop *op, const char *cmd, struct qc_jgen *g, struct qc_error *err);
 /* A QMP connection of the caller's own to the VM's run dir. */
 int qc_vmop_qmp_connect(
 	struct qc_vmop *op, int timeout_ms, struct qc_qmp **ret, struct qc_error *err);

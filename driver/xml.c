@@ -28,6 +28,24 @@
 
 /* ------------------------------------------------------------- domain */
 
+/* <os><NAME>, a file's path: walked, taken into *ret and checked; 1 when present. */
+static int os_path(
+	struct qc_xml_parser *p, xmlNodePtr os, const char *name, char **ret, xmlNodePtr *ret_node)
+{
+	xmlNodePtr c = qc_xml_child(os, name);
+	int r;
+
+	if (!c)
+		return 0;
+	if ((r = qc_xml_walk_child(p, c, "domain/os", NULL)) < 0)
+		return r;
+	*ret = qc_xml_text(c);
+	*ret_node = c;
+	if ((r = qc_xml_at(p, c, qc_domain_check_path(name, *ret, false, p->err))) < 0)
+		return r;
+	return 1;
+}
+
 static int parse_os(struct qc_xml_parser *p, xmlNodePtr os)
 {
 	static const char *const elems[] = {
@@ -56,20 +74,10 @@ static int parse_os(struct qc_xml_parser *p, xmlNodePtr os)
 		if (d->machine && (r = qc_xml_at(p, t, qc_domain_check_machine(d->machine, p->err))) < 0)
 			return r;
 	}
-	if ((c = qc_xml_child(os, "kernel"))) {
-		if ((r = qc_xml_walk(p, c, "domain/os/kernel", NULL, NULL, NULL)) < 0)
-			return r;
-		d->kernel = qc_xml_text(c);
-		if ((r = qc_xml_at(p, c, qc_domain_check_path("kernel", d->kernel, false, p->err))) < 0)
-			return r;
-	}
-	if ((c = qc_xml_child(os, "initrd"))) {
-		if ((r = qc_xml_walk(p, c, "domain/os/initrd", NULL, NULL, NULL)) < 0)
-			return r;
-		d->initrd = qc_xml_text(c);
-		if ((r = qc_xml_at(p, c, qc_domain_check_path("initrd", d->initrd, false, p->err))) < 0)
-			return r;
-	}
+	if ((r = os_path(p, os, "kernel", &d->kernel, &c)) < 0)
+		return r;
+	if ((r = os_path(p, os, "initrd", &d->initrd, &c)) < 0)
+		return r;
 	if ((c = qc_xml_child(os, "cmdline"))) {
 		if ((r = qc_xml_walk(p, c, "domain/os/cmdline", NULL, NULL, NULL)) < 0)
 			return r;
@@ -92,16 +100,11 @@ static int parse_os(struct qc_xml_parser *p, xmlNodePtr os)
 		if ((r = qc_xml_at(p, c, qc_domain_check_path("firmware loader", d->loader, false, p->err))) < 0)
 			return r;
 	}
-	if ((c = qc_xml_child(os, "nvram"))) {
-		if ((r = qc_xml_walk(p, c, "domain/os/nvram", NULL, NULL, NULL)) < 0)
-			return r;
-		d->nvram = qc_xml_text(c);
-		if ((r = qc_xml_at(p, c, qc_domain_check_path("nvram", d->nvram, false, p->err))) < 0)
-			return r;
-		if (p->vm_dir &&
-			(r = qc_xml_at(p, c, qc_domain_home_nvram(p->root, p->vm_dir, d->nvram, p->err))) < 0)
-			return r;
-	}
+	if ((r = os_path(p, os, "nvram", &d->nvram, &c)) < 0)
+		return r;
+	if (r && p->vm_dir &&
+		(r = qc_xml_at(p, c, qc_domain_home_nvram(p->root, p->vm_dir, d->nvram, p->err))) < 0)
+		return r;
 	return 0;
 }
 

@@ -76,7 +76,7 @@ static int parse_backing(
 	static const char *const quiet[] = {"@index", NULL};
 	static const char *const fa[] = {"type", NULL};
 	static const char *const sa[] = {"file", NULL};
-	cleanup_free char *path = qc_xasprintf("%s/backingStore", dpath), *sub = NULL;
+	cleanup_free char *path = qc_xasprintf("%s/backingStore", dpath);
 	cleanup_free char *type = qc_xml_prop(bs, "type");
 	xmlNodePtr f = qc_xml_child(bs, "format"), s = qc_xml_child(bs, "source"),
 		   next = qc_xml_child(bs, "backingStore");
@@ -90,13 +90,10 @@ static int parse_backing(
 		return qc_xml_err(p, bs, "<backingStore type='%s'> is not supported (file)", type);
 	if (!s || !(k->backing = qc_xml_prop(s, "file")))
 		return qc_xml_err(p, bs, "<backingStore> has no <source file>");
-	sub = qc_xasprintf("%s/source", path);
-	if ((r = qc_xml_walk(p, s, sub, sa, NULL, NULL)) < 0)
+	if ((r = qc_xml_walk_child(p, s, path, sa)) < 0)
 		return r;
 	if (f) {
-		free(sub);
-		sub = qc_xasprintf("%s/format", path);
-		if ((r = qc_xml_walk(p, f, sub, fa, NULL, NULL)) < 0)
+		if ((r = qc_xml_walk_child(p, f, path, fa)) < 0)
 			return r;
 		k->backing_format = qc_xml_prop(f, "type");
 	}
@@ -123,7 +120,7 @@ static int parse_disk(struct qc_xml_parser *p, xmlNodePtr n, xmlNodePtr **nodes)
 	cleanup_free char *file = src ? qc_xml_prop(src, "file") : NULL;
 	cleanup_free char *dev = tgt ? qc_xml_prop(tgt, "dev") : NULL,
 			  *bus = tgt ? qc_xml_prop(tgt, "bus") : NULL;
-	cleanup_free char *path = NULL, *sub = NULL, *dname = NULL, *dtype = NULL;
+	cleanup_free char *path = NULL, *dname = NULL, *dtype = NULL;
 	enum qc_disk_bus b;
 	struct qc_disk *k;
 	size_t idx = d->n_disks;
@@ -184,23 +181,14 @@ static int parse_disk(struct qc_xml_parser *p, xmlNodePtr n, xmlNodePtr **nodes)
 	k->readonly = qc_xml_child(n, "readonly") != NULL;
 	if ((r = qc_xml_walk(p, n, path, attrs, elems, NULL)) < 0)
 		return r;
-	if (drv) {
-		sub = qc_xasprintf("%s/driver", path);
-		if ((r = qc_xml_walk(p, drv, sub, da, NULL, NULL)) < 0)
-			return r;
-	}
-	free(sub);
-	sub = qc_xasprintf("%s/source", path);
-	if ((r = qc_xml_walk(p, src, sub, sa, NULL, NULL)) < 0)
+	if (drv && (r = qc_xml_walk_child(p, drv, path, da)) < 0)
 		return r;
-	free(sub);
-	sub = qc_xasprintf("%s/target", path);
-	if ((r = qc_xml_walk(p, tgt, sub, ta, NULL, NULL)) < 0)
+	if ((r = qc_xml_walk_child(p, src, path, sa)) < 0)
+		return r;
+	if ((r = qc_xml_walk_child(p, tgt, path, ta)) < 0)
 		return r;
 	if ((c = qc_xml_child(n, "readonly"))) {
-		free(sub);
-		sub = qc_xasprintf("%s/readonly", path);
-		if ((r = qc_xml_walk(p, c, sub, NULL, NULL, NULL)) < 0)
+		if ((r = qc_xml_walk_child(p, c, path, NULL)) < 0)
 			return r;
 	}
 	if ((c = qc_xml_child(n, "backingStore")) && (r = parse_backing(p, c, path, k)) < 0)
@@ -216,7 +204,7 @@ static int parse_nic(struct qc_xml_parser *p, xmlNodePtr n, xmlNodePtr **nodes)
 	static const char *const mo[] = {"type", NULL};
 	static const char *const models[] = {"e1000", "e1000e", "rtl8139", NULL};
 	struct qc_domain *d = p->d;
-	cleanup_free char *type = qc_xml_prop(n, "type"), *path = NULL, *sub = NULL;
+	cleanup_free char *type = qc_xml_prop(n, "type"), *path = NULL;
 	xmlNodePtr mac = qc_xml_child(n, "mac"), src = qc_xml_child(n, "source"),
 		   model = qc_xml_child(n, "model");
 	enum qc_nic_type t;
@@ -243,8 +231,7 @@ static int parse_nic(struct qc_xml_parser *p, xmlNodePtr n, xmlNodePtr **nodes)
 	if (mac) {
 		cleanup_free char *a = qc_xml_prop(mac, "address");
 
-		sub = qc_xasprintf("%s/mac", path);
-		if ((r = qc_xml_walk(p, mac, sub, ma, NULL, NULL)) < 0)
+		if ((r = qc_xml_walk_child(p, mac, path, ma)) < 0)
 			return r;
 		if (!a || strlen(a) != 17)
 			return qc_xml_err(p, mac, "bad MAC address '%s'", a ? a : "");
@@ -260,9 +247,7 @@ static int parse_nic(struct qc_xml_parser *p, xmlNodePtr n, xmlNodePtr **nodes)
 		static const char *const na[] = {"network", "bridge", NULL};
 		static const char *const ba[] = {"bridge", NULL};
 
-		free(sub);
-		sub = qc_xasprintf("%s/source", path);
-		if ((r = qc_xml_walk(p, src, sub, t == QC_NIC_NETWORK ? na : ba, NULL, NULL)) < 0)
+		if ((r = qc_xml_walk_child(p, src, path, t == QC_NIC_NETWORK ? na : ba)) < 0)
 			return r;
 		k->network = t == QC_NIC_NETWORK ? qc_xml_prop(src, "network") : NULL;
 		k->bridge = qc_xml_prop(src, "bridge");
@@ -281,9 +266,7 @@ static int parse_nic(struct qc_xml_parser *p, xmlNodePtr n, xmlNodePtr **nodes)
 	if (model) {
 		cleanup_free char *m = qc_xml_prop(model, "type");
 
-		free(sub);
-		sub = qc_xasprintf("%s/model", path);
-		if ((r = qc_xml_walk(p, model, sub, mo, NULL, NULL)) < 0)
+		if ((r = qc_xml_walk_child(p, model, path, mo)) < 0)
 			return r;
 		if (m && strcmp(m, "virtio") == 0)
 			k->model = qc_xstrdup("virtio-net-pci");
@@ -305,7 +288,7 @@ static int parse_share(struct qc_xml_parser *p, xmlNodePtr n, xmlNodePtr **nodes
 	static const char *const da[] = {"dir", NULL};
 	struct qc_domain *d = p->d;
 	cleanup_free char *type = qc_xml_prop(n, "type"), *mode = qc_xml_prop(n, "accessmode");
-	cleanup_free char *path = NULL, *sub = NULL;
+	cleanup_free char *path = NULL;
 	xmlNodePtr src = qc_xml_child(n, "source"), tgt = qc_xml_child(n, "target"),
 		   ro = qc_xml_child(n, "readonly");
 	cleanup_free char *tag = tgt ? qc_xml_prop(tgt, "dir") : NULL;
@@ -335,21 +318,14 @@ static int parse_share(struct qc_xml_parser *p, xmlNodePtr n, xmlNodePtr **nodes
 	if ((r = qc_xml_walk(p, n, path, attrs, elems, NULL)) < 0)
 		return r;
 	if (src) {
-		sub = qc_xasprintf("%s/source", path);
-		if ((r = qc_xml_walk(p, src, sub, da, NULL, NULL)) < 0)
+		if ((r = qc_xml_walk_child(p, src, path, da)) < 0)
 			return r;
 		s->path = qc_xml_prop(src, "dir");
 	}
-	free(sub);
-	sub = qc_xasprintf("%s/target", path);
-	if ((r = qc_xml_walk(p, tgt, sub, da, NULL, NULL)) < 0)
+	if ((r = qc_xml_walk_child(p, tgt, path, da)) < 0)
 		return r;
-	if (ro) {
-		free(sub);
-		sub = qc_xasprintf("%s/readonly", path);
-		if ((r = qc_xml_walk(p, ro, sub, NULL, NULL, NULL)) < 0)
-			return r;
-	}
+	if (ro && (r = qc_xml_walk_child(p, ro, path, NULL)) < 0)
+		return r;
 	return 0;
 }
 

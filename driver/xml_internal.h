@@ -68,6 +68,9 @@ void qc_xml_walk_attrs(struct qc_xml_parser *p, xmlNodePtr n, const char *path,
 /* Same plus child elements not in elems; a repeated singleton is an error. */
 int qc_xml_walk(struct qc_xml_parser *p, xmlNodePtr n, const char *path, const char *const *attrs,
 	const char *const *elems, const char *const *quiet);
+/* qc_xml_walk of n, a child with attributes only of the element at path. */
+int qc_xml_walk_child(
+	struct qc_xml_parser *p, xmlNodePtr n, const char *path, const char *const *attrs);
 int qc_xml_yesno(struct qc_xml_parser *p, xmlNodePtr n, const char *attr, bool *ret);
 int qc_xml_uint_attr(
 	struct qc_xml_parser *p, xmlNodePtr n, const char *attr, unsigned max, unsigned *ret);

@@ -248,6 +248,14 @@ int qc_xml_walk(struct qc_xml_parser *p, xmlNodePtr n, const char *path, const c
 	return 0;
 }
 
+int qc_xml_walk_child(
+	struct qc_xml_parser *p, xmlNodePtr n, const char *path, const char *const *attrs)
+{
+	cleanup_free char *sub = qc_xasprintf("%s/%s", path, (const char *) n->name);
+
+	return qc_xml_walk(p, n, sub, attrs, NULL, NULL);
+}
+
 /* ------------------------------------------------------------- values */
 
 int qc_xml_parse_memory(const char *value, const char *unit, uint64_t *ret, struct qc_error *err)

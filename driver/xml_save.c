@@ -246,6 +246,16 @@ static char *disk_target(const struct qc_domain *d, size_t i)
 	return qc_xasprintf("%s%zu", prefix, i);
 }
 
+/* <alias name="ua-NAME"/> of the device at path p: its user alias. */
+static void write_alias(struct w *w, const char *p, const char *name)
+{
+	cleanup_free char *ua = qc_xasprintf("ua-%s", name);
+
+	begin(w, "alias", qc_xasprintf("%s/alias", p));
+	attr(w, "name", ua);
+	end(w);
+}
+
 static void write_disk(struct w *w, size_t i)
 {
 	const struct qc_disk *k = &w->d->disks[i];
@@ -293,13 +303,7 @@ static void write_disk(struct w *w, size_t i)
 		begin(w, "readonly", qc_xasprintf("%s/readonly", p));
 		end(w);
 	}
-	begin(w, "alias", qc_xasprintf("%s/alias", p));
-	{
-		cleanup_free char *ua = qc_xasprintf("ua-%s", k->name);
-
-		attr(w, "name", ua);
-	}
-	end(w);
+	write_alias(w, p, k->name);
 	end(w);
 }
 
@@ -308,7 +312,6 @@ static void write_nic(struct w *w, size_t i)
 	const struct qc_nic *n = &w->d->nics[i];
 	char *path = qc_xasprintf(QC_XP_NIC, i);
 	const char *p = path;
-	cleanup_free char *ua = qc_xasprintf("ua-%s", n->name);
 	static const char *const types[] = {"user", "network", "bridge"};
 
 	begin(w, "interface", path);
@@ -328,9 +331,7 @@ static void write_nic(struct w *w, size_t i)
 		attr(w, "type", strcmp(n->model, "virtio-net-pci") == 0 ? "virtio" : n->model);
 		end(w);
 	}
-	begin(w, "alias", qc_xasprintf("%s/alias", p));
-	attr(w, "name", ua);
-	end(w);
+	write_alias(w, p, n->name);
 	end(w);
 }
 

@@ -202,6 +202,27 @@ int qc_net_bridge_get(
 	return 0;
 }
 
+/* Add (or delete) the IPv4 address addr on link ifindex: 0 or a libnl error. */
+static int change_addr(struct qc_net_nl *nl, int ifindex, const struct qc_net_cidr *addr, bool add)
+{
+	struct rtnl_addr *a = rtnl_addr_alloc();
+	uint32_t be = htonl(addr->addr);
+	struct nl_addr *local = nl_addr_build(AF_INET, &be, sizeof(be));
+	int r;
+
+	if (!a || !local)
+		abort();
+	nl_addr_set_prefixlen(local, (int) addr->prefix);
+	rtnl_addr_set_ifindex(a, ifindex);
+	rtnl_addr_set_family(a, AF_INET);
+	r = rtnl_addr_set_local(a, local);
+	nl_addr_put(local);
+	if (r >= 0)
+		r = add ? rtnl_addr_add(nl->sk, a, 0) : rtnl_addr_delete(nl->sk, a, 0);
+	rtnl_addr_put(a);
+	return r;
+}
+
 int qc_net_link_ensure_addr_up(struct qc_net_nl *nl, const char *name,
 	const struct qc_net_cidr *addr, struct qc_error *err)
 {
@@ -214,22 +235,9 @@ int qc_net_link_ensure_addr_up(struct qc_net_nl *nl, const char *name,
 	if (r == 0)
 		return qc_error_set(err, QC_ERR_NOTFOUND, "link '%s': no such interface", name);
 	if (addr) {
-		struct rtnl_addr *a = rtnl_addr_alloc();
-		struct nl_addr *local;
-		uint32_t be = htonl(addr->addr);
 		char buf[24];
 
-		local = nl_addr_build(AF_INET, &be, sizeof(be));
-		if (!a || !local)
-			abort();
-		nl_addr_set_prefixlen(local, (int) addr->prefix);
-		rtnl_addr_set_ifindex(a, rtnl_link_get_ifindex(l));
-		rtnl_addr_set_family(a, AF_INET);
-		r = rtnl_addr_set_local(a, local);
-		nl_addr_put(local);
-		if (r >= 0)
-			r = rtnl_addr_add(nl->sk, a, 0);
-		rtnl_addr_put(a);
+		r = change_addr(nl, rtnl_link_get_ifindex(l), addr, true);
 		/* The kernel answers EEXIST for an address that is already there. */
 		if (r < 0 && r != -NLE_EXIST) {
 			qc_net_format_cidr(addr, buf, sizeof(buf));
@@ -249,26 +257,12 @@ int qc_net_link_del_addr(struct qc_net_nl *nl, const char *name, const struct qc
 	struct qc_error *err)
 {
 	struct qc_net_link_info info;
-	struct rtnl_addr *a;
-	struct nl_addr *local;
-	uint32_t be = htonl(addr->addr);
 	char buf[24];
 	int r;
 
 	if ((r = qc_net_link_get(nl, name, &info, err)) <= 0)
 		return r;
-	a = rtnl_addr_alloc();
-	local = nl_addr_build(AF_INET, &be, sizeof(be));
-	if (!a || !local)
-		abort();
-	nl_addr_set_prefixlen(local, (int) addr->prefix);
-	rtnl_addr_set_ifindex(a, info.ifindex);
-	rtnl_addr_set_family(a, AF_INET);
-	r = rtnl_addr_set_local(a, local);
-	nl_addr_put(local);
-	if (r >= 0)
-		r = rtnl_addr_delete(nl->sk, a, 0);
-	rtnl_addr_put(a);
+	r = change_addr(nl, info.ifindex, addr, false);
 	/* Already gone: EADDRNOTAVAIL from the kernel. */
 	if (r < 0 && r != -NLE_NOADDR) {
 		qc_net_format_cidr(addr, buf, sizeof(buf));

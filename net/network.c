@@ -161,10 +161,7 @@ int qc_net_def_save(int dfd, const struct qc_net_def *n, struct qc_error *err)
 {
 	cleanup_jgen struct qc_jgen *g = qc_jgen_new(true);
 	cleanup_free char *file = qc_xasprintf("%s.json", n->name);
-	cleanup_free char *text = NULL;
 	char subnet[24], gw[16];
-	size_t len;
-	int r;
 
 	qc_net_format_cidr(&n->ipam.subnet, subnet, sizeof(subnet));
 	qc_net_format_ipv4(n->ipam.gateway, gw, sizeof(gw));
@@ -178,9 +175,7 @@ int qc_net_def_save(int dfd, const struct qc_net_def *n, struct qc_error *err)
 		qc_jgen_kbool(g, "gateway_added", n->gateway_added);
 	qc_jgen_kint(g, "mtu", n->mtu);
 	qc_jgen_map_close(g);
-	if ((r = qc_jgen_finish(g, &text, &len, err)) < 0)
-		return r;
-	return qc_write_atomic(dfd, file, text, len, 0600, err);
+	return qc_jgen_write_atomic(g, dfd, file, 0600, err);
 }
 
 /* Names of every defined network, sorted; NULL-terminated. */
@@ -352,9 +347,6 @@ int qc_net_leases_save(int dfd, const struct qc_net_def *n, struct qc_error *err
 {
 	cleanup_jgen struct qc_jgen *g = qc_jgen_new(true);
 	cleanup_free char *file = qc_xasprintf("%s.leases.json", n->name);
-	cleanup_free char *text = NULL;
-	size_t len;
-	int r;
 
 	qc_jgen_map_open(g);
 	qc_jgen_key(g, "leases");
@@ -372,9 +364,7 @@ int qc_net_leases_save(int dfd, const struct qc_net_def *n, struct qc_error *err
 	}
 	qc_jgen_array_close(g);
 	qc_jgen_map_close(g);
-	if ((r = qc_jgen_finish(g, &text, &len, err)) < 0)
-		return r;
-	if ((r = qc_write_atomic(dfd, file, text, len, 0600, err)) < 0)
+	if (qc_jgen_write_atomic(g, dfd, file, 0600, err) < 0)
 		return qc_error_prefix(err, "network '%s'", n->name);
 	return 0;
 }

@@ -48,6 +48,25 @@ static ssize_t read_some(int fd, void *buf, size_t n)
 	return r;
 }
 
+/*
+ * Read the next chunk of input into buf (CHUNK bytes), feed it to the hash
+ * and count it in *done; report progress if given.  0 at the end of input.
+ */
+static ssize_t read_chunk(int in, uint8_t *buf, struct qc_sha256 *sha, uint64_t *done,
+	qc_progress_fn progress, void *opaque, const char *what, struct qc_error *err)
+{
+	ssize_t n = read_some(in, buf, CHUNK);
+
+	if (n < 0)
+		return qc_error_errno(err, errno, "%s: read", what);
+	if (sha)
+		qc_sha256_update(sha, buf, (size_t) n);
+	*done += (uint64_t) n;
+	if (progress && n)
+		progress(*done, 0, opaque);
+	return n;
+}
+
 /* Write n more bytes of output, unless that takes it past the bound. */
 static int put(int out, const void *buf, size_t n, uint64_t *written, const struct qc_bound *b,
 	const char *what, struct qc_error *err)
@@ -99,19 +118,14 @@ static int decompress_xz(int in, int out, struct qc_sha256 *sha, const char *wha
 	s.avail_out = CHUNK;
 	for (;;) {
 		if (s.avail_in == 0 && action == LZMA_RUN) {
-			ssize_t n = read_some(in, ibuf, CHUNK);
+			ssize_t n = read_chunk(in, ibuf, sha, &done, progress, opaque, what, err);
 
 			if (n < 0) {
-				r = qc_error_errno(err, errno, "%s: read", what);
+				r = (int) n;
 				break;
 			}
 			if (n == 0)
 				action = LZMA_FINISH;
-			if (sha)
-				qc_sha256_update(sha, ibuf, (size_t) n);
-			done += (uint64_t) n;
-			if (progress && n)
-				progress(done, 0, opaque);
 			s.next_in = ibuf;
 			s.avail_in = (size_t) n;
 		}
@@ -159,19 +173,14 @@ static int decompress_gz(int in, int out, struct qc_sha256 *sha, const char *wha
 		return qc_error_set(err, QC_ERR_INVALID, "%s: gzip: cannot initialise zlib", what);
 	for (;;) {
 		if (z.avail_in == 0 && !eof) {
-			ssize_t n = read_some(in, ibuf, CHUNK);
+			ssize_t n = read_chunk(in, ibuf, sha, &done, progress, opaque, what, err);
 
 			if (n < 0) {
-				r = qc_error_errno(err, errno, "%s: read", what);
+				r = (int) n;
 				break;
 			}
 			if (n == 0)
 				eof = true;
-			if (sha)
-				qc_sha256_update(sha, ibuf, (size_t) n);
-			done += (uint64_t) n;
-			if (progress && n)
-				progress(done, 0, opaque);
 			z.next_in = ibuf;
 			z.avail_in = (uInt) n;
 		}
@@ -210,17 +219,14 @@ static int decompress_gz(int in, int out, struct qc_sha256 *sha, const char *wha
 				break;
 			if (z.avail_in == 0) {
 				/* Peek: if nothing more comes, the stream ended cleanly. */
-				ssize_t n = read_some(in, ibuf, CHUNK);
+				ssize_t n = read_chunk(in, ibuf, sha, &done, NULL, NULL, what, err);
 
 				if (n < 0) {
-					r = qc_error_errno(err, errno, "%s: read", what);
+					r = (int) n;
 					break;
 				}
 				if (n == 0)
 					break;
-				if (sha)
-					qc_sha256_update(sha, ibuf, (size_t) n);
-				done += (uint64_t) n;
 				z.next_in = ibuf;
 				z.avail_in = (uInt) n;
 			}

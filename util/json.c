@@ -258,6 +258,18 @@ int qc_json_get_string(const qc_json *j, const char *path, const char **ret, str
 	return 0;
 }
 
+/* Why v at path is no (unsigned) integer: out of range, or its text or type. */
+static int not_integer(const qc_json *v, const char *path, bool is_unsigned, struct qc_error *err)
+{
+	const char *num = qc_json_type(v) == QC_JSON_NUMBER ? V(v)->u.number.r : NULL;
+
+	if (num && !strpbrk(num, is_unsigned ? ".eE-" : ".eE"))
+		return qc_error_set(err, QC_ERR_JSON,
+			"JSON: '%s' is out of the 64-bit integer range (it is %s)", path, num);
+	return qc_error_set(err, QC_ERR_JSON, "JSON: '%s' is not %s (it is %s)", path,
+		is_unsigned ? "an unsigned integer" : "an integer", num ? num : type_name(v));
+}
+
 int qc_json_get_int(const qc_json *j, const char *path, int64_t *ret, struct qc_error *err)
 {
 	const qc_json *v = NULL;
@@ -265,18 +277,8 @@ int qc_json_get_int(const qc_json *j, const char *path, int64_t *ret, struct qc_
 
 	if ((r = path_lookup(j, path, &v, err)) < 0)
 		return r;
-	if (!qc_json_as_int(v, ret)) {
-		const char *num = qc_json_type(v) == QC_JSON_NUMBER ? V(v)->u.number.r : NULL;
-		if (num && !strpbrk(num, ".eE"))
-			return qc_error_set(err, QC_ERR_JSON,
-				"JSON: '%s' is out of the 64-bit integer range (it is %s)", path,
-				num);
-		if (num)
-			return qc_error_set(err, QC_ERR_JSON,
-				"JSON: '%s' is not an integer (it is %s)", path, num);
-		return qc_error_set(err, QC_ERR_JSON, "JSON: '%s' is not an integer (it is %s)",
-			path, type_name(v));
-	}
+	if (!qc_json_as_int(v, ret))
+		return not_integer(v, path, false, err);
 	return 0;
 }
 
@@ -287,18 +289,8 @@ int qc_json_get_uint(const qc_json *j, const char *path, uint64_t *ret, struct q
 
 	if ((r = path_lookup(j, path, &v, err)) < 0)
 		return r;
-	if (!qc_json_as_uint(v, ret)) {
-		const char *num = qc_json_type(v) == QC_JSON_NUMBER ? V(v)->u.number.r : NULL;
-		if (num && !strpbrk(num, ".eE-"))
-			return qc_error_set(err, QC_ERR_JSON,
-				"JSON: '%s' is out of the 64-bit integer range (it is %s)", path,
-				num);
-		if (num)
-			return qc_error_set(err, QC_ERR_JSON,
-				"JSON: '%s' is not an unsigned integer (it is %s)", path, num);
-		return qc_error_set(err, QC_ERR_JSON,
-			"JSON: '%s' is not an unsigned integer (it is %s)", path, type_name(v));
-	}
+	if (!qc_json_as_uint(v, ret))
+		return not_integer(v, path, true, err);
 	return 0;
 }
 
@@ -603,6 +595,18 @@ int qc_jgen_finish(struct qc_jgen *g, char **ret, size_t *ret_len, struct qc_err
 	if (ret_len)
 		*ret_len = len;
 	return 0;
+}
+
+int qc_jgen_write_atomic(
+	struct qc_jgen *g, int dirfd, const char *name, mode_t mode, struct qc_error *err)
+{
+	cleanup_free char *text = NULL;
+	size_t len;
+	int r;
+
+	if ((r = qc_jgen_finish(g, &text, &len, err)) < 0)
+		return r;
+	return qc_write_atomic(dirfd, name, text, len, mode, err);
 }
 
 char *qc_json_dump(const qc_json *j)

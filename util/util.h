@@ -469,6 +469,9 @@ void qc_jgen_kuint(struct qc_jgen *g, const char *key, uint64_t v);
 void qc_jgen_kbool(struct qc_jgen *g, const char *key, bool v);
 /* The document as a fresh NUL-terminated string (no trailing newline). */
 int qc_jgen_finish(struct qc_jgen *g, char **ret, size_t *ret_len, struct qc_error *err);
+/* qc_jgen_finish, then qc_write_atomic of the document as dirfd/name. */
+int qc_jgen_write_atomic(
+	struct qc_jgen *g, int dirfd, const char *name, mode_t mode, struct qc_error *err);
 
 /* ------------------------------------------------- additions (appended) */
 
