@@ -84,12 +84,15 @@ end=$((SECONDS + SOAK))
 
 # op KIND TIMEOUT ARGS...: run qemuctl, log "KIND<TAB>rc<TAB>stderr" in $wlog
 op() {
-	local kind="$1" t="$2" rc=0
+	local kind="$1" t="$2" rc=0 t0 t1
 	shift 2
+	t0=$EPOCHREALTIME
 	timeout -k 5 "$t" "$QC" --root "$ROOT" "$@" >"$wdir/out" 2>"$wdir/err" </dev/null || rc=$?
+	t1=$EPOCHREALTIME
 	# nothing crashes here: "crashed" would be a run's end misread as a dead monitor
 	case "$kind" in info | list) grep -q crashed "$wdir/out" && echo "OUTPUT SAYS CRASHED" >>"$wdir/err" ;; esac
-	printf '%s\t%d\t%s\t%s\n' "$kind" "$rc" "$*" "$(tr '\n\t' '  ' <"$wdir/err" | head -c 600)" >>"$wlog"
+	printf '%s\t%d\t%s\t%s\t%s\t%s\n' "$kind" "$rc" "$*" "$(tr '\n\t' '  ' <"$wdir/err" | head -c 600)" \
+		"$t0" "$t1" >>"$wlog"
 	return "$rc"
 }
 
@@ -240,9 +243,15 @@ seen = collections.Counter()
 warned = collections.Counter()
 def say(*a):
     print("[concurrency]", *a)
+ops = []
+bad_vms = set()
 for line in open(sys.argv[1], errors="replace"):
-    kind, rc, args, err = (line.rstrip("\n").split("\t") + [""] * 4)[:4]
+    kind, rc, args, err, t0, t1 = (line.rstrip("\n").split("\t") + [""] * 6)[:6]
     rc = int(rc)
+    ops.append((float(t0 or 0), float(t1 or 0), kind, rc, args, err))
+    vm = re.search(r"\bv[0-9]+\b", args)
+    if rc not in (0, 1) and not (rc == 124 and kind == "console") and vm:
+        bad_vms.add(vm.group(0))
     if re.search(r"Sanitizer|runtime error:", err):
         say("sanitizer report:", kind, args, err); bad = True
     if "OUTPUT SAYS CRASHED" in err:
@@ -273,6 +282,13 @@ if warned:
     say("stderr of operations that succeeded:")
 for m, n in warned.most_common():
     say("  %5d %s" % (n, m))
+# On failure: every operation on a VM that hung, in time order, to show who held it.
+t_first = min((o[0] for o in ops if o[0]), default=0)
+for vm in sorted(bad_vms) if bad else []:
+    say("operations on %s (seconds since the first operation: start-end, exit):" % vm)
+    for t0, t1, kind, rc, args, err in sorted(ops):
+        if re.search(r"\b%s\b" % vm, args) or kind == "list":
+            say("  %6.1f-%6.1f %3d %s %s" % (t0 - t_first, t1 - t_first, rc, args, err[:160]))
 sys.exit(1 if bad else 0)
 EOP
 ok "every operation exited 0 or 1 with a known refusal"
