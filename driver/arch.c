@@ -20,7 +20,7 @@
 #include <sys/utsname.h>
 #include <unistd.h>
 
-#include "driver/domain.h"
+#include "driver/arch.h"
 
 static const char *const x86_aliases[] = {"amd64", "x86-64", NULL};
 static const char *const arm_aliases[] = {"arm64", NULL};
