@@ -3,16 +3,21 @@
  * Checks of the domain's fields that reach QEMU's command line or another
  * program's argv (ssh, cloud-init): each value is refused when it could
  * carry a second option (',' '=' in a QEMU option value, a leading '-' in an
- * argv slot) or a control character.  qc_domain_validate runs them on every
- * domain; the XML parser runs the same functions where it reads a value, so
- * its error carries the file and line.
+ * argv slot) or a control character; and qc_domain_validate, the check of a
+ * whole domain, which runs them.  The XML parser runs the same functions
+ * where it reads a value, so its error carries the file and line.
  */
 #include "config.h"
 
+#include <ctype.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "driver/domain.h"
+
+#define MiB (UINT64_C(1) << 20)
+#define QC_MAX_MEMORY (UINT64_C(16) << 40) /* 16 TiB: far above anything a host here has */
+#define QC_MAX_CPUS 1024
 
 #define QC_WORD_MAX 64
 #define QC_PATH_MAX 4096
@@ -265,4 +270,249 @@ int qc_domain_validate_fields(const struct qc_domain *d, struct qc_error *err)
 			return qc_error_prefix(err, "VM '%s'", v);
 	}
 	return 0;
+}
+
+/* ------------------------------------------------------- the whole domain */
+
+static bool mac_valid(const char *m)
+{
+	if (strlen(m) != 17)
+		return false;
+	for (int i = 0; i < 17; i++) {
+		if (i % 3 == 2) {
+			if (m[i] != ':')
+				return false;
+		} else if (!isxdigit((unsigned char) m[i])) {
+			return false;
+		}
+	}
+	return (strtol((char[]){m[1], 0}, NULL, 16) & 1) == 0; /* unicast */
+}
+
+static bool chars_ok(const char *s, const char *extra)
+{
+	if (!s || !*s)
+		return false;
+	for (; *s; s++)
+		if (!((*s >= 'a' && *s <= 'z') || (*s >= 'A' && *s <= 'Z') ||
+			    (*s >= '0' && *s <= '9') || strchr(extra, *s)))
+			return false;
+	return true;
+}
+
+static bool format_ok(const char *f)
+{
+	return f && (strcmp(f, "qcow2") == 0 || strcmp(f, "raw") == 0);
+}
+
+static int validate_disk(
+	const struct qc_domain *d, size_t i, unsigned *n_sata, struct qc_error *err)
+{
+	const struct qc_disk *k = &d->disks[i];
+	const char *v = d->name;
+
+	if (!k->name)
+		return qc_error_set(err, QC_ERR_INVALID, "VM '%s': disk %zu has no name", v, i);
+	if (qc_validate_name("disk", k->name, err) < 0)
+		return qc_error_prefix(err, "VM '%s'", v);
+	for (size_t j = 0; j < i; j++) {
+		if (strcmp(d->disks[j].name, k->name) == 0)
+			return qc_error_set(err, QC_ERR_INVALID,
+				"VM '%s': two disks are named '%s'; disk names must be unique", v,
+				k->name);
+		if (k->target && d->disks[j].target && strcmp(d->disks[j].target, k->target) == 0)
+			return qc_error_set(err, QC_ERR_INVALID,
+				"VM '%s': disks '%s' and '%s' both use target '%s'", v,
+				d->disks[j].name, k->name, k->target);
+	}
+	if (!k->path || k->path[0] != '/')
+		return qc_error_set(err, QC_ERR_INVALID,
+			"VM '%s': disk '%s': path must be absolute, not '%s'", v, k->name,
+			k->path ? k->path : "");
+	if (!format_ok(k->format))
+		return qc_error_set(err, QC_ERR_INVALID,
+			"VM '%s': disk '%s': format '%s' is not supported (qcow2 or raw)", v,
+			k->name, k->format ? k->format : "");
+	if (k->backing && (k->backing[0] != '/' || !format_ok(k->backing_format)))
+		return qc_error_set(err, QC_ERR_INVALID,
+			"VM '%s': disk '%s': backing file needs an absolute path and a format "
+			"(qcow2 or raw)",
+			v, k->name);
+	if (k->backing && strcmp(k->format, "qcow2") != 0)
+		return qc_error_set(err, QC_ERR_INVALID,
+			"VM '%s': disk '%s': only a qcow2 disk can have a backing file", v,
+			k->name);
+	if (k->target && !chars_ok(k->target, ""))
+		return qc_error_set(err, QC_ERR_INVALID, "VM '%s': disk '%s': bad target '%s'", v,
+			k->name, k->target);
+	if (k->device == QC_DEVICE_CDROM && k->bus == QC_BUS_VIRTIO)
+		return qc_error_set(err, QC_ERR_INVALID,
+			"VM '%s': disk '%s': a cdrom needs bus scsi or sata, not virtio", v,
+			k->name);
+	if (k->bus == QC_BUS_SATA) {
+		if (d->arch != QC_ARCH_X86_64)
+			return qc_error_set(err, QC_ERR_INVALID,
+				"VM '%s': disk '%s': bus sata needs the q35 machine of x86_64; use "
+				"virtio or scsi on %s",
+				v, k->name, qc_arch_name(d->arch));
+		if (++*n_sata > 6)
+			return qc_error_set(err, QC_ERR_INVALID,
+				"VM '%s': more than 6 sata disks (q35's AHCI has 6 ports)", v);
+	}
+	return 0;
+}
+
+static int validate_nic(const struct qc_domain *d, size_t i, struct qc_error *err)
+{
+	const struct qc_nic *n = &d->nics[i];
+	const char *v = d->name;
+
+	if (!n->name)
+		return qc_error_set(err, QC_ERR_INVALID, "VM '%s': NIC %zu has no name", v, i);
+	if (qc_validate_name("NIC", n->name, err) < 0)
+		return qc_error_prefix(err, "VM '%s'", v);
+	if (!mac_valid(n->mac))
+		return qc_error_set(err, QC_ERR_INVALID,
+			"VM '%s': NIC '%s': bad MAC address '%s' (want a unicast "
+			"xx:xx:xx:xx:xx:xx)",
+			v, n->name, n->mac);
+	for (size_t j = 0; j < i; j++) {
+		if (strcmp(d->nics[j].name, n->name) == 0)
+			return qc_error_set(err, QC_ERR_INVALID,
+				"VM '%s': two NICs are named '%s'; NIC names must be unique", v,
+				n->name);
+		if (strcasecmp(d->nics[j].mac, n->mac) == 0)
+			return qc_error_set(err, QC_ERR_INVALID,
+				"VM '%s': NICs '%s' and '%s' have the same MAC %s", v,
+				d->nics[j].name, n->name, n->mac);
+	}
+	if (n->model && !chars_ok(n->model, "-_"))
+		return qc_error_set(err, QC_ERR_INVALID, "VM '%s': NIC '%s': bad model '%s'", v,
+			n->name, n->model);
+	if (n->type == QC_NIC_NETWORK && !n->network)
+		return qc_error_set(err, QC_ERR_INVALID,
+			"VM '%s': NIC '%s': type network needs a network name", v, n->name);
+	if (n->type == QC_NIC_BRIDGE && !n->bridge)
+		return qc_error_set(err, QC_ERR_INVALID,
+			"VM '%s': NIC '%s': type bridge needs a bridge name", v, n->name);
+	if (n->type != QC_NIC_USER && n->n_fwds)
+		return qc_error_set(err, QC_ERR_INVALID,
+			"VM '%s': NIC '%s': host port forwards need user networking", v, n->name);
+	for (size_t f = 0; f < n->n_fwds; f++) {
+		const struct qc_hostfwd *w = &n->fwds[f];
+
+		if (strcmp(w->proto, "tcp") != 0 && strcmp(w->proto, "udp") != 0)
+			return qc_error_set(err, QC_ERR_INVALID,
+				"VM '%s': NIC '%s': forward protocol '%s' is not tcp or udp", v,
+				n->name, w->proto);
+		if (w->host_port > 65535 || w->guest_port < 1 || w->guest_port > 65535)
+			return qc_error_set(err, QC_ERR_INVALID,
+				"VM '%s': NIC '%s': forward %u-:%u: ports must be 1..65535", v,
+				n->name, w->host_port, w->guest_port);
+		/* QEMU 7.2's hostfwd= takes an IPv4 address only */
+		if (w->host_addr[0] && !chars_ok(w->host_addr, "."))
+			return qc_error_set(err, QC_ERR_INVALID,
+				"VM '%s': NIC '%s': bad forward address '%s' (an IPv4 address)", v,
+				n->name, w->host_addr);
+		for (size_t g = 0; g < f && w->host_port; g++)
+			if (n->fwds[g].host_port == w->host_port &&
+				strcmp(n->fwds[g].proto, w->proto) == 0 &&
+				strcmp(n->fwds[g].host_addr, w->host_addr) == 0)
+				return qc_error_set(err, QC_ERR_INVALID,
+					"VM '%s': NIC '%s': host port %s/%u is forwarded twice", v,
+					n->name, w->proto, w->host_port);
+	}
+	return 0;
+}
+
+static int validate_share(const struct qc_domain *d, size_t i, struct qc_error *err)
+{
+	const struct qc_share *s = &d->shares[i];
+	const char *v = d->name;
+	const char *m = s->security_model;
+
+	/* the Linux 9p client copies at most 31 bytes of a mount tag on older kernels */
+	if (!s->tag || strlen(s->tag) > 31 || !chars_ok(s->tag, "._-"))
+		return qc_error_set(err, QC_ERR_INVALID,
+			"VM '%s': share tag '%s' is invalid (1-31 of A-Z a-z 0-9 . _ -)", v,
+			s->tag ? s->tag : "");
+	for (size_t j = 0; j < i; j++)
+		if (strcmp(d->shares[j].tag, s->tag) == 0)
+			return qc_error_set(
+				err, QC_ERR_INVALID, "VM '%s': two shares use tag '%s'", v, s->tag);
+	if (s->path && s->path[0] != '/')
+		return qc_error_set(err, QC_ERR_INVALID,
+			"VM '%s': share '%s': host path must be absolute, not '%s'", v, s->tag,
+			s->path);
+	if (!s->path && !s->empty)
+		return qc_error_set(
+			err, QC_ERR_INVALID, "VM '%s': share '%s' has no host path", v, s->tag);
+	if (m && strcmp(m, "mapped-xattr") != 0 && strcmp(m, "passthrough") != 0 &&
+		strcmp(m, "none") != 0)
+		return qc_error_set(err, QC_ERR_INVALID,
+			"VM '%s': share '%s': security model '%s' is not mapped-xattr, "
+			"passthrough or none",
+			v, s->tag, m);
+	return 0;
+}
+
+int qc_domain_validate(const struct qc_domain *d, struct qc_error *err)
+{
+	const char *v = d->name;
+	unsigned n_sata = 0;
+	int r;
+
+	if (!v)
+		return qc_error_set(err, QC_ERR_INVALID, "VM has no name");
+	r = qc_validate_name("VM", v, err);
+	if (r < 0)
+		return r;
+	if (!qc_arch_info(d->arch))
+		return qc_error_set(err, QC_ERR_INVALID, "VM '%s': unknown arch", v);
+	if (d->accel != QC_ACCEL_AUTO && d->accel != QC_ACCEL_KVM && d->accel != QC_ACCEL_TCG)
+		return qc_error_set(err, QC_ERR_INVALID, "VM '%s': unknown accelerator", v);
+	if (d->memory < MiB)
+		return qc_error_set(err, QC_ERR_INVALID,
+			"VM '%s': memory must be at least 1 MiB (got %llu bytes)", v,
+			(unsigned long long) d->memory);
+	if (d->memory > QC_MAX_MEMORY)
+		return qc_error_set(err, QC_ERR_INVALID,
+			"VM '%s': memory must be at most 16 TiB (got %llu bytes)", v,
+			(unsigned long long) d->memory);
+	if (qc_arch_info(d->arch)->memory_align && d->memory % qc_arch_info(d->arch)->memory_align)
+		return qc_error_set(err, QC_ERR_INVALID,
+			"VM '%s': %s guests need memory in multiples of %llu MiB (got %llu bytes)",
+			v, qc_arch_name(d->arch),
+			(unsigned long long) (qc_arch_info(d->arch)->memory_align / MiB),
+			(unsigned long long) d->memory);
+	if (d->cpus < 1 || d->cpus > QC_MAX_CPUS)
+		return qc_error_set(err, QC_ERR_INVALID,
+			"VM '%s': cpus must be between 1 and %d (got %u)", v, QC_MAX_CPUS, d->cpus);
+	if ((d->initrd || d->cmdline) && !d->kernel)
+		return qc_error_set(err, QC_ERR_INVALID,
+			"VM '%s': an initrd or kernel command line needs a kernel", v);
+	if (d->kernel && d->kernel[0] != '/')
+		return qc_error_set(err, QC_ERR_INVALID,
+			"VM '%s': kernel path must be absolute, not '%s'", v, d->kernel);
+	if (d->initrd && d->initrd[0] != '/')
+		return qc_error_set(err, QC_ERR_INVALID,
+			"VM '%s': initrd path must be absolute, not '%s'", v, d->initrd);
+	if ((d->loader || d->nvram) && d->arch == QC_ARCH_PPC64LE)
+		return qc_error_set(err, QC_ERR_INVALID,
+			"VM '%s': pseries boots with its built-in SLOF; a firmware loader or "
+			"nvram is not supported on ppc64le",
+			v);
+	if ((d->loader && d->loader[0] != '/') || (d->nvram && d->nvram[0] != '/'))
+		return qc_error_set(err, QC_ERR_INVALID,
+			"VM '%s': firmware loader and nvram paths must be absolute", v);
+	for (size_t i = 0; i < d->n_disks; i++)
+		if ((r = validate_disk(d, i, &n_sata, err)) < 0)
+			return r;
+	for (size_t i = 0; i < d->n_nics; i++)
+		if ((r = validate_nic(d, i, err)) < 0)
+			return r;
+	for (size_t i = 0; i < d->n_shares; i++)
+		if ((r = validate_share(d, i, err)) < 0)
+			return r;
+	return qc_domain_validate_fields(d, err);
 }
