@@ -11,7 +11,7 @@ libqcdriver_a_SOURCES += driver/domain.h driver/domain.c driver/domain_fields.c 
 	driver/xml_internal.h driver/xml.c driver/xml_node.c driver/xml_meta.c driver/xml_devices.c driver/xml_save.c
 # Context, state, lifecycle, confinement and the files QEMU gets as fds.
 libqcdriver_a_SOURCES += driver/driver.h driver/ctx.c driver/state.c driver/summary.c driver/define.c \
-	driver/define_input.c driver/run.c driver/query.c \
+	driver/define_input.c driver/run.c driver/stop.c driver/query.c \
 	driver/confine.h driver/confine.c driver/fdpass.h driver/fdpass.c driver/autostart.c \
 	driver/doctor.c driver/public_util.c
 # Images, networks and seeds as a VM uses them.

@@ -16,6 +16,8 @@
 #include "qmp/qmp.h"
 
 #define QC_VMOP_QMP_TIMEOUT_MS 10000
+/* A QMP command QEMU answers at once (query-status, quit, system_powerdown). */
+#define QC_VMOP_QMP_QUICK_MS 5000
 /* How long an operation waits for the VM's lifecycle lock held by another. */
 #define QC_VMOP_LOCK_MS 30000
 /*
