@@ -59,17 +59,20 @@ static int stopped_error(const char *name, const struct qc_live *l, bool seen_ru
 		detail && strcmp(detail, why) != 0 ? detail : "", log);
 }
 
+static int no_marker(const char *name, struct qc_error *err)
+{
+	return qc_error_set(err, QC_ERR_UNSUPPORTED,
+		"VM '%s' has no ready marker: it has no seed (--no-seed) and no "
+		"<qemuctl:ready-marker> in its definition; add one with the text its "
+		"console prints when booted (qemuctl dumpxml/define)",
+		name);
+}
+
 int qc_driver_ready_check(const struct qc_domain *d, struct qc_error *err)
 {
 	cleanup_strv char **markers = qc_driver_ready_markers(d);
 
-	if (!markers[0])
-		return qc_error_set(err, QC_ERR_UNSUPPORTED,
-			"VM '%s' has no ready marker: it has no seed (--no-seed) and no "
-			"<qemuctl:ready-marker> in its definition; add one with the text its "
-			"console prints when booted (qemuctl dumpxml/define)",
-			d->name);
-	return 0;
+	return markers[0] ? 0 : no_marker(d->name, err);
 }
 
 QC_PUBLIC int qc_vm_wait(
@@ -101,11 +104,13 @@ int qc_driver_wait_ready(
 	if (timeout_ms <= 0)
 		timeout_ms = WAIT_DEFAULT_MS;
 	deadline = qc_deadline_ms(timeout_ms);
-	if ((rc = qc_vmop_domain(op, err)) < 0 || (rc = qc_driver_ready_check(op->d, err)) < 0)
+	if ((rc = qc_vmop_domain(op, err)) < 0)
 		return rc;
 	log = qc_xasprintf("%s/%s", op->vm_dir, QC_VM_CONSOLE_LOG);
 	what = qc_xasprintf("waiting for VM '%s' to be ready", name);
 	markers = qc_driver_ready_markers(op->d);
+	if (!markers[0])
+		return no_marker(name, err);
 	ino = inotify_init1(IN_CLOEXEC | IN_NONBLOCK);
 	if (ino >= 0 && inotify_add_watch(ino, op->vm_dir, IN_MOVED_TO | IN_CLOSE_WRITE) < 0) {
 		close(ino);
