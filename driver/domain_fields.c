@@ -15,7 +15,6 @@
 
 #include "driver/domain.h"
 
-#define MiB (UINT64_C(1) << 20)
 #define QC_MAX_MEMORY (UINT64_C(16) << 40) /* 16 TiB: far above anything a host here has */
 #define QC_MAX_CPUS 1024
 
