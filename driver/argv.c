@@ -51,7 +51,6 @@
 
 #include "driver/domain.h"
 
-#define MiB (UINT64_C(1) << 20)
 /* pcie-root-ports "qc-hp0".. kept free for hot-plug (driver/hotplug.c tries them in order) */
 #define QC_ARGV_HOTPLUG_PORTS 4
 

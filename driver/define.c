@@ -31,7 +31,6 @@
 #define RENAME_NOREPLACE (1 << 0)
 #endif
 
-#define MiB (UINT64_C(1) << 20)
 #define QC_MAX_DATA_DISKS 24
 
 /* The lock files exist from the start, so a refused operation changes nothing on disk. */

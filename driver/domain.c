@@ -11,8 +11,6 @@
 
 #include "driver/domain.h"
 
-#define MiB (UINT64_C(1) << 20)
-
 struct qc_domain *qc_domain_new(void)
 {
 	struct qc_domain *d = qc_xzalloc(sizeof(*d));

@@ -13,6 +13,9 @@
 #include "driver/arch.h"
 #include "util/util.h"
 
+/* A mebibyte: the unit guest memory is given and checked in. */
+#define MiB (UINT64_C(1) << 20)
+
 enum qc_disk_role {
 	QC_ROLE_ROOT,   /* the overlay made from --image / --disk-image */
 	QC_ROLE_DATA,   /* --disk SIZE (owned) or --disk FILE (not owned) */

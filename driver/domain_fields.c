@@ -15,7 +15,6 @@
 
 #include "driver/domain.h"
 
-#define MiB (UINT64_C(1) << 20)
 #define QC_MAX_MEMORY (UINT64_C(16) << 40) /* 16 TiB: far above anything a host here has */
 #define QC_MAX_CPUS 1024
 
@@ -305,16 +304,26 @@ static bool format_ok(const char *f)
 	return f && (strcmp(f, "qcow2") == 0 || strcmp(f, "raw") == 0);
 }
 
+/* The name of device i of VM v, a "disk" or a "NIC": present and valid. */
+static int device_name_ok(
+	const char *v, const char *what, size_t i, const char *name, struct qc_error *err)
+{
+	if (!name)
+		return qc_error_set(err, QC_ERR_INVALID, "VM '%s': %s %zu has no name", v, what, i);
+	if (qc_validate_name(what, name, err) < 0)
+		return qc_error_prefix(err, "VM '%s'", v);
+	return 0;
+}
+
 static int validate_disk(
 	const struct qc_domain *d, size_t i, unsigned *n_sata, struct qc_error *err)
 {
 	const struct qc_disk *k = &d->disks[i];
 	const char *v = d->name;
+	int r;
 
-	if (!k->name)
-		return qc_error_set(err, QC_ERR_INVALID, "VM '%s': disk %zu has no name", v, i);
-	if (qc_validate_name("disk", k->name, err) < 0)
-		return qc_error_prefix(err, "VM '%s'", v);
+	if ((r = device_name_ok(v, "disk", i, k->name, err)) < 0)
+		return r;
 	for (size_t j = 0; j < i; j++) {
 		if (strcmp(d->disks[j].name, k->name) == 0)
 			return qc_error_set(err, QC_ERR_INVALID,
@@ -366,11 +375,10 @@ static int validate_nic(const struct qc_domain *d, size_t i, struct qc_error *er
 {
 	const struct qc_nic *n = &d->nics[i];
 	const char *v = d->name;
+	int r;
 
-	if (!n->name)
-		return qc_error_set(err, QC_ERR_INVALID, "VM '%s': NIC %zu has no name", v, i);
-	if (qc_validate_name("NIC", n->name, err) < 0)
-		return qc_error_prefix(err, "VM '%s'", v);
+	if ((r = device_name_ok(v, "NIC", i, n->name, err)) < 0)
+		return r;
 	if (!mac_valid(n->mac))
 		return qc_error_set(err, QC_ERR_INVALID,
 			"VM '%s': NIC '%s': bad MAC address '%s' (want a unicast "

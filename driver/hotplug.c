@@ -329,6 +329,25 @@ static int no_such(
 		name, what, n ? b.data : "none");
 }
 
+/*
+ * Begin the operation that detaches VM vm's disk (or NIC, if nic) name and
+ * find that device: its index in the domain in *ret_i.
+ */
+static int begin_detach(qc_ctx *ctx, const char *vm, bool nic, const char *name,
+	struct qc_vmop *op, size_t *ret_i, struct qc_error *err)
+{
+	const struct qc_disk *k = NULL;
+	const struct qc_nic *n = NULL;
+	int rc;
+
+	if ((rc = qc_vmop_begin(ctx, vm, QC_VMOP_SNAPS, op, err)) < 0)
+		return rc;
+	if (nic ? !(n = qc_domain_find_nic(op->d, name)) : !(k = qc_domain_find_disk(op->d, name)))
+		return no_such(err, op->d, nic, vm, name);
+	*ret_i = nic ? (size_t) (n - op->d->nics) : (size_t) (k - op->d->disks);
+	return 0;
+}
+
 QC_PUBLIC int qc_vm_detach_disk(
 	qc_ctx *ctx, const char *name, const char *disk, bool *ret_live, struct qc_error *err)
 {
@@ -338,11 +357,9 @@ QC_PUBLIC int qc_vm_detach_disk(
 	size_t i;
 	int rc;
 
-	if ((rc = qc_vmop_begin(ctx, name, QC_VMOP_SNAPS, &op, err)) < 0)
+	if ((rc = begin_detach(ctx, name, false, disk, &op, &i, err)) < 0)
 		return rc;
-	if (!(k = qc_domain_find_disk(op.d, disk)))
-		return no_such(err, op.d, false, name, disk);
-	i = (size_t) (k - op.d->disks);
+	k = &op.d->disks[i];
 	if (k->role != QC_ROLE_DATA)
 		return qc_error_set(err, QC_ERR_INVALID,
 			"VM '%s': disk '%s' is the %s disk; only data disks can be detached", name,
@@ -568,11 +585,9 @@ QC_PUBLIC int qc_vm_detach_net(
 	size_t i, at;
 	int rc;
 
-	if ((rc = qc_vmop_begin(ctx, name, QC_VMOP_SNAPS, &op, err)) < 0)
+	if ((rc = begin_detach(ctx, name, true, nic, &op, &i, err)) < 0)
 		return rc;
-	if (!(n = qc_domain_find_nic(op.d, nic)))
-		return no_such(err, op.d, true, name, nic);
-	i = (size_t) (n - op.d->nics);
+	n = &op.d->nics[i];
 	at = qc_network_fwd_index(op.d, i);
 	if (op.live.monitor_alive && (rc = unplug_nic(&op, i, err)) < 0)
 		return rc;

@@ -49,22 +49,24 @@ static ssize_t read_some(int fd, void *buf, size_t n)
 }
 
 /*
- * Read the next chunk of input into buf (CHUNK bytes), feed it to the hash
- * and count it in *done; report progress if given.  0 at the end of input.
+ * Read the next chunk of input into buf (CHUNK bytes) and its length into
+ * *len (0 at the end of input), feed it to the hash and count it in *done;
+ * report progress if given.
  */
-static ssize_t read_chunk(int in, uint8_t *buf, struct qc_sha256 *sha, uint64_t *done,
+static int read_chunk(int in, uint8_t *buf, size_t *len, struct qc_sha256 *sha, uint64_t *done,
 	qc_progress_fn progress, void *opaque, const char *what, struct qc_error *err)
 {
 	ssize_t n = read_some(in, buf, CHUNK);
 
 	if (n < 0)
 		return qc_error_errno(err, errno, "%s: read", what);
+	*len = (size_t) n;
 	if (sha)
-		qc_sha256_update(sha, buf, (size_t) n);
-	*done += (uint64_t) n;
+		qc_sha256_update(sha, buf, *len);
+	*done += *len;
 	if (progress && n)
 		progress(*done, 0, opaque);
-	return n;
+	return 0;
 }
 
 /* Write n more bytes of output, unless that takes it past the bound. */
@@ -118,16 +120,14 @@ static int decompress_xz(int in, int out, struct qc_sha256 *sha, const char *wha
 	s.avail_out = CHUNK;
 	for (;;) {
 		if (s.avail_in == 0 && action == LZMA_RUN) {
-			ssize_t n = read_chunk(in, ibuf, sha, &done, progress, opaque, what, err);
+			size_t n;
 
-			if (n < 0) {
-				r = (int) n;
+			r = read_chunk(in, ibuf, &n, sha, &done, progress, opaque, what, err);
+			if (r < 0)
 				break;
-			}
-			if (n == 0)
-				action = LZMA_FINISH;
+			action = n ? LZMA_RUN : LZMA_FINISH;
 			s.next_in = ibuf;
-			s.avail_in = (size_t) n;
+			s.avail_in = n;
 		}
 		lr = lzma_code(&s, action);
 		if (s.avail_out == 0 || lr == LZMA_STREAM_END) {
@@ -173,14 +173,12 @@ static int decompress_gz(int in, int out, struct qc_sha256 *sha, const char *wha
 		return qc_error_set(err, QC_ERR_INVALID, "%s: gzip: cannot initialise zlib", what);
 	for (;;) {
 		if (z.avail_in == 0 && !eof) {
-			ssize_t n = read_chunk(in, ibuf, sha, &done, progress, opaque, what, err);
+			size_t n;
 
-			if (n < 0) {
-				r = (int) n;
+			r = read_chunk(in, ibuf, &n, sha, &done, progress, opaque, what, err);
+			if (r < 0)
 				break;
-			}
-			if (n == 0)
-				eof = true;
+			eof = n == 0;
 			z.next_in = ibuf;
 			z.avail_in = (uInt) n;
 		}
@@ -219,13 +217,10 @@ static int decompress_gz(int in, int out, struct qc_sha256 *sha, const char *wha
 				break;
 			if (z.avail_in == 0) {
 				/* Peek: if nothing more comes, the stream ended cleanly. */
-				ssize_t n = read_chunk(in, ibuf, sha, &done, NULL, NULL, what, err);
+				size_t n;
 
-				if (n < 0) {
-					r = (int) n;
-					break;
-				}
-				if (n == 0)
+				r = read_chunk(in, ibuf, &n, sha, &done, NULL, NULL, what, err);
+				if (r < 0 || n == 0)
 					break;
 				z.next_in = ibuf;
 				z.avail_in = (uInt) n;

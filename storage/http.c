@@ -403,6 +403,22 @@ static int backoff_of(const struct qc_http_opts *o)
 }
 
 /*
+ * Whether attempt number attempt, which returned r, is followed by another:
+ * only a transient failure with tries left is.  Then say why (at level) and
+ * wait the back-off *delay, doubling it for the next time.
+ */
+static bool try_again(int r, bool transient, int attempt, int tries, int *delay, int level,
+	const struct qc_error *err)
+{
+	if (r == 0 || !transient || attempt >= tries)
+		return false;
+	qc_log(level, "%s; retrying in %d ms", err ? err->msg : "download failed", *delay);
+	qc_sleep_ms(*delay);
+	*delay *= 2;
+	return true;
+}
+
+/*
  * One attempt.  Returns 0 on success, -code with err filled otherwise and
  * *transient telling whether another attempt may help.
  */
@@ -487,11 +503,8 @@ int qc_http_get(const char *url, const struct qc_http_opts *o, size_t max, char 
 		buf.len = 0;
 		x.too_big = false;
 		r = perform(&x, &transient, &code, err);
-		if (r == 0 || !transient || attempt >= tries)
+		if (!try_again(r, transient, attempt, tries, &delay, QC_LOG_DEBUG, err))
 			break;
-		qc_debug("%s; retrying in %d ms", err ? err->msg : "download failed", delay);
-		qc_sleep_ms(delay);
-		delay *= 2;
 	}
 	x.f->easy_cleanup(x.curl);
 	if (r < 0)
@@ -582,11 +595,8 @@ int qc_http_download(const char *url, const struct qc_http_opts *o, int dirfd,
 			x.published = 0;
 			transient = true;
 		}
-		if (r == 0 || !transient || attempt >= tries)
+		if (!try_again(r, transient, attempt, tries, &delay, QC_LOG_INFO, err))
 			break;
-		qc_info("%s; retrying in %d ms", err ? err->msg : "download failed", delay);
-		qc_sleep_ms(delay);
-		delay *= 2;
 	}
 	x.f->easy_cleanup(x.curl);
 	if (r < 0)

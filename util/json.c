@@ -233,78 +233,59 @@ bool qc_json_as_bool(const qc_json *j, bool *ret)
 	return false;
 }
 
-static int path_lookup(
-	const qc_json *j, const char *path, const qc_json **ret, struct qc_error *err)
+/* Why the value v at path (NULL: there is none) is not want, "a string"... */
+static int not_a(const qc_json *v, const char *path, const char *want, struct qc_error *err)
 {
-	const qc_json *v = qc_json_path(j, path);
-
 	if (!v)
 		return qc_error_set(err, QC_ERR_JSON, "JSON: '%s' is missing", path);
-	*ret = v;
-	return 0;
+	return qc_error_set(
+		err, QC_ERR_JSON, "JSON: '%s' is not %s (it is %s)", path, want, type_name(v));
 }
 
 int qc_json_get_string(const qc_json *j, const char *path, const char **ret, struct qc_error *err)
 {
-	const qc_json *v = NULL;
-	int r;
+	const qc_json *v = qc_json_path(j, path);
 
-	if ((r = path_lookup(j, path, &v, err)) < 0)
-		return r;
 	if (!qc_json_string(v))
-		return qc_error_set(err, QC_ERR_JSON, "JSON: '%s' is not a string (it is %s)", path,
-			type_name(v));
+		return not_a(v, path, "a string", err);
 	*ret = qc_json_string(v);
 	return 0;
 }
 
-/* Why v at path is no (unsigned) integer: out of range, or its text or type. */
+/* Why v at path is no (unsigned) integer: missing, out of range, or its text or type. */
 static int not_integer(const qc_json *v, const char *path, bool is_unsigned, struct qc_error *err)
 {
 	const char *num = qc_json_type(v) == QC_JSON_NUMBER ? V(v)->u.number.r : NULL;
+	const char *want = is_unsigned ? "an unsigned integer" : "an integer";
 
 	if (num && !strpbrk(num, is_unsigned ? ".eE-" : ".eE"))
 		return qc_error_set(err, QC_ERR_JSON,
 			"JSON: '%s' is out of the 64-bit integer range (it is %s)", path, num);
-	return qc_error_set(err, QC_ERR_JSON, "JSON: '%s' is not %s (it is %s)", path,
-		is_unsigned ? "an unsigned integer" : "an integer", num ? num : type_name(v));
+	if (num)
+		return qc_error_set(
+			err, QC_ERR_JSON, "JSON: '%s' is not %s (it is %s)", path, want, num);
+	return not_a(v, path, want, err);
 }
 
 int qc_json_get_int(const qc_json *j, const char *path, int64_t *ret, struct qc_error *err)
 {
-	const qc_json *v = NULL;
-	int r;
+	const qc_json *v = qc_json_path(j, path);
 
-	if ((r = path_lookup(j, path, &v, err)) < 0)
-		return r;
-	if (!qc_json_as_int(v, ret))
-		return not_integer(v, path, false, err);
-	return 0;
+	return v && qc_json_as_int(v, ret) ? 0 : not_integer(v, path, false, err);
 }
 
 int qc_json_get_uint(const qc_json *j, const char *path, uint64_t *ret, struct qc_error *err)
 {
-	const qc_json *v = NULL;
-	int r;
+	const qc_json *v = qc_json_path(j, path);
 
-	if ((r = path_lookup(j, path, &v, err)) < 0)
-		return r;
-	if (!qc_json_as_uint(v, ret))
-		return not_integer(v, path, true, err);
-	return 0;
+	return v && qc_json_as_uint(v, ret) ? 0 : not_integer(v, path, true, err);
 }
 
 int qc_json_get_bool(const qc_json *j, const char *path, bool *ret, struct qc_error *err)
 {
-	const qc_json *v = NULL;
-	int r;
+	const qc_json *v = qc_json_path(j, path);
 
-	if ((r = path_lookup(j, path, &v, err)) < 0)
-		return r;
-	if (!qc_json_as_bool(v, ret))
-		return qc_error_set(err, QC_ERR_JSON, "JSON: '%s' is not a boolean (it is %s)",
-			path, type_name(v));
-	return 0;
+	return v && qc_json_as_bool(v, ret) ? 0 : not_a(v, path, "a boolean", err);
 }
 
 /* ------------------------------------------------------------- generator */
@@ -358,36 +339,33 @@ static void gen_done(struct qc_jgen *g, yajl_gen_status st)
 		g->status = st;
 }
 
-void qc_jgen_map_open(struct qc_jgen *g)
+/* Open (depth +1) or close (depth -1) an object or array with yajl's step. */
+static void gen_nest(struct qc_jgen *g, yajl_gen_status (*step)(yajl_gen), int depth)
 {
 	if (!gen_ok(g))
 		return;
-	gen_done(g, yajl_gen_map_open(g->g));
-	g->depth++;
+	gen_done(g, step(g->g));
+	g->depth += depth;
+}
+
+void qc_jgen_map_open(struct qc_jgen *g)
+{
+	gen_nest(g, yajl_gen_map_open, 1);
 }
 
 void qc_jgen_map_close(struct qc_jgen *g)
 {
-	if (!gen_ok(g))
-		return;
-	gen_done(g, yajl_gen_map_close(g->g));
-	g->depth--;
+	gen_nest(g, yajl_gen_map_close, -1);
 }
 
 void qc_jgen_array_open(struct qc_jgen *g)
 {
-	if (!gen_ok(g))
-		return;
-	gen_done(g, yajl_gen_array_open(g->g));
-	g->depth++;
+	gen_nest(g, yajl_gen_array_open, 1);
 }
 
 void qc_jgen_array_close(struct qc_jgen *g)
 {
-	if (!gen_ok(g))
-		return;
-	gen_done(g, yajl_gen_array_close(g->g));
-	g->depth--;
+	gen_nest(g, yajl_gen_array_close, -1);
 }
 
 void qc_jgen_string_len(struct qc_jgen *g, const char *s, size_t len)

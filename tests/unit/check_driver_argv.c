@@ -18,8 +18,6 @@
 #include "tests/unit/unit.h"
 #include "tests/unit/check_main.h"
 
-#define MiB (UINT64_C(1) << 20)
-
 static struct qc_domain *base(const char *name, enum qc_arch arch)
 {
 	struct qc_domain *d = qc_domain_new();

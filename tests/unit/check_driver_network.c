@@ -144,13 +144,20 @@ END_TEST
 
 /* --------------------------------------------- networks in a netns + root */
 
-static qc_ctx *ctx_open(void)
+/* The netns tests' context on root: opened before each, closed after it. */
+static qc_ctx *ctx;
+
+static void ctx_setup(void)
 {
-	qc_ctx *ctx = NULL;
 	struct qc_error err = {0};
 
 	ck_assert_msg(qc_ctx_open(root, &ctx, &err) == 0, "%s", err.msg);
-	return ctx;
+}
+
+static void ctx_teardown(void)
+{
+	qc_ctx_close(ctx);
+	ctx = NULL;
 }
 
 static bool exists(const char *rel)
@@ -217,7 +224,6 @@ static struct qc_domain *vm(const char *name, const char *spec)
 
 START_TEST(networks_and_leases)
 {
-	qc_ctx *ctx;
 	struct qc_error err = {0};
 	struct qc_network_create_opts o = {.name = "tiny", .subnet = "10.77.0.0/30"};
 	struct qc_network_info *info = NULL;
@@ -225,9 +231,6 @@ START_TEST(networks_and_leases)
 	char gw[16];
 	unsigned prefix;
 
-	if (!in_netns)
-		return;
-	ctx = ctx_open();
 	ck_assert_msg(qc_network_create(ctx, &o, &err) == 0, "%s", err.msg);
 	ck_assert(link_exists("qc-tiny"));
 	ck_assert(exists("networks/tiny.json"));
@@ -281,21 +284,16 @@ START_TEST(networks_and_leases)
 	qc_domain_free(a);
 	qc_domain_free(b);
 	qc_domain_free(c);
-	qc_ctx_close(ctx);
 }
 END_TEST
 
 START_TEST(requested_ip)
 {
-	qc_ctx *ctx;
 	struct qc_error err = {0};
 	struct qc_network_create_opts o = {
 		.name = "req", .subnet = "10.78.0.0/24", .bridge = "qcbr-req"};
 	struct qc_domain *a, *b;
 
-	if (!in_netns)
-		return;
-	ctx = ctx_open();
 	ck_assert_msg(qc_network_create(ctx, &o, &err) == 0, "%s", err.msg);
 	a = vm("ra", "network=req,ip=10.78.0.50");
 	ck_assert_int_eq(qc_network_domain_create(ctx, a, &err), 0);
@@ -311,62 +309,55 @@ START_TEST(requested_ip)
 	ck_assert_int_eq(qc_network_remove(ctx, "req", &err), 0);
 	qc_domain_free(a);
 	qc_domain_free(b);
-	qc_ctx_close(ctx);
 }
 END_TEST
 
+/*
+ * Creating network name on subnet (and bridge, if given) is refused with
+ * code and, if want is given, that message; err keeps the error.
+ */
+static void create_refused(struct qc_error *err, const char *name, const char *subnet,
+	const char *bridge, int code, const char *want)
+{
+	struct qc_network_create_opts o = {.name = name, .subnet = subnet, .bridge = bridge};
+
+	ck_assert_int_eq(qc_network_create(ctx, &o, err), -code);
+	if (want)
+		ck_assert_str_eq(err->msg, want);
+}
+
 START_TEST(create_refusals_leave_nothing)
 {
-	qc_ctx *ctx;
 	struct qc_error err = {0};
 	struct qc_network_create_opts o = {.name = "one", .subnet = "10.80.0.0/16"};
 
-	if (!in_netns)
-		return;
-	ctx = ctx_open();
 	ck_assert_msg(qc_network_create(ctx, &o, &err) == 0, "%s", err.msg);
 
-	o = (struct qc_network_create_opts){.name = "two", .subnet = "10.80.5.0/24"};
-	ck_assert_int_eq(qc_network_create(ctx, &o, &err), -QC_ERR_INVALID);
-	ck_assert_str_eq(err.msg, "network 'two': subnet 10.80.5.0/24 overlaps network 'one' "
-				  "(10.80.0.0/16); pick a disjoint --subnet");
+	create_refused(&err, "two", "10.80.5.0/24", NULL, QC_ERR_INVALID,
+		"network 'two': subnet 10.80.5.0/24 overlaps network 'one' "
+		"(10.80.0.0/16); pick a disjoint --subnet");
 	ck_assert(!link_exists("qc-two"));
 	ck_assert(!exists("networks/two.json"));
 
-	o = (struct qc_network_create_opts){.name = "one", .subnet = "10.81.0.0/24"};
-	ck_assert_int_eq(qc_network_create(ctx, &o, &err), -QC_ERR_EXISTS);
-	ck_assert_str_eq(err.msg, "network 'one' already exists");
-
-	o = (struct qc_network_create_opts){
-		.name = "two", .subnet = "10.81.0.0/24", .bridge = "qc-one"};
-	ck_assert_int_eq(qc_network_create(ctx, &o, &err), -QC_ERR_EXISTS);
-	ck_assert_str_eq(err.msg,
+	create_refused(&err, "one", "10.81.0.0/24", NULL, QC_ERR_EXISTS,
+		"network 'one' already exists");
+	create_refused(&err, "two", "10.81.0.0/24", "qc-one", QC_ERR_EXISTS,
 		"network 'two': bridge 'qc-one' is already used by network 'one'; "
 		"pick another --bridge");
-
-	o = (struct qc_network_create_opts){
-		.name = "two", .subnet = "10.81.0.0/24", .bridge = "0123456789abcdef"};
-	ck_assert_int_eq(qc_network_create(ctx, &o, &err), -QC_ERR_INVALID);
-	ck_assert_str_eq(err.msg,
+	create_refused(&err, "two", "10.81.0.0/24", "0123456789abcdef", QC_ERR_INVALID,
 		"network 'two': --bridge: interface name '0123456789abcdef' is 16 "
 		"bytes long; Linux allows at most 15");
 
 	ck_assert_int_eq(system("ip link add qcveth0 type veth peer name qcveth0p"), 0);
-	o = (struct qc_network_create_opts){
-		.name = "two", .subnet = "10.81.0.0/24", .bridge = "qcveth0"};
-	ck_assert_int_eq(qc_network_create(ctx, &o, &err), -QC_ERR_INVALID);
-	ck_assert_str_eq(err.msg,
+	create_refused(&err, "two", "10.81.0.0/24", "qcveth0", QC_ERR_INVALID,
 		"network 'two': bridge 'qcveth0': a link of that name exists and is "
 		"not a bridge (kind 'veth'); pick another --bridge");
 	ck_assert(link_exists("qcveth0"));
 
-	o = (struct qc_network_create_opts){.name = "two", .subnet = "10.81.0.0/31"};
-	ck_assert_int_eq(qc_network_create(ctx, &o, &err), -QC_ERR_INVALID);
+	create_refused(&err, "two", "10.81.0.0/31", NULL, QC_ERR_INVALID, NULL);
 	ck_assert_msg(strstr(err.msg, "too small"), "%s", err.msg);
-	o = (struct qc_network_create_opts){.name = "two", .subnet = "10.81.0.0"};
-	ck_assert_int_eq(qc_network_create(ctx, &o, &err), -QC_ERR_INVALID);
-	o = (struct qc_network_create_opts){.name = "two/x", .subnet = "10.81.0.0/24"};
-	ck_assert_int_eq(qc_network_create(ctx, &o, &err), -QC_ERR_INVALID);
+	create_refused(&err, "two", "10.81.0.0", NULL, QC_ERR_INVALID, NULL);
+	create_refused(&err, "two/x", "10.81.0.0/24", NULL, QC_ERR_INVALID, NULL);
 	ck_assert(!exists("networks/two.json"));
 	ck_assert(!link_exists("qc-two"));
 
@@ -379,13 +370,11 @@ START_TEST(create_refusals_leave_nothing)
 	ck_assert(link_exists("qcbr-own"));
 	ck_assert_int_eq(qc_network_remove(ctx, "one", &err), 0);
 	ck_assert(!link_exists("qc-one"));
-	qc_ctx_close(ctx);
 }
 END_TEST
 
 START_TEST(start_taps_and_ports)
 {
-	qc_ctx *ctx;
 	struct qc_error err = {0};
 	struct qc_network_create_opts o = {.name = "st", .subnet = "10.90.0.0/24"};
 	struct qc_network_start st = {0};
@@ -397,10 +386,7 @@ START_TEST(start_taps_and_ports)
 	bool none;
 	int busy;
 
-	if (!in_netns)
-		return;
 	ck_assert_int_eq(system("ip link set lo up"), 0);
-	ctx = ctx_open();
 	ck_assert_msg(qc_network_create(ctx, &o, &err) == 0, "%s", err.msg);
 	d = vm("st1", "network=st");
 	nic = qc_domain_add_nic(d);
@@ -480,13 +466,11 @@ START_TEST(start_taps_and_ports)
 	ck_assert_int_eq(qc_network_domain_release(ctx, d, &err), 0);
 	ck_assert_int_eq(qc_network_remove(ctx, "st", &err), 0);
 	qc_domain_free(d);
-	qc_ctx_close(ctx);
 }
 END_TEST
 
 START_TEST(nic_views)
 {
-	qc_ctx *ctx;
 	struct qc_error err = {0};
 	struct qc_network_create_opts o = {.name = "nv", .subnet = "10.91.0.0/24"};
 	struct qc_vm_nic_info *v = NULL;
@@ -497,9 +481,6 @@ START_TEST(nic_views)
 	bool none;
 	int dfd;
 
-	if (!in_netns)
-		return;
-	ctx = ctx_open();
 	ck_assert_msg(qc_network_create(ctx, &o, &err) == 0, "%s", err.msg);
 	d = vm("nv1", "network=nv,ip=10.91.0.9,mac=52:54:00:00:00:09");
 	nic = qc_domain_add_nic(d);
@@ -538,7 +519,6 @@ START_TEST(nic_views)
 	ck_assert_int_eq(qc_network_domain_release(ctx, d, &err), 0);
 	ck_assert_int_eq(qc_network_remove(ctx, "nv", &err), 0);
 	qc_domain_free(d);
-	qc_ctx_close(ctx);
 }
 END_TEST
 
@@ -548,8 +528,12 @@ static Suite *suite(void)
 
 	unit_tcase(s, "spec", spec_user, spec_network_bridge_none, spec_errors, default_bridge_names,
 		NULL);
-	unit_tcase(s, "netns", networks_and_leases, requested_ip, create_refusals_leave_nothing,
-		start_taps_and_ports, nic_views, NULL);
+	if (in_netns) {
+		TCase *tc = unit_tcase(s, "netns", networks_and_leases, requested_ip,
+			create_refusals_leave_nothing, start_taps_and_ports, nic_views, NULL);
+
+		tcase_add_checked_fixture(tc, ctx_setup, ctx_teardown);
+	}
 	return s;
 }
 

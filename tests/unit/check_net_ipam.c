@@ -26,6 +26,16 @@ static struct qc_net_cidr cidr(const char *s)
 	return c;
 }
 
+/* An allocator for subnet s, which must be one it takes. */
+static struct qc_net_ipam ipam_of(const char *s)
+{
+	struct qc_net_cidr sub = cidr(s);
+	struct qc_net_ipam ipam;
+
+	ck_assert_int_eq(qc_net_ipam_init(&ipam, &sub, NULL), 0);
+	return ipam;
+}
+
 START_TEST(ipv4_good)
 {
 	char buf[16];
@@ -145,12 +155,10 @@ END_TEST
 
 START_TEST(ipam_sequence)
 {
-	struct qc_net_ipam ipam;
-	struct qc_net_cidr sub = cidr("10.0.0.0/24");
+	struct qc_net_ipam ipam = ipam_of("10.0.0.0/24");
 	uint32_t a, b, c;
 	char buf[16];
 
-	ck_assert_int_eq(qc_net_ipam_init(&ipam, &sub, NULL), 0);
 	ck_assert_uint_eq(ipam.gateway, ip("10.0.0.1"));
 	ck_assert_uint_eq(qc_net_ipam_capacity(&ipam), 253);
 	ck_assert_int_eq(qc_net_ipam_alloc(&ipam, "u1/net0", "a", 0, &a, NULL), 0);
@@ -175,12 +183,10 @@ END_TEST
 
 START_TEST(ipam_requested)
 {
-	struct qc_net_ipam ipam;
-	struct qc_net_cidr sub = cidr("192.168.7.0/24");
+	struct qc_net_ipam ipam = ipam_of("192.168.7.0/24");
 	struct qc_error err = {0};
 	uint32_t a;
 
-	ck_assert_int_eq(qc_net_ipam_init(&ipam, &sub, NULL), 0);
 	ck_assert_int_eq(
 		qc_net_ipam_alloc(&ipam, "u1/net0", "web", ip("192.168.7.50"), &a, &err), 0);
 	ck_assert_uint_eq(a, ip("192.168.7.50"));
@@ -248,12 +254,10 @@ END_TEST
 
 START_TEST(ipam_exhausted_slash30)
 {
-	struct qc_net_ipam ipam;
-	struct qc_net_cidr sub = cidr("10.9.0.4/30");
+	struct qc_net_ipam ipam = ipam_of("10.9.0.4/30");
 	struct qc_error err = {0};
 	uint32_t a;
 
-	ck_assert_int_eq(qc_net_ipam_init(&ipam, &sub, NULL), 0);
 	ck_assert_uint_eq(qc_net_ipam_capacity(&ipam), 1);
 	ck_assert_int_eq(qc_net_ipam_alloc(&ipam, "u1/net0", "a", 0, &a, &err), 0);
 	ck_assert_uint_eq(a, ip("10.9.0.6"));
@@ -280,12 +284,10 @@ END_TEST
 
 START_TEST(ipam_release_prefix_and_add)
 {
-	struct qc_net_ipam ipam;
-	struct qc_net_cidr sub = cidr("10.0.0.0/24");
+	struct qc_net_ipam ipam = ipam_of("10.0.0.0/24");
 	struct qc_error err = {0};
 	uint32_t a;
 
-	ck_assert_int_eq(qc_net_ipam_init(&ipam, &sub, NULL), 0);
 	ck_assert_int_eq(qc_net_ipam_add(&ipam, "vm1/net0", "vm1", ip("10.0.0.7"), &err), 0);
 	ck_assert_int_eq(qc_net_ipam_add(&ipam, "vm1/net1", "vm1", ip("10.0.0.3"), &err), 0);
 	ck_assert_int_eq(

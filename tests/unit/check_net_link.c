@@ -20,13 +20,20 @@
 #include "net/net.h"
 #include "tests/unit/check_main.h"
 
-static struct qc_net_nl *nl_open(void)
+/* Each test's netlink socket: opened before it, closed after it. */
+static struct qc_net_nl *nl;
+
+static void nl_setup(void)
 {
-	struct qc_net_nl *nl = NULL;
 	struct qc_error err = {0};
 
 	ck_assert_msg(qc_net_nl_open(&nl, &err) == 0, "%s", err.msg);
-	return nl;
+}
+
+static void nl_teardown(void)
+{
+	qc_net_nl_close(nl);
+	nl = NULL;
 }
 
 /* Output of `ip -j ... ` (a short JSON document) as a fresh string. */
@@ -61,7 +68,7 @@ static const char *make_nonbridge(const char *name)
 	return "veth";
 }
 
-static bool link_exists(struct qc_net_nl *nl, const char *name)
+static bool link_exists(const char *name)
 {
 	struct qc_net_link_info info;
 
@@ -70,7 +77,6 @@ static bool link_exists(struct qc_net_nl *nl, const char *name)
 
 START_TEST(bridge_lifecycle)
 {
-	struct qc_net_nl *nl = nl_open();
 	struct qc_net_cidr gw = {.addr = 0x0a050001u, .prefix = 24};
 	struct qc_net_link_info info;
 	struct qc_error err = {0};
@@ -98,19 +104,17 @@ START_TEST(bridge_lifecycle)
 	ck_assert_int_eq(qc_net_link_ensure_addr_up(nl, "qcbr-a", &gw, &err), 0);
 
 	ck_assert_msg(qc_net_bridge_delete(nl, "qcbr-a", &err) == 0, "%s", err.msg);
-	ck_assert(!link_exists(nl, "qcbr-a"));
+	ck_assert(!link_exists("qcbr-a"));
 	out = run_ip("-j link show");
 	ck_assert_msg(!strstr(out, "qcbr-a"), "%s", out);
 	free(out);
 	ck_assert_int_eq(qc_net_bridge_delete(nl, "qcbr-a", &err), -QC_ERR_NOTFOUND);
 	ck_assert_str_eq(err.msg, "bridge 'qcbr-a': no such interface");
-	qc_net_nl_close(nl);
 }
 END_TEST
 
 START_TEST(bridge_bad_names)
 {
-	struct qc_net_nl *nl = nl_open();
 	struct qc_error err = {0};
 	const char *kind;
 	char *out, want[256];
@@ -134,13 +138,11 @@ START_TEST(bridge_bad_names)
 	ck_assert_msg(strstr(out, want), "%s", out);
 	free(out);
 	ck_assert_int_eq(qc_net_link_delete(nl, "qcdummy0", &err), 0);
-	qc_net_nl_close(nl);
 }
 END_TEST
 
 START_TEST(tap_on_bridge)
 {
-	struct qc_net_nl *nl = nl_open();
 	struct qc_net_link_info br, tap;
 	struct qc_error err = {0};
 	char name[16], *out;
@@ -181,23 +183,21 @@ START_TEST(tap_on_bridge)
 		ck_assert_int_eq(qc_net_link_get(nl, name, &tap, &err), 1);
 		ck_assert_uint_eq(tap.mtu, 1400);
 		close(fd3);
-		ck_assert(!link_exists(nl, name));
+		ck_assert(!link_exists(name));
 	}
 
 	/* Closing the fd is the whole teardown. */
 	close(fd);
-	ck_assert(!link_exists(nl, "qctap-t1"));
+	ck_assert(!link_exists("qctap-t1"));
 	out = run_ip("-j link show");
 	ck_assert_msg(!strstr(out, "qctap-t1"), "%s", out);
 	free(out);
 	ck_assert_int_eq(qc_net_bridge_delete(nl, "qcbr-t", &err), 0);
-	qc_net_nl_close(nl);
 }
 END_TEST
 
 START_TEST(tap_errors)
 {
-	struct qc_net_nl *nl = nl_open();
 	struct qc_error err = {0};
 	int fd = -1;
 
@@ -213,16 +213,14 @@ START_TEST(tap_errors)
 	ck_assert_int_eq(qc_net_tap_open(nl, "qctap-name-too-long", NULL, 0, NULL, &fd, &err),
 		-QC_ERR_INVALID);
 	ck_assert_int_eq(fd, -1);
-	ck_assert(!link_exists(nl, "qctap-e1"));
+	ck_assert(!link_exists("qctap-e1"));
 	ck_assert_int_eq(qc_net_link_delete(nl, "qcdummy1", &err), 0);
-	qc_net_nl_close(nl);
 }
 END_TEST
 
 /* The point of fd passing: a SIGKILLed holder leaves no interface behind. */
 START_TEST(tap_gone_after_sigkill)
 {
-	struct qc_net_nl *nl = nl_open();
 	struct qc_error err = {0};
 	int p[2], status, i;
 	char c;
@@ -245,14 +243,14 @@ START_TEST(tap_gone_after_sigkill)
 	}
 	close(p[1]);
 	ck_assert_int_eq(read(p[0], &c, 1), 1);
-	ck_assert(link_exists(nl, "qctap-k1"));
+	ck_assert(link_exists("qctap-k1"));
 	ck_assert_int_eq(kill(pid, SIGKILL), 0);
 	ck_assert_int_eq(waitpid(pid, &status, 0), pid);
 	ck_assert(WIFSIGNALED(status));
 	/* The kernel unregisters the device as the last fd closes; allow it a moment. */
-	for (i = 0; i < 100 && link_exists(nl, "qctap-k1"); i++)
+	for (i = 0; i < 100 && link_exists("qctap-k1"); i++)
 		usleep(20000);
-	ck_assert(!link_exists(nl, "qctap-k1"));
+	ck_assert(!link_exists("qctap-k1"));
 	{
 		char *out = run_ip("-j link show");
 
@@ -260,7 +258,6 @@ START_TEST(tap_gone_after_sigkill)
 		free(out);
 	}
 	ck_assert_int_eq(qc_net_bridge_delete(nl, "qcbr-k", &err), 0);
-	qc_net_nl_close(nl);
 }
 END_TEST
 
@@ -268,8 +265,10 @@ static Suite *suite(void)
 {
 	Suite *s = suite_create("net_link");
 
-	unit_tcase(s, "netns", bridge_lifecycle, bridge_bad_names, tap_on_bridge, tap_errors,
-		tap_gone_after_sigkill, NULL);
+	TCase *tc = unit_tcase(s, "netns", bridge_lifecycle, bridge_bad_names, tap_on_bridge,
+		tap_errors, tap_gone_after_sigkill, NULL);
+
+	tcase_add_checked_fixture(tc, nl_setup, nl_teardown);
 	return s;
 }
 
