@@ -125,6 +125,9 @@ expect_ra 0 "" stop OCF_RESKEY_name=ghost
 expect_ra 6 "VM 'ghost' is not defined under $ROOT: create it with qemuctl create or qemuctl define" \
 	validate-all OCF_RESKEY_name=ghost
 expect_ra 5 "VM 'ghost' is not defined on this node under $ROOT: define it there" start OCF_RESKEY_name=ghost
+# 'n.' is not 'ns' (a name is no pattern).
+expect_ra 6 "VM 'n\.' is not defined" validate-all OCF_RESKEY_name=n.
+expect_ra 7 "" monitor OCF_RESKEY_name=n.
 # A state root missing on this node (shared storage not mounted).
 expect_ra 7 "" monitor OCF_RESKEY_name=ns OCF_RESKEY_root="$SCRATCH/unmounted" OCF_RESKEY_CRM_meta_interval=0
 expect_ra 5 "parameter 'root': $SCRATCH/unmounted is not a directory on this node" \
