@@ -51,10 +51,13 @@ ok "lintian: no errors or warnings (overrides in debian/): $(grep -v "root privi
 dpkg-deb -c "$deb" | awk '{print $6}' >"$SCRATCH/deb.list"
 for f in ./usr/bin/qemuctl ./usr/libexec/qemuctl-monitor ./usr/share/man/man1/qemuctl.1.gz \
 	./usr/share/man/man5/qemuctl-domain.5.gz ./usr/share/bash-completion/completions/qemuctl \
-	./usr/share/zsh/vendor-completions/_qemuctl ./lib/systemd/system/qemuctl-autostart.service; do
+	./usr/share/zsh/vendor-completions/_qemuctl ./lib/systemd/system/qemuctl-autostart.service \
+	./usr/lib/ocf/resource.d/qemuctl/qemuctl; do
 	grep -qx -- "$f" "$SCRATCH/deb.list" || fail "qemuctl.deb lacks $f"
 done
-ok "qemuctl.deb: binaries, monitor, man pages, completions, unit"
+grep -q '^-rwxr-xr-x .* \./usr/lib/ocf/resource\.d/qemuctl/qemuctl$' <<<"$(dpkg-deb -c "$deb")" ||
+	fail "qemuctl.deb: the OCF agent is not 0755: $(dpkg-deb -c "$deb" | grep ocf)"
+ok "qemuctl.deb: binaries, monitor, man pages, completions, unit, OCF agent"
 dpkg-deb -c "$dev" | awk '{print $6}' >"$SCRATCH/dev.list"
 for f in ./usr/include/qemuctl.h ./usr/include/qemuctl/error.h "./usr/lib/$multi/libqemuctl.a" \
 	"./usr/lib/$multi/libqemuctl.so" "./usr/lib/$multi/pkgconfig/qemuctl.pc"; do
