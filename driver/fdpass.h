@@ -10,7 +10,7 @@
 #include <stddef.h>
 
 #include "driver/domain.h"
-#include "driver/snapshot.h"
+#include "driver/snapshot_meta.h"
 
 /* QEMU gets the files as QC_QEMU_FD_FILES, +1... (driver/qemu_fds.h) */
 #define QC_FDPASS_MAX 96 /* files one VM can pass at start (below QC_MONITOR_FD_OWN) */

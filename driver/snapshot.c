@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
  * Snapshots of disk state as external qcow2 overlays (qemuctl.h
- * "Snapshots"; chain format in driver/snapshot.h).
+ * "Snapshots"; chain format in driver/snapshot_meta.h).
  *
  * Layers of one disk form a tree: the backing image (read-only, shared) <-
  * disk0.qcow2 <- the layer frozen by snapshot A <- ... <- the active
@@ -158,7 +158,8 @@ static void sweep_layers(struct qc_vmop *op)
 	}
 }
 
-int qc_snap_reconcile(struct qc_vmop *op, struct qc_error *err)
+/* Finish or roll back an interrupted snapshot; remove unreferenced layers. */
+static int snap_reconcile(struct qc_vmop *op, struct qc_error *err)
 {
 	bool changed = false;
 	int rc;
@@ -291,7 +292,7 @@ QC_PUBLIC int qc_vm_snapshot_create(
 		return rc;
 	s = qc_snaps_find(&op.snaps, snap);
 	retry = s && s->pending;
-	if ((rc = qc_snap_reconcile(&op, err)) < 0)
+	if ((rc = snap_reconcile(&op, err)) < 0)
 		return rc;
 	/* a retry of an interrupted create that had got far enough is now done */
 	if (retry && qc_snaps_find(&op.snaps, snap))
@@ -401,7 +402,7 @@ QC_PUBLIC int qc_vm_snapshot_list(qc_ctx *ctx, const char *name, struct qc_snaps
 	int rc;
 
 	if ((rc = qc_vmop_begin(ctx, name, QC_VMOP_SNAPS, &op, err)) < 0 ||
-		(rc = qc_snap_reconcile(&op, err)) < 0)
+		(rc = snap_reconcile(&op, err)) < 0)
 		return rc;
 	v = qc_xzalloc((op.snaps.n + 1) * sizeof(*v));
 	for (size_t i = 0; i < op.snaps.n; i++) {
@@ -451,7 +452,7 @@ static int begin_on_snap(qc_ctx *ctx, const char *name, const char *snap, struct
 	if ((rc = qc_validate_name("snapshot", snap, err)) < 0)
 		return rc;
 	if ((rc = qc_vmop_begin(ctx, name, QC_VMOP_SNAPS, op, err)) < 0 ||
-		(rc = qc_snap_reconcile(op, err)) < 0)
+		(rc = snap_reconcile(op, err)) < 0)
 		return rc;
 	if (!(*ret = qc_snaps_find(&op->snaps, snap)))
 		return not_found(op, snap, err);
