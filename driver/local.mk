@@ -8,7 +8,8 @@ noinst_HEADERS += driver/driver.h driver/ready.h driver/resize.h driver/seed_bus
 # The domain model, its XML, QEMU's argv and the firmware it boots.
 libqcdriver_a_SOURCES += driver/domain.h driver/domain.c driver/domain_fields.c \
 	driver/domain_home.c driver/arch.h driver/arch.c driver/argv.c driver/firmware.c driver/firmware.h \
-	driver/xml_internal.h driver/xml.c driver/xml_node.c driver/xml_meta.c driver/xml_devices.c driver/xml_save.c
+	driver/xml.c driver/xml_node.h driver/xml_node.c driver/xml_meta.h driver/xml_meta.c \
+	driver/xml_devices.h driver/xml_devices.c driver/xml_save.c
 # Context, state, lifecycle, confinement and the files QEMU gets as fds.
 libqcdriver_a_SOURCES += driver/driver.h driver/ctx.c driver/state.c driver/summary.c driver/define.c \
 	driver/define_input.c driver/run.c driver/stop.c driver/query.c \
