@@ -31,7 +31,7 @@
 
 #include "util/util.h"
 #include "driver/qemuctl.h"
-#include "driver/monitor/contract.h" /* the fd numbers QEMU inherits */
+#include "driver/qemu_fds.h"
 
 struct qc_ctx {
 	char *root; /* absolute */

@@ -3,12 +3,13 @@
 # (driver/cli/local.mk, driver/monitor/local.mk).
 include_HEADERS += driver/qemuctl.h
 noinst_HEADERS += driver/driver.h driver/ready.h driver/resize.h driver/seed_bus.h \
-	driver/seed.h driver/snapshot.h driver/vmop.h
+	driver/seed.h driver/snapshot_meta.h driver/vmop.h driver/qemu_fds.h
 
 # The domain model, its XML, QEMU's argv and the firmware it boots.
 libqcdriver_a_SOURCES += driver/domain.h driver/domain.c driver/domain_fields.c \
 	driver/domain_home.c driver/arch.h driver/arch.c driver/argv.c driver/firmware.c driver/firmware.h \
-	driver/xml_internal.h driver/xml.c driver/xml_node.c driver/xml_meta.c driver/xml_devices.c driver/xml_save.c
+	driver/xml.c driver/xml_node.h driver/xml_node.c driver/xml_meta.h driver/xml_meta.c \
+	driver/xml_devices.h driver/xml_devices.c driver/xml_save.c
 # Context, state, lifecycle, confinement and the files QEMU gets as fds.
 libqcdriver_a_SOURCES += driver/driver.h driver/ctx.c driver/state.c driver/summary.c driver/define.c \
 	driver/define_input.c driver/run.c driver/stop.c driver/query.c \
@@ -18,11 +19,12 @@ libqcdriver_a_SOURCES += driver/driver.h driver/ctx.c driver/state.c driver/summ
 libqcdriver_a_SOURCES += driver/image.h driver/image.c \
 	driver/network.h driver/network.c driver/network_nic.c \
 	driver/network_ssh.h driver/network_ssh.c \
-	driver/seed.h driver/seed.c driver/seed_hostkey.c
+	driver/seed.h driver/seed.c driver/seed_hostkey.h driver/seed_hostkey.c
 # Operations on a defined VM: ready/wait, resize, snapshots, hot-plug.
 libqcdriver_a_SOURCES += driver/ready_match.c driver/ready.c driver/resize.c driver/seed_bus.c \
 	driver/vmop.c driver/snapshot_meta.c driver/snapshot.c \
-	driver/snapshot_layer.h driver/snapshot_layer.c driver/hotplug.c
+	driver/snapshot_layer.h driver/snapshot_layer.c driver/snapshot_reconcile.h \
+	driver/snapshot_reconcile.c driver/hotplug.c
 
 include driver/cli/local.mk
 include driver/monitor/local.mk

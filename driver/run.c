@@ -21,6 +21,7 @@
 #include "driver/domain.h"
 #include "driver/driver.h"
 #include "driver/fdpass.h"
+#include "driver/monitor/contract.h"
 #include "driver/firmware.h"
 #include "driver/network.h"
 #include "driver/ready.h"

@@ -12,7 +12,7 @@
 
 #include "driver/domain.h"
 #include "driver/driver.h"
-#include "driver/snapshot.h"
+#include "driver/snapshot_meta.h"
 #include "qmp/qmp.h"
 
 #define QC_VMOP_QMP_TIMEOUT_MS 10000
