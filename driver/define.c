@@ -24,6 +24,7 @@
 #include "driver/network.h"
 #include "driver/seed.h"
 #include "driver/seed_bus.h"
+#include "driver/stop.h"
 #include "driver/vmop.h"
 #include "net/net.h"
 

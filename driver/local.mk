@@ -3,7 +3,7 @@
 # (driver/cli/local.mk, driver/monitor/local.mk).
 include_HEADERS += driver/qemuctl.h
 noinst_HEADERS += driver/driver.h driver/ready.h driver/resize.h driver/seed_bus.h \
-	driver/seed.h driver/snapshot_meta.h driver/vmop.h driver/qemu_fds.h
+	driver/seed.h driver/snapshot_meta.h driver/vmop.h driver/stop.h driver/qemu_fds.h
 
 # The domain model, its XML, QEMU's argv and the firmware it boots.
 libqcdriver_a_SOURCES += driver/domain.h driver/domain.c driver/domain_fields.c \

@@ -28,6 +28,7 @@
 #include "driver/fdpass.h"
 #include "driver/snapshot_layer.h"
 #include "driver/snapshot_reconcile.h"
+#include "driver/stop.h"
 #include "driver/vmop.h"
 #include "storage/storage.h"
 
