@@ -159,6 +159,16 @@ int qc_sha256_fd(struct qc_sha256 *s, int fd, uint64_t len, struct qc_error *err
 /* True when s is 64 hex digits (either case). */
 bool qc_sha256_valid(const char *s);
 
+/*
+ * SHA-512 (what Debian's SHA512SUMS list) over the same context type:
+ * fed with qc_sha256_update, freed with qc_sha256_free.
+ */
+#define QC_SHA512_HEX_LEN 128
+struct qc_sha256 *qc_sha512_new(void);
+void qc_sha512_final(struct qc_sha256 *s, char hex[QC_SHA512_HEX_LEN + 1]);
+/* 128 hex digits, either case. */
+bool qc_sha512_valid(const char *s);
+
 /* ============================================================= bounds.c */
 
 /*
