@@ -242,10 +242,16 @@ struct qc_http_opts {
 	uint64_t max_size;
 	qc_http_progress_fn progress;
 	void *opaque;
+	/*
+	 * qc_http_download: when set (>= QC_SHA512_HEX_LEN + 1 bytes), the
+	 * SHA-512 of the whole file is computed too, on the same pass, and
+	 * written here on success.
+	 */
+	char *ret_sha512;
 };
 
 /*
- * SHA-256 of a download in a second thread that follows the file as it
+ * SHA-256 (and, when asked, SHA-512) of a download in a second thread that follows the file as it
  * grows (http_hash.c): start hashing fd from byte 0 with avail bytes there
  * already (-1: no thread), publish how far it is written, stop (with
  * finish: after hashing all published bytes; returns the thread's errno),
@@ -261,8 +267,9 @@ struct qc_http_hasher {
 	bool finish, abort, running;
 	int err; /* errno of a failed read */
 	struct qc_sha256 *sha;
+	struct qc_sha256 *sha512; /* NULL unless asked for */
 };
-int qc_http_hasher_start(struct qc_http_hasher *h, int fd, uint64_t avail);
+int qc_http_hasher_start(struct qc_http_hasher *h, int fd, uint64_t avail, bool sha512);
 void qc_http_hasher_publish(struct qc_http_hasher *h, uint64_t avail);
 int qc_http_hasher_stop(struct qc_http_hasher *h, bool finish);
 void qc_http_hasher_free(struct qc_http_hasher *h);
