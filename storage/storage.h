@@ -324,6 +324,8 @@ struct qc_ss_item {
 	char *sha256; /* lowercase hex */
 	uint64_t size;
 	char *ftype; /* "disk1.img" */
+	char *sha512; /* lowercase hex, instead of sha256 (Debian's tree) */
+	char *name; /* the catalog name it gets without --name; NULL: sync.c's */
 };
 void qc_ss_item_clear(struct qc_ss_item *it);
 
@@ -343,6 +345,30 @@ int qc_ss_index_products_path(
  */
 int qc_ss_select(const char *products, size_t len, const char *release, const char *arch,
 	struct qc_ss_item *ret, struct qc_error *err);
+
+/* ============================================================= debian.c */
+
+#define QC_DEBIAN_DEFAULT_BASE "https://cloud.debian.org/images/cloud/"
+
+/* A release of Debian's cloud image tree: "12", "bookworm", "13-genericcloud". */
+struct qc_debian_ref {
+	const char *version; /* "12" (static) */
+	const char *codename; /* "bookworm" (static) */
+	const char *flavour; /* "generic" or "genericcloud" (static) */
+};
+/* QC_ERR_NOTFOUND naming the known releases; QC_ERR_INVALID for a flavour. */
+int qc_debian_ref_parse(const char *release, struct qc_debian_ref *ret, struct qc_error *err);
+/* "<codename>/latest/SHA512SUMS", relative to the tree's base URL. */
+char *qc_debian_sums_path(const struct qc_debian_ref *r);
+/*
+ * From the text of SHA512SUMS (fetched from sums_url, which errors name):
+ * the image debian-<N>-<flavour>-<debian arch>.qcow2 for arch (any accepted
+ * spelling), with its SHA-512, path relative to the base URL and default
+ * catalog name "<codename>[-genericcloud]-<debian arch>".  Not listed:
+ * QC_ERR_NOTFOUND naming the arches that are.  Pure.
+ */
+int qc_debian_select(const char *sums, size_t len, const struct qc_debian_ref *r, const char *arch,
+	const char *sums_url, struct qc_ss_item *ret, struct qc_error *err);
 
 /* ============================================================ catalog.c */
 
