@@ -37,6 +37,9 @@ EXTRA_DIST += tests/integration/httpd.py tests/integration/mkstream.py
 # CLI-level: image sync against the loopback server, overlays and the catalog.
 TESTS += tests/integration/image-sync.sh tests/integration/image-overlay.sh tests/integration/trust-import.sh
 dist_noinst_SCRIPTS += tests/integration/image-sync.sh tests/integration/image-overlay.sh tests/integration/trust-import.sh
+# debian:RELEASE against a copy of Debian's cloud image tree layout (SHA512SUMS).
+TESTS += tests/integration/image-sync-debian.sh
+dist_noinst_SCRIPTS += tests/integration/image-sync-debian.sh
 # log/events on a terminal show the guest's control sequences (util/term.c).
 TESTS += tests/integration/trust-log.sh
 dist_noinst_SCRIPTS += tests/integration/trust-log.sh

@@ -380,6 +380,7 @@ struct qc_catalog_entry {
 	char *arch; /* canonical ("x86_64"), or NULL when unknown */
 	char *source; /* file path or URL it came from */
 	char *sha256; /* of what was downloaded/imported (before conversion) */
+	char *sha512; /* of what was downloaded, when the source lists SHA-512s */
 	char *qcow2_sha256; /* of the stored qcow2 file */
 	uint64_t size; /* bytes on disk */
 	uint64_t virtual_size;
