@@ -289,19 +289,22 @@ QC_PUBLIC int qc_image_import(qc_ctx *ctx, const struct qc_image_import_opts *o,
 	struct qc_image_info **ret, struct qc_error *err);
 
 struct qc_image_sync_opts {
-	const char *ref;    /* "ubuntu:24.04", "ubuntu:noble" */
+	const char *ref;    /* "ubuntu:24.04", "ubuntu:noble", "debian:12", "debian:trixie" */
 	const char *arch;   /* NULL: the host's */
-	const char *stream; /* NULL: https://cloud-images.ubuntu.com/releases/; http:// only if given */
+	/* NULL: https://cloud-images.ubuntu.com/releases/, for debian:
+	 * https://cloud.debian.org/images/cloud/; http:// only if given */
+	const char *stream;
 	const char *name;   /* NULL: "<codename>-<debian arch>", e.g. "noble-amd64" */
 	uint64_t max_size;  /* most bytes the download may take; 0: 64 GiB (and free space) */
 };
 /*
  * Download the newest disk1.img of REF for the arch from a simplestreams
- * index (SHA-256 checked, resumable, retried) into the catalog.  Syncing
- * what is there already is a no-op (*ret_fresh false); a newer version
- * replaces an image no VM uses (while VMs use it: an error naming them);
- * two concurrent syncs of one image download it once.  ret and ret_fresh
- * may be NULL.
+ * index (SHA-256 checked), or for debian:RELEASE the latest/ qcow2 of
+ * Debian's cloud image tree (SHA-512 from SHA512SUMS checked), resumable
+ * and retried, into the catalog.  Syncing what is there already is a
+ * no-op (*ret_fresh false); a newer version replaces an image no VM uses
+ * (while VMs use it: an error naming them); two concurrent syncs of one
+ * image download it once.  ret and ret_fresh may be NULL.
  */
 QC_PUBLIC int qc_image_sync(qc_ctx *ctx, const struct qc_image_sync_opts *o,
 	struct qc_image_info **ret, bool *ret_fresh, struct qc_error *err);
