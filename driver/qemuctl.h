@@ -61,8 +61,9 @@ struct qc_vm_create_opts {
 	const char *arch;       /* NULL: the host's */
 	const char *accel;      /* "auto" (NULL), "kvm", "tcg" */
 	unsigned cpus;          /* 0: 1 */
-	uint64_t memory;        /* bytes, 0: 512 MiB */
-	uint64_t disk_size;     /* grow disk0 to this (0: the backing's size) */
+	uint64_t memory;        /* bytes, 0: 1 GiB with image, else 512 MiB */
+	/* grow disk0 to this; 0: the backing's size, with image at least 10 GiB */
+	uint64_t disk_size;
 	const char *const *disks; /* --disk SIZE|FILE, NULL-terminated, or NULL */
 	const char *const *nets;  /* --net SPEC, NULL-terminated; NULL: one user-mode NIC */
 	const char *const *shares; /* --share HOSTDIR:TAG[:ro], NULL-terminated, or NULL */
