@@ -30,12 +30,7 @@ printf 'raw bytes' >"$T$B12/debian-12-generic-amd64.raw"
 	echo "$(printf '00%.0s' {1..64})  debian-13-genericcloud-amd64.qcow2"
 } >SHA512SUMS)
 
-python3 "$QC_SRCDIR/tests/integration/httpd.py" --dir "$T" \
-	--port-file "$SCRATCH/port" --log "$SCRATCH/requests.jsonl" &
-HTTPD=$!
-on_exit "kill $HTTPD; wait $HTTPD"
-wait_until 10 test -s "$SCRATCH/port"
-URL="http://127.0.0.1:$(cat "$SCRATCH/port")/"
+serve_dir "$T"
 ctl() { python3 -c 'import sys, urllib.request; urllib.request.urlopen(sys.argv[1]).read()' "${URL}__ctl/$1"; }
 seen() { grep -c -- "$1" "$SCRATCH/requests.jsonl" || true; }
 # nothing in the catalog under NAME: no image, no metadata, no partial download
