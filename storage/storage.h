@@ -2,9 +2,10 @@
 /*
  * storage/: disk images.  The qemu-img wrapper (img.c), the image catalog
  * under <root>/images/ (catalog.c), downloads over libcurl (http.c), the pure
- * simplestreams selection (simplestreams.c), streaming decompression
- * (decompress.c), SHA-256 (sha256.c), image sync (sync.c) and backing-image
- * reference counting (refs.c).
+ * simplestreams selection (simplestreams.c) and Debian SHA512SUMS selection
+ * (debian.c), streaming decompression (decompress.c), SHA-256 and SHA-512
+ * (sha256.c), image sync (sync.c) and backing-image reference counting
+ * (refs.c).
  *
  * Internal to qemuctl: driver/ builds the public API on top of this.  Never
  * includes driver/ headers and never prints: errors travel in struct
