@@ -220,7 +220,14 @@ _qemuctl()
 			return
 		fi
 		case "$sub" in
-		sync) [[ $cur == -* ]] && _qemuctl_compgen "--arch --stream --name --max-size --help" "$cur" ;;
+		sync)
+			if [[ $cur == -* ]]; then
+				_qemuctl_compgen "--arch --stream --name --max-size --help" "$cur"
+			elif ((nargs == 0)) && [[ $cur != *:* ]]; then
+				_qemuctl_compgen "ubuntu:24.04 ubuntu:22.04 debian:12 debian:13 \
+					debian:12-genericcloud debian:13-genericcloud" "$cur"
+			fi
+			;;
 		import)
 			if [[ $cur == -* ]]; then
 				_qemuctl_compgen "--sha256 --arch --max-size --help" "$cur"

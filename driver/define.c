@@ -148,6 +148,8 @@ static int build_domain(qc_ctx *ctx, const struct qc_vm_create_opts *o, const ch
 				"--memory %llu bytes: too small, at least 16M",
 				(unsigned long long) o->memory);
 		d->memory = o->memory;
+	} else if (o->image) {
+		d->memory = QC_IMAGE_VM_MEMORY; /* a cloud image: see driver/image.h */
 	}
 	if (o->initrd && !o->kernel)
 		return qc_error_set(err, QC_ERR_INVALID, "--initrd needs --kernel");

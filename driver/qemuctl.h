@@ -61,8 +61,9 @@ struct qc_vm_create_opts {
 	const char *arch;       /* NULL: the host's */
 	const char *accel;      /* "auto" (NULL), "kvm", "tcg" */
 	unsigned cpus;          /* 0: 1 */
-	uint64_t memory;        /* bytes, 0: 512 MiB */
-	uint64_t disk_size;     /* grow disk0 to this (0: the backing's size) */
+	uint64_t memory;        /* bytes, 0: 1 GiB with image, else 512 MiB */
+	/* grow disk0 to this; 0: the backing's size, with image at least 10 GiB */
+	uint64_t disk_size;
 	const char *const *disks; /* --disk SIZE|FILE, NULL-terminated, or NULL */
 	const char *const *nets;  /* --net SPEC, NULL-terminated; NULL: one user-mode NIC */
 	const char *const *shares; /* --share HOSTDIR:TAG[:ro], NULL-terminated, or NULL */
@@ -289,19 +290,22 @@ QC_PUBLIC int qc_image_import(qc_ctx *ctx, const struct qc_image_import_opts *o,
 	struct qc_image_info **ret, struct qc_error *err);
 
 struct qc_image_sync_opts {
-	const char *ref;    /* "ubuntu:24.04", "ubuntu:noble" */
+	const char *ref;    /* "ubuntu:24.04", "ubuntu:noble", "debian:12", "debian:trixie" */
 	const char *arch;   /* NULL: the host's */
-	const char *stream; /* NULL: https://cloud-images.ubuntu.com/releases/; http:// only if given */
+	/* NULL: https://cloud-images.ubuntu.com/releases/, for debian:
+	 * https://cloud.debian.org/images/cloud/; http:// only if given */
+	const char *stream;
 	const char *name;   /* NULL: "<codename>-<debian arch>", e.g. "noble-amd64" */
 	uint64_t max_size;  /* most bytes the download may take; 0: 64 GiB (and free space) */
 };
 /*
  * Download the newest disk1.img of REF for the arch from a simplestreams
- * index (SHA-256 checked, resumable, retried) into the catalog.  Syncing
- * what is there already is a no-op (*ret_fresh false); a newer version
- * replaces an image no VM uses (while VMs use it: an error naming them);
- * two concurrent syncs of one image download it once.  ret and ret_fresh
- * may be NULL.
+ * index (SHA-256 checked), or for debian:RELEASE the latest/ qcow2 of
+ * Debian's cloud image tree (SHA-512 from SHA512SUMS checked), resumable
+ * and retried, into the catalog.  Syncing what is there already is a
+ * no-op (*ret_fresh false); a newer version replaces an image no VM uses
+ * (while VMs use it: an error naming them); two concurrent syncs of one
+ * image download it once.  ret and ret_fresh may be NULL.
  */
 QC_PUBLIC int qc_image_sync(qc_ctx *ctx, const struct qc_image_sync_opts *o,
 	struct qc_image_info **ret, bool *ret_fresh, struct qc_error *err);

@@ -205,13 +205,17 @@ confine_to_test_user() {
 # (Range, injected cuts and errors, requests logged in
 # $SCRATCH/requests.jsonl) until the test ends; sets URL.
 serve_stream() {
-	local httpd
 	qemu-img create -q -f qcow2 "$SCRATCH/old.qcow2" 1M
 	qemu-img create -q -f qcow2 "$SCRATCH/new.qcow2" 8M
 	qemu-io -f qcow2 -c "write -P 0x5a 0 4M" "$SCRATCH/new.qcow2" >/dev/null
 	python3 "$QC_SRCDIR/tests/integration/mkstream.py" --out "$SCRATCH/tree" \
 		--old "$SCRATCH/old.qcow2" --new "$SCRATCH/new.qcow2"
-	python3 "$QC_SRCDIR/tests/integration/httpd.py" --dir "$SCRATCH/tree" \
+	serve_dir "$SCRATCH/tree"
+}
+# serve_dir DIR: httpd.py serves DIR the same way; sets URL.
+serve_dir() {
+	local httpd
+	python3 "$QC_SRCDIR/tests/integration/httpd.py" --dir "$1" \
 		--port-file "$SCRATCH/port" --log "$SCRATCH/requests.jsonl" &
 	httpd=$!
 	on_exit "kill $httpd; wait $httpd"

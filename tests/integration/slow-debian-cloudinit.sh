@@ -16,7 +16,9 @@
 #     the command does not run
 #   - a second VM whose --user-data sets its own ssh_keys: qemuctl ssh learns
 #     the key on the first connection (a warning), requires it afterwards,
-#     and refuses the guest once another key is recorded
+#     and refuses the guest once another key is recorded; it is made from a
+#     catalog image with create's defaults (1 GiB of RAM, the root file
+#     system grown to a 10 GiB disk)
 #   - plain `ssh -i <test key>` to the forwarded port as the image's default
 #     user (debian) and as qemuctl's user
 #   - `qemuctl wait` / info ready when this qemuctl has them
@@ -183,7 +185,9 @@ ssh-keygen -q -t ed25519 -N '' -C own-host-key -f "$SCRATCH/ownhost"
 	sed 's/^/    /' "$SCRATCH/ownhost"
 	printf '  ed25519_public: %s\n' "$(cat "$SCRATCH/ownhost.pub")"
 } >"$SCRATCH/own-keys.yaml"
-qc create "$name2" --accel "$accel" --memory 1G --disk-image "$GUEST_ROOT" \
+# (made from a catalog image with the defaults: no --memory, no --disk-size)
+qc image import debian12 "$GUEST_ROOT" --arch amd64 >/dev/null
+qc create "$name2" --accel "$accel" --image debian12 \
 	--kernel "$GUEST_KERNEL" --initrd "$GUEST_INITRD" --append "$GUEST_APPEND" \
 	--user-data "$SCRATCH/own-keys.yaml" >/dev/null
 assert_no_file "$vm2/known_hosts"
@@ -200,6 +204,14 @@ assert_eq "$(cat "$vm2/known_hosts.tofu")" "qemuctl-$name2 $(cut -d' ' -f1,2 "$S
 out=$(qc ssh "$name2" -- echo again </dev/null 2>"$SCRATCH/second.err") || fail "second qemuctl ssh $name2 failed: $(cat "$SCRATCH/second.err")"
 assert_eq "$out" again "second connection with the recorded key"
 assert_eq "$(cat "$SCRATCH/second.err")" "" "no warning once the key is recorded"
+# the defaults for a cloud image: 1 GiB of RAM, the root grown to a 10 GiB disk
+out=$(qc ssh "$name2" -- 'sed -n "s/^MemTotal: *\([0-9]*\) kB/\1/p" /proc/meminfo; df -m --output=size / | tail -n 1 | tr -d " "' </dev/null)
+mapfile -t got <<<"$out"
+[ "${got[0]-0}" -gt $((900 * 1024)) ] && [ "${got[0]-0}" -le $((1024 * 1024)) ] ||
+	fail "MemTotal is ${got[0]-?} kB, not about 1 GiB (the --image default)"
+ok "1 GiB of RAM by default: MemTotal ${got[0]} kB"
+[ "${got[1]-0}" -gt 9000 ] || fail "root file system is ${got[1]-?} MiB, not grown to the 10 GiB default disk"
+ok "root file system grew to the 10 GiB default disk: ${got[1]} MiB"
 printf 'qemuctl-%s %s\n' "$name2" "$(cut -d' ' -f1,2 "$SCRATCH/otherkey.pub")" >"$vm2/known_hosts.tofu"
 rc=0
 qc ssh "$name2" -- true </dev/null >/dev/null 2>"$SCRATCH/changed.err" || rc=$?
@@ -208,4 +220,5 @@ qc ssh "$name2" -- true </dev/null >/dev/null 2>"$SCRATCH/changed.err" || rc=$?
 ok "a changed key after first use is refused (exit $rc)"
 qc destroy "$name2" >/dev/null
 qc delete "$name2" >/dev/null
+qc image rm debian12 >/dev/null
 log "timings: boot-to-runcmd ${t_ready} s, total $((SECONDS - t_start)) s (accel $accel)"
