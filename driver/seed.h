@@ -55,6 +55,18 @@ int qc_driver_seed_own_pubkey(const char *root, char **ret, struct qc_error *err
 #define QC_SEED_KNOWN_HOSTS "known_hosts"
 #define QC_SEED_KNOWN_HOSTS_TOFU "known_hosts.tofu"
 
+/*
+ * The guest user a VM gets when create is told none (a fresh string): the
+ * caller's own login name, which is what ssh and Lima use ($SUDO_USER for
+ * root under sudo); "debian", the default user of Debian's cloud images,
+ * when that is root or a name cloud-init's useradd would refuse.  A
+ * definition without a user (made before it was recorded) keeps the one
+ * its seed made: QC_SEED_LEGACY_USER.
+ */
+char *qc_driver_seed_default_user(void);
+#define QC_SEED_FALLBACK_USER "debian"
+#define QC_SEED_LEGACY_USER "qemuctl"
+
 /* "qemuctl-<vm name>": the name the VM's host key is listed under. */
 char *qc_driver_ssh_host_alias(const char *vm_name);
 /*
