@@ -72,6 +72,13 @@ struct qc_vm_create_opts {
 	const char *const *ssh_keys; /* files, NULL-terminated */
 	const char *user_data, *network_config;
 	const char *seed_bus;   /* "cdrom" or "virtio"; NULL: the arch's default */
+	/*
+	 * The guest user the seed creates (sudo, the keys) and `qemuctl ssh`
+	 * logs in as; recorded in the definition.  NULL: the caller's login
+	 * name ($SUDO_USER under sudo), or "debian" for root or a name
+	 * cloud-init would refuse.  With no_seed: the image's user for ssh.
+	 */
+	const char *user;
 };
 /* Create NAME (dir, overlay, domain.xml).  Nothing is left behind on failure. */
 QC_PUBLIC int qc_vm_create(qc_ctx *ctx, const struct qc_vm_create_opts *o, struct qc_error *err);

@@ -20,7 +20,7 @@
 		CLI_OPT(OPT_DISK_SIZE) | CLI_OPT(OPT_DISK) | CLI_OPT(OPT_NET) |       \
 		CLI_OPT(OPT_SHARE) | CLI_OPT(OPT_HOSTNAME) | CLI_OPT(OPT_SSH_KEY) |   \
 		CLI_OPT(OPT_USER_DATA) | CLI_OPT(OPT_NETCFG) | CLI_OPT(OPT_NO_SEED) | \
-		CLI_OPT(OPT_SEED_BUS))
+		CLI_OPT(OPT_SEED_BUS) | CLI_OPT(OPT_USER))
 
 static const char create_help[] =
 	"  --image NAME         boot disk: an overlay on catalog image NAME\n"
@@ -34,7 +34,10 @@ static const char create_help[] =
 	"  --disk SIZE|FILE, --net SPEC, --share HOSTDIR:TAG[:ro], --hostname H,\n"
 	"  --ssh-key FILE, --user-data FILE, --network-config FILE, --no-seed\n"
 	"  --seed-bus B         cdrom or virtio: how the seed is attached (default: the\n"
-	"                       arch's: cdrom on x86_64, virtio on aarch64 and ppc64le)\n";
+	"                       arch's: cdrom on x86_64, virtio on aarch64 and ppc64le)\n"
+	"  --user NAME          the guest user (sudo, keys; 'qemuctl ssh' logs in as it);\n"
+	"                       default: your login name ($SUDO_USER under sudo), or\n"
+	"                       'debian' as root\n";
 
 /* A VM command: its help is made from synopsis, summary and option lines; --json also after it. */
 #define VM(n, syn, sum, hlp, o, min, max, f, ...)                                         \
