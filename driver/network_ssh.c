@@ -365,9 +365,8 @@ static int resolve(qc_ctx *ctx, const char *name, const char *identity, bool pau
 	if ((r = qc_vmop_begin(ctx, name, QC_VMOP_NO_LOCK | QC_VMOP_DOMAIN, &op, err)) < 0)
 		return r;
 	d = op.d;
-	if ((r = check_answering(name,
-		     paused_ok && op.live.state == QC_VM_PAUSED ? QC_VM_RUNNING : op.live.state,
-		     err)) < 0)
+	/* stopped first; paused after the address, which no resume would give it */
+	if (op.live.state != QC_VM_RUNNING && (r = check_answering(name, op.live.state, err)) < 0)
 		return r;
 
 	if ((r = run_ports(ctx, name, &op.live, &ports, &n_ports, err)) < 0)
@@ -406,6 +405,8 @@ static int resolve(qc_ctx *ctx, const char *name, const char *identity, bool pau
 			"VM '%s' has no address qemuctl knows: it needs a user-mode NIC forwarding "
 			"guest port 22 or a named-network NIC (--net user or --net network=NAME)",
 			name);
+	if (!paused_ok && (r = check_answering(name, qc_driver_live_state(&op.live), err)) < 0)
+		return r;
 
 	if (identity) {
 		if (access(identity, R_OK) < 0)
@@ -454,9 +455,10 @@ static int wait_booted(
 
 	if ((r = qc_vmop_begin(ctx, name, QC_VMOP_NO_LOCK | QC_VMOP_DOMAIN, &op, err)) < 0)
 		return r;
-	if ((r = check_answering(name, op.live.state, err)) < 0)
-		return r;
-	if (op.live.st.ready || qc_driver_ready_check(op.d, NULL) < 0)
+	/* resolve() refuses the others, with the reason */
+	if (op.live.state != QC_VM_RUNNING || op.live.st.ready ||
+		qc_driver_ready_check(op.d, NULL) < 0 ||
+		qc_driver_live_state(&op.live) != QC_VM_RUNNING)
 		return 0;
 	if (o->no_wait)
 		return qc_error_set(err, QC_ERR_STATE,
