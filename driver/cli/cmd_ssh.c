@@ -34,7 +34,7 @@ void cli_ssh_usage(FILE *f, const char *name)
 	      "  -L SPEC, -R SPEC, -D SPEC, -o KEY=VALUE (connection and forwarding\n"
 	      "  settings; never the host key check, address, port, user or key).\n"
 	      "For scp, rsync, sftp: qemuctl ssh-config NAME prints an OpenSSH Host block:\n"
-	      "  scp -F <(qemuctl ssh-config NAME) NAME:/etc/hostname .\n",
+	      "  qemuctl ssh-config NAME >cfg; scp -F cfg NAME:/etc/hostname .\n",
 		f);
 }
 
