@@ -1,7 +1,7 @@
 #!/bin/bash
 # `qemuctl ssh` and `qemuctl ssh-config` against a real sshd: the tiny guest
-# has none, so its user-data copies the host's dropbear (dropbear-bin) and
-# sftp-server (openssh-sftp-server) with their libraries in from a 9p
+# has none, so its user-data copies the host's dropbear (dropbear-bin),
+# sftp-server (openssh-sftp-server) and rsync with their libraries in from a 9p
 # share and starts it as a minimal cloud-init would: the user and the key
 # the seed's vendor-data names, the host key qemuctl made for the VM
 # (converted with dropbearconvert).  The user-data then waits for a gate
@@ -17,22 +17,22 @@
 #   - refused ssh options (host key settings, -p, ProxyCommand): exit 2,
 #     nothing run
 #   - scp -F FILE (qemuctl ssh-config NAME >FILE) both ways, a file name with
-#     spaces; ssh -F FILE
+#     spaces; ssh -F FILE; rsync -e "ssh -F FILE" a tree up and back
 #   - --user: bad names refused at create, the default user, a definition
 #     without the record keeps "qemuctl"
 . "${QC_SRCDIR:-$(dirname "$0")/../..}/tests/integration/lib.sh"
 
 need_guest x86_64
-for p in ssh scp dropbear dropbearconvert; do
-	command -v "$p" >/dev/null || fail "$p is needed (openssh-client, dropbear-bin)"
+for p in ssh scp dropbear dropbearconvert rsync; do
+	command -v "$p" >/dev/null || fail "$p is needed (openssh-client, dropbear-bin, rsync)"
 done
 [ -x /usr/lib/openssh/sftp-server ] || fail "/usr/lib/openssh/sftp-server is needed (openssh-sftp-server)"
 
 # ---- the share: dropbear, sftp-server, their libraries ---------------------------
 share="$SCRATCH/share"
 mkdir -p "$share/lib"
-cp "$(command -v dropbear)" /usr/lib/openssh/sftp-server "$share/"
-for lib in $(ldd "$(command -v dropbear)" /usr/lib/openssh/sftp-server | awk '$3 ~ /^\// {print $3}' | sort -u); do
+cp "$(command -v dropbear)" "$(command -v rsync)" /usr/lib/openssh/sftp-server "$share/"
+for lib in $(ldd "$(command -v dropbear)" "$(command -v rsync)" /usr/lib/openssh/sftp-server | awk '$3 ~ /^\// {print $3}' | sort -u); do
 	cp -L "$lib" "$share/lib/"
 done
 cp -L /lib64/ld-linux-x86-64.so.2 "$share/"
@@ -47,6 +47,7 @@ cp $S/ld-linux-x86-64.so.2 /lib64/
 cp $S/lib/* /lib/x86_64-linux-gnu/
 cp $S/dropbear /usr/sbin/dropbear
 cp $S/sftp-server /usr/lib/sftp-server
+cp $S/rsync /usr/bin/rsync
 cp $S/host_key /etc/dropbear/host_key
 vd=/run/cidata/vendor-data
 u=$(sed -n 's/^  - name: *//p' $vd | head -n 1 | tr -d "\"'")
@@ -160,11 +161,12 @@ wait_for_text "$vm/console.log" '^SSHD-UP user=tester key=yes' 120
 ok "the guest's sshd runs for the seed's user 'tester' with qemuctl's key"
 expect_fail 1 "^qemuctl: error: VM 's1' is still booting \(not ready yet\); wait with 'qemuctl wait s1', or leave out --no-wait\$" \
 	qc ssh s1 --no-wait -- true
-qc ssh s1 -- id -un </dev/null >"$SCRATCH/wait.out" 2>"$SCRATCH/wait.err" &
+"$QC" --root "$ROOT" ssh s1 -- id -un </dev/null >"$SCRATCH/wait.out" 2>"$SCRATCH/wait.err" &
 wpid=$!
 sleep 2
 kill -0 "$wpid" 2>/dev/null || fail "ssh did not wait for the booting guest: $(cat "$SCRATCH/wait.err")"
-ok "ssh waits while the guest boots"
+# still qemuctl: ssh is exec'd only once the guest is ready
+assert_eq "$(cat "/proc/$wpid/comm")" qemuctl "ssh waits in qemuctl while the guest boots"
 touch "$share/go"
 rc=0
 wait "$wpid" || rc=$?
@@ -178,7 +180,7 @@ assert_match "$(cat "$SCRATCH/v.err")" "^qemuctl: ssh -l tester -p $port .*-o Co
 	"-v prints the argv: connect timeout and keepalives"
 assert_eq "$(qc ssh s1 -tt -- tty </dev/null | tr -d '\r')" /dev/pts/0 "-tt: a pty in the guest"
 lport=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
-qc ssh s1 -o ExitOnForwardFailure=yes -L "$lport:127.0.0.1:8080" -- 'echo FWD-UP; sleep 60' \
+"$QC" --root "$ROOT" ssh s1 -o ExitOnForwardFailure=yes -L "$lport:127.0.0.1:8080" -- 'echo FWD-UP; sleep 60' \
 	</dev/null >"$SCRATCH/fwd.out" 2>"$SCRATCH/fwd.err" &
 fpid=$!
 wait_for_text "$SCRATCH/fwd.out" '^FWD-UP' 60
@@ -212,6 +214,14 @@ assert_eq "$(cat "$SCRATCH/back b.txt")" "up-$$" "scp -F <ssh-config>: and back 
 scp -F "$SCRATCH/cfg" -o BatchMode=yes s1:/etc/passwd "$SCRATCH/passwd" </dev/null
 assert_eq "$(cat "$SCRATCH/passwd")" "$(qc ssh s1 -- cat /etc/passwd </dev/null)" "scp -F <ssh-config of the paused VM>: same port after resume"
 assert_eq "$(ssh -F "$SCRATCH/s1.cfg" -o BatchMode=yes s1 id -un </dev/null)" tester "ssh -F <ssh-config> s1: the --user"
+# rsync -e "ssh -F FILE": a tree up and back
+mkdir -p "$SCRATCH/tree/sub dir"
+echo one >"$SCRATCH/tree/sub dir/f 1"
+head -c 100000 /dev/urandom >"$SCRATCH/tree/blob"
+rsync -a -e "ssh -F $SCRATCH/s1.cfg -o BatchMode=yes" "$SCRATCH/tree/" s1:/tmp/tree/ </dev/null
+rsync -a -e "ssh -F $SCRATCH/s1.cfg -o BatchMode=yes" s1:/tmp/tree/ "$SCRATCH/tree-back/" </dev/null
+diff -r "$SCRATCH/tree" "$SCRATCH/tree-back" || fail "rsync round trip through ssh-config differs"
+ok "rsync -e 'ssh -F <ssh-config>': a tree with spaces up and back"
 
 qc destroy s1 >/dev/null
 expect_fail 1 "VM 's1' is not running" qc ssh s1
