@@ -95,14 +95,14 @@ _qemuctl()
 {
 	local cur prev cmd= sub= i nargs=0
 	local commands="create run define dumpxml undefine start stop destroy reboot pause
-		resume delete list info console log events qmp ssh image net seed doctor autostart wait resize
+		resume delete list info console log events qmp ssh ssh-config image net seed doctor autostart wait resize
 		snapshot attach-disk detach-disk attach-net detach-net"
 	local global_opts="--root --json -v -q --verbose --quiet --version --help"
 	local create_opts="--image --disk-image --kernel --initrd --append --arch --accel --cpus
 		--memory --disk-size --disk --net --share --hostname --ssh-key --user-data
-		--network-config --no-seed --seed-bus"
+		--network-config --no-seed --seed-bus --user"
 	local vm_cmds=" dumpxml undefine start stop destroy reboot pause resume delete info console "
-	vm_cmds+="log events qmp ssh autostart wait resize attach-disk detach-disk attach-net detach-net "
+	vm_cmds+="log events qmp ssh ssh-config autostart wait resize attach-disk detach-disk attach-net detach-net "
 
 	COMPREPLY=()
 	cur=${COMP_WORDS[COMP_CWORD]}
@@ -142,7 +142,7 @@ _qemuctl()
 		--image | --disk-image | --kernel | --initrd | --append | --arch | --accel | --cpus | \
 			--memory | --disk-size | --disk | --net | --share | --hostname | --ssh-key | \
 			--user-data | --network-config | --timeout | --stream | --name | --sha256 | --max-size | \
-			--subnet | --bridge | --mtu | --meta-data | --instance-id | --user | -i | --identity | \
+			--subnet | --bridge | --mtu | --meta-data | --instance-id | --user | -i | --identity | -L | -R | -D | -o | \
 			--seed-bus)
 			((j++))
 			;;
@@ -290,7 +290,8 @@ _qemuctl()
 			delete) o="--force --help" ;;
 			log) o="--follow --raw --help" ;;
 			events) o="--follow --help" ;;
-			ssh) o="-i --identity --help" ;;
+			ssh) o="-i --identity --no-wait --timeout -L -R -D -o -A -t -T -N --help" ;;
+			ssh-config) o="--json --help" ;;
 			autostart) o="--disable --run --shutdown --timeout --help" ;;
 			esac
 			_qemuctl_compgen "$o" "$cur"

@@ -241,6 +241,10 @@ static int build_domain(qc_ctx *ctx, const struct qc_vm_create_opts *o, const ch
 		if ((rc = parse_share(o->shares[i], qc_domain_add_share(d), err)) < 0)
 			return rc;
 
+	/* The guest user: made by the seed, and the one `qemuctl ssh` logs in as. */
+	if (o->user && (rc = qc_domain_check_user(o->user, err)) < 0)
+		return qc_error_prefix(err, "--user");
+	d->seed.user = o->user ? qc_xstrdup(o->user) : qc_driver_seed_default_user();
 	/* The NoCloud seed, unless --no-seed. */
 	d->seed.enabled = !o->no_seed;
 	if (o->no_seed && (o->hostname || o->user_data || o->network_config ||

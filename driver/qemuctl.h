@@ -73,6 +73,13 @@ struct qc_vm_create_opts {
 	const char *const *ssh_keys; /* files, NULL-terminated */
 	const char *user_data, *network_config;
 	const char *seed_bus;   /* "cdrom" or "virtio"; NULL: the arch's default */
+	/*
+	 * The guest user the seed creates (sudo, the keys) and `qemuctl ssh`
+	 * logs in as; recorded in the definition.  NULL: the caller's login
+	 * name ($SUDO_USER under sudo), or "debian" for root or a name
+	 * cloud-init would refuse.  With no_seed: the image's user for ssh.
+	 */
+	const char *user;
 };
 /* Create NAME (dir, overlay, domain.xml).  Nothing is left behind on failure. */
 QC_PUBLIC int qc_vm_create(qc_ctx *ctx, const struct qc_vm_create_opts *o, struct qc_error *err);
@@ -394,6 +401,50 @@ QC_PUBLIC void qc_vm_nics_free(struct qc_vm_nic_info *v, size_t n);
  */
 QC_PUBLIC int qc_vm_ssh_argv(qc_ctx *ctx, const char *name, const char *identity,
 	const char *const *cmd, char ***ret_argv, struct qc_error *err);
+
+struct qc_vm_ssh_opts {
+	const char *identity;   /* private key file; NULL: qemuctl's own */
+	/* ssh options passed on (each checked as qc_ssh_option_words), NULL-terminated, or NULL */
+	const char *const *ssh_options;
+	const char *const *cmd; /* remote command, NULL-terminated, or NULL: a shell */
+	bool no_wait;           /* a VM still booting: fail at once (QC_ERR_STATE) */
+	int wait_timeout_ms;    /* waiting for a booting VM's ready marker (qc_vm_wait); 0: 300 s */
+};
+/*
+ * qc_vm_ssh_argv with ssh options, and aware of the VM's state: a paused
+ * or stopped VM is refused (QC_ERR_STATE, naming 'qemuctl resume' or
+ * 'qemuctl start'); a running VM whose guest has not shown its ready
+ * marker yet is waited for (progress as qc_vm_wait's), unless no_wait.
+ * Every argv sets ConnectTimeout and ServerAliveInterval/CountMax, so a
+ * guest that stops answering ends ssh rather than hanging it.
+ * qc_vm_ssh_argv is this with identity and cmd only.
+ */
+QC_PUBLIC int qc_vm_ssh_command(qc_ctx *ctx, const char *name, const struct qc_vm_ssh_opts *o,
+	char ***ret_argv, struct qc_error *err);
+/*
+ * How many words of words (1 or 2) the ssh option words[0] takes
+ * ("-A", "-L 8080:localhost:80", "-L8080:localhost:80", "-o Key=Value"),
+ * or a negative code with a message when qemuctl ssh does not pass it on:
+ * anything choosing the address, port, user or key, and every setting of
+ * the host key check (-o StrictHostKeyChecking=no, UserKnownHostsFile...).
+ */
+QC_PUBLIC int qc_ssh_option_words(const char *const *words, struct qc_error *err);
+
+/* The connection qc_vm_ssh_command makes, for other OpenSSH clients (scp, rsync -e, sftp). */
+struct qc_vm_ssh_config {
+	char *config;         /* "Host NAME\n  HostName ...\n": an ssh_config(5) block */
+	char *host;           /* "127.0.0.1" or the named network's address */
+	unsigned port;        /* the forwarded port of this run (or 22) */
+	char *user;
+	char *identity_file;  /* qemuctl's own key, or NULL when none was made */
+	char *known_hosts;    /* the VM's known_hosts (or known_hosts.tofu) */
+	char *host_key_alias; /* "qemuctl-NAME": the name the key is listed under */
+	bool pinned;          /* StrictHostKeyChecking yes (else accept-new) */
+};
+/* For a running or paused VM; clear *ret with qc_vm_ssh_config_clear. */
+QC_PUBLIC int qc_vm_ssh_config(qc_ctx *ctx, const char *name, struct qc_vm_ssh_config *ret,
+	struct qc_error *err);
+QC_PUBLIC void qc_vm_ssh_config_clear(struct qc_vm_ssh_config *c);
 
 /* ---------------------------------------------------- seeds (driver/seed.c) */
 

@@ -155,6 +155,11 @@ static enum qc_vm_state query_running(const struct qc_state *st)
 	return running ? QC_VM_RUNNING : QC_VM_PAUSED;
 }
 
+enum qc_vm_state qc_driver_live_state(const struct qc_live *l)
+{
+	return l->state == QC_VM_RUNNING ? query_running(&l->st) : l->state;
+}
+
 QC_PUBLIC void qc_vm_info_free(struct qc_vm_info *i)
 {
 	if (!i)
@@ -239,9 +244,7 @@ static int fill_info(const qc_ctx *ctx, const char *name, int vm_dfd, bool with_
 		qc_vm_info_free(i);
 		return qc_error_prefix(err, "VM '%s'", name);
 	}
-	if (live.state == QC_VM_RUNNING)
-		live.state = query_running(&live.st);
-	i->state = live.state;
+	i->state = qc_driver_live_state(&live);
 	i->vm_dir = qc_xstrdup(dir);
 	i->console_log = qc_xasprintf("%s/%s", dir, QC_VM_CONSOLE_LOG);
 	if (live.monitor_alive) {

@@ -37,6 +37,18 @@
 int qc_driver_seed_own_pubkey(const char *root, char **ret, struct qc_error *err);
 
 /*
+ * The guest user a VM gets when create is told none (a fresh string): the
+ * caller's own login name, which is what ssh and Lima use ($SUDO_USER for
+ * root under sudo); "debian", the default user of Debian's cloud images,
+ * when that is root or a name cloud-init's useradd would refuse.  A
+ * definition without a user (made before it was recorded) keeps the one
+ * its seed made: QC_SEED_LEGACY_USER.
+ */
+char *qc_driver_seed_default_user(void);
+#define QC_SEED_FALLBACK_USER "debian"
+#define QC_SEED_LEGACY_USER "qemuctl"
+
+/*
  * Key lines from --ssh-key files (each must be readable and hold at least
  * one public key).  With no files (files NULL or empty) and use_default,
  * the invoking user's ~/.ssh/id_*.pub, in name order, when present ($HOME;

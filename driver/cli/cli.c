@@ -257,33 +257,48 @@ static void print_tail(qc_ctx *ctx, const char *name)
 		fputs("  | (the console printed nothing)\n", stderr);
 }
 
+void cli_spin_begin(struct cli *c, qc_ctx *ctx, const char *name, struct cli_spin *s)
+{
+	*s = (struct cli_spin){.ctx = ctx, .name = name};
+	if (isatty(STDERR_FILENO) && !c->json && c->verbosity >= 0)
+		qc_ctx_set_progress(ctx, cli_spin_progress, s);
+}
+
+void cli_spin_end(struct cli_spin *s)
+{
+	qc_ctx_set_progress(s->ctx, NULL, NULL);
+	if (s->drawn)
+		fputs("\r\033[K", stderr);
+	s->drawn = false;
+}
+
+int cli_wait_error(qc_ctx *ctx, const char *name, const struct qc_error *err)
+{
+	cli_error(err);
+	/* a run that timed out or ended: what the guest said last */
+	if (err->code == ETIMEDOUT ||
+		(err->code == QC_ERR_STATE && strstr(err->msg, "before it was ready")))
+		print_tail(ctx, name);
+	return CLI_ERROR;
+}
+
 int cli_wait_ready(
 	struct cli *c, const char *name, int timeout_ms, const struct qc_vm_start_opts *start)
 {
 	struct qc_error err = {0};
-	struct cli_spin s = {.name = name};
+	struct cli_spin s;
 	qc_ctx *ctx = cli_ctx(c);
 	int64_t after = 0;
 	int rc;
 
 	if (!ctx)
 		return CLI_ERROR;
-	s.ctx = ctx;
-	if (isatty(STDERR_FILENO) && !c->json && c->verbosity >= 0)
-		qc_ctx_set_progress(ctx, cli_spin_progress, &s);
+	cli_spin_begin(c, ctx, name, &s);
 	rc = start ? qc_vm_start_ready(ctx, name, start, timeout_ms, &after, &err)
 		   : qc_vm_wait(ctx, name, timeout_ms, &after, &err);
-	qc_ctx_set_progress(ctx, NULL, NULL);
-	if (s.drawn)
-		fputs("\r\033[K", stderr);
-	if (rc < 0) {
-		cli_error(&err);
-		/* a run that timed out or ended: what the guest said last */
-		if (err.code == ETIMEDOUT ||
-			(err.code == QC_ERR_STATE && strstr(err.msg, "before it was ready")))
-			print_tail(ctx, name);
-		return CLI_ERROR;
-	}
+	cli_spin_end(&s);
+	if (rc < 0)
+		return cli_wait_error(ctx, name, &err);
 	if (c->json) {
 		autojson struct cli_json *g = cli_json_new(true);
 

@@ -133,7 +133,8 @@ enum cli_opt {
 	OPT_USER,
 	OPT_NO_DEFAULT_KEYS,
 	OPT_NO_QEMUCTL_KEY, /* seed */
-	OPT_IDENTITY, /* ssh */
+	OPT_IDENTITY,
+	OPT_NO_WAIT, /* ssh */
 	OPT_DISABLE,
 	OPT_RUN,
 	OPT_SHUTDOWN, /* autostart */
@@ -233,6 +234,11 @@ struct cli_spin {
 	char last[96];
 };
 void cli_spin_progress(const char *what, uint64_t done, uint64_t total, void *opaque);
+/* The spinner on for ctx's waits (stderr a terminal, not --json or -q); off, erased. */
+void cli_spin_begin(struct cli *c, qc_ctx *ctx, const char *name, struct cli_spin *s);
+void cli_spin_end(struct cli_spin *s);
+/* A failed wait: the error and, when it timed out or the VM stopped, the console's tail. */
+int cli_wait_error(qc_ctx *ctx, const char *name, const struct qc_error *err);
 
 /* ------------------------------------------------- the commands (main.c's table) */
 
@@ -265,6 +271,7 @@ void cli_seed_usage(FILE *f, const char *name);
 /* the other commands, one file each */
 CLI_HANDLER(cli_ssh);
 void cli_ssh_usage(FILE *f, const char *name);
+CLI_HANDLER(cli_ssh_config); /* cmd_ssh.c */
 CLI_HANDLER(cli_doctor);
 void cli_doctor_usage(FILE *f, const char *name);
 CLI_HANDLER(cli_autostart);

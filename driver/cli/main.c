@@ -20,7 +20,7 @@
 		CLI_OPT(OPT_DISK_SIZE) | CLI_OPT(OPT_DISK) | CLI_OPT(OPT_NET) |       \
 		CLI_OPT(OPT_SHARE) | CLI_OPT(OPT_HOSTNAME) | CLI_OPT(OPT_SSH_KEY) |   \
 		CLI_OPT(OPT_USER_DATA) | CLI_OPT(OPT_NETCFG) | CLI_OPT(OPT_NO_SEED) | \
-		CLI_OPT(OPT_SEED_BUS))
+		CLI_OPT(OPT_SEED_BUS) | CLI_OPT(OPT_USER))
 
 static const char create_help[] =
 	"  --image NAME         boot disk: an overlay on catalog image NAME\n"
@@ -35,7 +35,10 @@ static const char create_help[] =
 	"  --disk SIZE|FILE, --net SPEC, --share HOSTDIR:TAG[:ro], --hostname H,\n"
 	"  --ssh-key FILE, --user-data FILE, --network-config FILE, --no-seed\n"
 	"  --seed-bus B         cdrom or virtio: how the seed is attached (default: the\n"
-	"                       arch's: cdrom on x86_64, virtio on aarch64 and ppc64le)\n";
+	"                       arch's: cdrom on x86_64, virtio on aarch64 and ppc64le)\n"
+	"  --user NAME          the guest user (sudo, keys; 'qemuctl ssh' logs in as it);\n"
+	"                       default: your login name ($SUDO_USER under sudo), or\n"
+	"                       'debian' as root\n";
 
 /* A VM command: its help is made from synopsis, summary and option lines; --json also after it. */
 #define VM(n, syn, sum, hlp, o, min, max, f, ...)                                         \
@@ -111,16 +114,19 @@ static const struct cli_cmd commands[] = {
 		.subs = cli_net_cmds,
 		.subs_list = "create, list, rm",
 		.line = "  net create|list|rm ...         networks (see 'qemuctl net --help')\n"},
+	/* cmd_ssh.c parses every word from NAME or the first ssh option on (a->rest) */
 	{.name = "ssh",
 		.usage = cli_ssh_usage,
-		.opts = CLI_OPT(OPT_IDENTITY),
-		.max_pos = 1,
+		.opts = CLI_OPT(OPT_IDENTITY) | CLI_OPT(OPT_NO_WAIT) | CLI_OPT(OPT_TIMEOUT),
+		.max_pos = 0,
 		.style = CLI_STYLE_BARE,
-		.flags = CLI_REST | CLI_LAST_WINS,
+		.flags = CLI_REST | CLI_LAST_WINS | CLI_DASH_ARGS,
 		.fn = cli_ssh,
-		.hint = " (ssh options go in ~/.ssh/config; a command goes after --)",
-		.line = "  ssh NAME [-- CMD...]           ssh into a VM through its forwarded "
-			"port\n"},
+		.hint = " (a command goes after NAME or after --)",
+		.line = "  ssh NAME [OPTIONS] [-- CMD...] ssh into a VM (waits while it boots)\n"},
+	VM("ssh-config", "NAME [--json]", "print an OpenSSH Host block for a VM (scp -F, rsync -e)",
+		"  --json               the values and the block as one JSON document\n", 0, 1, 1,
+		cli_ssh_config),
 	{.name = "seed",
 		.usage = cli_seed_usage,
 		.subs = cli_seed_cmds,

@@ -62,6 +62,7 @@ static const struct optdef {
 	[OPT_NO_DEFAULT_KEYS] = {"no-default-keys"},
 	[OPT_NO_QEMUCTL_KEY] = {"no-qemuctl-key"},
 	[OPT_IDENTITY] = {"identity", 'i', true, .needs = "a key file"},
+	[OPT_NO_WAIT] = {"no-wait"},
 	[OPT_DISABLE] = {"disable"},
 	[OPT_RUN] = {"run"},
 	[OPT_SHUTDOWN] = {"shutdown"},

@@ -184,6 +184,9 @@ pp=$(fwd_port net0 p1)
 mkdir -p "$SCRATCH/bin"
 printf '#!/bin/sh\nprintf "%%s\\n" "$@" >"%s/ssh.args"\n' "$SCRATCH" >"$SCRATCH/bin/ssh"
 chmod +x "$SCRATCH/bin/ssh"
+# ssh refuses a paused guest; p1 has no seed, so no ready marker to wait for
+expect_fail 1 "VM 'p1' is paused: its guest cannot answer ssh; resume it with 'qemuctl resume p1'" qc ssh p1 -- true
+qc resume p1
 PATH="$SCRATCH/bin:$PATH" qc ssh p1 -- true
 assert_match "$(tr '\n' ' ' <"$SCRATCH/ssh.args")" "^-l [a-z_][a-z0-9_-]* -p $pp .* -- 127\.0\.0\.1 true \$" "ssh goes to the hot-plugged NIC's port $pp"
 qc destroy p1

@@ -20,7 +20,7 @@
 #     catalog image with create's defaults (1 GiB of RAM, the root file
 #     system grown to a 10 GiB disk)
 #   - plain `ssh -i <test key>` to the forwarded port as the image's default
-#     user (debian) and as qemuctl's user
+#     user (debian), which is also the seed's default user for root
 #   - `qemuctl wait` / info ready when this qemuctl has them
 #   - graceful stop (ACPI poweroff through systemd), delete
 # Not in TESTS: `make check-slow` (tests/slow.mk).  Needs root the first time
@@ -161,7 +161,8 @@ port=$(printf '%s\n' "$info" | sed -n 's/.*127\.0\.0\.1:\([0-9][0-9]*\)->22\b.*/
 sshopts=(-F /dev/null -o BatchMode=yes -o IdentitiesOnly=yes -o StrictHostKeyChecking=no
 	-o UserKnownHostsFile=/dev/null -o LogLevel=ERROR -o ConnectTimeout=20
 	-i "$SCRATCH/testkey" -p "$port")
-for user in debian qemuctl; do
+# (no --user as root: the seed's user is debian, merged with the image's own)
+for user in debian; do
 	out=$(ssh "${sshopts[@]}" "$user@127.0.0.1" cat /etc/qc-slow-test </dev/null) ||
 		fail "ssh -i testkey $user@127.0.0.1:$port failed"
 	assert_eq "$out" "$mark" "ssh -i <test key> as $user (port $port)"
@@ -220,5 +221,35 @@ qc ssh "$name2" -- true </dev/null >/dev/null 2>"$SCRATCH/changed.err" || rc=$?
 ok "a changed key after first use is refused (exit $rc)"
 qc destroy "$name2" >/dev/null
 qc delete "$name2" >/dev/null
+# ---- begin: --user and ssh-config (a third VM) ---------------------------------
+#   - create --user NAME: cloud-init makes that user (sudo, qemuctl's key);
+#     qemuctl ssh, right after start, waits for the boot and logs in as it
+#   - scp -F FILE (from qemuctl ssh-config NAME) both ways, a file name with
+#     spaces; ssh -F FILE
+name3=deb3
+qc create "$name3" --accel "$accel" --memory 1G --disk-image "$GUEST_ROOT" \
+	--kernel "$GUEST_KERNEL" --initrd "$GUEST_INITRD" --append "$GUEST_APPEND" \
+	--user qcuser >/dev/null
+t_boot=$SECONDS
+qc start "$name3"
+out=$(qc ssh "$name3" --timeout "$boot_timeout" -- 'id -un; sudo -n true && echo sudo-ok' </dev/null 2>"$SCRATCH/deb3.err") ||
+	fail "qemuctl ssh $name3 right after start failed: $(cat "$SCRATCH/deb3.err")"
+assert_eq "$out" $'qcuser\nsudo-ok' "ssh right after start waited $((SECONDS - t_boot)) s for the boot, then logged in as --user qcuser with sudo"
+grep -q kex_exchange "$SCRATCH/deb3.err" && fail "raw ssh errors while booting: $(cat "$SCRATCH/deb3.err")"
+qc ssh-config "$name3" >"$SCRATCH/deb3.cfg"
+assert_match "$(cat "$SCRATCH/deb3.cfg")" $'^Host deb3\n  HostName 127\.0\.0\.1\n  Port [0-9]+\n  User qcuser\n' "ssh-config: Host block with the user"
+echo "deb3-$$" >"$SCRATCH/up file.txt"
+scp -F "$SCRATCH/deb3.cfg" -o BatchMode=yes "$SCRATCH/up file.txt" "$name3:up file.txt" </dev/null ||
+	fail "scp up to $name3 failed"
+assert_eq "$(ssh -F "$SCRATCH/deb3.cfg" -o BatchMode=yes "$name3" cat "'up file.txt'" </dev/null)" "deb3-$$" \
+	"scp -F ssh-config: up, a name with a space (read back with ssh -F)"
+scp -F "$SCRATCH/deb3.cfg" -o BatchMode=yes "$name3:/etc/hostname" "$name3:up file.txt" "$SCRATCH/" </dev/null ||
+	fail "scp down from $name3 failed"
+assert_eq "$(cat "$SCRATCH/hostname")" "$name3" "scp -F ssh-config: /etc/hostname down"
+assert_eq "$(cat "$SCRATCH/up file.txt")" "deb3-$$" "scp -F ssh-config: the file with a space down"
+qc destroy "$name3" >/dev/null
+qc delete "$name3" >/dev/null
+# ---- end: --user and ssh-config ----------------------------------------------------
+
 qc image rm debian12 >/dev/null
 log "timings: boot-to-runcmd ${t_ready} s, total $((SECONDS - t_start)) s (accel $accel)"
