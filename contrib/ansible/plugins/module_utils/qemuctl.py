@@ -32,7 +32,7 @@ def parse_size(text):
     num, suffix = m.group(1), m.group(2).upper()
     if suffix == '' and m.group(3):
         return None
-    whole, _, frac = num.partition('.')
+    whole, dummy, frac = num.partition(".")
     scale = 1 << _SIZE_SHIFT[suffix]
     value = int(whole) * scale
     if frac:

@@ -21,7 +21,7 @@ description:
   - An imported image whose recorded source or SHA-256 differs from
     I(source) / I(sha256) is an error, not replaced (remove it first).
 version_added: "1.0.0"
-author: qemuctl maintainers
+author: qemuctl maintainers (@qemuctl)
 options:
   name:
     description: The catalog name (C(--name) of C(image sync)).

@@ -16,7 +16,7 @@ description:
     C(qemuctl info) and C(snapshot list) (docs/json.md, schema version 1).
   - Changes nothing.
 version_added: "1.0.0"
-author: qemuctl maintainers
+author: qemuctl maintainers (@qemuctl)
 options:
   name:
     description: A VM to describe in detail; a VM that does not exist gives I(exists=false), not an error.

@@ -20,7 +20,7 @@ description:
     addresses in it).
   - Needs CAP_NET_ADMIN on the managed host (C(become)).
 version_added: "1.0.0"
-author: qemuctl maintainers
+author: qemuctl maintainers (@qemuctl)
 options:
   name:
     description: The network's name.

@@ -18,7 +18,7 @@ description:
     snapshot, whatever was written since); the VM must be stopped unless
     I(force=true), which stops it first.
 version_added: "1.0.0"
-author: qemuctl maintainers
+author: qemuctl maintainers (@qemuctl)
 options:
   vm:
     description: The VM.

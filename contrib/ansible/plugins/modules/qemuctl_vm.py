@@ -29,7 +29,7 @@ description:
     disks and NICs are changed on a running VM with C(qemuctl attach-disk)
     and C(attach-net).
 version_added: "1.0.0"
-author: qemuctl maintainers
+author: qemuctl maintainers (@qemuctl)
 options:
   name:
     description: The VM's name (1 to 63 characters, a letter or digit first).
