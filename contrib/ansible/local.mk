@@ -16,7 +16,7 @@ dist_ansiblecollutils_DATA = contrib/ansible/plugins/module_utils/qemuctl.py
 
 # Its tests: ansible-doc and playbooks against this host (ansible.sh), the
 # ansible-test sanity tests (ansible-sanity.sh).
-EXTRA_DIST += contrib/ansible/local.mk contrib/ansible/tests
+EXTRA_DIST += contrib/ansible/local.mk contrib/ansible/tests docs/many-hosts.md
 dist_noinst_SCRIPTS += tests/integration/ansible.sh tests/integration/ansible-sanity.sh
 TESTS += tests/integration/ansible.sh tests/integration/ansible-sanity.sh
 
