@@ -15,10 +15,14 @@ ansiblecollutilsdir = $(ansiblecolldir)/plugins/module_utils
 dist_ansiblecollutils_DATA = contrib/ansible/plugins/module_utils/qemuctl.py
 
 # Its tests: ansible-doc and playbooks against this host (ansible.sh), the
-# ansible-test sanity tests (ansible-sanity.sh).
-EXTRA_DIST += contrib/ansible/local.mk contrib/ansible/tests docs/many-hosts.md
-dist_noinst_SCRIPTS += tests/integration/ansible.sh tests/integration/ansible-sanity.sh
-TESTS += tests/integration/ansible.sh tests/integration/ansible-sanity.sh
+# same through an sshd of the test's own (ansible-ssh.sh), the ansible-test
+# sanity tests (ansible-sanity.sh).
+EXTRA_DIST += contrib/ansible/local.mk contrib/ansible/tests docs/many-hosts.md \
+	tests/integration/ansible-lib.sh
+dist_noinst_SCRIPTS += tests/integration/ansible.sh tests/integration/ansible-ssh.sh \
+	tests/integration/ansible-sanity.sh
+TESTS += tests/integration/ansible.sh tests/integration/ansible-ssh.sh \
+	tests/integration/ansible-sanity.sh
 
 # The Debian package qemuctl-ansible (debian/control).
 EXTRA_DIST += debian/qemuctl-ansible.install debian/qemuctl-ansible.lintian-overrides
