@@ -13,6 +13,8 @@ dist_ansiblecollmodules_DATA = contrib/ansible/plugins/modules/qemuctl_vm.py \
 	contrib/ansible/plugins/modules/qemuctl_info.py
 ansiblecollutilsdir = $(ansiblecolldir)/plugins/module_utils
 dist_ansiblecollutils_DATA = contrib/ansible/plugins/module_utils/qemuctl.py
+ansiblecollfragmentsdir = $(ansiblecolldir)/plugins/doc_fragments
+dist_ansiblecollfragments_DATA = contrib/ansible/plugins/doc_fragments/qemuctl.py
 
 # Its tests: ansible-doc and playbooks against this host (ansible.sh), the
 # same through an sshd of the test's own (ansible-ssh.sh), the ansible-test

@@ -22,6 +22,8 @@ description:
     I(source) / I(sha256) is an error, not replaced (remove it first).
 version_added: "1.0.0"
 author: qemuctl maintainers (@qemuctl)
+extends_documentation_fragment:
+  - qemuctl.vm.qemuctl
 options:
   name:
     description: The catalog name (C(--name) of C(image sync)).
@@ -54,13 +56,6 @@ options:
     description: With I(ref), sync even when the image is in the catalog (downloads only a newer version).
     type: bool
     default: false
-  root:
-    description: The qemuctl state root (C(--root)).
-    type: path
-  qemuctl:
-    description: The qemuctl command on the managed host.
-    type: path
-    default: qemuctl
 notes:
   - Supports C(check_mode) (a sync with I(update=true) of an image in the
     catalog reports no change in check mode, as only the download can tell).

@@ -17,17 +17,12 @@ description:
   - Changes nothing.
 version_added: "1.0.0"
 author: qemuctl maintainers (@qemuctl)
+extends_documentation_fragment:
+  - qemuctl.vm.qemuctl
 options:
   name:
     description: A VM to describe in detail; a VM that does not exist gives I(exists=false), not an error.
     type: str
-  root:
-    description: The qemuctl state root (C(--root)).
-    type: path
-  qemuctl:
-    description: The qemuctl command on the managed host.
-    type: path
-    default: qemuctl
 notes:
   - Supports C(check_mode) (it changes nothing anyway).
 '''

@@ -21,6 +21,8 @@ description:
   - Needs CAP_NET_ADMIN on the managed host (C(become)).
 version_added: "1.0.0"
 author: qemuctl maintainers (@qemuctl)
+extends_documentation_fragment:
+  - qemuctl.vm.qemuctl
 options:
   name:
     description: The network's name.
@@ -40,13 +42,6 @@ options:
   mtu:
     description: The bridge's MTU (qemuctl's default the kernel's).
     type: int
-  root:
-    description: The qemuctl state root (C(--root)).
-    type: path
-  qemuctl:
-    description: The qemuctl command on the managed host.
-    type: path
-    default: qemuctl
 notes:
   - Supports C(check_mode) and C(diff_mode).
 '''

@@ -19,6 +19,8 @@ description:
     I(force=true), which stops it first.
 version_added: "1.0.0"
 author: qemuctl maintainers (@qemuctl)
+extends_documentation_fragment:
+  - qemuctl.vm.qemuctl
 options:
   vm:
     description: The VM.
@@ -37,13 +39,6 @@ options:
     description: With C(reverted), stop a running VM first (C(--force)).
     type: bool
     default: false
-  root:
-    description: The qemuctl state root (C(--root)).
-    type: path
-  qemuctl:
-    description: The qemuctl command on the managed host.
-    type: path
-    default: qemuctl
 notes:
   - Supports C(check_mode) and C(diff_mode).
 '''

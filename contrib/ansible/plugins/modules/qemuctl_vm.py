@@ -30,6 +30,8 @@ description:
     and C(attach-net).
 version_added: "1.0.0"
 author: qemuctl maintainers (@qemuctl)
+extends_documentation_fragment:
+  - qemuctl.vm.qemuctl
 options:
   name:
     description: The VM's name (1 to 63 characters, a letter or digit first).
@@ -127,13 +129,6 @@ options:
   stop_timeout:
     description: Seconds the guest gets to power off before qemuctl quits QEMU (qemuctl's default 60).
     type: int
-  root:
-    description: The qemuctl state root (C(--root)); default qemuctl's own (C($QEMUCTL_ROOT), C(/var/lib/qemuctl) for root).
-    type: path
-  qemuctl:
-    description: The qemuctl command on the managed host, a name looked up on C(PATH) or a path.
-    type: path
-    default: qemuctl
 notes:
   - Supports C(check_mode) and C(diff_mode).
   - Needs the qemuctl CLI on the managed host; nothing else beyond ansible-core.
