@@ -7,4 +7,3 @@ ocfqemuctldir = $(ocfdir)/qemuctl
 dist_ocfqemuctl_SCRIPTS = contrib/ocf/qemuctl
 dist_noinst_SCRIPTS += tests/integration/ocf.sh
 TESTS += tests/integration/ocf.sh
-EXTRA_DIST += docs/many-hosts.md

@@ -1,5 +1,5 @@
 #!/bin/bash
-# Build the Debian packages (qemuctl, libqemuctl0, libqemuctl-dev) with
+# Build the Debian packages (qemuctl, libqemuctl0, libqemuctl-dev, qemuctl-ansible) with
 # `dpkg-buildpackage -us -uc -b` from a copy of the release tree (make
 # distdir: the checkout is never built in), run lintian on them (only the
 # overrides in debian/*.lintian-overrides allowed), check their contents and
@@ -74,6 +74,17 @@ done
 others=$(grep -v -e '/$' -e '^\./usr/share/doc/' -e "^\./usr/lib/$multi/libqemuctl\.so\.0" "$SCRATCH/lib.list") || true
 [ -z "$others" ] || fail "libqemuctl0.deb holds more than the library: $others"
 ok "libqemuctl0.deb: libqemuctl.so.0 only"
+ans="$SCRATCH/qemuctl-ansible_${ver}_all.deb"
+assert_file "$ans"
+dpkg-deb -c "$ans" | awk '{print $6}' >"$SCRATCH/ans.list"
+coll=./usr/share/ansible/collections/ansible_collections/qemuctl/vm
+for f in galaxy.yml meta/runtime.yml plugins/module_utils/qemuctl.py plugins/modules/qemuctl_vm.py \
+	plugins/modules/qemuctl_image.py plugins/modules/qemuctl_net.py plugins/modules/qemuctl_snapshot.py \
+	plugins/modules/qemuctl_info.py; do
+	grep -qx -- "$coll/$f" "$SCRATCH/ans.list" || fail "qemuctl-ansible.deb lacks $coll/$f"
+done
+assert_match "$(dpkg-deb -f "$ans" Depends)" 'ansible-core' "qemuctl-ansible Depends: ansible-core"
+ok "qemuctl-ansible.deb: the qemuctl.vm collection"
 dpkg-deb --ctrl-tarfile "$lib" | tar -xO ./symbols >"$SCRATCH/symbols" 2>/dev/null ||
 	fail "libqemuctl0.deb has no symbols control file"
 assert_match "$(head -1 "$SCRATCH/symbols")" '^libqemuctl\.so\.0 libqemuctl0 ' "libqemuctl0 symbols file"
