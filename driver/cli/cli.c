@@ -278,9 +278,10 @@ int cli_wait_ready(
 		fputs("\r\033[K", stderr);
 	if (rc < 0) {
 		cli_error(&err);
-		/* a run that timed out or ended: what the guest said last */
+		/* a run that timed out, ended or cannot boot: what the guest said last */
 		if (err.code == ETIMEDOUT ||
-			(err.code == QC_ERR_STATE && strstr(err.msg, "before it was ready")))
+			(err.code == QC_ERR_STATE && (strstr(err.msg, "before it was ready") ||
+							     strstr(err.msg, "cannot boot:"))))
 			print_tail(ctx, name);
 		return CLI_ERROR;
 	}

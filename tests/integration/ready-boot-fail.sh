@@ -1,0 +1,88 @@
+#!/bin/bash
+# Waiting where it is hopeless, under TCG:
+#   - a disk that is not bootable (an empty qcow2) through SeaBIOS (x86_64
+#     without a <loader>): SeaBIOS's messages reach the serial console
+#     (-machine graphics=off), and `start --wait` ends at once on its "No
+#     bootable device." with that reason, the console tail and exit 1, not
+#     at the timeout; the VM keeps running; `wait` then says the same at once
+#   - the same disk through UEFI (OVMF, when installed): the firmware falls
+#     back to its UEFI shell (or finds no boot option at all), and the wait
+#     ends with that reason
+# The two guests boot in parallel.
+. "${QC_SRCDIR:-$(dirname "$0")/../..}/tests/integration/lib.sh"
+
+qemu-img create -q -f qcow2 "$SCRATCH/empty.qcow2" 64M
+ovmf_code=/usr/share/OVMF/OVMF_CODE_4M.fd
+ovmf_vars=/usr/share/OVMF/OVMF_VARS_4M.fd
+
+# ---- bios: the empty disk through SeaBIOS (the <loader> and <nvram> taken out)
+qc create bios --disk-image "$SCRATCH/empty.qcow2" --memory 256M --net none >/dev/null
+qc dumpxml bios | grep -v -e '<loader' -e '<nvram' >"$SCRATCH/bios.xml"
+qc define "$SCRATCH/bios.xml" >/dev/null
+assert_eq "$(qc dumpxml bios | grep -c -e '<loader' -e '<nvram')" 0 "bios: no UEFI loader (SeaBIOS)"
+t0=$SECONDS
+qc start bios --wait --timeout 600 >"$SCRATCH/bios.out" 2>"$SCRATCH/bios.err" &
+bios_pid=$!
+
+# ---- uefi: the same disk through OVMF
+have_ovmf=0
+if [ -r "$ovmf_code" ] && [ -r "$ovmf_vars" ]; then
+	have_ovmf=1
+	qc create uefi --disk-image "$SCRATCH/empty.qcow2" --memory 256M --net none >/dev/null
+	assert_match "$(qc dumpxml uefi)" "<loader readonly='yes' type='pflash'>$ovmf_code</loader>" \
+		"uefi: the loader is OVMF"
+	qc start uefi --wait --timeout 600 >"$SCRATCH/uefi.out" 2>"$SCRATCH/uefi.err" &
+	uefi_pid=$!
+else
+	log "no OVMF ($ovmf_code): the UEFI case is left out"
+fi
+
+# ---- bios: ends at once on "No bootable device."
+rc=0
+wait "$bios_pid" || rc=$?
+t_bios=$((SECONDS - t0))
+assert_eq "$rc" 1 "bios: start --wait exits 1"
+assert_match "$(head -n1 "$SCRATCH/bios.err")" "^qemuctl: error: VM 'bios' cannot boot: its BIOS \(SeaBIOS\) found no bootable disk: 'No bootable device\.'; it is still running: end it with 'qemuctl destroy bios' and give it a bootable --disk-image \(or a --kernel\) \(console log: $ROOT/vms/bios/console\.log\)$" \
+	"bios: the reason"
+grep -q '^  | No bootable device\.$' "$SCRATCH/bios.err" ||
+	fail "bios: the console tail lacks 'No bootable device.': $(cat "$SCRATCH/bios.err")"
+ok "bios: the console tail shows SeaBIOS's message"
+# SeaBIOS tries again after 60 s; the wait must not have needed that long
+[ "$t_bios" -lt 60 ] || fail "bios: start --wait took $t_bios s"
+ok "bios: start --wait ended after $t_bios s (timeout 600 s)"
+assert_match "$(qc info bios)" 'State: +running$' "bios: the VM keeps running"
+assert_match "$(cat "$ROOT/vms/bios/state.json")" '"boot_failure": "no-bootable-device"' \
+	"bios: state.json records the failure"
+assert_match "$(grep QEMUCTL_BOOT_FAILURE "$ROOT/vms/bios/events.jsonl")" 'no-bootable-device' \
+	"bios: an event records the failure"
+t0=$SECONDS
+expect_fail 1 "^qemuctl: error: VM 'bios' cannot boot: its BIOS \(SeaBIOS\) found no bootable disk" \
+	qc wait bios --timeout 600
+[ $((SECONDS - t0)) -le 5 ] || fail "bios: wait took $((SECONDS - t0)) s"
+qc destroy bios >/dev/null
+# the next run starts clean (paused: its SeaBIOS has not run yet)
+qc start bios --paused
+grep -q boot_failure "$ROOT/vms/bios/state.json" &&
+	fail "bios: a new run starts with the old boot_failure: $(cat "$ROOT/vms/bios/state.json")"
+ok "bios: a new run does not inherit the recorded failure"
+expect_fail 1 "VM 'bios' is running but not ready after 1 s" qc wait bios --timeout 1
+qc destroy bios >/dev/null
+
+# ---- uefi: ends at once on the UEFI shell
+if [ "$have_ovmf" = 1 ]; then
+	rc=0
+	wait "$uefi_pid" || rc=$?
+	assert_eq "$rc" 1 "uefi: start --wait exits 1"
+	# the shell, or (seen under heavy load: the shell failed to start with a
+	# Device Error) the firmware's own "no bootable option"
+	assert_match "$(head -n1 "$SCRATCH/uefi.err")" "^qemuctl: error: VM 'uefi' cannot boot: its UEFI firmware found (nothing to boot and started the UEFI shell|no bootable option or device); it is still running" \
+		"uefi: the reason"
+	grep -Eq '^  \| .*(UEFI Interactive Shell v|BdsDxe: No bootable option or device was found\.)' "$SCRATCH/uefi.err" ||
+		fail "uefi: the console tail lacks the firmware's message: $(cat "$SCRATCH/uefi.err")"
+	ok "uefi: the console tail shows the firmware's message"
+	assert_match "$(qc info uefi)" 'State: +running$' "uefi: the VM keeps running"
+	qc destroy uefi >/dev/null
+fi
+
+qc delete bios
+[ "$have_ovmf" = 0 ] || qc delete uefi
