@@ -1,5 +1,5 @@
 #!/bin/bash
-# Waiting where it is hopeless, under TCG:
+# Waiting where it is hopeless, and Ctrl-C while waiting, under TCG:
 #   - a disk that is not bootable (an empty qcow2) through SeaBIOS (x86_64
 #     without a <loader>): SeaBIOS's messages reach the serial console
 #     (-machine graphics=off), and `start --wait` ends at once on its "No
@@ -8,8 +8,13 @@
 #   - the same disk through UEFI (OVMF, when installed): the firmware falls
 #     back to its UEFI shell (or finds no boot option at all), and the wait
 #     ends with that reason
-# The two guests boot in parallel.
+#   - Ctrl-C on a terminal during `start --wait` on a guest that never gets
+#     ready (its user-data blocks the marker): the spinner line is erased,
+#     the message says the VM keeps running and how to wait again, exit 130;
+#     the VM runs on, and a later `wait` with a short timeout still waits
+# The three guests boot in parallel.
 . "${QC_SRCDIR:-$(dirname "$0")/../..}/tests/integration/lib.sh"
+need_guest x86_64
 
 qemu-img create -q -f qcow2 "$SCRATCH/empty.qcow2" 64M
 ovmf_code=/usr/share/OVMF/OVMF_CODE_4M.fd
@@ -36,6 +41,47 @@ if [ -r "$ovmf_code" ] && [ -r "$ovmf_vars" ]; then
 else
 	log "no OVMF ($ovmf_code): the UEFI case is left out"
 fi
+
+# ---- never: the tiny guest whose user-data blocks before the ready marker
+img="$SCRATCH/root.img"
+cp "$GUEST_ROOT" "$img"
+printf '#!/bin/sh\necho BLOCKING-NOW\nsleep 100000\n' >"$SCRATCH/block.sh"
+qc create never --disk-image "$img" --kernel "$GUEST_KERNEL" --initrd "$GUEST_INITRD" \
+	--append "$GUEST_APPEND_ROOT" --memory 256M --net none --user-data "$SCRATCH/block.sh" >/dev/null
+# On a terminal (it echoes "^C" and ends lines with CR NL): Ctrl-C once the
+# spinner is drawn (so the wait has begun) and the guest is past its
+# user-data; then read to the end.
+python3 - "$QC" --root "$ROOT" start never --wait --timeout 600 >"$SCRATCH/int.out" <<EOP &
+import os, pty, signal, sys, time
+pid, fd = pty.fork()
+if pid == 0:
+    # a background job of this script ignores SIGINT, and so would qemuctl
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+    os.execv(sys.argv[1], sys.argv[1:])
+out = b""
+sent = False
+deadline = time.monotonic() + 300
+while True:
+    try:
+        d = os.read(fd, 4096)
+    except OSError:
+        break
+    if not d:
+        break
+    out += d
+    if (not sent and b"waiting for VM 'never' to be ready" in out and
+            b"BLOCKING-NOW" in open("$ROOT/vms/never/console.log", "rb").read()):
+        os.write(fd, b"\x03")
+        sent = True
+    if not sent and time.monotonic() > deadline:
+        os.kill(pid, signal.SIGKILL)
+        break
+_, status = os.waitpid(pid, 0)
+text = out.decode(errors="replace").replace("\r", "<CR>").replace("\x1b", "<ESC>")
+sys.stdout.write(text.replace("\n", "<NL>") + "\n" + ("sent" if sent else "not-sent") + "\n" +
+                 str(os.waitstatus_to_exitcode(status)) + "\n")
+EOP
+int_pid=$!
 
 # ---- bios: ends at once on "No bootable device."
 rc=0
@@ -84,5 +130,16 @@ if [ "$have_ovmf" = 1 ]; then
 	qc destroy uefi >/dev/null
 fi
 
+# ---- never: Ctrl-C on a terminal during start --wait
+wait "$int_pid" || fail "the pty driver failed: $(cat "$SCRATCH/int.out")"
+mapfile -t res <"$SCRATCH/int.out"
+assert_eq "${res[1]-}" sent "never: Ctrl-C sent once the spinner showed and the guest blocked"
+assert_eq "${res[2]-}" 130 "never: exit code 130 after Ctrl-C"
+assert_match "${res[0]}" "[|/\\-] waiting for VM 'never' to be ready: [0-9]+\\.[0-9] s .*<CR><ESC>\\[Kqemuctl: interrupted: VM 'never' is not ready yet and keeps running; wait for it again with 'qemuctl wait never'<CR><NL>$" \
+	"never: the spinner erased, then the message on a line of its own"
+assert_match "$(qc info never)" 'State: +running$' "never: the VM keeps running after Ctrl-C"
+expect_fail 1 "VM 'never' is running but not ready after 1 s" qc wait never --timeout 1
+qc destroy never >/dev/null
 qc delete bios
 [ "$have_ovmf" = 0 ] || qc delete uefi
+qc delete never
