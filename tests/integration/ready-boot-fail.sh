@@ -48,55 +48,33 @@ cp "$GUEST_ROOT" "$img"
 printf '#!/bin/sh\necho BLOCKING-NOW\nsleep 100000\n' >"$SCRATCH/block.sh"
 qc create never --disk-image "$img" --kernel "$GUEST_KERNEL" --initrd "$GUEST_INITRD" \
 	--append "$GUEST_APPEND_ROOT" --memory 256M --net none --user-data "$SCRATCH/block.sh" >/dev/null
-# On a terminal (it echoes "^C" and ends lines with CR NL): Ctrl-C once the
-# spinner is drawn (so the wait has begun) and the guest is past its
-# user-data; then read to the end.
-python3 - "$QC" --root "$ROOT" start never --wait --timeout 600 >"$SCRATCH/int.out" <<EOP &
-import os, pty, signal, sys, time
-pid, fd = pty.fork()
-if pid == 0:
-    # a background job of this script ignores SIGINT, and so would qemuctl
-    signal.signal(signal.SIGINT, signal.SIG_DFL)
-    os.execv(sys.argv[1], sys.argv[1:])
-out = b""
-sent = False
-deadline = time.monotonic() + 300
-while True:
-    try:
-        d = os.read(fd, 4096)
-    except OSError:
-        break
-    if not d:
-        break
-    out += d
-    if (not sent and b"waiting for VM 'never' to be ready" in out and
-            b"BLOCKING-NOW" in open("$ROOT/vms/never/console.log", "rb").read()):
-        os.write(fd, b"\x03")
-        sent = True
-    if not sent and time.monotonic() > deadline:
-        os.kill(pid, signal.SIGKILL)
-        break
-_, status = os.waitpid(pid, 0)
-text = out.decode(errors="replace").replace("\r", "<CR>").replace("\x1b", "<ESC>")
-sys.stdout.write(text.replace("\n", "<NL>") + "\n" + ("sent" if sent else "not-sent") + "\n" +
-                 str(os.waitstatus_to_exitcode(status)) + "\n")
-EOP
+# On a terminal (it echoes "^C"): Ctrl-C once the spinner shows the guest's
+# last line, so the wait has begun and the guest is past its user-data.
+QC_PTY_CTRL_C="BLOCKING-NOW" on_pty "$SCRATCH/int.out" "$QC" --root "$ROOT" start never --wait --timeout 300 &
 int_pid=$!
 
+# cannot_boot NAME PID REASON TAIL: the start --wait PID of VM NAME exited 1
+# with "cannot boot: REASON" (EREs) and a console tail line matching TAIL;
+# the VM keeps running.
+cannot_boot() {
+	local rc=0
+	wait "$2" || rc=$?
+	assert_eq "$rc" 1 "$1: start --wait exits 1"
+	assert_match "$(head -n1 "$SCRATCH/$1.err")" "^qemuctl: error: VM '$1' cannot boot: $3; it is still running: end it with 'qemuctl destroy $1' and give it a bootable --disk-image \(or a --kernel\) \(console log: $ROOT/vms/$1/console\.log\)$" \
+		"$1: the reason"
+	grep -Eq "^  \| .*($4)" "$SCRATCH/$1.err" ||
+		fail "$1: the console tail lacks /$4/: $(cat "$SCRATCH/$1.err")"
+	ok "$1: the console tail shows the firmware's message"
+	assert_match "$(qc info "$1")" 'State: +running$' "$1: the VM keeps running"
+}
+
 # ---- bios: ends at once on "No bootable device."
-rc=0
-wait "$bios_pid" || rc=$?
+cannot_boot bios "$bios_pid" "its BIOS \(SeaBIOS\) found no bootable disk: 'No bootable device\.'" \
+	'No bootable device\.$'
 t_bios=$((SECONDS - t0))
-assert_eq "$rc" 1 "bios: start --wait exits 1"
-assert_match "$(head -n1 "$SCRATCH/bios.err")" "^qemuctl: error: VM 'bios' cannot boot: its BIOS \(SeaBIOS\) found no bootable disk: 'No bootable device\.'; it is still running: end it with 'qemuctl destroy bios' and give it a bootable --disk-image \(or a --kernel\) \(console log: $ROOT/vms/bios/console\.log\)$" \
-	"bios: the reason"
-grep -q '^  | No bootable device\.$' "$SCRATCH/bios.err" ||
-	fail "bios: the console tail lacks 'No bootable device.': $(cat "$SCRATCH/bios.err")"
-ok "bios: the console tail shows SeaBIOS's message"
 # SeaBIOS tries again after 60 s; the wait must not have needed that long
 [ "$t_bios" -lt 60 ] || fail "bios: start --wait took $t_bios s"
 ok "bios: start --wait ended after $t_bios s (timeout 600 s)"
-assert_match "$(qc info bios)" 'State: +running$' "bios: the VM keeps running"
 assert_match "$(cat "$ROOT/vms/bios/state.json")" '"boot_failure": "no-bootable-device"' \
 	"bios: state.json records the failure"
 assert_match "$(grep QEMUCTL_BOOT_FAILURE "$ROOT/vms/bios/events.jsonl")" 'no-bootable-device' \
@@ -114,28 +92,20 @@ ok "bios: a new run does not inherit the recorded failure"
 expect_fail 1 "VM 'bios' is running but not ready after 1 s" qc wait bios --timeout 1
 qc destroy bios >/dev/null
 
-# ---- uefi: ends at once on the UEFI shell
+# ---- uefi: ends at once on the UEFI shell, or (seen under heavy load: the
+# shell failed to start with a Device Error) the firmware's "no bootable option"
 if [ "$have_ovmf" = 1 ]; then
-	rc=0
-	wait "$uefi_pid" || rc=$?
-	assert_eq "$rc" 1 "uefi: start --wait exits 1"
-	# the shell, or (seen under heavy load: the shell failed to start with a
-	# Device Error) the firmware's own "no bootable option"
-	assert_match "$(head -n1 "$SCRATCH/uefi.err")" "^qemuctl: error: VM 'uefi' cannot boot: its UEFI firmware found (nothing to boot and started the UEFI shell|no bootable option or device); it is still running" \
-		"uefi: the reason"
-	grep -Eq '^  \| .*(UEFI Interactive Shell v|BdsDxe: No bootable option or device was found\.)' "$SCRATCH/uefi.err" ||
-		fail "uefi: the console tail lacks the firmware's message: $(cat "$SCRATCH/uefi.err")"
-	ok "uefi: the console tail shows the firmware's message"
-	assert_match "$(qc info uefi)" 'State: +running$' "uefi: the VM keeps running"
+	cannot_boot uefi "$uefi_pid" \
+		"its UEFI firmware found (nothing to boot and started the UEFI shell|no bootable option or device)" \
+		'UEFI Interactive Shell v|BdsDxe: No bootable option or device was found\.'
 	qc destroy uefi >/dev/null
 fi
 
 # ---- never: Ctrl-C on a terminal during start --wait
 wait "$int_pid" || fail "the pty driver failed: $(cat "$SCRATCH/int.out")"
 mapfile -t res <"$SCRATCH/int.out"
-assert_eq "${res[1]-}" sent "never: Ctrl-C sent once the spinner showed and the guest blocked"
-assert_eq "${res[2]-}" 130 "never: exit code 130 after Ctrl-C"
-assert_match "${res[0]}" "[|/\\-] waiting for VM 'never' to be ready: [0-9]+\\.[0-9] s .*<CR><ESC>\\[Kqemuctl: interrupted: VM 'never' is not ready yet and keeps running; wait for it again with 'qemuctl wait never'<CR><NL>$" \
+assert_eq "${res[1]-}" 130 "never: exit code 130 after Ctrl-C"
+assert_match "${res[0]}" "[|/\\-] waiting for VM 'never' to be ready: [0-9]+\\.[0-9] s .*<CR><ESC>\\[Kqemuctl: interrupted: VM 'never' is not ready yet and keeps running; wait for it again with 'qemuctl wait never'<NL>$" \
 	"never: the spinner erased, then the message on a line of its own"
 assert_match "$(qc info never)" 'State: +running$' "never: the VM keeps running after Ctrl-C"
 expect_fail 1 "VM 'never' is running but not ready after 1 s" qc wait never --timeout 1
