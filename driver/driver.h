@@ -112,6 +112,7 @@ struct qc_state {
 	bool ready;
 	int64_t ready_after_ms; /* since started_at_ms */
 	int64_t ready_at_ms; /* realtime, when the monitor saw the marker line */
+	char *boot_failure; /* before ready, the console showed it cannot boot (ready.h) */
 };
 void qc_state_clear(struct qc_state *s);
 void qc_state_clearp(struct qc_state *s);

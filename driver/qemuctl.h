@@ -139,7 +139,7 @@ struct qc_vm_info {
 	char *exit_detail;       /* "signal 9 (Killed)"..., NULL */
 	/* (info only) "net0 user 52:54:00:.. tcp 127.0.0.1:40123->22"..., NULL-terminated */
 	char **nics;
-	/* running and the guest announced the end of first boot (qc_vm_wait) */
+	/* running and the guest announced the end of this run's boot (qc_vm_wait) */
 	bool ready;
 	int64_t ready_after_ms; /* since started_at_ms */
 	bool autostart;         /* (info only) started by `qemuctl autostart --run` at boot */
@@ -166,13 +166,15 @@ QC_PUBLIC int qc_vm_is_running(qc_ctx *ctx, const char *name, struct qc_error *e
 QC_PUBLIC int qc_vm_wait_console(qc_ctx *ctx, const char *name, const char *text, int timeout_ms,
 	struct qc_error *err);
 /*
- * Wait until the running VM's guest has finished first boot: the console
- * showed its ready marker ("QEMUCTL-READY <instance-id>", printed by the
- * seed qemuctl generates, or the domain's <qemuctl:ready-marker>), which
- * the monitor records in state.json.  timeout_ms 0: 300 s.  Progress goes
- * to the context's callback as ("wait NAME", elapsed ms, timeout ms).
+ * Wait until the running VM's guest has finished booting in this run: the
+ * console showed its ready marker ("QEMUCTL-READY <instance-id>", printed on
+ * every boot by the seed qemuctl generates, or the domain's
+ * <qemuctl:ready-marker>), which the monitor records in state.json.
+ * timeout_ms 0: 300 s.  Progress goes to the context's callback as
+ * ("wait NAME", elapsed ms, timeout ms).
  * Fails with ETIMEDOUT (the message names console.log), QC_ERR_STATE when
- * the VM is not running or stops while waiting (with its exit reason),
+ * the VM is not running or stops while waiting (with its exit reason) or
+ * its console showed it cannot boot (no bootable disk; it keeps running),
  * QC_ERR_UNSUPPORTED when the VM has no marker (--no-seed, no
  * ready-marker).  *ret_after_ms (may be NULL): ready this long after start.
  */

@@ -6,6 +6,7 @@
 #include "config.h"
 
 #include <errno.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -275,28 +276,95 @@ void cli_spin_end(struct cli_spin *s)
 int cli_wait_error(qc_ctx *ctx, const char *name, const struct qc_error *err)
 {
 	cli_error(err);
-	/* a run that timed out or ended: what the guest said last */
+	/* a run that timed out, ended or cannot boot: what the guest said last */
 	if (err->code == ETIMEDOUT ||
-		(err->code == QC_ERR_STATE && strstr(err->msg, "before it was ready")))
+		(err->code == QC_ERR_STATE && (strstr(err->msg, "before it was ready") ||
+						  strstr(err->msg, "cannot boot:"))))
 		print_tail(ctx, name);
 	return CLI_ERROR;
+}
+
+/*
+ * Ctrl-C while waiting for ready: the VM keeps running, so say so and how to
+ * wait again, on a line of its own (the spinner erased).  Before the wait
+ * began (start --wait still starting) SIGINT does what it did before.
+ */
+/* 128 + SIGINT, as a shell reports a command Ctrl-C ended */
+#define WAIT_INTERRUPTED_EXIT 130
+
+struct wait_spin {
+	struct cli_spin spin;
+	bool tty; /* draw the spinner */
+};
+
+static struct {
+	struct cli_spin *spin;
+	volatile sig_atomic_t waiting;
+	char msg[512];
+	size_t len;
+} wait_int;
+
+static void wait_interrupted(int sig)
+{
+	ssize_t w;
+
+	if (!wait_int.waiting) {
+		signal(sig, SIG_DFL);
+		raise(sig);
+		return;
+	}
+	if (wait_int.spin->drawn)
+		w = write(STDERR_FILENO, "\r\033[K", 4);
+	w = write(STDERR_FILENO, wait_int.msg, wait_int.len);
+	(void) w;
+	_exit(WAIT_INTERRUPTED_EXIT);
+}
+
+/* The wait loop's progress: from its first call on, the VM is started and waited for. */
+static void wait_progress(const char *what, uint64_t done, uint64_t total, void *opaque)
+{
+	struct wait_spin *w = opaque;
+
+	wait_int.waiting = 1;
+	if (w->tty)
+		cli_spin_progress(what, done, total, &w->spin);
 }
 
 int cli_wait_ready(
 	struct cli *c, const char *name, int timeout_ms, const struct qc_vm_start_opts *start)
 {
 	struct qc_error err = {0};
-	struct cli_spin s;
+	struct wait_spin w = {.spin = {.name = name}};
+	struct cli_spin *s = &w.spin;
+	struct sigaction sa = {.sa_handler = wait_interrupted}, old;
 	qc_ctx *ctx = cli_ctx(c);
 	int64_t after = 0;
-	int rc;
+	int n, rc;
 
 	if (!ctx)
 		return CLI_ERROR;
-	cli_spin_begin(c, ctx, name, &s);
+	s->ctx = ctx;
+	w.tty = isatty(STDERR_FILENO) && !c->json && c->verbosity >= 0;
+	qc_ctx_set_progress(ctx, wait_progress, &w);
+	n = snprintf(wait_int.msg, sizeof(wait_int.msg),
+		"qemuctl: interrupted: VM '%s' is not ready yet and keeps running; wait for it "
+		"again with 'qemuctl wait %s'\n",
+		name, name);
+	wait_int.len = n > 0 && (size_t) n < sizeof(wait_int.msg) ? (size_t) n : 0;
+	wait_int.spin = s;
+	wait_int.waiting = 0;
+	sigemptyset(&sa.sa_mask);
+	/* an ignored SIGINT (a background job of a script) stays ignored */
+	if (sigaction(SIGINT, NULL, &old) == 0 && old.sa_handler != SIG_IGN && wait_int.len)
+		sigaction(SIGINT, &sa, NULL);
+	else
+		old.sa_handler = SIG_IGN;
 	rc = start ? qc_vm_start_ready(ctx, name, start, timeout_ms, &after, &err)
 		   : qc_vm_wait(ctx, name, timeout_ms, &after, &err);
-	cli_spin_end(&s);
+	if (old.sa_handler != SIG_IGN)
+		sigaction(SIGINT, &old, NULL);
+	wait_int.waiting = 0;
+	cli_spin_end(s);
 	if (rc < 0)
 		return cli_wait_error(ctx, name, &err);
 	if (c->json) {

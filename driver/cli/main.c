@@ -63,7 +63,7 @@ static const struct cli_cmd commands[] = {
 		"  create options (see 'qemuctl create --help'), and:\n"
 		"  --console            attach to the console (Ctrl-] detaches)\n"
 		"  --rm                 with --console: delete the VM when the console ends\n"
-		"  --wait               return when the guest finished first boot\n"
+		"  --wait               return when the guest finished booting\n"
 		"  --timeout S          with --wait: seconds to wait (default 300)\n",
 		CREATE_OPTS | CLI_OPT(OPT_CONSOLE) | CLI_OPT(OPT_RM) | CLI_OPT(OPT_WAIT) |
 			CLI_OPT(OPT_TIMEOUT),
@@ -75,7 +75,7 @@ static const struct cli_cmd commands[] = {
 		1, 1, cli_vm_simple),
 	VM("start", "NAME [--paused] [--wait [--timeout S]]", "start a VM",
 		"  --paused             leave the CPUs stopped ('qemuctl resume' starts them)\n"
-		"  --wait               return when the guest finished first boot\n"
+		"  --wait               return when the guest finished booting\n"
 		"  --timeout S          with --wait: seconds to wait (default 300)\n",
 		CLI_OPT(OPT_PAUSED) | CLI_OPT(OPT_WAIT) | CLI_OPT(OPT_TIMEOUT), 1, 1, cli_vm_start),
 	VM("stop", "NAME [--timeout S] [--force]", "shut a VM down (ACPI, then quit, then SIGKILL)",

@@ -105,13 +105,17 @@ assert_no_file() { [ ! -e "$1" ] || fail "file should not exist: $1"; ok "absent
 # on_pty OUT CMD...: run CMD on a pseudo-terminal (for spinners and other
 # terminal-only output).  OUT gets two lines: everything CMD printed, with
 # CR, ESC and newlines shown as <CR>, <ESC> and <NL>; then its exit code.
+# With QC_PTY_CTRL_C=TEXT, Ctrl-C is typed once CMD's output shows TEXT
+# (SIGINT at its default in CMD, even in a background job).
 on_pty() {
 	local out="$1"
 	shift
 	python3 - "$@" >"$out" <<'EOP'
-import os, pty, sys
+import os, pty, signal, sys
+intr = os.environ.get("QC_PTY_CTRL_C", "").encode()
 pid, fd = pty.fork()
 if pid == 0:
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
     os.execv(sys.argv[1], sys.argv[1:])
 out = b""
 while True:
@@ -122,6 +126,9 @@ while True:
     if not d:
         break
     out += d
+    if intr and intr in out:
+        os.write(fd, b"\x03")
+        intr = b""
 _, status = os.waitpid(pid, 0)
 text = out.decode(errors="replace").replace("\r\n", "<NL>").replace("\r", "<CR>").replace("\x1b", "<ESC>")
 sys.stdout.write(text.replace("\n", "<NL>") + "\n" + str(os.waitstatus_to_exitcode(status)) + "\n")
