@@ -242,8 +242,8 @@ START_TEST(domain_validate_messages)
 		"VM 'vm1': NIC 'net0': forward 2222-:0: ports must be 1..65535");
 	INVALID(QC_ERR_INVALID, strcpy(d->nics[0].fwds[0].host_addr, "::1"),
 		"VM 'vm1': NIC 'net0': bad forward address '::1' (an IPv4 address)");
-	INVALID(QC_ERR_INVALID, strcpy(d->nics[0].fwds[0].proto, "sctp"),
-		"VM 'vm1': NIC 'net0': forward protocol 'sctp' is not tcp or udp");
+	INVALID(QC_ERR_INVALID, strcpy(d->nics[0].fwds[0].proto, "ftp"),
+		"VM 'vm1': NIC 'net0': forward protocol 'ftp' is not tcp or udp");
 	INVALID(QC_ERR_INVALID, (free(d->shares[0].tag), d->shares[0].tag = qc_xstrdup("a/b")),
 		"VM 'vm1': share tag 'a/b' is invalid (1-31 of A-Z a-z 0-9 . _ -)");
 	INVALID(QC_ERR_INVALID, (free(d->shares[0].path), d->shares[0].path = NULL),
