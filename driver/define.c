@@ -539,8 +539,8 @@ static int refuse_mounts(int dfd, const char *name, struct qc_error *err)
 }
 
 /* Begin an operation on a VM that must not run (delete --force stops it first). */
-static int begin_stopped(
-	qc_ctx *ctx, const char *name, bool force, struct qc_vmop *op, struct qc_error *err)
+static int begin_stopped(qc_ctx *ctx, const char *name, bool force, const char *how,
+	struct qc_vmop *op, struct qc_error *err)
 {
 	cleanup_close int vms_dfd = -1;
 	int rc;
@@ -554,7 +554,7 @@ static int begin_stopped(
 	if ((rc = qc_vmop_begin(ctx, name, 0, op, err)) < 0 ||
 		(rc = refuse_mounts(op->dfd, name, err)) < 0)
 		return rc;
-	if (!force && (rc = qc_vmop_need_stopped(op, "stop it first or use --force", err)) < 0)
+	if (!force && (rc = qc_vmop_need_stopped(op, how, err)) < 0)
 		return rc;
 	return op->live.monitor_alive ? qc_vmop_kill(op, err) : 0;
 }
@@ -614,7 +614,9 @@ QC_PUBLIC int qc_vm_undefine(qc_ctx *ctx, const char *name, struct qc_error *err
 	size_t i;
 	int rc;
 
-	if ((rc = begin_stopped(ctx, name, false, &op, err)) < 0)
+	/* undefine takes no --force: the hint names only what it accepts */
+	if ((rc = begin_stopped(ctx, name, false, "stop it first ('qemuctl stop' or 'qemuctl destroy')",
+		     &op, err)) < 0)
 		return rc;
 	qc_fault_step("undefine:locked");
 	xml = qc_xasprintf("%s/%s", op.vm_dir, QC_VM_DOMAIN);
@@ -647,7 +649,7 @@ QC_PUBLIC int qc_vm_delete(qc_ctx *ctx, const char *name, bool force, struct qc_
 	cleanup_free char *xml = NULL;
 	struct qc_error e2 = {0};
 
-	if ((rc = begin_stopped(ctx, name, force, &op, err)) < 0)
+	if ((rc = begin_stopped(ctx, name, force, "stop it first or use --force", &op, err)) < 0)
 		return rc;
 	qc_fault_step("delete:locked");
 	/* Addresses leased in named networks go back; a broken domain.xml does not block delete. */
