@@ -43,14 +43,14 @@ static int create_from_args(struct cli *c, const struct cli_cmd *cmd, struct cli
 		o.cpus = (unsigned) v;
 	}
 	if (a->set[OPT_MEMORY] &&
-		qc_size_parse("--memory", a->val[OPT_MEMORY], &o.memory, &err) < 0)
+		cli_size_parse("--memory", a->val[OPT_MEMORY], &o.memory, &err) < 0)
 		return cli_usage_error(cmd->name, "%s", err.msg);
 	/* 0 means "the default" to the API; from the user it is a mistake. */
 	if (a->set[OPT_MEMORY] && o.memory == 0)
 		return cli_usage_error(
 			cmd->name, "--memory '%s': too small, at least 16M", a->val[OPT_MEMORY]);
 	if (a->set[OPT_DISK_SIZE] &&
-		qc_size_parse("--disk-size", a->val[OPT_DISK_SIZE], &o.disk_size, &err) < 0)
+		cli_size_parse("--disk-size", a->val[OPT_DISK_SIZE], &o.disk_size, &err) < 0)
 		return cli_usage_error(cmd->name, "%s", err.msg);
 	if (a->set[OPT_DISK_SIZE] && o.disk_size == 0)
 		return cli_usage_error(cmd->name,
@@ -171,6 +171,14 @@ int cli_vm_dumpxml(struct cli *c, const struct cli_cmd *cmd, struct cli_args *a)
 
 /* ------------------------------------------------------------ lifecycle */
 
+/* "stopped VM 'x'": for a person at a terminal; not with -q, --json or into a pipe. */
+static int confirm(const struct cli *c, const char *what, const char *name)
+{
+	if (c->tty && c->verbosity >= 0 && !c->json)
+		printf("%s VM '%s'\n", what, name);
+	return CLI_OK;
+}
+
 int cli_vm_simple(struct cli *c, const struct cli_cmd *cmd, struct cli_args *a)
 {
 	struct qc_error err = {0};
@@ -190,7 +198,9 @@ int cli_vm_simple(struct cli *c, const struct cli_cmd *cmd, struct cli_args *a)
 		rc = qc_vm_resume(ctx, n, &err);
 	else
 		rc = qc_vm_undefine(ctx, n, &err);
-	return rc < 0 ? cli_error(&err) : CLI_OK;
+	if (rc < 0)
+		return cli_error(&err);
+	return strcmp(cmd->name, "destroy") == 0 ? confirm(c, "destroyed", n) : CLI_OK;
 }
 
 int cli_vm_start(struct cli *c, const struct cli_cmd *cmd, struct cli_args *a)
@@ -214,7 +224,7 @@ int cli_vm_start(struct cli *c, const struct cli_cmd *cmd, struct cli_args *a)
 		return cli_wait_ready(c, a->pos[0], wait_ms, &o);
 	if (qc_vm_start(ctx, a->pos[0], &o, &err) < 0)
 		return cli_error(&err);
-	return CLI_OK;
+	return confirm(c, o.paused ? "started (paused)" : "started", a->pos[0]);
 }
 
 int cli_vm_stop(struct cli *c, const struct cli_cmd *cmd, struct cli_args *a)
@@ -239,7 +249,7 @@ int cli_vm_stop(struct cli *c, const struct cli_cmd *cmd, struct cli_args *a)
 		fputs("\r\033[K", stderr);
 	if (rc < 0)
 		return cli_error(&err);
-	return CLI_OK;
+	return confirm(c, "stopped", a->pos[0]);
 }
 
 int cli_vm_delete(struct cli *c, const struct cli_cmd *cmd, struct cli_args *a)
@@ -252,7 +262,7 @@ int cli_vm_delete(struct cli *c, const struct cli_cmd *cmd, struct cli_args *a)
 		return CLI_ERROR;
 	if (qc_vm_delete(ctx, a->pos[0], a->set[OPT_FORCE], &err) < 0)
 		return cli_error(&err);
-	return CLI_OK;
+	return confirm(c, "deleted", a->pos[0]);
 }
 
 /* ------------------------------------------------------------ list, info */
@@ -357,12 +367,13 @@ int cli_vm_list(struct cli *c, const struct cli_cmd *cmd, struct cli_args *a)
 		printf("%-20s %-8s %-7s %4s %10s  %s\n", "NAME", "ARCH", "ACCEL", "CPUS", "MEMORY",
 			"STATE");
 		for (k = 0; k < n; k++) {
-			char mem[32], st[512];
+			char mem[32];
 
 			qc_size_format(v[k]->memory, mem, sizeof(mem));
-			printf("%-20s %-8s %-7s %4u %10s  %s\n", v[k]->name, v[k]->arch,
+			/* the state word (and "ready"): why it stopped is info's to say */
+			printf("%-20s %-8s %-7s %4u %10s  %s%s\n", v[k]->name, v[k]->arch,
 				v[k]->accel ? v[k]->accel : v[k]->accel_requested, v[k]->cpus, mem,
-				state_text(v[k], st, sizeof(st)));
+				qc_vm_state_name(v[k]->state), v[k]->ready ? " (ready)" : "");
 		}
 	}
 	qc_vm_list_free(v, n);

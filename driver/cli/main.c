@@ -83,10 +83,12 @@ static const struct cli_cmd commands[] = {
 	VM("reboot", "NAME", "reset a running VM", NULL, 0, 1, 1, cli_vm_simple),
 	VM("pause", "NAME", "stop a running VM's CPUs", NULL, 0, 1, 1, cli_vm_simple),
 	VM("resume", "NAME", "restart a paused VM's CPUs", NULL, 0, 1, 1, cli_vm_simple),
-	VM("delete", "NAME [--force]", "remove a VM with its overlay and seed (never the backing)",
+	VM("delete", "NAME [--force]",
+		"remove a VM with its overlay and seed (never the backing); also: rm",
 		"  --force              destroy the VM first when it runs\n", CLI_OPT(OPT_FORCE), 1,
-		1, cli_vm_delete),
-	VM("list", "", "list VMs and their state", NULL, 0, 0, 0, cli_vm_list),
+		1, cli_vm_delete, .alias = "rm"),
+	VM("list", "", "list VMs and their state; also: ls", NULL, 0, 0, 0, cli_vm_list,
+		.alias = "ls"),
 	VM("info", "NAME", "show a VM's definition and state", NULL, 0, 1, 1, cli_vm_info),
 	VM("console", "NAME", "attach to a running VM's serial console (Ctrl-] detaches)", NULL, 0,
 		1, 1, cli_vm_console),
@@ -111,6 +113,7 @@ static const struct cli_cmd commands[] = {
 		.subs_list = "create, list, rm",
 		.line = "  net create|list|rm ...         networks (see 'qemuctl net --help')\n"},
 	{.name = "ssh",
+		.alias = "shell",
 		.usage = cli_ssh_usage,
 		.opts = CLI_OPT(OPT_IDENTITY),
 		.max_pos = 1,
@@ -119,7 +122,7 @@ static const struct cli_cmd commands[] = {
 		.fn = cli_ssh,
 		.hint = " (ssh options go in ~/.ssh/config; a command goes after --)",
 		.line = "  ssh NAME [-- CMD...]           ssh into a VM through its forwarded "
-			"port\n"},
+			"port; also: shell\n"},
 	{.name = "seed",
 		.usage = cli_seed_usage,
 		.subs = cli_seed_cmds,
@@ -217,6 +220,10 @@ int main(int argc, char **argv)
 	int rc;
 
 	c.tty = isatty(STDOUT_FILENO);
+	/* --json among the global options: even their usage errors are JSON */
+	for (int i = 1; i < argc && argv[i][0] == '-' && strcmp(argv[i], "--") != 0; i++)
+		if (strcmp(argv[i], "--json") == 0)
+			cli_json_errors(true);
 	rc = cli_parse(&global, NULL, argc, argv, &g);
 	if (rc != 0) {
 		cli_args_clear(&g);
@@ -228,6 +235,7 @@ int main(int argc, char **argv)
 	}
 	c.root = g.val[OPT_ROOT];
 	c.json = g.set[OPT_JSON];
+	cli_json_errors(c.json);
 	c.verbosity = (g.set[OPT_QUIET] ? -1 : 0) + (int) g.count[OPT_VERBOSE];
 	cli_args_clear(&g);
 	if (c.root && !c.root[0])
