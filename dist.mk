@@ -27,7 +27,7 @@ TESTS += tests/integration/completion.sh
 # installed beside the package's other documentation (the man page names it)
 dist_doc_DATA = docs/json.md
 jsonschemadir = $(docdir)/schema
-dist_jsonschema_DATA = docs/schema/qemuctl-v1.json
+dist_jsonschema_DATA = docs/schema/qemuctl-v2.json
 EXTRA_DIST += docs/security.md tests/integration/json_schema.py
 dist_noinst_SCRIPTS += tests/integration/json-schema.sh
 TESTS += tests/integration/json-schema.sh

@@ -306,3 +306,8 @@ int qc_accel_resolve(enum qc_arch arch, enum qc_accel requested, enum qc_accel *
 	}
 	return qc_error_set(err, QC_ERR_INVALID, "unknown accelerator %d", (int) requested);
 }
+
+const char *qc_disk_bus_name(enum qc_disk_bus bus)
+{
+	return bus == QC_BUS_SCSI ? "scsi" : bus == QC_BUS_SATA ? "sata" : "virtio";
+}

@@ -38,6 +38,9 @@ enum qc_disk_bus {
 	QC_BUS_SATA,   /* ide-hd / ide-cd on q35's AHCI (x86_64 only) */
 };
 
+/* "virtio", "scsi", "sata" */
+const char *qc_disk_bus_name(enum qc_disk_bus bus);
+
 struct qc_arch_info {
 	enum qc_arch arch;
 	const char *name;          /* "x86_64", "aarch64", "ppc64le" */

@@ -135,6 +135,31 @@ struct qc_vm_info {
 	bool ready;
 	int64_t ready_after_ms; /* since started_at_ms */
 	bool autostart;         /* (info only) started by `qemuctl autostart --run` at boot */
+	/* (info only) the disks as data, in the order of disks */
+	struct qc_vm_disk_info *disk_list;
+	size_t n_disk_list;
+	/*
+	 * How to reach the guest by ssh while it runs (as `qemuctl ssh` does):
+	 * the forwarded port of guest tcp/22, else port 22 of the first
+	 * named-network address; ssh_host NULL when not running or none.
+	 * (list fills these for running VMs only)
+	 */
+	char *ssh_host, *ssh_user;
+	unsigned ssh_port;
+	/* guest IPv4 addresses qemuctl knows (named-network NICs), NULL-terminated */
+	char **addresses;
+};
+struct qc_vm_disk_info {
+	char *name;           /* "disk0", "seed" */
+	char *target;         /* "vda", or NULL when the domain names none */
+	char *bus;            /* "virtio", "scsi", "sata" */
+	char *format;         /* "qcow2", "raw" */
+	char *path;
+	char *backing, *backing_format; /* overlays, else NULL */
+	char *role;           /* "root", "data", "seed" */
+	uint64_t virtual_size; /* bytes, 0 when qemu-img could not tell */
+	uint64_t allocated;    /* bytes on disk, 0 when unknown */
+	bool readonly;
 };
 QC_PUBLIC void qc_vm_info_free(struct qc_vm_info *info);
 /* State from disk plus a live QMP query when running (paused or not). */
@@ -371,6 +396,7 @@ struct qc_vm_nic_info {
 	char *tap;               /* the tap of the current run, else NULL */
 	struct qc_vm_fwd_info *fwds;
 	size_t n_fwds;
+	char *model;             /* "virtio-net-pci" */
 };
 QC_PUBLIC int qc_vm_nics(qc_ctx *ctx, const char *name, struct qc_vm_nic_info **ret,
 	size_t *ret_n, struct qc_error *err);

@@ -130,10 +130,7 @@ int cli_vm_run(struct cli *c, const struct cli_cmd *cmd, struct cli_args *a)
 
 static void print_warning(const char *msg, void *opaque)
 {
-	autofree char *shown = cli_shown(msg);
-
-	(void) opaque;
-	fprintf(stderr, "qemuctl: warning: %s\n", shown);
+	cli_log_to_stderr(QC_LOG_LEVEL_WARNING, msg, opaque);
 }
 
 int cli_vm_define(struct cli *c, const struct cli_cmd *cmd, struct cli_args *a)
@@ -147,7 +144,7 @@ int cli_vm_define(struct cli *c, const struct cli_cmd *cmd, struct cli_args *a)
 		return CLI_ERROR;
 	if (qc_vm_define(ctx, a->pos[0], print_warning, NULL, &name, &err) < 0)
 		return cli_error(&err);
-	if (c->verbosity >= 0)
+	if (c->verbosity >= 0 && !c->json)
 		printf("defined VM '%s'\n", name);
 	return CLI_OK;
 }
@@ -288,10 +285,101 @@ static const char *state_text(const struct qc_vm_info *i, char *buf, size_t size
 	return buf;
 }
 
-static void json_info(struct cli_json *g, const struct qc_vm_info *i)
+/* An array of strings, or null for a NULL v. */
+static void json_strv(struct cli_json *g, const char *key, char *const *v)
 {
-	size_t k;
+	cli_json_key(g, key);
+	if (!v) {
+		cli_json_null(g);
+		return;
+	}
+	cli_json_array_open(g);
+	for (; *v; v++)
+		cli_json_string(g, *v);
+	cli_json_array_close(g);
+}
 
+static void json_disks(struct cli_json *g, const struct qc_vm_info *i)
+{
+	cli_json_key(g, "disks");
+	cli_json_array_open(g);
+	for (size_t k = 0; k < i->n_disk_list; k++) {
+		const struct qc_vm_disk_info *o = &i->disk_list[k];
+
+		cli_json_map_open(g);
+		cli_json_kstring(g, "name", o->name);
+		cli_json_kstring(g, "target", o->target);
+		cli_json_kstring(g, "bus", o->bus);
+		cli_json_kstring(g, "role", o->role);
+		cli_json_kstring(g, "format", o->format);
+		cli_json_kstring(g, "file", o->path);
+		cli_json_kstring(g, "backing", o->backing);
+		cli_json_kstring(g, "backing_format", o->backing_format);
+		if (o->virtual_size) {
+			cli_json_kuint(g, "virtual_size", o->virtual_size);
+			cli_json_kuint(g, "allocated", o->allocated);
+		} else {
+			cli_json_key(g, "virtual_size");
+			cli_json_null(g);
+			cli_json_key(g, "allocated");
+			cli_json_null(g);
+		}
+		cli_json_kbool(g, "read_only", o->readonly);
+		cli_json_map_close(g);
+	}
+	cli_json_array_close(g);
+}
+
+static void json_nics(struct cli_json *g, const struct qc_vm_nic_info *v, size_t n)
+{
+	cli_json_key(g, "nics");
+	cli_json_array_open(g);
+	for (size_t k = 0; k < n; k++) {
+		cli_json_map_open(g);
+		cli_json_kstring(g, "name", v[k].name);
+		cli_json_kstring(g, "model", v[k].model);
+		cli_json_kstring(g, "mac", v[k].mac);
+		cli_json_kstring(g, "mode", v[k].type);
+		cli_json_kstring(g, "network", v[k].network);
+		cli_json_kstring(g, "bridge", v[k].bridge);
+		cli_json_kstring(g, "tap", v[k].tap);
+		cli_json_kstring(g, "ip", v[k].ip);
+		cli_json_key(g, "addresses");
+		cli_json_array_open(g);
+		if (v[k].ip) {
+			autofree char *a = cli_strdup(v[k].ip);
+
+			a[strcspn(a, "/")] = 0;
+			cli_json_string(g, a);
+		}
+		cli_json_array_close(g);
+		cli_json_key(g, "forwards");
+		cli_json_array_open(g);
+		for (size_t f = 0; f < v[k].n_fwds; f++) {
+			const struct qc_vm_fwd_info *o = &v[k].fwds[f];
+
+			cli_json_map_open(g);
+			cli_json_kstring(g, "proto", o->proto);
+			cli_json_kstring(g, "host_address", o->host_addr);
+			if (o->host_port) {
+				cli_json_kuint(g, "host_port", o->host_port);
+			} else {
+				cli_json_key(g, "host_port");
+				cli_json_null(g);
+			}
+			cli_json_kuint(g, "guest_port", o->guest_port);
+			cli_json_map_close(g);
+		}
+		cli_json_array_close(g);
+		cli_json_map_close(g);
+	}
+	cli_json_array_close(g);
+}
+
+/* A VM; info adds its disks and NICs (nics non-NULL). */
+static void json_info(struct cli_json *g, const struct qc_vm_info *i,
+	const struct qc_vm_nic_info *nics, size_t n_nics)
+{
 	cli_json_map_open(g);
 	cli_json_kstring(g, "name", i->name);
 	cli_json_kstring(g, "uuid", i->uuid);
@@ -323,20 +411,21 @@ static void json_info(struct cli_json *g, const struct qc_vm_info *i)
 	cli_json_kstring(g, "vm_dir", i->vm_dir);
 	cli_json_kstring(g, "console_log", i->console_log);
 	cli_json_kstring(g, "qmp_socket", i->qmp_socket);
-	if (i->nics) {
-		cli_json_key(g, "nics");
-		cli_json_array_open(g);
-		for (k = 0; i->nics[k]; k++)
-			cli_json_string(g, i->nics[k]);
-		cli_json_array_close(g);
+	cli_json_key(g, "ssh");
+	if (i->ssh_host) {
+		cli_json_map_open(g);
+		cli_json_kstring(g, "host", i->ssh_host);
+		cli_json_kuint(g, "port", i->ssh_port);
+		cli_json_kstring(g, "user", i->ssh_user);
+		cli_json_map_close(g);
+	} else {
+		cli_json_null(g);
 	}
-	if (i->disks) {
+	json_strv(g, "addresses", i->addresses);
+	if (nics) {
 		cli_json_kbool(g, "autostart", i->autostart);
-		cli_json_key(g, "disks");
-		cli_json_array_open(g);
-		for (k = 0; i->disks[k]; k++)
-			cli_json_string(g, i->disks[k]);
-		cli_json_array_close(g);
+		json_disks(g, i);
+		json_nics(g, nics, n_nics);
 	}
 	cli_json_map_close(g);
 }
@@ -360,7 +449,7 @@ int cli_vm_list(struct cli *c, const struct cli_cmd *cmd, struct cli_args *a)
 
 		cli_json_array_open(g);
 		for (k = 0; k < n; k++)
-			json_info(g, v[k]);
+			json_info(g, v[k], NULL, 0);
 		cli_json_array_close(g);
 		rc = cli_print_json(g);
 	} else {
@@ -396,9 +485,16 @@ int cli_vm_info(struct cli *c, const struct cli_cmd *cmd, struct cli_args *a)
 		return cli_error(&err);
 	if (c->json) {
 		autojson struct cli_json *g = cli_json_new(true);
+		struct qc_vm_nic_info *nics = NULL;
+		size_t n_nics = 0;
 
-		json_info(g, i);
+		if (qc_vm_nics(ctx, a->pos[0], &nics, &n_nics, &err) < 0) {
+			qc_vm_info_free(i);
+			return cli_error(&err);
+		}
+		json_info(g, i, nics, n_nics);
 		rc = cli_print_json(g);
+		qc_vm_nics_free(nics, n_nics);
 		qc_vm_info_free(i);
 		return rc;
 	}

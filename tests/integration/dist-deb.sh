@@ -60,7 +60,7 @@ dpkg-deb -c "$deb" | awk '{print $6}' >"$SCRATCH/deb.list"
 for f in ./usr/bin/qemuctl ./usr/libexec/qemuctl-monitor ./usr/share/man/man1/qemuctl.1.gz \
 	./usr/share/man/man5/qemuctl-domain.5.gz ./usr/share/bash-completion/completions/qemuctl \
 	./usr/share/zsh/vendor-completions/_qemuctl ./lib/systemd/system/qemuctl-autostart.service \
-	./usr/share/doc/qemuctl/json.md ./usr/share/doc/qemuctl/schema/qemuctl-v1.json; do
+	./usr/share/doc/qemuctl/json.md ./usr/share/doc/qemuctl/schema/qemuctl-v2.json; do
 	grep -qx -- "$f" "$SCRATCH/deb.list" || fail "qemuctl.deb lacks $f"
 done
 ok "qemuctl.deb: binaries, monitor, man pages, completions, unit, the --json schema"

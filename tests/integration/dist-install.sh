@@ -29,7 +29,7 @@ for f in bin/qemuctl libexec/qemuctl-monitor include/qemuctl.h include/qemuctl/e
 	lib/libqemuctl.so.0 lib/libqemuctl.so lib/libqemuctl.a lib/pkgconfig/qemuctl.pc lib/systemd/system/qemuctl-autostart.service \
 	share/man/man1/qemuctl.1 share/man/man5/qemuctl-domain.5 \
 	share/bash-completion/completions/qemuctl share/zsh/vendor-completions/_qemuctl \
-	share/doc/qemuctl/json.md share/doc/qemuctl/schema/qemuctl-v1.json; do
+	share/doc/qemuctl/json.md share/doc/qemuctl/schema/qemuctl-v2.json; do
 	[ -f "$d/$f" ] || fail "not installed: $prefix/$f"
 done
 ok "installed: binaries, monitor, headers, libraries, pkg-config, unit, man pages, completions, --json schema"
