@@ -271,6 +271,8 @@ static int build_domain(qc_ctx *ctx, const struct qc_vm_create_opts *o, const ch
 	if (d->accel == QC_ACCEL_KVM &&
 		(rc = qc_accel_resolve(d->arch, d->accel, &(enum qc_accel){0}, NULL, 0, err)) < 0)
 		return qc_error_prefix(err, "VM '%s'", o->name);
+	if ((rc = qc_machine_check_cpus(d->arch, d->machine, d->cpus, err)) < 0)
+		return qc_error_prefix(err, "VM '%s'", o->name);
 	/* disk boot through UEFI: <loader> and the per-VM varstore <nvram> */
 	if ((rc = qc_driver_firmware_plan(d, final_dir, err)) < 0)
 		return rc;
@@ -448,7 +450,8 @@ QC_PUBLIC int qc_vm_define(qc_ctx *ctx, const char *xml_path, qc_vm_warn_fn warn
 	}
 	if ((rc = qc_domain_validate(d, err)) < 0)
 		return qc_error_prefix(err, "%s", xml_path);
-	if ((rc = qc_validate_name("VM", d->name, err)) < 0)
+	if ((rc = qc_validate_name("VM", d->name, err)) < 0 ||
+		(rc = qc_machine_check_cpus(d->arch, d->machine, d->cpus, err)) < 0)
 		return qc_error_prefix(err, "%s", xml_path);
 	if ((d->kernel && (rc = qc_driver_check_root_file("<kernel>", d->kernel, err)) < 0) ||
 		(d->initrd && (rc = qc_driver_check_root_file("<initrd>", d->initrd, err)) < 0) ||
