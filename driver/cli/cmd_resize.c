@@ -21,6 +21,17 @@ void cli_resize_usage(FILE *f, const char *name)
 		f);
 }
 
+/* "2 GiB", or a size no unit shows exactly with its bytes: "2.0 GiB (2147484672 bytes)" */
+static void exact_size(uint64_t v, char *buf, size_t size)
+{
+	size_t n;
+
+	qc_size_format(v, buf, size);
+	n = strlen(buf);
+	if (strchr(buf, '.'))
+		snprintf(buf + n, size - n, " (%" PRIu64 " bytes)", v);
+}
+
 int cli_resize(struct cli *c, const struct cli_cmd *cmd, struct cli_args *a)
 {
 	struct qc_error err = {0};
@@ -55,15 +66,10 @@ int cli_resize(struct cli *c, const struct cli_cmd *cmd, struct cli_args *a)
 		cli_json_map_close(g);
 		return cli_print_json(g);
 	} else if (c->verbosity >= 0) {
-		char from[32], to[32];
+		char from[64], to[64];
 
-		qc_size_format(old_size, from, sizeof(from));
-		qc_size_format(new_size, to, sizeof(to));
-		/* a change the rounded figures hide is shown in bytes */
-		if (old_size != new_size && strcmp(from, to) == 0) {
-			snprintf(from, sizeof(from), "%" PRIu64 " bytes", old_size);
-			snprintf(to, sizeof(to), "%" PRIu64 " bytes", new_size);
-		}
+		exact_size(old_size, from, sizeof(from));
+		exact_size(new_size, to, sizeof(to));
 		if (old_size == new_size)
 			printf("disk '%s' of VM '%s' is %s already\n", pos[1], pos[0], from);
 		else

@@ -110,10 +110,19 @@ int cli_vm_run(struct cli *c, const struct cli_cmd *cmd, struct cli_args *a)
 	if ((rc = create_from_args(c, cmd, a)) != CLI_OK)
 		return rc;
 	if (qc_vm_start(c->ctx, a->pos[0], NULL, &err) < 0) {
-		rc = cli_error(&err);
-		if (a->set[OPT_RM])
-			(void) qc_vm_delete(c->ctx, a->pos[0], true, NULL);
-		return rc;
+		struct qc_error e2 = {0};
+		autofree char *msg = NULL;
+
+		/* run made the VM: a failed start takes it away again, or says it stayed */
+		if (qc_vm_delete(c->ctx, a->pos[0], true, &e2) == 0)
+			msg = cli_asprintf(
+				"%s (the VM this run created was removed again)", err.msg);
+		else
+			msg = cli_asprintf("%s (the VM's definition was kept: %s; remove it with "
+					   "'qemuctl delete %s')",
+				err.msg, e2.msg, a->pos[0]);
+		snprintf(err.msg, sizeof(err.msg), "%s", msg);
+		return cli_error(&err);
 	}
 	if (!a->set[OPT_CONSOLE]) {
 		if (c->verbosity >= 0 && !a->set[OPT_WAIT])

@@ -11,3 +11,7 @@ QC_CHECK_TESTS += tests/unit/check_cli_parse
 tests_unit_check_cli_parse_SOURCES = tests/unit/check_cli_parse.c driver/cli/cli.c driver/cli/json.c \
 	driver/cli/parse.c driver/cli/suggest.c
 tests_unit_check_cli_parse_LDADD = $(QC_LIBS) $(CHECK_LIBS)
+
+# the first hour of a new user, against real QEMU (TCG)
+dist_noinst_SCRIPTS += tests/integration/cli-habits.sh
+TESTS += tests/integration/cli-habits.sh
