@@ -516,6 +516,11 @@ QC_PUBLIC int qc_autostart_shutdown(
  */
 QC_PUBLIC int qc_size_parse(const char *what, const char *text, uint64_t *ret,
 	struct qc_error *err);
+/*
+ * A qc_error code's name for programs: "invalid", "not-found", "state",
+ * ... (QC_ERR_*), "timeout", an errno name ("ENOENT"), or "unknown".
+ */
+QC_PUBLIC const char *qc_error_name(int code);
 /* bytes for people ("512.0 MiB") into buf (16 bytes are enough). */
 QC_PUBLIC void qc_size_format(uint64_t bytes, char *buf, size_t size);
 /* A whole number from min to max, else QC_ERR_INVALID naming what. */

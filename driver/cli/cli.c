@@ -150,8 +150,7 @@ int cli_error(const struct qc_error *err)
 				   strstr(err->msg, strerror(EDQUOT)));
 
 	if (cli_json_errors_on()) {
-		cli_json_error_print(cli_error_code_name(err ? err->code : 0), err ? err->code : 0,
-			msg, full ? nospace : NULL);
+		cli_json_error_print(qc_error_name(err ? err->code : 0), msg, full ? nospace : NULL);
 		return CLI_ERROR;
 	}
 	fflush(stdout);
@@ -213,7 +212,7 @@ int cli_usage_error(const char *cmd, const char *fmt, ...)
 		va_end(ap);
 		msg = cli_shown(raw);
 		hint = cli_asprintf("Try 'qemuctl %s%s--help'.", cmd ? cmd : "", cmd ? " " : "");
-		cli_json_error_print("usage", 0, msg, hint);
+		cli_json_error_print("usage", msg, hint);
 		return CLI_USAGE;
 	}
 	fflush(stdout);

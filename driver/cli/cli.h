@@ -78,14 +78,12 @@ char *cli_json_finish(struct cli_json *j, struct qc_error *err);
  * --json errors: from cli_json_errors(true) on, cli_error() and
  * cli_usage_error() print {"error": {...}} (one line) instead of text, and
  * log messages are {"log": {...}} lines; the exit codes stay.
- * code: "usage", a QC_ERR_* name ("invalid", "notfound"...), or "system"
- * (then "errno": "ENOENT"...).
+ * code: "usage", or qc_error_name() of the error's code.
  */
 void cli_json_errors(bool on);
 bool cli_json_errors_on(void);
-void cli_json_error_print(const char *code, int errnum, const char *msg, const char *hint);
+void cli_json_error_print(const char *code, const char *msg, const char *hint);
 void cli_json_log_print(const char *level, const char *msg);
-const char *cli_error_code_name(int code);
 /* v as compact JSON (a fresh string), or NULL. */
 char *cli_json_dump(yajl_val v);
 /*

@@ -225,32 +225,6 @@ bool cli_json_errors_on(void)
 	return json_errors;
 }
 
-const char *cli_error_code_name(int code)
-{
-	static const char *const names[] = {
-		[QC_ERR_INVALID - QC_ERR_BASE] = "invalid",
-		[QC_ERR_NOTFOUND - QC_ERR_BASE] = "notfound",
-		[QC_ERR_EXISTS - QC_ERR_BASE] = "exists",
-		[QC_ERR_STATE - QC_ERR_BASE] = "state",
-		[QC_ERR_BUSY - QC_ERR_BASE] = "busy",
-		[QC_ERR_CHILD - QC_ERR_BASE] = "child",
-		[QC_ERR_QMP - QC_ERR_BASE] = "qmp",
-		[QC_ERR_PROTO - QC_ERR_BASE] = "proto",
-		[QC_ERR_EOF - QC_ERR_BASE] = "eof",
-		[QC_ERR_JSON - QC_ERR_BASE] = "json",
-		[QC_ERR_XML - QC_ERR_BASE] = "xml",
-		[QC_ERR_NET - QC_ERR_BASE] = "net",
-		[QC_ERR_HTTP - QC_ERR_BASE] = "http",
-		[QC_ERR_CHECKSUM - QC_ERR_BASE] = "checksum",
-		[QC_ERR_UNSUPPORTED - QC_ERR_BASE] = "unsupported",
-		[QC_ERR_INTERNAL - QC_ERR_BASE] = "internal",
-	};
-
-	if (code > QC_ERR_BASE && code < QC_ERR_MAX && names[code - QC_ERR_BASE])
-		return names[code - QC_ERR_BASE];
-	return code > 0 && code < QC_ERR_BASE ? "system" : "internal";
-}
-
 /* One compact object on one line of stderr. */
 static void print_line(struct cli_json *g)
 {
@@ -262,17 +236,14 @@ static void print_line(struct cli_json *g)
 					    "\"JSON generator failed\"}}");
 }
 
-void cli_json_error_print(const char *code, int errnum, const char *msg, const char *hint)
+void cli_json_error_print(const char *code, const char *msg, const char *hint)
 {
 	autojson struct cli_json *g = cli_json_new(false);
-	const char *ename = errnum > 0 && errnum < QC_ERR_BASE ? strerrorname_np(errnum) : NULL;
 
 	cli_json_map_open(g);
 	cli_json_key(g, "error");
 	cli_json_map_open(g);
 	cli_json_kstring(g, "code", code);
-	if (ename)
-		cli_json_kstring(g, "errno", ename);
 	cli_json_kstring(g, "message", msg);
 	if (hint)
 		cli_json_kstring(g, "hint", hint);

@@ -380,10 +380,10 @@ START_TEST(cli_errors_as_json)
 	EXPECT(2, err, "{\"error\":{\"code\":\"usage\",\"message\":\"stop: unknown option",
 		"stop", "a", "--bogus", "--json");
 	EXPECT(1, err,
-		"{\"error\":{\"code\":\"notfound\",\"message\":\"VM 'nope' does not exist (see "
+		"{\"error\":{\"code\":\"not-found\",\"message\":\"VM 'nope' does not exist (see "
 		"'qemuctl list')\"}}\n",
 		"info", "nope", "--json", NULL);
-	EXPECT(1, err, "{\"error\":{\"code\":\"system\",\"errno\":\"ENOENT\",\"message\":\"--root",
+	EXPECT(1, err, "{\"error\":{\"code\":\"ENOENT\",\"message\":\"--root",
 		"--json", "--root", "/nonexistent/qc", "list");
 	/* without --json: text */
 	EXPECT(1, err, "qemuctl: error: VM 'nope' does not exist", "info", "nope", NULL, NULL);
