@@ -236,14 +236,16 @@ static void print_line(struct cli_json *g)
 					    "\"JSON generator failed\"}}");
 }
 
-void cli_json_error_print(const char *code, const char *msg, const char *hint)
+/* {"KEY": {"K1": V1, "message": MSG[, "hint": HINT]}} on one line of stderr */
+static void print_message(
+	const char *key, const char *k1, const char *v1, const char *msg, const char *hint)
 {
 	autojson struct cli_json *g = cli_json_new(false);
 
 	cli_json_map_open(g);
-	cli_json_key(g, "error");
+	cli_json_key(g, key);
 	cli_json_map_open(g);
-	cli_json_kstring(g, "code", code);
+	cli_json_kstring(g, k1, v1);
 	cli_json_kstring(g, "message", msg);
 	if (hint)
 		cli_json_kstring(g, "hint", hint);
@@ -252,16 +254,12 @@ void cli_json_error_print(const char *code, const char *msg, const char *hint)
 	print_line(g);
 }
 
+void cli_json_error_print(const char *code, const char *msg, const char *hint)
+{
+	print_message("error", "code", code, msg, hint);
+}
+
 void cli_json_log_print(const char *level, const char *msg)
 {
-	autojson struct cli_json *g = cli_json_new(false);
-
-	cli_json_map_open(g);
-	cli_json_key(g, "log");
-	cli_json_map_open(g);
-	cli_json_kstring(g, "level", level);
-	cli_json_kstring(g, "message", msg);
-	cli_json_map_close(g);
-	cli_json_map_close(g);
-	print_line(g);
+	print_message("log", "level", level, msg, NULL);
 }
