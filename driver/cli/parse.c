@@ -391,8 +391,8 @@ int cli_dispatch(struct cli *c, const struct cli_cmd *table, int argc, char **ar
 		}
 		if (!(cmd = find_cmd(group->subs, argv[1])) && one)
 			return cli_usage_error(group->name,
-				"unknown %s command '%s' (expected: %s)", group->name, argv[1],
-				group->subs_list);
+				"unknown %s command '%s' (expected: %s)%s", group->name, argv[1],
+				group->subs_list, cmd_hint(group->subs, argv[1], h, sizeof(h)));
 		if (!cmd)
 			return cli_usage_error(group->name, "%s: unknown subcommand '%s' (%s)%s",
 				group->name, argv[1], group->subs_list,

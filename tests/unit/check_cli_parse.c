@@ -354,6 +354,8 @@ START_TEST(cli_global)
 	EXPECT(2, err, "image: unknown subcommand 'lsit' (sync, import, list, rm) (did you mean "
 		       "'list'?)",
 		"image", "lsit", NULL, NULL);
+	EXPECT(2, err, "unknown seed command 'biuld' (expected: build) (did you mean 'build'?)",
+		"seed", "biuld", NULL, NULL);
 	EXPECT(2, err, "snapshot: unknown subcommand 'lst' (did you mean 'list'?)", "snapshot",
 		"lst", "a", NULL);
 	EXPECT(2, err, "unknown option '--bogus'\nTry", "stop", "a", "--bogus", NULL);
