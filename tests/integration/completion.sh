@@ -102,6 +102,10 @@ if command -v zsh >/dev/null; then
 	assert_eq "$(QEMUCTL_ROOT=$ROOT zname _qemuctl_images qemuctl create)" "noble-amd64" \
 		"zsh: image names from \$QEMUCTL_ROOT"
 	assert_eq "$(zname _qemuctl_networks qemuctl --root "$ROOT" net rm '')" "lan" "zsh: networks"
+	assert_eq "$(zname _qemuctl_disks qemuctl --root "$third" resize delta '')" $'disk1\ndisk2' \
+		"zsh: disk names, not the seed"
+	assert_eq "$(zname _qemuctl_disks qemuctl --root "$ROOT" detach-disk alpha '')" "" \
+		"zsh: a VM without disks"
 	zcmds=$(sed -n '/^_qemuctl() {/,/^}/p' "$zshc" | grep -Eo "'[a-z-]+:" | tr -d "':" | sort -u)
 	assert_eq "$zcmds" "$cli" "zsh completes exactly the CLI's commands"
 else
