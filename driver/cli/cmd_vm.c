@@ -540,6 +540,11 @@ int cli_vm_info(struct cli *c, const struct cli_cmd *cmd, struct cli_args *a)
 		printf("Disks:        (none)\n");
 	for (k = 0; i->nics && i->nics[k]; k++)
 		printf("%s%s\n", k == 0 ? "NICs:         " : "              ", i->nics[k]);
+	for (k = 0; i->addresses && i->addresses[k]; k++)
+		printf("%s%s\n", k == 0 ? "Addresses:    " : "              ", i->addresses[k]);
+	if (i->ssh_host)
+		printf("SSH:          %s@%s port %u ('qemuctl ssh %s')\n", i->ssh_user, i->ssh_host,
+			i->ssh_port, i->name);
 	printf("Directory:    %s\n", i->vm_dir);
 	printf("Console log:  %s\n", i->console_log);
 	if (i->qmp_socket)

@@ -80,6 +80,8 @@ assert_match "$(qc info v)" "State: +stopped \(" "info: the reason of the last e
 
 # --- undefine and delete of a running VM: their hints name only what they accept
 qc start v
+# info says how ssh reaches it (the forward of guest port 22 picked at start)
+assert_match "$(qc info v)" "SSH: +qemuctl@127\.0\.0\.1 port [0-9]+ \('qemuctl ssh v'\)" "info: the ssh endpoint"
 msg=$(qc undefine v 2>&1) && fail "undefine of a running VM succeeded"
 assert_match "$msg" "is running; stop it first \('qemuctl stop' or 'qemuctl destroy'\)" "undefine's hint"
 suggests_ok undefine "$msg"
