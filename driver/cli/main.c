@@ -28,13 +28,15 @@ static const char create_help[] =
 	"  --kernel F [--initrd F] [--append S]   direct kernel boot\n"
 	"  --arch A             x86_64 (default: the host's), aarch64, ppc64le\n"
 	"  --accel A            auto (default: KVM when usable, else TCG), kvm, tcg\n"
-	"  --cpus N             virtual CPUs (default 1)\n"
-	"  --memory SIZE        RAM, e.g. 512M, 2G (default 512M)\n"
+	"  --cpus N             virtual CPUs (default 1; at most the machine type's:\n"
+	"                       q35 288, virt 512, pseries 4096)\n"
+	"  --memory SIZE        RAM, e.g. 512M, 2G (default 512M; not above the host's)\n"
 	"  --disk-size SIZE     grow the boot disk to SIZE\n"
 	"  --disk SIZE|FILE, --net SPEC, --share HOSTDIR:TAG[:ro], --hostname H,\n"
 	"  --ssh-key FILE, --user-data FILE, --network-config FILE, --no-seed\n"
 	"  --seed-bus B         cdrom or virtio: how the seed is attached (default: the\n"
-	"                       arch's: cdrom on x86_64, virtio on aarch64 and ppc64le)\n";
+	"                       arch's: cdrom on x86_64, virtio on aarch64 and ppc64le)\n"
+	"  A SIZE has a unit: K, M, G, T (powers of 1024), or B for bytes.\n";
 
 /* A VM command: its help is made from synopsis, summary and option lines; --json also after it. */
 #define VM(n, syn, sum, hlp, o, min, max, f, ...)                                         \
@@ -192,8 +194,9 @@ static void usage(FILE *f, const char *name)
 	      "\n"
 	      "A QEMU driver without a daemon.  Global options:\n"
 	      "  --root DIR   state root (default: $QEMUCTL_ROOT, /var/lib/qemuctl for root,\n"
-	      "               ~/.local/share/qemuctl for users)\n"
-	      "  --json       machine-readable output (one JSON document)\n"
+	      "               ~/.local/share/qemuctl for users); DIR must exist\n"
+	      "  --json       machine-readable output (one JSON document; errors as\n"
+	      "               {\"error\": ...} on stderr; see qemuctl(1))\n"
 	      "  -v, -q       more or less chatter on stderr\n"
 	      "  --version, --help\n"
 	      "\n"
