@@ -316,7 +316,7 @@ static int fill_info(const qc_ctx *ctx, const char *name, int vm_dfd, bool with_
 	/* list skips the XML of a stopped VM: only a running one has an ssh endpoint */
 	if (!d && live.monitor_alive && qc_domain_load(xml_path, NULL, NULL, &d, NULL) < 0)
 		d = NULL;
-	if (d)
+	if (d && (with_disks || live.monitor_alive))
 		fill_reach(i, d, &live);
 	i->state = live.state;
 	i->vm_dir = qc_xstrdup(dir);
