@@ -289,8 +289,11 @@ int qc_accel_resolve(enum qc_arch arch, enum qc_accel requested, enum qc_accel *
 		return 0;
 	case QC_ACCEL_KVM:
 		if (!qc_kvm_usable(arch, buf, sizeof(buf)))
+			/* also met at start, where no --accel is taken: name both places */
 			return qc_error_set(err, QC_ERR_UNSUPPORTED,
-				"--accel kvm: %s; use --accel tcg or auto", buf);
+				"accel kvm: %s; use tcg or auto (create --accel, or "
+				"<qemuctl:accel> in the domain XML)",
+				buf);
 		say(why, why_size, true, "%s", buf);
 		*ret = QC_ACCEL_KVM;
 		return 0;

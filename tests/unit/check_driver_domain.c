@@ -771,8 +771,9 @@ START_TEST(kvm_probe_this_host)
 					 sizeof(why2), &err),
 			-QC_ERR_UNSUPPORTED);
 		ck_assert_str_eq(err.msg,
-			"--accel kvm: KVM unusable: CPU advertises neither vmx nor "
-			"svm (nested virtualisation off?); use --accel tcg or auto");
+			"accel kvm: KVM unusable: CPU advertises neither vmx nor "
+			"svm (nested virtualisation off?); use tcg or auto (create --accel, or "
+			"<qemuctl:accel> in the domain XML)");
 	} else {
 		ck_assert_msg(
 			qc_str_has_prefix(why, usable ? "KVM usable" : "KVM unusable"), "%s", why);
