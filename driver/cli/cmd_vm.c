@@ -17,6 +17,14 @@
 
 /* ------------------------------------------------------------- create */
 
+/* "stopped VM 'x'": for a person at a terminal; not with -q, --json or into a pipe. */
+static int confirm(const struct cli *c, const char *what, const char *name)
+{
+	if (c->tty && c->verbosity >= 0 && !c->json)
+		printf("%s VM '%s'\n", what, name);
+	return CLI_OK;
+}
+
 static const char *const *multi(struct cli_args *a, enum cli_opt k)
 {
 	return (const char *const *) a->multi[k];
@@ -82,9 +90,7 @@ int cli_vm_create(struct cli *c, const struct cli_cmd *cmd, struct cli_args *a)
 {
 	int rc = create_from_args(c, cmd, a);
 
-	if (rc == CLI_OK && c->verbosity >= 0 && !c->json)
-		printf("created VM '%s'\n", a->pos[0]);
-	return rc;
+	return rc == CLI_OK ? confirm(c, "created", a->pos[0]) : rc;
 }
 
 int cli_vm_run(struct cli *c, const struct cli_cmd *cmd, struct cli_args *a)
@@ -125,8 +131,8 @@ int cli_vm_run(struct cli *c, const struct cli_cmd *cmd, struct cli_args *a)
 		return cli_error(&err);
 	}
 	if (!a->set[OPT_CONSOLE]) {
-		if (c->verbosity >= 0 && !a->set[OPT_WAIT])
-			printf("started VM '%s'\n", a->pos[0]);
+		if (!a->set[OPT_WAIT])
+			confirm(c, "started", a->pos[0]);
 		return a->set[OPT_WAIT] ? cli_wait_ready(c, a->pos[0], wait_ms, NULL) : CLI_OK;
 	}
 	rc = cli_console_attach(c, a->pos[0]);
@@ -153,9 +159,7 @@ int cli_vm_define(struct cli *c, const struct cli_cmd *cmd, struct cli_args *a)
 		return CLI_ERROR;
 	if (qc_vm_define(ctx, a->pos[0], print_warning, NULL, &name, &err) < 0)
 		return cli_error(&err);
-	if (c->verbosity >= 0 && !c->json)
-		printf("defined VM '%s'\n", name);
-	return CLI_OK;
+	return confirm(c, "defined", name);
 }
 
 int cli_vm_dumpxml(struct cli *c, const struct cli_cmd *cmd, struct cli_args *a)
@@ -176,14 +180,6 @@ int cli_vm_dumpxml(struct cli *c, const struct cli_cmd *cmd, struct cli_args *a)
 }
 
 /* ------------------------------------------------------------ lifecycle */
-
-/* "stopped VM 'x'": for a person at a terminal; not with -q, --json or into a pipe. */
-static int confirm(const struct cli *c, const char *what, const char *name)
-{
-	if (c->tty && c->verbosity >= 0 && !c->json)
-		printf("%s VM '%s'\n", what, name);
-	return CLI_OK;
-}
 
 int cli_vm_simple(struct cli *c, const struct cli_cmd *cmd, struct cli_args *a)
 {

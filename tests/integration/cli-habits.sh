@@ -61,6 +61,11 @@ expect_fail 1 "no such state root" "$QC" --root "$SCRATCH/nope" create x "${K[@]
 assert_no_file "$SCRATCH/nope"
 
 # --- confirmations: on a terminal, not with -q, not into a pipe
+assert_eq "$(qc create p "${K[@]}")" "" "create into a pipe prints nothing"
+on_pty "$SCRATCH/create.pty" "$QC" --root "$ROOT" create p2 "${K[@]}"
+assert_match "$(head -n1 "$SCRATCH/create.pty")" "^created VM 'p2'<NL>$" "create confirms on a terminal"
+qc delete p >/dev/null
+qc delete p2 >/dev/null
 on_exit "'$QC' --root '$ROOT' destroy v >/dev/null 2>&1"
 on_pty "$SCRATCH/start.pty" "$QC" --root "$ROOT" start v
 assert_match "$(head -n1 "$SCRATCH/start.pty")" "^started VM 'v'<NL>$" "start confirms on a terminal"
