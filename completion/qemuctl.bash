@@ -50,6 +50,13 @@ _qemuctl_names()
 			printf '%s\n' "${n%.qcow2}"
 		done
 		;;
+	disks) # $2: the VM; its disks but the seed, from <alias name='ua-NAME'/> in <disk>
+		[[ $2 != */* && -f $root/vms/$2/domain.xml ]] || return
+		awk '/<disk[ >]/ {d = 1} /<\/disk>/ {d = 0}
+		     d && match($0, /<alias name=.ua-[A-Za-z0-9._-]+/) {
+			n = substr($0, RSTART + 16, RLENGTH - 16); if (n != "seed") print n }' \
+			"$root/vms/$2/domain.xml"
+		;;
 	networks)
 		for f in "$root"/networks/*.json; do
 			[[ -e $f && $f != *.leases.json ]] || continue
@@ -93,7 +100,7 @@ _qemuctl_files()
 
 _qemuctl()
 {
-	local cur prev cmd= sub= i nargs=0
+	local cur prev cmd= sub= vm= i nargs=0
 	local commands="create run define dumpxml undefine start stop destroy reboot pause
 		resume delete list info console log events qmp ssh ssh-config image net seed doctor autostart wait resize
 		snapshot attach-disk detach-disk attach-net detach-net"
@@ -119,6 +126,12 @@ _qemuctl()
 			;;
 		esac
 	done
+	# aliases complete as the commands they name
+	case "$cmd" in
+	ls) cmd=list ;;
+	rm) cmd=delete ;;
+	shell) cmd=ssh ;;
+	esac
 	if [[ -z $cmd ]]; then
 		case "$prev" in
 		--root)
@@ -149,6 +162,7 @@ _qemuctl()
 		-*) ;;
 		*)
 			[[ -z $sub && " image net seed snapshot " == *" $cmd "* ]] && sub=${COMP_WORDS[j]} && continue
+			((nargs == 0)) && vm=${COMP_WORDS[j]}
 			((nargs++))
 			;;
 		esac
@@ -301,6 +315,8 @@ _qemuctl()
 			_qemuctl_net_spec "$cur" "user user,hostfwd=tcp: network= bridge="
 		elif ((nargs == 1)) && [[ $cmd == attach-disk ]]; then
 			_qemuctl_files "$cur"
+		elif ((nargs == 1)) && [[ $cmd == resize || $cmd == detach-disk ]]; then
+			_qemuctl_compgen "$(_qemuctl_names disks "$vm")" "$cur"
 		fi
 	fi
 }

@@ -277,6 +277,8 @@ static int build_domain(qc_ctx *ctx, const struct qc_vm_create_opts *o, const ch
 	if (d->accel == QC_ACCEL_KVM &&
 		(rc = qc_accel_resolve(d->arch, d->accel, &(enum qc_accel){0}, NULL, 0, err)) < 0)
 		return qc_error_prefix(err, "VM '%s'", o->name);
+	if ((rc = qc_machine_check_cpus(d->arch, d->machine, d->cpus, err)) < 0)
+		return qc_error_prefix(err, "VM '%s'", o->name);
 	/* disk boot through UEFI: <loader> and the per-VM varstore <nvram> */
 	if ((rc = qc_driver_firmware_plan(d, final_dir, err)) < 0)
 		return rc;
@@ -454,7 +456,8 @@ QC_PUBLIC int qc_vm_define(qc_ctx *ctx, const char *xml_path, qc_vm_warn_fn warn
 	}
 	if ((rc = qc_domain_validate(d, err)) < 0)
 		return qc_error_prefix(err, "%s", xml_path);
-	if ((rc = qc_validate_name("VM", d->name, err)) < 0)
+	if ((rc = qc_validate_name("VM", d->name, err)) < 0 ||
+		(rc = qc_machine_check_cpus(d->arch, d->machine, d->cpus, err)) < 0)
 		return qc_error_prefix(err, "%s", xml_path);
 	if ((d->kernel && (rc = qc_driver_check_root_file("<kernel>", d->kernel, err)) < 0) ||
 		(d->initrd && (rc = qc_driver_check_root_file("<initrd>", d->initrd, err)) < 0) ||
@@ -545,8 +548,8 @@ static int refuse_mounts(int dfd, const char *name, struct qc_error *err)
 }
 
 /* Begin an operation on a VM that must not run (delete --force stops it first). */
-static int begin_stopped(
-	qc_ctx *ctx, const char *name, bool force, struct qc_vmop *op, struct qc_error *err)
+static int begin_stopped(qc_ctx *ctx, const char *name, bool force, const char *how,
+	struct qc_vmop *op, struct qc_error *err)
 {
 	cleanup_close int vms_dfd = -1;
 	int rc;
@@ -560,7 +563,7 @@ static int begin_stopped(
 	if ((rc = qc_vmop_begin(ctx, name, 0, op, err)) < 0 ||
 		(rc = refuse_mounts(op->dfd, name, err)) < 0)
 		return rc;
-	if (!force && (rc = qc_vmop_need_stopped(op, "stop it first or use --force", err)) < 0)
+	if (!force && (rc = qc_vmop_need_stopped(op, how, err)) < 0)
 		return rc;
 	return op->live.monitor_alive ? qc_vmop_kill(op, err) : 0;
 }
@@ -620,7 +623,9 @@ QC_PUBLIC int qc_vm_undefine(qc_ctx *ctx, const char *name, struct qc_error *err
 	size_t i;
 	int rc;
 
-	if ((rc = begin_stopped(ctx, name, false, &op, err)) < 0)
+	/* undefine takes no --force: the hint names only what it accepts */
+	if ((rc = begin_stopped(ctx, name, false, "stop it first ('qemuctl stop' or 'qemuctl destroy')",
+		     &op, err)) < 0)
 		return rc;
 	qc_fault_step("undefine:locked");
 	xml = qc_xasprintf("%s/%s", op.vm_dir, QC_VM_DOMAIN);
@@ -653,7 +658,7 @@ QC_PUBLIC int qc_vm_delete(qc_ctx *ctx, const char *name, bool force, struct qc_
 	cleanup_free char *xml = NULL;
 	struct qc_error e2 = {0};
 
-	if ((rc = begin_stopped(ctx, name, force, &op, err)) < 0)
+	if ((rc = begin_stopped(ctx, name, force, "stop it first or use --force", &op, err)) < 0)
 		return rc;
 	qc_fault_step("delete:locked");
 	/* Addresses leased in named networks go back; a broken domain.xml does not block delete. */

@@ -544,6 +544,7 @@ QC_PUBLIC void qc_vm_nics_free(struct qc_vm_nic_info *v, size_t n)
 		free(v[i].ip);
 		free(v[i].tap);
 		free(v[i].fwds);
+		free(v[i].model);
 	}
 	free(v);
 }
@@ -603,6 +604,7 @@ QC_PUBLIC int qc_vm_nics(qc_ctx *ctx, const char *name, struct qc_vm_nic_info **
 		v[i].bridge = nic->bridge ? qc_xstrdup(nic->bridge) : NULL;
 		v[i].ip = nic->ip ? qc_xstrdup(nic->ip) : NULL;
 		v[i].tap = i < n_taps && taps[i][0] ? qc_xstrdup(taps[i]) : NULL;
+		v[i].model = qc_xstrdup(nic->model ? nic->model : "virtio-net-pci");
 		v[i].fwds = qc_xzalloc(sizeof(*v[i].fwds) * (nic->n_fwds + 1));
 		v[i].n_fwds = nic->n_fwds;
 		for (size_t f = 0; f < nic->n_fwds; f++) {

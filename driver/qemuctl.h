@@ -143,6 +143,31 @@ struct qc_vm_info {
 	bool ready;
 	int64_t ready_after_ms; /* since started_at_ms */
 	bool autostart;         /* (info only) started by `qemuctl autostart --run` at boot */
+	/* (info only) the disks as data, in the order of disks */
+	struct qc_vm_disk_info *disk_list;
+	size_t n_disk_list;
+	/*
+	 * How to reach the guest by ssh while it runs (as `qemuctl ssh` does):
+	 * the forwarded port of guest tcp/22, else port 22 of the first
+	 * named-network address; ssh_host NULL when not running or none.
+	 * (list fills these for running VMs only)
+	 */
+	char *ssh_host, *ssh_user;
+	unsigned ssh_port;
+	/* guest IPv4 addresses qemuctl knows (named-network NICs), NULL-terminated */
+	char **addresses;
+};
+struct qc_vm_disk_info {
+	char *name;           /* "disk0", "seed" */
+	char *target;         /* "vda", or NULL when the domain names none */
+	char *bus;            /* "virtio", "scsi", "sata" */
+	char *format;         /* "qcow2", "raw" */
+	char *path;
+	char *backing, *backing_format; /* overlays, else NULL */
+	char *role;           /* "root", "data", "seed" */
+	uint64_t virtual_size; /* bytes, 0 when qemu-img could not tell */
+	uint64_t allocated;    /* bytes on disk, 0 when unknown */
+	bool readonly;
 };
 QC_PUBLIC void qc_vm_info_free(struct qc_vm_info *info);
 /* State from disk plus a live QMP query when running (paused or not). */
@@ -384,6 +409,7 @@ struct qc_vm_nic_info {
 	char *tap;               /* the tap of the current run, else NULL */
 	struct qc_vm_fwd_info *fwds;
 	size_t n_fwds;
+	char *model;             /* "virtio-net-pci" */
 };
 QC_PUBLIC int qc_vm_nics(qc_ctx *ctx, const char *name, struct qc_vm_nic_info **ret,
 	size_t *ret_n, struct qc_error *err);
@@ -547,6 +573,11 @@ QC_PUBLIC int qc_autostart_shutdown(
  */
 QC_PUBLIC int qc_size_parse(const char *what, const char *text, uint64_t *ret,
 	struct qc_error *err);
+/*
+ * A qc_error code's name for programs: "invalid", "not-found", "state",
+ * ... (QC_ERR_*), "timeout", an errno name ("ENOENT"), or "unknown".
+ */
+QC_PUBLIC const char *qc_error_name(int code);
 /* bytes for people ("512.0 MiB") into buf (16 bytes are enough). */
 QC_PUBLIC void qc_size_format(uint64_t bytes, char *buf, size_t size);
 /* A whole number from min to max, else QC_ERR_INVALID naming what. */

@@ -116,6 +116,16 @@ qc_ctx *cli_ctx(struct cli *c)
 		cli_error(&err);
 		return NULL;
 	}
+	/* A root named on the command line is meant to be there: a typo is no empty root. */
+	if (c->root && access(c->root, F_OK) < 0 && errno == ENOENT) {
+		cli_error_errno(ENOENT,
+			"--root '%s': no such state root (create it with 'mkdir -m 0700 %s', or "
+			"leave --root out for the default)",
+			c->root, c->root);
+		qc_ctx_close(c->ctx);
+		c->ctx = NULL;
+		return NULL;
+	}
 	return c->ctx;
 }
 
@@ -133,15 +143,21 @@ int cli_error(const struct qc_error *err)
 	autofree char *msg =
 		cli_shown(err && err->msg[0] ? err->msg : "unknown error (this is a bug)");
 
+	static const char nospace[] = "free space on that file system ('df -h' shows how much "
+				      "is left), then run the command again";
+	/* Out of space: say what to do (qemu-img's message counts too). */
+	bool full = err && (err->code == ENOSPC || err->code == EDQUOT ||
+				   strstr(err->msg, strerror(ENOSPC)) ||
+				   strstr(err->msg, strerror(EDQUOT)));
+
+	if (cli_json_errors_on()) {
+		cli_json_error_print(qc_error_name(err ? err->code : 0), msg, full ? nospace : NULL);
+		return CLI_ERROR;
+	}
 	fflush(stdout);
 	fprintf(stderr, "qemuctl: error: %s\n", msg);
-	/* Out of space: say what to do (qemu-img's message counts too). */
-	if (err &&
-		(err->code == ENOSPC || err->code == EDQUOT || strstr(err->msg, strerror(ENOSPC)) ||
-			strstr(err->msg, strerror(EDQUOT))))
-		fputs("qemuctl: hint: free space on that file system ('df -h' shows how much "
-		      "is left), then run the command again\n",
-			stderr);
+	if (full)
+		fprintf(stderr, "qemuctl: hint: %s\n", nospace);
 	return CLI_ERROR;
 }
 
@@ -188,6 +204,18 @@ int cli_usage_error(const char *cmd, const char *fmt, ...)
 {
 	va_list ap;
 
+	if (cli_json_errors_on()) {
+		autofree char *raw = NULL, *msg = NULL, *hint = NULL;
+
+		va_start(ap, fmt);
+		if (vasprintf(&raw, fmt, ap) < 0)
+			abort();
+		va_end(ap);
+		msg = cli_shown(raw);
+		hint = cli_asprintf("Try 'qemuctl %s%s--help'.", cmd ? cmd : "", cmd ? " " : "");
+		cli_json_error_print("usage", msg, hint);
+		return CLI_USAGE;
+	}
 	fflush(stdout);
 	fputs("qemuctl: error: ", stderr);
 	va_start(ap, fmt);
@@ -206,8 +234,11 @@ void cli_log_to_stderr(int level, const char *msg, void *opaque)
 	autofree char *shown = cli_shown(msg);
 
 	(void) opaque;
-	fprintf(stderr, "qemuctl: %s: %s\n", level >= 0 && level <= 3 ? names[level] : "log",
-		shown);
+	if (cli_json_errors_on())
+		cli_json_log_print(level >= 0 && level <= 3 ? names[level] : "log", shown);
+	else
+		fprintf(stderr, "qemuctl: %s: %s\n", level >= 0 && level <= 3 ? names[level] : "log",
+			shown);
 }
 
 /* ------------------------------------------------- spinner, waiting for ready */

@@ -44,7 +44,7 @@ static int parse_max_size(const char *v, uint64_t *ret)
 {
 	struct qc_error err = {0};
 
-	if (qc_size_parse("--max-size", v, ret, &err) < 0)
+	if (cli_size_parse("--max-size", v, ret, &err) < 0)
 		return cli_usage_error("image", "%s", err.msg);
 	if (*ret == 0)
 		return cli_usage_error("image", "--max-size must be more than 0");

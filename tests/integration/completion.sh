@@ -59,6 +59,21 @@ assert_eq "$(complete_bash qemuctl image sync ubuntu:24.04 "")" "" "one image sy
 assert_eq "$(complete_bash qemuctl --root "$ROOT" snapshot list a)" "alpha" "snapshot: VM names"
 assert_eq "$(complete_bash qemuctl --root "$ROOT" attach-net b network=)" "network=lan" "attach-net SPEC"
 assert_eq "$(complete_bash qemuctl --ro)" "--root" "global options"
+# aliases complete as their commands
+assert_eq "$(complete_bash qemuctl --root "$ROOT" rm a)" "alpha" "rm: VM names"
+assert_eq "$(complete_bash qemuctl --root "$ROOT" shell b)" "beta" "shell: VM names"
+assert_eq "$(complete_bash qemuctl ls --h)" "--help" "ls: list's options"
+assert_eq "$(complete_bash qemuctl --root "$ROOT" snapshot ls a)" "alpha" "snapshot ls: VM names"
+# resize and detach-disk: the VM's disks (not the seed)
+third="$SCRATCH/third"
+mkdir -m 0700 "$third"
+"$QC" --root "$third" create delta --kernel "$SCRATCH/vmlinuz" --disk 1M --disk 1M --net none \
+	--accel tcg >/dev/null
+[ -e "$third/vms/delta/seed.iso" ] || fail "delta has no seed to leave out"
+assert_eq "$(complete_bash qemuctl --root "$third" resize delta "")" $'disk1\ndisk2' "resize: disk names, not the seed"
+assert_eq "$(complete_bash qemuctl --root "$third" detach-disk delta d)" $'disk1\ndisk2' "detach-disk: disk names"
+assert_eq "$(complete_bash qemuctl --root "$ROOT" resize alpha "")" "" "resize: a VM without disks"
+assert_eq "$(complete_bash qemuctl --root "$third" resize ../x "")" "" "resize: no path as a VM name"
 
 # The command list is the CLI's.
 cli=$("$QC" --help | awk '/^Commands:/ {on = 1; next} on && /^  [a-z]/ {print $1}' |
@@ -90,6 +105,10 @@ if command -v zsh >/dev/null; then
 	assert_eq "$(QEMUCTL_ROOT=$ROOT zname _qemuctl_images qemuctl create)" "noble-amd64" \
 		"zsh: image names from \$QEMUCTL_ROOT"
 	assert_eq "$(zname _qemuctl_networks qemuctl --root "$ROOT" net rm '')" "lan" "zsh: networks"
+	assert_eq "$(zname _qemuctl_disks qemuctl --root "$third" resize delta '')" $'disk1\ndisk2' \
+		"zsh: disk names, not the seed"
+	assert_eq "$(zname _qemuctl_disks qemuctl --root "$ROOT" detach-disk alpha '')" "" \
+		"zsh: a VM without disks"
 	zcmds=$(sed -n '/^_qemuctl() {/,/^}/p' "$zshc" | grep -Eo "'[a-z-]+:" | tr -d "':" | sort -u)
 	assert_eq "$zcmds" "$cli" "zsh completes exactly the CLI's commands"
 else

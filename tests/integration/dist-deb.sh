@@ -24,9 +24,17 @@ make -s distdir distdir="$SCRATCH/qemuctl-0" >"$SCRATCH/distdir.log" 2>&1 ||
 	fail "make distdir: $(tail -5 "$SCRATCH/distdir.log")"
 cd "$SCRATCH/qemuctl-0"
 [ -f debian/rules ] || fail "debian/ is not in the release tree"
+# the copy as a git tree: after the build and `debian/rules clean` it must be
+# exactly as it was (nothing changed, nothing left behind)
+git init -q && git add -A && git -c user.name=t -c user.email=t@t commit -qm tree ||
+	fail "cannot record the release tree in git"
 DEB_BUILD_OPTIONS="parallel=2 ${DEB_BUILD_OPTIONS:-}" dpkg-buildpackage -us -uc -b \
 	>"$SCRATCH/build.log" 2>&1 || fail "dpkg-buildpackage failed: $(tail -30 "$SCRATCH/build.log")"
 ok "dpkg-buildpackage -us -uc -b in $((SECONDS - t0)) s"
+debian/rules clean >"$SCRATCH/clean.log" 2>&1 || fail "debian/rules clean: $(tail -20 "$SCRATCH/clean.log")"
+dirty=$(git status --porcelain --untracked-files=all --ignored)
+[ -z "$dirty" ] || fail "the tree is not clean after the build and debian/rules clean: $(printf '%s\n' "$dirty" | head -20)"
+ok "debian/rules clean leaves the tree as it was (git status --porcelain: empty)"
 arch=$(dpkg-architecture -qDEB_HOST_ARCH)
 multi=$(dpkg-architecture -qDEB_HOST_MULTIARCH)
 ver=$(dpkg-parsechangelog -S Version)
@@ -52,12 +60,13 @@ dpkg-deb -c "$deb" | awk '{print $6}' >"$SCRATCH/deb.list"
 for f in ./usr/bin/qemuctl ./usr/libexec/qemuctl-monitor ./usr/share/man/man1/qemuctl.1.gz \
 	./usr/share/man/man5/qemuctl-domain.5.gz ./usr/share/bash-completion/completions/qemuctl \
 	./usr/share/zsh/vendor-completions/_qemuctl ./lib/systemd/system/qemuctl-autostart.service \
-	./usr/lib/ocf/resource.d/qemuctl/qemuctl; do
+	./usr/lib/ocf/resource.d/qemuctl/qemuctl \
+	./usr/share/doc/qemuctl/json.md ./usr/share/doc/qemuctl/schema/qemuctl-v2.json; do
 	grep -qx -- "$f" "$SCRATCH/deb.list" || fail "qemuctl.deb lacks $f"
 done
 grep -q '^-rwxr-xr-x .* \./usr/lib/ocf/resource\.d/qemuctl/qemuctl$' <<<"$(dpkg-deb -c "$deb")" ||
 	fail "qemuctl.deb: the OCF agent is not 0755: $(dpkg-deb -c "$deb" | grep ocf)"
-ok "qemuctl.deb: binaries, monitor, man pages, completions, unit, OCF agent"
+ok "qemuctl.deb: binaries, monitor, man pages, completions, unit, OCF agent, the --json schema"
 dpkg-deb -c "$dev" | awk '{print $6}' >"$SCRATCH/dev.list"
 for f in ./usr/include/qemuctl.h ./usr/include/qemuctl/error.h "./usr/lib/$multi/libqemuctl.a" \
 	"./usr/lib/$multi/libqemuctl.so" "./usr/lib/$multi/pkgconfig/qemuctl.pc"; do
@@ -94,6 +103,7 @@ depends=$(dpkg-deb -f "$deb" Depends)
 assert_match "$depends" 'qemu-system-(x86|arm|ppc) \| qemu-system-' "Depends: QEMU alternatives"
 assert_match "$depends" 'qemu-utils' "Depends: qemu-utils"
 assert_match "$(dpkg-deb -f "$deb" Recommends)" 'ipxe-qemu, ovmf, qemu-efi-aarch64' "Recommends"
+assert_match "$(dpkg-deb -f "$deb" Recommends)" 'bash-completion' "Recommends: bash-completion"
 
 # The packaged binaries, unpacked (installing them would change this host).
 dpkg-deb -x "$deb" "$SCRATCH/x"

@@ -142,7 +142,7 @@ assert_eq "$(cat "$SCRATCH/cfg")" "Host s1
   ServerAliveInterval 15
   ServerAliveCountMax 4" "ssh-config of the paused VM: its forwarded port, user, key, known_hosts"
 qc --json ssh-config s1 >"$SCRATCH/cfg.json"
-python3 "$QC_SRCDIR/tests/integration/json_schema.py" "$QC_SRCDIR/docs/schema/qemuctl-v1.json" ssh-config <"$SCRATCH/cfg.json" ||
+python3 "$QC_SRCDIR/tests/integration/json_schema.py" "$QC_SRCDIR/docs/schema/qemuctl-v2.json" ssh-config <"$SCRATCH/cfg.json" ||
 	fail "ssh-config --json does not follow the schema: $(cat "$SCRATCH/cfg.json")"
 assert_eq "$(python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); print(d["port"], d["user"], d["strict_host_key_checking"], d["config"] == open(sys.argv[2]).read())' "$SCRATCH/cfg.json" "$SCRATCH/cfg")" \
 	"$port tester yes True" "ssh-config --json: the same values and block"
