@@ -61,7 +61,7 @@ tests_unit_check_driver_ready_LDADD = $(QC_LIBS) $(CHECK_LIBS)
 QC_DRIVER_TESTS = tests/integration/lifecycle.sh tests/integration/lifecycle-crash.sh \
 	tests/integration/lifecycle-errors.sh tests/integration/lifecycle-example.sh \
 	tests/integration/trust-define.sh tests/integration/trust-attacks.sh \
-	tests/integration/ssh-hostkeys.sh tests/integration/ssh-session.sh \
+	tests/integration/ssh-hostkeys.sh tests/integration/ssh-session.sh tests/integration/cp-exec.sh \
 	tests/integration/seed-cli.sh tests/integration/seed-guest.sh \
 	tests/integration/ready.sh tests/integration/ready-boot-fail.sh tests/integration/resize.sh \
 	tests/integration/snapshot.sh tests/integration/hotplug.sh tests/integration/hotplug-net.sh \
