@@ -59,6 +59,11 @@ assert_eq "$(complete_bash qemuctl image sync ubuntu:24.04 "")" "" "one image sy
 assert_eq "$(complete_bash qemuctl --root "$ROOT" snapshot list a)" "alpha" "snapshot: VM names"
 assert_eq "$(complete_bash qemuctl --root "$ROOT" attach-net b network=)" "network=lan" "attach-net SPEC"
 assert_eq "$(complete_bash qemuctl --ro)" "--root" "global options"
+assert_eq "$(complete_bash qemuctl --root "$ROOT" exec a)" "alpha" "exec: VM names"
+assert_eq "$(complete_bash qemuctl exec x --no)" "--no-wait" "exec options"
+assert_eq "$(cd "$SCRATCH" && complete_bash qemuctl --root "$ROOT" cp be)" "beta:" "cp: NAME: of a VM"
+assert_eq "$(cd "$SCRATCH" && complete_bash qemuctl --root "$ROOT" cp vml)" "vmlinuz" "cp: a host file"
+assert_eq "$(complete_bash qemuctl cp -)" $'--help\n--no-wait\n--timeout\n-r' "cp options"
 
 # The command list is the CLI's.
 cli=$("$QC" --help | awk '/^Commands:/ {on = 1; next} on && /^  [a-z]/ {print $1}' |
@@ -66,7 +71,7 @@ cli=$("$QC" --help | awk '/^Commands:/ {on = 1; next} on && /^  [a-z]/ {print $1
 comp=$(complete_bash qemuctl "")
 assert_eq "$comp" "$cli" "bash completes exactly the CLI's commands"
 # Every option of each VM command's --help is completed.
-for c in create run start stop delete log events doctor autostart wait; do
+for c in create run start stop delete log events doctor autostart wait exec; do
 	for o in $("$QC" "$c" --help | grep -Eo -- '--[a-z][a-z0-9-]*' | grep -vx -- '--help' | sort -u); do
 		[ "$o" = --json ] && continue
 		complete_bash qemuctl "$c" x "$o" | grep -qx -- "$o" || fail "bash: '$c $o' not completed"
