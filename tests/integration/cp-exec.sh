@@ -12,10 +12,7 @@
 #     a dead sshd: 255 and qemuctl says the connection failed
 . "${QC_SRCDIR:-$(dirname "$0")/../..}/tests/integration/lib.sh"
 
-need_guest x86_64
-share="$SCRATCH/share"
-guest_sshd_share "$share"
-guest_sshd_user_data "$SCRATCH/user-data"
+guest_sshd_setup
 # root in the guest stops dropbear when the test asks (the share's stop-sshd)
 cat >>"$SCRATCH/user-data" <<'EOF'
 ( while [ ! -e $S/stop-sshd ]; do sleep 0.2; done; kill $(pidof dropbear); echo SSHD-DOWN ) &

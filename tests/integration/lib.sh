@@ -303,6 +303,14 @@ until grep -Eq ':0016 0+:0000 0A' /proc/net/tcp /proc/net/tcp6 2>/dev/null; do s
 echo "SSHD-UP user=$u key=${key:+yes}"
 UD
 }
+# guest_sshd_setup: the x86_64 guest, share="$SCRATCH/share" filled, the
+# user-data in $SCRATCH/user-data (append to it; --share "$share:qcssh").
+guest_sshd_setup() {
+	need_guest x86_64
+	share="$SCRATCH/share"
+	guest_sshd_share "$share"
+	guest_sshd_user_data "$SCRATCH/user-data"
+}
 # guest_sshd_host_key VMDIR DIR: the VM's ed25519 host key into the share DIR, for dropbear.
 guest_sshd_host_key() {
 	dropbearconvert openssh dropbear "$1/ssh_host_ed25519_key" "$2/host_key" 2>/dev/null

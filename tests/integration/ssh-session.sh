@@ -22,12 +22,8 @@
 #     without the record keeps "qemuctl"
 . "${QC_SRCDIR:-$(dirname "$0")/../..}/tests/integration/lib.sh"
 
-need_guest x86_64
-
-# ---- the share and the user-data: lib.sh's sshd, then an httpd and the gate ------
-share="$SCRATCH/share"
-guest_sshd_share "$share"
-guest_sshd_user_data "$SCRATCH/user-data"
+# ---- lib.sh's sshd, then an httpd and the gate in the user-data ------------------
+guest_sshd_setup
 cat >>"$SCRATCH/user-data" <<'EOF'
 mkdir -p /tmp/www
 echo "HELLO-FWD-$((40 + 2))" >/tmp/www/index.html
