@@ -102,14 +102,14 @@ _qemuctl()
 {
 	local cur prev cmd= sub= vm= i nargs=0
 	local commands="create run define dumpxml undefine start stop destroy reboot pause
-		resume delete list info console log events qmp ssh ssh-config image net seed doctor autostart wait resize
-		snapshot attach-disk detach-disk attach-net detach-net"
+		resume delete list info console log events qmp ssh ssh-config cp exec image net seed doctor autostart
+		wait resize snapshot attach-disk detach-disk attach-net detach-net"
 	local global_opts="--root --json -v -q --verbose --quiet --version --help"
 	local create_opts="--image --disk-image --kernel --initrd --append --arch --accel --cpus
 		--memory --disk-size --disk --net --share --hostname --ssh-key --user-data
 		--network-config --no-seed --seed-bus --user"
 	local vm_cmds=" dumpxml undefine start stop destroy reboot pause resume delete info console "
-	vm_cmds+="log events qmp ssh ssh-config autostart wait resize attach-disk detach-disk attach-net detach-net "
+	vm_cmds+="log events qmp ssh ssh-config exec autostart wait resize attach-disk detach-disk attach-net detach-net "
 
 	COMPREPLY=()
 	cur=${COMP_WORDS[COMP_CWORD]}
@@ -293,6 +293,20 @@ _qemuctl()
 		[[ $cur == -* ]] && _qemuctl_compgen "--help" "$cur"
 		return
 		;;
+	cp)
+		# options, else the guest's side (NAME: of each VM) and host files
+		if [[ $cur == -* ]]; then
+			_qemuctl_compgen "-r --no-wait --timeout --help" "$cur"
+		elif [[ $cur != */* && $cur != *:* ]]; then
+			local n w=()
+			for n in $(_qemuctl_names vms); do w+=("$n:"); done
+			COMPREPLY=($(compgen -W "${w[*]}" -- "$cur") $(compgen -f -- "$cur"))
+			compopt -o nospace 2>/dev/null
+		else
+			[[ $cur == *:* ]] || _qemuctl_files "$cur"
+		fi
+		return
+		;;
 	esac
 	if [[ $vm_cmds == *" $cmd "* ]]; then
 		if [[ $cur == -* ]]; then
@@ -306,6 +320,7 @@ _qemuctl()
 			events) o="--follow --help" ;;
 			ssh) o="-i --identity --no-wait --timeout -L -R -D -o -A -t -T -N --help" ;;
 			ssh-config) o="--json --help" ;;
+			exec) o="--no-wait --timeout --help" ;;
 			autostart) o="--disable --run --shutdown --timeout --help" ;;
 			esac
 			_qemuctl_compgen "$o" "$cur"

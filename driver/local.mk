@@ -18,7 +18,7 @@ libqcdriver_a_SOURCES += driver/driver.h driver/ctx.c driver/state.c driver/summ
 # Images, networks and seeds as a VM uses them.
 libqcdriver_a_SOURCES += driver/image.h driver/image.c \
 	driver/network.h driver/network.c driver/network_nic.c \
-	driver/network_ssh.h driver/network_ssh.c \
+	driver/network_ssh.h driver/network_ssh.c driver/network_scp.c \
 	driver/seed.h driver/seed.c driver/seed_hostkey.h driver/seed_hostkey.c
 # Operations on a defined VM: ready/wait, resize, snapshots, hot-plug.
 libqcdriver_a_SOURCES += driver/ready_match.c driver/ready.c driver/resize.c driver/seed_bus.c \
@@ -61,7 +61,7 @@ tests_unit_check_driver_ready_LDADD = $(QC_LIBS) $(CHECK_LIBS)
 QC_DRIVER_TESTS = tests/integration/lifecycle.sh tests/integration/lifecycle-crash.sh \
 	tests/integration/lifecycle-errors.sh tests/integration/lifecycle-example.sh \
 	tests/integration/trust-define.sh tests/integration/trust-attacks.sh \
-	tests/integration/ssh-hostkeys.sh tests/integration/ssh-session.sh \
+	tests/integration/ssh-hostkeys.sh tests/integration/ssh-session.sh tests/integration/cp-exec.sh \
 	tests/integration/seed-cli.sh tests/integration/seed-guest.sh \
 	tests/integration/ready.sh tests/integration/ready-boot-fail.sh tests/integration/resize.sh \
 	tests/integration/snapshot.sh tests/integration/hotplug.sh tests/integration/hotplug-net.sh \

@@ -59,7 +59,7 @@ static int check_ssh_path(const char *what, const char *p, bool absolute, struct
 	return 0;
 }
 
-static int check_target(const struct qc_ssh_target *t, struct qc_error *err)
+int qc_driver_ssh_check_target(const struct qc_ssh_target *t, struct qc_error *err)
 {
 	unsigned char bin[16];
 	int r;
@@ -118,12 +118,30 @@ static void host_settings(const struct qc_ssh_target *t, struct qc_strv *kv)
 	qc_strv_pushf(kv, "%d", QC_SSH_ALIVE_COUNT);
 }
 
+void qc_driver_ssh_push_settings(const struct qc_ssh_target *t, struct qc_strv *a)
+{
+	cleanup_strvec struct qc_strv kv = {0};
+
+	host_settings(t, &kv);
+	for (size_t i = 0; kv.v && kv.v[i]; i += 2) {
+		qc_strv_push(a, "-o");
+		qc_strv_pushf(a, "%s=%s", kv.v[i], kv.v[i + 1]);
+	}
+	if (t->identity) {
+		/* Only this key: many agent keys would exhaust MaxAuthTries first. */
+		qc_strv_push(a, "-i");
+		qc_strv_push(a, t->identity);
+		qc_strv_push(a, "-o");
+		qc_strv_push(a, "IdentitiesOnly=yes");
+	}
+}
+
 int qc_driver_ssh_argv(const struct qc_ssh_target *t, char ***ret, struct qc_error *err)
 {
-	cleanup_strvec struct qc_strv a = {0}, kv = {0};
+	cleanup_strvec struct qc_strv a = {0};
 	int r;
 
-	if ((r = check_target(t, err)) < 0 ||
+	if ((r = qc_driver_ssh_check_target(t, err)) < 0 ||
 		(t->opts && (r = qc_driver_ssh_check_opts(t->opts, err)) < 0))
 		return r;
 
@@ -135,18 +153,7 @@ int qc_driver_ssh_argv(const struct qc_ssh_target *t, char ***ret, struct qc_err
 	/* first: for most settings ssh keeps the first value it is given */
 	for (size_t i = 0; t->opts && t->opts[i]; i++)
 		qc_strv_push(&a, t->opts[i]);
-	host_settings(t, &kv);
-	for (size_t i = 0; kv.v && kv.v[i]; i += 2) {
-		qc_strv_push(&a, "-o");
-		qc_strv_pushf(&a, "%s=%s", kv.v[i], kv.v[i + 1]);
-	}
-	if (t->identity) {
-		/* Only this key: many agent keys would exhaust MaxAuthTries first. */
-		qc_strv_push(&a, "-i");
-		qc_strv_push(&a, t->identity);
-		qc_strv_push(&a, "-o");
-		qc_strv_push(&a, "IdentitiesOnly=yes");
-	}
+	qc_driver_ssh_push_settings(t, &a);
 	/* after "--" ssh parses no option: the host, then the remote command */
 	qc_strv_push(&a, "--");
 	qc_strv_push(&a, t->host);
@@ -163,7 +170,8 @@ int qc_driver_ssh_config(
 	cleanup_buf struct qc_buf b = {0};
 	int r;
 
-	if ((r = qc_validate_name("VM", name, err)) < 0 || (r = check_target(t, err)) < 0)
+	if ((r = qc_validate_name("VM", name, err)) < 0 ||
+		(r = qc_driver_ssh_check_target(t, err)) < 0)
 		return r;
 	qc_buf_printf(&b, "Host %s\n  HostName %s\n  Port %u\n  User %s\n", name, t->host,
 		t->port, t->user);
@@ -486,6 +494,28 @@ QC_PUBLIC int qc_vm_ssh_command(qc_ctx *ctx, const char *name, const struct qc_v
 	res.t.opts = o->ssh_options;
 	res.t.cmd = o->cmd;
 	if ((r = qc_driver_ssh_argv(&res.t, ret_argv, err)) < 0)
+		return qc_error_prefix(err, "VM '%s'", name);
+	return 0;
+}
+
+QC_PUBLIC int qc_vm_scp_command(qc_ctx *ctx, const char *name, const struct qc_vm_ssh_opts *o,
+	unsigned flags, const char *const *sources, const char *dest, char ***ret_argv,
+	struct qc_error *err)
+{
+	static const struct qc_vm_ssh_opts none = {0};
+	cleanup_resolved struct resolved res = {0};
+	int r;
+
+	if (!o)
+		o = &none;
+	if (o->ssh_options || o->cmd)
+		return qc_error_set(err, QC_ERR_INVALID,
+			"scp: ssh options and a remote command are not taken (only the identity "
+			"and the wait settings)");
+	if ((r = wait_booted(ctx, name, o, err)) < 0 ||
+		(r = resolve(ctx, name, o->identity, false, &res, err)) < 0)
+		return r;
+	if ((r = qc_driver_scp_argv(&res.t, flags, sources, dest, ret_argv, err)) < 0)
 		return qc_error_prefix(err, "VM '%s'", name);
 	return 0;
 }

@@ -8,6 +8,7 @@
 
 #include <stdbool.h>
 
+#include "driver/qemuctl.h"
 #include "util/util.h"
 
 struct qc_ssh_target {
@@ -40,6 +41,22 @@ struct qc_ssh_target {
  * in clear (HashKnownHosts=no).
  */
 int qc_driver_ssh_argv(const struct qc_ssh_target *t, char ***ret, struct qc_error *err);
+/* t's values checked as qc_driver_ssh_argv checks them */
+int qc_driver_ssh_check_target(const struct qc_ssh_target *t, struct qc_error *err);
+/* -o KEY=VALUE for the host key check and timeouts, then -i KEY -o IdentitiesOnly=yes */
+void qc_driver_ssh_push_settings(const struct qc_ssh_target *t, struct qc_strv *a);
+
+/*
+ * scp -s -P PORT -o User=USER -o ... [-i KEY ...] [-r] -- SOURCES... DEST:
+ * the settings of qc_driver_ssh_argv, over SFTP (no remote shell parses a
+ * path).  flags: QC_SCP_TO_GUEST (sources on this host, dest in the guest;
+ * else the other way), QC_SCP_RECURSIVE.  Guest paths become HOST:PATH,
+ * a source's glob characters escaped so it names one file; a host path
+ * holding ':' that is not absolute gets "./" so scp never reads it as a
+ * remote one.  t->opts and t->cmd are not used.
+ */
+int qc_driver_scp_argv(const struct qc_ssh_target *t, unsigned flags,
+	const char *const *sources, const char *dest, char ***ret, struct qc_error *err);
 
 /*
  * The same connection as an OpenSSH client configuration: "Host NAME" and

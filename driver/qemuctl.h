@@ -449,6 +449,22 @@ struct qc_vm_ssh_opts {
  */
 QC_PUBLIC int qc_vm_ssh_command(qc_ctx *ctx, const char *name, const struct qc_vm_ssh_opts *o,
 	char ***ret_argv, struct qc_error *err);
+/* qc_vm_scp_command's flags */
+enum {
+	QC_SCP_RECURSIVE = 1 << 0, /* scp -r: directories and what they hold */
+	QC_SCP_TO_GUEST = 1 << 1,  /* sources on this host, dest in the guest (else back) */
+};
+/*
+ * The scp command line copying sources (NULL-terminated, at least one) to
+ * dest between this host and the VM's guest, over SFTP (no remote shell
+ * sees a path: names with blanks, quotes or $ are taken as they are), with
+ * the connection, host key check and state checks of qc_vm_ssh_command
+ * (o: identity, no_wait, wait_timeout_ms; ssh_options and cmd must be
+ * NULL).  Guest paths are plain paths, relative ones to the user's home.
+ */
+QC_PUBLIC int qc_vm_scp_command(qc_ctx *ctx, const char *name, const struct qc_vm_ssh_opts *o,
+	unsigned flags, const char *const *sources, const char *dest, char ***ret_argv,
+	struct qc_error *err);
 /*
  * How many words of words (1 or 2) the ssh option words[0] takes
  * ("-A", "-L 8080:localhost:80", "-L8080:localhost:80", "-o Key=Value"),

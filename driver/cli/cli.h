@@ -294,6 +294,13 @@ void cli_seed_usage(FILE *f, const char *name);
 CLI_HANDLER(cli_ssh);
 void cli_ssh_usage(FILE *f, const char *name);
 CLI_HANDLER(cli_ssh_config); /* cmd_ssh.c */
+CLI_HANDLER(cli_cp);
+void cli_cp_usage(FILE *f, const char *name);
+CLI_HANDLER(cli_exec);
+void cli_exec_usage(FILE *f, const char *name); /* cmd_cp.c */
+/* s in single quotes for a POSIX shell; each word of v so (shquote.c) */
+char *cli_sh_quote(const char *s);
+char **cli_sh_quote_argv(char *const *v);
 CLI_HANDLER(cli_doctor);
 void cli_doctor_usage(FILE *f, const char *name);
 CLI_HANDLER(cli_autostart);

@@ -74,6 +74,11 @@ assert_eq "$(complete_bash qemuctl --root "$third" resize delta "")" $'disk1\ndi
 assert_eq "$(complete_bash qemuctl --root "$third" detach-disk delta d)" $'disk1\ndisk2' "detach-disk: disk names"
 assert_eq "$(complete_bash qemuctl --root "$ROOT" resize alpha "")" "" "resize: a VM without disks"
 assert_eq "$(complete_bash qemuctl --root "$third" resize ../x "")" "" "resize: no path as a VM name"
+assert_eq "$(complete_bash qemuctl --root "$ROOT" exec a)" "alpha" "exec: VM names"
+assert_eq "$(complete_bash qemuctl exec x --no)" "--no-wait" "exec options"
+assert_eq "$(cd "$SCRATCH" && complete_bash qemuctl --root "$ROOT" cp be)" "beta:" "cp: NAME: of a VM"
+assert_eq "$(cd "$SCRATCH" && complete_bash qemuctl --root "$ROOT" cp vml)" "vmlinuz" "cp: a host file"
+assert_eq "$(complete_bash qemuctl cp -)" $'--help\n--no-wait\n--timeout\n-r' "cp options"
 
 # The command list is the CLI's.
 cli=$("$QC" --help | awk '/^Commands:/ {on = 1; next} on && /^  [a-z]/ {print $1}' |
@@ -81,7 +86,7 @@ cli=$("$QC" --help | awk '/^Commands:/ {on = 1; next} on && /^  [a-z]/ {print $1
 comp=$(complete_bash qemuctl "")
 assert_eq "$comp" "$cli" "bash completes exactly the CLI's commands"
 # Every option of each VM command's --help is completed.
-for c in create run start stop delete log events doctor autostart wait; do
+for c in create run start stop delete log events doctor autostart wait exec; do
 	for o in $("$QC" "$c" --help | grep -Eo -- '--[a-z][a-z0-9-]*' | grep -vx -- '--help' | sort -u); do
 		[ "$o" = --json ] && continue
 		complete_bash qemuctl "$c" x "$o" | grep -qx -- "$o" || fail "bash: '$c $o' not completed"

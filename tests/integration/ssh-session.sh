@@ -22,50 +22,12 @@
 #     without the record keeps "qemuctl"
 . "${QC_SRCDIR:-$(dirname "$0")/../..}/tests/integration/lib.sh"
 
-need_guest x86_64
-for p in ssh scp dropbear dropbearconvert rsync; do
-	command -v "$p" >/dev/null || fail "$p is needed (openssh-client, dropbear-bin, rsync)"
-done
-[ -x /usr/lib/openssh/sftp-server ] || fail "/usr/lib/openssh/sftp-server is needed (openssh-sftp-server)"
-
-# ---- the share: dropbear, sftp-server, their libraries ---------------------------
-share="$SCRATCH/share"
-mkdir -p "$share/lib"
-cp "$(command -v dropbear)" "$(command -v rsync)" /usr/lib/openssh/sftp-server "$share/"
-for lib in $(ldd "$(command -v dropbear)" "$(command -v rsync)" /usr/lib/openssh/sftp-server | awk '$3 ~ /^\// {print $3}' | sort -u); do
-	cp -L "$lib" "$share/lib/"
-done
-cp -L /lib64/ld-linux-x86-64.so.2 "$share/"
-cat >"$SCRATCH/user-data" <<'EOF'
-#!/bin/sh
-# a minimal sshd: the user and key from qemuctl's vendor-data, the VM's host key
-set -e
-S=/mnt/qcssh
-mkdir -p $S /lib64 /lib/x86_64-linux-gnu /usr/sbin /usr/lib /etc/dropbear /tmp/www
-mount -t 9p -o trans=virtio,version=9p2000.L qcssh $S
-cp $S/ld-linux-x86-64.so.2 /lib64/
-cp $S/lib/* /lib/x86_64-linux-gnu/
-cp $S/dropbear /usr/sbin/dropbear
-cp $S/sftp-server /usr/lib/sftp-server
-cp $S/rsync /usr/bin/rsync
-cp $S/host_key /etc/dropbear/host_key
-vd=/run/cidata/vendor-data
-u=$(sed -n 's/^  - name: *//p' $vd | head -n 1 | tr -d "\"'")
-key=$(sed -n '/^ssh_authorized_keys:/,/^[a-z]/p' $vd | grep -o 'ssh-ed25519 [A-Za-z0-9+/=]*' | head -n 1)
-echo "$u:*:1000:1000::/home/$u:/bin/sh" >>/etc/passwd
-echo "$u:x:1000:" >>/etc/group
-mkdir -p /home/$u/.ssh
-echo "$key" >/home/$u/.ssh/authorized_keys
-chown -R 1000:1000 /home/$u
-chmod 700 /home/$u/.ssh
-chmod 600 /home/$u/.ssh/authorized_keys
-grep -q ' /dev/pts ' /proc/mounts || { mkdir -p /dev/pts; mount -t devpts devpts /dev/pts; }
+# ---- lib.sh's sshd, then an httpd and the gate in the user-data ------------------
+guest_sshd_setup
+cat >>"$SCRATCH/user-data" <<'EOF'
+mkdir -p /tmp/www
 echo "HELLO-FWD-$((40 + 2))" >/tmp/www/index.html
 httpd -p 127.0.0.1:8080 -h /tmp/www
-/usr/sbin/dropbear -r /etc/dropbear/host_key -p 22 -E 2>>/tmp/dropbear.log
-# listening (dropbear forks before it binds): port 22 in state LISTEN
-until grep -Eq ':0016 0+:0000 0A' /proc/net/tcp /proc/net/tcp6 2>/dev/null; do sleep 0.1; done
-echo "SSHD-UP user=$u key=${key:+yes}"
 while [ ! -e $S/go ]; do sleep 0.1; done
 EOF
 
@@ -109,8 +71,7 @@ qc create s1 "${g[@]}" --memory 256M --user tester --user-data "$SCRATCH/user-da
 	--share "$share:qcssh" >/dev/null
 vm="$ROOT/vms/s1"
 assert_file "$vm/known_hosts"
-dropbearconvert openssh dropbear "$vm/ssh_host_ed25519_key" "$share/host_key" 2>/dev/null
-chmod -R a+rX "$share"
+guest_sshd_host_key "$vm" "$share"
 
 # ---- stopped, paused ----------------------------------------------------------------
 expect_fail 1 "^qemuctl: error: VM 's1' is not running; start it with 'qemuctl start s1'" qc ssh s1 -- true

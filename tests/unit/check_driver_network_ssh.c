@@ -368,12 +368,75 @@ START_TEST(config_block)
 }
 END_TEST
 
+/* scp over SFTP with the ssh argv's settings; each path read as the side it is on */
+START_TEST(scp_argv)
+{
+	struct qc_ssh_target t = good();
+	struct qc_error err = {0};
+	static const char *const up[] = {"/h/a b", "x:y", "-rf", NULL};
+	static const char *const down[] = {"/tmp/a *[1]?.txt", "rel\\x", NULL};
+	static const char *const none[] = {NULL}, *const empty[] = {"", NULL};
+	cleanup_strv char **v = NULL;
+	cleanup_free char *line = NULL;
+	char **w = NULL;
+	size_t n = 0;
+
+	ck_assert_qc_ok(qc_driver_scp_argv(&t, QC_SCP_TO_GUEST | QC_SCP_RECURSIVE, up, "/tmp/d d",
+				&v, &err),
+		&err);
+	line = qc_strv_join(v, " ");
+	ck_assert_str_eq(line,
+		"scp -s -P 40022 -o User=qemuctl -o StrictHostKeyChecking=yes "
+		"-o UserKnownHostsFile=/var/lib/qemuctl/vms/web1/known_hosts "
+		"-o GlobalKnownHostsFile=/dev/null -o HostKeyAlias=qemuctl-web1 "
+		"-o CheckHostIP=no -o UpdateHostKeys=no -o HashKnownHosts=no -o LogLevel=ERROR "
+		"-o ConnectTimeout=20 -o ServerAliveInterval=15 -o ServerAliveCountMax=4 "
+		"-i /var/lib/qemuctl/ssh/id_ed25519 -o IdentitiesOnly=yes "
+		"-r -- /h/a b ./x:y -rf 127.0.0.1:/tmp/d d");
+	/* the words themselves: a path is one word after "--", never an option */
+	while (v[n])
+		n++;
+	ck_assert_str_eq(v[n - 5], "--");
+	ck_assert_str_eq(v[n - 4], "/h/a b");
+	ck_assert_str_eq(v[n - 1], "127.0.0.1:/tmp/d d");
+	qc_strv_free(TAKE_PTR(v));
+
+	/* down from an IPv6 address: brackets; glob characters escaped */
+	t.host = "fd00::5";
+	t.identity = NULL;
+	ck_assert_qc_ok(qc_driver_scp_argv(&t, 0, down, "C:dir", &v, &err), &err);
+	for (n = 0; v[n]; n++)
+		;
+	ck_assert_str_eq(v[n - 3], "[fd00::5]:/tmp/a \\*\\[1\\]\\?.txt");
+	ck_assert_str_eq(v[n - 2], "[fd00::5]:rel\\\\x");
+	ck_assert_str_eq(v[n - 1], "./C:dir");
+	free(line);
+	line = qc_strv_join(v, " ");
+	ck_assert_ptr_null(strstr(line, " -r "));
+
+	/* refused: no source, an empty path, unknown flags, a bad target */
+	t = good();
+	ck_assert_qc_fail(qc_driver_scp_argv(&t, 0, none, "/x", &w, &err), &err, QC_ERR_INVALID,
+		"a source and a destination");
+	ck_assert_qc_fail(qc_driver_scp_argv(&t, 0, empty, "/x", &w, &err), &err, QC_ERR_INVALID,
+		"source 1 is an empty path");
+	ck_assert_qc_fail(qc_driver_scp_argv(&t, QC_SCP_TO_GUEST, up, "", &w, &err), &err,
+		QC_ERR_INVALID, "destination is an empty path");
+	ck_assert_qc_fail(
+		qc_driver_scp_argv(&t, 1u << 7, up, "/x", &w, &err), &err, QC_ERR_INVALID, "flags");
+	t.user = "-oProxyCommand=x";
+	ck_assert_qc_fail(qc_driver_scp_argv(&t, QC_SCP_TO_GUEST, up, "/x", &w, &err), &err,
+		QC_ERR_INVALID, "ssh: user name '");
+	ck_assert_ptr_null(w);
+}
+END_TEST
+
 static Suite *ssh_argv_suite(void)
 {
 	Suite *s = suite_create("ssh_argv");
 
 	unit_tcase(s, "argv", argv_exact, argv_hostile, argv_as_ssh_reads_it, argv_with_options,
-		options_checked, config_block, NULL);
+		options_checked, config_block, scp_argv, NULL);
 	return s;
 }
 
