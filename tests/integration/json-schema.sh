@@ -35,7 +35,7 @@ check doctor <"$SCRATCH/doctor.json"
 qc --json list | check vm-list
 # a user-mode NIC (its ssh forward picked at start) and a data disk: info's objects
 qc create a --kernel "$GUEST_KERNEL" --initrd "$GUEST_INITRD" --append "$GUEST_APPEND" \
-	--memory 256M --no-seed --disk 8M --accel tcg >/dev/null
+	--memory 256M --no-seed --disk 8M --accel tcg --user tester >/dev/null
 # a ready marker, so `wait` knows when the seedless guest has booted
 qc dumpxml a | sed 's|</qemuctl:domain>|<qemuctl:ready-marker>GUEST-READY</qemuctl:ready-marker></qemuctl:domain>|' \
 	>"$SCRATCH/a.xml"
@@ -133,7 +133,7 @@ qc --json list | check vm-list
 info=$(qc --json info a)
 port=$(jq_py 'd["nics"][0]["forwards"][0]["host_port"]' <<<"$info")
 [ "$port" -ge 1 ] 2>/dev/null || fail "no forwarded port while running: $port"
-assert_eq "$(jq_py 'd["ssh"]["host"], d["ssh"]["port"], d["ssh"]["user"]' <<<"$info")" "127.0.0.1 $port qemuctl" "info: ssh endpoint"
+assert_eq "$(jq_py 'd["ssh"]["host"], d["ssh"]["port"], d["ssh"]["user"]' <<<"$info")" "127.0.0.1 $port tester" "info: ssh endpoint: the --user"
 assert_eq "$(qc --json list | jq_py 'd[0]["ssh"]["host"], d[0]["ssh"]["port"], d[0]["addresses"]')" "127.0.0.1 $port []" "list: ssh endpoint"
 
 qc --json events a | check events
