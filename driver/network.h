@@ -104,7 +104,7 @@ int qc_network_load_ports(
 	qc_ctx *ctx, const char *vm, unsigned **ret, size_t *ret_n, struct qc_error *err);
 
 /*
- * Host port of forward fwd of NIC nic (indexes into d->nics / nic->fwds)
+ * (network_fwd.c) Host port of forward fwd of NIC nic (indexes into d->nics / nic->fwds)
  * given the flattened ports recorded at start (may be NULL/0): the fixed
  * port when there is one, else the recorded one, else 0.
  */
@@ -112,6 +112,14 @@ unsigned qc_network_fwd_port(
 	const struct qc_domain *d, size_t nic, size_t fwd, const unsigned *ports, size_t n_ports);
 /* Index in that flat list of NIC nic's first forward (the forwards of the user NICs before it). */
 size_t qc_network_fwd_index(const struct qc_domain *d, size_t nic);
+/*
+ * Where ssh reaches d's guest with the ports recorded at start (a fresh
+ * address and *ret_port), or NULL: the first user-mode forward of guest
+ * tcp/22 with a known host port (127.0.0.1 for one bound on every address),
+ * else the address of the first named-network NIC that has one, port 22.
+ */
+char *qc_network_ssh_endpoint(
+	const struct qc_domain *d, const unsigned *ports, size_t n_ports, unsigned *ret_port);
 
 /*
  * Hot-plug (attach-net) of user NIC nic: choose the host port of each

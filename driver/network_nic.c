@@ -589,29 +589,6 @@ fail:
 	return r;
 }
 
-unsigned qc_network_fwd_port(
-	const struct qc_domain *d, size_t nic, size_t fwd, const unsigned *ports, size_t n_ports)
-{
-	size_t flat = 0;
-
-	if (nic >= d->n_nics || d->nics[nic].type != QC_NIC_USER || fwd >= d->nics[nic].n_fwds)
-		return 0;
-	if (d->nics[nic].fwds[fwd].host_port)
-		return d->nics[nic].fwds[fwd].host_port;
-	flat = qc_network_fwd_index(d, nic) + fwd;
-	return ports && flat < n_ports ? ports[flat] : 0;
-}
-
-size_t qc_network_fwd_index(const struct qc_domain *d, size_t nic)
-{
-	size_t flat = 0;
-
-	for (size_t i = 0; i < nic && i < d->n_nics; i++)
-		if (d->nics[i].type == QC_NIC_USER)
-			flat += d->nics[i].n_fwds;
-	return flat;
-}
-
 /* ---------------------------------------------------------------- hot-plug */
 
 int qc_network_nic_ports(const struct qc_nic *nic, unsigned **ret, struct qc_error *err)

@@ -380,34 +380,7 @@ static int resolve(qc_ctx *ctx, const char *name, const char *identity, bool pau
 	if ((r = run_ports(ctx, name, &op.live, &ports, &n_ports, err)) < 0)
 		return r;
 
-	/* A user-mode forward of guest tcp/22 first: it works without routes. */
-	for (size_t i = 0; i < d->n_nics && !res->host; i++) {
-		const struct qc_nic *nic = &d->nics[i];
-
-		if (nic->type != QC_NIC_USER)
-			continue;
-		for (size_t f = 0; f < nic->n_fwds; f++) {
-			if (nic->fwds[f].guest_port != 22 || strcmp(nic->fwds[f].proto, "tcp"))
-				continue;
-			port = qc_network_fwd_port(d, i, f, ports, n_ports);
-			if (!port)
-				continue;
-			/* A forward bound on every address (0.0.0.0) answers on loopback too. */
-			res->host = qc_xstrdup(nic->fwds[f].host_addr[0] &&
-							       strcmp(nic->fwds[f].host_addr, "0.0.0.0")
-						       ? nic->fwds[f].host_addr
-						       : "127.0.0.1");
-			break;
-		}
-	}
-	for (size_t i = 0; i < d->n_nics && !res->host; i++) {
-		const struct qc_nic *nic = &d->nics[i];
-
-		if (nic->type == QC_NIC_NETWORK && nic->ip && *nic->ip) {
-			res->host = qc_xstrndup(nic->ip, strcspn(nic->ip, "/"));
-			port = 22;
-		}
-	}
+	res->host = qc_network_ssh_endpoint(d, ports, n_ports, &port);
 	if (!res->host)
 		return qc_error_set(err, QC_ERR_STATE,
 			"VM '%s' has no address qemuctl knows: it needs a user-mode NIC forwarding "
@@ -433,8 +406,7 @@ static int resolve(qc_ctx *ctx, const char *name, const char *identity, bool pau
 	res->kh = qc_xasprintf("%s/%s", op.vm_dir,
 		res->t.pinned ? QC_SEED_KNOWN_HOSTS : QC_SEED_KNOWN_HOSTS_TOFU);
 	res->alias = qc_driver_ssh_host_alias(name);
-	/* a definition from before <qemuctl:user> was recorded: its seed made the legacy one */
-	res->user = qc_xstrdup(d->seed.user && *d->seed.user ? d->seed.user : QC_SEED_LEGACY_USER);
+	res->user = qc_xstrdup(qc_driver_seed_user(d));
 	res->t.user = res->user;
 	res->t.host = res->host;
 	res->t.port = port;

@@ -21,6 +21,7 @@
 #include "driver/domain.h"
 #include "driver/driver.h"
 #include "driver/network.h"
+#include "driver/seed.h"
 #include "driver/vmop.h"
 #include "qmp/qmp.h"
 #include "storage/storage.h"
@@ -261,26 +262,9 @@ static void fill_reach(struct qc_vm_info *i, const struct qc_domain *d, const st
 	i->addresses = addrs.v ? qc_strv_steal(&addrs) : qc_xzalloc(sizeof(char *));
 	if (!live->monitor_alive)
 		return;
-	for (size_t k = 0; k < d->n_nics && !i->ssh_host; k++) {
-		const struct qc_nic *n = &d->nics[k];
-
-		for (size_t f = 0; n->type == QC_NIC_USER && f < n->n_fwds; f++) {
-			const char *a = n->fwds[f].host_addr;
-			unsigned port = qc_network_fwd_port(d, k, f, live->st.ports, live->st.n_ports);
-
-			if (n->fwds[f].guest_port != 22 || strcmp(n->fwds[f].proto, "tcp") || !port)
-				continue;
-			i->ssh_host = qc_xstrdup(a[0] && strcmp(a, "0.0.0.0") ? a : "127.0.0.1");
-			i->ssh_port = port;
-			break;
-		}
-	}
-	if (!i->ssh_host && i->addresses[0]) {
-		i->ssh_host = qc_xstrdup(i->addresses[0]);
-		i->ssh_port = 22;
-	}
+	i->ssh_host = qc_network_ssh_endpoint(d, live->st.ports, live->st.n_ports, &i->ssh_port);
 	if (i->ssh_host)
-		i->ssh_user = qc_xstrdup(d->seed.user && d->seed.user[0] ? d->seed.user : "qemuctl");
+		i->ssh_user = qc_xstrdup(qc_driver_seed_user(d));
 }
 
 /* Fill info from an open VM dir.  with_disks: the detailed form for `info`. */

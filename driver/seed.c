@@ -119,6 +119,11 @@ char *qc_driver_seed_default_user(void)
 	return qc_xstrdup(pw && usable_user(pw->pw_name) ? pw->pw_name : QC_SEED_FALLBACK_USER);
 }
 
+const char *qc_driver_seed_user(const struct qc_domain *d)
+{
+	return d->seed.user && *d->seed.user ? d->seed.user : QC_SEED_LEGACY_USER;
+}
+
 /* ------------------------------------------------------------- user keys */
 
 static int read_key_file(const char *path, struct qc_strv *keys, struct qc_error *err)

@@ -47,6 +47,11 @@ int qc_driver_seed_own_pubkey(const char *root, char **ret, struct qc_error *err
 char *qc_driver_seed_default_user(void);
 #define QC_SEED_FALLBACK_USER "debian"
 #define QC_SEED_LEGACY_USER "qemuctl"
+/*
+ * The user qemuctl logs in as: d's recorded guest user, or for a
+ * definition from before it was recorded, the one its seed made.
+ */
+const char *qc_driver_seed_user(const struct qc_domain *d);
 
 /*
  * Key lines from --ssh-key files (each must be readable and hold at least
