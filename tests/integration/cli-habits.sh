@@ -37,7 +37,7 @@ done
 ok "every --option the library's messages name is a qemuctl option ($(echo $named | wc -w))"
 
 # --- sizes need a unit; a bare number other than 0 is refused, the units named
-qc create v "${K[@]}" --memory 256M --disk 8M >/dev/null
+qc create v "${K[@]}" --memory 256M --disk 8M --user tester >/dev/null
 size() { qemu-img info -U --output=json "$ROOT/vms/v/disk1.qcow2" | python3 -c 'import json,sys; print(json.load(sys.stdin)["virtual-size"])'; }
 expect_fail 2 "resize: SIZE '\+1' has no unit: add K, M, G or T \(powers of 1024, e.g. \+1G\), or B for bytes" \
 	qc resize v disk1 +1
@@ -86,7 +86,7 @@ assert_match "$(qc info v)" "State: +stopped \(" "info: the reason of the last e
 # --- undefine and delete of a running VM: their hints name only what they accept
 qc start v
 # info says how ssh reaches it (the forward of guest port 22 picked at start)
-assert_match "$(qc info v)" "SSH: +qemuctl@127\.0\.0\.1 port [0-9]+ \('qemuctl ssh v'\)" "info: the ssh endpoint"
+assert_match "$(qc info v)" "SSH: +tester@127\.0\.0\.1 port [0-9]+ \('qemuctl ssh v'\)" "info: the ssh endpoint"
 msg=$(qc undefine v 2>&1) && fail "undefine of a running VM succeeded"
 assert_match "$msg" "is running; stop it first \('qemuctl stop' or 'qemuctl destroy'\)" "undefine's hint"
 suggests_ok undefine "$msg"
