@@ -239,6 +239,35 @@ QC_PUBLIC int qc_vm_attach_net(qc_ctx *ctx, const char *name, const char *spec, 
 QC_PUBLIC int qc_vm_detach_net(qc_ctx *ctx, const char *name, const char *nic, bool *ret_live,
 	struct qc_error *err);
 
+/*
+ * Port forwards of user-mode NICs (driver/portfwd_live.c).  spec:
+ * [ADDR:]HOSTPORT:GUESTPORT[/udp] (add), [ADDR:]HOSTPORT[/udp] (remove);
+ * ADDR IPv4, default 127.0.0.1; ports 1-65535.  add opens the forward in
+ * the running VM (QC_ERR_STATE when it does not run, unless persist) for
+ * this run; persist also puts it in domain.xml, so every start has it (a
+ * stopped VM: only that).  nic (NULL: the first user-mode NIC) must be
+ * user-mode.  A host port in use, one forwarded already (QC_ERR_EXISTS), a
+ * privileged one QEMU cannot bind (EACCES) are refused with nothing
+ * changed.  remove closes a forward and takes it out of the definition
+ * too when it is there.  *ret_live (may be NULL): the VM runs.
+ */
+struct qc_port_fwd {
+	char nic[64];       /* "net0" */
+	char proto[4];      /* "tcp" or "udp" */
+	char host_addr[64]; /* "127.0.0.1", "0.0.0.0" */
+	unsigned host_port; /* 0: chosen at the next start */
+	unsigned guest_port;
+	bool persistent;    /* in domain.xml: every start has it */
+	bool live;          /* open in the running QEMU */
+};
+QC_PUBLIC int qc_vm_port_add(qc_ctx *ctx, const char *name, const char *spec, const char *nic,
+	bool persist, bool *ret_live, struct qc_error *err);
+QC_PUBLIC int qc_vm_port_remove(
+	qc_ctx *ctx, const char *name, const char *spec, bool *ret_live, struct qc_error *err);
+/* Every forward: the definition's (with this run's ports), then the live ones; free(*ret). */
+QC_PUBLIC int qc_vm_port_list(qc_ctx *ctx, const char *name, struct qc_port_fwd **ret,
+	size_t *ret_n, struct qc_error *err);
+
 /* ------------------------------------------------- images (driver/image.c) */
 
 /*
