@@ -206,6 +206,19 @@ static char *disk_sizes(const struct qc_disk *dk)
 	return qc_xasprintf(" virtual %s, allocated %s", v, a);
 }
 
+/* The forwards `port add` opened on NIC nic for this run only (driver/portfwd_live.c). */
+static void append_live_fwds(struct qc_buf *b, int vm_dfd, const struct qc_live *live, const char *nic)
+{
+	cleanup_free struct qc_hostfwd *v = NULL;
+	size_t n = 0;
+
+	(void) qc_driver_portfwd_live(vm_dfd, live, nic, &v, &n);
+	for (size_t f = 0; f < n; f++)
+		qc_buf_printf(b, " %s %s:%u->%u", v[f].proto,
+			v[f].host_addr[0] ? v[f].host_addr : "127.0.0.1", v[f].host_port,
+			v[f].guest_port);
+}
+
 /* Fill info from an open VM dir.  with_disks: the detailed form for `info`. */
 static int fill_info(const qc_ctx *ctx, const char *name, int vm_dfd, bool with_disks,
 	struct qc_vm_info **ret, struct qc_error *err)
@@ -308,6 +321,7 @@ static int fill_info(const qc_ctx *ctx, const char *name, int vm_dfd, bool with_
 					qc_buf_printf(&b, " %s (port at start)->%u",
 						n->fwds[f].proto, n->fwds[f].guest_port);
 			}
+			append_live_fwds(&b, vm_dfd, &live, n->name);
 			qc_strv_push_take(&v, qc_buf_steal(&b));
 		}
 		i->nics = v.v ? qc_strv_steal(&v) : qc_xzalloc(sizeof(char *));

@@ -137,6 +137,8 @@ enum cli_opt {
 	OPT_DISABLE,
 	OPT_RUN,
 	OPT_SHUTDOWN, /* autostart */
+	OPT_PERSIST,
+	OPT_NIC, /* port */
 	OPT_ROOT,
 	OPT_QUIET,
 	OPT_VERBOSE,
@@ -262,6 +264,8 @@ extern const struct cli_cmd cli_net_cmds[]; /* cmd_net.c */
 void cli_net_usage(FILE *f, const char *name);
 extern const struct cli_cmd cli_seed_cmds[]; /* cmd_seed.c */
 void cli_seed_usage(FILE *f, const char *name);
+extern const struct cli_cmd cli_port_cmds[]; /* cmd_port.c */
+void cli_port_usage(FILE *f, const char *name);
 /* the other commands, one file each */
 CLI_HANDLER(cli_ssh);
 void cli_ssh_usage(FILE *f, const char *name);

@@ -110,6 +110,12 @@ static const struct cli_cmd commands[] = {
 		.subs = cli_net_cmds,
 		.subs_list = "create, list, rm",
 		.line = "  net create|list|rm ...         networks (see 'qemuctl net --help')\n"},
+	{.name = "port",
+		.usage = cli_port_usage,
+		.subs = cli_port_cmds,
+		.subs_list = "add, rm, list",
+		.line = "  port add|rm|list NAME ...      host port forwards of a running VM "
+			"(see 'qemuctl port --help')\n"},
 	{.name = "ssh",
 		.usage = cli_ssh_usage,
 		.opts = CLI_OPT(OPT_IDENTITY),
