@@ -96,7 +96,7 @@ _qemuctl()
 	local cur prev cmd= sub= i nargs=0
 	local commands="create run define dumpxml undefine start stop destroy reboot pause
 		resume delete list info console log events qmp ssh image net seed doctor autostart wait resize
-		snapshot attach-disk detach-disk attach-net detach-net"
+		snapshot attach-disk detach-disk attach-net detach-net port"
 	local global_opts="--root --json -v -q --verbose --quiet --version --help"
 	local create_opts="--image --disk-image --kernel --initrd --append --arch --accel --cpus
 		--memory --disk-size --disk --net --share --hostname --ssh-key --user-data
@@ -143,12 +143,12 @@ _qemuctl()
 			--memory | --disk-size | --disk | --net | --share | --hostname | --ssh-key | \
 			--user-data | --network-config | --timeout | --stream | --name | --sha256 | --max-size | \
 			--subnet | --bridge | --mtu | --meta-data | --instance-id | --user | -i | --identity | \
-			--seed-bus)
+			--seed-bus | --nic)
 			((j++))
 			;;
 		-*) ;;
 		*)
-			[[ -z $sub && " image net seed snapshot " == *" $cmd "* ]] && sub=${COMP_WORDS[j]} && continue
+			[[ -z $sub && " image net seed snapshot port " == *" $cmd "* ]] && sub=${COMP_WORDS[j]} && continue
 			((nargs++))
 			;;
 		esac
@@ -194,7 +194,7 @@ _qemuctl()
 		return
 		;;
 	--append | --cpus | --memory | --disk-size | --hostname | --timeout | --stream | --name | \
-		--sha256 | --max-size | --subnet | --bridge | --mtu | --instance-id | --user)
+		--sha256 | --max-size | --subnet | --bridge | --mtu | --instance-id | --user | --nic)
 		return
 		;;
 	esac
@@ -248,6 +248,17 @@ _qemuctl()
 			_qemuctl_compgen "create list revert rm" "$cur"
 		elif [[ $cur == -* ]]; then
 			[[ $sub == revert ]] && _qemuctl_compgen "--force --help" "$cur"
+		elif ((nargs == 0)); then
+			_qemuctl_compgen "$(_qemuctl_names vms)" "$cur"
+		fi
+		return
+		;;
+	port)
+		if [[ -z $sub ]]; then
+			_qemuctl_compgen "add rm list" "$cur"
+		elif [[ $cur == -* ]]; then
+			[[ $sub == add ]] && _qemuctl_compgen "--persist --nic --json --help" "$cur"
+			[[ $sub != add ]] && _qemuctl_compgen "--json --help" "$cur"
 		elif ((nargs == 0)); then
 			_qemuctl_compgen "$(_qemuctl_names vms)" "$cur"
 		fi
