@@ -268,6 +268,47 @@ QC_PUBLIC int qc_vm_port_remove(
 QC_PUBLIC int qc_vm_port_list(qc_ctx *ctx, const char *name, struct qc_port_fwd **ret,
 	size_t *ret_n, struct qc_error *err);
 
+/*
+ * Stats of a running VM (driver/stats.c): one QMP connection with a 2 s
+ * deadline, plus /proc and /sys.  QC_ERR_STATE when it does not run.
+ */
+struct qc_vm_stats_vcpu {
+	unsigned index;
+	int thread_id;
+	uint64_t cpu_ns; /* the vCPU thread's user + system time */
+};
+struct qc_vm_stats_disk {
+	char name[64];
+	uint64_t rd_bytes, wr_bytes, rd_ops, wr_ops;
+};
+struct qc_vm_stats_nic {
+	char name[64];
+	const char *type; /* "user", "network", "bridge" */
+	bool counted; /* false: no counters (user-mode NICs; a tap gone) */
+	uint64_t rx_bytes, tx_bytes, rx_packets, tx_packets; /* the guest's view */
+};
+struct qc_vm_stats {
+	char *name;
+	int64_t sampled_at_ms; /* realtime */
+	int qemu_pid;
+	uint64_t qemu_cpu_ns; /* the whole QEMU process: user + system */
+	uint64_t qemu_rss; /* bytes */
+	uint64_t memory; /* configured, bytes */
+	uint64_t balloon; /* the balloon's actual size; 0: no balloon */
+	uint64_t vcpu_cpu_ns; /* sum over the vCPUs */
+	size_t n_vcpus, n_disks, n_nics;
+	struct qc_vm_stats_vcpu *vcpus;
+	struct qc_vm_stats_disk *disks;
+	struct qc_vm_stats_nic *nics;
+};
+QC_PUBLIC int qc_vm_stats(
+	qc_ctx *ctx, const char *name, struct qc_vm_stats **ret, struct qc_error *err);
+/* Every running VM, sorted by name (one that stops meanwhile is left out). */
+QC_PUBLIC int qc_vm_stats_running(
+	qc_ctx *ctx, struct qc_vm_stats ***ret, size_t *ret_n, struct qc_error *err);
+QC_PUBLIC void qc_vm_stats_free(struct qc_vm_stats *s);
+QC_PUBLIC void qc_vm_stats_list_free(struct qc_vm_stats **v, size_t n);
+
 /* ------------------------------------------------- images (driver/image.c) */
 
 /*
