@@ -139,6 +139,7 @@ enum cli_opt {
 	OPT_SHUTDOWN, /* autostart */
 	OPT_PERSIST,
 	OPT_NIC, /* port */
+	OPT_WATCH, /* stats */
 	OPT_ROOT,
 	OPT_QUIET,
 	OPT_VERBOSE,
@@ -266,6 +267,8 @@ extern const struct cli_cmd cli_seed_cmds[]; /* cmd_seed.c */
 void cli_seed_usage(FILE *f, const char *name);
 extern const struct cli_cmd cli_port_cmds[]; /* cmd_port.c */
 void cli_port_usage(FILE *f, const char *name);
+CLI_HANDLER(cli_stats); /* cmd_stats.c */
+void cli_stats_usage(FILE *f, const char *name);
 /* the other commands, one file each */
 CLI_HANDLER(cli_ssh);
 void cli_ssh_usage(FILE *f, const char *name);

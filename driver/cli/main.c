@@ -116,6 +116,15 @@ static const struct cli_cmd commands[] = {
 		.subs_list = "add, rm, list",
 		.line = "  port add|rm|list NAME ...      host port forwards of a running VM "
 			"(see 'qemuctl port --help')\n"},
+	{.name = "stats",
+		.usage = cli_stats_usage,
+		.opts = CLI_OPT(OPT_WATCH) | CLI_OPT(OPT_JSON),
+		.max_pos = CLI_MAX_POS,
+		.style = CLI_STYLE_PREFIX,
+		.flags = CLI_LAST_WINS,
+		.fn = cli_stats,
+		.line = "  stats [NAME...] [--watch S]    CPU, memory, disk and NIC counters of "
+			"running VMs\n"},
 	{.name = "ssh",
 		.usage = cli_ssh_usage,
 		.opts = CLI_OPT(OPT_IDENTITY),
