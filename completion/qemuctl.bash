@@ -96,7 +96,7 @@ _qemuctl()
 	local cur prev cmd= sub= i nargs=0
 	local commands="create run define dumpxml undefine start stop destroy reboot pause
 		resume delete list info console log events qmp ssh image net seed doctor autostart wait resize
-		snapshot attach-disk detach-disk attach-net detach-net port"
+		snapshot attach-disk detach-disk attach-net detach-net port stats"
 	local global_opts="--root --json -v -q --verbose --quiet --version --help"
 	local create_opts="--image --disk-image --kernel --initrd --append --arch --accel --cpus
 		--memory --disk-size --disk --net --share --hostname --ssh-key --user-data
@@ -143,7 +143,7 @@ _qemuctl()
 			--memory | --disk-size | --disk | --net | --share | --hostname | --ssh-key | \
 			--user-data | --network-config | --timeout | --stream | --name | --sha256 | --max-size | \
 			--subnet | --bridge | --mtu | --meta-data | --instance-id | --user | -i | --identity | \
-			--seed-bus | --nic)
+			--seed-bus | --nic | --watch)
 			((j++))
 			;;
 		-*) ;;
@@ -194,7 +194,7 @@ _qemuctl()
 		return
 		;;
 	--append | --cpus | --memory | --disk-size | --hostname | --timeout | --stream | --name | \
-		--sha256 | --max-size | --subnet | --bridge | --mtu | --instance-id | --user | --nic)
+		--sha256 | --max-size | --subnet | --bridge | --mtu | --instance-id | --user | --nic | --watch)
 		return
 		;;
 	esac
@@ -281,6 +281,14 @@ _qemuctl()
 		;;
 	list)
 		[[ $cur == -* ]] && _qemuctl_compgen "--help" "$cur"
+		return
+		;;
+	stats)
+		if [[ $cur == -* ]]; then
+			_qemuctl_compgen "--watch --json --help" "$cur"
+		else
+			_qemuctl_compgen "$(_qemuctl_names vms)" "$cur"
+		fi
 		return
 		;;
 	esac
