@@ -23,8 +23,8 @@ libqcdriver_a_SOURCES += driver/image.h driver/image.c \
 libqcdriver_a_SOURCES += driver/ready_match.c driver/ready.c driver/resize.c driver/seed_bus.c \
 	driver/vmop.c driver/snapshot_meta.c driver/snapshot.c \
 	driver/snapshot_layer.h driver/snapshot_layer.c driver/hotplug.c
-# Guest features of a running VM: live port forwards, stats.
-libqcdriver_a_SOURCES += driver/portfwd_live.c driver/stats.c
+# Guest features of a running VM: live port forwards, stats, screenshots.
+libqcdriver_a_SOURCES += driver/portfwd_live.c driver/stats.c driver/screenshot.c
 
 include driver/cli/local.mk
 include driver/monitor/local.mk
@@ -79,6 +79,9 @@ dist_noinst_SCRIPTS += tests/integration/port-forward.sh
 # stats of a booting, writing, pinging guest.
 TESTS += tests/integration/stats.sh
 dist_noinst_SCRIPTS += tests/integration/stats.sh
+# screenshot of a guest with a VGA display, and of one without.
+TESTS += tests/integration/screenshot.sh
+dist_noinst_SCRIPTS += tests/integration/screenshot.sh
 dist_noinst_SCRIPTS += $(QC_DRIVER_TESTS) tests/integration/arch-lifecycle.sh \
 	tests/integration/firmware-disk-boot.sh tests/guest/build-disk-image
 # The static network-config of seed-guest.sh, timed by bench/seed.sh too.

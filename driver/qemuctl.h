@@ -309,6 +309,16 @@ QC_PUBLIC int qc_vm_stats_running(
 QC_PUBLIC void qc_vm_stats_free(struct qc_vm_stats *s);
 QC_PUBLIC void qc_vm_stats_list_free(struct qc_vm_stats **v, size_t n);
 
+/*
+ * The running VM's display as a PNG written to file (driver/screenshot.c):
+ * through a temporary file in file's directory renamed over it, so file is
+ * never half-written.  QC_ERR_UNSUPPORTED when the VM has no display (its
+ * definition needs <video><model type='vga'/></video>).  *ret_w, *ret_h
+ * (may be NULL): the image's size.
+ */
+QC_PUBLIC int qc_vm_screenshot(qc_ctx *ctx, const char *name, const char *file, unsigned *ret_w,
+	unsigned *ret_h, struct qc_error *err);
+
 /* ------------------------------------------------- images (driver/image.c) */
 
 /*

@@ -268,6 +268,7 @@ void cli_seed_usage(FILE *f, const char *name);
 extern const struct cli_cmd cli_port_cmds[]; /* cmd_port.c */
 void cli_port_usage(FILE *f, const char *name);
 CLI_HANDLER(cli_stats); /* cmd_stats.c */
+CLI_HANDLER(cli_screenshot); /* cmd_screenshot.c */
 void cli_stats_usage(FILE *f, const char *name);
 /* the other commands, one file each */
 CLI_HANDLER(cli_ssh);
