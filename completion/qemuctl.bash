@@ -96,13 +96,14 @@ _qemuctl()
 	local cur prev cmd= sub= i nargs=0
 	local commands="create run define dumpxml undefine start stop destroy reboot pause
 		resume delete list info console log events qmp ssh image net seed doctor autostart wait resize
-		snapshot attach-disk detach-disk attach-net detach-net port stats"
+		snapshot attach-disk detach-disk attach-net detach-net port stats screenshot"
 	local global_opts="--root --json -v -q --verbose --quiet --version --help"
 	local create_opts="--image --disk-image --kernel --initrd --append --arch --accel --cpus
 		--memory --disk-size --disk --net --share --hostname --ssh-key --user-data
 		--network-config --no-seed --seed-bus"
 	local vm_cmds=" dumpxml undefine start stop destroy reboot pause resume delete info console "
 	vm_cmds+="log events qmp ssh autostart wait resize attach-disk detach-disk attach-net detach-net "
+	vm_cmds+="screenshot "
 
 	COMPREPLY=()
 	cur=${COMP_WORDS[COMP_CWORD]}
@@ -310,6 +311,8 @@ _qemuctl()
 			_qemuctl_compgen "$(_qemuctl_names vms)" "$cur"
 		elif ((nargs == 1)) && [[ $cmd == attach-net ]]; then
 			_qemuctl_net_spec "$cur" "user user,hostfwd=tcp: network= bridge="
+		elif ((nargs == 1)) && [[ $cmd == screenshot ]]; then
+			_qemuctl_files "$cur" .png
 		elif ((nargs == 1)) && [[ $cmd == attach-disk ]]; then
 			_qemuctl_files "$cur"
 		fi

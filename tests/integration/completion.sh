@@ -56,6 +56,7 @@ assert_eq "$(complete_bash qemuctl image "")" $'import\nlist\nrm\nsync' "image s
 assert_eq "$(complete_bash qemuctl --root "$ROOT" snapshot list a)" "alpha" "snapshot: VM names"
 assert_eq "$(complete_bash qemuctl --root "$ROOT" stats alpha b)" "beta" "stats: several VM names"
 assert_eq "$(complete_bash qemuctl --root "$ROOT" stats --watch 2 a)" "alpha" "stats: --watch takes a value"
+assert_eq "$(complete_bash qemuctl --root "$ROOT" screenshot a)" "alpha" "screenshot: VM names"
 assert_eq "$(complete_bash qemuctl port "")" $'add\nlist\nrm' "port subcommands"
 assert_eq "$(complete_bash qemuctl --root "$ROOT" port add a)" "alpha" "port add: VM names"
 assert_eq "$(complete_bash qemuctl --root "$ROOT" port add alpha 8080:80 --p)" "--persist" "port add options"
