@@ -16,7 +16,9 @@
  *               user-mode NICs: none (slirp keeps no counters QEMU shows)
  *   QEMU        its own utime+stime and RSS from /proc/QEMU/stat, statm
  *
- * Every value from QEMU and /proc is parsed with bounds; a thread id that
+ * Every running VM is sampled on a thread of its own, so a busy host's
+ * QEMUs answer side by side.  Every value from QEMU and /proc is parsed
+ * with bounds; a thread id that
  * is not a thread of this QEMU (proven the monitor's child) gives no time.
  */
 #include "config.h"
@@ -25,6 +27,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -35,6 +38,8 @@
 
 /* One VM's QMP budget: connect and every query within it. */
 #define STATS_DEADLINE_MS 2000
+/* Threads sampling VMs at once (qc_vm_stats_running). */
+#define STATS_THREADS 32
 
 QC_PUBLIC void qc_vm_stats_free(struct qc_vm_stats *s)
 {
@@ -286,25 +291,37 @@ static int cmp_stats(const void *a, const void *b)
 	return strcmp((*(struct qc_vm_stats *const *) a)->name, (*(struct qc_vm_stats *const *) b)->name);
 }
 
-QC_PUBLIC int qc_vm_stats_running(
-	qc_ctx *ctx, struct qc_vm_stats ***ret, size_t *ret_n, struct qc_error *err)
+/* One VM's sample, on a thread of its own. */
+struct stats_job {
+	qc_ctx *ctx;
+	char *name;
+	struct qc_vm_stats *s;
+	struct qc_error err;
+	int rc;
+	bool started;
+	pthread_t thread;
+};
+
+static void *stats_job_run(void *arg)
+{
+	struct stats_job *j = arg;
+
+	j->rc = qc_vm_stats(j->ctx, j->name, &j->s, &j->err);
+	return NULL;
+}
+
+/* The VMs under <root>/vms whose monitor holds its lock now. */
+static int running_names(qc_ctx *ctx, struct qc_strv *names, struct qc_error *err)
 {
 	cleanup_free char *vms = qc_xasprintf("%s/vms", qc_ctx_root(ctx));
-	struct qc_vm_stats **v = NULL;
-	size_t n = 0;
 	struct dirent *de;
-	DIR *dir;
+	DIR *dir = opendir(vms);
 
-	*ret = NULL;
-	*ret_n = 0;
-	dir = opendir(vms);
 	if (!dir && errno == ENOENT)
 		return 0;
 	if (!dir)
 		return qc_error_errno(err, errno, "state root '%s': open vms/", qc_ctx_root(ctx));
 	while ((de = readdir(dir))) {
-		struct qc_error e = {0};
-		struct qc_vm_stats *s = NULL;
 		int dfd, held;
 
 		if (de->d_name[0] == '.' || qc_validate_name("VM", de->d_name, NULL) < 0)
@@ -314,18 +331,60 @@ QC_PUBLIC int qc_vm_stats_running(
 			continue;
 		held = qc_lock_is_held(dfd, QC_VM_MONITOR_LOCK);
 		close(dfd);
-		if (held != 1)
-			continue;
-		if (qc_vm_stats(ctx, de->d_name, &s, &e) < 0) {
-			/* stopped meanwhile: not running, not an error */
-			if (e.code != QC_ERR_STATE)
-				qc_warn("%s", e.msg);
-			continue;
-		}
-		v = qc_xrealloc(v, sizeof(*v) * (n + 1));
-		v[n++] = s;
+		if (held == 1)
+			qc_strv_push(names, de->d_name);
 	}
 	closedir(dir);
+	return 0;
+}
+
+QC_PUBLIC int qc_vm_stats_running(
+	qc_ctx *ctx, struct qc_vm_stats ***ret, size_t *ret_n, struct qc_error *err)
+{
+	cleanup_strvec struct qc_strv names = {0};
+	cleanup_free struct stats_job *jobs = NULL;
+	struct qc_vm_stats **v;
+	size_t n = 0;
+	int rc;
+
+	*ret = NULL;
+	*ret_n = 0;
+	if ((rc = running_names(ctx, &names, err)) < 0)
+		return rc;
+	if (!names.n)
+		return 0;
+	jobs = qc_xzalloc(sizeof(*jobs) * names.n);
+	/*
+	 * The VMs answer one after the other if asked so, each QEMU waiting for
+	 * its turn on a busy host: every VM gets its own thread (at most
+	 * STATS_THREADS at once), the first in this one, which also sets
+	 * libxml2 up before threads use it.
+	 */
+	for (size_t i = 0; i < names.n; i++) {
+		jobs[i].ctx = ctx;
+		jobs[i].name = names.v[i];
+	}
+	stats_job_run(&jobs[0]);
+	for (size_t at = 1; at < names.n; at += STATS_THREADS) {
+		size_t end = at + STATS_THREADS < names.n ? at + STATS_THREADS : names.n;
+
+		for (size_t i = at; i < end; i++)
+			jobs[i].started =
+				pthread_create(&jobs[i].thread, NULL, stats_job_run, &jobs[i]) == 0;
+		for (size_t i = at; i < end; i++) {
+			if (jobs[i].started)
+				(void) pthread_join(jobs[i].thread, NULL);
+			else
+				stats_job_run(&jobs[i]);
+		}
+	}
+	v = qc_xzalloc(sizeof(*v) * (names.n + 1));
+	for (size_t i = 0; i < names.n; i++) {
+		if (jobs[i].rc == 0)
+			v[n++] = jobs[i].s;
+		else if (jobs[i].err.code != QC_ERR_STATE) /* stopped meanwhile: no error */
+			qc_warn("%s", jobs[i].err.msg);
+	}
 	if (n)
 		qsort(v, n, sizeof(*v), cmp_stats);
 	*ret = v;

@@ -11,7 +11,8 @@
 #     user-mode NIC has no counters (null);
 #   - QEMU's RSS and CPU time, the configured memory; every document follows
 #     the schema (docs/schema/qemuctl-v1.json), --watch prints one per line
-#     with growing sample times; no NAME: every running VM, not the stopped one.
+#     with growing sample times; no NAME: every running VM (sampled side by
+#     side), not the stopped one.
 # shellcheck source=tests/integration/netns.sh
 . "$(dirname "$0")/netns.sh"
 in_private_netns x86_64
@@ -38,7 +39,9 @@ cp "$GUEST_ROOT" "$img"
 qc net create lan --subnet 10.79.0.0/24 >/dev/null
 qc create s1 --disk-image "$img" --kernel "$GUEST_KERNEL" --initrd "$GUEST_INITRD" \
 	--append "$GUEST_APPEND_ROOT" --memory 160M --cpus 1 --net network=lan --net user >/dev/null
-qc create s2 --kernel "$GUEST_KERNEL" --initrd "$GUEST_INITRD" --no-seed --net none >/dev/null
+for v in s2 s3 s4; do
+	qc create "$v" --kernel "$GUEST_KERNEL" --initrd "$GUEST_INITRD" --no-seed --net none --memory 64M >/dev/null
+done
 
 expect_fail 1 "VM 's2' is not running" qc stats s2
 expect_fail 1 "VM 'nosuch'" qc stats nosuch
@@ -110,14 +113,24 @@ sys.exit(0 if all(b - a >= 900 for a, b in zip(t, t[1:])) else 1)' "$SCRATCH/wat
 	fail "--watch 1 samples are not a second apart: $(cat "$SCRATCH/watch.jsonl")"
 ok "--watch 1 prints one document a second"
 
+# several running VMs are sampled side by side (a thread each)
+qc start s2 --paused
+qc start s4 --paused
 all=$(qc --json stats)
 valid <<<"$all"
 assert_eq "$(python3 -c 'import json, sys; print(" ".join(v["name"] for v in json.loads(sys.argv[1])["vms"]))' "$all")" \
-	"s1" "no NAME: every running VM (s1), not the stopped s2"
+	"s1 s2 s4" "no NAME: every running VM (s1, s2, s4) in name order, not the stopped s3"
+assert_eq "$(python3 -c 'import json, sys; print(len({v["qemu_pid"] for v in json.loads(sys.argv[1])["vms"]}))' "$all")" \
+	3 "each with its own QEMU"
+assert_eq "$(qc --json stats s4 s2 | python3 -c 'import json, sys; print(" ".join(v["name"] for v in json.load(sys.stdin)["vms"]))')" \
+	"s4 s2" "named VMs in the order given"
+expect_fail 1 "VM 's3' is not running" qc stats s2 s3
 assert_match "$(qc stats s1)" '^NAME +CPU% +VCPU-TIME' "the human table"
 exec 7>&-
 qc destroy s1 >/dev/null
 expect_fail 1 "VM 's1' is not running" qc stats s1
 qc delete s1
-qc delete s2
+qc destroy s2 >/dev/null
+qc destroy s4 >/dev/null
+for v in s2 s3 s4; do qc delete "$v"; done
 qc net rm lan >/dev/null
