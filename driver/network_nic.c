@@ -516,8 +516,7 @@ static int runtime_read(int vm_dfd, unsigned **ret_ports, size_t *ret_n, struct 
 		return r;
 	if ((r = qc_json_parse(text, len, &j, err)) < 0)
 		return qc_error_prefix(err, "%s", QC_NETWORK_RUNTIME);
-	a = qc_json_get(j, "ports");
-	n = qc_json_len(a);
+	n = qc_json_len(a = qc_json_get(j, "ports"));
 	v = qc_xzalloc(sizeof(unsigned) * (n + 1));
 	for (size_t i = 0; i < n; i++) {
 		uint64_t p = 0;
@@ -549,9 +548,7 @@ int qc_network_load_ports(
 	if (dfd < 0)
 		return qc_error_errno(err, errno, "VM '%s': open '%s'", vm, dir);
 	r = runtime_read(dfd, ret, ret_n, NULL, err);
-	if (r == -ENOENT)
-		return 0;
-	return r < 0 ? qc_error_prefix(err, "VM '%s'", vm) : 0;
+	return r == -ENOENT ? 0 : r < 0 ? qc_error_prefix(err, "VM '%s'", vm) : 0;
 }
 
 int qc_network_domain_start(
@@ -652,39 +649,45 @@ int qc_network_nic_ports(const struct qc_nic *nic, unsigned **ret, struct qc_err
 	return 0;
 }
 
-int qc_network_runtime_nic(int vm_dfd, size_t i, const struct qc_nic *nic, size_t at, bool add,
-	const unsigned *ports, const char *tap, struct qc_error *err)
+/*
+ * The run's records: in state.json's and network.json's host ports, n_del
+ * entries at index at become ins[0..n_ins); with tap_i < SIZE_MAX the tap
+ * list gets tap at tap_i (add) or loses entry tap_i.
+ */
+static int runtime_splice(int vm_dfd, size_t at, size_t n_del, const unsigned *ins, size_t n_ins,
+	size_t tap_i, bool add, const char *tap, struct qc_error *err)
 {
-	size_t n_fwds = nic->type == QC_NIC_USER ? nic->n_fwds : 0;
 	cleanup_free unsigned *old = NULL, *pv = NULL;
 	cleanup_strvec struct qc_strv old_taps = {0}, tv = {0};
 	size_t n_old, n;
 	int r;
 
-	if (n_fwds && (r = qc_state_splice_ports(vm_dfd, at, add ? 0 : n_fwds, add ? ports : NULL,
-			       add ? n_fwds : 0, err)) < 0)
-		return qc_error_prefix(err, "NIC '%s': record its host ports", nic->name);
-
+	if ((n_del || n_ins) && (r = qc_state_splice_ports(vm_dfd, at, n_del, ins, n_ins, err)) < 0)
+		return qc_error_prefix(err, "record the host ports");
 	/* network.json, the fallback of ssh and info: the same change, and the tap. */
-	r = runtime_read(vm_dfd, &old, &n_old, &old_taps, err);
-	if (r == -ENOENT)
-		return 0;
-	if (r < 0)
-		return qc_error_prefix(err, "NIC '%s'", nic->name);
-	qc_state_ports_splice(old, n_old, at, add ? 0 : n_fwds, add ? ports : NULL,
-		add ? n_fwds : 0, &pv, &n);
+	if ((r = runtime_read(vm_dfd, &old, &n_old, &old_taps, err)) < 0)
+		return r == -ENOENT ? 0 : r;
+	qc_state_ports_splice(old, n_old, at, n_del, ins, n_ins, &pv, &n);
 	for (size_t k = 0; k < old_taps.n; k++) {
-		if (!add && k == i)
-			continue;
-		if (add && k == i)
+		if (k == tap_i && add)
 			qc_strv_push(&tv, tap ? tap : "");
-		qc_strv_push(&tv, old_taps.v[k]);
+		if (k != tap_i || add)
+			qc_strv_push(&tv, old_taps.v[k]);
 	}
-	while (add && tv.n < i)
+	while (add && tap_i != SIZE_MAX && tv.n < tap_i)
 		qc_strv_push(&tv, "");
-	if (add && tv.n == i)
+	if (add && tap_i != SIZE_MAX && tv.n == tap_i)
 		qc_strv_push(&tv, tap ? tap : "");
-	if ((r = write_runtime(vm_dfd, pv, n, (const char *const *) tv.v, tv.n, err)) < 0)
+	return write_runtime(vm_dfd, pv, n, (const char *const *) tv.v, tv.n, err);
+}
+
+int qc_network_runtime_nic(int vm_dfd, size_t i, const struct qc_nic *nic, size_t at, bool add,
+	const unsigned *ports, const char *tap, struct qc_error *err)
+{
+	size_t n_fwds = nic->type == QC_NIC_USER ? nic->n_fwds : 0;
+
+	if (runtime_splice(vm_dfd, at, add ? 0 : n_fwds, add ? ports : NULL, add ? n_fwds : 0, i,
+		    add, tap, err) < 0)
 		return qc_error_prefix(err, "NIC '%s'", nic->name);
 	return 0;
 }
@@ -692,18 +695,5 @@ int qc_network_runtime_nic(int vm_dfd, size_t i, const struct qc_nic *nic, size_
 int qc_network_runtime_ports(int vm_dfd, size_t at, size_t n_del, const unsigned *ins,
 	size_t n_ins, struct qc_error *err)
 {
-	cleanup_free unsigned *old = NULL, *pv = NULL;
-	cleanup_strvec struct qc_strv taps = {0};
-	size_t n_old, n;
-	int r;
-
-	if ((r = qc_state_splice_ports(vm_dfd, at, n_del, ins, n_ins, err)) < 0)
-		return r;
-	r = runtime_read(vm_dfd, &old, &n_old, &taps, err);
-	if (r == -ENOENT)
-		return 0;
-	if (r < 0)
-		return r;
-	qc_state_ports_splice(old, n_old, at, n_del, ins, n_ins, &pv, &n);
-	return write_runtime(vm_dfd, pv, n, (const char *const *) taps.v, taps.n, err);
+	return runtime_splice(vm_dfd, at, n_del, ins, n_ins, SIZE_MAX, false, NULL, err);
 }
