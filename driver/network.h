@@ -152,6 +152,8 @@ int qc_driver_portfwd_parse(
 struct qc_live;
 int qc_driver_portfwd_live(int vm_dfd, const struct qc_live *live, const char *nic,
 	struct qc_hostfwd **ret, size_t *ret_n);
+/* NIC nic left the running VM (detach-net): its live forwards' records go too. */
+void qc_driver_portfwd_forget_nic(int vm_dfd, const struct qc_live *live, const char *nic);
 
 /* Gateway ("10.0.0.1") and prefix of a named network, for the seed's network-config. */
 int qc_network_gateway(qc_ctx *ctx, const char *network, char gateway[16], unsigned *ret_prefix,

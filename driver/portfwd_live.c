@@ -224,6 +224,21 @@ int qc_driver_portfwd_live(int vm_dfd, const struct qc_live *live, const char *n
 	return 0;
 }
 
+void qc_driver_portfwd_forget_nic(int vm_dfd, const struct qc_live *live, const char *nic)
+{
+	cleanup_free struct fwd_rec *v = NULL;
+	struct qc_error e = {0};
+	size_t n = 0, k = 0;
+
+	if (!live->monitor_alive || records_load(vm_dfd, live->st.started_at_ms, &v, &n, NULL) < 0)
+		return;
+	for (size_t i = 0; i < n; i++)
+		if (strcmp(v[i].nic, nic))
+			v[k++] = v[i];
+	if (k < n && records_save(vm_dfd, live->st.started_at_ms, v, k, &e) < 0)
+		qc_warn("NIC '%s': its forwards stay listed: %s", nic, e.msg);
+}
+
 /* ------------------------------------------------------- one VM's forwards */
 
 /* The host ports of this run: state.json's, else network.json's (none when stopped). */

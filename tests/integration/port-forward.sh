@@ -11,6 +11,7 @@
 #      host port (naming its holder) and a privileged port while QEMU runs
 #      unprivileged are refused with nothing changed; port rm closes them
 #      (connection refused, QEMU's socket gone);
+#      detach-net of a NIC forgets its live forwards;
 #   3. --persist on the running guest: answers now, is in domain.xml, keeps
 #      the second NIC's automatic ssh port where info and ssh find it, and is
 #      there after a restart, while a live-only forward is not.
@@ -151,6 +152,17 @@ assert_eq "$(qemu_sockets udp "$UP")" 0 "QEMU closed the UDP forward's socket"
 ok "removed forwards are no longer listed"
 ! qc info f1 | grep -q ":$HP->80" || fail "info still shows the removed forward"
 ok "info no longer shows the removed forward"
+
+# a NIC detached takes its live forwards with it, also from the records
+qc attach-net f1 user >/dev/null
+D=$(free_port)
+qc port add f1 "$D:80" --nic net2 >/dev/null
+assert_match "$(fwds f1)" "net2 tcp 127\.0\.0\.1:$D->80 run live" "a live forward on the hot-plugged net2"
+qc detach-net f1 net2 >/dev/null
+! fwds f1 | grep -q ":$D->" || fail "net2's live forward is still listed after detach-net: $(fwds f1)"
+ok "detach-net forgets the NIC's live forwards"
+refused "$D" || fail "127.0.0.1:$D still accepts connections after detach-net"
+ok "and QEMU closed it"
 
 # ---- 3. --persist on the running guest ----------------------------------------
 P2=$(free_port)
