@@ -142,6 +142,7 @@ int qc_network_runtime_ports(int vm_dfd, size_t at, size_t n_del, const unsigned
  * [ADDR:]HOSTPORT:GUESTPORT[/udp] (with_guest) or [ADDR:]HOSTPORT[/udp]:
  * ports 1-65535, ADDR IPv4 (127.0.0.1, the default, is stored as "").
  */
+#define QC_PORTFWD_RECORDS "forwards.json" /* the run's live forwards, in the VM's directory */
 int qc_driver_portfwd_parse(
 	const char *spec, bool with_guest, struct qc_hostfwd *ret, struct qc_error *err);
 /*

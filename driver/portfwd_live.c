@@ -26,7 +26,7 @@
 #include "driver/vmop.h"
 #include "net/net.h"
 
-#define FWD_RECORDS "forwards.json"
+#define FWD_RECORDS QC_PORTFWD_RECORDS
 #define MAX_LIVE_FWDS 256
 
 /* A forward with the NIC it is on; host_addr "" is 127.0.0.1. */
@@ -42,8 +42,8 @@ static const char *eff_addr(const char *a)
 
 /* ---------------------------------------------------------------- specs */
 
-static int spec_port(const char *spec, const char *what, const char *s, size_t len,
-	unsigned *ret, struct qc_error *err)
+static int spec_port(const char *spec, const char *what, const char *s, size_t len, unsigned *ret,
+	struct qc_error *err)
 {
 	unsigned v = 0;
 
@@ -54,8 +54,8 @@ static int spec_port(const char *spec, const char *what, const char *s, size_t l
 	for (size_t i = 0; i < len; i++)
 		v = v * 10 + (unsigned) (s[i] - '0');
 	if (v < 1 || v > 65535)
-		return qc_error_set(err, QC_ERR_INVALID,
-			"port spec '%s': %s %u is outside 1-65535", spec, what, v);
+		return qc_error_set(err, QC_ERR_INVALID, "port spec '%s': %s %u is outside 1-65535",
+			spec, what, v);
 	*ret = v;
 	return 0;
 }
@@ -85,8 +85,7 @@ int qc_driver_portfwd_parse(
 		}
 	want = with_guest ? 2 : 1;
 	if (n != want && n != want + 1)
-		return qc_error_set(
-			err, QC_ERR_INVALID, "port spec '%s': expected %s", spec, form);
+		return qc_error_set(err, QC_ERR_INVALID, "port spec '%s': expected %s", spec, form);
 	if (n == want + 1) {
 		size_t alen = (size_t) (p[1] - p[0]) - 1;
 		cleanup_free char *addr = qc_xstrndup(p[0], alen);
@@ -158,8 +157,8 @@ static int records_load(int vm_dfd, int64_t started_at_ms, struct fwd_rec **ret,
 			strlen(addr) >= sizeof(v[n].f.host_addr) ||
 			(addr[0] && qc_net_parse_ipv4("address", addr, &ip, NULL) < 0) ||
 			!qc_json_as_uint(qc_json_get(e, "host_port"), &hp) ||
-			!qc_json_as_uint(qc_json_get(e, "guest_port"), &gp) || hp < 1 || hp > 65535 ||
-			gp < 1 || gp > 65535) {
+			!qc_json_as_uint(qc_json_get(e, "guest_port"), &gp) || hp < 1 ||
+			hp > 65535 || gp < 1 || gp > 65535) {
 			qc_warn("%s: forward #%zu is malformed; ignored", FWD_RECORDS, i);
 			continue;
 		}
@@ -175,8 +174,8 @@ static int records_load(int vm_dfd, int64_t started_at_ms, struct fwd_rec **ret,
 	return 0;
 }
 
-static int records_save(int vm_dfd, int64_t started_at_ms, const struct fwd_rec *v, size_t n,
-	struct qc_error *err)
+static int records_save(
+	int vm_dfd, int64_t started_at_ms, const struct fwd_rec *v, size_t n, struct qc_error *err)
 {
 	cleanup_jgen struct qc_jgen *g = qc_jgen_new(true);
 	cleanup_free char *text = NULL;
@@ -288,7 +287,8 @@ static void collect(struct qc_vmop *op, const struct fwd_rec *live, size_t n_liv
 	for (size_t i = 0; i < n_live; i++, n++) {
 		snprintf(v[n].nic, sizeof(v[n].nic), "%s", live[i].nic);
 		snprintf(v[n].proto, sizeof(v[n].proto), "%s", live[i].f.proto);
-		snprintf(v[n].host_addr, sizeof(v[n].host_addr), "%s", eff_addr(live[i].f.host_addr));
+		snprintf(v[n].host_addr, sizeof(v[n].host_addr), "%s",
+			eff_addr(live[i].f.host_addr));
 		v[n].host_port = live[i].f.host_port;
 		v[n].guest_port = live[i].f.guest_port;
 		v[n].live = true;
@@ -321,8 +321,7 @@ QC_PUBLIC int qc_vm_port_list(qc_ctx *ctx, const char *name, struct qc_port_fwd 
 	size_t n_live;
 	int rc;
 
-	if ((rc = begin(ctx, name, QC_VMOP_NO_LOCK | QC_VMOP_DOMAIN, &op, &live, &n_live, err)) <
-		0)
+	if ((rc = begin(ctx, name, QC_VMOP_NO_LOCK | QC_VMOP_DOMAIN, &op, &live, &n_live, err)) < 0)
 		return rc;
 	collect(&op, live, n_live, ret, ret_n);
 	return 0;
@@ -343,7 +342,8 @@ static int pick_nic(const struct qc_domain *d, const char *nic, size_t *ret, str
 			"VM '%s': NIC '%s' is not user-mode (%s=%s): port forwards need a "
 			"--net user NIC; a bridged or named-network guest is reached at its own "
 			"address",
-			d->name, d->nics[i].name, d->nics[i].type == QC_NIC_NETWORK ? "network" : "bridge",
+			d->name, d->nics[i].name,
+			d->nics[i].type == QC_NIC_NETWORK ? "network" : "bridge",
 			d->nics[i].type == QC_NIC_NETWORK ? d->nics[i].network : d->nics[i].bridge);
 	}
 	if (nic)
@@ -354,7 +354,7 @@ static int pick_nic(const struct qc_domain *d, const char *nic, size_t *ret, str
 		d->name, d->name);
 }
 
-/* Two forwards of one protocol on one host port clash unless their addresses differ (0.0.0.0: all). */
+/* One protocol, one host port: a clash unless the addresses differ (0.0.0.0 is every one). */
 static bool clash(const struct qc_port_fwd *a, const struct qc_hostfwd *f)
 {
 	const char *x = a->host_addr, *y = eff_addr(f->host_addr);
@@ -368,8 +368,8 @@ static unsigned unprivileged_port_start(void)
 	cleanup_free char *text = NULL;
 	unsigned v = 1024;
 
-	if (qc_read_file(AT_FDCWD, "/proc/sys/net/ipv4/ip_unprivileged_port_start", 64, &text,
-		    NULL, NULL) == 0)
+	if (qc_read_file(AT_FDCWD, "/proc/sys/net/ipv4/ip_unprivileged_port_start", 64, &text, NULL,
+		    NULL) == 0)
 		(void) sscanf(text, "%u", &v);
 	return v;
 }
@@ -392,7 +392,8 @@ static int check_privileged(struct qc_vmop *op, const struct qc_hostfwd *f, stru
 	if (uid == 0)
 		return 0;
 	return qc_error_set(err, EACCES,
-		"VM '%s': host port %u is privileged (below %u, net.ipv4.ip_unprivileged_port_start) "
+		"VM '%s': host port %u is privileged (below %u, "
+		"net.ipv4.ip_unprivileged_port_start) "
 		"and QEMU runs as uid %u; forward from a port >= %u",
 		op->name, f->host_port, start, (unsigned) uid, start);
 }
@@ -427,8 +428,8 @@ static int fwd_open(struct qc_vmop *op, size_t k, const struct qc_hostfwd *f, st
 	int rc;
 
 	qc_argv_nic_ids(op->d, k, netdev, dev);
-	line = qc_xasprintf("hostfwd_add %s %s:%s:%u-:%u", netdev, f->proto,
-		eff_addr(f->host_addr), f->host_port, f->guest_port);
+	line = qc_xasprintf("hostfwd_add %s %s:%s:%u-:%u", netdev, f->proto, eff_addr(f->host_addr),
+		f->host_port, f->guest_port);
 	if ((rc = hmp(op, line, &out, err)) < 0)
 		return rc;
 	if (out[0])
@@ -456,7 +457,8 @@ static int fwd_close(struct qc_vmop *op, size_t k, const struct qc_hostfwd *f, u
 }
 
 /* The host port is free: bound here the way slirp will bind it, then let go. */
-static int check_free(struct qc_vmop *op, size_t k, const struct qc_hostfwd *f, struct qc_error *err)
+static int check_free(
+	struct qc_vmop *op, size_t k, const struct qc_hostfwd *f, struct qc_error *err)
 {
 	struct qc_net_fwd nf = {.proto = f->proto,
 		.host_addr = f->host_addr,
@@ -482,7 +484,8 @@ static int check_free(struct qc_vmop *op, size_t k, const struct qc_hostfwd *f, 
 }
 
 /* Append f to NIC k's definition and, while the VM runs, to the run's port list. */
-static int persist_add(struct qc_vmop *op, size_t k, const struct qc_hostfwd *f, struct qc_error *err)
+static int persist_add(
+	struct qc_vmop *op, size_t k, const struct qc_hostfwd *f, struct qc_error *err)
 {
 	struct qc_nic *nic = &op->d->nics[k];
 	size_t at = qc_network_fwd_index(op->d, k) + nic->n_fwds;
@@ -498,7 +501,8 @@ static int persist_add(struct qc_vmop *op, size_t k, const struct qc_hostfwd *f,
 	}
 	if ((rc = qc_vmop_save(op, err)) < 0) {
 		nic->n_fwds--;
-		if (op->live.monitor_alive && qc_network_runtime_ports(op->dfd, at, 1, NULL, 0, &e) < 0)
+		if (op->live.monitor_alive &&
+			qc_network_runtime_ports(op->dfd, at, 1, NULL, 0, &e) < 0)
 			qc_warn("VM '%s': %s", op->name, e.msg);
 		return rc;
 	}
@@ -531,7 +535,8 @@ QC_PUBLIC int qc_vm_port_add(qc_ctx *ctx, const char *name, const char *spec, co
 	for (size_t i = 0; i < n_all; i++)
 		if (clash(&all[i], &f))
 			return qc_error_set(err, QC_ERR_EXISTS,
-				"VM '%s': host port %s:%u/%s is forwarded already (NIC %s, to guest "
+				"VM '%s': host port %s:%u/%s is forwarded already (NIC %s, to "
+				"guest "
 				"port %u); remove it first with 'qemuctl port rm %s %s:%u/%s'",
 				name, all[i].host_addr, f.host_port, f.proto, all[i].nic,
 				all[i].guest_port, name, all[i].host_addr, f.host_port, f.proto);
@@ -572,9 +577,10 @@ static int persist_remove(struct qc_vmop *op, size_t k, size_t fi, struct qc_err
 	nic->n_fwds--;
 	if ((rc = qc_vmop_save(op, err)) < 0)
 		return rc;
-	if (op->live.monitor_alive && (rc = qc_network_runtime_ports(op->dfd, at, 1, NULL, 0, err)) < 0)
-		return qc_error_prefix(err, "VM '%s': forward removed; its host port stays listed",
-			op->name);
+	if (op->live.monitor_alive &&
+		(rc = qc_network_runtime_ports(op->dfd, at, 1, NULL, 0, err)) < 0)
+		return qc_error_prefix(
+			err, "VM '%s': forward removed; its host port stays listed", op->name);
 	return 0;
 }
 
@@ -607,8 +613,10 @@ QC_PUBLIC int qc_vm_port_remove(
 				 want.host_port, err)) < 0)
 			return rc;
 		memmove(&live[i], &live[i + 1], sizeof(*live) * (n_live - i - 1));
-		if ((rc = records_save(op.dfd, op.live.st.started_at_ms, live, n_live - 1, err)) < 0)
-			return qc_error_prefix(err, "VM '%s': forward closed, but still listed", name);
+		if ((rc = records_save(op.dfd, op.live.st.started_at_ms, live, n_live - 1, err)) <
+			0)
+			return qc_error_prefix(
+				err, "VM '%s': forward closed, but still listed", name);
 		return 0;
 	}
 	run_ports(&op, &ports, &n_ports);
@@ -622,8 +630,9 @@ QC_PUBLIC int qc_vm_port_remove(
 			if (port != want.host_port || strcmp(nic->fwds[f].proto, want.proto) ||
 				strcmp(eff_addr(nic->fwds[f].host_addr), eff_addr(want.host_addr)))
 				continue;
-			if (running && ((rc = qc_vmop_qmp(&op, err)) < 0 ||
-					       (rc = fwd_close(&op, k, &nic->fwds[f], port, err)) < 0))
+			if (running &&
+				((rc = qc_vmop_qmp(&op, err)) < 0 ||
+					(rc = fwd_close(&op, k, &nic->fwds[f], port, err)) < 0))
 				return rc;
 			return persist_remove(&op, k, f, err);
 		}
