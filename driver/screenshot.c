@@ -49,7 +49,8 @@ static int open_target(const char *file, int *ret_dfd, char **ret_base, struct q
 	if (!*base || !strcmp(base, ".") || !strcmp(base, ".."))
 		return qc_error_set(
 			err, QC_ERR_INVALID, "screenshot '%s': not a file name (FILE.png)", file);
-	dir = slash ? qc_xstrndup(file, slash == file ? 1 : (size_t) (slash - file)) : qc_xstrdup(".");
+	dir = slash ? qc_xstrndup(file, slash == file ? 1 : (size_t) (slash - file))
+		    : qc_xstrdup(".");
 	dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (dfd < 0)
 		return qc_error_errno(err, errno, "screenshot '%s': directory '%s'", file, dir);
@@ -76,10 +77,11 @@ static int dump(struct qc_vmop *op, int dfd, const char *tmp, int fd, unsigned *
 	int rc;
 
 	if ((rc = qc_vmop_qmp(op, err)) < 0 ||
-		(rc = qc_qmp_add_fd(op->q, fd, -1, "screenshot", QC_VMOP_QMP_TIMEOUT_MS, &set, NULL,
-			 err)) < 0)
+		(rc = qc_qmp_add_fd(
+			 op->q, fd, -1, "screenshot", QC_VMOP_QMP_TIMEOUT_MS, &set, NULL, err)) < 0)
 		return qc_error_prefix(err, "VM '%s': screenshot", op->name);
-	args = qc_xasprintf("{\"filename\":\"/dev/fdset/%lld\",\"format\":\"png\"}", (long long) set);
+	args = qc_xasprintf(
+		"{\"filename\":\"/dev/fdset/%lld\",\"format\":\"png\"}", (long long) set);
 	rc = qc_qmp_execute_text(op->q, "screendump", args, QC_VMOP_QMP_TIMEOUT_MS, NULL, err);
 	(void) qc_qmp_remove_fd(op->q, set, -1, QC_VMOP_QMP_TIMEOUT_MS, NULL);
 	if (rc < 0)
@@ -90,8 +92,8 @@ static int dump(struct qc_vmop *op, int dfd, const char *tmp, int fd, unsigned *
 		return qc_error_errno(err, errno, "VM '%s': screenshot: read it back", op->name);
 	if (png_size(head, (size_t) n, ret_w, ret_h) < 0)
 		return qc_error_set(err, QC_ERR_QMP,
-			"VM '%s': screendump wrote no PNG (%zd bytes without a PNG header)", op->name,
-			n);
+			"VM '%s': screendump wrote no PNG (%zd bytes without a PNG header)",
+			op->name, n);
 	return 0;
 }
 
@@ -107,8 +109,8 @@ QC_PUBLIC int qc_vm_screenshot(qc_ctx *ctx, const char *name, const char *file, 
 
 	if (!file || !*file)
 		return qc_error_set(err, QC_ERR_INVALID, "screenshot: no FILE.png given");
-	if ((rc = qc_vmop_begin(ctx, name, QC_VMOP_NO_LOCK | QC_VMOP_DOMAIN | QC_VMOP_RUNNING, &op,
-		     err)) < 0)
+	if ((rc = qc_vmop_begin(
+		     ctx, name, QC_VMOP_NO_LOCK | QC_VMOP_DOMAIN | QC_VMOP_RUNNING, &op, err)) < 0)
 		return rc;
 	if (!op.d->video[0])
 		return qc_error_set(err, QC_ERR_UNSUPPORTED,

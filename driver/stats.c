@@ -70,7 +70,8 @@ static int proc_cpu_ns(const char *path, uint64_t *ret)
 	if (qc_read_file(AT_FDCWD, path, 4096, &text, NULL, NULL) < 0 || !(p = strrchr(text, ')')))
 		return -ENOENT;
 	/* after ")": state ppid pgrp session tty tpgid flags minflt cminflt majflt cmajflt utime stime */
-	if (sscanf(p + 1, " %*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %llu %llu", &ut, &st) != 2 ||
+	if (sscanf(p + 1, " %*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %llu %llu", &ut, &st) !=
+			2 ||
 		hz <= 0)
 		return -EINVAL;
 	*ret = (uint64_t) (ut + st) * (1000000000ULL / (uint64_t) hz);
@@ -92,8 +93,8 @@ static void qemu_process(pid_t pid, struct qc_vm_stats *s)
 }
 
 /* query-cpus-fast: each vCPU's thread and its CPU time. */
-static int vcpus(struct qc_qmp *q, pid_t pid, int64_t deadline, struct qc_vm_stats *s,
-	struct qc_error *err)
+static int vcpus(
+	struct qc_qmp *q, pid_t pid, int64_t deadline, struct qc_vm_stats *s, struct qc_error *err)
 {
 	cleanup_json qc_json *r = NULL;
 	size_t n;
@@ -113,8 +114,8 @@ static int vcpus(struct qc_qmp *q, pid_t pid, int64_t deadline, struct qc_vm_sta
 		char path[80];
 
 		if (!qc_json_as_int(qc_json_get(c, "cpu-index"), &idx) ||
-			!qc_json_as_int(qc_json_get(c, "thread-id"), &tid) || idx < 0 || idx > 65535 ||
-			tid <= 0 || tid > INT32_MAX)
+			!qc_json_as_int(qc_json_get(c, "thread-id"), &tid) || idx < 0 ||
+			idx > 65535 || tid <= 0 || tid > INT32_MAX)
 			continue;
 		v->index = (unsigned) idx;
 		v->thread_id = (int) tid;
@@ -220,7 +221,8 @@ static void tap_counters(struct qc_vm_stats_nic *const *nics, char (*taps)[16], 
 
 static void nics(const struct qc_domain *d, struct qc_vm_stats *s)
 {
-	cleanup_free struct qc_vm_stats_nic **tapped = qc_xzalloc(sizeof(*tapped) * (d->n_nics + 1));
+	cleanup_free struct qc_vm_stats_nic **tapped =
+		qc_xzalloc(sizeof(*tapped) * (d->n_nics + 1));
 	cleanup_free char(*taps)[16] = qc_xzalloc(sizeof(*taps) * (d->n_nics + 1));
 	size_t n_taps = 0;
 
@@ -261,8 +263,8 @@ QC_PUBLIC int qc_vm_stats(
 	struct qc_vm_stats *s;
 	int rc;
 
-	if ((rc = qc_vmop_begin(ctx, name, QC_VMOP_NO_LOCK | QC_VMOP_DOMAIN | QC_VMOP_RUNNING, &op,
-		     err)) < 0)
+	if ((rc = qc_vmop_begin(
+		     ctx, name, QC_VMOP_NO_LOCK | QC_VMOP_DOMAIN | QC_VMOP_RUNNING, &op, err)) < 0)
 		return rc;
 	if (!qemu_is_ours(&op.live))
 		return qc_error_set(err, QC_ERR_STATE,
@@ -288,7 +290,8 @@ QC_PUBLIC int qc_vm_stats(
 
 static int cmp_stats(const void *a, const void *b)
 {
-	return strcmp((*(struct qc_vm_stats *const *) a)->name, (*(struct qc_vm_stats *const *) b)->name);
+	return strcmp(
+		(*(struct qc_vm_stats *const *) a)->name, (*(struct qc_vm_stats *const *) b)->name);
 }
 
 /* One VM's sample, on a thread of its own. */
@@ -326,7 +329,8 @@ static int running_names(qc_ctx *ctx, struct qc_strv *names, struct qc_error *er
 
 		if (de->d_name[0] == '.' || qc_validate_name("VM", de->d_name, NULL) < 0)
 			continue;
-		dfd = openat(dirfd(dir), de->d_name, O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW);
+		dfd = openat(
+			dirfd(dir), de->d_name, O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW);
 		if (dfd < 0)
 			continue;
 		held = qc_lock_is_held(dfd, QC_VM_MONITOR_LOCK);

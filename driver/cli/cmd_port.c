@@ -11,7 +11,8 @@
 void cli_port_usage(FILE *f, const char *name)
 {
 	(void) name;
-	fputs("usage: qemuctl port add NAME [ADDR:]HOSTPORT:GUESTPORT[/udp] [--persist] [--nic NIC]\n"
+	fputs("usage: qemuctl port add NAME [ADDR:]HOSTPORT:GUESTPORT[/udp] [--persist] [--nic "
+	      "NIC]\n"
 	      "       qemuctl port rm NAME [ADDR:]HOSTPORT[/udp]\n"
 	      "       qemuctl port list NAME [--json]\n"
 	      "\n"
@@ -36,8 +37,8 @@ static int port_change(struct cli *c, const struct cli_cmd *cmd, struct cli_args
 
 	if (!(ctx = cli_ctx(c)))
 		return CLI_ERROR;
-	rc = add ? qc_vm_port_add(ctx, a->pos[0], a->pos[1], a->val[OPT_NIC],
-			   a->set[OPT_PERSIST], &live, &err)
+	rc = add ? qc_vm_port_add(ctx, a->pos[0], a->pos[1], a->val[OPT_NIC], a->set[OPT_PERSIST],
+			   &live, &err)
 		 : qc_vm_port_remove(ctx, a->pos[0], a->pos[1], &live, &err);
 	if (rc < 0)
 		return cli_error(&err);
@@ -110,11 +111,11 @@ static int port_list(struct cli *c, const struct cli_cmd *cmd, struct cli_args *
 	return CLI_OK;
 }
 
-#define PORT_SUB(n, a, o, min, max, names, f)                                                   \
-	{                                                                                       \
+#define PORT_SUB(n, a, o, min, max, names, f)                                                    \
+	{                                                                                        \
 		.name = n, .alias = a, .usage = cli_port_usage, .opts = (o) | CLI_OPT(OPT_JSON), \
-		.min_pos = min, .max_pos = max, .pos_names = names, .style = CLI_STYLE_BARE,      \
-		.flags = CLI_LAST_WINS, .fn = f                                                 \
+		.min_pos = min, .max_pos = max, .pos_names = names, .style = CLI_STYLE_BARE,     \
+		.flags = CLI_LAST_WINS, .fn = f                                                  \
 	}
 
 /* port add|rm|list: the group's table */

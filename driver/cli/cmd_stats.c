@@ -65,7 +65,8 @@ static void json_vm(struct cli_json *g, const struct qc_vm_stats *s)
 	cli_json_key(g, "nics");
 	cli_json_array_open(g);
 	for (size_t i = 0; i < s->n_nics; i++) {
-		static const char *const keys[] = {"rx_bytes", "tx_bytes", "rx_packets", "tx_packets"};
+		static const char *const keys[] = {
+			"rx_bytes", "tx_bytes", "rx_packets", "tx_packets"};
 		const struct qc_vm_stats_nic *n = &s->nics[i];
 		const uint64_t vals[] = {n->rx_bytes, n->tx_bytes, n->rx_packets, n->tx_packets};
 
@@ -131,8 +132,8 @@ static void print_table(struct qc_vm_stats **v, size_t n, struct qc_vm_stats **p
 		autofree char *nr = counted ? size_str(rx) : cli_strdup("-");
 		autofree char *nt = counted ? size_str(tx) : cli_strdup("-");
 		printf("%-16s %6s %9.2fs %9.2fs %9s %9s %9s %9s %9s %9s\n", s->name, cpu,
-			(double) s->vcpu_cpu_ns / 1e9, (double) s->qemu_cpu_ns / 1e9, rss, mem, r, w,
-			nr, nt);
+			(double) s->vcpu_cpu_ns / 1e9, (double) s->qemu_cpu_ns / 1e9, rss, mem, r,
+			w, nr, nt);
 	}
 }
 
@@ -176,7 +177,8 @@ int cli_stats(struct cli *c, const struct cli_cmd *cmd, struct cli_args *a)
 	for (int i = 0; i < a->n_pos; i++)
 		if (a->pos[i][0] == '-')
 			return cli_usage_error("stats", "stats: unknown option '%s'", a->pos[i]);
-	if (a->set[OPT_WATCH] && qc_uint_parse("--watch", a->val[OPT_WATCH], 1, 86400, &watch, &err) < 0)
+	if (a->set[OPT_WATCH] &&
+		qc_uint_parse("--watch", a->val[OPT_WATCH], 1, 86400, &watch, &err) < 0)
 		return cli_usage_error("stats", "stats: %s (seconds)", err.msg);
 	if (!(ctx = cli_ctx(c)))
 		return CLI_ERROR;
