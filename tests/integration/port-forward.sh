@@ -111,13 +111,8 @@ assert_eq "$(qemu_sockets udp "$UP")" 1 "QEMU holds the UDP forward's socket on 
 assert_match "$(fwds f1)" "net0 udp 0\.0\.0\.0:$UP->53 run live" "port list shows the UDP forward"
 
 # refusals on the running guest change nothing
-python3 -c 'import socket, time
-s = socket.socket(); s.bind(("127.0.0.1", 0)); s.listen(1)
-open("'"$SCRATCH"'/busy.port", "w").write(str(s.getsockname()[1])); time.sleep(600)' &
-busy_pid=$!
-on_exit "kill $busy_pid 2>/dev/null"
-wait_until 10 test -s "$SCRATCH/busy.port"
-BP=$(cat "$SCRATCH/busy.port")
+hold_port
+BP=$busy
 before=$(tree_digest "$ROOT" --running)
 list_before=$(fwds f1)
 expect_fail 1 "host port $BP is in use \(by pid $busy_pid python3\); pick another HOSTPORT" qc port add f1 "$BP:80"
