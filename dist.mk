@@ -24,7 +24,11 @@ dist_noinst_SCRIPTS += tests/integration/completion.sh
 TESTS += tests/integration/completion.sh
 
 # ---- the --json contract (docs/json.md) and its test
-EXTRA_DIST += docs/json.md docs/security.md docs/schema/qemuctl-v1.json tests/integration/json_schema.py
+# installed beside the package's other documentation (the man page names it)
+dist_doc_DATA = docs/json.md
+jsonschemadir = $(docdir)/schema
+dist_jsonschema_DATA = docs/schema/qemuctl-v2.json
+EXTRA_DIST += docs/security.md tests/integration/json_schema.py
 dist_noinst_SCRIPTS += tests/integration/json-schema.sh
 TESTS += tests/integration/json-schema.sh
 

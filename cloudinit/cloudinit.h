@@ -148,6 +148,11 @@ int qc_cloudinit_yaml_check(const char *what, const char *text, size_t len,
 #define QC_SEED_NETWORK_CONFIG_MAX (1u << 20)
 #define QC_SEED_META_DATA_MAX (1u << 20)
 #define QC_SEED_SSH_KEY_FILE_MAX (64u << 10)
+/*
+ * The guest script qemuctl's user-data installs: cloud-init's scripts_per_boot
+ * runs it at the end of every boot; it prints "QEMUCTL-READY <instance-id>".
+ */
+#define QC_CLOUDINIT_READY_SCRIPT "/var/lib/cloud/scripts/per-boot/qemuctl-ready"
 
 /* A static address for one NIC; the others get DHCP when any NIC is static. */
 struct qc_seed_nic {

@@ -304,14 +304,21 @@ int qc_cloudinit_user_data(const struct qc_seed_config *c, char **ret, struct qc
 	}
 	qc_buf_puts(&b, "growpart:\n  mode: auto\n  devices: [\"/\"]\n");
 	/*
-	 * The end of first boot, on the console, for `qemuctl wait`:
-	 * runcmd runs in cloud-init's final stage.  The id is read in the guest,
-	 * so this text does not depend on it (the seed's content hash excludes
-	 * the instance id); final_message cannot carry the instance id.
+	 * The end of every boot, on the console, for `qemuctl wait`: a script
+	 * in per-boot/, which cloud-init's scripts_per_boot runs in the final
+	 * stage of every boot (write_files puts it there on the instance's
+	 * first boot, before that stage).  The id is read in the guest, so this
+	 * text does not depend on it (the seed's content hash excludes the
+	 * instance id); final_message cannot carry the instance id.
 	 */
-	qc_buf_puts(&b, "runcmd:\n"
-			"  - [sh, -c, 'echo \"QEMUCTL-READY $(cat /run/cloud-init/.instance-id "
-			"2>/dev/null || cat /var/lib/cloud/data/instance-id)\" >/dev/console']\n");
+	qc_buf_puts(&b, "write_files:\n"
+			"  - path: " QC_CLOUDINIT_READY_SCRIPT "\n"
+			"    permissions: \"0755\"\n"
+			"    content: |\n"
+			"      #!/bin/sh\n"
+			"      # qemuctl: the end of this boot, for `qemuctl wait`\n"
+			"      echo \"QEMUCTL-READY $(cat /run/cloud-init/.instance-id 2>/dev/null "
+			"|| cat /var/lib/cloud/data/instance-id)\" >/dev/console\n");
 	*ret = qc_buf_steal(&b);
 	return 0;
 }

@@ -50,6 +50,13 @@ _qemuctl_names()
 			printf '%s\n' "${n%.qcow2}"
 		done
 		;;
+	disks) # $2: the VM; its disks but the seed, from <alias name='ua-NAME'/> in <disk>
+		[[ $2 != */* && -f $root/vms/$2/domain.xml ]] || return
+		awk '/<disk[ >]/ {d = 1} /<\/disk>/ {d = 0}
+		     d && match($0, /<alias name=.ua-[A-Za-z0-9._-]+/) {
+			n = substr($0, RSTART + 16, RLENGTH - 16); if (n != "seed") print n }' \
+			"$root/vms/$2/domain.xml"
+		;;
 	networks)
 		for f in "$root"/networks/*.json; do
 			[[ -e $f && $f != *.leases.json ]] || continue
@@ -93,16 +100,16 @@ _qemuctl_files()
 
 _qemuctl()
 {
-	local cur prev cmd= sub= i nargs=0
+	local cur prev cmd= sub= vm= i nargs=0
 	local commands="create run define dumpxml undefine start stop destroy reboot pause
-		resume delete list info console log events qmp ssh image net seed doctor autostart wait resize
-		snapshot attach-disk detach-disk attach-net detach-net port stats screenshot"
+		resume delete list info console log events qmp ssh ssh-config cp exec image net seed doctor autostart
+		wait resize snapshot attach-disk detach-disk attach-net detach-net port stats screenshot"
 	local global_opts="--root --json -v -q --verbose --quiet --version --help"
 	local create_opts="--image --disk-image --kernel --initrd --append --arch --accel --cpus
 		--memory --disk-size --disk --net --share --hostname --ssh-key --user-data
-		--network-config --no-seed --seed-bus"
+		--network-config --no-seed --seed-bus --user"
 	local vm_cmds=" dumpxml undefine start stop destroy reboot pause resume delete info console "
-	vm_cmds+="log events qmp ssh autostart wait resize attach-disk detach-disk attach-net detach-net "
+	vm_cmds+="log events qmp ssh ssh-config exec autostart wait resize attach-disk detach-disk attach-net detach-net "
 	vm_cmds+="screenshot "
 
 	COMPREPLY=()
@@ -120,6 +127,12 @@ _qemuctl()
 			;;
 		esac
 	done
+	# aliases complete as the commands they name
+	case "$cmd" in
+	ls) cmd=list ;;
+	rm) cmd=delete ;;
+	shell) cmd=ssh ;;
+	esac
 	if [[ -z $cmd ]]; then
 		case "$prev" in
 		--root)
@@ -143,13 +156,14 @@ _qemuctl()
 		--image | --disk-image | --kernel | --initrd | --append | --arch | --accel | --cpus | \
 			--memory | --disk-size | --disk | --net | --share | --hostname | --ssh-key | \
 			--user-data | --network-config | --timeout | --stream | --name | --sha256 | --max-size | \
-			--subnet | --bridge | --mtu | --meta-data | --instance-id | --user | -i | --identity | \
+			--subnet | --bridge | --mtu | --meta-data | --instance-id | --user | -i | --identity | -L | -R | -D | -o | \
 			--seed-bus | --nic | --watch)
 			((j++))
 			;;
 		-*) ;;
 		*)
 			[[ -z $sub && " image net seed snapshot port " == *" $cmd "* ]] && sub=${COMP_WORDS[j]} && continue
+			((nargs == 0)) && vm=${COMP_WORDS[j]}
 			((nargs++))
 			;;
 		esac
@@ -221,7 +235,14 @@ _qemuctl()
 			return
 		fi
 		case "$sub" in
-		sync) [[ $cur == -* ]] && _qemuctl_compgen "--arch --stream --name --max-size --help" "$cur" ;;
+		sync)
+			if [[ $cur == -* ]]; then
+				_qemuctl_compgen "--arch --stream --name --max-size --help" "$cur"
+			elif ((nargs == 0)) && [[ $cur != *:* ]]; then
+				_qemuctl_compgen "ubuntu:24.04 ubuntu:22.04 debian:12 debian:13 \
+					debian:12-genericcloud debian:13-genericcloud" "$cur"
+			fi
+			;;
 		import)
 			if [[ $cur == -* ]]; then
 				_qemuctl_compgen "--sha256 --arch --max-size --help" "$cur"
@@ -292,6 +313,20 @@ _qemuctl()
 		fi
 		return
 		;;
+	cp)
+		# options, else the guest's side (NAME: of each VM) and host files
+		if [[ $cur == -* ]]; then
+			_qemuctl_compgen "-r --no-wait --timeout --help" "$cur"
+		elif [[ $cur != */* && $cur != *:* ]]; then
+			local n w=()
+			for n in $(_qemuctl_names vms); do w+=("$n:"); done
+			COMPREPLY=($(compgen -W "${w[*]}" -- "$cur") $(compgen -f -- "$cur"))
+			compopt -o nospace 2>/dev/null
+		else
+			[[ $cur == *:* ]] || _qemuctl_files "$cur"
+		fi
+		return
+		;;
 	esac
 	if [[ $vm_cmds == *" $cmd "* ]]; then
 		if [[ $cur == -* ]]; then
@@ -303,7 +338,9 @@ _qemuctl()
 			delete) o="--force --help" ;;
 			log) o="--follow --raw --help" ;;
 			events) o="--follow --help" ;;
-			ssh) o="-i --identity --help" ;;
+			ssh) o="-i --identity --no-wait --timeout -L -R -D -o -A -t -T -N --help" ;;
+			ssh-config) o="--json --help" ;;
+			exec) o="--no-wait --timeout --help" ;;
 			autostart) o="--disable --run --shutdown --timeout --help" ;;
 			esac
 			_qemuctl_compgen "$o" "$cur"
@@ -315,6 +352,8 @@ _qemuctl()
 			_qemuctl_files "$cur" .png
 		elif ((nargs == 1)) && [[ $cmd == attach-disk ]]; then
 			_qemuctl_files "$cur"
+		elif ((nargs == 1)) && [[ $cmd == resize || $cmd == detach-disk ]]; then
+			_qemuctl_compgen "$(_qemuctl_names disks "$vm")" "$cur"
 		fi
 	fi
 }

@@ -289,8 +289,11 @@ int qc_accel_resolve(enum qc_arch arch, enum qc_accel requested, enum qc_accel *
 		return 0;
 	case QC_ACCEL_KVM:
 		if (!qc_kvm_usable(arch, buf, sizeof(buf)))
+			/* also met at start, where no --accel is taken: name both places */
 			return qc_error_set(err, QC_ERR_UNSUPPORTED,
-				"--accel kvm: %s; use --accel tcg or auto", buf);
+				"accel kvm: %s; use tcg or auto (create --accel, or "
+				"<qemuctl:accel> in the domain XML)",
+				buf);
 		say(why, why_size, true, "%s", buf);
 		*ret = QC_ACCEL_KVM;
 		return 0;
@@ -305,4 +308,84 @@ int qc_accel_resolve(enum qc_arch arch, enum qc_accel requested, enum qc_accel *
 		return 0;
 	}
 	return qc_error_set(err, QC_ERR_INVALID, "unknown accelerator %d", (int) requested);
+}
+
+const char *qc_disk_bus_name(enum qc_disk_bus bus)
+{
+	return bus == QC_BUS_SCSI ? "scsi" : bus == QC_BUS_SATA ? "sata" : "virtio";
+}
+
+/*
+ * QEMU's cpu-max (query-machines, QEMU 7.2) of the machine types qemuctl
+ * starts: a VM with more vCPUs is refused when defined, not by QEMU at
+ * its first start.  A versioned type ("pc-q35-7.2") is its family's.
+ */
+static const struct {
+	enum qc_arch arch;
+	const char *family; /* "q35" and "pc-q35-*" */
+	const char *versioned;
+	unsigned max;
+} machine_cpus[] = {
+	{QC_ARCH_X86_64, "q35", "pc-q35-", 288},
+	{QC_ARCH_X86_64, "pc", "pc-i440fx-", 255},
+	{QC_ARCH_AARCH64, "virt", "virt-", 512}, /* GICv3 (argv.c) */
+	{QC_ARCH_PPC64LE, "pseries", "pseries-", 4096},
+};
+
+unsigned qc_machine_max_cpus(enum qc_arch arch, const char *machine)
+{
+	const struct qc_arch_info *a = qc_arch_info(arch);
+
+	if (!machine && a)
+		machine = a->machine;
+	for (size_t i = 0; machine && i < sizeof(machine_cpus) / sizeof(*machine_cpus); i++)
+		if (machine_cpus[i].arch == arch &&
+			(strcmp(machine, machine_cpus[i].family) == 0 ||
+				strncmp(machine, machine_cpus[i].versioned,
+					strlen(machine_cpus[i].versioned)) == 0))
+			return machine_cpus[i].max;
+	return 0;
+}
+
+int qc_machine_check_cpus(
+	enum qc_arch arch, const char *machine, unsigned cpus, struct qc_error *err)
+{
+	const struct qc_arch_info *a = qc_arch_info(arch);
+	unsigned max = qc_machine_max_cpus(arch, machine);
+
+	if (max && cpus > max)
+		return qc_error_set(err, QC_ERR_INVALID,
+			"%u vCPUs: machine type '%s' allows at most %u (QEMU's cpu-max); give "
+			"%u or fewer",
+			cpus, machine ? machine : a->machine, max, max);
+	return 0;
+}
+
+/* MemTotal of /proc/meminfo in bytes, or 0 when unknown. */
+static uint64_t host_memory(void)
+{
+	cleanup_free char *text = NULL;
+	const char *p;
+	unsigned long long kib;
+
+	if (qc_read_file(AT_FDCWD, "/proc/meminfo", 1 << 16, &text, NULL, NULL) < 0 ||
+		!(p = strstr(text, "MemTotal:")) || sscanf(p, "MemTotal: %llu kB", &kib) != 1)
+		return 0;
+	return (uint64_t) kib * 1024;
+}
+
+int qc_host_check_memory(uint64_t memory, struct qc_error *err)
+{
+	uint64_t host = host_memory();
+	char want[32], have[32];
+
+	if (!host || memory <= host)
+		return 0;
+	qc_format_size(memory, want, sizeof(want));
+	qc_format_size(host, have, sizeof(have));
+	return qc_error_set(err, QC_ERR_INVALID,
+		"memory %s is more than this host's RAM (%s); QEMU would fail to allocate it or "
+		"the host would swap: give the VM less (qemuctl dumpxml, edit <memory>, qemuctl "
+		"define)",
+		want, have);
 }

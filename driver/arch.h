@@ -38,6 +38,16 @@ enum qc_disk_bus {
 	QC_BUS_SATA,   /* ide-hd / ide-cd on q35's AHCI (x86_64 only) */
 };
 
+/* "virtio", "scsi", "sata" */
+const char *qc_disk_bus_name(enum qc_disk_bus bus);
+/* QEMU's cpu-max of machine (NULL: the arch's default), or 0 when not known */
+unsigned qc_machine_max_cpus(enum qc_arch arch, const char *machine);
+/* cpus more than machine's cpu-max: QC_ERR_INVALID naming the limit */
+int qc_machine_check_cpus(
+	enum qc_arch arch, const char *machine, unsigned cpus, struct qc_error *err);
+/* memory (bytes) more than the host's RAM: QC_ERR_INVALID with both figures */
+int qc_host_check_memory(uint64_t memory, struct qc_error *err);
+
 struct qc_arch_info {
 	enum qc_arch arch;
 	const char *name;          /* "x86_64", "aarch64", "ppc64le" */

@@ -127,6 +127,9 @@ static char *machine_opt(const struct qc_domain *d, enum qc_accel accel)
 			qc_buf_puts(&b, ",cap-cfpc=broken,cap-sbbc=broken,cap-ibs=broken,"
 					"cap-ccf-assist=off");
 	}
+	/* SeaBIOS disk boot: its messages ("No bootable device.") on the serial console */
+	if (d->arch == QC_ARCH_X86_64 && !d->kernel && !qc_argv_firmware_code(d))
+		qc_buf_puts(&b, ",graphics=off");
 	return qc_buf_steal(&b);
 }
 

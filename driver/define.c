@@ -24,6 +24,7 @@
 #include "driver/network.h"
 #include "driver/seed.h"
 #include "driver/seed_bus.h"
+#include "driver/stop.h"
 #include "driver/vmop.h"
 #include "net/net.h"
 
@@ -147,6 +148,8 @@ static int build_domain(qc_ctx *ctx, const struct qc_vm_create_opts *o, const ch
 				"--memory %llu bytes: too small, at least 16M",
 				(unsigned long long) o->memory);
 		d->memory = o->memory;
+	} else if (o->image) {
+		d->memory = QC_IMAGE_VM_MEMORY; /* a cloud image: see driver/image.h */
 	}
 	if (o->initrd && !o->kernel)
 		return qc_error_set(err, QC_ERR_INVALID, "--initrd needs --kernel");
@@ -238,6 +241,10 @@ static int build_domain(qc_ctx *ctx, const struct qc_vm_create_opts *o, const ch
 		if ((rc = parse_share(o->shares[i], qc_domain_add_share(d), err)) < 0)
 			return rc;
 
+	/* The guest user: made by the seed, and the one `qemuctl ssh` logs in as. */
+	if (o->user && (rc = qc_domain_check_user(o->user, err)) < 0)
+		return qc_error_prefix(err, "--user");
+	d->seed.user = o->user ? qc_xstrdup(o->user) : qc_driver_seed_default_user();
 	/* The NoCloud seed, unless --no-seed. */
 	d->seed.enabled = !o->no_seed;
 	if (o->no_seed && (o->hostname || o->user_data || o->network_config ||
@@ -269,6 +276,8 @@ static int build_domain(qc_ctx *ctx, const struct qc_vm_create_opts *o, const ch
 	/* --accel kvm on a host without usable KVM: refused now, not at the first start */
 	if (d->accel == QC_ACCEL_KVM &&
 		(rc = qc_accel_resolve(d->arch, d->accel, &(enum qc_accel){0}, NULL, 0, err)) < 0)
+		return qc_error_prefix(err, "VM '%s'", o->name);
+	if ((rc = qc_machine_check_cpus(d->arch, d->machine, d->cpus, err)) < 0)
 		return qc_error_prefix(err, "VM '%s'", o->name);
 	/* disk boot through UEFI: <loader> and the per-VM varstore <nvram> */
 	if ((rc = qc_driver_firmware_plan(d, final_dir, err)) < 0)
@@ -447,7 +456,8 @@ QC_PUBLIC int qc_vm_define(qc_ctx *ctx, const char *xml_path, qc_vm_warn_fn warn
 	}
 	if ((rc = qc_domain_validate(d, err)) < 0)
 		return qc_error_prefix(err, "%s", xml_path);
-	if ((rc = qc_validate_name("VM", d->name, err)) < 0)
+	if ((rc = qc_validate_name("VM", d->name, err)) < 0 ||
+		(rc = qc_machine_check_cpus(d->arch, d->machine, d->cpus, err)) < 0)
 		return qc_error_prefix(err, "%s", xml_path);
 	if ((d->kernel && (rc = qc_driver_check_root_file("<kernel>", d->kernel, err)) < 0) ||
 		(d->initrd && (rc = qc_driver_check_root_file("<initrd>", d->initrd, err)) < 0) ||
@@ -538,8 +548,8 @@ static int refuse_mounts(int dfd, const char *name, struct qc_error *err)
 }
 
 /* Begin an operation on a VM that must not run (delete --force stops it first). */
-static int begin_stopped(
-	qc_ctx *ctx, const char *name, bool force, struct qc_vmop *op, struct qc_error *err)
+static int begin_stopped(qc_ctx *ctx, const char *name, bool force, const char *how,
+	struct qc_vmop *op, struct qc_error *err)
 {
 	cleanup_close int vms_dfd = -1;
 	int rc;
@@ -553,7 +563,7 @@ static int begin_stopped(
 	if ((rc = qc_vmop_begin(ctx, name, 0, op, err)) < 0 ||
 		(rc = refuse_mounts(op->dfd, name, err)) < 0)
 		return rc;
-	if (!force && (rc = qc_vmop_need_stopped(op, "stop it first or use --force", err)) < 0)
+	if (!force && (rc = qc_vmop_need_stopped(op, how, err)) < 0)
 		return rc;
 	return op->live.monitor_alive ? qc_vmop_kill(op, err) : 0;
 }
@@ -613,7 +623,9 @@ QC_PUBLIC int qc_vm_undefine(qc_ctx *ctx, const char *name, struct qc_error *err
 	size_t i;
 	int rc;
 
-	if ((rc = begin_stopped(ctx, name, false, &op, err)) < 0)
+	/* undefine takes no --force: the hint names only what it accepts */
+	if ((rc = begin_stopped(ctx, name, false, "stop it first ('qemuctl stop' or 'qemuctl destroy')",
+		     &op, err)) < 0)
 		return rc;
 	qc_fault_step("undefine:locked");
 	xml = qc_xasprintf("%s/%s", op.vm_dir, QC_VM_DOMAIN);
@@ -646,7 +658,7 @@ QC_PUBLIC int qc_vm_delete(qc_ctx *ctx, const char *name, bool force, struct qc_
 	cleanup_free char *xml = NULL;
 	struct qc_error e2 = {0};
 
-	if ((rc = begin_stopped(ctx, name, force, &op, err)) < 0)
+	if ((rc = begin_stopped(ctx, name, force, "stop it first or use --force", &op, err)) < 0)
 		return rc;
 	qc_fault_step("delete:locked");
 	/* Addresses leased in named networks go back; a broken domain.xml does not block delete. */

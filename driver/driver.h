@@ -31,7 +31,7 @@
 
 #include "util/util.h"
 #include "driver/qemuctl.h"
-#include "driver/monitor/contract.h" /* the fd numbers QEMU inherits */
+#include "driver/qemu_fds.h"
 
 struct qc_ctx {
 	char *root; /* absolute */
@@ -112,6 +112,7 @@ struct qc_state {
 	bool ready;
 	int64_t ready_after_ms; /* since started_at_ms */
 	int64_t ready_at_ms; /* realtime, when the monitor saw the marker line */
+	char *boot_failure; /* before ready, the console showed it cannot boot (ready.h) */
 };
 void qc_state_clear(struct qc_state *s);
 void qc_state_clearp(struct qc_state *s);
@@ -155,6 +156,8 @@ struct qc_live {
 /* Read state.json and monitor.lock; reconcile boot id and a dead monitor (no writes). */
 int qc_driver_live(int vm_dfd, struct qc_live *ret, struct qc_error *err);
 void qc_live_clear(struct qc_live *l);
+/* l->state, with a running VM's paused CPUs told apart by QMP query-status (query.c). */
+enum qc_vm_state qc_driver_live_state(const struct qc_live *l);
 /*
  * 1 when st->monitor_pid is this VM's live qemuctl-monitor: the process has
  * monitor.lock open and the lock is held, checked while a pidfd to it is

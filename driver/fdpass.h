@@ -10,9 +10,9 @@
 #include <stddef.h>
 
 #include "driver/domain.h"
-#include "driver/snapshot.h"
+#include "driver/snapshot_meta.h"
 
-/* QEMU gets the files as QC_QEMU_FD_FILES, +1... (driver/monitor/contract.h) */
+/* QEMU gets the files as QC_QEMU_FD_FILES, +1... (driver/qemu_fds.h) */
 #define QC_FDPASS_MAX 96 /* files one VM can pass at start (below QC_MONITOR_FD_OWN) */
 #define QC_CHAIN_MAX 64 /* layers in one disk's chain */
 

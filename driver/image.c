@@ -124,6 +124,22 @@ int qc_driver_image_file(const char *file, char **ret_path, char **ret_format, s
 }
 
 /*
+ * The boot disk size of a VM on catalog image name in images_dir when none
+ * was asked for: QC_IMAGE_VM_DISK, or 0 (the image's own size) when the
+ * image is as large or its size is unknown.
+ */
+static uint64_t catalog_disk_default(const char *images_dir, const char *name)
+{
+	cleanup_free char *root = qc_xstrndup(images_dir, strlen(images_dir) - strlen("/images"));
+	cleanup_catalog_entry struct qc_catalog_entry *img = NULL;
+
+	if (qc_catalog_get(root, name, &img, NULL) < 0 || !img->virtual_size ||
+		img->virtual_size >= QC_IMAGE_VM_DISK)
+		return 0;
+	return QC_IMAGE_VM_DISK;
+}
+
+/*
  * While the overlay is made, a shared lock on a catalog backing image keeps
  * `image rm` and a replacing `image sync` (exclusive) from slipping in
  * between their check of the users and the change: they see this VM (its
@@ -151,6 +167,8 @@ int qc_driver_image_overlay(const char *path, const char *backing, const char *b
 			what = qc_xasprintf("image '%s' (being synced or removed)", name);
 			if ((r = qc_lock_open(dfd, lockf, LOCK_SH, 60000, what, &lock, err)) < 0)
 				return r;
+			if (!disk_size)
+				disk_size = catalog_disk_default(dir, name);
 		}
 	}
 	return qc_img_create_overlay(path, backing, backing_format, disk_size, err);

@@ -57,8 +57,21 @@ int qc_driver_image_chain_check(
 	const char *root, const char *what, const char *path, const char *fmt, struct qc_error *err);
 
 /*
- * The VM's overlay at path on backing; disk_size 0 keeps the backing's size,
- * else grows.  For a catalog image it holds the image's lock shared meanwhile
+ * Defaults for a VM made from a catalog (cloud) image without --memory or
+ * --disk-size, after Multipass and LXD (1 GiB of RAM; LXD's 10 GiB disk,
+ * Multipass gives 5 GiB).  cloud-init and apt in a stock Debian/Ubuntu
+ * cloud image run short at 512 MiB; the images are 2-3.5 GiB disks, mostly
+ * full once booted.  cloud-init grows the root file system to the disk at
+ * first boot, and the overlay is sparse, so the room costs nothing until
+ * the guest writes.  An image larger than that keeps its own size.
+ */
+#define QC_IMAGE_VM_MEMORY (UINT64_C(1) << 30)
+#define QC_IMAGE_VM_DISK (UINT64_C(10) << 30)
+
+/*
+ * The VM's overlay at path on backing; disk_size 0 keeps the backing's size
+ * (for a catalog image: grows it to QC_IMAGE_VM_DISK when smaller), else
+ * grows.  For a catalog image it holds the image's lock shared meanwhile
  * (waiting up to 60 s for an `image rm` or a replacing sync to finish).
  */
 int qc_driver_image_overlay(const char *path, const char *backing, const char *backing_format,

@@ -3,12 +3,13 @@
 # (driver/cli/local.mk, driver/monitor/local.mk).
 include_HEADERS += driver/qemuctl.h
 noinst_HEADERS += driver/driver.h driver/ready.h driver/resize.h driver/seed_bus.h \
-	driver/seed.h driver/snapshot.h driver/vmop.h
+	driver/seed.h driver/snapshot_meta.h driver/vmop.h driver/stop.h driver/qemu_fds.h
 
 # The domain model, its XML, QEMU's argv and the firmware it boots.
 libqcdriver_a_SOURCES += driver/domain.h driver/domain.c driver/domain_fields.c \
 	driver/domain_home.c driver/arch.h driver/arch.c driver/argv.c driver/firmware.c driver/firmware.h \
-	driver/xml_internal.h driver/xml.c driver/xml_node.c driver/xml_meta.c driver/xml_devices.c driver/xml_save.c
+	driver/xml.c driver/xml_node.h driver/xml_node.c driver/xml_meta.h driver/xml_meta.c \
+	driver/xml_devices.h driver/xml_devices.c driver/xml_save.c
 # Context, state, lifecycle, confinement and the files QEMU gets as fds.
 libqcdriver_a_SOURCES += driver/driver.h driver/ctx.c driver/state.c driver/summary.c driver/define.c \
 	driver/define_input.c driver/run.c driver/stop.c driver/query.c \
@@ -17,12 +18,13 @@ libqcdriver_a_SOURCES += driver/driver.h driver/ctx.c driver/state.c driver/summ
 # Images, networks and seeds as a VM uses them.
 libqcdriver_a_SOURCES += driver/image.h driver/image.c \
 	driver/network.h driver/network.c driver/network_nic.c \
-	driver/network_ssh.h driver/network_ssh.c \
-	driver/seed.h driver/seed.c driver/seed_hostkey.c
+	driver/network_ssh.h driver/network_ssh.c driver/network_scp.c \
+	driver/seed.h driver/seed.c driver/seed_hostkey.h driver/seed_hostkey.c
 # Operations on a defined VM: ready/wait, resize, snapshots, hot-plug.
 libqcdriver_a_SOURCES += driver/ready_match.c driver/ready.c driver/resize.c driver/seed_bus.c \
 	driver/vmop.c driver/snapshot_meta.c driver/snapshot.c \
-	driver/snapshot_layer.h driver/snapshot_layer.c driver/hotplug.c
+	driver/snapshot_layer.h driver/snapshot_layer.c driver/snapshot_reconcile.h \
+	driver/snapshot_reconcile.c driver/hotplug.c
 # Guest features of a running VM: live port forwards, stats, screenshots.
 libqcdriver_a_SOURCES += driver/portfwd_live.c driver/stats.c driver/screenshot.c
 
@@ -64,9 +66,9 @@ tests_unit_check_driver_ready_LDADD = $(QC_LIBS) $(CHECK_LIBS)
 QC_DRIVER_TESTS = tests/integration/lifecycle.sh tests/integration/lifecycle-crash.sh \
 	tests/integration/lifecycle-errors.sh tests/integration/lifecycle-example.sh \
 	tests/integration/trust-define.sh tests/integration/trust-attacks.sh \
-	tests/integration/ssh-hostkeys.sh \
+	tests/integration/ssh-hostkeys.sh tests/integration/ssh-session.sh tests/integration/cp-exec.sh \
 	tests/integration/seed-cli.sh tests/integration/seed-guest.sh \
-	tests/integration/ready.sh tests/integration/resize.sh \
+	tests/integration/ready.sh tests/integration/ready-boot-fail.sh tests/integration/resize.sh \
 	tests/integration/snapshot.sh tests/integration/hotplug.sh tests/integration/hotplug-net.sh \
 	tests/integration/doctor.sh tests/integration/autostart.sh \
 	tests/integration/arch-lifecycle-x86_64.sh tests/integration/arch-lifecycle-aarch64.sh \

@@ -8,6 +8,7 @@
 
 #include <stdbool.h>
 
+#include "driver/qemuctl.h"
 #include "util/util.h"
 
 struct qc_ssh_target {
@@ -19,8 +20,14 @@ struct qc_ssh_target {
 	const char *alias; /* HostKeyAlias: the name the key is listed under */
 	bool pinned; /* true: only the key known_hosts lists (it must match);
 				  * false: learn the key on the first connection */
+	const char *const *opts; /* ssh options passed on (qc_driver_ssh_check_opts), or NULL */
 	const char *const *cmd; /* remote command, NULL-terminated, or NULL: a shell */
 };
+
+/* Seconds ssh waits to connect and for the guest's banner; then for keepalive answers. */
+#define QC_SSH_CONNECT_TIMEOUT 20
+#define QC_SSH_ALIVE_INTERVAL 15
+#define QC_SSH_ALIVE_COUNT 4
 
 /*
  * ssh -l USER -p PORT -o ... [-i KEY -o IdentitiesOnly=yes] -- HOST [CMD...]:
@@ -34,5 +41,44 @@ struct qc_ssh_target {
  * in clear (HashKnownHosts=no).
  */
 int qc_driver_ssh_argv(const struct qc_ssh_target *t, char ***ret, struct qc_error *err);
+/* t's values checked as qc_driver_ssh_argv checks them */
+int qc_driver_ssh_check_target(const struct qc_ssh_target *t, struct qc_error *err);
+/* -o KEY=VALUE for the host key check and timeouts, then -i KEY -o IdentitiesOnly=yes */
+void qc_driver_ssh_push_settings(const struct qc_ssh_target *t, struct qc_strv *a);
+
+/*
+ * scp -s -P PORT -o User=USER -o ... [-i KEY ...] [-r] -- SOURCES... DEST:
+ * the settings of qc_driver_ssh_argv, over SFTP (no remote shell parses a
+ * path).  flags: QC_SCP_TO_GUEST (sources on this host, dest in the guest;
+ * else the other way), QC_SCP_RECURSIVE.  Guest paths become HOST:PATH,
+ * a source's glob characters escaped so it names one file; a host path
+ * holding ':' that is not absolute gets "./" so scp never reads it as a
+ * remote one.  t->opts and t->cmd are not used.
+ */
+int qc_driver_scp_argv(const struct qc_ssh_target *t, unsigned flags,
+	const char *const *sources, const char *dest, char ***ret, struct qc_error *err);
+
+/*
+ * The same connection as an OpenSSH client configuration: "Host NAME" and
+ * the settings the argv gives (HostName, Port, User, IdentityFile, the
+ * host key checks, the timeouts), for ssh -F, scp -F, rsync -e and the
+ * like.  name is a VM name (no pattern characters).  t->opts and t->cmd
+ * are not used.
+ */
+int qc_driver_ssh_config(
+	const char *name, const struct qc_ssh_target *t, char **ret, struct qc_error *err);
+
+/*
+ * The ssh options `qemuctl ssh` passes on: how many words of w (1 or 2) the
+ * option w[0] takes, or an error naming it.  Taken: -A -a -C -f -g -N -n
+ * -q -T -t -v -X -x -Y (several in one word: -At), -L -R -D SPEC, -o
+ * KEY=VALUE for a list of keys that neither choose the address, port, user
+ * and key nor touch the host key check; refused: everything else, -o
+ * StrictHostKeyChecking, UserKnownHostsFile and the other host key
+ * settings with a message saying why.
+ */
+int qc_driver_ssh_check_opt(const char *const *w, struct qc_error *err);
+/* Every option of opts (NULL-terminated words), as qc_driver_ssh_check_opt. */
+int qc_driver_ssh_check_opts(const char *const *opts, struct qc_error *err);
 
 #endif

@@ -16,6 +16,11 @@ int qc_size_parse(const char *what, const char *text, uint64_t *ret, struct qc_e
 	return qc_parse_size(what, text, ret, err);
 }
 
+const char *qc_error_name(int code)
+{
+	return qc_error_code_name(code);
+}
+
 void qc_size_format(uint64_t bytes, char *buf, size_t size)
 {
 	qc_format_size(bytes, buf, size);

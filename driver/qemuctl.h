@@ -61,8 +61,9 @@ struct qc_vm_create_opts {
 	const char *arch;       /* NULL: the host's */
 	const char *accel;      /* "auto" (NULL), "kvm", "tcg" */
 	unsigned cpus;          /* 0: 1 */
-	uint64_t memory;        /* bytes, 0: 512 MiB */
-	uint64_t disk_size;     /* grow disk0 to this (0: the backing's size) */
+	uint64_t memory;        /* bytes, 0: 1 GiB with image, else 512 MiB */
+	/* grow disk0 to this; 0: the backing's size, with image at least 10 GiB */
+	uint64_t disk_size;
 	const char *const *disks; /* --disk SIZE|FILE, NULL-terminated, or NULL */
 	const char *const *nets;  /* --net SPEC, NULL-terminated; NULL: one user-mode NIC */
 	const char *const *shares; /* --share HOSTDIR:TAG[:ro], NULL-terminated, or NULL */
@@ -72,6 +73,13 @@ struct qc_vm_create_opts {
 	const char *const *ssh_keys; /* files, NULL-terminated */
 	const char *user_data, *network_config;
 	const char *seed_bus;   /* "cdrom" or "virtio"; NULL: the arch's default */
+	/*
+	 * The guest user the seed creates (sudo, the keys) and `qemuctl ssh`
+	 * logs in as; recorded in the definition.  NULL: the caller's login
+	 * name ($SUDO_USER under sudo), or "debian" for root or a name
+	 * cloud-init would refuse.  With no_seed: the image's user for ssh.
+	 */
+	const char *user;
 };
 /* Create NAME (dir, overlay, domain.xml).  Nothing is left behind on failure. */
 QC_PUBLIC int qc_vm_create(qc_ctx *ctx, const struct qc_vm_create_opts *o, struct qc_error *err);
@@ -131,10 +139,35 @@ struct qc_vm_info {
 	char *exit_detail;       /* "signal 9 (Killed)"..., NULL */
 	/* (info only) "net0 user 52:54:00:.. tcp 127.0.0.1:40123->22"..., NULL-terminated */
 	char **nics;
-	/* running and the guest announced the end of first boot (qc_vm_wait) */
+	/* running and the guest announced the end of this run's boot (qc_vm_wait) */
 	bool ready;
 	int64_t ready_after_ms; /* since started_at_ms */
 	bool autostart;         /* (info only) started by `qemuctl autostart --run` at boot */
+	/* (info only) the disks as data, in the order of disks */
+	struct qc_vm_disk_info *disk_list;
+	size_t n_disk_list;
+	/*
+	 * How to reach the guest by ssh while it runs (as `qemuctl ssh` does):
+	 * the forwarded port of guest tcp/22, else port 22 of the first
+	 * named-network address; ssh_host NULL when not running or none.
+	 * (list fills these for running VMs only)
+	 */
+	char *ssh_host, *ssh_user;
+	unsigned ssh_port;
+	/* guest IPv4 addresses qemuctl knows (named-network NICs), NULL-terminated */
+	char **addresses;
+};
+struct qc_vm_disk_info {
+	char *name;           /* "disk0", "seed" */
+	char *target;         /* "vda", or NULL when the domain names none */
+	char *bus;            /* "virtio", "scsi", "sata" */
+	char *format;         /* "qcow2", "raw" */
+	char *path;
+	char *backing, *backing_format; /* overlays, else NULL */
+	char *role;           /* "root", "data", "seed" */
+	uint64_t virtual_size; /* bytes, 0 when qemu-img could not tell */
+	uint64_t allocated;    /* bytes on disk, 0 when unknown */
+	bool readonly;
 };
 QC_PUBLIC void qc_vm_info_free(struct qc_vm_info *info);
 /* State from disk plus a live QMP query when running (paused or not). */
@@ -158,13 +191,15 @@ QC_PUBLIC int qc_vm_is_running(qc_ctx *ctx, const char *name, struct qc_error *e
 QC_PUBLIC int qc_vm_wait_console(qc_ctx *ctx, const char *name, const char *text, int timeout_ms,
 	struct qc_error *err);
 /*
- * Wait until the running VM's guest has finished first boot: the console
- * showed its ready marker ("QEMUCTL-READY <instance-id>", printed by the
- * seed qemuctl generates, or the domain's <qemuctl:ready-marker>), which
- * the monitor records in state.json.  timeout_ms 0: 300 s.  Progress goes
- * to the context's callback as ("wait NAME", elapsed ms, timeout ms).
+ * Wait until the running VM's guest has finished booting in this run: the
+ * console showed its ready marker ("QEMUCTL-READY <instance-id>", printed on
+ * every boot by the seed qemuctl generates, or the domain's
+ * <qemuctl:ready-marker>), which the monitor records in state.json.
+ * timeout_ms 0: 300 s.  Progress goes to the context's callback as
+ * ("wait NAME", elapsed ms, timeout ms).
  * Fails with ETIMEDOUT (the message names console.log), QC_ERR_STATE when
- * the VM is not running or stops while waiting (with its exit reason),
+ * the VM is not running or stops while waiting (with its exit reason) or
+ * its console showed it cannot boot (no bootable disk; it keeps running),
  * QC_ERR_UNSUPPORTED when the VM has no marker (--no-seed, no
  * ready-marker).  *ret_after_ms (may be NULL): ready this long after start.
  */
@@ -369,19 +404,22 @@ QC_PUBLIC int qc_image_import(qc_ctx *ctx, const struct qc_image_import_opts *o,
 	struct qc_image_info **ret, struct qc_error *err);
 
 struct qc_image_sync_opts {
-	const char *ref;    /* "ubuntu:24.04", "ubuntu:noble" */
+	const char *ref;    /* "ubuntu:24.04", "ubuntu:noble", "debian:12", "debian:trixie" */
 	const char *arch;   /* NULL: the host's */
-	const char *stream; /* NULL: https://cloud-images.ubuntu.com/releases/; http:// only if given */
+	/* NULL: https://cloud-images.ubuntu.com/releases/, for debian:
+	 * https://cloud.debian.org/images/cloud/; http:// only if given */
+	const char *stream;
 	const char *name;   /* NULL: "<codename>-<debian arch>", e.g. "noble-amd64" */
 	uint64_t max_size;  /* most bytes the download may take; 0: 64 GiB (and free space) */
 };
 /*
  * Download the newest disk1.img of REF for the arch from a simplestreams
- * index (SHA-256 checked, resumable, retried) into the catalog.  Syncing
- * what is there already is a no-op (*ret_fresh false); a newer version
- * replaces an image no VM uses (while VMs use it: an error naming them);
- * two concurrent syncs of one image download it once.  ret and ret_fresh
- * may be NULL.
+ * index (SHA-256 checked), or for debian:RELEASE the latest/ qcow2 of
+ * Debian's cloud image tree (SHA-512 from SHA512SUMS checked), resumable
+ * and retried, into the catalog.  Syncing what is there already is a
+ * no-op (*ret_fresh false); a newer version replaces an image no VM uses
+ * (while VMs use it: an error naming them); two concurrent syncs of one
+ * image download it once.  ret and ret_fresh may be NULL.
  */
 QC_PUBLIC int qc_image_sync(qc_ctx *ctx, const struct qc_image_sync_opts *o,
 	struct qc_image_info **ret, bool *ret_fresh, struct qc_error *err);
@@ -451,6 +489,7 @@ struct qc_vm_nic_info {
 	char *tap;               /* the tap of the current run, else NULL */
 	struct qc_vm_fwd_info *fwds;
 	size_t n_fwds;
+	char *model;             /* "virtio-net-pci" */
 };
 QC_PUBLIC int qc_vm_nics(qc_ctx *ctx, const char *name, struct qc_vm_nic_info **ret,
 	size_t *ret_n, struct qc_error *err);
@@ -470,6 +509,66 @@ QC_PUBLIC void qc_vm_nics_free(struct qc_vm_nic_info *v, size_t n);
  */
 QC_PUBLIC int qc_vm_ssh_argv(qc_ctx *ctx, const char *name, const char *identity,
 	const char *const *cmd, char ***ret_argv, struct qc_error *err);
+
+struct qc_vm_ssh_opts {
+	const char *identity;   /* private key file; NULL: qemuctl's own */
+	/* ssh options passed on (each checked as qc_ssh_option_words), NULL-terminated, or NULL */
+	const char *const *ssh_options;
+	const char *const *cmd; /* remote command, NULL-terminated, or NULL: a shell */
+	bool no_wait;           /* a VM still booting: fail at once (QC_ERR_STATE) */
+	int wait_timeout_ms;    /* waiting for a booting VM's ready marker (qc_vm_wait); 0: 300 s */
+};
+/*
+ * qc_vm_ssh_argv with ssh options, and aware of the VM's state: a paused
+ * or stopped VM is refused (QC_ERR_STATE, naming 'qemuctl resume' or
+ * 'qemuctl start'); a running VM whose guest has not shown its ready
+ * marker yet is waited for (progress as qc_vm_wait's), unless no_wait.
+ * Every argv sets ConnectTimeout and ServerAliveInterval/CountMax, so a
+ * guest that stops answering ends ssh rather than hanging it.
+ * qc_vm_ssh_argv is this with identity and cmd only.
+ */
+QC_PUBLIC int qc_vm_ssh_command(qc_ctx *ctx, const char *name, const struct qc_vm_ssh_opts *o,
+	char ***ret_argv, struct qc_error *err);
+/* qc_vm_scp_command's flags */
+enum {
+	QC_SCP_RECURSIVE = 1 << 0, /* scp -r: directories and what they hold */
+	QC_SCP_TO_GUEST = 1 << 1,  /* sources on this host, dest in the guest (else back) */
+};
+/*
+ * The scp command line copying sources (NULL-terminated, at least one) to
+ * dest between this host and the VM's guest, over SFTP (no remote shell
+ * sees a path: names with blanks, quotes or $ are taken as they are), with
+ * the connection, host key check and state checks of qc_vm_ssh_command
+ * (o: identity, no_wait, wait_timeout_ms; ssh_options and cmd must be
+ * NULL).  Guest paths are plain paths, relative ones to the user's home.
+ */
+QC_PUBLIC int qc_vm_scp_command(qc_ctx *ctx, const char *name, const struct qc_vm_ssh_opts *o,
+	unsigned flags, const char *const *sources, const char *dest, char ***ret_argv,
+	struct qc_error *err);
+/*
+ * How many words of words (1 or 2) the ssh option words[0] takes
+ * ("-A", "-L 8080:localhost:80", "-L8080:localhost:80", "-o Key=Value"),
+ * or a negative code with a message when qemuctl ssh does not pass it on:
+ * anything choosing the address, port, user or key, and every setting of
+ * the host key check (-o StrictHostKeyChecking=no, UserKnownHostsFile...).
+ */
+QC_PUBLIC int qc_ssh_option_words(const char *const *words, struct qc_error *err);
+
+/* The connection qc_vm_ssh_command makes, for other OpenSSH clients (scp, rsync -e, sftp). */
+struct qc_vm_ssh_config {
+	char *config;         /* "Host NAME\n  HostName ...\n": an ssh_config(5) block */
+	char *host;           /* "127.0.0.1" or the named network's address */
+	unsigned port;        /* the forwarded port of this run (or 22) */
+	char *user;
+	char *identity_file;  /* qemuctl's own key, or NULL when none was made */
+	char *known_hosts;    /* the VM's known_hosts (or known_hosts.tofu) */
+	char *host_key_alias; /* "qemuctl-NAME": the name the key is listed under */
+	bool pinned;          /* StrictHostKeyChecking yes (else accept-new) */
+};
+/* For a running or paused VM; clear *ret with qc_vm_ssh_config_clear. */
+QC_PUBLIC int qc_vm_ssh_config(qc_ctx *ctx, const char *name, struct qc_vm_ssh_config *ret,
+	struct qc_error *err);
+QC_PUBLIC void qc_vm_ssh_config_clear(struct qc_vm_ssh_config *c);
 
 /* ---------------------------------------------------- seeds (driver/seed.c) */
 
@@ -570,6 +669,11 @@ QC_PUBLIC int qc_autostart_shutdown(
  */
 QC_PUBLIC int qc_size_parse(const char *what, const char *text, uint64_t *ret,
 	struct qc_error *err);
+/*
+ * A qc_error code's name for programs: "invalid", "not-found", "state",
+ * ... (QC_ERR_*), "timeout", an errno name ("ENOENT"), or "unknown".
+ */
+QC_PUBLIC const char *qc_error_name(int code);
 /* bytes for people ("512.0 MiB") into buf (16 bytes are enough). */
 QC_PUBLIC void qc_size_format(uint64_t bytes, char *buf, size_t size);
 /* A whole number from min to max, else QC_ERR_INVALID naming what. */

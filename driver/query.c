@@ -155,6 +155,11 @@ static enum qc_vm_state query_running(const struct qc_state *st)
 	return running ? QC_VM_RUNNING : QC_VM_PAUSED;
 }
 
+enum qc_vm_state qc_driver_live_state(const struct qc_live *l)
+{
+	return l->state == QC_VM_RUNNING ? query_running(&l->st) : l->state;
+}
+
 QC_PUBLIC void qc_vm_info_free(struct qc_vm_info *i)
 {
 	if (!i)
@@ -174,6 +179,22 @@ QC_PUBLIC void qc_vm_info_free(struct qc_vm_info *i)
 	free(i->accel_why);
 	free(i->exit_reason);
 	free(i->exit_detail);
+	for (size_t k = 0; k < i->n_disk_list; k++) {
+		struct qc_vm_disk_info *o = &i->disk_list[k];
+
+		free(o->name);
+		free(o->target);
+		free(o->bus);
+		free(o->format);
+		free(o->path);
+		free(o->backing);
+		free(o->backing_format);
+		free(o->role);
+	}
+	free(i->disk_list);
+	free(i->ssh_host);
+	free(i->ssh_user);
+	qc_strv_free(i->addresses);
 	free(i);
 }
 
@@ -192,17 +213,34 @@ static char *dup_or_null(const char *s)
 }
 
 
-/* " virtual 10 GiB, allocated 196 KiB" of a boot or data disk (qemu-img info -U), else "". */
-static char *disk_sizes(const struct qc_disk *dk)
+/*
+ * A disk as data; the sizes of a boot or data disk from qemu-img info -U.
+ * Returns " virtual 10 GiB, allocated 196 KiB" for the text form, or "".
+ */
+static char *disk_data(const struct qc_disk *dk, struct qc_vm_disk_info *o)
 {
+	static const char *const roles[] = {
+		[QC_ROLE_ROOT] = "root", [QC_ROLE_DATA] = "data", [QC_ROLE_SEED] = "seed"};
 	cleanup_img_info struct qc_img_info *ii = NULL;
 	char v[32], a[32];
 
-	if (dk->role == QC_ROLE_SEED ||
-		qc_img_info(dk->path, dk->format ? dk->format : "raw", false, &ii, NULL) < 0)
+	o->name = qc_xstrdup(dk->name);
+	o->target = dup_or_null(dk->target);
+	o->bus = qc_xstrdup(qc_disk_bus_name(dk->bus));
+	o->format = qc_xstrdup(dk->format ? dk->format : "raw");
+	o->path = qc_xstrdup(dk->path);
+	o->backing = dup_or_null(dk->backing);
+	o->backing_format = dk->backing ? qc_xstrdup(dk->backing_format ? dk->backing_format
+									 : "raw")
+					: NULL;
+	o->role = qc_xstrdup(roles[dk->role]);
+	o->readonly = dk->readonly;
+	if (dk->role == QC_ROLE_SEED || qc_img_info(dk->path, o->format, false, &ii, NULL) < 0)
 		return qc_xstrdup("");
-	qc_format_size(ii->chain[0].virtual_size, v, sizeof(v));
-	qc_format_size(ii->chain[0].actual_size, a, sizeof(a));
+	o->virtual_size = ii->chain[0].virtual_size;
+	o->allocated = ii->chain[0].actual_size;
+	qc_format_size(o->virtual_size, v, sizeof(v));
+	qc_format_size(o->allocated, a, sizeof(a));
 	return qc_xasprintf(" virtual %s, allocated %s", v, a);
 }
 
@@ -217,6 +255,45 @@ static void append_live_fwds(struct qc_buf *b, int vm_dfd, const struct qc_live 
 		qc_buf_printf(b, " %s %s:%u->%u", v[f].proto,
 			v[f].host_addr[0] ? v[f].host_addr : "127.0.0.1", v[f].host_port,
 			v[f].guest_port);
+}
+
+/*
+ * The guest's known addresses, and while it runs how ssh reaches it, as
+ * `qemuctl ssh` picks: the forward of guest tcp/22 (one bound on every
+ * address answers on loopback), else port 22 of the first named-network
+ * address.
+ */
+static void fill_reach(struct qc_vm_info *i, const struct qc_domain *d, const struct qc_live *live)
+{
+	struct qc_strv addrs = {0};
+
+	for (size_t k = 0; k < d->n_nics; k++)
+		if (d->nics[k].type == QC_NIC_NETWORK && d->nics[k].ip && d->nics[k].ip[0])
+			qc_strv_push_take(&addrs, qc_xstrndup(d->nics[k].ip,
+							   strcspn(d->nics[k].ip, "/")));
+	i->addresses = addrs.v ? qc_strv_steal(&addrs) : qc_xzalloc(sizeof(char *));
+	if (!live->monitor_alive)
+		return;
+	for (size_t k = 0; k < d->n_nics && !i->ssh_host; k++) {
+		const struct qc_nic *n = &d->nics[k];
+
+		for (size_t f = 0; n->type == QC_NIC_USER && f < n->n_fwds; f++) {
+			const char *a = n->fwds[f].host_addr;
+			unsigned port = qc_network_fwd_port(d, k, f, live->st.ports, live->st.n_ports);
+
+			if (n->fwds[f].guest_port != 22 || strcmp(n->fwds[f].proto, "tcp") || !port)
+				continue;
+			i->ssh_host = qc_xstrdup(a[0] && strcmp(a, "0.0.0.0") ? a : "127.0.0.1");
+			i->ssh_port = port;
+			break;
+		}
+	}
+	if (!i->ssh_host && i->addresses[0]) {
+		i->ssh_host = qc_xstrdup(i->addresses[0]);
+		i->ssh_port = 22;
+	}
+	if (i->ssh_host)
+		i->ssh_user = qc_xstrdup(d->seed.user && d->seed.user[0] ? d->seed.user : "qemuctl");
 }
 
 /* Fill info from an open VM dir.  with_disks: the detailed form for `info`. */
@@ -252,8 +329,12 @@ static int fill_info(const qc_ctx *ctx, const char *name, int vm_dfd, bool with_
 		qc_vm_info_free(i);
 		return qc_error_prefix(err, "VM '%s'", name);
 	}
-	if (live.state == QC_VM_RUNNING)
-		live.state = query_running(&live.st);
+	live.state = qc_driver_live_state(&live);
+	/* list skips the XML of a stopped VM: only a running one has an ssh endpoint */
+	if (!d && live.monitor_alive && qc_domain_load(xml_path, NULL, NULL, &d, NULL) < 0)
+		d = NULL;
+	if (d && (with_disks || live.monitor_alive))
+		fill_reach(i, d, &live);
 	i->state = live.state;
 	i->vm_dir = qc_xstrdup(dir);
 	i->console_log = qc_xasprintf("%s/%s", dir, QC_VM_CONSOLE_LOG);
@@ -277,9 +358,11 @@ static int fill_info(const qc_ctx *ctx, const char *name, int vm_dfd, bool with_
 		struct qc_strv v = {0};
 		size_t k;
 
+		i->disk_list = qc_xzalloc(sizeof(*i->disk_list) * (d->n_disks + 1));
+		i->n_disk_list = d->n_disks;
 		for (k = 0; k < d->n_disks; k++) {
 			const struct qc_disk *dk = &d->disks[k];
-			cleanup_free char *sizes = disk_sizes(dk);
+			cleanup_free char *sizes = disk_data(dk, &i->disk_list[k]);
 
 			if (dk->backing)
 				qc_strv_pushf(&v, "%s %s (%s, backing %s %s)%s", dk->name, dk->path,

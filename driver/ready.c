@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
- * First-boot readiness, the library side (driver/ready.h): the markers of a
+ * Readiness, the library side (driver/ready.h): the markers of a
  * domain, qc_vm_wait() and the console tail its callers show on failure.
  *
  * qc_vm_wait() sleeps in inotify on the VM directory: the monitor replaces
@@ -57,6 +57,16 @@ static int stopped_error(const char *name, const struct qc_live *l, bool seen_ru
 		"VM '%s' stopped before it was ready: %s%s%s (console log: %s)", name, why,
 		detail && strcmp(detail, why) != 0 ? ": " : "",
 		detail && strcmp(detail, why) != 0 ? detail : "", log);
+}
+
+/* The console said the guest cannot boot (driver/ready.h): waiting is hopeless. */
+static int boot_failed(const char *name, const struct qc_ready_failure *f, const char *log,
+	struct qc_error *err)
+{
+	return qc_error_set(err, QC_ERR_STATE,
+		"VM '%s' cannot boot: %s; it is still running: end it with 'qemuctl destroy "
+		"%s' and give it a bootable --disk-image (or a --kernel) (console log: %s)",
+		name, f->why, name, log);
 }
 
 static int no_marker(const char *name, struct qc_error *err)
@@ -130,6 +140,12 @@ int qc_driver_wait_ready(
 					*ret_after_ms = l.st.ready_after_ms;
 				qc_live_clear(&l);
 				return 0;
+			}
+			if (qc_ready_failure_find(l.st.boot_failure)) {
+				rc = boot_failed(
+					name, qc_ready_failure_find(l.st.boot_failure), log, err);
+				qc_live_clear(&l);
+				return rc;
 			}
 		} else if (l.monitor_alive) {
 			/* restarted under us: this run is another one; wait for it */

@@ -21,6 +21,7 @@
 #include "driver/domain.h"
 #include "driver/driver.h"
 #include "driver/fdpass.h"
+#include "driver/monitor/contract.h"
 #include "driver/firmware.h"
 #include "driver/network.h"
 #include "driver/ready.h"
@@ -302,7 +303,8 @@ static int start_op(qc_ctx *ctx, const char *name, const struct qc_vm_start_opts
 		return rc;
 	d = op->d;
 	dir = op->vm_dir;
-	if ((rc = qc_accel_resolve(d->arch, d->accel, &accel, why, sizeof(why), err)) < 0)
+	if ((rc = qc_accel_resolve(d->arch, d->accel, &accel, why, sizeof(why), err)) < 0 ||
+		(rc = qc_host_check_memory(d->memory, err)) < 0)
 		return qc_error_prefix(err, "VM '%s'", name);
 	/* UEFI code readable (a clear error, not QEMU's) and the varstore in place */
 	if ((rc = qc_driver_firmware_prepare(d, op->dfd, dir, err)) < 0)

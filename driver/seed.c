@@ -12,6 +12,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <glob.h>
+#include <pwd.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/file.h>
@@ -98,6 +99,24 @@ static int sync_known_hosts(int vm_dfd, const char *vm_name, const char *pub, st
 		!strcmp(old, line))
 		return 0;
 	return qc_write_atomic(vm_dfd, QC_SEED_KNOWN_HOSTS, line, strlen(line), 0600, err);
+}
+
+/* ------------------------------------------------------------ guest user */
+
+static bool usable_user(const char *u)
+{
+	return u && strcmp(u, "root") != 0 && qc_domain_check_user(u, NULL) == 0;
+}
+
+char *qc_driver_seed_default_user(void)
+{
+	const char *sudo = getenv("SUDO_USER");
+	struct passwd *pw;
+
+	if (geteuid() == 0)
+		return qc_xstrdup(usable_user(sudo) ? sudo : QC_SEED_FALLBACK_USER);
+	pw = getpwuid(geteuid());
+	return qc_xstrdup(pw && usable_user(pw->pw_name) ? pw->pw_name : QC_SEED_FALLBACK_USER);
 }
 
 /* ------------------------------------------------------------- user keys */

@@ -16,7 +16,7 @@
 #include <unistd.h>
 
 #include "cloudinit/cloudinit.h"
-#include "driver/seed.h"
+#include "driver/seed_hostkey.h"
 
 char *qc_driver_ssh_host_alias(const char *vm_name)
 {

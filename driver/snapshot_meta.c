@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
- * The snapshot chain in domain.xml's <metadata> (format: driver/snapshot.h).
+ * The snapshot chain in domain.xml's <metadata> (format: driver/snapshot_meta.h).
  * Pure: reads and writes d->extras only.
  */
 #include "config.h"
@@ -12,7 +12,7 @@
 #include <libxml/parser.h>
 #include <libxml/tree.h>
 
-#include "driver/snapshot.h"
+#include "driver/snapshot_meta.h"
 
 #define META_PARENT "domain/metadata"
 

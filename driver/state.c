@@ -54,6 +54,7 @@ void qc_state_clear(struct qc_state *s)
 	free(s->qemu_binary);
 	free(s->ports);
 	free(s->exit_detail);
+	free(s->boot_failure);
 	memset(s, 0, sizeof(*s));
 	s->exit_status = -1;
 }
@@ -135,6 +136,7 @@ int qc_state_to_json(const struct qc_state *s, char **ret, struct qc_error *err)
 		qc_jgen_kint(g, "at_ms", s->ready_at_ms);
 		qc_jgen_map_close(g);
 	}
+	kstr(g, "boot_failure", s->boot_failure);
 	qc_jgen_map_close(g);
 	return qc_jgen_finish(g, ret, NULL, err);
 }
@@ -201,6 +203,7 @@ int qc_state_from_json(const char *text, size_t len, struct qc_state *ret, struc
 		s.ready_after_ms = opt_int(ex, "after_ms", 0);
 		s.ready_at_ms = opt_int(ex, "at_ms", 0);
 	}
+	s.boot_failure = opt_string(j, "boot_failure");
 	*ret = s;
 	return 0;
 }

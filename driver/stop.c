@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "driver/driver.h"
+#include "driver/stop.h"
 #include "driver/vmop.h"
 #include "qmp/qmp.h"
 

@@ -12,7 +12,7 @@
 
 #include "driver/domain.h"
 #include "driver/driver.h"
-#include "driver/snapshot.h"
+#include "driver/snapshot_meta.h"
 #include "qmp/qmp.h"
 
 #define QC_VMOP_QMP_TIMEOUT_MS 10000
@@ -99,11 +99,6 @@ int qc_vmop_execute(struct qc_vmop *op, const char *cmd, struct qc_jgen *g, stru
 /* A QMP connection of the caller's own to the VM's run dir. */
 int qc_vmop_qmp_connect(
 	struct qc_vmop *op, int timeout_ms, struct qc_qmp **ret, struct qc_error *err);
-/*
- * Stop whatever runs (quit, then SIGKILL), wait for its monitor, read
- * op->live anew (driver/run.c).  The caller holds the lock.
- */
-int qc_vmop_kill(struct qc_vmop *op, struct qc_error *err);
 /* Store the chain into the domain, validate, save domain.xml (+ summary). */
 int qc_vmop_save(struct qc_vmop *op, struct qc_error *err);
 /* Test hook: with $QEMUCTL_TEST_HOLD == point, create <vm>/.hold-<point> and sleep 60 s. */

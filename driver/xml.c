@@ -24,7 +24,9 @@
 
 #include "driver/domain.h"
 #include "driver/driver.h"
-#include "driver/xml_internal.h"
+#include "driver/xml_devices.h"
+#include "driver/xml_meta.h"
+#include "driver/xml_node.h"
 
 /* ------------------------------------------------------------- domain */
 

@@ -11,7 +11,9 @@
 #include <libxml/tree.h>
 
 #include "driver/domain.h"
-#include "driver/xml_internal.h"
+#include "driver/xml_devices.h"
+#include "driver/xml_meta.h"
+#include "driver/xml_node.h"
 #include "net/net.h"
 
 /* ------------------------------------------------------------- devices */

@@ -18,7 +18,8 @@
 
 #include "driver/domain.h"
 #include "driver/driver.h"
-#include "driver/xml_internal.h"
+#include "driver/xml_meta.h"
+#include "driver/xml_node.h"
 
 /* ------------------------------------------------------------- metadata */
 

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
- * The domain.xml parser's tools (driver/xml_internal.h): errors and warnings
+ * The domain.xml parser's tools (driver/xml_node.h): errors and warnings
  * with line numbers, element and attribute access, and the walk that keeps
  * everything not understood verbatim in d->extras.
  */
@@ -15,7 +15,7 @@
 #include <libxml/tree.h>
 
 #include "driver/domain.h"
-#include "driver/xml_internal.h"
+#include "driver/xml_node.h"
 
 long qc_xml_line(xmlNodePtr n)
 {

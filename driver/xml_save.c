@@ -12,7 +12,7 @@
 #include <string.h>
 
 #include "driver/domain.h"
-#include "driver/xml_internal.h"
+#include "driver/xml_node.h"
 
 struct frame {
 	const char *name;

@@ -3,7 +3,7 @@
  * QMP connection to QEMU's unix socket: connect, retried while QEMU has not
  * bound or listened yet (optionally watching a pipe that says QEMU is gone),
  * the listener's uid checked before a byte is sent, then the connection is
- * opened on the socket as io.c does for any fd.
+ * opened: QEMU's greeting read (io.c) and capabilities negotiated.
  */
 #include "config.h"
 
@@ -99,4 +99,20 @@ int qc_qmp_connect_watch(
 		return qc_error_set(err, ETIMEDOUT, "QMP socket '%s': no greeting within %d ms",
 			path, timeout_ms);
 	return qc_qmp_open_fd(TAKE_FD(fd), left, ret, err);
+}
+
+int qc_qmp_open_fd(int fd, int timeout_ms, struct qc_qmp **ret, struct qc_error *err)
+{
+	int64_t deadline = qc_deadline_ms(timeout_ms);
+	cleanup_qmp struct qc_qmp *q = NULL;
+	int r;
+
+	if ((r = qc_qmp_greet_fd(fd, timeout_ms, &q, err)) < 0)
+		return r;
+	/* Negotiate with what is left of the same deadline. */
+	if ((r = qc_qmp_execute(
+		     q, "qmp_capabilities", NULL, qc_time_left_ms(deadline), NULL, err)) < 0)
+		return r;
+	*ret = TAKE_PTR(q);
+	return 0;
 }

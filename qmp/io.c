@@ -598,7 +598,7 @@ void qc_qmp_closep(struct qc_qmp **q)
 	*q = NULL;
 }
 
-int qc_qmp_open_fd(int fd, int timeout_ms, struct qc_qmp **ret, struct qc_error *err)
+int qc_qmp_greet_fd(int fd, int timeout_ms, struct qc_qmp **ret, struct qc_error *err)
 {
 	int64_t deadline = qc_deadline_ms(timeout_ms);
 	cleanup_qmp struct qc_qmp *q = NULL;
@@ -620,10 +620,6 @@ int qc_qmp_open_fd(int fd, int timeout_ms, struct qc_qmp **ret, struct qc_error 
 			return qc_error_set(
 				err, ETIMEDOUT, "QMP: no greeting within %d ms", timeout_ms);
 	}
-	/* Negotiate with what is left of the same deadline. */
-	if ((r = qc_qmp_execute(
-		     q, "qmp_capabilities", NULL, qc_time_left_ms(deadline), NULL, err)) < 0)
-		return r;
 	*ret = TAKE_PTR(q);
 	return 0;
 }

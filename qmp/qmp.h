@@ -107,6 +107,11 @@ int qc_qmp_connect_watch(
  * fd is made non-blocking and close-on-exec.
  */
 int qc_qmp_open_fd(int fd, int timeout_ms, struct qc_qmp **ret, struct qc_error *err);
+/*
+ * The first half of qc_qmp_open_fd (io.c): take fd and read QEMU's greeting,
+ * without negotiating capabilities (connect.c does that with a command).
+ */
+int qc_qmp_greet_fd(int fd, int timeout_ms, struct qc_qmp **ret, struct qc_error *err);
 
 void qc_qmp_close(struct qc_qmp *q); /* NULL is fine */
 void qc_qmp_closep(struct qc_qmp **q);

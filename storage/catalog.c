@@ -32,6 +32,7 @@ void qc_catalog_entry_free(struct qc_catalog_entry *img)
 	free(img->arch);
 	free(img->source);
 	free(img->sha256);
+	free(img->sha512);
 	free(img->qcow2_sha256);
 	free(img->distro);
 	free(img->release);
@@ -151,6 +152,7 @@ static int load(int dfd, const char *root, const char *name, struct qc_catalog_e
 	img->arch = jdup(j, "arch");
 	img->source = jdup(j, "source");
 	img->sha256 = jdup(j, "sha256");
+	img->sha512 = jdup(j, "sha512");
 	img->qcow2_sha256 = jdup(j, "qcow2_sha256");
 	img->distro = jdup(j, "distro");
 	img->release = jdup(j, "release");
@@ -256,6 +258,8 @@ static char *meta_json(const struct qc_catalog_entry *m)
 	qc_jgen_kstring(g, "arch", m->arch);
 	qc_jgen_kstring(g, "source", m->source);
 	qc_jgen_kstring(g, "sha256", m->sha256);
+	if (m->sha512)
+		qc_jgen_kstring(g, "sha512", m->sha512);
 	if (m->qcow2_sha256)
 		qc_jgen_kstring(g, "qcow2_sha256", m->qcow2_sha256);
 	qc_jgen_kuint(g, "size", m->size);

@@ -194,7 +194,7 @@ static int check_resume(struct xfer *x)
 		x->write_errno = errno;
 		return -1;
 	}
-	if (qc_http_hasher_start(x->h, x->fd, 0) < 0) {
+	if (qc_http_hasher_start(x->h, x->fd, 0, x->o && x->o->ret_sha512) < 0) {
 		x->write_errno = EAGAIN;
 		return -1;
 	}
@@ -568,7 +568,7 @@ int qc_http_download(const char *url, const struct qc_http_opts *o, int dirfd,
 	if ((r = qc_sha256_load(err)) < 0)
 		return qc_error_prefix(err, "download '%s'", url);
 	/* What an earlier attempt left is hashed (in the background) first. */
-	if (qc_http_hasher_start(&h, fd, x.offset) < 0)
+	if (qc_http_hasher_start(&h, fd, x.offset, o && o->ret_sha512) < 0)
 		return qc_error_set(err, EAGAIN, "download '%s': cannot start a thread", url);
 	if (expect_size && x.offset == expect_size)
 		goto done; /* finished earlier, e.g. killed before the rename */
@@ -585,7 +585,8 @@ int qc_http_download(const char *url, const struct qc_http_opts *o, int dirfd,
 		if (r < 0 && code == 416 && x.offset > 0) {
 			/* Our part is not a prefix of what the server has now: start over. */
 			qc_http_hasher_free(&h);
-			if (ftruncate(fd, 0) < 0 || qc_http_hasher_start(&h, fd, 0) < 0) {
+			if (ftruncate(fd, 0) < 0 ||
+				qc_http_hasher_start(&h, fd, 0, o && o->ret_sha512) < 0) {
 				r = qc_error_errno(err, errno ? errno : EAGAIN,
 					"download '%s': start over", url);
 				break;
@@ -630,6 +631,8 @@ done:
 		qc_sha256_final(h.sha, hex);
 		if (ret_hex)
 			memcpy(ret_hex, hex, sizeof(hex));
+		if (h.sha512)
+			qc_sha512_final(h.sha512, o->ret_sha512);
 	}
 	qc_http_hasher_free(&h);
 	return 0;

@@ -39,6 +39,9 @@ static int hash_range(
 
 		if (m != MAP_FAILED) {
 			qc_sha256_update(h->sha, (char *) m + (from - moff), (size_t) (end - from));
+			if (h->sha512)
+				qc_sha256_update(
+					h->sha512, (char *) m + (from - moff), (size_t) (end - from));
 			munmap(m, mlen);
 			from = end;
 			h->done = from;
@@ -54,6 +57,8 @@ static int hash_range(
 			if (n <= 0)
 				return n < 0 ? errno : EIO;
 			qc_sha256_update(h->sha, buf, (size_t) n);
+			if (h->sha512)
+				qc_sha256_update(h->sha512, buf, (size_t) n);
 			from += (uint64_t) n;
 			h->done = from;
 		}
@@ -87,17 +92,19 @@ static void *hasher_main(void *opaque)
 }
 
 /* Start hashing fd from byte 0; avail bytes are there already. */
-int qc_http_hasher_start(struct qc_http_hasher *h, int fd, uint64_t avail)
+int qc_http_hasher_start(struct qc_http_hasher *h, int fd, uint64_t avail, bool sha512)
 {
 	memset(h, 0, sizeof(*h));
 	h->fd = fd;
 	h->avail = avail;
 	h->sha = qc_sha256_new();
+	h->sha512 = sha512 ? qc_sha512_new() : NULL;
 	pthread_mutex_init(&h->mu, NULL);
 	pthread_cond_init(&h->cv, NULL);
 	if (pthread_create(&h->th, NULL, hasher_main, h) != 0) {
 		qc_sha256_free(h->sha);
-		h->sha = NULL;
+		qc_sha256_free(h->sha512);
+		h->sha = h->sha512 = NULL;
 		return -1;
 	}
 	h->running = true;
@@ -135,5 +142,6 @@ void qc_http_hasher_free(struct qc_http_hasher *h)
 {
 	(void) qc_http_hasher_stop(h, false);
 	qc_sha256_free(h->sha);
-	h->sha = NULL;
+	qc_sha256_free(h->sha512);
+	h->sha = h->sha512 = NULL;
 }

@@ -6,6 +6,7 @@ libqcstorage_a_SOURCES += \
 	storage/bounds.c \
 	storage/decompress.c \
 	storage/simplestreams.c \
+	storage/debian.c \
 	storage/http.c \
 	storage/http_hash.c \
 	storage/catalog.c \
@@ -17,6 +18,8 @@ libqcstorage_a_SOURCES += \
 # the image-user count of refs.c over a fake VM list,
 # xz/gz decompression.
 QC_CHECK_TESTS += tests/unit/check_storage
+# Debian's cloud image tree: release names, SHA512SUMS parsing (pure).
+QC_CHECK_TESTS += tests/unit/check_storage_debian
 # qemu-img wrapper and the image catalog against the real qemu-img/qemu-io.
 QC_CHECK_TESTS += tests/unit/check_storage_img
 # libcurl is dlopen()ed by the first download: not loaded before, error text when missing.
@@ -25,6 +28,7 @@ QC_CHECK_TESTS += tests/unit/check_storage_http
 # cuts, 404/500, bad SHA-256, malformed index, file:// streams, concurrency).
 QC_CHECK_TESTS += tests/unit/check_storage_sync
 tests_unit_check_storage_LDADD = $(QC_STORAGE_LIBS) $(CHECK_LIBS)
+tests_unit_check_storage_debian_LDADD = $(QC_STORAGE_LIBS) $(CHECK_LIBS)
 tests_unit_check_storage_img_LDADD = $(QC_STORAGE_LIBS) $(CHECK_LIBS)
 tests_unit_check_storage_http_LDADD = $(QC_STORAGE_LIBS) $(CHECK_LIBS)
 tests_unit_check_storage_sync_LDADD = $(QC_STORAGE_LIBS) $(CHECK_LIBS)
@@ -33,6 +37,9 @@ EXTRA_DIST += tests/integration/httpd.py tests/integration/mkstream.py
 # CLI-level: image sync against the loopback server, overlays and the catalog.
 TESTS += tests/integration/image-sync.sh tests/integration/image-overlay.sh tests/integration/trust-import.sh
 dist_noinst_SCRIPTS += tests/integration/image-sync.sh tests/integration/image-overlay.sh tests/integration/trust-import.sh
+# debian:RELEASE against a copy of Debian's cloud image tree layout (SHA512SUMS).
+TESTS += tests/integration/image-sync-debian.sh
+dist_noinst_SCRIPTS += tests/integration/image-sync-debian.sh
 # log/events on a terminal show the guest's control sequences (util/term.c).
 TESTS += tests/integration/trust-log.sh
 dist_noinst_SCRIPTS += tests/integration/trust-log.sh

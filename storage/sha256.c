@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
- * SHA-256 over libcrypto's EVP interface (never hand-written).
+ * SHA-256 (and SHA-512, for Debian's SHA512SUMS) over libcrypto's EVP
+ * interface (never hand-written).
  *
  * libcrypto is dlopen()ed on first use, not linked: its 21000 relocations
  * made it the largest object left in every qemuctl start-up (about 1 ms of
@@ -36,6 +37,7 @@ static struct {
 	__typeof__(EVP_DigestUpdate) *digest_update;
 	__typeof__(EVP_DigestFinal_ex) *digest_final;
 	__typeof__(EVP_sha256) *sha256;
+	__typeof__(EVP_sha512) *sha512;
 } crypto;
 static pthread_mutex_t crypto_mu = PTHREAD_MUTEX_INITIALIZER;
 static bool crypto_ready;
@@ -70,6 +72,7 @@ int qc_sha256_load(struct qc_error *err)
 	CRYPTO_SYM(digest_update, "EVP_DigestUpdate");
 	CRYPTO_SYM(digest_final, "EVP_DigestFinal_ex");
 	CRYPTO_SYM(sha256, "EVP_sha256");
+	CRYPTO_SYM(sha512, "EVP_sha512");
 #undef CRYPTO_SYM
 	crypto_ready = true;
 out:
@@ -81,7 +84,7 @@ struct qc_sha256 {
 	EVP_MD_CTX *md;
 };
 
-struct qc_sha256 *qc_sha256_new(void)
+static struct qc_sha256 *digest_new(bool sha512)
 {
 	struct qc_sha256 *s;
 
@@ -90,9 +93,20 @@ struct qc_sha256 *qc_sha256_new(void)
 		abort();
 	s = qc_xzalloc(sizeof(*s));
 	s->md = crypto.md_ctx_new();
-	if (!s->md || crypto.digest_init(s->md, crypto.sha256(), NULL) != 1)
+	if (!s->md ||
+		crypto.digest_init(s->md, sha512 ? crypto.sha512() : crypto.sha256(), NULL) != 1)
 		abort(); /* only on OOM: there is nothing sensible to do */
 	return s;
+}
+
+struct qc_sha256 *qc_sha256_new(void)
+{
+	return digest_new(false);
+}
+
+struct qc_sha256 *qc_sha512_new(void)
+{
+	return digest_new(true);
 }
 
 void qc_sha256_update(struct qc_sha256 *s, const void *p, size_t n)
@@ -101,19 +115,30 @@ void qc_sha256_update(struct qc_sha256 *s, const void *p, size_t n)
 		abort();
 }
 
-void qc_sha256_final(struct qc_sha256 *s, char hex[QC_SHA256_HEX_LEN + 1])
+/* The digest of s, want bytes long, as lowercase hex into hex (2 * want + 1). */
+static void digest_final(struct qc_sha256 *s, char *hex, unsigned want)
 {
 	static const char digits[] = "0123456789abcdef";
 	unsigned char md[EVP_MAX_MD_SIZE];
 	unsigned int n = 0;
 
-	if (crypto.digest_final(s->md, md, &n) != 1 || n != 32)
+	if (crypto.digest_final(s->md, md, &n) != 1 || n != want)
 		abort();
 	for (unsigned i = 0; i < n; i++) {
 		hex[2 * i] = digits[md[i] >> 4];
 		hex[2 * i + 1] = digits[md[i] & 15];
 	}
 	hex[2 * n] = '\0';
+}
+
+void qc_sha256_final(struct qc_sha256 *s, char hex[QC_SHA256_HEX_LEN + 1])
+{
+	digest_final(s, hex, QC_SHA256_HEX_LEN / 2);
+}
+
+void qc_sha512_final(struct qc_sha256 *s, char hex[QC_SHA512_HEX_LEN + 1])
+{
+	digest_final(s, hex, QC_SHA512_HEX_LEN / 2);
 }
 
 void qc_sha256_free(struct qc_sha256 *s)
@@ -156,7 +181,7 @@ int qc_sha256_fd(struct qc_sha256 *s, int fd, uint64_t len, struct qc_error *err
 	return 0;
 }
 
-bool qc_sha256_valid(const char *s)
+static bool hex_of_len(const char *s, size_t len)
 {
 	size_t i;
 
@@ -166,5 +191,15 @@ bool qc_sha256_valid(const char *s)
 		if (!((s[i] >= '0' && s[i] <= '9') || (s[i] >= 'a' && s[i] <= 'f') ||
 			    (s[i] >= 'A' && s[i] <= 'F')))
 			return false;
-	return i == QC_SHA256_HEX_LEN;
+	return i == len;
+}
+
+bool qc_sha256_valid(const char *s)
+{
+	return hex_of_len(s, QC_SHA256_HEX_LEN);
+}
+
+bool qc_sha512_valid(const char *s)
+{
+	return hex_of_len(s, QC_SHA512_HEX_LEN);
 }

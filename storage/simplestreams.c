@@ -212,6 +212,8 @@ void qc_ss_item_clear(struct qc_ss_item *it)
 	free(it->arch);
 	free(it->path);
 	free(it->sha256);
+	free(it->sha512);
+	free(it->name);
 	free(it->ftype);
 	memset(it, 0, sizeof(*it));
 }

@@ -2,9 +2,10 @@
 /*
  * storage/: disk images.  The qemu-img wrapper (img.c), the image catalog
  * under <root>/images/ (catalog.c), downloads over libcurl (http.c), the pure
- * simplestreams selection (simplestreams.c), streaming decompression
- * (decompress.c), SHA-256 (sha256.c), image sync (sync.c) and backing-image
- * reference counting (refs.c).
+ * simplestreams selection (simplestreams.c) and Debian SHA512SUMS selection
+ * (debian.c), streaming decompression (decompress.c), SHA-256 and SHA-512
+ * (sha256.c), image sync (sync.c) and backing-image reference counting
+ * (refs.c).
  *
  * Internal to qemuctl: driver/ builds the public API on top of this.  Never
  * includes driver/ headers and never prints: errors travel in struct
@@ -159,6 +160,16 @@ int qc_sha256_fd(struct qc_sha256 *s, int fd, uint64_t len, struct qc_error *err
 /* True when s is 64 hex digits (either case). */
 bool qc_sha256_valid(const char *s);
 
+/*
+ * SHA-512 (what Debian's SHA512SUMS list) over the same context type:
+ * fed with qc_sha256_update, freed with qc_sha256_free.
+ */
+#define QC_SHA512_HEX_LEN 128
+struct qc_sha256 *qc_sha512_new(void);
+void qc_sha512_final(struct qc_sha256 *s, char hex[QC_SHA512_HEX_LEN + 1]);
+/* 128 hex digits, either case. */
+bool qc_sha512_valid(const char *s);
+
 /* ============================================================= bounds.c */
 
 /*
@@ -232,10 +243,16 @@ struct qc_http_opts {
 	uint64_t max_size;
 	qc_http_progress_fn progress;
 	void *opaque;
+	/*
+	 * qc_http_download: when set (>= QC_SHA512_HEX_LEN + 1 bytes), the
+	 * SHA-512 of the whole file is computed too, on the same pass, and
+	 * written here on success.
+	 */
+	char *ret_sha512;
 };
 
 /*
- * SHA-256 of a download in a second thread that follows the file as it
+ * SHA-256 (and, when asked, SHA-512) of a download in a second thread that follows the file as it
  * grows (http_hash.c): start hashing fd from byte 0 with avail bytes there
  * already (-1: no thread), publish how far it is written, stop (with
  * finish: after hashing all published bytes; returns the thread's errno),
@@ -251,8 +268,9 @@ struct qc_http_hasher {
 	bool finish, abort, running;
 	int err; /* errno of a failed read */
 	struct qc_sha256 *sha;
+	struct qc_sha256 *sha512; /* NULL unless asked for */
 };
-int qc_http_hasher_start(struct qc_http_hasher *h, int fd, uint64_t avail);
+int qc_http_hasher_start(struct qc_http_hasher *h, int fd, uint64_t avail, bool sha512);
 void qc_http_hasher_publish(struct qc_http_hasher *h, uint64_t avail);
 int qc_http_hasher_stop(struct qc_http_hasher *h, bool finish);
 void qc_http_hasher_free(struct qc_http_hasher *h);
@@ -307,6 +325,8 @@ struct qc_ss_item {
 	char *sha256; /* lowercase hex */
 	uint64_t size;
 	char *ftype; /* "disk1.img" */
+	char *sha512; /* lowercase hex, instead of sha256 (Debian's tree) */
+	char *name; /* the catalog name it gets without --name; NULL: sync.c's */
 };
 void qc_ss_item_clear(struct qc_ss_item *it);
 
@@ -327,6 +347,30 @@ int qc_ss_index_products_path(
 int qc_ss_select(const char *products, size_t len, const char *release, const char *arch,
 	struct qc_ss_item *ret, struct qc_error *err);
 
+/* ============================================================= debian.c */
+
+#define QC_DEBIAN_DEFAULT_BASE "https://cloud.debian.org/images/cloud/"
+
+/* A release of Debian's cloud image tree: "12", "bookworm", "13-genericcloud". */
+struct qc_debian_ref {
+	const char *version; /* "12" (static) */
+	const char *codename; /* "bookworm" (static) */
+	const char *flavour; /* "generic" or "genericcloud" (static) */
+};
+/* QC_ERR_NOTFOUND naming the known releases; QC_ERR_INVALID for a flavour. */
+int qc_debian_ref_parse(const char *release, struct qc_debian_ref *ret, struct qc_error *err);
+/* "<codename>/latest/SHA512SUMS", relative to the tree's base URL. */
+char *qc_debian_sums_path(const struct qc_debian_ref *r);
+/*
+ * From the text of SHA512SUMS (fetched from sums_url, which errors name):
+ * the image debian-<N>-<flavour>-<debian arch>.qcow2 for arch (any accepted
+ * spelling), with its SHA-512, path relative to the base URL and default
+ * catalog name "<codename>[-genericcloud]-<debian arch>".  Not listed:
+ * QC_ERR_NOTFOUND naming the arches that are.  Pure.
+ */
+int qc_debian_select(const char *sums, size_t len, const struct qc_debian_ref *r, const char *arch,
+	const char *sums_url, struct qc_ss_item *ret, struct qc_error *err);
+
 /* ============================================================ catalog.c */
 
 /* A catalog entry: <images>/<name>.qcow2 + <name>.json. */
@@ -337,6 +381,7 @@ struct qc_catalog_entry {
 	char *arch; /* canonical ("x86_64"), or NULL when unknown */
 	char *source; /* file path or URL it came from */
 	char *sha256; /* of what was downloaded/imported (before conversion) */
+	char *sha512; /* of what was downloaded, when the source lists SHA-512s */
 	char *qcow2_sha256; /* of the stored qcow2 file */
 	uint64_t size; /* bytes on disk */
 	uint64_t virtual_size;

@@ -1,7 +1,9 @@
 # tests/slow.mk: `make check-slow`, the tests too slow for `make check` (not
 # in TESTS): a real Debian 12 cloud guest (tests/guest/build-debian, built
 # with debootstrap as root, cached under $QC_GUEST_CACHE/debian-amd64) that
-# applies a qemuctl seed with its own cloud-init under TCG.
+# applies a qemuctl seed with its own cloud-init under TCG.  tools/test (CI)
+# runs it beside `make check` in the gcc build; each test's time goes to
+# tests/durations.txt through tests/timed, as in `make check`.
 SLOW_TESTS = tests/integration/slow-debian-cloudinit.sh
 dist_noinst_SCRIPTS += $(SLOW_TESTS) tests/guest/build-debian
 
@@ -9,6 +11,6 @@ dist_noinst_SCRIPTS += $(SLOW_TESTS) tests/guest/build-debian
 check-slow: qemuctl qemuctl-monitor
 	@fail=0; for t in $(SLOW_TESTS); do \
 		start=$$(date +%s); \
-		if env $(TESTS_ENVIRONMENT) bash $(srcdir)/$$t; then r=PASS; else r=FAIL; fail=1; fi; \
+		if env $(TESTS_ENVIRONMENT) $(srcdir)/$$t; then r=PASS; else r=FAIL; fail=1; fi; \
 		echo "$$r: $$t ($$(( $$(date +%s) - start )) s)"; \
 	done; exit $$fail

@@ -6,6 +6,7 @@
 #include "config.h"
 
 #include <errno.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -115,6 +116,16 @@ qc_ctx *cli_ctx(struct cli *c)
 		cli_error(&err);
 		return NULL;
 	}
+	/* A root named on the command line is meant to be there: a typo is no empty root. */
+	if (c->root && access(c->root, F_OK) < 0 && errno == ENOENT) {
+		cli_error_errno(ENOENT,
+			"--root '%s': no such state root (create it with 'mkdir -m 0700 %s', or "
+			"leave --root out for the default)",
+			c->root, c->root);
+		qc_ctx_close(c->ctx);
+		c->ctx = NULL;
+		return NULL;
+	}
 	return c->ctx;
 }
 
@@ -132,15 +143,21 @@ int cli_error(const struct qc_error *err)
 	autofree char *msg =
 		cli_shown(err && err->msg[0] ? err->msg : "unknown error (this is a bug)");
 
+	static const char nospace[] = "free space on that file system ('df -h' shows how much "
+				      "is left), then run the command again";
+	/* Out of space: say what to do (qemu-img's message counts too). */
+	bool full = err && (err->code == ENOSPC || err->code == EDQUOT ||
+				   strstr(err->msg, strerror(ENOSPC)) ||
+				   strstr(err->msg, strerror(EDQUOT)));
+
+	if (cli_json_errors_on()) {
+		cli_json_error_print(qc_error_name(err ? err->code : 0), msg, full ? nospace : NULL);
+		return CLI_ERROR;
+	}
 	fflush(stdout);
 	fprintf(stderr, "qemuctl: error: %s\n", msg);
-	/* Out of space: say what to do (qemu-img's message counts too). */
-	if (err &&
-		(err->code == ENOSPC || err->code == EDQUOT || strstr(err->msg, strerror(ENOSPC)) ||
-			strstr(err->msg, strerror(EDQUOT))))
-		fputs("qemuctl: hint: free space on that file system ('df -h' shows how much "
-		      "is left), then run the command again\n",
-			stderr);
+	if (full)
+		fprintf(stderr, "qemuctl: hint: %s\n", nospace);
 	return CLI_ERROR;
 }
 
@@ -187,6 +204,18 @@ int cli_usage_error(const char *cmd, const char *fmt, ...)
 {
 	va_list ap;
 
+	if (cli_json_errors_on()) {
+		autofree char *raw = NULL, *msg = NULL, *hint = NULL;
+
+		va_start(ap, fmt);
+		if (vasprintf(&raw, fmt, ap) < 0)
+			abort();
+		va_end(ap);
+		msg = cli_shown(raw);
+		hint = cli_asprintf("Try 'qemuctl %s%s--help'.", cmd ? cmd : "", cmd ? " " : "");
+		cli_json_error_print("usage", msg, hint);
+		return CLI_USAGE;
+	}
 	fflush(stdout);
 	fputs("qemuctl: error: ", stderr);
 	va_start(ap, fmt);
@@ -205,8 +234,11 @@ void cli_log_to_stderr(int level, const char *msg, void *opaque)
 	autofree char *shown = cli_shown(msg);
 
 	(void) opaque;
-	fprintf(stderr, "qemuctl: %s: %s\n", level >= 0 && level <= 3 ? names[level] : "log",
-		shown);
+	if (cli_json_errors_on())
+		cli_json_log_print(level >= 0 && level <= 3 ? names[level] : "log", shown);
+	else
+		fprintf(stderr, "qemuctl: %s: %s\n", level >= 0 && level <= 3 ? names[level] : "log",
+			shown);
 }
 
 /* ------------------------------------------------- spinner, waiting for ready */
@@ -257,33 +289,115 @@ static void print_tail(qc_ctx *ctx, const char *name)
 		fputs("  | (the console printed nothing)\n", stderr);
 }
 
+void cli_spin_begin(struct cli *c, qc_ctx *ctx, const char *name, struct cli_spin *s)
+{
+	*s = (struct cli_spin){.ctx = ctx, .name = name};
+	if (isatty(STDERR_FILENO) && !c->json && c->verbosity >= 0)
+		qc_ctx_set_progress(ctx, cli_spin_progress, s);
+}
+
+void cli_spin_end(struct cli_spin *s)
+{
+	qc_ctx_set_progress(s->ctx, NULL, NULL);
+	if (s->drawn)
+		fputs("\r\033[K", stderr);
+	s->drawn = false;
+}
+
+int cli_wait_error(qc_ctx *ctx, const char *name, const struct qc_error *err)
+{
+	cli_error(err);
+	/* a run that timed out, ended or cannot boot: what the guest said last */
+	if (err->code == ETIMEDOUT ||
+		(err->code == QC_ERR_STATE && (strstr(err->msg, "before it was ready") ||
+						  strstr(err->msg, "cannot boot:"))))
+		print_tail(ctx, name);
+	return CLI_ERROR;
+}
+
+/*
+ * Ctrl-C while waiting for ready: the VM keeps running, so say so and how to
+ * wait again, on a line of its own (the spinner erased).  Before the wait
+ * began (start --wait still starting) SIGINT does what it did before.
+ */
+/* 128 + SIGINT, as a shell reports a command Ctrl-C ended */
+#define WAIT_INTERRUPTED_EXIT 130
+
+struct wait_spin {
+	struct cli_spin spin;
+	bool tty; /* draw the spinner */
+};
+
+static struct {
+	struct cli_spin *spin;
+	volatile sig_atomic_t waiting;
+	char msg[512];
+	size_t len;
+} wait_int;
+
+static void wait_interrupted(int sig)
+{
+	ssize_t w;
+
+	if (!wait_int.waiting) {
+		signal(sig, SIG_DFL);
+		raise(sig);
+		return;
+	}
+	if (wait_int.spin->drawn)
+		w = write(STDERR_FILENO, "\r\033[K", 4);
+	w = write(STDERR_FILENO, wait_int.msg, wait_int.len);
+	(void) w;
+	_exit(WAIT_INTERRUPTED_EXIT);
+}
+
+/* The wait loop's progress: from its first call on, the VM is started and waited for. */
+static void wait_progress(const char *what, uint64_t done, uint64_t total, void *opaque)
+{
+	struct wait_spin *w = opaque;
+
+	wait_int.waiting = 1;
+	if (w->tty)
+		cli_spin_progress(what, done, total, &w->spin);
+}
+
 int cli_wait_ready(
 	struct cli *c, const char *name, int timeout_ms, const struct qc_vm_start_opts *start)
 {
 	struct qc_error err = {0};
-	struct cli_spin s = {.name = name};
+	struct wait_spin w = {.spin = {.name = name}};
+	struct cli_spin *s = &w.spin;
+	struct sigaction sa = {.sa_handler = wait_interrupted}, old;
 	qc_ctx *ctx = cli_ctx(c);
 	int64_t after = 0;
-	int rc;
+	int n, rc;
 
 	if (!ctx)
 		return CLI_ERROR;
-	s.ctx = ctx;
-	if (isatty(STDERR_FILENO) && !c->json && c->verbosity >= 0)
-		qc_ctx_set_progress(ctx, cli_spin_progress, &s);
+	s->ctx = ctx;
+	w.tty = isatty(STDERR_FILENO) && !c->json && c->verbosity >= 0;
+	qc_ctx_set_progress(ctx, wait_progress, &w);
+	n = snprintf(wait_int.msg, sizeof(wait_int.msg),
+		"qemuctl: interrupted: VM '%s' is not ready yet and keeps running; wait for it "
+		"again with 'qemuctl wait %s'\n",
+		name, name);
+	wait_int.len = n > 0 && (size_t) n < sizeof(wait_int.msg) ? (size_t) n : 0;
+	wait_int.spin = s;
+	wait_int.waiting = 0;
+	sigemptyset(&sa.sa_mask);
+	/* an ignored SIGINT (a background job of a script) stays ignored */
+	if (sigaction(SIGINT, NULL, &old) == 0 && old.sa_handler != SIG_IGN && wait_int.len)
+		sigaction(SIGINT, &sa, NULL);
+	else
+		old.sa_handler = SIG_IGN;
 	rc = start ? qc_vm_start_ready(ctx, name, start, timeout_ms, &after, &err)
 		   : qc_vm_wait(ctx, name, timeout_ms, &after, &err);
-	qc_ctx_set_progress(ctx, NULL, NULL);
-	if (s.drawn)
-		fputs("\r\033[K", stderr);
-	if (rc < 0) {
-		cli_error(&err);
-		/* a run that timed out or ended: what the guest said last */
-		if (err.code == ETIMEDOUT ||
-			(err.code == QC_ERR_STATE && strstr(err.msg, "before it was ready")))
-			print_tail(ctx, name);
-		return CLI_ERROR;
-	}
+	if (old.sa_handler != SIG_IGN)
+		sigaction(SIGINT, &old, NULL);
+	wait_int.waiting = 0;
+	cli_spin_end(s);
+	if (rc < 0)
+		return cli_wait_error(ctx, name, &err);
 	if (c->json) {
 		autojson struct cli_json *g = cli_json_new(true);
 

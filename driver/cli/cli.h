@@ -74,6 +74,16 @@ void cli_json_kbool(struct cli_json *j, const char *key, bool v);
 int cli_print_json(struct cli_json *j);
 /* The finished document without its trailing newline (free()), or NULL with err set. */
 char *cli_json_finish(struct cli_json *j, struct qc_error *err);
+/*
+ * --json errors: from cli_json_errors(true) on, cli_error() and
+ * cli_usage_error() print {"error": {...}} (one line) instead of text, and
+ * log messages are {"log": {...}} lines; the exit codes stay.
+ * code: "usage", or qc_error_name() of the error's code.
+ */
+void cli_json_errors(bool on);
+bool cli_json_errors_on(void);
+void cli_json_error_print(const char *code, const char *msg, const char *hint);
+void cli_json_log_print(const char *level, const char *msg);
 /* v as compact JSON (a fresh string), or NULL. */
 char *cli_json_dump(yajl_val v);
 /*
@@ -133,7 +143,8 @@ enum cli_opt {
 	OPT_USER,
 	OPT_NO_DEFAULT_KEYS,
 	OPT_NO_QEMUCTL_KEY, /* seed */
-	OPT_IDENTITY, /* ssh */
+	OPT_IDENTITY,
+	OPT_NO_WAIT, /* ssh */
 	OPT_DISABLE,
 	OPT_RUN,
 	OPT_SHUTDOWN, /* autostart */
@@ -218,6 +229,18 @@ int cli_parse(
 	const struct cli_cmd *cmd, const char *try, int argc, char **argv, struct cli_args *a);
 /* Find argv[0] in table (ended by a NULL name), parse, run; an exit code. */
 int cli_dispatch(struct cli *c, const struct cli_cmd *table, int argc, char **argv);
+/*
+ * A size as qc_size_parse() reads it, but a bare number other than 0 is
+ * refused (QC_ERR_INVALID, the units named): "1" is one byte, never 1G.
+ */
+int cli_size_parse(const char *what, const char *text, uint64_t *ret, struct qc_error *err);
+/* text is digits only, not all zeros */
+bool cli_size_lacks_unit(const char *text);
+/* the advice, its example made of two strings ("+", "1") */
+#define CLI_SIZE_UNITS "add K, M, G or T (powers of 1024, e.g. %s%sG), or B for bytes"
+/* suggest.c: edit distance (with swaps); the candidate close to word, or NULL */
+unsigned cli_edit_distance(const char *a, const char *b);
+const char *cli_suggest(const char *word, const char *const *cands);
 /* The "Commands:" lines of `qemuctl --help`. */
 void cli_list_commands(FILE *f, const struct cli_cmd *table);
 
@@ -236,6 +259,11 @@ struct cli_spin {
 	char last[96];
 };
 void cli_spin_progress(const char *what, uint64_t done, uint64_t total, void *opaque);
+/* The spinner on for ctx's waits (stderr a terminal, not --json or -q); off, erased. */
+void cli_spin_begin(struct cli *c, qc_ctx *ctx, const char *name, struct cli_spin *s);
+void cli_spin_end(struct cli_spin *s);
+/* A failed wait: the error and, when it timed out or the VM stopped, the console's tail. */
+int cli_wait_error(qc_ctx *ctx, const char *name, const struct qc_error *err);
 
 /* ------------------------------------------------- the commands (main.c's table) */
 
@@ -273,6 +301,14 @@ void cli_stats_usage(FILE *f, const char *name);
 /* the other commands, one file each */
 CLI_HANDLER(cli_ssh);
 void cli_ssh_usage(FILE *f, const char *name);
+CLI_HANDLER(cli_ssh_config); /* cmd_ssh.c */
+CLI_HANDLER(cli_cp);
+void cli_cp_usage(FILE *f, const char *name);
+CLI_HANDLER(cli_exec);
+void cli_exec_usage(FILE *f, const char *name); /* cmd_cp.c */
+/* s in single quotes for a POSIX shell; each word of v so (shquote.c) */
+char *cli_sh_quote(const char *s);
+char **cli_sh_quote_argv(char *const *v);
 CLI_HANDLER(cli_doctor);
 void cli_doctor_usage(FILE *f, const char *name);
 CLI_HANDLER(cli_autostart);

@@ -20,10 +20,17 @@ void cli_image_usage(FILE *f, const char *name)
 	      "       qemuctl image list\n"
 	      "       qemuctl image rm NAME\n"
 	      "\n"
-	      "REF is DISTRO:RELEASE, e.g. ubuntu:24.04 or ubuntu:noble, looked up in a\n"
-	      "simplestreams index (default https://cloud-images.ubuntu.com/releases/;\n"
-	      "--stream takes https://, file:// or, when you say so, http://).  A synced\n"
-	      "image is named CODENAME-ARCH (noble-amd64) unless --name is given.\n"
+	      "REF is DISTRO:RELEASE.  ubuntu:24.04 or ubuntu:noble (ubuntu: may be\n"
+	      "left out) is looked up in a simplestreams index (default\n"
+	      "https://cloud-images.ubuntu.com/releases/) and checked by SHA-256;\n"
+	      "debian:12 (bookworm) or debian:13 (trixie), with -genericcloud for the\n"
+	      "smaller VM-only flavour (amd64, arm64), comes from Debian's cloud image\n"
+	      "tree (default https://cloud.debian.org/images/cloud/, latest/) and is\n"
+	      "checked by its SHA512SUMS.  --stream replaces either base URL (https://,\n"
+	      "file:// or, when you say so, http://).  --arch (x86_64/amd64,\n"
+	      "aarch64/arm64, ppc64le/ppc64el) defaults to the host's.  A synced image\n"
+	      "is named CODENAME-ARCH (noble-amd64, bookworm-arm64,\n"
+	      "trixie-genericcloud-amd64) unless --name is given.\n"
 	      "import takes raw, qcow2, vmdk or vhdx, optionally .xz or .gz compressed;\n"
 	      "--sha256 is of FILE|URL as given, checked before it is decompressed.\n"
 	      "--max-size bounds the download and the decompressed image (default 64G;\n"
@@ -37,7 +44,7 @@ static int parse_max_size(const char *v, uint64_t *ret)
 {
 	struct qc_error err = {0};
 
-	if (qc_size_parse("--max-size", v, ret, &err) < 0)
+	if (cli_size_parse("--max-size", v, ret, &err) < 0)
 		return cli_usage_error("image", "%s", err.msg);
 	if (*ret == 0)
 		return cli_usage_error("image", "--max-size must be more than 0");

@@ -2,7 +2,9 @@
 /* qemuctl resize NAME DISK SIZE|+SIZE: grow a disk, offline or online. */
 #include "config.h"
 
+#include <inttypes.h>
 #include <stdio.h>
+#include <string.h>
 
 #include "driver/cli/cli.h"
 
@@ -11,11 +13,23 @@ void cli_resize_usage(FILE *f, const char *name)
 	(void) name;
 	fputs("usage: qemuctl resize NAME DISK SIZE|+SIZE\n\n"
 	      "Grow disk DISK (disk0, disk1...; see 'qemuctl info NAME') to SIZE, or by\n"
-	      "+SIZE: qemu-img resize when the VM is stopped, QMP block_resize while it\n"
-	      "runs (the guest sees the new size at once).  Shrinking is refused.\n"
+	      "+SIZE (with a unit: K, M, G, T, or B for bytes; e.g. +10G): qemu-img\n"
+	      "resize when the VM is stopped, QMP block_resize while it runs (the guest\n"
+	      "sees the new size at once).  Shrinking is refused.\n"
 	      "The file system inside is not grown: cloud images grow the root partition\n"
 	      "at first boot (cloud-init growpart); otherwise use growpart/resize2fs.\n",
 		f);
+}
+
+/* "2 GiB", or a size no unit shows exactly with its bytes: "2.0 GiB (2147484672 bytes)" */
+static void exact_size(uint64_t v, char *buf, size_t size)
+{
+	size_t n;
+
+	qc_size_format(v, buf, size);
+	n = strlen(buf);
+	if (strchr(buf, '.'))
+		snprintf(buf + n, size - n, " (%" PRIu64 " bytes)", v);
 }
 
 int cli_resize(struct cli *c, const struct cli_cmd *cmd, struct cli_args *a)
@@ -30,6 +44,9 @@ int cli_resize(struct cli *c, const struct cli_cmd *cmd, struct cli_args *a)
 	(void) cmd;
 	spec = pos[2];
 	relative = spec[0] == '+';
+	if (cli_size_lacks_unit(relative ? spec + 1 : spec))
+		return cli_usage_error("resize", "resize: SIZE '%s' has no unit: " CLI_SIZE_UNITS,
+			spec, relative ? "+" : "", relative ? spec + 1 : spec);
 	if (qc_size_parse("SIZE", relative ? spec + 1 : spec, &size, &err) < 0)
 		return cli_usage_error("resize", "resize: %s", err.msg);
 	if (!(ctx = cli_ctx(c)))
@@ -49,10 +66,10 @@ int cli_resize(struct cli *c, const struct cli_cmd *cmd, struct cli_args *a)
 		cli_json_map_close(g);
 		return cli_print_json(g);
 	} else if (c->verbosity >= 0) {
-		char from[32], to[32];
+		char from[64], to[64];
 
-		qc_size_format(old_size, from, sizeof(from));
-		qc_size_format(new_size, to, sizeof(to));
+		exact_size(old_size, from, sizeof(from));
+		exact_size(new_size, to, sizeof(to));
 		if (old_size == new_size)
 			printf("disk '%s' of VM '%s' is %s already\n", pos[1], pos[0], from);
 		else

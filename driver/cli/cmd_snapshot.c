@@ -14,7 +14,7 @@ void cli_snapshot_usage(FILE *f, const char *name)
 {
 	(void) name;
 	fputs("usage: qemuctl snapshot create NAME SNAP\n"
-	      "       qemuctl snapshot list NAME\n"
+	      "       qemuctl snapshot list NAME        (also: ls)\n"
 	      "       qemuctl snapshot revert NAME SNAP [--force]\n"
 	      "       qemuctl snapshot rm NAME SNAP\n"
 	      "\n"
@@ -122,7 +122,7 @@ int cli_snapshot(struct cli *c, const struct cli_cmd *cmd, struct cli_args *a)
 	(void) cmd;
 	if (a->n_pos > 3)
 		return cli_usage_error("snapshot", "snapshot: too many arguments");
-	sub = pos[0];
+	sub = pos[0] && strcmp(pos[0], "ls") == 0 ? "list" : pos[0];
 	vm = pos[1];
 	snap = pos[2];
 	if (!sub)
@@ -135,7 +135,11 @@ int cli_snapshot(struct cli *c, const struct cli_cmd *cmd, struct cli_args *a)
 			return cli_usage_error(
 				"snapshot", "usage: qemuctl snapshot %s NAME SNAP", sub);
 	} else {
-		return cli_usage_error("snapshot", "snapshot: unknown subcommand '%s'", sub);
+		static const char *const subs[] = {"create", "list", "ls", "revert", "rm", NULL};
+		const char *near = cli_suggest(sub, subs);
+
+		return cli_usage_error("snapshot", "snapshot: unknown subcommand '%s'%s%s%s", sub,
+			near ? " (did you mean '" : "", near ? near : "", near ? "'?)" : "");
 	}
 	if (force && strcmp(sub, "revert") != 0)
 		return cli_usage_error("snapshot", "snapshot %s: --force is for revert only", sub);

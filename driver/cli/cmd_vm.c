@@ -17,6 +17,14 @@
 
 /* ------------------------------------------------------------- create */
 
+/* "stopped VM 'x'": for a person at a terminal; not with -q, --json or into a pipe. */
+static int confirm(const struct cli *c, const char *what, const char *name)
+{
+	if (c->tty && c->verbosity >= 0 && !c->json)
+		printf("%s VM '%s'\n", what, name);
+	return CLI_OK;
+}
+
 static const char *const *multi(struct cli_args *a, enum cli_opt k)
 {
 	return (const char *const *) a->multi[k];
@@ -43,14 +51,14 @@ static int create_from_args(struct cli *c, const struct cli_cmd *cmd, struct cli
 		o.cpus = (unsigned) v;
 	}
 	if (a->set[OPT_MEMORY] &&
-		qc_size_parse("--memory", a->val[OPT_MEMORY], &o.memory, &err) < 0)
+		cli_size_parse("--memory", a->val[OPT_MEMORY], &o.memory, &err) < 0)
 		return cli_usage_error(cmd->name, "%s", err.msg);
 	/* 0 means "the default" to the API; from the user it is a mistake. */
 	if (a->set[OPT_MEMORY] && o.memory == 0)
 		return cli_usage_error(
 			cmd->name, "--memory '%s': too small, at least 16M", a->val[OPT_MEMORY]);
 	if (a->set[OPT_DISK_SIZE] &&
-		qc_size_parse("--disk-size", a->val[OPT_DISK_SIZE], &o.disk_size, &err) < 0)
+		cli_size_parse("--disk-size", a->val[OPT_DISK_SIZE], &o.disk_size, &err) < 0)
 		return cli_usage_error(cmd->name, "%s", err.msg);
 	if (a->set[OPT_DISK_SIZE] && o.disk_size == 0)
 		return cli_usage_error(cmd->name,
@@ -66,6 +74,7 @@ static int create_from_args(struct cli *c, const struct cli_cmd *cmd, struct cli
 	o.network_config = a->val[OPT_NETCFG];
 	o.no_seed = a->set[OPT_NO_SEED];
 	o.seed_bus = a->val[OPT_SEED_BUS];
+	o.user = a->val[OPT_USER];
 	if (o.seed_bus && strcmp(o.seed_bus, "cdrom") != 0 && strcmp(o.seed_bus, "virtio") != 0)
 		return cli_usage_error(
 			cmd->name, "--seed-bus '%s': use cdrom or virtio", o.seed_bus);
@@ -82,9 +91,7 @@ int cli_vm_create(struct cli *c, const struct cli_cmd *cmd, struct cli_args *a)
 {
 	int rc = create_from_args(c, cmd, a);
 
-	if (rc == CLI_OK && c->verbosity >= 0 && !c->json)
-		printf("created VM '%s'\n", a->pos[0]);
-	return rc;
+	return rc == CLI_OK ? confirm(c, "created", a->pos[0]) : rc;
 }
 
 int cli_vm_run(struct cli *c, const struct cli_cmd *cmd, struct cli_args *a)
@@ -110,14 +117,23 @@ int cli_vm_run(struct cli *c, const struct cli_cmd *cmd, struct cli_args *a)
 	if ((rc = create_from_args(c, cmd, a)) != CLI_OK)
 		return rc;
 	if (qc_vm_start(c->ctx, a->pos[0], NULL, &err) < 0) {
-		rc = cli_error(&err);
-		if (a->set[OPT_RM])
-			(void) qc_vm_delete(c->ctx, a->pos[0], true, NULL);
-		return rc;
+		struct qc_error e2 = {0};
+		autofree char *msg = NULL;
+
+		/* run made the VM: a failed start takes it away again, or says it stayed */
+		if (qc_vm_delete(c->ctx, a->pos[0], true, &e2) == 0)
+			msg = cli_asprintf(
+				"%s (the VM this run created was removed again)", err.msg);
+		else
+			msg = cli_asprintf("%s (the VM's definition was kept: %s; remove it with "
+					   "'qemuctl delete %s')",
+				err.msg, e2.msg, a->pos[0]);
+		snprintf(err.msg, sizeof(err.msg), "%s", msg);
+		return cli_error(&err);
 	}
 	if (!a->set[OPT_CONSOLE]) {
-		if (c->verbosity >= 0 && !a->set[OPT_WAIT])
-			printf("started VM '%s'\n", a->pos[0]);
+		if (!a->set[OPT_WAIT])
+			confirm(c, "started", a->pos[0]);
 		return a->set[OPT_WAIT] ? cli_wait_ready(c, a->pos[0], wait_ms, NULL) : CLI_OK;
 	}
 	rc = cli_console_attach(c, a->pos[0]);
@@ -130,10 +146,7 @@ int cli_vm_run(struct cli *c, const struct cli_cmd *cmd, struct cli_args *a)
 
 static void print_warning(const char *msg, void *opaque)
 {
-	autofree char *shown = cli_shown(msg);
-
-	(void) opaque;
-	fprintf(stderr, "qemuctl: warning: %s\n", shown);
+	cli_log_to_stderr(QC_LOG_LEVEL_WARNING, msg, opaque);
 }
 
 int cli_vm_define(struct cli *c, const struct cli_cmd *cmd, struct cli_args *a)
@@ -147,9 +160,7 @@ int cli_vm_define(struct cli *c, const struct cli_cmd *cmd, struct cli_args *a)
 		return CLI_ERROR;
 	if (qc_vm_define(ctx, a->pos[0], print_warning, NULL, &name, &err) < 0)
 		return cli_error(&err);
-	if (c->verbosity >= 0)
-		printf("defined VM '%s'\n", name);
-	return CLI_OK;
+	return confirm(c, "defined", name);
 }
 
 int cli_vm_dumpxml(struct cli *c, const struct cli_cmd *cmd, struct cli_args *a)
@@ -190,7 +201,9 @@ int cli_vm_simple(struct cli *c, const struct cli_cmd *cmd, struct cli_args *a)
 		rc = qc_vm_resume(ctx, n, &err);
 	else
 		rc = qc_vm_undefine(ctx, n, &err);
-	return rc < 0 ? cli_error(&err) : CLI_OK;
+	if (rc < 0)
+		return cli_error(&err);
+	return strcmp(cmd->name, "destroy") == 0 ? confirm(c, "destroyed", n) : CLI_OK;
 }
 
 int cli_vm_start(struct cli *c, const struct cli_cmd *cmd, struct cli_args *a)
@@ -214,7 +227,7 @@ int cli_vm_start(struct cli *c, const struct cli_cmd *cmd, struct cli_args *a)
 		return cli_wait_ready(c, a->pos[0], wait_ms, &o);
 	if (qc_vm_start(ctx, a->pos[0], &o, &err) < 0)
 		return cli_error(&err);
-	return CLI_OK;
+	return confirm(c, o.paused ? "started (paused)" : "started", a->pos[0]);
 }
 
 int cli_vm_stop(struct cli *c, const struct cli_cmd *cmd, struct cli_args *a)
@@ -239,7 +252,7 @@ int cli_vm_stop(struct cli *c, const struct cli_cmd *cmd, struct cli_args *a)
 		fputs("\r\033[K", stderr);
 	if (rc < 0)
 		return cli_error(&err);
-	return CLI_OK;
+	return confirm(c, "stopped", a->pos[0]);
 }
 
 int cli_vm_delete(struct cli *c, const struct cli_cmd *cmd, struct cli_args *a)
@@ -252,7 +265,7 @@ int cli_vm_delete(struct cli *c, const struct cli_cmd *cmd, struct cli_args *a)
 		return CLI_ERROR;
 	if (qc_vm_delete(ctx, a->pos[0], a->set[OPT_FORCE], &err) < 0)
 		return cli_error(&err);
-	return CLI_OK;
+	return confirm(c, "deleted", a->pos[0]);
 }
 
 /* ------------------------------------------------------------ list, info */
@@ -278,10 +291,101 @@ static const char *state_text(const struct qc_vm_info *i, char *buf, size_t size
 	return buf;
 }
 
-static void json_info(struct cli_json *g, const struct qc_vm_info *i)
+/* An array of strings, or null for a NULL v. */
+static void json_strv(struct cli_json *g, const char *key, char *const *v)
 {
-	size_t k;
+	cli_json_key(g, key);
+	if (!v) {
+		cli_json_null(g);
+		return;
+	}
+	cli_json_array_open(g);
+	for (; *v; v++)
+		cli_json_string(g, *v);
+	cli_json_array_close(g);
+}
 
+static void json_disks(struct cli_json *g, const struct qc_vm_info *i)
+{
+	cli_json_key(g, "disks");
+	cli_json_array_open(g);
+	for (size_t k = 0; k < i->n_disk_list; k++) {
+		const struct qc_vm_disk_info *o = &i->disk_list[k];
+
+		cli_json_map_open(g);
+		cli_json_kstring(g, "name", o->name);
+		cli_json_kstring(g, "target", o->target);
+		cli_json_kstring(g, "bus", o->bus);
+		cli_json_kstring(g, "role", o->role);
+		cli_json_kstring(g, "format", o->format);
+		cli_json_kstring(g, "file", o->path);
+		cli_json_kstring(g, "backing", o->backing);
+		cli_json_kstring(g, "backing_format", o->backing_format);
+		if (o->virtual_size) {
+			cli_json_kuint(g, "virtual_size", o->virtual_size);
+			cli_json_kuint(g, "allocated", o->allocated);
+		} else {
+			cli_json_key(g, "virtual_size");
+			cli_json_null(g);
+			cli_json_key(g, "allocated");
+			cli_json_null(g);
+		}
+		cli_json_kbool(g, "read_only", o->readonly);
+		cli_json_map_close(g);
+	}
+	cli_json_array_close(g);
+}
+
+static void json_nics(struct cli_json *g, const struct qc_vm_nic_info *v, size_t n)
+{
+	cli_json_key(g, "nics");
+	cli_json_array_open(g);
+	for (size_t k = 0; k < n; k++) {
+		cli_json_map_open(g);
+		cli_json_kstring(g, "name", v[k].name);
+		cli_json_kstring(g, "model", v[k].model);
+		cli_json_kstring(g, "mac", v[k].mac);
+		cli_json_kstring(g, "mode", v[k].type);
+		cli_json_kstring(g, "network", v[k].network);
+		cli_json_kstring(g, "bridge", v[k].bridge);
+		cli_json_kstring(g, "tap", v[k].tap);
+		cli_json_kstring(g, "ip", v[k].ip);
+		cli_json_key(g, "addresses");
+		cli_json_array_open(g);
+		if (v[k].ip) {
+			autofree char *a = cli_strdup(v[k].ip);
+
+			a[strcspn(a, "/")] = 0;
+			cli_json_string(g, a);
+		}
+		cli_json_array_close(g);
+		cli_json_key(g, "forwards");
+		cli_json_array_open(g);
+		for (size_t f = 0; f < v[k].n_fwds; f++) {
+			const struct qc_vm_fwd_info *o = &v[k].fwds[f];
+
+			cli_json_map_open(g);
+			cli_json_kstring(g, "proto", o->proto);
+			cli_json_kstring(g, "host_address", o->host_addr);
+			if (o->host_port) {
+				cli_json_kuint(g, "host_port", o->host_port);
+			} else {
+				cli_json_key(g, "host_port");
+				cli_json_null(g);
+			}
+			cli_json_kuint(g, "guest_port", o->guest_port);
+			cli_json_map_close(g);
+		}
+		cli_json_array_close(g);
+		cli_json_map_close(g);
+	}
+	cli_json_array_close(g);
+}
+
+/* A VM; info adds its disks and NICs (nics non-NULL). */
+static void json_info(struct cli_json *g, const struct qc_vm_info *i,
+	const struct qc_vm_nic_info *nics, size_t n_nics)
+{
 	cli_json_map_open(g);
 	cli_json_kstring(g, "name", i->name);
 	cli_json_kstring(g, "uuid", i->uuid);
@@ -313,20 +417,21 @@ static void json_info(struct cli_json *g, const struct qc_vm_info *i)
 	cli_json_kstring(g, "vm_dir", i->vm_dir);
 	cli_json_kstring(g, "console_log", i->console_log);
 	cli_json_kstring(g, "qmp_socket", i->qmp_socket);
-	if (i->nics) {
-		cli_json_key(g, "nics");
-		cli_json_array_open(g);
-		for (k = 0; i->nics[k]; k++)
-			cli_json_string(g, i->nics[k]);
-		cli_json_array_close(g);
+	cli_json_key(g, "ssh");
+	if (i->ssh_host) {
+		cli_json_map_open(g);
+		cli_json_kstring(g, "host", i->ssh_host);
+		cli_json_kuint(g, "port", i->ssh_port);
+		cli_json_kstring(g, "user", i->ssh_user);
+		cli_json_map_close(g);
+	} else {
+		cli_json_null(g);
 	}
-	if (i->disks) {
+	json_strv(g, "addresses", i->addresses);
+	if (nics) {
 		cli_json_kbool(g, "autostart", i->autostart);
-		cli_json_key(g, "disks");
-		cli_json_array_open(g);
-		for (k = 0; i->disks[k]; k++)
-			cli_json_string(g, i->disks[k]);
-		cli_json_array_close(g);
+		json_disks(g, i);
+		json_nics(g, nics, n_nics);
 	}
 	cli_json_map_close(g);
 }
@@ -350,19 +455,20 @@ int cli_vm_list(struct cli *c, const struct cli_cmd *cmd, struct cli_args *a)
 
 		cli_json_array_open(g);
 		for (k = 0; k < n; k++)
-			json_info(g, v[k]);
+			json_info(g, v[k], NULL, 0);
 		cli_json_array_close(g);
 		rc = cli_print_json(g);
 	} else {
 		printf("%-20s %-8s %-7s %4s %10s  %s\n", "NAME", "ARCH", "ACCEL", "CPUS", "MEMORY",
 			"STATE");
 		for (k = 0; k < n; k++) {
-			char mem[32], st[512];
+			char mem[32];
 
 			qc_size_format(v[k]->memory, mem, sizeof(mem));
-			printf("%-20s %-8s %-7s %4u %10s  %s\n", v[k]->name, v[k]->arch,
+			/* the state word (and "ready"): why it stopped is info's to say */
+			printf("%-20s %-8s %-7s %4u %10s  %s%s\n", v[k]->name, v[k]->arch,
 				v[k]->accel ? v[k]->accel : v[k]->accel_requested, v[k]->cpus, mem,
-				state_text(v[k], st, sizeof(st)));
+				qc_vm_state_name(v[k]->state), v[k]->ready ? " (ready)" : "");
 		}
 	}
 	qc_vm_list_free(v, n);
@@ -385,9 +491,16 @@ int cli_vm_info(struct cli *c, const struct cli_cmd *cmd, struct cli_args *a)
 		return cli_error(&err);
 	if (c->json) {
 		autojson struct cli_json *g = cli_json_new(true);
+		struct qc_vm_nic_info *nics = NULL;
+		size_t n_nics = 0;
 
-		json_info(g, i);
+		if (qc_vm_nics(ctx, a->pos[0], &nics, &n_nics, &err) < 0) {
+			qc_vm_info_free(i);
+			return cli_error(&err);
+		}
+		json_info(g, i, nics, n_nics);
 		rc = cli_print_json(g);
+		qc_vm_nics_free(nics, n_nics);
 		qc_vm_info_free(i);
 		return rc;
 	}
@@ -424,6 +537,11 @@ int cli_vm_info(struct cli *c, const struct cli_cmd *cmd, struct cli_args *a)
 		printf("Disks:        (none)\n");
 	for (k = 0; i->nics && i->nics[k]; k++)
 		printf("%s%s\n", k == 0 ? "NICs:         " : "              ", i->nics[k]);
+	for (k = 0; i->addresses && i->addresses[k]; k++)
+		printf("%s%s\n", k == 0 ? "Addresses:    " : "              ", i->addresses[k]);
+	if (i->ssh_host)
+		printf("SSH:          %s@%s port %u ('qemuctl ssh %s')\n", i->ssh_user, i->ssh_host,
+			i->ssh_port, i->name);
 	printf("Directory:    %s\n", i->vm_dir);
 	printf("Console log:  %s\n", i->console_log);
 	if (i->qmp_socket)

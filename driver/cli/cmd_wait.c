@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
- * qemuctl wait NAME [--timeout S]: until the guest finished first boot
+ * qemuctl wait NAME [--timeout S]: until the guest finished booting
  * (start --wait and run --wait share cli_wait_ready).
  */
 #include "config.h"
@@ -13,10 +13,13 @@ void cli_wait_usage(FILE *f, const char *name)
 {
 	(void) name;
 	fputs("usage: qemuctl wait NAME [--timeout S]\n\n"
-	      "Wait until a running VM's guest has finished first boot (its console shows\n"
-	      "the ready marker of its seed, or the domain's <qemuctl:ready-marker>).\n\n"
+	      "Wait until a running VM's guest has finished booting, on this run (its\n"
+	      "console shows the ready marker of its seed, printed on every boot, or the\n"
+	      "domain's <qemuctl:ready-marker>).\n\n"
 	      "  --timeout S          seconds to wait (default 300)\n"
-	      "On timeout the last 20 console lines are printed and the exit code is 1.\n",
+	      "On timeout, or when the console shows the guest cannot boot (no bootable\n"
+	      "disk), the last 20 console lines are printed and the exit code is 1.\n"
+	      "Ctrl-C ends the wait (exit code 130), not the VM.\n",
 		f);
 }
 

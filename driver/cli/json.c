@@ -210,3 +210,56 @@ char *cli_json_dump(yajl_val v)
 	cli_json_freep(&j);
 	return out;
 }
+
+/* ------------------------------------------------------------ --json errors */
+
+static bool json_errors;
+
+void cli_json_errors(bool on)
+{
+	json_errors = on;
+}
+
+bool cli_json_errors_on(void)
+{
+	return json_errors;
+}
+
+/* One compact object on one line of stderr. */
+static void print_line(struct cli_json *g)
+{
+	struct qc_error err = {0};
+	autofree char *out = cli_json_finish(g, &err);
+
+	fflush(stdout);
+	fprintf(stderr, "%s\n", out ? out : "{\"error\":{\"code\":\"internal\",\"message\":"
+					    "\"JSON generator failed\"}}");
+}
+
+/* {"KEY": {"K1": V1, "message": MSG[, "hint": HINT]}} on one line of stderr */
+static void print_message(
+	const char *key, const char *k1, const char *v1, const char *msg, const char *hint)
+{
+	autojson struct cli_json *g = cli_json_new(false);
+
+	cli_json_map_open(g);
+	cli_json_key(g, key);
+	cli_json_map_open(g);
+	cli_json_kstring(g, k1, v1);
+	cli_json_kstring(g, "message", msg);
+	if (hint)
+		cli_json_kstring(g, "hint", hint);
+	cli_json_map_close(g);
+	cli_json_map_close(g);
+	print_line(g);
+}
+
+void cli_json_error_print(const char *code, const char *msg, const char *hint)
+{
+	print_message("error", "code", code, msg, hint);
+}
+
+void cli_json_log_print(const char *level, const char *msg)
+{
+	print_message("log", "level", level, msg, NULL);
+}

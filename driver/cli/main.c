@@ -20,7 +20,7 @@
 		CLI_OPT(OPT_DISK_SIZE) | CLI_OPT(OPT_DISK) | CLI_OPT(OPT_NET) |       \
 		CLI_OPT(OPT_SHARE) | CLI_OPT(OPT_HOSTNAME) | CLI_OPT(OPT_SSH_KEY) |   \
 		CLI_OPT(OPT_USER_DATA) | CLI_OPT(OPT_NETCFG) | CLI_OPT(OPT_NO_SEED) | \
-		CLI_OPT(OPT_SEED_BUS))
+		CLI_OPT(OPT_SEED_BUS) | CLI_OPT(OPT_USER))
 
 static const char create_help[] =
 	"  --image NAME         boot disk: an overlay on catalog image NAME\n"
@@ -28,13 +28,20 @@ static const char create_help[] =
 	"  --kernel F [--initrd F] [--append S]   direct kernel boot\n"
 	"  --arch A             x86_64 (default: the host's), aarch64, ppc64le\n"
 	"  --accel A            auto (default: KVM when usable, else TCG), kvm, tcg\n"
-	"  --cpus N             virtual CPUs (default 1)\n"
-	"  --memory SIZE        RAM, e.g. 512M, 2G (default 512M)\n"
-	"  --disk-size SIZE     grow the boot disk to SIZE\n"
+	"  --cpus N             virtual CPUs (default 1; at most the machine type's:\n"
+	"                       q35 288, virt 512, pseries 4096)\n"
+	"  --memory SIZE        RAM, e.g. 512M, 2G (default 1G with --image, else 512M;\n"
+	"                       not above the host's)\n"
+	"  --disk-size SIZE     grow the boot disk to SIZE (default: the image's size;\n"
+	"                       with --image at least 10G)\n"
 	"  --disk SIZE|FILE, --net SPEC, --share HOSTDIR:TAG[:ro], --hostname H,\n"
 	"  --ssh-key FILE, --user-data FILE, --network-config FILE, --no-seed\n"
 	"  --seed-bus B         cdrom or virtio: how the seed is attached (default: the\n"
-	"                       arch's: cdrom on x86_64, virtio on aarch64 and ppc64le)\n";
+	"                       arch's: cdrom on x86_64, virtio on aarch64 and ppc64le)\n"
+	"  --user NAME          the guest user (sudo, keys; 'qemuctl ssh' logs in as it);\n"
+	"                       default: your login name ($SUDO_USER under sudo), or\n"
+	"                       'debian' as root\n"
+	"  A SIZE has a unit: K, M, G, T (powers of 1024), or B for bytes.\n";
 
 /* A VM command: its help is made from synopsis, summary and option lines; --json also after it. */
 #define VM(n, syn, sum, hlp, o, min, max, f, ...)                                         \
@@ -59,7 +66,7 @@ static const struct cli_cmd commands[] = {
 		"  create options (see 'qemuctl create --help'), and:\n"
 		"  --console            attach to the console (Ctrl-] detaches)\n"
 		"  --rm                 with --console: delete the VM when the console ends\n"
-		"  --wait               return when the guest finished first boot\n"
+		"  --wait               return when the guest finished booting\n"
 		"  --timeout S          with --wait: seconds to wait (default 300)\n",
 		CREATE_OPTS | CLI_OPT(OPT_CONSOLE) | CLI_OPT(OPT_RM) | CLI_OPT(OPT_WAIT) |
 			CLI_OPT(OPT_TIMEOUT),
@@ -71,7 +78,7 @@ static const struct cli_cmd commands[] = {
 		1, 1, cli_vm_simple),
 	VM("start", "NAME [--paused] [--wait [--timeout S]]", "start a VM",
 		"  --paused             leave the CPUs stopped ('qemuctl resume' starts them)\n"
-		"  --wait               return when the guest finished first boot\n"
+		"  --wait               return when the guest finished booting\n"
 		"  --timeout S          with --wait: seconds to wait (default 300)\n",
 		CLI_OPT(OPT_PAUSED) | CLI_OPT(OPT_WAIT) | CLI_OPT(OPT_TIMEOUT), 1, 1, cli_vm_start),
 	VM("stop", "NAME [--timeout S] [--force]", "shut a VM down (ACPI, then quit, then SIGKILL)",
@@ -83,10 +90,12 @@ static const struct cli_cmd commands[] = {
 	VM("reboot", "NAME", "reset a running VM", NULL, 0, 1, 1, cli_vm_simple),
 	VM("pause", "NAME", "stop a running VM's CPUs", NULL, 0, 1, 1, cli_vm_simple),
 	VM("resume", "NAME", "restart a paused VM's CPUs", NULL, 0, 1, 1, cli_vm_simple),
-	VM("delete", "NAME [--force]", "remove a VM with its overlay and seed (never the backing)",
+	VM("delete", "NAME [--force]",
+		"remove a VM with its overlay and seed (never the backing); also: rm",
 		"  --force              destroy the VM first when it runs\n", CLI_OPT(OPT_FORCE), 1,
-		1, cli_vm_delete),
-	VM("list", "", "list VMs and their state", NULL, 0, 0, 0, cli_vm_list),
+		1, cli_vm_delete, .alias = "rm"),
+	VM("list", "", "list VMs and their state; also: ls", NULL, 0, 0, 0, cli_vm_list,
+		.alias = "ls"),
 	VM("info", "NAME", "show a VM's definition and state", NULL, 0, 1, 1, cli_vm_info),
 	VM("console", "NAME", "attach to a running VM's serial console (Ctrl-] detaches)", NULL, 0,
 		1, 1, cli_vm_console),
@@ -128,16 +137,40 @@ static const struct cli_cmd commands[] = {
 		.fn = cli_stats,
 		.line = "  stats [NAME...] [--watch S]    CPU, memory, disk and NIC counters of "
 			"running VMs\n"},
+	/* cmd_ssh.c parses every word from NAME or the first ssh option on (a->rest) */
 	{.name = "ssh",
+		.alias = "shell",
 		.usage = cli_ssh_usage,
-		.opts = CLI_OPT(OPT_IDENTITY),
-		.max_pos = 1,
+		.opts = CLI_OPT(OPT_IDENTITY) | CLI_OPT(OPT_NO_WAIT) | CLI_OPT(OPT_TIMEOUT),
+		.max_pos = 0,
 		.style = CLI_STYLE_BARE,
-		.flags = CLI_REST | CLI_LAST_WINS,
+		.flags = CLI_REST | CLI_LAST_WINS | CLI_DASH_ARGS,
 		.fn = cli_ssh,
-		.hint = " (ssh options go in ~/.ssh/config; a command goes after --)",
-		.line = "  ssh NAME [-- CMD...]           ssh into a VM through its forwarded "
-			"port\n"},
+		.hint = " (a command goes after NAME or after --)",
+		.line = "  ssh NAME [OPTIONS] [-- CMD...] ssh into a VM (waits while it boots); also: "
+			"shell\n"},
+	VM("ssh-config", "NAME [--json]", "print an OpenSSH Host block for a VM (scp -F, rsync -e)",
+		"  --json               the values and the block as one JSON document\n", 0, 1, 1,
+		cli_ssh_config),
+	/* cmd_cp.c: cp parses -r and the paths itself (a->rest) */
+	{.name = "cp",
+		.usage = cli_cp_usage,
+		.opts = CLI_OPT(OPT_NO_WAIT) | CLI_OPT(OPT_TIMEOUT),
+		.max_pos = 0,
+		.style = CLI_STYLE_BARE,
+		.flags = CLI_REST | CLI_LAST_WINS | CLI_DASH_ARGS,
+		.fn = cli_cp,
+		.line = "  cp [-r] [NAME:]SRC... [NAME:]DST  copy files to or from a VM (scp)\n"},
+	{.name = "exec",
+		.usage = cli_exec_usage,
+		.opts = CLI_OPT(OPT_NO_WAIT) | CLI_OPT(OPT_TIMEOUT),
+		.min_pos = 1,
+		.max_pos = 1,
+		.pos_names = "NAME",
+		.style = CLI_STYLE_BARE,
+		.flags = CLI_REST | CLI_LAST_WINS | CLI_DASH_ARGS,
+		.fn = cli_exec,
+		.line = "  exec NAME [--] CMD...          run a command in a VM, exit with its code\n"},
 	{.name = "seed",
 		.usage = cli_seed_usage,
 		.subs = cli_seed_cmds,
@@ -207,8 +240,9 @@ static void usage(FILE *f, const char *name)
 	      "\n"
 	      "A QEMU driver without a daemon.  Global options:\n"
 	      "  --root DIR   state root (default: $QEMUCTL_ROOT, /var/lib/qemuctl for root,\n"
-	      "               ~/.local/share/qemuctl for users)\n"
-	      "  --json       machine-readable output (one JSON document)\n"
+	      "               ~/.local/share/qemuctl for users); DIR must exist\n"
+	      "  --json       machine-readable output (one JSON document; errors as\n"
+	      "               {\"error\": ...} on stderr; see qemuctl(1))\n"
 	      "  -v, -q       more or less chatter on stderr\n"
 	      "  --version, --help\n"
 	      "\n"
@@ -235,6 +269,10 @@ int main(int argc, char **argv)
 	int rc;
 
 	c.tty = isatty(STDOUT_FILENO);
+	/* --json among the global options: even their usage errors are JSON */
+	for (int i = 1; i < argc && argv[i][0] == '-' && strcmp(argv[i], "--") != 0; i++)
+		if (strcmp(argv[i], "--json") == 0)
+			cli_json_errors(true);
 	rc = cli_parse(&global, NULL, argc, argv, &g);
 	if (rc != 0) {
 		cli_args_clear(&g);
@@ -246,6 +284,7 @@ int main(int argc, char **argv)
 	}
 	c.root = g.val[OPT_ROOT];
 	c.json = g.set[OPT_JSON];
+	cli_json_errors(c.json);
 	c.verbosity = (g.set[OPT_QUIET] ? -1 : 0) + (int) g.count[OPT_VERBOSE];
 	cli_args_clear(&g);
 	if (c.root && !c.root[0])

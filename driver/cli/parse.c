@@ -62,6 +62,7 @@ static const struct optdef {
 	[OPT_NO_DEFAULT_KEYS] = {"no-default-keys"},
 	[OPT_NO_QEMUCTL_KEY] = {"no-qemuctl-key"},
 	[OPT_IDENTITY] = {"identity", 'i', true, .needs = "a key file"},
+	[OPT_NO_WAIT] = {"no-wait"},
 	[OPT_DISABLE] = {"disable"},
 	[OPT_RUN] = {"run"},
 	[OPT_SHUTDOWN] = {"shutdown"},
@@ -94,6 +95,44 @@ static void push_multi(struct cli_args *a, int k, const char *val)
 	a->multi[k] = v;
 }
 
+/* " (did you mean '--force'?)" for a mistyped long option arg of cmd's, or "" */
+static const char *opt_hint(const struct cli_cmd *cmd, const char *arg, char *buf, size_t size)
+{
+	const char *cands[OPT_COUNT + 1], *best;
+	char word[64];
+	int n = 0;
+
+	buf[0] = 0;
+	if (arg[0] != '-' || arg[1] != '-')
+		return buf;
+	snprintf(word, sizeof(word), "%.*s", (int) strcspn(arg + 2, "="), arg + 2);
+	for (int k = 0; k < OPT_COUNT; k++)
+		if (cmd->opts & CLI_OPT(k))
+			cands[n++] = optdefs[k].name;
+	cands[n] = NULL;
+	if ((best = cli_suggest(word, cands)))
+		snprintf(buf, size, " (did you mean '--%s'?)", best);
+	return buf;
+}
+
+/* " (did you mean 'list'?)" for a mistyped command of table, or "" */
+static const char *cmd_hint(const struct cli_cmd *table, const char *word, char *buf, size_t size)
+{
+	const char *cands[128], *best;
+	size_t n = 0;
+
+	for (; table->name && n + 2 < CLI_ARRAY_SIZE(cands); table++) {
+		cands[n++] = table->name;
+		if (table->alias)
+			cands[n++] = table->alias;
+	}
+	cands[n] = NULL;
+	buf[0] = 0;
+	if ((best = cli_suggest(word, cands)))
+		snprintf(buf, size, " (did you mean '%s'?)", best);
+	return buf;
+}
+
 enum bad { BAD_UNKNOWN, BAD_NEEDS_VALUE, BAD_NO_VALUE, BAD_TWICE, BAD_EXTRA, BAD_MISSING };
 
 /*
@@ -106,20 +145,23 @@ static int bad_msg(const struct cli_cmd *cmd, const char *try, const struct cli_
 {
 	const char *p = a->prefix;
 	const char *needs = k >= 0 && optdefs[k].needs ? optdefs[k].needs : "a value";
+	char h[64];
 
 	if (cmd->style == CLI_STYLE_GETOPT && why != BAD_EXTRA)
-		return cli_usage_error(try, "bad option '%s' for '%s'", arg, p);
+		return cli_usage_error(try, "bad option '%s' for '%s'%s", arg, p,
+			why == BAD_UNKNOWN ? opt_hint(cmd, arg, h, sizeof(h)) : "");
 	if (why == BAD_NO_VALUE && cmd->style != CLI_STYLE_VM)
 		why = BAD_UNKNOWN;
 	switch (why) {
 	case BAD_UNKNOWN:
+		opt_hint(cmd, arg, h, sizeof(h));
 		if (cmd->style == CLI_STYLE_GLOBAL)
-			return cli_usage_error(try, "unknown global option '%s'", arg);
+			return cli_usage_error(try, "unknown global option '%s'%s", arg, h);
 		if (cmd->style == CLI_STYLE_VM && arg[1] == '-')
-			return cli_usage_error(
-				try, "%s: unknown option '%.*s'", p, (int) strcspn(arg, "="), arg);
-		return cli_usage_error(
-			try, "%s: unknown option '%s'%s", p, arg, cmd->hint ? cmd->hint : "");
+			return cli_usage_error(try, "%s: unknown option '%.*s'%s", p,
+				(int) strcspn(arg, "="), arg, h);
+		return cli_usage_error(try, "%s: unknown option '%s'%s%s", p, arg,
+			cmd->hint ? cmd->hint : "", h);
 	case BAD_NEEDS_VALUE:
 		if (cmd->style == CLI_STYLE_VM || cmd->style == CLI_STYLE_PREFIX)
 			return cli_usage_error(try, "%s: --%s needs %s", p, optdefs[k].name, needs);
@@ -329,10 +371,12 @@ int cli_dispatch(struct cli *c, const struct cli_cmd *table, int argc, char **ar
 {
 	const struct cli_cmd *cmd = find_cmd(table, argv[0]), *group = NULL;
 	struct cli_args a = {0};
+	char h[64];
 	int rc;
 
 	if (!cmd)
-		return cli_usage_error(NULL, "unknown command '%s'", argv[0]);
+		return cli_usage_error(NULL, "unknown command '%s'%s", argv[0],
+			cmd_hint(table, argv[0], h, sizeof(h)));
 	if (cmd->subs) {
 		bool one = cmd->flags & CLI_ONE_SUBCMD;
 
@@ -351,15 +395,20 @@ int cli_dispatch(struct cli *c, const struct cli_cmd *table, int argc, char **ar
 		}
 		if (!(cmd = find_cmd(group->subs, argv[1])) && one)
 			return cli_usage_error(group->name,
-				"unknown %s command '%s' (expected: %s)", group->name, argv[1],
-				group->subs_list);
+				"unknown %s command '%s' (expected: %s)%s", group->name, argv[1],
+				group->subs_list, cmd_hint(group->subs, argv[1], h, sizeof(h)));
 		if (!cmd)
-			return cli_usage_error(group->name, "%s: unknown subcommand '%s' (%s)",
-				group->name, argv[1], group->subs_list);
+			return cli_usage_error(group->name, "%s: unknown subcommand '%s' (%s)%s",
+				group->name, argv[1], group->subs_list,
+				cmd_hint(group->subs, argv[1], h, sizeof(h)));
 		snprintf(a.prefix, sizeof(a.prefix), "%s %s", group->name, cmd->name);
 		argc--;
 		argv++;
 	}
+	/* --json anywhere among the command's words: its usage errors are JSON too */
+	for (int i = 1; i < argc && strcmp(argv[i], "--") != 0; i++)
+		if ((cmd->opts & CLI_OPT(OPT_JSON)) && strcmp(argv[i], "--json") == 0)
+			cli_json_errors(true);
 	rc = cli_parse(cmd, group ? group->name : cmd->name, argc, argv, &a);
 	if (a.set[OPT_JSON])
 		c->json = true;
@@ -385,4 +434,23 @@ void cli_list_commands(FILE *f, const struct cli_cmd *table)
 			snprintf(left, sizeof(left), "%s ...", table->name);
 		fprintf(f, "  %-30s %s\n", left, table->summary);
 	}
+}
+
+bool cli_size_lacks_unit(const char *text)
+{
+	size_t digits = strspn(text, "0123456789");
+
+	return digits > 0 && !text[digits] && strspn(text, "0") != digits;
+}
+
+int cli_size_parse(const char *what, const char *text, uint64_t *ret, struct qc_error *err)
+{
+	/* "1" meant as 1G would be one byte: a bare number must say its unit (0 needs none) */
+	if (cli_size_lacks_unit(text)) {
+		snprintf(err->msg, sizeof(err->msg), "%s '%s' has no unit: " CLI_SIZE_UNITS, what,
+			text, "", text);
+		err->code = QC_ERR_INVALID;
+		return -QC_ERR_INVALID;
+	}
+	return qc_size_parse(what, text, ret, err);
 }

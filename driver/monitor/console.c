@@ -10,6 +10,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -30,7 +31,7 @@ void qc_monitor_rotate_log(struct qc_monitor *m)
 	m->log_size = 0;
 }
 
-/* The guest announced the end of first boot: state.json says so (atomically). */
+/* The guest announced the end of its boot: state.json says so (atomically). */
 static void record_ready(struct qc_monitor *m)
 {
 	struct qc_error err = {0};
@@ -46,8 +47,22 @@ static void record_ready(struct qc_monitor *m)
 		m, "QEMUCTL_READY", m->st.ready_at_ms, NULL, "after_ms", after, NULL, NULL);
 }
 
+/* The console said the guest cannot boot (driver/ready.h): a wait ends now. */
+static void record_failure(struct qc_monitor *m, const struct qc_ready_failure *f)
+{
+	struct qc_error err = {0};
+
+	free(m->st.boot_failure);
+	m->st.boot_failure = qc_xstrdup(f->key);
+	if (qc_state_save_run(m->vm_dfd, &m->st, &err) < 0)
+		fprintf(stderr, "qemuctl-monitor: %s\n", err.msg);
+	qc_monitor_append_event(m, "QEMUCTL_BOOT_FAILURE", qc_realtime_ms(), NULL, "reason",
+		f->key, NULL, NULL);
+}
+
 static void console_output(struct qc_monitor *m, const char *buf, size_t n)
 {
+	enum qc_ready_event ev;
 	size_t i;
 
 	if (m->log_fd >= 0) {
@@ -56,8 +71,11 @@ static void console_output(struct qc_monitor *m, const char *buf, size_t n)
 		if (m->log_fd >= 0 && qc_write_all(m->log_fd, buf, n, NULL) == 0)
 			m->log_size += n;
 	}
-	if (qc_ready_scan_feed(&m->ready, buf, n))
+	ev = qc_ready_scan_feed(&m->ready, buf, n);
+	if (ev == QC_READY_SEEN)
 		record_ready(m);
+	else if (ev == QC_READY_FAILED)
+		record_failure(m, m->ready.failed);
 	for (i = 0; i < QC_MONITOR_MAX_CLIENTS; i++) {
 		ssize_t w;
 

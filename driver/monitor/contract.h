@@ -2,7 +2,7 @@
 /*
  * What `qemuctl start` hands qemuctl-monitor: one struct, its argv form
  * both ways (driver/monitor/contract.c, linked into qemuctl and into the
- * monitor), and the fd numbers the CLI, the monitor and QEMU agree on.
+ * monitor); the fd numbers it uses are driver/qemu_fds.h.
  *
  *   qemuctl-monitor --vm-dir DIR --run-dir DIR --notify-fd N [--keep-fd N]...
  *                   [--port P]... [--accel A] [--accel-why TEXT] [--console-max BYTES]
@@ -17,21 +17,8 @@
 #include <sys/types.h>
 
 #include "util/util.h"
+#include "driver/qemu_fds.h"
 #include "driver/ready.h"
-
-/* The monitor's report pipe ("OK <qemu-pid>" / "ERR <message>"), mapped by the CLI. */
-#define QC_MONITOR_FD_NOTIFY 3
-
-/* fds QEMU inherits from qemuctl-monitor; its argv names them (-chardev socket,fd=N ...). */
-#define QC_QEMU_FD_QMP 5 /* listening qmp.sock */
-#define QC_QEMU_FD_EVENTS 6 /* listening events.sock, the monitor's QMP */
-#define QC_QEMU_FD_SERIAL 7 /* listening serial.sock */
-#define QC_QEMU_FD_KERNEL 8 /* -kernel /dev/fd/8 when QEMU runs as another user */
-#define QC_QEMU_FD_INITRD 9
-#define QC_QEMU_FD_TAP 10 /* taps: 10, 11... by NIC index */
-#define QC_QEMU_FD_FILES 100 /* disk layers, seed, firmware: 100, 101... (driver/fdpass.c) */
-/* The monitor's own descriptors sit above every number QEMU gets. */
-#define QC_MONITOR_FD_OWN 200
 
 #define QC_MONITOR_MAX_FDS 256 /* --keep-fd: taps, disk layers, seed, firmware */
 #define QC_MONITOR_MAX_PORTS 256 /* --port: host ports recorded in state.json */

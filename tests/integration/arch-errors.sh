@@ -26,12 +26,12 @@ expect_fail 1 "image 'arm1' is arm64 \(aarch64\) but the VM is $host_arch; .*cre
 	qc create v2 --image arm1
 expect_fail 1 "image 'arm1' is arm64 \(aarch64\) but the VM is ppc64le" \
 	qc create v3 --image arm1 --arch ppc64le
-expect_fail 1 "^qemuctl: error: VM 'v4': --accel kvm: KVM unusable: guest arch aarch64 differs from host arch $host_arch \(TCG emulates it\); use --accel tcg or auto$" \
+expect_fail 1 "^qemuctl: error: VM 'v4': accel kvm: KVM unusable: guest arch aarch64 differs from host arch $host_arch \(TCG emulates it\); use tcg or auto \(create --accel, or <qemuctl:accel> in the domain XML\)$" \
 	qc create v4 --arch aarch64 --accel kvm --kernel "$kernel"
-expect_fail 1 "VM 'v5': --accel kvm: KVM unusable: guest arch ppc64le differs from host arch" \
+expect_fail 1 "VM 'v5': accel kvm: KVM unusable: guest arch ppc64le differs from host arch" \
 	qc create v5 --arch ppc64le --accel kvm --kernel "$kernel"
 if [ "$host_arch" = x86_64 ] && ! grep -Eqw 'vmx|svm' /proc/cpuinfo; then
-	expect_fail 1 "^qemuctl: error: VM 'v6': --accel kvm: KVM unusable: CPU advertises neither vmx nor svm \(nested virtualisation off\?\); use --accel tcg or auto$" \
+	expect_fail 1 "^qemuctl: error: VM 'v6': accel kvm: KVM unusable: CPU advertises neither vmx nor svm \(nested virtualisation off\?\); use tcg or auto \(create --accel, or <qemuctl:accel> in the domain XML\)$" \
 		qc create v6 --accel kvm --kernel "$kernel"
 else
 	log "NOTE: this host has vmx/svm: --accel kvm for the host arch not tested as an error here"

@@ -8,7 +8,7 @@
 need_guest x86_64
 shopt -s lastpipe
 
-schema="$QC_SRCDIR/docs/schema/qemuctl-v1.json"
+schema="$QC_SRCDIR/docs/schema/qemuctl-v2.json"
 check() {
 	python3 "$QC_SRCDIR/tests/integration/json_schema.py" "$schema" "$1" ||
 		fail "'$1' output does not follow the schema"

@@ -144,7 +144,7 @@ row 1 "--accel 'fast': use auto, kvm or tcg" create m1 "${K[@]}" --accel fast
 if [ -w /dev/kvm ] && grep -qwE 'vmx|svm' /proc/cpuinfo; then
 	log "KVM is usable here: the --accel kvm row does not apply"
 else
-	row 1 "VM 'm1': --accel kvm: KVM unusable: .*use --accel tcg or auto" \
+	row 1 "VM 'm1': accel kvm: KVM unusable: .*use tcg or auto \(create --accel" \
 		create m1 "${K[@]}" --accel kvm
 fi
 

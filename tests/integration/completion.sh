@@ -53,6 +53,9 @@ assert_eq "$(complete_bash qemuctl --root "$ROOT" create x --arch a)" "aarch64" 
 assert_eq "$(complete_bash qemuctl stop x --f)" "--force" "stop options"
 assert_match "$(complete_bash qemuctl create x --)" '--disk-image' "create options"
 assert_eq "$(complete_bash qemuctl image "")" $'import\nlist\nrm\nsync' "image subcommands"
+assert_eq "$(complete_bash qemuctl image sync deb)" \
+	$'debian:12\ndebian:12-genericcloud\ndebian:13\ndebian:13-genericcloud' "image sync REFs"
+assert_eq "$(complete_bash qemuctl image sync ubuntu:24.04 "")" "" "one image sync REF"
 assert_eq "$(complete_bash qemuctl --root "$ROOT" snapshot list a)" "alpha" "snapshot: VM names"
 assert_eq "$(complete_bash qemuctl --root "$ROOT" stats alpha b)" "beta" "stats: several VM names"
 assert_eq "$(complete_bash qemuctl --root "$ROOT" stats --watch 2 a)" "alpha" "stats: --watch takes a value"
@@ -63,6 +66,26 @@ assert_eq "$(complete_bash qemuctl --root "$ROOT" port add alpha 8080:80 --p)" "
 assert_eq "$(complete_bash qemuctl --root "$ROOT" port add --nic net0 b)" "beta" "port add: --nic takes a value"
 assert_eq "$(complete_bash qemuctl --root "$ROOT" attach-net b network=)" "network=lan" "attach-net SPEC"
 assert_eq "$(complete_bash qemuctl --ro)" "--root" "global options"
+# aliases complete as their commands
+assert_eq "$(complete_bash qemuctl --root "$ROOT" rm a)" "alpha" "rm: VM names"
+assert_eq "$(complete_bash qemuctl --root "$ROOT" shell b)" "beta" "shell: VM names"
+assert_eq "$(complete_bash qemuctl ls --h)" "--help" "ls: list's options"
+assert_eq "$(complete_bash qemuctl --root "$ROOT" snapshot ls a)" "alpha" "snapshot ls: VM names"
+# resize and detach-disk: the VM's disks (not the seed)
+third="$SCRATCH/third"
+mkdir -m 0700 "$third"
+"$QC" --root "$third" create delta --kernel "$SCRATCH/vmlinuz" --disk 1M --disk 1M --net none \
+	--accel tcg >/dev/null
+[ -e "$third/vms/delta/seed.iso" ] || fail "delta has no seed to leave out"
+assert_eq "$(complete_bash qemuctl --root "$third" resize delta "")" $'disk1\ndisk2' "resize: disk names, not the seed"
+assert_eq "$(complete_bash qemuctl --root "$third" detach-disk delta d)" $'disk1\ndisk2' "detach-disk: disk names"
+assert_eq "$(complete_bash qemuctl --root "$ROOT" resize alpha "")" "" "resize: a VM without disks"
+assert_eq "$(complete_bash qemuctl --root "$third" resize ../x "")" "" "resize: no path as a VM name"
+assert_eq "$(complete_bash qemuctl --root "$ROOT" exec a)" "alpha" "exec: VM names"
+assert_eq "$(complete_bash qemuctl exec x --no)" "--no-wait" "exec options"
+assert_eq "$(cd "$SCRATCH" && complete_bash qemuctl --root "$ROOT" cp be)" "beta:" "cp: NAME: of a VM"
+assert_eq "$(cd "$SCRATCH" && complete_bash qemuctl --root "$ROOT" cp vml)" "vmlinuz" "cp: a host file"
+assert_eq "$(complete_bash qemuctl cp -)" $'--help\n--no-wait\n--timeout\n-r' "cp options"
 
 # The command list is the CLI's.
 cli=$("$QC" --help | awk '/^Commands:/ {on = 1; next} on && /^  [a-z]/ {print $1}' |
@@ -70,7 +93,7 @@ cli=$("$QC" --help | awk '/^Commands:/ {on = 1; next} on && /^  [a-z]/ {print $1
 comp=$(complete_bash qemuctl "")
 assert_eq "$comp" "$cli" "bash completes exactly the CLI's commands"
 # Every option of each VM command's --help is completed.
-for c in create run start stop delete log events doctor autostart wait; do
+for c in create run start stop delete log events doctor autostart wait exec; do
 	for o in $("$QC" "$c" --help | grep -Eo -- '--[a-z][a-z0-9-]*' | grep -vx -- '--help' | sort -u); do
 		[ "$o" = --json ] && continue
 		complete_bash qemuctl "$c" x "$o" | grep -qx -- "$o" || fail "bash: '$c $o' not completed"
@@ -94,6 +117,10 @@ if command -v zsh >/dev/null; then
 	assert_eq "$(QEMUCTL_ROOT=$ROOT zname _qemuctl_images qemuctl create)" "noble-amd64" \
 		"zsh: image names from \$QEMUCTL_ROOT"
 	assert_eq "$(zname _qemuctl_networks qemuctl --root "$ROOT" net rm '')" "lan" "zsh: networks"
+	assert_eq "$(zname _qemuctl_disks qemuctl --root "$third" resize delta '')" $'disk1\ndisk2' \
+		"zsh: disk names, not the seed"
+	assert_eq "$(zname _qemuctl_disks qemuctl --root "$ROOT" detach-disk alpha '')" "" \
+		"zsh: a VM without disks"
 	zcmds=$(sed -n '/^_qemuctl() {/,/^}/p' "$zshc" | grep -Eo "'[a-z-]+:" | tr -d "':" | sort -u)
 	assert_eq "$zcmds" "$cli" "zsh completes exactly the CLI's commands"
 else

@@ -28,11 +28,14 @@ d="$dest$prefix"
 for f in bin/qemuctl libexec/qemuctl-monitor include/qemuctl.h include/qemuctl/error.h \
 	lib/libqemuctl.so.0 lib/libqemuctl.so lib/libqemuctl.a lib/pkgconfig/qemuctl.pc lib/systemd/system/qemuctl-autostart.service \
 	share/man/man1/qemuctl.1 share/man/man5/qemuctl-domain.5 \
-	share/bash-completion/completions/qemuctl share/zsh/vendor-completions/_qemuctl; do
+	share/bash-completion/completions/qemuctl share/zsh/vendor-completions/_qemuctl \
+	lib/ocf/resource.d/qemuctl/qemuctl \
+	share/doc/qemuctl/json.md share/doc/qemuctl/schema/qemuctl-v2.json; do
 	[ -f "$d/$f" ] || fail "not installed: $prefix/$f"
 done
-ok "installed: binaries, monitor, headers, libraries, pkg-config, unit, man pages, completions"
+ok "installed: binaries, monitor, headers, libraries, pkg-config, unit, man pages, completions, OCF agent, --json schema"
 [ -x "$d/bin/qemuctl" ] && [ -x "$d/libexec/qemuctl-monitor" ] || fail "binaries not executable"
+[ -x "$d/lib/ocf/resource.d/qemuctl/qemuctl" ] || fail "the OCF resource agent is not executable"
 grep -qx "ExecStart=-$prefix/bin/qemuctl autostart --run" "$d/lib/systemd/system/qemuctl-autostart.service" ||
 	fail "unit's ExecStart does not name the installed qemuctl"
 grep -qx "ExecStop=$prefix/bin/qemuctl autostart --shutdown" "$d/lib/systemd/system/qemuctl-autostart.service" ||

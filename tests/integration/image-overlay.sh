@@ -32,6 +32,26 @@ ov2="$ROOT/vms/vm2/disk0.qcow2"
 assert_file "$ov1"
 assert_match "$(qemu-img info --output=json "$ov1")" "\"full-backing-filename\": \"$ROOT/images/base.qcow2\"" "vm1 backs on the image"
 assert_match "$(qemu-img info --output=json "$ov2")" '"virtual-size": 67108864' "vm2 grown to --disk-size"
+# a cloud image's defaults: 1 GiB of RAM, a 10 GiB boot disk; explicit values win
+assert_match "$(qemu-img info --output=json "$ov1")" '"virtual-size": 10737418240' "vm1 grown to 10 GiB by default"
+assert_match "$(qc --json info vm1)" '"memory": 1073741824' "vm1 has 1 GiB of RAM by default"
+assert_match "$(qc --json info vm2)" '"memory": 1073741824' "--disk-size alone keeps the RAM default"
+qc create vm5 --image base --arch x86_64 --memory 768M --disk-size 2G >/dev/null
+assert_match "$(qc --json info vm5)" '"memory": 805306368' "explicit --memory wins"
+assert_match "$(qemu-img info --output=json "$ROOT/vms/vm5/disk0.qcow2")" '"virtual-size": 2147483648' "explicit --disk-size below the default wins"
+qc delete vm5 >/dev/null
+# --disk-image is the user's own disk: its size and the plain 512 MiB stay
+qc create vm6 --disk-image "$SCRATCH/disk.qcow2" --arch x86_64 >/dev/null
+assert_match "$(qemu-img info --output=json "$ROOT/vms/vm6/disk0.qcow2")" '"virtual-size": 16777216' "--disk-image keeps its size"
+assert_match "$(qc --json info vm6)" '"memory": 536870912' "--disk-image keeps 512 MiB"
+qc delete vm6 >/dev/null
+# an image larger than the default keeps its own size
+qemu-img create -q -f qcow2 "$SCRATCH/big.qcow2" 12G
+qc image import big "$SCRATCH/big.qcow2" --arch amd64 >/dev/null
+qc create vm7 --image big --arch x86_64 >/dev/null
+assert_match "$(qemu-img info --output=json "$ROOT/vms/vm7/disk0.qcow2")" '"virtual-size": 12884901888' "a 12 GiB image stays 12 GiB"
+qc delete vm7 >/dev/null
+qc image rm big >/dev/null
 
 qemu-io -f qcow2 -c "write -P 0xab 0 64k" "$ov1" >/dev/null
 qemu-io -f qcow2 -c "read -P 0xab 0 64k" "$ov1" | grep -q "read 65536" || fail "vm1 lost its write"
@@ -73,7 +93,7 @@ printf '\x80\x00\x00\x00\x00\x7f\x00\x00' | dd of="$SCRATCH/bad.qcow2" bs=1 seek
 expect_fail 1 "image 'x': '$SCRATCH/bad.qcow2' is corrupt: qemu-img check found" qc image import x "$SCRATCH/bad.qcow2"
 expect_fail 1 "image 'nope' not found" qc image rm nope
 expect_fail 2 "expected NAME and FILE\|URL" qc image import x
-[ -z "$(ls "$ROOT/images" | grep -v '^\.x\.lock$' | grep -v '^\.gz\.lock$' | grep -v '^\.base\.lock$')" ] ||
+[ -z "$(ls "$ROOT/images" | grep -v '^\.x\.lock$' | grep -v '^\.gz\.lock$' | grep -v '^\.base\.lock$' | grep -v '^\.big\.lock$')" ] ||
 	fail "leftovers in images/: $(ls -a "$ROOT/images")"
 ok "images/ holds nothing but lock files"
 [ "$(qc image list | wc -l)" = 1 ] || fail "list not empty: $(qc image list)"

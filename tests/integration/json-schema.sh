@@ -1,14 +1,16 @@
 #!/bin/bash
-# Every --json output validated against docs/schema/qemuctl-v1.json (the
+# Every --json output validated against docs/schema/qemuctl-v2.json (the
 # contract docs/json.md describes): list, info (stopped, running, after a
 # poweroff), events (array and --follow lines), doctor, image import/list/
 # sync/rm and their progress lines, net create/list/rm (in a private netns),
-# seed build, wait, resize, snapshot, hot-plug, port (autostart: autostart.sh).  A field the schema does not know fails the test.
+# seed build, wait, resize, snapshot, hot-plug, port (autostart: autostart.sh);
+# info's disk and NIC objects, the ssh endpoint, errors and log lines on
+# stderr.  A field the schema does not know fails the test.
 . "${QC_SRCDIR:-$(dirname "$0")/../..}/tests/integration/lib.sh"
 need_guest x86_64
 shopt -s lastpipe # check counts in the shell, not a pipeline subshell
 
-schema="$QC_SRCDIR/docs/schema/qemuctl-v1.json"
+schema="$QC_SRCDIR/docs/schema/qemuctl-v2.json"
 check() { # check DEF [--lines] < json
 	local def="$1" out
 	shift
@@ -31,8 +33,9 @@ qc --json doctor --accel tcg >"$SCRATCH/doctor.json" 2>/dev/null || rc=$?
 check doctor <"$SCRATCH/doctor.json"
 
 qc --json list | check vm-list
+# a user-mode NIC (its ssh forward picked at start) and a data disk: info's objects
 qc create a --kernel "$GUEST_KERNEL" --initrd "$GUEST_INITRD" --append "$GUEST_APPEND" \
-	--memory 256M --no-seed --net none --accel tcg >/dev/null
+	--memory 256M --no-seed --disk 8M --accel tcg >/dev/null
 # a ready marker, so `wait` knows when the seedless guest has booted
 qc dumpxml a | sed 's|</qemuctl:domain>|<qemuctl:ready-marker>GUEST-READY</qemuctl:ready-marker></qemuctl:domain>|' \
 	>"$SCRATCH/a.xml"
@@ -40,6 +43,38 @@ qc define "$SCRATCH/a.xml" >/dev/null
 qc --json list | check vm-list
 qc --json info a | check vm-info
 qc info a --json | check vm-info
+jq_py() { python3 -c "import json,sys; d=json.load(sys.stdin); print($1)"; }
+info=$(qc --json info a)
+assert_eq "$(jq_py 'd["disks"][0]["name"], d["disks"][0]["virtual_size"], d["disks"][0]["bus"], d["disks"][0]["read_only"]' <<<"$info")" \
+	"disk1 8388608 virtio False" "info: the disk as an object"
+assert_eq "$(jq_py 'd["nics"][0]["mode"], d["nics"][0]["model"], d["nics"][0]["forwards"][0]["guest_port"], d["nics"][0]["forwards"][0]["host_port"]' <<<"$info")" \
+	"user virtio-net-pci 22 None" "info: the NIC as an object, its forward's port unknown while stopped"
+assert_eq "$(jq_py 'd["ssh"], d["addresses"]' <<<"$info")" "None []" "info: no ssh endpoint while stopped"
+assert_eq "$(qc --json list | jq_py 'd[0]["ssh"], d[0]["addresses"]')" "None None" "list: nothing known of a stopped VM"
+
+# errors: one {"error": ...} line on stderr, nothing on stdout, the exit code kept
+rc=0
+qc --json info nope >"$SCRATCH/err.out" 2>"$SCRATCH/err.json" || rc=$?
+assert_eq "$rc" 1 "a failing --json command exits 1"
+[ -s "$SCRATCH/err.out" ] && fail "a failing --json command printed on stdout"
+check error <"$SCRATCH/err.json"
+assert_eq "$(jq_py 'd["error"]["code"]' <"$SCRATCH/err.json")" not-found "error code not-found"
+rc=0
+qc info a --jsno --json 2>"$SCRATCH/usage.json" || rc=$?
+assert_eq "$rc" 2 "a --json usage error exits 2"
+check error <"$SCRATCH/usage.json"
+assert_match "$(cat "$SCRATCH/usage.json")" "did you mean '--json'" "the usage error's message"
+rc=0
+"$QC" --json --root "$SCRATCH/no-such-root" list 2>"$SCRATCH/root.json" || rc=$?
+assert_eq "$rc" 1 "a missing --root exits 1"
+check error <"$SCRATCH/root.json"
+assert_eq "$(jq_py 'd["error"]["code"]' <"$SCRATCH/root.json")" "ENOENT" "a system error by its errno name"
+# warnings under --json are log lines (define warns about a device it does not support)
+sed 's|</devices>|<sound model="ich9"/></devices>|' "$SCRATCH/a.xml" >"$SCRATCH/warn.xml"
+qc --json define "$SCRATCH/warn.xml" >/dev/null 2>"$SCRATCH/warn.err"
+[ -s "$SCRATCH/warn.err" ] || fail "define printed no warning for an unknown element"
+check log --lines <"$SCRATCH/warn.err"
+qc define "$SCRATCH/a.xml" >/dev/null
 
 # images: import (progress lines on stderr), a user, list, sync from a file:// stream, rm
 qemu-img create -q -f raw "$SCRATCH/disk.raw" 2M
@@ -99,6 +134,13 @@ on_exit "'$QC' --root '$ROOT' destroy a >/dev/null 2>&1"
 qc --json wait a --timeout 120 | check wait
 qc --json info a | check vm-info
 qc --json list | check vm-list
+# while it runs: the ssh endpoint is the forward of guest port 22, in list and info
+info=$(qc --json info a)
+port=$(jq_py 'd["nics"][0]["forwards"][0]["host_port"]' <<<"$info")
+[ "$port" -ge 1 ] 2>/dev/null || fail "no forwarded port while running: $port"
+assert_eq "$(jq_py 'd["ssh"]["host"], d["ssh"]["port"], d["ssh"]["user"]' <<<"$info")" "127.0.0.1 $port qemuctl" "info: ssh endpoint"
+assert_eq "$(qc --json list | jq_py 'd[0]["ssh"]["host"], d[0]["ssh"]["port"], d[0]["addresses"]')" "127.0.0.1 $port []" "list: ssh endpoint"
+
 qc --json events a | check events
 timeout 2 "$QC" --root "$ROOT" --json events a --follow >"$SCRATCH/follow.jsonl" || true
 check event --lines <"$SCRATCH/follow.jsonl"

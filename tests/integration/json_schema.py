@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
 # SPDX-License-Identifier: LGPL-2.1-or-later
-"""Validate qemuctl --json output against docs/schema/qemuctl-v1.json.
+"""Validate qemuctl --json output against docs/schema/qemuctl-v2.json.
 
     json_schema.py SCHEMA DEF [--lines] < output
 
@@ -8,7 +8,7 @@ DEF names a document in the schema's $defs ("vm-list", "doctor", ...).
 --lines: every non-empty input line is one document (events --follow,
 progress lines).  A small hand-written validator of the JSON Schema subset
 the schema uses (type, properties, required, additionalProperties, items,
-enum, const, pattern, minimum, $ref to #/$defs/...), so the test needs
+enum, const, pattern, minimum, maximum, $ref to #/$defs/...), so the test needs
 nothing beyond python3.  Exit 0 valid, 1 invalid (each error on stderr).
 """
 import json
@@ -25,7 +25,7 @@ TYPES = {
     "null": lambda v: v is None,
 }
 KNOWN = {"type", "properties", "required", "additionalProperties", "items", "enum",
-         "const", "pattern", "minimum", "$ref", "description", "title", "$comment"}
+         "const", "pattern", "minimum", "maximum", "$ref", "description", "title", "$comment"}
 
 
 def validate(root, schema, v, path, errors):
@@ -51,6 +51,8 @@ def validate(root, schema, v, path, errors):
         errors.append(f"{path}: '{v}' does not match /{schema['pattern']}/")
     if "minimum" in schema and TYPES["number"](v) and v < schema["minimum"]:
         errors.append(f"{path}: {v} < {schema['minimum']}")
+    if "maximum" in schema and TYPES["number"](v) and v > schema["maximum"]:
+        errors.append(f"{path}: {v} > {schema['maximum']}")
     if isinstance(v, dict):
         props = schema.get("properties", {})
         for k in schema.get("required", []):

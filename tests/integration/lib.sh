@@ -105,13 +105,17 @@ assert_no_file() { [ ! -e "$1" ] || fail "file should not exist: $1"; ok "absent
 # on_pty OUT CMD...: run CMD on a pseudo-terminal (for spinners and other
 # terminal-only output).  OUT gets two lines: everything CMD printed, with
 # CR, ESC and newlines shown as <CR>, <ESC> and <NL>; then its exit code.
+# With QC_PTY_CTRL_C=TEXT, Ctrl-C is typed once CMD's output shows TEXT
+# (SIGINT at its default in CMD, even in a background job).
 on_pty() {
 	local out="$1"
 	shift
 	python3 - "$@" >"$out" <<'EOP'
-import os, pty, sys
+import os, pty, signal, sys
+intr = os.environ.get("QC_PTY_CTRL_C", "").encode()
 pid, fd = pty.fork()
 if pid == 0:
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
     os.execv(sys.argv[1], sys.argv[1:])
 out = b""
 while True:
@@ -122,6 +126,9 @@ while True:
     if not d:
         break
     out += d
+    if intr and intr in out:
+        os.write(fd, b"\x03")
+        intr = b""
 _, status = os.waitpid(pid, 0)
 text = out.decode(errors="replace").replace("\r\n", "<NL>").replace("\r", "<CR>").replace("\x1b", "<ESC>")
 sys.stdout.write(text.replace("\n", "<NL>") + "\n" + str(os.waitstatus_to_exitcode(status)) + "\n")
@@ -217,13 +224,17 @@ confine_to_test_user() {
 # (Range, injected cuts and errors, requests logged in
 # $SCRATCH/requests.jsonl) until the test ends; sets URL.
 serve_stream() {
-	local httpd
 	qemu-img create -q -f qcow2 "$SCRATCH/old.qcow2" 1M
 	qemu-img create -q -f qcow2 "$SCRATCH/new.qcow2" 8M
 	qemu-io -f qcow2 -c "write -P 0x5a 0 4M" "$SCRATCH/new.qcow2" >/dev/null
 	python3 "$QC_SRCDIR/tests/integration/mkstream.py" --out "$SCRATCH/tree" \
 		--old "$SCRATCH/old.qcow2" --new "$SCRATCH/new.qcow2"
-	python3 "$QC_SRCDIR/tests/integration/httpd.py" --dir "$SCRATCH/tree" \
+	serve_dir "$SCRATCH/tree"
+}
+# serve_dir DIR: httpd.py serves DIR the same way; sets URL.
+serve_dir() {
+	local httpd
+	python3 "$QC_SRCDIR/tests/integration/httpd.py" --dir "$1" \
 		--port-file "$SCRATCH/port" --log "$SCRATCH/requests.jsonl" &
 	httpd=$!
 	on_exit "kill $httpd; wait $httpd"
@@ -250,4 +261,70 @@ guest_boot() {
 	qc start "$1"
 	wait_for_text "$ROOT/vms/$1/console.log" '^GUEST-READY' 90
 	guest_console "$1"
+}
+
+# A real sshd in the tiny x86_64 guest (it has none), for ssh, scp and exec
+# tests.  guest_sshd_share DIR: the host's dropbear (dropbear-bin),
+# sftp-server (openssh-sftp-server) and rsync with their libraries into DIR,
+# which the VM shares with tag qcssh (--share DIR:qcssh).
+guest_sshd_share() {
+	local p lib
+	for p in ssh scp dropbear dropbearconvert rsync; do
+		command -v "$p" >/dev/null || fail "$p is needed (openssh-client, dropbear-bin, rsync)"
+	done
+	[ -x /usr/lib/openssh/sftp-server ] || fail "/usr/lib/openssh/sftp-server is needed (openssh-sftp-server)"
+	mkdir -p "$1/lib"
+	cp "$(command -v dropbear)" "$(command -v rsync)" /usr/lib/openssh/sftp-server "$1/"
+	for lib in $(ldd "$(command -v dropbear)" "$(command -v rsync)" /usr/lib/openssh/sftp-server | awk '$3 ~ /^\// {print $3}' | sort -u); do
+		cp -L "$lib" "$1/lib/"
+	done
+	cp -L /lib64/ld-linux-x86-64.so.2 "$1/"
+}
+# guest_sshd_user_data FILE: a #! user-data that starts dropbear as a minimal
+# cloud-init would (the user and key of qemuctl's vendor-data, the VM's host
+# key) and prints "SSHD-UP user=U key=yes" on the console once it listens;
+# lines appended to FILE run after that ($S is the share's mount point).
+guest_sshd_user_data() {
+	cat >"$1" <<'UD'
+#!/bin/sh
+# a minimal sshd: the user and key from qemuctl's vendor-data, the VM's host key
+set -e
+S=/mnt/qcssh
+mkdir -p $S /lib64 /lib/x86_64-linux-gnu /usr/sbin /usr/lib /etc/dropbear
+mount -t 9p -o trans=virtio,version=9p2000.L qcssh $S
+cp $S/ld-linux-x86-64.so.2 /lib64/
+cp $S/lib/* /lib/x86_64-linux-gnu/
+cp $S/dropbear /usr/sbin/dropbear
+cp $S/sftp-server /usr/lib/sftp-server
+cp $S/rsync /usr/bin/rsync
+cp $S/host_key /etc/dropbear/host_key
+vd=/run/cidata/vendor-data
+u=$(sed -n 's/^  - name: *//p' $vd | head -n 1 | tr -d "\"'")
+key=$(sed -n '/^ssh_authorized_keys:/,/^[a-z]/p' $vd | grep -o 'ssh-ed25519 [A-Za-z0-9+/=]*' | head -n 1)
+echo "$u:*:1000:1000::/home/$u:/bin/sh" >>/etc/passwd
+echo "$u:x:1000:" >>/etc/group
+mkdir -p /home/$u/.ssh
+echo "$key" >/home/$u/.ssh/authorized_keys
+chown -R 1000:1000 /home/$u
+chmod 700 /home/$u/.ssh
+chmod 600 /home/$u/.ssh/authorized_keys
+grep -q ' /dev/pts ' /proc/mounts || { mkdir -p /dev/pts; mount -t devpts devpts /dev/pts; }
+/usr/sbin/dropbear -r /etc/dropbear/host_key -p 22 -E 2>>/tmp/dropbear.log
+# listening (dropbear forks before it binds): port 22 in state LISTEN
+until grep -Eq ':0016 0+:0000 0A' /proc/net/tcp /proc/net/tcp6 2>/dev/null; do sleep 0.1; done
+echo "SSHD-UP user=$u key=${key:+yes}"
+UD
+}
+# guest_sshd_setup: the x86_64 guest, share="$SCRATCH/share" filled, the
+# user-data in $SCRATCH/user-data (append to it; --share "$share:qcssh").
+guest_sshd_setup() {
+	need_guest x86_64
+	share="$SCRATCH/share"
+	guest_sshd_share "$share"
+	guest_sshd_user_data "$SCRATCH/user-data"
+}
+# guest_sshd_host_key VMDIR DIR: the VM's ed25519 host key into the share DIR, for dropbear.
+guest_sshd_host_key() {
+	dropbearconvert openssh dropbear "$1/ssh_host_ed25519_key" "$2/host_key" 2>/dev/null
+	chmod -R a+rX "$2"
 }

@@ -74,7 +74,8 @@ expect_fail 1 "VM 'f1': start failed: QEMU exited during start \(exit 1\): .*cou
 if [ "$(id -u)" -eq 0 ]; then
 	expect_fail 1 "^qemuctl: error: VM 'f1': kernel '$SCRATCH/k2': No such file or directory$" qc start f1
 fi
-assert_match "$(qc list)" '^f1 .*stopped \(start-failed: ' "list: start-failed"
+assert_match "$(qc list)" '^f1 .* stopped$' "list: stopped, the reason left to info"
+assert_match "$(qc info f1)" 'State: +stopped \(start-failed: ' "info: start-failed"
 [ -z "$(procs_using "$ROOT/vms/f1")" ] || fail "processes left after a failed start"
 ok "nothing left running after a failed start"
 qc delete f1

@@ -146,7 +146,7 @@ chmod +x "$SCRATCH/bin/ssh"
 PATH="$SCRATCH/bin:$PATH" qc ssh u1 -- uname -a
 args=$(tr '\n' ' ' <"$SCRATCH/ssh.args")
 # the seed gave the guest its host key: only that key is accepted
-assert_match "$args" "^-l qemuctl -p $sshport -o StrictHostKeyChecking=yes -o UserKnownHostsFile=$ROOT/vms/u1/known_hosts -o GlobalKnownHostsFile=/dev/null -o HostKeyAlias=qemuctl-u1 .* -- 127\.0\.0\.1 uname -a $" "ssh argv"
+assert_match "$args" "^-l [a-z_][a-z0-9_-]* -p $sshport -o StrictHostKeyChecking=yes -o UserKnownHostsFile=$ROOT/vms/u1/known_hosts -o GlobalKnownHostsFile=/dev/null -o HostKeyAlias=qemuctl-u1 .* -- 127\.0\.0\.1 uname -a $" "ssh argv"
 PATH="$SCRATCH/bin:$PATH" qc ssh u1 -i "$SCRATCH/share/hello.txt"
 assert_match "$(tr '\n' ' ' <"$SCRATCH/ssh.args")" "-i $SCRATCH/share/hello.txt -o IdentitiesOnly=yes -- 127\.0\.0\.1 $" "ssh -i FILE"
 

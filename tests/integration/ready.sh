@@ -2,8 +2,10 @@
 # Readiness and the seed bus with the tiny guest under TCG: `run --wait` returns
 # when the guest printed "QEMUCTL-READY <instance-id>" (info: ready after N s,
 # state.json ready), the seed found on both buses (--seed-bus virtio and the
-# x86_64 default cdrom), `wait` timing out (last 20 console lines + the log's
-# path), `wait` on a VM killed while waiting, a seedless VM ready by its
+# x86_64 default cdrom), ready again on later boots (a start paused is not
+# ready by the last run's marker; stop + start --wait), `wait` timing out
+# (last 20 console lines + the log's path), `wait` on a VM killed while
+# waiting, a seedless VM ready by its
 # <qemuctl:ready-marker>, and bad input (exact exit codes and messages, state
 # root unchanged).  Three guests boot in parallel.
 . "${QC_SRCDIR:-$(dirname "$0")/../..}/tests/integration/lib.sh"
@@ -126,6 +128,19 @@ assert_match "$(head -n1 "$SCRATCH/pty-stop.out")" "^<CR><ESC>\\[K[|/\\-] waitin
 	"terminal: stop shows a spinner, erased at the end"
 assert_eq "$(tail -n1 "$SCRATCH/pty-stop.out")" 0 "terminal: stop exits 0"
 assert_match "$(qc info r1)" 'State: +stopped \(poweroff' "stop on a terminal powered the guest off"
+# ---- r1 again: ready on every boot, and only by this run's marker
+# (paused: the CPUs have not run, while the last run's marker is in console.log.1)
+qc start r1 --paused
+grep -aq "QEMUCTL-READY iid-" "$ROOT/vms/r1/console.log.1" || fail "r1: the first run's marker is not in console.log.1"
+assert_match "$(cat "$ROOT/vms/r1/state.json")" '"ready": null' "r1 restarted: not ready before its guest ran"
+expect_fail 1 "VM 'r1' is running but not ready after 1 s" qc wait r1 --timeout 1
+qc resume r1
+assert_match "$(qc wait r1 --timeout 120)" "^VM 'r1' is ready \(after [0-9]+\.[0-9] s\)$" "r1: ready again after a restart"
+grep -a -q "QEMUCTL-READY iid-" "$ROOT/vms/r1/console.log" || fail "r1: no marker on the second boot's console"
+qc stop r1 --timeout 30
+assert_match "$(qc start r1 --wait --timeout 120)" "^VM 'r1' is ready \(after [0-9]+\.[0-9] s\)$" \
+	"r1: start --wait on a third boot"
+qc destroy r1
 qc delete r1
 qc delete r2
 qc delete quiet

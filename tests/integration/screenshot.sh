@@ -58,7 +58,7 @@ out1=$(qc screenshot v1 "$out/old.png")
 assert_eq "$out1" "VM 'v1': 720x400 screenshot written to $out/old.png" "screenshot over an older file"
 assert_eq "$(png_size "$out/old.png")" 720x400 "a whole PNG of VGA text mode's 720x400"
 qc --json screenshot v1 "$out/new.png" >"$SCRATCH/shot.json"
-python3 "$QC_SRCDIR/tests/integration/json_schema.py" "$QC_SRCDIR/docs/schema/qemuctl-v1.json" \
+python3 "$QC_SRCDIR/tests/integration/json_schema.py" "$QC_SRCDIR/docs/schema/qemuctl-v2.json" \
 	screenshot <"$SCRATCH/shot.json" || fail "screenshot --json does not follow the schema"
 assert_eq "$(cat "$SCRATCH/shot.json")" "{\"vm\":\"v1\",\"file\":\"$out/new.png\",\"width\":720,\"height\":400}" "screenshot --json"
 assert_eq "$(png_size "$out/new.png")" 720x400 "the --json one is a PNG too"

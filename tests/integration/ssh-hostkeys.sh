@@ -66,7 +66,7 @@ sums=$(sha256sum "$vm"/ssh_host_ed25519_key* "$vm/known_hosts")
 
 # ---- seed rebuilds keep the key ------------------------------------------------
 # a new generation (the hostname changed), then a lost seed.iso
-qc dumpxml h1 | sed "s|<qemuctl:seed enabled='yes' generation='1' \(hash='[0-9a-f]*'\)/>|<qemuctl:seed enabled='yes' generation='1' \1><qemuctl:hostname>other</qemuctl:hostname></qemuctl:seed>|" >"$SCRATCH/h1.xml"
+qc dumpxml h1 | sed "s|<qemuctl:seed enabled='yes' generation='1' \(hash='[0-9a-f]*'\)>|&<qemuctl:hostname>other</qemuctl:hostname>|" >"$SCRATCH/h1.xml"
 grep -q '<qemuctl:hostname>other' "$SCRATCH/h1.xml" || fail "could not edit the seed record: $(grep seed "$SCRATCH/h1.xml")"
 qc define "$SCRATCH/h1.xml" >/dev/null
 qc start h1 --paused
@@ -83,15 +83,19 @@ cmp -s "$SCRATCH/key2" "$vm/ssh_host_ed25519_key" || fail "the rebuilt seed carr
 ok "the rebuilt seed carries the same host key"
 
 # ---- qemuctl ssh requires that key ----------------------------------------------
+# (a paused guest is refused: resumed, ssh waits for its ready marker)
 port=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["ports"][0])' "$vm/network.json")
+qc resume h1
 fake_ssh h1 -- uname -a
-assert_match "$args" "^-l qemuctl -p $port -o StrictHostKeyChecking=yes -o UserKnownHostsFile=$vm/known_hosts -o GlobalKnownHostsFile=/dev/null -o HostKeyAlias=qemuctl-h1 -o CheckHostIP=no -o UpdateHostKeys=no -o HashKnownHosts=no -o LogLevel=ERROR -i $ROOT/ssh/id_ed25519 -o IdentitiesOnly=yes -- 127\.0\.0\.1 uname -a \$" "qemuctl ssh: known key required, values after --"
+user=$(qc dumpxml h1 | sed -n 's|.*<qemuctl:user>\(.*\)</qemuctl:user>.*|\1|p')
+assert_match "$args" "^-l $user -p $port -o StrictHostKeyChecking=yes -o UserKnownHostsFile=$vm/known_hosts -o GlobalKnownHostsFile=/dev/null -o HostKeyAlias=qemuctl-h1 -o CheckHostIP=no -o UpdateHostKeys=no -o HashKnownHosts=no -o LogLevel=ERROR -o ConnectTimeout=20 -o ServerAliveInterval=15 -o ServerAliveCountMax=4 -i $ROOT/ssh/id_ed25519 -o IdentitiesOnly=yes -- 127\.0\.0\.1 uname -a \$" "qemuctl ssh: known key required, values after --"
 assert_eq "$(cat "$SCRATCH/ssh.err")" "" "no warning for a key known in advance"
 
 # ---- a crafted user name in the definition runs nothing -------------------------
 qc destroy h1 >/dev/null
-qc dumpxml h1 | sed "s|<qemuctl:hostname>other</qemuctl:hostname>|&<qemuctl:user>-oProxyCommand=touch $SCRATCH/pwned</qemuctl:user>|" >"$SCRATCH/evil.xml"
-grep -q 'qemuctl:user>-oProxyCommand' "$SCRATCH/evil.xml" || fail "could not add the user to the XML"
+qc dumpxml h1 | sed "s|<qemuctl:user>[^<]*</qemuctl:user>|<qemuctl:user>-oProxyCommand=touch $SCRATCH/pwned</qemuctl:user>|" >"$SCRATCH/evil.xml"
+[ "$(grep -c 'qemuctl:user>' "$SCRATCH/evil.xml")" = 1 ] && grep -q 'qemuctl:user>-oProxyCommand' "$SCRATCH/evil.xml" ||
+	fail "could not put the user in the XML: $(grep 'qemuctl:user' "$SCRATCH/evil.xml")"
 # the definition check may refuse it at define; otherwise qemuctl ssh must
 if qc define "$SCRATCH/evil.xml" >/dev/null 2>"$SCRATCH/define.err"; then
 	# bypass start (the seed build refuses the name too): the VM runs, then the
@@ -107,7 +111,7 @@ if qc define "$SCRATCH/evil.xml" >/dev/null 2>"$SCRATCH/define.err"; then
 	expect_fail 1 "user name '-oProxyCommand=touch" timeout 30 "$QC" --root "$ROOT" ssh h1 -- true
 	qc destroy h1 >/dev/null
 else
-	assert_match "$(cat "$SCRATCH/define.err")" "user" "define refuses the crafted user name"
+	assert_match "$(cat "$SCRATCH/define.err")" "user name '-oProxyCommand=touch" "define refuses the crafted user name"
 fi
 [ -z "$(find "$SCRATCH" -name 'pwned*')" ] || fail "the crafted user name ran a command: $(find "$SCRATCH" -name 'pwned*')"
 ok "the crafted user name ran nothing"
@@ -117,7 +121,7 @@ vm_create n1 --no-seed
 [ ! -e "$ROOT/vms/n1/known_hosts" ] && [ ! -e "$ROOT/vms/n1/ssh_host_ed25519_key" ] ||
 	fail "a VM without seed has no key of qemuctl's: $(ls "$ROOT/vms/n1")"
 ok "no seed: no host key, no known_hosts"
-qc start n1 --paused
+qc start n1
 fake_ssh n1 -- true
 assert_match "$args" "-o StrictHostKeyChecking=accept-new -o UserKnownHostsFile=$ROOT/vms/n1/known_hosts\.tofu .*-o HostKeyAlias=qemuctl-n1 " "no seed: accept-new, its own known_hosts.tofu"
 assert_match "$(cat "$SCRATCH/ssh.err")" "^qemuctl: warning: VM 'n1': qemuctl did not give this guest its ssh host key" "no seed: a warning on first use"
@@ -135,7 +139,7 @@ vm_create u1 --user-data "$SCRATCH/own-keys.yaml"
 isoinfo -R -i "$ROOT/vms/u1/seed.iso" -x /vendor-data >"$SCRATCH/vd-u1"
 grep -q 'BEGIN OPENSSH' "$SCRATCH/vd-u1" && fail "vendor-data carries a host key the user-data would replace"
 assert_no_file "$ROOT/vms/u1/known_hosts"
-qc start u1 --paused
+qc start u1
 fake_ssh u1
 assert_match "$args" "StrictHostKeyChecking=accept-new -o UserKnownHostsFile=$ROOT/vms/u1/known_hosts\.tofu " "user-data with ssh_keys: learned on first use"
 qc destroy u1 >/dev/null

@@ -10,7 +10,7 @@
 #   - the guest pings the gateway: the tap NIC's packets grow both ways; the
 #     user-mode NIC has no counters (null);
 #   - QEMU's RSS and CPU time, the configured memory; every document follows
-#     the schema (docs/schema/qemuctl-v1.json), --watch prints one per line
+#     the schema (docs/schema/qemuctl-v2.json), --watch prints one per line
 #     with growing sample times; no NAME: every running VM (sampled side by
 #     side), not the stopped one.
 # shellcheck source=tests/integration/netns.sh
@@ -21,7 +21,7 @@ in_private_netns x86_64
 need_guest x86_64
 ip link set lo up
 
-schema="$QC_SRCDIR/docs/schema/qemuctl-v1.json"
+schema="$QC_SRCDIR/docs/schema/qemuctl-v2.json"
 valid() { # valid [--lines] < json
 	python3 "$QC_SRCDIR/tests/integration/json_schema.py" "$schema" stats "$@" ||
 		fail "stats output does not follow the schema"

@@ -109,13 +109,12 @@ plant_refused snap-backing "s|backing=\"$ROOT/images/base.qcow2\"|backing=\"$V\"
 	"snapshot 's1': disk 'disk0': backing file '$V' is not catalog image 'base'"
 
 # ---- seed user-data / network-config outside the VM's directory
-SEED="<qemuctl:seed enabled='yes' generation='1'><qemuctl:user-data>$V</qemuctl:user-data></qemuctl:seed>"
-define_refused seed-ud "s|<qemuctl:seed [^>]*/>|$SEED|" "qemuctl metadata <seed>: user-data '$V' $NOT_OURS"
-plant_refused seed-ud "s|<qemuctl:seed [^>]*/>|$SEED|" "user-data '$V' $NOT_OURS"
-SEED="<qemuctl:seed enabled='yes'><qemuctl:user-data>$A/disk1.qcow2</qemuctl:user-data></qemuctl:seed>"
-plant_refused seed-disk "s|<qemuctl:seed [^>]*/>|$SEED|" "user-data '$A/disk1.qcow2' must be $A/user-data"
-SEED="<qemuctl:seed enabled='yes'><qemuctl:network-config>$ROOT/vms/b/nc</qemuctl:network-config></qemuctl:seed>"
-define_refused seed-nc "s|<qemuctl:seed [^>]*/>|$SEED|" "network-config '$ROOT/vms/b/nc' $NOT_OURS"
+# (the seed record holds the VM's guest user, one line: it makes way for them)
+U="<qemuctl:user>[^<]*</qemuctl:user>"
+define_refused seed-ud "s|$U|<qemuctl:user-data>$V</qemuctl:user-data>|" "qemuctl metadata <seed>: user-data '$V' $NOT_OURS"
+plant_refused seed-ud "s|$U|<qemuctl:user-data>$V</qemuctl:user-data>|" "user-data '$V' $NOT_OURS"
+plant_refused seed-disk "s|$U|<qemuctl:user-data>$A/disk1.qcow2</qemuctl:user-data>|" "user-data '$A/disk1.qcow2' must be $A/user-data"
+define_refused seed-nc "s|$U|<qemuctl:network-config>$ROOT/vms/b/nc</qemuctl:network-config>|" "network-config '$ROOT/vms/b/nc' $NOT_OURS"
 
 # ---- fields that would smuggle options into QEMU's or ssh's argv
 define_refused machine "s|<type arch='x86_64'>|<type arch='x86_64' machine='q35,accel=kvm'>|" \
@@ -124,9 +123,9 @@ define_refused machine-eq "s|<type arch='x86_64'>|<type arch='x86_64' machine='p
 	"machine type 'pc=1' is invalid"
 define_refused cpu "s|</os>|</os><cpu mode='custom'><model>max,+vmx</model></cpu>|" \
 	"CPU model 'max,\+vmx' is invalid"
-define_refused user "s|<qemuctl:seed [^>]*/>|<qemuctl:seed enabled='yes'><qemuctl:user>-oProxyCommand=x</qemuctl:user></qemuctl:seed>|" \
+define_refused user "s|$U|<qemuctl:user>-oProxyCommand=x</qemuctl:user>|" \
 	"user name '-oProxyCommand=x' is invalid"
-define_refused user-space "s|<qemuctl:seed [^>]*/>|<qemuctl:seed enabled='yes'><qemuctl:user>a b</qemuctl:user></qemuctl:seed>|" \
+define_refused user-space "s|$U|<qemuctl:user>a b</qemuctl:user>|" \
 	"user name 'a b' is invalid"
 plant_refused machine "s|<type arch='x86_64'>|<type arch='x86_64' machine='q35,accel=kvm'>|" \
 	"machine type 'q35,accel=kvm' is invalid"

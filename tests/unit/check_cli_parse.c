@@ -226,6 +226,69 @@ START_TEST(dispatch_table)
 }
 END_TEST
 
+/* ------------------------------------------- did you mean, sizes with units */
+
+START_TEST(suggest_distance)
+{
+	ck_assert_uint_eq(cli_edit_distance("", ""), 0);
+	ck_assert_uint_eq(cli_edit_distance("list", "list"), 0);
+	ck_assert_uint_eq(cli_edit_distance("lsit", "list"), 1); /* a swap is one edit */
+	ck_assert_uint_eq(cli_edit_distance("forse", "force"), 1);
+	ck_assert_uint_eq(cli_edit_distance("stp", "stop"), 1);
+	ck_assert_uint_eq(cli_edit_distance("kitten", "sitting"), 3);
+	ck_assert_uint_eq(cli_edit_distance("", "abc"), 3);
+	ck_assert_uint_eq(cli_edit_distance("abc", ""), 3);
+}
+END_TEST
+
+START_TEST(suggest_close_only)
+{
+	static const char *const cmds[] = {"list", "start", "stop", "delete", "rm", "run", NULL};
+	static const char *const opts[] = {"timeout", "force", NULL};
+
+	ck_assert_str_eq(cli_suggest("lsit", cmds), "list");
+	ck_assert_str_eq(cli_suggest("stpo", cmds), "stop");
+	ck_assert_str_eq(cli_suggest("delte", cmds), "delete");
+	ck_assert_str_eq(cli_suggest("timout", opts), "timeout");
+	ck_assert_str_eq(cli_suggest("forse", opts), "force");
+	/* far words get no guess: two edits in a short word, every letter changed */
+	ck_assert_ptr_null(cli_suggest("frob", cmds));
+	ck_assert_ptr_null(cli_suggest("ab", cmds));
+	ck_assert_ptr_null(cli_suggest("x", cmds));
+	ck_assert_ptr_null(cli_suggest("", cmds));
+	ck_assert_ptr_null(cli_suggest("bogus", opts));
+	/* an exact word is no typo */
+	ck_assert_ptr_null(cli_suggest("list", (const char *const[]){"list", NULL}));
+}
+END_TEST
+
+START_TEST(size_needs_unit)
+{
+	struct qc_error err = {0};
+	uint64_t v = 7;
+
+	ck_assert(cli_size_lacks_unit("1"));
+	ck_assert(cli_size_lacks_unit("10"));
+	ck_assert(!cli_size_lacks_unit("0"));
+	ck_assert(!cli_size_lacks_unit("000"));
+	ck_assert(!cli_size_lacks_unit("1G"));
+	ck_assert(!cli_size_lacks_unit(""));
+	ck_assert_int_eq(cli_size_parse("--memory", "512", &v, &err), -QC_ERR_INVALID);
+	ck_assert_str_eq(err.msg, "--memory '512' has no unit: add K, M, G or T (powers of 1024, "
+				  "e.g. 512G), or B for bytes");
+	ck_assert_uint_eq(v, 7); /* untouched */
+	ck_assert_int_eq(cli_size_parse("--memory", "512M", &v, &err), 0);
+	ck_assert_uint_eq(v, 512ULL << 20);
+	ck_assert_int_eq(cli_size_parse("SIZE", "1B", &v, &err), 0);
+	ck_assert_uint_eq(v, 1);
+	ck_assert_int_eq(cli_size_parse("SIZE", "1.5K", &v, &err), 0);
+	ck_assert_uint_eq(v, 1536);
+	ck_assert_int_eq(cli_size_parse("SIZE", "0", &v, &err), 0);
+	ck_assert_uint_eq(v, 0);
+	ck_assert_int_eq(cli_size_parse("SIZE", "lots", &v, &err), -QC_ERR_INVALID);
+}
+END_TEST
+
 /* ------------------------------------------------------------ the qemuctl binary */
 
 /* Run qemuctl --root ROOT args...; returns the exit code, output in res. */
@@ -277,6 +340,55 @@ START_TEST(cli_global)
 	EXPECT(2, err, "qemuctl: error: unknown global option '--bogus'", "--bogus", NULL, NULL,
 		NULL);
 	EXPECT(2, err, "qemuctl: error: unknown command 'frob'", "frob", NULL, NULL, NULL);
+	/* did you mean: commands, options, global options, subcommands; only when close */
+	EXPECT(2, err, "unknown command 'lsit' (did you mean 'list'?)", "lsit", NULL, NULL, NULL);
+	EXPECT(2, err, "unknown command 'shel' (did you mean 'shell'?)", "shel", NULL, NULL, NULL);
+	EXPECT(2, err, "stop: unknown option '--forse' (did you mean '--force'?)", "stop", "a",
+		"--forse", NULL);
+	EXPECT(2, err, "create: unknown option '--memroy' (did you mean '--memory'?)", "create",
+		"a", "--memroy=1G", NULL);
+	EXPECT(2, err, "unknown global option '--jsno' (did you mean '--json'?)", "--jsno", "list",
+		NULL, NULL);
+	EXPECT(2, err, "bad option '--acel' for 'doctor' (did you mean '--accel'?)", "doctor",
+		"--acel", NULL, NULL);
+	EXPECT(2, err, "image: unknown subcommand 'lsit' (sync, import, list, rm) (did you mean "
+		       "'list'?)",
+		"image", "lsit", NULL, NULL);
+	EXPECT(2, err, "unknown seed command 'biuld' (expected: build) (did you mean 'build'?)",
+		"seed", "biuld", NULL, NULL);
+	EXPECT(2, err, "snapshot: unknown subcommand 'lst' (did you mean 'list'?)", "snapshot",
+		"lst", "a", NULL);
+	EXPECT(2, err, "unknown option '--bogus'\nTry", "stop", "a", "--bogus", NULL);
+	/* aliases: ls, rm, shell, snapshot ls */
+	EXPECT(0, out, "NAME", "ls", NULL, NULL, NULL);
+	EXPECT(0, out, "usage: qemuctl delete NAME", "rm", "--help", NULL, NULL);
+	EXPECT(1, err, "VM 'nope' does not exist", "rm", "nope", NULL, NULL);
+	EXPECT(1, err, "VM 'nope' does not exist", "shell", "nope", NULL, NULL);
+	EXPECT(1, err, "VM 'nope' does not exist", "snapshot", "ls", "nope", NULL);
+	/* an explicit --root must exist (the last --root wins over run()'s) */
+	EXPECT(1, err, "--root '/nonexistent/qc': no such state root (create it with 'mkdir -m 0700 "
+		       "/nonexistent/qc'",
+		"--root", "/nonexistent/qc", "list", NULL);
+}
+END_TEST
+
+START_TEST(cli_errors_as_json)
+{
+	/* one JSON object on stderr, nothing on stdout, the exit code kept */
+	EXPECT(2, err,
+		"{\"error\":{\"code\":\"usage\",\"message\":\"unknown command 'frob'\",\"hint\":"
+		"\"Try 'qemuctl --help'.\"}}\n",
+		"--json", "frob", NULL, NULL);
+	EXPECT(2, err, "{\"error\":{\"code\":\"usage\",\"message\":\"stop: unknown option",
+		"stop", "a", "--bogus", "--json");
+	EXPECT(1, err,
+		"{\"error\":{\"code\":\"not-found\",\"message\":\"VM 'nope' does not exist (see "
+		"'qemuctl list')\"}}\n",
+		"info", "nope", "--json", NULL);
+	EXPECT(1, err, "{\"error\":{\"code\":\"ENOENT\",\"message\":\"--root",
+		"--json", "--root", "/nonexistent/qc", "list");
+	/* without --json: text */
+	EXPECT(1, err, "qemuctl: error: VM 'nope' does not exist", "info", "nope", NULL, NULL);
 }
 END_TEST
 
@@ -296,6 +408,9 @@ START_TEST(cli_command_usage)
 	/* both value forms */
 	EXPECT(2, err, "--memory: invalid size 'lots'", "create", "a", "--memory=lots", NULL);
 	EXPECT(2, err, "--memory: invalid size 'lots'", "create", "a", "--memory", "lots");
+	EXPECT(2, err, "--disk-size '10' has no unit", "create", "a", "--disk-size", "10");
+	EXPECT(2, err, "resize: SIZE '+1' has no unit: add K, M, G or T (powers of 1024, e.g. +1G)",
+		"resize", "a", "disk0", "+1");
 }
 END_TEST
 
@@ -363,12 +478,16 @@ int main(void)
 	tcase_add_test(tp, parse_errors);
 	tcase_add_test(tp, parse_styles);
 	tcase_add_test(tp, dispatch_table);
+	tcase_add_test(tp, suggest_distance);
+	tcase_add_test(tp, suggest_close_only);
+	tcase_add_test(tp, size_needs_unit);
 	suite_add_tcase(s, tp);
 
 	tcase_add_checked_fixture(tc, root_setup, root_teardown);
 	tcase_add_test(tc, cli_global);
 	tcase_add_test(tc, cli_command_usage);
 	tcase_add_test(tc, cli_groups);
+	tcase_add_test(tc, cli_errors_as_json);
 	tcase_add_test(tc, cli_errors_exit_1);
 	tcase_add_test(tc, cli_list_empty);
 	suite_add_tcase(s, tc);

@@ -150,6 +150,20 @@ START_TEST(user_data_hostile_keys)
 		"trans=virtio,version=9p2000.L,nofail,ro");
 	ck_assert_int_eq(qc_json_get_string(j, "growpart/mode", &s, &err), 0);
 	ck_assert_str_eq(s, "auto");
+	/* the ready marker: a per-boot script (every boot), not a runcmd (first boot only) */
+	ck_assert_ptr_null(qc_json_get(j, "runcmd"));
+	const qc_json *wf = qc_json_get(j, "write_files");
+
+	ck_assert_uint_eq(qc_json_len(wf), 1);
+	ck_assert_int_eq(qc_json_get_string(qc_json_at(wf, 0), "path", &s, &err), 0);
+	ck_assert_str_eq(s, "/var/lib/cloud/scripts/per-boot/qemuctl-ready");
+	ck_assert_int_eq(qc_json_get_string(qc_json_at(wf, 0), "permissions", &s, &err), 0);
+	ck_assert_str_eq(s, "0755");
+	ck_assert_int_eq(qc_json_get_string(qc_json_at(wf, 0), "content", &s, &err), 0);
+	ck_assert_str_eq(s, "#!/bin/sh\n"
+			    "# qemuctl: the end of this boot, for `qemuctl wait`\n"
+			    "echo \"QEMUCTL-READY $(cat /run/cloud-init/.instance-id 2>/dev/null || "
+			    "cat /var/lib/cloud/data/instance-id)\" >/dev/console\n");
 }
 END_TEST
 

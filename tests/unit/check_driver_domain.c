@@ -240,8 +240,8 @@ START_TEST(domain_validate_messages)
 		"VM 'vm1': NIC 'net0': forward 2222-:0: ports must be 1..65535");
 	INVALID(QC_ERR_INVALID, strcpy(d->nics[0].fwds[0].host_addr, "::1"),
 		"VM 'vm1': NIC 'net0': bad forward address '::1' (an IPv4 address)");
-	INVALID(QC_ERR_INVALID, strcpy(d->nics[0].fwds[0].proto, "sctp"),
-		"VM 'vm1': NIC 'net0': forward protocol 'sctp' is not tcp or udp");
+	INVALID(QC_ERR_INVALID, strcpy(d->nics[0].fwds[0].proto, "ftp"),
+		"VM 'vm1': NIC 'net0': forward protocol 'ftp' is not tcp or udp");
 	INVALID(QC_ERR_INVALID, (free(d->shares[0].tag), d->shares[0].tag = qc_xstrdup("a/b")),
 		"VM 'vm1': share tag 'a/b' is invalid (1-31 of A-Z a-z 0-9 . _ -)");
 	INVALID(QC_ERR_INVALID, (free(d->shares[0].path), d->shares[0].path = NULL),
@@ -648,6 +648,35 @@ START_TEST(arch_host)
 }
 END_TEST
 
+/* QEMU's cpu-max per machine type; a versioned type is its family's. */
+START_TEST(arch_machine_cpus)
+{
+	struct qc_error err = {0};
+
+	ck_assert_uint_eq(qc_machine_max_cpus(QC_ARCH_X86_64, NULL), 288); /* q35 */
+	ck_assert_uint_eq(qc_machine_max_cpus(QC_ARCH_X86_64, "q35"), 288);
+	ck_assert_uint_eq(qc_machine_max_cpus(QC_ARCH_X86_64, "pc-q35-7.2"), 288);
+	ck_assert_uint_eq(qc_machine_max_cpus(QC_ARCH_X86_64, "pc"), 255);
+	ck_assert_uint_eq(qc_machine_max_cpus(QC_ARCH_X86_64, "pc-i440fx-7.2"), 255);
+	ck_assert_uint_eq(qc_machine_max_cpus(QC_ARCH_AARCH64, NULL), 512);
+	ck_assert_uint_eq(qc_machine_max_cpus(QC_ARCH_PPC64LE, "pseries-7.2"), 4096);
+	/* unknown types and another arch's type: no limit known */
+	ck_assert_uint_eq(qc_machine_max_cpus(QC_ARCH_X86_64, "microvm"), 0);
+	ck_assert_uint_eq(qc_machine_max_cpus(QC_ARCH_X86_64, "virt"), 0);
+	ck_assert_uint_eq(qc_machine_max_cpus(QC_ARCH_X86_64, "pcx"), 0);
+	ck_assert_int_eq(qc_machine_check_cpus(QC_ARCH_X86_64, NULL, 288, &err), 0);
+	ck_assert_int_eq(qc_machine_check_cpus(QC_ARCH_X86_64, NULL, 289, &err), -QC_ERR_INVALID);
+	ck_assert_str_eq(err.msg, "289 vCPUs: machine type 'q35' allows at most 288 (QEMU's "
+				  "cpu-max); give 288 or fewer");
+	ck_assert_int_eq(qc_machine_check_cpus(QC_ARCH_X86_64, "microvm", 9999, &err), 0);
+	/* this host's RAM is more than 1 MiB and less than 1 EiB */
+	ck_assert_int_eq(qc_host_check_memory(1 << 20, &err), 0);
+	ck_assert_int_eq(qc_host_check_memory(1ULL << 60, &err), -QC_ERR_INVALID);
+	ck_assert_msg(strstr(err.msg, "memory 1 EiB is more than this host's RAM (") != NULL, "%s",
+		err.msg);
+}
+END_TEST
+
 /* --------------------------------------------------- KVM decision (pure) */
 
 #define FLAGS_VMX "processor\t: 0\nflags\t\t: fpu vme de pse tsc msr vmx sse2\n\n"
@@ -740,8 +769,9 @@ START_TEST(kvm_probe_this_host)
 					 sizeof(why2), &err),
 			-QC_ERR_UNSUPPORTED);
 		ck_assert_str_eq(err.msg,
-			"--accel kvm: KVM unusable: CPU advertises neither vmx nor "
-			"svm (nested virtualisation off?); use --accel tcg or auto");
+			"accel kvm: KVM unusable: CPU advertises neither vmx nor "
+			"svm (nested virtualisation off?); use tcg or auto (create --accel, or "
+			"<qemuctl:accel> in the domain XML)");
 	} else {
 		ck_assert_msg(
 			qc_str_has_prefix(why, usable ? "KVM usable" : "KVM unusable"), "%s", why);
@@ -763,7 +793,8 @@ static Suite *domain_suite(void)
 	unit_tcase(s, "model", domain_new_defaults, domain_add_find_copy, domain_uuid, domain_mac,
 		domain_validate_messages, domain_validate_prefixed, domain_validate_smuggling,
 		domain_home_rules, domain_home_resolved, NULL);
-	unit_tcase(s, "arch", arch_table, arch_host, kvm_decide_facts, kvm_probe_this_host, NULL);
+	unit_tcase(s, "arch", arch_table, arch_host, arch_machine_cpus, kvm_decide_facts,
+		kvm_probe_this_host, NULL);
 	return s;
 }
 

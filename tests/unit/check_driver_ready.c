@@ -50,7 +50,7 @@ START_TEST(match_glob)
 }
 END_TEST
 
-static bool feed(struct qc_ready_scan *s, const char *text)
+static enum qc_ready_event feed(struct qc_ready_scan *s, const char *text)
 {
 	return qc_ready_scan_feed(s, text, strlen(text));
 }
@@ -105,6 +105,61 @@ START_TEST(scan_no_markers)
 }
 END_TEST
 
+START_TEST(scan_boot_failures)
+{
+	struct qc_ready_scan s = {.markers = {"QEMUCTL-READY iid-x-1"}, .n_markers = 1};
+	struct qc_ready_scan u = {.markers = {"QEMUCTL-READY iid-x-1"}, .n_markers = 1};
+	struct qc_ready_scan both = {.markers = {"QEMUCTL-READY iid-x-1"}, .n_markers = 1};
+	struct qc_ready_scan after = {.markers = {"QEMUCTL-READY iid-x-1"}, .n_markers = 1};
+
+	/* SeaBIOS, in chunks, with its escape sequences and CRs */
+	ck_assert_int_eq(feed(&s, "\033c\033[?7l\033[2J\033[0mSeaBIOS (version 1.16.2)\r\n"
+				  "Booting from Hard Disk...\r\nBoot failed: not a bootable disk\r\n"
+				  "No bootable"),
+		QC_READY_NONE);
+	ck_assert_int_eq(feed(&s, " device.\r\n"), QC_READY_FAILED);
+	ck_assert_str_eq(s.failed->key, "no-bootable-device");
+	ck_assert_ptr_eq(qc_ready_failure_find("no-bootable-device"), s.failed);
+	/* once; the markers still count afterwards */
+	ck_assert_int_eq(feed(&s, "No bootable device.\r\n"), QC_READY_NONE);
+	ck_assert_int_eq(feed(&s, "QEMUCTL-READY iid-x-1\n"), QC_READY_SEEN);
+
+	/* edk2 falling back to its shell */
+	ck_assert_int_eq(feed(&u, "BdsDxe: failed to load Boot0001 \"UEFI Misc Device\": Not Found\r\n"
+				  "\033[0m\033[35m\033[40mUEFI Interactive Shell v2.2\r\n"),
+		QC_READY_FAILED);
+	ck_assert_str_eq(u.failed->key, "uefi-shell");
+	ck_assert_ptr_nonnull(strstr(u.failed->why, "UEFI shell"));
+
+	/* edk2 whose shell did not start either */
+	struct qc_ready_scan v = {.markers = {"QEMUCTL-READY iid-x-1"}, .n_markers = 1};
+
+	ck_assert_int_eq(feed(&v, "BdsDxe: starting Boot0002 \"EFI Internal Shell\" frBdsDxe: "
+				  "failed to start Boot0002 \"EFI Internal Shell\": Device Error\r\n"
+				  "BdsDxe: No bootable option or device was found.\r\n"
+				  "BdsDxe: Press any key to enter the Boot Manager Menu.\r\n"),
+		QC_READY_FAILED);
+	ck_assert_str_eq(v.failed->key, "uefi-no-boot-option");
+
+	/* one chunk with both: ready wins */
+	ck_assert_int_eq(feed(&both, "No bootable device.\nQEMUCTL-READY iid-x-1\n"), QC_READY_SEEN);
+	/* after ready, failure lines are not looked at */
+	ck_assert_int_eq(feed(&after, "QEMUCTL-READY iid-x-1\n"), QC_READY_SEEN);
+	ck_assert_int_eq(feed(&after, "No bootable device.\n"), QC_READY_NONE);
+	ck_assert_ptr_null(after.failed);
+
+	/* only these lines, not look-alikes */
+	struct qc_ready_scan n = {.markers = {"M"}, .n_markers = 1};
+
+	ck_assert_int_eq(feed(&n, "No bootable devices found, trying the network\n"
+				  "EFI Internal Shell\nUEFI Interactive Shell\n"),
+		QC_READY_NONE);
+	ck_assert_ptr_null(qc_ready_failure_find("uefi"));
+	ck_assert_ptr_null(qc_ready_failure_find(""));
+	ck_assert_ptr_null(qc_ready_failure_find(NULL));
+}
+END_TEST
+
 START_TEST(domain_markers)
 {
 	cleanup_domain struct qc_domain *d = qc_domain_new();
@@ -155,6 +210,16 @@ START_TEST(state_ready_roundtrip)
 	ck_assert(t.ready);
 	ck_assert_int_eq(t.ready_after_ms, 4321);
 	ck_assert_int_eq(t.ready_at_ms, 1795597781860);
+	ck_assert_ptr_null(t.boot_failure);
+	ck_assert_ptr_null(strstr(text, "boot_failure"));
+	qc_state_clear(&t);
+
+	s.ready = false;
+	s.boot_failure = "uefi-shell";
+	free(text);
+	ck_assert_qc_ok(qc_state_to_json(&s, &text, &err), &err);
+	ck_assert_qc_ok(qc_state_from_json(text, strlen(text), &t, &err), &err);
+	ck_assert_str_eq(t.boot_failure, "uefi-shell");
 	qc_state_clear(&t);
 }
 END_TEST
@@ -238,7 +303,7 @@ static Suite *ready_suite(void)
 	Suite *s = suite_create("driver_ready");
 
 	unit_tcase(s, "core", match_substring_and_boundary, match_glob, scan_chunks,
-		scan_no_cross_line_match, scan_long_line_bounded, scan_no_markers, domain_markers,
+		scan_no_cross_line_match, scan_long_line_bounded, scan_no_markers, scan_boot_failures, domain_markers,
 		state_ready_roundtrip, resize_plan, seed_bus, NULL);
 	return s;
 }

@@ -11,6 +11,7 @@
 #include <check.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <pwd.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -550,13 +551,48 @@ START_TEST(standalone_build)
 }
 END_TEST
 
+/* create's guest user without --user: the caller's name ($SUDO_USER as root), else debian */
+START_TEST(default_user)
+{
+	static const char *const refused[] = {"root", "Alice", "a b", "-oProxyCommand=x", "",
+		"abcdefghijklmnopqrstuvwxyz0123456", NULL};
+	struct passwd *pw = getpwuid(geteuid());
+	char *u;
+
+	if (geteuid() != 0) {
+		/* a user: the login name, whatever $SUDO_USER says */
+		ck_assert_int_eq(setenv("SUDO_USER", "alice", 1), 0);
+		u = qc_driver_seed_default_user();
+		ck_assert_str_eq(u, pw && qc_domain_check_user(pw->pw_name, NULL) == 0
+					    ? pw->pw_name
+					    : QC_SEED_FALLBACK_USER);
+		free(u);
+		return;
+	}
+	ck_assert_int_eq(setenv("SUDO_USER", "alice", 1), 0);
+	u = qc_driver_seed_default_user();
+	ck_assert_str_eq(u, "alice");
+	free(u);
+	for (size_t i = 0; refused[i]; i++) {
+		ck_assert_int_eq(setenv("SUDO_USER", refused[i], 1), 0);
+		u = qc_driver_seed_default_user();
+		ck_assert_str_eq(u, "debian");
+		free(u);
+	}
+	ck_assert_int_eq(unsetenv("SUDO_USER"), 0);
+	u = qc_driver_seed_default_user();
+	ck_assert_str_eq(u, "debian");
+	free(u);
+}
+END_TEST
+
 static Suite *seed_driver_suite(void)
 {
 	Suite *s = suite_create("seed_driver");
 	TCase *t;
 
 	t = unit_tcase(s, "driver", own_key_once, read_keys, vm_seed_generations, vm_seed_host_key,
-		vm_seed_host_key_refused, known_hosts_line, standalone_build, NULL);
+		vm_seed_host_key_refused, known_hosts_line, standalone_build, default_user, NULL);
 	tcase_add_checked_fixture(t, setup, teardown);
 	return s;
 }

@@ -8,7 +8,7 @@
 #include "config.h"
 
 #include "driver/domain.h"
-#include "driver/snapshot.h"
+#include "driver/snapshot_meta.h"
 #include "tests/unit/unit.h"
 #include "tests/unit/check_main.h"
 

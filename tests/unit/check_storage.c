@@ -337,6 +337,29 @@ START_TEST(sha256_vectors)
 }
 END_TEST
 
+/* FIPS 180-2 examples: SHA-512 of "abc" and of nothing, fed in pieces. */
+START_TEST(sha512_vectors)
+{
+	struct qc_sha256 *s = qc_sha512_new();
+	char hex[QC_SHA512_HEX_LEN + 1];
+
+	qc_sha256_update(s, "a", 1);
+	qc_sha256_update(s, "bc", 2);
+	qc_sha512_final(s, hex);
+	qc_sha256_free(s);
+	ck_assert_str_eq(hex, "ddaf35a193617abacc417349ae20413112e6fa4e89a97ea20a9eeee64b55d39a"
+			      "2192992a274fc1a836ba3c23a3feebbd454d4423643ce80e2a9ac94fa54ca49f");
+	s = qc_sha512_new();
+	qc_sha512_final(s, hex);
+	qc_sha256_free(s);
+	ck_assert_str_eq(hex, "cf83e1357eefb8bdf1542850d66d8007d620e4050b5715dc83f4a921d36ce9ce"
+			      "47d0d13c5d85f2b0ff8318d2877eec2f63b931bd47417a81a538327af927da3e");
+	ck_assert(qc_sha512_valid(hex));
+	ck_assert(!qc_sha512_valid(SHA_A));
+	ck_assert(!qc_sha512_valid(NULL));
+}
+END_TEST
+
 /* ---- decompression round trips through real liblzma / zlib encoders */
 
 #define PLAIN_LEN (3u << 20) /* several decoder chunks */
@@ -642,7 +665,7 @@ static Suite *suite(void)
 
 	unit_tcase(s, "pure", ss_select_newest_for_arch, decompress_bounded, decompress_xz_memlimit,
 		ss_select_errors, ss_select_rejects_bad_items, ss_select_survives_garbage, ss_index,
-		ss_ref, arch_names, img_info_parse, sha256_vectors, decompress_xz, decompress_gz,
+		ss_ref, arch_names, img_info_parse, sha256_vectors, sha512_vectors, decompress_xz, decompress_gz,
 		decompress_plain, url_schemes, refs_users, NULL);
 	return s;
 }

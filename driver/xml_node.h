@@ -1,7 +1,10 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
-/* Shared by the parser (driver/xml*.c) and the writer (driver/xml_save.c). */
-#ifndef QC_XML_INTERNAL_H
-#define QC_XML_INTERNAL_H
+/*
+ * The domain.xml parser's tools (driver/xml_node.c), shared by the parser
+ * (driver/xml*.c) and the writer (driver/xml_save.c).  Internal to driver/.
+ */
+#ifndef QC_DRIVER_XML_NODE_H
+#define QC_DRIVER_XML_NODE_H
 
 #include <libxml/tree.h>
 
@@ -22,7 +25,7 @@
 const char *qc_xml_accessmode_to_model(const char *accessmode);
 const char *qc_xml_model_to_accessmode(const char *model);
 
-/* Parser state shared by driver/xml.c and driver/xml_devices.c. */
+/* Parser state shared by driver/xml.c, driver/xml_meta.c and driver/xml_devices.c. */
 struct qc_xml_parser {
 	const char *file;
 	qc_warn_fn warn;
@@ -74,15 +77,5 @@ int qc_xml_walk_child(
 int qc_xml_yesno(struct qc_xml_parser *p, xmlNodePtr n, const char *attr, bool *ret);
 int qc_xml_uint_attr(
 	struct qc_xml_parser *p, xmlNodePtr n, const char *attr, unsigned max, unsigned *ret);
-/* The qemuctl metadata entry <qemuctl:KIND key='value'>, marked as used. */
-xmlNodePtr qc_xml_meta_find(
-	struct qc_xml_parser *p, const char *kind, const char *key, const char *value);
-/* Strict check of a qemuctl metadata element's attributes (and children unless kids). */
-int qc_xml_meta_check(struct qc_xml_parser *p, xmlNodePtr n, const char *const *attrs, bool kids);
-/* xml_meta.c: <qemuctl:domain>'s own entries; then: a record no device used is an error. */
-int qc_xml_parse_meta(struct qc_xml_parser *p);
-int qc_xml_meta_unused(struct qc_xml_parser *p);
-/* <devices>: disks, NICs, shares, serial/console, then their metadata. */
-int qc_xml_parse_devices(struct qc_xml_parser *p, xmlNodePtr devs);
 
 #endif

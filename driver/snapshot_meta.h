@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
- * The snapshot chain of a VM (driver/snapshot*.c).  Internal to driver/.
+ * The snapshot chain of a VM as domain.xml records it
+ * (driver/snapshot_meta.c).  Internal to driver/.
  *
  * The chain lives in domain.xml as other-application metadata,
  * which the XML layer keeps verbatim (d->extras, parent "domain/metadata"):
@@ -18,10 +19,10 @@
  * never written again (a fresh overlay on it becomes the active layer, the
  * disk's <source file>).  A snapshot being taken carries pending="yes" and,
  * per disk, new="<the overlay being made>", so an interrupted operation is
- * finished or rolled back by the next one (qc_snap_reconcile).
+ * finished or rolled back by the next one (driver/snapshot.c).
  */
-#ifndef QC_DRIVER_SNAPSHOT_H
-#define QC_DRIVER_SNAPSHOT_H
+#ifndef QC_DRIVER_SNAPSHOT_META_H
+#define QC_DRIVER_SNAPSHOT_META_H
 
 #include <stdbool.h>
 #include <stdint.h>
@@ -58,9 +59,5 @@ int qc_snaps_load(const struct qc_domain *d, struct qc_snaps *ret, struct qc_err
 /* Replace the chain in d's metadata (an empty chain removes the element). Pure. */
 void qc_snaps_store(struct qc_domain *d, const struct qc_snaps *s);
 void qc_snap_remove_at(struct qc_snaps *s, size_t i);
-
-struct qc_vmop;
-/* Finish or roll back an interrupted snapshot; remove unreferenced layers. */
-int qc_snap_reconcile(struct qc_vmop *op, struct qc_error *err);
 
 #endif

@@ -1,0 +1,288 @@
+#!/bin/bash
+# The Pacemaker resource agent contrib/ocf/qemuctl with the tiny guest under
+# TCG: its meta-data validates against the OCF DTD (ra-api-1.dtd of
+# resource-agents); bad parameters give the OCF exit codes with a message
+# (name missing or with a slash, relative root, bad numbers and booleans,
+# a missing qemuctl, --connect unsupported, a VM defined nowhere, unknown
+# actions) and change nothing under the state root; migrate_to and
+# migrate_from answer OCF_ERR_UNIMPLEMENTED while qemuctl has no 'migrate',
+# and hand qemuctl migrate the planned arguments once it has; wait_ready
+# and the depth-10 monitor refuse a VM without a ready marker; stop_timeout
+# is capped by the operation's timeout.  Then resource-agents' ocf-tester
+# passes every check against a booting VM, and pacemaker's crm_resource
+# drives the agent from a CIB file, without a cluster: the VM boots (its
+# console shows it), is monitored running, NOT_RUNNING once QEMU is killed,
+# starts again and is stopped gracefully (ACPI poweroff).  crm_resource
+# finds agents only under /usr/lib/ocf/resource.d: the test runs in a
+# private mount namespace with its own copy of the agent bound there.
+if [ -z "${QC_OCF_NS:-}" ]; then
+	if [ "$(id -u)" -ne 0 ] || ! unshare -m true 2>/dev/null; then
+		echo "[ocf] SKIP: needs root and unshare -m (crm_resource reads agents from /usr/lib/ocf/resource.d only)"
+		exit 77
+	fi
+	for t in ocf-tester crm_resource xmllint; do
+		if ! command -v "$t" >/dev/null; then
+			echo "[ocf] SKIP: $t is not installed: the resource agent is NOT checked (tools/install-deps --test)"
+			exit 77
+		fi
+	done
+	QC_OCF_NS=1 exec unshare -m --propagation private bash "$0" "$@"
+fi
+. "${QC_SRCDIR:-$(dirname "$0")/../..}/tests/integration/lib.sh"
+need_guest x86_64
+
+DTD=/usr/share/resource-agents/ra-api-1.dtd
+[ -f "$DTD" ] || fail "no $DTD (resource-agents)"
+[ -f /usr/lib/ocf/lib/heartbeat/ocf-shellfuncs ] || fail "no ocf-shellfuncs (resource-agents)"
+
+# The agent as Pacemaker finds it: $SCRATCH/ra bound over /usr/lib/ocf/resource.d.
+mkdir -p "$SCRATCH/ra/qemuctl"
+install -m 0755 "$QC_SRCDIR/contrib/ocf/qemuctl" "$SCRATCH/ra/qemuctl/qemuctl"
+mount --bind "$SCRATCH/ra" /usr/lib/ocf/resource.d
+AGENT=/usr/lib/ocf/resource.d/qemuctl/qemuctl
+
+guest=(--kernel "$GUEST_KERNEL" --initrd "$GUEST_INITRD" --append "$GUEST_APPEND" --memory 256M --net none)
+
+# ra ACTION [VAR=VALUE...]: the agent as Pacemaker runs it, on $ROOT with the
+# built qemuctl; sets ra_rc, stdout in $SCRATCH/ra.out, stderr in $SCRATCH/ra.err.
+ra() {
+	local action="$1"
+	shift
+	ra_rc=0
+	env OCF_ROOT=/usr/lib/ocf OCF_RA_VERSION_MAJOR=1 OCF_RA_VERSION_MINOR=1 \
+		OCF_RESOURCE_INSTANCE=res OCF_RESKEY_root="$ROOT" OCF_RESKEY_binary="$QC" \
+		"$@" "$AGENT" "$action" >"$SCRATCH/ra.out" 2>"$SCRATCH/ra.err" || ra_rc=$?
+}
+# expect_ra CODE ERE ACTION [VAR=VALUE...]: exit CODE and stderr matching ERE ('' for any).
+expect_ra() {
+	local want="$1" pat="$2"
+	shift 2
+	ra "$@"
+	[ "$ra_rc" -eq "$want" ] || fail "agent $*: exit $ra_rc, expected $want; stderr: $(cat "$SCRATCH/ra.err")"
+	[ -z "$pat" ] || grep -Eq -- "$pat" "$SCRATCH/ra.err" ||
+		fail "agent $*: stderr does not match /$pat/: $(cat "$SCRATCH/ra.err")"
+	ok "agent $*: exit $want${pat:+ /$pat/}"
+}
+
+# valid_xml FILE: FILE is valid against the DTD, without a warning (read
+# from the DTD's directory, which its DOCTYPE names relative to itself).
+valid_xml() {
+	(cd "$(dirname "$DTD")" && xmllint --noout --dtdvalid "$DTD" - <"$1") 2>"$SCRATCH/xmllint.err" &&
+		[ ! -s "$SCRATCH/xmllint.err" ]
+}
+
+# ---- meta-data: valid against the DTD, every action and parameter there
+ra meta-data
+[ "$ra_rc" -eq 0 ] || fail "meta-data exited $ra_rc"
+valid_xml "$SCRATCH/ra.out" || fail "meta-data does not validate against $DTD: $(cat "$SCRATCH/xmllint.err")"
+ok "meta-data validates against ra-api-1.dtd (xmllint --dtdvalid)"
+acts=$(xmllint --xpath '//action/@name' "$SCRATCH/ra.out" | tr -s ' \n' ' ')
+for a in start stop monitor migrate_to migrate_from meta-data validate-all; do
+	assert_match "$acts" "name=\"$a\"" "meta-data advertises $a"
+done
+params=$(xmllint --xpath '//parameter/@name' "$SCRATCH/ra.out" | tr -s ' \n' ' ')
+for p in name root connect stop_timeout wait_ready migration_target_format copy_storage binary; do
+	assert_match "$params" "name=\"$p\"" "meta-data names parameter $p"
+done
+assert_eq "$(xmllint --xpath 'string(//parameter[@name="name"]/@required)' "$SCRATCH/ra.out")" 1 "name is required"
+assert_eq "$(xmllint --xpath 'string(//parameter[@name="name"]/@unique)' "$SCRATCH/ra.out")" 1 "name is unique"
+
+# ---- bad parameters and actions: exit codes, messages, nothing changed
+qc create ns "${guest[@]}" --no-seed >/dev/null
+before=$(tree_digest "$ROOT" | sha256sum)
+expect_ra 6 "ocf-exit-reason:parameter 'name' is required" monitor
+expect_ra 6 "ocf-exit-reason:parameter 'name' is required" validate-all
+expect_ra 6 "parameter 'name': 'a/b' is not a qemuctl VM name" validate-all OCF_RESKEY_name=a/b
+expect_ra 6 "parameter 'name': '../ns' is not a qemuctl VM name" start OCF_RESKEY_name=../ns
+expect_ra 6 "parameter 'name': '-ns' is not a qemuctl VM name" monitor OCF_RESKEY_name=-ns
+expect_ra 6 "is longer than 63 characters" monitor OCF_RESKEY_name="$(printf 'a%.0s' {1..64})"
+expect_ra 6 "parameter 'root': 'rel/root' is not an absolute path" start OCF_RESKEY_name=ns OCF_RESKEY_root=rel/root
+expect_ra 6 "parameter 'stop_timeout': 'soon' is not a whole number of seconds from 1 to 86400" \
+	stop OCF_RESKEY_name=ns OCF_RESKEY_stop_timeout=soon OCF_RESKEY_CRM_meta_timeout=20000
+expect_ra 6 "parameter 'stop_timeout': '0' is not" validate-all OCF_RESKEY_name=ns OCF_RESKEY_stop_timeout=0
+expect_ra 6 "parameter 'stop_timeout': '86401' is not" validate-all OCF_RESKEY_name=ns OCF_RESKEY_stop_timeout=86401
+expect_ra 6 "parameter 'wait_ready': 'maybe' is not a boolean" start OCF_RESKEY_name=ns OCF_RESKEY_wait_ready=maybe
+expect_ra 6 "parameter 'copy_storage': '2' is not a boolean" validate-all OCF_RESKEY_name=ns OCF_RESKEY_copy_storage=2
+expect_ra 6 "parameter 'migration_target_format': 'tcp://%n' does not start with ssh://" \
+	validate-all OCF_RESKEY_name=ns OCF_RESKEY_migration_target_format=tcp://%n
+expect_ra 6 "use %n \(node\), %r \(root\) or %% only" \
+	validate-all OCF_RESKEY_name=ns OCF_RESKEY_migration_target_format=ssh://%x
+expect_ra 6 "parameter 'connect': 'host' is not ssh://" validate-all OCF_RESKEY_name=ns OCF_RESKEY_connect=host
+# A stop with parameters that can never have named a VM has nothing to stop.
+expect_ra 0 "" stop OCF_RESKEY_name=a/b
+# qemuctl missing: OCF_ERR_INSTALLED, for probes too.
+expect_ra 5 "qemuctl is not installed: '$SCRATCH/nope' is not an executable program on this node \(parameter 'binary'\)" \
+	start OCF_RESKEY_name=ns OCF_RESKEY_binary="$SCRATCH/nope"
+expect_ra 5 "qemuctl is not installed: 'qemuctl-nope' is not an executable" \
+	monitor OCF_RESKEY_name=ns OCF_RESKEY_binary=qemuctl-nope OCF_RESKEY_CRM_meta_interval=0
+expect_ra 5 "the installed qemuctl \(qemuctl [0-9.]+\) has no --connect" \
+	validate-all OCF_RESKEY_name=ns OCF_RESKEY_connect=ssh://node2
+# A VM defined nowhere: not running to a probe and a stop, misconfigured to
+# validate-all, not startable on this node.
+expect_ra 7 "" monitor OCF_RESKEY_name=ghost OCF_RESKEY_CRM_meta_interval=0
+expect_ra 7 "" monitor OCF_RESKEY_name=ghost OCF_RESKEY_CRM_meta_interval=10000
+expect_ra 0 "" stop OCF_RESKEY_name=ghost
+expect_ra 6 "VM 'ghost' is not defined under $ROOT: create it with qemuctl create or qemuctl define" \
+	validate-all OCF_RESKEY_name=ghost
+expect_ra 5 "VM 'ghost' is not defined on this node under $ROOT: define it there" start OCF_RESKEY_name=ghost
+# 'n.' is not 'ns' (a name is no pattern).
+expect_ra 6 "VM 'n\.' is not defined" validate-all OCF_RESKEY_name=n.
+expect_ra 7 "" monitor OCF_RESKEY_name=n.
+# A state root missing on this node (shared storage not mounted).
+expect_ra 7 "" monitor OCF_RESKEY_name=ns OCF_RESKEY_root="$SCRATCH/unmounted" OCF_RESKEY_CRM_meta_interval=0
+expect_ra 5 "parameter 'root': $SCRATCH/unmounted is not a directory on this node" \
+	validate-all OCF_RESKEY_name=ns OCF_RESKEY_root="$SCRATCH/unmounted"
+assert_no_file "$SCRATCH/unmounted"
+expect_ra 2 "^usage: " "" OCF_RESKEY_name=ns
+expect_ra 3 "^usage: " reload OCF_RESKEY_name=ns
+expect_ra 3 "" promote OCF_RESKEY_name=ns
+expect_ra 0 "" validate-all OCF_RESKEY_name=ns
+expect_ra 7 "" monitor OCF_RESKEY_name=ns
+assert_eq "$(tree_digest "$ROOT" | sha256sum)" "$before" "state root unchanged by the agent's refusals and probes"
+
+# ---- migration: this qemuctl has no 'migrate'
+if "$QC" migrate --help >/dev/null 2>&1; then
+	fail "qemuctl has 'migrate' now: this part of the test expects it missing; make it boot two roots and migrate"
+fi
+expect_ra 3 "migrate_to: the installed qemuctl \(qemuctl [0-9.]+\) has no 'migrate' command; live migration needs" \
+	migrate_to OCF_RESKEY_name=ns OCF_RESKEY_CRM_meta_migrate_target=node2
+expect_ra 3 "migrate_from: the installed qemuctl .* has no 'migrate' command" \
+	migrate_from OCF_RESKEY_name=ns OCF_RESKEY_CRM_meta_migrate_source=node1
+# A qemuctl with 'migrate' (the planned CLI): a wrapper around the real one
+# whose migrate records its arguments and refuses, so nothing pretends a
+# migration happened; the agent passes qemuctl's error on.
+cat >"$SCRATCH/qemuctl-migrate" <<EOS
+#!/bin/sh
+for a in "\$@"; do [ "\$a" = migrate ] && break; done
+if [ "\$a" = migrate ]; then
+	[ "\$*" = "migrate --help" ] && exit 0
+	printf '%s\n' "\$*" >"$SCRATCH/migrate.args"
+	echo "qemuctl: error: migrate: target refused" >&2
+	exit 1
+fi
+exec "$QC" "\$@"
+EOS
+chmod 0755 "$SCRATCH/qemuctl-migrate"
+
+# ---- a VM without a ready marker (--no-seed): wait_ready and depth 10 refuse it
+expect_ra 1 "ns: the guest was not ready within [0-9]+ s: .*has no ready marker" \
+	start OCF_RESKEY_name=ns OCF_RESKEY_wait_ready=true OCF_RESKEY_CRM_meta_timeout=60000
+assert_match "$(qc info ns)" 'State: +running' "the VM runs (Pacemaker stops it after the failed start)"
+expect_ra 0 "" monitor OCF_RESKEY_name=ns
+expect_ra 1 "ns runs but its guest has not announced the end of its boot" monitor OCF_RESKEY_name=ns OCF_CHECK_LEVEL=10
+expect_ra 0 "" start OCF_RESKEY_name=ns
+expect_ra 1 "ns: live migration to node2 failed: qemuctl: error: migrate: target refused" \
+	migrate_to OCF_RESKEY_name=ns OCF_RESKEY_binary="$SCRATCH/qemuctl-migrate" \
+	OCF_RESKEY_CRM_meta_migrate_target=node2 OCF_RESKEY_copy_storage=true
+assert_eq "$(cat "$SCRATCH/migrate.args")" "--root $ROOT migrate ns ssh://node2$ROOT --copy-storage" \
+	"migrate_to: qemuctl migrate NAME ssh://NODE/ROOT --copy-storage"
+expect_ra 1 "" migrate_to OCF_RESKEY_name=ns OCF_RESKEY_binary="$SCRATCH/qemuctl-migrate" \
+	OCF_RESKEY_CRM_meta_migrate_target=node-3 OCF_RESKEY_migration_target_format='ssh://qemu@%n.mig:2222/srv/%%r'
+assert_eq "$(cat "$SCRATCH/migrate.args")" "--root $ROOT migrate ns ssh://qemu@node-3.mig:2222/srv/%r" \
+	"migration_target_format: %n, %%, no --copy-storage"
+expect_ra 1 "bad or missing target node '-x'" migrate_to OCF_RESKEY_name=ns \
+	OCF_RESKEY_binary="$SCRATCH/qemuctl-migrate" OCF_RESKEY_CRM_meta_migrate_target=-x
+expect_ra 0 "live migration from node1 succeeded" migrate_from OCF_RESKEY_name=ns \
+	OCF_RESKEY_binary="$SCRATCH/qemuctl-migrate" OCF_RESKEY_CRM_meta_migrate_source=node1
+# stop_timeout capped by the stop operation's timeout (12 s less 10 s).
+expect_ra 0 "ns: stop_timeout 60 s capped at [12] s" stop OCF_RESKEY_name=ns OCF_RESKEY_CRM_meta_timeout=12000
+assert_match "$(qc info ns)" 'State: +stopped' "stop stopped it"
+expect_ra 1 "migrate_from node1: the VM is not running on this node" migrate_from OCF_RESKEY_name=ns \
+	OCF_RESKEY_binary="$SCRATCH/qemuctl-migrate" OCF_RESKEY_CRM_meta_migrate_source=node1
+expect_ra 1 "migrate_to node2: the VM is not running on this node" migrate_to OCF_RESKEY_name=ns \
+	OCF_RESKEY_binary="$SCRATCH/qemuctl-migrate" OCF_RESKEY_CRM_meta_migrate_target=node2
+qc delete ns >/dev/null
+
+# ---- ocf-tester: every check against a booting VM
+qc create ot "${guest[@]}" >/dev/null
+t0=$SECONDS
+rc=0
+# ocf-tester gives every operation 20 s; a TCG boot on a busy machine takes
+# longer: the operations get the 120 s a start of this VM is configured with.
+ocf-tester -n ot -o name=ot -o root="$ROOT" -o binary="$QC" -o wait_ready=true \
+	-o CRM_meta_timeout=120000 "$AGENT" \
+	>"$SCRATCH/tester.out" 2>&1 || rc=$?
+[ "$rc" -eq 0 ] || fail "ocf-tester exited $rc: $(cat "$SCRATCH/tester.out")"
+grep -q "^$AGENT passed all tests" "$SCRATCH/tester.out" || fail "ocf-tester: $(cat "$SCRATCH/tester.out")"
+! grep -q '^\* rc=' "$SCRATCH/tester.out" || fail "ocf-tester reported failures: $(cat "$SCRATCH/tester.out")"
+ok "ocf-tester: passed all tests in $((SECONDS - t0)) s ($(grep -c '^\*' "$SCRATCH/tester.out") optional actions unsupported)"
+assert_eq "$(grep -ac '^QEMUCTL-READY' "$ROOT/vms/ot/console.log")" 1 "the last boot of ocf-tester's VM was ready"
+assert_match "$(qc --json info ot)" '"reason": "poweroff"' "ocf-tester's last stop was an ACPI poweroff"
+qc delete ot >/dev/null
+
+# ---- crm_resource without a cluster: a primitive in a CIB file
+cat >"$SCRATCH/cib.xml" <<EOC
+<cib crm_feature_set="3.16.2" validate-with="pacemaker-3.9" epoch="1" num_updates="0" admin_epoch="0">
+  <configuration>
+    <crm_config/>
+    <nodes/>
+    <resources>
+      <primitive id="vm-cr" class="ocf" provider="qemuctl" type="qemuctl">
+        <instance_attributes id="vm-cr-params">
+          <nvpair id="vm-cr-name" name="name" value="cr"/>
+          <nvpair id="vm-cr-root" name="root" value="$ROOT"/>
+          <nvpair id="vm-cr-binary" name="binary" value="$QC"/>
+          <nvpair id="vm-cr-wait" name="wait_ready" value="true"/>
+          <nvpair id="vm-cr-stop" name="stop_timeout" value="60"/>
+        </instance_attributes>
+        <meta_attributes id="vm-cr-meta">
+          <nvpair id="vm-cr-migrate" name="allow-migrate" value="true"/>
+        </meta_attributes>
+        <operations>
+          <op id="vm-cr-start" name="start" interval="0" timeout="120s"/>
+          <op id="vm-cr-stop-op" name="stop" interval="0" timeout="90s"/>
+          <op id="vm-cr-monitor" name="monitor" interval="10s" timeout="30s"/>
+        </operations>
+      </primitive>
+    </resources>
+    <constraints/>
+  </configuration>
+  <status/>
+</cib>
+EOC
+export CIB_file="$SCRATCH/cib.xml"
+# cr_op CODE ARGS...: crm_resource ARGS must exit CODE (its own: 0 ok, 7 not running).
+cr_op() {
+	local want="$1" rc=0
+	shift
+	crm_resource "$@" >"$SCRATCH/cr.out" 2>&1 || rc=$?
+	[ "$rc" -eq "$want" ] || fail "crm_resource $*: exit $rc, expected $want: $(cat "$SCRATCH/cr.out")"
+	ok "crm_resource $*: exit $want: $(head -n 1 "$SCRATCH/cr.out")"
+}
+cr_op 0 --show-metadata ocf:qemuctl:qemuctl
+valid_xml "$SCRATCH/cr.out" || fail "crm_resource --show-metadata does not validate: $(cat "$SCRATCH/xmllint.err")"
+ok "crm_resource --show-metadata validates against ra-api-1.dtd"
+cr_op 6 --validate --class ocf --provider qemuctl --agent qemuctl --option root="$ROOT" --option binary="$QC"
+assert_match "$(cat "$SCRATCH/cr.out")" "returned 6 \(not configured: parameter 'name' is required" "crm_resource --validate: no name"
+cr_op 6 --validate --class ocf --provider qemuctl --agent qemuctl --option name=vm/1
+assert_match "$(cat "$SCRATCH/cr.out")" "not configured: parameter 'name': 'vm/1' is not a qemuctl VM name" \
+	"crm_resource --validate: a slash in the name"
+cr_op 6 --validate --class ocf --provider qemuctl --agent qemuctl --option name=cr --option root="$ROOT" --option binary="$QC"
+assert_match "$(cat "$SCRATCH/cr.out")" "not configured: VM 'cr' is not defined" "crm_resource --validate: VM not defined"
+cr_op 7 -r vm-cr --force-check
+
+qc create cr "${guest[@]}" >/dev/null
+cr_op 0 --validate --class ocf --provider qemuctl --agent qemuctl --option name=cr --option root="$ROOT" --option binary="$QC"
+cr_op 7 -r vm-cr --force-check
+t0=$SECONDS
+cr_op 0 -r vm-cr --force-start
+assert_match "$(grep -a '^QEMUCTL-READY' "$ROOT/vms/cr/console.log")" '^QEMUCTL-READY iid-' \
+	"the VM booted: its console shows the ready marker ($((SECONDS - t0)) s)"
+grep -aq '^GUEST-READY' "$ROOT/vms/cr/console.log" || fail "no GUEST-READY on cr's console"
+cr_op 0 -r vm-cr --force-check
+qemu_pid=$(qc --json info cr | sed -n 's/.*"qemu_pid": *\([0-9]*\).*/\1/p')
+{ [ -n "$qemu_pid" ] && [ -d "/proc/$qemu_pid" ]; } || fail "cr: no QEMU pid '$qemu_pid'"
+kill -9 "$qemu_pid"
+wait_until 30 bash -c "! '$QC' --root '$ROOT' info cr | grep -Eq 'State: +(running|paused)'"
+cr_op 7 -r vm-cr --force-check
+assert_match "$(qc --json info cr)" '"detail": "signal 9 \(Killed\)"' "cr was killed"
+cr_op 0 -r vm-cr --force-stop
+cr_op 0 -r vm-cr --force-start
+cr_op 0 -r vm-cr --force-check
+assert_eq "$(grep -ac '^QEMUCTL-READY' "$ROOT/vms/cr/console.log")" 1 "started again: ready (a new console log)"
+t0=$SECONDS
+cr_op 0 -r vm-cr --force-stop
+assert_match "$(qc info cr)" 'State: +stopped' "crm_resource --force-stop stopped cr"
+assert_match "$(qc --json info cr)" '"reason": "poweroff"' "gracefully: the guest powered off ($((SECONDS - t0)) s)"
+cr_op 7 -r vm-cr --force-check
+cr_op 0 -r vm-cr --force-stop
