@@ -103,13 +103,14 @@ _qemuctl()
 	local cur prev cmd= sub= vm= i nargs=0
 	local commands="create run define dumpxml undefine start stop destroy reboot pause
 		resume delete list info console log events qmp ssh ssh-config cp exec image net seed doctor autostart
-		wait resize snapshot attach-disk detach-disk attach-net detach-net"
+		wait resize snapshot attach-disk detach-disk attach-net detach-net port stats screenshot"
 	local global_opts="--root --json -v -q --verbose --quiet --version --help"
 	local create_opts="--image --disk-image --kernel --initrd --append --arch --accel --cpus
 		--memory --disk-size --disk --net --share --hostname --ssh-key --user-data
 		--network-config --no-seed --seed-bus --user"
 	local vm_cmds=" dumpxml undefine start stop destroy reboot pause resume delete info console "
 	vm_cmds+="log events qmp ssh ssh-config exec autostart wait resize attach-disk detach-disk attach-net detach-net "
+	vm_cmds+="screenshot "
 
 	COMPREPLY=()
 	cur=${COMP_WORDS[COMP_CWORD]}
@@ -156,12 +157,12 @@ _qemuctl()
 			--memory | --disk-size | --disk | --net | --share | --hostname | --ssh-key | \
 			--user-data | --network-config | --timeout | --stream | --name | --sha256 | --max-size | \
 			--subnet | --bridge | --mtu | --meta-data | --instance-id | --user | -i | --identity | -L | -R | -D | -o | \
-			--seed-bus)
+			--seed-bus | --nic | --watch)
 			((j++))
 			;;
 		-*) ;;
 		*)
-			[[ -z $sub && " image net seed snapshot " == *" $cmd "* ]] && sub=${COMP_WORDS[j]} && continue
+			[[ -z $sub && " image net seed snapshot port " == *" $cmd "* ]] && sub=${COMP_WORDS[j]} && continue
 			((nargs == 0)) && vm=${COMP_WORDS[j]}
 			((nargs++))
 			;;
@@ -208,7 +209,7 @@ _qemuctl()
 		return
 		;;
 	--append | --cpus | --memory | --disk-size | --hostname | --timeout | --stream | --name | \
-		--sha256 | --max-size | --subnet | --bridge | --mtu | --instance-id | --user)
+		--sha256 | --max-size | --subnet | --bridge | --mtu | --instance-id | --user | --nic | --watch)
 		return
 		;;
 	esac
@@ -274,6 +275,17 @@ _qemuctl()
 		fi
 		return
 		;;
+	port)
+		if [[ -z $sub ]]; then
+			_qemuctl_compgen "add rm list" "$cur"
+		elif [[ $cur == -* ]]; then
+			[[ $sub == add ]] && _qemuctl_compgen "--persist --nic --json --help" "$cur"
+			[[ $sub != add ]] && _qemuctl_compgen "--json --help" "$cur"
+		elif ((nargs == 0)); then
+			_qemuctl_compgen "$(_qemuctl_names vms)" "$cur"
+		fi
+		return
+		;;
 	seed)
 		if [[ -z $sub ]]; then
 			_qemuctl_compgen "build" "$cur"
@@ -291,6 +303,14 @@ _qemuctl()
 		;;
 	list)
 		[[ $cur == -* ]] && _qemuctl_compgen "--help" "$cur"
+		return
+		;;
+	stats)
+		if [[ $cur == -* ]]; then
+			_qemuctl_compgen "--watch --json --help" "$cur"
+		else
+			_qemuctl_compgen "$(_qemuctl_names vms)" "$cur"
+		fi
 		return
 		;;
 	cp)
@@ -328,6 +348,8 @@ _qemuctl()
 			_qemuctl_compgen "$(_qemuctl_names vms)" "$cur"
 		elif ((nargs == 1)) && [[ $cmd == attach-net ]]; then
 			_qemuctl_net_spec "$cur" "user user,hostfwd=tcp: network= bridge="
+		elif ((nargs == 1)) && [[ $cmd == screenshot ]]; then
+			_qemuctl_files "$cur" .png
 		elif ((nargs == 1)) && [[ $cmd == attach-disk ]]; then
 			_qemuctl_files "$cur"
 		elif ((nargs == 1)) && [[ $cmd == resize || $cmd == detach-disk ]]; then

@@ -498,6 +498,11 @@ int qc_build_argv(
 	r = add_shares(&a, d, err);
 	if (r < 0)
 		return r;
+	if (d->video[0]) {
+		/* a display for screendump; -display none keeps it off the host's screen */
+		qc_strv_push(&a, "-device");
+		qc_strv_push(&a, strcmp(d->video, "virtio") ? "VGA" : "virtio-gpu-pci");
+	}
 	add_hotplug_ports(&a, d);
 	*ret = qc_strv_steal(&a);
 	return 0;

@@ -116,6 +116,7 @@ struct qc_domain {
 	size_t n_shares;
 
 	bool serial_console;    /* a serial port copied into console.log (default true) */
+	char video[8];          /* <video><model type=...>: "vga", "virtio"; "": no display */
 	struct qc_seed_opts seed;
 	bool autostart;
 	char *ready_marker;     /* console text that means "first boot done", or NULL */

@@ -604,6 +604,7 @@ QC_PUBLIC int qc_vm_detach_net(
 		if (qc_network_runtime_nic(op.dfd, i, &removed, at, false, NULL, NULL, &e) < 0)
 			qc_warn("VM '%s': NIC '%s' detached, but its host ports stay listed: %s",
 				name, removed.name, e.msg);
+		qc_driver_portfwd_forget_nic(op.dfd, &op.live, removed.name);
 	}
 	if (rc == 0)
 		release_lease(&op, &removed);

@@ -25,6 +25,8 @@ libqcdriver_a_SOURCES += driver/ready_match.c driver/ready.c driver/resize.c dri
 	driver/vmop.c driver/snapshot_meta.c driver/snapshot.c \
 	driver/snapshot_layer.h driver/snapshot_layer.c driver/snapshot_reconcile.h \
 	driver/snapshot_reconcile.c driver/hotplug.c
+# Guest features of a running VM: live port forwards, stats, screenshots.
+libqcdriver_a_SOURCES += driver/portfwd_live.c driver/stats.c driver/screenshot.c
 
 include driver/cli/local.mk
 include driver/monitor/local.mk
@@ -55,6 +57,9 @@ tests_unit_check_driver_fdpass_LDADD = libqcdriver.a libqcnet.a $(QC_STORAGE_LIB
 tests_unit_check_driver_state_LDADD = $(QC_LIBS) $(CHECK_LIBS)
 tests_unit_check_driver_network_ssh_LDADD = $(QC_LIBS) $(CHECK_LIBS)
 tests_unit_check_driver_seed_LDADD = $(QC_LIBS) $(CHECK_LIBS)
+# check_driver_portfwd: port add/rm specs.
+QC_CHECK_TESTS += tests/unit/check_driver_portfwd
+tests_unit_check_driver_portfwd_LDADD = $(QC_LIBS) $(CHECK_LIBS)
 tests_unit_check_driver_ready_LDADD = $(QC_LIBS) $(CHECK_LIBS)
 
 # ---- integration tests: real QEMU under TCG
@@ -70,6 +75,15 @@ QC_DRIVER_TESTS = tests/integration/lifecycle.sh tests/integration/lifecycle-cra
 	tests/integration/arch-lifecycle-ppc64le.sh tests/integration/arch-errors.sh \
 	tests/integration/firmware-disk-boot-x86_64.sh tests/integration/firmware-disk-boot-aarch64.sh
 TESTS += $(QC_DRIVER_TESTS)
+# port add|rm|list on a running guest (a live TCP and UDP forward answer).
+TESTS += tests/integration/port-forward.sh
+dist_noinst_SCRIPTS += tests/integration/port-forward.sh
+# stats of a booting, writing, pinging guest.
+TESTS += tests/integration/stats.sh
+dist_noinst_SCRIPTS += tests/integration/stats.sh
+# screenshot of a guest with a VGA display, and of one without.
+TESTS += tests/integration/screenshot.sh
+dist_noinst_SCRIPTS += tests/integration/screenshot.sh
 dist_noinst_SCRIPTS += $(QC_DRIVER_TESTS) tests/integration/arch-lifecycle.sh \
 	tests/integration/firmware-disk-boot.sh tests/guest/build-disk-image
 # The static network-config of seed-guest.sh, timed by bench/seed.sh too.

@@ -137,6 +137,33 @@ int qc_network_nic_ports(const struct qc_nic *nic, unsigned **ret, struct qc_err
 int qc_network_runtime_nic(int vm_dfd, size_t i, const struct qc_nic *nic, size_t at, bool add,
 	const unsigned *ports, const char *tap, struct qc_error *err);
 
+/*
+ * A forward added to or removed from a running VM's definition (port add
+ * --persist, port rm): in the run's flat list of host ports (state.json and
+ * network.json), n_del entries at index at become ins[0..n_ins).
+ */
+int qc_network_runtime_ports(int vm_dfd, size_t at, size_t n_del, const unsigned *ins,
+	size_t n_ins, struct qc_error *err);
+
+/*
+ * Port forwards added to a running VM (driver/portfwd_live.c).  A spec
+ * [ADDR:]HOSTPORT:GUESTPORT[/udp] (with_guest) or [ADDR:]HOSTPORT[/udp]:
+ * ports 1-65535, ADDR IPv4 (127.0.0.1, the default, is stored as "").
+ */
+#define QC_PORTFWD_RECORDS "forwards.json" /* the run's live forwards, in the VM's directory */
+int qc_driver_portfwd_parse(
+	const char *spec, bool with_guest, struct qc_hostfwd *ret, struct qc_error *err);
+/*
+ * The live (not persisted) forwards of NIC nic in the run live describes
+ * (none when it does not run, or for records of an earlier run); *ret is
+ * free()d by the caller.
+ */
+struct qc_live;
+int qc_driver_portfwd_live(int vm_dfd, const struct qc_live *live, const char *nic,
+	struct qc_hostfwd **ret, size_t *ret_n);
+/* NIC nic left the running VM (detach-net): its live forwards' records go too. */
+void qc_driver_portfwd_forget_nic(int vm_dfd, const struct qc_live *live, const char *nic);
+
 /* Gateway ("10.0.0.1") and prefix of a named network, for the seed's network-config. */
 int qc_network_gateway(qc_ctx *ctx, const char *network, char gateway[16], unsigned *ret_prefix,
 	struct qc_error *err);

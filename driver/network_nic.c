@@ -495,16 +495,51 @@ static int save_runtime(qc_ctx *ctx, const struct qc_domain *d, const struct qc_
 	return write_runtime(dfd, st->ports, st->n_ports, taps, st->n_nics, err);
 }
 
+/*
+ * <vm>/network.json's ports (*ret_ports, *ret_n) and, when taps is not
+ * NULL, its tap names; -ENOENT (err untouched) when there is none.
+ */
+static int runtime_read(int vm_dfd, unsigned **ret_ports, size_t *ret_n, struct qc_strv *taps,
+	struct qc_error *err)
+{
+	cleanup_free char *text = NULL;
+	cleanup_json qc_json *j = NULL;
+	const qc_json *a;
+	unsigned *v;
+	size_t len, n;
+	int r;
+
+	r = qc_read_file(vm_dfd, QC_NETWORK_RUNTIME, 1u << 20, &text, &len, err);
+	if (r == -ENOENT)
+		qc_error_clear(err);
+	if (r < 0)
+		return r;
+	if ((r = qc_json_parse(text, len, &j, err)) < 0)
+		return qc_error_prefix(err, "%s", QC_NETWORK_RUNTIME);
+	n = qc_json_len(a = qc_json_get(j, "ports"));
+	v = qc_xzalloc(sizeof(unsigned) * (n + 1));
+	for (size_t i = 0; i < n; i++) {
+		uint64_t p = 0;
+
+		(void) qc_json_as_uint(qc_json_at(a, i), &p);
+		v[i] = p < 65536 ? (unsigned) p : 0;
+	}
+	a = qc_json_get(j, "taps");
+	for (size_t k = 0; taps && k < qc_json_len(a); k++) {
+		const char *t = qc_json_string(qc_json_at(a, k));
+
+		qc_strv_push(taps, t ? t : "");
+	}
+	*ret_ports = v;
+	*ret_n = n;
+	return 0;
+}
+
 int qc_network_load_ports(
 	qc_ctx *ctx, const char *vm, unsigned **ret, size_t *ret_n, struct qc_error *err)
 {
 	cleanup_free char *dir = qc_driver_vm_dir(ctx, vm);
-	cleanup_free char *text = NULL;
-	cleanup_json qc_json *j = NULL;
 	cleanup_close int dfd = -1;
-	const qc_json *ports;
-	unsigned *v;
-	size_t len, n;
 	int r;
 
 	*ret = NULL;
@@ -512,23 +547,8 @@ int qc_network_load_ports(
 	dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (dfd < 0)
 		return qc_error_errno(err, errno, "VM '%s': open '%s'", vm, dir);
-	r = qc_read_file(dfd, QC_NETWORK_RUNTIME, 1u << 20, &text, &len, err);
-	if (r == -ENOENT)
-		return 0;
-	if (r < 0 || (r = qc_json_parse(text, len, &j, err)) < 0)
-		return qc_error_prefix(err, "VM '%s'", vm);
-	ports = qc_json_get(j, "ports");
-	n = qc_json_len(ports);
-	v = qc_xzalloc(sizeof(unsigned) * (n + 1));
-	for (size_t i = 0; i < n; i++) {
-		uint64_t p = 0;
-
-		(void) qc_json_as_uint(qc_json_at(ports, i), &p);
-		v[i] = p < 65536 ? (unsigned) p : 0;
-	}
-	*ret = v;
-	*ret_n = n;
-	return 0;
+	r = runtime_read(dfd, ret, ret_n, NULL, err);
+	return r == -ENOENT ? 0 : r < 0 ? qc_error_prefix(err, "VM '%s'", vm) : 0;
 }
 
 int qc_network_domain_start(
@@ -606,55 +626,51 @@ int qc_network_nic_ports(const struct qc_nic *nic, unsigned **ret, struct qc_err
 	return 0;
 }
 
+/*
+ * The run's records: in state.json's and network.json's host ports, n_del
+ * entries at index at become ins[0..n_ins); with tap_i < SIZE_MAX the tap
+ * list gets tap at tap_i (add) or loses entry tap_i.
+ */
+static int runtime_splice(int vm_dfd, size_t at, size_t n_del, const unsigned *ins, size_t n_ins,
+	size_t tap_i, bool add, const char *tap, struct qc_error *err)
+{
+	cleanup_free unsigned *old = NULL, *pv = NULL;
+	cleanup_strvec struct qc_strv old_taps = {0}, tv = {0};
+	size_t n_old, n;
+	int r;
+
+	if ((n_del || n_ins) && (r = qc_state_splice_ports(vm_dfd, at, n_del, ins, n_ins, err)) < 0)
+		return qc_error_prefix(err, "record the host ports");
+	/* network.json, the fallback of ssh and info: the same change, and the tap. */
+	if ((r = runtime_read(vm_dfd, &old, &n_old, &old_taps, err)) < 0)
+		return r == -ENOENT ? 0 : r;
+	qc_state_ports_splice(old, n_old, at, n_del, ins, n_ins, &pv, &n);
+	for (size_t k = 0; k < old_taps.n; k++) {
+		if (k == tap_i && add)
+			qc_strv_push(&tv, tap ? tap : "");
+		if (k != tap_i || add)
+			qc_strv_push(&tv, old_taps.v[k]);
+	}
+	while (add && tap_i != SIZE_MAX && tv.n < tap_i)
+		qc_strv_push(&tv, "");
+	if (add && tap_i != SIZE_MAX && tv.n == tap_i)
+		qc_strv_push(&tv, tap ? tap : "");
+	return write_runtime(vm_dfd, pv, n, (const char *const *) tv.v, tv.n, err);
+}
+
 int qc_network_runtime_nic(int vm_dfd, size_t i, const struct qc_nic *nic, size_t at, bool add,
 	const unsigned *ports, const char *tap, struct qc_error *err)
 {
 	size_t n_fwds = nic->type == QC_NIC_USER ? nic->n_fwds : 0;
-	cleanup_free char *text = NULL;
-	cleanup_json qc_json *j = NULL;
-	cleanup_free unsigned *old = NULL, *pv = NULL;
-	cleanup_strvec struct qc_strv tv = {0};
-	const qc_json *a;
-	size_t len, n;
-	int r;
 
-	if (n_fwds && (r = qc_state_splice_ports(vm_dfd, at, add ? 0 : n_fwds, add ? ports : NULL,
-			       add ? n_fwds : 0, err)) < 0)
-		return qc_error_prefix(err, "NIC '%s': record its host ports", nic->name);
-
-	/* network.json, the fallback of ssh and info: the same change, and the tap. */
-	r = qc_read_file(vm_dfd, QC_NETWORK_RUNTIME, 1u << 20, &text, &len, err);
-	if (r == -ENOENT) {
-		qc_error_clear(err);
-		return 0;
-	}
-	if (r < 0 || (r = qc_json_parse(text, len, &j, err)) < 0)
-		return qc_error_prefix(err, "NIC '%s': %s", nic->name, QC_NETWORK_RUNTIME);
-	a = qc_json_get(j, "ports");
-	old = qc_xzalloc(sizeof(unsigned) * (qc_json_len(a) + 1));
-	for (size_t k = 0; k < qc_json_len(a); k++) {
-		uint64_t p = 0;
-
-		(void) qc_json_as_uint(qc_json_at(a, k), &p);
-		old[k] = p < 65536 ? (unsigned) p : 0;
-	}
-	qc_state_ports_splice(old, qc_json_len(a), at, add ? 0 : n_fwds, add ? ports : NULL,
-		add ? n_fwds : 0, &pv, &n);
-	a = qc_json_get(j, "taps");
-	for (size_t k = 0; k < qc_json_len(a); k++) {
-		const char *t = qc_json_string(qc_json_at(a, k));
-
-		if (!add && k == i)
-			continue;
-		if (add && k == i)
-			qc_strv_push(&tv, tap ? tap : "");
-		qc_strv_push(&tv, t ? t : "");
-	}
-	while (add && tv.n < i)
-		qc_strv_push(&tv, "");
-	if (add && tv.n == i)
-		qc_strv_push(&tv, tap ? tap : "");
-	if ((r = write_runtime(vm_dfd, pv, n, (const char *const *) tv.v, tv.n, err)) < 0)
+	if (runtime_splice(vm_dfd, at, add ? 0 : n_fwds, add ? ports : NULL, add ? n_fwds : 0, i,
+		    add, tap, err) < 0)
 		return qc_error_prefix(err, "NIC '%s'", nic->name);
 	return 0;
+}
+
+int qc_network_runtime_ports(int vm_dfd, size_t at, size_t n_del, const unsigned *ins,
+	size_t n_ins, struct qc_error *err)
+{
+	return runtime_splice(vm_dfd, at, n_del, ins, n_ins, SIZE_MAX, false, NULL, err);
 }

@@ -245,6 +245,19 @@ static char *disk_data(const struct qc_disk *dk, struct qc_vm_disk_info *o)
 	return qc_xasprintf(" virtual %s, allocated %s", v, a);
 }
 
+/* The forwards `port add` opened on NIC nic for this run only (driver/portfwd_live.c). */
+static void append_live_fwds(struct qc_buf *b, int vm_dfd, const struct qc_live *live, const char *nic)
+{
+	cleanup_free struct qc_hostfwd *v = NULL;
+	size_t n = 0;
+
+	(void) qc_driver_portfwd_live(vm_dfd, live, nic, &v, &n);
+	for (size_t f = 0; f < n; f++)
+		qc_buf_printf(b, " %s %s:%u->%u", v[f].proto,
+			v[f].host_addr[0] ? v[f].host_addr : "127.0.0.1", v[f].host_port,
+			v[f].guest_port);
+}
+
 /*
  * The guest's known addresses, and while it runs how ssh reaches it, as
  * `qemuctl ssh` picks: the forward of guest tcp/22 (one bound on every
@@ -375,6 +388,7 @@ static int fill_info(const qc_ctx *ctx, const char *name, int vm_dfd, bool with_
 					qc_buf_printf(&b, " %s (port at start)->%u",
 						n->fwds[f].proto, n->fwds[f].guest_port);
 			}
+			append_live_fwds(&b, vm_dfd, &live, n->name);
 			qc_strv_push_take(&v, qc_buf_steal(&b));
 		}
 		i->nics = v.v ? qc_strv_steal(&v) : qc_xzalloc(sizeof(char *));

@@ -450,16 +450,53 @@ static int parse_console(struct qc_xml_parser *p, xmlNodePtr n, const char *path
 	return qc_xml_walk(p, n, path, attrs, NULL, quiet);
 }
 
+/* A <video> qemuctl runs: <model type='vga|virtio'/>. */
+static bool video_ours(xmlNodePtr n)
+{
+	xmlNodePtr m = qc_xml_child(n, "model");
+	cleanup_free char *type = m ? qc_xml_prop(m, "type") : NULL;
+
+	return type && (!strcmp(type, "vga") || !strcmp(type, "virtio"));
+}
+
+/*
+ * The first <video> qemuctl runs is the one display screendump reads; other
+ * models and a second <video> are kept as they are (in their place when the
+ * domain has no display of ours, else after the other kept devices).
+ */
+static int parse_video(struct qc_xml_parser *p, xmlNodePtr n)
+{
+	static const char *const elems[] = {"model", NULL}, *const ma[] = {"type", NULL};
+	xmlNodePtr m = qc_xml_child(n, "model");
+	cleanup_free char *type = m ? qc_xml_prop(m, "type") : NULL;
+	int r;
+
+	if (!video_ours(n) || p->d->video[0]) {
+		qc_xml_keep_elem(p, n, "domain/devices", false);
+		return 0;
+	}
+	if ((r = qc_xml_walk(p, n, "domain/devices/video", NULL, elems, NULL)) < 0 ||
+		(r = qc_xml_walk_child(p, m, "domain/devices/video", ma)) < 0)
+		return r;
+	snprintf(p->d->video, sizeof(p->d->video), "%s", type);
+	return 0;
+}
+
 int qc_xml_parse_devices(struct qc_xml_parser *p, xmlNodePtr devs)
 {
 	static const char *const elems[] = {
 		"disk*", "interface*", "filesystem*", "serial*", "console*", NULL};
+	static const char *const with_video[] = {
+		"disk*", "interface*", "filesystem*", "serial*", "console*", "video*", NULL};
 	struct qc_domain *d = p->d;
 	cleanup_free xmlNodePtr *disks = NULL, *nics = NULL, *shares = NULL;
-	bool serial = false, console = false;
+	bool serial = false, console = false, video = false;
 	int r;
 
-	if ((r = qc_xml_walk(p, devs, "domain/devices", NULL, elems, NULL)) < 0)
+	for (xmlNodePtr c = devs->children; c && !video; c = c->next)
+		video = qc_xml_is(c, "video") && video_ours(c);
+	if ((r = qc_xml_walk(p, devs, "domain/devices", NULL, video ? with_video : elems, NULL)) <
+		0)
 		return r;
 	for (xmlNodePtr c = devs->children; c; c = c->next) {
 		r = 0;
@@ -469,6 +506,8 @@ int qc_xml_parse_devices(struct qc_xml_parser *p, xmlNodePtr devs)
 			r = parse_nic(p, c, &nics);
 		} else if (qc_xml_is(c, "filesystem")) {
 			r = parse_share(p, c, &shares);
+		} else if (video && qc_xml_is(c, "video")) {
+			r = parse_video(p, c);
 		} else if (qc_xml_is(c, "serial") || qc_xml_is(c, "console")) {
 			bool *seen = qc_xml_is(c, "serial") ? &serial : &console;
 

@@ -512,6 +512,13 @@ int qc_domain_to_xml(const struct qc_domain *d, char **ret, struct qc_error *err
 		write_nic(&w, i);
 	for (size_t i = 0; i < d->n_shares; i++)
 		write_share(&w, i);
+	if (d->video[0]) {
+		begin(&w, "video", qc_xstrdup("domain/devices/video"));
+		begin(&w, "model", qc_xstrdup("domain/devices/video/model"));
+		attr(&w, "type", d->video);
+		end(&w);
+		end(&w);
+	}
 	if (d->serial_console) {
 		begin(&w, "serial", qc_xstrdup("domain/devices/serial"));
 		attr(&w, "type", "pty");

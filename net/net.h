@@ -203,6 +203,12 @@ struct qc_net_fwd {
  */
 int qc_net_ports_reserve(const char *nic, const struct qc_net_fwd *fwds, size_t n, int *fds,
 	unsigned *ports, struct qc_error *err);
+/*
+ * Who holds host port (proto "tcp": a listening socket, "udp": any) in
+ * this network namespace: "pid 1234 python3" into buf, "" when not found
+ * (another user's process is found by root only).
+ */
+void qc_net_port_holder(const char *proto, unsigned port, char *buf, size_t size);
 
 /* ------------------------------------------------------------- link.c */
 

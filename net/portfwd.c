@@ -7,8 +7,13 @@
 #include "config.h"
 
 #include <arpa/inet.h>
+#include <ctype.h>
+#include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <netinet/in.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -78,4 +83,89 @@ int qc_net_ports_reserve(const char *nic, const struct qc_net_fwd *fwds, size_t 
 		}
 	}
 	return 0;
+}
+
+/* The inode of a socket on port in /proc/net/FILE (TCP: listening only), else 0. */
+static unsigned long socket_inode(const char *file, bool tcp, unsigned port)
+{
+	char line[512];
+	unsigned long inode = 0;
+	FILE *f = fopen(file, "re");
+
+	if (!f)
+		return 0;
+	if (!fgets(line, sizeof(line), f)) /* the header */
+		line[0] = 0;
+	while (!inode && fgets(line, sizeof(line), f)) {
+		unsigned lport, st;
+		unsigned long ino;
+
+		if (sscanf(line, " %*u: %*[0-9A-Fa-f]:%x %*[0-9A-Fa-f]:%*x %x %*x:%*x %*x:%*x %*x %*u %*u %lu",
+			    &lport, &st, &ino) == 3 &&
+			lport == port && (!tcp || st == 0x0A))
+			inode = ino;
+	}
+	fclose(f);
+	return inode;
+}
+
+/* The first process with socket:[inode] open: its pid, else 0. */
+static int socket_pid(unsigned long inode)
+{
+	char want[64];
+	struct dirent *de;
+	int pid = 0;
+	DIR *proc = opendir("/proc");
+
+	if (!proc)
+		return 0;
+	snprintf(want, sizeof(want), "socket:[%lu]", inode);
+	while (!pid && (de = readdir(proc))) {
+		char path[300], link[64];
+		struct dirent *fe;
+		DIR *fds;
+
+		if (!isdigit((unsigned char) de->d_name[0]))
+			continue;
+		snprintf(path, sizeof(path), "/proc/%s/fd", de->d_name);
+		if (!(fds = opendir(path)))
+			continue;
+		while (!pid && (fe = readdir(fds))) {
+			ssize_t n = readlinkat(dirfd(fds), fe->d_name, link, sizeof(link) - 1);
+
+			if (n > 0 && (link[n] = 0, !strcmp(link, want)))
+				pid = atoi(de->d_name);
+		}
+		closedir(fds);
+	}
+	closedir(proc);
+	return pid;
+}
+
+void qc_net_port_holder(const char *proto, unsigned port, char *buf, size_t size)
+{
+	bool tcp = strcmp(proto, "udp") != 0;
+	unsigned long inode = socket_inode(tcp ? "/proc/net/tcp" : "/proc/net/udp", tcp, port);
+	char path[64], comm[64] = "";
+	int pid, fd;
+
+	buf[0] = 0;
+	if (!inode)
+		inode = socket_inode(tcp ? "/proc/net/tcp6" : "/proc/net/udp6", tcp, port);
+	if (!inode || !(pid = socket_pid(inode)))
+		return;
+	snprintf(path, sizeof(path), "/proc/%d/comm", pid);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd >= 0) {
+		ssize_t n = read(fd, comm, sizeof(comm) - 1);
+
+		comm[n > 0 ? n : 0] = 0;
+		close(fd);
+	}
+	comm[strcspn(comm, "\n")] = 0;
+	/* a process names itself: shown, never obeyed */
+	for (char *c = comm; *c; c++)
+		if (!isprint((unsigned char) *c))
+			*c = '?';
+	snprintf(buf, size, "pid %d %s", pid, comm);
 }

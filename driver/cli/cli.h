@@ -148,6 +148,9 @@ enum cli_opt {
 	OPT_DISABLE,
 	OPT_RUN,
 	OPT_SHUTDOWN, /* autostart */
+	OPT_PERSIST,
+	OPT_NIC, /* port */
+	OPT_WATCH, /* stats */
 	OPT_ROOT,
 	OPT_QUIET,
 	OPT_VERBOSE,
@@ -290,6 +293,11 @@ extern const struct cli_cmd cli_net_cmds[]; /* cmd_net.c */
 void cli_net_usage(FILE *f, const char *name);
 extern const struct cli_cmd cli_seed_cmds[]; /* cmd_seed.c */
 void cli_seed_usage(FILE *f, const char *name);
+extern const struct cli_cmd cli_port_cmds[]; /* cmd_port.c */
+void cli_port_usage(FILE *f, const char *name);
+CLI_HANDLER(cli_stats); /* cmd_stats.c */
+CLI_HANDLER(cli_screenshot); /* cmd_screenshot.c */
+void cli_stats_usage(FILE *f, const char *name);
 /* the other commands, one file each */
 CLI_HANDLER(cli_ssh);
 void cli_ssh_usage(FILE *f, const char *name);

@@ -6,6 +6,9 @@ qemuctl_SOURCES = driver/cli/cli.h driver/cli/cli.c driver/cli/json.c driver/cli
 	driver/cli/cmd_autostart.c driver/cli/cmd_snapshot.c driver/cli/cmd_hotplug.c \
 	driver/cli/cmd_wait.c driver/cli/cmd_resize.c driver/cli/suggest.c driver/cli/cmd_cp.c \
 	driver/cli/shquote.c
+# Guest features of a running VM.
+qemuctl_SOURCES += driver/cli/cmd_port.c driver/cli/cmd_stats.c \
+	driver/cli/cmd_screenshot.c
 qemuctl_LDADD = $(QC_LIBS)
 
 QC_CHECK_TESTS += tests/unit/check_cli_parse

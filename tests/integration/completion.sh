@@ -57,6 +57,13 @@ assert_eq "$(complete_bash qemuctl image sync deb)" \
 	$'debian:12\ndebian:12-genericcloud\ndebian:13\ndebian:13-genericcloud' "image sync REFs"
 assert_eq "$(complete_bash qemuctl image sync ubuntu:24.04 "")" "" "one image sync REF"
 assert_eq "$(complete_bash qemuctl --root "$ROOT" snapshot list a)" "alpha" "snapshot: VM names"
+assert_eq "$(complete_bash qemuctl --root "$ROOT" stats alpha b)" "beta" "stats: several VM names"
+assert_eq "$(complete_bash qemuctl --root "$ROOT" stats --watch 2 a)" "alpha" "stats: --watch takes a value"
+assert_eq "$(complete_bash qemuctl --root "$ROOT" screenshot a)" "alpha" "screenshot: VM names"
+assert_eq "$(complete_bash qemuctl port "")" $'add\nlist\nrm' "port subcommands"
+assert_eq "$(complete_bash qemuctl --root "$ROOT" port add a)" "alpha" "port add: VM names"
+assert_eq "$(complete_bash qemuctl --root "$ROOT" port add alpha 8080:80 --p)" "--persist" "port add options"
+assert_eq "$(complete_bash qemuctl --root "$ROOT" port add --nic net0 b)" "beta" "port add: --nic takes a value"
 assert_eq "$(complete_bash qemuctl --root "$ROOT" attach-net b network=)" "network=lan" "attach-net SPEC"
 assert_eq "$(complete_bash qemuctl --ro)" "--root" "global options"
 # aliases complete as their commands

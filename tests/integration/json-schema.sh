@@ -3,7 +3,7 @@
 # contract docs/json.md describes): list, info (stopped, running, after a
 # poweroff), events (array and --follow lines), doctor, image import/list/
 # sync/rm and their progress lines, net create/list/rm (in a private netns),
-# seed build, wait, resize, snapshot, hot-plug (autostart: autostart.sh);
+# seed build, wait, resize, snapshot, hot-plug, port (autostart: autostart.sh);
 # info's disk and NIC objects, the ssh endpoint, errors and log lines on
 # stderr.  A field the schema does not know fails the test.
 . "${QC_SRCDIR:-$(dirname "$0")/../..}/tests/integration/lib.sh"
@@ -103,6 +103,11 @@ qc --json snapshot rm u s1 | check snapshot
 qc --json attach-disk u 1M | check hotplug
 qc --json detach-disk u disk1 | check hotplug
 qc --json attach-net u user | check hotplug
+qc --json port add u 18080:80 --persist | check port-change
+qc --json port list u | check port-list
+qc --json port list u | grep -q '"host_port":18080,"guest_port":80,"persistent":true,"live":false' ||
+	fail "port list shows no persisted 18080"
+qc --json port rm u 18080 | check port-change
 qc --json detach-net u net0 | check hotplug
 qc delete u >/dev/null
 qc --json image rm base | check removed

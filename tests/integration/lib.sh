@@ -162,6 +162,18 @@ wait_until() {
 	fail "timed out after ${timeout}s waiting for: $*"
 }
 
+# hold_port: a python3 process listens on a free TCP port of 127.0.0.1 until
+# the test ends; sets busy (the port) and busy_pid.
+hold_port() {
+	python3 -c 'import socket, time
+s = socket.socket(); s.bind(("127.0.0.1", 0)); s.listen(1)
+open("'"$SCRATCH"'/busy.port", "w").write(str(s.getsockname()[1])); time.sleep(600)' &
+	busy_pid=$!
+	on_exit "kill $busy_pid 2>/dev/null"
+	wait_until 10 test -s "$SCRATCH/busy.port"
+	busy=$(cat "$SCRATCH/busy.port")
+}
+
 # tree_digest DIR [--running]: a listing of every path with type, mode, size and
 # content hash, to compare a state root byte for byte before and after a refused
 # operation.  --running is for a root with a running guest: what the guest, its

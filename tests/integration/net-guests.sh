@@ -53,13 +53,7 @@ expect_fail 1 "network 'tiny': subnet 10.71.0.0/30 is exhausted: all 1 guest add
 	qc create t2 $G --net network=tiny
 assert_no_file "$ROOT/vms/t2"
 expect_fail 1 "network 'tiny' is in use by VM t1; delete it first" qc net rm tiny
-python3 -c 'import socket, time
-s = socket.socket(); s.bind(("127.0.0.1", 0)); s.listen(1)
-open("'"$SCRATCH"'/busy.port", "w").write(str(s.getsockname()[1])); time.sleep(600)' &
-busy_pid=$!
-on_exit "kill $busy_pid 2>/dev/null"
-wait_until 10 test -s "$SCRATCH/busy.port"
-busy=$(cat "$SCRATCH/busy.port")
+hold_port
 qc net create lan --subnet 10.70.0.0/24 >/dev/null
 qc create t3 $G --net network=lan --net "user,hostfwd=tcp::$busy-:80" >/dev/null
 expect_fail 1 "VM 't3': NIC 'net1': hostfwd tcp:127.0.0.1:$busy-:80: host port $busy is in use; pick another HOSTPORT" \
