@@ -223,6 +223,20 @@ QC_PUBLIC int qc_vm_snapshot_remove(qc_ctx *ctx, const char *name, const char *s
 	struct qc_error *err);
 
 /*
+ * Clones (driver/clone.c): VM new_name on the read-only layers of VM name.
+ * With snap, a new qcow2 overlay on that snapshot's layers (the source may
+ * run); without, the source must be stopped and each disk's active layer
+ * is copied.  The layers below are shared (hard links: deleting either VM
+ * keeps what the other uses); the clone gets its own uuid, so a new
+ * cloud-init instance id, MACs, addresses, host name (its name), sshd host
+ * key, varstore copy and seed, and the snapshots whose layers it shares.
+ * A writable disk outside the source's directory is refused.  On failure
+ * nothing is left behind.
+ */
+QC_PUBLIC int qc_vm_clone(qc_ctx *ctx, const char *name, const char *new_name, const char *snap,
+	struct qc_error *err);
+
+/*
  * Hot-plug (driver/hotplug.c): on a running VM through QMP, recorded in
  * domain.xml so the device is there after a restart; on a stopped VM only
  * recorded (*ret_live false): the VM gets it at its next start.
