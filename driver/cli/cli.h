@@ -137,6 +137,7 @@ enum cli_opt {
 	OPT_DISABLE,
 	OPT_RUN,
 	OPT_SHUTDOWN, /* autostart */
+	OPT_SNAPSHOT, /* clone */
 	OPT_ROOT,
 	OPT_QUIET,
 	OPT_VERBOSE,
@@ -277,6 +278,8 @@ CLI_HANDLER(cli_wait);
 void cli_wait_usage(FILE *f, const char *name);
 CLI_HANDLER(cli_resize);
 void cli_resize_usage(FILE *f, const char *name);
+CLI_HANDLER(cli_clone);
+void cli_clone_usage(FILE *f, const char *name);
 
 /*
  * Wait for NAME's ready marker and say so (timeout_ms 0: the default);

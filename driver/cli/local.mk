@@ -4,7 +4,7 @@ qemuctl_SOURCES = driver/cli/cli.h driver/cli/cli.c driver/cli/json.c driver/cli
 	driver/cli/main.c driver/cli/cmd_vm.c driver/cli/cmd_vm_io.c driver/cli/cmd_image.c \
 	driver/cli/cmd_net.c driver/cli/cmd_ssh.c driver/cli/cmd_seed.c driver/cli/cmd_doctor.c \
 	driver/cli/cmd_autostart.c driver/cli/cmd_snapshot.c driver/cli/cmd_hotplug.c \
-	driver/cli/cmd_wait.c driver/cli/cmd_resize.c
+	driver/cli/cmd_wait.c driver/cli/cmd_resize.c driver/cli/cmd_clone.c
 qemuctl_LDADD = $(QC_LIBS)
 
 QC_CHECK_TESTS += tests/unit/check_cli_parse

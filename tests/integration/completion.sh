@@ -56,6 +56,14 @@ assert_eq "$(complete_bash qemuctl image "")" $'import\nlist\nrm\nsync' "image s
 assert_eq "$(complete_bash qemuctl --root "$ROOT" snapshot list a)" "alpha" "snapshot: VM names"
 assert_eq "$(complete_bash qemuctl --root "$ROOT" attach-net b network=)" "network=lan" "attach-net SPEC"
 assert_eq "$(complete_bash qemuctl --ro)" "--root" "global options"
+assert_eq "$(complete_bash qemuctl --root "$ROOT" clone b)" "beta" "clone: VM names"
+assert_eq "$(complete_bash qemuctl clone x y --sn)" "--snapshot" "clone options"
+# one record per line, as qemuctl writes them
+sed -i 's|</metadata>|<qcsnap:snapshots xmlns:qcsnap="x">\n<qcsnap:snapshot name="snapa" created="1"/>\n<qcsnap:snapshot name="snapb" created="2"/>\n</qcsnap:snapshots></metadata>|' \
+	"$ROOT/vms/alpha/domain.xml"
+grep -q snapa "$ROOT/vms/alpha/domain.xml" || fail "no snapshot records planted"
+assert_eq "$(complete_bash qemuctl --root "$ROOT" clone alpha new --snapshot snap)" $'snapa\nsnapb' \
+	"clone --snapshot: the source's snapshots"
 
 # The command list is the CLI's.
 cli=$("$QC" --help | awk '/^Commands:/ {on = 1; next} on && /^  [a-z]/ {print $1}' |
