@@ -23,7 +23,7 @@ libqcdriver_a_SOURCES += driver/image.h driver/image.c \
 libqcdriver_a_SOURCES += driver/ready_match.c driver/ready.c driver/resize.c driver/seed_bus.c \
 	driver/vmop.c driver/snapshot_meta.c driver/snapshot.c \
 	driver/snapshot_layer.h driver/snapshot_layer.c driver/hotplug.c driver/clone.c \
-	driver/qga.h driver/qga.c
+	driver/qga.h driver/qga.c driver/qga_vm.c
 
 include driver/cli/local.mk
 include driver/monitor/local.mk

@@ -140,6 +140,23 @@ QC_PUBLIC void qc_vm_info_free(struct qc_vm_info *info);
 /* State from disk plus a live QMP query when running (paused or not). */
 QC_PUBLIC int qc_vm_info(qc_ctx *ctx, const char *name, struct qc_vm_info **ret,
 	struct qc_error *err);
+/*
+ * What the guest agent (qemu-guest-agent in the guest, on the VM's
+ * virtio-serial port org.qemu.guest_agent.0) says of a running guest,
+ * waiting at most timeout_ms (0: 200 ms) for each of its three replies
+ * (sync, interfaces, OS).  *ret is NULL, and 0 returned, when the VM does
+ * not run, the guest has not opened the port (no wait then) or the agent
+ * does not sync in time.  Every string is checked: addresses as
+ * "IFNAME ADDR/PREFIX" (loopback left out), text without control bytes.
+ */
+struct qc_vm_guest {
+	char *os;         /* "Debian GNU/Linux 12 (bookworm)", or NULL */
+	char *kernel;     /* kernel release, or NULL */
+	char **addresses; /* "eth0 10.0.0.5/24"..., NULL-terminated, or NULL */
+};
+QC_PUBLIC int qc_vm_guest_info(qc_ctx *ctx, const char *name, int timeout_ms,
+	struct qc_vm_guest **ret, struct qc_error *err);
+QC_PUBLIC void qc_vm_guest_free(struct qc_vm_guest *g);
 /* Every VM, sorted by name (disks not filled in). */
 QC_PUBLIC int qc_vm_list(qc_ctx *ctx, struct qc_vm_info ***ret, size_t *ret_n,
 	struct qc_error *err);
