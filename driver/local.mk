@@ -64,7 +64,7 @@ QC_DRIVER_TESTS = tests/integration/lifecycle.sh tests/integration/lifecycle-cra
 	tests/integration/ssh-hostkeys.sh \
 	tests/integration/seed-cli.sh tests/integration/seed-guest.sh \
 	tests/integration/ready.sh tests/integration/resize.sh \
-	tests/integration/snapshot.sh tests/integration/clone.sh \
+	tests/integration/snapshot.sh tests/integration/clone.sh tests/integration/qga.sh \
 	tests/integration/hotplug.sh \
 	tests/integration/hotplug-net.sh \
 	tests/integration/doctor.sh tests/integration/autostart.sh \
