@@ -229,6 +229,16 @@ struct qc_snapshot_info {
 };
 QC_PUBLIC int qc_vm_snapshot_create(qc_ctx *ctx, const char *name, const char *snap,
 	struct qc_error *err);
+/*
+ * The same with flags.  A live snapshot of a guest whose agent answers
+ * freezes its file systems (guest-fsfreeze-freeze) around the switch and
+ * thaws them after, unless QC_SNAPSHOT_NO_QUIESCE; *ret_quiesced (may be
+ * NULL) says whether it did.  An agent that cannot freeze leaves the
+ * snapshot crash-consistent, with a warning.
+ */
+#define QC_SNAPSHOT_NO_QUIESCE (1u << 0)
+QC_PUBLIC int qc_vm_snapshot_create_ex(qc_ctx *ctx, const char *name, const char *snap,
+	unsigned flags, bool *ret_quiesced, struct qc_error *err);
 /* Oldest first. */
 QC_PUBLIC int qc_vm_snapshot_list(qc_ctx *ctx, const char *name, struct qc_snapshot_info **ret,
 	size_t *ret_n, struct qc_error *err);

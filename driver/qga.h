@@ -74,5 +74,14 @@ int qc_driver_qga_open(struct qc_vmop *op, struct qc_qmp *q, int timeout_ms, str
  */
 #define QC_QGA_GRACE_MS 10000
 struct qc_qga *qc_driver_qga_shutdown(struct qc_vmop *op, struct qc_qmp *q);
+/*
+ * Around a live snapshot: freeze the guest's file systems through its
+ * agent (NULL: no agent, or it could not freeze: the snapshot goes on
+ * crash-consistent, with a warning), then thaw them and close the agent;
+ * *ret_quiesced (may be NULL) says whether both worked.
+ */
+#define QC_QGA_FREEZE_MS 10000
+struct qc_qga *qc_driver_qga_freeze(struct qc_vmop *op);
+void qc_driver_qga_thaw(struct qc_vmop *op, struct qc_qga *g, bool *ret_quiesced);
 
 #endif

@@ -60,6 +60,42 @@ struct qc_qga *qc_driver_qga_shutdown(struct qc_vmop *op, struct qc_qmp *q)
 	return TAKE_PTR(g);
 }
 
+struct qc_qga *qc_driver_qga_freeze(struct qc_vmop *op)
+{
+	cleanup_qga struct qc_qga *g = NULL;
+	struct qc_error e = {0};
+
+	if (qc_driver_qga_open(op, NULL, QC_QGA_SHUTDOWN_MS, &g, NULL) < 0 || !g)
+		return NULL;
+	if (qc_qga_execute(g, "guest-fsfreeze-freeze", NULL, QC_QGA_FREEZE_MS, NULL, &e) < 0) {
+		qc_warn("VM '%s': %s; the snapshot is taken without freezing the file systems",
+			op->name, e.msg);
+		/* a freeze that timed out may still happen: undo it */
+		(void) qc_qga_execute(g, "guest-fsfreeze-thaw", NULL, QC_QGA_FREEZE_MS, NULL, NULL);
+		return NULL;
+	}
+	return TAKE_PTR(g);
+}
+
+void qc_driver_qga_thaw(struct qc_vmop *op, struct qc_qga *g, bool *ret_quiesced)
+{
+	struct qc_error e = {0};
+	int rc;
+
+	if (ret_quiesced)
+		*ret_quiesced = false;
+	if (!g)
+		return;
+	rc = qc_qga_execute(g, "guest-fsfreeze-thaw", NULL, QC_QGA_FREEZE_MS, NULL, &e);
+	if (rc < 0)
+		qc_warn("VM '%s': %s; the guest's file systems may still be frozen: "
+			"run 'fsfreeze -u MOUNTPOINT' in the guest",
+			op->name, e.msg);
+	else if (ret_quiesced)
+		*ret_quiesced = true;
+	qc_qga_close(g);
+}
+
 QC_PUBLIC void qc_vm_guest_free(struct qc_vm_guest *g)
 {
 	if (!g)
