@@ -269,6 +269,7 @@ _qemuctl()
 			_qemuctl_compgen "create list revert rm" "$cur"
 		elif [[ $cur == -* ]]; then
 			[[ $sub == revert ]] && _qemuctl_compgen "--force --help" "$cur"
+			[[ $sub == create ]] && _qemuctl_compgen "--no-quiesce --help" "$cur"
 		elif ((nargs == 0)); then
 			_qemuctl_compgen "$(_qemuctl_names vms)" "$cur"
 		fi

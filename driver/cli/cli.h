@@ -138,6 +138,7 @@ enum cli_opt {
 	OPT_RUN,
 	OPT_SHUTDOWN, /* autostart */
 	OPT_SNAPSHOT, /* clone */
+	OPT_NO_QUIESCE, /* snapshot create */
 	OPT_ROOT,
 	OPT_QUIET,
 	OPT_VERBOSE,

@@ -147,7 +147,7 @@ static const struct cli_cmd commands[] = {
 			"shutdown\n"},
 	{.name = "snapshot",
 		.usage = cli_snapshot_usage,
-		.opts = CLI_OPT(OPT_FORCE),
+		.opts = CLI_OPT(OPT_FORCE) | CLI_OPT(OPT_NO_QUIESCE),
 		.max_pos = CLI_MAX_POS,
 		.style = CLI_STYLE_PREFIX,
 		.fn = cli_snapshot,

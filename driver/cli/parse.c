@@ -66,6 +66,7 @@ static const struct optdef {
 	[OPT_RUN] = {"run"},
 	[OPT_SHUTDOWN] = {"shutdown"},
 	[OPT_SNAPSHOT] = {"snapshot", 0, true},
+	[OPT_NO_QUIESCE] = {"no-quiesce"},
 	[OPT_ROOT] = {"root", 0, true, .needs = "a directory"},
 	[OPT_QUIET] = {"quiet", 'q', .clears = 1 + OPT_VERBOSE},
 	[OPT_VERBOSE] = {"verbose", 'v', .repeats = true},

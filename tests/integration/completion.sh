@@ -58,6 +58,7 @@ assert_eq "$(complete_bash qemuctl --root "$ROOT" attach-net b network=)" "netwo
 assert_eq "$(complete_bash qemuctl --ro)" "--root" "global options"
 assert_eq "$(complete_bash qemuctl --root "$ROOT" clone b)" "beta" "clone: VM names"
 assert_eq "$(complete_bash qemuctl clone x y --sn)" "--snapshot" "clone options"
+assert_eq "$(complete_bash qemuctl snapshot create x y --no)" "--no-quiesce" "snapshot create --no-quiesce"
 # one record per line, as qemuctl writes them
 sed -i 's|</metadata>|<qcsnap:snapshots xmlns:qcsnap="x">\n<qcsnap:snapshot name="snapa" created="1"/>\n<qcsnap:snapshot name="snapb" created="2"/>\n</qcsnap:snapshots></metadata>|' \
 	"$ROOT/vms/alpha/domain.xml"

@@ -3,13 +3,14 @@
 # busybox shell loop on the virtio-serial port org.qemu.guest_agent.0,
 # started by the user-data; it answers guest-sync-delimited, guest-ping,
 # guest-network-get-interfaces with the guest's real eth0 address,
-# guest-get-osinfo, guest-shutdown by powering off).  Checks: the port is
+# guest-get-osinfo, guest-fsfreeze-freeze/thaw, guest-shutdown by powering
+# off).  Checks: the port is
 # there by name in the guest; info shows the guest's address and OS, and
 # --json has them under "guest"; a guest without an agent shows none and
 # info is not slowed by it (timed: its info against a stopped VM's); an
 # agent that opened the port but never answers costs at most the 200 ms
-# deadline; stop asks the agent first (the guest logs the request).
-# The real qemu-guest-agent in Debian: tests/integration/slow-debian-qga.sh.
+# deadline; a live snapshot create freezes and thaws through the agent
+# (--no-quiesce: not); stop asks the agent first (the guest logs each).
 . "${QC_SRCDIR:-$(dirname "$0")/../..}/tests/integration/lib.sh"
 need_guest x86_64
 
@@ -47,6 +48,8 @@ echo "AGENT-PORT ${port:-none}"
 		*guest-network-get-interfaces*) echo "$ifs" >&3 ;;
 		*guest-get-osinfo*) echo "$os" >&3 ;;
 		*guest-shutdown*) echo AGENT-SHUTDOWN >/dev/console; poweroff ;;
+		*guest-fsfreeze-freeze*) echo AGENT-FREEZE >/dev/console; printf '{"return": 1}\n' >&3 ;;
+		*guest-fsfreeze-thaw*) echo AGENT-THAW >/dev/console; printf '{"return": 1}\n' >&3 ;;
 		*) printf '{"error": {"class": "CommandNotFound", "desc": "not here"}}\n' >&3 ;;
 		esac
 	done
@@ -66,7 +69,7 @@ EOF
 
 for vm in ga plain mute; do
 	ud=()
-	[ $vm = ga ] && ud=(--user-data "$SCRATCH/agent")
+	[ $vm = ga ] && ud=(--user-data "$SCRATCH/agent" --disk 16M)
 	[ $vm = mute ] && ud=(--user-data "$SCRATCH/mute")
 	qc create $vm --kernel "$GUEST_KERNEL" --initrd "$GUEST_INITRD" --append "$GUEST_APPEND" \
 		--memory 256M --cpus 1 "${ud[@]}" >/dev/null
@@ -127,6 +130,19 @@ ok "a mute agent shows nothing"
 [ "$m_plain" -lt $((m_off + 150)) ] ||
 	fail "info of a guest without an agent took $m_plain ms (stopped VM: $m_off ms): it waited for an agent"
 ok "info is not slowed by a guest without an agent ($m_plain ms vs $m_off ms stopped)"
+
+# live snapshots: frozen and thawed through the agent, unless --no-quiesce
+out=$(qc snapshot create ga s1)
+assert_eq "$out" "Snapshot 's1' of VM 'ga' created (live, file systems frozen by the guest agent)" \
+	"snapshot create freezes through the agent"
+con=$(tr -d '\r' <"$ROOT/vms/ga/console.log")
+assert_eq "$(grep -c '^AGENT-FREEZE' <<<"$con")" "1" "the guest froze once"
+assert_eq "$(grep -c '^AGENT-THAW' <<<"$con")" "1" "and thawed"
+out=$(qc snapshot create ga s2 --no-quiesce)
+assert_eq "$out" "Snapshot 's2' of VM 'ga' created (live)" "--no-quiesce"
+con=$(tr -d '\r' <"$ROOT/vms/ga/console.log")
+assert_eq "$(grep -c '^AGENT-FREEZE' <<<"$con")" "1" "--no-quiesce does not freeze"
+expect_fail 2 "snapshot rm: --no-quiesce is for create only" qc snapshot rm ga s2 --no-quiesce
 
 # stop: the agent is asked first
 qc stop ga >/dev/null
