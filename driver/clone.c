@@ -278,6 +278,16 @@ static int populate(struct qc_vmop *op, int tmp_dfd, const char *tmp_dir,
 	int rc;
 
 	for (size_t i = 0; i < f->link.n; i++) {
+		cleanup_free char *src = qc_xasprintf("%s/%s", op->vm_dir, f->link.v[i]);
+		struct stat st;
+
+		/* a layer is a regular file of the source: never a link to elsewhere */
+		if ((rc = qc_refuse_symlink(op->dfd, f->link.v[i], src, err)) < 0)
+			return rc;
+		if (fstatat(op->dfd, f->link.v[i], &st, AT_SYMLINK_NOFOLLOW) < 0)
+			return qc_error_errno(err, errno, "layer '%s'", src);
+		if (!S_ISREG(st.st_mode))
+			return qc_error_set(err, QC_ERR_INVALID, "layer '%s' is not a regular file", src);
 		if (linkat(op->dfd, f->link.v[i], tmp_dfd, f->link.v[i], 0) < 0)
 			return qc_error_errno(err, errno, "link layer '%s/%s' into '%s'",
 				op->vm_dir, f->link.v[i], tmp_dir);

@@ -140,6 +140,16 @@ qc clone i1 i2 --snapshot s >/dev/null
 qc delete i1 >/dev/null
 expect_fail 1 "image 'tiny' is used by 1 VM: i2" qc image rm tiny
 assert_file "$ROOT/images/tiny.qcow2"
+# a shared layer planted as a symbolic link is refused, nothing is made
+qc snapshot create i2 s2 >/dev/null
+lay=$(sed -n 's/.*name="s2".*//p; s/.*<qcsnap:disk name="disk0" file="\([^"]*\)".*/\1/p' "$ROOT/vms/i2/domain.xml" | tail -1)
+mv "$lay" "$SCRATCH/moved.qcow2"
+ln -s "$SCRATCH/moved.qcow2" "$lay"
+before=$(tree_digest "$ROOT" | sha256sum)
+expect_fail 1 "is a symbolic link" qc clone i2 i3 --snapshot s2
+assert_eq "$(tree_digest "$ROOT" | sha256sum)" "$before" "a planted link: nothing made"
+rm "$lay"
+mv "$SCRATCH/moved.qcow2" "$lay"
 qc delete i2 >/dev/null
 qc image rm tiny >/dev/null
 assert_no_file "$ROOT/images/tiny.qcow2"
