@@ -18,12 +18,16 @@
 #define QC_QGA_SHUTDOWN_MS 1000
 
 /* Is the guest's end of the agent port open (query-chardev "frontend-open")? */
-static bool port_open(struct qc_vmop *op, struct qc_qmp *q)
+static bool port_open(struct qc_vmop *op, struct qc_qmp *q, int timeout_ms)
 {
 	cleanup_json qc_json *r = NULL;
 
-	/* QEMU takes one client at a time on qmp.sock: the caller's, or op's own */
-	if (!q && qc_vmop_qmp(op, NULL) == 0)
+	/*
+	 * QEMU takes one client at a time on qmp.sock: the caller's, or op's
+	 * own, connected within timeout_ms (one held by another command means
+	 * no agent now, not a wait).
+	 */
+	if (!q && (op->q || qc_vmop_qmp_connect(op, timeout_ms, &op->q, NULL) == 0))
 		q = op->q;
 	if (!q || qc_qmp_execute(q, "query-chardev", NULL, QC_VMOP_QMP_QUICK_MS, &r, NULL) < 0)
 		return false;
@@ -44,7 +48,8 @@ int qc_driver_qga_open(struct qc_vmop *op, struct qc_qmp *q, int timeout_ms, str
 	cleanup_free char *path = NULL;
 
 	*ret = NULL;
-	if (!op->live.monitor_alive || !op->live.st.run_dir || !port_open(op, q))
+	if (!op->live.monitor_alive || !op->live.st.run_dir ||
+		!port_open(op, q, timeout_ms))
 		return 0;
 	path = qc_xasprintf("%s/%s", op->live.st.run_dir, QC_QGA_SOCK);
 	return qc_qga_connect(path, timeout_ms, ret, err);
