@@ -67,6 +67,15 @@ _qemuctl_names()
 	esac
 }
 
+# _qemuctl_snapshots VM: the snapshot names recorded in VM's domain.xml.
+_qemuctl_snapshots()
+{
+	local root
+	root=$(_qemuctl_root)
+	[[ -n $1 && $1 != */* && -r $root/vms/$1/domain.xml ]] || return
+	sed -n 's/.*<qcsnap:snapshot name="\([^"]*\)".*/\1/p' "$root/vms/$1/domain.xml" 2>/dev/null
+}
+
 # Words are split on blanks and newlines (names never contain either).
 _qemuctl_compgen()
 {
@@ -103,7 +112,7 @@ _qemuctl()
 	local cur prev cmd= sub= vm= i nargs=0
 	local commands="create run define dumpxml undefine start stop destroy reboot pause
 		resume delete list info console log events qmp ssh ssh-config cp exec image net seed doctor autostart
-		wait resize snapshot attach-disk detach-disk attach-net detach-net port stats screenshot"
+		wait resize snapshot clone attach-disk detach-disk attach-net detach-net port stats screenshot"
 	local global_opts="--root --json -v -q --verbose --quiet --version --help"
 	local create_opts="--image --disk-image --kernel --initrd --append --arch --accel --cpus
 		--memory --disk-size --disk --net --share --hostname --ssh-key --user-data
@@ -157,7 +166,7 @@ _qemuctl()
 			--memory | --disk-size | --disk | --net | --share | --hostname | --ssh-key | \
 			--user-data | --network-config | --timeout | --stream | --name | --sha256 | --max-size | \
 			--subnet | --bridge | --mtu | --meta-data | --instance-id | --user | -i | --identity | -L | -R | -D | -o | \
-			--seed-bus | --nic | --watch)
+			--seed-bus | --nic | --watch | --snapshot)
 			((j++))
 			;;
 		-*) ;;
@@ -185,6 +194,18 @@ _qemuctl()
 		;;
 	--seed-bus)
 		_qemuctl_compgen "cdrom virtio" "$cur"
+		return
+		;;
+	--snapshot)
+		# clone NAME NEW --snapshot SNAP: the snapshots of NAME
+		local w k
+		for ((k = i + 1; k < COMP_CWORD - 1; k++)); do
+			w=${COMP_WORDS[k]}
+			[[ $w == --snapshot ]] && ((k++)) && continue
+			[[ $w == -* ]] && continue
+			_qemuctl_compgen "$(_qemuctl_snapshots "$w")" "$cur"
+			break
+		done
 		return
 		;;
 	--net)
@@ -270,6 +291,7 @@ _qemuctl()
 			_qemuctl_compgen "create list revert rm" "$cur"
 		elif [[ $cur == -* ]]; then
 			[[ $sub == revert ]] && _qemuctl_compgen "--force --help" "$cur"
+			[[ $sub == create ]] && _qemuctl_compgen "--no-quiesce --help" "$cur"
 		elif ((nargs == 0)); then
 			_qemuctl_compgen "$(_qemuctl_names vms)" "$cur"
 		fi
@@ -294,6 +316,14 @@ _qemuctl()
 				--instance-id --user --no-default-keys --no-qemuctl-key --help" "$cur"
 		else
 			_qemuctl_files "$cur" .iso
+		fi
+		return
+		;;
+	clone)
+		if [[ $cur == -* ]]; then
+			_qemuctl_compgen "--snapshot --help" "$cur"
+		elif ((nargs == 0)); then
+			_qemuctl_compgen "$(_qemuctl_names vms)" "$cur"
 		fi
 		return
 		;;

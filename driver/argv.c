@@ -34,6 +34,13 @@
  *    print "CIDATA hostname=..." and run the user-data with this argv.
  *  - Devices are virtio-*-pci on every machine; nothing legacy is added
  *    (-nodefaults: no PS/2, VGA, floppy or default NIC; virt has no i8042).
+ *  - The guest agent channel (ctx->qga_fd/qga_path) is the last device:
+ *    virtio-serial-pci + virtserialport name=org.qemu.guest_agent.0, which
+ *    qemu-guest-agent opens by that name (/dev/virtio-ports/...).  Being
+ *    last, it takes the first free slot after every other device, so VMs
+ *    defined before it keep their devices' PCI addresses (and so their
+ *    guests' interface names).  QEMU 7.2 accepts it on q35, virt and
+ *    pseries (check_driver_argv's argv_qemu_accepts runs it).
  *  - pseries RAM must be a multiple of 256 MiB (qc_domain_validate checks).
  *  - Option values are comma-separated lists: a ',' in a path is doubled.
  *  - Files by descriptor (ctx->fds, ctx->disks): -add-fd fd=N,set=S dups N
@@ -504,6 +511,15 @@ int qc_build_argv(
 		qc_strv_push(&a, strcmp(d->video, "virtio") ? "VGA" : "virtio-gpu-pci");
 	}
 	add_hotplug_ports(&a, d);
+	/* last: the slots QEMU gave every other device stay where they were */
+	if (ctx->qga_path || ctx->qga_fd > 2) {
+		add_chardev_socket(&a, "qga0", ctx->qga_path, ctx->qga_fd);
+		qc_strv_push(&a, "-device");
+		qc_strv_push(&a, "virtio-serial-pci,id=qc-vser0");
+		qc_strv_push(&a, "-device");
+		qc_strv_push(&a, "virtserialport,bus=qc-vser0.0,chardev=qga0,"
+				 "name=" QC_ARGV_QGA_PORT);
+	}
 	*ret = qc_strv_steal(&a);
 	return 0;
 }

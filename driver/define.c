@@ -35,7 +35,7 @@
 #define QC_MAX_DATA_DISKS 24
 
 /* The lock files exist from the start, so a refused operation changes nothing on disk. */
-static int make_lock_files(int dfd, struct qc_error *err)
+int qc_driver_vm_lock_files(int dfd, struct qc_error *err)
 {
 	static const char *const names[] = {QC_VM_LOCK, QC_VM_MONITOR_LOCK};
 	size_t i;
@@ -288,7 +288,7 @@ static int build_domain(qc_ctx *ctx, const struct qc_vm_create_opts *o, const ch
 }
 
 /* Point the seed's copied files from directory from to directory to. */
-static void swap_seed_dir(struct qc_domain *d, const char *from, const char *to)
+void qc_driver_seed_swap_dir(struct qc_domain *d, const char *from, const char *to)
 {
 	char **files[] = {&d->seed.user_data, &d->seed.network_config};
 	size_t n = strlen(from);
@@ -380,15 +380,15 @@ QC_PUBLIC int qc_vm_create(qc_ctx *ctx, const struct qc_vm_create_opts *o, struc
 	leased = true;
 	qc_fault_step("create:leased");
 	/* the seed reads the copies where they are now, before the rename */
-	swap_seed_dir(d, final_dir, tmp_dir);
+	qc_driver_seed_swap_dir(d, final_dir, tmp_dir);
 	rc = qc_driver_seed_build(d, tmp_dfd, ctx->root, NULL, err);
-	swap_seed_dir(d, tmp_dir, final_dir);
+	qc_driver_seed_swap_dir(d, tmp_dir, final_dir);
 	if (rc < 0) {
 		qc_error_prefix(err, "VM '%s': seed", o->name);
 		goto fail;
 	}
 	qc_fault_step("create:seed");
-	if ((rc = make_lock_files(tmp_dfd, err)) < 0 ||
+	if ((rc = qc_driver_vm_lock_files(tmp_dfd, err)) < 0 ||
 		(rc = qc_domain_save(d, tmp_dfd, QC_VM_DOMAIN, err)) < 0) {
 		qc_error_prefix(err, "VM '%s'", o->name);
 		goto fail;
@@ -494,7 +494,7 @@ QC_PUBLIC int qc_vm_define(qc_ctx *ctx, const char *xml_path, qc_vm_warn_fn warn
 		dfd = openat(vms_dfd, tmp_name, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 		if (dfd < 0)
 			rc = qc_error_errno(err, errno, "open vms/%s", tmp_name);
-		else if ((rc = make_lock_files(dfd, err)) == 0)
+		else if ((rc = qc_driver_vm_lock_files(dfd, err)) == 0)
 			rc = qc_domain_save(d, dfd, QC_VM_DOMAIN, err);
 		if (rc == 0)
 			qc_driver_summary_save(dfd, d);

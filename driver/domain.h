@@ -237,6 +237,12 @@ struct qc_argv_ctx {
 	 * runtime dir or the kernel's directories still gets them.
 	 */
 	int qmp_fd, qmp_event_fd, serial_fd;
+	/*
+	 * The guest agent channel (virtio-serial port org.qemu.guest_agent.0):
+	 * its listening socket as qga_fd (> 2) or qga_path; neither: no channel.
+	 */
+	const char *qga_path;
+	int qga_fd;
 	int kernel_fd, initrd_fd;
 	/* tap fds already open in the QEMU process, per NIC index (-1 = none) */
 	const int *tap_fds;
@@ -258,6 +264,8 @@ struct qc_argv_ctx {
 	const struct qc_argv_disk *disks;
 	int loader_set, nvram_set;
 };
+/* The guest agent's virtio-serial port name (what qemu-guest-agent opens). */
+#define QC_ARGV_QGA_PORT "org.qemu.guest_agent.0"
 /* Returns a NULL-terminated argv (free with qc_strv_free). */
 int qc_build_argv(const struct qc_domain *d, const struct qc_argv_ctx *ctx, char ***ret,
 	struct qc_error *err);

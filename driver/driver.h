@@ -215,4 +215,10 @@ int qc_driver_capture_seed_files(const char *user_data, const char *network_conf
 /* Write them as dfd/user-data and dfd/network-config (0600, atomically). */
 int qc_driver_captured_write(const struct qc_driver_captured *c, int dfd, struct qc_error *err);
 
+/* ---- define.c: helpers a new VM's directory is assembled with (create, clone) */
+/* The VM's lock files, empty, 0600: made before the directory is renamed into place. */
+int qc_driver_vm_lock_files(int dfd, struct qc_error *err);
+/* Point d's copied seed files (user-data, network-config) from directory from to to. */
+void qc_driver_seed_swap_dir(struct qc_domain *d, const char *from, const char *to);
+
 #endif

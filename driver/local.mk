@@ -24,7 +24,8 @@ libqcdriver_a_SOURCES += driver/image.h driver/image.c \
 libqcdriver_a_SOURCES += driver/ready_match.c driver/ready.c driver/resize.c driver/seed_bus.c \
 	driver/vmop.c driver/snapshot_meta.c driver/snapshot.c \
 	driver/snapshot_layer.h driver/snapshot_layer.c driver/snapshot_reconcile.h \
-	driver/snapshot_reconcile.c driver/hotplug.c
+	driver/snapshot_reconcile.c driver/hotplug.c driver/clone.c \
+	driver/qga.h driver/qga.c driver/qga_vm.c
 # Guest features of a running VM: live port forwards, stats, screenshots.
 libqcdriver_a_SOURCES += driver/portfwd_live.c driver/stats.c driver/screenshot.c
 
@@ -52,7 +53,7 @@ tests_unit_check_driver_firmware_LDADD = $(QC_DOMAIN_TEST_LIBS)
 # check_driver_network_ssh: the ssh command line of `qemuctl ssh`, hostile values included.
 QC_CHECK_TESTS += tests/unit/check_driver_state tests/unit/check_driver_firmware \
 	tests/unit/check_driver_fdpass tests/unit/check_driver_network_ssh \
-	tests/unit/check_driver_seed tests/unit/check_driver_ready
+	tests/unit/check_driver_seed tests/unit/check_driver_ready tests/unit/check_driver_qga
 tests_unit_check_driver_fdpass_LDADD = libqcdriver.a libqcnet.a $(QC_STORAGE_LIBS) $(XML_LIBS) $(CHECK_LIBS)
 tests_unit_check_driver_state_LDADD = $(QC_LIBS) $(CHECK_LIBS)
 tests_unit_check_driver_network_ssh_LDADD = $(QC_LIBS) $(CHECK_LIBS)
@@ -61,6 +62,7 @@ tests_unit_check_driver_seed_LDADD = $(QC_LIBS) $(CHECK_LIBS)
 QC_CHECK_TESTS += tests/unit/check_driver_portfwd
 tests_unit_check_driver_portfwd_LDADD = $(QC_LIBS) $(CHECK_LIBS)
 tests_unit_check_driver_ready_LDADD = $(QC_LIBS) $(CHECK_LIBS)
+tests_unit_check_driver_qga_LDADD = $(QC_LIBS) $(CHECK_LIBS)
 
 # ---- integration tests: real QEMU under TCG
 QC_DRIVER_TESTS = tests/integration/lifecycle.sh tests/integration/lifecycle-crash.sh \
@@ -69,7 +71,8 @@ QC_DRIVER_TESTS = tests/integration/lifecycle.sh tests/integration/lifecycle-cra
 	tests/integration/ssh-hostkeys.sh tests/integration/ssh-session.sh tests/integration/cp-exec.sh \
 	tests/integration/seed-cli.sh tests/integration/seed-guest.sh \
 	tests/integration/ready.sh tests/integration/ready-boot-fail.sh tests/integration/resize.sh \
-	tests/integration/snapshot.sh tests/integration/hotplug.sh tests/integration/hotplug-net.sh \
+	tests/integration/snapshot.sh tests/integration/clone.sh tests/integration/qga.sh \
+	tests/integration/hotplug.sh tests/integration/hotplug-net.sh \
 	tests/integration/doctor.sh tests/integration/autostart.sh \
 	tests/integration/arch-lifecycle-x86_64.sh tests/integration/arch-lifecycle-aarch64.sh \
 	tests/integration/arch-lifecycle-ppc64le.sh tests/integration/arch-errors.sh \

@@ -11,6 +11,7 @@
 #define QC_MONITOR_FD_NOTIFY 3
 
 /* fds QEMU inherits from qemuctl-monitor; its argv names them (-chardev socket,fd=N ...). */
+#define QC_QEMU_FD_QGA 4 /* listening qga.sock: the guest agent channel */
 #define QC_QEMU_FD_QMP 5 /* listening qmp.sock */
 #define QC_QEMU_FD_EVENTS 6 /* listening events.sock, the monitor's QMP */
 #define QC_QEMU_FD_SERIAL 7 /* listening serial.sock */

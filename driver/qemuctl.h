@@ -173,6 +173,23 @@ QC_PUBLIC void qc_vm_info_free(struct qc_vm_info *info);
 /* State from disk plus a live QMP query when running (paused or not). */
 QC_PUBLIC int qc_vm_info(qc_ctx *ctx, const char *name, struct qc_vm_info **ret,
 	struct qc_error *err);
+/*
+ * What the guest agent (qemu-guest-agent in the guest, on the VM's
+ * virtio-serial port org.qemu.guest_agent.0) says of a running guest,
+ * waiting at most timeout_ms (0: 200 ms) for each of its three replies
+ * (sync, interfaces, OS).  *ret is NULL, and 0 returned, when the VM does
+ * not run, the guest has not opened the port (no wait then) or the agent
+ * does not sync in time.  Every string is checked: addresses as
+ * "IFNAME ADDR/PREFIX" (loopback left out), text without control bytes.
+ */
+struct qc_vm_guest {
+	char *os;         /* "Debian GNU/Linux 12 (bookworm)", or NULL */
+	char *kernel;     /* kernel release, or NULL */
+	char **addresses; /* "eth0 10.0.0.5/24"..., NULL-terminated, or NULL */
+};
+QC_PUBLIC int qc_vm_guest_info(qc_ctx *ctx, const char *name, int timeout_ms,
+	struct qc_vm_guest **ret, struct qc_error *err);
+QC_PUBLIC void qc_vm_guest_free(struct qc_vm_guest *g);
 /* Every VM, sorted by name (disks not filled in). */
 QC_PUBLIC int qc_vm_list(qc_ctx *ctx, struct qc_vm_info ***ret, size_t *ret_n,
 	struct qc_error *err);
@@ -247,6 +264,16 @@ struct qc_snapshot_info {
 };
 QC_PUBLIC int qc_vm_snapshot_create(qc_ctx *ctx, const char *name, const char *snap,
 	struct qc_error *err);
+/*
+ * The same with flags.  A live snapshot of a guest whose agent answers
+ * freezes its file systems (guest-fsfreeze-freeze) around the switch and
+ * thaws them after, unless QC_SNAPSHOT_NO_QUIESCE; *ret_quiesced (may be
+ * NULL) says whether it did.  An agent that cannot freeze leaves the
+ * snapshot crash-consistent, with a warning.
+ */
+#define QC_SNAPSHOT_NO_QUIESCE (1u << 0)
+QC_PUBLIC int qc_vm_snapshot_create_ex(qc_ctx *ctx, const char *name, const char *snap,
+	unsigned flags, bool *ret_quiesced, struct qc_error *err);
 /* Oldest first. */
 QC_PUBLIC int qc_vm_snapshot_list(qc_ctx *ctx, const char *name, struct qc_snapshot_info **ret,
 	size_t *ret_n, struct qc_error *err);
@@ -255,6 +282,20 @@ QC_PUBLIC void qc_snapshot_list_free(struct qc_snapshot_info *v, size_t n);
 QC_PUBLIC int qc_vm_snapshot_revert(qc_ctx *ctx, const char *name, const char *snap, bool force,
 	bool *ret_stopped, struct qc_error *err);
 QC_PUBLIC int qc_vm_snapshot_remove(qc_ctx *ctx, const char *name, const char *snap,
+	struct qc_error *err);
+
+/*
+ * Clones (driver/clone.c): VM new_name on the read-only layers of VM name.
+ * With snap, a new qcow2 overlay on that snapshot's layers (the source may
+ * run); without, the source must be stopped and each disk's active layer
+ * is copied.  The layers below are shared (hard links: deleting either VM
+ * keeps what the other uses); the clone gets its own uuid, so a new
+ * cloud-init instance id, MACs, addresses, host name (its name), sshd host
+ * key, varstore copy and seed, and the snapshots whose layers it shares.
+ * A writable disk outside the source's directory is refused.  On failure
+ * nothing is left behind.
+ */
+QC_PUBLIC int qc_vm_clone(qc_ctx *ctx, const char *name, const char *new_name, const char *snap,
 	struct qc_error *err);
 
 /*

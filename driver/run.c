@@ -53,7 +53,7 @@ static char *monitor_program(void)
 static int prepare_run_dir(qc_ctx *ctx, const char *rdir, struct qc_error *err)
 {
 	static const char *const socks[] = {
-		"qmp.sock", "events.sock", "serial.sock", "console.sock"};
+		"qmp.sock", "events.sock", "serial.sock", "console.sock", "qga.sock"};
 	struct sockaddr_un sa;
 	size_t i;
 	int rc;
@@ -337,6 +337,7 @@ static int start_op(qc_ctx *ctx, const char *name, const struct qc_vm_start_opts
 	actx.qmp_fd = QC_QEMU_FD_QMP;
 	actx.qmp_event_fd = QC_QEMU_FD_EVENTS;
 	actx.serial_fd = QC_QEMU_FD_SERIAL;
+	actx.qga_fd = QC_QEMU_FD_QGA;
 	actx.kernel_fd = kernel_fd >= 0 ? QC_QEMU_FD_KERNEL : -1;
 	actx.initrd_fd = initrd_fd >= 0 ? QC_QEMU_FD_INITRD : -1;
 	x.kernel_fd = kernel_fd;

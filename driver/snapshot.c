@@ -26,6 +26,7 @@
 #include <unistd.h>
 
 #include "driver/fdpass.h"
+#include "driver/qga.h"
 #include "driver/snapshot_layer.h"
 #include "driver/snapshot_reconcile.h"
 #include "driver/stop.h"
@@ -134,6 +135,12 @@ static int create_offline(struct qc_vmop *op, struct qc_snap *s, struct qc_error
 QC_PUBLIC int qc_vm_snapshot_create(
 	qc_ctx *ctx, const char *name, const char *snap, struct qc_error *err)
 {
+	return qc_vm_snapshot_create_ex(ctx, name, snap, 0, NULL, err);
+}
+
+QC_PUBLIC int qc_vm_snapshot_create_ex(qc_ctx *ctx, const char *name, const char *snap,
+	unsigned flags, bool *ret_quiesced, struct qc_error *err)
+{
 	cleanup_vmop struct qc_vmop op = QC_VMOP_INIT;
 	struct qc_error scratch = {0};
 	struct qc_snap *s;
@@ -187,9 +194,13 @@ QC_PUBLIC int qc_vm_snapshot_create(
 		return rc;
 	qc_vmop_test_hold(&op, "snapshot-create");
 	s = &op.snaps.v[op.snaps.n - 1];
-	if (op.live.monitor_alive)
+	if (op.live.monitor_alive) {
+		/* the guest agent, if any, freezes the file systems around the switch */
+		struct qc_qga *agent = flags & QC_SNAPSHOT_NO_QUIESCE ? NULL : qc_driver_qga_freeze(&op);
+
 		rc = create_live(&op, s, err);
-	else
+		qc_driver_qga_thaw(&op, agent, ret_quiesced);
+	} else
 		rc = create_offline(&op, s, err);
 	if (rc < 0) {
 		for (size_t k = 0; k < s->n_disks; k++)

@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "driver/driver.h"
+#include "driver/qga.h"
 #include "driver/stop.h"
 #include "driver/vmop.h"
 #include "qmp/qmp.h"
@@ -107,7 +108,19 @@ static int powerdown(qc_ctx *ctx, struct qc_vmop *op, struct qc_qmp *q, int mfd,
 	int64_t start = qc_now_ms(), deadline = qc_deadline_ms(timeout_ms);
 	cleanup_free char *what = qc_xasprintf("waiting for VM '%s' to power off", op->name);
 	unsigned pressed = 0;
+	/* The guest agent first, when the guest runs one: it gets a grace period. */
+	cleanup_qga struct qc_qga *agent = qc_driver_qga_shutdown(op, q);
 
+	if (agent) {
+		struct qc_qmp_event *ev = NULL;
+		int left = qc_time_left_ms(deadline), rc;
+
+		rc = qc_qmp_wait_event(q, "SHUTDOWN", left < QC_QGA_GRACE_MS ? left : QC_QGA_GRACE_MS,
+			&ev, NULL);
+		qc_qmp_event_free(ev);
+		if (rc == 0 || rc == -QC_ERR_EOF)
+			deadline = qc_deadline_ms(0);
+	}
 	/* A press before the guest's ACPI handler is loaded is lost: press again. */
 	while (qc_time_left_ms(deadline) != 0) {
 		struct qc_qmp_event *ev = NULL;

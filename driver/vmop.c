@@ -15,7 +15,8 @@
 
 #include "driver/vmop.h"
 
-static const char *const run_socks[] = {"qmp.sock", "events.sock", "serial.sock", "console.sock"};
+static const char *const run_socks[] = {
+	"qmp.sock", "events.sock", "serial.sock", "console.sock", "qga.sock"};
 
 /* The sockets a dead monitor left behind. */
 static void remove_stale_run_dir(const char *rdir)

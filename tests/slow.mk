@@ -1,10 +1,13 @@
 # tests/slow.mk: `make check-slow`, the tests too slow for `make check` (not
 # in TESTS): a real Debian 12 cloud guest (tests/guest/build-debian, built
 # with debootstrap as root, cached under $QC_GUEST_CACHE/debian-amd64) that
-# applies a qemuctl seed with its own cloud-init under TCG.  tools/test (CI)
-# runs it beside `make check` in the gcc build; each test's time goes to
-# tests/durations.txt through tests/timed, as in `make check`.
-SLOW_TESTS = tests/integration/slow-debian-cloudinit.sh
+# applies a qemuctl seed with its own cloud-init under TCG; the same guest
+# with Debian's qemu-guest-agent installed from .debs fetched on the host
+# (slow-debian-qga.sh: info, quiesced snapshots and stop through the agent).
+# tools/test (CI) runs them beside `make check` in the gcc build; each
+# test's time goes to tests/durations.txt through tests/timed, as in
+# `make check`.
+SLOW_TESTS = tests/integration/slow-debian-cloudinit.sh tests/integration/slow-debian-qga.sh
 dist_noinst_SCRIPTS += $(SLOW_TESTS) tests/guest/build-debian
 
 .PHONY: check-slow

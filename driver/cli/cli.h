@@ -151,6 +151,8 @@ enum cli_opt {
 	OPT_PERSIST,
 	OPT_NIC, /* port */
 	OPT_WATCH, /* stats */
+	OPT_SNAPSHOT, /* clone */
+	OPT_NO_QUIESCE, /* snapshot create */
 	OPT_ROOT,
 	OPT_QUIET,
 	OPT_VERBOSE,
@@ -321,6 +323,8 @@ CLI_HANDLER(cli_wait);
 void cli_wait_usage(FILE *f, const char *name);
 CLI_HANDLER(cli_resize);
 void cli_resize_usage(FILE *f, const char *name);
+CLI_HANDLER(cli_clone);
+void cli_clone_usage(FILE *f, const char *name);
 
 /*
  * Wait for NAME's ready marker and say so (timeout_ms 0: the default);

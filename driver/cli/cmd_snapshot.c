@@ -13,7 +13,7 @@
 void cli_snapshot_usage(FILE *f, const char *name)
 {
 	(void) name;
-	fputs("usage: qemuctl snapshot create NAME SNAP\n"
+	fputs("usage: qemuctl snapshot create NAME SNAP [--no-quiesce]\n"
 	      "       qemuctl snapshot list NAME        (also: ls)\n"
 	      "       qemuctl snapshot revert NAME SNAP [--force]\n"
 	      "       qemuctl snapshot rm NAME SNAP\n"
@@ -22,7 +22,9 @@ void cli_snapshot_usage(FILE *f, const char *name)
 	      "qcow2 overlays recorded in domain.xml.  create works on a running VM (live)\n"
 	      "or a stopped one.  revert needs a stopped VM (--force stops it first) and\n"
 	      "keeps the snapshot, so it can be reverted to again.  rm merges the snapshot's\n"
-	      "layer into the layers above it; backing images are never written.\n",
+	      "layer into the layers above it; backing images are never written.\n"
+	      "A live create of a guest running qemu-guest-agent freezes its file systems\n"
+	      "around the snapshot and thaws them after (--no-quiesce: do not).\n",
 		f);
 }
 
@@ -143,6 +145,9 @@ int cli_snapshot(struct cli *c, const struct cli_cmd *cmd, struct cli_args *a)
 	}
 	if (force && strcmp(sub, "revert") != 0)
 		return cli_usage_error("snapshot", "snapshot %s: --force is for revert only", sub);
+	if (a->set[OPT_NO_QUIESCE] && strcmp(sub, "create") != 0)
+		return cli_usage_error(
+			"snapshot", "snapshot %s: --no-quiesce is for create only", sub);
 	if (!(ctx = cli_ctx(c)))
 		return CLI_ERROR;
 	if (strcmp(sub, "list") == 0)
@@ -150,10 +155,15 @@ int cli_snapshot(struct cli *c, const struct cli_cmd *cmd, struct cli_args *a)
 	if (strcmp(sub, "create") == 0) {
 		int running = qc_vm_is_running(ctx, vm, NULL);
 
-		if (qc_vm_snapshot_create(ctx, vm, snap, &err) < 0)
+		bool quiesced = false;
+
+		if (qc_vm_snapshot_create_ex(ctx, vm, snap,
+			    a->set[OPT_NO_QUIESCE] ? QC_SNAPSHOT_NO_QUIESCE : 0, &quiesced, &err) < 0)
 			return cli_error(&err);
 		msg = cli_asprintf("Snapshot '%s' of VM '%s' created (%s)", snap, vm,
-			running > 0 ? "live" : "VM stopped");
+			running <= 0 ? "VM stopped"
+			: quiesced   ? "live, file systems frozen by the guest agent"
+				     : "live");
 		return print_done(c, vm, snap, "create", running > 0, "live", msg);
 	}
 	if (strcmp(sub, "revert") == 0) {

@@ -291,6 +291,25 @@ static const char *state_text(const struct qc_vm_info *i, char *buf, size_t size
 	return buf;
 }
 
+/* info's "guest": what the guest agent said, or null */
+static void json_guest(struct cli_json *g, const struct qc_vm_guest *gst)
+{
+	cli_json_key(g, "guest");
+	if (!gst) {
+		cli_json_null(g);
+		return;
+	}
+	cli_json_map_open(g);
+	cli_json_kstring(g, "os", gst->os);
+	cli_json_kstring(g, "kernel", gst->kernel);
+	cli_json_key(g, "addresses");
+	cli_json_array_open(g);
+	for (size_t k = 0; gst->addresses && gst->addresses[k]; k++)
+		cli_json_string(g, gst->addresses[k]);
+	cli_json_array_close(g);
+	cli_json_map_close(g);
+}
+
 /* An array of strings, or null for a NULL v. */
 static void json_strv(struct cli_json *g, const char *key, char *const *v)
 {
@@ -382,9 +401,9 @@ static void json_nics(struct cli_json *g, const struct qc_vm_nic_info *v, size_t
 	cli_json_array_close(g);
 }
 
-/* A VM; info adds its disks and NICs (nics non-NULL). */
+/* A VM; info adds its disks, NICs (nics non-NULL) and what its guest agent said. */
 static void json_info(struct cli_json *g, const struct qc_vm_info *i,
-	const struct qc_vm_nic_info *nics, size_t n_nics)
+	const struct qc_vm_nic_info *nics, size_t n_nics, const struct qc_vm_guest *gst)
 {
 	cli_json_map_open(g);
 	cli_json_kstring(g, "name", i->name);
@@ -432,6 +451,7 @@ static void json_info(struct cli_json *g, const struct qc_vm_info *i,
 		cli_json_kbool(g, "autostart", i->autostart);
 		json_disks(g, i);
 		json_nics(g, nics, n_nics);
+		json_guest(g, gst);
 	}
 	cli_json_map_close(g);
 }
@@ -455,7 +475,7 @@ int cli_vm_list(struct cli *c, const struct cli_cmd *cmd, struct cli_args *a)
 
 		cli_json_array_open(g);
 		for (k = 0; k < n; k++)
-			json_info(g, v[k], NULL, 0);
+			json_info(g, v[k], NULL, 0, NULL);
 		cli_json_array_close(g);
 		rc = cli_print_json(g);
 	} else {
@@ -479,6 +499,7 @@ int cli_vm_info(struct cli *c, const struct cli_cmd *cmd, struct cli_args *a)
 {
 	struct qc_error err = {0};
 	struct qc_vm_info *i = NULL;
+	struct qc_vm_guest *gst = NULL;
 	qc_ctx *ctx = cli_ctx(c);
 	char buf[64], st[512];
 	size_t k;
@@ -489,6 +510,9 @@ int cli_vm_info(struct cli *c, const struct cli_cmd *cmd, struct cli_args *a)
 		return CLI_ERROR;
 	if (qc_vm_info(ctx, a->pos[0], &i, &err) < 0)
 		return cli_error(&err);
+	/* the guest agent, when the guest runs one: at most 200 ms, none without */
+	if (i->state == QC_VM_RUNNING && qc_vm_guest_info(ctx, a->pos[0], 0, &gst, &err) < 0)
+		gst = NULL;
 	if (c->json) {
 		autojson struct cli_json *g = cli_json_new(true);
 		struct qc_vm_nic_info *nics = NULL;
@@ -496,12 +520,14 @@ int cli_vm_info(struct cli *c, const struct cli_cmd *cmd, struct cli_args *a)
 
 		if (qc_vm_nics(ctx, a->pos[0], &nics, &n_nics, &err) < 0) {
 			qc_vm_info_free(i);
+			qc_vm_guest_free(gst);
 			return cli_error(&err);
 		}
-		json_info(g, i, nics, n_nics);
+		json_info(g, i, nics, n_nics, gst);
 		rc = cli_print_json(g);
 		qc_vm_nics_free(nics, n_nics);
 		qc_vm_info_free(i);
+		qc_vm_guest_free(gst);
 		return rc;
 	}
 	printf("Name:         %s\n", i->name);
@@ -546,7 +572,13 @@ int cli_vm_info(struct cli *c, const struct cli_cmd *cmd, struct cli_args *a)
 	printf("Console log:  %s\n", i->console_log);
 	if (i->qmp_socket)
 		printf("QMP socket:   %s\n", i->qmp_socket);
+	if (gst && gst->os)
+		printf("Guest OS:     %s%s%s\n", gst->os, gst->kernel ? ", kernel " : "",
+			gst->kernel ? gst->kernel : "");
+	for (k = 0; gst && gst->addresses && gst->addresses[k]; k++)
+		printf("%s%s\n", k == 0 ? "Guest IPs:    " : "              ", gst->addresses[k]);
 	qc_vm_info_free(i);
+	qc_vm_guest_free(gst);
 	return rc;
 }
 

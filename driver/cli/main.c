@@ -198,7 +198,7 @@ static const struct cli_cmd commands[] = {
 			"shutdown\n"},
 	{.name = "snapshot",
 		.usage = cli_snapshot_usage,
-		.opts = CLI_OPT(OPT_FORCE),
+		.opts = CLI_OPT(OPT_FORCE) | CLI_OPT(OPT_NO_QUIESCE),
 		.max_pos = CLI_MAX_POS,
 		.style = CLI_STYLE_PREFIX,
 		.fn = cli_snapshot,
@@ -230,6 +230,16 @@ static const struct cli_cmd commands[] = {
 		.fn = cli_resize,
 		.line = "  resize NAME DISK SIZE|+SIZE    grow a disk (offline, or online while "
 			"running)\n"},
+	{.name = "clone",
+		.usage = cli_clone_usage,
+		.opts = CLI_OPT(OPT_SNAPSHOT) | CLI_OPT(OPT_JSON),
+		.min_pos = 2,
+		.max_pos = 2,
+		.pos_names = "NAME NEW",
+		.style = CLI_STYLE_PREFIX,
+		.fn = cli_clone,
+		.line = "  clone NAME NEW [--snapshot SNAP]  a new VM on NAME's read-only "
+			"layers\n"},
 	{0},
 };
 

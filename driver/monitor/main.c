@@ -8,9 +8,9 @@
  * and the first process exits, so the monitor is reparented away from the
  * CLI, then: setsid, takes vms/<name>/monitor.lock for its whole life (the
  * liveness lock: held = the VM runs), becomes a child subreaper, makes
- * QEMU's listening sockets (qmp.sock, events.sock, serial.sock: root-owned
- * 0600 in the 0700 runtime dir; QEMU gets them as fds 5, 6 and 7, its argv
- * says -chardev socket,fd=N) and forks QEMU (argv as given; the --keep-fd
+ * QEMU's listening sockets (qmp.sock, events.sock, serial.sock, qga.sock:
+ * root-owned 0600 in the 0700 runtime dir; QEMU gets them as fds 5, 6, 7
+ * and 4, its argv says -chardev socket,fd=N) and forks QEMU (argv as given; the --keep-fd
  * fds stay open across exec, e.g. taps).  With --uid/--gid the QEMU child
  * drops to that user (no supplementary groups, no capabilities, no new
  * privileges) after every fd is in place and before exec: -runas would do
@@ -169,7 +169,7 @@ int main(int argc, char **argv)
 		.listen_fd = -1,
 		.log_fd = -1,
 		.events_fd = -1,
-		.qemu_socks = {-1, -1, -1}};
+		.qemu_socks = {-1, -1, -1, -1}};
 	struct qc_error err = {0};
 	pid_t pid;
 	size_t i;

@@ -29,7 +29,7 @@
 
 struct qc_monitor {
 	struct qc_monitor_args a; /* what `qemuctl start` asked for */
-	int qemu_socks[3]; /* listening: qmp.sock, events.sock, serial.sock */
+	int qemu_socks[4]; /* listening: qmp.sock, events.sock, serial.sock, qga.sock */
 
 	int vm_dfd, lock_fd, sig_fd, serial_fd, listen_fd, log_fd, events_fd;
 	int clients[QC_MONITOR_MAX_CLIENTS];

@@ -22,7 +22,11 @@
 
 #include "driver/monitor/monitor.h"
 
-static const char *const qemu_sock_names[3] = {"qmp.sock", "events.sock", "serial.sock"};
+static const char *const qemu_sock_names[4] = {
+	"qmp.sock", "events.sock", "serial.sock", "qga.sock"};
+/* Their numbers in QEMU. */
+static const int qemu_sock_fds[4] = {
+	QC_QEMU_FD_QMP, QC_QEMU_FD_EVENTS, QC_QEMU_FD_SERIAL, QC_QEMU_FD_QGA};
 
 /*
  * QEMU's listening sockets, made here so that QEMU needs no access to the
@@ -31,7 +35,7 @@ static const char *const qemu_sock_names[3] = {"qmp.sock", "events.sock", "seria
  */
 static int make_qemu_sockets(struct qc_monitor *m, struct qc_error *err)
 {
-	for (size_t i = 0; i < 3; i++) {
+	for (size_t i = 0; i < QC_ARRAY_SIZE(qemu_sock_names); i++) {
 		cleanup_free char *path = qc_monitor_run_path(m, qemu_sock_names[i]);
 		struct sockaddr_un sa = {.sun_family = AF_UNIX};
 		int fd, hi;
@@ -63,7 +67,7 @@ static int make_qemu_sockets(struct qc_monitor *m, struct qc_error *err)
 
 static void close_qemu_sockets(struct qc_monitor *m)
 {
-	for (size_t i = 0; i < 3; i++)
+	for (size_t i = 0; i < QC_ARRAY_SIZE(m->qemu_socks); i++)
 		if (m->qemu_socks[i] >= 0) {
 			close(m->qemu_socks[i]);
 			m->qemu_socks[i] = -1;
@@ -80,7 +84,7 @@ static void close_qemu_sockets(struct qc_monitor *m)
  */
 int qc_monitor_spawn_qemu(struct qc_monitor *m, struct qc_error *err)
 {
-	struct qc_fdmap map[3 + QC_MONITOR_MAX_FDS];
+	struct qc_fdmap map[QC_ARRAY_SIZE(qemu_sock_fds) + QC_MONITOR_MAX_FDS];
 	struct qc_spawn_opts so = {0};
 	cleanup_close int out_fd = -1;
 	size_t n_map = 0, i;
@@ -93,9 +97,8 @@ int qc_monitor_spawn_qemu(struct qc_monitor *m, struct qc_error *err)
 		O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0600);
 	if (out_fd < 0)
 		return qc_error_errno(err, errno, "open %s", QC_VM_QEMU_LOG);
-	for (i = 0; i < 3; i++)
-		map[n_map++] =
-			(struct qc_fdmap){.src = m->qemu_socks[i], .dst = QC_QEMU_FD_QMP + (int) i};
+	for (i = 0; i < QC_ARRAY_SIZE(qemu_sock_fds); i++)
+		map[n_map++] = (struct qc_fdmap){.src = m->qemu_socks[i], .dst = qemu_sock_fds[i]};
 	for (i = 0; i < m->a.n_keep_fds; i++)
 		map[n_map++] = (struct qc_fdmap){.src = m->a.keep_fds[i], .dst = m->a.keep_fds[i]};
 	so.argv = m->a.qemu_argv;

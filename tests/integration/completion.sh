@@ -86,6 +86,15 @@ assert_eq "$(complete_bash qemuctl exec x --no)" "--no-wait" "exec options"
 assert_eq "$(cd "$SCRATCH" && complete_bash qemuctl --root "$ROOT" cp be)" "beta:" "cp: NAME: of a VM"
 assert_eq "$(cd "$SCRATCH" && complete_bash qemuctl --root "$ROOT" cp vml)" "vmlinuz" "cp: a host file"
 assert_eq "$(complete_bash qemuctl cp -)" $'--help\n--no-wait\n--timeout\n-r' "cp options"
+assert_eq "$(complete_bash qemuctl --root "$ROOT" clone b)" "beta" "clone: VM names"
+assert_eq "$(complete_bash qemuctl clone x y --sn)" "--snapshot" "clone options"
+assert_eq "$(complete_bash qemuctl snapshot create x y --no)" "--no-quiesce" "snapshot create --no-quiesce"
+# one record per line, as qemuctl writes them
+sed -i 's|</metadata>|<qcsnap:snapshots xmlns:qcsnap="x">\n<qcsnap:snapshot name="snapa" created="1"/>\n<qcsnap:snapshot name="snapb" created="2"/>\n</qcsnap:snapshots></metadata>|' \
+	"$ROOT/vms/alpha/domain.xml"
+grep -q snapa "$ROOT/vms/alpha/domain.xml" || fail "no snapshot records planted"
+assert_eq "$(complete_bash qemuctl --root "$ROOT" clone alpha new --snapshot snap)" $'snapa\nsnapb' \
+	"clone --snapshot: the source's snapshots"
 
 # The command list is the CLI's.
 cli=$("$QC" --help | awk '/^Commands:/ {on = 1; next} on && /^  [a-z]/ {print $1}' |

@@ -3,9 +3,9 @@
 # contract docs/json.md describes): list, info (stopped, running, after a
 # poweroff), events (array and --follow lines), doctor, image import/list/
 # sync/rm and their progress lines, net create/list/rm (in a private netns),
-# seed build, wait, resize, snapshot, hot-plug, port (autostart: autostart.sh);
-# info's disk and NIC objects, the ssh endpoint, errors and log lines on
-# stderr.  A field the schema does not know fails the test.
+# seed build, wait, resize, snapshot, clone, hot-plug, port (autostart:
+# autostart.sh); info's disk and NIC objects, the ssh endpoint, errors and
+# log lines on stderr.  A field the schema does not know fails the test.
 . "${QC_SRCDIR:-$(dirname "$0")/../..}/tests/integration/lib.sh"
 need_guest x86_64
 shopt -s lastpipe # check counts in the shell, not a pipeline subshell
@@ -97,6 +97,8 @@ check progress --lines <"$SCRATCH/sync.err"
 qc --json resize u disk0 +1M | check resize
 qc --json snapshot create u s1 | check snapshot
 qc --json snapshot list u | check snapshot-list
+qc --json clone u uc --snapshot s1 | check clone
+qc delete uc >/dev/null
 qc --json snapshot list u | grep -q '"name": "s1"' || fail "snapshot list shows no s1"
 qc --json snapshot revert u s1 | check snapshot
 qc --json snapshot rm u s1 | check snapshot

@@ -251,6 +251,7 @@ START_TEST(argv_fdsets)
 	c.disks = disks;
 	c.loader_set = 6;
 	c.nvram_set = 7;
+	c.qga_fd = 4; /* the agent channel, last */
 	golden_argv("fdsets", d, &c);
 
 	/* no path of a file QEMU reads or writes is left in argv */
@@ -470,6 +471,7 @@ START_TEST(argv_qemu_accepts)
 	cleanup_free char *qmp = qc_xasprintf("%s/qmp.sock", sub);
 	cleanup_free char *ev = qc_xasprintf("%s/ev.sock", sub);
 	cleanup_free char *ser = qc_xasprintf("%s/serial.sock", sub);
+	cleanup_free char *qga = qc_xasprintf("%s/qga.sock", sub);
 	cleanup_free char *disk = qc_xasprintf("%s/data.raw", sub);
 	cleanup_free char *share = qc_xasprintf("%s/share", sub);
 	cleanup_free char *errpath = qc_xasprintf("%s/stderr", dir);
@@ -519,6 +521,7 @@ START_TEST(argv_qemu_accepts)
 	c.qmp_path = qmp;
 	c.qmp_event_path = ev;
 	c.serial_path = ser;
+	c.qga_path = qga; /* the guest agent's virtio-serial port */
 	ck_assert_qc_ok(qc_build_argv(d, &c, &argv, &err), &err);
 
 	errfd = open(errpath, O_CREAT | O_WRONLY | O_CLOEXEC, 0600);
