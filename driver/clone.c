@@ -41,6 +41,7 @@
 #include "driver/network.h"
 #include "driver/seed.h"
 #include "driver/snapshot_layer.h"
+#include "driver/snapshot_reconcile.h"
 #include "driver/vmop.h"
 #include "net/net.h"
 #include "storage/storage.h"
