@@ -2,7 +2,7 @@
 # The CLI and the per-VM monitor have fragments of their own
 # (driver/cli/local.mk, driver/monitor/local.mk).
 include_HEADERS += driver/qemuctl.h
-noinst_HEADERS += driver/driver.h driver/ready.h driver/resize.h driver/seed_bus.h \
+noinst_HEADERS += driver/driver.h driver/ready.h driver/ready_match.h driver/resize.h driver/seed_bus.h \
 	driver/seed.h driver/snapshot_meta.h driver/vmop.h driver/stop.h driver/qemu_fds.h
 
 # The domain model, its XML, QEMU's argv and the firmware it boots.

@@ -7,7 +7,7 @@
 
 #include <string.h>
 
-#include "driver/ready.h"
+#include "driver/ready_match.h"
 
 static bool word_byte(char c)
 {

@@ -18,7 +18,7 @@
 
 #include "util/util.h"
 #include "driver/qemu_fds.h"
-#include "driver/ready.h"
+#include "driver/ready_match.h"
 
 #define QC_MONITOR_MAX_FDS 256 /* --keep-fd: taps, disk layers, seed, firmware */
 #define QC_MONITOR_MAX_PORTS 256 /* --port: host ports recorded in state.json */

@@ -21,7 +21,7 @@
 
 #include "driver/driver.h"
 #include "driver/monitor/contract.h"
-#include "driver/ready.h"
+#include "driver/ready_match.h"
 #include "qmp/qmp.h"
 
 #define QC_MONITOR_MAX_CLIENTS 16 /* `qemuctl console` sessions at once */
