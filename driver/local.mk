@@ -18,7 +18,7 @@ libqcdriver_a_SOURCES += driver/driver.h driver/ctx.c driver/state.c driver/summ
 # Images, networks and seeds as a VM uses them.
 libqcdriver_a_SOURCES += driver/image.h driver/image.c \
 	driver/network.h driver/network.c driver/network_nic.c driver/network_fwd.c \
-	driver/network_ssh.h driver/network_ssh.c driver/network_scp.c \
+	driver/network_ssh.h driver/network_ssh.c driver/network_scp.h driver/network_scp.c \
 	driver/seed.h driver/seed.c driver/seed_hostkey.h driver/seed_hostkey.c
 # Operations on a defined VM: ready/wait, resize, snapshots, hot-plug.
 libqcdriver_a_SOURCES += driver/ready_match.c driver/ready.c driver/resize.c driver/seed_bus.c \

@@ -8,7 +8,7 @@
 
 #include <string.h>
 
-#include "driver/network_ssh.h"
+#include "driver/network_scp.h"
 
 /* A path on this host as scp takes it: never "host:path" or "scp://" */
 static void push_host_path(struct qc_strv *a, const char *p)
@@ -79,5 +79,26 @@ int qc_driver_scp_argv(const struct qc_ssh_target *t, unsigned flags, const char
 	else
 		push_host_path(&a, dest);
 	*ret = qc_strv_steal(&a);
+	return 0;
+}
+
+QC_PUBLIC int qc_vm_scp_command(qc_ctx *ctx, const char *name, const struct qc_vm_ssh_opts *o,
+	unsigned flags, const char *const *sources, const char *dest, char ***ret_argv,
+	struct qc_error *err)
+{
+	static const struct qc_vm_ssh_opts none = {0};
+	cleanup_resolved struct qc_ssh_resolved res = {0};
+	int r;
+
+	if (!o)
+		o = &none;
+	if (o->ssh_options || o->cmd)
+		return qc_error_set(err, QC_ERR_INVALID,
+			"scp: ssh options and a remote command are not taken (only the identity "
+			"and the wait settings)");
+	if ((r = qc_driver_ssh_reach(ctx, name, o, &res, err)) < 0)
+		return r;
+	if ((r = qc_driver_scp_argv(&res.t, flags, sources, dest, ret_argv, err)) < 0)
+		return qc_error_prefix(err, "VM '%s'", name);
 	return 0;
 }

@@ -323,13 +323,7 @@ static int run_ports(qc_ctx *ctx, const char *name, const struct qc_live *live, 
 	return 0;
 }
 
-/* What `ssh` and `ssh-config` connect with; the strings are owned. */
-struct resolved {
-	struct qc_ssh_target t;
-	char *user, *host, *key, *kh, *alias;
-};
-
-static void resolved_clear(struct resolved *r)
+void qc_driver_ssh_resolved_clear(struct qc_ssh_resolved *r)
 {
 	free(r->user);
 	free(r->host);
@@ -337,7 +331,6 @@ static void resolved_clear(struct resolved *r)
 	free(r->kh);
 	free(r->alias);
 }
-#define cleanup_resolved __attribute__((cleanup(resolved_clear)))
 
 /* Refused unless running with its CPUs going: a paused guest never answers. */
 static int check_answering(const char *name, enum qc_vm_state state, struct qc_error *err)
@@ -360,7 +353,7 @@ static int check_answering(const char *name, enum qc_vm_state state, struct qc_e
  * paused_ok) VM.
  */
 static int resolve(qc_ctx *ctx, const char *name, const char *identity, bool paused_ok,
-	struct resolved *res, struct qc_error *err)
+	struct qc_ssh_resolved *res, struct qc_error *err)
 {
 	cleanup_vmop struct qc_vmop op = QC_VMOP_INIT;
 	const struct qc_domain *d;
@@ -448,11 +441,21 @@ static int wait_booted(
 	return qc_driver_wait_ready(&op, o->wait_timeout_ms, NULL, err);
 }
 
+int qc_driver_ssh_reach(qc_ctx *ctx, const char *name, const struct qc_vm_ssh_opts *o,
+	struct qc_ssh_resolved *res, struct qc_error *err)
+{
+	int r;
+
+	if ((r = wait_booted(ctx, name, o, err)) < 0)
+		return r;
+	return resolve(ctx, name, o->identity, false, res, err);
+}
+
 QC_PUBLIC int qc_vm_ssh_command(qc_ctx *ctx, const char *name, const struct qc_vm_ssh_opts *o,
 	char ***ret_argv, struct qc_error *err)
 {
 	static const struct qc_vm_ssh_opts none = {0};
-	cleanup_resolved struct resolved res = {0};
+	cleanup_resolved struct qc_ssh_resolved res = {0};
 	int r;
 
 	if (!o)
@@ -460,34 +463,11 @@ QC_PUBLIC int qc_vm_ssh_command(qc_ctx *ctx, const char *name, const struct qc_v
 	/* options first: a refused one fails before any wait */
 	if (o->ssh_options && (r = qc_driver_ssh_check_opts(o->ssh_options, err)) < 0)
 		return r;
-	if ((r = wait_booted(ctx, name, o, err)) < 0 ||
-		(r = resolve(ctx, name, o->identity, false, &res, err)) < 0)
+	if ((r = qc_driver_ssh_reach(ctx, name, o, &res, err)) < 0)
 		return r;
 	res.t.opts = o->ssh_options;
 	res.t.cmd = o->cmd;
 	if ((r = qc_driver_ssh_argv(&res.t, ret_argv, err)) < 0)
-		return qc_error_prefix(err, "VM '%s'", name);
-	return 0;
-}
-
-QC_PUBLIC int qc_vm_scp_command(qc_ctx *ctx, const char *name, const struct qc_vm_ssh_opts *o,
-	unsigned flags, const char *const *sources, const char *dest, char ***ret_argv,
-	struct qc_error *err)
-{
-	static const struct qc_vm_ssh_opts none = {0};
-	cleanup_resolved struct resolved res = {0};
-	int r;
-
-	if (!o)
-		o = &none;
-	if (o->ssh_options || o->cmd)
-		return qc_error_set(err, QC_ERR_INVALID,
-			"scp: ssh options and a remote command are not taken (only the identity "
-			"and the wait settings)");
-	if ((r = wait_booted(ctx, name, o, err)) < 0 ||
-		(r = resolve(ctx, name, o->identity, false, &res, err)) < 0)
-		return r;
-	if ((r = qc_driver_scp_argv(&res.t, flags, sources, dest, ret_argv, err)) < 0)
 		return qc_error_prefix(err, "VM '%s'", name);
 	return 0;
 }
@@ -503,7 +483,7 @@ QC_PUBLIC int qc_vm_ssh_argv(qc_ctx *ctx, const char *name, const char *identity
 QC_PUBLIC int qc_vm_ssh_config(qc_ctx *ctx, const char *name, struct qc_vm_ssh_config *ret,
 	struct qc_error *err)
 {
-	cleanup_resolved struct resolved res = {0};
+	cleanup_resolved struct qc_ssh_resolved res = {0};
 	cleanup_free char *text = NULL;
 	int r;
 

@@ -46,17 +46,19 @@ int qc_driver_ssh_check_target(const struct qc_ssh_target *t, struct qc_error *e
 /* -o KEY=VALUE for the host key check and timeouts, then -i KEY -o IdentitiesOnly=yes */
 void qc_driver_ssh_push_settings(const struct qc_ssh_target *t, struct qc_strv *a);
 
+/* What `ssh`, `ssh-config` and `cp` connect with (t's strings are owned here). */
+struct qc_ssh_resolved {
+	struct qc_ssh_target t;
+	char *user, *host, *key, *kh, *alias;
+};
+void qc_driver_ssh_resolved_clear(struct qc_ssh_resolved *r);
+#define cleanup_resolved __attribute__((cleanup(qc_driver_ssh_resolved_clear)))
 /*
- * scp -s -P PORT -o User=USER -o ... [-i KEY ...] [-r] -- SOURCES... DEST:
- * the settings of qc_driver_ssh_argv, over SFTP (no remote shell parses a
- * path).  flags: QC_SCP_TO_GUEST (sources on this host, dest in the guest;
- * else the other way), QC_SCP_RECURSIVE.  Guest paths become HOST:PATH,
- * a source's glob characters escaped so it names one file; a host path
- * holding ':' that is not absolute gets "./" so scp never reads it as a
- * remote one.  t->opts and t->cmd are not used.
+ * The connection to VM name as `qemuctl ssh` makes it (o's identity and
+ * wait settings): a booting VM waited for, a stopped or paused one refused.
  */
-int qc_driver_scp_argv(const struct qc_ssh_target *t, unsigned flags,
-	const char *const *sources, const char *dest, char ***ret, struct qc_error *err);
+int qc_driver_ssh_reach(qc_ctx *ctx, const char *name, const struct qc_vm_ssh_opts *o,
+	struct qc_ssh_resolved *res, struct qc_error *err);
 
 /*
  * The same connection as an OpenSSH client configuration: "Host NAME" and

@@ -12,6 +12,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "driver/network_scp.h"
 #include "driver/network_ssh.h"
 #include "tests/unit/check_main.h"
 #include "tests/unit/unit.h"
