@@ -25,6 +25,8 @@ libqcdriver_a_SOURCES += driver/ready_match.c driver/ready.c driver/resize.c dri
 	driver/vmop.c driver/snapshot_meta.c driver/snapshot.c \
 	driver/snapshot_layer.h driver/snapshot_layer.c driver/snapshot_reconcile.h \
 	driver/snapshot_reconcile.c driver/hotplug.c
+# Saved state: save to a file, resume from it at the next start.
+libqcdriver_a_SOURCES += driver/save.h driver/save.c
 
 include driver/cli/local.mk
 include driver/monitor/local.mk
@@ -69,6 +71,8 @@ QC_DRIVER_TESTS = tests/integration/lifecycle.sh tests/integration/lifecycle-cra
 	tests/integration/arch-lifecycle-x86_64.sh tests/integration/arch-lifecycle-aarch64.sh \
 	tests/integration/arch-lifecycle-ppc64le.sh tests/integration/arch-errors.sh \
 	tests/integration/firmware-disk-boot-x86_64.sh tests/integration/firmware-disk-boot-aarch64.sh
+# qemuctl save and the start that resumes it.
+QC_DRIVER_TESTS += tests/integration/save.sh
 TESTS += $(QC_DRIVER_TESTS)
 dist_noinst_SCRIPTS += $(QC_DRIVER_TESTS) tests/integration/arch-lifecycle.sh \
 	tests/integration/firmware-disk-boot.sh tests/guest/build-disk-image
