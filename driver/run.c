@@ -25,6 +25,7 @@
 #include "driver/firmware.h"
 #include "driver/network.h"
 #include "driver/ready.h"
+#include "driver/save.h"
 #include "driver/seed.h"
 #include "driver/vmop.h"
 #include "qmp/qmp.h"
@@ -257,18 +258,39 @@ static int finish_prelaunch(struct qc_vmop *op, struct qc_error *err)
 }
 
 /*
+ * QEMU is up: load the saved state into it (cont unless paused), or, with
+ * --fresh, discard the state now that the fresh boot has started.
+ */
+static int resume_or_discard(struct qc_vmop *op, const struct qc_vm_start_opts *o, int state_fd,
+	bool *ret_resumed, struct qc_error *err)
+{
+	int rc;
+
+	if (state_fd < 0) {
+		if (o && o->fresh && unlinkat(op->dfd, QC_VM_SAVED_STATE, 0) == 0)
+			(void) qc_fsync_dir(op->dfd, NULL);
+		return 0;
+	}
+	if ((rc = qc_driver_saved_state_resume(op, state_fd, !(o && o->paused), err)) < 0)
+		return rc;
+	if (ret_resumed)
+		*ret_resumed = true;
+	return 0;
+}
+
+/*
  * Start NAME in op (begun here; the caller ends it).  ready: refuse, before
  * anything changes, a VM whose run could never be waited for.
  */
 static int start_op(qc_ctx *ctx, const char *name, const struct qc_vm_start_opts *o, bool ready,
-	struct qc_vmop *op, struct qc_error *err)
+	struct qc_vmop *op, bool *ret_resumed, struct qc_error *err)
 {
 	cleanup_free char *rdir = NULL;
 	cleanup_strv char **argv = NULL;
 	struct qc_argv_ctx actx = {0};
 	struct qc_network_start ns __attribute__((cleanup(qc_network_start_clear))) = {0};
 	cleanup_free int *child_taps = NULL;
-	cleanup_close int kernel_fd = -1, initrd_fd = -1;
+	cleanup_close int kernel_fd = -1, initrd_fd = -1, state_fd = -1;
 	struct qc_fdpass files __attribute__((cleanup(qc_driver_fdpass_clear))) = {0};
 	struct qc_domain *d;
 	const char *dir;
@@ -325,6 +347,10 @@ static int start_op(qc_ctx *ctx, const char *name, const struct qc_vm_start_opts
 	if ((rc = qc_driver_fdpass_open(d, op->dfd, dir, &files, err)) < 0)
 		return qc_error_prefix(err, "VM '%s'", name);
 	qc_fault_step("start:seed");
+	/* A saved state (driver/save.c) is resumed instead of a boot; --fresh ignores it. */
+	if (!(o && o->fresh) &&
+		(rc = qc_driver_saved_state_open(op->dfd, dir, &state_fd, err)) < 0)
+		return qc_error_prefix(err, "VM '%s'", name);
 	/* Taps and host ports; our copies of the taps close when we return. */
 	if ((rc = qc_network_domain_start(ctx, d, &ns, err)) < 0)
 		return qc_error_prefix(err, "VM '%s'", name);
@@ -348,6 +374,7 @@ static int start_op(qc_ctx *ctx, const char *name, const struct qc_vm_start_opts
 	 * itself, and sets PR_SET_PDEATHSIG after that (a uid change clears it).
 	 */
 	actx.sandbox = true;
+	actx.incoming_defer = state_fd >= 0;
 	actx.tap_fds = child_taps;
 	actx.n_tap_fds = ns.n_nics;
 	actx.fwd_ports = (const unsigned *const *) ns.fwd_ports;
@@ -362,8 +389,10 @@ static int start_op(qc_ctx *ctx, const char *name, const struct qc_vm_start_opts
 	qc_fault_step("start:spawn");
 	/* The monitor sends "cont" itself, on the QMP connection it already has. */
 	rc = spawn_monitor(ctx, op, argv, rdir, qc_accel_name(accel), why, &ns, timeout_ms, d,
-		&x, !(o && o->paused), err);
-	return rc < 0 ? rc : 0;
+		&x, !(o && o->paused) && state_fd < 0, err);
+	if (rc < 0)
+		return rc;
+	return resume_or_discard(op, o, state_fd, ret_resumed, err);
 }
 
 QC_PUBLIC int qc_vm_start(
@@ -371,20 +400,27 @@ QC_PUBLIC int qc_vm_start(
 {
 	cleanup_vmop struct qc_vmop op = QC_VMOP_INIT;
 
-	return start_op(ctx, name, o, false, &op, err);
+	return start_op(ctx, name, o, false, &op, NULL, err);
 }
 
 QC_PUBLIC int qc_vm_start_ready(qc_ctx *ctx, const char *name, const struct qc_vm_start_opts *o,
 	int wait_timeout_ms, int64_t *ret_after_ms, struct qc_error *err)
 {
 	cleanup_vmop struct qc_vmop op = QC_VMOP_INIT;
+	bool resumed = false;
 	int rc;
 
 	if (o && o->paused)
 		return qc_error_set(err, QC_ERR_INVALID,
 			"VM '%s': a paused start never becomes ready; start it unpaused", name);
-	if ((rc = start_op(ctx, name, o, true, &op, err)) < 0)
+	if ((rc = start_op(ctx, name, o, true, &op, &resumed, err)) < 0)
 		return rc;
+	/* A resumed guest finished its first boot before it was saved. */
+	if (resumed) {
+		if (ret_after_ms)
+			*ret_after_ms = 0;
+		return 0;
+	}
 	/* The same directory and domain; the wait only reads and holds up no stop. */
 	qc_vmop_unlock(&op);
 	return qc_driver_wait_ready(&op, wait_timeout_ms, ret_after_ms, err);
