@@ -95,13 +95,13 @@ _qemuctl()
 {
 	local cur prev cmd= sub= i nargs=0
 	local commands="create run define dumpxml undefine start stop destroy reboot pause
-		resume delete list info console log events qmp ssh image net seed doctor autostart wait resize
+		resume save delete list info console log events qmp ssh image net seed doctor autostart wait resize
 		snapshot attach-disk detach-disk attach-net detach-net"
 	local global_opts="--root --json -v -q --verbose --quiet --version --help"
 	local create_opts="--image --disk-image --kernel --initrd --append --arch --accel --cpus
 		--memory --disk-size --disk --net --share --hostname --ssh-key --user-data
 		--network-config --no-seed --seed-bus"
-	local vm_cmds=" dumpxml undefine start stop destroy reboot pause resume delete info console "
+	local vm_cmds=" dumpxml undefine start stop destroy reboot pause resume save delete info console "
 	vm_cmds+="log events qmp ssh autostart wait resize attach-disk detach-disk attach-net detach-net "
 
 	COMPREPLY=()
@@ -284,7 +284,7 @@ _qemuctl()
 		if [[ $cur == -* ]]; then
 			local o="--help"
 			case "$cmd" in
-			start) o="--paused --wait --timeout --help" ;;
+			start) o="--paused --fresh --wait --timeout --help" ;;
 			wait) o="--timeout --help" ;;
 			stop) o="--timeout --force --help" ;;
 			delete) o="--force --help" ;;

@@ -65,6 +65,7 @@ static const struct optdef {
 	[OPT_DISABLE] = {"disable"},
 	[OPT_RUN] = {"run"},
 	[OPT_SHUTDOWN] = {"shutdown"},
+	[OPT_FRESH] = {"fresh"},
 	[OPT_ROOT] = {"root", 0, true, .needs = "a directory"},
 	[OPT_QUIET] = {"quiet", 'q', .clears = 1 + OPT_VERBOSE},
 	[OPT_VERBOSE] = {"verbose", 'v', .repeats = true},
