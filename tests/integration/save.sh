@@ -49,6 +49,12 @@ assert_match "$(qc info s1)" "Saved state: +$vm/saved.state" "info: saved state"
 assert_match "$(qc list)" '^s1 .*stopped \(saved' "list: saved"
 assert_match "$(qc --json info s1)" '"saved_state": true' "info --json: saved_state"
 assert_match "$(qc --json info s1)" '"reason": "saved"' "info --json: last_exit saved"
+for def in vm-info vm-list; do
+	[ $def = vm-info ] && out=$(qc --json info s1) || out=$(qc --json list)
+	printf '%s' "$out" | python3 "$QC_SRCDIR/tests/integration/json_schema.py" \
+		"$QC_SRCDIR/docs/schema/qemuctl-v1.json" $def || fail "$def does not follow the schema: $out"
+	ok "$def with a saved state follows the schema"
+done
 expect_fail 1 "VM 's1' is not running" qc save s1
 
 # Resume: no new boot, the counter goes on from where it was.
