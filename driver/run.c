@@ -121,6 +121,7 @@ struct qemu_extra {
 	const struct qc_confine *cf;
 	int kernel_fd, initrd_fd;
 	const struct qc_fdpass *files; /* disks, seed, firmware (driver/fdpass.c) */
+	bool ready_at_start; /* resumes a saved state whose guest had finished first boot */
 };
 
 static int spawn_monitor(qc_ctx *ctx, struct qc_vmop *op, char **qemu_argv, const char *rdir,
@@ -185,6 +186,7 @@ static int spawn_monitor(qc_ctx *ctx, struct qc_vmop *op, char **qemu_argv, cons
 		if ((rc = qc_monitor_args_ready_marker(&ma, markers[i], err)) < 0)
 			return rc;
 	ma.cont = cont;
+	ma.ready_at_start = x->ready_at_start;
 	ma.qemu_argv = (const char *const *) qemu_argv;
 	if ((rc = qc_monitor_args_to_argv(&ma, mon, &av, err)) < 0)
 		return qc_error_prefix(err, "VM '%s'", op->name);
@@ -261,21 +263,15 @@ static int finish_prelaunch(struct qc_vmop *op, struct qc_error *err)
  * QEMU is up: load the saved state into it (cont unless paused), or, with
  * --fresh, discard the state now that the fresh boot has started.
  */
-static int resume_or_discard(struct qc_vmop *op, const struct qc_vm_start_opts *o, int state_fd,
-	bool *ret_resumed, struct qc_error *err)
+static int resume_or_discard(
+	struct qc_vmop *op, const struct qc_vm_start_opts *o, int state_fd, struct qc_error *err)
 {
-	int rc;
-
 	if (state_fd < 0) {
 		if (o && o->fresh && unlinkat(op->dfd, QC_VM_SAVED_STATE, 0) == 0)
 			(void) qc_fsync_dir(op->dfd, NULL);
 		return 0;
 	}
-	if ((rc = qc_driver_saved_state_resume(op, state_fd, !(o && o->paused), err)) < 0)
-		return rc;
-	if (ret_resumed)
-		*ret_resumed = true;
-	return 0;
+	return qc_driver_saved_state_resume(op, state_fd, !(o && o->paused), err);
 }
 
 /*
@@ -283,7 +279,7 @@ static int resume_or_discard(struct qc_vmop *op, const struct qc_vm_start_opts *
  * anything changes, a VM whose run could never be waited for.
  */
 static int start_op(qc_ctx *ctx, const char *name, const struct qc_vm_start_opts *o, bool ready,
-	struct qc_vmop *op, bool *ret_resumed, struct qc_error *err)
+	struct qc_vmop *op, struct qc_error *err)
 {
 	cleanup_free char *rdir = NULL;
 	cleanup_strv char **argv = NULL;
@@ -375,6 +371,8 @@ static int start_op(qc_ctx *ctx, const char *name, const struct qc_vm_start_opts
 	 */
 	actx.sandbox = true;
 	actx.incoming_defer = state_fd >= 0;
+	/* state.json of the saved run says whether its guest had finished first boot */
+	x.ready_at_start = state_fd >= 0 && op->live.st.ready;
 	actx.tap_fds = child_taps;
 	actx.n_tap_fds = ns.n_nics;
 	actx.fwd_ports = (const unsigned *const *) ns.fwd_ports;
@@ -392,7 +390,7 @@ static int start_op(qc_ctx *ctx, const char *name, const struct qc_vm_start_opts
 		&x, !(o && o->paused) && state_fd < 0, err);
 	if (rc < 0)
 		return rc;
-	return resume_or_discard(op, o, state_fd, ret_resumed, err);
+	return resume_or_discard(op, o, state_fd, err);
 }
 
 QC_PUBLIC int qc_vm_start(
@@ -400,27 +398,20 @@ QC_PUBLIC int qc_vm_start(
 {
 	cleanup_vmop struct qc_vmop op = QC_VMOP_INIT;
 
-	return start_op(ctx, name, o, false, &op, NULL, err);
+	return start_op(ctx, name, o, false, &op, err);
 }
 
 QC_PUBLIC int qc_vm_start_ready(qc_ctx *ctx, const char *name, const struct qc_vm_start_opts *o,
 	int wait_timeout_ms, int64_t *ret_after_ms, struct qc_error *err)
 {
 	cleanup_vmop struct qc_vmop op = QC_VMOP_INIT;
-	bool resumed = false;
 	int rc;
 
 	if (o && o->paused)
 		return qc_error_set(err, QC_ERR_INVALID,
 			"VM '%s': a paused start never becomes ready; start it unpaused", name);
-	if ((rc = start_op(ctx, name, o, true, &op, &resumed, err)) < 0)
+	if ((rc = start_op(ctx, name, o, true, &op, err)) < 0)
 		return rc;
-	/* A resumed guest finished its first boot before it was saved. */
-	if (resumed) {
-		if (ret_after_ms)
-			*ret_after_ms = 0;
-		return 0;
-	}
 	/* The same directory and domain; the wait only reads and holds up no stop. */
 	qc_vmop_unlock(&op);
 	return qc_driver_wait_ready(&op, wait_timeout_ms, ret_after_ms, err);

@@ -65,6 +65,9 @@ ok "start s1 resumed ($((($(date +%s%N) - t0) / 1000000)) ms)"
 assert_no_file "$vm/saved.state"
 assert_match "$(qc info s1)" 'State: +running' "info: running after resume"
 assert_match "$(qc --json info s1)" '"saved_state": false' "info --json: no saved state"
+# The guest had finished first boot when saved: ready at once, no marker awaited.
+qc wait s1 --timeout 5 >/dev/null
+ok "wait: a resumed guest is ready"
 wait_for_text "$log" "TICK $((tick + 2))[^0-9]" 30
 ok "the guest's counter went on past TICK $tick"
 guest_console s1
@@ -130,7 +133,8 @@ sum=$(sha256sum <"$vm/saved.state")
 expect_fail 1 "resuming from its saved state .*failed.*--fresh s1" qc start s1
 assert_eq "$(sha256sum <"$vm/saved.state")" "$sum" "the state is kept unchanged"
 qc define "$SCRATCH/s1.xml" >/dev/null
-qc start s1
+qc start s1 --wait --timeout 10 >/dev/null
+ok "start --wait of a resumed guest"
 assert_no_file "$vm/saved.state"
 guest_console s1
 assert_eq "$(boot_id s1 4)" "$id2" "the kept state resumed with the old definition"
