@@ -140,6 +140,18 @@ guest_console s1
 assert_eq "$(boot_id s1 4)" "$id2" "the kept state resumed with the old definition"
 exec 7>&-
 
+# Disks snapshotted while saved still resume; a revert under the state is refused.
+qc save s1
+qc snapshot create s1 snap1 >/dev/null
+sum=$(sha256sum <"$vm/saved.state")
+expect_fail 1 "VM 's1' has a saved memory state .*'qemuctl start --fresh s1' discards it" \
+	qc snapshot revert s1 snap1
+assert_eq "$(sha256sum <"$vm/saved.state")" "$sum" "revert left the state alone"
+qc start s1
+guest_console s1
+assert_eq "$(boot_id s1 5)" "$id2" "resumed on top of a snapshot taken while saved"
+exec 7>&-
+
 # delete removes the state with the VM.
 qc save s1
 assert_file "$vm/saved.state"
