@@ -267,8 +267,8 @@ static int resume_or_discard(
 	struct qc_vmop *op, const struct qc_vm_start_opts *o, int state_fd, struct qc_error *err)
 {
 	if (state_fd < 0) {
-		if (o && o->fresh && unlinkat(op->dfd, QC_VM_SAVED_STATE, 0) == 0)
-			(void) qc_fsync_dir(op->dfd, NULL);
+		if (o && o->fresh)
+			(void) qc_driver_saved_state_drop(op->dfd);
 		return 0;
 	}
 	return qc_driver_saved_state_resume(op, state_fd, !(o && o->paused), err);
@@ -431,6 +431,9 @@ static int simple_command(
 	qc_fault_stepf("%s:locked", what);
 	if ((rc = qc_vmop_qmp_connect(&op, QC_VMOP_QMP_QUICK_MS, &q, err)) < 0)
 		return rc;
+	/* A save interrupted after its state was written: running on, the VM leaves it behind. */
+	if (strcmp(cmd, "cont") == 0)
+		(void) qc_driver_saved_state_drop(op.dfd);
 	if ((rc = qc_qmp_execute(q, cmd, NULL, QC_VMOP_QMP_QUICK_MS, NULL, err)) < 0)
 		return qc_error_prefix(err, "VM '%s': %s", name, what);
 	qc_fault_stepf("%s:done", what);

@@ -56,10 +56,42 @@ static int wait_migration(struct qc_qmp *q, const char *what, struct qc_error *e
 	}
 }
 
+/* A migration of a save that was killed still runs into its lost file: cancel it. */
+static int cancel_stale_migration(struct qc_qmp *q, struct qc_error *err)
+{
+	int64_t deadline = qc_deadline_ms(QC_VMOP_QMP_TIMEOUT_MS);
+	bool sent = false;
+	int rc;
+
+	for (;;) {
+		cleanup_json qc_json *r = NULL;
+		const char *status;
+
+		if ((rc = qc_qmp_execute(q, "query-migrate", NULL, QC_VMOP_QMP_QUICK_MS, &r, err)) < 0)
+			return rc;
+		status = qc_json_string(qc_json_get(r, "status"));
+		if (!status || strcmp(status, "completed") == 0 || strcmp(status, "failed") == 0 ||
+			strcmp(status, "cancelled") == 0)
+			return 0;
+		if (!sent && (rc = qc_qmp_execute_text(q, "migrate_cancel", NULL,
+				      QC_VMOP_QMP_QUICK_MS, NULL, err)) < 0)
+			return rc;
+		sent = true;
+		if (qc_time_left_ms(deadline) == 0)
+			return qc_error_set(err, ETIMEDOUT,
+				"an earlier migration did not end within %d s (status %s)",
+				QC_VMOP_QMP_TIMEOUT_MS / 1000, status);
+		qc_sleep_ms(MIGRATE_POLL_MS);
+	}
+}
+
 /* Write the state into fd: CPUs stopped, no bandwidth limit, migrate to it. */
 static int migrate_out(struct qc_qmp *q, int fd, struct qc_error *err)
 {
 	int rc;
+
+	if ((rc = cancel_stale_migration(q, err)) < 0)
+		return rc;
 
 	if ((rc = qc_qmp_execute_text(q, "stop", NULL, QC_VMOP_QMP_QUICK_MS, NULL, err)) < 0)
 		return rc;
@@ -125,6 +157,16 @@ QC_PUBLIC int qc_vm_save(qc_ctx *ctx, const char *name, struct qc_error *err)
 	return qc_vmop_kill(&op, err);
 }
 
+int qc_driver_saved_state_drop(int vm_dfd)
+{
+	int had = unlinkat(vm_dfd, QC_VM_SAVED_STATE, 0) == 0;
+
+	had |= unlinkat(vm_dfd, SAVED_STATE_TMP, 0) == 0;
+	if (had)
+		(void) qc_fsync_dir(vm_dfd, NULL);
+	return had;
+}
+
 int qc_driver_saved_state_open(int vm_dfd, const char *vm_dir, int *ret_fd, struct qc_error *err)
 {
 	cleanup_close int fd = -1;
@@ -174,8 +216,7 @@ int qc_driver_saved_state_resume(struct qc_vmop *op, int fd, bool cont, struct q
 	int rc;
 
 	if ((rc = load_state(op, fd, cont, err)) == 0) {
-		(void) unlinkat(op->dfd, QC_VM_SAVED_STATE, 0);
-		(void) qc_fsync_dir(op->dfd, NULL);
+		(void) qc_driver_saved_state_drop(op->dfd);
 		return 0;
 	}
 	/* QEMU exits by itself when a load fails; why is in what the monitor recorded. */

@@ -23,6 +23,12 @@ struct qc_vmop;
  */
 int qc_driver_saved_state_open(int vm_dfd, const char *vm_dir, int *ret_fd, struct qc_error *err);
 /*
+ * Remove the saved state (and a temp an interrupted save left): a fresh
+ * start, or a VM that runs on after a save (resume) whose state no longer
+ * matches its disks.  0 when there was none.
+ */
+int qc_driver_saved_state_drop(int vm_dfd);
+/*
  * The start just spawned QEMU with -incoming defer and the CPUs stopped:
  * load the state from fd (migrate-incoming), then cont unless paused.
  * The state file is removed only once the load completed.  On failure
