@@ -127,6 +127,16 @@ QC_PUBLIC int qc_vm_save(qc_ctx *ctx, const char *name, struct qc_error *err)
 			"VM '%s' is still loading its saved state; wait for its start to finish",
 			name);
 	ran = status && strcmp(status, "running") == 0;
+	/*
+	 * A save killed after QEMU completed: QEMU refuses a second migration
+	 * until cont reactivates its disks; the guest runs on (a moment, stop
+	 * follows), so the state that save left no longer matches and goes.
+	 */
+	if (status && strcmp(status, "postmigrate") == 0) {
+		(void) qc_driver_saved_state_drop(op.dfd);
+		if ((rc = qc_qmp_execute_text(op.q, "cont", NULL, QC_VMOP_QMP_QUICK_MS, NULL, err)) < 0)
+			return qc_error_prefix(err, "VM '%s'", name);
+	}
 	/* A temp left by a save that was killed is ours to replace. */
 	(void) unlinkat(op.dfd, SAVED_STATE_TMP, 0);
 	fd = openat(op.dfd, SAVED_STATE_TMP, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW,

@@ -141,14 +141,19 @@ assert_eq "$(boot_id s1 4)" "$id2" "the kept state resumed with the old definiti
 exec 7>&-
 
 # A save killed while QEMU writes the state: the VM stays (paused), the next
-# save replaces the temp file.  Killed once the state is in place: the VM is
-# still there, and resuming its CPUs drops the state it would run away from.
+# save cancels that migration (or finds it completed) and replaces the temp
+# file.  Killed once the state is in place: the VM is still there (QEMU
+# refuses a second migration until cont: the next save does that), and
+# resuming its CPUs drops the state it would run away from.
 exec 7>&-
 QEMUCTL_FAULT_AT=save:migrating expect_fail 137 "" qc save s1
 qc save s1
 assert_no_file "$vm/saved.state.tmp"
 qc start s1
 assert_no_file "$vm/saved.state"
+QEMUCTL_FAULT_AT=save:written expect_fail 137 "" qc save s1
+qc save s1
+qc start s1
 QEMUCTL_FAULT_AT=save:written expect_fail 137 "" qc save s1
 assert_file "$vm/saved.state"
 assert_match "$(qc info s1)" 'State: +paused' "a save killed after the write leaves the VM paused"
