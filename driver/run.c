@@ -344,8 +344,7 @@ static int start_op(qc_ctx *ctx, const char *name, const struct qc_vm_start_opts
 		return qc_error_prefix(err, "VM '%s'", name);
 	qc_fault_step("start:seed");
 	/* A saved state (driver/save.c) is resumed instead of a boot; --fresh ignores it. */
-	if (!(o && o->fresh) &&
-		(rc = qc_driver_saved_state_open(op->dfd, dir, &state_fd, err)) < 0)
+	if (!(o && o->fresh) && (rc = qc_driver_saved_state_open(op->dfd, dir, &state_fd, err)) < 0)
 		return qc_error_prefix(err, "VM '%s'", name);
 	/* Taps and host ports; our copies of the taps close when we return. */
 	if ((rc = qc_network_domain_start(ctx, d, &ns, err)) < 0)
@@ -386,8 +385,8 @@ static int start_op(qc_ctx *ctx, const char *name, const struct qc_vm_start_opts
 	(void) unlinkat(op->dfd, "kill-requested", 0);
 	qc_fault_step("start:spawn");
 	/* The monitor sends "cont" itself, on the QMP connection it already has. */
-	rc = spawn_monitor(ctx, op, argv, rdir, qc_accel_name(accel), why, &ns, timeout_ms, d,
-		&x, !(o && o->paused) && state_fd < 0, err);
+	rc = spawn_monitor(ctx, op, argv, rdir, qc_accel_name(accel), why, &ns, timeout_ms, d, &x,
+		!(o && o->paused) && state_fd < 0, err);
 	if (rc < 0)
 		return rc;
 	return resume_or_discard(op, o, state_fd, err);

@@ -39,7 +39,8 @@ static int wait_migration(struct qc_qmp *q, const char *what, struct qc_error *e
 		cleanup_json qc_json *r = NULL;
 		const char *status, *desc;
 
-		if ((rc = qc_qmp_execute(q, "query-migrate", NULL, QC_VMOP_QMP_QUICK_MS, &r, err)) < 0)
+		if ((rc = qc_qmp_execute(q, "query-migrate", NULL, QC_VMOP_QMP_QUICK_MS, &r, err)) <
+			0)
 			return qc_error_prefix(err, "%s", what);
 		status = qc_json_string(qc_json_get(r, "status"));
 		if (status && strcmp(status, "completed") == 0)
@@ -50,8 +51,9 @@ static int wait_migration(struct qc_qmp *q, const char *what, struct qc_error *e
 				desc ? desc : "QEMU gave no reason");
 		}
 		if (qc_time_left_ms(deadline) == 0)
-			return qc_error_set(err, ETIMEDOUT, "%s did not complete within %d s (status %s)",
-				what, MIGRATE_TIMEOUT_MS / 1000, status ? status : "none");
+			return qc_error_set(err, ETIMEDOUT,
+				"%s did not complete within %d s (status %s)", what,
+				MIGRATE_TIMEOUT_MS / 1000, status ? status : "none");
 		qc_sleep_ms(MIGRATE_POLL_MS);
 	}
 }
@@ -67,7 +69,8 @@ static int cancel_stale_migration(struct qc_qmp *q, struct qc_error *err)
 		cleanup_json qc_json *r = NULL;
 		const char *status;
 
-		if ((rc = qc_qmp_execute(q, "query-migrate", NULL, QC_VMOP_QMP_QUICK_MS, &r, err)) < 0)
+		if ((rc = qc_qmp_execute(q, "query-migrate", NULL, QC_VMOP_QMP_QUICK_MS, &r, err)) <
+			0)
 			return rc;
 		status = qc_json_string(qc_json_get(r, "status"));
 		if (!status || strcmp(status, "completed") == 0 || strcmp(status, "failed") == 0 ||
@@ -134,7 +137,8 @@ QC_PUBLIC int qc_vm_save(qc_ctx *ctx, const char *name, struct qc_error *err)
 	 */
 	if (status && strcmp(status, "postmigrate") == 0) {
 		(void) qc_driver_saved_state_drop(op.dfd);
-		if ((rc = qc_qmp_execute_text(op.q, "cont", NULL, QC_VMOP_QMP_QUICK_MS, NULL, err)) < 0)
+		if ((rc = qc_qmp_execute_text(
+			     op.q, "cont", NULL, QC_VMOP_QMP_QUICK_MS, NULL, err)) < 0)
 			return qc_error_prefix(err, "VM '%s'", name);
 	}
 	/* A temp left by a save that was killed is ours to replace. */
@@ -142,7 +146,8 @@ QC_PUBLIC int qc_vm_save(qc_ctx *ctx, const char *name, struct qc_error *err)
 	fd = openat(op.dfd, SAVED_STATE_TMP, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW,
 		0600);
 	if (fd < 0)
-		return qc_error_errno(err, errno, "VM '%s': %s/%s", name, op.vm_dir, SAVED_STATE_TMP);
+		return qc_error_errno(
+			err, errno, "VM '%s': %s/%s", name, op.vm_dir, SAVED_STATE_TMP);
 	rc = migrate_out(op.q, fd, err);
 	if (rc == 0 && fsync(fd) < 0)
 		rc = qc_error_errno(err, errno, "fsync %s/%s", op.vm_dir, SAVED_STATE_TMP);
@@ -157,8 +162,8 @@ QC_PUBLIC int qc_vm_save(qc_ctx *ctx, const char *name, struct qc_error *err)
 		if (ran)
 			(void) qc_qmp_execute_text(
 				op.q, "cont", NULL, QC_VMOP_QMP_QUICK_MS, NULL, NULL);
-		return qc_error_prefix(err, "VM '%s': save (the VM %s)", name,
-			ran ? "runs on" : "stays paused");
+		return qc_error_prefix(
+			err, "VM '%s': save (the VM %s)", name, ran ? "runs on" : "stays paused");
 	}
 	qc_fault_step("save:written");
 	/* The monitor sees the state file and records the exit as "saved". */
@@ -215,7 +220,8 @@ static int load_state(struct qc_vmop *op, int fd, bool cont, struct qc_error *er
 	qc_fault_step("resume:loading");
 	if ((rc = wait_migration(q, "loading the state", err)) < 0)
 		return rc;
-	if (cont && (rc = qc_qmp_execute_text(q, "cont", NULL, QC_VMOP_QMP_QUICK_MS, NULL, err)) < 0)
+	if (cont &&
+		(rc = qc_qmp_execute_text(q, "cont", NULL, QC_VMOP_QMP_QUICK_MS, NULL, err)) < 0)
 		return rc;
 	return 0;
 }

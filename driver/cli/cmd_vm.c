@@ -419,7 +419,7 @@ int cli_vm_info(struct cli *c, const struct cli_cmd *cmd, struct cli_args *a)
 		printf("Last exit:    %s%s%s\n", i->exit_reason, i->exit_detail ? ": " : "",
 			i->exit_detail ? i->exit_detail : "");
 	if (i->saved_state)
-		printf("Saved state:  %s/saved.state (start resumes it; start --fresh discards it)\n",
+		printf("Saved state:  %s/saved.state (start resumes it, --fresh discards it)\n",
 			i->vm_dir);
 	printf("Autostart:    %s\n", i->autostart ? "yes (started at boot)" : "no");
 	if (i->kernel)
