@@ -4,7 +4,8 @@
 # (same boot id, no new boot), info/list/--json show the saved state, start
 # --fresh boots anew and discards it; a damaged state file, a changed
 # definition and a state file that is not qemuctl's fail the start clearly and
-# lose nothing; save of a stopped VM is refused; delete removes the state.
+# lose nothing; save of a stopped VM is refused; delete removes the state;
+# saves killed midway recover; a confined QEMU saves and resumes through fds.
 . "${QC_SRCDIR:-$(dirname "$0")/../..}/tests/integration/lib.sh"
 need_guest x86_64
 
@@ -181,3 +182,25 @@ qc save s1
 assert_file "$vm/saved.state"
 qc delete s1
 assert_no_file "$vm"
+
+# QEMU confined to another user: it writes and reads the state only through
+# the descriptors qemuctl opened; the file stays root's, 0600.
+if [ "$(id -u)" -eq 0 ]; then
+	confine_to_test_user "qcsave$$"
+	cp "$GUEST_ROOT" "$SCRATCH/root2.img"
+	qc create c1 --disk-image "$SCRATCH/root2.img" --kernel "$GUEST_KERNEL" \
+		--initrd "$GUEST_INITRD" --append "$GUEST_APPEND_ROOT" --memory 256M --cpus 1 >/dev/null
+	guest_boot c1
+	id_c=$(boot_id c1 7)
+	exec 7>&-
+	qpid=$(qc --json info c1 | sed -n 's/.*"qemu_pid": *\([0-9]*\).*/\1/p')
+	assert_eq "$(stat -c %U "/proc/$qpid")" "$tu" "QEMU runs as $tu"
+	qc save c1
+	assert_eq "$(stat -c '%U %a' "$ROOT/vms/c1/saved.state")" "root 600" "state file root's"
+	qc start c1
+	assert_no_file "$ROOT/vms/c1/saved.state"
+	guest_console c1
+	assert_eq "$(boot_id c1 8)" "$id_c" "confined QEMU resumed the same boot"
+	exec 7>&-
+	qc destroy c1
+fi
