@@ -111,13 +111,14 @@ _qemuctl()
 {
 	local cur prev cmd= sub= vm= i nargs=0
 	local commands="create run define dumpxml undefine start stop destroy reboot pause
-		resume delete list info console log events qmp ssh ssh-config cp exec image net seed doctor autostart
-		wait resize snapshot clone attach-disk detach-disk attach-net detach-net port stats screenshot"
+		resume save delete list info console log events qmp ssh ssh-config cp exec image net seed doctor
+		autostart wait resize snapshot clone attach-disk detach-disk attach-net detach-net port stats
+		screenshot"
 	local global_opts="--root --json -v -q --verbose --quiet --version --help"
 	local create_opts="--image --disk-image --kernel --initrd --append --arch --accel --cpus
 		--memory --disk-size --disk --net --share --hostname --ssh-key --user-data
 		--network-config --no-seed --seed-bus --user"
-	local vm_cmds=" dumpxml undefine start stop destroy reboot pause resume delete info console "
+	local vm_cmds=" dumpxml undefine start stop destroy reboot pause resume save delete info console "
 	vm_cmds+="log events qmp ssh ssh-config exec autostart wait resize attach-disk detach-disk attach-net detach-net "
 	vm_cmds+="screenshot "
 
@@ -362,7 +363,7 @@ _qemuctl()
 		if [[ $cur == -* ]]; then
 			local o="--help"
 			case "$cmd" in
-			start) o="--paused --wait --timeout --help" ;;
+			start) o="--paused --fresh --wait --timeout --help" ;;
 			wait) o="--timeout --help" ;;
 			stop) o="--timeout --force --help" ;;
 			delete) o="--force --help" ;;

@@ -458,6 +458,10 @@ int qc_build_argv(
 	qc_strv_push(&a, "-display");
 	qc_strv_push(&a, "none");
 	qc_strv_push(&a, "-S");
+	if (ctx->incoming_defer) {
+		qc_strv_push(&a, "-incoming");
+		qc_strv_push(&a, "defer");
+	}
 	if (ctx->sandbox) {
 		qc_strv_push(&a, "-sandbox");
 		qc_strv_push(&a, "on,obsolete=deny,elevateprivileges=deny,spawn=deny,"

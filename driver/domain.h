@@ -250,6 +250,7 @@ struct qc_argv_ctx {
 	/* host ports chosen for user-mode forwards whose host_port is 0, per NIC/fwd */
 	const unsigned *const *fwd_ports;
 	bool sandbox;             /* -sandbox on,... (always true outside tests) */
+	bool incoming_defer;      /* -incoming defer: a saved state is loaded over QMP */
 	/*
 	 * Files QEMU gets as descriptors (driver/fdpass.c): each fds[i] becomes
 	 * -add-fd fd=FD,set=SET and the file is named /dev/fdset/SET.  With

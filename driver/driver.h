@@ -91,6 +91,7 @@ enum qc_exit_reason {
 	QC_EXIT_START_FAILED, /* QEMU never became ready */
 	QC_EXIT_HOST_REBOOT, /* marked running in an earlier boot of the host */
 	QC_EXIT_EXITED, /* exit 0 without a SHUTDOWN event */
+	QC_EXIT_SAVED, /* quit after `qemuctl save` wrote the state (driver/save.c) */
 };
 const char *qc_exit_reason_name(enum qc_exit_reason r);
 enum qc_exit_reason qc_exit_reason_from_name(const char *s);

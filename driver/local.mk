@@ -28,6 +28,8 @@ libqcdriver_a_SOURCES += driver/ready_match.c driver/ready.c driver/resize.c dri
 	driver/qga.h driver/qga.c driver/qga_vm.c
 # Guest features of a running VM: live port forwards, stats, screenshots.
 libqcdriver_a_SOURCES += driver/portfwd_live.c driver/stats.c driver/screenshot.c
+# Saved state: save to a file, resume from it at the next start.
+libqcdriver_a_SOURCES += driver/save.h driver/save.c
 
 include driver/cli/local.mk
 include driver/monitor/local.mk
@@ -77,6 +79,8 @@ QC_DRIVER_TESTS = tests/integration/lifecycle.sh tests/integration/lifecycle-cra
 	tests/integration/arch-lifecycle-x86_64.sh tests/integration/arch-lifecycle-aarch64.sh \
 	tests/integration/arch-lifecycle-ppc64le.sh tests/integration/arch-errors.sh \
 	tests/integration/firmware-disk-boot-x86_64.sh tests/integration/firmware-disk-boot-aarch64.sh
+# qemuctl save and the start that resumes it.
+QC_DRIVER_TESTS += tests/integration/save.sh
 TESTS += $(QC_DRIVER_TESTS)
 # port add|rm|list on a running guest (a live TCP and UDP forward answer).
 TESTS += tests/integration/port-forward.sh

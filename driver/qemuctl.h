@@ -96,8 +96,14 @@ struct qc_vm_start_opts {
 	bool paused;     /* leave the CPUs stopped */
 	int timeout_ms;  /* until QMP answers; 0: 30 s */
 	int lock_timeout_ms; /* waiting for another operation on the VM; 0: 60 s, < 0: fail at once */
+	bool fresh;      /* boot anew and discard a saved state (qc_vm_save) */
 };
-/* Returns when QEMU's QMP answered and `cont` ran (or, paused, did not). opts may be NULL. */
+/*
+ * Returns when QEMU's QMP answered and `cont` ran (or, paused, did not).
+ * opts may be NULL.  A VM with a saved state resumes from it instead of
+ * booting; the state is removed once loaded.  A state QEMU cannot load (the
+ * definition changed, a damaged file) fails the start and is kept.
+ */
 QC_PUBLIC int qc_vm_start(qc_ctx *ctx, const char *name, const struct qc_vm_start_opts *o,
 	struct qc_error *err);
 /*
@@ -119,6 +125,13 @@ QC_PUBLIC int qc_vm_destroy(qc_ctx *ctx, const char *name, struct qc_error *err)
 QC_PUBLIC int qc_vm_reboot(qc_ctx *ctx, const char *name, struct qc_error *err);
 QC_PUBLIC int qc_vm_pause(qc_ctx *ctx, const char *name, struct qc_error *err);
 QC_PUBLIC int qc_vm_resume(qc_ctx *ctx, const char *name, struct qc_error *err);
+/*
+ * Stop a running (or paused) VM with its RAM and device state written to
+ * <vm dir>/saved.state (temp file, fsync, rename once QEMU completed the
+ * migration); the exit reason is "saved" and the next start resumes it.
+ * QC_ERR_STATE when the VM does not run.  On failure the VM goes on.
+ */
+QC_PUBLIC int qc_vm_save(qc_ctx *ctx, const char *name, struct qc_error *err);
 /* Remove the VM with its owned disks (overlay, seed); never backing or user files. */
 QC_PUBLIC int qc_vm_delete(qc_ctx *ctx, const char *name, bool force, struct qc_error *err);
 
@@ -156,6 +169,7 @@ struct qc_vm_info {
 	unsigned ssh_port;
 	/* guest IPv4 addresses qemuctl knows (named-network NICs), NULL-terminated */
 	char **addresses;
+	bool saved_state;       /* a saved state waits for the next start (qc_vm_save) */
 };
 struct qc_vm_disk_info {
 	char *name;           /* "disk0", "seed" */

@@ -21,6 +21,7 @@
 #include "driver/domain.h"
 #include "driver/driver.h"
 #include "driver/network.h"
+#include "driver/save.h"
 #include "driver/seed.h"
 #include "driver/vmop.h"
 #include "qmp/qmp.h"
@@ -333,6 +334,7 @@ static int fill_info(const qc_ctx *ctx, const char *name, int vm_dfd, bool with_
 	i->accel = dup_or_null(live.st.accel);
 	i->accel_why = dup_or_null(live.st.accel_why);
 	i->ready = live.monitor_alive && live.st.ready;
+	i->saved_state = faccessat(vm_dfd, QC_VM_SAVED_STATE, F_OK, AT_SYMLINK_NOFOLLOW) == 0;
 	i->ready_after_ms = i->ready ? live.st.ready_after_ms : 0;
 	if (!live.monitor_alive && live.st.exit_reason != QC_EXIT_NONE) {
 		i->exit_reason = qc_xstrdup(qc_exit_reason_name(live.st.exit_reason));

@@ -25,6 +25,7 @@
 #include "driver/firmware.h"
 #include "driver/network.h"
 #include "driver/ready.h"
+#include "driver/save.h"
 #include "driver/seed.h"
 #include "driver/vmop.h"
 #include "qmp/qmp.h"
@@ -120,6 +121,7 @@ struct qemu_extra {
 	const struct qc_confine *cf;
 	int kernel_fd, initrd_fd;
 	const struct qc_fdpass *files; /* disks, seed, firmware (driver/fdpass.c) */
+	bool ready_at_start; /* resumes a saved state whose guest had finished first boot */
 };
 
 static int spawn_monitor(qc_ctx *ctx, struct qc_vmop *op, char **qemu_argv, const char *rdir,
@@ -184,6 +186,7 @@ static int spawn_monitor(qc_ctx *ctx, struct qc_vmop *op, char **qemu_argv, cons
 		if ((rc = qc_monitor_args_ready_marker(&ma, markers[i], err)) < 0)
 			return rc;
 	ma.cont = cont;
+	ma.ready_at_start = x->ready_at_start;
 	ma.qemu_argv = (const char *const *) qemu_argv;
 	if ((rc = qc_monitor_args_to_argv(&ma, mon, &av, err)) < 0)
 		return qc_error_prefix(err, "VM '%s'", op->name);
@@ -257,6 +260,21 @@ static int finish_prelaunch(struct qc_vmop *op, struct qc_error *err)
 }
 
 /*
+ * QEMU is up: load the saved state into it (cont unless paused), or, with
+ * --fresh, discard the state now that the fresh boot has started.
+ */
+static int resume_or_discard(
+	struct qc_vmop *op, const struct qc_vm_start_opts *o, int state_fd, struct qc_error *err)
+{
+	if (state_fd < 0) {
+		if (o && o->fresh)
+			(void) qc_driver_saved_state_drop(op->dfd);
+		return 0;
+	}
+	return qc_driver_saved_state_resume(op, state_fd, !(o && o->paused), err);
+}
+
+/*
  * Start NAME in op (begun here; the caller ends it).  ready: refuse, before
  * anything changes, a VM whose run could never be waited for.
  */
@@ -268,7 +286,7 @@ static int start_op(qc_ctx *ctx, const char *name, const struct qc_vm_start_opts
 	struct qc_argv_ctx actx = {0};
 	struct qc_network_start ns __attribute__((cleanup(qc_network_start_clear))) = {0};
 	cleanup_free int *child_taps = NULL;
-	cleanup_close int kernel_fd = -1, initrd_fd = -1;
+	cleanup_close int kernel_fd = -1, initrd_fd = -1, state_fd = -1;
 	struct qc_fdpass files __attribute__((cleanup(qc_driver_fdpass_clear))) = {0};
 	struct qc_domain *d;
 	const char *dir;
@@ -326,6 +344,9 @@ static int start_op(qc_ctx *ctx, const char *name, const struct qc_vm_start_opts
 	if ((rc = qc_driver_fdpass_open(d, op->dfd, dir, &files, err)) < 0)
 		return qc_error_prefix(err, "VM '%s'", name);
 	qc_fault_step("start:seed");
+	/* A saved state (driver/save.c) is resumed instead of a boot; --fresh ignores it. */
+	if (!(o && o->fresh) && (rc = qc_driver_saved_state_open(op->dfd, dir, &state_fd, err)) < 0)
+		return qc_error_prefix(err, "VM '%s'", name);
 	/* Taps and host ports; our copies of the taps close when we return. */
 	if ((rc = qc_network_domain_start(ctx, d, &ns, err)) < 0)
 		return qc_error_prefix(err, "VM '%s'", name);
@@ -350,6 +371,9 @@ static int start_op(qc_ctx *ctx, const char *name, const struct qc_vm_start_opts
 	 * itself, and sets PR_SET_PDEATHSIG after that (a uid change clears it).
 	 */
 	actx.sandbox = true;
+	actx.incoming_defer = state_fd >= 0;
+	/* state.json of the saved run says whether its guest had finished first boot */
+	x.ready_at_start = state_fd >= 0 && op->live.st.ready;
 	actx.tap_fds = child_taps;
 	actx.n_tap_fds = ns.n_nics;
 	actx.fwd_ports = (const unsigned *const *) ns.fwd_ports;
@@ -363,9 +387,11 @@ static int start_op(qc_ctx *ctx, const char *name, const struct qc_vm_start_opts
 	(void) unlinkat(op->dfd, "kill-requested", 0);
 	qc_fault_step("start:spawn");
 	/* The monitor sends "cont" itself, on the QMP connection it already has. */
-	rc = spawn_monitor(ctx, op, argv, rdir, qc_accel_name(accel), why, &ns, timeout_ms, d,
-		&x, !(o && o->paused), err);
-	return rc < 0 ? rc : 0;
+	rc = spawn_monitor(ctx, op, argv, rdir, qc_accel_name(accel), why, &ns, timeout_ms, d, &x,
+		!(o && o->paused) && state_fd < 0, err);
+	if (rc < 0)
+		return rc;
+	return resume_or_discard(op, o, state_fd, err);
 }
 
 QC_PUBLIC int qc_vm_start(
@@ -406,6 +432,9 @@ static int simple_command(
 	qc_fault_stepf("%s:locked", what);
 	if ((rc = qc_vmop_qmp_connect(&op, QC_VMOP_QMP_QUICK_MS, &q, err)) < 0)
 		return rc;
+	/* A save interrupted after its state was written: running on, the VM leaves it behind. */
+	if (strcmp(cmd, "cont") == 0)
+		(void) qc_driver_saved_state_drop(op.dfd);
 	if ((rc = qc_qmp_execute(q, cmd, NULL, QC_VMOP_QMP_QUICK_MS, NULL, err)) < 0)
 		return qc_error_prefix(err, "VM '%s': %s", name, what);
 	qc_fault_stepf("%s:done", what);

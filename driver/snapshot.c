@@ -27,6 +27,7 @@
 
 #include "driver/fdpass.h"
 #include "driver/qga.h"
+#include "driver/save.h"
 #include "driver/snapshot_layer.h"
 #include "driver/snapshot_reconcile.h"
 #include "driver/stop.h"
@@ -346,6 +347,13 @@ QC_PUBLIC int qc_vm_snapshot_revert(qc_ctx *ctx, const char *name, const char *s
 			return qc_error_errno(err, errno, "VM '%s': snapshot '%s': layer '%s'",
 				name, snap, s->disks[k].file);
 	}
+	/* A saved memory state goes with the disks as they are: resumed on others it corrupts them. */
+	if (faccessat(op.dfd, QC_VM_SAVED_STATE, F_OK, AT_SYMLINK_NOFOLLOW) == 0)
+		return qc_error_set(err, QC_ERR_STATE,
+			"VM '%s' has a saved memory state (%s/%s) that belongs to its current "
+			"disks; 'qemuctl start %s' resumes it, or 'qemuctl start --fresh %s' "
+			"discards it; then stop the VM and revert",
+			name, op.vm_dir, QC_VM_SAVED_STATE, name, name);
 	if (op.live.monitor_alive) {
 		if (!force &&
 			(rc = qc_vmop_need_stopped(&op,

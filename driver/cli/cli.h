@@ -153,6 +153,7 @@ enum cli_opt {
 	OPT_WATCH, /* stats */
 	OPT_SNAPSHOT, /* clone */
 	OPT_NO_QUIESCE, /* snapshot create */
+	OPT_FRESH, /* start */
 	OPT_ROOT,
 	OPT_QUIET,
 	OPT_VERBOSE,
@@ -275,7 +276,7 @@ CLI_HANDLER(cli_vm_create);
 CLI_HANDLER(cli_vm_run);
 CLI_HANDLER(cli_vm_define);
 CLI_HANDLER(cli_vm_dumpxml);
-CLI_HANDLER(cli_vm_simple); /* undefine, destroy, reboot, pause, resume */
+CLI_HANDLER(cli_vm_simple); /* undefine, destroy, reboot, pause, resume, save */
 CLI_HANDLER(cli_vm_start);
 CLI_HANDLER(cli_vm_stop);
 CLI_HANDLER(cli_vm_delete);

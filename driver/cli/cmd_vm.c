@@ -199,6 +199,8 @@ int cli_vm_simple(struct cli *c, const struct cli_cmd *cmd, struct cli_args *a)
 		rc = qc_vm_pause(ctx, n, &err);
 	else if (strcmp(cmd->name, "resume") == 0)
 		rc = qc_vm_resume(ctx, n, &err);
+	else if (strcmp(cmd->name, "save") == 0)
+		rc = qc_vm_save(ctx, n, &err);
 	else
 		rc = qc_vm_undefine(ctx, n, &err);
 	if (rc < 0)
@@ -208,7 +210,7 @@ int cli_vm_simple(struct cli *c, const struct cli_cmd *cmd, struct cli_args *a)
 
 int cli_vm_start(struct cli *c, const struct cli_cmd *cmd, struct cli_args *a)
 {
-	struct qc_vm_start_opts o = {.paused = a->set[OPT_PAUSED]};
+	struct qc_vm_start_opts o = {.paused = a->set[OPT_PAUSED], .fresh = a->set[OPT_FRESH]};
 	struct qc_error err = {0};
 	qc_ctx *ctx;
 	int wait_ms = 0;
@@ -423,6 +425,7 @@ static void json_info(struct cli_json *g, const struct qc_vm_info *i,
 	cli_json_kbool(g, "ready", i->ready);
 	if (i->ready)
 		cli_json_kint(g, "ready_after_ms", i->ready_after_ms);
+	cli_json_kbool(g, "saved_state", i->saved_state);
 	cli_json_key(g, "last_exit");
 	if (i->exit_reason) {
 		cli_json_map_open(g);
@@ -554,6 +557,9 @@ int cli_vm_info(struct cli *c, const struct cli_cmd *cmd, struct cli_args *a)
 	if (i->exit_reason)
 		printf("Last exit:    %s%s%s\n", i->exit_reason, i->exit_detail ? ": " : "",
 			i->exit_detail ? i->exit_detail : "");
+	if (i->saved_state)
+		printf("Saved state:  %s/saved.state (start resumes it, --fresh discards it)\n",
+			i->vm_dir);
 	printf("Autostart:    %s\n", i->autostart ? "yes (started at boot)" : "no");
 	if (i->kernel)
 		printf("Kernel:       %s\n", i->kernel);

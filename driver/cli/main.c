@@ -76,11 +76,14 @@ static const struct cli_cmd commands[] = {
 	VM("dumpxml", "NAME", "print a VM's domain XML", NULL, 0, 1, 1, cli_vm_dumpxml),
 	VM("undefine", "NAME", "remove a stopped VM's definition (VMs with disks: delete)", NULL, 0,
 		1, 1, cli_vm_simple),
-	VM("start", "NAME [--paused] [--wait [--timeout S]]", "start a VM",
+	VM("start", "NAME [--paused] [--fresh] [--wait [--timeout S]]",
+		"start a VM (a saved VM resumes where it was)",
 		"  --paused             leave the CPUs stopped ('qemuctl resume' starts them)\n"
+		"  --fresh              boot anew and discard the state 'qemuctl save' wrote\n"
 		"  --wait               return when the guest finished booting\n"
 		"  --timeout S          with --wait: seconds to wait (default 300)\n",
-		CLI_OPT(OPT_PAUSED) | CLI_OPT(OPT_WAIT) | CLI_OPT(OPT_TIMEOUT), 1, 1, cli_vm_start),
+		CLI_OPT(OPT_PAUSED) | CLI_OPT(OPT_FRESH) | CLI_OPT(OPT_WAIT) | CLI_OPT(OPT_TIMEOUT),
+		1, 1, cli_vm_start),
 	VM("stop", "NAME [--timeout S] [--force]", "shut a VM down (ACPI, then quit, then SIGKILL)",
 		"  --timeout S          seconds to wait for the guest (default 60)\n"
 		"  --force              skip the ACPI power button: quit, then SIGKILL\n",
@@ -90,6 +93,8 @@ static const struct cli_cmd commands[] = {
 	VM("reboot", "NAME", "reset a running VM", NULL, 0, 1, 1, cli_vm_simple),
 	VM("pause", "NAME", "stop a running VM's CPUs", NULL, 0, 1, 1, cli_vm_simple),
 	VM("resume", "NAME", "restart a paused VM's CPUs", NULL, 0, 1, 1, cli_vm_simple),
+	VM("save", "NAME", "stop a running VM with its memory state on disk; start resumes it",
+		NULL, 0, 1, 1, cli_vm_simple),
 	VM("delete", "NAME [--force]",
 		"remove a VM with its overlay and seed (never the backing); also: rm",
 		"  --force              destroy the VM first when it runs\n", CLI_OPT(OPT_FORCE), 1,

@@ -71,6 +71,7 @@ static const struct optdef {
 	[OPT_WATCH] = {"watch", 0, true},
 	[OPT_SNAPSHOT] = {"snapshot", 0, true},
 	[OPT_NO_QUIESCE] = {"no-quiesce"},
+	[OPT_FRESH] = {"fresh"},
 	[OPT_ROOT] = {"root", 0, true, .needs = "a directory"},
 	[OPT_QUIET] = {"quiet", 'q', .clears = 1 + OPT_VERBOSE},
 	[OPT_VERBOSE] = {"verbose", 'v', .repeats = true},

@@ -99,6 +99,8 @@ int qc_monitor_args_to_argv(const struct qc_monitor_args *a, const char *program
 	}
 	for (i = 0; i < a->n_ready_markers; i++)
 		push_opt(&v, "--ready-marker", a->ready_markers[i]);
+	if (a->ready_at_start)
+		qc_strv_push(&v, "--ready-at-start");
 	if (a->cont)
 		qc_strv_push(&v, "--cont");
 	qc_strv_push(&v, "--");
@@ -170,6 +172,10 @@ int qc_monitor_args_from_argv(
 			break;
 		if (strcmp(opt, "--cont") == 0) {
 			a->cont = true;
+			continue;
+		}
+		if (strcmp(opt, "--ready-at-start") == 0) {
+			a->ready_at_start = true;
 			continue;
 		}
 		if (strncmp(opt, "--", 2) != 0)

@@ -6,7 +6,8 @@
  *
  *   qemuctl-monitor --vm-dir DIR --run-dir DIR --notify-fd N [--keep-fd N]...
  *                   [--port P]... [--accel A] [--accel-why TEXT] [--console-max BYTES]
- *                   [--uid U --gid G] [--ready-marker TEXT]... [--cont] -- QEMU-ARGV...
+ *                   [--uid U --gid G] [--ready-marker TEXT]... [--ready-at-start]
+ *                   [--cont] -- QEMU-ARGV...
  */
 #ifndef QC_DRIVER_MONITOR_CONTRACT_H
 #define QC_DRIVER_MONITOR_CONTRACT_H
@@ -39,6 +40,8 @@ struct qc_monitor_args {
 	const char *ready_markers[QC_READY_MAX_MARKERS]; /* console lines that mean "ready" */
 	size_t n_ready_markers;
 	bool cont; /* let the CPUs run once QMP is up (QEMU starts with -S) */
+	/* the run resumes a saved state whose guest had finished first boot */
+	bool ready_at_start;
 	const char *const *qemu_argv; /* NULL-terminated, not empty */
 };
 

@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "driver/monitor/monitor.h"
+#include "driver/save.h"
 
 void qc_monitor_record_exit(struct qc_monitor *m)
 {
@@ -36,6 +37,10 @@ void qc_monitor_record_exit(struct qc_monitor *m)
 		m->st.exit_detail = qc_xasprintf("%s: %s", st, tail);
 	} else if (strcmp(m->shutdown_reason, "guest-shutdown") == 0) {
 		m->st.exit_reason = QC_EXIT_POWEROFF;
+	} else if (strcmp(m->shutdown_reason, "host-qmp-quit") == 0 &&
+		   faccessat(m->vm_dfd, QC_VM_SAVED_STATE, F_OK, 0) == 0) {
+		/* `qemuctl save` quits QEMU once the state file is in place. */
+		m->st.exit_reason = QC_EXIT_SAVED;
 	} else if (strcmp(m->shutdown_reason, "host-qmp-quit") == 0) {
 		m->st.exit_reason = QC_EXIT_QUIT;
 	} else if (strcmp(m->shutdown_reason, "host-signal") == 0) {

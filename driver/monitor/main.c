@@ -130,6 +130,12 @@ static int setup(struct qc_monitor *m, struct qc_error *err)
 	m->st.accel_why = m->a.accel_why ? qc_xstrdup(m->a.accel_why) : NULL;
 	m->st.run_dir = qc_xstrdup(m->a.run_dir);
 	m->st.qemu_binary = qc_xstrdup(m->a.qemu_argv[0]);
+	/* A resumed guest that had finished first boot never shows its marker again. */
+	if (m->a.ready_at_start) {
+		m->st.ready = true;
+		m->st.ready_at_ms = m->st.started_at_ms;
+		m->st.ready_after_ms = 0;
+	}
 	if (m->a.n_ports) {
 		m->st.ports = qc_xzalloc(m->a.n_ports * sizeof(unsigned));
 		memcpy(m->st.ports, m->a.ports, m->a.n_ports * sizeof(unsigned));

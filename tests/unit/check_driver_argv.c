@@ -192,6 +192,13 @@ static void build_inherited_fds(struct qc_domain *d, struct qc_argv_ctx *c)
 	c->initrd_fd = 9;
 }
 
+/* A start that resumes a saved state: QEMU waits for migrate-incoming. */
+static void build_incoming(struct qc_domain *d, struct qc_argv_ctx *c)
+{
+	build_inherited_fds(d, c);
+	c->incoming_defer = true;
+}
+
 static const struct golden_case golden_cases[] = {
 	{"kernel-minimal", "tiny", build_kernel_minimal},
 	{"overlay-seed", "web", build_overlay_seed},
@@ -202,6 +209,7 @@ static const struct golden_case golden_cases[] = {
 	{"pidfile", "ru", build_pidfile},
 	{"no-sandbox", "ru", build_no_sandbox},
 	{"inherited-fds", "fds", build_inherited_fds},
+	{"incoming-defer", "fds", build_incoming},
 };
 
 START_TEST(argv_golden)

@@ -443,7 +443,8 @@ START_TEST(domain_home_rules)
 		static const char *const own[] = {"domain.xml", "state.json", "lock",
 			"monitor.lock", "summary.json", "console.log", "console.log.1",
 			"events.jsonl", "qemu.log", "network.json", "forwards.json", "known_hosts",
-			"known_hosts.tofu", "ssh_host_ed25519_key", "ssh_host_ed25519_key.pub"};
+			"known_hosts.tofu", "ssh_host_ed25519_key", "ssh_host_ed25519_key.pub",
+			"saved.state", "saved.state.tmp"};
 
 		for (size_t i = 0; i < QC_ARRAY_SIZE(own); i++) {
 			free(p);

@@ -36,6 +36,7 @@ static void full_args(struct qc_monitor_args *a)
 	ck_assert_qc_ok(qc_monitor_args_port(a, 2222, &e), &e);
 	ck_assert_qc_ok(qc_monitor_args_ready_marker(a, "--", &e), &e);
 	ck_assert_qc_ok(qc_monitor_args_ready_marker(a, "qemuctl-ready: iid-x 1", &e), &e);
+	a->ready_at_start = true;
 	a->cont = true;
 	a->qemu_argv = qemu;
 }
@@ -64,6 +65,7 @@ static void assert_same(const struct qc_monitor_args *a, const struct qc_monitor
 	ck_assert_uint_eq(a->n_ready_markers, b->n_ready_markers);
 	for (i = 0; i < a->n_ready_markers; i++)
 		ck_assert_str_eq(a->ready_markers[i], b->ready_markers[i]);
+	ck_assert_int_eq(a->ready_at_start, b->ready_at_start);
 	ck_assert_int_eq(a->cont, b->cont);
 	for (i = 0; a->qemu_argv[i] || b->qemu_argv[i]; i++)
 		ck_assert_pstr_eq(a->qemu_argv[i], b->qemu_argv[i]);
@@ -116,7 +118,8 @@ START_TEST(contract_roundtrip_argv)
 	char *const argv[] = {"qemuctl-monitor", "--vm-dir", "/v", "--run-dir", "/r", "--notify-fd",
 		"3", "--accel", "kvm", "--accel-why", "KVM works", "--uid", "107", "--gid", "108",
 		"--keep-fd", "8", "--keep-fd", "10", "--console-max", "4096", "--port", "0",
-		"--ready-marker", "READY", "--cont", "--", "qemu", "--cont", NULL};
+		"--ready-marker", "READY", "--ready-at-start", "--cont", "--", "qemu", "--cont",
+		NULL};
 	struct qc_monitor_args a;
 	cleanup_strvec struct qc_strv v = {0};
 	struct qc_error e = {0};
@@ -126,6 +129,7 @@ START_TEST(contract_roundtrip_argv)
 	ck_assert_int_eq(a.notify_fd, 3);
 	ck_assert(a.set_user && a.uid == 107 && a.gid == 108);
 	ck_assert(a.cont);
+	ck_assert(a.ready_at_start);
 	ck_assert_str_eq(a.qemu_argv[1], "--cont");
 	ck_assert_qc_ok(qc_monitor_args_to_argv(&a, argv[0], &v, &e), &e);
 	ck_assert_uint_eq(v.n, (size_t) ARGC(argv));

@@ -1,0 +1,39 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * A VM's RAM and device state on disk (driver/save.c): `qemuctl save`
+ * writes it with QMP migrate to an fd, the next start resumes from it
+ * (QEMU with -incoming defer, migrate-incoming from an fd, cont).
+ */
+#ifndef QC_DRIVER_SAVE_H
+#define QC_DRIVER_SAVE_H
+
+#include <stdbool.h>
+
+#include "util/util.h"
+
+/* In the VM's directory; qemuctl-monitor records the exit "saved" when it is there. */
+#define QC_VM_SAVED_STATE "saved.state"
+
+struct qc_vmop;
+
+/*
+ * Open vm_dfd's saved state for QEMU to read: 1 with *ret_fd, 0 when there
+ * is none.  Refused unless it is a regular file of ours (the effective
+ * uid), not a link, not writable by group or others.
+ */
+int qc_driver_saved_state_open(int vm_dfd, const char *vm_dir, int *ret_fd, struct qc_error *err);
+/*
+ * Remove the saved state (and a temp an interrupted save left): a fresh
+ * start, or a VM that runs on after a save (resume) whose state no longer
+ * matches its disks.  0 when there was none.
+ */
+int qc_driver_saved_state_drop(int vm_dfd);
+/*
+ * The start just spawned QEMU with -incoming defer and the CPUs stopped:
+ * load the state from fd (migrate-incoming), then cont unless paused.
+ * The state file is removed only once the load completed.  On failure
+ * QEMU is stopped and the file stays; the error says how to discard it.
+ */
+int qc_driver_saved_state_resume(struct qc_vmop *op, int fd, bool cont, struct qc_error *err);
+
+#endif
