@@ -47,13 +47,14 @@ assert_no_file "$vm/saved.state.tmp"
 assert_eq "$(stat -c '%a %u' "$vm/saved.state")" "600 $(id -u)" "state file mode and owner"
 assert_match "$(qc info s1)" 'State: +stopped \(saved' "info: stopped, exit reason saved"
 assert_match "$(qc info s1)" "Saved state: +$vm/saved.state" "info: saved state"
-assert_match "$(qc list)" '^s1 .*stopped \(saved' "list: saved"
+# list's STATE is the state word alone: the reason and the saved state are info's
+assert_match "$(qc list)" '^s1 .* stopped$' "list: saved, the state word alone"
 assert_match "$(qc --json info s1)" '"saved_state": true' "info --json: saved_state"
 assert_match "$(qc --json info s1)" '"reason": "saved"' "info --json: last_exit saved"
 for def in vm-info vm-list; do
 	[ $def = vm-info ] && out=$(qc --json info s1) || out=$(qc --json list)
 	printf '%s' "$out" | python3 "$QC_SRCDIR/tests/integration/json_schema.py" \
-		"$QC_SRCDIR/docs/schema/qemuctl-v1.json" $def || fail "$def does not follow the schema: $out"
+		"$QC_SRCDIR/docs/schema/qemuctl-v2.json" $def || fail "$def does not follow the schema: $out"
 	ok "$def with a saved state follows the schema"
 done
 expect_fail 1 "VM 's1' is not running" qc save s1
