@@ -15,6 +15,8 @@ libqcdriver_a_SOURCES += driver/driver.h driver/ctx.c driver/state.c driver/summ
 	driver/define_input.c driver/run.c driver/stop.c driver/query.c \
 	driver/confine.h driver/confine.c driver/fdpass.h driver/fdpass.c driver/autostart.c \
 	driver/doctor.c driver/public_util.c
+# QEMU's run state published to state.json (qemuctl-monitor and the CLI).
+libqcdriver_a_SOURCES += driver/runstatus.c
 # Images, networks and seeds as a VM uses them.
 libqcdriver_a_SOURCES += driver/image.h driver/image.c \
 	driver/network.h driver/network.c driver/network_nic.c driver/network_fwd.c \

@@ -256,6 +256,8 @@ static int finish_prelaunch(struct qc_vmop *op, struct qc_error *err)
 		return 0;
 	if ((rc = qc_qmp_execute(q, "cont", NULL, QC_VMOP_QMP_QUICK_MS, NULL, err)) < 0)
 		return qc_error_prefix(err, "VM '%s'", op->name);
+	(void) qc_state_publish_status(op->dfd, op->live.st.monitor_pid, op->live.st.started_at_ms,
+		qc_driver_qmp_status, q);
 	return 1;
 }
 
@@ -437,6 +439,15 @@ static int simple_command(
 		(void) qc_driver_saved_state_drop(op.dfd);
 	if ((rc = qc_qmp_execute(q, cmd, NULL, QC_VMOP_QMP_QUICK_MS, NULL, err)) < 0)
 		return qc_error_prefix(err, "VM '%s': %s", name, what);
+	/* QEMU resets in its main loop after the reply: wait for it (a paused VM goes to prelaunch) */
+	if (strcmp(cmd, "system_reset") == 0) {
+		cleanup_qmp_event struct qc_qmp_event *ev = NULL;
+
+		(void) qc_qmp_wait_event(q, "RESET", QC_VMOP_QMP_QUICK_MS, &ev, NULL);
+	}
+	/* list and info read the run state from state.json: publish it before returning */
+	(void) qc_state_publish_status(
+		op.dfd, op.live.st.monitor_pid, op.live.st.started_at_ms, qc_driver_qmp_status, q);
 	qc_fault_stepf("%s:done", what);
 	return 0;
 }

@@ -130,6 +130,7 @@ static int setup(struct qc_monitor *m, struct qc_error *err)
 	m->st.accel_why = m->a.accel_why ? qc_xstrdup(m->a.accel_why) : NULL;
 	m->st.run_dir = qc_xstrdup(m->a.run_dir);
 	m->st.qemu_binary = qc_xstrdup(m->a.qemu_argv[0]);
+	m->st.qemu_status = qc_xstrdup("prelaunch"); /* -S; published anew after "cont" */
 	/* A resumed guest that had finished first boot never shows its marker again. */
 	if (m->a.ready_at_start) {
 		m->st.ready = true;
@@ -159,6 +160,7 @@ static int setup(struct qc_monitor *m, struct qc_error *err)
 	if (m->a.cont && (rc = qc_qmp_execute(
 				  m->qmp, "cont", NULL, qc_time_left_ms(deadline), NULL, err)) < 0)
 		return qc_error_prefix(err, "cont");
+	qc_monitor_publish_status(m);
 	if ((rc = qc_monitor_listen_console(m, err)) < 0)
 		return rc;
 	qc_monitor_append_event(m, "QEMUCTL_START", m->st.started_at_ms, NULL, "accel", m->a.accel,
