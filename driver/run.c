@@ -429,7 +429,8 @@ static int simple_command(
 	cleanup_qmp struct qc_qmp *q = NULL;
 	int rc;
 
-	if ((rc = qc_vmop_begin(ctx, name, QC_VMOP_RECORD_END | QC_VMOP_RUNNING, &op, err)) < 0)
+	if ((rc = qc_vmop_begin_as(
+		     what, ctx, name, QC_VMOP_RECORD_END | QC_VMOP_RUNNING, &op, err)) < 0)
 		return rc;
 	qc_fault_stepf("%s:locked", what);
 	if ((rc = qc_vmop_qmp_connect(&op, QC_VMOP_QMP_QUICK_MS, &q, err)) < 0)
