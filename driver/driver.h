@@ -174,7 +174,7 @@ struct qc_live {
 /* Read state.json and monitor.lock; reconcile boot id and a dead monitor (no writes). */
 int qc_driver_live(int vm_dfd, struct qc_live *ret, struct qc_error *err);
 void qc_live_clear(struct qc_live *l);
-/* l->state, with a running VM's paused CPUs told apart by QMP query-status (query.c). */
+/* l->state, a running VM's paused CPUs told apart by the published QEMU run state (query.c). */
 enum qc_vm_state qc_driver_live_state(const struct qc_live *l);
 /*
  * 1 when st->monitor_pid is this VM's live qemuctl-monitor: the process has

@@ -157,9 +157,38 @@ static enum qc_vm_state query_running(const struct qc_state *st)
 	return running ? QC_VM_RUNNING : QC_VM_PAUSED;
 }
 
+/*
+ * A running VM's state from QEMU's run state as published in state.json
+ * (paused is every run state but running); a run whose monitor published
+ * none (an older qemuctl's) is asked over QMP.
+ */
 enum qc_vm_state qc_driver_live_state(const struct qc_live *l)
 {
-	return l->state == QC_VM_RUNNING ? query_running(&l->st) : l->state;
+	if (l->state != QC_VM_RUNNING)
+		return l->state;
+	if (l->st.qemu_status)
+		return strcmp(l->st.qemu_status, "running") == 0 ? QC_VM_RUNNING : QC_VM_PAUSED;
+	return query_running(&l->st);
+}
+
+static char *dup_or_null(const char *s)
+{
+	return s ? qc_xstrdup(s) : NULL;
+}
+
+/*
+ * The read path of list and info: what state.json says (published by the
+ * monitor and the lock holders), liveness and the lock holder's operation
+ * record; no lock, no writes, no QMP (but for a run whose monitor
+ * published no run state).
+ */
+static void read_state(int vm_dfd, const struct qc_live *live, struct qc_vm_info *i)
+{
+	i->state = qc_driver_live_state(live);
+	if (live->monitor_alive)
+		i->qemu_status = dup_or_null(live->st.qemu_status);
+	(void) qc_vmop_record_read(
+		vm_dfd, &i->operation, &i->operation_pid, &i->operation_since_ms);
 }
 
 QC_PUBLIC void qc_vm_info_free(struct qc_vm_info *i)
@@ -197,6 +226,8 @@ QC_PUBLIC void qc_vm_info_free(struct qc_vm_info *i)
 	free(i->ssh_host);
 	free(i->ssh_user);
 	qc_strv_free(i->addresses);
+	free(i->qemu_status);
+	free(i->operation);
 	free(i);
 }
 
@@ -209,10 +240,6 @@ QC_PUBLIC void qc_vm_list_free(struct qc_vm_info **v, size_t n)
 	free(v);
 }
 
-static char *dup_or_null(const char *s)
-{
-	return s ? qc_xstrdup(s) : NULL;
-}
 
 
 /*
@@ -314,13 +341,13 @@ static int fill_info(const qc_ctx *ctx, const char *name, int vm_dfd, bool with_
 		qc_vm_info_free(i);
 		return qc_error_prefix(err, "VM '%s'", name);
 	}
-	live.state = qc_driver_live_state(&live);
+	read_state(vm_dfd, &live, i);
+	live.state = i->state;
 	/* list skips the XML of a stopped VM: only a running one has an ssh endpoint */
 	if (!d && live.monitor_alive && qc_domain_load(xml_path, NULL, NULL, &d, NULL) < 0)
 		d = NULL;
 	if (d && (with_disks || live.monitor_alive))
 		fill_reach(i, d, &live);
-	i->state = live.state;
 	i->vm_dir = qc_xstrdup(dir);
 	i->console_log = qc_xasprintf("%s/%s", dir, QC_VM_CONSOLE_LOG);
 	if (live.monitor_alive) {
