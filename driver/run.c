@@ -140,6 +140,7 @@ static int spawn_monitor(qc_ctx *ctx, struct qc_vmop *op, char **qemu_argv, cons
 	size_t n_map = 0;
 	const char *console_max = getenv("QEMUCTL_CONSOLE_LOG_MAX");
 	uint64_t bound = 0;
+	int64_t deadline;
 	char line[1100];
 	pid_t pid;
 	int p[2], rc, status;
@@ -201,15 +202,20 @@ static int spawn_monitor(qc_ctx *ctx, struct qc_vmop *op, char **qemu_argv, cons
 	mon_pidfd = qc_pidfd_open(pid, NULL);
 	close(TAKE_FD(wfd));
 	qc_fault_step("start:monitor-spawned");
-	/* The first monitor process forks the real one and exits at once: wait
-	 * on its pidfd (no 1 ms polling on the start path), then reap it. */
+	/* The first monitor process forks the real one and exits once that
+	 * reported (or reported its death): wait on its pidfd (no 1 ms polling
+	 * on the start path), then reap it. */
+	deadline = qc_deadline_ms(timeout_ms);
 	if (mon_pidfd >= 0)
-		(void) qc_pidfd_wait(mon_pidfd, 10000);
-	for (i = 0; i < 10000 && (rc = (int) waitpid(pid, &status, WNOHANG)) == 0; i++)
+		(void) qc_pidfd_wait(mon_pidfd, timeout_ms);
+	while ((rc = (int) waitpid(pid, &status, WNOHANG)) == 0 && qc_time_left_ms(deadline) > 0)
 		qc_sleep_ms(1);
 	if (rc == 0) {
 		kill(pid, SIGKILL);
 		waitpid(pid, &status, 0);
+		return qc_error_set(err, ETIMEDOUT,
+			"VM '%s': qemuctl-monitor did not report within %d s", op->name,
+			timeout_ms / 1000);
 	}
 	if (rc == pid && !(WIFEXITED(status) && WEXITSTATUS(status) == 0)) {
 		char st[64];
@@ -218,7 +224,7 @@ static int spawn_monitor(qc_ctx *ctx, struct qc_vmop *op, char **qemu_argv, cons
 		return qc_error_set(err, QC_ERR_CHILD, "VM '%s': qemuctl-monitor '%s' failed: %s",
 			op->name, mon, st);
 	}
-	rc = read_notify(rfd, qc_deadline_ms(timeout_ms), line, sizeof(line));
+	rc = read_notify(rfd, deadline, line, sizeof(line));
 	if (rc == -ETIMEDOUT)
 		return qc_error_set(err, ETIMEDOUT,
 			"VM '%s': qemuctl-monitor did not report within %d s", op->name,
