@@ -146,6 +146,8 @@ int qc_state_publish_status(int vm_dfd, pid_t monitor_pid, int64_t started_at_ms
 	int (*query)(void *qctx, char **ret_status), void *qctx);
 /* The query for it: query-status on the struct qc_qmp * qmp (driver/runstatus.c). */
 int qc_driver_qmp_status(void *qmp, char **ret_status);
+/* s is 1 to 32 of [a-z] and also. */
+bool qc_driver_word_valid(const char *s, char also);
 /* A QEMU run state name as state.json may hold one: [a-z-]{1,32}. */
 bool qc_state_status_valid(const char *s);
 /* Pure: v[0..n) with n_del entries at index at replaced by ins[0..n_ins) (zeros pad up to at). */

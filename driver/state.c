@@ -362,16 +362,21 @@ out:
 	return r < 0 ? r : 0;
 }
 
-bool qc_state_status_valid(const char *s)
+bool qc_driver_word_valid(const char *s, char also)
 {
 	size_t n = s ? strlen(s) : 0;
 
 	if (n == 0 || n > 32)
 		return false;
 	for (size_t i = 0; i < n; i++)
-		if (!((s[i] >= 'a' && s[i] <= 'z') || s[i] == '-'))
+		if (!((s[i] >= 'a' && s[i] <= 'z') || s[i] == also))
 			return false;
 	return true;
+}
+
+bool qc_state_status_valid(const char *s)
+{
+	return qc_driver_word_valid(s, '-');
 }
 
 void qc_state_ports_splice(const unsigned *v, size_t n, size_t at, size_t n_del,

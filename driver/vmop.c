@@ -180,19 +180,6 @@ static char *op_label(const char *what)
 	return s;
 }
 
-/* A label as op_label() makes one: [a-z ]{1,32}. */
-static bool label_valid(const char *s)
-{
-	size_t n = s ? strlen(s) : 0;
-
-	if (n == 0 || n > 32)
-		return false;
-	for (size_t i = 0; i < n; i++)
-		if (!((s[i] >= 'a' && s[i] <= 'z') || s[i] == ' '))
-			return false;
-	return true;
-}
-
 /* While the lock is held: what this process does to the VM, for list and info. */
 static void record_write(struct qc_vmop *op, const char *what)
 {
@@ -223,7 +210,7 @@ int qc_vmop_record_read(int vm_dfd, char **ret_what, pid_t *ret_pid, int64_t *re
 		qc_json_parse(text, len, &j, NULL) < 0)
 		return 0;
 	what = qc_json_string(qc_json_get(j, "op"));
-	if (!label_valid(what) ||
+	if (!qc_driver_word_valid(what, ' ') ||
 		!qc_json_as_int(qc_json_get(j, "pid"), &pid) || pid <= 0 || pid > INT32_MAX ||
 		!qc_json_as_uint(qc_json_get(j, "start_time"), &start) || start == 0 ||
 		!qc_json_as_int(qc_json_get(j, "since_ms"), &since) ||
