@@ -240,8 +240,6 @@ QC_PUBLIC void qc_vm_list_free(struct qc_vm_info **v, size_t n)
 	free(v);
 }
 
-
-
 /*
  * A disk as data.  Returns " virtual 10 GiB, allocated 196 KiB" for the
  * text form of a boot or data disk, else "": the sizes are read here (the

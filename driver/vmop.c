@@ -155,8 +155,9 @@ static unsigned long long proc_start_time(pid_t pid)
 	if (!(p = strrchr(buf, ')')) || sscanf(p + 1, " %c", &state) != 1 || state == 'Z' ||
 		state == 'X')
 		return 0;
-	if (sscanf(p + 1, " %*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %*u %*u %*d %*d %*d %*d "
-			  "%*d %*d %llu",
+	if (sscanf(p + 1,
+		    " %*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %*u %*u %*d %*d %*d %*d "
+		    "%*d %*d %llu",
 		    &t) != 1)
 		return 0;
 	return t;
@@ -165,9 +166,8 @@ static unsigned long long proc_start_time(pid_t pid)
 /* "qc_vm_snapshot_create": "snapshot create"; the frame helpers by what they do. */
 static char *op_label(const char *what)
 {
-	static const char *const helpers[][2] = {{"start_op", "start"},
-		{"begin_detach", "detach"}, {"begin_stopped", "delete"},
-		{"begin_on_snap", "snapshot"}, {"redefine", "define"}};
+	static const char *const helpers[][2] = {{"start_op", "start"}, {"begin_detach", "detach"},
+		{"begin_stopped", "delete"}, {"begin_on_snap", "snapshot"}, {"redefine", "define"}};
 	char *s;
 
 	for (size_t i = 0; i < QC_ARRAY_SIZE(helpers); i++)
@@ -210,8 +210,8 @@ int qc_vmop_record_read(int vm_dfd, char **ret_what, pid_t *ret_pid, int64_t *re
 		qc_json_parse(text, len, &j, NULL) < 0)
 		return 0;
 	what = qc_json_string(qc_json_get(j, "op"));
-	if (!qc_driver_word_valid(what, ' ') ||
-		!qc_json_as_int(qc_json_get(j, "pid"), &pid) || pid <= 0 || pid > INT32_MAX ||
+	if (!qc_driver_word_valid(what, ' ') || !qc_json_as_int(qc_json_get(j, "pid"), &pid) ||
+		pid <= 0 || pid > INT32_MAX ||
 		!qc_json_as_uint(qc_json_get(j, "start_time"), &start) || start == 0 ||
 		!qc_json_as_int(qc_json_get(j, "since_ms"), &since) ||
 		proc_start_time((pid_t) pid) != start)

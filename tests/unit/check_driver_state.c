@@ -496,8 +496,8 @@ START_TEST(state_publish_status)
 	int dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 
 	ck_assert_qc_ok(qc_state_save(dfd, &s, &err), &err);
-	ck_assert_int_eq(qc_state_publish_status(dfd, 100, s.started_at_ms, fake_status,
-				 (void *) "prelaunch"),
+	ck_assert_int_eq(qc_state_publish_status(
+				 dfd, 100, s.started_at_ms, fake_status, (void *) "prelaunch"),
 		0);
 	ck_assert_qc_ok(qc_state_load(dfd, &t, &err), &err);
 	ck_assert_str_eq(t.qemu_status, "prelaunch");
@@ -505,14 +505,15 @@ START_TEST(state_publish_status)
 	qc_state_clear(&t);
 	/* another run (monitor pid or start time): not written */
 	ck_assert_int_eq(
-		qc_state_publish_status(dfd, 99, s.started_at_ms, fake_status, (void *) "running"), 0);
+		qc_state_publish_status(dfd, 99, s.started_at_ms, fake_status, (void *) "running"),
+		0);
 	ck_assert_int_eq(qc_state_publish_status(
 				 dfd, 100, s.started_at_ms + 1, fake_status, (void *) "running"),
 		0);
 	/* a failed query or a name that is not a run state: not written */
 	ck_assert_int_lt(qc_state_publish_status(dfd, 100, s.started_at_ms, fake_status, NULL), 0);
-	ck_assert_int_eq(qc_state_publish_status(dfd, 100, s.started_at_ms, fake_status,
-				 (void *) "run\nning"),
+	ck_assert_int_eq(qc_state_publish_status(
+				 dfd, 100, s.started_at_ms, fake_status, (void *) "run\nning"),
 		0);
 	ck_assert_qc_ok(qc_state_load(dfd, &t, &err), &err);
 	ck_assert_str_eq(t.qemu_status, "prelaunch");
@@ -521,8 +522,8 @@ START_TEST(state_publish_status)
 	{
 		static const char forged[] = "{\"running\": true, \"qemu_status\": \"\\u001b[2J\"}";
 
-		ck_assert_int_eq(qc_write_atomic(dfd, QC_VM_STATE, forged, strlen(forged), 0600, &err),
-			0);
+		ck_assert_int_eq(
+			qc_write_atomic(dfd, QC_VM_STATE, forged, strlen(forged), 0600, &err), 0);
 	}
 	ck_assert_qc_ok(qc_state_load(dfd, &t, &err), &err);
 	ck_assert_ptr_null(t.qemu_status);
@@ -566,9 +567,10 @@ START_TEST(vmop_record)
 	ck_assert_int_ne(faccessat(vdfd, QC_VM_OP_RECORD, F_OK, 0), 0);
 	/* a record of a process that is gone, of another process, or garbage: none */
 	{
-		static const char *const bad[] = {
-			"{\"op\": \"stop\", \"pid\": 999999999, \"start_time\": 5, \"since_ms\": 0}",
-			"{\"op\": \"stop\", \"pid\": 1, \"start_time\": 123456789, \"since_ms\": 0}",
+		static const char *const bad[] = {"{\"op\": \"stop\", \"pid\": 999999999, "
+						  "\"start_time\": 5, \"since_ms\": 0}",
+			"{\"op\": \"stop\", \"pid\": 1, \"start_time\": 123456789, \"since_ms\": "
+			"0}",
 			"{\"op\": \"\\u001b[2J\", \"pid\": 1, \"start_time\": 1, \"since_ms\": 0}",
 			"[1]", "{"};
 
