@@ -308,6 +308,19 @@ static const char *state_text(const struct qc_vm_info *i, char *buf, size_t size
 	return buf;
 }
 
+/* list's STATE: the word, QEMU's own run state where it differs, ready, the operation. */
+static const char *list_state(const struct qc_vm_info *i, char *buf, size_t size)
+{
+	bool q = i->qemu_status && strcmp(i->qemu_status, qc_vm_state_name(i->state)) != 0;
+	int n = snprintf(buf, size, "%s%s%s%s%s", qc_vm_state_name(i->state), q ? " (QEMU: " : "",
+		q ? i->qemu_status : "", q ? ")" : "", i->ready ? " (ready)" : "");
+
+	if (i->operation && n >= 0 && (size_t) n < size)
+		snprintf(buf + n, size - (size_t) n, ", %s in progress (pid %d)", i->operation,
+			(int) i->operation_pid);
+	return buf;
+}
+
 /* info's "guest": what the guest agent said, or null */
 static void json_guest(struct cli_json *g, const struct qc_vm_guest *gst)
 {
@@ -511,13 +524,13 @@ int cli_vm_list(struct cli *c, const struct cli_cmd *cmd, struct cli_args *a)
 		printf("%-20s %-8s %-7s %4s %10s  %s\n", "NAME", "ARCH", "ACCEL", "CPUS", "MEMORY",
 			"STATE");
 		for (k = 0; k < n; k++) {
-			char mem[32];
+			char mem[32], st[160];
 
 			qc_size_format(v[k]->memory, mem, sizeof(mem));
 			/* the state word (and "ready"): why it stopped is info's to say */
-			printf("%-20s %-8s %-7s %4u %10s  %s%s\n", v[k]->name, v[k]->arch,
+			printf("%-20s %-8s %-7s %4u %10s  %s\n", v[k]->name, v[k]->arch,
 				v[k]->accel ? v[k]->accel : v[k]->accel_requested, v[k]->cpus, mem,
-				qc_vm_state_name(v[k]->state), v[k]->ready ? " (ready)" : "");
+				list_state(v[k], st, sizeof(st)));
 		}
 	}
 	qc_vm_list_free(v, n);
