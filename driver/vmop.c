@@ -163,7 +163,7 @@ static unsigned long long proc_start_time(pid_t pid)
 	return t;
 }
 
-/* "qc_vm_snapshot_create": "snapshot create"; the frame helpers by what they do. */
+/* "qc_vm_snapshot_create(_ex)": "snapshot create"; the frame helpers by what they do. */
 static char *op_label(const char *what)
 {
 	static const char *const helpers[][2] = {{"start_op", "start"}, {"begin_detach", "detach"},
@@ -174,6 +174,9 @@ static char *op_label(const char *what)
 		if (strcmp(what, helpers[i][0]) == 0)
 			return qc_xstrdup(helpers[i][1]);
 	s = qc_xstrdup(qc_str_has_prefix(what, "qc_vm_") ? what + 6 : what);
+	/* qc_vm_snapshot_create_ex: the variant with options is the same operation */
+	if (qc_str_has_suffix(s, "_ex"))
+		s[strlen(s) - 3] = 0;
 	for (char *c = s; *c; c++)
 		if (*c == '_')
 			*c = ' ';

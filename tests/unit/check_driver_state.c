@@ -556,7 +556,7 @@ START_TEST(vmop_record)
 	{
 		cleanup_vmop struct qc_vmop op = QC_VMOP_INIT;
 
-		ck_assert_qc_ok(qc_vmop_begin_as("qc_vm_snapshot_create", ctx, "web",
+		ck_assert_qc_ok(qc_vmop_begin_as("qc_vm_snapshot_create_ex", ctx, "web",
 					QC_VMOP_NO_STATE, &op, &err),
 			&err);
 		ck_assert_int_eq(qc_vmop_record_read(vdfd, &what, &pid, &since), 1);
