@@ -114,6 +114,9 @@ struct qc_state {
 	int64_t ready_after_ms; /* since started_at_ms */
 	int64_t ready_at_ms; /* realtime, when the monitor saw the marker line */
 	char *boot_failure; /* before ready, the console showed it cannot boot (ready.h) */
+	/* QEMU's run state (query-status "status": "running", "paused",
+	 * "prelaunch"...) as last published by qc_state_publish_status() */
+	char *qemu_status;
 };
 void qc_state_clear(struct qc_state *s);
 void qc_state_clearp(struct qc_state *s);
@@ -131,6 +134,22 @@ int qc_state_save_nosync(int vm_dfd, const struct qc_state *s, struct qc_error *
  * the lock qc_state_splice_ports() takes.
  */
 int qc_state_save_run(int vm_dfd, struct qc_state *s, struct qc_error *err);
+/*
+ * Publish QEMU's run state into the running VM's state.json: under the
+ * lock qc_state_splice_ports() takes, query(qctx) asks QEMU (query-status)
+ * and, while state.json still describes the run of monitor_pid started at
+ * started_at_ms, its answer is written.  The query inside the lock orders
+ * concurrent publishers (the monitor on every run-state event, the CLI
+ * after pause/resume/reboot): the last write holds the newest answer.
+ */
+int qc_state_publish_status(int vm_dfd, pid_t monitor_pid, int64_t started_at_ms,
+	int (*query)(void *qctx, char **ret_status), void *qctx);
+/* The query for it: query-status on the struct qc_qmp * qmp (driver/runstatus.c). */
+int qc_driver_qmp_status(void *qmp, char **ret_status);
+/* s is 1 to 32 of [a-z] and also. */
+bool qc_driver_word_valid(const char *s, char also);
+/* A QEMU run state name as state.json may hold one: [a-z-]{1,32}. */
+bool qc_state_status_valid(const char *s);
 /* Pure: v[0..n) with n_del entries at index at replaced by ins[0..n_ins) (zeros pad up to at). */
 void qc_state_ports_splice(const unsigned *v, size_t n, size_t at, size_t n_del,
 	const unsigned *ins, size_t n_ins, unsigned **ret, size_t *ret_n);
@@ -157,7 +176,7 @@ struct qc_live {
 /* Read state.json and monitor.lock; reconcile boot id and a dead monitor (no writes). */
 int qc_driver_live(int vm_dfd, struct qc_live *ret, struct qc_error *err);
 void qc_live_clear(struct qc_live *l);
-/* l->state, with a running VM's paused CPUs told apart by QMP query-status (query.c). */
+/* l->state, a running VM's paused CPUs told apart by the published QEMU run state (query.c). */
 enum qc_vm_state qc_driver_live_state(const struct qc_live *l);
 /*
  * 1 when st->monitor_pid is this VM's live qemuctl-monitor: the process has

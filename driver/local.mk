@@ -15,6 +15,8 @@ libqcdriver_a_SOURCES += driver/driver.h driver/ctx.c driver/state.c driver/summ
 	driver/define_input.c driver/run.c driver/stop.c driver/query.c \
 	driver/confine.h driver/confine.c driver/fdpass.h driver/fdpass.c driver/autostart.c \
 	driver/doctor.c driver/public_util.c
+# QEMU's run state published to state.json (qemuctl-monitor and the CLI).
+libqcdriver_a_SOURCES += driver/runstatus.c
 # Images, networks and seeds as a VM uses them.
 libqcdriver_a_SOURCES += driver/image.h driver/image.c \
 	driver/network.h driver/network.c driver/network_nic.c driver/network_fwd.c \
@@ -75,6 +77,7 @@ QC_DRIVER_TESTS = tests/integration/lifecycle.sh tests/integration/lifecycle-cra
 	tests/integration/ready.sh tests/integration/ready-boot-fail.sh tests/integration/resize.sh \
 	tests/integration/snapshot.sh tests/integration/clone.sh tests/integration/qga.sh \
 	tests/integration/hotplug.sh tests/integration/hotplug-net.sh \
+	tests/integration/reads.sh \
 	tests/integration/doctor.sh tests/integration/autostart.sh \
 	tests/integration/arch-lifecycle-x86_64.sh tests/integration/arch-lifecycle-aarch64.sh \
 	tests/integration/arch-lifecycle-ppc64le.sh tests/integration/arch-errors.sh \

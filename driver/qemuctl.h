@@ -170,6 +170,12 @@ struct qc_vm_info {
 	/* guest IPv4 addresses qemuctl knows (named-network NICs), NULL-terminated */
 	char **addresses;
 	bool saved_state;       /* a saved state waits for the next start (qc_vm_save) */
+	/* running: QEMU's run state as last published ("running", "paused", "prelaunch"...) */
+	char *qemu_status;
+	/* an operation holding the VM's lock ("stop", "snapshot create"...), its pid, since when */
+	char *operation;
+	pid_t operation_pid;
+	int64_t operation_since_ms;
 };
 struct qc_vm_disk_info {
 	char *name;           /* "disk0", "seed" */
@@ -184,7 +190,10 @@ struct qc_vm_disk_info {
 	bool readonly;
 };
 QC_PUBLIC void qc_vm_info_free(struct qc_vm_info *info);
-/* State from disk plus a live QMP query when running (paused or not). */
+/*
+ * State from disk (state.json as QEMU's monitor and the lock holders
+ * publish it) plus liveness; never waits for the VM's lock or for QMP.
+ */
 QC_PUBLIC int qc_vm_info(qc_ctx *ctx, const char *name, struct qc_vm_info **ret,
 	struct qc_error *err);
 /*

@@ -157,9 +157,38 @@ static enum qc_vm_state query_running(const struct qc_state *st)
 	return running ? QC_VM_RUNNING : QC_VM_PAUSED;
 }
 
+/*
+ * A running VM's state from QEMU's run state as published in state.json
+ * (paused is every run state but running); a run whose monitor published
+ * none (an older qemuctl's) is asked over QMP.
+ */
 enum qc_vm_state qc_driver_live_state(const struct qc_live *l)
 {
-	return l->state == QC_VM_RUNNING ? query_running(&l->st) : l->state;
+	if (l->state != QC_VM_RUNNING)
+		return l->state;
+	if (l->st.qemu_status)
+		return strcmp(l->st.qemu_status, "running") == 0 ? QC_VM_RUNNING : QC_VM_PAUSED;
+	return query_running(&l->st);
+}
+
+static char *dup_or_null(const char *s)
+{
+	return s ? qc_xstrdup(s) : NULL;
+}
+
+/*
+ * The read path of list and info: what state.json says (published by the
+ * monitor and the lock holders), liveness and the lock holder's operation
+ * record; no lock, no writes, no QMP (but for a run whose monitor
+ * published no run state).
+ */
+static void read_state(int vm_dfd, const struct qc_live *live, struct qc_vm_info *i)
+{
+	i->state = qc_driver_live_state(live);
+	if (live->monitor_alive)
+		i->qemu_status = dup_or_null(live->st.qemu_status);
+	(void) qc_vmop_record_read(
+		vm_dfd, &i->operation, &i->operation_pid, &i->operation_since_ms);
 }
 
 QC_PUBLIC void qc_vm_info_free(struct qc_vm_info *i)
@@ -197,6 +226,8 @@ QC_PUBLIC void qc_vm_info_free(struct qc_vm_info *i)
 	free(i->ssh_host);
 	free(i->ssh_user);
 	qc_strv_free(i->addresses);
+	free(i->qemu_status);
+	free(i->operation);
 	free(i);
 }
 
@@ -209,21 +240,20 @@ QC_PUBLIC void qc_vm_list_free(struct qc_vm_info **v, size_t n)
 	free(v);
 }
 
-static char *dup_or_null(const char *s)
-{
-	return s ? qc_xstrdup(s) : NULL;
-}
-
-
 /*
- * A disk as data; the sizes of a boot or data disk from qemu-img info -U.
- * Returns " virtual 10 GiB, allocated 196 KiB" for the text form, or "".
+ * A disk as data.  Returns " virtual 10 GiB, allocated 196 KiB" for the
+ * text form of a boot or data disk, else "": the sizes are read here (the
+ * qcow2 header's size, a raw file's length, the blocks the file holds),
+ * the numbers qemu-img info gives, without a qemu-img process per disk on
+ * every info.  Not a regular file or block device: "" and sizes 0.
  */
 static char *disk_data(const struct qc_disk *dk, struct qc_vm_disk_info *o)
 {
 	static const char *const roles[] = {
 		[QC_ROLE_ROOT] = "root", [QC_ROLE_DATA] = "data", [QC_ROLE_SEED] = "seed"};
-	cleanup_img_info struct qc_img_info *ii = NULL;
+	struct qc_qcow2_header h;
+	cleanup_close int fd = -1;
+	struct stat st;
 	char v[32], a[32];
 
 	o->name = qc_xstrdup(dk->name);
@@ -237,10 +267,23 @@ static char *disk_data(const struct qc_disk *dk, struct qc_vm_disk_info *o)
 					: NULL;
 	o->role = qc_xstrdup(roles[dk->role]);
 	o->readonly = dk->readonly;
-	if (dk->role == QC_ROLE_SEED || qc_img_info(dk->path, o->format, false, &ii, NULL) < 0)
+	if (dk->role == QC_ROLE_SEED)
 		return qc_xstrdup("");
-	o->virtual_size = ii->chain[0].virtual_size;
-	o->allocated = ii->chain[0].actual_size;
+	fd = open(dk->path, O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY);
+	if (fd < 0 || fstat(fd, &st) < 0 || !(S_ISREG(st.st_mode) || S_ISBLK(st.st_mode)))
+		return qc_xstrdup("");
+	if (strcmp(o->format, "qcow2") == 0) {
+		if (qc_img_qcow2_header(fd, dk->path, &h, NULL) < 0)
+			return qc_xstrdup("");
+		o->virtual_size = h.size;
+	} else {
+		off_t end = S_ISBLK(st.st_mode) ? lseek(fd, 0, SEEK_END) : st.st_size;
+
+		if (end < 0)
+			return qc_xstrdup("");
+		o->virtual_size = (uint64_t) end;
+	}
+	o->allocated = S_ISBLK(st.st_mode) ? o->virtual_size : (uint64_t) st.st_blocks * 512;
 	qc_format_size(o->virtual_size, v, sizeof(v));
 	qc_format_size(o->allocated, a, sizeof(a));
 	return qc_xasprintf(" virtual %s, allocated %s", v, a);
@@ -314,13 +357,13 @@ static int fill_info(const qc_ctx *ctx, const char *name, int vm_dfd, bool with_
 		qc_vm_info_free(i);
 		return qc_error_prefix(err, "VM '%s'", name);
 	}
-	live.state = qc_driver_live_state(&live);
+	read_state(vm_dfd, &live, i);
+	live.state = i->state;
 	/* list skips the XML of a stopped VM: only a running one has an ssh endpoint */
 	if (!d && live.monitor_alive && qc_domain_load(xml_path, NULL, NULL, &d, NULL) < 0)
 		d = NULL;
 	if (d && (with_disks || live.monitor_alive))
 		fill_reach(i, d, &live);
-	i->state = live.state;
 	i->vm_dir = qc_xstrdup(dir);
 	i->console_log = qc_xasprintf("%s/%s", dir, QC_VM_CONSOLE_LOG);
 	if (live.monitor_alive) {

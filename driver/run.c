@@ -140,6 +140,7 @@ static int spawn_monitor(qc_ctx *ctx, struct qc_vmop *op, char **qemu_argv, cons
 	size_t n_map = 0;
 	const char *console_max = getenv("QEMUCTL_CONSOLE_LOG_MAX");
 	uint64_t bound = 0;
+	int64_t deadline;
 	char line[1100];
 	pid_t pid;
 	int p[2], rc, status;
@@ -201,15 +202,20 @@ static int spawn_monitor(qc_ctx *ctx, struct qc_vmop *op, char **qemu_argv, cons
 	mon_pidfd = qc_pidfd_open(pid, NULL);
 	close(TAKE_FD(wfd));
 	qc_fault_step("start:monitor-spawned");
-	/* The first monitor process forks the real one and exits at once: wait
-	 * on its pidfd (no 1 ms polling on the start path), then reap it. */
+	/* The first monitor process forks the real one and exits once that
+	 * reported (or reported its death): wait on its pidfd (no 1 ms polling
+	 * on the start path), then reap it. */
+	deadline = qc_deadline_ms(timeout_ms);
 	if (mon_pidfd >= 0)
-		(void) qc_pidfd_wait(mon_pidfd, 10000);
-	for (i = 0; i < 10000 && (rc = (int) waitpid(pid, &status, WNOHANG)) == 0; i++)
+		(void) qc_pidfd_wait(mon_pidfd, timeout_ms);
+	while ((rc = (int) waitpid(pid, &status, WNOHANG)) == 0 && qc_time_left_ms(deadline) > 0)
 		qc_sleep_ms(1);
 	if (rc == 0) {
 		kill(pid, SIGKILL);
 		waitpid(pid, &status, 0);
+		return qc_error_set(err, ETIMEDOUT,
+			"VM '%s': qemuctl-monitor did not report within %d s", op->name,
+			timeout_ms / 1000);
 	}
 	if (rc == pid && !(WIFEXITED(status) && WEXITSTATUS(status) == 0)) {
 		char st[64];
@@ -218,7 +224,7 @@ static int spawn_monitor(qc_ctx *ctx, struct qc_vmop *op, char **qemu_argv, cons
 		return qc_error_set(err, QC_ERR_CHILD, "VM '%s': qemuctl-monitor '%s' failed: %s",
 			op->name, mon, st);
 	}
-	rc = read_notify(rfd, qc_deadline_ms(timeout_ms), line, sizeof(line));
+	rc = read_notify(rfd, deadline, line, sizeof(line));
 	if (rc == -ETIMEDOUT)
 		return qc_error_set(err, ETIMEDOUT,
 			"VM '%s': qemuctl-monitor did not report within %d s", op->name,
@@ -256,6 +262,8 @@ static int finish_prelaunch(struct qc_vmop *op, struct qc_error *err)
 		return 0;
 	if ((rc = qc_qmp_execute(q, "cont", NULL, QC_VMOP_QMP_QUICK_MS, NULL, err)) < 0)
 		return qc_error_prefix(err, "VM '%s'", op->name);
+	(void) qc_state_publish_status(op->dfd, op->live.st.monitor_pid, op->live.st.started_at_ms,
+		qc_driver_qmp_status, q);
 	return 1;
 }
 
@@ -427,7 +435,8 @@ static int simple_command(
 	cleanup_qmp struct qc_qmp *q = NULL;
 	int rc;
 
-	if ((rc = qc_vmop_begin(ctx, name, QC_VMOP_RECORD_END | QC_VMOP_RUNNING, &op, err)) < 0)
+	if ((rc = qc_vmop_begin_as(
+		     what, ctx, name, QC_VMOP_RECORD_END | QC_VMOP_RUNNING, &op, err)) < 0)
 		return rc;
 	qc_fault_stepf("%s:locked", what);
 	if ((rc = qc_vmop_qmp_connect(&op, QC_VMOP_QMP_QUICK_MS, &q, err)) < 0)
@@ -437,6 +446,15 @@ static int simple_command(
 		(void) qc_driver_saved_state_drop(op.dfd);
 	if ((rc = qc_qmp_execute(q, cmd, NULL, QC_VMOP_QMP_QUICK_MS, NULL, err)) < 0)
 		return qc_error_prefix(err, "VM '%s': %s", name, what);
+	/* QEMU resets in its main loop after the reply: wait for it (a paused VM goes to prelaunch) */
+	if (strcmp(cmd, "system_reset") == 0) {
+		cleanup_qmp_event struct qc_qmp_event *ev = NULL;
+
+		(void) qc_qmp_wait_event(q, "RESET", QC_VMOP_QMP_QUICK_MS, &ev, NULL);
+	}
+	/* list and info read the run state from state.json: publish it before returning */
+	(void) qc_state_publish_status(
+		op.dfd, op.live.st.monitor_pid, op.live.st.started_at_ms, qc_driver_qmp_status, q);
 	qc_fault_stepf("%s:done", what);
 	return 0;
 }

@@ -56,6 +56,7 @@ void qc_state_clear(struct qc_state *s)
 	free(s->ports);
 	free(s->exit_detail);
 	free(s->boot_failure);
+	free(s->qemu_status);
 	memset(s, 0, sizeof(*s));
 	s->exit_status = -1;
 }
@@ -113,6 +114,7 @@ int qc_state_to_json(const struct qc_state *s, char **ret, struct qc_error *err)
 	kstr(g, "accel_why", s->accel_why);
 	kstr(g, "run_dir", s->run_dir);
 	kstr(g, "qemu_binary", s->qemu_binary);
+	kstr(g, "qemu_status", s->qemu_status);
 	qc_jgen_key(g, "ports");
 	qc_jgen_array_open(g);
 	for (i = 0; i < s->n_ports; i++)
@@ -182,6 +184,11 @@ int qc_state_from_json(const char *text, size_t len, struct qc_state *ret, struc
 	s.accel_why = opt_string(j, "accel_why");
 	s.run_dir = opt_string(j, "run_dir");
 	s.qemu_binary = opt_string(j, "qemu_binary");
+	s.qemu_status = opt_string(j, "qemu_status");
+	if (s.qemu_status && !qc_state_status_valid(s.qemu_status)) {
+		free(s.qemu_status);
+		s.qemu_status = NULL;
+	}
 	ports = qc_json_get(j, "ports");
 	if (ports && qc_json_type(ports) == QC_JSON_ARRAY && qc_json_len(ports) > 0) {
 		s.ports = qc_xzalloc(qc_json_len(ports) * sizeof(*s.ports));
@@ -320,11 +327,56 @@ int qc_state_save_run(int vm_dfd, struct qc_state *s, struct qc_error *err)
 		s->ports = TAKE_PTR(disk.ports);
 		s->n_ports = disk.n_ports;
 		disk.n_ports = 0;
+		/* and its run state, by qc_state_publish_status() */
+		if (disk.qemu_status) {
+			free(s->qemu_status);
+			s->qemu_status = TAKE_PTR(disk.qemu_status);
+		}
 	}
 	r = qc_state_save_nosync(vm_dfd, s, err);
 	if (lock >= 0)
 		close(lock);
 	return r;
+}
+
+int qc_state_publish_status(int vm_dfd, pid_t monitor_pid, int64_t started_at_ms,
+	int (*query)(void *qctx, char **ret_status), void *qctx)
+{
+	cleanup_state struct qc_state st = {0};
+	cleanup_free char *status = NULL;
+	int lock = state_lock(vm_dfd, NULL), r;
+
+	if ((r = query(qctx, &status)) < 0 || !qc_state_status_valid(status))
+		goto out;
+	if ((r = qc_state_load(vm_dfd, &st, NULL)) < 0 || !st.running ||
+		st.monitor_pid != monitor_pid || st.started_at_ms != started_at_ms)
+		goto out; /* another run, or none: not ours to describe */
+	if (st.qemu_status && strcmp(st.qemu_status, status) == 0)
+		goto out;
+	free(st.qemu_status);
+	st.qemu_status = TAKE_PTR(status);
+	r = qc_state_save_nosync(vm_dfd, &st, NULL);
+out:
+	if (lock >= 0)
+		close(lock);
+	return r < 0 ? r : 0;
+}
+
+bool qc_driver_word_valid(const char *s, char also)
+{
+	size_t n = s ? strlen(s) : 0;
+
+	if (n == 0 || n > 32)
+		return false;
+	for (size_t i = 0; i < n; i++)
+		if (!((s[i] >= 'a' && s[i] <= 'z') || s[i] == also))
+			return false;
+	return true;
+}
+
+bool qc_state_status_valid(const char *s)
+{
+	return qc_driver_word_valid(s, '-');
 }
 
 void qc_state_ports_splice(const unsigned *v, size_t n, size_t at, size_t n_del,

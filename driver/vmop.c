@@ -7,6 +7,8 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/file.h>
@@ -130,8 +132,110 @@ gone:
 	return qc_driver_vm_gone_error(name, err);
 }
 
-int qc_vmop_begin_wait(qc_ctx *ctx, const char *name, unsigned flags, int lock_timeout_ms,
-	struct qc_vmop *op, struct qc_error *err)
+/* ------------------------------------------------------ operation record */
+
+/* Field 22 of /proc/PID/stat (start time in clock ticks since boot); 0 when gone or a zombie. */
+static unsigned long long proc_start_time(pid_t pid)
+{
+	char path[40], buf[1024], state;
+	unsigned long long t = 0;
+	const char *p;
+	ssize_t n;
+	int fd;
+
+	snprintf(path, sizeof(path), "/proc/%d/stat", (int) pid);
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0)
+		return 0;
+	n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	if (n <= 0)
+		return 0;
+	buf[n] = 0;
+	/* comm may hold spaces and ')': the fields start after the last ')' */
+	if (!(p = strrchr(buf, ')')) || sscanf(p + 1, " %c", &state) != 1 || state == 'Z' ||
+		state == 'X')
+		return 0;
+	if (sscanf(p + 1,
+		    " %*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %*u %*u %*d %*d %*d %*d "
+		    "%*d %*d %llu",
+		    &t) != 1)
+		return 0;
+	return t;
+}
+
+/* "qc_vm_snapshot_create(_ex)": "snapshot create"; the frame helpers by what they do. */
+static char *op_label(const char *what)
+{
+	static const char *const helpers[][2] = {{"start_op", "start"}, {"begin_detach", "detach"},
+		{"begin_stopped", "delete"}, {"begin_on_snap", "snapshot"}, {"redefine", "define"}};
+	char *s;
+
+	for (size_t i = 0; i < QC_ARRAY_SIZE(helpers); i++)
+		if (strcmp(what, helpers[i][0]) == 0)
+			return qc_xstrdup(helpers[i][1]);
+	s = qc_xstrdup(qc_str_has_prefix(what, "qc_vm_") ? what + 6 : what);
+	/* qc_vm_snapshot_create_ex: the variant with options is the same operation */
+	if (qc_str_has_suffix(s, "_ex"))
+		s[strlen(s) - 3] = 0;
+	for (char *c = s; *c; c++)
+		if (*c == '_')
+			*c = ' ';
+	return s;
+}
+
+/* While the lock is held: what this process does to the VM, for list and info. */
+static void record_write(struct qc_vmop *op, const char *what)
+{
+	cleanup_jgen struct qc_jgen *g = qc_jgen_new(false);
+	cleanup_free char *label = op_label(what), *text = NULL;
+	size_t len;
+
+	qc_jgen_map_open(g);
+	qc_jgen_kstring(g, "op", label);
+	qc_jgen_kint(g, "pid", getpid());
+	qc_jgen_kuint(g, "start_time", proc_start_time(getpid()));
+	qc_jgen_kint(g, "since_ms", qc_realtime_ms());
+	qc_jgen_map_close(g);
+	if (qc_jgen_finish(g, &text, &len, NULL) == 0)
+		(void) qc_driver_write_nosync(op->dfd, QC_VM_OP_RECORD, text, len, NULL);
+}
+
+int qc_vmop_record_read(int vm_dfd, char **ret_what, pid_t *ret_pid, int64_t *ret_since_ms)
+{
+	cleanup_free char *text = NULL;
+	cleanup_json qc_json *j = NULL;
+	const char *what;
+	int64_t pid, since;
+	uint64_t start;
+	size_t len;
+
+	if (qc_read_file(vm_dfd, QC_VM_OP_RECORD, 4096, &text, &len, NULL) < 0 ||
+		qc_json_parse(text, len, &j, NULL) < 0)
+		return 0;
+	what = qc_json_string(qc_json_get(j, "op"));
+	if (!qc_driver_word_valid(what, ' ') || !qc_json_as_int(qc_json_get(j, "pid"), &pid) ||
+		pid <= 0 || pid > INT32_MAX ||
+		!qc_json_as_uint(qc_json_get(j, "start_time"), &start) || start == 0 ||
+		!qc_json_as_int(qc_json_get(j, "since_ms"), &since) ||
+		proc_start_time((pid_t) pid) != start)
+		return 0;
+	*ret_what = qc_xstrdup(what);
+	*ret_pid = (pid_t) pid;
+	*ret_since_ms = since;
+	return 1;
+}
+
+/* The lock holder is done: no record outlives it (a killed one's is replaced by the next). */
+static void record_remove(struct qc_vmop *op)
+{
+	if (op->lock_fd >= 0 && op->dfd >= 0)
+		(void) unlinkat(op->dfd, QC_VM_OP_RECORD, 0);
+}
+
+/* ------------------------------------------------------------------ frame */
+
+int qc_vmop_begin_wait_as(const char *what, qc_ctx *ctx, const char *name, unsigned flags,
+	int lock_timeout_ms, struct qc_vmop *op, struct qc_error *err)
 {
 	int rc;
 
@@ -141,6 +245,8 @@ int qc_vmop_begin_wait(qc_ctx *ctx, const char *name, unsigned flags, int lock_t
 	if (!(flags & QC_VMOP_NO_LOCK) &&
 		(rc = qc_driver_vm_lock(op->dfd, name, lock_timeout_ms, &op->lock_fd, err)) < 0)
 		return rc;
+	if (op->lock_fd >= 0)
+		record_write(op, what);
 	op->vm_dir = qc_driver_vm_dir(ctx, name);
 	if (!(flags & QC_VMOP_NO_STATE) && (rc = qc_driver_live(op->dfd, &op->live, err)) < 0)
 		return qc_error_prefix(err, "VM '%s'", name);
@@ -156,10 +262,10 @@ int qc_vmop_begin_wait(qc_ctx *ctx, const char *name, unsigned flags, int lock_t
 	return 0;
 }
 
-int qc_vmop_begin(
-	qc_ctx *ctx, const char *name, unsigned flags, struct qc_vmop *op, struct qc_error *err)
+int qc_vmop_begin_as(const char *what, qc_ctx *ctx, const char *name, unsigned flags,
+	struct qc_vmop *op, struct qc_error *err)
 {
-	return qc_vmop_begin_wait(ctx, name, flags,
+	return qc_vmop_begin_wait_as(what, ctx, name, flags,
 		flags & QC_VMOP_LONG_LOCK ? QC_VMOP_LONG_LOCK_MS : QC_VMOP_LOCK_MS, op, err);
 }
 
@@ -170,6 +276,7 @@ void qc_vmop_end(struct qc_vmop *op)
 	qc_snaps_clear(&op->snaps);
 	qc_domain_free(op->d);
 	op->d = NULL;
+	record_remove(op);
 	if (op->lock_fd >= 0)
 		close(op->lock_fd);
 	if (op->dfd >= 0)
@@ -182,6 +289,7 @@ void qc_vmop_end(struct qc_vmop *op)
 
 void qc_vmop_unlock(struct qc_vmop *op)
 {
+	record_remove(op);
 	if (op->lock_fd >= 0)
 		close(op->lock_fd);
 	op->lock_fd = -1;

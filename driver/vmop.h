@@ -26,6 +26,8 @@
  * power-off timeout.
  */
 #define QC_VMOP_LONG_LOCK_MS 60000
+/* The operation record of the lock holder: what it does, since when. */
+#define QC_VM_OP_RECORD "op.json"
 
 /* What qc_vmop_begin() does besides opening the VM, locking it and reading its state. */
 enum {
@@ -74,11 +76,26 @@ struct qc_vmop {
  * QC_VMOP_LONG_LOCK_MS), read its state and liveness, then what flags ask.
  * Errors name the VM.
  */
-int qc_vmop_begin(
-	qc_ctx *ctx, const char *name, unsigned flags, struct qc_vmop *op, struct qc_error *err);
-/* The same with the caller's lock timeout (ms; 0: do not wait). */
-int qc_vmop_begin_wait(qc_ctx *ctx, const char *name, unsigned flags, int lock_timeout_ms,
+int qc_vmop_begin_as(const char *what, qc_ctx *ctx, const char *name, unsigned flags,
 	struct qc_vmop *op, struct qc_error *err);
+/* The same with the caller's lock timeout (ms; 0: do not wait). */
+int qc_vmop_begin_wait_as(const char *what, qc_ctx *ctx, const char *name, unsigned flags,
+	int lock_timeout_ms, struct qc_vmop *op, struct qc_error *err);
+/*
+ * what names the operation in its record (<vm>/op.json, written while the
+ * lock is held, read by list and info): the calling function's name by
+ * default ("qc_vm_stop": "stop"), or the caller's own with the _as forms.
+ */
+#define qc_vmop_begin(...) qc_vmop_begin_as(__func__, __VA_ARGS__)
+#define qc_vmop_begin_wait(...) qc_vmop_begin_wait_as(__func__, __VA_ARGS__)
+/*
+ * The operation holding VM vm_dfd's lock, from its record: 1 with *ret_what
+ * (a fresh string), *ret_pid and *ret_since_ms (realtime) when the
+ * process that wrote it still runs (the same process: its start time in
+ * /proc/PID/stat matches); 0 when none (no record, or its writer is gone).
+ * Reads only: a stale record is left for the next lock holder to replace.
+ */
+int qc_vmop_record_read(int vm_dfd, char **ret_what, pid_t *ret_pid, int64_t *ret_since_ms);
 /* The frame's steps: open <root>/vms/<name> as an O_DIRECTORY fd (QC_ERR_NOTFOUND names the VM). */
 int qc_driver_vm_open(const qc_ctx *ctx, const char *name, int *ret_dfd, struct qc_error *err);
 /* Lifecycle lock of a VM (waits up to timeout_ms); refuses a VM deleted meanwhile. */

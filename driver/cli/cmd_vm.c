@@ -280,9 +280,11 @@ static void fmt_time(int64_t ms, char *buf, size_t size)
 		cli_format_time_utc(ms, buf, size);
 }
 
-static const char *state_text(const struct qc_vm_info *i, char *buf, size_t size)
+static const char *state_text_base(const struct qc_vm_info *i, char *buf, size_t size)
 {
-	if ((i->state == QC_VM_STOPPED || i->state == QC_VM_CRASHED) && i->exit_reason)
+	if (i->qemu_status && strcmp(i->qemu_status, qc_vm_state_name(i->state)) != 0)
+		snprintf(buf, size, "%s (QEMU: %s)", qc_vm_state_name(i->state), i->qemu_status);
+	else if ((i->state == QC_VM_STOPPED || i->state == QC_VM_CRASHED) && i->exit_reason)
 		snprintf(buf, size, "%s (%s%s%s)", qc_vm_state_name(i->state), i->exit_reason,
 			i->exit_detail ? ": " : "", i->exit_detail ? i->exit_detail : "");
 	else if (i->ready)
@@ -290,6 +292,32 @@ static const char *state_text(const struct qc_vm_info *i, char *buf, size_t size
 			(double) i->ready_after_ms / 1000.0);
 	else
 		snprintf(buf, size, "%s", qc_vm_state_name(i->state));
+	return buf;
+}
+
+/* The state, and the operation another process is doing to the VM right now. */
+static const char *state_text(const struct qc_vm_info *i, char *buf, size_t size)
+{
+	size_t n;
+
+	state_text_base(i, buf, size);
+	n = strlen(buf);
+	if (i->operation && n < size)
+		snprintf(buf + n, size - n, ", %s in progress (pid %d)", i->operation,
+			(int) i->operation_pid);
+	return buf;
+}
+
+/* list's STATE: the word, QEMU's own run state where it differs, ready, the operation. */
+static const char *list_state(const struct qc_vm_info *i, char *buf, size_t size)
+{
+	bool q = i->qemu_status && strcmp(i->qemu_status, qc_vm_state_name(i->state)) != 0;
+	int n = snprintf(buf, size, "%s%s%s%s%s", qc_vm_state_name(i->state), q ? " (QEMU: " : "",
+		q ? i->qemu_status : "", q ? ")" : "", i->ready ? " (ready)" : "");
+
+	if (i->operation && n >= 0 && (size_t) n < size)
+		snprintf(buf + n, size - (size_t) n, ", %s in progress (pid %d)", i->operation,
+			(int) i->operation_pid);
 	return buf;
 }
 
@@ -435,6 +463,17 @@ static void json_info(struct cli_json *g, const struct qc_vm_info *i,
 	} else {
 		cli_json_null(g);
 	}
+	cli_json_kstring(g, "qemu_status", i->qemu_status);
+	cli_json_key(g, "operation");
+	if (i->operation) {
+		cli_json_map_open(g);
+		cli_json_kstring(g, "name", i->operation);
+		cli_json_kint(g, "pid", i->operation_pid);
+		cli_json_kint(g, "since_ms", i->operation_since_ms);
+		cli_json_map_close(g);
+	} else {
+		cli_json_null(g);
+	}
 	cli_json_kstring(g, "kernel", i->kernel);
 	cli_json_kstring(g, "vm_dir", i->vm_dir);
 	cli_json_kstring(g, "console_log", i->console_log);
@@ -485,13 +524,13 @@ int cli_vm_list(struct cli *c, const struct cli_cmd *cmd, struct cli_args *a)
 		printf("%-20s %-8s %-7s %4s %10s  %s\n", "NAME", "ARCH", "ACCEL", "CPUS", "MEMORY",
 			"STATE");
 		for (k = 0; k < n; k++) {
-			char mem[32];
+			char mem[32], st[160];
 
 			qc_size_format(v[k]->memory, mem, sizeof(mem));
 			/* the state word (and "ready"): why it stopped is info's to say */
-			printf("%-20s %-8s %-7s %4u %10s  %s%s\n", v[k]->name, v[k]->arch,
+			printf("%-20s %-8s %-7s %4u %10s  %s\n", v[k]->name, v[k]->arch,
 				v[k]->accel ? v[k]->accel : v[k]->accel_requested, v[k]->cpus, mem,
-				qc_vm_state_name(v[k]->state), v[k]->ready ? " (ready)" : "");
+				list_state(v[k], st, sizeof(st)));
 		}
 	}
 	qc_vm_list_free(v, n);

@@ -68,11 +68,32 @@ void qc_monitor_open_events(struct qc_monitor *m)
 		O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC | O_NOFOLLOW, 0600);
 }
 
+/* Events after which QEMU's run state may differ (query-status). */
+static bool changes_status(const char *name)
+{
+	static const char *const names[] = {"STOP", "RESUME", "RESET", "SUSPEND", "WAKEUP",
+		"GUEST_PANICKED", "BLOCK_IO_ERROR", "WATCHDOG"};
+
+	for (size_t i = 0; i < QC_ARRAY_SIZE(names); i++)
+		if (strcmp(name, names[i]) == 0)
+			return true;
+	return false;
+}
+
+void qc_monitor_publish_status(struct qc_monitor *m)
+{
+	(void) qc_state_publish_status(
+		m->vm_dfd, m->st.monitor_pid, m->st.started_at_ms, qc_driver_qmp_status, m->qmp);
+}
+
 static void drain_events(struct qc_monitor *m)
 {
 	struct qc_qmp_event *ev;
+	bool publish = false;
 
+again:
 	while (qc_qmp_pop_event(m->qmp, &ev) == 1) {
+		publish = publish || changes_status(ev->name);
 		int64_t at = ev->seconds >= 0 ? ev->seconds * 1000 + ev->microseconds / 1000
 					      : qc_realtime_ms();
 
@@ -84,6 +105,13 @@ static void drain_events(struct qc_monitor *m)
 		}
 		qc_monitor_append_event(m, ev->name, at, ev->data, NULL, NULL, NULL, NULL);
 		qc_qmp_event_free(ev);
+	}
+	if (publish) {
+		/* its reply may come after more events: those are drained (and published) too */
+		publish = false;
+		qc_monitor_publish_status(m);
+		if (qc_qmp_events_pending(m->qmp))
+			goto again;
 	}
 }
 

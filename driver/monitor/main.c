@@ -59,6 +59,12 @@ static int usage(const struct qc_error *err)
 	return 2;
 }
 
+/*
+ * The write end of the pipe the first process watches (see main): a byte
+ * once the report is out; its close without one, the monitor's death.
+ */
+static int reported_fd = -1;
+
 static void notify(struct qc_monitor *m, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
 static void notify(struct qc_monitor *m, const char *fmt, ...)
@@ -80,6 +86,46 @@ static void notify(struct qc_monitor *m, const char *fmt, ...)
 	(void) qc_write_all(m->a.notify_fd, buf, (size_t) n, NULL);
 	close(m->a.notify_fd);
 	m->a.notify_fd = -1;
+	if (reported_fd >= 0) {
+		(void) qc_write_all(reported_fd, "R", 1, NULL);
+		close(reported_fd);
+		reported_fd = -1;
+	}
+}
+
+/*
+ * The first process, until the second reported: a second that dies first
+ * (a signal, a crash) cannot say so itself, so its parent reports how it
+ * ended.  Then it exits, and the CLI reaps it.
+ */
+static int watch_report(struct qc_monitor *m, pid_t child, int fd)
+{
+	char c, st[64];
+	ssize_t n;
+	int status;
+
+	do
+		n = read(fd, &c, 1);
+	while (n < 0 && errno == EINTR);
+	if (n == 1)
+		return 0;
+	qc_pid_reap(child, &status);
+	qc_format_wait_status(status, st, sizeof(st));
+	notify(m, "ERR qemuctl-monitor ended before it reported: %s (QEMU dies with it)", st);
+	return 0;
+}
+
+/* Test hook: with $QEMUCTL_TEST_HOLD == point, create <vm>/.hold-<point> and sleep 60 s. */
+static void test_hold(struct qc_monitor *m, const char *point)
+{
+	const char *env = getenv("QEMUCTL_TEST_HOLD");
+	char f[64];
+
+	if (!env || strcmp(env, point) != 0)
+		return;
+	snprintf(f, sizeof(f), ".hold-%s", point);
+	(void) qc_write_atomic(m->vm_dfd, f, "", 0, 0600, NULL);
+	qc_sleep_ms(60000);
 }
 
 /*
@@ -130,6 +176,7 @@ static int setup(struct qc_monitor *m, struct qc_error *err)
 	m->st.accel_why = m->a.accel_why ? qc_xstrdup(m->a.accel_why) : NULL;
 	m->st.run_dir = qc_xstrdup(m->a.run_dir);
 	m->st.qemu_binary = qc_xstrdup(m->a.qemu_argv[0]);
+	m->st.qemu_status = qc_xstrdup("prelaunch"); /* -S; published anew after "cont" */
 	/* A resumed guest that had finished first boot never shows its marker again. */
 	if (m->a.ready_at_start) {
 		m->st.ready = true;
@@ -159,6 +206,7 @@ static int setup(struct qc_monitor *m, struct qc_error *err)
 	if (m->a.cont && (rc = qc_qmp_execute(
 				  m->qmp, "cont", NULL, qc_time_left_ms(deadline), NULL, err)) < 0)
 		return qc_error_prefix(err, "cont");
+	qc_monitor_publish_status(m);
 	if ((rc = qc_monitor_listen_console(m, err)) < 0)
 		return rc;
 	qc_monitor_append_event(m, "QEMUCTL_START", m->st.started_at_ms, NULL, "accel", m->a.accel,
@@ -177,6 +225,7 @@ int main(int argc, char **argv)
 		.events_fd = -1,
 		.qemu_socks = {-1, -1, -1, -1}};
 	struct qc_error err = {0};
+	int watch[2];
 	pid_t pid;
 	size_t i;
 
@@ -192,14 +241,22 @@ int main(int argc, char **argv)
 	if (m.a.set_user && m.a.uid > 0) /* QEMU calls listen() again on the sockets it gets */
 		qc_unix_peer_allow(m.a.uid);
 
-	/* Detach: the CLI reaps the first process at once; the second lives on. */
+	/* Detach: the first process exits once the second reported; the second lives on. */
+	if (pipe2(watch, O_CLOEXEC) < 0) {
+		notify(&m, "ERR pipe: %s", strerror(errno));
+		return 1;
+	}
 	pid = fork();
 	if (pid < 0) {
 		notify(&m, "ERR fork: %s", strerror(errno));
 		return 1;
 	}
-	if (pid > 0)
-		_exit(0);
+	if (pid > 0) {
+		close(watch[1]);
+		_exit(watch_report(&m, pid, watch[0]));
+	}
+	close(watch[0]);
+	reported_fd = watch[1];
 	setsid();
 	/* QEMU's sockets and every file we create: owner only. */
 	umask(0077);
@@ -220,6 +277,7 @@ int main(int argc, char **argv)
 		qc_state_clear(&m.st);
 		return 1;
 	}
+	test_hold(&m, "monitor-report");
 	notify(&m, "OK %d", (int) m.qemu_pid);
 	qc_monitor_loop(&m);
 	qc_monitor_drain(&m);

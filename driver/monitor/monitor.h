@@ -75,6 +75,8 @@ void qc_monitor_open_events(struct qc_monitor *m);
 /* One line of events.jsonl: data, or else {k1: v1, k2: v2} (NULL pairs left out). */
 void qc_monitor_append_event(struct qc_monitor *m, const char *name, int64_t at_ms,
 	const qc_json *data, const char *k1, const char *v1, const char *k2, const char *v2);
+/* QEMU's run state (query-status) into state.json (qc_state_publish_status). */
+void qc_monitor_publish_status(struct qc_monitor *m);
 /* Read QMP and record its events; false once the connection is gone. */
 bool qc_monitor_qmp_readable(struct qc_monitor *m);
 

@@ -477,13 +477,124 @@ START_TEST(vmop_frame)
 }
 END_TEST
 
+static int fake_status(void *qctx, char **ret)
+{
+	const char *v = qctx;
+
+	if (!v)
+		return -EIO;
+	*ret = qc_xstrdup(v);
+	return 0;
+}
+
+/* QEMU's run state: published for the run that asked only, names checked on the way in. */
+START_TEST(state_publish_status)
+{
+	char *dir = unit_mkdtemp();
+	struct qc_state s = sample(), t = {0};
+	struct qc_error err = {0};
+	int dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+
+	ck_assert_qc_ok(qc_state_save(dfd, &s, &err), &err);
+	ck_assert_int_eq(qc_state_publish_status(
+				 dfd, 100, s.started_at_ms, fake_status, (void *) "prelaunch"),
+		0);
+	ck_assert_qc_ok(qc_state_load(dfd, &t, &err), &err);
+	ck_assert_str_eq(t.qemu_status, "prelaunch");
+	ck_assert_int_eq(t.n_ports, 2); /* the rest of the record kept */
+	qc_state_clear(&t);
+	/* another run (monitor pid or start time): not written */
+	ck_assert_int_eq(
+		qc_state_publish_status(dfd, 99, s.started_at_ms, fake_status, (void *) "running"),
+		0);
+	ck_assert_int_eq(qc_state_publish_status(
+				 dfd, 100, s.started_at_ms + 1, fake_status, (void *) "running"),
+		0);
+	/* a failed query or a name that is not a run state: not written */
+	ck_assert_int_lt(qc_state_publish_status(dfd, 100, s.started_at_ms, fake_status, NULL), 0);
+	ck_assert_int_eq(qc_state_publish_status(
+				 dfd, 100, s.started_at_ms, fake_status, (void *) "run\nning"),
+		0);
+	ck_assert_qc_ok(qc_state_load(dfd, &t, &err), &err);
+	ck_assert_str_eq(t.qemu_status, "prelaunch");
+	qc_state_clear(&t);
+	/* a forged state.json: an odd name is dropped on load */
+	{
+		static const char forged[] = "{\"running\": true, \"qemu_status\": \"\\u001b[2J\"}";
+
+		ck_assert_int_eq(
+			qc_write_atomic(dfd, QC_VM_STATE, forged, strlen(forged), 0600, &err), 0);
+	}
+	ck_assert_qc_ok(qc_state_load(dfd, &t, &err), &err);
+	ck_assert_ptr_null(t.qemu_status);
+	qc_state_clear(&t);
+	ck_assert(qc_state_status_valid("guest-panicked"));
+	ck_assert(!qc_state_status_valid(""));
+	ck_assert(!qc_state_status_valid("Running"));
+	ck_assert(!qc_state_status_valid("aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa")); /* 33 */
+	state_dir_done(&s, dfd, dir);
+}
+END_TEST
+
+/* op.json: shown while its writer holds the lock, gone with the frame, ignored when stale. */
+START_TEST(vmop_record)
+{
+	char *dir = unit_mkdtemp();
+	cleanup_free char *vms = qc_xasprintf("%s/vms/web", dir);
+	struct qc_error err = {0};
+	cleanup_free char *what = NULL;
+	qc_ctx *ctx = NULL;
+	int64_t since;
+	pid_t pid;
+	int vdfd;
+
+	ck_assert_qc_ok(qc_ctx_open(dir, &ctx, &err), &err);
+	ck_assert_int_eq(qc_mkdir_p(vms, 0700, NULL), 0);
+	vdfd = open(vms, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	ck_assert_qc_ok(qc_write_atomic(vdfd, QC_VM_DOMAIN, "<domain/>", 9, 0600, &err), &err);
+	ck_assert_int_eq(qc_vmop_record_read(vdfd, &what, &pid, &since), 0);
+	{
+		cleanup_vmop struct qc_vmop op = QC_VMOP_INIT;
+
+		ck_assert_qc_ok(qc_vmop_begin_as("qc_vm_snapshot_create_ex", ctx, "web",
+					QC_VMOP_NO_STATE, &op, &err),
+			&err);
+		ck_assert_int_eq(qc_vmop_record_read(vdfd, &what, &pid, &since), 1);
+		ck_assert_str_eq(what, "snapshot create");
+		ck_assert_int_eq(pid, getpid());
+		ck_assert_int_le(since, qc_realtime_ms());
+	}
+	ck_assert_int_ne(faccessat(vdfd, QC_VM_OP_RECORD, F_OK, 0), 0);
+	/* a record of a process that is gone, of another process, or garbage: none */
+	{
+		static const char *const bad[] = {"{\"op\": \"stop\", \"pid\": 999999999, "
+						  "\"start_time\": 5, \"since_ms\": 0}",
+			"{\"op\": \"stop\", \"pid\": 1, \"start_time\": 123456789, \"since_ms\": "
+			"0}",
+			"{\"op\": \"\\u001b[2J\", \"pid\": 1, \"start_time\": 1, \"since_ms\": 0}",
+			"[1]", "{"};
+
+		for (size_t i = 0; i < QC_ARRAY_SIZE(bad); i++) {
+			ck_assert_qc_ok(qc_write_atomic(vdfd, QC_VM_OP_RECORD, bad[i],
+						strlen(bad[i]), 0600, &err),
+				&err);
+			ck_assert_int_eq(qc_vmop_record_read(vdfd, &what, &pid, &since), 0);
+		}
+	}
+	close(vdfd);
+	qc_ctx_close(ctx);
+	unit_rmdir(dir);
+}
+END_TEST
+
 static Suite *state_suite(void)
 {
 	Suite *s = suite_create("state");
 
 	unit_tcase(s, "core", state_roundtrip, state_bad_json, state_reason_names,
 		state_file_atomic, state_ports_splice, state_splice_file, state_run_id,
-		live_reconcile, ctx_layout, vmop_frame, proc_stat_ppid, pid_proof, NULL);
+		live_reconcile, ctx_layout, vmop_frame, proc_stat_ppid, pid_proof,
+		state_publish_status, vmop_record, NULL);
 	return s;
 }
 
