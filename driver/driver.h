@@ -47,6 +47,8 @@ struct qc_ctx {
 #define QC_VM_CONSOLE_LOG "console.log"
 #define QC_VM_EVENTS "events.jsonl"
 #define QC_VM_QEMU_LOG "qemu.log"
+/* The memory state qc_vm_save wrote (save.c); the monitor records the exit "saved" then. */
+#define QC_VM_SAVED_STATE "saved.state"
 #define QC_CONSOLE_LOG_MAX (2u << 20) /* rotated to console.log.1 past this */
 #define QC_EVENTS_MAX (1u << 20) /* rotated to events.jsonl.1 past this */
 

@@ -21,7 +21,6 @@
 #include "driver/domain.h"
 #include "driver/driver.h"
 #include "driver/network.h"
-#include "driver/save.h"
 #include "driver/seed.h"
 #include "driver/vmop.h"
 #include "qmp/qmp.h"

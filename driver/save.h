@@ -11,8 +11,6 @@
 
 #include "util/util.h"
 
-/* In the VM's directory; qemuctl-monitor records the exit "saved" when it is there. */
-#define QC_VM_SAVED_STATE "saved.state"
 
 struct qc_vmop;
 
