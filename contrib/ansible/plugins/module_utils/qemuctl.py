@@ -2,7 +2,7 @@
 # Copyright: qemuctl maintainers
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 """Shared code of the qemuctl modules: run the qemuctl CLI on the managed
-host, parse its --json documents (docs/json.md, schema version 1) and turn
+host, parse its --json documents (docs/json.md, schema version 2) and turn
 its errors into the module's msg."""
 
 from __future__ import absolute_import, division, print_function
@@ -51,7 +51,22 @@ class QemuctlError(Exception):
         self.cmd = cmd
         self.rc = rc
         self.stderr = stderr
+        self.code = None
         msg = stderr.strip() or 'no message'
+        # Under --json qemuctl writes its error as one JSON object line,
+        # {"error": {"code", "message"[, "hint"]}}, after any {"log": ...} lines.
+        for line in reversed(stderr.splitlines()):
+            try:
+                doc = json.loads(line)
+            except ValueError:
+                continue
+            if isinstance(doc, dict) and isinstance(doc.get('error'), dict):
+                error = doc['error']
+                self.code = error.get('code')
+                msg = 'qemuctl: error: %s' % error.get('message', 'no message')
+                if error.get('hint'):
+                    msg += ' (%s)' % error['hint']
+                break
         super(QemuctlError, self).__init__('%s (qemuctl exit code %d)' % (msg, rc))
 
 
@@ -101,7 +116,7 @@ class Qemuctl(object):
     def fail(self, err, **kwargs):
         """Fail the module with qemuctl's message and exit code."""
         self.module.fail_json(msg=str(err), rc=err.rc, cmd=err.cmd, stderr=err.stderr,
-                              **kwargs)
+                              error_code=err.code, **kwargs)
 
     # ---- documents used by several modules
     def vms(self):

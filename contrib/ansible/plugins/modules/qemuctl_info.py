@@ -13,7 +13,7 @@ short_description: Gather qemuctl's VMs, images and networks
 description:
   - Returns the C(--json) documents of C(qemuctl list), C(image list) and
     C(net list) of the managed host, and with I(name) the VM's
-    C(qemuctl info) and C(snapshot list) (docs/json.md, schema version 1).
+    C(qemuctl info) and C(snapshot list) (docs/json.md, schema version 2).
   - Changes nothing.
 version_added: "1.0.0"
 author: qemuctl maintainers (@qemuctl)
