@@ -236,7 +236,7 @@ KNOWN=(
 )
 printf '%s\n' "${KNOWN[@]}" >"$SCRATCH/known"
 python3 - "$SCRATCH/all.log" "$SCRATCH/known" <<'EOP' || fail "some operations failed uncleanly (see above)"
-import collections, re, sys
+import collections, json, re, sys
 known = [re.compile(l.rstrip("\n")) for l in open(sys.argv[2]) if l.strip()]
 bad = False
 seen = collections.Counter()
@@ -265,11 +265,20 @@ for line in open(sys.argv[1], errors="replace"):
     if rc != 1:
         say("exit %d (124: hang, >128: signal):" % rc, kind, args, err); bad = True
         continue
+    # under --json the error is one JSON object on stderr: {"error": {"code", "message"}}
     m = re.search(r"qemuctl: error: (.*?)(?: qemuctl: |$)", err)
-    if not m:
+    j = err.find('{"error":')
+    if m:
+        msg = m.group(1)
+    elif j >= 0:
+        try:
+            msg = json.JSONDecoder().raw_decode(err[j:])[0]["error"]["message"]
+        except (ValueError, KeyError, TypeError):
+            say("exit 1 with a malformed JSON error:", kind, args, err); bad = True
+            continue
+    else:
         say("exit 1 without an error line:", kind, args, err); bad = True
         continue
-    msg = m.group(1)
     if not any(k.search(msg) for k in known):
         say("unknown refusal:", kind, args, msg); bad = True
         continue
