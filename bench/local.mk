@@ -2,3 +2,5 @@
 EXTRA_DIST += bench/lib.sh
 # port add/rm and stats of many VMs (bench/README.md "guest-features")
 EXTRA_DIST += bench/guest-features
+# list and info at scale, and while other commands hold VMs (bench/README.md)
+EXTRA_DIST += bench/list bench/reads
