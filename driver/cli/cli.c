@@ -112,20 +112,18 @@ qc_ctx *cli_ctx(struct cli *c)
 
 	if (c->ctx)
 		return c->ctx;
-	/*
-	 * A root named on the command line is meant to be there: a typo is no
-	 * empty root.  Checked before the context is opened, which makes a
-	 * missing root at once under a shared parent such as /tmp.
-	 */
+	if (qc_ctx_open(c->root, &c->ctx, &err) < 0) {
+		cli_error(&err);
+		return NULL;
+	}
+	/* A root named on the command line is meant to be there: a typo is no empty root. */
 	if (c->root && access(c->root, F_OK) < 0 && errno == ENOENT) {
 		cli_error_errno(ENOENT,
 			"--root '%s': no such state root (create it with 'mkdir -m 0700 %s', or "
 			"leave --root out for the default)",
 			c->root, c->root);
-		return NULL;
-	}
-	if (qc_ctx_open(c->root, &c->ctx, &err) < 0) {
-		cli_error(&err);
+		qc_ctx_close(c->ctx);
+		c->ctx = NULL;
 		return NULL;
 	}
 	return c->ctx;
