@@ -106,6 +106,10 @@ traced() { (export_nolsan; exec timeout 150 strace -f -qq -e trace=open,openat,o
 # start under strace -f: it follows the monitor and QEMU until the VM stops
 (export_nolsan; exec strace -f -qq -e trace=open,openat,openat2 -o "$SCRATCH/trace.start" "$QC" --root "$ROOT" start f1) &
 spid=$!
+# console.log still holds the last run's GUEST-READY until this start makes
+# a new one: first the start must have the VM running, then this boot's line
+started() { qc --json info f1 | grep -q '"state": "running"'; }
+wait_until 90 started
 wait_for_text "$vm/console.log" '^GUEST-READY' 90
 ok "the VM boots on the chain the definition names"
 qpid=$(qc --json info f1 | field qemu_pid)
