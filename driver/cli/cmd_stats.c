@@ -33,12 +33,7 @@ static void json_vm(struct cli_json *g, const struct qc_vm_stats *s)
 	cli_json_kuint(g, "qemu_cpu_ns", s->qemu_cpu_ns);
 	cli_json_kuint(g, "qemu_rss", s->qemu_rss);
 	cli_json_kuint(g, "memory", s->memory);
-	if (s->balloon) {
-		cli_json_kuint(g, "balloon", s->balloon);
-	} else {
-		cli_json_key(g, "balloon");
-		cli_json_null(g);
-	}
+	cli_json_kuint_or_null(g, "balloon", s->balloon != 0, s->balloon);
 	cli_json_kuint(g, "vcpu_cpu_ns", s->vcpu_cpu_ns);
 	cli_json_key(g, "vcpus");
 	cli_json_array_open(g);
@@ -73,14 +68,8 @@ static void json_vm(struct cli_json *g, const struct qc_vm_stats *s)
 		cli_json_map_open(g);
 		cli_json_kstring(g, "name", n->name);
 		cli_json_kstring(g, "type", n->type);
-		for (size_t k = 0; k < CLI_ARRAY_SIZE(keys); k++) {
-			if (n->counted) {
-				cli_json_kuint(g, keys[k], vals[k]);
-			} else {
-				cli_json_key(g, keys[k]);
-				cli_json_null(g);
-			}
-		}
+		for (size_t k = 0; k < CLI_ARRAY_SIZE(keys); k++)
+			cli_json_kuint_or_null(g, keys[k], n->counted, vals[k]);
 		cli_json_map_close(g);
 	}
 	cli_json_array_close(g);
