@@ -290,8 +290,7 @@ static int image_list(struct cli *c, const struct cli_cmd *cmd, struct cli_args 
 		int r;
 
 		cli_json_map_open(g);
-		cli_json_key(g, "images");
-		cli_json_array_open(g);
+		cli_json_karray_open(g, "images");
 		for (size_t i = 0; i < n; i++)
 			info_json(g, v[i]);
 		cli_json_array_close(g);

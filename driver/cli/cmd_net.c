@@ -94,8 +94,7 @@ static int list_json(struct qc_network_info **v, size_t n)
 		cli_json_kuint(g, "used", v[i]->used);
 		cli_json_kuint(g, "capacity", v[i]->capacity);
 		cli_json_kstrv(g, "vms", v[i]->vms);
-		cli_json_key(g, "leases");
-		cli_json_array_open(g);
+		cli_json_karray_open(g, "leases");
 		for (size_t k = 0; k < v[i]->n_leases; k++) {
 			cli_json_map_open(g);
 			cli_json_kstring(g, "vm", v[i]->leases[k].vm);

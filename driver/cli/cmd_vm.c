@@ -343,8 +343,7 @@ static void json_strv(struct cli_json *g, const char *key, char *const *v)
 
 static void json_disks(struct cli_json *g, const struct qc_vm_info *i)
 {
-	cli_json_key(g, "disks");
-	cli_json_array_open(g);
+	cli_json_karray_open(g, "disks");
 	for (size_t k = 0; k < i->n_disk_list; k++) {
 		const struct qc_vm_disk_info *o = &i->disk_list[k];
 
@@ -367,8 +366,7 @@ static void json_disks(struct cli_json *g, const struct qc_vm_info *i)
 
 static void json_nics(struct cli_json *g, const struct qc_vm_nic_info *v, size_t n)
 {
-	cli_json_key(g, "nics");
-	cli_json_array_open(g);
+	cli_json_karray_open(g, "nics");
 	for (size_t k = 0; k < n; k++) {
 		cli_json_map_open(g);
 		cli_json_kstring(g, "name", v[k].name);
@@ -379,8 +377,7 @@ static void json_nics(struct cli_json *g, const struct qc_vm_nic_info *v, size_t
 		cli_json_kstring(g, "bridge", v[k].bridge);
 		cli_json_kstring(g, "tap", v[k].tap);
 		cli_json_kstring(g, "ip", v[k].ip);
-		cli_json_key(g, "addresses");
-		cli_json_array_open(g);
+		cli_json_karray_open(g, "addresses");
 		if (v[k].ip) {
 			autofree char *a = cli_strdup(v[k].ip);
 
@@ -388,8 +385,7 @@ static void json_nics(struct cli_json *g, const struct qc_vm_nic_info *v, size_t
 			cli_json_string(g, a);
 		}
 		cli_json_array_close(g);
-		cli_json_key(g, "forwards");
-		cli_json_array_open(g);
+		cli_json_karray_open(g, "forwards");
 		for (size_t f = 0; f < v[k].n_fwds; f++) {
 			const struct qc_vm_fwd_info *o = &v[k].fwds[f];
 

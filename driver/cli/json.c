@@ -128,6 +128,12 @@ void cli_json_kbool(struct cli_json *j, const char *key, bool v)
 	GEN(j, yajl_gen_bool(j->g, v ? 1 : 0));
 }
 
+void cli_json_karray_open(struct cli_json *j, const char *key)
+{
+	cli_json_key(j, key);
+	cli_json_array_open(j);
+}
+
 void cli_json_kuint_or_null(struct cli_json *j, const char *key, bool known, uint64_t v)
 {
 	if (known) {
@@ -150,8 +156,7 @@ bool cli_json_kmap_open_or_null(struct cli_json *j, const char *key, bool presen
 
 void cli_json_kstrv(struct cli_json *j, const char *key, char *const *v)
 {
-	cli_json_key(j, key);
-	cli_json_array_open(j);
+	cli_json_karray_open(j, key);
 	for (; v && *v; v++)
 		cli_json_string(j, *v);
 	cli_json_array_close(j);
