@@ -120,7 +120,7 @@ _qemuctl()
 		--network-config --no-seed --seed-bus --user"
 	local vm_cmds=" dumpxml undefine start stop destroy reboot pause resume save delete info console "
 	vm_cmds+="log events qmp ssh ssh-config exec autostart wait resize attach-disk detach-disk attach-net detach-net "
-	vm_cmds+="screenshot "
+	vm_cmds+="screenshot snapshot port clone "
 
 	COMPREPLY=()
 	cur=${COMP_WORDS[COMP_CWORD]}
@@ -287,27 +287,13 @@ _qemuctl()
 		esac
 		return
 		;;
-	snapshot)
+	snapshot | port)
+		# the subcommand; after it, a VM command (below)
 		if [[ -z $sub ]]; then
-			_qemuctl_compgen "create list revert rm" "$cur"
-		elif [[ $cur == -* ]]; then
-			[[ $sub == revert ]] && _qemuctl_compgen "--force --help" "$cur"
-			[[ $sub == create ]] && _qemuctl_compgen "--no-quiesce --help" "$cur"
-		elif ((nargs == 0)); then
-			_qemuctl_compgen "$(_qemuctl_names vms)" "$cur"
+			[[ $cmd == snapshot ]] && _qemuctl_compgen "create list revert rm" "$cur"
+			[[ $cmd == port ]] && _qemuctl_compgen "add rm list" "$cur"
+			return
 		fi
-		return
-		;;
-	port)
-		if [[ -z $sub ]]; then
-			_qemuctl_compgen "add rm list" "$cur"
-		elif [[ $cur == -* ]]; then
-			[[ $sub == add ]] && _qemuctl_compgen "--persist --nic --json --help" "$cur"
-			[[ $sub != add ]] && _qemuctl_compgen "--json --help" "$cur"
-		elif ((nargs == 0)); then
-			_qemuctl_compgen "$(_qemuctl_names vms)" "$cur"
-		fi
-		return
 		;;
 	seed)
 		if [[ -z $sub ]]; then
@@ -317,14 +303,6 @@ _qemuctl()
 				--instance-id --user --no-default-keys --no-qemuctl-key --help" "$cur"
 		else
 			_qemuctl_files "$cur" .iso
-		fi
-		return
-		;;
-	clone)
-		if [[ $cur == -* ]]; then
-			_qemuctl_compgen "--snapshot --help" "$cur"
-		elif ((nargs == 0)); then
-			_qemuctl_compgen "$(_qemuctl_names vms)" "$cur"
 		fi
 		return
 		;;
@@ -362,7 +340,7 @@ _qemuctl()
 	if [[ $vm_cmds == *" $cmd "* ]]; then
 		if [[ $cur == -* ]]; then
 			local o="--help"
-			case "$cmd" in
+			case "$cmd${sub:+ $sub}" in
 			start) o="--paused --fresh --wait --timeout --help" ;;
 			wait) o="--timeout --help" ;;
 			stop) o="--timeout --force --help" ;;
@@ -373,6 +351,12 @@ _qemuctl()
 			ssh-config) o="--json --help" ;;
 			exec) o="--no-wait --timeout --help" ;;
 			autostart) o="--disable --run --shutdown --timeout --help" ;;
+			clone) o="--snapshot --help" ;;
+			"snapshot create") o="--no-quiesce --help" ;;
+			"snapshot revert") o="--force --help" ;;
+			snapshot\ *) o= ;;
+			"port add") o="--persist --nic --json --help" ;;
+			port\ *) o="--json --help" ;;
 			esac
 			_qemuctl_compgen "$o" "$cur"
 		elif ((nargs == 0)); then

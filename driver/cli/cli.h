@@ -70,6 +70,15 @@ void cli_json_kstring(struct cli_json *j, const char *key, const char *s);
 void cli_json_kint(struct cli_json *j, const char *key, int64_t v);
 void cli_json_kuint(struct cli_json *j, const char *key, uint64_t v);
 void cli_json_kbool(struct cli_json *j, const char *key, bool v);
+/* An array opened under key; the caller fills and closes it. */
+void cli_json_karray_open(struct cli_json *j, const char *key);
+/* v, or null when !known */
+void cli_json_kuint_or_null(struct cli_json *j, const char *key, bool known, uint64_t v);
+/* An object opened under key (the caller fills and closes it), or null when !present;
+ * returns present. */
+bool cli_json_kmap_open_or_null(struct cli_json *j, const char *key, bool present);
+/* The strings of v (NULL-terminated; a NULL v is an empty array). */
+void cli_json_kstrv(struct cli_json *j, const char *key, char *const *v);
 /* Finish j and print it with a newline; CLI_OK, or the error and CLI_ERROR. */
 int cli_print_json(struct cli_json *j);
 /* The finished document without its trailing newline (free()), or NULL with err set. */

@@ -51,8 +51,7 @@ static void spinner_end(bool drawn)
 static void json_names(
 	struct cli_json *g, const char *key, const struct qc_autostart_report *r, bool host_reboot)
 {
-	cli_json_key(g, key);
-	cli_json_array_open(g);
+	cli_json_karray_open(g, key);
 	for (size_t i = 0; i < r->n; i++)
 		if (host_reboot ? r->vms[i].host_reboot : r->vms[i].acted)
 			cli_json_string(g, r->vms[i].name);
@@ -66,8 +65,7 @@ static int print_report(struct cli *c, const struct qc_autostart_report *r, bool
 
 		cli_json_map_open(g);
 		json_names(g, run ? "started" : "stopped", r, false);
-		cli_json_key(g, "failed");
-		cli_json_array_open(g);
+		cli_json_karray_open(g, "failed");
 		for (size_t i = 0; i < r->n; i++) {
 			if (r->vms[i].rc >= 0)
 				continue;

@@ -41,11 +41,7 @@ int cli_clone(struct cli *c, const struct cli_cmd *cmd, struct cli_args *a)
 		cli_json_map_open(g);
 		cli_json_kstring(g, "name", a->pos[1]);
 		cli_json_kstring(g, "source", a->pos[0]);
-		cli_json_key(g, "snapshot");
-		if (snap)
-			cli_json_string(g, snap);
-		else
-			cli_json_null(g);
+		cli_json_kstring(g, "snapshot", snap); /* null without --snapshot */
 		cli_json_map_close(g);
 		return cli_print_json(g);
 	} else if (c->verbosity >= 0) {

@@ -23,8 +23,7 @@ static int print_json(const struct qc_doctor_report *r)
 	cli_json_map_open(g);
 	cli_json_kstring(g, "arch", r->arch);
 	cli_json_kbool(g, "can_run", r->can_run);
-	cli_json_key(g, "checks");
-	cli_json_array_open(g);
+	cli_json_karray_open(g, "checks");
 	for (size_t i = 0; i < r->n_checks; i++) {
 		cli_json_map_open(g);
 		cli_json_kstring(g, "name", r->checks[i].name);

@@ -162,11 +162,7 @@ static void info_json(struct cli_json *g, const struct qc_image_info *i)
 		cli_json_kstring(g, "release_version", i->release_version);
 	if (i->version)
 		cli_json_kstring(g, "version", i->version);
-	cli_json_key(g, "users");
-	cli_json_array_open(g);
-	for (size_t k = 0; k < i->n_users; k++)
-		cli_json_string(g, i->users[k]);
-	cli_json_array_close(g);
+	cli_json_kstrv(g, "users", i->users);
 	cli_json_map_close(g);
 }
 
@@ -294,8 +290,7 @@ static int image_list(struct cli *c, const struct cli_cmd *cmd, struct cli_args 
 		int r;
 
 		cli_json_map_open(g);
-		cli_json_key(g, "images");
-		cli_json_array_open(g);
+		cli_json_karray_open(g, "images");
 		for (size_t i = 0; i < n; i++)
 			info_json(g, v[i]);
 		cli_json_array_close(g);

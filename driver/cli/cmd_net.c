@@ -93,13 +93,8 @@ static int list_json(struct qc_network_info **v, size_t n)
 		cli_json_kuint(g, "mtu", v[i]->mtu);
 		cli_json_kuint(g, "used", v[i]->used);
 		cli_json_kuint(g, "capacity", v[i]->capacity);
-		cli_json_key(g, "vms");
-		cli_json_array_open(g);
-		for (char **p = v[i]->vms; p && *p; p++)
-			cli_json_string(g, *p);
-		cli_json_array_close(g);
-		cli_json_key(g, "leases");
-		cli_json_array_open(g);
+		cli_json_kstrv(g, "vms", v[i]->vms);
+		cli_json_karray_open(g, "leases");
 		for (size_t k = 0; k < v[i]->n_leases; k++) {
 			cli_json_map_open(g);
 			cli_json_kstring(g, "vm", v[i]->leases[k].vm);

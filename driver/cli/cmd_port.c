@@ -78,8 +78,7 @@ static int port_list(struct cli *c, const struct cli_cmd *cmd, struct cli_args *
 
 		cli_json_map_open(g);
 		cli_json_kstring(g, "vm", a->pos[0]);
-		cli_json_key(g, "forwards");
-		cli_json_array_open(g);
+		cli_json_karray_open(g, "forwards");
 		for (size_t i = 0; i < n; i++) {
 			cli_json_map_open(g);
 			cli_json_kstring(g, "nic", v[i].nic);

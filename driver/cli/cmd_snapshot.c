@@ -62,8 +62,7 @@ static int do_list(struct cli *c, qc_ctx *ctx, const char *vm)
 
 		cli_json_map_open(g);
 		cli_json_kstring(g, "vm", vm);
-		cli_json_key(g, "snapshots");
-		cli_json_array_open(g);
+		cli_json_karray_open(g, "snapshots");
 		for (size_t i = 0; i < n; i++) {
 			char t[64];
 
@@ -72,8 +71,7 @@ static int do_list(struct cli *c, qc_ctx *ctx, const char *vm)
 			cli_json_kstring(g, "name", v[i].name);
 			cli_json_kint(g, "created_ms", v[i].created_ms);
 			cli_json_kstring(g, "created", t);
-			cli_json_key(g, "disks");
-			cli_json_array_open(g);
+			cli_json_karray_open(g, "disks");
 			for (size_t k = 0; k < v[i].n_disks; k++) {
 				cli_json_map_open(g);
 				cli_json_kstring(g, "disk", v[i].disks[k].disk);

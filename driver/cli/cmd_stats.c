@@ -33,15 +33,9 @@ static void json_vm(struct cli_json *g, const struct qc_vm_stats *s)
 	cli_json_kuint(g, "qemu_cpu_ns", s->qemu_cpu_ns);
 	cli_json_kuint(g, "qemu_rss", s->qemu_rss);
 	cli_json_kuint(g, "memory", s->memory);
-	if (s->balloon) {
-		cli_json_kuint(g, "balloon", s->balloon);
-	} else {
-		cli_json_key(g, "balloon");
-		cli_json_null(g);
-	}
+	cli_json_kuint_or_null(g, "balloon", s->balloon != 0, s->balloon);
 	cli_json_kuint(g, "vcpu_cpu_ns", s->vcpu_cpu_ns);
-	cli_json_key(g, "vcpus");
-	cli_json_array_open(g);
+	cli_json_karray_open(g, "vcpus");
 	for (size_t i = 0; i < s->n_vcpus; i++) {
 		cli_json_map_open(g);
 		cli_json_kuint(g, "index", s->vcpus[i].index);
@@ -50,8 +44,7 @@ static void json_vm(struct cli_json *g, const struct qc_vm_stats *s)
 		cli_json_map_close(g);
 	}
 	cli_json_array_close(g);
-	cli_json_key(g, "disks");
-	cli_json_array_open(g);
+	cli_json_karray_open(g, "disks");
 	for (size_t i = 0; i < s->n_disks; i++) {
 		cli_json_map_open(g);
 		cli_json_kstring(g, "name", s->disks[i].name);
@@ -62,8 +55,7 @@ static void json_vm(struct cli_json *g, const struct qc_vm_stats *s)
 		cli_json_map_close(g);
 	}
 	cli_json_array_close(g);
-	cli_json_key(g, "nics");
-	cli_json_array_open(g);
+	cli_json_karray_open(g, "nics");
 	for (size_t i = 0; i < s->n_nics; i++) {
 		static const char *const keys[] = {
 			"rx_bytes", "tx_bytes", "rx_packets", "tx_packets"};
@@ -73,14 +65,8 @@ static void json_vm(struct cli_json *g, const struct qc_vm_stats *s)
 		cli_json_map_open(g);
 		cli_json_kstring(g, "name", n->name);
 		cli_json_kstring(g, "type", n->type);
-		for (size_t k = 0; k < CLI_ARRAY_SIZE(keys); k++) {
-			if (n->counted) {
-				cli_json_kuint(g, keys[k], vals[k]);
-			} else {
-				cli_json_key(g, keys[k]);
-				cli_json_null(g);
-			}
-		}
+		for (size_t k = 0; k < CLI_ARRAY_SIZE(keys); k++)
+			cli_json_kuint_or_null(g, keys[k], n->counted, vals[k]);
 		cli_json_map_close(g);
 	}
 	cli_json_array_close(g);
@@ -189,8 +175,7 @@ int cli_stats(struct cli *c, const struct cli_cmd *cmd, struct cli_args *a)
 			autojson struct cli_json *g = cli_json_new(false);
 
 			cli_json_map_open(g);
-			cli_json_key(g, "vms");
-			cli_json_array_open(g);
+			cli_json_karray_open(g, "vms");
 			for (size_t i = 0; i < n; i++)
 				json_vm(g, v[i]);
 			cli_json_array_close(g);

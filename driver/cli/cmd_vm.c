@@ -324,40 +324,26 @@ static const char *list_state(const struct qc_vm_info *i, char *buf, size_t size
 /* info's "guest": what the guest agent said, or null */
 static void json_guest(struct cli_json *g, const struct qc_vm_guest *gst)
 {
-	cli_json_key(g, "guest");
-	if (!gst) {
-		cli_json_null(g);
+	if (!cli_json_kmap_open_or_null(g, "guest", gst))
 		return;
-	}
-	cli_json_map_open(g);
 	cli_json_kstring(g, "os", gst->os);
 	cli_json_kstring(g, "kernel", gst->kernel);
-	cli_json_key(g, "addresses");
-	cli_json_array_open(g);
-	for (size_t k = 0; gst->addresses && gst->addresses[k]; k++)
-		cli_json_string(g, gst->addresses[k]);
-	cli_json_array_close(g);
+	cli_json_kstrv(g, "addresses", gst->addresses);
 	cli_json_map_close(g);
 }
 
 /* An array of strings, or null for a NULL v. */
 static void json_strv(struct cli_json *g, const char *key, char *const *v)
 {
-	cli_json_key(g, key);
-	if (!v) {
-		cli_json_null(g);
-		return;
-	}
-	cli_json_array_open(g);
-	for (; *v; v++)
-		cli_json_string(g, *v);
-	cli_json_array_close(g);
+	if (v)
+		cli_json_kstrv(g, key, v);
+	else
+		cli_json_kstring(g, key, NULL);
 }
 
 static void json_disks(struct cli_json *g, const struct qc_vm_info *i)
 {
-	cli_json_key(g, "disks");
-	cli_json_array_open(g);
+	cli_json_karray_open(g, "disks");
 	for (size_t k = 0; k < i->n_disk_list; k++) {
 		const struct qc_vm_disk_info *o = &i->disk_list[k];
 
@@ -370,15 +356,8 @@ static void json_disks(struct cli_json *g, const struct qc_vm_info *i)
 		cli_json_kstring(g, "file", o->path);
 		cli_json_kstring(g, "backing", o->backing);
 		cli_json_kstring(g, "backing_format", o->backing_format);
-		if (o->virtual_size) {
-			cli_json_kuint(g, "virtual_size", o->virtual_size);
-			cli_json_kuint(g, "allocated", o->allocated);
-		} else {
-			cli_json_key(g, "virtual_size");
-			cli_json_null(g);
-			cli_json_key(g, "allocated");
-			cli_json_null(g);
-		}
+		cli_json_kuint_or_null(g, "virtual_size", o->virtual_size != 0, o->virtual_size);
+		cli_json_kuint_or_null(g, "allocated", o->virtual_size != 0, o->allocated);
 		cli_json_kbool(g, "read_only", o->readonly);
 		cli_json_map_close(g);
 	}
@@ -387,8 +366,7 @@ static void json_disks(struct cli_json *g, const struct qc_vm_info *i)
 
 static void json_nics(struct cli_json *g, const struct qc_vm_nic_info *v, size_t n)
 {
-	cli_json_key(g, "nics");
-	cli_json_array_open(g);
+	cli_json_karray_open(g, "nics");
 	for (size_t k = 0; k < n; k++) {
 		cli_json_map_open(g);
 		cli_json_kstring(g, "name", v[k].name);
@@ -399,8 +377,7 @@ static void json_nics(struct cli_json *g, const struct qc_vm_nic_info *v, size_t
 		cli_json_kstring(g, "bridge", v[k].bridge);
 		cli_json_kstring(g, "tap", v[k].tap);
 		cli_json_kstring(g, "ip", v[k].ip);
-		cli_json_key(g, "addresses");
-		cli_json_array_open(g);
+		cli_json_karray_open(g, "addresses");
 		if (v[k].ip) {
 			autofree char *a = cli_strdup(v[k].ip);
 
@@ -408,20 +385,14 @@ static void json_nics(struct cli_json *g, const struct qc_vm_nic_info *v, size_t
 			cli_json_string(g, a);
 		}
 		cli_json_array_close(g);
-		cli_json_key(g, "forwards");
-		cli_json_array_open(g);
+		cli_json_karray_open(g, "forwards");
 		for (size_t f = 0; f < v[k].n_fwds; f++) {
 			const struct qc_vm_fwd_info *o = &v[k].fwds[f];
 
 			cli_json_map_open(g);
 			cli_json_kstring(g, "proto", o->proto);
 			cli_json_kstring(g, "host_address", o->host_addr);
-			if (o->host_port) {
-				cli_json_kuint(g, "host_port", o->host_port);
-			} else {
-				cli_json_key(g, "host_port");
-				cli_json_null(g);
-			}
+			cli_json_kuint_or_null(g, "host_port", o->host_port != 0, o->host_port);
 			cli_json_kuint(g, "guest_port", o->guest_port);
 			cli_json_map_close(g);
 		}
@@ -454,39 +425,27 @@ static void json_info(struct cli_json *g, const struct qc_vm_info *i,
 	if (i->ready)
 		cli_json_kint(g, "ready_after_ms", i->ready_after_ms);
 	cli_json_kbool(g, "saved_state", i->saved_state);
-	cli_json_key(g, "last_exit");
-	if (i->exit_reason) {
-		cli_json_map_open(g);
+	if (cli_json_kmap_open_or_null(g, "last_exit", i->exit_reason)) {
 		cli_json_kstring(g, "reason", i->exit_reason);
 		cli_json_kstring(g, "detail", i->exit_detail);
 		cli_json_map_close(g);
-	} else {
-		cli_json_null(g);
 	}
 	cli_json_kstring(g, "qemu_status", i->qemu_status);
-	cli_json_key(g, "operation");
-	if (i->operation) {
-		cli_json_map_open(g);
+	if (cli_json_kmap_open_or_null(g, "operation", i->operation)) {
 		cli_json_kstring(g, "name", i->operation);
 		cli_json_kint(g, "pid", i->operation_pid);
 		cli_json_kint(g, "since_ms", i->operation_since_ms);
 		cli_json_map_close(g);
-	} else {
-		cli_json_null(g);
 	}
 	cli_json_kstring(g, "kernel", i->kernel);
 	cli_json_kstring(g, "vm_dir", i->vm_dir);
 	cli_json_kstring(g, "console_log", i->console_log);
 	cli_json_kstring(g, "qmp_socket", i->qmp_socket);
-	cli_json_key(g, "ssh");
-	if (i->ssh_host) {
-		cli_json_map_open(g);
+	if (cli_json_kmap_open_or_null(g, "ssh", i->ssh_host)) {
 		cli_json_kstring(g, "host", i->ssh_host);
 		cli_json_kuint(g, "port", i->ssh_port);
 		cli_json_kstring(g, "user", i->ssh_user);
 		cli_json_map_close(g);
-	} else {
-		cli_json_null(g);
 	}
 	json_strv(g, "addresses", i->addresses);
 	if (nics) {

@@ -128,6 +128,40 @@ void cli_json_kbool(struct cli_json *j, const char *key, bool v)
 	GEN(j, yajl_gen_bool(j->g, v ? 1 : 0));
 }
 
+void cli_json_karray_open(struct cli_json *j, const char *key)
+{
+	cli_json_key(j, key);
+	cli_json_array_open(j);
+}
+
+void cli_json_kuint_or_null(struct cli_json *j, const char *key, bool known, uint64_t v)
+{
+	if (known) {
+		cli_json_kuint(j, key, v);
+	} else {
+		cli_json_key(j, key);
+		cli_json_null(j);
+	}
+}
+
+bool cli_json_kmap_open_or_null(struct cli_json *j, const char *key, bool present)
+{
+	cli_json_key(j, key);
+	if (present)
+		cli_json_map_open(j);
+	else
+		cli_json_null(j);
+	return present;
+}
+
+void cli_json_kstrv(struct cli_json *j, const char *key, char *const *v)
+{
+	cli_json_karray_open(j, key);
+	for (; v && *v; v++)
+		cli_json_string(j, *v);
+	cli_json_array_close(j);
+}
+
 /* v as it was read: numbers keep their text. */
 static void gen_tree(struct cli_json *j, yajl_val v)
 {
