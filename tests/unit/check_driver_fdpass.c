@@ -219,7 +219,4 @@ static Suite *fdpass_suite(void)
 	return s;
 }
 
-int main(void)
-{
-	return unit_run(fdpass_suite(), NULL);
-}
+UNIT_MAIN(fdpass_suite)
