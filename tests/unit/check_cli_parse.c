@@ -468,28 +468,17 @@ START_TEST(cli_list_empty)
 }
 END_TEST
 
-int main(void)
+static Suite *cli_suite(void)
 {
 	Suite *s = suite_create("cli");
-	TCase *tp = tcase_create("parser");
-	TCase *tc = tcase_create("core");
+	TCase *tc;
 
-	tcase_add_test(tp, parse_forms);
-	tcase_add_test(tp, parse_errors);
-	tcase_add_test(tp, parse_styles);
-	tcase_add_test(tp, dispatch_table);
-	tcase_add_test(tp, suggest_distance);
-	tcase_add_test(tp, suggest_close_only);
-	tcase_add_test(tp, size_needs_unit);
-	suite_add_tcase(s, tp);
-
+	unit_tcase(s, "parser", parse_forms, parse_errors, parse_styles, dispatch_table,
+		suggest_distance, suggest_close_only, size_needs_unit, NULL);
+	tc = unit_tcase(s, "core", cli_global, cli_command_usage, cli_groups, cli_errors_as_json,
+		cli_errors_exit_1, cli_list_empty, NULL);
 	tcase_add_checked_fixture(tc, root_setup, root_teardown);
-	tcase_add_test(tc, cli_global);
-	tcase_add_test(tc, cli_command_usage);
-	tcase_add_test(tc, cli_groups);
-	tcase_add_test(tc, cli_errors_as_json);
-	tcase_add_test(tc, cli_errors_exit_1);
-	tcase_add_test(tc, cli_list_empty);
-	suite_add_tcase(s, tc);
-	return unit_run(s, NULL);
+	return s;
 }
+
+UNIT_MAIN(cli_suite)

@@ -730,7 +730,4 @@ static Suite *iso_suite(void)
 	return s;
 }
 
-int main(void)
-{
-	return unit_run(iso_suite(), NULL);
-}
+UNIT_MAIN(iso_suite)

@@ -591,7 +591,4 @@ static Suite *seed_suite(void)
 	return s;
 }
 
-int main(void)
-{
-	return unit_run(seed_suite(), NULL);
-}
+UNIT_MAIN(seed_suite)

@@ -583,7 +583,4 @@ static Suite *argv_suite(void)
 	return s;
 }
 
-int main(void)
-{
-	return unit_run(argv_suite(), NULL);
-}
+UNIT_MAIN(argv_suite)

@@ -799,7 +799,4 @@ static Suite *domain_suite(void)
 	return s;
 }
 
-int main(void)
-{
-	return unit_run(domain_suite(), NULL);
-}
+UNIT_MAIN(domain_suite)

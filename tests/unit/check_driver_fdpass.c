@@ -49,6 +49,17 @@ static void add_record(struct qc_snaps *s, const char *file, const char *backing
 	dk->backing_format = fmt ? qc_xstrdup(fmt) : NULL;
 }
 
+/* qc_driver_disk_chain() refuses dom()'s disk0 over the records s, saying why. */
+static void assert_chain_refused(const struct qc_snaps *s, const char *why)
+{
+	cleanup_domain struct qc_domain *d = dom();
+	struct qc_chain_layer c[QC_CHAIN_MAX];
+	struct qc_error err = {0};
+	size_t n = 0;
+
+	ck_assert_qc_fail(qc_driver_disk_chain(d, s, 0, c, &n, &err), &err, QC_ERR_INVALID, why);
+}
+
 START_TEST(chain_from_records)
 {
 	cleanup_domain struct qc_domain *d = dom();
@@ -70,26 +81,20 @@ START_TEST(chain_from_records)
 	/* a record that loops back is refused, not followed forever */
 	free(s.v[1].disks[0].backing);
 	s.v[1].disks[0].backing = qc_xstrdup("/vm/disk0.L1.qcow2");
-	ck_assert_qc_fail(qc_driver_disk_chain(d, &s, 0, c, &n, &err), &err, QC_ERR_INVALID,
-		"is its own backing file");
+	assert_chain_refused(&s, "is its own backing file");
 	/* a backing without a format is refused (it would be probed) */
 	free(s.v[1].disks[0].backing);
 	s.v[1].disks[0].backing = qc_xstrdup("/images/base.raw");
 	free(s.v[1].disks[0].backing_format);
 	s.v[1].disks[0].backing_format = NULL;
-	ck_assert_qc_fail(qc_driver_disk_chain(d, &s, 0, c, &n, &err), &err, QC_ERR_INVALID,
-		"has no recorded format");
+	assert_chain_refused(&s, "has no recorded format");
 	qc_snaps_clear(&s);
 }
 END_TEST
 
 START_TEST(chain_too_long)
 {
-	cleanup_domain struct qc_domain *d = dom();
 	struct qc_snaps s = {0};
-	struct qc_chain_layer c[QC_CHAIN_MAX];
-	struct qc_error err = {0};
-	size_t n = 0;
 
 	add_record(&s, "/vm/disk0.L1.qcow2", "/vm/x1.qcow2", "qcow2");
 	for (int i = 1; i <= QC_CHAIN_MAX + 2; i++) {
@@ -98,8 +103,7 @@ START_TEST(chain_too_long)
 
 		add_record(&s, f, b, "qcow2");
 	}
-	ck_assert_qc_fail(qc_driver_disk_chain(d, &s, 0, c, &n, &err), &err, QC_ERR_INVALID,
-		"more than 64 layers");
+	assert_chain_refused(&s, "more than 64 layers");
 	qc_snaps_clear(&s);
 }
 END_TEST
@@ -219,7 +223,4 @@ static Suite *fdpass_suite(void)
 	return s;
 }
 
-int main(void)
-{
-	return unit_run(fdpass_suite(), NULL);
-}
+UNIT_MAIN(fdpass_suite)

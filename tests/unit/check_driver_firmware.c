@@ -175,7 +175,4 @@ static Suite *firmware_suite(void)
 	return s;
 }
 
-int main(void)
-{
-	return unit_run(firmware_suite(), NULL);
-}
+UNIT_MAIN(firmware_suite)

@@ -441,7 +441,4 @@ static Suite *ssh_argv_suite(void)
 	return s;
 }
 
-int main(void)
-{
-	return unit_run(ssh_argv_suite(), NULL);
-}
+UNIT_MAIN(ssh_argv_suite)

@@ -99,7 +99,4 @@ static Suite *portfwd_suite(void)
 	return s;
 }
 
-int main(void)
-{
-	return unit_run(portfwd_suite(), NULL);
-}
+UNIT_MAIN(portfwd_suite)

@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 #include "driver/qga.h"
+#include "tests/unit/check_main.h"
 
 /* One step of the fake: wait for a line from the client, then send reply ({NULL, 1}: hang up). */
 struct step {
@@ -252,25 +253,11 @@ END_TEST
 static Suite *suite(void)
 {
 	Suite *s = suite_create("driver_qga");
-	TCase *tc = tcase_create("protocol");
 
-	tcase_add_test(tc, sync_skips_noise_and_stale_replies);
-	tcase_add_test(tc, error_reply_names_command_and_desc);
-	tcase_add_test(tc, bad_replies);
-	tcase_add_test(tc, deadline_and_eof);
-	tcase_add_test(tc, oversize_line);
-	tcase_add_test(tc, guest_parse_checks_everything);
-	suite_add_tcase(s, tc);
+	unit_tcase(s, "protocol", sync_skips_noise_and_stale_replies,
+		error_reply_names_command_and_desc, bad_replies, deadline_and_eof, oversize_line,
+		guest_parse_checks_everything, NULL);
 	return s;
 }
 
-int main(void)
-{
-	SRunner *sr = srunner_create(suite());
-	int failed;
-
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
-}
+UNIT_MAIN(suite)

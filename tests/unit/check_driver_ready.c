@@ -308,7 +308,4 @@ static Suite *ready_suite(void)
 	return s;
 }
 
-int main(void)
-{
-	return unit_run(ready_suite(), NULL);
-}
+UNIT_MAIN(ready_suite)

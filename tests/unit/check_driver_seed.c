@@ -597,7 +597,4 @@ static Suite *seed_driver_suite(void)
 	return s;
 }
 
-int main(void)
-{
-	return unit_run(seed_driver_suite(), NULL);
-}
+UNIT_MAIN(seed_driver_suite)

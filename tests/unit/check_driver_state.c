@@ -598,7 +598,4 @@ static Suite *state_suite(void)
 	return s;
 }
 
-int main(void)
-{
-	return unit_run(state_suite(), NULL);
-}
+UNIT_MAIN(state_suite)

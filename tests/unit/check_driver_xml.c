@@ -731,7 +731,4 @@ static Suite *xml_suite(void)
 	return s;
 }
 
-int main(void)
-{
-	return unit_run(xml_suite(), NULL);
-}
+UNIT_MAIN(xml_suite)

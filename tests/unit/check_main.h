@@ -63,4 +63,11 @@ __attribute__((sentinel)) static inline int unit_run(Suite *s, ...)
 	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
 }
 
+/* main() of a test binary that runs the one suite suite_fn() builds. */
+#define UNIT_MAIN(suite_fn)                        \
+	int main(void)                             \
+	{                                          \
+		return unit_run(suite_fn(), NULL); \
+	}
+
 #endif

@@ -242,20 +242,14 @@ END_TEST
 static Suite *monitor_contract_suite(void)
 {
 	Suite *s = suite_create("monitor-contract");
-	TCase *tc = tcase_create("core");
+	TCase *tc;
 
-	tcase_add_test(tc, contract_roundtrip_full);
-	tcase_add_test(tc, contract_roundtrip_minimal);
-	tcase_add_test(tc, contract_roundtrip_argv);
-	tcase_add_loop_test(tc, contract_refuses, 0, (int) (sizeof(bad) / sizeof(bad[0])));
-	tcase_add_test(tc, contract_list_bounds);
-	tcase_add_test(tc, contract_to_argv_refuses);
-	tcase_add_test(tc, contract_fd_numbers);
-	suite_add_tcase(s, tc);
+	tc = unit_tcase(s, "core", contract_roundtrip_full, contract_roundtrip_minimal,
+		contract_roundtrip_argv, NULL);
+	tcase_add_loop_test(tc, contract_refuses, 0, (int) QC_ARRAY_SIZE(bad));
+	unit_add_tests(
+		tc, contract_list_bounds, contract_to_argv_refuses, contract_fd_numbers, NULL);
 	return s;
 }
 
-int main(void)
-{
-	return unit_run(monitor_contract_suite(), NULL);
-}
+UNIT_MAIN(monitor_contract_suite)

@@ -313,7 +313,4 @@ static Suite *suite(void)
 	return s;
 }
 
-int main(void)
-{
-	return unit_run(suite(), NULL);
-}
+UNIT_MAIN(suite)

@@ -1033,7 +1033,4 @@ static Suite *qmp_suite(void)
 	return s;
 }
 
-int main(void)
-{
-	return unit_run(qmp_suite(), NULL);
-}
+UNIT_MAIN(qmp_suite)
