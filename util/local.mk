@@ -14,13 +14,14 @@ libqcutil_a_SOURCES += \
 	util/process.c \
 	util/json.c \
 	util/json_parse.c \
+	util/sshurl.c \
 	util/term.c \
 	util/fault.c
 
 QC_CHECK_TESTS += tests/unit/check_util
 tests_unit_check_util_SOURCES = tests/unit/check_util.c tests/unit/check_util_spawn.c \
 	tests/unit/check_util_json.c tests/unit/check_util_fileio.c tests/unit/check_util_fault.c tests/unit/check_util_term.c tests/unit/unit.h \
-	tests/unit/check_util_trust.c
+	tests/unit/check_util_trust.c tests/unit/check_util_sshurl.c
 tests_unit_check_util_LDADD = $(QC_UTIL_LIBS) $(CHECK_LIBS)
 
 # Leak check of the util tests (STYLE §17): no fork, so valgrind sees every test.

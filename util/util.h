@@ -119,6 +119,19 @@ void qc_strv_clearp(struct qc_strv *s);
 /* Join with sep (for messages); a fresh string. */
 char *qc_strv_join(char *const *v, const char *sep);
 
+/* ssh://[USER@]HOST[:PORT][/ROOT]: another host's qemuctl (util/sshurl.c). */
+struct qc_ssh_url {
+	char *user; /* NULL: ssh's own choice (its config, the login name) */
+	char *host; /* a host name or an IPv6 literal without its brackets */
+	int port;   /* 0: ssh's own choice */
+	char *root; /* NULL: the remote qemuctl's default state root */
+};
+/* Parses and checks text; on failure ret is zeroed and err says what to fix. */
+int qc_ssh_url_parse(const char *text, struct qc_ssh_url *ret, struct qc_error *err);
+void qc_ssh_url_clear(struct qc_ssh_url *u);
+/* "ssh [-pPORT] [-l USER] -- HOST": the caller appends the remote command. */
+char **qc_ssh_url_argv(const struct qc_ssh_url *u);
+
 bool qc_str_has_prefix(const char *s, const char *prefix);
 bool qc_str_has_suffix(const char *s, const char *suffix);
 bool qc_streq_null(const char *a, const char *b); /* both NULL counts as equal */

@@ -588,5 +588,5 @@ Suite *util_suite(void)
 int main(void)
 {
 	return unit_run(util_suite(), util_file_suite(), util_spawn_suite(), util_json_suite(),
-		util_fault_suite(), util_term_suite(), util_trust_suite(), NULL);
+		util_fault_suite(), util_term_suite(), util_trust_suite(), util_sshurl_suite(), NULL);
 }

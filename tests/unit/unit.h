@@ -121,5 +121,6 @@ Suite *util_file_suite(void);
 Suite *util_fault_suite(void);
 Suite *util_term_suite(void);
 Suite *util_trust_suite(void);
+Suite *util_sshurl_suite(void);
 
 #endif
