@@ -152,6 +152,16 @@ static bool is_base64(char ch)
 	return isalnum((unsigned char) ch) || ch == '+' || ch == '/' || ch == '=';
 }
 
+size_t qc_cloudinit_base64_word(const char *s)
+{
+	size_t n = strcspn(s, " ");
+
+	for (size_t i = 0; i < n; i++)
+		if (!is_base64(s[i]))
+			return 0;
+	return n;
+}
+
 int qc_cloudinit_check_host_key(
 	const char *what, const struct qc_seed_host_key *k, struct qc_error *err)
 {
@@ -197,11 +207,8 @@ int qc_cloudinit_check_host_key(
 		if ((unsigned char) k->public_key[i] < 0x20 || k->public_key[i] == 0x7f)
 			goto bad_public;
 	p = strchr(k->public_key, ' ');
-	if (!p || !is_base64(p[1]))
+	if (!p || !qc_cloudinit_base64_word(p + 1))
 		goto bad_public;
-	for (p++; *p && *p != ' '; p++)
-		if (!is_base64(*p))
-			goto bad_public;
 	return 0;
 bad_private:
 	return qc_error_set(err, QC_ERR_INVALID,
