@@ -231,6 +231,12 @@ int qc_cloudinit_validate_user(const char *user, struct qc_error *err);
 int qc_cloudinit_check_host_key(
 	const char *what, const struct qc_seed_host_key *k, struct qc_error *err);
 /*
+ * The length of the word at s (up to a space or the end) when it is
+ * base64, as the key of a public key line "<type> <base64> [comment]" is;
+ * 0 when it is empty or holds anything else.
+ */
+size_t qc_cloudinit_base64_word(const char *s);
+/*
  * Whether a verbatim user-data leaves the host keys given in vendor-data in
  * place: true for a "#!" script (it runs beside vendor-data's cloud-config)
  * and for a plain "#cloud-config" document that mentions none of ssh_keys,

@@ -31,18 +31,21 @@ int qc_cloudinit_validate_instance_id(const char *id, struct qc_error *err)
 	return 0;
 }
 
+#define LOWER "abcdefghijklmnopqrstuvwxyz"
+#define ALNUM LOWER "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789"
+
+/* s is 1..max characters of chars, the first of them one of first. */
+static bool name_of(const char *s, size_t max, const char *first, const char *chars)
+{
+	size_t l = strlen(s);
+
+	return l >= 1 && l <= max && strchr(first, s[0]) && strspn(s, chars) == l;
+}
+
 int qc_cloudinit_validate_user(const char *u, struct qc_error *err)
 {
-	size_t l = strlen(u);
-
-	if (l == 0 || l > 32 || !(islower((unsigned char) u[0]) || u[0] == '_'))
-		goto bad;
-	for (size_t i = 1; i < l; i++)
-		if (!(islower((unsigned char) u[i]) || isdigit((unsigned char) u[i]) ||
-			    u[i] == '_' || u[i] == '-'))
-			goto bad;
-	return 0;
-bad:
+	if (name_of(u, 32, LOWER "_", LOWER "0123456789_-"))
+		return 0;
 	return qc_error_set(err, QC_ERR_INVALID,
 		"user name '%s': use 1..32 characters of [a-z0-9_-], starting with a letter or '_'",
 		u);
@@ -50,15 +53,8 @@ bad:
 
 static int validate_tag(const char *t, struct qc_error *err)
 {
-	size_t l = strlen(t);
-
-	if (l == 0 || l > 31 || t[0] == '.' || t[0] == '-')
-		goto bad;
-	for (size_t i = 0; i < l; i++)
-		if (!(isalnum((unsigned char) t[i]) || t[i] == '_' || t[i] == '-' || t[i] == '.'))
-			goto bad;
-	return 0;
-bad:
+	if (name_of(t, 31, ALNUM "_", ALNUM "._-"))
+		return 0;
 	return qc_error_set(err, QC_ERR_INVALID,
 		"share tag '%s': use 1..31 characters of [A-Za-z0-9._-] (it becomes /mnt/<tag>)",
 		t);
@@ -152,6 +148,16 @@ static bool is_base64(char ch)
 	return isalnum((unsigned char) ch) || ch == '+' || ch == '/' || ch == '=';
 }
 
+size_t qc_cloudinit_base64_word(const char *s)
+{
+	size_t n = strcspn(s, " ");
+
+	for (size_t i = 0; i < n; i++)
+		if (!is_base64(s[i]))
+			return 0;
+	return n;
+}
+
 int qc_cloudinit_check_host_key(
 	const char *what, const struct qc_seed_host_key *k, struct qc_error *err)
 {
@@ -197,11 +203,8 @@ int qc_cloudinit_check_host_key(
 		if ((unsigned char) k->public_key[i] < 0x20 || k->public_key[i] == 0x7f)
 			goto bad_public;
 	p = strchr(k->public_key, ' ');
-	if (!p || !is_base64(p[1]))
+	if (!p || !qc_cloudinit_base64_word(p + 1))
 		goto bad_public;
-	for (p++; *p && *p != ' '; p++)
-		if (!is_base64(*p))
-			goto bad_public;
 	return 0;
 bad_private:
 	return qc_error_set(err, QC_ERR_INVALID,

@@ -396,9 +396,7 @@ QC_PUBLIC int qc_vm_clone(qc_ctx *ctx, const char *name, const char *new_name, c
 		goto fail;
 	leased = true;
 	qc_fault_step("clone:leased");
-	qc_driver_seed_swap_dir(d, new_dir, tmp_dir);
-	rc = qc_driver_seed_build(d, tmp_dfd, ctx->root, NULL, err);
-	qc_driver_seed_swap_dir(d, tmp_dir, new_dir);
+	rc = qc_driver_seed_build_staged(d, tmp_dfd, tmp_dir, new_dir, ctx->root, err);
 	if (rc < 0) {
 		qc_error_prefix(err, "seed");
 		goto fail;

@@ -288,7 +288,7 @@ static int build_domain(qc_ctx *ctx, const struct qc_vm_create_opts *o, const ch
 }
 
 /* Point the seed's copied files from directory from to directory to. */
-void qc_driver_seed_swap_dir(struct qc_domain *d, const char *from, const char *to)
+static void seed_swap_dir(struct qc_domain *d, const char *from, const char *to)
 {
 	char **files[] = {&d->seed.user_data, &d->seed.network_config};
 	size_t n = strlen(from);
@@ -301,6 +301,17 @@ void qc_driver_seed_swap_dir(struct qc_domain *d, const char *from, const char *
 		*files[i] = qc_xasprintf("%s%s", to, p + n);
 		free(p);
 	}
+}
+
+int qc_driver_seed_build_staged(struct qc_domain *d, int tmp_dfd, const char *tmp_dir,
+	const char *final_dir, const char *root, struct qc_error *err)
+{
+	int rc;
+
+	seed_swap_dir(d, final_dir, tmp_dir);
+	rc = qc_driver_seed_build(d, tmp_dfd, root, NULL, err);
+	seed_swap_dir(d, tmp_dir, final_dir);
+	return rc;
 }
 
 QC_PUBLIC int qc_vm_create(qc_ctx *ctx, const struct qc_vm_create_opts *o, struct qc_error *err)
@@ -379,10 +390,7 @@ QC_PUBLIC int qc_vm_create(qc_ctx *ctx, const struct qc_vm_create_opts *o, struc
 	}
 	leased = true;
 	qc_fault_step("create:leased");
-	/* the seed reads the copies where they are now, before the rename */
-	qc_driver_seed_swap_dir(d, final_dir, tmp_dir);
-	rc = qc_driver_seed_build(d, tmp_dfd, ctx->root, NULL, err);
-	qc_driver_seed_swap_dir(d, tmp_dir, final_dir);
+	rc = qc_driver_seed_build_staged(d, tmp_dfd, tmp_dir, final_dir, ctx->root, err);
 	if (rc < 0) {
 		qc_error_prefix(err, "VM '%s': seed", o->name);
 		goto fail;

@@ -240,7 +240,12 @@ int qc_driver_captured_write(const struct qc_driver_captured *c, int dfd, struct
 /* ---- define.c: helpers a new VM's directory is assembled with (create, clone) */
 /* The VM's lock files, empty, 0600: made before the directory is renamed into place. */
 int qc_driver_vm_lock_files(int dfd, struct qc_error *err);
-/* Point d's copied seed files (user-data, network-config) from directory from to to. */
-void qc_driver_seed_swap_dir(struct qc_domain *d, const char *from, const char *to);
+/*
+ * qc_driver_seed_build into tmp_dfd (the directory tmp_dir) of a VM whose
+ * directory becomes final_dir: d's copied seed files (user-data,
+ * network-config) are read where they are now, in tmp_dir.
+ */
+int qc_driver_seed_build_staged(struct qc_domain *d, int tmp_dfd, const char *tmp_dir,
+	const char *final_dir, const char *root, struct qc_error *err);
 
 #endif

@@ -84,16 +84,13 @@ QC_DRIVER_TESTS = tests/integration/lifecycle.sh tests/integration/lifecycle-cra
 	tests/integration/firmware-disk-boot-x86_64.sh tests/integration/firmware-disk-boot-aarch64.sh
 # qemuctl save and the start that resumes it.
 QC_DRIVER_TESTS += tests/integration/save.sh
-TESTS += $(QC_DRIVER_TESTS)
 # port add|rm|list on a running guest (a live TCP and UDP forward answer).
-TESTS += tests/integration/port-forward.sh
-dist_noinst_SCRIPTS += tests/integration/port-forward.sh
+QC_DRIVER_TESTS += tests/integration/port-forward.sh
 # stats of a booting, writing, pinging guest.
-TESTS += tests/integration/stats.sh
-dist_noinst_SCRIPTS += tests/integration/stats.sh
+QC_DRIVER_TESTS += tests/integration/stats.sh
 # screenshot of a guest with a VGA display, and of one without.
-TESTS += tests/integration/screenshot.sh
-dist_noinst_SCRIPTS += tests/integration/screenshot.sh
+QC_DRIVER_TESTS += tests/integration/screenshot.sh
+TESTS += $(QC_DRIVER_TESTS)
 dist_noinst_SCRIPTS += $(QC_DRIVER_TESTS) tests/integration/arch-lifecycle.sh \
 	tests/integration/firmware-disk-boot.sh tests/guest/build-disk-image
 # The static network-config of seed-guest.sh, timed by bench/seed.sh too.

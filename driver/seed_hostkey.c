@@ -41,13 +41,9 @@ int qc_driver_known_hosts_line(
 		if (!(isalnum((unsigned char) pubkey[i]) || pubkey[i] == '-' || pubkey[i] == '.' ||
 			    pubkey[i] == '@'))
 			goto bad_key;
-	bl = strcspn(sp + 1, " ");
+	bl = qc_cloudinit_base64_word(sp + 1);
 	if (!bl)
 		goto bad_key;
-	for (size_t i = 0; i < bl; i++)
-		if (!(isalnum((unsigned char) sp[1 + i]) || sp[1 + i] == '+' || sp[1 + i] == '/' ||
-			    sp[1 + i] == '='))
-			goto bad_key;
 	*ret = qc_xasprintf("%s %.*s %.*s\n", alias, (int) tl, pubkey, (int) bl, sp + 1);
 	return 0;
 bad_alias:

@@ -203,6 +203,15 @@ static void leaf(struct w *w, const char *parent, const char *name, const char *
 	end(w);
 }
 
+/* <name k='v'/> at path parent/name (extras included); <name/> when v is NULL. */
+static void leaf_attr(
+	struct w *w, const char *parent, const char *name, const char *k, const char *v)
+{
+	begin(w, name, qc_xasprintf("%s/%s", parent, name));
+	attr(w, k, v);
+	end(w);
+}
+
 static const char *bus_name(enum qc_disk_bus b)
 {
 	return b == QC_BUS_SCSI ? "scsi" : b == QC_BUS_SATA ? "sata" : "virtio";
@@ -251,9 +260,7 @@ static void write_alias(struct w *w, const char *p, const char *name)
 {
 	cleanup_free char *ua = qc_xasprintf("ua-%s", name);
 
-	begin(w, "alias", qc_xasprintf("%s/alias", p));
-	attr(w, "name", ua);
-	end(w);
+	leaf_attr(w, p, "alias", "name", ua);
 }
 
 static void write_disk(struct w *w, size_t i)
@@ -270,9 +277,7 @@ static void write_disk(struct w *w, size_t i)
 	attr(w, "name", "qemu");
 	attr(w, "type", k->format);
 	end(w);
-	begin(w, "source", qc_xasprintf("%s/source", p));
-	attr(w, "file", k->path);
-	end(w);
+	leaf_attr(w, p, "source", "file", k->path);
 	begin(w, "backingStore", qc_xasprintf("%s/backingStore", p));
 	if (k->backing) {
 		char *bp = w->st[w->n - 1].path;
@@ -280,29 +285,21 @@ static void write_disk(struct w *w, size_t i)
 		bool deeper = false;
 
 		attr(w, "type", "file");
-		begin(w, "format", qc_xasprintf("%s/format", bp));
-		attr(w, "type", k->backing_format);
-		end(w);
-		begin(w, "source", qc_xasprintf("%s/source", bp));
-		attr(w, "file", k->backing);
-		end(w);
+		leaf_attr(w, bp, "format", "type", k->backing_format);
+		leaf_attr(w, bp, "source", "file", k->backing);
 		for (size_t j = 0; j < w->d->n_extras; j++)
 			deeper |= strcmp(w->d->extras[j].parent, nested) == 0 &&
 				  qc_str_has_prefix(w->d->extras[j].xml, "<backingStore");
-		if (!deeper) {
-			begin(w, "backingStore", qc_xasprintf("%s/backingStore", bp));
-			end(w);
-		}
+		if (!deeper)
+			leaf_attr(w, bp, "backingStore", NULL, NULL);
 	}
 	end(w);
 	begin(w, "target", qc_xasprintf("%s/target", p));
 	attr(w, "dev", target);
 	attr(w, "bus", bus_name(k->bus));
 	end(w);
-	if (k->readonly) {
-		begin(w, "readonly", qc_xasprintf("%s/readonly", p));
-		end(w);
-	}
+	if (k->readonly)
+		leaf_attr(w, p, "readonly", NULL, NULL);
 	write_alias(w, p, k->name);
 	end(w);
 }
@@ -316,9 +313,7 @@ static void write_nic(struct w *w, size_t i)
 
 	begin(w, "interface", path);
 	attr(w, "type", types[n->type]);
-	begin(w, "mac", qc_xasprintf("%s/mac", p));
-	attr(w, "address", n->mac);
-	end(w);
+	leaf_attr(w, p, "mac", "address", n->mac);
 	if (n->type != QC_NIC_USER) {
 		begin(w, "source", qc_xasprintf("%s/source", p));
 		if (n->type == QC_NIC_NETWORK)
@@ -326,11 +321,9 @@ static void write_nic(struct w *w, size_t i)
 		attr(w, "bridge", n->bridge);
 		end(w);
 	}
-	if (n->model) {
-		begin(w, "model", qc_xasprintf("%s/model", p));
-		attr(w, "type", strcmp(n->model, "virtio-net-pci") == 0 ? "virtio" : n->model);
-		end(w);
-	}
+	if (n->model)
+		leaf_attr(w, p, "model", "type",
+			strcmp(n->model, "virtio-net-pci") == 0 ? "virtio" : n->model);
 	write_alias(w, p, n->name);
 	end(w);
 }
@@ -344,18 +337,11 @@ static void write_share(struct w *w, size_t i)
 	begin(w, "filesystem", path);
 	attr(w, "type", "mount");
 	attr(w, "accessmode", qc_xml_model_to_accessmode(s->security_model));
-	if (s->path) {
-		begin(w, "source", qc_xasprintf("%s/source", p));
-		attr(w, "dir", s->path);
-		end(w);
-	}
-	begin(w, "target", qc_xasprintf("%s/target", p));
-	attr(w, "dir", s->tag);
-	end(w);
-	if (s->readonly) {
-		begin(w, "readonly", qc_xasprintf("%s/readonly", p));
-		end(w);
-	}
+	if (s->path)
+		leaf_attr(w, p, "source", "dir", s->path);
+	leaf_attr(w, p, "target", "dir", s->tag);
+	if (s->readonly)
+		leaf_attr(w, p, "readonly", NULL, NULL);
 	end(w);
 }
 
@@ -514,18 +500,12 @@ int qc_domain_to_xml(const struct qc_domain *d, char **ret, struct qc_error *err
 		write_share(&w, i);
 	if (d->video[0]) {
 		begin(&w, "video", qc_xstrdup("domain/devices/video"));
-		begin(&w, "model", qc_xstrdup("domain/devices/video/model"));
-		attr(&w, "type", d->video);
-		end(&w);
+		leaf_attr(&w, "domain/devices/video", "model", "type", d->video);
 		end(&w);
 	}
 	if (d->serial_console) {
-		begin(&w, "serial", qc_xstrdup("domain/devices/serial"));
-		attr(&w, "type", "pty");
-		end(&w);
-		begin(&w, "console", qc_xstrdup("domain/devices/console"));
-		attr(&w, "type", "pty");
-		end(&w);
+		leaf_attr(&w, "domain/devices", "serial", "type", "pty");
+		leaf_attr(&w, "domain/devices", "console", "type", "pty");
 	}
 	end(&w);
 	end(&w);

@@ -17,21 +17,16 @@ guest:
 include tests/fuzz/local.mk
 include tests/slow.mk
 
+# Tests of the program as a whole, each run and distributed.
 # Confinement: QEMU as an unprivileged user (driver/confine.c); needs root.
-TESTS += tests/integration/confine.sh
-EXTRA_DIST += tests/integration/confine.sh
+QC_SYSTEM_TESTS = tests/integration/confine.sh
 # QEMU opens nothing by path: every VM file passed as an fd (driver/fdpass.c); needs root.
-TESTS += tests/integration/trust-fdpass.sh
-EXTRA_DIST += tests/integration/trust-fdpass.sh
-
+QC_SYSTEM_TESTS += tests/integration/trust-fdpass.sh
 # SIGKILL of the CLI at every fault step (util/fault.c) of create, start, stop, ...
-dist_noinst_SCRIPTS += tests/integration/faults.sh
-TESTS += tests/integration/faults.sh
-
+QC_SYSTEM_TESTS += tests/integration/faults.sh
 # Parallel CLI processes on shared VMs and a network (root, netns).
-dist_noinst_SCRIPTS += tests/integration/concurrency.sh
-TESTS += tests/integration/concurrency.sh
-
+QC_SYSTEM_TESTS += tests/integration/concurrency.sh
 # Runtime directories, monitor sockets, state roots and pids of other users (root).
-dist_noinst_SCRIPTS += tests/integration/trust-runtime.sh
-TESTS += tests/integration/trust-runtime.sh
+QC_SYSTEM_TESTS += tests/integration/trust-runtime.sh
+TESTS += $(QC_SYSTEM_TESTS)
+dist_noinst_SCRIPTS += $(QC_SYSTEM_TESTS)

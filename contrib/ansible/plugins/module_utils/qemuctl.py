@@ -12,6 +12,8 @@ import json
 import os
 import re
 
+from ansible.module_utils.basic import AnsibleModule
+
 # Options every module takes: where the CLI is and which state root it uses.
 COMMON_ARGS = dict(
     root=dict(type='path'),
@@ -118,6 +120,13 @@ class Qemuctl(object):
         self.module.fail_json(msg=str(err), rc=err.rc, cmd=err.cmd, stderr=err.stderr,
                               error_code=err.code, **kwargs)
 
+    def remove(self, what, name, have):
+        """`qemuctl WHAT rm NAME` when it exists (have is not None), but not in
+        check mode; whether that is a change."""
+        if have is not None and not self.module.check_mode:
+            self.run([what, 'rm', name], json_out=True)
+        return have is not None
+
     # ---- documents used by several modules
     def vms(self):
         return self.run(['list'], json_out=True) or []
@@ -135,6 +144,15 @@ class Qemuctl(object):
 
     def networks(self):
         return self.run(['net', 'list'], json_out=True) or []
+
+
+def qemuctl_module(argument_spec, **kwargs):
+    """A qemuctl module's AnsibleModule (its own options and COMMON_ARGS,
+    check mode supported, kwargs as AnsibleModule takes them) and the
+    Qemuctl that runs the CLI for it."""
+    module = AnsibleModule(argument_spec=dict(argument_spec, **COMMON_ARGS),
+                           supports_check_mode=True, **kwargs)
+    return module, Qemuctl(module)
 
 
 def find_named(items, name):

@@ -93,9 +93,8 @@ downloaded:
   type: bool
 '''
 
-from ansible.module_utils.basic import AnsibleModule
 from ansible_collections.qemuctl.vm.plugins.module_utils.qemuctl import (
-    COMMON_ARGS, Qemuctl, QemuctlError, find_named)
+    QemuctlError, find_named, qemuctl_module)
 
 
 def image_add(module, q, have):
@@ -146,19 +145,14 @@ def main():
         max_size=dict(type='str'),
         update=dict(type='bool', default=False),
     )
-    argument_spec.update(COMMON_ARGS)
-    module = AnsibleModule(
-        argument_spec=argument_spec, supports_check_mode=True,
-        mutually_exclusive=[('ref', 'source'), ('sha256', 'ref'), ('stream', 'source')],
+    module, q = qemuctl_module(
+        argument_spec, mutually_exclusive=[('ref', 'source'), ('sha256', 'ref'), ('stream', 'source')],
         required_if=[('state', 'present', ('ref', 'source'), True)])
-    q = Qemuctl(module)
     p = module.params
     try:
         have = find_named(q.images(), p['name'])
         if p['state'] == 'absent':
-            if have is not None and not module.check_mode:
-                q.run(['image', 'rm', p['name']], json_out=True)
-            result = dict(changed=have is not None, image=None, downloaded=False)
+            result = dict(changed=q.remove('image', p['name'], have), image=None, downloaded=False)
             if module._diff:
                 result['diff'] = dict(before={'state': 'present' if have else 'absent'},
                                       after={'state': 'absent'})

@@ -72,16 +72,12 @@ snapshots:
   elements: dict
 '''
 
-from ansible.module_utils.basic import AnsibleModule
 from ansible_collections.qemuctl.vm.plugins.module_utils.qemuctl import (
-    COMMON_ARGS, Qemuctl, QemuctlError, find_named)
+    QemuctlError, find_named, qemuctl_module)
 
 
 def main():
-    argument_spec = dict(name=dict(type='str'))
-    argument_spec.update(COMMON_ARGS)
-    module = AnsibleModule(argument_spec=argument_spec, supports_check_mode=True)
-    q = Qemuctl(module)
+    module, q = qemuctl_module(dict(name=dict(type='str')))
     name = module.params['name']
     try:
         result = dict(changed=False, vms=q.vms(), images=q.images(), networks=q.networks())

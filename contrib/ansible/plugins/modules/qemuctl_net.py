@@ -61,9 +61,8 @@ network:
   type: dict
 '''
 
-from ansible.module_utils.basic import AnsibleModule
 from ansible_collections.qemuctl.vm.plugins.module_utils.qemuctl import (
-    COMMON_ARGS, Qemuctl, QemuctlError, find_named)
+    QemuctlError, find_named, qemuctl_module)
 
 
 def main():
@@ -74,10 +73,7 @@ def main():
         bridge=dict(type='str'),
         mtu=dict(type='int'),
     )
-    argument_spec.update(COMMON_ARGS)
-    module = AnsibleModule(argument_spec=argument_spec, supports_check_mode=True,
-                           required_if=[('state', 'present', ('subnet',))])
-    q = Qemuctl(module)
+    module, q = qemuctl_module(argument_spec, required_if=[('state', 'present', ('subnet',))])
     p = module.params
     try:
         have = find_named(q.networks(), p['name'])
@@ -85,9 +81,7 @@ def main():
         if have:
             before.update(subnet=have.get('subnet'), bridge=have.get('bridge'), mtu=have.get('mtu'))
         if p['state'] == 'absent':
-            if have is not None and not module.check_mode:
-                q.run(['net', 'rm', p['name']], json_out=True)
-            result = dict(changed=have is not None, network=None)
+            result = dict(changed=q.remove('net', p['name'], have), network=None)
             after = {'state': 'absent'}
         elif have is not None:
             wrong = []

@@ -65,9 +65,8 @@ snapshots:
   elements: dict
 '''
 
-from ansible.module_utils.basic import AnsibleModule
 from ansible_collections.qemuctl.vm.plugins.module_utils.qemuctl import (
-    COMMON_ARGS, Qemuctl, QemuctlError, find_named)
+    QemuctlError, find_named, qemuctl_module)
 
 
 def main():
@@ -77,9 +76,7 @@ def main():
         state=dict(type='str', default='present', choices=['present', 'absent', 'reverted']),
         force=dict(type='bool', default=False),
     )
-    argument_spec.update(COMMON_ARGS)
-    module = AnsibleModule(argument_spec=argument_spec, supports_check_mode=True)
-    q = Qemuctl(module)
+    module, q = qemuctl_module(argument_spec)
     p = module.params
     try:
         snaps = (q.run(['snapshot', 'list', p['vm']], json_out=True) or {}).get('snapshots', [])

@@ -205,9 +205,8 @@ import os
 import tempfile
 import xml.etree.ElementTree as ET
 
-from ansible.module_utils.basic import AnsibleModule
 from ansible_collections.qemuctl.vm.plugins.module_utils.qemuctl import (
-    COMMON_ARGS, Qemuctl, QemuctlError, parse_size)
+    QemuctlError, parse_size, qemuctl_module)
 
 QC_NS = 'https://qemuctl.dev/xmlns/domain/1'
 ET.register_namespace('qemuctl', QC_NS)
@@ -313,10 +312,10 @@ def create_args(p):
 
 
 class VmModule(object):
-    def __init__(self, module):
+    def __init__(self, module, q):
         self.module = module
         self.p = module.params
-        self.q = Qemuctl(module)
+        self.q = q
         self.changed = False
         self.commands = []
         self.restart_required = False
@@ -484,10 +483,8 @@ def main():
         wait_timeout=dict(type='int'),
         stop_timeout=dict(type='int'),
     )
-    argument_spec.update(COMMON_ARGS)
-    module = AnsibleModule(argument_spec=argument_spec, supports_check_mode=True,
-                           mutually_exclusive=[('image', 'disk_image')])
-    vm = VmModule(module)
+    module, q = qemuctl_module(argument_spec, mutually_exclusive=[('image', 'disk_image')])
+    vm = VmModule(module, q)
     try:
         module.exit_json(**vm.run())
     except QemuctlError as e:
