@@ -70,23 +70,20 @@ END_TEST
 
 START_TEST(sshurl_argv)
 {
+	static const char *const cases[][2] = {
+		{"ssh://me@[::1]:2200/r", "ssh -p2200 -l me -- ::1"},
+		{"ssh://h", "ssh -- h"},
+	};
 	struct qc_error e = {0};
-	struct qc_ssh_url u;
-	char **v;
 
-	ck_assert_qc_ok(qc_ssh_url_parse("ssh://me@[::1]:2200/r", &u, &e), &e);
-	v = qc_ssh_url_argv(&u);
-	cleanup_free char *s = qc_strv_join(v, " ");
-	ck_assert_str_eq(s, "ssh -p2200 -l me -- ::1");
-	qc_strv_free(v);
-	qc_ssh_url_clear(&u);
-
-	ck_assert_qc_ok(qc_ssh_url_parse("ssh://h", &u, &e), &e);
-	v = qc_ssh_url_argv(&u);
-	cleanup_free char *t = qc_strv_join(v, " ");
-	ck_assert_str_eq(t, "ssh -- h");
-	qc_strv_free(v);
-	qc_ssh_url_clear(&u);
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		struct qc_ssh_url u;
+		ck_assert_qc_ok(qc_ssh_url_parse(cases[i][0], &u, &e), &e);
+		cleanup_strv char **v = qc_ssh_url_argv(&u);
+		cleanup_free char *s = qc_strv_join(v, " ");
+		ck_assert_str_eq(s, cases[i][1]);
+		qc_ssh_url_clear(&u);
+	}
 }
 END_TEST
 
