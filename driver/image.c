@@ -346,16 +346,8 @@ QC_PUBLIC void qc_image_info_free(struct qc_image_info *info)
 {
 	if (!info)
 		return;
-	free(info->name);
-	free(info->arch);
-	free(info->format);
-	free(info->path);
-	free(info->source);
-	free(info->sha256);
-	free(info->distro);
-	free(info->release);
-	free(info->release_version);
-	free(info->version);
+	qc_free_all(info->name, info->arch, info->format, info->path, info->source, info->sha256,
+		info->distro, info->release, info->release_version, info->version);
 	qc_strv_free(info->users);
 	free(info);
 }

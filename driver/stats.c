@@ -45,10 +45,7 @@ QC_PUBLIC void qc_vm_stats_free(struct qc_vm_stats *s)
 {
 	if (!s)
 		return;
-	free(s->name);
-	free(s->vcpus);
-	free(s->disks);
-	free(s->nics);
+	qc_free_all(s->name, s->vcpus, s->disks, s->nics);
 	free(s);
 }
 

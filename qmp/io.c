@@ -100,9 +100,8 @@ void qc_qmp_event_free(struct qc_qmp_event *ev)
 {
 	if (!ev)
 		return;
-	free(ev->name);
-	free(ev->line);
 	qc_json_free(ev->json);
+	qc_free_all(ev->name, ev->line);
 	free(ev);
 }
 

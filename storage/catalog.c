@@ -26,18 +26,9 @@ void qc_catalog_entry_free(struct qc_catalog_entry *img)
 {
 	if (!img)
 		return;
-	free(img->name);
-	free(img->path);
-	free(img->format);
-	free(img->arch);
-	free(img->source);
-	free(img->sha256);
-	free(img->sha512);
-	free(img->qcow2_sha256);
-	free(img->distro);
-	free(img->release);
-	free(img->release_version);
-	free(img->version);
+	qc_free_all(img->name, img->path, img->format, img->arch, img->source, img->sha256,
+		img->sha512, img->qcow2_sha256, img->distro, img->release, img->release_version,
+		img->version);
 	free(img);
 }
 

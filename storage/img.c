@@ -96,11 +96,7 @@ static int run_img(const char *const *args, int timeout_ms, char **ret_out, stru
 
 static void layer_clear(struct qc_img_layer *l)
 {
-	free(l->filename);
-	free(l->format);
-	free(l->backing);
-	free(l->backing_format);
-	free(l->external);
+	qc_free_all(l->filename, l->format, l->backing, l->backing_format, l->external);
 	memset(l, 0, sizeof(*l));
 }
 

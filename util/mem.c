@@ -87,6 +87,12 @@ void qc_freep(void *p)
 	free(*(void **) p);
 }
 
+void qc_free_many(void *const *v, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		free(v[i]);
+}
+
 void qc_closep(int *fd)
 {
 	if (*fd >= 0) {

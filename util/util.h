@@ -74,6 +74,12 @@ void qc_strv_free(char **v); /* NULL-terminated */
 
 #define QC_ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
 
+/* Frees each of the n pointers in v (free(NULL) does nothing). */
+void qc_free_many(void *const *v, size_t n);
+/* A destructor's fields in one statement: qc_free_all(s->name, s->path, s->format); */
+#define qc_free_all(...)                                                                           \
+	qc_free_many((void *const[]){__VA_ARGS__}, QC_ARRAY_SIZE(((void *const[]){__VA_ARGS__})))
+
 /* --------------------------------------------------------- strings, lists */
 
 /* A growable byte buffer, always NUL-terminated. */
