@@ -352,12 +352,7 @@ QC_PUBLIC void qc_image_info_free(struct qc_image_info *info)
 	free(info);
 }
 
-QC_PUBLIC void qc_image_info_list_free(struct qc_image_info **v, size_t n)
-{
-	for (size_t i = 0; i < n; i++)
-		qc_image_info_free(v[i]);
-	free(v);
-}
+QC_PUBLIC QC_DEFINE_LIST_FREE(qc_image_info_list_free, struct qc_image_info, qc_image_info_free)
 
 /* Takes the strings out of img; users (taken) NULL: look them up. */
 static int to_info(qc_ctx *ctx, struct qc_catalog_entry *img, char **users,

@@ -282,12 +282,7 @@ QC_PUBLIC void qc_network_info_free(struct qc_network_info *info)
 	free(info);
 }
 
-QC_PUBLIC void qc_network_list_free(struct qc_network_info **v, size_t n)
-{
-	for (size_t i = 0; i < n; i++)
-		qc_network_info_free(v[i]);
-	free(v);
-}
+QC_PUBLIC QC_DEFINE_LIST_FREE(qc_network_list_free, struct qc_network_info, qc_network_info_free)
 
 static struct qc_network_info *make_info(const struct qc_net_def *n, struct qc_net_nl *nl)
 {

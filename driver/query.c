@@ -210,14 +210,7 @@ QC_PUBLIC void qc_vm_info_free(struct qc_vm_info *i)
 	free(i);
 }
 
-QC_PUBLIC void qc_vm_list_free(struct qc_vm_info **v, size_t n)
-{
-	size_t i;
-
-	for (i = 0; i < n; i++)
-		qc_vm_info_free(v[i]);
-	free(v);
-}
+QC_PUBLIC QC_DEFINE_LIST_FREE(qc_vm_list_free, struct qc_vm_info, qc_vm_info_free)
 
 /*
  * A disk as data.  Returns " virtual 10 GiB, allocated 196 KiB" for the

@@ -38,12 +38,7 @@ void qc_catalog_entry_freep(struct qc_catalog_entry **img)
 	*img = NULL;
 }
 
-void qc_catalog_list_free(struct qc_catalog_entry **v, size_t n)
-{
-	for (size_t i = 0; i < n; i++)
-		qc_catalog_entry_free(v[i]);
-	free(v);
-}
+QC_DEFINE_LIST_FREE(qc_catalog_list_free, struct qc_catalog_entry, qc_catalog_entry_free)
 
 static char *images_dir(const char *root)
 {

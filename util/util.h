@@ -80,6 +80,15 @@ void qc_free_many(void *const *v, size_t n);
 #define qc_free_all(...)                                                                           \
 	qc_free_many((void *const[]){__VA_ARGS__}, QC_ARRAY_SIZE(((void *const[]){__VA_ARGS__})))
 
+/* Defines name(v, n), which frees a list of n pointers: elem_free on each, then the list. */
+#define QC_DEFINE_LIST_FREE(name, type, elem_free)                                                 \
+	void name(type **v, size_t n)                                                              \
+	{                                                                                          \
+		for (size_t i = 0; i < n; i++)                                                     \
+			elem_free(v[i]);                                                           \
+		free(v);                                                                           \
+	}
+
 /* --------------------------------------------------------- strings, lists */
 
 /* A growable byte buffer, always NUL-terminated. */
