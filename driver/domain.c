@@ -74,11 +74,7 @@ void qc_domain_free(struct qc_domain *d)
 	free(d);
 }
 
-void qc_domain_freep(struct qc_domain **d)
-{
-	qc_domain_free(*d);
-	*d = NULL;
-}
+QC_DEFINE_CLEANUP_FUNC(qc_domain_freep, struct qc_domain, qc_domain_free)
 
 static char *dup0(const char *s)
 {

@@ -32,11 +32,7 @@ void qc_catalog_entry_free(struct qc_catalog_entry *img)
 	free(img);
 }
 
-void qc_catalog_entry_freep(struct qc_catalog_entry **img)
-{
-	qc_catalog_entry_free(*img);
-	*img = NULL;
-}
+QC_DEFINE_CLEANUP_FUNC(qc_catalog_entry_freep, struct qc_catalog_entry, qc_catalog_entry_free)
 
 QC_DEFINE_LIST_FREE(qc_catalog_list_free, struct qc_catalog_entry, qc_catalog_entry_free)
 

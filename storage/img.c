@@ -110,11 +110,7 @@ void qc_img_info_free(struct qc_img_info *info)
 	free(info);
 }
 
-void qc_img_info_freep(struct qc_img_info **info)
-{
-	qc_img_info_free(*info);
-	*info = NULL;
-}
+QC_DEFINE_CLEANUP_FUNC(qc_img_info_freep, struct qc_img_info, qc_img_info_free)
 
 static char *dup_string(const qc_json *o, const char *key)
 {

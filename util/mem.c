@@ -122,11 +122,7 @@ void qc_strv_free(char **v)
 	free(v);
 }
 
-void qc_strv_freep(char ***v)
-{
-	qc_strv_free(*v);
-	*v = NULL;
-}
+QC_DEFINE_CLEANUP_FUNC(qc_strv_freep, char *, qc_strv_free)
 
 /* ---------------------------------------------------------------- buffers */
 

@@ -80,6 +80,14 @@ void qc_free_many(void *const *v, size_t n);
 #define qc_free_all(...)                                                                           \
 	qc_free_many((void *const[]){__VA_ARGS__}, QC_ARRAY_SIZE(((void *const[]){__VA_ARGS__})))
 
+/* Defines a cleanup function for pointer variables: name(&p) calls func(*p), sets p to NULL. */
+#define QC_DEFINE_CLEANUP_FUNC(name, type, func)                                                   \
+	void name(type **p)                                                                        \
+	{                                                                                          \
+		func(*p);                                                                          \
+		*p = NULL;                                                                         \
+	}
+
 /* Defines name(v, n), which frees a list of n pointers: elem_free on each, then the list. */
 #define QC_DEFINE_LIST_FREE(name, type, elem_free)                                                 \
 	void name(type **v, size_t n)                                                              \
