@@ -508,10 +508,7 @@ static void write_vd(struct iso *iso, uint8_t *p, bool joliet, uint32_t total, s
 static void iso_free(struct iso *iso)
 {
 	qc_cloudinit_iso_node_free(iso->root);
-	free(iso->dirs);
-	free(iso->jdirs);
-	free(iso->files);
-	free(iso->img);
+	qc_free_all(iso->dirs, iso->jdirs, iso->files, iso->img);
 }
 
 static int set_dates(struct iso *iso, const struct qc_iso_opts *o, struct qc_error *err)

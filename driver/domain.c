@@ -27,43 +27,27 @@ struct qc_domain *qc_domain_new(void)
 
 void qc_disk_clear(struct qc_disk *disk)
 {
-	free(disk->name);
-	free(disk->path);
-	free(disk->format);
-	free(disk->backing);
-	free(disk->backing_format);
-	free(disk->backing_image);
-	free(disk->target);
+	qc_free_all(disk->name, disk->path, disk->format, disk->backing, disk->backing_format,
+		disk->backing_image, disk->target);
 	memset(disk, 0, sizeof(*disk));
 }
 
 void qc_nic_clear(struct qc_nic *nic)
 {
-	free(nic->name);
-	free(nic->model);
-	free(nic->network);
-	free(nic->bridge);
-	free(nic->ip);
-	free(nic->fwds);
+	qc_free_all(nic->name, nic->model, nic->network, nic->bridge, nic->ip, nic->fwds);
 	memset(nic, 0, sizeof(*nic));
 }
 
 void qc_share_clear(struct qc_share *share)
 {
-	free(share->tag);
-	free(share->path);
-	free(share->security_model);
+	qc_free_all(share->tag, share->path, share->security_model);
 	memset(share, 0, sizeof(*share));
 }
 
 static void seed_clear(struct qc_seed_opts *s)
 {
-	free(s->hostname);
 	qc_strv_free(s->ssh_keys);
-	free(s->user_data);
-	free(s->network_config);
-	free(s->user);
-	free(s->content_hash);
+	qc_free_all(s->hostname, s->user_data, s->network_config, s->user, s->content_hash);
 	memset(s, 0, sizeof(*s));
 }
 
@@ -71,15 +55,8 @@ void qc_domain_free(struct qc_domain *d)
 {
 	if (!d)
 		return;
-	free(d->name);
-	free(d->title);
-	free(d->machine);
-	free(d->cpu_model);
-	free(d->kernel);
-	free(d->initrd);
-	free(d->cmdline);
-	free(d->loader);
-	free(d->nvram);
+	qc_free_all(d->name, d->title, d->machine, d->cpu_model, d->kernel, d->initrd, d->cmdline,
+		d->loader, d->nvram);
 	for (size_t i = 0; i < d->n_disks; i++)
 		qc_disk_clear(&d->disks[i]);
 	free(d->disks);
@@ -91,19 +68,13 @@ void qc_domain_free(struct qc_domain *d)
 	free(d->shares);
 	seed_clear(&d->seed);
 	free(d->ready_marker);
-	for (size_t i = 0; i < d->n_extras; i++) {
-		free(d->extras[i].parent);
-		free(d->extras[i].xml);
-	}
+	for (size_t i = 0; i < d->n_extras; i++)
+		qc_free_all(d->extras[i].parent, d->extras[i].xml);
 	free(d->extras);
 	free(d);
 }
 
-void qc_domain_freep(struct qc_domain **d)
-{
-	qc_domain_free(*d);
-	*d = NULL;
-}
+QC_DEFINE_CLEANUP_FUNC(qc_domain_freep, struct qc_domain, qc_domain_free)
 
 static char *dup0(const char *s)
 {

@@ -346,26 +346,13 @@ QC_PUBLIC void qc_image_info_free(struct qc_image_info *info)
 {
 	if (!info)
 		return;
-	free(info->name);
-	free(info->arch);
-	free(info->format);
-	free(info->path);
-	free(info->source);
-	free(info->sha256);
-	free(info->distro);
-	free(info->release);
-	free(info->release_version);
-	free(info->version);
+	qc_free_all(info->name, info->arch, info->format, info->path, info->source, info->sha256,
+		info->distro, info->release, info->release_version, info->version);
 	qc_strv_free(info->users);
 	free(info);
 }
 
-QC_PUBLIC void qc_image_info_list_free(struct qc_image_info **v, size_t n)
-{
-	for (size_t i = 0; i < n; i++)
-		qc_image_info_free(v[i]);
-	free(v);
-}
+QC_PUBLIC QC_DEFINE_LIST_FREE(qc_image_info_list_free, struct qc_image_info, qc_image_info_free)
 
 /* Takes the strings out of img; users (taken) NULL: look them up. */
 static int to_info(qc_ctx *ctx, struct qc_catalog_entry *img, char **users,

@@ -274,26 +274,15 @@ QC_PUBLIC void qc_network_info_free(struct qc_network_info *info)
 {
 	if (!info)
 		return;
-	free(info->name);
-	free(info->subnet);
-	free(info->gateway);
-	free(info->bridge);
+	qc_free_all(info->name, info->subnet, info->gateway, info->bridge);
 	qc_strv_free(info->vms);
-	for (size_t i = 0; i < info->n_leases; i++) {
-		free(info->leases[i].vm);
-		free(info->leases[i].nic);
-		free(info->leases[i].ip);
-	}
+	for (size_t i = 0; i < info->n_leases; i++)
+		qc_free_all(info->leases[i].vm, info->leases[i].nic, info->leases[i].ip);
 	free(info->leases);
 	free(info);
 }
 
-QC_PUBLIC void qc_network_list_free(struct qc_network_info **v, size_t n)
-{
-	for (size_t i = 0; i < n; i++)
-		qc_network_info_free(v[i]);
-	free(v);
-}
+QC_PUBLIC QC_DEFINE_LIST_FREE(qc_network_list_free, struct qc_network_info, qc_network_info_free)
 
 static struct qc_network_info *make_info(const struct qc_net_def *n, struct qc_net_nl *nl)
 {

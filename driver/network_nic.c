@@ -393,10 +393,7 @@ void qc_network_start_clear(struct qc_network_start *st)
 		if (st->fwd_ports)
 			free(st->fwd_ports[i]);
 	}
-	free(st->tap_fds);
-	free(st->tap_names);
-	free(st->fwd_ports);
-	free(st->ports);
+	qc_free_all(st->tap_fds, st->tap_names, st->fwd_ports, st->ports);
 	memset(st, 0, sizeof(*st));
 }
 

@@ -325,11 +325,7 @@ static int run_ports(qc_ctx *ctx, const char *name, const struct qc_live *live, 
 
 void qc_driver_ssh_resolved_clear(struct qc_ssh_resolved *r)
 {
-	free(r->user);
-	free(r->host);
-	free(r->key);
-	free(r->kh);
-	free(r->alias);
+	qc_free_all(r->user, r->host, r->key, r->kh, r->alias);
 }
 
 /* Refused unless running with its CPUs going: a paused guest never answers. */
@@ -504,12 +500,8 @@ QC_PUBLIC int qc_vm_ssh_config(qc_ctx *ctx, const char *name, struct qc_vm_ssh_c
 
 QC_PUBLIC void qc_vm_ssh_config_clear(struct qc_vm_ssh_config *c)
 {
-	free(c->config);
-	free(c->host);
-	free(c->user);
-	free(c->identity_file);
-	free(c->known_hosts);
-	free(c->host_key_alias);
+	qc_free_all(
+		c->config, c->host, c->user, c->identity_file, c->known_hosts, c->host_key_alias);
 	*c = (struct qc_vm_ssh_config){0};
 }
 
@@ -517,17 +509,9 @@ QC_PUBLIC void qc_vm_ssh_config_clear(struct qc_vm_ssh_config *c)
 
 QC_PUBLIC void qc_vm_nics_free(struct qc_vm_nic_info *v, size_t n)
 {
-	for (size_t i = 0; v && i < n; i++) {
-		free(v[i].name);
-		free(v[i].type);
-		free(v[i].mac);
-		free(v[i].network);
-		free(v[i].bridge);
-		free(v[i].ip);
-		free(v[i].tap);
-		free(v[i].fwds);
-		free(v[i].model);
-	}
+	for (size_t i = 0; v && i < n; i++)
+		qc_free_all(v[i].name, v[i].type, v[i].mac, v[i].network, v[i].bridge, v[i].ip,
+			v[i].tap, v[i].fwds, v[i].model);
 	free(v);
 }
 

@@ -35,11 +35,7 @@ void qc_qga_close(struct qc_qga *g)
 	free(g);
 }
 
-void qc_qga_closep(struct qc_qga **g)
-{
-	qc_qga_close(*g);
-	*g = NULL;
-}
+QC_DEFINE_CLEANUP_FUNC(qc_qga_closep, struct qc_qga, qc_qga_close)
 
 static int wait_io(struct qc_qga *g, short ev, int64_t deadline, const char *what,
 	struct qc_error *err)

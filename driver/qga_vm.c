@@ -105,9 +105,8 @@ QC_PUBLIC void qc_vm_guest_free(struct qc_vm_guest *g)
 {
 	if (!g)
 		return;
-	free(g->os);
-	free(g->kernel);
 	qc_strv_free(g->addresses);
+	qc_free_all(g->os, g->kernel);
 	free(g);
 }
 

@@ -194,50 +194,23 @@ QC_PUBLIC void qc_vm_info_free(struct qc_vm_info *i)
 {
 	if (!i)
 		return;
-	free(i->name);
-	free(i->uuid);
-	free(i->arch);
-	free(i->machine);
-	free(i->accel_requested);
-	free(i->kernel);
+	qc_free_all(i->name, i->uuid, i->arch, i->machine, i->accel_requested, i->kernel, i->vm_dir,
+		i->console_log, i->qmp_socket, i->accel, i->accel_why, i->exit_reason,
+		i->exit_detail, i->ssh_host, i->ssh_user, i->qemu_status, i->operation);
 	qc_strv_free(i->disks);
 	qc_strv_free(i->nics);
-	free(i->vm_dir);
-	free(i->console_log);
-	free(i->qmp_socket);
-	free(i->accel);
-	free(i->accel_why);
-	free(i->exit_reason);
-	free(i->exit_detail);
+	qc_strv_free(i->addresses);
 	for (size_t k = 0; k < i->n_disk_list; k++) {
 		struct qc_vm_disk_info *o = &i->disk_list[k];
 
-		free(o->name);
-		free(o->target);
-		free(o->bus);
-		free(o->format);
-		free(o->path);
-		free(o->backing);
-		free(o->backing_format);
-		free(o->role);
+		qc_free_all(o->name, o->target, o->bus, o->format, o->path, o->backing,
+			o->backing_format, o->role);
 	}
 	free(i->disk_list);
-	free(i->ssh_host);
-	free(i->ssh_user);
-	qc_strv_free(i->addresses);
-	free(i->qemu_status);
-	free(i->operation);
 	free(i);
 }
 
-QC_PUBLIC void qc_vm_list_free(struct qc_vm_info **v, size_t n)
-{
-	size_t i;
-
-	for (i = 0; i < n; i++)
-		qc_vm_info_free(v[i]);
-	free(v);
-}
+QC_PUBLIC QC_DEFINE_LIST_FREE(qc_vm_list_free, struct qc_vm_info, qc_vm_info_free)
 
 /*
  * A disk as data.  Returns " virtual 10 GiB, allocated 196 KiB" for the

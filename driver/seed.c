@@ -177,11 +177,7 @@ struct content {
 
 static void content_clear(struct content *c)
 {
-	free(c->user_data);
-	free(c->network_config);
-	free(c->meta_data);
-	free(c->vendor_data);
-	free(c->hostname);
+	qc_free_all(c->user_data, c->network_config, c->meta_data, c->vendor_data, c->hostname);
 }
 
 static int read_checked(const char *opt, const char *path, size_t max,

@@ -249,11 +249,8 @@ QC_PUBLIC int qc_vm_snapshot_create_ex(qc_ctx *ctx, const char *name, const char
 QC_PUBLIC void qc_snapshot_list_free(struct qc_snapshot_info *v, size_t n)
 {
 	for (size_t i = 0; v && i < n; i++) {
-		for (size_t k = 0; k < v[i].n_disks; k++) {
-			free(v[i].disks[k].disk);
-			free(v[i].disks[k].file);
-			free(v[i].disks[k].backing);
-		}
+		for (size_t k = 0; k < v[i].n_disks; k++)
+			qc_free_all(v[i].disks[k].disk, v[i].disks[k].file, v[i].disks[k].backing);
 		free(v[i].disks);
 		free(v[i].name);
 	}

@@ -18,13 +18,9 @@
 
 static void snap_clear(struct qc_snap *s)
 {
-	for (size_t i = 0; i < s->n_disks; i++) {
-		free(s->disks[i].disk);
-		free(s->disks[i].file);
-		free(s->disks[i].backing);
-		free(s->disks[i].backing_format);
-		free(s->disks[i].new_file);
-	}
+	for (size_t i = 0; i < s->n_disks; i++)
+		qc_free_all(s->disks[i].disk, s->disks[i].file, s->disks[i].backing,
+			s->disks[i].backing_format, s->disks[i].new_file);
 	free(s->disks);
 	free(s->name);
 	memset(s, 0, sizeof(*s));

@@ -49,14 +49,8 @@ enum qc_exit_reason qc_exit_reason_from_name(const char *s)
 
 void qc_state_clear(struct qc_state *s)
 {
-	free(s->accel);
-	free(s->accel_why);
-	free(s->run_dir);
-	free(s->qemu_binary);
-	free(s->ports);
-	free(s->exit_detail);
-	free(s->boot_failure);
-	free(s->qemu_status);
+	qc_free_all(s->accel, s->accel_why, s->run_dir, s->qemu_binary, s->ports, s->exit_detail,
+		s->boot_failure, s->qemu_status);
 	memset(s, 0, sizeof(*s));
 	s->exit_status = -1;
 }

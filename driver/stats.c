@@ -45,19 +45,11 @@ QC_PUBLIC void qc_vm_stats_free(struct qc_vm_stats *s)
 {
 	if (!s)
 		return;
-	free(s->name);
-	free(s->vcpus);
-	free(s->disks);
-	free(s->nics);
+	qc_free_all(s->name, s->vcpus, s->disks, s->nics);
 	free(s);
 }
 
-QC_PUBLIC void qc_vm_stats_list_free(struct qc_vm_stats **v, size_t n)
-{
-	for (size_t i = 0; i < n; i++)
-		qc_vm_stats_free(v[i]);
-	free(v);
-}
+QC_PUBLIC QC_DEFINE_LIST_FREE(qc_vm_stats_list_free, struct qc_vm_stats, qc_vm_stats_free)
 
 /* utime + stime (ns) of /proc/<path>/stat, whose comm may hold spaces and ')'. */
 static int proc_cpu_ns(const char *path, uint64_t *ret)

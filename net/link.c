@@ -97,11 +97,7 @@ void qc_net_nl_close(struct qc_net_nl *nl)
 	free(nl);
 }
 
-void qc_net_nl_closep(struct qc_net_nl **nl)
-{
-	qc_net_nl_close(*nl);
-	*nl = NULL;
-}
+QC_DEFINE_CLEANUP_FUNC(qc_net_nl_closep, struct qc_net_nl, qc_net_nl_close)
 
 void qc_net_rtnl_link_putp(struct rtnl_link **l)
 {

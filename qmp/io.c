@@ -100,17 +100,12 @@ void qc_qmp_event_free(struct qc_qmp_event *ev)
 {
 	if (!ev)
 		return;
-	free(ev->name);
-	free(ev->line);
 	qc_json_free(ev->json);
+	qc_free_all(ev->name, ev->line);
 	free(ev);
 }
 
-void qc_qmp_event_freep(struct qc_qmp_event **ev)
-{
-	qc_qmp_event_free(*ev);
-	*ev = NULL;
-}
+QC_DEFINE_CLEANUP_FUNC(qc_qmp_event_freep, struct qc_qmp_event, qc_qmp_event_free)
 
 /* --------------------------------------------------------------- dispatch */
 
@@ -592,11 +587,7 @@ void qc_qmp_close(struct qc_qmp *q)
 	free(q);
 }
 
-void qc_qmp_closep(struct qc_qmp **q)
-{
-	qc_qmp_close(*q);
-	*q = NULL;
-}
+QC_DEFINE_CLEANUP_FUNC(qc_qmp_closep, struct qc_qmp, qc_qmp_close)
 
 int qc_qmp_greet_fd(int fd, int timeout_ms, struct qc_qmp **ret, struct qc_error *err)
 {

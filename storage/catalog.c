@@ -26,33 +26,15 @@ void qc_catalog_entry_free(struct qc_catalog_entry *img)
 {
 	if (!img)
 		return;
-	free(img->name);
-	free(img->path);
-	free(img->format);
-	free(img->arch);
-	free(img->source);
-	free(img->sha256);
-	free(img->sha512);
-	free(img->qcow2_sha256);
-	free(img->distro);
-	free(img->release);
-	free(img->release_version);
-	free(img->version);
+	qc_free_all(img->name, img->path, img->format, img->arch, img->source, img->sha256,
+		img->sha512, img->qcow2_sha256, img->distro, img->release, img->release_version,
+		img->version);
 	free(img);
 }
 
-void qc_catalog_entry_freep(struct qc_catalog_entry **img)
-{
-	qc_catalog_entry_free(*img);
-	*img = NULL;
-}
+QC_DEFINE_CLEANUP_FUNC(qc_catalog_entry_freep, struct qc_catalog_entry, qc_catalog_entry_free)
 
-void qc_catalog_list_free(struct qc_catalog_entry **v, size_t n)
-{
-	for (size_t i = 0; i < n; i++)
-		qc_catalog_entry_free(v[i]);
-	free(v);
-}
+QC_DEFINE_LIST_FREE(qc_catalog_list_free, struct qc_catalog_entry, qc_catalog_entry_free)
 
 static char *images_dir(const char *root)
 {

@@ -96,11 +96,7 @@ static int run_img(const char *const *args, int timeout_ms, char **ret_out, stru
 
 static void layer_clear(struct qc_img_layer *l)
 {
-	free(l->filename);
-	free(l->format);
-	free(l->backing);
-	free(l->backing_format);
-	free(l->external);
+	qc_free_all(l->filename, l->format, l->backing, l->backing_format, l->external);
 	memset(l, 0, sizeof(*l));
 }
 
@@ -114,11 +110,7 @@ void qc_img_info_free(struct qc_img_info *info)
 	free(info);
 }
 
-void qc_img_info_freep(struct qc_img_info **info)
-{
-	qc_img_info_free(*info);
-	*info = NULL;
-}
+QC_DEFINE_CLEANUP_FUNC(qc_img_info_freep, struct qc_img_info, qc_img_info_free)
 
 static char *dup_string(const qc_json *o, const char *key)
 {

@@ -149,11 +149,7 @@ void qc_sha256_free(struct qc_sha256 *s)
 	free(s);
 }
 
-void qc_sha256_freep(struct qc_sha256 **s)
-{
-	qc_sha256_free(*s);
-	*s = NULL;
-}
+QC_DEFINE_CLEANUP_FUNC(qc_sha256_freep, struct qc_sha256, qc_sha256_free)
 
 int qc_sha256_fd(struct qc_sha256 *s, int fd, uint64_t len, struct qc_error *err)
 {

@@ -78,8 +78,7 @@ const char *qc_storage_arch_host(void)
 
 void qc_ss_ref_clear(struct qc_ss_ref *r)
 {
-	free(r->distro);
-	free(r->release);
+	qc_free_all(r->distro, r->release);
 	memset(r, 0, sizeof(*r));
 }
 
@@ -204,17 +203,8 @@ int qc_ss_index_products_path(
 
 void qc_ss_item_clear(struct qc_ss_item *it)
 {
-	free(it->product);
-	free(it->version);
-	free(it->release);
-	free(it->release_version);
-	free(it->codename);
-	free(it->arch);
-	free(it->path);
-	free(it->sha256);
-	free(it->sha512);
-	free(it->name);
-	free(it->ftype);
+	qc_free_all(it->product, it->version, it->release, it->release_version, it->codename,
+		it->arch, it->path, it->sha256, it->sha512, it->name, it->ftype);
 	memset(it, 0, sizeof(*it));
 }
 

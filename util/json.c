@@ -321,11 +321,7 @@ void qc_jgen_free(struct qc_jgen *g)
 	free(g);
 }
 
-void qc_jgen_freep(struct qc_jgen **g)
-{
-	qc_jgen_free(*g);
-	*g = NULL;
-}
+QC_DEFINE_CLEANUP_FUNC(qc_jgen_freep, struct qc_jgen, qc_jgen_free)
 
 static bool gen_ok(struct qc_jgen *g)
 {

@@ -300,8 +300,4 @@ void qc_json_free(qc_json *j)
 	node_free((yajl_val) j);
 }
 
-void qc_json_freep(qc_json **j)
-{
-	qc_json_free(*j);
-	*j = NULL;
-}
+QC_DEFINE_CLEANUP_FUNC(qc_json_freep, qc_json, qc_json_free)

@@ -87,6 +87,12 @@ void qc_freep(void *p)
 	free(*(void **) p);
 }
 
+void qc_free_many(void *const *v, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		free(v[i]);
+}
+
 void qc_closep(int *fd)
 {
 	if (*fd >= 0) {
@@ -116,11 +122,7 @@ void qc_strv_free(char **v)
 	free(v);
 }
 
-void qc_strv_freep(char ***v)
-{
-	qc_strv_free(*v);
-	*v = NULL;
-}
+QC_DEFINE_CLEANUP_FUNC(qc_strv_freep, char *, qc_strv_free)
 
 /* ---------------------------------------------------------------- buffers */
 

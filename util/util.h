@@ -74,6 +74,29 @@ void qc_strv_free(char **v); /* NULL-terminated */
 
 #define QC_ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
 
+/* Frees each of the n pointers in v (free(NULL) does nothing). */
+void qc_free_many(void *const *v, size_t n);
+/* A destructor's fields in one statement: qc_free_all(s->name, s->path, s->format); */
+#define qc_free_all(...)                                                                           \
+	qc_free_many((void *const[]){__VA_ARGS__}, QC_ARRAY_SIZE(((void *const[]){__VA_ARGS__})))
+
+/* Defines a cleanup function for pointer variables: name(&p) calls func(*p), sets p to NULL. */
+#define QC_DEFINE_CLEANUP_FUNC(name, type, func)                                                   \
+	void name(type **p)                                                                        \
+	{                                                                                          \
+		func(*p);                                                                          \
+		*p = NULL;                                                                         \
+	}
+
+/* Defines name(v, n), which frees a list of n pointers: elem_free on each, then the list. */
+#define QC_DEFINE_LIST_FREE(name, type, elem_free)                                                 \
+	void name(type **v, size_t n)                                                              \
+	{                                                                                          \
+		for (size_t i = 0; i < n; i++)                                                     \
+			elem_free(v[i]);                                                           \
+		free(v);                                                                           \
+	}
+
 /* --------------------------------------------------------- strings, lists */
 
 /* A growable byte buffer, always NUL-terminated. */
