@@ -469,9 +469,7 @@ int qc_copy_file(
 		}
 	}
 	qc_fault_stepf("copy-tmp %s", dst_name);
-	if ((r = commit_temp(dst_dirfd, tmp, out, dst_name, 0, err)) < 0)
-		goto fail;
-	return 0;
+	return qc_temp_commit(dst_dirfd, tmp, out, dst_name, 0, err);
 fail:
 	(void) unlinkat(dst_dirfd, tmp, 0);
 	return r;
