@@ -9,11 +9,11 @@
  */
 #include "config.h"
 
-#include <ctype.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "driver/domain.h"
+#include "net/net.h"
 
 #define QC_MAX_MEMORY (UINT64_C(16) << 40) /* 16 TiB: far above anything a host here has */
 #define QC_MAX_CPUS 1024
@@ -273,21 +273,6 @@ int qc_domain_validate_fields(const struct qc_domain *d, struct qc_error *err)
 
 /* ------------------------------------------------------- the whole domain */
 
-static bool mac_valid(const char *m)
-{
-	if (strlen(m) != 17)
-		return false;
-	for (int i = 0; i < 17; i++) {
-		if (i % 3 == 2) {
-			if (m[i] != ':')
-				return false;
-		} else if (!isxdigit((unsigned char) m[i])) {
-			return false;
-		}
-	}
-	return (strtol((char[]){m[1], 0}, NULL, 16) & 1) == 0; /* unicast */
-}
-
 static bool chars_ok(const char *s, const char *extra)
 {
 	if (!s || !*s)
@@ -375,13 +360,14 @@ static int validate_nic(const struct qc_domain *d, size_t i, struct qc_error *er
 {
 	const struct qc_nic *n = &d->nics[i];
 	const char *v = d->name;
+	char mac[18];
 	int r;
 
 	if ((r = device_name_ok(v, "NIC", i, n->name, err)) < 0)
 		return r;
-	if (!mac_valid(n->mac))
+	if (qc_net_parse_mac("MAC", n->mac, mac, NULL) < 0)
 		return qc_error_set(err, QC_ERR_INVALID,
-			"VM '%s': NIC '%s': bad MAC address '%s' (want a unicast "
+			"VM '%s': NIC '%s': bad MAC address '%s' (want a unicast, non-zero "
 			"xx:xx:xx:xx:xx:xx)",
 			v, n->name, n->mac);
 	for (size_t j = 0; j < i; j++) {

@@ -126,9 +126,6 @@ void qc_state_clearp(struct qc_state *s);
 /* Missing file: a zeroed state (never ran), 0. */
 int qc_state_load(int vm_dfd, struct qc_state *ret, struct qc_error *err);
 int qc_state_save(int vm_dfd, const struct qc_state *s, struct qc_error *err);
-/* Atomic (temp + rename) without fsync: the monitor's writes on the start/stop paths. */
-int qc_driver_write_nosync(
-	int dfd, const char *name, const char *text, size_t len, struct qc_error *err);
 int qc_state_save_nosync(int vm_dfd, const struct qc_state *s, struct qc_error *err);
 /*
  * The monitor's writes during a run: s's ports are replaced by those on

@@ -473,7 +473,7 @@ static int write_runtime(int dfd, const unsigned *ports, size_t n_ports, const c
 		return r;
 	/* Atomic, not fsync()ed: it describes this run only, which a host crash ends
 	 * anyway; its two fsync()s cost `start` 2-10 ms on a busy disk. */
-	return qc_driver_write_nosync(dfd, QC_NETWORK_RUNTIME, text, len, err);
+	return qc_write_atomic_at(dfd, QC_NETWORK_RUNTIME, text, len, 0600, QC_WRITE_NOSYNC, err);
 }
 
 /* <vm>/network.json: the host ports and tap names of the current run. */

@@ -200,7 +200,7 @@ static int records_save(
 	if ((r = qc_jgen_finish(g, &text, &len, err)) < 0)
 		return r;
 	/* Not fsync()ed: it describes this run only, which a host crash ends. */
-	return qc_driver_write_nosync(vm_dfd, FWD_RECORDS, text, len, err);
+	return qc_write_atomic_at(vm_dfd, FWD_RECORDS, text, len, 0600, QC_WRITE_NOSYNC, err);
 }
 
 int qc_driver_portfwd_live(int vm_dfd, const struct qc_live *live, const char *nic,

@@ -12,7 +12,6 @@
 #include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/random.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -102,10 +101,9 @@ QC_PUBLIC int qc_vm_screenshot(qc_ctx *ctx, const char *name, const char *file, 
 {
 	cleanup_vmop struct qc_vmop op = QC_VMOP_INIT;
 	cleanup_free char *base = NULL, *tmp = NULL;
-	cleanup_close int dfd = -1, fd = -1;
+	cleanup_close int dfd = -1;
 	unsigned w = 0, h = 0;
-	uint32_t rnd = 0;
-	int rc;
+	int fd, rc;
 
 	if (!file || !*file)
 		return qc_error_set(err, QC_ERR_INVALID, "screenshot: no FILE.png given");
@@ -120,29 +118,19 @@ QC_PUBLIC int qc_vm_screenshot(qc_ctx *ctx, const char *name, const char *file, 
 			name, name);
 	if ((rc = open_target(file, &dfd, &base, err)) < 0)
 		return rc;
-	(void) getrandom(&rnd, sizeof(rnd), 0);
-	tmp = qc_xasprintf(".%.200s.%08x.tmp", base, (unsigned) rnd);
 	/* write-only: QEMU's open of /dev/fdset/N takes an fd of the access mode it asks */
-	fd = openat(dfd, tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0644);
-	if (fd < 0)
-		return qc_error_errno(err, errno, "screenshot '%s': create a temporary file", file);
-	if ((rc = dump(&op, dfd, tmp, fd, &w, &h, err)) < 0)
-		goto fail;
-	if (fsync(fd) < 0) {
-		rc = qc_error_errno(err, errno, "screenshot '%s': fsync", file);
-		goto fail;
+	if ((rc = qc_temp_create(dfd, base, 0644, QC_WRITE_UMASK, &tmp, &fd, err)) < 0)
+		return qc_error_prefix(err, "screenshot '%s'", file);
+	if ((rc = dump(&op, dfd, tmp, fd, &w, &h, err)) < 0) {
+		close(fd);
+		(void) unlinkat(dfd, tmp, 0);
+		return rc;
 	}
-	if (renameat(dfd, tmp, dfd, base) < 0) {
-		rc = qc_error_errno(err, errno, "screenshot '%s': rename", file);
-		goto fail;
-	}
-	(void) qc_fsync_dir(dfd, NULL);
+	if ((rc = qc_temp_commit(dfd, tmp, fd, base, 0, err)) < 0)
+		return qc_error_prefix(err, "screenshot '%s'", file);
 	if (ret_w)
 		*ret_w = w;
 	if (ret_h)
 		*ret_h = h;
 	return 0;
-fail:
-	(void) unlinkat(dfd, tmp, 0);
-	return rc;
 }

@@ -87,7 +87,7 @@ int qc_driver_ssh_keygen(
 	if (!(keygen = qc_find_program("ssh-keygen")))
 		return qc_error_set(err, QC_ERR_UNSUPPORTED,
 			"ssh-keygen not found in PATH; install openssh-client");
-	tmp = qc_xasprintf(".tmp-%ld-%s", (long) getpid(), name);
+	tmp = qc_temp_name(name, "new");
 	tmp_pub = qc_xasprintf("%s.pub", tmp);
 	tmp_path = qc_xasprintf("/proc/self/fd/3/%s", tmp);
 	(void) unlinkat(dfd, tmp, 0);

@@ -231,34 +231,12 @@ int qc_state_load(int vm_dfd, struct qc_state *ret, struct qc_error *err)
 }
 
 /*
- * The monitor's writes sit on the critical path of start and destroy, so
- * they are atomic (temp + rename) but not fsync'ed: after a host crash the
- * boot id tells a stale "running" apart anyway, and a lost exit reason is
- * the worst case.
+ * s as JSON and a newline to <vm>/state.json; durable: fsync'd.  The
+ * monitor's writes sit on the critical path of start and destroy, so they
+ * are atomic (temp + rename) but not fsync'ed: after a host crash the boot
+ * id tells a stale "running" apart anyway, and a lost exit reason is the
+ * worst case.
  */
-int qc_driver_write_nosync(
-	int dfd, const char *name, const char *text, size_t len, struct qc_error *err)
-{
-	char tmp[64];
-	int fd, rc;
-
-	snprintf(tmp, sizeof(tmp), ".%s.%d.tmp", name, (int) getpid());
-	fd = openat(dfd, tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0600);
-	if (fd < 0)
-		return qc_error_errno(err, errno, "create %s", tmp);
-	if ((rc = qc_write_all(fd, text, len, err)) < 0)
-		qc_error_prefix(err, "'%s'", name);
-	/* NFS and some FUSE file systems report a failed write (ENOSPC) at close. */
-	if (close(fd) < 0 && errno != EINTR && rc == 0)
-		rc = qc_error_errno(err, errno, "close %s", tmp);
-	if (rc == 0 && renameat(dfd, tmp, dfd, name) < 0)
-		rc = qc_error_errno(err, errno, "rename %s to %s", tmp, name);
-	if (rc < 0)
-		(void) unlinkat(dfd, tmp, 0);
-	return rc;
-}
-
-/* s as JSON and a newline to <vm>/state.json; durable: fsync'd (qc_write_atomic). */
 static int state_write(int vm_dfd, const struct qc_state *s, bool durable, struct qc_error *err)
 {
 	cleanup_free char *text = NULL;
@@ -271,9 +249,8 @@ static int state_write(int vm_dfd, const struct qc_state *s, bool durable, struc
 	text = qc_xrealloc(text, len + 2);
 	text[len++] = '\n';
 	text[len] = 0;
-	if (durable)
-		return qc_write_atomic(vm_dfd, QC_VM_STATE, text, len, 0600, err);
-	return qc_driver_write_nosync(vm_dfd, QC_VM_STATE, text, len, err);
+	return qc_write_atomic_at(
+		vm_dfd, QC_VM_STATE, text, len, 0600, durable ? 0 : QC_WRITE_NOSYNC, err);
 }
 
 int qc_state_save_nosync(int vm_dfd, const struct qc_state *s, struct qc_error *err)

@@ -49,7 +49,8 @@ void qc_driver_summary_save(int vm_dfd, const struct qc_domain *d)
 		qc_jgen_kstring(g, "kernel", d->kernel);
 	qc_jgen_map_close(g);
 	if (qc_jgen_finish(g, &text, &len, NULL) == 0)
-		(void) qc_driver_write_nosync(vm_dfd, QC_VM_SUMMARY, text, len, NULL);
+		(void) qc_write_atomic_at(
+			vm_dfd, QC_VM_SUMMARY, text, len, 0600, QC_WRITE_NOSYNC, NULL);
 }
 
 /* The list fields from summary.json, when it still describes domain.xml. */

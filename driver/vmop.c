@@ -197,7 +197,8 @@ static void record_write(struct qc_vmop *op, const char *what)
 	qc_jgen_kint(g, "since_ms", qc_realtime_ms());
 	qc_jgen_map_close(g);
 	if (qc_jgen_finish(g, &text, &len, NULL) == 0)
-		(void) qc_driver_write_nosync(op->dfd, QC_VM_OP_RECORD, text, len, NULL);
+		(void) qc_write_atomic_at(
+			op->dfd, QC_VM_OP_RECORD, text, len, 0600, QC_WRITE_NOSYNC, NULL);
 }
 
 int qc_vmop_record_read(int vm_dfd, char **ret_what, pid_t *ret_pid, int64_t *ret_since_ms)

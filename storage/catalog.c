@@ -77,7 +77,10 @@ static void remove_stale_temps(int dfd, const char *name)
 		if (qc_str_has_prefix(e->d_name, prefix))
 			(void) unlinkat(dfd, e->d_name, 0);
 	{
-		/* qc_write_atomic's temps of this name's files (a killed sync or import) */
+		/*
+		 * The metadata's and tag's temps of a killed sync or import: by
+		 * their writer's pid, or by these names as older versions left them.
+		 */
 		cleanup_free char *json = qc_xasprintf("%s.json", name);
 		cleanup_free char *tag = qc_xasprintf(".%s.part.sha256", name);
 		const char *const bases[] = {json, tag, NULL};

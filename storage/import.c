@@ -145,9 +145,9 @@ int qc_catalog_import(const char *root, const char *name, const char *src,
 	if ((r = qc_sha256_load(err)) < 0)
 		return qc_error_prefix(err, "image '%s'", name);
 
-	dl = qc_xasprintf(".%s.tmp-%d.download", name, (int) getpid());
-	data = qc_xasprintf(".%s.tmp-%d.data", name, (int) getpid());
-	conv = qc_xasprintf(".%s.tmp-%d.qcow2", name, (int) getpid());
+	dl = qc_temp_name(name, "download");
+	data = qc_temp_name(name, "data");
+	conv = qc_temp_name(name, "qcow2");
 	data_path = qc_xasprintf("%s/images/%s", aroot, data);
 	conv_path = qc_xasprintf("%s/images/%s", aroot, conv);
 	sha = qc_sha256_new();

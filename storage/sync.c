@@ -217,7 +217,7 @@ int qc_sync_image(const char *root, const struct qc_sync_opts *o, struct qc_cata
 
 	part = qc_xasprintf("%s.part", name);
 	part_path = qc_xasprintf("%s/images/%s", aroot, part);
-	conv = qc_xasprintf(".%s.tmp-%d.qcow2", name, (int) getpid());
+	conv = qc_temp_name(name, "qcow2");
 	conv_path = qc_xasprintf("%s/images/%s", aroot, conv);
 	if ((r = prepare_part(dfd, name, want_sum, err)) < 0 ||
 		(r = qc_refuse_symlink(dfd, part, part_path, err)) < 0) {

@@ -50,42 +50,56 @@ static char *dir_part(const char *name, const char **ret_base)
 	return qc_xstrndup(name, (size_t) (slash - name));
 }
 
-/*
- * Create "<dir>/.<base>.XXXXXX" exclusively with a random suffix.  Not
- * mkostemp(): that works on paths, and we need dirfd-relative names.
- */
-static int create_temp(
-	int dirfd, const char *name, mode_t mode, char **ret_tmp, int *ret_fd, struct qc_error *err)
+char *qc_temp_name(const char *name, const char *tag)
+{
+	const char *base;
+	cleanup_free char *dir = dir_part(name, &base);
+
+	/* NAME cut to 200 bytes: a long one's temp still fits in NAME_MAX */
+	if (!dir)
+		return qc_xasprintf(".%.200s.tmp-%ld.%s", base, (long) getpid(), tag);
+	return qc_xasprintf("%s%s.%.200s.tmp-%ld.%s", dir, strcmp(dir, "/") ? "/" : "", base,
+		(long) getpid(), tag);
+}
+
+/* Six random [A-Za-z0-9]: one writer's temps of one name apart. */
+static void random_tag(char tag[7])
 {
 	static const char alnum[] =
 		"abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789";
+	static unsigned counter;
+	unsigned char rnd[6];
+
+	if (getrandom(rnd, sizeof(rnd), GRND_NONBLOCK) != (ssize_t) sizeof(rnd)) {
+		uint64_t x = (uint64_t) qc_now_us() ^ ((uint64_t) getpid() << 32) ^
+			     (uint64_t) __atomic_add_fetch(&counter, 1, __ATOMIC_RELAXED) * 7919;
+		for (size_t i = 0; i < sizeof(rnd); i++, x >>= 8)
+			rnd[i] = (unsigned char) x;
+	}
+	for (size_t i = 0; i < 6; i++)
+		tag[i] = alnum[rnd[i] % (sizeof(alnum) - 1)];
+	tag[6] = '\0';
+}
+
+/*
+ * Not mkostemp(): that works on paths, and we need dirfd-relative names
+ * that carry our pid.
+ */
+int qc_temp_create(int dirfd, const char *name, mode_t mode, unsigned flags, char **ret_tmp,
+	int *ret_fd, struct qc_error *err)
+{
 	const char *base;
 	cleanup_free char *dir = dir_part(name, &base);
-	static unsigned counter;
 
 	if (*base == '\0')
 		return qc_error_set(err, EISDIR, "'%s' names a directory, not a file", name);
 	for (int attempt = 0; attempt < 100; attempt++) {
-		unsigned char rnd[6];
-		char suffix[7];
 		cleanup_free char *tmp = NULL;
+		char tag[7];
 		int fd;
 
-		if (getrandom(rnd, sizeof(rnd), GRND_NONBLOCK) != (ssize_t) sizeof(rnd)) {
-			uint64_t x =
-				(uint64_t) qc_now_us() ^ ((uint64_t) getpid() << 32) ^
-				(uint64_t) __atomic_add_fetch(&counter, 1, __ATOMIC_RELAXED) * 7919;
-			for (size_t i = 0; i < sizeof(rnd); i++, x >>= 8)
-				rnd[i] = (unsigned char) x;
-		}
-		for (size_t i = 0; i < 6; i++)
-			suffix[i] = alnum[rnd[i] % (sizeof(alnum) - 1)];
-		suffix[6] = '\0';
-		if (dir)
-			tmp = qc_xasprintf(
-				"%s%s.%s.%s", dir, strcmp(dir, "/") ? "/" : "", base, suffix);
-		else
-			tmp = qc_xasprintf(".%s.%s", base, suffix);
+		random_tag(tag);
+		tmp = qc_temp_name(name, tag);
 		fd = openat(dirfd, tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, mode);
 		if (fd < 0) {
 			if (errno == EEXIST)
@@ -94,7 +108,7 @@ static int create_temp(
 				err, errno, "cannot create a temporary file for '%s'", name);
 		}
 		/* The umask must not weaken or change the requested mode. */
-		if (fchmod(fd, mode) < 0) {
+		if (!(flags & QC_WRITE_UMASK) && fchmod(fd, mode) < 0) {
 			int e = errno;
 			close(fd);
 			(void) unlinkat(dirfd, tmp, 0);
@@ -122,45 +136,62 @@ static int fsync_parent(int dirfd, const char *name, struct qc_error *err)
 }
 
 /* fsync and close fd, rename tmp over name, fsync the directory. */
-static int commit_temp(int dirfd, const char *tmp, int fd, const char *name, struct qc_error *err)
+static int commit_temp(
+	int dirfd, const char *tmp, int fd, const char *name, unsigned flags, struct qc_error *err)
 {
-	if (fsync(fd) < 0) {
+	bool sync = !(flags & QC_WRITE_NOSYNC);
+
+	if (sync && fsync(fd) < 0) {
 		int e = errno;
 		close(fd);
 		return qc_error_errno(err, e, "fsync '%s'", name);
 	}
+	/* NFS and some FUSE file systems report a failed write (ENOSPC) at close. */
 	if (close(fd) < 0 && errno != EINTR)
 		return qc_error_errno(err, errno, "close '%s'", name);
 	if (renameat(dirfd, tmp, dirfd, name) < 0)
 		return qc_error_errno(err, errno, "rename '%s' to '%s'", tmp, name);
-	return fsync_parent(dirfd, name, err);
+	return sync ? fsync_parent(dirfd, name, err) : 0;
+}
+
+int qc_temp_commit(
+	int dirfd, const char *tmp, int fd, const char *name, unsigned flags, struct qc_error *err)
+{
+	int r = commit_temp(dirfd, tmp, fd, name, flags, err);
+
+	if (r < 0)
+		(void) unlinkat(dirfd, tmp, 0);
+	return r;
+}
+
+int qc_write_atomic_at(int dirfd, const char *name, const void *buf, size_t len, mode_t mode,
+	unsigned flags, struct qc_error *err)
+{
+	cleanup_free char *tmp = NULL;
+	int fd = -1, r;
+
+	if ((r = qc_temp_create(dirfd, name, mode, flags, &tmp, &fd, err)) < 0)
+		return r;
+	if ((r = qc_write_all(fd, buf, len, err)) < 0) {
+		close(fd);
+		(void) unlinkat(dirfd, tmp, 0);
+		return qc_error_prefix(err, "'%s'", name);
+	}
+	/* The fault steps are those of durable writes; nosync ones are records a kill may lose. */
+	if (!(flags & QC_WRITE_NOSYNC))
+		qc_fault_stepf("write-tmp %s", name);
+	return qc_temp_commit(dirfd, tmp, fd, name, flags, err);
 }
 
 int qc_write_atomic(
 	int dirfd, const char *name, const void *buf, size_t len, mode_t mode, struct qc_error *err)
 {
-	cleanup_free char *tmp = NULL;
-	int fd = -1, r;
-
-	if ((r = create_temp(dirfd, name, mode, &tmp, &fd, err)) < 0)
-		return r;
-	if ((r = qc_write_all(fd, buf, len, err)) < 0) {
-		close(fd);
-		qc_error_prefix(err, "'%s'", name);
-		goto fail;
-	}
-	qc_fault_stepf("write-tmp %s", name);
-	/* commit_temp closes fd whatever happens. */
-	if ((r = commit_temp(dirfd, tmp, fd, name, err)) < 0)
-		goto fail;
-	return 0;
-fail:
-	(void) unlinkat(dirfd, tmp, 0);
-	return r;
+	return qc_write_atomic_at(dirfd, name, buf, len, mode, 0, err);
 }
 
 /* ------------------------------------------ what a killed process left */
 
+/* The pid in digits[0..n) no longer exists. */
 static bool pid_gone(const char *digits, size_t n)
 {
 	char buf[16];
@@ -175,10 +206,35 @@ static bool pid_gone(const char *digits, size_t n)
 }
 
 /*
- * ".NAME.PID.tmp", ".NAME.tmp-PID...", ".tmp-PID-NAME": 1 when PID no longer
- * exists, 0 when it does or the name carries no pid.
+ * The writer's pid in a temp's name e, as qc_temp_name makes it:
+ * ".NAME.tmp-PID.TAG", the last ".tmp-PID." in e.  Sets *ret_pid and
+ * *ret_n to its digits; false when e is not named so.
  */
-static int pid_temp_dead(const char *e)
+static bool temp_name_pid(const char *e, const char **ret_pid, size_t *ret_n)
+{
+	const char *found = NULL;
+
+	if (e[0] != '.')
+		return false;
+	for (const char *p = strstr(e + 1, ".tmp-"); p; p = strstr(p + 1, ".tmp-")) {
+		size_t n = strspn(p + 5, "0123456789");
+
+		if (p > e + 1 && n && p[5 + n] == '.' && p[6 + n]) {
+			found = p + 5;
+			*ret_n = n;
+		}
+	}
+	*ret_pid = found;
+	return found != NULL;
+}
+
+/*
+ * The names older qemuctl versions gave their temps, recognised for one
+ * release more so that what an older version left on disk is still swept:
+ * 1 when the pid in ".NAME.PID.tmp", ".NAME.tmp-PID-N" or ".tmp-PID-NAME"
+ * no longer exists, 0 when it does or the name carries no pid.
+ */
+static int old_pid_temp_dead(const char *e)
 {
 	size_t len = strlen(e), i;
 	const char *p;
@@ -200,8 +256,12 @@ static int pid_temp_dead(const char *e)
 	return 0;
 }
 
-/* ".BASE.XXXXXX" as qc_write_atomic names its temp files: the BASE, or NULL. */
-static char *atomic_temp_base(const char *e)
+/*
+ * ".BASE.XXXXXX", as older qemuctl versions named qc_write_atomic's temps
+ * (no pid: recognised for one release more, like old_pid_temp_dead's
+ * names): the BASE, or NULL.
+ */
+static char *old_atomic_temp_base(const char *e)
 {
 	size_t len = strlen(e);
 
@@ -224,13 +284,18 @@ int qc_sweep_temps(int dirfd, const char *const *bases)
 		return 0;
 	while ((e = qc_readdir(d))) {
 		cleanup_free char *base = NULL;
+		const char *pid;
+		size_t pid_len;
 		bool drop = false;
 
 		if (e->d_name[0] != '.' || e->d_type == DT_DIR)
 			continue;
-		if (pid_temp_dead(e->d_name) == 1) {
+		if (temp_name_pid(e->d_name, &pid, &pid_len)) {
+			/* a live writer's temp stays, whatever its name */
+			drop = pid_gone(pid, pid_len);
+		} else if (old_pid_temp_dead(e->d_name) == 1) {
 			drop = true;
-		} else if ((base = atomic_temp_base(e->d_name))) {
+		} else if ((base = old_atomic_temp_base(e->d_name))) {
 			drop = !bases;
 			for (size_t i = 0; bases && bases[i]; i++)
 				drop |= strcmp(bases[i], base) == 0;
@@ -359,7 +424,7 @@ int qc_copy_file(
 			file_type_name(st.st_mode));
 	if (fcntl(in, F_SETFL, 0) < 0)
 		return qc_error_errno(err, errno, "fcntl '%s'", src);
-	if ((r = create_temp(dst_dirfd, dst_name, mode, &tmp, &out, err)) < 0)
+	if ((r = qc_temp_create(dst_dirfd, dst_name, mode, 0, &tmp, &out, err)) < 0)
 		return r;
 
 	/*
@@ -404,9 +469,7 @@ int qc_copy_file(
 		}
 	}
 	qc_fault_stepf("copy-tmp %s", dst_name);
-	if ((r = commit_temp(dst_dirfd, tmp, out, dst_name, err)) < 0)
-		goto fail;
-	return 0;
+	return qc_temp_commit(dst_dirfd, tmp, out, dst_name, 0, err);
 fail:
 	(void) unlinkat(dst_dirfd, tmp, 0);
 	return r;

@@ -210,18 +210,50 @@ int qc_validate_hostname(const char *name, struct qc_error *err);
 
 int qc_write_all(int fd, const void *buf, size_t len, struct qc_error *err);
 /*
- * Atomically replace dirfd/name with buf: temp file in the same directory,
- * write, fsync, renameat, fsync the directory.  dirfd may be AT_FDCWD.
+ * Temp files are named ".NAME.tmp-PID.TAG" next to NAME (NAME may have
+ * directories in front; its last part is cut to 200 bytes): PID is the
+ * writer's, so qc_sweep_temps removes a temp only once its writer is gone;
+ * TAG tells one writer's temps apart (random for qc_temp_create, a role
+ * such as "download" for temps a streaming writer names itself).  A fresh
+ * string.
+ */
+char *qc_temp_name(const char *name, const char *tag);
+enum {
+	/* No fsync of the file or its directory: atomic for readers, not durable. */
+	QC_WRITE_NOSYNC = 1 << 0,
+	/* mode less the umask, as open(2) gives it: for a file made for the user. */
+	QC_WRITE_UMASK = 1 << 1,
+};
+/*
+ * Atomically replace dirfd/name with buf: temp file in the same directory
+ * (exactly mode unless QC_WRITE_UMASK), write, fsync, renameat, fsync the
+ * directory (no fsyncs with QC_WRITE_NOSYNC).  dirfd may be AT_FDCWD.
  * On failure nothing at name has changed and the temp file is gone.
  */
+int qc_write_atomic_at(int dirfd, const char *name, const void *buf, size_t len, mode_t mode,
+	unsigned flags, struct qc_error *err);
+/* qc_write_atomic_at with flags 0: durable. */
 int qc_write_atomic(int dirfd, const char *name, const void *buf, size_t len, mode_t mode,
 	struct qc_error *err);
 /*
- * Remove what interrupted writes left in dirfd: qc_write_atomic's
- * ".BASE.XXXXXX" temp files whose BASE is in bases (NULL: any; the caller
- * must hold the lock every writer of those files holds), and temp files
- * named after a process that no longer exists (".BASE.PID.tmp",
- * ".BASE.tmp-PID...").  Returns how many were removed.
+ * The same in two halves, for a writer that fills the temp itself (a
+ * descriptor handed to QEMU): create it write-only, named by qc_temp_name
+ * with a random TAG; then close fd and rename *ret_tmp over name, fsync'd
+ * as flags say.  qc_temp_commit always closes fd and, when it fails,
+ * removes tmp; before it, removing tmp is the caller's.
+ */
+int qc_temp_create(int dirfd, const char *name, mode_t mode, unsigned flags, char **ret_tmp,
+	int *ret_fd, struct qc_error *err);
+int qc_temp_commit(
+	int dirfd, const char *tmp, int fd, const char *name, unsigned flags, struct qc_error *err);
+/*
+ * Remove what interrupted writes left in dirfd: temps named by
+ * qc_temp_name whose writer no longer exists, whatever their NAME, and
+ * temps named as older qemuctl versions named them (".BASE.PID.tmp",
+ * ".BASE.tmp-PID-N", ".tmp-PID-BASE" of a process that no longer exists;
+ * ".BASE.XXXXXX" whose BASE is in bases, NULL: any, where the caller must
+ * hold the lock every writer of those files holds).  Returns how many
+ * were removed.
  */
 int qc_sweep_temps(int dirfd, const char *const *bases);
 /*

@@ -62,7 +62,7 @@ python3 "$QC_SRCDIR/tests/integration/json_schema.py" "$QC_SRCDIR/docs/schema/qe
 	screenshot <"$SCRATCH/shot.json" || fail "screenshot --json does not follow the schema"
 assert_eq "$(cat "$SCRATCH/shot.json")" "{\"vm\":\"v1\",\"file\":\"$out/new.png\",\"width\":720,\"height\":400}" "screenshot --json"
 assert_eq "$(png_size "$out/new.png")" 720x400 "the --json one is a PNG too"
-assert_eq "$(find "$out" -name '*.tmp' | wc -l)" 0 "no temporary file left"
+assert_eq "$(find "$out" -name '*.tmp*' | wc -l)" 0 "no temporary file left"
 (cd "$SCRATCH" && qc screenshot v1 rel.png >/dev/null)
 assert_eq "$(png_size "$SCRATCH/rel.png")" 720x400 "a relative FILE is in the current directory"
 qc destroy v1 >/dev/null

@@ -133,6 +133,58 @@ START_TEST(mac_parse)
 	ck_assert_int_eq(qc_net_parse_mac("mac=", "01:00:5e:00:00:01", m, &err), -QC_ERR_INVALID);
 	ck_assert(strstr(err.msg, "multicast"));
 	ck_assert_int_eq(qc_net_parse_mac("mac=", "00:00:00:00:00:00", m, &err), -QC_ERR_INVALID);
+	ck_assert_str_eq(err.msg, "mac=: '00:00:00:00:00:00' is the all-zero address");
+}
+END_TEST
+
+/* The one MAC check of qemuctl: CLI specs and domain definitions both use it. */
+START_TEST(mac_parse_cases)
+{
+	static const struct {
+		const char *in, *out; /* out NULL: refused */
+	} cases[] = {
+		{"52:54:00:12:34:56", "52:54:00:12:34:56"},
+		{"52:54:00:AB:CD:EF", "52:54:00:ab:cd:ef"}, /* upper case */
+		{"52:54:00:aB:Cd:eF", "52:54:00:ab:cd:ef"}, /* mixed case */
+		{"02:00:00:00:00:01", "02:00:00:00:00:01"}, /* locally administered */
+		{"00:00:00:00:00:01", "00:00:00:00:00:01"}, /* zero OUI, not all-zero */
+		{"00:00:00:00:00:00", NULL}, /* all-zero */
+		{"01:00:5e:00:00:01", NULL}, /* multicast bit */
+		{"33:33:00:00:00:01", NULL}, /* IPv6 multicast */
+		{"ff:ff:ff:ff:ff:ff", NULL}, /* broadcast */
+		{"FF:FF:FF:FF:FF:FF", NULL},
+		{"52-54-00-12-34-56", NULL}, /* wrong separators */
+		{"52.54.00.12.34.56", NULL},
+		{"5254.0012.3456", NULL},
+		{"52:54:00:12:34-56", NULL},
+		{"525400123456", NULL},
+		{"52:54:00:12:34", NULL}, /* short */
+		{"52:54:00:12:34:5", NULL},
+		{"52:54:00:12:34:567", NULL}, /* long */
+		{"52:54:00:12:34:56:78", NULL},
+		{"52:54:00:12:34:56 ", NULL},
+		{" 52:54:00:12:34:56", NULL},
+		{"52:54:00:12:34:+6", NULL}, /* sscanf would take a sign */
+		{"52:54:00:12:34:0x", NULL},
+		{"", NULL},
+		{NULL, NULL},
+	};
+
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		struct qc_error err = {0};
+		char m[18] = "";
+		int r = qc_net_parse_mac("mac", cases[i].in, m, &err);
+
+		if (cases[i].out) {
+			ck_assert_msg(r == 0, "'%s': %s", cases[i].in, err.msg);
+			ck_assert_str_eq(m, cases[i].out);
+		} else {
+			ck_assert_msg(r == -QC_ERR_INVALID, "'%s' was accepted as '%s'",
+				cases[i].in ? cases[i].in : "(null)", m);
+			ck_assert_str_eq(m, "");
+			ck_assert_msg(strncmp(err.msg, "mac: '", 6) == 0, "%s", err.msg);
+		}
+	}
 }
 END_TEST
 
@@ -308,8 +360,9 @@ static Suite *suite(void)
 	Suite *s = suite_create("net_ipam");
 
 	unit_tcase(s, "pure", ipv4_good, ipv4_bad, cidr_parse, cidr_overlap, mac_parse,
-		ifname_validate, ipam_sequence, ipam_requested, ipam_exhausted_slash30,
-		ipam_bad_subnets, ipam_release_prefix_and_add, lease_take, NULL);
+		mac_parse_cases, ifname_validate, ipam_sequence, ipam_requested,
+		ipam_exhausted_slash30, ipam_bad_subnets, ipam_release_prefix_and_add, lease_take,
+		NULL);
 	return s;
 }
 

@@ -3,6 +3,7 @@
 #include "config.h"
 
 #include <dirent.h>
+#include <limits.h>
 #include <sched.h>
 #include <signal.h>
 #include <stdio.h>
@@ -112,6 +113,114 @@ START_TEST(atomic_write)
 }
 END_TEST
 
+/* QC_WRITE_NOSYNC: the same atomic replace, without the fsyncs. */
+START_TEST(atomic_write_nosync)
+{
+	struct qc_error e = {0};
+	mode_t old = umask(077);
+
+	ck_assert_qc_ok(
+		qc_write_atomic_at(tmpfd, "state.json", "{\"a\":1}", 7, 0640, QC_WRITE_NOSYNC, &e),
+		&e);
+	umask(old);
+	/* like the durable writer: the exact mode, no temp file left */
+	assert_state_json("{\"a\":1}", 0640);
+	ck_assert_qc_ok(
+		qc_write_atomic_at(tmpfd, "state.json", "x", 1, 0600, QC_WRITE_NOSYNC, &e), &e);
+	assert_state_json("x", 0600);
+	/* a directory that is not there: an error naming the file, nothing written */
+	ck_assert_int_eq(
+		qc_write_atomic_at(tmpfd, "no/state.json", "y", 1, 0600, QC_WRITE_NOSYNC, &e),
+		-ENOENT);
+	ck_assert_str_eq(e.msg, "cannot create a temporary file for 'no/state.json': No such "
+				"file or directory");
+	assert_state_json("x", 0600);
+}
+END_TEST
+
+/* QC_WRITE_UMASK: a file made for the user gets mode less the umask. */
+START_TEST(atomic_write_umask)
+{
+	struct qc_error e = {0};
+	struct stat st;
+	mode_t old = umask(027);
+
+	ck_assert_qc_ok(qc_write_atomic_at(tmpfd, "seed.iso", "iso", 3, 0644,
+				QC_WRITE_NOSYNC | QC_WRITE_UMASK, &e),
+		&e);
+	ck_assert_qc_ok(
+		qc_write_atomic_at(tmpfd, "shot.png", "png", 3, 0644, QC_WRITE_UMASK, &e), &e);
+	umask(old);
+	ck_assert_int_eq(fstatat(tmpfd, "seed.iso", &st, 0), 0);
+	ck_assert_int_eq(st.st_mode & 07777, 0640);
+	ck_assert_int_eq(fstatat(tmpfd, "shot.png", &st, 0), 0);
+	ck_assert_int_eq(st.st_mode & 07777, 0640);
+	cleanup_free char *l = list_dir(".");
+	ck_assert_str_eq(l, "seed.iso shot.png");
+}
+END_TEST
+
+/* ".NAME.tmp-PID.TAG", in NAME's directory, NAME cut to 200 bytes. */
+START_TEST(temp_name)
+{
+	char big[256];
+	cleanup_free char *a = qc_temp_name("state.json", "download");
+	cleanup_free char *b = qc_temp_name("sub/dir/domain.xml", "Ab12Cd");
+	cleanup_free char *c = qc_temp_name("/x.iso", "new");
+	cleanup_free char *want_a = qc_xasprintf(".state.json.tmp-%d.download", (int) getpid());
+	cleanup_free char *want_b =
+		qc_xasprintf("sub/dir/.domain.xml.tmp-%d.Ab12Cd", (int) getpid());
+	cleanup_free char *want_c = qc_xasprintf("/.x.iso.tmp-%d.new", (int) getpid());
+
+	ck_assert_str_eq(a, want_a);
+	ck_assert_str_eq(b, want_b);
+	ck_assert_str_eq(c, want_c);
+	memset(big, 'n', 250);
+	big[250] = '\0';
+	cleanup_free char *d = qc_temp_name(big, "Ab12Cd");
+	cleanup_free char *want_d = qc_xasprintf(".%.200s.tmp-%d.Ab12Cd", big, (int) getpid());
+	ck_assert_str_eq(d, want_d);
+	ck_assert_uint_le(strlen(d), NAME_MAX);
+}
+END_TEST
+
+/* qc_temp_create + qc_temp_commit: a temp of the scheme, renamed over NAME. */
+START_TEST(temp_create_commit)
+{
+	struct qc_error e = {0};
+	cleanup_free char *tmpname = NULL;
+	cleanup_free char *prefix = qc_xasprintf(".shot.png.tmp-%d.", (int) getpid());
+	int fd = -1;
+
+	ck_assert_qc_ok(qc_temp_create(tmpfd, "shot.png", 0600, 0, &tmpname, &fd, &e), &e);
+	ck_assert(qc_str_has_prefix(tmpname, prefix));
+	ck_assert_uint_eq(strlen(tmpname), strlen(prefix) + 6);
+	ck_assert_uint_eq(strspn(tmpname + strlen(prefix),
+				  "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789"),
+		6);
+	/* our own temp: the sweep leaves it */
+	ck_assert_int_eq(qc_sweep_temps(tmpfd, NULL), 0);
+	ck_assert_int_eq(write(fd, "png", 3), 3);
+	ck_assert_qc_ok(qc_temp_commit(tmpfd, tmpname, fd, "shot.png", QC_WRITE_NOSYNC, &e), &e);
+	cleanup_free char *c = slurp(tmpfd, "shot.png");
+	ck_assert_str_eq(c, "png");
+	cleanup_free char *l = list_dir(".");
+	ck_assert_str_eq(l, "shot.png");
+
+	/* a commit that fails (NAME is a non-empty directory) closes fd, removes the temp */
+	free(tmpname);
+	tmpname = NULL;
+	ck_assert_int_eq(mkdirat(tmpfd, "d", 0700), 0);
+	ck_assert_int_eq(mkdirat(tmpfd, "d/x", 0700), 0);
+	ck_assert_qc_ok(qc_temp_create(tmpfd, "d", 0600, 0, &tmpname, &fd, &e), &e);
+	ck_assert_int_lt(qc_temp_commit(tmpfd, tmpname, fd, "d", 0, &e), 0);
+	ck_assert_ptr_nonnull(strstr(e.msg, "rename '"));
+	ck_assert_int_eq(fcntl(fd, F_GETFD), -1);
+	cleanup_free char *l2 = list_dir(".");
+	ck_assert_str_eq(l2, "d shot.png");
+}
+END_TEST
+
 START_TEST(atomic_paths)
 {
 	struct qc_error e = {0};
@@ -216,6 +325,90 @@ START_TEST(write_fails_midway)
 	ck_assert_str_eq(l, "keep src");
 	cleanup_free char *c = slurp(tmpfd, "keep");
 	ck_assert_str_eq(c, "old content");
+}
+END_TEST
+
+/* An empty file name in dfd; name, which the caller frees. */
+static char *put_temp(int dfd, char *name)
+{
+	ck_assert_int_eq(qc_write_atomic(dfd, name, "", 0, 0600, NULL), 0);
+	return name;
+}
+
+/*
+ * The temp naming scheme: a temp goes when its writer is gone, whatever
+ * its NAME or the bases given, and never while its writer lives, even
+ * with bases NULL (qc_write_atomic_at's random TAG looks like the pid-less
+ * ".BASE.XXXXXX" of older versions).  Older versions' names are swept too.
+ */
+START_TEST(sweep_temps_scheme)
+{
+	const char *const bases[] = {"other.json", NULL};
+	int go[2], done[2];
+	char c;
+	pid_t dead = fork(), live;
+
+	ck_assert_int_ge(dead, 0);
+	if (dead == 0)
+		_exit(0);
+	ck_assert_int_eq(waitpid(dead, NULL, 0), dead);
+	/* a live writer in another process (as the monitor is): a temp of its own, then wait */
+	ck_assert_int_eq(pipe2(go, O_CLOEXEC), 0);
+	ck_assert_int_eq(pipe2(done, O_CLOEXEC), 0);
+	live = fork();
+	ck_assert_int_ge(live, 0);
+	if (live == 0) {
+		char *t = NULL;
+		int fd = -1;
+
+		if (qc_temp_create(tmpfd, "state.json", 0600, 0, &t, &fd, NULL) < 0 ||
+			write(done[1], "x", 1) != 1)
+			_exit(1);
+		(void) read(go[0], &c, 1); /* until the parent swept */
+		_exit(0);
+	}
+	close(go[0]);
+	close(done[1]);
+	ck_assert_int_eq(read(done[0], &c, 1), 1);
+	close(done[0]);
+
+	cleanup_free char *dead_atomic =
+		put_temp(tmpfd, qc_xasprintf(".state.json.tmp-%d.Ab12Cd", (int) dead));
+	cleanup_free char *dead_dl =
+		put_temp(tmpfd, qc_xasprintf(".img.tmp-%d.download", (int) dead));
+	cleanup_free char *dead_key =
+		put_temp(tmpfd, qc_xasprintf(".host_key.tmp-%d.new.pub", (int) dead));
+	cleanup_free char *self_tmp =
+		put_temp(tmpfd, qc_xasprintf(".summary.json.tmp-%d.Xy12Zw", (int) getpid()));
+	/* the names older qemuctl versions left: swept for one release more */
+	cleanup_free char *old_nosync =
+		put_temp(tmpfd, qc_xasprintf(".op.json.%d.tmp", (int) dead));
+	cleanup_free char *old_iso =
+		put_temp(tmpfd, qc_xasprintf(".seed.iso.tmp-%d-3", (int) dead));
+	cleanup_free char *old_key = put_temp(tmpfd, qc_xasprintf(".tmp-%d-host_key", (int) dead));
+	cleanup_free char *old_key_pub =
+		put_temp(tmpfd, qc_xasprintf(".tmp-%d-host_key.pub", (int) dead));
+	cleanup_free char *old_live =
+		put_temp(tmpfd, qc_xasprintf(".op.json.%d.tmp", (int) getpid()));
+	cleanup_free char *old_atomic = put_temp(tmpfd, qc_xstrdup(".other.json.Qw12Er"));
+
+	ck_assert_int_eq(qc_sweep_temps(tmpfd, bases), 8);
+	cleanup_free char *all = list_dir(".");
+	cleanup_free char *live_prefix = qc_xasprintf(".state.json.tmp-%d.", (int) live);
+	cleanup_free char *want = qc_xasprintf("%s %s", old_live, self_tmp);
+	/* left: the live child's temp, ours (new and old name) */
+	ck_assert_msg(strstr(all, live_prefix) && strstr(all, old_live) && strstr(all, self_tmp) &&
+			      strlen(all) == strlen(want) + 1 + strlen(live_prefix) + 6,
+		"%s", all);
+	ck_assert_int_eq(qc_sweep_temps(tmpfd, NULL), 0);
+
+	/* the writer gone, its temp goes */
+	ck_assert_int_eq(write(go[1], "x", 1), 1);
+	close(go[1]);
+	ck_assert_int_eq(waitpid(live, NULL, 0), live);
+	ck_assert_int_eq(qc_sweep_temps(tmpfd, NULL), 1);
+	cleanup_free char *after = list_dir(".");
+	ck_assert_str_eq(after, want);
 }
 END_TEST
 
@@ -843,9 +1036,10 @@ Suite *util_file_suite(void)
 	Suite *s = suite_create("util-file");
 	TCase *tc;
 
-	tc = unit_tcase(s, "file", atomic_write, atomic_paths, atomic_failures, write_fails_midway,
-		sweep_temps, read_file, read_refuses, fsync_dir, mkdir_p, rm_rf, rm_rf_mount, rm_rf_bind_mount,
-		symlink_checks, opendir_at, copy_file, abspath, self_dir, NULL);
+	tc = unit_tcase(s, "file", atomic_write, atomic_write_nosync, atomic_write_umask, temp_name,
+		temp_create_commit, atomic_paths, atomic_failures, write_fails_midway, sweep_temps,
+		sweep_temps_scheme, read_file, read_refuses, fsync_dir, mkdir_p, rm_rf, rm_rf_mount,
+		rm_rf_bind_mount, symlink_checks, opendir_at, copy_file, abspath, self_dir, NULL);
 	tcase_add_checked_fixture(tc, setup, teardown);
 	tc = unit_tcase(s, "lock", lock_timeout, lock_wait, lock_misc, NULL);
 	tcase_add_checked_fixture(tc, setup, teardown);
