@@ -137,9 +137,7 @@ static const char *const accel_names[] = {
 
 const char *qc_accel_name(enum qc_accel accel)
 {
-	if ((unsigned) accel >= QC_ARRAY_SIZE(accel_names) || !accel_names[accel])
-		return "unknown";
-	return accel_names[accel];
+	return QC_NAME_OF(accel_names, accel, "unknown");
 }
 
 int qc_accel_from_name(const char *name, enum qc_accel *ret)

@@ -308,5 +308,5 @@ const char *qc_check_status_name(enum qc_check_status s)
 		[QC_CHECK_FAIL] = "fail",
 	};
 
-	return (unsigned) s < QC_ARRAY_SIZE(names) && names[s] ? names[s] : "?";
+	return QC_NAME_OF(names, s, "?");
 }

@@ -34,7 +34,7 @@ const char *qc_compression_name(enum qc_compression c)
 		[QC_COMP_XZ] = "xz",
 	};
 
-	return (unsigned) c < QC_ARRAY_SIZE(names) && names[c] ? names[c] : "none";
+	return QC_NAME_OF(names, c, "none");
 }
 
 static ssize_t read_some(int fd, void *buf, size_t n)
