@@ -129,26 +129,22 @@ enum qc_arch qc_arch_host(void)
 	return qc_arch_from_name(u.machine);
 }
 
+static const char *const accel_names[] = {
+	[QC_ACCEL_AUTO] = "auto",
+	[QC_ACCEL_KVM] = "kvm",
+	[QC_ACCEL_TCG] = "tcg",
+};
+
 const char *qc_accel_name(enum qc_accel accel)
 {
-	switch (accel) {
-	case QC_ACCEL_AUTO:
-		return "auto";
-	case QC_ACCEL_KVM:
-		return "kvm";
-	case QC_ACCEL_TCG:
-		return "tcg";
-	}
-	return "unknown";
+	return QC_NAME_OF(accel_names, accel, "unknown");
 }
 
 int qc_accel_from_name(const char *name, enum qc_accel *ret)
 {
-	static const enum qc_accel all[] = {QC_ACCEL_AUTO, QC_ACCEL_KVM, QC_ACCEL_TCG};
-
-	for (size_t i = 0; name && i < QC_ARRAY_SIZE(all); i++)
-		if (strcmp(name, qc_accel_name(all[i])) == 0) {
-			*ret = all[i];
+	for (size_t i = 0; name && i < QC_ARRAY_SIZE(accel_names); i++)
+		if (accel_names[i] && strcmp(name, accel_names[i]) == 0) {
+			*ret = (enum qc_accel) i;
 			return 0;
 		}
 	return -QC_ERR_INVALID;

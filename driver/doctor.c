@@ -302,13 +302,11 @@ void qc_doctor_report_free(struct qc_doctor_report *r)
 
 const char *qc_check_status_name(enum qc_check_status s)
 {
-	switch (s) {
-	case QC_CHECK_OK:
-		return "ok";
-	case QC_CHECK_WARN:
-		return "warn";
-	case QC_CHECK_FAIL:
-		return "fail";
-	}
-	return "?";
+	static const char *const names[] = {
+		[QC_CHECK_OK] = "ok",
+		[QC_CHECK_WARN] = "warn",
+		[QC_CHECK_FAIL] = "fail",
+	};
+
+	return QC_NAME_OF(names, s, "?");
 }
