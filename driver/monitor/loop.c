@@ -53,11 +53,12 @@ void qc_monitor_loop(struct qc_monitor *m)
 				p[n] = (struct pollfd){.fd = m->clients[i], .events = POLLIN};
 				idx[n++] = (int) i;
 			}
-		if (poll(p, n, -1) < 0) {
+		if (poll(p, n, qc_monitor_swtpm_wait_ms(m)) < 0) {
 			if (errno == EINTR)
 				continue;
 			break;
 		}
+		qc_monitor_check_swtpm(m);
 		for (k = 0; k < n; k++) {
 			if (!p[k].revents)
 				continue;
