@@ -80,6 +80,9 @@ struct qc_vm_create_opts {
 	 * cloud-init would refuse.  With no_seed: the image's user for ssh.
 	 */
 	const char *user;
+	bool tpm;         /* a TPM 2.0: a per-VM swtpm whose state is in the VM's directory */
+	/* UEFI Secure Boot: q35 with SMM, OVMF's Secure Boot code, Microsoft's keys (x86_64) */
+	bool secure_boot;
 };
 /* Create NAME (dir, overlay, domain.xml).  Nothing is left behind on failure. */
 QC_PUBLIC int qc_vm_create(qc_ctx *ctx, const struct qc_vm_create_opts *o, struct qc_error *err);
