@@ -108,10 +108,15 @@ void qc_monitor_record_start_failed(struct qc_monitor *m, struct qc_error *err)
 	}
 	if (m->swtpm_pid > 0) {
 		cleanup_free char *why = NULL, *msg = qc_xstrdup(err->msg);
+		bool failed;
 
+		/* swtpm named when it failed or said something (a damaged state...) */
+		failed = m->swtpm_exited && m->swtpm_status != 0;
 		qc_monitor_stop_swtpm(m);
-		why = qc_monitor_swtpm_report(m);
-		qc_error_set(err, err->code, "%s; %s", msg, why);
+		if (failed || qc_monitor_swtpm_logged(m)) {
+			why = qc_monitor_swtpm_report(m);
+			qc_error_set(err, err->code, "%s; %s", msg, why);
+		}
 	}
 	if (m->vm_dfd >= 0 && m->lock_fd >= 0) {
 		m->st.running = false;

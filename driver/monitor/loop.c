@@ -34,6 +34,9 @@ void qc_monitor_loop(struct qc_monitor *m)
 		nfds_t n = 0, k;
 		size_t i;
 
+		/* a swtpm that exited: a grace period (poll's timeout), then QEMU is stopped */
+		qc_monitor_check_swtpm(m);
+
 		p[n] = (struct pollfd){.fd = m->sig_fd, .events = POLLIN};
 		idx[n++] = -1;
 		if (m->serial_fd >= 0) {
@@ -58,7 +61,6 @@ void qc_monitor_loop(struct qc_monitor *m)
 				continue;
 			break;
 		}
-		qc_monitor_check_swtpm(m);
 		for (k = 0; k < n; k++) {
 			if (!p[k].revents)
 				continue;

@@ -80,6 +80,8 @@ int qc_monitor_listen_unix(const char *path, int *ret_fd, struct qc_error *err);
  * started as that user with no new privileges, its log in swtpm.log.
  */
 int qc_monitor_start_swtpm(struct qc_monitor *m, struct qc_error *err);
+/* swtpm wrote to its log this run. */
+bool qc_monitor_swtpm_logged(struct qc_monitor *m);
 /* After QEMU: swtpm gets a moment to save and exit, then SIGTERM, then SIGKILL. */
 void qc_monitor_stop_swtpm(struct qc_monitor *m);
 /* "swtpm exited (exit 1); its log swtpm.log: <tail>", a fresh string. */

@@ -168,6 +168,13 @@ char *qc_monitor_swtpm_report(struct qc_monitor *m)
 		m->swtpm_exited ? st : "was running", m->a.vm_dir, QC_VM_SWTPM_LOG, tail);
 }
 
+bool qc_monitor_swtpm_logged(struct qc_monitor *m)
+{
+	struct stat st;
+
+	return fstatat(m->vm_dfd, QC_VM_SWTPM_LOG, &st, AT_SYMLINK_NOFOLLOW) == 0 && st.st_size > 0;
+}
+
 void qc_monitor_stop_swtpm(struct qc_monitor *m)
 {
 	int64_t deadline = qc_deadline_ms(SWTPM_STOP_MS);
