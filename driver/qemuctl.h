@@ -179,6 +179,8 @@ struct qc_vm_info {
 	char *operation;
 	pid_t operation_pid;
 	int64_t operation_since_ms;
+	bool tpm;               /* (info only) a TPM 2.0 (swtpm, state in vms/NAME/tpm) */
+	bool secure_boot;       /* (info only) UEFI Secure Boot */
 };
 struct qc_vm_disk_info {
 	char *name;           /* "disk0", "seed" */
