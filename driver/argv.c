@@ -51,6 +51,16 @@
  *    backing node, the bottom one "backing": null (JSON: dotted syntax has
  *    no null).  Checked with 7.2 as an unprivileged user on files in a 0700
  *    directory, with a live blockdev-snapshot and block-stream on top.
+ *  - The TPM (d->tpm): QEMU's emulator backend sends swtpm the data channel
+ *    (CMD_SET_DATAFD, SCM_RIGHTS) over the control chardev, and 7.2 enables
+ *    fd passing only on a socket chardev opened by path ("fd=N" fails with
+ *    "Failed to send CMD_SET_DATAFD: Invalid argument"), so the chardev is
+ *    path=/proc/self/fd/N/swtpm.sock: the magic link needs no search right
+ *    on the directories above (verified as the confined user with
+ *    -sandbox on).  tpm-tis (q35: ISA), tpm-tis-device (virt: sysbus) and
+ *    tpm-spapr (pseries: VIO) take no PCI slot.
+ *  - Secure Boot: ",smm=on" and cfi.pflash01's secure=on keep the
+ *    varstore writable from SMM only, as OVMF's .secboot build expects.
  */
 #include "config.h"
 
