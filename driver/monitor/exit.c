@@ -31,8 +31,8 @@ void qc_monitor_record_exit(struct qc_monitor *m)
 		cleanup_free char *why = qc_monitor_swtpm_report(m);
 
 		m->st.exit_reason = QC_EXIT_CRASHED;
-		m->st.exit_detail =
-			qc_xasprintf("the VM's TPM ended while it ran, so QEMU was stopped: %s", why);
+		m->st.exit_detail = qc_xasprintf(
+			"the VM's TPM ended while it ran, so QEMU was stopped: %s", why);
 	} else if (WIFSIGNALED(s)) {
 		m->st.exit_reason = killed ? QC_EXIT_KILLED : QC_EXIT_CRASHED;
 		m->st.exit_detail = qc_xstrdup(st);

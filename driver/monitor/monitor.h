@@ -69,6 +69,12 @@ char *qc_monitor_log_tail(struct qc_monitor *m, const char *file);
 int qc_monitor_connect_qemu(struct qc_monitor *m, const char *path, int64_t deadline, int *ret_fd,
 	struct qc_error *err);
 
+/*
+ * A child of the monitor confined like QEMU: stdin /dev/null, stdout and
+ * stderr log_fd, the --uid/--gid user, no new privileges, SIGKILL when the
+ * monitor dies.
+ */
+void qc_monitor_confined_spawn(struct qc_monitor *m, struct qc_spawn_opts *so, int log_fd);
 /* A listening unix socket at path (0600), its fd moved to QC_MONITOR_FD_OWN and up. */
 int qc_monitor_listen_unix(const char *path, int *ret_fd, struct qc_error *err);
 

@@ -82,6 +82,18 @@ static void close_qemu_sockets(struct qc_monitor *m)
 		}
 }
 
+void qc_monitor_confined_spawn(struct qc_monitor *m, struct qc_spawn_opts *so, int log_fd)
+{
+	so->in = QC_STDIO_NULL;
+	so->out = so->errout = QC_STDIO_FD;
+	so->out_fd = so->err_fd = log_fd;
+	so->set_user = m->a.set_user;
+	so->uid = m->a.uid;
+	so->gid = m->a.gid;
+	so->no_new_privs = true;
+	so->pdeathsig = SIGKILL;
+}
+
 /*
  * QEMU gets /dev/null as stdin, qemu.log as stdout and stderr, its three
  * listening sockets at QC_QEMU_FD_QMP.., the kept fds at their numbers
@@ -111,17 +123,10 @@ int qc_monitor_spawn_qemu(struct qc_monitor *m, struct qc_error *err)
 		map[n_map++] = (struct qc_fdmap){.src = m->a.keep_fds[i], .dst = m->a.keep_fds[i]};
 	if (m->tpm_dir_fd >= 0)
 		map[n_map++] = (struct qc_fdmap){.src = m->tpm_dir_fd, .dst = QC_QEMU_FD_TPM};
+	qc_monitor_confined_spawn(m, &so, out_fd);
 	so.argv = m->a.qemu_argv;
 	so.fds = map;
 	so.n_fds = n_map;
-	so.in = QC_STDIO_NULL;
-	so.out = so.errout = QC_STDIO_FD;
-	so.out_fd = so.err_fd = out_fd;
-	so.set_user = m->a.set_user;
-	so.uid = m->a.uid;
-	so.gid = m->a.gid;
-	so.no_new_privs = true;
-	so.pdeathsig = SIGKILL;
 	if ((rc = qc_spawn_start(&so, &pid, NULL, err)) < 0) {
 		/* qemu.log says why, as it does when QEMU itself fails. */
 		(void) dprintf(out_fd, "qemuctl-monitor: cannot start QEMU: %s\n", err->msg);

@@ -43,8 +43,8 @@
 #define SWTPM_STOP_MS 3000
 
 /* A directory of QEMU's user at dfd/name, made when missing; never a symlink. */
-static int own_dir(struct qc_monitor *m, int dfd, const char *name, const char *shown,
-	struct qc_error *err)
+static int own_dir(
+	struct qc_monitor *m, int dfd, const char *name, const char *shown, struct qc_error *err)
 {
 	struct stat st;
 
@@ -76,10 +76,17 @@ static int own_state_files(struct qc_monitor *m, struct qc_error *err)
 		close(fd);
 		return qc_error_errno(err, errno, "TPM: '%s/%s'", m->a.vm_dir, TPM_STATE_DIR);
 	}
-	while ((e = readdir(dir)))
-		if (strcmp(e->d_name, ".") && strcmp(e->d_name, "..") &&
-			fchownat(dirfd(dir), e->d_name, m->a.uid, m->a.gid, AT_SYMLINK_NOFOLLOW) <
-				0 &&
+	while ((e = readdir(dir))) {
+		struct stat st;
+
+		/*
+		 * Only swtpm's own files: plain files with one link (a hard link
+		 * QEMU's user made to someone else's file is never given to it).
+		 */
+		if (fstatat(dirfd(dir), e->d_name, &st, AT_SYMLINK_NOFOLLOW) < 0 ||
+			!S_ISREG(st.st_mode) || st.st_nlink != 1)
+			continue;
+		if (fchownat(dirfd(dir), e->d_name, m->a.uid, m->a.gid, AT_SYMLINK_NOFOLLOW) < 0 &&
 			errno != ENOENT) {
 			int e2 = errno;
 
@@ -87,6 +94,7 @@ static int own_state_files(struct qc_monitor *m, struct qc_error *err)
 			return qc_error_errno(err, e2, "TPM: chown '%s/%s/%s'", m->a.vm_dir,
 				TPM_STATE_DIR, e->d_name);
 		}
+	}
 	closedir(dir);
 	return 0;
 }
@@ -137,22 +145,15 @@ int qc_monitor_start_swtpm(struct qc_monitor *m, struct qc_error *err)
 		return qc_error_errno(err, errno, "TPM: open %s/%s", m->a.vm_dir, QC_VM_SWTPM_LOG);
 	map[0] = (struct qc_fdmap){.src = listen_fd, .dst = 3};
 	map[1] = (struct qc_fdmap){.src = log_fd, .dst = 4};
+	qc_monitor_confined_spawn(m, &so, log_fd);
 	so.argv = argv;
 	so.cwd = state;
 	so.fds = map;
 	so.n_fds = 2;
-	so.in = QC_STDIO_NULL;
-	so.out = so.errout = QC_STDIO_FD;
-	so.out_fd = so.err_fd = log_fd;
-	so.set_user = m->a.set_user;
-	so.uid = m->a.uid;
-	so.gid = m->a.gid;
-	so.no_new_privs = true;
-	so.pdeathsig = SIGKILL;
 	if ((rc = qc_spawn_start(&so, &m->swtpm_pid, NULL, err)) < 0) {
 		(void) dprintf(log_fd, "qemuctl-monitor: cannot start swtpm: %s\n", err->msg);
-		return qc_error_prefix(err, "TPM: cannot start swtpm (log: %s/%s)", m->a.vm_dir,
-			QC_VM_SWTPM_LOG);
+		return qc_error_prefix(
+			err, "TPM: cannot start swtpm (log: %s/%s)", m->a.vm_dir, QC_VM_SWTPM_LOG);
 	}
 	return 0;
 }
