@@ -105,7 +105,9 @@ static int parse_os(struct qc_xml_parser *p, xmlNodePtr os)
 			free(d->loader);
 			d->loader = NULL;
 		}
-		if (d->loader && (r = qc_xml_at(p, c, qc_domain_check_path("firmware loader", d->loader, false, p->err))) < 0)
+		if (d->loader && (r = qc_xml_at(p, c,
+					  qc_domain_check_path("firmware loader", d->loader, false,
+						  p->err))) < 0)
 			return r;
 	}
 	if ((r = os_path(p, os, "nvram", &d->nvram, &c)) < 0)

@@ -513,8 +513,8 @@ static int parse_tpm(struct qc_xml_parser *p, xmlNodePtr n)
 	if ((r = qc_xml_walk(p, b, "domain/devices/tpm/backend", ba, NULL, NULL)) < 0)
 		return r;
 	if (version && strcmp(version, "2.0") != 0)
-		return qc_xml_err(p, b, "<tpm> backend version '%s': only TPM 2.0 ('2.0')",
-			version);
+		return qc_xml_err(
+			p, b, "<tpm> backend version '%s': only TPM 2.0 ('2.0')", version);
 	p->d->tpm = true;
 	return 0;
 }
@@ -523,8 +523,8 @@ int qc_xml_parse_devices(struct qc_xml_parser *p, xmlNodePtr devs)
 {
 	static const char *const elems[] = {
 		"disk*", "interface*", "filesystem*", "serial*", "console*", "tpm*", NULL};
-	static const char *const with_video[] = {"disk*", "interface*", "filesystem*",
-		"serial*", "console*", "video*", "tpm*", NULL};
+	static const char *const with_video[] = {"disk*", "interface*", "filesystem*", "serial*",
+		"console*", "video*", "tpm*", NULL};
 	struct qc_domain *d = p->d;
 	cleanup_free xmlNodePtr *disks = NULL, *nics = NULL, *shares = NULL;
 	bool serial = false, console = false, video = false;

@@ -432,14 +432,16 @@ START_TEST(argv_tpm_secure_boot)
 		c.tpm_dir_fd = 0;
 		c.tpm_path = NULL;
 		ck_assert_qc_fail(qc_build_argv(d, &c, &argv, &err), &err, QC_ERR_INTERNAL, NULL);
-		ck_assert_str_eq(err.msg, "VM 't': argv needs the swtpm control socket for its TPM");
+		ck_assert_str_eq(
+			err.msg, "VM 't': argv needs the swtpm control socket for its TPM");
 		c.tpm_dir_fd = 3;
 		ck_assert_qc_ok(qc_build_argv(d, &c, &argv, &err), &err);
 		joined = golden_join_argv(argv);
 		ck_assert_msg(strstr(joined, devs[a]), "%s: no %s in %s", qc_arch_name(a), devs[a],
 			joined);
-		ck_assert_msg(strstr(joined, "-chardev\nsocket,id=chrtpm,path=/proc/self/fd/3/swtpm.sock\n"
-					     "-tpmdev\nemulator,id=tpm0,chardev=chrtpm\n"),
+		ck_assert_msg(strstr(joined,
+				      "-chardev\nsocket,id=chrtpm,path=/proc/self/fd/3/swtpm.sock\n"
+				      "-tpmdev\nemulator,id=tpm0,chardev=chrtpm\n"),
 			"%s", joined);
 		if (a == QC_ARCH_X86_64)
 			continue;

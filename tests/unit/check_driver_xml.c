@@ -161,17 +161,27 @@ START_TEST(xml_golden_full)
 }
 END_TEST
 
+/* A domain with only a name, a UUID, an arch and an accelerator. */
+static struct qc_domain *named_domain(
+	const char *name, const char *uuid, enum qc_arch arch, enum qc_accel accel)
+{
+	struct qc_domain *d = qc_domain_new();
+
+	d->name = qc_xstrdup(name);
+	ck_assert_int_eq(qc_uuid_parse(uuid, d->uuid), 0);
+	qc_uuid_format(d->uuid, d->uuid_str);
+	d->arch = arch;
+	d->accel = accel;
+	return d;
+}
+
 START_TEST(xml_golden_small)
 {
-	cleanup_domain struct qc_domain *d = qc_domain_new();
+	cleanup_domain struct qc_domain *d = named_domain(
+		"tiny", "00112233445566778899aabbccddeeff", QC_ARCH_X86_64, QC_ACCEL_TCG);
 	cleanup_domain struct qc_domain *a = qc_domain_new();
 	struct qc_disk *k;
 
-	d->name = qc_xstrdup("tiny");
-	ck_assert_int_eq(qc_uuid_parse("00112233445566778899aabbccddeeff", d->uuid), 0);
-	qc_uuid_format(d->uuid, d->uuid_str);
-	d->arch = QC_ARCH_X86_64;
-	d->accel = QC_ACCEL_TCG;
 	d->memory = 256 * MiB + 512; /* not a KiB multiple: written in bytes */
 	d->serial_console = false;
 	d->seed.enabled = false;
@@ -345,15 +355,12 @@ static void bad(const char *xml, const char *want)
 /* --tpm and --secure-boot: <tpm> and <loader secure='yes'>, round trip and refusals. */
 START_TEST(xml_tpm_secure_boot)
 {
-	cleanup_domain struct qc_domain *d = qc_domain_new(), *back = NULL, *bare = NULL;
+	cleanup_domain struct qc_domain *d = named_domain(
+		"sb", "00112233445566778899aabbccddeeff", QC_ARCH_X86_64, QC_ACCEL_TCG);
+	cleanup_domain struct qc_domain *back = NULL, *bare = NULL;
 	cleanup_free char *xml = NULL;
 	struct qc_disk *k;
 
-	d->name = qc_xstrdup("sb");
-	ck_assert_int_eq(qc_uuid_parse("00112233445566778899aabbccddeeff", d->uuid), 0);
-	qc_uuid_format(d->uuid, d->uuid_str);
-	d->arch = QC_ARCH_X86_64;
-	d->accel = QC_ACCEL_TCG;
 	d->memory = 512 * MiB;
 	d->secure_boot = true;
 	d->tpm = true;
