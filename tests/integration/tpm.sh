@@ -5,9 +5,10 @@
 #   - --tpm: the definition has <tpm model='tpm-tis'> with an emulator
 #     backend; start runs one swtpm as QEMU's user in vms/NAME/tpm; the guest
 #     sees a TPM 2.0 (/sys/class/tpm/tpm0, /dev/tpm0, tpm_tis in dmesg);
-#     stop ends swtpm and keeps its state; a restart reads that state (a
-#     damaged state file fails the start, naming swtpm's log, and leaves no
-#     QEMU or swtpm); swtpm killed while the VM runs ends the run as crashed
+#     stop ends swtpm and keeps its state; a restart goes on from that state
+#     (the TPM's persistent resetCount, read with TPM2_ReadClock through
+#     /dev/tpmrm0, is one more than before; a damaged state file fails the
+#     start, naming swtpm's log, and leaves no QEMU or swtpm); swtpm killed while the VM runs ends the run as crashed
 #     with swtpm named, and no QEMU is left; delete removes the state;
 #   - --secure-boot: q35 with SMM and OVMF's Secure Boot code, a varstore
 #     copied from OVMF_VARS_4M.ms.fd (Microsoft's keys); the firmware runs
@@ -32,6 +33,15 @@ swtpm_pids() { # swtpm_pids DIR: the swtpm processes whose working directory is 
 	return 0
 }
 no_swtpm() { [ -z "$(swtpm_pids "$1")" ]; }
+# reset_count: TPM2_ReadClock through the guest's /dev/tpmrm0 on the current
+# console; prints the TPM's resetCount (hex), kept in its persistent state
+# and counted up by every TPM2_Startup(CLEAR), i.e. every boot.
+reset_count() {
+	guest_say 'printf "\200\001\000\000\000\012\000\000\001\201" >/tmp/rc; exec 4<>/dev/tpmrm0; dd if=/tmp/rc bs=10 count=1 >&4 2>/dev/null; echo "RC-$(dd bs=64 count=1 <&4 2>/dev/null | od -An -tx1 | tr -d " \n")-"; exec 4<&-'
+	wait_for_text "$SCRATCH/con$con_n.out" '^RC-[0-9a-f]+-' 30
+	# response: tag 8001, size 00000023, rc 00000000, time, clock, resetCount (bytes 26..29)
+	sed -n 's/^RC-\(8001000000230000000[0-9a-f]*\)-.*/\1/p' "$SCRATCH/con$con_n.out" | tail -n 1 | cut -c53-60
+}
 qemu_of() { qc --json info "$1" | python3 -c 'import json, sys; print(json.load(sys.stdin).get("qemu_pid") or "")'; }
 
 # ---- doctor: swtpm and the Secure Boot firmware
@@ -70,6 +80,9 @@ guest_console tp
 guest_say 'echo "TPM-v$(cat /sys/class/tpm/tpm0/tpm_version_major)-$(test -c /dev/tpm0 && echo dev)-$(dmesg | grep -c "tpm_tis MSFT0101:00: 2.0 TPM")"'
 wait_for_text "$SCRATCH/con$con_n.out" '^TPM-v2-dev-1' 30
 ok "the guest sees a TPM 2.0: /sys/class/tpm/tpm0, /dev/tpm0, tpm_tis MSFT0101 in dmesg"
+rc1=$(reset_count)
+[ -n "$rc1" ] || fail "TPM2_ReadClock gave no answer: $(grep -a '^RC-' "$SCRATCH/con$con_n.out")"
+ok "the TPM answers TPM2_ReadClock: resetCount $((16#$rc1))"
 exec 7>&-
 
 qc stop tp --timeout 90
@@ -88,7 +101,11 @@ ok "a failed start leaves no QEMU and no swtpm"
 cp "$SCRATCH/permall" "$vm/tpm/tpm2-00.permall"
 qc start tp
 [ -n "$(swtpm_pids "$vm/tpm")" ] || fail "no swtpm after the restart"
-ok "restart with the kept state"
+wait_for_text "$vm/console.log" '^GUEST-READY' 240
+guest_console tp
+rc2=$(reset_count)
+exec 7>&-
+assert_eq "$((16#${rc2:-0}))" "$((16#$rc1 + 1))" "after the restart the TPM's persistent resetCount went on from its kept state"
 
 # swtpm killed while the VM runs: the run ends, named, and QEMU does not stay.
 qpid=$(qemu_of tp)
