@@ -486,7 +486,8 @@ static int parse_video(struct qc_xml_parser *p, xmlNodePtr n)
  * <tpm model='M'><backend type='emulator' version='2.0'/></tpm>: a TPM 2.0
  * emulated by the VM's own swtpm.  Its state always lives in the VM's
  * directory: nothing here names a file.  M, when given, is the arch's
- * TPM device (tpm-tis, tpm-tis-device on virt, tpm-spapr on pseries).
+ * TPM device (tpm-tis, tpm-tis-device on virt, tpm-spapr on pseries; virt
+ * also takes libvirt's "tpm-tis").
  */
 static int parse_tpm(struct qc_xml_parser *p, xmlNodePtr n)
 {
@@ -503,7 +504,9 @@ static int parse_tpm(struct qc_xml_parser *p, xmlNodePtr n)
 		return qc_xml_err(p, n, "a second <tpm>: a VM has at most one TPM");
 	if ((r = qc_xml_walk(p, n, "domain/devices/tpm", attrs, elems, NULL)) < 0)
 		return r;
-	if (model && strcmp(model, want) != 0)
+	/* libvirt also spells virt's TIS device "tpm-tis" */
+	if (model && strcmp(model, want) != 0 &&
+		!(p->d->arch == QC_ARCH_AARCH64 && strcmp(model, "tpm-tis") == 0))
 		return qc_xml_err(p, n, "<tpm model='%s'>: %s VMs get model '%s'", model,
 			qc_arch_name(p->d->arch), want);
 	if (!b || !type || strcmp(type, "emulator") != 0)

@@ -397,6 +397,21 @@ START_TEST(xml_tpm_secure_boot)
 		"    <tpm><backend type='emulator'/></tpm>\n"),
 		"t.xml:6: a second <tpm>: a VM has at most one TPM");
 #undef DEV
+	/* virt: libvirt's "tpm-tis" is the TIS device virt has; dumpxml names it */
+	{
+		cleanup_strvec struct qc_strv w = {0};
+		cleanup_domain struct qc_domain *arm =
+			parse_ok(HEAD "  <memory unit='MiB'>64</memory>\n  <os>\n"
+				      "    <type arch='aarch64'>hvm</type>\n  </os>\n  <devices>\n"
+				      "    <tpm model='tpm-tis'><backend type='emulator'/></tpm>\n"
+				      "  </devices>\n</domain>\n",
+				"arm.xml", &w);
+		cleanup_free char *out = dump(arm);
+
+		ck_assert(arm->tpm);
+		ck_assert_uint_eq(w.n, 0);
+		unit_assert_contains(out, "<tpm model='tpm-tis-device'>");
+	}
 	bad(HEAD "  <memory unit='MiB'>64</memory>\n  <os>\n    <type>hvm</type>\n"
 		 "    <loader secure='maybe'/>\n  </os>\n</domain>\n",
 		"t.xml:6: <loader secure='maybe'>: expected yes or no");
