@@ -117,7 +117,7 @@ _qemuctl()
 	local global_opts="--root --json -v -q --verbose --quiet --version --help"
 	local create_opts="--image --disk-image --kernel --initrd --append --arch --accel --cpus
 		--memory --disk-size --disk --net --share --hostname --ssh-key --user-data
-		--network-config --no-seed --seed-bus --user"
+		--network-config --no-seed --seed-bus --user --tpm --secure-boot"
 	local vm_cmds=" dumpxml undefine start stop destroy reboot pause resume save delete info console "
 	vm_cmds+="log events qmp ssh ssh-config exec autostart wait resize attach-disk detach-disk attach-net detach-net "
 	vm_cmds+="screenshot snapshot port clone "

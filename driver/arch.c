@@ -44,6 +44,9 @@ static const struct qc_arch_info arch_table[QC_ARCH_COUNT] = {
 			.firmware_required = false, /* SeaBIOS is built in */
 			.seed_device = QC_DEVICE_CDROM,
 			.seed_bus = QC_BUS_SATA,
+			.firmware_code_secure = "/usr/share/OVMF/OVMF_CODE_4M.secboot.fd",
+			.firmware_vars_secure = "/usr/share/OVMF/OVMF_VARS_4M.ms.fd",
+			.tpm_device = "tpm-tis",
 		},
 	[QC_ARCH_AARCH64] =
 		{
@@ -66,6 +69,7 @@ static const struct qc_arch_info arch_table[QC_ARCH_COUNT] = {
 			.firmware_required = true,
 			.seed_device = QC_DEVICE_DISK,
 			.seed_bus = QC_BUS_VIRTIO,
+			.tpm_device = "tpm-tis-device",
 		},
 	[QC_ARCH_PPC64LE] =
 		{
@@ -86,6 +90,7 @@ static const struct qc_arch_info arch_table[QC_ARCH_COUNT] = {
 			.seed_bus = QC_BUS_VIRTIO,
 			/* QEMU: "Memory size 0x8000000 is not aligned to 256 MiB" (spapr LMB size) */
 			.memory_align = 256 << 20,
+			.tpm_device = "tpm-spapr",
 		},
 };
 

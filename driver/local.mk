@@ -90,6 +90,8 @@ QC_DRIVER_TESTS += tests/integration/port-forward.sh
 QC_DRIVER_TESTS += tests/integration/stats.sh
 # screenshot of a guest with a VGA display, and of one without.
 QC_DRIVER_TESTS += tests/integration/screenshot.sh
+# --tpm (a per-VM swtpm the guest sees) and --secure-boot (OVMF enforcing it).
+QC_DRIVER_TESTS += tests/integration/tpm.sh
 TESTS += $(QC_DRIVER_TESTS)
 dist_noinst_SCRIPTS += $(QC_DRIVER_TESTS) tests/integration/arch-lifecycle.sh \
 	tests/integration/firmware-disk-boot.sh tests/guest/build-disk-image

@@ -80,6 +80,9 @@ struct qc_vm_create_opts {
 	 * cloud-init would refuse.  With no_seed: the image's user for ssh.
 	 */
 	const char *user;
+	bool tpm;         /* a TPM 2.0: a per-VM swtpm whose state is in the VM's directory */
+	/* UEFI Secure Boot: q35 with SMM, OVMF's Secure Boot code, Microsoft's keys (x86_64) */
+	bool secure_boot;
 };
 /* Create NAME (dir, overlay, domain.xml).  Nothing is left behind on failure. */
 QC_PUBLIC int qc_vm_create(qc_ctx *ctx, const struct qc_vm_create_opts *o, struct qc_error *err);
@@ -176,6 +179,8 @@ struct qc_vm_info {
 	char *operation;
 	pid_t operation_pid;
 	int64_t operation_since_ms;
+	bool tpm;               /* (info only) a TPM 2.0 (swtpm, state in vms/NAME/tpm) */
+	bool secure_boot;       /* (info only) UEFI Secure Boot */
 };
 struct qc_vm_disk_info {
 	char *name;           /* "disk0", "seed" */

@@ -324,6 +324,8 @@ static int fill_info(const qc_ctx *ctx, const char *name, int vm_dfd, bool with_
 		i->memory = d->memory;
 		i->kernel = dup_or_null(d->kernel);
 		i->autostart = d->autostart;
+		i->tpm = d->tpm;
+		i->secure_boot = d->secure_boot;
 	}
 	if ((rc = qc_driver_live(vm_dfd, &live, err)) < 0) {
 		qc_vm_info_free(i);

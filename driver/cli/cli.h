@@ -163,6 +163,8 @@ enum cli_opt {
 	OPT_SNAPSHOT, /* clone */
 	OPT_NO_QUIESCE, /* snapshot create */
 	OPT_FRESH, /* start */
+	OPT_TPM,
+	OPT_SECURE_BOOT, /* create */
 	OPT_ROOT,
 	OPT_QUIET,
 	OPT_VERBOSE,

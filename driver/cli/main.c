@@ -20,7 +20,8 @@
 		CLI_OPT(OPT_DISK_SIZE) | CLI_OPT(OPT_DISK) | CLI_OPT(OPT_NET) |       \
 		CLI_OPT(OPT_SHARE) | CLI_OPT(OPT_HOSTNAME) | CLI_OPT(OPT_SSH_KEY) |   \
 		CLI_OPT(OPT_USER_DATA) | CLI_OPT(OPT_NETCFG) | CLI_OPT(OPT_NO_SEED) | \
-		CLI_OPT(OPT_SEED_BUS) | CLI_OPT(OPT_USER))
+		CLI_OPT(OPT_SEED_BUS) | CLI_OPT(OPT_USER) | CLI_OPT(OPT_TPM) |        \
+		CLI_OPT(OPT_SECURE_BOOT))
 
 static const char create_help[] =
 	"  --image NAME         boot disk: an overlay on catalog image NAME\n"
@@ -41,6 +42,10 @@ static const char create_help[] =
 	"  --user NAME          the guest user (sudo, keys; 'qemuctl ssh' logs in as it);\n"
 	"                       default: your login name ($SUDO_USER under sudo), or\n"
 	"                       'debian' as root\n"
+	"  --tpm                a TPM 2.0 (a swtpm per VM; its state stays in the VM's\n"
+	"                       directory across restarts)\n"
+	"  --secure-boot        UEFI Secure Boot with Microsoft's keys enrolled (x86_64:\n"
+	"                       q35 with SMM, OVMF_CODE_4M.secboot.fd)\n"
 	"  A SIZE has a unit: K, M, G, T (powers of 1024), or B for bytes.\n";
 
 /* A VM command: its help is made from synopsis, summary and option lines; --json also after it. */

@@ -72,6 +72,8 @@ static const struct optdef {
 	[OPT_SNAPSHOT] = {"snapshot", 0, true},
 	[OPT_NO_QUIESCE] = {"no-quiesce"},
 	[OPT_FRESH] = {"fresh"},
+	[OPT_TPM] = {"tpm"},
+	[OPT_SECURE_BOOT] = {"secure-boot"},
 	[OPT_ROOT] = {"root", 0, true, .needs = "a directory"},
 	[OPT_QUIET] = {"quiet", 'q', .clears = 1 + OPT_VERBOSE},
 	[OPT_VERBOSE] = {"verbose", 'v', .repeats = true},
