@@ -313,18 +313,18 @@ static int no_hello(struct conn *cn, int status)
 	if (code == 255 && (strstr(cn->err_tail, "Host key verification failed") ||
 				   strstr(cn->err_tail, "HOST IDENTIFICATION HAS CHANGED") ||
 				   strstr(cn->err_tail, "host key for")))
-		return conn_error("host-key", EXIT_NO_SSH,
+		return conn_error("net", EXIT_NO_SSH,
 			msg = cli_asprintf("--connect: ssh refused the host key of '%s' "
 					   "(its message is above)", cn->host),
 			"connect once with ssh to check and accept the key, or remove a stale "
 			"one with ssh-keygen -R HOST");
 	if (code == 255)
-		return conn_error("connect", EXIT_NO_SSH,
+		return conn_error("net", EXIT_NO_SSH,
 			msg = cli_asprintf("--connect: ssh could not log in to '%s' (ssh exited 255; "
 					   "its message is above)", cn->host),
 			"check that 'ssh HOST true' works: the address, the port, your keys");
 	if (code == 127)
-		return conn_error("remote-missing", EXIT_MISSING,
+		return conn_error("not-found", EXIT_MISSING,
 			msg = cli_asprintf("--connect: '%s' has no qemuctl (the remote command "
 					   "was not found)", cn->host),
 			"install qemuctl there, or set QEMUCTL_REMOTE to its path on that host");
@@ -364,10 +364,10 @@ static bool on_frame(struct conn *cn, struct run *s, char type, const char *p, s
 	}
 	switch (type) {
 	case CF_STDOUT:
-		(void) !write(STDOUT_FILENO, p, n);
+		(void) cf_write_all(STDOUT_FILENO, p, n);
 		return true;
 	case CF_STDERR:
-		(void) !write(STDERR_FILENO, p, n);
+		(void) cf_write_all(STDERR_FILENO, p, n);
 		return true;
 	case CF_EXIT:
 		if (n == 4) {
@@ -381,7 +381,7 @@ static bool on_frame(struct conn *cn, struct run *s, char type, const char *p, s
 			(int) (n > 1024 ? 1024 : n), p);
 		autofree char *shown = cli_shown(msg);
 
-		s->rc = conn_error("remote", CLI_ERROR, shown,
+		s->rc = conn_error("protocol", CLI_ERROR, shown,
 			"the remote qemuctl could not run the request");
 		s->failed = true;
 		return false;
@@ -427,7 +427,7 @@ static void session(struct conn *cn, struct run *s)
 			if (n <= 0) {
 				err_open = false;
 			} else {
-				(void) !write(STDERR_FILENO, buf, (size_t) n);
+				(void) cf_write_all(STDERR_FILENO, buf, (size_t) n);
 				keep_tail(cn, buf, (size_t) n);
 			}
 		}
@@ -502,7 +502,7 @@ int cli_connect(struct cli *c, const char *url, const struct cli_cmd *table, int
 	signal(SIGPIPE, SIG_IGN);
 	pid = spawn_ssh(sshv, &s.to, &s.from, &s.err);
 	if (pid < 0) {
-		rc = conn_error("connect", EXIT_NO_SSH,
+		rc = conn_error("net", EXIT_NO_SSH,
 			pid == -2 ? "--connect: cannot run ssh" : "--connect: cannot start ssh",
 			strerror(errno));
 		goto out;
@@ -531,7 +531,7 @@ int cli_connect(struct cli *c, const char *url, const struct cli_cmd *table, int
 
 		if (n <= 0)
 			break;
-		(void) !write(STDERR_FILENO, buf, (size_t) n);
+		(void) cf_write_all(STDERR_FILENO, buf, (size_t) n);
 		keep_tail(&cn, buf, (size_t) n);
 	}
 	close(s.err);
@@ -544,7 +544,7 @@ int cli_connect(struct cli *c, const char *url, const struct cli_cmd *table, int
 	else if (!s.hello)
 		rc = no_hello(&cn, status);
 	else
-		rc = conn_error("connect", EXIT_NO_SSH,
+		rc = conn_error("net", EXIT_NO_SSH,
 			"--connect: the connection ended before the remote command did",
 			"run the command again; 'qemuctl --connect URL list' shows what it left");
 out:

@@ -35,6 +35,8 @@ enum {
 	CF_ERROR = 'E',     /* server: it could not run the request: the message */
 };
 
+/* All of p to fd (blocking, EINTR retried); 0, or -errno. */
+int cf_write_all(int fd, const void *p, size_t n);
 /* The whole frame to fd (blocking); 0, or -errno. */
 int cf_write(int fd, char type, const void *p, size_t n);
 

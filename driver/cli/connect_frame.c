@@ -11,7 +11,7 @@
 
 #include "driver/cli/connect.h"
 
-static int write_all(int fd, const void *p, size_t n)
+int cf_write_all(int fd, const void *p, size_t n)
 {
 	const char *s = p;
 
@@ -34,9 +34,9 @@ int cf_write(int fd, char type, const void *p, size_t n)
 		(unsigned char) (n >> 16), (unsigned char) (n >> 8), (unsigned char) n};
 	int r;
 
-	if ((r = write_all(fd, h, sizeof(h))) < 0)
+	if ((r = cf_write_all(fd, h, sizeof(h))) < 0)
 		return r;
-	return write_all(fd, p, n);
+	return cf_write_all(fd, p, n);
 }
 
 void cf_reader_free(struct cf_reader *r)

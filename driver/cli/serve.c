@@ -184,15 +184,8 @@ static int read_files(struct req *q, yajl_val files, struct cf_reader *rd)
 			if (r <= 0 || type != CF_FILE || (long long) len > size)
 				return send_error("file %zu ('%s'): its bytes did not arrive whole",
 					i, path);
-			for (size_t done = 0; done < len;) {
-				ssize_t w = write(fd, p + done, len - done);
-				if (w < 0 && errno == EINTR)
-					continue;
-				if (w < 0)
-					return send_error("cannot write '%s': %s", path,
-						strerror(errno));
-				done += (size_t) w;
-			}
+			if ((r = cf_write_all(fd, p, len)) < 0)
+				return send_error("cannot write '%s': %s", path, strerror(-r));
 			size -= (long long) len;
 		}
 		word = cli_asprintf("%.*s%s", (int) off, q->argv[arg], path);
@@ -377,14 +370,7 @@ static bool from_client(struct cf_reader *rd, struct child *ch, bool tty)
 		return false;
 	while ((k = cf_next(rd, &type, &p, &n)) > 0) {
 		if (type == CF_STDIN && ch->in >= 0) {
-			for (size_t done = 0; done < n;) {
-				ssize_t w = write(ch->in, p + done, n - done);
-				if (w < 0 && errno == EINTR)
-					continue;
-				if (w < 0)
-					break;
-				done += (size_t) w;
-			}
+			(void) cf_write_all(ch->in, p, n); /* a command that closed its input */
 		} else if (type == CF_STDIN_END && !tty && ch->in >= 0) {
 			close(ch->in);
 			ch->in = -1;
