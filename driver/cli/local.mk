@@ -31,3 +31,9 @@ tests_unit_check_cli_shquote_LDADD = $(QC_LIBS) $(CHECK_LIBS)
 # --connect through a real sshd on a loopback port, a second state root
 dist_noinst_SCRIPTS += tests/integration/connect.sh
 TESTS += tests/integration/connect.sh
+
+# check_cli_connect: --connect's frames and hellos
+QC_CHECK_TESTS += tests/unit/check_cli_connect
+tests_unit_check_cli_connect_SOURCES = tests/unit/check_cli_connect.c driver/cli/connect_frame.c \
+	driver/cli/cli.c driver/cli/json.c driver/cli/parse.c driver/cli/suggest.c
+tests_unit_check_cli_connect_LDADD = $(QC_LIBS) $(CHECK_LIBS)
