@@ -134,6 +134,24 @@ expect_fail 2 "files written on .* are not brought back" rq screenshot t1 shot.p
 expect_fail 2 "not a regular file" rq define /dev/null
 expect_fail 2 "--root names a local state root" "$QC" --root "$R" --connect "$URL" list
 
+# image import of a local file (a relative path)
+qemu-img create -q -f qcow2 disk.qcow2 16M
+rq image import small disk.qcow2 >/dev/null
+assert_match "$(there image list)" '^small ' "image import disk.qcow2 through --connect"
+expect_fail 2 "seed build writes the file 'out.iso'.*not brought back" rq seed build out.iso
+
+# the connection lost mid-command: its own error, and the remote command ends
+"$QC" --connect "$URL" log t1 --follow >"$SCRATCH/follow2.out" 2>"$SCRATCH/follow2.err" &
+follow_pid=$!
+wait_for_text "$SCRATCH/follow2.out" '^GUEST-READY' 30
+ssh_pid=$(pgrep -P "$follow_pid" -x ssh)
+kill "$ssh_pid"
+rc=0
+wait "$follow_pid" || rc=$?
+assert_match "$rc $(cat "$SCRATCH/follow2.err")" '^255 .*the connection ended before the remote command did' "ssh killed mid-command: exit 255, said so"
+wait_until 10 gone
+ok "the remote log --follow ended with the connection"
+
 # --- stop, delete --------------------------------------------------------------
 rq stop t1 --timeout 60 >/dev/null
 assert_match "$(there info t1)" 'State: +stopped' "stop through --connect"
@@ -177,4 +195,46 @@ grep -q "refused the host key of '127.0.0.1'" "$SCRATCH/err" || fail "unknown ke
 ok "host key problems: ssh's own text, then the host-key error"
 rc=0
 "$QC" --json --connect "ssh://127.0.0.1:$closed/" list 2>"$SCRATCH/e1" || rc=$?
-assert_match "$rc $(tail -n1 "$SCRATCH/e1")" '^255 \{"error":\{"code":"connect"' "--json: the connection error as JSON"
+assert_match "$rc $(tail -n1 "$SCRATCH/e1")" '^255 \{"error":\{"code":"net"' "--json: the connection error as JSON"
+
+# --- the server checks what the client sends ---------------------------------
+# serve_raw PROTOCOL REQUEST [HEX]: frames straight to `qemuctl serve-stdio`
+# (a hello, the request, then HEX as raw bytes; REQUEST BIG: a length over
+# the limit); prints the server's frames, one per line: TYPE TEXT
+serve_raw() {
+	python3 - "$QC" "$@" <<'PY'
+import json, subprocess, sys
+def frame(t, b):
+    return t.encode() + len(b).to_bytes(4, "big") + b
+hello = json.dumps({"protocol": int(sys.argv[2]), "version": "0.1.0"}).encode()
+req = b"r\xff\xff\xff\xff" if sys.argv[3] == "BIG" else frame("r", sys.argv[3].encode())
+extra = bytes.fromhex(sys.argv[4]) if len(sys.argv) > 4 else b""
+p = subprocess.run([sys.argv[1], "serve-stdio"], input=frame("h", hello) + req + extra,
+                   stdout=subprocess.PIPE, timeout=30)
+out, i = p.stdout, 0
+while i + 5 <= len(out):
+    n = int.from_bytes(out[i + 1:i + 5], "big")
+    print(chr(out[i]), out[i + 5:i + 5 + n].decode(errors="replace"))
+    i += 5 + n
+PY
+}
+served() {
+	local out
+	out=$(serve_raw "${@:2}")
+	assert_match "$out" "$1" "serve-stdio refuses: $1"
+	! grep -q '^x ' <<<"$out" || fail "serve-stdio ran a command for a bad request: $out"
+}
+tmp_before=$(ls -d /tmp/qemuctl-connect.* 2>/dev/null || true)
+served '^E this qemuctl .* speaks --connect protocol 1, the client \(version 0.1.0\) speaks 2' 2 '{}'
+served "^E request: 'argv' must hold 1 to" 1 '{"argv": "list"}'
+served "^E request: 'argv' must hold 1 to" 1 '{"argv": []}'
+served "^E request: argv\[1\] is not a string" 1 '{"argv": ["list", 1]}'
+served "^E request: 'root' must be an absolute path" 1 '{"argv": ["list"], "root": "rel"}'
+served "^E request: env 'LD_PRELOAD' is not one a client may set" 1 '{"argv": ["list"], "env": {"LD_PRELOAD": "/x.so"}}'
+served "^E request: env 'TERM' is not one" 1 '{"argv": ["list"], "env": {"TERM": "a\u001bb"}}'
+served "^E request: file 0: arg, offset or size out of range" 1 '{"argv": ["define", "x"], "files": [{"arg": 2, "offset": 0, "name": "x", "size": 1}]}'
+served "^E request: file 0: arg, offset or size out of range" 1 '{"argv": ["define", "x"], "files": [{"arg": 1, "offset": 5, "name": "x", "size": 1}]}'
+served "^E request: argument 1 names two files" 1 '{"argv": ["define", "x"], "files": [{"arg": 1, "offset": 0, "name": "x", "size": 0}, {"arg": 1, "offset": 0, "name": "y", "size": 0}]}'
+served "^E file 0 \('/tmp/qemuctl-connect\.[^/]+/0-x\.xml'\): its bytes did not arrive whole" 1 '{"argv": ["define", "x.xml"], "files": [{"arg": 1, "offset": 0, "name": "x.xml", "size": 10}]}' 6600000003616263
+served "^E expected a request" 1 BIG
+assert_eq "$(ls -d /tmp/qemuctl-connect.* 2>/dev/null || true)" "$tmp_before" "refused requests leave no temporary files"
