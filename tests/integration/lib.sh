@@ -343,15 +343,13 @@ sshd_start() {
 		exit 77
 	fi
 	# sshd's privilege separation user and directory (the openssh-server
-	# package makes them; an sshd unpacked elsewhere gets them for the test).
+	# package makes them; an sshd unpacked elsewhere gets them).  They stay:
+	# another test's sshd may be running, and without them each of its new
+	# connections is reset ("kex_exchange_identification: ... reset by peer").
 	if ! id sshd >/dev/null 2>&1; then
 		useradd --system --no-create-home --home-dir /run/sshd --shell /usr/sbin/nologin sshd
-		on_exit "userdel sshd"
 	fi
-	if [ ! -d /run/sshd ]; then
-		mkdir -m 0755 /run/sshd
-		on_exit "rmdir /run/sshd"
-	fi
+	mkdir -p -m 0755 /run/sshd
 	# a fresh network namespace's loopback is down
 	[ -z "${QC_NET_IN_NETNS:-}" ] || ip link set lo up
 	SSHD_DIR="$SCRATCH/sshd"
