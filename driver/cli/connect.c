@@ -35,6 +35,7 @@ struct file_ref {
 	int fd;
 	uint64_t size;
 	const char *path;
+	bool out; /* written by the command: brought back when it succeeds */
 };
 
 struct conn {
@@ -44,6 +45,10 @@ struct conn {
 	const char *host;
 	char err_tail[2048]; /* ssh's last words on stderr */
 	size_t err_len;
+	int out_fd;          /* the written file being received, or -1 */
+	int out_idx;
+	char out_tmp[4096];  /* its temporary name beside the file */
+	bool out_failed;
 };
 
 static struct termios saved_tio;
@@ -83,6 +88,18 @@ static int add_file(struct conn *cn, int arg, size_t offset, const char *path)
 	f->offset = offset;
 	f->size = (uint64_t) st.st_size;
 	f->path = path;
+	cn->n_files++;
+	return CLI_OK;
+}
+
+/* path, named by argv word arg from offset on: a file the command writes. */
+static int add_out(struct conn *cn, int arg, size_t offset, const char *path)
+{
+	struct file_ref *f = &cn->files[cn->n_files];
+
+	if (cn->n_files >= CONNECT_MAX_FILES)
+		return cli_usage_error(NULL, "--connect: more than %d files named", CONNECT_MAX_FILES);
+	*f = (struct file_ref){.arg = arg, .offset = offset, .fd = -1, .path = path, .out = true};
 	cn->n_files++;
 	return CLI_OK;
 }
@@ -144,11 +161,8 @@ static int find_files(struct conn *cn, const struct cli_cmd *table, int argc, ch
 		size_t off = 0;
 		int w = word_of(argv, argc, a.pos[i], &off);
 
-		if (cmd->pos_files[i] == CLI_FILE_OUT)
-			rc = cli_usage_error(NULL, "--connect: %s writes the file '%s', and files "
-						   "written on %s are not brought back: run it there "
-						   "and copy the file (scp)",
-				a.prefix, a.pos[i], cn->host);
+		if (cmd->pos_files[i] == CLI_FILE_OUT && w >= 0)
+			rc = add_out(cn, base + w, off, a.pos[i]);
 		else if (cmd->pos_files[i] == CLI_FILE_IN && w >= 0 && off == 0 &&
 			 strcmp(a.pos[i], "-") != 0 && !strstr(a.pos[i], "://"))
 			rc = add_file(cn, base + w, 0, a.pos[i]);
@@ -198,7 +212,10 @@ static char *request_json(struct conn *cn, int argc, char **argv, const char *ro
 		cli_json_kint(j, "arg", cn->files[i].arg);
 		cli_json_kuint(j, "offset", cn->files[i].offset);
 		cli_json_kstring(j, "name", base ? base + 1 : cn->files[i].path);
-		cli_json_kuint(j, "size", cn->files[i].size);
+		if (cn->files[i].out)
+			cli_json_kbool(j, "out", true);
+		else
+			cli_json_kuint(j, "size", cn->files[i].size);
 		cli_json_map_close(j);
 	}
 	cli_json_array_close(j);
@@ -219,6 +236,8 @@ static int send_request(struct conn *cn, int fd, const char *req)
 	for (int i = 0; i < cn->n_files; i++) {
 		uint64_t left = cn->files[i].size;
 
+		if (cn->files[i].out)
+			continue;
 		fcntl(cn->files[i].fd, F_SETFL, 0);
 		while (left > 0) {
 			ssize_t n = read(cn->files[i].fd, buf, left < sizeof(buf) ? left : sizeof(buf));
@@ -340,6 +359,67 @@ struct run {
 	int exit_code, rc;
 };
 
+/* The rename into path's directory made durable. */
+static void fsync_dir_of(const char *path)
+{
+	const char *slash = strrchr(path, '/');
+	autofree char *dir = slash ? cli_asprintf("%.*s", (int) (slash - path + 1), path)
+				   : cli_strdup(".");
+	autoclose int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+
+	if (fd >= 0)
+		(void) fsync(fd);
+}
+
+static void out_fail(struct conn *cn, const char *what)
+{
+	cli_error_errno(errno, "--connect: %s '%s'", what, cn->files[cn->out_idx].path);
+	cn->out_failed = true;
+	if (cn->out_fd >= 0) {
+		close(cn->out_fd);
+		unlink(cn->out_tmp);
+	}
+	cn->out_fd = -1;
+}
+
+/* A file the command wrote: into a temporary file beside it, renamed when whole. */
+static void on_output(struct conn *cn, char type, const char *p, size_t n)
+{
+	const unsigned char *u = (const unsigned char *) p;
+	int idx = n == 4 ? (int) ((unsigned) u[0] << 24 | u[1] << 16 | u[2] << 8 | u[3]) : -1;
+	const char *path;
+	mode_t mask;
+
+	if (type == CF_FILE) {
+		if (cn->out_fd >= 0 && cf_write_all(cn->out_fd, p, n) < 0)
+			out_fail(cn, "writing");
+		return;
+	}
+	if (idx < 0 || idx >= cn->n_files || !cn->files[idx].out ||
+		(type == CF_OUTPUT_END) != (cn->out_fd >= 0 && idx == cn->out_idx))
+		return; /* not a file this command writes, or out of turn */
+	cn->out_idx = idx;
+	path = cn->files[idx].path;
+	if (type == CF_OUTPUT) {
+		snprintf(cn->out_tmp, sizeof(cn->out_tmp), "%s.qemuctl-XXXXXX", path);
+		if ((cn->out_fd = mkostemp(cn->out_tmp, O_CLOEXEC)) < 0) {
+			out_fail(cn, "cannot write");
+			return;
+		}
+		mask = umask(0);
+		umask(mask);
+		fchmod(cn->out_fd, 0666 & ~mask);
+		return;
+	}
+	if (fsync(cn->out_fd) < 0 || rename(cn->out_tmp, path) < 0) {
+		out_fail(cn, "cannot write");
+		return;
+	}
+	close(cn->out_fd);
+	cn->out_fd = -1;
+	fsync_dir_of(path);
+}
+
 /* One frame from the server; false when the session is over. */
 static bool on_frame(struct conn *cn, struct run *s, char type, const char *p, size_t n)
 {
@@ -376,6 +456,11 @@ static bool on_frame(struct conn *cn, struct run *s, char type, const char *p, s
 			s->exited = true;
 		}
 		return false;
+	case CF_OUTPUT:
+	case CF_FILE:
+	case CF_OUTPUT_END:
+		on_output(cn, type, p, n);
+		return true;
 	case CF_ERROR: {
 		autofree char *msg = cli_asprintf("--connect: '%s': %.*s", cn->host,
 			(int) (n > 1024 ? 1024 : n), p);
@@ -475,7 +560,7 @@ int cli_connect(struct cli *c, const char *url, const struct cli_cmd *table, int
 	struct qc_error err = {0};
 	autostrv char **sshv = NULL;
 	autofree char *root = NULL, *hello = NULL, *req = NULL;
-	struct conn cn = {0};
+	struct conn cn = {.out_fd = -1};
 	struct run s = {.to = -1, .stdin_open = true, .rc = CLI_OK};
 	bool console = false;
 	int status = 0, rc;
@@ -547,8 +632,13 @@ int cli_connect(struct cli *c, const char *url, const struct cli_cmd *table, int
 		rc = conn_error("net", EXIT_NO_SSH,
 			"--connect: the connection ended before the remote command did",
 			"run the command again; 'qemuctl --connect URL list' shows what it left");
+	if (cn.out_fd >= 0) /* a file cut short */
+		unlink(cn.out_tmp);
+	if (cn.out_failed && rc == CLI_OK)
+		rc = CLI_ERROR;
 out:
 	for (int i = 0; i < cn.n_files; i++)
-		close(cn.files[i].fd);
+		if (cn.files[i].fd >= 0)
+			close(cn.files[i].fd);
 	return rc < 0 ? CLI_OK : rc;
 }

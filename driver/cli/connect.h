@@ -7,7 +7,8 @@
  * the client then sends the request ({"argv": [...], "root", "tty",
  * "columns", "rows", "env": {...}, "files": [...]}), the contents of the
  * files it names, and its standard input; the server runs the command and
- * sends its output and, last, its exit code.
+ * sends its output, the files it wrote (entries with "out": true) when
+ * it succeeded and, last, its exit code.
  */
 #ifndef QC_CLI_CONNECT_H
 #define QC_CLI_CONNECT_H
@@ -33,6 +34,8 @@ enum {
 	CF_STDERR = 'e',    /* server */
 	CF_EXIT = 'x',      /* server: the command's exit code (4 bytes), last */
 	CF_ERROR = 'E',     /* server: it could not run the request: the message */
+	CF_OUTPUT = 'O',     /* server: a file the command wrote (its index, 4 bytes)... */
+	CF_OUTPUT_END = 'F', /* ...its bytes in CF_FILE frames, then this (the index) */
 };
 
 /* All of p to fd (blocking, EINTR retried); 0, or -errno. */

@@ -262,7 +262,7 @@ static void usage(FILE *f, const char *name)
 	      "               ~/.local/share/qemuctl for users); DIR must exist\n"
 	      "  --connect ssh://[USER@]HOST[:PORT][/ROOT]\n"
 	      "               run the command on HOST's qemuctl through ssh (default:\n"
-	      "               $QEMUCTL_CONNECT); files the command reads are sent along\n"
+	      "               $QEMUCTL_CONNECT); the files it reads or writes travel along\n"
 	      "  --json       machine-readable output (one JSON document; errors as\n"
 	      "               {\"error\": ...} on stderr; see qemuctl(1))\n"
 	      "  -v, -q       more or less chatter on stderr\n"

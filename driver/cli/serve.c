@@ -17,6 +17,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <termios.h>
@@ -42,6 +43,7 @@ struct req {
 	int n_env;
 	char dir[64]; /* the private directory of the files, or "" */
 	char *paths[CONNECT_MAX_FILES];
+	bool is_out[CONNECT_MAX_FILES]; /* a file the command writes, sent back */
 	int n_paths;
 };
 
@@ -127,12 +129,35 @@ static int env_add(struct req *q, const char *name, yajl_val v)
 	return CLI_OK;
 }
 
+/* File i's size bytes, from CF_FILE frames into a new path. */
+static int receive(struct cf_reader *rd, size_t i, const char *path, long long size)
+{
+	autoclose int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+
+	if (fd < 0)
+		return send_error("cannot write '%s': %s", path, strerror(errno));
+	while (size > 0) {
+		char type;
+		const char *p;
+		size_t len;
+		int r = cf_read(rd, STDIN_FILENO, &type, &p, &len);
+
+		if (r <= 0 || type != CF_FILE || (long long) len > size)
+			return send_error("file %zu ('%s'): its bytes did not arrive whole", i, path);
+		if ((r = cf_write_all(fd, p, len)) < 0)
+			return send_error("cannot write '%s': %s", path, strerror(-r));
+		size -= (long long) len;
+	}
+	return CLI_OK;
+}
+
 /* The file entries: each names an argv word once; their bytes follow in CF_FILE frames. */
 static int read_files(struct req *q, yajl_val files, struct cf_reader *rd)
 {
 	size_t n = YAJL_IS_ARRAY(files) ? files->u.array.len : 0;
 	static const char *arg_p[] = {"arg", NULL}, *off_p[] = {"offset", NULL},
-			  *name_p[] = {"name", NULL}, *size_p[] = {"size", NULL};
+			  *name_p[] = {"name", NULL}, *size_p[] = {"size", NULL},
+			  *out_p[] = {"out", NULL};
 	const char *tmp = getenv("TMPDIR");
 
 	if (files && !YAJL_IS_ARRAY(files))
@@ -154,16 +179,17 @@ static int read_files(struct req *q, yajl_val files, struct cf_reader *rd)
 			 o = yajl_tree_get(f, off_p, yajl_t_number),
 			 nm = yajl_tree_get(f, name_p, yajl_t_string),
 			 sz = yajl_tree_get(f, size_p, yajl_t_number);
+		bool out = yajl_tree_get(f, out_p, yajl_t_true) != NULL;
 		long long arg, off, size;
-		autoclose int fd = -1;
 		char *path, *word;
+		int rc;
 
-		if (!a || !o || !nm || !sz || !YAJL_IS_INTEGER(a) || !YAJL_IS_INTEGER(o) ||
-			!YAJL_IS_INTEGER(sz))
+		if (!a || !o || !nm || !YAJL_IS_INTEGER(a) || !YAJL_IS_INTEGER(o) ||
+			(!out && (!sz || !YAJL_IS_INTEGER(sz))))
 			return send_error("request: file %zu lacks arg, offset, name or size", i);
 		arg = YAJL_GET_INTEGER(a);
 		off = YAJL_GET_INTEGER(o);
-		size = YAJL_GET_INTEGER(sz);
+		size = out ? 0 : YAJL_GET_INTEGER(sz);
 		if (arg < 0 || arg >= q->argc || off < 0 || off > (long long) strlen(q->argv[arg]) ||
 			size < 0 || (unsigned long long) size > MAX_FILE_SIZE)
 			return send_error("request: file %zu: arg, offset or size out of range", i);
@@ -171,23 +197,10 @@ static int read_files(struct req *q, yajl_val files, struct cf_reader *rd)
 			if (strstr(q->argv[arg], q->paths[j]))
 				return send_error("request: argument %lld names two files", arg);
 		path = file_path(q->dir, (int) i, YAJL_GET_STRING(nm));
+		q->is_out[q->n_paths] = out;
 		q->paths[q->n_paths++] = path;
-		fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
-		if (fd < 0)
-			return send_error("cannot write '%s': %s", path, strerror(errno));
-		while (size > 0) {
-			char type;
-			const char *p;
-			size_t len;
-			int r = cf_read(rd, STDIN_FILENO, &type, &p, &len);
-
-			if (r <= 0 || type != CF_FILE || (long long) len > size)
-				return send_error("file %zu ('%s'): its bytes did not arrive whole",
-					i, path);
-			if ((r = cf_write_all(fd, p, len)) < 0)
-				return send_error("cannot write '%s': %s", path, strerror(-r));
-			size -= (long long) len;
-		}
+		if (!out && (rc = receive(rd, i, path, size)) != CLI_OK)
+			return rc;
 		word = cli_asprintf("%.*s%s", (int) off, q->argv[arg], path);
 		free(q->argv[arg]);
 		q->argv[arg] = word;
@@ -384,6 +397,32 @@ static bool from_client(struct cf_reader *rd, struct child *ch, bool tty)
 	return k == 0;
 }
 
+/* The files the command wrote, to the client (the command succeeded). */
+static void send_outputs(const struct req *q)
+{
+	char buf[CONNECT_CHUNK];
+
+	for (int i = 0; i < q->n_paths; i++) {
+		unsigned char idx[4] = {0, 0, 0, (unsigned char) i};
+		autoclose int fd = -1;
+		struct stat st;
+		ssize_t n;
+
+		if (!q->is_out[i])
+			continue;
+		fd = open(q->paths[i], O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK);
+		if (fd < 0 || fstat(fd, &st) < 0 || !S_ISREG(st.st_mode))
+			continue; /* not written: the client keeps what it has */
+		if (cf_write(STDOUT_FILENO, CF_OUTPUT, idx, sizeof(idx)) < 0)
+			return;
+		while ((n = read(fd, buf, sizeof(buf))) > 0)
+			if (cf_write(STDOUT_FILENO, CF_FILE, buf, (size_t) n) < 0)
+				return;
+		if (n < 0 || cf_write(STDOUT_FILENO, CF_OUTPUT_END, idx, sizeof(idx)) < 0)
+			return; /* no end frame: the client drops the file */
+	}
+}
+
 static int run(struct req *q, struct cf_reader *rd)
 {
 	struct child ch = {0};
@@ -433,6 +472,8 @@ static int run(struct req *q, struct cf_reader *rd)
 	if (ch.err >= 0)
 		close(ch.err);
 	rc = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+	if (rc == 0)
+		send_outputs(q);
 	code[0] = (unsigned char) (rc >> 24);
 	code[1] = (unsigned char) (rc >> 16);
 	code[2] = (unsigned char) (rc >> 8);

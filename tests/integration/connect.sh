@@ -130,7 +130,12 @@ done
 rc1=0
 rq --json info nosuch 2>"$SCRATCH/e1" || rc1=$?
 assert_match "$rc1 $(cat "$SCRATCH/e1")" '^1 \{"error":' "--json errors come through as the remote prints them"
-expect_fail 2 "files written on .* are not brought back" rq screenshot t1 shot.png
+# a file the command writes comes back when it succeeds, and only then
+rc1=0 rc2=0
+rq screenshot t1 shot.png 2>"$SCRATCH/e1" || rc1=$?
+there screenshot t1 "$SCRATCH/shot.png" 2>"$SCRATCH/e2" || rc2=$?
+assert_eq "$rc1 $(cat "$SCRATCH/e1")" "$rc2 $(cat "$SCRATCH/e2")" "screenshot of a VM without a display: the remote's error"
+assert_no_file shot.png
 expect_fail 2 "not a regular file" rq define /dev/null
 expect_fail 2 "--root names a local state root" "$QC" --root "$R" --connect "$URL" list
 
@@ -138,7 +143,17 @@ expect_fail 2 "--root names a local state root" "$QC" --root "$R" --connect "$UR
 qemu-img create -q -f qcow2 disk.qcow2 16M
 rq image import small disk.qcow2 >/dev/null
 assert_match "$(there image list)" '^small ' "image import disk.qcow2 through --connect"
-expect_fail 2 "seed build writes the file 'out.iso'.*not brought back" rq seed build out.iso
+rq seed build out.iso --hostname h1 --user-data ud.sh --no-default-keys >/dev/null
+assert_eq "$(dd if=out.iso bs=1 skip=32769 count=5 status=none)" "CD001" "seed build out.iso: the ISO the remote side wrote came back"
+there seed build "$SCRATCH/there.iso" --hostname h1 --user-data ud.sh --no-default-keys >/dev/null
+cmp out.iso "$SCRATCH/there.iso" || fail "the ISO that came back differs from one built there"
+ok "it is the ISO the remote command builds, byte for byte"
+cp out.iso before.iso
+rc=0
+rq seed build out.iso --hostname 'bad_host!' --no-default-keys 2>/dev/null || rc=$?
+[ "$rc" -ne 0 ] || fail "seed build --hostname 'bad_host!' succeeded"
+cmp out.iso before.iso || fail "a failed seed build changed the local file"
+assert_eq "$(ls out.iso.qemuctl-* 2>/dev/null || true)" "" "a failed command leaves the local file as it was, no temporary file"
 
 # the connection lost mid-command: its own error, and the remote command ends
 "$QC" --connect "$URL" log t1 --follow >"$SCRATCH/follow2.out" 2>"$SCRATCH/follow2.err" &
