@@ -12,6 +12,7 @@
 in_private_netns x86_64
 . "${QC_SRCDIR:-$(dirname "$0")/../..}/tests/integration/lib.sh"
 need_guest x86_64
+guest_sshd_setup # the guest's own sshd, for `qemuctl ssh` (lib.sh)
 sshd_start
 
 # the user's ssh: the test's key, the sshd's host key pinned (T_KNOWN and
@@ -23,6 +24,7 @@ exec /usr/bin/ssh -F /dev/null -o IdentitiesOnly=yes -i "\${T_KEY:-$SSHD_CLIENT_
 	-o UserKnownHostsFile="\${T_KNOWN:-$SSHD_KNOWN_HOSTS}" -o StrictHostKeyChecking=yes "\$@"
 EOF
 chmod +x "$SCRATCH/bin/ssh"
+orig_path=$PATH
 export PATH="$SCRATCH/bin:$PATH"
 # the remote qemuctl: this build's (ssh gives it a fresh environment)
 cat >"$SCRATCH/remote-qemuctl" <<EOF
@@ -35,14 +37,17 @@ R="$ROOT/remote"
 mkdir -m 0711 "$R"
 URL="ssh://$(id -un)@127.0.0.1:$SSHD_PORT$R"
 rq() { "$QC" --connect "$URL" "$@"; } # through ssh
-there() { "$QC" --root "$R" "$@"; }    # the same command on the remote root
+# the same command on the remote root, with ssh as sshd gives it (`qemuctl ssh NAME`)
+there() { PATH=$orig_path "$QC" --root "$R" "$@"; }
 
 # the client's files live here, named relatively: the remote side runs in
 # ssh's login directory, so a command there that opened them by path would fail
 mkdir "$SCRATCH/local"
 cd "$SCRATCH/local"
-cat >ud.sh <<'SH'
-#!/bin/sh
+cp "$SCRATCH/user-data" ud.sh
+cat >>ud.sh <<'SH'
+# every key of the seed (qemuctl's and --ssh-key's), not only the first
+sed -n '/^ssh_authorized_keys:/,/^[a-z]/p' $vd | grep -o 'ssh-ed25519 [A-Za-z0-9+/=]*' >/home/$u/.ssh/authorized_keys
 echo "CONNECT-USERDATA $((6 * 7))"
 SH
 ssh-keygen -q -t ed25519 -N '' -f vmkey
@@ -51,7 +56,8 @@ tmp_before=$(ls -d /tmp/qemuctl-connect.* 2>/dev/null || true)
 
 # --- create (files sent), list, info -----------------------------------------
 rq create t1 --kernel "$GUEST_KERNEL" --initrd "$GUEST_INITRD" --append "$GUEST_APPEND" \
-	--memory 256M --user-data ud.sh --ssh-key vmkey.pub >"$SCRATCH/create.out"
+	--memory 256M --user-data ud.sh --ssh-key vmkey.pub --share "$share:qcssh" >"$SCRATCH/create.out"
+guest_sshd_host_key "$R/vms/t1" "$share"
 assert_file "$R/vms/t1/domain.xml"
 assert_no_file "$ROOT/vms/t1"
 ok "create --user-data ud.sh --ssh-key vmkey.pub through --connect made t1 on the remote root"
@@ -116,6 +122,19 @@ _, st = os.waitpid(pid, 0)
 sys.stdout.write("EXIT %d\n" % os.waitstatus_to_exitcode(st))
 EOP
 assert_match "$(cat "$SCRATCH/console.out")" '^EXIT 0$' "console through --connect on a terminal: typed, answered, Ctrl-] detached"
+
+# ssh NAME: without a terminal, and with one (a pty on the remote side)
+grep -q '^SSHD-UP user=' "$R/vms/t1/console.log" || fail "the guest's sshd did not start"
+who=$(there ssh t1 -- id -un </dev/null)
+[ -n "$who" ] || fail "ssh into the guest does not work here: nothing to compare"
+assert_eq "$(rq ssh t1 -- id -un </dev/null)" "$who" "ssh NAME -- CMD through --connect"
+rc1=0 rc2=0
+rq ssh t1 -- exit 3 </dev/null || rc1=$?
+there ssh t1 -- exit 3 </dev/null || rc2=$?
+assert_eq "$rc1 $rc2" "3 3" "ssh NAME -- exit 3: the guest command's exit code"
+on_pty "$SCRATCH/ssh-pty.out" "$QC" --connect "$URL" ssh t1 -t -- tty
+assert_match "$(cat "$SCRATCH/ssh-pty.out")" '^/dev/pts/[0-9]+<NL>' "ssh NAME on a terminal: the guest command has a terminal"
+assert_eq "$(tail -n1 "$SCRATCH/ssh-pty.out")" 0 "ssh NAME on a terminal: exit 0"
 
 # --- exit codes and errors are the remote command's ----------------------------
 for cmd in "info nosuch" "start" "stop nosuch" "create t1 --memory 1"; do
