@@ -224,7 +224,7 @@ struct cli_cmd {
 	int (*fn)(struct cli *c, const struct cli_cmd *cmd, struct cli_args *a);
 	const struct cli_cmd *subs; /* a group: its subcommands, ended by a NULL name */
 	/* per positional: CLI_FILE_IN a local file it reads, CLI_FILE_OUT one it writes,
-	 * '-' neither (--connect sends and refuses files by these); NULL: none */
+	 * '-' neither (--connect sends the first, brings back the second); NULL: none */
 	const char *pos_files;
 	const char *subs_list; /* "sync, import, list, rm" */
 };

@@ -2,7 +2,8 @@
 /*
  * --connect: run the command on another host's qemuctl through ssh
  * (connect.h has the protocol).  The files the command reads are sent
- * along; a command that needs a terminal gets one on the remote side and
+ * along, those it writes come back when it succeeds; a command that
+ * needs a terminal gets one on the remote side and
  * this terminal is put into raw mode, so every key (Ctrl-] included)
  * reaches the remote command.
  */

@@ -278,8 +278,8 @@ static void usage(FILE *f, const char *name)
 static const struct cli_cmd global = {
 	.name = "qemuctl",
 	.usage = usage,
-	.opts = CLI_OPT(OPT_ROOT) | CLI_OPT(OPT_CONNECT) | CLI_OPT(OPT_JSON) | CLI_OPT(OPT_QUIET) | CLI_OPT(OPT_VERBOSE) |
-		CLI_OPT(OPT_VERSION),
+	.opts = CLI_OPT(OPT_ROOT) | CLI_OPT(OPT_CONNECT) | CLI_OPT(OPT_JSON) | CLI_OPT(OPT_QUIET) |
+		CLI_OPT(OPT_VERBOSE) | CLI_OPT(OPT_VERSION),
 	.style = CLI_STYLE_GLOBAL,
 	.flags = CLI_REST | CLI_LAST_WINS,
 };
@@ -287,25 +287,24 @@ static const struct cli_cmd global = {
 /* The command on another host: the global options that travel, then the command's words. */
 static int connect_main(struct cli *c, const char *url, const struct cli_args *g)
 {
-	char **v = calloc((size_t) g->n_rest + 16, sizeof(char *));
-	int n = 0, rc;
+	char **v;
+	int n = 0, n_global, rc;
 
-	if (!v)
-		abort();
 	if (c->root)
-		return free(v), cli_usage_error(NULL, "--root names a local state root: with "
-						      "--connect, give the remote one in the address "
-						      "(ssh://HOST/ROOT)");
+		return cli_usage_error(NULL, "--root names a local state root: with --connect, "
+					     "give the remote one in the address (ssh://HOST/ROOT)");
+	if (!(v = calloc((size_t) g->n_rest + 16, sizeof(char *))))
+		abort();
 	if (c->json)
 		v[n++] = "--json";
 	if (c->verbosity < 0)
 		v[n++] = "-q";
 	for (int i = 0; i < c->verbosity && i < 8; i++)
 		v[n++] = "-v";
-	rc = n;
+	n_global = n;
 	for (int i = 0; i < g->n_rest; i++)
 		v[n++] = g->rest[i];
-	rc = cli_connect(c, url, commands, n, v, rc);
+	rc = cli_connect(c, url, commands, n, v, n_global);
 	free(v);
 	return rc;
 }
