@@ -4,3 +4,5 @@ EXTRA_DIST += bench/lib.sh
 EXTRA_DIST += bench/guest-features
 # list and info at scale, and while other commands hold VMs (bench/README.md)
 EXTRA_DIST += bench/list bench/reads
+# --connect against ssh HOST qemuctl (bench/README.md "connect")
+EXTRA_DIST += bench/connect

@@ -545,6 +545,17 @@ QC_PUBLIC int qc_vm_ssh_config(qc_ctx *ctx, const char *name, struct qc_vm_ssh_c
 	struct qc_error *err);
 QC_PUBLIC void qc_vm_ssh_config_clear(struct qc_vm_ssh_config *c);
 
+/*
+ * Another host's qemuctl (driver/remote.c): the ssh command line for
+ * url, "ssh://[USER@]HOST[:PORT][/ROOT]" (QC_ERR_INVALID with what to fix
+ * otherwise): "ssh", ssh_options, the port and user, "--", HOST, then
+ * remote_cmd's words (both NULL-terminated, or NULL).  *ret_root: ROOT, or
+ * NULL when the address names none (free()).  Free *ret_argv's strings
+ * and the array with free().
+ */
+QC_PUBLIC int qc_remote_ssh_argv(const char *url, const char *const *ssh_options,
+	const char *const *remote_cmd, char ***ret_argv, char **ret_root, struct qc_error *err);
+
 /* ---------------------------------------------------- seeds (driver/seed.c) */
 
 /*
