@@ -93,9 +93,6 @@ static int migrate_out(struct qc_qmp *q, int fd, struct qc_error *err)
 {
 	int rc;
 
-	if ((rc = cancel_stale_migration(q, err)) < 0)
-		return rc;
-
 	if ((rc = qc_qmp_execute_text(q, "stop", NULL, QC_VMOP_QMP_QUICK_MS, NULL, err)) < 0)
 		return rc;
 	/* QEMU's default of 32 MiB/s is for links between hosts, not a local file. */
@@ -129,6 +126,18 @@ QC_PUBLIC int qc_vm_save(qc_ctx *ctx, const char *name, struct qc_error *err)
 		return qc_error_set(err, QC_ERR_STATE,
 			"VM '%s' is still loading its saved state; wait for its start to finish",
 			name);
+	/*
+	 * A save killed while QEMU wrote the state leaves that migration
+	 * running: end it first, then read the run state it left (paused, or
+	 * postmigrate when it completed in the meantime).
+	 */
+	if ((rc = cancel_stale_migration(op.q, err)) < 0)
+		return qc_error_prefix(err, "VM '%s'", name);
+	qc_json_free(st);
+	st = NULL;
+	if ((rc = qc_qmp_execute(op.q, "query-status", NULL, QC_VMOP_QMP_QUICK_MS, &st, err)) < 0)
+		return qc_error_prefix(err, "VM '%s'", name);
+	status = qc_json_string(qc_json_get(st, "status"));
 	ran = status && strcmp(status, "running") == 0;
 	/*
 	 * A save killed after QEMU completed: QEMU refuses a second migration
