@@ -3,21 +3,27 @@
 # TCG: its meta-data validates against the OCF DTD (ra-api-1.dtd of
 # resource-agents); bad parameters give the OCF exit codes with a message
 # (name missing or with a slash, relative root, bad numbers and booleans,
-# a missing qemuctl, --connect unsupported, a VM defined nowhere, unknown
-# actions) and change nothing under the state root; migrate_to and
-# migrate_from answer OCF_ERR_UNIMPLEMENTED while qemuctl has no 'migrate',
-# and hand qemuctl migrate the planned arguments once it has; wait_ready
-# and the depth-10 monitor refuse a VM without a ready marker; stop_timeout
-# is capped by the operation's timeout.  Then resource-agents' ocf-tester
+# a missing qemuctl, a qemuctl without --connect, a VM defined nowhere,
+# unknown actions) and change nothing under the state root; migrate_to and
+# migrate_from answer OCF_ERR_UNIMPLEMENTED with a qemuctl without
+# 'migrate', hand qemuctl migrate its arguments and end one that hangs
+# within the operation's timeout; wait_ready and the depth-10 monitor
+# refuse a VM without a ready marker; stop_timeout is capped by the
+# operation's timeout.  With an sshd of the test's own and a second state
+# root as the other node: the agent with connect=ssh://... starts, monitors
+# and stops a VM there (the right codes for one missing there and a host
+# unreachable), and migrate_to/migrate_from live-migrate a VM from one root
+# to the other, which then runs there only.  Then resource-agents' ocf-tester
 # passes every check against a booting VM, and pacemaker's crm_resource
 # drives the agent from a CIB file, without a cluster: the VM boots (its
 # console shows it), is monitored running, NOT_RUNNING once QEMU is killed,
 # starts again and is stopped gracefully (ACPI poweroff).  crm_resource
 # finds agents only under /usr/lib/ocf/resource.d: the test runs in a
-# private mount namespace with its own copy of the agent bound there.
+# private mount namespace with its own copy of the agent bound there, and
+# a private network namespace for its sshd.
 if [ -z "${QC_OCF_NS:-}" ]; then
-	if [ "$(id -u)" -ne 0 ] || ! unshare -m true 2>/dev/null; then
-		echo "[ocf] SKIP: needs root and unshare -m (crm_resource reads agents from /usr/lib/ocf/resource.d only)"
+	if [ "$(id -u)" -ne 0 ] || ! unshare -m -n true 2>/dev/null; then
+		echo "[ocf] SKIP: needs root and unshare -m -n (crm_resource reads agents from /usr/lib/ocf/resource.d only)"
 		exit 77
 	fi
 	for t in ocf-tester crm_resource xmllint; do
