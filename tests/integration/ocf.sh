@@ -159,8 +159,6 @@ expect_ra 7 "" monitor OCF_RESKEY_name=ns
 assert_eq "$(tree_digest "$ROOT" | sha256sum)" "$before" "state root unchanged by the agent's refusals and probes"
 
 # ---- migration: a qemuctl without 'migrate' (an older one, a stand-in here)
-"$QC" migrate --help >/dev/null 2>&1 ||
-	fail "this qemuctl has no 'migrate': the agent's migrate_to/migrate_from run 'qemuctl migrate'"
 cat >"$SCRATCH/qemuctl-nomigrate" <<EOS
 #!/bin/sh
 for a in "\$@"; do
@@ -265,16 +263,7 @@ qc delete ns >/dev/null
 # ---- a second node: this machine through an sshd of the test's own (host
 # key pinned, key login, 127.0.0.1 of the private netns), a second state root
 sshd_start
-# the user's ssh, as qemuctl runs it (--connect and migrate): the test's key,
-# the sshd's host key pinned
-mkdir "$SCRATCH/bin"
-cat >"$SCRATCH/bin/ssh" <<EOS
-#!/bin/sh
-exec /usr/bin/ssh -F /dev/null -o IdentitiesOnly=yes -i "$SSHD_CLIENT_KEY" \\
-	-o UserKnownHostsFile="$SSHD_KNOWN_HOSTS" -o StrictHostKeyChecking=yes "\$@"
-EOS
-chmod 0755 "$SCRATCH/bin/ssh"
-export PATH="$SCRATCH/bin:$PATH"
+sshd_client_ssh # the user's ssh, as qemuctl runs it (--connect and migrate)
 # qemuctl as each node has it: this build's, with its monitor named (ssh
 # gives the remote command a fresh environment)
 printf '#!/bin/sh\nQEMUCTL_MONITOR=%s exec %s "$@"\n' "$QEMUCTL_MONITOR" "$QC" >"$SCRATCH/qemuctl-node"
@@ -320,6 +309,8 @@ qc2 delete rc >/dev/null
 
 # ---- live migration from $ROOT (node1) to $ROOT2 (node2), both with this
 # qemuctl (binary: run on the target too)
+"$QC" migrate --help >/dev/null 2>&1 ||
+	fail "this qemuctl has no 'migrate': the agent's migrate_to/migrate_from run 'qemuctl migrate'"
 node1=(OCF_RESKEY_binary="$SCRATCH/qemuctl-node")
 node2=(OCF_RESKEY_binary="$SCRATCH/qemuctl-node" OCF_RESKEY_root="$ROOT2")
 mig=(OCF_RESKEY_migration_target_format="ssh://root@%n:$SSHD_PORT$ROOT2" OCF_RESKEY_copy_storage=true)
