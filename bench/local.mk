@@ -4,3 +4,5 @@ EXTRA_DIST += bench/lib.sh
 EXTRA_DIST += bench/guest-features
 # list and info at scale, and while other commands hold VMs (bench/README.md)
 EXTRA_DIST += bench/list bench/reads
+# many VMs started at once; stop against the guest's own shutdown (bench/README.md)
+EXTRA_DIST += bench/scale bench/stop
