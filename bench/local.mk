@@ -6,3 +6,5 @@ EXTRA_DIST += bench/guest-features
 EXTRA_DIST += bench/list bench/reads
 # --connect against ssh HOST qemuctl (bench/README.md "connect")
 EXTRA_DIST += bench/connect
+# many VMs started at once; stop against the guest's own shutdown (bench/README.md)
+EXTRA_DIST += bench/scale bench/stop

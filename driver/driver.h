@@ -106,6 +106,7 @@ const char *qc_exit_reason_name(enum qc_exit_reason r);
 enum qc_exit_reason qc_exit_reason_from_name(const char *s);
 
 struct qc_state {
+	bool on_disk; /* read from a state.json (not saved: only a run writes one) */
 	bool running; /* as written; liveness is monitor.lock */
 	char boot_id[40];
 	pid_t monitor_pid, qemu_pid;
@@ -203,9 +204,26 @@ int qc_driver_proc_stat_ppid(const char *text, pid_t *ret);
  */
 struct qc_domain;
 void qc_driver_summary_save(int vm_dfd, const struct qc_domain *d);
-/* Fill i's list fields from summary.json when its stamp matches domain.xml. */
+/* What summary.json keeps for a running VM: how ssh reaches it, its addresses. */
+struct qc_summary {
+	bool reach; /* the fields below are known */
+	struct qc_ssh_route *routes; /* qc_network_ssh_routes() of the definition */
+	size_t n_routes;
+	char *ssh_user;
+	char **addresses; /* NULL-terminated */
+};
+void qc_driver_summary_clear(struct qc_summary *s);
+/* *s of definition d (what summary.json keeps of it). */
+void qc_driver_summary_of(const struct qc_domain *d, struct qc_summary *s);
+/*
+ * Fill i's list fields from summary.json when its stamp matches domain.xml
+ * (xml: its stat) and it names the VM name, and *s when it has them; else
+ * false, *s empty.
+ */
 struct qc_vm_info;
-bool qc_driver_summary_load(int vm_dfd, struct qc_vm_info *i);
+struct stat;
+bool qc_driver_summary_load(int vm_dfd, const struct stat *xml, const char *name,
+	struct qc_vm_info *i, struct qc_summary *s);
 
 /* ---- define_input.c: files named at create/define */
 #define QC_VM_USER_DATA "user-data"

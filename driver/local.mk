@@ -77,7 +77,7 @@ QC_DRIVER_TESTS = tests/integration/lifecycle.sh tests/integration/lifecycle-cra
 	tests/integration/ready.sh tests/integration/ready-boot-fail.sh tests/integration/resize.sh \
 	tests/integration/snapshot.sh tests/integration/clone.sh tests/integration/qga.sh \
 	tests/integration/hotplug.sh tests/integration/hotplug-net.sh \
-	tests/integration/reads.sh \
+	tests/integration/reads.sh tests/integration/list-summary.sh \
 	tests/integration/doctor.sh tests/integration/autostart.sh \
 	tests/integration/arch-lifecycle-x86_64.sh tests/integration/arch-lifecycle-aarch64.sh \
 	tests/integration/arch-lifecycle-ppc64le.sh tests/integration/arch-errors.sh \

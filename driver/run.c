@@ -366,8 +366,8 @@ static int start_op(qc_ctx *ctx, const char *name, const struct qc_vm_start_opts
 		return qc_error_prefix(err, "VM '%s': seed", name);
 	if (changed && (rc = qc_domain_save(d, op->dfd, QC_VM_DOMAIN, err)) < 0)
 		return qc_error_prefix(err, "VM '%s'", name);
-	if (changed)
-		qc_driver_summary_save(op->dfd, d);
+	/* what list shows of the VM while it runs (unchanged: not rewritten) */
+	qc_driver_summary_save(op->dfd, d);
 	/* Who QEMU runs as, and what it still opens by path usable by that user. */
 	if ((rc = qc_driver_confine_user(true, &cf, err)) < 0)
 		return qc_error_prefix(err, "VM '%s'", name);

@@ -389,6 +389,9 @@ int qc_read_file(
 			return qc_error_set(err, EFBIG,
 				"'%s' is too large (more than %zu bytes, the limit is %zu)", name,
 				max, max);
+		/* The size fstat gave, in a read that had room for more: the end, as of then. */
+		if (st.st_size > 0 && len == (size_t) st.st_size && len < cap)
+			break;
 	}
 	data[len] = '\0';
 	*ret = TAKE_PTR(data);

@@ -26,6 +26,8 @@
 
 #define QC_MONITOR_MAX_CLIENTS 16 /* `qemuctl console` sessions at once */
 #define QC_MONITOR_START_TIMEOUT_MS 30000
+/* How long the liveness lock may be held by readers' probes before "another monitor runs" */
+#define QC_MONITOR_LOCK_MS 1000
 
 struct qc_monitor {
 	struct qc_monitor_args a; /* what `qemuctl start` asked for */
