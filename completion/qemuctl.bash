@@ -197,6 +197,10 @@ _qemuctl()
 		_qemuctl_compgen "cdrom virtio" "$cur"
 		return
 		;;
+	--via)
+		_qemuctl_compgen "agent ssh" "$cur"
+		return
+		;;
 	--snapshot)
 		# clone NAME NEW --snapshot SNAP: the snapshots of NAME
 		local w k
@@ -349,7 +353,7 @@ _qemuctl()
 			events) o="--follow --help" ;;
 			ssh) o="-i --identity --no-wait --timeout -L -R -D -o -A -t -T -N --help" ;;
 			ssh-config) o="--json --help" ;;
-			exec) o="--no-wait --timeout --help" ;;
+			exec) o="--via --no-wait --timeout --help" ;;
 			autostart) o="--disable --run --shutdown --timeout --help" ;;
 			clone) o="--snapshot --help" ;;
 			"snapshot create") o="--no-quiesce --help" ;;

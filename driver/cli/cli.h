@@ -163,6 +163,9 @@ enum cli_opt {
 	OPT_SNAPSHOT, /* clone */
 	OPT_NO_QUIESCE, /* snapshot create */
 	OPT_FRESH, /* start */
+	OPT_VIA, /* exec */
+	OPT_DISPLAY, /* create */
+	OPT_LISTEN, /* vnc */
 	OPT_ROOT,
 	OPT_QUIET,
 	OPT_VERBOSE,
