@@ -503,6 +503,21 @@ int qc_domain_to_xml(const struct qc_domain *d, char **ret, struct qc_error *err
 		leaf_attr(&w, "domain/devices/video", "model", "type", d->video);
 		end(&w);
 	}
+	if (d->vnc[0]) {
+		const char *gp = "domain/devices/graphics";
+		bool sock = strcmp(d->vnc, QC_VNC_SOCKET) == 0;
+
+		begin(&w, "graphics", qc_xstrdup(gp));
+		attr(&w, "type", "vnc");
+		if (!sock)
+			attr(&w, "autoport", "yes");
+		begin(&w, "listen", qc_xstrdup("domain/devices/graphics/listen"));
+		attr(&w, "type", sock ? "socket" : "address");
+		if (!sock)
+			attr(&w, "address", d->vnc);
+		end(&w);
+		end(&w);
+	}
 	if (d->serial_console) {
 		leaf_attr(&w, "domain/devices", "serial", "type", "pty");
 		leaf_attr(&w, "domain/devices", "console", "type", "pty");
