@@ -109,7 +109,12 @@ bool qc_monitor_serial_readable(struct qc_monitor *m)
 
 int qc_monitor_listen_console(struct qc_monitor *m, struct qc_error *err)
 {
-	cleanup_free char *path = qc_monitor_run_path(m, "console.sock");
+	return qc_monitor_listen_unix(m, "console.sock", &m->listen_fd, err);
+}
+
+int qc_monitor_listen_unix(struct qc_monitor *m, const char *name, int *ret_fd, struct qc_error *err)
+{
+	cleanup_free char *path = qc_monitor_run_path(m, name);
 	struct sockaddr_un sa = {.sun_family = AF_UNIX};
 	mode_t old;
 	int fd;
@@ -131,7 +136,7 @@ int qc_monitor_listen_console(struct qc_monitor *m, struct qc_error *err)
 	}
 	umask(old);
 	(void) chmod(path, 0600);
-	m->listen_fd = fd;
+	*ret_fd = fd;
 	return 0;
 }
 

@@ -38,6 +38,7 @@ static void full_args(struct qc_monitor_args *a)
 	ck_assert_qc_ok(qc_monitor_args_ready_marker(a, "qemuctl-ready: iid-x 1", &e), &e);
 	a->ready_at_start = true;
 	a->cont = true;
+	a->vnc = QC_MONITOR_VNC_PASSWORD;
 	a->qemu_argv = qemu;
 }
 
@@ -67,6 +68,7 @@ static void assert_same(const struct qc_monitor_args *a, const struct qc_monitor
 		ck_assert_str_eq(a->ready_markers[i], b->ready_markers[i]);
 	ck_assert_int_eq(a->ready_at_start, b->ready_at_start);
 	ck_assert_int_eq(a->cont, b->cont);
+	ck_assert_pstr_eq(a->vnc, b->vnc);
 	for (i = 0; a->qemu_argv[i] || b->qemu_argv[i]; i++)
 		ck_assert_pstr_eq(a->qemu_argv[i], b->qemu_argv[i]);
 }
@@ -170,6 +172,8 @@ static const struct {
 		"--uid and --gid go together"},
 	{ARGV("m", "--vm-dir", "v", "--frobnicate", "1", "--", "q"),
 		"unknown option '--frobnicate'"},
+	{ARGV("m", "--vm-dir", "v", "--run-dir", "r", "--vnc", "tcp", "--", "q"),
+		"--vnc 'tcp': socket or password"},
 	{ARGV("m", "vm-dir", "v", "--", "q"), "unexpected argument 'vm-dir'"},
 	{ARGV("m", "--ready-marker", "1", "--ready-marker", "2", "--ready-marker", "3",
 		 "--ready-marker", "4", "--ready-marker", "5", "--ready-marker", "6",
