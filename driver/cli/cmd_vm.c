@@ -75,6 +75,7 @@ static int create_from_args(struct cli *c, const struct cli_cmd *cmd, struct cli
 	o.no_seed = a->set[OPT_NO_SEED];
 	o.seed_bus = a->val[OPT_SEED_BUS];
 	o.user = a->val[OPT_USER];
+	o.display = a->val[OPT_DISPLAY];
 	if (o.seed_bus && strcmp(o.seed_bus, "cdrom") != 0 && strcmp(o.seed_bus, "virtio") != 0)
 		return cli_usage_error(
 			cmd->name, "--seed-bus '%s': use cdrom or virtio", o.seed_bus);

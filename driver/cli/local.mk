@@ -8,7 +8,7 @@ qemuctl_SOURCES = driver/cli/cli.h driver/cli/cli.c driver/cli/json.c driver/cli
 	driver/cli/shquote.c driver/cli/cmd_clone.c
 # Guest features of a running VM.
 qemuctl_SOURCES += driver/cli/cmd_port.c driver/cli/cmd_stats.c \
-	driver/cli/cmd_screenshot.c
+	driver/cli/cmd_screenshot.c driver/cli/cmd_vnc.c
 qemuctl_LDADD = $(QC_LIBS)
 
 QC_CHECK_TESTS += tests/unit/check_cli_parse

@@ -20,7 +20,7 @@
 		CLI_OPT(OPT_DISK_SIZE) | CLI_OPT(OPT_DISK) | CLI_OPT(OPT_NET) |       \
 		CLI_OPT(OPT_SHARE) | CLI_OPT(OPT_HOSTNAME) | CLI_OPT(OPT_SSH_KEY) |   \
 		CLI_OPT(OPT_USER_DATA) | CLI_OPT(OPT_NETCFG) | CLI_OPT(OPT_NO_SEED) | \
-		CLI_OPT(OPT_SEED_BUS) | CLI_OPT(OPT_USER))
+		CLI_OPT(OPT_SEED_BUS) | CLI_OPT(OPT_USER) | CLI_OPT(OPT_DISPLAY))
 
 static const char create_help[] =
 	"  --image NAME         boot disk: an overlay on catalog image NAME\n"
@@ -41,6 +41,9 @@ static const char create_help[] =
 	"  --user NAME          the guest user (sudo, keys; 'qemuctl ssh' logs in as it);\n"
 	"                       default: your login name ($SUDO_USER under sudo), or\n"
 	"                       'debian' as root\n"
+	"  --display D          none (default), vnc: a VNC server on a unix socket in the\n"
+	"                       VM's run directory, or vnc=127.0.0.1: on a loopback TCP\n"
+	"                       port with a generated password ('qemuctl vnc NAME')\n"
 	"  A SIZE has a unit: K, M, G, T (powers of 1024), or B for bytes.\n";
 
 /* A VM command: its help is made from synopsis, summary and option lines; --json also after it. */
@@ -117,6 +120,17 @@ static const struct cli_cmd commands[] = {
 	VM("screenshot", "NAME FILE.png", "save a running VM's display as a PNG image",
 		"  The VM needs a display: <video><model type='vga'/></video> in its definition.\n",
 		0, 2, 2, cli_screenshot, .pos_names = "NAME FILE"),
+	{.name = "vnc",
+		.usage = cli_vnc_usage,
+		.opts = CLI_OPT(OPT_LISTEN) | CLI_OPT(OPT_JSON),
+		.min_pos = 1,
+		.max_pos = 1,
+		.pos_names = "NAME",
+		.style = CLI_STYLE_GETOPT,
+		.flags = CLI_LAST_WINS,
+		.fn = cli_vnc,
+		.line = "  vnc NAME [--listen [ADDR:]PORT]  how to reach a VM's VNC display, or "
+			"forward a port to it\n"},
 	{.name = "image",
 		.usage = cli_image_usage,
 		.subs = cli_image_cmds,
