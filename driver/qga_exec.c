@@ -140,7 +140,12 @@ QC_PUBLIC int qc_vm_exec_agent(qc_ctx *ctx, const char *name, const char *const 
 		return rc;
 	if (!op.live.monitor_alive)
 		return qc_error_set(err, QC_ERR_STATE,
-			"VM '%s' is not running: start it with 'qemuctl start %s'", name, name);
+			"VM '%s' is not running; start it with 'qemuctl start %s'", name, name);
+	if (op.live.st.qemu_status && strcmp(op.live.st.qemu_status, "paused") == 0)
+		return qc_error_set(err, QC_ERR_STATE,
+			"VM '%s' is paused: its guest agent cannot answer; resume it with "
+			"'qemuctl resume %s'",
+			name, name);
 	/* an agent that does not sync is as good as none: the command never started */
 	if (qc_driver_qga_open(&op, NULL, QC_QGA_EXEC_OPEN_MS, &g, &e) < 0)
 		return qc_error_set(err, QC_ERR_UNSUPPORTED, "VM '%s': %s", name, e.msg);

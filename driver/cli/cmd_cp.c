@@ -194,7 +194,8 @@ static int exec_agent(struct cli *c, qc_ctx *ctx, const char *vm, char *const *c
 	(void) o;
 	fflush(stdout);
 	rc = qc_vm_exec_agent(ctx, vm, (const char *const *) cmd, exec_output, NULL, &status, &err);
-	if (rc == -QC_ERR_UNSUPPORTED && !chosen) {
+	/* not running, paused, no agent: ssh says the same in its own words, or works */
+	if ((rc == -QC_ERR_UNSUPPORTED || rc == -QC_ERR_STATE) && !chosen) {
 		if (c->verbosity > 0)
 			fprintf(stderr, "qemuctl: %s; using ssh\n", err.msg);
 		return -2;

@@ -125,7 +125,7 @@ QC_PUBLIC int qc_vm_screenshot(qc_ctx *ctx, const char *name, const char *file, 
  * exited; *ret_status: its exit code, or 128 + the signal that ended it.
  * QC_ERR_UNSUPPORTED when no agent answers within a second (the command
  * did not start: a caller may use ssh instead), QC_ERR_STATE when the VM
- * does not run, QC_ERR_CHILD when the agent could not start the program
+ * does not run or is paused, QC_ERR_CHILD when the agent could not start the program
  * (no such file, not executable).
  */
 /*

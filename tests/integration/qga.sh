@@ -208,7 +208,11 @@ timeout 120 "$QC" --root "$ROOT" -v exec plain -- true 2>"$SCRATCH/exec.err" && 
 assert_match "$(cat "$SCRATCH/exec.err")" "no guest agent runs in the guest .*; using ssh" \
 	"without an agent exec uses ssh (rc $rc)"
 expect_fail 2 "exec: --via 'scp': use agent or ssh" qc exec ga --via scp -- true
-expect_fail 1 "VM 'off' is not running" qc exec off --via agent -- true
+expect_fail 1 "VM 'off' is not running; start it with 'qemuctl start off'" qc exec off --via agent -- true
+qc pause ga
+expect_fail 1 "VM 'ga' is paused: its guest agent cannot answer; resume it with 'qemuctl resume ga'" \
+	qc exec ga --via agent -- true
+qc resume ga
 
 # stop: the agent is asked first
 qc stop ga >/dev/null
