@@ -521,8 +521,8 @@ int qc_build_argv(
 	} else if (d->vnc[0]) {
 		/* the first free display from :0 (port 5900) up; no client before set_password */
 		qc_strv_push(&a, "-vnc");
-		qc_strv_pushf(&a, strchr(d->vnc, ':') ? "[%s]:0,to=99,password=on"
-						      : "%s:0,to=99,password=on",
+		qc_strv_pushf(&a,
+			strchr(d->vnc, ':') ? "[%s]:0,to=99,password=on" : "%s:0,to=99,password=on",
 			d->vnc);
 	}
 	add_hotplug_ports(&a, d);

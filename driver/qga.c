@@ -264,7 +264,8 @@ int qc_qga_base64_decode(const char *s, char **ret, size_t *ret_len, struct qc_e
 			const char *c = s[i + k] ? strchr(abc, s[i + k]) : NULL;
 
 			/* '=' only as the last one or two characters of the text */
-			if (s[i + k] == '=' && i + 4 == n && k >= 2 && (k == 3 || s[i + 3] == '=')) {
+			if (s[i + k] == '=' && i + 4 == n && k >= 2 &&
+				(k == 3 || s[i + 3] == '=')) {
 				pad++;
 				v <<= 6;
 				continue;

@@ -30,7 +30,8 @@ int qc_domain_set_display(struct qc_domain *d, const char *display, struct qc_er
 		v = display + 4;
 	else
 		return qc_error_set(err, QC_ERR_INVALID,
-			"--display '%.64s': use none, vnc (a unix socket) or vnc=127.0.0.1", display);
+			"--display '%.64s': use none, vnc (a unix socket) or vnc=127.0.0.1",
+			display);
 	if ((rc = qc_domain_check_vnc(v, err)) < 0)
 		return qc_error_prefix(err, "--display '%.64s'", display);
 	snprintf(d->vnc, sizeof(d->vnc), "%s", v);
@@ -73,8 +74,8 @@ QC_PUBLIC int qc_vm_vnc(qc_ctx *ctx, const char *name, struct qc_vm_vnc *ret, st
 	struct stat st;
 	int rc;
 
-	if ((rc = qc_vmop_begin(ctx, name, QC_VMOP_NO_LOCK | QC_VMOP_DOMAIN | QC_VMOP_RUNNING, &op,
-		     err)) < 0)
+	if ((rc = qc_vmop_begin(
+		     ctx, name, QC_VMOP_NO_LOCK | QC_VMOP_DOMAIN | QC_VMOP_RUNNING, &op, err)) < 0)
 		return rc;
 	run = op.live.st.run_dir;
 	if (!run)

@@ -497,7 +497,8 @@ static bool graphics_ours(xmlNodePtr n)
 static int parse_graphics(struct qc_xml_parser *p, xmlNodePtr n)
 {
 	static const char *const attrs[] = {"type", "listen", "autoport", NULL};
-	static const char *const elems[] = {"listen", NULL}, *const la[] = {"type", "address", NULL};
+	static const char *const elems[] = {"listen", NULL};
+	static const char *const la[] = {"type", "address", NULL};
 	static const char path[] = "domain/devices/graphics";
 	cleanup_free char *addr = qc_xml_prop(n, "listen");
 	cleanup_free char *ltype = NULL, *laddr = NULL;
@@ -517,7 +518,8 @@ static int parse_graphics(struct qc_xml_parser *p, xmlNodePtr n)
 	if (ltype && strcmp(ltype, "socket") == 0)
 		v = QC_VNC_SOCKET;
 	else if (ltype && strcmp(ltype, "address") != 0)
-		return qc_xml_err(p, l, "<graphics type='vnc'>: <listen type='%.32s'>: use socket or address",
+		return qc_xml_err(p, l,
+			"<graphics type='vnc'>: <listen type='%.32s'>: use socket or address",
 			ltype);
 	else if (laddr || addr)
 		v = laddr ? laddr : addr;

@@ -37,8 +37,8 @@ static int parse_listen(const char *spec, struct sockaddr_in *sa)
 		addr[colon - spec] = 0;
 	}
 	if (inet_pton(AF_INET, addr, &sa->sin_addr) != 1)
-		return cli_usage_error("vnc", "vnc: --listen '%s': '%s' is not an IPv4 address",
-			spec, addr);
+		return cli_usage_error(
+			"vnc", "vnc: --listen '%s': '%s' is not an IPv4 address", spec, addr);
 	if ((ntohl(sa->sin_addr.s_addr) >> 24) != 127)
 		return cli_usage_error("vnc",
 			"vnc: --listen '%s': %s is not a loopback address; the VNC socket asks "
@@ -101,8 +101,9 @@ static void serve_client(int client, const char *path)
 
 	snprintf(sa.sun_path, sizeof(sa.sun_path), "%s", path);
 	if (s < 0 || connect(s, (struct sockaddr *) &sa, sizeof(sa)) < 0) {
-		fprintf(stderr, "qemuctl: error: vnc: connect '%s': %s (is the VM still running?)\n",
-			path, strerror(errno));
+		fprintf(stderr,
+			"qemuctl: error: vnc: connect '%s': %s (is the VM still running?)\n", path,
+			strerror(errno));
 		_exit(1);
 	}
 	relay(client, s);

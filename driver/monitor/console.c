@@ -112,7 +112,8 @@ int qc_monitor_listen_console(struct qc_monitor *m, struct qc_error *err)
 	return qc_monitor_listen_unix(m, "console.sock", &m->listen_fd, err);
 }
 
-int qc_monitor_listen_unix(struct qc_monitor *m, const char *name, int *ret_fd, struct qc_error *err)
+int qc_monitor_listen_unix(
+	struct qc_monitor *m, const char *name, int *ret_fd, struct qc_error *err)
 {
 	cleanup_free char *path = qc_monitor_run_path(m, name);
 	struct sockaddr_un sa = {.sun_family = AF_UNIX};

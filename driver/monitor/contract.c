@@ -154,8 +154,10 @@ static int parse_opt(
 	} else if (strcmp(opt, "--ready-marker") == 0) {
 		return qc_monitor_args_ready_marker(a, val, err);
 	} else if (strcmp(opt, "--vnc") == 0) {
-		if (strcmp(val, QC_MONITOR_VNC_SOCKET) != 0 && strcmp(val, QC_MONITOR_VNC_PASSWORD) != 0)
-			return qc_error_set(err, QC_ERR_INVALID, "--vnc '%s': socket or password", val);
+		if (strcmp(val, QC_MONITOR_VNC_SOCKET) != 0 &&
+			strcmp(val, QC_MONITOR_VNC_PASSWORD) != 0)
+			return qc_error_set(
+				err, QC_ERR_INVALID, "--vnc '%s': socket or password", val);
 		a->vnc = val;
 	} else {
 		return qc_error_set(err, QC_ERR_INVALID, "unknown option '%s'", opt);

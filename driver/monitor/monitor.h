@@ -69,7 +69,8 @@ void qc_monitor_rotate_log(struct qc_monitor *m);
 bool qc_monitor_serial_readable(struct qc_monitor *m);
 int qc_monitor_listen_console(struct qc_monitor *m, struct qc_error *err);
 /* A non-blocking socket listening on <run_dir>/name, 0600 from the start. */
-int qc_monitor_listen_unix(struct qc_monitor *m, const char *name, int *ret_fd, struct qc_error *err);
+int qc_monitor_listen_unix(
+	struct qc_monitor *m, const char *name, int *ret_fd, struct qc_error *err);
 void qc_monitor_accept_client(struct qc_monitor *m);
 void qc_monitor_client_readable(struct qc_monitor *m, size_t i);
 

@@ -40,7 +40,8 @@ static int set_password(struct qc_monitor *m, struct qc_error *err)
 	dfd = open(m->a.run_dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 	if (dfd < 0)
 		return qc_error_errno(err, errno, "open '%s'", m->a.run_dir);
-	if ((rc = qc_write_atomic(dfd, QC_MONITOR_VNC_PASSWORD_FILE, pw, strlen(pw), 0600, err)) < 0)
+	if ((rc = qc_write_atomic(dfd, QC_MONITOR_VNC_PASSWORD_FILE, pw, strlen(pw), 0600, err)) <
+		0)
 		return rc;
 	snprintf(args, sizeof(args), "{\"protocol\":\"vnc\",\"password\":\"%.*s\"}",
 		QC_VNC_PASSWORD_LEN, pw);
