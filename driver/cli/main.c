@@ -129,7 +129,7 @@ static const struct cli_cmd commands[] = {
 		.style = CLI_STYLE_GETOPT,
 		.flags = CLI_LAST_WINS,
 		.fn = cli_vnc,
-		.line = "  vnc NAME [--listen [ADDR:]PORT]  how to reach a VM's VNC display, or "
+		.line = "  vnc NAME [--listen PORT]      how to reach a VM's VNC display, or "
 			"forward a port to it\n"},
 	{.name = "image",
 		.usage = cli_image_usage,
