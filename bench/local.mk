@@ -6,3 +6,5 @@ EXTRA_DIST += bench/guest-features
 EXTRA_DIST += bench/exec
 # list and info at scale, and while other commands hold VMs (bench/README.md)
 EXTRA_DIST += bench/list bench/reads
+# --connect against ssh HOST qemuctl (bench/README.md "connect")
+EXTRA_DIST += bench/connect

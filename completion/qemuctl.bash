@@ -114,10 +114,10 @@ _qemuctl()
 		resume save delete list info console log events qmp ssh ssh-config cp exec image net seed doctor
 		autostart wait resize snapshot clone attach-disk detach-disk attach-net detach-net port stats
 		screenshot vnc"
-	local global_opts="--root --json -v -q --verbose --quiet --version --help"
+	local global_opts="--root --connect --json -v -q --verbose --quiet --version --help"
 	local create_opts="--image --disk-image --kernel --initrd --append --arch --accel --cpus
 		--memory --disk-size --disk --net --share --hostname --ssh-key --user-data
-		--network-config --no-seed --seed-bus --user --display"
+		--network-config --no-seed --seed-bus --user --tpm --secure-boot --display"
 	local vm_cmds=" dumpxml undefine start stop destroy reboot pause resume save delete info console "
 	vm_cmds+="log events qmp ssh ssh-config exec autostart wait resize attach-disk detach-disk attach-net detach-net "
 	vm_cmds+="screenshot snapshot port clone vnc "
@@ -129,7 +129,7 @@ _qemuctl()
 	# Find the command (first word that is not a global option or its value).
 	for ((i = 1; i < COMP_CWORD; i++)); do
 		case "${COMP_WORDS[i]}" in
-		--root) ((i++)) ;;
+		--root | --connect) ((i++)) ;;
 		-*) ;;
 		*)
 			cmd=${COMP_WORDS[i]}
@@ -148,6 +148,11 @@ _qemuctl()
 		--root)
 			COMPREPLY=($(compgen -d -- "$cur"))
 			compopt -o filenames 2>/dev/null
+			return
+			;;
+		--connect)
+			COMPREPLY=($(compgen -W "ssh://" -- "$cur"))
+			compopt -o nospace 2>/dev/null
 			return
 			;;
 		esac

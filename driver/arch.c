@@ -44,6 +44,9 @@ static const struct qc_arch_info arch_table[QC_ARCH_COUNT] = {
 			.firmware_required = false, /* SeaBIOS is built in */
 			.seed_device = QC_DEVICE_CDROM,
 			.seed_bus = QC_BUS_SATA,
+			.firmware_code_secure = "/usr/share/OVMF/OVMF_CODE_4M.secboot.fd",
+			.firmware_vars_secure = "/usr/share/OVMF/OVMF_VARS_4M.ms.fd",
+			.tpm_device = "tpm-tis",
 		},
 	[QC_ARCH_AARCH64] =
 		{
@@ -66,6 +69,7 @@ static const struct qc_arch_info arch_table[QC_ARCH_COUNT] = {
 			.firmware_required = true,
 			.seed_device = QC_DEVICE_DISK,
 			.seed_bus = QC_BUS_VIRTIO,
+			.tpm_device = "tpm-tis-device",
 		},
 	[QC_ARCH_PPC64LE] =
 		{
@@ -86,6 +90,7 @@ static const struct qc_arch_info arch_table[QC_ARCH_COUNT] = {
 			.seed_bus = QC_BUS_VIRTIO,
 			/* QEMU: "Memory size 0x8000000 is not aligned to 256 MiB" (spapr LMB size) */
 			.memory_align = 256 << 20,
+			.tpm_device = "tpm-spapr",
 		},
 };
 
@@ -129,26 +134,22 @@ enum qc_arch qc_arch_host(void)
 	return qc_arch_from_name(u.machine);
 }
 
+static const char *const accel_names[] = {
+	[QC_ACCEL_AUTO] = "auto",
+	[QC_ACCEL_KVM] = "kvm",
+	[QC_ACCEL_TCG] = "tcg",
+};
+
 const char *qc_accel_name(enum qc_accel accel)
 {
-	switch (accel) {
-	case QC_ACCEL_AUTO:
-		return "auto";
-	case QC_ACCEL_KVM:
-		return "kvm";
-	case QC_ACCEL_TCG:
-		return "tcg";
-	}
-	return "unknown";
+	return QC_NAME_OF(accel_names, accel, "unknown");
 }
 
 int qc_accel_from_name(const char *name, enum qc_accel *ret)
 {
-	static const enum qc_accel all[] = {QC_ACCEL_AUTO, QC_ACCEL_KVM, QC_ACCEL_TCG};
-
-	for (size_t i = 0; name && i < QC_ARRAY_SIZE(all); i++)
-		if (strcmp(name, qc_accel_name(all[i])) == 0) {
-			*ret = all[i];
+	for (size_t i = 0; name && i < QC_ARRAY_SIZE(accel_names); i++)
+		if (accel_names[i] && strcmp(name, accel_names[i]) == 0) {
+			*ret = (enum qc_accel) i;
 			return 0;
 		}
 	return -QC_ERR_INVALID;

@@ -67,6 +67,10 @@ struct qc_arch_info {
 	enum qc_disk_device seed_device;
 	enum qc_disk_bus seed_bus;
 	uint64_t memory_align;     /* guest RAM must be a multiple of this (pseries: 256 MiB), or 0 */
+	/* UEFI Secure Boot: code built with SMM and a varstore with Microsoft's keys, or NULL */
+	const char *firmware_code_secure;
+	const char *firmware_vars_secure;
+	const char *tpm_device;    /* QEMU's TPM device on the default machine */
 };
 const struct qc_arch_info *qc_arch_info(enum qc_arch arch);
 enum qc_arch qc_arch_from_name(const char *name); /* accepts aliases; QC_ARCH_INVALID */

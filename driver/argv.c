@@ -51,12 +51,23 @@
  *    backing node, the bottom one "backing": null (JSON: dotted syntax has
  *    no null).  Checked with 7.2 as an unprivileged user on files in a 0700
  *    directory, with a live blockdev-snapshot and block-stream on top.
+ *  - The TPM (d->tpm): QEMU's emulator backend sends swtpm the data channel
+ *    (CMD_SET_DATAFD, SCM_RIGHTS) over the control chardev, and 7.2 enables
+ *    fd passing only on a socket chardev opened by path ("fd=N" fails with
+ *    "Failed to send CMD_SET_DATAFD: Invalid argument"), so the chardev is
+ *    path=/proc/self/fd/N/swtpm.sock: the magic link needs no search right
+ *    on the directories above (verified as the confined user with
+ *    -sandbox on).  tpm-tis (q35: ISA), tpm-tis-device (virt: sysbus) and
+ *    tpm-spapr (pseries: VIO) take no PCI slot.
+ *  - Secure Boot: ",smm=on" and cfi.pflash01's secure=on keep the
+ *    varstore writable from SMM only, as OVMF's .secboot build expects.
  */
 #include "config.h"
 
 #include <string.h>
 
 #include "driver/domain.h"
+#include "driver/qemu_fds.h"
 
 /* pcie-root-ports "qc-hp0".. kept free for hot-plug (driver/hotplug.c tries them in order) */
 #define QC_ARGV_HOTPLUG_PORTS 4
@@ -134,6 +145,9 @@ static char *machine_opt(const struct qc_domain *d, enum qc_accel accel)
 			qc_buf_puts(&b, ",cap-cfpc=broken,cap-sbbc=broken,cap-ibs=broken,"
 					"cap-ccf-assist=off");
 	}
+	/* Secure Boot: the firmware keeps its variables in SMM, out of the OS's reach */
+	if (d->secure_boot)
+		qc_buf_puts(&b, ",smm=on");
 	/* SeaBIOS disk boot: its messages ("No bootable device.") on the serial console */
 	if (d->arch == QC_ARCH_X86_64 && !d->kernel && !qc_argv_firmware_code(d))
 		qc_buf_puts(&b, ",graphics=off");
@@ -159,6 +173,8 @@ const char *qc_argv_firmware_code(const struct qc_domain *d)
 		return NULL;
 	if (d->loader)
 		return d->loader;
+	if (d->secure_boot)
+		return ai->firmware_code_secure;
 	if (d->nvram || ai->firmware_required)
 		return ai->firmware_code;
 	return NULL; /* x86_64 without a loader: SeaBIOS */
@@ -181,6 +197,38 @@ static void add_firmware(struct qc_strv *a, const struct qc_domain *d, const str
 		qc_strv_push(a, "-drive");
 		qc_strv_pushf(a, "if=pflash,format=raw,unit=1,file=%s", v);
 	}
+	if (d->secure_boot) {
+		/* only SMM code may write the varstore flash */
+		qc_strv_push(a, "-global");
+		qc_strv_push(a, "driver=cfi.pflash01,property=secure,value=on");
+	}
+}
+
+/*
+ * The TPM: QEMU's emulator backend on swtpm's control socket (the data
+ * channel is a socketpair QEMU sends over it) and the arch's TPM device.
+ */
+static int add_tpm(struct qc_strv *a, const struct qc_domain *d, const struct qc_argv_ctx *ctx,
+	struct qc_error *err)
+{
+	cleanup_free char *path = NULL;
+
+	if (!d->tpm)
+		return 0;
+	if (ctx->tpm_dir_fd > 2)
+		path = qc_xasprintf("/proc/self/fd/%d/" QC_ARGV_TPM_SOCK, ctx->tpm_dir_fd);
+	else if (ctx->tpm_path)
+		path = qc_argv_escape(ctx->tpm_path);
+	else
+		return qc_error_set(err, QC_ERR_INTERNAL,
+			"VM '%s': argv needs the swtpm control socket for its TPM", d->name);
+	qc_strv_push(a, "-chardev");
+	qc_strv_pushf(a, "socket,id=chrtpm,path=%s", path);
+	qc_strv_push(a, "-tpmdev");
+	qc_strv_push(a, "emulator,id=tpm0,chardev=chrtpm");
+	qc_strv_push(a, "-device");
+	qc_strv_pushf(a, "%s,tpmdev=tpm0,id=tpm-dev0", qc_arch_info(d->arch)->tpm_device);
+	return 0;
 }
 
 void qc_argv_layer_ids(const char *path, char fmt_node[32], char file_node[32])
@@ -535,6 +583,9 @@ int qc_build_argv(
 		qc_strv_push(&a, "virtserialport,bus=qc-vser0.0,chardev=qga0,"
 				 "name=" QC_ARGV_QGA_PORT);
 	}
+	/* no PCI slot (ISA, sysbus or VIO): the other devices keep their addresses */
+	if ((r = add_tpm(&a, d, ctx, err)) < 0)
+		return r;
 	*ret = qc_strv_steal(&a);
 	return 0;
 }

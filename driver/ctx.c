@@ -2,6 +2,7 @@
 /* The context: a handle on a state root, and the layout under it. */
 #include "config.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <pwd.h>
@@ -211,6 +212,32 @@ int qc_driver_vms_open(const qc_ctx *ctx, bool create, int *ret_dfd, struct qc_e
 	if (fd < 0)
 		return qc_error_errno(err, errno, "state root '%s': cannot open vms/", ctx->root);
 	*ret_dfd = fd;
+	return 0;
+}
+
+int qc_driver_foreach_vm(const qc_ctx *ctx, qc_driver_vm_fn fn, void *opaque, struct qc_error *err)
+{
+	cleanup_free char *vms = qc_xasprintf("%s/vms", ctx->root);
+	struct dirent *de;
+	DIR *dir = opendir(vms);
+
+	if (!dir && errno == ENOENT)
+		return 0;
+	if (!dir)
+		return qc_error_errno(err, errno, "state root '%s': open vms/", ctx->root);
+	while ((de = readdir(dir))) {
+		int dfd;
+
+		if (de->d_name[0] == '.' || qc_validate_name("VM", de->d_name, NULL) < 0)
+			continue;
+		dfd = openat(
+			dirfd(dir), de->d_name, O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW);
+		if (dfd < 0)
+			continue;
+		fn(de->d_name, dfd, opaque);
+		close(dfd);
+	}
+	closedir(dir);
 	return 0;
 }
 

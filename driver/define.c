@@ -281,6 +281,13 @@ static int build_domain(qc_ctx *ctx, const struct qc_vm_create_opts *o, const ch
 		return qc_error_prefix(err, "VM '%s'", o->name);
 	if ((rc = qc_machine_check_cpus(d->arch, d->machine, d->cpus, err)) < 0)
 		return qc_error_prefix(err, "VM '%s'", o->name);
+	d->tpm = o->tpm;
+	d->secure_boot = o->secure_boot;
+	if (d->secure_boot && d->kernel)
+		return qc_error_set(err, QC_ERR_INVALID,
+			"VM '%s': --secure-boot checks what UEFI firmware boots from a disk; "
+			"--kernel bypasses the firmware: drop one of them",
+			o->name);
 	/* disk boot through UEFI: <loader> and the per-VM varstore <nvram> */
 	if ((rc = qc_driver_firmware_plan(d, final_dir, err)) < 0)
 		return rc;

@@ -148,6 +148,27 @@ static void check_arch(struct qc_doctor_report *r, enum qc_arch arch, bool chose
 	}
 }
 
+/* --tpm needs swtpm; --secure-boot OVMF's Secure Boot code and Microsoft-keys varstore. */
+static void check_tpm_secure_boot(struct qc_doctor_report *r)
+{
+	const struct qc_arch_info *ai = qc_arch_info(QC_ARCH_X86_64);
+	cleanup_free char *swtpm = qc_find_program("swtpm");
+
+	if (swtpm)
+		add(r, "swtpm", QC_CHECK_OK, "%s (--tpm works)", swtpm);
+	else
+		add(r, "swtpm", QC_CHECK_WARN,
+			"swtpm not found: --tpm is unavailable; install swtpm swtpm-tools");
+	if (access(ai->firmware_code_secure, R_OK) == 0 &&
+		access(ai->firmware_vars_secure, R_OK) == 0)
+		add(r, "secure-boot", QC_CHECK_OK, "%s, %s (--secure-boot works on x86_64)",
+			ai->firmware_code_secure, ai->firmware_vars_secure);
+	else
+		add(r, "secure-boot", QC_CHECK_WARN,
+			"%s or %s missing: --secure-boot is unavailable; install ovmf",
+			ai->firmware_code_secure, ai->firmware_vars_secure);
+}
+
 /* The nearest existing ancestor of path (path itself when it exists). */
 static char *existing_ancestor(const char *path)
 {
@@ -283,6 +304,7 @@ int qc_doctor(qc_ctx *ctx, const char *arch_name, const char *accel_name,
 		add(r, "net-admin", QC_CHECK_WARN,
 			"no CAP_NET_ADMIN: named networks need root; user-mode networking works");
 
+	check_tpm_secure_boot(r);
 	check_qemu_user(r, &can_run);
 	if (ctx)
 		check_root(r, qc_ctx_root(ctx), &can_run);
@@ -302,13 +324,11 @@ void qc_doctor_report_free(struct qc_doctor_report *r)
 
 const char *qc_check_status_name(enum qc_check_status s)
 {
-	switch (s) {
-	case QC_CHECK_OK:
-		return "ok";
-	case QC_CHECK_WARN:
-		return "warn";
-	case QC_CHECK_FAIL:
-		return "fail";
-	}
-	return "?";
+	static const char *const names[] = {
+		[QC_CHECK_OK] = "ok",
+		[QC_CHECK_WARN] = "warn",
+		[QC_CHECK_FAIL] = "fail",
+	};
+
+	return QC_NAME_OF(names, s, "?");
 }

@@ -107,6 +107,8 @@ struct qc_domain {
 	/* firmware (UEFI pflash) for disk boot; NULL = the arch's default when needed */
 	char *loader;           /* read-only code file */
 	char *nvram;            /* per-VM writable varstore copy */
+	bool secure_boot;       /* UEFI Secure Boot: SMM, secure pflash, the arch's secure code */
+	bool tpm;               /* a TPM 2.0 emulated by a per-VM swtpm (state in vm_dir/tpm) */
 
 	struct qc_disk *disks;
 	size_t n_disks;
@@ -277,6 +279,14 @@ struct qc_argv_ctx {
 	size_t n_fds;
 	const struct qc_argv_disk *disks;
 	int loader_set, nvram_set;
+	/*
+	 * The TPM's swtpm control socket: tpm_dir_fd (> 2) is a directory fd
+	 * QEMU inherits holding QC_ARGV_TPM_SOCK (QEMU connects through
+	 * /proc/self/fd/N, so it needs no access to the directories above);
+	 * else tpm_path.  d->tpm needs one of them.
+	 */
+	int tpm_dir_fd;
+	const char *tpm_path;
 };
 /* The guest agent's virtio-serial port name (what qemu-guest-agent opens). */
 #define QC_ARGV_QGA_PORT "org.qemu.guest_agent.0"

@@ -471,6 +471,30 @@ static int validate_share(const struct qc_domain *d, size_t i, struct qc_error *
 	return 0;
 }
 
+/* Secure Boot: UEFI disk boot on a machine with SMM (x86_64's q35 with OVMF). */
+static int validate_secure_boot(const struct qc_domain *d, struct qc_error *err)
+{
+	const struct qc_arch_info *ai = qc_arch_info(d->arch);
+	const char *m = d->machine ? d->machine : ai->machine;
+
+	if (!ai->firmware_code_secure)
+		return qc_error_set(err, QC_ERR_INVALID,
+			"VM '%s': Secure Boot is not available on %s: qemuctl has Secure Boot "
+			"firmware (OVMF with SMM) for x86_64 only; drop --secure-boot",
+			d->name, ai->name);
+	if (d->kernel)
+		return qc_error_set(err, QC_ERR_INVALID,
+			"VM '%s': Secure Boot checks what UEFI firmware boots from a disk; a "
+			"direct kernel boot bypasses it: drop --kernel or --secure-boot",
+			d->name);
+	if (!qc_str_has_prefix(m, "q35") && !qc_str_has_prefix(m, "pc-q35"))
+		return qc_error_set(err, QC_ERR_INVALID,
+			"VM '%s': Secure Boot needs SMM, which qemuctl enables on q35 only, not "
+			"machine '%s': use q35",
+			d->name, m);
+	return 0;
+}
+
 int qc_domain_validate(const struct qc_domain *d, struct qc_error *err)
 {
 	const char *v = d->name;
@@ -520,6 +544,8 @@ int qc_domain_validate(const struct qc_domain *d, struct qc_error *err)
 	if ((d->loader && d->loader[0] != '/') || (d->nvram && d->nvram[0] != '/'))
 		return qc_error_set(err, QC_ERR_INVALID,
 			"VM '%s': firmware loader and nvram paths must be absolute", v);
+	if (d->secure_boot && (r = validate_secure_boot(d, err)) < 0)
+		return r;
 	for (size_t i = 0; i < d->n_disks; i++)
 		if ((r = validate_disk(d, i, &n_sata, err)) < 0)
 			return r;

@@ -59,6 +59,13 @@ int qc_driver_default_root(char **ret, struct qc_error *err);
 char *qc_driver_vm_dir(const qc_ctx *ctx, const char *name);
 /* Create <root> and <root>/vms (0700) when missing; returns an fd on vms/. */
 int qc_driver_vms_open(const qc_ctx *ctx, bool create, int *ret_dfd, struct qc_error *err);
+/*
+ * Calls fn(name, vm_dfd, opaque) for each entry of <root>/vms named like a
+ * VM that opens as a directory (no symlinks); vm_dfd is closed after fn.
+ * A missing vms/ has no VMs.
+ */
+typedef void (*qc_driver_vm_fn)(const char *name, int vm_dfd, void *opaque);
+int qc_driver_foreach_vm(const qc_ctx *ctx, qc_driver_vm_fn fn, void *opaque, struct qc_error *err);
 /* The runtime directory of a VM (not created). */
 char *qc_driver_run_dir(const qc_ctx *ctx, const char *name);
 /*

@@ -45,11 +45,35 @@ static int check_readable(
 	return 0;
 }
 
+/* The varstore template of d's firmware: with Microsoft's keys enrolled for Secure Boot. */
+static const char *vars_template(const struct qc_domain *d, const struct qc_arch_info *ai)
+{
+	return d->secure_boot ? ai->firmware_vars_secure : ai->firmware_vars;
+}
+
+/* Secure Boot has no fallback: its code and its enrolled varstore must be there. */
+static int plan_secure(struct qc_domain *d, const struct qc_arch_info *ai, const char *vm_dir,
+	struct qc_error *err)
+{
+	int rc;
+
+	if ((rc = check_readable(d, "Secure Boot code", ai->firmware_code_secure, err)) < 0 ||
+		(rc = check_readable(d, "varstore template", ai->firmware_vars_secure, err)) < 0)
+		return qc_error_prefix(err, "VM '%s': --secure-boot", d->name);
+	if (!d->loader)
+		d->loader = qc_xstrdup(ai->firmware_code_secure);
+	if (!d->nvram)
+		d->nvram = qc_xasprintf("%s/%s", vm_dir, QC_VM_NVRAM);
+	return 0;
+}
+
 int qc_driver_firmware_plan(struct qc_domain *d, const char *vm_dir, struct qc_error *err)
 {
 	const struct qc_arch_info *ai = qc_arch_info(d->arch);
 	int rc;
 
+	if (ai && d->secure_boot && !d->kernel && ai->firmware_code_secure)
+		return plan_secure(d, ai, vm_dir, err);
 	if (!ai || d->kernel || d->loader || d->nvram || !ai->firmware_code || !ai->firmware_vars)
 		return 0;
 	if (access(ai->firmware_code, R_OK) < 0 || access(ai->firmware_vars, R_OK) < 0) {
@@ -69,9 +93,9 @@ int qc_driver_firmware_copy(const struct qc_domain *d, int dfd, struct qc_error 
 	const struct qc_arch_info *ai = qc_arch_info(d->arch);
 	int rc;
 
-	if (!d->nvram || !ai || !ai->firmware_vars)
+	if (!d->nvram || !ai || !vars_template(d, ai))
 		return 0;
-	if ((rc = qc_copy_file(ai->firmware_vars, dfd, QC_VM_NVRAM, 0600, err)) < 0)
+	if ((rc = qc_copy_file(vars_template(d, ai), dfd, QC_VM_NVRAM, 0600, err)) < 0)
 		return qc_error_prefix(
 			err, "VM '%s': UEFI varstore from %s's template", d->name, ai->name);
 	return 0;
@@ -81,15 +105,11 @@ int qc_driver_firmware_prepare(
 	const struct qc_domain *d, int vm_dfd, const char *vm_dir, struct qc_error *err)
 {
 	const struct qc_arch_info *ai = qc_arch_info(d->arch);
-	const char *code = d->loader, *base;
+	/* the code argv maps: none for a kernel boot */
+	const char *code = ai ? qc_argv_firmware_code(d) : NULL, *base;
 	struct stat st;
 	int rc;
 
-	/* the same choice as argv.c's add_firmware(): no firmware for a kernel boot */
-	if (!ai || d->kernel || !ai->firmware_code)
-		return 0;
-	if (!code && (d->nvram || ai->firmware_required))
-		code = ai->firmware_code;
 	if (!code)
 		return 0;
 	if ((rc = check_readable(d, "code", code, err)) < 0)
@@ -115,13 +135,13 @@ int qc_driver_firmware_prepare(
 	}
 	if (errno != ENOENT)
 		return qc_error_errno(err, errno, "%s firmware varstore '%s'", ai->name, d->nvram);
-	if (!ai->firmware_vars)
+	if (!vars_template(d, ai))
 		return qc_error_set(err, QC_ERR_INVALID,
 			"%s firmware varstore '%s' is missing and %s has no template to copy",
 			ai->name, d->nvram, ai->name);
-	if ((rc = check_readable(d, "varstore template", ai->firmware_vars, err)) < 0)
+	if ((rc = check_readable(d, "varstore template", vars_template(d, ai), err)) < 0)
 		return rc;
-	if ((rc = qc_copy_file(ai->firmware_vars, vm_dfd, base, 0600, err)) < 0)
+	if ((rc = qc_copy_file(vars_template(d, ai), vm_dfd, base, 0600, err)) < 0)
 		return qc_error_prefix(err, "%s firmware varstore '%s'", ai->name, d->nvram);
 	return 0;
 }

@@ -14,7 +14,7 @@ libqcdriver_a_SOURCES += driver/domain.h driver/domain.c driver/domain_fields.c 
 libqcdriver_a_SOURCES += driver/driver.h driver/ctx.c driver/state.c driver/summary.c driver/define.c \
 	driver/define_input.c driver/run.c driver/stop.c driver/query.c \
 	driver/confine.h driver/confine.c driver/fdpass.h driver/fdpass.c driver/autostart.c \
-	driver/doctor.c driver/public_util.c
+	driver/doctor.c driver/public_util.c driver/remote.c
 # QEMU's run state published to state.json (qemuctl-monitor and the CLI).
 libqcdriver_a_SOURCES += driver/runstatus.c
 # Images, networks and seeds as a VM uses them.
@@ -90,6 +90,8 @@ QC_DRIVER_TESTS += tests/integration/port-forward.sh
 QC_DRIVER_TESTS += tests/integration/stats.sh
 # screenshot of a guest with a VGA display, and of one without.
 QC_DRIVER_TESTS += tests/integration/screenshot.sh
+# --tpm (a per-VM swtpm the guest sees) and --secure-boot (OVMF enforcing it).
+QC_DRIVER_TESTS += tests/integration/tpm.sh
 # --display vnc: the socket, the TCP form's password, qemuctl vnc and --listen.
 QC_DRIVER_TESTS += tests/integration/vnc.sh
 TESTS += $(QC_DRIVER_TESTS)

@@ -11,6 +11,10 @@
 #define QC_MONITOR_FD_NOTIFY 3
 
 /* fds QEMU inherits from qemuctl-monitor; its argv names them (-chardev socket,fd=N ...). */
+/* the directory holding swtpm's control socket: -chardev path=/proc/self/fd/3/... */
+#define QC_QEMU_FD_TPM 3
+/* the swtpm control socket's name in that directory */
+#define QC_ARGV_TPM_SOCK "swtpm.sock"
 #define QC_QEMU_FD_QGA 4 /* listening qga.sock: the guest agent channel */
 #define QC_QEMU_FD_QMP 5 /* listening qmp.sock */
 #define QC_QEMU_FD_EVENTS 6 /* listening events.sock, the monitor's QMP */

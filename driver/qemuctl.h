@@ -80,6 +80,9 @@ struct qc_vm_create_opts {
 	 * cloud-init would refuse.  With no_seed: the image's user for ssh.
 	 */
 	const char *user;
+	bool tpm;         /* a TPM 2.0: a per-VM swtpm whose state is in the VM's directory */
+	/* UEFI Secure Boot: q35 with SMM, OVMF's Secure Boot code, Microsoft's keys (x86_64) */
+	bool secure_boot;
 	/*
 	 * "none" (NULL), "vnc": a VNC server on a unix socket in the run dir,
 	 * "vnc=ADDR": on loopback ADDR (127.0.0.1, ::1) with a password.  A VNC
@@ -182,6 +185,8 @@ struct qc_vm_info {
 	char *operation;
 	pid_t operation_pid;
 	int64_t operation_since_ms;
+	bool tpm;               /* (info only) a TPM 2.0 (swtpm, state in vms/NAME/tpm) */
+	bool secure_boot;       /* (info only) UEFI Secure Boot */
 };
 struct qc_vm_disk_info {
 	char *name;           /* "disk0", "seed" */
@@ -545,6 +550,17 @@ struct qc_vm_ssh_config {
 QC_PUBLIC int qc_vm_ssh_config(qc_ctx *ctx, const char *name, struct qc_vm_ssh_config *ret,
 	struct qc_error *err);
 QC_PUBLIC void qc_vm_ssh_config_clear(struct qc_vm_ssh_config *c);
+
+/*
+ * Another host's qemuctl (driver/remote.c): the ssh command line for
+ * url, "ssh://[USER@]HOST[:PORT][/ROOT]" (QC_ERR_INVALID with what to fix
+ * otherwise): "ssh", ssh_options, the port and user, "--", HOST, then
+ * remote_cmd's words (both NULL-terminated, or NULL).  *ret_root: ROOT, or
+ * NULL when the address names none (free()).  Free *ret_argv's strings
+ * and the array with free().
+ */
+QC_PUBLIC int qc_remote_ssh_argv(const char *url, const char *const *ssh_options,
+	const char *const *remote_cmd, char ***ret_argv, char **ret_root, struct qc_error *err);
 
 /* ---------------------------------------------------- seeds (driver/seed.c) */
 

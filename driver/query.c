@@ -324,6 +324,8 @@ static int fill_info(const qc_ctx *ctx, const char *name, int vm_dfd, bool with_
 		i->memory = d->memory;
 		i->kernel = dup_or_null(d->kernel);
 		i->autostart = d->autostart;
+		i->tpm = d->tpm;
+		i->secure_boot = d->secure_boot;
 	}
 	if ((rc = qc_driver_live(vm_dfd, &live, err)) < 0) {
 		qc_vm_info_free(i);
@@ -436,50 +438,42 @@ static int cmp_info(const void *a, const void *b)
 	return strcmp(x->name, y->name);
 }
 
+struct vm_list {
+	qc_ctx *ctx;
+	struct qc_vm_info **v;
+	size_t n, cap;
+};
+
+/* Adds the VM to the list when it has a domain; warns when it cannot be read. */
+static void add_info(const char *name, int vm_dfd, void *opaque)
+{
+	struct vm_list *l = opaque;
+	struct qc_error e2 = {0};
+	struct qc_vm_info *i = NULL;
+
+	if (faccessat(vm_dfd, QC_VM_DOMAIN, F_OK, 0) == 0 &&
+		fill_info(l->ctx, name, vm_dfd, false, &i, &e2) == 0) {
+		if (l->n == l->cap) {
+			l->cap = l->cap ? l->cap * 2 : 16;
+			l->v = qc_xrealloc(l->v, l->cap * sizeof(*l->v));
+		}
+		l->v[l->n++] = i;
+	} else if (e2.code) {
+		qc_warn("%s", e2.msg);
+	}
+}
+
 QC_PUBLIC int qc_vm_list(qc_ctx *ctx, struct qc_vm_info ***ret, size_t *ret_n, struct qc_error *err)
 {
-	cleanup_free char *vms = qc_xasprintf("%s/vms", ctx->root);
-	struct qc_vm_info **v = NULL;
-	size_t n = 0, cap = 0;
-	struct dirent *de;
-	DIR *dir;
+	struct vm_list l = {.ctx = ctx};
+	int rc;
 
-	dir = opendir(vms);
-	if (!dir && errno == ENOENT) {
-		*ret = NULL;
-		*ret_n = 0;
-		return 0;
-	}
-	if (!dir)
-		return qc_error_errno(err, errno, "state root '%s': open vms/", ctx->root);
-	while ((de = readdir(dir))) {
-		struct qc_error e2 = {0};
-		struct qc_vm_info *i = NULL;
-		int dfd;
-
-		if (de->d_name[0] == '.' || qc_validate_name("VM", de->d_name, NULL) < 0)
-			continue;
-		dfd = openat(
-			dirfd(dir), de->d_name, O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW);
-		if (dfd < 0)
-			continue;
-		if (faccessat(dfd, QC_VM_DOMAIN, F_OK, 0) == 0 &&
-			fill_info(ctx, de->d_name, dfd, false, &i, &e2) == 0) {
-			if (n == cap) {
-				cap = cap ? cap * 2 : 16;
-				v = qc_xrealloc(v, cap * sizeof(*v));
-			}
-			v[n++] = i;
-		} else if (e2.code) {
-			qc_warn("%s", e2.msg);
-		}
-		close(dfd);
-	}
-	closedir(dir);
-	if (n)
-		qsort(v, n, sizeof(*v), cmp_info);
-	*ret = v;
-	*ret_n = n;
+	if ((rc = qc_driver_foreach_vm(ctx, add_info, &l, err)) < 0)
+		return rc;
+	if (l.n)
+		qsort(l.v, l.n, sizeof(*l.v), cmp_info);
+	*ret = l.v;
+	*ret_n = l.n;
 	return 0;
 }
 

@@ -122,7 +122,31 @@ struct qemu_extra {
 	int kernel_fd, initrd_fd;
 	const struct qc_fdpass *files; /* disks, seed, firmware (driver/fdpass.c) */
 	bool ready_at_start; /* resumes a saved state whose guest had finished first boot */
+	const char *swtpm; /* the TPM emulator the monitor runs, or NULL */
 };
+
+/* The swtpm a VM with a TPM needs: $QEMUCTL_SWTPM (tests), else swtpm in PATH. */
+static int find_swtpm(const struct qc_domain *d, char **ret, struct qc_error *err)
+{
+	const char *env = getenv("QEMUCTL_SWTPM");
+
+	*ret = qc_find_program(env && env[0] ? env : "swtpm");
+	if (!*ret)
+		return qc_error_set(err, ENOENT,
+			"VM '%s' has a TPM but '%s' was not found; install swtpm "
+			"(apt-get install swtpm swtpm-tools) or remove the <tpm> from its "
+			"definition",
+			d->name, env && env[0] ? env : "swtpm");
+	if ((*ret)[0] != '/') {
+		/* the monitor starts it from the TPM's state directory */
+		char *abs = realpath(*ret, NULL);
+
+		free(*ret);
+		if (!(*ret = abs))
+			return qc_error_errno(err, errno, "VM '%s': swtpm", d->name);
+	}
+	return 0;
+}
 
 static int spawn_monitor(qc_ctx *ctx, struct qc_vmop *op, char **qemu_argv, const char *rdir,
 	const char *accel, const char *why, const struct qc_network_start *ns, int timeout_ms,
@@ -186,6 +210,7 @@ static int spawn_monitor(qc_ctx *ctx, struct qc_vmop *op, char **qemu_argv, cons
 	for (i = 0; markers[i]; i++)
 		if ((rc = qc_monitor_args_ready_marker(&ma, markers[i], err)) < 0)
 			return rc;
+	ma.swtpm = x->swtpm;
 	ma.cont = cont;
 	if (op->d->vnc[0])
 		ma.vnc = strcmp(op->d->vnc, QC_VNC_SOCKET) == 0 ? QC_MONITOR_VNC_SOCKET
@@ -303,6 +328,7 @@ static int start_op(qc_ctx *ctx, const char *name, const struct qc_vm_start_opts
 	const char *dir;
 	struct qc_confine cf;
 	struct qemu_extra x = {.cf = &cf, .files = &files};
+	cleanup_free char *swtpm = NULL;
 	bool changed = false;
 	enum qc_accel accel;
 	char why[512] = "";
@@ -370,6 +396,12 @@ static int start_op(qc_ctx *ctx, const char *name, const struct qc_vm_start_opts
 	actx.qmp_event_fd = QC_QEMU_FD_EVENTS;
 	actx.serial_fd = QC_QEMU_FD_SERIAL;
 	actx.qga_fd = QC_QEMU_FD_QGA;
+	if (d->tpm) {
+		if ((rc = find_swtpm(d, &swtpm, err)) < 0)
+			return rc;
+		actx.tpm_dir_fd = QC_QEMU_FD_TPM;
+		x.swtpm = swtpm;
+	}
 	actx.kernel_fd = kernel_fd >= 0 ? QC_QEMU_FD_KERNEL : -1;
 	actx.initrd_fd = initrd_fd >= 0 ? QC_QEMU_FD_INITRD : -1;
 	x.kernel_fd = kernel_fd;

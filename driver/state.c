@@ -32,9 +32,7 @@ static const char *const reason_names[] = {
 
 const char *qc_exit_reason_name(enum qc_exit_reason r)
 {
-	if ((size_t) r >= QC_ARRAY_SIZE(reason_names) || !reason_names[r])
-		return "unknown";
-	return reason_names[r];
+	return QC_NAME_OF(reason_names, r, "unknown");
 }
 
 enum qc_exit_reason qc_exit_reason_from_name(const char *s)

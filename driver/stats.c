@@ -23,7 +23,6 @@
  */
 #include "config.h"
 
-#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
@@ -305,33 +304,13 @@ static void *stats_job_run(void *arg)
 	return NULL;
 }
 
-/* The VMs under <root>/vms whose monitor holds its lock now. */
-static int running_names(qc_ctx *ctx, struct qc_strv *names, struct qc_error *err)
+/* Adds the VM to the names when its monitor holds its lock now. */
+static void add_if_running(const char *name, int vm_dfd, void *opaque)
 {
-	cleanup_free char *vms = qc_xasprintf("%s/vms", qc_ctx_root(ctx));
-	struct dirent *de;
-	DIR *dir = opendir(vms);
+	struct qc_strv *names = opaque;
 
-	if (!dir && errno == ENOENT)
-		return 0;
-	if (!dir)
-		return qc_error_errno(err, errno, "state root '%s': open vms/", qc_ctx_root(ctx));
-	while ((de = readdir(dir))) {
-		int dfd, held;
-
-		if (de->d_name[0] == '.' || qc_validate_name("VM", de->d_name, NULL) < 0)
-			continue;
-		dfd = openat(
-			dirfd(dir), de->d_name, O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW);
-		if (dfd < 0)
-			continue;
-		held = qc_lock_is_held(dfd, QC_VM_MONITOR_LOCK);
-		close(dfd);
-		if (held == 1)
-			qc_strv_push(names, de->d_name);
-	}
-	closedir(dir);
-	return 0;
+	if (qc_lock_is_held(vm_dfd, QC_VM_MONITOR_LOCK) == 1)
+		qc_strv_push(names, name);
 }
 
 QC_PUBLIC int qc_vm_stats_running(
@@ -345,7 +324,7 @@ QC_PUBLIC int qc_vm_stats_running(
 
 	*ret = NULL;
 	*ret_n = 0;
-	if ((rc = running_names(ctx, &names, err)) < 0)
+	if ((rc = qc_driver_foreach_vm(ctx, add_if_running, &names, err)) < 0)
 		return rc;
 	if (!names.n)
 		return 0;

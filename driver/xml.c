@@ -89,17 +89,25 @@ static int parse_os(struct qc_xml_parser *p, xmlNodePtr os)
 			return r;
 	}
 	if ((c = qc_xml_child(os, "loader"))) {
-		static const char *const la[] = {"readonly", "type", NULL};
+		static const char *const la[] = {"readonly", "type", "secure", NULL};
 		cleanup_free char *ro = qc_xml_prop(c, "readonly"), *type = qc_xml_prop(c, "type");
 
-		if ((r = qc_xml_walk(p, c, "domain/os/loader", la, NULL, NULL)) < 0)
+		if ((r = qc_xml_walk(p, c, "domain/os/loader", la, NULL, NULL)) < 0 ||
+			(r = qc_xml_yesno(p, c, "secure", &d->secure_boot)) < 0)
 			return r;
 		if ((ro && strcmp(ro, "yes") != 0) || (type && strcmp(type, "pflash") != 0))
 			return qc_xml_err(p, c,
 				"only a read-only pflash <loader> is supported (readonly='yes' "
 				"type='pflash')");
 		d->loader = qc_xml_text(c);
-		if ((r = qc_xml_at(p, c, qc_domain_check_path("firmware loader", d->loader, false, p->err))) < 0)
+		if (d->secure_boot && (!d->loader || !d->loader[0])) {
+			/* <loader secure='yes'/>: the arch's Secure Boot code */
+			free(d->loader);
+			d->loader = NULL;
+		}
+		if (d->loader && (r = qc_xml_at(p, c,
+					  qc_domain_check_path("firmware loader", d->loader, false,
+						  p->err))) < 0)
 			return r;
 	}
 	if ((r = os_path(p, os, "nvram", &d->nvram, &c)) < 0)

@@ -482,6 +482,46 @@ static int parse_video(struct qc_xml_parser *p, xmlNodePtr n)
 	return 0;
 }
 
+/*
+ * <tpm model='M'><backend type='emulator' version='2.0'/></tpm>: a TPM 2.0
+ * emulated by the VM's own swtpm.  Its state always lives in the VM's
+ * directory: nothing here names a file.  M, when given, is the arch's
+ * TPM device (tpm-tis, tpm-tis-device on virt, tpm-spapr on pseries; virt
+ * also takes libvirt's "tpm-tis").
+ */
+static int parse_tpm(struct qc_xml_parser *p, xmlNodePtr n)
+{
+	static const char *const attrs[] = {"model", NULL}, *const elems[] = {"backend", NULL};
+	static const char *const ba[] = {"type", "version", NULL};
+	const char *want = qc_arch_info(p->d->arch)->tpm_device;
+	xmlNodePtr b = qc_xml_child(n, "backend");
+	cleanup_free char *model = qc_xml_prop(n, "model");
+	cleanup_free char *type = b ? qc_xml_prop(b, "type") : NULL;
+	cleanup_free char *version = b ? qc_xml_prop(b, "version") : NULL;
+	int r;
+
+	if (p->d->tpm)
+		return qc_xml_err(p, n, "a second <tpm>: a VM has at most one TPM");
+	if ((r = qc_xml_walk(p, n, "domain/devices/tpm", attrs, elems, NULL)) < 0)
+		return r;
+	/* libvirt also spells virt's TIS device "tpm-tis" */
+	if (model && strcmp(model, want) != 0 &&
+		!(p->d->arch == QC_ARCH_AARCH64 && strcmp(model, "tpm-tis") == 0))
+		return qc_xml_err(p, n, "<tpm model='%s'>: %s VMs get model '%s'", model,
+			qc_arch_name(p->d->arch), want);
+	if (!b || !type || strcmp(type, "emulator") != 0)
+		return qc_xml_err(p, n,
+			"<tpm> needs <backend type='emulator' version='2.0'/> (a per-VM swtpm); "
+			"host TPM passthrough is not supported");
+	if ((r = qc_xml_walk(p, b, "domain/devices/tpm/backend", ba, NULL, NULL)) < 0)
+		return r;
+	if (version && strcmp(version, "2.0") != 0)
+		return qc_xml_err(
+			p, b, "<tpm> backend version '%s': only TPM 2.0 ('2.0')", version);
+	p->d->tpm = true;
+	return 0;
+}
+
 static bool graphics_ours(xmlNodePtr n)
 {
 	cleanup_free char *type = qc_xml_prop(n, "type");
@@ -532,8 +572,9 @@ static int parse_graphics(struct qc_xml_parser *p, xmlNodePtr n)
 int qc_xml_parse_devices(struct qc_xml_parser *p, xmlNodePtr devs)
 {
 	/* a <video> or <graphics> qemuctl does not run is kept in its place */
-	const char *elems[8] = {"disk*", "interface*", "filesystem*", "serial*", "console*"};
-	size_t n_elems = 5;
+	const char *elems[9] = {
+		"disk*", "interface*", "filesystem*", "serial*", "console*", "tpm*"};
+	size_t n_elems = 6;
 	struct qc_domain *d = p->d;
 	cleanup_free xmlNodePtr *disks = NULL, *nics = NULL, *shares = NULL;
 	bool serial = false, console = false, video = false, graphics = false;
@@ -561,6 +602,8 @@ int qc_xml_parse_devices(struct qc_xml_parser *p, xmlNodePtr devs)
 			r = parse_video(p, c);
 		} else if (graphics && qc_xml_is(c, "graphics")) {
 			r = parse_graphics(p, c);
+		} else if (qc_xml_is(c, "tpm")) {
+			r = parse_tpm(p, c);
 		} else if (qc_xml_is(c, "serial") || qc_xml_is(c, "console")) {
 			bool *seen = qc_xml_is(c, "serial") ? &serial : &console;
 

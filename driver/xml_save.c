@@ -457,11 +457,14 @@ int qc_domain_to_xml(const struct qc_domain *d, char **ret, struct qc_error *err
 	attr(&w, "machine", d->machine);
 	text(&w, "hvm");
 	end(&w);
-	if (d->loader) {
+	if (d->loader || d->secure_boot) {
 		begin(&w, "loader", qc_xstrdup("domain/os/loader"));
 		attr(&w, "readonly", "yes");
 		attr(&w, "type", "pflash");
-		text(&w, d->loader);
+		if (d->secure_boot)
+			attr(&w, "secure", "yes");
+		if (d->loader)
+			text(&w, d->loader);
 		end(&w);
 	}
 	leaf(&w, "domain/os", "nvram", d->nvram);
@@ -515,6 +518,15 @@ int qc_domain_to_xml(const struct qc_domain *d, char **ret, struct qc_error *err
 		attr(&w, "type", sock ? "socket" : "address");
 		if (!sock)
 			attr(&w, "address", d->vnc);
+		end(&w);
+		end(&w);
+	}
+	if (d->tpm) {
+		begin(&w, "tpm", qc_xstrdup("domain/devices/tpm"));
+		attr(&w, "model", qc_arch_info(d->arch)->tpm_device);
+		begin(&w, "backend", qc_xstrdup("domain/devices/tpm/backend"));
+		attr(&w, "type", "emulator");
+		attr(&w, "version", "2.0");
 		end(&w);
 		end(&w);
 	}

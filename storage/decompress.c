@@ -28,14 +28,13 @@ enum qc_compression qc_compression_detect(const void *head, size_t n)
 
 const char *qc_compression_name(enum qc_compression c)
 {
-	switch (c) {
-	case QC_COMP_GZIP:
-		return "gzip";
-	case QC_COMP_XZ:
-		return "xz";
-	default:
-		return "none";
-	}
+	static const char *const names[] = {
+		[QC_COMP_NONE] = "none",
+		[QC_COMP_GZIP] = "gzip",
+		[QC_COMP_XZ] = "xz",
+	};
+
+	return QC_NAME_OF(names, c, "none");
 }
 
 static ssize_t read_some(int fd, void *buf, size_t n)

@@ -9,6 +9,8 @@
 # test's time goes to tests/durations.txt through tests/timed, as in
 # `make check`.
 SLOW_TESTS = tests/integration/slow-debian-cloudinit.sh tests/integration/slow-debian-qga.sh
+# --secure-boot with a signed path (shim, GRUB, kernel) and --tpm.
+SLOW_TESTS += tests/integration/slow-secure-boot.sh
 dist_noinst_SCRIPTS += $(SLOW_TESTS) tests/guest/build-debian
 
 .PHONY: check-slow

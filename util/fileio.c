@@ -321,6 +321,29 @@ static const char *file_type_name(mode_t m)
 	return "special file";
 }
 
+/*
+ * Opens dirfd/name for reading and fills *st: a regular file only, opened
+ * with O_NONBLOCK so that a FIFO cannot hang us, then made blocking again.
+ * Returns the fd.
+ */
+static int open_regular(int dirfd, const char *name, struct stat *st, struct qc_error *err)
+{
+	cleanup_close int fd = openat(dirfd, name, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
+
+	if (fd < 0)
+		return qc_error_errno(err, errno, "open '%s'", name);
+	if (fstat(fd, st) < 0)
+		return qc_error_errno(err, errno, "stat '%s'", name);
+	if (S_ISDIR(st->st_mode))
+		return qc_error_set(err, EISDIR, "'%s' is a directory", name);
+	if (!S_ISREG(st->st_mode))
+		return qc_error_set(err, QC_ERR_INVALID, "'%s' is not a regular file (%s)", name,
+			file_type_name(st->st_mode));
+	if (fcntl(fd, F_SETFL, 0) < 0)
+		return qc_error_errno(err, errno, "fcntl '%s'", name);
+	return TAKE_FD(fd);
+}
+
 int qc_read_file(
 	int dirfd, const char *name, size_t max, char **ret, size_t *ret_len, struct qc_error *err)
 {
@@ -329,22 +352,11 @@ int qc_read_file(
 	size_t len = 0, cap;
 	struct stat st;
 
-	/* O_NONBLOCK: opening a FIFO must not hang waiting for a writer. */
-	fd = openat(dirfd, name, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
-	if (fd < 0)
-		return qc_error_errno(err, errno, "open '%s'", name);
-	if (fstat(fd, &st) < 0)
-		return qc_error_errno(err, errno, "stat '%s'", name);
-	if (S_ISDIR(st.st_mode))
-		return qc_error_set(err, EISDIR, "'%s' is a directory", name);
-	if (!S_ISREG(st.st_mode))
-		return qc_error_set(err, QC_ERR_INVALID, "'%s' is not a regular file (%s)", name,
-			file_type_name(st.st_mode));
+	if ((fd = open_regular(dirfd, name, &st, err)) < 0)
+		return fd;
 	if ((uint64_t) st.st_size > max)
 		return qc_error_set(err, EFBIG, "'%s' is too large (%lld bytes, the limit is %zu)",
 			name, (long long) st.st_size, max);
-	if (fcntl(fd, F_SETFL, 0) < 0)
-		return qc_error_errno(err, errno, "fcntl '%s'", name);
 
 	/* st_size is a hint only (files in /proc say 0, files may grow). */
 	cap = (size_t) st.st_size + 1;
@@ -412,18 +424,8 @@ int qc_copy_file(
 	struct stat st;
 	int out = -1, r;
 
-	in = open(src, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
-	if (in < 0)
-		return qc_error_errno(err, errno, "open '%s'", src);
-	if (fstat(in, &st) < 0)
-		return qc_error_errno(err, errno, "stat '%s'", src);
-	if (S_ISDIR(st.st_mode))
-		return qc_error_set(err, EISDIR, "'%s' is a directory", src);
-	if (!S_ISREG(st.st_mode))
-		return qc_error_set(err, QC_ERR_INVALID, "'%s' is not a regular file (%s)", src,
-			file_type_name(st.st_mode));
-	if (fcntl(in, F_SETFL, 0) < 0)
-		return qc_error_errno(err, errno, "fcntl '%s'", src);
+	if ((in = open_regular(AT_FDCWD, src, &st, err)) < 0)
+		return in;
 	if ((r = qc_temp_create(dst_dirfd, dst_name, mode, 0, &tmp, &out, err)) < 0)
 		return r;
 

@@ -73,6 +73,9 @@ void qc_strv_free(char **v); /* NULL-terminated */
 	})
 
 #define QC_ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
+/* names[i] of a table of names indexed by an enum; fallback outside it or where unnamed. */
+#define QC_NAME_OF(names, i, fallback)                                                             \
+	((size_t) (i) < QC_ARRAY_SIZE(names) && (names)[i] ? (names)[i] : (fallback))
 
 /* Frees each of the n pointers in v (free(NULL) does nothing). */
 void qc_free_many(void *const *v, size_t n);

@@ -163,6 +163,9 @@ enum cli_opt {
 	OPT_SNAPSHOT, /* clone */
 	OPT_NO_QUIESCE, /* snapshot create */
 	OPT_FRESH, /* start */
+	OPT_TPM,
+	OPT_SECURE_BOOT, /* create */
+	OPT_CONNECT,
 	OPT_VIA, /* exec */
 	OPT_DISPLAY, /* create */
 	OPT_LISTEN, /* vnc */
@@ -173,6 +176,7 @@ enum cli_opt {
 	OPT_COUNT
 };
 #define CLI_OPT(x) (1ULL << (x))
+_Static_assert(OPT_COUNT <= 64, "a command's options are a 64-bit mask: widen it first");
 
 #define CLI_MAX_POS 8
 
@@ -225,14 +229,17 @@ struct cli_cmd {
 	unsigned flags;
 	int (*fn)(struct cli *c, const struct cli_cmd *cmd, struct cli_args *a);
 	const struct cli_cmd *subs; /* a group: its subcommands, ended by a NULL name */
+	/* per positional: CLI_FILE_IN a local file it reads, CLI_FILE_OUT one it writes,
+	 * '-' neither (--connect sends the first, brings back the second); NULL: none */
+	const char *pos_files;
 	const char *subs_list; /* "sync, import, list, rm" */
 };
 
 /* A group's subcommand: its help is the group's; options as BARE words them. */
-#define CLI_SUBCMD(n, a, grp_usage, o, max, f)                                        \
+#define CLI_SUBCMD(n, a, grp_usage, o, max, f, ...)                                   \
 	{                                                                             \
 		.name = n, .alias = a, .usage = grp_usage, .opts = o, .max_pos = max, \
-		.style = CLI_STYLE_BARE, .flags = CLI_LAST_WINS, .fn = f              \
+		.style = CLI_STYLE_BARE, .flags = CLI_LAST_WINS, .fn = f, __VA_ARGS__ \
 	}
 
 /*
@@ -242,6 +249,13 @@ struct cli_cmd {
  */
 int cli_parse(
 	const struct cli_cmd *cmd, const char *try, int argc, char **argv, struct cli_args *a);
+/* Files named on the command line: read ('i') or written ('o') by the command. */
+#define CLI_FILE_IN 'i'
+#define CLI_FILE_OUT 'o'
+/* CLI_FILE_IN, CLI_FILE_OUT or 0: what option k's value names */
+char cli_opt_file(int k);
+/* name (or an alias) in table, ended by a NULL name; NULL when absent */
+const struct cli_cmd *cli_find_cmd(const struct cli_cmd *table, const char *name);
 /* Find argv[0] in table (ended by a NULL name), parse, run; an exit code. */
 int cli_dispatch(struct cli *c, const struct cli_cmd *table, int argc, char **argv);
 /*

@@ -71,6 +71,7 @@ const struct cli_cmd cli_seed_cmds[] = {
 		.min_pos = 1,
 		.max_pos = 1,
 		.pos_names = "OUT.iso",
+		.pos_files = "o",
 		.fn = seed_build},
 	{0},
 };

@@ -75,6 +75,8 @@ static int create_from_args(struct cli *c, const struct cli_cmd *cmd, struct cli
 	o.no_seed = a->set[OPT_NO_SEED];
 	o.seed_bus = a->val[OPT_SEED_BUS];
 	o.user = a->val[OPT_USER];
+	o.tpm = a->set[OPT_TPM];
+	o.secure_boot = a->set[OPT_SECURE_BOOT];
 	o.display = a->val[OPT_DISPLAY];
 	if (o.seed_bus && strcmp(o.seed_bus, "cdrom") != 0 && strcmp(o.seed_bus, "virtio") != 0)
 		return cli_usage_error(
@@ -451,6 +453,10 @@ static void json_info(struct cli_json *g, const struct qc_vm_info *i,
 	json_strv(g, "addresses", i->addresses);
 	if (nics) {
 		cli_json_kbool(g, "autostart", i->autostart);
+		if (i->tpm)
+			cli_json_kbool(g, "tpm", true);
+		if (i->secure_boot)
+			cli_json_kbool(g, "secure_boot", true);
 		json_disks(g, i);
 		json_nics(g, nics, n_nics);
 		json_guest(g, gst);
@@ -560,6 +566,10 @@ int cli_vm_info(struct cli *c, const struct cli_cmd *cmd, struct cli_args *a)
 		printf("Saved state:  %s/saved.state (start resumes it, --fresh discards it)\n",
 			i->vm_dir);
 	printf("Autostart:    %s\n", i->autostart ? "yes (started at boot)" : "no");
+	if (i->tpm)
+		printf("TPM:          2.0 (swtpm; state in %s/tpm)\n", i->vm_dir);
+	if (i->secure_boot)
+		printf("Secure Boot:  on (UEFI, Microsoft's keys enrolled)\n");
 	if (i->kernel)
 		printf("Kernel:       %s\n", i->kernel);
 	for (k = 0; i->disks && i->disks[k]; k++)

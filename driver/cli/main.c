@@ -8,10 +8,12 @@
 
 #include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
 #include "driver/cli/cli.h"
+#include "driver/cli/connect.h"
 
 #define CREATE_OPTS                                                                   \
 	(CLI_OPT(OPT_IMAGE) | CLI_OPT(OPT_DISK_IMAGE) | CLI_OPT(OPT_KERNEL) |         \
@@ -20,7 +22,8 @@
 		CLI_OPT(OPT_DISK_SIZE) | CLI_OPT(OPT_DISK) | CLI_OPT(OPT_NET) |       \
 		CLI_OPT(OPT_SHARE) | CLI_OPT(OPT_HOSTNAME) | CLI_OPT(OPT_SSH_KEY) |   \
 		CLI_OPT(OPT_USER_DATA) | CLI_OPT(OPT_NETCFG) | CLI_OPT(OPT_NO_SEED) | \
-		CLI_OPT(OPT_SEED_BUS) | CLI_OPT(OPT_USER) | CLI_OPT(OPT_DISPLAY))
+		CLI_OPT(OPT_SEED_BUS) | CLI_OPT(OPT_USER) | CLI_OPT(OPT_TPM) |        \
+		CLI_OPT(OPT_SECURE_BOOT) | CLI_OPT(OPT_DISPLAY))
 
 static const char create_help[] =
 	"  --image NAME         boot disk: an overlay on catalog image NAME\n"
@@ -41,6 +44,10 @@ static const char create_help[] =
 	"  --user NAME          the guest user (sudo, keys; 'qemuctl ssh' logs in as it);\n"
 	"                       default: your login name ($SUDO_USER under sudo), or\n"
 	"                       'debian' as root\n"
+	"  --tpm                a TPM 2.0 (a swtpm per VM; its state stays in the VM's\n"
+	"                       directory across restarts)\n"
+	"  --secure-boot        UEFI Secure Boot with Microsoft's keys enrolled (x86_64:\n"
+	"                       q35 with SMM, OVMF_CODE_4M.secboot.fd)\n"
 	"  --display D          none (default), vnc: a VNC server on a unix socket in the\n"
 	"                       VM's run directory, or vnc=127.0.0.1: on a loopback TCP\n"
 	"                       port with a generated password ('qemuctl vnc NAME')\n"
@@ -75,7 +82,7 @@ static const struct cli_cmd commands[] = {
 			CLI_OPT(OPT_TIMEOUT),
 		1, 1, cli_vm_run),
 	VM("define", "FILE.xml", "define (or redefine) a VM from domain XML", NULL, 0, 1, 1,
-		cli_vm_define, .pos_names = "FILE"),
+		cli_vm_define, .pos_names = "FILE", .pos_files = "i"),
 	VM("dumpxml", "NAME", "print a VM's domain XML", NULL, 0, 1, 1, cli_vm_dumpxml),
 	VM("undefine", "NAME", "remove a stopped VM's definition (VMs with disks: delete)", NULL, 0,
 		1, 1, cli_vm_simple),
@@ -119,7 +126,7 @@ static const struct cli_cmd commands[] = {
 		cli_vm_qmp, .pos_names = "NAME JSON", .flags = CLI_DASH_ARGS),
 	VM("screenshot", "NAME FILE.png", "save a running VM's display as a PNG image",
 		"  The VM needs a display: <video><model type='vga'/></video> in its definition.\n",
-		0, 2, 2, cli_screenshot, .pos_names = "NAME FILE"),
+		0, 2, 2, cli_screenshot, .pos_names = "NAME FILE", .pos_files = "-o"),
 	{.name = "vnc",
 		.usage = cli_vnc_usage,
 		.opts = CLI_OPT(OPT_LISTEN) | CLI_OPT(OPT_JSON),
@@ -259,17 +266,22 @@ static const struct cli_cmd commands[] = {
 		.fn = cli_clone,
 		.line = "  clone NAME NEW [--snapshot SNAP]  a new VM on NAME's read-only "
 			"layers\n"},
+	/* the remote end of --connect, run by ssh: not for people */
+	{.name = "serve-stdio", .line = "", .style = CLI_STYLE_GETOPT, .fn = cli_serve_stdio},
 	{0},
 };
 
 static void usage(FILE *f, const char *name)
 {
 	(void) name;
-	fputs("usage: qemuctl [--root DIR] [--json] [-v|-q] COMMAND [ARGS...]\n"
+	fputs("usage: qemuctl [--root DIR|--connect URL] [--json] [-v|-q] COMMAND [ARGS...]\n"
 	      "\n"
 	      "A QEMU driver without a daemon.  Global options:\n"
 	      "  --root DIR   state root (default: $QEMUCTL_ROOT, /var/lib/qemuctl for root,\n"
 	      "               ~/.local/share/qemuctl for users); DIR must exist\n"
+	      "  --connect ssh://[USER@]HOST[:PORT][/ROOT]\n"
+	      "               run the command on HOST's qemuctl through ssh (default:\n"
+	      "               $QEMUCTL_CONNECT); the files it reads or writes travel along\n"
 	      "  --json       machine-readable output (one JSON document; errors as\n"
 	      "               {\"error\": ...} on stderr; see qemuctl(1))\n"
 	      "  -v, -q       more or less chatter on stderr\n"
@@ -285,16 +297,42 @@ static void usage(FILE *f, const char *name)
 static const struct cli_cmd global = {
 	.name = "qemuctl",
 	.usage = usage,
-	.opts = CLI_OPT(OPT_ROOT) | CLI_OPT(OPT_JSON) | CLI_OPT(OPT_QUIET) | CLI_OPT(OPT_VERBOSE) |
-		CLI_OPT(OPT_VERSION),
+	.opts = CLI_OPT(OPT_ROOT) | CLI_OPT(OPT_CONNECT) | CLI_OPT(OPT_JSON) | CLI_OPT(OPT_QUIET) |
+		CLI_OPT(OPT_VERBOSE) | CLI_OPT(OPT_VERSION),
 	.style = CLI_STYLE_GLOBAL,
 	.flags = CLI_REST | CLI_LAST_WINS,
 };
+
+/* The command on another host: the global options that travel, then the command's words. */
+static int connect_main(struct cli *c, const char *url, const struct cli_args *g)
+{
+	char **v;
+	int n = 0, n_global, rc;
+
+	if (c->root)
+		return cli_usage_error(NULL, "--root names a local state root: with --connect, "
+					     "give the remote one in the address (ssh://HOST/ROOT)");
+	if (!(v = calloc((size_t) g->n_rest + 16, sizeof(char *))))
+		abort();
+	if (c->json)
+		v[n++] = "--json";
+	if (c->verbosity < 0)
+		v[n++] = "-q";
+	for (int i = 0; i < c->verbosity && i < 8; i++)
+		v[n++] = "-v";
+	n_global = n;
+	for (int i = 0; i < g->n_rest; i++)
+		v[n++] = g->rest[i];
+	rc = cli_connect(c, url, commands, n, v, n_global);
+	free(v);
+	return rc;
+}
 
 int main(int argc, char **argv)
 {
 	struct cli_args g = {0};
 	struct cli c = {0};
+	const char *url;
 	int rc;
 
 	c.tty = isatty(STDOUT_FILENO);
@@ -315,6 +353,7 @@ int main(int argc, char **argv)
 	c.json = g.set[OPT_JSON];
 	cli_json_errors(c.json);
 	c.verbosity = (g.set[OPT_QUIET] ? -1 : 0) + (int) g.count[OPT_VERBOSE];
+	url = g.val[OPT_CONNECT] ? g.val[OPT_CONNECT] : getenv("QEMUCTL_CONNECT");
 	cli_args_clear(&g);
 	if (c.root && !c.root[0])
 		return cli_usage_error(NULL, "--root: empty directory name");
@@ -322,6 +361,8 @@ int main(int argc, char **argv)
 		usage(stderr, NULL);
 		return CLI_USAGE;
 	}
+	if (url && url[0] && strcmp(g.rest[0], "serve-stdio") != 0)
+		return connect_main(&c, url, &g);
 	qc_log_handler_set(cli_log_to_stderr, NULL,
 		c.verbosity < 0	   ? QC_LOG_LEVEL_ERROR
 		: c.verbosity == 0 ? QC_LOG_LEVEL_WARNING

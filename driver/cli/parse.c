@@ -20,6 +20,7 @@ static const struct optdef {
 	bool repeats; /* "-vv" gives it twice */
 	const char *needs; /* what a missing value is called */
 	int clears; /* 1 + the option whose count this resets (-q resets -v), or 0 */
+	char file; /* CLI_FILE_IN: the value names a file the command reads (--connect sends it) */
 } optdefs[OPT_COUNT] = {
 	[OPT_IMAGE] = {"image", 0, true},
 	[OPT_DISK_IMAGE] = {"disk-image", 0, true},
@@ -35,9 +36,9 @@ static const struct optdef {
 	[OPT_NET] = {"net", 0, true, true},
 	[OPT_SHARE] = {"share", 0, true, true},
 	[OPT_HOSTNAME] = {"hostname", 0, true},
-	[OPT_SSH_KEY] = {"ssh-key", 0, true, true},
-	[OPT_USER_DATA] = {"user-data", 0, true},
-	[OPT_NETCFG] = {"network-config", 0, true},
+	[OPT_SSH_KEY] = {"ssh-key", 0, true, true, .file = CLI_FILE_IN},
+	[OPT_USER_DATA] = {"user-data", 0, true, .file = CLI_FILE_IN},
+	[OPT_NETCFG] = {"network-config", 0, true, .file = CLI_FILE_IN},
 	[OPT_NO_SEED] = {"no-seed"},
 	[OPT_SEED_BUS] = {"seed-bus", 0, true},
 	[OPT_CONSOLE] = {"console"},
@@ -56,7 +57,7 @@ static const struct optdef {
 	[OPT_SUBNET] = {"subnet", 0, true},
 	[OPT_BRIDGE] = {"bridge", 0, true},
 	[OPT_MTU] = {"mtu", 0, true},
-	[OPT_META_DATA] = {"meta-data", 0, true},
+	[OPT_META_DATA] = {"meta-data", 0, true, .file = CLI_FILE_IN},
 	[OPT_INSTANCE_ID] = {"instance-id", 0, true},
 	[OPT_USER] = {"user", 0, true},
 	[OPT_NO_DEFAULT_KEYS] = {"no-default-keys"},
@@ -72,6 +73,9 @@ static const struct optdef {
 	[OPT_SNAPSHOT] = {"snapshot", 0, true},
 	[OPT_NO_QUIESCE] = {"no-quiesce"},
 	[OPT_FRESH] = {"fresh"},
+	[OPT_TPM] = {"tpm"},
+	[OPT_SECURE_BOOT] = {"secure-boot"},
+	[OPT_CONNECT] = {"connect", 0, true, .needs = "an ssh:// address"},
 	[OPT_VIA] = {"via", 0, true},
 	[OPT_DISPLAY] = {"display", 0, true},
 	[OPT_LISTEN] = {"listen", 0, true},
@@ -365,12 +369,22 @@ int cli_parse(const struct cli_cmd *cmd, const char *try, int argc, char **argv,
 	return 0;
 }
 
+char cli_opt_file(int k)
+{
+	return k >= 0 && k < OPT_COUNT ? optdefs[k].file : 0;
+}
+
 static const struct cli_cmd *find_cmd(const struct cli_cmd *table, const char *name)
 {
 	for (; table->name; table++)
 		if (strcmp(table->name, name) == 0 || (table->alias && !strcmp(table->alias, name)))
 			return table;
 	return NULL;
+}
+
+const struct cli_cmd *cli_find_cmd(const struct cli_cmd *table, const char *name)
+{
+	return find_cmd(table, name);
 }
 
 int cli_dispatch(struct cli *c, const struct cli_cmd *table, int argc, char **argv)

@@ -109,13 +109,7 @@ bool qc_monitor_serial_readable(struct qc_monitor *m)
 
 int qc_monitor_listen_console(struct qc_monitor *m, struct qc_error *err)
 {
-	return qc_monitor_listen_unix(m, "console.sock", &m->listen_fd, err);
-}
-
-int qc_monitor_listen_unix(
-	struct qc_monitor *m, const char *name, int *ret_fd, struct qc_error *err)
-{
-	cleanup_free char *path = qc_monitor_run_path(m, name);
+	cleanup_free char *path = qc_monitor_run_path(m, "console.sock");
 	struct sockaddr_un sa = {.sun_family = AF_UNIX};
 	mode_t old;
 	int fd;
@@ -137,7 +131,7 @@ int qc_monitor_listen_unix(
 	}
 	umask(old);
 	(void) chmod(path, 0600);
-	*ret_fd = fd;
+	m->listen_fd = fd;
 	return 0;
 }
 

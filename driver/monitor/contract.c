@@ -101,6 +101,8 @@ int qc_monitor_args_to_argv(const struct qc_monitor_args *a, const char *program
 		push_opt(&v, "--ready-marker", a->ready_markers[i]);
 	if (a->ready_at_start)
 		qc_strv_push(&v, "--ready-at-start");
+	if (a->swtpm)
+		push_opt(&v, "--swtpm", a->swtpm);
 	if (a->vnc)
 		push_opt(&v, "--vnc", a->vnc);
 	if (a->cont)
@@ -153,6 +155,11 @@ static int parse_opt(
 		a->accel_why = val;
 	} else if (strcmp(opt, "--ready-marker") == 0) {
 		return qc_monitor_args_ready_marker(a, val, err);
+	} else if (strcmp(opt, "--swtpm") == 0) {
+		if (val[0] != '/')
+			return qc_error_set(err, QC_ERR_INVALID,
+				"--swtpm '%s': an absolute path is needed", val);
+		a->swtpm = val;
 	} else if (strcmp(opt, "--vnc") == 0) {
 		if (strcmp(val, QC_MONITOR_VNC_SOCKET) != 0 &&
 			strcmp(val, QC_MONITOR_VNC_PASSWORD) != 0)

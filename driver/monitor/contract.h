@@ -7,7 +7,7 @@
  *   qemuctl-monitor --vm-dir DIR --run-dir DIR --notify-fd N [--keep-fd N]...
  *                   [--port P]... [--accel A] [--accel-why TEXT] [--console-max BYTES]
  *                   [--uid U --gid G] [--ready-marker TEXT]... [--ready-at-start]
- *                   [--vnc socket|password] [--cont] -- QEMU-ARGV...
+ *                   [--swtpm PROGRAM] [--vnc socket|password] [--cont] -- QEMU-ARGV...
  */
 #ifndef QC_DRIVER_MONITOR_CONTRACT_H
 #define QC_DRIVER_MONITOR_CONTRACT_H
@@ -49,6 +49,8 @@ struct qc_monitor_args {
 	const char *vnc;
 	/* the run resumes a saved state whose guest had finished first boot */
 	bool ready_at_start;
+	/* the VM has a TPM: this swtpm runs before QEMU and stops after it (tpm.c) */
+	const char *swtpm;
 	const char *const *qemu_argv; /* NULL-terminated, not empty */
 };
 

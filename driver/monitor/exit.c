@@ -27,7 +27,13 @@ void qc_monitor_record_exit(struct qc_monitor *m)
 	free(m->st.exit_detail);
 	m->st.exit_detail = NULL;
 	m->st.exit_status = s;
-	if (WIFSIGNALED(s)) {
+	if (m->swtpm_died) {
+		cleanup_free char *why = qc_monitor_swtpm_report(m);
+
+		m->st.exit_reason = QC_EXIT_CRASHED;
+		m->st.exit_detail = qc_xasprintf(
+			"the VM's TPM ended while it ran, so QEMU was stopped: %s", why);
+	} else if (WIFSIGNALED(s)) {
 		m->st.exit_reason = killed ? QC_EXIT_KILLED : QC_EXIT_CRASHED;
 		m->st.exit_detail = qc_xstrdup(st);
 	} else if (WIFEXITED(s) && WEXITSTATUS(s) != 0) {
@@ -72,6 +78,13 @@ void qc_monitor_remove_run_dir(struct qc_monitor *m)
 
 		(void) unlink(p);
 	}
+	{
+		cleanup_free char *tpm = qc_monitor_run_path(m, "swtpm/" QC_ARGV_TPM_SOCK);
+		cleanup_free char *tpm_dir = qc_monitor_run_path(m, "swtpm");
+
+		(void) unlink(tpm);
+		(void) rmdir(tpm_dir);
+	}
 	(void) rmdir(m->a.run_dir);
 }
 
@@ -92,6 +105,18 @@ void qc_monitor_record_start_failed(struct qc_monitor *m, struct qc_error *err)
 		kill(m->qemu_pid, SIGKILL);
 		while (!qc_monitor_reap(m))
 			qc_sleep_ms(1);
+	}
+	if (m->swtpm_pid > 0) {
+		cleanup_free char *why = NULL, *msg = qc_xstrdup(err->msg);
+		bool failed;
+
+		/* swtpm named when it failed or said something (a damaged state...) */
+		failed = m->swtpm_exited && m->swtpm_status != 0;
+		qc_monitor_stop_swtpm(m);
+		if (failed || qc_monitor_swtpm_logged(m)) {
+			why = qc_monitor_swtpm_report(m);
+			qc_error_set(err, err->code, "%s; %s", msg, why);
+		}
 	}
 	if (m->vm_dfd >= 0 && m->lock_fd >= 0) {
 		m->st.running = false;

@@ -34,6 +34,9 @@ void qc_monitor_loop(struct qc_monitor *m)
 		nfds_t n = 0, k;
 		size_t i;
 
+		/* a swtpm that exited: a grace period (poll's timeout), then QEMU is stopped */
+		qc_monitor_check_swtpm(m);
+
 		p[n] = (struct pollfd){.fd = m->sig_fd, .events = POLLIN};
 		idx[n++] = -1;
 		if (m->serial_fd >= 0) {
@@ -57,7 +60,7 @@ void qc_monitor_loop(struct qc_monitor *m)
 				p[n] = (struct pollfd){.fd = m->clients[i], .events = POLLIN};
 				idx[n++] = (int) i;
 			}
-		if (poll(p, n, -1) < 0) {
+		if (poll(p, n, qc_monitor_swtpm_wait_ms(m)) < 0) {
 			if (errno == EINTR)
 				continue;
 			break;

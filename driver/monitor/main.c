@@ -10,7 +10,8 @@
  * liveness lock: held = the VM runs), becomes a child subreaper, makes
  * QEMU's listening sockets (qmp.sock, events.sock, serial.sock, qga.sock:
  * root-owned 0600 in the 0700 runtime dir; QEMU gets them as fds 5, 6, 7
- * and 4, its argv says -chardev socket,fd=N) and forks QEMU (argv as given; the --keep-fd
+ * and 4, its argv says -chardev socket,fd=N), with --swtpm the VM's TPM
+ * emulator (tpm.c), and forks QEMU (argv as given; the --keep-fd
  * fds stay open across exec, e.g. taps).  With --uid/--gid the QEMU child
  * drops to that user (no supplementary groups, no capabilities, no new
  * privileges) after every fd is in place and before exec: -runas would do
@@ -165,6 +166,8 @@ static int setup(struct qc_monitor *m, struct qc_error *err)
 	qc_monitor_rotate_log(m);
 	qc_monitor_open_events(m);
 
+	if (m->a.swtpm && (rc = qc_monitor_start_swtpm(m, err)) < 0)
+		return rc;
 	if ((rc = qc_monitor_spawn_qemu(m, err)) < 0)
 		return rc;
 	m->st.running = true;
@@ -226,6 +229,7 @@ int main(int argc, char **argv)
 		.vnc_fd = -1,
 		.log_fd = -1,
 		.events_fd = -1,
+		.tpm_dir_fd = -1,
 		.qemu_socks = {-1, -1, -1, -1}};
 	struct qc_error err = {0};
 	int watch[2];
@@ -284,6 +288,7 @@ int main(int argc, char **argv)
 	notify(&m, "OK %d", (int) m.qemu_pid);
 	qc_monitor_loop(&m);
 	qc_monitor_drain(&m);
+	qc_monitor_stop_swtpm(&m);
 	qc_monitor_record_exit(&m);
 	for (i = 0; i < QC_MONITOR_MAX_CLIENTS; i++)
 		if (m.clients[i] >= 0)

@@ -43,6 +43,13 @@ struct qc_monitor {
 	char shutdown_reason[64]; /* from the SHUTDOWN event, "" when none */
 	struct qc_state st;
 	struct qc_ready_scan ready; /* --ready-marker: first boot done (driver/ready.h) */
+	/* --swtpm (tpm.c): the TPM emulator, and the socket directory QEMU gets */
+	int tpm_dir_fd;
+	pid_t swtpm_pid;
+	int swtpm_status;
+	bool swtpm_exited;
+	int64_t swtpm_grace_end; /* swtpm exited before QEMU: when QEMU is stopped, or 0 */
+	bool swtpm_died;   /* it exited while the VM ran: QEMU was stopped for it */
 };
 
 /* run_dir/sock, a fresh string. */
@@ -58,9 +65,39 @@ int qc_monitor_spawn_qemu(struct qc_monitor *m, struct qc_error *err);
 bool qc_monitor_reap(struct qc_monitor *m);
 /* The last ~400 characters of qemu.log on one line, a fresh string. */
 char *qc_monitor_qemu_log_tail(struct qc_monitor *m);
+/* The same of another log file in the VM's directory. */
+char *qc_monitor_log_tail(struct qc_monitor *m, const char *file);
 /* Connect to a socket QEMU listens on, retrying until it does or exits or the deadline. */
 int qc_monitor_connect_qemu(struct qc_monitor *m, const char *path, int64_t deadline, int *ret_fd,
 	struct qc_error *err);
+
+/*
+ * A child of the monitor confined like QEMU: stdin /dev/null, stdout and
+ * stderr log_fd, the --uid/--gid user, no new privileges, SIGKILL when the
+ * monitor dies.
+ */
+void qc_monitor_confined_spawn(struct qc_monitor *m, struct qc_spawn_opts *so, int log_fd);
+/* A listening unix socket at path (0600), its fd moved to QC_MONITOR_FD_OWN and up. */
+int qc_monitor_listen_unix(const char *path, int *ret_fd, struct qc_error *err);
+
+/* ---- tpm.c */
+#define QC_VM_SWTPM_LOG "swtpm.log"
+/*
+ * Before QEMU: vm_dir/tpm (the state) and run_dir/swtpm/ (the control
+ * socket, given to QEMU as m->tpm_dir_fd), both QEMU's user's; swtpm
+ * started as that user with no new privileges, its log in swtpm.log.
+ */
+int qc_monitor_start_swtpm(struct qc_monitor *m, struct qc_error *err);
+/* swtpm wrote to its log this run. */
+bool qc_monitor_swtpm_logged(struct qc_monitor *m);
+/* After QEMU: swtpm gets a moment to save and exit, then SIGTERM, then SIGKILL. */
+void qc_monitor_stop_swtpm(struct qc_monitor *m);
+/* "swtpm exited (exit 1); its log swtpm.log: <tail>", a fresh string. */
+char *qc_monitor_swtpm_report(struct qc_monitor *m);
+/* In the loop after a reap: swtpm gone while QEMU runs stops QEMU after a grace period. */
+void qc_monitor_check_swtpm(struct qc_monitor *m);
+/* ms until the grace period ends (poll's timeout), -1 when none runs */
+int qc_monitor_swtpm_wait_ms(const struct qc_monitor *m);
 
 /* ---- console.c */
 /* Start a fresh console.log; the previous one moves to console.log.1. */
@@ -68,9 +105,6 @@ void qc_monitor_rotate_log(struct qc_monitor *m);
 /* Read what the serial socket has; false at EOF. */
 bool qc_monitor_serial_readable(struct qc_monitor *m);
 int qc_monitor_listen_console(struct qc_monitor *m, struct qc_error *err);
-/* A non-blocking socket listening on <run_dir>/name, 0600 from the start. */
-int qc_monitor_listen_unix(
-	struct qc_monitor *m, const char *name, int *ret_fd, struct qc_error *err);
 void qc_monitor_accept_client(struct qc_monitor *m);
 void qc_monitor_client_readable(struct qc_monitor *m, size_t i);
 

@@ -28,39 +28,47 @@ static const char *const qemu_sock_names[4] = {
 static const int qemu_sock_fds[4] = {
 	QC_QEMU_FD_QMP, QC_QEMU_FD_EVENTS, QC_QEMU_FD_SERIAL, QC_QEMU_FD_QGA};
 
+int qc_monitor_listen_unix(const char *path, int *ret_fd, struct qc_error *err)
+{
+	struct sockaddr_un sa = {.sun_family = AF_UNIX};
+	int fd, hi;
+
+	if (strlen(path) >= sizeof(sa.sun_path))
+		return qc_error_set(err, QC_ERR_INVALID, "socket path too long: '%s'", path);
+	strcpy(sa.sun_path, path);
+	(void) unlink(path);
+	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return qc_error_errno(err, errno, "socket");
+	/* umask 0077: born 0700; 0600 before anyone can connect (listen). */
+	if (bind(fd, (struct sockaddr *) &sa, sizeof(sa)) < 0 || chmod(path, 0600) < 0 ||
+		listen(fd, 8) < 0) {
+		int e = errno;
+
+		close(fd);
+		return qc_error_errno(err, e, "listen on '%s'", path);
+	}
+	hi = fcntl(fd, F_DUPFD_CLOEXEC, QC_MONITOR_FD_OWN);
+	close(fd);
+	if (hi < 0)
+		return qc_error_errno(err, errno, "fcntl");
+	*ret_fd = hi;
+	return 0;
+}
+
 /*
  * QEMU's listening sockets, made here so that QEMU needs no access to the
  * runtime dir, and so that they accept connections as soon as `start` has
- * them.  Kept at QC_MONITOR_FD_OWN and up, above every fd number QEMU gets.
+ * them.
  */
 static int make_qemu_sockets(struct qc_monitor *m, struct qc_error *err)
 {
 	for (size_t i = 0; i < QC_ARRAY_SIZE(qemu_sock_names); i++) {
 		cleanup_free char *path = qc_monitor_run_path(m, qemu_sock_names[i]);
-		struct sockaddr_un sa = {.sun_family = AF_UNIX};
-		int fd, hi;
+		int rc;
 
-		if (strlen(path) >= sizeof(sa.sun_path))
-			return qc_error_set(
-				err, QC_ERR_INVALID, "socket path too long: '%s'", path);
-		strcpy(sa.sun_path, path);
-		(void) unlink(path);
-		fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-		if (fd < 0)
-			return qc_error_errno(err, errno, "socket");
-		/* umask 0077: born 0700; 0600 before anyone can connect (listen). */
-		if (bind(fd, (struct sockaddr *) &sa, sizeof(sa)) < 0 || chmod(path, 0600) < 0 ||
-			listen(fd, 8) < 0) {
-			int e = errno;
-
-			close(fd);
-			return qc_error_errno(err, e, "listen on '%s'", path);
-		}
-		hi = fcntl(fd, F_DUPFD_CLOEXEC, QC_MONITOR_FD_OWN);
-		close(fd);
-		if (hi < 0)
-			return qc_error_errno(err, errno, "fcntl");
-		m->qemu_socks[i] = hi;
+		if ((rc = qc_monitor_listen_unix(path, &m->qemu_socks[i], err)) < 0)
+			return rc;
 	}
 	return 0;
 }
@@ -74,6 +82,18 @@ static void close_qemu_sockets(struct qc_monitor *m)
 		}
 }
 
+void qc_monitor_confined_spawn(struct qc_monitor *m, struct qc_spawn_opts *so, int log_fd)
+{
+	so->in = QC_STDIO_NULL;
+	so->out = so->errout = QC_STDIO_FD;
+	so->out_fd = so->err_fd = log_fd;
+	so->set_user = m->a.set_user;
+	so->uid = m->a.uid;
+	so->gid = m->a.gid;
+	so->no_new_privs = true;
+	so->pdeathsig = SIGKILL;
+}
+
 /*
  * QEMU gets /dev/null as stdin, qemu.log as stdout and stderr, its three
  * listening sockets at QC_QEMU_FD_QMP.., the kept fds at their numbers
@@ -84,7 +104,7 @@ static void close_qemu_sockets(struct qc_monitor *m)
  */
 int qc_monitor_spawn_qemu(struct qc_monitor *m, struct qc_error *err)
 {
-	struct qc_fdmap map[QC_ARRAY_SIZE(qemu_sock_fds) + QC_MONITOR_MAX_FDS];
+	struct qc_fdmap map[QC_ARRAY_SIZE(qemu_sock_fds) + QC_MONITOR_MAX_FDS + 1];
 	struct qc_spawn_opts so = {0};
 	cleanup_close int out_fd = -1;
 	size_t n_map = 0, i;
@@ -101,17 +121,12 @@ int qc_monitor_spawn_qemu(struct qc_monitor *m, struct qc_error *err)
 		map[n_map++] = (struct qc_fdmap){.src = m->qemu_socks[i], .dst = qemu_sock_fds[i]};
 	for (i = 0; i < m->a.n_keep_fds; i++)
 		map[n_map++] = (struct qc_fdmap){.src = m->a.keep_fds[i], .dst = m->a.keep_fds[i]};
+	if (m->tpm_dir_fd >= 0)
+		map[n_map++] = (struct qc_fdmap){.src = m->tpm_dir_fd, .dst = QC_QEMU_FD_TPM};
+	qc_monitor_confined_spawn(m, &so, out_fd);
 	so.argv = m->a.qemu_argv;
 	so.fds = map;
 	so.n_fds = n_map;
-	so.in = QC_STDIO_NULL;
-	so.out = so.errout = QC_STDIO_FD;
-	so.out_fd = so.err_fd = out_fd;
-	so.set_user = m->a.set_user;
-	so.uid = m->a.uid;
-	so.gid = m->a.gid;
-	so.no_new_privs = true;
-	so.pdeathsig = SIGKILL;
 	if ((rc = qc_spawn_start(&so, &pid, NULL, err)) < 0) {
 		/* qemu.log says why, as it does when QEMU itself fails. */
 		(void) dprintf(out_fd, "qemuctl-monitor: cannot start QEMU: %s\n", err->msg);
@@ -119,6 +134,10 @@ int qc_monitor_spawn_qemu(struct qc_monitor *m, struct qc_error *err)
 	}
 	/* Only QEMU holds them now: its death resets whoever waits in connect. */
 	close_qemu_sockets(m);
+	if (m->tpm_dir_fd >= 0) {
+		close(m->tpm_dir_fd);
+		m->tpm_dir_fd = -1;
+	}
 	/* QEMU's files and taps too: a disk QEMU lets go of is not kept open here. */
 	for (i = 0; i < m->a.n_keep_fds; i++)
 		close(m->a.keep_fds[i]);
@@ -137,17 +156,25 @@ bool qc_monitor_reap(struct qc_monitor *m)
 		if (p == m->qemu_pid) {
 			m->qemu_status = status;
 			m->qemu_exited = true;
+		} else if (p == m->swtpm_pid) {
+			m->swtpm_status = status;
+			m->swtpm_exited = true;
 		}
 	return m->qemu_exited;
 }
 
 char *qc_monitor_qemu_log_tail(struct qc_monitor *m)
 {
+	return qc_monitor_log_tail(m, QC_VM_QEMU_LOG);
+}
+
+char *qc_monitor_log_tail(struct qc_monitor *m, const char *file)
+{
 	cleanup_free char *text = NULL;
 	size_t len, start;
 	char *p;
 
-	if (qc_read_file(m->vm_dfd, QC_VM_QEMU_LOG, 1 << 20, &text, &len, NULL) < 0 || len == 0)
+	if (qc_read_file(m->vm_dfd, file, 1 << 20, &text, &len, NULL) < 0 || len == 0)
 		return qc_xstrdup("(no output)");
 	while (len > 0 && (text[len - 1] == '\n' || text[len - 1] == ' '))
 		text[--len] = 0;

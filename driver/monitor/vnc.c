@@ -53,11 +53,14 @@ static int set_password(struct qc_monitor *m, struct qc_error *err)
 
 int qc_monitor_vnc_setup(struct qc_monitor *m, struct qc_error *err)
 {
+	cleanup_free char *path = NULL;
+
 	if (!m->a.vnc)
 		return 0;
 	if (strcmp(m->a.vnc, QC_MONITOR_VNC_PASSWORD) == 0)
 		return set_password(m, err);
-	return qc_monitor_listen_unix(m, QC_MONITOR_VNC_SOCK, &m->vnc_fd, err);
+	path = qc_monitor_run_path(m, QC_MONITOR_VNC_SOCK);
+	return qc_monitor_listen_unix(path, &m->vnc_fd, err);
 }
 
 void qc_monitor_vnc_accept(struct qc_monitor *m)

@@ -39,6 +39,9 @@ out=$(bash -c '. "$1"; complete -p qemuctl' _ "$bashc")
 assert_match "$out" '^complete -F _qemuctl qemuctl$' "bash: complete -p qemuctl"
 
 assert_eq "$(complete_bash qemuctl --root "$ROOT" start a)" "alpha" "VM name from --root"
+assert_eq "$(complete_bash qemuctl --conn)" "--connect" "bash: --connect"
+assert_eq "$(complete_bash qemuctl --connect "")" "ssh://" "bash: --connect takes an ssh:// address"
+assert_eq "$(complete_bash qemuctl --connect ssh://h li)" "list" "bash: the command after --connect URL"
 assert_eq "$(complete_bash qemuctl --root="$ROOT" info "")" $'alpha\nbeta' "all VM names (--root=)"
 assert_eq "$(QEMUCTL_ROOT=$ROOT complete_bash qemuctl stop b)" "beta" "VM name from \$QEMUCTL_ROOT"
 assert_eq "$(QEMUCTL_ROOT=$ROOT complete_bash qemuctl --root "$other" delete "")" "gamma" \

@@ -328,3 +328,59 @@ guest_sshd_host_key() {
 	dropbearconvert openssh dropbear "$1/ssh_host_ed25519_key" "$2/host_key" 2>/dev/null
 	chmod -R a+rX "$2"
 }
+
+# sshd_start: an OpenSSH server of the test's own on a free port of
+# 127.0.0.1 (run it in a private netns): its own host key, and an
+# authorized_keys holding a fresh client key, key logins only.  Sets
+# SSHD_PORT, SSHD_DIR, SSHD_LOG, SSHD_CLIENT_KEY and SSHD_KNOWN_HOSTS (the
+# host key pinned for [127.0.0.1]:PORT); the server stops on exit.  Skips
+# (77, said loudly) without sshd (apt-get install openssh-server; QC_SSHD
+# names another sshd binary).
+sshd_start() {
+	local sshd="${QC_SSHD:-/usr/sbin/sshd}" pid
+	if [ ! -x "$sshd" ]; then
+		log "SKIP: no sshd ($sshd): nothing over ssh is tested (apt-get install openssh-server)"
+		exit 77
+	fi
+	# sshd's privilege separation user and directory (the openssh-server
+	# package makes them; an sshd unpacked elsewhere gets them).  They stay:
+	# another test's sshd may be running, and without them each of its new
+	# connections is reset ("kex_exchange_identification: ... reset by peer").
+	if ! id sshd >/dev/null 2>&1; then
+		useradd --system --no-create-home --home-dir /run/sshd --shell /usr/sbin/nologin sshd
+	fi
+	mkdir -p -m 0755 /run/sshd
+	# a fresh network namespace's loopback is down
+	[ -z "${QC_NET_IN_NETNS:-}" ] || ip link set lo up
+	SSHD_DIR="$SCRATCH/sshd"
+	mkdir -m 0700 "$SSHD_DIR"
+	ssh-keygen -q -t ed25519 -N '' -f "$SSHD_DIR/hostkey"
+	ssh-keygen -q -t ed25519 -N '' -f "$SSHD_DIR/clientkey"
+	cp "$SSHD_DIR/clientkey.pub" "$SSHD_DIR/authorized_keys"
+	SSHD_CLIENT_KEY="$SSHD_DIR/clientkey"
+	SSHD_LOG="$SSHD_DIR/sshd.log"
+	SSHD_PORT=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+	cat >"$SSHD_DIR/sshd_config" <<EOC
+ListenAddress 127.0.0.1:$SSHD_PORT
+HostKey $SSHD_DIR/hostkey
+AuthorizedKeysFile $SSHD_DIR/authorized_keys
+PidFile $SSHD_DIR/sshd.pid
+PermitRootLogin prohibit-password
+PasswordAuthentication no
+KbdInteractiveAuthentication no
+UsePAM no
+StrictModes no
+EOC
+	"$sshd" -t -f "$SSHD_DIR/sshd_config" 2>"$SSHD_LOG" || fail "sshd -t: $(cat "$SSHD_LOG")"
+	"$sshd" -D -e -f "$SSHD_DIR/sshd_config" 2>"$SSHD_LOG" &
+	pid=$!
+	on_exit "kill $pid; wait $pid"
+	_sshd_up() {
+		kill -0 "$pid" 2>/dev/null || fail "sshd exited: $(cat "$SSHD_LOG")"
+		python3 -c "import socket; socket.create_connection(('127.0.0.1', $SSHD_PORT))" 2>/dev/null
+	}
+	wait_until 10 _sshd_up
+	SSHD_KNOWN_HOSTS="$SSHD_DIR/known_hosts"
+	echo "[127.0.0.1]:$SSHD_PORT $(cut -d' ' -f1,2 "$SSHD_DIR/hostkey.pub")" >"$SSHD_KNOWN_HOSTS"
+	ok "sshd on 127.0.0.1:$SSHD_PORT with its own host key and authorized_keys"
+}

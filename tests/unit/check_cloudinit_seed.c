@@ -27,9 +27,7 @@ static char *scalar(const char *s)
 
 START_TEST(yaml_scalar_table)
 {
-	static const struct {
-		const char *in, *out;
-	} t[] = {
+	static const struct unit_case t[] = {
 		{"simple", "simple"},
 		{"web-1.example.com", "web-1.example.com"},
 		{"/mnt/data", "\"/mnt/data\""},
@@ -59,7 +57,7 @@ START_TEST(yaml_scalar_table)
 		cleanup_free char *s = scalar(t[i].in);
 
 		ck_assert_msg(
-			!strcmp(s, t[i].out), "scalar(%s) = %s, expected %s", t[i].in, s, t[i].out);
+			!strcmp(s, t[i].want), "scalar(%s) = %s, expected %s", t[i].in, s, t[i].want);
 	}
 }
 END_TEST

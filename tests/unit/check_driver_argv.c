@@ -199,6 +199,24 @@ static void build_incoming(struct qc_domain *d, struct qc_argv_ctx *c)
 	c->incoming_defer = true;
 }
 
+/* --tpm as qemuctl start passes it: the swtpm socket's directory inherited as fd 3. */
+static void build_tpm(struct qc_domain *d, struct qc_argv_ctx *c)
+{
+	build_inherited_fds(d, c);
+	d->tpm = true;
+	c->tpm_dir_fd = 3;
+}
+
+/* --secure-boot: q35 with SMM, the Secure Boot code, a secure varstore flash. */
+static void build_secure_boot(struct qc_domain *d, struct qc_argv_ctx *c)
+{
+	golden_add_overlay(d);
+	d->secure_boot = true;
+	d->nvram = qc_xstrdup("/var/lib/qemuctl/vms/sb/nvram.fd");
+	d->tpm = true;
+	c->tpm_path = "/run/qemuctl/sb/swtpm/swtpm.sock";
+}
+
 static const struct golden_case golden_cases[] = {
 	{"kernel-minimal", "tiny", build_kernel_minimal},
 	{"overlay-seed", "web", build_overlay_seed},
@@ -210,6 +228,8 @@ static const struct golden_case golden_cases[] = {
 	{"no-sandbox", "ru", build_no_sandbox},
 	{"inherited-fds", "fds", build_inherited_fds},
 	{"incoming-defer", "fds", build_incoming},
+	{"tpm", "fds", build_tpm},
+	{"secure-boot", "sb", build_secure_boot},
 };
 
 START_TEST(argv_golden)
@@ -432,6 +452,72 @@ START_TEST(argv_errors)
 }
 END_TEST
 
+/* Each arch's TPM device; Secure Boot refused where there is no firmware for it. */
+START_TEST(argv_tpm_secure_boot)
+{
+	static const char *const devs[] = {[QC_ARCH_X86_64] = "tpm-tis,tpmdev=tpm0,id=tpm-dev0",
+		[QC_ARCH_AARCH64] = "tpm-tis-device,tpmdev=tpm0,id=tpm-dev0",
+		[QC_ARCH_PPC64LE] = "tpm-spapr,tpmdev=tpm0,id=tpm-dev0"};
+	struct qc_argv_ctx c = ctx_for(QC_ACCEL_TCG);
+	struct qc_error err = {0};
+
+	for (int a = 0; a < QC_ARCH_COUNT; a++) {
+		cleanup_domain struct qc_domain *d = base("t", (enum qc_arch) a);
+		cleanup_strv char **argv = NULL;
+		cleanup_free char *joined = NULL;
+
+		add_kernel(d);
+		d->tpm = true;
+		c.tpm_dir_fd = 0;
+		c.tpm_path = NULL;
+		ck_assert_qc_fail(qc_build_argv(d, &c, &argv, &err), &err, QC_ERR_INTERNAL, NULL);
+		ck_assert_str_eq(
+			err.msg, "VM 't': argv needs the swtpm control socket for its TPM");
+		c.tpm_dir_fd = 3;
+		ck_assert_qc_ok(qc_build_argv(d, &c, &argv, &err), &err);
+		joined = golden_join_argv(argv);
+		ck_assert_msg(strstr(joined, devs[a]), "%s: no %s in %s", qc_arch_name(a), devs[a],
+			joined);
+		ck_assert_msg(strstr(joined,
+				      "-chardev\nsocket,id=chrtpm,path=/proc/self/fd/3/swtpm.sock\n"
+				      "-tpmdev\nemulator,id=tpm0,chardev=chrtpm\n"),
+			"%s", joined);
+		if (a == QC_ARCH_X86_64)
+			continue;
+		qc_strv_free(TAKE_PTR(argv));
+		free(d->kernel);
+		free(d->initrd);
+		free(d->cmdline);
+		d->kernel = d->initrd = d->cmdline = NULL;
+		d->secure_boot = true;
+		ck_assert_qc_fail(qc_build_argv(d, &c, &argv, &err), &err, QC_ERR_INVALID, NULL);
+		ck_assert_msg(strstr(err.msg, "Secure Boot is not available on") &&
+				      strstr(err.msg, "x86_64 only; drop --secure-boot"),
+			"%s", err.msg);
+	}
+	{
+		cleanup_domain struct qc_domain *d = base("k", QC_ARCH_X86_64);
+		char **argv = NULL;
+
+		add_kernel(d);
+		d->secure_boot = true;
+		ck_assert_qc_fail(qc_build_argv(d, &c, &argv, &err), &err, QC_ERR_INVALID, NULL);
+		ck_assert_str_eq(err.msg,
+			"VM 'k': Secure Boot checks what UEFI firmware boots from a disk; a direct "
+			"kernel boot bypasses it: drop --kernel or --secure-boot");
+		free(d->kernel);
+		free(d->initrd);
+		free(d->cmdline);
+		d->kernel = d->initrd = d->cmdline = NULL;
+		d->machine = qc_xstrdup("pc");
+		ck_assert_qc_fail(qc_build_argv(d, &c, &argv, &err), &err, QC_ERR_INVALID, NULL);
+		ck_assert_str_eq(err.msg, "VM 'k': Secure Boot needs SMM, which qemuctl enables on "
+					  "q35 only, not machine 'pc': use q35");
+		ck_assert_ptr_null(argv);
+	}
+}
+END_TEST
+
 /* ---------------------------------------------- QEMU accepts our argv */
 
 static int qmp_connect(const char *path, int timeout_ms)
@@ -614,7 +700,8 @@ static Suite *argv_suite(void)
 	tcase_add_loop_test(tc, argv_golden, 0, QC_ARRAY_SIZE(golden_cases));
 	unit_add_tests(tc, argv_fdsets, NULL);
 	tcase_add_loop_test(tc, argv_arch_accel, 0, 6);
-	unit_tcase(s, "pure", argv_cpu_choice, argv_vnc, argv_escape, argv_ids, argv_errors, NULL);
+	unit_tcase(s, "pure", argv_cpu_choice, argv_vnc, argv_escape, argv_ids, argv_errors,
+		argv_tpm_secure_boot, NULL);
 	tc = unit_tcase(s, "qemu", NULL);
 	tcase_set_timeout(tc, 60);
 	/* one QEMU per arch (TCG, -S, ~0.3 s each), killed and reaped before asserting */

@@ -83,20 +83,25 @@ START_TEST(copy_and_prepare)
 	cleanup_free char *nv = qc_xasprintf("%s/nvram.fd", dir);
 	cleanup_close int dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	cleanup_domain struct qc_domain *d = dom(QC_ARCH_X86_64, NULL);
+	/* _i == 1: --secure-boot, whose varstore has Microsoft's keys enrolled */
+	const char *tmpl = _i ? x86->firmware_vars_secure : x86->firmware_vars;
 	struct qc_error e = {0};
 	struct stat st;
 
 	ck_assert_int_ge(dfd, 0);
+	d->secure_boot = _i == 1;
 	ck_assert_qc_ok(qc_driver_firmware_plan(d, dir, &e), &e);
+	ck_assert_str_eq(d->loader, _i ? x86->firmware_code_secure : x86->firmware_code);
+	ck_assert(!same_file(x86->firmware_vars_secure, x86->firmware_vars));
 	ck_assert_qc_ok(qc_driver_firmware_copy(d, dfd, &e), &e);
 	ck_assert_int_eq(stat(nv, &st), 0);
 	ck_assert_int_eq(st.st_mode & 07777, 0600);
-	ck_assert(same_file(nv, x86->firmware_vars));
+	ck_assert(same_file(nv, tmpl));
 
 	/* start: a deleted varstore is copied again from the template */
 	ck_assert_int_eq(unlink(nv), 0);
 	ck_assert_qc_ok(qc_driver_firmware_prepare(d, dfd, dir, &e), &e);
-	ck_assert(same_file(nv, x86->firmware_vars));
+	ck_assert(same_file(nv, tmpl));
 
 	/* a written varstore is kept as it is */
 	ck_assert_qc_ok(qc_write_atomic(dfd, "nvram.fd", "vars", 4, 0600, &e), &e);
@@ -169,8 +174,9 @@ static Suite *firmware_suite(void)
 	Suite *s = suite_create("firmware");
 	TCase *tc;
 
-	tc = unit_tcase(s, "firmware", plan_who_gets_firmware, copy_and_prepare,
-		aarch64_needs_firmware, NULL);
+	tc = unit_tcase(s, "firmware", plan_who_gets_firmware, aarch64_needs_firmware, NULL);
+	/* 1: the same with --secure-boot */
+	tcase_add_loop_test(tc, copy_and_prepare, 0, 2);
 	tcase_set_timeout(tc, 30);
 	return s;
 }

@@ -161,17 +161,27 @@ START_TEST(xml_golden_full)
 }
 END_TEST
 
+/* A domain with only a name, a UUID, an arch and an accelerator. */
+static struct qc_domain *named_domain(
+	const char *name, const char *uuid, enum qc_arch arch, enum qc_accel accel)
+{
+	struct qc_domain *d = qc_domain_new();
+
+	d->name = qc_xstrdup(name);
+	ck_assert_int_eq(qc_uuid_parse(uuid, d->uuid), 0);
+	qc_uuid_format(d->uuid, d->uuid_str);
+	d->arch = arch;
+	d->accel = accel;
+	return d;
+}
+
 START_TEST(xml_golden_small)
 {
-	cleanup_domain struct qc_domain *d = qc_domain_new();
+	cleanup_domain struct qc_domain *d = named_domain(
+		"tiny", "00112233445566778899aabbccddeeff", QC_ARCH_X86_64, QC_ACCEL_TCG);
 	cleanup_domain struct qc_domain *a = qc_domain_new();
 	struct qc_disk *k;
 
-	d->name = qc_xstrdup("tiny");
-	ck_assert_int_eq(qc_uuid_parse("00112233445566778899aabbccddeeff", d->uuid), 0);
-	qc_uuid_format(d->uuid, d->uuid_str);
-	d->arch = QC_ARCH_X86_64;
-	d->accel = QC_ACCEL_TCG;
 	d->memory = 256 * MiB + 512; /* not a KiB multiple: written in bytes */
 	d->serial_console = false;
 	d->seed.enabled = false;
@@ -341,6 +351,76 @@ static void bad(const char *xml, const char *want)
 }
 
 #define HEAD "<domain type='qemu'>\n  <name>t</name>\n"
+
+/* --tpm and --secure-boot: <tpm> and <loader secure='yes'>, round trip and refusals. */
+START_TEST(xml_tpm_secure_boot)
+{
+	cleanup_domain struct qc_domain *d = named_domain(
+		"sb", "00112233445566778899aabbccddeeff", QC_ARCH_X86_64, QC_ACCEL_TCG);
+	cleanup_domain struct qc_domain *back = NULL, *bare = NULL;
+	cleanup_free char *xml = NULL;
+	struct qc_disk *k;
+
+	d->memory = 512 * MiB;
+	d->secure_boot = true;
+	d->tpm = true;
+	d->loader = qc_xstrdup("/usr/share/OVMF/OVMF_CODE_4M.secboot.fd");
+	d->nvram = qc_xstrdup("/var/lib/qemuctl/vms/sb/nvram.fd");
+	k = golden_add_disk(d, "disk0", "/var/lib/qemuctl/vms/sb/disk0.qcow2", "qcow2");
+	k->role = QC_ROLE_ROOT;
+	k->owned = true;
+	golden_xml("tpm-secure-boot", d);
+	xml = dump(d);
+	back = parse_ok(xml, "sb.xml", NULL);
+	ck_assert(back->tpm && back->secure_boot);
+
+	/* libvirt's firmware autoselection form: the arch's Secure Boot code */
+	bare = parse_ok(HEAD "  <memory unit='MiB'>64</memory>\n  <os>\n    <type>hvm</type>\n"
+			     "    <loader secure='yes'/>\n  </os>\n</domain>\n",
+		"b.xml", NULL);
+	ck_assert(bare->secure_boot);
+	ck_assert_ptr_null(bare->loader);
+	ck_assert_str_eq(qc_argv_firmware_code(bare), "/usr/share/OVMF/OVMF_CODE_4M.secboot.fd");
+
+#define DEV(x) HEAD "  <memory unit='MiB'>64</memory>\n  <devices>\n" x "  </devices>\n</domain>\n"
+	bad(DEV("    <tpm model='tpm-tis'>\n      <backend type='passthrough'/>\n    </tpm>\n"),
+		"t.xml:5: <tpm> needs <backend type='emulator' version='2.0'/> (a per-VM swtpm); "
+		"host TPM passthrough is not supported");
+	bad(DEV("    <tpm model='tpm-tis'/>\n"),
+		"t.xml:5: <tpm> needs <backend type='emulator' version='2.0'/> (a per-VM swtpm); "
+		"host TPM passthrough is not supported");
+	bad(DEV("    <tpm model='tpm-crb'>\n      <backend type='emulator'/>\n    </tpm>\n"),
+		"t.xml:5: <tpm model='tpm-crb'>: x86_64 VMs get model 'tpm-tis'");
+	bad(DEV("    <tpm>\n      <backend type='emulator' version='1.2'/>\n    </tpm>\n"),
+		"t.xml:6: <tpm> backend version '1.2': only TPM 2.0 ('2.0')");
+	bad(DEV("    <tpm><backend type='emulator'/></tpm>\n"
+		"    <tpm><backend type='emulator'/></tpm>\n"),
+		"t.xml:6: a second <tpm>: a VM has at most one TPM");
+#undef DEV
+	/* virt: libvirt's "tpm-tis" is the TIS device virt has; dumpxml names it */
+	{
+		cleanup_strvec struct qc_strv w = {0};
+		cleanup_domain struct qc_domain *arm =
+			parse_ok(HEAD "  <memory unit='MiB'>64</memory>\n  <os>\n"
+				      "    <type arch='aarch64'>hvm</type>\n  </os>\n  <devices>\n"
+				      "    <tpm model='tpm-tis'><backend type='emulator'/></tpm>\n"
+				      "  </devices>\n</domain>\n",
+				"arm.xml", &w);
+		cleanup_free char *out = dump(arm);
+
+		ck_assert(arm->tpm);
+		ck_assert_uint_eq(w.n, 0);
+		unit_assert_contains(out, "<tpm model='tpm-tis-device'>");
+	}
+	bad(HEAD "  <memory unit='MiB'>64</memory>\n  <os>\n    <type>hvm</type>\n"
+		 "    <loader secure='maybe'/>\n  </os>\n</domain>\n",
+		"t.xml:6: <loader secure='maybe'>: expected yes or no");
+	bad(HEAD "  <memory unit='MiB'>64</memory>\n  <os>\n    <type arch='aarch64'>hvm</type>\n"
+		 "    <loader secure='yes'/>\n  </os>\n</domain>\n",
+		"t.xml: VM 't': Secure Boot is not available on aarch64: qemuctl has Secure Boot "
+		"firmware (OVMF with SMM) for x86_64 only; drop --secure-boot");
+}
+END_TEST
 
 START_TEST(xml_bad_inputs)
 {
@@ -725,7 +805,7 @@ static Suite *xml_suite(void)
 	Suite *s = suite_create("xml");
 
 	unit_tcase(s, "golden", xml_golden_full, xml_records_held_to_vm_dir, xml_fields_with_line,
-		xml_golden_small, xml_libvirt_lossless, NULL);
+		xml_golden_small, xml_libvirt_lossless, xml_tpm_secure_boot, NULL);
 	unit_tcase(s, "input", xml_bad_inputs, xml_entities_refused, xml_too_big, xml_units,
 		xml_warnings_and_defaults, xml_save_load, xml_invalid_domain_not_written, NULL);
 	return s;

@@ -37,6 +37,7 @@ static void full_args(struct qc_monitor_args *a)
 	ck_assert_qc_ok(qc_monitor_args_ready_marker(a, "--", &e), &e);
 	ck_assert_qc_ok(qc_monitor_args_ready_marker(a, "qemuctl-ready: iid-x 1", &e), &e);
 	a->ready_at_start = true;
+	a->swtpm = "/usr/bin/swtpm";
 	a->cont = true;
 	a->vnc = QC_MONITOR_VNC_PASSWORD;
 	a->qemu_argv = qemu;
@@ -67,6 +68,7 @@ static void assert_same(const struct qc_monitor_args *a, const struct qc_monitor
 	for (i = 0; i < a->n_ready_markers; i++)
 		ck_assert_str_eq(a->ready_markers[i], b->ready_markers[i]);
 	ck_assert_int_eq(a->ready_at_start, b->ready_at_start);
+	ck_assert_pstr_eq(a->swtpm, b->swtpm);
 	ck_assert_int_eq(a->cont, b->cont);
 	ck_assert_pstr_eq(a->vnc, b->vnc);
 	for (i = 0; a->qemu_argv[i] || b->qemu_argv[i]; i++)
@@ -175,6 +177,8 @@ static const struct {
 	{ARGV("m", "--vm-dir", "v", "--run-dir", "r", "--vnc", "tcp", "--", "q"),
 		"--vnc 'tcp': socket or password"},
 	{ARGV("m", "vm-dir", "v", "--", "q"), "unexpected argument 'vm-dir'"},
+	/* swtpm is started from the TPM's state directory: no path relative to it */
+	{ARGV("m", "--swtpm", "swtpm", "--", "q"), "--swtpm 'swtpm': an absolute path is needed"},
 	{ARGV("m", "--ready-marker", "1", "--ready-marker", "2", "--ready-marker", "3",
 		 "--ready-marker", "4", "--ready-marker", "5", "--ready-marker", "6",
 		 "--ready-marker", "7", "--ready-marker", "8", "--ready-marker", "9", "--", "q"),
@@ -238,6 +242,9 @@ START_TEST(contract_fd_numbers)
 	ck_assert_int_eq(QC_QEMU_FD_EVENTS, QC_QEMU_FD_QMP + 1);
 	ck_assert_int_eq(QC_QEMU_FD_SERIAL, QC_QEMU_FD_QMP + 2);
 	ck_assert_int_gt(QC_QEMU_FD_KERNEL, QC_QEMU_FD_SERIAL);
+	/* the TPM's directory: above stdio, below QEMU's sockets (fd 3 is only the monitor's pipe) */
+	ck_assert_int_gt(QC_QEMU_FD_TPM, 2);
+	ck_assert_int_lt(QC_QEMU_FD_TPM, QC_QEMU_FD_QGA);
 	ck_assert_int_gt(QC_QEMU_FD_TAP, QC_QEMU_FD_INITRD);
 	ck_assert_int_lt(QC_QEMU_FD_FILES + QC_FDPASS_MAX, QC_MONITOR_FD_OWN);
 }

@@ -67,10 +67,7 @@ START_TEST(greeting_and_negotiation)
 	static const struct fake_step s[] = {
 		NEGOTIATE,
 		{F_EXPECT, "query-status", "none", 0},
-		{F_SEND,
-			"{\"return\": {\"status\": \"prelaunch\", \"running\": false}, \"id\": "
-			"$ID}",
-			NULL, 0},
+		REPLY("{\"status\": \"prelaunch\", \"running\": false}"),
 		{F_EXPECT, "query-cpus-fast", "{\"x\":[1,\"two\"]}", 0},
 		{F_SEND, "{\"return\": [], \"id\": $ID}\r", NULL, 0},
 		{F_WAIT_EOF},
@@ -117,7 +114,7 @@ START_TEST(error_reply)
 			"command frobnicate has not been found\"}}",
 			NULL, 0},
 		{F_EXPECT, "stop", "none", 0},
-		{F_SEND, "{\"return\": {}, \"id\": $ID}", NULL, 0},
+		REPLY("{}"),
 		{F_WAIT_EOF},
 		{F_END},
 	};
@@ -176,7 +173,7 @@ START_TEST(events_interleaved)
 		{F_EXPECT, "cont", "none", 0},
 		{F_SEND, "{\"event\": \"B\", \"data\": {\"k\": \"v\"}}", NULL, 0},
 		{F_SEND, "{\"event\": \"C\"}", NULL, 0},
-		{F_SEND, "{\"return\": {}, \"id\": $ID}", NULL, 0},
+		REPLY("{}"),
 		{F_SLEEP, NULL, NULL, 100},
 		{F_SEND, "{\"event\": \"D\"}", NULL, 0},
 		{F_SEND, "{\"event\": \"E\"}", NULL, 0},
@@ -315,9 +312,9 @@ START_TEST(late_reply_dropped)
 		NEGOTIATE,
 		{F_EXPECT, "slow", NULL, 0},
 		{F_SLEEP, NULL, NULL, 1000}, /* well after the client's 150 ms */
-		{F_SEND, "{\"return\": {\"late\": true}, \"id\": $ID}", NULL, 0},
+		REPLY("{\"late\": true}"),
 		{F_EXPECT, "fast", NULL, 0},
-		{F_SEND, "{\"return\": {\"late\": false}, \"id\": $ID}", NULL, 0},
+		REPLY("{\"late\": false}"),
 		{F_WAIT_EOF},
 		{F_END},
 	};
@@ -678,7 +675,7 @@ START_TEST(large_command_waits_for_room)
 		NEGOTIATE,
 		{F_SLEEP, NULL, NULL, 200}, /* the socket buffer fills: EAGAIN, poll */
 		{F_EXPECT, "big", NULL, 0},
-		{F_SEND, "{\"return\": {}, \"id\": $ID}", NULL, 0},
+		REPLY("{}"),
 		{F_WAIT_EOF},
 		{F_END},
 	};
@@ -729,19 +726,19 @@ START_TEST(fd_passing)
 	static const struct fake_step s[] = {
 		NEGOTIATE,
 		{F_EXPECT_FD, "getfd", "{\"fdname\":\"tap \\\"0\\\"\"}", 0},
-		{F_SEND, "{\"return\": {}, \"id\": $ID}", NULL, 0},
+		REPLY("{}"),
 		{F_EXPECT, "closefd", "{\"fdname\":\"tap \\\"0\\\"\"}", 0},
-		{F_SEND, "{\"return\": {}, \"id\": $ID}", NULL, 0},
+		REPLY("{}"),
 		{F_EXPECT_FD, "add-fd", "{\"opaque\":\"disk0\"}", 0},
-		{F_SEND, "{\"return\": {\"fdset-id\": 0, \"fd\": 25}, \"id\": $ID}", NULL, 0},
+		REPLY("{\"fdset-id\": 0, \"fd\": 25}"),
 		{F_EXPECT_FD, "add-fd", "{\"fdset-id\":3}", 0},
-		{F_SEND, "{\"return\": {\"fdset-id\": 3, \"fd\": 26}, \"id\": $ID}", NULL, 0},
+		REPLY("{\"fdset-id\": 3, \"fd\": 26}"),
 		{F_EXPECT, "remove-fd", "{\"fdset-id\":3,\"fd\":26}", 0},
-		{F_SEND, "{\"return\": {}, \"id\": $ID}", NULL, 0},
+		REPLY("{}"),
 		{F_EXPECT_FD, "netdev_add", "{\"type\":\"tap\"}", 0},
-		{F_SEND, "{\"return\": {}, \"id\": $ID}", NULL, 0},
+		REPLY("{}"),
 		{F_EXPECT_FD, "add-fd", NULL, 0},
-		{F_SEND, "{\"return\": {\"fd\": 27}, \"id\": $ID}", NULL, 0},
+		REPLY("{\"fd\": 27}"),
 		{F_WAIT_EOF},
 		{F_END},
 	};
@@ -786,7 +783,7 @@ START_TEST(raw_passthrough)
 	static const struct fake_step s[] = {
 		NEGOTIATE,
 		{F_EXPECT, "query-status", "none", 0},
-		{F_SEND, "{\"return\": {\"status\": \"running\"}, \"id\": $ID}", NULL, 0},
+		REPLY("{\"status\": \"running\"}"),
 		{F_EXPECT, "human-monitor-command", "{\"command-line\":\"info version\"}", 0},
 		{F_SEND, "{\"id\": $ID, \"return\": \"7.2.2\\r\\n\"}", NULL, 0},
 		{F_EXPECT, "nope", NULL, 0},
@@ -839,8 +836,8 @@ END_TEST
 
 START_TEST(connect_retries_until_socket_exists)
 {
-	static const struct fake_step s[] = {NEGOTIATE, {F_EXPECT, "cont", NULL, 0},
-		{F_SEND, "{\"return\": {}, \"id\": $ID}", NULL, 0}, {F_WAIT_EOF}, {F_END}};
+	static const struct fake_step s[] = {
+		NEGOTIATE, {F_EXPECT, "cont", NULL, 0}, REPLY("{}"), {F_WAIT_EOF}, {F_END}};
 	char dir[] = "/tmp/check_qmp_client.XXXXXX";
 	cleanup_free char *path = NULL;
 	cleanup_qmp struct qc_qmp *q = NULL;
@@ -906,8 +903,8 @@ END_TEST
 
 START_TEST(connect_watch_gives_up_when_qemu_dies)
 {
-	static const struct fake_step s[] = {NEGOTIATE, {F_EXPECT, "cont", NULL, 0},
-		{F_SEND, "{\"return\": {}, \"id\": $ID}", NULL, 0}, {F_WAIT_EOF}, {F_END}};
+	static const struct fake_step s[] = {
+		NEGOTIATE, {F_EXPECT, "cont", NULL, 0}, REPLY("{}"), {F_WAIT_EOF}, {F_END}};
 	char dir[] = "/tmp/check_qmp_client.XXXXXX";
 	cleanup_free char *path = NULL, *expect = NULL;
 	cleanup_qmp struct qc_qmp *q = NULL;

@@ -244,9 +244,7 @@ START_TEST(hostname)
 {
 	static const char *const ok[] = {
 		"a", "web-1", "web-1.example.com", "1.2.3.4", "A-b.C", "xn--bcher-kva.example"};
-	static const struct {
-		const char *in, *why;
-	} bad[] = {
+	static const struct unit_case bad[] = {
 		{"", "empty"},
 		{"-a", "start or end with '-'"},
 		{"a-", "start or end with '-'"},
@@ -265,7 +263,7 @@ START_TEST(hostname)
 		ck_assert_qc_ok(qc_validate_hostname(ok[i], &e), &e);
 	for (size_t i = 0; i < QC_ARRAY_SIZE(bad); i++)
 		ck_assert_qc_fail(
-			qc_validate_hostname(bad[i].in, &e), &e, QC_ERR_INVALID, bad[i].why);
+			qc_validate_hostname(bad[i].in, &e), &e, QC_ERR_INVALID, bad[i].want);
 	/* A 63-character label is fine, 64 is not. */
 	memset(buf, 'a', 63);
 	buf[63] = '\0';

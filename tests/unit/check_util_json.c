@@ -150,9 +150,7 @@ END_TEST
 
 START_TEST(json_malformed)
 {
-	static const struct {
-		const char *in, *msg;
-	} t[] = {
+	static const struct unit_case t[] = {
 		{"{bad}", "JSON: lexical error: invalid char in json text. near '{bad}'"},
 		{"{\"a\":}", "JSON: parse error: unallowed token at this point in JSON text near "
 			     "'{\"a\":}'"},
@@ -170,8 +168,8 @@ START_TEST(json_malformed)
 	for (size_t i = 0; i < QC_ARRAY_SIZE(t); i++) {
 		ck_assert_qc_fail(
 			qc_json_parse(t[i].in, strlen(t[i].in), &j, &e), &e, QC_ERR_JSON, NULL);
-		ck_assert_msg(qc_str_has_prefix(e.msg, t[i].msg), "'%s': got '%s', want '%s'",
-			t[i].in, e.msg, t[i].msg);
+		ck_assert_msg(qc_str_has_prefix(e.msg, t[i].want), "'%s': got '%s', want '%s'",
+			t[i].in, e.msg, t[i].want);
 		ck_assert_ptr_null(strchr(e.msg, '\n'));
 		ck_assert_ptr_null(j);
 	}

@@ -11,6 +11,7 @@
 #include <sys/prctl.h>
 #include <sys/wait.h>
 
+#include "tests/unit/check_main.h"
 #include "tests/unit/unit.h"
 
 #define ARGV(...) ((const char *const[]){__VA_ARGS__, NULL})
@@ -894,32 +895,13 @@ END_TEST
 Suite *util_spawn_suite(void)
 {
 	Suite *s = suite_create("util-spawn");
-	TCase *tc = tcase_create("spawn");
+	TCase *tc = unit_tcase(s, "spawn", spawn_exit_codes, spawn_signal, spawn_timeout,
+		spawn_grandchild_holds_pipe, spawn_big_output, spawn_capture_bounds, spawn_stdin,
+		spawn_fd_map, spawn_fd_swap, spawn_no_inherit, spawn_no_inherit_fallback,
+		spawn_stdio_modes, spawn_env_cwd, spawn_missing_program, access_as_user,
+		spawn_check_messages, spawn_signals_reset, spawn_start_daemon, spawn_pdeathsig,
+		spawn_no_new_privs, spawn_set_user, spawn_cleanup_pid, spawn_helpers, NULL);
 
 	tcase_set_timeout(tc, 30);
-	tcase_add_test(tc, spawn_exit_codes);
-	tcase_add_test(tc, spawn_signal);
-	tcase_add_test(tc, spawn_timeout);
-	tcase_add_test(tc, spawn_grandchild_holds_pipe);
-	tcase_add_test(tc, spawn_big_output);
-	tcase_add_test(tc, spawn_capture_bounds);
-	tcase_add_test(tc, spawn_stdin);
-	tcase_add_test(tc, spawn_fd_map);
-	tcase_add_test(tc, spawn_fd_swap);
-	tcase_add_test(tc, spawn_no_inherit);
-	tcase_add_test(tc, spawn_no_inherit_fallback);
-	tcase_add_test(tc, spawn_stdio_modes);
-	tcase_add_test(tc, spawn_env_cwd);
-	tcase_add_test(tc, spawn_missing_program);
-	tcase_add_test(tc, access_as_user);
-	tcase_add_test(tc, spawn_check_messages);
-	tcase_add_test(tc, spawn_signals_reset);
-	tcase_add_test(tc, spawn_start_daemon);
-	tcase_add_test(tc, spawn_pdeathsig);
-	tcase_add_test(tc, spawn_no_new_privs);
-	tcase_add_test(tc, spawn_set_user);
-	tcase_add_test(tc, spawn_cleanup_pid);
-	tcase_add_test(tc, spawn_helpers);
-	suite_add_tcase(s, tc);
 	return s;
 }

@@ -35,9 +35,7 @@ END_TEST
 
 START_TEST(sshurl_refused)
 {
-	static const struct {
-		const char *text, *why;
-	} bad[] = {
+	static const struct unit_case bad[] = {
 		{"host", "not an ssh:// address"},
 		{"qemu+ssh://host", "not an ssh:// address"},
 		{"ssh://", "host name is empty"},
@@ -58,10 +56,10 @@ START_TEST(sshurl_refused)
 	};
 	struct qc_error e = {0};
 
-	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+	for (size_t i = 0; i < QC_ARRAY_SIZE(bad); i++) {
 		struct qc_ssh_url u;
-		ck_assert_qc_fail(qc_ssh_url_parse(bad[i].text, &u, &e), &e, QC_ERR_INVALID,
-			bad[i].why);
+		ck_assert_qc_fail(
+			qc_ssh_url_parse(bad[i].in, &u, &e), &e, QC_ERR_INVALID, bad[i].want);
 		ck_assert_ptr_null(u.host);
 		ck_assert_ptr_null(u.user);
 	}

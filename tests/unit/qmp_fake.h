@@ -49,11 +49,13 @@ struct fake {
 #define GREETING                                                                          \
 	"{\"QMP\": {\"version\": {\"qemu\": {\"micro\": 2, \"minor\": 2, \"major\": 7}, " \
 	"\"package\": \"Debian 1:7.2+dfsg-7\"}, \"capabilities\": [\"oob\"]}}"
-#define NEGOTIATE                                                               \
-	{F_SEND, GREETING, NULL, 0}, {F_EXPECT, "qmp_capabilities", "none", 0}, \
-	{                                                                       \
-		F_SEND, "{\"return\": {}, \"id\": $ID}", NULL, 0                \
+/* The reply to the command just expected, returning value (JSON text). */
+#define REPLY(value)                                                    \
+	{                                                               \
+		F_SEND, "{\"return\": " value ", \"id\": $ID}", NULL, 0 \
 	}
+#define NEGOTIATE \
+	{F_SEND, GREETING, NULL, 0}, {F_EXPECT, "qmp_capabilities", "none", 0}, REPLY("{}")
 
 /* Start the fake on a socketpair; f->cfd is the client's end. */
 void fake_start(struct fake *f, const struct fake_step *script);

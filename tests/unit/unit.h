@@ -103,6 +103,11 @@ static inline void unit_spawn_ok(const char *const *argv)
 	free(unit_spawn_out(argv, NULL));
 }
 
+/* One row of a table-driven test: an input and the text expected for it. */
+struct unit_case {
+	const char *in, *want;
+};
+
 /* Number of open fds of this process (for leak checks). */
 static inline int unit_count_fds(void)
 {

@@ -146,6 +146,14 @@ class Qemuctl(object):
         return self.run(['net', 'list'], json_out=True) or []
 
 
+def named_spec(states, **options):
+    """The options of a module that manages one named thing: name, state
+    (one of states, the first the default), then the module's own."""
+    return dict(name=dict(type='str', required=True),
+                state=dict(type='str', default=states[0], choices=list(states)),
+                **options)
+
+
 def qemuctl_module(argument_spec, **kwargs):
     """A qemuctl module's AnsibleModule (its own options and COMMON_ARGS,
     check mode supported, kwargs as AnsibleModule takes them) and the

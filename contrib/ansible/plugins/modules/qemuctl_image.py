@@ -94,7 +94,7 @@ downloaded:
 '''
 
 from ansible_collections.qemuctl.vm.plugins.module_utils.qemuctl import (
-    QemuctlError, find_named, qemuctl_module)
+    QemuctlError, find_named, named_spec, qemuctl_module)
 
 
 def image_add(module, q, have):
@@ -134,9 +134,8 @@ def image_add(module, q, have):
 
 
 def main():
-    argument_spec = dict(
-        name=dict(type='str', required=True),
-        state=dict(type='str', default='present', choices=['present', 'absent']),
+    argument_spec = named_spec(
+        ('present', 'absent'),
         ref=dict(type='str'),
         stream=dict(type='str'),
         source=dict(type='str'),

@@ -62,13 +62,12 @@ network:
 '''
 
 from ansible_collections.qemuctl.vm.plugins.module_utils.qemuctl import (
-    QemuctlError, find_named, qemuctl_module)
+    QemuctlError, find_named, named_spec, qemuctl_module)
 
 
 def main():
-    argument_spec = dict(
-        name=dict(type='str', required=True),
-        state=dict(type='str', default='present', choices=['present', 'absent']),
+    argument_spec = named_spec(
+        ('present', 'absent'),
         subnet=dict(type='str'),
         bridge=dict(type='str'),
         mtu=dict(type='int'),

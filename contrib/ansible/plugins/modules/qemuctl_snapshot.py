@@ -66,14 +66,13 @@ snapshots:
 '''
 
 from ansible_collections.qemuctl.vm.plugins.module_utils.qemuctl import (
-    QemuctlError, find_named, qemuctl_module)
+    QemuctlError, find_named, named_spec, qemuctl_module)
 
 
 def main():
-    argument_spec = dict(
+    argument_spec = named_spec(
+        ('present', 'absent', 'reverted'),
         vm=dict(type='str', required=True),
-        name=dict(type='str', required=True),
-        state=dict(type='str', default='present', choices=['present', 'absent', 'reverted']),
         force=dict(type='bool', default=False),
     )
     module, q = qemuctl_module(argument_spec)

@@ -206,7 +206,7 @@ import tempfile
 import xml.etree.ElementTree as ET
 
 from ansible_collections.qemuctl.vm.plugins.module_utils.qemuctl import (
-    QemuctlError, parse_size, qemuctl_module)
+    QemuctlError, named_spec, parse_size, qemuctl_module)
 
 QC_NS = 'https://qemuctl.dev/xmlns/domain/1'
 ET.register_namespace('qemuctl', QC_NS)
@@ -455,10 +455,8 @@ class VmModule(object):
 
 
 def main():
-    argument_spec = dict(
-        name=dict(type='str', required=True),
-        state=dict(type='str', default='present',
-                   choices=['present', 'running', 'stopped', 'restarted', 'absent']),
+    argument_spec = named_spec(
+        ('present', 'running', 'stopped', 'restarted', 'absent'),
         image=dict(type='str'),
         disk_image=dict(type='path'),
         kernel=dict(type='path'),
