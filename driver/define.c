@@ -273,6 +273,8 @@ static int build_domain(qc_ctx *ctx, const struct qc_vm_create_opts *o, const ch
 	} else if (o->seed_bus) {
 		return qc_error_set(err, QC_ERR_INVALID, "--seed-bus has no effect with --no-seed");
 	}
+	if ((rc = qc_domain_set_display(d, o->display, err)) < 0)
+		return rc;
 	/* --accel kvm on a host without usable KVM: refused now, not at the first start */
 	if (d->accel == QC_ACCEL_KVM &&
 		(rc = qc_accel_resolve(d->arch, d->accel, &(enum qc_accel){0}, NULL, 0, err)) < 0)

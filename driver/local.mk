@@ -27,7 +27,7 @@ libqcdriver_a_SOURCES += driver/ready_match.c driver/ready.c driver/resize.c dri
 	driver/vmop.c driver/snapshot_meta.c driver/snapshot.c \
 	driver/snapshot_layer.h driver/snapshot_layer.c driver/snapshot_reconcile.h \
 	driver/snapshot_reconcile.c driver/hotplug.c driver/clone.c \
-	driver/qga.h driver/qga.c driver/qga_vm.c
+	driver/qga.h driver/qga.c driver/qga_vm.c driver/qga_exec.c driver/vnc.c
 # Guest features of a running VM: live port forwards, stats, screenshots.
 libqcdriver_a_SOURCES += driver/portfwd_live.c driver/stats.c driver/screenshot.c
 # Saved state: save to a file, resume from it at the next start.
@@ -92,6 +92,8 @@ QC_DRIVER_TESTS += tests/integration/stats.sh
 QC_DRIVER_TESTS += tests/integration/screenshot.sh
 # --tpm (a per-VM swtpm the guest sees) and --secure-boot (OVMF enforcing it).
 QC_DRIVER_TESTS += tests/integration/tpm.sh
+# --display vnc: the socket, the TCP form's password, qemuctl vnc and --listen.
+QC_DRIVER_TESTS += tests/integration/vnc.sh
 TESTS += $(QC_DRIVER_TESTS)
 dist_noinst_SCRIPTS += $(QC_DRIVER_TESTS) tests/integration/arch-lifecycle.sh \
 	tests/integration/firmware-disk-boot.sh tests/guest/build-disk-image

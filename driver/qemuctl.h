@@ -83,6 +83,12 @@ struct qc_vm_create_opts {
 	bool tpm;         /* a TPM 2.0: a per-VM swtpm whose state is in the VM's directory */
 	/* UEFI Secure Boot: q35 with SMM, OVMF's Secure Boot code, Microsoft's keys (x86_64) */
 	bool secure_boot;
+	/*
+	 * "none" (NULL), "vnc": a VNC server on a unix socket in the run dir,
+	 * "vnc=ADDR": on loopback ADDR (127.0.0.1, ::1) with a password.  A VNC
+	 * display adds a video device (vga; virtio on aarch64) unless there is one.
+	 */
+	const char *display;
 };
 /* Create NAME (dir, overlay, domain.xml).  Nothing is left behind on failure. */
 QC_PUBLIC int qc_vm_create(qc_ctx *ctx, const struct qc_vm_create_opts *o, struct qc_error *err);

@@ -212,6 +212,9 @@ static int spawn_monitor(qc_ctx *ctx, struct qc_vmop *op, char **qemu_argv, cons
 			return rc;
 	ma.swtpm = x->swtpm;
 	ma.cont = cont;
+	if (op->d->vnc[0])
+		ma.vnc = strcmp(op->d->vnc, QC_VNC_SOCKET) == 0 ? QC_MONITOR_VNC_SOCKET
+							       : QC_MONITOR_VNC_PASSWORD;
 	ma.ready_at_start = x->ready_at_start;
 	ma.qemu_argv = (const char *const *) qemu_argv;
 	if ((rc = qc_monitor_args_to_argv(&ma, mon, &av, err)) < 0)

@@ -8,7 +8,7 @@ qemuctl_SOURCES = driver/cli/cli.h driver/cli/cli.c driver/cli/json.c driver/cli
 	driver/cli/shquote.c driver/cli/cmd_clone.c
 # Guest features of a running VM.
 qemuctl_SOURCES += driver/cli/cmd_port.c driver/cli/cmd_stats.c \
-	driver/cli/cmd_screenshot.c
+	driver/cli/cmd_screenshot.c driver/cli/cmd_vnc.c
 # --connect: the client, the serve-stdio end, their frames.
 qemuctl_SOURCES += driver/cli/connect.h driver/cli/connect.c driver/cli/serve.c \
 	driver/cli/connect_frame.c

@@ -206,6 +206,8 @@ static int setup(struct qc_monitor *m, struct qc_error *err)
 		return rc;
 	if ((rc = qc_qmp_open_fd(fd, qc_time_left_ms(deadline), &m->qmp, err)) < 0)
 		return qc_error_prefix(err, "event QMP");
+	if ((rc = qc_monitor_vnc_setup(m, err)) < 0)
+		return qc_error_prefix(err, "VNC");
 	/*
 	 * --cont: let the CPUs run from here, on the connection that is already
 	 * negotiated; the CLI would otherwise connect, read the greeting and
@@ -229,6 +231,7 @@ int main(int argc, char **argv)
 		.sig_fd = -1,
 		.serial_fd = -1,
 		.listen_fd = -1,
+		.vnc_fd = -1,
 		.log_fd = -1,
 		.events_fd = -1,
 		.tpm_dir_fd = -1,
