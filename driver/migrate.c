@@ -31,6 +31,8 @@
 #include "driver/driver.h"
 #include "driver/migrate.h"
 #include "driver/network.h"
+#include "driver/save.h"
+#include "driver/stop.h"
 #include "driver/vmop.h"
 
 /* Files of a VM directory that stay behind: bookkeeping and this host's logs. */
@@ -218,18 +220,17 @@ static int request(struct link *l, struct qc_jgen *g, qc_json **ret, struct qc_e
 	return ret ? qc_mig_reply(&l->ch, ret, err) : 0;
 }
 
-/* Send file dfd/name as the target's base name as. */
-static int send_file(struct link *l, int dfd, const char *name, const char *as, struct qc_error *err)
+/* Send the file open as fd (name: for errors) as the target's base name as. */
+static int send_fd(struct link *l, int fd, const char *name, const char *as, struct qc_error *err)
 {
 	cleanup_jgen struct qc_jgen *g = qc_jgen_new(false);
 	cleanup_json qc_json *r = NULL;
 	char hex[QC_SHA256_HEX_LEN + 1];
-	cleanup_close int fd = openat(dfd, name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
 	struct stat st;
 	int rc;
 
-	if (fd < 0 || fstat(fd, &st) < 0)
-		return qc_error_errno(err, errno, "open %s", name);
+	if (fstat(fd, &st) < 0)
+		return qc_error_errno(err, errno, "stat %s", name);
 	if (!S_ISREG(st.st_mode))
 		return qc_error_set(err, QC_ERR_STATE, "%s is not a regular file", name);
 	qc_jgen_map_open(g);
@@ -241,6 +242,16 @@ static int send_file(struct link *l, int dfd, const char *name, const char *as, 
 		(rc = qc_mig_reply(&l->ch, &r, err)) < 0)
 		return qc_error_prefix(err, "sending %s", name);
 	return 0;
+}
+
+/* Send file dfd/name as the target's base name as. */
+static int send_file(struct link *l, int dfd, const char *name, const char *as, struct qc_error *err)
+{
+	cleanup_close int fd = openat(dfd, name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+
+	if (fd < 0)
+		return qc_error_errno(err, errno, "open %s", name);
+	return send_fd(l, fd, name, as, err);
 }
 
 /* What an offline move cannot carry, refused before anything is sent. */
@@ -395,20 +406,65 @@ static int move_files(struct qc_vmop *op, struct link *l, struct qc_domain *d, c
 	return rc;
 }
 
-static int offline(struct qc_vmop *op, struct link *l, struct qc_migrate_result *res,
-	struct qc_error *err)
+/* A request of one word ({"op":OP}) and its reply. */
+static int request_op(struct link *l, const char *op, struct qc_error *err)
+{
+	cleanup_jgen struct qc_jgen *g = qc_jgen_new(false);
+	cleanup_json qc_json *r = NULL;
+
+	qc_jgen_map_open(g);
+	qc_jgen_kstring(g, "op", op);
+	return request(l, g, &r, err);
+}
+
+/* Where a move stands, for the failure path of a running VM's move. */
+struct move {
+	bool live;
+	bool stopped; /* the source's CPUs stopped for the move */
+	bool killed;  /* the source's QEMU ended: the target has the VM */
+	int64_t t_stop;
+};
+
+/*
+ * A running VM: its CPUs stopped and its state written into an unlinked
+ * file of its directory (the disks are flushed and quiet from then on).
+ */
+static int save_state(struct qc_vmop *op, struct move *m, int *ret_fd, struct qc_error *err)
+{
+	cleanup_close int fd = openat(op->dfd, ".", O_TMPFILE | O_RDWR | O_CLOEXEC, 0600);
+	int rc;
+
+	if (fd < 0)
+		return qc_error_errno(err, errno, "VM '%s': a file for its state in %s", op->name,
+			op->vm_dir);
+	if ((rc = qc_vmop_qmp(op, err)) < 0)
+		return rc;
+	m->t_stop = qc_now_ms();
+	m->stopped = true;
+	if ((rc = qc_driver_state_out(op->q, fd, err)) < 0)
+		return qc_error_prefix(err, "VM '%s': writing its state", op->name);
+	if (lseek(fd, 0, SEEK_SET) < 0)
+		return qc_error_errno(err, errno, "lseek");
+	*ret_fd = TAKE_FD(fd);
+	return 0;
+}
+
+static int transfer(struct qc_vmop *op, struct link *l, struct move *m,
+	struct qc_migrate_result *res, struct qc_error *err)
 {
 	cleanup_jgen struct qc_jgen *g = qc_jgen_new(false);
 	cleanup_jgen struct qc_jgen *c = qc_jgen_new(false);
 	cleanup_domain struct qc_domain *d = qc_domain_copy(op->d);
 	cleanup_json qc_json *r = NULL, *r2 = NULL;
 	cleanup_free char *xml = NULL, *want = NULL;
+	cleanup_close int state_fd = -1;
 	const char *dir;
 	int rc;
 
 	qc_jgen_map_open(g);
 	qc_jgen_kstring(g, "op", "begin");
 	qc_jgen_kstring(g, "name", op->name);
+	qc_jgen_kbool(g, "live", m->live);
 	if ((rc = request(l, g, &r, err)) < 0)
 		return rc;
 	want = qc_domain_home_dir(l->target_root, op->name);
@@ -416,7 +472,11 @@ static int offline(struct qc_vmop *op, struct link *l, struct qc_migrate_result 
 		return qc_error_set(err, QC_ERR_PROTO, "'%s' named no VM directory in %s", l->host,
 			l->target_root);
 	qc_fault_step("migrate:begun");
+	if (m->live && (rc = save_state(op, m, &state_fd, err)) < 0)
+		return rc;
 	if ((rc = move_files(op, l, d, want, res, err)) < 0)
+		return rc;
+	if (m->live && (rc = send_fd(l, state_fd, "the VM's state", QC_VM_SAVED_STATE, err)) < 0)
 		return rc;
 	qc_fault_step("migrate:sent");
 	if ((rc = qc_domain_to_xml(d, &xml, err)) < 0)
@@ -424,7 +484,21 @@ static int offline(struct qc_vmop *op, struct link *l, struct qc_migrate_result 
 	qc_jgen_map_open(c);
 	qc_jgen_kstring(c, "op", "commit");
 	qc_jgen_kstring(c, "xml", xml);
-	return request(l, c, &r2, err);
+	if ((rc = request(l, c, &r2, err)) < 0 || !m->live)
+		return rc;
+	/* the target resumes the state with its CPUs stopped; only then this QEMU ends */
+	if ((rc = request_op(l, "start", err)) < 0)
+		return rc;
+	qc_fault_step("migrate:started");
+	qc_qmp_close(op->q);
+	op->q = NULL;
+	if ((rc = qc_vmop_kill(op, err)) < 0)
+		return rc;
+	m->killed = true;
+	if ((rc = request_op(l, "run", err)) < 0)
+		return rc;
+	res->downtime_ms = qc_now_ms() - m->t_stop;
+	return 0;
 }
 
 QC_PUBLIC int qc_vm_migrate(qc_ctx *ctx, const char *name, const char *url,
@@ -436,6 +510,7 @@ QC_PUBLIC int qc_vm_migrate(qc_ctx *ctx, const char *name, const char *url,
 	struct qc_migrate_result res = {0};
 	struct qc_ssh_url u = {0};
 	struct qc_error e2 = {0};
+	struct move m = {0};
 	const char *remote;
 	int64_t t0 = qc_now_ms();
 	int rc;
@@ -447,20 +522,17 @@ QC_PUBLIC int qc_vm_migrate(qc_ctx *ctx, const char *name, const char *url,
 	if ((rc = qc_ssh_url_parse(url, &u, err)) < 0)
 		return rc;
 	l.host = u.host;
-	if ((rc = qc_vmop_begin(ctx, name, QC_VMOP_SNAPS, &op, err)) < 0)
+	if ((rc = qc_vmop_begin(ctx, name, QC_VMOP_SNAPS | QC_VMOP_RECORD_END, &op, err)) < 0)
 		goto out;
-	if (op.live.monitor_alive) {
-		rc = o->offline ? qc_error_set(err, QC_ERR_STATE,
-					  "VM '%s' is running; --offline moves a stopped VM (stop "
-					  "it first, or leave --offline out to move it live)",
-					  name)
-				: qc_error_set(err, QC_ERR_UNSUPPORTED,
-					  "VM '%s' is running: live migration is not available in "
-					  "this qemuctl; stop it and move it with --offline",
-					  name);
+	m.live = op.live.monitor_alive;
+	if (m.live && o->offline) {
+		rc = qc_error_set(err, QC_ERR_STATE,
+			"VM '%s' is running; --offline moves a stopped VM (stop it first, or "
+			"leave --offline out to move it running)",
+			name);
 		goto out;
 	}
-	if (!o->offline) {
+	if (!m.live && !o->offline) {
 		rc = qc_error_set(err, QC_ERR_STATE,
 			"VM '%s' is not running; move it stopped with --offline", name);
 		goto out;
@@ -469,10 +541,16 @@ QC_PUBLIC int qc_vm_migrate(qc_ctx *ctx, const char *name, const char *url,
 		(rc = link_open(&l, &u, o, remote, err)) < 0 ||
 		(rc = link_hello(&l, remote, err)) < 0)
 		goto out;
-	if ((rc = offline(&op, &l, &res, err)) < 0) {
+	if ((rc = transfer(&op, &l, &m, &res, err)) < 0) {
 		/* the target's own words, when it gave up first, say more than a broken pipe */
 		if (rc == -QC_ERR_EOF || rc == -EPIPE || rc == -ECONNRESET)
 			rc = link_failed(&l, remote, err);
+		/* the move failed: the VM runs on here (the target removes its copy) */
+		if (m.stopped && !m.killed && op.q)
+			(void) qc_qmp_execute_text(op.q, "cont", NULL, QC_VMOP_QMP_QUICK_MS, NULL, NULL);
+		else if (m.killed)
+			qc_error_prefix(err, "VM '%s' stopped here and did not run on '%s': its disks "
+				"are here, 'qemuctl start %s' boots it anew", name, u.host, name);
 		goto out;
 	}
 	qc_fault_step("migrate:committed");
@@ -485,6 +563,7 @@ QC_PUBLIC int qc_vm_migrate(qc_ctx *ctx, const char *name, const char *url,
 		goto out;
 	}
 	res.bytes = l.ch.sent;
+	res.live = m.live;
 	res.total_ms = qc_now_ms() - t0;
 	if (ret)
 		*ret = res;

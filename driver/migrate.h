@@ -17,7 +17,12 @@
  *   {"op":"file","name":B,"size":S}, then S raw bytes, then
  *   {"sha256":H}                            -> {"ok":true}
  *   {"op":"commit","xml":X}                 -> {"ok":true}
- * The target removes everything it received unless "commit" succeeded.
+ * A running VM's move ("begin" with "live":true, its saved state sent as the
+ * file saved.state) goes on:
+ *   {"op":"start"}                          -> {"ok":true} (resumed, CPUs stopped)
+ *   {"op":"run"}                            -> {"ok":true} (CPUs running)
+ * The target removes everything it received unless "commit" succeeded and,
+ * for a running VM's move, "run" did.
  */
 #ifndef QC_DRIVER_MIGRATE_H
 #define QC_DRIVER_MIGRATE_H

@@ -38,6 +38,7 @@ struct recv {
 	struct qc_strv files; /* received so far */
 	struct qc_strv bases, base_sha; /* names announced for backing images, their SHA-256 */
 	bool committed;
+	bool live, started, running; /* a running VM's move: started paused, then run */
 };
 
 static bool strv_has(const struct qc_strv *v, const char *s)
@@ -85,6 +86,7 @@ static int do_begin(struct recv *r, const qc_json *req, struct qc_jgen *g, struc
 	if (mkdirat(r->vms_dfd, r->tmp_name, 0700) < 0)
 		return qc_error_errno(err, errno, "mkdir vms/%s", r->tmp_name);
 	r->name = qc_xstrdup(name);
+	r->live = qc_json_as_bool(qc_json_get(req, "live"), &r->live) && r->live;
 	r->dfd = openat(r->vms_dfd, r->tmp_name, O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW);
 	if (r->dfd < 0)
 		return qc_error_errno(err, errno, "open vms/%s", r->tmp_name);
@@ -217,6 +219,36 @@ static int do_commit(struct recv *r, const qc_json *req, struct qc_error *err)
 	return 0;
 }
 
+/* A running VM's move: its saved state resumed, CPUs stopped until "run". */
+static int do_start(struct recv *r, struct qc_error *err)
+{
+	struct qc_vm_start_opts o = {.paused = true};
+	struct qc_error e2 = {0};
+	int rc;
+
+	if (!r->committed || !r->live || r->started)
+		return qc_error_set(err, QC_ERR_PROTO, "'start' out of order");
+	if ((rc = qc_vm_start(r->ctx, r->name, &o, err)) < 0) {
+		(void) qc_vm_delete(r->ctx, r->name, true, &e2);
+		r->committed = false;
+		return rc;
+	}
+	r->started = true;
+	return 0;
+}
+
+static int do_run(struct recv *r, struct qc_error *err)
+{
+	int rc;
+
+	if (!r->started || r->running)
+		return qc_error_set(err, QC_ERR_PROTO, "'run' out of order");
+	if ((rc = qc_vm_resume(r->ctx, r->name, err)) < 0)
+		return rc;
+	r->running = true;
+	return 0;
+}
+
 static int serve(struct recv *r, struct qc_error *err)
 {
 	for (;;) {
@@ -226,7 +258,7 @@ static int serve(struct recv *r, struct qc_error *err)
 		int rc;
 
 		if ((rc = qc_mig_recv(&r->ch, &req, err)) < 0) {
-			if (rc == -QC_ERR_EOF && r->committed)
+			if (rc == -QC_ERR_EOF && r->committed && (!r->live || r->running))
 				return 0;
 			return qc_error_prefix(err, "the source");
 		}
@@ -234,7 +266,11 @@ static int serve(struct recv *r, struct qc_error *err)
 			return rc;
 		qc_jgen_map_open(g);
 		qc_jgen_kbool(g, "ok", true);
-		if (r->committed)
+		if (strcmp(op, "start") == 0)
+			rc = do_start(r, err);
+		else if (strcmp(op, "run") == 0)
+			rc = do_run(r, err);
+		else if (r->committed)
 			rc = qc_error_set(err, QC_ERR_PROTO, "'%s' after the commit", op);
 		else if (strcmp(op, "begin") == 0)
 			rc = do_begin(r, req, g, err);
@@ -290,6 +326,9 @@ QC_PUBLIC int qc_vm_migrate_receive(qc_ctx *ctx, int in_fd, int out_fd, struct q
 		(void) qc_mig_send_error(&r.ch, err ? err->msg : "failed", &scratch);
 		if (r.tmp_name && !r.committed)
 			(void) qc_rm_rf_at(r.vms_dfd, r.tmp_name, &scratch);
+		/* a running VM's move that did not finish: no copy stays here */
+		if (r.committed && r.live && !r.running)
+			(void) qc_vm_delete(ctx, r.name, true, &scratch);
 	}
 	if (r.dfd >= 0)
 		close(r.dfd);

@@ -315,7 +315,12 @@ QC_PUBLIC int qc_vm_clone(qc_ctx *ctx, const char *name, const char *new_name, c
  * user's ssh config, keys and agent; BatchMode) to `qemuctl migrate-receive`
  * there.  offline: a stopped VM's definition and files move; a backing
  * image outside the VM's directory comes from the target's catalog when it
- * holds the same file (SHA-256), else it is sent.  The source's copy is
+ * holds the same file (SHA-256), else it is sent.  A running VM (without
+ * offline) moves suspended: its CPUs stop, its RAM and device state and
+ * its files are sent, the target resumes it paused, this host's QEMU
+ * ends, the target's CPUs run (downtime: the whole transfer; no pre-copy
+ * and no copy of disks while the guest runs).  On failure before this
+ * host's QEMU ended it runs on.  The source's copy is
  * removed only once the target committed the VM; on failure the source is
  * untouched and the target removes what it received.
  */
@@ -329,6 +334,8 @@ struct qc_migrate_result {
 	unsigned images_sent;   /* backing images sent */
 	unsigned images_reused; /* backing images the target's catalog had */
 	int64_t total_ms;
+	bool live;              /* a running VM moved: it runs on the target */
+	int64_t downtime_ms;    /* live: from its CPUs' stop here to their start there */
 };
 QC_PUBLIC int qc_vm_migrate(qc_ctx *ctx, const char *name, const char *url,
 	const struct qc_migrate_opts *o, struct qc_migrate_result *ret, struct qc_error *err);

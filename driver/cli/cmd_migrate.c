@@ -14,7 +14,7 @@
 void cli_migrate_usage(FILE *f, const char *name)
 {
 	(void) name;
-	fputs("usage: qemuctl migrate NAME ssh://[USER@]HOST[:PORT][/ROOT] --offline\n"
+	fputs("usage: qemuctl migrate NAME ssh://[USER@]HOST[:PORT][/ROOT] [--offline]\n"
 	      "                       [--ssh-option OPT]... [--remote-qemuctl CMD]\n\n"
 	      "Move VM NAME to the qemuctl on HOST (state root ROOT there, else its\n"
 	      "default) through one ssh connection: your ssh config, keys and agent, no\n"
@@ -25,6 +25,11 @@ void cli_migrate_usage(FILE *f, const char *name)
 	      "checked.  Kernel, initrd and firmware files must be at the same paths on\n"
 	      "HOST.  The VM here is removed only after HOST committed it; on any\n"
 	      "failure it stays here as it was and HOST keeps nothing.\n"
+	      "A running VM (without --offline) moves suspended: its CPUs stop, its RAM\n"
+	      "and device state and its files are sent, HOST resumes it (no reboot,\n"
+	      "its processes go on) and only then its QEMU here ends.  The guest is\n"
+	      "stopped for the whole transfer (no live pre-copy yet).  On a failure\n"
+	      "before QEMU here ended, the VM runs on here.\n"
 	      "  --ssh-option OPT     give ssh '-o OPT' (e.g. IdentityFile=KEY)\n"
 	      "  --remote-qemuctl CMD the qemuctl command on HOST (default: qemuctl)\n"
 	      "Not moved (refused with the reason): snapshots, shared host directories,\n"
@@ -54,15 +59,21 @@ int cli_migrate(struct cli *c, const struct cli_cmd *cmd, struct cli_args *a)
 		cli_json_map_open(g);
 		cli_json_kstring(g, "name", a->pos[0]);
 		cli_json_kstring(g, "target", a->pos[1]);
-		cli_json_kstring(g, "mode", "offline");
+		cli_json_kstring(g, "mode", r.live ? "running" : "offline");
 		cli_json_kuint(g, "bytes", r.bytes);
 		cli_json_kuint(g, "images_sent", r.images_sent);
 		cli_json_kuint(g, "images_reused", r.images_reused);
 		cli_json_kint(g, "total_ms", r.total_ms);
+		cli_json_kuint_or_null(g, "downtime_ms", r.live, (uint64_t) r.downtime_ms);
 		cli_json_map_close(g);
 		return cli_print_json(g);
 	}
-	if (c->verbosity >= 0)
+	if (c->verbosity >= 0 && r.live)
+		printf("VM '%s' runs on %s now (%llu bytes sent, %lld ms, its CPUs stopped %lld "
+		       "ms)\n",
+			a->pos[0], a->pos[1], (unsigned long long) r.bytes, (long long) r.total_ms,
+			(long long) r.downtime_ms);
+	else if (c->verbosity >= 0)
 		printf("VM '%s' moved to %s (%llu bytes sent, %lld ms)\n", a->pos[0], a->pos[1],
 			(unsigned long long) r.bytes, (long long) r.total_ms);
 	return CLI_OK;

@@ -21,6 +21,7 @@ chmod 0711 "$ROOT2"
 on_exit 'kill -9 $(procs_using "$ROOT2") 2>/dev/null; rm -rf "$ROOT2"'
 qc2() { "$QC" --root "$ROOT2" "$@"; }
 url="ssh://root@127.0.0.1:$SSHD_PORT$ROOT2"
+on_exit 'tail -n 40 "$SSHD_LOG"' # DEBUG
 sshopts=(--ssh-option "IdentityFile=$SSH_CLIENT_KEY" --ssh-option "UserKnownHostsFile=$SSH_KNOWN_HOSTS"
 	--ssh-option StrictHostKeyChecking=yes)
 # The source VM's files; the record of an operation killed midway (op.json) aside.
@@ -131,7 +132,7 @@ qc image import tiny "$SCRATCH/store/root.qcow2" >/dev/null
 qc2 image import tiny "$SCRATCH/store/root.qcow2" >/dev/null
 qc create m2 --image tiny --kernel "$GUEST_KERNEL" --initrd "$GUEST_INITRD" \
 	--append "$GUEST_APPEND_ROOT" --memory 256M --cpus 1 --disk-size 64M >/dev/null
-out=$(mig m2 "$url" --offline --json)
+out=$(mig m2 "$url" --offline --json) || fail "migrate m2: sshd says: $(tail -n 20 "$SSHD_LOG")"
 assert_match "$out" '"images_reused": 1' "the target's catalog image was used"
 assert_match "$(qc2 dumpxml m2)" "<source file='$ROOT2/images/tiny.qcow2'/>" \
 	"m2's backing is the target's catalog image"
@@ -140,3 +141,53 @@ qc2 start m2 >/dev/null
 wait_for_text "$ROOT2/vms/m2/console.log" '^GUEST-READY' 90
 ok "m2 boots on the target's catalog image"
 qc2 destroy m2 >/dev/null
+
+# A running VM moves suspended: a guest process counting on the console goes
+# on counting on the target, without a new boot.
+cp "$GUEST_ROOT" "$SCRATCH/store/root3.img"
+qc create m3 --disk-image "$SCRATCH/store/root3.img" --kernel "$GUEST_KERNEL" \
+	--initrd "$GUEST_INITRD" --append "$GUEST_APPEND_ROOT" --memory 256M --cpus 1 >/dev/null
+guest_boot m3
+guest_say 'echo BOOTID $(cat /proc/sys/kernel/random/boot_id)'
+wait_for_text "$SCRATCH/con$con_n.out" '^BOOTID [0-9a-f-]{36}' 30
+id1=$(sed -n 's/^BOOTID \([0-9a-f-]*\).*/\1/p' "$SCRATCH/con$con_n.out" | tr -d '\r' | head -n1)
+guest_say 'i=0; while :; do i=$((i+1)); echo "TICK $i"; sleep 1; done &'
+wait_for_text "$ROOT/vms/m3/console.log" 'TICK 3[^0-9]' 30
+exec 7>&-
+ticks() { grep -aoE 'TICK [0-9]+' "$1" | awk '{print $2}' | sort -n | tail -n1; }
+
+# The target killed at its commit: the VM runs on here, the counter too.
+expect_fail 1 "the connection to '127.0.0.1' ended without a word" \
+	qc migrate m3 "$url" "${sshopts[@]}" --remote-qemuctl "$SCRATCH/qemuctl-fault"
+assert_match "$(qc info m3)" 'State: +running' "target killed: the VM runs on here"
+t=$(ticks "$ROOT/vms/m3/console.log")
+wait_for_text "$ROOT/vms/m3/console.log" "TICK $((t + 2))[^0-9]" 30
+ok "target killed: the counter goes on here past TICK $t"
+
+# A console attached here keeps what the guest printed up to the move.
+guest_console m3
+src_con="$SCRATCH/con$con_n.out"
+t0=$(date +%s%N)
+out=$(mig m3 "$url" --json)
+exec 7>&-
+log "running move: $out ($((($(date +%s%N) - t0) / 1000000)) ms)"
+printf '%s' "$out" | python3 "$QC_SRCDIR/tests/integration/json_schema.py" \
+	"$QC_SRCDIR/docs/schema/qemuctl-v2.json" migrate || fail "migrate --json: $out"
+assert_match "$out" '"mode": "running"' "migrate --json of a running VM"
+assert_match "$out" '"downtime_ms": [0-9]+' "the downtime is reported"
+t=$(ticks "$src_con")
+assert_no_file "$ROOT/vms/m3"
+assert_match "$(qc2 info m3)" 'State: +running' "m3 runs on the target"
+wait_for_text "$ROOT2/vms/m3/console.log" "TICK $((t + 2))[^0-9]" 30
+first=$(grep -aoE 'TICK [0-9]+' "$ROOT2/vms/m3/console.log" | awk '{print $2}' | head -n1)
+[ "$first" -eq $((t + 1)) ] ||
+	fail "the counter did not go on from TICK $t on the target: first $first"
+ok "the counter went on from TICK $t on the target (TICK $first first)"
+if grep -aq '^GUEST-READY' "$ROOT2/vms/m3/console.log"; then fail "the guest booted anew on the target"; fi
+ROOT="$ROOT2" guest_console m3
+guest_say 'echo BOOTID2 $(cat /proc/sys/kernel/random/boot_id)'
+wait_for_text "$SCRATCH/con$con_n.out" '^BOOTID2 [0-9a-f-]{36}' 30
+id2=$(sed -n 's/^BOOTID2 \([0-9a-f-]*\).*/\1/p' "$SCRATCH/con$con_n.out" | tr -d '\r' | head -n1)
+assert_eq "$id2" "$id1" "the same boot runs on the target"
+exec 7>&-
+qc2 destroy m3 >/dev/null
