@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
- * qemuctl migrate NAME ssh://[USER@]HOST[:PORT][/ROOT] --offline: move a VM
+ * qemuctl migrate NAME ssh://[USER@]HOST[:PORT][/ROOT] [--offline]: move a VM
  * to another host's qemuctl; qemuctl migrate-receive: that host's side
  * (hidden: ssh runs it, speaking the migration protocol on stdin/stdout).
  */
@@ -32,6 +32,7 @@ void cli_migrate_usage(FILE *f, const char *name)
 	      "before QEMU here ended, the VM runs on here.\n"
 	      "  --ssh-option OPT     give ssh '-o OPT' (e.g. IdentityFile=KEY)\n"
 	      "  --remote-qemuctl CMD the qemuctl command on HOST (default: qemuctl)\n"
+	      "  --json               the outcome: bytes sent, total_ms, downtime_ms\n"
 	      "Not moved (refused with the reason): snapshots, shared host directories,\n"
 	      "disks outside the VM's directory, addresses in named networks.\n",
 		f);

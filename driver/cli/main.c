@@ -263,7 +263,7 @@ static const struct cli_cmd commands[] = {
 		.pos_names = "NAME ssh://HOST",
 		.style = CLI_STYLE_PREFIX,
 		.fn = cli_migrate,
-		.line = "  migrate NAME ssh://[USER@]HOST[:PORT][/ROOT] --offline  move a VM "
+		.line = "  migrate NAME ssh://[USER@]HOST[:PORT][/ROOT] [--offline]  move a VM "
 			"to another host\n"},
 	{.name = "migrate-receive", .max_pos = 0, .style = CLI_STYLE_PREFIX,
 		.fn = cli_migrate_receive, .line = ""},

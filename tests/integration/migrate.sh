@@ -21,7 +21,6 @@ chmod 0711 "$ROOT2"
 on_exit 'kill -9 $(procs_using "$ROOT2") 2>/dev/null; rm -rf "$ROOT2"'
 qc2() { "$QC" --root "$ROOT2" "$@"; }
 url="ssh://root@127.0.0.1:$SSHD_PORT$ROOT2"
-on_exit 'tail -n 40 "$SSHD_LOG"' # DEBUG
 sshopts=(--ssh-option "IdentityFile=$SSH_CLIENT_KEY" --ssh-option "UserKnownHostsFile=$SSH_KNOWN_HOSTS"
 	--ssh-option StrictHostKeyChecking=yes)
 # The source VM's files; the record of an operation killed midway (op.json) aside.
