@@ -113,6 +113,26 @@ static int link_failed(struct link *l, const char *remote_qemuctl, struct qc_err
 		WIFSIGNALED(status) ? WTERMSIG(status) : 0);
 }
 
+/*
+ * The connection broke while this side wrote or read: the target's last
+ * reply (an error it gave before it went) says more than the broken pipe;
+ * else ssh's exit and message.
+ */
+static int link_lost(struct link *l, const char *remote_qemuctl, struct qc_error *err)
+{
+	cleanup_json qc_json *r = NULL;
+	const char *msg;
+
+	(void) shutdown(l->ch.out, SHUT_WR);
+	while (qc_mig_recv(&l->ch, &r, NULL) == 0) {
+		if ((msg = qc_json_string(qc_json_get(r, "error"))))
+			return qc_error_set(err, QC_ERR_STATE, "the target: %s", msg);
+		qc_json_free(r);
+		r = NULL;
+	}
+	return link_failed(l, remote_qemuctl, err);
+}
+
 static void link_close(struct link *l)
 {
 	if (l->ch.in >= 0)
@@ -544,7 +564,7 @@ QC_PUBLIC int qc_vm_migrate(qc_ctx *ctx, const char *name, const char *url,
 	if ((rc = transfer(&op, &l, &m, &res, err)) < 0) {
 		/* the target's own words, when it gave up first, say more than a broken pipe */
 		if (rc == -QC_ERR_EOF || rc == -EPIPE || rc == -ECONNRESET)
-			rc = link_failed(&l, remote, err);
+			rc = link_lost(&l, remote, err);
 		/* the move failed: the VM runs on here (the target removes its copy) */
 		if (m.stopped && !m.killed && op.q)
 			(void) qc_qmp_execute_text(op.q, "cont", NULL, QC_VMOP_QMP_QUICK_MS, NULL, NULL);

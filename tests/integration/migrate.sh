@@ -26,12 +26,16 @@ sshopts=(--ssh-option "IdentityFile=$SSH_CLIENT_KEY" --ssh-option "UserKnownHost
 # The source VM's files; the record of an operation killed midway (op.json) aside.
 src_state() { tree_digest "$ROOT/vms/m1" | grep -v '[ /]op\.json$'; }
 mig() { qc migrate "$@" "${sshopts[@]}" --remote-qemuctl "$QC"; }
+# mkvm NAME IMAGE: the tiny guest booting from an overlay on IMAGE.
+mkvm() {
+	qc create "$1" --disk-image "$2" --kernel "$GUEST_KERNEL" --initrd "$GUEST_INITRD" \
+		--append "$GUEST_APPEND_ROOT" --memory 256M --cpus 1 >/dev/null
+}
 
 # The VM's backing image in a storage directory of its own.
 mkdir -m 0711 "$SCRATCH/store"
 cp "$GUEST_ROOT" "$SCRATCH/store/root.img"
-qc create m1 --disk-image "$SCRATCH/store/root.img" --kernel "$GUEST_KERNEL" \
-	--initrd "$GUEST_INITRD" --append "$GUEST_APPEND_ROOT" --memory 256M --cpus 1 >/dev/null
+mkvm m1 "$SCRATCH/store/root.img"
 guest_boot m1
 guest_say 'echo moved-with-its-disk >/root/mark; sync; echo MARK-WRITTEN'
 wait_for_text "$SCRATCH/con$con_n.out" '^MARK-WRITTEN' 30
@@ -110,8 +114,7 @@ assert_eq "$(sha256sum <"$ROOT2/vms/m1/$base")" "$(sha256sum <"$SCRATCH/store/ro
 	"the backing image arrived whole"
 assert_match "$(qc2 dumpxml m1)" "<source file='$ROOT2/vms/m1/$base'/>" "the definition names it"
 # A second move of the same name is refused by the target.
-qc create m1 --disk-image "$SCRATCH/store/root.img" --kernel "$GUEST_KERNEL" \
-	--initrd "$GUEST_INITRD" --append "$GUEST_APPEND_ROOT" --memory 256M --cpus 1 >/dev/null
+mkvm m1 "$SCRATCH/store/root.img"
 src_digest=$(src_state)
 expect_fail 1 "the target: VM 'm1' already exists in $ROOT2" mig m1 "$url" --offline
 assert_eq "$(src_state)" "$src_digest" "name taken: the source is as it was"
@@ -144,8 +147,7 @@ qc2 destroy m2 >/dev/null
 # A running VM moves suspended: a guest process counting on the console goes
 # on counting on the target, without a new boot.
 cp "$GUEST_ROOT" "$SCRATCH/store/root3.img"
-qc create m3 --disk-image "$SCRATCH/store/root3.img" --kernel "$GUEST_KERNEL" \
-	--initrd "$GUEST_INITRD" --append "$GUEST_APPEND_ROOT" --memory 256M --cpus 1 >/dev/null
+mkvm m3 "$SCRATCH/store/root3.img"
 guest_boot m3
 guest_say 'echo BOOTID $(cat /proc/sys/kernel/random/boot_id)'
 wait_for_text "$SCRATCH/con$con_n.out" '^BOOTID [0-9a-f-]{36}' 30
