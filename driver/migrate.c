@@ -380,12 +380,11 @@ static int move_backing(qc_ctx *ctx, struct link *l, const char *dir, struct qc_
 	return 0;
 }
 
-/* d's files in the source's VM directory, and backings outside it, moved to dir on the target. */
-static int move_files(struct qc_vmop *op, struct link *l, struct qc_domain *d, const char *dir,
+/* d's paths moved to dir on the target; backing images outside the VM found or sent there. */
+static int move_backings(struct qc_vmop *op, struct link *l, struct qc_domain *d, const char *dir,
 	struct qc_migrate_result *res, struct qc_error *err)
 {
-	struct dirent **ents = NULL;
-	int n, rc = 0;
+	int rc = 0;
 
 	for (size_t i = 0; i < d->n_disks && rc == 0; i++) {
 		struct qc_disk *k = &d->disks[i];
@@ -401,6 +400,14 @@ static int move_files(struct qc_vmop *op, struct link *l, struct qc_domain *d, c
 	qc_driver_rehome(&d->nvram, op->vm_dir, dir);
 	qc_driver_rehome(&d->seed.user_data, op->vm_dir, dir);
 	qc_driver_rehome(&d->seed.network_config, op->vm_dir, dir);
+	return 0;
+}
+
+/* The files of the source's VM directory that move, sent. */
+static int move_files(struct qc_vmop *op, struct link *l, struct qc_error *err)
+{
+	struct dirent **ents = NULL;
+	int n, rc = 0;
 
 	n = scandirat(op->dfd, ".", &ents, NULL, alphasort);
 	if (n < 0)
@@ -492,9 +499,12 @@ static int transfer(struct qc_vmop *op, struct link *l, struct move *m,
 		return qc_error_set(err, QC_ERR_PROTO, "'%s' named no VM directory in %s", l->host,
 			l->target_root);
 	qc_fault_step("migrate:begun");
+	/* backing images first: a running guest runs on meanwhile */
+	if ((rc = move_backings(op, l, d, want, res, err)) < 0)
+		return rc;
 	if (m->live && (rc = save_state(op, m, &state_fd, err)) < 0)
 		return rc;
-	if ((rc = move_files(op, l, d, want, res, err)) < 0)
+	if ((rc = move_files(op, l, err)) < 0)
 		return rc;
 	if (m->live && (rc = send_fd(l, state_fd, "the VM's state", QC_VM_SAVED_STATE, err)) < 0)
 		return rc;
