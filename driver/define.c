@@ -51,10 +51,9 @@ int qc_driver_vm_lock_files(int dfd, struct qc_error *err)
 }
 
 /*
- * ".create-NAME.PID", ".define-NAME.PID", ".delete-NAME.PID",
- * ".migrate-NAME.PID": the work directories of a create, define, delete or
- * incoming migration whose process died (SIGKILL,
- * power loss).  Never visible as VMs; removed by the next create.
+ * ".create-", ".define-", ".delete-", ".migrate-NAME.PID": the work directories
+ * of a create, define, delete or incoming migration whose process died
+ * (SIGKILL, power loss).  Never visible as VMs; removed by the next create.
  */
 void qc_driver_sweep_dead_builds(int vms_dfd)
 {
@@ -450,11 +449,7 @@ static int redefine(
 	return 0;
 }
 
-/*
- * What define holds a loaded definition to beyond its own records: the
- * model's invariants, the name, CPUs, kernel files root's and public, user
- * disks' chains, the files QEMU opens.  Errors begin with label.
- */
+/* define's checks beyond the records (driver.h); errors begin with label. */
 int qc_driver_define_check(qc_ctx *ctx, const struct qc_domain *d, const char *label,
 	struct qc_error *err)
 {

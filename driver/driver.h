@@ -252,7 +252,11 @@ int qc_driver_vm_lock_files(int dfd, struct qc_error *err);
 int qc_driver_seed_build_staged(struct qc_domain *d, int tmp_dfd, const char *tmp_dir,
 	const char *final_dir, const char *root, struct qc_error *err);
 
-/* define.c: define's checks of a loaded definition (errors begin with label). */
+/*
+ * define.c: what define holds a loaded definition to beyond its own records:
+ * the model's invariants, the name, CPUs, kernel files root's and public,
+ * user disks' chains, the files QEMU opens.  Errors begin with label.
+ */
 int qc_driver_define_check(qc_ctx *ctx, const struct qc_domain *d, const char *label,
 	struct qc_error *err);
 /* define.c: remove the work directories under vms/ of creates, defines... that died. */

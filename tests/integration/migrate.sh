@@ -13,19 +13,22 @@
 in_private_netns x86_64
 . "${QC_SRCDIR:-$(dirname "$0")/../..}/tests/integration/lib.sh"
 need_guest x86_64
-# ssh gives the remote command a fresh environment: name the build tree's monitor.
-start_sshd "migrate over ssh" "SetEnv QEMUCTL_MONITOR=$QEMUCTL_MONITOR"
+sshd_start
 
 ROOT2="$(mktemp -d "/tmp/qc-$TEST_NAME-target.XXXXXX")"
 chmod 0711 "$ROOT2"
 on_exit 'kill -9 $(procs_using "$ROOT2") 2>/dev/null; rm -rf "$ROOT2"'
 qc2() { "$QC" --root "$ROOT2" "$@"; }
 url="ssh://root@127.0.0.1:$SSHD_PORT$ROOT2"
-sshopts=(--ssh-option "IdentityFile=$SSH_CLIENT_KEY" --ssh-option "UserKnownHostsFile=$SSH_KNOWN_HOSTS"
+sshopts=(--ssh-option "IdentityFile=$SSHD_CLIENT_KEY" --ssh-option "UserKnownHostsFile=$SSHD_KNOWN_HOSTS"
 	--ssh-option StrictHostKeyChecking=yes)
 # The source VM's files; the record of an operation killed midway (op.json) aside.
 src_state() { tree_digest "$ROOT/vms/m1" | grep -v '[ /]op\.json$'; }
-mig() { qc migrate "$@" "${sshopts[@]}" --remote-qemuctl "$QC"; }
+# ssh gives the remote command a fresh environment: the target's qemuctl is
+# the build tree's, with its monitor named.
+printf '#!/bin/sh\nQEMUCTL_MONITOR=%s exec %s "$@"\n' "$QEMUCTL_MONITOR" "$QC" >"$SCRATCH/qemuctl-target"
+chmod 0755 "$SCRATCH/qemuctl-target"
+mig() { qc migrate "$@" "${sshopts[@]}" --remote-qemuctl "$SCRATCH/qemuctl-target"; }
 # mkvm NAME IMAGE: the tiny guest booting from an overlay on IMAGE.
 mkvm() {
 	qc create "$1" --disk-image "$2" --kernel "$GUEST_KERNEL" --initrd "$GUEST_INITRD" \
@@ -62,9 +65,9 @@ unmoved "ssh failure"
 ssh-keygen -q -t ed25519 -N '' -f "$SCRATCH/otherkey"
 echo "[127.0.0.1]:$SSHD_PORT $(cut -d' ' -f1,2 "$SCRATCH/otherkey.pub")" >"$SCRATCH/wrong_known_hosts"
 expect_fail 1 "ssh to '127.0.0.1': the host key is not known or has changed" \
-	qc migrate m1 "$url" --offline --ssh-option "IdentityFile=$SSH_CLIENT_KEY" \
+	qc migrate m1 "$url" --offline --ssh-option "IdentityFile=$SSHD_CLIENT_KEY" \
 	--ssh-option "UserKnownHostsFile=$SCRATCH/wrong_known_hosts" \
-	--ssh-option StrictHostKeyChecking=yes --remote-qemuctl "$QC"
+	--ssh-option StrictHostKeyChecking=yes --remote-qemuctl "$SCRATCH/qemuctl-target"
 unmoved "host key"
 # No qemuctl on the target.
 expect_fail 1 "no '/nonexistent/qemuctl' on '127.0.0.1' .*--remote-qemuctl" \
@@ -86,7 +89,7 @@ expect_fail 1 "qemuctl on '127.0.0.1' failed \(exit 1\): .*no such state root" \
 unmoved "no target root"
 # The target killed at its commit: the source keeps the VM; the work
 # directory it left is swept by the next migration to it.
-printf '#!/bin/sh\nQEMUCTL_FAULT_AT=migrate-receive:commit exec %s "$@"\n' "$QC" >"$SCRATCH/qemuctl-fault"
+printf '#!/bin/sh\nQEMUCTL_FAULT_AT=migrate-receive:commit exec %s "$@"\n' "$SCRATCH/qemuctl-target" >"$SCRATCH/qemuctl-fault"
 chmod 0755 "$SCRATCH/qemuctl-fault"
 expect_fail 1 "the connection to '127.0.0.1' ended without a word" \
 	qc migrate m1 "$url" --offline "${sshopts[@]}" --remote-qemuctl "$SCRATCH/qemuctl-fault"
