@@ -113,14 +113,14 @@ _qemuctl()
 	local commands="create run define dumpxml undefine start stop destroy reboot pause
 		resume save delete list info console log events qmp ssh ssh-config cp exec image net seed doctor
 		autostart wait resize snapshot clone attach-disk detach-disk attach-net detach-net port stats
-		screenshot vnc"
+		screenshot vnc migrate"
 	local global_opts="--root --connect --json -v -q --verbose --quiet --version --help"
 	local create_opts="--image --disk-image --kernel --initrd --append --arch --accel --cpus
 		--memory --disk-size --disk --net --share --hostname --ssh-key --user-data
 		--network-config --no-seed --seed-bus --user --tpm --secure-boot --display"
 	local vm_cmds=" dumpxml undefine start stop destroy reboot pause resume save delete info console "
 	vm_cmds+="log events qmp ssh ssh-config exec autostart wait resize attach-disk detach-disk attach-net detach-net "
-	vm_cmds+="screenshot snapshot port clone vnc "
+	vm_cmds+="screenshot snapshot port clone vnc migrate "
 
 	COMPREPLY=()
 	cur=${COMP_WORDS[COMP_CWORD]}
@@ -369,6 +369,7 @@ _qemuctl()
 			vnc) o="--listen --json --help" ;;
 			autostart) o="--disable --run --shutdown --timeout --help" ;;
 			clone) o="--snapshot --help" ;;
+			migrate) o="--offline --ssh-option --remote-qemuctl --json --help" ;;
 			"snapshot create") o="--no-quiesce --help" ;;
 			"snapshot revert") o="--force --help" ;;
 			snapshot\ *) o= ;;

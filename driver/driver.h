@@ -270,4 +270,18 @@ int qc_driver_vm_lock_files(int dfd, struct qc_error *err);
 int qc_driver_seed_build_staged(struct qc_domain *d, int tmp_dfd, const char *tmp_dir,
 	const char *final_dir, const char *root, struct qc_error *err);
 
+/*
+ * define.c: what define holds a loaded definition to beyond its own records:
+ * the model's invariants, the name, CPUs, kernel files root's and public,
+ * user disks' chains, the files QEMU opens.  Errors begin with label.
+ */
+int qc_driver_define_check(qc_ctx *ctx, const struct qc_domain *d, const char *label,
+	struct qc_error *err);
+/* define.c: remove the work directories under vms/ of creates, defines... that died. */
+void qc_driver_sweep_dead_builds(int vms_dfd);
+/* define.c: move vms/<name> aside and remove it (the caller holds its lock). */
+int qc_driver_remove_vm_dir(qc_ctx *ctx, const char *name, struct qc_error *err);
+/* clone.c: *p in from_dir becomes the same name in to_dir; anything else stays. */
+void qc_driver_rehome(char **p, const char *from_dir, const char *to_dir);
+
 #endif

@@ -32,6 +32,9 @@ libqcdriver_a_SOURCES += driver/ready_match.c driver/ready.c driver/resize.c dri
 libqcdriver_a_SOURCES += driver/portfwd_live.c driver/stats.c driver/screenshot.c
 # Saved state: save to a file, resume from it at the next start.
 libqcdriver_a_SOURCES += driver/save.h driver/save.c
+# Migration to another host's qemuctl over ssh.
+libqcdriver_a_SOURCES += driver/migrate.h driver/migrate_chan.c driver/migrate.c \
+	driver/migrate_recv.c
 
 include driver/cli/local.mk
 include driver/monitor/local.mk
@@ -84,6 +87,7 @@ QC_DRIVER_TESTS = tests/integration/lifecycle.sh tests/integration/lifecycle-cra
 	tests/integration/firmware-disk-boot-x86_64.sh tests/integration/firmware-disk-boot-aarch64.sh
 # qemuctl save and the start that resumes it.
 QC_DRIVER_TESTS += tests/integration/save.sh
+QC_DRIVER_TESTS += tests/integration/migrate.sh
 # port add|rm|list on a running guest (a live TCP and UDP forward answer).
 QC_DRIVER_TESTS += tests/integration/port-forward.sh
 # stats of a booting, writing, pinging guest.

@@ -169,6 +169,9 @@ enum cli_opt {
 	OPT_VIA, /* exec */
 	OPT_DISPLAY, /* create */
 	OPT_LISTEN, /* vnc */
+	OPT_OFFLINE,
+	OPT_SSH_OPTION,
+	OPT_REMOTE_QEMUCTL, /* migrate */
 	OPT_ROOT,
 	OPT_QUIET,
 	OPT_VERBOSE,
@@ -353,6 +356,9 @@ void cli_wait_usage(FILE *f, const char *name);
 CLI_HANDLER(cli_resize);
 void cli_resize_usage(FILE *f, const char *name);
 CLI_HANDLER(cli_clone);
+CLI_HANDLER(cli_migrate);
+CLI_HANDLER(cli_migrate_receive);
+void cli_migrate_usage(FILE *f, const char *name);
 void cli_clone_usage(FILE *f, const char *name);
 
 /*

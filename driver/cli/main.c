@@ -268,6 +268,19 @@ static const struct cli_cmd commands[] = {
 			"layers\n"},
 	/* the remote end of --connect, run by ssh: not for people */
 	{.name = "serve-stdio", .line = "", .style = CLI_STYLE_GETOPT, .fn = cli_serve_stdio},
+	{.name = "migrate",
+		.usage = cli_migrate_usage,
+		.opts = CLI_OPT(OPT_OFFLINE) | CLI_OPT(OPT_SSH_OPTION) |
+			CLI_OPT(OPT_REMOTE_QEMUCTL) | CLI_OPT(OPT_JSON),
+		.min_pos = 2,
+		.max_pos = 2,
+		.pos_names = "NAME ssh://HOST",
+		.style = CLI_STYLE_PREFIX,
+		.fn = cli_migrate,
+		.line = "  migrate NAME ssh://[USER@]HOST[:PORT][/ROOT] [--offline]  move a VM "
+			"to another host\n"},
+	{.name = "migrate-receive", .max_pos = 0, .style = CLI_STYLE_PREFIX,
+		.fn = cli_migrate_receive, .line = ""},
 	{0},
 };
 
