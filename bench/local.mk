@@ -2,7 +2,11 @@
 EXTRA_DIST += bench/lib.sh
 # port add/rm and stats of many VMs (bench/README.md "guest-features")
 EXTRA_DIST += bench/guest-features
+# exec true through the guest agent against ssh true (bench/README.md "exec")
+EXTRA_DIST += bench/exec
 # list and info at scale, and while other commands hold VMs (bench/README.md)
 EXTRA_DIST += bench/list bench/reads
 # --connect against ssh HOST qemuctl (bench/README.md "connect")
 EXTRA_DIST += bench/connect
+# many VMs started at once; stop against the guest's own shutdown (bench/README.md)
+EXTRA_DIST += bench/scale bench/stop

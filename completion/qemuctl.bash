@@ -113,14 +113,14 @@ _qemuctl()
 	local commands="create run define dumpxml undefine start stop destroy reboot pause
 		resume save delete list info console log events qmp ssh ssh-config cp exec image net seed doctor
 		autostart wait resize snapshot clone attach-disk detach-disk attach-net detach-net port stats
-		screenshot"
+		screenshot vnc migrate"
 	local global_opts="--root --connect --json -v -q --verbose --quiet --version --help"
 	local create_opts="--image --disk-image --kernel --initrd --append --arch --accel --cpus
 		--memory --disk-size --disk --net --share --hostname --ssh-key --user-data
-		--network-config --no-seed --seed-bus --user --tpm --secure-boot"
+		--network-config --no-seed --seed-bus --user --tpm --secure-boot --display"
 	local vm_cmds=" dumpxml undefine start stop destroy reboot pause resume save delete info console "
 	vm_cmds+="log events qmp ssh ssh-config exec autostart wait resize attach-disk detach-disk attach-net detach-net "
-	vm_cmds+="screenshot snapshot port clone "
+	vm_cmds+="screenshot snapshot port clone vnc migrate "
 
 	COMPREPLY=()
 	cur=${COMP_WORDS[COMP_CWORD]}
@@ -200,6 +200,17 @@ _qemuctl()
 		;;
 	--seed-bus)
 		_qemuctl_compgen "cdrom virtio" "$cur"
+		return
+		;;
+	--via)
+		_qemuctl_compgen "agent ssh" "$cur"
+		return
+		;;
+	--display)
+		_qemuctl_compgen "none vnc vnc=127.0.0.1" "$cur"
+		return
+		;;
+	--listen)
 		return
 		;;
 	--snapshot)
@@ -354,9 +365,11 @@ _qemuctl()
 			events) o="--follow --help" ;;
 			ssh) o="-i --identity --no-wait --timeout -L -R -D -o -A -t -T -N --help" ;;
 			ssh-config) o="--json --help" ;;
-			exec) o="--no-wait --timeout --help" ;;
+			exec) o="--via --no-wait --timeout --help" ;;
+			vnc) o="--listen --json --help" ;;
 			autostart) o="--disable --run --shutdown --timeout --help" ;;
 			clone) o="--snapshot --help" ;;
+			migrate) o="--offline --ssh-option --remote-qemuctl --json --help" ;;
 			"snapshot create") o="--no-quiesce --help" ;;
 			"snapshot revert") o="--force --help" ;;
 			snapshot\ *) o= ;;

@@ -562,6 +562,17 @@ int qc_build_argv(
 		qc_strv_push(&a, "-device");
 		qc_strv_push(&a, strcmp(d->video, "virtio") ? "VGA" : "virtio-gpu-pci");
 	}
+	if (strcmp(d->vnc, QC_VNC_SOCKET) == 0) {
+		/* a VNC server without a listener: the monitor hands it each client (add_client) */
+		qc_strv_push(&a, "-vnc");
+		qc_strv_push(&a, "none");
+	} else if (d->vnc[0]) {
+		/* the first free display from :0 (port 5900) up; no client before set_password */
+		qc_strv_push(&a, "-vnc");
+		qc_strv_pushf(&a,
+			strchr(d->vnc, ':') ? "[%s]:0,to=99,password=on" : "%s:0,to=99,password=on",
+			d->vnc);
+	}
 	add_hotplug_ports(&a, d);
 	/* last: the slots QEMU gave every other device stay where they were */
 	if (ctx->qga_path || ctx->qga_fd > 2) {

@@ -77,7 +77,7 @@ static bool strv_has(const struct qc_strv *v, const char *s)
 }
 
 /* *p in from_dir becomes the same name in to_dir; anything else stays. */
-static void rehome(char **p, const char *from_dir, const char *to_dir)
+void qc_driver_rehome(char **p, const char *from_dir, const char *to_dir)
 {
 	const char *base = *p ? qc_domain_home_base(from_dir, *p) : NULL;
 
@@ -192,8 +192,8 @@ static void copy_snap(struct qc_snap *to, const struct qc_snap *s, const char *f
 		b->file = qc_xstrdup(a->file);
 		b->backing = a->backing ? qc_xstrdup(a->backing) : NULL;
 		b->backing_format = a->backing_format ? qc_xstrdup(a->backing_format) : NULL;
-		rehome(&b->file, from_dir, to_dir);
-		rehome(&b->backing, from_dir, to_dir);
+		qc_driver_rehome(&b->file, from_dir, to_dir);
+		qc_driver_rehome(&b->backing, from_dir, to_dir);
 	}
 }
 
@@ -225,8 +225,8 @@ static void new_identity(struct qc_domain *d, const char *new_name, const char *
 	qc_domain_gen_uuid(d);
 	d->autostart = false;
 	for (size_t i = 0; i < d->n_disks; i++) {
-		rehome(&d->disks[i].path, src_dir, new_dir);
-		rehome(&d->disks[i].backing, src_dir, new_dir);
+		qc_driver_rehome(&d->disks[i].path, src_dir, new_dir);
+		qc_driver_rehome(&d->disks[i].backing, src_dir, new_dir);
 	}
 	for (size_t i = 0; i < d->n_nics; i++) {
 		struct qc_nic *n = &d->nics[i];
@@ -247,14 +247,14 @@ static void new_identity(struct qc_domain *d, const char *new_name, const char *
 
 			if (b)
 				qc_strv_push(&f->dirs, b);
-			rehome(&d->shares[i].path, src_dir, new_dir);
+			qc_driver_rehome(&d->shares[i].path, src_dir, new_dir);
 		}
 	if (d->nvram) {
 		const char *b = qc_domain_home_base(src_dir, d->nvram);
 
 		if (b)
 			qc_strv_push(&f->copy, b);
-		rehome(&d->nvram, src_dir, new_dir);
+		qc_driver_rehome(&d->nvram, src_dir, new_dir);
 	}
 	char **seed_files[] = {&d->seed.user_data, &d->seed.network_config};
 	for (size_t i = 0; i < QC_ARRAY_SIZE(seed_files); i++) {
@@ -262,7 +262,7 @@ static void new_identity(struct qc_domain *d, const char *new_name, const char *
 
 		if (b)
 			qc_strv_push(&f->copy, b);
-		rehome(seed_files[i], src_dir, new_dir);
+		qc_driver_rehome(seed_files[i], src_dir, new_dir);
 	}
 	/* a new seed: host name, instance id and host key of the clone's own */
 	free(d->seed.hostname);

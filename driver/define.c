@@ -51,13 +51,13 @@ int qc_driver_vm_lock_files(int dfd, struct qc_error *err)
 }
 
 /*
- * ".create-NAME.PID", ".define-NAME.PID", ".delete-NAME.PID": the work
- * directories of a create, define or delete whose process died (SIGKILL,
- * power loss).  Never visible as VMs; removed by the next create.
+ * ".create-", ".define-", ".delete-", ".migrate-NAME.PID": the work directories
+ * of a create, define, delete or incoming migration whose process died
+ * (SIGKILL, power loss).  Never visible as VMs; removed by the next create.
  */
-static void sweep_dead_builds(int vms_dfd)
+void qc_driver_sweep_dead_builds(int vms_dfd)
 {
-	static const char *const kinds[] = {".create-", ".define-", ".delete-"};
+	static const char *const kinds[] = {".create-", ".define-", ".delete-", ".migrate-"};
 	struct qc_error scratch = {0};
 	struct dirent **ents = NULL;
 	int n = scandirat(vms_dfd, ".", &ents, NULL, NULL);
@@ -273,6 +273,8 @@ static int build_domain(qc_ctx *ctx, const struct qc_vm_create_opts *o, const ch
 	} else if (o->seed_bus) {
 		return qc_error_set(err, QC_ERR_INVALID, "--seed-bus has no effect with --no-seed");
 	}
+	if ((rc = qc_domain_set_display(d, o->display, err)) < 0)
+		return rc;
 	/* --accel kvm on a host without usable KVM: refused now, not at the first start */
 	if (d->accel == QC_ACCEL_KVM &&
 		(rc = qc_accel_resolve(d->arch, d->accel, &(enum qc_accel){0}, NULL, 0, err)) < 0)
@@ -354,7 +356,7 @@ QC_PUBLIC int qc_vm_create(qc_ctx *ctx, const struct qc_vm_create_opts *o, struc
 	/* Only now touch the state root. */
 	if ((rc = qc_driver_vms_open(ctx, true, &vms_dfd, err)) < 0)
 		return rc;
-	sweep_dead_builds(vms_dfd);
+	qc_driver_sweep_dead_builds(vms_dfd);
 	tmp_name = qc_xasprintf(".create-%s.%d", o->name, (int) getpid());
 	tmp_dir = qc_xasprintf("%s/vms/%s", ctx->root, tmp_name);
 	if (mkdirat(vms_dfd, tmp_name, 0700) < 0)
@@ -449,6 +451,39 @@ static int redefine(
 	return 0;
 }
 
+/* define's checks beyond the records (driver.h); errors begin with label. */
+int qc_driver_define_check(qc_ctx *ctx, const struct qc_domain *d, const char *label,
+	struct qc_error *err)
+{
+	int rc;
+
+	if ((rc = qc_domain_validate(d, err)) < 0)
+		return qc_error_prefix(err, "%s", label);
+	if ((rc = qc_validate_name("VM", d->name, err)) < 0 ||
+		(rc = qc_machine_check_cpus(d->arch, d->machine, d->cpus, err)) < 0)
+		return qc_error_prefix(err, "%s", label);
+	if ((d->kernel && (rc = qc_driver_check_root_file("<kernel>", d->kernel, err)) < 0) ||
+		(d->initrd && (rc = qc_driver_check_root_file("<initrd>", d->initrd, err)) < 0) ||
+		(d->kernel && (rc = qc_driver_check_public_file("<kernel>", d->kernel, err)) < 0) ||
+		(d->initrd && (rc = qc_driver_check_public_file("<initrd>", d->initrd, err)) < 0) ||
+		(d->loader && (rc = qc_driver_check_public_file("<loader>", d->loader, err)) < 0))
+		return qc_error_prefix(err, "%s", label);
+	/* a user disk's own header may name more files for QEMU to open */
+	for (size_t i = 0; i < d->n_disks; i++) {
+		const struct qc_disk *k = &d->disks[i];
+
+		if (k->owned || access(k->path, F_OK) != 0)
+			continue;
+		if ((rc = qc_driver_image_chain_check(ctx->root, "disk", k->path,
+			     k->format ? k->format : "raw", err)) < 0)
+			return qc_error_prefix(err, "%s: VM '%s': disk '%s'", label, d->name,
+				k->name);
+	}
+	if ((rc = qc_driver_check_qemu_files(ctx, d, err)) < 0)
+		return qc_error_prefix(err, "%s", label);
+	return 0;
+}
+
 QC_PUBLIC int qc_vm_define(qc_ctx *ctx, const char *xml_path, qc_vm_warn_fn warn, void *opaque,
 	char **ret_name, struct qc_error *err)
 {
@@ -469,30 +504,8 @@ QC_PUBLIC int qc_vm_define(qc_ctx *ctx, const char *xml_path, qc_vm_warn_fn warn
 			     buf, len, xml_path, ctx->root, warn, opaque, &d, err)) < 0)
 			return rc;
 	}
-	if ((rc = qc_domain_validate(d, err)) < 0)
-		return qc_error_prefix(err, "%s", xml_path);
-	if ((rc = qc_validate_name("VM", d->name, err)) < 0 ||
-		(rc = qc_machine_check_cpus(d->arch, d->machine, d->cpus, err)) < 0)
-		return qc_error_prefix(err, "%s", xml_path);
-	if ((d->kernel && (rc = qc_driver_check_root_file("<kernel>", d->kernel, err)) < 0) ||
-		(d->initrd && (rc = qc_driver_check_root_file("<initrd>", d->initrd, err)) < 0) ||
-		(d->kernel && (rc = qc_driver_check_public_file("<kernel>", d->kernel, err)) < 0) ||
-		(d->initrd && (rc = qc_driver_check_public_file("<initrd>", d->initrd, err)) < 0) ||
-		(d->loader && (rc = qc_driver_check_public_file("<loader>", d->loader, err)) < 0))
-		return qc_error_prefix(err, "%s", xml_path);
-	/* a user disk's own header may name more files for QEMU to open */
-	for (size_t i = 0; i < d->n_disks; i++) {
-		const struct qc_disk *k = &d->disks[i];
-
-		if (k->owned || access(k->path, F_OK) != 0)
-			continue;
-		if ((rc = qc_driver_image_chain_check(ctx->root, "disk", k->path,
-			     k->format ? k->format : "raw", err)) < 0)
-			return qc_error_prefix(err, "%s: VM '%s': disk '%s'", xml_path, d->name,
-				k->name);
-	}
-	if ((rc = qc_driver_check_qemu_files(ctx, d, err)) < 0)
-		return qc_error_prefix(err, "%s", xml_path);
+	if ((rc = qc_driver_define_check(ctx, d, xml_path, err)) < 0)
+		return rc;
 	/* a VM deleted while its redefinition waited for the lock is defined anew */
 	rc = vm_exists(ctx, d->name) ? redefine(ctx, d, xml_path, err) : 1;
 	if (rc < 0)
@@ -501,7 +514,7 @@ QC_PUBLIC int qc_vm_define(qc_ctx *ctx, const char *xml_path, qc_vm_warn_fn warn
 		if ((rc = qc_driver_vms_open(ctx, true, &vms_dfd, err)) < 0)
 			return rc;
 		/* A define killed before its rename left a .define-NAME.PID: gone now. */
-		sweep_dead_builds(vms_dfd);
+		qc_driver_sweep_dead_builds(vms_dfd);
 		tmp_name = qc_xasprintf(".define-%s.%d", d->name, (int) getpid());
 		if (mkdirat(vms_dfd, tmp_name, 0700) < 0)
 			return qc_error_errno(err, errno, "mkdir vms/%s", tmp_name);
@@ -574,7 +587,7 @@ static int begin_stopped(qc_ctx *ctx, const char *name, bool force, const char *
 	 * (which finds no VM of that name) removes it.
 	 */
 	if (qc_driver_vms_open(ctx, false, &vms_dfd, NULL) == 0 && vms_dfd >= 0)
-		sweep_dead_builds(vms_dfd);
+		qc_driver_sweep_dead_builds(vms_dfd);
 	if ((rc = qc_vmop_begin(ctx, name, 0, op, err)) < 0 ||
 		(rc = refuse_mounts(op->dfd, name, err)) < 0)
 		return rc;
@@ -596,7 +609,7 @@ static int refuse_definition(const char *name, const struct qc_error *why, struc
 }
 
 /* Move vms/<name> aside and remove it; never follows symlinks out of it. */
-static int remove_vm_dir(qc_ctx *ctx, const char *name, struct qc_error *err)
+int qc_driver_remove_vm_dir(qc_ctx *ctx, const char *name, struct qc_error *err)
 {
 	cleanup_close int vms_dfd = -1;
 	cleanup_free char *tomb = qc_xasprintf(".delete-%s.%d", name, (int) getpid());
@@ -605,7 +618,7 @@ static int remove_vm_dir(qc_ctx *ctx, const char *name, struct qc_error *err)
 
 	if ((rc = qc_driver_vms_open(ctx, false, &vms_dfd, err)) < 0)
 		return rc;
-	sweep_dead_builds(vms_dfd);
+	qc_driver_sweep_dead_builds(vms_dfd);
 	if (renameat(vms_dfd, name, vms_dfd, tomb) < 0)
 		return qc_error_errno(err, errno, "VM '%s': rename for removal", name);
 	qc_fault_step("delete:renamed");
@@ -657,7 +670,7 @@ QC_PUBLIC int qc_vm_undefine(qc_ctx *ctx, const char *name, struct qc_error *err
 	if (qc_network_domain_release(ctx, d, &e2) < 0)
 		qc_warn("VM '%s': %s", name, e2.msg);
 	qc_fault_step("undefine:released");
-	return remove_vm_dir(ctx, name, err);
+	return qc_driver_remove_vm_dir(ctx, name, err);
 }
 
 QC_PUBLIC int qc_vm_delete(qc_ctx *ctx, const char *name, bool force, struct qc_error *err)
@@ -683,5 +696,5 @@ QC_PUBLIC int qc_vm_delete(qc_ctx *ctx, const char *name, bool force, struct qc_
 	if (d && qc_network_domain_release(ctx, d, &e2) < 0)
 		qc_warn("VM '%s': %s", name, e2.msg);
 	qc_fault_step("delete:released");
-	return remove_vm_dir(ctx, name, err);
+	return qc_driver_remove_vm_dir(ctx, name, err);
 }

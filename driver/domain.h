@@ -119,6 +119,11 @@ struct qc_domain {
 
 	bool serial_console;    /* a serial port copied into console.log (default true) */
 	char video[8];          /* <video><model type=...>: "vga", "virtio"; "": no display */
+	/*
+	 * <graphics type='vnc'>: "" none; QC_VNC_SOCKET a unix socket in the run
+	 * dir; else the loopback address QEMU listens on (TCP, with a password)
+	 */
+	char vnc[48];
 	struct qc_seed_opts seed;
 	bool autostart;
 	char *ready_marker;     /* console text that means "first boot done", or NULL */
@@ -155,6 +160,14 @@ int qc_domain_check_machine(const char *v, struct qc_error *err);
 int qc_domain_check_cpu(const char *v, struct qc_error *err);
 int qc_domain_check_bridge(const char *v, struct qc_error *err);
 int qc_domain_check_ready_marker(const char *v, struct qc_error *err);
+/* A VNC listen value: QC_VNC_SOCKET, or a loopback address (127.0.0.0/8, ::1). */
+#define QC_VNC_SOCKET "socket"
+int qc_domain_check_vnc(const char *v, struct qc_error *err);
+/*
+ * vnc.c: --display none (NULL), vnc, vnc=ADDR into d (its arch set): a VNC
+ * display, and a video device (vga; virtio on aarch64) unless d has one.
+ */
+int qc_domain_set_display(struct qc_domain *d, const char *display, struct qc_error *err);
 int qc_uuid_parse(const char *s, uint8_t out[16]);
 void qc_uuid_format(const uint8_t uuid[16], char out[37]);
 struct qc_disk *qc_domain_add_disk(struct qc_domain *d);   /* zeroed, appended */

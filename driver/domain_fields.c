@@ -9,6 +9,7 @@
  */
 #include "config.h"
 
+#include <arpa/inet.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -185,6 +186,24 @@ int qc_domain_check_ready_marker(const char *v, struct qc_error *err)
 	return qc_domain_check_text("ready marker", v, 256, err);
 }
 
+int qc_domain_check_vnc(const char *v, struct qc_error *err)
+{
+	struct in_addr a4;
+	struct in6_addr a6;
+
+	if (strcmp(v, QC_VNC_SOCKET) == 0)
+		return 0;
+	if (inet_pton(AF_INET, v, &a4) == 1 && (ntohl(a4.s_addr) >> 24) == 127)
+		return 0;
+	if (inet_pton(AF_INET6, v, &a6) == 1 && IN6_IS_ADDR_LOOPBACK(&a6))
+		return 0;
+	return qc_error_set(err, QC_ERR_INVALID,
+		"VNC listen address '%.64s' is not a loopback address: VNC listens on a unix "
+		"socket, 127.0.0.1 or ::1 only (from another host: ssh -L, or 'qemuctl vnc "
+		"--listen' there)",
+		v);
+}
+
 static bool hex64(const char *s)
 {
 	size_t n = 0;
@@ -236,6 +255,8 @@ int qc_domain_validate_fields(const struct qc_domain *d, struct qc_error *err)
 				   QC_CMDLINE_MAX, err)) < 0)
 		return qc_error_prefix(err, "VM '%s'", v);
 	if (d->ready_marker && (r = qc_domain_check_ready_marker(d->ready_marker, err)) < 0)
+		return qc_error_prefix(err, "VM '%s'", v);
+	if (d->vnc[0] && (r = qc_domain_check_vnc(d->vnc, err)) < 0)
 		return qc_error_prefix(err, "VM '%s'", v);
 	if ((r = check_seed(&d->seed, err)) < 0)
 		return qc_error_prefix(err, "VM '%s': seed", v);

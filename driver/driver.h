@@ -106,6 +106,7 @@ const char *qc_exit_reason_name(enum qc_exit_reason r);
 enum qc_exit_reason qc_exit_reason_from_name(const char *s);
 
 struct qc_state {
+	bool on_disk; /* read from a state.json (not saved: only a run writes one) */
 	bool running; /* as written; liveness is monitor.lock */
 	char boot_id[40];
 	pid_t monitor_pid, qemu_pid;
@@ -203,9 +204,26 @@ int qc_driver_proc_stat_ppid(const char *text, pid_t *ret);
  */
 struct qc_domain;
 void qc_driver_summary_save(int vm_dfd, const struct qc_domain *d);
-/* Fill i's list fields from summary.json when its stamp matches domain.xml. */
+/* What summary.json keeps for a running VM: how ssh reaches it, its addresses. */
+struct qc_summary {
+	bool reach; /* the fields below are known */
+	struct qc_ssh_route *routes; /* qc_network_ssh_routes() of the definition */
+	size_t n_routes;
+	char *ssh_user;
+	char **addresses; /* NULL-terminated */
+};
+void qc_driver_summary_clear(struct qc_summary *s);
+/* *s of definition d (what summary.json keeps of it). */
+void qc_driver_summary_of(const struct qc_domain *d, struct qc_summary *s);
+/*
+ * Fill i's list fields from summary.json when its stamp matches domain.xml
+ * (xml: its stat) and it names the VM name, and *s when it has them; else
+ * false, *s empty.
+ */
 struct qc_vm_info;
-bool qc_driver_summary_load(int vm_dfd, struct qc_vm_info *i);
+struct stat;
+bool qc_driver_summary_load(int vm_dfd, const struct stat *xml, const char *name,
+	struct qc_vm_info *i, struct qc_summary *s);
 
 /* ---- define_input.c: files named at create/define */
 #define QC_VM_USER_DATA "user-data"
@@ -251,5 +269,19 @@ int qc_driver_vm_lock_files(int dfd, struct qc_error *err);
  */
 int qc_driver_seed_build_staged(struct qc_domain *d, int tmp_dfd, const char *tmp_dir,
 	const char *final_dir, const char *root, struct qc_error *err);
+
+/*
+ * define.c: what define holds a loaded definition to beyond its own records:
+ * the model's invariants, the name, CPUs, kernel files root's and public,
+ * user disks' chains, the files QEMU opens.  Errors begin with label.
+ */
+int qc_driver_define_check(qc_ctx *ctx, const struct qc_domain *d, const char *label,
+	struct qc_error *err);
+/* define.c: remove the work directories under vms/ of creates, defines... that died. */
+void qc_driver_sweep_dead_builds(int vms_dfd);
+/* define.c: move vms/<name> aside and remove it (the caller holds its lock). */
+int qc_driver_remove_vm_dir(qc_ctx *ctx, const char *name, struct qc_error *err);
+/* clone.c: *p in from_dir becomes the same name in to_dir; anything else stays. */
+void qc_driver_rehome(char **p, const char *from_dir, const char *to_dir);
 
 #endif

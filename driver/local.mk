@@ -27,11 +27,14 @@ libqcdriver_a_SOURCES += driver/ready_match.c driver/ready.c driver/resize.c dri
 	driver/vmop.c driver/snapshot_meta.c driver/snapshot.c \
 	driver/snapshot_layer.h driver/snapshot_layer.c driver/snapshot_reconcile.h \
 	driver/snapshot_reconcile.c driver/hotplug.c driver/clone.c \
-	driver/qga.h driver/qga.c driver/qga_vm.c
+	driver/qga.h driver/qga.c driver/qga_vm.c driver/qga_exec.c driver/vnc.c
 # Guest features of a running VM: live port forwards, stats, screenshots.
 libqcdriver_a_SOURCES += driver/portfwd_live.c driver/stats.c driver/screenshot.c
 # Saved state: save to a file, resume from it at the next start.
 libqcdriver_a_SOURCES += driver/save.h driver/save.c
+# Migration to another host's qemuctl over ssh.
+libqcdriver_a_SOURCES += driver/migrate.h driver/migrate_chan.c driver/migrate.c \
+	driver/migrate_recv.c
 
 include driver/cli/local.mk
 include driver/monitor/local.mk
@@ -77,13 +80,14 @@ QC_DRIVER_TESTS = tests/integration/lifecycle.sh tests/integration/lifecycle-cra
 	tests/integration/ready.sh tests/integration/ready-boot-fail.sh tests/integration/resize.sh \
 	tests/integration/snapshot.sh tests/integration/clone.sh tests/integration/qga.sh \
 	tests/integration/hotplug.sh tests/integration/hotplug-net.sh \
-	tests/integration/reads.sh \
+	tests/integration/reads.sh tests/integration/list-summary.sh \
 	tests/integration/doctor.sh tests/integration/autostart.sh \
 	tests/integration/arch-lifecycle-x86_64.sh tests/integration/arch-lifecycle-aarch64.sh \
 	tests/integration/arch-lifecycle-ppc64le.sh tests/integration/arch-errors.sh \
 	tests/integration/firmware-disk-boot-x86_64.sh tests/integration/firmware-disk-boot-aarch64.sh
 # qemuctl save and the start that resumes it.
 QC_DRIVER_TESTS += tests/integration/save.sh
+QC_DRIVER_TESTS += tests/integration/migrate.sh
 # port add|rm|list on a running guest (a live TCP and UDP forward answer).
 QC_DRIVER_TESTS += tests/integration/port-forward.sh
 # stats of a booting, writing, pinging guest.
@@ -92,6 +96,8 @@ QC_DRIVER_TESTS += tests/integration/stats.sh
 QC_DRIVER_TESTS += tests/integration/screenshot.sh
 # --tpm (a per-VM swtpm the guest sees) and --secure-boot (OVMF enforcing it).
 QC_DRIVER_TESTS += tests/integration/tpm.sh
+# --display vnc: the socket, the TCP form's password, qemuctl vnc and --listen.
+QC_DRIVER_TESTS += tests/integration/vnc.sh
 TESTS += $(QC_DRIVER_TESTS)
 dist_noinst_SCRIPTS += $(QC_DRIVER_TESTS) tests/integration/arch-lifecycle.sh \
 	tests/integration/firmware-disk-boot.sh tests/guest/build-disk-image

@@ -120,6 +120,20 @@ size_t qc_network_fwd_index(const struct qc_domain *d, size_t nic);
  */
 char *qc_network_ssh_endpoint(
 	const struct qc_domain *d, const unsigned *ports, size_t n_ports, unsigned *ret_port);
+/*
+ * The same in two steps, so list can keep the first in summary.json: the
+ * ways ssh may reach d's guest in the order it tries them (a fresh array,
+ * *ret_n of them, NULL when none), and the first of them whose host port
+ * is known from the run's ports (a fresh address and *ret_port), or NULL.
+ */
+struct qc_ssh_route {
+	char host[64]; /* an IPv4 address */
+	unsigned port; /* the fixed host port, 0: the run's port at index */
+	size_t index;  /* in the run's flat list of forward ports */
+};
+struct qc_ssh_route *qc_network_ssh_routes(const struct qc_domain *d, size_t *ret_n);
+char *qc_network_ssh_route_pick(const struct qc_ssh_route *v, size_t n, const unsigned *ports,
+	size_t n_ports, unsigned *ret_port);
 
 /*
  * Hot-plug (attach-net) of user NIC nic: choose the host port of each

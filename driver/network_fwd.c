@@ -6,6 +6,7 @@
  */
 #include "config.h"
 
+#include <stdio.h>
 #include <string.h>
 
 #include "driver/network.h"
@@ -33,33 +34,68 @@ size_t qc_network_fwd_index(const struct qc_domain *d, size_t nic)
 	return flat;
 }
 
-char *qc_network_ssh_endpoint(
-	const struct qc_domain *d, const unsigned *ports, size_t n_ports, unsigned *ret_port)
+struct qc_ssh_route *qc_network_ssh_routes(const struct qc_domain *d, size_t *ret_n)
 {
+	struct qc_ssh_route *v = NULL;
+	size_t n = 0;
+
 	/* A user-mode forward of guest tcp/22 first: it works without routes. */
 	for (size_t i = 0; i < d->n_nics; i++) {
 		const struct qc_nic *nic = &d->nics[i];
 
 		for (size_t f = 0; nic->type == QC_NIC_USER && f < nic->n_fwds; f++) {
 			const char *a = nic->fwds[f].host_addr;
-			unsigned port;
 
 			if (nic->fwds[f].guest_port != 22 || strcmp(nic->fwds[f].proto, "tcp"))
 				continue;
-			if (!(port = qc_network_fwd_port(d, i, f, ports, n_ports)))
-				continue;
-			*ret_port = port;
+			v = qc_xrealloc(v, (n + 2) * sizeof(*v));
 			/* A forward bound on every address (0.0.0.0) answers on loopback too. */
-			return qc_xstrdup(a[0] && strcmp(a, "0.0.0.0") ? a : "127.0.0.1");
+			snprintf(v[n].host, sizeof(v[n].host), "%s",
+				a[0] && strcmp(a, "0.0.0.0") ? a : "127.0.0.1");
+			v[n].port = nic->fwds[f].host_port;
+			v[n++].index = qc_network_fwd_index(d, i) + f;
 		}
 	}
 	for (size_t i = 0; i < d->n_nics; i++) {
 		const struct qc_nic *nic = &d->nics[i];
+		size_t len;
 
-		if (nic->type == QC_NIC_NETWORK && nic->ip && *nic->ip) {
-			*ret_port = 22;
-			return qc_xstrndup(nic->ip, strcspn(nic->ip, "/"));
+		if (nic->type != QC_NIC_NETWORK || !nic->ip || !*nic->ip)
+			continue;
+		len = strcspn(nic->ip, "/");
+		if (len >= sizeof(v->host))
+			break;
+		v = qc_xrealloc(v, (n + 2) * sizeof(*v));
+		memcpy(v[n].host, nic->ip, len);
+		v[n].host[len] = 0;
+		v[n].port = 22;
+		v[n++].index = 0;
+		break;
+	}
+	*ret_n = n;
+	return v;
+}
+
+char *qc_network_ssh_route_pick(const struct qc_ssh_route *v, size_t n, const unsigned *ports,
+	size_t n_ports, unsigned *ret_port)
+{
+	for (size_t i = 0; i < n; i++) {
+		unsigned port = v[i].port ? v[i].port
+					  : ports && v[i].index < n_ports ? ports[v[i].index] : 0;
+
+		if (port) {
+			*ret_port = port;
+			return qc_xstrdup(v[i].host);
 		}
 	}
 	return NULL;
+}
+
+char *qc_network_ssh_endpoint(
+	const struct qc_domain *d, const unsigned *ports, size_t n_ports, unsigned *ret_port)
+{
+	size_t n;
+	cleanup_free struct qc_ssh_route *v = qc_network_ssh_routes(d, &n);
+
+	return qc_network_ssh_route_pick(v, n, ports, n_ports, ret_port);
 }

@@ -26,6 +26,11 @@ void qc_size_format(uint64_t bytes, char *buf, size_t size)
 	qc_format_size(bytes, buf, size);
 }
 
+char *qc_shell_quote(const char *s)
+{
+	return qc_sh_quote(s);
+}
+
 int qc_uint_parse(const char *what, const char *text, uint64_t min, uint64_t max, uint64_t *ret,
 	struct qc_error *err)
 {

@@ -83,6 +83,12 @@ struct qc_vm_create_opts {
 	bool tpm;         /* a TPM 2.0: a per-VM swtpm whose state is in the VM's directory */
 	/* UEFI Secure Boot: q35 with SMM, OVMF's Secure Boot code, Microsoft's keys (x86_64) */
 	bool secure_boot;
+	/*
+	 * "none" (NULL), "vnc": a VNC server on a unix socket in the run dir,
+	 * "vnc=ADDR": on loopback ADDR (127.0.0.1, ::1) with a password.  A VNC
+	 * display adds a video device (vga; virtio on aarch64) unless there is one.
+	 */
+	const char *display;
 };
 /* Create NAME (dir, overlay, domain.xml).  Nothing is left behind on failure. */
 QC_PUBLIC int qc_vm_create(qc_ctx *ctx, const struct qc_vm_create_opts *o, struct qc_error *err);
@@ -308,6 +314,39 @@ QC_PUBLIC int qc_vm_snapshot_remove(qc_ctx *ctx, const char *name, const char *s
  */
 QC_PUBLIC int qc_vm_clone(qc_ctx *ctx, const char *name, const char *new_name, const char *snap,
 	struct qc_error *err);
+
+/*
+ * Migration (driver/migrate.c, migrate_recv.c): VM name to the qemuctl at
+ * url (ssh://[USER@]HOST[:PORT][/ROOT]) through one ssh connection (the
+ * user's ssh config, keys and agent; BatchMode) to `qemuctl migrate-receive`
+ * there.  offline: a stopped VM's definition and files move; a backing
+ * image outside the VM's directory comes from the target's catalog when it
+ * holds the same file (SHA-256), else it is sent.  A running VM (without
+ * offline) moves suspended: its CPUs stop, its RAM and device state and
+ * its files are sent, the target resumes it paused, this host's QEMU
+ * ends, the target's CPUs run (downtime: the whole transfer; no pre-copy
+ * and no copy of disks while the guest runs).  On failure before this
+ * host's QEMU ended it runs on.  The source's copy is
+ * removed only once the target committed the VM; on failure the source is
+ * untouched and the target removes what it received.
+ */
+struct qc_migrate_opts {
+	bool offline;                   /* move a stopped VM */
+	const char *const *ssh_options; /* each given to ssh as -o OPTION; NULL-terminated */
+	const char *remote_qemuctl;     /* the target's qemuctl command; NULL: "qemuctl" */
+};
+struct qc_migrate_result {
+	uint64_t bytes;         /* file bytes sent */
+	unsigned images_sent;   /* backing images sent */
+	unsigned images_reused; /* backing images the target's catalog had */
+	int64_t total_ms;
+	bool live;              /* a running VM moved: it runs on the target */
+	int64_t downtime_ms;    /* live: from its CPUs' stop here to their start there */
+};
+QC_PUBLIC int qc_vm_migrate(qc_ctx *ctx, const char *name, const char *url,
+	const struct qc_migrate_opts *o, struct qc_migrate_result *ret, struct qc_error *err);
+/* The target's side, on in_fd/out_fd (qemuctl migrate-receive: stdin/stdout). */
+QC_PUBLIC int qc_vm_migrate_receive(qc_ctx *ctx, int in_fd, int out_fd, struct qc_error *err);
 
 /*
  * Hot-plug (driver/hotplug.c): on a running VM through QMP, recorded in
@@ -663,6 +702,8 @@ QC_PUBLIC const char *qc_error_name(int code);
 /* bytes for people ("512.0 MiB") into buf (16 bytes are enough). */
 QC_PUBLIC void qc_size_format(uint64_t bytes, char *buf, size_t size);
 /* A whole number from min to max, else QC_ERR_INVALID naming what. */
+/* s as one word of a POSIX shell command line, in single quotes (free() it). */
+QC_PUBLIC char *qc_shell_quote(const char *s);
 QC_PUBLIC int qc_uint_parse(const char *what, const char *text, uint64_t min, uint64_t max,
 	uint64_t *ret, struct qc_error *err);
 

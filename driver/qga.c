@@ -21,8 +21,8 @@
 
 struct qc_qga {
 	int fd;
-	char *buf; /* QC_QGA_LINE_MAX bytes */
-	size_t len;
+	char *buf; /* cap bytes, grown up to max (QC_QGA_LINE_MAX unless set) */
+	size_t len, cap, max;
 };
 
 void qc_qga_close(struct qc_qga *g)
@@ -85,11 +85,14 @@ static int fill(struct qc_qga *g, int64_t deadline, const char *what, struct qc_
 		ssize_t n;
 		int rc;
 
-		if (g->len == QC_QGA_LINE_MAX)
+		if (g->len == g->cap && g->cap == g->max)
 			return qc_error_set(err, QC_ERR_PROTO,
-				"guest agent: reply to '%s' longer than %u bytes", what,
-				QC_QGA_LINE_MAX);
-		n = read(g->fd, g->buf + g->len, QC_QGA_LINE_MAX - g->len);
+				"guest agent: reply to '%s' longer than %zu bytes", what, g->max);
+		if (g->len == g->cap) {
+			g->cap = g->cap > g->max / 2 ? g->max : 2 * g->cap;
+			g->buf = qc_xrealloc(g->buf, g->cap);
+		}
+		n = read(g->fd, g->buf + g->len, g->cap - g->len);
 		if (n > 0) {
 			g->len += (size_t) n;
 			return 0;
@@ -196,7 +199,8 @@ int qc_qga_open_fd(int fd, int timeout_ms, struct qc_qga **ret, struct qc_error 
 	int rc;
 
 	g->fd = fd;
-	g->buf = qc_xmalloc(QC_QGA_LINE_MAX);
+	g->cap = g->max = QC_QGA_LINE_MAX;
+	g->buf = qc_xmalloc(g->cap);
 	if (fcntl(fd, F_SETFL, O_NONBLOCK) < 0 || fcntl(fd, F_SETFD, FD_CLOEXEC) < 0) {
 		rc = qc_error_errno(err, errno, "guest agent: fcntl");
 		qc_qga_close(g);
@@ -233,6 +237,54 @@ int qc_qga_connect(const char *path, int timeout_ms, struct qc_qga **ret, struct
 		return rc;
 	}
 	return qc_qga_open_fd(fd, timeout_ms, ret, err);
+}
+
+void qc_qga_set_line_max(struct qc_qga *g, size_t max)
+{
+	if (max > g->cap)
+		g->max = max;
+}
+
+int qc_qga_base64_decode(const char *s, char **ret, size_t *ret_len, struct qc_error *err)
+{
+	static const char abc[] =
+		"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+	size_t n = strlen(s), o = 0;
+	cleanup_free char *out = NULL;
+
+	if (n % 4)
+		return qc_error_set(err, QC_ERR_PROTO,
+			"guest agent: base64 data of %zu characters (not a multiple of 4)", n);
+	out = qc_xmalloc(n / 4 * 3 + 1);
+	for (size_t i = 0; i < n; i += 4) {
+		uint32_t v = 0;
+		int pad = 0;
+
+		for (int k = 0; k < 4; k++) {
+			const char *c = s[i + k] ? strchr(abc, s[i + k]) : NULL;
+
+			/* '=' only as the last one or two characters of the text */
+			if (s[i + k] == '=' && i + 4 == n && k >= 2 &&
+				(k == 3 || s[i + 3] == '=')) {
+				pad++;
+				v <<= 6;
+				continue;
+			}
+			if (!c || pad)
+				return qc_error_set(err, QC_ERR_PROTO,
+					"guest agent: bad base64 character at offset %zu", i + k);
+			v = v << 6 | (uint32_t) (c - abc);
+		}
+		out[o++] = (char) (v >> 16);
+		if (pad < 2)
+			out[o++] = (char) (v >> 8);
+		if (pad < 1)
+			out[o++] = (char) v;
+	}
+	out[o] = 0;
+	*ret = TAKE_PTR(out);
+	*ret_len = o;
+	return 0;
 }
 
 static char *command_line(const char *cmd, const char *args)

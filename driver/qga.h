@@ -42,6 +42,14 @@ void qc_qga_closep(struct qc_qga **g);
  */
 int qc_qga_execute(struct qc_qga *g, const char *cmd, const char *args, int timeout_ms,
 	qc_json **ret, struct qc_error *err);
+/* Accept replies of up to max bytes on g (a larger max than QC_QGA_LINE_MAX). */
+void qc_qga_set_line_max(struct qc_qga *g, size_t max);
+/*
+ * Strict base64 (RFC 4648, padded, no blanks) as the agent sends data:
+ * *ret (NUL-terminated for convenience) and its length; QC_ERR_PROTO
+ * naming the offset of a bad character.
+ */
+int qc_qga_base64_decode(const char *s, char **ret, size_t *ret_len, struct qc_error *err);
 /* Send cmd without waiting for a reply (guest-shutdown answers none on success). */
 int qc_qga_send(struct qc_qga *g, const char *cmd, const char *args, struct qc_error *err);
 

@@ -280,34 +280,35 @@ static void append_live_fwds(struct qc_buf *b, int vm_dfd, const struct qc_live 
  * address answers on loopback), else port 22 of the first named-network
  * address.
  */
-static void fill_reach(struct qc_vm_info *i, const struct qc_domain *d, const struct qc_live *live)
+static void fill_reach(struct qc_vm_info *i, struct qc_summary *s, const struct qc_live *live)
 {
-	struct qc_strv addrs = {0};
-
-	for (size_t k = 0; k < d->n_nics; k++)
-		if (d->nics[k].type == QC_NIC_NETWORK && d->nics[k].ip && d->nics[k].ip[0])
-			qc_strv_push_take(&addrs, qc_xstrndup(d->nics[k].ip,
-							   strcspn(d->nics[k].ip, "/")));
-	i->addresses = addrs.v ? qc_strv_steal(&addrs) : qc_xzalloc(sizeof(char *));
+	i->addresses = TAKE_PTR(s->addresses);
 	if (!live->monitor_alive)
 		return;
-	i->ssh_host = qc_network_ssh_endpoint(d, live->st.ports, live->st.n_ports, &i->ssh_port);
+	i->ssh_host = qc_network_ssh_route_pick(
+		s->routes, s->n_routes, live->st.ports, live->st.n_ports, &i->ssh_port);
 	if (i->ssh_host)
-		i->ssh_user = qc_xstrdup(qc_driver_seed_user(d));
+		i->ssh_user = TAKE_PTR(s->ssh_user);
 }
 
-/* Fill info from an open VM dir.  with_disks: the detailed form for `info`. */
-static int fill_info(const qc_ctx *ctx, const char *name, int vm_dfd, bool with_disks,
+/*
+ * Fill info from an open VM dir: with xml (domain.xml's stat), the list
+ * form, from summary.json while it matches; without, the detailed form
+ * for `info`.
+ */
+static int fill_info(const qc_ctx *ctx, const char *name, int vm_dfd, const struct stat *xml,
 	struct qc_vm_info **ret, struct qc_error *err)
 {
 	cleanup_domain struct qc_domain *d = NULL;
 	cleanup_free char *dir = qc_driver_vm_dir(ctx, name);
 	cleanup_free char *xml_path = qc_xasprintf("%s/%s", dir, QC_VM_DOMAIN);
 	struct qc_vm_info *i = qc_xzalloc(sizeof(*i));
+	struct qc_summary sum = {0};
+	bool with_disks = !xml;
 	struct qc_live live;
 	int rc;
 
-	if (with_disks || !qc_driver_summary_load(vm_dfd, i)) {
+	if (with_disks || !qc_driver_summary_load(vm_dfd, xml, name, i, &sum)) {
 		if ((rc = qc_domain_load(xml_path, NULL, NULL, &d, err)) < 0) {
 			qc_vm_info_free(i);
 			return qc_error_prefix(err, "VM '%s'", name);
@@ -326,18 +327,22 @@ static int fill_info(const qc_ctx *ctx, const char *name, int vm_dfd, bool with_
 		i->autostart = d->autostart;
 		i->tpm = d->tpm;
 		i->secure_boot = d->secure_boot;
+		qc_driver_summary_of(d, &sum);
 	}
 	if ((rc = qc_driver_live(vm_dfd, &live, err)) < 0) {
+		qc_driver_summary_clear(&sum);
 		qc_vm_info_free(i);
 		return qc_error_prefix(err, "VM '%s'", name);
 	}
 	read_state(vm_dfd, &live, i);
 	live.state = i->state;
-	/* list skips the XML of a stopped VM: only a running one has an ssh endpoint */
-	if (!d && live.monitor_alive && qc_domain_load(xml_path, NULL, NULL, &d, NULL) < 0)
-		d = NULL;
-	if (d && (with_disks || live.monitor_alive))
-		fill_reach(i, d, &live);
+	/* list shows the addresses and ssh of a running VM only */
+	if ((with_disks || live.monitor_alive) && !sum.reach &&
+		qc_domain_load(xml_path, NULL, NULL, &d, NULL) == 0)
+		qc_driver_summary_of(d, &sum); /* an older qemuctl's summary.json */
+	if (with_disks || live.monitor_alive)
+		fill_reach(i, &sum, &live);
+	qc_driver_summary_clear(&sum);
 	i->vm_dir = qc_xstrdup(dir);
 	i->console_log = qc_xasprintf("%s/%s", dir, QC_VM_CONSOLE_LOG);
 	if (live.monitor_alive) {
@@ -351,7 +356,9 @@ static int fill_info(const qc_ctx *ctx, const char *name, int vm_dfd, bool with_
 	i->accel = dup_or_null(live.st.accel);
 	i->accel_why = dup_or_null(live.st.accel_why);
 	i->ready = live.monitor_alive && live.st.ready;
-	i->saved_state = faccessat(vm_dfd, QC_VM_SAVED_STATE, F_OK, AT_SYMLINK_NOFOLLOW) == 0;
+	/* Only a run saves its state, and every run leaves a state.json. */
+	i->saved_state = live.st.on_disk &&
+			 faccessat(vm_dfd, QC_VM_SAVED_STATE, F_OK, AT_SYMLINK_NOFOLLOW) == 0;
 	i->ready_after_ms = i->ready ? live.st.ready_after_ms : 0;
 	if (!live.monitor_alive && live.st.exit_reason != QC_EXIT_NONE) {
 		i->exit_reason = qc_xstrdup(qc_exit_reason_name(live.st.exit_reason));
@@ -425,7 +432,7 @@ QC_PUBLIC int qc_vm_info(
 
 	if ((rc = qc_vmop_begin(ctx, name, QC_VMOP_NO_LOCK | QC_VMOP_NO_STATE, &op, err)) < 0)
 		return rc;
-	if ((rc = fill_info(ctx, name, op.dfd, true, ret, err)) < 0 && qc_driver_vm_gone(op.dfd))
+	if ((rc = fill_info(ctx, name, op.dfd, NULL, ret, err)) < 0 && qc_driver_vm_gone(op.dfd))
 		return qc_driver_vm_gone_error(name, err);
 	return rc;
 }
@@ -450,9 +457,11 @@ static void add_info(const char *name, int vm_dfd, void *opaque)
 	struct vm_list *l = opaque;
 	struct qc_error e2 = {0};
 	struct qc_vm_info *i = NULL;
+	struct stat xml;
 
-	if (faccessat(vm_dfd, QC_VM_DOMAIN, F_OK, 0) == 0 &&
-		fill_info(l->ctx, name, vm_dfd, false, &i, &e2) == 0) {
+	/* A directory without domain.xml is a VM being made or removed. */
+	if (fstatat(vm_dfd, QC_VM_DOMAIN, &xml, 0) == 0 &&
+		fill_info(l->ctx, name, vm_dfd, &xml, &i, &e2) == 0) {
 		if (l->n == l->cap) {
 			l->cap = l->cap ? l->cap * 2 : 16;
 			l->v = qc_xrealloc(l->v, l->cap * sizeof(*l->v));

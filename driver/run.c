@@ -212,6 +212,9 @@ static int spawn_monitor(qc_ctx *ctx, struct qc_vmop *op, char **qemu_argv, cons
 			return rc;
 	ma.swtpm = x->swtpm;
 	ma.cont = cont;
+	if (op->d->vnc[0])
+		ma.vnc = strcmp(op->d->vnc, QC_VNC_SOCKET) == 0 ? QC_MONITOR_VNC_SOCKET
+							       : QC_MONITOR_VNC_PASSWORD;
 	ma.ready_at_start = x->ready_at_start;
 	ma.qemu_argv = (const char *const *) qemu_argv;
 	if ((rc = qc_monitor_args_to_argv(&ma, mon, &av, err)) < 0)
@@ -366,8 +369,8 @@ static int start_op(qc_ctx *ctx, const char *name, const struct qc_vm_start_opts
 		return qc_error_prefix(err, "VM '%s': seed", name);
 	if (changed && (rc = qc_domain_save(d, op->dfd, QC_VM_DOMAIN, err)) < 0)
 		return qc_error_prefix(err, "VM '%s'", name);
-	if (changed)
-		qc_driver_summary_save(op->dfd, d);
+	/* what list shows of the VM while it runs (unchanged: not rewritten) */
+	qc_driver_summary_save(op->dfd, d);
 	/* Who QEMU runs as, and what it still opens by path usable by that user. */
 	if ((rc = qc_driver_confine_user(true, &cf, err)) < 0)
 		return qc_error_prefix(err, "VM '%s'", name);

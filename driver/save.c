@@ -89,7 +89,7 @@ static int cancel_stale_migration(struct qc_qmp *q, struct qc_error *err)
 }
 
 /* Write the state into fd: CPUs stopped, no bandwidth limit, migrate to it. */
-static int migrate_out(struct qc_qmp *q, int fd, struct qc_error *err)
+int qc_driver_state_out(struct qc_qmp *q, int fd, struct qc_error *err)
 {
 	int rc;
 
@@ -157,7 +157,7 @@ QC_PUBLIC int qc_vm_save(qc_ctx *ctx, const char *name, struct qc_error *err)
 	if (fd < 0)
 		return qc_error_errno(
 			err, errno, "VM '%s': %s/%s", name, op.vm_dir, SAVED_STATE_TMP);
-	rc = migrate_out(op.q, fd, err);
+	rc = qc_driver_state_out(op.q, fd, err);
 	if (rc == 0 && fsync(fd) < 0)
 		rc = qc_error_errno(err, errno, "fsync %s/%s", op.vm_dir, SAVED_STATE_TMP);
 	if (rc == 0 && renameat(op.dfd, SAVED_STATE_TMP, op.dfd, QC_VM_SAVED_STATE) < 0)

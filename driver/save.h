@@ -33,5 +33,12 @@ int qc_driver_saved_state_drop(int vm_dfd);
  * QEMU is stopped and the file stays; the error says how to discard it.
  */
 int qc_driver_saved_state_resume(struct qc_vmop *op, int fd, bool cont, struct qc_error *err);
+/*
+ * Stop the CPUs of the QEMU behind q and write its RAM and device state into
+ * fd (QMP migrate to it); returns once QEMU reports it completed.  QEMU stays,
+ * paused ('cont' runs it on).
+ */
+struct qc_qmp;
+int qc_driver_state_out(struct qc_qmp *q, int fd, struct qc_error *err);
 
 #endif

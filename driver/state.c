@@ -225,6 +225,7 @@ int qc_state_load(int vm_dfd, struct qc_state *ret, struct qc_error *err)
 		return rc;
 	if ((rc = qc_state_from_json(text, len, ret, err)) < 0)
 		return qc_error_prefix(err, "state.json");
+	ret->on_disk = true;
 	return 0;
 }
 

@@ -522,21 +522,73 @@ static int parse_tpm(struct qc_xml_parser *p, xmlNodePtr n)
 	return 0;
 }
 
-int qc_xml_parse_devices(struct qc_xml_parser *p, xmlNodePtr devs)
+static bool graphics_ours(xmlNodePtr n)
 {
-	static const char *const elems[] = {
-		"disk*", "interface*", "filesystem*", "serial*", "console*", "tpm*", NULL};
-	static const char *const with_video[] = {"disk*", "interface*", "filesystem*", "serial*",
-		"console*", "video*", "tpm*", NULL};
-	struct qc_domain *d = p->d;
-	cleanup_free xmlNodePtr *disks = NULL, *nics = NULL, *shares = NULL;
-	bool serial = false, console = false, video = false;
+	cleanup_free char *type = qc_xml_prop(n, "type");
+
+	return type && strcmp(type, "vnc") == 0;
+}
+
+/*
+ * The first <graphics type='vnc'>: <listen type='socket'/>, or <listen
+ * type='address' address='A'/> (or listen='A'); neither is 127.0.0.1, as
+ * libvirt has it.  Other types and a second one are kept as they are.
+ */
+static int parse_graphics(struct qc_xml_parser *p, xmlNodePtr n)
+{
+	static const char *const attrs[] = {"type", "listen", "autoport", NULL};
+	static const char *const elems[] = {"listen", NULL};
+	static const char *const la[] = {"type", "address", NULL};
+	static const char path[] = "domain/devices/graphics";
+	cleanup_free char *addr = qc_xml_prop(n, "listen");
+	cleanup_free char *ltype = NULL, *laddr = NULL;
+	xmlNodePtr l = qc_xml_child(n, "listen");
+	const char *v = "127.0.0.1";
 	int r;
 
-	for (xmlNodePtr c = devs->children; c && !video; c = c->next)
-		video = qc_xml_is(c, "video") && video_ours(c);
-	if ((r = qc_xml_walk(p, devs, "domain/devices", NULL, video ? with_video : elems, NULL)) <
-		0)
+	if (!graphics_ours(n) || p->d->vnc[0]) {
+		qc_xml_keep_elem(p, n, "domain/devices", false);
+		return 0;
+	}
+	if ((r = qc_xml_walk(p, n, path, attrs, elems, NULL)) < 0 ||
+		(l && (r = qc_xml_walk_child(p, l, path, la)) < 0))
+		return r;
+	ltype = l ? qc_xml_prop(l, "type") : NULL;
+	laddr = l ? qc_xml_prop(l, "address") : NULL;
+	if (ltype && strcmp(ltype, "socket") == 0)
+		v = QC_VNC_SOCKET;
+	else if (ltype && strcmp(ltype, "address") != 0)
+		return qc_xml_err(p, l,
+			"<graphics type='vnc'>: <listen type='%.32s'>: use socket or address",
+			ltype);
+	else if (laddr || addr)
+		v = laddr ? laddr : addr;
+	if ((r = qc_xml_at(p, l ? l : n, qc_domain_check_vnc(v, p->err))) < 0)
+		return r;
+	snprintf(p->d->vnc, sizeof(p->d->vnc), "%s", v);
+	return 0;
+}
+
+int qc_xml_parse_devices(struct qc_xml_parser *p, xmlNodePtr devs)
+{
+	/* a <video> or <graphics> qemuctl does not run is kept in its place */
+	const char *elems[9] = {
+		"disk*", "interface*", "filesystem*", "serial*", "console*", "tpm*"};
+	size_t n_elems = 6;
+	struct qc_domain *d = p->d;
+	cleanup_free xmlNodePtr *disks = NULL, *nics = NULL, *shares = NULL;
+	bool serial = false, console = false, video = false, graphics = false;
+	int r;
+
+	for (xmlNodePtr c = devs->children; c; c = c->next) {
+		video = video || (qc_xml_is(c, "video") && video_ours(c));
+		graphics = graphics || (qc_xml_is(c, "graphics") && graphics_ours(c));
+	}
+	if (video)
+		elems[n_elems++] = "video*";
+	if (graphics)
+		elems[n_elems++] = "graphics*";
+	if ((r = qc_xml_walk(p, devs, "domain/devices", NULL, elems, NULL)) < 0)
 		return r;
 	for (xmlNodePtr c = devs->children; c; c = c->next) {
 		r = 0;
@@ -548,6 +600,8 @@ int qc_xml_parse_devices(struct qc_xml_parser *p, xmlNodePtr devs)
 			r = parse_share(p, c, &shares);
 		} else if (video && qc_xml_is(c, "video")) {
 			r = parse_video(p, c);
+		} else if (graphics && qc_xml_is(c, "graphics")) {
+			r = parse_graphics(p, c);
 		} else if (qc_xml_is(c, "tpm")) {
 			r = parse_tpm(p, c);
 		} else if (qc_xml_is(c, "serial") || qc_xml_is(c, "console")) {

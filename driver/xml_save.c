@@ -506,6 +506,21 @@ int qc_domain_to_xml(const struct qc_domain *d, char **ret, struct qc_error *err
 		leaf_attr(&w, "domain/devices/video", "model", "type", d->video);
 		end(&w);
 	}
+	if (d->vnc[0]) {
+		const char *gp = "domain/devices/graphics";
+		bool sock = strcmp(d->vnc, QC_VNC_SOCKET) == 0;
+
+		begin(&w, "graphics", qc_xstrdup(gp));
+		attr(&w, "type", "vnc");
+		if (!sock)
+			attr(&w, "autoport", "yes");
+		begin(&w, "listen", qc_xstrdup("domain/devices/graphics/listen"));
+		attr(&w, "type", sock ? "socket" : "address");
+		if (!sock)
+			attr(&w, "address", d->vnc);
+		end(&w);
+		end(&w);
+	}
 	if (d->tpm) {
 		begin(&w, "tpm", qc_xstrdup("domain/devices/tpm"));
 		attr(&w, "model", qc_arch_info(d->arch)->tpm_device);

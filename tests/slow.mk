@@ -3,7 +3,8 @@
 # with debootstrap as root, cached under $QC_GUEST_CACHE/debian-amd64) that
 # applies a qemuctl seed with its own cloud-init under TCG; the same guest
 # with Debian's qemu-guest-agent installed from .debs fetched on the host
-# (slow-debian-qga.sh: info, quiesced snapshots and stop through the agent).
+# (slow-debian-qga.sh: info, exec, quiesced snapshots and stop through the
+# agent; bench/exec reports its exec timings).
 # tools/test (CI) runs them beside `make check` in the gcc build; each
 # test's time goes to tests/durations.txt through tests/timed, as in
 # `make check`.

@@ -88,10 +88,9 @@ static void random_tag(char tag[7])
 int qc_temp_create(int dirfd, const char *name, mode_t mode, unsigned flags, char **ret_tmp,
 	int *ret_fd, struct qc_error *err)
 {
-	const char *base;
-	cleanup_free char *dir = dir_part(name, &base);
+	const char *slash = strrchr(name, '/');
 
-	if (*base == '\0')
+	if ((slash ? slash[1] : *name) == '\0')
 		return qc_error_set(err, EISDIR, "'%s' names a directory, not a file", name);
 	for (int attempt = 0; attempt < 100; attempt++) {
 		cleanup_free char *tmp = NULL;
@@ -389,6 +388,9 @@ int qc_read_file(
 			return qc_error_set(err, EFBIG,
 				"'%s' is too large (more than %zu bytes, the limit is %zu)", name,
 				max, max);
+		/* The size fstat gave, in a read that had room for more: the end, as of then. */
+		if (st.st_size > 0 && len == (size_t) st.st_size && len < cap)
+			break;
 	}
 	data[len] = '\0';
 	*ret = TAKE_PTR(data);

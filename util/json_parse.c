@@ -166,10 +166,18 @@ static int cb_number(void *ctx, const char *s, size_t len)
 	errno = 0;
 	v->u.number.i = strtoll(v->u.number.r, &end, 10);
 	/* yajl_tree parses the magnitude, so INT64_MIN is not "integer" there either. */
-	if (errno == 0 && *end == '\0' && v->u.number.i != INT64_MIN)
+	if (errno == 0 && *end == '\0' && v->u.number.i != INT64_MIN) {
 		v->u.number.flags |= YAJL_NUMBER_INT_VALID;
-	else
+		/* the nearest double to an integer is what strtod() would give, without its
+		 * cost (but for "-0", whose double is -0.0) */
+		if (v->u.number.i != 0 || s[0] != '-') {
+			v->u.number.d = (double) v->u.number.i;
+			v->u.number.flags |= YAJL_NUMBER_DOUBLE_VALID;
+			return add(ctx, v);
+		}
+	} else {
 		v->u.number.i = 0;
+	}
 	errno = 0;
 	v->u.number.d = strtod(v->u.number.r, &end);
 	if (errno == 0 && *end == '\0')

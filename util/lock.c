@@ -79,10 +79,8 @@ int qc_lock_is_held(int dirfd, const char *name)
 	if (fd < 0)
 		return errno == ENOENT ? 0 : -errno;
 	for (;;) {
-		if (flock(fd, LOCK_SH | LOCK_NB) == 0) {
-			(void) flock(fd, LOCK_UN);
-			return 0;
-		}
+		if (flock(fd, LOCK_SH | LOCK_NB) == 0)
+			return 0; /* released by the close: fd is this file description's only one */
 		if (errno == EWOULDBLOCK)
 			return 1;
 		if (errno != EINTR)

@@ -161,3 +161,28 @@ char **qc_ssh_url_argv(const struct qc_ssh_url *u)
 	qc_strv_push(&v, u->host);
 	return qc_strv_steal(&v);
 }
+
+/* s as one word for a POSIX shell: in single quotes, a quote as '\''. */
+char *qc_sh_quote(const char *s)
+{
+	size_t n = 2, k = 0;
+	char *q;
+
+	for (const char *p = s; *p; p++)
+		n += *p == '\'' ? 4 : 1;
+	if (!(q = malloc(n + 1)))
+		abort();
+	q[k++] = '\'';
+	for (const char *p = s; *p; p++) {
+		if (*p == '\'') {
+			/* close the quote, an escaped quote, reopen */
+			memcpy(q + k, "'\\''", 4);
+			k += 4;
+		} else {
+			q[k++] = *p;
+		}
+	}
+	q[k++] = '\'';
+	q[k] = '\0';
+	return q;
+}

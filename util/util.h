@@ -157,6 +157,8 @@ int qc_ssh_url_parse(const char *text, struct qc_ssh_url *ret, struct qc_error *
 void qc_ssh_url_clear(struct qc_ssh_url *u);
 /* "ssh [-pPORT] [-l USER] -- HOST": the caller appends the remote command. */
 char **qc_ssh_url_argv(const struct qc_ssh_url *u);
+/* s as one word of a POSIX shell command line (ssh joins a remote command's words). */
+char *qc_sh_quote(const char *s);
 
 bool qc_str_has_prefix(const char *s, const char *prefix);
 bool qc_str_has_suffix(const char *s, const char *suffix);

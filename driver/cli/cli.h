@@ -166,6 +166,12 @@ enum cli_opt {
 	OPT_TPM,
 	OPT_SECURE_BOOT, /* create */
 	OPT_CONNECT,
+	OPT_VIA, /* exec */
+	OPT_DISPLAY, /* create */
+	OPT_LISTEN, /* vnc */
+	OPT_OFFLINE,
+	OPT_SSH_OPTION,
+	OPT_REMOTE_QEMUCTL, /* migrate */
 	OPT_ROOT,
 	OPT_QUIET,
 	OPT_VERBOSE,
@@ -323,6 +329,8 @@ extern const struct cli_cmd cli_port_cmds[]; /* cmd_port.c */
 void cli_port_usage(FILE *f, const char *name);
 CLI_HANDLER(cli_stats); /* cmd_stats.c */
 CLI_HANDLER(cli_screenshot); /* cmd_screenshot.c */
+CLI_HANDLER(cli_vnc); /* cmd_vnc.c */
+void cli_vnc_usage(FILE *f, const char *name);
 void cli_stats_usage(FILE *f, const char *name);
 /* the other commands, one file each */
 CLI_HANDLER(cli_ssh);
@@ -348,6 +356,9 @@ void cli_wait_usage(FILE *f, const char *name);
 CLI_HANDLER(cli_resize);
 void cli_resize_usage(FILE *f, const char *name);
 CLI_HANDLER(cli_clone);
+CLI_HANDLER(cli_migrate);
+CLI_HANDLER(cli_migrate_receive);
+void cli_migrate_usage(FILE *f, const char *name);
 void cli_clone_usage(FILE *f, const char *name);
 
 /*

@@ -2,9 +2,11 @@
 /*
  * qemuctl cp [-r] [NAME:]SRC... [NAME:]DST: files between this host and a
  * VM's guest, by scp over SFTP.  qemuctl exec NAME [--] CMD...: a command
- * in the guest, its exit code qemuctl's.  Both connect as `qemuctl ssh`
- * does (qc_vm_scp_command, qc_vm_ssh_command): the VM's user, qemuctl's
- * key, the host key the seed gave the guest; a booting VM is waited for.
+ * in the guest, its exit code qemuctl's, through the guest agent when one
+ * answers (qc_vm_exec_agent), else over ssh.  ssh connects as `qemuctl
+ * ssh` does (qc_vm_scp_command, qc_vm_ssh_command): the VM's user,
+ * qemuctl's key, the host key the seed gave the guest; a booting VM is
+ * waited for.
  */
 #include "config.h"
 
@@ -48,16 +50,22 @@ void cli_exec_usage(FILE *f, const char *name)
 	(void) name;
 	fputs("usage: qemuctl exec [OPTIONS] NAME [--] CMD [ARG...]\n"
 	      "\n"
-	      "Runs CMD with its ARGs in the VM's guest, each word quoted so the guest's\n"
-	      "shell sees it as given ('$HOME' stays '$HOME'); stdin, stdout and stderr are\n"
-	      "passed through.  It connects as 'qemuctl ssh' does; a VM still booting is\n"
-	      "waited for, a paused or stopped one is refused.\n"
+	      "Runs CMD with its ARGs in the VM's guest, each word as given ('$HOME' stays\n"
+	      "'$HOME').  When the guest runs qemu-guest-agent, the agent runs it\n"
+	      "(guest-exec): CMD is looked up in the guest's PATH, its stdin is empty, and\n"
+	      "its stdout and stderr are printed when it exits.  Otherwise ssh runs it,\n"
+	      "connecting as 'qemuctl ssh' does, with stdin, stdout and stderr passed\n"
+	      "through; a VM still booting is waited for, a paused or stopped one is\n"
+	      "refused.\n"
 	      "\n"
-	      "  --no-wait            fail at once when the guest is not ready yet\n"
-	      "  --timeout S          seconds to wait for a booting guest (default 300)\n"
+	      "  --via agent|ssh      only through the guest agent, or only over ssh\n"
+	      "                       (default: the agent when one answers, else ssh)\n"
+	      "  --no-wait            ssh: fail at once when the guest is not ready yet\n"
+	      "  --timeout S          ssh: seconds to wait for a booting guest (default 300)\n"
 	      "\n"
-	      "Exit: CMD's own exit code (127: no such command in the guest); 255 when\n"
-	      "ssh could not connect (or CMD exited 255); 1 or 2 for qemuctl's own errors.\n",
+	      "Exit: CMD's own exit code, 128+N when signal N ended it (127: no such command\n"
+	      "in the guest); 255 when ssh could not connect (or CMD exited 255); 1 or 2\n"
+	      "for qemuctl's own errors.\n",
 		f);
 }
 
@@ -118,16 +126,16 @@ static int wait_opts(const char *cmd, const struct cli_args *a, struct qc_vm_ssh
 
 /*
  * A way to run a command in the guest: its exit code, or -1 with the error
- * printed.  ssh is the one there is; a guest agent would be another entry.
+ * printed; -2 (the agent, when any way will do): no agent answers.
  */
 struct exec_transport {
 	const char *name;
 	int (*run)(struct cli *c, qc_ctx *ctx, const char *vm, char *const *cmd,
-		const struct qc_vm_ssh_opts *o);
+		const struct qc_vm_ssh_opts *o, bool chosen);
 };
 
 static int exec_ssh(struct cli *c, qc_ctx *ctx, const char *vm, char *const *cmd,
-	const struct qc_vm_ssh_opts *o)
+	const struct qc_vm_ssh_opts *o, bool chosen)
 {
 	struct qc_vm_ssh_opts so = *o;
 	struct qc_error err = {0};
@@ -136,6 +144,7 @@ static int exec_ssh(struct cli *c, qc_ctx *ctx, const char *vm, char *const *cmd
 	autostrv char **argv = NULL;
 	int rc;
 
+	(void) chosen;
 	so.cmd = (const char *const *) quoted;
 	cli_spin_begin(c, ctx, vm, &spin);
 	rc = qc_vm_ssh_command(ctx, vm, &so, &argv, &err);
@@ -158,22 +167,72 @@ static int exec_ssh(struct cli *c, qc_ctx *ctx, const char *vm, char *const *cmd
 	return rc;
 }
 
-static const struct exec_transport exec_transports[] = {{"ssh", exec_ssh}};
+static void exec_output(int stream, const char *data, size_t len, void *opaque)
+{
+	int fd = stream == 2 ? STDERR_FILENO : STDOUT_FILENO;
+
+	(void) opaque;
+	while (len > 0) {
+		ssize_t n = write(fd, data, len);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			return; /* a closed pipe: the rest is not wanted */
+		data += n;
+		len -= (size_t) n;
+	}
+}
+
+/* Through the guest agent; unless chosen (--via agent), no agent answering is -2. */
+static int exec_agent(struct cli *c, qc_ctx *ctx, const char *vm, char *const *cmd,
+	const struct qc_vm_ssh_opts *o, bool chosen)
+{
+	struct qc_error err = {0};
+	int status = 0, rc;
+
+	(void) o;
+	fflush(stdout);
+	rc = qc_vm_exec_agent(ctx, vm, (const char *const *) cmd, exec_output, NULL, &status, &err);
+	/* not running, paused, no agent: ssh says the same in its own words, or works */
+	if ((rc == -QC_ERR_UNSUPPORTED || rc == -QC_ERR_STATE) && !chosen) {
+		if (c->verbosity > 0)
+			fprintf(stderr, "qemuctl: %s; using ssh\n", err.msg);
+		return -2;
+	}
+	if (rc == -QC_ERR_CHILD) {
+		cli_error(&err);
+		return 127;
+	}
+	if (rc < 0) {
+		cli_error(&err);
+		return -1;
+	}
+	return status;
+}
+
+static const struct exec_transport exec_transports[] = {{"agent", exec_agent}, {"ssh", exec_ssh}};
 
 int cli_exec(struct cli *c, const struct cli_cmd *cmd, struct cli_args *a)
 {
 	struct qc_vm_ssh_opts o = {0};
+	const char *via = a->val[OPT_VIA];
 	qc_ctx *ctx;
-	int rc;
+	int rc = -2;
 
 	(void) cmd;
 	if (a->n_rest == 0)
 		return cli_usage_error("exec", "exec: missing CMD (qemuctl exec NAME [--] CMD...)");
+	if (via && strcmp(via, "agent") != 0 && strcmp(via, "ssh") != 0)
+		return cli_usage_error("exec", "exec: --via '%s': use agent or ssh", via);
 	if ((rc = wait_opts("exec", a, &o)) != 0)
 		return rc;
 	if (!(ctx = cli_ctx(c)))
 		return CLI_ERROR;
-	rc = exec_transports[0].run(c, ctx, a->pos[0], a->rest, &o);
+	rc = -2;
+	for (size_t i = 0; i < CLI_ARRAY_SIZE(exec_transports) && rc == -2; i++)
+		if (!via || strcmp(via, exec_transports[i].name) == 0)
+			rc = exec_transports[i].run(c, ctx, a->pos[0], a->rest, &o, via != NULL);
 	return rc < 0 ? CLI_ERROR : rc;
 }
 

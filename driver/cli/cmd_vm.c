@@ -77,6 +77,7 @@ static int create_from_args(struct cli *c, const struct cli_cmd *cmd, struct cli
 	o.user = a->val[OPT_USER];
 	o.tpm = a->set[OPT_TPM];
 	o.secure_boot = a->set[OPT_SECURE_BOOT];
+	o.display = a->val[OPT_DISPLAY];
 	if (o.seed_bus && strcmp(o.seed_bus, "cdrom") != 0 && strcmp(o.seed_bus, "virtio") != 0)
 		return cli_usage_error(
 			cmd->name, "--seed-bus '%s': use cdrom or virtio", o.seed_bus);

@@ -70,11 +70,12 @@ ssize_t cf_fill(struct cf_reader *r, int fd)
 
 int cf_next(struct cf_reader *r, char *type, const char **p, size_t *n)
 {
-	const unsigned char *h = (const unsigned char *) r->buf + r->off;
+	const unsigned char *h;
 	size_t len;
 
 	if (r->len - r->off < 5)
 		return 0;
+	h = (const unsigned char *) r->buf + r->off;
 	len = (size_t) h[1] << 24 | (size_t) h[2] << 16 | (size_t) h[3] << 8 | h[4];
 	if (len > CONNECT_FRAME_MAX)
 		return -1;

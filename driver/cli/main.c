@@ -23,7 +23,7 @@
 		CLI_OPT(OPT_SHARE) | CLI_OPT(OPT_HOSTNAME) | CLI_OPT(OPT_SSH_KEY) |   \
 		CLI_OPT(OPT_USER_DATA) | CLI_OPT(OPT_NETCFG) | CLI_OPT(OPT_NO_SEED) | \
 		CLI_OPT(OPT_SEED_BUS) | CLI_OPT(OPT_USER) | CLI_OPT(OPT_TPM) |        \
-		CLI_OPT(OPT_SECURE_BOOT))
+		CLI_OPT(OPT_SECURE_BOOT) | CLI_OPT(OPT_DISPLAY))
 
 static const char create_help[] =
 	"  --image NAME         boot disk: an overlay on catalog image NAME\n"
@@ -48,6 +48,9 @@ static const char create_help[] =
 	"                       directory across restarts)\n"
 	"  --secure-boot        UEFI Secure Boot with Microsoft's keys enrolled (x86_64:\n"
 	"                       q35 with SMM, OVMF_CODE_4M.secboot.fd)\n"
+	"  --display D          none (default), vnc: a VNC server on a unix socket in the\n"
+	"                       VM's run directory, or vnc=127.0.0.1: on a loopback TCP\n"
+	"                       port with a generated password ('qemuctl vnc NAME')\n"
 	"  A SIZE has a unit: K, M, G, T (powers of 1024), or B for bytes.\n";
 
 /* A VM command: its help is made from synopsis, summary and option lines; --json also after it. */
@@ -124,6 +127,17 @@ static const struct cli_cmd commands[] = {
 	VM("screenshot", "NAME FILE.png", "save a running VM's display as a PNG image",
 		"  The VM needs a display: <video><model type='vga'/></video> in its definition.\n",
 		0, 2, 2, cli_screenshot, .pos_names = "NAME FILE", .pos_files = "-o"),
+	{.name = "vnc",
+		.usage = cli_vnc_usage,
+		.opts = CLI_OPT(OPT_LISTEN) | CLI_OPT(OPT_JSON),
+		.min_pos = 1,
+		.max_pos = 1,
+		.pos_names = "NAME",
+		.style = CLI_STYLE_GETOPT,
+		.flags = CLI_LAST_WINS,
+		.fn = cli_vnc,
+		.line = "  vnc NAME [--listen PORT]      how to reach a VM's VNC display, or "
+			"forward a port to it\n"},
 	{.name = "image",
 		.usage = cli_image_usage,
 		.subs = cli_image_cmds,
@@ -175,7 +189,7 @@ static const struct cli_cmd commands[] = {
 		.line = "  cp [-r] [NAME:]SRC... [NAME:]DST  copy files to or from a VM (scp)\n"},
 	{.name = "exec",
 		.usage = cli_exec_usage,
-		.opts = CLI_OPT(OPT_NO_WAIT) | CLI_OPT(OPT_TIMEOUT),
+		.opts = CLI_OPT(OPT_NO_WAIT) | CLI_OPT(OPT_TIMEOUT) | CLI_OPT(OPT_VIA),
 		.min_pos = 1,
 		.max_pos = 1,
 		.pos_names = "NAME",
@@ -254,6 +268,19 @@ static const struct cli_cmd commands[] = {
 			"layers\n"},
 	/* the remote end of --connect, run by ssh: not for people */
 	{.name = "serve-stdio", .line = "", .style = CLI_STYLE_GETOPT, .fn = cli_serve_stdio},
+	{.name = "migrate",
+		.usage = cli_migrate_usage,
+		.opts = CLI_OPT(OPT_OFFLINE) | CLI_OPT(OPT_SSH_OPTION) |
+			CLI_OPT(OPT_REMOTE_QEMUCTL) | CLI_OPT(OPT_JSON),
+		.min_pos = 2,
+		.max_pos = 2,
+		.pos_names = "NAME ssh://HOST",
+		.style = CLI_STYLE_PREFIX,
+		.fn = cli_migrate,
+		.line = "  migrate NAME ssh://[USER@]HOST[:PORT][/ROOT] [--offline]  move a VM "
+			"to another host\n"},
+	{.name = "migrate-receive", .max_pos = 0, .style = CLI_STYLE_PREFIX,
+		.fn = cli_migrate_receive, .line = ""},
 	{0},
 };
 

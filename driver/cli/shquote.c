@@ -13,26 +13,7 @@
 
 char *cli_sh_quote(const char *s)
 {
-	size_t n = 2, k = 0;
-	char *q;
-
-	for (const char *p = s; *p; p++)
-		n += *p == '\'' ? 4 : 1;
-	if (!(q = malloc(n + 1)))
-		abort();
-	q[k++] = '\'';
-	for (const char *p = s; *p; p++) {
-		if (*p == '\'') {
-			/* close the quote, an escaped quote, reopen */
-			memcpy(q + k, "'\\''", 4);
-			k += 4;
-		} else {
-			q[k++] = *p;
-		}
-	}
-	q[k++] = '\'';
-	q[k] = '\0';
-	return q;
+	return qc_shell_quote(s);
 }
 
 char **cli_sh_quote_argv(char *const *v)

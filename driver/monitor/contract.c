@@ -103,6 +103,8 @@ int qc_monitor_args_to_argv(const struct qc_monitor_args *a, const char *program
 		qc_strv_push(&v, "--ready-at-start");
 	if (a->swtpm)
 		push_opt(&v, "--swtpm", a->swtpm);
+	if (a->vnc)
+		push_opt(&v, "--vnc", a->vnc);
 	if (a->cont)
 		qc_strv_push(&v, "--cont");
 	qc_strv_push(&v, "--");
@@ -158,6 +160,12 @@ static int parse_opt(
 			return qc_error_set(err, QC_ERR_INVALID,
 				"--swtpm '%s': an absolute path is needed", val);
 		a->swtpm = val;
+	} else if (strcmp(opt, "--vnc") == 0) {
+		if (strcmp(val, QC_MONITOR_VNC_SOCKET) != 0 &&
+			strcmp(val, QC_MONITOR_VNC_PASSWORD) != 0)
+			return qc_error_set(
+				err, QC_ERR_INVALID, "--vnc '%s': socket or password", val);
+		a->vnc = val;
 	} else {
 		return qc_error_set(err, QC_ERR_INVALID, "unknown option '%s'", opt);
 	}

@@ -7,7 +7,7 @@
  *   qemuctl-monitor --vm-dir DIR --run-dir DIR --notify-fd N [--keep-fd N]...
  *                   [--port P]... [--accel A] [--accel-why TEXT] [--console-max BYTES]
  *                   [--uid U --gid G] [--ready-marker TEXT]... [--ready-at-start]
- *                   [--swtpm PROGRAM] [--cont] -- QEMU-ARGV...
+ *                   [--swtpm PROGRAM] [--vnc socket|password] [--cont] -- QEMU-ARGV...
  */
 #ifndef QC_DRIVER_MONITOR_CONTRACT_H
 #define QC_DRIVER_MONITOR_CONTRACT_H
@@ -40,12 +40,24 @@ struct qc_monitor_args {
 	const char *ready_markers[QC_READY_MAX_MARKERS]; /* console lines that mean "ready" */
 	size_t n_ready_markers;
 	bool cont; /* let the CPUs run once QMP is up (QEMU starts with -S) */
+	/*
+	 * QC_MONITOR_VNC_SOCKET: listen on <run_dir>/vnc.sock and hand each
+	 * client to QEMU (-vnc none); QC_MONITOR_VNC_PASSWORD: give QEMU's VNC
+	 * server (password=on) a generated password, kept in
+	 * <run_dir>/vnc-password, before the CPUs run; NULL: no VNC.
+	 */
+	const char *vnc;
 	/* the run resumes a saved state whose guest had finished first boot */
 	bool ready_at_start;
 	/* the VM has a TPM: this swtpm runs before QEMU and stops after it (tpm.c) */
 	const char *swtpm;
 	const char *const *qemu_argv; /* NULL-terminated, not empty */
 };
+
+#define QC_MONITOR_VNC_SOCKET "socket"
+#define QC_MONITOR_VNC_PASSWORD "password"
+#define QC_MONITOR_VNC_SOCK "vnc.sock"
+#define QC_MONITOR_VNC_PASSWORD_FILE "vnc-password"
 
 /* An empty set of arguments: no notify fd, no user, nothing kept. */
 void qc_monitor_args_init(struct qc_monitor_args *a);

@@ -69,8 +69,8 @@ void qc_monitor_record_exit(struct qc_monitor *m)
 
 void qc_monitor_remove_run_dir(struct qc_monitor *m)
 {
-	static const char *const socks[] = {
-		"qmp.sock", "events.sock", "serial.sock", "console.sock", "qga.sock"};
+	static const char *const socks[] = {"qmp.sock", "events.sock", "serial.sock",
+		"console.sock", "qga.sock", QC_MONITOR_VNC_SOCK, QC_MONITOR_VNC_PASSWORD_FILE};
 	size_t i;
 
 	for (i = 0; i < QC_ARRAY_SIZE(socks); i++) {

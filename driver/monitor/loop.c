@@ -29,8 +29,8 @@ void qc_monitor_drain(struct qc_monitor *m)
 void qc_monitor_loop(struct qc_monitor *m)
 {
 	while (!m->qemu_exited) {
-		struct pollfd p[4 + QC_MONITOR_MAX_CLIENTS];
-		int idx[4 + QC_MONITOR_MAX_CLIENTS];
+		struct pollfd p[5 + QC_MONITOR_MAX_CLIENTS];
+		int idx[5 + QC_MONITOR_MAX_CLIENTS];
 		nfds_t n = 0, k;
 		size_t i;
 
@@ -50,6 +50,10 @@ void qc_monitor_loop(struct qc_monitor *m)
 		if (m->listen_fd >= 0) {
 			p[n] = (struct pollfd){.fd = m->listen_fd, .events = POLLIN};
 			idx[n++] = -4;
+		}
+		if (m->vnc_fd >= 0) {
+			p[n] = (struct pollfd){.fd = m->vnc_fd, .events = POLLIN};
+			idx[n++] = -5;
 		}
 		for (i = 0; i < QC_MONITOR_MAX_CLIENTS; i++)
 			if (m->clients[i] >= 0) {
@@ -82,6 +86,9 @@ void qc_monitor_loop(struct qc_monitor *m)
 				break;
 			case -4:
 				qc_monitor_accept_client(m);
+				break;
+			case -5:
+				qc_monitor_vnc_accept(m);
 				break;
 			default:
 				if (m->clients[idx[k]] >= 0)

@@ -145,7 +145,12 @@ static int setup(struct qc_monitor *m, struct qc_error *err)
 	m->vm_dfd = open(m->a.vm_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW);
 	if (m->vm_dfd < 0)
 		return qc_error_errno(err, errno, "open '%s'", m->a.vm_dir);
-	rc = qc_lock_open(m->vm_dfd, QC_VM_MONITOR_LOCK, LOCK_EX, 0, "monitor", &m->lock_fd, err);
+	/*
+	 * list and info probe this lock with a shared flock for a few
+	 * microseconds: a start must wait those out, not fail on them.
+	 */
+	rc = qc_lock_open(m->vm_dfd, QC_VM_MONITOR_LOCK, LOCK_EX, QC_MONITOR_LOCK_MS, "monitor",
+		&m->lock_fd, err);
 	if (rc < 0)
 		return qc_error_set(err, QC_ERR_BUSY, "another qemuctl-monitor runs this VM");
 	if (prctl(PR_SET_CHILD_SUBREAPER, 1) < 0)
@@ -201,6 +206,8 @@ static int setup(struct qc_monitor *m, struct qc_error *err)
 		return rc;
 	if ((rc = qc_qmp_open_fd(fd, qc_time_left_ms(deadline), &m->qmp, err)) < 0)
 		return qc_error_prefix(err, "event QMP");
+	if ((rc = qc_monitor_vnc_setup(m, err)) < 0)
+		return qc_error_prefix(err, "VNC");
 	/*
 	 * --cont: let the CPUs run from here, on the connection that is already
 	 * negotiated; the CLI would otherwise connect, read the greeting and
@@ -224,6 +231,7 @@ int main(int argc, char **argv)
 		.sig_fd = -1,
 		.serial_fd = -1,
 		.listen_fd = -1,
+		.vnc_fd = -1,
 		.log_fd = -1,
 		.events_fd = -1,
 		.tpm_dir_fd = -1,

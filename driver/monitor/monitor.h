@@ -8,6 +8,7 @@
  *   qemu.c     QEMU's listening sockets, spawning it, reaping it, connecting to it
  *   console.c  serial output into console.log (rotated) and to console clients
  *   events.c   QMP events into events.jsonl (rotated)
+ *   vnc.c      VNC: clients of vnc.sock handed to QEMU, or its password
  *   exit.c     why QEMU exited (or never started), recorded in state.json
  *
  * Its arguments are driver/monitor/contract.h.
@@ -26,12 +27,15 @@
 
 #define QC_MONITOR_MAX_CLIENTS 16 /* `qemuctl console` sessions at once */
 #define QC_MONITOR_START_TIMEOUT_MS 30000
+/* How long the liveness lock may be held by readers' probes before "another monitor runs" */
+#define QC_MONITOR_LOCK_MS 1000
 
 struct qc_monitor {
 	struct qc_monitor_args a; /* what `qemuctl start` asked for */
 	int qemu_socks[4]; /* listening: qmp.sock, events.sock, serial.sock, qga.sock */
 
 	int vm_dfd, lock_fd, sig_fd, serial_fd, listen_fd, log_fd, events_fd;
+	int vnc_fd; /* --vnc socket: listening on vnc.sock, else -1 */
 	int clients[QC_MONITOR_MAX_CLIENTS];
 	struct qc_qmp *qmp;
 	pid_t qemu_pid;
@@ -116,6 +120,12 @@ void qc_monitor_append_event(struct qc_monitor *m, const char *name, int64_t at_
 void qc_monitor_publish_status(struct qc_monitor *m);
 /* Read QMP and record its events; false once the connection is gone. */
 bool qc_monitor_qmp_readable(struct qc_monitor *m);
+
+/* ---- vnc.c */
+/* --vnc: listen on vnc.sock, or set the generated password; before the CPUs run. */
+int qc_monitor_vnc_setup(struct qc_monitor *m, struct qc_error *err);
+/* A client on vnc.sock: handed to QEMU's VNC server (getfd + add_client). */
+void qc_monitor_vnc_accept(struct qc_monitor *m);
 
 /* ---- exit.c */
 /* QEMU exited: why, into state.json and events.jsonl. */

@@ -116,4 +116,34 @@ QC_PUBLIC void qc_vm_stats_list_free(struct qc_vm_stats **v, size_t n);
 QC_PUBLIC int qc_vm_screenshot(qc_ctx *ctx, const char *name, const char *file, unsigned *ret_w,
 	unsigned *ret_h, struct qc_error *err);
 
+/*
+ * Run argv (NULL-terminated; argv[0] the program, found in the guest's
+ * PATH, no shell) in the running VM's guest through its guest agent
+ * (driver/qga_exec.c): guest-exec with the output captured, then
+ * guest-exec-status until it exits.  Its stdin is empty.  out (may be
+ * NULL) gets its stdout (stream 1) and then its stderr (stream 2) once it
+ * exited; *ret_status: its exit code, or 128 + the signal that ended it.
+ * QC_ERR_UNSUPPORTED when no agent answers within a second (the command
+ * did not start: a caller may use ssh instead), QC_ERR_STATE when the VM
+ * does not run or is paused, QC_ERR_CHILD when the agent could not start the program
+ * (no such file, not executable).
+ */
+/*
+ * How to reach a running VM's VNC display (driver/vnc.c): socket, a unix
+ * socket served for the caller's uid; or host and port (loopback TCP) with
+ * the VNC password in password_file (0600).  QC_ERR_UNSUPPORTED when this
+ * run has no VNC display, QC_ERR_STATE when the VM does not run.
+ */
+struct qc_vm_vnc {
+	char socket[108];         /* unix socket path, or "" */
+	char host[64];            /* "127.0.0.1", "::1", or "" */
+	unsigned port;            /* 5900-5999, or 0 */
+	char password_file[4096]; /* with host: the file holding the password, else "" */
+};
+QC_PUBLIC int qc_vm_vnc(qc_ctx *ctx, const char *name, struct qc_vm_vnc *ret, struct qc_error *err);
+
+typedef void (*qc_vm_exec_output_fn)(int stream, const char *data, size_t len, void *opaque);
+QC_PUBLIC int qc_vm_exec_agent(qc_ctx *ctx, const char *name, const char *const *argv,
+	qc_vm_exec_output_fn out, void *opaque, int *ret_status, struct qc_error *err);
+
 #endif

@@ -109,6 +109,13 @@ row 1 "VM name '\.hidden' is invalid" create .hidden "${K[@]}"
 row 2 "create: unknown option '-dash'" create -dash "${K[@]}"
 row 1 "VM name 'a/b' is invalid" create a/b "${K[@]}"
 row 1 "VM 'vm1' already exists; pick another name" create vm1 "${K[@]}"
+row 1 "--display 'vnc=0\.0\.0\.0': VNC listen address '0\.0\.0\.0' is not a loopback address" \
+	create dv "${K[@]}" --display vnc=0.0.0.0
+row 1 "--display 'sdl': use none, vnc \(a unix socket\) or vnc=127\.0\.0\.1" create dv "${K[@]}" --display sdl
+row 1 "VM 'vm1' is not running" vnc vm1
+row 2 "vnc: --listen '10\.0\.0\.1:5901': 10\.0\.0\.1 is not a loopback address" vnc vm1 --listen 10.0.0.1:5901
+row 2 "exec: --via 'scp': use agent or ssh" exec vm1 --via scp -- true
+row 1 "VM 'vm1' is not running" exec vm1 --via agent -- true
 row 1 "image name '\.\./img' is invalid" image import ../img "$IN/odd.raw"
 row 1 "network name '\.\./n' is invalid" net create ../n --subnet 10.9.0.0/24
 row 1 "VM name '\.\./x' is invalid" start ../x

@@ -4,13 +4,17 @@
 # started by the user-data; it answers guest-sync-delimited, guest-ping,
 # guest-network-get-interfaces with the guest's real eth0 address,
 # guest-get-osinfo, guest-fsfreeze-freeze/thaw, guest-shutdown by powering
-# off).  Checks: the port is
+# off, guest-exec/guest-exec-status running the command in the background
+# so the first status polls see it still running).  Checks: the port is
 # there by name in the guest; info shows the guest's address and OS, and
 # --json has them under "guest"; a guest without an agent shows none and
 # info is not slowed by it (timed: its info against a stopped VM's); an
 # agent that opened the port but never answers costs at most the 200 ms
 # deadline; a live snapshot create freezes and thaws through the agent
-# (--no-quiesce: not); stop asks the agent first (the guest logs each).
+# (--no-quiesce: not); exec runs through the agent (stdout, stderr, exit
+# code, a signal, no such command, output larger than an ordinary agent
+# reply, --via), and without an agent falls back to ssh or, with --via
+# agent, is refused; stop asks the agent first (the guest logs each).
 . "${QC_SRCDIR:-$(dirname "$0")/../..}/tests/integration/lib.sh"
 need_guest x86_64
 
@@ -45,6 +49,41 @@ echo "AGENT-PORT ${port:-none}"
 			printf '\377{"return": %s}\n' "${id%%\}*}" >&3
 			;;
 		*guest-ping*) printf '{"return": {}}\n' >&3 ;;
+		*guest-exec-status*)
+			if [ -f /run/exec.rc ]; then
+				rc=$(cat /run/exec.rc)
+				st="\"exitcode\": $rc"
+				[ "$rc" -gt 128 ] && st="\"signal\": $((rc - 128))"
+				printf '{"return": {"exited": true, %s, "out-data": "%s", "err-data": "%s"}}\n' \
+					"$st" "$(base64 /run/exec.out | tr -d '\n')" \
+					"$(base64 /run/exec.err | tr -d '\n')" >&3
+			else
+				printf '{"return": {"exited": false}}\n' >&3
+			fi
+			;;
+		*guest-exec*)
+			# {"path":"P","arg":["A","B"],...}: words without quotes or backslashes
+			path=${line#*\"path\":\"}
+			path=${path%%\"*}
+			rest=${line#*\"arg\":\[}
+			rest=${rest%%\]*}
+			set --
+			while [ -n "$rest" ]; do
+				rest=${rest#\"}
+				set -- "$@" "${rest%%\"*}"
+				rest=${rest#*\"}
+				rest=${rest#,}
+			done
+			echo "AGENT-EXEC $path $#" >/dev/console
+			if ! command -v "$path" >/dev/null; then
+				printf '{"error": {"class": "GenericError", "desc": "Failed to execute child process \\"%s\\" (No such file or directory)"}}\n' "$path" >&3
+				continue
+			fi
+			rm -f /run/exec.rc
+			("$path" "$@" </dev/null >/run/exec.out 2>/run/exec.err
+			 echo $? >/run/exec.rc.new; mv /run/exec.rc.new /run/exec.rc) &
+			printf '{"return": {"pid": %s}}\n' $! >&3
+			;;
 		*guest-network-get-interfaces*) echo "$ifs" >&3 ;;
 		*guest-get-osinfo*) echo "$os" >&3 ;;
 		*guest-shutdown*) echo AGENT-SHUTDOWN >/dev/console; poweroff ;;
@@ -143,6 +182,37 @@ assert_eq "$out" "Snapshot 's2' of VM 'ga' created (live)" "--no-quiesce"
 con=$(tr -d '\r' <"$ROOT/vms/ga/console.log")
 assert_eq "$(grep -c '^AGENT-FREEZE' <<<"$con")" "1" "--no-quiesce does not freeze"
 expect_fail 2 "snapshot rm: --no-quiesce is for create only" qc snapshot rm ga s2 --no-quiesce
+
+# exec through the agent: the tiny guest has no sshd, so an answer is the agent's
+out=$(qc exec ga -- sh -c 'echo out; echo err >&2; exit 3' 2>"$SCRATCH/exec.err") && rc=0 || rc=$?
+assert_eq "$rc" 3 "exec through the agent: the command's exit code (stderr: $(cat "$SCRATCH/exec.err"))"
+assert_eq "$out" "out" "exec: the command's stdout"
+assert_eq "$(cat "$SCRATCH/exec.err")" "err" "exec: the command's stderr on stderr"
+assert_match "$(tr -d '\r' <"$ROOT/vms/ga/console.log")" '^AGENT-EXEC sh 2$' "the agent ran it"
+out=$(qc exec ga --via agent -- echo 'two  words' '$HOME')
+assert_eq "$out" 'two  words $HOME' "--via agent: words as given, no shell"
+qc exec ga -- true
+ok "exec true: 0"
+qc exec ga -- sh -c 'kill -9 $$' && rc=0 || rc=$?
+assert_eq "$rc" 137 "a command ended by SIGKILL: 128+9"
+qc exec ga -- no-such-cmd 2>"$SCRATCH/exec.err" && rc=0 || rc=$?
+assert_eq "$rc" 127 "no such command: 127"
+assert_match "$(cat "$SCRATCH/exec.err")" "qemuctl: error: VM 'ga': exec: 'no-such-cmd': guest agent: 'guest-exec' failed: Failed to execute child process .no-such-cmd." \
+	"no such command: the agent's message"
+n=$(qc exec ga -- sh -c 'yes abc | head -c 300000' | tee "$SCRATCH/big" | wc -c)
+assert_eq "$n" 300000 "300000 bytes of output (a reply over the usual 256 KiB line limit)"
+assert_eq "$(tr -d 'abc\n' <"$SCRATCH/big" | wc -c)" 0 "and they are the command's"
+expect_fail 1 "VM 'plain': no guest agent runs in the guest" qc exec plain --via agent -- true
+expect_fail 1 "VM 'mute': guest agent: .*(no reply|timed out|within)" qc exec mute --via agent -- true
+timeout 120 "$QC" --root "$ROOT" -v exec plain -- true 2>"$SCRATCH/exec.err" && rc=0 || rc=$?
+assert_match "$(cat "$SCRATCH/exec.err")" "no guest agent runs in the guest .*; using ssh" \
+	"without an agent exec uses ssh (rc $rc)"
+expect_fail 2 "exec: --via 'scp': use agent or ssh" qc exec ga --via scp -- true
+expect_fail 1 "VM 'off' is not running; start it with 'qemuctl start off'" qc exec off --via agent -- true
+qc pause ga
+expect_fail 1 "VM 'ga' is paused: its guest agent cannot answer; resume it with 'qemuctl resume ga'" \
+	qc exec ga --via agent -- true
+qc resume ga
 
 # stop: the agent is asked first
 qc stop ga >/dev/null

@@ -4,7 +4,8 @@
 # the operation in progress (ignored once its process is gone).  The run
 # state they show is QEMU's: a reboot of a paused VM leaves it paused, in
 # QEMU's "prelaunch", and a stop/cont sent as a raw QMP command is seen too.
-# A start whose monitor is SIGKILLed before its report says so.
+# A start whose monitor is SIGKILLed before its report says so, and one
+# racing a read's probe of the liveness lock waits it out.
 . "${QC_SRCDIR:-$(dirname "$0")/../..}/tests/integration/lib.sh"
 need_guest x86_64
 
@@ -126,4 +127,15 @@ assert_match "$(qc list)" '^r1 .* crashed$' "list: crashed"
 assert_match "$(qc info r1)" 'State: +crashed \(monitor-died' "info: the monitor died"
 qc start r1
 assert_match "$(qc list)" '^r1 .* running( \(ready\))?$' "r1 starts again"
+qc destroy r1 >/dev/null
+
+# A read probes the liveness lock with a shared flock for microseconds: a
+# start whose monitor comes along then waits it out instead of failing.
+# Held here for 300 ms, as a burst of reads on a loaded host might.
+flock -s "$vm/monitor.lock" -c "touch '$SCRATCH/probe-held'; sleep 0.3" &
+probe_pid=$!
+wait_until 10 test -e "$SCRATCH/probe-held"
+qc start --paused r1 || fail "start failed while a read probed monitor.lock"
+wait "$probe_pid"
+assert_match "$(qc list)" '^r1 .* paused' "start waited out a read's probe of the liveness lock"
 qc destroy r1 >/dev/null

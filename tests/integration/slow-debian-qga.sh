@@ -8,6 +8,10 @@
 #     as the agent reports them; --json has them under "guest"
 #   - a live snapshot create freezes and thaws the guest's file systems
 #     (the agent's own log says so), --no-quiesce does not
+#   - exec runs commands through the agent (guest-exec): stdout, stderr and
+#     the exit code are the command's, a missing program is 127; exec true
+#     through the agent is timed against ssh true through the forwarded port
+#     (QC_EXEC_RUNS runs each, interleaved; bench/exec prints the figures)
 #   - stop: the agent powers the guest off (its log), within the grace
 # Not in TESTS: `make check-slow` (tests/slow.mk).  Needs the Debian guest
 # cached under $QC_GUEST_CACHE/debian-amd64 (or root to build it) and a
@@ -58,11 +62,42 @@ assert_match "$out" 'Guest OS: +Debian GNU/Linux 12 \(bookworm\), kernel '"$GUES
 	"info: the guest's OS from the agent"
 assert_match "$out" 'Guest IPs: +(eth0|enp[0-9a-z]+|ens[0-9]+) 10\.0\.2\.15/24' \
 	"info: the guest's address from the agent"
+# info waits 200 ms for each agent reply: on a loaded host a reply may miss it
+wait_until 60 bash -c "'$QC' --root '$ROOT' --json info $name | grep -q '\"os\": \"Debian'"
 json=$(qc --json info "$name")
 assert_match "$json" '"os": "Debian GNU/Linux 12 \(bookworm\)"' "info --json guest.os"
 t1=$(date +%s%N)
 qc info "$name" >/dev/null
 log "info with Debian's agent: $((($(date +%s%N) - t1) / 1000000)) ms"
+
+# exec through Debian's agent
+out=$(qc exec "$name" --via agent -- sh -c 'cat /etc/debian_version; echo oops >&2; exit 7' \
+	2>"$SCRATCH/exec.err") && rc=0 || rc=$?
+assert_eq "$rc" 7 "exec through qemu-guest-agent: the command's exit code"
+assert_match "$out" '^12\.[0-9]+$' "exec: the command's stdout (/etc/debian_version)"
+assert_eq "$(cat "$SCRATCH/exec.err")" oops "exec: the command's stderr"
+qc exec "$name" --via agent -- /no/such/program 2>"$SCRATCH/exec.err" && rc=0 || rc=$?
+assert_eq "$rc" 127 "exec of a missing program: 127 ($(cat "$SCRATCH/exec.err"))"
+assert_eq "$(qc exec "$name" -- id -un)" root "exec picks the agent (which runs as root)"
+assert_eq "$(qc exec "$name" --via ssh -- id -un)" "$(qc --json ssh-config "$name" |
+	python3 -c 'import json, sys; print(json.load(sys.stdin)["user"])')" "--via ssh runs as the seed's user"
+qc ssh-config "$name" >"$SCRATCH/ssh_config"
+runs=${QC_EXEC_RUNS:-10}
+agent_ms=() ssh_ms=() qcssh_ms=()
+ms_of() { local t0=$(date +%s%N); "$@" >/dev/null || fail "$*"; echo $((($(date +%s%N) - t0) / 1000000)); }
+for i in $(seq "$runs"); do
+	agent_ms+=("$(ms_of "$QC" --root "$ROOT" exec "$name" --via agent -- true)")
+	ssh_ms+=("$(ms_of ssh -F "$SCRATCH/ssh_config" "$name" true)")
+	qcssh_ms+=("$(ms_of "$QC" --root "$ROOT" exec "$name" --via ssh -- true)")
+done
+median() { printf '%s\n' "$@" | sort -n | awk '{v[NR] = $1} END {print v[int((NR + 1) / 2)]}'; }
+range() { printf '%s\n' "$@" | sort -n | sed -n '1p;$p' | paste -sd-; }
+ma=$(median "${agent_ms[@]}") ms=$(median "${ssh_ms[@]}") mq=$(median "${qcssh_ms[@]}")
+log "exec true, $runs interleaved runs: qemuctl exec --via agent median $ma ms [$(range "${agent_ms[@]}")]"
+log "exec true, $runs interleaved runs: ssh -F (qemuctl ssh-config) true median $ms ms [$(range "${ssh_ms[@]}")]"
+log "exec true, $runs interleaved runs: qemuctl exec --via ssh median $mq ms [$(range "${qcssh_ms[@]}")]"
+log "exec ratio (agent / ssh through the forwarded port, medians): $(awk -v a="$ma" -v s="$ms" 'BEGIN {printf "%.2f", a / s}')"
+ok "exec true timed through the agent and over ssh"
 
 # quiesced snapshot: the agent logs the freeze and the thaw to syslog/journal
 out=$(qc snapshot create "$name" q1)

@@ -351,6 +351,45 @@ START_TEST(argv_cpu_choice)
 }
 END_TEST
 
+/* The -vnc value of each form, and what the loopback check lets through. */
+START_TEST(argv_vnc)
+{
+	static const struct {
+		const char *vnc, *arg;
+	} t[] = {
+		{"socket", "none"},
+		{"127.0.0.1", "127.0.0.1:0,to=99,password=on"},
+		{"127.9.8.7", "127.9.8.7:0,to=99,password=on"},
+		{"::1", "[::1]:0,to=99,password=on"},
+		{"", NULL},
+	};
+	static const char *const bad[] = {"0.0.0.0", "192.0.2.1", "::", "::ffff:127.0.0.1",
+		"localhost", "127.0.0.1,password=off", "", "unix:/tmp/x"};
+
+	for (size_t i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
+		cleanup_domain struct qc_domain *d = base("v", QC_ARCH_X86_64);
+		struct qc_argv_ctx c = ctx_for(QC_ACCEL_TCG);
+		cleanup_strv char **argv = NULL;
+		struct qc_error err = {0};
+		const char *got = NULL;
+
+		snprintf(d->vnc, sizeof(d->vnc), "%s", t[i].vnc);
+		ck_assert_int_eq(qc_domain_validate(d, &err), 0);
+		ck_assert_int_eq(qc_build_argv(d, &c, &argv, &err), 0);
+		for (size_t k = 0; argv[k]; k++)
+			if (strcmp(argv[k], "-vnc") == 0)
+				got = argv[k + 1];
+		ck_assert_pstr_eq(got, t[i].arg);
+	}
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		struct qc_error err = {0};
+
+		ck_assert_int_eq(qc_domain_check_vnc(bad[i], &err), -QC_ERR_INVALID);
+		ck_assert_msg(strstr(err.msg, "is not a loopback address"), "%s", err.msg);
+	}
+}
+END_TEST
+
 START_TEST(argv_escape)
 {
 	cleanup_free char *a = qc_argv_escape("/a,b,,c"), *b = qc_argv_escape("");
@@ -661,7 +700,7 @@ static Suite *argv_suite(void)
 	tcase_add_loop_test(tc, argv_golden, 0, QC_ARRAY_SIZE(golden_cases));
 	unit_add_tests(tc, argv_fdsets, NULL);
 	tcase_add_loop_test(tc, argv_arch_accel, 0, 6);
-	unit_tcase(s, "pure", argv_cpu_choice, argv_escape, argv_ids, argv_errors,
+	unit_tcase(s, "pure", argv_cpu_choice, argv_vnc, argv_escape, argv_ids, argv_errors,
 		argv_tpm_secure_boot, NULL);
 	tc = unit_tcase(s, "qemu", NULL);
 	tcase_set_timeout(tc, 60);

@@ -100,6 +100,62 @@ START_TEST(spec_network_bridge_none)
 }
 END_TEST
 
+/* The ways ssh reaches a guest, in the order it tries them, and the pick given a run's ports. */
+START_TEST(ssh_routes)
+{
+	struct qc_domain *d = qc_domain_new();
+	struct qc_ssh_route *v;
+	unsigned ports[] = {1111, 5555, 0, 7777}, port = 0;
+	size_t n;
+	bool none;
+	char *host;
+
+	ck_assert_int_eq(qc_network_parse_spec("user,hostfwd=udp::0-:22,hostfwd=tcp::0-:80",
+				 qc_domain_add_nic(d), &none, NULL),
+		0);
+	ck_assert_int_eq(qc_network_parse_spec("user,hostfwd=tcp::0-:22,hostfwd=tcp:0.0.0.0:2200-:22",
+				 qc_domain_add_nic(d), &none, NULL),
+		0);
+	ck_assert_int_eq(qc_network_parse_spec("network=n1", qc_domain_add_nic(d), &none, NULL), 0);
+	d->nics[2].ip = qc_xstrdup("10.91.0.9/24");
+
+	/* NIC 0's udp/22 and tcp/80 are no ssh; its default tcp/22 forward is its third */
+	v = qc_network_ssh_routes(d, &n);
+	ck_assert_uint_eq(n, 4);
+	ck_assert_str_eq(v[0].host, "127.0.0.1");
+	ck_assert_uint_eq(v[0].port, 0); /* picked at start: the run's port at index 2 */
+	ck_assert_uint_eq(v[0].index, 2);
+	ck_assert_uint_eq(v[1].port, 0);
+	ck_assert_uint_eq(v[1].index, 3); /* NIC 1's first forward, after NIC 0's three */
+	ck_assert_str_eq(v[2].host, "127.0.0.1"); /* bound on every address: loopback answers */
+	ck_assert_uint_eq(v[2].port, 2200);
+	ck_assert_str_eq(v[3].host, "10.91.0.9");
+	ck_assert_uint_eq(v[3].port, 22);
+
+	/* the run's port at index 2 is 0 (not known): the next route */
+	host = qc_network_ssh_route_pick(v, n, ports, 4, &port);
+	ck_assert_str_eq(host, "127.0.0.1");
+	ck_assert_uint_eq(port, 7777);
+	free(host);
+	/* a shorter list of the run's ports: the fixed port */
+	host = qc_network_ssh_route_pick(v, n, ports, 3, &port);
+	ck_assert_uint_eq(port, 2200);
+	free(host);
+	host = qc_network_ssh_route_pick(v + 3, 1, NULL, 0, &port);
+	ck_assert_str_eq(host, "10.91.0.9");
+	ck_assert_uint_eq(port, 22);
+	free(host);
+	ck_assert_ptr_null(qc_network_ssh_route_pick(v, 2, ports, 3, &port));
+	/* the one-step form agrees */
+	host = qc_network_ssh_endpoint(d, ports, 4, &port);
+	ck_assert_str_eq(host, "127.0.0.1");
+	ck_assert_uint_eq(port, 7777);
+	free(host);
+	free(v);
+	qc_domain_free(d);
+}
+END_TEST
+
 START_TEST(spec_errors)
 {
 	parse_bad("", "empty spec");
@@ -527,7 +583,7 @@ static Suite *suite(void)
 	Suite *s = suite_create("net_driver");
 
 	unit_tcase(s, "spec", spec_user, spec_network_bridge_none, spec_errors, default_bridge_names,
-		NULL);
+		ssh_routes, NULL);
 	if (in_netns) {
 		TCase *tc = unit_tcase(s, "netns", networks_and_leases, requested_ip,
 			create_refusals_leave_nothing, start_taps_and_ports, nic_views, NULL);

@@ -211,6 +211,69 @@ START_TEST(oversize_line)
 }
 END_TEST
 
+/* The same line fits once the limit is raised (guest-exec-status carries output). */
+START_TEST(raised_line_max)
+{
+	static char big[QC_QGA_LINE_MAX + 64];
+	struct step s[] = {SYNC_OK, {big, sizeof(big)}};
+	struct qc_error err = {0};
+	struct qc_qga *g = NULL;
+	qc_json *r = NULL;
+	size_t n = sizeof(big);
+
+	memset(big, 'x', n);
+	memcpy(big, "{\"return\": \"", 12);
+	memcpy(big + n - 3, "\"}\n", 3);
+	ck_assert_int_eq(start(s, 2, 2000, &g, &err), 0);
+	qc_qga_set_line_max(g, 2 * QC_QGA_LINE_MAX);
+	ck_assert_int_eq(qc_qga_execute(g, "guest-exec-status", NULL, 5000, &r, &err), 0);
+	ck_assert_uint_eq(strlen(qc_json_string(qc_json_get(r, "return"))), n - 15);
+	qc_json_free(r);
+	stop(g);
+}
+END_TEST
+
+START_TEST(base64)
+{
+	static const struct {
+		const char *in, *out;
+		size_t len;
+		const char *err;
+	} t[] = {
+		{"", "", 0, NULL},
+		{"aGk=", "hi", 2, NULL},
+		{"aGk/", "hi?", 3, NULL},
+		{"YQ==", "a", 1, NULL},
+		{"AP8A", "\0\377\0", 3, NULL},
+		{"YWJj", "abc", 3, NULL},
+		{"YQ=", NULL, 0, "not a multiple of 4"},
+		{"Y===", NULL, 0, "bad base64 character at offset 1"},
+		{"YQ=a", NULL, 0, "bad base64 character at offset 2"},
+		{"YQ==YWJj", NULL, 0, "bad base64 character at offset 2"},
+		{"aGk\n", NULL, 0, "bad base64 character at offset 3"},
+		{"a-k=", NULL, 0, "bad base64 character at offset 1"},
+	};
+
+	for (size_t i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
+		struct qc_error err = {0};
+		char *out = NULL;
+		size_t len = 99;
+		int rc = qc_qga_base64_decode(t[i].in, &out, &len, &err);
+
+		if (!t[i].err) {
+			ck_assert_msg(rc == 0, "%s: %s", t[i].in, err.msg);
+			ck_assert_uint_eq(len, t[i].len);
+			ck_assert_msg(memcmp(out, t[i].out, len) == 0 && !out[len], "%s", t[i].in);
+			free(out);
+		} else {
+			ck_assert_int_eq(rc, -QC_ERR_PROTO);
+			ck_assert_ptr_null(out);
+			ck_assert_msg(strstr(err.msg, t[i].err), "%s: %s", t[i].in, err.msg);
+		}
+	}
+}
+END_TEST
+
 START_TEST(guest_parse_checks_everything)
 {
 	static const char ifaces[] =
@@ -256,7 +319,7 @@ static Suite *suite(void)
 
 	unit_tcase(s, "protocol", sync_skips_noise_and_stale_replies,
 		error_reply_names_command_and_desc, bad_replies, deadline_and_eof, oversize_line,
-		guest_parse_checks_everything, NULL);
+		raised_line_max, base64, guest_parse_checks_everything, NULL);
 	return s;
 }
 

@@ -39,6 +39,7 @@ static void full_args(struct qc_monitor_args *a)
 	a->ready_at_start = true;
 	a->swtpm = "/usr/bin/swtpm";
 	a->cont = true;
+	a->vnc = QC_MONITOR_VNC_PASSWORD;
 	a->qemu_argv = qemu;
 }
 
@@ -69,6 +70,7 @@ static void assert_same(const struct qc_monitor_args *a, const struct qc_monitor
 	ck_assert_int_eq(a->ready_at_start, b->ready_at_start);
 	ck_assert_pstr_eq(a->swtpm, b->swtpm);
 	ck_assert_int_eq(a->cont, b->cont);
+	ck_assert_pstr_eq(a->vnc, b->vnc);
 	for (i = 0; a->qemu_argv[i] || b->qemu_argv[i]; i++)
 		ck_assert_pstr_eq(a->qemu_argv[i], b->qemu_argv[i]);
 }
@@ -172,6 +174,8 @@ static const struct {
 		"--uid and --gid go together"},
 	{ARGV("m", "--vm-dir", "v", "--frobnicate", "1", "--", "q"),
 		"unknown option '--frobnicate'"},
+	{ARGV("m", "--vm-dir", "v", "--run-dir", "r", "--vnc", "tcp", "--", "q"),
+		"--vnc 'tcp': socket or password"},
 	{ARGV("m", "vm-dir", "v", "--", "q"), "unexpected argument 'vm-dir'"},
 	/* swtpm is started from the TPM's state directory: no path relative to it */
 	{ARGV("m", "--swtpm", "swtpm", "--", "q"), "--swtpm 'swtpm': an absolute path is needed"},

@@ -372,27 +372,29 @@ START_TEST(sweep_temps_scheme)
 	ck_assert_int_eq(read(done[0], &c, 1), 1);
 	close(done[0]);
 
-	cleanup_free char *dead_atomic =
-		put_temp(tmpfd, qc_xasprintf(".state.json.tmp-%d.Ab12Cd", (int) dead));
-	cleanup_free char *dead_dl =
-		put_temp(tmpfd, qc_xasprintf(".img.tmp-%d.download", (int) dead));
-	cleanup_free char *dead_key =
-		put_temp(tmpfd, qc_xasprintf(".host_key.tmp-%d.new.pub", (int) dead));
+	char *gone[] = {
+		put_temp(tmpfd, qc_xasprintf(".state.json.tmp-%d.Ab12Cd", (int) dead)),
+		put_temp(tmpfd, qc_xasprintf(".img.tmp-%d.download", (int) dead)),
+		put_temp(tmpfd, qc_xasprintf(".host_key.tmp-%d.new.pub", (int) dead)),
+		/* the names older qemuctl versions left: swept for one release more */
+		put_temp(tmpfd, qc_xasprintf(".op.json.%d.tmp", (int) dead)),
+		put_temp(tmpfd, qc_xasprintf(".seed.iso.tmp-%d-3", (int) dead)),
+		put_temp(tmpfd, qc_xasprintf(".tmp-%d-host_key", (int) dead)),
+		put_temp(tmpfd, qc_xasprintf(".tmp-%d-host_key.pub", (int) dead)),
+		put_temp(tmpfd, qc_xstrdup(".other.json.Qw12Er")),
+	};
 	cleanup_free char *self_tmp =
 		put_temp(tmpfd, qc_xasprintf(".summary.json.tmp-%d.Xy12Zw", (int) getpid()));
-	/* the names older qemuctl versions left: swept for one release more */
-	cleanup_free char *old_nosync =
-		put_temp(tmpfd, qc_xasprintf(".op.json.%d.tmp", (int) dead));
-	cleanup_free char *old_iso =
-		put_temp(tmpfd, qc_xasprintf(".seed.iso.tmp-%d-3", (int) dead));
-	cleanup_free char *old_key = put_temp(tmpfd, qc_xasprintf(".tmp-%d-host_key", (int) dead));
-	cleanup_free char *old_key_pub =
-		put_temp(tmpfd, qc_xasprintf(".tmp-%d-host_key.pub", (int) dead));
 	cleanup_free char *old_live =
 		put_temp(tmpfd, qc_xasprintf(".op.json.%d.tmp", (int) getpid()));
-	cleanup_free char *old_atomic = put_temp(tmpfd, qc_xstrdup(".other.json.Qw12Er"));
 
-	ck_assert_int_eq(qc_sweep_temps(tmpfd, bases), 8);
+	ck_assert_int_eq(qc_sweep_temps(tmpfd, bases), QC_ARRAY_SIZE(gone));
+	for (size_t i = 0; i < QC_ARRAY_SIZE(gone); i++) {
+		ck_assert_msg(faccessat(tmpfd, gone[i], F_OK, AT_SYMLINK_NOFOLLOW) < 0 &&
+				      errno == ENOENT,
+			"%s was not swept", gone[i]);
+		free(gone[i]);
+	}
 	cleanup_free char *all = list_dir(".");
 	cleanup_free char *live_prefix = qc_xasprintf(".state.json.tmp-%d.", (int) live);
 	cleanup_free char *want = qc_xasprintf("%s %s", old_live, self_tmp);

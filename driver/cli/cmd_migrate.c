@@ -1,0 +1,97 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * qemuctl migrate NAME ssh://[USER@]HOST[:PORT][/ROOT] [--offline]: move a VM
+ * to another host's qemuctl; qemuctl migrate-receive: that host's side
+ * (hidden: ssh runs it, speaking the migration protocol on stdin/stdout).
+ */
+#include "config.h"
+
+#include <signal.h>
+#include <stdio.h>
+
+#include "driver/cli/cli.h"
+
+void cli_migrate_usage(FILE *f, const char *name)
+{
+	(void) name;
+	fputs("usage: qemuctl migrate NAME ssh://[USER@]HOST[:PORT][/ROOT] [--offline]\n"
+	      "                       [--ssh-option OPT]... [--remote-qemuctl CMD]\n\n"
+	      "Move VM NAME to the qemuctl on HOST (state root ROOT there, else its\n"
+	      "default) through one ssh connection: your ssh config, keys and agent, no\n"
+	      "password prompts (BatchMode), no port opened.  --offline moves a stopped\n"
+	      "VM: its definition, disks' overlays, seed and its files, varstore and\n"
+	      "keys.  A backing image outside the VM's directory is taken from HOST's\n"
+	      "image catalog when it holds the same file (SHA-256), else it is sent and\n"
+	      "checked.  Kernel, initrd and firmware files must be at the same paths on\n"
+	      "HOST.  The VM here is removed only after HOST committed it; on any\n"
+	      "failure it stays here as it was and HOST keeps nothing.\n"
+	      "A running VM (without --offline) moves suspended: its CPUs stop, its RAM\n"
+	      "and device state and its files are sent, HOST resumes it (no reboot,\n"
+	      "its processes go on) and only then its QEMU here ends.  The guest is\n"
+	      "stopped for the whole transfer (no live pre-copy yet).  On a failure\n"
+	      "before QEMU here ended, the VM runs on here.\n"
+	      "  --ssh-option OPT     give ssh '-o OPT' (e.g. IdentityFile=KEY)\n"
+	      "  --remote-qemuctl CMD the qemuctl command on HOST (default: qemuctl)\n"
+	      "  --json               the outcome: bytes sent, total_ms, downtime_ms\n"
+	      "Not moved (refused with the reason): snapshots, shared host directories,\n"
+	      "disks outside the VM's directory, addresses in named networks.\n",
+		f);
+}
+
+int cli_migrate(struct cli *c, const struct cli_cmd *cmd, struct cli_args *a)
+{
+	struct qc_migrate_opts o = {
+		.offline = a->set[OPT_OFFLINE],
+		.ssh_options = a->multi[OPT_SSH_OPTION],
+		.remote_qemuctl = a->val[OPT_REMOTE_QEMUCTL],
+	};
+	struct qc_migrate_result r = {0};
+	struct qc_error err = {0};
+	qc_ctx *ctx;
+
+	(void) cmd;
+	if (!(ctx = cli_ctx(c)))
+		return CLI_ERROR;
+	if (qc_vm_migrate(ctx, a->pos[0], a->pos[1], &o, &r, &err) < 0)
+		return cli_error(&err);
+	if (c->json) {
+		autojson struct cli_json *g = cli_json_new(true);
+
+		cli_json_map_open(g);
+		cli_json_kstring(g, "name", a->pos[0]);
+		cli_json_kstring(g, "target", a->pos[1]);
+		cli_json_kstring(g, "mode", r.live ? "running" : "offline");
+		cli_json_kuint(g, "bytes", r.bytes);
+		cli_json_kuint(g, "images_sent", r.images_sent);
+		cli_json_kuint(g, "images_reused", r.images_reused);
+		cli_json_kint(g, "total_ms", r.total_ms);
+		cli_json_kuint_or_null(g, "downtime_ms", r.live, (uint64_t) r.downtime_ms);
+		cli_json_map_close(g);
+		return cli_print_json(g);
+	}
+	if (c->verbosity >= 0 && r.live)
+		printf("VM '%s' runs on %s now (%llu bytes sent, %lld ms, its CPUs stopped %lld "
+		       "ms)\n",
+			a->pos[0], a->pos[1], (unsigned long long) r.bytes, (long long) r.total_ms,
+			(long long) r.downtime_ms);
+	else if (c->verbosity >= 0)
+		printf("VM '%s' moved to %s (%llu bytes sent, %lld ms)\n", a->pos[0], a->pos[1],
+			(unsigned long long) r.bytes, (long long) r.total_ms);
+	return CLI_OK;
+}
+
+int cli_migrate_receive(struct cli *c, const struct cli_cmd *cmd, struct cli_args *a)
+{
+	struct qc_error err = {0};
+	qc_ctx *ctx;
+
+	(void) cmd;
+	(void) a;
+	/* a source gone is EOF or EPIPE here, and the work directory is removed */
+	signal(SIGPIPE, SIG_IGN);
+	if (!(ctx = cli_ctx(c)))
+		return CLI_ERROR;
+	if (qc_vm_migrate_receive(ctx, 0, 1, &err) < 0)
+		return cli_error(&err);
+	return CLI_OK;
+}

@@ -1,0 +1,63 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * The migration channel (driver/migrate_chan.c): what a migrating qemuctl
+ * and the target's `qemuctl migrate-receive` say to each other over the
+ * ssh connection.  Internal to driver/.
+ *
+ * Protocol version QC_MIGRATE_PROTOCOL.  Every message is one line of JSON
+ * (at most QC_MIGRATE_LINE_MAX bytes).  The target speaks first:
+ *   target: {"qemuctl-migrate":V,"root":"/abs/root"}
+ *   source: {"qemuctl-migrate":V}           (either side refuses another V)
+ * then the source sends requests, each answered {"ok":true,...} or
+ * {"error":"what failed"}:
+ *   {"op":"begin","name":N}                 -> {"ok":true,"dir":"<root>/vms/N"}
+ *   {"op":"image","sha256":H,"size":S}      -> {"ok":true,"path":P,"image":I}
+ *                                              (the target's catalog has it), or
+ *                                              {"ok":true,"send":"base-….img"}
+ *   {"op":"file","name":B,"size":S}, then S raw bytes, then
+ *   {"sha256":H}                            -> {"ok":true}
+ *   {"op":"commit","xml":X}                 -> {"ok":true}
+ * A running VM's move ("begin" with "live":true, its saved state sent as the
+ * file saved.state) goes on:
+ *   {"op":"start"}                          -> {"ok":true} (resumed, CPUs stopped)
+ *   {"op":"run"}                            -> {"ok":true} (CPUs running)
+ * The target removes everything it received unless "commit" succeeded and,
+ * for a running VM's move, "run" did.
+ */
+#ifndef QC_DRIVER_MIGRATE_H
+#define QC_DRIVER_MIGRATE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "storage/storage.h"
+#include "util/util.h"
+
+#define QC_MIGRATE_PROTOCOL 1
+#define QC_MIGRATE_LINE_MAX (9 * 1024 * 1024) /* a definition of 4 MiB, escaped */
+
+struct qc_mig_chan {
+	int in, out;
+	char *buf; /* read ahead */
+	size_t off, len;
+	uint64_t sent, received; /* file bytes */
+};
+
+void qc_mig_chan_init(struct qc_mig_chan *c, int in, int out);
+void qc_mig_chan_clear(struct qc_mig_chan *c);
+/* Send the document g holds as one line. */
+int qc_mig_send(struct qc_mig_chan *c, struct qc_jgen *g, struct qc_error *err);
+/* Read one line of JSON (an object); QC_ERR_EOF when the peer closed first. */
+int qc_mig_recv(struct qc_mig_chan *c, qc_json **ret, struct qc_error *err);
+/* {"error":msg} */
+int qc_mig_send_error(struct qc_mig_chan *c, const char *msg, struct qc_error *err);
+/* Read a reply: {"error":…} becomes an error "the target: …". */
+int qc_mig_reply(struct qc_mig_chan *c, qc_json **ret, struct qc_error *err);
+/* Copy size bytes of fd to the peer, then {"sha256":…}; *hex gets it. */
+int qc_mig_send_data(struct qc_mig_chan *c, int fd, uint64_t size,
+	char hex[QC_SHA256_HEX_LEN + 1], struct qc_error *err);
+/* Copy size bytes from the peer into fd and check the {"sha256":…} after them. */
+int qc_mig_recv_data(struct qc_mig_chan *c, int fd, uint64_t size,
+	char hex[QC_SHA256_HEX_LEN + 1], struct qc_error *err);
+
+#endif

@@ -1,0 +1,344 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * The target of a migration (`qemuctl migrate-receive`, reached over ssh):
+ * it speaks the protocol of driver/migrate.h on stdin/stdout and treats
+ * all it receives as coming from outside.  The VM is assembled in
+ * vms/.migrate-NAME.PID: file names must be plain names that are not the
+ * VM's bookkeeping, each file's size must fit the file system and its
+ * SHA-256 must match; the definition is held to what `define` accepts
+ * (its files in <root>/vms/NAME) and the directory is renamed into place
+ * only then (RENAME_NOREPLACE).  Any failure, or the source going away
+ * before the commit, removes the work directory: nothing is left.
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/statvfs.h>
+#include <unistd.h>
+
+#include "driver/domain.h"
+#include "driver/driver.h"
+#include "driver/migrate.h"
+#include "driver/vmop.h"
+
+#ifndef RENAME_NOREPLACE
+#define RENAME_NOREPLACE (1 << 0)
+#endif
+
+struct recv {
+	qc_ctx *ctx;
+	struct qc_mig_chan ch;
+	int vms_dfd, dfd;
+	char *name, *tmp_name;
+	struct qc_strv files; /* received so far */
+	struct qc_strv bases, base_sha; /* names announced for backing images, their SHA-256 */
+	bool committed;
+	bool live, started, running; /* a running VM's move: started paused, then run */
+};
+
+static bool strv_has(const struct qc_strv *v, const char *s)
+{
+	for (size_t i = 0; i < v->n; i++)
+		if (strcmp(v->v[i], s) == 0)
+			return true;
+	return false;
+}
+
+/* A file the source may send: a plain name that is none of the VM's bookkeeping. */
+static int check_file_name(const char *name, struct qc_error *err)
+{
+	static const char *const reserved[] = {QC_VM_LOCK, QC_VM_MONITOR_LOCK, QC_VM_STATE,
+		QC_VM_DOMAIN, QC_VM_OP_RECORD, "summary.json"};
+	int rc;
+
+	if ((rc = qc_validate_name("file", name, err)) < 0)
+		return rc;
+	for (size_t i = 0; i < QC_ARRAY_SIZE(reserved); i++)
+		if (strcmp(name, reserved[i]) == 0)
+			return qc_error_set(err, QC_ERR_INVALID,
+				"file '%s' is the VM's own bookkeeping, not sent", name);
+	return 0;
+}
+
+static int do_begin(struct recv *r, const qc_json *req, struct qc_jgen *g, struct qc_error *err)
+{
+	const char *name;
+	int rc;
+
+	if (r->name)
+		return qc_error_set(err, QC_ERR_PROTO, "a second 'begin'");
+	if ((rc = qc_json_get_string(req, "name", &name, err)) < 0 ||
+		(rc = qc_validate_name("VM", name, err)) < 0)
+		return rc;
+	if ((rc = qc_driver_vms_open(r->ctx, true, &r->vms_dfd, err)) < 0)
+		return rc;
+	qc_driver_sweep_dead_builds(r->vms_dfd);
+	if (faccessat(r->vms_dfd, name, F_OK, AT_SYMLINK_NOFOLLOW) == 0)
+		return qc_error_set(err, QC_ERR_EXISTS,
+			"VM '%s' already exists in %s; delete or rename it there first", name,
+			r->ctx->root);
+	r->tmp_name = qc_xasprintf(".migrate-%s.%d", name, (int) getpid());
+	if (mkdirat(r->vms_dfd, r->tmp_name, 0700) < 0)
+		return qc_error_errno(err, errno, "mkdir vms/%s", r->tmp_name);
+	r->name = qc_xstrdup(name);
+	r->live = qc_json_as_bool(qc_json_get(req, "live"), &r->live) && r->live;
+	r->dfd = openat(r->vms_dfd, r->tmp_name, O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW);
+	if (r->dfd < 0)
+		return qc_error_errno(err, errno, "open vms/%s", r->tmp_name);
+	{
+		cleanup_free char *dir = qc_domain_home_dir(r->ctx->root, name);
+
+		qc_jgen_kstring(g, "dir", dir);
+	}
+	return 0;
+}
+
+/* A backing image: the catalog's when it holds a file of that SHA-256, else sent. */
+static int do_image(struct recv *r, const qc_json *req, struct qc_jgen *g, struct qc_error *err)
+{
+	struct qc_catalog_entry **v = NULL;
+	const char *sha;
+	size_t n = 0;
+	int rc;
+
+	if (!r->name)
+		return qc_error_set(err, QC_ERR_PROTO, "'image' before 'begin'");
+	if ((rc = qc_json_get_string(req, "sha256", &sha, err)) < 0)
+		return rc;
+	if (!qc_sha256_valid(sha))
+		return qc_error_set(err, QC_ERR_INVALID, "'%s' is not a SHA-256", sha);
+	if (qc_catalog_list(r->ctx->root, &v, &n, NULL) == 0) {
+		for (size_t i = 0; i < n; i++) {
+			if (v[i]->qcow2_sha256 && strcmp(v[i]->qcow2_sha256, sha) == 0) {
+				qc_jgen_kstring(g, "path", v[i]->path);
+				qc_jgen_kstring(g, "image", v[i]->name);
+				qc_catalog_list_free(v, n);
+				return 0;
+			}
+		}
+		qc_catalog_list_free(v, n);
+	}
+	{
+		char *base = qc_xasprintf("base-%.16s.img", sha);
+
+		qc_jgen_kstring(g, "send", base);
+		qc_strv_push_take(&r->bases, base);
+		qc_strv_push(&r->base_sha, sha);
+	}
+	return 0;
+}
+
+/* A file of the VM: created anew, size checked against the free space, SHA-256 checked. */
+static int do_file(struct recv *r, const qc_json *req, struct qc_error *err)
+{
+	char hex[QC_SHA256_HEX_LEN + 1];
+	cleanup_close int fd = -1;
+	struct statvfs vfs;
+	const char *name;
+	uint64_t size;
+	int rc;
+
+	if (!r->name)
+		return qc_error_set(err, QC_ERR_PROTO, "'file' before 'begin'");
+	if ((rc = qc_json_get_string(req, "name", &name, err)) < 0 ||
+		(rc = qc_json_get_uint(req, "size", &size, err)) < 0 ||
+		(rc = check_file_name(name, err)) < 0)
+		return rc;
+	if (strv_has(&r->files, name))
+		return qc_error_set(err, QC_ERR_PROTO, "file '%s' sent twice", name);
+	if (fstatvfs(r->dfd, &vfs) == 0 && size / vfs.f_frsize >= vfs.f_bavail)
+		return qc_error_set(err, ENOSPC,
+			"file '%s' of %llu bytes does not fit into %s (%llu bytes free)", name,
+			(unsigned long long) size, r->ctx->root,
+			(unsigned long long) vfs.f_bavail * vfs.f_frsize);
+	fd = openat(r->dfd, name, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+	if (fd < 0)
+		return qc_error_errno(err, errno, "create %s", name);
+	qc_strv_push(&r->files, name);
+	if ((rc = qc_mig_recv_data(&r->ch, fd, size, hex, err)) < 0)
+		return qc_error_prefix(err, "file '%s'", name);
+	for (size_t i = 0; i < r->bases.n; i++)
+		if (strcmp(r->bases.v[i], name) == 0 && strcmp(r->base_sha.v[i], hex) != 0)
+			return qc_error_set(err, QC_ERR_CHECKSUM,
+				"backing image '%s': SHA-256 %s, announced %s", name, hex,
+				r->base_sha.v[i]);
+	if (fsync(fd) < 0)
+		return qc_error_errno(err, errno, "fsync %s", name);
+	return 0;
+}
+
+/* The definition, checked as define checks one, saved, the directory renamed into place. */
+static int do_commit(struct recv *r, const qc_json *req, struct qc_error *err)
+{
+	cleanup_domain struct qc_domain *d = NULL;
+	const char *xml;
+	int rc;
+
+	if (!r->name)
+		return qc_error_set(err, QC_ERR_PROTO, "'commit' before 'begin'");
+	if ((rc = qc_json_get_string(req, "xml", &xml, err)) < 0)
+		return rc;
+	if (strlen(xml) > QC_XML_MAX_BYTES)
+		return qc_error_set(err, QC_ERR_INVALID, "the definition is over %d bytes",
+			QC_XML_MAX_BYTES);
+	if ((rc = qc_domain_from_xml_at(xml, strlen(xml), "the migrated definition",
+		     r->ctx->root, NULL, NULL, &d, err)) < 0 ||
+		(rc = qc_driver_define_check(r->ctx, d, "the migrated definition", err)) < 0)
+		return rc;
+	if (strcmp(d->name, r->name) != 0)
+		return qc_error_set(err, QC_ERR_INVALID,
+			"the migrated definition names VM '%s', not '%s'", d->name, r->name);
+	for (size_t i = 0; i < d->n_disks; i++) {
+		cleanup_free char *dir = qc_domain_home_dir(r->ctx->root, r->name);
+		const char *base = qc_domain_home_base(dir, d->disks[i].path);
+
+		if (d->disks[i].owned && (!base || !strv_has(&r->files, base)))
+			return qc_error_set(err, QC_ERR_INVALID,
+				"the migrated definition's disk '%s' (%s) was not sent",
+				d->disks[i].name, d->disks[i].path);
+	}
+	if ((rc = qc_driver_vm_lock_files(r->dfd, err)) < 0 ||
+		(rc = qc_domain_save(d, r->dfd, QC_VM_DOMAIN, err)) < 0)
+		return rc;
+	qc_driver_summary_save(r->dfd, d);
+	if ((rc = qc_fsync_dir(r->dfd, err)) < 0)
+		return rc;
+	qc_fault_step("migrate-receive:commit");
+	if (renameat2(r->vms_dfd, r->tmp_name, r->vms_dfd, r->name, RENAME_NOREPLACE) < 0)
+		return errno == EEXIST || errno == ENOTEMPTY
+			       ? qc_error_set(err, QC_ERR_EXISTS, "VM '%s' already exists in %s",
+					 r->name, r->ctx->root)
+			       : qc_error_errno(err, errno, "rename vms/%s", r->tmp_name);
+	r->committed = true;
+	(void) qc_fsync_dir(r->vms_dfd, NULL);
+	return 0;
+}
+
+/* A running VM's move: its saved state resumed, CPUs stopped until "run". */
+static int do_start(struct recv *r, struct qc_error *err)
+{
+	struct qc_vm_start_opts o = {.paused = true};
+	struct qc_error e2 = {0};
+	int rc;
+
+	if (!r->committed || !r->live || r->started)
+		return qc_error_set(err, QC_ERR_PROTO, "'start' out of order");
+	if ((rc = qc_vm_start(r->ctx, r->name, &o, err)) < 0) {
+		(void) qc_vm_delete(r->ctx, r->name, true, &e2);
+		r->committed = false;
+		return rc;
+	}
+	r->started = true;
+	return 0;
+}
+
+static int do_run(struct recv *r, struct qc_error *err)
+{
+	int rc;
+
+	if (!r->started || r->running)
+		return qc_error_set(err, QC_ERR_PROTO, "'run' out of order");
+	if ((rc = qc_vm_resume(r->ctx, r->name, err)) < 0)
+		return rc;
+	r->running = true;
+	return 0;
+}
+
+static int serve(struct recv *r, struct qc_error *err)
+{
+	for (;;) {
+		cleanup_jgen struct qc_jgen *g = qc_jgen_new(false);
+		cleanup_json qc_json *req = NULL;
+		const char *op;
+		int rc;
+
+		if ((rc = qc_mig_recv(&r->ch, &req, err)) < 0) {
+			if (rc == -QC_ERR_EOF && r->committed && (!r->live || r->running))
+				return 0;
+			return qc_error_prefix(err, "the source");
+		}
+		if ((rc = qc_json_get_string(req, "op", &op, err)) < 0)
+			return rc;
+		qc_jgen_map_open(g);
+		qc_jgen_kbool(g, "ok", true);
+		if (strcmp(op, "start") == 0)
+			rc = do_start(r, err);
+		else if (strcmp(op, "run") == 0)
+			rc = do_run(r, err);
+		else if (r->committed)
+			rc = qc_error_set(err, QC_ERR_PROTO, "'%s' after the commit", op);
+		else if (strcmp(op, "begin") == 0)
+			rc = do_begin(r, req, g, err);
+		else if (strcmp(op, "image") == 0)
+			rc = do_image(r, req, g, err);
+		else if (strcmp(op, "file") == 0)
+			rc = do_file(r, req, err);
+		else if (strcmp(op, "commit") == 0)
+			rc = do_commit(r, req, err);
+		else
+			rc = qc_error_set(err, QC_ERR_PROTO, "unknown request '%s'", op);
+		if (rc < 0)
+			return rc;
+		qc_jgen_map_close(g);
+		if ((rc = qc_mig_send(&r->ch, g, err)) < 0)
+			return rc;
+	}
+}
+
+static int hello(struct recv *r, struct qc_error *err)
+{
+	cleanup_jgen struct qc_jgen *g = qc_jgen_new(false);
+	cleanup_json qc_json *h = NULL;
+	int64_t v;
+	int rc;
+
+	qc_jgen_map_open(g);
+	qc_jgen_kint(g, "qemuctl-migrate", QC_MIGRATE_PROTOCOL);
+	qc_jgen_kstring(g, "root", r->ctx->root);
+	qc_jgen_map_close(g);
+	if ((rc = qc_mig_send(&r->ch, g, err)) < 0 || (rc = qc_mig_recv(&r->ch, &h, err)) < 0)
+		return rc;
+	if (!qc_json_as_int(qc_json_get(h, "qemuctl-migrate"), &v))
+		return qc_error_set(err, QC_ERR_PROTO, "the source sent no migration hello");
+	if (v != QC_MIGRATE_PROTOCOL)
+		return qc_error_set(err, QC_ERR_UNSUPPORTED,
+			"the source speaks migration protocol %lld, this qemuctl %d", (long long) v,
+			QC_MIGRATE_PROTOCOL);
+	return 0;
+}
+
+QC_PUBLIC int qc_vm_migrate_receive(qc_ctx *ctx, int in_fd, int out_fd, struct qc_error *err)
+{
+	struct recv r = {.ctx = ctx, .vms_dfd = -1, .dfd = -1};
+	struct qc_error scratch = {0};
+	int rc;
+
+	qc_mig_chan_init(&r.ch, in_fd, out_fd);
+	rc = hello(&r, err);
+	if (rc == 0)
+		rc = serve(&r, err);
+	if (rc < 0) {
+		(void) qc_mig_send_error(&r.ch, err ? err->msg : "failed", &scratch);
+		if (r.tmp_name && !r.committed)
+			(void) qc_rm_rf_at(r.vms_dfd, r.tmp_name, &scratch);
+		/* a running VM's move that did not finish: no copy stays here */
+		if (r.committed && r.live && !r.running)
+			(void) qc_vm_delete(ctx, r.name, true, &scratch);
+	}
+	if (r.dfd >= 0)
+		close(r.dfd);
+	if (r.vms_dfd >= 0)
+		close(r.vms_dfd);
+	qc_mig_chan_clear(&r.ch);
+	free(r.name);
+	free(r.tmp_name);
+	qc_strv_clear(&r.files);
+	qc_strv_clear(&r.bases);
+	qc_strv_clear(&r.base_sha);
+	return rc;
+}

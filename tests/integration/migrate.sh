@@ -1,0 +1,197 @@
+#!/bin/bash
+# qemuctl migrate --offline to "another host": this machine through an sshd
+# of the test's own (host key pinned, key login, 127.0.0.1 of a private
+# netns) into a second state root, the VM's backing image in a storage
+# directory of its own.  A file written in the guest before the move is
+# read back after it boots on the target; the backing image is sent once and
+# checked, and taken from the target's catalog when it has the same file;
+# refusals and failures (ssh, host key, no remote qemuctl, another protocol
+# version, a name taken, a running VM, the target killed midway) leave the
+# source as it was and nothing on the target.
+# shellcheck source=tests/integration/netns.sh
+. "$(dirname "$0")/netns.sh"
+in_private_netns x86_64
+. "${QC_SRCDIR:-$(dirname "$0")/../..}/tests/integration/lib.sh"
+need_guest x86_64
+sshd_start
+
+ROOT2="$(mktemp -d "/tmp/qc-$TEST_NAME-target.XXXXXX")"
+chmod 0711 "$ROOT2"
+on_exit 'kill -9 $(procs_using "$ROOT2") 2>/dev/null; rm -rf "$ROOT2"'
+qc2() { "$QC" --root "$ROOT2" "$@"; }
+url="ssh://root@127.0.0.1:$SSHD_PORT$ROOT2"
+sshopts=(--ssh-option "IdentityFile=$SSHD_CLIENT_KEY" --ssh-option "UserKnownHostsFile=$SSHD_KNOWN_HOSTS"
+	--ssh-option StrictHostKeyChecking=yes)
+# The source VM's files; the record of an operation killed midway (op.json) aside.
+src_state() { tree_digest "$ROOT/vms/m1" | grep -v '[ /]op\.json$'; }
+# ssh gives the remote command a fresh environment: the target's qemuctl is
+# the build tree's, with its monitor named.
+printf '#!/bin/sh\nQEMUCTL_MONITOR=%s exec %s "$@"\n' "$QEMUCTL_MONITOR" "$QC" >"$SCRATCH/qemuctl-target"
+chmod 0755 "$SCRATCH/qemuctl-target"
+mig() { qc migrate "$@" "${sshopts[@]}" --remote-qemuctl "$SCRATCH/qemuctl-target"; }
+# mkvm NAME IMAGE: the tiny guest booting from an overlay on IMAGE.
+mkvm() {
+	qc create "$1" --disk-image "$2" --kernel "$GUEST_KERNEL" --initrd "$GUEST_INITRD" \
+		--append "$GUEST_APPEND_ROOT" --memory 256M --cpus 1 >/dev/null
+}
+
+# The VM's backing image in a storage directory of its own.
+mkdir -m 0711 "$SCRATCH/store"
+cp "$GUEST_ROOT" "$SCRATCH/store/root.img"
+mkvm m1 "$SCRATCH/store/root.img"
+guest_boot m1
+guest_say 'echo moved-with-its-disk >/root/mark; sync; echo MARK-WRITTEN'
+wait_for_text "$SCRATCH/con$con_n.out" '^MARK-WRITTEN' 30
+exec 7>&-
+
+# A running VM is refused for --offline; a stopped one without it too.
+expect_fail 1 "VM 'm1' is running; --offline moves a stopped VM" mig m1 "$url" --offline
+qc stop m1 >/dev/null
+expect_fail 1 "VM 'm1' is not running; move it stopped with --offline" mig m1 "$url"
+expect_fail 1 "not an ssh:// address" mig m1 "http://x/" --offline
+src_digest=$(src_state)
+
+# Refusals before anything moved: the source as it was, the target empty.
+unmoved() {
+	assert_eq "$(src_state)" "$src_digest" "$1: the source is as it was"
+	assert_eq "$(ls -A "$ROOT2/vms" 2>/dev/null)" "" "$1: nothing on the target"
+}
+# ssh failure: nobody listens on the port.
+closed=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+expect_fail 1 "ssh to '127.0.0.1' failed: .*(refused|Connection)" \
+	mig m1 "ssh://root@127.0.0.1:$closed$ROOT2" --offline
+unmoved "ssh failure"
+# A host key other than the pinned one.
+ssh-keygen -q -t ed25519 -N '' -f "$SCRATCH/otherkey"
+echo "[127.0.0.1]:$SSHD_PORT $(cut -d' ' -f1,2 "$SCRATCH/otherkey.pub")" >"$SCRATCH/wrong_known_hosts"
+expect_fail 1 "ssh to '127.0.0.1': the host key is not known or has changed" \
+	qc migrate m1 "$url" --offline --ssh-option "IdentityFile=$SSHD_CLIENT_KEY" \
+	--ssh-option "UserKnownHostsFile=$SCRATCH/wrong_known_hosts" \
+	--ssh-option StrictHostKeyChecking=yes --remote-qemuctl "$SCRATCH/qemuctl-target"
+unmoved "host key"
+# No qemuctl on the target.
+expect_fail 1 "no '/nonexistent/qemuctl' on '127.0.0.1' .*--remote-qemuctl" \
+	qc migrate m1 "$url" --offline "${sshopts[@]}" --remote-qemuctl /nonexistent/qemuctl
+unmoved "no remote qemuctl"
+# A target of another protocol version.
+cat >"$SCRATCH/qemuctl-v99" <<'EOT'
+#!/bin/sh
+echo '{"qemuctl-migrate":99,"root":"/x"}'
+read -r hello
+EOT
+chmod 0755 "$SCRATCH/qemuctl-v99"
+expect_fail 1 "speaks migration protocol 99, this one 1" \
+	qc migrate m1 "$url" --offline "${sshopts[@]}" --remote-qemuctl "$SCRATCH/qemuctl-v99"
+unmoved "protocol version"
+# A target state root that does not exist: the target's own error.
+expect_fail 1 "qemuctl on '127.0.0.1' failed \(exit 1\): .*no such state root" \
+	mig m1 "ssh://root@127.0.0.1:$SSHD_PORT/nonexistent/root" --offline
+unmoved "no target root"
+# The target killed at its commit: the source keeps the VM; the work
+# directory it left is swept by the next migration to it.
+printf '#!/bin/sh\nQEMUCTL_FAULT_AT=migrate-receive:commit exec %s "$@"\n' "$SCRATCH/qemuctl-target" >"$SCRATCH/qemuctl-fault"
+chmod 0755 "$SCRATCH/qemuctl-fault"
+expect_fail 1 "the connection to '127.0.0.1' ended without a word" \
+	qc migrate m1 "$url" --offline "${sshopts[@]}" --remote-qemuctl "$SCRATCH/qemuctl-fault"
+assert_eq "$(src_state)" "$src_digest" "target killed: the source is as it was"
+assert_match "$(ls -A "$ROOT2/vms")" '^\.migrate-m1\.[0-9]+$' \
+	"target killed: no VM on the target, only its work directory"
+# The source killed after sending its files: the target removes what it got.
+QEMUCTL_FAULT_AT=migrate:sent expect_fail 137 "" mig m1 "$url" --offline
+assert_eq "$(src_state)" "$src_digest" "source killed: the source is as it was"
+target_empty() { [ -z "$(ls -A "$ROOT2/vms")" ]; }
+wait_until 10 target_empty
+ok "source killed: the target removed what it received"
+
+# The move.
+out=$(mig m1 "$url" --offline --json)
+printf '%s' "$out" | python3 "$QC_SRCDIR/tests/integration/json_schema.py" \
+	"$QC_SRCDIR/docs/schema/qemuctl-v2.json" migrate || fail "migrate --json: $out"
+assert_match "$out" '"mode": "offline"' "migrate --json"
+assert_match "$out" '"images_sent": 1' "the backing image was sent"
+assert_no_file "$ROOT/vms/m1"
+assert_match "$(qc list)" '^$|^NAME' "the source has no m1"
+assert_eq "$(ls -A "$ROOT2/vms")" "m1" "the target has m1 (no work directory left)"
+base=$(ls "$ROOT2/vms/m1" | grep '^base-')
+assert_eq "$(sha256sum <"$ROOT2/vms/m1/$base")" "$(sha256sum <"$SCRATCH/store/root.img")" \
+	"the backing image arrived whole"
+assert_match "$(qc2 dumpxml m1)" "<source file='$ROOT2/vms/m1/$base'/>" "the definition names it"
+# A second move of the same name is refused by the target.
+mkvm m1 "$SCRATCH/store/root.img"
+src_digest=$(src_state)
+expect_fail 1 "the target: VM 'm1' already exists in $ROOT2" mig m1 "$url" --offline
+assert_eq "$(src_state)" "$src_digest" "name taken: the source is as it was"
+qc delete m1 >/dev/null
+
+# It boots on the target and the file written before the move is there.
+ROOT="$ROOT2" guest_boot m1
+guest_say 'cat /root/mark'
+wait_for_text "$SCRATCH/con$con_n.out" '^moved-with-its-disk' 30
+ok "the file written before the move is read back on the target"
+exec 7>&-
+qc2 destroy m1 >/dev/null
+
+# A catalog image the target has already is not sent again.
+qemu-img convert -O qcow2 "$SCRATCH/store/root.img" "$SCRATCH/store/root.qcow2"
+qc image import tiny "$SCRATCH/store/root.qcow2" >/dev/null
+qc2 image import tiny "$SCRATCH/store/root.qcow2" >/dev/null
+qc create m2 --image tiny --kernel "$GUEST_KERNEL" --initrd "$GUEST_INITRD" \
+	--append "$GUEST_APPEND_ROOT" --memory 256M --cpus 1 --disk-size 64M >/dev/null
+out=$(mig m2 "$url" --offline --json) || fail "migrate m2: sshd says: $(tail -n 20 "$SSHD_LOG")"
+assert_match "$out" '"images_reused": 1' "the target's catalog image was used"
+assert_match "$(qc2 dumpxml m2)" "<source file='$ROOT2/images/tiny.qcow2'/>" \
+	"m2's backing is the target's catalog image"
+assert_match "$(qc2 image list)" 'tiny' "the target's catalog"
+qc2 start m2 >/dev/null
+wait_for_text "$ROOT2/vms/m2/console.log" '^GUEST-READY' 90
+ok "m2 boots on the target's catalog image"
+qc2 destroy m2 >/dev/null
+
+# A running VM moves suspended: a guest process counting on the console goes
+# on counting on the target, without a new boot.
+cp "$GUEST_ROOT" "$SCRATCH/store/root3.img"
+mkvm m3 "$SCRATCH/store/root3.img"
+guest_boot m3
+guest_say 'echo BOOTID $(cat /proc/sys/kernel/random/boot_id)'
+wait_for_text "$SCRATCH/con$con_n.out" '^BOOTID [0-9a-f-]{36}' 30
+id1=$(sed -n 's/^BOOTID \([0-9a-f-]*\).*/\1/p' "$SCRATCH/con$con_n.out" | tr -d '\r' | head -n1)
+guest_say 'i=0; while :; do i=$((i+1)); echo "TICK $i"; sleep 1; done &'
+wait_for_text "$ROOT/vms/m3/console.log" 'TICK 3[^0-9]' 30
+exec 7>&-
+ticks() { grep -aoE 'TICK [0-9]+' "$1" | awk '{print $2}' | sort -n | tail -n1; }
+
+# The target killed at its commit: the VM runs on here, the counter too.
+expect_fail 1 "the connection to '127.0.0.1' ended without a word" \
+	qc migrate m3 "$url" "${sshopts[@]}" --remote-qemuctl "$SCRATCH/qemuctl-fault"
+assert_match "$(qc info m3)" 'State: +running' "target killed: the VM runs on here"
+t=$(ticks "$ROOT/vms/m3/console.log")
+wait_for_text "$ROOT/vms/m3/console.log" "TICK $((t + 2))[^0-9]" 30
+ok "target killed: the counter goes on here past TICK $t"
+
+# A console attached here keeps what the guest printed up to the move.
+guest_console m3
+src_con="$SCRATCH/con$con_n.out"
+t0=$(date +%s%N)
+out=$(mig m3 "$url" --json)
+exec 7>&-
+log "running move: $out ($((($(date +%s%N) - t0) / 1000000)) ms)"
+printf '%s' "$out" | python3 "$QC_SRCDIR/tests/integration/json_schema.py" \
+	"$QC_SRCDIR/docs/schema/qemuctl-v2.json" migrate || fail "migrate --json: $out"
+assert_match "$out" '"mode": "running"' "migrate --json of a running VM"
+assert_match "$out" '"downtime_ms": [0-9]+' "the downtime is reported"
+t=$(ticks "$src_con")
+assert_no_file "$ROOT/vms/m3"
+assert_match "$(qc2 info m3)" 'State: +running' "m3 runs on the target"
+wait_for_text "$ROOT2/vms/m3/console.log" "TICK $((t + 2))[^0-9]" 30
+first=$(grep -aoE 'TICK [0-9]+' "$ROOT2/vms/m3/console.log" | awk '{print $2}' | head -n1)
+[ "$first" -eq $((t + 1)) ] ||
+	fail "the counter did not go on from TICK $t on the target: first $first"
+ok "the counter went on from TICK $t on the target (TICK $first first)"
+if grep -aq '^GUEST-READY' "$ROOT2/vms/m3/console.log"; then fail "the guest booted anew on the target"; fi
+ROOT="$ROOT2" guest_console m3
+guest_say 'echo BOOTID2 $(cat /proc/sys/kernel/random/boot_id)'
+wait_for_text "$SCRATCH/con$con_n.out" '^BOOTID2 [0-9a-f-]{36}' 30
+id2=$(sed -n 's/^BOOTID2 \([0-9a-f-]*\).*/\1/p' "$SCRATCH/con$con_n.out" | tr -d '\r' | head -n1)
+assert_eq "$id2" "$id1" "the same boot runs on the target"
+exec 7>&-
+qc2 destroy m3 >/dev/null
