@@ -17,15 +17,8 @@ sshd_start
 
 # the user's ssh: the test's key, the sshd's host key pinned (T_KNOWN and
 # T_KEY change them for the error cases)
-mkdir "$SCRATCH/bin"
-cat >"$SCRATCH/bin/ssh" <<EOF
-#!/bin/sh
-exec /usr/bin/ssh -F /dev/null -o IdentitiesOnly=yes -i "\${T_KEY:-$SSHD_CLIENT_KEY}" \\
-	-o UserKnownHostsFile="\${T_KNOWN:-$SSHD_KNOWN_HOSTS}" -o StrictHostKeyChecking=yes "\$@"
-EOF
-chmod +x "$SCRATCH/bin/ssh"
 orig_path=$PATH
-export PATH="$SCRATCH/bin:$PATH"
+sshd_client_ssh
 # the remote qemuctl: this build's (ssh gives it a fresh environment)
 cat >"$SCRATCH/remote-qemuctl" <<EOF
 #!/bin/sh

@@ -384,3 +384,18 @@ EOC
 	echo "[127.0.0.1]:$SSHD_PORT $(cut -d' ' -f1,2 "$SSHD_DIR/hostkey.pub")" >"$SSHD_KNOWN_HOSTS"
 	ok "sshd on 127.0.0.1:$SSHD_PORT with its own host key and authorized_keys"
 }
+
+# sshd_client_ssh: an `ssh` first in PATH ($SCRATCH/bin) that logs in to
+# sshd_start's server the way a user's ssh config would: its client key,
+# its host key pinned (T_KEY and T_KNOWN name others, for the error cases).
+# What runs ssh by name (qemuctl --connect, qemuctl migrate) uses it.
+sshd_client_ssh() {
+	mkdir -p "$SCRATCH/bin"
+	cat >"$SCRATCH/bin/ssh" <<EOF
+#!/bin/sh
+exec /usr/bin/ssh -F /dev/null -o IdentitiesOnly=yes -i "\${T_KEY:-$SSHD_CLIENT_KEY}" \\
+	-o UserKnownHostsFile="\${T_KNOWN:-$SSHD_KNOWN_HOSTS}" -o StrictHostKeyChecking=yes "\$@"
+EOF
+	chmod 0755 "$SCRATCH/bin/ssh"
+	export PATH="$SCRATCH/bin:$PATH"
+}

@@ -3,21 +3,27 @@
 # TCG: its meta-data validates against the OCF DTD (ra-api-1.dtd of
 # resource-agents); bad parameters give the OCF exit codes with a message
 # (name missing or with a slash, relative root, bad numbers and booleans,
-# a missing qemuctl, --connect unsupported, a VM defined nowhere, unknown
-# actions) and change nothing under the state root; migrate_to and
-# migrate_from answer OCF_ERR_UNIMPLEMENTED while qemuctl has no 'migrate',
-# and hand qemuctl migrate the planned arguments once it has; wait_ready
-# and the depth-10 monitor refuse a VM without a ready marker; stop_timeout
-# is capped by the operation's timeout.  Then resource-agents' ocf-tester
+# a missing qemuctl, a qemuctl without --connect, a VM defined nowhere,
+# unknown actions) and change nothing under the state root; migrate_to and
+# migrate_from answer OCF_ERR_UNIMPLEMENTED with a qemuctl without
+# 'migrate', hand qemuctl migrate its arguments and end one that hangs
+# within the operation's timeout; wait_ready and the depth-10 monitor
+# refuse a VM without a ready marker; stop_timeout is capped by the
+# operation's timeout.  With an sshd of the test's own and a second state
+# root as the other node: the agent with connect=ssh://... starts, monitors
+# and stops a VM there (the right codes for one missing there and a host
+# unreachable), and migrate_to/migrate_from live-migrate a VM from one root
+# to the other, which then runs there only.  Then resource-agents' ocf-tester
 # passes every check against a booting VM, and pacemaker's crm_resource
 # drives the agent from a CIB file, without a cluster: the VM boots (its
 # console shows it), is monitored running, NOT_RUNNING once QEMU is killed,
 # starts again and is stopped gracefully (ACPI poweroff).  crm_resource
 # finds agents only under /usr/lib/ocf/resource.d: the test runs in a
-# private mount namespace with its own copy of the agent bound there.
+# private mount namespace with its own copy of the agent bound there, and
+# a private network namespace for its sshd.
 if [ -z "${QC_OCF_NS:-}" ]; then
-	if [ "$(id -u)" -ne 0 ] || ! unshare -m true 2>/dev/null; then
-		echo "[ocf] SKIP: needs root and unshare -m (crm_resource reads agents from /usr/lib/ocf/resource.d only)"
+	if [ "$(id -u)" -ne 0 ] || ! unshare -m -n true 2>/dev/null; then
+		echo "[ocf] SKIP: needs root and unshare -m -n (crm_resource reads agents from /usr/lib/ocf/resource.d only)"
 		exit 77
 	fi
 	for t in ocf-tester crm_resource xmllint; do
@@ -26,7 +32,8 @@ if [ -z "${QC_OCF_NS:-}" ]; then
 			exit 77
 		fi
 	done
-	QC_OCF_NS=1 exec unshare -m --propagation private bash "$0" "$@"
+	# a private network namespace too: the test's sshd listens on its loopback
+	QC_OCF_NS=1 QC_NET_IN_NETNS=1 exec unshare -m -n --propagation private bash "$0" "$@"
 fi
 . "${QC_SRCDIR:-$(dirname "$0")/../..}/tests/integration/lib.sh"
 need_guest x86_64
@@ -115,8 +122,19 @@ expect_ra 5 "qemuctl is not installed: '$SCRATCH/nope' is not an executable prog
 	start OCF_RESKEY_name=ns OCF_RESKEY_binary="$SCRATCH/nope"
 expect_ra 5 "qemuctl is not installed: 'qemuctl-nope' is not an executable" \
 	monitor OCF_RESKEY_name=ns OCF_RESKEY_binary=qemuctl-nope OCF_RESKEY_CRM_meta_interval=0
-expect_ra 5 "the installed qemuctl \(qemuctl [0-9.]+\) has no --connect" \
-	validate-all OCF_RESKEY_name=ns OCF_RESKEY_connect=ssh://node2
+# A qemuctl without --connect (an older one): a stand-in whose --help lacks it.
+cat >"$SCRATCH/qemuctl-noconnect" <<EOS
+#!/bin/sh
+case "\$1" in --help) "$QC" --help | grep -v -- --connect; exit 0 ;; esac
+exec "$QC" "\$@"
+EOS
+chmod 0755 "$SCRATCH/qemuctl-noconnect"
+"$QC" --help | grep -q -- --connect || fail "qemuctl --help does not show --connect"
+! "$SCRATCH/qemuctl-noconnect" --help | grep -q -- --connect || fail "the stand-in's --help shows --connect"
+expect_ra 5 "parameter 'connect': the installed qemuctl \(qemuctl [0-9.]+\) has no --connect" \
+	validate-all OCF_RESKEY_name=ns OCF_RESKEY_connect=ssh://node2 OCF_RESKEY_binary="$SCRATCH/qemuctl-noconnect"
+expect_ra 5 "has no --connect" monitor OCF_RESKEY_name=ns OCF_RESKEY_connect=ssh://node2 \
+	OCF_RESKEY_binary="$SCRATCH/qemuctl-noconnect" OCF_RESKEY_CRM_meta_interval=0
 # A VM defined nowhere: not running to a probe and a stop, misconfigured to
 # validate-all, not startable on this node.
 expect_ra 7 "" monitor OCF_RESKEY_name=ghost OCF_RESKEY_CRM_meta_interval=0
@@ -140,23 +158,34 @@ expect_ra 0 "" validate-all OCF_RESKEY_name=ns
 expect_ra 7 "" monitor OCF_RESKEY_name=ns
 assert_eq "$(tree_digest "$ROOT" | sha256sum)" "$before" "state root unchanged by the agent's refusals and probes"
 
-# ---- migration: this qemuctl has no 'migrate'
-if "$QC" migrate --help >/dev/null 2>&1; then
-	fail "qemuctl has 'migrate' now: this part of the test expects it missing; make it boot two roots and migrate"
-fi
+# ---- migration: a qemuctl without 'migrate' (an older one, a stand-in here)
+cat >"$SCRATCH/qemuctl-nomigrate" <<EOS
+#!/bin/sh
+for a in "\$@"; do
+	[ "\$a" != migrate ] || { echo "qemuctl: error: unknown command 'migrate'" >&2; exit 2; }
+done
+exec "$QC" "\$@"
+EOS
+chmod 0755 "$SCRATCH/qemuctl-nomigrate"
 expect_ra 3 "migrate_to: the installed qemuctl \(qemuctl [0-9.]+\) has no 'migrate' command; live migration needs" \
-	migrate_to OCF_RESKEY_name=ns OCF_RESKEY_CRM_meta_migrate_target=node2
+	migrate_to OCF_RESKEY_name=ns OCF_RESKEY_CRM_meta_migrate_target=node2 OCF_RESKEY_binary="$SCRATCH/qemuctl-nomigrate"
 expect_ra 3 "migrate_from: the installed qemuctl .* has no 'migrate' command" \
-	migrate_from OCF_RESKEY_name=ns OCF_RESKEY_CRM_meta_migrate_source=node1
-# A qemuctl with 'migrate' (the planned CLI): a wrapper around the real one
-# whose migrate records its arguments and refuses, so nothing pretends a
-# migration happened; the agent passes qemuctl's error on.
+	migrate_from OCF_RESKEY_name=ns OCF_RESKEY_CRM_meta_migrate_source=node1 OCF_RESKEY_binary="$SCRATCH/qemuctl-nomigrate"
+# The arguments the agent gives qemuctl migrate: a wrapper around the real
+# qemuctl whose migrate records them and refuses (or hangs for MIG_HANG
+# seconds), so nothing pretends a migration happened; its --help offers
+# --copy-storage.
 cat >"$SCRATCH/qemuctl-migrate" <<EOS
 #!/bin/sh
 for a in "\$@"; do [ "\$a" = migrate ] && break; done
 if [ "\$a" = migrate ]; then
-	[ "\$*" = "migrate --help" ] && exit 0
+	if [ "\$*" = "migrate --help" ]; then
+		"$QC" migrate --help
+		echo "  --copy-storage       copy the VM's disks"
+		exit 0
+	fi
 	printf '%s\n' "\$*" >"$SCRATCH/migrate.args"
+	[ -z "\${MIG_HANG:-}" ] || exec sleep "\$MIG_HANG"
 	echo "qemuctl: error: migrate: target refused" >&2
 	exit 1
 fi
@@ -174,16 +203,54 @@ expect_ra 0 "" start OCF_RESKEY_name=ns
 expect_ra 1 "ns: live migration to node2 failed: qemuctl: error: migrate: target refused" \
 	migrate_to OCF_RESKEY_name=ns OCF_RESKEY_binary="$SCRATCH/qemuctl-migrate" \
 	OCF_RESKEY_CRM_meta_migrate_target=node2 OCF_RESKEY_copy_storage=true
-assert_eq "$(cat "$SCRATCH/migrate.args")" "--root $ROOT migrate ns ssh://node2$ROOT --copy-storage" \
-	"migrate_to: qemuctl migrate NAME ssh://NODE/ROOT --copy-storage"
+assert_eq "$(cat "$SCRATCH/migrate.args")" \
+	"--root $ROOT migrate ns ssh://node2$ROOT --remote-qemuctl $SCRATCH/qemuctl-migrate --copy-storage" \
+	"migrate_to: qemuctl migrate NAME ssh://NODE/ROOT --remote-qemuctl BINARY --copy-storage"
 expect_ra 1 "" migrate_to OCF_RESKEY_name=ns OCF_RESKEY_binary="$SCRATCH/qemuctl-migrate" \
 	OCF_RESKEY_CRM_meta_migrate_target=node-3 OCF_RESKEY_migration_target_format='ssh://qemu@%n.mig:2222/srv/%%r'
-assert_eq "$(cat "$SCRATCH/migrate.args")" "--root $ROOT migrate ns ssh://qemu@node-3.mig:2222/srv/%r" \
+assert_eq "$(cat "$SCRATCH/migrate.args")" \
+	"--root $ROOT migrate ns ssh://qemu@node-3.mig:2222/srv/%r --remote-qemuctl $SCRATCH/qemuctl-migrate" \
 	"migration_target_format: %n, %%, no --copy-storage"
+# A migration that hangs ends within the operation's timeout less 10 s.
+t0=$SECONDS
+expect_ra 1 "ns: live migration to node2 did not finish within [12] s \(the migrate_to operation's timeout less 10 s\)" \
+	migrate_to OCF_RESKEY_name=ns OCF_RESKEY_binary="$SCRATCH/qemuctl-migrate" MIG_HANG=60 \
+	OCF_RESKEY_CRM_meta_migrate_target=node2 OCF_RESKEY_CRM_meta_timeout=12000
+[ $((SECONDS - t0)) -lt 12 ] || fail "the hanging migration took $((SECONDS - t0)) s, not about 2"
+ok "the hanging migration was ended after $((SECONDS - t0)) s"
 expect_ra 1 "bad or missing target node '-x'" migrate_to OCF_RESKEY_name=ns \
 	OCF_RESKEY_binary="$SCRATCH/qemuctl-migrate" OCF_RESKEY_CRM_meta_migrate_target=-x
 expect_ra 0 "live migration from node1 succeeded" migrate_from OCF_RESKEY_name=ns \
 	OCF_RESKEY_binary="$SCRATCH/qemuctl-migrate" OCF_RESKEY_CRM_meta_migrate_source=node1
+# A VM whose state was migrated away and whose CPUs stay stopped (a
+# migration that ended halfway) does not run here: QEMU's own migration to
+# a socket that reads and drops it leaves it so.  (QEMU runs as another
+# user: the socket's directory is open to it.)
+migdir=$(mktemp -d /tmp/qc-ocf-mig.XXXXXX)
+on_exit "rm -rf '$migdir'"
+chmod 0777 "$migdir"
+python3 -c '
+import os, socket, sys
+s = socket.socket(socket.AF_UNIX)
+s.bind(sys.argv[1])
+os.chmod(sys.argv[1], 0o777)
+s.listen(1)
+print("listening", flush=True)
+c, _ = s.accept()
+while c.recv(65536):
+    pass
+' "$migdir/sink.sock" >"$SCRATCH/sink.out" &
+sink_pid=$!
+wait_for_text "$SCRATCH/sink.out" '^listening' 10
+qc qmp ns "{\"execute\":\"migrate\",\"arguments\":{\"uri\":\"unix:$migdir/sink.sock\"}}" >/dev/null
+postmigrate() { qc qmp ns '{"execute":"query-status"}' | grep -q '"status": *"postmigrate"'; }
+wait_until 60 postmigrate
+wait "$sink_pid"
+expect_ra 1 "ns: QEMU reports run state 'postmigrate': its CPUs stopped after a migration; it does not run here" \
+	monitor OCF_RESKEY_name=ns
+qc qmp ns '{"execute":"cont"}' >/dev/null
+assert_match "$(qc qmp ns '{"execute":"query-status"}')" '"status": *"running"' "ns resumed"
+expect_ra 0 "" monitor OCF_RESKEY_name=ns
 # stop_timeout capped by the stop operation's timeout (12 s less 10 s).
 expect_ra 0 "ns: stop_timeout 60 s capped at [12] s" stop OCF_RESKEY_name=ns OCF_RESKEY_CRM_meta_timeout=12000
 assert_match "$(qc info ns)" 'State: +stopped' "stop stopped it"
@@ -192,6 +259,88 @@ expect_ra 1 "migrate_from node1: the VM is not running on this node" migrate_fro
 expect_ra 1 "migrate_to node2: the VM is not running on this node" migrate_to OCF_RESKEY_name=ns \
 	OCF_RESKEY_binary="$SCRATCH/qemuctl-migrate" OCF_RESKEY_CRM_meta_migrate_target=node2
 qc delete ns >/dev/null
+
+# ---- a second node: this machine through an sshd of the test's own (host
+# key pinned, key login, 127.0.0.1 of the private netns), a second state root
+sshd_start
+sshd_client_ssh # the user's ssh, as qemuctl runs it (--connect and migrate)
+# qemuctl as each node has it: this build's, with its monitor named (ssh
+# gives the remote command a fresh environment)
+printf '#!/bin/sh\nQEMUCTL_MONITOR=%s exec %s "$@"\n' "$QEMUCTL_MONITOR" "$QC" >"$SCRATCH/qemuctl-node"
+chmod 0755 "$SCRATCH/qemuctl-node"
+export QEMUCTL_REMOTE="$SCRATCH/qemuctl-node" # the qemuctl --connect runs there
+ROOT2="$(mktemp -d "/tmp/qc-$TEST_NAME-node2.XXXXXX")"
+chmod 0711 "$ROOT2"
+# shellcheck disable=SC2016 # expanded when the hook runs
+on_exit 'kill -9 $(procs_using "$ROOT2") 2>/dev/null; rm -rf "$ROOT2"'
+qc2() { "$QC" --root "$ROOT2" "$@"; }
+URL2="ssh://root@127.0.0.1:$SSHD_PORT$ROOT2"
+
+# ---- connect: the agent runs qemuctl --connect ssh://root@127.0.0.1:PORT/ROOT2
+qc create lonly "${guest[@]}" --no-seed >/dev/null # defined here only
+qc2 create rc "${guest[@]}" >/dev/null
+rconn=(OCF_RESKEY_root= OCF_RESKEY_connect="$URL2")
+expect_ra 0 "" validate-all OCF_RESKEY_name=rc "${rconn[@]}"
+expect_ra 7 "" monitor OCF_RESKEY_name=rc OCF_RESKEY_CRM_meta_interval=0 "${rconn[@]}"
+t0=$SECONDS
+expect_ra 0 "" start OCF_RESKEY_name=rc OCF_RESKEY_wait_ready=true OCF_RESKEY_CRM_meta_timeout=120000 "${rconn[@]}"
+assert_match "$(qc2 info rc)" 'State: +running' "start through --connect: rc runs on the second root"
+assert_eq "$(grep -ac '^QEMUCTL-READY' "$ROOT2/vms/rc/console.log")" 1 \
+	"rc booted on the second root: its console shows the ready marker ($((SECONDS - t0)) s)"
+assert_no_file "$ROOT/vms/rc"
+expect_ra 0 "" monitor OCF_RESKEY_name=rc OCF_RESKEY_CRM_meta_interval=10000 "${rconn[@]}"
+expect_ra 0 "" monitor OCF_RESKEY_name=rc OCF_CHECK_LEVEL=10 "${rconn[@]}"
+expect_ra 0 "" stop OCF_RESKEY_name=rc OCF_RESKEY_CRM_meta_timeout=90000 "${rconn[@]}"
+assert_match "$(qc2 info rc)" 'State: +stopped' "stop through --connect stopped rc on the second root"
+assert_match "$(qc2 --json info rc)" '"reason": "poweroff"' "gracefully: rc powered off"
+expect_ra 7 "" monitor OCF_RESKEY_name=rc OCF_RESKEY_CRM_meta_interval=0 "${rconn[@]}"
+expect_ra 0 "" stop OCF_RESKEY_name=rc "${rconn[@]}"
+# A VM missing there (though defined here): not running, not configured, not startable.
+expect_ra 7 "" monitor OCF_RESKEY_name=lonly OCF_RESKEY_CRM_meta_interval=0 "${rconn[@]}"
+expect_ra 6 "VM 'lonly' is not defined: create it" validate-all OCF_RESKEY_name=lonly "${rconn[@]}"
+expect_ra 5 "VM 'lonly' is not defined on this node" start OCF_RESKEY_name=lonly "${rconn[@]}"
+assert_eq "$(ls "$ROOT2/vms")" rc "nothing made on the second root"
+# The remote host unreachable: an error, never "not running".
+closed=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+expect_ra 1 "qemuctl info rc failed: .*(refused|Connection)" monitor OCF_RESKEY_name=rc \
+	OCF_RESKEY_CRM_meta_interval=0 OCF_RESKEY_root= OCF_RESKEY_connect="ssh://root@127.0.0.1:$closed$ROOT2"
+qc delete lonly >/dev/null
+qc2 delete rc >/dev/null
+
+# ---- live migration from $ROOT (node1) to $ROOT2 (node2), both with this
+# qemuctl (binary: run on the target too)
+"$QC" migrate --help >/dev/null 2>&1 ||
+	fail "this qemuctl has no 'migrate': the agent's migrate_to/migrate_from run 'qemuctl migrate'"
+node1=(OCF_RESKEY_binary="$SCRATCH/qemuctl-node")
+node2=(OCF_RESKEY_binary="$SCRATCH/qemuctl-node" OCF_RESKEY_root="$ROOT2")
+mig=(OCF_RESKEY_migration_target_format="ssh://root@%n:$SSHD_PORT$ROOT2" OCF_RESKEY_copy_storage=true)
+qc create mv "${guest[@]}" >/dev/null
+expect_ra 0 "" start OCF_RESKEY_name=mv OCF_RESKEY_wait_ready=true OCF_RESKEY_CRM_meta_timeout=120000 "${node1[@]}"
+qemu_pid=$(qc --json info mv | sed -n 's/.*"qemu_pid": *\([0-9]*\).*/\1/p')
+expect_ra 7 "" monitor OCF_RESKEY_name=mv OCF_RESKEY_CRM_meta_interval=0 "${node2[@]}"
+# A target nobody listens on: fails, the VM runs on here.
+expect_ra 1 "mv: live migration to 127.0.0.1 failed: .*(refused|Connection)" migrate_to OCF_RESKEY_name=mv \
+	OCF_RESKEY_CRM_meta_migrate_target=127.0.0.1 OCF_RESKEY_migration_target_format="ssh://root@%n:$closed$ROOT2" \
+	OCF_RESKEY_CRM_meta_timeout=600000 "${node1[@]}"
+expect_ra 0 "" monitor OCF_RESKEY_name=mv "${node1[@]}"
+t0=$SECONDS
+expect_ra 0 "mv: live migration to 127.0.0.1 succeeded" migrate_to OCF_RESKEY_name=mv \
+	OCF_RESKEY_CRM_meta_migrate_target=127.0.0.1 OCF_RESKEY_CRM_meta_timeout=600000 "${mig[@]}" "${node1[@]}"
+ok "migrate_to took $((SECONDS - t0)) s"
+expect_ra 0 "mv: live migration from node1 succeeded" migrate_from OCF_RESKEY_name=mv \
+	OCF_RESKEY_CRM_meta_migrate_source=node1 OCF_RESKEY_CRM_meta_timeout=60000 "${node2[@]}"
+assert_match "$(qc2 info mv)" 'State: +running' "mv runs on node2's root"
+expect_ra 0 "" monitor OCF_RESKEY_name=mv OCF_RESKEY_CRM_meta_interval=10000 "${node2[@]}"
+expect_ra 7 "" monitor OCF_RESKEY_name=mv OCF_RESKEY_CRM_meta_interval=0 "${node1[@]}"
+assert_no_file "$ROOT/vms/mv"
+[ ! -d "/proc/$qemu_pid" ] || fail "mv's QEMU on node1 ($qemu_pid) still runs"
+ok "mv's QEMU on node1 ended"
+# migrate_from where the VM does not run: an error
+expect_ra 1 "migrate_from node2: the VM is not running on this node" migrate_from OCF_RESKEY_name=mv \
+	OCF_RESKEY_CRM_meta_migrate_source=node2 "${node1[@]}"
+expect_ra 0 "" stop OCF_RESKEY_name=mv OCF_RESKEY_CRM_meta_timeout=90000 "${node2[@]}"
+assert_match "$(qc2 --json info mv)" '"reason": "poweroff"' "the migrated mv powered off on node2"
+qc2 delete mv >/dev/null
 
 # ---- ocf-tester: every check against a booting VM
 qc create ot "${guest[@]}" >/dev/null
