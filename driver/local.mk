@@ -33,7 +33,7 @@ libqcdriver_a_SOURCES += driver/portfwd_live.c driver/stats.c driver/screenshot.
 # Saved state: save to a file, resume from it at the next start.
 libqcdriver_a_SOURCES += driver/save.h driver/save.c
 # Migration to another host's qemuctl over ssh.
-libqcdriver_a_SOURCES += driver/migrate.h driver/migrate_chan.c driver/migrate.c \
+libqcdriver_a_SOURCES += driver/migrate_chan.h driver/migrate_chan.c driver/migrate.c \
 	driver/migrate_recv.c
 
 include driver/cli/local.mk

@@ -3,7 +3,7 @@
  * Migration to another host's qemuctl (qemuctl.h "Migration"): one ssh
  * connection to `qemuctl [--root ROOT] migrate-receive` there, every word
  * of that remote command quoted for the remote shell, and the protocol of
- * driver/migrate.h over ssh's stdin/stdout (ssh's stderr kept in a memfd
+ * driver/migrate_chan.h over ssh's stdin/stdout (ssh's stderr kept in a memfd
  * to tell an ssh failure, a host key problem and a missing qemuctl apart).
  *
  * Offline: the stopped VM's files (overlays, seed and its files, varstore,
@@ -29,7 +29,7 @@
 
 #include "driver/domain.h"
 #include "driver/driver.h"
-#include "driver/migrate.h"
+#include "driver/migrate_chan.h"
 #include "driver/network.h"
 #include "driver/save.h"
 #include "driver/stop.h"

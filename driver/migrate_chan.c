@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
- * The migration channel's framing (driver/migrate.h): lines of JSON and
+ * The migration channel's framing (driver/migrate_chan.h): lines of JSON and
  * file data of an announced size followed by its SHA-256.  Everything read
  * is bounded: a line longer than QC_MIGRATE_LINE_MAX, a reply that is not
  * a JSON object, a checksum that does not match end the transfer.
@@ -13,7 +13,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-#include "driver/migrate.h"
+#include "driver/migrate_chan.h"
 
 #define CHUNK (256 * 1024)
 

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
  * The target of a migration (`qemuctl migrate-receive`, reached over ssh):
- * it speaks the protocol of driver/migrate.h on stdin/stdout and treats
+ * it speaks the protocol of driver/migrate_chan.h on stdin/stdout and treats
  * all it receives as coming from outside.  The VM is assembled in
  * vms/.migrate-NAME.PID: file names must be plain names that are not the
  * VM's bookkeeping, each file's size must fit the file system and its
@@ -23,7 +23,7 @@
 
 #include "driver/domain.h"
 #include "driver/driver.h"
-#include "driver/migrate.h"
+#include "driver/migrate_chan.h"
 #include "driver/vmop.h"
 
 #ifndef RENAME_NOREPLACE

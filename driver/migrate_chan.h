@@ -24,8 +24,8 @@
  * The target removes everything it received unless "commit" succeeded and,
  * for a running VM's move, "run" did.
  */
-#ifndef QC_DRIVER_MIGRATE_H
-#define QC_DRIVER_MIGRATE_H
+#ifndef QC_DRIVER_MIGRATE_CHAN_H
+#define QC_DRIVER_MIGRATE_CHAN_H
 
 #include <stddef.h>
 #include <stdint.h>
