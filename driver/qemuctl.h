@@ -315,38 +315,8 @@ QC_PUBLIC int qc_vm_snapshot_remove(qc_ctx *ctx, const char *name, const char *s
 QC_PUBLIC int qc_vm_clone(qc_ctx *ctx, const char *name, const char *new_name, const char *snap,
 	struct qc_error *err);
 
-/*
- * Migration (driver/migrate.c, migrate_recv.c): VM name to the qemuctl at
- * url (ssh://[USER@]HOST[:PORT][/ROOT]) through one ssh connection (the
- * user's ssh config, keys and agent; BatchMode) to `qemuctl migrate-receive`
- * there.  offline: a stopped VM's definition and files move; a backing
- * image outside the VM's directory comes from the target's catalog when it
- * holds the same file (SHA-256), else it is sent.  A running VM (without
- * offline) moves suspended: its CPUs stop, its RAM and device state and
- * its files are sent, the target resumes it paused, this host's QEMU
- * ends, the target's CPUs run (downtime: the whole transfer; no pre-copy
- * and no copy of disks while the guest runs).  On failure before this
- * host's QEMU ended it runs on.  The source's copy is
- * removed only once the target committed the VM; on failure the source is
- * untouched and the target removes what it received.
- */
-struct qc_migrate_opts {
-	bool offline;                   /* move a stopped VM */
-	const char *const *ssh_options; /* each given to ssh as -o OPTION; NULL-terminated */
-	const char *remote_qemuctl;     /* the target's qemuctl command; NULL: "qemuctl" */
-};
-struct qc_migrate_result {
-	uint64_t bytes;         /* file bytes sent */
-	unsigned images_sent;   /* backing images sent */
-	unsigned images_reused; /* backing images the target's catalog had */
-	int64_t total_ms;
-	bool live;              /* a running VM moved: it runs on the target */
-	int64_t downtime_ms;    /* live: from its CPUs' stop here to their start there */
-};
-QC_PUBLIC int qc_vm_migrate(qc_ctx *ctx, const char *name, const char *url,
-	const struct qc_migrate_opts *o, struct qc_migrate_result *ret, struct qc_error *err);
-/* The target's side, on in_fd/out_fd (qemuctl migrate-receive: stdin/stdout). */
-QC_PUBLIC int qc_vm_migrate_receive(qc_ctx *ctx, int in_fd, int out_fd, struct qc_error *err);
+/* Other hosts: migration and the ssh command to another qemuctl: <qemuctl/remote.h>. */
+#include <qemuctl/remote.h>
 
 /*
  * Hot-plug (driver/hotplug.c): on a running VM through QMP, recorded in
@@ -509,91 +479,8 @@ QC_PUBLIC int qc_vm_nics(qc_ctx *ctx, const char *name, struct qc_vm_nic_info **
 	size_t *ret_n, struct qc_error *err);
 QC_PUBLIC void qc_vm_nics_free(struct qc_vm_nic_info *v, size_t n);
 
-/*
- * The ssh command line for `qemuctl ssh NAME [-- CMD...]`: to 127.0.0.1 and
- * the forwarded port of guest port 22 (user-mode), else to the address of
- * the first named-network NIC; as the seed's user; with qemuctl's own key
- * (or identity, when not NULL); the host key must be the one the VM's seed
- * gave it (<vm>/known_hosts), or, when the seed carries none, the one seen
- * on the first connection (<vm>/known_hosts.tofu; a warning says so while
- * none is recorded).  cmd (NULL-terminated, may be NULL) is run remotely,
- * after "--".  Refused when the VM is not running or has no reachable
- * address, and when the user name, the address or a file name could become
- * an ssh option or be expanded by ssh.
- */
-QC_PUBLIC int qc_vm_ssh_argv(qc_ctx *ctx, const char *name, const char *identity,
-	const char *const *cmd, char ***ret_argv, struct qc_error *err);
-
-struct qc_vm_ssh_opts {
-	const char *identity;   /* private key file; NULL: qemuctl's own */
-	/* ssh options passed on (each checked as qc_ssh_option_words), NULL-terminated, or NULL */
-	const char *const *ssh_options;
-	const char *const *cmd; /* remote command, NULL-terminated, or NULL: a shell */
-	bool no_wait;           /* a VM still booting: fail at once (QC_ERR_STATE) */
-	int wait_timeout_ms;    /* waiting for a booting VM's ready marker (qc_vm_wait); 0: 300 s */
-};
-/*
- * qc_vm_ssh_argv with ssh options, and aware of the VM's state: a paused
- * or stopped VM is refused (QC_ERR_STATE, naming 'qemuctl resume' or
- * 'qemuctl start'); a running VM whose guest has not shown its ready
- * marker yet is waited for (progress as qc_vm_wait's), unless no_wait.
- * Every argv sets ConnectTimeout and ServerAliveInterval/CountMax, so a
- * guest that stops answering ends ssh rather than hanging it.
- * qc_vm_ssh_argv is this with identity and cmd only.
- */
-QC_PUBLIC int qc_vm_ssh_command(qc_ctx *ctx, const char *name, const struct qc_vm_ssh_opts *o,
-	char ***ret_argv, struct qc_error *err);
-/* qc_vm_scp_command's flags */
-enum {
-	QC_SCP_RECURSIVE = 1 << 0, /* scp -r: directories and what they hold */
-	QC_SCP_TO_GUEST = 1 << 1,  /* sources on this host, dest in the guest (else back) */
-};
-/*
- * The scp command line copying sources (NULL-terminated, at least one) to
- * dest between this host and the VM's guest, over SFTP (no remote shell
- * sees a path: names with blanks, quotes or $ are taken as they are), with
- * the connection, host key check and state checks of qc_vm_ssh_command
- * (o: identity, no_wait, wait_timeout_ms; ssh_options and cmd must be
- * NULL).  Guest paths are plain paths, relative ones to the user's home.
- */
-QC_PUBLIC int qc_vm_scp_command(qc_ctx *ctx, const char *name, const struct qc_vm_ssh_opts *o,
-	unsigned flags, const char *const *sources, const char *dest, char ***ret_argv,
-	struct qc_error *err);
-/*
- * How many words of words (1 or 2) the ssh option words[0] takes
- * ("-A", "-L 8080:localhost:80", "-L8080:localhost:80", "-o Key=Value"),
- * or a negative code with a message when qemuctl ssh does not pass it on:
- * anything choosing the address, port, user or key, and every setting of
- * the host key check (-o StrictHostKeyChecking=no, UserKnownHostsFile...).
- */
-QC_PUBLIC int qc_ssh_option_words(const char *const *words, struct qc_error *err);
-
-/* The connection qc_vm_ssh_command makes, for other OpenSSH clients (scp, rsync -e, sftp). */
-struct qc_vm_ssh_config {
-	char *config;         /* "Host NAME\n  HostName ...\n": an ssh_config(5) block */
-	char *host;           /* "127.0.0.1" or the named network's address */
-	unsigned port;        /* the forwarded port of this run (or 22) */
-	char *user;
-	char *identity_file;  /* qemuctl's own key, or NULL when none was made */
-	char *known_hosts;    /* the VM's known_hosts (or known_hosts.tofu) */
-	char *host_key_alias; /* "qemuctl-NAME": the name the key is listed under */
-	bool pinned;          /* StrictHostKeyChecking yes (else accept-new) */
-};
-/* For a running or paused VM; clear *ret with qc_vm_ssh_config_clear. */
-QC_PUBLIC int qc_vm_ssh_config(qc_ctx *ctx, const char *name, struct qc_vm_ssh_config *ret,
-	struct qc_error *err);
-QC_PUBLIC void qc_vm_ssh_config_clear(struct qc_vm_ssh_config *c);
-
-/*
- * Another host's qemuctl (driver/remote.c): the ssh command line for
- * url, "ssh://[USER@]HOST[:PORT][/ROOT]" (QC_ERR_INVALID with what to fix
- * otherwise): "ssh", ssh_options, the port and user, "--", HOST, then
- * remote_cmd's words (both NULL-terminated, or NULL).  *ret_root: ROOT, or
- * NULL when the address names none (free()).  Free *ret_argv's strings
- * and the array with free().
- */
-QC_PUBLIC int qc_remote_ssh_argv(const char *url, const char *const *ssh_options,
-	const char *const *remote_cmd, char ***ret_argv, char **ret_root, struct qc_error *err);
+/* A running VM's guest over ssh, and the options passed on: <qemuctl/ssh.h>. */
+#include <qemuctl/ssh.h>
 
 /* ---------------------------------------------------- seeds (driver/seed.c) */
 
@@ -702,8 +589,6 @@ QC_PUBLIC const char *qc_error_name(int code);
 /* bytes for people ("512.0 MiB") into buf (16 bytes are enough). */
 QC_PUBLIC void qc_size_format(uint64_t bytes, char *buf, size_t size);
 /* A whole number from min to max, else QC_ERR_INVALID naming what. */
-/* s as one word of a POSIX shell command line, in single quotes (free() it). */
-QC_PUBLIC char *qc_shell_quote(const char *s);
 QC_PUBLIC int qc_uint_parse(const char *what, const char *text, uint64_t min, uint64_t max,
 	uint64_t *ret, struct qc_error *err);
 

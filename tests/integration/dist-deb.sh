@@ -68,7 +68,7 @@ grep -q '^-rwxr-xr-x .* \./usr/lib/ocf/resource\.d/qemuctl/qemuctl$' <<<"$(dpkg-
 	fail "qemuctl.deb: the OCF agent is not 0755: $(dpkg-deb -c "$deb" | grep ocf)"
 ok "qemuctl.deb: binaries, monitor, man pages, completions, unit, OCF agent, the --json schema"
 dpkg-deb -c "$dev" | awk '{print $6}' >"$SCRATCH/dev.list"
-for f in ./usr/include/qemuctl.h ./usr/include/qemuctl/error.h ./usr/include/qemuctl/guest.h "./usr/lib/$multi/libqemuctl.a" \
+for f in ./usr/include/qemuctl.h ./usr/include/qemuctl/error.h ./usr/include/qemuctl/guest.h ./usr/include/qemuctl/remote.h ./usr/include/qemuctl/ssh.h "./usr/lib/$multi/libqemuctl.a" \
 	"./usr/lib/$multi/libqemuctl.so" "./usr/lib/$multi/pkgconfig/qemuctl.pc"; do
 	grep -qx -- "$f" "$SCRATCH/dev.list" || fail "libqemuctl-dev.deb lacks $f"
 done

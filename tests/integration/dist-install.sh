@@ -25,7 +25,7 @@ make -j2 install DESTDIR="$dest" >"$T/install.log" 2>&1 || fail "make install: $
 ok "make install DESTDIR=$dest"
 
 d="$dest$prefix"
-for f in bin/qemuctl libexec/qemuctl-monitor include/qemuctl.h include/qemuctl/error.h include/qemuctl/guest.h \
+for f in bin/qemuctl libexec/qemuctl-monitor include/qemuctl.h include/qemuctl/error.h include/qemuctl/guest.h include/qemuctl/remote.h include/qemuctl/ssh.h \
 	lib/libqemuctl.so.0 lib/libqemuctl.so lib/libqemuctl.a lib/pkgconfig/qemuctl.pc lib/systemd/system/qemuctl-autostart.service \
 	share/man/man1/qemuctl.1 share/man/man5/qemuctl-domain.5 \
 	share/bash-completion/completions/qemuctl share/zsh/vendor-completions/_qemuctl \
