@@ -459,6 +459,7 @@ struct move {
 static int save_state(struct qc_vmop *op, struct move *m, int *ret_fd, struct qc_error *err)
 {
 	cleanup_close int fd = openat(op->dfd, ".", O_TMPFILE | O_RDWR | O_CLOEXEC, 0600);
+	bool ran;
 	int rc;
 
 	if (fd < 0)
@@ -466,6 +467,8 @@ static int save_state(struct qc_vmop *op, struct move *m, int *ret_fd, struct qc
 			op->vm_dir);
 	if ((rc = qc_vmop_qmp(op, err)) < 0)
 		return rc;
+	if ((rc = qc_driver_migration_ready(op->q, op->dfd, &ran, err)) < 0)
+		return qc_error_prefix(err, "VM '%s'", op->name);
 	m->t_stop = qc_now_ms();
 	m->stopped = true;
 	if ((rc = qc_driver_state_out(op->q, fd, err)) < 0)

@@ -88,6 +88,26 @@ static int cancel_stale_migration(struct qc_qmp *q, struct qc_error *err)
 	}
 }
 
+int qc_driver_migration_ready(struct qc_qmp *q, int vm_dfd, bool *ret_ran, struct qc_error *err)
+{
+	cleanup_json qc_json *st = NULL;
+	const char *status;
+	int rc;
+
+	if ((rc = cancel_stale_migration(q, err)) < 0)
+		return rc;
+	if ((rc = qc_qmp_execute(q, "query-status", NULL, QC_VMOP_QMP_QUICK_MS, &st, err)) < 0)
+		return rc;
+	status = qc_json_string(qc_json_get(st, "status"));
+	*ret_ran = status && strcmp(status, "running") == 0;
+	if (status && strcmp(status, "postmigrate") == 0) {
+		(void) qc_driver_saved_state_drop(vm_dfd);
+		if ((rc = qc_qmp_execute_text(q, "cont", NULL, QC_VMOP_QMP_QUICK_MS, NULL, err)) < 0)
+			return rc;
+	}
+	return 0;
+}
+
 /* Write the state into fd: CPUs stopped, no bandwidth limit, migrate to it. */
 int qc_driver_state_out(struct qc_qmp *q, int fd, struct qc_error *err)
 {
@@ -126,30 +146,8 @@ QC_PUBLIC int qc_vm_save(qc_ctx *ctx, const char *name, struct qc_error *err)
 		return qc_error_set(err, QC_ERR_STATE,
 			"VM '%s' is still loading its saved state; wait for its start to finish",
 			name);
-	/*
-	 * A save killed while QEMU wrote the state leaves that migration
-	 * running: end it first, then read the run state it left (paused, or
-	 * postmigrate when it completed in the meantime).
-	 */
-	if ((rc = cancel_stale_migration(op.q, err)) < 0)
+	if ((rc = qc_driver_migration_ready(op.q, op.dfd, &ran, err)) < 0)
 		return qc_error_prefix(err, "VM '%s'", name);
-	qc_json_free(st);
-	st = NULL;
-	if ((rc = qc_qmp_execute(op.q, "query-status", NULL, QC_VMOP_QMP_QUICK_MS, &st, err)) < 0)
-		return qc_error_prefix(err, "VM '%s'", name);
-	status = qc_json_string(qc_json_get(st, "status"));
-	ran = status && strcmp(status, "running") == 0;
-	/*
-	 * A save killed after QEMU completed: QEMU refuses a second migration
-	 * until cont reactivates its disks; the guest runs on (a moment, stop
-	 * follows), so the state that save left no longer matches and goes.
-	 */
-	if (status && strcmp(status, "postmigrate") == 0) {
-		(void) qc_driver_saved_state_drop(op.dfd);
-		if ((rc = qc_qmp_execute_text(
-			     op.q, "cont", NULL, QC_VMOP_QMP_QUICK_MS, NULL, err)) < 0)
-			return qc_error_prefix(err, "VM '%s'", name);
-	}
 	/* A temp left by a save that was killed is ours to replace. */
 	(void) unlinkat(op.dfd, SAVED_STATE_TMP, 0);
 	fd = openat(op.dfd, SAVED_STATE_TMP, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW,

@@ -40,5 +40,15 @@ int qc_driver_saved_state_resume(struct qc_vmop *op, int fd, bool cont, struct q
  */
 struct qc_qmp;
 int qc_driver_state_out(struct qc_qmp *q, int fd, struct qc_error *err);
+/*
+ * Make the QEMU behind q ready for qc_driver_state_out.  A save or move
+ * killed while QEMU wrote the state left that migration running: it is
+ * ended first, then QEMU's run state read (paused, or postmigrate when it
+ * completed meanwhile).  *ret_ran: the CPUs run.  QEMU refuses a new
+ * migration from postmigrate until cont reactivates its disks: the guest
+ * runs on (a moment; the stop follows), so the saved state an earlier save
+ * left in vm_dfd no longer matches and is dropped, then cont.
+ */
+int qc_driver_migration_ready(struct qc_qmp *q, int vm_dfd, bool *ret_ran, struct qc_error *err);
 
 #endif
