@@ -438,3 +438,22 @@ int cli_print_json(struct cli_json *j)
 	free(out);
 	return CLI_OK;
 }
+
+int cli_write_all(int fd, const void *buf, size_t n)
+{
+	const char *p = buf;
+
+	while (n > 0) {
+		ssize_t w = write(fd, p, n);
+
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w < 0)
+			return -errno;
+		if (w == 0)
+			return -EIO;
+		p += w;
+		n -= (size_t) w;
+	}
+	return 0;
+}

@@ -54,6 +54,8 @@ char *cli_shown(const char *msg);
 int cli_error(const struct qc_error *err);
 /* cli_error() of "MSG: strerror(e)". */
 int cli_error_errno(int e, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* All of buf to fd (blocking, EINTR retried): 0, or -errno (a closed pipe: -EPIPE). */
+int cli_write_all(int fd, const void *buf, size_t n);
 /* JSON output (json.c): yajl_gen; a NULL string is null. */
 struct cli_json;
 struct cli_json *cli_json_new(bool pretty);

@@ -172,16 +172,7 @@ static void exec_output(int stream, const char *data, size_t len, void *opaque)
 	int fd = stream == 2 ? STDERR_FILENO : STDOUT_FILENO;
 
 	(void) opaque;
-	while (len > 0) {
-		ssize_t n = write(fd, data, len);
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0)
-			return; /* a closed pipe: the rest is not wanted */
-		data += n;
-		len -= (size_t) n;
-	}
+	(void) cli_write_all(fd, data, len); /* a closed pipe: the rest is not wanted */
 }
 
 /* Through the guest agent; unless chosen (--via agent), no agent answering is -2. */

@@ -41,21 +41,6 @@ static void restore_tty(void)
 	tio_saved = false;
 }
 
-static int write_out(int fd, const char *buf, size_t n)
-{
-	while (n > 0) {
-		ssize_t w = write(fd, buf, n);
-
-		if (w < 0 && errno == EINTR)
-			continue;
-		if (w <= 0)
-			return -1;
-		buf += w;
-		n -= (size_t) w;
-	}
-	return 0;
-}
-
 /* Guest output to stdout: through esc (the terminal's filter) unless it is NULL. */
 static int write_guest(struct qc_term_filter *esc, const char *buf, size_t n)
 {
@@ -63,9 +48,9 @@ static int write_guest(struct qc_term_filter *esc, const char *buf, size_t n)
 	size_t len;
 
 	if (!esc)
-		return write_out(STDOUT_FILENO, buf, n);
+		return cli_write_all(STDOUT_FILENO, buf, n);
 	safe = qc_term_filter(esc, buf, n, &len);
-	return write_out(STDOUT_FILENO, safe, len);
+	return cli_write_all(STDOUT_FILENO, safe, len);
 }
 
 static int write_guest_end(struct qc_term_filter *esc)
@@ -76,7 +61,7 @@ static int write_guest_end(struct qc_term_filter *esc)
 	if (!esc)
 		return 0;
 	safe = qc_term_filter_end(esc, &len);
-	return write_out(STDOUT_FILENO, safe, len);
+	return cli_write_all(STDOUT_FILENO, safe, len);
 }
 
 static void sleep_ms(int ms)
@@ -146,7 +131,7 @@ int cli_console_attach(struct cli *c, const char *name)
 				continue;
 			if (n <= 0)
 				break; /* the VM stopped */
-			if (write_out(STDOUT_FILENO, buf, (size_t) n) < 0)
+			if (cli_write_all(STDOUT_FILENO, buf, (size_t) n) < 0)
 				break;
 		}
 		if (in_open && p[1].revents) {
@@ -163,7 +148,7 @@ int cli_console_attach(struct cli *c, const char *name)
 			k = tty ? memchr(buf, DETACH_KEY, (size_t) n) : NULL;
 			if (k)
 				n = k - buf;
-			if (n > 0 && write_out(fd, buf, (size_t) n) < 0)
+			if (n > 0 && cli_write_all(fd, buf, (size_t) n) < 0)
 				break;
 			if (k)
 				break;

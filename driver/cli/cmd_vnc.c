@@ -81,15 +81,8 @@ static void relay(int a, int b)
 				(void) shutdown(to, SHUT_WR);
 				continue;
 			}
-			for (ssize_t off = 0; off < n;) {
-				ssize_t w = write(to, buf + off, (size_t) (n - off));
-
-				if (w < 0 && errno == EINTR)
-					continue;
-				if (w <= 0)
-					return;
-				off += w;
-			}
+			if (cli_write_all(to, buf, (size_t) n) < 0)
+				return;
 		}
 	}
 }

@@ -392,7 +392,7 @@ static void on_output(struct conn *cn, char type, const char *p, size_t n)
 	mode_t mask;
 
 	if (type == CF_FILE) {
-		if (cn->out_fd >= 0 && cf_write_all(cn->out_fd, p, n) < 0)
+		if (cn->out_fd >= 0 && cli_write_all(cn->out_fd, p, n) < 0)
 			out_fail(cn, "writing");
 		return;
 	}
@@ -445,10 +445,10 @@ static bool on_frame(struct conn *cn, struct run *s, char type, const char *p, s
 	}
 	switch (type) {
 	case CF_STDOUT:
-		(void) cf_write_all(STDOUT_FILENO, p, n);
+		(void) cli_write_all(STDOUT_FILENO, p, n);
 		return true;
 	case CF_STDERR:
-		(void) cf_write_all(STDERR_FILENO, p, n);
+		(void) cli_write_all(STDERR_FILENO, p, n);
 		return true;
 	case CF_EXIT:
 		if (n == 4) {
@@ -513,7 +513,7 @@ static void session(struct conn *cn, struct run *s)
 			if (n <= 0) {
 				err_open = false;
 			} else {
-				(void) cf_write_all(STDERR_FILENO, buf, (size_t) n);
+				(void) cli_write_all(STDERR_FILENO, buf, (size_t) n);
 				keep_tail(cn, buf, (size_t) n);
 			}
 		}
@@ -617,7 +617,7 @@ int cli_connect(struct cli *c, const char *url, const struct cli_cmd *table, int
 
 		if (n <= 0)
 			break;
-		(void) cf_write_all(STDERR_FILENO, buf, (size_t) n);
+		(void) cli_write_all(STDERR_FILENO, buf, (size_t) n);
 		keep_tail(&cn, buf, (size_t) n);
 	}
 	close(s.err);

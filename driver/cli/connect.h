@@ -38,8 +38,6 @@ enum {
 	CF_OUTPUT_END = 'F', /* ...its bytes in CF_FILE frames, then this (the index) */
 };
 
-/* All of p to fd (blocking, EINTR retried); 0, or -errno. */
-int cf_write_all(int fd, const void *p, size_t n);
 /* The whole frame to fd (blocking); 0, or -errno. */
 int cf_write(int fd, char type, const void *p, size_t n);
 

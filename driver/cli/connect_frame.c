@@ -9,24 +9,8 @@
 
 #include <yajl/yajl_tree.h>
 
+#include "driver/cli/cli.h"
 #include "driver/cli/connect.h"
-
-int cf_write_all(int fd, const void *p, size_t n)
-{
-	const char *s = p;
-
-	while (n > 0) {
-		ssize_t w = write(fd, s, n);
-
-		if (w < 0 && errno == EINTR)
-			continue;
-		if (w < 0)
-			return -errno;
-		s += w;
-		n -= (size_t) w;
-	}
-	return 0;
-}
 
 int cf_write(int fd, char type, const void *p, size_t n)
 {
@@ -34,9 +18,9 @@ int cf_write(int fd, char type, const void *p, size_t n)
 		(unsigned char) (n >> 16), (unsigned char) (n >> 8), (unsigned char) n};
 	int r;
 
-	if ((r = cf_write_all(fd, h, sizeof(h))) < 0)
+	if ((r = cli_write_all(fd, h, sizeof(h))) < 0)
 		return r;
-	return cf_write_all(fd, p, n);
+	return cli_write_all(fd, p, n);
 }
 
 void cf_reader_free(struct cf_reader *r)

@@ -144,7 +144,7 @@ static int receive(struct cf_reader *rd, size_t i, const char *path, long long s
 
 		if (r <= 0 || type != CF_FILE || (long long) len > size)
 			return send_error("file %zu ('%s'): its bytes did not arrive whole", i, path);
-		if ((r = cf_write_all(fd, p, len)) < 0)
+		if ((r = cli_write_all(fd, p, len)) < 0)
 			return send_error("cannot write '%s': %s", path, strerror(-r));
 		size -= (long long) len;
 	}
@@ -383,7 +383,7 @@ static bool from_client(struct cf_reader *rd, struct child *ch, bool tty)
 		return false;
 	while ((k = cf_next(rd, &type, &p, &n)) > 0) {
 		if (type == CF_STDIN && ch->in >= 0) {
-			(void) cf_write_all(ch->in, p, n); /* a command that closed its input */
+			(void) cli_write_all(ch->in, p, n); /* a command that closed its input */
 		} else if (type == CF_STDIN_END && !tty && ch->in >= 0) {
 			close(ch->in);
 			ch->in = -1;
