@@ -141,7 +141,8 @@ static bool stamp_matches(const char *stamp, const struct stat *st)
  * summary.json is read as a stream of JSON events (one per VM on every
  * list: no tree), with the meaning a tree would give it: the first of
  * each member name counts (in the summary and in each route), a value of
- * another type counts as missing, numbers as qc_json_as_uint reads them.
+ * another type counts as missing, numbers as qc_json_as_uint reads them,
+ * a string or name ends at a NUL byte ("\u0000") as the tree's C strings.
  * Members of the summary are at depth 1, elements of "ssh" and
  * "addresses" at depth 2, members of a route at depth 3.
  */
