@@ -224,6 +224,9 @@ struct qc_vm_info;
 struct stat;
 bool qc_driver_summary_load(int vm_dfd, const struct stat *xml, const char *name,
 	struct qc_vm_info *i, struct qc_summary *s);
+/* The same from the text of a summary.json (len bytes). */
+bool qc_driver_summary_parse(const char *text, size_t len, const struct stat *xml,
+	const char *name, struct qc_vm_info *i, struct qc_summary *s);
 
 /* ---- define_input.c: files named at create/define */
 #define QC_VM_USER_DATA "user-data"

@@ -65,6 +65,9 @@ tests_unit_check_driver_fdpass_LDADD = libqcdriver.a libqcnet.a $(QC_STORAGE_LIB
 tests_unit_check_driver_state_LDADD = $(QC_LIBS) $(CHECK_LIBS)
 tests_unit_check_driver_network_ssh_LDADD = $(QC_LIBS) $(CHECK_LIBS)
 tests_unit_check_driver_seed_LDADD = $(QC_LIBS) $(CHECK_LIBS)
+# check_driver_summary: summary.json as list reads it, hostile files included.
+QC_CHECK_TESTS += tests/unit/check_driver_summary
+tests_unit_check_driver_summary_LDADD = $(QC_LIBS) $(CHECK_LIBS)
 # check_driver_portfwd: port add/rm specs.
 QC_CHECK_TESTS += tests/unit/check_driver_portfwd
 tests_unit_check_driver_portfwd_LDADD = $(QC_LIBS) $(CHECK_LIBS)

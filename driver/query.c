@@ -291,6 +291,14 @@ static void fill_reach(struct qc_vm_info *i, struct qc_summary *s, const struct 
 		i->ssh_user = TAKE_PTR(s->ssh_user);
 }
 
+/* The VM's domain.xml (dir: its directory). */
+static int domain_load(const char *dir, struct qc_domain **d, struct qc_error *err)
+{
+	cleanup_free char *path = qc_xasprintf("%s/%s", dir, QC_VM_DOMAIN);
+
+	return qc_domain_load(path, NULL, NULL, d, err);
+}
+
 /*
  * Fill info from an open VM dir: with xml (domain.xml's stat), the list
  * form, from summary.json while it matches; without, the detailed form
@@ -301,7 +309,6 @@ static int fill_info(const qc_ctx *ctx, const char *name, int vm_dfd, const stru
 {
 	cleanup_domain struct qc_domain *d = NULL;
 	cleanup_free char *dir = qc_driver_vm_dir(ctx, name);
-	cleanup_free char *xml_path = qc_xasprintf("%s/%s", dir, QC_VM_DOMAIN);
 	struct qc_vm_info *i = qc_xzalloc(sizeof(*i));
 	struct qc_summary sum = {0};
 	bool with_disks = !xml;
@@ -309,7 +316,7 @@ static int fill_info(const qc_ctx *ctx, const char *name, int vm_dfd, const stru
 	int rc;
 
 	if (with_disks || !qc_driver_summary_load(vm_dfd, xml, name, i, &sum)) {
-		if ((rc = qc_domain_load(xml_path, NULL, NULL, &d, err)) < 0) {
+		if ((rc = domain_load(dir, &d, err)) < 0) {
 			qc_vm_info_free(i);
 			return qc_error_prefix(err, "VM '%s'", name);
 		}
@@ -338,13 +345,13 @@ static int fill_info(const qc_ctx *ctx, const char *name, int vm_dfd, const stru
 	live.state = i->state;
 	/* list shows the addresses and ssh of a running VM only */
 	if ((with_disks || live.monitor_alive) && !sum.reach &&
-		qc_domain_load(xml_path, NULL, NULL, &d, NULL) == 0)
+		domain_load(dir, &d, NULL) == 0)
 		qc_driver_summary_of(d, &sum); /* an older qemuctl's summary.json */
 	if (with_disks || live.monitor_alive)
 		fill_reach(i, &sum, &live);
 	qc_driver_summary_clear(&sum);
-	i->vm_dir = qc_xstrdup(dir);
 	i->console_log = qc_xasprintf("%s/%s", dir, QC_VM_CONSOLE_LOG);
+	i->vm_dir = TAKE_PTR(dir);
 	if (live.monitor_alive) {
 		i->qemu_pid = live.st.qemu_pid;
 		i->monitor_pid = live.st.monitor_pid;

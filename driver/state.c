@@ -214,7 +214,13 @@ int qc_state_load(int vm_dfd, struct qc_state *ret, struct qc_error *err)
 	size_t len;
 	int rc;
 
-	rc = qc_read_file(vm_dfd, QC_VM_STATE, 1 << 20, &text, &len, err);
+	/*
+	 * No state.json (a VM that never ran) is common, list meets it once per
+	 * VM: no message is made for it; another failure is read again for its.
+	 */
+	rc = qc_read_file(vm_dfd, QC_VM_STATE, 1 << 20, &text, &len, NULL);
+	if (rc < 0 && rc != -ENOENT)
+		rc = qc_read_file(vm_dfd, QC_VM_STATE, 1 << 20, &text, &len, err);
 	if (rc == -ENOENT) {
 		qc_error_clear(err);
 		memset(ret, 0, sizeof(*ret));

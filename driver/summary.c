@@ -115,49 +115,6 @@ static bool ipv4_ok(const char *s)
 	return s && inet_pton(AF_INET, s, &a) == 1;
 }
 
-/* The routes and addresses, each checked as the definition's were. */
-static bool reach_load(const qc_json *j, struct qc_summary *s)
-{
-	const qc_json *routes = qc_json_get(j, "ssh"), *addrs = qc_json_get(j, "addresses");
-	const char *user = qc_json_string(qc_json_get(j, "ssh_user"));
-	struct qc_strv v = {0};
-	size_t n, k;
-
-	if (!user || qc_cloudinit_validate_user(user, NULL) < 0 ||
-		qc_json_type(routes) != QC_JSON_ARRAY || qc_json_type(addrs) != QC_JSON_ARRAY ||
-		(n = qc_json_len(routes)) > SUMMARY_MAX_ITEMS ||
-		qc_json_len(addrs) > SUMMARY_MAX_ITEMS)
-		return false;
-	s->routes = qc_xzalloc((n + 1) * sizeof(*s->routes));
-	for (k = 0; k < n; k++) {
-		const qc_json *r = qc_json_at(routes, k);
-		const char *host = qc_json_string(qc_json_get(r, "host"));
-		uint64_t port, index;
-
-		if (!ipv4_ok(host) || strlen(host) >= sizeof(s->routes[k].host) ||
-			!qc_json_as_uint(qc_json_get(r, "port"), &port) || port > 65535 ||
-			!qc_json_as_uint(qc_json_get(r, "index"), &index) || index > 65535)
-			return false;
-		strcpy(s->routes[k].host, host);
-		s->routes[k].port = (unsigned) port;
-		s->routes[k].index = (size_t) index;
-	}
-	s->n_routes = n;
-	for (k = 0; k < qc_json_len(addrs); k++) {
-		const char *a = qc_json_string(qc_json_at(addrs, k));
-
-		if (!ipv4_ok(a)) {
-			qc_strv_clear(&v);
-			return false;
-		}
-		qc_strv_push(&v, a);
-	}
-	s->addresses = v.v ? qc_strv_steal(&v) : qc_xzalloc(sizeof(char *));
-	s->ssh_user = qc_xstrdup(user);
-	s->reach = true;
-	return true;
-}
-
 /* Does stamp (xml_stamp's text) describe st?  Compared as numbers: list reads one per VM. */
 static bool stamp_matches(const char *stamp, const struct stat *st)
 {
@@ -181,6 +138,225 @@ static bool stamp_matches(const char *stamp, const struct stat *st)
 }
 
 /*
+ * summary.json is read as a stream of JSON events (one per VM on every
+ * list: no tree), with the meaning a tree would give it: the first of
+ * each member name counts (in the summary and in each route), a value of
+ * another type counts as missing, numbers as qc_json_as_uint reads them,
+ * a string or name ends at a NUL byte ("\u0000") as the tree's C strings.
+ * Members of the summary are at depth 1, elements of "ssh" and
+ * "addresses" at depth 2, members of a route at depth 3.
+ */
+enum { F_V, F_STAMP, F_NAME, F_UUID, F_ARCH, F_MACHINE, F_ACCEL, F_CPUS, F_MEMORY, F_KERNEL,
+	F_SSH_USER, F_SSH, F_ADDRESSES, F_N };
+struct member_name {
+	const char *s;
+	size_t len;
+};
+#define NAME(s) {s, sizeof(s) - 1}
+static const struct member_name field_names[F_N] = {NAME("v"), NAME("stamp"), NAME("name"),
+	NAME("uuid"), NAME("arch"), NAME("machine"), NAME("accel"), NAME("cpus"), NAME("memory"),
+	NAME("kernel"), NAME("ssh_user"), NAME("ssh"), NAME("addresses")};
+enum { R_HOST, R_PORT, R_INDEX, R_N };
+static const struct member_name route_names[R_N] = {NAME("host"), NAME("port"), NAME("index")};
+#undef NAME
+
+struct reader {
+	const struct stat *xml;
+	const char *name;
+	unsigned seen;	/* the fields whose (first) member came */
+	int field;	/* of the member being read, or F_N (another, a repeat) */
+	bool array;	/* its value is an array */
+	char *str[F_N]; /* string values (but the name's) */
+	bool name_ok;	/* the name is the VM's */
+	bool uint_ok[F_N];
+	uint64_t num[F_N];
+	bool array_ok[F_N]; /* "ssh" and "addresses" are arrays */
+	bool bad;	    /* a route or address does not check out */
+	size_t n_routes, n_addrs;
+	struct qc_ssh_route routes[SUMMARY_MAX_ITEMS];
+	bool in_route;
+	unsigned route_seen;
+	int route_field;
+	bool route_ok[R_N];
+	struct qc_strv addrs;
+};
+
+/* The index of the member named s (len bytes) in names, once: a repeat is n. */
+static int member_index(
+	const struct member_name *names, int n, unsigned *seen, const char *s, size_t len)
+{
+	len = strnlen(s, len); /* as the tree's key, a C string */
+	for (int k = 0; k < n; k++)
+		if (names[k].len == len && memcmp(names[k].s, s, len) == 0) {
+			if (*seen & (1u << k))
+				return n;
+			*seen |= 1u << k;
+			return k;
+		}
+	return n;
+}
+
+/* A member of the summary; false when the summary cannot be used. */
+static bool read_member(struct reader *r, enum qc_json_event ev, const char *s, size_t len)
+{
+	int f = r->field;
+
+	r->array = ev == QC_JSON_EV_ARRAY_OPEN;
+	switch (f) {
+	case F_N:
+		return true;
+	case F_V:
+	case F_CPUS:
+	case F_MEMORY:
+		r->uint_ok[f] = ev == QC_JSON_EV_NUMBER && qc_json_text_uint(s, len, &r->num[f]);
+		return r->uint_ok[f] || f == F_V;
+	case F_SSH:
+	case F_ADDRESSES:
+		r->array_ok[f] = r->array;
+		return true;
+	default:
+		break;
+	}
+	if (ev != QC_JSON_EV_STRING)
+		return f == F_KERNEL || f == F_SSH_USER; /* optional, or only the reach's */
+	if (f == F_NAME) {
+		len = strnlen(s, len);
+		r->name_ok = len == strlen(r->name) && memcmp(s, r->name, len) == 0;
+		return r->name_ok;
+	}
+	r->str[f] = qc_xstrndup(s, len);
+	return f != F_STAMP || stamp_matches(r->str[f], r->xml);
+}
+
+/* An element of "ssh" (a route opens) or of "addresses". */
+static void read_element(struct reader *r, enum qc_json_event ev, const char *s, size_t len)
+{
+	if (r->field == F_ADDRESSES) {
+		cleanup_free char *a = NULL;
+
+		if (++r->n_addrs > SUMMARY_MAX_ITEMS || ev != QC_JSON_EV_STRING || r->bad) {
+			r->bad = true;
+			return;
+		}
+		a = qc_xstrndup(s, len);
+		if (!ipv4_ok(a))
+			r->bad = true;
+		else
+			qc_strv_push_take(&r->addrs, TAKE_PTR(a));
+		return;
+	}
+	if (++r->n_routes > SUMMARY_MAX_ITEMS || ev != QC_JSON_EV_MAP_OPEN) {
+		r->bad = true;
+		return;
+	}
+	r->in_route = true;
+	r->route_seen = 0;
+	memset(r->route_ok, 0, sizeof(r->route_ok));
+}
+
+/* A member of the route being read: its host, port and index. */
+static void read_route_member(struct reader *r, enum qc_json_event ev, const char *s, size_t len)
+{
+	struct qc_ssh_route *rt = &r->routes[r->n_routes - 1];
+	uint64_t v;
+
+	if (ev == QC_JSON_EV_KEY) {
+		r->route_field = member_index(route_names, R_N, &r->route_seen, s, len);
+		return;
+	}
+	if (r->route_field == R_HOST && ev == QC_JSON_EV_STRING) {
+		len = strnlen(s, len);
+		if (len < sizeof(rt->host)) {
+			memcpy(rt->host, s, len);
+			rt->host[len] = '\0';
+			r->route_ok[R_HOST] = ipv4_ok(rt->host);
+		}
+	} else if (r->route_field != R_HOST && r->route_field != R_N && ev == QC_JSON_EV_NUMBER &&
+		   qc_json_text_uint(s, len, &v) && v <= 65535) {
+		if (r->route_field == R_PORT)
+			rt->port = (unsigned) v;
+		else
+			rt->index = (size_t) v;
+		r->route_ok[r->route_field] = true;
+	}
+}
+
+static bool summary_event(
+	void *opaque, enum qc_json_event ev, const char *s, size_t len, int depth)
+{
+	struct reader *r = opaque;
+	bool in_list = (r->field == F_SSH || r->field == F_ADDRESSES) && r->array;
+
+	if (ev == QC_JSON_EV_MAP_CLOSE || ev == QC_JSON_EV_ARRAY_CLOSE) {
+		if (depth == 2 && in_list && r->in_route) {
+			r->in_route = false;
+			if (!r->route_ok[R_HOST] || !r->route_ok[R_PORT] || !r->route_ok[R_INDEX])
+				r->bad = true;
+		}
+		return true;
+	}
+	if (depth == 0)
+		return ev == QC_JSON_EV_MAP_OPEN; /* else it has no members */
+	if (depth == 1 && ev == QC_JSON_EV_KEY) {
+		r->field = member_index(field_names, F_N, &r->seen, s, len);
+		return true;
+	}
+	if (depth == 1)
+		return read_member(r, ev, s, len);
+	if (depth == 2 && in_list)
+		read_element(r, ev, s, len);
+	else if (depth == 3 && in_list && r->in_route)
+		read_route_member(r, ev, s, len);
+	return true;
+}
+
+static void reader_clear(struct reader *r)
+{
+	for (int f = 0; f < F_N; f++)
+		free(r->str[f]);
+	qc_strv_clear(&r->addrs);
+}
+
+/* The reach, when every part of it checks out, as the definition's were. */
+static void reach_take(struct reader *r, struct qc_summary *s)
+{
+	if (!r->str[F_SSH_USER] || qc_cloudinit_validate_user(r->str[F_SSH_USER], NULL) < 0 ||
+		!r->array_ok[F_SSH] || !r->array_ok[F_ADDRESSES] || r->bad)
+		return;
+	s->routes = qc_xzalloc((r->n_routes + 1) * sizeof(*s->routes));
+	memcpy(s->routes, r->routes, r->n_routes * sizeof(*s->routes));
+	s->n_routes = r->n_routes;
+	s->addresses = r->addrs.v ? qc_strv_steal(&r->addrs) : qc_xzalloc(sizeof(char *));
+	s->ssh_user = TAKE_PTR(r->str[F_SSH_USER]);
+	s->reach = true;
+}
+
+bool qc_driver_summary_parse(const char *text, size_t len, const struct stat *xml,
+	const char *name, struct qc_vm_info *i, struct qc_summary *s)
+{
+	struct reader r = {.xml = xml, .name = name, .field = F_N};
+
+	if (qc_json_walk(text, len, summary_event, &r, NULL) < 0 || !r.str[F_STAMP] ||
+		!r.name_ok || !r.str[F_UUID] || !r.str[F_ARCH] || !r.str[F_MACHINE] ||
+		!r.str[F_ACCEL] || !r.uint_ok[F_CPUS] || !r.uint_ok[F_MEMORY]) {
+		reader_clear(&r);
+		return false;
+	}
+	if (r.uint_ok[F_V] && r.num[F_V] == SUMMARY_VERSION)
+		reach_take(&r, s);
+	i->name = qc_xstrdup(name);
+	i->uuid = TAKE_PTR(r.str[F_UUID]);
+	i->arch = TAKE_PTR(r.str[F_ARCH]);
+	i->machine = TAKE_PTR(r.str[F_MACHINE]);
+	i->accel_requested = TAKE_PTR(r.str[F_ACCEL]);
+	i->cpus = (unsigned) r.num[F_CPUS];
+	i->memory = r.num[F_MEMORY];
+	i->kernel = TAKE_PTR(r.str[F_KERNEL]);
+	reader_clear(&r);
+	return true;
+}
+
+/*
  * The list fields from summary.json, when it still describes domain.xml
  * (xml: its stat) and names the VM of its directory (name); the reach
  * when it is of this version and its reach checks out.
@@ -189,35 +365,8 @@ bool qc_driver_summary_load(int dfd, const struct stat *xml, const char *name,
 	struct qc_vm_info *i, struct qc_summary *s)
 {
 	cleanup_free char *text = NULL;
-	cleanup_json qc_json *j = NULL;
-	const char *stamp, *uuid, *arch, *machine, *accel, *kernel;
-	uint64_t version, cpus, mem;
 	size_t len;
 
-	if (qc_read_file(dfd, QC_VM_SUMMARY, 65536, &text, &len, NULL) < 0 ||
-		qc_json_parse(text, len, &j, NULL) < 0)
-		return false;
-	stamp = qc_json_string(qc_json_get(j, "stamp"));
-	uuid = qc_json_string(qc_json_get(j, "uuid"));
-	arch = qc_json_string(qc_json_get(j, "arch"));
-	machine = qc_json_string(qc_json_get(j, "machine"));
-	accel = qc_json_string(qc_json_get(j, "accel"));
-	if (!stamp || !stamp_matches(stamp, xml) ||
-		!qc_streq_null(qc_json_string(qc_json_get(j, "name")), name) || !uuid || !arch ||
-		!machine || !accel || !qc_json_as_uint(qc_json_get(j, "cpus"), &cpus) ||
-		!qc_json_as_uint(qc_json_get(j, "memory"), &mem))
-		return false;
-	if (qc_json_as_uint(qc_json_get(j, "v"), &version) && version == SUMMARY_VERSION &&
-		!reach_load(j, s))
-		qc_driver_summary_clear(s);
-	i->name = qc_xstrdup(name);
-	i->uuid = qc_xstrdup(uuid);
-	i->arch = qc_xstrdup(arch);
-	i->machine = qc_xstrdup(machine);
-	i->accel_requested = qc_xstrdup(accel);
-	i->cpus = (unsigned) cpus;
-	i->memory = mem;
-	kernel = qc_json_string(qc_json_get(j, "kernel"));
-	i->kernel = kernel ? qc_xstrdup(kernel) : NULL;
-	return true;
+	return qc_read_file(dfd, QC_VM_SUMMARY, 65536, &text, &len, NULL) == 0 &&
+	       qc_driver_summary_parse(text, len, xml, name, i, s);
 }

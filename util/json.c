@@ -176,12 +176,25 @@ bool qc_json_as_int(const qc_json *j, int64_t *ret)
 	return true;
 }
 
+/* Above INT64_MAX yajl keeps only the text: all digits, in range. */
+static bool digits_uint(const char *r, uint64_t *ret)
+{
+	unsigned long long u;
+	char *end;
+
+	if (!r || !*r || strspn(r, "0123456789") != strlen(r))
+		return false;
+	errno = 0;
+	u = strtoull(r, &end, 10);
+	if (errno || *end)
+		return false;
+	*ret = u;
+	return true;
+}
+
 bool qc_json_as_uint(const qc_json *j, uint64_t *ret)
 {
 	yajl_val v = V(j);
-	const char *r;
-	char *end;
-	unsigned long long u;
 
 	if (!YAJL_IS_NUMBER(v))
 		return false;
@@ -191,16 +204,32 @@ bool qc_json_as_uint(const qc_json *j, uint64_t *ret)
 		*ret = (uint64_t) v->u.number.i;
 		return true;
 	}
-	/* Above INT64_MAX yajl keeps only the text: parse it ourselves. */
-	r = v->u.number.r;
-	if (!r || !*r || strspn(r, "0123456789") != strlen(r))
+	return digits_uint(v->u.number.r, ret);
+}
+
+/*
+ * The tree's reading: an integer when strtoll() takes the whole text (but
+ * INT64_MIN, see json_parse.c), else the digits alone.  A longer text is
+ * a fraction, an exponent or more than 20 digits: no uint64_t.
+ */
+bool qc_json_text_uint(const char *text, size_t len, uint64_t *ret)
+{
+	char buf[32], *end;
+	long long i;
+
+	if (len >= sizeof(buf))
 		return false;
+	memcpy(buf, text, len);
+	buf[len] = '\0';
 	errno = 0;
-	u = strtoull(r, &end, 10);
-	if (errno || *end)
-		return false;
-	*ret = u;
-	return true;
+	i = strtoll(buf, &end, 10);
+	if (errno == 0 && *end == '\0' && i != INT64_MIN) {
+		if (i < 0)
+			return false;
+		*ret = (uint64_t) i;
+		return true;
+	}
+	return digits_uint(buf, ret);
 }
 
 bool qc_json_as_double(const qc_json *j, double *ret)

@@ -1,16 +1,18 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
- * qc_json_parse: strict JSON into a tree, with one depth bound that holds
- * for every input.
+ * qc_json_walk: strict JSON as a stream of events, with one depth bound
+ * that holds for every input; qc_json_parse: the tree built from those
+ * events.
  *
  * yajl_tree_parse() turns comments on and has no depth limit, and
  * yajl_tree_free() recurses: a depth check done by a separate pre-scan of
  * the text can be desynchronised by anything yajl reads differently (a
- * comment holding a '"').  Here the tree is built by our own callbacks on
- * yajl's event parser with comments off, and the depth is counted in those
- * callbacks, on the very events the tree is made of: a container that would
- * be level MAX_DEPTH + 1 stops the parse before it exists.  Every tree
- * qc_json_free() sees is therefore at most MAX_DEPTH deep.
+ * comment holding a '"').  Here yajl's event parser runs with comments off,
+ * and the depth is counted on the very events the readers see: a container
+ * that would be level MAX_DEPTH + 1 stops the parse before a reader sees
+ * it.  Every tree qc_json_free() sees is therefore at most MAX_DEPTH deep,
+ * and a reader of the events (summary.json's) gets the same checks as the
+ * tree.
  *
  * The nodes are the same yajl_val structures yajl_tree builds (json.c reads
  * them), allocated with malloc and freed here.
@@ -37,7 +39,6 @@ struct builder {
 	yajl_val stack[MAX_DEPTH]; /* open containers, innermost last */
 	int depth;
 	char *key; /* pending key of the innermost object */
-	bool too_deep;
 };
 
 static void node_free(yajl_val v)
@@ -127,10 +128,8 @@ static int open_container(struct builder *b, yajl_type t)
 {
 	yajl_val v;
 
-	if (b->depth >= MAX_DEPTH) {
-		b->too_deep = true;
-		return 0; /* yajl_status_client_canceled */
-	}
+	if (b->depth >= MAX_DEPTH) /* qc_json_walk stops a deeper one first */
+		return 0;
 	v = node_new(t);
 	if (!add(b, v))
 		return 0;
@@ -146,18 +145,7 @@ static int close_container(struct builder *b)
 	return 1;
 }
 
-static int cb_null(void *ctx)
-{
-	return add(ctx, node_new(yajl_t_null));
-}
-
-static int cb_boolean(void *ctx, int val)
-{
-	return add(ctx, node_new(val ? yajl_t_true : yajl_t_false));
-}
-
-/* Like yajl_tree: the text always, the integer and double when they are exact. */
-static int cb_number(void *ctx, const char *s, size_t len)
+static int tree_number(struct builder *b, const char *s, size_t len)
 {
 	yajl_val v = node_new(yajl_t_number);
 	char *end;
@@ -173,7 +161,7 @@ static int cb_number(void *ctx, const char *s, size_t len)
 		if (v->u.number.i != 0 || s[0] != '-') {
 			v->u.number.d = (double) v->u.number.i;
 			v->u.number.flags |= YAJL_NUMBER_DOUBLE_VALID;
-			return add(ctx, v);
+			return add(b, v);
 		}
 	} else {
 		v->u.number.i = 0;
@@ -182,39 +170,132 @@ static int cb_number(void *ctx, const char *s, size_t len)
 	v->u.number.d = strtod(v->u.number.r, &end);
 	if (errno == 0 && *end == '\0')
 		v->u.number.flags |= YAJL_NUMBER_DOUBLE_VALID;
-	return add(ctx, v);
+	return add(b, v);
+}
+
+/* The tree, one event at a time (qc_json_walk's reader). */
+static bool tree_event(void *opaque, enum qc_json_event ev, const char *s, size_t len, int depth)
+{
+	struct builder *b = opaque;
+	yajl_val v;
+
+	(void) depth;
+	switch (ev) {
+	case QC_JSON_EV_NULL:
+		return add(b, node_new(yajl_t_null));
+	case QC_JSON_EV_BOOL:
+		return add(b, node_new(s[0] == 't' ? yajl_t_true : yajl_t_false));
+	case QC_JSON_EV_NUMBER:
+		return tree_number(b, s, len);
+	case QC_JSON_EV_STRING:
+		v = node_new(yajl_t_string);
+		v->u.string = qc_xstrndup(s, len);
+		return add(b, v);
+	case QC_JSON_EV_KEY:
+		free(b->key);
+		b->key = qc_xstrndup(s, len);
+		return true;
+	case QC_JSON_EV_MAP_OPEN:
+		return open_container(b, yajl_t_object);
+	case QC_JSON_EV_ARRAY_OPEN:
+		return open_container(b, yajl_t_array);
+	case QC_JSON_EV_MAP_CLOSE:
+	case QC_JSON_EV_ARRAY_CLOSE:
+		return close_container(b);
+	}
+	return false;
+}
+
+/* ------------------------------------------------------------------ walk */
+
+struct walk {
+	qc_json_event_fn fn;
+	void *opaque;
+	int depth; /* open containers */
+	bool too_deep, stopped;
+};
+
+static int emit(struct walk *w, enum qc_json_event ev, const char *s, size_t len, int depth)
+{
+	if (w->fn(w->opaque, ev, s, len, depth))
+		return 1;
+	w->stopped = true;
+	return 0; /* yajl_status_client_canceled */
+}
+
+static int cb_null(void *ctx)
+{
+	struct walk *w = ctx;
+
+	return emit(w, QC_JSON_EV_NULL, NULL, 0, w->depth);
+}
+
+static int cb_boolean(void *ctx, int val)
+{
+	struct walk *w = ctx;
+
+	return emit(w, QC_JSON_EV_BOOL, val ? "true" : "false", val ? 4 : 5, w->depth);
+}
+
+static int cb_number(void *ctx, const char *s, size_t len)
+{
+	struct walk *w = ctx;
+
+	return emit(w, QC_JSON_EV_NUMBER, s, len, w->depth);
 }
 
 static int cb_string(void *ctx, const unsigned char *s, size_t len)
 {
-	yajl_val v = node_new(yajl_t_string);
+	struct walk *w = ctx;
 
-	v->u.string = qc_xstrndup((const char *) s, len);
-	return add(ctx, v);
-}
-
-static int cb_start_map(void *ctx)
-{
-	return open_container(ctx, yajl_t_object);
+	return emit(w, QC_JSON_EV_STRING, (const char *) s, len, w->depth);
 }
 
 static int cb_map_key(void *ctx, const unsigned char *s, size_t len)
 {
-	struct builder *b = ctx;
+	struct walk *w = ctx;
 
-	free(b->key);
-	b->key = qc_xstrndup((const char *) s, len);
+	return emit(w, QC_JSON_EV_KEY, (const char *) s, len, w->depth);
+}
+
+static int open_event(struct walk *w, enum qc_json_event ev)
+{
+	if (w->depth >= MAX_DEPTH) {
+		w->too_deep = true;
+		return 0; /* yajl_status_client_canceled */
+	}
+	if (!emit(w, ev, NULL, 0, w->depth))
+		return 0;
+	w->depth++;
 	return 1;
 }
 
-static int cb_end(void *ctx)
+static int close_event(struct walk *w, enum qc_json_event ev)
 {
-	return close_container(ctx);
+	if (w->depth == 0) /* yajl closes only what it opened; be sure */
+		return 0;
+	w->depth--;
+	return emit(w, ev, NULL, 0, w->depth);
+}
+
+static int cb_start_map(void *ctx)
+{
+	return open_event(ctx, QC_JSON_EV_MAP_OPEN);
+}
+
+static int cb_end_map(void *ctx)
+{
+	return close_event(ctx, QC_JSON_EV_MAP_CLOSE);
 }
 
 static int cb_start_array(void *ctx)
 {
-	return open_container(ctx, yajl_t_array);
+	return open_event(ctx, QC_JSON_EV_ARRAY_OPEN);
+}
+
+static int cb_end_array(void *ctx)
+{
+	return close_event(ctx, QC_JSON_EV_ARRAY_CLOSE);
 }
 
 static const yajl_callbacks callbacks = {
@@ -224,9 +305,9 @@ static const yajl_callbacks callbacks = {
 	.yajl_string = cb_string,
 	.yajl_start_map = cb_start_map,
 	.yajl_map_key = cb_map_key,
-	.yajl_end_map = cb_end,
+	.yajl_end_map = cb_end_map,
 	.yajl_start_array = cb_start_array,
-	.yajl_end_array = cb_end,
+	.yajl_end_array = cb_end_array,
 };
 
 /*
@@ -267,9 +348,10 @@ static int syntax_error(yajl_handle h, const char *text, size_t len, struct qc_e
 	return qc_error_set(err, QC_ERR_JSON, "JSON: %s", ebuf);
 }
 
-int qc_json_parse(const char *text, size_t len, qc_json **ret, struct qc_error *err)
+int qc_json_walk(
+	const char *text, size_t len, qc_json_event_fn fn, void *opaque, struct qc_error *err)
 {
-	struct builder b = {0};
+	struct walk w = {.fn = fn, .opaque = opaque};
 	yajl_handle h;
 	yajl_status st;
 	int r = 0;
@@ -279,7 +361,7 @@ int qc_json_parse(const char *text, size_t len, qc_json **ret, struct qc_error *
 	if (memchr(text, '\0', len))
 		return qc_error_set(
 			err, QC_ERR_JSON, "JSON: invalid input: it contains a NUL byte");
-	h = yajl_alloc(&callbacks, NULL, &b);
+	h = yajl_alloc(&callbacks, NULL, &w);
 	if (!h)
 		return qc_error_set(err, ENOMEM, "JSON: cannot allocate a parser");
 	/* Strict JSON: no comments, one value, valid UTF-8 (yajl's default). */
@@ -287,14 +369,26 @@ int qc_json_parse(const char *text, size_t len, qc_json **ret, struct qc_error *
 	st = yajl_parse(h, (const unsigned char *) text, len);
 	if (st == yajl_status_ok)
 		st = yajl_complete_parse(h);
-	if (b.too_deep)
+	if (w.too_deep)
 		r = qc_error_set(err, QC_ERR_JSON, "JSON: nested deeper than %d levels", MAX_DEPTH);
+	else if (w.stopped)
+		r = qc_error_set(err, QC_ERR_JSON, "JSON: malformed input");
 	else if (st != yajl_status_ok)
 		r = syntax_error(h, text, len, err);
-	else if (!b.root || b.depth != 0)
+	else if (w.depth != 0)
 		r = qc_error_set(err, QC_ERR_JSON, "JSON: malformed input");
 	yajl_free(h);
+	return r;
+}
+
+int qc_json_parse(const char *text, size_t len, qc_json **ret, struct qc_error *err)
+{
+	struct builder b = {0};
+	int r = qc_json_walk(text, len, tree_event, &b, err);
+
 	free(b.key);
+	if (r == 0 && (!b.root || b.depth != 0))
+		r = qc_error_set(err, QC_ERR_JSON, "JSON: malformed input");
 	if (r < 0) {
 		node_free(b.root);
 		return r;

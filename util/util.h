@@ -487,6 +487,35 @@ enum qc_json_type {
 	QC_JSON_ARRAY,
 };
 
+/*
+ * The events of a JSON text, in order, for a reader that needs no tree.
+ * text: a number's text, a string or key (decoded, not NUL-terminated;
+ * "\u0000" is a NUL byte in it, where the tree's C string ends), "true"
+ * or "false"; else NULL.  depth: the containers
+ * around the event (0: the top-level value; a key is at its values'
+ * depth; a close at its open's).
+ */
+enum qc_json_event {
+	QC_JSON_EV_NULL,
+	QC_JSON_EV_BOOL,
+	QC_JSON_EV_NUMBER,
+	QC_JSON_EV_STRING,
+	QC_JSON_EV_KEY,
+	QC_JSON_EV_MAP_OPEN,
+	QC_JSON_EV_MAP_CLOSE,
+	QC_JSON_EV_ARRAY_OPEN,
+	QC_JSON_EV_ARRAY_CLOSE,
+};
+/* Returns false to stop the walk (which then fails). */
+typedef bool (*qc_json_event_fn)(
+	void *opaque, enum qc_json_event ev, const char *text, size_t len, int depth);
+/*
+ * Walk len bytes with the checks of qc_json_parse (strict JSON, no NUL
+ * byte, nesting bound): a failure may come after some events.
+ */
+int qc_json_walk(
+	const char *text, size_t len, qc_json_event_fn fn, void *opaque, struct qc_error *err);
+
 /* Parse len bytes (need not be NUL-terminated). Error carries yajl's message. */
 int qc_json_parse(const char *text, size_t len, qc_json **ret, struct qc_error *err);
 void qc_json_free(qc_json *j);
@@ -506,6 +535,8 @@ const char *qc_json_key_at(const qc_json *j, size_t i);
 const char *qc_json_string(const qc_json *j);
 bool qc_json_as_int(const qc_json *j, int64_t *ret);   /* integral numbers only */
 bool qc_json_as_uint(const qc_json *j, uint64_t *ret); /* also > INT64_MAX */
+/* A number's text (an event's, len bytes) read as qc_json_as_uint reads the number. */
+bool qc_json_text_uint(const char *text, size_t len, uint64_t *ret);
 bool qc_json_as_double(const qc_json *j, double *ret);
 bool qc_json_as_bool(const qc_json *j, bool *ret);
 /* Getters that name the missing or mistyped path in the error (QC_ERR_JSON). */

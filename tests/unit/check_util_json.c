@@ -309,6 +309,120 @@ START_TEST(json_depth_cannot_be_bypassed)
 }
 END_TEST
 
+/* Each event as "<kind><depth>[:text]", space-separated. */
+static bool record_event(
+	void *opaque, enum qc_json_event ev, const char *text, size_t len, int depth)
+{
+	static const char kinds[] = "0bnsk{}[]";
+	struct qc_buf *b = opaque;
+
+	qc_buf_printf(b, "%s%c%d", b->len ? " " : "", kinds[ev], depth);
+	if (text) {
+		qc_buf_putc(b, ':');
+		qc_buf_append(b, text, len);
+	}
+	return true;
+}
+
+START_TEST(json_walk_events)
+{
+	static const char text[] = "{\"a\":[1,-0.5e3,\"x\\u00e9\",{\"b\":null}],\"c\":true,\"a\":false}";
+	cleanup_buf struct qc_buf b = {0};
+	struct qc_error e = {0};
+
+	ck_assert_qc_ok(qc_json_walk(text, strlen(text), record_event, &b, &e), &e);
+	ck_assert_str_eq(b.data, "{0 k1:a [1 n2:1 n2:-0.5e3 s2:x\xc3\xa9 {2 k3:b 03 }2 ]1 "
+				 "k1:c b1:true k1:a b1:false }0");
+	/* A top-level scalar is depth 0; \u0000 is a NUL byte in the text (the tree stops there). */
+	qc_buf_free(&b);
+	ck_assert_qc_ok(qc_json_walk("\"a\\u0000b\"", 10, record_event, &b, &e), &e);
+	ck_assert_uint_eq(b.len, 6);
+	ck_assert_mem_eq(b.data, "s0:a\0b", 6);
+	{
+		cleanup_json qc_json *j = parse_ok("\"a\\u0000b\"");
+
+		ck_assert_str_eq(qc_json_string(j), "a");
+	}
+}
+END_TEST
+
+static bool stop_at_key(
+	void *opaque, enum qc_json_event ev, const char *text, size_t len, int depth)
+{
+	int *n = opaque;
+
+	(void) text, (void) len, (void) depth;
+	(*n)++;
+	return ev != QC_JSON_EV_KEY;
+}
+
+/* The walk has qc_json_parse's checks, and a reader may stop it. */
+START_TEST(json_walk_strict)
+{
+	static const char *const bad[] = {"{\"a\":1", "{\"a\":1}x", "[1,]", "/* c */ 1",
+		"{\"a\" 1}", "\"\xff\"", "", "{\"a\":tru}", "[1] [2]"};
+	cleanup_buf struct qc_buf b = {0};
+	struct qc_error e = {0}, e2 = {0};
+	qc_json *j = NULL;
+	size_t len;
+	int n = 0;
+
+	for (size_t i = 0; i < QC_ARRAY_SIZE(bad); i++) {
+		ck_assert_int_lt(qc_json_walk(bad[i], strlen(bad[i]), record_event, &b, &e), 0);
+		ck_assert_int_lt(qc_json_parse(bad[i], strlen(bad[i]), &j, &e2), 0);
+		ck_assert_int_eq(e.code, QC_ERR_JSON);
+		ck_assert_str_eq(e.msg, e2.msg);
+	}
+	ck_assert_qc_fail(qc_json_walk("{\"a\":\"b\0\"}", 9, record_event, &b, &e), &e,
+		QC_ERR_JSON, "contains a NUL byte");
+	/* 128 levels: refused before the 128th opens; 127 are walked. */
+	{
+		cleanup_free char *over = nest("", 128, &len);
+		cleanup_free char *ok = nest("", 127, &len);
+
+		qc_buf_free(&b);
+		ck_assert_qc_fail(qc_json_walk(over, 256, record_event, &b, &e), &e, QC_ERR_JSON,
+			"nested deeper than 127 levels");
+		ck_assert_ptr_null(strstr(b.data, "[127"));
+		ck_assert_ptr_nonnull(strstr(b.data, "[126"));
+		ck_assert_qc_ok(qc_json_walk(ok, 254, record_event, &b, &e), &e);
+	}
+	/* Stopped by the reader: an error, and no event after. */
+	ck_assert_qc_fail(qc_json_walk("{\"a\":1,\"b\":2}", 13, stop_at_key, &n, &e), &e,
+		QC_ERR_JSON, "malformed");
+	ck_assert_int_eq(n, 2);
+}
+END_TEST
+
+/* qc_json_text_uint reads a number's text as qc_json_as_uint reads the parsed number. */
+START_TEST(json_text_uint_as_tree)
+{
+	static const char *const nums[] = {"0", "-0", "1", "65535", "-1", "1.0", "1e3", "0.5",
+		"-0.0", "9223372036854775807", "9223372036854775808", "-9223372036854775808",
+		"-9223372036854775809", "18446744073709551615", "18446744073709551616",
+		"1234567890123456789012345678901234567890", "1E2", "10e-1"};
+
+	for (size_t i = 0; i < QC_ARRAY_SIZE(nums); i++) {
+		cleanup_json qc_json *j = parse_ok(nums[i]);
+		uint64_t a = 7, b = 9;
+		bool ta = qc_json_as_uint(j, &a);
+		bool tb = qc_json_text_uint(nums[i], strlen(nums[i]), &b);
+
+		ck_assert_msg(ta == tb, "%s: tree %d, text %d", nums[i], ta, tb);
+		if (ta)
+			ck_assert_msg(a == b, "%s: %" PRIu64 " vs %" PRIu64, nums[i], a, b);
+	}
+	{
+		uint64_t v = 0;
+
+		ck_assert(qc_json_text_uint("18446744073709551615", 20, &v) && v == UINT64_MAX);
+		ck_assert(qc_json_text_uint("-0", 2, &v) && v == 0);
+		ck_assert(!qc_json_text_uint("-1", 2, &v));
+		ck_assert(qc_json_text_uint("123", 2, &v) && v == 12); /* len bytes only */
+	}
+}
+END_TEST
+
 START_TEST(json_dump_roundtrip)
 {
 	cleanup_json qc_json *j = parse_ok(doc);
@@ -539,7 +653,8 @@ Suite *util_json_suite(void)
 	Suite *s = suite_create("util-json");
 
 	unit_tcase(s, "json", json_parse_getters, json_named_errors, json_malformed,
-		json_comments_refused, json_depth_cannot_be_bypassed, json_dump_roundtrip,
+		json_comments_refused, json_depth_cannot_be_bypassed, json_walk_events,
+		json_walk_strict, json_text_uint_as_tree, json_dump_roundtrip,
 		jgen_basic, jgen_escapes, jgen_pretty, jgen_embed, jgen_errors, NULL);
 	return s;
 }
