@@ -17,16 +17,29 @@
 
 #define CHUNK (256 * 1024)
 
+/* The channel's user asked to give up. */
+static int cancelled(const struct qc_mig_chan *c, struct qc_error *err)
+{
+	if (c->cancel && *c->cancel)
+		return qc_error_set(err, ECANCELED, "cancelled");
+	return 0;
+}
+
 /* Write all of buf; on a socket without SIGPIPE (a peer gone is EPIPE). */
-static int chan_write(int fd, const void *buf, size_t len, struct qc_error *err)
+static int chan_write(
+	const struct qc_mig_chan *c, const void *buf, size_t len, struct qc_error *err)
 {
 	const char *p = buf;
+	int rc;
 
 	while (len > 0) {
-		ssize_t n = send(fd, p, len, MSG_NOSIGNAL);
+		ssize_t n;
 
+		if ((rc = cancelled(c, err)) < 0)
+			return rc;
+		n = send(c->out, p, len, MSG_NOSIGNAL);
 		if (n < 0 && errno == ENOTSOCK)
-			return qc_write_all(fd, p, len, err);
+			return qc_write_all(c->out, p, len, err);
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n < 0)
@@ -60,7 +73,7 @@ int qc_mig_send(struct qc_mig_chan *c, struct qc_jgen *g, struct qc_error *err)
 	if ((rc = qc_jgen_finish(g, &doc, &len, err)) < 0)
 		return rc;
 	doc[len] = '\n'; /* the NUL becomes the line's end */
-	return chan_write(c->out, doc, len + 1, err);
+	return chan_write(c, doc, len + 1, err);
 }
 
 /* Fill the buffer after what is unread; 0 at EOF. */
@@ -76,9 +89,11 @@ static ssize_t fill(struct qc_mig_chan *c, struct qc_error *err)
 	if (c->len == QC_MIGRATE_LINE_MAX)
 		return qc_error_set(err, QC_ERR_PROTO, "a message longer than %d bytes",
 			QC_MIGRATE_LINE_MAX);
-	do
+	do {
+		if ((n = cancelled(c, err)) < 0)
+			return n;
 		n = read(c->in, c->buf + c->len, QC_MIGRATE_LINE_MAX - c->len);
-	while (n < 0 && errno == EINTR);
+	} while (n < 0 && errno == EINTR);
 	if (n < 0)
 		return qc_error_errno(err, errno, "read from the migration channel");
 	c->len += (size_t) n;
@@ -157,10 +172,12 @@ int qc_mig_send_data(struct qc_mig_chan *c, int fd, uint64_t size,
 		if (n == 0)
 			return qc_error_set(err, QC_ERR_STATE, "the file shrank while being sent");
 		qc_sha256_update(sha, chunk, (size_t) n);
-		if ((rc = chan_write(c->out, chunk, (size_t) n, err)) < 0)
+		if ((rc = chan_write(c, chunk, (size_t) n, err)) < 0)
 			return rc;
 		left -= (uint64_t) n;
 		c->sent += (uint64_t) n;
+		if (c->on_sent)
+			c->on_sent(c);
 	}
 	qc_sha256_final(sha, hex);
 	qc_jgen_map_open(g);

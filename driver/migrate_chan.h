@@ -27,6 +27,7 @@
 #ifndef QC_DRIVER_MIGRATE_CHAN_H
 #define QC_DRIVER_MIGRATE_CHAN_H
 
+#include <signal.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -38,6 +39,9 @@
 
 struct qc_mig_chan {
 	int in, out;
+	/* non-zero: every call gives up (ECANCELED) at its next chunk or EINTR */
+	const volatile sig_atomic_t *cancel;
+	void (*on_sent)(struct qc_mig_chan *c); /* after each chunk of file data sent */
 	char *buf; /* read ahead */
 	size_t off, len;
 	uint64_t sent, received; /* file bytes */
