@@ -48,7 +48,7 @@ static const char *signal_name(int sig)
 static bool stays(const char *name)
 {
 	static const char *const v[] = {QC_VM_LOCK, QC_VM_MONITOR_LOCK, QC_VM_STATE, QC_VM_DOMAIN,
-		QC_VM_OP_RECORD, "summary.json", QC_VM_QEMU_LOG, QC_VM_EVENTS};
+		QC_VM_OP_RECORD, "summary.json", QC_VM_QEMU_LOG, QC_VM_EVENTS, QC_VM_MIGRATED_TO};
 
 	if (name[0] == '.' || qc_str_has_prefix(name, QC_VM_CONSOLE_LOG))
 		return true;
@@ -286,6 +286,7 @@ static int transfer(struct qc_vmop *op, struct qc_mig_link *l, struct move *m,
 	cleanup_json qc_json *r = NULL, *r2 = NULL;
 	cleanup_free char *xml = NULL, *want = NULL;
 	cleanup_close int state_fd = -1;
+	char host[256] = "";
 	const char *dir;
 	int rc;
 
@@ -293,6 +294,8 @@ static int transfer(struct qc_vmop *op, struct qc_mig_link *l, struct move *m,
 	qc_jgen_kstring(g, "op", "begin");
 	qc_jgen_kstring(g, "name", op->name);
 	qc_jgen_kbool(g, "live", m->live);
+	if (gethostname(host, sizeof(host) - 1) == 0)
+		qc_jgen_kstring(g, "from", host);
 	if ((rc = qc_mig_request(l, g, &r, err)) < 0)
 		return rc;
 	want = qc_domain_home_dir(l->target_root, op->name);
@@ -338,6 +341,10 @@ static int transfer(struct qc_vmop *op, struct qc_mig_link *l, struct move *m,
 	if ((rc = qc_mig_request_op(l, "start", err)) < 0)
 		return rc;
 	qc_fault_step("migrate:started");
+	/* the monitor records the end of this QEMU as "migrated" (to the host) */
+	if ((rc = qc_write_atomic(
+		     op->dfd, QC_VM_MIGRATED_TO, l->host, strlen(l->host), 0600, err)) < 0)
+		return qc_error_prefix(err, "VM '%s'", op->name);
 	qc_qmp_close(op->q);
 	op->q = NULL;
 	if ((rc = qc_vmop_kill(op, err)) < 0)
@@ -346,6 +353,21 @@ static int transfer(struct qc_vmop *op, struct qc_mig_link *l, struct move *m,
 	if ((rc = qc_mig_request_op(l, "run", err)) < 0)
 		return rc;
 	res->downtime_ms = qc_now_ms() - m->t_stop;
+	return 0;
+}
+
+/* QEMU here ended for a move the target did not complete: its exit is no "migrated". */
+static int unrecord_move(struct qc_vmop *op, const char *host)
+{
+	struct qc_state st = {0};
+
+	if (qc_state_load(op->dfd, &st, NULL) == 0 && st.exit_reason == QC_EXIT_MIGRATED) {
+		st.exit_reason = QC_EXIT_KILLED;
+		free(st.exit_detail);
+		st.exit_detail = qc_xasprintf("ended for a move to %s, which did not run it", host);
+		(void) qc_state_save(op->dfd, &st, NULL);
+	}
+	qc_state_clear(&st);
 	return 0;
 }
 
@@ -410,7 +432,7 @@ QC_PUBLIC int qc_vm_migrate(qc_ctx *ctx, const char *name, const char *url,
 				"before",
 				name, u.host, signal_name((int) *o->interrupted),
 				m.live ? "runs on" : "stays");
-		else if (m.killed)
+		else if (m.killed && unrecord_move(&op, u.host) == 0)
 			qc_error_prefix(err,
 				"VM '%s' stopped here and did not run on '%s': its disks "
 				"are here, 'qemuctl start %s' boots it anew",

@@ -10,7 +10,9 @@
  *   source: {"qemuctl-migrate":V}           (either side refuses another V)
  * then the source sends requests, each answered {"ok":true,...} or
  * {"error":"what failed"}:
- *   {"op":"begin","name":N}                 -> {"ok":true,"dir":"<root>/vms/N"}
+ *   {"op":"begin","name":N,"from":HOST}     -> {"ok":true,"dir":"<root>/vms/N"}
+ *                                              ("from", optional: the source's host
+ *                                              name, for the moved VM's first event)
  *   {"op":"image","sha256":H,"size":S}      -> {"ok":true,"path":P,"image":I}
  *                                              (the target's catalog has it), or
  *                                              {"ok":true,"send":"base-….img"}

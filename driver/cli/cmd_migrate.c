@@ -39,7 +39,8 @@ void cli_migrate_usage(FILE *f, const char *name)
 	      "On a terminal one line shows the progress (phase, bytes sent, rate).\n"
 	      "Ctrl-C, SIGTERM or SIGHUP before the commit cancel the move: the VM runs\n"
 	      "on (or stays) here, HOST keeps nothing, exit 130/143/129; after the\n"
-	      "commit the move completes.\n",
+	      "commit the move completes.  On HOST the VM's events begin with\n"
+	      "QEMUCTL_MIGRATED (where it came from).\n",
 		f);
 }
 

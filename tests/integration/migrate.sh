@@ -145,6 +145,10 @@ base=$(ls "$ROOT2/vms/m1" | grep '^base-')
 assert_eq "$(sha256sum <"$ROOT2/vms/m1/$base")" "$(sha256sum <"$SCRATCH/store/root.img")" \
 	"the backing image arrived whole"
 assert_match "$(qc2 dumpxml m1)" "<source file='$ROOT2/vms/m1/$base'/>" "the definition names it"
+# Its events there begin with where it came from (sshd's view of the address).
+assert_match "$(qc2 events m1 | head -n1)" \
+	"QEMUCTL_MIGRATED .*\"from\": ?\"$(hostname)\".*\"address\": ?\"127\.0\.0\.1\".*\"mode\": ?\"offline\"" \
+	"the target's events: QEMUCTL_MIGRATED from this host"
 # A second move of the same name is refused by the target.
 mkvm m1 "$SCRATCH/store/root.img"
 src_digest=$(src_state)
@@ -273,4 +277,18 @@ wait_for_text "$SCRATCH/con$con_n.out" '^BOOTID2 [0-9a-f-]{36}' 30
 id2=$(sed -n 's/^BOOTID2 \([0-9a-f-]*\).*/\1/p' "$SCRATCH/con$con_n.out" | tr -d '\r' | head -n1)
 assert_eq "$id2" "$id1" "the same boot runs on the target"
 exec 7>&-
-qc2 destroy m3 >/dev/null
+assert_match "$(qc2 events m3 | head -n1)" 'QEMUCTL_MIGRATED .*"mode": ?"running"' \
+	"the target's events begin with QEMUCTL_MIGRATED"
+
+# Back here, the move killed once the target ran the VM (after "run", before
+# the source removed its copy): the VM runs here; the stale copy there is
+# stopped and its last exit says where the VM went, not "killed".
+QEMUCTL_FAULT_AT=migrate:committed expect_fail 137 "" qc2 migrate m3 "ssh://root@127.0.0.1:$SSHD_PORT$ROOT" \
+	"${sshopts[@]}" --remote-qemuctl "$SCRATCH/qemuctl-target"
+assert_match "$(qc info m3)" 'State: +running' "killed after the commit: the VM runs on the target"
+assert_match "$(qc2 info m3)" 'Last exit: +migrated: to 127\.0\.0\.1' \
+	"killed after the commit: the stale copy's last exit is the move"
+assert_match "$(qc2 events m3 | tail -n1)" 'QEMUCTL_EXIT .*"reason": ?"migrated"' \
+	"killed after the commit: its events end with the move"
+qc2 delete m3 >/dev/null
+qc destroy m3 >/dev/null
