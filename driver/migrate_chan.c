@@ -8,6 +8,7 @@
 #include "config.h"
 
 #include <errno.h>
+#include <poll.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -25,6 +26,28 @@ static int cancelled(const struct qc_mig_chan *c, struct qc_error *err)
 	return 0;
 }
 
+/*
+ * With a cancel flag: wait until fd is ready for events, looking at the flag
+ * every 250 ms (a signal that came just before a blocking call is seen).
+ */
+static int wait_ready(const struct qc_mig_chan *c, int fd, short events, struct qc_error *err)
+{
+	struct pollfd p = {.fd = fd, .events = events};
+	int rc;
+
+	if (!c->cancel)
+		return 0;
+	for (;;) {
+		if ((rc = cancelled(c, err)) < 0)
+			return rc;
+		rc = poll(&p, 1, 250);
+		if (rc > 0)
+			return 0;
+		if (rc < 0 && errno != EINTR)
+			return qc_error_errno(err, errno, "poll on the migration channel");
+	}
+}
+
 /* Write all of buf; on a socket without SIGPIPE (a peer gone is EPIPE). */
 static int chan_write(
 	const struct qc_mig_chan *c, const void *buf, size_t len, struct qc_error *err)
@@ -35,7 +58,7 @@ static int chan_write(
 	while (len > 0) {
 		ssize_t n;
 
-		if ((rc = cancelled(c, err)) < 0)
+		if ((rc = wait_ready(c, c->out, POLLOUT, err)) < 0)
 			return rc;
 		n = send(c->out, p, len, MSG_NOSIGNAL);
 		if (n < 0 && errno == ENOTSOCK)
@@ -90,7 +113,7 @@ static ssize_t fill(struct qc_mig_chan *c, struct qc_error *err)
 		return qc_error_set(err, QC_ERR_PROTO, "a message longer than %d bytes",
 			QC_MIGRATE_LINE_MAX);
 	do {
-		if ((n = cancelled(c, err)) < 0)
+		if ((n = wait_ready(c, c->in, POLLIN, err)) < 0)
 			return n;
 		n = read(c->in, c->buf + c->len, QC_MIGRATE_LINE_MAX - c->len);
 	} while (n < 0 && errno == EINTR);

@@ -41,7 +41,7 @@
 
 struct qc_mig_chan {
 	int in, out;
-	/* non-zero: every call gives up (ECANCELED) at its next chunk or EINTR */
+	/* non-zero: every call gives up (ECANCELED) within 250 ms */
 	const volatile sig_atomic_t *cancel;
 	void (*on_sent)(struct qc_mig_chan *c); /* after each chunk of file data sent */
 	char *buf; /* read ahead */
