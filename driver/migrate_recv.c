@@ -307,6 +307,7 @@ static int do_run(struct recv *r, struct qc_error *err)
 
 	if (!r->started || r->running)
 		return qc_error_set(err, QC_ERR_PROTO, "'run' out of order");
+	qc_fault_step("migrate-receive:run");
 	if ((rc = qc_vm_resume(r->ctx, r->name, err)) < 0)
 		return rc;
 	r->running = true;

@@ -291,4 +291,12 @@ assert_match "$(qc2 info m3)" 'Last exit: +migrated: to 127\.0\.0\.1' \
 assert_match "$(qc2 events m3 | tail -n1)" 'QEMUCTL_EXIT .*"reason": ?"migrated"' \
 	"killed after the commit: its events end with the move"
 qc2 delete m3 >/dev/null
-qc destroy m3 >/dev/null
+
+# The target killed after this QEMU ended, before its CPUs ran: the error
+# says so, and the exit recorded here is no "migrated".
+printf '#!/bin/sh\nQEMUCTL_FAULT_AT=migrate-receive:run exec %s "$@"\n' "$SCRATCH/qemuctl-target" >"$SCRATCH/qemuctl-fault-run"
+chmod 0755 "$SCRATCH/qemuctl-fault-run"
+expect_fail 1 "VM 'm3' stopped here and did not run on '127.0.0.1'" \
+	qc migrate m3 "$url" "${sshopts[@]}" --remote-qemuctl "$SCRATCH/qemuctl-fault-run"
+assert_match "$(qc info m3)" 'Last exit: +killed: ended for a move to 127\.0\.0\.1, which did not run it' \
+	"the move failed after QEMU here ended: its last exit says so"
