@@ -209,14 +209,13 @@ runs_on() {
 	wait_for_text "$ROOT/vms/m3/console.log" "TICK $((t + 1))[^0-9]" 30
 	ok "$1: the counter goes on here past TICK $t"
 }
-interrupt INT 130 migrate-begun m3
-runs_on "SIGINT before the guest stopped"
-interrupt TERM 143 migrate-paused m3
-runs_on "SIGTERM with the guest stopped, its state written"
+interrupt TERM 143 migrate-begun m3
+runs_on "SIGTERM before the guest stopped"
 interrupt HUP 129 migrate-sent m3
-runs_on "SIGHUP with everything sent"
-# On a terminal: the progress line, rewritten in place; Ctrl-C while the
-# guest is paused (ssh, in a session of its own, does not see it).
+runs_on "SIGHUP with the guest stopped and everything sent"
+# On a terminal: the progress line, rewritten in place; Ctrl-C once the
+# guest is paused (while QEMU writes its state, or held just after), which
+# ssh, in a session of its own, does not see.
 QEMUCTL_TEST_HOLD=migrate-paused QC_PTY_CTRL_C="guest paused" on_pty "$SCRATCH/pty.out" \
 	"$QC" --root "$ROOT" migrate m3 "$url" "${sshopts[@]}" --remote-qemuctl "$SCRATCH/qemuctl-target"
 rm -f "$ROOT/vms/m3/.hold-migrate-paused"
