@@ -347,8 +347,10 @@ static int transfer(struct qc_vmop *op, struct qc_mig_link *l, struct move *m,
 		return qc_error_prefix(err, "VM '%s'", op->name);
 	qc_qmp_close(op->q);
 	op->q = NULL;
-	if ((rc = qc_vmop_kill(op, err)) < 0)
+	if ((rc = qc_vmop_kill(op, err)) < 0) {
+		(void) unlinkat(op->dfd, QC_VM_MIGRATED_TO, 0);
 		return rc;
+	}
 	m->killed = true;
 	if ((rc = qc_mig_request_op(l, "run", err)) < 0)
 		return rc;
@@ -357,7 +359,7 @@ static int transfer(struct qc_vmop *op, struct qc_mig_link *l, struct move *m,
 }
 
 /* QEMU here ended for a move the target did not complete: its exit is no "migrated". */
-static int unrecord_move(struct qc_vmop *op, const char *host)
+static void unrecord_move(struct qc_vmop *op, const char *host)
 {
 	struct qc_state st = {0};
 
@@ -368,7 +370,6 @@ static int unrecord_move(struct qc_vmop *op, const char *host)
 		(void) qc_state_save(op->dfd, &st, NULL);
 	}
 	qc_state_clear(&st);
-	return 0;
 }
 
 QC_PUBLIC int qc_vm_migrate(qc_ctx *ctx, const char *name, const char *url,
@@ -432,11 +433,13 @@ QC_PUBLIC int qc_vm_migrate(qc_ctx *ctx, const char *name, const char *url,
 				"before",
 				name, u.host, signal_name((int) *o->interrupted),
 				m.live ? "runs on" : "stays");
-		else if (m.killed && unrecord_move(&op, u.host) == 0)
+		else if (m.killed) {
+			unrecord_move(&op, u.host);
 			qc_error_prefix(err,
 				"VM '%s' stopped here and did not run on '%s': its disks "
 				"are here, 'qemuctl start %s' boots it anew",
 				name, u.host, name);
+		}
 		goto out;
 	}
 	qc_fault_step("migrate:committed");
