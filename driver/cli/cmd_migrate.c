@@ -7,6 +7,7 @@
 #include "config.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <signal.h>
 #include <stdio.h>
 
@@ -59,9 +60,10 @@ static const int cancel_signals[] = {SIGINT, SIGTERM, SIGHUP};
  * read or write returns); one ignored (nohup, a script's background job)
  * stays ignored.  old: the actions to restore.
  */
-static void catch_signals(struct sigaction old[CLI_ARRAY_SIZE(cancel_signals)])
+static void catch_signals(
+	struct sigaction old[CLI_ARRAY_SIZE(cancel_signals)], void (*handler)(int))
 {
-	struct sigaction sa = {.sa_handler = on_signal};
+	struct sigaction sa = {.sa_handler = handler};
 
 	sigemptyset(&sa.sa_mask);
 	for (size_t i = 0; i < CLI_ARRAY_SIZE(cancel_signals); i++)
@@ -96,7 +98,7 @@ int cli_migrate(struct cli *c, const struct cli_cmd *cmd, struct cli_args *a)
 		return CLI_ERROR;
 	/* on a terminal the progress line; --json: the final figures only */
 	cli_progress_begin(c, ctx, &p, false);
-	catch_signals(old);
+	catch_signals(old, on_signal);
 	rc = qc_vm_migrate(ctx, a->pos[0], a->pos[1], &o, &r, &err);
 	restore_signals(old);
 	cli_progress_end(ctx, &p);
@@ -139,8 +141,19 @@ int cli_migrate(struct cli *c, const struct cli_cmd *cmd, struct cli_args *a)
 	return CLI_OK;
 }
 
+/* /dev/null, open for on_receive_signal */
+static int receive_null_fd = -1;
+
+/* A signal ends the receive as the source's going away does: stdin reads EOF from now on. */
+static void on_receive_signal(int sig)
+{
+	(void) sig;
+	(void) dup2(receive_null_fd, STDIN_FILENO);
+}
+
 int cli_migrate_receive(struct cli *c, const struct cli_cmd *cmd, struct cli_args *a)
 {
+	struct sigaction old[CLI_ARRAY_SIZE(cancel_signals)];
 	struct qc_error err = {0};
 	qc_ctx *ctx;
 
@@ -150,6 +163,10 @@ int cli_migrate_receive(struct cli *c, const struct cli_cmd *cmd, struct cli_arg
 	signal(SIGPIPE, SIG_IGN);
 	if (!(ctx = cli_ctx(c)))
 		return CLI_ERROR;
+	/* SIGINT, SIGTERM, SIGHUP here: the same, before the commit nothing stays */
+	receive_null_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
+	if (receive_null_fd >= 0)
+		catch_signals(old, on_receive_signal);
 	if (qc_vm_migrate_receive(ctx, 0, 1, &err) < 0)
 		return cli_error(&err);
 	return CLI_OK;

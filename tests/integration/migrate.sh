@@ -119,6 +119,7 @@ interrupt() {
 		"$@" "${sshopts[@]}" --remote-qemuctl "$SCRATCH/qemuctl-target" >"$SCRATCH/out" 2>"$SCRATCH/err" &
 	pid=$!
 	wait_until 60 test -e "$ROOT/vms/$vm/.hold-$point"
+	[ -z "${while_held:-}" ] || "$while_held" "$vm"
 	kill -s "$sig" "$pid"
 	wait "$pid" || rc=$?
 	rm -f "$ROOT/vms/$vm/.hold-$point"
@@ -211,8 +212,20 @@ runs_on() {
 }
 interrupt TERM 143 migrate-begun m3
 runs_on "SIGTERM before the guest stopped"
-interrupt HUP 129 migrate-sent m3
-runs_on "SIGHUP with the guest stopped and everything sent"
+# kill_receiver VM: SIGTERM to the target's migrate-receive of VM's move (held
+# with everything sent): it removes its work directory as if the source went.
+kill_receiver() {
+	local pid
+	work_dir() { ls -A "$ROOT2/vms" | grep -q "^\.migrate-$1\."; }
+	work_dir "$1" || fail "no work directory of $1 on the target while held"
+	pid=$(pgrep -f -- "--root $ROOT2 migrate-receive")
+	[ -n "$pid" ] || fail "no migrate-receive on the target"
+	kill -s TERM "$pid"
+	wait_until 30 eval '! work_dir '"$1"
+	ok "SIGTERM to the target's migrate-receive: its work directory is removed"
+}
+while_held=kill_receiver interrupt HUP 129 migrate-sent m3
+runs_on "SIGHUP with the guest stopped, everything sent, the target gone"
 # On a terminal: the progress line, rewritten in place; Ctrl-C once the
 # guest is paused (while QEMU writes its state, or held just after), which
 # ssh, in a session of its own, does not see.
