@@ -46,6 +46,8 @@ struct qc_ctx {
 #define QC_VM_DOMAIN "domain.xml"
 #define QC_VM_CONSOLE_LOG "console.log"
 #define QC_VM_EVENTS "events.jsonl"
+/* The host a running VM moves to, written before its QEMU here ends: the exit is "migrated". */
+#define QC_VM_MIGRATED_TO "migrated-to"
 #define QC_VM_QEMU_LOG "qemu.log"
 /* The memory state qc_vm_save wrote (save.c); the monitor records the exit "saved" then. */
 #define QC_VM_SAVED_STATE "saved.state"
@@ -101,6 +103,7 @@ enum qc_exit_reason {
 	QC_EXIT_HOST_REBOOT, /* marked running in an earlier boot of the host */
 	QC_EXIT_EXITED, /* exit 0 without a SHUTDOWN event */
 	QC_EXIT_SAVED, /* quit after `qemuctl save` wrote the state (driver/save.c) */
+	QC_EXIT_MIGRATED, /* ended as the VM moved to another host, which runs it (migrate.c) */
 };
 const char *qc_exit_reason_name(enum qc_exit_reason r);
 enum qc_exit_reason qc_exit_reason_from_name(const char *s);

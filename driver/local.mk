@@ -34,7 +34,7 @@ libqcdriver_a_SOURCES += driver/portfwd_live.c driver/stats.c driver/screenshot.
 libqcdriver_a_SOURCES += driver/save.h driver/save.c
 # Migration to another host's qemuctl over ssh.
 libqcdriver_a_SOURCES += driver/migrate_chan.h driver/migrate_chan.c driver/migrate.c \
-	driver/migrate_recv.c
+	driver/migrate_recv.c driver/migrate_link.h driver/migrate_link.c
 
 include driver/cli/local.mk
 include driver/monitor/local.mk

@@ -1,10 +1,8 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
  * Migration to another host's qemuctl (qemuctl.h "Migration"): one ssh
- * connection to `qemuctl [--root ROOT] migrate-receive` there, every word
- * of that remote command quoted for the remote shell, and the protocol of
- * driver/migrate_chan.h over ssh's stdin/stdout (ssh's stderr kept in a memfd
- * to tell an ssh failure, a host key problem and a missing qemuctl apart).
+ * connection to `qemuctl [--root ROOT] migrate-receive` there
+ * (driver/migrate_link.c) speaking the protocol of driver/migrate_chan.h.
  *
  * Offline: the stopped VM's files (overlays, seed and its files, varstore,
  * keys) are sent under the VM's lock; a backing image outside the VM's
@@ -12,6 +10,12 @@
  * catalog when it holds the same file, else sent into the VM's directory
  * there.  The definition goes last, its paths moved to the target's VM
  * directory.  The source removes its copy only after the target committed.
+ *
+ * A running VM: backing images are sent while it runs, then its CPUs stop,
+ * its state is written to an unlinked file, its files and state are sent,
+ * the target commits and resumes it paused, this QEMU ends, the target's
+ * CPUs run.  A signal (opts->interrupted) before the commit request cancels
+ * the move: the target removes what it got, a paused guest runs on here.
  */
 #include "config.h"
 
@@ -21,25 +25,30 @@
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/mman.h>
-#include <sys/socket.h>
 #include <sys/stat.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include "driver/domain.h"
 #include "driver/driver.h"
-#include "driver/migrate_chan.h"
+#include "driver/migrate_link.h"
 #include "driver/network.h"
 #include "driver/save.h"
 #include "driver/stop.h"
 #include "driver/vmop.h"
 
+static const char *signal_name(int sig)
+{
+	return sig == SIGINT	? "SIGINT"
+	       : sig == SIGTERM ? "SIGTERM"
+	       : sig == SIGHUP	? "SIGHUP"
+				: "a signal";
+}
+
 /* Files of a VM directory that stay behind: bookkeeping and this host's logs. */
 static bool stays(const char *name)
 {
 	static const char *const v[] = {QC_VM_LOCK, QC_VM_MONITOR_LOCK, QC_VM_STATE, QC_VM_DOMAIN,
-		QC_VM_OP_RECORD, "summary.json", QC_VM_QEMU_LOG, QC_VM_EVENTS};
+		QC_VM_OP_RECORD, "summary.json", QC_VM_QEMU_LOG, QC_VM_EVENTS, QC_VM_MIGRATED_TO};
 
 	if (name[0] == '.' || qc_str_has_prefix(name, QC_VM_CONSOLE_LOG))
 		return true;
@@ -47,231 +56,6 @@ static bool stays(const char *name)
 		if (strcmp(name, v[i]) == 0)
 			return true;
 	return false;
-}
-
-struct link {
-	struct qc_mig_chan ch;
-	pid_t pid;
-	int err_fd; /* ssh's stderr (memfd) */
-	const char *host;
-	char *target_root;
-};
-
-/* The last line ssh (or the remote shell) wrote on stderr, or "". */
-static char *ssh_stderr(const struct link *l)
-{
-	char buf[4096];
-	ssize_t n = pread(l->err_fd, buf, sizeof(buf) - 1, 0);
-	char *end, *start;
-
-	if (n <= 0)
-		return qc_xstrdup("");
-	buf[n] = '\0';
-	end = buf + n;
-	while (end > buf && (end[-1] == '\n' || end[-1] == '\r'))
-		*--end = '\0';
-	start = strrchr(buf, '\n');
-	return qc_xstrdup(start ? start + 1 : buf);
-}
-
-/* Why the connection ended: ssh's exit status and what it said. */
-static int link_failed(struct link *l, const char *remote_qemuctl, struct qc_error *err)
-{
-	cleanup_free char *said = NULL;
-	int status = 0;
-
-	if (l->ch.out >= 0)
-		(void) shutdown(l->ch.out, SHUT_WR);
-	if (l->pid > 0) {
-		while (waitpid(l->pid, &status, 0) < 0 && errno == EINTR)
-			;
-		l->pid = -1;
-	}
-	said = ssh_stderr(l);
-	if (WIFEXITED(status) && WEXITSTATUS(status) == 255) {
-		if (strstr(said, "Host key verification failed") || strstr(said, "IDENTIFICATION"))
-			return qc_error_set(err, QC_ERR_CHILD,
-				"ssh to '%s': the host key is not known or has changed (%s); "
-				"check it and add it to known_hosts",
-				l->host, said);
-		if (!*said)
-			return qc_error_set(err, QC_ERR_CHILD,
-				"the connection to '%s' ended without a word (the remote qemuctl "
-				"was killed?)",
-				l->host);
-		return qc_error_set(err, QC_ERR_CHILD, "ssh to '%s' failed: %s", l->host, said);
-	}
-	if (WIFEXITED(status) && WEXITSTATUS(status) == 127)
-		return qc_error_set(err, QC_ERR_NOTFOUND,
-			"no '%s' on '%s' (%s): install qemuctl there, or name it with "
-			"--remote-qemuctl",
-			remote_qemuctl, l->host, said);
-	if (WIFEXITED(status))
-		return qc_error_set(err, QC_ERR_CHILD, "qemuctl on '%s' failed (exit %d): %s",
-			l->host, WEXITSTATUS(status), *said ? said : "no message");
-	return qc_error_set(err, QC_ERR_CHILD, "ssh to '%s' was killed by signal %d", l->host,
-		WIFSIGNALED(status) ? WTERMSIG(status) : 0);
-}
-
-/*
- * The connection broke while this side wrote or read: the target's last
- * reply (an error it gave before it went) says more than the broken pipe;
- * else ssh's exit and message.
- */
-static int link_lost(struct link *l, const char *remote_qemuctl, struct qc_error *err)
-{
-	cleanup_json qc_json *r = NULL;
-	const char *msg;
-
-	(void) shutdown(l->ch.out, SHUT_WR);
-	while (qc_mig_recv(&l->ch, &r, NULL) == 0) {
-		if ((msg = qc_json_string(qc_json_get(r, "error"))))
-			return qc_error_set(err, QC_ERR_STATE, "the target: %s", msg);
-		qc_json_free(r);
-		r = NULL;
-	}
-	return link_failed(l, remote_qemuctl, err);
-}
-
-static void link_close(struct link *l)
-{
-	if (l->ch.in >= 0)
-		close(l->ch.in); /* also ch.out: one socket */
-	if (l->pid > 0) {
-		kill(l->pid, SIGTERM);
-		while (waitpid(l->pid, NULL, 0) < 0 && errno == EINTR)
-			;
-	}
-	if (l->err_fd >= 0)
-		close(l->err_fd);
-	qc_mig_chan_clear(&l->ch);
-	free(l->target_root);
-}
-
-/* ssh [-o OPT]... -T -p PORT -l USER -- HOST 'qemuctl' ['--root' 'ROOT'] 'migrate-receive' */
-static int link_open(struct link *l, const struct qc_ssh_url *u, const struct qc_migrate_opts *o,
-	const char *remote_qemuctl, struct qc_error *err)
-{
-	cleanup_strv char **base = qc_ssh_url_argv(u);
-	cleanup_strvec struct qc_strv argv = {0};
-	int stdio[3] = {-1, -1, -1}, sv[2];
-	int rc;
-
-	qc_strv_push(&argv, base[0]);
-	qc_strv_push(&argv, "-T");
-	qc_strv_push(&argv, "-oBatchMode=yes");
-	for (size_t i = 0; o->ssh_options && o->ssh_options[i]; i++) {
-		qc_strv_push(&argv, "-o");
-		qc_strv_push(&argv, o->ssh_options[i]);
-	}
-	for (size_t i = 1; base[i]; i++)
-		qc_strv_push(&argv, base[i]);
-	qc_strv_push_take(&argv, qc_sh_quote(remote_qemuctl));
-	if (u->root) {
-		qc_strv_push_take(&argv, qc_sh_quote("--root"));
-		qc_strv_push_take(&argv, qc_sh_quote(u->root));
-	}
-	qc_strv_push_take(&argv, qc_sh_quote("migrate-receive"));
-	l->err_fd = memfd_create("ssh-stderr", MFD_CLOEXEC);
-	if (l->err_fd < 0)
-		return qc_error_errno(err, errno, "memfd_create");
-	/* ssh's stdin and stdout: one socket, written without SIGPIPE */
-	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) < 0)
-		return qc_error_errno(err, errno, "socketpair");
-	struct qc_spawn_opts so = {
-		.argv = (const char *const *) argv.v,
-		.in = QC_STDIO_FD,
-		.in_fd = sv[1],
-		.out = QC_STDIO_FD,
-		.out_fd = sv[1],
-		.errout = QC_STDIO_FD,
-		.err_fd = l->err_fd,
-	};
-	rc = qc_spawn_fork(&so, &l->pid, stdio, err);
-	close(sv[1]);
-	if (rc < 0) {
-		close(sv[0]);
-		return qc_error_prefix(err, "ssh to '%s'", u->host);
-	}
-	qc_mig_chan_init(&l->ch, sv[0], sv[0]);
-	return 0;
-}
-
-/* The target's hello (protocol version, root), then ours. */
-static int link_hello(struct link *l, const char *remote_qemuctl, struct qc_error *err)
-{
-	cleanup_jgen struct qc_jgen *g = qc_jgen_new(false);
-	cleanup_json qc_json *h = NULL;
-	const char *root;
-	int64_t v;
-	int rc;
-
-	if ((rc = qc_mig_recv(&l->ch, &h, err)) < 0) {
-		if (rc == -QC_ERR_EOF)
-			return link_failed(l, remote_qemuctl, err);
-		return qc_error_prefix(err, "'%s' did not answer as qemuctl migrate-receive", l->host);
-	}
-	if (!qc_json_as_int(qc_json_get(h, "qemuctl-migrate"), &v))
-		return qc_error_set(err, QC_ERR_PROTO,
-			"'%s' did not answer as qemuctl migrate-receive (no protocol version)", l->host);
-	if (v != QC_MIGRATE_PROTOCOL)
-		return qc_error_set(err, QC_ERR_UNSUPPORTED,
-			"qemuctl on '%s' speaks migration protocol %lld, this one %d: install the "
-			"same qemuctl version on both hosts",
-			l->host, (long long) v, QC_MIGRATE_PROTOCOL);
-	if ((root = qc_json_string(qc_json_get(h, "root"))) == NULL ||
-		qc_domain_check_path("the target's state root", root, true, err) < 0)
-		return qc_error_set(err, QC_ERR_PROTO, "'%s' named no valid state root", l->host);
-	l->target_root = qc_xstrdup(root);
-	qc_jgen_map_open(g);
-	qc_jgen_kint(g, "qemuctl-migrate", QC_MIGRATE_PROTOCOL);
-	qc_jgen_map_close(g);
-	return qc_mig_send(&l->ch, g, err);
-}
-
-/* Send one request (g holds an open map) and read its reply. */
-static int request(struct link *l, struct qc_jgen *g, qc_json **ret, struct qc_error *err)
-{
-	int rc;
-
-	qc_jgen_map_close(g);
-	if ((rc = qc_mig_send(&l->ch, g, err)) < 0)
-		return rc;
-	return ret ? qc_mig_reply(&l->ch, ret, err) : 0;
-}
-
-/* Send the file open as fd (name: for errors) as the target's base name as. */
-static int send_fd(struct link *l, int fd, const char *name, const char *as, struct qc_error *err)
-{
-	cleanup_jgen struct qc_jgen *g = qc_jgen_new(false);
-	cleanup_json qc_json *r = NULL;
-	char hex[QC_SHA256_HEX_LEN + 1];
-	struct stat st;
-	int rc;
-
-	if (fstat(fd, &st) < 0)
-		return qc_error_errno(err, errno, "stat %s", name);
-	if (!S_ISREG(st.st_mode))
-		return qc_error_set(err, QC_ERR_STATE, "%s is not a regular file", name);
-	qc_jgen_map_open(g);
-	qc_jgen_kstring(g, "op", "file");
-	qc_jgen_kstring(g, "name", as);
-	qc_jgen_kuint(g, "size", (uint64_t) st.st_size);
-	if ((rc = request(l, g, NULL, err)) < 0 ||
-		(rc = qc_mig_send_data(&l->ch, fd, (uint64_t) st.st_size, hex, err)) < 0 ||
-		(rc = qc_mig_reply(&l->ch, &r, err)) < 0)
-		return qc_error_prefix(err, "sending %s", name);
-	return 0;
-}
-
-/* Send file dfd/name as the target's base name as. */
-static int send_file(struct link *l, int dfd, const char *name, const char *as, struct qc_error *err)
-{
-	cleanup_close int fd = openat(dfd, name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
-
-	if (fd < 0)
-		return qc_error_errno(err, errno, "open %s", name);
-	return send_fd(l, fd, name, as, err);
 }
 
 /* What an offline move cannot carry, refused before anything is sent. */
@@ -286,7 +70,8 @@ static int check_movable(const struct qc_vmop *op, struct qc_error *err)
 			op->name, op->snaps.n, op->name);
 	if (d->n_shares > 0)
 		return qc_error_set(err, QC_ERR_STATE,
-			"VM '%s' shares host directory '%s', which migrate does not move; remove the "
+			"VM '%s' shares host directory '%s', which migrate does not move; remove "
+			"the "
 			"share from its definition first",
 			op->name, d->shares[0].path);
 	for (size_t i = 0; i < d->n_disks; i++)
@@ -338,7 +123,7 @@ static int backing_sha(qc_ctx *ctx, const struct qc_disk *k, char hex[QC_SHA256_
 }
 
 /* Disk k's backing outside the VM: the target's catalog copy, or sent into its VM directory. */
-static int move_backing(qc_ctx *ctx, struct link *l, const char *dir, struct qc_disk *k,
+static int move_backing(qc_ctx *ctx, struct qc_mig_link *l, const char *dir, struct qc_disk *k,
 	struct qc_migrate_result *res, struct qc_error *err)
 {
 	cleanup_jgen struct qc_jgen *g = qc_jgen_new(false);
@@ -354,7 +139,7 @@ static int move_backing(qc_ctx *ctx, struct link *l, const char *dir, struct qc_
 	qc_jgen_kstring(g, "op", "image");
 	qc_jgen_kstring(g, "sha256", hex);
 	qc_jgen_kuint(g, "size", size);
-	if ((rc = request(l, g, &r, err)) < 0)
+	if ((rc = qc_mig_request(l, g, &r, err)) < 0)
 		return rc;
 	path = qc_json_string(qc_json_get(r, "path"));
 	image = qc_json_string(qc_json_get(r, "image"));
@@ -372,7 +157,8 @@ static int move_backing(qc_ctx *ctx, struct link *l, const char *dir, struct qc_
 	if (!send || qc_validate_name("backing image", send, err) < 0)
 		return qc_error_set(err, QC_ERR_PROTO,
 			"'%s' answered the backing image offer with no usable file name", l->host);
-	if ((rc = send_file(l, AT_FDCWD, k->backing, send, err)) < 0)
+	l->total += size;
+	if ((rc = qc_mig_send_file(l, AT_FDCWD, k->backing, send, err)) < 0)
 		return rc;
 	free(k->backing);
 	k->backing = qc_xasprintf("%s/%s", dir, send);
@@ -381,8 +167,8 @@ static int move_backing(qc_ctx *ctx, struct link *l, const char *dir, struct qc_
 }
 
 /* d's paths moved to dir on the target; backing images outside the VM found or sent there. */
-static int move_backings(struct qc_vmop *op, struct link *l, struct qc_domain *d, const char *dir,
-	struct qc_migrate_result *res, struct qc_error *err)
+static int move_backings(struct qc_vmop *op, struct qc_mig_link *l, struct qc_domain *d,
+	const char *dir, struct qc_migrate_result *res, struct qc_error *err)
 {
 	int rc = 0;
 
@@ -403,8 +189,9 @@ static int move_backings(struct qc_vmop *op, struct link *l, struct qc_domain *d
 	return 0;
 }
 
-/* The files of the source's VM directory that move, sent. */
-static int move_files(struct qc_vmop *op, struct link *l, struct qc_error *err)
+/* The files of the source's VM directory that move: sent, or (l NULL) their size added to *size. */
+static int move_files(
+	struct qc_vmop *op, struct qc_mig_link *l, uint64_t *size, struct qc_error *err)
 {
 	struct dirent **ents = NULL;
 	int n, rc = 0;
@@ -424,8 +211,10 @@ static int move_files(struct qc_vmop *op, struct link *l, struct qc_error *err)
 					"VM '%s': %s/%s is not a regular file, which migrate does "
 					"not move",
 					op->name, op->vm_dir, e);
-			else if ((rc = send_file(l, op->dfd, e, e, err)) == 0 && op->ctx->progress)
-				op->ctx->progress("migrate", l->ch.sent, 0, op->ctx->progress_opaque);
+			else if (!l)
+				*size += (uint64_t) st.st_size;
+			else
+				rc = qc_mig_send_file(l, op->dfd, e, e, err);
 		}
 		free(ents[i]);
 	}
@@ -433,53 +222,62 @@ static int move_files(struct qc_vmop *op, struct link *l, struct qc_error *err)
 	return rc;
 }
 
-/* A request of one word ({"op":OP}) and its reply. */
-static int request_op(struct link *l, const char *op, struct qc_error *err)
-{
-	cleanup_jgen struct qc_jgen *g = qc_jgen_new(false);
-	cleanup_json qc_json *r = NULL;
-
-	qc_jgen_map_open(g);
-	qc_jgen_kstring(g, "op", op);
-	return request(l, g, &r, err);
-}
-
 /* Where a move stands, for the failure path of a running VM's move. */
 struct move {
 	bool live;
 	bool stopped; /* the source's CPUs stopped for the move */
-	bool killed;  /* the source's QEMU ended: the target has the VM */
+	bool killed; /* the source's QEMU ended: the target has the VM */
 	int64_t t_stop;
+	const volatile sig_atomic_t *intr; /* the caller's: cancel before the commit */
 };
+
+/* The caller asked to cancel (a signal): ECANCELED. */
+static int interrupted(const struct move *m, struct qc_error *err)
+{
+	if (m->intr && *m->intr)
+		return qc_error_set(err, ECANCELED, "cancelled");
+	return 0;
+}
+
+/* A test hook where a move may be cancelled, then whether it was. */
+static int phase(struct qc_vmop *op, const struct move *m, const char *point, struct qc_error *err)
+{
+	qc_vmop_test_hold_signal(op, point, m->intr);
+	return interrupted(m, err);
+}
 
 /*
  * A running VM: its CPUs stopped and its state written into an unlinked
  * file of its directory (the disks are flushed and quiet from then on).
  */
-static int save_state(struct qc_vmop *op, struct move *m, int *ret_fd, struct qc_error *err)
+static int save_state(struct qc_vmop *op, struct qc_mig_link *l, struct move *m, int *ret_fd,
+	struct qc_error *err)
 {
 	cleanup_close int fd = openat(op->dfd, ".", O_TMPFILE | O_RDWR | O_CLOEXEC, 0600);
+	struct stat st;
 	bool ran;
 	int rc;
 
 	if (fd < 0)
-		return qc_error_errno(err, errno, "VM '%s': a file for its state in %s", op->name,
-			op->vm_dir);
+		return qc_error_errno(
+			err, errno, "VM '%s': a file for its state in %s", op->name, op->vm_dir);
 	if ((rc = qc_vmop_qmp(op, err)) < 0)
 		return rc;
 	if ((rc = qc_driver_migration_ready(op->q, op->dfd, &ran, err)) < 0)
 		return qc_error_prefix(err, "VM '%s'", op->name);
 	m->t_stop = qc_now_ms();
-	m->stopped = true;
-	if ((rc = qc_driver_state_out(op->q, fd, err)) < 0)
+	m->stopped = l->paused = true;
+	qc_mig_progress(l, "saving memory");
+	if ((rc = qc_driver_state_out_cancellable(op->q, fd, m->intr, err)) < 0)
 		return qc_error_prefix(err, "VM '%s': writing its state", op->name);
-	if (lseek(fd, 0, SEEK_SET) < 0)
-		return qc_error_errno(err, errno, "lseek");
+	if (lseek(fd, 0, SEEK_SET) < 0 || fstat(fd, &st) < 0)
+		return qc_error_errno(err, errno, "VM '%s': its state", op->name);
+	l->total += (uint64_t) st.st_size;
 	*ret_fd = TAKE_FD(fd);
 	return 0;
 }
 
-static int transfer(struct qc_vmop *op, struct link *l, struct move *m,
+static int transfer(struct qc_vmop *op, struct qc_mig_link *l, struct move *m,
 	struct qc_migrate_result *res, struct qc_error *err)
 {
 	cleanup_jgen struct qc_jgen *g = qc_jgen_new(false);
@@ -488,6 +286,7 @@ static int transfer(struct qc_vmop *op, struct link *l, struct move *m,
 	cleanup_json qc_json *r = NULL, *r2 = NULL;
 	cleanup_free char *xml = NULL, *want = NULL;
 	cleanup_close int state_fd = -1;
+	char host[256] = "";
 	const char *dir;
 	int rc;
 
@@ -495,43 +294,82 @@ static int transfer(struct qc_vmop *op, struct link *l, struct move *m,
 	qc_jgen_kstring(g, "op", "begin");
 	qc_jgen_kstring(g, "name", op->name);
 	qc_jgen_kbool(g, "live", m->live);
-	if ((rc = request(l, g, &r, err)) < 0)
+	if (gethostname(host, sizeof(host) - 1) == 0)
+		qc_jgen_kstring(g, "from", host);
+	if ((rc = qc_mig_request(l, g, &r, err)) < 0)
 		return rc;
 	want = qc_domain_home_dir(l->target_root, op->name);
 	if (!(dir = qc_json_string(qc_json_get(r, "dir"))) || strcmp(dir, want) != 0)
 		return qc_error_set(err, QC_ERR_PROTO, "'%s' named no VM directory in %s", l->host,
 			l->target_root);
 	qc_fault_step("migrate:begun");
+	if ((rc = move_files(op, NULL, &l->total, err)) < 0 ||
+		(rc = phase(op, m, "migrate-begun", err)) < 0)
+		return rc;
 	/* backing images first: a running guest runs on meanwhile */
 	if ((rc = move_backings(op, l, d, want, res, err)) < 0)
 		return rc;
-	if (m->live && (rc = save_state(op, m, &state_fd, err)) < 0)
+	if (m->live && ((rc = save_state(op, l, m, &state_fd, err)) < 0 ||
+			       (rc = phase(op, m, "migrate-paused", err)) < 0))
 		return rc;
-	if ((rc = move_files(op, l, err)) < 0)
+	if ((rc = move_files(op, l, NULL, err)) < 0)
 		return rc;
-	if (m->live && (rc = send_fd(l, state_fd, "the VM's state", QC_VM_SAVED_STATE, err)) < 0)
-		return rc;
+	if (m->live) {
+		qc_mig_progress(l, "sending memory");
+		if ((rc = qc_mig_send_fd(l, state_fd, "the VM's state", QC_VM_SAVED_STATE, err)) <
+			0)
+			return rc;
+	}
 	qc_fault_step("migrate:sent");
-	if ((rc = qc_domain_to_xml(d, &xml, err)) < 0)
+	if ((rc = phase(op, m, "migrate-sent", err)) < 0 ||
+		(rc = qc_domain_to_xml(d, &xml, err)) < 0)
 		return rc;
+	/* the point of no return: from the commit request on, no cancel */
+	l->ch.cancel = NULL;
+	m->intr = NULL;
+	qc_mig_progress(l, "target committing");
 	qc_jgen_map_open(c);
 	qc_jgen_kstring(c, "op", "commit");
 	qc_jgen_kstring(c, "xml", xml);
-	if ((rc = request(l, c, &r2, err)) < 0 || !m->live)
+	if ((rc = qc_mig_request(l, c, &r2, err)) < 0)
 		return rc;
+	qc_vmop_test_hold(op, "migrate-committed");
+	if (!m->live)
+		return 0;
 	/* the target resumes the state with its CPUs stopped; only then this QEMU ends */
-	if ((rc = request_op(l, "start", err)) < 0)
+	qc_mig_progress(l, "target resuming");
+	if ((rc = qc_mig_request_op(l, "start", err)) < 0)
 		return rc;
 	qc_fault_step("migrate:started");
+	/* the monitor records the end of this QEMU as "migrated" (to the host) */
+	if ((rc = qc_write_atomic(
+		     op->dfd, QC_VM_MIGRATED_TO, l->host, strlen(l->host), 0600, err)) < 0)
+		return qc_error_prefix(err, "VM '%s'", op->name);
 	qc_qmp_close(op->q);
 	op->q = NULL;
-	if ((rc = qc_vmop_kill(op, err)) < 0)
+	if ((rc = qc_vmop_kill(op, err)) < 0) {
+		(void) unlinkat(op->dfd, QC_VM_MIGRATED_TO, 0);
 		return rc;
+	}
 	m->killed = true;
-	if ((rc = request_op(l, "run", err)) < 0)
+	if ((rc = qc_mig_request_op(l, "run", err)) < 0)
 		return rc;
 	res->downtime_ms = qc_now_ms() - m->t_stop;
 	return 0;
+}
+
+/* QEMU here ended for a move the target did not complete: its exit is no "migrated". */
+static void unrecord_move(struct qc_vmop *op, const char *host)
+{
+	struct qc_state st = {0};
+
+	if (qc_state_load(op->dfd, &st, NULL) == 0 && st.exit_reason == QC_EXIT_MIGRATED) {
+		st.exit_reason = QC_EXIT_KILLED;
+		free(st.exit_detail);
+		st.exit_detail = qc_xasprintf("ended for a move to %s, which did not run it", host);
+		(void) qc_state_save(op->dfd, &st, NULL);
+	}
+	qc_state_clear(&st);
 }
 
 QC_PUBLIC int qc_vm_migrate(qc_ctx *ctx, const char *name, const char *url,
@@ -539,11 +377,11 @@ QC_PUBLIC int qc_vm_migrate(qc_ctx *ctx, const char *name, const char *url,
 {
 	static const struct qc_migrate_opts none = {0};
 	cleanup_vmop struct qc_vmop op = QC_VMOP_INIT;
-	struct link l = {.pid = -1, .err_fd = -1, .ch = {.in = -1, .out = -1}};
+	struct qc_mig_link l = {.pid = -1, .err_fd = -1, .ch = {.in = -1, .out = -1}};
 	struct qc_migrate_result res = {0};
 	struct qc_ssh_url u = {0};
 	struct qc_error e2 = {0};
-	struct move m = {0};
+	struct move m = {.intr = o ? o->interrupted : NULL};
 	const char *remote;
 	int64_t t0 = qc_now_ms();
 	int rc;
@@ -555,6 +393,8 @@ QC_PUBLIC int qc_vm_migrate(qc_ctx *ctx, const char *name, const char *url,
 	if ((rc = qc_ssh_url_parse(url, &u, err)) < 0)
 		return rc;
 	l.host = u.host;
+	l.ctx = ctx;
+	l.name = name;
 	if ((rc = qc_vmop_begin(ctx, name, QC_VMOP_SNAPS | QC_VMOP_RECORD_END, &op, err)) < 0)
 		goto out;
 	m.live = op.live.monitor_alive;
@@ -571,19 +411,35 @@ QC_PUBLIC int qc_vm_migrate(qc_ctx *ctx, const char *name, const char *url,
 		goto out;
 	}
 	if ((rc = check_movable(&op, err)) < 0 || (rc = qc_sha256_load(err)) < 0 ||
-		(rc = link_open(&l, &u, o, remote, err)) < 0 ||
-		(rc = link_hello(&l, remote, err)) < 0)
+		(rc = qc_mig_link_open(&l, &u, o, remote, err)) < 0)
 		goto out;
-	if ((rc = transfer(&op, &l, &m, &res, err)) < 0) {
+	l.ch.cancel = m.intr;
+	if ((rc = interrupted(&m, err)) < 0 || (rc = qc_mig_link_hello(&l, remote, err)) < 0 ||
+		(rc = transfer(&op, &l, &m, &res, err)) < 0) {
+		if (rc == -ECANCELED)
+			qc_mig_link_cancel(&l);
 		/* the target's own words, when it gave up first, say more than a broken pipe */
-		if (rc == -QC_ERR_EOF || rc == -EPIPE || rc == -ECONNRESET)
-			rc = link_lost(&l, remote, err);
+		else if (rc == -QC_ERR_EOF || rc == -EPIPE || rc == -ECONNRESET)
+			rc = qc_mig_link_lost(&l, remote, err);
 		/* the move failed: the VM runs on here (the target removes its copy) */
-		if (m.stopped && !m.killed && op.q)
-			(void) qc_qmp_execute_text(op.q, "cont", NULL, QC_VMOP_QMP_QUICK_MS, NULL, NULL);
-		else if (m.killed)
-			qc_error_prefix(err, "VM '%s' stopped here and did not run on '%s': its disks "
-				"are here, 'qemuctl start %s' boots it anew", name, u.host, name);
+		if (m.stopped && !m.killed && op.q && qc_driver_state_out_undo(op.q, &e2) < 0)
+			qc_error_prefix(err,
+				"VM '%s' stays paused here (%s); 'qemuctl resume %s' "
+				"runs it on",
+				name, e2.msg, name);
+		else if (rc == -ECANCELED)
+			rc = qc_error_set(err, ECANCELED,
+				"migration of VM '%s' to %s cancelled by %s: the VM %s here as "
+				"before",
+				name, u.host, signal_name((int) *o->interrupted),
+				m.live ? "runs on" : "stays");
+		else if (m.killed) {
+			unrecord_move(&op, u.host);
+			qc_error_prefix(err,
+				"VM '%s' stopped here and did not run on '%s': its disks "
+				"are here, 'qemuctl start %s' boots it anew",
+				name, u.host, name);
+		}
 		goto out;
 	}
 	qc_fault_step("migrate:committed");
@@ -601,7 +457,7 @@ QC_PUBLIC int qc_vm_migrate(qc_ctx *ctx, const char *name, const char *url,
 	if (ret)
 		*ret = res;
 out:
-	link_close(&l);
+	qc_mig_link_close(&l);
 	qc_ssh_url_clear(&u);
 	return rc;
 }

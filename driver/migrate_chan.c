@@ -8,6 +8,7 @@
 #include "config.h"
 
 #include <errno.h>
+#include <poll.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -17,16 +18,51 @@
 
 #define CHUNK (256 * 1024)
 
+/* The channel's user asked to give up. */
+static int cancelled(const struct qc_mig_chan *c, struct qc_error *err)
+{
+	if (c->cancel && *c->cancel)
+		return qc_error_set(err, ECANCELED, "cancelled");
+	return 0;
+}
+
+/*
+ * With a cancel flag: wait until fd is ready for events, looking at the flag
+ * every 250 ms (a signal that came just before a blocking call is seen).
+ */
+static int wait_ready(const struct qc_mig_chan *c, int fd, short events, struct qc_error *err)
+{
+	struct pollfd p = {.fd = fd, .events = events};
+	int rc;
+
+	if (!c->cancel)
+		return 0;
+	for (;;) {
+		if ((rc = cancelled(c, err)) < 0)
+			return rc;
+		rc = poll(&p, 1, 250);
+		if (rc > 0)
+			return 0;
+		if (rc < 0 && errno != EINTR)
+			return qc_error_errno(err, errno, "poll on the migration channel");
+	}
+}
+
 /* Write all of buf; on a socket without SIGPIPE (a peer gone is EPIPE). */
-static int chan_write(int fd, const void *buf, size_t len, struct qc_error *err)
+static int chan_write(
+	const struct qc_mig_chan *c, const void *buf, size_t len, struct qc_error *err)
 {
 	const char *p = buf;
+	int rc;
 
 	while (len > 0) {
-		ssize_t n = send(fd, p, len, MSG_NOSIGNAL);
+		ssize_t n;
 
+		if ((rc = wait_ready(c, c->out, POLLOUT, err)) < 0)
+			return rc;
+		n = send(c->out, p, len, MSG_NOSIGNAL);
 		if (n < 0 && errno == ENOTSOCK)
-			return qc_write_all(fd, p, len, err);
+			return qc_write_all(c->out, p, len, err);
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n < 0)
@@ -60,7 +96,7 @@ int qc_mig_send(struct qc_mig_chan *c, struct qc_jgen *g, struct qc_error *err)
 	if ((rc = qc_jgen_finish(g, &doc, &len, err)) < 0)
 		return rc;
 	doc[len] = '\n'; /* the NUL becomes the line's end */
-	return chan_write(c->out, doc, len + 1, err);
+	return chan_write(c, doc, len + 1, err);
 }
 
 /* Fill the buffer after what is unread; 0 at EOF. */
@@ -76,9 +112,11 @@ static ssize_t fill(struct qc_mig_chan *c, struct qc_error *err)
 	if (c->len == QC_MIGRATE_LINE_MAX)
 		return qc_error_set(err, QC_ERR_PROTO, "a message longer than %d bytes",
 			QC_MIGRATE_LINE_MAX);
-	do
+	do {
+		if ((n = wait_ready(c, c->in, POLLIN, err)) < 0)
+			return n;
 		n = read(c->in, c->buf + c->len, QC_MIGRATE_LINE_MAX - c->len);
-	while (n < 0 && errno == EINTR);
+	} while (n < 0 && errno == EINTR);
 	if (n < 0)
 		return qc_error_errno(err, errno, "read from the migration channel");
 	c->len += (size_t) n;
@@ -157,10 +195,12 @@ int qc_mig_send_data(struct qc_mig_chan *c, int fd, uint64_t size,
 		if (n == 0)
 			return qc_error_set(err, QC_ERR_STATE, "the file shrank while being sent");
 		qc_sha256_update(sha, chunk, (size_t) n);
-		if ((rc = chan_write(c->out, chunk, (size_t) n, err)) < 0)
+		if ((rc = chan_write(c, chunk, (size_t) n, err)) < 0)
 			return rc;
 		left -= (uint64_t) n;
 		c->sent += (uint64_t) n;
+		if (c->on_sent)
+			c->on_sent(c);
 	}
 	qc_sha256_final(sha, hex);
 	qc_jgen_map_open(g);

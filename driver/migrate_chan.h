@@ -10,7 +10,9 @@
  *   source: {"qemuctl-migrate":V}           (either side refuses another V)
  * then the source sends requests, each answered {"ok":true,...} or
  * {"error":"what failed"}:
- *   {"op":"begin","name":N}                 -> {"ok":true,"dir":"<root>/vms/N"}
+ *   {"op":"begin","name":N,"from":HOST}     -> {"ok":true,"dir":"<root>/vms/N"}
+ *                                              ("from", optional: the source's host
+ *                                              name, for the moved VM's first event)
  *   {"op":"image","sha256":H,"size":S}      -> {"ok":true,"path":P,"image":I}
  *                                              (the target's catalog has it), or
  *                                              {"ok":true,"send":"base-….img"}
@@ -27,6 +29,7 @@
 #ifndef QC_DRIVER_MIGRATE_CHAN_H
 #define QC_DRIVER_MIGRATE_CHAN_H
 
+#include <signal.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -38,6 +41,9 @@
 
 struct qc_mig_chan {
 	int in, out;
+	/* non-zero: every call gives up (ECANCELED) within 250 ms */
+	const volatile sig_atomic_t *cancel;
+	void (*on_sent)(struct qc_mig_chan *c); /* after each chunk of file data sent */
 	char *buf; /* read ahead */
 	size_t off, len;
 	uint64_t sent, received; /* file bytes */

@@ -12,6 +12,7 @@
  */
 #include "config.h"
 
+#include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -39,6 +40,7 @@ struct recv {
 	struct qc_strv bases, base_sha; /* names announced for backing images, their SHA-256 */
 	bool committed;
 	bool live, started, running; /* a running VM's move: started paused, then run */
+	char *from; /* the source's host name, as it said, or NULL */
 };
 
 static bool strv_has(const struct qc_strv *v, const char *s)
@@ -53,7 +55,7 @@ static bool strv_has(const struct qc_strv *v, const char *s)
 static int check_file_name(const char *name, struct qc_error *err)
 {
 	static const char *const reserved[] = {QC_VM_LOCK, QC_VM_MONITOR_LOCK, QC_VM_STATE,
-		QC_VM_DOMAIN, QC_VM_OP_RECORD, "summary.json"};
+		QC_VM_DOMAIN, QC_VM_OP_RECORD, "summary.json", QC_VM_EVENTS, QC_VM_MIGRATED_TO};
 	int rc;
 
 	if ((rc = qc_validate_name("file", name, err)) < 0)
@@ -65,16 +67,78 @@ static int check_file_name(const char *name, struct qc_error *err)
 	return 0;
 }
 
+/* A host name as the source gives it: letters, digits, '.', '-', '_', at most 253. */
+static int check_host_name(const char *h, struct qc_error *err)
+{
+	size_t n = strlen(h);
+
+	if (n == 0 || n > 253 ||
+		strspn(h, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+			  "0123456789.-_") != n)
+		return qc_error_set(err, QC_ERR_INVALID,
+			"the source's host name '%.64s' is not a host name", h);
+	return 0;
+}
+
+/*
+ * The moved VM's first event, in its events log here: where it came from
+ * (the host name the source gave; the address sshd saw, $SSH_CONNECTION).
+ */
+static int record_arrival(struct recv *r, struct qc_error *err)
+{
+	cleanup_jgen struct qc_jgen *g = qc_jgen_new(false);
+	cleanup_free char *line = NULL, *addr = NULL;
+	cleanup_close int fd = -1;
+	const char *conn = getenv("SSH_CONNECTION");
+	unsigned char ip[16];
+	char ts[40];
+	size_t len;
+	int rc;
+
+	if (conn) {
+		addr = qc_xstrndup(conn, strcspn(conn, " "));
+		if (inet_pton(AF_INET, addr, ip) != 1 && inet_pton(AF_INET6, addr, ip) != 1) {
+			free(addr);
+			addr = NULL;
+		}
+	}
+	qc_format_time_utc(qc_realtime_ms(), ts, sizeof(ts));
+	qc_jgen_map_open(g);
+	qc_jgen_kstring(g, "timestamp", ts);
+	qc_jgen_kstring(g, "event", "QEMUCTL_MIGRATED");
+	qc_jgen_key(g, "data");
+	qc_jgen_map_open(g);
+	if (r->from)
+		qc_jgen_kstring(g, "from", r->from);
+	if (addr)
+		qc_jgen_kstring(g, "address", addr);
+	qc_jgen_kstring(g, "mode", r->live ? "running" : "offline");
+	qc_jgen_map_close(g);
+	qc_jgen_map_close(g);
+	if ((rc = qc_jgen_finish(g, &line, &len, err)) < 0)
+		return rc;
+	line[len] = '\n'; /* the NUL becomes the line's end */
+	fd = openat(
+		r->dfd, QC_VM_EVENTS, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+	if (fd < 0)
+		return qc_error_errno(err, errno, "create %s", QC_VM_EVENTS);
+	if ((rc = qc_write_all(fd, line, len + 1, err)) < 0)
+		return rc;
+	return fsync(fd) < 0 ? qc_error_errno(err, errno, "fsync %s", QC_VM_EVENTS) : 0;
+}
+
 static int do_begin(struct recv *r, const qc_json *req, struct qc_jgen *g, struct qc_error *err)
 {
-	const char *name;
+	const char *name, *from = qc_json_string(qc_json_get(req, "from"));
 	int rc;
 
 	if (r->name)
 		return qc_error_set(err, QC_ERR_PROTO, "a second 'begin'");
 	if ((rc = qc_json_get_string(req, "name", &name, err)) < 0 ||
-		(rc = qc_validate_name("VM", name, err)) < 0)
+		(rc = qc_validate_name("VM", name, err)) < 0 ||
+		(from && (rc = check_host_name(from, err)) < 0))
 		return rc;
+	r->from = from ? qc_xstrdup(from) : NULL;
 	if ((rc = qc_driver_vms_open(r->ctx, true, &r->vms_dfd, err)) < 0)
 		return rc;
 	qc_driver_sweep_dead_builds(r->vms_dfd);
@@ -202,7 +266,7 @@ static int do_commit(struct recv *r, const qc_json *req, struct qc_error *err)
 				"the migrated definition's disk '%s' (%s) was not sent",
 				d->disks[i].name, d->disks[i].path);
 	}
-	if ((rc = qc_driver_vm_lock_files(r->dfd, err)) < 0 ||
+	if ((rc = qc_driver_vm_lock_files(r->dfd, err)) < 0 || (rc = record_arrival(r, err)) < 0 ||
 		(rc = qc_domain_save(d, r->dfd, QC_VM_DOMAIN, err)) < 0)
 		return rc;
 	qc_driver_summary_save(r->dfd, d);
@@ -243,6 +307,7 @@ static int do_run(struct recv *r, struct qc_error *err)
 
 	if (!r->started || r->running)
 		return qc_error_set(err, QC_ERR_PROTO, "'run' out of order");
+	qc_fault_step("migrate-receive:run");
 	if ((rc = qc_vm_resume(r->ctx, r->name, err)) < 0)
 		return rc;
 	r->running = true;
@@ -337,6 +402,7 @@ QC_PUBLIC int qc_vm_migrate_receive(qc_ctx *ctx, int in_fd, int out_fd, struct q
 	qc_mig_chan_clear(&r.ch);
 	free(r.name);
 	free(r.tmp_name);
+	free(r.from);
 	qc_strv_clear(&r.files);
 	qc_strv_clear(&r.bases);
 	qc_strv_clear(&r.base_sha);

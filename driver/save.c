@@ -30,7 +30,8 @@
  * (an incoming one not yet set up) it reports no status.  Failed,
  * cancelled, QEMU gone or the time up: an error naming what.
  */
-static int wait_migration(struct qc_qmp *q, const char *what, struct qc_error *err)
+static int wait_migration(struct qc_qmp *q, const char *what, const volatile sig_atomic_t *cancel,
+	struct qc_error *err)
 {
 	int64_t deadline = qc_deadline_ms(MIGRATE_TIMEOUT_MS);
 	int rc;
@@ -50,6 +51,8 @@ static int wait_migration(struct qc_qmp *q, const char *what, struct qc_error *e
 			return qc_error_set(err, QC_ERR_CHILD, "%s %s: %s", what, status,
 				desc ? desc : "QEMU gave no reason");
 		}
+		if (cancel && *cancel)
+			return qc_error_set(err, ECANCELED, "%s cancelled", what);
 		if (qc_time_left_ms(deadline) == 0)
 			return qc_error_set(err, ETIMEDOUT,
 				"%s did not complete within %d s (status %s)", what,
@@ -109,7 +112,8 @@ int qc_driver_migration_ready(struct qc_qmp *q, int vm_dfd, bool *ret_ran, struc
 }
 
 /* Write the state into fd: CPUs stopped, no bandwidth limit, migrate to it. */
-int qc_driver_state_out(struct qc_qmp *q, int fd, struct qc_error *err)
+int qc_driver_state_out_cancellable(
+	struct qc_qmp *q, int fd, const volatile sig_atomic_t *cancel, struct qc_error *err)
 {
 	int rc;
 
@@ -123,7 +127,21 @@ int qc_driver_state_out(struct qc_qmp *q, int fd, struct qc_error *err)
 			 QC_VMOP_QMP_QUICK_MS, NULL, err)) < 0)
 		return rc;
 	qc_fault_step("save:migrating");
-	return wait_migration(q, "saving the state", err);
+	return wait_migration(q, "saving the state", cancel, err);
+}
+
+int qc_driver_state_out(struct qc_qmp *q, int fd, struct qc_error *err)
+{
+	return qc_driver_state_out_cancellable(q, fd, NULL, err);
+}
+
+int qc_driver_state_out_undo(struct qc_qmp *q, struct qc_error *err)
+{
+	int rc;
+
+	if ((rc = cancel_stale_migration(q, err)) < 0)
+		return rc;
+	return qc_qmp_execute_text(q, "cont", NULL, QC_VMOP_QMP_QUICK_MS, NULL, err);
 }
 
 QC_PUBLIC int qc_vm_save(qc_ctx *ctx, const char *name, struct qc_error *err)
@@ -225,7 +243,7 @@ static int load_state(struct qc_vmop *op, int fd, bool cont, struct qc_error *er
 			 QC_VMOP_QMP_QUICK_MS, NULL, err)) < 0)
 		return rc;
 	qc_fault_step("resume:loading");
-	if ((rc = wait_migration(q, "loading the state", err)) < 0)
+	if ((rc = wait_migration(q, "loading the state", NULL, err)) < 0)
 		return rc;
 	if (cont &&
 		(rc = qc_qmp_execute_text(q, "cont", NULL, QC_VMOP_QMP_QUICK_MS, NULL, err)) < 0)

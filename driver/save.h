@@ -7,10 +7,10 @@
 #ifndef QC_DRIVER_SAVE_H
 #define QC_DRIVER_SAVE_H
 
+#include <signal.h>
 #include <stdbool.h>
 
 #include "util/util.h"
-
 
 struct qc_vmop;
 
@@ -40,6 +40,14 @@ int qc_driver_saved_state_resume(struct qc_vmop *op, int fd, bool cont, struct q
  */
 struct qc_qmp;
 int qc_driver_state_out(struct qc_qmp *q, int fd, struct qc_error *err);
+/*
+ * As qc_driver_state_out, but given up (ECANCELED, "cancelled") once *cancel
+ * is non-zero while QEMU writes; qc_driver_state_out_undo then runs it on.
+ */
+int qc_driver_state_out_cancellable(
+	struct qc_qmp *q, int fd, const volatile sig_atomic_t *cancel, struct qc_error *err);
+/* After a state written, or given up halfway: any migration ended, the CPUs run. */
+int qc_driver_state_out_undo(struct qc_qmp *q, struct qc_error *err);
 /*
  * Make the QEMU behind q ready for qc_driver_state_out.  A save or move
  * killed while QEMU wrote the state left that migration running: it is

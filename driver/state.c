@@ -28,6 +28,7 @@ static const char *const reason_names[] = {
 	[QC_EXIT_HOST_REBOOT] = "host-reboot",
 	[QC_EXIT_EXITED] = "exited",
 	[QC_EXIT_SAVED] = "saved",
+	[QC_EXIT_MIGRATED] = "migrated",
 };
 
 const char *qc_exit_reason_name(enum qc_exit_reason r)

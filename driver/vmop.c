@@ -7,12 +7,15 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/file.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "driver/vmop.h"
@@ -370,15 +373,31 @@ int qc_vmop_save(struct qc_vmop *op, struct qc_error *err)
 
 void qc_vmop_test_hold(struct qc_vmop *op, const char *point)
 {
+	qc_vmop_test_hold_signal(op, point, NULL);
+}
+
+void qc_vmop_test_hold_signal(
+	struct qc_vmop *op, const char *point, const volatile sig_atomic_t *flag)
+{
 	const char *env = getenv("QEMUCTL_TEST_HOLD");
+	struct timespec ts = {.tv_sec = 60};
 	cleanup_free char *f = NULL;
+	sigset_t block, old;
 
 	qc_fault_stepf("%s", point);
 	if (!env || strcmp(env, point) != 0)
 		return;
 	f = qc_xasprintf(".hold-%s", point);
+	/* a signal sent once the file is there ends the hold (its handler ran) */
+	sigemptyset(&block);
+	sigaddset(&block, SIGINT);
+	sigaddset(&block, SIGTERM);
+	sigaddset(&block, SIGHUP);
+	sigprocmask(SIG_BLOCK, &block, &old);
 	(void) qc_write_atomic(op->dfd, f, "", 0, 0600, NULL);
-	qc_sleep_ms(60000);
+	if (!flag || !*flag)
+		(void) ppoll(NULL, 0, &ts, &old);
+	sigprocmask(SIG_SETMASK, &old, NULL);
 }
 
 int qc_vmop_top_node(

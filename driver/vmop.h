@@ -7,6 +7,7 @@
 #ifndef QC_DRIVER_VMOP_H
 #define QC_DRIVER_VMOP_H
 
+#include <signal.h>
 #include <stdbool.h>
 #include <stdint.h>
 
@@ -118,8 +119,15 @@ int qc_vmop_qmp_connect(
 	struct qc_vmop *op, int timeout_ms, struct qc_qmp **ret, struct qc_error *err);
 /* Store the chain into the domain, validate, save domain.xml (+ summary). */
 int qc_vmop_save(struct qc_vmop *op, struct qc_error *err);
-/* Test hook: with $QEMUCTL_TEST_HOLD == point, create <vm>/.hold-<point> and sleep 60 s. */
+/*
+ * Test hook: with $QEMUCTL_TEST_HOLD == point, create <vm>/.hold-<point> and
+ * sleep 60 s; SIGINT, SIGTERM or SIGHUP (sent once the file is there) end the
+ * sleep after their handler ran (or end the process, without one).
+ */
 void qc_vmop_test_hold(struct qc_vmop *op, const char *point);
+/* The same, not held (or no longer) once a signal's handler set *flag. */
+void qc_vmop_test_hold_signal(
+	struct qc_vmop *op, const char *point, const volatile sig_atomic_t *flag);
 /* The current top block node of disk i in the running QEMU (query-block). */
 int qc_vmop_top_node(
 	struct qc_vmop *op, size_t i, char **ret_node, char **ret_file, struct qc_error *err);

@@ -279,6 +279,26 @@ const char *cli_suggest(const char *word, const char *const *cands);
 void cli_list_commands(FILE *f, const struct cli_cmd *table);
 
 /*
+ * progress.c: a transfer's progress, ctx's progress callback set by
+ * cli_progress_begin: on a terminal (stderr; not --json or -q) one line
+ * redrawn in place; with --json and json_lines, JSON lines
+ * {"progress":{"what","done","total","rate"}} on stderr.  cli_progress_end
+ * unhooks it and ends the line.
+ */
+struct cli_progress {
+	bool bar;  /* draw a bar on stderr (a terminal) */
+	bool json; /* JSON lines on stderr */
+	int64_t t0, last;
+	uint64_t last_done;
+	int64_t last_t;
+	double rate;
+	bool drawn;
+	char what[128]; /* drawn last */
+};
+void cli_progress_begin(struct cli *c, qc_ctx *ctx, struct cli_progress *p, bool json_lines);
+void cli_progress_end(qc_ctx *ctx, struct cli_progress *p);
+
+/*
  * A spinner for waits on a terminal (stderr): the library's progress text,
  * the elapsed time and the VM's last console line, redrawn in place.  Set it
  * with qc_ctx_set_progress(ctx, cli_spin_progress, &spin); erase with

@@ -51,92 +51,6 @@ static int parse_max_size(const char *v, uint64_t *ret)
 	return 0;
 }
 
-/* ---------------------------------------------------------------- progress */
-
-struct progress {
-	bool bar; /* draw a bar on stderr (a terminal) */
-	bool json; /* JSON lines on stderr */
-	int64_t t0, last;
-	uint64_t last_done;
-	int64_t last_t;
-	double rate;
-	bool drawn;
-};
-
-static void progress_cb(const char *what, uint64_t done, uint64_t total, void *opaque)
-{
-	struct progress *p = opaque;
-	int64_t now = cli_now_ms();
-	char d[16], t[16], r[16];
-
-	if (!p->t0) {
-		p->t0 = p->last_t = now;
-		p->last_done = done;
-	}
-	/* Rate over the last second or so, smoothed. */
-	if (now - p->last_t >= 500) {
-		double inst = (double) (done - p->last_done) * 1000.0 / (double) (now - p->last_t);
-
-		p->rate = p->rate ? 0.7 * p->rate + 0.3 * inst : inst;
-		p->last_t = now;
-		p->last_done = done;
-	} else if (!p->rate && now > p->t0) {
-		/* Not half a second in yet: the average so far. */
-		p->rate = (double) done * 1000.0 / (double) (now - p->t0);
-	}
-	if (p->json) {
-		bool final = total && done >= total;
-
-		if (now - p->last < 1000 && !final)
-			return;
-		p->last = now;
-		fprintf(stderr,
-			"{\"progress\":{\"what\":\"%s\",\"done\":%llu,\"total\":%llu,\"rate\":%.0f}"
-			"}\n",
-			what, (unsigned long long) done, (unsigned long long) total, p->rate);
-		return;
-	}
-	if (!p->bar || (now - p->last < 100 && !(total && done >= total)))
-		return;
-	p->last = now;
-	qc_size_format(done, d, sizeof(d));
-	qc_size_format((uint64_t) p->rate, r, sizeof(r));
-	if (total) {
-		int width = 30, fill = (int) ((double) done / (double) total * width);
-		char bar[64];
-
-		if (fill > width)
-			fill = width;
-		memset(bar, '#', (size_t) fill);
-		memset(bar + fill, '-', (size_t) (width - fill));
-		bar[width] = '\0';
-		qc_size_format(total, t, sizeof(t));
-		fprintf(stderr, "\r%s [%s] %3d%% %s / %s  %s/s  ", what, bar,
-			(int) ((double) done * 100.0 / (double) total), d, t, r);
-	} else {
-		fprintf(stderr, "\r%s %s  %s/s  ", what, d, r);
-	}
-	p->drawn = true;
-}
-
-/* After the operation: ends the bar's line and unhooks the callback from ctx. */
-static void progress_end(qc_ctx *ctx, struct progress *p)
-{
-	qc_ctx_set_progress(ctx, NULL, NULL);
-	if (p->drawn)
-		fputc('\n', stderr);
-	p->drawn = false;
-}
-
-static void progress_setup(struct cli *c, qc_ctx *ctx, struct progress *p)
-{
-	memset(p, 0, sizeof(*p));
-	p->json = c->json;
-	p->bar = !c->json && c->verbosity >= 0 && isatty(STDERR_FILENO);
-	if (p->json || p->bar)
-		qc_ctx_set_progress(ctx, progress_cb, p);
-}
-
 /* ------------------------------------------------------------------ output */
 
 static void info_json(struct cli_json *g, const struct qc_image_info *i)
@@ -187,7 +101,7 @@ static int image_sync(struct cli *c, const struct cli_cmd *cmd, struct cli_args 
 	struct qc_image_sync_opts o = {.ref = a->pos[0]};
 	struct qc_image_info *info = NULL;
 	struct qc_error err = {0};
-	struct progress p;
+	struct cli_progress p;
 	bool fresh = false;
 	qc_ctx *ctx;
 	int r;
@@ -204,9 +118,9 @@ static int image_sync(struct cli *c, const struct cli_cmd *cmd, struct cli_args 
 		return cli_usage_error("image", "image sync: missing REF (e.g. ubuntu:24.04)");
 	if (!(ctx = cli_ctx(c)))
 		return CLI_ERROR;
-	progress_setup(c, ctx, &p);
+	cli_progress_begin(c, ctx, &p, c->json);
 	r = qc_image_sync(ctx, &o, &info, &fresh, &err);
-	progress_end(ctx, &p);
+	cli_progress_end(ctx, &p);
 	if (r < 0)
 		return cli_error(&err);
 	if (c->json) {
@@ -236,7 +150,7 @@ static int image_import(struct cli *c, const struct cli_cmd *cmd, struct cli_arg
 	struct qc_image_import_opts o = {.name = a->pos[0], .source = a->pos[1]};
 	struct qc_image_info *info = NULL;
 	struct qc_error err = {0};
-	struct progress p;
+	struct cli_progress p;
 	qc_ctx *ctx;
 	int r;
 
@@ -249,9 +163,9 @@ static int image_import(struct cli *c, const struct cli_cmd *cmd, struct cli_arg
 		return cli_usage_error("image", "image import: expected NAME and FILE|URL");
 	if (!(ctx = cli_ctx(c)))
 		return CLI_ERROR;
-	progress_setup(c, ctx, &p);
+	cli_progress_begin(c, ctx, &p, c->json);
 	r = qc_image_import(ctx, &o, &info, &err);
-	progress_end(ctx, &p);
+	cli_progress_end(ctx, &p);
 	if (r < 0)
 		return cli_error(&err);
 	if (c->json) {

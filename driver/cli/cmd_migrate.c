@@ -6,6 +6,8 @@
  */
 #include "config.h"
 
+#include <errno.h>
+#include <fcntl.h>
 #include <signal.h>
 #include <stdio.h>
 
@@ -34,8 +36,46 @@ void cli_migrate_usage(FILE *f, const char *name)
 	      "  --remote-qemuctl CMD the qemuctl command on HOST (default: qemuctl)\n"
 	      "  --json               the outcome: bytes sent, total_ms, downtime_ms\n"
 	      "Not moved (refused with the reason): snapshots, shared host directories,\n"
-	      "disks outside the VM's directory, addresses in named networks.\n",
+	      "disks outside the VM's directory, addresses in named networks.\n"
+	      "On a terminal one line shows the progress (phase, bytes sent, rate).\n"
+	      "Ctrl-C, SIGTERM or SIGHUP before the commit cancel the move: the VM runs\n"
+	      "on (or stays) here, HOST keeps nothing, exit 130/143/129; after the\n"
+	      "commit the move completes.  On HOST the VM's events begin with\n"
+	      "QEMUCTL_MIGRATED (where it came from).\n",
 		f);
+}
+
+/* The signal that cancels the move (its number), set by on_signal. */
+static volatile sig_atomic_t migrate_signal;
+
+static void on_signal(int sig)
+{
+	migrate_signal = sig;
+}
+
+static const int cancel_signals[] = {SIGINT, SIGTERM, SIGHUP};
+
+/*
+ * SIGINT, SIGTERM and SIGHUP cancel the move (no SA_RESTART: a blocked
+ * read or write returns); one ignored (nohup, a script's background job)
+ * stays ignored.  old: the actions to restore.
+ */
+static void catch_signals(
+	struct sigaction old[CLI_ARRAY_SIZE(cancel_signals)], void (*handler)(int))
+{
+	struct sigaction sa = {.sa_handler = handler};
+
+	sigemptyset(&sa.sa_mask);
+	for (size_t i = 0; i < CLI_ARRAY_SIZE(cancel_signals); i++)
+		if (sigaction(cancel_signals[i], NULL, &old[i]) == 0 &&
+			old[i].sa_handler != SIG_IGN)
+			sigaction(cancel_signals[i], &sa, NULL);
+}
+
+static void restore_signals(const struct sigaction old[CLI_ARRAY_SIZE(cancel_signals)])
+{
+	for (size_t i = 0; i < CLI_ARRAY_SIZE(cancel_signals); i++)
+		sigaction(cancel_signals[i], &old[i], NULL);
 }
 
 int cli_migrate(struct cli *c, const struct cli_cmd *cmd, struct cli_args *a)
@@ -44,16 +84,37 @@ int cli_migrate(struct cli *c, const struct cli_cmd *cmd, struct cli_args *a)
 		.offline = a->set[OPT_OFFLINE],
 		.ssh_options = a->multi[OPT_SSH_OPTION],
 		.remote_qemuctl = a->val[OPT_REMOTE_QEMUCTL],
+		.interrupted = &migrate_signal,
 	};
+	struct sigaction old[CLI_ARRAY_SIZE(cancel_signals)];
 	struct qc_migrate_result r = {0};
+	struct cli_progress p;
 	struct qc_error err = {0};
 	qc_ctx *ctx;
+	int rc;
 
 	(void) cmd;
 	if (!(ctx = cli_ctx(c)))
 		return CLI_ERROR;
-	if (qc_vm_migrate(ctx, a->pos[0], a->pos[1], &o, &r, &err) < 0)
-		return cli_error(&err);
+	/* on a terminal the progress line; --json: the final figures only */
+	cli_progress_begin(c, ctx, &p, false);
+	catch_signals(old, on_signal);
+	rc = qc_vm_migrate(ctx, a->pos[0], a->pos[1], &o, &r, &err);
+	restore_signals(old);
+	cli_progress_end(ctx, &p);
+	if (rc < 0) {
+		cli_error(&err);
+		/* 128 + the signal, as a shell reports a command it ended */
+		return err.code == ECANCELED && migrate_signal ? 128 + migrate_signal : CLI_ERROR;
+	}
+	if (migrate_signal)
+		fprintf(stderr,
+			"qemuctl: %s came after the target committed VM '%s': the move was "
+			"completed\n",
+			migrate_signal == SIGINT    ? "SIGINT"
+			: migrate_signal == SIGTERM ? "SIGTERM"
+						    : "SIGHUP",
+			a->pos[0]);
 	if (c->json) {
 		autojson struct cli_json *g = cli_json_new(true);
 
@@ -80,8 +141,19 @@ int cli_migrate(struct cli *c, const struct cli_cmd *cmd, struct cli_args *a)
 	return CLI_OK;
 }
 
+/* /dev/null, open for on_receive_signal */
+static int receive_null_fd = -1;
+
+/* A signal ends the receive as the source's going away does: stdin reads EOF from now on. */
+static void on_receive_signal(int sig)
+{
+	(void) sig;
+	(void) dup2(receive_null_fd, STDIN_FILENO);
+}
+
 int cli_migrate_receive(struct cli *c, const struct cli_cmd *cmd, struct cli_args *a)
 {
+	struct sigaction old[CLI_ARRAY_SIZE(cancel_signals)];
 	struct qc_error err = {0};
 	qc_ctx *ctx;
 
@@ -91,6 +163,10 @@ int cli_migrate_receive(struct cli *c, const struct cli_cmd *cmd, struct cli_arg
 	signal(SIGPIPE, SIG_IGN);
 	if (!(ctx = cli_ctx(c)))
 		return CLI_ERROR;
+	/* SIGINT, SIGTERM, SIGHUP here: the same, before the commit nothing stays */
+	receive_null_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
+	if (receive_null_fd >= 0)
+		catch_signals(old, on_receive_signal);
 	if (qc_vm_migrate_receive(ctx, 0, 1, &err) < 0)
 		return cli_error(&err);
 	return CLI_OK;

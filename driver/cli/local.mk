@@ -5,7 +5,8 @@ qemuctl_SOURCES = driver/cli/cli.h driver/cli/cli.c driver/cli/json.c driver/cli
 	driver/cli/cmd_net.c driver/cli/cmd_ssh.c driver/cli/cmd_seed.c driver/cli/cmd_doctor.c \
 	driver/cli/cmd_autostart.c driver/cli/cmd_snapshot.c driver/cli/cmd_hotplug.c \
 	driver/cli/cmd_wait.c driver/cli/cmd_resize.c driver/cli/suggest.c driver/cli/cmd_cp.c \
-	driver/cli/shquote.c driver/cli/cmd_clone.c driver/cli/cmd_migrate.c
+	driver/cli/shquote.c driver/cli/cmd_clone.c driver/cli/cmd_migrate.c \
+	driver/cli/progress.c
 # Guest features of a running VM.
 qemuctl_SOURCES += driver/cli/cmd_port.c driver/cli/cmd_stats.c \
 	driver/cli/cmd_screenshot.c driver/cli/cmd_vnc.c

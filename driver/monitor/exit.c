@@ -6,6 +6,7 @@
  */
 #include "config.h"
 
+#include <fcntl.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -16,8 +17,30 @@
 #include "driver/monitor/monitor.h"
 #include "driver/save.h"
 
+/*
+ * The host migrate wrote before it ended QEMU for the move (into to), the
+ * file removed; false when there is none or it holds no host name.
+ */
+static bool migrated_to(struct qc_monitor *m, char *to, size_t size)
+{
+	int fd = openat(m->vm_dfd, QC_VM_MIGRATED_TO, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+	ssize_t n;
+
+	if (fd < 0)
+		return false;
+	n = read(fd, to, size - 1);
+	close(fd);
+	(void) unlinkat(m->vm_dfd, QC_VM_MIGRATED_TO, 0);
+	if (n <= 0)
+		return false;
+	to[n] = '\0';
+	return strspn(to, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789.-_:[]") ==
+	       (size_t) n;
+}
+
 void qc_monitor_record_exit(struct qc_monitor *m)
 {
+	char to[256];
 	struct qc_error err = {0};
 	char st[64];
 	int s = m->qemu_status;
@@ -33,6 +56,9 @@ void qc_monitor_record_exit(struct qc_monitor *m)
 		m->st.exit_reason = QC_EXIT_CRASHED;
 		m->st.exit_detail = qc_xasprintf(
 			"the VM's TPM ended while it ran, so QEMU was stopped: %s", why);
+	} else if (migrated_to(m, to, sizeof(to))) {
+		m->st.exit_reason = QC_EXIT_MIGRATED;
+		m->st.exit_detail = qc_xasprintf("to %s", to);
 	} else if (WIFSIGNALED(s)) {
 		m->st.exit_reason = killed ? QC_EXIT_KILLED : QC_EXIT_CRASHED;
 		m->st.exit_detail = qc_xstrdup(st);

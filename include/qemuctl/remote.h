@@ -7,6 +7,7 @@
 #ifndef QEMUCTL_REMOTE_H
 #define QEMUCTL_REMOTE_H
 
+#include <signal.h> /* sig_atomic_t */
 #include <stdbool.h>
 #include <stdint.h>
 
@@ -31,11 +32,20 @@ typedef struct qc_ctx qc_ctx;
  * host's QEMU ended it runs on.  The source's copy is
  * removed only once the target committed the VM; on failure the source is
  * untouched and the target removes what it received.
+ *
+ * interrupted: a flag the caller's signal handler sets to the signal's
+ * number (SIGINT, SIGTERM, SIGHUP; installed without SA_RESTART).  Before
+ * the definition is sent for the commit, the move is then cancelled: the
+ * target removes what it received (waited for, at most 10 s), a running VM
+ * runs on here, the error's code is ECANCELED.  From the commit request on
+ * the flag is not looked at: the move completes (or fails as without it),
+ * so the VM is never on both hosts nor on neither.
  */
 struct qc_migrate_opts {
 	bool offline;                   /* move a stopped VM */
 	const char *const *ssh_options; /* each given to ssh as -o OPTION; NULL-terminated */
 	const char *remote_qemuctl;     /* the target's qemuctl command; NULL: "qemuctl" */
+	const volatile sig_atomic_t *interrupted; /* non-zero: cancel (see above); or NULL */
 };
 struct qc_migrate_result {
 	uint64_t bytes;         /* file bytes sent */

@@ -7,7 +7,12 @@
 # checked, and taken from the target's catalog when it has the same file;
 # refusals and failures (ssh, host key, no remote qemuctl, another protocol
 # version, a name taken, a running VM, the target killed midway) leave the
-# source as it was and nothing on the target.
+# source as it was and nothing on the target.  SIGINT, SIGTERM and SIGHUP at
+# each phase before the commit (the source held there by QEMUCTL_TEST_HOLD)
+# cancel the move: exit 128+N, the VM runs on (or stays) here, the target
+# keeps nothing, no process is left; one after the commit is deferred and
+# the move completes.  On a terminal the move shows its progress and Ctrl-C
+# cancels it.
 # shellcheck source=tests/integration/netns.sh
 . "$(dirname "$0")/netns.sh"
 in_private_netns x86_64
@@ -103,6 +108,31 @@ target_empty() { [ -z "$(ls -A "$ROOT2/vms")" ]; }
 wait_until 10 target_empty
 ok "source killed: the target removed what it received"
 
+# interrupt SIG CODE POINT VM [ARGS]...: a move of VM held at POINT gets SIG
+# there and exits CODE with the cancel message; the target has removed its
+# work directory and its processes have ended by then.
+interrupt() {
+	local sig=$1 code=$2 point=$3 vm=$4 pid rc=0
+	shift 4
+	# a script's background job ignores SIGINT unless told otherwise
+	QEMUCTL_TEST_HOLD=$point env --default-signal=INT "$QC" --root "$ROOT" migrate "$vm" "$url" \
+		"$@" "${sshopts[@]}" --remote-qemuctl "$SCRATCH/qemuctl-target" >"$SCRATCH/out" 2>"$SCRATCH/err" &
+	pid=$!
+	wait_until 60 test -e "$ROOT/vms/$vm/.hold-$point"
+	[ -z "${while_held:-}" ] || "$while_held" "$vm"
+	kill -s "$sig" "$pid"
+	wait "$pid" || rc=$?
+	rm -f "$ROOT/vms/$vm/.hold-$point"
+	[ "$rc" -eq "$code" ] || fail "SIG$sig at $point: exit $rc, not $code: $(cat "$SCRATCH/err")"
+	grep -Eq "migration of VM '$vm' to 127.0.0.1 cancelled by SIG$sig: the VM (runs on|stays) here as before" \
+		"$SCRATCH/err" || fail "SIG$sig at $point: $(cat "$SCRATCH/err")"
+	assert_eq "$(ls -A "$ROOT2/vms" | grep -E "^(\.migrate-)?$vm(\.|$)")" "" \
+		"SIG$sig at $point: the target keeps nothing"
+	assert_eq "$(procs_using "$ROOT2")" "" "SIG$sig at $point: no ssh, no remote qemuctl left"
+}
+interrupt INT 130 migrate-sent m1 --offline
+assert_eq "$(src_state)" "$src_digest" "SIGINT: the source is as it was"
+
 # The move.
 out=$(mig m1 "$url" --offline --json)
 printf '%s' "$out" | python3 "$QC_SRCDIR/tests/integration/json_schema.py" \
@@ -116,6 +146,10 @@ base=$(ls "$ROOT2/vms/m1" | grep '^base-')
 assert_eq "$(sha256sum <"$ROOT2/vms/m1/$base")" "$(sha256sum <"$SCRATCH/store/root.img")" \
 	"the backing image arrived whole"
 assert_match "$(qc2 dumpxml m1)" "<source file='$ROOT2/vms/m1/$base'/>" "the definition names it"
+# Its events there begin with where it came from (sshd's view of the address).
+assert_match "$(qc2 events m1 | head -n1)" \
+	"QEMUCTL_MIGRATED .*\"from\": ?\"$(hostname)\".*\"address\": ?\"127\.0\.0\.1\".*\"mode\": ?\"offline\"" \
+	"the target's events: QEMUCTL_MIGRATED from this host"
 # A second move of the same name is refused by the target.
 mkvm m1 "$SCRATCH/store/root.img"
 src_digest=$(src_state)
@@ -169,6 +203,45 @@ t=$(ticks "$ROOT/vms/m3/console.log")
 wait_for_text "$ROOT/vms/m3/console.log" "TICK $((t + 2))[^0-9]" 30
 ok "target killed: the counter goes on here past TICK $t"
 
+# runs_on WHAT: the VM runs here and its counter goes on.
+runs_on() {
+	assert_match "$(qc info m3)" 'State: +running' "$1: the VM runs on here"
+	t=$(ticks "$ROOT/vms/m3/console.log")
+	wait_for_text "$ROOT/vms/m3/console.log" "TICK $((t + 1))[^0-9]" 30
+	ok "$1: the counter goes on here past TICK $t"
+}
+interrupt TERM 143 migrate-begun m3
+runs_on "SIGTERM before the guest stopped"
+# kill_receiver VM: SIGTERM to the target's migrate-receive of VM's move (held
+# with everything sent): it removes its work directory as if the source went.
+kill_receiver() {
+	local pid
+	work_dir() { ls -A "$ROOT2/vms" | grep -q "^\.migrate-$1\."; }
+	work_dir "$1" || fail "no work directory of $1 on the target while held"
+	pid=$(pgrep -f -- "--root $ROOT2 migrate-receive")
+	[ -n "$pid" ] || fail "no migrate-receive on the target"
+	kill -s TERM "$pid"
+	wait_until 30 eval '! work_dir '"$1"
+	ok "SIGTERM to the target's migrate-receive: its work directory is removed"
+}
+while_held=kill_receiver interrupt HUP 129 migrate-sent m3
+runs_on "SIGHUP with the guest stopped, everything sent, the target gone"
+# On a terminal: the progress line, rewritten in place; Ctrl-C once the
+# guest is paused (while QEMU writes its state, or held just after), which
+# ssh, in a session of its own, does not see.
+QEMUCTL_TEST_HOLD=migrate-paused QC_PTY_CTRL_C="guest paused" on_pty "$SCRATCH/pty.out" \
+	"$QC" --root "$ROOT" migrate m3 "$url" "${sshopts[@]}" --remote-qemuctl "$SCRATCH/qemuctl-target"
+rm -f "$ROOT/vms/m3/.hold-migrate-paused"
+pty=$(head -n1 "$SCRATCH/pty.out")
+assert_eq "$(sed -n 2p "$SCRATCH/pty.out")" 130 "Ctrl-C on a terminal: exit 130"
+sz='[0-9.]+ (B|[KMG]iB)'
+assert_match "$pty" "<CR>migrate m3: sending base-[0-9a-f]{16}\\.img \\[[#-]{30}\\] +[0-9]+% $sz / $sz  $sz/s" \
+	"the progress: the file, a bar, bytes sent of the total, the rate"
+assert_match "$pty" '<CR>migrate m3: guest paused, saving memory' "the progress: the phase"
+assert_match "$pty" "cancelled by SIGINT: the VM runs on here as before" "Ctrl-C cancels the move"
+assert_eq "$(ls -A "$ROOT2/vms" | grep m3)" "" "Ctrl-C: the target keeps nothing"
+runs_on "Ctrl-C"
+
 # A move killed while QEMU wrote the state here leaves that migration
 # running, or completed: QEMU then refuses another until cont, and the
 # guest stays stopped.  The target keeps nothing; the next move ends the
@@ -181,9 +254,21 @@ cp "$ROOT/vms/m3/console.log" "$SCRATCH/m3-console.log"
 # A console attached here keeps what the guest printed up to the move.
 guest_console m3
 src_con="$SCRATCH/con$con_n.out"
+# SIGINT once the target committed is not a cancel: the move completes.
 t0=$(date +%s%N)
-out=$(mig m3 "$url" --json)
+QEMUCTL_TEST_HOLD=migrate-committed env --default-signal=INT "$QC" --root "$ROOT" migrate m3 "$url" \
+	--json "${sshopts[@]}" --remote-qemuctl "$SCRATCH/qemuctl-target" >"$SCRATCH/mig.out" 2>"$SCRATCH/mig.err" &
+pid=$!
+wait_until 60 test -e "$ROOT/vms/m3/.hold-migrate-committed"
+kill -s INT "$pid"
+rc=0
+wait "$pid" || rc=$?
 exec 7>&-
+[ "$rc" -eq 0 ] || fail "SIGINT after the commit: exit $rc: $(cat "$SCRATCH/mig.err")"
+assert_match "$(cat "$SCRATCH/mig.err")" \
+	"SIGINT came after the target committed VM 'm3': the move was completed" \
+	"SIGINT after the commit: the move completed"
+out=$(cat "$SCRATCH/mig.out")
 log "running move: $out ($((($(date +%s%N) - t0) / 1000000)) ms)"
 printf '%s' "$out" | python3 "$QC_SRCDIR/tests/integration/json_schema.py" \
 	"$QC_SRCDIR/docs/schema/qemuctl-v2.json" migrate || fail "migrate --json: $out"
@@ -204,4 +289,26 @@ wait_for_text "$SCRATCH/con$con_n.out" '^BOOTID2 [0-9a-f-]{36}' 30
 id2=$(sed -n 's/^BOOTID2 \([0-9a-f-]*\).*/\1/p' "$SCRATCH/con$con_n.out" | tr -d '\r' | head -n1)
 assert_eq "$id2" "$id1" "the same boot runs on the target"
 exec 7>&-
-qc2 destroy m3 >/dev/null
+assert_match "$(qc2 events m3 | head -n1)" 'QEMUCTL_MIGRATED .*"mode": ?"running"' \
+	"the target's events begin with QEMUCTL_MIGRATED"
+
+# Back here, the move killed once the target ran the VM (after "run", before
+# the source removed its copy): the VM runs here; the stale copy there is
+# stopped and its last exit says where the VM went, not "killed".
+QEMUCTL_FAULT_AT=migrate:committed expect_fail 137 "" qc2 migrate m3 "ssh://root@127.0.0.1:$SSHD_PORT$ROOT" \
+	"${sshopts[@]}" --remote-qemuctl "$SCRATCH/qemuctl-target"
+assert_match "$(qc info m3)" 'State: +running' "killed after the commit: the VM runs on the target"
+assert_match "$(qc2 info m3)" 'Last exit: +migrated: to 127\.0\.0\.1' \
+	"killed after the commit: the stale copy's last exit is the move"
+assert_match "$(qc2 events m3 | tail -n1)" 'QEMUCTL_EXIT .*"reason": ?"migrated"' \
+	"killed after the commit: its events end with the move"
+qc2 delete m3 >/dev/null
+
+# The target killed after this QEMU ended, before its CPUs ran: the error
+# says so, and the exit recorded here is no "migrated".
+printf '#!/bin/sh\nQEMUCTL_FAULT_AT=migrate-receive:run exec %s "$@"\n' "$SCRATCH/qemuctl-target" >"$SCRATCH/qemuctl-fault-run"
+chmod 0755 "$SCRATCH/qemuctl-fault-run"
+expect_fail 1 "VM 'm3' stopped here and did not run on '127.0.0.1'" \
+	qc migrate m3 "$url" "${sshopts[@]}" --remote-qemuctl "$SCRATCH/qemuctl-fault-run"
+assert_match "$(qc info m3)" 'Last exit: +killed: ended for a move to 127\.0\.0\.1, which did not run it' \
+	"the move failed after QEMU here ended: its last exit says so"

@@ -85,9 +85,10 @@ START_TEST(state_reason_names)
 {
 	int r;
 
-	for (r = QC_EXIT_NONE; r <= QC_EXIT_EXITED; r++)
+	for (r = QC_EXIT_NONE; r <= QC_EXIT_MIGRATED; r++)
 		ck_assert_int_eq(qc_exit_reason_from_name(qc_exit_reason_name(r)), r);
 	ck_assert_str_eq(qc_exit_reason_name(QC_EXIT_POWEROFF), "poweroff");
+	ck_assert_str_eq(qc_exit_reason_name(QC_EXIT_MIGRATED), "migrated");
 	ck_assert_str_eq(qc_exit_reason_name(QC_EXIT_MONITOR_DIED), "monitor-died");
 	ck_assert_int_eq(qc_exit_reason_from_name("bogus"), QC_EXIT_NONE);
 	ck_assert_int_eq(qc_exit_reason_from_name(NULL), QC_EXIT_NONE);
