@@ -19,23 +19,22 @@
 
 /*
  * The host migrate wrote before it ended QEMU for the move (into to), the
- * file removed; false when there is none or it holds no host name.
+ * file removed; false when there is none, it is not a small regular file
+ * (a FIFO must not hang the monitor) or it holds no host name.
  */
 static bool migrated_to(struct qc_monitor *m, char *to, size_t size)
 {
-	int fd = openat(m->vm_dfd, QC_VM_MIGRATED_TO, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
-	ssize_t n;
+	cleanup_free char *text = NULL;
+	size_t len = 0;
+	int rc = qc_read_file(m->vm_dfd, QC_VM_MIGRATED_TO, size - 1, &text, &len, NULL);
 
-	if (fd < 0)
-		return false;
-	n = read(fd, to, size - 1);
-	close(fd);
 	(void) unlinkat(m->vm_dfd, QC_VM_MIGRATED_TO, 0);
-	if (n <= 0)
+	if (rc < 0 || len == 0 || memchr(text, 0, len))
 		return false;
-	to[n] = '\0';
+	memcpy(to, text, len);
+	to[len] = '\0';
 	return strspn(to, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789.-_:[]") ==
-	       (size_t) n;
+	       len;
 }
 
 void qc_monitor_record_exit(struct qc_monitor *m)
