@@ -26,7 +26,7 @@ libqcdriver_a_SOURCES += driver/image.h driver/image.c \
 libqcdriver_a_SOURCES += driver/ready_match.c driver/ready.c driver/resize.c driver/seed_bus.c \
 	driver/vmop.c driver/snapshot_meta.c driver/snapshot.c \
 	driver/snapshot_layer.h driver/snapshot_layer.c driver/snapshot_reconcile.h \
-	driver/snapshot_reconcile.c driver/hotplug.c driver/clone.c \
+	driver/snapshot_reconcile.c driver/snapshot_mem.h driver/snapshot_mem.c driver/hotplug.c driver/clone.c \
 	driver/qga.h driver/qga.c driver/qga_vm.c driver/qga_exec.c driver/vnc.c
 # Guest features of a running VM: live port forwards, stats, screenshots.
 libqcdriver_a_SOURCES += driver/portfwd_live.c driver/stats.c driver/screenshot.c
