@@ -87,6 +87,8 @@ QC_DRIVER_TESTS = tests/integration/lifecycle.sh tests/integration/lifecycle-cra
 	tests/integration/firmware-disk-boot-x86_64.sh tests/integration/firmware-disk-boot-aarch64.sh
 # qemuctl save and the start that resumes it.
 QC_DRIVER_TESTS += tests/integration/save.sh
+# snapshot create --memory and the revert that resumes it.
+QC_DRIVER_TESTS += tests/integration/snapmem.sh
 QC_DRIVER_TESTS += tests/integration/migrate.sh
 # port add|rm|list on a running guest (a live TCP and UDP forward answer).
 QC_DRIVER_TESTS += tests/integration/port-forward.sh

@@ -86,6 +86,7 @@ static const struct optdef {
 	[OPT_QUIET] = {"quiet", 'q', .clears = 1 + OPT_VERBOSE},
 	[OPT_VERBOSE] = {"verbose", 'v', .repeats = true},
 	[OPT_VERSION] = {"version", .stops = true},
+	[OPT_WITH_MEMORY] = {"memory"},
 };
 
 /* Does cmd take option k? */
