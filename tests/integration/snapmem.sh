@@ -4,7 +4,7 @@
 # count at snapshot time (same boot id, no new boot); a file written before
 # the snapshot is there and one written after it is gone; list/--json show
 # the memory; --fresh reverts the disks only; a create killed midway leaves
-# no snapshot and a running VM; a tampered state file (symlink, other size,
+# no snapshot and a running VM (or, once the disks switched, a finished one); a tampered state file (symlink, other size,
 # other owner) is refused with nothing changed; a stopped VM is refused; rm
 # removes the state file.
 . "${QC_SRCDIR:-$(dirname "$0")/../..}/tests/integration/lib.sh"
@@ -53,6 +53,23 @@ assert_match "$(qc info m1)" 'State: +running' "the rollback let the CPUs run on
 t=$(last_tick)
 wait_for_text "$log" "TICK $((t + 2))[^0-9]" 30
 ok "the guest counts on after the rolled back create"
+
+# ---- create killed once the disks switched: the next command finishes it,
+# memory included, and lets the CPUs run on
+QEMUCTL_TEST_HOLD=snapshot-switched "$QC" --root "$ROOT" snapshot create m1 sw --memory \
+	>/dev/null 2>&1 &
+kpid=$!
+wait_until 30 test -e "$vm/.hold-snapshot-switched"
+kill -9 "$kpid"
+wait "$kpid" 2>/dev/null || true
+rm -f "$vm/.hold-snapshot-switched"
+assert_match "$(qc info m1)" 'State: +paused' "the killed create left the CPUs stopped"
+json=$(qc --json snapshot list m1)
+assert_match "$json" "\"memory_size\": $(stat -c %s "$vm/snap-sw.state")" \
+	"the killed create is finished with its memory"
+assert_match "$(qc info m1)" 'State: +running' "finishing it let the CPUs run on"
+qc snapshot rm m1 sw >/dev/null
+assert_no_file "$vm/snap-sw.state"
 
 # ---- create
 t0=$(date +%s%N)
