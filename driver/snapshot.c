@@ -427,7 +427,7 @@ static int revert_disks(qc_ctx *ctx, const char *name, const char *snap, unsigne
 	for (size_t j = 0; j < old.n; j++)
 		qc_snap_drop_layer(&op, old.v[j]);
 	if (mem_fd >= 0) {
-		if ((rc = qc_snap_mem_install(&op, s, err)) < 0)
+		if ((rc = qc_snap_mem_install(&op, s, mem_fd, err)) < 0)
 			return qc_error_prefix(err,
 				"the disks are reverted to snapshot '%s'; its memory state is not "
 				"installed ('qemuctl start %s' boots them anew)",

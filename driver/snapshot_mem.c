@@ -139,9 +139,13 @@ int qc_snap_mem_open(struct qc_vmop *op, const struct qc_snap *s, int *ret_fd, s
 	return 0;
 }
 
-int qc_snap_mem_install(struct qc_vmop *op, const struct qc_snap *s, struct qc_error *err)
+int qc_snap_mem_install(struct qc_vmop *op, const struct qc_snap *s, int fd, struct qc_error *err)
 {
-	if (linkat(op->dfd, s->memory, op->dfd, QC_VM_SAVED_STATE, 0) < 0)
+	char self[64];
+
+	/* the file checked, not whatever has the name by now */
+	snprintf(self, sizeof(self), "/proc/self/fd/%d", fd);
+	if (linkat(AT_FDCWD, self, op->dfd, QC_VM_SAVED_STATE, AT_SYMLINK_FOLLOW) < 0)
 		return qc_error_errno(err, errno, "VM '%s': link %s/%s to %s", op->name,
 			op->vm_dir, s->memory, QC_VM_SAVED_STATE);
 	return qc_fsync_dir(op->dfd, err);

@@ -30,7 +30,10 @@ void qc_snap_mem_drop(struct qc_vmop *op, const struct qc_snap *s);
  * of the recorded size.
  */
 int qc_snap_mem_open(struct qc_vmop *op, const struct qc_snap *s, int *ret_fd, struct qc_error *err);
-/* Make s's state the VM's saved state, which the next start resumes (a hard link). */
-int qc_snap_mem_install(struct qc_vmop *op, const struct qc_snap *s, struct qc_error *err);
+/*
+ * Make s's state, open as fd (qc_snap_mem_open), the VM's saved state, which
+ * the next start resumes: a hard link to the very file checked.
+ */
+int qc_snap_mem_install(struct qc_vmop *op, const struct qc_snap *s, int fd, struct qc_error *err);
 
 #endif
