@@ -37,9 +37,8 @@ int qc_snap_mem_prepare(struct qc_vmop *op, struct qc_snap *s, struct qc_error *
 			"VM '%s' is stopped: a memory snapshot needs a running or paused VM; "
 			"start it first, or take a disk snapshot without --memory",
 			op->name);
-	if ((rc = qc_vmop_qmp(op, err)) < 0 ||
-		(rc = qc_qmp_execute(op->q, "query-status", NULL, QC_VMOP_QMP_QUICK_MS, &st, err)) <
-			0)
+	if ((rc = qc_vmop_qmp(op, err)) < 0 || (rc = qc_qmp_execute(op->q, "query-status", NULL,
+							QC_VMOP_QMP_QUICK_MS, &st, err)) < 0)
 		return qc_error_prefix(err, "VM '%s'", op->name);
 	status = qc_json_string(qc_json_get(st, "status"));
 	if (status && strcmp(status, "inmigrate") == 0)
@@ -90,8 +89,8 @@ int qc_snap_mem_cont(struct qc_vmop *op, const struct qc_snap *s, struct qc_erro
 	/* from postmigrate cont also takes the disks back from the finished migration */
 	if ((rc = qc_vmop_qmp(op, err)) < 0 ||
 		(rc = qc_driver_migration_ready(op->q, op->dfd, &ran, err)) < 0 ||
-		(!ran && (rc = qc_qmp_execute_text(op->q, "cont", NULL, QC_VMOP_QMP_QUICK_MS, NULL,
-				  err)) < 0))
+		(!ran && (rc = qc_qmp_execute_text(
+				  op->q, "cont", NULL, QC_VMOP_QMP_QUICK_MS, NULL, err)) < 0))
 		return qc_error_prefix(err, "VM '%s': letting the CPUs run on", op->name);
 	return 0;
 }
@@ -146,7 +145,7 @@ int qc_snap_mem_install(struct qc_vmop *op, const struct qc_snap *s, int fd, str
 	/* the file checked, not whatever has the name by now */
 	snprintf(self, sizeof(self), "/proc/self/fd/%d", fd);
 	if (linkat(AT_FDCWD, self, op->dfd, QC_VM_SAVED_STATE, AT_SYMLINK_FOLLOW) < 0)
-		return qc_error_errno(err, errno, "VM '%s': link %s/%s to %s", op->name,
-			op->vm_dir, s->memory, QC_VM_SAVED_STATE);
+		return qc_error_errno(err, errno, "VM '%s': link %s/%s to %s", op->name, op->vm_dir,
+			s->memory, QC_VM_SAVED_STATE);
 	return qc_fsync_dir(op->dfd, err);
 }

@@ -29,7 +29,8 @@ void qc_snap_mem_drop(struct qc_vmop *op, const struct qc_snap *s);
  * file (no link followed) of the VM's directory, ours, writable only by us,
  * of the recorded size.
  */
-int qc_snap_mem_open(struct qc_vmop *op, const struct qc_snap *s, int *ret_fd, struct qc_error *err);
+int qc_snap_mem_open(
+	struct qc_vmop *op, const struct qc_snap *s, int *ret_fd, struct qc_error *err);
 /*
  * Make s's state, open as fd (qc_snap_mem_open), the VM's saved state, which
  * the next start resumes: a hard link to the very file checked.
