@@ -370,8 +370,8 @@ _qemuctl()
 			autostart) o="--disable --run --shutdown --timeout --help" ;;
 			clone) o="--snapshot --help" ;;
 			migrate) o="--offline --ssh-option --remote-qemuctl --json --help" ;;
-			"snapshot create") o="--no-quiesce --help" ;;
-			"snapshot revert") o="--force --help" ;;
+			"snapshot create") o="--no-quiesce --memory --help" ;;
+			"snapshot revert") o="--force --fresh --help" ;;
 			snapshot\ *) o= ;;
 			"port add") o="--persist --nic --json --help" ;;
 			port\ *) o="--json --help" ;;

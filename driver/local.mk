@@ -26,7 +26,7 @@ libqcdriver_a_SOURCES += driver/image.h driver/image.c \
 libqcdriver_a_SOURCES += driver/ready_match.c driver/ready.c driver/resize.c driver/seed_bus.c \
 	driver/vmop.c driver/snapshot_meta.c driver/snapshot.c \
 	driver/snapshot_layer.h driver/snapshot_layer.c driver/snapshot_reconcile.h \
-	driver/snapshot_reconcile.c driver/hotplug.c driver/clone.c \
+	driver/snapshot_reconcile.c driver/snapshot_mem.h driver/snapshot_mem.c driver/hotplug.c driver/clone.c \
 	driver/qga.h driver/qga.c driver/qga_vm.c driver/qga_exec.c driver/vnc.c
 # Guest features of a running VM: live port forwards, stats, screenshots.
 libqcdriver_a_SOURCES += driver/portfwd_live.c driver/stats.c driver/screenshot.c
@@ -90,6 +90,8 @@ QC_DRIVER_TESTS = tests/integration/lifecycle.sh tests/integration/lifecycle-cra
 	tests/integration/firmware-disk-boot-x86_64.sh tests/integration/firmware-disk-boot-aarch64.sh
 # qemuctl save and the start that resumes it.
 QC_DRIVER_TESTS += tests/integration/save.sh
+# snapshot create --memory and the revert that resumes it.
+QC_DRIVER_TESTS += tests/integration/snapmem.sh
 QC_DRIVER_TESTS += tests/integration/migrate.sh
 # port add|rm|list on a running guest (a live TCP and UDP forward answer).
 QC_DRIVER_TESTS += tests/integration/port-forward.sh

@@ -278,6 +278,8 @@ struct qc_snapshot_info {
 	int64_t created_ms; /* ms since the epoch */
 	struct qc_snapshot_disk_info *disks;
 	size_t n_disks;
+	bool memory;          /* a memory snapshot: RAM and device state too */
+	uint64_t memory_size; /* bytes of its state file */
 };
 QC_PUBLIC int qc_vm_snapshot_create(qc_ctx *ctx, const char *name, const char *snap,
 	struct qc_error *err);
@@ -289,6 +291,14 @@ QC_PUBLIC int qc_vm_snapshot_create(qc_ctx *ctx, const char *name, const char *s
  * snapshot crash-consistent, with a warning.
  */
 #define QC_SNAPSHOT_NO_QUIESCE (1u << 0)
+/*
+ * A memory snapshot of a running or paused VM: the CPUs stop, the RAM and
+ * device state go to the snapshot's own file in the VM's directory (the
+ * migration of qc_vm_save), the disk layers switch at that same instant,
+ * and the CPUs run on if they ran.  On failure nothing is recorded, the
+ * file is removed and the VM runs as before.  A stopped VM is refused.
+ */
+#define QC_SNAPSHOT_MEMORY (1u << 1)
 QC_PUBLIC int qc_vm_snapshot_create_ex(qc_ctx *ctx, const char *name, const char *snap,
 	unsigned flags, bool *ret_quiesced, struct qc_error *err);
 /* Oldest first. */
@@ -298,6 +308,22 @@ QC_PUBLIC void qc_snapshot_list_free(struct qc_snapshot_info *v, size_t n);
 /* ret_stopped (may be NULL): force stopped a running VM. */
 QC_PUBLIC int qc_vm_snapshot_revert(qc_ctx *ctx, const char *name, const char *snap, bool force,
 	bool *ret_stopped, struct qc_error *err);
+/*
+ * Revert with flags.  The disks go back to the snapshot as with
+ * qc_vm_snapshot_revert (FORCE: a running VM is stopped first).  A memory
+ * snapshot's state is checked (a regular file of ours in the VM's
+ * directory, of the recorded size) before anything changes, made the VM's
+ * saved state, and the VM started from it: the guest continues where it
+ * was.  FRESH: the disks only, the VM left stopped (its start boots).
+ * *ret_done (may be NULL): QC_SNAPSHOT_REVERTED_* bits.
+ */
+#define QC_SNAPSHOT_REVERT_FORCE (1u << 0)
+#define QC_SNAPSHOT_REVERT_FRESH (1u << 1)
+#define QC_SNAPSHOT_REVERTED_STOPPED (1u << 0) /* the running VM was stopped */
+#define QC_SNAPSHOT_REVERTED_MEMORY (1u << 1)  /* the memory state was installed */
+#define QC_SNAPSHOT_REVERTED_STARTED (1u << 2) /* and the VM resumed from it */
+QC_PUBLIC int qc_vm_snapshot_revert_ex(qc_ctx *ctx, const char *name, const char *snap,
+	unsigned flags, unsigned *ret_done, struct qc_error *err);
 QC_PUBLIC int qc_vm_snapshot_remove(qc_ctx *ctx, const char *name, const char *snap,
 	struct qc_error *err);
 

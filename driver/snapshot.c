@@ -29,6 +29,7 @@
 #include "driver/qga.h"
 #include "driver/save.h"
 #include "driver/snapshot_layer.h"
+#include "driver/snapshot_mem.h"
 #include "driver/snapshot_reconcile.h"
 #include "driver/stop.h"
 #include "driver/vmop.h"
@@ -190,12 +191,23 @@ QC_PUBLIC int qc_vm_snapshot_create_ex(qc_ctx *ctx, const char *name, const char
 		return qc_error_set(err, QC_ERR_UNSUPPORTED,
 			"VM '%s' has no writable qcow2 disk of its own to snapshot", name);
 	}
+	if ((flags & QC_SNAPSHOT_MEMORY) && (rc = qc_snap_mem_prepare(&op, s, err)) < 0) {
+		qc_snap_remove_at(&op.snaps, op.snaps.n - 1);
+		return rc;
+	}
 	/* Recorded as pending first: a crash from here on is finished or undone later. */
 	if ((rc = qc_vmop_save(&op, err)) < 0)
 		return rc;
 	qc_vmop_test_hold(&op, "snapshot-create");
 	s = &op.snaps.v[op.snaps.n - 1];
-	if (op.live.monitor_alive) {
+	if (s->memory) {
+		/* CPUs stopped from the state's write to the disks' switch: both of one instant */
+		rc = qc_snap_mem_write(&op, s, err);
+		if (rc == 0) {
+			qc_fault_step("snapshot-create:memory-written");
+			rc = create_live(&op, s, err);
+		}
+	} else if (op.live.monitor_alive) {
 		/* the guest agent, if any, freezes the file systems around the switch */
 		struct qc_qga *agent = flags & QC_SNAPSHOT_NO_QUIESCE ? NULL : qc_driver_qga_freeze(&op);
 
@@ -206,6 +218,8 @@ QC_PUBLIC int qc_vm_snapshot_create_ex(qc_ctx *ctx, const char *name, const char
 	if (rc < 0) {
 		for (size_t k = 0; k < s->n_disks; k++)
 			(void) unlink(s->disks[k].new_file);
+		qc_snap_mem_drop(&op, s);
+		(void) qc_snap_mem_cont(&op, s, NULL);
 		qc_snap_remove_at(&op.snaps, op.snaps.n - 1);
 		(void) qc_vmop_save(&op, &scratch);
 		return qc_error_prefix(err, "VM '%s'", name);
@@ -222,7 +236,10 @@ QC_PUBLIC int qc_vm_snapshot_create_ex(qc_ctx *ctx, const char *name, const char
 		dk->new_file = NULL;
 	}
 	s->pending = false;
-	if ((rc = qc_vmop_save(&op, err)) < 0 && !op.live.monitor_alive) {
+	rc = qc_vmop_save(&op, err);
+	if (s->memory && qc_snap_mem_cont(&op, s, &scratch) < 0)
+		qc_warn("%s", scratch.msg);
+	if (rc < 0 && !op.live.monitor_alive) {
 		/*
 		 * No room for the final record (ENOSPC) of an offline create:
 		 * take the snapshot back rather than leave it pending, the new
@@ -274,6 +291,8 @@ QC_PUBLIC int qc_vm_snapshot_list(qc_ctx *ctx, const char *name, struct qc_snaps
 		v[i].name = qc_xstrdup(s->name);
 		v[i].created_ms = s->created_ms;
 		v[i].n_disks = s->n_disks;
+		v[i].memory = s->memory != NULL;
+		v[i].memory_size = s->memory_size;
 		v[i].disks = qc_xzalloc((s->n_disks + 1) * sizeof(*v[i].disks));
 		for (size_t k = 0; k < s->n_disks; k++) {
 			struct stat st;
@@ -325,14 +344,34 @@ static int begin_on_snap(qc_ctx *ctx, const char *name, const char *snap, struct
 QC_PUBLIC int qc_vm_snapshot_revert(qc_ctx *ctx, const char *name, const char *snap, bool force,
 	bool *ret_stopped, struct qc_error *err)
 {
+	unsigned done = 0;
+	int rc;
+
+	/* the disks only, as before memory snapshots: the VM is left stopped */
+	rc = qc_vm_snapshot_revert_ex(
+		ctx, name, snap, QC_SNAPSHOT_REVERT_FRESH | (force ? QC_SNAPSHOT_REVERT_FORCE : 0),
+		&done, err);
+	if (ret_stopped)
+		*ret_stopped = done & QC_SNAPSHOT_REVERTED_STOPPED;
+	return rc;
+}
+
+/* The disks put back to snapshot snap; *ret_memory: its memory state waits for the start. */
+static int revert_disks(qc_ctx *ctx, const char *name, const char *snap, unsigned flags,
+	unsigned *ret_done, struct qc_error *err)
+{
 	cleanup_vmop struct qc_vmop op = QC_VMOP_INIT;
 	cleanup_strvec struct qc_strv made = {0}, old = {0};
+	cleanup_close int mem_fd = -1;
+	bool force = flags & QC_SNAPSHOT_REVERT_FORCE;
 	struct qc_snap *s;
 	int rc;
 
-	if (ret_stopped)
-		*ret_stopped = false;
 	if ((rc = begin_on_snap(ctx, name, snap, &op, &s, err)) < 0)
+		return rc;
+	/* the state file is checked before anything changes */
+	if (s->memory && !(flags & QC_SNAPSHOT_REVERT_FRESH) &&
+		(rc = qc_snap_mem_open(&op, s, &mem_fd, err)) < 0)
 		return rc;
 	for (size_t k = 0; k < s->n_disks; k++) {
 		if (disk_index(op.d, s->disks[k].disk) < 0)
@@ -358,8 +397,7 @@ QC_PUBLIC int qc_vm_snapshot_revert(qc_ctx *ctx, const char *name, const char *s
 			return rc;
 		if ((rc = qc_vmop_kill(&op, err)) < 0)
 			return qc_error_prefix(err, "VM '%s': stopping for revert", name);
-		if (ret_stopped)
-			*ret_stopped = true;
+		*ret_done |= QC_SNAPSHOT_REVERTED_STOPPED;
 	}
 	for (size_t k = 0; k < s->n_disks; k++) {
 		const struct qc_snap_disk *dk = &s->disks[k];
@@ -388,7 +426,37 @@ QC_PUBLIC int qc_vm_snapshot_revert(qc_ctx *ctx, const char *name, const char *s
 	qc_vmop_test_hold(&op, "snapshot-revert");
 	for (size_t j = 0; j < old.n; j++)
 		qc_snap_drop_layer(&op, old.v[j]);
+	if (mem_fd >= 0) {
+		if ((rc = qc_snap_mem_install(&op, s, mem_fd, err)) < 0)
+			return qc_error_prefix(err,
+				"the disks are reverted to snapshot '%s'; its memory state is not "
+				"installed ('qemuctl start %s' boots them anew)",
+				snap, name);
+		*ret_done |= QC_SNAPSHOT_REVERTED_MEMORY;
+	}
 	return 0;
+}
+
+QC_PUBLIC int qc_vm_snapshot_revert_ex(qc_ctx *ctx, const char *name, const char *snap,
+	unsigned flags, unsigned *ret_done, struct qc_error *err)
+{
+	unsigned done = 0;
+	int rc;
+
+	rc = revert_disks(ctx, name, snap, flags, &done, err);
+	if (rc == 0 && (done & QC_SNAPSHOT_REVERTED_MEMORY)) {
+		/* the lock is released: the start takes it as any start does */
+		if ((rc = qc_vm_start(ctx, name, NULL, err)) < 0)
+			rc = qc_error_prefix(err,
+				"VM '%s': reverted to snapshot '%s', but resuming its memory "
+				"state failed",
+				name, snap);
+		else
+			done |= QC_SNAPSHOT_REVERTED_STARTED;
+	}
+	if (ret_done)
+		*ret_done = done;
+	return rc;
 }
 
 /* -------------------------------------------------------------------- rm */
@@ -457,7 +525,7 @@ QC_PUBLIC int qc_vm_snapshot_remove(
 {
 	cleanup_vmop struct qc_vmop op = QC_VMOP_INIT;
 	cleanup_strvec struct qc_strv files = {0};
-	struct qc_snap *s;
+	struct qc_snap *s, gone;
 	size_t si;
 	bool live;
 	int rc;
@@ -521,11 +589,19 @@ QC_PUBLIC int qc_vm_snapshot_remove(
 		}
 		qc_strv_push(&files, dk->file);
 	}
+	gone = *s;
+	gone.disks = NULL;
+	gone.n_disks = 0;
+	s->memory = NULL;
 	qc_snap_remove_at(&op.snaps, si);
-	if ((rc = qc_vmop_save(&op, err)) < 0)
+	if ((rc = qc_vmop_save(&op, err)) < 0) {
+		free(gone.memory);
 		return rc;
+	}
 	qc_fault_step("snapshot-rm:saved");
 	for (size_t j = 0; j < files.n; j++)
 		qc_snap_drop_layer(&op, files.v[j]);
+	qc_snap_mem_drop(&op, &gone);
+	free(gone.memory);
 	return 0;
 }

@@ -23,6 +23,7 @@ static void snap_clear(struct qc_snap *s)
 			s->disks[i].backing_format, s->disks[i].new_file);
 	free(s->disks);
 	free(s->name);
+	free(s->memory);
 	memset(s, 0, sizeof(*s));
 }
 
@@ -50,6 +51,11 @@ void qc_snap_remove_at(struct qc_snaps *s, size_t i)
 	s->n--;
 }
 
+char *qc_snap_memory_name(const char *snap)
+{
+	return qc_xasprintf("snap-%s.state", snap);
+}
+
 static bool is_snap_elem(xmlNodePtr n, const char *name)
 {
 	return n->type == XML_ELEMENT_NODE && n->ns && n->ns->href &&
@@ -66,6 +72,40 @@ static char *prop(xmlNodePtr n, const char *name)
 	return s;
 }
 
+/* memory, memory-format, memory-size: the state file is this snapshot's, of a known format. */
+static int parse_memory(xmlNodePtr n, struct qc_snap *s, struct qc_error *err)
+{
+	cleanup_free char *fmt = prop(n, "memory-format"), *size = prop(n, "memory-size"),
+			  *cont = prop(n, "cont"), *want = NULL;
+	char *end = NULL;
+
+	if (!(s->memory = prop(n, "memory")))
+		return fmt || size ? qc_error_set(err, QC_ERR_XML,
+					     "snapshot '%s' metadata: memory-format or "
+					     "memory-size without memory",
+					     s->name)
+				   : 0;
+	want = qc_snap_memory_name(s->name);
+	if (strcmp(s->memory, want) != 0)
+		return qc_error_set(err, QC_ERR_XML,
+			"snapshot '%s' metadata: memory file '%s' is not '%s'", s->name, s->memory,
+			want);
+	if (!fmt || strcmp(fmt, QC_SNAP_MEMORY_FORMAT) != 0)
+		return qc_error_set(err, QC_ERR_XML,
+			"snapshot '%s' metadata: memory-format '%s' is not '" QC_SNAP_MEMORY_FORMAT
+			"'",
+			s->name, fmt ? fmt : "(none)");
+	errno = 0;
+	if (size)
+		s->memory_size = strtoull(size, &end, 10);
+	if (!size || !size[0] || size[0] == '-' || *end || errno)
+		return qc_error_set(err, QC_ERR_XML,
+			"snapshot '%s' metadata: memory-size '%s' is not a byte count", s->name,
+			size ? size : "(none)");
+	s->memory_cont = s->pending && cont && strcmp(cont, "yes") == 0;
+	return 0;
+}
+
 static ssize_t find_extra(const struct qc_domain *d)
 {
 	for (size_t i = 0; i < d->n_extras; i++)
@@ -78,6 +118,7 @@ static ssize_t find_extra(const struct qc_domain *d)
 static int parse_snap(xmlNodePtr n, struct qc_snap *s, struct qc_error *err)
 {
 	cleanup_free char *created = NULL, *pending = NULL;
+	int rc;
 
 	s->name = prop(n, "name");
 	if (!s->name || qc_validate_name("snapshot", s->name, err) < 0)
@@ -86,6 +127,8 @@ static int parse_snap(xmlNodePtr n, struct qc_snap *s, struct qc_error *err)
 	s->created_ms = created ? strtoll(created, NULL, 10) : 0;
 	pending = prop(n, "pending");
 	s->pending = pending && strcmp(pending, "yes") == 0;
+	if ((rc = parse_memory(n, s, err)) < 0)
+		return rc;
 	for (xmlNodePtr c = n->children; c; c = c->next) {
 		struct qc_snap_disk *k;
 
@@ -196,6 +239,16 @@ void qc_snaps_store(struct qc_domain *d, const struct qc_snaps *s)
 		set(sn, "created", created);
 		if (p->pending)
 			set(sn, "pending", "yes");
+		if (p->memory) {
+			char size[24];
+
+			snprintf(size, sizeof(size), "%llu", (unsigned long long) p->memory_size);
+			set(sn, "memory", p->memory);
+			set(sn, "memory-format", QC_SNAP_MEMORY_FORMAT);
+			set(sn, "memory-size", size);
+			if (p->pending && p->memory_cont)
+				set(sn, "cont", "yes");
+		}
 		for (size_t k = 0; k < p->n_disks; k++) {
 			const struct qc_snap_disk *dk = &p->disks[k];
 			xmlNodePtr dn = xmlNewChild(sn, ns, (const xmlChar *) "disk", NULL);

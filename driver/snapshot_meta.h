@@ -20,6 +20,13 @@
  * disk's <source file>).  A snapshot being taken carries pending="yes" and,
  * per disk, new="<the overlay being made>", so an interrupted operation is
  * finished or rolled back by the next one (driver/snapshot.c).
+ *
+ * A memory snapshot also carries the VM's RAM and device state, written by
+ * QEMU's migration (driver/save.c) into a file of the VM's directory:
+ *   memory="snap-before.state" memory-format="qemu-migration"
+ *   memory-size="<bytes>"  (pending only: cont="yes" when the CPUs ran)
+ * The name is a plain file name; the file is checked against the size when
+ * it is read back (driver/snapshot_mem.c).
  */
 #ifndef QC_DRIVER_SNAPSHOT_META_H
 #define QC_DRIVER_SNAPSHOT_META_H
@@ -31,6 +38,7 @@
 #include "driver/driver.h"
 
 #define QC_SNAP_NS "https://qemuctl.dev/xmlns/snapshots/1"
+#define QC_SNAP_MEMORY_FORMAT "qemu-migration"
 
 struct qc_snap_disk {
 	char *disk; /* disk name in the domain */
@@ -44,6 +52,9 @@ struct qc_snap {
 	char *name;
 	int64_t created_ms;
 	bool pending;
+	char *memory; /* the state file's name in the VM's directory, or NULL */
+	uint64_t memory_size;
+	bool memory_cont; /* pending only: the CPUs ran before the create stopped them */
 	struct qc_snap_disk *disks;
 	size_t n_disks;
 };
@@ -59,5 +70,7 @@ int qc_snaps_load(const struct qc_domain *d, struct qc_snaps *ret, struct qc_err
 /* Replace the chain in d's metadata (an empty chain removes the element). Pure. */
 void qc_snaps_store(struct qc_domain *d, const struct qc_snaps *s);
 void qc_snap_remove_at(struct qc_snaps *s, size_t i);
+/* The state file name of snapshot snap ("snap-<snap>.state"). Pure. */
+char *qc_snap_memory_name(const char *snap);
 
 #endif

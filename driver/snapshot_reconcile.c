@@ -10,11 +10,14 @@
 
 #include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "driver/snapshot_layer.h"
+#include "driver/snapshot_mem.h"
 #include "driver/snapshot_reconcile.h"
 #include "storage/storage.h"
 
@@ -106,6 +109,34 @@ static void sweep_layers(struct qc_vmop *op)
 	}
 }
 
+/*
+ * The memory of an interrupted memory snapshot: written before the disks
+ * switched, so kept with them (its size taken from the file, renamed into
+ * place whole) and removed without them; the CPUs run on if they ran.
+ */
+static int finish_memory(struct qc_vmop *op, struct qc_snap *s, struct qc_error *err)
+{
+	struct stat st;
+	int rc;
+
+	if (s->n_disks > 0 && fstatat(op->dfd, s->memory, &st, AT_SYMLINK_NOFOLLOW) == 0 &&
+		S_ISREG(st.st_mode) && st.st_uid == geteuid())
+		s->memory_size = (uint64_t) st.st_size;
+	else {
+		if (s->n_disks > 0)
+			qc_warn("VM '%s': snapshot '%s': its memory state was not written; it "
+				"keeps the disks only",
+				op->name, s->name);
+		qc_snap_mem_drop(op, s);
+		free(s->memory);
+		s->memory = NULL;
+	}
+	if ((rc = qc_snap_mem_cont(op, s, err)) < 0)
+		return rc;
+	s->memory_cont = false;
+	return 0;
+}
+
 int qc_snap_reconcile(struct qc_vmop *op, struct qc_error *err)
 {
 	bool changed = false;
@@ -156,6 +187,8 @@ int qc_snap_reconcile(struct qc_vmop *op, struct qc_error *err)
 		}
 		s->n_disks = kept;
 		s->pending = false;
+		if (s->memory && (rc = finish_memory(op, s, err)) < 0)
+			return rc;
 		if (kept == 0)
 			qc_snap_remove_at(&op->snaps, i);
 	}

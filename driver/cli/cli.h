@@ -178,10 +178,13 @@ enum cli_opt {
 	OPT_QUIET,
 	OPT_VERBOSE,
 	OPT_VERSION, /* global */
+	OPT_WITH_MEMORY, /* snapshot create --memory (a flag; --memory SIZE is OPT_MEMORY) */
 	OPT_COUNT
 };
-#define CLI_OPT(x) (1ULL << (x))
-_Static_assert(OPT_COUNT <= 64, "a command's options are a 64-bit mask: widen it first");
+/* A command's options: OPT_ 0..63 in .opts (CLI_OPT), 64..127 in .opts_hi (CLI_OPT_HI). */
+#define CLI_OPT(x) ((x) < 64 ? 1ULL << ((x) & 63) : 0)
+#define CLI_OPT_HI(x) ((x) >= 64 ? 1ULL << ((x) & 63) : 0)
+_Static_assert(OPT_COUNT <= 128, "a command's options are two 64-bit masks: widen them first");
 
 #define CLI_MAX_POS 8
 
@@ -227,6 +230,7 @@ struct cli_cmd {
 	void (*usage)(FILE *f, const char *name); /* a written help instead */
 	const char *line; /* its line in `qemuctl --help`; NULL: synopsis and summary, "": none */
 	uint64_t opts; /* CLI_OPT(O_...) of the options it takes */
+	uint64_t opts_hi; /* CLI_OPT_HI(O_...): those from 64 on */
 	int min_pos, max_pos;
 	const char *pos_names; /* "NAME DISK SIZE": "missing DISK" names the first one absent */
 	const char *hint; /* the end of its "unknown option" message */

@@ -13,9 +13,9 @@
 void cli_snapshot_usage(FILE *f, const char *name)
 {
 	(void) name;
-	fputs("usage: qemuctl snapshot create NAME SNAP [--no-quiesce]\n"
+	fputs("usage: qemuctl snapshot create NAME SNAP [--no-quiesce] [--memory]\n"
 	      "       qemuctl snapshot list NAME        (also: ls)\n"
-	      "       qemuctl snapshot revert NAME SNAP [--force]\n"
+	      "       qemuctl snapshot revert NAME SNAP [--force] [--fresh]\n"
 	      "       qemuctl snapshot rm NAME SNAP\n"
 	      "\n"
 	      "Snapshots of the disk state of every qcow2 disk the VM owns, as external\n"
@@ -24,7 +24,13 @@ void cli_snapshot_usage(FILE *f, const char *name)
 	      "keeps the snapshot, so it can be reverted to again.  rm merges the snapshot's\n"
 	      "layer into the layers above it; backing images are never written.\n"
 	      "A live create of a guest running qemu-guest-agent freezes its file systems\n"
-	      "around the snapshot and thaws them after (--no-quiesce: do not).\n",
+	      "around the snapshot and thaws them after (--no-quiesce: do not).\n"
+	      "\n"
+	      "create --memory (a running or paused VM) also keeps the RAM and device\n"
+	      "state, in the VM's directory (snap-SNAP.state): the CPUs stop while the state\n"
+	      "is written and the disks switch, then run on.  revert of such a snapshot\n"
+	      "starts the VM from that state, the guest continuing where it was; --fresh\n"
+	      "reverts the disks only and leaves the VM stopped, to boot anew.\n",
 		f);
 }
 
@@ -40,6 +46,26 @@ static int print_done(struct cli *c, const char *vm, const char *snap, const cha
 		cli_json_kstring(g, "action", what);
 		if (flag_key)
 			cli_json_kbool(g, flag_key, flag);
+		cli_json_map_close(g);
+		return cli_print_json(g);
+	} else if (c->verbosity >= 0) {
+		printf("%s\n", human);
+	}
+	return CLI_OK;
+}
+
+static int print_revert(struct cli *c, const char *vm, const char *snap, bool stopped, bool resumed,
+	const char *human)
+{
+	if (c->json) {
+		autojson struct cli_json *g = cli_json_new(true);
+
+		cli_json_map_open(g);
+		cli_json_kstring(g, "vm", vm);
+		cli_json_kstring(g, "snapshot", snap);
+		cli_json_kstring(g, "action", "revert");
+		cli_json_kbool(g, "stopped", stopped);
+		cli_json_kbool(g, "resumed", resumed);
 		cli_json_map_close(g);
 		return cli_print_json(g);
 	} else if (c->verbosity >= 0) {
@@ -71,6 +97,8 @@ static int do_list(struct cli *c, qc_ctx *ctx, const char *vm)
 			cli_json_kstring(g, "name", v[i].name);
 			cli_json_kint(g, "created_ms", v[i].created_ms);
 			cli_json_kstring(g, "created", t);
+			cli_json_kbool(g, "memory", v[i].memory);
+			cli_json_kuint(g, "memory_size", v[i].memory_size);
 			cli_json_karray_open(g, "disks");
 			for (size_t k = 0; k < v[i].n_disks; k++) {
 				cli_json_map_open(g);
@@ -87,12 +115,12 @@ static int do_list(struct cli *c, qc_ctx *ctx, const char *vm)
 		cli_json_map_close(g);
 		rc = cli_print_json(g);
 	} else {
-		printf("%-20s %-24s %-16s %s\n", "NAME", "CREATED", "DISKS", "SIZE");
+		printf("%-20s %-24s %-16s %-10s %s\n", "NAME", "CREATED", "DISKS", "SIZE", "MEMORY");
 		for (size_t i = 0; i < n; i++) {
 			autostrv char **names = calloc(v[i].n_disks + 1, sizeof(*names));
 			autofree char *disks = NULL;
 			uint64_t total = 0;
-			char t[64], sz[32];
+			char t[64], sz[32], mem[32];
 
 			if (!names)
 				abort();
@@ -103,7 +131,10 @@ static int do_list(struct cli *c, qc_ctx *ctx, const char *vm)
 			}
 			disks = cli_strv_join(names, ",");
 			qc_size_format(total, sz, sizeof(sz));
-			printf("%-20s %-24s %-16s %s\n", v[i].name, t, disks[0] ? disks : "-", sz);
+			if (v[i].memory)
+				qc_size_format(v[i].memory_size, mem, sizeof(mem));
+			printf("%-20s %-24s %-16s %-10s %s\n", v[i].name, t, disks[0] ? disks : "-",
+				sz, v[i].memory ? mem : "-");
 		}
 	}
 	qc_snapshot_list_free(v, n);
@@ -146,6 +177,10 @@ int cli_snapshot(struct cli *c, const struct cli_cmd *cmd, struct cli_args *a)
 	if (a->set[OPT_NO_QUIESCE] && strcmp(sub, "create") != 0)
 		return cli_usage_error(
 			"snapshot", "snapshot %s: --no-quiesce is for create only", sub);
+	if (a->set[OPT_WITH_MEMORY] && strcmp(sub, "create") != 0)
+		return cli_usage_error("snapshot", "snapshot %s: --memory is for create only", sub);
+	if (a->set[OPT_FRESH] && strcmp(sub, "revert") != 0)
+		return cli_usage_error("snapshot", "snapshot %s: --fresh is for revert only", sub);
 	if (!(ctx = cli_ctx(c)))
 		return CLI_ERROR;
 	if (strcmp(sub, "list") == 0)
@@ -155,23 +190,36 @@ int cli_snapshot(struct cli *c, const struct cli_cmd *cmd, struct cli_args *a)
 
 		bool quiesced = false;
 
+		bool memory = a->set[OPT_WITH_MEMORY];
+
 		if (qc_vm_snapshot_create_ex(ctx, vm, snap,
-			    a->set[OPT_NO_QUIESCE] ? QC_SNAPSHOT_NO_QUIESCE : 0, &quiesced, &err) < 0)
+			    (a->set[OPT_NO_QUIESCE] ? QC_SNAPSHOT_NO_QUIESCE : 0) |
+				    (memory ? QC_SNAPSHOT_MEMORY : 0),
+			    &quiesced, &err) < 0)
 			return cli_error(&err);
 		msg = cli_asprintf("Snapshot '%s' of VM '%s' created (%s)", snap, vm,
-			running <= 0 ? "VM stopped"
-			: quiesced   ? "live, file systems frozen by the guest agent"
-				     : "live");
+			memory		? "live, with memory"
+			: running <= 0 ? "VM stopped"
+			: quiesced     ? "live, file systems frozen by the guest agent"
+				       : "live");
 		return print_done(c, vm, snap, "create", running > 0, "live", msg);
 	}
 	if (strcmp(sub, "revert") == 0) {
-		bool stopped = false;
+		unsigned done = 0;
+		bool stopped;
 
-		if (qc_vm_snapshot_revert(ctx, vm, snap, force, &stopped, &err) < 0)
+		if (qc_vm_snapshot_revert_ex(ctx, vm, snap,
+			    (force ? QC_SNAPSHOT_REVERT_FORCE : 0) |
+				    (a->set[OPT_FRESH] ? QC_SNAPSHOT_REVERT_FRESH : 0),
+			    &done, &err) < 0)
 			return cli_error(&err);
+		stopped = done & QC_SNAPSHOT_REVERTED_STOPPED;
 		msg = cli_asprintf("VM '%s' reverted to snapshot '%s'%s", vm, snap,
-			stopped ? " (the running VM was stopped first; start it again)" : "");
-		return print_done(c, vm, snap, "revert", stopped, "stopped", msg);
+			(done & QC_SNAPSHOT_REVERTED_STARTED)
+				? " and resumed from its memory state"
+			: stopped ? " (the running VM was stopped first; start it again)"
+				  : "");
+		return print_revert(c, vm, snap, stopped, done & QC_SNAPSHOT_REVERTED_STARTED, msg);
 	}
 	if (qc_vm_snapshot_remove(ctx, vm, snap, &err) < 0)
 		return cli_error(&err);

@@ -224,12 +224,13 @@ static const struct cli_cmd commands[] = {
 			"shutdown\n"},
 	{.name = "snapshot",
 		.usage = cli_snapshot_usage,
-		.opts = CLI_OPT(OPT_FORCE) | CLI_OPT(OPT_NO_QUIESCE),
+		.opts = CLI_OPT(OPT_FORCE) | CLI_OPT(OPT_NO_QUIESCE) | CLI_OPT(OPT_FRESH),
+		.opts_hi = CLI_OPT_HI(OPT_WITH_MEMORY),
 		.max_pos = CLI_MAX_POS,
 		.style = CLI_STYLE_PREFIX,
 		.fn = cli_snapshot,
-		.line = "  snapshot create|list|revert|rm NAME [SNAP]  disk snapshots (qcow2 "
-			"overlays)\n"},
+		.line = "  snapshot create|list|revert|rm NAME [SNAP]  disk (and memory) "
+			"snapshots\n"},
 	HOTPLUG("attach-disk",
 		"  attach-disk|detach-disk|attach-net|detach-net NAME ARG  hot-plug devices\n"),
 	HOTPLUG("detach-disk", ""),

@@ -86,7 +86,14 @@ static const struct optdef {
 	[OPT_QUIET] = {"quiet", 'q', .clears = 1 + OPT_VERBOSE},
 	[OPT_VERBOSE] = {"verbose", 'v', .repeats = true},
 	[OPT_VERSION] = {"version", .stops = true},
+	[OPT_WITH_MEMORY] = {"memory"},
 };
+
+/* Does cmd take option k? */
+static bool cli_takes(const struct cli_cmd *cmd, int k)
+{
+	return (cmd->opts & CLI_OPT(k)) || (cmd->opts_hi & CLI_OPT_HI(k));
+}
 
 void cli_args_clear(struct cli_args *a)
 {
@@ -120,7 +127,7 @@ static const char *opt_hint(const struct cli_cmd *cmd, const char *arg, char *bu
 		return buf;
 	snprintf(word, sizeof(word), "%.*s", (int) strcspn(arg + 2, "="), arg + 2);
 	for (int k = 0; k < OPT_COUNT; k++)
-		if (cmd->opts & CLI_OPT(k))
+		if (cli_takes(cmd, k))
 			cands[n++] = optdefs[k].name;
 	cands[n] = NULL;
 	if ((best = cli_suggest(word, cands)))
@@ -209,13 +216,13 @@ static int find_long(const struct cli_cmd *cmd, const char *s, size_t nlen)
 	int k, found = -1;
 
 	for (k = 0; k < OPT_COUNT; k++)
-		if ((cmd->opts & CLI_OPT(k)) && strlen(optdefs[k].name) == nlen &&
+		if (cli_takes(cmd, k) && strlen(optdefs[k].name) == nlen &&
 			strncmp(optdefs[k].name, s + 2, nlen) == 0)
 			return k;
 	if (!(cmd->flags & CLI_ABBREV) || nlen == 0)
 		return -1;
 	for (k = 0; k < OPT_COUNT; k++)
-		if ((cmd->opts & CLI_OPT(k)) && strncmp(optdefs[k].name, s + 2, nlen) == 0) {
+		if (cli_takes(cmd, k) && strncmp(optdefs[k].name, s + 2, nlen) == 0) {
 			if (found >= 0)
 				return -1; /* ambiguous */
 			found = k;
@@ -226,7 +233,7 @@ static int find_long(const struct cli_cmd *cmd, const char *s, size_t nlen)
 static int find_short(const struct cli_cmd *cmd, char ch)
 {
 	for (int k = 0; k < OPT_COUNT; k++)
-		if ((cmd->opts & CLI_OPT(k)) && ch && optdefs[k].short_name == ch)
+		if (cli_takes(cmd, k) && ch && optdefs[k].short_name == ch)
 			return k;
 	return -1;
 }

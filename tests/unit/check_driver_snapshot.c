@@ -131,6 +131,63 @@ START_TEST(bad_metadata)
 	bad_meta("<qcsnap:snapshot name='a'><qcsnap:disk name='disk0' file='/a' backing='/b'/>"
 		 "</qcsnap:snapshot>",
 		"lacks name, an absolute file or a backing format");
+	/* a memory state file is this snapshot's own, in a known format, of a given size */
+	bad_meta("<qcsnap:snapshot name='a' memory='../etc/passwd' memory-format='qemu-migration' "
+		 "memory-size='1'/>",
+		"snapshot 'a' metadata: memory file '../etc/passwd' is not 'snap-a.state'");
+	bad_meta("<qcsnap:snapshot name='a' memory='snap-b.state' memory-format='qemu-migration' "
+		 "memory-size='1'/>",
+		"memory file 'snap-b.state' is not 'snap-a.state'");
+	bad_meta("<qcsnap:snapshot name='a' memory='snap-a.state' memory-format='raw' "
+		 "memory-size='1'/>",
+		"snapshot 'a' metadata: memory-format 'raw' is not 'qemu-migration'");
+	bad_meta("<qcsnap:snapshot name='a' memory='snap-a.state' memory-size='1'/>",
+		"memory-format '(none)' is not 'qemu-migration'");
+	bad_meta("<qcsnap:snapshot name='a' memory='snap-a.state' memory-format='qemu-migration' "
+		 "memory-size='-1'/>",
+		"snapshot 'a' metadata: memory-size '-1' is not a byte count");
+	bad_meta("<qcsnap:snapshot name='a' memory='snap-a.state' memory-format='qemu-migration' "
+		 "memory-size='12k'/>",
+		"memory-size '12k' is not a byte count");
+	bad_meta("<qcsnap:snapshot name='a' memory='snap-a.state' "
+		 "memory-format='qemu-migration'/>",
+		"memory-size '(none)' is not a byte count");
+	bad_meta("<qcsnap:snapshot name='a' memory-size='5'/>",
+		"snapshot 'a' metadata: memory-format or memory-size without memory");
+}
+END_TEST
+
+START_TEST(memory_round_trip)
+{
+	struct qc_domain *d = parse(base_xml), *d2;
+	struct qc_snaps s = {0}, got = {0};
+	struct qc_error err = {0};
+
+	add_snap(&s, "plain", 1, false, "/vms/t/disk0.qcow2", NULL, NULL);
+	add_snap(&s, "mem", 2, false, "/vms/t/disk0.L1.qcow2", "/vms/t/disk0.qcow2", NULL);
+	add_snap(&s, "going", 3, true, "/vms/t/disk0.L2.qcow2", "/vms/t/disk0.L1.qcow2",
+		"/vms/t/disk0.L3.qcow2");
+	s.v[1].memory = qc_snap_memory_name("mem");
+	s.v[1].memory_size = 18446744073709551615ULL;
+	s.v[1].memory_cont = true; /* not pending: not stored */
+	s.v[2].memory = qc_snap_memory_name("going");
+	s.v[2].memory_size = 0;
+	s.v[2].memory_cont = true;
+	qc_snaps_store(d, &s);
+	d2 = round_trip(d);
+	ck_assert_qc_ok(qc_snaps_load(d2, &got, &err), &err);
+	ck_assert_uint_eq(got.n, 3);
+	ck_assert_ptr_null(got.v[0].memory);
+	ck_assert_str_eq(got.v[1].memory, "snap-mem.state");
+	ck_assert_uint_eq(got.v[1].memory_size, 18446744073709551615ULL);
+	ck_assert(!got.v[1].memory_cont);
+	ck_assert_str_eq(got.v[2].memory, "snap-going.state");
+	ck_assert_uint_eq(got.v[2].memory_size, 0);
+	ck_assert(got.v[2].memory_cont);
+	qc_snaps_clear(&s);
+	qc_snaps_clear(&got);
+	qc_domain_free(d);
+	qc_domain_free(d2);
 }
 END_TEST
 
@@ -198,7 +255,7 @@ static Suite *suite(void)
 	Suite *s = suite_create("snapshot_meta");
 
 	unit_tcase(
-		s, "core", chain_round_trip, bad_metadata, snapshot_records_held_to_vm_dir, NULL);
+		s, "core", chain_round_trip, bad_metadata, memory_round_trip, snapshot_records_held_to_vm_dir, NULL);
 	return s;
 }
 
