@@ -20,11 +20,6 @@
 #include "driver/snapshot_mem.h"
 #include "qmp/qmp.h"
 
-static char *tmp_name(const struct qc_snap *s)
-{
-	return qc_xasprintf("%s.tmp", s->memory);
-}
-
 int qc_snap_mem_prepare(struct qc_vmop *op, struct qc_snap *s, struct qc_error *err)
 {
 	cleanup_json qc_json *st = NULL;
@@ -54,23 +49,22 @@ int qc_snap_mem_prepare(struct qc_vmop *op, struct qc_snap *s, struct qc_error *
 
 int qc_snap_mem_write(struct qc_vmop *op, struct qc_snap *s, struct qc_error *err)
 {
-	cleanup_free char *tmp = tmp_name(s);
-	cleanup_close int fd = -1;
+	cleanup_free char *tmp = NULL;
 	struct stat st;
-	int rc;
+	int fd = -1, rc;
 
-	/* a temp left by a create that was killed is ours to replace */
-	(void) unlinkat(op->dfd, tmp, 0);
-	fd = openat(op->dfd, tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0600);
-	if (fd < 0)
-		return qc_error_errno(err, errno, "%s/%s", op->vm_dir, tmp);
+	/* a temp a killed create left is swept (its pid is gone) when the VM's lock is taken */
+	if ((rc = qc_temp_create(op->dfd, s->memory, 0600, 0, &tmp, &fd, err)) < 0)
+		return qc_error_prefix(err, "writing the memory state");
 	rc = qc_driver_state_out(op->q, fd, err);
-	if (rc == 0 && (fsync(fd) < 0 || fstat(fd, &st) < 0))
-		rc = qc_error_errno(err, errno, "fsync %s/%s", op->vm_dir, tmp);
-	if (rc == 0 && renameat(op->dfd, tmp, op->dfd, s->memory) < 0)
-		rc = qc_error_errno(err, errno, "rename %s/%s", op->vm_dir, tmp);
-	if (rc == 0)
-		rc = qc_fsync_dir(op->dfd, err);
+	if (rc == 0 && fstat(fd, &st) < 0)
+		rc = qc_error_errno(err, errno, "fstat %s/%s", op->vm_dir, tmp);
+	if (rc < 0) {
+		close(fd);
+		(void) unlinkat(op->dfd, tmp, 0);
+	} else {
+		rc = qc_temp_commit(op->dfd, tmp, fd, s->memory, 0, err);
+	}
 	if (rc < 0) {
 		qc_snap_mem_drop(op, s);
 		return qc_error_prefix(err, "writing the memory state");
@@ -97,12 +91,8 @@ int qc_snap_mem_cont(struct qc_vmop *op, const struct qc_snap *s, struct qc_erro
 
 void qc_snap_mem_drop(struct qc_vmop *op, const struct qc_snap *s)
 {
-	cleanup_free char *tmp = NULL;
-
 	if (!s->memory)
 		return;
-	tmp = tmp_name(s);
-	(void) unlinkat(op->dfd, tmp, 0);
 	if (unlinkat(op->dfd, s->memory, 0) < 0 && errno != ENOENT)
 		qc_warn("VM '%s': removing %s/%s: %s", op->name, op->vm_dir, s->memory,
 			strerror(errno));
