@@ -20,7 +20,14 @@
 #     spaces; ssh -F FILE; rsync -e "ssh -F FILE" a tree up and back
 #   - --user: bad names refused at create, the default user, a definition
 #     without the record keeps "qemuctl"
+# Runs in a private network namespace (re-executed under `unshare -n`): the
+# -L case picks a free loopback port and hands it to ssh, which no other
+# process can take in between there.
+# shellcheck source=tests/integration/netns.sh
+. "$(dirname "$0")/netns.sh"
+in_private_netns x86_64
 . "${QC_SRCDIR:-$(dirname "$0")/../..}/tests/integration/lib.sh"
+ip link set lo up
 
 # ---- lib.sh's sshd, then an httpd and the gate in the user-data ------------------
 guest_sshd_setup
