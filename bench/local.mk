@@ -10,3 +10,5 @@ EXTRA_DIST += bench/list bench/reads
 EXTRA_DIST += bench/connect
 # many VMs started at once; stop against the guest's own shutdown (bench/README.md)
 EXTRA_DIST += bench/scale bench/stop
+# a real Debian guest's boot: start --wait against raw QEMU (bench/README.md "real-boot")
+EXTRA_DIST += bench/real-boot
