@@ -451,7 +451,7 @@ START_TEST(domain_home_rules)
 			"monitor.lock", "summary.json", "console.log", "console.log.1",
 			"events.jsonl", "qemu.log", "network.json", "forwards.json", "known_hosts",
 			"known_hosts.tofu", "ssh_host_ed25519_key", "ssh_host_ed25519_key.pub",
-			"saved.state", "saved.state.tmp"};
+			"saved.state"};
 
 		for (size_t i = 0; i < QC_ARRAY_SIZE(own); i++) {
 			free(p);
