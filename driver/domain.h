@@ -140,6 +140,13 @@ void qc_domain_freep(struct qc_domain **d);
 struct qc_domain *qc_domain_copy(const struct qc_domain *d);
 /* Check invariants (name, memory > 0, cpus in range, unique disk/nic names...). */
 int qc_domain_validate(const struct qc_domain *d, struct qc_error *err);
+/*
+ * A TPM together with a direct kernel boot: refused on x86_64, where
+ * SeaBIOS runs before the kernel and its TPM setup corrupts the ACPI
+ * tables the kernel then reads.  0 otherwise.  Part of qc_domain_validate;
+ * the XML parser calls it at <tpm> to name that line.
+ */
+int qc_domain_check_tpm_boot(const struct qc_domain *d, struct qc_error *err);
 void qc_domain_gen_uuid(struct qc_domain *d);
 
 /*
