@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
  * The physical limit of `qemuctl start` and `qemuctl destroy`: QEMU run
- * directly as a child with the same argv (-S, QMP socket), timed from fork
- * until qmp_capabilities and cont are answered; then `quit` until reaped.
+ * directly as a child with the same argv (-S, QMP socket), in a session of
+ * its own as the monitor runs QEMU, timed from fork until qmp_capabilities
+ * and cont are answered; then `quit` until reaped.
  *
  *   start-stop-raw --runs N --qmp PATH -- QEMU-ARGV...
  *
@@ -69,6 +70,8 @@ int main(int argc, char **argv)
 		if (pid < 0)
 			return 1;
 		if (pid == 0) {
+			/* a session of its own, as qemuctl's monitor gives QEMU */
+			(void) setsid();
 			execvp(qargv[0], qargv);
 			_exit(127);
 		}

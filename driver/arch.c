@@ -26,7 +26,7 @@ static const char *const x86_aliases[] = {"amd64", "x86-64", NULL};
 static const char *const arm_aliases[] = {"arm64", NULL};
 static const char *const ppc_aliases[] = {"ppc64el", "ppc64", NULL};
 
-static const struct qc_arch_info arch_table[QC_ARCH_COUNT] = {
+static const struct qc_arch_info arch_table[] = {
 	[QC_ARCH_X86_64] =
 		{
 			.arch = QC_ARCH_X86_64,
@@ -93,6 +93,7 @@ static const struct qc_arch_info arch_table[QC_ARCH_COUNT] = {
 			.tpm_device = "tpm-spapr",
 		},
 };
+QC_TABLE_COVERS(arch_table, QC_ARCH_COUNT);
 
 const struct qc_arch_info *qc_arch_info(enum qc_arch arch)
 {
@@ -139,6 +140,7 @@ static const char *const accel_names[] = {
 	[QC_ACCEL_KVM] = "kvm",
 	[QC_ACCEL_TCG] = "tcg",
 };
+QC_TABLE_COVERS(accel_names, QC_ACCEL_COUNT);
 
 const char *qc_accel_name(enum qc_accel accel)
 {
@@ -307,6 +309,8 @@ int qc_accel_resolve(enum qc_arch arch, enum qc_accel requested, enum qc_accel *
 			*ret = QC_ACCEL_TCG;
 		}
 		return 0;
+	case QC_ACCEL_COUNT:
+		break;
 	}
 	return qc_error_set(err, QC_ERR_INVALID, "unknown accelerator %d", (int) requested);
 }

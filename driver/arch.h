@@ -25,6 +25,7 @@ enum qc_accel {
 	QC_ACCEL_AUTO, /* decided at start: KVM when really usable, else TCG */
 	QC_ACCEL_KVM,
 	QC_ACCEL_TCG,
+	QC_ACCEL_COUNT, /* how many: not an accelerator */
 };
 
 enum qc_disk_device {

@@ -8,7 +8,8 @@
  * overlap (a guest may take most of the stop timeout to power off) without
  * asking the lifecycle code to be thread-safe.  Each child reports its
  * result through a pipe; the parent waits for all of them under a deadline
- * and kills a child that outlives it.
+ * and kills a child that outlives it.  Each child runs in a session of its
+ * own (setsid), as a start from a shell of its own would.
  */
 #include "config.h"
 
@@ -105,6 +106,12 @@ static void child_main(qc_ctx *ctx, enum pass pass, const char *name, int timeou
 	struct child_result res = {0};
 	struct qc_error err = {0};
 
+	/*
+	 * A session of its own, as a start from a shell of its own would have:
+	 * under autogroup scheduling each VM's start then gets its own CPU
+	 * share instead of all of them sharing the autostart process's.
+	 */
+	(void) setsid();
 	ctx->progress = NULL; /* the parent reports progress for all of them */
 	if (pass == PASS_START)
 		res.rc = qc_vm_start(ctx, name, NULL, &err);

@@ -329,6 +329,7 @@ const char *qc_check_status_name(enum qc_check_status s)
 		[QC_CHECK_WARN] = "warn",
 		[QC_CHECK_FAIL] = "fail",
 	};
+	QC_TABLE_COVERS(names, QC_CHECK_STATUS_COUNT);
 
 	return QC_NAME_OF(names, s, "?");
 }

@@ -38,6 +38,15 @@ void qc_nic_clear(struct qc_nic *nic)
 	memset(nic, 0, sizeof(*nic));
 }
 
+const char *qc_nic_type_name(enum qc_nic_type t)
+{
+	static const char *const names[] = {
+		[QC_NIC_USER] = "user", [QC_NIC_NETWORK] = "network", [QC_NIC_BRIDGE] = "bridge"};
+	QC_TABLE_COVERS(names, QC_NIC_TYPE_COUNT);
+
+	return QC_NAME_OF(names, t, "unknown");
+}
+
 void qc_share_clear(struct qc_share *share)
 {
 	qc_free_all(share->tag, share->path, share->security_model);

@@ -20,6 +20,7 @@ enum qc_disk_role {
 	QC_ROLE_ROOT,   /* the overlay made from --image / --disk-image */
 	QC_ROLE_DATA,   /* --disk SIZE (owned) or --disk FILE (not owned) */
 	QC_ROLE_SEED,   /* the NoCloud seed ISO */
+	QC_ROLE_COUNT,  /* how many: not a role */
 };
 
 struct qc_disk {
@@ -41,6 +42,7 @@ enum qc_nic_type {
 	QC_NIC_USER,    /* QEMU user-mode networking (slirp) */
 	QC_NIC_NETWORK, /* a qemuctl named network: bridge + static address */
 	QC_NIC_BRIDGE,  /* an existing host bridge, no addressing */
+	QC_NIC_TYPE_COUNT, /* how many: not a type */
 };
 
 struct qc_hostfwd {
@@ -138,8 +140,17 @@ void qc_domain_free(struct qc_domain *d);
 void qc_domain_freep(struct qc_domain **d);
 #define cleanup_domain __attribute__((cleanup(qc_domain_freep)))
 struct qc_domain *qc_domain_copy(const struct qc_domain *d);
+/* "user", "network", "bridge": the interface type of domain XML and --json */
+const char *qc_nic_type_name(enum qc_nic_type t);
 /* Check invariants (name, memory > 0, cpus in range, unique disk/nic names...). */
 int qc_domain_validate(const struct qc_domain *d, struct qc_error *err);
+/*
+ * A TPM together with a direct kernel boot: refused on x86_64, where
+ * SeaBIOS runs before the kernel and its TPM setup corrupts the ACPI
+ * tables the kernel then reads.  0 otherwise.  Part of qc_domain_validate;
+ * the XML parser calls it at <tpm> to name that line.
+ */
+int qc_domain_check_tpm_boot(const struct qc_domain *d, struct qc_error *err);
 void qc_domain_gen_uuid(struct qc_domain *d);
 
 /*

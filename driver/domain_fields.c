@@ -495,6 +495,20 @@ static int validate_secure_boot(const struct qc_domain *d, struct qc_error *err)
 	return 0;
 }
 
+int qc_domain_check_tpm_boot(const struct qc_domain *d, struct qc_error *err)
+{
+	if (!d->tpm || !d->kernel || d->arch != QC_ARCH_X86_64)
+		return 0;
+	return qc_error_set(err, QC_ERR_INVALID,
+		"VM '%s': a TPM with a direct kernel boot does not work on x86_64: SeaBIOS "
+		"runs before the kernel and its TPM setup corrupts the ACPI tables the "
+		"kernel reads (the guest runs without ACPI and sees no TPM); boot from a "
+		"disk through UEFI firmware instead (no --kernel or <kernel>: with the "
+		"ovmf package installed qemuctl boots x86_64 disks through OVMF), or drop "
+		"--tpm (<tpm>)",
+		d->name);
+}
+
 int qc_domain_validate(const struct qc_domain *d, struct qc_error *err)
 {
 	const char *v = d->name;
@@ -545,6 +559,8 @@ int qc_domain_validate(const struct qc_domain *d, struct qc_error *err)
 		return qc_error_set(err, QC_ERR_INVALID,
 			"VM '%s': firmware loader and nvram paths must be absolute", v);
 	if (d->secure_boot && (r = validate_secure_boot(d, err)) < 0)
+		return r;
+	if ((r = qc_domain_check_tpm_boot(d, err)) < 0)
 		return r;
 	for (size_t i = 0; i < d->n_disks; i++)
 		if ((r = validate_disk(d, i, &n_sata, err)) < 0)

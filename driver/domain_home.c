@@ -57,7 +57,7 @@ static bool reserved(const char *base)
 		QC_VM_DOMAIN, QC_VM_EVENTS, QC_VM_QEMU_LOG, "summary.json", "kill-requested",
 		QC_NETWORK_RUNTIME, QC_PORTFWD_RECORDS, QC_SEED_KNOWN_HOSTS,
 		QC_SEED_KNOWN_HOSTS_TOFU, QC_SEED_HOST_KEY, QC_SEED_HOST_KEY ".pub", QC_VM_SAVED_STATE,
-		QC_VM_SAVED_STATE ".tmp", QC_VM_MIGRATED_TO};
+		QC_VM_MIGRATED_TO};
 
 	for (size_t i = 0; i < QC_ARRAY_SIZE(names); i++)
 		if (strcmp(base, names[i]) == 0)

@@ -104,6 +104,7 @@ enum qc_exit_reason {
 	QC_EXIT_EXITED, /* exit 0 without a SHUTDOWN event */
 	QC_EXIT_SAVED, /* quit after `qemuctl save` wrote the state (driver/save.c) */
 	QC_EXIT_MIGRATED, /* ended as the VM moved to another host, which runs it (migrate.c) */
+	QC_EXIT_REASON_COUNT, /* how many: not a reason */
 };
 const char *qc_exit_reason_name(enum qc_exit_reason r);
 enum qc_exit_reason qc_exit_reason_from_name(const char *s);

@@ -539,7 +539,6 @@ static char **load_taps(int vm_dfd)
 QC_PUBLIC int qc_vm_nics(qc_ctx *ctx, const char *name, struct qc_vm_nic_info **ret, size_t *ret_n,
 	struct qc_error *err)
 {
-	static const char *const types[] = {"user", "network", "bridge"};
 	cleanup_vmop struct qc_vmop op = QC_VMOP_INIT;
 	cleanup_free unsigned *ports = NULL;
 	cleanup_strv char **taps = NULL;
@@ -564,7 +563,7 @@ QC_PUBLIC int qc_vm_nics(qc_ctx *ctx, const char *name, struct qc_vm_nic_info **
 		const struct qc_nic *nic = &d->nics[i];
 
 		v[i].name = qc_xstrdup(nic->name ? nic->name : "");
-		v[i].type = qc_xstrdup(types[nic->type]);
+		v[i].type = qc_xstrdup(qc_nic_type_name(nic->type));
 		v[i].mac = qc_xstrdup(nic->mac);
 		v[i].network = nic->network ? qc_xstrdup(nic->network) : NULL;
 		v[i].bridge = nic->bridge ? qc_xstrdup(nic->bridge) : NULL;

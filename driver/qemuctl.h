@@ -534,7 +534,12 @@ QC_PUBLIC int qc_seed_build(qc_ctx *ctx, const struct qc_seed_build_opts *o, con
 
 /* ------------------------------------------------ doctor (driver/doctor.c) */
 
-enum qc_check_status { QC_CHECK_OK, QC_CHECK_WARN, QC_CHECK_FAIL };
+enum qc_check_status {
+	QC_CHECK_OK,
+	QC_CHECK_WARN,
+	QC_CHECK_FAIL,
+	QC_CHECK_STATUS_COUNT, /* how many: not a status */
+};
 struct qc_check {
 	char name[48];    /* "qemu-x86_64", "accel-x86_64", "qemu-img", "tun", "state-root"... */
 	enum qc_check_status status;
@@ -624,6 +629,7 @@ enum qc_log_level {
 	QC_LOG_LEVEL_WARNING,
 	QC_LOG_LEVEL_INFO,
 	QC_LOG_LEVEL_DEBUG,
+	QC_LOG_LEVEL_COUNT, /* how many: not a level */
 };
 typedef void (*qc_log_handler_fn)(int level, const char *msg, void *opaque);
 /* fn gets every message up to max_level; fn NULL: nothing is logged. */

@@ -223,6 +223,7 @@ static char *disk_data(const struct qc_disk *dk, struct qc_vm_disk_info *o)
 {
 	static const char *const roles[] = {
 		[QC_ROLE_ROOT] = "root", [QC_ROLE_DATA] = "data", [QC_ROLE_SEED] = "seed"};
+	QC_TABLE_COVERS(roles, QC_ROLE_COUNT);
 	struct qc_qcow2_header h;
 	cleanup_close int fd = -1;
 	struct stat st;
@@ -397,11 +398,7 @@ static int fill_info(const qc_ctx *ctx, const char *name, int vm_dfd, const stru
 			struct qc_buf b = {0};
 			size_t f;
 
-			qc_buf_printf(&b, "%s %s %s", n->name,
-				n->type == QC_NIC_USER	    ? "user"
-				: n->type == QC_NIC_NETWORK ? "network"
-							    : "bridge",
-				n->mac);
+			qc_buf_printf(&b, "%s %s %s", n->name, qc_nic_type_name(n->type), n->mac);
 			if (n->network)
 				qc_buf_printf(&b, " network=%s", n->network);
 			if (n->bridge)

@@ -21,7 +21,6 @@
 #include "driver/vmop.h"
 #include "qmp/qmp.h"
 
-#define SAVED_STATE_TMP QC_VM_SAVED_STATE ".tmp"
 #define MIGRATE_TIMEOUT_MS 600000
 #define MIGRATE_POLL_MS 20
 
@@ -144,11 +143,33 @@ int qc_driver_state_out_undo(struct qc_qmp *q, struct qc_error *err)
 	return qc_qmp_execute_text(q, "cont", NULL, QC_VMOP_QMP_QUICK_MS, NULL, err);
 }
 
+int qc_driver_state_write(
+	struct qc_vmop *op, const char *name, uint64_t *ret_size, struct qc_error *err)
+{
+	cleanup_free char *tmp = NULL;
+	struct stat st;
+	int fd = -1, rc;
+
+	/* a temp a killed writer left is swept (its pid is gone) when the VM's lock is taken */
+	if ((rc = qc_temp_create(op->dfd, name, 0600, 0, &tmp, &fd, err)) < 0)
+		return rc;
+	rc = qc_driver_state_out(op->q, fd, err);
+	if (rc == 0 && fstat(fd, &st) < 0)
+		rc = qc_error_errno(err, errno, "fstat %s/%s", op->vm_dir, tmp);
+	if (rc < 0) {
+		close(fd);
+		(void) unlinkat(op->dfd, tmp, 0);
+		return rc;
+	}
+	if (ret_size)
+		*ret_size = (uint64_t) st.st_size;
+	return qc_temp_commit(op->dfd, tmp, fd, name, 0, err);
+}
+
 QC_PUBLIC int qc_vm_save(qc_ctx *ctx, const char *name, struct qc_error *err)
 {
 	cleanup_vmop struct qc_vmop op = QC_VMOP_INIT;
 	cleanup_json qc_json *st = NULL;
-	cleanup_close int fd = -1;
 	const char *status;
 	bool ran;
 	int rc;
@@ -166,22 +187,7 @@ QC_PUBLIC int qc_vm_save(qc_ctx *ctx, const char *name, struct qc_error *err)
 			name);
 	if ((rc = qc_driver_migration_ready(op.q, op.dfd, &ran, err)) < 0)
 		return qc_error_prefix(err, "VM '%s'", name);
-	/* A temp left by a save that was killed is ours to replace. */
-	(void) unlinkat(op.dfd, SAVED_STATE_TMP, 0);
-	fd = openat(op.dfd, SAVED_STATE_TMP, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW,
-		0600);
-	if (fd < 0)
-		return qc_error_errno(
-			err, errno, "VM '%s': %s/%s", name, op.vm_dir, SAVED_STATE_TMP);
-	rc = qc_driver_state_out(op.q, fd, err);
-	if (rc == 0 && fsync(fd) < 0)
-		rc = qc_error_errno(err, errno, "fsync %s/%s", op.vm_dir, SAVED_STATE_TMP);
-	if (rc == 0 && renameat(op.dfd, SAVED_STATE_TMP, op.dfd, QC_VM_SAVED_STATE) < 0)
-		rc = qc_error_errno(err, errno, "rename %s/%s", op.vm_dir, SAVED_STATE_TMP);
-	if (rc == 0)
-		rc = qc_fsync_dir(op.dfd, err);
-	if (rc < 0) {
-		(void) unlinkat(op.dfd, SAVED_STATE_TMP, 0);
+	if ((rc = qc_driver_state_write(&op, QC_VM_SAVED_STATE, NULL, err)) < 0) {
 		(void) unlinkat(op.dfd, QC_VM_SAVED_STATE, 0);
 		/* The VM goes on as it was; cont after a migration reactivates its disks. */
 		if (ran)
@@ -199,12 +205,10 @@ QC_PUBLIC int qc_vm_save(qc_ctx *ctx, const char *name, struct qc_error *err)
 
 int qc_driver_saved_state_drop(int vm_dfd)
 {
-	int had = unlinkat(vm_dfd, QC_VM_SAVED_STATE, 0) == 0;
-
-	had |= unlinkat(vm_dfd, SAVED_STATE_TMP, 0) == 0;
-	if (had)
-		(void) qc_fsync_dir(vm_dfd, NULL);
-	return had;
+	if (unlinkat(vm_dfd, QC_VM_SAVED_STATE, 0) < 0)
+		return 0;
+	(void) qc_fsync_dir(vm_dfd, NULL);
+	return 1;
 }
 
 int qc_driver_saved_state_open(int vm_dfd, const char *vm_dir, int *ret_fd, struct qc_error *err)

@@ -21,7 +21,7 @@ struct qc_vmop;
  */
 int qc_driver_saved_state_open(int vm_dfd, const char *vm_dir, int *ret_fd, struct qc_error *err);
 /*
- * Remove the saved state (and a temp an interrupted save left): a fresh
+ * Remove the saved state: a fresh
  * start, or a VM that runs on after a save (resume) whose state no longer
  * matches its disks.  0 when there was none.
  */
@@ -40,6 +40,14 @@ int qc_driver_saved_state_resume(struct qc_vmop *op, int fd, bool cont, struct q
  */
 struct qc_qmp;
 int qc_driver_state_out(struct qc_qmp *q, int fd, struct qc_error *err);
+/*
+ * qc_driver_state_out into op's VM directory as name (mode 0600): into a
+ * temp of qc_temp_create, renamed over name once QEMU completed it, file
+ * and directory fsync'd; *ret_size (may be NULL) its size.  On failure
+ * the temp is gone and name untouched; QEMU stays paused.
+ */
+int qc_driver_state_write(
+	struct qc_vmop *op, const char *name, uint64_t *ret_size, struct qc_error *err);
 /*
  * As qc_driver_state_out, but given up (ECANCELED, "cancelled") once *cancel
  * is non-zero while QEMU writes; qc_driver_state_out_undo then runs it on.

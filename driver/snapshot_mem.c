@@ -49,27 +49,10 @@ int qc_snap_mem_prepare(struct qc_vmop *op, struct qc_snap *s, struct qc_error *
 
 int qc_snap_mem_write(struct qc_vmop *op, struct qc_snap *s, struct qc_error *err)
 {
-	cleanup_free char *tmp = NULL;
-	struct stat st;
-	int fd = -1, rc;
-
-	/* a temp a killed create left is swept (its pid is gone) when the VM's lock is taken */
-	if ((rc = qc_temp_create(op->dfd, s->memory, 0600, 0, &tmp, &fd, err)) < 0)
-		return qc_error_prefix(err, "writing the memory state");
-	rc = qc_driver_state_out(op->q, fd, err);
-	if (rc == 0 && fstat(fd, &st) < 0)
-		rc = qc_error_errno(err, errno, "fstat %s/%s", op->vm_dir, tmp);
-	if (rc < 0) {
-		close(fd);
-		(void) unlinkat(op->dfd, tmp, 0);
-	} else {
-		rc = qc_temp_commit(op->dfd, tmp, fd, s->memory, 0, err);
-	}
-	if (rc < 0) {
+	if (qc_driver_state_write(op, s->memory, &s->memory_size, err) < 0) {
 		qc_snap_mem_drop(op, s);
 		return qc_error_prefix(err, "writing the memory state");
 	}
-	s->memory_size = (uint64_t) st.st_size;
 	return 0;
 }
 

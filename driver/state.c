@@ -30,6 +30,7 @@ static const char *const reason_names[] = {
 	[QC_EXIT_SAVED] = "saved",
 	[QC_EXIT_MIGRATED] = "migrated",
 };
+QC_TABLE_COVERS(reason_names, QC_EXIT_REASON_COUNT);
 
 const char *qc_exit_reason_name(enum qc_exit_reason r)
 {

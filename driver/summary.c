@@ -153,11 +153,13 @@ struct member_name {
 	size_t len;
 };
 #define NAME(s) {s, sizeof(s) - 1}
-static const struct member_name field_names[F_N] = {NAME("v"), NAME("stamp"), NAME("name"),
+static const struct member_name field_names[] = {NAME("v"), NAME("stamp"), NAME("name"),
 	NAME("uuid"), NAME("arch"), NAME("machine"), NAME("accel"), NAME("cpus"), NAME("memory"),
 	NAME("kernel"), NAME("ssh_user"), NAME("ssh"), NAME("addresses")};
+QC_TABLE_COVERS(field_names, F_N);
 enum { R_HOST, R_PORT, R_INDEX, R_N };
-static const struct member_name route_names[R_N] = {NAME("host"), NAME("port"), NAME("index")};
+static const struct member_name route_names[] = {NAME("host"), NAME("port"), NAME("index")};
+QC_TABLE_COVERS(route_names, R_N);
 #undef NAME
 
 struct reader {

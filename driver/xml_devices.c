@@ -519,7 +519,8 @@ static int parse_tpm(struct qc_xml_parser *p, xmlNodePtr n)
 		return qc_xml_err(
 			p, b, "<tpm> backend version '%s': only TPM 2.0 ('2.0')", version);
 	p->d->tpm = true;
-	return 0;
+	/* <os> is parsed before <devices>: the kernel is known here */
+	return qc_xml_at(p, n, qc_domain_check_tpm_boot(p->d, p->err));
 }
 
 static bool graphics_ours(xmlNodePtr n)

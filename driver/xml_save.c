@@ -309,10 +309,9 @@ static void write_nic(struct w *w, size_t i)
 	const struct qc_nic *n = &w->d->nics[i];
 	char *path = qc_xasprintf(QC_XP_NIC, i);
 	const char *p = path;
-	static const char *const types[] = {"user", "network", "bridge"};
 
 	begin(w, "interface", path);
-	attr(w, "type", types[n->type]);
+	attr(w, "type", qc_nic_type_name(n->type));
 	leaf_attr(w, p, "mac", "address", n->mac);
 	if (n->type != QC_NIC_USER) {
 		begin(w, "source", qc_xasprintf("%s/source", p));

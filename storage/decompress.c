@@ -33,6 +33,7 @@ const char *qc_compression_name(enum qc_compression c)
 		[QC_COMP_GZIP] = "gzip",
 		[QC_COMP_XZ] = "xz",
 	};
+	QC_TABLE_COVERS(names, QC_COMP_COUNT);
 
 	return QC_NAME_OF(names, c, "none");
 }

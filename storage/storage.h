@@ -206,7 +206,7 @@ int qc_bound_error(const struct qc_bound *b, const char *what, const char *verb,
 
 /* ========================================================= decompress.c */
 
-enum qc_compression { QC_COMP_NONE, QC_COMP_GZIP, QC_COMP_XZ };
+enum qc_compression { QC_COMP_NONE, QC_COMP_GZIP, QC_COMP_XZ, QC_COMP_COUNT /* how many */ };
 /* From the first bytes (magic numbers). */
 enum qc_compression qc_compression_detect(const void *head, size_t n);
 const char *qc_compression_name(enum qc_compression c);

@@ -100,6 +100,7 @@ static const char *const code_names[] = {
 	[QC_ERR_UNSUPPORTED - QC_ERR_BASE] = "unsupported",
 	[QC_ERR_INTERNAL - QC_ERR_BASE] = "internal",
 };
+QC_TABLE_COVERS(code_names, QC_ERR_MAX - QC_ERR_BASE);
 
 const char *qc_error_code_name(int code)
 {

@@ -67,6 +67,7 @@ static const char *type_name(const qc_json *j)
 		[QC_JSON_OBJECT] = "an object",
 		[QC_JSON_ARRAY] = "an array",
 	};
+	QC_TABLE_COVERS(names, QC_JSON_TYPE_COUNT);
 	return names[qc_json_type(j)];
 }
 

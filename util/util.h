@@ -73,6 +73,14 @@ void qc_strv_free(char **v); /* NULL-terminated */
 	})
 
 #define QC_ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
+/*
+ * A table indexed by an enum has one entry for each of its count values:
+ * a value added to the enum without its entry fails the build (an entry
+ * left out in the middle of a table of [VALUE] = initialisers does not).
+ */
+#define QC_TABLE_COVERS(table, count)                                                            \
+	_Static_assert(QC_ARRAY_SIZE(table) == (size_t) (count),                                  \
+		#table ": one entry for each of the " #count " values of its enum")
 /* names[i] of a table of names indexed by an enum; fallback outside it or where unnamed. */
 #define QC_NAME_OF(names, i, fallback)                                                             \
 	((size_t) (i) < QC_ARRAY_SIZE(names) && (names)[i] ? (names)[i] : (fallback))
@@ -485,6 +493,7 @@ enum qc_json_type {
 	QC_JSON_STRING,
 	QC_JSON_OBJECT,
 	QC_JSON_ARRAY,
+	QC_JSON_TYPE_COUNT, /* how many: not a type */
 };
 
 /*

@@ -230,15 +230,18 @@ int cli_usage_error(const char *cmd, const char *fmt, ...)
 
 void cli_log_to_stderr(int level, const char *msg, void *opaque)
 {
-	static const char *const names[] = {"error", "warning", "info", "debug"};
+	static const char *const names[] = {[QC_LOG_LEVEL_ERROR] = "error",
+		[QC_LOG_LEVEL_WARNING] = "warning", [QC_LOG_LEVEL_INFO] = "info",
+		[QC_LOG_LEVEL_DEBUG] = "debug"};
+	_Static_assert(CLI_ARRAY_SIZE(names) == QC_LOG_LEVEL_COUNT, "names: one for each level");
 	autofree char *shown = cli_shown(msg);
+	const char *name = level >= 0 && level < QC_LOG_LEVEL_COUNT ? names[level] : "log";
 
 	(void) opaque;
 	if (cli_json_errors_on())
-		cli_json_log_print(level >= 0 && level <= 3 ? names[level] : "log", shown);
+		cli_json_log_print(name, shown);
 	else
-		fprintf(stderr, "qemuctl: %s: %s\n", level >= 0 && level <= 3 ? names[level] : "log",
-			shown);
+		fprintf(stderr, "qemuctl: %s: %s\n", name, shown);
 }
 
 /* ------------------------------------------------- spinner, waiting for ready */

@@ -45,7 +45,7 @@ static const char create_help[] =
 	"                       default: your login name ($SUDO_USER under sudo), or\n"
 	"                       'debian' as root\n"
 	"  --tpm                a TPM 2.0 (a swtpm per VM; its state stays in the VM's\n"
-	"                       directory across restarts)\n"
+	"                       directory across restarts; x86_64: not with --kernel)\n"
 	"  --secure-boot        UEFI Secure Boot with Microsoft's keys enrolled (x86_64:\n"
 	"                       q35 with SMM, OVMF_CODE_4M.secboot.fd)\n"
 	"  --display D          none (default), vnc: a VNC server on a unix socket in the\n"

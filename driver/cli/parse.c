@@ -21,7 +21,7 @@ static const struct optdef {
 	const char *needs; /* what a missing value is called */
 	int clears; /* 1 + the option whose count this resets (-q resets -v), or 0 */
 	char file; /* CLI_FILE_IN: the value names a file the command reads (--connect sends it) */
-} optdefs[OPT_COUNT] = {
+} optdefs[] = {
 	[OPT_IMAGE] = {"image", 0, true},
 	[OPT_DISK_IMAGE] = {"disk-image", 0, true},
 	[OPT_KERNEL] = {"kernel", 0, true},
@@ -88,6 +88,7 @@ static const struct optdef {
 	[OPT_VERSION] = {"version", .stops = true},
 	[OPT_WITH_MEMORY] = {"memory"},
 };
+_Static_assert(CLI_ARRAY_SIZE(optdefs) == OPT_COUNT, "optdefs: one entry for each OPT_");
 
 /* Does cmd take option k? */
 static bool cli_takes(const struct cli_cmd *cmd, int k)

@@ -1,7 +1,8 @@
 #!/bin/bash
 # Autostart with the tiny guest: the flag in domain.xml; `autostart --run`
-# starts the marked VMs in parallel and reports (without starting) a VM that
-# ran when the host went down unless it is marked; `autostart --shutdown`
+# starts the marked VMs in parallel, each in a session of its own, and
+# reports (without starting) a VM that ran when the host went down unless it
+# is marked; `autostart --shutdown`
 # powers every running VM off gracefully (exit reason poweroff) in parallel;
 # JSON output against the schema; -q prints nothing; bad usage.
 . "${QC_SRCDIR:-$(dirname "$0")/../..}/tests/integration/lib.sh"
@@ -63,9 +64,40 @@ expect_fail 2 "bad option" qc autostart --bogus
 fake_host_reboot c
 fake_host_reboot d
 assert_match "$(qc info c)" 'host-reboot' "c shows exit reason host-reboot"
+# Each VM's start runs in a session of its own, as from a shell of its own
+# (under autogroup scheduling each gets its own CPU share): with a's and d's
+# locks held here, both workers wait in their start, where their sessions
+# are read.  Between the fork and the exec the child is still the shell with
+# the shell's fds 8 and 9 on the locks: a worker is a child of qemuctl that
+# has a lock open itself.
+sid() { sed 's/^.*) //' "/proc/$1/stat" | awk '{print $4}'; }
+workers_wait() {
+	local c n=0
+	for c in $(pgrep -P "$apid"); do
+		ls -l "/proc/$c/fd" 2>/dev/null | grep -Eq 'vms/[ad]/lock' && n=$((n + 1))
+	done
+	[ "$n" = 2 ]
+}
+exec 8<"$ROOT/vms/a/lock" 9<"$ROOT/vms/d/lock"
+flock 8
+flock 9
 t0=$SECONDS
-qc autostart --run >"$SCRATCH/run.out" 2>"$SCRATCH/run.err"
+"$QC" --root "$ROOT" autostart --run >"$SCRATCH/run.out" 2>"$SCRATCH/run.err" 8<&- 9<&- &
+apid=$!
+wait_until 20 workers_wait
+asid=$(sid "$apid")
+for c in $(pgrep -P "$apid"); do
+	assert_eq "$(sid "$c")" "$c" "worker $c leads a session of its own (autostart's is $asid)"
+done
+exec 8<&- 9<&-
+wait "$apid" || fail "autostart --run failed: $(cat "$SCRATCH/run.err")"
 cat "$SCRATCH/run.out" "$SCRATCH/run.err"
+for v in a d; do
+	m=$(qc --json info "$v" | sed -n 's/.*"monitor_pid": *\([0-9]*\).*/\1/p')
+	[ -n "$m" ] && [ "$m" != 0 ] || fail "$v: no monitor pid"
+	[ "$(sid "$m")" != "$asid" ] || fail "$v's monitor $m is in autostart's session $asid"
+	ok "$v's monitor $m is in session $(sid "$m"), not autostart's"
+done
 assert_eq "$(sort "$SCRATCH/run.out")" $'started VM \'a\'\nstarted VM \'d\'' "--run starts a and d"
 assert_match "$(cat "$SCRATCH/run.err")" "VM 'c' was running when the host went down; not restarted: autostart is off" \
 	"host-reboot VM reported, not restarted"

@@ -101,6 +101,13 @@ assert_eq() { [ "$1" = "$2" ] || fail "${3:-values differ}: got '$1', expected '
 assert_match() { grep -Eq -- "$2" <<<"$1" || fail "${3:-no match}: '$1' !~ /$2/"; ok "${3:-matches} /$2/"; }
 assert_file() { [ -e "$1" ] || fail "missing file $1"; ok "exists: $1"; }
 assert_no_file() { [ ! -e "$1" ] || fail "file should not exist: $1"; ok "absent: $1"; }
+# assert_no_temps DIR WHEN: no temp file (qc_temp_name's ".NAME.tmp-PID.TAG", or any *.tmp*) directly in DIR
+assert_no_temps() {
+	local left
+	left=$(find "$1" -maxdepth 1 -name '*.tmp*' -printf '%f ')
+	[ -z "$left" ] || fail "temp files left in $1 $2: $left"
+	ok "no temp file left $2"
+}
 
 # on_pty OUT CMD...: run CMD on a pseudo-terminal (for spinners and other
 # terminal-only output).  OUT gets two lines: everything CMD printed, with

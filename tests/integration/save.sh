@@ -43,7 +43,7 @@ qc save s1
 ok "save s1 ($((($(date +%s%N) - t0) / 1000000)) ms, $(stat -c %s "$vm/saved.state") bytes)"
 tick=$(last_tick)
 assert_file "$vm/saved.state"
-assert_no_file "$vm/saved.state.tmp"
+assert_no_temps "$vm" "after save"
 assert_eq "$(stat -c '%a %u' "$vm/saved.state")" "600 $(id -u)" "state file mode and owner"
 assert_match "$(qc info s1)" 'State: +stopped \(saved' "info: stopped, exit reason saved"
 assert_match "$(qc info s1)" "Saved state: +$vm/saved.state" "info: saved state"
@@ -143,21 +143,30 @@ assert_eq "$(boot_id s1 4)" "$id2" "the kept state resumed with the old definiti
 exec 7>&-
 
 # A save killed while QEMU writes the state: the VM stays (paused), the next
-# save cancels that migration (or finds it completed) and replaces the temp
-# file.  Killed once the state is in place: the VM is still there (QEMU
-# refuses a second migration until cont: the next save does that), and
-# resuming its CPUs drops the state it would run away from.
+# save cancels that migration (or finds it completed), and the killed save's
+# temp is swept as its pid is gone.  Killed once the state is in place: the
+# VM is still there (QEMU refuses a second migration until cont: the next
+# save does that), and resuming its CPUs drops the state it would run away
+# from.
 exec 7>&-
 QEMUCTL_FAULT_AT=save:migrating expect_fail 137 "" qc save s1
+# the killed save's temp, named by its dead pid, is swept by the next save
+tmps=$(find "$vm" -maxdepth 1 -name '.saved.state.tmp-*' -printf '%f\n')
+assert_match "$tmps" '^\.saved\.state\.tmp-[0-9]+\.[A-Za-z0-9]{6}$' "the killed save left its temp"
+assert_eq "$(wc -l <<<"$tmps")" 1 "one temp"
 qc save s1
-assert_no_file "$vm/saved.state.tmp"
+assert_no_temps "$vm" "after the save that followed a killed one"
+# and by a start: the same dead writer's name, put back while the VM is saved
+touch "$vm/$tmps"
 qc start s1
+assert_no_temps "$vm" "after the start that followed a killed save"
 assert_no_file "$vm/saved.state"
 QEMUCTL_FAULT_AT=save:written expect_fail 137 "" qc save s1
 qc save s1
 qc start s1
 QEMUCTL_FAULT_AT=save:written expect_fail 137 "" qc save s1
 assert_file "$vm/saved.state"
+assert_no_temps "$vm" "after a save killed once the state was in place"
 assert_match "$(qc info s1)" 'State: +paused' "a save killed after the write leaves the VM paused"
 qc resume s1
 assert_no_file "$vm/saved.state"

@@ -41,14 +41,6 @@ wait_for_text "$SCRATCH/con$con_n.out" '^WROTE-BEFORE' 30
 guest_say 'i=0; while :; do i=$((i+1)); echo "TICK $i"; sleep 1; done &'
 wait_for_text "$log" 'TICK 3[^0-9]' 30
 
-# no_temps WHEN: no temp file (qc_temp_name's ".NAME.tmp-PID.TAG", or any *.tmp*) is left in the VM's directory
-no_temps() {
-	local left
-	left=$(find "$vm" -maxdepth 1 -name '*.tmp*' -printf '%f ')
-	[ -z "$left" ] || fail "temp files left $1: $left"
-	ok "no temp file left $1"
-}
-
 # ---- create killed after the state was written, before the disks switched:
 # the next snapshot command rolls it back and lets the CPUs run on
 QEMUCTL_FAULT_AT=snapshot-create:memory-written expect_fail 137 "" \
@@ -56,7 +48,7 @@ QEMUCTL_FAULT_AT=snapshot-create:memory-written expect_fail 137 "" \
 assert_match "$(qc info m1)" 'State: +paused' "the killed create left the CPUs stopped"
 assert_eq "$(qc snapshot list m1 | tail -n +2)" "" "the killed create is rolled back"
 assert_no_file "$vm/snap-killed.state"
-no_temps "after the rolled back create"
+assert_no_temps "$vm" "after the rolled back create"
 assert_match "$(qc info m1)" 'State: +running' "the rollback let the CPUs run on"
 t=$(last_tick)
 wait_for_text "$log" "TICK $((t + 2))[^0-9]" 30
@@ -86,7 +78,7 @@ ok "snapshot create --memory took $((($(date +%s%N) - t0) / 1000000)) ms"
 tick=$(last_tick)
 assert_match "$out" "Snapshot 'mem1' of VM 'm1' created \(live, with memory\)" "create --memory"
 assert_file "$vm/snap-mem1.state"
-no_temps "after create --memory"
+assert_no_temps "$vm" "after create --memory"
 size=$(stat -c %s "$vm/snap-mem1.state")
 assert_eq "$(stat -c '%a %u' "$vm/snap-mem1.state")" "600 $(id -u)" "state file mode and owner"
 assert_match "$(grep -o '<qcsnap:snapshot [^>]*>' "$vm/domain.xml")" \

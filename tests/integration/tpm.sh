@@ -14,7 +14,8 @@
 #     copied from OVMF_VARS_4M.ms.fd (Microsoft's keys); the firmware runs
 #     and refuses the disk's unsigned systemd-boot ("Access Denied"), which
 #     the same disk boots without Secure Boot (firmware-disk-boot.sh);
-#   - refusals leave nothing: --secure-boot with --kernel or on aarch64;
+#   - refusals leave nothing: --secure-boot with --kernel or on aarch64,
+#     --tpm with --kernel on x86_64 (create and run);
 #   - info (and --json) shows both; doctor finds swtpm and the firmware.
 . "${QC_SRCDIR:-$(dirname "$0")/../..}/tests/integration/lib.sh"
 command -v swtpm >/dev/null || fail "swtpm is not installed (apt-get install swtpm swtpm-tools)"
@@ -55,8 +56,12 @@ expect_fail 1 "VM 'k': --secure-boot checks what UEFI firmware boots from a disk
 	qc create k --kernel "$GUEST_KERNEL" --secure-boot --no-seed
 expect_fail 1 "VM 'a': Secure Boot is not available on aarch64: qemuctl has Secure Boot firmware \(OVMF with SMM\) for x86_64 only; drop --secure-boot" \
 	qc create a --arch aarch64 --disk-image "$SCRATCH/disk.img" --secure-boot --no-seed
+tpm_kernel="VM 'kt': a TPM with a direct kernel boot does not work on x86_64: SeaBIOS runs before the kernel and its TPM setup corrupts the ACPI tables the kernel reads \(the guest runs without ACPI and sees no TPM\); boot from a disk through UEFI firmware instead"
+expect_fail 1 "$tpm_kernel" qc create kt --kernel "$GUEST_KERNEL" --tpm --no-seed
+expect_fail 1 "$tpm_kernel" qc run kt --kernel "$GUEST_KERNEL" --tpm --no-seed
 assert_no_file "$ROOT/vms/k"
 assert_no_file "$ROOT/vms/a"
+assert_no_file "$ROOT/vms/kt"
 
 # ---- --tpm
 vm="$ROOT/vms/tp"

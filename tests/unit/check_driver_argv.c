@@ -180,14 +180,20 @@ static void build_no_sandbox(struct qc_domain *d, struct qc_argv_ctx *c)
 	c->sandbox = false;
 }
 
-/* What qemuctl start passes: sockets the monitor made, kernel and initrd as inherited fds. */
-static void build_inherited_fds(struct qc_domain *d, struct qc_argv_ctx *c)
+/* The sockets the monitor made, as qemuctl start passes them: inherited fds. */
+static void inherit_sockets(struct qc_argv_ctx *c)
 {
-	add_kernel(d);
 	c->qmp_path = c->qmp_event_path = c->serial_path = NULL;
 	c->qmp_fd = 5;
 	c->qmp_event_fd = 6;
 	c->serial_fd = 7;
+}
+
+/* What qemuctl start passes: sockets the monitor made, kernel and initrd as inherited fds. */
+static void build_inherited_fds(struct qc_domain *d, struct qc_argv_ctx *c)
+{
+	add_kernel(d);
+	inherit_sockets(c);
 	c->kernel_fd = 8;
 	c->initrd_fd = 9;
 }
@@ -199,10 +205,14 @@ static void build_incoming(struct qc_domain *d, struct qc_argv_ctx *c)
 	c->incoming_defer = true;
 }
 
-/* --tpm as qemuctl start passes it: the swtpm socket's directory inherited as fd 3. */
+/*
+ * --tpm as qemuctl start passes it: the swtpm socket's directory inherited
+ * as fd 3; a disk boot (x86_64 refuses a TPM with a direct kernel boot).
+ */
 static void build_tpm(struct qc_domain *d, struct qc_argv_ctx *c)
 {
-	build_inherited_fds(d, c);
+	golden_add_overlay(d);
+	inherit_sockets(c);
 	d->tpm = true;
 	c->tpm_dir_fd = 3;
 }
@@ -466,7 +476,11 @@ START_TEST(argv_tpm_secure_boot)
 		cleanup_strv char **argv = NULL;
 		cleanup_free char *joined = NULL;
 
-		add_kernel(d);
+		/* x86_64 refuses a TPM with a direct kernel boot (below): it boots a disk */
+		if (a == QC_ARCH_X86_64)
+			golden_add_overlay(d);
+		else
+			add_kernel(d);
 		d->tpm = true;
 		c.tpm_dir_fd = 0;
 		c.tpm_path = NULL;
@@ -505,6 +519,19 @@ START_TEST(argv_tpm_secure_boot)
 		ck_assert_str_eq(err.msg,
 			"VM 'k': Secure Boot checks what UEFI firmware boots from a disk; a direct "
 			"kernel boot bypasses it: drop --kernel or --secure-boot");
+		/* a TPM with the kernel: SeaBIOS's TPM setup would corrupt its ACPI tables */
+		d->secure_boot = false;
+		d->tpm = true;
+		ck_assert_qc_fail(qc_build_argv(d, &c, &argv, &err), &err, QC_ERR_INVALID, NULL);
+		ck_assert_str_eq(err.msg,
+			"VM 'k': a TPM with a direct kernel boot does not work on x86_64: SeaBIOS "
+			"runs before the kernel and its TPM setup corrupts the ACPI tables the "
+			"kernel reads (the guest runs without ACPI and sees no TPM); boot from a "
+			"disk through UEFI firmware instead (no --kernel or <kernel>: with the "
+			"ovmf package installed qemuctl boots x86_64 disks through OVMF), or drop "
+			"--tpm (<tpm>)");
+		d->tpm = false;
+		d->secure_boot = true;
 		free(d->kernel);
 		free(d->initrd);
 		free(d->cmdline);

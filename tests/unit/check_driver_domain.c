@@ -451,7 +451,7 @@ START_TEST(domain_home_rules)
 			"monitor.lock", "summary.json", "console.log", "console.log.1",
 			"events.jsonl", "qemu.log", "network.json", "forwards.json", "known_hosts",
 			"known_hosts.tofu", "ssh_host_ed25519_key", "ssh_host_ed25519_key.pub",
-			"saved.state", "saved.state.tmp"};
+			"saved.state"};
 
 		for (size_t i = 0; i < QC_ARRAY_SIZE(own); i++) {
 			free(p);
@@ -644,6 +644,18 @@ START_TEST(arch_table)
 	ck_assert_int_eq(acc, QC_ACCEL_AUTO);
 	ck_assert_int_eq(qc_accel_from_name("hvf", &acc), -QC_ERR_INVALID);
 	ck_assert_str_eq(qc_accel_name(QC_ACCEL_TCG), "tcg");
+	/* every value has its own name: a hole in a table is caught here */
+	for (int v = 0; v < QC_ACCEL_COUNT; v++) {
+		ck_assert_int_eq(qc_accel_from_name(qc_accel_name((enum qc_accel) v), &acc), 0);
+		ck_assert_int_eq(acc, v);
+	}
+	for (int t = 0; t < QC_NIC_TYPE_COUNT; t++) {
+		ck_assert_str_ne(qc_nic_type_name((enum qc_nic_type) t), "unknown");
+		for (int u = 0; u < t; u++)
+			ck_assert_str_ne(qc_nic_type_name((enum qc_nic_type) t),
+				qc_nic_type_name((enum qc_nic_type) u));
+	}
+	ck_assert_str_eq(qc_nic_type_name(QC_NIC_BRIDGE), "bridge");
 }
 END_TEST
 

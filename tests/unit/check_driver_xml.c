@@ -422,6 +422,35 @@ START_TEST(xml_tpm_secure_boot)
 }
 END_TEST
 
+/* <tpm> with <kernel> on x86_64: refused at the <tpm>'s line, wherever <os> stands. */
+START_TEST(xml_tpm_kernel)
+{
+#define OS(arch) "  <os>\n    <type arch='" arch "'>hvm</type>\n    <kernel>/k</kernel>\n  </os>\n"
+#define TPM "  <devices>\n    <tpm><backend type='emulator'/></tpm>\n  </devices>\n"
+#define WHY                                                                                      \
+	"VM 't': a TPM with a direct kernel boot does not work on x86_64: SeaBIOS runs before "   \
+	"the kernel and its TPM setup corrupts the ACPI tables the kernel reads (the guest runs " \
+	"without ACPI and sees no TPM); boot from a disk through UEFI firmware instead (no "       \
+	"--kernel or <kernel>: with the ovmf package installed qemuctl boots x86_64 disks "       \
+	"through OVMF), or drop --tpm (<tpm>)"
+	bad(HEAD "  <memory unit='MiB'>64</memory>\n" OS("x86_64") TPM "</domain>\n",
+		"t.xml:9: " WHY);
+	bad(HEAD "  <memory unit='MiB'>64</memory>\n" TPM OS("x86_64") "</domain>\n",
+		"t.xml:5: " WHY);
+	/* no SeaBIOS before an aarch64 kernel: its TPM stays */
+	{
+		cleanup_domain struct qc_domain *arm = parse_ok(
+			HEAD "  <memory unit='MiB'>64</memory>\n" OS("aarch64") TPM "</domain>\n",
+			"arm.xml", NULL);
+
+		ck_assert(arm->tpm && arm->kernel);
+	}
+#undef WHY
+#undef TPM
+#undef OS
+}
+END_TEST
+
 START_TEST(xml_bad_inputs)
 {
 	bad("<domain type='qemu'>\n  <name>x</name>\n</domian>\n",
@@ -805,7 +834,7 @@ static Suite *xml_suite(void)
 	Suite *s = suite_create("xml");
 
 	unit_tcase(s, "golden", xml_golden_full, xml_records_held_to_vm_dir, xml_fields_with_line,
-		xml_golden_small, xml_libvirt_lossless, xml_tpm_secure_boot, NULL);
+		xml_golden_small, xml_libvirt_lossless, xml_tpm_secure_boot, xml_tpm_kernel, NULL);
 	unit_tcase(s, "input", xml_bad_inputs, xml_entities_refused, xml_too_big, xml_units,
 		xml_warnings_and_defaults, xml_save_load, xml_invalid_domain_not_written, NULL);
 	return s;
