@@ -12,7 +12,8 @@
 # operation's timeout.  With an sshd of the test's own and a second state
 # root as the other node, one VM booted once: the agent with
 # connect=ssh://... starts and monitors it there (the right codes for one
-# missing there and a host unreachable); migrate_to/migrate_from live-migrate it
+# missing there and a host unreachable) and refuses migrate_to/migrate_from
+# (the VM runs where connect says); migrate_to/migrate_from live-migrate it
 # to the first root, which then runs it only, and the agent with connect
 # stops it there.  Then resource-agents' ocf-tester passes every check
 # against a booting VM, and pacemaker's crm_resource drives the agent from
@@ -311,6 +312,16 @@ assert_eq "$(ls "$ROOT2/vms")" mv "nothing made on the second root"
 closed=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
 expect_ra 1 "qemuctl info mv failed: .*(refused|Connection)" monitor OCF_RESKEY_name=mv \
 	OCF_RESKEY_CRM_meta_interval=0 OCF_RESKEY_root= OCF_RESKEY_connect="ssh://root@127.0.0.1:$closed$ROOT2"
+# With connect the VM runs on that host whatever the node: no migration
+# between nodes, refused before any qemuctl migrate (the recording stand-in).
+rm -f "$SCRATCH/migrate.args"
+expect_ra 3 "mv: migrate_to: not with parameter 'connect' \(ssh://root@127\.0\.0\.1:$SSHD_PORT$ROOT2\): .*set the meta attribute allow-migrate=false" \
+	migrate_to OCF_RESKEY_name=mv OCF_RESKEY_CRM_meta_migrate_target=127.0.0.1 \
+	OCF_RESKEY_binary="$SCRATCH/qemuctl-migrate" "${rconn[@]}"
+expect_ra 3 "mv: migrate_from: not with parameter 'connect'" migrate_from OCF_RESKEY_name=mv \
+	OCF_RESKEY_CRM_meta_migrate_source=127.0.0.1 OCF_RESKEY_binary="$SCRATCH/qemuctl-migrate" "${rconn[@]}"
+assert_no_file "$SCRATCH/migrate.args"
+assert_match "$(qc2 info mv)" 'State: +running' "refused: mv runs on the second root"
 
 # ---- live migration from $ROOT2 (node2) to $ROOT (node1), both with this
 # qemuctl (binary: run on the target too)
