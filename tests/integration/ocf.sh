@@ -34,6 +34,14 @@ if [ -z "${QC_OCF_NS:-}" ]; then
 			exit 77
 		fi
 	done
+	# The test guest is built while the network is there (build-guest
+	# fetches packages with apt-get when they or the package lists changed);
+	# need_guest inside then finds it cached.
+	: "${QC_SRCDIR:=$(cd "$(dirname "$0")/../.." && pwd)}"
+	: "${QC_GUEST_CACHE:=${QC_BUILDDIR:-$PWD}/tests/guest/cache}"
+	export QC_SRCDIR QC_GUEST_CACHE
+	"$QC_SRCDIR/tests/guest/build-guest" --arch x86_64 --out "$QC_GUEST_CACHE/x86_64" >/dev/null ||
+		{ echo "[ocf] FAIL: building the x86_64 test guest failed"; exit 1; }
 	# a private network namespace too: the test's sshd listens on its loopback
 	QC_OCF_NS=1 QC_NET_IN_NETNS=1 exec unshare -m -n --propagation private bash "$0" "$@"
 fi
