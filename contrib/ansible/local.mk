@@ -16,15 +16,13 @@ dist_ansiblecollutils_DATA = contrib/ansible/plugins/module_utils/qemuctl.py
 ansiblecollfragmentsdir = $(ansiblecolldir)/plugins/doc_fragments
 dist_ansiblecollfragments_DATA = contrib/ansible/plugins/doc_fragments/qemuctl.py
 
-# Its tests: ansible-doc and playbooks against this host (ansible.sh), the
-# same through an sshd of the test's own (ansible-ssh.sh), the ansible-test
-# sanity tests (ansible-sanity.sh).
+# Its tests: ansible-doc and playbooks against this host and, at once,
+# through an sshd of the test's own (ansible.sh), the ansible-test sanity
+# tests (ansible-sanity.sh).
 EXTRA_DIST += contrib/ansible/local.mk contrib/ansible/tests docs/many-hosts.md \
 	tests/integration/ansible-lib.sh
-dist_noinst_SCRIPTS += tests/integration/ansible.sh tests/integration/ansible-ssh.sh \
-	tests/integration/ansible-sanity.sh
-TESTS += tests/integration/ansible.sh tests/integration/ansible-ssh.sh \
-	tests/integration/ansible-sanity.sh
+dist_noinst_SCRIPTS += tests/integration/ansible.sh tests/integration/ansible-sanity.sh
+TESTS += tests/integration/ansible.sh tests/integration/ansible-sanity.sh
 
 # The Debian package qemuctl-ansible (debian/control).
 EXTRA_DIST += debian/qemuctl-ansible.install debian/qemuctl-ansible.lintian-overrides

@@ -10,14 +10,16 @@
 # within the operation's timeout; wait_ready and the depth-10 monitor
 # refuse a VM without a ready marker; stop_timeout is capped by the
 # operation's timeout.  With an sshd of the test's own and a second state
-# root as the other node: the agent with connect=ssh://... starts, monitors
-# and stops a VM there (the right codes for one missing there and a host
-# unreachable), and migrate_to/migrate_from live-migrate a VM from one root
-# to the other, which then runs there only.  Then resource-agents' ocf-tester
-# passes every check against a booting VM, and pacemaker's crm_resource
-# drives the agent from a CIB file, without a cluster: the VM boots (its
-# console shows it), is monitored running, NOT_RUNNING once QEMU is killed,
-# starts again and is stopped gracefully (ACPI poweroff).  crm_resource
+# root as the other node, one VM booted once: the agent with
+# connect=ssh://... starts and monitors it there (the right codes for one
+# missing there and a host unreachable) and refuses migrate_to/migrate_from
+# (the VM runs where connect says); migrate_to/migrate_from live-migrate it
+# to the first root, which then runs it only, and the agent with connect
+# stops it there.  Then resource-agents' ocf-tester passes every check
+# against a booting VM, and pacemaker's crm_resource drives the agent from
+# a CIB file, without a cluster: a VM is monitored running, NOT_RUNNING
+# once its QEMU is killed, started (it boots: its console shows it) and
+# stopped gracefully (ACPI poweroff).  crm_resource
 # finds agents only under /usr/lib/ocf/resource.d: the test runs in a
 # private mount namespace with its own copy of the agent bound there, and
 # a private network namespace for its sshd.
@@ -32,6 +34,14 @@ if [ -z "${QC_OCF_NS:-}" ]; then
 			exit 77
 		fi
 	done
+	# The test guest is built while the network is there (build-guest
+	# fetches packages with apt-get when they or the package lists changed);
+	# need_guest inside then finds it cached.
+	: "${QC_SRCDIR:=$(cd "$(dirname "$0")/../.." && pwd)}"
+	: "${QC_GUEST_CACHE:=${QC_BUILDDIR:-$PWD}/tests/guest/cache}"
+	export QC_SRCDIR QC_GUEST_CACHE
+	"$QC_SRCDIR/tests/guest/build-guest" --arch x86_64 --out "$QC_GUEST_CACHE/x86_64" >/dev/null ||
+		{ echo "[ocf] FAIL: building the x86_64 test guest failed"; exit 1; }
 	# a private network namespace too: the test's sshd listens on its loopback
 	QC_OCF_NS=1 QC_NET_IN_NETNS=1 exec unshare -m -n --propagation private bash "$0" "$@"
 fi
@@ -213,10 +223,10 @@ assert_eq "$(cat "$SCRATCH/migrate.args")" \
 	"migration_target_format: %n, %%, no --copy-storage"
 # A migration that hangs ends within the operation's timeout less 10 s.
 t0=$SECONDS
-expect_ra 1 "ns: live migration to node2 did not finish within [12] s \(the migrate_to operation's timeout less 10 s\)" \
+expect_ra 1 "ns: live migration to node2 did not finish within 1 s \(the migrate_to operation's timeout less 10 s\)" \
 	migrate_to OCF_RESKEY_name=ns OCF_RESKEY_binary="$SCRATCH/qemuctl-migrate" MIG_HANG=60 \
-	OCF_RESKEY_CRM_meta_migrate_target=node2 OCF_RESKEY_CRM_meta_timeout=12000
-[ $((SECONDS - t0)) -lt 12 ] || fail "the hanging migration took $((SECONDS - t0)) s, not about 2"
+	OCF_RESKEY_CRM_meta_migrate_target=node2 OCF_RESKEY_CRM_meta_timeout=11000
+[ $((SECONDS - t0)) -lt 11 ] || fail "the hanging migration took $((SECONDS - t0)) s, not about 1"
 ok "the hanging migration was ended after $((SECONDS - t0)) s"
 expect_ra 1 "bad or missing target node '-x'" migrate_to OCF_RESKEY_name=ns \
 	OCF_RESKEY_binary="$SCRATCH/qemuctl-migrate" OCF_RESKEY_CRM_meta_migrate_target=-x
@@ -251,8 +261,8 @@ expect_ra 1 "ns: QEMU reports run state 'postmigrate': its CPUs stopped after a 
 qc qmp ns '{"execute":"cont"}' >/dev/null
 assert_match "$(qc qmp ns '{"execute":"query-status"}')" '"status": *"running"' "ns resumed"
 expect_ra 0 "" monitor OCF_RESKEY_name=ns
-# stop_timeout capped by the stop operation's timeout (12 s less 10 s).
-expect_ra 0 "ns: stop_timeout 60 s capped at [12] s" stop OCF_RESKEY_name=ns OCF_RESKEY_CRM_meta_timeout=12000
+# stop_timeout capped by the stop operation's timeout (11 s less 10 s).
+expect_ra 0 "ns: stop_timeout 60 s capped at 1 s" stop OCF_RESKEY_name=ns OCF_RESKEY_CRM_meta_timeout=11000
 assert_match "$(qc info ns)" 'State: +stopped' "stop stopped it"
 expect_ra 1 "migrate_from node1: the VM is not running on this node" migrate_from OCF_RESKEY_name=ns \
 	OCF_RESKEY_binary="$SCRATCH/qemuctl-migrate" OCF_RESKEY_CRM_meta_migrate_source=node1
@@ -264,6 +274,13 @@ qc delete ns >/dev/null
 # key pinned, key login, 127.0.0.1 of the private netns), a second state root
 sshd_start
 sshd_client_ssh # the user's ssh, as qemuctl runs it (--connect and migrate)
+# with one connection per host that later sessions share (ControlMaster), as
+# a cluster node's ssh config has it: each action of the agent with connect
+# runs qemuctl --connect a few times.  The masters end with the test.
+grep -q '^exec /usr/bin/ssh ' "$SCRATCH/bin/ssh" || fail "sshd_client_ssh: $(cat "$SCRATCH/bin/ssh")"
+sed -i "s|^exec /usr/bin/ssh |&-o ControlMaster=auto -o ControlPath=$SCRATCH/cm-%C -o ControlPersist=30 |" "$SCRATCH/bin/ssh"
+# shellcheck disable=SC2016 # expanded when the hook runs
+on_exit 'for m in "$SCRATCH"/cm-*; do [ ! -S "$m" ] || /usr/bin/ssh -o ControlPath="$m" -O exit x 2>/dev/null; done'
 # qemuctl as each node has it: this build's, with its monitor named (ssh
 # gives the remote command a fresh environment)
 printf '#!/bin/sh\nQEMUCTL_MONITOR=%s exec %s "$@"\n' "$QEMUCTL_MONITOR" "$QC" >"$SCRATCH/qemuctl-node"
@@ -276,71 +293,83 @@ on_exit 'kill -9 $(procs_using "$ROOT2") 2>/dev/null; rm -rf "$ROOT2"'
 qc2() { "$QC" --root "$ROOT2" "$@"; }
 URL2="ssh://root@127.0.0.1:$SSHD_PORT$ROOT2"
 
-# ---- connect: the agent runs qemuctl --connect ssh://root@127.0.0.1:PORT/ROOT2
+# ---- connect, then live migration, on one boot: the agent with
+# connect=URL2 (qemuctl --connect ssh://root@127.0.0.1:PORT/ROOT2) starts mv
+# on the second root, migrate_to/migrate_from move it to $ROOT, and the
+# agent with connect=URL1 stops it there
 qc create lonly "${guest[@]}" --no-seed >/dev/null # defined here only
-qc2 create rc "${guest[@]}" >/dev/null
+qc2 create mv "${guest[@]}" >/dev/null
+URL1="ssh://root@127.0.0.1:$SSHD_PORT$ROOT"
 rconn=(OCF_RESKEY_root= OCF_RESKEY_connect="$URL2")
-expect_ra 0 "" validate-all OCF_RESKEY_name=rc "${rconn[@]}"
-expect_ra 7 "" monitor OCF_RESKEY_name=rc OCF_RESKEY_CRM_meta_interval=0 "${rconn[@]}"
+expect_ra 0 "" validate-all OCF_RESKEY_name=mv "${rconn[@]}"
+expect_ra 7 "" monitor OCF_RESKEY_name=mv OCF_RESKEY_CRM_meta_interval=0 "${rconn[@]}"
 t0=$SECONDS
-expect_ra 0 "" start OCF_RESKEY_name=rc OCF_RESKEY_wait_ready=true OCF_RESKEY_CRM_meta_timeout=120000 "${rconn[@]}"
-assert_match "$(qc2 info rc)" 'State: +running' "start through --connect: rc runs on the second root"
-assert_eq "$(grep -ac '^QEMUCTL-READY' "$ROOT2/vms/rc/console.log")" 1 \
-	"rc booted on the second root: its console shows the ready marker ($((SECONDS - t0)) s)"
-assert_no_file "$ROOT/vms/rc"
-expect_ra 0 "" monitor OCF_RESKEY_name=rc OCF_RESKEY_CRM_meta_interval=10000 "${rconn[@]}"
-expect_ra 0 "" monitor OCF_RESKEY_name=rc OCF_CHECK_LEVEL=10 "${rconn[@]}"
-expect_ra 0 "" stop OCF_RESKEY_name=rc OCF_RESKEY_CRM_meta_timeout=90000 "${rconn[@]}"
-assert_match "$(qc2 info rc)" 'State: +stopped' "stop through --connect stopped rc on the second root"
-assert_match "$(qc2 --json info rc)" '"reason": "poweroff"' "gracefully: rc powered off"
-expect_ra 7 "" monitor OCF_RESKEY_name=rc OCF_RESKEY_CRM_meta_interval=0 "${rconn[@]}"
-expect_ra 0 "" stop OCF_RESKEY_name=rc "${rconn[@]}"
+expect_ra 0 "" start OCF_RESKEY_name=mv OCF_RESKEY_wait_ready=true OCF_RESKEY_CRM_meta_timeout=120000 "${rconn[@]}"
+assert_match "$(qc2 info mv)" 'State: +running' "start through --connect: mv runs on the second root"
+assert_eq "$(grep -ac '^QEMUCTL-READY' "$ROOT2/vms/mv/console.log")" 1 \
+	"mv booted on the second root: its console shows the ready marker ($((SECONDS - t0)) s)"
+assert_no_file "$ROOT/vms/mv"
+expect_ra 0 "" monitor OCF_RESKEY_name=mv OCF_RESKEY_CRM_meta_interval=10000 "${rconn[@]}"
+expect_ra 0 "" monitor OCF_RESKEY_name=mv OCF_CHECK_LEVEL=10 "${rconn[@]}"
 # A VM missing there (though defined here): not running, not configured, not startable.
 expect_ra 7 "" monitor OCF_RESKEY_name=lonly OCF_RESKEY_CRM_meta_interval=0 "${rconn[@]}"
 expect_ra 6 "VM 'lonly' is not defined: create it" validate-all OCF_RESKEY_name=lonly "${rconn[@]}"
 expect_ra 5 "VM 'lonly' is not defined on this node" start OCF_RESKEY_name=lonly "${rconn[@]}"
-assert_eq "$(ls "$ROOT2/vms")" rc "nothing made on the second root"
+assert_eq "$(ls "$ROOT2/vms")" mv "nothing made on the second root"
 # The remote host unreachable: an error, never "not running".
 closed=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
-expect_ra 1 "qemuctl info rc failed: .*(refused|Connection)" monitor OCF_RESKEY_name=rc \
+expect_ra 1 "qemuctl info mv failed: .*(refused|Connection)" monitor OCF_RESKEY_name=mv \
 	OCF_RESKEY_CRM_meta_interval=0 OCF_RESKEY_root= OCF_RESKEY_connect="ssh://root@127.0.0.1:$closed$ROOT2"
-qc delete lonly >/dev/null
-qc2 delete rc >/dev/null
+# With connect the VM runs on that host whatever the node: no migration
+# between nodes, refused before any qemuctl migrate (the recording stand-in).
+rm -f "$SCRATCH/migrate.args"
+expect_ra 3 "mv: migrate_to: not with parameter 'connect' \(ssh://root@127\.0\.0\.1:$SSHD_PORT$ROOT2\): .*set the meta attribute allow-migrate=false" \
+	migrate_to OCF_RESKEY_name=mv OCF_RESKEY_CRM_meta_migrate_target=127.0.0.1 \
+	OCF_RESKEY_binary="$SCRATCH/qemuctl-migrate" "${rconn[@]}"
+expect_ra 3 "mv: migrate_from: not with parameter 'connect'" migrate_from OCF_RESKEY_name=mv \
+	OCF_RESKEY_CRM_meta_migrate_source=127.0.0.1 OCF_RESKEY_binary="$SCRATCH/qemuctl-migrate" "${rconn[@]}"
+assert_no_file "$SCRATCH/migrate.args"
+assert_match "$(qc2 info mv)" 'State: +running' "refused: mv runs on the second root"
 
-# ---- live migration from $ROOT (node1) to $ROOT2 (node2), both with this
+# ---- live migration from $ROOT2 (node2) to $ROOT (node1), both with this
 # qemuctl (binary: run on the target too)
 "$QC" migrate --help >/dev/null 2>&1 ||
 	fail "this qemuctl has no 'migrate': the agent's migrate_to/migrate_from run 'qemuctl migrate'"
 node1=(OCF_RESKEY_binary="$SCRATCH/qemuctl-node")
 node2=(OCF_RESKEY_binary="$SCRATCH/qemuctl-node" OCF_RESKEY_root="$ROOT2")
-mig=(OCF_RESKEY_migration_target_format="ssh://root@%n:$SSHD_PORT$ROOT2" OCF_RESKEY_copy_storage=true)
-qc create mv "${guest[@]}" >/dev/null
-expect_ra 0 "" start OCF_RESKEY_name=mv OCF_RESKEY_wait_ready=true OCF_RESKEY_CRM_meta_timeout=120000 "${node1[@]}"
-qemu_pid=$(qc --json info mv | sed -n 's/.*"qemu_pid": *\([0-9]*\).*/\1/p')
-expect_ra 7 "" monitor OCF_RESKEY_name=mv OCF_RESKEY_CRM_meta_interval=0 "${node2[@]}"
+mig=(OCF_RESKEY_migration_target_format="ssh://root@%n:$SSHD_PORT$ROOT" OCF_RESKEY_copy_storage=true)
+qemu_pid=$(qc2 --json info mv | sed -n 's/.*"qemu_pid": *\([0-9]*\).*/\1/p')
+expect_ra 0 "" monitor OCF_RESKEY_name=mv "${node2[@]}"
+expect_ra 7 "" monitor OCF_RESKEY_name=mv OCF_RESKEY_CRM_meta_interval=0 "${node1[@]}"
 # A target nobody listens on: fails, the VM runs on here.
 expect_ra 1 "mv: live migration to 127.0.0.1 failed: .*(refused|Connection)" migrate_to OCF_RESKEY_name=mv \
-	OCF_RESKEY_CRM_meta_migrate_target=127.0.0.1 OCF_RESKEY_migration_target_format="ssh://root@%n:$closed$ROOT2" \
-	OCF_RESKEY_CRM_meta_timeout=600000 "${node1[@]}"
-expect_ra 0 "" monitor OCF_RESKEY_name=mv "${node1[@]}"
+	OCF_RESKEY_CRM_meta_migrate_target=127.0.0.1 OCF_RESKEY_migration_target_format="ssh://root@%n:$closed$ROOT" \
+	OCF_RESKEY_CRM_meta_timeout=600000 "${node2[@]}"
+expect_ra 0 "" monitor OCF_RESKEY_name=mv "${node2[@]}"
 t0=$SECONDS
 expect_ra 0 "mv: live migration to 127.0.0.1 succeeded" migrate_to OCF_RESKEY_name=mv \
-	OCF_RESKEY_CRM_meta_migrate_target=127.0.0.1 OCF_RESKEY_CRM_meta_timeout=600000 "${mig[@]}" "${node1[@]}"
+	OCF_RESKEY_CRM_meta_migrate_target=127.0.0.1 OCF_RESKEY_CRM_meta_timeout=600000 "${mig[@]}" "${node2[@]}"
 ok "migrate_to took $((SECONDS - t0)) s"
-expect_ra 0 "mv: live migration from node1 succeeded" migrate_from OCF_RESKEY_name=mv \
-	OCF_RESKEY_CRM_meta_migrate_source=node1 OCF_RESKEY_CRM_meta_timeout=60000 "${node2[@]}"
-assert_match "$(qc2 info mv)" 'State: +running' "mv runs on node2's root"
-expect_ra 0 "" monitor OCF_RESKEY_name=mv OCF_RESKEY_CRM_meta_interval=10000 "${node2[@]}"
-expect_ra 7 "" monitor OCF_RESKEY_name=mv OCF_RESKEY_CRM_meta_interval=0 "${node1[@]}"
-assert_no_file "$ROOT/vms/mv"
-[ ! -d "/proc/$qemu_pid" ] || fail "mv's QEMU on node1 ($qemu_pid) still runs"
-ok "mv's QEMU on node1 ended"
+expect_ra 0 "mv: live migration from node2 succeeded" migrate_from OCF_RESKEY_name=mv \
+	OCF_RESKEY_CRM_meta_migrate_source=node2 OCF_RESKEY_CRM_meta_timeout=60000 "${node1[@]}"
+assert_match "$(qc info mv)" 'State: +running' "mv runs on node1's root"
+expect_ra 0 "" monitor OCF_RESKEY_name=mv OCF_RESKEY_CRM_meta_interval=10000 "${node1[@]}"
+expect_ra 7 "" monitor OCF_RESKEY_name=mv OCF_RESKEY_CRM_meta_interval=0 "${node2[@]}"
+assert_no_file "$ROOT2/vms/mv"
+[ ! -d "/proc/$qemu_pid" ] || fail "mv's QEMU on node2 ($qemu_pid) still runs"
+ok "mv's QEMU on node2 ended"
 # migrate_from where the VM does not run: an error
-expect_ra 1 "migrate_from node2: the VM is not running on this node" migrate_from OCF_RESKEY_name=mv \
-	OCF_RESKEY_CRM_meta_migrate_source=node2 "${node1[@]}"
-expect_ra 0 "" stop OCF_RESKEY_name=mv OCF_RESKEY_CRM_meta_timeout=90000 "${node2[@]}"
-assert_match "$(qc2 --json info mv)" '"reason": "poweroff"' "the migrated mv powered off on node2"
-qc2 delete mv >/dev/null
+expect_ra 1 "migrate_from node1: the VM is not running on this node" migrate_from OCF_RESKEY_name=mv \
+	OCF_RESKEY_CRM_meta_migrate_source=node1 "${node2[@]}"
+# stop through --connect, on the root it moved to: gracefully
+rconn1=(OCF_RESKEY_root= OCF_RESKEY_connect="$URL1")
+expect_ra 0 "" stop OCF_RESKEY_name=mv OCF_RESKEY_CRM_meta_timeout=90000 "${rconn1[@]}"
+assert_match "$(qc info mv)" 'State: +stopped' "stop through --connect stopped mv"
+assert_match "$(qc --json info mv)" '"reason": "poweroff"' "gracefully: the migrated mv powered off"
+expect_ra 7 "" monitor OCF_RESKEY_name=mv OCF_RESKEY_CRM_meta_interval=0 "${rconn1[@]}"
+expect_ra 0 "" stop OCF_RESKEY_name=mv "${rconn1[@]}"
+qc delete mv >/dev/null
+qc delete lonly >/dev/null
 
 # ---- ocf-tester: every check against a booting VM
 qc create ot "${guest[@]}" >/dev/null
@@ -413,11 +442,9 @@ cr_op 7 -r vm-cr --force-check
 qc create cr "${guest[@]}" >/dev/null
 cr_op 0 --validate --class ocf --provider qemuctl --agent qemuctl --option name=cr --option root="$ROOT" --option binary="$QC"
 cr_op 7 -r vm-cr --force-check
-t0=$SECONDS
-cr_op 0 -r vm-cr --force-start
-assert_match "$(grep -a '^QEMUCTL-READY' "$ROOT/vms/cr/console.log")" '^QEMUCTL-READY iid-' \
-	"the VM booted: its console shows the ready marker ($((SECONDS - t0)) s)"
-grep -aq '^GUEST-READY' "$ROOT/vms/cr/console.log" || fail "no GUEST-READY on cr's console"
+# Started outside the cluster (no boot awaited), its QEMU killed: running,
+# then not running, and a stop succeeds.
+qc start cr >/dev/null
 cr_op 0 -r vm-cr --force-check
 qemu_pid=$(qc --json info cr | sed -n 's/.*"qemu_pid": *\([0-9]*\).*/\1/p')
 { [ -n "$qemu_pid" ] && [ -d "/proc/$qemu_pid" ]; } || fail "cr: no QEMU pid '$qemu_pid'"
@@ -426,7 +453,12 @@ wait_until 30 bash -c "! '$QC' --root '$ROOT' info cr | grep -Eq 'State: +(runni
 cr_op 7 -r vm-cr --force-check
 assert_match "$(qc --json info cr)" '"detail": "signal 9 \(Killed\)"' "cr was killed"
 cr_op 0 -r vm-cr --force-stop
+# crm_resource starts it again: it boots (wait_ready) with a new console log.
+t0=$SECONDS
 cr_op 0 -r vm-cr --force-start
+assert_match "$(grep -a '^QEMUCTL-READY' "$ROOT/vms/cr/console.log")" '^QEMUCTL-READY iid-' \
+	"the VM booted: its console shows the ready marker ($((SECONDS - t0)) s)"
+grep -aq '^GUEST-READY' "$ROOT/vms/cr/console.log" || fail "no GUEST-READY on cr's console"
 cr_op 0 -r vm-cr --force-check
 assert_eq "$(grep -ac '^QEMUCTL-READY' "$ROOT/vms/cr/console.log")" 1 "started again: ready (a new console log)"
 t0=$SECONDS
