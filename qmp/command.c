@@ -42,13 +42,10 @@ static int build_command(const char *cmd, const qc_json *args, uint64_t id, char
 	return 0;
 }
 
-/* Turn a reply into the caller's result: "return" (copied) or the error. */
-static int reply_result(const char *cmd, const qc_json *reply, qc_json **ret, struct qc_error *err)
+/* Turn a reply into the caller's result: "return" (taken out of the reply) or the error. */
+static int reply_result(const char *cmd, qc_json *reply, qc_json **ret, struct qc_error *err)
 {
 	const qc_json *e = qc_json_get(reply, "error");
-	const qc_json *rv;
-	cleanup_free char *text = NULL;
-	struct qc_error perr = {0};
 
 	if (e) {
 		const char *cls = qc_json_string(qc_json_get(e, "class"));
@@ -59,12 +56,10 @@ static int reply_result(const char *cmd, const qc_json *reply, qc_json **ret, st
 	}
 	if (!ret)
 		return 0;
-	/* The return value outlives the reply: give the caller its own tree. */
-	rv = qc_json_get(reply, "return");
-	text = qc_json_dump(rv);
-	if (!text || qc_json_parse(text, strlen(text), ret, &perr) < 0)
+	/* The return value outlives the reply: the caller gets that subtree itself. */
+	if (!(*ret = qc_json_take(reply, "return")))
 		return qc_error_set(
-			err, QC_ERR_INTERNAL, "QMP '%s': cannot copy the reply: %s", cmd, perr.msg);
+			err, QC_ERR_PROTO, "QMP '%s': reply without a return value", cmd);
 	return 0;
 }
 
