@@ -1,17 +1,19 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
  * Counters of running VMs (qemuctl.h "Stats"): one QMP connection per VM
- * with a deadline, plus /proc and /sys.
+ * with a deadline, plus /proc and /sys.  The disks, NICs and memory are
+ * the run's, as state.json publishes them (driver/state_devices.c);
+ * domain.xml only for a state without them.
  *
  *   vCPU time   query-cpus-fast names each vCPU's thread; its utime+stime
  *               come from /proc/QEMU/task/TID/stat (QEMU 7.2's query-stats
  *               has a KVM provider only, nothing under TCG)
- *   memory      the configured size; query-balloon's actual size when the
- *               VM has a balloon (none of qemuctl's VMs has one today)
+ *   memory      the size the run started with; query-balloon's actual size
+ *               when the VM has a balloon (none of qemuctl's VMs has one today)
  *   disks       query-blockstats, matched to the disks by their device id
  *               (disk-NAME) in the qdev path, which a snapshot's new top
  *               node does not change
- *   NICs        tap NICs: the tap's counters in /proc/net/dev, turned
+ *   NICs        tap NICs: the run's tap's counters in /proc/net/dev, turned
  *               round to the guest's view (the tap's tx is the guest's rx);
  *               user-mode NICs: none (slirp keeps no counters QEMU shows)
  *   QEMU        its own utime+stime and RSS from /proc/QEMU/stat, statm
