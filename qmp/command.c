@@ -91,6 +91,49 @@ int qc_qmp_execute(struct qc_qmp *q, const char *cmd, const qc_json *args, int t
 	return execute_fd(q, cmd, args, -1, timeout_ms, ret, err);
 }
 
+int qc_qmp_execute_all(struct qc_qmp *q, const char *const *cmds, size_t n, int timeout_ms,
+	qc_json **rets, struct qc_error *err)
+{
+	qc_json *replies[QC_QMP_MAX_BATCH] = {0};
+	cleanup_buf struct qc_buf text = {0};
+	uint64_t first = 0;
+	int r = 0;
+
+	if (n == 0 || n > QC_QMP_MAX_BATCH)
+		return qc_error_set(err, QC_ERR_INVALID, "QMP: %zu commands at once", n);
+	for (size_t i = 0; i < n; i++) {
+		cleanup_free char *line = NULL;
+		uint64_t id;
+		size_t len;
+
+		if (!cmds[i] || !*cmds[i])
+			return qc_error_set(err, QC_ERR_INVALID, "QMP: empty command name");
+		id = qc_qmp_new_id(q);
+		if (i == 0)
+			first = id;
+		if ((r = build_command(cmds[i], NULL, id, &line, &len, err)) < 0)
+			return r;
+		if (i)
+			qc_buf_putc(&text, '\n');
+		qc_buf_append(&text, line, len);
+	}
+	if ((r = qc_qmp_transact_n(
+		     q, cmds[0], first, n, text.data, text.len, -1, timeout_ms, replies, err)) < 0)
+		return r;
+	for (size_t i = 0; i < n; i++) {
+		rets[i] = NULL;
+		if (r == 0)
+			r = reply_result(cmds[i], replies[i], &rets[i], err);
+		qc_json_free(replies[i]);
+	}
+	if (r < 0)
+		for (size_t i = 0; i < n; i++) {
+			qc_json_free(rets[i]);
+			rets[i] = NULL;
+		}
+	return r;
+}
+
 static int parse_args(const char *cmd, const char *args_json, qc_json **ret, struct qc_error *err)
 {
 	struct qc_error perr = {0};
