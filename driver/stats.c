@@ -85,18 +85,10 @@ static void qemu_process(pid_t pid, struct qc_vm_stats *s)
 		s->qemu_rss = (uint64_t) rss * (uint64_t) sysconf(_SC_PAGESIZE);
 }
 
-/* query-cpus-fast: each vCPU's thread and its CPU time. */
-static int vcpus(
-	struct qc_qmp *q, pid_t pid, int64_t deadline, struct qc_vm_stats *s, struct qc_error *err)
+/* query-cpus-fast's reply r: each vCPU's thread and its CPU time. */
+static int vcpus(const qc_json *r, pid_t pid, struct qc_vm_stats *s, struct qc_error *err)
 {
-	cleanup_json qc_json *r = NULL;
-	size_t n;
-	int rc;
-
-	if ((rc = qc_qmp_execute(q, "query-cpus-fast", NULL, qc_time_left_ms(deadline), &r, err)) <
-		0)
-		return rc;
-	n = qc_json_len(r);
+	size_t n = qc_json_len(r);
 	if (n > 4096)
 		return qc_error_set(err, QC_ERR_QMP, "query-cpus-fast: %zu vCPUs", n);
 	s->vcpus = qc_xzalloc(sizeof(*s->vcpus) * (n + 1));
@@ -142,15 +134,9 @@ static uint64_t get_u64(const qc_json *j, const char *key)
 	return qc_json_as_uint(qc_json_get(j, key), &v) ? v : 0;
 }
 
-static int disks(struct qc_qmp *q, const struct qc_run_devices *dv, int64_t deadline,
-	struct qc_vm_stats *s, struct qc_error *err)
+/* query-blockstats' reply r: the counters of the run's disks. */
+static void disks(const qc_json *r, const struct qc_run_devices *dv, struct qc_vm_stats *s)
 {
-	cleanup_json qc_json *r = NULL;
-	int rc;
-
-	if ((rc = qc_qmp_execute(q, "query-blockstats", NULL, qc_time_left_ms(deadline), &r, err)) <
-		0)
-		return rc;
 	s->disks = qc_xzalloc(sizeof(*s->disks) * (dv->n_disks + 1));
 	for (size_t k = 0; k < dv->n_disks; k++) {
 		struct qc_vm_stats_disk *o = &s->disks[s->n_disks];
@@ -171,7 +157,6 @@ static int disks(struct qc_qmp *q, const struct qc_run_devices *dv, int64_t dead
 			break;
 		}
 	}
-	return 0;
 }
 
 /*
@@ -271,8 +256,10 @@ QC_PUBLIC int qc_vm_stats(
 	qc_ctx *ctx, const char *name, struct qc_vm_stats **ret, struct qc_error *err)
 {
 	cleanup_vmop struct qc_vmop op = QC_VMOP_INIT;
+	static const char *const queries[] = {"query-cpus-fast", "query-blockstats"};
 	cleanup_qmp struct qc_qmp *q = NULL;
 	int64_t deadline = qc_deadline_ms(STATS_DEADLINE_MS);
+	qc_json *r[2] = {NULL, NULL};
 	struct qc_run_devices *dv = NULL;
 	struct qc_vm_stats *s;
 	int rc;
@@ -293,12 +280,18 @@ QC_PUBLIC int qc_vm_stats(
 	s->name = qc_xstrdup(name);
 	s->qemu_pid = op.live.st.qemu_pid;
 	s->memory = dv->memory;
-	if ((rc = vcpus(q, s->qemu_pid, deadline, s, err)) < 0 ||
-		(rc = disks(q, dv, deadline, s, err)) < 0) {
+	/* both queries in one write: one round trip */
+	if ((rc = qc_qmp_execute_all(q, queries, 2, qc_time_left_ms(deadline), r, err)) < 0 ||
+		(rc = vcpus(r[0], s->qemu_pid, s, err)) < 0) {
+		qc_json_free(r[0]);
+		qc_json_free(r[1]);
 		qc_run_devices_free(dv);
 		qc_vm_stats_free(s);
 		return qc_error_prefix(err, "VM '%s'", name);
 	}
+	disks(r[1], dv, s);
+	qc_json_free(r[0]);
+	qc_json_free(r[1]);
 	nics(dv, s);
 	qc_run_devices_free(dv);
 	qemu_process(s->qemu_pid, s);
