@@ -67,6 +67,7 @@
 #include <string.h>
 
 #include "driver/domain.h"
+#include "driver/driver.h"
 #include "driver/qemu_fds.h"
 
 /* pcie-root-ports "qc-hp0".. kept free for hot-plug (driver/hotplug.c tries them in order) */
@@ -104,6 +105,41 @@ void qc_argv_nic_ids(const struct qc_domain *d, size_t i, char netdev_id[80], ch
 {
 	snprintf(netdev_id, 80, "hostnet-%s", d->nics[i].name);
 	snprintf(dev_id, 80, "nic-%s", d->nics[i].name);
+}
+
+const char *qc_argv_nic_type(enum qc_nic_type t)
+{
+	static const char *const types[] = {
+		[QC_NIC_USER] = "user", [QC_NIC_NETWORK] = "network", [QC_NIC_BRIDGE] = "bridge"};
+
+	return QC_NAME_OF(types, t, "user");
+}
+
+int qc_argv_run_devices(const struct qc_domain *d, const char (*taps)[16],
+	struct qc_run_devices **ret, struct qc_error *err)
+{
+	struct qc_run_devices *v = qc_xzalloc(sizeof(*v));
+	int rc = 0;
+
+	v->memory = d->memory;
+	for (size_t i = 0; rc == 0 && i < d->n_disks; i++) {
+		char fmt[32], file[32], dev[80];
+
+		qc_argv_disk_ids(d, i, fmt, file, dev);
+		rc = qc_run_devices_add_disk(v, d->disks[i].name, dev, err);
+	}
+	for (size_t i = 0; rc == 0 && i < d->n_nics; i++) {
+		const struct qc_nic *n = &d->nics[i];
+
+		rc = qc_run_devices_add_nic(v, n->name, qc_argv_nic_type(n->type),
+			n->type == QC_NIC_USER ? NULL : taps[i], n->mac, err);
+	}
+	if (rc < 0) {
+		qc_run_devices_free(v);
+		return rc;
+	}
+	*ret = v;
+	return 0;
 }
 
 static bool is_host_cpu(const char *m)

@@ -109,6 +109,46 @@ enum qc_exit_reason {
 const char *qc_exit_reason_name(enum qc_exit_reason r);
 enum qc_exit_reason qc_exit_reason_from_name(const char *s);
 
+/* ---- state_devices.c: the devices of a run, as state.json publishes them */
+#define QC_RUN_MAX_DEVICES 256 /* disks, and NICs, of one run */
+#define QC_RUN_NAME_MAX 63 /* a disk's or NIC's name (qc_validate_name) */
+#define QC_RUN_ID_MAX 79 /* a QEMU device id */
+#define QC_RUN_MEMORY_MAX (16ULL << 40)
+struct qc_run_disk {
+	char name[QC_RUN_NAME_MAX + 1]; /* "disk0" */
+	/* QEMU's device id ("disk-disk0"), in query-blockstats' qdev */
+	char device[QC_RUN_ID_MAX + 1];
+};
+struct qc_run_nic {
+	char name[QC_RUN_NAME_MAX + 1]; /* "net0" */
+	const char *type; /* "user", "network", "bridge" (static strings) */
+	char tap[16]; /* the host's tap interface; "" for a user NIC */
+	char mac[18];
+};
+struct qc_run_devices {
+	uint64_t memory; /* bytes */
+	struct qc_run_disk *disks;
+	size_t n_disks;
+	struct qc_run_nic *nics;
+	size_t n_nics;
+};
+void qc_run_devices_free(struct qc_run_devices *d);
+/* Append one device, checked (name and id syntax, NIC type, tap, MAC, no name twice). */
+int qc_run_devices_add_disk(
+	struct qc_run_devices *d, const char *name, const char *device, struct qc_error *err);
+/* tap: NULL for a user NIC, else the tap's name. */
+int qc_run_devices_add_nic(struct qc_run_devices *d, const char *name, const char *type,
+	const char *tap, const char *mac, struct qc_error *err);
+/* Drop disk (or NIC, if nic) name; false when there is none. */
+bool qc_run_devices_remove(struct qc_run_devices *d, bool nic, const char *name);
+void qc_run_devices_to_jgen(struct qc_jgen *g, const struct qc_run_devices *d);
+/* Read a "devices" value back, every field checked: one bad field refuses it all. */
+int qc_run_devices_from_json(const qc_json *j, struct qc_run_devices **ret, struct qc_error *err);
+/* The same from JSON text (qemuctl-monitor --devices), and to it. */
+int qc_run_devices_parse(
+	const char *text, size_t len, struct qc_run_devices **ret, struct qc_error *err);
+int qc_run_devices_format(const struct qc_run_devices *d, char **ret, struct qc_error *err);
+
 struct qc_state {
 	bool on_disk; /* read from a state.json (not saved: only a run writes one) */
 	bool running; /* as written; liveness is monitor.lock */
@@ -131,6 +171,8 @@ struct qc_state {
 	/* QEMU's run state (query-status "status": "running", "paused",
 	 * "prelaunch"...) as last published by qc_state_publish_status() */
 	char *qemu_status;
+	/* the run's devices; NULL: none published, or they failed the checks */
+	struct qc_run_devices *devices;
 };
 void qc_state_clear(struct qc_state *s);
 void qc_state_clearp(struct qc_state *s);
@@ -171,6 +213,20 @@ void qc_state_ports_splice(const unsigned *v, size_t n, size_t at, size_t n_del,
  */
 int qc_state_splice_ports(int vm_dfd, size_t at, size_t n_del, const unsigned *ins, size_t n_ins,
 	struct qc_error *err);
+/*
+ * A live hot-plug: add (or, with add false, remove by name) one disk or NIC
+ * in the devices state.json publishes for the run of monitor_pid started
+ * at started_at_ms, under the lock of qc_state_splice_ports().  Another
+ * run, or none, or no devices published: nothing, 0.
+ */
+struct qc_state_device_edit {
+	bool add, nic;
+	const char *name;
+	const char *device; /* disk: QEMU's device id */
+	const char *type, *tap, *mac; /* NIC: as qc_run_devices_add_nic() */
+};
+int qc_state_edit_devices(int vm_dfd, pid_t monitor_pid, int64_t started_at_ms,
+	const struct qc_state_device_edit *e, struct qc_error *err);
 int qc_state_to_json(const struct qc_state *s, char **ret, struct qc_error *err);
 int qc_state_from_json(const char *text, size_t len, struct qc_state *ret, struct qc_error *err);
 /* /proc/sys/kernel/random/boot_id into buf (>= 40 bytes); "" when unreadable. */

@@ -123,6 +123,21 @@ static void blockdev_del(struct qc_vmop *op, const char *node)
 		qc_debug("VM '%s': blockdev-del %s: %s", op->name, node, e.msg);
 }
 
+/*
+ * Keep the devices state.json publishes for the run current with a device
+ * just plugged or unplugged.  The device is in QEMU (or gone) either way:
+ * a failed write is a warning.
+ */
+static void publish(struct qc_vmop *op, const struct qc_state_device_edit *e)
+{
+	struct qc_error w = {0};
+
+	if (qc_state_edit_devices(
+		    op->dfd, op->live.st.monitor_pid, op->live.st.started_at_ms, e, &w) < 0)
+		qc_warn("VM '%s': %s '%s': the run's devices in state.json are stale: %s", op->name,
+			e->nic ? "NIC" : "disk", e->name, w.msg);
+}
+
 /* ------------------------------------------------------------------ disks */
 
 /*
@@ -292,9 +307,15 @@ QC_PUBLIC int qc_vm_attach_disk(qc_ctx *ctx, const char *name, const char *spec,
 	*qc_domain_add_disk(op.d) = disk;
 	if (op.live.monitor_alive) {
 		/* QEMU gets the file as an fd (plug_disk): it needs no access to it */
+		char fmt[32], file[32], dev[80];
+
 		if ((rc = qc_vmop_qmp(&op, err)) < 0 ||
 			(rc = plug_disk(&op, op.d->n_disks - 1, err)) < 0)
 			goto fail;
+		qc_argv_disk_ids(op.d, op.d->n_disks - 1, fmt, file, dev);
+		publish(&op, &(struct qc_state_device_edit){.add = true,
+				     .name = op.d->disks[op.d->n_disks - 1].name,
+				     .device = dev});
 		qc_fault_step("attach-disk:plugged");
 	}
 	if ((rc = qc_vmop_save(&op, err)) < 0)
@@ -375,6 +396,7 @@ QC_PUBLIC int qc_vm_detach_disk(
 		qc_argv_disk_ids(op.d, i, fmt, file, dev);
 		if ((rc = qc_vmop_qmp(&op, err)) < 0 || (rc = device_del(&op, dev, err)) < 0)
 			return rc;
+		publish(&op, &(struct qc_state_device_edit){.name = disk});
 		blockdev_del(&op, fmt);
 		blockdev_del(&op, file);
 	}
@@ -560,6 +582,13 @@ QC_PUBLIC int qc_vm_attach_net(qc_ctx *ctx, const char *name, const char *spec, 
 	}
 	if ((rc = qc_vmop_save(&op, err)) < 0)
 		goto fail;
+	if (plugged)
+		publish(&op, &(struct qc_state_device_edit){.add = true,
+				     .nic = true,
+				     .name = op.d->nics[k].name,
+				     .type = qc_argv_nic_type(op.d->nics[k].type),
+				     .tap = tap[0] ? tap : NULL,
+				     .mac = op.d->nics[k].mac});
 	if (ret_dev)
 		*ret_dev = qc_xstrdup(op.d->nics[k].name);
 	if (ret_live)
@@ -589,8 +618,11 @@ QC_PUBLIC int qc_vm_detach_net(
 		return rc;
 	n = &op.d->nics[i];
 	at = qc_network_fwd_index(op.d, i);
-	if (op.live.monitor_alive && (rc = unplug_nic(&op, i, err)) < 0)
-		return rc;
+	if (op.live.monitor_alive) {
+		if ((rc = unplug_nic(&op, i, err)) < 0)
+			return rc;
+		publish(&op, &(struct qc_state_device_edit){.nic = true, .name = nic});
+	}
 	removed = *n;
 	memmove(n, n + 1, (op.d->n_nics - i - 1) * sizeof(*n));
 	op.d->n_nics--;

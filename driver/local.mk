@@ -11,7 +11,7 @@ libqcdriver_a_SOURCES += driver/domain.h driver/domain.c driver/domain_fields.c 
 	driver/xml.c driver/xml_node.h driver/xml_node.c driver/xml_meta.h driver/xml_meta.c \
 	driver/xml_devices.h driver/xml_devices.c driver/xml_save.c
 # Context, state, lifecycle, confinement and the files QEMU gets as fds.
-libqcdriver_a_SOURCES += driver/driver.h driver/ctx.c driver/state.c driver/summary.c driver/define.c \
+libqcdriver_a_SOURCES += driver/driver.h driver/ctx.c driver/state.c driver/state_devices.c driver/summary.c driver/define.c \
 	driver/define_input.c driver/run.c driver/stop.c driver/query.c \
 	driver/confine.h driver/confine.c driver/fdpass.h driver/fdpass.c driver/autostart.c \
 	driver/doctor.c driver/public_util.c driver/remote.c
@@ -65,6 +65,9 @@ tests_unit_check_driver_fdpass_LDADD = libqcdriver.a libqcnet.a $(QC_STORAGE_LIB
 tests_unit_check_driver_state_LDADD = $(QC_LIBS) $(CHECK_LIBS)
 tests_unit_check_driver_network_ssh_LDADD = $(QC_LIBS) $(CHECK_LIBS)
 tests_unit_check_driver_seed_LDADD = $(QC_LIBS) $(CHECK_LIBS)
+# check_driver_state_devices: the run's devices in state.json, hostile records included.
+QC_CHECK_TESTS += tests/unit/check_driver_state_devices
+tests_unit_check_driver_state_devices_LDADD = $(QC_LIBS) $(CHECK_LIBS)
 # check_driver_summary: summary.json as list reads it, hostile files included.
 QC_CHECK_TESTS += tests/unit/check_driver_summary
 tests_unit_check_driver_summary_LDADD = $(QC_LIBS) $(CHECK_LIBS)

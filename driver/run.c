@@ -148,6 +148,25 @@ static int find_swtpm(const struct qc_domain *d, char **ret, struct qc_error *er
 	return 0;
 }
 
+/*
+ * The devices d's run gives QEMU, as JSON text for qemuctl-monitor
+ * --devices, published in state.json for readers of the run (stats).  A
+ * validated domain always gives one; were it refused, the run starts
+ * without it (NULL) and its readers use domain.xml.
+ */
+static char *run_devices(const struct qc_domain *d, const struct qc_network_start *ns)
+{
+	struct qc_run_devices *dv = NULL;
+	struct qc_error e = {0};
+	char *text = NULL;
+
+	if (qc_argv_run_devices(d, (const char(*)[16]) ns->tap_names, &dv, &e) < 0 ||
+		qc_run_devices_format(dv, &text, &e) < 0)
+		qc_warn("VM '%s': the run's devices are not published: %s", d->name, e.msg);
+	qc_run_devices_free(dv);
+	return text;
+}
+
 static int spawn_monitor(qc_ctx *ctx, struct qc_vmop *op, char **qemu_argv, const char *rdir,
 	const char *accel, const char *why, const struct qc_network_start *ns, int timeout_ms,
 	const struct qc_domain *d, const struct qemu_extra *x, bool cont, struct qc_error *err)
@@ -156,6 +175,7 @@ static int spawn_monitor(qc_ctx *ctx, struct qc_vmop *op, char **qemu_argv, cons
 	cleanup_free char *dir = qc_driver_vm_dir(ctx, op->name);
 	cleanup_strv char **markers = qc_driver_ready_markers(d);
 	cleanup_strvec struct qc_strv av = {0};
+	cleanup_free char *devices = NULL;
 	cleanup_close int rfd = -1, wfd = -1, mon_pidfd = -1;
 	struct qc_spawn_opts so = {0};
 	struct qc_monitor_args ma;
@@ -211,6 +231,8 @@ static int spawn_monitor(qc_ctx *ctx, struct qc_vmop *op, char **qemu_argv, cons
 		if ((rc = qc_monitor_args_ready_marker(&ma, markers[i], err)) < 0)
 			return rc;
 	ma.swtpm = x->swtpm;
+	devices = run_devices(d, ns);
+	ma.devices = devices;
 	ma.cont = cont;
 	if (op->d->vnc[0])
 		ma.vnc = strcmp(op->d->vnc, QC_VNC_SOCKET) == 0 ? QC_MONITOR_VNC_SOCKET

@@ -51,6 +51,7 @@ void qc_state_clear(struct qc_state *s)
 {
 	qc_free_all(s->accel, s->accel_why, s->run_dir, s->qemu_binary, s->ports, s->exit_detail,
 		s->boot_failure, s->qemu_status);
+	qc_run_devices_free(s->devices);
 	memset(s, 0, sizeof(*s));
 	s->exit_status = -1;
 }
@@ -134,6 +135,10 @@ int qc_state_to_json(const struct qc_state *s, char **ret, struct qc_error *err)
 		qc_jgen_map_close(g);
 	}
 	kstr(g, "boot_failure", s->boot_failure);
+	if (s->devices) {
+		qc_jgen_key(g, "devices");
+		qc_run_devices_to_jgen(g, s->devices);
+	}
 	qc_jgen_map_close(g);
 	return qc_jgen_finish(g, ret, NULL, err);
 }
@@ -206,6 +211,9 @@ int qc_state_from_json(const char *text, size_t len, struct qc_state *ret, struc
 		s.ready_at_ms = opt_int(ex, "at_ms", 0);
 	}
 	s.boot_failure = opt_string(j, "boot_failure");
+	/* devices that fail a check are dropped: their readers fall back to domain.xml */
+	if ((ex = qc_json_get(j, "devices")) && qc_run_devices_from_json(ex, &s.devices, NULL) < 0)
+		s.devices = NULL;
 	*ret = s;
 	return 0;
 }
@@ -310,6 +318,9 @@ int qc_state_save_run(int vm_dfd, struct qc_state *s, struct qc_error *err)
 			free(s->qemu_status);
 			s->qemu_status = TAKE_PTR(disk.qemu_status);
 		}
+		/* and its devices, by qc_state_edit_devices() */
+		qc_run_devices_free(s->devices);
+		s->devices = TAKE_PTR(disk.devices);
 	}
 	r = qc_state_save_nosync(vm_dfd, s, err);
 	if (lock >= 0)
@@ -395,6 +406,30 @@ int qc_state_splice_ports(int vm_dfd, size_t at, size_t n_del, const unsigned *i
 	st.ports = v;
 	st.n_ports = n;
 	r = qc_state_save_nosync(vm_dfd, &st, err);
+out:
+	close(lock);
+	return r;
+}
+
+int qc_state_edit_devices(int vm_dfd, pid_t monitor_pid, int64_t started_at_ms,
+	const struct qc_state_device_edit *e, struct qc_error *err)
+{
+	cleanup_state struct qc_state st = {0};
+	int lock, r;
+
+	if ((lock = state_lock(vm_dfd, err)) < 0)
+		return lock;
+	if ((r = qc_state_load(vm_dfd, &st, err)) < 0 || !st.running || !st.devices ||
+		st.monitor_pid != monitor_pid || st.started_at_ms != started_at_ms)
+		goto out; /* another run, or none, or no devices to keep current */
+	if (!e->add)
+		(void) qc_run_devices_remove(st.devices, e->nic, e->name);
+	else if (e->nic)
+		r = qc_run_devices_add_nic(st.devices, e->name, e->type, e->tap, e->mac, err);
+	else
+		r = qc_run_devices_add_disk(st.devices, e->name, e->device, err);
+	if (r == 0)
+		r = qc_state_save_nosync(vm_dfd, &st, err);
 out:
 	close(lock);
 	return r;

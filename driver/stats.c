@@ -1,17 +1,19 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
  * Counters of running VMs (qemuctl.h "Stats"): one QMP connection per VM
- * with a deadline, plus /proc and /sys.
+ * with a deadline, plus /proc and /sys.  The disks, NICs and memory are
+ * the run's, as state.json publishes them (driver/state_devices.c);
+ * domain.xml only for a state without them.
  *
  *   vCPU time   query-cpus-fast names each vCPU's thread; its utime+stime
  *               come from /proc/QEMU/task/TID/stat (QEMU 7.2's query-stats
  *               has a KVM provider only, nothing under TCG)
- *   memory      the configured size; query-balloon's actual size when the
- *               VM has a balloon (none of qemuctl's VMs has one today)
+ *   memory      the size the run started with; query-balloon's actual size
+ *               when the VM has a balloon (none of qemuctl's VMs has one today)
  *   disks       query-blockstats, matched to the disks by their device id
  *               (disk-NAME) in the qdev path, which a snapshot's new top
  *               node does not change
- *   NICs        tap NICs: the tap's counters in /proc/net/dev, turned
+ *   NICs        tap NICs: the run's tap's counters in /proc/net/dev, turned
  *               round to the guest's view (the tap's tx is the guest's rx);
  *               user-mode NICs: none (slirp keeps no counters QEMU shows)
  *   QEMU        its own utime+stime and RSS from /proc/QEMU/stat, statm
@@ -83,18 +85,10 @@ static void qemu_process(pid_t pid, struct qc_vm_stats *s)
 		s->qemu_rss = (uint64_t) rss * (uint64_t) sysconf(_SC_PAGESIZE);
 }
 
-/* query-cpus-fast: each vCPU's thread and its CPU time. */
-static int vcpus(
-	struct qc_qmp *q, pid_t pid, int64_t deadline, struct qc_vm_stats *s, struct qc_error *err)
+/* query-cpus-fast's reply r: each vCPU's thread and its CPU time. */
+static int vcpus(const qc_json *r, pid_t pid, struct qc_vm_stats *s, struct qc_error *err)
 {
-	cleanup_json qc_json *r = NULL;
-	size_t n;
-	int rc;
-
-	if ((rc = qc_qmp_execute(q, "query-cpus-fast", NULL, qc_time_left_ms(deadline), &r, err)) <
-		0)
-		return rc;
-	n = qc_json_len(r);
+	size_t n = qc_json_len(r);
 	if (n > 4096)
 		return qc_error_set(err, QC_ERR_QMP, "query-cpus-fast: %zu vCPUs", n);
 	s->vcpus = qc_xzalloc(sizeof(*s->vcpus) * (n + 1));
@@ -140,29 +134,21 @@ static uint64_t get_u64(const qc_json *j, const char *key)
 	return qc_json_as_uint(qc_json_get(j, key), &v) ? v : 0;
 }
 
-static int disks(struct qc_qmp *q, const struct qc_domain *d, int64_t deadline,
-	struct qc_vm_stats *s, struct qc_error *err)
+/* query-blockstats' reply r: the counters of the run's disks. */
+static void disks(const qc_json *r, const struct qc_run_devices *dv, struct qc_vm_stats *s)
 {
-	cleanup_json qc_json *r = NULL;
-	int rc;
-
-	if ((rc = qc_qmp_execute(q, "query-blockstats", NULL, qc_time_left_ms(deadline), &r, err)) <
-		0)
-		return rc;
-	s->disks = qc_xzalloc(sizeof(*s->disks) * (d->n_disks + 1));
-	for (size_t k = 0; k < d->n_disks; k++) {
+	s->disks = qc_xzalloc(sizeof(*s->disks) * (dv->n_disks + 1));
+	for (size_t k = 0; k < dv->n_disks; k++) {
 		struct qc_vm_stats_disk *o = &s->disks[s->n_disks];
-		char fmt[32], file[32], dev[80];
 
-		qc_argv_disk_ids(d, k, fmt, file, dev);
 		for (size_t i = 0; i < qc_json_len(r); i++) {
 			const qc_json *e = qc_json_at(r, i);
 			const char *qdev = qc_json_string(qc_json_get(e, "qdev"));
 			const qc_json *st = qc_json_get(e, "stats");
 
-			if (!qdev || !st || !qdev_is(qdev, dev))
+			if (!qdev || !st || !qdev_is(qdev, dv->disks[k].device))
 				continue;
-			snprintf(o->name, sizeof(o->name), "%s", d->disks[k].name);
+			snprintf(o->name, sizeof(o->name), "%s", dv->disks[k].name);
 			o->rd_bytes = get_u64(st, "rd_bytes");
 			o->wr_bytes = get_u64(st, "wr_bytes");
 			o->rd_ops = get_u64(st, "rd_operations");
@@ -171,7 +157,6 @@ static int disks(struct qc_qmp *q, const struct qc_domain *d, int64_t deadline,
 			break;
 		}
 	}
-	return 0;
 }
 
 /*
@@ -210,27 +195,49 @@ static void tap_counters(struct qc_vm_stats_nic *const *nics, char (*taps)[16], 
 	fclose(f);
 }
 
-static void nics(const struct qc_domain *d, struct qc_vm_stats *s)
+static void nics(const struct qc_run_devices *dv, struct qc_vm_stats *s)
 {
 	cleanup_free struct qc_vm_stats_nic **tapped =
-		qc_xzalloc(sizeof(*tapped) * (d->n_nics + 1));
-	cleanup_free char(*taps)[16] = qc_xzalloc(sizeof(*taps) * (d->n_nics + 1));
+		qc_xzalloc(sizeof(*tapped) * (dv->n_nics + 1));
+	cleanup_free char(*taps)[16] = qc_xzalloc(sizeof(*taps) * (dv->n_nics + 1));
 	size_t n_taps = 0;
 
-	s->nics = qc_xzalloc(sizeof(*s->nics) * (d->n_nics + 1));
-	for (size_t i = 0; i < d->n_nics; i++) {
+	s->nics = qc_xzalloc(sizeof(*s->nics) * (dv->n_nics + 1));
+	for (size_t i = 0; i < dv->n_nics; i++) {
 		struct qc_vm_stats_nic *o = &s->nics[s->n_nics++];
 
-		snprintf(o->name, sizeof(o->name), "%s", d->nics[i].name);
-		o->type = d->nics[i].type == QC_NIC_USER      ? "user"
-			  : d->nics[i].type == QC_NIC_NETWORK ? "network"
-							      : "bridge";
-		if (d->nics[i].type == QC_NIC_USER)
+		snprintf(o->name, sizeof(o->name), "%s", dv->nics[i].name);
+		o->type = dv->nics[i].type;
+		if (!dv->nics[i].tap[0])
 			continue;
-		qc_network_tap_name(d, i, taps[n_taps]);
+		memcpy(taps[n_taps], dv->nics[i].tap, sizeof(taps[n_taps]));
 		tapped[n_taps++] = o;
 	}
 	tap_counters(tapped, taps, n_taps);
+}
+
+/*
+ * The devices of op's run: those state.json publishes (checked as it was
+ * read), else (a run started by an older qemuctl, a record that failed
+ * its checks) those domain.xml names, with the taps start names.
+ */
+static int run_devices(struct qc_vmop *op, struct qc_run_devices **ret, struct qc_error *err)
+{
+	cleanup_free char(*taps)[16] = NULL;
+	int rc;
+
+	if (op->live.st.devices) {
+		*ret = TAKE_PTR(op->live.st.devices);
+		return 0;
+	}
+	if ((rc = qc_vmop_domain(op, err)) < 0)
+		return rc;
+	taps = qc_xzalloc(sizeof(*taps) * (op->d->n_nics + 1));
+	for (size_t i = 0; i < op->d->n_nics; i++)
+		qc_network_tap_name(op->d, i, taps[i]);
+	if ((rc = qc_argv_run_devices(op->d, (const char(*)[16]) taps, ret, err)) < 0)
+		return qc_error_prefix(err, "VM '%s'", op->name);
+	return 0;
 }
 
 /* QEMU's pid is the monitor's child (the monitor lock is held): else it is not ours. */
@@ -249,30 +256,44 @@ QC_PUBLIC int qc_vm_stats(
 	qc_ctx *ctx, const char *name, struct qc_vm_stats **ret, struct qc_error *err)
 {
 	cleanup_vmop struct qc_vmop op = QC_VMOP_INIT;
+	static const char *const queries[] = {"query-cpus-fast", "query-blockstats"};
 	cleanup_qmp struct qc_qmp *q = NULL;
 	int64_t deadline = qc_deadline_ms(STATS_DEADLINE_MS);
+	qc_json *r[2] = {NULL, NULL};
+	struct qc_run_devices *dv = NULL;
 	struct qc_vm_stats *s;
 	int rc;
 
-	if ((rc = qc_vmop_begin(
-		     ctx, name, QC_VMOP_NO_LOCK | QC_VMOP_DOMAIN | QC_VMOP_RUNNING, &op, err)) < 0)
+	if ((rc = qc_vmop_begin(ctx, name, QC_VMOP_NO_LOCK | QC_VMOP_RUNNING, &op, err)) < 0)
 		return rc;
 	if (!qemu_is_ours(&op.live))
 		return qc_error_set(err, QC_ERR_STATE,
 			"VM '%s': its QEMU (pid %d) is not running (it stopped just now?)", name,
 			(int) op.live.st.qemu_pid);
-	if ((rc = qc_vmop_qmp_connect(&op, STATS_DEADLINE_MS, &q, err)) < 0)
+	if ((rc = run_devices(&op, &dv, err)) < 0)
 		return rc;
+	if ((rc = qc_vmop_qmp_connect(&op, STATS_DEADLINE_MS, &q, err)) < 0) {
+		qc_run_devices_free(dv);
+		return rc;
+	}
 	s = qc_xzalloc(sizeof(*s));
 	s->name = qc_xstrdup(name);
 	s->qemu_pid = op.live.st.qemu_pid;
-	s->memory = op.d->memory;
-	if ((rc = vcpus(q, s->qemu_pid, deadline, s, err)) < 0 ||
-		(rc = disks(q, op.d, deadline, s, err)) < 0) {
+	s->memory = dv->memory;
+	/* both queries in one write: one round trip */
+	if ((rc = qc_qmp_execute_all(q, queries, 2, qc_time_left_ms(deadline), r, err)) < 0 ||
+		(rc = vcpus(r[0], s->qemu_pid, s, err)) < 0) {
+		qc_json_free(r[0]);
+		qc_json_free(r[1]);
+		qc_run_devices_free(dv);
 		qc_vm_stats_free(s);
 		return qc_error_prefix(err, "VM '%s'", name);
 	}
-	nics(op.d, s);
+	disks(r[1], dv, s);
+	qc_json_free(r[0]);
+	qc_json_free(r[1]);
+	nics(dv, s);
+	qc_run_devices_free(dv);
 	qemu_process(s->qemu_pid, s);
 	s->sampled_at_ms = qc_realtime_ms();
 	*ret = s;

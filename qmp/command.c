@@ -42,13 +42,10 @@ static int build_command(const char *cmd, const qc_json *args, uint64_t id, char
 	return 0;
 }
 
-/* Turn a reply into the caller's result: "return" (copied) or the error. */
-static int reply_result(const char *cmd, const qc_json *reply, qc_json **ret, struct qc_error *err)
+/* Turn a reply into the caller's result: "return" (taken out of the reply) or the error. */
+static int reply_result(const char *cmd, qc_json *reply, qc_json **ret, struct qc_error *err)
 {
 	const qc_json *e = qc_json_get(reply, "error");
-	const qc_json *rv;
-	cleanup_free char *text = NULL;
-	struct qc_error perr = {0};
 
 	if (e) {
 		const char *cls = qc_json_string(qc_json_get(e, "class"));
@@ -59,12 +56,10 @@ static int reply_result(const char *cmd, const qc_json *reply, qc_json **ret, st
 	}
 	if (!ret)
 		return 0;
-	/* The return value outlives the reply: give the caller its own tree. */
-	rv = qc_json_get(reply, "return");
-	text = qc_json_dump(rv);
-	if (!text || qc_json_parse(text, strlen(text), ret, &perr) < 0)
+	/* The return value outlives the reply: the caller gets that subtree itself. */
+	if (!(*ret = qc_json_take(reply, "return")))
 		return qc_error_set(
-			err, QC_ERR_INTERNAL, "QMP '%s': cannot copy the reply: %s", cmd, perr.msg);
+			err, QC_ERR_PROTO, "QMP '%s': reply without a return value", cmd);
 	return 0;
 }
 
@@ -94,6 +89,49 @@ int qc_qmp_execute(struct qc_qmp *q, const char *cmd, const qc_json *args, int t
 	qc_json **ret, struct qc_error *err)
 {
 	return execute_fd(q, cmd, args, -1, timeout_ms, ret, err);
+}
+
+int qc_qmp_execute_all(struct qc_qmp *q, const char *const *cmds, size_t n, int timeout_ms,
+	qc_json **rets, struct qc_error *err)
+{
+	qc_json *replies[QC_QMP_MAX_BATCH] = {0};
+	cleanup_buf struct qc_buf text = {0};
+	uint64_t first = 0;
+	int r = 0;
+
+	if (n == 0 || n > QC_QMP_MAX_BATCH)
+		return qc_error_set(err, QC_ERR_INVALID, "QMP: %zu commands at once", n);
+	for (size_t i = 0; i < n; i++) {
+		cleanup_free char *line = NULL;
+		uint64_t id;
+		size_t len;
+
+		if (!cmds[i] || !*cmds[i])
+			return qc_error_set(err, QC_ERR_INVALID, "QMP: empty command name");
+		id = qc_qmp_new_id(q);
+		if (i == 0)
+			first = id;
+		if ((r = build_command(cmds[i], NULL, id, &line, &len, err)) < 0)
+			return r;
+		if (i)
+			qc_buf_putc(&text, '\n');
+		qc_buf_append(&text, line, len);
+	}
+	if ((r = qc_qmp_transact_n(
+		     q, cmds[0], first, n, text.data, text.len, -1, timeout_ms, replies, err)) < 0)
+		return r;
+	for (size_t i = 0; i < n; i++) {
+		rets[i] = NULL;
+		if (r == 0)
+			r = reply_result(cmds[i], replies[i], &rets[i], err);
+		qc_json_free(replies[i]);
+	}
+	if (r < 0)
+		for (size_t i = 0; i < n; i++) {
+			qc_json_free(rets[i]);
+			rets[i] = NULL;
+		}
+	return r;
 }
 
 static int parse_args(const char *cmd, const char *args_json, qc_json **ret, struct qc_error *err)

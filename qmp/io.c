@@ -37,8 +37,10 @@ struct qc_qmp {
 	size_t scanned; /* rbuf[0..scanned) holds no '\n' */
 
 	uint64_t next_id; /* the next id handed out; ids start at 1 */
-	uint64_t pending_id; /* the command waiting for its reply, 0 = none */
-	qc_json *reply; /* its reply once seen */
+	/* the commands waiting for replies: ids pending_id..+n_pending, 0 = none */
+	uint64_t pending_id;
+	size_t n_pending;
+	qc_json **replies; /* [n_pending]: each reply once seen */
 
 	struct qc_qmp_event **ev; /* queued events, oldest first */
 	size_t n_ev, cap_ev;
@@ -201,13 +203,14 @@ static int take_reply(struct qc_qmp *q, qc_json *tree, const char *line, size_t 
 		qc_json_free(tree);
 		return die(q, QC_ERR_PROTO, cmd, err, "reply with an id we never sent: %s", ex);
 	}
-	if (n != q->pending_id || q->reply) {
+	if (n < q->pending_id || n - q->pending_id >= q->n_pending ||
+		q->replies[n - q->pending_id]) {
 		/* The answer to a command that timed out earlier. */
 		qc_debug("QMP: dropping late reply %s", ex);
 		qc_json_free(tree);
 		return 0;
 	}
-	q->reply = tree;
+	q->replies[n - q->pending_id] = tree;
 	return 0;
 }
 
@@ -429,8 +432,18 @@ uint64_t qc_qmp_new_id(struct qc_qmp *q)
 	return q->next_id++;
 }
 
-int qc_qmp_transact(struct qc_qmp *q, const char *cmd, uint64_t id, const char *line, size_t len,
-	int fd, int timeout_ms, qc_json **ret_reply, struct qc_error *err)
+/* Replies of the pending commands seen so far. */
+static size_t replies_seen(const struct qc_qmp *q)
+{
+	size_t n = 0;
+
+	for (size_t i = 0; i < q->n_pending; i++)
+		n += q->replies[i] != NULL;
+	return n;
+}
+
+int qc_qmp_transact_n(struct qc_qmp *q, const char *cmd, uint64_t id, size_t n, const char *text,
+	size_t len, int fd, int timeout_ms, qc_json **ret_replies, struct qc_error *err)
 {
 	int64_t deadline = qc_deadline_ms(timeout_ms);
 	cleanup_free char *msg = NULL;
@@ -438,21 +451,26 @@ int qc_qmp_transact(struct qc_qmp *q, const char *cmd, uint64_t id, const char *
 
 	if (q->dead)
 		return sticky_error(q, cmd, err);
+	if (n == 0 || n > QC_QMP_MAX_BATCH)
+		return qc_error_set(err, QC_ERR_INVALID, "QMP '%s': %zu commands at once", cmd, n);
 	msg = qc_xmalloc(len + 1);
-	memcpy(msg, line, len);
+	memcpy(msg, text, len);
 	msg[len] = '\n';
-	qc_debug("QMP send: %.*s%s", len > 512 ? 512 : (int) len, line, fd >= 0 ? " (+fd)" : "");
+	qc_debug("QMP send: %.*s%s", len > 512 ? 512 : (int) len, text, fd >= 0 ? " (+fd)" : "");
 
+	for (size_t i = 0; i < n; i++)
+		ret_replies[i] = NULL;
 	q->pending_id = id;
-	q->reply = NULL;
+	q->n_pending = n;
+	q->replies = ret_replies;
 	if ((r = send_all(q, cmd, msg, len + 1, fd, deadline, timeout_ms, err)) < 0)
 		goto out;
-	while (!q->reply) {
+	while (replies_seen(q) < n) {
 		struct qc_error lerr = {0};
 
 		/* A reply followed by EOF in one read still counts (quit). */
 		r = pump(q, deadline, cmd, &lerr);
-		if (q->reply)
+		if (replies_seen(q) == n)
 			break;
 		if (r < 0) {
 			if (err)
@@ -465,13 +483,23 @@ int qc_qmp_transact(struct qc_qmp *q, const char *cmd, uint64_t id, const char *
 			goto out;
 		}
 	}
-	*ret_reply = TAKE_PTR(q->reply);
 	r = 0;
 out:
+	if (r < 0)
+		for (size_t i = 0; i < n; i++) {
+			qc_json_free(ret_replies[i]);
+			ret_replies[i] = NULL;
+		}
 	q->pending_id = 0;
-	qc_json_free(q->reply);
-	q->reply = NULL;
+	q->n_pending = 0;
+	q->replies = NULL;
 	return r;
+}
+
+int qc_qmp_transact(struct qc_qmp *q, const char *cmd, uint64_t id, const char *line, size_t len,
+	int fd, int timeout_ms, qc_json **ret_reply, struct qc_error *err)
+{
+	return qc_qmp_transact_n(q, cmd, id, 1, line, len, fd, timeout_ms, ret_reply, err);
 }
 
 /* ----------------------------------------------------------------- events */
@@ -578,7 +606,6 @@ void qc_qmp_close(struct qc_qmp *q)
 	if (q->fd >= 0)
 		close(q->fd);
 	free(q->rbuf);
-	qc_json_free(q->reply);
 	for (i = 0; i < q->n_ev; i++)
 		qc_qmp_event_free(q->ev[i]);
 	free(q->ev);

@@ -15,7 +15,8 @@
  *    a trailing "\r" is dropped.  A message longer than QC_QMP_MAX_MSG
  *    bytes kills the connection.
  *  - every command we send carries "id": "qc-N", N unique and increasing
- *    per connection.  One command is in flight at a time.
+ *    per connection.  One command is in flight at a time, or one batch
+ *    sent in a single write (qc_qmp_execute_all).
  *  - a reply whose id is ours but belongs to an earlier command (one that
  *    timed out) is dropped silently (logged at debug level): a late answer
  *    is normal after a timeout and the connection stays usable.  A reply
@@ -54,6 +55,7 @@
 #include "util/util.h"
 
 #define QC_QMP_MAX_MSG (16u * 1024 * 1024) /* bytes in one message (line) */
+#define QC_QMP_MAX_BATCH 8 /* commands qc_qmp_execute_all sends at once */
 #define QC_QMP_MAX_EVENTS 4096 /* queued events kept */
 #define QC_QMP_TIMEOUT_MS 30000 /* a sensible default per call */
 
@@ -134,6 +136,14 @@ int qc_qmp_check_alive(const struct qc_qmp *q, struct qc_error *err);
  */
 int qc_qmp_execute(struct qc_qmp *q, const char *cmd, const qc_json *args, int timeout_ms,
 	qc_json **ret, struct qc_error *err);
+/*
+ * Run n (1..QC_QMP_MAX_BATCH) commands without arguments, sent in one write
+ * and answered in one wait (a round trip each saved); rets[i] is cmds[i]'s
+ * "return" value as qc_qmp_execute gives it.  The first command's error
+ * fails the batch, no result is kept then.
+ */
+int qc_qmp_execute_all(struct qc_qmp *q, const char *const *cmds, size_t n, int timeout_ms,
+	qc_json **rets, struct qc_error *err);
 /* The same with arguments as JSON text ("{\"fdname\":\"x\"}"), or NULL. */
 int qc_qmp_execute_text(struct qc_qmp *q, const char *cmd, const char *args_json, int timeout_ms,
 	qc_json **ret, struct qc_error *err);
@@ -213,5 +223,13 @@ uint64_t qc_qmp_new_id(struct qc_qmp *q);
  */
 int qc_qmp_transact(struct qc_qmp *q, const char *cmd, uint64_t id, const char *line, size_t len,
 	int fd, int timeout_ms, qc_json **ret_reply, struct qc_error *err);
+/*
+ * The same for n (1..QC_QMP_MAX_BATCH) commands sent in one write: text
+ * holds n lines joined by "\n" (no final one), with the ids id..id+n-1;
+ * ret_replies[i] gets the reply to id+i, whatever order they come in.
+ * On failure no reply is kept.
+ */
+int qc_qmp_transact_n(struct qc_qmp *q, const char *cmd, uint64_t id, size_t n, const char *text,
+	size_t len, int fd, int timeout_ms, qc_json **ret_replies, struct qc_error *err);
 
 #endif

@@ -397,6 +397,23 @@ int qc_json_parse(const char *text, size_t len, qc_json **ret, struct qc_error *
 	return 0;
 }
 
+qc_json *qc_json_take(qc_json *j, const char *key)
+{
+	yajl_val v = (yajl_val) j, t;
+
+	if (!v || v->type != yajl_t_object)
+		return NULL;
+	/* the first member of that name, as qc_json_get finds it */
+	for (size_t i = 0; i < v->u.object.len; i++) {
+		if (strcmp(v->u.object.keys[i], key) != 0)
+			continue;
+		t = v->u.object.values[i];
+		v->u.object.values[i] = node_new(yajl_t_null);
+		return (qc_json *) t;
+	}
+	return NULL;
+}
+
 void qc_json_free(qc_json *j)
 {
 	node_free((yajl_val) j);

@@ -553,6 +553,11 @@ int qc_json_get_string(const qc_json *j, const char *path, const char **ret, str
 int qc_json_get_int(const qc_json *j, const char *path, int64_t *ret, struct qc_error *err);
 int qc_json_get_uint(const qc_json *j, const char *path, uint64_t *ret, struct qc_error *err);
 int qc_json_get_bool(const qc_json *j, const char *path, bool *ret, struct qc_error *err);
+/*
+ * Detach the value of object j's member key and hand it to the caller (a
+ * null takes its place in j); NULL when j is no object or has no such key.
+ */
+qc_json *qc_json_take(qc_json *j, const char *key);
 /* Serialise a (sub)tree back to compact JSON. */
 char *qc_json_dump(const qc_json *j);
 

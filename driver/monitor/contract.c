@@ -107,6 +107,8 @@ int qc_monitor_args_to_argv(const struct qc_monitor_args *a, const char *program
 		push_opt(&v, "--vnc", a->vnc);
 	if (a->cont)
 		qc_strv_push(&v, "--cont");
+	if (a->devices)
+		push_opt(&v, "--devices", a->devices);
 	qc_strv_push(&v, "--");
 	for (i = 0; a->qemu_argv[i]; i++)
 		qc_strv_push(&v, a->qemu_argv[i]);
@@ -166,6 +168,8 @@ static int parse_opt(
 			return qc_error_set(
 				err, QC_ERR_INVALID, "--vnc '%s': socket or password", val);
 		a->vnc = val;
+	} else if (strcmp(opt, "--devices") == 0) {
+		a->devices = val; /* checked where the monitor reads it (qc_run_devices_parse) */
 	} else {
 		return qc_error_set(err, QC_ERR_INVALID, "unknown option '%s'", opt);
 	}

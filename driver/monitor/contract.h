@@ -7,7 +7,8 @@
  *   qemuctl-monitor --vm-dir DIR --run-dir DIR --notify-fd N [--keep-fd N]...
  *                   [--port P]... [--accel A] [--accel-why TEXT] [--console-max BYTES]
  *                   [--uid U --gid G] [--ready-marker TEXT]... [--ready-at-start]
- *                   [--swtpm PROGRAM] [--vnc socket|password] [--cont] -- QEMU-ARGV...
+ *                   [--swtpm PROGRAM] [--vnc socket|password] [--cont]
+ *                   [--devices JSON] -- QEMU-ARGV...
  */
 #ifndef QC_DRIVER_MONITOR_CONTRACT_H
 #define QC_DRIVER_MONITOR_CONTRACT_H
@@ -51,6 +52,8 @@ struct qc_monitor_args {
 	bool ready_at_start;
 	/* the VM has a TPM: this swtpm runs before QEMU and stops after it (tpm.c) */
 	const char *swtpm;
+	/* the run's devices as state.json publishes them (driver.h qc_run_devices), JSON */
+	const char *devices;
 	const char *const *qemu_argv; /* NULL-terminated, not empty */
 };
 

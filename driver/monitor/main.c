@@ -142,6 +142,9 @@ static int setup(struct qc_monitor *m, struct qc_error *err)
 	sigset_t set;
 	int rc, fd;
 
+	if (m->a.devices && (rc = qc_run_devices_parse(
+				     m->a.devices, strlen(m->a.devices), &m->st.devices, err)) < 0)
+		return qc_error_prefix(err, "--devices");
 	m->vm_dfd = open(m->a.vm_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW);
 	if (m->vm_dfd < 0)
 		return qc_error_errno(err, errno, "open '%s'", m->a.vm_dir);

@@ -79,6 +79,15 @@ assert_qemu_port() {
 	ok "$2: host port $1 accepts a connection"
 }
 
+# devs: the run's disks and NICs, as stats shows them and as state.json publishes them (the same)
+devs() {
+	qc --json stats h1 | python3 -c 'import json, sys
+def names(v):
+	return " ".join([d["name"] for d in v["disks"]] + ["/"] + [n["name"] for n in v["nics"]])
+st, pub = names(json.load(sys.stdin)["vms"][0]), names(json.load(open(sys.argv[1]))["devices"])
+print(st if st == pub else "stats shows %s, state.json publishes %s" % (st, pub))' "$vm/state.json"
+}
+
 # ---- running VM: live attach seen by the guest
 out=$(qc attach-disk h1 16M)
 assert_match "$out" "Disk 'disk2' attached to VM 'h1' \(live\)" "live attach-disk"
@@ -91,6 +100,7 @@ assert_match "$out" '"nic": "net1"' "live attach-net (json)"
 assert_match "$out" '"live": true' "attach-net was live"
 assert_match "$(wait_dev /sys/class/net/eth1 HOT2)" 'HOT2 /sys/class/net/eth1' "guest sees the hot-plugged NIC as eth1"
 assert_match "$(qc dumpxml h1)" "nic-net1|net1" "domain.xml has net1"
+assert_match "$(devs)" "^disk0 seed disk1 disk2 / net0 net1\$" "stats and state.json: the hot-plugged disk2 and net1"
 
 # ---- restart: both still there
 qc stop h1 --timeout 60
@@ -114,6 +124,7 @@ assert_file "$vm/disk3.qcow2"
 expect_fail 1 "VM 'h1' has no disk 'disk3'" qc detach-disk h1 disk3
 qc attach-net h1 user >/dev/null
 assert_match "$(wait_dev /sys/class/net/eth2 HOT4)" 'HOT4 /sys/class/net/eth2' "guest sees net2 as eth2"
+assert_match "$(devs)" "^disk0 seed disk1 disk2 / net0 net1 net2\$" "stats and state.json: disk3 gone after its detach, net2 plugged"
 # The hot-plugged user NIC's automatic forward of guest port 22: recorded in
 # the run's state after the ports of net0 and net1, shown by info (text and
 # JSON), and QEMU's own listener (ss names the owner; a connection is accepted).
@@ -130,6 +141,7 @@ assert_qemu_port "$p2" net2
 out=$(qc detach-net h1 net2)
 assert_match "$out" "NIC 'net2' detached from VM 'h1' \(live\)" "live detach-net"
 assert_match "$(wait_gone /sys/class/net/eth2 GONE2)" 'GONE2 gone' "guest no longer has eth2"
+assert_match "$(devs)" "/ net0 net1\$" "stats and state.json: net2 gone after its detach"
 # detach forgets the port: info, state.json and QEMU
 info=$(qc info h1)
 ! grep -q net2 <<<"$info" || fail "info still lists net2: $info"

@@ -9,6 +9,10 @@
 #     operations grow by at least that;
 #   - the guest pings the gateway: the tap NIC's packets grow both ways; the
 #     user-mode NIC has no counters (null);
+#   - the devices are the run's, published in state.json at start: a
+#     domain.xml edited while the VM runs changes nothing (memory, NICs);
+#     a state.json whose devices fail a check (a bad disk name) falls back
+#     to domain.xml (the edited definition shows);
 #   - QEMU's RSS and CPU time, the configured memory; every document follows
 #     the schema (docs/schema/qemuctl-v2.json), --watch prints one per line
 #     with growing sample times; no NAME: every running VM (sampled side by
@@ -112,6 +116,30 @@ t = [json.loads(l)["vms"][0]["sampled_at_ms"] for l in open(sys.argv[1]) if l.st
 sys.exit(0 if all(b - a >= 900 for a, b in zip(t, t[1:])) else 1)' "$SCRATCH/watch.jsonl" ||
 	fail "--watch 1 samples are not a second apart: $(cat "$SCRATCH/watch.jsonl")"
 ok "--watch 1 prints one document a second"
+
+# The run's devices, published in state.json: the tap NIC's tap exists;
+# stats shows them, not those of a definition edited since the start.
+devs() { # devs JSON: "MEMORY DISK... / NIC:TYPE..." of the first VM
+	get "$1" '" ".join([str(v["memory"])] + [d["name"] for d in v["disks"]] + ["/"] + [n["name"] + ":" + n["type"] for n in v["nics"]])'
+}
+run_devs="$((160 << 20)) disk0 seed / net0:network net1:user"
+assert_eq "$(devs "$(qc --json stats s1)")" "$run_devs" "stats: the run's memory, disks and NICs"
+tap=$(grep -o '"tap": "[^"]*"' "$ROOT/vms/s1/state.json" | cut -d'"' -f4)
+ip link show "$tap" >/dev/null || fail "state.json's tap '$tap' of net0 is no interface"
+ok "state.json publishes net0's tap $tap"
+# (define refuses a running VM: domain.xml is edited in place, as by hand)
+sed -e "s|<memory unit='KiB'>163840</memory>|<memory unit='KiB'>196608</memory>|" \
+	-e "/<interface type='user'>/,/<\/interface>/d" \
+	-e "/<qemuctl:nic name='net1'>/,/<\/qemuctl:nic>/d" "$ROOT/vms/s1/domain.xml" >"$SCRATCH/edited.xml"
+mv "$SCRATCH/edited.xml" "$ROOT/vms/s1/domain.xml"
+assert_eq "$(devs "$(qc --json stats s1)")" "$run_devs" "stats after domain.xml is edited (192M, no user NIC): still the run's devices"
+# a disk name state.json must not hold: the record is refused as a whole, domain.xml is read instead
+cp "$ROOT/vms/s1/state.json" "$SCRATCH/state.good"
+sed 's|"name": "disk0"|"name": "../disk0"|' "$SCRATCH/state.good" >"$SCRATCH/state.bad"
+mv "$SCRATCH/state.bad" "$ROOT/vms/s1/state.json"
+assert_eq "$(devs "$(qc --json stats s1)")" "$((192 << 20)) disk0 seed / net0:network" \
+	"a bad disk name in state.json: the devices of the edited domain.xml"
+mv "$SCRATCH/state.good" "$ROOT/vms/s1/state.json"
 
 # several running VMs are sampled side by side (a thread each)
 qc start s2 --paused

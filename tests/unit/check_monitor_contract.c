@@ -40,6 +40,7 @@ static void full_args(struct qc_monitor_args *a)
 	a->swtpm = "/usr/bin/swtpm";
 	a->cont = true;
 	a->vnc = QC_MONITOR_VNC_PASSWORD;
+	a->devices = "{\"memory\":1,\"disks\":[],\"nics\":[]}";
 	a->qemu_argv = qemu;
 }
 
@@ -71,6 +72,7 @@ static void assert_same(const struct qc_monitor_args *a, const struct qc_monitor
 	ck_assert_pstr_eq(a->swtpm, b->swtpm);
 	ck_assert_int_eq(a->cont, b->cont);
 	ck_assert_pstr_eq(a->vnc, b->vnc);
+	ck_assert_pstr_eq(a->devices, b->devices);
 	for (i = 0; a->qemu_argv[i] || b->qemu_argv[i]; i++)
 		ck_assert_pstr_eq(a->qemu_argv[i], b->qemu_argv[i]);
 }

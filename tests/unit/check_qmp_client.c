@@ -104,6 +104,60 @@ START_TEST(greeting_and_negotiation)
 }
 END_TEST
 
+/*
+ * A batch: both commands in one write, the replies matched by id in
+ * whatever order they come; an error in it fails it, keeping no result,
+ * and leaves the connection usable.
+ */
+START_TEST(execute_all)
+{
+	static const struct fake_step s[] = {
+		NEGOTIATE,
+		{F_EXPECT, "query-cpus-fast", "none", 0},
+		{F_EXPECT, "query-blockstats", "none", 0},
+		{F_SEND, "{\"return\": [{\"qdev\": \"disk-d\"}], \"id\": \"qc-3\"}", NULL, 0},
+		{F_SEND, "{\"return\": [], \"id\": \"qc-2\"}", NULL, 0},
+		{F_EXPECT, "query-cpus-fast", "none", 0},
+		{F_EXPECT, "query-blockstats", "none", 0},
+		{F_SEND,
+			"{\"id\": \"qc-4\", \"error\": {\"class\": \"GenericError\", "
+			"\"desc\": \"no\"}}",
+			NULL, 0},
+		{F_SEND, "{\"return\": [], \"id\": \"qc-5\"}", NULL, 0},
+		{F_EXPECT, "stop", "none", 0},
+		REPLY("{}"),
+		{F_WAIT_EOF},
+		{F_END},
+	};
+	static const char *const cmds[] = {"query-cpus-fast", "query-blockstats"};
+	cleanup_qmp struct qc_qmp *q = open_ok(s);
+	struct qc_error err = {0};
+	qc_json *rv[2] = {NULL, NULL};
+	const char *qdev = NULL;
+	int r;
+
+	ck_assert_msg(qc_qmp_execute_all(q, cmds, 2, 2000, rv, &err) == 0, "%s", err.msg);
+	ck_assert_int_eq(qc_json_len(rv[0]), 0);
+	ck_assert_int_eq(qc_json_get_string(qc_json_at(rv[1], 0), "qdev", &qdev, &err), 0);
+	ck_assert_str_eq(qdev, "disk-d");
+	qc_json_free(rv[0]);
+	qc_json_free(rv[1]);
+	rv[0] = rv[1] = NULL;
+	r = qc_qmp_execute_all(q, cmds, 2, 2000, rv, &err);
+	assert_err(r, &err, QC_ERR_QMP, "QMP 'query-cpus-fast': GenericError: no");
+	ck_assert_ptr_null(rv[0]);
+	ck_assert_ptr_null(rv[1]);
+	/* no command, too many: refused before anything is sent */
+	assert_err(qc_qmp_execute_all(q, cmds, 0, 2000, rv, &err), &err, QC_ERR_INVALID,
+		"QMP: 0 commands at once");
+	assert_err(qc_qmp_execute_all(q, cmds, QC_QMP_MAX_BATCH + 1, 2000, rv, &err), &err,
+		QC_ERR_INVALID, "QMP: 9 commands at once");
+	ck_assert_int_eq(qc_qmp_check_alive(q, NULL), 0);
+	ck_assert_int_eq(qc_qmp_execute(q, "stop", NULL, 2000, NULL, &err), 0);
+	qc_qmp_close(TAKE_PTR(q));
+}
+END_TEST
+
 START_TEST(error_reply)
 {
 	static const struct fake_step s[] = {
@@ -1017,8 +1071,8 @@ static Suite *qmp_suite(void)
 	Suite *s = suite_create("qmp");
 	TCase *tc;
 
-	tc = unit_tcase(s, "fake-qemu", greeting_and_negotiation, error_reply, bad_arguments,
-		events_interleaved, wait_event_timeout, read_available_in_poll_loop,
+	tc = unit_tcase(s, "fake-qemu", greeting_and_negotiation, execute_all, error_reply,
+		bad_arguments, events_interleaved, wait_event_timeout, read_available_in_poll_loop,
 		event_queue_bounded, late_reply_dropped, eof_while_waiting, reply_then_eof,
 		huge_message, NULL);
 	tcase_add_checked_fixture(tc, NULL, teardown);

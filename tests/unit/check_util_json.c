@@ -449,6 +449,28 @@ START_TEST(json_dump_roundtrip)
 }
 END_TEST
 
+/* take: the member's subtree changes hands, a null stays in its place. */
+START_TEST(json_take)
+{
+	cleanup_json qc_json *j = parse_ok(doc);
+	cleanup_json qc_json *ret = qc_json_take(j, "return");
+	cleanup_json qc_json *none = NULL;
+	cleanup_free char *left = qc_json_dump(j);
+	cleanup_free char *list = qc_json_dump(qc_json_get(ret, "list"));
+
+	ck_assert_ptr_nonnull(ret);
+	ck_assert_str_eq(left, "{\"return\":null,\"id\":7}");
+	ck_assert_int_eq(qc_json_type(qc_json_get(j, "return")), QC_JSON_NULL);
+	ck_assert_str_eq(list, "[{\"file\":\"a.qcow2\"},{\"file\":\"b\xc3\xa9\"}]");
+	ck_assert_ptr_null(qc_json_take(j, "missing"));
+	none = qc_json_take(ret, "nothing");
+	ck_assert_int_eq(qc_json_type(none), QC_JSON_NULL);
+	/* not an object: nothing to take */
+	ck_assert_ptr_null(qc_json_take((qc_json *) qc_json_get(ret, "list"), "file"));
+	ck_assert_ptr_null(qc_json_take(NULL, "return"));
+}
+END_TEST
+
 static char *gen_finish_ok(struct qc_jgen *g)
 {
 	struct qc_error e = {0};
@@ -654,7 +676,7 @@ Suite *util_json_suite(void)
 
 	unit_tcase(s, "json", json_parse_getters, json_named_errors, json_malformed,
 		json_comments_refused, json_depth_cannot_be_bypassed, json_walk_events,
-		json_walk_strict, json_text_uint_as_tree, json_dump_roundtrip,
+		json_walk_strict, json_text_uint_as_tree, json_dump_roundtrip, json_take,
 		jgen_basic, jgen_escapes, jgen_pretty, jgen_embed, jgen_errors, NULL);
 	return s;
 }
