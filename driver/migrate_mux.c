@@ -285,6 +285,29 @@ static void close_locals(struct qc_mux *m)
 		}
 }
 
+/*
+ * Stopped: what the control stream's local end wrote last (a final error
+ * message) still goes out, for at most a second.
+ */
+static void flush_control(struct qc_mux *m)
+{
+	int64_t deadline = qc_deadline_ms(1000);
+	struct stream *s = &m->s[QC_MUX_CONTROL];
+
+	while (qc_time_left_ms(deadline) > 0) {
+		struct pollfd p = {.fd = s->fd, .events = POLLIN};
+
+		if (!s->local_eof && out_room(m) && poll(&p, 1, 0) == 1 &&
+			read_local(m, QC_MUX_CONTROL, NULL) < 0)
+			return;
+		if (m->olen == m->ooff && (s->local_eof || poll(&p, 1, 0) == 0))
+			return;
+		p = (struct pollfd){.fd = m->out, .events = POLLOUT};
+		if (m->olen > m->ooff && poll(&p, 1, 100) == 1 && write_chan(m, NULL) < 0)
+			return;
+	}
+}
+
 /* One round: poll everything that can move, then move it. 1: the relay is over. */
 static int step(struct qc_mux *m, struct qc_error *err)
 {
@@ -337,8 +360,10 @@ static int step(struct qc_mux *m, struct qc_error *err)
 	}
 	if (poll(p, np, TICK_MS) < 0)
 		return errno == EINTR ? 0 : qc_error_errno(err, errno, "poll");
-	if (p[0].revents)
+	if (p[0].revents) {
+		flush_control(m);
 		return 1;
+	}
 	if (co != SIZE_MAX && p[co].revents && (rc = write_chan(m, err)) < 0)
 		return rc;
 	if (ci != SIZE_MAX && p[ci].revents && (rc = read_chan(m, err)) < 0)
@@ -362,6 +387,8 @@ int qc_mux_run(struct qc_mux *m, struct qc_error *err)
 	while ((rc = step(m, err)) == 0)
 		;
 	close_locals(m);
+	/* the peer's relay sees the end (on a pipe this fails, harmlessly) */
+	(void) shutdown(m->out, SHUT_WR);
 	return rc < 0 ? rc : 0;
 }
 
