@@ -17,7 +17,7 @@ void cli_migrate_usage(FILE *f, const char *name)
 {
 	(void) name;
 	fputs("usage: qemuctl migrate NAME ssh://[USER@]HOST[:PORT][/ROOT] [--offline]\n"
-	      "                       [--ssh-option OPT]... [--remote-qemuctl CMD]\n\n"
+	      "                       [--copy-storage] [--ssh-option OPT]... [--remote-qemuctl CMD]\n\n"
 	      "Move VM NAME to the qemuctl on HOST (state root ROOT there, else its\n"
 	      "default) through one ssh connection: your ssh config, keys and agent, no\n"
 	      "password prompts (BatchMode), no port opened.  --offline moves a stopped\n"
@@ -34,6 +34,8 @@ void cli_migrate_usage(FILE *f, const char *name)
 	      "processes go on), HOST runs it, and only then its QEMU here ends.  On a\n"
 	      "failure before that (HOST, its QEMU or ssh gone, a signal) the VM runs\n"
 	      "on here and HOST keeps nothing.\n"
+	      "  --copy-storage       copy the VM's disks (always done: they live in the\n"
+	      "                       VM's directory; the explicit spelling)\n"
 	      "  --ssh-option OPT     give ssh '-o OPT' (e.g. IdentityFile=KEY)\n"
 	      "  --remote-qemuctl CMD the qemuctl command on HOST (default: qemuctl)\n"
 	      "  --json               the outcome: bytes sent, total_ms, downtime_ms, and\n"
