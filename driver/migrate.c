@@ -210,8 +210,8 @@ static bool mirrored_file(const struct qc_vmop *op, const char *name)
  * The files of the source's VM directory that move: sent, or (l NULL) their
  * size added to *size.  live: a mirrored disk is none of them.
  */
-static int move_files(struct qc_vmop *op, struct qc_mig_link *l, bool live, uint64_t *size,
-	struct qc_error *err)
+static int move_files(
+	struct qc_vmop *op, struct qc_mig_link *l, bool live, uint64_t *size, struct qc_error *err)
 {
 	struct dirent **ents = NULL;
 	int n, rc = 0;
@@ -249,6 +249,7 @@ struct move {
 	bool unknown; /* the target was told to run and did not answer */
 	const volatile sig_atomic_t *intr; /* the caller's: cancel before the commit */
 	volatile sig_atomic_t mux_cancel; /* the relay's: set from intr */
+	int64_t t_run; /* when the target said its CPUs run */
 	struct qc_mig_live lv;
 };
 
@@ -284,8 +285,8 @@ static int announce_disks(struct qc_vmop *op, struct qc_mig_link *l, struct qc_e
 			continue;
 		if (!base || strcmp(op->d->disks[i].format, "qcow2") != 0)
 			return qc_error_set(err, QC_ERR_STATE,
-				"VM '%s': disk '%s' (%s) is no qcow2 file of the VM, which a running "
-				"move does not copy; move it stopped with --offline",
+				"VM '%s': disk '%s' (%s) is no qcow2 file of the VM, which a "
+				"running move does not copy; move it stopped with --offline",
 				op->name, op->d->disks[i].name, op->d->disks[i].path);
 		if ((rc = qc_mig_live_disk_size(op->q, op->d, i, &size, err)) < 0)
 			return qc_error_prefix(err, "VM '%s'", op->name);
@@ -327,8 +328,8 @@ static int live_tick(void *opaque, const struct qc_mig_live *lv, struct qc_error
 }
 
 /* The move's point of no return: the target runs the VM, this QEMU ends. */
-static int hand_over(struct qc_vmop *op, struct qc_mig_link *l, struct move *m,
-	struct qc_error *err)
+static int hand_over(
+	struct qc_vmop *op, struct qc_mig_link *l, struct move *m, struct qc_error *err)
 {
 	int rc;
 
@@ -339,6 +340,7 @@ static int hand_over(struct qc_vmop *op, struct qc_mig_link *l, struct move *m,
 		return rc;
 	}
 	m->undo = false;
+	m->t_run = qc_now_ms();
 	qc_fault_step("migrate:started");
 	/* the monitor records the end of this QEMU as "migrated" (to the host) */
 	if ((rc = qc_write_atomic(
@@ -374,7 +376,9 @@ static int precopy(struct qc_vmop *op, struct qc_mig_link *l, struct move *m,
 	qc_mig_progress(l, "copying disks");
 	if ((rc = qc_mig_live_mirror(op->q, op->d, &m->lv, live_tick, &t, err)) < 0 ||
 		(rc = phase(op, m, "migrate-mirrored", err)) < 0)
-		return rc == -ECANCELED ? rc : qc_error_prefix(err, "VM '%s': its disks' copy", op->name);
+		return rc == -ECANCELED
+			       ? rc
+			       : qc_error_prefix(err, "VM '%s': its disks' copy", op->name);
 	qc_mig_progress(l, "sending memory");
 	if ((rc = qc_mig_live_migrate(op->q, &m->lv, live_tick, &t, err)) < 0)
 		return rc == -ECANCELED ? rc : qc_error_prefix(err, "VM '%s'", op->name);
@@ -387,7 +391,7 @@ static int precopy(struct qc_vmop *op, struct qc_mig_link *l, struct move *m,
 	if ((rc = qc_mig_live_finish(op->q, &m->lv, err)) < 0 ||
 		(rc = hand_over(op, l, m, err)) < 0)
 		return rc;
-	res->downtime_ms = m->lv.qemu_downtime_ms + (qc_now_ms() - t_done);
+	res->downtime_ms = m->lv.qemu_downtime_ms + (m->t_run - t_done);
 	res->qemu_downtime_ms = m->lv.qemu_downtime_ms;
 	res->ram_bytes = m->lv.ram_done;
 	res->disk_bytes = m->lv.disk_len;

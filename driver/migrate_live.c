@@ -29,8 +29,8 @@ bool qc_mig_live_mirrored(const struct qc_disk *k)
 }
 
 /* Run cmd with g's arguments (an open map, closed here). */
-static int qmp_cmd(struct qc_qmp *q, const char *cmd, struct qc_jgen *g, qc_json **ret,
-	struct qc_error *err)
+static int qmp_cmd(
+	struct qc_qmp *q, const char *cmd, struct qc_jgen *g, qc_json **ret, struct qc_error *err)
 {
 	cleanup_free char *args = NULL;
 	int rc;
@@ -54,8 +54,8 @@ int qc_mig_live_switch(struct qc_mig_chan *ch, int in, int out, int *fds, size_t
 		return rc;
 	}
 	fds[0] = ctl[1];
-	if ((rc = qc_mux_new(in, out, fds, n, ch->buf + ch->off, ch->len - ch->off, cancel, &m,
-		     err)) < 0) {
+	if ((rc = qc_mux_new(
+		     in, out, fds, n, ch->buf + ch->off, ch->len - ch->off, cancel, &m, err)) < 0) {
 		for (size_t i = 0; i < n; i++)
 			close(fds[i]);
 		close(ctl[0]);
@@ -70,6 +70,14 @@ int qc_mig_live_switch(struct qc_mig_chan *ch, int in, int out, int *fds, size_t
 	ch->off = ch->len = 0;
 	*ret = m;
 	return 0;
+}
+
+/* Until QEMU says more (an event named name) or POLL_MS passed. */
+static void nap(struct qc_qmp *q, const char *name)
+{
+	cleanup_qmp_event struct qc_qmp_event *ev = NULL;
+
+	(void) qc_qmp_wait_event(q, name, POLL_MS, &ev, NULL);
 }
 
 /* ------------------------------------------------------------------ target */
@@ -186,8 +194,8 @@ int qc_mig_live_incoming_done(struct qc_qmp *q, struct qc_error *err)
 
 /* ------------------------------------------------------------------ source */
 
-int qc_mig_live_disk_size(struct qc_qmp *q, const struct qc_domain *d, size_t i, uint64_t *ret,
-	struct qc_error *err)
+int qc_mig_live_disk_size(
+	struct qc_qmp *q, const struct qc_domain *d, size_t i, uint64_t *ret, struct qc_error *err)
 {
 	cleanup_json qc_json *r = NULL;
 	char fmt[32], file[32], dev[80];
@@ -205,8 +213,7 @@ int qc_mig_live_disk_size(struct qc_qmp *q, const struct qc_domain *d, size_t i,
 			if (!qc_json_as_uint(qc_json_path(e, "image/virtual-size"), ret) ||
 				*ret == 0)
 				return qc_error_set(err, QC_ERR_PROTO,
-					"disk '%s': QEMU gave no virtual size",
-					d->disks[i].name);
+					"disk '%s': QEMU gave no virtual size", d->disks[i].name);
 			return 0;
 		}
 	}
@@ -303,7 +310,8 @@ int qc_mig_live_mirror(struct qc_qmp *q, const struct qc_domain *d, struct qc_mi
 		qc_jgen_kstring(g, "str", fd);
 		qc_jgen_map_close(g);
 		if ((rc = qmp_cmd(q, "blockdev-add", g, NULL, err)) < 0)
-			return qc_error_prefix(err, "disk '%s': connect to the target's copy", k->name);
+			return qc_error_prefix(
+				err, "disk '%s': connect to the target's copy", k->name);
 		lv->node[s] = true;
 		qc_jgen_map_open(m);
 		qc_jgen_kstring(m, "job-id", job);
@@ -318,8 +326,8 @@ int qc_mig_live_mirror(struct qc_qmp *q, const struct qc_domain *d, struct qc_mi
 		cleanup_json qc_json *jobs = NULL;
 		size_t ready = 0;
 
-		if ((rc = qc_qmp_execute(q, "query-block-jobs", NULL, QC_VMOP_QMP_QUICK_MS, &jobs,
-			     err)) < 0)
+		if ((rc = qc_qmp_execute(
+			     q, "query-block-jobs", NULL, QC_VMOP_QMP_QUICK_MS, &jobs, err)) < 0)
 			return rc;
 		lv->disk_len = lv->disk_done = 0;
 		for (size_t s = 0; s < lv->n; s++) {
@@ -332,15 +340,16 @@ int qc_mig_live_mirror(struct qc_qmp *q, const struct qc_domain *d, struct qc_mi
 		if ((rc = tick(opaque, lv, err)) < 0)
 			return rc;
 		if (qc_time_left_ms(deadline) == 0)
-			return qc_error_set(err, ETIMEDOUT, "the disks' copy did not catch up within %d s",
+			return qc_error_set(err, ETIMEDOUT,
+				"the disks' copy did not catch up within %d s",
 				MIRROR_TIMEOUT_MS / 1000);
-		qc_sleep_ms(POLL_MS);
+		nap(q, "BLOCK_JOB_READY");
 	}
 }
 
 /* query-migrate's figures; its status into *status (NULL when it named none). */
-static int migrate_state(struct qc_qmp *q, struct qc_mig_live *lv, char status[32],
-	struct qc_error *err)
+static int migrate_state(
+	struct qc_qmp *q, struct qc_mig_live *lv, char status[32], struct qc_error *err)
 {
 	cleanup_json qc_json *r = NULL;
 	const qc_json *ram;
@@ -354,11 +363,13 @@ static int migrate_state(struct qc_qmp *q, struct qc_mig_live *lv, char status[3
 	if ((ram = qc_json_get(r, "ram")) &&
 		(!qc_json_as_uint(qc_json_get(ram, "transferred"), &lv->ram_done) ||
 			!qc_json_as_uint(qc_json_get(ram, "total"), &lv->ram_total)))
-		return qc_error_set(err, QC_ERR_PROTO, "query-migrate: RAM figures that are not numbers");
+		return qc_error_set(
+			err, QC_ERR_PROTO, "query-migrate: RAM figures that are not numbers");
 	if (s && strcmp(s, "completed") == 0 &&
 		(!qc_json_as_int(qc_json_get(r, "downtime"), &lv->qemu_downtime_ms) ||
 			lv->qemu_downtime_ms < 0))
-		return qc_error_set(err, QC_ERR_PROTO, "query-migrate: no downtime for a completed migration");
+		return qc_error_set(
+			err, QC_ERR_PROTO, "query-migrate: no downtime for a completed migration");
 	if (s && (strcmp(s, "failed") == 0 || strcmp(s, "cancelled") == 0)) {
 		const char *desc = qc_json_string(qc_json_get(r, "error-desc"));
 
@@ -393,7 +404,7 @@ int qc_mig_live_migrate(struct qc_qmp *q, struct qc_mig_live *lv, qc_mig_live_ti
 			return 0;
 		if ((rc = tick(opaque, lv, err)) < 0)
 			return rc;
-		qc_sleep_ms(POLL_MS);
+		nap(q, "MIGRATION");
 	}
 }
 
@@ -407,11 +418,12 @@ static int jobs_gone(struct qc_qmp *q, struct qc_mig_live *lv, struct qc_error *
 		cleanup_json qc_json *jobs = NULL;
 		bool left = false;
 
-		if ((rc = qc_qmp_execute(q, "query-block-jobs", NULL, QC_VMOP_QMP_QUICK_MS, &jobs,
-			     err)) < 0)
+		if ((rc = qc_qmp_execute(
+			     q, "query-block-jobs", NULL, QC_VMOP_QMP_QUICK_MS, &jobs, err)) < 0)
 			return rc;
 		for (size_t k = 0; k < qc_json_len(jobs); k++) {
-			const char *dev = qc_json_string(qc_json_get(qc_json_at(jobs, k), "device"));
+			const char *dev =
+				qc_json_string(qc_json_get(qc_json_at(jobs, k), "device"));
 
 			left |= dev && strncmp(dev, "qcmig-job-", 10) == 0;
 		}
@@ -420,9 +432,10 @@ static int jobs_gone(struct qc_qmp *q, struct qc_mig_live *lv, struct qc_error *
 			return 0;
 		}
 		if (qc_time_left_ms(deadline) == 0)
-			return qc_error_set(err, ETIMEDOUT, "the disks' copies did not end within %d s",
+			return qc_error_set(err, ETIMEDOUT,
+				"the disks' copies did not end within %d s",
 				QC_VMOP_QMP_TIMEOUT_MS / 1000);
-		qc_sleep_ms(POLL_MS);
+		nap(q, "BLOCK_JOB_COMPLETED");
 	}
 }
 
@@ -436,7 +449,8 @@ static int cancel_jobs(struct qc_qmp *q, struct qc_mig_live *lv, bool force, str
 		snprintf(args, sizeof(args), "{\"device\":\"qcmig-job-%zu\",\"force\":%s}", s,
 			force ? "true" : "false");
 		/* a job that ended already is no error here */
-		(void) qc_qmp_execute_text(q, "block-job-cancel", args, QC_VMOP_QMP_QUICK_MS, NULL, NULL);
+		(void) qc_qmp_execute_text(
+			q, "block-job-cancel", args, QC_VMOP_QMP_QUICK_MS, NULL, NULL);
 	}
 	return jobs_gone(q, lv, err);
 }
@@ -449,7 +463,8 @@ static void del_nodes(struct qc_qmp *q, struct qc_mig_live *lv)
 		if (!lv->node[s])
 			continue;
 		snprintf(args, sizeof(args), "{\"node-name\":\"qcmig-nbd-%zu\"}", s);
-		if (qc_qmp_execute_text(q, "blockdev-del", args, QC_VMOP_QMP_QUICK_MS, NULL, NULL) == 0)
+		if (qc_qmp_execute_text(
+			    q, "blockdev-del", args, QC_VMOP_QMP_QUICK_MS, NULL, NULL) == 0)
 			lv->node[s] = false;
 	}
 }

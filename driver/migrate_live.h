@@ -77,7 +77,7 @@ int qc_mig_live_sweep(struct qc_qmp *q, int vm_dfd, struct qc_error *err);
 /* Source, on failure: migration cancelled, mirrors cancelled, NBD nodes gone, CPUs run. */
 int qc_mig_live_undo(struct qc_qmp *q, struct qc_mig_live *lv, struct qc_error *err);
 /* The virtual size of mirrored disk i (the source's QEMU's view). */
-int qc_mig_live_disk_size(struct qc_qmp *q, const struct qc_domain *d, size_t i, uint64_t *ret,
-	struct qc_error *err);
+int qc_mig_live_disk_size(
+	struct qc_qmp *q, const struct qc_domain *d, size_t i, uint64_t *ret, struct qc_error *err);
 
 #endif

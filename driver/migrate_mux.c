@@ -70,7 +70,8 @@ int qc_mux_new(int in, int out, const int *fds, size_t n, const void *pending, s
 	struct qc_mux *m;
 
 	if (n == 0 || n > QC_MUX_MAX_STREAMS || len > IBUF)
-		return qc_error_set(err, EINVAL, "a relay of %zu streams, %zu bytes pending", n, len);
+		return qc_error_set(
+			err, EINVAL, "a relay of %zu streams, %zu bytes pending", n, len);
 	m = qc_xzalloc(sizeof(*m));
 	m->in = in;
 	m->out = out;

@@ -297,8 +297,7 @@ static int make_overlays(struct recv *r, const struct qc_domain *d, struct qc_er
 		used++;
 		if (!qc_mig_live_mirrored(k) || strcmp(k->format, "qcow2") != 0)
 			return qc_error_set(err, QC_ERR_INVALID,
-				"disk '%s' was announced for a copy but is not a writable qcow2 disk",
-				k->name);
+				"disk '%s', announced for a copy, is no writable qcow2 disk", k->name);
 		path = qc_xasprintf("%s/%s", work, base);
 		rc = k->backing ? qc_img_create_layer(path, k->backing, k->backing_format,
 					  r->overlay_size[o], err)
@@ -343,7 +342,8 @@ static int do_commit(struct recv *r, const qc_json *req, struct qc_error *err)
 				"the migrated definition's disk '%s' (%s) was not sent",
 				d->disks[i].name, d->disks[i].path);
 	}
-	if ((rc = make_overlays(r, d, err)) < 0 || (rc = qc_driver_vm_lock_files(r->dfd, err)) < 0 ||
+	if ((rc = make_overlays(r, d, err)) < 0 ||
+		(rc = qc_driver_vm_lock_files(r->dfd, err)) < 0 ||
 		(rc = record_arrival(r, err)) < 0 ||
 		(rc = qc_domain_save(d, r->dfd, QC_VM_DOMAIN, err)) < 0)
 		return rc;
@@ -450,8 +450,8 @@ static int serve(struct recv *r, struct qc_error *err)
 			size_t n = r->n_fds;
 
 			r->n_fds = 0;
-			if ((rc = qc_mig_live_switch(
-				     &r->ch, r->ch.in, r->ch.out, r->fds, n, NULL, &r->mux, err)) < 0)
+			if ((rc = qc_mig_live_switch(&r->ch, r->ch.in, r->ch.out, r->fds, n, NULL,
+				     &r->mux, err)) < 0)
 				return rc;
 		}
 	}

@@ -147,7 +147,8 @@ START_TEST(split_at_every_byte)
 		pair(l1);
 		fds[0] = l0[1];
 		fds[1] = l1[1];
-		ck_assert_qc_ok(qc_mux_new(chan[1], chan[1], fds, 2, frames, k, NULL, &m, &err), &err);
+		ck_assert_qc_ok(
+			qc_mux_new(chan[1], chan[1], fds, 2, frames, k, NULL, &m, &err), &err);
 		ck_assert_int_eq(write(chan[0], frames + k, sizeof(frames) - k),
 			(ssize_t) (sizeof(frames) - k));
 		ck_assert_int_eq(shutdown(chan[0], SHUT_WR), 0);
@@ -197,8 +198,7 @@ static void refused(const void *bytes, size_t n, int code, const char *what)
 START_TEST(bad_frames_refused)
 {
 	static const unsigned char unknown[] = {2, 0, 0, 1, 'x'}, kind[] = {0, 7, 0, 0},
-				   oversized[] = {1, 0, 0x80, 0x01},
-				   empty[] = {0, 0, 0, 0},
+				   oversized[] = {1, 0, 0x80, 0x01}, empty[] = {0, 0, 0, 0},
 				   after_end[] = {0, 1, 0, 0, 0, 0, 0, 1, 'x'},
 				   end_len[] = {0, 1, 0, 1}, twice[] = {1, 1, 0, 0, 1, 1, 0, 0},
 				   cut[] = {0, 0, 0, 1, 'x', 1, 0, 0, 9, 'y'};
@@ -240,7 +240,8 @@ START_TEST(reader_stops)
 			break;
 		ck_assert_int_eq(send(chan[0], frame, sizeof(frame), 0), (ssize_t) sizeof(frame));
 		written += 4096;
-		ck_assert_msg(written < 64 * 1024 * 1024, "the relay took 64 MiB for a stuck reader");
+		ck_assert_msg(
+			written < 64 * 1024 * 1024, "the relay took 64 MiB for a stuck reader");
 	}
 	ck_assert(qc_mux_alive(m));
 	/* what left the channel for the stream: its buffer plus what its socket holds */
