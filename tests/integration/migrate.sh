@@ -344,8 +344,11 @@ assert_match "$(qc2 events m3 | head -n1)" 'QEMUCTL_MIGRATED .*"mode": ?"running
 # Back here, the move killed once the target ran the VM (after "run", before
 # the source removed its copy): the VM runs here; the stale copy there is
 # stopped and its last exit says where the VM went, not "killed".
+# (--copy-storage, which the Pacemaker agent passes when the help lists it:
+# accepted, the disks are copied anyway)
+assert_match "$(qc migrate --help)" '--copy-storage' "migrate --help lists --copy-storage"
 QEMUCTL_FAULT_AT=migrate:committed expect_fail 137 "" qc2 migrate m3 "ssh://root@127.0.0.1:$SSHD_PORT$ROOT" \
-	"${sshopts[@]}" --remote-qemuctl "$SCRATCH/qemuctl-target"
+	--copy-storage "${sshopts[@]}" --remote-qemuctl "$SCRATCH/qemuctl-target"
 assert_match "$(qc info m3)" 'State: +running' "killed after the commit: the VM runs on the target"
 assert_match "$(qc2 info m3)" 'Last exit: +migrated: to 127\.0\.0\.1' \
 	"killed after the commit: the stale copy's last exit is the move"
