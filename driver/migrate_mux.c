@@ -79,7 +79,8 @@ int qc_mux_new(int in, int out, const int *fds, size_t n, const void *pending, s
 	m->n = n;
 	m->ibuf = qc_xzalloc(IBUF);
 	m->obuf = qc_xzalloc(OBUF);
-	memcpy(m->ibuf, pending, len);
+	if (len > 0)
+		memcpy(m->ibuf, pending, len);
 	m->ilen = len;
 	m->stop[0] = m->stop[1] = -1;
 	pthread_mutex_init(&m->lock, NULL);
