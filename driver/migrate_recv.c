@@ -205,6 +205,21 @@ static int do_image(struct recv *r, const qc_json *req, struct qc_jgen *g, struc
 	return 0;
 }
 
+/* A request's file name (one the source may send, not sent yet) and size. */
+static int file_request(struct recv *r, const qc_json *req, const char **name, uint64_t *size,
+	struct qc_error *err)
+{
+	int rc;
+
+	if ((rc = qc_json_get_string(req, "name", name, err)) < 0 ||
+		(rc = qc_json_get_uint(req, "size", size, err)) < 0 ||
+		(rc = check_file_name(*name, err)) < 0)
+		return rc;
+	if (strv_has(&r->files, *name))
+		return qc_error_set(err, QC_ERR_PROTO, "file '%s' sent twice", *name);
+	return 0;
+}
+
 /* A file of the VM: created anew, size checked against the free space, SHA-256 checked. */
 static int do_file(struct recv *r, const qc_json *req, struct qc_error *err)
 {
@@ -217,12 +232,8 @@ static int do_file(struct recv *r, const qc_json *req, struct qc_error *err)
 
 	if (!r->name)
 		return qc_error_set(err, QC_ERR_PROTO, "'file' before 'begin'");
-	if ((rc = qc_json_get_string(req, "name", &name, err)) < 0 ||
-		(rc = qc_json_get_uint(req, "size", &size, err)) < 0 ||
-		(rc = check_file_name(name, err)) < 0)
+	if ((rc = file_request(r, req, &name, &size, err)) < 0)
 		return rc;
-	if (strv_has(&r->files, name))
-		return qc_error_set(err, QC_ERR_PROTO, "file '%s' sent twice", name);
 	if (fstatvfs(r->dfd, &vfs) == 0 && size / vfs.f_frsize >= vfs.f_bavail)
 		return qc_error_set(err, ENOSPC,
 			"file '%s' of %llu bytes does not fit into %s (%llu bytes free)", name,
@@ -253,12 +264,8 @@ static int do_overlay(struct recv *r, const qc_json *req, struct qc_error *err)
 
 	if (!r->name || !r->live)
 		return qc_error_set(err, QC_ERR_PROTO, "'overlay' without a running VM's 'begin'");
-	if ((rc = qc_json_get_string(req, "name", &name, err)) < 0 ||
-		(rc = qc_json_get_uint(req, "size", &size, err)) < 0 ||
-		(rc = check_file_name(name, err)) < 0)
+	if ((rc = file_request(r, req, &name, &size, err)) < 0)
 		return rc;
-	if (strv_has(&r->files, name))
-		return qc_error_set(err, QC_ERR_PROTO, "file '%s' sent twice", name);
 	if (r->overlays.n >= QC_MIG_LIVE_DISKS)
 		return qc_error_set(err, QC_ERR_INVALID, "more than %d disks", QC_MIG_LIVE_DISKS);
 	if (size == 0 || size > QC_MIGRATE_DISK_MAX)
