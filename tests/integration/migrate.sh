@@ -108,6 +108,42 @@ target_empty() { [ -z "$(ls -A "$ROOT2/vms")" ]; }
 wait_until 10 target_empty
 ok "source killed: the target removed what it received"
 
+# A hostile source talking to migrate-receive directly: each bad request of a
+# running VM's move gets an error naming it, and nothing stays on the target.
+hostile() {
+	python3 - "$QC" "$ROOT2" "$@" <<'EOP'
+import json, subprocess, sys
+qc, root, want, reqs = sys.argv[1], sys.argv[2], sys.argv[3], sys.argv[4:]
+p = subprocess.Popen([qc, "--root", root, "migrate-receive"], stdin=subprocess.PIPE,
+                     stdout=subprocess.PIPE, text=True)
+json.loads(p.stdout.readline())
+p.stdin.write('{"qemuctl-migrate":2}\n')
+last = None
+for r in reqs:
+    p.stdin.write(r + "\n")
+    p.stdin.flush()
+    last = json.loads(p.stdout.readline())
+    if "error" in last:
+        break
+p.stdin.close()
+p.wait()
+if want not in last.get("error", ""):
+    sys.exit(f"{reqs[-1]}: {last}")
+EOP
+}
+begin='{"op":"begin","name":"h1","live":true}'
+hostile "'overlay' without a running VM's 'begin'" '{"op":"begin","name":"h1"}' '{"op":"overlay","name":"disk0.qcow2","size":1}' ||
+	fail "an overlay for a stopped VM's move"
+hostile "a virtual size of 0 bytes" "$begin" '{"op":"overlay","name":"disk0.qcow2","size":0}' || fail "size 0"
+hostile "a virtual size of 1125899906842625 bytes" "$begin" '{"op":"overlay","name":"disk0.qcow2","size":1125899906842625}' ||
+	fail "size over 1 PiB"
+hostile "the VM's own bookkeeping" "$begin" '{"op":"overlay","name":"domain.xml","size":1}' || fail "a bookkeeping name"
+hostile "file" "$begin" '{"op":"overlay","name":"../x","size":1}' || fail "a path as a name"
+hostile "file 'disk0.qcow2' sent twice" "$begin" '{"op":"overlay","name":"disk0.qcow2","size":1}' \
+	'{"op":"overlay","name":"disk0.qcow2","size":1}' || fail "the same overlay twice"
+hostile "'listen' out of order" "$begin" '{"op":"listen"}' || fail "listen before the commit"
+assert_eq "$(ls -A "$ROOT2/vms")" "" "hostile requests: nothing stays on the target"
+
 # interrupt SIG CODE POINT VM [ARGS]...: a move of VM held at POINT gets SIG
 # there and exits CODE with the cancel message; the target has removed its
 # work directory and its processes have ended by then.
