@@ -206,8 +206,8 @@ static int do_image(struct recv *r, const qc_json *req, struct qc_jgen *g, struc
 }
 
 /* A request's file name (one the source may send, not sent yet) and size. */
-static int file_request(struct recv *r, const qc_json *req, const char **name, uint64_t *size,
-	struct qc_error *err)
+static int file_request(
+	struct recv *r, const qc_json *req, const char **name, uint64_t *size, struct qc_error *err)
 {
 	int rc;
 
@@ -304,7 +304,8 @@ static int make_overlays(struct recv *r, const struct qc_domain *d, struct qc_er
 		used++;
 		if (!qc_mig_live_mirrored(k) || strcmp(k->format, "qcow2") != 0)
 			return qc_error_set(err, QC_ERR_INVALID,
-				"disk '%s', announced for a copy, is no writable qcow2 disk", k->name);
+				"disk '%s', announced for a copy, is no writable qcow2 disk",
+				k->name);
 		path = qc_xasprintf("%s/%s", work, base);
 		rc = k->backing ? qc_img_create_layer(path, k->backing, k->backing_format,
 					  r->overlay_size[o], err)
