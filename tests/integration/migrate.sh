@@ -401,7 +401,9 @@ printf '#!/bin/sh\nQEMUCTL_FAULT_AT=migrate-receive:run exec %s "$@"\n' "$SCRATC
 chmod 0755 "$SCRATCH/qemuctl-fault-run"
 expect_fail 1 "VM 'm3' stays paused here: whether it runs on '127.0.0.1' is not known" \
 	qc migrate m3 "$url" "${sshopts[@]}" --remote-qemuctl "$SCRATCH/qemuctl-fault-run"
-assert_match "$(qc2 info m3)" 'State: +paused' "the target's copy did not run"
+# (its QEMU waits paused, or, when its relay died before QEMU had read the
+# whole stream, ended failing to load it)
+assert_match "$(qc2 info m3)" 'State: +(paused|crashed)' "the target's copy did not run"
 qc2 delete --force m3 >/dev/null
 qc resume m3 >/dev/null
 runs_on "resumed after the unanswered run"
