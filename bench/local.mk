@@ -8,6 +8,8 @@ EXTRA_DIST += bench/exec
 EXTRA_DIST += bench/list bench/reads
 # --connect against ssh HOST qemuctl (bench/README.md "connect")
 EXTRA_DIST += bench/connect
+# a running VM's migrate against QEMU's own over ssh (bench/README.md "migrate")
+EXTRA_DIST += bench/migrate
 # many VMs started at once; stop against the guest's own shutdown (bench/README.md)
 EXTRA_DIST += bench/scale bench/stop
 # a real Debian guest's boot: start --wait against raw QEMU (bench/README.md "real-boot")

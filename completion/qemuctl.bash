@@ -369,7 +369,7 @@ _qemuctl()
 			vnc) o="--listen --json --help" ;;
 			autostart) o="--disable --run --shutdown --timeout --help" ;;
 			clone) o="--snapshot --help" ;;
-			migrate) o="--offline --ssh-option --remote-qemuctl --json --help" ;;
+			migrate) o="--offline --copy-storage --ssh-option --remote-qemuctl --json --help" ;;
 			"snapshot create") o="--no-quiesce --memory --help" ;;
 			"snapshot revert") o="--force --fresh --help" ;;
 			snapshot\ *) o= ;;

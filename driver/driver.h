@@ -71,6 +71,11 @@ int qc_driver_foreach_vm(const qc_ctx *ctx, qc_driver_vm_fn fn, void *opaque, st
 /* The runtime directory of a VM (not created). */
 char *qc_driver_run_dir(const qc_ctx *ctx, const char *name);
 /*
+ * Start NAME's QEMU with its CPUs stopped, waiting for a migration
+ * (-incoming defer; migrate-incoming tells it where from), no saved state.
+ */
+int qc_driver_start_incoming(qc_ctx *ctx, const char *name, struct qc_error *err);
+/*
  * Create (0700) or reuse the runtime dir rdir (from qc_driver_run_dir) and
  * the runtime directory above it: each must be a directory of the
  * effective uid with no group/other bits, not a link, under directories

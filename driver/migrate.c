@@ -11,11 +11,15 @@
  * there.  The definition goes last, its paths moved to the target's VM
  * directory.  The source removes its copy only after the target committed.
  *
- * A running VM: backing images are sent while it runs, then its CPUs stop,
- * its state is written to an unlinked file, its files and state are sent,
- * the target commits and resumes it paused, this QEMU ends, the target's
- * CPUs run.  A signal (opts->interrupted) before the commit request cancels
- * the move: the target removes what it got, a paused guest runs on here.
+ * A running VM moves pre-copy (driver/migrate_live.h) while it runs:
+ * backing images and the files that are no writable disk are sent, the
+ * writable disks announced, the target commits and starts QEMU waiting for
+ * the migration, the channel switches to frames; QEMU here mirrors the
+ * disks into the target's NBD exports, then migrates; once it completed,
+ * the mirrors end, the target's CPUs run, and only then this QEMU ends.
+ * A signal (opts->interrupted) or any failure before the migration
+ * completed cancels the move: the migration and mirrors are cancelled, the
+ * guest runs on here, the target removes what it got.
  */
 #include "config.h"
 
@@ -31,6 +35,7 @@
 #include "driver/domain.h"
 #include "driver/driver.h"
 #include "driver/migrate_link.h"
+#include "driver/migrate_live.h"
 #include "driver/network.h"
 #include "driver/save.h"
 #include "driver/stop.h"
@@ -189,9 +194,24 @@ static int move_backings(struct qc_vmop *op, struct qc_mig_link *l, struct qc_do
 	return 0;
 }
 
-/* The files of the source's VM directory that move: sent, or (l NULL) their size added to *size. */
+/* A file of the VM directory that is a disk a running VM's move mirrors instead. */
+static bool mirrored_file(const struct qc_vmop *op, const char *name)
+{
+	for (size_t i = 0; i < op->d->n_disks; i++) {
+		const char *base = qc_domain_home_base(op->vm_dir, op->d->disks[i].path);
+
+		if (base && strcmp(base, name) == 0 && qc_mig_live_mirrored(&op->d->disks[i]))
+			return true;
+	}
+	return false;
+}
+
+/*
+ * The files of the source's VM directory that move: sent, or (l NULL) their
+ * size added to *size.  live: a mirrored disk is none of them.
+ */
 static int move_files(
-	struct qc_vmop *op, struct qc_mig_link *l, uint64_t *size, struct qc_error *err)
+	struct qc_vmop *op, struct qc_mig_link *l, bool live, uint64_t *size, struct qc_error *err)
 {
 	struct dirent **ents = NULL;
 	int n, rc = 0;
@@ -203,7 +223,7 @@ static int move_files(
 		const char *e = ents[i]->d_name;
 		struct stat st;
 
-		if (rc == 0 && !stays(e)) {
+		if (rc == 0 && !stays(e) && !(live && mirrored_file(op, e))) {
 			if (fstatat(op->dfd, e, &st, AT_SYMLINK_NOFOLLOW) < 0)
 				rc = qc_error_errno(err, errno, "VM '%s': %s", op->name, e);
 			else if (!S_ISREG(st.st_mode))
@@ -225,10 +245,12 @@ static int move_files(
 /* Where a move stands, for the failure path of a running VM's move. */
 struct move {
 	bool live;
-	bool stopped; /* the source's CPUs stopped for the move */
-	bool killed; /* the source's QEMU ended: the target has the VM */
-	int64_t t_stop;
+	bool undo; /* the source's QEMU has a move's migration or mirrors to undo */
+	bool unknown; /* the target was told to run and did not answer */
 	const volatile sig_atomic_t *intr; /* the caller's: cancel before the commit */
+	volatile sig_atomic_t mux_cancel; /* the relay's: set from intr */
+	int64_t t_run; /* when the target said its CPUs run */
+	struct qc_mig_live lv;
 };
 
 /* The caller asked to cancel (a signal): ECANCELED. */
@@ -246,34 +268,136 @@ static int phase(struct qc_vmop *op, const struct move *m, const char *point, st
 	return interrupted(m, err);
 }
 
-/*
- * A running VM: its CPUs stopped and its state written into an unlinked
- * file of its directory (the disks are flushed and quiet from then on).
- */
-static int save_state(struct qc_vmop *op, struct qc_mig_link *l, struct move *m, int *ret_fd,
-	struct qc_error *err)
+/* A running VM's writable disks, announced with their virtual size: the target makes them. */
+static int announce_disks(struct qc_vmop *op, struct qc_mig_link *l, struct qc_error *err)
 {
-	cleanup_close int fd = openat(op->dfd, ".", O_TMPFILE | O_RDWR | O_CLOEXEC, 0600);
-	struct stat st;
-	bool ran;
 	int rc;
 
-	if (fd < 0)
-		return qc_error_errno(
-			err, errno, "VM '%s': a file for its state in %s", op->name, op->vm_dir);
-	if ((rc = qc_vmop_qmp(op, err)) < 0)
-		return rc;
-	if ((rc = qc_driver_migration_ready(op->q, op->dfd, &ran, err)) < 0)
+	if ((rc = qc_vmop_qmp(op, err)) < 0 || (rc = qc_mig_live_sweep(op->q, op->dfd, err)) < 0)
 		return qc_error_prefix(err, "VM '%s'", op->name);
-	m->t_stop = qc_now_ms();
-	m->stopped = l->paused = true;
-	qc_mig_progress(l, "saving memory");
-	if ((rc = qc_driver_state_out_cancellable(op->q, fd, m->intr, err)) < 0)
-		return qc_error_prefix(err, "VM '%s': writing its state", op->name);
-	if (lseek(fd, 0, SEEK_SET) < 0 || fstat(fd, &st) < 0)
-		return qc_error_errno(err, errno, "VM '%s': its state", op->name);
-	l->total += (uint64_t) st.st_size;
-	*ret_fd = TAKE_FD(fd);
+	for (size_t i = 0; i < op->d->n_disks; i++) {
+		cleanup_jgen struct qc_jgen *g = qc_jgen_new(false);
+		cleanup_json qc_json *r = NULL;
+		const char *base = qc_domain_home_base(op->vm_dir, op->d->disks[i].path);
+		uint64_t size;
+
+		if (!qc_mig_live_mirrored(&op->d->disks[i]))
+			continue;
+		if (!base || strcmp(op->d->disks[i].format, "qcow2") != 0)
+			return qc_error_set(err, QC_ERR_STATE,
+				"VM '%s': disk '%s' (%s) is no qcow2 file of the VM, which a "
+				"running move does not copy; move it stopped with --offline",
+				op->name, op->d->disks[i].name, op->d->disks[i].path);
+		if ((rc = qc_mig_live_disk_size(op->q, op->d, i, &size, err)) < 0)
+			return qc_error_prefix(err, "VM '%s'", op->name);
+		qc_jgen_map_open(g);
+		qc_jgen_kstring(g, "op", "overlay");
+		qc_jgen_kstring(g, "name", base);
+		qc_jgen_kuint(g, "size", size);
+		if ((rc = qc_mig_request(l, g, &r, err)) < 0)
+			return rc;
+	}
+	return 0;
+}
+
+struct tick {
+	struct qc_mig_link *l;
+	struct move *m;
+	uint64_t base; /* file bytes sent before the switch */
+};
+
+/* Between two looks at QEMU: a cancel, the relay's end, the progress. */
+static int live_tick(void *opaque, const struct qc_mig_live *lv, struct qc_error *err)
+{
+	struct tick *t = opaque;
+	int rc;
+
+	if (t->m->intr && *t->m->intr) {
+		t->m->mux_cancel = 1;
+		return qc_error_set(err, ECANCELED, "cancelled");
+	}
+	if (!qc_mux_alive(t->l->mux)) {
+		if ((rc = qc_mux_status(t->l->mux, err)) < 0)
+			return qc_error_prefix(err, "the connection to '%s'", t->l->host);
+		return qc_error_set(err, QC_ERR_EOF, "the connection to '%s' ended", t->l->host);
+	}
+	t->l->total = t->base + lv->disk_len + lv->ram_total;
+	t->l->ch.sent = t->base + lv->disk_done + lv->ram_done;
+	qc_mig_progress(t->l, NULL);
+	return 0;
+}
+
+/* The move's point of no return: the target runs the VM, this QEMU ends. */
+static int hand_over(
+	struct qc_vmop *op, struct qc_mig_link *l, struct move *m, struct qc_error *err)
+{
+	int rc;
+
+	qc_mig_progress(l, "target resuming");
+	if ((rc = qc_mig_request_op(l, "run", err)) < 0) {
+		/* no answer: the target may run it; this QEMU stays paused */
+		m->unknown = rc != -QC_ERR_STATE;
+		return rc;
+	}
+	m->undo = false;
+	m->t_run = qc_now_ms();
+	qc_fault_step("migrate:started");
+	/* the monitor records the end of this QEMU as "migrated" (to the host) */
+	if ((rc = qc_write_atomic(
+		     op->dfd, QC_VM_MIGRATED_TO, l->host, strlen(l->host), 0600, err)) < 0)
+		return qc_error_prefix(err, "VM '%s'", op->name);
+	qc_qmp_close(op->q);
+	op->q = NULL;
+	if ((rc = qc_vmop_kill(op, err)) < 0) {
+		(void) unlinkat(op->dfd, QC_VM_MIGRATED_TO, 0);
+		return rc;
+	}
+	return 0;
+}
+
+/* After the commit: the target's QEMU waits, the channel carries frames, QEMU here moves. */
+static int precopy(struct qc_vmop *op, struct qc_mig_link *l, struct move *m,
+	struct qc_migrate_result *res, struct qc_error *err)
+{
+	struct tick t = {.l = l, .m = m, .base = l->ch.sent};
+	int fds[QC_MUX_MAX_STREAMS];
+	size_t n = 0;
+	int64_t t_done;
+	int rc;
+
+	qc_mig_progress(l, "target starting");
+	if ((rc = qc_mig_request_op(l, "listen", err)) < 0)
+		return rc;
+	m->undo = true;
+	if ((rc = qc_mig_live_source_fds(op->q, op->d, &m->lv, fds, &n, err)) < 0 ||
+		(rc = qc_mig_live_switch(
+			 &l->ch, l->ssh_fd, l->ssh_fd, fds, n, &m->mux_cancel, &l->mux, err)) < 0)
+		return rc;
+	qc_mig_progress(l, "copying disks");
+	if ((rc = qc_mig_live_mirror(op->q, op->d, &m->lv, live_tick, &t, err)) < 0 ||
+		(rc = phase(op, m, "migrate-mirrored", err)) < 0)
+		return rc == -ECANCELED
+			       ? rc
+			       : qc_error_prefix(err, "VM '%s': its disks' copy", op->name);
+	qc_mig_progress(l, "sending memory");
+	if ((rc = qc_mig_live_migrate(op->q, &m->lv, live_tick, &t, err)) < 0)
+		return rc == -ECANCELED ? rc : qc_error_prefix(err, "VM '%s'", op->name);
+	/* completed: the guest is stopped here (postmigrate); no cancel from now on */
+	t_done = qc_now_ms();
+	l->paused = true;
+	l->ch.cancel = NULL;
+	m->intr = NULL;
+	qc_vmop_test_hold(op, "migrate-committed");
+	if ((rc = qc_mig_live_finish(op->q, &m->lv, err)) < 0 ||
+		(rc = hand_over(op, l, m, err)) < 0)
+		return rc;
+	res->downtime_ms = m->lv.qemu_downtime_ms + (m->t_run - t_done);
+	res->qemu_downtime_ms = m->lv.qemu_downtime_ms;
+	res->ram_bytes = m->lv.ram_done;
+	res->disk_bytes = m->lv.disk_len;
+	res->bytes = t.base;
+	for (size_t i = 0; i < n; i++)
+		res->bytes += qc_mux_bytes_out(l->mux, i);
 	return 0;
 }
 
@@ -285,7 +409,6 @@ static int transfer(struct qc_vmop *op, struct qc_mig_link *l, struct move *m,
 	cleanup_domain struct qc_domain *d = qc_domain_copy(op->d);
 	cleanup_json qc_json *r = NULL, *r2 = NULL;
 	cleanup_free char *xml = NULL, *want = NULL;
-	cleanup_close int state_fd = -1;
 	char host[256] = "";
 	const char *dir;
 	int rc;
@@ -303,73 +426,33 @@ static int transfer(struct qc_vmop *op, struct qc_mig_link *l, struct move *m,
 		return qc_error_set(err, QC_ERR_PROTO, "'%s' named no VM directory in %s", l->host,
 			l->target_root);
 	qc_fault_step("migrate:begun");
-	if ((rc = move_files(op, NULL, &l->total, err)) < 0 ||
+	if ((rc = move_files(op, NULL, m->live, &l->total, err)) < 0 ||
 		(rc = phase(op, m, "migrate-begun", err)) < 0)
 		return rc;
 	/* backing images first: a running guest runs on meanwhile */
-	if ((rc = move_backings(op, l, d, want, res, err)) < 0)
+	if ((rc = move_backings(op, l, d, want, res, err)) < 0 ||
+		(rc = move_files(op, l, m->live, NULL, err)) < 0 ||
+		(m->live && (rc = announce_disks(op, l, err)) < 0))
 		return rc;
-	if (m->live && ((rc = save_state(op, l, m, &state_fd, err)) < 0 ||
-			       (rc = phase(op, m, "migrate-paused", err)) < 0))
-		return rc;
-	if ((rc = move_files(op, l, NULL, err)) < 0)
-		return rc;
-	if (m->live) {
-		qc_mig_progress(l, "sending memory");
-		if ((rc = qc_mig_send_fd(l, state_fd, "the VM's state", QC_VM_SAVED_STATE, err)) <
-			0)
-			return rc;
-	}
 	qc_fault_step("migrate:sent");
 	if ((rc = phase(op, m, "migrate-sent", err)) < 0 ||
 		(rc = qc_domain_to_xml(d, &xml, err)) < 0)
 		return rc;
-	/* the point of no return: from the commit request on, no cancel */
-	l->ch.cancel = NULL;
-	m->intr = NULL;
+	if (!m->live) {
+		/* the point of no return: from the commit request on, no cancel */
+		l->ch.cancel = NULL;
+		m->intr = NULL;
+	}
 	qc_mig_progress(l, "target committing");
 	qc_jgen_map_open(c);
 	qc_jgen_kstring(c, "op", "commit");
 	qc_jgen_kstring(c, "xml", xml);
 	if ((rc = qc_mig_request(l, c, &r2, err)) < 0)
 		return rc;
+	if (m->live)
+		return precopy(op, l, m, res, err);
 	qc_vmop_test_hold(op, "migrate-committed");
-	if (!m->live)
-		return 0;
-	/* the target resumes the state with its CPUs stopped; only then this QEMU ends */
-	qc_mig_progress(l, "target resuming");
-	if ((rc = qc_mig_request_op(l, "start", err)) < 0)
-		return rc;
-	qc_fault_step("migrate:started");
-	/* the monitor records the end of this QEMU as "migrated" (to the host) */
-	if ((rc = qc_write_atomic(
-		     op->dfd, QC_VM_MIGRATED_TO, l->host, strlen(l->host), 0600, err)) < 0)
-		return qc_error_prefix(err, "VM '%s'", op->name);
-	qc_qmp_close(op->q);
-	op->q = NULL;
-	if ((rc = qc_vmop_kill(op, err)) < 0) {
-		(void) unlinkat(op->dfd, QC_VM_MIGRATED_TO, 0);
-		return rc;
-	}
-	m->killed = true;
-	if ((rc = qc_mig_request_op(l, "run", err)) < 0)
-		return rc;
-	res->downtime_ms = qc_now_ms() - m->t_stop;
 	return 0;
-}
-
-/* QEMU here ended for a move the target did not complete: its exit is no "migrated". */
-static void unrecord_move(struct qc_vmop *op, const char *host)
-{
-	struct qc_state st = {0};
-
-	if (qc_state_load(op->dfd, &st, NULL) == 0 && st.exit_reason == QC_EXIT_MIGRATED) {
-		st.exit_reason = QC_EXIT_KILLED;
-		free(st.exit_detail);
-		st.exit_detail = qc_xasprintf("ended for a move to %s, which did not run it", host);
-		(void) qc_state_save(op->dfd, &st, NULL);
-	}
-	qc_state_clear(&st);
 }
 
 QC_PUBLIC int qc_vm_migrate(qc_ctx *ctx, const char *name, const char *url,
@@ -377,7 +460,7 @@ QC_PUBLIC int qc_vm_migrate(qc_ctx *ctx, const char *name, const char *url,
 {
 	static const struct qc_migrate_opts none = {0};
 	cleanup_vmop struct qc_vmop op = QC_VMOP_INIT;
-	struct qc_mig_link l = {.pid = -1, .err_fd = -1, .ch = {.in = -1, .out = -1}};
+	struct qc_mig_link l = {.pid = -1, .ssh_fd = -1, .err_fd = -1, .ch = {.in = -1, .out = -1}};
 	struct qc_migrate_result res = {0};
 	struct qc_ssh_url u = {0};
 	struct qc_error e2 = {0};
@@ -422,7 +505,13 @@ QC_PUBLIC int qc_vm_migrate(qc_ctx *ctx, const char *name, const char *url,
 		else if (rc == -QC_ERR_EOF || rc == -EPIPE || rc == -ECONNRESET)
 			rc = qc_mig_link_lost(&l, remote, err);
 		/* the move failed: the VM runs on here (the target removes its copy) */
-		if (m.stopped && !m.killed && op.q && qc_driver_state_out_undo(op.q, &e2) < 0)
+		if (m.unknown)
+			qc_error_prefix(err,
+				"VM '%s' stays paused here: whether it runs on '%s' is not known; "
+				"look there, then 'qemuctl resume %s' or 'qemuctl delete --force "
+				"%s' here",
+				name, u.host, name, name);
+		else if (m.undo && op.q && qc_mig_live_undo(op.q, &m.lv, &e2) < 0)
 			qc_error_prefix(err,
 				"VM '%s' stays paused here (%s); 'qemuctl resume %s' "
 				"runs it on",
@@ -433,13 +522,9 @@ QC_PUBLIC int qc_vm_migrate(qc_ctx *ctx, const char *name, const char *url,
 				"before",
 				name, u.host, signal_name((int) *o->interrupted),
 				m.live ? "runs on" : "stays");
-		else if (m.killed) {
-			unrecord_move(&op, u.host);
-			qc_error_prefix(err,
-				"VM '%s' stopped here and did not run on '%s': its disks "
-				"are here, 'qemuctl start %s' boots it anew",
-				name, u.host, name);
-		}
+		/* the target's end (it removes what it got) is waited for */
+		if (l.mux)
+			qc_mig_link_cancel(&l);
 		goto out;
 	}
 	qc_fault_step("migrate:committed");
@@ -451,7 +536,8 @@ QC_PUBLIC int qc_vm_migrate(qc_ctx *ctx, const char *name, const char *url,
 			name, u.host);
 		goto out;
 	}
-	res.bytes = l.ch.sent;
+	if (!m.live)
+		res.bytes = l.ch.sent;
 	res.live = m.live;
 	res.total_ms = qc_now_ms() - t0;
 	if (ret)

@@ -19,9 +19,17 @@
  *   {"op":"file","name":B,"size":S}, then S raw bytes, then
  *   {"sha256":H}                            -> {"ok":true}
  *   {"op":"commit","xml":X}                 -> {"ok":true}
- * A running VM's move ("begin" with "live":true, its saved state sent as the
- * file saved.state) goes on:
- *   {"op":"start"}                          -> {"ok":true} (resumed, CPUs stopped)
+ * A running VM's move ("begin" with "live":true) moves pre-copy: its
+ * writable disks are not sent but announced, before the commit,
+ *   {"op":"overlay","name":B,"size":S}      -> {"ok":true}
+ * and made on the target empty on their backing, S bytes of virtual size;
+ * after the commit
+ *   {"op":"listen"}                         -> {"ok":true} (QEMU waits, paused)
+ * and from the byte after that reply on, both ways, the channel carries
+ * frames (driver/migrate_mux.h): stream 0 the requests and replies as
+ * before, stream 1 QEMU's migration, stream 2 and on one NBD connection per
+ * announced disk (QEMU mirrors into it while the guest runs).  Once the
+ * source's QEMU completed the migration and its mirrors:
  *   {"op":"run"}                            -> {"ok":true} (CPUs running)
  * The target removes everything it received unless "commit" succeeded and,
  * for a running VM's move, "run" did.
@@ -36,8 +44,9 @@
 #include "storage/storage.h"
 #include "util/util.h"
 
-#define QC_MIGRATE_PROTOCOL 1
+#define QC_MIGRATE_PROTOCOL 2
 #define QC_MIGRATE_LINE_MAX (9 * 1024 * 1024) /* a definition of 4 MiB, escaped */
+#define QC_MIGRATE_DISK_MAX (UINT64_C(1) << 50) /* a disk's virtual size: 1 PiB */
 
 struct qc_mig_chan {
 	int in, out;

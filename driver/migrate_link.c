@@ -5,6 +5,7 @@
 #include "config.h"
 
 #include <errno.h>
+#include <poll.h>
 #include <fcntl.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -20,6 +21,7 @@
 
 #include "driver/domain.h"
 #include "driver/migrate_link.h"
+#include "driver/migrate_mux.h"
 
 void qc_mig_progress(struct qc_mig_link *l, const char *fmt, ...)
 {
@@ -67,6 +69,9 @@ static int link_failed(struct qc_mig_link *l, const char *remote_qemuctl, struct
 
 	if (l->ch.out >= 0)
 		(void) shutdown(l->ch.out, SHUT_WR);
+	/* a relay that ended left the target nothing to wait for but ssh's end */
+	if (l->mux && !qc_mux_alive(l->mux))
+		(void) shutdown(l->ssh_fd, SHUT_WR);
 	if (l->pid > 0) {
 		while (waitpid(l->pid, &status, 0) < 0 && errno == EINTR)
 			;
@@ -118,10 +123,29 @@ int qc_mig_link_lost(struct qc_mig_link *l, const char *remote_qemuctl, struct q
 	return link_failed(l, remote_qemuctl, err);
 }
 
+/* Read fd (non-blocking or not) to its end, for at most 10 s. */
+static void drain(int fd)
+{
+	int64_t deadline = qc_deadline_ms(10000);
+	char buf[4096];
+
+	while (qc_time_left_ms(deadline) > 0) {
+		struct pollfd p = {.fd = fd, .events = POLLIN};
+		ssize_t n;
+
+		if (poll(&p, 1, (int) qc_time_left_ms(deadline)) <= 0)
+			return;
+		n = read(fd, buf, sizeof(buf));
+		if (n == 0 || (n < 0 && errno != EINTR && errno != EAGAIN))
+			return;
+	}
+}
+
 /*
  * A cancelled move: the target sees the connection end and removes what it
  * received; its own end (at most 10 s) is waited for, a second signal
- * included.
+ * included.  After the switch to frames the relay ends first, and the
+ * target's end is ssh's output ending.
  */
 void qc_mig_link_cancel(struct qc_mig_link *l)
 {
@@ -129,6 +153,12 @@ void qc_mig_link_cancel(struct qc_mig_link *l)
 	qc_json *r = NULL;
 
 	l->ch.cancel = NULL;
+	if (l->mux) {
+		qc_mux_free(l->mux);
+		l->mux = NULL;
+		drain(l->ssh_fd);
+		return;
+	}
 	(void) setsockopt(l->ch.in, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
 	(void) shutdown(l->ch.out, SHUT_WR);
 	while (qc_mig_recv(&l->ch, &r, NULL) == 0) {
@@ -139,8 +169,12 @@ void qc_mig_link_cancel(struct qc_mig_link *l)
 
 void qc_mig_link_close(struct qc_mig_link *l)
 {
-	if (l->ch.in >= 0)
+	qc_mux_free(l->mux);
+	l->mux = NULL;
+	if (l->ch.in >= 0 && l->ch.in != l->ssh_fd)
 		close(l->ch.in); /* also ch.out: one socket */
+	if (l->ssh_fd >= 0)
+		close(l->ssh_fd);
 	if (l->pid > 0) {
 		kill(l->pid, SIGTERM);
 		while (waitpid(l->pid, NULL, 0) < 0 && errno == EINTR)
@@ -198,6 +232,7 @@ int qc_mig_link_open(struct qc_mig_link *l, const struct qc_ssh_url *u,
 		close(sv[0]);
 		return qc_error_prefix(err, "ssh to '%s'", u->host);
 	}
+	l->ssh_fd = sv[0];
 	qc_mig_chan_init(&l->ch, sv[0], sv[0]);
 	l->ch.on_sent = on_sent;
 	return 0;

@@ -21,6 +21,8 @@
 struct qc_mig_link {
 	struct qc_mig_chan ch; /* first: on_sent's link */
 	pid_t pid;
+	int ssh_fd; /* ssh's stdin and stdout (a socket); ch's too until the switch */
+	struct qc_mux *mux; /* after the switch to frames: ch is its control stream */
 	int err_fd; /* ssh's stderr (memfd) */
 	const char *host;
 	char *target_root;

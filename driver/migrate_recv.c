@@ -25,7 +25,9 @@
 #include "driver/domain.h"
 #include "driver/driver.h"
 #include "driver/migrate_chan.h"
+#include "driver/migrate_live.h"
 #include "driver/vmop.h"
+#include "qmp/qmp.h"
 
 #ifndef RENAME_NOREPLACE
 #define RENAME_NOREPLACE (1 << 0)
@@ -39,8 +41,14 @@ struct recv {
 	struct qc_strv files; /* received so far */
 	struct qc_strv bases, base_sha; /* names announced for backing images, their SHA-256 */
 	bool committed;
-	bool live, started, running; /* a running VM's move: started paused, then run */
+	bool live, started, running; /* a running VM's move: QEMU waits for it, then runs */
 	char *from; /* the source's host name, as it said, or NULL */
+	struct qc_strv overlays; /* a running VM's disks, made here empty */
+	uint64_t overlay_size[QC_MIG_LIVE_DISKS];
+	struct qc_vmop op; /* the started VM's QEMU */
+	int fds[QC_MUX_MAX_STREAMS]; /* streams to relay once the reply is sent */
+	size_t n_fds;
+	struct qc_mux *mux;
 };
 
 static bool strv_has(const struct qc_strv *v, const char *s)
@@ -197,6 +205,21 @@ static int do_image(struct recv *r, const qc_json *req, struct qc_jgen *g, struc
 	return 0;
 }
 
+/* A request's file name (one the source may send, not sent yet) and size. */
+static int file_request(
+	struct recv *r, const qc_json *req, const char **name, uint64_t *size, struct qc_error *err)
+{
+	int rc;
+
+	if ((rc = qc_json_get_string(req, "name", name, err)) < 0 ||
+		(rc = qc_json_get_uint(req, "size", size, err)) < 0 ||
+		(rc = check_file_name(*name, err)) < 0)
+		return rc;
+	if (strv_has(&r->files, *name))
+		return qc_error_set(err, QC_ERR_PROTO, "file '%s' sent twice", *name);
+	return 0;
+}
+
 /* A file of the VM: created anew, size checked against the free space, SHA-256 checked. */
 static int do_file(struct recv *r, const qc_json *req, struct qc_error *err)
 {
@@ -209,12 +232,8 @@ static int do_file(struct recv *r, const qc_json *req, struct qc_error *err)
 
 	if (!r->name)
 		return qc_error_set(err, QC_ERR_PROTO, "'file' before 'begin'");
-	if ((rc = qc_json_get_string(req, "name", &name, err)) < 0 ||
-		(rc = qc_json_get_uint(req, "size", &size, err)) < 0 ||
-		(rc = check_file_name(name, err)) < 0)
+	if ((rc = file_request(r, req, &name, &size, err)) < 0)
 		return rc;
-	if (strv_has(&r->files, name))
-		return qc_error_set(err, QC_ERR_PROTO, "file '%s' sent twice", name);
 	if (fstatvfs(r->dfd, &vfs) == 0 && size / vfs.f_frsize >= vfs.f_bavail)
 		return qc_error_set(err, ENOSPC,
 			"file '%s' of %llu bytes does not fit into %s (%llu bytes free)", name,
@@ -233,6 +252,71 @@ static int do_file(struct recv *r, const qc_json *req, struct qc_error *err)
 				r->base_sha.v[i]);
 	if (fsync(fd) < 0)
 		return qc_error_errno(err, errno, "fsync %s", name);
+	return 0;
+}
+
+/* A running VM's disk: made here, empty on its backing, of its virtual size, at the commit. */
+static int do_overlay(struct recv *r, const qc_json *req, struct qc_error *err)
+{
+	const char *name;
+	uint64_t size;
+	int rc;
+
+	if (!r->name || !r->live)
+		return qc_error_set(err, QC_ERR_PROTO, "'overlay' without a running VM's 'begin'");
+	if ((rc = file_request(r, req, &name, &size, err)) < 0)
+		return rc;
+	if (r->overlays.n >= QC_MIG_LIVE_DISKS)
+		return qc_error_set(err, QC_ERR_INVALID, "more than %d disks", QC_MIG_LIVE_DISKS);
+	if (size == 0 || size > QC_MIGRATE_DISK_MAX)
+		return qc_error_set(err, QC_ERR_INVALID,
+			"disk '%s': a virtual size of %llu bytes (1 to %llu)", name,
+			(unsigned long long) size, (unsigned long long) QC_MIGRATE_DISK_MAX);
+	r->overlay_size[r->overlays.n] = size;
+	qc_strv_push(&r->overlays, name);
+	qc_strv_push(&r->files, name);
+	return 0;
+}
+
+/*
+ * The announced disks of d made in the work directory: each a mirrored disk
+ * of d, a qcow2 layer naming its backing where the VM will be (not opened
+ * now: a backing sent lies in the work directory until the commit).
+ */
+static int make_overlays(struct recv *r, const struct qc_domain *d, struct qc_error *err)
+{
+	cleanup_free char *dir = qc_domain_home_dir(r->ctx->root, r->name);
+	cleanup_free char *work = qc_xasprintf("%s/vms/%s", r->ctx->root, r->tmp_name);
+	size_t used = 0;
+	int rc;
+
+	for (size_t i = 0; i < d->n_disks; i++) {
+		const struct qc_disk *k = &d->disks[i];
+		const char *base = qc_domain_home_base(dir, k->path);
+		cleanup_free char *path = NULL;
+		size_t o;
+
+		for (o = 0; base && o < r->overlays.n; o++)
+			if (strcmp(r->overlays.v[o], base) == 0)
+				break;
+		if (!base || o == r->overlays.n)
+			continue;
+		used++;
+		if (!qc_mig_live_mirrored(k) || strcmp(k->format, "qcow2") != 0)
+			return qc_error_set(err, QC_ERR_INVALID,
+				"disk '%s', announced for a copy, is no writable qcow2 disk",
+				k->name);
+		path = qc_xasprintf("%s/%s", work, base);
+		rc = k->backing ? qc_img_create_layer(path, k->backing, k->backing_format,
+					  r->overlay_size[o], err)
+				: qc_img_create(path, "qcow2", r->overlay_size[o], err);
+		if (rc < 0)
+			return qc_error_prefix(err, "disk '%s'", k->name);
+	}
+	if (used != r->overlays.n)
+		return qc_error_set(err, QC_ERR_INVALID,
+			"%zu disk(s) announced for a copy are none of the definition's",
+			r->overlays.n - used);
 	return 0;
 }
 
@@ -266,7 +350,9 @@ static int do_commit(struct recv *r, const qc_json *req, struct qc_error *err)
 				"the migrated definition's disk '%s' (%s) was not sent",
 				d->disks[i].name, d->disks[i].path);
 	}
-	if ((rc = qc_driver_vm_lock_files(r->dfd, err)) < 0 || (rc = record_arrival(r, err)) < 0 ||
+	if ((rc = make_overlays(r, d, err)) < 0 ||
+		(rc = qc_driver_vm_lock_files(r->dfd, err)) < 0 ||
+		(rc = record_arrival(r, err)) < 0 ||
 		(rc = qc_domain_save(d, r->dfd, QC_VM_DOMAIN, err)) < 0)
 		return rc;
 	qc_driver_summary_save(r->dfd, d);
@@ -283,21 +369,30 @@ static int do_commit(struct recv *r, const qc_json *req, struct qc_error *err)
 	return 0;
 }
 
-/* A running VM's move: its saved state resumed, CPUs stopped until "run". */
-static int do_start(struct recv *r, struct qc_error *err)
+/*
+ * A running VM's move: its QEMU started waiting for the migration, its
+ * disks served over NBD; after the reply the channel carries streams.
+ */
+static int do_listen(struct recv *r, struct qc_error *err)
 {
-	struct qc_vm_start_opts o = {.paused = true};
+	cleanup_free char *rdir = NULL;
 	struct qc_error e2 = {0};
 	int rc;
 
 	if (!r->committed || !r->live || r->started)
-		return qc_error_set(err, QC_ERR_PROTO, "'start' out of order");
-	if ((rc = qc_vm_start(r->ctx, r->name, &o, err)) < 0) {
+		return qc_error_set(err, QC_ERR_PROTO, "'listen' out of order");
+	if ((rc = qc_driver_start_incoming(r->ctx, r->name, err)) < 0) {
 		(void) qc_vm_delete(r->ctx, r->name, true, &e2);
 		r->committed = false;
 		return rc;
 	}
 	r->started = true;
+	rdir = qc_driver_run_dir(r->ctx, r->name);
+	if ((rc = qc_vmop_begin(r->ctx, r->name, QC_VMOP_NO_LOCK | QC_VMOP_RUNNING | QC_VMOP_DOMAIN,
+		     &r->op, err)) < 0 ||
+		(rc = qc_vmop_qmp(&r->op, err)) < 0 ||
+		(rc = qc_mig_live_incoming(r->op.q, r->op.d, rdir, r->fds, &r->n_fds, err)) < 0)
+		return qc_error_prefix(err, "VM '%s': waiting for its migration", r->name);
 	return 0;
 }
 
@@ -308,6 +403,11 @@ static int do_run(struct recv *r, struct qc_error *err)
 	if (!r->started || r->running)
 		return qc_error_set(err, QC_ERR_PROTO, "'run' out of order");
 	qc_fault_step("migrate-receive:run");
+	if ((rc = qc_mig_live_incoming_done(r->op.q, err)) < 0)
+		return qc_error_prefix(err, "VM '%s'", r->name);
+	/* QEMU takes one QMP client at a time: resume's own */
+	qc_qmp_close(r->op.q);
+	r->op.q = NULL;
 	if ((rc = qc_vm_resume(r->ctx, r->name, err)) < 0)
 		return rc;
 	r->running = true;
@@ -331,8 +431,8 @@ static int serve(struct recv *r, struct qc_error *err)
 			return rc;
 		qc_jgen_map_open(g);
 		qc_jgen_kbool(g, "ok", true);
-		if (strcmp(op, "start") == 0)
-			rc = do_start(r, err);
+		if (strcmp(op, "listen") == 0)
+			rc = do_listen(r, err);
 		else if (strcmp(op, "run") == 0)
 			rc = do_run(r, err);
 		else if (r->committed)
@@ -343,6 +443,8 @@ static int serve(struct recv *r, struct qc_error *err)
 			rc = do_image(r, req, g, err);
 		else if (strcmp(op, "file") == 0)
 			rc = do_file(r, req, err);
+		else if (strcmp(op, "overlay") == 0)
+			rc = do_overlay(r, req, err);
 		else if (strcmp(op, "commit") == 0)
 			rc = do_commit(r, req, err);
 		else
@@ -352,6 +454,14 @@ static int serve(struct recv *r, struct qc_error *err)
 		qc_jgen_map_close(g);
 		if ((rc = qc_mig_send(&r->ch, g, err)) < 0)
 			return rc;
+		if (r->n_fds > 0) {
+			size_t n = r->n_fds;
+
+			r->n_fds = 0;
+			if ((rc = qc_mig_live_switch(&r->ch, r->ch.in, r->ch.out, r->fds, n, NULL,
+				     &r->mux, err)) < 0)
+				return rc;
+		}
 	}
 }
 
@@ -379,7 +489,7 @@ static int hello(struct recv *r, struct qc_error *err)
 
 QC_PUBLIC int qc_vm_migrate_receive(qc_ctx *ctx, int in_fd, int out_fd, struct qc_error *err)
 {
-	struct recv r = {.ctx = ctx, .vms_dfd = -1, .dfd = -1};
+	struct recv r = {.ctx = ctx, .vms_dfd = -1, .dfd = -1, .op = {.dfd = -1, .lock_fd = -1}};
 	struct qc_error scratch = {0};
 	int rc;
 
@@ -389,12 +499,20 @@ QC_PUBLIC int qc_vm_migrate_receive(qc_ctx *ctx, int in_fd, int out_fd, struct q
 		rc = serve(&r, err);
 	if (rc < 0) {
 		(void) qc_mig_send_error(&r.ch, err ? err->msg : "failed", &scratch);
+		/* the relay ends before QEMU does: nothing more reaches it */
+		qc_mux_free(r.mux);
+		r.mux = NULL;
+		qc_vmop_end(&r.op);
 		if (r.tmp_name && !r.committed)
 			(void) qc_rm_rf_at(r.vms_dfd, r.tmp_name, &scratch);
 		/* a running VM's move that did not finish: no copy stays here */
 		if (r.committed && r.live && !r.running)
 			(void) qc_vm_delete(ctx, r.name, true, &scratch);
 	}
+	qc_mux_free(r.mux);
+	qc_vmop_end(&r.op);
+	for (size_t i = 1; i < r.n_fds; i++)
+		close(r.fds[i]);
 	if (r.dfd >= 0)
 		close(r.dfd);
 	if (r.vms_dfd >= 0)
@@ -406,5 +524,6 @@ QC_PUBLIC int qc_vm_migrate_receive(qc_ctx *ctx, int in_fd, int out_fd, struct q
 	qc_strv_clear(&r.files);
 	qc_strv_clear(&r.bases);
 	qc_strv_clear(&r.base_sha);
+	qc_strv_clear(&r.overlays);
 	return rc;
 }

@@ -337,7 +337,7 @@ static int resume_or_discard(
  * anything changes, a VM whose run could never be waited for.
  */
 static int start_op(qc_ctx *ctx, const char *name, const struct qc_vm_start_opts *o, bool ready,
-	struct qc_vmop *op, struct qc_error *err)
+	bool incoming, struct qc_vmop *op, struct qc_error *err)
 {
 	cleanup_free char *rdir = NULL;
 	cleanup_strv char **argv = NULL;
@@ -436,7 +436,7 @@ static int start_op(qc_ctx *ctx, const char *name, const struct qc_vm_start_opts
 	 * itself, and sets PR_SET_PDEATHSIG after that (a uid change clears it).
 	 */
 	actx.sandbox = true;
-	actx.incoming_defer = state_fd >= 0;
+	actx.incoming_defer = state_fd >= 0 || incoming;
 	/* state.json of the saved run says whether its guest had finished first boot */
 	x.ready_at_start = state_fd >= 0 && op->live.st.ready;
 	actx.tap_fds = child_taps;
@@ -464,7 +464,15 @@ QC_PUBLIC int qc_vm_start(
 {
 	cleanup_vmop struct qc_vmop op = QC_VMOP_INIT;
 
-	return start_op(ctx, name, o, false, &op, err);
+	return start_op(ctx, name, o, false, false, &op, err);
+}
+
+int qc_driver_start_incoming(qc_ctx *ctx, const char *name, struct qc_error *err)
+{
+	static const struct qc_vm_start_opts o = {.paused = true, .fresh = true};
+	cleanup_vmop struct qc_vmop op = QC_VMOP_INIT;
+
+	return start_op(ctx, name, &o, false, true, &op, err);
 }
 
 QC_PUBLIC int qc_vm_start_ready(qc_ctx *ctx, const char *name, const struct qc_vm_start_opts *o,
@@ -476,7 +484,7 @@ QC_PUBLIC int qc_vm_start_ready(qc_ctx *ctx, const char *name, const struct qc_v
 	if (o && o->paused)
 		return qc_error_set(err, QC_ERR_INVALID,
 			"VM '%s': a paused start never becomes ready; start it unpaused", name);
-	if ((rc = start_op(ctx, name, o, true, &op, err)) < 0)
+	if ((rc = start_op(ctx, name, o, true, false, &op, err)) < 0)
 		return rc;
 	/* The same directory and domain; the wait only reads and holds up no stop. */
 	qc_vmop_unlock(&op);

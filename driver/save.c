@@ -29,8 +29,8 @@
  * (an incoming one not yet set up) it reports no status.  Failed,
  * cancelled, QEMU gone or the time up: an error naming what.
  */
-static int wait_migration(struct qc_qmp *q, const char *what, const volatile sig_atomic_t *cancel,
-	struct qc_error *err)
+int qc_driver_wait_migration(struct qc_qmp *q, const char *what,
+	const volatile sig_atomic_t *cancel, struct qc_error *err)
 {
 	int64_t deadline = qc_deadline_ms(MIGRATE_TIMEOUT_MS);
 	int rc;
@@ -126,7 +126,7 @@ int qc_driver_state_out_cancellable(
 			 QC_VMOP_QMP_QUICK_MS, NULL, err)) < 0)
 		return rc;
 	qc_fault_step("save:migrating");
-	return wait_migration(q, "saving the state", cancel, err);
+	return qc_driver_wait_migration(q, "saving the state", cancel, err);
 }
 
 int qc_driver_state_out(struct qc_qmp *q, int fd, struct qc_error *err)
@@ -247,7 +247,7 @@ static int load_state(struct qc_vmop *op, int fd, bool cont, struct qc_error *er
 			 QC_VMOP_QMP_QUICK_MS, NULL, err)) < 0)
 		return rc;
 	qc_fault_step("resume:loading");
-	if ((rc = wait_migration(q, "loading the state", NULL, err)) < 0)
+	if ((rc = qc_driver_wait_migration(q, "loading the state", NULL, err)) < 0)
 		return rc;
 	if (cont &&
 		(rc = qc_qmp_execute_text(q, "cont", NULL, QC_VMOP_QMP_QUICK_MS, NULL, err)) < 0)

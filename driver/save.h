@@ -57,6 +57,13 @@ int qc_driver_state_out_cancellable(
 /* After a state written, or given up halfway: any migration ended, the CPUs run. */
 int qc_driver_state_out_undo(struct qc_qmp *q, struct qc_error *err);
 /*
+ * Wait until the QEMU behind q reports its migration (either way)
+ * completed; failed, cancelled (or *cancel non-zero), QEMU gone or 10
+ * minutes passed: an error naming what.
+ */
+int qc_driver_wait_migration(struct qc_qmp *q, const char *what,
+	const volatile sig_atomic_t *cancel, struct qc_error *err);
+/*
  * Make the QEMU behind q ready for qc_driver_state_out.  A save or move
  * killed while QEMU wrote the state left that migration running: it is
  * ended first, then QEMU's run state read (paused, or postmigrate when it

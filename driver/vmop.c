@@ -380,7 +380,7 @@ void qc_vmop_test_hold_signal(
 	struct qc_vmop *op, const char *point, const volatile sig_atomic_t *flag)
 {
 	const char *env = getenv("QEMUCTL_TEST_HOLD");
-	struct timespec ts = {.tv_sec = 60};
+	struct timespec ts = {.tv_nsec = 100 * 1000 * 1000};
 	cleanup_free char *f = NULL;
 	sigset_t block, old;
 
@@ -395,8 +395,10 @@ void qc_vmop_test_hold_signal(
 	sigaddset(&block, SIGHUP);
 	sigprocmask(SIG_BLOCK, &block, &old);
 	(void) qc_write_atomic(op->dfd, f, "", 0, 0600, NULL);
-	if (!flag || !*flag)
-		(void) ppoll(NULL, 0, &ts, &old);
+	/* held until a signal, the file's removal or 60 s */
+	for (int i = 0; i < 600 && (!flag || !*flag); i++)
+		if (ppoll(NULL, 0, &ts, &old) < 0 || faccessat(op->dfd, f, F_OK, AT_SYMLINK_NOFOLLOW) < 0)
+			break;
 	sigprocmask(SIG_SETMASK, &old, NULL);
 }
 

@@ -122,7 +122,8 @@ int qc_vmop_save(struct qc_vmop *op, struct qc_error *err);
 /*
  * Test hook: with $QEMUCTL_TEST_HOLD == point, create <vm>/.hold-<point> and
  * sleep 60 s; SIGINT, SIGTERM or SIGHUP (sent once the file is there) end the
- * sleep after their handler ran (or end the process, without one).
+ * sleep after their handler ran (or end the process, without one), and so
+ * does the file's removal (within 100 ms).
  */
 void qc_vmop_test_hold(struct qc_vmop *op, const char *point);
 /* The same, not held (or no longer) once a signal's handler set *flag. */

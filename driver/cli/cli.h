@@ -179,6 +179,7 @@ enum cli_opt {
 	OPT_VERBOSE,
 	OPT_VERSION, /* global */
 	OPT_WITH_MEMORY, /* snapshot create --memory (a flag; --memory SIZE is OPT_MEMORY) */
+	OPT_COPY_STORAGE, /* migrate */
 	OPT_COUNT
 };
 /* A command's options: OPT_ 0..63 in .opts (CLI_OPT), 64..127 in .opts_hi (CLI_OPT_HI). */

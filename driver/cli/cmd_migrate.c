@@ -17,7 +17,7 @@ void cli_migrate_usage(FILE *f, const char *name)
 {
 	(void) name;
 	fputs("usage: qemuctl migrate NAME ssh://[USER@]HOST[:PORT][/ROOT] [--offline]\n"
-	      "                       [--ssh-option OPT]... [--remote-qemuctl CMD]\n\n"
+	      "                       [--copy-storage] [--ssh-option OPT]... [--remote-qemuctl CMD]\n\n"
 	      "Move VM NAME to the qemuctl on HOST (state root ROOT there, else its\n"
 	      "default) through one ssh connection: your ssh config, keys and agent, no\n"
 	      "password prompts (BatchMode), no port opened.  --offline moves a stopped\n"
@@ -27,21 +27,26 @@ void cli_migrate_usage(FILE *f, const char *name)
 	      "checked.  Kernel, initrd and firmware files must be at the same paths on\n"
 	      "HOST.  The VM here is removed only after HOST committed it; on any\n"
 	      "failure it stays here as it was and HOST keeps nothing.\n"
-	      "A running VM (without --offline) moves suspended: its CPUs stop, its RAM\n"
-	      "and device state and its files are sent, HOST resumes it (no reboot,\n"
-	      "its processes go on) and only then its QEMU here ends.  The guest is\n"
-	      "stopped for the whole transfer (no live pre-copy yet).  On a failure\n"
-	      "before QEMU here ended, the VM runs on here.\n"
+	      "A running VM (without --offline) moves live (pre-copy) while it runs:\n"
+	      "HOST makes its writable disks empty on the same backing images, QEMU\n"
+	      "here mirrors them there and then migrates its RAM, all through the same\n"
+	      "ssh connection; its CPUs stop only for QEMU's last round (no reboot, its\n"
+	      "processes go on), HOST runs it, and only then its QEMU here ends.  On a\n"
+	      "failure before that (HOST, its QEMU or ssh gone, a signal) the VM runs\n"
+	      "on here and HOST keeps nothing.\n"
+	      "  --copy-storage       copy the VM's disks (always done: they live in the\n"
+	      "                       VM's directory; the explicit spelling)\n"
 	      "  --ssh-option OPT     give ssh '-o OPT' (e.g. IdentityFile=KEY)\n"
 	      "  --remote-qemuctl CMD the qemuctl command on HOST (default: qemuctl)\n"
-	      "  --json               the outcome: bytes sent, total_ms, downtime_ms\n"
+	      "  --json               the outcome: bytes sent, total_ms, downtime_ms, and\n"
+	      "                       for a running VM QEMU's downtime, RAM and disk bytes\n"
 	      "Not moved (refused with the reason): snapshots, shared host directories,\n"
 	      "disks outside the VM's directory, addresses in named networks.\n"
 	      "On a terminal one line shows the progress (phase, bytes sent, rate).\n"
-	      "Ctrl-C, SIGTERM or SIGHUP before the commit cancel the move: the VM runs\n"
-	      "on (or stays) here, HOST keeps nothing, exit 130/143/129; after the\n"
-	      "commit the move completes.  On HOST the VM's events begin with\n"
-	      "QEMUCTL_MIGRATED (where it came from).\n",
+	      "Ctrl-C, SIGTERM or SIGHUP before the commit (a running VM: before its\n"
+	      "migration completed) cancel the move: the VM runs on (or stays) here,\n"
+	      "HOST keeps nothing, exit 130/143/129; after that the move completes.\n"
+	      "On HOST the VM's events begin with QEMUCTL_MIGRATED (where it came from).\n",
 		f);
 }
 
@@ -127,14 +132,18 @@ int cli_migrate(struct cli *c, const struct cli_cmd *cmd, struct cli_args *a)
 		cli_json_kuint(g, "images_reused", r.images_reused);
 		cli_json_kint(g, "total_ms", r.total_ms);
 		cli_json_kuint_or_null(g, "downtime_ms", r.live, (uint64_t) r.downtime_ms);
+		cli_json_kuint_or_null(
+			g, "qemu_downtime_ms", r.live, (uint64_t) r.qemu_downtime_ms);
+		cli_json_kuint_or_null(g, "ram_bytes", r.live, r.ram_bytes);
+		cli_json_kuint_or_null(g, "disk_bytes", r.live, r.disk_bytes);
 		cli_json_map_close(g);
 		return cli_print_json(g);
 	}
 	if (c->verbosity >= 0 && r.live)
 		printf("VM '%s' runs on %s now (%llu bytes sent, %lld ms, its CPUs stopped %lld "
-		       "ms)\n",
+		       "ms, QEMU's downtime %lld ms)\n",
 			a->pos[0], a->pos[1], (unsigned long long) r.bytes, (long long) r.total_ms,
-			(long long) r.downtime_ms);
+			(long long) r.downtime_ms, (long long) r.qemu_downtime_ms);
 	else if (c->verbosity >= 0)
 		printf("VM '%s' moved to %s (%llu bytes sent, %lld ms)\n", a->pos[0], a->pos[1],
 			(unsigned long long) r.bytes, (long long) r.total_ms);

@@ -273,6 +273,7 @@ static const struct cli_cmd commands[] = {
 		.usage = cli_migrate_usage,
 		.opts = CLI_OPT(OPT_OFFLINE) | CLI_OPT(OPT_SSH_OPTION) |
 			CLI_OPT(OPT_REMOTE_QEMUCTL) | CLI_OPT(OPT_JSON),
+		.opts_hi = CLI_OPT_HI(OPT_COPY_STORAGE),
 		.min_pos = 2,
 		.max_pos = 2,
 		.pos_names = "NAME ssh://HOST",

@@ -82,6 +82,7 @@ static const struct optdef {
 	[OPT_OFFLINE] = {"offline"},
 	[OPT_SSH_OPTION] = {"ssh-option", 0, true, true},
 	[OPT_REMOTE_QEMUCTL] = {"remote-qemuctl", 0, true},
+	[OPT_COPY_STORAGE] = {"copy-storage"},
 	[OPT_ROOT] = {"root", 0, true, .needs = "a directory"},
 	[OPT_QUIET] = {"quiet", 'q', .clears = 1 + OPT_VERBOSE},
 	[OPT_VERBOSE] = {"verbose", 'v', .repeats = true},

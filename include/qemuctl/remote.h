@@ -25,17 +25,17 @@ typedef struct qc_ctx qc_ctx;
  * there.  offline: a stopped VM's definition and files move; a backing
  * image outside the VM's directory comes from the target's catalog when it
  * holds the same file (SHA-256), else it is sent.  A running VM (without
- * offline) moves suspended: its CPUs stop, its RAM and device state and
- * its files are sent, the target resumes it paused, this host's QEMU
- * ends, the target's CPUs run (downtime: the whole transfer; no pre-copy
- * and no copy of disks while the guest runs).  On failure before this
- * host's QEMU ended it runs on.  The source's copy is
+ * offline) moves live (pre-copy): its writable disks are mirrored and its
+ * RAM migrated while it runs, all through the one ssh connection; its CPUs
+ * stop only for QEMU's last round, the target's run, then this host's QEMU
+ * ends.  On failure before that it runs on here.  The source's copy is
  * removed only once the target committed the VM; on failure the source is
  * untouched and the target removes what it received.
  *
  * interrupted: a flag the caller's signal handler sets to the signal's
  * number (SIGINT, SIGTERM, SIGHUP; installed without SA_RESTART).  Before
- * the definition is sent for the commit, the move is then cancelled: the
+ * the definition is sent for the commit (a running VM: before its
+ * migration completed), the move is then cancelled: the
  * target removes what it received (waited for, at most 10 s), a running VM
  * runs on here, the error's code is ECANCELED.  From the commit request on
  * the flag is not looked at: the move completes (or fails as without it),
@@ -54,6 +54,9 @@ struct qc_migrate_result {
 	int64_t total_ms;
 	bool live;              /* a running VM moved: it runs on the target */
 	int64_t downtime_ms;    /* live: from its CPUs' stop here to their start there */
+	int64_t qemu_downtime_ms; /* live: the downtime QEMU reported for its migration */
+	uint64_t ram_bytes;     /* live: RAM bytes QEMU's migration transferred */
+	uint64_t disk_bytes;    /* live: bytes of the disks the mirrors covered */
 };
 QC_PUBLIC int qc_vm_migrate(qc_ctx *ctx, const char *name, const char *url,
 	const struct qc_migrate_opts *o, struct qc_migrate_result *ret, struct qc_error *err);
