@@ -87,9 +87,10 @@ int qc_network_domain_start(
 void qc_network_start_clear(struct qc_network_start *st);
 
 /*
- * Hot-plug (attach-net): the tap of network/bridge NIC i alone, same rules
- * as at start (name from qc_network_tap_name, bridge re-created when
- * missing).  The caller passes the fd with QMP getfd + netdev_add
+ * Hot-plug (attach-net): the tap of network/bridge NIC i alone, on its
+ * bridge (re-created when missing), named "qc<uuid8>n<N>" with the first N
+ * no link has: after a detach, index i's name can belong to a NIC still
+ * plugged.  name gets the name.  The caller passes the fd with QMP getfd + netdev_add
  * {"type":"tap","fd":NAME,"vhost":false} + device_add, then closes it.
  */
 int qc_network_nic_open_tap(qc_ctx *ctx, const struct qc_domain *d, size_t i, char name[16],

@@ -411,9 +411,14 @@ static int reserve_ports(const struct qc_nic *nic, int *fds, unsigned *ports, st
 	return qc_net_ports_reserve(nic->name, f, nic->n_fwds, fds, ports, err);
 }
 
-/* The tap of network/bridge NIC i, on the right bridge (re-created when missing). */
+/*
+ * The tap of network/bridge NIC i, on the right bridge (re-created when
+ * missing): named qc_network_tap_name(d, i), or with any_free the first
+ * free "qc<uuid8>n<N>" the kernel finds (TUNSETIFF with a %d template),
+ * which never attaches to a tap that exists.
+ */
 static int open_tap(qc_ctx *ctx, struct qc_net_nl *nl, const struct qc_domain *d, size_t i,
-	char name[16], int *ret_fd, struct qc_error *err)
+	bool any_free, char name[16], int *ret_fd, struct qc_error *err)
 {
 	const struct qc_nic *nic = &d->nics[i];
 	char bridge[16] = "";
@@ -430,6 +435,12 @@ static int open_tap(qc_ctx *ctx, struct qc_net_nl *nl, const struct qc_domain *d
 		snprintf(bridge, sizeof(bridge), "%s", nic->bridge);
 	if (!bridge[0])
 		return qc_error_set(err, QC_ERR_INVALID, "no bridge recorded (recreate the VM)");
+	if (any_free) {
+		char tmpl[16];
+
+		snprintf(tmpl, sizeof(tmpl), "qc%.8sn%%d", d->uuid_str);
+		return qc_net_tap_open(nl, tmpl, bridge, 0, name, ret_fd, err);
+	}
 	qc_network_tap_name(d, i, name);
 	return qc_net_tap_open(nl, name, bridge, 0, NULL, ret_fd, err);
 }
@@ -443,7 +454,7 @@ int qc_network_nic_open_tap(qc_ctx *ctx, const struct qc_domain *d, size_t i, ch
 	if (i >= d->n_nics || d->nics[i].type == QC_NIC_USER)
 		return qc_error_set(err, QC_ERR_INVALID, "NIC #%zu has no tap", i);
 	if ((r = qc_net_nl_open(&nl, err)) < 0 ||
-		(r = open_tap(ctx, nl, d, i, name, ret_fd, err)) < 0)
+		(r = open_tap(ctx, nl, d, i, true, name, ret_fd, err)) < 0)
 		return qc_error_prefix(err, "NIC '%s'", d->nics[i].name ? d->nics[i].name : "?");
 	return 0;
 }
@@ -584,7 +595,7 @@ int qc_network_domain_start(
 			continue;
 		if (!nl && (r = qc_net_nl_open(&nl, err)) < 0)
 			goto fail;
-		if ((r = open_tap(ctx, nl, d, i, st.tap_names[i], &st.tap_fds[i], err)) < 0)
+		if ((r = open_tap(ctx, nl, d, i, false, st.tap_names[i], &st.tap_fds[i], err)) < 0)
 			goto fail_nic;
 		qc_fault_stepf("start:tap %s", st.tap_names[i]);
 	}

@@ -31,7 +31,7 @@ assert_match "$out" "NIC 'net1' attached to VM 'n1' \(live\)" "live attach-net n
 ipaddr=$(qc --json info n1 | grep -o '10\.77\.0\.[0-9]*/24' | head -1)
 [ -n "$ipaddr" ] || fail "no leased address for net1 in info"
 ok "net1 leased $ipaddr"
-tap=$(ip -br link | awk '/^qc[0-9a-f]+n1 /{print $1}')
+tap=$(ip -br link | awk '/^qc[0-9a-f]+n[0-9]+ /{print $1}')
 [ -n "$tap" ] || fail "no tap for net1 on the host: $(ip -br link)"
 ok "tap $tap exists on the host"
 printf '%s\n' "i=0; while [ ! -e /sys/class/net/eth1 ] && [ \$i -lt 40 ]; do sleep 0.5; i=\$((i+1)); done; ip addr add $ipaddr dev eth1; ip link set eth1 up; ping -c 2 -W 2 10.77.0.1 >/dev/null && echo PING-OK || echo PING-FAIL" >&7
@@ -45,6 +45,20 @@ wait_until 10 sh -c "! ip link show '$tap' >/dev/null 2>&1"
 ok "tap $tap is gone after detach"
 expect_fail 1 "VM 'n1' has no NIC 'net1' \(NICs: net0\)" qc detach-net n1 net1
 assert_match "$(qc net list)" 'lan +qc-lan +10\.77\.0\.0/24 +10\.77\.0\.1 +0/253' "the detached NIC's address went back to the network"
+
+# A NIC detached from the middle of the list: the next attach's tap must not
+# take the name of a tap still plugged (names by list position would).
+qc attach-net n1 network=lan >/dev/null
+qc attach-net n1 network=lan >/dev/null
+qc detach-net n1 net1 >/dev/null
+out=$(qc attach-net n1 network=lan) || fail "attach-net after a detach from the middle failed: $out"
+ok "attach-net after detaching the first of two hot-plugged NICs"
+taps=$(ip -br link | awk '/^qc[0-9a-f]+n[0-9]+ /{print $1}' | sort)
+assert_eq "$(printf '%s\n' "$taps" | wc -l) $(printf '%s\n' "$taps" | sort -u | wc -l)" "2 2" \
+	"two hot-plugged NICs, two taps of distinct names: $(echo $taps)"
+for t in $taps; do
+	assert_match "$(cat "$vm/state.json")" "\"tap\": \"$t\"" "the run's devices in state.json name tap $t"
+done
 qc destroy n1
 exec 7>&-
 qc delete n1
