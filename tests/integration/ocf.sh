@@ -346,6 +346,24 @@ expect_ra 1 "mv: live migration to 127.0.0.1 failed: .*(refused|Connection)" mig
 	OCF_RESKEY_CRM_meta_migrate_target=127.0.0.1 OCF_RESKEY_migration_target_format="ssh://root@%n:$closed$ROOT" \
 	OCF_RESKEY_CRM_meta_timeout=600000 "${node2[@]}"
 expect_ra 0 "" monitor OCF_RESKEY_name=mv "${node2[@]}"
+# A real move that outlives the operation: 11 s less the agent's 10 s leave
+# qemuctl migrate 1 s, then timeout's SIGTERM cancels it.  A quiet machine
+# moves this guest in about 1 s, so the target's qemuctl (the agent's binary
+# runs on both ends) takes 3 s to answer: the signal lands while the source
+# waits for it.  The guest runs on here, unpaused, in the same QEMU, and
+# the target keeps nothing.
+printf '#!/bin/sh\nfor a in "$@"; do [ "$a" != migrate-receive ] || sleep 3; done\nexec %s "$@"\n' \
+	"$SCRATCH/qemuctl-node" >"$SCRATCH/qemuctl-slow"
+chmod 0755 "$SCRATCH/qemuctl-slow"
+expect_ra 1 "mv: live migration to 127.0.0.1 did not finish within 1 s" migrate_to OCF_RESKEY_name=mv \
+	OCF_RESKEY_CRM_meta_migrate_target=127.0.0.1 OCF_RESKEY_CRM_meta_timeout=11000 "${mig[@]}" \
+	OCF_RESKEY_binary="$SCRATCH/qemuctl-slow" OCF_RESKEY_root="$ROOT2"
+expect_ra 0 "" monitor OCF_RESKEY_name=mv "${node2[@]}"
+assert_match "$(qc2 info mv)" 'State: +running' "after the interrupted move mv runs on node2, not paused"
+assert_eq "$(qc2 --json info mv | sed -n 's/.*"qemu_pid": *\([0-9]*\).*/\1/p')" "$qemu_pid" \
+	"after the interrupted move: the same QEMU"
+wait_until 15 sh -c "! ls -A '$ROOT/vms' | grep -Eq '^(mv|\.migrate-)'"
+ok "the interrupted move left nothing on node1"
 t0=$SECONDS
 expect_ra 0 "mv: live migration to 127.0.0.1 succeeded" migrate_to OCF_RESKEY_name=mv \
 	OCF_RESKEY_CRM_meta_migrate_target=127.0.0.1 OCF_RESKEY_CRM_meta_timeout=600000 "${mig[@]}" "${node2[@]}"
