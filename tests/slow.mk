@@ -11,6 +11,8 @@
 SLOW_TESTS = tests/integration/slow-debian-cloudinit.sh tests/integration/slow-debian-qga.sh
 # --secure-boot with a signed path (shim, GRUB, kernel) and --tpm.
 SLOW_TESTS += tests/integration/slow-secure-boot.sh
+# A running aarch64 guest moved live (qemuctl migrate) there and back.
+SLOW_TESTS += tests/integration/slow-migrate-aarch64.sh
 dist_noinst_SCRIPTS += $(SLOW_TESTS) tests/guest/build-debian
 
 .PHONY: check-slow
