@@ -85,19 +85,8 @@ static void nap(struct qc_qmp *q, const char *name)
 /* A listening socket at rdir/NBD_SOCKET, made anew; *path its name. */
 static int nbd_listen(const char *rdir, size_t backlog, char **path, struct qc_error *err)
 {
-	struct sockaddr_un a = {.sun_family = AF_UNIX};
-	cleanup_close int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-
-	if (fd < 0)
-		return qc_error_errno(err, errno, "socket");
 	*path = qc_xasprintf("%s/%s", rdir, NBD_SOCKET);
-	if (strlen(*path) >= sizeof(a.sun_path))
-		return qc_error_set(err, ENAMETOOLONG, "socket path %s is too long", *path);
-	memcpy(a.sun_path, *path, strlen(*path) + 1);
-	(void) unlink(*path);
-	if (bind(fd, (struct sockaddr *) &a, sizeof(a)) < 0 || listen(fd, (int) backlog + 1) < 0)
-		return qc_error_errno(err, errno, "listen on %s", *path);
-	return TAKE_FD(fd);
+	return qc_unix_listen(*path, 0, (int) backlog + 1, err);
 }
 
 static int nbd_connect(const char *path, struct qc_error *err)

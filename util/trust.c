@@ -15,6 +15,7 @@
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/un.h>
 #include <unistd.h>
 
 #include "util/util.h"
@@ -191,4 +192,27 @@ int qc_unix_peer_check(int fd, const char *what, const char *path, struct qc_err
 		"to it; another user took over the runtime directory: stop that user's process "
 		"and remove %s",
 		what, path, (unsigned) uc.uid, (int) uc.pid, (unsigned) geteuid(), also, path);
+}
+
+int qc_unix_listen(const char *path, int type_flags, int backlog, struct qc_error *err)
+{
+	struct sockaddr_un sa = {.sun_family = AF_UNIX};
+	int fd;
+
+	if (strlen(path) >= sizeof(sa.sun_path))
+		return qc_error_set(err, QC_ERR_INVALID, "socket path too long: '%s'", path);
+	memcpy(sa.sun_path, path, strlen(path) + 1);
+	(void) unlink(path);
+	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | type_flags, 0);
+	if (fd < 0)
+		return qc_error_errno(err, errno, "socket");
+	/* 0600 before anyone can connect: a connect fails until listen() */
+	if (bind(fd, (struct sockaddr *) &sa, sizeof(sa)) < 0 || chmod(path, 0600) < 0 ||
+		listen(fd, backlog) < 0) {
+		int e = errno;
+
+		close(fd);
+		return qc_error_errno(err, e, "listen on '%s'", path);
+	}
+	return fd;
 }

@@ -363,6 +363,13 @@ int qc_open_private_dir(int dirfd, const char *name, const char *path, bool crea
 int qc_unix_peer_check(int fd, const char *what, const char *path, struct qc_error *err);
 /* Also accept uid (not 0): the user confined QEMUs run as, when we are root. */
 void qc_unix_peer_allow(uid_t uid);
+/*
+ * A unix socket listening at path (a file of that name is replaced), mode
+ * 0600 before it listens, backlog pending connections; type_flags are
+ * or'ed into its type (SOCK_NONBLOCK).  The fd (close-on-exec), or a
+ * negative error.
+ */
+int qc_unix_listen(const char *path, int type_flags, int backlog, struct qc_error *err);
 
 /* ------------------------------------------------------------------ locks */
 

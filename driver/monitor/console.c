@@ -110,27 +110,10 @@ bool qc_monitor_serial_readable(struct qc_monitor *m)
 int qc_monitor_listen_console(struct qc_monitor *m, struct qc_error *err)
 {
 	cleanup_free char *path = qc_monitor_run_path(m, "console.sock");
-	struct sockaddr_un sa = {.sun_family = AF_UNIX};
-	mode_t old;
 	int fd;
 
-	if (strlen(path) >= sizeof(sa.sun_path))
-		return qc_error_set(err, QC_ERR_INVALID, "socket path too long: '%s'", path);
-	strcpy(sa.sun_path, path);
-	(void) unlink(path);
-	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
-	if (fd < 0)
-		return qc_error_errno(err, errno, "socket");
-	old = umask(0077);
-	if (bind(fd, (struct sockaddr *) &sa, sizeof(sa)) < 0 || listen(fd, 8) < 0) {
-		int e = errno;
-
-		umask(old);
-		close(fd);
-		return qc_error_errno(err, e, "listen on '%s'", path);
-	}
-	umask(old);
-	(void) chmod(path, 0600);
+	if ((fd = qc_unix_listen(path, SOCK_NONBLOCK, 8, err)) < 0)
+		return fd;
 	m->listen_fd = fd;
 	return 0;
 }

@@ -30,24 +30,10 @@ static const int qemu_sock_fds[4] = {
 
 int qc_monitor_listen_unix(const char *path, int *ret_fd, struct qc_error *err)
 {
-	struct sockaddr_un sa = {.sun_family = AF_UNIX};
 	int fd, hi;
 
-	if (strlen(path) >= sizeof(sa.sun_path))
-		return qc_error_set(err, QC_ERR_INVALID, "socket path too long: '%s'", path);
-	strcpy(sa.sun_path, path);
-	(void) unlink(path);
-	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-	if (fd < 0)
-		return qc_error_errno(err, errno, "socket");
-	/* umask 0077: born 0700; 0600 before anyone can connect (listen). */
-	if (bind(fd, (struct sockaddr *) &sa, sizeof(sa)) < 0 || chmod(path, 0600) < 0 ||
-		listen(fd, 8) < 0) {
-		int e = errno;
-
-		close(fd);
-		return qc_error_errno(err, e, "listen on '%s'", path);
-	}
+	if ((fd = qc_unix_listen(path, 0, 8, err)) < 0)
+		return fd;
 	hi = fcntl(fd, F_DUPFD_CLOEXEC, QC_MONITOR_FD_OWN);
 	close(fd);
 	if (hi < 0)

@@ -2,6 +2,7 @@
 /* util/trust.c: who may change a directory, who serves a socket. */
 #include "config.h"
 
+#include <fcntl.h>
 #include <signal.h>
 #include <stdio.h>
 #include <sys/socket.h>
@@ -275,6 +276,47 @@ START_TEST(peer_other_uid)
 }
 END_TEST
 
+/* ------------------------------------------------------------ listeners */
+
+/* A stale file of the name is replaced; the socket is 0600 and listens. */
+START_TEST(listen_replaces_and_restricts)
+{
+	struct sockaddr_un sa = {.sun_family = AF_UNIX};
+	cleanup_free char *path = qc_xasprintf("%s/l.sock", tmp);
+	struct qc_error e = {0};
+	struct stat st;
+	int fd, c;
+
+	fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+	ck_assert_int_ge(fd, 0);
+	close(fd);
+	fd = qc_unix_listen(path, SOCK_NONBLOCK, 4, &e);
+	ck_assert_msg(fd >= 0, "%s", e.msg);
+	ck_assert_int_eq(stat(path, &st), 0);
+	ck_assert(S_ISSOCK(st.st_mode));
+	ck_assert_int_eq(st.st_mode & 07777, 0600);
+	ck_assert(fcntl(fd, F_GETFD) & FD_CLOEXEC);
+	ck_assert(fcntl(fd, F_GETFL) & O_NONBLOCK);
+	snprintf(sa.sun_path, sizeof(sa.sun_path), "%s", path);
+	c = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	ck_assert_int_eq(connect(c, (struct sockaddr *) &sa, sizeof(sa)), 0);
+	close(c);
+	close(fd);
+}
+END_TEST
+
+START_TEST(listen_path_too_long)
+{
+	char path[sizeof(((struct sockaddr_un *) 0)->sun_path) + 8];
+	struct qc_error e = {0};
+
+	memset(path, 'a', sizeof(path) - 1);
+	path[0] = '/';
+	path[sizeof(path) - 1] = 0;
+	ck_assert_qc_fail(qc_unix_listen(path, 0, 1, &e), &e, QC_ERR_INVALID, "socket path too long");
+}
+END_TEST
+
 Suite *util_trust_suite(void)
 {
 	Suite *s = suite_create("util_trust");
@@ -286,5 +328,7 @@ Suite *util_trust_suite(void)
 		path_trusted, NULL);
 	tcase_add_checked_fixture(tc, tmp_setup, tmp_teardown);
 	unit_tcase(s, "peer", peer_self, peer_other_uid, NULL);
+	tc = unit_tcase(s, "listen", listen_replaces_and_restricts, listen_path_too_long, NULL);
+	tcase_add_checked_fixture(tc, tmp_setup, tmp_teardown);
 	return s;
 }
