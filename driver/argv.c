@@ -107,14 +107,6 @@ void qc_argv_nic_ids(const struct qc_domain *d, size_t i, char netdev_id[80], ch
 	snprintf(dev_id, 80, "nic-%s", d->nics[i].name);
 }
 
-const char *qc_argv_nic_type(enum qc_nic_type t)
-{
-	static const char *const types[] = {
-		[QC_NIC_USER] = "user", [QC_NIC_NETWORK] = "network", [QC_NIC_BRIDGE] = "bridge"};
-
-	return QC_NAME_OF(types, t, "user");
-}
-
 int qc_argv_run_devices(const struct qc_domain *d, const char (*taps)[16],
 	struct qc_run_devices **ret, struct qc_error *err)
 {
@@ -131,7 +123,7 @@ int qc_argv_run_devices(const struct qc_domain *d, const char (*taps)[16],
 	for (size_t i = 0; rc == 0 && i < d->n_nics; i++) {
 		const struct qc_nic *n = &d->nics[i];
 
-		rc = qc_run_devices_add_nic(v, n->name, qc_argv_nic_type(n->type),
+		rc = qc_run_devices_add_nic(v, n->name, qc_nic_type_name(n->type),
 			n->type == QC_NIC_USER ? NULL : taps[i], n->mac, err);
 	}
 	if (rc < 0) {

@@ -313,8 +313,6 @@ int qc_build_argv(const struct qc_domain *d, const struct qc_argv_ctx *ctx, char
 void qc_argv_disk_ids(const struct qc_domain *d, size_t i, char fmt_node[32], char file_node[32],
 	char dev_id[80]);
 void qc_argv_nic_ids(const struct qc_domain *d, size_t i, char netdev_id[80], char dev_id[80]);
-/* "user", "network", "bridge" */
-const char *qc_argv_nic_type(enum qc_nic_type t);
 /*
  * The devices argv gives QEMU for d, as state.json publishes them for the
  * run (driver.h qc_run_devices): taps[i] is NIC i's tap ("" for a user NIC).

@@ -586,7 +586,7 @@ QC_PUBLIC int qc_vm_attach_net(qc_ctx *ctx, const char *name, const char *spec, 
 		publish(&op, &(struct qc_state_device_edit){.add = true,
 				     .nic = true,
 				     .name = op.d->nics[k].name,
-				     .type = qc_argv_nic_type(op.d->nics[k].type),
+				     .type = qc_nic_type_name(op.d->nics[k].type),
 				     .tap = tap[0] ? tap : NULL,
 				     .mac = op.d->nics[k].mac});
 	if (ret_dev)

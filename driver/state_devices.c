@@ -18,9 +18,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "driver/domain.h"
 #include "driver/driver.h"
 
-static const char *const nic_types[] = {"user", "network", "bridge"};
 
 void qc_run_devices_free(struct qc_run_devices *d)
 {
@@ -100,20 +100,20 @@ int qc_run_devices_add_nic(struct qc_run_devices *d, const char *name, const cha
 	const char *tap, const char *mac, struct qc_error *err)
 {
 	struct qc_run_nic *n;
-	size_t t;
+	int t;
 
-	for (t = 0; type && t < QC_ARRAY_SIZE(nic_types); t++)
-		if (strcmp(type, nic_types[t]) == 0)
+	for (t = 0; type && t < QC_NIC_TYPE_COUNT; t++)
+		if (strcmp(type, qc_nic_type_name((enum qc_nic_type) t)) == 0)
 			break;
 	if (!id_valid(name, QC_RUN_NAME_MAX))
 		return qc_error_set(
 			err, QC_ERR_INVALID, "NIC name '%s' is invalid", name ? name : "");
-	if (!type || t == QC_ARRAY_SIZE(nic_types))
+	if (!type || t == QC_NIC_TYPE_COUNT)
 		return qc_error_set(err, QC_ERR_INVALID,
 			"NIC '%s': type '%s' is none of user, network, bridge", name,
 			type ? type : "");
 	/* a user NIC has no tap, any other one has */
-	if (t == 0 ? tap != NULL : !id_valid(tap, 15))
+	if (t == QC_NIC_USER ? tap != NULL : !id_valid(tap, 15))
 		return qc_error_set(
 			err, QC_ERR_INVALID, "NIC '%s': bad tap '%s'", name, tap ? tap : "");
 	if (!mac_valid(mac))
@@ -127,7 +127,7 @@ int qc_run_devices_add_nic(struct qc_run_devices *d, const char *name, const cha
 	n = &d->nics[d->n_nics++];
 	memset(n, 0, sizeof(*n));
 	strcpy(n->name, name);
-	n->type = nic_types[t];
+	n->type = qc_nic_type_name((enum qc_nic_type) t);
 	strcpy(n->tap, tap ? tap : "");
 	strcpy(n->mac, mac);
 	return 0;
