@@ -14,8 +14,13 @@
 
 guest_sshd_setup
 # root in the guest stops dropbear when the test asks (the share's stop-sshd)
+# and says so once nothing listens on port 22.  The script runs under set -e:
+# a connection's dropbear that exits between pidof and kill makes kill fail,
+# which must not end the loop before it says SSHD-DOWN.
 cat >>"$SCRATCH/user-data" <<'EOF'
-( while [ ! -e $S/stop-sshd ]; do sleep 0.2; done; kill $(pidof dropbear); echo SSHD-DOWN ) &
+( while [ ! -e $S/stop-sshd ]; do sleep 0.2; done; kill $(pidof dropbear) 2>/dev/null || :
+  while grep -Eq ':0016 0+:0000 0A' /proc/net/tcp /proc/net/tcp6 2>/dev/null; do sleep 0.1; done
+  echo SSHD-DOWN ) &
 EOF
 
 g=(--kernel "$GUEST_KERNEL" --initrd "$GUEST_INITRD" --append "$GUEST_APPEND")
