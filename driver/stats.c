@@ -258,7 +258,6 @@ QC_PUBLIC int qc_vm_stats(
 	cleanup_vmop struct qc_vmop op = QC_VMOP_INIT;
 	static const char *const queries[] = {"query-cpus-fast", "query-blockstats"};
 	cleanup_qmp struct qc_qmp *q = NULL;
-	int64_t deadline = qc_deadline_ms(STATS_DEADLINE_MS);
 	qc_json *r[2] = {NULL, NULL};
 	struct qc_run_devices *dv = NULL;
 	struct qc_vm_stats *s;
@@ -272,7 +271,8 @@ QC_PUBLIC int qc_vm_stats(
 			(int) op.live.st.qemu_pid);
 	if ((rc = run_devices(&op, &dv, err)) < 0)
 		return rc;
-	if ((rc = qc_vmop_qmp_connect(&op, STATS_DEADLINE_MS, &q, err)) < 0) {
+	/* the queries sent with the connection: one round trip */
+	if ((rc = qc_vmop_qmp_connect_all(&op, queries, 2, STATS_DEADLINE_MS, &q, r, err)) < 0) {
 		qc_run_devices_free(dv);
 		return rc;
 	}
@@ -280,9 +280,7 @@ QC_PUBLIC int qc_vm_stats(
 	s->name = qc_xstrdup(name);
 	s->qemu_pid = op.live.st.qemu_pid;
 	s->memory = dv->memory;
-	/* both queries in one write: one round trip */
-	if ((rc = qc_qmp_execute_all(q, queries, 2, qc_time_left_ms(deadline), r, err)) < 0 ||
-		(rc = vcpus(r[0], s->qemu_pid, s, err)) < 0) {
+	if ((rc = vcpus(r[0], s->qemu_pid, s, err)) < 0) {
 		qc_json_free(r[0]);
 		qc_json_free(r[1]);
 		qc_run_devices_free(dv);
