@@ -110,6 +110,8 @@ QC_DRIVER_TESTS += tests/integration/migrate.sh
 QC_DRIVER_TESTS += tests/integration/port-forward.sh
 # stats of a booting, writing, pinging guest.
 QC_DRIVER_TESTS += tests/integration/stats.sh
+# libxml2 loaded on the first XML read: not linked, a clear error when broken.
+QC_DRIVER_TESTS += tests/integration/xml-lazy.sh
 # screenshot of a guest with a VGA display, and of one without.
 QC_DRIVER_TESTS += tests/integration/screenshot.sh
 # --tpm (a per-VM swtpm the guest sees) and --secure-boot (OVMF enforcing it).
