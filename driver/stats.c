@@ -351,15 +351,17 @@ QC_PUBLIC int qc_vm_stats_running(
 	/*
 	 * The VMs answer one after the other if asked so, each QEMU waiting for
 	 * its turn on a busy host: every VM gets its own thread (at most
-	 * STATS_THREADS at once), the first in this one, which also sets
-	 * libxml2 up before threads use it.
+	 * STATS_THREADS at once; libxml2, should a VM's domain.xml be read,
+	 * sets itself up once, driver/xml_dl.c).  A single VM is sampled on
+	 * this thread.
 	 */
 	for (size_t i = 0; i < names.n; i++) {
 		jobs[i].ctx = ctx;
 		jobs[i].name = names.v[i];
 	}
-	stats_job_run(&jobs[0]);
-	for (size_t at = 1; at < names.n; at += STATS_THREADS) {
+	if (names.n == 1)
+		stats_job_run(&jobs[0]);
+	for (size_t at = 0; names.n > 1 && at < names.n; at += STATS_THREADS) {
 		size_t end = at + STATS_THREADS < names.n ? at + STATS_THREADS : names.n;
 
 		for (size_t i = at; i < end; i++)
