@@ -3,8 +3,10 @@
  * libxml2 is dlopen()ed on its first use, not linked.  Debian's libxml2
  * pulls in ICU (a 30 MiB data library) and libstdc++, whose loading,
  * relocations and constructors cost every qemuctl process ~1.5 ms of CPU
- * (a third of `qemuctl --version`), though stats, list, info and the
- * lifecycle of a running VM read no XML.
+ * (`qemuctl --version`: 3.39 M instructions linked, 0.44 M not), though
+ * stats, list and the lifecycle of a running VM read no XML.  It is bound
+ * lazily, as a linked library is: RTLD_NOW would resolve every PLT entry
+ * of ICU and libstdc++ at load.
  *
  * This file defines the libxml2 functions driver/ calls, under their own
  * names and with the prototypes of <libxml/...> (the compiler checks each
@@ -95,7 +97,7 @@ static void load(void)
 {
 	__typeof__(fns) t;
 	xmlFreeFunc *free_fn;
-	void *dl = dlopen(XML_SONAME, RTLD_NOW | RTLD_LOCAL);
+	void *dl = dlopen(XML_SONAME, RTLD_LAZY | RTLD_LOCAL);
 
 	if (!dl) {
 		snprintf(load_error, sizeof(load_error),
