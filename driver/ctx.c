@@ -309,13 +309,19 @@ int qc_driver_run_dir_check(const char *rdir, struct qc_error *err)
 
 int qc_driver_run_qmp(const char *rdir, int timeout_ms, struct qc_qmp **ret, struct qc_error *err)
 {
+	return qc_driver_run_qmp_all(rdir, NULL, 0, timeout_ms, ret, NULL, err);
+}
+
+int qc_driver_run_qmp_all(const char *rdir, const char *const *cmds, size_t n, int timeout_ms,
+	struct qc_qmp **ret, qc_json **rets, struct qc_error *err)
+{
 	cleanup_free char *path = qc_xasprintf("%s/qmp.sock", rdir);
 	int rc;
 
 	if ((rc = qc_driver_run_dir_check(rdir, err)) < 0 && rc != -ENOENT)
 		return rc;
 	qc_error_clear(err);
-	return qc_qmp_connect(path, timeout_ms, ret, err);
+	return qc_qmp_connect_all(path, cmds, n, timeout_ms, ret, rets, err);
 }
 
 /* The VM directory open as vm_dfd was removed (a delete ran meanwhile). */

@@ -90,6 +90,9 @@ int qc_driver_run_dir_check(const char *rdir, struct qc_error *err);
  */
 struct qc_qmp;
 int qc_driver_run_qmp(const char *rdir, int timeout_ms, struct qc_qmp **ret, struct qc_error *err);
+/* The same, n commands sent with the connection (qc_qmp_connect_all): one round trip. */
+int qc_driver_run_qmp_all(const char *rdir, const char *const *cmds, size_t n, int timeout_ms,
+	struct qc_qmp **ret, qc_json **rets, struct qc_error *err);
 /* The directory open as vm_dfd was deleted (or lost its domain.xml) meanwhile. */
 bool qc_driver_vm_gone(int vm_dfd);
 /* QC_ERR_NOTFOUND: "VM 'name' does not exist: it was deleted while ...". */

@@ -9,7 +9,7 @@ noinst_HEADERS += driver/driver.h driver/ready.h driver/ready_match.h driver/res
 libqcdriver_a_SOURCES += driver/domain.h driver/domain.c driver/domain_fields.c \
 	driver/domain_home.c driver/arch.h driver/arch.c driver/argv.c driver/firmware.c driver/firmware.h \
 	driver/xml.c driver/xml_node.h driver/xml_node.c driver/xml_meta.h driver/xml_meta.c \
-	driver/xml_devices.h driver/xml_devices.c driver/xml_save.c
+	driver/xml_devices.h driver/xml_devices.c driver/xml_save.c driver/xml_dl.c
 # Context, state, lifecycle, confinement and the files QEMU gets as fds.
 libqcdriver_a_SOURCES += driver/driver.h driver/ctx.c driver/state.c driver/state_devices.c driver/summary.c driver/define.c \
 	driver/define_input.c driver/run.c driver/stop.c driver/query.c \
@@ -56,6 +56,11 @@ tests_unit_check_driver_xml_LDADD = $(QC_DOMAIN_TEST_LIBS)
 tests_unit_check_driver_argv_LDADD = $(QC_DOMAIN_TEST_LIBS)
 tests_unit_check_driver_snapshot_LDADD = $(QC_DOMAIN_TEST_LIBS)
 tests_unit_check_driver_firmware_LDADD = $(QC_DOMAIN_TEST_LIBS)
+# libxml2 loaded on first use (driver/xml_dl.c): the test links no libxml2 of its own.
+QC_CHECK_TESTS += tests/unit/check_driver_xml_dl
+tests_unit_check_driver_xml_dl_CFLAGS = $(AM_CFLAGS) -pthread
+tests_unit_check_driver_xml_dl_LDADD = libqcdriver.a libqcnet.a $(QC_UTIL_LIBS) $(CHECK_LIBS) \
+	-lpthread
 
 # check_driver_fdpass: disk chains and the files QEMU gets as fds;
 # check_driver_network_ssh: the ssh command line of `qemuctl ssh`, hostile values included.
@@ -105,6 +110,8 @@ QC_DRIVER_TESTS += tests/integration/migrate.sh
 QC_DRIVER_TESTS += tests/integration/port-forward.sh
 # stats of a booting, writing, pinging guest.
 QC_DRIVER_TESTS += tests/integration/stats.sh
+# libxml2 loaded on the first XML read: not linked, a clear error when broken.
+QC_DRIVER_TESTS += tests/integration/xml-lazy.sh
 # screenshot of a guest with a VGA display, and of one without.
 QC_DRIVER_TESTS += tests/integration/screenshot.sh
 # --tpm (a per-VM swtpm the guest sees) and --secure-boot (OVMF enforcing it).

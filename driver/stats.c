@@ -258,7 +258,6 @@ QC_PUBLIC int qc_vm_stats(
 	cleanup_vmop struct qc_vmop op = QC_VMOP_INIT;
 	static const char *const queries[] = {"query-cpus-fast", "query-blockstats"};
 	cleanup_qmp struct qc_qmp *q = NULL;
-	int64_t deadline = qc_deadline_ms(STATS_DEADLINE_MS);
 	qc_json *r[2] = {NULL, NULL};
 	struct qc_run_devices *dv = NULL;
 	struct qc_vm_stats *s;
@@ -272,7 +271,8 @@ QC_PUBLIC int qc_vm_stats(
 			(int) op.live.st.qemu_pid);
 	if ((rc = run_devices(&op, &dv, err)) < 0)
 		return rc;
-	if ((rc = qc_vmop_qmp_connect(&op, STATS_DEADLINE_MS, &q, err)) < 0) {
+	/* the queries sent with the connection: one round trip */
+	if ((rc = qc_vmop_qmp_connect_all(&op, queries, 2, STATS_DEADLINE_MS, &q, r, err)) < 0) {
 		qc_run_devices_free(dv);
 		return rc;
 	}
@@ -280,9 +280,7 @@ QC_PUBLIC int qc_vm_stats(
 	s->name = qc_xstrdup(name);
 	s->qemu_pid = op.live.st.qemu_pid;
 	s->memory = dv->memory;
-	/* both queries in one write: one round trip */
-	if ((rc = qc_qmp_execute_all(q, queries, 2, qc_time_left_ms(deadline), r, err)) < 0 ||
-		(rc = vcpus(r[0], s->qemu_pid, s, err)) < 0) {
+	if ((rc = vcpus(r[0], s->qemu_pid, s, err)) < 0) {
 		qc_json_free(r[0]);
 		qc_json_free(r[1]);
 		qc_run_devices_free(dv);
@@ -353,15 +351,17 @@ QC_PUBLIC int qc_vm_stats_running(
 	/*
 	 * The VMs answer one after the other if asked so, each QEMU waiting for
 	 * its turn on a busy host: every VM gets its own thread (at most
-	 * STATS_THREADS at once), the first in this one, which also sets
-	 * libxml2 up before threads use it.
+	 * STATS_THREADS at once; libxml2, should a VM's domain.xml be read,
+	 * sets itself up once, driver/xml_dl.c).  A single VM is sampled on
+	 * this thread.
 	 */
 	for (size_t i = 0; i < names.n; i++) {
 		jobs[i].ctx = ctx;
 		jobs[i].name = names.v[i];
 	}
-	stats_job_run(&jobs[0]);
-	for (size_t at = 1; at < names.n; at += STATS_THREADS) {
+	if (names.n == 1)
+		stats_job_run(&jobs[0]);
+	for (size_t at = 0; names.n > 1 && at < names.n; at += STATS_THREADS) {
 		size_t end = at + STATS_THREADS < names.n ? at + STATS_THREADS : names.n;
 
 		for (size_t i = at; i < end; i++)

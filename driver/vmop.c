@@ -324,12 +324,19 @@ int qc_vmop_need_stopped(const struct qc_vmop *op, const char *how, struct qc_er
 int qc_vmop_qmp_connect(
 	struct qc_vmop *op, int timeout_ms, struct qc_qmp **ret, struct qc_error *err)
 {
+	return qc_vmop_qmp_connect_all(op, NULL, 0, timeout_ms, ret, NULL, err);
+}
+
+int qc_vmop_qmp_connect_all(struct qc_vmop *op, const char *const *cmds, size_t n, int timeout_ms,
+	struct qc_qmp **ret, qc_json **rets, struct qc_error *err)
+{
 	int rc;
 
 	if (!op->live.st.run_dir)
 		return qc_error_set(
 			err, QC_ERR_STATE, "VM '%s': state.json names no runtime dir", op->name);
-	if ((rc = qc_driver_run_qmp(op->live.st.run_dir, timeout_ms, ret, err)) < 0)
+	if ((rc = qc_driver_run_qmp_all(op->live.st.run_dir, cmds, n, timeout_ms, ret, rets, err)) <
+		0)
 		return qc_error_prefix(err, "VM '%s'", op->name);
 	return 0;
 }

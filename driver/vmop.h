@@ -117,6 +117,9 @@ int qc_vmop_execute(struct qc_vmop *op, const char *cmd, struct qc_jgen *g, stru
 /* A QMP connection of the caller's own to the VM's run dir. */
 int qc_vmop_qmp_connect(
 	struct qc_vmop *op, int timeout_ms, struct qc_qmp **ret, struct qc_error *err);
+/* The same, n commands sent with the connection (qc_qmp_connect_all): one round trip. */
+int qc_vmop_qmp_connect_all(struct qc_vmop *op, const char *const *cmds, size_t n, int timeout_ms,
+	struct qc_qmp **ret, qc_json **rets, struct qc_error *err);
 /* Store the chain into the domain, validate, save domain.xml (+ summary). */
 int qc_vmop_save(struct qc_vmop *op, struct qc_error *err);
 /*

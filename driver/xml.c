@@ -285,7 +285,8 @@ int qc_domain_from_xml_at(const char *xml, size_t len, const char *file, const c
 		return qc_error_set(err, QC_ERR_XML,
 			"%s: %zu bytes is more than the %u MiB allowed", p.file, len,
 			QC_XML_MAX_BYTES >> 20);
-	xmlInitParser();
+	if ((r = qc_xml_load(err)) < 0)
+		return qc_error_prefix(err, "%s", p.file);
 	ctxt = xmlNewParserCtxt();
 	if (!ctxt)
 		return qc_error_set(err, ENOMEM, "%s: cannot allocate an XML parser", p.file);

@@ -3,7 +3,8 @@
  * QMP connection to QEMU's unix socket: connect, retried while QEMU has not
  * bound or listened yet (optionally watching a pipe that says QEMU is gone),
  * the listener's uid checked before a byte is sent, then the connection is
- * opened: QEMU's greeting read (io.c) and capabilities negotiated.
+ * opened: qmp_capabilities (and any commands asked for with it) sent at
+ * once, QEMU's greeting checked as it arrives (io.c), the replies awaited.
  */
 #include "config.h"
 
@@ -12,6 +13,7 @@
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/un.h>
+#include <unistd.h>
 
 #include "qmp/qmp.h"
 
@@ -28,13 +30,12 @@ static int nap(int watch_fd, int ms)
 	return poll(&p, 1, ms) > 0 && p.revents != 0;
 }
 
-int qc_qmp_connect(const char *path, int timeout_ms, struct qc_qmp **ret, struct qc_error *err)
-{
-	return qc_qmp_connect_watch(path, -1, timeout_ms, ret, err);
-}
-
-int qc_qmp_connect_watch(
-	const char *path, int watch_fd, int timeout_ms, struct qc_qmp **ret, struct qc_error *err)
+/*
+ * Connect to path by deadline and check who listens there: *ret_fd is the
+ * socket, *ret_left the milliseconds left for the greeting.
+ */
+static int connect_socket(const char *path, int watch_fd, int timeout_ms, int *ret_fd,
+	int *ret_left, struct qc_error *err)
 {
 	int64_t deadline = qc_deadline_ms(timeout_ms);
 	struct sockaddr_un sa = {.sun_family = AF_UNIX};
@@ -98,21 +99,73 @@ int qc_qmp_connect_watch(
 	if (left == 0)
 		return qc_error_set(err, ETIMEDOUT, "QMP socket '%s': no greeting within %d ms",
 			path, timeout_ms);
-	return qc_qmp_open_fd(TAKE_FD(fd), left, ret, err);
+	*ret_fd = TAKE_FD(fd);
+	*ret_left = left;
+	return 0;
+}
+
+int qc_qmp_connect(const char *path, int timeout_ms, struct qc_qmp **ret, struct qc_error *err)
+{
+	return qc_qmp_connect_watch(path, -1, timeout_ms, ret, err);
+}
+
+int qc_qmp_connect_watch(
+	const char *path, int watch_fd, int timeout_ms, struct qc_qmp **ret, struct qc_error *err)
+{
+	int fd, left, r;
+
+	if ((r = connect_socket(path, watch_fd, timeout_ms, &fd, &left, err)) < 0)
+		return r;
+	return qc_qmp_open_fd(fd, left, ret, err);
+}
+
+int qc_qmp_connect_all(const char *path, const char *const *cmds, size_t n, int timeout_ms,
+	struct qc_qmp **ret, qc_json **rets, struct qc_error *err)
+{
+	int fd, left, r;
+
+	if ((r = connect_socket(path, -1, timeout_ms, &fd, &left, err)) < 0)
+		return r;
+	return qc_qmp_open_fd_all(fd, cmds, n, left, ret, rets, err);
 }
 
 int qc_qmp_open_fd(int fd, int timeout_ms, struct qc_qmp **ret, struct qc_error *err)
 {
-	int64_t deadline = qc_deadline_ms(timeout_ms);
+	return qc_qmp_open_fd_all(fd, NULL, 0, timeout_ms, ret, NULL, err);
+}
+
+int qc_qmp_open_fd_all(int fd, const char *const *cmds, size_t n, int timeout_ms,
+	struct qc_qmp **ret, qc_json **rets, struct qc_error *err)
+{
+	const char *all[QC_QMP_MAX_BATCH] = {"qmp_capabilities"};
+	qc_json *rv[QC_QMP_MAX_BATCH] = {NULL};
 	cleanup_qmp struct qc_qmp *q = NULL;
 	int r;
 
-	if ((r = qc_qmp_greet_fd(fd, timeout_ms, &q, err)) < 0)
+	if (n >= QC_QMP_MAX_BATCH || (n && (!cmds || !rets))) {
+		if (fd >= 0)
+			close(fd);
+		if (n < QC_QMP_MAX_BATCH)
+			return qc_error_set(err, QC_ERR_INVALID,
+				"QMP: %zu commands with the connection, but no list of them or "
+				"of their results",
+				n);
+		return qc_error_set(err, QC_ERR_INVALID,
+			"QMP: %zu commands with the connection (at most %d)", n,
+			QC_QMP_MAX_BATCH - 1);
+	}
+	for (size_t i = 0; i < n; i++)
+		rets[i] = NULL;
+	if ((r = qc_qmp_adopt_fd(fd, &q, err)) < 0)
 		return r;
-	/* Negotiate with what is left of the same deadline. */
-	if ((r = qc_qmp_execute(
-		     q, "qmp_capabilities", NULL, qc_time_left_ms(deadline), NULL, err)) < 0)
+	/* qmp_capabilities and the commands in one write, before the greeting is read. */
+	for (size_t i = 0; i < n; i++)
+		all[i + 1] = cmds[i];
+	if ((r = qc_qmp_execute_all(q, all, n + 1, timeout_ms, rv, err)) < 0)
 		return r;
+	qc_json_free(rv[0]);
+	for (size_t i = 0; i < n; i++)
+		rets[i] = rv[i + 1];
 	*ret = TAKE_PTR(q);
 	return 0;
 }

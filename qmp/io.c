@@ -81,7 +81,8 @@ __attribute__((format(printf, 5, 6))) static int die(
 		q->dead = code;
 		qc_debug("QMP: connection dead: %s", q->dead_reason);
 	}
-	return sticky_error(q, cmd, err);
+	/* Before the greeting no command of ours has been seen by QEMU yet. */
+	return sticky_error(q, q->have_greeting ? cmd : NULL, err);
 }
 
 /* A printable excerpt of a message for error texts. */
@@ -402,8 +403,14 @@ static int send_all(struct qc_qmp *q, const char *cmd, const char *buf, size_t l
 
 			if (e == EINTR)
 				continue;
-			if (e == EPIPE || e == ECONNRESET)
+			if (e == EPIPE || e == ECONNRESET) {
+				/* Commands sent with the connection, before the greeting:
+				 * what QEMU said before it hung up (a bad greeting) is
+				 * the reason to report, so read it first. */
+				if (!q->have_greeting)
+					(void) read_some(q, cmd, NULL);
 				return die(q, QC_ERR_EOF, cmd, err, "connection closed by QEMU");
+			}
 			if (e != EAGAIN && e != EWOULDBLOCK)
 				return die(q, e, cmd, err, "send: %s", strerror(e));
 			ms = qc_time_left_ms(deadline);
@@ -478,8 +485,12 @@ int qc_qmp_transact_n(struct qc_qmp *q, const char *cmd, uint64_t id, size_t n, 
 			goto out;
 		}
 		if (r == 0) {
-			r = qc_error_set(
-				err, ETIMEDOUT, "QMP '%s': no reply within %d ms", cmd, timeout_ms);
+			if (!q->have_greeting)
+				r = qc_error_set(err, ETIMEDOUT, "QMP: no greeting within %d ms",
+					timeout_ms);
+			else
+				r = qc_error_set(err, ETIMEDOUT, "QMP '%s': no reply within %d ms",
+					cmd, timeout_ms);
 			goto out;
 		}
 	}
@@ -616,11 +627,10 @@ void qc_qmp_close(struct qc_qmp *q)
 
 QC_DEFINE_CLEANUP_FUNC(qc_qmp_closep, struct qc_qmp, qc_qmp_close)
 
-int qc_qmp_greet_fd(int fd, int timeout_ms, struct qc_qmp **ret, struct qc_error *err)
+int qc_qmp_adopt_fd(int fd, struct qc_qmp **ret, struct qc_error *err)
 {
-	int64_t deadline = qc_deadline_ms(timeout_ms);
 	cleanup_qmp struct qc_qmp *q = NULL;
-	int fl, r;
+	int fl;
 
 	if (fd < 0)
 		return qc_error_set(err, EBADF, "QMP: no socket (fd %d)", fd);
@@ -630,7 +640,18 @@ int qc_qmp_greet_fd(int fd, int timeout_ms, struct qc_qmp **ret, struct qc_error
 	fl = fcntl(fd, F_GETFL);
 	if (fl < 0 || fcntl(fd, F_SETFL, fl | O_NONBLOCK) < 0 || fcntl(fd, F_SETFD, FD_CLOEXEC) < 0)
 		return qc_error_errno(err, errno, "QMP: socket fd %d", fd);
+	*ret = TAKE_PTR(q);
+	return 0;
+}
 
+int qc_qmp_greet_fd(int fd, int timeout_ms, struct qc_qmp **ret, struct qc_error *err)
+{
+	int64_t deadline = qc_deadline_ms(timeout_ms);
+	cleanup_qmp struct qc_qmp *q = NULL;
+	int r;
+
+	if ((r = qc_qmp_adopt_fd(fd, &q, err)) < 0)
+		return r;
 	while (!q->have_greeting) {
 		if ((r = pump(q, deadline, NULL, err)) < 0)
 			return r;

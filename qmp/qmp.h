@@ -10,7 +10,12 @@
  * Protocol, as this client speaks it (QEMU docs/interop/qmp-spec.rst):
  *  - the server speaks first: {"QMP": {"version": {"qemu": {"major": ..,
  *    "minor": .., "micro": ..}, "package": ".."}, "capabilities": [..]}};
- *    we answer with {"execute": "qmp_capabilities"} (no "oob").
+ *    we send {"execute": "qmp_capabilities"} (no "oob") right after
+ *    connecting, without waiting for it: QEMU reads a client's commands
+ *    only once it has sent the greeting and answers them in order, so the
+ *    greeting and the reply arrive after one round trip.  The first
+ *    message must still be a valid greeting, checked as before; anything
+ *    else kills the connection.
  *  - messages are JSON objects, one per line; a line is split on "\n" and
  *    a trailing "\r" is dropped.  A message longer than QC_QMP_MAX_MSG
  *    bytes kills the connection.
@@ -104,14 +109,32 @@ int qc_qmp_connect_watch(
 	const char *path, int watch_fd, int timeout_ms, struct qc_qmp **ret, struct qc_error *err);
 
 /*
+ * Connect as qc_qmp_connect does and run n (0..QC_QMP_MAX_BATCH - 1)
+ * commands without arguments in the same write as qmp_capabilities: the
+ * greeting, the negotiation and the commands take one round trip.  rets[i]
+ * is cmds[i]'s "return" value as qc_qmp_execute_all gives it; on failure
+ * neither a connection nor a result is kept.  Errors are those of
+ * qc_qmp_connect, then those of qc_qmp_execute_all.
+ */
+int qc_qmp_connect_all(const char *path, const char *const *cmds, size_t n, int timeout_ms,
+	struct qc_qmp **ret, qc_json **rets, struct qc_error *err);
+
+/*
  * The same over an already-connected stream socket (tests use socketpair(),
  * the monitor may inherit one).  Takes ownership of fd in every case; the
  * fd is made non-blocking and close-on-exec.
  */
 int qc_qmp_open_fd(int fd, int timeout_ms, struct qc_qmp **ret, struct qc_error *err);
+int qc_qmp_open_fd_all(int fd, const char *const *cmds, size_t n, int timeout_ms,
+	struct qc_qmp **ret, qc_json **rets, struct qc_error *err);
 /*
- * The first half of qc_qmp_open_fd (io.c): take fd and read QEMU's greeting,
- * without negotiating capabilities (connect.c does that with a command).
+ * Take fd as a connection that has read nothing yet: the first message
+ * that arrives is checked as QEMU's greeting (io.c).
+ */
+int qc_qmp_adopt_fd(int fd, struct qc_qmp **ret, struct qc_error *err);
+/*
+ * Take fd and wait for QEMU's greeting, without negotiating capabilities
+ * (io.c): for a caller that negotiates by itself.
  */
 int qc_qmp_greet_fd(int fd, int timeout_ms, struct qc_qmp **ret, struct qc_error *err);
 

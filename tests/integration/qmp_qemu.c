@@ -188,6 +188,44 @@ START_TEST(fd_passing)
 }
 END_TEST
 
+/*
+ * Commands sent with qmp_capabilities before the greeting is read: QEMU
+ * greets, then answers them in order (QEMU serves one QMP client at a
+ * time, so the fixture's connection is closed first).
+ */
+static void connect_all_real(void)
+{
+	static const char *const cmds[] = {"query-status", "query-cpus-fast", "query-blockstats"};
+	static const char *const bad[] = {"query-status", "no-such-command"};
+	qc_json *rets[3] = {NULL, NULL, NULL};
+	struct qc_error err = {0};
+	const char *status;
+	int r;
+
+	qc_qmp_close(q);
+	q = NULL;
+	ck_assert_msg(qc_qmp_connect_all(sock, cmds, 3, T_MS, &q, rets, &err) == 0, "%s", err.msg);
+	ck_assert_int_gt(qc_qmp_get_greeting(q)->major, 0);
+	ck_assert_int_eq(qc_json_get_string(rets[0], "status", &status, &err), 0);
+	ck_assert_str_eq(status, "prelaunch");
+	ck_assert_int_eq(qc_json_type(rets[1]), QC_JSON_ARRAY);
+	ck_assert_int_eq(qc_json_len(rets[1]), 1);
+	ck_assert_int_eq(qc_json_type(rets[2]), QC_JSON_ARRAY);
+	for (size_t i = 0; i < 3; i++)
+		qc_json_free(rets[i]);
+	assert_status("prelaunch", false);
+	qc_qmp_close(q);
+	q = NULL;
+
+	r = qc_qmp_connect_all(sock, bad, 2, T_MS, &q, rets, &err);
+	ck_assert_int_eq(r, -QC_ERR_QMP);
+	ck_assert_str_eq(err.msg,
+		"QMP 'no-such-command': CommandNotFound: The command no-such-command has not been "
+		"found");
+	ck_assert_ptr_null(q);
+	ck_assert_ptr_null(rets[0]);
+}
+
 START_TEST(unknown_command)
 {
 	cleanup_free char *reply = NULL;
@@ -209,6 +247,7 @@ START_TEST(unknown_command)
 	ck_assert_msg(strstr(reply, "\"qemu\":{") && qc_str_has_suffix(reply, ",\"id\":\"x\"}"),
 		"%s", reply);
 	assert_status("prelaunch", false);
+	connect_all_real();
 }
 END_TEST
 

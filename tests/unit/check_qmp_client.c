@@ -494,6 +494,7 @@ END_TEST
 enum call {
 	C_END = 0,
 	C_OPEN, /* qc_qmp_open_fd() on the fake's socket; must be the first call */
+	C_OPEN_ALL, /* qc_qmp_open_fd_all() with query-cpus-fast, query-blockstats; first too */
 	C_EXEC, /* qc_qmp_execute(name) */
 	C_WAIT_EVENT, /* qc_qmp_wait_event(name), NULL: any event */
 	C_READ_AVAILABLE, /* qc_qmp_read_available() */
@@ -566,17 +567,53 @@ static const struct fake_step unknown_message_script[] = {
 static const struct fake_step event_without_name_script[] = {
 	NEGOTIATE, {F_SEND, "{\"event\": 7}", NULL, 0}, {F_WAIT_EOF}, {F_END}};
 
-static const struct fake_step not_a_greeting_script[] = {
-	{F_SEND, "{\"return\": {}}", NULL, 0}, {F_WAIT_EOF}, {F_END}};
+/* qmp_capabilities comes with the connection, before the greeting is read. */
+#define CAPS                                            \
+	{                                               \
+		F_EXPECT, "qmp_capabilities", "none", 0 \
+	}
 
-static const struct fake_step greeting_bad_version_script[] = {
+static const struct fake_step not_a_greeting_script[] = {
+	CAPS, {F_SEND, "{\"return\": {}}", NULL, 0}, {F_WAIT_EOF}, {F_END}};
+
+static const struct fake_step greeting_bad_version_script[] = {CAPS,
 	{F_SEND,
 		"{\"QMP\": {\"version\": {\"qemu\": "
 		"{\"major\": \"7\"}}, \"capabilities\": []}}",
 		NULL, 0},
 	{F_WAIT_EOF}, {F_END}};
 
-static const struct fake_step greeting_timeout_script[] = {{F_WAIT_EOF}, {F_END}};
+static const struct fake_step greeting_timeout_script[] = {CAPS, {F_WAIT_EOF}, {F_END}};
+
+/* Commands sent with the connection, then a reply where the greeting belongs. */
+static const struct fake_step reply_before_greeting_script[] = {CAPS,
+	{F_EXPECT, "query-cpus-fast", "none", 0}, {F_EXPECT, "query-blockstats", "none", 0},
+	{F_SEND, "{\"return\": {}, \"id\": \"qc-1\"}", NULL, 0}, {F_WAIT_EOF}, {F_END}};
+
+/* A bad greeting, and the fake hangs up before the client writes (EPIPE). */
+static const struct fake_step bad_greeting_then_gone_script[] = {
+	{F_SEND, "{\"QMP\": {}}", NULL, 0}, {F_CLOSE}, {F_END}};
+
+/* The commands sent with the connection arrive; no greeting ever does. */
+static const struct fake_step no_greeting_after_commands_script[] = {CAPS,
+	{F_EXPECT, "query-cpus-fast", "none", 0}, {F_EXPECT, "query-blockstats", "none", 0},
+	{F_WAIT_EOF}, {F_END}};
+
+/* Gone after the greeting, with the commands unanswered. */
+static const struct fake_step greeting_then_gone_script[] = {CAPS,
+	{F_EXPECT, "query-cpus-fast", "none", 0}, {F_EXPECT, "query-blockstats", "none", 0},
+	{F_SEND, GREETING, NULL, 0}, {F_CLOSE}, {F_END}};
+
+/* Negotiated, then one of the commands sent with it fails. */
+static const struct fake_step batch_error_script[] = {CAPS,
+	{F_EXPECT, "query-cpus-fast", "none", 0}, {F_EXPECT, "query-blockstats", "none", 0},
+	{F_SEND, GREETING, NULL, 0}, {F_SEND, "{\"return\": {}, \"id\": \"qc-1\"}", NULL, 0},
+	{F_SEND, "{\"return\": [], \"id\": \"qc-2\"}", NULL, 0},
+	{F_SEND,
+		"{\"error\": {\"class\": \"GenericError\", \"desc\": \"no block layer\"}, "
+		"\"id\": \"qc-3\"}",
+		NULL, 0},
+	{F_WAIT_EOF}, {F_END}};
 
 static const struct fake_step negotiation_refused_script[] = {{F_SEND, GREETING, NULL, 0},
 	{F_EXPECT, "qmp_capabilities", "none", 0},
@@ -636,6 +673,23 @@ static const struct failure_case failure_cases[] = {
 	{"no greeting", greeting_timeout_script, 0,
 		{{C_OPEN, NULL, 250, ETIMEDOUT, "QMP: no greeting within 250 ms", M_EXACT,
 			true}}},
+	{"a reply where the greeting belongs, after commands sent with the connection",
+		reply_before_greeting_script, 0,
+		{{C_OPEN_ALL, NULL, 2000, QC_ERR_PROTO,
+			"QMP: not a QMP greeting: {\"return\": {}, \"id\": \"qc-1\"}"}}},
+	{"a bad greeting, then gone before the commands are sent",
+		bad_greeting_then_gone_script, 100,
+		{{C_OPEN_ALL, NULL, 2000, QC_ERR_PROTO, "QMP: not a QMP greeting: {\"QMP\": {}}"}}},
+	{"no greeting after commands sent with the connection",
+		no_greeting_after_commands_script, 0,
+		{{C_OPEN_ALL, NULL, 250, ETIMEDOUT, "QMP: no greeting within 250 ms", M_EXACT,
+			true}}},
+	{"gone after the greeting, commands unanswered", greeting_then_gone_script, 0,
+		{{C_OPEN_ALL, NULL, 2000, QC_ERR_EOF,
+			"QMP 'qmp_capabilities': connection closed by QEMU"}}},
+	{"a command sent with the connection fails", batch_error_script, 0,
+		{{C_OPEN_ALL, NULL, 2000, QC_ERR_QMP,
+			"QMP 'query-blockstats': GenericError: no block layer"}}},
 	{"negotiation refused", negotiation_refused_script, 0,
 		{{C_OPEN, NULL, 2000, QC_ERR_QMP,
 			"QMP 'qmp_capabilities': CommandNotFound: Capabilities negotiation is "
@@ -661,6 +715,18 @@ static int run_step(struct qc_qmp **q, const struct step *st, struct qc_error *e
 			ck_assert_ptr_null(*q);
 		return r;
 	}
+	case C_OPEN_ALL: {
+		static const char *const cmds[] = {"query-cpus-fast", "query-blockstats"};
+		qc_json *rets[2] = {(qc_json *) 1, (qc_json *) 1};
+		int r = qc_qmp_open_fd_all(f.cfd, cmds, 2, st->timeout_ms, q, rets, err);
+
+		if (r < 0) {
+			ck_assert_ptr_null(*q);
+			ck_assert_ptr_null(rets[0]);
+			ck_assert_ptr_null(rets[1]);
+		}
+		return r;
+	}
 	case C_EXEC:
 		return qc_qmp_execute(*q, st->name, NULL, st->timeout_ms, NULL, err);
 	case C_WAIT_EVENT:
@@ -684,7 +750,7 @@ START_TEST(scripted_failures)
 	struct qc_error err = {0};
 
 	fake_start(&f, c->script);
-	if (c->steps[0].call != C_OPEN) {
+	if (c->steps[0].call != C_OPEN && c->steps[0].call != C_OPEN_ALL) {
 		ck_assert_msg(qc_qmp_open_fd(f.cfd, 5000, &q, &err) == 0, "open: %s", err.msg);
 		ck_assert_ptr_nonnull(q);
 	}
@@ -888,6 +954,99 @@ END_TEST
 
 /* ------------------------------------------------------------------ connect */
 
+/*
+ * Commands asked for with the connection go out with qmp_capabilities in
+ * one write, before the greeting is read: this fake reads all three before
+ * it greets (a client that waited for the greeting would hang here), then
+ * answers out of order.  The connection goes on with the next id.
+ */
+START_TEST(open_all_sends_before_the_greeting)
+{
+	static const struct fake_step s[] = {
+		CAPS,
+		{F_EXPECT, "query-cpus-fast", "none", 0},
+		{F_EXPECT, "query-blockstats", "none", 0},
+		{F_SEND, GREETING, NULL, 0},
+		{F_SEND, "{\"return\": [{\"qdev\": \"disk-d\"}], \"id\": \"qc-3\"}", NULL, 0},
+		{F_SEND, "{\"return\": {}, \"id\": \"qc-1\"}", NULL, 0},
+		{F_SEND, "{\"return\": [{\"cpu-index\": 0}], \"id\": \"qc-2\"}", NULL, 0},
+		{F_EXPECT, "stop", "none", 0},
+		REPLY("{}"),
+		{F_WAIT_EOF},
+		{F_END},
+	};
+	static const char *const cmds[] = {"query-cpus-fast", "query-blockstats"};
+	cleanup_qmp struct qc_qmp *q = NULL;
+	cleanup_json qc_json *cpus = NULL, *blk = NULL;
+	qc_json *rets[2] = {NULL, NULL};
+	struct qc_error err = {0};
+
+	fake_start(&f, s);
+	ck_assert_msg(qc_qmp_open_fd_all(f.cfd, cmds, 2, 5000, &q, rets, &err) == 0, "%s",
+		err.msg);
+	cpus = rets[0];
+	blk = rets[1];
+	ck_assert_int_eq(qc_qmp_get_greeting(q)->major, 7);
+	ck_assert_str_eq(qc_qmp_get_greeting(q)->package, "Debian 1:7.2+dfsg-7");
+	ck_assert_int_eq(qc_json_len(cpus), 1);
+	ck_assert_ptr_nonnull(qc_json_get(qc_json_at(cpus, 0), "cpu-index"));
+	ck_assert_str_eq(qc_json_string(qc_json_get(qc_json_at(blk, 0), "qdev")), "disk-d");
+	ck_assert_msg(qc_qmp_execute(q, "stop", NULL, 2000, NULL, &err) == 0, "%s", err.msg);
+	qc_qmp_close(TAKE_PTR(q));
+}
+END_TEST
+
+/* Too many commands for one write, or none given: refused, the fd closed. */
+START_TEST(open_all_bad_arguments)
+{
+	const char *cmds[QC_QMP_MAX_BATCH] = {0};
+	qc_json *rets[QC_QMP_MAX_BATCH];
+	struct qc_qmp *q = NULL;
+	struct qc_error err = {0};
+	int sv[2], r;
+
+	for (size_t i = 0; i < QC_QMP_MAX_BATCH; i++)
+		cmds[i] = "query-status";
+	ck_assert_int_eq(socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv), 0);
+	r = qc_qmp_open_fd_all(sv[0], cmds, QC_QMP_MAX_BATCH, 1000, &q, rets, &err);
+	assert_err(r, &err, QC_ERR_INVALID, "QMP: 8 commands with the connection (at most 7)");
+	ck_assert_ptr_null(q);
+	/* sv[0] was closed: its peer sees EOF, nothing was sent. */
+	ck_assert_int_eq(read(sv[1], &r, 1), 0);
+	close(sv[1]);
+
+	ck_assert_int_eq(socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv), 0);
+	r = qc_qmp_open_fd_all(sv[0], NULL, 1, 1000, &q, rets, &err);
+	assert_err(r, &err, QC_ERR_INVALID,
+		"QMP: 1 commands with the connection, but no list of them or of their results");
+	ck_assert_int_eq(read(sv[1], &r, 1), 0);
+	close(sv[1]);
+}
+END_TEST
+
+START_TEST(connect_all_over_socket)
+{
+	static const struct fake_step s[] = {CAPS, {F_EXPECT, "query-status", "none", 0},
+		{F_SEND, GREETING, NULL, 0}, {F_SEND, "{\"return\": {}, \"id\": \"qc-1\"}", NULL, 0},
+		REPLY("{\"status\": \"paused\"}"), {F_WAIT_EOF}, {F_END}};
+	static const char *const cmds[] = {"query-status"};
+	char dir[] = "/tmp/check_qmp_client.XXXXXX";
+	cleanup_free char *path = NULL;
+	cleanup_qmp struct qc_qmp *q = NULL;
+	cleanup_json qc_json *st = NULL;
+	struct qc_error err = {0};
+
+	ck_assert_ptr_nonnull(mkdtemp(dir));
+	path = qc_xasprintf("%s/qmp.sock", dir);
+	fake_start_listen(&f, path, 0, s);
+	ck_assert_msg(qc_qmp_connect_all(path, cmds, 1, 5000, &q, &st, &err) == 0, "%s", err.msg);
+	ck_assert_str_eq(qc_json_string(qc_json_get(st, "status")), "paused");
+	qc_qmp_close(TAKE_PTR(q));
+	fake_finish(&f);
+	ck_assert_int_eq(rmdir(dir), 0);
+}
+END_TEST
+
 START_TEST(connect_retries_until_socket_exists)
 {
 	static const struct fake_step s[] = {
@@ -1079,7 +1238,8 @@ static Suite *qmp_suite(void)
 	tcase_set_timeout(tc, 60);
 	tcase_add_loop_test(tc, scripted_failures, 0, QC_ARRAY_SIZE(failure_cases));
 	unit_add_tests(tc, large_command_waits_for_room, send_timeout_mid_command, fd_passing,
-		raw_passthrough, connect_retries_until_socket_exists, connect_errors,
+		raw_passthrough, open_all_sends_before_the_greeting, open_all_bad_arguments,
+		connect_all_over_socket, connect_retries_until_socket_exists, connect_errors,
 		connect_watch_gives_up_when_qemu_dies, connect_refuses_other_uid, NULL);
 	return s;
 }
