@@ -364,11 +364,23 @@ expect_ra 0 "" monitor OCF_RESKEY_name=mv "${node2[@]}"
 # A real move that outlives the operation: 11 s less the agent's 10 s leave
 # qemuctl migrate 1 s, then timeout's SIGTERM cancels it.  A quiet machine
 # moves this guest in about 1 s, so the target's qemuctl (the agent's binary
-# runs on both ends) takes 3 s to answer: the signal lands while the source
-# waits for it.  The guest runs on here, unpaused, in the same QEMU, and
-# the target keeps nothing.
-printf '#!/bin/sh\nfor a in "$@"; do [ "$a" != migrate-receive ] || sleep 3; done\nexec %s "$@"\n' \
-	"$SCRATCH/qemuctl-node" >"$SCRATCH/qemuctl-slow"
+# runs on both ends) answers only once the source has closed its end of the
+# connection (its input hung up: the source gave up): the signal lands
+# while the source waits for it.  The guest runs on here, unpaused, in the
+# same QEMU, and the target keeps nothing.
+cat >"$SCRATCH/qemuctl-slow" <<EOS
+#!/bin/sh
+for a in "\$@"; do
+	[ "\$a" != migrate-receive ] || python3 -c '
+import select
+p = select.poll()
+p.register(0, select.POLLRDHUP)
+while not any(e & (select.POLLHUP | select.POLLRDHUP | select.POLLERR) for _, e in p.poll()):
+    pass
+'
+done
+exec "$SCRATCH/qemuctl-node" "\$@"
+EOS
 chmod 0755 "$SCRATCH/qemuctl-slow"
 expect_ra 1 "mv: live migration to 127.0.0.1 did not finish within 1 s" migrate_to OCF_RESKEY_name=mv \
 	OCF_RESKEY_CRM_meta_migrate_target=127.0.0.1 OCF_RESKEY_CRM_meta_timeout=11000 "${mig[@]}" \
