@@ -15,12 +15,12 @@
 # missing there and a host unreachable) and refuses migrate_to/migrate_from
 # (the VM runs where connect says); migrate_to/migrate_from live-migrate it
 # to the first root, which then runs it only, and the agent with connect
-# stops it there.  Meanwhile (its VM is another) resource-agents'
-# ocf-tester passes every check against a booting VM.  Then pacemaker's
-# crm_resource drives the agent from
-# a CIB file, without a cluster: a VM is monitored running, NOT_RUNNING
-# once its QEMU is killed, started (it boots: its console shows it) and
-# stopped gracefully (ACPI poweroff).  crm_resource
+# stops it there.  Meanwhile, each with a VM of its own: resource-agents'
+# ocf-tester passes every check against a booting VM, and pacemaker's
+# crm_resource drives the agent from a CIB file, without a cluster: a VM is
+# monitored running, NOT_RUNNING once its QEMU is killed, started (it boots:
+# its console shows it) and, after those checks, stopped gracefully (ACPI
+# poweroff).  The boots overlap: each waits for its guest.  crm_resource
 # finds agents only under /usr/lib/ocf/resource.d: the test runs in a
 # private mount namespace with its own copy of the agent bound there, and
 # a private network namespace for its sshd.
@@ -285,6 +285,80 @@ expect_ra 1 "migrate_to node2: the VM is not running on this node" migrate_to OC
 	OCF_RESKEY_binary="$SCRATCH/qemuctl-migrate" OCF_RESKEY_CRM_meta_migrate_target=node2
 qc delete ns >/dev/null
 
+# ---- crm_resource without a cluster: a primitive in a CIB file
+cat >"$SCRATCH/cib.xml" <<EOC
+<cib crm_feature_set="3.16.2" validate-with="pacemaker-3.9" epoch="1" num_updates="0" admin_epoch="0">
+  <configuration>
+    <crm_config/>
+    <nodes/>
+    <resources>
+      <primitive id="vm-cr" class="ocf" provider="qemuctl" type="qemuctl">
+        <instance_attributes id="vm-cr-params">
+          <nvpair id="vm-cr-name" name="name" value="cr"/>
+          <nvpair id="vm-cr-root" name="root" value="$ROOT"/>
+          <nvpair id="vm-cr-binary" name="binary" value="$QC"/>
+          <nvpair id="vm-cr-wait" name="wait_ready" value="true"/>
+          <nvpair id="vm-cr-stop" name="stop_timeout" value="60"/>
+        </instance_attributes>
+        <meta_attributes id="vm-cr-meta">
+          <nvpair id="vm-cr-migrate" name="allow-migrate" value="true"/>
+        </meta_attributes>
+        <operations>
+          <op id="vm-cr-start" name="start" interval="0" timeout="120s"/>
+          <op id="vm-cr-stop-op" name="stop" interval="0" timeout="90s"/>
+          <op id="vm-cr-monitor" name="monitor" interval="10s" timeout="30s"/>
+        </operations>
+      </primitive>
+    </resources>
+    <constraints/>
+  </configuration>
+  <status/>
+</cib>
+EOC
+export CIB_file="$SCRATCH/cib.xml"
+# cr_op CODE ARGS...: crm_resource ARGS must exit CODE (its own: 0 ok, 7 not running).
+cr_op() {
+	local want="$1" rc=0
+	shift
+	crm_resource "$@" >"$SCRATCH/cr.out" 2>&1 || rc=$?
+	[ "$rc" -eq "$want" ] || fail "crm_resource $*: exit $rc, expected $want: $(cat "$SCRATCH/cr.out")"
+	ok "crm_resource $*: exit $want: $(head -n 1 "$SCRATCH/cr.out")"
+}
+cr_op 0 --show-metadata ocf:qemuctl:qemuctl
+valid_xml "$SCRATCH/cr.out" || fail "crm_resource --show-metadata does not validate: $(cat "$SCRATCH/xmllint.err")"
+ok "crm_resource --show-metadata validates against ra-api-1.dtd"
+cr_op 6 --validate --class ocf --provider qemuctl --agent qemuctl --option root="$ROOT" --option binary="$QC"
+assert_match "$(cat "$SCRATCH/cr.out")" "returned 6 \(not configured: parameter 'name' is required" "crm_resource --validate: no name"
+cr_op 6 --validate --class ocf --provider qemuctl --agent qemuctl --option name=vm/1
+assert_match "$(cat "$SCRATCH/cr.out")" "not configured: parameter 'name': 'vm/1' is not a qemuctl VM name" \
+	"crm_resource --validate: a slash in the name"
+cr_op 6 --validate --class ocf --provider qemuctl --agent qemuctl --option name=cr --option root="$ROOT" --option binary="$QC"
+assert_match "$(cat "$SCRATCH/cr.out")" "not configured: VM 'cr' is not defined" "crm_resource --validate: VM not defined"
+cr_op 7 -r vm-cr --force-check
+
+qc create cr "${guest[@]}" >/dev/null
+cr_op 0 --validate --class ocf --provider qemuctl --agent qemuctl --option name=cr --option root="$ROOT" --option binary="$QC"
+cr_op 7 -r vm-cr --force-check
+# Started outside the cluster (no boot awaited), its QEMU killed: running,
+# then not running, and a stop succeeds.
+qc start cr >/dev/null
+cr_op 0 -r vm-cr --force-check
+cr_pid=$(qc --json info cr | sed -n 's/.*"qemu_pid": *\([0-9]*\).*/\1/p')
+{ [ -n "$cr_pid" ] && [ -d "/proc/$cr_pid" ]; } || fail "cr: no QEMU pid '$cr_pid'"
+kill -9 "$cr_pid"
+wait_until 30 bash -c "! '$QC' --root '$ROOT' info cr | grep -Eq 'State: +(running|paused)'"
+cr_op 7 -r vm-cr --force-check
+assert_match "$(qc --json info cr)" '"detail": "signal 9 \(Killed\)"' "cr was killed"
+cr_op 0 -r vm-cr --force-stop
+# crm_resource starts it again: it boots (wait_ready) with a new console
+# log, in the background of the checks up to ocf-tester's result.
+(
+	t0=$SECONDS rc=0
+	crm_resource -r vm-cr --force-start >"$SCRATCH/cr-start.out" 2>&1 || rc=$?
+	echo "$rc $((SECONDS - t0))" >"$SCRATCH/cr-start.rc"
+) &
+cr_start_pid=$!
+
 # ---- a second node: this machine through an sshd of the test's own (host
 # key pinned, key login, 127.0.0.1 of the private netns), a second state root
 sshd_start
@@ -428,76 +502,13 @@ assert_eq "$(grep -ac '^QEMUCTL-READY' "$ROOT/vms/ot/console.log")" 1 "the last 
 assert_match "$(qc --json info ot)" '"reason": "poweroff"' "ocf-tester's last stop was an ACPI poweroff"
 qc delete ot >/dev/null
 
-# ---- crm_resource without a cluster: a primitive in a CIB file
-cat >"$SCRATCH/cib.xml" <<EOC
-<cib crm_feature_set="3.16.2" validate-with="pacemaker-3.9" epoch="1" num_updates="0" admin_epoch="0">
-  <configuration>
-    <crm_config/>
-    <nodes/>
-    <resources>
-      <primitive id="vm-cr" class="ocf" provider="qemuctl" type="qemuctl">
-        <instance_attributes id="vm-cr-params">
-          <nvpair id="vm-cr-name" name="name" value="cr"/>
-          <nvpair id="vm-cr-root" name="root" value="$ROOT"/>
-          <nvpair id="vm-cr-binary" name="binary" value="$QC"/>
-          <nvpair id="vm-cr-wait" name="wait_ready" value="true"/>
-          <nvpair id="vm-cr-stop" name="stop_timeout" value="60"/>
-        </instance_attributes>
-        <meta_attributes id="vm-cr-meta">
-          <nvpair id="vm-cr-migrate" name="allow-migrate" value="true"/>
-        </meta_attributes>
-        <operations>
-          <op id="vm-cr-start" name="start" interval="0" timeout="120s"/>
-          <op id="vm-cr-stop-op" name="stop" interval="0" timeout="90s"/>
-          <op id="vm-cr-monitor" name="monitor" interval="10s" timeout="30s"/>
-        </operations>
-      </primitive>
-    </resources>
-    <constraints/>
-  </configuration>
-  <status/>
-</cib>
-EOC
-export CIB_file="$SCRATCH/cib.xml"
-# cr_op CODE ARGS...: crm_resource ARGS must exit CODE (its own: 0 ok, 7 not running).
-cr_op() {
-	local want="$1" rc=0
-	shift
-	crm_resource "$@" >"$SCRATCH/cr.out" 2>&1 || rc=$?
-	[ "$rc" -eq "$want" ] || fail "crm_resource $*: exit $rc, expected $want: $(cat "$SCRATCH/cr.out")"
-	ok "crm_resource $*: exit $want: $(head -n 1 "$SCRATCH/cr.out")"
-}
-cr_op 0 --show-metadata ocf:qemuctl:qemuctl
-valid_xml "$SCRATCH/cr.out" || fail "crm_resource --show-metadata does not validate: $(cat "$SCRATCH/xmllint.err")"
-ok "crm_resource --show-metadata validates against ra-api-1.dtd"
-cr_op 6 --validate --class ocf --provider qemuctl --agent qemuctl --option root="$ROOT" --option binary="$QC"
-assert_match "$(cat "$SCRATCH/cr.out")" "returned 6 \(not configured: parameter 'name' is required" "crm_resource --validate: no name"
-cr_op 6 --validate --class ocf --provider qemuctl --agent qemuctl --option name=vm/1
-assert_match "$(cat "$SCRATCH/cr.out")" "not configured: parameter 'name': 'vm/1' is not a qemuctl VM name" \
-	"crm_resource --validate: a slash in the name"
-cr_op 6 --validate --class ocf --provider qemuctl --agent qemuctl --option name=cr --option root="$ROOT" --option binary="$QC"
-assert_match "$(cat "$SCRATCH/cr.out")" "not configured: VM 'cr' is not defined" "crm_resource --validate: VM not defined"
-cr_op 7 -r vm-cr --force-check
-
-qc create cr "${guest[@]}" >/dev/null
-cr_op 0 --validate --class ocf --provider qemuctl --agent qemuctl --option name=cr --option root="$ROOT" --option binary="$QC"
-cr_op 7 -r vm-cr --force-check
-# Started outside the cluster (no boot awaited), its QEMU killed: running,
-# then not running, and a stop succeeds.
-qc start cr >/dev/null
-cr_op 0 -r vm-cr --force-check
-qemu_pid=$(qc --json info cr | sed -n 's/.*"qemu_pid": *\([0-9]*\).*/\1/p')
-{ [ -n "$qemu_pid" ] && [ -d "/proc/$qemu_pid" ]; } || fail "cr: no QEMU pid '$qemu_pid'"
-kill -9 "$qemu_pid"
-wait_until 30 bash -c "! '$QC' --root '$ROOT' info cr | grep -Eq 'State: +(running|paused)'"
-cr_op 7 -r vm-cr --force-check
-assert_match "$(qc --json info cr)" '"detail": "signal 9 \(Killed\)"' "cr was killed"
-cr_op 0 -r vm-cr --force-stop
-# crm_resource starts it again: it boots (wait_ready) with a new console log.
-t0=$SECONDS
-cr_op 0 -r vm-cr --force-start
+# ---- crm_resource's start: its result
+wait "$cr_start_pid"
+read -r rc t <"$SCRATCH/cr-start.rc"
+[ "$rc" -eq 0 ] || fail "crm_resource -r vm-cr --force-start: exit $rc, expected 0: $(cat "$SCRATCH/cr-start.out")"
+ok "crm_resource -r vm-cr --force-start: exit 0: $(head -n 1 "$SCRATCH/cr-start.out")"
 assert_match "$(grep -a '^QEMUCTL-READY' "$ROOT/vms/cr/console.log")" '^QEMUCTL-READY iid-' \
-	"the VM booted: its console shows the ready marker ($((SECONDS - t0)) s)"
+	"the VM booted: its console shows the ready marker ($t s)"
 grep -aq '^GUEST-READY' "$ROOT/vms/cr/console.log" || fail "no GUEST-READY on cr's console"
 cr_op 0 -r vm-cr --force-check
 assert_eq "$(grep -ac '^QEMUCTL-READY' "$ROOT/vms/cr/console.log")" 1 "started again: ready (a new console log)"
