@@ -15,7 +15,8 @@
 # missing there and a host unreachable) and refuses migrate_to/migrate_from
 # (the VM runs where connect says); migrate_to/migrate_from live-migrate it
 # to the first root, which then runs it only, and the agent with connect
-# stops it there.  Meanwhile, each with a VM of its own: resource-agents'
+# stops it there; that VM's boot runs while the checks up to crm_resource's
+# do.  Meanwhile, each with a VM of its own: resource-agents'
 # ocf-tester passes every check against a booting VM, and pacemaker's
 # crm_resource drives the agent from a CIB file, without a cluster: a VM is
 # monitored running, NOT_RUNNING once its QEMU is killed, started (it boots:
@@ -62,14 +63,16 @@ AGENT=/usr/lib/ocf/resource.d/qemuctl/qemuctl
 guest=(--kernel "$GUEST_KERNEL" --initrd "$GUEST_INITRD" --append "$GUEST_APPEND" --memory 256M --net none)
 
 # ra ACTION [VAR=VALUE...]: the agent as Pacemaker runs it, on $ROOT with the
-# built qemuctl; sets ra_rc, stdout in $SCRATCH/ra.out, stderr in $SCRATCH/ra.err.
+# built qemuctl; sets ra_rc, stdout in $RA.out, stderr in $RA.err ($RA:
+# $SCRATCH/ra, another for an agent run in the background).
+RA=$SCRATCH/ra
 ra() {
 	local action="$1"
 	shift
 	ra_rc=0
 	env OCF_ROOT=/usr/lib/ocf OCF_RA_VERSION_MAJOR=1 OCF_RA_VERSION_MINOR=1 \
 		OCF_RESOURCE_INSTANCE=res OCF_RESKEY_root="$ROOT" OCF_RESKEY_binary="$QC" \
-		"$@" "$AGENT" "$action" >"$SCRATCH/ra.out" 2>"$SCRATCH/ra.err" || ra_rc=$?
+		"$@" "$AGENT" "$action" >"$RA.out" 2>"$RA.err" || ra_rc=$?
 }
 # expect_ra CODE ERE ACTION [VAR=VALUE...]: exit CODE and stderr matching ERE ('' for any).
 expect_ra() {
@@ -182,6 +185,48 @@ qc create ot "${guest[@]}" >/dev/null
 	echo "$rc $((SECONDS - t0))" >"$SCRATCH/tester.rc"
 ) &
 tester_pid=$!
+
+# ---- a second node: this machine through an sshd of the test's own (host
+# key pinned, key login, 127.0.0.1 of the private netns), a second state root
+sshd_start
+sshd_client_ssh # the user's ssh, as qemuctl runs it (--connect and migrate)
+# with one connection per host that later sessions share (ControlMaster), as
+# a cluster node's ssh config has it: each action of the agent with connect
+# runs qemuctl --connect a few times.  The masters end with the test.
+grep -q '^exec /usr/bin/ssh ' "$SCRATCH/bin/ssh" || fail "sshd_client_ssh: $(cat "$SCRATCH/bin/ssh")"
+sed -i "s|^exec /usr/bin/ssh |&-o ControlMaster=auto -o ControlPath=$SCRATCH/cm-%C -o ControlPersist=30 |" "$SCRATCH/bin/ssh"
+# shellcheck disable=SC2016 # expanded when the hook runs
+on_exit 'for m in "$SCRATCH"/cm-*; do [ ! -S "$m" ] || /usr/bin/ssh -o ControlPath="$m" -O exit x 2>/dev/null; done'
+# qemuctl as each node has it: this build's, with its monitor named (ssh
+# gives the remote command a fresh environment)
+printf '#!/bin/sh\nQEMUCTL_MONITOR=%s exec %s "$@"\n' "$QEMUCTL_MONITOR" "$QC" >"$SCRATCH/qemuctl-node"
+chmod 0755 "$SCRATCH/qemuctl-node"
+export QEMUCTL_REMOTE="$SCRATCH/qemuctl-node" # the qemuctl --connect runs there
+ROOT2="$(mktemp -d "/tmp/qc-$TEST_NAME-node2.XXXXXX")"
+chmod 0711 "$ROOT2"
+# shellcheck disable=SC2016 # expanded when the hook runs
+on_exit 'kill -9 $(procs_using "$ROOT2") 2>/dev/null; rm -rf "$ROOT2"'
+qc2() { "$QC" --root "$ROOT2" "$@"; }
+URL2="ssh://root@127.0.0.1:$SSHD_PORT$ROOT2"
+
+# ---- connect, then live migration, on one boot: the agent with
+# connect=URL2 (qemuctl --connect ssh://root@127.0.0.1:PORT/ROOT2) starts mv
+# on the second root, migrate_to/migrate_from move it to $ROOT, and the
+# agent with connect=URL1 stops it there
+qc create lonly "${guest[@]}" --no-seed >/dev/null # defined here only
+qc2 create mv "${guest[@]}" >/dev/null
+URL1="ssh://root@127.0.0.1:$SSHD_PORT$ROOT"
+rconn=(OCF_RESKEY_root= OCF_RESKEY_connect="$URL2")
+expect_ra 0 "" validate-all OCF_RESKEY_name=mv "${rconn[@]}"
+expect_ra 7 "" monitor OCF_RESKEY_name=mv OCF_RESKEY_CRM_meta_interval=0 "${rconn[@]}"
+# The start through --connect boots mv in the background of the checks up
+# to crm_resource's.
+(
+	RA=$SCRATCH/ra-mv t0=$SECONDS
+	ra start OCF_RESKEY_name=mv OCF_RESKEY_wait_ready=true OCF_RESKEY_CRM_meta_timeout=120000 "${rconn[@]}"
+	echo "$ra_rc $((SECONDS - t0))" >"$SCRATCH/mv-start.rc"
+) &
+mv_start_pid=$!
 
 # ---- migration: a qemuctl without 'migrate' (an older one, a stand-in here)
 cat >"$SCRATCH/qemuctl-nomigrate" <<EOS
@@ -359,44 +404,14 @@ cr_op 0 -r vm-cr --force-stop
 ) &
 cr_start_pid=$!
 
-# ---- a second node: this machine through an sshd of the test's own (host
-# key pinned, key login, 127.0.0.1 of the private netns), a second state root
-sshd_start
-sshd_client_ssh # the user's ssh, as qemuctl runs it (--connect and migrate)
-# with one connection per host that later sessions share (ControlMaster), as
-# a cluster node's ssh config has it: each action of the agent with connect
-# runs qemuctl --connect a few times.  The masters end with the test.
-grep -q '^exec /usr/bin/ssh ' "$SCRATCH/bin/ssh" || fail "sshd_client_ssh: $(cat "$SCRATCH/bin/ssh")"
-sed -i "s|^exec /usr/bin/ssh |&-o ControlMaster=auto -o ControlPath=$SCRATCH/cm-%C -o ControlPersist=30 |" "$SCRATCH/bin/ssh"
-# shellcheck disable=SC2016 # expanded when the hook runs
-on_exit 'for m in "$SCRATCH"/cm-*; do [ ! -S "$m" ] || /usr/bin/ssh -o ControlPath="$m" -O exit x 2>/dev/null; done'
-# qemuctl as each node has it: this build's, with its monitor named (ssh
-# gives the remote command a fresh environment)
-printf '#!/bin/sh\nQEMUCTL_MONITOR=%s exec %s "$@"\n' "$QEMUCTL_MONITOR" "$QC" >"$SCRATCH/qemuctl-node"
-chmod 0755 "$SCRATCH/qemuctl-node"
-export QEMUCTL_REMOTE="$SCRATCH/qemuctl-node" # the qemuctl --connect runs there
-ROOT2="$(mktemp -d "/tmp/qc-$TEST_NAME-node2.XXXXXX")"
-chmod 0711 "$ROOT2"
-# shellcheck disable=SC2016 # expanded when the hook runs
-on_exit 'kill -9 $(procs_using "$ROOT2") 2>/dev/null; rm -rf "$ROOT2"'
-qc2() { "$QC" --root "$ROOT2" "$@"; }
-URL2="ssh://root@127.0.0.1:$SSHD_PORT$ROOT2"
-
-# ---- connect, then live migration, on one boot: the agent with
-# connect=URL2 (qemuctl --connect ssh://root@127.0.0.1:PORT/ROOT2) starts mv
-# on the second root, migrate_to/migrate_from move it to $ROOT, and the
-# agent with connect=URL1 stops it there
-qc create lonly "${guest[@]}" --no-seed >/dev/null # defined here only
-qc2 create mv "${guest[@]}" >/dev/null
-URL1="ssh://root@127.0.0.1:$SSHD_PORT$ROOT"
-rconn=(OCF_RESKEY_root= OCF_RESKEY_connect="$URL2")
-expect_ra 0 "" validate-all OCF_RESKEY_name=mv "${rconn[@]}"
-expect_ra 7 "" monitor OCF_RESKEY_name=mv OCF_RESKEY_CRM_meta_interval=0 "${rconn[@]}"
-t0=$SECONDS
-expect_ra 0 "" start OCF_RESKEY_name=mv OCF_RESKEY_wait_ready=true OCF_RESKEY_CRM_meta_timeout=120000 "${rconn[@]}"
+# ---- the second node's VM: its start through --connect
+wait "$mv_start_pid"
+read -r rc t <"$SCRATCH/mv-start.rc"
+[ "$rc" -eq 0 ] || fail "agent start mv through --connect: exit $rc, expected 0; stderr: $(cat "$SCRATCH/ra-mv.err")"
+ok "agent start OCF_RESKEY_name=mv OCF_RESKEY_wait_ready=true OCF_RESKEY_CRM_meta_timeout=120000 ${rconn[*]}: exit 0"
 assert_match "$(qc2 info mv)" 'State: +running' "start through --connect: mv runs on the second root"
 assert_eq "$(grep -ac '^QEMUCTL-READY' "$ROOT2/vms/mv/console.log")" 1 \
-	"mv booted on the second root: its console shows the ready marker ($((SECONDS - t0)) s)"
+	"mv booted on the second root: its console shows the ready marker ($t s)"
 assert_no_file "$ROOT/vms/mv"
 expect_ra 0 "" monitor OCF_RESKEY_name=mv OCF_RESKEY_CRM_meta_interval=10000 "${rconn[@]}"
 expect_ra 0 "" monitor OCF_RESKEY_name=mv OCF_CHECK_LEVEL=10 "${rconn[@]}"
