@@ -15,11 +15,13 @@
 # missing there and a host unreachable) and refuses migrate_to/migrate_from
 # (the VM runs where connect says); migrate_to/migrate_from live-migrate it
 # to the first root, which then runs it only, and the agent with connect
-# stops it there.  Then resource-agents' ocf-tester passes every check
-# against a booting VM, and pacemaker's crm_resource drives the agent from
-# a CIB file, without a cluster: a VM is monitored running, NOT_RUNNING
-# once its QEMU is killed, started (it boots: its console shows it) and
-# stopped gracefully (ACPI poweroff).  crm_resource
+# stops it there; that VM's boot runs while the checks up to crm_resource's
+# do.  Meanwhile, each with a VM of its own: resource-agents'
+# ocf-tester passes every check against a booting VM, and pacemaker's
+# crm_resource drives the agent from a CIB file, without a cluster: a VM is
+# monitored running, NOT_RUNNING once its QEMU is killed, started (it boots:
+# its console shows it) and, after those checks, stopped gracefully (ACPI
+# poweroff).  The boots overlap: each waits for its guest.  crm_resource
 # finds agents only under /usr/lib/ocf/resource.d: the test runs in a
 # private mount namespace with its own copy of the agent bound there, and
 # a private network namespace for its sshd.
@@ -61,14 +63,16 @@ AGENT=/usr/lib/ocf/resource.d/qemuctl/qemuctl
 guest=(--kernel "$GUEST_KERNEL" --initrd "$GUEST_INITRD" --append "$GUEST_APPEND" --memory 256M --net none)
 
 # ra ACTION [VAR=VALUE...]: the agent as Pacemaker runs it, on $ROOT with the
-# built qemuctl; sets ra_rc, stdout in $SCRATCH/ra.out, stderr in $SCRATCH/ra.err.
+# built qemuctl; sets ra_rc, stdout in $RA.out, stderr in $RA.err ($RA:
+# $SCRATCH/ra, another for an agent run in the background).
+RA=$SCRATCH/ra
 ra() {
 	local action="$1"
 	shift
 	ra_rc=0
 	env OCF_ROOT=/usr/lib/ocf OCF_RA_VERSION_MAJOR=1 OCF_RA_VERSION_MINOR=1 \
 		OCF_RESOURCE_INSTANCE=res OCF_RESKEY_root="$ROOT" OCF_RESKEY_binary="$QC" \
-		"$@" "$AGENT" "$action" >"$SCRATCH/ra.out" 2>"$SCRATCH/ra.err" || ra_rc=$?
+		"$@" "$AGENT" "$action" >"$RA.out" 2>"$RA.err" || ra_rc=$?
 }
 # expect_ra CODE ERE ACTION [VAR=VALUE...]: exit CODE and stderr matching ERE ('' for any).
 expect_ra() {
@@ -167,6 +171,62 @@ expect_ra 3 "" promote OCF_RESKEY_name=ns
 expect_ra 0 "" validate-all OCF_RESKEY_name=ns
 expect_ra 7 "" monitor OCF_RESKEY_name=ns
 assert_eq "$(tree_digest "$ROOT" | sha256sum)" "$before" "state root unchanged by the agent's refusals and probes"
+
+# ---- ocf-tester: every check against a booting VM, in the background
+# while the checks up to crm_resource's run (their VMs are others): its
+# two boots overlap theirs.
+qc create ot "${guest[@]}" >/dev/null
+# ocf-tester gives every operation 20 s; a TCG boot on a busy machine takes
+# longer: the operations get the 120 s a start of this VM is configured with.
+(
+	t0=$SECONDS rc=0
+	ocf-tester -n ot -o name=ot -o root="$ROOT" -o binary="$QC" -o wait_ready=true \
+		-o CRM_meta_timeout=120000 "$AGENT" >"$SCRATCH/tester.out" 2>&1 || rc=$?
+	echo "$rc $((SECONDS - t0))" >"$SCRATCH/tester.rc"
+) &
+tester_pid=$!
+
+# ---- a second node: this machine through an sshd of the test's own (host
+# key pinned, key login, 127.0.0.1 of the private netns), a second state root
+sshd_start
+sshd_client_ssh # the user's ssh, as qemuctl runs it (--connect and migrate)
+# with one connection per host that later sessions share (ControlMaster), as
+# a cluster node's ssh config has it: each action of the agent with connect
+# runs qemuctl --connect a few times.  The masters end with the test.
+grep -q '^exec /usr/bin/ssh ' "$SCRATCH/bin/ssh" || fail "sshd_client_ssh: $(cat "$SCRATCH/bin/ssh")"
+sed -i "s|^exec /usr/bin/ssh |&-o ControlMaster=auto -o ControlPath=$SCRATCH/cm-%C -o ControlPersist=30 |" "$SCRATCH/bin/ssh"
+# shellcheck disable=SC2016 # expanded when the hook runs
+on_exit 'for m in "$SCRATCH"/cm-*; do [ ! -S "$m" ] || /usr/bin/ssh -o ControlPath="$m" -O exit x 2>/dev/null; done'
+# qemuctl as each node has it: this build's, with its monitor named (ssh
+# gives the remote command a fresh environment)
+printf '#!/bin/sh\nQEMUCTL_MONITOR=%s exec %s "$@"\n' "$QEMUCTL_MONITOR" "$QC" >"$SCRATCH/qemuctl-node"
+chmod 0755 "$SCRATCH/qemuctl-node"
+export QEMUCTL_REMOTE="$SCRATCH/qemuctl-node" # the qemuctl --connect runs there
+ROOT2="$(mktemp -d "/tmp/qc-$TEST_NAME-node2.XXXXXX")"
+chmod 0711 "$ROOT2"
+# shellcheck disable=SC2016 # expanded when the hook runs
+on_exit 'kill -9 $(procs_using "$ROOT2") 2>/dev/null; rm -rf "$ROOT2"'
+qc2() { "$QC" --root "$ROOT2" "$@"; }
+URL2="ssh://root@127.0.0.1:$SSHD_PORT$ROOT2"
+
+# ---- connect, then live migration, on one boot: the agent with
+# connect=URL2 (qemuctl --connect ssh://root@127.0.0.1:PORT/ROOT2) starts mv
+# on the second root, migrate_to/migrate_from move it to $ROOT, and the
+# agent with connect=URL1 stops it there
+qc create lonly "${guest[@]}" --no-seed >/dev/null # defined here only
+qc2 create mv "${guest[@]}" >/dev/null
+URL1="ssh://root@127.0.0.1:$SSHD_PORT$ROOT"
+rconn=(OCF_RESKEY_root= OCF_RESKEY_connect="$URL2")
+expect_ra 0 "" validate-all OCF_RESKEY_name=mv "${rconn[@]}"
+expect_ra 7 "" monitor OCF_RESKEY_name=mv OCF_RESKEY_CRM_meta_interval=0 "${rconn[@]}"
+# The start through --connect boots mv in the background of the checks up
+# to crm_resource's.
+(
+	RA=$SCRATCH/ra-mv t0=$SECONDS
+	ra start OCF_RESKEY_name=mv OCF_RESKEY_wait_ready=true OCF_RESKEY_CRM_meta_timeout=120000 "${rconn[@]}"
+	echo "$ra_rc $((SECONDS - t0))" >"$SCRATCH/mv-start.rc"
+) &
+mv_start_pid=$!
 
 # ---- migration: a qemuctl without 'migrate' (an older one, a stand-in here)
 cat >"$SCRATCH/qemuctl-nomigrate" <<EOS
@@ -270,142 +330,6 @@ expect_ra 1 "migrate_to node2: the VM is not running on this node" migrate_to OC
 	OCF_RESKEY_binary="$SCRATCH/qemuctl-migrate" OCF_RESKEY_CRM_meta_migrate_target=node2
 qc delete ns >/dev/null
 
-# ---- a second node: this machine through an sshd of the test's own (host
-# key pinned, key login, 127.0.0.1 of the private netns), a second state root
-sshd_start
-sshd_client_ssh # the user's ssh, as qemuctl runs it (--connect and migrate)
-# with one connection per host that later sessions share (ControlMaster), as
-# a cluster node's ssh config has it: each action of the agent with connect
-# runs qemuctl --connect a few times.  The masters end with the test.
-grep -q '^exec /usr/bin/ssh ' "$SCRATCH/bin/ssh" || fail "sshd_client_ssh: $(cat "$SCRATCH/bin/ssh")"
-sed -i "s|^exec /usr/bin/ssh |&-o ControlMaster=auto -o ControlPath=$SCRATCH/cm-%C -o ControlPersist=30 |" "$SCRATCH/bin/ssh"
-# shellcheck disable=SC2016 # expanded when the hook runs
-on_exit 'for m in "$SCRATCH"/cm-*; do [ ! -S "$m" ] || /usr/bin/ssh -o ControlPath="$m" -O exit x 2>/dev/null; done'
-# qemuctl as each node has it: this build's, with its monitor named (ssh
-# gives the remote command a fresh environment)
-printf '#!/bin/sh\nQEMUCTL_MONITOR=%s exec %s "$@"\n' "$QEMUCTL_MONITOR" "$QC" >"$SCRATCH/qemuctl-node"
-chmod 0755 "$SCRATCH/qemuctl-node"
-export QEMUCTL_REMOTE="$SCRATCH/qemuctl-node" # the qemuctl --connect runs there
-ROOT2="$(mktemp -d "/tmp/qc-$TEST_NAME-node2.XXXXXX")"
-chmod 0711 "$ROOT2"
-# shellcheck disable=SC2016 # expanded when the hook runs
-on_exit 'kill -9 $(procs_using "$ROOT2") 2>/dev/null; rm -rf "$ROOT2"'
-qc2() { "$QC" --root "$ROOT2" "$@"; }
-URL2="ssh://root@127.0.0.1:$SSHD_PORT$ROOT2"
-
-# ---- connect, then live migration, on one boot: the agent with
-# connect=URL2 (qemuctl --connect ssh://root@127.0.0.1:PORT/ROOT2) starts mv
-# on the second root, migrate_to/migrate_from move it to $ROOT, and the
-# agent with connect=URL1 stops it there
-qc create lonly "${guest[@]}" --no-seed >/dev/null # defined here only
-qc2 create mv "${guest[@]}" >/dev/null
-URL1="ssh://root@127.0.0.1:$SSHD_PORT$ROOT"
-rconn=(OCF_RESKEY_root= OCF_RESKEY_connect="$URL2")
-expect_ra 0 "" validate-all OCF_RESKEY_name=mv "${rconn[@]}"
-expect_ra 7 "" monitor OCF_RESKEY_name=mv OCF_RESKEY_CRM_meta_interval=0 "${rconn[@]}"
-t0=$SECONDS
-expect_ra 0 "" start OCF_RESKEY_name=mv OCF_RESKEY_wait_ready=true OCF_RESKEY_CRM_meta_timeout=120000 "${rconn[@]}"
-assert_match "$(qc2 info mv)" 'State: +running' "start through --connect: mv runs on the second root"
-assert_eq "$(grep -ac '^QEMUCTL-READY' "$ROOT2/vms/mv/console.log")" 1 \
-	"mv booted on the second root: its console shows the ready marker ($((SECONDS - t0)) s)"
-assert_no_file "$ROOT/vms/mv"
-expect_ra 0 "" monitor OCF_RESKEY_name=mv OCF_RESKEY_CRM_meta_interval=10000 "${rconn[@]}"
-expect_ra 0 "" monitor OCF_RESKEY_name=mv OCF_CHECK_LEVEL=10 "${rconn[@]}"
-# A VM missing there (though defined here): not running, not configured, not startable.
-expect_ra 7 "" monitor OCF_RESKEY_name=lonly OCF_RESKEY_CRM_meta_interval=0 "${rconn[@]}"
-expect_ra 6 "VM 'lonly' is not defined: create it" validate-all OCF_RESKEY_name=lonly "${rconn[@]}"
-expect_ra 5 "VM 'lonly' is not defined on this node" start OCF_RESKEY_name=lonly "${rconn[@]}"
-assert_eq "$(ls "$ROOT2/vms")" mv "nothing made on the second root"
-# The remote host unreachable: an error, never "not running".
-closed=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
-expect_ra 1 "qemuctl info mv failed: .*(refused|Connection)" monitor OCF_RESKEY_name=mv \
-	OCF_RESKEY_CRM_meta_interval=0 OCF_RESKEY_root= OCF_RESKEY_connect="ssh://root@127.0.0.1:$closed$ROOT2"
-# With connect the VM runs on that host whatever the node: no migration
-# between nodes, refused before any qemuctl migrate (the recording stand-in).
-rm -f "$SCRATCH/migrate.args"
-expect_ra 3 "mv: migrate_to: not with parameter 'connect' \(ssh://root@127\.0\.0\.1:$SSHD_PORT$ROOT2\): .*set the meta attribute allow-migrate=false" \
-	migrate_to OCF_RESKEY_name=mv OCF_RESKEY_CRM_meta_migrate_target=127.0.0.1 \
-	OCF_RESKEY_binary="$SCRATCH/qemuctl-migrate" "${rconn[@]}"
-expect_ra 3 "mv: migrate_from: not with parameter 'connect'" migrate_from OCF_RESKEY_name=mv \
-	OCF_RESKEY_CRM_meta_migrate_source=127.0.0.1 OCF_RESKEY_binary="$SCRATCH/qemuctl-migrate" "${rconn[@]}"
-assert_no_file "$SCRATCH/migrate.args"
-assert_match "$(qc2 info mv)" 'State: +running' "refused: mv runs on the second root"
-
-# ---- live migration from $ROOT2 (node2) to $ROOT (node1), both with this
-# qemuctl (binary: run on the target too)
-"$QC" migrate --help >/dev/null 2>&1 ||
-	fail "this qemuctl has no 'migrate': the agent's migrate_to/migrate_from run 'qemuctl migrate'"
-node1=(OCF_RESKEY_binary="$SCRATCH/qemuctl-node")
-node2=(OCF_RESKEY_binary="$SCRATCH/qemuctl-node" OCF_RESKEY_root="$ROOT2")
-mig=(OCF_RESKEY_migration_target_format="ssh://root@%n:$SSHD_PORT$ROOT" OCF_RESKEY_copy_storage=true)
-qemu_pid=$(qc2 --json info mv | sed -n 's/.*"qemu_pid": *\([0-9]*\).*/\1/p')
-expect_ra 0 "" monitor OCF_RESKEY_name=mv "${node2[@]}"
-expect_ra 7 "" monitor OCF_RESKEY_name=mv OCF_RESKEY_CRM_meta_interval=0 "${node1[@]}"
-# A target nobody listens on: fails, the VM runs on here.
-expect_ra 1 "mv: live migration to 127.0.0.1 failed: .*(refused|Connection)" migrate_to OCF_RESKEY_name=mv \
-	OCF_RESKEY_CRM_meta_migrate_target=127.0.0.1 OCF_RESKEY_migration_target_format="ssh://root@%n:$closed$ROOT" \
-	OCF_RESKEY_CRM_meta_timeout=600000 "${node2[@]}"
-expect_ra 0 "" monitor OCF_RESKEY_name=mv "${node2[@]}"
-# A real move that outlives the operation: 11 s less the agent's 10 s leave
-# qemuctl migrate 1 s, then timeout's SIGTERM cancels it.  A quiet machine
-# moves this guest in about 1 s, so the target's qemuctl (the agent's binary
-# runs on both ends) takes 3 s to answer: the signal lands while the source
-# waits for it.  The guest runs on here, unpaused, in the same QEMU, and
-# the target keeps nothing.
-printf '#!/bin/sh\nfor a in "$@"; do [ "$a" != migrate-receive ] || sleep 3; done\nexec %s "$@"\n' \
-	"$SCRATCH/qemuctl-node" >"$SCRATCH/qemuctl-slow"
-chmod 0755 "$SCRATCH/qemuctl-slow"
-expect_ra 1 "mv: live migration to 127.0.0.1 did not finish within 1 s" migrate_to OCF_RESKEY_name=mv \
-	OCF_RESKEY_CRM_meta_migrate_target=127.0.0.1 OCF_RESKEY_CRM_meta_timeout=11000 "${mig[@]}" \
-	OCF_RESKEY_binary="$SCRATCH/qemuctl-slow" OCF_RESKEY_root="$ROOT2"
-expect_ra 0 "" monitor OCF_RESKEY_name=mv "${node2[@]}"
-assert_match "$(qc2 info mv)" 'State: +running' "after the interrupted move mv runs on node2, not paused"
-assert_eq "$(qc2 --json info mv | sed -n 's/.*"qemu_pid": *\([0-9]*\).*/\1/p')" "$qemu_pid" \
-	"after the interrupted move: the same QEMU"
-wait_until 15 sh -c "! ls -A '$ROOT/vms' | grep -Eq '^(mv|\.migrate-)'"
-ok "the interrupted move left nothing on node1"
-t0=$SECONDS
-expect_ra 0 "mv: live migration to 127.0.0.1 succeeded" migrate_to OCF_RESKEY_name=mv \
-	OCF_RESKEY_CRM_meta_migrate_target=127.0.0.1 OCF_RESKEY_CRM_meta_timeout=600000 "${mig[@]}" "${node2[@]}"
-ok "migrate_to took $((SECONDS - t0)) s"
-expect_ra 0 "mv: live migration from node2 succeeded" migrate_from OCF_RESKEY_name=mv \
-	OCF_RESKEY_CRM_meta_migrate_source=node2 OCF_RESKEY_CRM_meta_timeout=60000 "${node1[@]}"
-assert_match "$(qc info mv)" 'State: +running' "mv runs on node1's root"
-expect_ra 0 "" monitor OCF_RESKEY_name=mv OCF_RESKEY_CRM_meta_interval=10000 "${node1[@]}"
-expect_ra 7 "" monitor OCF_RESKEY_name=mv OCF_RESKEY_CRM_meta_interval=0 "${node2[@]}"
-assert_no_file "$ROOT2/vms/mv"
-[ ! -d "/proc/$qemu_pid" ] || fail "mv's QEMU on node2 ($qemu_pid) still runs"
-ok "mv's QEMU on node2 ended"
-# migrate_from where the VM does not run: an error
-expect_ra 1 "migrate_from node1: the VM is not running on this node" migrate_from OCF_RESKEY_name=mv \
-	OCF_RESKEY_CRM_meta_migrate_source=node1 "${node2[@]}"
-# stop through --connect, on the root it moved to: gracefully
-rconn1=(OCF_RESKEY_root= OCF_RESKEY_connect="$URL1")
-expect_ra 0 "" stop OCF_RESKEY_name=mv OCF_RESKEY_CRM_meta_timeout=90000 "${rconn1[@]}"
-assert_match "$(qc info mv)" 'State: +stopped' "stop through --connect stopped mv"
-assert_match "$(qc --json info mv)" '"reason": "poweroff"' "gracefully: the migrated mv powered off"
-expect_ra 7 "" monitor OCF_RESKEY_name=mv OCF_RESKEY_CRM_meta_interval=0 "${rconn1[@]}"
-expect_ra 0 "" stop OCF_RESKEY_name=mv "${rconn1[@]}"
-qc delete mv >/dev/null
-qc delete lonly >/dev/null
-
-# ---- ocf-tester: every check against a booting VM
-qc create ot "${guest[@]}" >/dev/null
-t0=$SECONDS
-rc=0
-# ocf-tester gives every operation 20 s; a TCG boot on a busy machine takes
-# longer: the operations get the 120 s a start of this VM is configured with.
-ocf-tester -n ot -o name=ot -o root="$ROOT" -o binary="$QC" -o wait_ready=true \
-	-o CRM_meta_timeout=120000 "$AGENT" \
-	>"$SCRATCH/tester.out" 2>&1 || rc=$?
-[ "$rc" -eq 0 ] || fail "ocf-tester exited $rc: $(cat "$SCRATCH/tester.out")"
-grep -q "^$AGENT passed all tests" "$SCRATCH/tester.out" || fail "ocf-tester: $(cat "$SCRATCH/tester.out")"
-! grep -q '^\* rc=' "$SCRATCH/tester.out" || fail "ocf-tester reported failures: $(cat "$SCRATCH/tester.out")"
-ok "ocf-tester: passed all tests in $((SECONDS - t0)) s ($(grep -c '^\*' "$SCRATCH/tester.out") optional actions unsupported)"
-assert_eq "$(grep -ac '^QEMUCTL-READY' "$ROOT/vms/ot/console.log")" 1 "the last boot of ocf-tester's VM was ready"
-assert_match "$(qc --json info ot)" '"reason": "poweroff"' "ocf-tester's last stop was an ACPI poweroff"
-qc delete ot >/dev/null
-
 # ---- crm_resource without a cluster: a primitive in a CIB file
 cat >"$SCRATCH/cib.xml" <<EOC
 <cib crm_feature_set="3.16.2" validate-with="pacemaker-3.9" epoch="1" num_updates="0" admin_epoch="0">
@@ -464,18 +388,142 @@ cr_op 7 -r vm-cr --force-check
 # then not running, and a stop succeeds.
 qc start cr >/dev/null
 cr_op 0 -r vm-cr --force-check
-qemu_pid=$(qc --json info cr | sed -n 's/.*"qemu_pid": *\([0-9]*\).*/\1/p')
-{ [ -n "$qemu_pid" ] && [ -d "/proc/$qemu_pid" ]; } || fail "cr: no QEMU pid '$qemu_pid'"
-kill -9 "$qemu_pid"
+cr_pid=$(qc --json info cr | sed -n 's/.*"qemu_pid": *\([0-9]*\).*/\1/p')
+{ [ -n "$cr_pid" ] && [ -d "/proc/$cr_pid" ]; } || fail "cr: no QEMU pid '$cr_pid'"
+kill -9 "$cr_pid"
 wait_until 30 bash -c "! '$QC' --root '$ROOT' info cr | grep -Eq 'State: +(running|paused)'"
 cr_op 7 -r vm-cr --force-check
 assert_match "$(qc --json info cr)" '"detail": "signal 9 \(Killed\)"' "cr was killed"
 cr_op 0 -r vm-cr --force-stop
-# crm_resource starts it again: it boots (wait_ready) with a new console log.
+# crm_resource starts it again: it boots (wait_ready) with a new console
+# log, in the background of the checks up to ocf-tester's result.
+(
+	t0=$SECONDS rc=0
+	crm_resource -r vm-cr --force-start >"$SCRATCH/cr-start.out" 2>&1 || rc=$?
+	echo "$rc $((SECONDS - t0))" >"$SCRATCH/cr-start.rc"
+) &
+cr_start_pid=$!
+
+# ---- the second node's VM: its start through --connect
+wait "$mv_start_pid"
+read -r rc t <"$SCRATCH/mv-start.rc"
+[ "$rc" -eq 0 ] || fail "agent start mv through --connect: exit $rc, expected 0; stderr: $(cat "$SCRATCH/ra-mv.err")"
+ok "agent start OCF_RESKEY_name=mv OCF_RESKEY_wait_ready=true OCF_RESKEY_CRM_meta_timeout=120000 ${rconn[*]}: exit 0"
+assert_match "$(qc2 info mv)" 'State: +running' "start through --connect: mv runs on the second root"
+assert_eq "$(grep -ac '^QEMUCTL-READY' "$ROOT2/vms/mv/console.log")" 1 \
+	"mv booted on the second root: its console shows the ready marker ($t s)"
+assert_no_file "$ROOT/vms/mv"
+expect_ra 0 "" monitor OCF_RESKEY_name=mv OCF_RESKEY_CRM_meta_interval=10000 "${rconn[@]}"
+expect_ra 0 "" monitor OCF_RESKEY_name=mv OCF_CHECK_LEVEL=10 "${rconn[@]}"
+# A VM missing there (though defined here): not running, not configured, not startable.
+expect_ra 7 "" monitor OCF_RESKEY_name=lonly OCF_RESKEY_CRM_meta_interval=0 "${rconn[@]}"
+expect_ra 6 "VM 'lonly' is not defined: create it" validate-all OCF_RESKEY_name=lonly "${rconn[@]}"
+expect_ra 5 "VM 'lonly' is not defined on this node" start OCF_RESKEY_name=lonly "${rconn[@]}"
+assert_eq "$(ls "$ROOT2/vms")" mv "nothing made on the second root"
+# The remote host unreachable: an error, never "not running".
+closed=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+expect_ra 1 "qemuctl info mv failed: .*(refused|Connection)" monitor OCF_RESKEY_name=mv \
+	OCF_RESKEY_CRM_meta_interval=0 OCF_RESKEY_root= OCF_RESKEY_connect="ssh://root@127.0.0.1:$closed$ROOT2"
+# With connect the VM runs on that host whatever the node: no migration
+# between nodes, refused before any qemuctl migrate (the recording stand-in).
+rm -f "$SCRATCH/migrate.args"
+expect_ra 3 "mv: migrate_to: not with parameter 'connect' \(ssh://root@127\.0\.0\.1:$SSHD_PORT$ROOT2\): .*set the meta attribute allow-migrate=false" \
+	migrate_to OCF_RESKEY_name=mv OCF_RESKEY_CRM_meta_migrate_target=127.0.0.1 \
+	OCF_RESKEY_binary="$SCRATCH/qemuctl-migrate" "${rconn[@]}"
+expect_ra 3 "mv: migrate_from: not with parameter 'connect'" migrate_from OCF_RESKEY_name=mv \
+	OCF_RESKEY_CRM_meta_migrate_source=127.0.0.1 OCF_RESKEY_binary="$SCRATCH/qemuctl-migrate" "${rconn[@]}"
+assert_no_file "$SCRATCH/migrate.args"
+assert_match "$(qc2 info mv)" 'State: +running' "refused: mv runs on the second root"
+
+# ---- live migration from $ROOT2 (node2) to $ROOT (node1), both with this
+# qemuctl (binary: run on the target too)
+"$QC" migrate --help >/dev/null 2>&1 ||
+	fail "this qemuctl has no 'migrate': the agent's migrate_to/migrate_from run 'qemuctl migrate'"
+node1=(OCF_RESKEY_binary="$SCRATCH/qemuctl-node")
+node2=(OCF_RESKEY_binary="$SCRATCH/qemuctl-node" OCF_RESKEY_root="$ROOT2")
+mig=(OCF_RESKEY_migration_target_format="ssh://root@%n:$SSHD_PORT$ROOT" OCF_RESKEY_copy_storage=true)
+qemu_pid=$(qc2 --json info mv | sed -n 's/.*"qemu_pid": *\([0-9]*\).*/\1/p')
+expect_ra 0 "" monitor OCF_RESKEY_name=mv "${node2[@]}"
+expect_ra 7 "" monitor OCF_RESKEY_name=mv OCF_RESKEY_CRM_meta_interval=0 "${node1[@]}"
+# A target nobody listens on: fails, the VM runs on here.
+expect_ra 1 "mv: live migration to 127.0.0.1 failed: .*(refused|Connection)" migrate_to OCF_RESKEY_name=mv \
+	OCF_RESKEY_CRM_meta_migrate_target=127.0.0.1 OCF_RESKEY_migration_target_format="ssh://root@%n:$closed$ROOT" \
+	OCF_RESKEY_CRM_meta_timeout=600000 "${node2[@]}"
+expect_ra 0 "" monitor OCF_RESKEY_name=mv "${node2[@]}"
+# A real move that outlives the operation: 11 s less the agent's 10 s leave
+# qemuctl migrate 1 s, then timeout's SIGTERM cancels it.  A quiet machine
+# moves this guest in about 1 s, so the target's qemuctl (the agent's binary
+# runs on both ends) answers only once the source has closed its end of the
+# connection (its input hung up: the source gave up): the signal lands
+# while the source waits for it.  The guest runs on here, unpaused, in the
+# same QEMU, and the target keeps nothing.
+cat >"$SCRATCH/qemuctl-slow" <<EOS
+#!/bin/sh
+for a in "\$@"; do
+	[ "\$a" != migrate-receive ] || python3 -c '
+import select
+p = select.poll()
+p.register(0, select.POLLRDHUP)
+while not any(e & (select.POLLHUP | select.POLLRDHUP | select.POLLERR) for _, e in p.poll()):
+    pass
+'
+done
+exec "$SCRATCH/qemuctl-node" "\$@"
+EOS
+chmod 0755 "$SCRATCH/qemuctl-slow"
+expect_ra 1 "mv: live migration to 127.0.0.1 did not finish within 1 s" migrate_to OCF_RESKEY_name=mv \
+	OCF_RESKEY_CRM_meta_migrate_target=127.0.0.1 OCF_RESKEY_CRM_meta_timeout=11000 "${mig[@]}" \
+	OCF_RESKEY_binary="$SCRATCH/qemuctl-slow" OCF_RESKEY_root="$ROOT2"
+expect_ra 0 "" monitor OCF_RESKEY_name=mv "${node2[@]}"
+assert_match "$(qc2 info mv)" 'State: +running' "after the interrupted move mv runs on node2, not paused"
+assert_eq "$(qc2 --json info mv | sed -n 's/.*"qemu_pid": *\([0-9]*\).*/\1/p')" "$qemu_pid" \
+	"after the interrupted move: the same QEMU"
+wait_until 15 sh -c "! ls -A '$ROOT/vms' | grep -Eq '^(mv|\.migrate-)'"
+ok "the interrupted move left nothing on node1"
 t0=$SECONDS
-cr_op 0 -r vm-cr --force-start
+expect_ra 0 "mv: live migration to 127.0.0.1 succeeded" migrate_to OCF_RESKEY_name=mv \
+	OCF_RESKEY_CRM_meta_migrate_target=127.0.0.1 OCF_RESKEY_CRM_meta_timeout=600000 "${mig[@]}" "${node2[@]}"
+ok "migrate_to took $((SECONDS - t0)) s"
+expect_ra 0 "mv: live migration from node2 succeeded" migrate_from OCF_RESKEY_name=mv \
+	OCF_RESKEY_CRM_meta_migrate_source=node2 OCF_RESKEY_CRM_meta_timeout=60000 "${node1[@]}"
+assert_match "$(qc info mv)" 'State: +running' "mv runs on node1's root"
+expect_ra 0 "" monitor OCF_RESKEY_name=mv OCF_RESKEY_CRM_meta_interval=10000 "${node1[@]}"
+expect_ra 7 "" monitor OCF_RESKEY_name=mv OCF_RESKEY_CRM_meta_interval=0 "${node2[@]}"
+assert_no_file "$ROOT2/vms/mv"
+[ ! -d "/proc/$qemu_pid" ] || fail "mv's QEMU on node2 ($qemu_pid) still runs"
+ok "mv's QEMU on node2 ended"
+# migrate_from where the VM does not run: an error
+expect_ra 1 "migrate_from node1: the VM is not running on this node" migrate_from OCF_RESKEY_name=mv \
+	OCF_RESKEY_CRM_meta_migrate_source=node1 "${node2[@]}"
+# stop through --connect, on the root it moved to: gracefully
+rconn1=(OCF_RESKEY_root= OCF_RESKEY_connect="$URL1")
+expect_ra 0 "" stop OCF_RESKEY_name=mv OCF_RESKEY_CRM_meta_timeout=90000 "${rconn1[@]}"
+assert_match "$(qc info mv)" 'State: +stopped' "stop through --connect stopped mv"
+assert_match "$(qc --json info mv)" '"reason": "poweroff"' "gracefully: the migrated mv powered off"
+expect_ra 7 "" monitor OCF_RESKEY_name=mv OCF_RESKEY_CRM_meta_interval=0 "${rconn1[@]}"
+expect_ra 0 "" stop OCF_RESKEY_name=mv "${rconn1[@]}"
+qc delete mv >/dev/null
+qc delete lonly >/dev/null
+
+
+# ---- ocf-tester's result
+wait "$tester_pid"
+read -r rc t <"$SCRATCH/tester.rc"
+[ "$rc" -eq 0 ] || fail "ocf-tester exited $rc: $(cat "$SCRATCH/tester.out")"
+grep -q "^$AGENT passed all tests" "$SCRATCH/tester.out" || fail "ocf-tester: $(cat "$SCRATCH/tester.out")"
+! grep -q '^\* rc=' "$SCRATCH/tester.out" || fail "ocf-tester reported failures: $(cat "$SCRATCH/tester.out")"
+ok "ocf-tester: passed all tests in $t s ($(grep -c '^\*' "$SCRATCH/tester.out") optional actions unsupported)"
+assert_eq "$(grep -ac '^QEMUCTL-READY' "$ROOT/vms/ot/console.log")" 1 "the last boot of ocf-tester's VM was ready"
+assert_match "$(qc --json info ot)" '"reason": "poweroff"' "ocf-tester's last stop was an ACPI poweroff"
+qc delete ot >/dev/null
+
+# ---- crm_resource's start: its result
+wait "$cr_start_pid"
+read -r rc t <"$SCRATCH/cr-start.rc"
+[ "$rc" -eq 0 ] || fail "crm_resource -r vm-cr --force-start: exit $rc, expected 0: $(cat "$SCRATCH/cr-start.out")"
+ok "crm_resource -r vm-cr --force-start: exit 0: $(head -n 1 "$SCRATCH/cr-start.out")"
 assert_match "$(grep -a '^QEMUCTL-READY' "$ROOT/vms/cr/console.log")" '^QEMUCTL-READY iid-' \
-	"the VM booted: its console shows the ready marker ($((SECONDS - t0)) s)"
+	"the VM booted: its console shows the ready marker ($t s)"
 grep -aq '^GUEST-READY' "$ROOT/vms/cr/console.log" || fail "no GUEST-READY on cr's console"
 cr_op 0 -r vm-cr --force-check
 assert_eq "$(grep -ac '^QEMUCTL-READY' "$ROOT/vms/cr/console.log")" 1 "started again: ready (a new console log)"
