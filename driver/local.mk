@@ -35,7 +35,8 @@ libqcdriver_a_SOURCES += driver/save.h driver/save.c
 # Migration to another host's qemuctl over ssh.
 libqcdriver_a_SOURCES += driver/migrate_chan.h driver/migrate_chan.c driver/migrate.c \
 	driver/migrate_recv.c driver/migrate_link.h driver/migrate_link.c \
-	driver/migrate_mux.h driver/migrate_mux.c driver/migrate_live.h driver/migrate_live.c
+	driver/migrate_mux.h driver/migrate_mux.c driver/migrate_live.h driver/migrate_live.c \
+	driver/migrate_shared.h driver/migrate_shared.c
 
 include driver/cli/local.mk
 include driver/monitor/local.mk
