@@ -82,6 +82,9 @@ tests_unit_check_driver_qga_LDADD = $(QC_LIBS) $(CHECK_LIBS)
 # check_driver_migrate_mux: the framed migration channel over socketpairs, hostile frames included.
 QC_CHECK_TESTS += tests/unit/check_driver_migrate_mux
 tests_unit_check_driver_migrate_mux_LDADD = $(QC_LIBS) $(CHECK_LIBS)
+# check_driver_migrate_shared: the target's commit against the disks announced as shared storage.
+QC_CHECK_TESTS += tests/unit/check_driver_migrate_shared
+tests_unit_check_driver_migrate_shared_LDADD = $(QC_LIBS) $(CHECK_LIBS)
 
 # ---- integration tests: real QEMU under TCG
 QC_DRIVER_TESTS = tests/integration/lifecycle.sh tests/integration/lifecycle-crash.sh \

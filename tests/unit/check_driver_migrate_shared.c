@@ -1,0 +1,136 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * driver/migrate_shared.c at the target's commit: a definition's disks
+ * outside the VM must be exactly those announced and checked as shared
+ * storage (same name, path and format), none written that was announced
+ * read-only, none announced that the definition lacks; the VM's own disks
+ * take no part.
+ */
+#include "config.h"
+
+#include <check.h>
+#include <string.h>
+
+#include "driver/migrate_shared.h"
+#include "tests/unit/check_main.h"
+#include "tests/unit/unit.h"
+
+static char n_root[] = "disk0", n_data[] = "disk1", n_iso[] = "disk2";
+static char p_root[] = "/r/vms/v/disk0.qcow2", p_data[] = "/srv/data.qcow2",
+	    p_iso[] = "/srv/tools.iso";
+static char f_qcow2[] = "qcow2", f_raw[] = "raw";
+
+/* A VM's own overlay, a writable data disk on shared storage and a read-only one. */
+static void domain(struct qc_domain *d, struct qc_disk k[3])
+{
+	memset(d, 0, sizeof(*d));
+	k[0] = (struct qc_disk){.name = n_root, .path = p_root, .format = f_qcow2, .owned = true};
+	k[1] = (struct qc_disk){.name = n_data, .path = p_data, .format = f_qcow2};
+	k[2] = (struct qc_disk){.name = n_iso, .path = p_iso, .format = f_raw, .readonly = true};
+	d->disks = k;
+	d->n_disks = 3;
+}
+
+static struct qc_mig_shared ann[3];
+
+/* The announcements matching domain(): disk1 written, disk2 read-only. */
+static struct qc_mig_shared_set announced(void)
+{
+	ann[0] = (struct qc_mig_shared){
+		.disk = n_data, .path = p_data, .format = f_qcow2, .writes = true};
+	ann[1] = (struct qc_mig_shared){.disk = n_iso, .path = p_iso, .format = f_raw};
+	return (struct qc_mig_shared_set){.v = ann, .n = 2};
+}
+
+static void refused(const struct qc_mig_shared_set *s, const struct qc_domain *d, const char *msg)
+{
+	struct qc_error e = {0};
+
+	ck_assert_int_eq(qc_mig_shared_match(s, d, &e), -QC_ERR_INVALID);
+	ck_assert_msg(strstr(e.msg, msg), "'%s' lacks '%s'", e.msg, msg);
+}
+
+START_TEST(exact_match_taken)
+{
+	struct qc_disk k[3];
+	struct qc_domain d;
+	struct qc_mig_shared_set s = announced();
+	struct qc_error e = {0};
+
+	domain(&d, k);
+	ck_assert_int_eq(qc_mig_shared_match(&s, &d, &e), 0);
+	/* a read-only disk announced as written is no harm */
+	ann[1].writes = true;
+	ck_assert_int_eq(qc_mig_shared_match(&s, &d, &e), 0);
+}
+END_TEST
+
+START_TEST(unannounced_refused)
+{
+	struct qc_disk k[3];
+	struct qc_domain d;
+	struct qc_mig_shared_set s = announced();
+
+	domain(&d, k);
+	s.n = 1;
+	refused(&s, &d, "disk 'disk2' (/srv/tools.iso) outside the VM was not announced");
+	s.n = 0;
+	refused(&s, &d, "disk 'disk1' (/srv/data.qcow2) outside the VM was not announced");
+}
+END_TEST
+
+START_TEST(other_path_or_format_refused)
+{
+	static char other[] = "/srv/other.qcow2";
+	struct qc_disk k[3];
+	struct qc_domain d;
+	struct qc_mig_shared_set s = announced();
+
+	domain(&d, k);
+	k[1].path = other;
+	refused(&s, &d, "disk 'disk1' (/srv/other.qcow2) outside the VM was not announced");
+	k[1].path = p_data;
+	k[1].format = f_raw;
+	refused(&s, &d, "disk 'disk1' (/srv/data.qcow2) outside the VM was not announced");
+}
+END_TEST
+
+START_TEST(written_but_announced_readonly_refused)
+{
+	struct qc_disk k[3];
+	struct qc_domain d;
+	struct qc_mig_shared_set s = announced();
+
+	domain(&d, k);
+	k[2].readonly = false;
+	refused(&s, &d, "writes disk 'disk2' (/srv/tools.iso), announced as read-only");
+}
+END_TEST
+
+START_TEST(announced_but_absent_refused)
+{
+	struct qc_disk k[3];
+	struct qc_domain d;
+	struct qc_mig_shared_set s = announced();
+
+	domain(&d, k);
+	d.n_disks = 2;
+	refused(&s, &d, "1 disk(s) announced as shared storage are none of the definition's");
+	/* the VM's own disk announced as shared: it is none of those outside the VM */
+	domain(&d, k);
+	ann[2] = (struct qc_mig_shared){.disk = n_root, .path = p_root, .format = f_qcow2};
+	s.n = 3;
+	refused(&s, &d, "1 disk(s) announced as shared storage are none of the definition's");
+}
+END_TEST
+
+static Suite *shared_suite(void)
+{
+	Suite *s = suite_create("migrate_shared");
+
+	unit_tcase(s, "match", exact_match_taken, unannounced_refused, other_path_or_format_refused,
+		written_but_announced_readonly_refused, announced_but_absent_refused, NULL);
+	return s;
+}
+
+UNIT_MAIN(shared_suite)
