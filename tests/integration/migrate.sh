@@ -159,16 +159,12 @@ hostile "file 'disk0.qcow2' sent twice" "$begin" '{"op":"overlay","name":"disk0.
 	'{"op":"overlay","name":"disk0.qcow2","size":1}' || fail "the same overlay twice"
 hostile "'listen' out of order" "$begin" '{"op":"listen"}' || fail "listen before the commit"
 # shared_req PATH FORMAT SIZE: a disk on shared storage the target would not take for --disk FILE
+# (another size or format: check_driver_migrate_shared)
 shared_req() { printf '{"op":"shared","disk":"disk1","path":"%s","format":"%s","size":%s,"writes":true}' "$@"; }
 hostile "shared storage on host '$(hostname)': disk 'disk1': '$ROOT2/images/x.qcow2' lies in the state root" \
 	"$begin" "$(shared_req "$ROOT2/images/x.qcow2" qcow2 1)" || fail "a shared disk in the target's root"
 hostile "shared storage on host '$(hostname)': disk 'disk1': disk '/dev/null' is not a regular file" \
 	"$begin" "$(shared_req /dev/null raw 1)" || fail "a shared disk that is a device"
-hostile "'$SHARED/data1.raw' has a virtual size of 1048576 bytes here and 2097152 on the source" \
-	"$begin" "$(shared_req "$SHARED/data1.raw" raw 2097152)" || fail "a shared disk of another size"
-hostile "'$SHARED/data1.raw' is a raw image here and a qcow2 image on the source" \
-	"$begin" "$(shared_req "$SHARED/data1.raw" qcow2 1048576)" || fail "a shared disk of another format"
-hostile "'x/y' is not an absolute path" "$begin" "$(shared_req x/y raw 1)" || fail "a relative path"
 assert_eq "$(ls -A "$ROOT2/vms")" "" "hostile requests: nothing stays on the target"
 
 # interrupt SIG CODE POINT VM [ARGS]...: a move of VM held at POINT gets SIG
