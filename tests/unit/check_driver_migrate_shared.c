@@ -129,6 +129,19 @@ static struct qc_mig_shared_set announced(void)
 	return (struct qc_mig_shared_set){.v = ann, .n = 2};
 }
 
+/* A definition (domain()) and the announcements that match it (announced()). */
+struct fix {
+	struct qc_disk k[3];
+	struct qc_domain d;
+	struct qc_mig_shared_set s;
+};
+
+static void fixture(struct fix *f)
+{
+	domain(&f->d, f->k);
+	f->s = announced();
+}
+
 static void refused(const struct qc_mig_shared_set *s, const struct qc_domain *d, const char *msg)
 {
 	struct qc_error e = {0};
@@ -139,88 +152,70 @@ static void refused(const struct qc_mig_shared_set *s, const struct qc_domain *d
 
 START_TEST(exact_match_taken)
 {
-	struct qc_disk k[3];
-	struct qc_domain d;
-	struct qc_mig_shared_set s = announced();
 	struct qc_error e = {0};
+	struct fix f;
 
-	domain(&d, k);
-	ck_assert_int_eq(qc_mig_shared_match(&s, &d, &e), 0);
+	fixture(&f);
+	ck_assert_int_eq(qc_mig_shared_match(&f.s, &f.d, &e), 0);
 	/* a read-only disk announced as written is no harm */
 	ann[1].writes = true;
-	ck_assert_int_eq(qc_mig_shared_match(&s, &d, &e), 0);
+	ck_assert_int_eq(qc_mig_shared_match(&f.s, &f.d, &e), 0);
 }
 END_TEST
 
-START_TEST(unannounced_refused)
-{
-	struct qc_disk k[3];
-	struct qc_domain d;
-	struct qc_mig_shared_set s = announced();
-
-	domain(&d, k);
-	s.n = 1;
-	refused(&s, &d, "disk 'disk2' (/srv/tools.iso) outside the VM was not announced");
-	s.n = 0;
-	refused(&s, &d, "disk 'disk1' (/srv/data.qcow2) outside the VM was not announced");
-}
-END_TEST
-
-START_TEST(other_path_or_format_refused)
+/* Each way a definition may differ from what was announced, and the refusal. */
+START_TEST(mismatch_refused)
 {
 	static char other[] = "/srv/other.qcow2";
-	struct qc_disk k[3];
-	struct qc_domain d;
-	struct qc_mig_shared_set s = announced();
+	static const char *const want[] = {
+		"disk 'disk2' (/srv/tools.iso) outside the VM was not announced",
+		"disk 'disk1' (/srv/data.qcow2) outside the VM was not announced",
+		"disk 'disk1' (/srv/other.qcow2) outside the VM was not announced",
+		"disk 'disk1' (/srv/data.qcow2) outside the VM was not announced",
+		"writes disk 'disk2' (/srv/tools.iso), announced as read-only",
+		"1 disk(s) announced as shared storage are none of the definition's",
+		"1 disk(s) announced as shared storage are none of the definition's",
+	};
+	struct fix f;
 
-	domain(&d, k);
-	k[1].path = other;
-	refused(&s, &d, "disk 'disk1' (/srv/other.qcow2) outside the VM was not announced");
-	k[1].path = p_data;
-	k[1].format = f_raw;
-	refused(&s, &d, "disk 'disk1' (/srv/data.qcow2) outside the VM was not announced");
-}
-END_TEST
-
-START_TEST(written_but_announced_readonly_refused)
-{
-	struct qc_disk k[3];
-	struct qc_domain d;
-	struct qc_mig_shared_set s = announced();
-
-	domain(&d, k);
-	k[2].readonly = false;
-	refused(&s, &d, "writes disk 'disk2' (/srv/tools.iso), announced as read-only");
-}
-END_TEST
-
-START_TEST(announced_but_absent_refused)
-{
-	struct qc_disk k[3];
-	struct qc_domain d;
-	struct qc_mig_shared_set s = announced();
-
-	domain(&d, k);
-	d.n_disks = 2;
-	refused(&s, &d, "1 disk(s) announced as shared storage are none of the definition's");
-	/* the VM's own disk announced as shared: it is none of those outside the VM */
-	domain(&d, k);
-	ann[2] = (struct qc_mig_shared){.disk = n_root, .path = p_root, .format = f_qcow2};
-	s.n = 3;
-	refused(&s, &d, "1 disk(s) announced as shared storage are none of the definition's");
+	fixture(&f);
+	switch (_i) {
+	case 0: /* the read-only one not announced */
+		f.s.n = 1;
+		break;
+	case 1: /* none announced */
+		f.s.n = 0;
+		break;
+	case 2: /* another path */
+		f.k[1].path = other;
+		break;
+	case 3: /* another format */
+		f.k[1].format = f_raw;
+		break;
+	case 4: /* written, announced read-only */
+		f.k[2].readonly = false;
+		break;
+	case 5: /* announced, not in the definition */
+		f.d.n_disks = 2;
+		break;
+	default: /* the VM's own disk announced as shared: none of those outside the VM */
+		ann[2] = (struct qc_mig_shared){.disk = n_root, .path = p_root, .format = f_qcow2};
+		f.s.n = 3;
+		break;
+	}
+	refused(&f.s, &f.d, want[_i]);
 }
 END_TEST
 
 static Suite *shared_suite(void)
 {
 	Suite *s = suite_create("migrate_shared");
+	TCase *tc;
 
-	TCase *tc =
-		unit_tcase(s, "receive", receive_same_file_taken, receive_other_disk_refused, NULL);
-
+	tc = unit_tcase(s, "receive", receive_same_file_taken, receive_other_disk_refused, NULL);
 	tcase_add_checked_fixture(tc, setup, teardown);
-	unit_tcase(s, "match", exact_match_taken, unannounced_refused, other_path_or_format_refused,
-		written_but_announced_readonly_refused, announced_but_absent_refused, NULL);
+	tc = unit_tcase(s, "match", exact_match_taken, NULL);
+	tcase_add_loop_test(tc, mismatch_refused, 0, 7);
 	return s;
 }
 
