@@ -35,7 +35,8 @@ libqcdriver_a_SOURCES += driver/save.h driver/save.c
 # Migration to another host's qemuctl over ssh.
 libqcdriver_a_SOURCES += driver/migrate_chan.h driver/migrate_chan.c driver/migrate.c \
 	driver/migrate_recv.c driver/migrate_link.h driver/migrate_link.c \
-	driver/migrate_mux.h driver/migrate_mux.c driver/migrate_live.h driver/migrate_live.c
+	driver/migrate_mux.h driver/migrate_mux.c driver/migrate_live.h driver/migrate_live.c \
+	driver/migrate_shared.h driver/migrate_shared.c
 
 include driver/cli/local.mk
 include driver/monitor/local.mk
@@ -86,6 +87,9 @@ tests_unit_check_driver_qga_LDADD = $(QC_LIBS) $(CHECK_LIBS)
 # check_driver_migrate_mux: the framed migration channel over socketpairs, hostile frames included.
 QC_CHECK_TESTS += tests/unit/check_driver_migrate_mux
 tests_unit_check_driver_migrate_mux_LDADD = $(QC_LIBS) $(CHECK_LIBS)
+# check_driver_migrate_shared: the target's commit against the disks announced as shared storage.
+QC_CHECK_TESTS += tests/unit/check_driver_migrate_shared
+tests_unit_check_driver_migrate_shared_LDADD = $(QC_LIBS) $(CHECK_LIBS)
 
 # ---- integration tests: real QEMU under TCG
 QC_DRIVER_TESTS = tests/integration/lifecycle.sh tests/integration/lifecycle-crash.sh \

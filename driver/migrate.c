@@ -20,6 +20,11 @@
  * A signal (opts->interrupted) or any failure before the migration
  * completed cancels the move: the migration and mirrors are cancelled, the
  * guest runs on here, the target removes what it got.
+ *
+ * Either way a disk outside the VM's directory (--disk FILE) is on storage
+ * both hosts share: announced before anything is sent and checked there,
+ * neither sent nor mirrored, named by the same path in the definition
+ * (driver/migrate_shared.h).
  */
 #include "config.h"
 
@@ -36,6 +41,7 @@
 #include "driver/driver.h"
 #include "driver/migrate_link.h"
 #include "driver/migrate_live.h"
+#include "driver/migrate_shared.h"
 #include "driver/network.h"
 #include "driver/save.h"
 #include "driver/stop.h"
@@ -63,7 +69,11 @@ static bool stays(const char *name)
 	return false;
 }
 
-/* What an offline move cannot carry, refused before anything is sent. */
+/*
+ * What a move cannot carry, refused before anything is sent.  A disk
+ * outside the VM is no such thing: it stays where it is, on storage both
+ * hosts see (driver/migrate_shared.h).
+ */
 static int check_movable(const struct qc_vmop *op, struct qc_error *err)
 {
 	const struct qc_domain *d = op->d;
@@ -79,13 +89,6 @@ static int check_movable(const struct qc_vmop *op, struct qc_error *err)
 			"the "
 			"share from its definition first",
 			op->name, d->shares[0].path);
-	for (size_t i = 0; i < d->n_disks; i++)
-		if (!d->disks[i].owned)
-			return qc_error_set(err, QC_ERR_STATE,
-				"VM '%s': disk '%s' is the file '%s' outside the VM, which migrate "
-				"does not move; detach it first ('qemuctl detach-disk %s %s')",
-				op->name, d->disks[i].name, d->disks[i].path, op->name,
-				d->disks[i].name);
 	for (size_t i = 0; i < d->n_nics; i++)
 		if (d->nics[i].type == QC_NIC_NETWORK)
 			return qc_error_set(err, QC_ERR_STATE,
@@ -426,7 +429,9 @@ static int transfer(struct qc_vmop *op, struct qc_mig_link *l, struct move *m,
 		return qc_error_set(err, QC_ERR_PROTO, "'%s' named no VM directory in %s", l->host,
 			l->target_root);
 	qc_fault_step("migrate:begun");
-	if ((rc = move_files(op, NULL, m->live, &l->total, err)) < 0 ||
+	/* disks on shared storage first: a target without them refuses before any copy */
+	if ((rc = qc_mig_shared_announce(op, l, m->live, err)) < 0 ||
+		(rc = move_files(op, NULL, m->live, &l->total, err)) < 0 ||
 		(rc = phase(op, m, "migrate-begun", err)) < 0)
 		return rc;
 	/* backing images first: a running guest runs on meanwhile */

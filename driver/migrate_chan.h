@@ -18,6 +18,10 @@
  *                                              {"ok":true,"send":"base-….img"}
  *   {"op":"file","name":B,"size":S}, then S raw bytes, then
  *   {"sha256":H}                            -> {"ok":true}
+ *   {"op":"shared","disk":D,"path":P,"format":F,"size":S,"writes":W}
+ *                                           -> {"ok":true}
+ *                                              (a disk outside the VM, on shared
+ *                                              storage: driver/migrate_shared.h)
  *   {"op":"commit","xml":X}                 -> {"ok":true}
  * A running VM's move ("begin" with "live":true) moves pre-copy: its
  * writable disks are not sent but announced, before the commit,

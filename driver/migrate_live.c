@@ -25,7 +25,7 @@
 
 bool qc_mig_live_mirrored(const struct qc_disk *k)
 {
-	return !k->readonly && k->device == QC_DEVICE_DISK;
+	return k->owned && !k->readonly && k->device == QC_DEVICE_DISK;
 }
 
 /* Run cmd with g's arguments (an open map, closed here). */

@@ -25,7 +25,10 @@ struct qc_qmp;
 
 #define QC_MIG_LIVE_DISKS (QC_MUX_MAX_STREAMS - QC_MUX_NBD0)
 
-/* A disk the move mirrors (the others are sent as files): writable. */
+/*
+ * A disk the move mirrors: a writable one of the VM's own (the VM's others
+ * are sent as files; one outside the VM is on shared storage).
+ */
 bool qc_mig_live_mirrored(const struct qc_disk *k);
 
 /*

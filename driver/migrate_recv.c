@@ -6,8 +6,9 @@
  * vms/.migrate-NAME.PID: file names must be plain names that are not the
  * VM's bookkeeping, each file's size must fit the file system and its
  * SHA-256 must match; the definition is held to what `define` accepts
- * (its files in <root>/vms/NAME) and the directory is renamed into place
- * only then (RENAME_NOREPLACE).  Any failure, or the source going away
+ * (its files in <root>/vms/NAME, its disks outside the VM the ones
+ * announced as shared storage and checked here: driver/migrate_shared.h)
+ * and the directory is renamed into place only then (RENAME_NOREPLACE).  Any failure, or the source going away
  * before the commit, removes the work directory: nothing is left.
  */
 #include "config.h"
@@ -26,6 +27,7 @@
 #include "driver/driver.h"
 #include "driver/migrate_chan.h"
 #include "driver/migrate_live.h"
+#include "driver/migrate_shared.h"
 #include "driver/vmop.h"
 #include "qmp/qmp.h"
 
@@ -44,6 +46,7 @@ struct recv {
 	bool live, started, running; /* a running VM's move: QEMU waits for it, then runs */
 	char *from; /* the source's host name, as it said, or NULL */
 	struct qc_strv overlays; /* a running VM's disks, made here empty */
+	struct qc_mig_shared_set shared; /* disks outside the VM, checked here */
 	uint64_t overlay_size[QC_MIG_LIVE_DISKS];
 	struct qc_vmop op; /* the started VM's QEMU */
 	int fds[QC_MUX_MAX_STREAMS]; /* streams to relay once the reply is sent */
@@ -350,7 +353,8 @@ static int do_commit(struct recv *r, const qc_json *req, struct qc_error *err)
 				"the migrated definition's disk '%s' (%s) was not sent",
 				d->disks[i].name, d->disks[i].path);
 	}
-	if ((rc = make_overlays(r, d, err)) < 0 ||
+	if ((rc = qc_mig_shared_match(&r->shared, d, err)) < 0 ||
+		(rc = make_overlays(r, d, err)) < 0 ||
 		(rc = qc_driver_vm_lock_files(r->dfd, err)) < 0 ||
 		(rc = record_arrival(r, err)) < 0 ||
 		(rc = qc_domain_save(d, r->dfd, QC_VM_DOMAIN, err)) < 0)
@@ -445,6 +449,9 @@ static int serve(struct recv *r, struct qc_error *err)
 			rc = do_file(r, req, err);
 		else if (strcmp(op, "overlay") == 0)
 			rc = do_overlay(r, req, err);
+		else if (strcmp(op, "shared") == 0)
+			rc = r->name ? qc_mig_shared_receive(r->ctx, r->name, req, &r->shared, err)
+				     : qc_error_set(err, QC_ERR_PROTO, "'shared' before 'begin'");
 		else if (strcmp(op, "commit") == 0)
 			rc = do_commit(r, req, err);
 		else
@@ -525,5 +532,6 @@ QC_PUBLIC int qc_vm_migrate_receive(qc_ctx *ctx, int in_fd, int out_fd, struct q
 	qc_strv_clear(&r.bases);
 	qc_strv_clear(&r.base_sha);
 	qc_strv_clear(&r.overlays);
+	qc_mig_shared_clear(&r.shared);
 	return rc;
 }

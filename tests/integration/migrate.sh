@@ -13,6 +13,13 @@
 # keeps nothing, no process is left; one after the commit is deferred and
 # the move completes.  On a terminal the move shows its progress and Ctrl-C
 # cancels it.
+# Shared storage: a data disk outside both state roots (--disk FILE; both
+# "hosts" see the same file here) is neither sent nor mirrored but checked
+# on the target (there, a regular image file outside its root, of the same
+# format and virtual size); written on the source up to the move, read back
+# on the target, whole by qemu-img check at the end, held by no process of
+# the source after a running move; a file the target does not see refuses
+# the move before anything runs there.
 # shellcheck source=tests/integration/netns.sh
 . "$(dirname "$0")/netns.sh"
 in_private_netns x86_64
@@ -34,16 +41,25 @@ src_state() { tree_digest "$ROOT/vms/m1" | grep -v '[ /]op\.json$'; }
 printf '#!/bin/sh\nQEMUCTL_MONITOR=%s exec %s "$@"\n' "$QEMUCTL_MONITOR" "$QC" >"$SCRATCH/qemuctl-target"
 chmod 0755 "$SCRATCH/qemuctl-target"
 mig() { qc migrate "$@" "${sshopts[@]}" --remote-qemuctl "$SCRATCH/qemuctl-target"; }
-# mkvm NAME IMAGE: the tiny guest booting from an overlay on IMAGE.
+# mkvm NAME IMAGE [ARGS]...: the tiny guest booting from an overlay on IMAGE.
 mkvm() {
-	qc create "$1" --disk-image "$2" --kernel "$GUEST_KERNEL" --initrd "$GUEST_INITRD" \
-		--append "$GUEST_APPEND_ROOT" --memory 256M --cpus 1 >/dev/null
+	local name=$1 img=$2
+	shift 2
+	qc create "$name" --disk-image "$img" --kernel "$GUEST_KERNEL" --initrd "$GUEST_INITRD" \
+		--append "$GUEST_APPEND_ROOT" --memory 256M --cpus 1 "$@" >/dev/null
 }
+# Shared storage: a directory outside both state roots; QEMU's user writes its disks.
+SHARED="$(mktemp -d "/tmp/qc-$TEST_NAME-shared.XXXXXX")"
+chmod 0711 "$SHARED"
+on_exit 'rm -rf "$SHARED"'
+qemu-img create -q -f raw "$SHARED/data1.raw" 1M
+qemu-img create -q -f qcow2 "$SHARED/data.qcow2" 128M
+chmod 0666 "$SHARED/data1.raw" "$SHARED/data.qcow2"
 
 # The VM's backing image in a storage directory of its own.
 mkdir -m 0711 "$SCRATCH/store"
 cp "$GUEST_ROOT" "$SCRATCH/store/root.img"
-mkvm m1 "$SCRATCH/store/root.img"
+mkvm m1 "$SCRATCH/store/root.img" --disk "$SHARED/data1.raw"
 guest_boot m1
 guest_say 'echo moved-with-its-disk >/root/mark; sync; echo MARK-WRITTEN'
 wait_for_text "$SCRATCH/con$con_n.out" '^MARK-WRITTEN' 30
@@ -142,6 +158,13 @@ hostile "file" "$begin" '{"op":"overlay","name":"../x","size":1}' || fail "a pat
 hostile "file 'disk0.qcow2' sent twice" "$begin" '{"op":"overlay","name":"disk0.qcow2","size":1}' \
 	'{"op":"overlay","name":"disk0.qcow2","size":1}' || fail "the same overlay twice"
 hostile "'listen' out of order" "$begin" '{"op":"listen"}' || fail "listen before the commit"
+# shared_req PATH FORMAT SIZE: a disk on shared storage the target would not take for --disk FILE
+# (another size or format: check_driver_migrate_shared)
+shared_req() { printf '{"op":"shared","disk":"disk1","path":"%s","format":"%s","size":%s,"writes":true}' "$@"; }
+hostile "shared storage on host '$(hostname)': disk 'disk1': '$ROOT2/images/x.qcow2' lies in the state root" \
+	"$begin" "$(shared_req "$ROOT2/images/x.qcow2" qcow2 1)" || fail "a shared disk in the target's root"
+hostile "shared storage on host '$(hostname)': disk 'disk1': disk '/dev/null' is not a regular file" \
+	"$begin" "$(shared_req /dev/null raw 1)" || fail "a shared disk that is a device"
 assert_eq "$(ls -A "$ROOT2/vms")" "" "hostile requests: nothing stays on the target"
 
 # interrupt SIG CODE POINT VM [ARGS]...: a move of VM held at POINT gets SIG
@@ -182,6 +205,9 @@ base=$(ls "$ROOT2/vms/m1" | grep '^base-')
 assert_eq "$(sha256sum <"$ROOT2/vms/m1/$base")" "$(sha256sum <"$SCRATCH/store/root.img")" \
 	"the backing image arrived whole"
 assert_match "$(qc2 dumpxml m1)" "<source file='$ROOT2/vms/m1/$base'/>" "the definition names it"
+assert_match "$(qc2 dumpxml m1)" "<source file='$SHARED/data1.raw'/>" \
+	"the disk on shared storage keeps its path"
+assert_eq "$(ls "$ROOT2/vms/m1" | grep -c data1 || true)" 0 "the disk on shared storage was not copied"
 # Its events there begin with where it came from (sshd's view of the address).
 assert_match "$(qc2 events m1 | head -n1)" \
 	"QEMUCTL_MIGRATED .*\"from\": ?\"$(hostname)\".*\"address\": ?\"127\.0\.0\.1\".*\"mode\": ?\"offline\"" \
@@ -220,12 +246,13 @@ qc2 destroy m2 >/dev/null
 # A running VM moves live (pre-copy): a guest process counting on the console
 # goes on counting on the target, without a new boot.
 cp "$GUEST_ROOT" "$SCRATCH/store/root3.img"
-mkvm m3 "$SCRATCH/store/root3.img"
+mkvm m3 "$SCRATCH/store/root3.img" --disk "$SHARED/data.qcow2"
 guest_boot m3
 guest_say 'echo BOOTID $(cat /proc/sys/kernel/random/boot_id)'
 wait_for_text "$SCRATCH/con$con_n.out" '^BOOTID [0-9a-f-]{36}' 30
 id1=$(sed -n 's/^BOOTID \([0-9a-f-]*\).*/\1/p' "$SCRATCH/con$con_n.out" | tr -d '\r' | head -n1)
-guest_say 'i=0; while :; do i=$((i+1)); echo "TICK $i"; sleep 1; done &'
+# each tick also into a 64 KiB cluster of its own of the shared disk (vdb)
+guest_say 'i=0; while :; do i=$((i+1)); echo "TICK $i"; echo "DISKTICK $i" | dd of=/dev/vdb bs=64k seek=$i conv=fsync 2>/dev/null; sleep 1; done &'
 wait_for_text "$ROOT/vms/m3/console.log" 'TICK 3[^0-9]' 30
 exec 7>&-
 # ticks FILE...: the highest count the guest printed in them.
@@ -246,8 +273,19 @@ runs_on() {
 	wait_for_text "$ROOT/vms/m3/console.log" "TICK $((t + 1))[^0-9]" 30
 	ok "$1: the counter goes on here past TICK $t"
 }
+# target_gone: no m3 on the target, no process of the target's root (its
+# migrate-receive and qemuctl-monitor name it; the monitor outlives QEMU).
+target_gone() { [ -z "$(ls -A "$ROOT2/vms" | grep m3)" ] && ! pgrep -f -- "$ROOT2" >/dev/null; }
 interrupt TERM 143 migrate-begun m3
 runs_on "SIGTERM before the guest stopped"
+# The shared disk not on the target: refused before anything runs there.
+mv "$SHARED/data.qcow2" "$SHARED/data.away"
+expect_fail 1 "VM 'm3': disk 'disk1' is the file '$SHARED/data.qcow2' outside the VM, which is not copied: '127\.0\.0\.1' must see the same file at that path \(shared storage\): the target: shared storage on host '[^']+': disk 'disk1': --disk '$SHARED/data.qcow2': cannot read: No such file" \
+	mig m3 "$url"
+mv "$SHARED/data.away" "$SHARED/data.qcow2"
+wait_until 10 target_gone
+ok "shared disk missing on the target: the target keeps nothing, runs nothing"
+runs_on "shared disk missing on the target"
 # kill_receiver VM: SIGTERM to the target's migrate-receive of VM's move (held
 # with everything sent): it removes its work directory as if the source went.
 kill_receiver() {
@@ -278,9 +316,6 @@ assert_match "$pty" "cancelled by SIGINT: the VM runs on here as before" "Ctrl-C
 assert_eq "$(ls -A "$ROOT2/vms" | grep m3)" "" "Ctrl-C: the target keeps nothing"
 runs_on "Ctrl-C"
 
-# target_gone: no m3 on the target, no process of the target's root (its
-# migrate-receive and qemuctl-monitor name it; the monitor outlives QEMU).
-target_gone() { [ -z "$(ls -A "$ROOT2/vms" | grep m3)" ] && ! pgrep -f -- "$ROOT2" >/dev/null; }
 # held_fault WHAT ACTION [async]: a move held once the disks' mirrors are
 # ready, ACTION run then, the hold ended: the move fails, the guest runs on
 # here, the target keeps nothing (no directory, no process; async: once
@@ -369,10 +404,16 @@ first=$(grep -aoE 'TICK [0-9]+' "$ROOT2/vms/m3/console.log" | awk '{print $2}' |
 ok "the counter went on from TICK $t on the target (TICK $first first)"
 if grep -aq '^GUEST-READY' "$ROOT2/vms/m3/console.log"; then fail "the guest booted anew on the target"; fi
 ROOT="$ROOT2" guest_console m3
-guest_say 'echo BOOTID2 $(cat /proc/sys/kernel/random/boot_id); echo 3 >/proc/sys/vm/drop_caches; echo READ $(cat /root/live)'
+guest_say 'echo BOOTID2 $(cat /proc/sys/kernel/random/boot_id); echo 3 >/proc/sys/vm/drop_caches; echo READ $(cat /root/live); echo SHARED $(dd if=/dev/vdb bs=64k skip='"$t"' count=1 2>/dev/null | head -n1)'
 wait_for_text "$SCRATCH/con$con_n.out" '^BOOTID2 [0-9a-f-]{36}' 30
 wait_for_text "$SCRATCH/con$con_n.out" '^READ written-while-running' 30
 ok "the file written just before the move is read back from the disk on the target"
+wait_for_text "$SCRATCH/con$con_n.out" "^SHARED DISKTICK $t" 30
+ok "the shared disk's cluster written last on the source (DISKTICK $t) is read back on the target"
+# only the target's QEMU has the shared disk open; nothing of the source is left
+holders=$({ find /proc/[0-9]*/fd -lname "$SHARED/data.qcow2" 2>/dev/null || true; } | cut -d/ -f3 | sort -u | tr '\n' ' ')
+assert_eq "$holders" "$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["qemu_pid"])' "$ROOT2/vms/m3/state.json") " \
+	"the shared disk is held by the target's QEMU only"
 id2=$(sed -n 's/^BOOTID2 \([0-9a-f-]*\).*/\1/p' "$SCRATCH/con$con_n.out" | tr -d '\r' | head -n1)
 assert_eq "$id2" "$id1" "the same boot runs on the target"
 exec 7>&-
@@ -407,3 +448,6 @@ assert_match "$(qc2 info m3)" 'State: +(paused|crashed)' "the target's copy did 
 qc2 delete --force m3 >/dev/null
 qc resume m3 >/dev/null
 runs_on "resumed after the unanswered run"
+qc destroy m3 >/dev/null
+qemu-img check -q "$SHARED/data.qcow2" || fail "the shared disk is damaged after the moves"
+ok "the shared disk is sound after the moves (qemu-img check)"
