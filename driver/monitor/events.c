@@ -7,6 +7,7 @@
 #include "config.h"
 
 #include <fcntl.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -113,6 +114,22 @@ again:
 		if (qc_qmp_events_pending(m->qmp))
 			goto again;
 	}
+}
+
+void qc_monitor_quit_qemu(struct qc_monitor *m)
+{
+	int rc = -1;
+
+	/*
+	 * Events queued meanwhile (SHUTDOWN) are recorded when the connection's
+	 * EOF is read, as after any quit: a status query now would only wait
+	 * on a QEMU on its way out.
+	 */
+	if (m->qmp && qc_qmp_check_alive(m->qmp, NULL) == 0)
+		rc = qc_qmp_execute(m->qmp, "quit", NULL, QC_MONITOR_QUIT_MS, NULL, NULL);
+	/* An exited QEMU is not reaped yet: its pid is still its own. */
+	if (rc < 0)
+		kill(m->qemu_pid, SIGTERM);
 }
 
 /* Read QMP; false once the connection is gone. */

@@ -29,7 +29,8 @@
  * free while state.json still says running and reports the run as ended
  * with reason "monitor-died" (driver/query.c).  SIGTERM to the
  * monitor is forwarded to QEMU, which shuts down cleanly (reason
- * host-signal).
+ * host-signal); queued with QC_MONITOR_QUIT_SIGVAL (destroy, stop's
+ * fallback) it is QMP quit on the event connection (reason quit).
  */
 #include "config.h"
 
