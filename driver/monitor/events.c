@@ -87,6 +87,20 @@ void qc_monitor_publish_status(struct qc_monitor *m)
 		m->vm_dfd, m->st.monitor_pid, m->st.started_at_ms, qc_driver_qmp_status, m->qmp);
 }
 
+/* What QEMU's run state is once "cont" succeeded. */
+static int status_running(void *unused, char **ret_status)
+{
+	(void) unused;
+	*ret_status = qc_xstrdup("running");
+	return 0;
+}
+
+void qc_monitor_publish_running(struct qc_monitor *m)
+{
+	(void) qc_state_publish_status(
+		m->vm_dfd, m->st.monitor_pid, m->st.started_at_ms, status_running, NULL);
+}
+
 static void drain_events(struct qc_monitor *m)
 {
 	struct qc_qmp_event *ev;
