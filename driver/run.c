@@ -187,7 +187,7 @@ static int spawn_monitor(qc_ctx *ctx, struct qc_vmop *op, char **qemu_argv, cons
 	int64_t deadline;
 	char line[1100];
 	pid_t pid;
-	int p[2], rc, status;
+	int p[2], rc, n, status;
 	size_t i;
 
 	if (pipe2(p, O_CLOEXEC) < 0)
@@ -252,12 +252,17 @@ static int spawn_monitor(qc_ctx *ctx, struct qc_vmop *op, char **qemu_argv, cons
 	mon_pidfd = qc_pidfd_open(pid, NULL);
 	close(TAKE_FD(wfd));
 	qc_fault_step("start:monitor-spawned");
-	/* The first monitor process forks the real one and exits once that
-	 * reported (or reported its death): wait on its pidfd (no 1 ms polling
-	 * on the start path), then reap it. */
+	/*
+	 * The first monitor process forks the real one and exits once that
+	 * reported (or reports its death itself): read the report as soon as
+	 * it is written, then reap the first process, which exits right after
+	 * (its pidfd, no 1 ms polling), so its wake-up and exit are not one
+	 * more step on the start path.
+	 */
 	deadline = qc_deadline_ms(timeout_ms);
+	n = read_notify(rfd, deadline, line, sizeof(line));
 	if (mon_pidfd >= 0)
-		(void) qc_pidfd_wait(mon_pidfd, timeout_ms);
+		(void) qc_pidfd_wait(mon_pidfd, qc_time_left_ms(deadline));
 	while ((rc = (int) waitpid(pid, &status, WNOHANG)) == 0 && qc_time_left_ms(deadline) > 0)
 		qc_sleep_ms(1);
 	if (rc == 0) {
@@ -274,8 +279,7 @@ static int spawn_monitor(qc_ctx *ctx, struct qc_vmop *op, char **qemu_argv, cons
 		return qc_error_set(err, QC_ERR_CHILD, "VM '%s': qemuctl-monitor '%s' failed: %s",
 			op->name, mon, st);
 	}
-	rc = read_notify(rfd, deadline, line, sizeof(line));
-	if (rc == -ETIMEDOUT)
+	if (n == -ETIMEDOUT)
 		return qc_error_set(err, ETIMEDOUT,
 			"VM '%s': qemuctl-monitor did not report within %d s", op->name,
 			timeout_ms / 1000);

@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "driver/driver.h"
+#include "driver/monitor/contract.h"
 #include "driver/qga.h"
 #include "driver/stop.h"
 #include "driver/vmop.h"
@@ -90,7 +91,21 @@ static int kill_qemu(struct qc_vmop *op, int mfd, struct qc_error *err)
 static int quit_or_kill(struct qc_vmop *op, struct qc_qmp *q, int mfd, struct qc_error *err)
 {
 	struct qc_qmp *own = NULL;
+	cleanup_close int qfd = -1;
 
+	/*
+	 * The monitor quits QEMU on the QMP connection it has negotiated: no
+	 * connect, greeting and qmp_capabilities of our own, each a wake-up of
+	 * QEMU's main loop.  Only a monitor whose QEMU is proven its child is
+	 * signalled: holding monitor.lock proves nothing about a process.
+	 */
+	if (!q && mfd >= 0 && qc_driver_qemu_proven(op->dfd, &op->live.st, &qfd) == 1 &&
+		qc_pidfd_send_value(mfd, SIGTERM, QC_MONITOR_QUIT_SIGVAL, NULL) == 0) {
+		qc_fault_step("stop:quit-sent");
+		if (wait_monitor(op, mfd, QUIT_WAIT_MS) == 1)
+			return 0;
+		return kill_qemu(op, mfd, err);
+	}
 	if (!q && qc_vmop_qmp_connect(op, QC_VMOP_QMP_QUICK_MS, &own, NULL) == 0)
 		q = own;
 	if (q) {

@@ -75,6 +75,21 @@ int qc_pidfd_send_signal(int pidfd, int sig, struct qc_error *err)
 	return 0;
 }
 
+int qc_pidfd_send_value(int pidfd, int sig, int value, struct qc_error *err)
+{
+	siginfo_t si;
+
+	memset(&si, 0, sizeof(si));
+	si.si_signo = sig;
+	si.si_code = SI_QUEUE;
+	si.si_pid = getpid();
+	si.si_uid = getuid();
+	si.si_value.sival_int = value;
+	if (syscall(SYS_pidfd_send_signal, pidfd, sig, &si, 0) < 0)
+		return qc_error_errno(err, errno, "send signal %d", sig);
+	return 0;
+}
+
 int qc_pidfd_wait(int pidfd, int timeout_ms)
 {
 	int64_t deadline = qc_deadline_ms(timeout_ms);

@@ -477,6 +477,8 @@ int qc_access_as(uid_t uid, gid_t gid, const char *const *paths, const int *flag
 
 int qc_pidfd_open(pid_t pid, struct qc_error *err);
 int qc_pidfd_send_signal(int pidfd, int sig, struct qc_error *err);
+/* The same, queued with a value (si_code SI_QUEUE, si_int value) a signalfd reader sees. */
+int qc_pidfd_send_value(int pidfd, int sig, int value, struct qc_error *err);
 /* Wait (poll on the pidfd) until the process exits or timeout; 1 = exited, 0 = timeout. */
 int qc_pidfd_wait(int pidfd, int timeout_ms);
 /* "exit 3", "signal 9 (Killed)" */

@@ -24,6 +24,12 @@
 
 #define QC_MONITOR_MAX_FDS 256 /* --keep-fd: taps, disk layers, seed, firmware */
 #define QC_MONITOR_MAX_PORTS 256 /* --port: host ports recorded in state.json */
+/*
+ * SIGTERM queued to the monitor with this value (si_code SI_QUEUE): quit
+ * QEMU over the QMP connection the monitor has already negotiated (exit
+ * reason quit).  A plain SIGTERM is forwarded to QEMU (reason host-signal).
+ */
+#define QC_MONITOR_QUIT_SIGVAL 0x71756974
 
 struct qc_monitor_args {
 	const char *vm_dir; /* vms/<name> */

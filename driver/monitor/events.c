@@ -7,6 +7,7 @@
 #include "config.h"
 
 #include <fcntl.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -86,6 +87,20 @@ void qc_monitor_publish_status(struct qc_monitor *m)
 		m->vm_dfd, m->st.monitor_pid, m->st.started_at_ms, qc_driver_qmp_status, m->qmp);
 }
 
+/* What QEMU's run state is once "cont" succeeded. */
+static int status_running(void *unused, char **ret_status)
+{
+	(void) unused;
+	*ret_status = qc_xstrdup("running");
+	return 0;
+}
+
+void qc_monitor_publish_running(struct qc_monitor *m)
+{
+	(void) qc_state_publish_status(
+		m->vm_dfd, m->st.monitor_pid, m->st.started_at_ms, status_running, NULL);
+}
+
 static void drain_events(struct qc_monitor *m)
 {
 	struct qc_qmp_event *ev;
@@ -113,6 +128,22 @@ again:
 		if (qc_qmp_events_pending(m->qmp))
 			goto again;
 	}
+}
+
+void qc_monitor_quit_qemu(struct qc_monitor *m)
+{
+	int rc = -1;
+
+	/*
+	 * Events queued meanwhile (SHUTDOWN) are recorded when the connection's
+	 * EOF is read, as after any quit: a status query now would only wait
+	 * on a QEMU on its way out.
+	 */
+	if (m->qmp && qc_qmp_check_alive(m->qmp, NULL) == 0)
+		rc = qc_qmp_execute(m->qmp, "quit", NULL, QC_MONITOR_QUIT_MS, NULL, NULL);
+	/* An exited QEMU is not reaped yet: its pid is still its own. */
+	if (rc < 0)
+		kill(m->qemu_pid, SIGTERM);
 }
 
 /* Read QMP; false once the connection is gone. */

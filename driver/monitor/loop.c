@@ -2,7 +2,8 @@
 /*
  * The monitor's one poll() loop (STYLE.md §12): SIGCHLD and SIGTERM
  * through a signalfd (SIGTERM is forwarded to QEMU, which shuts down
- * cleanly), serial output, QMP events, console clients.
+ * cleanly; SIGTERM queued with QC_MONITOR_QUIT_SIGVAL, from destroy, is
+ * QMP quit instead), serial output, QMP events, console clients.
  */
 #include "config.h"
 
@@ -72,9 +73,13 @@ void qc_monitor_loop(struct qc_monitor *m)
 			case -1: {
 				struct signalfd_siginfo si;
 
-				while (read(m->sig_fd, &si, sizeof(si)) == sizeof(si))
-					if (si.ssi_signo == SIGTERM || si.ssi_signo == SIGINT)
+				while (read(m->sig_fd, &si, sizeof(si)) == sizeof(si)) {
+					if (si.ssi_signo == SIGTERM && si.ssi_code == SI_QUEUE &&
+						si.ssi_int == QC_MONITOR_QUIT_SIGVAL)
+						qc_monitor_quit_qemu(m);
+					else if (si.ssi_signo == SIGTERM || si.ssi_signo == SIGINT)
 						kill(m->qemu_pid, SIGTERM);
+				}
 				qc_monitor_reap(m);
 				break;
 			}

@@ -29,7 +29,8 @@
  * free while state.json still says running and reports the run as ended
  * with reason "monitor-died" (driver/query.c).  SIGTERM to the
  * monitor is forwarded to QEMU, which shuts down cleanly (reason
- * host-signal).
+ * host-signal); queued with QC_MONITOR_QUIT_SIGVAL (destroy, stop's
+ * fallback) it is QMP quit on the event connection (reason quit).
  */
 #include "config.h"
 
@@ -219,7 +220,10 @@ static int setup(struct qc_monitor *m, struct qc_error *err)
 	if (m->a.cont && (rc = qc_qmp_execute(
 				  m->qmp, "cont", NULL, qc_time_left_ms(deadline), NULL, err)) < 0)
 		return qc_error_prefix(err, "cont");
-	qc_monitor_publish_status(m);
+	if (m->a.cont)
+		qc_monitor_publish_running(m);
+	else
+		qc_monitor_publish_status(m);
 	if ((rc = qc_monitor_listen_console(m, err)) < 0)
 		return rc;
 	qc_monitor_append_event(m, "QEMUCTL_START", m->st.started_at_ms, NULL, "accel", m->a.accel,

@@ -29,6 +29,8 @@
 #define QC_MONITOR_START_TIMEOUT_MS 30000
 /* How long the liveness lock may be held by readers' probes before "another monitor runs" */
 #define QC_MONITOR_LOCK_MS 1000
+/* the quit reply on the event connection; past it QEMU gets SIGTERM */
+#define QC_MONITOR_QUIT_MS 2000
 
 struct qc_monitor {
 	struct qc_monitor_args a; /* what `qemuctl start` asked for */
@@ -118,8 +120,16 @@ void qc_monitor_append_event(struct qc_monitor *m, const char *name, int64_t at_
 	const qc_json *data, const char *k1, const char *v1, const char *k2, const char *v2);
 /* QEMU's run state (query-status) into state.json (qc_state_publish_status). */
 void qc_monitor_publish_status(struct qc_monitor *m);
+/*
+ * The same after a successful "cont": QEMU runs, so no query-status round
+ * trip (a wake-up of QEMU's main loop, now sharing the CPUs with the
+ * guest) before start is told.  Events after it are published as ever.
+ */
+void qc_monitor_publish_running(struct qc_monitor *m);
 /* Read QMP and record its events; false once the connection is gone. */
 bool qc_monitor_qmp_readable(struct qc_monitor *m);
+/* QMP quit on the negotiated connection (QC_MONITOR_QUIT_SIGVAL); SIGTERM when that fails. */
+void qc_monitor_quit_qemu(struct qc_monitor *m);
 
 /* ---- vnc.c */
 /* --vnc: listen on vnc.sock, or set the generated password; before the CPUs run. */

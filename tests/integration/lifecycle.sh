@@ -130,8 +130,20 @@ size=$(stat -c %s "$vm/console.log")
 ! grep -q 'Power down' "$vm/console.log.1" ||
 	fail "console.log did not rotate within the second run: $(ls -l "$vm")"
 ok "console.log rotated at its bound ($size bytes now)"
+# destroy has the monitor quit QEMU on the QMP connection it holds: a client
+# holding QEMU's command socket (served one client at a time) cannot delay it
+rundir=$(sed -n 's/.*"run_dir": *"\([^"]*\)".*/\1/p' "$vm/state.json")
+exec {held}< <(python3 -c 'import socket, sys
+s = socket.socket(socket.AF_UNIX); s.connect(sys.argv[1]); s.recv(4096)
+print("held", flush=True)
+while s.recv(4096): pass' "$rundir/qmp.sock")
+holder=$!
+on_exit "kill $holder 2>/dev/null"
+read -r -t 10 -u "$held" held_line && [ "$held_line" = held ] || fail "no client holds $rundir/qmp.sock"
 t0=$(date +%s%N)
 qc destroy t1
+wait "$holder"
+exec {held}<&-
 ok "destroy t1 ($((($(date +%s%N) - t0) / 1000000)) ms)"
 assert_match "$(qc info t1)" 'Last exit: +quit' "exit reason after destroy: quit"
 
