@@ -9,7 +9,7 @@ noinst_HEADERS += driver/driver.h driver/ready.h driver/ready_match.h driver/res
 libqcdriver_a_SOURCES += driver/domain.h driver/domain.c driver/domain_fields.c \
 	driver/domain_home.c driver/arch.h driver/arch.c driver/argv.c driver/firmware.c driver/firmware.h \
 	driver/xml.c driver/xml_node.h driver/xml_node.c driver/xml_meta.h driver/xml_meta.c \
-	driver/xml_devices.h driver/xml_devices.c driver/xml_save.c driver/xml_dl.c
+	driver/xml_devices.h driver/xml_devices.c driver/xml_save.c driver/xml_dl.h driver/xml_dl.c
 # Context, state, lifecycle, confinement and the files QEMU gets as fds.
 libqcdriver_a_SOURCES += driver/driver.h driver/ctx.c driver/state.c driver/state_devices.c driver/summary.c driver/define.c \
 	driver/define_input.c driver/run.c driver/stop.c driver/query.c \

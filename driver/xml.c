@@ -25,6 +25,7 @@
 #include "driver/domain.h"
 #include "driver/driver.h"
 #include "driver/xml_devices.h"
+#include "driver/xml_dl.h"
 #include "driver/xml_meta.h"
 #include "driver/xml_node.h"
 

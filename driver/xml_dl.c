@@ -29,7 +29,7 @@
 #include <libxml/xmlerror.h>
 #pragma GCC visibility pop
 
-#include "driver/xml_node.h"
+#include "driver/xml_dl.h"
 
 /* The soname of Debian's libxml2, which -dev we build against. */
 #define XML_SONAME "libxml2.so.2"

@@ -10,12 +10,6 @@
 
 #include "driver/domain.h"
 
-/*
- * libxml2, loaded on first use (driver/xml_dl.c): 0, or QC_ERR_UNSUPPORTED
- * with why it cannot be loaded and the package to install.
- */
-int qc_xml_load(struct qc_error *err);
-
 /* Namespace of qemuctl's own data inside <metadata>. */
 #define QC_XML_NS "https://qemuctl.dev/xmlns/domain/1"
 
