@@ -15,7 +15,6 @@
 #include <unistd.h>
 
 #include "driver/monitor/monitor.h"
-#include "driver/save.h"
 
 /*
  * The host migrate wrote before it ended QEMU for the move (into to), the
