@@ -643,22 +643,3 @@ int qc_qmp_adopt_fd(int fd, struct qc_qmp **ret, struct qc_error *err)
 	*ret = TAKE_PTR(q);
 	return 0;
 }
-
-int qc_qmp_greet_fd(int fd, int timeout_ms, struct qc_qmp **ret, struct qc_error *err)
-{
-	int64_t deadline = qc_deadline_ms(timeout_ms);
-	cleanup_qmp struct qc_qmp *q = NULL;
-	int r;
-
-	if ((r = qc_qmp_adopt_fd(fd, &q, err)) < 0)
-		return r;
-	while (!q->have_greeting) {
-		if ((r = pump(q, deadline, NULL, err)) < 0)
-			return r;
-		if (r == 0 && !q->have_greeting)
-			return qc_error_set(
-				err, ETIMEDOUT, "QMP: no greeting within %d ms", timeout_ms);
-	}
-	*ret = TAKE_PTR(q);
-	return 0;
-}

@@ -132,11 +132,6 @@ int qc_qmp_open_fd_all(int fd, const char *const *cmds, size_t n, int timeout_ms
  * that arrives is checked as QEMU's greeting (io.c).
  */
 int qc_qmp_adopt_fd(int fd, struct qc_qmp **ret, struct qc_error *err);
-/*
- * Take fd and wait for QEMU's greeting, without negotiating capabilities
- * (io.c): for a caller that negotiates by itself.
- */
-int qc_qmp_greet_fd(int fd, int timeout_ms, struct qc_qmp **ret, struct qc_error *err);
 
 void qc_qmp_close(struct qc_qmp *q); /* NULL is fine */
 void qc_qmp_closep(struct qc_qmp **q);
