@@ -152,6 +152,17 @@ int qc_driver_qemu_proven(int vm_dfd, const struct qc_state *st, int *ret_pidfd)
 	return proc_ppid(st->qemu_pid) == st->monitor_pid;
 }
 
+QC_PUBLIC int qc_vm_operation(qc_ctx *ctx, const char *name, char **ret_what, pid_t *ret_pid,
+	int64_t *ret_since_ms, struct qc_error *err)
+{
+	cleanup_close int dfd = -1;
+	int rc;
+
+	if ((rc = qc_driver_vm_open(ctx, name, &dfd, err)) < 0)
+		return rc;
+	return qc_vmop_record_read(dfd, ret_what, ret_pid, ret_since_ms);
+}
+
 /* Paused or running?  A live QMP query; on any failure, "running". */
 static enum qc_vm_state query_running(const struct qc_state *st)
 {
