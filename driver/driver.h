@@ -262,6 +262,12 @@ enum qc_vm_state qc_driver_live_state(const struct qc_live *l);
 int qc_driver_monitor_proven(int vm_dfd, const struct qc_state *st, int *ret_pidfd);
 /* The same for st->qemu_pid: a live child of the proven monitor. */
 int qc_driver_qemu_proven(int vm_dfd, const struct qc_state *st, int *ret_pidfd);
+/*
+ * The same with the monitor already proven by qc_driver_monitor_proven()
+ * as monitor_pidfd (>= 0): no second look at its fd table.  0 when
+ * monitor_pidfd is -1 (no pidfds: prove both with qc_driver_qemu_proven).
+ */
+int qc_driver_qemu_proven_child(const struct qc_state *st, int monitor_pidfd, int *ret_pidfd);
 /* The parent pid in the text of /proc/PID/stat; -EINVAL when malformed. */
 int qc_driver_proc_stat_ppid(const char *text, pid_t *ret);
 /*

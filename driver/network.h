@@ -74,6 +74,14 @@ struct qc_network_start {
 	unsigned **fwd_ports; /* per NIC index: host port of each forward (NULL for taps) */
 	unsigned *ports; /* the same flattened in NIC/forward order (for state.json) */
 	size_t n_ports;
+	/*
+	 * per flat forward: the TCP host port's reservation, bound with
+	 * SO_REUSEADDR and not listening, held until clear: QEMU's slirp binds
+	 * it beside ours (SO_REUSEADDR, then listen), while no other bind
+	 * without SO_REUSEADDR, and no bind to port 0, gets it meanwhile.  -1
+	 * for UDP: slirp binds those without SO_REUSEADDR, so ours is closed.
+	 */
+	int *held;
 };
 /*
  * At start: open a tap for every network/bridge NIC (re-creating a named
@@ -85,6 +93,35 @@ struct qc_network_start {
 int qc_network_domain_start(
 	qc_ctx *ctx, const struct qc_domain *d, struct qc_network_start *ret, struct qc_error *err);
 void qc_network_start_clear(struct qc_network_start *st);
+/* Write <vm>/network.json (QC_NETWORK_RUNTIME) for the run st describes. */
+int qc_network_start_save(qc_ctx *ctx, const struct qc_domain *d, const struct qc_network_start *st,
+	struct qc_error *err);
+/* (network_fwd.c) The host ports of user NIC nic's forwards, held open in fds[] (net/portfwd.c). */
+int qc_network_reserve_ports(
+	const struct qc_nic *nic, int *fds, unsigned *ports, struct qc_error *err);
+
+/*
+ * (network_fwd.c) A start fails when QEMU cannot bind a forward's host
+ * port: another program bound it between our choice and QEMU's bind (a
+ * UDP port, or a TCP one bound with SO_REUSEADDR).  msg is the failed
+ * start's message (QEMU's own: "Could not set up host forwarding rule
+ * 'tcp:127.0.0.1:PORT-:22'"): 1 with *ret_proto ("tcp"/"udp") and
+ * *ret_port when it says so, else 0.  Pure.
+ */
+int qc_network_fwd_bind_failed(const char *msg, char ret_proto[4], unsigned *ret_port);
+/* How many times a start is tried when automatic host ports are taken meanwhile. */
+#define QC_NETWORK_FWD_TRIES 3
+/*
+ * After attempt (1, 2...) of d's start failed with err: when QEMU could not
+ * bind an automatic host port, every automatic port of st is chosen anew
+ * (the fixed ones kept), network.json follows, the console log the failed
+ * attempt's monitor rotated away is put back, err is cleared and 1
+ * returned: start again with st.  A fixed port: -EADDRINUSE with err
+ * saying which and who holds it; QC_NETWORK_FWD_TRIES reached: the same
+ * saying so; any other failure: 0, err untouched.
+ */
+int qc_network_fwd_retry(qc_ctx *ctx, int vm_dfd, const struct qc_domain *d,
+	struct qc_network_start *st, int attempt, struct qc_error *err);
 
 /*
  * Hot-plug (attach-net): the tap of network/bridge NIC i alone, on its

@@ -393,22 +393,11 @@ void qc_network_start_clear(struct qc_network_start *st)
 		if (st->fwd_ports)
 			free(st->fwd_ports[i]);
 	}
-	qc_free_all(st->tap_fds, st->tap_names, st->fwd_ports, st->ports);
+	for (size_t k = 0; st->held && k < st->n_ports; k++)
+		if (st->held[k] >= 0)
+			close(st->held[k]);
+	qc_free_all(st->tap_fds, st->tap_names, st->fwd_ports, st->ports, st->held);
 	memset(st, 0, sizeof(*st));
-}
-
-/* Host ports of user NIC nic's forwards, held open in fds[] (net/portfwd.c). */
-static int reserve_ports(const struct qc_nic *nic, int *fds, unsigned *ports, struct qc_error *err)
-{
-	cleanup_free struct qc_net_fwd *f = qc_xzalloc(sizeof(*f) * (nic->n_fwds + 1));
-
-	for (size_t k = 0; k < nic->n_fwds; k++) {
-		f[k].proto = nic->fwds[k].proto;
-		f[k].host_addr = nic->fwds[k].host_addr;
-		f[k].host_port = nic->fwds[k].host_port;
-		f[k].guest_port = nic->fwds[k].guest_port;
-	}
-	return qc_net_ports_reserve(nic->name, f, nic->n_fwds, fds, ports, err);
 }
 
 /*
@@ -487,8 +476,7 @@ static int write_runtime(int dfd, const unsigned *ports, size_t n_ports, const c
 	return qc_write_atomic_at(dfd, QC_NETWORK_RUNTIME, text, len, 0600, QC_WRITE_NOSYNC, err);
 }
 
-/* <vm>/network.json: the host ports and tap names of the current run. */
-static int save_runtime(qc_ctx *ctx, const struct qc_domain *d, const struct qc_network_start *st,
+int qc_network_start_save(qc_ctx *ctx, const struct qc_domain *d, const struct qc_network_start *st,
 	struct qc_error *err)
 {
 	cleanup_free char *dir = qc_driver_vm_dir(ctx, d->name);
@@ -582,7 +570,7 @@ int qc_network_domain_start(
 			continue;
 		st.fwd_ports[i] = qc_xzalloc(sizeof(unsigned) * (nic->n_fwds + 1));
 		socks = qc_xrealloc(socks, sizeof(int) * (n_socks + nic->n_fwds + 1));
-		if ((r = reserve_ports(nic, socks + n_socks, st.fwd_ports[i], err)) < 0)
+		if ((r = qc_network_reserve_ports(nic, socks + n_socks, st.fwd_ports[i], err)) < 0)
 			goto fail;
 		n_socks += nic->n_fwds;
 		st.ports = qc_xrealloc(st.ports, sizeof(unsigned) * (st.n_ports + nic->n_fwds + 1));
@@ -599,11 +587,17 @@ int qc_network_domain_start(
 			goto fail_nic;
 		qc_fault_stepf("start:tap %s", st.tap_names[i]);
 	}
-	for (size_t k = 0; k < n_socks; k++)
-		close(socks[k]);
-	free(socks);
+	/* TCP reservations are held until QEMU has bound beside them (network.h). */
+	for (size_t k = 0, n = 0; n < d->n_nics; n++)
+		for (size_t f = 0; d->nics[n].type == QC_NIC_USER && f < d->nics[n].n_fwds;
+			f++, k++)
+			if (strcmp(d->nics[n].fwds[f].proto, "tcp") != 0) {
+				close(socks[k]);
+				socks[k] = -1;
+			}
+	st.held = socks;
 	/* Best effort: ssh and info fall back to state.json's ports. */
-	(void) save_runtime(ctx, d, &st, NULL);
+	(void) qc_network_start_save(ctx, d, &st, NULL);
 	*ret = st;
 	return 0;
 
@@ -626,7 +620,7 @@ int qc_network_nic_ports(const struct qc_nic *nic, unsigned **ret, struct qc_err
 	int r;
 
 	/* All held at once, as at start: two automatic forwards never get one port. */
-	if ((r = reserve_ports(nic, fds, ports, err)) < 0)
+	if ((r = qc_network_reserve_ports(nic, fds, ports, err)) < 0)
 		return r;
 	for (size_t k = 0; k < nic->n_fwds; k++)
 		close(fds[k]);

@@ -207,6 +207,13 @@ QC_PUBLIC void qc_vm_info_free(struct qc_vm_info *info);
  */
 QC_PUBLIC int qc_vm_info(qc_ctx *ctx, const char *name, struct qc_vm_info **ret,
 	struct qc_error *err);
+/*
+ * The operation holding VM name's lock now ("snapshot create", "stop"...,
+ * as qc_vm_info's operation): 1 with *ret_what (free() it), *ret_pid and
+ * *ret_since_ms (ms since the epoch); 0 when none.  Never waits.
+ */
+QC_PUBLIC int qc_vm_operation(qc_ctx *ctx, const char *name, char **ret_what, pid_t *ret_pid,
+	int64_t *ret_since_ms, struct qc_error *err);
 /* Every VM, sorted by name (disks not filled in). */
 QC_PUBLIC int qc_vm_list(qc_ctx *ctx, struct qc_vm_info ***ret, size_t *ret_n,
 	struct qc_error *err);
@@ -280,6 +287,11 @@ struct qc_snapshot_info {
 	size_t n_disks;
 	bool memory;          /* a memory snapshot: RAM and device state too */
 	uint64_t memory_size; /* bytes of its state file */
+	/*
+	 * being taken: the operation holding the VM's lock (qc_vm_operation)
+	 * creates it, or will finish or undo a create that ended early
+	 */
+	bool pending;
 };
 QC_PUBLIC int qc_vm_snapshot_create(qc_ctx *ctx, const char *name, const char *snap,
 	struct qc_error *err);
@@ -302,6 +314,10 @@ QC_PUBLIC int qc_vm_snapshot_create(qc_ctx *ctx, const char *name, const char *s
 QC_PUBLIC int qc_vm_snapshot_create_ex(qc_ctx *ctx, const char *name, const char *snap,
 	unsigned flags, bool *ret_quiesced, struct qc_error *err);
 /* Oldest first. */
+/*
+ * The snapshots as the VM's definition records them; a read that never
+ * waits for the VM's lock (a snapshot being taken meanwhile: pending).
+ */
 QC_PUBLIC int qc_vm_snapshot_list(qc_ctx *ctx, const char *name, struct qc_snapshot_info **ret,
 	size_t *ret_n, struct qc_error *err);
 QC_PUBLIC void qc_snapshot_list_free(struct qc_snapshot_info *v, size_t n);

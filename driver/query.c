@@ -117,22 +117,50 @@ int qc_driver_monitor_proven(int vm_dfd, const struct qc_state *st, int *ret_pid
 	return 1;
 }
 
+int qc_driver_qemu_proven_child(const struct qc_state *st, int monitor_pidfd, int *ret_pidfd)
+{
+	cleanup_close int fd = -1;
+
+	*ret_pidfd = -1;
+	if (st->qemu_pid <= 0 || monitor_pidfd < 0)
+		return 0;
+	fd = qc_pidfd_open(st->qemu_pid, NULL);
+	if (fd < 0)
+		return 0;
+	/*
+	 * QEMU is the monitor's own child; a reused pid is someone else's.  The
+	 * monitor's pidfd still not readable: the pid proven to hold monitor.lock
+	 * still names that monitor, so the parent checked is the proven one.
+	 */
+	if (proc_ppid(st->qemu_pid) != st->monitor_pid || !pidfd_alive(fd) ||
+		!pidfd_alive(monitor_pidfd))
+		return 0;
+	*ret_pidfd = TAKE_FD(fd);
+	return 1;
+}
+
 int qc_driver_qemu_proven(int vm_dfd, const struct qc_state *st, int *ret_pidfd)
 {
-	cleanup_close int mfd = -1, fd = -1;
+	cleanup_close int mfd = -1;
 
 	*ret_pidfd = -1;
 	if (st->qemu_pid <= 0 || qc_driver_monitor_proven(vm_dfd, st, &mfd) != 1)
 		return 0;
-	fd = qc_pidfd_open(st->qemu_pid, NULL);
-	if (fd < 0 && fd != -ENOSYS)
-		return 0;
-	/* QEMU is the monitor's own child; a reused pid is someone else's. */
-	if (proc_ppid(st->qemu_pid) != st->monitor_pid || (fd >= 0 && !pidfd_alive(fd)) ||
-		(mfd >= 0 && !pidfd_alive(mfd)))
-		return 0;
-	*ret_pidfd = fd >= 0 ? TAKE_FD(fd) : -1;
-	return 1;
+	if (mfd >= 0)
+		return qc_driver_qemu_proven_child(st, mfd, ret_pidfd);
+	/* No pidfds (an old kernel, valgrind): the parent just now. */
+	return proc_ppid(st->qemu_pid) == st->monitor_pid;
+}
+
+QC_PUBLIC int qc_vm_operation(qc_ctx *ctx, const char *name, char **ret_what, pid_t *ret_pid,
+	int64_t *ret_since_ms, struct qc_error *err)
+{
+	cleanup_close int dfd = -1;
+	int rc;
+
+	if ((rc = qc_driver_vm_open(ctx, name, &dfd, err)) < 0)
+		return rc;
+	return qc_vmop_record_read(dfd, ret_what, ret_pid, ret_since_ms);
 }
 
 /* Paused or running?  A live QMP query; on any failure, "running". */

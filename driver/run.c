@@ -451,13 +451,22 @@ static int start_op(qc_ctx *ctx, const char *name, const struct qc_vm_start_opts
 	actx.disks = files.disks;
 	actx.loader_set = files.loader_set;
 	actx.nvram_set = files.nvram_set;
-	if ((rc = qc_build_argv(d, &actx, &argv, err)) < 0)
-		return qc_error_prefix(err, "VM '%s'", name);
-	(void) unlinkat(op->dfd, "kill-requested", 0);
-	qc_fault_step("start:spawn");
-	/* The monitor sends "cont" itself, on the QMP connection it already has. */
-	rc = spawn_monitor(ctx, op, argv, rdir, qc_accel_name(accel), why, &ns, timeout_ms, d, &x,
-		!(o && o->paused) && state_fd < 0, err);
+	for (int attempt = 1;; attempt++) {
+		if ((rc = qc_build_argv(d, &actx, &argv, err)) < 0)
+			return qc_error_prefix(err, "VM '%s'", name);
+		(void) unlinkat(op->dfd, "kill-requested", 0);
+		qc_vmop_test_hold(op, "start:spawn");
+		/* The monitor sends "cont" itself, on the QMP connection it already has. */
+		rc = spawn_monitor(ctx, op, argv, rdir, qc_accel_name(accel), why, &ns, timeout_ms,
+			d, &x, !(o && o->paused) && state_fd < 0, err);
+		/* an automatic host port taken before QEMU bound it: again with fresh ones */
+		if (rc >= 0 || qc_network_fwd_retry(ctx, op->dfd, d, &ns, attempt, err) <= 0)
+			break;
+		qc_strv_free(TAKE_PTR(argv));
+		/* the failed attempt's monitor removed the runtime dir */
+		if ((rc = prepare_run_dir(ctx, rdir, err)) < 0)
+			return qc_error_prefix(err, "VM '%s'", name);
+	}
 	if (rc < 0)
 		return rc;
 	return resume_or_discard(op, o, state_fd, err);

@@ -274,25 +274,22 @@ QC_PUBLIC void qc_snapshot_list_free(struct qc_snapshot_info *v, size_t n)
 	free(v);
 }
 
-QC_PUBLIC int qc_vm_snapshot_list(qc_ctx *ctx, const char *name, struct qc_snapshot_info **ret,
-	size_t *ret_n, struct qc_error *err)
+/* snaps as the public form; *ret_pending: one of them is still being taken. */
+static struct qc_snapshot_info *snap_infos(const struct qc_snaps *snaps, bool *ret_pending)
 {
-	cleanup_vmop struct qc_vmop op = QC_VMOP_INIT;
-	struct qc_snapshot_info *v;
-	int rc;
+	struct qc_snapshot_info *v = qc_xzalloc((snaps->n + 1) * sizeof(*v));
 
-	if ((rc = qc_vmop_begin(ctx, name, QC_VMOP_SNAPS, &op, err)) < 0 ||
-		(rc = qc_snap_reconcile(&op, err)) < 0)
-		return rc;
-	v = qc_xzalloc((op.snaps.n + 1) * sizeof(*v));
-	for (size_t i = 0; i < op.snaps.n; i++) {
-		const struct qc_snap *s = &op.snaps.v[i];
+	*ret_pending = false;
+	for (size_t i = 0; i < snaps->n; i++) {
+		const struct qc_snap *s = &snaps->v[i];
 
 		v[i].name = qc_xstrdup(s->name);
 		v[i].created_ms = s->created_ms;
 		v[i].n_disks = s->n_disks;
 		v[i].memory = s->memory != NULL;
 		v[i].memory_size = s->memory_size;
+		v[i].pending = s->pending;
+		*ret_pending |= s->pending;
 		v[i].disks = qc_xzalloc((s->n_disks + 1) * sizeof(*v[i].disks));
 		for (size_t k = 0; k < s->n_disks; k++) {
 			struct stat st;
@@ -303,6 +300,44 @@ QC_PUBLIC int qc_vm_snapshot_list(qc_ctx *ctx, const char *name, struct qc_snaps
 				s->disks[k].backing ? qc_xstrdup(s->disks[k].backing) : NULL;
 			if (stat(s->disks[k].file, &st) == 0)
 				v[i].disks[k].size = (uint64_t) st.st_blocks * 512;
+		}
+	}
+	return v;
+}
+
+/*
+ * A read: the chain as domain.xml has it (written whole by temp file +
+ * rename), without the VM's lock, so a list never waits for a create, a
+ * revert or an rm.  A snapshot still pending there is being taken by the
+ * lock's holder, or was left by a create that ended early: then, and only
+ * when the lock is free at once, it is finished or undone first, as every
+ * snapshot command does.
+ */
+QC_PUBLIC int qc_vm_snapshot_list(qc_ctx *ctx, const char *name, struct qc_snapshot_info **ret,
+	size_t *ret_n, struct qc_error *err)
+{
+	cleanup_vmop struct qc_vmop op = QC_VMOP_INIT;
+	struct qc_snapshot_info *v;
+	bool pending;
+	int rc;
+
+	if ((rc = qc_vmop_begin(
+		     ctx, name, QC_VMOP_NO_LOCK | QC_VMOP_NO_STATE | QC_VMOP_SNAPS, &op, err)) < 0)
+		return rc;
+	v = snap_infos(&op.snaps, &pending);
+	if (pending) {
+		cleanup_vmop struct qc_vmop w = QC_VMOP_INIT;
+
+		rc = qc_vmop_begin_wait(ctx, name, QC_VMOP_SNAPS, 0, &w, err);
+		if (rc == -QC_ERR_BUSY) {
+			qc_error_clear(err); /* in progress: listed as pending */
+		} else {
+			qc_snapshot_list_free(v, op.snaps.n);
+			if (rc < 0 || (rc = qc_snap_reconcile(&w, err)) < 0)
+				return rc;
+			*ret = snap_infos(&w.snaps, &pending);
+			*ret_n = w.snaps.n;
+			return 0;
 		}
 	}
 	*ret = v;

@@ -33,6 +33,18 @@ static int monitor_pidfd(struct qc_vmop *op)
 	return qc_driver_monitor_proven(op->dfd, &op->live.st, &fd) == 1 ? fd : -1;
 }
 
+/*
+ * QEMU is a live child of the VM's monitor proven as mfd (*ret_pfd its
+ * pidfd, -1 without pidfds).  The monitor's proof (its fd table holding
+ * monitor.lock) is not made again while its pidfd keeps naming it.
+ */
+static bool qemu_proven(struct qc_vmop *op, int mfd, int *ret_pfd)
+{
+	if (mfd >= 0)
+		return qc_driver_qemu_proven_child(&op->live.st, mfd, ret_pfd) == 1;
+	return qc_driver_qemu_proven(op->dfd, &op->live.st, ret_pfd) == 1;
+}
+
 /* 1 when the monitor (and so QEMU) is gone within timeout_ms. */
 static int wait_monitor(struct qc_vmop *op, int mfd, int timeout_ms)
 {
@@ -57,7 +69,7 @@ static int kill_qemu(struct qc_vmop *op, int mfd, struct qc_error *err)
 	int pfd, fd;
 
 	/* Never a bare pid from state.json: only a live child of the VM's monitor. */
-	proven = qc_driver_qemu_proven(op->dfd, &op->live.st, &pfd) == 1;
+	proven = qemu_proven(op, mfd, &pfd);
 	/* Tell the monitor the signal is ours, so the exit is "killed", not "crashed". */
 	fd = !proven ? -1
 		     : openat(op->dfd, "kill-requested",
@@ -99,7 +111,7 @@ static int quit_or_kill(struct qc_vmop *op, struct qc_qmp *q, int mfd, struct qc
 	 * QEMU's main loop.  Only a monitor whose QEMU is proven its child is
 	 * signalled: holding monitor.lock proves nothing about a process.
 	 */
-	if (!q && mfd >= 0 && qc_driver_qemu_proven(op->dfd, &op->live.st, &qfd) == 1 &&
+	if (!q && mfd >= 0 && qemu_proven(op, mfd, &qfd) &&
 		qc_pidfd_send_value(mfd, SIGTERM, QC_MONITOR_QUIT_SIGVAL, NULL) == 0) {
 		qc_fault_step("stop:quit-sent");
 		if (wait_monitor(op, mfd, QUIT_WAIT_MS) == 1)

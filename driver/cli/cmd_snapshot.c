@@ -30,7 +30,10 @@ void cli_snapshot_usage(FILE *f, const char *name)
 	      "state, in the VM's directory (snap-SNAP.state): the CPUs stop while the state\n"
 	      "is written and the disks switch, then run on.  revert of such a snapshot\n"
 	      "starts the VM from that state, the guest continuing where it was; --fresh\n"
-	      "reverts the disks only and leaves the VM stopped, to boot anew.\n",
+	      "reverts the disks only and leaves the VM stopped, to boot anew.\n"
+	      "\n"
+	      "list never waits for another command on the VM: it shows the snapshots as\n"
+	      "recorded, one being taken as \"pending\", and the operation in progress.\n",
 		f);
 }
 
@@ -78,16 +81,28 @@ static int do_list(struct cli *c, qc_ctx *ctx, const char *vm)
 {
 	struct qc_snapshot_info *v = NULL;
 	struct qc_error err = {0};
+	autofree char *op = NULL;
+	int64_t op_since = 0;
+	pid_t op_pid = 0;
 	size_t n = 0;
 	int rc = CLI_OK;
 
 	if (qc_vm_snapshot_list(ctx, vm, &v, &n, &err) < 0)
 		return cli_error(&err);
+	/* what another command is doing to the VM meanwhile */
+	if (qc_vm_operation(ctx, vm, &op, &op_pid, &op_since, NULL) != 1)
+		op = NULL;
 	if (c->json) {
 		autojson struct cli_json *g = cli_json_new(true);
 
 		cli_json_map_open(g);
 		cli_json_kstring(g, "vm", vm);
+		if (cli_json_kmap_open_or_null(g, "operation", op)) {
+			cli_json_kstring(g, "name", op);
+			cli_json_kint(g, "pid", op_pid);
+			cli_json_kint(g, "since_ms", op_since);
+			cli_json_map_close(g);
+		}
 		cli_json_karray_open(g, "snapshots");
 		for (size_t i = 0; i < n; i++) {
 			char t[64];
@@ -99,6 +114,7 @@ static int do_list(struct cli *c, qc_ctx *ctx, const char *vm)
 			cli_json_kstring(g, "created", t);
 			cli_json_kbool(g, "memory", v[i].memory);
 			cli_json_kuint(g, "memory_size", v[i].memory_size);
+			cli_json_kbool(g, "pending", v[i].pending);
 			cli_json_karray_open(g, "disks");
 			for (size_t k = 0; k < v[i].n_disks; k++) {
 				cli_json_map_open(g);
@@ -133,9 +149,11 @@ static int do_list(struct cli *c, qc_ctx *ctx, const char *vm)
 			qc_size_format(total, sz, sizeof(sz));
 			if (v[i].memory)
 				qc_size_format(v[i].memory_size, mem, sizeof(mem));
-			printf("%-20s %-24s %-16s %-10s %s\n", v[i].name, t, disks[0] ? disks : "-",
-				sz, v[i].memory ? mem : "-");
+			printf("%-20s %-24s %-16s %-10s %s%s\n", v[i].name, t, disks[0] ? disks : "-",
+				sz, v[i].memory ? mem : "-", v[i].pending ? " (pending)" : "");
 		}
+		if (op)
+			printf("%s in progress (pid %d)\n", op, (int) op_pid);
 	}
 	qc_snapshot_list_free(v, n);
 	return rc;

@@ -15,6 +15,12 @@
 #   3. --persist on the running guest: answers now, is in domain.xml, keeps
 #      the second NIC's automatic ssh port where info and ssh find it, and is
 #      there after a restart, while a live-only forward is not.
+# A host port taken between qemuctl's choice and QEMU's bind (held at
+# start:spawn): an automatic TCP port is held by qemuctl meanwhile (a plain
+# bind fails); taken by a bind with SO_REUSEADDR, the start goes on with a
+# fresh one, which QEMU, info and port list show (step 2's start); a fixed
+# one fails the start, naming the port and its holder, nothing left running
+# (step 3's restart).
 # shellcheck source=tests/integration/netns.sh
 . "$(dirname "$0")/netns.sh"
 in_private_netns x86_64
@@ -40,6 +46,39 @@ try:
 except ConnectionRefusedError:
     sys.exit(0)
 sys.exit(1)' "$1"
+}
+await() { # await FILE: wait (30 s at most) until FILE exists, looking every 20 ms
+	local n=0
+	until [ -e "$1" ]; do
+		[ $((n += 1)) -lt 1500 ] || fail "timed out after 30 s waiting for $1"
+		sleep 0.02
+	done
+}
+steal_port() { # steal_port PORT NAME: bind 127.0.0.1:PORT with SO_REUSEADDR and listen until
+	# the test ends (sets NAME_pid); NAME_plain: what a bind without SO_REUSEADDR got first
+	python3 -c 'import errno, socket, sys, time
+try:
+    socket.socket().bind(("127.0.0.1", int(sys.argv[1]))); plain = "OK"
+except OSError as e:
+    plain = errno.errorcode[e.errno]
+s = socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+s.bind(("127.0.0.1", int(sys.argv[1]))); s.listen(1)
+open(sys.argv[2] + ".tmp", "w").write(plain); __import__("os").rename(sys.argv[2] + ".tmp", sys.argv[2])
+time.sleep(600)' "$1" "$SCRATCH/$2.up" &
+	eval "$2_pid=$!"
+	on_exit "kill $! 2>/dev/null"
+	await "$SCRATCH/$2.up"
+	eval "$2_plain=\$(cat \"\$SCRATCH/$2.up\")"
+}
+run_port() { # run_port VM I: the I-th host port network.json records for VM's run
+	tr -d ' \n' <"$ROOT/vms/$1/network.json" | sed 's/.*"ports":\[\([0-9,]*\)\].*/\1/' | cut -d, -f$(($2 + 1))
+}
+held_start() { # held_start VM: `start VM` in the background, held at start:spawn (sets start_pid)
+	rm -f "$ROOT/vms/$1/.hold-start:spawn"
+	QEMUCTL_TEST_HOLD=start:spawn "$QC" --root "$ROOT" start "$1" >"$SCRATCH/start.out" 2>&1 &
+	start_pid=$!
+	on_exit "kill $start_pid 2>/dev/null"
+	await "$ROOT/vms/$1/.hold-start:spawn"
 }
 qemu_sockets() { # qemu_sockets tcp|udp PORT: QEMU's listening sockets on PORT
 	ss -Hlnp "--$1" "sport = :$2" | grep -c 'qemu-system' || true
@@ -89,7 +128,25 @@ expect_fail 1 "VM 'f1': host port 127.0.0.1:$PP/tcp is forwarded already \(NIC n
 	qc port add f1 "$PP:82" --persist
 
 # ---- 2. live forwards on a running guest --------------------------------------
-qc start f1
+# net0's automatic ssh port is taken between qemuctl's choice and QEMU's bind
+held_start f1
+AP=$(run_port f1 0)
+steal_port "$AP" thief
+assert_eq "$thief_plain" EADDRINUSE "qemuctl holds the automatic port $AP until QEMU binds it"
+rm "$ROOT/vms/f1/.hold-start:spawn"
+await "$ROOT/vms/f1/.hold-start:spawn" # the second attempt
+AP2=$(run_port f1 0)
+[ "$AP2" != "$AP" ] || fail "the retry kept the taken port $AP"
+assert_eq "$(run_port f1 1)" "$PP" "the fixed port is kept"
+rm "$ROOT/vms/f1/.hold-start:spawn"
+wait "$start_pid" || fail "start failed although only an automatic port was taken: $(cat "$SCRATCH/start.out")"
+assert_match "$(cat "$SCRATCH/start.out")" "VM 'f1': NIC 'net0': host port $AP was taken before QEMU bound it \(by pid $thief_pid python3\); starting again with fresh automatic ports" \
+	"start says it took a fresh port"
+assert_eq "$(nic_port f1 net0 22)" "$AP2" "info shows the port QEMU got"
+assert_match "$(fwds f1)" "net0 tcp 127\.0\.0\.1:$AP2->22 persistent live" "port list shows it"
+assert_eq "$(qemu_sockets tcp "$AP2")" 1 "QEMU listens on $AP2"
+assert_eq "$(qemu_sockets tcp "$AP")" 0 "and not on the taken $AP"
+assert_no_file "$ROOT/vms/f1/console.log.1" # the failed attempt's empty log is not rotated in
 wait_for_text "$ROOT/vms/f1/console.log" '^GUEST-READY' 180
 guest_console f1
 guest_say "mkdir -p /tmp/w80 /tmp/w81 && echo WEB80-\$((40+2)) >/tmp/w80/index.html && echo WEB81-\$((40+3)) >/tmp/w81/index.html && httpd -p 80 -h /tmp/w80 && httpd -p 81 -h /tmp/w81 && echo HTTPD-UP"
@@ -184,6 +241,17 @@ assert_eq "$(nic_port f1 net1 22)" "$ssh1" "net1's ssh port is still found after
 
 exec 7>&-
 qc stop f1 --force >/dev/null
+# the fixed forward's port taken before QEMU binds it: the start fails, naming it
+held_start f1
+steal_port "$P2" thief2
+rm "$ROOT/vms/f1/.hold-start:spawn"
+rc=0
+wait "$start_pid" || rc=$?
+assert_eq "$rc" 1 "a start whose fixed port was taken fails"
+assert_match "$(cat "$SCRATCH/start.out")" "VM 'f1': NIC 'net0': hostfwd tcp:$P2-:80: host port $P2 was taken \(by pid $thief2_pid python3\) while QEMU started; free it or pick another HOSTPORT" \
+	"and says which port and who has it"
+assert_match "$(qc list)" '^f1 .* stopped' "nothing left running"
+kill "$thief2_pid"
 qc start f1
 assert_eq "$(qemu_sockets tcp "$P2")" 1 "after a restart QEMU listens on the persisted forward $P2"
 assert_eq "$(qemu_sockets tcp "$L3")" 0 "and not on the live-only forward $L3"

@@ -1,5 +1,5 @@
 #!/bin/bash
-# Reads never wait on writers: info and list answer at once while another
+# Reads never wait on writers: info, list and snapshot list answer at once while another
 # qemuctl holds the VM's lock and a client holds QEMU's QMP socket, and show
 # the operation in progress (ignored once its process is gone).  The run
 # state they show is QEMU's: a reboot of a paused VM leaves it paused, in
@@ -75,6 +75,17 @@ json=$(cat "$SCRATCH/out")
 assert_eq "$(jfield 0.operation.name <<<"$json")" "snapshot create" "list --json: operation name"
 assert_eq "$(jfield 0.operation.pid <<<"$json")" "$hold_pid" "list --json: operation pid"
 assert_eq "$(jfield 0.state <<<"$json")" paused "list --json: state"
+# snapshot list reads the chain domain.xml publishes: s1, recorded pending before the switch
+ms=$(ms_of qc snapshot list r1)
+[ "$ms" -lt "$max_ms" ] || fail "snapshot list took $ms ms while r1 was busy (want < $max_ms)"
+ok "snapshot list answered in $ms ms while r1 was busy"
+assert_match "$(cat "$SCRATCH/out")" "^s1 .* disk1 .* \(pending\)$" "snapshot list shows s1 pending"
+assert_match "$(tail -n 1 "$SCRATCH/out")" "^snapshot create in progress \(pid $hold_pid\)$" \
+	"and the create in progress"
+assert_eq "$(qc --json snapshot list r1 | python3 -c 'import json, sys
+j = json.load(sys.stdin); s = j["snapshots"]
+print(len(s), s[0]["name"], s[0]["pending"], j["operation"]["name"], j["operation"]["pid"])')" \
+	"1 s1 True snapshot create $hold_pid" "snapshot list --json: s1 pending, the create in progress"
 
 # the holder is SIGKILLed: its record stays on disk but is no longer shown
 kill -9 "$hold_pid"
@@ -84,6 +95,10 @@ assert_file "$vm/op.json"
 assert_eq "$(qc --json info r1 | jfield operation)" null "a killed holder's record is ignored"
 kill "$qmp_pid"
 wait "$qmp_pid" 2>/dev/null || true
+# with the lock free, a list first undoes the killed create (its overlay was never made)
+assert_eq "$(qc snapshot list r1 | tail -n +2)" "" "snapshot list after the kill: the create undone"
+! grep -q 'pending=' "$vm/domain.xml" || fail "domain.xml still records a pending snapshot"
+ok "domain.xml records no pending snapshot"
 qc resume r1
 
 # a forged record naming a live process that did not write it: ignored

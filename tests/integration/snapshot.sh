@@ -121,7 +121,7 @@ check_chain "after live rm"
 
 # offline rm of base (rebase onto the backing image), the data stays
 qc snapshot rm s1 base >/dev/null
-assert_eq "$(qc --json snapshot list s1 | tr -d ' \n')" '{"vm":"s1","snapshots":[]}' "no snapshots left"
+assert_eq "$(qc --json snapshot list s1 | tr -d ' \n')" '{"vm":"s1","operation":null,"snapshots":[]}' "no snapshots left"
 assert_no_file "$vm/disk0.qcow2"
 check_chain "after offline rm"
 guest_boot s1

@@ -429,6 +429,141 @@ START_TEST(create_refusals_leave_nothing)
 }
 END_TEST
 
+/* QEMU's words when it cannot bind a forward's host port, and what they name. */
+START_TEST(fwd_bind_failed)
+{
+	char proto[4] = "";
+	unsigned port = 0;
+
+	ck_assert_int_eq(qc_network_fwd_bind_failed("VM 'a': start failed: QEMU exited during start "
+						    "(exit status 1): qemu-system-x86_64: -netdev "
+						    "user,id=n0,hostfwd=tcp:127.0.0.1:4567-:22: Could "
+						    "not set up host forwarding rule "
+						    "'tcp:127.0.0.1:4567-:22'",
+				 proto, &port),
+		1);
+	ck_assert_str_eq(proto, "tcp");
+	ck_assert_uint_eq(port, 4567);
+	ck_assert_int_eq(qc_network_fwd_bind_failed(
+				 "Could not set up host forwarding rule 'udp:0.0.0.0:65535-:53'", proto,
+				 &port),
+		1);
+	ck_assert_str_eq(proto, "udp");
+	ck_assert_uint_eq(port, 65535);
+	ck_assert_int_eq(qc_network_fwd_bind_failed(
+				 "Could not set up host forwarding rule 'tcp::80-:8080'", proto, &port),
+		1);
+	ck_assert_uint_eq(port, 80);
+	/* anything else is not a port taken: no retry */
+	port = 9;
+	ck_assert_int_eq(qc_network_fwd_bind_failed(NULL, proto, &port), 0);
+	ck_assert_int_eq(qc_network_fwd_bind_failed("", proto, &port), 0);
+	ck_assert_int_eq(qc_network_fwd_bind_failed("QEMU exited during start: kvm: no", proto,
+				 &port),
+		0);
+	ck_assert_int_eq(qc_network_fwd_bind_failed(
+				 "Could not set up host forwarding rule 'sctp:1.2.3.4:80-:80'", proto,
+				 &port),
+		0);
+	ck_assert_int_eq(qc_network_fwd_bind_failed(
+				 "Could not set up host forwarding rule 'tcp:1.2.3.4:0-:80'", proto, &port),
+		0);
+	ck_assert_int_eq(qc_network_fwd_bind_failed(
+				 "Could not set up host forwarding rule 'tcp:1.2.3.4:70000-:80'", proto,
+				 &port),
+		0);
+	ck_assert_int_eq(qc_network_fwd_bind_failed(
+				 "Could not set up host forwarding rule 'tcp:1.2.3.4:123456-:80'", proto,
+				 &port),
+		0);
+	ck_assert_int_eq(qc_network_fwd_bind_failed(
+				 "Could not set up host forwarding rule 'tcp:1.2.3.4:80'", proto, &port),
+		0);
+	ck_assert_int_eq(qc_network_fwd_bind_failed(
+				 "Could not set up host forwarding rule 'tcp:1.2.3.4'", proto, &port),
+		0);
+	ck_assert_uint_eq(port, 9);
+}
+END_TEST
+
+/* bind 127.0.0.1:port (SO_REUSEADDR on request, then listen): 0, else errno */
+static int try_bind(unsigned port, bool reuse, int *ret_fd)
+{
+	struct sockaddr_in sa = {.sin_family = AF_INET,
+		.sin_addr.s_addr = htonl(INADDR_LOOPBACK),
+		.sin_port = htons((uint16_t) port)};
+	int one = 1, fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0), e;
+
+	ck_assert_int_ge(fd, 0);
+	if (reuse)
+		ck_assert_int_eq(setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)), 0);
+	if (bind(fd, (struct sockaddr *) &sa, sizeof(sa)) < 0 || listen(fd, 1) < 0) {
+		e = errno;
+		close(fd);
+		return e;
+	}
+	*ret_fd = fd;
+	return 0;
+}
+
+/*
+ * st's automatic TCP port (net1's first) is held: no plain bind gets it, a
+ * bind with SO_REUSEADDR and listen (QEMU's slirp) does.  That one taken,
+ * a retry picks fresh automatic ports and records them; a fixed port, or
+ * the last try, is an error naming the port.
+ */
+static void held_port_cases(struct qc_domain *d, struct qc_network_start *st)
+{
+	cleanup_free char *dir = qc_xasprintf("%s/vms/%s", root, d->name);
+	struct qc_error err = {0};
+	unsigned taken = st->fwd_ports[1][0], other = st->fwd_ports[1][1], *ports = NULL;
+	int thief = -1, fd = -1, dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	char want[512];
+	size_t n = 0;
+
+	ck_assert_int_ge(dfd, 0);
+	ck_assert_int_ge(st->held[0], 0);
+	ck_assert_int_eq(try_bind(taken, false, &fd), EADDRINUSE);
+	ck_assert_int_eq(try_bind(taken, true, &thief), 0);
+	/* not QEMU's words about a port: not retried, the error kept */
+	qc_error_set(&err, QC_ERR_CHILD, "start failed: no kvm");
+	ck_assert_int_eq(qc_network_fwd_retry(ctx, dfd, d, st, 1, &err), 0);
+	ck_assert_str_eq(err.msg, "start failed: no kvm");
+	qc_error_set(&err, QC_ERR_CHILD,
+		"VM 'st1': start failed: Could not set up host forwarding rule "
+		"'tcp:127.0.0.1:%u-:80'",
+		taken);
+	ck_assert_int_eq(
+		qc_network_fwd_retry(ctx, dfd, d, st, QC_NETWORK_FWD_TRIES, &err), -EADDRINUSE);
+	snprintf(want, sizeof(want),
+		"VM 'st1': NIC 'net1': the automatic host port of its forward to guest tcp port "
+		"80 was taken by another program before QEMU bound it, %d times in a row (last: "
+		"port %u, by pid %d ",
+		QC_NETWORK_FWD_TRIES, taken, (int) getpid());
+	ck_assert_msg(strncmp(err.msg, want, strlen(want)) == 0, "%s", err.msg);
+	ck_assert_uint_eq(st->fwd_ports[1][0], taken);
+	qc_error_set(&err, QC_ERR_CHILD,
+		"VM 'st1': start failed: Could not set up host forwarding rule "
+		"'tcp:127.0.0.1:%u-:80'",
+		taken);
+	ck_assert_int_eq(qc_network_fwd_retry(ctx, dfd, d, st, 1, &err), 1);
+	ck_assert_int_eq(err.code, 0);
+	ck_assert_uint_ne(st->fwd_ports[1][0], taken);
+	ck_assert_uint_ne(st->fwd_ports[1][0], 0);
+	ck_assert_uint_ne(st->fwd_ports[1][1], 0);
+	ck_assert_uint_ne(st->fwd_ports[1][0], st->fwd_ports[1][1]);
+	ck_assert_uint_eq(st->ports[0], st->fwd_ports[1][0]);
+	ck_assert_int_eq(try_bind(st->fwd_ports[1][0], false, &fd), EADDRINUSE);
+	ck_assert_int_eq(qc_network_load_ports(ctx, d->name, &ports, &n, &err), 0);
+	ck_assert_uint_eq(n, 2);
+	ck_assert_uint_eq(ports[0], st->fwd_ports[1][0]);
+	ck_assert_uint_eq(ports[1], st->fwd_ports[1][1]);
+	free(ports);
+	(void) other;
+	close(thief);
+	close(dfd);
+}
+
 START_TEST(start_taps_and_ports)
 {
 	struct qc_error err = {0};
@@ -474,6 +609,7 @@ START_TEST(start_taps_and_ports)
 		free(ports);
 	}
 	ck_assert_int_eq(link_info(tap).master, link_info("qc-st").ifindex);
+	held_port_cases(d, &st);
 	/* Starting again while the taps are held: refused, the first run untouched. */
 	{
 		struct qc_network_start st2 = {0};
@@ -583,7 +719,7 @@ static Suite *suite(void)
 	Suite *s = suite_create("net_driver");
 
 	unit_tcase(s, "spec", spec_user, spec_network_bridge_none, spec_errors, default_bridge_names,
-		ssh_routes, NULL);
+		ssh_routes, fwd_bind_failed, NULL);
 	if (in_netns) {
 		TCase *tc = unit_tcase(s, "netns", networks_and_leases, requested_ip,
 			create_refusals_leave_nothing, start_taps_and_ports, nic_views, NULL);

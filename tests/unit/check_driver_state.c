@@ -297,7 +297,7 @@ START_TEST(pid_proof)
 	char *dir = unit_mkdtemp();
 	struct qc_state s = sample();
 	int dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	int p[2], fd = 7;
+	int p[2], fd = 7, mfd = -1;
 	pid_t mon, kid = -1, other;
 
 	ck_assert_int_eq(pipe(p), 0);
@@ -328,16 +328,24 @@ START_TEST(pid_proof)
 	}
 	s.monitor_pid = mon;
 	s.qemu_pid = kid;
-	ck_assert_int_eq(qc_driver_monitor_proven(dfd, &s, &fd), 1);
-	if (fd >= 0)
-		close(fd);
+	ck_assert_int_eq(qc_driver_monitor_proven(dfd, &s, &mfd), 1);
+	ck_assert_int_ge(mfd, 0);
 	ck_assert_int_eq(qc_driver_qemu_proven(dfd, &s, &fd), 1);
 	ck_assert_int_ge(fd, 0);
 	close(fd);
+	/* With the monitor proven once: the same answer from its pidfd. */
+	ck_assert_int_eq(qc_driver_qemu_proven_child(&s, mfd, &fd), 1);
+	ck_assert_int_ge(fd, 0);
+	close(fd);
+	ck_assert_int_eq(qc_driver_qemu_proven_child(&s, -1, &fd), 0);
+	ck_assert_int_eq(fd, -1);
 	/* Not the monitor's child: refused, and nothing handed out. */
 	s.qemu_pid = other;
 	fd = 7;
 	ck_assert_int_eq(qc_driver_qemu_proven(dfd, &s, &fd), 0);
+	ck_assert_int_eq(fd, -1);
+	fd = 7;
+	ck_assert_int_eq(qc_driver_qemu_proven_child(&s, mfd, &fd), 0);
 	ck_assert_int_eq(fd, -1);
 	/* The lock is held, but not by that pid: neither is proven. */
 	s.monitor_pid = other;
@@ -350,6 +358,9 @@ START_TEST(pid_proof)
 	waitpid(mon, NULL, 0);
 	ck_assert_int_eq(qc_driver_monitor_proven(dfd, &s, &fd), 0);
 	ck_assert_int_eq(qc_driver_qemu_proven(dfd, &s, &fd), 0);
+	/* Its pidfd taken while it lived now says it is gone: QEMU is not proven by it. */
+	ck_assert_int_eq(qc_driver_qemu_proven_child(&s, mfd, &fd), 0);
+	close(mfd);
 	s.monitor_pid = 0;
 	ck_assert_int_eq(qc_driver_monitor_proven(dfd, &s, &fd), 0);
 	kill(kid, SIGKILL);
