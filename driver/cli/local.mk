@@ -10,9 +10,8 @@ qemuctl_SOURCES = driver/cli/cli.h driver/cli/cli.c driver/cli/json.c driver/cli
 # Guest features of a running VM.
 qemuctl_SOURCES += driver/cli/cmd_port.c driver/cli/cmd_stats.c \
 	driver/cli/cmd_screenshot.c driver/cli/cmd_vnc.c
-# --connect: the client, the serve-stdio end, their frames.
-qemuctl_SOURCES += driver/cli/connect.h driver/cli/connect.c driver/cli/serve.c \
-	driver/cli/connect_frame.c
+# --connect: the client (on the library's qc_remote_run), the serve-stdio end.
+qemuctl_SOURCES += driver/cli/connect.h driver/cli/connect.c driver/cli/serve.c
 qemuctl_LDADD = $(QC_LIBS)
 
 QC_CHECK_TESTS += tests/unit/check_cli_parse
@@ -35,6 +34,6 @@ TESTS += tests/integration/connect.sh
 
 # check_cli_connect: --connect's frames and hellos
 QC_CHECK_TESTS += tests/unit/check_cli_connect
-tests_unit_check_cli_connect_SOURCES = tests/unit/check_cli_connect.c driver/cli/connect_frame.c \
+tests_unit_check_cli_connect_SOURCES = tests/unit/check_cli_connect.c \
 	driver/cli/cli.c driver/cli/json.c driver/cli/parse.c driver/cli/suggest.c
 tests_unit_check_cli_connect_LDADD = $(QC_LIBS) $(CHECK_LIBS)

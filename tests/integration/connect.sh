@@ -205,7 +205,7 @@ PY
 chmod +x "$SCRATCH/old-qemuctl" "$SCRATCH/future-qemuctl"
 QEMUCTL_REMOTE="$SCRATCH/old-qemuctl" expect_fail 126 "does not speak the --connect protocol" rq list
 QEMUCTL_REMOTE="$SCRATCH/future-qemuctl" expect_fail 126 "version 99.0\) speaks --connect protocol 99, this one .* speaks 1" rq list
-expect_fail 2 "QEMUCTL_REMOTE 'qemuctl;id'" env QEMUCTL_REMOTE='qemuctl;id' "$QC" --connect "$URL" list
+expect_fail 2 "remote qemuctl 'qemuctl;id': give the absolute path" env QEMUCTL_REMOTE='qemuctl;id' "$QC" --connect "$URL" list
 # a port nothing listens on: refused
 closed=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
 expect_fail 255 "Connection refused" "$QC" --connect "ssh://127.0.0.1:$closed/" list

@@ -19,31 +19,31 @@
 START_TEST(frames_split_anywhere)
 {
 	int p[2];
-	struct cf_reader r = {0};
+	struct qc_remote_reader r = {0};
 	char type;
 	const char *data;
 	size_t n;
 	int got = 0;
 
 	ck_assert_int_eq(pipe(p), 0);
-	ck_assert_int_eq(cf_write(p[1], CF_STDOUT, "hello", 5), 0);
-	ck_assert_int_eq(cf_write(p[1], CF_STDIN_END, "", 0), 0);
-	ck_assert_int_eq(cf_write(p[1], CF_EXIT, "\0\0\0\7", 4), 0);
+	ck_assert_int_eq(qc_remote_frame_write(p[1], QC_RF_STDOUT, "hello", 5), 0);
+	ck_assert_int_eq(qc_remote_frame_write(p[1], QC_RF_STDIN_END, "", 0), 0);
+	ck_assert_int_eq(qc_remote_frame_write(p[1], QC_RF_EXIT, "\0\0\0\7", 4), 0);
 	close(p[1]);
 	for (;;) {
 		char byte;
 		int k;
 
-		while ((k = cf_next(&r, &type, &data, &n)) > 0) {
+		while ((k = qc_remote_reader_next(&r, &type, &data, &n)) > 0) {
 			if (got == 0) {
-				ck_assert_int_eq(type, CF_STDOUT);
+				ck_assert_int_eq(type, QC_RF_STDOUT);
 				ck_assert_uint_eq(n, 5);
 				ck_assert(memcmp(data, "hello", 5) == 0);
 			} else if (got == 1) {
-				ck_assert_int_eq(type, CF_STDIN_END);
+				ck_assert_int_eq(type, QC_RF_STDIN_END);
 				ck_assert_uint_eq(n, 0);
 			} else {
-				ck_assert_int_eq(type, CF_EXIT);
+				ck_assert_int_eq(type, QC_RF_EXIT);
 				ck_assert_uint_eq(n, 4);
 				ck_assert_int_eq(data[3], 7);
 			}
@@ -61,35 +61,35 @@ START_TEST(frames_split_anywhere)
 	}
 	ck_assert_int_eq(got, 3);
 	close(p[0]);
-	cf_reader_free(&r);
+	qc_remote_reader_free(&r);
 }
 END_TEST
 
 START_TEST(frame_over_limit)
 {
 	static const char big[] = "o\x7f\xff\xff\xff";
-	struct cf_reader r = {.buf = malloc(16), .len = 5, .cap = 16};
+	struct qc_remote_reader r = {.buf = malloc(16), .len = 5, .cap = 16};
 	char type;
 	const char *data;
 	size_t n;
 
 	memcpy(r.buf, big, 5);
-	ck_assert_int_eq(cf_next(&r, &type, &data, &n), -1);
-	cf_reader_free(&r);
+	ck_assert_int_eq(qc_remote_reader_next(&r, &type, &data, &n), -1);
+	qc_remote_reader_free(&r);
 }
 END_TEST
 
 static int hello(const char *text, char *v)
 {
-	return cf_hello_parse(text, strlen(text), v, 64);
+	return qc_remote_hello_parse(text, strlen(text), v, 64);
 }
 
 START_TEST(hello_parse)
 {
 	char v[64];
-	char *ours = cf_hello();
+	char *ours = qc_remote_hello();
 
-	ck_assert_int_eq(cf_hello_parse(ours, strlen(ours), v, sizeof(v)), CONNECT_PROTOCOL);
+	ck_assert_int_eq(qc_remote_hello_parse(ours, strlen(ours), v, sizeof(v)), QC_REMOTE_PROTOCOL);
 	ck_assert_str_eq(v, PACKAGE_VERSION);
 	free(ours);
 	ck_assert_int_eq(hello("{\"protocol\":7,\"version\":\"9.1\"}", v), 7);
