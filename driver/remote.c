@@ -73,8 +73,7 @@ int qc_remote_ssh_failed(const struct qc_remote *r, int status, const char *tail
 	struct qc_error *err)
 {
 	cleanup_free char *line = last_line(tail);
-	cleanup_free char *words = said && *line ? qc_xasprintf("ssh: %s", line)
-						 : qc_xstrdup("its message is above");
+	const char *words = said && *line ? line : "its message is above";
 	const char *host = r->url.host;
 	int code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
 

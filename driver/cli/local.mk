@@ -37,3 +37,12 @@ QC_CHECK_TESTS += tests/unit/check_cli_connect
 tests_unit_check_cli_connect_SOURCES = tests/unit/check_cli_connect.c \
 	driver/cli/cli.c driver/cli/json.c driver/cli/parse.c driver/cli/suggest.c
 tests_unit_check_cli_connect_LDADD = $(QC_LIBS) $(CHECK_LIBS)
+
+# remote-lib: the library's qc_remote_* handles on two "hosts" (remote-lib.sh),
+# built as a program outside the tree is, with <qemuctl.h> and libqemuctl only.
+check_PROGRAMS += tests/integration/remote-lib
+tests_integration_remote_lib_SOURCES = tests/integration/remote-lib.c
+tests_integration_remote_lib_CPPFLAGS = -I$(top_srcdir)/driver -I$(top_srcdir)/include
+tests_integration_remote_lib_LDADD = libqemuctl.la
+dist_noinst_SCRIPTS += tests/integration/remote-lib.sh
+TESTS += tests/integration/remote-lib.sh
