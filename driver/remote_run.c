@@ -10,6 +10,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
@@ -220,13 +221,27 @@ static void out_fail(struct session *s, int e, const char *what)
 	s->out_fd = -1;
 }
 
+/*
+ * The process's umask, read without setting it (umask() would change it
+ * for a moment under other threads); 022 where /proc does not say.
+ */
+static mode_t umask_now(void)
+{
+	cleanup_free char *text = NULL;
+	const char *p;
+
+	if (qc_read_file(AT_FDCWD, "/proc/self/status", 65536, &text, NULL, NULL) < 0 ||
+		!(p = strstr(text, "\nUmask:")))
+		return 022;
+	return (mode_t) strtoul(p + 7, NULL, 8) & 0777;
+}
+
 /* A file the command wrote: into a temporary file beside it, renamed when whole. */
 static void on_output(struct session *s, char type, const char *p, size_t n)
 {
 	const unsigned char *u = (const unsigned char *) p;
 	long idx = n == 4 ? (long) ((unsigned long) u[0] << 24 | u[1] << 16 | u[2] << 8 | u[3]) : -1;
 	const char *path;
-	mode_t mask;
 
 	if (type == QC_RF_FILE) {
 		if (s->out_fd >= 0 && qc_write_all(s->out_fd, p, n, NULL) < 0)
@@ -244,9 +259,7 @@ static void on_output(struct session *s, char type, const char *p, size_t n)
 			out_fail(s, errno, "cannot write");
 			return;
 		}
-		mask = umask(0);
-		umask(mask);
-		(void) fchmod(s->out_fd, 0666 & ~mask);
+		(void) fchmod(s->out_fd, 0666 & ~umask_now());
 		return;
 	}
 	if (fsync(s->out_fd) < 0 || rename(s->out_tmp, path) < 0) {
@@ -497,7 +510,7 @@ int qc_remote_run(qc_remote *r, const char *const *argv, const struct qc_remote_
 	static const struct qc_remote_input none = {.in_fd = -1, .out_fd = -1, .err_fd = -1};
 	struct session s = {.r = r, .to = -1, .out_fd = -1};
 	cleanup_free char *req = NULL;
-	struct sigaction ign = {.sa_handler = SIG_IGN}, old;
+	sigset_t pipe_set, old_mask;
 	int argc = 0, rc;
 	pid_t pid;
 
@@ -516,13 +529,23 @@ int qc_remote_run(qc_remote *r, const char *const *argv, const struct qc_remote_
 	req = request_json(&s, argv);
 	if ((rc = session_ssh(&s, &pid, err)) < 0)
 		goto out;
-	/* a server gone is EPIPE here, and its reply (or ssh's) says why */
-	sigaction(SIGPIPE, &ign, &old);
+	/*
+	 * A server gone is EPIPE here, and its reply (or ssh's) says why:
+	 * SIGPIPE blocked in this thread only (other threads' handles and the
+	 * program's own disposition stay as they are), a pending one dropped.
+	 */
+	sigemptyset(&pipe_set);
+	sigaddset(&pipe_set, SIGPIPE);
+	pthread_sigmask(SIG_BLOCK, &pipe_set, &old_mask);
 	if (send_request(&s, req) == 0 && !s.stdin_open)
 		(void) qc_remote_frame_write(s.to, QC_RF_STDIN_END, "", 0);
 	session_loop(&s);
 	rc = session_end(&s, pid, ret, err);
-	sigaction(SIGPIPE, &old, NULL);
+	if (!sigismember(&old_mask, SIGPIPE)) {
+		while (sigtimedwait(&pipe_set, NULL, &(struct timespec){0}) == SIGPIPE)
+			;
+		pthread_sigmask(SIG_SETMASK, &old_mask, NULL);
+	}
 out:
 	session_clear(&s);
 	return rc;
