@@ -142,25 +142,24 @@ static int conn_error(const struct qc_error *err)
 		int code, rc;
 		const char *name;
 	} map[] = {{QC_ERR_CHILD, EXIT_NO_SSH, "net"}, {QC_ERR_NOTFOUND, EXIT_MISSING, "not-found"},
-		{QC_ERR_PROTO, EXIT_PROTOCOL, "protocol"}, {QC_ERR_INVALID, CLI_USAGE, "usage"},
-		{ETIMEDOUT, EXIT_NO_SSH, "net"}};
+		{QC_ERR_PROTO, EXIT_PROTOCOL, "protocol"}, {ETIMEDOUT, EXIT_NO_SSH, "net"}};
 	autofree char *msg = cli_asprintf("--connect: %s", err->msg);
 	autofree char *shown = cli_shown(msg);
+	const char *name = qc_error_name(err->code);
+	int rc = CLI_ERROR;
 
-	for (size_t i = 0; i < sizeof(map) / sizeof(map[0]); i++) {
-		if (map[i].code != err->code)
-			continue;
-		if (cli_json_errors_on())
-			cli_json_error_print(map[i].name, shown, NULL);
-		else
-			fprintf(stderr, "qemuctl: error: %s\n", shown);
-		return map[i].rc;
-	}
+	if (err->code == QC_ERR_INVALID) /* the address, QEMUCTL_REMOTE, a file named */
+		return cli_usage_error(NULL, "%s", shown);
+	for (size_t i = 0; i < sizeof(map) / sizeof(map[0]); i++)
+		if (map[i].code == err->code) {
+			name = map[i].name;
+			rc = map[i].rc;
+		}
 	if (cli_json_errors_on())
-		cli_json_error_print(qc_error_name(err->code), shown, NULL);
+		cli_json_error_print(name, shown, NULL);
 	else
 		fprintf(stderr, "qemuctl: error: %s\n", shown);
-	return CLI_ERROR;
+	return rc;
 }
 
 int cli_connect(struct cli *c, const char *url, const struct cli_cmd *table, int argc,

@@ -157,6 +157,7 @@ rq image import small disk.qcow2 >/dev/null
 assert_match "$(there image list)" '^small ' "image import disk.qcow2 through --connect"
 rq seed build out.iso --hostname h1 --user-data ud.sh --no-default-keys >/dev/null
 assert_eq "$(dd if=out.iso bs=1 skip=32769 count=5 status=none)" "CD001" "seed build out.iso: the ISO the remote side wrote came back"
+assert_eq "$(stat -c %a out.iso)" "$(printf '%o' $((0666 & ~0$(umask))))" "the file that came back has the mode this umask gives"
 there seed build "$SCRATCH/there.iso" --hostname h1 --user-data ud.sh --no-default-keys >/dev/null
 cmp out.iso "$SCRATCH/there.iso" || fail "the ISO that came back differs from one built there"
 ok "it is the ISO the remote command builds, byte for byte"
