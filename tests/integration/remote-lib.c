@@ -12,6 +12,8 @@
  *     commands through each handle, timed (commands per second printed)
  *   remote-lib error URL REMOTE_QEMUCTL|-
  *     open and run `list`: prints "open|run CODE-NAME: MESSAGE" (exit 1)
+ *   remote-lib bench URL REMOTE_QEMUCTL N
+ *     open, N list commands, close (bench/remote-lib times it)
  */
 #define _GNU_SOURCE
 #include <stdio.h>
@@ -213,6 +215,27 @@ static int error_case(char **argv)
 	return 0;
 }
 
+static int bench(char **argv)
+{
+	struct qc_remote_opts o = {.remote_qemuctl = argv[1]};
+	const char *a[] = {"list", NULL};
+	struct qc_error err = {0};
+	qc_remote *r = NULL;
+	int n = atoi(argv[2]);
+
+	if (qc_remote_open(argv[0], &o, &r, &err) < 0)
+		return printf("open: %s\n", err.msg), 1;
+	for (int i = 0; i < n; i++) {
+		struct qc_remote_result res = run(r, a, NULL);
+
+		if (res.exit_code != 0)
+			return printf("list: exit %d: %s\n", res.exit_code, res.err), 1;
+		qc_remote_result_free(&res);
+	}
+	qc_remote_close(r);
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	setvbuf(stdout, NULL, _IOLBF, 0);
@@ -220,7 +243,9 @@ int main(int argc, char **argv)
 		return hosts(argv + 2);
 	if (argc == 4 && !strcmp(argv[1], "error"))
 		return error_case(argv + 2);
+	if (argc == 5 && !strcmp(argv[1], "bench"))
+		return bench(argv + 2);
 	fprintf(stderr, "usage: remote-lib hosts URL1 URL2 REMOTE_QEMUCTL XML N | "
-			"error URL REMOTE_QEMUCTL|-\n");
+			"error URL REMOTE_QEMUCTL|- | bench URL REMOTE_QEMUCTL N\n");
 	return 2;
 }
