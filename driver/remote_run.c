@@ -354,18 +354,22 @@ static void send_stdin(struct session *s)
 	ssize_t n;
 
 	if (!s->in->stream) {
-		n = (ssize_t) (s->stdin_left < sizeof(buf) ? s->stdin_left : sizeof(buf));
-		memcpy(buf, s->stdin_p, (size_t) n);
-		s->stdin_p += n;
-		s->stdin_left -= (size_t) n;
+		size_t k = s->stdin_left < sizeof(buf) ? s->stdin_left : sizeof(buf);
+
+		if (k > 0) { /* stdin_data is NULL when stdin_len is 0 */
+			(void) qc_remote_frame_write(s->to, QC_RF_STDIN, s->stdin_p, k);
+			s->stdin_p += k;
+			s->stdin_left -= k;
+		}
+		n = s->stdin_left > 0;
 	} else {
 		n = read(s->in->in_fd, buf, sizeof(buf));
 		if (n < 0 && errno == EINTR)
 			return;
+		if (n > 0)
+			(void) qc_remote_frame_write(s->to, QC_RF_STDIN, buf, (size_t) n);
 	}
-	if (n > 0)
-		(void) qc_remote_frame_write(s->to, QC_RF_STDIN, buf, (size_t) n);
-	if (n <= 0 || (!s->in->stream && s->stdin_left == 0)) {
+	if (n <= 0) {
 		s->stdin_open = false;
 		(void) qc_remote_frame_write(s->to, QC_RF_STDIN_END, "", 0);
 	}

@@ -6,7 +6,7 @@
 # list --json on each, a failing command's exit code and stderr; each
 # handle logs in once (sshd's log) for all its commands, and leaves no
 # master or directory behind; each connection error is the one --connect
-# gives.  No guest boots.
+# gives; standard input given as bytes arrives whole.  No guest boots.
 # shellcheck source=tests/integration/netns.sh
 . "$(dirname "$0")/netns.sh"
 in_private_netns
@@ -76,3 +76,33 @@ chmod +x "$SCRATCH/future-qemuctl" "$SCRATCH/old-qemuctl"
 lib_fails run "protocol: the qemuctl on '127.0.0.1' \(version 99.0\) speaks --connect protocol 99, this one .* speaks 1" "$URL1" "$SCRATCH/future-qemuctl"
 lib_fails run "protocol: the qemuctl on '127.0.0.1' does not speak the --connect protocol \(it exited 2 without a hello\)" "$URL1" "$SCRATCH/old-qemuctl"
 assert_eq "$(ls -A "$TMPDIR")" "" "failed opens leave no private directory"
+
+# --- standard input from memory ------------------------------------------------
+# no qemuctl command reads its stdin without a guest: a server of the
+# protocol that sends the standard input it got back, then exits 3
+cat >"$SCRATCH/echo-qemuctl" <<'PY'
+#!/usr/bin/python3
+import json, sys
+rd, wr = sys.stdin.buffer, sys.stdout.buffer
+def frame(t, b):
+    wr.write(t + len(b).to_bytes(4, "big") + b)
+def read_frame():
+    h = rd.read(5)
+    return h[:1], rd.read(int.from_bytes(h[1:], "big"))
+frame(b"h", json.dumps({"protocol": 1, "version": "0.1.0"}).encode())
+wr.flush()
+assert read_frame()[0] == b"h" and read_frame()[0] == b"r"
+got = b""
+while True:
+    t, p = read_frame()
+    if t == b"I":
+        break
+    assert t == b"i", t
+    got += p
+frame(b"o", got)
+frame(b"x", (3).to_bytes(4, "big"))
+wr.flush()
+PY
+chmod +x "$SCRATCH/echo-qemuctl"
+out=$("$LIB" stdin "$URL1" "$SCRATCH/echo-qemuctl" 200000) || fail "remote-lib stdin: $out"
+assert_match "$out" '^ok: 200000 bytes of stdin came back: exit 3' "stdin_data in 64 KiB frames, then its end"
