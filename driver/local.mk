@@ -86,6 +86,10 @@ tests_unit_check_driver_portfwd_LDADD = $(QC_LIBS) $(CHECK_LIBS)
 tests_unit_check_driver_ready_LDADD = $(QC_LIBS) $(CHECK_LIBS)
 tests_unit_check_driver_qga_LDADD = $(QC_LIBS) $(CHECK_LIBS)
 
+# check_driver_remote: the remote protocol's frames and hellos, ssh's failures, its words.
+QC_CHECK_TESTS += tests/unit/check_driver_remote
+tests_unit_check_driver_remote_LDADD = $(QC_LIBS) $(CHECK_LIBS)
+
 # check_driver_migrate_mux: the framed migration channel over socketpairs, hostile frames included.
 QC_CHECK_TESTS += tests/unit/check_driver_migrate_mux
 tests_unit_check_driver_migrate_mux_LDADD = $(QC_LIBS) $(CHECK_LIBS)

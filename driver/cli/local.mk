@@ -32,12 +32,6 @@ tests_unit_check_cli_shquote_LDADD = $(QC_LIBS) $(CHECK_LIBS)
 dist_noinst_SCRIPTS += tests/integration/connect.sh
 TESTS += tests/integration/connect.sh
 
-# check_cli_connect: --connect's frames and hellos
-QC_CHECK_TESTS += tests/unit/check_cli_connect
-tests_unit_check_cli_connect_SOURCES = tests/unit/check_cli_connect.c \
-	driver/cli/cli.c driver/cli/json.c driver/cli/parse.c driver/cli/suggest.c
-tests_unit_check_cli_connect_LDADD = $(QC_LIBS) $(CHECK_LIBS)
-
 # remote-lib: the library's qc_remote_* handles on two "hosts" (remote-lib.sh),
 # built as a program outside the tree is, with <qemuctl.h> and libqemuctl only.
 check_PROGRAMS += tests/integration/remote-lib
