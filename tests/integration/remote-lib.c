@@ -112,9 +112,15 @@ static int hosts(char **argv)
 		}
 	/* host 0: define from a local file, sent as the CLI sends it */
 	{
-		char path[] = "/tmp/remote-lib-XXXXXX";
+		const char *tmp = getenv("TMPDIR");
+		char path[256];
 		char *text = rename_xml(xml, names[0]);
-		FILE *f = fdopen(mkstemp(path), "w");
+		FILE *f;
+		int fd;
+
+		snprintf(path, sizeof(path), "%s/vm-a-XXXXXX.xml", tmp ? tmp : "/tmp");
+		if ((fd = mkstemps(path, 4)) < 0 || !(f = fdopen(fd, "w")))
+			return perror(path), 1;
 		const char *a[] = {"define", path, NULL};
 		struct qc_remote_file file = {.arg = 1};
 		struct qc_remote_input in = {.files = &file, .n_files = 1};
