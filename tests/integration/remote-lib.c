@@ -12,10 +12,11 @@
  *     commands through each handle, timed (commands per second printed)
  *   remote-lib error URL REMOTE_QEMUCTL|-
  *     open and run `list`: prints "open|run CODE-NAME: MESSAGE" (exit 1)
- *   remote-lib stdin URL REMOTE_QEMUCTL SIZE
- *     one command with SIZE bytes of standard input from memory; checks
- *     that its output is them (remote-lib.sh's echo server sends them
- *     back) and its exit code 3
+ *   remote-lib fake URL REMOTE_QEMUCTL SIZE
+ *     through one handle to remote-lib.sh's fake server of the protocol:
+ *     `future` (it answers with another protocol's hello: prints "run
+ *     CODE-NAME: MESSAGE"), then `echo` with SIZE bytes of standard input
+ *     from memory, which must come back as its output, with exit code 3
  *   remote-lib bench URL REMOTE_QEMUCTL N
  *     open, N list commands, close (bench/remote-lib times it)
  */
@@ -225,14 +226,14 @@ static int error_case(char **argv)
 	return 0;
 }
 
-static int stdin_case(char **argv)
+static int fake(char **argv)
 {
 	struct qc_remote_opts o = {.remote_qemuctl = argv[1]};
-	const char *a[] = {"echo", NULL};
+	const char *future[] = {"future", NULL}, *echo[] = {"echo", NULL};
 	size_t size = (size_t) atol(argv[2]);
 	char *data = malloc(size + 1);
 	struct qc_remote_input in = {.stdin_data = data, .stdin_len = size};
-	struct qc_remote_result res;
+	struct qc_remote_result res = {0};
 	struct qc_error err = {0};
 	qc_remote *r = NULL;
 
@@ -240,7 +241,9 @@ static int stdin_case(char **argv)
 		data[i] = (char) ('a' + i % 26);
 	if (qc_remote_open(argv[0], &o, &r, &err) < 0)
 		return printf("open: %s\n", err.msg), 1;
-	res = run(r, a, &in);
+	CHECK(qc_remote_run(r, future, NULL, &res, &err) < 0, "future: refused");
+	printf("run %s: %s\n", qc_error_name(err.code), err.msg);
+	res = run(r, echo, &in);
 	CHECK(res.exit_code == 3 && res.out_len == size && !memcmp(res.out, data, size),
 		"%zu bytes of stdin came back: exit %d, %zu bytes", size, res.exit_code, res.out_len);
 	qc_remote_result_free(&res);
@@ -277,11 +280,11 @@ int main(int argc, char **argv)
 		return hosts(argv + 2);
 	if (argc == 4 && !strcmp(argv[1], "error"))
 		return error_case(argv + 2);
-	if (argc == 5 && !strcmp(argv[1], "stdin"))
-		return stdin_case(argv + 2);
+	if (argc == 5 && !strcmp(argv[1], "fake"))
+		return fake(argv + 2);
 	if (argc == 5 && !strcmp(argv[1], "bench"))
 		return bench(argv + 2);
 	fprintf(stderr, "usage: remote-lib hosts URL1 URL2 REMOTE_QEMUCTL XML N | "
-			"error URL REMOTE_QEMUCTL|- | stdin|bench URL REMOTE_QEMUCTL N\n");
+			"error URL REMOTE_QEMUCTL|- | fake|bench URL REMOTE_QEMUCTL N\n");
 	return 2;
 }
