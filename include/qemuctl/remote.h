@@ -116,13 +116,15 @@ QC_PUBLIC void qc_remote_close(qc_remote *r);
  * speaks another protocol), QC_ERR_STATE (the remote qemuctl refused the
  * request), QC_ERR_INVALID or errno (a local file that cannot be sent,
  * output over 64 MiB), ENOSPC and others (a file the command wrote that
- * cannot be written here).
+ * cannot be written here).  ret is filled only on 0; free it with
+ * qc_remote_result_free.  in may be NULL: no input, no files.
  *
  * files: argv words (from offset on) that name local files: a file the
  * command reads is sent (regular files only) and the command sees a
  * private copy; one it writes (out) comes back, written beside it
  * through a temporary file and a rename, when the command succeeded.
- * env: "NAME=value" for the command (NO_COLOR, COLUMNS, TERM only).
+ * env: "NAME=value" for the command (NO_COLOR, COLUMNS, TERM only: the
+ * server refuses others, QC_ERR_STATE).
  * stream: instead of stdin_data and the captured result, in_fd is copied
  * to the command's input as it comes (-1: none) and its output to out_fd
  * and err_fd as it comes, ssh's own messages to err_fd too (the errors
