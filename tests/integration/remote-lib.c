@@ -17,6 +17,7 @@
  *     `future` (it answers with another protocol's hello: prints "run
  *     CODE-NAME: MESSAGE"), then `echo` with SIZE bytes of standard input
  *     from memory, which must come back as its output, with exit code 3
+ *     (and on stderr the request's env, NO_COLOR=1)
  *   remote-lib bench URL REMOTE_QEMUCTL N
  *     open, N list commands, close (bench/remote-lib times it)
  */
@@ -232,7 +233,8 @@ static int fake(char **argv)
 	const char *future[] = {"future", NULL}, *echo[] = {"echo", NULL};
 	size_t size = (size_t) atol(argv[2]);
 	char *data = malloc(size + 1);
-	struct qc_remote_input in = {.stdin_data = data, .stdin_len = size};
+	struct qc_remote_input in = {.stdin_data = data, .stdin_len = size,
+		.env = (const char *const[]){"NO_COLOR=1", NULL}};
 	struct qc_remote_result res = {0};
 	struct qc_error err = {0};
 	qc_remote *r = NULL;
@@ -246,6 +248,8 @@ static int fake(char **argv)
 	res = run(r, echo, &in);
 	CHECK(res.exit_code == 3 && res.out_len == size && !memcmp(res.out, data, size),
 		"%zu bytes of stdin came back: exit %d, %zu bytes", size, res.exit_code, res.out_len);
+	CHECK(res.err && strstr(res.err, "{\"env\": {\"NO_COLOR\": \"1\"}}"),
+		"the request carried env NO_COLOR=1: %s", res.err);
 	qc_remote_result_free(&res);
 	qc_remote_close(r);
 	free(data);

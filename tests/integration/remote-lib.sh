@@ -70,7 +70,8 @@ assert_eq "$(ls -A "$TMPDIR")" "" "failed opens leave no private directory"
 # no qemuctl command reads its stdin without a guest, and none speaks
 # another protocol: a server of the protocol that reads the request, then
 # for `future` says hello in protocol 99, for `echo` in protocol 1 and
-# sends back the standard input it got, then exit code 3
+# sends back the standard input it got (the request's env on stderr),
+# then exit code 3
 cat >"$SCRATCH/fake-qemuctl" <<'PY'
 #!/usr/bin/python3
 import json, sys
@@ -82,7 +83,8 @@ def read_frame():
     return h[:1], rd.read(int.from_bytes(h[1:], "big"))
 assert read_frame()[0] == b"h"
 t, req = read_frame()
-argv = json.loads(req)["argv"]
+req = json.loads(req)
+argv = req["argv"]
 if argv == ["future"]:
     frame(b"h", json.dumps({"protocol": 99, "version": "99.0"}).encode())
     sys.exit(0)
@@ -95,6 +97,7 @@ while True:
     assert t == b"i", t
     got += p
 frame(b"o", got)
+frame(b"e", json.dumps({"env": req["env"]}).encode())
 frame(b"x", (3).to_bytes(4, "big"))
 PY
 chmod +x "$SCRATCH/fake-qemuctl"
@@ -102,4 +105,5 @@ out=$("$LIB" fake "$URL1" "$SCRATCH/fake-qemuctl" 200000) || fail "remote-lib fa
 assert_match "$out" "^run protocol: the qemuctl on '127.0.0.1' \(version 99.0\) speaks --connect protocol 99, this one .* speaks 1: install the same" \
 	"a server of another protocol: the run refused, the versions named"
 assert_match "$out" '^ok: 200000 bytes of stdin came back: exit 3' "stdin_data in 64 KiB frames, then its end, on the same handle"
+assert_match "$out" '^ok: the request carried env NO_COLOR=1' "qc_remote_input.env reaches the server"
 assert_eq "$(ls -A "$TMPDIR")" "" "no private directory left"
