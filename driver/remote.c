@@ -101,6 +101,15 @@ int qc_remote_ssh_failed(const struct qc_remote *r, int status, const char *tail
 		host, code);
 }
 
+int qc_remote_spawn_failed(const qc_remote *r, struct qc_error *err)
+{
+	char why[sizeof(err->msg)];
+
+	snprintf(why, sizeof(why), "%s", err ? err->msg : "");
+	return qc_error_set(err, QC_ERR_CHILD,
+		"ssh to '%s': %s: install OpenSSH's client (ssh) or put it in PATH", r->url.host, why);
+}
+
 static bool remote_cmd_ok(const char *s)
 {
 	return s[0] == '/' && strlen(s) < 256 &&
@@ -202,7 +211,7 @@ static int master_start(qc_remote *r, struct qc_error *err)
 	so.pdeathsig = SIGTERM;
 	if ((rc = qc_spawn_start(&so, &r->master, &r->master_pidfd, err)) < 0) {
 		r->master = -1;
-		return qc_error_prefix(err, "ssh to '%s'", r->url.host);
+		return qc_remote_spawn_failed(r, err);
 	}
 	return master_wait(r, ino, err);
 }

@@ -32,5 +32,7 @@ char **qc_remote_ssh_words(const struct qc_remote *r, const char *const *extra,
  */
 int qc_remote_ssh_failed(const struct qc_remote *r, int status, const char *tail, bool said,
 	struct qc_error *err);
+/* ssh could not be started (err says why): QC_ERR_CHILD, as ssh's own failures. */
+int qc_remote_spawn_failed(const struct qc_remote *r, struct qc_error *err);
 
 #endif

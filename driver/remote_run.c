@@ -462,7 +462,7 @@ static int session_ssh(struct session *s, pid_t *ret_pid, struct qc_error *err)
 	int rc;
 
 	if ((rc = qc_spawn_fork(&so, ret_pid, fds, err)) < 0)
-		return qc_error_prefix(err, "ssh to '%s'", r->url.host);
+		return qc_remote_spawn_failed(r, err);
 	s->to = fds[0];
 	s->from = fds[1];
 	s->err = fds[2];

@@ -11,7 +11,8 @@
  *     own, a failing command's exit code and stderr, then N list
  *     commands through each handle, timed (commands per second printed)
  *   remote-lib error URL REMOTE_QEMUCTL|-
- *     open and run `list`: prints "open|run CODE-NAME: MESSAGE" (exit 1)
+ *     open and run `list`: prints "open|run CODE-NAME: MESSAGE" (exit 1);
+ *     ssh is looked up in $REMOTE_LIB_PATH when set
  *   remote-lib fake URL REMOTE_QEMUCTL SIZE
  *     through one handle to remote-lib.sh's fake server of the protocol:
  *     `future` (it answers with another protocol's hello: prints "run
@@ -212,6 +213,9 @@ static int error_case(char **argv)
 	struct qc_error err = {0};
 	qc_remote *r = NULL;
 
+	/* the PATH ssh is looked up in (libtool's wrapper of this program needs its own) */
+	if (getenv("REMOTE_LIB_PATH"))
+		setenv("PATH", getenv("REMOTE_LIB_PATH"), 1);
 	if (qc_remote_open(argv[0], &o, &r, &err) < 0) {
 		printf("open %s: %s\n", qc_error_name(err.code), err.msg);
 		return r ? 2 : 1; /* the handle is not set on failure */

@@ -63,6 +63,10 @@ lib_fails open "child: ssh could not log in to '127.0.0.1' \(ssh exited 255; ssh
 ssh-keygen -q -t ed25519 -N '' -f "$SCRATCH/wronghost"
 echo "[127.0.0.1]:$SSHD_PORT $(cut -d' ' -f1,2 "$SCRATCH/wronghost.pub")" >"$SCRATCH/wrong_known"
 T_KNOWN="$SCRATCH/wrong_known" lib_fails open "child: ssh refused the host key of '127.0.0.1' \(Host key verification failed.\): connect once with ssh" "$URL1" -
+rc=0
+out=$(REMOTE_LIB_PATH=/nonexistent "$LIB" error "$URL1" - 2>&1) || rc=$?
+assert_match "$rc $out" "^1 open child: ssh to '127.0.0.1': cannot execute 'ssh': No such file or directory \(not found in PATH\): install OpenSSH's client" \
+	"no ssh in PATH: open fails, says what to install"
 lib_fails run "not-found: '127.0.0.1' has no qemuctl \(the remote command '/nonexistent/qemuctl' was not found\)" "$URL1" /nonexistent/qemuctl
 assert_eq "$(ls -A "$TMPDIR")" "" "failed opens leave no private directory"
 
