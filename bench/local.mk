@@ -14,3 +14,5 @@ EXTRA_DIST += bench/migrate
 EXTRA_DIST += bench/scale bench/stop
 # a real Debian guest's boot: start --wait against raw QEMU (bench/README.md "real-boot")
 EXTRA_DIST += bench/real-boot
+# N commands through one libqemuctl handle against N x ssh HOST qemuctl (bench/README.md "remote-lib")
+EXTRA_DIST += bench/remote-lib

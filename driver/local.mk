@@ -15,6 +15,8 @@ libqcdriver_a_SOURCES += driver/driver.h driver/ctx.c driver/state.c driver/stat
 	driver/define_input.c driver/run.c driver/stop.c driver/query.c \
 	driver/confine.h driver/confine.c driver/fdpass.h driver/fdpass.c driver/autostart.c \
 	driver/doctor.c driver/public_util.c driver/remote.c
+# Commands on another host's qemuctl over ssh, the frames its server speaks.
+libqcdriver_a_SOURCES += driver/remote.h driver/remote_run.c driver/remote_frame.c
 # QEMU's run state published to state.json (qemuctl-monitor and the CLI).
 libqcdriver_a_SOURCES += driver/runstatus.c
 # Images, networks and seeds as a VM uses them.
@@ -83,6 +85,10 @@ QC_CHECK_TESTS += tests/unit/check_driver_portfwd
 tests_unit_check_driver_portfwd_LDADD = $(QC_LIBS) $(CHECK_LIBS)
 tests_unit_check_driver_ready_LDADD = $(QC_LIBS) $(CHECK_LIBS)
 tests_unit_check_driver_qga_LDADD = $(QC_LIBS) $(CHECK_LIBS)
+
+# check_driver_remote: the remote protocol's frames and hellos, ssh's failures, its words.
+QC_CHECK_TESTS += tests/unit/check_driver_remote
+tests_unit_check_driver_remote_LDADD = $(QC_LIBS) $(CHECK_LIBS)
 
 # check_driver_migrate_mux: the framed migration channel over socketpairs, hostile frames included.
 QC_CHECK_TESTS += tests/unit/check_driver_migrate_mux

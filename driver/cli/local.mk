@@ -10,9 +10,8 @@ qemuctl_SOURCES = driver/cli/cli.h driver/cli/cli.c driver/cli/json.c driver/cli
 # Guest features of a running VM.
 qemuctl_SOURCES += driver/cli/cmd_port.c driver/cli/cmd_stats.c \
 	driver/cli/cmd_screenshot.c driver/cli/cmd_vnc.c
-# --connect: the client, the serve-stdio end, their frames.
-qemuctl_SOURCES += driver/cli/connect.h driver/cli/connect.c driver/cli/serve.c \
-	driver/cli/connect_frame.c
+# --connect: the client (on the library's qc_remote_run), the serve-stdio end.
+qemuctl_SOURCES += driver/cli/connect.h driver/cli/connect.c driver/cli/serve.c
 qemuctl_LDADD = $(QC_LIBS)
 
 QC_CHECK_TESTS += tests/unit/check_cli_parse
@@ -33,8 +32,11 @@ tests_unit_check_cli_shquote_LDADD = $(QC_LIBS) $(CHECK_LIBS)
 dist_noinst_SCRIPTS += tests/integration/connect.sh
 TESTS += tests/integration/connect.sh
 
-# check_cli_connect: --connect's frames and hellos
-QC_CHECK_TESTS += tests/unit/check_cli_connect
-tests_unit_check_cli_connect_SOURCES = tests/unit/check_cli_connect.c driver/cli/connect_frame.c \
-	driver/cli/cli.c driver/cli/json.c driver/cli/parse.c driver/cli/suggest.c
-tests_unit_check_cli_connect_LDADD = $(QC_LIBS) $(CHECK_LIBS)
+# remote-lib: the library's qc_remote_* handles on two "hosts" (remote-lib.sh),
+# built as a program outside the tree is, with <qemuctl.h> and libqemuctl only.
+check_PROGRAMS += tests/integration/remote-lib
+tests_integration_remote_lib_SOURCES = tests/integration/remote-lib.c
+tests_integration_remote_lib_CPPFLAGS = -I$(top_srcdir)/driver -I$(top_srcdir)/include
+tests_integration_remote_lib_LDADD = libqemuctl.la
+dist_noinst_SCRIPTS += tests/integration/remote-lib.sh
+TESTS += tests/integration/remote-lib.sh

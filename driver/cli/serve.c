@@ -42,8 +42,8 @@ struct req {
 	char **env; /* "NAME=value" the client's terminal asks for */
 	int n_env;
 	char dir[64]; /* the private directory of the files, or "" */
-	char *paths[CONNECT_MAX_FILES];
-	bool is_out[CONNECT_MAX_FILES]; /* a file the command writes, sent back */
+	char *paths[QC_REMOTE_MAX_FILES];
+	bool is_out[QC_REMOTE_MAX_FILES]; /* a file the command writes, sent back */
 	int n_paths;
 };
 
@@ -82,7 +82,7 @@ static int send_error(const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
-	(void) cf_write(STDOUT_FILENO, CF_ERROR, msg, strlen(msg));
+	(void) qc_remote_frame_write(STDOUT_FILENO, QC_RF_ERROR, msg, strlen(msg));
 	return CLI_ERROR;
 }
 
@@ -129,8 +129,8 @@ static int env_add(struct req *q, const char *name, yajl_val v)
 	return CLI_OK;
 }
 
-/* File i's size bytes, from CF_FILE frames into a new path. */
-static int receive(struct cf_reader *rd, size_t i, const char *path, long long size)
+/* File i's size bytes, from QC_RF_FILE frames into a new path. */
+static int receive(struct qc_remote_reader *rd, size_t i, const char *path, long long size)
 {
 	autoclose int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
 
@@ -140,9 +140,9 @@ static int receive(struct cf_reader *rd, size_t i, const char *path, long long s
 		char type;
 		const char *p;
 		size_t len;
-		int r = cf_read(rd, STDIN_FILENO, &type, &p, &len);
+		int r = qc_remote_reader_read(rd, STDIN_FILENO, &type, &p, &len);
 
-		if (r <= 0 || type != CF_FILE || (long long) len > size)
+		if (r <= 0 || type != QC_RF_FILE || (long long) len > size)
 			return send_error("file %zu ('%s'): its bytes did not arrive whole", i, path);
 		if ((r = cli_write_all(fd, p, len)) < 0)
 			return send_error("cannot write '%s': %s", path, strerror(-r));
@@ -151,8 +151,8 @@ static int receive(struct cf_reader *rd, size_t i, const char *path, long long s
 	return CLI_OK;
 }
 
-/* The file entries: each names an argv word once; their bytes follow in CF_FILE frames. */
-static int read_files(struct req *q, yajl_val files, struct cf_reader *rd)
+/* The file entries: each names an argv word once; their bytes follow in QC_RF_FILE frames. */
+static int read_files(struct req *q, yajl_val files, struct qc_remote_reader *rd)
 {
 	size_t n = YAJL_IS_ARRAY(files) ? files->u.array.len : 0;
 	static const char *arg_p[] = {"arg", NULL}, *off_p[] = {"offset", NULL},
@@ -164,8 +164,8 @@ static int read_files(struct req *q, yajl_val files, struct cf_reader *rd)
 		return send_error("request: 'files' is not an array");
 	if (n == 0)
 		return CLI_OK;
-	if (n > CONNECT_MAX_FILES)
-		return send_error("request: more than %d files", CONNECT_MAX_FILES);
+	if (n > QC_REMOTE_MAX_FILES)
+		return send_error("request: more than %d files", QC_REMOTE_MAX_FILES);
 	snprintf(q->dir, sizeof(q->dir), "%s/qemuctl-connect.XXXXXX",
 		tmp && tmp[0] == '/' && strlen(tmp) < 32 ? tmp : "/tmp");
 	if (!mkdtemp(q->dir)) {
@@ -208,7 +208,7 @@ static int read_files(struct req *q, yajl_val files, struct cf_reader *rd)
 	return CLI_OK;
 }
 
-static int parse_request(struct req *q, const char *p, size_t n, struct cf_reader *rd)
+static int parse_request(struct req *q, const char *p, size_t n, struct qc_remote_reader *rd)
 {
 	static const char *argv_p[] = {"argv", NULL}, *root_p[] = {"root", NULL},
 			  *tty_p[] = {"tty", NULL}, *cols_p[] = {"columns", NULL},
@@ -358,7 +358,7 @@ static int start_child(struct req *q, struct child *ch)
 /* What fd has now as frames of type; false at its end. */
 static bool relay(int fd, char type, bool nonblock)
 {
-	char buf[CONNECT_CHUNK];
+	char buf[QC_REMOTE_CHUNK];
 	ssize_t n;
 
 	if (nonblock)
@@ -368,26 +368,26 @@ static bool relay(int fd, char type, bool nonblock)
 	while (n < 0 && errno == EINTR);
 	if (n <= 0) /* EOF; EIO: a terminal's last holder closed it; EAGAIN: drained */
 		return false;
-	return cf_write(STDOUT_FILENO, type, buf, (size_t) n) == 0;
+	return qc_remote_frame_write(STDOUT_FILENO, type, buf, (size_t) n) == 0;
 }
 
 /* The client's frames after the request; false when it went away. */
-static bool from_client(struct cf_reader *rd, struct child *ch, bool tty)
+static bool from_client(struct qc_remote_reader *rd, struct child *ch, bool tty)
 {
 	char type;
 	const char *p;
 	size_t n;
 	int k;
 
-	if (cf_fill(rd, STDIN_FILENO) <= 0)
+	if (qc_remote_reader_fill(rd, STDIN_FILENO) <= 0)
 		return false;
-	while ((k = cf_next(rd, &type, &p, &n)) > 0) {
-		if (type == CF_STDIN && ch->in >= 0) {
+	while ((k = qc_remote_reader_next(rd, &type, &p, &n)) > 0) {
+		if (type == QC_RF_STDIN && ch->in >= 0) {
 			(void) cli_write_all(ch->in, p, n); /* a command that closed its input */
-		} else if (type == CF_STDIN_END && !tty && ch->in >= 0) {
+		} else if (type == QC_RF_STDIN_END && !tty && ch->in >= 0) {
 			close(ch->in);
 			ch->in = -1;
-		} else if (type == CF_WINSIZE && tty && n == 4) {
+		} else if (type == QC_RF_WINSIZE && tty && n == 4) {
 			const unsigned char *u = (const unsigned char *) p;
 			struct winsize ws = {.ws_col = (unsigned short) (u[0] << 8 | u[1]),
 				.ws_row = (unsigned short) (u[2] << 8 | u[3])};
@@ -400,7 +400,7 @@ static bool from_client(struct cf_reader *rd, struct child *ch, bool tty)
 /* The files the command wrote, to the client (the command succeeded). */
 static void send_outputs(const struct req *q)
 {
-	char buf[CONNECT_CHUNK];
+	char buf[QC_REMOTE_CHUNK];
 
 	for (int i = 0; i < q->n_paths; i++) {
 		unsigned char idx[4] = {0, 0, 0, (unsigned char) i};
@@ -413,17 +413,17 @@ static void send_outputs(const struct req *q)
 		fd = open(q->paths[i], O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK);
 		if (fd < 0 || fstat(fd, &st) < 0 || !S_ISREG(st.st_mode))
 			continue; /* not written: the client keeps what it has */
-		if (cf_write(STDOUT_FILENO, CF_OUTPUT, idx, sizeof(idx)) < 0)
+		if (qc_remote_frame_write(STDOUT_FILENO, QC_RF_OUTPUT, idx, sizeof(idx)) < 0)
 			return;
 		while ((n = read(fd, buf, sizeof(buf))) > 0)
-			if (cf_write(STDOUT_FILENO, CF_FILE, buf, (size_t) n) < 0)
+			if (qc_remote_frame_write(STDOUT_FILENO, QC_RF_FILE, buf, (size_t) n) < 0)
 				return;
-		if (n < 0 || cf_write(STDOUT_FILENO, CF_OUTPUT_END, idx, sizeof(idx)) < 0)
+		if (n < 0 || qc_remote_frame_write(STDOUT_FILENO, QC_RF_OUTPUT_END, idx, sizeof(idx)) < 0)
 			return; /* no end frame: the client drops the file */
 	}
 }
 
-static int run(struct req *q, struct cf_reader *rd)
+static int run(struct req *q, struct qc_remote_reader *rd)
 {
 	struct child ch = {0};
 	bool out_open = true, err_open, client = true;
@@ -452,16 +452,16 @@ static int run(struct req *q, struct cf_reader *rd)
 			client = false;
 		}
 		if (p[1].revents)
-			out_open = relay(ch.out, CF_STDOUT, false);
+			out_open = relay(ch.out, QC_RF_STDOUT, false);
 		if (p[2].revents)
-			err_open = relay(ch.err, CF_STDERR, false);
+			err_open = relay(ch.err, QC_RF_STDERR, false);
 		if (p[3].revents)
 			break;
 	}
 	/* the command ended: what it printed last, not what a daemon it started keeps open */
-	while (out_open && relay(ch.out, CF_STDOUT, true))
+	while (out_open && relay(ch.out, QC_RF_STDOUT, true))
 		;
-	while (err_open && relay(ch.err, CF_STDERR, true))
+	while (err_open && relay(ch.err, QC_RF_STDERR, true))
 		;
 	while (waitpid(ch.pid, &status, 0) < 0 && errno == EINTR)
 		;
@@ -478,14 +478,14 @@ static int run(struct req *q, struct cf_reader *rd)
 	code[1] = (unsigned char) (rc >> 16);
 	code[2] = (unsigned char) (rc >> 8);
 	code[3] = (unsigned char) rc;
-	(void) cf_write(STDOUT_FILENO, CF_EXIT, code, sizeof(code));
+	(void) qc_remote_frame_write(STDOUT_FILENO, QC_RF_EXIT, code, sizeof(code));
 	return CLI_OK;
 }
 
 int cli_serve_stdio(struct cli *c, const struct cli_cmd *cmd, struct cli_args *a)
 {
-	autofree char *hello = cf_hello();
-	struct cf_reader rd = {0};
+	autofree char *hello = qc_remote_hello();
+	struct qc_remote_reader rd = {0};
 	struct req q = {0};
 	char type, version[64];
 	const char *p;
@@ -496,23 +496,23 @@ int cli_serve_stdio(struct cli *c, const struct cli_cmd *cmd, struct cli_args *a
 	(void) cmd;
 	(void) a;
 	signal(SIGPIPE, SIG_IGN);
-	if (cf_write(STDOUT_FILENO, CF_HELLO, hello, strlen(hello)) < 0)
+	if (qc_remote_frame_write(STDOUT_FILENO, QC_RF_HELLO, hello, strlen(hello)) < 0)
 		return CLI_ERROR;
-	if (cf_read(&rd, STDIN_FILENO, &type, &p, &n) <= 0 || type != CF_HELLO) {
-		cf_reader_free(&rd);
+	if (qc_remote_reader_read(&rd, STDIN_FILENO, &type, &p, &n) <= 0 || type != QC_RF_HELLO) {
+		qc_remote_reader_free(&rd);
 		return send_error("expected the client's hello");
 	}
-	if ((proto = cf_hello_parse(p, n, version, sizeof(version))) != CONNECT_PROTOCOL) {
-		cf_reader_free(&rd);
+	if ((proto = qc_remote_hello_parse(p, n, version, sizeof(version))) != QC_REMOTE_PROTOCOL) {
+		qc_remote_reader_free(&rd);
 		return send_error("this qemuctl (" PACKAGE_VERSION ") speaks --connect protocol %d, "
 				  "the client (version %s) speaks %d",
-			CONNECT_PROTOCOL, version, proto);
+			QC_REMOTE_PROTOCOL, version, proto);
 	}
-	if (cf_read(&rd, STDIN_FILENO, &type, &p, &n) <= 0 || type != CF_REQUEST)
+	if (qc_remote_reader_read(&rd, STDIN_FILENO, &type, &p, &n) <= 0 || type != QC_RF_REQUEST)
 		rc = send_error("expected a request");
 	else if ((rc = parse_request(&q, p, n, &rd)) == CLI_OK)
 		rc = run(&q, &rd);
 	req_clear(&q);
-	cf_reader_free(&rd);
+	qc_remote_reader_free(&rd);
 	return rc;
 }

@@ -157,6 +157,7 @@ rq image import small disk.qcow2 >/dev/null
 assert_match "$(there image list)" '^small ' "image import disk.qcow2 through --connect"
 rq seed build out.iso --hostname h1 --user-data ud.sh --no-default-keys >/dev/null
 assert_eq "$(dd if=out.iso bs=1 skip=32769 count=5 status=none)" "CD001" "seed build out.iso: the ISO the remote side wrote came back"
+assert_eq "$(stat -c %a out.iso)" "$(printf '%o' $((0666 & ~0$(umask))))" "the file that came back has the mode this umask gives"
 there seed build "$SCRATCH/there.iso" --hostname h1 --user-data ud.sh --no-default-keys >/dev/null
 cmp out.iso "$SCRATCH/there.iso" || fail "the ISO that came back differs from one built there"
 ok "it is the ISO the remote command builds, byte for byte"
@@ -205,7 +206,7 @@ PY
 chmod +x "$SCRATCH/old-qemuctl" "$SCRATCH/future-qemuctl"
 QEMUCTL_REMOTE="$SCRATCH/old-qemuctl" expect_fail 126 "does not speak the --connect protocol" rq list
 QEMUCTL_REMOTE="$SCRATCH/future-qemuctl" expect_fail 126 "version 99.0\) speaks --connect protocol 99, this one .* speaks 1" rq list
-expect_fail 2 "QEMUCTL_REMOTE 'qemuctl;id'" env QEMUCTL_REMOTE='qemuctl;id' "$QC" --connect "$URL" list
+expect_fail 2 "remote qemuctl 'qemuctl;id': give the absolute path" env QEMUCTL_REMOTE='qemuctl;id' "$QC" --connect "$URL" list
 # a port nothing listens on: refused
 closed=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
 expect_fail 255 "Connection refused" "$QC" --connect "ssh://127.0.0.1:$closed/" list
