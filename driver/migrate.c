@@ -284,13 +284,9 @@ static int announce_disks(struct qc_vmop *op, struct qc_mig_link *l, struct qc_e
 		const char *base = qc_domain_home_base(op->vm_dir, op->d->disks[i].path);
 		uint64_t size;
 
-		if (!qc_mig_live_mirrored(&op->d->disks[i]))
+		/* an owned disk is a file of the VM's directory (qc_domain_home_disk) */
+		if (!qc_mig_live_mirrored(&op->d->disks[i]) || !base)
 			continue;
-		if (!base || strcmp(op->d->disks[i].format, "qcow2") != 0)
-			return qc_error_set(err, QC_ERR_STATE,
-				"VM '%s': disk '%s' (%s) is no qcow2 file of the VM, which a "
-				"running move does not copy; move it stopped with --offline",
-				op->name, op->d->disks[i].name, op->d->disks[i].path);
 		if ((rc = qc_mig_live_disk_size(op->q, op->d, i, &size, err)) < 0)
 			return qc_error_prefix(err, "VM '%s'", op->name);
 		qc_jgen_map_open(g);

@@ -26,7 +26,8 @@
  * A running VM's move ("begin" with "live":true) moves pre-copy: its
  * writable disks are not sent but announced, before the commit,
  *   {"op":"overlay","name":B,"size":S}      -> {"ok":true}
- * and made on the target empty on their backing, S bytes of virtual size;
+ * and made on the target empty on their backing (a raw disk: an empty raw
+ * file), S bytes of virtual size;
  * after the commit
  *   {"op":"listen"}                         -> {"ok":true} (QEMU waits, paused)
  * and from the byte after that reply on, both ways, the channel carries

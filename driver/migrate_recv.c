@@ -284,7 +284,8 @@ static int do_overlay(struct recv *r, const qc_json *req, struct qc_error *err)
 /*
  * The announced disks of d made in the work directory: each a mirrored disk
  * of d, a qcow2 layer naming its backing where the VM will be (not opened
- * now: a backing sent lies in the work directory until the commit).
+ * now: a backing sent lies in the work directory until the commit), else an
+ * empty image of its format (qcow2 or raw) the mirror fills whole.
  */
 static int make_overlays(struct recv *r, const struct qc_domain *d, struct qc_error *err)
 {
@@ -305,14 +306,15 @@ static int make_overlays(struct recv *r, const struct qc_domain *d, struct qc_er
 		if (!base || o == r->overlays.n)
 			continue;
 		used++;
-		if (!qc_mig_live_mirrored(k) || strcmp(k->format, "qcow2") != 0)
+		if (!qc_mig_live_mirrored(k))
 			return qc_error_set(err, QC_ERR_INVALID,
-				"disk '%s', announced for a copy, is no writable qcow2 disk",
+				"disk '%s', announced for a copy, is no writable disk of the VM",
 				k->name);
 		path = qc_xasprintf("%s/%s", work, base);
+		/* only a qcow2 disk has a backing (qc_domain_validate) */
 		rc = k->backing ? qc_img_create_layer(path, k->backing, k->backing_format,
 					  r->overlay_size[o], err)
-				: qc_img_create(path, "qcow2", r->overlay_size[o], err);
+				: qc_img_create(path, k->format, r->overlay_size[o], err);
 		if (rc < 0)
 			return qc_error_prefix(err, "disk '%s'", k->name);
 	}
