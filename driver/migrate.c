@@ -354,11 +354,62 @@ static int hand_over(
 	return 0;
 }
 
+/*
+ * The SHA-256 of the VM's varstore (its UEFI variables; "" without one), as
+ * QEMU here wrote it: each flash write goes through to the file at once.
+ */
+static int varstore_sum(struct qc_vmop *op, char hex[QC_SHA256_HEX_LEN + 1], struct qc_error *err)
+{
+	cleanup_sha256 struct qc_sha256 *sha = NULL;
+	cleanup_close int fd = -1;
+	const char *base;
+	struct stat st;
+	int rc;
+
+	hex[0] = '\0';
+	if (!op->d->nvram || !(base = qc_domain_home_base(op->vm_dir, op->d->nvram)))
+		return 0;
+	fd = openat(op->dfd, base, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+	if (fd < 0 || fstat(fd, &st) < 0)
+		return qc_error_errno(err, errno, "VM '%s': varstore %s", op->name, op->d->nvram);
+	sha = qc_sha256_new();
+	if ((rc = qc_sha256_fd(sha, fd, (uint64_t) st.st_size, err)) < 0)
+		return qc_error_prefix(err, "VM '%s': varstore %s", op->name, op->d->nvram);
+	qc_sha256_final(sha, hex);
+	return 0;
+}
+
+/*
+ * The varstore is a flash device of RAM that QEMU writes through to its file;
+ * its migration carries that RAM, and the target's QEMU writes it over its
+ * copy of the file once it runs.  A flash write while the RAM was sent is
+ * not carried again (hw/block/pflash_cfi01.c writes that RAM directly and
+ * marks no page of it dirty): such a move is undone, which the file changed
+ * since the migration began shows.
+ */
+static int varstore_unchanged(
+	struct qc_vmop *op, const char before[QC_SHA256_HEX_LEN + 1], struct qc_error *err)
+{
+	char after[QC_SHA256_HEX_LEN + 1];
+	int rc;
+
+	if ((rc = varstore_sum(op, after, err)) < 0)
+		return rc;
+	if (strcmp(before, after) != 0)
+		return qc_error_set(err, QC_ERR_STATE,
+			"VM '%s': its firmware wrote its varstore %s while the memory was sent, "
+			"which the migration does not carry; the move was undone and the VM "
+			"runs on here: move it again",
+			op->name, op->d->nvram);
+	return 0;
+}
+
 /* After the commit: the target's QEMU waits, the channel carries frames, QEMU here moves. */
 static int precopy(struct qc_vmop *op, struct qc_mig_link *l, struct move *m,
 	struct qc_migrate_result *res, struct qc_error *err)
 {
 	struct tick t = {.l = l, .m = m, .base = l->ch.sent};
+	char nvram[QC_SHA256_HEX_LEN + 1];
 	int fds[QC_MUX_MAX_STREAMS];
 	size_t n = 0;
 	int64_t t_done;
@@ -379,6 +430,8 @@ static int precopy(struct qc_vmop *op, struct qc_mig_link *l, struct move *m,
 			       ? rc
 			       : qc_error_prefix(err, "VM '%s': its disks' copy", op->name);
 	qc_mig_progress(l, "sending memory");
+	if ((rc = varstore_sum(op, nvram, err)) < 0)
+		return rc;
 	if ((rc = qc_mig_live_migrate(op->q, &m->lv, live_tick, &t, err)) < 0)
 		return rc == -ECANCELED ? rc : qc_error_prefix(err, "VM '%s'", op->name);
 	/* completed: the guest is stopped here (postmigrate); no cancel from now on */
@@ -387,7 +440,8 @@ static int precopy(struct qc_vmop *op, struct qc_mig_link *l, struct move *m,
 	l->ch.cancel = NULL;
 	m->intr = NULL;
 	qc_vmop_test_hold(op, "migrate-committed");
-	if ((rc = qc_mig_live_finish(op->q, &m->lv, err)) < 0 ||
+	if ((rc = varstore_unchanged(op, nvram, err)) < 0 ||
+		(rc = qc_mig_live_finish(op->q, &m->lv, err)) < 0 ||
 		(rc = hand_over(op, l, m, err)) < 0)
 		return rc;
 	res->downtime_ms = m->lv.qemu_downtime_ms + (m->t_run - t_done);
