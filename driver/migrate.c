@@ -70,6 +70,24 @@ static bool stays(const char *name)
 }
 
 /*
+ * The VM's directory holds nothing but its definition and bookkeeping (its
+ * disks all on shared storage): what a cluster defines on every node.
+ */
+static bool definition_only(const struct qc_vmop *op)
+{
+	struct dirent **ents = NULL;
+	int n = scandirat(op->dfd, ".", &ents, NULL, alphasort);
+	bool only = n >= 0;
+
+	for (int i = 0; i < n; i++) {
+		only &= stays(ents[i]->d_name) || strcmp(ents[i]->d_name, QC_NETWORK_RUNTIME) == 0;
+		free(ents[i]);
+	}
+	free(ents);
+	return only;
+}
+
+/*
  * What a move cannot carry, refused before anything is sent.  A disk
  * outside the VM is no such thing: it stays where it is, on storage both
  * hosts see (driver/migrate_shared.h).
@@ -250,6 +268,7 @@ struct move {
 	bool live;
 	bool undo; /* the source's QEMU has a move's migration or mirrors to undo */
 	bool unknown; /* the target was told to run and did not answer */
+	bool replaced; /* the target replaced the same VM's definition of its own */
 	const volatile sig_atomic_t *intr; /* the caller's: cancel before the commit */
 	volatile sig_atomic_t mux_cancel; /* the relay's: set from intr */
 	int64_t t_run; /* when the target said its CPUs run */
@@ -469,6 +488,8 @@ static int transfer(struct qc_vmop *op, struct qc_mig_link *l, struct move *m,
 	qc_jgen_map_open(g);
 	qc_jgen_kstring(g, "op", "begin");
 	qc_jgen_kstring(g, "name", op->name);
+	/* the target may replace the same VM's definition (driver/migrate_recv.c) */
+	qc_jgen_kstring(g, "uuid", op->d->uuid_str);
 	qc_jgen_kbool(g, "live", m->live);
 	if (gethostname(host, sizeof(host) - 1) == 0)
 		qc_jgen_kstring(g, "from", host);
@@ -504,6 +525,7 @@ static int transfer(struct qc_vmop *op, struct qc_mig_link *l, struct move *m,
 	qc_jgen_kstring(c, "xml", xml);
 	if ((rc = qc_mig_request(l, c, &r2, err)) < 0)
 		return rc;
+	m->replaced = qc_json_as_bool(qc_json_get(r2, "replaced"), &m->replaced) && m->replaced;
 	if (m->live)
 		return precopy(op, l, m, res, err);
 	qc_vmop_test_hold(op, "migrate-committed");
@@ -522,6 +544,7 @@ QC_PUBLIC int qc_vm_migrate(qc_ctx *ctx, const char *name, const char *url,
 	struct move m = {.intr = o ? o->interrupted : NULL};
 	const char *remote;
 	int64_t t0 = qc_now_ms();
+	bool kept = false;
 	int rc;
 
 	o = o ? o : &none;
@@ -583,10 +606,15 @@ QC_PUBLIC int qc_vm_migrate(qc_ctx *ctx, const char *name, const char *url,
 		goto out;
 	}
 	qc_fault_step("migrate:committed");
-	/* the target has it: this host's copy goes, with its addresses */
-	if (qc_network_domain_release(ctx, op.d, &e2) < 0)
+	/*
+	 * The target has it: this host's copy goes, with its addresses; the
+	 * same VM's definition, which the target had too, stays (stopped).
+	 */
+	if (m.replaced && definition_only(&op))
+		kept = true;
+	else if (qc_network_domain_release(ctx, op.d, &e2) < 0)
 		qc_warn("VM '%s': %s", name, e2.msg);
-	if ((rc = qc_driver_remove_vm_dir(ctx, name, err)) < 0) {
+	if (!kept && (rc = qc_driver_remove_vm_dir(ctx, name, err)) < 0) {
 		qc_error_prefix(err, "VM '%s' is on '%s' now, but its copy here was not removed",
 			name, u.host);
 		goto out;

@@ -261,6 +261,74 @@ wait_for_text "$ROOT2/vms/m2/console.log" '^GUEST-READY' 90
 ok "m2 boots on the target's catalog image"
 qc2 destroy m2 >/dev/null
 
+# The same VM defined on both hosts (as a cluster defines it on every node:
+# the same UUID, its disks on shared storage, no file of its own): a move
+# replaces the target's definition, offline and live.  Another UUID there,
+# the VM running there or a file of its own there is refused before
+# anything is sent; a live move failing after the commit puts the target's
+# old definition back as it was.  The source, which has no more than the
+# definition either, keeps it (stopped): every node has it still.
+qemu-img create -q -f raw "$SHARED/s1.raw" 1M
+chmod 0666 "$SHARED/s1.raw"
+mks1() {
+	"$QC" --root "$1" create s1 --kernel "$GUEST_KERNEL" --initrd "$GUEST_INITRD" --append "$GUEST_APPEND" \
+		--memory 128M --cpus 1 --no-seed --disk "$SHARED/s1.raw" >/dev/null
+}
+mks1 "$ROOT"
+qc dumpxml s1 >"$SCRATCH/s1.xml"
+uuid=$(sed -n 's#.*<uuid>\(.*\)</uuid>.*#\1#p' "$SCRATCH/s1.xml")
+sed "s#<memory unit='KiB'>131072<#<memory unit='KiB'>65536<#" "$SCRATCH/s1.xml" >"$SCRATCH/s1-64.xml"
+mks1 "$ROOT2"
+s1_src=$(tree_digest "$ROOT/vms/s1")
+expect_fail 1 "the target: VM 's1' already exists in $ROOT2 as another VM \(UUID [0-9a-f-]{36}, the source's $uuid\)" \
+	mig s1 "$url" --offline
+qc2 undefine s1 >/dev/null
+qc2 define "$SCRATCH/s1-64.xml" >/dev/null
+: >"$ROOT2/vms/s1/disk0.qcow2"
+expect_fail 1 "the target: VM 's1' in $ROOT2 has files of its own \(disk0.qcow2\), which the move would replace" \
+	mig s1 "$url" --offline
+rm "$ROOT2/vms/s1/disk0.qcow2"
+qc2 start s1 >/dev/null
+expect_fail 1 "the target: $ROOT2: VM 's1' is running; the move replaces the same VM's definition only while it is stopped there" \
+	mig s1 "$url" --offline
+qc2 destroy s1 >/dev/null
+assert_eq "$(tree_digest "$ROOT/vms/s1")" "$s1_src" "refused replacements: the source is as it was"
+assert_match "$(qc2 dumpxml s1)" "<memory unit='KiB'>65536</memory>" "refused replacements: the target's definition stays"
+assert_eq "$(ls -A "$ROOT2/vms" | grep s1)" "s1" "refused replacements: no work directory on the target"
+out=$(mig s1 "$url" --offline --json) || fail "offline move onto the same VM: $out"
+assert_match "$(qc info s1)" 'State: +stopped' "offline: the source keeps its definition of s1, stopped"
+assert_match "$(qc2 dumpxml s1)" "<memory unit='KiB'>131072</memory>" "offline: the target's definition of s1 is the source's now"
+assert_match "$(qc2 dumpxml s1)" "<uuid>$uuid</uuid>" "offline: the same VM"
+assert_eq "$(ls -A "$ROOT2/vms" | grep s1)" "s1" "offline: the replaced directory is gone"
+# Live: the 64M definition there again; the target's QEMU killed mid-move
+# (after the commit): its old directory comes back as it was.
+qc2 define "$SCRATCH/s1-64.xml" >/dev/null
+qc start s1 >/dev/null
+s1_dst=$(tree_digest "$ROOT2/vms/s1" | grep -v '[ /]op\.json$')
+QEMUCTL_TEST_HOLD=migrate-mirrored "$QC" --root "$ROOT" migrate s1 "$url" "${sshopts[@]}" \
+	--remote-qemuctl "$SCRATCH/qemuctl-target" >"$SCRATCH/out" 2>"$SCRATCH/err" &
+pid=$!
+wait_until 60 test -e "$ROOT/vms/s1/.hold-migrate-mirrored"
+kill -9 "$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["qemu_pid"])' "$ROOT2/vms/s1/state.json")"
+rm -f "$ROOT/vms/s1/.hold-migrate-mirrored"
+rc=0
+wait "$pid" || rc=$?
+[ "$rc" -eq 1 ] || fail "live move onto the same VM, its QEMU killed: exit $rc: $(cat "$SCRATCH/err")"
+s1_back() { [ "$(ls -A "$ROOT2/vms" | grep s1)" = s1 ] && [ -z "$(procs_using "$ROOT2/vms/s1")" ]; }
+wait_until 30 s1_back
+assert_eq "$(tree_digest "$ROOT2/vms/s1" | grep -v '[ /]op\.json$')" "$s1_dst" \
+	"a failed live move: the target's old definition is back as it was"
+assert_match "$(qc info s1)" 'State: +running' "a failed live move: s1 runs on here"
+out=$(mig s1 "$url" --json) || fail "live move onto the same VM: $out"
+assert_match "$out" '"mode": "running"' "live onto the same VM"
+assert_match "$(qc info s1)" 'Last exit: +migrated: to 127\.0\.0\.1' \
+	"live: the source keeps its definition of s1, stopped by the move"
+assert_match "$(qc2 info s1)" 'State: +running' "live: s1 runs on the target"
+assert_match "$(qc2 dumpxml s1)" "<memory unit='KiB'>131072</memory>" "live: the target's definition of s1 is the source's now"
+assert_eq "$(ls -A "$ROOT2/vms" | grep s1)" "s1" "live: the replaced directory is gone"
+qc2 destroy s1 >/dev/null
+qc undefine s1 >/dev/null
+
 # A running VM moves live (pre-copy): a guest process counting on the console
 # goes on counting on the target, without a new boot.
 cp "$GUEST_ROOT" "$SCRATCH/store/root3.img"
