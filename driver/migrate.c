@@ -70,6 +70,24 @@ static bool stays(const char *name)
 }
 
 /*
+ * The VM's directory holds nothing but its definition and bookkeeping (its
+ * disks all on shared storage): what a cluster defines on every node.
+ */
+static bool definition_only(const struct qc_vmop *op)
+{
+	struct dirent **ents = NULL;
+	int n = scandirat(op->dfd, ".", &ents, NULL, alphasort);
+	bool only = n >= 0;
+
+	for (int i = 0; i < n; i++) {
+		only &= stays(ents[i]->d_name) || strcmp(ents[i]->d_name, QC_NETWORK_RUNTIME) == 0;
+		free(ents[i]);
+	}
+	free(ents);
+	return only;
+}
+
+/*
  * What a move cannot carry, refused before anything is sent.  A disk
  * outside the VM is no such thing: it stays where it is, on storage both
  * hosts see (driver/migrate_shared.h).
@@ -250,6 +268,7 @@ struct move {
 	bool live;
 	bool undo; /* the source's QEMU has a move's migration or mirrors to undo */
 	bool unknown; /* the target was told to run and did not answer */
+	bool replaced; /* the target replaced the same VM's definition of its own */
 	const volatile sig_atomic_t *intr; /* the caller's: cancel before the commit */
 	volatile sig_atomic_t mux_cancel; /* the relay's: set from intr */
 	int64_t t_run; /* when the target said its CPUs run */
@@ -284,13 +303,9 @@ static int announce_disks(struct qc_vmop *op, struct qc_mig_link *l, struct qc_e
 		const char *base = qc_domain_home_base(op->vm_dir, op->d->disks[i].path);
 		uint64_t size;
 
-		if (!qc_mig_live_mirrored(&op->d->disks[i]))
+		/* an owned disk is a file of the VM's directory (qc_domain_home_disk) */
+		if (!qc_mig_live_mirrored(&op->d->disks[i]) || !base)
 			continue;
-		if (!base || strcmp(op->d->disks[i].format, "qcow2") != 0)
-			return qc_error_set(err, QC_ERR_STATE,
-				"VM '%s': disk '%s' (%s) is no qcow2 file of the VM, which a "
-				"running move does not copy; move it stopped with --offline",
-				op->name, op->d->disks[i].name, op->d->disks[i].path);
 		if ((rc = qc_mig_live_disk_size(op->q, op->d, i, &size, err)) < 0)
 			return qc_error_prefix(err, "VM '%s'", op->name);
 		qc_jgen_map_open(g);
@@ -358,11 +373,62 @@ static int hand_over(
 	return 0;
 }
 
+/*
+ * The SHA-256 of the VM's varstore (its UEFI variables; "" without one), as
+ * QEMU here wrote it: each flash write goes through to the file at once.
+ */
+static int varstore_sum(struct qc_vmop *op, char hex[QC_SHA256_HEX_LEN + 1], struct qc_error *err)
+{
+	cleanup_sha256 struct qc_sha256 *sha = NULL;
+	cleanup_close int fd = -1;
+	const char *base;
+	struct stat st;
+	int rc;
+
+	hex[0] = '\0';
+	if (!op->d->nvram || !(base = qc_domain_home_base(op->vm_dir, op->d->nvram)))
+		return 0;
+	fd = openat(op->dfd, base, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+	if (fd < 0 || fstat(fd, &st) < 0)
+		return qc_error_errno(err, errno, "VM '%s': varstore %s", op->name, op->d->nvram);
+	sha = qc_sha256_new();
+	if ((rc = qc_sha256_fd(sha, fd, (uint64_t) st.st_size, err)) < 0)
+		return qc_error_prefix(err, "VM '%s': varstore %s", op->name, op->d->nvram);
+	qc_sha256_final(sha, hex);
+	return 0;
+}
+
+/*
+ * The varstore is a flash device of RAM that QEMU writes through to its file;
+ * its migration carries that RAM, and the target's QEMU writes it over its
+ * copy of the file once it runs.  A flash write while the RAM was sent is
+ * not carried again (hw/block/pflash_cfi01.c writes that RAM directly and
+ * marks no page of it dirty): such a move is undone, which the file changed
+ * since the migration began shows.
+ */
+static int varstore_unchanged(
+	struct qc_vmop *op, const char before[QC_SHA256_HEX_LEN + 1], struct qc_error *err)
+{
+	char after[QC_SHA256_HEX_LEN + 1];
+	int rc;
+
+	if ((rc = varstore_sum(op, after, err)) < 0)
+		return rc;
+	if (strcmp(before, after) != 0)
+		return qc_error_set(err, QC_ERR_STATE,
+			"VM '%s': its firmware wrote its varstore %s while the memory was sent, "
+			"which the migration does not carry; the move was undone and the VM "
+			"runs on here: move it again",
+			op->name, op->d->nvram);
+	return 0;
+}
+
 /* After the commit: the target's QEMU waits, the channel carries frames, QEMU here moves. */
 static int precopy(struct qc_vmop *op, struct qc_mig_link *l, struct move *m,
 	struct qc_migrate_result *res, struct qc_error *err)
 {
 	struct tick t = {.l = l, .m = m, .base = l->ch.sent};
+	char nvram[QC_SHA256_HEX_LEN + 1];
 	int fds[QC_MUX_MAX_STREAMS];
 	size_t n = 0;
 	int64_t t_done;
@@ -383,6 +449,8 @@ static int precopy(struct qc_vmop *op, struct qc_mig_link *l, struct move *m,
 			       ? rc
 			       : qc_error_prefix(err, "VM '%s': its disks' copy", op->name);
 	qc_mig_progress(l, "sending memory");
+	if ((rc = varstore_sum(op, nvram, err)) < 0)
+		return rc;
 	if ((rc = qc_mig_live_migrate(op->q, &m->lv, live_tick, &t, err)) < 0)
 		return rc == -ECANCELED ? rc : qc_error_prefix(err, "VM '%s'", op->name);
 	/* completed: the guest is stopped here (postmigrate); no cancel from now on */
@@ -391,7 +459,8 @@ static int precopy(struct qc_vmop *op, struct qc_mig_link *l, struct move *m,
 	l->ch.cancel = NULL;
 	m->intr = NULL;
 	qc_vmop_test_hold(op, "migrate-committed");
-	if ((rc = qc_mig_live_finish(op->q, &m->lv, err)) < 0 ||
+	if ((rc = varstore_unchanged(op, nvram, err)) < 0 ||
+		(rc = qc_mig_live_finish(op->q, &m->lv, err)) < 0 ||
 		(rc = hand_over(op, l, m, err)) < 0)
 		return rc;
 	res->downtime_ms = m->lv.qemu_downtime_ms + (m->t_run - t_done);
@@ -419,6 +488,8 @@ static int transfer(struct qc_vmop *op, struct qc_mig_link *l, struct move *m,
 	qc_jgen_map_open(g);
 	qc_jgen_kstring(g, "op", "begin");
 	qc_jgen_kstring(g, "name", op->name);
+	/* the target may replace the same VM's definition (driver/migrate_recv.c) */
+	qc_jgen_kstring(g, "uuid", op->d->uuid_str);
 	qc_jgen_kbool(g, "live", m->live);
 	if (gethostname(host, sizeof(host) - 1) == 0)
 		qc_jgen_kstring(g, "from", host);
@@ -454,6 +525,7 @@ static int transfer(struct qc_vmop *op, struct qc_mig_link *l, struct move *m,
 	qc_jgen_kstring(c, "xml", xml);
 	if ((rc = qc_mig_request(l, c, &r2, err)) < 0)
 		return rc;
+	m->replaced = qc_json_as_bool(qc_json_get(r2, "replaced"), &m->replaced) && m->replaced;
 	if (m->live)
 		return precopy(op, l, m, res, err);
 	qc_vmop_test_hold(op, "migrate-committed");
@@ -472,6 +544,7 @@ QC_PUBLIC int qc_vm_migrate(qc_ctx *ctx, const char *name, const char *url,
 	struct move m = {.intr = o ? o->interrupted : NULL};
 	const char *remote;
 	int64_t t0 = qc_now_ms();
+	bool kept = false;
 	int rc;
 
 	o = o ? o : &none;
@@ -533,10 +606,15 @@ QC_PUBLIC int qc_vm_migrate(qc_ctx *ctx, const char *name, const char *url,
 		goto out;
 	}
 	qc_fault_step("migrate:committed");
-	/* the target has it: this host's copy goes, with its addresses */
-	if (qc_network_domain_release(ctx, op.d, &e2) < 0)
+	/*
+	 * The target has it: this host's copy goes, with its addresses; the
+	 * same VM's definition, which the target had too, stays (stopped).
+	 */
+	if (m.replaced && definition_only(&op))
+		kept = true;
+	else if (qc_network_domain_release(ctx, op.d, &e2) < 0)
 		qc_warn("VM '%s': %s", name, e2.msg);
-	if ((rc = qc_driver_remove_vm_dir(ctx, name, err)) < 0) {
+	if (!kept && (rc = qc_driver_remove_vm_dir(ctx, name, err)) < 0) {
 		qc_error_prefix(err, "VM '%s' is on '%s' now, but its copy here was not removed",
 			name, u.host);
 		goto out;

@@ -10,9 +10,13 @@
  *   source: {"qemuctl-migrate":V}           (either side refuses another V)
  * then the source sends requests, each answered {"ok":true,...} or
  * {"error":"what failed"}:
- *   {"op":"begin","name":N,"from":HOST}     -> {"ok":true,"dir":"<root>/vms/N"}
+ *   {"op":"begin","name":N,"uuid":U,"from":HOST}
+ *                                           -> {"ok":true,"dir":"<root>/vms/N"}
  *                                              ("from", optional: the source's host
- *                                              name, for the moved VM's first event)
+ *                                              name, for the moved VM's first event;
+ *                                              "uuid", optional: the VM's, which lets
+ *                                              the target replace the same VM defined
+ *                                              there, driver/migrate_recv.c)
  *   {"op":"image","sha256":H,"size":S}      -> {"ok":true,"path":P,"image":I}
  *                                              (the target's catalog has it), or
  *                                              {"ok":true,"send":"base-….img"}
@@ -26,7 +30,8 @@
  * A running VM's move ("begin" with "live":true) moves pre-copy: its
  * writable disks are not sent but announced, before the commit,
  *   {"op":"overlay","name":B,"size":S}      -> {"ok":true}
- * and made on the target empty on their backing, S bytes of virtual size;
+ * and made on the target empty on their backing (a raw disk: an empty raw
+ * file), S bytes of virtual size;
  * after the commit
  *   {"op":"listen"}                         -> {"ok":true} (QEMU waits, paused)
  * and from the byte after that reply on, both ways, the channel carries

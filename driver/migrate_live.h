@@ -5,7 +5,8 @@
  * server on a listening socket qemuctl made in the VM's run dir, each
  * writable disk exported under its disk name, and migrate-incoming on one
  * end of a socketpair.  The source's QEMU mirrors each writable disk
- * (blockdev-mirror sync=top: the backing images are on the target already)
+ * (blockdev-mirror sync=top: the backing images are on the target already;
+ * a raw disk, which has none, is copied whole)
  * into an NBD client node on a socketpair, and once every mirror is ready
  * migrates on another; qemuctl relays all of those sockets over the ssh
  * channel (driver/migrate_mux.h).  Internal to driver/.

@@ -10,10 +10,19 @@
  * announced as shared storage and checked here: driver/migrate_shared.h)
  * and the directory is renamed into place only then (RENAME_NOREPLACE).  Any failure, or the source going away
  * before the commit, removes the work directory: nothing is left.
+ *
+ * A cluster defines the same VM on every node: a VM of the name defined here
+ * already is replaced when it is the same VM (its UUID the one the source
+ * announces and the definition has), stopped, with no file of its own (no
+ * disk, seed, varstore or snapshot: its disks all on shared storage) and no
+ * address in a named network.  Its lock is held from the 'begin' to the
+ * end; the commit exchanges the two directories (RENAME_EXCHANGE), and the
+ * old one is removed once the move succeeded, or put back as it was.
  */
 #include "config.h"
 
 #include <arpa/inet.h>
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -28,11 +37,15 @@
 #include "driver/migrate_chan.h"
 #include "driver/migrate_live.h"
 #include "driver/migrate_shared.h"
+#include "driver/network.h"
 #include "driver/vmop.h"
 #include "qmp/qmp.h"
 
 #ifndef RENAME_NOREPLACE
 #define RENAME_NOREPLACE (1 << 0)
+#endif
+#ifndef RENAME_EXCHANGE
+#define RENAME_EXCHANGE (1 << 1)
 #endif
 
 struct recv {
@@ -49,6 +62,8 @@ struct recv {
 	struct qc_mig_shared_set shared; /* disks outside the VM, checked here */
 	uint64_t overlay_size[QC_MIG_LIVE_DISKS];
 	struct qc_vmop op; /* the started VM's QEMU */
+	struct qc_vmop old; /* the same VM defined here, locked: replaced at the commit */
+	bool swapped; /* vms/NAME is the move's; the old VM's directory is at tmp_name */
 	int fds[QC_MUX_MAX_STREAMS]; /* streams to relay once the reply is sent */
 	size_t n_fds;
 	struct qc_mux *mux;
@@ -62,11 +77,12 @@ static bool strv_has(const struct qc_strv *v, const char *s)
 	return false;
 }
 
+static const char *const reserved[] = {QC_VM_LOCK, QC_VM_MONITOR_LOCK, QC_VM_STATE, QC_VM_DOMAIN,
+	QC_VM_OP_RECORD, "summary.json", QC_VM_EVENTS, QC_VM_MIGRATED_TO};
+
 /* A file the source may send: a plain name that is none of the VM's bookkeeping. */
 static int check_file_name(const char *name, struct qc_error *err)
 {
-	static const char *const reserved[] = {QC_VM_LOCK, QC_VM_MONITOR_LOCK, QC_VM_STATE,
-		QC_VM_DOMAIN, QC_VM_OP_RECORD, "summary.json", QC_VM_EVENTS, QC_VM_MIGRATED_TO};
 	int rc;
 
 	if ((rc = qc_validate_name("file", name, err)) < 0)
@@ -138,6 +154,74 @@ static int record_arrival(struct recv *r, struct qc_error *err)
 	return fsync(fd) < 0 ? qc_error_errno(err, errno, "fsync %s", QC_VM_EVENTS) : 0;
 }
 
+/* A file of a VM's directory that is bookkeeping or this host's logs, no file of the VM. */
+static bool bookkeeping(const char *name)
+{
+	if (name[0] == '.' || qc_str_has_prefix(name, QC_VM_CONSOLE_LOG) ||
+		strcmp(name, QC_VM_QEMU_LOG) == 0 || strcmp(name, QC_NETWORK_RUNTIME) == 0)
+		return true;
+	for (size_t i = 0; i < QC_ARRAY_SIZE(reserved); i++)
+		if (strcmp(name, reserved[i]) == 0)
+			return true;
+	return false;
+}
+
+/* The first file of the old VM's directory that is its own, or NULL (*ents to free). */
+static const char *own_file(int dfd, struct dirent ***ents, int *n)
+{
+	const char *own = NULL;
+
+	*n = scandirat(dfd, ".", ents, NULL, alphasort);
+	for (int i = 0; i < *n && !own; i++)
+		if (!bookkeeping((*ents)[i]->d_name))
+			own = (*ents)[i]->d_name;
+	return *n < 0 ? "?" : own;
+}
+
+/* VM name defined here already: the same VM as the source's (uuid), stopped, owning nothing. */
+static int replaceable(struct recv *r, const char *name, const char *uuid, struct qc_error *err)
+{
+	const struct qc_domain *d;
+	struct dirent **ents = NULL;
+	const char *own;
+	int n, rc = 0;
+
+	if (!uuid)
+		return qc_error_set(err, QC_ERR_EXISTS,
+			"VM '%s' already exists in %s; delete or rename it there first", name,
+			r->ctx->root);
+	if ((rc = qc_vmop_begin_as("migrate-receive", r->ctx, name,
+		     QC_VMOP_DOMAIN | QC_VMOP_RECORD_END, &r->old, err)) < 0)
+		return qc_error_prefix(err, "VM '%s' already exists in %s", name, r->ctx->root);
+	d = r->old.d;
+	if (strcmp(d->uuid_str, uuid) != 0)
+		return qc_error_set(err, QC_ERR_EXISTS,
+			"VM '%s' already exists in %s as another VM (UUID %s, the source's %.36s); "
+			"delete or rename it there first",
+			name, r->ctx->root, d->uuid_str, uuid);
+	if ((rc = qc_vmop_need_stopped(&r->old,
+		     "the move replaces the same VM's definition only while it is stopped there",
+		     err)) < 0)
+		return qc_error_prefix(err, "%s", r->ctx->root);
+	for (size_t i = 0; i < d->n_nics; i++)
+		if (d->nics[i].type == QC_NIC_NETWORK)
+			return qc_error_set(err, QC_ERR_EXISTS,
+				"VM '%s' in %s has an address in network '%s', which the move "
+				"would leave behind; detach NIC '%s' there first",
+				name, r->ctx->root, d->nics[i].network, d->nics[i].name);
+	own = own_file(r->old.dfd, &ents, &n);
+	if (own)
+		rc = qc_error_set(err, QC_ERR_EXISTS,
+			"VM '%s' in %s has files of its own (%s), which the move would replace; "
+			"the same VM is replaced only with every disk on shared storage: delete "
+			"it there first ('qemuctl delete %s')",
+			name, r->ctx->root, own, name);
+	for (int i = 0; i < n; i++)
+		free(ents[i]);
+	free(ents);
+	return rc;
+}
+
 static int do_begin(struct recv *r, const qc_json *req, struct qc_jgen *g, struct qc_error *err)
 {
 	const char *name, *from = qc_json_string(qc_json_get(req, "from"));
@@ -153,10 +237,9 @@ static int do_begin(struct recv *r, const qc_json *req, struct qc_jgen *g, struc
 	if ((rc = qc_driver_vms_open(r->ctx, true, &r->vms_dfd, err)) < 0)
 		return rc;
 	qc_driver_sweep_dead_builds(r->vms_dfd);
-	if (faccessat(r->vms_dfd, name, F_OK, AT_SYMLINK_NOFOLLOW) == 0)
-		return qc_error_set(err, QC_ERR_EXISTS,
-			"VM '%s' already exists in %s; delete or rename it there first", name,
-			r->ctx->root);
+	if (faccessat(r->vms_dfd, name, F_OK, AT_SYMLINK_NOFOLLOW) == 0 &&
+		(rc = replaceable(r, name, qc_json_string(qc_json_get(req, "uuid")), err)) < 0)
+		return rc;
 	r->tmp_name = qc_xasprintf(".migrate-%s.%d", name, (int) getpid());
 	if (mkdirat(r->vms_dfd, r->tmp_name, 0700) < 0)
 		return qc_error_errno(err, errno, "mkdir vms/%s", r->tmp_name);
@@ -284,7 +367,8 @@ static int do_overlay(struct recv *r, const qc_json *req, struct qc_error *err)
 /*
  * The announced disks of d made in the work directory: each a mirrored disk
  * of d, a qcow2 layer naming its backing where the VM will be (not opened
- * now: a backing sent lies in the work directory until the commit).
+ * now: a backing sent lies in the work directory until the commit), else an
+ * empty image of its format (qcow2 or raw) the mirror fills whole.
  */
 static int make_overlays(struct recv *r, const struct qc_domain *d, struct qc_error *err)
 {
@@ -305,14 +389,15 @@ static int make_overlays(struct recv *r, const struct qc_domain *d, struct qc_er
 		if (!base || o == r->overlays.n)
 			continue;
 		used++;
-		if (!qc_mig_live_mirrored(k) || strcmp(k->format, "qcow2") != 0)
+		if (!qc_mig_live_mirrored(k))
 			return qc_error_set(err, QC_ERR_INVALID,
-				"disk '%s', announced for a copy, is no writable qcow2 disk",
+				"disk '%s', announced for a copy, is no writable disk of the VM",
 				k->name);
 		path = qc_xasprintf("%s/%s", work, base);
+		/* only a qcow2 disk has a backing (qc_domain_validate) */
 		rc = k->backing ? qc_img_create_layer(path, k->backing, k->backing_format,
 					  r->overlay_size[o], err)
-				: qc_img_create(path, "qcow2", r->overlay_size[o], err);
+				: qc_img_create(path, k->format, r->overlay_size[o], err);
 		if (rc < 0)
 			return qc_error_prefix(err, "disk '%s'", k->name);
 	}
@@ -324,7 +409,7 @@ static int make_overlays(struct recv *r, const struct qc_domain *d, struct qc_er
 }
 
 /* The definition, checked as define checks one, saved, the directory renamed into place. */
-static int do_commit(struct recv *r, const qc_json *req, struct qc_error *err)
+static int do_commit(struct recv *r, const qc_json *req, struct qc_jgen *g, struct qc_error *err)
 {
 	cleanup_domain struct qc_domain *d = NULL;
 	const char *xml;
@@ -344,6 +429,10 @@ static int do_commit(struct recv *r, const qc_json *req, struct qc_error *err)
 	if (strcmp(d->name, r->name) != 0)
 		return qc_error_set(err, QC_ERR_INVALID,
 			"the migrated definition names VM '%s', not '%s'", d->name, r->name);
+	if (r->old.d && strcmp(d->uuid_str, r->old.d->uuid_str) != 0)
+		return qc_error_set(err, QC_ERR_INVALID,
+			"the migrated definition has UUID %s, VM '%s' here %s", d->uuid_str,
+			r->name, r->old.d->uuid_str);
 	for (size_t i = 0; i < d->n_disks; i++) {
 		cleanup_free char *dir = qc_domain_home_dir(r->ctx->root, r->name);
 		const char *base = qc_domain_home_base(dir, d->disks[i].path);
@@ -363,6 +452,16 @@ static int do_commit(struct recv *r, const qc_json *req, struct qc_error *err)
 	if ((rc = qc_fsync_dir(r->dfd, err)) < 0)
 		return rc;
 	qc_fault_step("migrate-receive:commit");
+	if (r->old.d) {
+		if (renameat2(r->vms_dfd, r->tmp_name, r->vms_dfd, r->name, RENAME_EXCHANGE) < 0)
+			return qc_error_errno(err, errno, "exchange vms/%s and vms/%s", r->tmp_name,
+				r->name);
+		r->swapped = r->committed = true;
+		(void) qc_fsync_dir(r->vms_dfd, NULL);
+		/* the source keeps its definition too, when it is no more than that */
+		qc_jgen_kbool(g, "replaced", true);
+		return 0;
+	}
 	if (renameat2(r->vms_dfd, r->tmp_name, r->vms_dfd, r->name, RENAME_NOREPLACE) < 0)
 		return errno == EEXIST || errno == ENOTEMPTY
 			       ? qc_error_set(err, QC_ERR_EXISTS, "VM '%s' already exists in %s",
@@ -373,6 +472,22 @@ static int do_commit(struct recv *r, const qc_json *req, struct qc_error *err)
 	return 0;
 }
 
+/* A committed move undone: its VM removed, the one defined here before put back. */
+static void uncommit(struct recv *r)
+{
+	struct qc_error e2 = {0};
+
+	(void) qc_vm_delete(r->ctx, r->name, true, &e2);
+	r->committed = false;
+	if (r->swapped &&
+		renameat2(r->vms_dfd, r->tmp_name, r->vms_dfd, r->name, RENAME_NOREPLACE) == 0) {
+		r->swapped = false;
+		free(r->tmp_name);
+		r->tmp_name = NULL; /* nothing of the move's left to remove */
+		(void) qc_fsync_dir(r->vms_dfd, NULL);
+	}
+}
+
 /*
  * A running VM's move: its QEMU started waiting for the migration, its
  * disks served over NBD; after the reply the channel carries streams.
@@ -380,14 +495,12 @@ static int do_commit(struct recv *r, const qc_json *req, struct qc_error *err)
 static int do_listen(struct recv *r, struct qc_error *err)
 {
 	cleanup_free char *rdir = NULL;
-	struct qc_error e2 = {0};
 	int rc;
 
 	if (!r->committed || !r->live || r->started)
 		return qc_error_set(err, QC_ERR_PROTO, "'listen' out of order");
 	if ((rc = qc_driver_start_incoming(r->ctx, r->name, err)) < 0) {
-		(void) qc_vm_delete(r->ctx, r->name, true, &e2);
-		r->committed = false;
+		uncommit(r);
 		return rc;
 	}
 	r->started = true;
@@ -453,7 +566,7 @@ static int serve(struct recv *r, struct qc_error *err)
 			rc = r->name ? qc_mig_shared_receive(r->ctx, r->name, req, &r->shared, err)
 				     : qc_error_set(err, QC_ERR_PROTO, "'shared' before 'begin'");
 		else if (strcmp(op, "commit") == 0)
-			rc = do_commit(r, req, err);
+			rc = do_commit(r, req, g, err);
 		else
 			rc = qc_error_set(err, QC_ERR_PROTO, "unknown request '%s'", op);
 		if (rc < 0)
@@ -496,7 +609,7 @@ static int hello(struct recv *r, struct qc_error *err)
 
 QC_PUBLIC int qc_vm_migrate_receive(qc_ctx *ctx, int in_fd, int out_fd, struct qc_error *err)
 {
-	struct recv r = {.ctx = ctx, .vms_dfd = -1, .dfd = -1, .op = {.dfd = -1, .lock_fd = -1}};
+	struct recv r = {.ctx = ctx, .vms_dfd = -1, .dfd = -1, .op = QC_VMOP_INIT, .old = QC_VMOP_INIT};
 	struct qc_error scratch = {0};
 	int rc;
 
@@ -510,14 +623,20 @@ QC_PUBLIC int qc_vm_migrate_receive(qc_ctx *ctx, int in_fd, int out_fd, struct q
 		qc_mux_free(r.mux);
 		r.mux = NULL;
 		qc_vmop_end(&r.op);
-		if (r.tmp_name && !r.committed)
-			(void) qc_rm_rf_at(r.vms_dfd, r.tmp_name, &scratch);
 		/* a running VM's move that did not finish: no copy stays here */
 		if (r.committed && r.live && !r.running)
-			(void) qc_vm_delete(ctx, r.name, true, &scratch);
+			uncommit(&r);
+		/* (swapped: the old VM's directory, left where it is when it could not go back) */
+		if (r.tmp_name && !r.committed && !r.swapped)
+			(void) qc_rm_rf_at(r.vms_dfd, r.tmp_name, &scratch);
+	} else if (r.swapped) {
+		/* the move's VM is in place: the one it replaced goes */
+		qc_vmop_end(&r.old);
+		(void) qc_rm_rf_at(r.vms_dfd, r.tmp_name, &scratch);
 	}
 	qc_mux_free(r.mux);
 	qc_vmop_end(&r.op);
+	qc_vmop_end(&r.old);
 	for (size_t i = 1; i < r.n_fds; i++)
 		close(r.fds[i]);
 	if (r.dfd >= 0)

@@ -13,6 +13,8 @@ SLOW_TESTS = tests/integration/slow-debian-cloudinit.sh tests/integration/slow-d
 SLOW_TESTS += tests/integration/slow-secure-boot.sh
 # A running aarch64 guest moved live (qemuctl migrate) there and back.
 SLOW_TESTS += tests/integration/slow-migrate-aarch64.sh
+# A running UEFI guest (OVMF, its own varstore) moved live (qemuctl migrate).
+SLOW_TESTS += tests/integration/slow-migrate-uefi.sh
 dist_noinst_SCRIPTS += $(SLOW_TESTS) tests/guest/build-debian
 
 .PHONY: check-slow

@@ -261,6 +261,16 @@ guest_console() {
 	sleep 0.5
 }
 guest_say() { printf '%s\n' "$1" >&7; }
+# went_on T LOG WHERE: a guest counting "TICK N" on its console, moved live
+# after TICK T, goes on in LOG from exactly TICK T+1, without a new boot.
+went_on() {
+	local t=$1 log=$2 first
+	wait_for_text "$log" "TICK $((t + 2))[^0-9]" 60
+	first=$(grep -aoE 'TICK [0-9]+' "$log" | awk '{print $2}' | head -n1)
+	[ "$first" -eq $((t + 1)) ] || fail "the counter did not go on from TICK $t on $3: first $first"
+	ok "the counter went on from TICK $t on $3 (TICK $first first)"
+	if grep -aq '^GUEST-READY' "$log"; then fail "the guest booted anew on $3"; fi
+}
 guest_boot() {
 	qc start "$1"
 	wait_for_text "$ROOT/vms/$1/console.log" '^GUEST-READY' 90

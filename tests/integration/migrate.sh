@@ -20,6 +20,9 @@
 # on the target, whole by qemu-img check at the end, held by no process of
 # the source after a running move; a file the target does not see refuses
 # the move before anything runs there.
+# A raw disk of the VM's own (a hand-edited definition's; qemuctl makes its
+# disks qcow2) moves too: sent offline, mirrored whole into an empty raw
+# file live; what the guest wrote to it is read back on the target.
 # shellcheck source=tests/integration/netns.sh
 . "$(dirname "$0")/netns.sh"
 in_private_netns x86_64
@@ -48,6 +51,18 @@ mkvm() {
 	qc create "$name" --disk-image "$img" --kernel "$GUEST_KERNEL" --initrd "$GUEST_INITRD" \
 		--append "$GUEST_APPEND_ROOT" --memory 256M --cpus 1 "$@" >/dev/null
 }
+# raw_disk VM DISK: VM's own qcow2 disk DISK made a raw file of the VM, as a
+# hand-edited definition names one (qemuctl creates its own disks as qcow2).
+raw_disk() {
+	local dir="$ROOT/vms/$1"
+	qemu-img convert -O raw "$dir/$2.qcow2" "$dir/$2.raw"
+	rm "$dir/$2.qcow2"
+	qc dumpxml "$1" | sed "/<driver name='qemu' type='qcow2'\/>/{N;s#type='qcow2'/>\(\n *<source file='[^']*/$2\)\.qcow2'#type='raw'/>\1.raw'#}" \
+		>"$SCRATCH/$1.xml"
+	qc define "$SCRATCH/$1.xml" >/dev/null
+	assert_match "$(qc dumpxml "$1")" "<driver name='qemu' type='raw'/>
+ *<source file='$dir/$2\.raw'/>" "$1: $2 is a raw disk of the VM"
+}
 # Shared storage: a directory outside both state roots; QEMU's user writes its disks.
 SHARED="$(mktemp -d "/tmp/qc-$TEST_NAME-shared.XXXXXX")"
 chmod 0711 "$SHARED"
@@ -59,9 +74,10 @@ chmod 0666 "$SHARED/data1.raw" "$SHARED/data.qcow2"
 # The VM's backing image in a storage directory of its own.
 mkdir -m 0711 "$SCRATCH/store"
 cp "$GUEST_ROOT" "$SCRATCH/store/root.img"
-mkvm m1 "$SCRATCH/store/root.img" --disk "$SHARED/data1.raw"
+mkvm m1 "$SCRATCH/store/root.img" --disk "$SHARED/data1.raw" --disk 1M
+raw_disk m1 disk2
 guest_boot m1
-guest_say 'echo moved-with-its-disk >/root/mark; sync; echo MARK-WRITTEN'
+guest_say 'echo moved-with-its-disk >/root/mark; echo raw-offline | dd of=/dev/vdc conv=fsync 2>/dev/null; sync; echo MARK-WRITTEN'
 wait_for_text "$SCRATCH/con$con_n.out" '^MARK-WRITTEN' 30
 exec 7>&-
 
@@ -221,9 +237,11 @@ qc delete m1 >/dev/null
 
 # It boots on the target and the file written before the move is there.
 ROOT="$ROOT2" guest_boot m1
-guest_say 'cat /root/mark'
+guest_say 'cat /root/mark; echo RAW $(head -n1 /dev/vdc)'
 wait_for_text "$SCRATCH/con$con_n.out" '^moved-with-its-disk' 30
 ok "the file written before the move is read back on the target"
+wait_for_text "$SCRATCH/con$con_n.out" '^RAW raw-offline' 30
+ok "the VM's raw disk moved with it"
 exec 7>&-
 qc2 destroy m1 >/dev/null
 
@@ -243,10 +261,79 @@ wait_for_text "$ROOT2/vms/m2/console.log" '^GUEST-READY' 90
 ok "m2 boots on the target's catalog image"
 qc2 destroy m2 >/dev/null
 
+# The same VM defined on both hosts (as a cluster defines it on every node:
+# the same UUID, its disks on shared storage, no file of its own): a move
+# replaces the target's definition, offline and live.  Another UUID there,
+# the VM running there or a file of its own there is refused before
+# anything is sent; a live move failing after the commit puts the target's
+# old definition back as it was.  The source, which has no more than the
+# definition either, keeps it (stopped): every node has it still.
+qemu-img create -q -f raw "$SHARED/s1.raw" 1M
+chmod 0666 "$SHARED/s1.raw"
+mks1() {
+	"$QC" --root "$1" create s1 --kernel "$GUEST_KERNEL" --initrd "$GUEST_INITRD" --append "$GUEST_APPEND" \
+		--memory 128M --cpus 1 --no-seed --disk "$SHARED/s1.raw" >/dev/null
+}
+mks1 "$ROOT"
+qc dumpxml s1 >"$SCRATCH/s1.xml"
+uuid=$(sed -n 's#.*<uuid>\(.*\)</uuid>.*#\1#p' "$SCRATCH/s1.xml")
+sed "s#<memory unit='KiB'>131072<#<memory unit='KiB'>65536<#" "$SCRATCH/s1.xml" >"$SCRATCH/s1-64.xml"
+mks1 "$ROOT2"
+s1_src=$(tree_digest "$ROOT/vms/s1")
+expect_fail 1 "the target: VM 's1' already exists in $ROOT2 as another VM \(UUID [0-9a-f-]{36}, the source's $uuid\)" \
+	mig s1 "$url" --offline
+qc2 undefine s1 >/dev/null
+qc2 define "$SCRATCH/s1-64.xml" >/dev/null
+: >"$ROOT2/vms/s1/disk0.qcow2"
+expect_fail 1 "the target: VM 's1' in $ROOT2 has files of its own \(disk0.qcow2\), which the move would replace" \
+	mig s1 "$url" --offline
+rm "$ROOT2/vms/s1/disk0.qcow2"
+qc2 start s1 >/dev/null
+expect_fail 1 "the target: $ROOT2: VM 's1' is running; the move replaces the same VM's definition only while it is stopped there" \
+	mig s1 "$url" --offline
+qc2 destroy s1 >/dev/null
+assert_eq "$(tree_digest "$ROOT/vms/s1")" "$s1_src" "refused replacements: the source is as it was"
+assert_match "$(qc2 dumpxml s1)" "<memory unit='KiB'>65536</memory>" "refused replacements: the target's definition stays"
+assert_eq "$(ls -A "$ROOT2/vms" | grep s1)" "s1" "refused replacements: no work directory on the target"
+out=$(mig s1 "$url" --offline --json) || fail "offline move onto the same VM: $out"
+assert_match "$(qc info s1)" 'State: +stopped' "offline: the source keeps its definition of s1, stopped"
+assert_match "$(qc2 dumpxml s1)" "<memory unit='KiB'>131072</memory>" "offline: the target's definition of s1 is the source's now"
+assert_match "$(qc2 dumpxml s1)" "<uuid>$uuid</uuid>" "offline: the same VM"
+assert_eq "$(ls -A "$ROOT2/vms" | grep s1)" "s1" "offline: the replaced directory is gone"
+# Live: the 64M definition there again; the target's QEMU killed mid-move
+# (after the commit): its old directory comes back as it was.
+qc2 define "$SCRATCH/s1-64.xml" >/dev/null
+qc start s1 >/dev/null
+s1_dst=$(tree_digest "$ROOT2/vms/s1" | grep -v '[ /]op\.json$')
+QEMUCTL_TEST_HOLD=migrate-mirrored "$QC" --root "$ROOT" migrate s1 "$url" "${sshopts[@]}" \
+	--remote-qemuctl "$SCRATCH/qemuctl-target" >"$SCRATCH/out" 2>"$SCRATCH/err" &
+pid=$!
+wait_until 60 test -e "$ROOT/vms/s1/.hold-migrate-mirrored"
+kill -9 "$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["qemu_pid"])' "$ROOT2/vms/s1/state.json")"
+rm -f "$ROOT/vms/s1/.hold-migrate-mirrored"
+rc=0
+wait "$pid" || rc=$?
+[ "$rc" -eq 1 ] || fail "live move onto the same VM, its QEMU killed: exit $rc: $(cat "$SCRATCH/err")"
+s1_back() { [ "$(ls -A "$ROOT2/vms" | grep s1)" = s1 ] && [ -z "$(procs_using "$ROOT2/vms/s1")" ]; }
+wait_until 30 s1_back
+assert_eq "$(tree_digest "$ROOT2/vms/s1" | grep -v '[ /]op\.json$')" "$s1_dst" \
+	"a failed live move: the target's old definition is back as it was"
+assert_match "$(qc info s1)" 'State: +running' "a failed live move: s1 runs on here"
+out=$(mig s1 "$url" --json) || fail "live move onto the same VM: $out"
+assert_match "$out" '"mode": "running"' "live onto the same VM"
+assert_match "$(qc info s1)" 'Last exit: +migrated: to 127\.0\.0\.1' \
+	"live: the source keeps its definition of s1, stopped by the move"
+assert_match "$(qc2 info s1)" 'State: +running' "live: s1 runs on the target"
+assert_match "$(qc2 dumpxml s1)" "<memory unit='KiB'>131072</memory>" "live: the target's definition of s1 is the source's now"
+assert_eq "$(ls -A "$ROOT2/vms" | grep s1)" "s1" "live: the replaced directory is gone"
+qc2 destroy s1 >/dev/null
+qc undefine s1 >/dev/null
+
 # A running VM moves live (pre-copy): a guest process counting on the console
 # goes on counting on the target, without a new boot.
 cp "$GUEST_ROOT" "$SCRATCH/store/root3.img"
-mkvm m3 "$SCRATCH/store/root3.img" --disk "$SHARED/data.qcow2"
+mkvm m3 "$SCRATCH/store/root3.img" --disk "$SHARED/data.qcow2" --disk 1M
+raw_disk m3 disk2
 guest_boot m3
 guest_say 'echo BOOTID $(cat /proc/sys/kernel/random/boot_id)'
 wait_for_text "$SCRATCH/con$con_n.out" '^BOOTID [0-9a-f-]{36}' 30
@@ -369,7 +456,7 @@ cp "$ROOT/vms/m3/console.log" "$SCRATCH/m3-console.log"
 guest_console m3
 src_con="$SCRATCH/con$con_n.out"
 # written to the disk just before the move: read back there from the disk
-guest_say 'echo written-while-running >/root/live; sync; echo LIVE-WRITTEN'
+guest_say 'echo written-while-running >/root/live; echo raw-live | dd of=/dev/vdc conv=fsync 2>/dev/null; sync; echo LIVE-WRITTEN'
 wait_for_text "$src_con" '^LIVE-WRITTEN' 30
 # SIGINT once the target committed is not a cancel: the move completes.
 t0=$(date +%s%N)
@@ -404,10 +491,12 @@ first=$(grep -aoE 'TICK [0-9]+' "$ROOT2/vms/m3/console.log" | awk '{print $2}' |
 ok "the counter went on from TICK $t on the target (TICK $first first)"
 if grep -aq '^GUEST-READY' "$ROOT2/vms/m3/console.log"; then fail "the guest booted anew on the target"; fi
 ROOT="$ROOT2" guest_console m3
-guest_say 'echo BOOTID2 $(cat /proc/sys/kernel/random/boot_id); echo 3 >/proc/sys/vm/drop_caches; echo READ $(cat /root/live); echo SHARED $(dd if=/dev/vdb bs=64k skip='"$t"' count=1 2>/dev/null | head -n1)'
+guest_say 'echo BOOTID2 $(cat /proc/sys/kernel/random/boot_id); echo 3 >/proc/sys/vm/drop_caches; echo READ $(cat /root/live); echo RAW $(head -n1 /dev/vdc); echo SHARED $(dd if=/dev/vdb bs=64k skip='"$t"' count=1 2>/dev/null | head -n1)'
 wait_for_text "$SCRATCH/con$con_n.out" '^BOOTID2 [0-9a-f-]{36}' 30
 wait_for_text "$SCRATCH/con$con_n.out" '^READ written-while-running' 30
 ok "the file written just before the move is read back from the disk on the target"
+wait_for_text "$SCRATCH/con$con_n.out" '^RAW raw-live' 30
+ok "the VM's raw disk was mirrored: what the guest wrote to it is read back on the target"
 wait_for_text "$SCRATCH/con$con_n.out" "^SHARED DISKTICK $t" 30
 ok "the shared disk's cluster written last on the source (DISKTICK $t) is read back on the target"
 # only the target's QEMU has the shared disk open; nothing of the source is left

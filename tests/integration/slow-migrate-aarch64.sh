@@ -46,7 +46,7 @@ wait_for_text "$ROOT/vms/m1/console.log" 'TICK 3[^0-9]' 60
 # goes with FROM's VM directory, and its monitor writes the guest's last
 # output into it before it exits, which the move waits for.
 move() {
-	local from=$1 to=$2 out t first id
+	local from=$1 to=$2 out t id
 	exec 7>&- 8<"$from/vms/m1/console.log"
 	out=$("$QC" --root "$from" migrate m1 "ssh://root@127.0.0.1:$SSHD_PORT$to" --json "${sshopts[@]}" \
 		--remote-qemuctl "$SCRATCH/qemuctl-target") || fail "migrate to $to: sshd says: $(tail -n 20 "$SSHD_LOG")"
@@ -58,11 +58,7 @@ move() {
 	assert_match "$("$QC" --root "$to" info m1)" 'Arch: +aarch64 \(machine virt\)' "m1 is aarch64 on $to"
 	t=$(ticks <&8)
 	exec 8<&-
-	wait_for_text "$to/vms/m1/console.log" "TICK $((t + 2))[^0-9]" 60
-	first=$(grep -aoE 'TICK [0-9]+' "$to/vms/m1/console.log" | awk '{print $2}' | head -n1)
-	[ "$first" -eq $((t + 1)) ] || fail "the counter did not go on from TICK $t on $to: first $first"
-	ok "the counter went on from TICK $t on $to (TICK $first first)"
-	if grep -aq '^GUEST-READY' "$to/vms/m1/console.log"; then fail "the guest booted anew on $to"; fi
+	went_on "$t" "$to/vms/m1/console.log" "$to"
 	ROOT="$to" guest_console m1
 	guest_say 'echo 3 >/proc/sys/vm/drop_caches; echo BOOTID2 $(cat /proc/sys/kernel/random/boot_id) $(cat /root/mark)'
 	wait_for_text "$SCRATCH/con$con_n.out" '^BOOTID2 [0-9a-f-]{36} moved-with-its-disk' 60
