@@ -265,23 +265,24 @@ static int get_field(const struct field *f, const qc_json *v, void *base)
 static int get_fields(const qc_json *o, const struct field *fields, const char *const *lists,
 	void *base, const char *what, struct qc_error *err)
 {
-	uint64_t seen = 0;
+	uint64_t seen = 0, seen_lists = 0;
 
 	if (qc_json_type(o) != QC_JSON_OBJECT)
 		return qc_error_set(err, QC_ERR_INVALID, "%s is not an object", what);
 	for (size_t i = 0; i < qc_json_len(o); i++) {
 		const char *key = qc_json_key_at(o, i);
 		const qc_json *v = qc_json_at(o, i);
-		size_t k = 0;
-		bool list = false;
+		size_t k = 0, l = 0;
 
 		for (; fields[k].key && strcmp(fields[k].key, key) != 0; k++)
 			;
 		if (!fields[k].key) {
-			for (size_t l = 0; lists && lists[l]; l++)
-				list |= strcmp(lists[l], key) == 0;
-			if (!list)
+			/* the caller reads the first of a repeated member: refuse repeats */
+			for (; lists && lists[l] && strcmp(lists[l], key) != 0; l++)
+				;
+			if (!lists || !lists[l] || (seen_lists & (UINT64_C(1) << l)))
 				return bad(err, what, key);
+			seen_lists |= UINT64_C(1) << l;
 			continue;
 		}
 		if ((seen & (UINT64_C(1) << k)) || get_field(&fields[k], v, base) < 0)

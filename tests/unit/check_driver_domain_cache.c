@@ -245,6 +245,11 @@ static const struct {
 	{"\"seed\":{", "\"seed\":{\"enabled\":true,"},
 	{"\"line\":42", "\"line\":-1"},
 	{"\"extras\":[", "\"extras\":[{}"},
+	{"\"disks\":[", "\"disks\":[],\"disks\":["}, /* a list twice */
+	{"\"arch\":", "\"arch\":\"x86_64\",\"arch\":"},
+	{"\"v\":1", "\"v\":1,\"v\":1"},
+	{"\"fwds\":[", "\"fwds\":[],\"fwds\":["},
+	{"\"ssh_keys\":[", "\"ssh_keys\":[],\"ssh_keys\":["},
 };
 
 START_TEST(cache_unusable)
