@@ -373,6 +373,7 @@ int qc_domain_load(const char *path, qc_warn_fn warn, void *opaque, struct qc_do
 	cleanup_domain struct qc_domain *d = NULL;
 	cleanup_free char *buf = NULL, *root = NULL, *name = NULL;
 	size_t len, n = strlen(path);
+	struct qc_error why = {0};
 	struct stat st;
 	bool have_st;
 	char *slash;
@@ -395,10 +396,12 @@ int qc_domain_load(const char *path, qc_warn_fn warn, void *opaque, struct qc_do
 	 * of the file or an older one, never a newer one it was not made from.
 	 */
 	have_st = lstat(path, &st) == 0 && S_ISREG(st.st_mode);
-	if (have_st && qc_domain_cache_load(root, name, &st, &d, NULL) == 0) {
+	if (have_st && qc_domain_cache_load(root, name, &st, &d, &why) == 0) {
 		*ret = TAKE_PTR(d);
 		return 0;
 	}
+	if (have_st)
+		qc_debug("VM '%s': %s not used: %s", name, QC_VM_DOMAIN_CACHE, why.msg);
 	r = qc_read_file(AT_FDCWD, path, QC_XML_MAX_BYTES, &buf, &len, err);
 	if (r < 0)
 		return r;

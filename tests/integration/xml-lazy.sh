@@ -51,7 +51,8 @@ ok "start, info and destroy of an existing VM do not load libxml2"
 
 # not_used WHAT SETUP...: after SETUP, the cache is not used: without libxml2, info
 # fails cleanly and changes nothing; with it, info works (and shows CPUS
-# CPUs) and makes the cache current again.
+# CPUs, and with -v -v why the cache was not used) and makes the cache
+# current again.
 cpus=1
 not_used() {
 	local what="$1" sum
@@ -61,7 +62,9 @@ not_used() {
 	expect_fail 1 "VM 'v': $vm/domain.xml: cannot load libxml2: $broken/libxml2.so.2: .*; install the Debian package libxml2 \(apt-get install libxml2\)" \
 		nox info v
 	assert_eq "$(cd "$vm" && md5sum domain.xml)" "$sum" "$what: domain.xml unchanged by the failed read"
-	qc info v | grep -q "^CPUs: *$cpus\$" || fail "$what: info fails with the real libxml2"
+	qc -v -v info v 2>"$SCRATCH/debug" | grep -q "^CPUs: *$cpus\$" || fail "$what: info fails with the real libxml2"
+	grep -q "debug: VM 'v': domain.cache.json not used: " "$SCRATCH/debug" ||
+		fail "$what: -v -v does not say why the cache was not used: $(cat "$SCRATCH/debug")"
 	nox info v | grep -q "^CPUs: *$cpus\$" || fail "$what: the cache is not current again"
 	assert_eq "$(stat -c '%a' "$cache")" 600 "$what: the XML is read, the cache made current"
 }
