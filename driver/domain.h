@@ -334,6 +334,33 @@ char *qc_argv_escape(const char *s);
 /* -cpu value for d under accel (KVM: host unless a model is named; TCG: the arch default). */
 char *qc_argv_cpu(const struct qc_domain *d, enum qc_accel accel);
 
+/*
+ * ---- domain_cache.c: vms/NAME/domain.cache.json, the parsed form of
+ * domain.xml stamped with the stat of the domain.xml it was made from.
+ */
+#define QC_VM_DOMAIN_CACHE "domain.cache.json"
+#define QC_DOMAIN_CACHE_MAX (1u << 20)
+struct stat;
+/* "dev:ino:size:mtime:ctime" (times in ns) of domain.xml's stat */
+void qc_domain_cache_stamp(const struct stat *st, char *out, size_t size);
+int qc_domain_cache_encode(const struct qc_domain *d, const struct stat *xml, char **ret,
+	size_t *ret_len, struct qc_error *err);
+/* Only the format: the version, the stamp against xml, every member known and typed. */
+int qc_domain_cache_decode(const char *text, size_t len, const struct stat *xml,
+	struct qc_domain **ret, struct qc_error *err);
+/*
+ * VM name of state root root from its cache when it is ours (0600, not a
+ * symlink, bounded), current for xml (domain.xml's stat) and passes every
+ * check the XML path runs; else an error saying why (the caller parses).
+ */
+int qc_domain_cache_load(const char *root, const char *name, const struct stat *xml,
+	struct qc_domain **ret, struct qc_error *err);
+/* Write dirfd's cache of d, stamped with xml; nothing for a d with extras. */
+int qc_domain_cache_write(
+	int dirfd, const struct qc_domain *d, const struct stat *xml, struct qc_error *err);
+/* After d was saved as dirfd/domain.xml: its cache (best effort). */
+void qc_domain_cache_save(int dirfd, const struct qc_domain *d);
+
 /* ---- xml.c: domain.xml load/save (libvirt-compatible subset) */
 #define QC_XML_MAX_BYTES (4u << 20)
 /*

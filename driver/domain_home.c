@@ -54,10 +54,10 @@ char *qc_domain_home_dir(const char *root, const char *name)
 static bool reserved(const char *base)
 {
 	static const char *const names[] = {QC_VM_LOCK, QC_VM_MONITOR_LOCK, QC_VM_STATE,
-		QC_VM_DOMAIN, QC_VM_EVENTS, QC_VM_QEMU_LOG, "summary.json", "kill-requested",
-		QC_NETWORK_RUNTIME, QC_PORTFWD_RECORDS, QC_SEED_KNOWN_HOSTS,
-		QC_SEED_KNOWN_HOSTS_TOFU, QC_SEED_HOST_KEY, QC_SEED_HOST_KEY ".pub", QC_VM_SAVED_STATE,
-		QC_VM_MIGRATED_TO};
+		QC_VM_DOMAIN, QC_VM_DOMAIN_CACHE, QC_VM_EVENTS, QC_VM_QEMU_LOG, "summary.json",
+		"kill-requested", QC_NETWORK_RUNTIME, QC_PORTFWD_RECORDS, QC_SEED_KNOWN_HOSTS,
+		QC_SEED_KNOWN_HOSTS_TOFU, QC_SEED_HOST_KEY, QC_SEED_HOST_KEY ".pub",
+		QC_VM_SAVED_STATE, QC_VM_MIGRATED_TO};
 
 	for (size_t i = 0; i < QC_ARRAY_SIZE(names); i++)
 		if (strcmp(base, names[i]) == 0)

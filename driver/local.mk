@@ -7,7 +7,7 @@ noinst_HEADERS += driver/driver.h driver/ready.h driver/ready_match.h driver/res
 
 # The domain model, its XML, QEMU's argv and the firmware it boots.
 libqcdriver_a_SOURCES += driver/domain.h driver/domain.c driver/domain_fields.c \
-	driver/domain_home.c driver/arch.h driver/arch.c driver/argv.c driver/firmware.c driver/firmware.h \
+	driver/domain_home.c driver/domain_cache.c driver/arch.h driver/arch.c driver/argv.c driver/firmware.c driver/firmware.h \
 	driver/xml.c driver/xml_node.h driver/xml_node.c driver/xml_meta.h driver/xml_meta.c \
 	driver/xml_devices.h driver/xml_devices.c driver/xml_save.c driver/xml_dl.h driver/xml_dl.c
 # Context, state, lifecycle, confinement and the files QEMU gets as fds.
@@ -80,6 +80,12 @@ tests_unit_check_driver_state_devices_LDADD = $(QC_LIBS) $(CHECK_LIBS)
 # check_driver_summary: summary.json as list reads it, hostile files included.
 QC_CHECK_TESTS += tests/unit/check_driver_summary
 tests_unit_check_driver_summary_LDADD = $(QC_LIBS) $(CHECK_LIBS)
+# check_driver_domain_cache: domain.cache.json round trips, stamps, hostile caches.
+QC_CHECK_TESTS += tests/unit/check_driver_domain_cache
+tests_unit_check_driver_domain_cache_SOURCES = tests/unit/check_driver_domain_cache.c \
+	tests/unit/domain_golden.c tests/unit/domain_golden.h
+tests_unit_check_driver_domain_cache_CFLAGS = $(QC_DOMAIN_TEST_CFLAGS)
+tests_unit_check_driver_domain_cache_LDADD = $(QC_DOMAIN_TEST_LIBS)
 # check_driver_portfwd: port add/rm specs.
 QC_CHECK_TESTS += tests/unit/check_driver_portfwd
 tests_unit_check_driver_portfwd_LDADD = $(QC_LIBS) $(CHECK_LIBS)

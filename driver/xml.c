@@ -18,6 +18,8 @@
 #include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include <libxml/parser.h>
 #include <libxml/tree.h>
@@ -349,9 +351,20 @@ int qc_domain_from_xml_at(const char *xml, size_t len, const char *file, const c
 	return 0;
 }
 
+/* The parse of path (st: its stat before the read) kept in its directory's cache. */
+static void cache_after_parse(const char *path, const struct qc_domain *d, const struct stat *st)
+{
+	cleanup_free char *dir = qc_xstrndup(path, strlen(path) - strlen("/" QC_VM_DOMAIN));
+	cleanup_close int dfd = open(dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+
+	if (dfd >= 0)
+		(void) qc_domain_cache_write(dfd, d, st, NULL);
+}
+
 /*
  * path is ROOT/vms/NAME/domain.xml: the definition of VM NAME in state root
- * ROOT, held to what a VM's definition may name (driver/domain_home.c).
+ * ROOT, read from its cache (driver/domain_cache.c) while that is current
+ * and passes the same checks, else parsed and the cache rewritten; held to what a VM's definition may name (driver/domain_home.c).
  */
 int qc_domain_load(const char *path, qc_warn_fn warn, void *opaque, struct qc_domain **ret,
 	struct qc_error *err)
@@ -360,6 +373,9 @@ int qc_domain_load(const char *path, qc_warn_fn warn, void *opaque, struct qc_do
 	cleanup_domain struct qc_domain *d = NULL;
 	cleanup_free char *buf = NULL, *root = NULL, *name = NULL;
 	size_t len, n = strlen(path);
+	struct qc_error why = {0};
+	struct stat st;
+	bool have_st;
 	char *slash;
 	int r;
 
@@ -375,6 +391,17 @@ int qc_domain_load(const char *path, qc_warn_fn warn, void *opaque, struct qc_do
 			QC_VM_DOMAIN);
 	name = qc_xstrdup(slash + 1);
 	slash[-4] = 0;
+	/*
+	 * Stat before reading: a cache written below describes this version
+	 * of the file or an older one, never a newer one it was not made from.
+	 */
+	have_st = lstat(path, &st) == 0 && S_ISREG(st.st_mode);
+	if (have_st && qc_domain_cache_load(root, name, &st, &d, &why) == 0) {
+		*ret = TAKE_PTR(d);
+		return 0;
+	}
+	if (have_st)
+		qc_debug("VM '%s': %s not used: %s", name, QC_VM_DOMAIN_CACHE, why.msg);
 	r = qc_read_file(AT_FDCWD, path, QC_XML_MAX_BYTES, &buf, &len, err);
 	if (r < 0)
 		return r;
@@ -384,6 +411,8 @@ int qc_domain_load(const char *path, qc_warn_fn warn, void *opaque, struct qc_do
 		return qc_error_set(err, QC_ERR_INVALID,
 			"%s: defines VM '%s' but lies in the directory of VM '%s'", path, d->name,
 			name);
+	if (have_st && st.st_uid == geteuid())
+		cache_after_parse(path, d, &st);
 	*ret = TAKE_PTR(d);
 	return 0;
 }

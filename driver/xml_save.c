@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "driver/domain.h"
+#include "driver/driver.h"
 #include "driver/xml_node.h"
 
 struct frame {
@@ -547,5 +548,9 @@ int qc_domain_save(const struct qc_domain *d, int dirfd, const char *name, struc
 	r = qc_domain_to_xml(d, &xml, err);
 	if (r < 0)
 		return r;
-	return qc_write_atomic(dirfd, name, xml, strlen(xml), 0600, err);
+	if ((r = qc_write_atomic(dirfd, name, xml, strlen(xml), 0600, err)) < 0)
+		return r;
+	if (strcmp(name, QC_VM_DOMAIN) == 0)
+		qc_domain_cache_save(dirfd, d);
+	return 0;
 }

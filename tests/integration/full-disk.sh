@@ -43,11 +43,12 @@ fill_to() {
 }
 unfill() { rm -f "$ROOT/filler"; }
 # The state apart from the filler, the lock files (empty, created on first use
-# by design) and summary.json (a cache stamped with domain.xml's inode and
-# mtime: a rolled-back snapshot rewrites domain.xml with the same bytes).
+# by design), summary.json and domain.cache.json (caches stamped with
+# domain.xml's inode and times: a rolled-back snapshot rewrites domain.xml
+# with the same bytes).
 # Directory sizes (tmpfs counts entries) go too, for the same lock files.
 digest() {
-	tree_digest "$ROOT" | grep -vE '(\./filler|/lock|\.lock|/summary\.json)$' |
+	tree_digest "$ROOT" | grep -vE '(\./filler|/lock|\.lock|/summary\.json|/domain\.cache\.json)$' |
 		sed -E 's/^(d [0-7]+) [0-9]+ /\1 - /'
 }
 leftovers() { find "$ROOT" \( -name '.*' -o -name '*.part' -o -name '*.tmp*' \) ! -name '*.lock' -print; }

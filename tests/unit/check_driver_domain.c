@@ -448,10 +448,10 @@ START_TEST(domain_home_rules)
 	/* qemuctl's own records are never a disk of the VM (QEMU would write them) */
 	{
 		static const char *const own[] = {"domain.xml", "state.json", "lock",
-			"monitor.lock", "summary.json", "console.log", "console.log.1",
-			"events.jsonl", "qemu.log", "network.json", "forwards.json", "known_hosts",
-			"known_hosts.tofu", "ssh_host_ed25519_key", "ssh_host_ed25519_key.pub",
-			"saved.state"};
+			"monitor.lock", "summary.json", "domain.cache.json", "console.log",
+			"console.log.1", "events.jsonl", "qemu.log", "network.json",
+			"forwards.json", "known_hosts", "known_hosts.tofu", "ssh_host_ed25519_key",
+			"ssh_host_ed25519_key.pub", "saved.state"};
 
 		for (size_t i = 0; i < QC_ARRAY_SIZE(own); i++) {
 			free(p);
