@@ -59,7 +59,8 @@ static const char *signal_name(int sig)
 static bool stays(const char *name)
 {
 	static const char *const v[] = {QC_VM_LOCK, QC_VM_MONITOR_LOCK, QC_VM_STATE, QC_VM_DOMAIN,
-		QC_VM_OP_RECORD, "summary.json", QC_VM_QEMU_LOG, QC_VM_EVENTS, QC_VM_MIGRATED_TO};
+		QC_VM_DOMAIN_CACHE, QC_VM_OP_RECORD, "summary.json", QC_VM_QEMU_LOG, QC_VM_EVENTS,
+		QC_VM_MIGRATED_TO, QC_NETWORK_RUNTIME};
 
 	if (name[0] == '.' || qc_str_has_prefix(name, QC_VM_CONSOLE_LOG))
 		return true;
@@ -80,7 +81,7 @@ static bool definition_only(const struct qc_vmop *op)
 	bool only = n >= 0;
 
 	for (int i = 0; i < n; i++) {
-		only &= stays(ents[i]->d_name) || strcmp(ents[i]->d_name, QC_NETWORK_RUNTIME) == 0;
+		only &= stays(ents[i]->d_name);
 		free(ents[i]);
 	}
 	free(ents);

@@ -78,7 +78,7 @@ static bool strv_has(const struct qc_strv *v, const char *s)
 }
 
 static const char *const reserved[] = {QC_VM_LOCK, QC_VM_MONITOR_LOCK, QC_VM_STATE, QC_VM_DOMAIN,
-	QC_VM_OP_RECORD, "summary.json", QC_VM_EVENTS, QC_VM_MIGRATED_TO};
+	QC_VM_DOMAIN_CACHE, QC_VM_OP_RECORD, "summary.json", QC_VM_EVENTS, QC_VM_MIGRATED_TO};
 
 /* A file the source may send: a plain name that is none of the VM's bookkeeping. */
 static int check_file_name(const char *name, struct qc_error *err)

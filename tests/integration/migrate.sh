@@ -208,7 +208,8 @@ interrupt() {
 interrupt INT 130 migrate-sent m1 --offline
 assert_eq "$(src_state)" "$src_digest" "SIGINT: the source is as it was"
 
-# The move.
+# The move.  This host's records of m1's last run stay here.
+assert_file "$ROOT/vms/m1/network.json"
 out=$(mig m1 "$url" --offline --json)
 printf '%s' "$out" | python3 "$QC_SRCDIR/tests/integration/json_schema.py" \
 	"$QC_SRCDIR/docs/schema/qemuctl-v2.json" migrate || fail "migrate --json: $out"
@@ -217,6 +218,7 @@ assert_match "$out" '"images_sent": 1' "the backing image was sent"
 assert_no_file "$ROOT/vms/m1"
 assert_match "$(qc list)" '^$|^NAME' "the source has no m1"
 assert_eq "$(ls -A "$ROOT2/vms")" "m1" "the target has m1 (no work directory left)"
+assert_no_file "$ROOT2/vms/m1/network.json"
 base=$(ls "$ROOT2/vms/m1" | grep '^base-')
 assert_eq "$(sha256sum <"$ROOT2/vms/m1/$base")" "$(sha256sum <"$SCRATCH/store/root.img")" \
 	"the backing image arrived whole"
