@@ -113,6 +113,7 @@ static void child_main(qc_ctx *ctx, enum pass pass, const char *name, int timeou
 	 */
 	(void) setsid();
 	ctx->progress = NULL; /* the parent reports progress for all of them */
+	ctx->monitor_as_child = true; /* this child exits right after: no detaching fork */
 	if (pass == PASS_START)
 		res.rc = qc_vm_start(ctx, name, NULL, &err);
 	else

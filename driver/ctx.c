@@ -196,6 +196,11 @@ QC_PUBLIC void qc_ctx_set_progress(qc_ctx *ctx, qc_ctx_progress_fn fn, void *opa
 	ctx->progress_opaque = opaque;
 }
 
+QC_PUBLIC void qc_ctx_set_monitor_as_child(qc_ctx *ctx, bool on)
+{
+	ctx->monitor_as_child = on;
+}
+
 char *qc_driver_vm_dir(const qc_ctx *ctx, const char *name)
 {
 	return qc_xasprintf("%s/vms/%s", ctx->root, name);

@@ -38,6 +38,7 @@ struct qc_ctx {
 	char *run_base; /* directory holding per-VM runtime dirs */
 	qc_ctx_progress_fn progress;
 	void *progress_opaque;
+	bool monitor_as_child; /* qc_ctx_set_monitor_as_child */
 };
 
 #define QC_VM_LOCK "lock"

@@ -140,6 +140,12 @@ dist_noinst_SCRIPTS += $(QC_DRIVER_TESTS) tests/integration/arch-lifecycle.sh \
 # The static network-config of seed-guest.sh, timed by bench/seed.sh too.
 EXTRA_DIST += tests/integration/seed-net.yaml
 
+# lib-start: whose child a VM's monitor is for a libqemuctl program (lifecycle-example.sh).
+check_PROGRAMS += tests/integration/lib-start
+tests_integration_lib_start_SOURCES = tests/integration/lib-start.c
+tests_integration_lib_start_CPPFLAGS = -I$(top_srcdir)/driver -I$(top_srcdir)/include
+tests_integration_lib_start_LDADD = libqemuctl.la
+
 # seed-mkiso: an ISO of a whole tree, for seed-guest.sh's kernel round trip.
 check_PROGRAMS += tests/integration/seed-mkiso
 tests_integration_seed_mkiso_SOURCES = tests/integration/seed-mkiso.c

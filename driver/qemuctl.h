@@ -36,6 +36,17 @@ QC_PUBLIC const char *qc_ctx_root(const qc_ctx *ctx);
 typedef void (*qc_ctx_progress_fn)(const char *what, uint64_t done, uint64_t total,
 	void *opaque);
 QC_PUBLIC void qc_ctx_set_progress(qc_ctx *ctx, qc_ctx_progress_fn fn, void *opaque);
+/*
+ * Off (the default): a VM's qemuctl-monitor, which a start leaves running,
+ * is never a child of the caller (it forks once more to detach).  On: the
+ * monitor skips that fork and stays the caller's child, in a session of
+ * its own (a process less for a start to wait on).  Only for a caller that
+ * exits soon after its start (the monitor is then reparented like any
+ * orphan) and never waits for children it did not start: wait() or
+ * waitpid(-1) would take the monitor's exit status, and a monitor that
+ * ends first stays a zombie until the caller exits.  The qemuctl CLI sets it.
+ */
+QC_PUBLIC void qc_ctx_set_monitor_as_child(qc_ctx *ctx, bool on);
 
 /* ------------------------- VMs (driver/define.c, run.c, query.c and others) */
 

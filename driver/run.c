@@ -239,12 +239,16 @@ static int spawn_monitor(qc_ctx *ctx, struct qc_vmop *op, char **qemu_argv, cons
 							       : QC_MONITOR_VNC_PASSWORD;
 	ma.ready_at_start = x->ready_at_start;
 	ma.qemu_argv = (const char *const *) qemu_argv;
+	/* a caller that exits soon spares the monitor its detaching fork */
+	ma.stay_child = ctx->monitor_as_child;
 	if ((rc = qc_monitor_args_to_argv(&ma, mon, &av, err)) < 0)
 		return qc_error_prefix(err, "VM '%s'", op->name);
 	so.argv = (const char *const *) av.v;
 	so.fds = map;
 	so.n_fds = n_map;
 	so.in = so.out = so.errout = QC_STDIO_NULL;
+	/* out of the caller's terminal's reach (^C, hang-up) from its first instruction */
+	so.new_session = ma.stay_child;
 	if ((rc = qc_spawn_start(&so, &pid, NULL, err)) < 0)
 		return qc_error_prefix(err, "VM '%s': qemuctl-monitor '%s'", op->name, mon);
 	/* Our unreaped child, so the pid is its own; no pidfd (valgrind, a
@@ -257,10 +261,15 @@ static int spawn_monitor(qc_ctx *ctx, struct qc_vmop *op, char **qemu_argv, cons
 	 * reported (or reports its death itself): read the report as soon as
 	 * it is written, then reap the first process, which exits right after
 	 * (its pidfd, no 1 ms polling), so its wake-up and exit are not one
-	 * more step on the start path.
+	 * more step on the start path.  A monitor that stayed our child runs
+	 * on after an OK; one that did not report is reaped to say why.
 	 */
 	deadline = qc_deadline_ms(timeout_ms);
 	n = read_notify(rfd, deadline, line, sizeof(line));
+	if (ma.stay_child && n > 0 && strncmp(line, "OK ", 3) == 0) {
+		qc_fault_step("start:qemu-up");
+		return 0;
+	}
 	if (mon_pidfd >= 0)
 		(void) qc_pidfd_wait(mon_pidfd, qc_time_left_ms(deadline));
 	while ((rc = (int) waitpid(pid, &status, WNOHANG)) == 0 && qc_time_left_ms(deadline) > 0)
@@ -272,10 +281,18 @@ static int spawn_monitor(qc_ctx *ctx, struct qc_vmop *op, char **qemu_argv, cons
 			"VM '%s': qemuctl-monitor did not report within %d s", op->name,
 			timeout_ms / 1000);
 	}
-	if (rc == pid && !(WIFEXITED(status) && WEXITSTATUS(status) == 0)) {
+	/* a monitor that stayed our child exits 1 after its ERR report: the report says why */
+	if (rc == pid && !(WIFEXITED(status) && WEXITSTATUS(status) == 0) &&
+		!(ma.stay_child && n > 0)) {
 		char st[64];
 
 		qc_format_wait_status(status, st, sizeof(st));
+		/* what the first process says of a second that died (driver/monitor/main.c) */
+		if (ma.stay_child && WIFSIGNALED(status))
+			return qc_error_set(err, QC_ERR_CHILD,
+				"VM '%s': start failed: qemuctl-monitor ended before it reported: "
+				"%s (QEMU dies with it)",
+				op->name, st);
 		return qc_error_set(err, QC_ERR_CHILD, "VM '%s': qemuctl-monitor '%s' failed: %s",
 			op->name, mon, st);
 	}

@@ -469,11 +469,24 @@ char *qc_find_program(const char *name);
  * drops to those credentials and open()s each path with its flags (plus
  * O_CLOEXEC | O_NOCTTY | O_NONBLOCK); "/proc/self/fd/N" checks an fd the
  * caller holds (the inode's permissions without the directories on the way).
+ * When qc_access_anyone says yes to every path, no child is forked.
  * Returns 0 when all open, 1 with *ret_index and *ret_errno of the first
  * that does not, or -errno when the check itself failed.
  */
 int qc_access_as(uid_t uid, gid_t gid, const char *const *paths, const int *flags, size_t n,
 	size_t *ret_index, int *ret_errno, struct qc_error *err);
+/*
+ * Would open(path, flags) succeed for any user at all, whoever it is and
+ * whatever its groups?  Decided without switching users, and only for
+ * flags O_RDONLY, optionally | O_DIRECTORY: true when every directory on
+ * the way grants search (x) and the file (a regular one; a directory with
+ * O_DIRECTORY) grants read (r) to owner, group and others alike, none has
+ * an access ACL, all are on a filesystem that decides by those (ext2/3/4,
+ * xfs, btrfs, tmpfs) and no component is a symlink or "..".  For
+ * "/proc/self/fd/N": the inode of fd N alone.  false: not decidable here
+ * (ask qc_access_as), not a refusal.
+ */
+bool qc_access_anyone(const char *path, int flags);
 
 int qc_pidfd_open(pid_t pid, struct qc_error *err);
 int qc_pidfd_send_signal(int pidfd, int sig, struct qc_error *err);

@@ -116,6 +116,8 @@ qc_ctx *cli_ctx(struct cli *c)
 		cli_error(&err);
 		return NULL;
 	}
+	/* The CLI exits after its command and waits for no child it did not start. */
+	qc_ctx_set_monitor_as_child(c->ctx, true);
 	/* A root named on the command line is meant to be there: a typo is no empty root. */
 	if (c->root && access(c->root, F_OK) < 0 && errno == ENOENT) {
 		cli_error_errno(ENOENT,

@@ -109,6 +109,8 @@ int qc_monitor_args_to_argv(const struct qc_monitor_args *a, const char *program
 		qc_strv_push(&v, "--cont");
 	if (a->devices)
 		push_opt(&v, "--devices", a->devices);
+	if (a->stay_child)
+		qc_strv_push(&v, "--stay-child");
 	qc_strv_push(&v, "--");
 	for (i = 0; a->qemu_argv[i]; i++)
 		qc_strv_push(&v, a->qemu_argv[i]);
@@ -195,6 +197,10 @@ int qc_monitor_args_from_argv(
 		}
 		if (strcmp(opt, "--ready-at-start") == 0) {
 			a->ready_at_start = true;
+			continue;
+		}
+		if (strcmp(opt, "--stay-child") == 0) {
+			a->stay_child = true;
 			continue;
 		}
 		if (strncmp(opt, "--", 2) != 0)

@@ -8,7 +8,7 @@
  *                   [--port P]... [--accel A] [--accel-why TEXT] [--console-max BYTES]
  *                   [--uid U --gid G] [--ready-marker TEXT]... [--ready-at-start]
  *                   [--swtpm PROGRAM] [--vnc socket|password] [--cont]
- *                   [--devices JSON] -- QEMU-ARGV...
+ *                   [--devices JSON] [--stay-child] -- QEMU-ARGV...
  */
 #ifndef QC_DRIVER_MONITOR_CONTRACT_H
 #define QC_DRIVER_MONITOR_CONTRACT_H
@@ -60,6 +60,12 @@ struct qc_monitor_args {
 	const char *swtpm;
 	/* the run's devices as state.json publishes them (driver.h qc_run_devices), JSON */
 	const char *devices;
+	/*
+	 * No fork to detach: the monitor stays the child of its starter, which
+	 * made it a session leader (setsid before exec), exits soon and never
+	 * reaps it (qc_ctx_set_monitor_as_child).
+	 */
+	bool stay_child;
 	const char *const *qemu_argv; /* NULL-terminated, not empty */
 };
 

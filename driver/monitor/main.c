@@ -5,8 +5,12 @@
  * its jobs are the files listed in driver/monitor/monitor.h.
  *
  * Started by `qemuctl start` (driver/run.c).  It forks once more
- * and the first process exits, so the monitor is reparented away from the
- * CLI, then: setsid, takes vms/<name>/monitor.lock for its whole life (the
+ * and the first process exits, so the monitor is reparented away from its
+ * starter (a library caller may wait for any child), then: setsid.  With
+ * --stay-child it does neither: the starter (the qemuctl CLI, which exits
+ * soon and reaps no child it does not know) made it a session leader
+ * before exec and spares it that fork.  Then it takes
+ * vms/<name>/monitor.lock for its whole life (the
  * liveness lock: held = the VM runs), becomes a child subreaper, makes
  * QEMU's listening sockets (qmp.sock, events.sock, serial.sock, qga.sock:
  * root-owned 0600 in the 0700 runtime dir; QEMU gets them as fds 5, 6, 7
@@ -260,23 +264,29 @@ int main(int argc, char **argv)
 	if (m.a.set_user && m.a.uid > 0) /* QEMU calls listen() again on the sockets it gets */
 		qc_unix_peer_allow(m.a.uid);
 
-	/* Detach: the first process exits once the second reported; the second lives on. */
-	if (pipe2(watch, O_CLOEXEC) < 0) {
-		notify(&m, "ERR pipe: %s", strerror(errno));
-		return 1;
+	/*
+	 * Detach: the first process exits once the second reported; the
+	 * second lives on.  A starter that says it needs no detaching reaps
+	 * this process itself when it dies before its report.
+	 */
+	if (!m.a.stay_child) {
+		if (pipe2(watch, O_CLOEXEC) < 0) {
+			notify(&m, "ERR pipe: %s", strerror(errno));
+			return 1;
+		}
+		pid = fork();
+		if (pid < 0) {
+			notify(&m, "ERR fork: %s", strerror(errno));
+			return 1;
+		}
+		if (pid > 0) {
+			close(watch[1]);
+			_exit(watch_report(&m, pid, watch[0]));
+		}
+		close(watch[0]);
+		reported_fd = watch[1];
+		setsid();
 	}
-	pid = fork();
-	if (pid < 0) {
-		notify(&m, "ERR fork: %s", strerror(errno));
-		return 1;
-	}
-	if (pid > 0) {
-		close(watch[1]);
-		_exit(watch_report(&m, pid, watch[0]));
-	}
-	close(watch[0]);
-	reported_fd = watch[1];
-	setsid();
 	/* QEMU's sockets and every file we create: owner only. */
 	umask(0077);
 

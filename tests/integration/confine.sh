@@ -6,8 +6,9 @@
 # 0700 dir QEMU never needs; QEMU gets its files as fds, so the VM's files
 # and directory stay root's 0600/0700 and the state root stays 0700; a live
 # snapshot and a hot-plugged disk (even a user FILE that user cannot read)
-# work; a kernel that user cannot read is a specific error; QEMUCTL_USER=root
-# runs QEMU as root; doctor says who QEMU runs as.
+# work; a kernel that user cannot read and a share it cannot open are
+# specific errors; QEMUCTL_USER=root runs QEMU as root; doctor says who
+# QEMU runs as.
 . "${QC_SRCDIR:-$(dirname "$0")/../..}/tests/integration/lib.sh"
 need_root_user
 need_guest x86_64
@@ -119,6 +120,12 @@ qc destroy v2
 chmod 0600 "$SCRATCH/private/kernel"
 expect_fail 1 "^qemuctl: error: VM 'v2': kernel '$SCRATCH/private/kernel': user '$tu' \(uid $uid\) that QEMU runs as cannot read it; make the file readable by that user \(chmod o\+r $SCRATCH/private/kernel\), or set QEMUCTL_USER=root to run QEMU unconfined: Permission denied$" \
 	qc start v2
+# a share in a directory that user cannot enter is refused before QEMU runs
+mkdir "$SCRATCH/private/share"
+qc create v3 --kernel "$GUEST_KERNEL" --no-seed --net none --memory 128M \
+	--share "$SCRATCH/private/share:priv" >/dev/null
+expect_fail 1 "^qemuctl: error: VM 'v3': share '$SCRATCH/private/share': user '$tu' \(uid $uid\) that QEMU runs as cannot open it for reading; give it access \(the file readable by that user, every directory above it searchable: chmod o\+x\), or set QEMUCTL_USER=root to run QEMU unconfined: Permission denied$" \
+	qc start v3
 # a root that is not root's is not used at all (nor changed): the error says so
 chown 65534 "$ROOT"
 chmod 0700 "$ROOT"

@@ -4,8 +4,9 @@
 # the operation in progress (ignored once its process is gone).  The run
 # state they show is QEMU's: a reboot of a paused VM leaves it paused, in
 # QEMU's "prelaunch", and a stop/cont sent as a raw QMP command is seen too.
-# A start whose monitor is SIGKILLed before its report says so, and one
-# racing a read's probe of the liveness lock waits it out.
+# A start whose monitor (the CLI's own child, no detaching fork) is
+# SIGKILLed before its report says so, and one racing a read's probe of
+# the liveness lock waits it out.
 . "${QC_SRCDIR:-$(dirname "$0")/../..}/tests/integration/lib.sh"
 need_guest x86_64
 
@@ -135,6 +136,9 @@ QEMUCTL_TEST_HOLD=monitor-report "$QC" --root "$ROOT" start r1 >"$SCRATCH/start.
 start_pid=$!
 wait_until 30 test -e "$vm/.hold-monitor-report"
 mpid=$(python3 -c 'import json, sys; print(json.load(open(sys.argv[1]))["monitor_pid"])' "$vm/state.json")
+# the CLI spares the monitor its detaching fork: the monitor is the CLI's own child
+assert_eq "$(ps -o ppid= -p "$mpid" | tr -d ' ')" "$start_pid" "the monitor is the child of the qemuctl that started it"
+assert_eq "$(ps -o sid= -p "$mpid" | tr -d ' ')" "$mpid" "the monitor leads a session of its own"
 kill -9 "$mpid"
 rc=0
 wait "$start_pid" || rc=$?

@@ -41,6 +41,7 @@ static void full_args(struct qc_monitor_args *a)
 	a->cont = true;
 	a->vnc = QC_MONITOR_VNC_PASSWORD;
 	a->devices = "{\"memory\":1,\"disks\":[],\"nics\":[]}";
+	a->stay_child = true;
 	a->qemu_argv = qemu;
 }
 
@@ -73,6 +74,7 @@ static void assert_same(const struct qc_monitor_args *a, const struct qc_monitor
 	ck_assert_int_eq(a->cont, b->cont);
 	ck_assert_pstr_eq(a->vnc, b->vnc);
 	ck_assert_pstr_eq(a->devices, b->devices);
+	ck_assert_int_eq(a->stay_child, b->stay_child);
 	for (i = 0; a->qemu_argv[i] || b->qemu_argv[i]; i++)
 		ck_assert_pstr_eq(a->qemu_argv[i], b->qemu_argv[i]);
 }
@@ -124,8 +126,8 @@ START_TEST(contract_roundtrip_argv)
 	char *const argv[] = {"qemuctl-monitor", "--vm-dir", "/v", "--run-dir", "/r", "--notify-fd",
 		"3", "--accel", "kvm", "--accel-why", "KVM works", "--uid", "107", "--gid", "108",
 		"--keep-fd", "8", "--keep-fd", "10", "--console-max", "4096", "--port", "0",
-		"--ready-marker", "READY", "--ready-at-start", "--cont", "--", "qemu", "--cont",
-		NULL};
+		"--ready-marker", "READY", "--ready-at-start", "--cont", "--stay-child", "--", "qemu",
+		"--cont", NULL};
 	struct qc_monitor_args a;
 	cleanup_strvec struct qc_strv v = {0};
 	struct qc_error e = {0};
@@ -136,6 +138,7 @@ START_TEST(contract_roundtrip_argv)
 	ck_assert(a.set_user && a.uid == 107 && a.gid == 108);
 	ck_assert(a.cont);
 	ck_assert(a.ready_at_start);
+	ck_assert(a.stay_child);
 	ck_assert_str_eq(a.qemu_argv[1], "--cont");
 	ck_assert_qc_ok(qc_monitor_args_to_argv(&a, argv[0], &v, &e), &e);
 	ck_assert_uint_eq(v.n, (size_t) ARGC(argv));

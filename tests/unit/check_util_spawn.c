@@ -5,11 +5,17 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <grp.h>
+#include <linux/filter.h>
+#include <linux/seccomp.h>
 #include <signal.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <sys/stat.h>
 #include <sys/prctl.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
+#include <sys/xattr.h>
+#include <unistd.h>
 
 #include "tests/unit/check_main.h"
 #include "tests/unit/unit.h"
@@ -892,6 +898,256 @@ START_TEST(access_as_user)
 }
 END_TEST
 
+/*
+ * qc_access_anyone: yes only when the answer cannot depend on the user.
+ * The tree is made in a fresh 0755 directory and named relative to it
+ * (the directories above $TMPDIR are not this test's to judge).
+ */
+struct anyone_tree {
+	char *dir;
+	int cwd; /* to go back to */
+};
+
+static void anyone_mk(const char *path, mode_t mode)
+{
+	int fd;
+
+	if (mode & S_IFDIR) {
+		ck_assert_int_eq(mkdir(path, 0700), 0);
+		ck_assert_int_eq(chmod(path, mode & 07777), 0);
+		return;
+	}
+	fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+	ck_assert_int_ge(fd, 0);
+	ck_assert_int_eq(fchmod(fd, mode), 0); /* whatever the umask */
+	close(fd);
+}
+
+/* An access ACL: the owner rw, user 65534 nothing, the mask, group and others r (0644). */
+static void anyone_acl(const char *path)
+{
+	struct __attribute__((packed)) {
+		uint32_t version;
+		struct __attribute__((packed)) {
+			uint16_t tag, perm;
+			uint32_t id;
+		} e[5];
+	} acl = {2, {{0x01, 6, UINT32_MAX}, {0x02, 0, 65534}, {0x04, 4, UINT32_MAX},
+			    {0x10, 4, UINT32_MAX}, {0x20, 4, UINT32_MAX}}};
+
+	ck_assert_msg(setxattr(path, "system.posix_acl_access", &acl, sizeof(acl), 0) == 0,
+		"set an ACL on %s: %s", path, strerror(errno));
+}
+
+static void anyone_setup(struct anyone_tree *t)
+{
+	t->dir = unit_mkdtemp();
+	ck_assert_int_eq(chmod(t->dir, 0755), 0);
+	t->cwd = open(".", O_PATH | O_DIRECTORY | O_CLOEXEC);
+	ck_assert_int_ge(t->cwd, 0);
+	ck_assert_int_eq(chdir(t->dir), 0);
+	ck_assert_msg(qc_access_anyone(".", O_RDONLY | O_DIRECTORY),
+		"%s (0755) is not decided by mode bits: $TMPDIR on a filesystem other than "
+		"ext2/3/4, xfs, btrfs or tmpfs?",
+		t->dir);
+	anyone_mk("pub", S_IFDIR | 0755);
+	anyone_mk("pub/f", 0644);
+	anyone_mk("pub/ro", 0444);
+	anyone_mk("pub/g", 0640); /* not others */
+	anyone_mk("pub/o", 0604); /* not the group */
+	anyone_mk("pub/u", 0044); /* not the owner */
+	anyone_mk("priv", S_IFDIR | 0700);
+	anyone_mk("priv/f", 0644);
+	anyone_mk("srch", S_IFDIR | 0711); /* searchable, not listable */
+	anyone_mk("srch/f", 0644);
+	anyone_mk("grp", S_IFDIR | 0710);
+	anyone_mk("grp/f", 0644);
+	anyone_mk("nox", S_IFDIR | 0754); /* others may list, not search */
+	anyone_mk("nox/f", 0644);
+	anyone_mk("acl", 0644);
+	anyone_acl("acl");
+	anyone_mk("acldir", S_IFDIR | 0755);
+	anyone_mk("acldir/f", 0644);
+	anyone_acl("acldir");
+	ck_assert_int_eq(symlink("pub/f", "link"), 0);
+	ck_assert_int_eq(symlink("pub", "linkdir"), 0);
+	ck_assert_int_eq(mkfifo("pub/fifo", 0666), 0);
+	ck_assert_int_eq(chmod("pub/fifo", 0666), 0);
+}
+
+static void anyone_teardown(struct anyone_tree *t)
+{
+	ck_assert_int_eq(fchdir(t->cwd), 0);
+	close(t->cwd);
+	unit_rmdir(t->dir);
+}
+
+/* Can user 65534 open path with flags?  A child as that user tries (root only). */
+static bool opens_as_nobody(const char *path, int flags)
+{
+	int status;
+	pid_t pid = fork();
+
+	ck_assert_int_ge(pid, 0);
+	if (pid == 0) {
+		if (setgroups(0, NULL) < 0 || setgid(65534) < 0 || setuid(65534) < 0)
+			_exit(2);
+		_exit(open(path, flags | O_CLOEXEC | O_NONBLOCK | O_NOCTTY) >= 0 ? 0 : 1);
+	}
+	ck_assert_int_eq(waitpid(pid, &status, 0), pid);
+	ck_assert_msg(WIFEXITED(status) && WEXITSTATUS(status) < 2, "child: status 0x%x", status);
+	return WEXITSTATUS(status) == 0;
+}
+
+START_TEST(access_anyone_decides)
+{
+	static const struct {
+		const char *path;
+		int flags;
+		bool anyone; /* what qc_access_anyone says */
+		bool nobody; /* what an open as user 65534 says (when root) */
+	} cases[] = {
+		{"pub/f", O_RDONLY, true, true},
+		{"pub/ro", O_RDONLY, true, true},
+		{"./pub//f", O_RDONLY, true, true},
+		{"srch/f", O_RDONLY, true, true},
+		{"pub", O_RDONLY | O_DIRECTORY, true, true},
+		{"pub/", O_RDONLY | O_DIRECTORY, true, true},
+		{".", O_RDONLY | O_DIRECTORY, true, true},
+		/* a mode that depends on who asks: the forked check decides */
+		{"pub/g", O_RDONLY, false, false},
+		{"pub/o", O_RDONLY, false, true},
+		{"pub/u", O_RDONLY, false, true},
+		{"priv/f", O_RDONLY, false, false},
+		{"grp/f", O_RDONLY, false, false},
+		{"nox/f", O_RDONLY, false, false},
+		{"srch", O_RDONLY | O_DIRECTORY, false, false}, /* 0711: not readable */
+		/* an ACL on the file or on a directory on the way */
+		{"acl", O_RDONLY, false, false},
+		{"acldir/f", O_RDONLY, false, false},
+		/* symlinks, "..", the wrong type, other flags */
+		{"link", O_RDONLY, false, true},
+		{"linkdir/f", O_RDONLY, false, true},
+		{"pub/../pub/f", O_RDONLY, false, true},
+		{"pub/f/", O_RDONLY, false, false},
+		{"pub/f", O_RDONLY | O_DIRECTORY, false, false},
+		{"pub", O_RDONLY, false, true},
+		{"pub/fifo", O_RDONLY, false, true},
+		{"pub/missing", O_RDONLY, false, false},
+		{"pub/f", O_RDWR, false, false},
+		{"pub/f", O_RDONLY | O_TRUNC, false, false},
+		{"", O_RDONLY, false, false},
+		/* not a filesystem decided by mode bits */
+		{"/proc/version", O_RDONLY, false, true},
+	};
+	struct anyone_tree t;
+
+	anyone_setup(&t);
+	for (size_t i = 0; i < QC_ARRAY_SIZE(cases); i++) {
+		ck_assert_msg(qc_access_anyone(cases[i].path, cases[i].flags) == cases[i].anyone,
+			"qc_access_anyone('%s', 0%o) should be %d", cases[i].path,
+			(unsigned) cases[i].flags, cases[i].anyone);
+		/* a yes is never wrong: the kernel agrees for another user */
+		if (geteuid() == 0)
+			ck_assert_msg(
+				opens_as_nobody(cases[i].path, cases[i].flags) == cases[i].nobody,
+				"open('%s') as 65534 should be %d", cases[i].path, cases[i].nobody);
+	}
+	ck_assert(!qc_access_anyone(NULL, O_RDONLY));
+	anyone_teardown(&t);
+	assert_no_children();
+}
+END_TEST
+
+/* "/proc/self/fd/N": the inode of fd N alone, wherever it sits. */
+START_TEST(access_anyone_fd)
+{
+	struct anyone_tree t;
+	char path[64];
+	int fd;
+
+	anyone_setup(&t);
+	fd = open("priv/f", O_RDONLY | O_CLOEXEC);
+	ck_assert_int_ge(fd, 0);
+	snprintf(path, sizeof(path), "/proc/self/fd/%d", fd);
+	ck_assert(qc_access_anyone(path, O_RDONLY));
+	ck_assert(!qc_access_anyone(path, O_RDONLY | O_DIRECTORY));
+	ck_assert(!qc_access_anyone(path, O_RDWR));
+	close(fd);
+	ck_assert(!qc_access_anyone(path, O_RDONLY)); /* closed */
+	fd = open("pub/g", O_RDONLY | O_CLOEXEC);
+	snprintf(path, sizeof(path), "/proc/self/fd/%d", fd);
+	ck_assert(!qc_access_anyone(path, O_RDONLY));
+	close(fd);
+	fd = open("acl", O_RDONLY | O_CLOEXEC);
+	snprintf(path, sizeof(path), "/proc/self/fd/%d", fd);
+	ck_assert(!qc_access_anyone(path, O_RDONLY));
+	close(fd);
+	fd = open("pub", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	snprintf(path, sizeof(path), "/proc/self/fd/%d", fd);
+	ck_assert(qc_access_anyone(path, O_RDONLY | O_DIRECTORY));
+	ck_assert(!qc_access_anyone(path, O_RDONLY));
+	snprintf(path, sizeof(path), "/proc/self/fd/%dx", fd);
+	ck_assert(!qc_access_anyone(path, O_RDONLY | O_DIRECTORY));
+	close(fd);
+	anyone_teardown(&t);
+}
+END_TEST
+
+/* Make every new process fail (clone, clone3: EPERM) from here on. */
+static void deny_fork(void)
+{
+	struct sock_filter f[] = {
+		BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, nr)),
+		BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, __NR_clone, 2, 0),
+		BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, __NR_clone3, 1, 0),
+		BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW),
+		BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ERRNO | EPERM),
+	};
+	struct sock_fprog prog = {.len = QC_ARRAY_SIZE(f), .filter = f};
+
+	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0 ||
+		prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, &prog) < 0)
+		_exit(10);
+}
+
+/* qc_access_as forks no child when every path is open to anyone, and does otherwise. */
+START_TEST(access_as_no_fork)
+{
+	struct anyone_tree t;
+	int status;
+	pid_t pid;
+
+	anyone_setup(&t);
+	pid = fork();
+	ck_assert_int_ge(pid, 0);
+	if (pid == 0) {
+		char fdpath[64];
+		const char *open_paths[] = {"pub/f", fdpath, "pub"};
+		int open_flags[] = {O_RDONLY, O_RDONLY, O_RDONLY | O_DIRECTORY};
+		const char *other[] = {"pub/f", "pub/g"};
+		int other_flags[] = {O_RDONLY, O_RDONLY};
+		struct qc_error err = {0};
+		size_t idx = 99;
+		int e = 0, fd = open("priv/f", O_RDONLY | O_CLOEXEC);
+
+		snprintf(fdpath, sizeof(fdpath), "/proc/self/fd/%d", fd);
+		deny_fork();
+		if (fork() != -1 || errno != EPERM)
+			_exit(11); /* the filter is not in force */
+		if (qc_access_as(65534, 65534, open_paths, open_flags, 3, &idx, &e, &err) != 0)
+			_exit(12);
+		if (qc_access_as(65534, 65534, other, other_flags, 2, &idx, &e, &err) != -EPERM ||
+			strcmp(err.msg, "access check: fork: Operation not permitted") != 0)
+			_exit(13);
+		_exit(0);
+	}
+	ck_assert_int_eq(waitpid(pid, &status, 0), pid);
+	ck_assert_msg(WIFEXITED(status) && WEXITSTATUS(status) == 0, "child: status 0x%x", status);
+	anyone_teardown(&t);
+}
+END_TEST
+
 Suite *util_spawn_suite(void)
 {
 	Suite *s = suite_create("util-spawn");
@@ -901,7 +1157,10 @@ Suite *util_spawn_suite(void)
 		spawn_stdio_modes, spawn_env_cwd, spawn_missing_program, access_as_user,
 		spawn_check_messages, spawn_signals_reset, spawn_start_daemon, spawn_pdeathsig,
 		spawn_no_new_privs, spawn_set_user, spawn_cleanup_pid, spawn_helpers, NULL);
+	TCase *access = unit_tcase(
+		s, "access", access_anyone_decides, access_anyone_fd, access_as_no_fork, NULL);
 
 	tcase_set_timeout(tc, 30);
+	tcase_set_timeout(access, 30);
 	return s;
 }
