@@ -101,7 +101,7 @@ int qc_network_reserve_ports(
 	const struct qc_nic *nic, int *fds, unsigned *ports, struct qc_error *err);
 
 /*
- * (network_fwd.c) A start fails when QEMU cannot bind a forward's host
+ * (network_retry.c) A start fails when QEMU cannot bind a forward's host
  * port: another program bound it between our choice and QEMU's bind (a
  * UDP port, or a TCP one bound with SO_REUSEADDR).  msg is the failed
  * start's message (QEMU's own: "Could not set up host forwarding rule
