@@ -16,7 +16,7 @@
 # tests/fuzz/work/NAME in the build directory; crashes land in
 # tests/fuzz/crash/NAME/ and fail the target.  tests/fuzz/NAME.dict, when there
 # is one, is passed as -dict (the XML and QMP/JSON vocabulary).
-FUZZ_HARNESSES = qmp xml simplestreams seed size spec iso json term
+FUZZ_HARNESSES = qmp xml simplestreams seed size spec iso json term dcache
 FUZZ_CC = clang
 FUZZ_SECONDS = 60
 FUZZ_JOBS_FLAGS =
