@@ -55,21 +55,6 @@ static const char *signal_name(int sig)
 				: "a signal";
 }
 
-/* Files of a VM directory that stay behind: bookkeeping and this host's logs. */
-static bool stays(const char *name)
-{
-	static const char *const v[] = {QC_VM_LOCK, QC_VM_MONITOR_LOCK, QC_VM_STATE, QC_VM_DOMAIN,
-		QC_VM_DOMAIN_CACHE, QC_VM_OP_RECORD, "summary.json", QC_VM_QEMU_LOG, QC_VM_EVENTS,
-		QC_VM_MIGRATED_TO, QC_NETWORK_RUNTIME};
-
-	if (name[0] == '.' || qc_str_has_prefix(name, QC_VM_CONSOLE_LOG))
-		return true;
-	for (size_t i = 0; i < QC_ARRAY_SIZE(v); i++)
-		if (strcmp(name, v[i]) == 0)
-			return true;
-	return false;
-}
-
 /*
  * The VM's directory holds nothing but its definition and bookkeeping (its
  * disks all on shared storage): what a cluster defines on every node.
@@ -81,7 +66,7 @@ static bool definition_only(const struct qc_vmop *op)
 	bool only = n >= 0;
 
 	for (int i = 0; i < n; i++) {
-		only &= stays(ents[i]->d_name);
+		only &= qc_mig_host_record(ents[i]->d_name);
 		free(ents[i]);
 	}
 	free(ents);
@@ -245,7 +230,7 @@ static int move_files(
 		const char *e = ents[i]->d_name;
 		struct stat st;
 
-		if (rc == 0 && !stays(e) && !(live && mirrored_file(op, e))) {
+		if (rc == 0 && !qc_mig_host_record(e) && !(live && mirrored_file(op, e))) {
 			if (fstatat(op->dfd, e, &st, AT_SYMLINK_NOFOLLOW) < 0)
 				rc = qc_error_errno(err, errno, "VM '%s': %s", op->name, e);
 			else if (!S_ISREG(st.st_mode))

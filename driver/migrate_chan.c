@@ -14,7 +14,11 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "driver/domain.h"
+#include "driver/driver.h"
 #include "driver/migrate_chan.h"
+#include "driver/network.h"
+#include "driver/vmop.h"
 
 #define CHUNK (256 * 1024)
 
@@ -248,4 +252,18 @@ int qc_mig_recv_data(struct qc_mig_chan *c, int fd, uint64_t size,
 			"the data's SHA-256 is %s, the sender announced %s", hex,
 			want ? want : "none");
 	return 0;
+}
+
+bool qc_mig_host_record(const char *name)
+{
+	static const char *const v[] = {QC_VM_LOCK, QC_VM_MONITOR_LOCK, QC_VM_STATE, QC_VM_DOMAIN,
+		QC_VM_DOMAIN_CACHE, QC_VM_OP_RECORD, "summary.json", QC_VM_QEMU_LOG, QC_VM_EVENTS,
+		QC_VM_MIGRATED_TO, QC_NETWORK_RUNTIME};
+
+	if (name[0] == '.' || qc_str_has_prefix(name, QC_VM_CONSOLE_LOG))
+		return true;
+	for (size_t i = 0; i < QC_ARRAY_SIZE(v); i++)
+		if (strcmp(name, v[i]) == 0)
+			return true;
+	return false;
 }

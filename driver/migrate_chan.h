@@ -84,4 +84,12 @@ int qc_mig_send_data(struct qc_mig_chan *c, int fd, uint64_t size,
 int qc_mig_recv_data(struct qc_mig_chan *c, int fd, uint64_t size,
 	char hex[QC_SHA256_HEX_LEN + 1], struct qc_error *err);
 
+/*
+ * A file of a VM's directory that is this host's bookkeeping or logs (its
+ * locks, state, definition and its cache, records of its runs, logs,
+ * dot-files): the source never sends it, and on either side it does not
+ * count as a file of the VM's own.
+ */
+bool qc_mig_host_record(const char *name);
+
 #endif

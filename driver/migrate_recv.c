@@ -154,18 +154,6 @@ static int record_arrival(struct recv *r, struct qc_error *err)
 	return fsync(fd) < 0 ? qc_error_errno(err, errno, "fsync %s", QC_VM_EVENTS) : 0;
 }
 
-/* A file of a VM's directory that is bookkeeping or this host's logs, no file of the VM. */
-static bool bookkeeping(const char *name)
-{
-	if (name[0] == '.' || qc_str_has_prefix(name, QC_VM_CONSOLE_LOG) ||
-		strcmp(name, QC_VM_QEMU_LOG) == 0 || strcmp(name, QC_NETWORK_RUNTIME) == 0)
-		return true;
-	for (size_t i = 0; i < QC_ARRAY_SIZE(reserved); i++)
-		if (strcmp(name, reserved[i]) == 0)
-			return true;
-	return false;
-}
-
 /* The first file of the old VM's directory that is its own, or NULL (*ents to free). */
 static const char *own_file(int dfd, struct dirent ***ents, int *n)
 {
@@ -173,7 +161,7 @@ static const char *own_file(int dfd, struct dirent ***ents, int *n)
 
 	*n = scandirat(dfd, ".", ents, NULL, alphasort);
 	for (int i = 0; i < *n && !own; i++)
-		if (!bookkeeping((*ents)[i]->d_name))
+		if (!qc_mig_host_record((*ents)[i]->d_name))
 			own = (*ents)[i]->d_name;
 	return *n < 0 ? "?" : own;
 }
