@@ -184,7 +184,7 @@ static int replaceable(struct recv *r, const char *name, const char *uuid, struc
 	d = r->old.d;
 	if (strcmp(d->uuid_str, uuid) != 0)
 		return qc_error_set(err, QC_ERR_EXISTS,
-			"VM '%s' already exists in %s as another VM (UUID %s, the source's %.36s); "
+			"VM '%s' already exists in %s as another VM (UUID %s, the source's %s); "
 			"delete or rename it there first",
 			name, r->ctx->root, d->uuid_str, uuid);
 	if ((rc = qc_vmop_need_stopped(&r->old,
@@ -213,6 +213,9 @@ static int replaceable(struct recv *r, const char *name, const char *uuid, struc
 static int do_begin(struct recv *r, const qc_json *req, struct qc_jgen *g, struct qc_error *err)
 {
 	const char *name, *from = qc_json_string(qc_json_get(req, "from"));
+	const qc_json *u = qc_json_get(req, "uuid");
+	char uuid[37] = "";
+	uint8_t bytes[16];
 	int rc;
 
 	if (r->name)
@@ -221,12 +224,19 @@ static int do_begin(struct recv *r, const qc_json *req, struct qc_jgen *g, struc
 		(rc = qc_validate_name("VM", name, err)) < 0 ||
 		(from && (rc = check_host_name(from, err)) < 0))
 		return rc;
+	/* the source's VM UUID, when it sends one: in the form domain.xml keeps */
+	if (u) {
+		if (!qc_json_string(u) || qc_uuid_parse(qc_json_string(u), bytes) < 0)
+			return qc_error_set(err, QC_ERR_PROTO,
+				"'begin': 'uuid' is no UUID (8-4-4-4-12 hex digits)");
+		qc_uuid_format(bytes, uuid);
+	}
 	r->from = from ? qc_xstrdup(from) : NULL;
 	if ((rc = qc_driver_vms_open(r->ctx, true, &r->vms_dfd, err)) < 0)
 		return rc;
 	qc_driver_sweep_dead_builds(r->vms_dfd);
 	if (faccessat(r->vms_dfd, name, F_OK, AT_SYMLINK_NOFOLLOW) == 0 &&
-		(rc = replaceable(r, name, qc_json_string(qc_json_get(req, "uuid")), err)) < 0)
+		(rc = replaceable(r, name, uuid[0] ? uuid : NULL, err)) < 0)
 		return rc;
 	r->tmp_name = qc_xasprintf(".migrate-%s.%d", name, (int) getpid());
 	if (mkdirat(r->vms_dfd, r->tmp_name, 0700) < 0)

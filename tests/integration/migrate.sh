@@ -174,6 +174,8 @@ hostile "file" "$begin" '{"op":"overlay","name":"../x","size":1}' || fail "a pat
 hostile "file 'disk0.qcow2' sent twice" "$begin" '{"op":"overlay","name":"disk0.qcow2","size":1}' \
 	'{"op":"overlay","name":"disk0.qcow2","size":1}' || fail "the same overlay twice"
 hostile "'listen' out of order" "$begin" '{"op":"listen"}' || fail "listen before the commit"
+hostile "'uuid' is no UUID" '{"op":"begin","name":"h1","uuid":"x\u001b[2J"}' || fail "a UUID with a control sequence"
+hostile "'uuid' is no UUID" '{"op":"begin","name":"h1","uuid":7}' || fail "a UUID that is a number"
 # shared_req PATH FORMAT SIZE: a disk on shared storage the target would not take for --disk FILE
 # (another size or format: check_driver_migrate_shared)
 shared_req() { printf '{"op":"shared","disk":"disk1","path":"%s","format":"%s","size":%s,"writes":true}' "$@"; }
