@@ -6,7 +6,9 @@
  */
 #include "config.h"
 
+#include <fcntl.h>
 #include <linux/kvm.h>
+#include <sys/inotify.h>
 #include <sys/stat.h>
 #include <sys/utsname.h>
 #include <unistd.h>
@@ -755,6 +757,12 @@ START_TEST(kvm_decide_facts)
 	f = good;
 	f.create_vm_errno = EINVAL;
 	decide(QC_ARCH_X86_64, f, false, "KVM unusable: KVM_CREATE_VM failed: Invalid argument");
+	/* the CPU is judged first: without vmx/svm the device facts are not even read */
+	f = good;
+	f.cpuinfo = FLAGS_NONE;
+	f.open_errno = ENOENT;
+	decide(QC_ARCH_X86_64, f, false,
+		"KVM unusable: CPU advertises neither vmx nor svm (nested virtualisation off?)");
 	/* no cpuinfo flag check on other hosts */
 	f = (struct qc_kvm_facts){.host = QC_ARCH_AARCH64, .api_version = 12};
 	decide(QC_ARCH_AARCH64, f, true, "KVM usable: /dev/kvm answers (API 12, KVM_CREATE_VM)");
@@ -773,7 +781,22 @@ START_TEST(kvm_probe_this_host)
 	ck_assert_qc_ok(
 		qc_read_file(AT_FDCWD, "/proc/cpuinfo", 16u << 20, &info, NULL, &err), &err);
 	ext = strstr(info, " vmx") || strstr(info, " svm");
+	/* is /dev/kvm opened by the probe?  inotify sees every open of the node */
+	int in = inotify_init1(IN_NONBLOCK | IN_CLOEXEC), wd = -1;
+	char evbuf[4096];
+	ssize_t evlen;
+
+	ck_assert_int_ge(in, 0);
+	if (access("/dev/kvm", F_OK) == 0)
+		wd = inotify_add_watch(in, "/dev/kvm", IN_OPEN);
 	usable = qc_kvm_usable(QC_ARCH_X86_64, why, sizeof(why));
+	evlen = read(in, evbuf, sizeof(evbuf));
+	if (qc_arch_host() == QC_ARCH_X86_64 && !ext)
+		/* a CPU without vmx/svm settles it: the device is not opened (0.4 ms) */
+		ck_assert_msg(wd < 0 || evlen < 0, "/dev/kvm was opened without vmx/svm");
+	else if (wd >= 0 && qc_arch_host() == QC_ARCH_X86_64)
+		ck_assert_msg(evlen > 0, "/dev/kvm was not probed on a CPU with vmx/svm");
+	close(in);
 	if (qc_arch_host() == QC_ARCH_X86_64 && !ext) {
 		/* the CI machine: /dev/kvm opens, yet guests would hang */
 		ck_assert_msg(!usable, "KVM said usable without vmx/svm: %s", why);
