@@ -379,6 +379,7 @@ static int start_op(qc_ctx *ctx, const char *name, const struct qc_vm_start_opts
 	int timeout_ms = o && o->timeout_ms > 0 ? o->timeout_ms : START_TIMEOUT_MS;
 	int rc;
 
+	qc_step_time("start:begin");
 	if ((rc = qc_vmop_begin_wait(
 		     ctx, name, QC_VMOP_RECORD_END, lock_ms < 0 ? 0 : lock_ms, op, err)) < 0)
 		return rc;
@@ -401,9 +402,11 @@ static int start_op(qc_ctx *ctx, const char *name, const struct qc_vm_start_opts
 		return rc;
 	d = op->d;
 	dir = op->vm_dir;
+	qc_step_time("start:domain");
 	if ((rc = qc_accel_resolve(d->arch, d->accel, &accel, why, sizeof(why), err)) < 0 ||
 		(rc = qc_host_check_memory(d->memory, err)) < 0)
 		return qc_error_prefix(err, "VM '%s'", name);
+	qc_step_time("start:accel");
 	/* UEFI code readable (a clear error, not QEMU's) and the varstore in place */
 	if ((rc = qc_driver_firmware_prepare(d, op->dfd, dir, err)) < 0)
 		return qc_error_prefix(err, "VM '%s'", name);
@@ -414,12 +417,14 @@ static int start_op(qc_ctx *ctx, const char *name, const struct qc_vm_start_opts
 		return qc_error_prefix(err, "VM '%s'", name);
 	/* what list shows of the VM while it runs (unchanged: not rewritten) */
 	qc_driver_summary_save(op->dfd, d);
+	qc_step_time("start:summary");
 	/* Who QEMU runs as, and what it still opens by path usable by that user. */
 	if ((rc = qc_driver_confine_user(true, &cf, err)) < 0)
 		return qc_error_prefix(err, "VM '%s'", name);
 	if ((rc = qc_driver_confine_prepare(
 		     ctx->root, d, op->dfd, dir, &cf, &kernel_fd, &initrd_fd, err)) < 0)
 		return qc_error_prefix(err, "VM '%s'", name);
+	qc_step_time("start:confined");
 	/* Every disk layer, the seed and the firmware: opened here, QEMU gets fds. */
 	if ((rc = qc_driver_fdpass_open(d, op->dfd, dir, &files, err)) < 0)
 		return qc_error_prefix(err, "VM '%s'", name);
@@ -427,9 +432,11 @@ static int start_op(qc_ctx *ctx, const char *name, const struct qc_vm_start_opts
 	/* A saved state (driver/save.c) is resumed instead of a boot; --fresh ignores it. */
 	if (!(o && o->fresh) && (rc = qc_driver_saved_state_open(op->dfd, dir, &state_fd, err)) < 0)
 		return qc_error_prefix(err, "VM '%s'", name);
+	qc_step_time("start:files");
 	/* Taps and host ports; our copies of the taps close when we return. */
 	if ((rc = qc_network_domain_start(ctx, d, &ns, err)) < 0)
 		return qc_error_prefix(err, "VM '%s'", name);
+	qc_step_time("start:network");
 	child_taps = qc_xzalloc((ns.n_nics + 1) * sizeof(int));
 	for (size_t i = 0; i < ns.n_nics; i++)
 		child_taps[i] = ns.tap_fds[i] >= 0 ? QC_QEMU_FD_TAP + (int) i : -1;
@@ -471,6 +478,7 @@ static int start_op(qc_ctx *ctx, const char *name, const struct qc_vm_start_opts
 	for (int attempt = 1;; attempt++) {
 		if ((rc = qc_build_argv(d, &actx, &argv, err)) < 0)
 			return qc_error_prefix(err, "VM '%s'", name);
+		qc_step_time("start:argv");
 		(void) unlinkat(op->dfd, "kill-requested", 0);
 		qc_vmop_test_hold(op, "start:spawn");
 		/* The monitor sends "cont" itself, on the QMP connection it already has. */

@@ -74,6 +74,7 @@ void qc_fault_step(const char *name)
 {
 	unsigned long n;
 
+	qc_step_time(name);
 	if (!qc_fault_active())
 		return;
 	n = ++fault_count;

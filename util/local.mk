@@ -16,7 +16,8 @@ libqcutil_a_SOURCES += \
 	util/json_parse.c \
 	util/sshurl.c \
 	util/term.c \
-	util/fault.c
+	util/fault.c \
+	util/steptime.c
 
 QC_CHECK_TESTS += tests/unit/check_util
 tests_unit_check_util_SOURCES = tests/unit/check_util.c tests/unit/check_util_spawn.c \

@@ -640,4 +640,12 @@ void qc_fault_stepf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 bool qc_fault_active(void); /* either variable was set */
 void qc_fault_reset(void); /* unit tests: the next step reads the environment again */
 
+/*
+ * Profiling (util/steptime.c): with QEMUCTL_STEP_TIMES=/ABS/FILE each call
+ * (and each fault step) appends "<monotonic us> <process CPU us> <pid>
+ * NAME" to FILE; the variable is inherited, so spawned helpers add theirs.
+ * Unset: one branch.  bench/start-profile reads the file.
+ */
+void qc_step_time(const char *name);
+
 #endif

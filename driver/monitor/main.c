@@ -161,6 +161,7 @@ static int setup(struct qc_monitor *m, struct qc_error *err)
 		&m->lock_fd, err);
 	if (rc < 0)
 		return qc_error_set(err, QC_ERR_BUSY, "another qemuctl-monitor runs this VM");
+	qc_step_time("monitor:locked");
 	if (prctl(PR_SET_CHILD_SUBREAPER, 1) < 0)
 		return qc_error_errno(err, errno, "PR_SET_CHILD_SUBREAPER");
 	sigemptyset(&set);
@@ -178,11 +179,13 @@ static int setup(struct qc_monitor *m, struct qc_error *err)
 	/* console.log holds this run; the previous one moves to console.log.1. */
 	qc_monitor_rotate_log(m);
 	qc_monitor_open_events(m);
+	qc_step_time("monitor:logs");
 
 	if (m->a.swtpm && (rc = qc_monitor_start_swtpm(m, err)) < 0)
 		return rc;
 	if ((rc = qc_monitor_spawn_qemu(m, err)) < 0)
 		return rc;
+	qc_step_time("monitor:qemu-spawned");
 	m->st.running = true;
 	qc_state_boot_id(m->st.boot_id, sizeof(m->st.boot_id));
 	m->st.monitor_pid = getpid();
@@ -257,6 +260,7 @@ int main(int argc, char **argv)
 	qc_state_clear(&m.st);
 	if (qc_monitor_args_from_argv(argc, argv, &m.a, &err) < 0)
 		return usage(&err);
+	qc_step_time("monitor:args");
 	for (i = 0; i < m.a.n_ready_markers; i++)
 		m.ready.markers[m.ready.n_markers++] = m.a.ready_markers[i];
 	if (m.a.console_max < 64)
@@ -306,6 +310,7 @@ int main(int argc, char **argv)
 		qc_state_clear(&m.st);
 		return 1;
 	}
+	qc_step_time("monitor:setup-done");
 	test_hold(&m, "monitor-report");
 	notify(&m, "OK %d", (int) m.qemu_pid);
 	qc_monitor_loop(&m);

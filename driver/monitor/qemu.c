@@ -113,6 +113,7 @@ int qc_monitor_spawn_qemu(struct qc_monitor *m, struct qc_error *err)
 	so.argv = m->a.qemu_argv;
 	so.fds = map;
 	so.n_fds = n_map;
+	qc_step_time("monitor:qemu-spawn");
 	if ((rc = qc_spawn_start(&so, &pid, NULL, err)) < 0) {
 		/* qemu.log says why, as it does when QEMU itself fails. */
 		(void) dprintf(out_fd, "qemuctl-monitor: cannot start QEMU: %s\n", err->msg);
