@@ -144,6 +144,9 @@ static int setup(struct qc_monitor *m, struct qc_error *err)
 	cleanup_free char *serial = qc_monitor_run_path(m, "serial.sock");
 	cleanup_free char *events = qc_monitor_run_path(m, "events.sock");
 	int64_t deadline = qc_deadline_ms(QC_MONITOR_START_TIMEOUT_MS);
+	static const char *const cont[] = {"cont"};
+	qc_json *cont_ret[1] = {NULL};
+	bool early_cont;
 	sigset_t set;
 	int rc, fd;
 
@@ -209,28 +212,38 @@ static int setup(struct qc_monitor *m, struct qc_error *err)
 	}
 	if ((rc = qc_state_save_nosync(m->vm_dfd, &m->st, err)) < 0)
 		return rc;
+	qc_step_time("monitor:state");
 
 	if ((rc = qc_monitor_connect_qemu(m, serial, deadline, &m->serial_fd, err)) < 0)
 		return rc;
 	fcntl(m->serial_fd, F_SETFL, O_NONBLOCK);
 	if ((rc = qc_monitor_connect_qemu(m, events, deadline, &fd, err)) < 0)
 		return rc;
-	if ((rc = qc_qmp_open_fd(fd, qc_time_left_ms(deadline), &m->qmp, err)) < 0)
-		return qc_error_prefix(err, "event QMP");
+	/*
+	 * --cont: let the CPUs run from here, on the monitor's own connection;
+	 * the CLI would otherwise connect, read the greeting and negotiate a
+	 * second one only to send this (about 5 ms of start).  Unless a VNC
+	 * password must be set first, "cont" goes in the same write as
+	 * qmp_capabilities, before the greeting is read: one round trip to
+	 * QEMU fewer on the way to a running guest.
+	 */
+	early_cont = m->a.cont && !qc_monitor_vnc_needs_qmp(m);
+	if ((rc = qc_qmp_open_fd_all(fd, early_cont ? cont : NULL, early_cont ? 1 : 0,
+		     qc_time_left_ms(deadline), &m->qmp, early_cont ? cont_ret : NULL, err)) < 0)
+		return qc_error_prefix(err, early_cont ? "event QMP, cont" : "event QMP");
+	qc_json_free(cont_ret[0]);
+	qc_step_time("monitor:qmp-ready");
 	if ((rc = qc_monitor_vnc_setup(m, err)) < 0)
 		return qc_error_prefix(err, "VNC");
-	/*
-	 * --cont: let the CPUs run from here, on the connection that is already
-	 * negotiated; the CLI would otherwise connect, read the greeting and
-	 * negotiate a second one only to send this (about 5 ms of start).
-	 */
-	if (m->a.cont && (rc = qc_qmp_execute(
-				  m->qmp, "cont", NULL, qc_time_left_ms(deadline), NULL, err)) < 0)
+	if (m->a.cont && !early_cont &&
+		(rc = qc_qmp_execute(m->qmp, "cont", NULL, qc_time_left_ms(deadline), NULL, err)) < 0)
 		return qc_error_prefix(err, "cont");
+	qc_step_time("monitor:cont");
 	if (m->a.cont)
 		qc_monitor_publish_running(m);
 	else
 		qc_monitor_publish_status(m);
+	qc_step_time("monitor:published");
 	if ((rc = qc_monitor_listen_console(m, err)) < 0)
 		return rc;
 	qc_monitor_append_event(m, "QEMUCTL_START", m->st.started_at_ms, NULL, "accel", m->a.accel,

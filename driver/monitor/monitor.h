@@ -134,6 +134,8 @@ void qc_monitor_quit_qemu(struct qc_monitor *m);
 /* ---- vnc.c */
 /* --vnc: listen on vnc.sock, or set the generated password; before the CPUs run. */
 int qc_monitor_vnc_setup(struct qc_monitor *m, struct qc_error *err);
+/* Does the VNC setup talk to QEMU (a password to set before the guest runs)? */
+bool qc_monitor_vnc_needs_qmp(const struct qc_monitor *m);
 /* A client on vnc.sock: handed to QEMU's VNC server (getfd + add_client). */
 void qc_monitor_vnc_accept(struct qc_monitor *m);
 

@@ -51,13 +51,18 @@ static int set_password(struct qc_monitor *m, struct qc_error *err)
 	return rc;
 }
 
+bool qc_monitor_vnc_needs_qmp(const struct qc_monitor *m)
+{
+	return m->a.vnc && strcmp(m->a.vnc, QC_MONITOR_VNC_PASSWORD) == 0;
+}
+
 int qc_monitor_vnc_setup(struct qc_monitor *m, struct qc_error *err)
 {
 	cleanup_free char *path = NULL;
 
 	if (!m->a.vnc)
 		return 0;
-	if (strcmp(m->a.vnc, QC_MONITOR_VNC_PASSWORD) == 0)
+	if (qc_monitor_vnc_needs_qmp(m))
 		return set_password(m, err);
 	path = qc_monitor_run_path(m, QC_MONITOR_VNC_SOCK);
 	return qc_monitor_listen_unix(path, &m->vnc_fd, err);
