@@ -5,6 +5,8 @@
 # passes it with getfd; the guest gets eth1, takes the leased address and
 # pings the network's gateway on the host's bridge; detach-net releases it
 # and the tap disappears with QEMU's copy of the fd; the address is released.
+# A run without NICs leaves no network.json; a NIC plugged in later is
+# recorded in a new one.
 # shellcheck source=tests/integration/netns.sh
 . "$(dirname "$0")/netns.sh"
 in_private_netns x86_64
@@ -62,4 +64,21 @@ done
 qc destroy n1
 exec 7>&-
 qc delete n1
+
+# A run without NICs records no ports or taps: it leaves no network.json
+# (a stale one from an older run goes), and a NIC plugged into it later is
+# recorded there (the tap name is what info and ssh fall back on).
+vm2="$ROOT/vms/n2"
+qc create n2 --kernel "$GUEST_KERNEL" --initrd "$GUEST_INITRD" --append "$GUEST_APPEND" \
+	--memory 128M --net none --no-seed >/dev/null
+printf '{"ports": [2222], "taps": ["qcstale"]}\n' >"$vm2/network.json"
+qc start n2
+assert_no_file "$vm2/network.json"
+qc attach-net n2 network=lan >/dev/null
+tap=$(ip -br link | awk '/^qc[0-9a-f]+n[0-9]+ /{print $1}')
+[ -n "$tap" ] || fail "no tap for n2's net0 on the host: $(ip -br link)"
+assert_match "$(tr -d ' \n' <"$vm2/network.json")" "\"taps\":\[\"$tap\"\]" \
+	"a NIC plugged into a run without NICs is recorded in network.json"
+qc destroy n2
+qc delete n2
 qc net rm lan >/dev/null
