@@ -87,18 +87,17 @@ void qc_monitor_publish_status(struct qc_monitor *m)
 		m->vm_dfd, m->st.monitor_pid, m->st.started_at_ms, qc_driver_qmp_status, m->qmp);
 }
 
-/* What QEMU's run state is once "cont" succeeded. */
-static int status_running(void *unused, char **ret_status)
-{
-	(void) unused;
-	*ret_status = qc_xstrdup("running");
-	return 0;
-}
-
+/*
+ * QEMU's run state once "cont" succeeded, while the monitor sets up: the
+ * starter holds the VM's lock, so no other writer has touched the
+ * state.json the monitor wrote for this run, and m->st is written again
+ * as it is, without reading the file back.
+ */
 void qc_monitor_publish_running(struct qc_monitor *m)
 {
-	(void) qc_state_publish_status(
-		m->vm_dfd, m->st.monitor_pid, m->st.started_at_ms, status_running, NULL);
+	free(m->st.qemu_status);
+	m->st.qemu_status = qc_xstrdup("running");
+	(void) qc_state_save_nosync(m->vm_dfd, &m->st, NULL);
 }
 
 static void drain_events(struct qc_monitor *m)
