@@ -32,6 +32,12 @@ static int64_t clock_us(clockid_t id)
 	return (int64_t) ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
 }
 
+void qc_step_time_reset(void)
+{
+	steps_mode = STEPS_UNREAD;
+	steps_file = NULL;
+}
+
 void qc_step_time(const char *name)
 {
 	char line[256];

@@ -647,5 +647,6 @@ void qc_fault_reset(void); /* unit tests: the next step reads the environment ag
  * Unset: one branch.  bench/start-profile reads the file.
  */
 void qc_step_time(const char *name);
+void qc_step_time_reset(void); /* unit tests: the next mark reads the environment again */
 
 #endif

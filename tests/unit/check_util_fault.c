@@ -1,10 +1,11 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
-/* util/fault.c: QEMUCTL_FAULT_AT / QEMUCTL_FAULT_TRACE */
+/* util/fault.c: QEMUCTL_FAULT_AT / QEMUCTL_FAULT_TRACE; util/steptime.c: QEMUCTL_STEP_TIMES */
 #include "config.h"
 
 #include <signal.h>
 #include <stdio.h>
 #include <sys/wait.h>
+#include <unistd.h>
 
 #include "tests/unit/check_main.h"
 #include "tests/unit/unit.h"
@@ -139,6 +140,82 @@ START_TEST(fault_trace)
 }
 END_TEST
 
+/*
+ * A child marks steps with QEMUCTL_STEP_TIMES=value (in dir): the lines
+ * it appended to dir/steps, or "" when there is no such file.  The child
+ * exits 4 when the variable left its environment.
+ */
+static char *step_child(const char *dir, const char *value)
+{
+	cleanup_free char *path = qc_xasprintf("%s/steps", dir);
+	char *text = NULL;
+	int status;
+	pid_t pid = fork();
+
+	ck_assert_int_ge(pid, 0);
+	if (pid == 0) {
+		volatile unsigned long spin = 0;
+
+		if (chdir(dir) < 0)
+			_exit(3);
+		setenv("QEMUCTL_STEP_TIMES", value, 1);
+		unsetenv("QEMUCTL_FAULT_AT");
+		unsetenv("QEMUCTL_FAULT_TRACE");
+		qc_step_time_reset();
+		qc_fault_reset();
+		qc_step_time("first");
+		qc_fault_step("a-fault-step"); /* no fault variable: still a mark */
+		for (unsigned long i = 0; i < 20000000; i++)
+			spin += i;
+		qc_step_time("last");
+		_exit(getenv("QEMUCTL_STEP_TIMES") ? 0 : 4);
+	}
+	ck_assert_int_eq(waitpid(pid, &status, 0), pid);
+	ck_assert_msg(WIFEXITED(status) && WEXITSTATUS(status) == 0, "status %d", status);
+	if (qc_read_file(AT_FDCWD, path, 1 << 20, &text, NULL, NULL) < 0)
+		return qc_xstrdup("");
+	unlink(path);
+	return text;
+}
+
+START_TEST(step_times)
+{
+	char dir[] = "/tmp/qc-steps.XXXXXX";
+	cleanup_free char *abs = NULL, *text = NULL, *rel = NULL;
+	long long us[3], cpu[3];
+	int pid[3];
+	char name[3][32];
+	const char *p;
+
+	ck_assert_ptr_nonnull(mkdtemp(dir));
+	abs = qc_xasprintf("%s/steps", dir);
+	text = step_child(dir, abs);
+	p = text;
+	for (int i = 0; i < 3; i++) {
+		int used = 0;
+
+		ck_assert_msg(sscanf(p, "%lld %lld %d %31s\n%n", &us[i], &cpu[i], &pid[i], name[i],
+				      &used) == 4,
+			"line %d of: %s", i + 1, text);
+		p += used;
+	}
+	ck_assert_str_eq(p, "");
+	ck_assert_str_eq(name[0], "first");
+	ck_assert_str_eq(name[1], "a-fault-step");
+	ck_assert_str_eq(name[2], "last");
+	/* one process, one monotonic clock, and its CPU time grows with the work */
+	ck_assert_int_eq(pid[0], pid[1]);
+	ck_assert_int_eq(pid[1], pid[2]);
+	ck_assert(us[0] <= us[1] && us[1] <= us[2]);
+	ck_assert(cpu[0] <= cpu[1] && cpu[1] < cpu[2]);
+	ck_assert_int_le(cpu[2] - cpu[1], us[2] - us[1] + 1000);
+	/* a relative name is not taken: nothing is written in the working dir */
+	rel = step_child(dir, "steps");
+	ck_assert_str_eq(rel, "");
+	rmdir(dir);
+}
+END_TEST
+
 Suite *util_fault_suite(void)
 {
 	Suite *s = suite_create("util_fault");
@@ -146,6 +223,6 @@ Suite *util_fault_suite(void)
 
 	tc = unit_tcase(s, "fault", fault_unset, NULL);
 	tcase_add_loop_test(tc, fault_at_n, 0, 4);
-	unit_add_tests(tc, fault_past_end, fault_by_name, fault_trace, NULL);
+	unit_add_tests(tc, fault_past_end, fault_by_name, fault_trace, step_times, NULL);
 	return s;
 }
