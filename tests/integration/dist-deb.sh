@@ -103,7 +103,7 @@ depends=$(dpkg-deb -f "$deb" Depends)
 assert_match "$depends" 'qemu-system-(x86|arm|ppc) \| qemu-system-' "Depends: QEMU alternatives"
 assert_match "$depends" 'qemu-utils' "Depends: qemu-utils"
 # dlopen()ed on first use, so named in debian/control: dh_shlibdeps sees none of them.
-for pkg in libcurl4 libssl3 libxml2 libnl-3-200 libnl-route-3-200; do
+for pkg in libcurl4 libssl3 libxml2 libnl-3-200 libnl-route-3-200 liblzma5 zlib1g; do
 	assert_match "$depends" "(^|, )$pkg(,| |\$)" "qemuctl Depends: $pkg (dlopen()ed)"
 	assert_match "$(dpkg-deb -f "$lib" Depends)" "(^|, )$pkg(,| |\$)" "libqemuctl0 Depends: $pkg (dlopen()ed)"
 done
