@@ -1,9 +1,10 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
- * Bridges, links and addresses through libnl-route-3: no `ip`/`brctl`
- * shell-outs.  Every request is a single rtnetlink round trip on one socket
- * (no link cache is ever filled: dumping every link of a busy host for one
- * lookup is what makes shell-outs and cache users slow).
+ * Bridges, links and addresses through libnl-route-3 (dlopen()ed by
+ * qc_net_nl_open(), nl_dl.c): no `ip`/`brctl` shell-outs.  Every request
+ * is a single rtnetlink round trip on one socket (no link cache is ever
+ * filled: dumping every link of a busy host for one lookup is what makes
+ * shell-outs and cache users slow).
  */
 #include "config.h"
 
@@ -74,6 +75,9 @@ int qc_net_nl_open(struct qc_net_nl **ret, struct qc_error *err)
 	struct qc_net_nl *nl;
 	int r;
 
+	/* libnl is dlopen()ed here (nl_dl.c): a missing one names its package. */
+	if ((r = qc_net_nl_load(err)) < 0)
+		return r;
 	nl = qc_xzalloc(sizeof(*nl));
 	nl->sk = nl_socket_alloc();
 	if (!nl->sk)

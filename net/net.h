@@ -8,6 +8,7 @@
  *   lease.c    taking and giving back a network's addresses
  *   portfwd.c  host ports for user-mode forwards
  *   link.c     bridges, links and addresses over libnl-route-3
+ *   nl_dl.c    libnl-3 and libnl-route-3, dlopen()ed by the first qc_net_nl_open()
  *   tap.c      taps: /dev/net/tun + TUNSETIFF, then enslave, MTU, up
  *
  * Taps are never persistent: the fd returned by qc_net_tap_open() is the
@@ -218,6 +219,12 @@ struct rtnl_link;
 struct qc_net_nl {
 	struct nl_sock *sk;
 };
+/*
+ * Load libnl-3 and libnl-route-3 (once, nl_dl.c): 0, or QC_ERR_UNSUPPORTED
+ * with why they cannot be loaded and the package to install.
+ * qc_net_nl_open() calls it first.
+ */
+int qc_net_nl_load(struct qc_error *err);
 int qc_net_nl_open(struct qc_net_nl **ret, struct qc_error *err);
 void qc_net_nl_close(struct qc_net_nl *nl);
 void qc_net_nl_closep(struct qc_net_nl **nl);

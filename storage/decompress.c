@@ -1,5 +1,9 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
-/* Streaming .xz (liblzma) and .gz (zlib) decompression, fd to fd. */
+/*
+ * Streaming .xz (liblzma) and .gz (zlib) decompression, fd to fd.  Both
+ * libraries are dlopen()ed by the first stream of their kind
+ * (decompress_dl.c).
+ */
 #include "config.h"
 
 #include <errno.h>
@@ -113,6 +117,8 @@ static int decompress_xz(int in, int out, struct qc_sha256 *sha, const char *wha
 	lzma_ret lr;
 	int r = 0;
 
+	if ((r = qc_lzma_load(err)) < 0)
+		return qc_error_prefix(err, "%s: xz", what);
 	lr = lzma_stream_decoder(&s, QC_XZ_MEMLIMIT, LZMA_CONCATENATED);
 	if (lr != LZMA_OK)
 		return qc_error_set(err, QC_ERR_INVALID, "%s: xz: %s", what, lzma_msg(lr));
@@ -167,6 +173,8 @@ static int decompress_gz(int in, int out, struct qc_sha256 *sha, const char *wha
 	uint64_t done = 0, written = 0;
 	int zr, r = 0;
 
+	if ((r = qc_zlib_load(err)) < 0)
+		return qc_error_prefix(err, "%s: gzip", what);
 	memset(&z, 0, sizeof(z));
 	/* 16 + MAX_WBITS: gzip wrapper only. */
 	if (inflateInit2(&z, 16 + MAX_WBITS) != Z_OK)

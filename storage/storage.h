@@ -3,9 +3,9 @@
  * storage/: disk images.  The qemu-img wrapper (img.c), the image catalog
  * under <root>/images/ (catalog.c), downloads over libcurl (http.c), the pure
  * simplestreams selection (simplestreams.c) and Debian SHA512SUMS selection
- * (debian.c), streaming decompression (decompress.c), SHA-256 and SHA-512
- * (sha256.c), image sync (sync.c) and backing-image reference counting
- * (refs.c).
+ * (debian.c), streaming decompression (decompress.c, decompress_dl.c),
+ * SHA-256 and SHA-512 (sha256.c), image sync (sync.c) and backing-image
+ * reference counting (refs.c).
  *
  * Internal to qemuctl: driver/ builds the public API on top of this.  Never
  * includes driver/ headers and never prints: errors travel in struct
@@ -216,11 +216,22 @@ const char *qc_compression_name(enum qc_compression c);
  * in messages.  Output past bound->max (bound may be NULL: none) stops with
  * qc_bound_error's message; xz decoding uses at most QC_XZ_MEMLIMIT of
  * memory.  progress (may be NULL) gets compressed bytes read.  What was
- * written to dst_fd before a failure is the caller's to remove.
+ * written to dst_fd before a failure is the caller's to remove.  liblzma
+ * and zlib are loaded by the first .xz or .gz (decompress_dl.c); when one
+ * cannot be, QC_ERR_UNSUPPORTED names its package and nothing is read.
  */
 int qc_decompress_fd(enum qc_compression c, int src_fd, int dst_fd, struct qc_sha256 *sha,
 	const char *what, const struct qc_bound *bound, qc_progress_fn progress, void *opaque,
 	struct qc_error *err);
+
+/* ====================================================== decompress_dl.c */
+
+/*
+ * Load liblzma, zlib (once each): 0, or QC_ERR_UNSUPPORTED with why it
+ * cannot be loaded and the package to install.
+ */
+int qc_lzma_load(struct qc_error *err);
+int qc_zlib_load(struct qc_error *err);
 
 /* =============================================================== http.c */
 

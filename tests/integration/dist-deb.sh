@@ -102,6 +102,11 @@ assert_eq "$(grep -c '@QEMUCTL_0 ' "$SCRATCH/symbols")" "$(grep -c '@QEMUCTL_0 '
 depends=$(dpkg-deb -f "$deb" Depends)
 assert_match "$depends" 'qemu-system-(x86|arm|ppc) \| qemu-system-' "Depends: QEMU alternatives"
 assert_match "$depends" 'qemu-utils' "Depends: qemu-utils"
+# dlopen()ed on first use, so named in debian/control: dh_shlibdeps sees none of them.
+for pkg in libcurl4 libssl3 libxml2 libnl-3-200 libnl-route-3-200 liblzma5 zlib1g; do
+	assert_match "$depends" "(^|, )$pkg(,| |\$)" "qemuctl Depends: $pkg (dlopen()ed)"
+	assert_match "$(dpkg-deb -f "$lib" Depends)" "(^|, )$pkg(,| |\$)" "libqemuctl0 Depends: $pkg (dlopen()ed)"
+done
 assert_match "$(dpkg-deb -f "$deb" Recommends)" 'ipxe-qemu, ovmf, qemu-efi-aarch64' "Recommends"
 assert_match "$(dpkg-deb -f "$deb" Recommends)" 'bash-completion' "Recommends: bash-completion"
 

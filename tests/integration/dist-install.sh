@@ -119,6 +119,13 @@ static_libs=$(pkg-config --static --libs qemuctl)
 cc -Wall -Werror -o "$T/prog" "$T/prog.c" $cflags "$prefix/lib/libqemuctl.a" ${static_libs/-lqemuctl/} \
 	>"$T/cc.log" 2>&1 || fail "linking libqemuctl.a with pkg-config --static --libs: $(cat "$T/cc.log")"
 readelf -d "$T/prog" | grep -q 'libqemuctl' && fail "the --static program needs libqemuctl.so"
+# libxml2, libnl, liblzma and zlib are dlopen()ed (driver/xml_dl.c,
+# net/nl_dl.c, storage/decompress_dl.c): not linked.
+grep -Eq -- '-l(xml2|nl-|lzma|z( |$))' <<<"$static_libs" &&
+	fail "pkg-config --static --libs qemuctl names a dlopen()ed library: $static_libs"
+readelf -d "$T/prog" | grep -Eq 'NEEDED.*(libxml2|libnl|liblzma|libz\.)' &&
+	fail "the --static program links libxml2, libnl, liblzma or zlib: $(readelf -d "$T/prog" | grep NEEDED)"
+ok "the --static program links none of libxml2, libnl, liblzma, zlib: $static_libs"
 assert_eq "$("$T/prog" "$ROOT")" "demo stopped" "program linked with the installed libqemuctl.a"
 "$Q" --root "$ROOT" delete demo >/dev/null
 
