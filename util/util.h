@@ -642,8 +642,8 @@ void qc_fault_reset(void); /* unit tests: the next step reads the environment ag
 
 /*
  * Profiling (util/steptime.c): with QEMUCTL_STEP_TIMES=/ABS/FILE each call
- * (and each fault step) appends "<monotonic us> <process CPU us> <pid>
- * NAME" to FILE; the variable is inherited, so spawned helpers add theirs.
+ * (and each fault step) appends "<monotonic us> <process CPU us> <run-queue
+ * wait us> <pid> NAME" to FILE; the variable is inherited, so spawned helpers add theirs.
  * Unset: one branch.  bench/start-profile reads the file.
  */
 void qc_step_time(const char *name);

@@ -182,7 +182,7 @@ START_TEST(step_times)
 {
 	char dir[] = "/tmp/qc-steps.XXXXXX";
 	cleanup_free char *abs = NULL, *text = NULL, *rel = NULL;
-	long long us[3], cpu[3];
+	long long us[3], cpu[3], rq[3];
 	int pid[3];
 	char name[3][32];
 	const char *p;
@@ -194,8 +194,8 @@ START_TEST(step_times)
 	for (int i = 0; i < 3; i++) {
 		int used = 0;
 
-		ck_assert_msg(sscanf(p, "%lld %lld %d %31s\n%n", &us[i], &cpu[i], &pid[i], name[i],
-				      &used) == 4,
+		ck_assert_msg(sscanf(p, "%lld %lld %lld %d %31s\n%n", &us[i], &cpu[i], &rq[i], &pid[i],
+				      name[i], &used) == 5,
 			"line %d of: %s", i + 1, text);
 		p += used;
 	}
@@ -208,6 +208,8 @@ START_TEST(step_times)
 	ck_assert_int_eq(pid[1], pid[2]);
 	ck_assert(us[0] <= us[1] && us[1] <= us[2]);
 	ck_assert(cpu[0] <= cpu[1] && cpu[1] < cpu[2]);
+	/* the run-queue wait only grows (-1: no schedstat in this kernel) */
+	ck_assert(rq[0] == -1 || (rq[0] <= rq[1] && rq[1] <= rq[2]));
 	ck_assert_int_le(cpu[2] - cpu[1], us[2] - us[1] + 1000);
 	/* a relative name is not taken: nothing is written in the working dir */
 	rel = step_child(dir, "steps");
