@@ -198,7 +198,22 @@ static int setup(struct qc_monitor *m, struct qc_error *err)
 	m->st.accel_why = m->a.accel_why ? qc_xstrdup(m->a.accel_why) : NULL;
 	m->st.run_dir = qc_xstrdup(m->a.run_dir);
 	m->st.qemu_binary = qc_xstrdup(m->a.qemu_argv[0]);
-	m->st.qemu_status = qc_xstrdup("prelaunch"); /* -S; published anew after "cont" */
+	/*
+	 * --cont: let the CPUs run as soon as QEMU is up, on the monitor's own
+	 * connection; the CLI would otherwise connect, read the greeting and
+	 * negotiate a second one only to send this (about 5 ms of start).
+	 * Unless a VNC password must be set first, "cont" goes in the same
+	 * write as qmp_capabilities, before the greeting is read (one round
+	 * trip fewer), and "running" is published now, while QEMU starts up:
+	 * once the guest runs, its vCPU thread and QEMU's main loop take both
+	 * CPUs of a small host, and a state.json written after cont waited
+	 * 0.4-4 ms in the run queue (bench/start-stop --profile).  Until the
+	 * starter returns, op.json says a start is in progress; a cont that
+	 * fails records the failed start instead.  Otherwise: "prelaunch"
+	 * (-S), published anew after cont.
+	 */
+	early_cont = m->a.cont && !qc_monitor_vnc_needs_qmp(m);
+	m->st.qemu_status = qc_xstrdup(early_cont ? "running" : "prelaunch");
 	/* A resumed guest that had finished first boot never shows its marker again. */
 	if (m->a.ready_at_start) {
 		m->st.ready = true;
@@ -219,15 +234,6 @@ static int setup(struct qc_monitor *m, struct qc_error *err)
 	fcntl(m->serial_fd, F_SETFL, O_NONBLOCK);
 	if ((rc = qc_monitor_connect_qemu(m, events, deadline, &fd, err)) < 0)
 		return rc;
-	/*
-	 * --cont: let the CPUs run from here, on the monitor's own connection;
-	 * the CLI would otherwise connect, read the greeting and negotiate a
-	 * second one only to send this (about 5 ms of start).  Unless a VNC
-	 * password must be set first, "cont" goes in the same write as
-	 * qmp_capabilities, before the greeting is read: one round trip to
-	 * QEMU fewer on the way to a running guest.
-	 */
-	early_cont = m->a.cont && !qc_monitor_vnc_needs_qmp(m);
 	if ((rc = qc_qmp_open_fd_all(fd, early_cont ? cont : NULL, early_cont ? 1 : 0,
 		     qc_time_left_ms(deadline), &m->qmp, early_cont ? cont_ret : NULL, err)) < 0)
 		return qc_error_prefix(err, early_cont ? "event QMP, cont" : "event QMP");
@@ -239,9 +245,9 @@ static int setup(struct qc_monitor *m, struct qc_error *err)
 		(rc = qc_qmp_execute(m->qmp, "cont", NULL, qc_time_left_ms(deadline), NULL, err)) < 0)
 		return qc_error_prefix(err, "cont");
 	qc_step_time("monitor:cont");
-	if (m->a.cont)
+	if (m->a.cont && !early_cont)
 		qc_monitor_publish_running(m);
-	else
+	else if (!m->a.cont)
 		qc_monitor_publish_status(m);
 	qc_step_time("monitor:published");
 	if ((rc = qc_monitor_listen_console(m, err)) < 0)
