@@ -129,6 +129,12 @@ again:
 	}
 }
 
+void qc_monitor_record_queued_events(struct qc_monitor *m)
+{
+	if (m->qmp && qc_qmp_events_pending(m->qmp))
+		drain_events(m);
+}
+
 void qc_monitor_quit_qemu(struct qc_monitor *m)
 {
 	int rc = -1;

@@ -29,6 +29,7 @@ void qc_monitor_drain(struct qc_monitor *m)
 
 void qc_monitor_loop(struct qc_monitor *m)
 {
+	qc_monitor_record_queued_events(m);
 	while (!m->qemu_exited) {
 		struct pollfd p[5 + QC_MONITOR_MAX_CLIENTS];
 		int idx[5 + QC_MONITOR_MAX_CLIENTS];

@@ -126,6 +126,11 @@ void qc_monitor_publish_status(struct qc_monitor *m);
  * guest) before start is told.  Events after it are published as ever.
  */
 void qc_monitor_publish_running(struct qc_monitor *m);
+/*
+ * Record the events already read with replies (RESUME with cont's): poll()
+ * would not report them, and they would wait for QEMU's next message.
+ */
+void qc_monitor_record_queued_events(struct qc_monitor *m);
 /* Read QMP and record its events; false once the connection is gone. */
 bool qc_monitor_qmp_readable(struct qc_monitor *m);
 /* QMP quit on the negotiated connection (QC_MONITOR_QUIT_SIGVAL); SIGTERM when that fails. */

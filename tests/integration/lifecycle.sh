@@ -29,6 +29,9 @@ assert_match "$list" '^t1 .* stopped' "list shows t1 stopped"
 t0=$(date +%s%N)
 qc start t1
 ok "start t1 ($((($(date +%s%N) - t0) / 1000000)) ms)"
+# cont's RESUME comes with cont's reply: recorded then, not at QEMU's next message
+wait_until 5 grep -q '"event":"RESUME"' "$vm/events.jsonl"
+ok "the RESUME of start's cont is in events.jsonl"
 info=$(qc info t1)
 assert_match "$info" 'State: +running' "info: running"
 assert_match "$info" 'Accel: +tcg \(requested auto\): .*' "info: accel tcg with a reason"
