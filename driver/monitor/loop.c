@@ -76,8 +76,10 @@ void qc_monitor_loop(struct qc_monitor *m)
 
 				while (read(m->sig_fd, &si, sizeof(si)) == sizeof(si)) {
 					if (si.ssi_signo == SIGTERM && si.ssi_code == SI_QUEUE &&
-						si.ssi_int == QC_MONITOR_QUIT_SIGVAL)
+						si.ssi_int == QC_MONITOR_QUIT_SIGVAL) {
+						qc_step_time("monitor:quit-requested");
 						qc_monitor_quit_qemu(m);
+					}
 					else if (si.ssi_signo == SIGTERM || si.ssi_signo == SIGINT)
 						kill(m->qemu_pid, SIGTERM);
 				}

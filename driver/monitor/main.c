@@ -333,9 +333,11 @@ int main(int argc, char **argv)
 	test_hold(&m, "monitor-report");
 	notify(&m, "OK %d", (int) m.qemu_pid);
 	qc_monitor_loop(&m);
+	qc_step_time("monitor:qemu-exited");
 	qc_monitor_drain(&m);
 	qc_monitor_stop_swtpm(&m);
 	qc_monitor_record_exit(&m);
+	qc_step_time("monitor:exit-recorded");
 	for (i = 0; i < QC_MONITOR_MAX_CLIENTS; i++)
 		if (m.clients[i] >= 0)
 			close(m.clients[i]);
