@@ -69,6 +69,7 @@ for i in $(seq "$RUNS"); do
 	timed curl_times curl_cpu curl -fsS -o "$W/curl.out" "$URL${BIG_PATH#./}"
 	rm -f "$W/curl.out"
 	rm -rf "$W/root"
+	mkdir -m 0700 "$W/root" # a state root must exist (qemuctl never creates one on a typo)
 	timed sync_times sync_cpu "$QC" --root "$W/root" -q image sync ubuntu:bench --arch amd64 \
 		--stream "$URL"
 	sync
