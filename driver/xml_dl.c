@@ -133,18 +133,17 @@ static void load(void)
 	loaded = true;
 }
 
-int qc_xml_load(struct qc_error *err)
-{
-	pthread_once(&once, load);
-	if (!loaded)
-		return qc_error_set(err, QC_ERR_UNSUPPORTED, "%s", load_error);
-	return 0;
-}
-
 static bool ready(void)
 {
 	pthread_once(&once, load);
 	return loaded;
+}
+
+int qc_xml_load(struct qc_error *err)
+{
+	if (!ready())
+		return qc_error_set(err, QC_ERR_UNSUPPORTED, "%s", load_error);
+	return 0;
 }
 
 void xmlInitParser(void)
@@ -153,16 +152,6 @@ void xmlInitParser(void)
 }
 
 #define DEFINE(type, name, params, args, fail) \
-	type name params                       \
-	{                                      \
-		if (!ready())                  \
-			return fail;           \
-		return fns.name args;          \
-	}
-#define DEFINE_V(name, params, args)   \
-	void name params               \
-	{                              \
-		if (ready())           \
-			fns.name args; \
-	}
+	QC_DL_FORWARD(ready(), fns, type, name, params, args, fail)
+#define DEFINE_V(name, params, args) QC_DL_FORWARD_VOID(ready(), fns, name, params, args)
 XML_FUNCTIONS(DEFINE, DEFINE_V)

@@ -169,31 +169,20 @@ unload:
 			dlclose(dl[i]);
 }
 
-int qc_net_nl_load(struct qc_error *err)
-{
-	pthread_once(&once, load);
-	if (!loaded)
-		return qc_error_set(err, QC_ERR_UNSUPPORTED, "%s", load_error);
-	return 0;
-}
-
 static bool ready(void)
 {
 	pthread_once(&once, load);
 	return loaded;
 }
 
+int qc_net_nl_load(struct qc_error *err)
+{
+	if (!ready())
+		return qc_error_set(err, QC_ERR_UNSUPPORTED, "%s", load_error);
+	return 0;
+}
+
 #define DEFINE(lib, type, name, params, args, fail) \
-	type name params                            \
-	{                                           \
-		if (!ready())                       \
-			return fail;                \
-		return fns.name args;               \
-	}
-#define DEFINE_V(lib, name, params, args) \
-	void name params                  \
-	{                                 \
-		if (ready())              \
-			fns.name args;    \
-	}
+	QC_DL_FORWARD(ready(), fns, type, name, params, args, fail)
+#define DEFINE_V(lib, name, params, args) QC_DL_FORWARD_VOID(ready(), fns, name, params, args)
 NL_FUNCTIONS(DEFINE, DEFINE_V)

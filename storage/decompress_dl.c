@@ -62,20 +62,20 @@ static void missing(struct lib *l, void *dl, const char *name)
 }
 
 /* X(return type, name, (parameters), (arguments), value when the library is missing) */
-#define LZMA_FUNCTIONS(X, XV)                                                                 \
-	X(lzma_ret, lzma_code, (lzma_stream * strm, lzma_action action), (strm, action),      \
-		LZMA_PROG_ERROR)                                                              \
-	XV(lzma_end, (lzma_stream * strm), (strm))                                            \
-	X(uint64_t, lzma_memusage, (const lzma_stream *strm), (strm), 0)                      \
+#define LZMA_FUNCTIONS(X, XV)                                                                     \
+	X(lzma_ret, lzma_code, (lzma_stream * strm, lzma_action action), (strm, action),          \
+		LZMA_PROG_ERROR)                                                                  \
+	XV(lzma_end, (lzma_stream * strm), (strm))                                                \
+	X(uint64_t, lzma_memusage, (const lzma_stream *strm), (strm), 0)                          \
 	X(lzma_ret, lzma_stream_decoder, (lzma_stream * strm, uint64_t memlimit, uint32_t flags), \
 		(strm, memlimit, flags), LZMA_PROG_ERROR)
 
-#define ZLIB_FUNCTIONS(X, XV)                                                                 \
-	X(int, inflate, (z_streamp strm, int flush), (strm, flush), Z_STREAM_ERROR)           \
-	X(int, inflateEnd, (z_streamp strm), (strm), Z_STREAM_ERROR)                          \
-	X(int, inflateInit2_,                                                                 \
-		(z_streamp strm, int windowBits, const char *version, int stream_size),       \
-		(strm, windowBits, version, stream_size), Z_STREAM_ERROR)                     \
+#define ZLIB_FUNCTIONS(X, XV)                                                           \
+	X(int, inflate, (z_streamp strm, int flush), (strm, flush), Z_STREAM_ERROR)     \
+	X(int, inflateEnd, (z_streamp strm), (strm), Z_STREAM_ERROR)                    \
+	X(int, inflateInit2_,                                                           \
+		(z_streamp strm, int windowBits, const char *version, int stream_size), \
+		(strm, windowBits, version, stream_size), Z_STREAM_ERROR)               \
 	X(int, inflateReset, (z_streamp strm), (strm), Z_STREAM_ERROR)
 
 #define MEMBER(type, name, params, args, fail) __typeof__(name) *name;
@@ -87,10 +87,10 @@ static struct {
 	ZLIB_FUNCTIONS(MEMBER, MEMBER_V)
 } zlib_fns;
 
-#define RESOLVE(lib, name)                                                \
-	if (!(t.name = (__typeof__(t.name)) dlsym(dl, #name))) {          \
-		missing(&lib, dl, #name);                                 \
-		return;                                                   \
+#define RESOLVE(lib, name)                                       \
+	if (!(t.name = (__typeof__(t.name)) dlsym(dl, #name))) { \
+		missing(&lib, dl, #name);                        \
+		return;                                          \
 	}
 #define RESOLVE_LZMA(type, name, params, args, fail) RESOLVE(lzma_lib, name)
 #define RESOLVE_LZMA_V(name, params, args) RESOLVE(lzma_lib, name)
@@ -145,18 +145,9 @@ int qc_zlib_load(struct qc_error *err)
 }
 
 #define DEFINE(lib, type, name, params, args, fail) \
-	type name params                            \
-	{                                           \
-		if (!ready(&lib##_lib))             \
-			return fail;                \
-		return lib##_fns.name args;         \
-	}
-#define DEFINE_V(lib, name, params, args)    \
-	void name params                     \
-	{                                    \
-		if (ready(&lib##_lib))       \
-			lib##_fns.name args; \
-	}
+	QC_DL_FORWARD(ready(&lib##_lib), lib##_fns, type, name, params, args, fail)
+#define DEFINE_V(lib, name, params, args) \
+	QC_DL_FORWARD_VOID(ready(&lib##_lib), lib##_fns, name, params, args)
 #define DEFINE_LZMA(type, name, params, args, fail) DEFINE(lzma, type, name, params, args, fail)
 #define DEFINE_LZMA_V(name, params, args) DEFINE_V(lzma, name, params, args)
 #define DEFINE_ZLIB(type, name, params, args, fail) DEFINE(zlib, type, name, params, args, fail)

@@ -623,6 +623,30 @@ void qc_pid_killp(pid_t *pid);
 #define cleanup_pid __attribute__((cleanup(qc_pid_killp)))
 #define TAKE_PID(pid) TAKE_FD(pid)
 
+/* ------------------------------------------------- dlopen()ed libraries */
+
+/*
+ * driver/xml_dl.c, net/nl_dl.c and storage/decompress_dl.c define the
+ * functions of a library they dlopen() on first use under the library's
+ * own names (hidden), each forwarding to the pointer dlsym() found:
+ * QC_DL_FORWARD() defines one that returns fail while the library cannot
+ * be loaded (ready false), QC_DL_FORWARD_VOID() one that then does nothing.
+ * ready is evaluated once per call and loads the library the first time.
+ */
+#define QC_DL_FORWARD(ready, fns, type, name, params, args, fail) \
+	type name params                                          \
+	{                                                         \
+		if (!(ready))                                     \
+			return fail;                              \
+		return (fns).name args;                           \
+	}
+#define QC_DL_FORWARD_VOID(ready, fns, name, params, args) \
+	void name params                                   \
+	{                                                  \
+		if (ready)                                 \
+			(fns).name args;                   \
+	}
+
 /* ---------------------------------------------------------- fault steps */
 
 /*
