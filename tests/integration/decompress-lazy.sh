@@ -12,13 +12,7 @@
 # shellcheck source=tests/integration/lib.sh
 . "$(dirname "$0")/lib.sh"
 
-for f in "$QC" "$QC_BUILDDIR/.libs/libqemuctl.so.0"; do
-	[ -e "$f" ] || continue
-	if readelf -d "$f" | grep -Eq 'NEEDED.*(liblzma|libz\.)'; then
-		fail "$f links liblzma or zlib: $(readelf -d "$f" | grep NEEDED | tr -s ' ')"
-	fi
-	ok "$(basename "$f") does not link liblzma or zlib"
-done
+assert_not_linked "liblzma or zlib" 'liblzma|libz\.' "$QC" "$QC_BUILDDIR/.libs/libqemuctl.so.0"
 
 qemu-img create -q -f raw "$SCRATCH/disk.raw" 16M
 qemu-io -f raw -c "write -P 0x11 0 1M" "$SCRATCH/disk.raw" >/dev/null

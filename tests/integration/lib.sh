@@ -97,6 +97,19 @@ expect_fail() {
 assert_eq() { [ "$1" = "$2" ] || fail "${3:-values differ}: got '$1', expected '$2'"; ok "${3:-equal}: $2"; }
 assert_match() { grep -Eq -- "$2" <<<"$1" || fail "${3:-no match}: '$1' !~ /$2/"; ok "${3:-matches} /$2/"; }
 assert_file() { [ -e "$1" ] || fail "missing file $1"; ok "exists: $1"; }
+# assert_not_linked WHAT REGEX FILE...: no FILE that exists records a NEEDED
+# library matching REGEX (grep -E) in its dynamic section; WHAT names them.
+assert_not_linked() {
+	local what="$1" re="$2" f
+	shift 2
+	for f in "$@"; do
+		[ -e "$f" ] || continue
+		if readelf -d "$f" | grep -Eq "NEEDED.*($re)"; then
+			fail "$f links $what: $(readelf -d "$f" | grep NEEDED | tr -s ' ')"
+		fi
+		ok "$(basename "$f") does not link $what"
+	done
+}
 assert_no_file() { [ ! -e "$1" ] || fail "file should not exist: $1"; ok "absent: $1"; }
 # assert_no_temps DIR WHEN: no temp file (qc_temp_name's ".NAME.tmp-PID.TAG", or any *.tmp*) directly in DIR
 assert_no_temps() {

@@ -22,13 +22,8 @@ need_guest x86_64
 command -v ip >/dev/null || fail "ip(8) is needed to check the results (iproute2)"
 ip link set lo up
 
-for f in "$QC" "$QEMUCTL_MONITOR" "$QC_BUILDDIR/.libs/libqemuctl.so.0"; do
-	[ -e "$f" ] || continue
-	if readelf -d "$f" | grep -q 'NEEDED.*libnl'; then
-		fail "$f links libnl: $(readelf -d "$f" | grep NEEDED | tr -s ' ')"
-	fi
-	ok "$(basename "$f") does not link libnl-3 or libnl-route-3"
-done
+assert_not_linked "libnl-3 or libnl-route-3" 'libnl' "$QC" "$QEMUCTL_MONITOR" \
+	"$QC_BUILDDIR/.libs/libqemuctl.so.0"
 
 qemu="$SCRATCH/qemu-system-x86_64"
 printf '#!/bin/sh\nunset LD_LIBRARY_PATH\nexec %s "$@"\n' "$(command -v qemu-system-x86_64)" >"$qemu"

@@ -15,13 +15,7 @@
 . "$(dirname "$0")/lib.sh"
 need_guest x86_64
 
-for f in "$QC" "$QC_BUILDDIR/.libs/libqemuctl.so.0"; do
-	[ -e "$f" ] || continue
-	if readelf -d "$f" | grep -q 'NEEDED.*libxml2'; then
-		fail "$f links libxml2: $(readelf -d "$f" | grep NEEDED | tr -s ' ')"
-	fi
-	ok "$(basename "$f") does not link libxml2"
-done
+assert_not_linked libxml2 'libxml2' "$QC" "$QC_BUILDDIR/.libs/libqemuctl.so.0"
 
 broken="$SCRATCH/lib"
 mkdir -p "$broken"
