@@ -207,8 +207,8 @@ static bool cpuinfo_has_flag(const char *info, const char *flag)
  * Does an x86 CPU advertise vmx or svm (other arches: nothing to check)?
  * false with why filled in when it does not.
  */
-static bool cpu_can(enum qc_arch arch, const struct qc_kvm_facts *f, const char **flag, char *why,
-	size_t size)
+static bool cpu_can(
+	enum qc_arch arch, const struct qc_kvm_facts *f, const char **flag, char *why, size_t size)
 {
 	*flag = NULL;
 	if (arch != QC_ARCH_X86_64)

@@ -71,8 +71,9 @@ void qc_step_time(const char *name)
 	if (steps_mode != STEPS_ON)
 		return;
 	len = snprintf(line, sizeof(line), "%lld %lld %lld %d %s\n",
-		(long long) clock_us(CLOCK_MONOTONIC), (long long) clock_us(CLOCK_PROCESS_CPUTIME_ID),
-		runqueue_us(), (int) getpid(), name);
+		(long long) clock_us(CLOCK_MONOTONIC),
+		(long long) clock_us(CLOCK_PROCESS_CPUTIME_ID), runqueue_us(), (int) getpid(),
+		name);
 	if (len <= 0 || len >= (int) sizeof(line))
 		return;
 	/* one append per line: lines of several processes never mix */

@@ -79,8 +79,8 @@ void qc_monitor_loop(struct qc_monitor *m)
 						si.ssi_int == QC_MONITOR_QUIT_SIGVAL) {
 						qc_step_time("monitor:quit-requested");
 						qc_monitor_quit_qemu(m);
-					}
-					else if (si.ssi_signo == SIGTERM || si.ssi_signo == SIGINT)
+					} else if (si.ssi_signo == SIGTERM ||
+						   si.ssi_signo == SIGINT)
 						kill(m->qemu_pid, SIGTERM);
 				}
 				qc_monitor_reap(m);

@@ -241,9 +241,11 @@ static int setup(struct qc_monitor *m, struct qc_error *err)
 	qc_step_time("monitor:qmp-ready");
 	if ((rc = qc_monitor_vnc_setup(m, err)) < 0)
 		return qc_error_prefix(err, "VNC");
-	if (m->a.cont && !early_cont &&
-		(rc = qc_qmp_execute(m->qmp, "cont", NULL, qc_time_left_ms(deadline), NULL, err)) < 0)
-		return qc_error_prefix(err, "cont");
+	if (m->a.cont && !early_cont) {
+		rc = qc_qmp_execute(m->qmp, "cont", NULL, qc_time_left_ms(deadline), NULL, err);
+		if (rc < 0)
+			return qc_error_prefix(err, "cont");
+	}
 	qc_step_time("monitor:cont");
 	if (m->a.cont && !early_cont)
 		qc_monitor_publish_running(m);

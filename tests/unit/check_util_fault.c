@@ -194,8 +194,8 @@ START_TEST(step_times)
 	for (int i = 0; i < 3; i++) {
 		int used = 0;
 
-		ck_assert_msg(sscanf(p, "%lld %lld %lld %d %31s\n%n", &us[i], &cpu[i], &rq[i], &pid[i],
-				      name[i], &used) == 5,
+		ck_assert_msg(sscanf(p, "%lld %lld %lld %d %31s\n%n", &us[i], &cpu[i], &rq[i],
+				      &pid[i], name[i], &used) == 5,
 			"line %d of: %s", i + 1, text);
 		p += used;
 	}
