@@ -411,6 +411,93 @@ QC_PUBLIC int qc_vm_detach_disk(
 /* ------------------------------------------------------------------- NICs */
 
 /*
+ * netdev_add of a QEMU refused because a host port was taken (*ret_f: the
+ * forward of n it was, ports: the ports asked for): 1 when it was an
+ * automatic one and attempts remain (warned: a fresh port is tried), else
+ * an error naming the port and its holder; 0 when QEMU refused for
+ * another reason.
+ */
+static int user_port_taken(const struct qc_vmop *op, const struct qc_nic *n, const unsigned *ports,
+	int attempt, struct qc_error *err)
+{
+	char proto[4], who[128];
+	unsigned port;
+	size_t f;
+
+	if (!qc_network_fwd_bind_failed(err->msg, proto, &port))
+		return 0;
+	for (f = 0; f < n->n_fwds; f++)
+		if (ports[f] == port && strcmp(n->fwds[f].proto, proto) == 0)
+			break;
+	if (f == n->n_fwds)
+		return 0;
+	qc_net_port_holder(proto, port, who, sizeof(who));
+	if (n->fwds[f].host_port)
+		return qc_error_set(err, EADDRINUSE,
+			"VM '%s': NIC '%s': hostfwd %s:%u-:%u: host port %u was taken%s%s%s "
+			"before QEMU bound it; free it or pick another HOSTPORT (0 picks a free "
+			"one)",
+			op->name, n->name, proto, port, n->fwds[f].guest_port, port,
+			who[0] ? " (by " : "", who, who[0] ? ")" : "");
+	if (attempt >= QC_NETWORK_FWD_TRIES)
+		return qc_error_set(err, EADDRINUSE,
+			"VM '%s': NIC '%s': the automatic host port of its forward to guest %s "
+			"port %u was taken by another program before QEMU bound it, %d times "
+			"in a row (last: port %u%s%s); attach it again",
+			op->name, n->name, proto, n->fwds[f].guest_port, attempt, port,
+			who[0] ? ", by " : "", who);
+	qc_warn("VM '%s': NIC '%s': host port %u was taken before QEMU bound it%s%s%s; "
+		"trying again with fresh automatic ports",
+		op->name, n->name, port, who[0] ? " (by " : "", who, who[0] ? ")" : "");
+	qc_error_clear(err);
+	return 1;
+}
+
+/*
+ * netdev_add of user NIC n as netdev: its host ports chosen and held (TCP)
+ * until QEMU has bound them; an automatic one another program took
+ * meanwhile is chosen afresh (QC_NETWORK_FWD_TRIES attempts in all).
+ */
+static int plug_user_netdev(struct qc_vmop *op, const struct qc_nic *n, const char *netdev,
+	unsigned **ret_ports, struct qc_error *err)
+{
+	for (int attempt = 1;; attempt++) {
+		cleanup_buf struct qc_buf b = {0};
+		cleanup_free unsigned *ports = NULL;
+		cleanup_free int *held = NULL;
+		int rc;
+
+		if ((rc = qc_network_nic_ports(n, &ports, &held, err)) < 0)
+			return qc_error_prefix(err, "VM '%s'", op->name);
+		qc_buf_printf(&b, "{\"type\":\"user\",\"id\":\"%s\"", netdev);
+		if (n->n_fwds) {
+			qc_buf_puts(&b, ",\"hostfwd\":[");
+			for (size_t f = 0; f < n->n_fwds; f++) {
+				const struct qc_hostfwd *w = &n->fwds[f];
+
+				qc_buf_printf(&b, "%s{\"str\":\"%s:%s:%u-:%u\"}", f ? "," : "",
+					w->proto, w->host_addr[0] ? w->host_addr : "127.0.0.1",
+					ports[f], w->guest_port);
+			}
+			qc_buf_puts(&b, "]");
+		}
+		qc_buf_puts(&b, "}");
+		qc_vmop_test_hold(op, "attach-net:netdev");
+		rc = qc_qmp_execute_text(
+			op->q, "netdev_add", b.data, QC_VMOP_QMP_TIMEOUT_MS, NULL, err);
+		qc_network_held_close(held, n->n_fwds);
+		if (rc >= 0) {
+			*ret_ports = TAKE_PTR(ports);
+			return 0;
+		}
+		if ((rc = user_port_taken(op, n, ports, attempt, err)) < 0)
+			return rc;
+		if (rc == 0)
+			return qc_error_prefix(err, "VM '%s': NIC '%s'", op->name, n->name);
+	}
+}
+
+/*
  * netdev_add + device_add of NIC i.  A user NIC's host ports are chosen
  * here (*ret_ports, one per forward, for the run's records); a tap NIC's
  * tap name goes to tap ("" for a user NIC).
@@ -428,21 +515,8 @@ static int plug_nic(
 	tap[0] = 0;
 	qc_argv_nic_ids(op->d, i, netdev, dev);
 	if (n->type == QC_NIC_USER) {
-		if ((rc = qc_network_nic_ports(n, &ports, err)) < 0)
-			return qc_error_prefix(err, "VM '%s'", op->name);
-		qc_buf_printf(&b, "{\"type\":\"user\",\"id\":\"%s\"", netdev);
-		if (n->n_fwds) {
-			qc_buf_puts(&b, ",\"hostfwd\":[");
-			for (size_t f = 0; f < n->n_fwds; f++) {
-				const struct qc_hostfwd *w = &n->fwds[f];
-
-				qc_buf_printf(&b, "%s{\"str\":\"%s:%s:%u-:%u\"}", f ? "," : "",
-					w->proto, w->host_addr[0] ? w->host_addr : "127.0.0.1",
-					ports[f], w->guest_port);
-			}
-			qc_buf_puts(&b, "]");
-		}
-		qc_buf_puts(&b, "}");
+		if ((rc = plug_user_netdev(op, n, netdev, &ports, err)) < 0)
+			return rc;
 	} else {
 		cleanup_close int fd = -1;
 
@@ -453,12 +527,11 @@ static int plug_nic(
 			return qc_error_prefix(err, "VM '%s': NIC '%s'", op->name, n->name);
 		qc_buf_printf(&b, "{\"type\":\"tap\",\"id\":\"%s\",\"fd\":\"%s\",\"vhost\":false}",
 			netdev, fdname);
-	}
-	if ((rc = qc_qmp_execute_text(
-		     op->q, "netdev_add", b.data, QC_VMOP_QMP_TIMEOUT_MS, NULL, err)) < 0) {
-		if (fdname)
+		if ((rc = qc_qmp_execute_text(
+			     op->q, "netdev_add", b.data, QC_VMOP_QMP_TIMEOUT_MS, NULL, err)) < 0) {
 			(void) qc_qmp_closefd(op->q, fdname, QC_VMOP_QMP_TIMEOUT_MS, NULL);
-		return qc_error_prefix(err, "VM '%s': NIC '%s'", op->name, n->name);
+			return qc_error_prefix(err, "VM '%s': NIC '%s'", op->name, n->name);
+		}
 	}
 	extra = qc_xasprintf("\"netdev\":\"%s\",\"mac\":\"%s\",\"id\":\"%s\"", netdev, n->mac, dev);
 	if ((rc = device_add(op, n->model ? n->model : "virtio-net-pci", extra, n->name, err)) <

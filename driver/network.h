@@ -177,9 +177,13 @@ char *qc_network_ssh_route_pick(const struct qc_ssh_route *v, size_t n, const un
  * Hot-plug (attach-net) of user NIC nic: choose the host port of each
  * forward as start does, on the address it binds (host_addr, else
  * 127.0.0.1): a fixed port must be free there, 0 gets a free one; every
- * failure is an error naming the forward.  *ret has nic->n_fwds ports.
+ * failure is an error naming the forward.  *ret has nic->n_fwds ports;
+ * *ret_held the sockets that hold the TCP ones (-1 for UDP) until QEMU
+ * has bound them: qc_network_held_close() after netdev_add.
  */
-int qc_network_nic_ports(const struct qc_nic *nic, unsigned **ret, struct qc_error *err);
+int qc_network_nic_ports(
+	const struct qc_nic *nic, unsigned **ret, int **ret_held, struct qc_error *err);
+void qc_network_held_close(int *held, size_t n);
 /*
  * A live attach (add: its ports, or for a tap NIC its tap name) or detach
  * of NIC i (nic), whose forwards are at flat index at

@@ -623,7 +623,8 @@ fail:
 
 /* ---------------------------------------------------------------- hot-plug */
 
-int qc_network_nic_ports(const struct qc_nic *nic, unsigned **ret, struct qc_error *err)
+int qc_network_nic_ports(
+	const struct qc_nic *nic, unsigned **ret, int **ret_held, struct qc_error *err)
 {
 	cleanup_free unsigned *ports = qc_xzalloc(sizeof(unsigned) * (nic->n_fwds + 1));
 	cleanup_free int *fds = qc_xzalloc(sizeof(int) * (nic->n_fwds + 1));
@@ -632,10 +633,24 @@ int qc_network_nic_ports(const struct qc_nic *nic, unsigned **ret, struct qc_err
 	/* All held at once, as at start: two automatic forwards never get one port. */
 	if ((r = qc_network_reserve_ports(nic, fds, ports, err)) < 0)
 		return r;
+	/* TCP ones stay held until QEMU has bound beside them; UDP would refuse QEMU */
 	for (size_t k = 0; k < nic->n_fwds; k++)
-		close(fds[k]);
+		if (strcmp(nic->fwds[k].proto, "tcp") != 0) {
+			close(fds[k]);
+			fds[k] = -1;
+		}
 	*ret = TAKE_PTR(ports);
+	*ret_held = TAKE_PTR(fds);
 	return 0;
+}
+
+void qc_network_held_close(int *held, size_t n)
+{
+	for (size_t k = 0; held && k < n; k++)
+		if (held[k] >= 0) {
+			close(held[k]);
+			held[k] = -1;
+		}
 }
 
 /*

@@ -6,7 +6,8 @@
 # pings the network's gateway on the host's bridge; detach-net releases it
 # and the tap disappears with QEMU's copy of the fd; the address is released.
 # A run without NICs leaves no network.json; a NIC plugged in later is
-# recorded in a new one.
+# recorded in a new one.  An automatic host port of a hot-plugged user NIC
+# is held until QEMU binds it, and chosen afresh when taken meanwhile.
 # shellcheck source=tests/integration/netns.sh
 . "$(dirname "$0")/netns.sh"
 in_private_netns x86_64
@@ -81,4 +82,49 @@ assert_match "$(tr -d ' \n' <"$vm2/network.json")" "\"taps\":\[\"$tap\"\]" \
 	"a NIC plugged into a run without NICs is recorded in network.json"
 qc destroy n2
 qc delete n2
+
+# An automatic host port of a hot-plugged user NIC is held by qemuctl until
+# QEMU has bound it (held at attach-net:netdev); taken anyway (a bind with
+# SO_REUSEADDR), attach-net goes on with a fresh one.  This namespace's
+# ephemeral range is two ports, so the test knows both candidates.
+qc create n3 --kernel "$GUEST_KERNEL" --initrd "$GUEST_INITRD" --append "$GUEST_APPEND" \
+	--memory 128M --net none --no-seed >/dev/null
+qc start n3 --paused
+sysctl -qw net.ipv4.ip_local_port_range="40000 40001"
+hold="$ROOT/vms/n3/.hold-attach-net:netdev"
+QEMUCTL_TEST_HOLD=attach-net:netdev "$QC" --root "$ROOT" attach-net n3 "user,hostfwd=tcp::0-:22" \
+	>"$SCRATCH/attach.out" 2>&1 &
+attach_pid=$!
+wait_until 30 test -e "$hold"
+held=""
+for p in 40000 40001; do
+	python3 -c 'import socket, sys; socket.socket().bind(("127.0.0.1", int(sys.argv[1])))' "$p" \
+		2>/dev/null || held="$held $p"
+done
+held=${held# }
+case "$held" in
+40000) other=40001 ;;
+40001) other=40000 ;;
+*) fail "qemuctl should hold exactly one automatic port until QEMU binds it, holds: '$held'" ;;
+esac
+ok "qemuctl holds the automatic port $held until QEMU binds it"
+python3 -c 'import os, socket, sys, time
+s = socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+s.bind(("127.0.0.1", int(sys.argv[1]))); s.listen(1)
+open(sys.argv[2] + ".tmp", "w").close(); os.rename(sys.argv[2] + ".tmp", sys.argv[2])
+time.sleep(600)' "$held" "$SCRATCH/thief.up" &
+thief_pid=$!
+on_exit "kill $thief_pid 2>/dev/null"
+wait_until 10 test -e "$SCRATCH/thief.up"
+rm "$hold"
+wait_until 30 test -e "$hold" # the second attempt
+rm "$hold"
+wait "$attach_pid" || fail "attach-net failed although only an automatic port was taken: $(cat "$SCRATCH/attach.out")"
+assert_match "$(cat "$SCRATCH/attach.out")" "VM 'n3': NIC 'net0': host port $held was taken before QEMU bound it \(by pid $thief_pid python3\); trying again with fresh automatic ports" \
+	"attach-net says it took a fresh port"
+assert_match "$(qc info n3)" "net0 user [0-9a-f:]+ tcp 127\.0\.0\.1:$other->22" "info shows the port QEMU got"
+assert_eq "$(ss -Hlnpt "sport = :$other" | grep -c qemu-system)" 1 "QEMU listens on $other"
+kill "$thief_pid"
+qc destroy n3
+qc delete n3
 qc net rm lan >/dev/null
