@@ -411,46 +411,23 @@ QC_PUBLIC int qc_vm_detach_disk(
 /* ------------------------------------------------------------------- NICs */
 
 /*
- * netdev_add of a QEMU refused because a host port was taken (*ret_f: the
- * forward of n it was, ports: the ports asked for): 1 when it was an
- * automatic one and attempts remain (warned: a fresh port is tried), else
- * an error naming the port and its holder; 0 when QEMU refused for
- * another reason.
+ * netdev_add of user NIC n failed with err, asking for ports: 1 when QEMU
+ * could not bind an automatic port another program took and attempts
+ * remain (err cleared), < 0 when it was a fixed one or the last attempt
+ * (qc_network_fwd_taken()), 0 for any other failure.
  */
 static int user_port_taken(const struct qc_vmop *op, const struct qc_nic *n, const unsigned *ports,
 	int attempt, struct qc_error *err)
 {
-	char proto[4], who[128];
+	char proto[4];
 	unsigned port;
-	size_t f;
 
 	if (!qc_network_fwd_bind_failed(err->msg, proto, &port))
 		return 0;
-	for (f = 0; f < n->n_fwds; f++)
+	for (size_t f = 0; f < n->n_fwds; f++)
 		if (ports[f] == port && strcmp(n->fwds[f].proto, proto) == 0)
-			break;
-	if (f == n->n_fwds)
-		return 0;
-	qc_net_port_holder(proto, port, who, sizeof(who));
-	if (n->fwds[f].host_port)
-		return qc_error_set(err, EADDRINUSE,
-			"VM '%s': NIC '%s': hostfwd %s:%u-:%u: host port %u was taken%s%s%s "
-			"before QEMU bound it; free it or pick another HOSTPORT (0 picks a free "
-			"one)",
-			op->name, n->name, proto, port, n->fwds[f].guest_port, port,
-			who[0] ? " (by " : "", who, who[0] ? ")" : "");
-	if (attempt >= QC_NETWORK_FWD_TRIES)
-		return qc_error_set(err, EADDRINUSE,
-			"VM '%s': NIC '%s': the automatic host port of its forward to guest %s "
-			"port %u was taken by another program before QEMU bound it, %d times "
-			"in a row (last: port %u%s%s); attach it again",
-			op->name, n->name, proto, n->fwds[f].guest_port, attempt, port,
-			who[0] ? ", by " : "", who);
-	qc_warn("VM '%s': NIC '%s': host port %u was taken before QEMU bound it%s%s%s; "
-		"trying again with fresh automatic ports",
-		op->name, n->name, port, who[0] ? " (by " : "", who, who[0] ? ")" : "");
-	qc_error_clear(err);
-	return 1;
+			return qc_network_fwd_taken(op->name, n, f, port, attempt, true, err);
+	return 0;
 }
 
 /*

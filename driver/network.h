@@ -112,6 +112,15 @@ int qc_network_fwd_bind_failed(const char *msg, char ret_proto[4], unsigned *ret
 /* How many times a start is tried when automatic host ports are taken meanwhile. */
 #define QC_NETWORK_FWD_TRIES 3
 /*
+ * QEMU refused forward f of nic, host port port, because another program
+ * took it before QEMU bound it, in attempt (1, 2...) of a start, or of an
+ * attach-net when hotplug.  A fixed port: -EADDRINUSE, err naming the port
+ * and its holder; QC_NETWORK_FWD_TRIES reached: the same saying so; else
+ * warned that fresh automatic ports are tried, err cleared, 1.
+ */
+int qc_network_fwd_taken(const char *vm, const struct qc_nic *nic, size_t f, unsigned port,
+	int attempt, bool hotplug, struct qc_error *err);
+/*
  * After attempt (1, 2...) of d's start failed with err: when QEMU could not
  * bind an automatic host port, every automatic port of st is chosen anew
  * (the fixed ones kept), network.json follows, the console log the failed

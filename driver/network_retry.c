@@ -105,10 +105,39 @@ static int repick(const struct qc_domain *d, struct qc_network_start *st, size_t
 	return 0;
 }
 
+int qc_network_fwd_taken(const char *vm, const struct qc_nic *nic, size_t f, unsigned port,
+	int attempt, bool hotplug, struct qc_error *err)
+{
+	const struct qc_hostfwd *w = &nic->fwds[f];
+	char who[128];
+
+	qc_net_port_holder(w->proto, port, who, sizeof(who));
+	if (w->host_port)
+		return qc_error_set(err, EADDRINUSE,
+			"VM '%s': NIC '%s': hostfwd %s:%u-:%u: host port %u was taken%s%s%s %s; "
+			"free it or pick another HOSTPORT (0 picks a free one)",
+			vm, nic->name, w->proto, port, w->guest_port, port, who[0] ? " (by " : "",
+			who, who[0] ? ")" : "",
+			hotplug ? "before QEMU bound it" : "while QEMU started");
+	if (attempt >= QC_NETWORK_FWD_TRIES)
+		return qc_error_set(err, EADDRINUSE,
+			"VM '%s': NIC '%s': the automatic host port of its forward to guest %s "
+			"port %u was taken by another program before QEMU bound it, %d times "
+			"in a row (last: port %u%s%s); %s it again",
+			vm, nic->name, w->proto, w->guest_port, attempt, port,
+			who[0] ? ", by " : "", who, hotplug ? "attach" : "start");
+	qc_warn("VM '%s': NIC '%s': host port %u was taken before QEMU bound it%s%s%s; "
+		"%s again with fresh automatic ports",
+		vm, nic->name, port, who[0] ? " (by " : "", who, who[0] ? ")" : "",
+		hotplug ? "trying" : "starting");
+	qc_error_clear(err);
+	return 1;
+}
+
 int qc_network_fwd_retry(qc_ctx *ctx, int vm_dfd, const struct qc_domain *d,
 	struct qc_network_start *st, int attempt, struct qc_error *err)
 {
-	char proto[4], who[128];
+	char proto[4];
 	size_t i, f, flat;
 	unsigned port;
 	int rc;
@@ -121,23 +150,8 @@ int qc_network_fwd_retry(qc_ctx *ctx, int vm_dfd, const struct qc_domain *d,
 			break;
 	if (flat == st->n_ports)
 		return 0;
-	qc_net_port_holder(proto, port, who, sizeof(who));
-	if (d->nics[i].fwds[f].host_port)
-		return qc_error_set(err, EADDRINUSE,
-			"VM '%s': NIC '%s': hostfwd %s:%u-:%u: host port %u was taken%s%s%s "
-			"while QEMU started; free it or pick another HOSTPORT (0 picks a free one)",
-			d->name, d->nics[i].name, proto, port, d->nics[i].fwds[f].guest_port, port,
-			who[0] ? " (by " : "", who, who[0] ? ")" : "");
-	if (attempt >= QC_NETWORK_FWD_TRIES)
-		return qc_error_set(err, EADDRINUSE,
-			"VM '%s': NIC '%s': the automatic host port of its forward to guest %s "
-			"port %u was taken by another program before QEMU bound it, %d times "
-			"in a row (last: port %u%s%s); start it again",
-			d->name, d->nics[i].name, proto, d->nics[i].fwds[f].guest_port, attempt,
-			port, who[0] ? ", by " : "", who);
-	qc_warn("VM '%s': NIC '%s': host port %u was taken before QEMU bound it%s%s%s; "
-		"starting again with fresh automatic ports",
-		d->name, d->nics[i].name, port, who[0] ? " (by " : "", who, who[0] ? ")" : "");
+	if ((rc = qc_network_fwd_taken(d->name, &d->nics[i], f, port, attempt, false, err)) < 0)
+		return rc;
 	for (flat = 0; flat < st->n_ports; flat++)
 		if (fwd_at(d, flat, &i, &f) && !d->nics[i].fwds[f].host_port &&
 			(rc = repick(d, st, i, f, flat, err)) < 0)
