@@ -242,15 +242,14 @@ static int setup(struct qc_monitor *m, struct qc_error *err)
 	if ((rc = qc_monitor_vnc_setup(m, err)) < 0)
 		return qc_error_prefix(err, "VNC");
 	if (m->a.cont && !early_cont) {
+		/* after the VNC password: cont on its own, then "running" */
 		rc = qc_qmp_execute(m->qmp, "cont", NULL, qc_time_left_ms(deadline), NULL, err);
 		if (rc < 0)
 			return qc_error_prefix(err, "cont");
-	}
-	qc_step_time("monitor:cont");
-	if (m->a.cont && !early_cont)
 		qc_monitor_publish_running(m);
-	else if (!m->a.cont)
+	} else if (!m->a.cont) {
 		qc_monitor_publish_status(m);
+	}
 	qc_step_time("monitor:published");
 	if ((rc = qc_monitor_listen_console(m, err)) < 0)
 		return rc;
