@@ -21,7 +21,7 @@ libqcdriver_a_SOURCES += driver/remote.h driver/remote_run.c driver/remote_frame
 libqcdriver_a_SOURCES += driver/runstatus.c
 # Images, networks and seeds as a VM uses them.
 libqcdriver_a_SOURCES += driver/image.h driver/image.c \
-	driver/network.h driver/network.c driver/network_nic.c driver/network_fwd.c driver/network_retry.c \
+	driver/network.h driver/network.c driver/network_nic.c driver/network_spec.c driver/network_fwd.c driver/network_retry.c \
 	driver/network_ssh.h driver/network_ssh.c driver/network_scp.h driver/network_scp.c \
 	driver/seed.h driver/seed.c driver/seed_hostkey.h driver/seed_hostkey.c
 # Operations on a defined VM: ready/wait, resize, snapshots, hot-plug.
